@@ -1,0 +1,107 @@
+# Context Center -- one Makefile (see shared STYLE.md, rule 11).
+#
+#   make            build bin/ctxd and bin/ctxctl
+#   make run        install what is missing, start Redis (if none) and ctxd
+#   make test       install what is missing, unit tests (ASan+UBSan), integration tests
+#   make bench      benchmarks
+#   make SANITIZE=address,undefined   sanitized build in build-san/ (bin-san/)
+
+PKGS      = libcurl jansson libwebsockets libpcre2-8 hiredis libuv
+TEST_PKGS = $(PKGS) cmocka
+PYTHON   ?= /usr/bin/python3
+
+CC       ?= cc
+CFLAGS_BASE = -std=gnu11 -Wall -Wextra -Werror -g -O2 -I. -MMD -MP
+CFLAGS   += $(CFLAGS_BASE) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+ifneq ($(SANITIZE),)
+BUILD    = build-san
+BIN      = bin-san
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all -O1
+LDFLAGS += -fsanitize=$(SANITIZE)
+else
+BUILD    = build
+BIN      = bin
+endif
+
+MODULES  = core collectors analyzer store ws routing
+LIB_SRC  = $(filter-out %/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+LUA_SRC  = $(wildcard store/*.lua)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(if $(LUA_SRC),$(BUILD)/gen/lua_scripts.o)
+
+UNIT_SRC = $(wildcard tests/*/test_*.c)
+UNIT_BIN = $(UNIT_SRC:%.c=$(BUILD)/%)
+
+all: $(BIN)/ctxd $(BIN)/ctxctl
+
+$(BIN)/ctxd: $(BUILD)/cli/ctxd.o $(BUILD)/libctx.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/ctxctl: $(BUILD)/cli/ctxctl.o $(BUILD)/libctx.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libctx.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Lua scripts are embedded as C strings: lua_<name> in build/gen/lua_scripts.c.
+$(BUILD)/gen/lua_scripts.c: $(LUA_SRC) Makefile
+	@mkdir -p $(@D)
+	@{ for f in $(LUA_SRC); do n=$$(basename $$f .lua); \
+	   echo "const char lua_$$n[] ="; \
+	   sed 's/\\/\\\\/g; s/"/\\"/g; s/^/    "/; s/$$/\\n"/' $$f; echo "    ;"; done; } > $@
+
+$(BUILD)/gen/lua_scripts.o: $(BUILD)/gen/lua_scripts.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libctx.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< $(BUILD)/libctx.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+# ---- set-up -------------------------------------------------------------
+DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev libwebsockets-dev \
+           libpcre2-dev libhiredis-dev libuv1-dev libcmocka-dev redis-server \
+           python3 python3-websockets curl
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+# ---- run ----------------------------------------------------------------
+CONFIG ?= etc/ctxd.json
+run: deps all
+	@./scripts/run.sh $(CONFIG)
+
+# ---- tests --------------------------------------------------------------
+test: deps
+	$(MAKE) all
+	$(MAKE) SANITIZE=address,undefined unit
+	$(MAKE) integration
+
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
+
+integration: all
+	$(PYTHON) tests/integration/run.py
+
+bench: all
+	@./bench/run.sh
+
+clean:
+	rm -rf build build-san bin bin-san
+
+.PHONY: all deps run test unit integration bench clean
+.SECONDARY:
+
+-include $(shell find build build-san -name '*.d' 2>/dev/null)

@@ -1,0 +1,80 @@
+/* collectors.h -- the collect role: sources, their kinds, the poll scheduler.
+ *
+ * A source kind (feed, mastodon, ...) is a const struct source_ops: how to
+ * build the next request from the source and its saved cursor, and how to
+ * turn a response into items. Parsing is pure (no I/O, no clock: the fetch
+ * time is passed in), so `ctxctl parse` and the unit tests run exactly the
+ * code the daemon runs. Adding a network is one file and one table entry in
+ * collectors/sources.c. */
+#ifndef CTX_COLLECTORS_H
+#define CTX_COLLECTORS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+#include "core/ctx.h"
+#include "core/item.h"
+
+struct config;
+struct config_source;
+struct store;
+typedef struct uv_loop_s uv_loop_t;
+
+/* What the fetcher got, handed to a parser. Header values may be NULL. */
+struct http_response {
+    long status;
+    const char *body;
+    size_t len;
+    const char *content_type;   /* Content-Type header */
+    const char *url;            /* effective URL after redirects */
+};
+
+/* What a parser produced. Owned by the caller; parse_result_clear() frees. */
+struct parse_result {
+    struct item *items;
+    size_t nitems, cap;
+    char *cursor;        /* new paging cursor to persist, or NULL */
+    json_t *extra;       /* kind-specific detail for `ctxctl parse`, or NULL
+                            (feed: {"feed":{...},"entries":[...],"bozo":bool}) */
+    bool bozo;           /* input was not well-formed; items are what was recovered */
+    char error[256];     /* why, when bozo or when parse failed */
+};
+
+void parse_result_clear(struct parse_result *r);
+/* Append an item, taking ownership of its fields (*it is left cleared). */
+ctx_err parse_result_take(struct parse_result *r, struct item *it);
+
+struct source_ops {
+    const char *kind;        /* the config's "kind" */
+    const char *item_kind;   /* the items' kind: blog, forum, social, messaging */
+    /* Parse one response of source `name` fetched at `fetched` (RFC 3339).
+     * Returns CTX_OK with what could be recovered (r->bozo says whether the
+     * input was ill-formed), or CTX_EPARSE when nothing could be read. */
+    ctx_err (*parse)(const char *name, const struct http_response *resp,
+                     const char *fetched, struct parse_result *r);
+};
+
+const struct source_ops *source_ops_find(const char *kind);
+
+/* The feed kind: RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 (collectors/feed.c). */
+extern const struct source_ops feed_source_ops;
+ctx_err feed_parse(const char *name, const struct http_response *resp,
+                   const char *fetched, struct parse_result *r);
+
+/* HTML (a fragment) to plain text: tags dropped, block elements become line
+ * breaks, script/style dropped with their content, entities decoded (HTML5
+ * named entities and numeric references), whitespace collapsed, trimmed.
+ * Returns a malloc'd string, NULL only when out of memory. */
+char *html_to_text(const char *html, size_t len);
+
+/* A date as found in feeds (RFC 822 and its broken variants, RFC 3339, ISO
+ * 8601, W3C-DTF) to seconds since the epoch, UTC. 0 ok, -1 unparseable. */
+int date_parse(const char *s, long long *out);
+
+/* --- the collect role (collectors/collect.c) --- */
+struct collector;
+ctx_err collector_start(uv_loop_t *loop, const struct config *cfg,
+                        struct store *st, struct collector **out);
+void collector_stop(struct collector *c);
+
+#endif

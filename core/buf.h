@@ -1,0 +1,32 @@
+/* buf.h -- a growable byte buffer, always NUL-terminated (as curl's dynbuf).
+ *
+ * A struct buf starts zeroed ({0}) and owns its memory; buf_free() releases
+ * it and leaves the buffer empty and reusable. buf_detach() hands the memory
+ * to the caller (free() it) and resets the buffer. An optional cap bounds the
+ * length: appending past it fails with CTX_ETOOBIG and leaves the buffer as
+ * it was. */
+#ifndef CTX_BUF_H
+#define CTX_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include "core/ctx.h"
+
+struct buf {
+    char *p;       /* NUL-terminated contents, NULL while empty and unallocated */
+    size_t len;
+    size_t cap;    /* allocated bytes */
+    size_t max;    /* 0 = unbounded, else the largest len allowed */
+};
+
+ctx_err buf_append(struct buf *b, const void *data, size_t len);
+ctx_err buf_puts(struct buf *b, const char *s);
+ctx_err buf_putc(struct buf *b, char c);
+ctx_err buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+ctx_err buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+const char *buf_str(const struct buf *b);   /* "" while empty, never NULL */
+void buf_reset(struct buf *b);              /* len = 0, keeps the memory */
+char *buf_detach(struct buf *b);            /* caller frees; "" copy when empty */
+void buf_free(struct buf *b);
+
+#endif

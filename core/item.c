@@ -1,0 +1,211 @@
+/* item.c -- the item model and its JSON form (DESIGN.md, "Item").
+ * item_to_json() writes every field of the contract, absent ones as null,
+ * so consumers never have to guess whether a key exists. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "core/item.h"
+
+ctx_err strlist_add(struct strlist *l, const char *s)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return CTX_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    char *c = strdup(s);
+    if (!c)
+        return CTX_ENOMEM;
+    l->v[l->n++] = c;
+    return CTX_OK;
+}
+
+bool strlist_has(const struct strlist *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return true;
+    return false;
+}
+
+ctx_err strlist_add_unique(struct strlist *l, const char *s)
+{
+    return strlist_has(l, s) ? CTX_OK : strlist_add(l, s);
+}
+
+void strlist_clear(struct strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static const char *const label_names[] = {"neutral", "positive", "negative"};
+
+const char *sentiment_label_name(enum sentiment_label l)
+{
+    return label_names[l];
+}
+
+int sentiment_label_parse(const char *s, enum sentiment_label *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, label_names[i]) == 0) {
+            *out = (enum sentiment_label)i;
+            return 0;
+        }
+    return -1;
+}
+
+enum sentiment_label sentiment_label_of(double score)
+{
+    if (score >= 0.05)
+        return SENT_POSITIVE;
+    if (score <= -0.05)
+        return SENT_NEGATIVE;
+    return SENT_NEUTRAL;
+}
+
+void tags_clear(struct tags *t)
+{
+    strlist_clear(&t->topics);
+    strlist_clear(&t->brands);
+    free(t->lang);
+    memset(t, 0, sizeof *t);
+}
+
+static json_t *strlist_json(const struct strlist *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < l->n; i++)
+        json_array_append_new(a, json_string(l->v[i]));
+    return a;
+}
+
+json_t *tags_to_json(const struct tags *t)
+{
+    /* four decimals, as VADER prints; keeps JSON short and stable */
+    double score = round(t->score * 10000.0) / 10000.0;
+    return json_pack("{s:{s:f,s:s},s:o,s:o,s:b}",
+                     "sentiment", "score", score, "label", sentiment_label_name(t->label),
+                     "topics", strlist_json(&t->topics),
+                     "brands", strlist_json(&t->brands),
+                     "urgent", t->urgent);
+}
+
+void item_init(struct item *it)
+{
+    memset(it, 0, sizeof *it);
+    it->author.followers = -1;
+}
+
+void item_clear(struct item *it)
+{
+    char **fields[] = {&it->id, &it->source, &it->kind, &it->url, &it->title,
+                       &it->text, &it->lang, &it->published, &it->fetched,
+                       &it->reply_network, &it->reply_ref,
+                       &it->author.handle, &it->author.name};
+    for (size_t i = 0; i < CTX_ARRAY_LEN(fields); i++)
+        free(*fields[i]);
+    item_init(it);
+}
+
+ctx_err item_set(char **field, const char *s)
+{
+    char *c = NULL;
+    if (s && !(c = strdup(s)))
+        return CTX_ENOMEM;
+    free(*field);
+    *field = c;
+    return CTX_OK;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+json_t *item_to_json(const struct item *it, const struct tags *tags)
+{
+    json_t *author = json_pack("{s:o,s:o,s:o}",
+                               "handle", str_or_null(it->author.handle),
+                               "name", str_or_null(it->author.name),
+                               "followers", it->author.followers >= 0
+                                   ? json_integer(it->author.followers) : json_null());
+    json_t *reply = it->reply_network
+        ? json_pack("{s:s,s:o}", "network", it->reply_network, "ref", str_or_null(it->reply_ref))
+        : json_null();
+    json_t *j = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+                          "id", str_or_null(it->id),
+                          "source", str_or_null(it->source),
+                          "kind", str_or_null(it->kind),
+                          "url", str_or_null(it->url),
+                          "author", author,
+                          "title", str_or_null(it->title),
+                          "text", str_or_null(it->text),
+                          "lang", str_or_null(it->lang),
+                          "published", str_or_null(it->published),
+                          "fetched", str_or_null(it->fetched),
+                          "reply_to", reply);
+    if (j && tags)
+        json_object_set_new(j, "tags", tags_to_json(tags));
+    return j;
+}
+
+static ctx_err get_str(const json_t *obj, const char *key, char **field)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return CTX_OK;
+    if (!json_is_string(v))
+        return CTX_EPARSE;
+    return item_set(field, json_string_value(v));
+}
+
+ctx_err item_from_json(const json_t *j, struct item *it)
+{
+    item_init(it);
+    if (!json_is_object(j))
+        return CTX_EPARSE;
+    struct { const char *key; char **field; } map[] = {
+        {"id", &it->id}, {"source", &it->source}, {"kind", &it->kind},
+        {"url", &it->url}, {"title", &it->title}, {"text", &it->text},
+        {"lang", &it->lang}, {"published", &it->published}, {"fetched", &it->fetched},
+    };
+    ctx_err e = CTX_OK;
+    for (size_t i = 0; !e && i < CTX_ARRAY_LEN(map); i++)
+        e = get_str(j, map[i].key, map[i].field);
+    const json_t *a = json_object_get(j, "author");
+    if (!e && json_is_object(a)) {
+        e = get_str(a, "handle", &it->author.handle);
+        if (!e)
+            e = get_str(a, "name", &it->author.name);
+        const json_t *f = json_object_get(a, "followers");
+        if (json_is_integer(f))
+            it->author.followers = (long)json_integer_value(f);
+    }
+    const json_t *r = json_object_get(j, "reply_to");
+    if (!e && json_is_object(r)) {
+        e = get_str(r, "network", &it->reply_network);
+        if (!e)
+            e = get_str(r, "ref", &it->reply_ref);
+    }
+    if (!e && !it->id)
+        e = CTX_EPARSE;
+    if (e)
+        item_clear(it);
+    return e;
+}
+
+void ctx_time_format(long long t, char out[CTX_TIME_LEN])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, CTX_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

@@ -1,0 +1,81 @@
+/* item.h -- the item and its tags: what every module passes around.
+ *
+ * An item is one post, entry or message, as in DESIGN.md's interface
+ * contract. All strings are owned by the item (malloc'd, NUL-terminated
+ * UTF-8) and freed by item_clear(); NULL means "absent" (serialised as JSON
+ * null). item_to_json() and item_from_json() are exact inverses for every
+ * field of the contract. */
+#ifndef CTX_ITEM_H
+#define CTX_ITEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+#include "core/ctx.h"
+
+/* A small owned list of strings (topics, brands). */
+struct strlist {
+    char **v;
+    size_t n, cap;
+};
+
+ctx_err strlist_add(struct strlist *l, const char *s);       /* copies s */
+ctx_err strlist_add_unique(struct strlist *l, const char *s); /* no-op if present */
+bool strlist_has(const struct strlist *l, const char *s);
+void strlist_clear(struct strlist *l);
+
+struct author {
+    char *handle;     /* "@ann@mastodon.social", or a feed's author string */
+    char *name;       /* display name */
+    long followers;   /* -1 when the network does not say */
+};
+
+/* Sentiment labels: positive when score >= 0.05, negative when <= -0.05. */
+enum sentiment_label { SENT_NEUTRAL = 0, SENT_POSITIVE, SENT_NEGATIVE };
+const char *sentiment_label_name(enum sentiment_label l);
+int sentiment_label_parse(const char *s, enum sentiment_label *out);
+enum sentiment_label sentiment_label_of(double score);
+
+struct tags {
+    double score;                 /* VADER-style compound in [-1, 1] */
+    enum sentiment_label label;
+    struct strlist topics;
+    struct strlist brands;
+    bool urgent;
+    char *lang;                   /* detected language ("en"), or NULL */
+};
+
+void tags_clear(struct tags *t);
+json_t *tags_to_json(const struct tags *t);   /* new reference */
+
+struct item {
+    char *id;         /* stable and unique across networks: "feed:acme-blog:<guid>" */
+    char *source;     /* the configured source's name */
+    char *kind;       /* blog, forum, social, messaging */
+    char *url;
+    struct author author;
+    char *title;
+    char *text;       /* plain text, HTML stripped, entities decoded */
+    char *lang;
+    char *published;  /* RFC 3339 UTC */
+    char *fetched;    /* RFC 3339 UTC */
+    char *reply_network; /* reply_to.network, or NULL when replies are impossible */
+    char *reply_ref;     /* reply_to.ref */
+};
+
+void item_init(struct item *it);   /* zero it, followers = -1 */
+void item_clear(struct item *it);  /* frees every field, then item_init() */
+
+/* Serialise; tags may be NULL (then "tags" is absent). New reference. */
+json_t *item_to_json(const struct item *it, const struct tags *tags);
+/* Parse an item (ignoring "tags"); on error *it is left cleared. */
+ctx_err item_from_json(const json_t *j, struct item *it);
+
+/* Set *field to a copy of s (or NULL), freeing the old value. */
+ctx_err item_set(char **field, const char *s);
+
+/* RFC 3339 UTC ("2026-11-22T10:00:03Z") of a time_t into out[21+]. */
+#define CTX_TIME_LEN 32
+void ctx_time_format(long long t, char out[CTX_TIME_LEN]);
+
+#endif
