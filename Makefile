@@ -11,7 +11,7 @@ TEST_PKGS = $(PKGS) cmocka
 PYTHON   ?= /usr/bin/python3
 
 CC       ?= cc
-CFLAGS_BASE = -std=gnu11 -Wall -Wextra -Werror -g -O2 -I. -MMD -MP
+CFLAGS_BASE = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O2 -I. -MMD -MP
 CFLAGS   += $(CFLAGS_BASE) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
@@ -26,7 +26,7 @@ BIN      = bin
 endif
 
 MODULES  = core collectors analyzer store ws routing
-LIB_SRC  = $(filter-out %/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+LIB_SRC  = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LUA_SRC  = $(wildcard store/*.lua)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(if $(LUA_SRC),$(BUILD)/gen/lua_scripts.o)
 
@@ -35,11 +35,14 @@ UNIT_BIN = $(UNIT_SRC:%.c=$(BUILD)/%)
 
 all: $(BIN)/ctxd $(BIN)/ctxctl
 
-$(BIN)/ctxd: $(BUILD)/cli/ctxd.o $(BUILD)/libctx.a
+CTXD_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard ctxd/*.c))
+CTXCTL_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
+
+$(BIN)/ctxd: $(CTXD_OBJ) $(BUILD)/libctx.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/ctxctl: $(BUILD)/cli/ctxctl.o $(BUILD)/libctx.a
+$(BIN)/ctxctl: $(CTXCTL_OBJ) $(BUILD)/libctx.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -1,0 +1,376 @@
+/* collect.c -- the collect role: one timer per source, polite polling.
+ *
+ * Each source polls every `every` seconds (+-10% jitter so a fleet of
+ * sources spreads out), with conditional GET (ETag / Last-Modified, kept in
+ * the source's Redis hash so a restart keeps them). A 200 is parsed by the
+ * source kind's parser and each item goes through the add_raw script, which
+ * drops ids already seen. The validators are saved only once every item of
+ * the response is stored: if Redis fails half way, the next poll fetches the
+ * whole document again rather than getting a 304 and losing the rest.
+ * Errors back off exponentially (capped); 429 and 503 honour Retry-After. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "collectors/collectors.h"
+#include "core/config.h"
+#include "core/http.h"
+#include "core/log.h"
+#include "store/store.h"
+
+struct source;
+
+struct collector {
+    uv_loop_t *loop;
+    const struct config *cfg;
+    struct store *st;
+    struct http *http;
+    struct rconn *rc;
+    struct source *sources;
+    size_t nsources;
+};
+
+struct source {
+    struct collector *c;
+    const struct config_source *cfg;
+    const struct source_ops *ops;
+    uv_timer_t *timer;
+    struct http_xfer *xfer;     /* the fetch in flight, or NULL */
+    char *etag, *last_modified;
+    bool state_loaded;
+    unsigned failures;
+    char key[128];              /* ctx:source:<name> */
+    char seen_key[128];         /* ctx:seen:<name> */
+};
+
+/* One response's worth of Redis writes. */
+struct batch {
+    struct source *s;
+    unsigned pending, failed, added, total;
+    char *etag, *last_modified;
+    long status;
+    double seconds;
+};
+
+static void poll_source(uv_timer_t *t);
+
+static double jitter(double secs)
+{
+    return secs * (0.9 + 0.2 * ((double)rand() / RAND_MAX));
+}
+
+static void schedule(struct source *s, double secs)
+{
+    uint64_t ms = (uint64_t)(secs * 1000);
+    uv_timer_start(s->timer, poll_source, ms ? ms : 1, 0);
+    if (rconn_up(s->c->rc)) {
+        char when[CTX_TIME_LEN];
+        ctx_time_format((long long)time(NULL) + (long long)secs, when);
+        rconn_cmd(s->c->rc, NULL, NULL, "HSET %s next_poll %s", s->key, when);
+    }
+}
+
+static void record_error(struct source *s, long status, const char *why, double retry_after)
+{
+    s->failures++;
+    double delay = s->cfg->every;
+    for (unsigned i = 0; i < s->failures && i < 10; i++)
+        delay *= 2;
+    double cap = s->cfg->every > 900 ? s->cfg->every : 900;
+    if (delay > cap)
+        delay = cap;
+    if (retry_after > 0)
+        delay = retry_after > s->cfg->every ? retry_after : s->cfg->every;
+    log_warn("collect: %s: %s; next try in %.1f s", s->cfg->name, why, delay);
+    if (rconn_up(s->c->rc)) {
+        char now[CTX_TIME_LEN];
+        ctx_time_format(time(NULL), now);
+        rconn_cmd(s->c->rc, NULL, NULL,
+                  "HSET %s last_error %s last_error_at %s last_status %ld failures %u",
+                  s->key, why, now, status, s->failures);
+    }
+    schedule(s, retry_after > 0 ? delay : jitter(delay));
+}
+
+static void record_ok(struct source *s, long status)
+{
+    s->failures = 0;
+    char now[CTX_TIME_LEN];
+    ctx_time_format(time(NULL), now);
+    rconn_cmd(s->c->rc, NULL, NULL,
+              "HSET %s last_ok %s last_status %ld failures 0", s->key, now, status);
+    rconn_cmd(s->c->rc, NULL, NULL, "HINCRBY %s polls 1", s->key);
+    schedule(s, jitter(s->cfg->every));
+}
+
+static void batch_done(struct batch *b)
+{
+    struct source *s = b->s;
+    if (b->failed) {
+        char why[128];
+        snprintf(why, sizeof why, "%u of %u items could not be stored", b->failed, b->total);
+        record_error(s, b->status, why, 0);
+    } else {
+        /* everything is stored: now the validators may be trusted */
+        free(s->etag);
+        free(s->last_modified);
+        s->etag = b->etag;
+        s->last_modified = b->last_modified;
+        b->etag = b->last_modified = NULL;
+        if (s->etag)
+            rconn_cmd(s->c->rc, NULL, NULL, "HSET %s etag %s", s->key, s->etag);
+        if (s->last_modified)
+            rconn_cmd(s->c->rc, NULL, NULL, "HSET %s last_modified %s", s->key,
+                      s->last_modified);
+        if (b->added)
+            rconn_cmd(s->c->rc, NULL, NULL, "HINCRBY %s items_seen %u", s->key, b->added);
+        log_info("collect: %s: %ld, %u items, %u new (%.3f s)", s->cfg->name, b->status,
+                 b->total, b->added, b->seconds);
+        record_ok(s, b->status);
+    }
+    free(b->etag);
+    free(b->last_modified);
+    free(b);
+}
+
+static void on_added(struct rconn *rc, redisReply *r, void *priv)
+{
+    (void)rc;
+    struct batch *b = priv;
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        if (r)
+            log_error("collect: %s: add_raw: %s", b->s->cfg->name, r->str);
+        b->failed++;
+    } else if (r->type == REDIS_REPLY_STRING) {
+        b->added++;
+    }
+    if (--b->pending == 0)
+        batch_done(b);
+}
+
+static void store_items(struct source *s, struct parse_result *pr, struct http_res *res)
+{
+    struct batch *b = calloc(1, sizeof *b);
+    if (!b) {
+        record_error(s, res->status, "out of memory", 0);
+        return;
+    }
+    b->s = s;
+    b->status = res->status;
+    b->seconds = res->seconds;
+    b->total = (unsigned)pr->nitems;
+    b->etag = res->etag ? strdup(res->etag) : NULL;
+    b->last_modified = res->last_modified ? strdup(res->last_modified) : NULL;
+    b->pending = 1;   /* held until every command is sent */
+    /* feeds list newest first: store oldest first so streams read in time order */
+    for (size_t i = pr->nitems; i-- > 0;) {
+        struct item *it = &pr->items[i];
+        json_t *j = item_to_json(it, NULL);
+        char *json = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        if (!json) {
+            b->failed++;
+            continue;
+        }
+        const char *argv[] = {s->seen_key, KEY_RAW, it->id, json, RAW_STREAM_CAP};
+        b->pending++;
+        if (rconn_eval(s->c->rc, &s->c->st->scripts[SCRIPT_ADD_RAW], on_added, b, 2,
+                       5, argv, NULL)) {
+            b->pending--;
+            b->failed++;
+        }
+        free(json);
+    }
+    if (--b->pending == 0)
+        batch_done(b);
+}
+
+static void on_fetched(void *priv, struct http_res *res)
+{
+    struct source *s = priv;
+    s->xfer = NULL;
+    if (res->err) {
+        record_error(s, 0, res->error, 0);
+        return;
+    }
+    if (res->status == 304) {
+        log_debug("collect: %s: 304 not modified (%.3f s)", s->cfg->name, res->seconds);
+        record_ok(s, 304);
+        return;
+    }
+    if (res->status == 429 || res->status == 503) {
+        double ra = 0;
+        if (res->retry_after) {
+            long long when;
+            char *end;
+            ra = strtod(res->retry_after, &end);
+            if (*end && date_parse(res->retry_after, &when) == 0)
+                ra = (double)(when - (long long)time(NULL));
+            if (ra < 0 || ra > 86400)
+                ra = 0;
+        }
+        char why[64];
+        snprintf(why, sizeof why, "HTTP %ld", res->status);
+        record_error(s, res->status, why, ra > 0 ? ra : 0);
+        return;
+    }
+    if (res->status != 200) {
+        char why[64];
+        snprintf(why, sizeof why, "HTTP %ld", res->status);
+        record_error(s, res->status, why, 0);
+        return;
+    }
+    char fetched[CTX_TIME_LEN];
+    ctx_time_format(time(NULL), fetched);
+    struct http_response resp = {
+        .status = res->status, .body = buf_str(&res->body), .len = res->body.len,
+        .content_type = res->content_type,
+        .url = res->effective_url ? res->effective_url : s->cfg->url,
+    };
+    struct parse_result pr = {0};
+    ctx_err e = s->ops->parse(s->cfg->name, &resp, fetched, &pr);
+    if (e) {
+        char why[300];
+        snprintf(why, sizeof why, "cannot parse: %s", pr.error[0] ? pr.error : ctx_strerror(e));
+        parse_result_clear(&pr);
+        record_error(s, res->status, why, 0);
+        return;
+    }
+    if (pr.bozo)
+        log_warn("collect: %s: not well-formed (%s); %zu items recovered", s->cfg->name,
+                 pr.error, pr.nitems);
+    if (!rconn_up(s->c->rc)) {
+        parse_result_clear(&pr);
+        record_error(s, res->status, "redis is down", 0);
+        return;
+    }
+    store_items(s, &pr, res);
+    parse_result_clear(&pr);
+}
+
+static void fetch(struct source *s)
+{
+    char inm[512], ims[256];
+    const char *headers[5];
+    int n = 0;
+    headers[n++] = "Accept: application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+                   "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5";
+    if (s->etag && snprintf(inm, sizeof inm, "If-None-Match: %s", s->etag) < (int)sizeof inm)
+        headers[n++] = inm;
+    if (s->last_modified &&
+        snprintf(ims, sizeof ims, "If-Modified-Since: %s", s->last_modified) < (int)sizeof ims)
+        headers[n++] = ims;
+    headers[n] = NULL;
+    struct http_req req = {
+        .url = s->cfg->url, .headers = headers, .timeout = s->cfg->timeout,
+        .max_bytes = s->cfg->max_bytes, .user_agent = s->c->cfg->user_agent,
+    };
+    if (http_fetch(s->c->http, &req, on_fetched, s, &s->xfer))
+        record_error(s, 0, "cannot start the transfer", 0);
+}
+
+static void on_state(struct rconn *rc, redisReply *r, void *priv)
+{
+    (void)rc;
+    struct source *s = priv;
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        schedule(s, 1);
+        return;
+    }
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
+        if (!k || !v)
+            continue;
+        if (strcmp(k, "etag") == 0)
+            item_set(&s->etag, v);
+        else if (strcmp(k, "last_modified") == 0)
+            item_set(&s->last_modified, v);
+    }
+    s->state_loaded = true;
+    fetch(s);
+}
+
+static void poll_source(uv_timer_t *t)
+{
+    struct source *s = t->data;
+    if (s->xfer)
+        return;                 /* still fetching: never two at once */
+    if (!rconn_up(s->c->rc)) {  /* nowhere to put items: wait for Redis */
+        uv_timer_start(s->timer, poll_source, 1000, 0);
+        return;
+    }
+    if (!s->state_loaded) {
+        if (rconn_cmd(s->c->rc, on_state, s, "HGETALL %s", s->key))
+            uv_timer_start(s->timer, poll_source, 1000, 0);
+        return;
+    }
+    fetch(s);
+}
+
+ctx_err collector_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
+                        struct collector **out)
+{
+    struct collector *c = calloc(1, sizeof *c);
+    if (!c)
+        return CTX_ENOMEM;
+    c->loop = loop;
+    c->cfg = cfg;
+    c->st = st;
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    ctx_err e = http_new(loop, &c->http);
+    if (!e)
+        e = store_conn_new(st, "collect", NULL, NULL, &c->rc);
+    if (!e && cfg->nsources && !(c->sources = calloc(cfg->nsources, sizeof *c->sources)))
+        e = CTX_ENOMEM;
+    for (size_t i = 0; !e && i < cfg->nsources; i++) {
+        struct source *s = &c->sources[i];
+        s->c = c;
+        s->cfg = &cfg->sources[i];
+        s->ops = source_ops_find(s->cfg->kind);
+        s->timer = malloc(sizeof *s->timer);
+        if (!s->ops || !s->timer) {
+            free(s->timer);
+            e = s->ops ? CTX_ENOMEM : CTX_ECONFIG;
+            break;
+        }
+        c->nsources = i + 1;
+        snprintf(s->key, sizeof s->key, KEY_SOURCE_PREFIX "%s", s->cfg->name);
+        snprintf(s->seen_key, sizeof s->seen_key, KEY_SEEN_PREFIX "%s", s->cfg->name);
+        uv_timer_init(loop, s->timer);
+        s->timer->data = s;
+        /* first poll soon, spread over the first half second */
+        uv_timer_start(s->timer, poll_source, 10 + (uint64_t)(rand() % 500), 0);
+        log_info("collect: %s (%s) every %.1f s: %s", s->cfg->name, s->cfg->kind,
+                 s->cfg->every, s->cfg->url);
+    }
+    if (e) {
+        collector_stop(c);
+        return e;
+    }
+    *out = c;
+    return CTX_OK;
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+void collector_stop(struct collector *c)
+{
+    if (!c)
+        return;
+    rconn_free(c->rc);      /* pending writes are called back now, sources alive */
+    for (size_t i = 0; i < c->nsources; i++) {
+        struct source *s = &c->sources[i];
+        if (s->xfer)
+            http_cancel(s->xfer);
+        uv_close((uv_handle_t *)s->timer, timer_closed);
+        free(s->etag);
+        free(s->last_modified);
+    }
+    http_free(c->http);
+    free(c->sources);
+    free(c);
+}

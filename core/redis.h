@@ -1,0 +1,54 @@
+/* redis.h -- one reconnecting asynchronous Redis connection on the uv loop.
+ *
+ * hiredis' libuv adapter is attached here and nowhere else. A connection
+ * that drops, or never comes up, is retried with exponential backoff (100 ms
+ * doubling to 5 s); while it is down rconn_cmd() fails at once with
+ * CTX_EREDIS and no callback, so callers can tell "not sent" from "sent and
+ * lost". A command whose connection drops gets its callback with r == NULL.
+ * hiredis has no timeouts: a watchdog drops a connection that leaves a
+ * command unanswered for longer than its timeout (set it above any BLOCK). */
+#ifndef CTX_REDIS_H
+#define CTX_REDIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <hiredis.h>
+#include <uv.h>
+#include "core/ctx.h"
+
+struct rconn;
+
+/* r is NULL when the connection was lost before the reply. */
+typedef void (*rconn_reply_cb)(struct rconn *rc, redisReply *r, void *priv);
+/* Called on every transition, up or down. */
+typedef void (*rconn_state_cb)(struct rconn *rc, bool up, void *priv);
+
+/* A Lua script, loaded on every (re)connection and called by its SHA1. */
+struct rscript {
+    const char *name;
+    const char *body;
+    char sha[41];        /* filled by rscript_init() */
+};
+void rscript_init(struct rscript *s);
+
+ctx_err rconn_new(uv_loop_t *loop, const char *host, int port, const char *name,
+                  double timeout, rconn_state_cb state_cb, void *priv, struct rconn **out);
+/* Drops the connection: pending commands are called back with NULL. */
+void rconn_free(struct rconn *rc);
+
+bool rconn_up(const struct rconn *rc);
+const char *rconn_name(const struct rconn *rc);
+/* Scripts to load on each connection (the array must outlive rc). */
+void rconn_set_scripts(struct rconn *rc, struct rscript *scripts, size_t n);
+
+ctx_err rconn_cmd(struct rconn *rc, rconn_reply_cb cb, void *priv, const char *fmt, ...);
+ctx_err rconn_cmdargv(struct rconn *rc, rconn_reply_cb cb, void *priv, int argc,
+                      const char **argv, const size_t *argvlen);
+/* EVALSHA script with nkeys keys followed by args (argv holds keys, then args). */
+ctx_err rconn_eval(struct rconn *rc, const struct rscript *s, rconn_reply_cb cb, void *priv,
+                   int nkeys, int argc, const char **argv, const size_t *argvlen);
+
+/* SHA1 of data as 40 hex digits (for script SHAs). */
+void ctx_sha1_hex(const void *data, size_t len, char out[41]);
+
+#endif

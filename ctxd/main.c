@@ -1,0 +1,176 @@
+/* main.c -- ctxd: the daemon. Loads the config, starts the roles it was
+ * asked for on one libuv loop, and stops them cleanly on SIGINT/SIGTERM:
+ * each role frees its Redis connections first (pending replies are called
+ * back while the role still exists), then its handles; the loop then runs
+ * until every handle has closed. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+#include "analyzer/analyzer.h"
+#include "collectors/collectors.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "ctxd/roles.h"
+#include "store/store.h"
+#include "ws/ws.h"
+
+enum { ROLE_COLLECT = 1, ROLE_ANALYZE = 2, ROLE_ROUTE = 4, ROLE_SERVE = 8 };
+
+static int parse_roles(const char *s, unsigned *out)
+{
+    static const struct { const char *name; unsigned bit; } names[] = {
+        {"collect", ROLE_COLLECT}, {"analyze", ROLE_ANALYZE},
+        {"route", ROLE_ROUTE}, {"serve", ROLE_SERVE},
+    };
+    *out = 0;
+    char *copy = strdup(s), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        size_t i;
+        for (i = 0; i < CTX_ARRAY_LEN(names); i++)
+            if (strcmp(t, names[i].name) == 0)
+                break;
+        if (i == CTX_ARRAY_LEN(names)) {
+            fprintf(stderr, "ctxd: --roles: unknown role \"%s\" (collect, analyze, route, serve)\n",
+                    t);
+            free(copy);
+            return -1;
+        }
+        *out |= names[i].bit;
+    }
+    free(copy);
+    return *out ? 0 : -1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ctxd [-c FILE] [--roles collect,analyze,route,serve] [--redis HOST:PORT]\n"
+               "  -c, --config FILE   config file (default etc/ctxd.json)\n"
+               "  --roles LIST        roles to run (default: all)\n"
+               "  --redis HOST:PORT   Redis address, overriding the config\n"
+               "  --check             validate the config and rules, then exit\n");
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    log_info("ctxd: %s received, stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    uv_stop(h->loop);
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = "etc/ctxd.json", *roles_s = NULL, *redis = NULL;
+    bool check = false;
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"roles", required_argument, NULL, 'r'},
+        {"redis", required_argument, NULL, 'R'}, {"check", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 'r': roles_s = optarg; break;
+        case 'R': redis = optarg; break;
+        case 'k': check = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return 2;
+    }
+    unsigned roles = ROLE_COLLECT | ROLE_ANALYZE | ROLE_ROUTE | ROLE_SERVE;
+    if (roles_s && parse_roles(roles_s, &roles))
+        return 2;
+
+    char err[512];
+    struct config *cfg;
+    if (config_load(path, &cfg, err, sizeof err)) {
+        fprintf(stderr, "ctxd: %s\n", err);
+        return 2;
+    }
+    if (redis && config_set_redis(cfg, redis, err, sizeof err)) {
+        fprintf(stderr, "ctxd: %s\n", err);
+        config_free(cfg);
+        return 2;
+    }
+    for (size_t i = 0; i < cfg->nsources; i++)
+        if (!source_ops_find(cfg->sources[i].kind)) {
+            fprintf(stderr, "ctxd: %s: sources[%zu].kind: unknown kind \"%s\"\n", path, i,
+                    cfg->sources[i].kind);
+            config_free(cfg);
+            return 2;
+        }
+    enum log_level lvl;
+    if (log_level_parse(cfg->log_level, &lvl) == 0)
+        log_set_level(lvl);
+
+    analyzer *an = NULL;
+    if ((roles & ROLE_ANALYZE) || check) {
+        an = analyzer_new(cfg->lexicons, cfg->rules, err, sizeof err);
+        if (!an) {
+            fprintf(stderr, "ctxd: %s\n", err);
+            config_free(cfg);
+            return 2;
+        }
+    }
+    if (check) {
+        printf("%s: ok\n", path);
+        analyzer_free(an);
+        config_free(cfg);
+        return 0;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_t *loop = uv_default_loop();
+    uv_signal_t sigint, sigterm;
+    uv_signal_init(loop, &sigint);
+    uv_signal_init(loop, &sigterm);
+    uv_signal_start(&sigint, on_signal, SIGINT);
+    uv_signal_start(&sigterm, on_signal, SIGTERM);
+
+    int rc = 0;
+    struct store *st = NULL;
+    struct collector *col = NULL;
+    struct analyze_role *ana = NULL;
+    struct serve *srv = NULL;
+    ctx_err e = store_new(loop, cfg, &st);
+    if (!e && (roles & ROLE_SERVE) && (e = serve_start(loop, cfg, st, &srv)))
+        log_error("ctxd: serve: %s", ctx_strerror(e));
+    if (!e && (roles & ROLE_ANALYZE) && (e = analyze_role_start(loop, cfg, st, an, &ana)))
+        log_error("ctxd: analyze: %s", ctx_strerror(e));
+    if (!e && (roles & ROLE_COLLECT) && (e = collector_start(loop, cfg, st, &col)))
+        log_error("ctxd: collect: %s", ctx_strerror(e));
+    if (!e) {
+        log_info("ctxd: started (config %s, redis %s)", path, cfg->redis);
+        uv_run(loop, UV_RUN_DEFAULT);
+    } else {
+        rc = 1;
+    }
+
+    collector_stop(col);
+    analyze_role_stop(ana);
+    serve_stop(srv);
+    store_free(st);
+    uv_signal_stop(&sigint);
+    uv_signal_stop(&sigterm);
+    uv_walk(loop, close_walk, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(loop))
+        log_warn("ctxd: some handles were still open at exit");
+    analyzer_free(an);
+    config_free(cfg);
+    log_info("ctxd: stopped");
+    return rc;
+}

@@ -1,0 +1,278 @@
+/* api.c -- the dynamic HTTP routes: /healthz, /metrics, /api/items.
+ *
+ * An answer that needs Redis is sent asynchronously: LWS_CALLBACK_HTTP
+ * starts the query and returns; the reply fills the request's body and asks
+ * for a writeable callback, which sends headers and then the body in
+ * chunks. JSON is produced with jansson, or by joining item JSON exactly as
+ * stored (it was produced by jansson when the item was tagged). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "collectors/collectors.h"
+#include "core/item.h"
+#include "core/log.h"
+#include "store/store.h"
+#include "ws/ws_internal.h"
+
+#define CHUNK 16384
+
+static struct serve *serve_of(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
+
+static void req_free(struct api_req *r)
+{
+    buf_free(&r->body);
+    free(r);
+}
+
+static void respond(struct api_req *r, int status, const char *ctype)
+{
+    r->status = status;
+    r->ctype = ctype;
+    if (status >= 400)
+        r->s->http_errors++;
+    if (r->wsi)
+        lws_callback_on_writable(r->wsi);
+}
+
+static void respond_json(struct api_req *r, int status, json_t *j)
+{
+    char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    buf_reset(&r->body);
+    if (!txt || buf_puts(&r->body, txt) || buf_putc(&r->body, '\n')) {
+        free(txt);
+        buf_reset(&r->body);
+        buf_puts(&r->body, "{\"error\":\"out of memory\"}\n");
+        respond(r, 500, "application/json");
+        return;
+    }
+    free(txt);
+    respond(r, status, "application/json");
+}
+
+static void respond_error(struct api_req *r, int status, const char *code, const char *msg)
+{
+    respond_json(r, status, json_pack("{s:s,s:s}", "error", code, "message", msg));
+}
+
+static void health(struct api_req *r)
+{
+    bool up = rconn_up(r->s->cmd);
+    respond_json(r, up ? 200 : 503,
+                 json_pack("{s:s,s:s}", "status", up ? "ok" : "degraded", "redis",
+                           up ? "up" : "down"));
+}
+
+static void metrics(struct api_req *r)
+{
+    struct serve *s = r->s;
+    buf_printf(&r->body,
+               "# HELP ctx_redis_up Whether the serve role's Redis connection is up.\n"
+               "# TYPE ctx_redis_up gauge\nctx_redis_up %d\n"
+               "# HELP ctx_monitor_clients Connected /ws/monitor clients.\n"
+               "# TYPE ctx_monitor_clients gauge\nctx_monitor_clients %u\n"
+               "# HELP ctx_http_requests_total HTTP API requests served.\n"
+               "# TYPE ctx_http_requests_total counter\nctx_http_requests_total %llu\n"
+               "# HELP ctx_http_errors_total HTTP API answers with status >= 400.\n"
+               "# TYPE ctx_http_errors_total counter\nctx_http_errors_total %llu\n",
+               rconn_up(s->cmd) ? 1 : 0, monitor_clients(s->mon), s->http_requests,
+               s->http_errors);
+    respond(r, 200, "text/plain; version=0.0.4");
+}
+
+static void on_items(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct api_req *r = priv;
+    r->waiting = false;
+    if (!r->wsi) {                   /* the client went away meanwhile */
+        req_free(r);
+        return;
+    }
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 1) {
+        respond_error(r, 503, "redis", rep && rep->type == REDIS_REPLY_ERROR ? rep->str
+                                                                            : "redis is away");
+        return;
+    }
+    struct buf *b = &r->body;
+    buf_reset(b);
+    buf_puts(b, "{\"items\":[");
+    for (size_t i = 1; i < rep->elements; i++) {
+        if (i > 1)
+            buf_putc(b, ',');
+        buf_append(b, rep->element[i]->str, rep->element[i]->len);
+    }
+    json_t *last = json_string(rep->element[0]->str ? rep->element[0]->str : "0-0");
+    char *lt = json_dumps(last, JSON_ENCODE_ANY);
+    buf_printf(b, "],\"last_id\":%s}\n", lt ? lt : "\"0-0\"");
+    free(lt);
+    json_decref(last);
+    respond(r, 200, "application/json");
+}
+
+/* Copy query argument `name` into out ("" when absent). */
+static void query_arg(struct lws *wsi, const char *name, char *out, size_t outlen)
+{
+    char pre[32];
+    snprintf(pre, sizeof pre, "%s=", name);
+    out[0] = '\0';
+    const char *v = lws_get_urlarg_by_name(wsi, pre, out, (int)outlen);
+    if (!v)
+        out[0] = '\0';
+    else if (v != out)
+        memmove(out, v, strlen(v) + 1);
+}
+
+static void items(struct api_req *r, struct lws *wsi)
+{
+    char brand[128], topic[128], sentiment[32], limit_s[16], since[64];
+    query_arg(wsi, "brand", brand, sizeof brand);
+    query_arg(wsi, "topic", topic, sizeof topic);
+    query_arg(wsi, "sentiment", sentiment, sizeof sentiment);
+    query_arg(wsi, "limit", limit_s, sizeof limit_s);
+    query_arg(wsi, "since", since, sizeof since);
+    long limit = 50;
+    if (limit_s[0]) {
+        char *end;
+        limit = strtol(limit_s, &end, 10);
+        if (*end || limit < 1 || limit > 1000) {
+            respond_error(r, 400, "bad_limit", "limit must be a number from 1 to 1000");
+            return;
+        }
+    }
+    enum sentiment_label lbl;
+    if (sentiment[0] && sentiment_label_parse(sentiment, &lbl)) {
+        respond_error(r, 400, "bad_sentiment", "sentiment must be positive, negative or neutral");
+        return;
+    }
+    char min[32] = "-inf";
+    if (since[0]) {
+        long long t;
+        if (date_parse(since, &t)) {
+            respond_error(r, 400, "bad_since", "since must be an RFC 3339 time");
+            return;
+        }
+        snprintf(min, sizeof min, "%lld", t * 1000);
+    }
+    char index[200];
+    if (brand[0])
+        snprintf(index, sizeof index, KEY_IDX_PREFIX "brand:%s", brand);
+    else if (topic[0])
+        snprintf(index, sizeof index, KEY_IDX_PREFIX "topic:%s", topic);
+    else if (sentiment[0])
+        snprintf(index, sizeof index, KEY_IDX_PREFIX "sentiment:%s", sentiment);
+    else
+        snprintf(index, sizeof index, "%s", KEY_IDX_ALL);
+    char lim[16];
+    snprintf(lim, sizeof lim, "%ld", limit);
+    const char *argv[] = {index, KEY_TAGGED, "+inf", min, lim, brand, topic, sentiment};
+    r->waiting = true;
+    if (rconn_eval(r->s->cmd, &r->s->st->scripts[SCRIPT_QUERY], on_items, r, 2, 8, argv, NULL)) {
+        r->waiting = false;
+        respond_error(r, 503, "redis", "redis is away");
+    }
+}
+
+static void route(struct api_req *r, struct lws *wsi)
+{
+    char uri[512];
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0) {
+        respond_error(r, 405, "method", "only GET is served here for now");
+        return;
+    }
+    if (strcmp(uri, "/healthz") == 0)
+        health(r);
+    else if (strcmp(uri, "/metrics") == 0)
+        metrics(r);
+    else if (strcmp(uri, "/api/items") == 0)
+        items(r, wsi);
+    else
+        respond_error(r, 404, "not_found", "no such route");
+}
+
+static int write_some(struct api_req *r, struct lws *wsi)
+{
+    if (!r->headers_sent) {
+        unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
+                      *end = hdr + sizeof hdr - 1;
+        if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype,
+                                        (lws_filepos_t)r->body.len, &p, end) ||
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                         (const unsigned char *)"no-store", 8, &p, end) ||
+            lws_finalize_write_http_header(wsi, start, &p, end))
+            return -1;
+        r->headers_sent = true;
+        if (r->body.len) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    }
+    size_t left = r->body.len - r->sent, n = left > CHUNK ? CHUNK : left;
+    if (n) {
+        unsigned char chunk[LWS_PRE + CHUNK];
+        memcpy(chunk + LWS_PRE, r->body.p + r->sent, n);
+        int final = r->sent + n == r->body.len;
+        if (lws_write(wsi, chunk + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+            (int)n)
+            return -1;
+        r->sent += n;
+        if (!final) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    }
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                 size_t len)
+{
+    struct http_pss *pss = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP: {
+        struct serve *s = serve_of(wsi);
+        if (pss->req) {          /* keep-alive: a new transaction on the same wsi */
+            if (pss->req->waiting)
+                pss->req->wsi = NULL;
+            else
+                req_free(pss->req);
+        }
+        struct api_req *r = calloc(1, sizeof *r);
+        if (!r)
+            return -1;
+        r->s = s;
+        r->wsi = wsi;
+        r->body.max = 64 * 1024 * 1024;
+        pss->req = r;
+        s->http_requests++;
+        route(r, wsi);
+        return 0;
+    }
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+        struct api_req *r = pss ? pss->req : NULL;
+        if (!r || r->waiting || !r->status)
+            return 0;
+        int rv = write_some(r, wsi);
+        if (r->headers_sent && r->sent == r->body.len && rv == 0) {
+            req_free(r);
+            pss->req = NULL;
+        }
+        return rv;
+    }
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (pss && pss->req) {
+            if (pss->req->waiting)
+                pss->req->wsi = NULL;   /* freed when Redis answers */
+            else
+                req_free(pss->req);
+            pss->req = NULL;
+        }
+        return 0;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}

@@ -1,0 +1,583 @@
+/* monitor.c -- /ws/monitor (subprotocol ctx.monitor.v1): tagged items, live.
+ *
+ * One blocking reader per process follows ctx:items:tagged with XREAD from
+ * the last id it has seen (m->last), so a Redis restart resumes without a
+ * gap. Each session has a cursor, the last stream id it was shown or
+ * skipped. A live session takes every broadcast entry past its cursor. A
+ * session that asked for `since` first catches up with XRANGE from its
+ * cursor on the command connection, page by page, and becomes live only
+ * once its cursor has reached m->last: entries the reader broadcast while a
+ * page was in flight are then found by the next page, so none is missed
+ * and none is sent twice (the cursor only moves forward).
+ *
+ * Callbacks only move data (STYLE.md 8): RECEIVE decodes and applies a
+ * message, frames are queued, SERVER_WRITEABLE writes one frame. A client
+ * that falls 4096 frames behind is closed with an error; it can resume with
+ * `since`. */
+#include <stdlib.h>
+#include <string.h>
+#include "core/item.h"
+#include "core/log.h"
+#include "store/store.h"
+#include "ws/ws_internal.h"
+
+#define MAX_QUEUE   4096
+#define MAX_RX      65536
+#define PAGE        200
+
+struct frame {
+    struct frame *next;
+    size_t len;
+    unsigned char data[];       /* LWS_PRE bytes, then the text */
+};
+
+struct msess;
+
+/* A catch-up page in flight; sess is NULLed if the session closes. */
+struct catchup {
+    struct msess *sess;
+};
+
+struct msess {
+    struct lws *wsi;
+    struct monitor *m;
+    struct msess *prev, *next;
+    struct strlist brands, topics;
+    int label;                  /* -1 = any */
+    bool live;                  /* else catching up */
+    bool from_now;              /* no cursor yet: start at m->last when known */
+    bool closing;
+    struct sid cursor;
+    struct catchup *cu;
+    struct frame *qhead, *qtail;
+    unsigned qn;
+    struct buf rx;
+    bool rx_too_big;
+};
+
+struct monitor {
+    struct serve *s;
+    struct rconn *blk;
+    struct sid last;
+    char last_s[48];
+    bool have_last;
+    bool reading;
+    struct msess *sessions;
+    unsigned nclients;
+    uv_timer_t *tick;
+};
+
+int sid_parse(const char *s, struct sid *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    out->ms = strtoull(s, &end, 10);
+    if (end == s)
+        return -1;
+    out->seq = 0;
+    if (*end == '-') {
+        const char *q = end + 1;
+        if (!*q || *q == '-' || *q == '+')
+            return -1;
+        out->seq = strtoull(q, &end, 10);
+        if (end == q)
+            return -1;
+    }
+    return *end ? -1 : 0;
+}
+
+int sid_cmp(struct sid a, struct sid b)
+{
+    if (a.ms != b.ms)
+        return a.ms < b.ms ? -1 : 1;
+    if (a.seq != b.seq)
+        return a.seq < b.seq ? -1 : 1;
+    return 0;
+}
+
+size_t monitor_pss_size(void)
+{
+    return sizeof(struct msess);
+}
+
+unsigned monitor_clients(const struct monitor *m)
+{
+    return m ? m->nclients : 0;
+}
+
+static void queue_text(struct msess *ss, const char *text, size_t len)
+{
+    if (ss->closing)
+        return;
+    if (ss->qn >= MAX_QUEUE) {
+        log_warn("monitor: a client is %u frames behind; closing it", ss->qn);
+        ss->closing = true;
+        lws_callback_on_writable(ss->wsi);
+        return;
+    }
+    struct frame *f = malloc(sizeof *f + LWS_PRE + len);
+    if (!f)
+        return;
+    f->next = NULL;
+    f->len = len;
+    memcpy(f->data + LWS_PRE, text, len);
+    if (ss->qtail)
+        ss->qtail->next = f;
+    else
+        ss->qhead = f;
+    ss->qtail = f;
+    ss->qn++;
+    lws_callback_on_writable(ss->wsi);
+}
+
+static void send_json(struct msess *ss, json_t *j)
+{
+    char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (t)
+        queue_text(ss, t, strlen(t));
+    free(t);
+}
+
+static void send_error(struct msess *ss, const char *code, const char *msg)
+{
+    send_json(ss, json_pack("{s:s,s:s,s:s}", "type", "error", "code", code, "message", msg));
+}
+
+/* One tagged entry, decoded once and offered to every session. */
+struct entry {
+    struct sid sid;
+    const char *sid_s;
+    json_t *item;               /* parsed, for filtering */
+    struct buf frame;           /* the "item" message, built on first use */
+    const char *raw;
+    size_t rawlen;
+};
+
+static bool list_hit(const struct strlist *want, const json_t *have)
+{
+    if (want->n == 0)
+        return true;
+    size_t i;
+    json_t *v;
+    json_array_foreach(have, i, v) {
+        const char *s = json_string_value(v);
+        if (s && strlist_has(want, s))
+            return true;
+    }
+    return false;
+}
+
+static bool matches(const struct msess *ss, const struct entry *e)
+{
+    json_t *tags = json_object_get(e->item, "tags");
+    if (!list_hit(&ss->brands, json_object_get(tags, "brands")))
+        return false;
+    if (!list_hit(&ss->topics, json_object_get(tags, "topics")))
+        return false;
+    if (ss->label >= 0) {
+        const char *l = json_string_value(
+            json_object_get(json_object_get(tags, "sentiment"), "label"));
+        if (!l || strcmp(l, sentiment_label_name((enum sentiment_label)ss->label)) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Decode an XRANGE/XREAD entry [id, [field, value...]]; 0 ok. */
+static int entry_init(struct entry *e, const redisReply *r)
+{
+    memset(e, 0, sizeof *e);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || !r->element[0]->str ||
+        sid_parse(r->element[0]->str, &e->sid))
+        return -1;
+    e->sid_s = r->element[0]->str;
+    const redisReply *f = r->element[1];
+    for (size_t i = 0; f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements; i += 2)
+        if (f->element[i]->str && strcmp(f->element[i]->str, "item") == 0) {
+            e->raw = f->element[i + 1]->str;
+            e->rawlen = f->element[i + 1]->len;
+        }
+    if (e->raw)
+        e->item = json_loadb(e->raw, e->rawlen, 0, NULL);
+    return 0;   /* an entry without a readable item still moves cursors */
+}
+
+static void entry_clear(struct entry *e)
+{
+    json_decref(e->item);
+    buf_free(&e->frame);
+}
+
+/* Offer an entry to one session: advance its cursor, send if it matches. */
+static void offer(struct msess *ss, struct entry *e)
+{
+    if (sid_cmp(e->sid, ss->cursor) <= 0)
+        return;
+    ss->cursor = e->sid;
+    if (!e->item || !matches(ss, e))
+        return;
+    if (!e->frame.len) {
+        buf_printf(&e->frame, "{\"type\":\"item\",\"id\":\"%s\",\"item\":", e->sid_s);
+        buf_append(&e->frame, e->raw, e->rawlen);
+        buf_putc(&e->frame, '}');
+    }
+    queue_text(ss, e->frame.p, e->frame.len);
+}
+
+static void catchup_next(struct msess *ss);
+
+static void on_page(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct catchup *cu = priv;
+    struct msess *ss = cu->sess;
+    free(cu);
+    if (!ss)
+        return;                 /* closed meanwhile */
+    ss->cu = NULL;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY)
+        return;                 /* Redis away: the tick retries */
+    for (size_t i = 0; i < rep->elements; i++) {
+        struct entry e;
+        if (entry_init(&e, rep->element[i]) == 0)
+            offer(ss, &e);
+        entry_clear(&e);
+    }
+    struct monitor *m = ss->m;
+    if (rep->elements == PAGE || (m->have_last && sid_cmp(m->last, ss->cursor) > 0))
+        catchup_next(ss);
+    else if (m->have_last)
+        ss->live = true;        /* the tick retries until the reader knows m->last */
+}
+
+static void catchup_next(struct msess *ss)
+{
+    if (ss->cu || ss->live)
+        return;
+    struct catchup *cu = malloc(sizeof *cu);
+    if (!cu)
+        return;
+    cu->sess = ss;
+    char from[64];
+    snprintf(from, sizeof from, "(%llu-%llu", ss->cursor.ms, ss->cursor.seq);
+    if (rconn_cmd(ss->m->s->cmd, on_page, cu, "XRANGE %s %s + COUNT %d", KEY_TAGGED, from,
+                  PAGE)) {
+        free(cu);
+        return;
+    }
+    ss->cu = cu;
+}
+
+/* ---- the process-wide reader ---- */
+
+static void read_next(struct monitor *m);
+
+static void on_read(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct monitor *m = priv;
+    m->reading = false;
+    if (!rep)
+        return;                 /* connection lost: on_state resumes */
+    if (rep->type == REDIS_REPLY_ERROR) {
+        log_error("monitor: XREAD: %s", rep->str);
+        return;                 /* the tick retries */
+    }
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+        rep->element[0]->type == REDIS_REPLY_ARRAY && rep->element[0]->elements == 2) {
+        const redisReply *entries = rep->element[0]->element[1];
+        for (size_t i = 0; i < entries->elements; i++) {
+            struct entry e;
+            if (entry_init(&e, entries->element[i]) == 0) {
+                m->last = e.sid;
+                snprintf(m->last_s, sizeof m->last_s, "%s", e.sid_s);
+                for (struct msess *ss = m->sessions; ss; ss = ss->next)
+                    if (ss->live)
+                        offer(ss, &e);
+            }
+            entry_clear(&e);
+        }
+    }
+    read_next(m);
+}
+
+static void read_next(struct monitor *m)
+{
+    if (m->reading || !m->have_last || !rconn_up(m->blk))
+        return;
+    if (rconn_cmd(m->blk, on_read, m, "XREAD COUNT 500 BLOCK 5000 STREAMS %s %s", KEY_TAGGED,
+                  m->last_s) == CTX_OK)
+        m->reading = true;
+}
+
+static void on_last(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct monitor *m = priv;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY)
+        return;
+    if (!m->have_last) {
+        if (rep->elements > 0 && rep->element[0]->type == REDIS_REPLY_ARRAY &&
+            rep->element[0]->elements > 0 && rep->element[0]->element[0]->str)
+            snprintf(m->last_s, sizeof m->last_s, "%s", rep->element[0]->element[0]->str);
+        else
+            snprintf(m->last_s, sizeof m->last_s, "0-0");
+        sid_parse(m->last_s, &m->last);
+        m->have_last = true;
+    }
+    read_next(m);
+}
+
+static void on_state(struct rconn *rc, bool up, void *priv)
+{
+    struct monitor *m = priv;
+    if (!up)
+        return;
+    if (m->have_last)
+        read_next(m);
+    else
+        rconn_cmd(rc, on_last, m, "XREVRANGE %s + - COUNT 1", KEY_TAGGED);
+}
+
+static void tick(uv_timer_t *t)
+{
+    struct monitor *m = t->data;
+    if (!m->have_last)
+        return;
+    read_next(m);
+    for (struct msess *ss = m->sessions; ss; ss = ss->next) {
+        if (ss->from_now) {
+            ss->from_now = false;
+            ss->cursor = m->last;
+            ss->live = true;
+        } else if (!ss->live && !ss->cu) {
+            catchup_next(ss);
+        }
+    }
+}
+
+ctx_err monitor_new(struct serve *s, struct monitor **out)
+{
+    struct monitor *m = calloc(1, sizeof *m);
+    if (!m || !(m->tick = malloc(sizeof *m->tick))) {
+        free(m);
+        return CTX_ENOMEM;
+    }
+    m->s = s;
+    uv_timer_init(s->loop, m->tick);
+    m->tick->data = m;
+    uv_timer_start(m->tick, tick, 250, 250);
+    ctx_err e = store_conn_new(s->st, "monitor", on_state, m, &m->blk);
+    if (e) {
+        monitor_free(m);
+        return e;
+    }
+    *out = m;
+    return CTX_OK;
+}
+
+static void handle_free(uv_handle_t *h)
+{
+    free(h);
+}
+
+void monitor_free(struct monitor *m)
+{
+    if (!m)
+        return;
+    rconn_free(m->blk);
+    uv_close((uv_handle_t *)m->tick, handle_free);
+    free(m);
+}
+
+/* ---- the protocol ---- */
+
+static int read_list(const json_t *v, struct strlist *out)
+{
+    strlist_clear(out);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v) || json_array_size(v) > 100)
+        return -1;
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) {
+        if (!json_is_string(x) || strlist_add(out, json_string_value(x)))
+            return -1;
+    }
+    return 0;
+}
+
+static void apply_filter(struct msess *ss, const json_t *msg)
+{
+    struct strlist brands = {0}, topics = {0};
+    int label = -1;
+    const json_t *sent = json_object_get(msg, "sentiment");
+    const json_t *since = json_object_get(msg, "since");
+    struct sid from;
+    enum sentiment_label l;
+    if (read_list(json_object_get(msg, "brands"), &brands) ||
+        read_list(json_object_get(msg, "topics"), &topics)) {
+        strlist_clear(&brands);
+        strlist_clear(&topics);
+        send_error(ss, "bad_filter", "brands and topics must be arrays of strings");
+        return;
+    }
+    if (sent && !json_is_null(sent) && !(json_is_string(sent) && !*json_string_value(sent))) {
+        if (!json_is_string(sent) || sentiment_label_parse(json_string_value(sent), &l)) {
+            strlist_clear(&brands);
+            strlist_clear(&topics);
+            send_error(ss, "bad_filter", "sentiment must be positive, negative or neutral");
+            return;
+        }
+        label = (int)l;
+    }
+    if (since && !json_is_null(since) &&
+        (!json_is_string(since) || sid_parse(json_string_value(since), &from))) {
+        strlist_clear(&brands);
+        strlist_clear(&topics);
+        send_error(ss, "bad_since", "since must be a stream id such as 1700000000000-0");
+        return;
+    }
+    strlist_clear(&ss->brands);
+    strlist_clear(&ss->topics);
+    ss->brands = brands;
+    ss->topics = topics;
+    ss->label = label;
+    if (since && !json_is_null(since)) {
+        ss->from_now = false;
+        ss->cursor = from;
+        ss->live = false;
+        if (ss->cu) {           /* a page for the old cursor is in flight: drop it */
+            ss->cu->sess = NULL;
+            ss->cu = NULL;
+        }
+        catchup_next(ss);
+    }
+}
+
+static void handle_message(struct msess *ss, const char *text, size_t len)
+{
+    json_error_t je;
+    json_t *msg = json_loadb(text, len, 0, &je);
+    if (!msg) {
+        send_error(ss, "bad_json", je.text);
+        return;
+    }
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    if (!json_is_object(msg) || !type)
+        send_error(ss, "bad_message", "a message is a JSON object with a \"type\"");
+    else if (strcmp(type, "filter") == 0)
+        apply_filter(ss, msg);
+    else if (strcmp(type, "ping") == 0)
+        send_json(ss, json_pack("{s:s}", "type", "pong"));
+    else
+        send_error(ss, "unknown_type", "this protocol knows filter and ping");
+    json_decref(msg);
+}
+
+static void session_close(struct msess *ss)
+{
+    struct monitor *m = ss->m;
+    if (!m)
+        return;
+    if (ss->prev)
+        ss->prev->next = ss->next;
+    else
+        m->sessions = ss->next;
+    if (ss->next)
+        ss->next->prev = ss->prev;
+    m->nclients--;
+    if (ss->cu)
+        ss->cu->sess = NULL;
+    while (ss->qhead) {
+        struct frame *f = ss->qhead;
+        ss->qhead = f->next;
+        free(f);
+    }
+    strlist_clear(&ss->brands);
+    strlist_clear(&ss->topics);
+    buf_free(&ss->rx);
+    ss->m = NULL;
+}
+
+int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                     size_t len)
+{
+    struct msess *ss = user;
+    struct serve *s = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[64];
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 ||
+            strcmp(uri, "/ws/monitor") != 0)
+            return 1;           /* this subprotocol lives at /ws/monitor only */
+        return 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED: {
+        struct monitor *m = s->mon;
+        memset(ss, 0, sizeof *ss);
+        ss->wsi = wsi;
+        ss->m = m;
+        ss->label = -1;
+        ss->rx.max = MAX_RX;
+        if (m->have_last) {
+            ss->cursor = m->last;
+            ss->live = true;
+        } else {
+            ss->from_now = true;
+        }
+        ss->next = m->sessions;
+        if (m->sessions)
+            m->sessions->prev = ss;
+        m->sessions = ss;
+        m->nclients++;
+        return 0;
+    }
+    case LWS_CALLBACK_RECEIVE:
+        if (!ss->m)
+            return -1;
+        if (!ss->rx_too_big && buf_append(&ss->rx, in, len))
+            ss->rx_too_big = true;
+        if (!lws_is_final_fragment(wsi))
+            return 0;
+        if (ss->rx_too_big)
+            send_error(ss, "too_large", "messages are limited to 64 KiB");
+        else
+            handle_message(ss, buf_str(&ss->rx), ss->rx.len);
+        buf_reset(&ss->rx);
+        ss->rx_too_big = false;
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+        if (!ss->m)
+            return -1;
+        if (ss->closing) {
+            static const char why[] = "too far behind; reconnect with since";
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why,
+                             sizeof why - 1);
+            return -1;
+        }
+        struct frame *f = ss->qhead;
+        if (!f)
+            return 0;
+        if (lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
+            return -1;
+        ss->qhead = f->next;
+        if (!ss->qhead)
+            ss->qtail = NULL;
+        ss->qn--;
+        free(f);
+        if (ss->qhead)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    case LWS_CALLBACK_CLOSED:
+        session_close(ss);
+        return 0;
+    default:
+        break;
+    }
+    return 0;
+}

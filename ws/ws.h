@@ -1,0 +1,17 @@
+/* ws.h -- the serve role: HTTP API, static pages and websockets on one
+ * port, libwebsockets running on the shared uv loop. */
+#ifndef CTX_WS_H
+#define CTX_WS_H
+
+#include <uv.h>
+#include "core/config.h"
+#include "store/store.h"
+
+struct serve;
+
+ctx_err serve_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
+                    struct serve **out);
+/* Closes every connection; run the loop afterwards so handles can close. */
+void serve_stop(struct serve *s);
+
+#endif
