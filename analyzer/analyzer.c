@@ -1,0 +1,137 @@
+/* analyzer.c -- the public face of the analyzer: build once, tag many.
+ *
+ * An analyzer owns a lexicon (sentiment.c's data) and a rule set (rules.c).
+ * analyzer_tag() joins an item's title and text with a newline, makes sure
+ * the result is valid UTF-8 once (a copy with U+FFFD for bad bytes when it is
+ * not), and hands that one buffer to the sentiment scorer, the language
+ * guess and the rules. Nothing here reads a clock, a file or a global after
+ * analyzer_new(), so one analyzer serves any number of threads. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analyzer/analyzer_internal.h"
+
+struct analyzer {
+    struct analyzer_lexicon *lx;
+    struct analyzer_rules *rules;   /* NULL when built without a rules folder */
+};
+
+analyzer *analyzer_new(const char *lexicon_dir, const char *rules_dir, char *err,
+                       size_t errlen)
+{
+    char dummy[1];
+    if (!err || errlen == 0) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    err[0] = '\0';
+    if (!lexicon_dir) {
+        snprintf(err, errlen, "no lexicon folder given");
+        return NULL;
+    }
+    analyzer *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (!(a->lx = analyzer_lexicon_load(lexicon_dir, err, errlen)))
+        goto fail;
+    if (rules_dir && analyzer_rules_load(rules_dir, &a->rules, err, errlen) != CTX_OK)
+        goto fail;
+    return a;
+fail:
+    analyzer_free(a);
+    return NULL;
+}
+
+void analyzer_free(analyzer *a)
+{
+    if (!a)
+        return;
+    analyzer_lexicon_free(a->lx);
+    analyzer_rules_free(a->rules);
+    free(a);
+}
+
+double analyzer_score(const analyzer *a, const char *text)
+{
+    double x = 0.0;
+    if (a && text)
+        analyzer_sentiment(a->lx, text, strlen(text), &x);
+    return x;
+}
+
+ctx_err analyzer_tag(const analyzer *a, const struct item *it, struct tags *out)
+{
+    if (!a || !it || !out)
+        return CTX_EINVAL;
+    const char *title = it->title ? it->title : "";
+    const char *text = it->text ? it->text : "";
+    size_t tl = strlen(title), xl = strlen(text);
+    char *joined = NULL, *repaired = NULL;
+    const char *s;
+    size_t len;
+    ctx_err rc = CTX_OK;
+
+    if (tl && xl) {
+        if (!(joined = malloc(tl + 1 + xl + 1)))
+            return CTX_ENOMEM;
+        memcpy(joined, title, tl);
+        joined[tl] = '\n';
+        memcpy(joined + tl + 1, text, xl + 1);
+        s = joined;
+        len = tl + 1 + xl;
+    } else {
+        s = tl ? title : text;
+        len = tl ? tl : xl;
+    }
+    if (analyzer_utf8_valid_prefix(s, len) != len) {
+        if (!(repaired = analyzer_utf8_repair(s, len, &len))) {
+            rc = CTX_ENOMEM;
+            goto out;
+        }
+        s = repaired;
+    }
+
+    if ((rc = analyzer_sentiment(a->lx, s, len, &out->score)) != CTX_OK)
+        goto out;
+    out->label = sentiment_label_of(out->score);
+
+    const char *lang = analyzer_lang_guess(s, len);
+    if (lang && !(out->lang = strdup(lang))) {
+        rc = CTX_ENOMEM;
+        goto out;
+    }
+    /* rules restricted to languages go by the guess, else by what the
+     * source declared */
+    rc = analyzer_rules_apply(a->rules, s, len, lang ? lang : it->lang, out);
+out:
+    if (rc != CTX_OK)
+        tags_clear(out);
+    free(joined);
+    free(repaired);
+    return rc;
+}
+
+ctx_err analyzer_rules_check(const char *dir, char *err, size_t errlen)
+{
+    char dummy[1];
+    if (!err || errlen == 0) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    err[0] = '\0';
+    if (!dir) {
+        snprintf(err, errlen, "no rules folder given");
+        return CTX_EINVAL;
+    }
+    struct analyzer_rules *rs;
+    ctx_err rc = analyzer_rules_load(dir, &rs, err, errlen);
+    analyzer_rules_free(rs);
+    return rc;
+}
+
+unsigned long analyzer_match_aborts(const analyzer *a)
+{
+    return a ? analyzer_rules_aborts(a->rules) : 0;
+}

@@ -1,0 +1,439 @@
+/* lexicon.c -- VADER's word and emoji lexicons, and its fixed word lists.
+ *
+ * Both lexicon files are read whole; keys and descriptions stay in those
+ * buffers (NUL-terminated in place) and an open-addressing table with
+ * linear probing indexes them. A slot packs the upper half of the key's hash
+ * with the entry's index, so most misses are settled without touching the
+ * entry. The table is built once and only read afterwards, so lookups are
+ * safe from any number of threads.
+ *
+ * VADER's own lists (negations, boosters/dampeners, special-case idioms) go
+ * into the same word table as flags on the entries, so the sentiment code
+ * does one lookup per token and then compares entry pointers: two tokens are
+ * the same word exactly when they resolve to the same entry.
+ *
+ * As in the reference implementation, a key that appears twice keeps its last
+ * value, and lookups are made with the lower-cased token, so keys written with
+ * capitals (":D" next to ":d") are unreachable. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analyzer/analyzer_internal.h"
+
+#define B_INCR 0.293
+#define B_DECR (-0.293)
+
+/* VADER's negation words (besides any word containing "n't"). */
+static const char *const negate_words[] = {
+    "aint", "arent", "cannot", "cant", "couldnt", "darent", "didnt", "doesnt",
+    "ain't", "aren't", "can't", "couldn't", "daren't", "didn't", "doesn't",
+    "dont", "hadnt", "hasnt", "havent", "isnt", "mightnt", "mustnt", "neither",
+    "don't", "hadn't", "hasn't", "haven't", "isn't", "mightn't", "mustn't",
+    "neednt", "needn't", "never", "none", "nope", "nor", "not", "nothing", "nowhere",
+    "oughtnt", "shant", "shouldnt", "uhuh", "wasnt", "werent",
+    "oughtn't", "shan't", "shouldn't", "uh-uh", "wasn't", "weren't",
+    "without", "wont", "wouldnt", "won't", "wouldn't", "rarely", "seldom", "despite",
+};
+
+/* Degree adverbs: intensity boosters and dampeners (single tokens). */
+static const char *const boosters_up[] = {
+    "absolutely", "amazingly", "awfully", "completely", "considerable", "considerably",
+    "decidedly", "deeply", "effing", "enormous", "enormously", "entirely", "especially",
+    "exceptional", "exceptionally", "extreme", "extremely", "fabulously", "flipping",
+    "flippin", "frackin", "fracking", "fricking", "frickin", "frigging", "friggin",
+    "fully", "fuckin", "fucking", "fuggin", "fugging", "greatly", "hella", "highly",
+    "hugely", "incredible", "incredibly", "intensely", "major", "majorly", "more",
+    "most", "particularly", "purely", "quite", "really", "remarkably", "so",
+    "substantially", "thoroughly", "total", "totally", "tremendous", "tremendously",
+    "uber", "unbelievably", "unusually", "utter", "utterly", "very",
+};
+static const char *const boosters_down[] = {
+    "almost", "barely", "hardly", "kinda", "kindof", "kind-of", "less", "little",
+    "marginal", "marginally", "occasional", "occasionally", "partly", "scarce",
+    "scarcely", "slight", "slightly", "somewhat", "sorta", "sortof", "sort-of",
+};
+
+/* Idioms whose value replaces the word's own ("the bomb" is not -2.2).
+ * VADER also lists the single word "badass", which its two- and three-word
+ * comparisons can never reach, so it is left out. */
+static const struct { const char *p; double v; } special_cases[] = {
+    {"the shit", 3.0}, {"the bomb", 3.0}, {"bad ass", 1.5}, {"bus stop", 0.0},
+    {"yeah right", -2.0}, {"kiss of death", -1.5}, {"to die for", 3.0},
+    {"beating heart", 3.1}, {"broken heart", -2.9},
+};
+
+/* Multi-word dampeners, found only by the idiom check. */
+static const struct { const char *p; double v; } booster_ngrams[] = {
+    {"just enough", B_DECR}, {"kind of", B_DECR}, {"sort of", B_DECR},
+};
+
+static const char *const lw_names[LW__COUNT] = {
+    [LW_BUT] = "but", [LW_NO] = "no", [LW_KIND] = "kind", [LW_OF] = "of",
+    [LW_LEAST] = "least", [LW_AT] = "at", [LW_VERY] = "very", [LW_NEVER] = "never",
+    [LW_SO] = "so", [LW_THIS] = "this", [LW_WITHOUT] = "without", [LW_DOUBT] = "doubt",
+    [LW_OR] = "or", [LW_NOR] = "nor",
+};
+
+/* ---- the hash table ----------------------------------------------------- */
+
+static uint64_t hash_key(const char *s, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0x94D049BB133111EBull;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return h;
+}
+
+const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char *key,
+                                          size_t len)
+{
+    if (len > t->maxlen || !t->slot)
+        return NULL;
+    uint64_t h = hash_key(key, len);
+    uint64_t tag = h >> 32;
+    for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
+        uint64_t s = t->slot[i];
+        if (!s)
+            return NULL;
+        if ((s >> 32) == tag) {
+            const struct lex_entry *e = &t->v[(uint32_t)s - 1];
+            if (e->len == len && memcmp(e->key, key, len) == 0)
+                return e;
+        }
+    }
+}
+
+static void slot_put(uint64_t *slot, uint32_t mask, uint64_t h, uint32_t idx)
+{
+    uint32_t i = (uint32_t)h & mask;
+    while (slot[i])
+        i = (i + 1) & mask;
+    slot[i] = ((h >> 32) << 32) | (uint64_t)(idx + 1);
+}
+
+static int table_grow(struct lex_table *t)
+{
+    uint32_t size = t->slot ? (t->mask + 1) * 2 : 1024;
+    uint64_t *slot = calloc(size, sizeof *slot);
+    if (!slot)
+        return -1;
+    for (uint32_t i = 0; i < t->n; i++)
+        slot_put(slot, size - 1, hash_key(t->v[i].key, t->v[i].len), i);
+    free(t->slot);
+    t->slot = slot;
+    t->mask = size - 1;
+    return 0;
+}
+
+/* The entry for key, created (zeroed) if absent. Returns an index, -1 on
+ * allocation failure; entry pointers move while the table grows. */
+static long table_intern(struct lex_table *t, const char *key, size_t len)
+{
+    if (len > UINT32_MAX)
+        return -1;
+    if (t->slot && len <= t->maxlen) {
+        const struct lex_entry *e = analyzer_lex_find(t, key, len);
+        if (e)
+            return e - t->v;
+    }
+    if (!t->slot || (uint64_t)(t->n + 1) * 2 > (uint64_t)t->mask + 1)
+        if (table_grow(t) < 0)
+            return -1;
+    if (t->n == t->cap) {
+        uint32_t cap = t->cap ? t->cap * 2 : 1024;
+        struct lex_entry *v = realloc(t->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        t->v = v;
+        t->cap = cap;
+    }
+    uint32_t idx = t->n++;
+    memset(&t->v[idx], 0, sizeof t->v[idx]);
+    t->v[idx].key = key;
+    t->v[idx].len = (uint32_t)len;
+    slot_put(t->slot, t->mask, hash_key(key, len), idx);
+    if (len > t->maxlen)
+        t->maxlen = (uint32_t)len;
+    return idx;
+}
+
+static void table_free(struct lex_table *t)
+{
+    free(t->slot);
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *p = malloc(cap);
+    for (;;) {
+        if (!p) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            fclose(f);
+            return NULL;
+        }
+        n += fread(p + n, 1, cap - n - 1, f);
+        if (n < cap - 1)
+            break;
+        cap *= 2;
+        char *q = realloc(p, cap);
+        if (!q)
+            free(p);
+        p = q;
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        free(p);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    p[n] = '\0';
+    *len = n;
+    return p;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* Split buf into lines; for each non-blank line, stripped of surrounding
+ * white space and cut at tabs, call fn with the first two fields (the
+ * second may be NULL). Fields are NUL-terminated in place. */
+typedef int (*line_fn)(struct analyzer_lexicon *lx, char *f1, char *f2, const char *path,
+                       int line, char *err, size_t errlen);
+
+static int each_line(struct analyzer_lexicon *lx, char *buf, size_t len, line_fn fn,
+                     const char *path, char *err, size_t errlen)
+{
+    char *end = buf + len;
+    int line = 0;
+    for (char *p = buf; p < end;) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *e = nl ? nl : end;
+        line++;
+        char *a = p, *b = e;
+        while (a < b && is_space(*a))
+            a++;
+        while (b > a && is_space(b[-1]))
+            b--;
+        p = nl ? nl + 1 : end;
+        if (a == b)
+            continue;
+        *b = '\0';
+        char *f2 = NULL;
+        char *tab = memchr(a, '\t', (size_t)(b - a));
+        if (tab) {
+            *tab = '\0';
+            f2 = tab + 1;
+            char *tab2 = strchr(f2, '\t');
+            if (tab2)
+                *tab2 = '\0';
+        }
+        if (fn(lx, a, f2, path, line, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int word_line(struct analyzer_lexicon *lx, char *word, char *val, const char *path,
+                     int line, char *err, size_t errlen)
+{
+    char *end;
+    if (!val || !*val) {
+        snprintf(err, errlen, "%s:%d: expected word<TAB>valence", path, line);
+        return -1;
+    }
+    errno = 0;
+    double v = strtod(val, &end);
+    if (errno || *end || end == val) {
+        snprintf(err, errlen, "%s:%d: bad valence '%s'", path, line, val);
+        return -1;
+    }
+    long i = table_intern(&lx->words, word, strlen(word));
+    if (i < 0) {
+        snprintf(err, errlen, "%s:%d: out of memory", path, line);
+        return -1;
+    }
+    lx->words.v[i].valence = v;
+    lx->words.v[i].flags |= LEX_VALENCE;
+    return 0;
+}
+
+static int emoji_line(struct analyzer_lexicon *lx, char *emoji, char *desc, const char *path,
+                      int line, char *err, size_t errlen)
+{
+    if (!desc || !*desc) {
+        snprintf(err, errlen, "%s:%d: expected emoji<TAB>description", path, line);
+        return -1;
+    }
+    size_t len = strlen(emoji);
+    long i = table_intern(&lx->emoji, emoji, len);
+    if (i < 0) {
+        snprintf(err, errlen, "%s:%d: out of memory", path, line);
+        return -1;
+    }
+    lx->emoji.v[i].desc = desc;
+    lx->emoji.v[i].desc_len = (uint32_t)strlen(desc);
+
+    const unsigned char *s = (const unsigned char *)emoji;
+    uint32_t ncp = 0;
+    size_t adv;
+    uint32_t first = analyzer_utf8_decode(s, len, &adv);
+    for (size_t k = 0; k < len; k += adv, ncp++)
+        analyzer_utf8_decode(s + k, len - k, &adv);
+    if (ncp > lx->emoji_max_cp)
+        lx->emoji_max_cp = ncp;
+    if (first >= 0x110000)
+        first = 0x10FFFF;
+    lx->emoji_first[first >> 3] |= (uint8_t)(1u << (first & 7));
+    return 0;
+}
+
+/* Intern the words of a space-separated phrase into p. */
+static int phrase_add(struct lex_table *t, const char *text, long idx[3], unsigned *n)
+{
+    *n = 0;
+    for (const char *s = text; *s;) {
+        const char *e = strchr(s, ' ');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (*n == 3)
+            return -1;
+        idx[*n] = table_intern(t, s, len);
+        if (idx[*n] < 0)
+            return -1;
+        (*n)++;
+        s += len;
+        while (*s == ' ')
+            s++;
+    }
+    return 0;
+}
+
+static int add_lists(struct analyzer_lexicon *lx)
+{
+    struct lex_table *t = &lx->words;
+    long i;
+    for (size_t k = 0; k < CTX_ARRAY_LEN(negate_words); k++) {
+        if ((i = table_intern(t, negate_words[k], strlen(negate_words[k]))) < 0)
+            return -1;
+        t->v[i].flags |= LEX_NEGATE;
+    }
+    for (size_t k = 0; k < CTX_ARRAY_LEN(boosters_up); k++) {
+        if ((i = table_intern(t, boosters_up[k], strlen(boosters_up[k]))) < 0)
+            return -1;
+        t->v[i].booster = B_INCR;
+    }
+    for (size_t k = 0; k < CTX_ARRAY_LEN(boosters_down); k++) {
+        if ((i = table_intern(t, boosters_down[k], strlen(boosters_down[k]))) < 0)
+            return -1;
+        t->v[i].booster = B_DECR;
+    }
+    long lw[LW__COUNT];
+    for (size_t k = 0; k < LW__COUNT; k++)
+        if ((lw[k] = table_intern(t, lw_names[k], strlen(lw_names[k]))) < 0)
+            return -1;
+
+    /* Phrases: intern every word first, take pointers once the table is final. */
+    long sp[LEX_MAX_PHRASES][3], ng[LEX_MAX_PHRASES][3];
+    _Static_assert(CTX_ARRAY_LEN(special_cases) <= LEX_MAX_PHRASES, "special cases");
+    _Static_assert(CTX_ARRAY_LEN(booster_ngrams) <= LEX_MAX_PHRASES, "booster n-grams");
+    for (size_t k = 0; k < CTX_ARRAY_LEN(special_cases); k++) {
+        if (phrase_add(t, special_cases[k].p, sp[k], &lx->special[k].n) < 0)
+            return -1;
+        lx->special[k].value = special_cases[k].v;
+    }
+    lx->nspecial = CTX_ARRAY_LEN(special_cases);
+    for (size_t k = 0; k < CTX_ARRAY_LEN(booster_ngrams); k++) {
+        if (phrase_add(t, booster_ngrams[k].p, ng[k], &lx->ngram[k].n) < 0)
+            return -1;
+        lx->ngram[k].value = booster_ngrams[k].v;
+    }
+    lx->nngram = CTX_ARRAY_LEN(booster_ngrams);
+
+    for (size_t k = 0; k < LW__COUNT; k++)
+        lx->w[k] = &t->v[lw[k]];
+    for (unsigned k = 0; k < lx->nspecial; k++)
+        for (unsigned j = 0; j < lx->special[k].n; j++)
+            lx->special[k].w[j] = &t->v[sp[k][j]];
+    for (unsigned k = 0; k < lx->nngram; k++)
+        for (unsigned j = 0; j < lx->ngram[k].n; j++)
+            lx->ngram[k].w[j] = &t->v[ng[k][j]];
+    return 0;
+}
+
+static int load_one(struct analyzer_lexicon *lx, const char *dir, const char *name, int which,
+                    line_fn fn, char *err, size_t errlen)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) {
+        snprintf(err, errlen, "%s: path too long", dir);
+        return -1;
+    }
+    size_t len;
+    lx->files[which] = read_file(path, &len, err, errlen);
+    if (!lx->files[which])
+        return -1;
+    return each_line(lx, lx->files[which], len, fn, path, err, errlen);
+}
+
+struct analyzer_lexicon *analyzer_lexicon_load(const char *dir, char *err, size_t errlen)
+{
+    struct analyzer_lexicon *lx = calloc(1, sizeof *lx);
+    if (!lx) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    lx->emoji_first = calloc(0x110000 / 8, 1);
+    if (!lx->emoji_first) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (load_one(lx, dir, "vader_lexicon.txt", 0, word_line, err, errlen) < 0)
+        goto fail;
+    if (load_one(lx, dir, "emoji_utf8_lexicon.txt", 1, emoji_line, err, errlen) < 0)
+        goto fail;
+    if (add_lists(lx) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    return lx;
+fail:
+    analyzer_lexicon_free(lx);
+    return NULL;
+}
+
+void analyzer_lexicon_free(struct analyzer_lexicon *lx)
+{
+    if (!lx)
+        return;
+    table_free(&lx->words);
+    table_free(&lx->emoji);
+    free(lx->emoji_first);
+    free(lx->files[0]);
+    free(lx->files[1]);
+    free(lx);
+}
