@@ -11,7 +11,7 @@ TEST_PKGS = $(PKGS) cmocka
 PYTHON   ?= /usr/bin/python3
 
 CC       ?= cc
-CFLAGS_BASE = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O2 -I. -MMD -MP
+CFLAGS_BASE = -std=gnu11 -Wall -Wextra -Werror -g -O2 -I. -MMD -MP
 CFLAGS   += $(CFLAGS_BASE) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 

@@ -11,6 +11,7 @@
  * by a consumer that died are claimed with XAUTOCLAIM after a minute.
  * An entry that cannot be read as an item goes to ctx:items:dead with the
  * reason, so nothing is silently dropped. */
+#define _GNU_SOURCE     /* asprintf */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,194 @@
+"""Real parts for integration tests: redis-server, the feed server, ctxd.
+
+Every process is started on a free loopback port in a temporary folder and
+stopped by PID when the test ends (also on failure).
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CTXD = os.path.join(ROOT, os.environ.get("CTXD", "bin/ctxd"))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(pred, timeout=10.0, step=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+
+
+class Redis:
+    def __init__(self, workdir, port=None):
+        self.dir = os.path.join(workdir, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = port or free_port()
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+             "--dir", self.dir, "--save", "", "--appendonly", "yes",
+             "--logfile", os.path.join(self.dir, "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: self.ping(), what="redis-server to answer")
+        return self
+
+    def ping(self):
+        try:
+            return self.cmd("PING") == "PONG"
+        except OSError:
+            return False
+
+    def cmd(self, *args):
+        """One command over a fresh connection (RESP2), returns the decoded reply."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            out = b"*%d\r\n" % len(args)
+            for a in args:
+                a = a if isinstance(a, bytes) else str(a).encode()
+                out += b"$%d\r\n%s\r\n" % (len(a), a)
+            s.sendall(out)
+            f = s.makefile("rb")
+            return _read_reply(f)
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _read_reply(f):
+    line = f.readline()
+    if not line:
+        raise OSError("connection closed")
+    t, rest = line[:1], line[1:-2]
+    if t == b"+":
+        return rest.decode()
+    if t == b"-":
+        raise RuntimeError(rest.decode())
+    if t == b":":
+        return int(rest)
+    if t == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)[:-2]
+        return data.decode("utf-8", "replace")
+    if t == b"*":
+        n = int(rest)
+        if n < 0:
+            return None
+        return [_read_reply(f) for _ in range(n)]
+    raise OSError("bad reply %r" % line)
+
+
+class Ctxd:
+    def __init__(self, workdir, redis_port, sources, listen_port=None, extra=None):
+        self.workdir = workdir
+        self.port = listen_port or free_port()
+        self.config = os.path.join(workdir, "ctxd.json")
+        cfg = {
+            "listen": "127.0.0.1:%d" % self.port,
+            "redis": "127.0.0.1:%d" % redis_port,
+            "rules": os.path.join(ROOT, "etc", "rules"),
+            "lexicons": os.path.join(ROOT, "etc", "lexicons"),
+            "www": os.path.join(ROOT, "ws", "www"),
+            "log_level": "debug",
+            "sources": sources,
+        }
+        cfg.update(extra or {})
+        with open(self.config, "w") as f:
+            json.dump(cfg, f, indent=2)
+        self.proc = None
+        self.log_path = None
+        self.started_at = None
+        self.runs = 0
+
+    def start(self, wait=True):
+        self.runs += 1
+        self.log_path = os.path.join(self.workdir, "ctxd.%d.log" % self.runs)
+        self.log = open(self.log_path, "wb")
+        self.started_at = time.monotonic()
+        self.proc = subprocess.Popen([CTXD, "-c", self.config], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        if wait:
+            wait_for(lambda: self.http("/healthz", ok_only=False) is not None,
+                     what="ctxd to serve /healthz")
+        return self
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def http(self, path, ok_only=True):
+        """(status, parsed JSON or text), or None when nothing answers."""
+        try:
+            with urllib.request.urlopen(self.url(path), timeout=5) as r:
+                body = r.read().decode()
+                status = r.status
+        except urllib.error.HTTPError as e:
+            body = e.read().decode()
+            status = e.code
+        except OSError:
+            return None
+        if ok_only and status != 200:
+            raise AssertionError("GET %s: HTTP %d: %s" % (path, status, body))
+        try:
+            return status, json.loads(body)
+        except ValueError:
+            return status, body
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if not self.alive():
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("ctxd did not stop within %d s of signal %d" % (timeout, sig))
+        finally:
+            self.log.close()
+        return rc
+
+    def logtext(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
+class Workdir:
+    def __init__(self, name):
+        self.path = tempfile.mkdtemp(prefix="ctx-%s-" % name)
+
+    def cleanup(self):
+        shutil.rmtree(self.path, ignore_errors=True)

@@ -1,0 +1,54 @@
+"""ctxd refuses a bad config with a message naming the file and the key."""
+import json
+import os
+import subprocess
+
+from harness import CTXD, ROOT, Workdir
+
+
+def run_with(cfg):
+    wd = Workdir("config")
+    try:
+        path = os.path.join(wd.path, "bad.json")
+        with open(path, "w") as f:
+            f.write(cfg if isinstance(cfg, str) else json.dumps(cfg))
+        p = subprocess.run([CTXD, "-c", path, "--check"], capture_output=True, text=True,
+                           timeout=20)
+        return p.returncode, p.stderr + p.stdout, path
+    finally:
+        wd.cleanup()
+
+
+BASE = {"rules": os.path.join(ROOT, "etc/rules"), "lexicons": os.path.join(ROOT, "etc/lexicons")}
+
+
+def case(extra):
+    c = dict(BASE)
+    c.update(extra)
+    return c
+
+
+def test_bad_configs_name_the_key():
+    src = {"name": "a", "kind": "feed", "url": "http://127.0.0.1:1/x", "every": "1m"}
+    cases = [
+        (case({"listne": "127.0.0.1:1"}), "listne: unknown key"),
+        (case({"listen": "nowhere"}), "listen:"),
+        (case({"sources": [dict(src, every="often")]}), "sources[0].every:"),
+        (case({"sources": [dict(src, evry="1m")]}), "sources[0].evry: unknown key"),
+        (case({"sources": [dict(src, kind="carrier-pigeon")]}), "sources[0].kind"),
+        (case({"sources": [src, src]}), "sources[1].name"),
+        (case({"sources": [{"name": "a", "kind": "feed", "every": "1m"}]}), "sources[0].url"),
+        (case({"log_level": "loud"}), "log_level:"),
+        ('{"listen": ', "bad.json:1:"),
+    ]
+    for cfg, want in cases:
+        rc, out, path = run_with(cfg)
+        assert rc != 0, (cfg, out)
+        assert want in out, "expected %r in %r" % (want, out)
+        assert "bad.json" in out, out
+
+
+def test_sample_config_is_valid():
+    p = subprocess.run([CTXD, "-c", os.path.join(ROOT, "etc/ctxd.json"), "--check"],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0, p.stderr
