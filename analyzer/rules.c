@@ -428,7 +428,8 @@ static char **list_rules(const char *dir, char *err, size_t errlen, ctx_err *why
     closedir(d);
     if (!v && !(v = calloc(1, sizeof *v)))
         goto oom_closed;
-    qsort(v, n, sizeof *v, cmp_str);
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_str);
     return v;
 oom:
     closedir(d);
@@ -465,7 +466,8 @@ ctx_err analyzer_rules_load(const char *dir, struct analyzer_rules **out, char *
     for (size_t i = 0; files[i]; i++)
         if (parse_file(&p, files[i]) < 0)
             goto fail;
-    qsort(rs->v, rs->n, sizeof *rs->v, cmp_rule);
+    if (rs->n > 1)
+        qsort(rs->v, rs->n, sizeof *rs->v, cmp_rule);
     for (size_t i = 0; files[i]; i++)
         free(files[i]);
     free(files);
