@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# make bench: what the walking skeleton promises, measured.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus=../shared/corpora/vader
+movie=$corpus/movieReviewSnippets_GroundTruth.txt
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+echo "== ctxctl analyze --score on $(basename "$movie")"
+cut -f3 "$movie" | tr -d '\r' > "$tmp/movie.txt"
+n=$(wc -l < "$tmp/movie.txt")
+bytes=$(wc -c < "$tmp/movie.txt")
+# whole command, lexicon and rules loading included
+for i in 1 2 3; do
+  s=$(date +%s.%N); bin/ctxctl analyze --score < "$tmp/movie.txt" > "$tmp/scores.txt"; e=$(date +%s.%N)
+  awk -v n="$n" -v b="$bytes" -v s="$s" -v e="$e" 'BEGIN { t = e - s;
+    printf "  run %d: %d texts in %.3f s = %.0f texts/s, %.2f MB/s (process start and lexicon load included)\n", '"$i"', n, t, n / t, b / t / 1e6 }'
+done
+s=$(date +%s.%N); bin/ctxctl analyze < "$tmp/movie.txt" > /dev/null; e=$(date +%s.%N)
+awk -v n="$n" -v s="$s" -v e="$e" 'BEGIN { printf "  full tags (sentiment + rules + JSON): %.0f texts/s\n", n / (e - s) }'
+
+if [ -f bench/bench_analyzer.c ]; then
+  echo "== analyzer in-process (bench/bench_analyzer.c)"
+  cc -O2 -std=gnu11 -I. bench/bench_analyzer.c build/libctx.a \
+     $(pkg-config --cflags --libs libcurl jansson libwebsockets libpcre2-8 hiredis libuv) -lm \
+     -o "$tmp/bench_analyzer"
+  "$tmp/bench_analyzer" etc/lexicons etc/rules $corpus/*_GroundTruth.txt
+fi
+
+echo "== ctxd start to first item on the live monitor"
+/usr/bin/python3 bench/first_item.py 5
