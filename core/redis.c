@@ -8,9 +8,77 @@
 #include <stdlib.h>
 #include <string.h>
 #include <async.h>
-#include <adapters/libuv.h>
 #include "core/log.h"
 #include "core/redis.h"
+
+/* ---- hiredis on libuv ----
+ * Our own adapter rather than hiredis 0.14's adapters/libuv.h, which drops
+ * poll errors (status < 0) on the floor: a connect refused while Redis is
+ * down then never completes and the connection is stuck "connecting"
+ * forever. Here an error is handed to hiredis as readiness, so it reads
+ * the socket error and fails the connection, which we then retry. */
+struct uvev {
+    redisAsyncContext *ac;      /* NULL once hiredis has cleaned up */
+    uv_poll_t poll;
+    int events;
+};
+
+static void uvev_poll(uv_poll_t *h, int status, int events)
+{
+    struct uvev *p = h->data;
+    if (status < 0)
+        events = p->events;     /* let hiredis find the error itself */
+    if (p->ac && (events & UV_WRITABLE))
+        redisAsyncHandleWrite(p->ac);
+    if (p->ac && (events & UV_READABLE))
+        redisAsyncHandleRead(p->ac);
+}
+
+static void uvev_update(struct uvev *p, int add, int del)
+{
+    p->events = (p->events | add) & ~del;
+    if (p->events)
+        uv_poll_start(&p->poll, p->events, uvev_poll);
+    else
+        uv_poll_stop(&p->poll);
+}
+
+static void uvev_add_read(void *d) { uvev_update(d, UV_READABLE, 0); }
+static void uvev_del_read(void *d) { uvev_update(d, 0, UV_READABLE); }
+static void uvev_add_write(void *d) { uvev_update(d, UV_WRITABLE, 0); }
+static void uvev_del_write(void *d) { uvev_update(d, 0, UV_WRITABLE); }
+
+static void uvev_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void uvev_cleanup(void *d)
+{
+    struct uvev *p = d;
+    p->ac = NULL;
+    uv_close((uv_handle_t *)&p->poll, uvev_closed);
+}
+
+static int uvev_attach(redisAsyncContext *ac, uv_loop_t *loop)
+{
+    struct uvev *p = calloc(1, sizeof *p);
+    if (!p)
+        return -1;
+    if (uv_poll_init_socket(loop, &p->poll, ac->c.fd)) {
+        free(p);
+        return -1;
+    }
+    p->ac = ac;
+    p->poll.data = p;
+    ac->ev.data = p;
+    ac->ev.addRead = uvev_add_read;
+    ac->ev.delRead = uvev_del_read;
+    ac->ev.addWrite = uvev_add_write;
+    ac->ev.delWrite = uvev_del_write;
+    ac->ev.cleanup = uvev_cleanup;
+    return 0;
+}
 
 struct rconn {
     uv_loop_t *loop;
@@ -127,7 +195,11 @@ static void connect_now(struct rconn *rc)
         return;
     }
     ac->data = rc;
-    redisLibuvAttach(ac, rc->loop);
+    if (uvev_attach(ac, rc->loop)) {
+        redisAsyncFree(ac);
+        schedule_retry(rc);
+        return;
+    }
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     rc->ac = ac;

@@ -1,6 +1,6 @@
 /* redis.h -- one reconnecting asynchronous Redis connection on the uv loop.
  *
- * hiredis' libuv adapter is attached here and nowhere else. A connection
+ * the hiredis-on-libuv glue lives here and nowhere else. A connection
  * that drops, or never comes up, is retried with exponential backoff (100 ms
  * doubling to 5 s); while it is down rconn_cmd() fails at once with
  * CTX_EREDIS and no callback, so callers can tell "not sent" from "sent and

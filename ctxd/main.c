@@ -163,12 +163,15 @@ int main(int argc, char **argv)
     analyze_role_stop(ana);
     serve_stop(srv);
     store_free(st);
-    uv_signal_stop(&sigint);
-    uv_signal_stop(&sigterm);
-    uv_walk(loop, close_walk, NULL);
-    uv_run(loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(loop))
-        log_warn("ctxd: some handles were still open at exit");
+    uv_close((uv_handle_t *)&sigint, NULL);
+    uv_close((uv_handle_t *)&sigterm, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);   /* lws and the roles finish closing their handles */
+    if (uv_loop_close(loop)) {      /* inactive handles someone forgot: close them */
+        log_warn("ctxd: handles left open at exit; closing them");
+        uv_walk(loop, close_walk, NULL);
+        uv_run(loop, UV_RUN_DEFAULT);
+        uv_loop_close(loop);
+    }
     analyzer_free(an);
     config_free(cfg);
     log_info("ctxd: stopped");
