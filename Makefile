@@ -87,16 +87,19 @@ run: deps all
 	@./scripts/run.sh $(CONFIG)
 
 # ---- tests --------------------------------------------------------------
+# The integration tests drive the sanitized daemon, so a memory error or a
+# leak in ctxd fails them too.
 test: deps
 	$(MAKE) all
-	$(MAKE) SANITIZE=address,undefined unit
-	$(MAKE) integration
+	$(MAKE) SANITIZE=address,undefined all unit
+	$(MAKE) integration CTXD=bin-san/ctxd
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
+CTXD ?= bin/ctxd
 integration: all
-	$(PYTHON) tests/integration/run.py
+	CTXD=$(CTXD) $(PYTHON) tests/integration/run.py
 
 bench: all
 	@./bench/run.sh

@@ -166,6 +166,8 @@ int main(int argc, char **argv)
     uv_close((uv_handle_t *)&sigint, NULL);
     uv_close((uv_handle_t *)&sigterm, NULL);
     uv_run(loop, UV_RUN_DEFAULT);   /* lws and the roles finish closing their handles */
+    serve_free(srv);
+    uv_run(loop, UV_RUN_DEFAULT);
     if (uv_loop_close(loop)) {      /* inactive handles someone forgot: close them */
         log_warn("ctxd: handles left open at exit; closing them");
         uv_walk(loop, close_walk, NULL);

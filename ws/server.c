@@ -54,6 +54,7 @@ ctx_err serve_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
         e = monitor_new(s, &s->mon);
     if (e) {
         serve_stop(s);
+        serve_free(s);
         return e;
     }
 
@@ -92,10 +93,12 @@ ctx_err serve_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
     info.timeout_secs = 30;
     info.ka_time = 0;
     info.vhost_name = "ctxd";
+    info.pcontext = &s->lws;
     s->lws = lws_create_context(&info);
     if (!s->lws) {
         log_error("serve: cannot listen on %s", cfg->listen);
         serve_stop(s);
+        serve_free(s);
         return CTX_EIO;
     }
     log_info("serve: http://%s/ (pages from %s)", cfg->listen, cfg->www);
@@ -110,6 +113,19 @@ void serve_stop(struct serve *s)
     if (s->lws)
         lws_context_destroy(s->lws);   /* closes connections: callbacks run now */
     monitor_free(s->mon);
+    s->mon = NULL;
     rconn_free(s->cmd);
+    s->cmd = NULL;
+}
+
+void serve_free(struct serve *s)
+{
+    if (!s)
+        return;
+    /* On a foreign loop the first destroy only starts closing lws' handles;
+     * once the loop has run them down, a second call frees the context
+     * (lws clears s->lws through info.pcontext when it is gone). */
+    if (s->lws)
+        lws_context_destroy(s->lws);
     free(s);
 }

@@ -11,7 +11,9 @@ struct serve;
 
 ctx_err serve_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
                     struct serve **out);
-/* Closes every connection; run the loop afterwards so handles can close. */
+/* Closes every connection; then run the loop so lws' handles can close,
+ * and call serve_free(). */
 void serve_stop(struct serve *s);
+void serve_free(struct serve *s);
 
 #endif

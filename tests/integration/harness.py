@@ -179,6 +179,10 @@ class Ctxd:
             raise AssertionError("ctxd did not stop within %d s of signal %d" % (timeout, sig))
         finally:
             self.log.close()
+        text = self.logtext()
+        for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if bad in text:
+                raise AssertionError("ctxd reported %r:\n%s" % (bad, text[text.index(bad) - 200:]))
         return rc
 
     def logtext(self):

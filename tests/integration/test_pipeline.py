@@ -87,7 +87,7 @@ class Rig:
     def close(self):
         try:
             if self.ctxd.alive():
-                self.ctxd.stop(signal.SIGKILL)
+                assert self.ctxd.stop(signal.SIGTERM) == 0, "ctxd exit status"
         finally:
             self.redis.stop()
             self.fs.stop()
