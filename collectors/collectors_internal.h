@@ -1,0 +1,136 @@
+/* collectors_internal.h -- what the collectors' files share and nobody else
+ * needs: the tolerant XML tokenizer (xml.c), the HTML entity table and UTF-8
+ * helpers (html.c). Not part of the module's public interface. */
+#ifndef CTX_COLLECTORS_INTERNAL_H
+#define CTX_COLLECTORS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/buf.h"
+#include "core/ctx.h"
+
+/* ---- UTF-8 and entities (html.c) ---------------------------------------- */
+
+#define UTF8_REPLACEMENT 0xFFFDu
+
+/* Append the UTF-8 encoding of cp; surrogates and values past U+10FFFF are
+ * written as U+FFFD. */
+ctx_err utf8_put(struct buf *b, uint32_t cp);
+
+/* Decode one UTF-8 sequence at s (len > 0 bytes available). Returns the
+ * number of bytes consumed (>= 1) and sets *cp; an invalid or truncated
+ * sequence consumes one byte and yields U+FFFD with *bad set. */
+size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp, bool *bad);
+
+/* Copy s into out with every invalid UTF-8 sequence and every NUL byte
+ * replaced by U+FFFD. *bad says whether anything was replaced. */
+ctx_err utf8_sanitize(const char *s, size_t len, struct buf *out, bool *bad);
+
+/* A numeric character reference's code point as browsers read it: 128-159
+ * through windows-1252, NUL, surrogates and out-of-range values to U+FFFD. */
+uint32_t charref_fixup(uint32_t cp);
+
+/* HTML named entity (without '&' and ';', case-sensitive) to a code point.
+ * Returns true when known. */
+bool html_entity_lookup(const char *name, size_t len, uint32_t *cp);
+
+/* Plain text to normalized text: whitespace runs collapsed to one space,
+ * trimmed, invalid UTF-8 replaced. Malloc'd; NULL only when out of memory. */
+char *text_collapse(const char *s, size_t len);
+
+/* ---- the XML tokenizer (xml.c) ------------------------------------------
+ *
+ * Pull-style: xml_next() returns one event at a time. Every pointer in the
+ * current event (names, namespace URIs, attribute values, text) stays valid
+ * only until the next xml_next() call. Names point into the document, which
+ * must outlive the parser and be valid UTF-8 (feed.c guarantees that).
+ *
+ * Ill-formed input never stops the tokenizer: mismatched end tags close the
+ * matching ancestor (or are dropped), open elements are closed at the end,
+ * undefined entities are decoded from the HTML table or kept literally, and
+ * every such repair sets `bozo` with the first problem in `error`. Nesting
+ * deeper than XML_MAX_DEPTH is flattened (the too-deep tags are dropped, their
+ * text kept). Each call consumes input or closes an element, so a document of
+ * n bytes yields O(n) events in O(n) total time. */
+
+#define XML_MAX_DEPTH    256
+#define XML_MAX_ATTRS    64
+#define XML_MAX_BINDINGS 512   /* namespace declarations in scope */
+#define XML_MAX_ENTITIES 64    /* <!ENTITY> declarations kept from a DOCTYPE */
+
+#define XML_NS_XML   "http://www.w3.org/XML/1998/namespace"
+#define XML_NS_XMLNS "http://www.w3.org/2000/xmlns/"
+
+enum xml_event {
+    XML_EOF = 0,
+    XML_START,      /* a start tag (an empty element gives START then END) */
+    XML_END,
+    XML_TEXT,       /* character data, entities decoded; CDATA raw */
+};
+
+struct xml_name {
+    const char *q;       /* qualified name as written: "dc:creator" */
+    size_t qlen;
+    const char *local;   /* after the prefix: "creator" */
+    size_t llen;
+    size_t plen;         /* prefix length (0: none); the prefix is q[0..plen) */
+};
+
+struct xml_attr {
+    struct xml_name name;
+    const char *ns;      /* namespace URI, NULL for unprefixed or unbound */
+    const char *value;   /* decoded, NUL-terminated */
+    size_t vlen;
+    bool xmlns;          /* a namespace declaration (xmlns, xmlns:p) */
+};
+
+struct xml_elem;         /* an open element (xml.c) */
+struct xml_binding;      /* a namespace declaration in scope (xml.c) */
+struct xml_entity;       /* an <!ENTITY> from the DOCTYPE (xml.c) */
+
+struct xml_parser {
+    /* ---- the current event, read-only for callers ---- */
+    enum xml_event ev;
+    struct xml_name name;        /* START, END */
+    const char *ns;              /* START, END: namespace URI, NULL if none */
+    bool ns_unbound;             /* the element's prefix was never declared */
+    const struct xml_attr *attrs; /* START */
+    size_t nattrs;
+    const char *text;            /* TEXT (not NUL-terminated) */
+    size_t text_len;
+    bool cdata;                  /* TEXT came from a CDATA section */
+    int depth;                   /* START/END: 1 for the root element; TEXT: parent's */
+
+    /* ---- diagnostics ---- */
+    bool bozo;                   /* the document is not well-formed */
+    bool oom;                    /* out of memory: the tokenizer stopped */
+    char error[200];             /* the first problem, "line N: ..." */
+
+    /* ---- private ---- */
+    const char *doc, *cur, *end;
+    struct xml_elem *stack;
+    int sp, close_to, overflow;
+    bool closing, pop_pending, end_pending, root_seen, root_closed, junk_noted;
+    struct xml_binding *binds;
+    size_t nbinds, capbinds;
+    struct xml_entity *ents;
+    size_t nents;
+    size_t expanded;             /* bytes produced by <!ENTITY> expansion */
+    struct buf nsstore, textbuf, attrbuf;
+    struct xml_attr *attrv;
+    size_t *attroff;
+};
+
+/* Start tokenizing doc[0..len). CTX_ENOMEM or CTX_OK; free with xml_free. */
+ctx_err xml_init(struct xml_parser *p, const char *doc, size_t len);
+enum xml_event xml_next(struct xml_parser *p);
+void xml_free(struct xml_parser *p);
+
+/* Local-name comparison, ASCII case-insensitive ("pubDate" == "pubdate"). */
+bool xml_name_is(const struct xml_name *n, const char *local);
+/* The value of an unprefixed attribute (ASCII case-insensitive), or of one
+ * in namespace ns when ns is not NULL; NULL when absent. */
+const char *xml_attr_get(const struct xml_parser *p, const char *ns, const char *local);
+
+#endif
