@@ -80,7 +80,7 @@ static int cmd_analyze(int argc, char **argv)
         }
         json_t *j = tags_to_json(&tags);
         json_object_set_new(j, "lang", tags.lang ? json_string(tags.lang) : json_null());
-        char *s = json_dumps(j, JSON_COMPACT);
+        char *s = json_dumps(j, CTX_JSON_FLAGS);
         puts(s ? s : "{}");
         free(s);
         json_decref(j);
@@ -157,8 +157,8 @@ static int cmd_items(int argc, char **argv)
             json_t *sent = json_object_get(tags, "sentiment");
             const char *title = json_string_value(json_object_get(it, "title"));
             const char *text = json_string_value(json_object_get(it, "text"));
-            char *brands = json_dumps(json_object_get(tags, "brands"), JSON_COMPACT);
-            char *topics = json_dumps(json_object_get(tags, "topics"), JSON_COMPACT);
+            char *brands = json_dumps(json_object_get(tags, "brands"), CTX_JSON_FLAGS);
+            char *topics = json_dumps(json_object_get(tags, "topics"), CTX_JSON_FLAGS);
             printf("%-20s %-8s %+.3f %-16s brands=%s topics=%s  %.100s\n",
                    json_string_value(json_object_get(it, "published")) ?: "-",
                    json_string_value(json_object_get(sent, "label")) ?: "-",

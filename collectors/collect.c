@@ -167,7 +167,7 @@ static void store_items(struct source *s, struct parse_result *pr, struct http_r
     for (size_t i = pr->nitems; i-- > 0;) {
         struct item *it = &pr->items[i];
         json_t *j = item_to_json(it, NULL);
-        char *json = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        char *json = j ? json_dumps(j, CTX_JSON_FLAGS) : NULL;
         json_decref(j);
         if (!json) {
             b->failed++;

@@ -66,6 +66,10 @@ struct item {
 void item_init(struct item *it);   /* zero it, followers = -1 */
 void item_clear(struct item *it);  /* frees every field, then item_init() */
 
+/* json_dumps() flags for items on the wire and in Redis: compact, and
+ * reals with 6 significant digits (0.6433, not 0.64329999999999998). */
+#define CTX_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(6))
+
 /* Serialise; tags may be NULL (then "tags" is absent). New reference. */
 json_t *item_to_json(const struct item *it, const struct tags *tags);
 /* Parse an item (ignoring "tags"); on error *it is left cleared. */

@@ -121,7 +121,7 @@ static void process_entry(struct analyze_role *r, const redisReply *e)
     if (!it.lang && tags.lang)
         item_set(&it.lang, tags.lang);
     json_t *tj = item_to_json(&it, &tags);
-    char *json = tj ? json_dumps(tj, JSON_COMPACT) : NULL;
+    char *json = tj ? json_dumps(tj, CTX_JSON_FLAGS) : NULL;
     json_decref(tj);
 
     /* keys: raw, item hash, tagged, index all, sentiment, brands..., topics... */

@@ -39,7 +39,7 @@ static void respond(struct api_req *r, int status, const char *ctype)
 
 static void respond_json(struct api_req *r, int status, json_t *j)
 {
-    char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *txt = j ? json_dumps(j, CTX_JSON_FLAGS) : NULL;
     json_decref(j);
     buf_reset(&r->body);
     if (!txt || buf_puts(&r->body, txt) || buf_putc(&r->body, '\n')) {
@@ -193,8 +193,12 @@ static void route(struct api_req *r, struct lws *wsi)
         respond_error(r, 404, "not_found", "no such route");
 }
 
-static int write_some(struct api_req *r, struct lws *wsi)
+/* Send headers, then the body in chunks, one lws_write per writeable
+ * callback. When the last byte is out the request is freed *before*
+ * lws_http_transaction_completed(), which may free the session data. */
+static int write_some(struct http_pss *pss, struct lws *wsi)
 {
+    struct api_req *r = pss->req;
     if (!r->headers_sent) {
         unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
                       *end = hdr + sizeof hdr - 1;
@@ -214,7 +218,7 @@ static int write_some(struct api_req *r, struct lws *wsi)
     if (n) {
         unsigned char chunk[LWS_PRE + CHUNK];
         memcpy(chunk + LWS_PRE, r->body.p + r->sent, n);
-        int final = r->sent + n == r->body.len;
+        bool final = r->sent + n == r->body.len;
         if (lws_write(wsi, chunk + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
             (int)n)
             return -1;
@@ -224,6 +228,8 @@ static int write_some(struct api_req *r, struct lws *wsi)
             return 0;
         }
     }
+    req_free(r);
+    pss->req = NULL;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -255,12 +261,7 @@ int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         struct api_req *r = pss ? pss->req : NULL;
         if (!r || r->waiting || !r->status)
             return 0;
-        int rv = write_some(r, wsi);
-        if (r->headers_sent && r->sent == r->body.len && rv == 0) {
-            req_free(r);
-            pss->req = NULL;
-        }
-        return rv;
+        return write_some(pss, wsi);
     }
     case LWS_CALLBACK_CLOSED_HTTP:
         if (pss && pss->req) {

@@ -133,7 +133,7 @@ static void queue_text(struct msess *ss, const char *text, size_t len)
 
 static void send_json(struct msess *ss, json_t *j)
 {
-    char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *t = j ? json_dumps(j, CTX_JSON_FLAGS) : NULL;
     json_decref(j);
     if (t)
         queue_text(ss, t, strlen(t));

@@ -3,6 +3,7 @@ analyze, serve) -> Redis -> /ws/monitor and /api/items. Covers the walking
 skeleton's checks: live delivery, no duplicates across polls and restarts,
 resume with `since`, survival of a Redis restart, hostile frames."""
 import asyncio
+import http.client
 import json
 import os
 import shutil
@@ -291,6 +292,16 @@ def test_api_items_filters_and_errors():
         assert status == 404
         status, text = rig.ctxd.http("/metrics", ok_only=False)
         assert status == 200 and "ctx_redis_up 1" in text, text
+        # keep-alive: several requests on one connection
+        conn = http.client.HTTPConnection("127.0.0.1", rig.ctxd.port, timeout=5)
+        for path in ["/healthz", "/api/items?limit=1", "/metrics", "/api/items", "/nope"]:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            body = r.read()
+            assert r.status in (200, 404), (path, r.status)
+            if path.startswith("/api/items"):
+                assert json.loads(body)["items"], body
+        conn.close()
         status, page = rig.ctxd.http("/monitor/", ok_only=False)
         assert status == 200 and "/ws/monitor" not in page and "monitor.js" in page
     finally:
