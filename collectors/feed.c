@@ -1,0 +1,1553 @@
+/* feed.c -- the `feed` source kind: RSS 0.9x/1.0/2.0 and Atom 0.3/1.0.
+ *
+ * feed_parse() is pure: bytes in, items and a JSON summary out. Three steps:
+ *
+ *  1. Decode. The body becomes UTF-8: a BOM (or UTF-16/32 seen in the first
+ *     bytes) wins, then the HTTP charset, then the XML declaration, else
+ *     UTF-8. Latin-1 and windows-1252 are decoded here (as windows-1252,
+ *     which is what "ISO-8859-1" means on the web); everything else goes
+ *     through iconv. Bytes that do not decode become U+FFFD and make the
+ *     document bozo, so everything downstream may assume valid UTF-8.
+ *  2. Walk. The XML tokenizer (xml.c) hands us events; a small state machine
+ *     knows whether it is at feed level or inside an entry, and skips the
+ *     subtrees that only look like entry data (image, textinput, source,
+ *     contributor). Elements are recognised by namespace URI and local name,
+ *     never by prefix. An element whose text we want opens a "capture" that
+ *     collects everything up to its end tag: plain text, or for a text
+ *     construct with markup inside (Atom type="xhtml", or HTML someone forgot
+ *     to escape) the markup re-serialised as HTML.
+ *  3. Build. Each entry becomes a struct item; the raw values go to
+ *     r->extra as JSON whose field meanings follow Python's feedparser
+ *     (title/summary/content as written after decoding, author as
+ *     "name (email)", link resolved against xml:base and the feed URL).
+ *
+ * Everything is linear in the input: one pass to decode, one to tokenize,
+ * values accumulate in struct bufs. */
+#include <errno.h>
+#include <iconv.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "collectors/collectors.h"
+#include "collectors/collectors_internal.h"
+
+#define FEED_MAX_ENTRIES 10000
+#define FEED_MAX_KEY     200
+
+/* ---- namespaces and elements -------------------------------------------- */
+
+enum nsclass { NS_OTHER, NS_CORE, NS_RDF, NS_DC, NS_DCTERMS, NS_CONTENT, NS_XHTML, NS_ITUNES,
+               NS_MEDIA };
+
+#define NS_ATOM10   "http://www.w3.org/2005/Atom"
+#define NS_RSS10    "http://purl.org/rss/1.0/"
+#define NS_RSS090   "http://my.netscape.com/rdf/simple/0.9/"
+#define NS_RDF_URI  "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+static const struct { const char *uri; enum nsclass cls; } known_ns[] = {
+    {NS_ATOM10, NS_CORE},
+    {"http://purl.org/atom/ns#", NS_CORE},
+    {NS_RSS10, NS_CORE},
+    {NS_RSS090, NS_CORE},
+    {"http://backend.userland.com/rss", NS_CORE},
+    {"http://backend.userland.com/rss2", NS_CORE},
+    {"http://blogs.law.harvard.edu/tech/rss", NS_CORE},
+    {"http://purl.org/rss/1.0/modules/rss091#", NS_CORE},
+    {"http://example.com/newformat#", NS_CORE},
+    {"http://example.com/necho", NS_CORE},
+    {"http://purl.org/echo/", NS_CORE},
+    {"uri/of/echo/namespace#", NS_CORE},
+    {"http://purl.org/pie/", NS_CORE},
+    {NS_RDF_URI, NS_RDF},
+    {"http://purl.org/dc/elements/1.1/", NS_DC},
+    {"http://purl.org/dc/terms/", NS_DCTERMS},
+    {"http://purl.org/rss/1.0/modules/content/", NS_CONTENT},
+    {"http://www.w3.org/1999/xhtml", NS_XHTML},
+    {"http://www.itunes.com/dtds/podcast-1.0.dtd", NS_ITUNES},
+    {"http://example.com/dtds/podcast-1.0.dtd", NS_ITUNES},
+    {"http://search.yahoo.com/mrss", NS_MEDIA},
+    {"http://search.yahoo.com/mrss/", NS_MEDIA},
+};
+
+/* What an undeclared prefix most likely meant. */
+static const struct { const char *prefix; enum nsclass cls; } known_prefix[] = {
+    {"atom", NS_CORE}, {"rdf", NS_RDF}, {"dc", NS_DC}, {"dcterms", NS_DCTERMS},
+    {"content", NS_CONTENT}, {"xhtml", NS_XHTML}, {"itunes", NS_ITUNES}, {"media", NS_MEDIA},
+};
+
+enum el {
+    E_NONE, E_RSS, E_FEED, E_RDF, E_CHANNEL, E_ITEM, E_SKIP, E_AUTHOR, E_TITLE,
+    E_LINK, E_ID, E_DESCRIPTION, E_SUMMARY, E_SUBTITLE, E_CONTENT, E_ENCODED,
+    E_BODY, E_PUBLISHED, E_UPDATED, E_LANGUAGE, E_MEDIA_TITLE,
+};
+
+static const struct { enum nsclass ns; const char *local; enum el el; } elements[] = {
+    {NS_CORE, "rss", E_RSS}, {NS_CORE, "feed", E_FEED}, {NS_RDF, "rdf", E_RDF},
+    {NS_CORE, "channel", E_CHANNEL}, {NS_CORE, "item", E_ITEM}, {NS_CORE, "entry", E_ITEM},
+    {NS_CORE, "image", E_SKIP}, {NS_CORE, "textinput", E_SKIP},
+    {NS_CORE, "source", E_SKIP}, {NS_CORE, "contributor", E_SKIP},
+    {NS_CORE, "author", E_AUTHOR}, {NS_CORE, "managingeditor", E_AUTHOR},
+    {NS_DC, "creator", E_AUTHOR}, {NS_DC, "author", E_AUTHOR},
+    {NS_CORE, "title", E_TITLE}, {NS_DC, "title", E_TITLE},
+    {NS_CORE, "link", E_LINK},
+    {NS_CORE, "guid", E_ID}, {NS_CORE, "id", E_ID},
+    {NS_CORE, "description", E_DESCRIPTION}, {NS_DC, "description", E_DESCRIPTION},
+    {NS_CORE, "summary", E_SUMMARY},
+    {NS_CORE, "subtitle", E_SUBTITLE}, {NS_CORE, "tagline", E_SUBTITLE},
+    {NS_CORE, "content", E_CONTENT}, {NS_CONTENT, "encoded", E_ENCODED},
+    {NS_XHTML, "body", E_BODY}, {NS_CORE, "body", E_BODY},
+    {NS_CORE, "pubdate", E_PUBLISHED}, {NS_CORE, "published", E_PUBLISHED},
+    {NS_CORE, "issued", E_PUBLISHED}, {NS_DCTERMS, "issued", E_PUBLISHED},
+    {NS_CORE, "updated", E_UPDATED}, {NS_CORE, "modified", E_UPDATED},
+    {NS_CORE, "lastbuilddate", E_UPDATED}, {NS_DC, "date", E_UPDATED},
+    {NS_DCTERMS, "modified", E_UPDATED},
+    {NS_CORE, "language", E_LANGUAGE}, {NS_DC, "language", E_LANGUAGE},
+    {NS_ITUNES, "author", E_AUTHOR}, {NS_ITUNES, "subtitle", E_SUBTITLE},
+    {NS_ITUNES, "summary", E_SUMMARY}, {NS_MEDIA, "title", E_MEDIA_TITLE},
+};
+
+/* ---- per-entry and per-feed values -------------------------------------- */
+
+enum field { F_TITLE, F_LINK, F_ID, F_AUTHOR, F_PUBLISHED, F_UPDATED, F_SUMMARY,
+             F_CONTENT, F_SUBTITLE, F_LANGUAGE, NFIELDS };
+
+enum ctype { CT_TEXT, CT_HTML, CT_XHTML, CT_XML };
+
+struct fields {
+    char *v[NFIELDS];
+    int depth[NFIELDS];
+    unsigned char type[NFIELDS];
+    char *first_href;      /* first link of any kind: the url of last resort */
+    bool link_from_id;     /* link was copied from a permalink guid / id */
+    bool has_content;
+};
+
+struct capture {
+    bool on, construct, author, permalink, base64, declared_xhtml;
+    enum el el;
+    enum field field;
+    int target;            /* entry index, -1 for the feed */
+    int depth;
+    enum ctype type;
+    struct buf b, name, email;
+    int sub, sub_depth;    /* reading an author's <name> (1) or <email> (2) */
+    int nchild;
+    bool direct_text, first_div;
+    size_t inner_start, inner_end;
+};
+
+struct base {
+    int depth;
+    char *uri;
+};
+
+struct feedp {
+    const char *name;
+    const struct http_response *resp;
+    struct xml_parser x;
+    struct fields feed;
+    struct fields *entries;
+    size_t nentries, capentries;
+    int cur;               /* entry being read, -1 when at feed level */
+    int entry_depth, skip_depth;
+    struct capture cap;
+    struct base *bases;
+    size_t nbases, capbases;
+    char version[16];
+    char encoding[64];
+    bool feedlike;
+    bool bozo;
+    char error[200];
+    ctx_err err;
+};
+
+static void fp_bozo(struct feedp *fp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fp_bozo(struct feedp *fp, const char *fmt, ...)
+{
+    if (fp->bozo)
+        return;
+    fp->bozo = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fp->error, sizeof fp->error, fmt, ap);
+    va_end(ap);
+}
+
+static void oom(struct feedp *fp, ctx_err e)
+{
+    if (e && !fp->err)
+        fp->err = e;
+}
+
+static void fields_clear(struct fields *f)
+{
+    for (int i = 0; i < NFIELDS; i++)
+        free(f->v[i]);
+    free(f->first_href);
+    memset(f, 0, sizeof *f);
+}
+
+static struct fields *target(struct feedp *fp, int t)
+{
+    return t < 0 ? &fp->feed : &fp->entries[t];
+}
+
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static char *dup_trim(const char *s, size_t n)
+{
+    while (n && is_space((unsigned char)*s))
+        s++, n--;
+    while (n && is_space((unsigned char)s[n - 1]))
+        n--;
+    return strndup(s, n);
+}
+
+/* ---- URLs --------------------------------------------------------------- */
+
+/* Length of a URI's scheme including ':' or 0 when it has none. */
+static size_t scheme_len(const char *s)
+{
+    size_t i = 0;
+    if (!((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z'))
+        return 0;
+    while (s[i] && s[i] != ':') {
+        char c = s[i];
+        if (!(((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9')
+              || c == '+' || c == '-' || c == '.'))
+            return 0;
+        i++;
+    }
+    return s[i] == ':' ? i + 1 : 0;
+}
+
+/* RFC 3986 remove_dot_segments for an absolute path, appended to out. Each
+ * output byte is removed at most once, so this is linear. */
+static ctx_err append_path(struct buf *out, const char *path, size_t len)
+{
+    size_t root = out->len;
+    ctx_err e = CTX_OK;
+    size_t i = 0;
+    while (i < len && !e) {
+        size_t j = i + 1;
+        while (j < len && path[j] != '/')
+            j++;
+        const char *seg = path + i + 1;
+        size_t slen = j - i - 1;
+        if (slen == 1 && seg[0] == '.') {
+            if (j == len)
+                e = buf_putc(out, '/');
+        } else if (slen == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (out->len > root && out->p[out->len - 1] != '/')
+                out->len--;
+            if (out->len > root)
+                out->len--;
+            out->p[out->len] = '\0';
+            if (j == len)
+                e = buf_putc(out, '/');
+        } else {
+            if (!(e = buf_putc(out, '/')))
+                e = buf_append(out, seg, slen);
+        }
+        i = j;
+    }
+    if (!e && out->len == root)
+        e = buf_putc(out, '/');
+    return e;
+}
+
+/* ref resolved against base (either may be NULL). Malloc'd, NULL on ENOMEM
+ * or when ref is NULL. */
+static char *url_resolve(const char *base, const char *ref)
+{
+    if (!ref)
+        return NULL;
+    if (scheme_len(ref) || !base || !scheme_len(base))
+        return strdup(ref);
+    size_t sl = scheme_len(base);
+    const char *auth = base + sl, *auth_end = auth;
+    if (auth[0] == '/' && auth[1] == '/') {
+        auth_end = auth + 2;
+        while (*auth_end && *auth_end != '/' && *auth_end != '?' && *auth_end != '#')
+            auth_end++;
+    } else if (ref[0] != '#' && ref[0] != '\0') {
+        return strdup(ref);          /* "mailto:", "urn:": nothing to join */
+    }
+    const char *path = auth_end, *path_end = path;
+    while (*path_end && *path_end != '?' && *path_end != '#')
+        path_end++;
+    const char *query_end = path_end;
+    while (*query_end && *query_end != '#')
+        query_end++;
+
+    struct buf b = {0};
+    ctx_err e = CTX_OK;
+    if (ref[0] == '/' && ref[1] == '/') {
+        e = buf_append(&b, base, sl);
+        if (!e)
+            e = buf_puts(&b, ref);
+    } else if (ref[0] == '\0' || ref[0] == '#') {
+        e = buf_append(&b, base, (size_t)(query_end - base));
+        if (!e)
+            e = buf_puts(&b, ref);
+    } else if (ref[0] == '?') {
+        e = buf_append(&b, base, (size_t)(path_end - base));
+        if (!e)
+            e = buf_puts(&b, ref);
+    } else {
+        size_t rp = strcspn(ref, "?#");
+        e = buf_append(&b, base, (size_t)(auth_end - base));
+        if (!e && ref[0] == '/') {
+            e = append_path(&b, ref, rp);
+        } else if (!e) {
+            /* merge: the base path up to its last '/', then ref */
+            struct buf m = {0};
+            const char *slash = path_end;
+            while (slash > path && slash[-1] != '/')
+                slash--;
+            if (slash == path)
+                e = buf_putc(&m, '/');
+            else
+                e = buf_append(&m, path, (size_t)(slash - path));
+            if (!e)
+                e = buf_append(&m, ref, rp);
+            if (!e)
+                e = append_path(&b, m.p, m.len);
+            buf_free(&m);
+        }
+        if (!e)
+            e = buf_puts(&b, ref + rp);
+    }
+    if (e) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_detach(&b);
+}
+
+static const char *cur_base(const struct feedp *fp)
+{
+    return fp->nbases ? fp->bases[fp->nbases - 1].uri : fp->resp->url;
+}
+
+static void push_base(struct feedp *fp, const char *uri, int depth)
+{
+    if (fp->nbases == fp->capbases) {
+        size_t cap = fp->capbases ? fp->capbases * 2 : 8;
+        struct base *v = realloc(fp->bases, cap * sizeof *v);
+        if (!v) {
+            oom(fp, CTX_ENOMEM);
+            return;
+        }
+        fp->bases = v;
+        fp->capbases = cap;
+    }
+    char *u = url_resolve(cur_base(fp), uri);
+    if (!u) {
+        oom(fp, CTX_ENOMEM);
+        return;
+    }
+    fp->bases[fp->nbases].depth = depth;
+    fp->bases[fp->nbases].uri = u;
+    fp->nbases++;
+}
+
+/* ---- decoding the body -------------------------------------------------- */
+
+static bool ieq(const char *a, const char *b)
+{
+    return !strcasecmp(a, b);
+}
+
+/* Copy a token (charset name) into out, lower-cased; false if unusable. */
+static bool token(const char *s, size_t n, char *out, size_t cap)
+{
+    while (n && (is_space((unsigned char)*s) || *s == '"' || *s == '\''))
+        s++, n--;
+    while (n && (is_space((unsigned char)s[n - 1]) || s[n - 1] == '"' || s[n - 1] == '\''))
+        n--;
+    if (!n || n >= cap)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!(((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9')
+              || c == '-' || c == '_' || c == '.' || c == ':' || c == '+' || c == '/'))
+            return false;
+        out[i] = (char)((c >= 'A' && c <= 'Z') ? c | 0x20 : c);
+    }
+    out[n] = '\0';
+    return true;
+}
+
+/* Content-Type: the media type (lower-cased) and the charset parameter. */
+static void content_type(const char *ct, char *mime, size_t mcap, char *cs, size_t ccap)
+{
+    mime[0] = cs[0] = '\0';
+    if (!ct)
+        return;
+    size_t n = strcspn(ct, ";");
+    if (!token(ct, n, mime, mcap))
+        mime[0] = '\0';
+    for (const char *p = ct + n; *p;) {
+        p++;
+        while (is_space((unsigned char)*p))
+            p++;
+        size_t k = strcspn(p, "=;");
+        if (p[k] == '=' && k >= 7 && !strncasecmp(p, "charset", 7)
+            && strspn(p + 7, " \t") == k - 7) {
+            const char *v = p + k + 1;
+            size_t vn = strcspn(v, ";");
+            if (!token(v, vn, cs, ccap) || strchr(cs, '/'))
+                cs[0] = '\0';      /* no iconv "//IGNORE"-style suffixes */
+            return;
+        }
+        p += strcspn(p, ";");
+    }
+}
+
+static bool xml_mime(const char *m)
+{
+    size_t n = strlen(m);
+    if (!strncmp(m, "application/", 12) || !strncmp(m, "text/", 5))
+        return (n > 4 && !strcmp(m + n - 4, "+xml")) || !strcmp(m, "application/xml")
+            || !strcmp(m, "text/xml") || !strcmp(m, "application/xml-dtd")
+            || !strcmp(m, "application/xml-external-parsed-entity")
+            || !strcmp(m, "text/xml-external-parsed-entity");
+    return false;
+}
+
+/* The encoding named by an XML declaration at the start of s. */
+static void xml_decl_encoding(const char *s, size_t len, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (len < 6 || memcmp(s, "<?xml", 5))
+        return;
+    size_t lim = len < 512 ? len : 512;
+    const char *end = memchr(s, '>', lim);
+    if (!end)
+        return;
+    for (const char *p = s + 5; p + 8 < end; p++) {
+        if (memcmp(p, "encoding", 8))
+            continue;
+        const char *q = p + 8;
+        while (q < end && is_space((unsigned char)*q))
+            q++;
+        if (q >= end || *q != '=')
+            return;
+        q++;
+        while (q < end && is_space((unsigned char)*q))
+            q++;
+        if (q >= end || (*q != '"' && *q != '\''))
+            return;
+        const char *v = q + 1, *ve = memchr(v, *q, (size_t)(end - v));
+        if (ve && (!token(v, (size_t)(ve - v), out, cap) || strchr(out, '/')))
+            out[0] = '\0';
+        return;
+    }
+}
+
+/* One of the names windows-1252 goes by on the web (Latin-1 included). */
+static bool is_cp1252(const char *cs)
+{
+    static const char *const names[] = {
+        "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "cp819",
+        "ibm819", "iso-ir-100", "windows-1252", "cp1252", "x-cp1252", "iso_8859-1:1987",
+    };
+    for (size_t i = 0; i < CTX_ARRAY_LEN(names); i++)
+        if (!strcmp(cs, names[i]))
+            return true;
+    return false;
+}
+
+static bool is_utf8(const char *cs)
+{
+    return !strcmp(cs, "utf-8") || !strcmp(cs, "utf8");
+}
+
+static bool is_ascii(const char *cs)
+{
+    return !strcmp(cs, "us-ascii") || !strcmp(cs, "ascii") || !strcmp(cs, "ansi_x3.4-1968");
+}
+
+/* UTF-16/32, UCS-2/4 under any spelling. */
+static bool is_wide(const char *cs)
+{
+    if (strncmp(cs, "utf", 3) && strncmp(cs, "ucs", 3))
+        return false;
+    return strstr(cs, "16") || strstr(cs, "32") || !strcmp(cs + 3, "2") || !strcmp(cs + 3, "-2")
+        || !strcmp(cs + 3, "4") || !strcmp(cs + 3, "-4");
+}
+
+static ctx_err decode_cp1252(const char *s, size_t len, struct buf *out)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t run = 0;
+    ctx_err e = CTX_OK;
+    for (size_t i = 0; i < len && !e; i++) {
+        if (u[i] && u[i] < 0x80)
+            continue;
+        if (!(e = buf_append(out, s + run, i - run)))
+            e = utf8_put(out, charref_fixup(u[i]));
+        run = i + 1;
+    }
+    return e ? e : buf_append(out, s + run, len - run);
+}
+
+/* Convert with iconv; undecodable input becomes U+FFFD (one per `unit`
+ * bytes skipped). CTX_EINVAL when iconv does not know the charset. */
+static ctx_err decode_iconv(const char *cs, const char *s, size_t len, size_t unit,
+                            struct buf *out, bool *lossy)
+{
+    iconv_t cd = iconv_open("UTF-8", cs);
+    if (cd == (iconv_t)-1)
+        return CTX_EINVAL;
+    char tmp[8192];
+    char *ip = (char *)s;
+    size_t il = len;
+    ctx_err e = CTX_OK;
+    while (il > 0 && !e) {
+        char *op = tmp;
+        size_t ol = sizeof tmp;
+        size_t rc = iconv(cd, &ip, &il, &op, &ol);
+        int err = errno;
+        e = buf_append(out, tmp, (size_t)(op - tmp));
+        if (e || rc != (size_t)-1)
+            continue;
+        if (err == E2BIG)
+            continue;
+        /* EILSEQ, EINVAL (truncated at the end), or anything else */
+        *lossy = true;
+        e = utf8_put(out, UTF8_REPLACEMENT);
+        size_t skip = unit < il ? unit : il;
+        ip += skip;
+        il -= skip;
+        iconv(cd, NULL, NULL, NULL, NULL);
+    }
+    if (!e) {
+        char *op = tmp;
+        size_t ol = sizeof tmp;
+        iconv(cd, NULL, NULL, &op, &ol);
+        e = buf_append(out, tmp, (size_t)(op - tmp));
+    }
+    iconv_close(cd);
+    return e;
+}
+
+/* The body as UTF-8 into out; sets fp->encoding and bozo. */
+static ctx_err decode_body(struct feedp *fp, const char *s, size_t len, struct buf *out)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    const char *wide = NULL;
+    size_t unit = 1, skip = 0;
+    char mime[128], http_cs[64], decl_cs[64];
+    bool lossy = false;
+    ctx_err e;
+
+    content_type(fp->resp->content_type, mime, sizeof mime, http_cs, sizeof http_cs);
+    if (mime[0] && !xml_mime(mime))
+        fp_bozo(fp, "served as %s, not an XML media type", mime);
+
+    if (len >= 4 && !memcmp(u, "\xFF\xFE\0\0", 4))
+        wide = "UTF-32LE", unit = 4, skip = 4;
+    else if (len >= 4 && !memcmp(u, "\0\0\xFE\xFF", 4))
+        wide = "UTF-32BE", unit = 4, skip = 4;
+    else if (len >= 2 && u[0] == 0xFF && u[1] == 0xFE)
+        wide = "UTF-16LE", unit = 2, skip = 2;
+    else if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF)
+        wide = "UTF-16BE", unit = 2, skip = 2;
+    else if (len >= 4 && u[0] == '<' && !u[1] && !u[2] && !u[3])
+        wide = "UTF-32LE", unit = 4;
+    else if (len >= 4 && !u[0] && !u[1] && !u[2] && u[3] == '<')
+        wide = "UTF-32BE", unit = 4;
+    else if (len >= 4 && u[0] == '<' && !u[1] && u[2] && !u[3])
+        wide = "UTF-16LE", unit = 2;
+    else if (len >= 4 && !u[0] && u[1] == '<' && !u[2] && u[3])
+        wide = "UTF-16BE", unit = 2;
+
+    if (wide) {
+        struct buf tmp = {0};
+        snprintf(fp->encoding, sizeof fp->encoding, "%s", wide);
+        e = decode_iconv(wide, s + skip, len - skip, unit, &tmp, &lossy);
+        if (!e)
+            e = utf8_sanitize(tmp.p ? tmp.p : "", tmp.len, out, &(bool){false});
+        buf_free(&tmp);
+        if (lossy)
+            fp_bozo(fp, "invalid %s data", wide);
+        return e;
+    }
+    if (len >= 3 && !memcmp(u, "\xEF\xBB\xBF", 3)) {
+        snprintf(fp->encoding, sizeof fp->encoding, "%s", "utf-8");
+        s += 3;
+        len -= 3;
+        goto utf8;
+    }
+    /* RFC 3023: text/xml without a charset is us-ascii (we still fall back
+     * to the declaration when the bytes say otherwise). */
+    if (!http_cs[0] && !strncmp(mime, "text/", 5) && xml_mime(mime))
+        snprintf(http_cs, sizeof http_cs, "us-ascii");
+    xml_decl_encoding(s, len, decl_cs, sizeof decl_cs);
+    snprintf(fp->encoding, sizeof fp->encoding, "%s", "utf-8");
+    const char *cands[2] = {http_cs[0] ? http_cs : NULL, decl_cs[0] ? decl_cs : NULL};
+    for (int i = 0; i < 2; i++) {
+        const char *cs = cands[i];
+        if (!cs)
+            continue;
+        if (is_utf8(cs))
+            break;
+        if (is_ascii(cs)) {
+            size_t k = 0;
+            while (k < len && u[k] < 0x80)
+                k++;
+            if (k == len) {
+                snprintf(fp->encoding, sizeof fp->encoding, "%s", cs);
+                break;
+            }
+            fp_bozo(fp, "declared %s but has non-ASCII bytes", cs);
+            continue;
+        }
+        if (is_wide(cs)) {
+            /* we could read the declaration as ASCII, so it is wrong */
+            fp_bozo(fp, "declared %s but reads as ASCII-compatible", cs);
+            continue;
+        }
+        if (is_cp1252(cs)) {
+            snprintf(fp->encoding, sizeof fp->encoding, "%s", cs);
+            return decode_cp1252(s, len, out);
+        }
+        struct buf tmp = {0};
+        e = decode_iconv(cs, s, len, 1, &tmp, &lossy);
+        if (e == CTX_EINVAL) {
+            fp_bozo(fp, "unknown encoding '%s'", cs);
+            continue;
+        }
+        if (!e && lossy)
+            fp_bozo(fp, "bytes invalid in %s", cs);
+        /* iconv's output is UTF-8 but may hold NULs */
+        if (!e)
+            e = utf8_sanitize(buf_str(&tmp), tmp.len, out, &(bool){false});
+        buf_free(&tmp);
+        snprintf(fp->encoding, sizeof fp->encoding, "%s", cs);
+        return e;
+    }
+utf8:;
+    bool bad;
+    e = utf8_sanitize(s, len, out, &bad);
+    if (!e && bad)
+        fp_bozo(fp, "invalid UTF-8 replaced with U+FFFD");
+    return e;
+}
+
+/* ---- capturing text ----------------------------------------------------- */
+
+static bool void_element(const struct xml_name *n)
+{
+    static const char *const v[] = {
+        "br", "hr", "img", "input", "meta", "link", "area", "base", "col",
+        "embed", "param", "source", "track", "wbr",
+    };
+    for (size_t i = 0; i < CTX_ARRAY_LEN(v); i++)
+        if (xml_name_is(n, v[i]))
+            return true;
+    return false;
+}
+
+/* Escape for HTML text (and attribute values when attr). */
+static ctx_err escape(struct buf *b, const char *s, size_t n, bool attr)
+{
+    size_t run = 0;
+    ctx_err e = CTX_OK;
+    for (size_t i = 0; i < n && !e; i++) {
+        const char *r = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;"
+                      : (attr && s[i] == '"') ? "&quot;" : NULL;
+        if (!r)
+            continue;
+        if (!(e = buf_append(b, s + run, i - run)))
+            e = buf_puts(b, r);
+        run = i + 1;
+    }
+    return e ? e : buf_append(b, s + run, n - run);
+}
+
+/* A content type attribute's meaning, as feedparser maps it. */
+static enum ctype map_type(const char *t, enum ctype deflt, bool *base64)
+{
+    char m[64];
+    *base64 = false;
+    if (!t || !token(t, strcspn(t, ";"), m, sizeof m))
+        return deflt;
+    if (!strcmp(m, "text") || !strcmp(m, "plain") || !strcmp(m, "text/plain"))
+        return CT_TEXT;
+    if (!strcmp(m, "html") || !strcmp(m, "text/html"))
+        return CT_HTML;
+    if (!strcmp(m, "xhtml") || !strcmp(m, "application/xhtml+xml"))
+        return CT_XHTML;
+    if (!strncmp(m, "text/", 5))
+        return CT_TEXT;
+    size_t n = strlen(m);
+    if ((n > 4 && !strcmp(m + n - 4, "+xml")) || (n > 4 && !strcmp(m + n - 4, "/xml")))
+        return CT_XML;
+    *base64 = true;
+    return CT_TEXT;
+}
+
+static void cap_begin(struct feedp *fp, enum el el, enum field f, bool construct,
+                      enum ctype deflt)
+{
+    struct capture *c = &fp->cap;
+    c->on = true;
+    c->el = el;
+    c->field = f;
+    c->construct = construct;
+    c->author = el == E_AUTHOR;
+    c->target = fp->cur;
+    c->depth = fp->x.depth;
+    c->sub = 0;
+    c->nchild = 0;
+    c->direct_text = c->first_div = false;
+    c->inner_start = c->inner_end = 0;
+    c->base64 = false;
+    c->permalink = false;
+    c->type = deflt;
+    if (construct) {
+        c->type = map_type(xml_attr_get(&fp->x, NULL, "type"), deflt, &c->base64);
+        const char *mode = xml_attr_get(&fp->x, NULL, "mode");
+        if (mode && ieq(mode, "base64"))
+            c->base64 = true;
+    }
+    c->declared_xhtml = c->type == CT_XHTML;
+    buf_reset(&c->b);
+    buf_reset(&c->name);
+    buf_reset(&c->email);
+}
+
+static void cap_start(struct feedp *fp)
+{
+    struct capture *c = &fp->cap;
+    const struct xml_parser *x = &fp->x;
+    if (c->author) {
+        if (x->depth == c->depth + 1 && !c->sub) {
+            c->sub = xml_name_is(&x->name, "name") ? 1 : xml_name_is(&x->name, "email") ? 2 : 0;
+            c->sub_depth = x->depth;
+        }
+        return;
+    }
+    if (!c->construct)
+        return;
+    if (c->type == CT_TEXT || c->type == CT_HTML) {
+        if (xml_name_is(&x->name, "div"))
+            return;              /* escaped content wrapped in a div: keep escaped */
+        c->type = CT_XHTML;      /* "escaped" markup that was not escaped */
+    }
+    bool direct = x->depth == c->depth + 1;
+    if (direct && ++c->nchild == 1)
+        c->first_div = xml_name_is(&x->name, "div");
+    ctx_err e = buf_putc(&c->b, '<');
+    if (!e)
+        e = buf_append(&c->b, x->name.local, x->name.llen);
+    for (size_t i = 0; i < x->nattrs && !e; i++) {
+        const struct xml_attr *a = &x->attrs[i];
+        if (a->xmlns)
+            continue;
+        if (!(e = buf_putc(&c->b, ' ')) && !(e = buf_append(&c->b, a->name.q, a->name.qlen))
+            && !(e = buf_puts(&c->b, "=\"")) && !(e = escape(&c->b, a->value, a->vlen, true)))
+            e = buf_putc(&c->b, '"');
+    }
+    if (!e)
+        e = buf_puts(&c->b, void_element(&x->name) ? " />" : ">");
+    if (direct && c->nchild == 1)
+        c->inner_start = c->b.len;
+    oom(fp, e);
+}
+
+static void cap_end(struct feedp *fp)
+{
+    struct capture *c = &fp->cap;
+    const struct xml_parser *x = &fp->x;
+    if (c->author) {
+        if (c->sub && x->depth == c->sub_depth)
+            c->sub = 0;
+        return;
+    }
+    if (!c->construct || c->type == CT_TEXT || c->type == CT_HTML)
+        return;
+    if (x->depth == c->depth + 1 && c->nchild == 1)
+        c->inner_end = c->b.len;
+    if (void_element(&x->name))
+        return;
+    ctx_err e = buf_puts(&c->b, "</");
+    if (!e)
+        e = buf_append(&c->b, x->name.local, x->name.llen);
+    if (!e)
+        e = buf_putc(&c->b, '>');
+    oom(fp, e);
+}
+
+static void cap_text(struct feedp *fp)
+{
+    struct capture *c = &fp->cap;
+    const struct xml_parser *x = &fp->x;
+    ctx_err e = CTX_OK;
+    if (c->author) {
+        struct buf *b = c->sub == 1 ? &c->name : c->sub == 2 ? &c->email
+                      : x->depth == c->depth ? &c->b : NULL;
+        if (b)
+            e = buf_append(b, x->text, x->text_len);
+    } else if (!c->construct) {
+        if (x->depth == c->depth)
+            e = buf_append(&c->b, x->text, x->text_len);
+    } else if (c->type == CT_XHTML || c->type == CT_XML) {
+        if (x->depth == c->depth) {
+            for (size_t i = 0; i < x->text_len; i++)
+                if (!is_space((unsigned char)x->text[i])) {
+                    c->direct_text = true;
+                    break;
+                }
+        }
+        e = escape(&c->b, x->text, x->text_len, false);
+    } else {
+        e = buf_append(&c->b, x->text, x->text_len);
+    }
+    oom(fp, e);
+}
+
+static int b64val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+/* Base64 to text; NULL when it is not base64 of valid UTF-8. */
+static char *unbase64(const char *s, size_t n)
+{
+    struct buf b = {0};
+    uint32_t acc = 0;
+    int bits = 0;
+    bool pad = false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (is_space(c))
+            continue;
+        if (c == '=') {
+            pad = true;
+            continue;
+        }
+        int v = b64val(c);
+        if (v < 0 || pad) {
+            buf_free(&b);
+            return NULL;
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (buf_putc(&b, (char)((acc >> bits) & 0xFF))) {
+                buf_free(&b);
+                return NULL;
+            }
+        }
+    }
+    struct buf clean = {0};
+    bool bad = true;
+    if (b.len && !utf8_sanitize(b.p, b.len, &clean, &bad) && !bad) {
+        buf_free(&b);
+        return buf_detach(&clean);
+    }
+    buf_free(&b);
+    buf_free(&clean);
+    return NULL;
+}
+
+/* Store val (owned) into f's field per feedparser's precedence rules. */
+static void set_field(struct fields *f, enum field k, char *val, int depth, enum ctype type,
+                      bool entry)
+{
+    bool take;
+    if (k == F_CONTENT)
+        take = !f->v[k];
+    else if (k == F_TITLE)
+        take = !f->v[k] || depth < f->depth[k];
+    else
+        take = !entry || !f->v[k] || depth <= f->depth[k];
+    if (!take) {
+        free(val);
+        return;
+    }
+    free(f->v[k]);
+    f->v[k] = val;
+    f->depth[k] = depth;
+    f->type[k] = (unsigned char)type;
+}
+
+static void cap_finish(struct feedp *fp)
+{
+    struct capture *c = &fp->cap;
+    struct fields *f = target(fp, c->target);
+    bool entry = c->target >= 0;
+    char *val;
+    c->on = false;
+
+    if (c->author) {
+        char *name = dup_trim(buf_str(&c->name), c->name.len);
+        char *email = dup_trim(buf_str(&c->email), c->email.len);
+        if (!name || !email) {
+            val = NULL;
+        } else if (*name && *email) {
+            struct buf b = {0};
+            oom(fp, buf_printf(&b, "%s (%s)", name, email));
+            val = buf_detach(&b);
+        } else if (*name || *email) {
+            val = strdup(*name ? name : email);
+        } else {
+            val = dup_trim(buf_str(&c->b), c->b.len);
+        }
+        free(name);
+        free(email);
+        if (!val) {
+            oom(fp, CTX_ENOMEM);
+            return;
+        }
+        set_field(f, F_AUTHOR, val, c->depth, CT_TEXT, entry);
+        return;
+    }
+
+    const char *s = buf_str(&c->b);
+    size_t n = c->b.len;
+    if (c->declared_xhtml && c->nchild == 1 && c->first_div && !c->direct_text
+        && c->inner_end >= c->inner_start && !strcmp(fp->version, "atom10")) {
+        s += c->inner_start;
+        n = c->inner_end - c->inner_start;
+    }
+    val = dup_trim(s, n);
+    if (val && c->base64) {
+        char *d = unbase64(val, strlen(val));
+        if (d) {
+            free(val);
+            val = dup_trim(d, strlen(d));
+            free(d);
+        }
+    }
+    if (!val) {
+        oom(fp, CTX_ENOMEM);
+        return;
+    }
+    if (c->field == F_LINK) {
+        char *abs = url_resolve(cur_base(fp), val);
+        free(val);
+        if (!abs) {
+            oom(fp, CTX_ENOMEM);
+            return;
+        }
+        if (!f->first_href && *abs && !(f->first_href = strdup(abs)))
+            oom(fp, CTX_ENOMEM);
+        free(f->v[F_LINK]);
+        f->v[F_LINK] = abs;
+        f->link_from_id = false;
+        return;
+    }
+    if (c->field == F_ID) {
+        if (c->permalink && *val) {
+            char *abs = url_resolve(cur_base(fp), val);
+            free(val);
+            if (!(val = abs)) {
+                oom(fp, CTX_ENOMEM);
+                return;
+            }
+        }
+        if (c->permalink && *val && !f->v[F_LINK]) {
+            if (!(f->v[F_LINK] = strdup(val)))
+                oom(fp, CTX_ENOMEM);
+            f->link_from_id = true;
+        }
+        free(f->v[F_ID]);
+        f->v[F_ID] = val;
+        return;
+    }
+    /* media:title only stands in for a missing title: any real one wins */
+    set_field(f, c->field, val, c->el == E_MEDIA_TITLE ? INT_MAX : c->depth, c->type, entry);
+}
+
+/* ---- the walk ----------------------------------------------------------- */
+
+static enum nsclass ns_class(const struct xml_parser *x)
+{
+    if (x->ns_unbound) {
+        for (size_t i = 0; i < CTX_ARRAY_LEN(known_prefix); i++)
+            if (x->name.plen == strlen(known_prefix[i].prefix)
+                && !strncasecmp(x->name.q, known_prefix[i].prefix, x->name.plen))
+                return known_prefix[i].cls;
+        return NS_OTHER;
+    }
+    if (!x->ns || !*x->ns)
+        return NS_CORE;
+    for (size_t i = 0; i < CTX_ARRAY_LEN(known_ns); i++)
+        if (ieq(x->ns, known_ns[i].uri))
+            return known_ns[i].cls;
+    if (strstr(x->ns, "backend.userland.com/rss"))
+        return NS_CORE;
+    return NS_OTHER;
+}
+
+static enum el classify(const struct xml_parser *x)
+{
+    enum nsclass ns = ns_class(x);
+    if (ns == NS_OTHER)
+        return E_NONE;
+    for (size_t i = 0; i < CTX_ARRAY_LEN(elements); i++)
+        if (elements[i].ns == ns && xml_name_is(&x->name, elements[i].local))
+            return elements[i].el;
+    return E_NONE;
+}
+
+static void set_version(struct feedp *fp, const char *v)
+{
+    if (!fp->version[0])
+        snprintf(fp->version, sizeof fp->version, "%s", v);
+}
+
+static void root_lang(struct feedp *fp)
+{
+    const char *lang = xml_attr_get(&fp->x, XML_NS_XML, "lang");
+    if (lang && *lang && !fp->feed.v[F_LANGUAGE]) {
+        char *v = dup_trim(lang, strlen(lang));
+        if (!v)
+            oom(fp, CTX_ENOMEM);
+        else
+            set_field(&fp->feed, F_LANGUAGE, v, fp->x.depth, CT_TEXT, false);
+    }
+}
+
+static void begin_entry(struct feedp *fp)
+{
+    if (fp->nentries >= FEED_MAX_ENTRIES) {
+        fp->skip_depth = fp->x.depth;
+        return;
+    }
+    if (fp->nentries == fp->capentries) {
+        size_t cap = fp->capentries ? fp->capentries * 2 : 16;
+        struct fields *v = realloc(fp->entries, cap * sizeof *v);
+        if (!v) {
+            oom(fp, CTX_ENOMEM);
+            return;
+        }
+        fp->entries = v;
+        fp->capentries = cap;
+    }
+    struct fields *f = &fp->entries[fp->nentries];
+    memset(f, 0, sizeof *f);
+    fp->cur = (int)fp->nentries++;
+    fp->entry_depth = fp->x.depth;
+    const char *about = xml_attr_get(&fp->x, NS_RDF_URI, "about");
+    if (about && *about && !(f->v[F_ID] = strdup(about)))
+        oom(fp, CTX_ENOMEM);
+}
+
+/* An Atom-style <link href=...>. */
+static void atom_link(struct feedp *fp, const char *href)
+{
+    struct fields *f = target(fp, fp->cur);
+    const char *rel = xml_attr_get(&fp->x, NULL, "rel");
+    const char *type = xml_attr_get(&fp->x, NULL, "type");
+    bool b64;
+    char *abs = url_resolve(cur_base(fp), href);
+    if (!abs) {
+        oom(fp, CTX_ENOMEM);
+        return;
+    }
+    if (!f->first_href && *abs && !(f->first_href = strdup(abs)))
+        oom(fp, CTX_ENOMEM);
+    enum ctype t = map_type(type, CT_HTML, &b64);
+    if ((!rel || ieq(rel, "alternate")) && (t == CT_HTML || t == CT_XHTML) && !b64) {
+        free(f->v[F_LINK]);
+        f->v[F_LINK] = abs;
+        f->link_from_id = false;
+        return;
+    }
+    free(abs);
+}
+
+/* The namespaces a document declares say which format it is, before any
+ * element does (feedparser's rule). */
+static void version_from_ns(struct feedp *fp)
+{
+    for (size_t i = 0; i < fp->x.nattrs && !fp->version[0]; i++) {
+        const struct xml_attr *a = &fp->x.attrs[i];
+        if (!a->xmlns)
+            continue;
+        if (a->name.plen == 0 && ieq(a->value, NS_RSS090))
+            set_version(fp, "rss090");
+        else if (ieq(a->value, NS_RSS10))
+            set_version(fp, "rss10");
+        else if (ieq(a->value, NS_ATOM10))
+            set_version(fp, "atom10");
+    }
+}
+
+static void on_start(struct feedp *fp)
+{
+    struct xml_parser *x = &fp->x;
+    if (!fp->version[0])
+        version_from_ns(fp);
+    const char *xb = xml_attr_get(x, XML_NS_XML, "base");
+    if (xb)
+        push_base(fp, xb, x->depth);
+    if (fp->cap.on) {
+        cap_start(fp);
+        return;
+    }
+    if (fp->skip_depth)
+        return;
+    bool in_entry = fp->cur >= 0;
+    struct fields *f = target(fp, fp->cur);
+    const char *v;
+    enum el el = classify(x);
+    switch (el) {
+    case E_RSS:
+        fp->feedlike = true;
+        v = xml_attr_get(x, NULL, "version");
+        if (!v)
+            v = "";
+        if (strncmp(fp->version, "rss", 3))
+            fp->version[0] = '\0';   /* <rss> wins over namespace guesses */
+        set_version(fp, !strcmp(v, "0.91") ? "rss091u" : !strcmp(v, "0.92") ? "rss092"
+                        : !strcmp(v, "0.93") ? "rss093" : !strcmp(v, "0.94") ? "rss094"
+                        : !strncmp(v, "2.", 2) ? "rss20" : "rss");
+        if (x->depth == 1)
+            root_lang(fp);
+        break;
+    case E_FEED:
+        fp->feedlike = true;
+        v = xml_attr_get(x, NULL, "version");
+        if (x->ns && ieq(x->ns, NS_ATOM10))
+            set_version(fp, "atom10");
+        else
+            set_version(fp, !v ? "atom" : !strcmp(v, "0.3") ? "atom03"
+                            : !strcmp(v, "0.2") ? "atom02" : !strcmp(v, "0.1") ? "atom01" : "atom");
+        if (x->depth == 1)
+            root_lang(fp);
+        break;
+    case E_RDF:
+        fp->feedlike = true;
+        if (x->depth == 1)
+            root_lang(fp);
+        break;
+    case E_CHANNEL:
+    case E_ITEM:
+        fp->feedlike = true;
+        if (x->ns && ieq(x->ns, NS_RSS10))
+            set_version(fp, "rss10");
+        else if (x->ns && ieq(x->ns, NS_RSS090))
+            set_version(fp, "rss090");
+        if (el == E_ITEM)
+            begin_entry(fp);
+        break;
+    case E_SKIP:
+        fp->skip_depth = x->depth;
+        break;
+    case E_AUTHOR:
+        cap_begin(fp, E_AUTHOR, F_AUTHOR, false, CT_TEXT);
+        break;
+    case E_TITLE:
+    case E_MEDIA_TITLE:
+        cap_begin(fp, el, F_TITLE, true, CT_TEXT);
+        break;
+    case E_LINK:
+        v = xml_attr_get(x, NULL, "href");
+        if (!v)
+            v = xml_attr_get(x, NULL, "url");
+        if (!v)
+            v = xml_attr_get(x, NULL, "uri");
+        if (v) {
+            atom_link(fp, v);
+        } else {
+            /* a text link counts only as the alternate one */
+            v = xml_attr_get(x, NULL, "rel");
+            if (!v || ieq(v, "alternate"))
+                cap_begin(fp, E_LINK, F_LINK, false, CT_TEXT);
+        }
+        break;
+    case E_ID:
+        cap_begin(fp, E_ID, F_ID, false, CT_TEXT);
+        v = xml_attr_get(x, NULL, "ispermalink");
+        fp->cap.permalink = !v || !strcmp(v, "true");
+        break;
+    case E_DESCRIPTION:
+    case E_SUMMARY:
+        if (!in_entry) {
+            if (el == E_DESCRIPTION)
+                cap_begin(fp, E_DESCRIPTION, F_SUBTITLE, true, CT_HTML);
+        } else if (f->v[F_SUMMARY] && !f->has_content) {
+            f->has_content = true;
+            cap_begin(fp, E_CONTENT, F_CONTENT, true, CT_TEXT);
+        } else {
+            cap_begin(fp, E_SUMMARY, F_SUMMARY, true,
+                      el == E_DESCRIPTION ? CT_HTML : CT_TEXT);
+        }
+        break;
+    case E_SUBTITLE:
+        if (!in_entry)
+            cap_begin(fp, E_SUBTITLE, F_SUBTITLE, true, CT_TEXT);
+        break;
+    case E_CONTENT:
+    case E_ENCODED:
+    case E_BODY:
+        if (in_entry) {
+            f->has_content = true;
+            cap_begin(fp, el, F_CONTENT, true,
+                      el == E_CONTENT ? CT_TEXT : el == E_ENCODED ? CT_HTML : CT_XHTML);
+        }
+        break;
+    case E_PUBLISHED:
+        cap_begin(fp, E_PUBLISHED, F_PUBLISHED, false, CT_TEXT);
+        break;
+    case E_UPDATED:
+        cap_begin(fp, E_UPDATED, F_UPDATED, false, CT_TEXT);
+        break;
+    case E_LANGUAGE:
+        if (!in_entry)
+            cap_begin(fp, E_LANGUAGE, F_LANGUAGE, false, CT_TEXT);
+        break;
+    case E_NONE:
+        break;
+    }
+}
+
+static void on_end(struct feedp *fp)
+{
+    struct xml_parser *x = &fp->x;
+    if (fp->cap.on) {
+        if (x->depth == fp->cap.depth)
+            cap_finish(fp);
+        else
+            cap_end(fp);
+    }
+    if (fp->skip_depth == x->depth)
+        fp->skip_depth = 0;
+    if (fp->cur >= 0 && fp->entry_depth == x->depth)
+        fp->cur = -1;
+    while (fp->nbases && fp->bases[fp->nbases - 1].depth >= x->depth)
+        free(fp->bases[--fp->nbases].uri);
+}
+
+/* ---- building the result ------------------------------------------------ */
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+    for (; s && *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+
+/* Whether an RSS "plain text" value is really HTML (feedparser's test: a
+ * close tag or an entity reference). */
+static bool looks_like_html(const char *s)
+{
+    for (const char *p = s; (p = strpbrk(p, "<&")); p++) {
+        if (p[0] == '<' && p[1] == '/' && ((p[2] | 0x20) >= 'a' && (p[2] | 0x20) <= 'z'))
+            return true;
+        if (p[0] == '&') {
+            const char *q = p + 1 + (p[1] == '#');
+            size_t n = 0;
+            while (((q[n] | 0x20) >= 'a' && (q[n] | 0x20) <= 'z') || (q[n] >= '0' && q[n] <= '9'))
+                n++;
+            if (n && q[n] == ';')
+                return true;
+        }
+    }
+    return false;
+}
+
+/* A stored value as plain text. */
+static char *plain(const struct feedp *fp, const struct fields *f, enum field k)
+{
+    const char *v = f->v[k];
+    if (!v)
+        return NULL;
+    bool html = f->type[k] == CT_HTML || f->type[k] == CT_XHTML || f->type[k] == CT_XML
+             || (strncmp(fp->version, "atom", 4) && looks_like_html(v));
+    return html ? html_to_text(v, strlen(v)) : text_collapse(v, strlen(v));
+}
+
+static bool http_url(const char *u)
+{
+    return u && (!strncasecmp(u, "http://", 7) || !strncasecmp(u, "https://", 8));
+}
+
+static bool unsafe_url(const char *u)
+{
+    return !strncasecmp(u, "javascript:", 11) || !strncasecmp(u, "vbscript:", 9)
+        || !strncasecmp(u, "data:", 5);
+}
+
+static json_t *jstr(const char *s)
+{
+    json_t *j = s ? json_string(s) : NULL;
+    return j ? j : json_null();
+}
+
+/* "en-US" -> "en"; NULL when it does not look like a language tag. */
+static char *lang_primary(const char *l)
+{
+    char out[9];
+    size_t n = 0;
+    if (!l)
+        return NULL;
+    while (*l == ' ')
+        l++;
+    for (; *l && *l != '-' && *l != '_' && *l != ' '; l++) {
+        if (n >= 8 || !((*l | 0x20) >= 'a' && (*l | 0x20) <= 'z'))
+            return NULL;
+        out[n++] = (char)(*l | 0x20);
+    }
+    if (n < 2)
+        return NULL;
+    out[n] = '\0';
+    return strdup(out);
+}
+
+static bool plausible(long long t)
+{
+    return t >= -2208988800LL && t < 253402300800LL;   /* 1900-01-01 .. 10000-01-01 */
+}
+
+static ctx_err build_item(const struct feedp *fp, const struct fields *f, const char *fetched,
+                          const char *lang, struct item *it)
+{
+    struct buf key = {0};
+    char tbuf[CTX_TIME_LEN];
+    long long t;
+    ctx_err e = CTX_OK;
+
+    const char *id = f->v[F_ID] && *f->v[F_ID] ? f->v[F_ID]
+                   : f->v[F_LINK] && *f->v[F_LINK] ? f->v[F_LINK] : NULL;
+    if (id) {
+        e = buf_puts(&key, id);
+    } else {
+        uint64_t h = fnv1a(fnv1a(FNV_OFFSET, f->v[F_TITLE]), f->v[F_SUMMARY]);
+        e = buf_printf(&key, "%016llx", (unsigned long long)h);
+    }
+    if (!e && key.len > FEED_MAX_KEY) {
+        uint64_t h = fnv1a(FNV_OFFSET, key.p);
+        buf_reset(&key);
+        e = buf_printf(&key, "h%016llx", (unsigned long long)h);
+    }
+    struct buf idb = {0};
+    if (!e)
+        e = buf_printf(&idb, "feed:%s:%s", fp->name, buf_str(&key));
+    buf_free(&key);
+    if (e) {
+        buf_free(&idb);
+        return e;
+    }
+    it->id = buf_detach(&idb);
+
+    const char *url = f->v[F_LINK];
+    if (url && (!*url || (f->link_from_id && !http_url(url))))
+        url = NULL;
+    if (!url)
+        url = f->first_href;
+    if (url && unsafe_url(url))
+        url = NULL;
+
+    /* published, else updated, else when we fetched it; years outside
+     * 1900-9999 are typos (and would not print as RFC 3339) */
+    const char *date = fetched;
+    if ((date_parse(f->v[F_PUBLISHED], &t) == 0 && plausible(t))
+        || (date_parse(f->v[F_UPDATED], &t) == 0 && plausible(t))) {
+        ctx_time_format(t, tbuf);
+        date = tbuf;
+    }
+    enum field body = f->v[F_CONTENT] && *f->v[F_CONTENT] ? F_CONTENT : F_SUMMARY;
+    if ((e = item_set(&it->source, fp->name)) || (e = item_set(&it->kind, "blog"))
+        || (e = item_set(&it->url, url)) || (e = item_set(&it->published, date))
+        || (e = item_set(&it->fetched, fetched)) || (e = item_set(&it->lang, lang)))
+        return e;
+    /* Atom: an entry without an author has the feed's (RFC 4287 4.2.1) */
+    const char *author = f->v[F_AUTHOR];
+    if ((!author || !*author) && !strncmp(fp->version, "atom", 4))
+        author = fp->feed.v[F_AUTHOR];
+    if (author && *author && (e = item_set(&it->author.handle, author)))
+        return e;
+    if (f->v[F_TITLE]) {
+        if (!(it->title = plain(fp, f, F_TITLE)))
+            return CTX_ENOMEM;
+        if (!*it->title) {
+            free(it->title);
+            it->title = NULL;
+        }
+    }
+    if (f->v[body] && !(it->text = plain(fp, f, body)))
+        return CTX_ENOMEM;
+    return CTX_OK;
+}
+
+static json_t *fields_json(const struct fields *f, const enum field *keys, const char *const *names,
+                           size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < n; i++)
+        if (json_object_set_new(o, names[i], jstr(f->v[keys[i]]))) {
+            json_decref(o);
+            return NULL;
+        }
+    return o;
+}
+
+static ctx_err build(struct feedp *fp, const char *fetched, struct parse_result *r)
+{
+    static const enum field fkeys[] = {F_TITLE, F_LINK, F_SUBTITLE, F_LANGUAGE, F_AUTHOR};
+    static const char *const fnames[] = {"title", "link", "subtitle", "language", "author"};
+    static const enum field ekeys[] = {F_TITLE, F_LINK, F_ID, F_AUTHOR, F_PUBLISHED,
+                                       F_UPDATED, F_SUMMARY, F_CONTENT};
+    static const char *const enames[] = {"title", "link", "id", "author", "published",
+                                         "updated", "summary", "content"};
+    size_t first = r->nitems;
+    ctx_err e = CTX_OK;
+    char *lang = lang_primary(fp->feed.v[F_LANGUAGE]);
+    json_t *extra = json_object(), *entries = json_array();
+    json_t *feed = fields_json(&fp->feed, fkeys, fnames, CTX_ARRAY_LEN(fkeys));
+    bool bozo = fp->bozo || fp->x.bozo;
+    const char *msg = fp->bozo ? fp->error : fp->x.error;
+
+    if (!extra || !entries || !feed) {
+        json_decref(feed);
+        e = CTX_ENOMEM;
+        goto fail;
+    }
+    if (json_object_set_new(extra, "feed", feed)) {   /* steals feed */
+        e = CTX_ENOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < fp->nentries && !e; i++) {
+        const struct fields *f = &fp->entries[i];
+        json_t *ej = fields_json(f, ekeys, enames, CTX_ARRAY_LEN(ekeys));
+        if (!ej || json_array_append_new(entries, ej)) {
+            e = CTX_ENOMEM;
+            break;
+        }
+        struct item it;
+        item_init(&it);
+        e = build_item(fp, f, fetched, lang, &it);
+        if (!e)
+            e = parse_result_take(r, &it);
+        item_clear(&it);
+    }
+    if (e)
+        goto fail;
+    if (json_object_set(extra, "entries", entries)
+        || json_object_set_new(extra, "bozo", json_boolean(bozo))
+        || json_object_set_new(extra, "bozo_exception", bozo ? jstr(msg) : json_null())
+        || json_object_set_new(extra, "version", jstr(fp->version[0] ? fp->version : NULL))
+        || json_object_set_new(extra, "encoding", jstr(fp->encoding[0] ? fp->encoding : NULL))) {
+        e = CTX_ENOMEM;
+        goto fail;
+    }
+    json_decref(entries);
+    json_decref(r->extra);
+    r->extra = extra;
+    r->bozo = bozo;
+    if (bozo)
+        snprintf(r->error, sizeof r->error, "%s", msg);
+    free(lang);
+    return CTX_OK;
+
+fail:
+    while (r->nitems > first)
+        item_clear(&r->items[--r->nitems]);
+    json_decref(entries);
+    json_decref(extra);
+    free(lang);
+    return e;
+}
+
+/* ---- entry point -------------------------------------------------------- */
+
+static void feedp_free(struct feedp *fp)
+{
+    fields_clear(&fp->feed);
+    for (size_t i = 0; i < fp->nentries; i++)
+        fields_clear(&fp->entries[i]);
+    free(fp->entries);
+    for (size_t i = 0; i < fp->nbases; i++)
+        free(fp->bases[i].uri);
+    free(fp->bases);
+    buf_free(&fp->cap.b);
+    buf_free(&fp->cap.name);
+    buf_free(&fp->cap.email);
+    xml_free(&fp->x);
+}
+
+ctx_err feed_parse(const char *name, const struct http_response *resp,
+                   const char *fetched, struct parse_result *r)
+{
+    struct feedp fp;
+    struct buf doc = {0};
+    ctx_err e;
+
+    memset(&fp, 0, sizeof fp);
+    fp.name = name ? name : "";
+    fp.resp = resp;
+    fp.cur = -1;
+    if (!resp->body || resp->len == 0) {
+        snprintf(r->error, sizeof r->error, "empty body");
+        return CTX_EPARSE;
+    }
+    if ((e = decode_body(&fp, resp->body, resp->len, &doc))) {
+        buf_free(&doc);
+        return e;
+    }
+    if ((e = xml_init(&fp.x, buf_str(&doc), doc.len))) {
+        buf_free(&doc);
+        return e;
+    }
+    while (!fp.err) {
+        enum xml_event ev = xml_next(&fp.x);
+        if (ev == XML_EOF)
+            break;
+        if (ev == XML_START)
+            on_start(&fp);
+        else if (ev == XML_END)
+            on_end(&fp);
+        else if (fp.cap.on)
+            cap_text(&fp);
+    }
+    if (!fp.err && fp.x.oom)
+        fp.err = CTX_ENOMEM;
+    if (fp.err) {
+        e = fp.err;
+    } else if (!fp.feedlike) {
+        snprintf(r->error, sizeof r->error, "not a feed%s%s", fp.x.bozo ? ": " : "",
+                 fp.x.bozo ? fp.x.error : "");
+        e = CTX_EPARSE;
+    } else {
+        e = build(&fp, fetched, r);
+    }
+    feedp_free(&fp);
+    buf_free(&doc);
+    return e;
+}
+
+const struct source_ops feed_source_ops = {
+    .kind = "feed",
+    .item_kind = "blog",
+    .parse = feed_parse,
+};
