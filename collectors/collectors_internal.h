@@ -56,7 +56,7 @@ char *text_collapse(const char *s, size_t len);
 
 #define XML_MAX_DEPTH    256
 #define XML_MAX_ATTRS    64
-#define XML_MAX_BINDINGS 512   /* namespace declarations in scope */
+#define XML_MAX_BINDINGS 128   /* namespace declarations in scope */
 #define XML_MAX_ENTITIES 64    /* <!ENTITY> declarations kept from a DOCTYPE */
 
 #define XML_NS_XML   "http://www.w3.org/XML/1998/namespace"

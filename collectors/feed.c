@@ -36,6 +36,9 @@
 
 #define FEED_MAX_ENTRIES 10000
 #define FEED_MAX_KEY     200
+#define FEED_MAX_BASE    2048   /* longer base URIs are ignored: resolving
+                                   against them would copy them into every
+                                   link, a cheap way to blow up memory */
 
 /* ---- namespaces and elements -------------------------------------------- */
 
@@ -334,7 +337,10 @@ static char *url_resolve(const char *base, const char *ref)
 
 static const char *cur_base(const struct feedp *fp)
 {
-    return fp->nbases ? fp->bases[fp->nbases - 1].uri : fp->resp->url;
+    if (fp->nbases)
+        return fp->bases[fp->nbases - 1].uri;
+    const char *url = fp->resp->url;
+    return url && strnlen(url, FEED_MAX_BASE + 1) <= FEED_MAX_BASE ? url : NULL;
 }
 
 static void push_base(struct feedp *fp, const char *uri, int depth)
@@ -349,9 +355,15 @@ static void push_base(struct feedp *fp, const char *uri, int depth)
         fp->bases = v;
         fp->capbases = cap;
     }
+    if (strnlen(uri, FEED_MAX_BASE + 1) > FEED_MAX_BASE)
+        return;
     char *u = url_resolve(cur_base(fp), uri);
     if (!u) {
         oom(fp, CTX_ENOMEM);
+        return;
+    }
+    if (strlen(u) > FEED_MAX_BASE) {
+        free(u);
         return;
     }
     fp->bases[fp->nbases].depth = depth;

@@ -529,6 +529,41 @@ static void test_hostile_documents(void **state)
     assert_non_null(strstr(r.error, "expansion"));
     parse_result_clear(&r);
 
+    /* a 1 MB xml:base inherited by 20k entries: must not be copied into
+     * every link */
+    buf_reset(&b);
+    buf_puts(&b, "<rss><channel xml:base=\"http://x.example/");
+    for (int i = 0; i < (1 << 20); i++)
+        buf_putc(&b, 'a');
+    buf_puts(&b, "/\">");
+    for (int i = 0; i < 20000; i++)
+        buf_puts(&b, "<item xml:base=\"x/\"><link>l</link></item>");
+    buf_puts(&b, "</channel></rss>");
+    rc = parse(b.p, b.len, NULL, NULL, &r);
+    check_result(rc, &r, "xml:base bomb");
+    assert_int_equal(r.nitems, 10000);
+    assert_true(strlen(r.items[0].url) < 4096);
+    parse_result_clear(&r);
+
+    /* 128 namespace declarations in scope, thousands of unbound prefixes */
+    buf_reset(&b);
+    buf_puts(&b, "<rss>");
+    for (int d = 0; d < 4; d++) {
+        buf_puts(&b, "<x");
+        for (int i = 0; i < 40; i++)
+            buf_printf(&b, " xmlns:%c%c=\"urn:%d:%d\"", 'a' + d, 'a' + i % 26, d, i);
+        buf_puts(&b, ">");
+    }
+    while (b.len < big) {
+        buf_puts(&b, "<zz:e");
+        for (int i = 0; i < 64; i++)
+            buf_printf(&b, " zz:a%d=\"\"", i);
+        buf_puts(&b, "/>");
+    }
+    rc = parse(b.p, b.len, NULL, NULL, &r);
+    check_result(rc, &r, "namespace lookups");
+    parse_result_clear(&r);
+
     /* NUL bytes and odd-length UTF-16 */
     static const char nul[] = "<rss><channel><item><title>a\0b</title></item></channel></rss>";
     rc = parse(nul, sizeof nul - 1, NULL, NULL, &r);
