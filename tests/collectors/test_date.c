@@ -47,11 +47,11 @@ static void test_days_exhaustive(void **state)
     (void)state;
     for (long long day = -800000; day < 800000; day += 1) {
         long long t = day * 86400 + 3723;   /* 01:02:03 */
+        if (t < -62135596800LL || t > 253402300799LL)
+            continue;                        /* outside 0001-9999: formatting clamps */
         char s[CTX_TIME_LEN], back[CTX_TIME_LEN];
         ctx_time_format(t, s);
         long long u;
-        if (s[0] == '-' || strlen(s) != 20)
-            continue;                        /* outside 0000-9999 */
         assert_int_equal(date_parse(s, &u), 0);
         ctx_time_format(u, back);
         assert_string_equal(s, back);
