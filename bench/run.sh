@@ -24,7 +24,7 @@ if [ -f bench/bench_analyzer.c ]; then
   cc -O2 -std=gnu11 -I. bench/bench_analyzer.c build/libctx.a \
      $(pkg-config --cflags --libs libcurl jansson libwebsockets libpcre2-8 hiredis libuv) -lm \
      -o "$tmp/bench_analyzer"
-  "$tmp/bench_analyzer" etc/lexicons etc/rules $corpus/*_GroundTruth.txt
+  "$tmp/bench_analyzer" "$corpus" etc/lexicons etc/rules
 fi
 
 echo "== ctxd start to first item on the live monitor"
