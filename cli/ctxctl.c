@@ -225,7 +225,8 @@ static int cmd_parse(int argc, char **argv)
     struct parse_result r = {0};
     char fetched[CTX_TIME_LEN];
     ctx_time_format((long long)time(NULL), fetched);
-    ctx_err e = ops->parse("cli", &resp, fetched, &r);
+    struct config_source src = {.name = "cli", .kind = (char *)ops->kind, .url = url};
+    ctx_err e = ops->parse(&src, NULL, &resp, fetched, &r);
     int rc = 0;
     if (e) {
         fprintf(stderr, "ctxctl parse: %s\n", r.error[0] ? r.error : ctx_strerror(e));

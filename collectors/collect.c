@@ -38,6 +38,7 @@ struct source {
     uv_timer_t *timer;
     struct http_xfer *xfer;     /* the fetch in flight, or NULL */
     char *etag, *last_modified;
+    char *cursor;               /* where the next poll resumes (paged APIs) */
     bool state_loaded;
     unsigned failures;
     char key[128];              /* ctx:source:<name> */
@@ -49,6 +50,7 @@ struct batch {
     struct source *s;
     unsigned pending, failed, added, total;
     char *etag, *last_modified;
+    char *cursor;
     long status;
     double seconds;
 };
@@ -118,6 +120,12 @@ static void batch_done(struct batch *b)
         s->etag = b->etag;
         s->last_modified = b->last_modified;
         b->etag = b->last_modified = NULL;
+        if (b->cursor) {        /* the next poll resumes after what is now stored */
+            free(s->cursor);
+            s->cursor = b->cursor;
+            b->cursor = NULL;
+            rconn_cmd(s->c->rc, NULL, NULL, "HSET %s cursor %s", s->key, s->cursor);
+        }
         if (s->etag)
             rconn_cmd(s->c->rc, NULL, NULL, "HSET %s etag %s", s->key, s->etag);
         if (s->last_modified)
@@ -131,6 +139,7 @@ static void batch_done(struct batch *b)
     }
     free(b->etag);
     free(b->last_modified);
+    free(b->cursor);
     free(b);
 }
 
@@ -162,6 +171,7 @@ static void store_items(struct source *s, struct parse_result *pr, struct http_r
     b->total = (unsigned)pr->nitems;
     b->etag = res->etag ? strdup(res->etag) : NULL;
     b->last_modified = res->last_modified ? strdup(res->last_modified) : NULL;
+    b->cursor = pr->cursor ? strdup(pr->cursor) : NULL;
     b->pending = 1;   /* held until every command is sent */
     /* feeds list newest first: store oldest first so streams read in time order */
     for (size_t i = pr->nitems; i-- > 0;) {
@@ -229,7 +239,7 @@ static void on_fetched(void *priv, struct http_res *res)
         .url = res->effective_url ? res->effective_url : s->cfg->url,
     };
     struct parse_result pr = {0};
-    ctx_err e = s->ops->parse(s->cfg->name, &resp, fetched, &pr);
+    ctx_err e = s->ops->parse(s->cfg, s->cursor, &resp, fetched, &pr);
     if (e) {
         char why[300];
         snprintf(why, sizeof why, "cannot parse: %s", pr.error[0] ? pr.error : ctx_strerror(e));
@@ -251,23 +261,36 @@ static void on_fetched(void *priv, struct http_res *res)
 
 static void fetch(struct source *s)
 {
-    char inm[512], ims[256];
-    const char *headers[5];
-    int n = 0;
-    headers[n++] = "Accept: application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
-                   "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5";
-    if (s->etag && snprintf(inm, sizeof inm, "If-None-Match: %s", s->etag) < (int)sizeof inm)
-        headers[n++] = inm;
-    if (s->last_modified &&
-        snprintf(ims, sizeof ims, "If-Modified-Since: %s", s->last_modified) < (int)sizeof ims)
-        headers[n++] = ims;
-    headers[n] = NULL;
+    struct source_request q = {0};
+    ctx_err e = CTX_OK;
+    if (s->ops->next_request) {
+        e = s->ops->next_request(s->cfg, s->cursor, &q);
+    } else {
+        q.url = strdup(s->cfg->url);
+        e = q.url ? source_request_header(&q, "Accept: application/rss+xml, "
+                                          "application/atom+xml, application/rdf+xml;q=0.9, "
+                                          "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
+                  : CTX_ENOMEM;
+    }
+    if (!e && s->etag)
+        e = source_request_header(&q, "If-None-Match: %s", s->etag);
+    if (!e && s->last_modified)
+        e = source_request_header(&q, "If-Modified-Since: %s", s->last_modified);
+    const char *headers[q.headers.n + 1];
+    for (size_t i = 0; i < q.headers.n; i++)
+        headers[i] = q.headers.v[i];
+    headers[q.headers.n] = NULL;
     struct http_req req = {
-        .url = s->cfg->url, .headers = headers, .timeout = s->cfg->timeout,
+        .url = q.url, .method = q.method, .headers = headers,
+        .body = q.body.len ? q.body.p : NULL, .body_len = q.body.len,
+        .timeout = q.timeout > 0 ? q.timeout : s->cfg->timeout,
         .max_bytes = s->cfg->max_bytes, .user_agent = s->c->cfg->user_agent,
     };
-    if (http_fetch(s->c->http, &req, on_fetched, s, &s->xfer))
+    if (e)
+        record_error(s, 0, "cannot build the request", 0);
+    else if (http_fetch(s->c->http, &req, on_fetched, s, &s->xfer))
         record_error(s, 0, "cannot start the transfer", 0);
+    source_request_clear(&q);
 }
 
 static void on_state(struct rconn *rc, redisReply *r, void *priv)
@@ -286,6 +309,8 @@ static void on_state(struct rconn *rc, redisReply *r, void *priv)
             item_set(&s->etag, v);
         else if (strcmp(k, "last_modified") == 0)
             item_set(&s->last_modified, v);
+        else if (strcmp(k, "cursor") == 0)
+            item_set(&s->cursor, v);
     }
     s->state_loaded = true;
     fetch(s);
@@ -369,6 +394,7 @@ void collector_stop(struct collector *c)
         uv_close((uv_handle_t *)s->timer, timer_closed);
         free(s->etag);
         free(s->last_modified);
+        free(s->cursor);
     }
     http_free(c->http);
     free(c->sources);

@@ -12,11 +12,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
+#include "core/buf.h"
+#include "core/config.h"
 #include "core/ctx.h"
 #include "core/item.h"
 
-struct config;
-struct config_source;
 struct store;
 typedef struct uv_loop_s uv_loop_t;
 
@@ -44,14 +44,59 @@ void parse_result_clear(struct parse_result *r);
 /* Append an item, taking ownership of its fields (*it is left cleared). */
 ctx_err parse_result_take(struct parse_result *r, struct item *it);
 
+/* A request a source kind wants made: built by next_request() and
+ * reply_request(), sent by the fetcher. Owned; source_request_clear() frees. */
+struct source_request {
+    char *url;
+    const char *method;         /* static string; NULL = GET */
+    struct buf body;            /* request body (POST), empty for none */
+    struct strlist headers;     /* "Name: value" */
+    double timeout;             /* 0 = the source's timeout (long polls set more) */
+};
+void source_request_clear(struct source_request *q);
+ctx_err source_request_header(struct source_request *q, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* An agent's reply to an item, to be posted where the item came from. */
+struct reply {
+    const char *id;             /* reply id: the idempotency key */
+    const char *item_id;        /* the item answered */
+    const char *ref;            /* the item's reply_to.ref */
+    const char *text;
+};
+
+/* What posting a reply came to. */
+enum reply_status { REPLY_POSTED, REPLY_RETRY, REPLY_FAILED };
+struct reply_outcome {
+    enum reply_status status;
+    char ref[256];              /* the posted reply's id on the network, when posted */
+    char error[256];            /* the network's error, when not posted */
+    double retry_after;         /* seconds, when the network said (429) */
+};
+
 struct source_ops {
     const char *kind;        /* the config's "kind" */
     const char *item_kind;   /* the items' kind: blog, forum, social, messaging */
-    /* Parse one response of source `name` fetched at `fetched` (RFC 3339).
-     * Returns CTX_OK with what could be recovered (r->bozo says whether the
-     * input was ill-formed), or CTX_EPARSE when nothing could be read. */
-    ctx_err (*parse)(const char *name, const struct http_response *resp,
-                     const char *fetched, struct parse_result *r);
+    /* Check the kind-specific keys of a source (which are required, which
+     * make no sense); write "key: problem" into err. NULL = nothing to check. */
+    ctx_err (*validate)(const struct config_source *src, char *err, size_t errlen);
+    /* The next poll's request, from the source and its saved cursor (NULL
+     * on the very first poll). NULL = GET src->url. */
+    ctx_err (*next_request)(const struct config_source *src, const char *cursor,
+                            struct source_request *q);
+    /* Parse one response fetched at `fetched` (RFC 3339). Returns CTX_OK with
+     * what could be recovered (r->bozo says whether the input was
+     * ill-formed) and r->cursor set to where the next poll resumes, or
+     * CTX_EPARSE when nothing could be read. `cursor` is the cursor the
+     * request was built from (NULL on the first poll). */
+    ctx_err (*parse)(const struct config_source *src, const char *cursor,
+                     const struct http_response *resp, const char *fetched,
+                     struct parse_result *r);
+    /* Build the request posting a reply; NULL = replies impossible here. */
+    ctx_err (*reply_request)(const struct config_source *src, const struct reply *rep,
+                             struct source_request *q);
+    /* Read the network's answer to a reply request. */
+    void (*reply_result)(const struct http_response *resp, struct reply_outcome *out);
 };
 
 const struct source_ops *source_ops_find(const char *kind);

@@ -1558,8 +1558,26 @@ ctx_err feed_parse(const char *name, const struct http_response *resp,
     return e;
 }
 
+static ctx_err feed_validate(const struct config_source *src, char *err, size_t errlen)
+{
+    if (!src->url) {
+        snprintf(err, errlen, "url: missing (required for kind feed)");
+        return CTX_ECONFIG;
+    }
+    return CTX_OK;
+}
+
+static ctx_err feed_parse_source(const struct config_source *src, const char *cursor,
+                                 const struct http_response *resp, const char *fetched,
+                                 struct parse_result *r)
+{
+    (void)cursor;   /* feeds have no paging: conditional GET does the work */
+    return feed_parse(src->name, resp, fetched, r);
+}
+
 const struct source_ops feed_source_ops = {
     .kind = "feed",
     .item_kind = "blog",
-    .parse = feed_parse,
+    .validate = feed_validate,
+    .parse = feed_parse_source,
 };

@@ -1,4 +1,7 @@
-/* result.c -- struct parse_result, shared by every source kind's parser. */
+/* result.c -- struct parse_result and struct source_request, shared by
+ * every source kind. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "collectors/collectors.h"
@@ -26,4 +29,24 @@ ctx_err parse_result_take(struct parse_result *r, struct item *it)
     r->items[r->nitems++] = *it;
     item_init(it);
     return CTX_OK;
+}
+
+void source_request_clear(struct source_request *q)
+{
+    free(q->url);
+    buf_free(&q->body);
+    strlist_clear(&q->headers);
+    memset(q, 0, sizeof *q);
+}
+
+ctx_err source_request_header(struct source_request *q, const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof line)
+        return CTX_EINVAL;
+    return strlist_add(&q->headers, line);
 }

@@ -44,7 +44,14 @@ static const struct field config_fields[] = {
 static const struct field source_fields[] = {
     SRC("name",      F_NAME,     name,      true,  NULL, 0, 0),
     SRC("kind",      F_NAME,     kind,      true,  NULL, 0, 0),
-    SRC("url",       F_STRING,   url,       true,  NULL, 0, 0),
+    SRC("url",       F_STRING,   url,       false, NULL, 0, 0),
+    SRC("query",     F_STRING,   query,     false, NULL, 0, 0),
+    SRC("tag",       F_STRING,   tag,       false, NULL, 0, 0),
+    SRC("subreddit", F_STRING,   subreddit, false, NULL, 0, 0),
+    SRC("mode",      F_NAME,     mode,      false, NULL, 0, 0),
+    SRC("token",     F_STRING,   token,     false, NULL, 0, 0),
+    SRC("token_env", F_NAME,     token_env, false, NULL, 0, 0),
+    SRC("api_version", F_STRING, api_version, false, NULL, 0, 0),
     SRC("every",     F_DURATION, every,     true,  NULL, 0.1, 7 * 86400),
     SRC("timeout",   F_DURATION, timeout,   false, "30s", 0.1, 600),
     SRC("max_bytes", F_SIZE,     max_bytes, false, NULL, 1024, 1024.0 * 1024 * 1024),
@@ -262,6 +269,15 @@ static ctx_err load_sources(struct ctx *c, struct config *cfg, const json_t *arr
             return e;
         if (!s->max_bytes)
             s->max_bytes = cfg->max_body;
+        if (s->token_env && !s->token) {
+            const char *v = getenv(s->token_env);
+            if (!v || !*v) {
+                snprintf(prefix, sizeof prefix, "sources[%zu].token_env", i);
+                return fail(c, prefix, "environment variable %s is not set", s->token_env);
+            }
+            if (!(s->token = strdup(v)))
+                return CTX_ENOMEM;
+        }
         for (size_t j = 0; j < i; j++)
             if (strcmp(cfg->sources[j].name, s->name) == 0) {
                 snprintf(prefix, sizeof prefix, "sources[%zu].name", i);
@@ -347,9 +363,10 @@ void config_free(struct config *cfg)
         return;
     for (size_t i = 0; i < cfg->nsources; i++) {
         struct config_source *s = &cfg->sources[i];
-        free(s->name);
-        free(s->kind);
-        free(s->url);
+        char *strs[] = {s->name, s->kind, s->url, s->query, s->tag, s->subreddit, s->mode,
+                        s->token, s->token_env, s->api_version};
+        for (size_t j = 0; j < CTX_ARRAY_LEN(strs); j++)
+            free(strs[j]);
     }
     free(cfg->sources);
     char *strs[] = {cfg->path, cfg->listen, cfg->listen_host, cfg->redis, cfg->redis_host,

@@ -15,7 +15,14 @@
 struct config_source {
     char *name;
     char *kind;
-    char *url;
+    char *url;             /* feed URL, or the network's base URL (kind-specific) */
+    char *query;           /* search terms (social kinds) */
+    char *tag;             /* a hashtag (mastodon) */
+    char *subreddit;       /* reddit */
+    char *mode;            /* what to read, kind-specific: "search", "tag", "new", ... */
+    char *token;           /* credential; never logged */
+    char *token_env;       /* or the name of the environment variable holding it */
+    char *api_version;     /* VK */
     double every;          /* seconds between polls */
     double timeout;        /* seconds for one fetch */
     long long max_bytes;   /* body size cap */

@@ -105,13 +105,20 @@ int main(int argc, char **argv)
         config_free(cfg);
         return 2;
     }
-    for (size_t i = 0; i < cfg->nsources; i++)
-        if (!source_ops_find(cfg->sources[i].kind)) {
+    for (size_t i = 0; i < cfg->nsources; i++) {
+        const struct source_ops *ops = source_ops_find(cfg->sources[i].kind);
+        if (!ops) {
             fprintf(stderr, "ctxd: %s: sources[%zu].kind: unknown kind \"%s\"\n", path, i,
                     cfg->sources[i].kind);
             config_free(cfg);
             return 2;
         }
+        if (ops->validate && ops->validate(&cfg->sources[i], err, sizeof err)) {
+            fprintf(stderr, "ctxd: %s: sources[%zu].%s\n", path, i, err);
+            config_free(cfg);
+            return 2;
+        }
+    }
     enum log_level lvl;
     if (log_level_parse(cfg->log_level, &lvl) == 0)
         log_set_level(lvl);
