@@ -1,0 +1,19 @@
+/* cli.h -- what the files of ctxctl share: one file per group of commands,
+ * each command a `int cmd_NAME(int argc, char **argv)` returning the exit
+ * status (0 ok, 1 failed, 2 usage). */
+#ifndef CTX_CLI_H
+#define CTX_CLI_H
+
+#include <stdio.h>
+#include "core/config.h"
+
+extern const char *config_path;
+struct config *load_config(void);   /* prints the error and returns NULL on failure */
+void usage(FILE *f);
+
+int cmd_analyze(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_items(int argc, char **argv);
+int cmd_parse(int argc, char **argv);
+
+#endif
