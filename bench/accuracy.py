@@ -1,0 +1,150 @@
+#!/usr/bin/python3
+"""accuracy.py -- sentiment agreement with people, ours next to two npm peers.
+
+Scores every text of the human-rated corpora with `ctxctl analyze --score`
+(one process per file, texts on stdin) and with the peers in bench/npm
+(`vader-sentiment`, VADER's JavaScript port, and `sentiment`, AFINN-165), then
+prints, per file and scorer:
+
+  English (../shared/corpora/vader/*_GroundTruth.txt: id, mean rating -4..4,
+  text): Pearson r of the score with the mean rating, and the 3-class macro F1
+  with people split at +-0.5 on their scale and scores at +-0.05.
+
+  Russian (../shared/corpora/ru/opensentimentcorpus-dev.csv, "mixed" rows
+  left out): 3-class accuracy and macro F1, scores split at +-0.05.
+
+Scores: ours and vader-sentiment give a compound in [-1, 1]; for `sentiment`
+the score used is its "comparative" (AFINN sum / tokens), split at +-0.05
+like the others (a plain sign test of the AFINN sum gives the same classes
+for every text with a non-zero score under 20 tokens).
+
+  bench/accuracy.py [--ctxctl bin/ctxctl] [--config etc/ctxd.json]
+                    [--corpora ../shared/corpora] [--no-peers]
+
+Run from the repository root; the peers need `npm ci` in bench/npm (done here
+when node_modules is missing and npm is installed). Python standard library
+only. Exit status 0 unless something could not run."""
+import argparse
+import csv
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+CLASSES = ("positive", "negative", "neutral")
+
+
+def cls(x, t):
+    return "positive" if x >= t else "negative" if x <= -t else "neutral"
+
+
+def pearson(xs, ys):
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else 0.0
+
+
+def macro_f1(gold, pred):
+    f1 = []
+    for c in CLASSES:
+        tp = sum(1 for g, p in zip(gold, pred) if g == c and p == c)
+        fp = sum(1 for g, p in zip(gold, pred) if g != c and p == c)
+        fn = sum(1 for g, p in zip(gold, pred) if g == c and p != c)
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
+    return sum(f1) / len(f1)
+
+
+def run_scores(cmd, texts_path, n):
+    with open(texts_path, "rb") as f:
+        out = subprocess.run(cmd, stdin=f, stdout=subprocess.PIPE, check=True).stdout
+    vals = [float(x) for x in out.decode().split()]
+    if len(vals) != n:
+        raise RuntimeError("%s gave %d scores for %d texts" % (" ".join(cmd), len(vals), n))
+    return vals
+
+
+def ensure_npm(npm_dir):
+    if os.path.isdir(os.path.join(npm_dir, "node_modules", "vader-sentiment")):
+        return True
+    if not shutil.which("npm") or not shutil.which("node"):
+        return False
+    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=npm_dir,
+                   check=True)
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--ctxctl", default="bin/ctxctl")
+    ap.add_argument("--config", default="etc/ctxd.json")
+    ap.add_argument("--corpora", default="../shared/corpora")
+    ap.add_argument("--no-peers", action="store_true")
+    args = ap.parse_args()
+
+    npm_dir = os.path.join("bench", "npm")
+    peers = [] if args.no_peers else ["vader", "afinn"]
+    if peers and not ensure_npm(npm_dir):
+        print("(node/npm missing: peers skipped)")
+        peers = []
+    names = {"ctx": "ctxctl analyze --score", "vader": "vader-sentiment (JS)",
+             "afinn": "sentiment (AFINN)"}
+
+    def scorers(path, n):
+        res = {"ctx": run_scores([args.ctxctl, "-c", args.config, "analyze", "--score"], path, n)}
+        for p in peers:
+            res[p] = run_scores(["node", os.path.join(npm_dir, "peers.js"), "score", p, path],
+                                path, n)
+        return res
+
+    tmp = tempfile.mkdtemp(prefix="ctx-accuracy-")
+    try:
+        print("%-28s %-8s %6s %8s %8s" % ("scorer", "file", "n", "r", "macroF1"))
+        for name in ("movie", "amazon"):
+            src = os.path.join(args.corpora, "vader", "%sReviewSnippets_GroundTruth.txt" % name)
+            human, texts = [], []
+            with open(src, encoding="utf-8", errors="replace", newline="") as f:
+                for line in f:
+                    parts = line.rstrip("\r\n").split("\t", 2)
+                    if len(parts) == 3:
+                        human.append(float(parts[1]))
+                        texts.append(parts[2].replace("\r", " ").replace("\n", " "))
+            path = os.path.join(tmp, name + ".txt")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("\n".join(texts) + "\n")
+            gold = [cls(h, 0.5) for h in human]
+            for who, xs in scorers(path, len(texts)).items():
+                print("%-28s %-8s %6d %8.3f %8.3f" % (names[who], name, len(texts),
+                                                      pearson(xs, human),
+                                                      macro_f1(gold, [cls(x, 0.05) for x in xs])))
+
+        src = os.path.join(args.corpora, "ru", "opensentimentcorpus-dev.csv")
+        gold, texts = [], []
+        with open(src, encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                if row["Sentiment"] in CLASSES:
+                    gold.append(row["Sentiment"])
+                    texts.append(row["Sentence"].replace("\r", " ").replace("\n", " "))
+        path = os.path.join(tmp, "ru.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(texts) + "\n")
+        print()
+        print("%-28s %-8s %6s %8s %8s" % ("scorer", "file", "n", "acc", "macroF1"))
+        for who, xs in scorers(path, len(texts)).items():
+            pred = [cls(x, 0.05) for x in xs]
+            acc = sum(1 for g, p in zip(gold, pred) if g == p) / len(gold)
+            print("%-28s %-8s %6d %8.3f %8.3f" % (names[who], "ru-dev", len(texts), acc,
+                                                  macro_f1(gold, pred)))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
