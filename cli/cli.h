@@ -14,6 +14,7 @@ void usage(FILE *f);
 int cmd_analyze(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_items(int argc, char **argv);
+int cmd_sources(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 
 #endif

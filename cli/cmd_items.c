@@ -1,5 +1,5 @@
-/* cmd_items.c -- ctxctl items: the newest tagged items, from ctxd's HTTP
- * API (the same filters as GET /api/items). */
+/* cmd_items.c -- commands that ask ctxd's HTTP API: ctxctl items (the same
+ * filters as GET /api/items) and ctxctl sources (GET /api/sources). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +14,48 @@ static size_t collect(char *d, size_t sz, size_t n, void *userp)
     return buf_append(userp, d, sz * n) ? 0 : sz * n;
 }
 
+/* GET path_and_query from ctxd; on success *out is the parsed JSON and, if
+ * raw is given, the body is copied there. Prints the error itself. */
+static int api_get(const char *path_and_query, json_t **out, struct buf *raw)
+{
+    *out = NULL;
+    struct config *cfg = load_config();
+    if (!cfg)
+        return 2;
+    struct buf url = {0}, body = {0};
+    buf_printf(&url, "http://%s%s", cfg->listen, path_and_query);
+    config_free(cfg);
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, buf_str(&url));
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
+    CURLcode cc = curl_easy_perform(e);
+    long status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(e);
+    int rc = 0;
+    if (cc != CURLE_OK) {
+        fprintf(stderr, "ctxctl: %s: %s (is ctxd running?)\n", buf_str(&url),
+                curl_easy_strerror(cc));
+        rc = 1;
+    } else if (status != 200 || !(*out = json_loads(buf_str(&body), 0, NULL))) {
+        fprintf(stderr, "ctxctl: HTTP %ld: %s", status, buf_str(&body));
+        rc = 1;
+    } else if (raw) {
+        buf_append(raw, body.p, body.len);
+    }
+    buf_free(&url);
+    buf_free(&body);
+    return rc;
+}
+
 int cmd_items(int argc, char **argv)
 {
     static const char *const params[] = {"brand", "topic", "sentiment", "since", "limit"};
     bool raw = false;
-    struct config *cfg = load_config();
-    if (!cfg)
-        return 2;
-    CURL *e = curl_easy_init();
-    struct buf url = {0}, body = {0};
-    buf_printf(&url, "http://%s/api/items?", cfg->listen);
-    config_free(cfg);
-    int rc = 0;
+    struct buf q = {0};
+    buf_puts(&q, "/api/items?");
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             raw = true;
@@ -37,32 +67,20 @@ int cmd_items(int argc, char **argv)
                 break;
         if (p == CTX_ARRAY_LEN(params) || i + 1 >= argc) {
             fprintf(stderr, "ctxctl items: bad option %s\n", argv[i]);
-            rc = 2;
-            goto out;
+            buf_free(&q);
+            return 2;
         }
-        char *v = curl_easy_escape(e, argv[++i], 0);
-        buf_printf(&url, "%s=%s&", params[p], v);
+        char *v = curl_easy_escape(NULL, argv[++i], 0);
+        buf_printf(&q, "%s=%s&", params[p], v);
         curl_free(v);
     }
-    curl_easy_setopt(e, CURLOPT_URL, buf_str(&url));
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
-    CURLcode cc = curl_easy_perform(e);
-    long status = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    if (cc != CURLE_OK) {
-        fprintf(stderr, "ctxctl: %s: %s (is ctxd running?)\n", buf_str(&url),
-                curl_easy_strerror(cc));
-        rc = 1;
-        goto out;
-    }
-    json_t *j = json_loads(buf_str(&body), 0, NULL);
-    if (status != 200 || !j) {
-        fprintf(stderr, "ctxctl: HTTP %ld: %s", status, buf_str(&body));
-        json_decref(j);
-        rc = 1;
-        goto out;
+    json_t *j;
+    struct buf body = {0};
+    int rc = api_get(buf_str(&q), &j, &body);
+    buf_free(&q);
+    if (rc) {
+        buf_free(&body);
+        return rc;
     }
     if (raw) {
         fputs(buf_str(&body), stdout);
@@ -88,10 +106,62 @@ int cmd_items(int argc, char **argv)
         }
     }
     json_decref(j);
-out:
-    curl_easy_cleanup(e);
-    buf_free(&url);
     buf_free(&body);
-    return rc;
+    return 0;
 }
 
+/* A state value as text into out ("-" when absent); returns out. */
+static const char *state_str(const json_t *state, const char *key, char *out, size_t outlen)
+{
+    const json_t *v = json_object_get(state, key);
+    if (json_is_string(v))
+        snprintf(out, outlen, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(out, outlen, "%lld", (long long)json_integer_value(v));
+    else
+        snprintf(out, outlen, "-");
+    return out;
+}
+
+int cmd_sources(int argc, char **argv)
+{
+    bool raw = argc == 1 && strcmp(argv[0], "--json") == 0;
+    if (argc && !raw) {
+        fprintf(stderr, "usage: ctxctl sources [--json]\n");
+        return 2;
+    }
+    json_t *j;
+    struct buf body = {0};
+    int rc = api_get("/api/sources", &j, &body);
+    if (rc) {
+        buf_free(&body);
+        return rc;
+    }
+    if (raw) {
+        fputs(buf_str(&body), stdout);
+    } else {
+        printf("%-20s %-10s %6s %8s %5s %-20s %-20s %s\n", "NAME", "KIND", "EVERY", "ITEMS",
+               "FAILS", "LAST OK", "NEXT POLL", "LAST ERROR");
+        size_t i;
+        json_t *s;
+        json_array_foreach(json_object_get(j, "sources"), i, s) {
+            const json_t *st = json_object_get(s, "state");
+            char items[32], fails[32], ok[32], next[32], err[256];
+            state_str(st, "items_seen", items, sizeof items);
+            state_str(st, "failures", fails, sizeof fails);
+            state_str(st, "last_ok", ok, sizeof ok);
+            state_str(st, "next_poll", next, sizeof next);
+            if (strcmp(fails, "0") && strcmp(fails, "-"))
+                state_str(st, "last_error", err, sizeof err);
+            else
+                err[0] = '\0';
+            printf("%-20s %-10s %5.0fs %8s %5s %-20s %-20s %s\n",
+                   json_string_value(json_object_get(s, "name")),
+                   json_string_value(json_object_get(s, "kind")),
+                   json_number_value(json_object_get(s, "every")), items, fails, ok, next, err);
+        }
+    }
+    json_decref(j);
+    buf_free(&body);
+    return 0;
+}

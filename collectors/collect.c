@@ -7,7 +7,13 @@
  * drops ids already seen. The validators are saved only once every item of
  * the response is stored: if Redis fails half way, the next poll fetches the
  * whole document again rather than getting a 304 and losing the rest.
- * Errors back off exponentially (capped); 429 and 503 honour Retry-After. */
+ * Errors back off exponentially (capped); 429 and 503 honour Retry-After.
+ * At most cfg->per_host fetches run against one host at a time; a source
+ * whose host is busy waits in that host's queue, in order, and is fetched
+ * as soon as a slot frees, so a thousand feeds on one server are polled
+ * politely rather than all at once. */
+#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +27,16 @@
 
 struct source;
 
+/* A host being fetched from: slots in use and the sources waiting. */
+struct host {
+    struct host *next;          /* hash chain */
+    unsigned active;
+    struct source *wait_head, *wait_tail;
+    char name[];
+};
+
+#define HOST_BUCKETS 1024
+
 struct collector {
     uv_loop_t *loop;
     const struct config *cfg;
@@ -29,6 +45,7 @@ struct collector {
     struct rconn *rc;
     struct source *sources;
     size_t nsources;
+    struct host *hosts[HOST_BUCKETS];
 };
 
 struct source {
@@ -37,6 +54,9 @@ struct source {
     const struct source_ops *ops;
     uv_timer_t *timer;
     struct http_xfer *xfer;     /* the fetch in flight, or NULL */
+    struct host *host;          /* the host of the fetch in flight or awaited */
+    struct source *wait_next;   /* in host->wait_* while waiting for a slot */
+    bool waiting;
     char *etag, *last_modified;
     char *cursor;               /* where the next poll resumes (paged APIs) */
     bool state_loaded;
@@ -56,6 +76,7 @@ struct batch {
 };
 
 static void poll_source(uv_timer_t *t);
+static void host_release(struct source *s);
 
 static double jitter(double secs)
 {
@@ -200,6 +221,7 @@ static void on_fetched(void *priv, struct http_res *res)
 {
     struct source *s = priv;
     s->xfer = NULL;
+    host_release(s);
     if (res->err) {
         record_error(s, 0, res->error, 0);
         return;
@@ -259,6 +281,60 @@ static void on_fetched(void *priv, struct http_res *res)
     parse_result_clear(&pr);
 }
 
+/* "http://user@Host:8080/path" -> "host:8080" into out. */
+static void host_of(const char *url, char *out, size_t outlen)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    const char *end = p + strcspn(p, "/?#");
+    const char *at = memchr(p, '@', (size_t)(end - p));
+    if (at)
+        p = at + 1;
+    size_t n = (size_t)(end - p) < outlen - 1 ? (size_t)(end - p) : outlen - 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)tolower((unsigned char)p[i]);
+    out[n] = '\0';
+}
+
+static struct host *host_get(struct collector *c, const char *name)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    struct host **slot = &c->hosts[h % HOST_BUCKETS];
+    for (struct host *x = *slot; x; x = x->next)
+        if (strcmp(x->name, name) == 0)
+            return x;
+    struct host *x = calloc(1, sizeof *x + strlen(name) + 1);
+    if (!x)
+        return NULL;
+    strcpy(x->name, name);
+    x->next = *slot;
+    *slot = x;
+    return x;
+}
+
+static void fetch(struct source *s);
+
+/* A fetch to s->host ended: free its slot for the next waiting source. */
+static void host_release(struct source *s)
+{
+    struct host *h = s->host;
+    s->host = NULL;
+    if (!h)
+        return;
+    h->active--;
+    struct source *next = h->wait_head;
+    if (next) {
+        h->wait_head = next->wait_next;
+        if (!h->wait_head)
+            h->wait_tail = NULL;
+        next->wait_next = NULL;
+        next->waiting = false;
+        fetch(next);
+    }
+}
+
 static void fetch(struct source *s)
 {
     struct source_request q = {0};
@@ -286,10 +362,32 @@ static void fetch(struct source *s)
         .timeout = q.timeout > 0 ? q.timeout : s->cfg->timeout,
         .max_bytes = s->cfg->max_bytes, .user_agent = s->c->cfg->user_agent,
     };
-    if (e)
+    if (e) {
         record_error(s, 0, "cannot build the request", 0);
-    else if (http_fetch(s->c->http, &req, on_fetched, s, &s->xfer))
+        source_request_clear(&q);
+        return;
+    }
+    char hn[256];
+    host_of(q.url, hn, sizeof hn);
+    struct host *h = host_get(s->c, hn);
+    if (h && h->active >= (unsigned)s->c->cfg->per_host) {
+        s->host = h;            /* wait for a slot; host_release() calls fetch() again */
+        s->waiting = true;
+        if (h->wait_tail)
+            h->wait_tail->wait_next = s;
+        else
+            h->wait_head = s;
+        h->wait_tail = s;
+        source_request_clear(&q);
+        return;
+    }
+    if (h)
+        h->active++;
+    s->host = h;
+    if (http_fetch(s->c->http, &req, on_fetched, s, &s->xfer)) {
+        host_release(s);
         record_error(s, 0, "cannot start the transfer", 0);
+    }
     source_request_clear(&q);
 }
 
@@ -319,8 +417,8 @@ static void on_state(struct rconn *rc, redisReply *r, void *priv)
 static void poll_source(uv_timer_t *t)
 {
     struct source *s = t->data;
-    if (s->xfer)
-        return;                 /* still fetching: never two at once */
+    if (s->xfer || s->waiting)
+        return;                 /* still fetching or queued: never two at once */
     if (!rconn_up(s->c->rc)) {  /* nowhere to put items: wait for Redis */
         uv_timer_start(s->timer, poll_source, 1000, 0);
         return;
@@ -397,6 +495,11 @@ void collector_stop(struct collector *c)
         free(s->cursor);
     }
     http_free(c->http);
+    for (size_t i = 0; i < HOST_BUCKETS; i++)
+        for (struct host *h = c->hosts[i], *next; h; h = next) {
+            next = h->next;
+            free(h);
+        }
     free(c->sources);
     free(c);
 }

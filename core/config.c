@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include "core/config.h"
 
-enum ftype { F_STRING, F_PATH, F_HOSTPORT, F_DURATION, F_SIZE, F_LOGLEVEL, F_NAME };
+enum ftype { F_STRING, F_PATH, F_HOSTPORT, F_DURATION, F_SIZE, F_INT, F_LOGLEVEL, F_NAME };
 
 struct field {
     const char *key;
@@ -38,6 +38,7 @@ static const struct field config_fields[] = {
         "ContextCenter/0.1 (+https://github.com/context-center/ctx; brand monitoring)", 0, 0),
     CFG("consumer",   F_NAME,     consumer,   false, NULL, 0, 0),
     CFG("max_body",   F_SIZE,     max_body,   false, "5MB", 1024, 1024.0 * 1024 * 1024),
+    CFG("per_host",   F_INT,      per_host,   false, "4", 1, 64),
 };
 
 #define SRC(k, t, m, req, def, lo, hi) {k, t, offsetof(struct config_source, m), req, def, lo, hi}
@@ -154,6 +155,19 @@ static ctx_err set_value(struct ctx *c, const struct field *f, void *base, const
     char *p = (char *)base + f->off;
     const char *s = json_string_value(v);
     switch (f->type) {
+    case F_INT: {
+        double d;
+        if (json_is_integer(v))
+            d = (double)json_integer_value(v);
+        else if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 9)
+            return fail(c, path, "expected a whole number");
+        else
+            d = atof(s);
+        if (d < f->min || d > f->max)
+            return fail(c, path, "must be between %g and %g", f->min, f->max);
+        *(int *)p = (int)d;
+        return CTX_OK;
+    }
     case F_DURATION:
     case F_SIZE: {
         double d;

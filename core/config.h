@@ -43,6 +43,7 @@ struct config {
     char *user_agent;
     char *consumer;        /* consumer name in stream groups; NULL = host-pid */
     long long max_body;    /* default body cap for sources */
+    int per_host;          /* fetches in flight to one host at most */
     struct config_source *sources;
     size_t nsources;
 };

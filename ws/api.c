@@ -5,6 +5,7 @@
  * for a writeable callback, which sends headers and then the body in
  * chunks. JSON is produced with jansson, or by joining item JSON exactly as
  * stored (it was produced by jansson when the item was tagged). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -176,6 +177,80 @@ static void items(struct api_req *r, struct lws *wsi)
     }
 }
 
+/* GET /api/sources: each configured source with its poll state from
+ * Redis (ctx:source:<name>), one pipelined HGETALL per source. */
+struct sources_q;
+struct source_slot {
+    struct sources_q *q;
+    json_t *obj;                /* borrowed from q->arr */
+};
+struct sources_q {
+    struct api_req *r;
+    json_t *arr;
+    size_t left;
+    struct source_slot slots[];
+};
+
+static void sources_done(struct sources_q *q)
+{
+    struct api_req *r = q->r;
+    r->waiting = false;
+    if (!r->wsi)
+        req_free(r);
+    else if (!rconn_up(r->s->cmd))
+        respond_error(r, 503, "redis", "redis is away");
+    else
+        respond_json(r, 200, json_pack("{s:O}", "sources", q->arr));
+    json_decref(q->arr);
+    free(q);
+}
+
+static void on_source_state(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct source_slot *slot = priv;
+    json_t *state = json_object();
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {
+        const char *k = rep->element[i]->str, *v = rep->element[i + 1]->str;
+        if (!k || !v || strcmp(k, "etag") == 0 || strcmp(k, "last_modified") == 0 ||
+            strcmp(k, "cursor") == 0)
+            continue;           /* protocol details, not state a person reads */
+        char *end;
+        long long n = strtoll(v, &end, 10);
+        json_object_set_new(state, k, *v && !*end ? json_integer(n) : json_string(v));
+    }
+    json_object_set_new(slot->obj, "state", state);
+    if (--slot->q->left == 0)
+        sources_done(slot->q);
+}
+
+static void sources(struct api_req *r)
+{
+    const struct config *cfg = r->s->cfg;
+    struct sources_q *q = calloc(1, sizeof *q + cfg->nsources * sizeof q->slots[0]);
+    if (!q) {
+        respond_error(r, 500, "memory", "out of memory");
+        return;
+    }
+    q->r = r;
+    q->arr = json_array();
+    q->left = 1;                /* held while sending */
+    r->waiting = true;
+    for (size_t i = 0; i < cfg->nsources; i++) {
+        const struct config_source *src = &cfg->sources[i];
+        json_t *o = json_pack("{s:s,s:s,s:s?,s:f}", "name", src->name, "kind", src->kind,
+                              "url", src->url, "every", src->every);
+        json_array_append_new(q->arr, o);
+        q->slots[i] = (struct source_slot){q, o};
+        q->left++;
+        if (rconn_cmd(r->s->cmd, on_source_state, &q->slots[i],
+                      "HGETALL " KEY_SOURCE_PREFIX "%s", src->name))
+            q->left--;          /* Redis away: answered 503 below */
+    }
+    if (--q->left == 0)
+        sources_done(q);
+}
+
 static void route(struct api_req *r, struct lws *wsi)
 {
     char uri[512];
@@ -189,6 +264,8 @@ static void route(struct api_req *r, struct lws *wsi)
         metrics(r);
     else if (strcmp(uri, "/api/items") == 0)
         items(r, wsi);
+    else if (strcmp(uri, "/api/sources") == 0)
+        sources(r);
     else
         respond_error(r, 404, "not_found", "no such route");
 }

@@ -11,6 +11,7 @@ feed of `make run`): python3 feedserver.py --dir etc/demo --port 8099
 """
 import argparse
 import email.utils
+import gzip
 import hashlib
 import http.server
 import os
@@ -29,6 +30,12 @@ class FeedServer:
         self.responses = []       # (path, status, if_none_match, if_modified_since)
         self.fail_next = []       # list of (status, headers) to answer next
         self.delay = 0.0
+        self.gzip = False         # compress bodies when the client accepts gzip
+        self.redirects = {}       # path -> location (301)
+        self.active = 0
+        self.max_active = 0       # most requests in progress at once
+        self.user_agents = set()
+        self.gzipped = 0          # bodies sent compressed
         self.httpd = None
 
     def start(self):
@@ -75,7 +82,24 @@ class FeedServer:
             h.wfile.write(body)
 
     def _handle(self, h):
+        with self.lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            self._handle1(h)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+    def _handle1(self, h):
         path = h.path.split("?", 1)[0]
+        with self.lock:
+            self.user_agents.add(h.headers.get("User-Agent", ""))
+        if path in self.redirects:
+            with self.lock:
+                self.requests[path] = self.requests.get(path, 0) + 1
+            self._record(path, 301, None, None)
+            return self._send(h, 301, b"", {"Location": self.redirects[path]})
         inm = h.headers.get("If-None-Match")
         ims = h.headers.get("If-Modified-Since")
         with self.lock:
@@ -113,6 +137,11 @@ class FeedServer:
             self._record(path, 304, inm, ims)
             return self._send(h, 304, b"", {"ETag": etag, "Last-Modified": lm})
         self._record(path, 200, inm, ims)
+        if self.gzip and "gzip" in h.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body)
+            headers["Content-Encoding"] = "gzip"
+            with self.lock:
+                self.gzipped += 1
         self._send(h, 200, body, headers)
 
     def _record(self, path, status, inm, ims):
