@@ -16,5 +16,6 @@ int cmd_rules(int argc, char **argv);
 int cmd_items(int argc, char **argv);
 int cmd_sources(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
+int cmd_rules_reload(void);
 
 #endif

@@ -22,7 +22,8 @@ void usage(FILE *f)
         "  sources [--json]            each source's poll state (last ok, errors, next poll)\n"
         "  parse KIND FILE [--header 'Name: value']...\n"
         "                              parse a saved response as the collector would\n"
-        "  rules check DIR             check every *.rules file of DIR\n");
+        "  rules check DIR             check every *.rules file of DIR\n"
+        "  rules reload                check the config's rules, then make every ctxd reload them\n");
 }
 
 struct config *load_config(void)
@@ -58,6 +59,8 @@ int main(int argc, char **argv)
         return cmd_sources(rest, rargv);
     if (strcmp(cmd, "parse") == 0)
         return cmd_parse(rest, rargv);
+    if (strcmp(cmd, "rules") == 0 && rest == 1 && strcmp(rargv[0], "reload") == 0)
+        return cmd_rules_reload();
     if (strcmp(cmd, "rules") == 0)
         return cmd_rules(rest, rargv);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -27,7 +27,7 @@
 struct analyze_role {
     uv_loop_t *loop;
     struct store *st;
-    const analyzer *an;
+    analyzer *const *an;        /* *an may be replaced by a reload */
     struct rconn *blk;          /* blocking reads only */
     struct rconn *cmd;          /* scripts and acks */
     char consumer[128];
@@ -112,7 +112,7 @@ static void process_entry(struct analyze_role *r, const redisReply *e)
     }
     json_decref(j);
     struct tags tags = {0};
-    if (analyzer_tag(r->an, &it, &tags)) {
+    if (analyzer_tag(*r->an, &it, &tags)) {
         item_clear(&it);
         tags_clear(&tags);
         dead_letter(r, sid, payload, "analyzer failed");
@@ -277,7 +277,7 @@ static void claim_fire(uv_timer_t *t)
 }
 
 ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
-                           const analyzer *an, struct analyze_role **out)
+                           analyzer *const *an, struct analyze_role **out)
 {
     struct analyze_role *r = calloc(1, sizeof *r);
     if (!r)

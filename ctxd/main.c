@@ -53,6 +53,41 @@ static void usage(FILE *f)
                "  --check             validate the config and rules, then exit\n");
 }
 
+struct daemon {
+    const struct config *cfg;
+    analyzer *an;               /* the analyze role's; replaced by a reload */
+};
+
+/* Load the rules and lexicons again; on any error keep the old ones. */
+static void reload_rules(struct daemon *d, const char *why)
+{
+    if (!d->an)
+        return;                 /* this process does not tag */
+    char err[512];
+    analyzer *n = analyzer_new(d->cfg->lexicons, d->cfg->rules, err, sizeof err);
+    if (!n) {
+        log_error("ctxd: rules reload (%s) failed, keeping the rules in use: %s", why, err);
+        return;
+    }
+    analyzer_free(d->an);
+    d->an = n;
+    log_info("ctxd: rules reloaded from %s (%s)", d->cfg->rules, why);
+}
+
+static void on_sighup(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    reload_rules(h->data, "SIGHUP");
+}
+
+static void on_control(const char *cmd, void *priv)
+{
+    if (strcmp(cmd, "reload-rules") == 0)
+        reload_rules(priv, "ctxctl rules reload");
+    else
+        log_warn("ctxd: unknown control command \"%s\" ignored", cmd);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     log_info("ctxd: %s received, stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
@@ -123,6 +158,7 @@ int main(int argc, char **argv)
     if (log_level_parse(cfg->log_level, &lvl) == 0)
         log_set_level(lvl);
 
+    struct daemon d = {.cfg = cfg};
     analyzer *an = NULL;
     if ((roles & ROLE_ANALYZE) || check) {
         an = analyzer_new(cfg->lexicons, cfg->rules, err, sizeof err);
@@ -141,21 +177,28 @@ int main(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
-    uv_signal_t sigint, sigterm;
+    d.an = an;
+    uv_signal_t sigint, sigterm, sighup;
     uv_signal_init(loop, &sigint);
     uv_signal_init(loop, &sigterm);
+    uv_signal_init(loop, &sighup);
+    sighup.data = &d;
     uv_signal_start(&sigint, on_signal, SIGINT);
     uv_signal_start(&sigterm, on_signal, SIGTERM);
+    uv_signal_start(&sighup, on_sighup, SIGHUP);
 
     int rc = 0;
     struct store *st = NULL;
     struct collector *col = NULL;
     struct analyze_role *ana = NULL;
     struct serve *srv = NULL;
+    struct control *ctl = NULL;
     ctx_err e = store_new(loop, cfg, &st);
+    if (!e)
+        e = control_start(st, on_control, &d, &ctl);
     if (!e && (roles & ROLE_SERVE) && (e = serve_start(loop, cfg, st, &srv)))
         log_error("ctxd: serve: %s", ctx_strerror(e));
-    if (!e && (roles & ROLE_ANALYZE) && (e = analyze_role_start(loop, cfg, st, an, &ana)))
+    if (!e && (roles & ROLE_ANALYZE) && (e = analyze_role_start(loop, cfg, st, &d.an, &ana)))
         log_error("ctxd: analyze: %s", ctx_strerror(e));
     if (!e && (roles & ROLE_COLLECT) && (e = collector_start(loop, cfg, st, &col)))
         log_error("ctxd: collect: %s", ctx_strerror(e));
@@ -166,12 +209,14 @@ int main(int argc, char **argv)
         rc = 1;
     }
 
+    control_stop(ctl);
     collector_stop(col);
     analyze_role_stop(ana);
     serve_stop(srv);
     store_free(st);
     uv_close((uv_handle_t *)&sigint, NULL);
     uv_close((uv_handle_t *)&sigterm, NULL);
+    uv_close((uv_handle_t *)&sighup, NULL);
     uv_run(loop, UV_RUN_DEFAULT);   /* lws and the roles finish closing their handles */
     serve_free(srv);
     uv_run(loop, UV_RUN_DEFAULT);
@@ -181,7 +226,7 @@ int main(int argc, char **argv)
         uv_run(loop, UV_RUN_DEFAULT);
         uv_loop_close(loop);
     }
-    analyzer_free(an);
+    analyzer_free(d.an);
     config_free(cfg);
     log_info("ctxd: stopped");
     return rc;

@@ -8,9 +8,18 @@
 #include "core/config.h"
 #include "store/store.h"
 
+/* The analyze role tags with *an; a rules reload replaces *an between two
+ * batches (the loop is single-threaded, so no tag is ever in flight). */
 struct analyze_role;
 ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
-                           const analyzer *an, struct analyze_role **out);
+                           analyzer *const *an, struct analyze_role **out);
 void analyze_role_stop(struct analyze_role *r);
+
+/* Commands to every ctxd (control.c): cb gets each command's name. */
+#define KEY_CONTROL "ctx:control"
+typedef void (*control_cb)(const char *cmd, void *priv);
+struct control;
+ctx_err control_start(struct store *st, control_cb cb, void *priv, struct control **out);
+void control_stop(struct control *c);
 
 #endif
