@@ -27,6 +27,9 @@ struct http_response {
     size_t len;
     const char *content_type;   /* Content-Type header */
     const char *url;            /* effective URL after redirects */
+    const char *content_location; /* Content-Location header: the body's own URI
+                                   (RFC 9110 8.7), relative to url; feeds resolve
+                                   relative links against it, as feedparser does */
 };
 
 /* What a parser produced. Owned by the caller; parse_result_clear() frees. */
