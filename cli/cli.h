@@ -15,6 +15,7 @@ int cmd_analyze(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_items(int argc, char **argv);
 int cmd_sources(int argc, char **argv);
+int cmd_reply(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_rules_reload(void);
 

@@ -14,6 +14,61 @@ static size_t collect(char *d, size_t sz, size_t n, void *userp)
     return buf_append(userp, d, sz * n) ? 0 : sz * n;
 }
 
+/* POST a JSON body to ctxd; prints the answer (JSON) and returns 0 on 2xx. */
+static int api_post(const char *path, const char *body)
+{
+    struct config *cfg = load_config();
+    if (!cfg)
+        return 2;
+    struct buf url = {0}, out = {0};
+    buf_printf(&url, "http://%s%s", cfg->listen, path);
+    config_free(cfg);
+    CURL *e = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(e, CURLOPT_URL, buf_str(&url));
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &out);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
+    CURLcode cc = curl_easy_perform(e);
+    long status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(e);
+    curl_slist_free_all(h);
+    int rc = 0;
+    if (cc != CURLE_OK) {
+        fprintf(stderr, "ctxctl: %s: %s (is ctxd running?)\n", buf_str(&url),
+                curl_easy_strerror(cc));
+        rc = 1;
+    } else if (status / 100 != 2) {
+        fprintf(stderr, "ctxctl: HTTP %ld: %s", status, buf_str(&out));
+        rc = 1;
+    } else {
+        fputs(buf_str(&out), stdout);
+    }
+    buf_free(&url);
+    buf_free(&out);
+    return rc;
+}
+
+/* ctxctl reply ITEM TEXT [--id ID]: queue a reply to an item. */
+int cmd_reply(int argc, char **argv)
+{
+    if (argc != 2 && !(argc == 4 && strcmp(argv[2], "--id") == 0)) {
+        fprintf(stderr, "usage: ctxctl reply ITEM_ID TEXT [--id REPLY_ID]\n");
+        return 2;
+    }
+    json_t *j = json_pack("{s:s,s:s}", "item", argv[0], "text", argv[1]);
+    if (argc == 4)
+        json_object_set_new(j, "id", json_string(argv[3]));
+    char *body = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    int rc = body ? api_post("/api/replies", body) : 1;
+    free(body);
+    return rc;
+}
+
 /* GET path_and_query from ctxd; on success *out is the parsed JSON and, if
  * raw is given, the body is copied there. Prints the error itself. */
 static int api_get(const char *path_and_query, json_t **out, struct buf *raw)

@@ -1,85 +1,235 @@
-/* cmd_parse.c -- ctxctl parse KIND FILE: a saved response parsed exactly
- * as the collector would parse it, printed as JSON. */
+/* cmd_parse.c -- ctxctl parse: a saved response parsed exactly as the
+ * collector would parse it, printed as JSON.
+ *
+ *   ctxctl parse KIND FILE [--header 'Name: value']... [--url URL]
+ *                [--cursor C] [--fetched TIME]
+ *   ctxctl parse KIND --many [--fetched TIME]
+ *
+ * The headers a response came with matter to the parser as they do to the
+ * daemon: Content-Type (the charset, and JSON Feed vs XML) and
+ * Content-Location (the base URI of relative links); --url is the URL the
+ * document was fetched from. Other headers are accepted and ignored.
+ *
+ * --many is the batch form for tests and benchmarks: stdin holds one JSON
+ * object per line, {"file": F, "headers": ["Name: value", ...], "url": U,
+ * "cursor": C} (all but "file" optional), and stdout gets one compact JSON
+ * result per line, in order; a file that cannot be parsed gives
+ * {"file": F, "error": "..."}. One process for a whole corpus keeps process
+ * start-up out of the measurement. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <jansson.h>
 #include "cli/cli.h"
 #include "collectors/collectors.h"
 
-int cmd_parse(int argc, char **argv)
+struct parse_req {
+    const char *file;
+    const char *url;
+    const char *cursor;
+    const char *content_type;    /* into headers' storage */
+    const char *content_location;
+};
+
+/* Take one "Name: value" header; false when it is not one. */
+static bool take_header(struct parse_req *q, const char *h)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    const struct source_ops *ops = source_ops_find(argv[0]);
-    if (!ops) {
-        fprintf(stderr, "ctxctl parse: unknown kind \"%s\"\n", argv[0]);
-        return 2;
-    }
-    char *ctype = NULL;
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--header") == 0 && i + 1 < argc) {
-            const char *h = argv[++i];
-            if (strncasecmp(h, "Content-Type:", 13) == 0) {
-                h += 13;
-                while (*h == ' ')
-                    h++;
-                free(ctype);
-                ctype = strdup(h);
-            }
-        } else {
-            fprintf(stderr, "ctxctl parse: bad option %s\n", argv[i]);
-            free(ctype);
-            return 2;
-        }
-    }
-    FILE *f = fopen(argv[1], "rb");
+    const char *colon = strchr(h, ':');
+    if (!colon || colon == h)
+        return false;
+    size_t n = (size_t)(colon - h);
+    const char *v = colon + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (n == 12 && !strncasecmp(h, "Content-Type", n))
+        q->content_type = v;
+    else if (n == 16 && !strncasecmp(h, "Content-Location", n))
+        q->content_location = v;
+    return true;
+}
+
+static ctx_err read_file(const char *path, struct buf *body, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
     if (!f) {
-        perror(argv[1]);
-        free(ctype);
-        return 1;
+        snprintf(err, errlen, "%s: cannot open", path);
+        return CTX_EIO;
     }
-    struct buf body = {0};
     char chunk[65536];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&body, chunk, n);
+    ctx_err e = CTX_OK;
+    while (!e && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        e = buf_append(body, chunk, n);
+    if (!e && ferror(f))
+        e = CTX_EIO;
     fclose(f);
-    char url[4200];
-    snprintf(url, sizeof url, "file://%s", argv[1]);
-    struct http_response resp = {.status = 200, .body = buf_str(&body), .len = body.len,
-                                 .content_type = ctype, .url = url};
-    struct parse_result r = {0};
-    char fetched[CTX_TIME_LEN];
-    ctx_time_format((long long)time(NULL), fetched);
-    struct config_source src = {.name = "cli", .kind = (char *)ops->kind, .url = url};
-    ctx_err e = ops->parse(&src, NULL, &resp, fetched, &r);
-    int rc = 0;
+    if (e)
+        snprintf(err, errlen, "%s: %s", path, ctx_strerror(e));
+    return e;
+}
+
+/* Parse one saved response; *out is the JSON to print (new reference). */
+static ctx_err parse_one(const struct source_ops *ops, const struct parse_req *q,
+                         const char *fetched, json_t **out, char *err, size_t errlen)
+{
+    struct buf body = {0};
+    ctx_err e = read_file(q->file, &body, err, errlen);
     if (e) {
-        fprintf(stderr, "ctxctl parse: %s\n", r.error[0] ? r.error : ctx_strerror(e));
-        rc = 1;
+        buf_free(&body);
+        return e;
+    }
+    /* the source the collector would have had: without --url, the file */
+    char file_url[4200];
+    snprintf(file_url, sizeof file_url, "file://%s", q->file);
+    struct config_source src = {.name = "cli", .kind = (char *)ops->kind,
+                                .url = (char *)(q->url ? q->url : file_url)};
+    struct http_response resp = {.status = 200, .body = buf_str(&body), .len = body.len,
+                                 .content_type = q->content_type, .url = q->url,
+                                 .content_location = q->content_location};
+    struct parse_result r = {0};
+    e = ops->parse(&src, q->cursor, &resp, fetched, &r);
+    if (e) {
+        snprintf(err, errlen, "%s", r.error[0] ? r.error : ctx_strerror(e));
     } else {
-        json_t *out = r.extra ? json_deep_copy(r.extra) : json_object();
+        json_t *o = r.extra ? json_deep_copy(r.extra) : json_object();
         json_t *items = json_array();
-        for (size_t i = 0; i < r.nitems; i++)
+        for (size_t i = 0; o && items && i < r.nitems; i++)
             json_array_append_new(items, item_to_json(&r.items[i], NULL));
-        json_object_set_new(out, "items", items);
-        json_object_set_new(out, "cursor", r.cursor ? json_string(r.cursor) : json_null());
-        if (!json_object_get(out, "bozo"))
-            json_object_set_new(out, "bozo", json_boolean(r.bozo));
-        if (r.bozo)
-            json_object_set_new(out, "bozo_exception", json_string(r.error));
-        char *s = json_dumps(out, JSON_INDENT(2));
-        puts(s ? s : "{}");
-        free(s);
-        json_decref(out);
+        if (!o || !items
+            || json_object_set_new(o, "items", items)
+            || json_object_set_new(o, "cursor", r.cursor ? json_string(r.cursor) : json_null())
+            || (!json_object_get(o, "bozo") && json_object_set_new(o, "bozo", json_boolean(r.bozo)))
+            || (r.bozo && !json_is_string(json_object_get(o, "bozo_exception"))
+                && json_object_set_new(o, "bozo_exception", json_string(r.error)))) {
+            json_decref(o);
+            snprintf(err, errlen, "%s", ctx_strerror(CTX_ENOMEM));
+            e = CTX_ENOMEM;
+        } else {
+            *out = o;
+        }
     }
     parse_result_clear(&r);
     buf_free(&body);
-    free(ctype);
+    return e;
+}
+
+static void parse_usage(void)
+{
+    fprintf(stderr,
+        "usage: ctxctl parse KIND FILE [--header 'Name: value']... [--url URL] [--cursor C]\n"
+        "                    [--fetched TIME]\n"
+        "       ctxctl parse KIND --many [--fetched TIME]  (stdin: one JSON request per line,\n"
+        "                    {\"file\":F,\"headers\":[\"Name: value\"],\"url\":U,\"cursor\":C})\n");
+}
+
+static int parse_many(const struct source_ops *ops, const char *fetched)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
+    while ((n = getline(&line, &cap, stdin)) > 0) {
+        json_error_t jerr;
+        json_t *in = json_loadb(line, (size_t)n, 0, &jerr);
+        json_t *out = NULL;
+        char err[512] = "";
+        struct parse_req q = {0};
+        if (!in && strspn(line, " \t\r\n") == (size_t)n)
+            continue;
+        q.file = json_string_value(json_object_get(in, "file"));
+        q.url = json_string_value(json_object_get(in, "url"));
+        q.cursor = json_string_value(json_object_get(in, "cursor"));
+        json_t *hs = json_object_get(in, "headers"), *h;
+        size_t i;
+        bool ok = q.file != NULL;
+        json_array_foreach(hs, i, h)
+            ok = ok && json_is_string(h) && take_header(&q, json_string_value(h));
+        if (!ok)
+            snprintf(err, sizeof err, "bad request line (want {\"file\": ..., \"headers\": "
+                     "[\"Name: value\"], \"url\": ...})");
+        else
+            parse_one(ops, &q, fetched, &out, err, sizeof err);
+        if (!out) {
+            out = json_object();
+            json_object_set_new(out, "file", q.file ? json_string(q.file) : json_null());
+            json_object_set_new(out, "error", json_string(err));
+            rc = 1;
+        }
+        char *s = json_dumps(out, JSON_COMPACT);
+        if (s)
+            puts(s);
+        else
+            rc = 1;
+        free(s);
+        json_decref(out);
+        json_decref(in);
+    }
+    free(line);
     return rc;
 }
 
+int cmd_parse(int argc, char **argv)
+{
+    if (argc < 2) {
+        parse_usage();
+        return 2;
+    }
+    const struct source_ops *ops = source_ops_find(argv[0]);
+    if (!ops || !ops->parse) {
+        fprintf(stderr, "ctxctl parse: unknown kind \"%s\"\n", argv[0]);
+        return 2;
+    }
+    struct parse_req q = {0};
+    bool many = false;
+    char fetched[CTX_TIME_LEN];
+    ctx_time_format((long long)time(NULL), fetched);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_arg = i + 1 < argc;
+        if (!strcmp(a, "--header") && has_arg) {
+            if (!take_header(&q, argv[++i])) {
+                fprintf(stderr, "ctxctl parse: --header wants 'Name: value', not '%s'\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--url") && has_arg) {
+            q.url = argv[++i];
+        } else if (!strcmp(a, "--cursor") && has_arg) {
+            q.cursor = argv[++i];
+        } else if (!strcmp(a, "--fetched") && has_arg) {
+            long long t;
+            if (date_parse(argv[++i], &t)) {
+                fprintf(stderr, "ctxctl parse: --fetched: not a date: %s\n", argv[i]);
+                return 2;
+            }
+            ctx_time_format(t, fetched);
+        } else if (!strcmp(a, "--many")) {
+            many = true;
+        } else if (a[0] != '-' && !q.file) {
+            q.file = a;
+        } else {
+            fprintf(stderr, "ctxctl parse: bad option %s\n", a);
+            parse_usage();
+            return 2;
+        }
+    }
+    if (many)
+        return q.file ? (parse_usage(), 2) : parse_many(ops, fetched);
+    if (!q.file) {
+        parse_usage();
+        return 2;
+    }
+    json_t *out = NULL;
+    char err[512];
+    if (parse_one(ops, &q, fetched, &out, err, sizeof err)) {
+        fprintf(stderr, "ctxctl parse: %s\n", err);
+        return 1;
+    }
+    char *s = json_dumps(out, JSON_INDENT(2));
+    puts(s ? s : "{}");
+    free(s);
+    json_decref(out);
+    return 0;
+}

@@ -19,6 +19,7 @@ void usage(FILE *f)
         "                              (--score: only the sentiment compound)\n"
         "  items [--brand B] [--topic T] [--sentiment L] [--since TIME] [--limit N] [--json]\n"
         "                              newest tagged items, from ctxd's API\n"
+        "  reply ITEM TEXT [--id ID]   queue a reply to an item, posted back to its network\n"
         "  sources [--json]            each source's poll state (last ok, errors, next poll)\n"
         "  parse KIND FILE [--header 'Name: value']...\n"
         "                              parse a saved response as the collector would\n"
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
         return cmd_analyze(rest, rargv);
     if (strcmp(cmd, "items") == 0)
         return cmd_items(rest, rargv);
+    if (strcmp(cmd, "reply") == 0)
+        return cmd_reply(rest, rargv);
     if (strcmp(cmd, "sources") == 0)
         return cmd_sources(rest, rargv);
     if (strcmp(cmd, "parse") == 0)

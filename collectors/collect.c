@@ -257,7 +257,7 @@ static void on_fetched(void *priv, struct http_res *res)
     ctx_time_format(time(NULL), fetched);
     struct http_response resp = {
         .status = res->status, .body = buf_str(&res->body), .len = res->body.len,
-        .content_type = res->content_type,
+        .content_type = res->content_type, .content_location = res->content_location,
         .url = res->effective_url ? res->effective_url : s->cfg->url,
     };
     struct parse_result pr = {0};

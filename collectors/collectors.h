@@ -66,6 +66,9 @@ struct reply {
     const char *item_id;        /* the item answered */
     const char *ref;            /* the item's reply_to.ref */
     const char *text;
+    const char *created;        /* RFC 3339 UTC, when the agent wrote it; the
+                                   same on every retry (Bluesky's record needs a
+                                   createdAt, and no kind may read the clock) */
 };
 
 /* What posting a reply came to. */
@@ -124,5 +127,11 @@ struct collector;
 ctx_err collector_start(uv_loop_t *loop, const struct config *cfg,
                         struct store *st, struct collector **out);
 void collector_stop(struct collector *c);
+
+/* --- posting replies (collectors/outbox.c), run with the collect role --- */
+struct outbox;
+ctx_err outbox_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
+                     struct outbox **out);
+void outbox_stop(struct outbox *ob);
 
 #endif

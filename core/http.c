@@ -131,6 +131,7 @@ static void xfer_free(struct http_xfer *x)
     free(x->res.etag);
     free(x->res.last_modified);
     free(x->res.content_type);
+    free(x->res.content_location);
     free(x->res.retry_after);
     free(x->res.effective_url);
     free(x);
@@ -203,7 +204,7 @@ static size_t header_cb(char *line, size_t size, size_t n, void *userp)
     if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
         /* a new response (after a redirect or 100-continue): forget the old */
         char **all[] = {&x->res.etag, &x->res.last_modified, &x->res.content_type,
-                        &x->res.retry_after};
+                        &x->res.content_location, &x->res.retry_after};
         for (size_t i = 0; i < CTX_ARRAY_LEN(all); i++) {
             free(*all[i]);
             *all[i] = NULL;
@@ -213,6 +214,7 @@ static size_t header_cb(char *line, size_t size, size_t n, void *userp)
     grab(&x->res.etag, line, len, "ETag");
     grab(&x->res.last_modified, line, len, "Last-Modified");
     grab(&x->res.content_type, line, len, "Content-Type");
+    grab(&x->res.content_location, line, len, "Content-Location");
     grab(&x->res.retry_after, line, len, "Retry-After");
     return len;
 }

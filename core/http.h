@@ -32,6 +32,7 @@ struct http_res {
     char *etag;                      /* response headers of interest, or NULL */
     char *last_modified;
     char *content_type;
+    char *content_location;
     char *retry_after;
     char *effective_url;
     double seconds;                  /* total transfer time */

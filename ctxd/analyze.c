@@ -285,13 +285,7 @@ ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct sto
     r->loop = loop;
     r->st = st;
     r->an = an;
-    if (cfg->consumer) {
-        snprintf(r->consumer, sizeof r->consumer, "%s", cfg->consumer);
-    } else {
-        char host[64] = "host";
-        gethostname(host, sizeof host - 1);
-        snprintf(r->consumer, sizeof r->consumer, "%s-%d", host, (int)getpid());
-    }
+    store_consumer_name(cfg, r->consumer, sizeof r->consumer);
     r->claim_timer = malloc(sizeof *r->claim_timer);
     r->retry_timer = malloc(sizeof *r->retry_timer);
     if (!r->claim_timer || !r->retry_timer) {

@@ -193,6 +193,7 @@ int main(int argc, char **argv)
     struct analyze_role *ana = NULL;
     struct serve *srv = NULL;
     struct control *ctl = NULL;
+    struct outbox *obx = NULL;
     ctx_err e = store_new(loop, cfg, &st);
     if (!e)
         e = control_start(st, on_control, &d, &ctl);
@@ -202,6 +203,8 @@ int main(int argc, char **argv)
         log_error("ctxd: analyze: %s", ctx_strerror(e));
     if (!e && (roles & ROLE_COLLECT) && (e = collector_start(loop, cfg, st, &col)))
         log_error("ctxd: collect: %s", ctx_strerror(e));
+    if (!e && (roles & ROLE_COLLECT) && (e = outbox_start(loop, cfg, st, &obx)))
+        log_error("ctxd: outbox: %s", ctx_strerror(e));
     if (!e) {
         log_info("ctxd: started (config %s, redis %s)", path, cfg->redis);
         uv_run(loop, UV_RUN_DEFAULT);
@@ -210,6 +213,7 @@ int main(int argc, char **argv)
     }
 
     control_stop(ctl);
+    outbox_stop(obx);
     collector_stop(col);
     analyze_role_stop(ana);
     serve_stop(srv);

@@ -1,10 +1,13 @@
 /* store.c -- connections and scripts; the key layout is in store.h and
  * KEYS.md. The Lua sources live beside this file (the .lua files of store/) and are
  * embedded at build time as lua_<name> strings. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "store/store.h"
 
-extern const char lua_add_raw[], lua_tag[], lua_query[];
+extern const char lua_add_raw[], lua_tag[], lua_query[], lua_reply_enqueue[],
+    lua_reply_settle[], lua_reply_due[];
 
 ctx_err store_new(uv_loop_t *loop, const struct config *cfg, struct store **out)
 {
@@ -16,6 +19,11 @@ ctx_err store_new(uv_loop_t *loop, const struct config *cfg, struct store **out)
     st->scripts[SCRIPT_ADD_RAW] = (struct rscript){.name = "add_raw", .body = lua_add_raw};
     st->scripts[SCRIPT_TAG] = (struct rscript){.name = "tag", .body = lua_tag};
     st->scripts[SCRIPT_QUERY] = (struct rscript){.name = "query", .body = lua_query};
+    st->scripts[SCRIPT_REPLY_ENQUEUE] =
+        (struct rscript){.name = "reply_enqueue", .body = lua_reply_enqueue};
+    st->scripts[SCRIPT_REPLY_SETTLE] =
+        (struct rscript){.name = "reply_settle", .body = lua_reply_settle};
+    st->scripts[SCRIPT_REPLY_DUE] = (struct rscript){.name = "reply_due", .body = lua_reply_due};
     for (int i = 0; i < SCRIPT_COUNT; i++)
         rscript_init(&st->scripts[i]);
     *out = st;
@@ -38,4 +46,16 @@ void store_free(struct store *st)
     if (!st)
         return;
     free(st);
+}
+
+void store_consumer_name(const struct config *cfg, char *out, size_t outlen)
+{
+    if (cfg->consumer) {
+        snprintf(out, outlen, "%s", cfg->consumer);
+        return;
+    }
+    char host[64] = "host";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    snprintf(out, outlen, "%s-%d", host, (int)getpid());
 }

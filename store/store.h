@@ -23,10 +23,20 @@
 #define KEY_IDX_PREFIX   "ctx:idx:"           /* zsets: sentiment:<l>, brand:<b>, topic:<t> */
 #define GROUP_ANALYZE    "analyze"
 
+#define KEY_REPLY_PREFIX "ctx:reply:"         /* hash per reply: text, status, attempts... */
+#define KEY_OUTBOX       "ctx:outbox"         /* stream: replies to post (id) */
+#define KEY_OUTBOX_DELAYED "ctx:outbox:delayed" /* zset: reply ids by retry due ms */
+#define KEY_REPLY_EVENTS "ctx:replies:events" /* stream: reply status changes */
+#define GROUP_POST       "post"
+
 #define RAW_STREAM_CAP    "1000000"
 #define TAGGED_STREAM_CAP "100000"
 
-enum store_script { SCRIPT_ADD_RAW, SCRIPT_TAG, SCRIPT_QUERY, SCRIPT_COUNT };
+enum store_script {
+    SCRIPT_ADD_RAW, SCRIPT_TAG, SCRIPT_QUERY,
+    SCRIPT_REPLY_ENQUEUE, SCRIPT_REPLY_SETTLE, SCRIPT_REPLY_DUE,
+    SCRIPT_COUNT
+};
 
 struct store {
     uv_loop_t *loop;
@@ -40,5 +50,9 @@ void store_free(struct store *st);
 /* A further connection (for blocking reads), with the scripts loaded. */
 ctx_err store_conn_new(struct store *st, const char *name, rconn_state_cb cb, void *priv,
                        struct rconn **out);
+
+/* This process's consumer name in stream groups: the config's "consumer",
+ * else <host>-<pid>. */
+void store_consumer_name(const struct config *cfg, char *out, size_t outlen);
 
 #endif

@@ -22,9 +22,10 @@ static struct serve *serve_of(struct lws *wsi)
     return lws_context_user(lws_get_context(wsi));
 }
 
-static void req_free(struct api_req *r)
+void req_free(struct api_req *r)
 {
     buf_free(&r->body);
+    buf_free(&r->req_body);
     free(r);
 }
 
@@ -38,7 +39,7 @@ static void respond(struct api_req *r, int status, const char *ctype)
         lws_callback_on_writable(r->wsi);
 }
 
-static void respond_json(struct api_req *r, int status, json_t *j)
+void respond_json(struct api_req *r, int status, json_t *j)
 {
     char *txt = j ? json_dumps(j, CTX_JSON_FLAGS) : NULL;
     json_decref(j);
@@ -54,7 +55,7 @@ static void respond_json(struct api_req *r, int status, json_t *j)
     respond(r, status, "application/json");
 }
 
-static void respond_error(struct api_req *r, int status, const char *code, const char *msg)
+void respond_error(struct api_req *r, int status, const char *code, const char *msg)
 {
     respond_json(r, status, json_pack("{s:s,s:s}", "error", code, "message", msg));
 }
@@ -251,14 +252,32 @@ static void sources(struct api_req *r)
         sources_done(q);
 }
 
+static void route_post(struct api_req *r)
+{
+    if (r->req_too_big)
+        respond_error(r, 413, "too_large", "request bodies are limited to 64 KiB");
+    else if (strcmp(r->uri, "/api/replies") == 0)
+        replies_post(r);
+    else
+        respond_error(r, 404, "not_found", "no such route");
+}
+
 static void route(struct api_req *r, struct lws *wsi)
 {
     char uri[512];
-    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0) {
-        respond_error(r, 405, "method", "only GET is served here for now");
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) {
+        r->post = true;          /* answered at LWS_CALLBACK_HTTP_BODY_COMPLETION */
+        lws_hdr_copy(wsi, r->uri, sizeof r->uri, WSI_TOKEN_POST_URI);
+        r->req_body.max = 64 * 1024;
         return;
     }
-    if (strcmp(uri, "/healthz") == 0)
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0) {
+        respond_error(r, 405, "method", "GET and POST are served here");
+        return;
+    }
+    if (strncmp(uri, "/api/replies/", 13) == 0 && uri[13])
+        replies_get(r, uri + 13);
+    else if (strcmp(uri, "/healthz") == 0)
         health(r);
     else if (strcmp(uri, "/metrics") == 0)
         metrics(r);
@@ -332,6 +351,18 @@ int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         pss->req = r;
         s->http_requests++;
         route(r, wsi);
+        return 0;
+    }
+    case LWS_CALLBACK_HTTP_BODY: {
+        struct api_req *r = pss ? pss->req : NULL;
+        if (r && r->post && !r->req_too_big && buf_append(&r->req_body, in, len))
+            r->req_too_big = true;
+        return 0;
+    }
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+        struct api_req *r = pss ? pss->req : NULL;
+        if (r && r->post)
+            route_post(r);
         return 0;
     }
     case LWS_CALLBACK_HTTP_WRITEABLE: {

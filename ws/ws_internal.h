@@ -3,6 +3,7 @@
 #define CTX_WS_INTERNAL_H
 
 #include <stdbool.h>
+#include <jansson.h>
 #include <libwebsockets.h>
 #include "core/buf.h"
 #include "core/redis.h"
@@ -31,10 +32,23 @@ struct api_req {
     bool waiting;               /* a Redis reply is outstanding */
     int status;
     const char *ctype;
-    struct buf body;
+    struct buf body;            /* the answer */
     size_t sent;
     bool headers_sent;
+    bool post;                  /* a POST: answered once its body is complete */
+    bool req_too_big;
+    char uri[256];
+    struct buf req_body;        /* a POST's body, capped */
 };
+
+/* Answer helpers (api.c); the answer is sent when the wsi is writeable. */
+void respond_json(struct api_req *r, int status, json_t *j);   /* steals j */
+void respond_error(struct api_req *r, int status, const char *code, const char *msg);
+void req_free(struct api_req *r);
+
+/* --- replies.c: POST /api/replies, GET /api/replies/<id> --- */
+void replies_post(struct api_req *r);
+void replies_get(struct api_req *r, const char *id);
 
 /* Per-session data of the "http" protocol. */
 struct http_pss {

@@ -1,0 +1,440 @@
+/* outbox.c -- posting agents' replies back to the networks.
+ *
+ * Replies are queued in Redis (reply_enqueue.lua: a hash per reply and an
+ * entry in the ctx:outbox stream) and posted here, with the collect role:
+ * the consumer group "post" hands each entry to one process. For an entry
+ * the poster reads the reply, marks it "posting" (attempts + 1), builds the
+ * request with the source kind's reply_request(), sends it, classifies the
+ * answer with reply_result(), and settles it with reply_settle.lua, which
+ * acks the entry in the same step: posted, failed, or retrying -- a retry
+ * waits in a delayed set (exponential backoff, or the network's
+ * Retry-After) and a 1 s timer moves due retries back into the stream.
+ * A crash mid-post leaves the entry pending; it is posted again after a
+ * restart (own pending entries) or by another process (XAUTOCLAIM after a
+ * minute), with the same reply id as the idempotency key, so a network
+ * that honours one (Mastodon's Idempotency-Key, VK's guid) never shows it
+ * twice. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/time.h>
+#include "collectors/collectors.h"
+#include "core/http.h"
+#include "core/log.h"
+#include "store/store.h"
+
+#define BATCH 16
+#define MAX_ATTEMPTS 8
+#define MAX_BACKOFF 300.0
+
+struct outbox {
+    uv_loop_t *loop;
+    const struct config *cfg;
+    struct store *st;
+    struct http *http;
+    struct rconn *blk, *cmd;
+    char consumer[128];
+    bool pending_phase, reading, stopping;
+    unsigned inflight;
+    uv_timer_t *due_timer, *claim_timer;
+    struct post *posts;         /* every post in progress, to free on stop */
+};
+
+/* One outbox entry being posted. */
+struct post {
+    struct outbox *ob;
+    char sid[48];               /* outbox stream entry id */
+    char id[128];               /* reply id */
+    char *item, *text, *ref, *source;
+    unsigned attempts;
+    struct http_xfer *xfer;
+    const struct config_source *src;
+    struct post *prev, *next;
+};
+
+static void read_next(struct outbox *ob);
+
+static long long now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void post_free(struct post *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        p->ob->posts = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    free(p->item);
+    free(p->text);
+    free(p->ref);
+    free(p->source);
+    free(p);
+}
+
+static void batch_step(struct outbox *ob)
+{
+    if (--ob->inflight == 0) {
+        ob->reading = false;
+        if (!ob->stopping)
+            read_next(ob);
+    }
+}
+
+static void on_settled(struct rconn *rc, redisReply *r, void *priv)
+{
+    (void)rc;
+    struct post *p = priv;
+    if (!r || r->type == REDIS_REPLY_ERROR)
+        log_error("outbox: reply %s: cannot record its status (%s); it stays pending",
+                  p->id, r ? r->str : "connection lost");
+    struct outbox *ob = p->ob;
+    post_free(p);
+    batch_step(ob);
+}
+
+static void settle(struct post *p, const char *status, const char *ref, const char *error,
+                   double retry_in)
+{
+    struct outbox *ob = p->ob;
+    char key[200], now[CTX_TIME_LEN], due[32];
+    snprintf(key, sizeof key, KEY_REPLY_PREFIX "%s", p->id);
+    ctx_time_format((long long)time(NULL), now);
+    snprintf(due, sizeof due, "%lld", now_ms() + (long long)(retry_in * 1000));
+    const char *argv[] = {key, KEY_OUTBOX, KEY_OUTBOX_DELAYED, KEY_REPLY_EVENTS,
+                          GROUP_POST, p->sid, p->id, status, ref ? ref : "",
+                          error ? error : "", now, due};
+    if (strcmp(status, "posted") == 0)
+        log_info("outbox: reply %s to %s posted (%s)", p->id, p->item ? p->item : "?", ref);
+    else if (strcmp(status, "failed") == 0)
+        log_warn("outbox: reply %s to %s failed: %s", p->id, p->item ? p->item : "?", error);
+    else
+        log_warn("outbox: reply %s: %s; retrying in %.0f s", p->id, error, retry_in);
+    if (rconn_eval(ob->cmd, &ob->st->scripts[SCRIPT_REPLY_SETTLE], on_settled, p, 4, 12, argv,
+                   NULL)) {
+        post_free(p);           /* Redis away: the entry stays pending, posted again */
+        batch_step(ob);
+    }
+}
+
+static double backoff(unsigned attempts)
+{
+    double d = 2;
+    for (unsigned i = 1; i < attempts && d < MAX_BACKOFF; i++)
+        d *= 2;
+    return d > MAX_BACKOFF ? MAX_BACKOFF : d;
+}
+
+static void on_posted(void *priv, struct http_res *res)
+{
+    struct post *p = priv;
+    p->xfer = NULL;
+    const struct source_ops *ops = source_ops_find(p->src->kind);
+    struct reply_outcome out = {0};
+    if (res->err) {
+        out.status = REPLY_RETRY;
+        snprintf(out.error, sizeof out.error, "%s", res->error);
+    } else {
+        struct http_response resp = {
+            .status = res->status, .body = buf_str(&res->body), .len = res->body.len,
+            .content_type = res->content_type, .url = res->effective_url,
+        };
+        ops->reply_result(&resp, &out);
+        if (out.status == REPLY_RETRY && res->retry_after && out.retry_after <= 0)
+            out.retry_after = atof(res->retry_after);
+    }
+    if (out.status == REPLY_POSTED) {
+        settle(p, "posted", out.ref, NULL, 0);
+    } else if (out.status == REPLY_FAILED || p->attempts >= MAX_ATTEMPTS) {
+        char why[400];
+        snprintf(why, sizeof why, "%s%s", out.error[0] ? out.error : "rejected",
+                 out.status == REPLY_RETRY ? " (gave up after retries)" : "");
+        settle(p, "failed", NULL, why, 0);
+    } else {
+        double in = out.retry_after > 0 ? out.retry_after : backoff(p->attempts);
+        if (in > 3600)
+            in = 3600;
+        settle(p, "retrying", NULL, out.error[0] ? out.error : "temporary error", in);
+    }
+}
+
+static void send_post(struct post *p)
+{
+    struct outbox *ob = p->ob;
+    const struct source_ops *ops = source_ops_find(p->src->kind);
+    struct reply rep = {.id = p->id, .item_id = p->item, .ref = p->ref, .text = p->text};
+    struct source_request q = {0};
+    ctx_err e = ops->reply_request(p->src, &rep, &q);
+    if (e) {
+        source_request_clear(&q);
+        settle(p, "failed", NULL, "cannot build the reply request", 0);
+        return;
+    }
+    const char *headers[q.headers.n + 1];
+    for (size_t i = 0; i < q.headers.n; i++)
+        headers[i] = q.headers.v[i];
+    headers[q.headers.n] = NULL;
+    struct http_req req = {
+        .url = q.url, .method = q.method ? q.method : "POST", .headers = headers,
+        .body = q.body.len ? q.body.p : "", .body_len = q.body.len,
+        .timeout = q.timeout > 0 ? q.timeout : p->src->timeout, .max_bytes = 1024 * 1024,
+        .user_agent = ob->cfg->user_agent, .max_redirects = 1,
+    };
+    if (http_fetch(ob->http, &req, on_posted, p, &p->xfer)) {
+        source_request_clear(&q);
+        settle(p, "retrying", NULL, "cannot start the transfer", backoff(p->attempts));
+        return;
+    }
+    source_request_clear(&q);
+}
+
+static void on_marked(struct rconn *rc, redisReply *r, void *priv)
+{
+    (void)rc;
+    struct post *p = priv;
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+        struct outbox *ob = p->ob;       /* not marked: leave it pending */
+        post_free(p);
+        batch_step(ob);
+        return;
+    }
+    p->attempts = (unsigned)r->integer;
+    send_post(p);
+}
+
+static const char *field(const redisReply *r, const char *name)
+{
+    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2)
+        if (r->element[i]->str && strcmp(r->element[i]->str, name) == 0)
+            return r->element[i + 1]->str;
+    return NULL;
+}
+
+static void on_reply_loaded(struct rconn *rc, redisReply *r, void *priv)
+{
+    (void)rc;
+    struct post *p = priv;
+    struct outbox *ob = p->ob;
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        post_free(p);
+        batch_step(ob);
+        return;
+    }
+    const char *status = field(r, "status");
+    if (!status) {
+        settle(p, "failed", NULL, "no such reply", 0);
+        return;
+    }
+    if (strcmp(status, "posted") == 0 || strcmp(status, "failed") == 0) {
+        /* already settled (a duplicate entry): only acknowledge it */
+        rconn_cmd(ob->cmd, NULL, NULL, "XACK %s %s %s", KEY_OUTBOX, GROUP_POST, p->sid);
+        rconn_cmd(ob->cmd, NULL, NULL, "XDEL %s %s", KEY_OUTBOX, p->sid);
+        post_free(p);
+        batch_step(ob);
+        return;
+    }
+    const char *src = field(r, "source"), *item = field(r, "item"), *text = field(r, "text"),
+               *ref = field(r, "ref");
+    p->item = item ? strdup(item) : NULL;
+    p->text = text ? strdup(text) : strdup("");
+    p->ref = ref ? strdup(ref) : strdup("");
+    p->source = src ? strdup(src) : NULL;
+    for (size_t i = 0; src && i < ob->cfg->nsources; i++)
+        if (strcmp(ob->cfg->sources[i].name, src) == 0)
+            p->src = &ob->cfg->sources[i];
+    const struct source_ops *ops = p->src ? source_ops_find(p->src->kind) : NULL;
+    if (!p->src) {
+        settle(p, "failed", NULL, "its source is no longer configured", 0);
+        return;
+    }
+    if (!ops || !ops->reply_request || !ops->reply_result) {
+        settle(p, "failed", NULL, "this network takes no replies", 0);
+        return;
+    }
+    char key[200];
+    snprintf(key, sizeof key, KEY_REPLY_PREFIX "%s", p->id);
+    /* posting, attempt n: a crash from here on posts it again, same id */
+    rconn_cmd(ob->cmd, NULL, NULL, "HSET %s status posting", key);
+    if (rconn_cmd(ob->cmd, on_marked, p, "HINCRBY %s attempts 1", key)) {
+        post_free(p);
+        batch_step(ob);
+    }
+}
+
+static void process_entry(struct outbox *ob, const redisReply *e)
+{
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || !e->element[0]->str)
+        return;
+    const char *sid = e->element[0]->str, *id = field(e->element[1], "id");
+    if (!id) {                  /* deleted or malformed: nothing to post */
+        rconn_cmd(ob->cmd, NULL, NULL, "XACK %s %s %s", KEY_OUTBOX, GROUP_POST, sid);
+        rconn_cmd(ob->cmd, NULL, NULL, "XDEL %s %s", KEY_OUTBOX, sid);
+        return;
+    }
+    struct post *p = calloc(1, sizeof *p);
+    if (!p)
+        return;
+    p->ob = ob;
+    p->next = ob->posts;
+    if (ob->posts)
+        ob->posts->prev = p;
+    ob->posts = p;
+    snprintf(p->sid, sizeof p->sid, "%s", sid);
+    snprintf(p->id, sizeof p->id, "%s", id);
+    ob->inflight++;
+    if (rconn_cmd(ob->cmd, on_reply_loaded, p, "HGETALL " KEY_REPLY_PREFIX "%s", id)) {
+        post_free(p);
+        ob->inflight--;
+    }
+}
+
+static void on_read(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct outbox *ob = priv;
+    if (!rep) {
+        ob->reading = false;
+        return;
+    }
+    if (rep->type == REDIS_REPLY_ERROR) {
+        log_error("outbox: XREADGROUP: %s", rep->str);
+        ob->reading = false;
+        return;                 /* the due timer calls read_next again */
+    }
+    const redisReply *entries = NULL;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+        rep->element[0]->type == REDIS_REPLY_ARRAY && rep->element[0]->elements == 2)
+        entries = rep->element[0]->element[1];
+    if (!entries || entries->elements == 0) {
+        ob->pending_phase = false;
+        ob->reading = false;
+        read_next(ob);
+        return;
+    }
+    ob->inflight = 1;
+    for (size_t i = 0; i < entries->elements; i++)
+        process_entry(ob, entries->element[i]);
+    batch_step(ob);
+}
+
+static void read_next(struct outbox *ob)
+{
+    if (ob->reading || ob->stopping || !rconn_up(ob->blk))
+        return;
+    ob->reading = true;
+    ctx_err e = ob->pending_phase
+        ? rconn_cmd(ob->blk, on_read, ob, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s 0",
+                    GROUP_POST, ob->consumer, BATCH, KEY_OUTBOX)
+        : rconn_cmd(ob->blk, on_read, ob,
+                    "XREADGROUP GROUP %s %s COUNT %d BLOCK 2000 STREAMS %s >", GROUP_POST,
+                    ob->consumer, BATCH, KEY_OUTBOX);
+    if (e)
+        ob->reading = false;
+}
+
+static void on_group(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct outbox *ob = priv;
+    if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9) != 0)
+        log_error("outbox: XGROUP CREATE: %s", rep->str);
+    ob->pending_phase = true;
+    ob->reading = false;
+    read_next(ob);
+}
+
+static void on_state(struct rconn *rc, bool up, void *priv)
+{
+    struct outbox *ob = priv;
+    if (up && !ob->stopping)
+        rconn_cmd(rc, on_group, ob, "XGROUP CREATE %s %s 0 MKSTREAM", KEY_OUTBOX, GROUP_POST);
+}
+
+static void due_fire(uv_timer_t *t)
+{
+    struct outbox *ob = t->data;
+    char now[32];
+    snprintf(now, sizeof now, "%lld", now_ms());
+    const char *argv[] = {KEY_OUTBOX_DELAYED, KEY_OUTBOX, now};
+    rconn_eval(ob->cmd, &ob->st->scripts[SCRIPT_REPLY_DUE], NULL, NULL, 2, 3, argv, NULL);
+    read_next(ob);              /* in case a read was refused while Redis was away */
+}
+
+static void on_claimed(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct outbox *ob = priv;
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
+        rep->element[1]->type == REDIS_REPLY_ARRAY && rep->element[1]->elements > 0) {
+        log_info("outbox: claimed %zu replies left pending by other consumers",
+                 rep->element[1]->elements);
+        ob->pending_phase = true;
+    }
+}
+
+static void claim_fire(uv_timer_t *t)
+{
+    struct outbox *ob = t->data;
+    rconn_cmd(ob->cmd, on_claimed, ob, "XAUTOCLAIM %s %s %s 60000 0-0 COUNT 100 JUSTID",
+              KEY_OUTBOX, GROUP_POST, ob->consumer);
+}
+
+ctx_err outbox_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
+                     struct outbox **out)
+{
+    struct outbox *ob = calloc(1, sizeof *ob);
+    if (!ob)
+        return CTX_ENOMEM;
+    ob->loop = loop;
+    ob->cfg = cfg;
+    ob->st = st;
+    store_consumer_name(cfg, ob->consumer, sizeof ob->consumer);
+    ob->due_timer = malloc(sizeof *ob->due_timer);
+    ob->claim_timer = malloc(sizeof *ob->claim_timer);
+    ctx_err e = ob->due_timer && ob->claim_timer ? http_new(loop, &ob->http) : CTX_ENOMEM;
+    if (e) {
+        free(ob->due_timer);
+        free(ob->claim_timer);
+        free(ob);
+        return e;
+    }
+    uv_timer_init(loop, ob->due_timer);
+    uv_timer_init(loop, ob->claim_timer);
+    ob->due_timer->data = ob->claim_timer->data = ob;
+    uv_timer_start(ob->due_timer, due_fire, 1000, 1000);
+    uv_timer_start(ob->claim_timer, claim_fire, 30000, 30000);
+    e = store_conn_new(st, "outbox", NULL, NULL, &ob->cmd);
+    if (!e)
+        e = store_conn_new(st, "outbox-read", on_state, ob, &ob->blk);
+    if (e) {
+        outbox_stop(ob);
+        return e;
+    }
+    *out = ob;
+    return CTX_OK;
+}
+
+static void handle_free(uv_handle_t *h)
+{
+    free(h);
+}
+
+void outbox_stop(struct outbox *ob)
+{
+    if (!ob)
+        return;
+    ob->stopping = true;
+    http_free(ob->http);        /* posts in flight are abandoned: they stay pending */
+    rconn_free(ob->blk);
+    rconn_free(ob->cmd);        /* posts waiting on Redis are called back and freed */
+    while (ob->posts)           /* posts that were waiting on the network */
+        post_free(ob->posts);
+    uv_close((uv_handle_t *)ob->due_timer, handle_free);
+    uv_close((uv_handle_t *)ob->claim_timer, handle_free);
+    free(ob);
+}

@@ -1,0 +1,24 @@
+-- reply_enqueue.lua: queue an agent's reply to an item for posting.
+-- KEYS[1] reply hash, KEYS[2] item hash, KEYS[3] outbox stream, KEYS[4] reply events stream
+-- ARGV[1] reply id, ARGV[2] item id, ARGV[3] text, ARGV[4] agent ("" = none), ARGV[5] now (RFC 3339)
+-- Idempotent on the reply id: a reply queued before is returned as it is.
+-- Returns {status, source, network, ref} or an error:
+--   NOITEM (no such item), NOREPLY (its network takes no replies).
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local r = redis.call('HMGET', KEYS[1], 'status', 'source', 'network', 'ref')
+  return r
+end
+local j = redis.call('HGET', KEYS[2], 'json')
+if not j then return redis.error_reply('NOITEM no such item') end
+local it = cjson.decode(j)
+local rt = it.reply_to
+if type(rt) ~= 'table' or type(rt.network) ~= 'string' then
+  return redis.error_reply('NOREPLY ' .. (type(it.url) == 'string' and it.url or ''))
+end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'item', ARGV[2], 'text', ARGV[3], 'agent', ARGV[4],
+           'source', it.source, 'network', rt.network, 'ref', rt.ref or '', 'status', 'queued',
+           'attempts', 0, 'created', ARGV[5], 'updated', ARGV[5])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'id', ARGV[1])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', 100000, '*', 'id', ARGV[1], 'item', ARGV[2],
+           'status', 'queued')
+return {'queued', it.source, rt.network, rt.ref or ''}
