@@ -55,10 +55,10 @@ void analyzer_free(analyzer *a)
 
 double analyzer_score(const analyzer *a, const char *text)
 {
-    double x = 0.0;
+    struct sentiment st = {0};
     if (a && text)
-        analyzer_sentiment(a->lx, text, strlen(text), &x);
-    return x;
+        analyzer_sentiment(a->lx, text, strlen(text), &st, NULL);
+    return st.score;
 }
 
 ctx_err analyzer_tag(const analyzer *a, const struct item *it, struct tags *out)
@@ -93,11 +93,13 @@ ctx_err analyzer_tag(const analyzer *a, const struct item *it, struct tags *out)
         s = repaired;
     }
 
-    if ((rc = analyzer_sentiment(a->lx, s, len, &out->score)) != CTX_OK)
+    struct sentiment st;
+    if ((rc = analyzer_sentiment(a->lx, s, len, &st, NULL)) != CTX_OK)
         goto out;
+    out->score = st.score;
     out->label = sentiment_label_of(out->score);
 
-    const char *lang = analyzer_lang_guess(s, len);
+    const char *lang = analyzer_lang_code(st.lang);
     if (lang && !(out->lang = strdup(lang))) {
         rc = CTX_ENOMEM;
         goto out;

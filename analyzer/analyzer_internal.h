@@ -2,10 +2,14 @@
  * module and its unit tests.
  *
  *   utf8.c       UTF-8 validation, repair, decoding, a small case table
- *   lang.c       script-based language guess ("en", "ru" or none)
- *   lexicon.c    the VADER lexicons in open-addressing hash tables
- *   sentiment.c  the VADER algorithm over a lexicon
+ *   lang.c       language guess from scripts, letters and stop words
+ *   stem_ru.c    the Snowball Russian stemmer (inflected forms)
+ *   lexicon.c    the VADER lexicons, the Russian lexicon and the word lists
+ *                of every language in open-addressing hash tables
+ *   sentiment.c  the VADER algorithm over a lexicon, Russian included
  *   rules.c      the .rules language, compiled to PCRE2, and its matcher
+ *   prefilter.c  required words of patterns: which rules can match a text
+ *   simhash.c    64-bit SimHash of word shingles, for near-duplicates
  *   analyzer.c   the public API gluing these together
  *
  * Every symbol here carries the analyzer_ prefix so that the module can
@@ -43,14 +47,47 @@ uint32_t analyzer_uc_lower(uint32_t cp);
 
 /* ---- lang.c ------------------------------------------------------------ */
 
-/* "en" when most letters of s are Latin, "ru" when most are Cyrillic,
- * else NULL. A static string. */
-const char *analyzer_lang_guess(const char *s, size_t len);
+/* The languages told apart. Latin-script text is English unless German,
+ * French or Spanish stop words or letters say otherwise; Cyrillic text is
+ * Russian unless Ukrainian ones do. */
+enum lang_id { LANG_NONE = 0, LANG_EN, LANG_RU, LANG_UK, LANG_DE, LANG_FR, LANG_ES,
+               LANG__COUNT };
+
+/* Evidence gathered while tokenizing: letters by script, and per language
+ * the stop words seen and the letters only that language uses. */
+struct lang_votes {
+    uint32_t latin, cyrillic, other;
+    uint32_t stop[LANG__COUNT];
+    uint32_t letter[LANG__COUNT];
+};
+
+/* Count the letters of s[0..len) into v (scripts and telltale letters). */
+void analyzer_lang_letters(const unsigned char *s, size_t len, struct lang_votes *v);
+/* The decision, pure. */
+enum lang_id analyzer_lang_decide(const struct lang_votes *v);
+/* "en", "ru", ... or NULL for LANG_NONE. A static string. */
+const char *analyzer_lang_code(enum lang_id l);
+
+/* Stop-word lists, for lexicon.c to flag entries with: NULL-terminated. */
+extern const char *const *const analyzer_lang_stopwords[LANG__COUNT];
+
+/* ---- stem_ru.c --------------------------------------------------------- */
+
+/* Length in bytes of the stem of a lower-case Russian word (UTF-8, "ё"
+ * written "е"): the Snowball algorithm only removes endings, so the stem is
+ * word[0..result). */
+size_t analyzer_stem_ru(const char *word, size_t len);
 
 /* ---- lexicon.c --------------------------------------------------------- */
 
-#define LEX_VALENCE 0x1u  /* the word is in vader_lexicon.txt */
-#define LEX_NEGATE  0x2u  /* the word is in VADER's negation list */
+#define LEX_VALENCE  0x1u  /* the word has a valence (a lexicon lists it as polar) */
+#define LEX_NEGATE   0x2u  /* a negation: VADER's list, or не, нет, ни, без */
+#define LEX_CONTRAST 0x4u  /* "but" and the contrast words that act like it */
+#define LEX_RU       0x8u  /* from the Russian lexicon or word lists */
+#define LEX_FUNC     0x10u /* a function word: never a valence, never stemmed */
+#define LEX_STEM     0x20u /* an entry of the stem table (Russian) */
+#define LEX_CONCESSIVE 0x40u /* "although", "though", "whereas": a clause that concedes */
+#define LEX_IRREALIS 0x80u /* "would", "could", "if"...: what follows is not so */
 
 struct lex_entry {
     const char *key;     /* len bytes, as in the file (lookups are made with
@@ -61,6 +98,7 @@ struct lex_entry {
     double booster;      /* +B_INCR, B_DECR or 0 */
     const char *desc;    /* emoji table: the description */
     uint32_t desc_len;
+    uint32_t langs;      /* bit (1 << lang_id): a stop word of that language */
 };
 
 struct lex_table {
@@ -85,10 +123,14 @@ struct lex_phrase {
 };
 
 #define LEX_MAX_PHRASES 16
+#define RU_MIN_STEM     8   /* bytes: stems shorter than 4 letters are too
+                               ambiguous to match by ("до", "бол", "люб") */
 
 struct analyzer_lexicon {
     struct lex_table words;
     struct lex_table emoji;
+    struct lex_table ru_stems;             /* Snowball stem -> mean valence */
+    size_t ru_words;                       /* polar words read from the Russian file */
     uint32_t emoji_max_cp;                 /* longest emoji key, code points */
     uint8_t *emoji_first;                  /* bitmap of first code points */
     const struct lex_entry *w[LW__COUNT];
@@ -96,11 +138,12 @@ struct analyzer_lexicon {
     unsigned nspecial;
     struct lex_phrase ngram[LEX_MAX_PHRASES];   /* "kind of", ... */
     unsigned nngram;
-    char *files[2];                        /* the file contents keys point into */
+    char *files[3];                        /* the file contents keys point into */
 };
 
-/* Load vader_lexicon.txt and emoji_utf8_lexicon.txt from dir. On failure
- * returns NULL with "file:line: message" in err. */
+/* Load vader_lexicon.txt and emoji_utf8_lexicon.txt from dir, and
+ * ru_polsentilex.tsv when the folder has it (without it Russian words have
+ * no valence). On failure returns NULL with "file:line: message" in err. */
 struct analyzer_lexicon *analyzer_lexicon_load(const char *dir, char *err, size_t errlen);
 void analyzer_lexicon_free(struct analyzer_lexicon *lx);
 
@@ -109,10 +152,18 @@ const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char 
 
 /* ---- sentiment.c ------------------------------------------------------- */
 
-/* VADER compound of s[0..len) into *out. CTX_ENOMEM only for texts too
- * long for the stack scratch space when malloc fails. */
+/* The sentiment of a text and the language it was read as. */
+struct sentiment {
+    double score;          /* compound in [-1, 1] */
+    enum lang_id lang;
+};
+
+/* Score s[0..len) into *out. When explain is not NULL, one object per
+ * scored word and the totals are added to it (see analyzer_explain()).
+ * CTX_ENOMEM only when the scratch space for a long text or the
+ * explanation cannot be allocated. */
 ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *s, size_t len,
-                           double *out);
+                           struct sentiment *out, json_t *explain);
 
 /* ---- rules.c ----------------------------------------------------------- */
 

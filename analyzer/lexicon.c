@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <unistd.h>
 #include "analyzer/analyzer_internal.h"
 
 #define B_INCR 0.293
@@ -67,6 +69,25 @@ static const struct { const char *p; double v; } special_cases[] = {
 static const struct { const char *p; double v; } booster_ngrams[] = {
     {"just enough", B_DECR}, {"kind of", B_DECR}, {"sort of", B_DECR},
 };
+
+/* Russian: negations, degree adverbs, contrast conjunctions. */
+static const char *const ru_negate[] = {"не", "нет", "ни", "без", "никогда"};
+static const char *const ru_up[] = {
+    "очень", "совсем", "крайне", "слишком", "абсолютно", "весьма", "чрезвычайно",
+    "невероятно", "совершенно", "полностью", "настолько", "особенно", "максимально",
+    "безумно", "самый", "самая", "самое", "самые", "наиболее", "гораздо", "намного",
+};
+static const char *const ru_down[] = {
+    "немного", "слегка", "чуть", "чуть-чуть", "едва", "почти", "отчасти", "частично",
+    "несколько", "довольно", "относительно", "маловато",
+};
+static const char *const ru_contrast[] = {"но", "однако", "зато"};
+
+/* English: "but" (VADER), concessive conjunctions and irrealis markers. */
+static const char *const en_contrast[] = {"but"};
+static const char *const en_concessive[] = {"although", "though", "whereas"};
+static const char *const en_irrealis[] = {"would", "could", "should", "might", "if", "wish",
+                                          "hope", "wouldn't", "couldn't", "shouldn't"};
 
 static const char *const lw_names[LW__COUNT] = {
     [LW_BUT] = "but", [LW_NO] = "no", [LW_KIND] = "kind", [LW_OF] = "of",
@@ -283,6 +304,94 @@ static int word_line(struct analyzer_lexicon *lx, char *word, char *val, const c
     return 0;
 }
 
+/* The Russian lexicon (ru_polsentilex.tsv, built by build_ru_lexicon.py):
+ * word<TAB>mean mark -2..2<TAB>marks. How a mean becomes a valence: */
+#define RU_MIN_MEAN   0.5   /* below, in absolute value: a known, neutral word */
+#define RU_SCALE      2.0   /* marks -2..2 onto VADER's -4..4 */
+#define RU_NEG_WEIGHT 1.5   /* negative words weigh more (SO-CAL, Taboada et al.
+                               2011: lexicons lean positive; here too) */
+
+static int ru_line(struct analyzer_lexicon *lx, char *word, char *val, const char *path,
+                   int line, char *err, size_t errlen)
+{
+    if (word[0] == '#')
+        return 0;
+    char *end;
+    if (!val || !*val) {
+        snprintf(err, errlen, "%s:%d: expected word<TAB>mean", path, line);
+        return -1;
+    }
+    errno = 0;
+    double m = strtod(val, &end);
+    if (errno || *end || end == val || m < -2.0 || m > 2.0) {
+        snprintf(err, errlen, "%s:%d: bad mean '%s'", path, line, val);
+        return -1;
+    }
+    long i = table_intern(&lx->words, word, strlen(word));
+    if (i < 0) {
+        snprintf(err, errlen, "%s:%d: out of memory", path, line);
+        return -1;
+    }
+    struct lex_entry *e = &lx->words.v[i];
+    e->flags |= LEX_RU;
+    if (fabs(m) >= RU_MIN_MEAN) {
+        e->valence = m * RU_SCALE * (m < 0 ? RU_NEG_WEIGHT : 1.0);
+        e->flags |= LEX_VALENCE;
+        lx->ru_words++;
+    } else {
+        e->valence = 0.0;
+        e->flags &= ~LEX_VALENCE;
+    }
+    return 0;
+}
+
+/* The stem table: each Russian word's Snowball stem with the mean valence of
+ * the words that share it (a neutral word counts as 0, so a stem shared by
+ * "месть" and a neutral "место" is weaker than either alone). */
+static int build_stems(struct analyzer_lexicon *lx)
+{
+    struct lex_table *w = &lx->words, *t = &lx->ru_stems;
+    double *sum = NULL;
+    uint32_t *cnt = NULL, cap = 0;
+    int rc = -1;
+    for (uint32_t k = 0; k < w->n; k++) {
+        const struct lex_entry *e = &w->v[k];
+        if (!(e->flags & LEX_RU))
+            continue;
+        size_t n = analyzer_stem_ru(e->key, e->len);
+        if (n < RU_MIN_STEM)
+            continue;
+        long i = table_intern(t, e->key, n);
+        if (i < 0)
+            goto out;
+        if ((uint32_t)i >= cap) {
+            uint32_t nc = cap ? cap * 2 : 1024;
+            double *ns = realloc(sum, nc * sizeof *ns);
+            if (ns)
+                sum = ns;
+            uint32_t *nn = realloc(cnt, nc * sizeof *nn);
+            if (nn)
+                cnt = nn;
+            if (!ns || !nn)
+                goto out;
+            memset(sum + cap, 0, (nc - cap) * sizeof *sum);
+            memset(cnt + cap, 0, (nc - cap) * sizeof *cnt);
+            cap = nc;
+        }
+        sum[i] += e->valence;
+        cnt[i]++;
+    }
+    for (uint32_t i = 0; i < t->n; i++) {
+        t->v[i].valence = sum[i] / cnt[i];
+        t->v[i].flags = LEX_RU | LEX_STEM | (t->v[i].valence != 0.0 ? LEX_VALENCE : 0);
+    }
+    rc = 0;
+out:
+    free(sum);
+    free(cnt);
+    return rc;
+}
+
 static int emoji_line(struct analyzer_lexicon *lx, char *emoji, char *desc, const char *path,
                       int line, char *err, size_t errlen)
 {
@@ -333,10 +442,47 @@ static int phrase_add(struct lex_table *t, const char *text, long idx[3], unsign
     return 0;
 }
 
+static int add_flags(struct lex_table *t, const char *const *w, size_t n, uint32_t flags,
+                     double booster)
+{
+    for (size_t k = 0; k < n; k++) {
+        long i = table_intern(t, w[k], strlen(w[k]));
+        if (i < 0)
+            return -1;
+        t->v[i].flags |= flags;
+        if (booster != 0.0)
+            t->v[i].booster = booster;
+        if (flags & LEX_FUNC)
+            t->v[i].flags &= ~LEX_VALENCE;
+    }
+    return 0;
+}
+
 static int add_lists(struct analyzer_lexicon *lx)
 {
     struct lex_table *t = &lx->words;
     long i;
+    /* stop words vote for their languages; Russian ones are also function
+     * words, never scored and never stemmed */
+    for (int l = 0; l < LANG__COUNT; l++) {
+        const char *const *w = analyzer_lang_stopwords[l];
+        for (size_t k = 0; w && w[k]; k++) {
+            if ((i = table_intern(t, w[k], strlen(w[k]))) < 0)
+                return -1;
+            t->v[i].langs |= 1u << l;
+            if (l == LANG_RU)
+                t->v[i].flags = (t->v[i].flags | LEX_FUNC | LEX_RU) & ~LEX_VALENCE;
+        }
+    }
+    if (add_flags(t, ru_negate, CTX_ARRAY_LEN(ru_negate), LEX_NEGATE | LEX_FUNC | LEX_RU, 0) < 0 ||
+        add_flags(t, ru_up, CTX_ARRAY_LEN(ru_up), LEX_FUNC | LEX_RU, B_INCR) < 0 ||
+        add_flags(t, ru_down, CTX_ARRAY_LEN(ru_down), LEX_FUNC | LEX_RU, B_DECR) < 0 ||
+        add_flags(t, ru_contrast, CTX_ARRAY_LEN(ru_contrast), LEX_CONTRAST | LEX_FUNC | LEX_RU,
+                  0) < 0 ||
+        add_flags(t, en_contrast, CTX_ARRAY_LEN(en_contrast), LEX_CONTRAST, 0) < 0 ||
+        add_flags(t, en_concessive, CTX_ARRAY_LEN(en_concessive), LEX_CONCESSIVE, 0) < 0 ||
+        add_flags(t, en_irrealis, CTX_ARRAY_LEN(en_irrealis), LEX_IRREALIS, 0) < 0)
+        return -1;
     for (size_t k = 0; k < CTX_ARRAY_LEN(negate_words); k++) {
         if ((i = table_intern(t, negate_words[k], strlen(negate_words[k]))) < 0)
             return -1;
@@ -416,7 +562,12 @@ struct analyzer_lexicon *analyzer_lexicon_load(const char *dir, char *err, size_
         goto fail;
     if (load_one(lx, dir, "emoji_utf8_lexicon.txt", 1, emoji_line, err, errlen) < 0)
         goto fail;
-    if (add_lists(lx) < 0) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ru_polsentilex.tsv", dir);
+    if (access(path, F_OK) == 0 &&
+        load_one(lx, dir, "ru_polsentilex.tsv", 2, ru_line, err, errlen) < 0)
+        goto fail;
+    if (build_stems(lx) < 0 || add_lists(lx) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -432,8 +583,10 @@ void analyzer_lexicon_free(struct analyzer_lexicon *lx)
         return;
     table_free(&lx->words);
     table_free(&lx->emoji);
+    table_free(&lx->ru_stems);
     free(lx->emoji_first);
     free(lx->files[0]);
     free(lx->files[1]);
+    free(lx->files[2]);
     free(lx);
 }

@@ -44,11 +44,39 @@
 
 struct tok {
     const struct lex_entry *e;  /* the lower-cased token's entry, or NULL */
+    uint32_t off, len;          /* where the token is in the scored text */
+    uint32_t sent;              /* sentence number */
     uint8_t upper;              /* Python's str.isupper() */
     uint8_t nt;                 /* contains "n't" */
+    uint8_t eos;                /* ends a sentence: . ! ? ; or an ellipsis after it */
+    uint8_t clause;             /* ends a clause: , : or eos */
+    uint8_t letters;            /* has letters */
+    uint8_t cyr;                /* Cyrillic letters */
+    uint8_t proper;             /* a capitalised Russian word inside a sentence */
+    uint8_t emoji;              /* a word of an emoji's description */
 };
 
-/* ---- characters --------------------------------------------------------- */
+/* Byte ranges (emoji descriptions in the expanded text). */
+struct spanv {
+    size_t (*v)[2];
+    size_t n, cap;
+};
+
+static int spanv_add(struct spanv *s, size_t a, size_t b)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        size_t(*v)[2] = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n][0] = a;
+    s->v[s->n][1] = b;
+    s->n++;
+    return 0;
+}
 
 /* Python's string.punctuation */
 static inline int is_punct(unsigned c)
@@ -121,11 +149,12 @@ static const struct lex_entry *emoji_at(const struct analyzer_lexicon *lx,
 }
 
 /* Replace emoji by " description" as the reference does (a space before the
- * description unless the previous character was a space, none after).
+ * description unless the previous character was a space, none after), and
+ * note where each description went in descs.
  * Returns 1 with the new text in out, 0 when the text has no emoji, -1 when
  * out of memory. */
 static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *s, size_t len,
-                        struct buf *out)
+                        struct buf *out, struct spanv *descs)
 {
     size_t run = 0;            /* start of the bytes not yet copied */
     int prev_space = 1, found = 0;
@@ -158,7 +187,8 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
         }
         if (!prev_space && buf_putc(out, ' ') != CTX_OK)
             return -1;
-        if (buf_append(out, e->desc, e->desc_len) != CTX_OK)
+        size_t d0 = out->len;
+        if (buf_append(out, e->desc, e->desc_len) != CTX_OK || spanv_add(descs, d0, out->len) < 0)
             return -1;
         prev_space = 0;
         found = 1;
@@ -176,17 +206,49 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
 
 /* ---- step 2: tokens ----------------------------------------------------- */
 
-static void classify(const struct analyzer_lexicon *lx, const unsigned char *p, size_t n,
-                     struct tok *t)
+/* Punctuation outside ASCII that people put around words: « » “ ” „ ‘ ’ …
+ * and dashes. Byte length at s[i], or 0. */
+static inline size_t upunct_at(const unsigned char *s, size_t i, size_t len)
 {
+    if (s[i] == 0xC2 && i + 1 < len && (s[i + 1] == 0xAB || s[i + 1] == 0xBB))
+        return 2;                                           /* « » */
+    if (s[i] == 0xE2 && i + 2 < len && s[i + 1] == 0x80) {
+        unsigned c = s[i + 2];
+        if ((c >= 0x93 && c <= 0x94) || (c >= 0x98 && c <= 0x9F) || c == 0xA6)
+            return 3;                                       /* – — ‘ ’ ‚ ‛ “ ” „ ‟ … */
+    }
+    return 0;
+}
+
+/* Last byte of a UTF-8 sequence that ends at s[e - 1]: back up to its start. */
+static inline size_t upunct_before(const unsigned char *s, size_t a, size_t e)
+{
+    size_t k = e;
+    while (k > a && (s[k - 1] & 0xC0) == 0x80)
+        k--;
+    if (k > a)
+        k--;
+    return upunct_at(s, k, e) == e - k ? e - k : 0;
+}
+
+struct tokctx {
+    const struct analyzer_lexicon *lx;
+    struct lang_votes *votes;
+    int at_start;               /* the next token starts a sentence */
+};
+
+static void classify(const struct tokctx *tc, const unsigned char *p, size_t n, struct tok *t)
+{
+    const struct analyzer_lexicon *lx = tc->lx;
     char low[LOW_MAX];
     int fits = n <= lx->words.maxlen && n <= sizeof low;
-    int has_up = 0, has_lo = 0;
+    int has_up = 0, has_lo = 0, cyr = 0, first_up = 0;
     for (size_t i = 0; i < n;) {
         unsigned c = p[i];
         if (c < 0x80) {
             if (c - 'A' < 26u) {
                 has_up = 1;
+                first_up |= i == 0;
                 c += 32;
             } else if (c - 'a' < 26u) {
                 has_lo = 1;
@@ -201,12 +263,18 @@ static void classify(const struct analyzer_lexicon *lx, const unsigned char *p, 
         int cs = analyzer_uc_case(cp);
         if (cs == UC_UPPER) {
             has_up = 1;
+            first_up |= i == 0;
             cp = analyzer_uc_lower(cp);
         } else if (cs == UC_LOWER) {
             has_lo = 1;
         }
+        if (cp >= 0x400 && cp <= 0x4FF) {
+            cyr = 1;
+            if (cp == 0x451)
+                cp = 0x435;                      /* ё is looked up as е */
+        }
         if (fits) {
-            if (cs == UC_UPPER && adv == 2) {   /* the case table stays in 2 bytes */
+            if ((cs == UC_UPPER || cp == 0x435) && adv == 2) {  /* the case table stays in 2 bytes */
                 low[i] = (char)(0xC0 | (cp >> 6));
                 low[i + 1] = (char)(0x80 | (cp & 0x3F));
             } else {
@@ -216,7 +284,19 @@ static void classify(const struct analyzer_lexicon *lx, const unsigned char *p, 
         i += adv;
     }
     t->upper = has_up && !has_lo;
+    t->letters = has_up || has_lo;
+    t->cyr = (uint8_t)cyr;
+    t->proper = cyr && first_up && has_lo && !tc->at_start;
     t->e = fits ? analyzer_lex_find(&lx->words, low, n) : NULL;
+    if (!t->e && cyr && fits && lx->ru_stems.n) {
+        size_t sn = analyzer_stem_ru(low, n);
+        if (sn >= RU_MIN_STEM)
+            t->e = analyzer_lex_find(&lx->ru_stems, low, sn);
+    }
+    if (t->e && t->e->langs && tc->votes) {
+        for (int l = 1; l < LANG__COUNT; l++)
+            tc->votes->stop[l] += (t->e->langs >> l) & 1u;
+    }
     t->nt = 0;
     for (const unsigned char *q = p; (q = memchr(q, '\'', n - (size_t)(q - p)));
          q++) {
@@ -227,10 +307,17 @@ static void classify(const struct analyzer_lexicon *lx, const unsigned char *p, 
     }
 }
 
-static size_t tokenize(const struct analyzer_lexicon *lx, const unsigned char *s, size_t len,
-                       struct tok *toks)
+static inline int ends_sentence(unsigned c)
 {
-    size_t n = 0;
+    return c == '.' || c == '!' || c == '?' || c == ';';
+}
+
+static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, struct tok *toks,
+                       const struct spanv *descs)
+{
+    size_t n = 0, d = 0;
+    uint32_t sent = 0;
+    tc->at_start = 1;
     for (size_t i = 0; i < len;) {
         size_t w = ws_at(s, i, len);
         if (w) {
@@ -240,27 +327,73 @@ static size_t tokenize(const struct analyzer_lexicon *lx, const unsigned char *s
         size_t a = i;
         while (i < len && !ws_at(s, i, len))
             i++;
-        size_t b = i, x = a, y = b;
-        while (x < y && is_punct(s[x]))
-            x++;
-        while (y > x && is_punct(s[y - 1]))
-            y--;
+        size_t b = i, x = a, y = b, k;
+        for (;;) {              /* strip punctuation, ASCII and typographic */
+            if (x < y && is_punct(s[x]))
+                x++;
+            else if (x < y && (k = upunct_at(s, x, y)))
+                x += k;
+            else
+                break;
+        }
+        for (;;) {
+            if (y > x && is_punct(s[y - 1]))
+                y--;
+            else if (y > x && (k = upunct_before(s, x, y)))
+                y -= k;
+            else
+                break;
+        }
         if (count_cp(s + x, y - x) <= 2) {   /* probably an emoticon: keep it whole */
             x = a;
             y = b;
         }
-        classify(lx, s + x, y - x, &toks[n++]);
+        struct tok *t = &toks[n++];
+        while (d < descs->n && descs->v[d][1] <= a)
+            d++;
+        t->emoji = d < descs->n && descs->v[d][0] <= a;
+        struct lang_votes *votes = tc->votes;
+        if (t->emoji)
+            tc->votes = NULL;   /* emoji descriptions are English whatever the text */
+        classify(tc, s + x, y - x, t);
+        tc->votes = votes;
+        t->off = (uint32_t)x;
+        t->len = (uint32_t)(y - x);
+        t->sent = sent;
+        /* the punctuation after the word: "bad." "bad!!" "bad..." "bad?!" "bad," */
+        unsigned last = s[b - 1];
+        t->eos = ends_sentence(last) || (b - a >= 3 && s[b - 3] == 0xE2 && s[b - 2] == 0x80 &&
+                                         s[b - 1] == 0xA6);
+        t->clause = t->eos || last == ',' || last == ':';
+        if (t->eos)
+            sent++;
+        tc->at_start = t->eos;
     }
     return n;
 }
 
 /* ---- step 3: valence of each token -------------------------------------- */
 
+/* What moved one word's valence, for analyzer_explain(). */
+struct why {
+    double base;                /* the lexicon's valence */
+    double boost;               /* added by boosters and dampeners before it */
+    double caps;                /* added for ALL CAPS */
+    int negated;                /* token index of the negation, or -1 */
+    int no;                     /* "no" before it negated it */
+    int never_so;               /* "never so/this" x1.25 */
+    int idiom;                  /* an idiom replaced or shifted the valence */
+    int least;                  /* "least" negated it */
+    int irrealis;               /* after would/could/if...: halved */
+    double contrast;            /* the weight from contrast and irrealis (1 when none) */
+};
+
 struct ctx_s {
     const struct analyzer_lexicon *lx;
     const struct tok *t;
     size_t n;
     int cap_diff;
+    struct why *why;            /* per token, when explaining; else NULL */
 };
 
 static inline int in_lex(const struct tok *t)
@@ -278,6 +411,13 @@ static inline int negated(const struct tok *t)
     return t->nt || (t->e && (t->e->flags & LEX_NEGATE));
 }
 
+/* Token j can modify token i: same sentence (a negation or booster never
+ * reaches over a full stop). */
+static inline int near(const struct ctx_s *c, size_t j, size_t i)
+{
+    return c->t[j].sent == c->t[i].sent;
+}
+
 static double scalar_inc_dec(const struct ctx_s *c, const struct tok *t, double valence)
 {
     if (!t->e || t->e->booster == 0.0)
@@ -290,12 +430,15 @@ static double scalar_inc_dec(const struct ctx_s *c, const struct tok *t, double 
     return s;
 }
 
-static double negation_check(const struct ctx_s *c, double v, int start, size_t i)
+static double negation_check(const struct ctx_s *c, double v, int start, size_t i,
+                             struct why *why)
 {
+    long neg = -1;
+    double v0 = v;
     switch (start) {
     case 0:
         if (negated(&c->t[i - 1]))
-            v *= N_SCALAR;
+            v *= N_SCALAR, neg = (long)i - 1;
         break;
     case 1:
         if (is_w(c, i - 2, LW_NEVER) && (is_w(c, i - 1, LW_SO) || is_w(c, i - 1, LW_THIS)))
@@ -303,7 +446,7 @@ static double negation_check(const struct ctx_s *c, double v, int start, size_t 
         else if (is_w(c, i - 2, LW_WITHOUT) && is_w(c, i - 1, LW_DOUBT))
             ;
         else if (negated(&c->t[i - 2]))
-            v *= N_SCALAR;
+            v *= N_SCALAR, neg = (long)i - 2;
         break;
     case 2:
         /* As the reference, whose operator precedence makes a "so" or "this"
@@ -316,11 +459,18 @@ static double negation_check(const struct ctx_s *c, double v, int start, size_t 
                  (is_w(c, i - 2, LW_DOUBT) || is_w(c, i - 1, LW_DOUBT)))
             ;
         else if (negated(&c->t[i - 3]))
-            v *= N_SCALAR;
+            v *= N_SCALAR, neg = (long)i - 3;
         break;
+    }
+    if (why && v != v0) {
+        if (neg >= 0)
+            why->negated = (int)neg;
+        else
+            why->never_so = 1;
     }
     return v;
 }
+
 
 /* Do tokens [from, from + n) spell phrase p? */
 static int seq_is(const struct ctx_s *c, size_t from, unsigned n, const struct lex_phrase *p)
@@ -372,14 +522,17 @@ static double special_idioms(const struct ctx_s *c, double v, size_t i)
     return v;
 }
 
-static double least_check(const struct ctx_s *c, double v, size_t i)
+static double least_check(const struct ctx_s *c, double v, size_t i, struct why *why)
 {
-    if (i > 1 && !in_lex(&c->t[i - 1]) && is_w(c, i - 1, LW_LEAST)) {
+    double v0 = v;
+    if (i > 1 && !in_lex(&c->t[i - 1]) && is_w(c, i - 1, LW_LEAST) && near(c, i - 1, i)) {
         if (!is_w(c, i - 2, LW_AT) && !is_w(c, i - 2, LW_VERY))
             v *= N_SCALAR;
-    } else if (i > 0 && !in_lex(&c->t[i - 1]) && is_w(c, i - 1, LW_LEAST)) {
+    } else if (i > 0 && !in_lex(&c->t[i - 1]) && is_w(c, i - 1, LW_LEAST) && near(c, i - 1, i)) {
         v *= N_SCALAR;
     }
+    if (why && v != v0)
+        why->least = 1;
     return v;
 }
 
@@ -387,26 +540,39 @@ static double valence_at(const struct ctx_s *c, size_t i)
 {
     const struct tok *t = c->t;
     const struct tok *tk = &t[i];
+    struct why *why = c->why ? &c->why[i] : NULL;
     if (tk->e && tk->e->booster != 0.0)
         return 0.0;                       /* boosters only modify */
     if (i + 1 < c->n && is_w(c, i, LW_KIND) && is_w(c, i + 1, LW_OF))
         return 0.0;                       /* "kind of" is a dampener, not "kind" */
-    if (!in_lex(tk))
-        return 0.0;
+    if (!in_lex(tk) || tk->proper)
+        return 0.0;                       /* a capitalised Russian word mid-sentence is a name */
 
     double base = tk->e->valence, v = base;
+    if (why)
+        why->base = base;
     /* "no" right before a lexicon word negates it instead of scoring */
-    if (is_w(c, i, LW_NO) && i != c->n - 1 && in_lex(&t[i + 1]))
+    if (is_w(c, i, LW_NO) && i != c->n - 1 && in_lex(&t[i + 1]) && near(c, i, i + 1))
         v = 0.0;
-    if ((i > 0 && is_w(c, i - 1, LW_NO)) || (i > 1 && is_w(c, i - 2, LW_NO)) ||
-        (i > 2 && is_w(c, i - 3, LW_NO) && (is_w(c, i - 1, LW_OR) || is_w(c, i - 1, LW_NOR))))
+    if ((i > 0 && is_w(c, i - 1, LW_NO) && near(c, i - 1, i)) ||
+        (i > 1 && is_w(c, i - 2, LW_NO) && near(c, i - 2, i)) ||
+        (i > 2 && is_w(c, i - 3, LW_NO) && near(c, i - 3, i) &&
+         (is_w(c, i - 1, LW_OR) || is_w(c, i - 1, LW_NOR)))) {
         v = base * N_SCALAR;
+        if (why)
+            why->no = 1;
+    }
 
-    if (tk->upper && c->cap_diff)
+    if (tk->upper && c->cap_diff) {
         v += v > 0 ? C_INCR : -C_INCR;
+        if (why)
+            why->caps = v > 0 ? C_INCR : -C_INCR;
+    }
 
     for (int start = 0; start < 3; start++) {
-        if (i <= (size_t)start || in_lex(&t[i - start - 1]))
+        if (i <= (size_t)start || !near(c, i - start - 1, i))
+            break;
+        if (in_lex(&t[i - start - 1]))
             continue;
         double s = scalar_inc_dec(c, &t[i - start - 1], v);
         if (start == 1 && s != 0)
@@ -414,14 +580,76 @@ static double valence_at(const struct ctx_s *c, size_t i)
         if (start == 2 && s != 0)
             s *= 0.9;
         v += s;
-        v = negation_check(c, v, start, i);
-        if (start == 2)
+        if (why)
+            why->boost += s;
+        v = negation_check(c, v, start, i, why);
+        if (start == 2) {
+            double v0 = v;
             v = special_idioms(c, v, i);
+            if (why && v != v0)
+                why->idiom = 1;
+        }
     }
-    return least_check(c, v, i);
+    return least_check(c, v, i, why);
 }
 
-/* ---- steps 4 and 5 ------------------------------------------------------ */
+/* ---- step 4: contrast and irrealis ------------------------------------- */
+
+/* "X but Y": Y counts more, X less (x1.5, x0.5, VADER's weights). As the
+ * reference, the first contrast word of the text decides; unlike it, its
+ * reach stops at sentence ends: X is the part of its sentence before it (or,
+ * when the sentence starts with it, everything before), Y the rest of its
+ * sentence. "But" alone in one sentence gives the reference's result.
+ *
+ * "Although X, Y" and "Y, though X": the concessive clause X (up to the next
+ * comma or the sentence end) counts half, and when the sentence opens with
+ * it, the main clause Y after it counts x1.5, as after "but". */
+static void contrast_weights(const struct ctx_s *c, double *w)
+{
+    for (size_t i = 0; i < c->n; i++)
+        w[i] = 1.0;
+    for (size_t k = 0; k < c->n; k++) {
+        if (!c->t[k].e || !(c->t[k].e->flags & LEX_CONCESSIVE) || c->t[k].clause)
+            continue;           /* "good, though." concedes nothing after it */
+        uint32_t s = c->t[k].sent;
+        int initial = k == 0 || c->t[k - 1].sent != s;
+        size_t j = k + 1;
+        for (; j < c->n && c->t[j].sent == s; j++) {
+            w[j] = 0.5;
+            if (c->t[j].clause) {
+                j++;
+                break;
+            }
+        }
+        for (; initial && j < c->n && c->t[j].sent == s; j++)
+            w[j] = 1.5;
+    }
+    size_t k = 0;
+    while (k < c->n && !(c->t[k].e && (c->t[k].e->flags & LEX_CONTRAST)))
+        k++;
+    if (k == c->n)
+        return;
+    uint32_t s = c->t[k].sent;
+    int initial = k == 0 || c->t[k - 1].sent != s;
+    for (size_t i = 0; i < k; i++)
+        if (initial || c->t[i].sent == s)
+            w[i] *= 0.5;
+    for (size_t i = k + 1; i < c->n && c->t[i].sent == s; i++)
+        w[i] *= 1.5;
+}
+
+/* Irrealis (SO-CAL, Taboada et al. 2011): a word after "would", "could",
+ * "should", "might", "if", "wish" or "hope" in the same clause describes
+ * what is not (yet) so, "it would be great if it worked", and counts half. */
+static int irrealis(const struct ctx_s *c, size_t i)
+{
+    for (size_t k = i; k-- > 0 && c->t[k].sent == c->t[i].sent && !c->t[k].clause;)
+        if (c->t[k].e && (c->t[k].e->flags & LEX_IRREALIS))
+            return 1;
+    return 0;
+}
+
+/* ---- step 5 ------------------------------------------------------------- */
 
 static double punct_emphasis(const unsigned char *s, size_t len)
 {
@@ -438,41 +666,111 @@ static double punct_emphasis(const unsigned char *s, size_t len)
     return amp;
 }
 
-static double score_tokens(const struct ctx_s *c, double *sent, const unsigned char *s,
-                           size_t len)
+static double normalize(double sum)
 {
-    if (c->n == 0)
-        return 0.0;
-    size_t but = c->n;
-    for (size_t i = 0; i < c->n; i++) {
-        sent[i] = valence_at(c, i);
-        if (but == c->n && is_w(c, i, LW_BUT))
-            but = i;
-    }
-    /* The reference finds each valence's position with list.index(), which
-     * misplaces equal values; that only matters when a halved value before
-     * "but" equals one after it exactly, so positions are used here. */
-    double sum = 0.0;
-    for (size_t i = 0; i < c->n; i++) {
-        if (but < c->n)
-            sent[i] *= i < but ? 0.5 : i > but ? 1.5 : 1.0;
-        sum += sent[i];
-    }
-    double amp = punct_emphasis(s, len);
-    if (sum > 0)
-        sum += amp;
-    else if (sum < 0)
-        sum -= amp;
     double x = sum / sqrt(sum * sum + ALPHA);
     return x < -1.0 ? -1.0 : x > 1.0 ? 1.0 : x;
 }
 
+static void explain_words(const struct ctx_s *c, const double *sent, const unsigned char *s,
+                          json_t *arr)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const struct tok *t = &c->t[i];
+        const struct why *why = &c->why[i];
+        if (!in_lex(t) || (sent[i] == 0.0 && !t->proper && why->base == 0.0))
+            continue;
+        json_t *o = json_object();
+        json_object_set_new(o, "word", json_stringn((const char *)s + t->off, t->len));
+        json_object_set_new(o, "lexicon", json_string(t->e->flags & LEX_STEM ? "ru-stem"
+                                                      : t->e->flags & LEX_RU  ? "ru"
+                                                      : t->emoji              ? "emoji"
+                                                                              : "en"));
+        if (t->e->flags & LEX_STEM)
+            json_object_set_new(o, "stem", json_stringn(t->e->key, t->e->len));
+        json_object_set_new(o, "valence", json_real(t->e->valence));
+        json_object_set_new(o, "score", json_real(round(sent[i] * 10000.0) / 10000.0));
+        if (t->proper)
+            json_object_set_new(o, "ignored", json_string("capitalised inside a sentence: a name"));
+        if (why->negated >= 0) {
+            const struct tok *n = &c->t[why->negated];
+            json_object_set_new(o, "negated_by", json_stringn((const char *)s + n->off, n->len));
+        }
+        if (why->no)
+            json_object_set_new(o, "negated_by", json_string("no"));
+        if (why->boost != 0.0)
+            json_object_set_new(o, "boost", json_real(round(why->boost * 10000.0) / 10000.0));
+        if (why->caps != 0.0)
+            json_object_set_new(o, "caps", json_real(why->caps));
+        if (why->never_so)
+            json_object_set_new(o, "emphasis", json_string("never so/this: x1.25"));
+        if (why->idiom)
+            json_object_set_new(o, "idiom", json_true());
+        if (why->least)
+            json_object_set_new(o, "negated_by", json_string("least"));
+        if (why->irrealis)
+            json_object_set_new(o, "irrealis", json_true());
+        if (why->contrast != 1.0)
+            json_object_set_new(o, "weight", json_real(why->contrast));
+        json_array_append_new(arr, o);
+    }
+}
+
+static double score_tokens(const struct ctx_s *c, double *sent, const unsigned char *s,
+                           size_t len, json_t *explain)
+{
+    if (c->n == 0)
+        return 0.0;
+    for (size_t i = 0; i < c->n; i++)
+        sent[i] = valence_at(c, i);
+    /* The reference finds each valence's position with list.index(), which
+     * misplaces equal values; that only matters when a halved value before
+     * "but" equals one after it exactly, so positions are used here. */
+    double wstack[TOK_STACK], *w = c->n <= TOK_STACK ? wstack : malloc(c->n * sizeof *w);
+    double sum = 0.0;
+    if (w) {
+        contrast_weights(c, w);
+        for (size_t i = 0; i < c->n; i++) {
+            if (sent[i] != 0.0 && irrealis(c, i)) {
+                w[i] *= 0.5;
+                if (c->why)
+                    c->why[i].irrealis = 1;
+            }
+            sent[i] *= w[i];
+            if (c->why)
+                c->why[i].contrast = w[i];
+        }
+        if (w != wstack)
+            free(w);
+    }
+    for (size_t i = 0; i < c->n; i++)
+        sum += sent[i];
+    double amp = punct_emphasis(s, len), raw = sum;
+    if (sum > 0)
+        sum += amp;
+    else if (sum < 0)
+        sum -= amp;
+    if (explain) {
+        json_t *arr = json_array();
+        explain_words(c, sent, s, arr);
+        json_object_set_new(explain, "words", arr);
+        json_object_set_new(explain, "sum", json_real(round(raw * 10000.0) / 10000.0));
+        if (raw != 0.0 && amp != 0.0)
+            json_object_set_new(explain, "punctuation", json_real(amp));
+    }
+    return normalize(sum);
+}
+
 ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *text, size_t len,
-                           double *out)
+                           struct sentiment *out, json_t *explain)
 {
     const unsigned char *s = (const unsigned char *)text;
     struct buf ebuf = {0};
-    *out = 0.0;
+    struct spanv descs = {0};
+    struct lang_votes votes = {0};
+    ctx_err rc = CTX_OK;
+    out->score = 0.0;
+    out->lang = LANG_NONE;
 
     /* emoji only exist outside ASCII */
     int ascii = 1;
@@ -481,11 +779,15 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *text, 
             ascii = 0;
             break;
         }
-    if (!ascii) {
-        int r = emoji_expand(lx, s, len, &ebuf);
+    if (ascii) {
+        for (size_t i = 0; i < len; i++)
+            votes.latin += (unsigned)((s[i] | 0x20) - 'a') < 26u;
+    } else {
+        analyzer_lang_letters(s, len, &votes);
+        int r = emoji_expand(lx, s, len, &ebuf, &descs);
         if (r < 0) {
-            buf_free(&ebuf);
-            return CTX_ENOMEM;
+            rc = CTX_ENOMEM;
+            goto out;
         }
         if (r > 0) {
             s = (const unsigned char *)ebuf.p;
@@ -504,23 +806,46 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *text, 
         if (!toks || !sent) {
             free(toks);
             free(sent);
-            buf_free(&ebuf);
-            return CTX_ENOMEM;
+            rc = CTX_ENOMEM;
+            goto out;
         }
     }
 
+    struct tokctx tc = {.lx = lx, .votes = &votes};
     struct ctx_s c = {.lx = lx, .t = toks};
-    c.n = tokenize(lx, s, len, toks);
+    c.n = tokenize(&tc, s, len, toks, &descs);
+    out->lang = analyzer_lang_decide(&votes);
+    /* Lexicons exist for English and Russian. Text in another language keeps
+     * only what needs none: emoticons and emoji. */
+    int foreign = out->lang != LANG_NONE && out->lang != LANG_EN && out->lang != LANG_RU;
     size_t caps = 0;
-    for (size_t i = 0; i < c.n; i++)
+    for (size_t i = 0; i < c.n; i++) {
+        if (foreign && toks[i].letters && !toks[i].emoji)
+            toks[i].e = NULL;
         caps += toks[i].upper;
+    }
     c.cap_diff = caps > 0 && caps < c.n;
-    *out = score_tokens(&c, sent, s, len);
-
+    if (explain && c.n && !(c.why = calloc(c.n, sizeof *c.why)))
+        rc = CTX_ENOMEM;
+    if (rc == CTX_OK) {
+        for (size_t i = 0; c.why && i < c.n; i++)
+            c.why[i].negated = -1;
+        out->score = score_tokens(&c, sent, s, len, explain);
+        if (explain) {
+            const char *code = analyzer_lang_code(out->lang);
+            json_object_set_new(explain, "lang", code ? json_string(code) : json_null());
+            json_object_set_new(explain, "lexicon",
+                                json_string(foreign ? "none (emoticons and emoji only)"
+                                                    : "en+ru"));
+        }
+    }
+    free(c.why);
     if (toks != tstack) {
         free(toks);
         free(sent);
     }
+out:
     buf_free(&ebuf);
-    return CTX_OK;
+    free(descs.v);
+    return rc;
 }

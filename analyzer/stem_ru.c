@@ -1,0 +1,193 @@
+/* stem_ru.c -- the Snowball Russian stemmer, for matching inflected forms.
+ *
+ * Russian words change their endings with case, number, gender and tense
+ * ("хороший", "хорошая", "хорошего", "хорошо"); the sentiment lexicon lists
+ * one form of each word. Both the lexicon's words (at load) and the text's
+ * words (while scoring) are reduced to a stem by the algorithm published by
+ * the Snowball project (snowballstem.org/algorithms/russian), implemented here
+ * from its description, and looked up by stem.
+ *
+ * Why not link libstemmer: its stemmer objects keep state and are not safe to
+ * share between threads, while analyzer_tag() must be callable from any
+ * number of threads on one const analyzer; and the algorithm only ever
+ * removes endings, so it fits in a pure function returning a length, with no
+ * allocation. The results agree with Debian's libstemmer 2.2 (checked on every
+ * word of the Russian lexicon and test corpus; see docs/analyzer.md).
+ *
+ * Input is a lower-case word in UTF-8 with "ё" already written "е" (the
+ * caller's normalisation). Every Cyrillic letter is two bytes in UTF-8, and
+ * each ending is a string of Cyrillic letters, so endings are compared as
+ * bytes; the regions RV and R2 are byte offsets. Other characters in a word
+ * count as non-vowels, as in the reference. */
+#include <string.h>
+#include "analyzer/analyzer_internal.h"
+
+struct sfx {
+    const char *s;
+    unsigned char len;     /* bytes */
+    unsigned char after_a; /* must follow "а" or "я" (which stays) */
+};
+
+#define S(x) {x, sizeof(x) - 1, 0}
+#define A(x) {x, sizeof(x) - 1, 1}
+
+static const struct sfx gerund[] = {
+    A("в"), A("вши"), A("вшись"),
+    S("ив"), S("ивши"), S("ившись"), S("ыв"), S("ывши"), S("ывшись"),
+};
+static const struct sfx adjective[] = {
+    S("ее"), S("ие"), S("ые"), S("ое"), S("ими"), S("ыми"), S("ей"), S("ий"), S("ый"),
+    S("ой"), S("ем"), S("им"), S("ым"), S("ом"), S("его"), S("ого"), S("ему"), S("ому"),
+    S("их"), S("ых"), S("ую"), S("юю"), S("ая"), S("яя"), S("ою"), S("ею"),
+};
+static const struct sfx participle[] = {
+    A("ем"), A("нн"), A("вш"), A("ющ"), A("щ"),
+    S("ивш"), S("ывш"), S("ующ"),
+};
+static const struct sfx reflexive[] = {S("ся"), S("сь")};
+static const struct sfx verb[] = {
+    A("ла"), A("на"), A("ете"), A("йте"), A("ли"), A("й"), A("л"), A("ем"), A("н"),
+    A("ло"), A("но"), A("ет"), A("ют"), A("ны"), A("ть"), A("ешь"), A("нно"),
+    S("ила"), S("ыла"), S("ена"), S("ейте"), S("уйте"), S("ите"), S("или"), S("ыли"),
+    S("ей"), S("уй"), S("ил"), S("ыл"), S("им"), S("ым"), S("ен"), S("ило"), S("ыло"),
+    S("ено"), S("ят"), S("ует"), S("уют"), S("ит"), S("ыт"), S("ены"), S("ить"), S("ыть"),
+    S("ишь"), S("ую"), S("ю"),
+};
+static const struct sfx noun[] = {
+    S("а"), S("ев"), S("ов"), S("ие"), S("ье"), S("е"), S("иями"), S("ями"), S("ами"),
+    S("еи"), S("ии"), S("и"), S("ией"), S("ей"), S("ой"), S("ий"), S("й"), S("иям"),
+    S("ям"), S("ием"), S("ем"), S("ам"), S("ом"), S("о"), S("у"), S("ах"), S("иях"),
+    S("ях"), S("ы"), S("ь"), S("ию"), S("ью"), S("ю"), S("ия"), S("ья"), S("я"),
+};
+static const struct sfx derivational[] = {S("ост"), S("ость")};
+static const struct sfx tidy[] = {S("ейш"), S("ейше"), S("н"), S("ь")};
+
+#undef S
+#undef A
+
+#define AMONG(t) t, sizeof(t) / sizeof(t[0])
+
+/* The 2-byte UTF-8 sequence of a Russian vowel? */
+static int is_vowel(const unsigned char *p)
+{
+    if (p[0] == 0xD0)   /* а е и о у: U+0430 B0, U+0435 B5, U+0438 B8, U+043E BE */
+        return p[1] == 0xB0 || p[1] == 0xB5 || p[1] == 0xB8 || p[1] == 0xBE;
+    if (p[0] == 0xD1)   /* у ы э ю я ё: U+0443..U+044F, U+0451 */
+        return p[1] == 0x83 || p[1] == 0x8B || p[1] == 0x8D || p[1] == 0x8E ||
+               p[1] == 0x8F || p[1] == 0x91;
+    return 0;
+}
+
+/* Byte length of the character at w[i] (w is UTF-8, possibly not valid). */
+static size_t char_len(const unsigned char *w, size_t i, size_t n)
+{
+    unsigned c = w[i];
+    size_t k = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    return i + k <= n ? k : n - i;
+}
+
+static int vowel_at(const unsigned char *w, size_t i, size_t n)
+{
+    return i + 1 < n && is_vowel(w + i);
+}
+
+/* Offset just past the first vowel at or after i, or n. */
+static size_t past_vowel(const unsigned char *w, size_t i, size_t n)
+{
+    while (i < n) {
+        size_t k = char_len(w, i, n);
+        int v = vowel_at(w, i, n);
+        i += k;
+        if (v)
+            return i;
+    }
+    return n;
+}
+
+static size_t past_nonvowel(const unsigned char *w, size_t i, size_t n)
+{
+    while (i < n) {
+        size_t k = char_len(w, i, n);
+        int v = vowel_at(w, i, n);
+        i += k;
+        if (!v)
+            return i;
+    }
+    return n;
+}
+
+/* The longest ending of t that ends w[0..n) and starts at or after lim;
+ * NULL when none. */
+static const struct sfx *longest(const unsigned char *w, size_t n, size_t lim,
+                                 const struct sfx *t, size_t nt)
+{
+    const struct sfx *best = NULL;
+    for (size_t k = 0; k < nt; k++) {
+        size_t l = t[k].len;
+        if (l > n || n - l < lim || (best && l <= best->len))
+            continue;
+        if (memcmp(w + n - l, t[k].s, l) == 0)
+            best = &t[k];
+    }
+    return best;
+}
+
+static int ends_with(const unsigned char *w, size_t n, size_t lim, const char *s)
+{
+    size_t l = strlen(s);
+    return l <= n && n - l >= lim && memcmp(w + n - l, s, l) == 0;
+}
+
+/* Remove the longest ending of t found in RV, honouring the "after а or я"
+ * condition. Returns 1 and shortens *n when something was removed. */
+static int remove_among(const unsigned char *w, size_t *n, size_t rv, const struct sfx *t,
+                        size_t nt)
+{
+    const struct sfx *e = longest(w, *n, rv, t, nt);
+    if (!e)
+        return 0;
+    size_t at = *n - e->len;
+    if (e->after_a && !(ends_with(w, at, rv, "а") || ends_with(w, at, rv, "я")))
+        return 0;
+    *n = at;
+    return 1;
+}
+
+size_t analyzer_stem_ru(const char *word, size_t n)
+{
+    const unsigned char *w = (const unsigned char *)word;
+    size_t rv = past_vowel(w, 0, n);
+    size_t r1 = past_nonvowel(w, rv, n);
+    size_t r2 = past_nonvowel(w, past_vowel(w, r1, n), n);
+    if (rv >= n)
+        return n;
+
+    /* step 1 */
+    if (!remove_among(w, &n, rv, AMONG(gerund))) {
+        remove_among(w, &n, rv, AMONG(reflexive));
+        if (remove_among(w, &n, rv, AMONG(adjective)))
+            remove_among(w, &n, rv, AMONG(participle));
+        else if (!remove_among(w, &n, rv, AMONG(verb)))
+            remove_among(w, &n, rv, AMONG(noun));
+    }
+    /* step 2 */
+    if (ends_with(w, n, rv, "и"))
+        n -= 2;
+    /* step 3: a derivational ending wholly inside R2 */
+    const struct sfx *d = longest(w, n, rv, AMONG(derivational));
+    if (d && n - d->len >= r2)
+        n -= d->len;
+    /* step 4 */
+    const struct sfx *e = longest(w, n, rv, AMONG(tidy));
+    if (e == &tidy[0] || e == &tidy[1]) {
+        n -= e->len;
+        if (ends_with(w, n, rv, "нн"))
+            n -= 2;
+    } else if (e == &tidy[2]) {
+        if (ends_with(w, n, rv, "нн"))
+            n -= 2;
+    } else if (e == &tidy[3]) {
+        n -= 2;
+    }
+    return n;
+}
