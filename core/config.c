@@ -15,7 +15,10 @@
 #include <jansson.h>
 #include "core/config.h"
 
-enum ftype { F_STRING, F_PATH, F_HOSTPORT, F_DURATION, F_SIZE, F_INT, F_LOGLEVEL, F_NAME };
+enum ftype {
+    F_STRING, F_PATH, F_HOSTPORT, F_DURATION, F_SIZE, F_INT, F_NUMBER, F_BOOL, F_LOGLEVEL,
+    F_NAME, F_STRLIST, F_CHANNELS, F_LABEL
+};
 
 struct field {
     const char *key;
@@ -39,6 +42,10 @@ static const struct field config_fields[] = {
     CFG("consumer",   F_NAME,     consumer,   false, NULL, 0, 0),
     CFG("max_body",   F_SIZE,     max_body,   false, "5MB", 1024, 1024.0 * 1024 * 1024),
     CFG("per_host",   F_INT,      per_host,   false, "4", 1, 64),
+    CFG("chat_queue", F_NAME,     chat_queue, false, NULL, 0, 0),
+    CFG("callback_queue", F_NAME, callback_queue, false, NULL, 0, 0),
+    CFG("presence_grace", F_DURATION, presence_grace, false, "20s", 0, 3600),
+    CFG("allowed_origins", F_STRING, allowed_origins, false, NULL, 0, 0),
 };
 
 #define SRC(k, t, m, req, def, lo, hi) {k, t, offsetof(struct config_source, m), req, def, lo, hi}
@@ -56,6 +63,39 @@ static const struct field source_fields[] = {
     SRC("every",     F_DURATION, every,     true,  NULL, 0.1, 7 * 86400),
     SRC("timeout",   F_DURATION, timeout,   false, "30s", 0.1, 600),
     SRC("max_bytes", F_SIZE,     max_bytes, false, NULL, 1024, 1024.0 * 1024 * 1024),
+};
+
+#define QUE(k, t, m, req, def, lo, hi) {k, t, offsetof(struct config_queue, m), req, def, lo, hi}
+static const struct field queue_fields[] = {
+    QUE("name",           F_NAME,     name,           true,  NULL, 0, 0),
+    QUE("strategy",       F_NAME,     strategy,       false, "longest-idle", 0, 0),
+    QUE("skills",         F_STRLIST,  skills,         false, NULL, 0, 0),
+    QUE("lang",           F_NAME,     lang,           false, NULL, 0, 0),
+    QUE("channels",       F_CHANNELS, channels,       false, NULL, 0, 0),
+    QUE("offer_timeout",  F_DURATION, offer_timeout,  false, "20s", 1, 3600),
+    QUE("wrapup",         F_DURATION, wrapup,         false, "0s", 0, 3600),
+    QUE("sla",            F_DURATION, sla,            false, "60s", 1, 7 * 86400),
+    QUE("aging",          F_DURATION, aging,          false, "0s", 0, 7 * 86400),
+    QUE("overflow_after", F_DURATION, overflow_after, false, "0s", 0, 7 * 86400),
+    QUE("overflow_queue", F_NAME,     overflow_queue, false, NULL, 0, 0),
+    QUE("overflow_priority", F_INT,   overflow_priority, false, "0", 0, 100),
+    QUE("max_length",     F_INT,      max_length,     false, "0", 0, 10000000),
+    QUE("max_no_answer",  F_INT,      max_no_answer,  false, "3", 1, 100),
+};
+
+#define ESC(k, t, m, req, def, lo, hi) {k, t, offsetof(struct config_escalation, m), req, def, lo, hi}
+static const struct field escalation_fields[] = {
+    ESC("name",          F_NAME,    name,          false, NULL, 0, 0),
+    ESC("queue",         F_NAME,    queue,         true,  NULL, 0, 0),
+    ESC("priority",      F_INT,     priority,      false, "0", 0, 100),
+    ESC("sentiment",     F_LABEL,   sentiment,     false, NULL, 0, 0),
+    ESC("max_score",     F_NUMBER,  max_score,     false, "2", -1, 2),
+    ESC("topics",        F_STRLIST, topics,        false, NULL, 0, 0),
+    ESC("brands",        F_STRLIST, brands,        false, NULL, 0, 0),
+    ESC("urgent",        F_BOOL,    urgent,        false, NULL, 0, 0),
+    ESC("lang",          F_NAME,    lang,          false, NULL, 0, 0),
+    ESC("min_followers", F_INT,     min_followers, false, "0", 0, 2000000000),
+    ESC("duplicates",    F_BOOL,    duplicates,    false, "false", 0, 0),
 };
 
 struct ctx {
@@ -155,6 +195,54 @@ static ctx_err set_value(struct ctx *c, const struct field *f, void *base, const
     char *p = (char *)base + f->off;
     const char *s = json_string_value(v);
     switch (f->type) {
+    case F_BOOL:
+        if (json_is_boolean(v))
+            *(int *)p = json_is_true(v);
+        else if (s && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
+            *(int *)p = strcmp(s, "true") == 0;       /* defaults are written as strings */
+        else
+            return fail(c, path, "expected true or false");
+        return CTX_OK;
+    case F_NUMBER: {
+        double d;
+        char *end = NULL;
+        if (json_is_number(v))
+            d = json_number_value(v);
+        else if (s && (d = strtod(s, &end), end != s && !*end))
+            ;
+        else
+            return fail(c, path, "expected a number");
+        if (d < f->min || d > f->max)
+            return fail(c, path, "must be between %g and %g", f->min, f->max);
+        *(double *)p = d;
+        return CTX_OK;
+    }
+    case F_STRLIST:
+    case F_CHANNELS: {
+        struct strlist *l = (struct strlist *)p;
+        strlist_clear(l);
+        if (!json_is_array(v))
+            return fail(c, path, "expected an array of strings");
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            const char *xs = json_string_value(x);
+            if (!xs || !*xs)
+                return fail(c, path, "expected an array of strings");
+            if (f->type == F_CHANNELS && strcmp(xs, "social") && strcmp(xs, "chat") &&
+                strcmp(xs, "callback"))
+                return fail(c, path, "\"%s\" is not a channel (social, chat, callback)", xs);
+            if (strlist_add(l, xs))
+                return CTX_ENOMEM;
+        }
+        return CTX_OK;
+    }
+    case F_LABEL: {
+        enum sentiment_label lbl;
+        if (!s || sentiment_label_parse(s, &lbl))
+            return fail(c, path, "expected positive, negative or neutral");
+        break;
+    }
     case F_INT: {
         double d;
         if (json_is_integer(v))
@@ -258,6 +346,94 @@ static ctx_err load_object(struct ctx *c, const struct field *fields, size_t nfi
     return CTX_OK;
 }
 
+/* An array of objects against a table: elements of elem_size bytes,
+ * init() (if given) run on each before its keys are read. */
+static ctx_err load_array(struct ctx *c, const char *key, const json_t *arr,
+                          const struct field *fields, size_t nfields, size_t elem_size,
+                          void (*init)(void *), void **out, size_t *n_out)
+{
+    if (!json_is_array(arr))
+        return fail(c, key, "expected an array of objects");
+    size_t n = json_array_size(arr);
+    if (n == 0)
+        return CTX_OK;
+    char *v = calloc(n, elem_size);
+    if (!v)
+        return CTX_ENOMEM;
+    *out = v;
+    for (size_t i = 0; i < n; i++) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "%s[%zu].", key, i);
+        const json_t *o = json_array_get(arr, i);
+        *n_out = i + 1;
+        if (init)
+            init(v + i * elem_size);
+        if (!json_is_object(o)) {
+            prefix[strlen(prefix) - 1] = '\0';
+            return fail(c, prefix, "expected an object");
+        }
+        ctx_err e = load_object(c, fields, nfields, v + i * elem_size, o, prefix);
+        if (e)
+            return e;
+    }
+    return CTX_OK;
+}
+
+static void escalation_init(void *p)
+{
+    struct config_escalation *r = p;
+    r->urgent = -1;
+}
+
+static bool queue_exists(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nqueues; i++)
+        if (strcmp(cfg->queues[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static ctx_err load_routing(struct ctx *c, struct config *cfg, const json_t *queues,
+                            const json_t *escalation)
+{
+    ctx_err e = CTX_OK;
+    if (queues)
+        e = load_array(c, "queues", queues, queue_fields, CTX_ARRAY_LEN(queue_fields),
+                       sizeof *cfg->queues, NULL, (void **)&cfg->queues, &cfg->nqueues);
+    for (size_t i = 0; !e && i < cfg->nqueues; i++) {
+        char path[64];
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->queues[j].name, cfg->queues[i].name) == 0) {
+                snprintf(path, sizeof path, "queues[%zu].name", i);
+                return fail(c, path, "\"%s\" is already the name of queues[%zu]",
+                            cfg->queues[i].name, j);
+            }
+    }
+    if (!e && escalation)
+        e = load_array(c, "escalation", escalation, escalation_fields,
+                       CTX_ARRAY_LEN(escalation_fields), sizeof *cfg->escalation,
+                       escalation_init, (void **)&cfg->escalation, &cfg->nescalation);
+    /* every queue a rule or setting names must exist */
+    if (!e && cfg->chat_queue && !queue_exists(cfg, cfg->chat_queue))
+        e = fail(c, "chat_queue", "no queue is named \"%s\"", cfg->chat_queue);
+    if (!e && cfg->callback_queue && !queue_exists(cfg, cfg->callback_queue))
+        e = fail(c, "callback_queue", "no queue is named \"%s\"", cfg->callback_queue);
+    for (size_t i = 0; !e && i < cfg->nqueues; i++) {
+        const char *o = cfg->queues[i].overflow_queue;
+        char path[64];
+        snprintf(path, sizeof path, "queues[%zu].overflow_queue", i);
+        if (o && !queue_exists(cfg, o))
+            e = fail(c, path, "no queue is named \"%s\"", o);
+    }
+    for (size_t i = 0; !e && i < cfg->nescalation; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "escalation[%zu].queue", i);
+        if (!queue_exists(cfg, cfg->escalation[i].queue))
+            e = fail(c, path, "no queue is named \"%s\"", cfg->escalation[i].queue);
+    }
+    return e;
+}
+
 static ctx_err load_sources(struct ctx *c, struct config *cfg, const json_t *arr)
 {
     if (!json_is_array(arr))
@@ -327,15 +503,23 @@ ctx_err config_load(const char *path, struct config **out, char *err, size_t err
         e = fail(&c, "", "expected a JSON object at the top");
         goto done;
     }
-    json_t *sources = json_object_get(root, "sources");
-    if (sources) {
-        json_incref(sources);
-        json_object_del(root, "sources");
-    }
+    /* arrays of objects have tables of their own */
+    json_t *sources = json_object_get(root, "sources"), *queues = json_object_get(root, "queues"),
+           *escalation = json_object_get(root, "escalation");
+    json_incref(sources);
+    json_incref(queues);
+    json_incref(escalation);
+    json_object_del(root, "sources");
+    json_object_del(root, "queues");
+    json_object_del(root, "escalation");
     e = load_object(&c, config_fields, CTX_ARRAY_LEN(config_fields), cfg, root, "");
     if (!e && sources)
         e = load_sources(&c, cfg, sources);
+    if (!e)
+        e = load_routing(&c, cfg, queues, escalation);
     json_decref(sources);
+    json_decref(queues);
+    json_decref(escalation);
     if (!e && config_parse_hostport(cfg->listen, &cfg->listen_host, &cfg->listen_port))
         e = CTX_ENOMEM;
     if (!e && config_parse_hostport(cfg->redis, &cfg->redis_host, &cfg->redis_port))
@@ -383,7 +567,27 @@ void config_free(struct config *cfg)
             free(strs[j]);
     }
     free(cfg->sources);
-    char *strs[] = {cfg->path, cfg->listen, cfg->listen_host, cfg->redis, cfg->redis_host,
+    for (size_t i = 0; i < cfg->nqueues; i++) {
+        struct config_queue *q = &cfg->queues[i];
+        free(q->name);
+        free(q->strategy);
+        free(q->lang);
+        free(q->overflow_queue);
+        strlist_clear(&q->skills);
+        strlist_clear(&q->channels);
+    }
+    free(cfg->queues);
+    for (size_t i = 0; i < cfg->nescalation; i++) {
+        struct config_escalation *r = &cfg->escalation[i];
+        free(r->name);
+        free(r->queue);
+        free(r->sentiment);
+        free(r->lang);
+        strlist_clear(&r->topics);
+        strlist_clear(&r->brands);
+    }
+    free(cfg->escalation);
+    char *strs[] = {cfg->chat_queue, cfg->callback_queue, cfg->allowed_origins, cfg->path, cfg->listen, cfg->listen_host, cfg->redis, cfg->redis_host,
                     cfg->rules, cfg->lexicons, cfg->www, cfg->log_level, cfg->user_agent,
                     cfg->consumer};
     for (size_t i = 0; i < CTX_ARRAY_LEN(strs); i++)

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include "core/ctx.h"
+#include "core/item.h"
 
 struct config_source {
     char *name;
@@ -26,6 +27,40 @@ struct config_source {
     double every;          /* seconds between polls */
     double timeout;        /* seconds for one fetch */
     long long max_bytes;   /* body size cap */
+};
+
+/* An agent queue (routing). */
+struct config_queue {
+    char *name;
+    char *strategy;        /* longest-idle (default), round-robin, fewest-tasks, best-skill */
+    struct strlist skills; /* required skills: "billing" or "billing:50" (minimum level) */
+    char *lang;            /* required language, or NULL */
+    struct strlist channels; /* social, chat, callback: what the queue takes (default all) */
+    double offer_timeout;  /* s an offer waits for accept */
+    double wrapup;         /* s of wrap-up after a task */
+    double sla;            /* s: the answer target */
+    double aging;          /* s of waiting worth one priority level; 0 = strict priority */
+    double overflow_after; /* s waiting before overflow applies; 0 = never */
+    char *overflow_queue;  /* also offer in this queue after overflow_after */
+    int overflow_priority; /* or raise the priority by this much */
+    int max_length;        /* tasks waiting at most; 0 = unbounded */
+    int max_no_answer;     /* offers timed out in a row before the agent is set away */
+};
+
+/* A rule turning a tagged item into a social task: every condition given
+ * must hold. Rules are tried in order; the first that matches wins. */
+struct config_escalation {
+    char *name;
+    char *queue;
+    int priority;
+    char *sentiment;       /* label required, or NULL */
+    double max_score;      /* compound at most this (2 = no condition) */
+    struct strlist topics; /* any of these, if given */
+    struct strlist brands; /* any of these, if given */
+    int urgent;            /* -1 any, 0 must not be urgent, 1 must be urgent */
+    char *lang;
+    int min_followers;
+    int duplicates;        /* -1 any, 0 skip near-duplicates (default), 1 only duplicates */
 };
 
 struct config {
@@ -46,6 +81,14 @@ struct config {
     int per_host;          /* fetches in flight to one host at most */
     struct config_source *sources;
     size_t nsources;
+    struct config_queue *queues;
+    size_t nqueues;
+    struct config_escalation *escalation;
+    size_t nescalation;
+    char *chat_queue;      /* queue of web and Telegram chats (default: the first taking chats) */
+    char *callback_queue;  /* queue of callback requests (default: the first taking callbacks) */
+    double presence_grace; /* s an agent may be disconnected before its tasks are re-queued */
+    char *allowed_origins; /* websocket Origin check: comma-separated, NULL = same host only */
 };
 
 /* On failure returns CTX_ECONFIG (or CTX_EIO, CTX_ENOMEM) with a message in
