@@ -54,7 +54,11 @@ class FeedServer:
             def do_GET(self):
                 srv._handle(self)
 
-        self.httpd = http.server.ThreadingHTTPServer((BIND, self.port), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass        # a client that hangs up (ctxd stopping) is not news
+
+        self.httpd = Server((BIND, self.port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
