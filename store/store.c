@@ -7,7 +7,9 @@
 #include "store/store.h"
 
 extern const char lua_add_raw[], lua_tag[], lua_query[], lua_reply_enqueue[],
-    lua_reply_settle[], lua_reply_due[];
+    lua_reply_settle[], lua_reply_due[], lua_task_new[], lua_route_snapshot[], lua_offer[],
+    lua_accept[], lua_refuse[], lua_finish[], lua_agent_state[], lua_presence[],
+    lua_requeue_agent[], lua_abandon[], lua_chat_message[];
 
 ctx_err store_new(uv_loop_t *loop, const struct config *cfg, struct store **out)
 {
@@ -24,6 +26,21 @@ ctx_err store_new(uv_loop_t *loop, const struct config *cfg, struct store **out)
     st->scripts[SCRIPT_REPLY_SETTLE] =
         (struct rscript){.name = "reply_settle", .body = lua_reply_settle};
     st->scripts[SCRIPT_REPLY_DUE] = (struct rscript){.name = "reply_due", .body = lua_reply_due};
+    static const struct { enum store_script id; const char *name; const char *body; } more[] = {
+        {SCRIPT_TASK_NEW, "task_new", lua_task_new},
+        {SCRIPT_ROUTE_SNAPSHOT, "route_snapshot", lua_route_snapshot},
+        {SCRIPT_OFFER, "offer", lua_offer},
+        {SCRIPT_ACCEPT, "accept", lua_accept},
+        {SCRIPT_REFUSE, "refuse", lua_refuse},
+        {SCRIPT_FINISH, "finish", lua_finish},
+        {SCRIPT_AGENT_STATE, "agent_state", lua_agent_state},
+        {SCRIPT_PRESENCE, "presence", lua_presence},
+        {SCRIPT_REQUEUE_AGENT, "requeue_agent", lua_requeue_agent},
+        {SCRIPT_ABANDON, "abandon", lua_abandon},
+        {SCRIPT_CHAT_MESSAGE, "chat_message", lua_chat_message},
+    };
+    for (size_t i = 0; i < CTX_ARRAY_LEN(more); i++)
+        st->scripts[more[i].id] = (struct rscript){.name = more[i].name, .body = more[i].body};
     for (int i = 0; i < SCRIPT_COUNT; i++)
         rscript_init(&st->scripts[i]);
     *out = st;

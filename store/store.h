@@ -29,12 +29,30 @@
 #define KEY_REPLY_EVENTS "ctx:replies:events" /* stream: reply status changes */
 #define GROUP_POST       "post"
 
+/* routing (docs/routing.md) */
+#define KEY_TASK_PREFIX   "ctx:task:"          /* hash per task */
+#define KEY_QUEUE_PREFIX  "ctx:queue:"         /* <q>:waiting zset (order score), <q>:stats hash */
+#define KEY_AGENT_PREFIX  "ctx:agent:"         /* hash per agent; <id>:tasks set */
+#define KEY_AGENTS        "ctx:agents"         /* set of agent ids */
+#define KEY_AGENT_TOKEN   "ctx:agent-token:"   /* <sha1 of token> -> agent id */
+#define KEY_OFFERS        "ctx:offers"         /* zset: task id -> offer expiry ms */
+#define KEY_WRAPUPS       "ctx:wrapups"        /* zset: agent id -> wrap-up end ms */
+#define KEY_DISCONNECTED  "ctx:agents:disconnected" /* zset: agent id -> since ms */
+#define KEY_ROUTING_EVENTS "ctx:routing:events" /* stream: queued, offered, accepted... */
+#define KEY_AGENT_EVENTS  "ctx:agent-events"   /* stream: frames for agent connections */
+#define KEY_CHAT_EVENTS   "ctx:chat-events"    /* stream: frames for customer connections */
+#define KEY_CHAT_PREFIX   "ctx:chat:"          /* <task>:messages list */
+#define GROUP_ROUTE       "route"              /* on ctx:items:tagged: escalation */
+
 #define RAW_STREAM_CAP    "1000000"
 #define TAGGED_STREAM_CAP "100000"
 
 enum store_script {
     SCRIPT_ADD_RAW, SCRIPT_TAG, SCRIPT_QUERY,
     SCRIPT_REPLY_ENQUEUE, SCRIPT_REPLY_SETTLE, SCRIPT_REPLY_DUE,
+    SCRIPT_TASK_NEW, SCRIPT_ROUTE_SNAPSHOT, SCRIPT_OFFER, SCRIPT_ACCEPT, SCRIPT_REFUSE,
+    SCRIPT_FINISH, SCRIPT_AGENT_STATE, SCRIPT_PRESENCE, SCRIPT_REQUEUE_AGENT, SCRIPT_ABANDON,
+    SCRIPT_CHAT_MESSAGE,
     SCRIPT_COUNT
 };
 

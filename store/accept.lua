@@ -1,0 +1,26 @@
+-- accept.lua: an agent accepts the task offered to it.
+-- KEYS[1] task hash, KEYS[2] agent hash, KEYS[3] offers zset, KEYS[4] routing events,
+-- KEYS[5] agent events, KEYS[6] queue stats hash, KEYS[7] chat events
+-- ARGV[1] task id, ARGV[2] agent id, ARGV[3] now ms, ARGV[4] agent's display name
+-- Returns 1, or the error NOT_OFFERED.
+local t = redis.call('HMGET', KEYS[1], 'state', 'agent', 'arrived', 'sla_due', 'channel', 'queue')
+if t[1] ~= 'offered' or t[2] ~= ARGV[2] then
+  return redis.error_reply('NOT_OFFERED this task is not offered to you')
+end
+local now = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], 'state', 'assigned', 'answered', ARGV[3])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HSET', KEYS[2], 'offers', 0, 'noanswer', 0)
+local wait = now - (tonumber(t[3]) or now)
+redis.call('HINCRBY', KEYS[6], 'answered', 1)
+redis.call('HINCRBY', KEYS[6], 'wait_ms', wait)
+if now <= (tonumber(t[4]) or 0) then redis.call('HINCRBY', KEYS[6], 'answered_in_sla', 1) end
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', 1000000, '*', 'type', 'accepted', 'task', ARGV[1],
+           'agent', ARGV[2], 'queue', t[6], 'wait_ms', wait, 'at', ARGV[3])
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', 100000, '*', 'agent', ARGV[2], 'type', 'assigned',
+           'task', ARGV[1])
+if t[5] == 'chat' then
+  redis.call('XADD', KEYS[7], 'MAXLEN', '~', 100000, '*', 'task', ARGV[1],
+             'type', 'agent_joined', 'name', ARGV[4])
+end
+return 1

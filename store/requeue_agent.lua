@@ -1,0 +1,38 @@
+-- requeue_agent.lua: an agent stayed disconnected past the grace period:
+-- it goes offline and every task it held (offered or assigned, chats with
+-- their history) goes back to its queue at the same place in line.
+-- KEYS[1] agent hash, KEYS[2] agent tasks set, KEYS[3] offers zset,
+-- KEYS[4] disconnected zset, KEYS[5] routing events, KEYS[6] chat events
+-- ARGV[1] agent id, ARGV[2] now ms, ARGV[3] grace ms
+-- The tasks' queues are read from the tasks themselves (ctx:queue:<q>:waiting):
+-- fine on one Redis; Redis Cluster would need them in one slot.
+-- Returns how many tasks were re-queued, or -1 if the agent came back.
+local since = redis.call('ZSCORE', KEYS[4], ARGV[1])
+if not since or tonumber(redis.call('HGET', KEYS[1], 'conns') or '0') > 0 then
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  return -1
+end
+if tonumber(since) + tonumber(ARGV[3]) > tonumber(ARGV[2]) then return -1 end
+local n = 0
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local tk = 'ctx:task:' .. id
+  local t = redis.call('HMGET', tk, 'state', 'agent', 'queue', 'order', 'channel')
+  if (t[1] == 'offered' or t[1] == 'assigned') and t[2] == ARGV[1] then
+    redis.call('HSET', tk, 'state', 'queued', 'agent', '')
+    redis.call('ZREM', KEYS[3], id)
+    redis.call('ZADD', 'ctx:queue:' .. t[3] .. ':waiting', t[4], id)
+    redis.call('XADD', KEYS[5], 'MAXLEN', '~', 1000000, '*', 'type', 'requeued', 'task', id,
+               'agent', ARGV[1], 'queue', t[3], 'at', ARGV[2])
+    if t[5] == 'chat' and t[1] == 'assigned' then
+      redis.call('XADD', KEYS[6], 'MAXLEN', '~', 100000, '*', 'task', id, 'type', 'agent_left')
+    end
+    n = n + 1
+  end
+end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[1], 'state', 'offline', 'offers', 0, 'load:social', 0, 'load:chat', 0,
+           'load:callback', 0, 'idle_since', ARGV[2])
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', 1000000, '*', 'type', 'agent_offline', 'agent', ARGV[1],
+           'requeued', n, 'at', ARGV[2])
+return n
