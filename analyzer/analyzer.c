@@ -61,10 +61,11 @@ double analyzer_score(const analyzer *a, const char *text)
     return st.score;
 }
 
-ctx_err analyzer_tag(const analyzer *a, const struct item *it, struct tags *out)
+/* analyzer_tag() and analyzer_explain(): ex is NULL when not explaining,
+ * else an object that gets "sentiment" and "rules". */
+static ctx_err tag(const analyzer *a, const struct item *it, struct tags *out, json_t *ex,
+                   int flags)
 {
-    if (!a || !it || !out)
-        return CTX_EINVAL;
     const char *title = it->title ? it->title : "";
     const char *text = it->text ? it->text : "";
     size_t tl = strlen(title), xl = strlen(text);
@@ -93,8 +94,13 @@ ctx_err analyzer_tag(const analyzer *a, const struct item *it, struct tags *out)
         s = repaired;
     }
 
+    json_t *sj = ex ? json_object() : NULL, *rj = ex ? json_array() : NULL;
+    if (ex) {
+        json_object_set_new(ex, "sentiment", sj);
+        json_object_set_new(ex, "rules", rj);
+    }
     struct sentiment st;
-    if ((rc = analyzer_sentiment(a->lx, s, len, &st, NULL)) != CTX_OK)
+    if ((rc = analyzer_sentiment(a->lx, s, len, &st, sj)) != CTX_OK)
         goto out;
     out->score = st.score;
     out->label = sentiment_label_of(out->score);
@@ -106,13 +112,68 @@ ctx_err analyzer_tag(const analyzer *a, const struct item *it, struct tags *out)
     }
     /* rules restricted to languages go by the guess, else by what the
      * source declared */
-    rc = analyzer_rules_apply(a->rules, s, len, lang ? lang : it->lang, out);
+    rc = analyzer_rules_apply(a->rules, s, len, lang ? lang : it->lang, out, rj, flags);
 out:
     if (rc != CTX_OK)
         tags_clear(out);
     free(joined);
     free(repaired);
     return rc;
+}
+
+ctx_err analyzer_tag(const analyzer *a, const struct item *it, struct tags *out)
+{
+    if (!a || !it || !out)
+        return CTX_EINVAL;
+    return tag(a, it, out, NULL, 0);
+}
+
+/* For the prefilter's property test: every rule matched, no prefilter. */
+ctx_err analyzer_tag_unfiltered(const analyzer *a, const struct item *it, struct tags *out)
+{
+    if (!a || !it || !out)
+        return CTX_EINVAL;
+    return tag(a, it, out, NULL, RULES_NO_PREFILTER);
+}
+
+ctx_err analyzer_explain(const analyzer *a, const struct item *it, json_t **out)
+{
+    if (!a || !it || !out)
+        return CTX_EINVAL;
+    *out = NULL;
+    json_t *ex = json_object();
+    if (!ex)
+        return CTX_ENOMEM;
+    struct tags t = {0};
+    ctx_err rc = tag(a, it, &t, ex, 0);
+    if (rc != CTX_OK) {
+        json_decref(ex);
+        return rc;
+    }
+    json_t *tj = tags_to_json(&t);
+    json_object_set_new(tj, "lang", t.lang ? json_string(t.lang) : json_null());
+    json_object_set_new(ex, "tags", tj);
+    tags_clear(&t);
+    *out = ex;
+    return CTX_OK;
+}
+
+const char *analyzer_lang(const analyzer *a, const char *text)
+{
+    struct sentiment st = {0};
+    if (!a || !text)
+        return NULL;
+    size_t len = strlen(text);
+    if (analyzer_utf8_valid_prefix(text, len) != len) {
+        char *r = analyzer_utf8_repair(text, len, &len);
+        if (!r)
+            return NULL;
+        analyzer_sentiment(a->lx, r, len, &st, NULL);
+        free(r);
+    } else {
+        analyzer_sentiment(a->lx, text, len, &st, NULL);
+    }
+    return analyzer_lang_code(st.lang);
 }
 
 ctx_err analyzer_rules_check(const char *dir, char *err, size_t errlen)

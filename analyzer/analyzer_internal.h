@@ -179,17 +179,44 @@ void analyzer_rules_free(struct analyzer_rules *rs);
 /* Apply the rules to s[0..len), which must be valid UTF-8 (it is matched
  * with PCRE2_NO_UTF_CHECK). lang restricts rules that name languages; NULL
  * means unknown (such rules are skipped). Adds to out->brands, out->topics
- * and sets out->urgent. */
+ * and sets out->urgent (when the weights of the urgent rules that fired add
+ * up to 1 or more). When explain is not NULL, an object per rule that fired
+ * is appended to it. flags: RULES_NO_PREFILTER runs every rule (tests). */
+#define RULES_NO_PREFILTER 0x1
 ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, size_t len,
-                             const char *lang, struct tags *out);
+                             const char *lang, struct tags *out, json_t *explain, int flags);
 
 /* Matches abandoned because a PCRE2 limit (match, depth, heap, JIT stack)
  * was hit, since load. */
 unsigned long analyzer_rules_aborts(const struct analyzer_rules *rs);
 size_t analyzer_rules_count(const struct analyzer_rules *rs);
 
+/* ---- prefilter.c ------------------------------------------------------- */
+
+#define MAX_PF_LIT 64
+
+struct analyzer_prefilter;
+struct analyzer_prefilter *analyzer_prefilter_new(void);
+void analyzer_prefilter_free(struct analyzer_prefilter *pf);
+/* Add match pattern of rule number rule. -1 when out of memory. */
+int analyzer_prefilter_add(struct analyzer_prefilter *pf, uint32_t rule, const char *pattern,
+                           size_t len);
+/* Set bit r of bits (nrules bits, zeroed by the caller) for every rule that
+ * may match text (valid UTF-8). */
+void analyzer_prefilter_scan(const struct analyzer_prefilter *pf, const char *text, size_t len,
+                             uint64_t *bits);
+/* Rules that run on every text (a pattern without required literals). */
+size_t analyzer_prefilter_always(const struct analyzer_prefilter *pf);
+/* The required literals of one pattern (folded, NUL-terminated, at most max)
+ * and whether each starts a word; -1 when the pattern requires none. For
+ * tests and `ctxctl rules check -v`. */
+int analyzer_prefilter_required(const char *pattern, size_t len, char (*lits)[MAX_PF_LIT + 1],
+                                int *anchored, unsigned max);
+
 /* ---- analyzer.c -------------------------------------------------------- */
 
-unsigned long analyzer_match_aborts(const analyzer *a);
+/* analyzer_tag() with every rule run, no prefilter (for its property test). */
+ctx_err analyzer_tag_unfiltered(const analyzer *a, const struct item *it, struct tags *out);
+
 
 #endif

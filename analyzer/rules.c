@@ -47,6 +47,8 @@ static const char *const kind_names[] = {"brand", "topic", "urgent"};
 
 struct pat_list {
     pcre2_code **v;
+    char **src;                /* the pattern as written */
+    int *line;                 /* where */
     size_t n, cap;
 };
 
@@ -59,12 +61,15 @@ struct rule {
     unsigned nlangs;
     struct pat_list match, exclude, veto;
     size_t seq;                /* definition order, for a stable sort */
-    int line;                  /* header line, while parsing */
+    int line;                  /* header line */
+    size_t file;               /* index into analyzer_rules.files */
 };
 
 struct analyzer_rules {
     struct rule *v;
     size_t n, cap;
+    char **files;              /* the files read, NULL-terminated */
+    struct analyzer_prefilter *pf;
     pcre2_match_context *mctx;
     uint32_t ovec;             /* largest ovector any pattern needs */
     unsigned long aborts;      /* updated atomically by const callers */
@@ -74,13 +79,18 @@ struct analyzer_rules {
 
 static void pat_list_free(struct pat_list *l)
 {
-    for (size_t i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++) {
         pcre2_code_free(l->v[i]);
+        free(l->src[i]);
+    }
     free(l->v);
+    free(l->src);
+    free(l->line);
     memset(l, 0, sizeof *l);
 }
 
-static int pat_list_add(struct pat_list *l, pcre2_code *re)
+static int pat_list_add(struct pat_list *l, pcre2_code *re, const char *src, size_t len,
+                        int line)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 2;
@@ -88,8 +98,21 @@ static int pat_list_add(struct pat_list *l, pcre2_code *re)
         if (!v)
             return -1;
         l->v = v;
+        char **sv = realloc(l->src, cap * sizeof *sv);
+        if (!sv)
+            return -1;
+        l->src = sv;
+        int *lv = realloc(l->line, cap * sizeof *lv);
+        if (!lv)
+            return -1;
+        l->line = lv;
         l->cap = cap;
     }
+    char *copy = strndup(src, len);
+    if (!copy)
+        return -1;
+    l->src[l->n] = copy;
+    l->line[l->n] = line;
     l->v[l->n++] = re;
     return 0;
 }
@@ -109,6 +132,10 @@ void analyzer_rules_free(struct analyzer_rules *rs)
     for (size_t i = 0; i < rs->n; i++)
         rule_free(&rs->v[i]);
     free(rs->v);
+    for (size_t i = 0; rs->files && rs->files[i]; i++)
+        free(rs->files[i]);
+    free(rs->files);
+    analyzer_prefilter_free(rs->pf);
     pcre2_match_context_free(rs->mctx);
     free(rs);
 }
@@ -129,6 +156,7 @@ struct parser {
     struct analyzer_rules *rs;
     pcre2_compile_context *cctx;
     const char *path;
+    size_t file;
     int line;
     struct rule *cur;          /* rs->v[rs->n - 1] while a block is open */
     char *err;
@@ -204,6 +232,7 @@ static int start_rule(struct parser *p, enum rule_kind kind, const char *line, c
     r->weight = 1.0;
     r->seq = rs->n;
     r->line = p->line;
+    r->file = p->file;
     rs->n++;
     p->cur = r;
     return 0;
@@ -232,7 +261,7 @@ static int add_pattern(struct parser *p, struct pat_list *l, const char *line, c
     pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &captures);
     if (captures + 1 > p->rs->ovec)
         p->rs->ovec = captures + 1;
-    if (pat_list_add(l, re) < 0) {
+    if (pat_list_add(l, re, pat, patlen, p->line) < 0) {
         pcre2_code_free(re);
         return perr(p, col, "out of memory");
     }
@@ -463,17 +492,28 @@ ctx_err analyzer_rules_load(const char *dir, struct analyzer_rules **out, char *
     if (!(files = list_rules(dir, err, errlen, &why)))
         goto fail;
     struct parser p = {.rs = rs, .cctx = cctx, .err = err, .errlen = errlen};
-    for (size_t i = 0; files[i]; i++)
+    for (size_t i = 0; files[i]; i++) {
+        p.file = i;
         if (parse_file(&p, files[i]) < 0)
             goto fail;
+    }
     if (rs->n > 1)
         qsort(rs->v, rs->n, sizeof *rs->v, cmp_rule);
-    for (size_t i = 0; files[i]; i++)
-        free(files[i]);
-    free(files);
+    rs->files = files;
+    files = NULL;
+    if (!(rs->pf = analyzer_prefilter_new()))
+        goto oom;
+    for (size_t i = 0; i < rs->n; i++)
+        for (size_t m = 0; m < rs->v[i].match.n; m++)
+            if (analyzer_prefilter_add(rs->pf, (uint32_t)i, rs->v[i].match.src[m],
+                                       strlen(rs->v[i].match.src[m])) < 0)
+                goto oom;
     pcre2_compile_context_free(cctx);
     *out = rs;
     return CTX_OK;
+oom:
+    snprintf(err, errlen, "%s: out of memory", dir);
+    why = CTX_ENOMEM;
 fail:
     if (files) {
         for (size_t i = 0; files[i]; i++)
@@ -558,9 +598,10 @@ static size_t next_offset(const char *s, size_t len, size_t off, size_t me)
     return off;
 }
 
-/* 1 if the rule fires, 0 if not, -1 when out of memory. */
+/* 1 if the rule fires, 0 if not, -1 when out of memory. On a hit, the
+ * pattern and the span of the occurrence that counted go to *which, *at. */
 static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, const char *s,
-                      size_t len, pcre2_match_data *md)
+                      size_t len, pcre2_match_data *md, size_t *which, size_t at[2])
 {
     struct spans ex = {.cap = CTX_ARRAY_LEN(ex.local)};
     ex.v = ex.local;
@@ -589,6 +630,9 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
             }
             if (!overlaps(&ex, ms, me)) {
                 hit = 1;
+                *which = m;
+                at[0] = ms;
+                at[1] = me;
                 break;
             }
             off = next_offset(s, len, off, me);
@@ -615,32 +659,73 @@ static int lang_ok(const struct rule *r, const char *lang)
     return 0;
 }
 
+static json_t *explain_rule(const struct analyzer_rules *rs, const struct rule *r, size_t m,
+                            const size_t at[2], const char *s)
+{
+    char where[4200];
+    snprintf(where, sizeof where, "%s:%d", rs->files[r->file], r->match.line[m]);
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string(kind_names[r->kind]));
+    json_object_set_new(o, "name", json_string(r->name));
+    json_object_set_new(o, "weight", json_real(r->weight));
+    json_object_set_new(o, "pattern", json_string(r->match.src[m]));
+    json_object_set_new(o, "at", json_string(where));
+    json_object_set_new(o, "match", json_stringn(s + at[0], at[1] - at[0]));
+    json_object_set_new(o, "span", json_pack("[I,I]", (json_int_t)at[0], (json_int_t)at[1]));
+    return o;
+}
+
 ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, size_t len,
-                             const char *lang, struct tags *out)
+                             const char *lang, struct tags *out, json_t *explain, int flags)
 {
     if (!rs || rs->n == 0)
         return CTX_OK;
+    uint64_t bstack[64], *bits = NULL;
+    size_t words = (rs->n + 63) / 64;
+    if (!(flags & RULES_NO_PREFILTER) && rs->pf) {
+        bits = words <= 64 ? bstack : calloc(words, sizeof *bits);
+        if (!bits)
+            return CTX_ENOMEM;
+        memset(bits, 0, words * sizeof *bits);
+        analyzer_prefilter_scan(rs->pf, s, len, bits);
+    }
     pcre2_match_data *md = pcre2_match_data_create(rs->ovec, NULL);
-    if (!md)
+    if (!md) {
+        if (bits != bstack)
+            free(bits);
         return CTX_ENOMEM;
+    }
     ctx_err rc = CTX_OK;
+    struct strlist urgent = {0};
+    double urgency = 0.0;
     for (size_t i = 0; i < rs->n && rc == CTX_OK; i++) {
         const struct rule *r = &rs->v[i];
+        if (bits && !(bits[i >> 6] & (1ull << (i & 63))))
+            continue;           /* none of its required words is in the text */
         if (r->weight <= 0 || !lang_ok(r, lang))
             continue;
         struct strlist *dst = r->kind == RK_BRAND ? &out->brands
                               : r->kind == RK_TOPIC ? &out->topics
-                                                    : NULL;
-        if (dst ? strlist_has(dst, r->name) : out->urgent)
+                                                    : &urgent;
+        if (strlist_has(dst, r->name))
             continue;        /* another block of the same name already fired */
-        int hit = rule_fires(rs, r, s, len, md);
-        if (hit < 0)
+        size_t which = 0, at[2] = {0, 0};
+        int hit = rule_fires(rs, r, s, len, md, &which, at);
+        if (hit < 0) {
             rc = CTX_ENOMEM;
-        else if (hit && dst)
+        } else if (hit) {
             rc = strlist_add(dst, r->name);
-        else if (hit)
-            out->urgent = true;
+            if (r->kind == RK_URGENT)
+                urgency += r->weight;
+            if (explain && rc == CTX_OK)
+                json_array_append_new(explain, explain_rule(rs, r, which, at, s));
+        }
     }
+    if (urgency >= 1.0)
+        out->urgent = true;
+    strlist_clear(&urgent);
     pcre2_match_data_free(md);
+    if (bits != bstack)
+        free(bits);
     return rc;
 }

@@ -1,0 +1,1009 @@
+/* prefilter.c -- which rules can match a text, without running them.
+ *
+ * Running every rule's PCRE2 patterns over every text costs time in
+ * proportion to the number of rules. Most patterns name words: a match of
+ * \b(outage|downtime)\b contains "outage" or "downtime", a match of
+ * \bподдержк\w* contains "поддержк". This file finds, for each pattern, such
+ * a set of required literals (any match contains at least one of them), puts
+ * every literal of every rule into one trie, and for a text walks the trie
+ * from the places where a literal may start. A rule is a candidate when one
+ * of its match patterns has a literal in the text, or when one of them has
+ * none (then the rule always runs). Only candidates are matched with PCRE2,
+ * so the cost grows with the text, not with the number of rules.
+ *
+ * The prefilter may let a rule through that then does not match, never the
+ * reverse. What keeps it honest:
+ *
+ *   - Case. Patterns are caseless (and case-sensitive ones are a subset), so
+ *     literals and texts are compared folded: lower case, plus the few
+ *     characters PCRE2 treats as another letter's case (the Kelvin sign is
+ *     a "k", long s an "s", "ς" a "σ"...). A pattern character whose case
+ *     partners this file does not know (outside ASCII, Latin-1, Latin
+ *     Extended-A and Cyrillic) ends a literal, as if it were a wildcard.
+ *   - Where literals start. A literal found right after \b, a non-word
+ *     character or a class of them (\s, [@#], \W) starts a word, so it is
+ *     looked for at word starts only: after any character that is not
+ *     certainly a word character (ASCII letters, digits and "_", and the
+ *     cased letters of the scripts above, all \w for PCRE2 with UCP). Other
+ *     literals are looked for anywhere (memmem), which is slower and rare.
+ *   - Syntax. The pattern is read by a small parser of the PCRE2 syntax
+ *     that rules use; anything it does not understand (\Q..\E, (?x), back
+ *     references, conditionals, verbs, unicode properties) makes the part
+ *     it is in, or the whole pattern, "no requirement".
+ *
+ * The parser computes for each piece of a pattern either a small set of
+ * exact strings it can match ("exact": "bill", {"is","are","was"}) or a set
+ * of literals one of which every match contains ("required"), and picks for
+ * a concatenation the best required set of its parts (longest shortest
+ * literal, then fewest literals). */
+#define _GNU_SOURCE         /* memmem */
+#include <stdlib.h>
+#include <string.h>
+#include "analyzer/analyzer_internal.h"
+
+#define MAX_EXACT   16     /* strings in an exact set */
+#define MAX_LIT     64     /* bytes in a literal */
+#define MAX_REQ     64     /* literals in a required set */
+
+/* ---- folding ------------------------------------------------------------ */
+
+/* Case partners PCRE2 knows that a plain lower-case mapping misses. */
+static uint32_t special_fold(uint32_t c)
+{
+    switch (c) {
+    case 0x17F: return 's';
+    case 0x212A: return 'k';
+    case 0x212B: return 0xE5;
+    case 0xB5: return 0x3BC;
+    case 0x1E9E: return 0xDF;
+    case 0x3C2: return 0x3C3;
+    case 0x1C80: return 0x432;
+    case 0x1C81: return 0x434;
+    case 0x1C82: return 0x43E;
+    case 0x1C83: return 0x441;
+    case 0x1C84: case 0x1C85: return 0x442;
+    case 0x1C86: return 0x44A;
+    case 0x1C87: return 0x463;
+    case 0x1C88: return 0xA64B;
+    default: return 0;
+    }
+}
+
+static uint32_t fold_cp(uint32_t c)
+{
+    uint32_t s = special_fold(c);
+    if (s)
+        return s;
+    return analyzer_uc_lower(c);
+}
+
+/* Characters whose caseless partners fold_cp() maps together. */
+static int foldable(uint32_t c)
+{
+    if (c < 0x80)
+        return 1;
+    if (c == 0x130 || c == 0x131)           /* dotted/dotless i */
+        return 0;
+    if (c <= 0x17F)
+        return 1;
+    if (c >= 0x400 && c <= 0x4FF)
+        return 1;
+    return 0;
+}
+
+/* Certainly \w for PCRE2 with UCP. */
+static int sure_word(uint32_t c)
+{
+    if (c < 0x80)
+        return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_';
+    return analyzer_uc_case(c) != UC_NONE;
+}
+
+static size_t put_utf8(uint32_t c, unsigned char *o)
+{
+    if (c < 0x80) {
+        o[0] = (unsigned char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (c >> 6));
+        o[1] = (unsigned char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (c >> 12));
+        o[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | (c >> 18));
+    o[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* ---- literal sets ------------------------------------------------------- */
+
+struct lit {
+    unsigned char s[MAX_LIT];
+    uint8_t len;
+    uint8_t anchored;      /* starts at a word start */
+};
+
+/* One piece's summary. kind EXACT: the piece matches exactly one of ex[];
+ * kind REQ: every match contains one of req[]; kind ANY: nothing known. */
+enum { P_ANY, P_EXACT, P_REQ };
+struct piece {
+    int kind;
+    struct lit ex[MAX_EXACT];
+    unsigned nex;
+    struct lit req[MAX_REQ];
+    unsigned nreq;
+    int ends_nonword;      /* (exact) every string ends with a non-word char or is empty
+                              after an anchor: what follows starts a word */
+};
+
+/* The word-character parts of an exact string become required literals: the
+ * first part keeps the string's anchoring, later parts follow a non-word
+ * character and are anchored. Returns the longest part (0 length when none). */
+static struct lit best_part(const struct lit *x)
+{
+    struct lit best = {.len = 0};
+    size_t i = 0;
+    int anchored = x->anchored;
+    while (i < x->len) {
+        size_t a = i;
+        while (i < x->len) {
+            size_t adv;
+            uint32_t c = analyzer_utf8_decode(x->s + i, x->len - i, &adv);
+            if (!sure_word(c))
+                break;
+            i += adv;
+        }
+        if (i > a && i - a > best.len) {
+            memcpy(best.s, x->s + a, i - a);
+            best.len = (uint8_t)(i - a);
+            best.anchored = (uint8_t)anchored;
+        }
+        if (i < x->len) {
+            size_t adv;
+            analyzer_utf8_decode(x->s + i, x->len - i, &adv);
+            i += adv;
+        }
+        anchored = 1;
+    }
+    return best;
+}
+
+/* Turn an exact piece into a required one. */
+static void exact_to_req(struct piece *p)
+{
+    if (p->kind != P_EXACT)
+        return;
+    p->nreq = 0;
+    for (unsigned k = 0; k < p->nex; k++) {
+        struct lit l = best_part(&p->ex[k]);
+        if (l.len == 0 || p->nreq == MAX_REQ) {
+            p->kind = P_ANY;
+            return;
+        }
+        p->req[p->nreq++] = l;
+    }
+    p->kind = p->nreq ? P_REQ : P_ANY;
+}
+
+static unsigned min_len(const struct piece *p)
+{
+    unsigned m = 1000;
+    for (unsigned k = 0; k < p->nreq; k++)
+        if (p->req[k].len < m)
+            m = p->req[k].len;
+    return m;
+}
+
+/* Is required set a better filter than b? */
+static int better(const struct piece *a, const struct piece *b)
+{
+    if (b->kind != P_REQ)
+        return a->kind == P_REQ;
+    if (a->kind != P_REQ)
+        return 0;
+    unsigned ma = min_len(a), mb = min_len(b);
+    if (ma != mb)
+        return ma > mb;
+    return a->nreq < b->nreq;
+}
+
+/* ---- the parser ----------------------------------------------------------- */
+
+struct parser {
+    const unsigned char *p, *end;
+    int bad;                /* unsupported syntax: the whole pattern is ANY */
+};
+
+static void piece_any(struct piece *p)
+{
+    p->kind = P_ANY;
+    p->nex = p->nreq = 0;
+}
+
+static void piece_exact1(struct piece *p, const unsigned char *s, size_t n, int anchored)
+{
+    p->kind = P_EXACT;
+    p->nex = 1;
+    memcpy(p->ex[0].s, s, n);
+    p->ex[0].len = (uint8_t)n;
+    p->ex[0].anchored = (uint8_t)anchored;
+    p->nreq = 0;
+}
+
+/* a then b (concatenation), into a. */
+static void concat(struct piece *a, struct piece *b)
+{
+    if (a->kind == P_EXACT && b->kind == P_EXACT && a->nex * b->nex <= MAX_EXACT) {
+        struct lit out[MAX_EXACT];
+        unsigned n = 0;
+        int ok = 1;
+        for (unsigned i = 0; i < a->nex && ok; i++)
+            for (unsigned j = 0; j < b->nex && ok; j++) {
+                if (a->ex[i].len + b->ex[j].len > MAX_LIT) {
+                    ok = 0;
+                    break;
+                }
+                out[n] = a->ex[i];
+                memcpy(out[n].s + a->ex[i].len, b->ex[j].s, b->ex[j].len);
+                out[n].len = (uint8_t)(a->ex[i].len + b->ex[j].len);
+                /* an empty left part (an anchor) lends its right part's anchoring */
+                if (a->ex[i].len == 0)
+                    out[n].anchored = b->ex[j].anchored || a->ex[i].anchored;
+                n++;
+            }
+        if (ok) {
+            memcpy(a->ex, out, n * sizeof *out);
+            a->nex = n;
+            return;
+        }
+    }
+    exact_to_req(a);
+    exact_to_req(b);
+    if (better(b, a))
+        *a = *b;
+}
+
+static void alternate(struct piece *a, struct piece *b)
+{
+    if (a->kind == P_EXACT && b->kind == P_EXACT && a->nex + b->nex <= MAX_EXACT) {
+        memcpy(a->ex + a->nex, b->ex, b->nex * sizeof *b->ex);
+        a->nex += b->nex;
+        return;
+    }
+    exact_to_req(a);
+    exact_to_req(b);
+    if (a->kind != P_REQ || b->kind != P_REQ || a->nreq + b->nreq > MAX_REQ) {
+        piece_any(a);
+        return;
+    }
+    memcpy(a->req + a->nreq, b->req, b->nreq * sizeof *b->req);
+    a->nreq += b->nreq;
+}
+
+static void parse_alt(struct parser *ps, struct piece *out, int anchored);
+
+/* Read a quantifier at ps->p if there is one: min count into *min, 1 if a
+ * quantifier was read. */
+static int quantifier(struct parser *ps, unsigned *min)
+{
+    const unsigned char *p = ps->p;
+    if (p >= ps->end)
+        return 0;
+    if (*p == '?' || *p == '*' || *p == '+') {
+        *min = *p == '+' ? 1 : 0;
+        p++;
+    } else if (*p == '{') {
+        const unsigned char *q = p + 1;
+        unsigned n = 0;
+        int digits = 0;
+        while (q < ps->end && *q == ' ')
+            q++;
+        while (q < ps->end && *q >= '0' && *q <= '9') {
+            n = n * 10 + (*q - '0');
+            if (n > 100000)
+                n = 100000;
+            q++;
+            digits++;
+        }
+        while (q < ps->end && *q == ' ')
+            q++;
+        if (q < ps->end && *q == ',') {
+            q++;
+            while (q < ps->end && ((*q >= '0' && *q <= '9') || *q == ' '))
+                q++;
+        }
+        if (q >= ps->end || *q != '}')
+            return 0;            /* a literal "{" */
+        if (!digits) {
+            /* PCRE2 10.43+ reads {,n} as {0,n}; older ones as a literal:
+             * either way nothing is required */
+            n = 0;
+        }
+        *min = n;
+        p = q + 1;
+    } else {
+        return 0;
+    }
+    if (p < ps->end && (*p == '?' || *p == '+'))
+        p++;                     /* lazy, possessive */
+    ps->p = p;
+    return 1;
+}
+
+/* An escape after the backslash at ps->p. Fills a literal character (*cp)
+ * and returns 1, or sets out (assertion or class) and returns 0. */
+static int escape(struct parser *ps, uint32_t *cp, struct piece *out, int *nonword_only)
+{
+    const unsigned char *p = ps->p;
+    *nonword_only = 0;
+    if (p >= ps->end) {
+        ps->bad = 1;
+        return 0;
+    }
+    unsigned c = *p++;
+    ps->p = p;
+    switch (c) {
+    case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G':
+        piece_exact1(out, (const unsigned char *)"", 0, c == 'b');
+        return 0;
+    case 's': case 'W': case 'h': case 'v': case 'R': case 'N':
+        *nonword_only = c != 'N';
+        piece_any(out);
+        return 0;
+    case 'w': case 'd': case 'S': case 'D': case 'H': case 'V': case 'X': case 'C':
+        piece_any(out);
+        return 0;
+    case 'n': *cp = '\n'; return 1;
+    case 't': *cp = '\t'; return 1;
+    case 'r': *cp = '\r'; return 1;
+    case 'f': *cp = '\f'; return 1;
+    case 'e': *cp = 0x1B; return 1;
+    case 'a': *cp = 7; return 1;
+    case 'x': {
+        uint32_t v = 0;
+        if (p < ps->end && *p == '{') {
+            p++;
+            int n = 0;
+            while (p < ps->end && *p != '}') {
+                unsigned h = *p;
+                unsigned d = h >= '0' && h <= '9' ? h - '0'
+                           : (h | 0x20) >= 'a' && (h | 0x20) <= 'f' ? (h | 0x20) - 'a' + 10
+                                                                     : 99;
+                if (d == 99 || ++n > 6) {
+                    ps->bad = 1;
+                    return 0;
+                }
+                v = v * 16 + d;
+                p++;
+            }
+            if (p >= ps->end) {
+                ps->bad = 1;
+                return 0;
+            }
+            p++;
+        } else {
+            for (int n = 0; n < 2 && p < ps->end; n++) {
+                unsigned h = *p;
+                unsigned d = h >= '0' && h <= '9' ? h - '0'
+                           : (h | 0x20) >= 'a' && (h | 0x20) <= 'f' ? (h | 0x20) - 'a' + 10
+                                                                     : 99;
+                if (d == 99)
+                    break;
+                v = v * 16 + d;
+                p++;
+            }
+        }
+        ps->p = p;
+        if (v > 0x10FFFF) {
+            ps->bad = 1;
+            return 0;
+        }
+        *cp = v;
+        return 1;
+    }
+    default:
+        /* an escaped punctuation character is itself */
+        if (c < 0x80 && !((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))) {
+            *cp = c;
+            return 1;
+        }
+        if (c >= 0x80) {        /* an escaped non-ASCII character: itself */
+            ps->p--;
+            size_t adv;
+            *cp = analyzer_utf8_decode(ps->p, (size_t)(ps->end - ps->p), &adv);
+            ps->p += adv;
+            return 1;
+        }
+        ps->bad = 1;            /* \p, \g, \k, \Q, digits (back references), \K... */
+        return 0;
+    }
+}
+
+/* A character class at ps->p (after "["): small sets of single literal
+ * characters become exact sets, anything else ANY. *nonword_only when it
+ * only holds characters that are never \w (white space, punctuation). */
+static void char_class(struct parser *ps, struct piece *out, int *nonword_only)
+{
+    const unsigned char *p = ps->p;
+    uint32_t chars[MAX_EXACT];
+    unsigned n = 0;
+    int simple = 1, negated = 0, nonword = 1;
+    if (p < ps->end && *p == '^') {
+        negated = 1;
+        p++;
+    }
+    int first = 1;
+    while (p < ps->end && (*p != ']' || first)) {
+        first = 0;
+        uint32_t c;
+        if (*p == '[' && p + 1 < ps->end && p[1] == ':') {     /* [:alpha:] */
+            const unsigned char *q = p + 2;
+            while (q + 1 < ps->end && !(q[0] == ':' && q[1] == ']'))
+                q++;
+            if (q + 1 >= ps->end) {
+                ps->bad = 1;
+                return;
+            }
+            p = q + 2;
+            simple = 0;
+            nonword = 0;
+            continue;
+        }
+        if (*p == '\\') {
+            p++;
+            if (p >= ps->end) {
+                ps->bad = 1;
+                return;
+            }
+            if (*p == 's' || *p == 'h' || *p == 'v' || *p == 'W') {
+                p++;
+                simple = 0;
+                continue;
+            }
+            if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z' && *p != 'x' && *p != 'n' &&
+                *p != 't' && *p != 'r') {
+                p++;            /* \w \d \p{..} ...: could be a word character */
+                if (p[-1] == 'p' || p[-1] == 'P') {
+                    if (p < ps->end && *p == '{') {
+                        while (p < ps->end && *p != '}')
+                            p++;
+                        if (p < ps->end)
+                            p++;
+                    } else if (p < ps->end) {
+                        p++;
+                    }
+                }
+                simple = 0;
+                nonword = 0;
+                continue;
+            }
+            struct parser sub = {.p = p, .end = ps->end};
+            struct piece dummy;
+            int nw;
+            if (!escape(&sub, &c, &dummy, &nw)) {
+                ps->bad |= sub.bad;
+                simple = 0;
+                nonword = 0;
+                p = sub.p;
+                continue;
+            }
+            p = sub.p;
+        } else {
+            size_t adv;
+            c = analyzer_utf8_decode(p, (size_t)(ps->end - p), &adv);
+            p += adv;
+        }
+        if (p + 1 < ps->end && *p == '-' && p[1] != ']') {     /* a range */
+            simple = 0;
+            nonword = 0;
+            p++;
+            if (*p == '\\')
+                p++;
+            if (p < ps->end) {
+                size_t adv;
+                analyzer_utf8_decode(p, (size_t)(ps->end - p), &adv);
+                p += adv;
+            }
+            continue;
+        }
+        if (sure_word(c) || c >= 0x80)
+            nonword = 0;
+        if (!foldable(c))
+            simple = 0;
+        if (n < MAX_EXACT)
+            chars[n++] = fold_cp(c);
+        else
+            simple = 0;
+    }
+    if (p >= ps->end) {
+        ps->bad = 1;
+        return;
+    }
+    ps->p = p + 1;
+    *nonword_only = nonword && !negated;
+    if (!simple || negated || n == 0) {
+        piece_any(out);
+        return;
+    }
+    out->kind = P_EXACT;
+    out->nex = 0;
+    out->nreq = 0;
+    for (unsigned k = 0; k < n; k++) {
+        struct lit *l = &out->ex[out->nex++];
+        l->len = (uint8_t)put_utf8(chars[k], l->s);
+        l->anchored = 0;
+    }
+}
+
+/* One atom (with its quantifier) at ps->p. *nonword_only tells the next
+ * atom whether it starts a word. */
+static void parse_atom(struct parser *ps, struct piece *out, int anchored, int *nonword_only)
+{
+    unsigned c = *ps->p;
+    *nonword_only = 0;
+    if (c == '(') {
+        ps->p++;
+        int capture = 1, look = 0;
+        if (ps->p < ps->end && *ps->p == '?') {
+            ps->p++;
+            capture = 0;
+            if (ps->p >= ps->end) {
+                ps->bad = 1;
+                return;
+            }
+            unsigned d = *ps->p;
+            if (d == ':' || d == '>' || d == '|') {
+                if (d == '|') {
+                    ps->bad = 1;     /* branch reset: fine, but rare; keep it simple */
+                    return;
+                }
+                ps->p++;
+            } else if (d == '=' || d == '!') {
+                look = 1;
+                ps->p++;
+            } else if (d == '<' && ps->p + 1 < ps->end && (ps->p[1] == '=' || ps->p[1] == '!')) {
+                look = 1;
+                ps->p += 2;
+            } else if (d == '<' || d == '\'' || d == 'P') {
+                /* named group (?<n>...) (?'n'...) (?P<n>...); (?P=n) (?P>n) are references */
+                if (d == 'P') {
+                    ps->p++;
+                    if (ps->p >= ps->end || *ps->p != '<') {
+                        ps->bad = 1;
+                        return;
+                    }
+                }
+                unsigned close = *ps->p == '\'' ? '\'' : '>';
+                while (ps->p < ps->end && *ps->p != close)
+                    ps->p++;
+                if (ps->p >= ps->end) {
+                    ps->bad = 1;
+                    return;
+                }
+                ps->p++;
+            } else {
+                /* inline options: (?i) (?-i) (?i: ...) with i, m, s, U, J only */
+                const unsigned char *q = ps->p;
+                while (q < ps->end && (*q == 'i' || *q == 'm' || *q == 's' || *q == 'U' ||
+                                       *q == 'J' || *q == '-' || *q == '^'))
+                    q++;
+                if (q >= ps->end || (*q != ')' && *q != ':')) {
+                    ps->bad = 1;     /* (?x), (?R), (?(, (?C, ... */
+                    return;
+                }
+                ps->p = q + 1;
+                if (*q == ')') {
+                    piece_exact1(out, (const unsigned char *)"", 0, anchored);
+                    *nonword_only = anchored;   /* transparent */
+                    return;
+                }
+            }
+        } else if (ps->p < ps->end && *ps->p == '*') {
+            ps->bad = 1;             /* (*VERB) */
+            return;
+        }
+        (void)capture;
+        struct piece inner;
+        parse_alt(ps, &inner, anchored);
+        if (ps->bad)
+            return;
+        if (ps->p >= ps->end || *ps->p != ')') {
+            ps->bad = 1;
+            return;
+        }
+        ps->p++;
+        if (look)
+            piece_exact1(out, (const unsigned char *)"", 0, 0);
+        else
+            *out = inner;
+    } else if (c == '[') {
+        ps->p++;
+        char_class(ps, out, nonword_only);
+        if (ps->bad)
+            return;
+    } else if (c == '\\') {
+        ps->p++;
+        uint32_t cp;
+        if (escape(ps, &cp, out, nonword_only)) {
+            if (!foldable(cp)) {
+                piece_any(out);
+            } else {
+                unsigned char b[4];
+                size_t n = put_utf8(fold_cp(cp), b);
+                piece_exact1(out, b, n, anchored);
+                *nonword_only = !sure_word(cp) && cp < 0x80;
+            }
+        } else if (ps->bad) {
+            return;
+        }
+    } else if (c == '.') {
+        ps->p++;
+        piece_any(out);
+    } else if (c == '^' || c == '$') {
+        ps->p++;
+        piece_exact1(out, (const unsigned char *)"", 0, c == '^');
+        *nonword_only = c == '^';
+    } else {
+        size_t adv;
+        uint32_t cp = analyzer_utf8_decode(ps->p, (size_t)(ps->end - ps->p), &adv);
+        ps->p += adv;
+        if (!foldable(cp)) {
+            piece_any(out);
+        } else {
+            unsigned char b[4];
+            size_t n = put_utf8(fold_cp(cp), b);
+            piece_exact1(out, b, n, anchored);
+            *nonword_only = !sure_word(cp) && cp < 0x80;
+        }
+    }
+    unsigned min;
+    if (quantifier(ps, &min)) {
+        if (min == 0)
+            *nonword_only = 0;   /* \s+ still ends in white space, \s* may be empty */
+        if (min == 0) {
+            piece_any(out);
+        } else {
+            /* x{2,} contains x at least once; exact only for exactly one */
+            exact_to_req(out);
+        }
+    }
+}
+
+static void parse_seq(struct parser *ps, struct piece *out, int anchored)
+{
+    piece_exact1(out, (const unsigned char *)"", 0, anchored);
+    int next_anchored = anchored;
+    while (ps->p < ps->end && *ps->p != '|' && *ps->p != ')' && !ps->bad) {
+        struct piece a;
+        int nonword_only;
+        parse_atom(ps, &a, next_anchored, &nonword_only);
+        if (ps->bad)
+            return;
+        /* an empty exact piece marked anchored is \b or ^: the next literal starts a word */
+        if (a.kind == P_EXACT && a.nex == 1 && a.ex[0].len == 0)
+            next_anchored = a.ex[0].anchored || next_anchored;
+        else
+            next_anchored = nonword_only;
+        concat(out, &a);
+    }
+}
+
+static void parse_alt(struct parser *ps, struct piece *out, int anchored)
+{
+    parse_seq(ps, out, anchored);
+    while (!ps->bad && ps->p < ps->end && *ps->p == '|') {
+        ps->p++;
+        struct piece b;
+        parse_seq(ps, &b, anchored);
+        alternate(out, &b);
+    }
+}
+
+/* ---- the trie and the index ------------------------------------------- */
+
+struct node_edge {
+    uint64_t key;          /* (node << 8 | byte) + 1; 0 empty */
+    uint32_t child;
+};
+
+struct analyzer_prefilter {
+    /* trie: node 0 is the root; children by an open-addressing hash */
+    struct node_edge *edge;
+    uint32_t emask, nedges;
+    uint32_t nnodes, capnodes;
+    uint32_t root[256];    /* root's children directly, 0 = none */
+    /* per node: the rules a literal ending here enables (anchored literals) */
+    uint32_t *term_first;  /* index into term_rule, per node, or UINT32_MAX */
+    uint32_t *term_next;   /* chain */
+    uint32_t *term_rule;
+    uint32_t nterm, capterm;
+    /* literals not anchored: looked for with memmem */
+    struct lit *loose;
+    uint32_t *loose_rule;
+    uint32_t nloose, caploose;
+    uint32_t *always;      /* rules that always run */
+    uint32_t nalways, capalways;
+    uint32_t nrules;
+};
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xFF51AFD7ED558CCDull;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint32_t edge_get(const struct analyzer_prefilter *pf, uint32_t node, unsigned char b)
+{
+    if (node == 0)
+        return pf->root[b];
+    if (!pf->edge)
+        return 0;
+    uint64_t key = ((uint64_t)node << 8 | b) + 1;
+    for (uint32_t i = (uint32_t)mix(key) & pf->emask;; i = (i + 1) & pf->emask) {
+        if (pf->edge[i].key == key)
+            return pf->edge[i].child;
+        if (pf->edge[i].key == 0)
+            return 0;
+    }
+}
+
+static int edge_grow(struct analyzer_prefilter *pf)
+{
+    uint32_t size = pf->edge ? (pf->emask + 1) * 2 : 1024;
+    struct node_edge *e = calloc(size, sizeof *e);
+    if (!e)
+        return -1;
+    for (uint32_t k = 0; pf->edge && k <= pf->emask; k++) {
+        if (!pf->edge[k].key)
+            continue;
+        uint32_t i = (uint32_t)mix(pf->edge[k].key) & (size - 1);
+        while (e[i].key)
+            i = (i + 1) & (size - 1);
+        e[i] = pf->edge[k];
+    }
+    free(pf->edge);
+    pf->edge = e;
+    pf->emask = size - 1;
+    return 0;
+}
+
+static int grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    uint32_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    void *n = realloc(*v, (size_t)c * elem);
+    if (!n)
+        return -1;
+    *v = n;
+    *cap = c;
+    return 0;
+}
+
+static int node_new(struct analyzer_prefilter *pf)
+{
+    if (grow((void **)&pf->term_first, &pf->capnodes, pf->nnodes + 1, sizeof *pf->term_first) < 0)
+        return -1;
+    pf->term_first[pf->nnodes] = UINT32_MAX;
+    return (int)pf->nnodes++;
+}
+
+static int add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint32_t rule)
+{
+    uint32_t node = 0;
+    for (unsigned i = 0; i < l->len; i++) {
+        uint32_t next = edge_get(pf, node, l->s[i]);
+        if (!next) {
+            int n = node_new(pf);
+            if (n < 0)
+                return -1;
+            next = (uint32_t)n;
+            if (node == 0) {
+                pf->root[l->s[i]] = next;
+            } else {
+                if ((uint64_t)(pf->nedges + 1) * 2 > (uint64_t)pf->emask + 1 || !pf->edge)
+                    if (edge_grow(pf) < 0)
+                        return -1;
+                uint64_t key = ((uint64_t)node << 8 | l->s[i]) + 1;
+                uint32_t k = (uint32_t)mix(key) & pf->emask;
+                while (pf->edge[k].key)
+                    k = (k + 1) & pf->emask;
+                pf->edge[k].key = key;
+                pf->edge[k].child = next;
+                pf->nedges++;
+            }
+        }
+        node = next;
+    }
+    /* skip a repeat of the same rule at this node */
+    for (uint32_t t = pf->term_first[node]; t != UINT32_MAX; t = pf->term_next[t])
+        if (pf->term_rule[t] == rule)
+            return 0;
+    uint32_t cap = pf->capterm;
+    if (grow((void **)&pf->term_rule, &cap, pf->nterm + 1, sizeof *pf->term_rule) < 0)
+        return -1;
+    cap = pf->capterm;
+    if (grow((void **)&pf->term_next, &cap, pf->nterm + 1, sizeof *pf->term_next) < 0)
+        return -1;
+    pf->capterm = cap;
+    pf->term_rule[pf->nterm] = rule;
+    pf->term_next[pf->nterm] = pf->term_first[node];
+    pf->term_first[node] = pf->nterm++;
+    return 0;
+}
+
+struct analyzer_prefilter *analyzer_prefilter_new(void)
+{
+    struct analyzer_prefilter *pf = calloc(1, sizeof *pf);
+    if (pf && node_new(pf) < 0) {
+        free(pf);
+        return NULL;
+    }
+    return pf;
+}
+
+void analyzer_prefilter_free(struct analyzer_prefilter *pf)
+{
+    if (!pf)
+        return;
+    free(pf->edge);
+    free(pf->term_first);
+    free(pf->term_next);
+    free(pf->term_rule);
+    free(pf->loose);
+    free(pf->loose_rule);
+    free(pf->always);
+    free(pf);
+}
+
+int analyzer_prefilter_required(const char *pattern, size_t len, char (*lits)[MAX_PF_LIT + 1],
+                                int *anchored, unsigned max)
+{
+    struct parser ps = {.p = (const unsigned char *)pattern,
+                        .end = (const unsigned char *)pattern + len};
+    struct piece *pc = malloc(sizeof *pc);
+    if (!pc)
+        return -1;
+    parse_alt(&ps, pc, 0);
+    int n = -1;
+    if (!ps.bad && ps.p == ps.end) {
+        exact_to_req(pc);
+        if (pc->kind == P_REQ && pc->nreq <= max) {
+            n = (int)pc->nreq;
+            for (unsigned k = 0; k < pc->nreq; k++) {
+                memcpy(lits[k], pc->req[k].s, pc->req[k].len);
+                lits[k][pc->req[k].len] = '\0';
+                anchored[k] = pc->req[k].anchored;
+            }
+        }
+    }
+    free(pc);
+    return n;     /* -1: no requirement */
+}
+
+int analyzer_prefilter_add(struct analyzer_prefilter *pf, uint32_t rule, const char *pattern,
+                           size_t len)
+{
+    if (rule + 1 > pf->nrules)
+        pf->nrules = rule + 1;
+    char lits[MAX_REQ][MAX_PF_LIT + 1];
+    int anch[MAX_REQ];
+    int n = analyzer_prefilter_required(pattern, len, lits, anch, MAX_REQ);
+    if (n <= 0) {
+        if (pf->nalways && pf->always[pf->nalways - 1] == rule)
+            return 0;
+        if (grow((void **)&pf->always, &pf->capalways, pf->nalways + 1, sizeof *pf->always) < 0)
+            return -1;
+        pf->always[pf->nalways++] = rule;
+        return 0;
+    }
+    for (int k = 0; k < n; k++) {
+        struct lit l = {.len = (uint8_t)strlen(lits[k]), .anchored = (uint8_t)anch[k]};
+        memcpy(l.s, lits[k], l.len);
+        if (l.anchored) {
+            if (add_anchored(pf, &l, rule) < 0)
+                return -1;
+            continue;
+        }
+        uint32_t cap = pf->caploose;
+        if (grow((void **)&pf->loose, &cap, pf->nloose + 1, sizeof *pf->loose) < 0)
+            return -1;
+        cap = pf->caploose;
+        if (grow((void **)&pf->loose_rule, &cap, pf->nloose + 1, sizeof *pf->loose_rule) < 0)
+            return -1;
+        pf->caploose = cap;
+        pf->loose[pf->nloose] = l;
+        pf->loose_rule[pf->nloose++] = rule;
+    }
+    return 0;
+}
+
+/* ---- scanning ------------------------------------------------------------ */
+
+static inline void mark(uint64_t *bits, uint32_t r)
+{
+    bits[r >> 6] |= 1ull << (r & 63);
+}
+
+/* Fold s into out (at most 4 bytes per input character... in practice at
+ * most the same length plus what special folds add; out has room for
+ * 2 * len + 4). Returns the folded length. */
+static size_t fold_text(const unsigned char *s, size_t len, unsigned char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            out[o++] = (unsigned char)(c - 'A' < 26u ? c + 32 : c);
+            i++;
+            continue;
+        }
+        size_t adv;
+        uint32_t cp = analyzer_utf8_decode(s + i, len - i, &adv);
+        o += put_utf8(fold_cp(cp), out + o);
+        i += adv;
+    }
+    return o;
+}
+
+void analyzer_prefilter_scan(const struct analyzer_prefilter *pf, const char *text, size_t len,
+                             uint64_t *bits)
+{
+    for (uint32_t k = 0; k < pf->nalways; k++)
+        mark(bits, pf->always[k]);
+    if (pf->nnodes <= 1 && pf->nloose == 0)
+        return;
+    unsigned char stack[2048];
+    unsigned char *f = len * 2 + 4 <= sizeof stack ? stack : malloc(len * 2 + 4);
+    if (!f) {
+        for (uint32_t r = 0; r < pf->nrules; r++)   /* no memory: let every rule run */
+            mark(bits, r);
+        return;
+    }
+    size_t n = fold_text((const unsigned char *)text, len, f);
+    int start = 1;                       /* may a literal start here? */
+    for (size_t i = 0; i < n;) {
+        unsigned c = f[i];
+        if (start) {
+            uint32_t node = pf->root[c];
+            for (size_t j = i + 1; node; j++) {
+                for (uint32_t t = pf->term_first[node]; t != UINT32_MAX; t = pf->term_next[t])
+                    mark(bits, pf->term_rule[t]);
+                if (j >= n)
+                    break;
+                node = edge_get(pf, node, f[j]);
+            }
+        }
+        if (c < 0x80) {
+            start = !((c - 'a' < 26u) || (c - '0' < 10u) || c == '_');
+            i++;
+        } else {
+            size_t adv;
+            uint32_t cp = analyzer_utf8_decode(f + i, n - i, &adv);
+            start = !sure_word(cp);
+            i += adv;
+        }
+    }
+    for (uint32_t k = 0; k < pf->nloose; k++)
+        if (memmem(f, n, pf->loose[k].s, pf->loose[k].len))
+            mark(bits, pf->loose_rule[k]);
+    if (f != stack)
+        free(f);
+}
+
+size_t analyzer_prefilter_always(const struct analyzer_prefilter *pf)
+{
+    return pf ? pf->nalways : 0;
+}
