@@ -18,5 +18,6 @@ int cmd_sources(int argc, char **argv);
 int cmd_reply(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_rules_reload(void);
+int cmd_agent(int argc, char **argv);
 
 #endif

@@ -2,13 +2,15 @@
  * collector would parse it, printed as JSON.
  *
  *   ctxctl parse KIND FILE [--header 'Name: value']... [--url URL]
- *                [--cursor C] [--fetched TIME]
- *   ctxctl parse KIND --many [--fetched TIME]
+ *                [--cursor C] [--fetched TIME] [--source NAME]
+ *   ctxctl parse KIND --many [--fetched TIME] [--source NAME]
  *
  * The headers a response came with matter to the parser as they do to the
  * daemon: Content-Type (the charset, and JSON Feed vs XML) and
  * Content-Location (the base URI of relative links); --url is the URL the
  * document was fetched from. Other headers are accepted and ignored.
+ * --source names the source, as item ids include it (default "cli");
+ * --fetched fixes the fetch time (default now), for reproducible output.
  *
  * --many is the batch form for tests and benchmarks: stdin holds one JSON
  * object per line, {"file": F, "headers": ["Name: value", ...], "url": U,
@@ -26,6 +28,7 @@
 #include "collectors/collectors.h"
 
 struct parse_req {
+    const char *source;
     const char *file;
     const char *url;
     const char *cursor;
@@ -83,7 +86,7 @@ static ctx_err parse_one(const struct source_ops *ops, const struct parse_req *q
     /* the source the collector would have had: without --url, the file */
     char file_url[4200];
     snprintf(file_url, sizeof file_url, "file://%s", q->file);
-    struct config_source src = {.name = "cli", .kind = (char *)ops->kind,
+    struct config_source src = {.name = (char *)q->source, .kind = (char *)ops->kind,
                                 .url = (char *)(q->url ? q->url : file_url)};
     struct http_response resp = {.status = 200, .body = buf_str(&body), .len = body.len,
                                  .content_type = q->content_type, .url = q->url,
@@ -119,12 +122,12 @@ static void parse_usage(void)
 {
     fprintf(stderr,
         "usage: ctxctl parse KIND FILE [--header 'Name: value']... [--url URL] [--cursor C]\n"
-        "                    [--fetched TIME]\n"
-        "       ctxctl parse KIND --many [--fetched TIME]  (stdin: one JSON request per line,\n"
+        "                    [--fetched TIME] [--source NAME]\n"
+        "       ctxctl parse KIND --many [--fetched TIME] [--source NAME]  (stdin: one JSON request per line,\n"
         "                    {\"file\":F,\"headers\":[\"Name: value\"],\"url\":U,\"cursor\":C})\n");
 }
 
-static int parse_many(const struct source_ops *ops, const char *fetched)
+static int parse_many(const struct source_ops *ops, const char *source, const char *fetched)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -135,7 +138,7 @@ static int parse_many(const struct source_ops *ops, const char *fetched)
         json_t *in = json_loadb(line, (size_t)n, 0, &jerr);
         json_t *out = NULL;
         char err[512] = "";
-        struct parse_req q = {0};
+        struct parse_req q = {.source = source};
         if (!in && strspn(line, " \t\r\n") == (size_t)n)
             continue;
         q.file = json_string_value(json_object_get(in, "file"));
@@ -181,7 +184,7 @@ int cmd_parse(int argc, char **argv)
         fprintf(stderr, "ctxctl parse: unknown kind \"%s\"\n", argv[0]);
         return 2;
     }
-    struct parse_req q = {0};
+    struct parse_req q = {.source = "cli"};
     bool many = false;
     char fetched[CTX_TIME_LEN];
     ctx_time_format((long long)time(NULL), fetched);
@@ -196,6 +199,8 @@ int cmd_parse(int argc, char **argv)
             }
         } else if (!strcmp(a, "--url") && has_arg) {
             q.url = argv[++i];
+        } else if (!strcmp(a, "--source") && has_arg) {
+            q.source = argv[++i];
         } else if (!strcmp(a, "--cursor") && has_arg) {
             q.cursor = argv[++i];
         } else if (!strcmp(a, "--fetched") && has_arg) {
@@ -216,7 +221,7 @@ int cmd_parse(int argc, char **argv)
         }
     }
     if (many)
-        return q.file ? (parse_usage(), 2) : parse_many(ops, fetched);
+        return q.file ? (parse_usage(), 2) : parse_many(ops, q.source, fetched);
     if (!q.file) {
         parse_usage();
         return 2;

@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "ctxd/roles.h"
+#include "routing/routing.h"
 #include "store/store.h"
 #include "ws/ws.h"
 
@@ -154,6 +155,14 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    for (size_t i = 0; i < cfg->nqueues; i++)
+        if (!strategy_find(cfg->queues[i].strategy)) {
+            fprintf(stderr, "ctxd: %s: queues[%zu].strategy: unknown strategy \"%s\" "
+                    "(longest-idle, round-robin, fewest-tasks, best-skill)\n", path, i,
+                    cfg->queues[i].strategy);
+            config_free(cfg);
+            return 2;
+        }
     enum log_level lvl;
     if (log_level_parse(cfg->log_level, &lvl) == 0)
         log_set_level(lvl);
@@ -194,6 +203,7 @@ int main(int argc, char **argv)
     struct serve *srv = NULL;
     struct control *ctl = NULL;
     struct outbox *obx = NULL;
+    struct route_role *rte = NULL;
     ctx_err e = store_new(loop, cfg, &st);
     if (!e)
         e = control_start(st, on_control, &d, &ctl);
@@ -205,6 +215,8 @@ int main(int argc, char **argv)
         log_error("ctxd: collect: %s", ctx_strerror(e));
     if (!e && (roles & ROLE_COLLECT) && (e = outbox_start(loop, cfg, st, &obx)))
         log_error("ctxd: outbox: %s", ctx_strerror(e));
+    if (!e && (roles & ROLE_ROUTE) && cfg->nqueues && (e = route_role_start(loop, cfg, st, &rte)))
+        log_error("ctxd: route: %s", ctx_strerror(e));
     if (!e) {
         log_info("ctxd: started (config %s, redis %s)", path, cfg->redis);
         uv_run(loop, UV_RUN_DEFAULT);
@@ -213,6 +225,7 @@ int main(int argc, char **argv)
     }
 
     control_stop(ctl);
+    route_role_stop(rte);
     outbox_stop(obx);
     collector_stop(col);
     analyze_role_stop(ana);

@@ -15,6 +15,13 @@ ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct sto
                            analyzer *const *an, struct analyze_role **out);
 void analyze_role_stop(struct analyze_role *r);
 
+/* The route role (route.c): escalation, routing passes, offer timeouts,
+ * wrap-up ends, presence grace. */
+struct route_role;
+ctx_err route_role_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
+                         struct route_role **out);
+void route_role_stop(struct route_role *r);
+
 /* Commands to every ctxd (control.c): cb gets each command's name. */
 #define KEY_CONTROL "ctx:control"
 typedef void (*control_cb)(const char *cmd, void *priv);

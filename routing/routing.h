@@ -113,6 +113,20 @@ size_t routing_decide(const struct rt_queue *q, const struct rt_task *tasks, siz
                       struct rt_agent *agents, size_t nagents, long long now,
                       struct rt_offer *out, size_t max);
 
+/* --- escalation (routing/escalate.c) --- */
+struct config;
+struct config_queue;
+struct tags;
+/* The first escalation rule of cfg that the tagged item matches (its
+ * index), or -1: the item is monitored only. followers < 0 = unknown;
+ * duplicate = the item is a near-duplicate of an earlier one. */
+int escalation_match(const struct config *cfg, const struct tags *tags, const char *lang,
+                     long followers, bool duplicate);
+/* A queue config as the pure routing sees it; skill strings ("billing:50")
+ * are parsed into q->skills, borrowing names from qc. */
+void routing_queue_from_config(const struct config_queue *qc, struct rt_queue *q,
+                               char names[RT_MAX_SKILLS][64]);
+
 /* --- queueing theory (routing/erlang.c) --- */
 /* Probability that an arrival waits, M/M/n with offered load a = lambda/mu
  * Erlangs (a < n). */

@@ -18,7 +18,8 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local tk = 'ctx:task:' .. id
   local t = redis.call('HMGET', tk, 'state', 'agent', 'queue', 'order', 'channel')
   if (t[1] == 'offered' or t[1] == 'assigned') and t[2] == ARGV[1] then
-    redis.call('HSET', tk, 'state', 'queued', 'agent', '')
+    -- earlier refusals no longer hold: the situation changed
+    redis.call('HSET', tk, 'state', 'queued', 'agent', '', 'refused', '{}')
     redis.call('ZREM', KEYS[3], id)
     redis.call('ZADD', 'ctx:queue:' .. t[3] .. ':waiting', t[4], id)
     redis.call('XADD', KEYS[5], 'MAXLEN', '~', 1000000, '*', 'type', 'requeued', 'task', id,

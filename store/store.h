@@ -13,6 +13,7 @@
 #include <uv.h>
 #include "core/config.h"
 #include "core/redis.h"
+#include <jansson.h>
 
 #define KEY_RAW          "ctx:items:raw"      /* stream: collected, untagged */
 #define KEY_TAGGED       "ctx:items:tagged"   /* stream: tagged items, in order */
@@ -68,6 +69,25 @@ void store_free(struct store *st);
 /* A further connection (for blocking reads), with the scripts loaded. */
 ctx_err store_conn_new(struct store *st, const char *name, rconn_state_cb cb, void *priv,
                        struct rconn **out);
+
+/* Create and queue a task (task_new.lua): its order score from the queue's
+ * aging and the priority, its SLA due time from the queue's target. extra
+ * holds further string fields (item, lang, name, phone, not_before...).
+ * The reply is 1 (queued), 0 (existed: idempotent) or an error. */
+ctx_err store_task_new(struct rconn *rc, struct store *st, const struct config *cfg,
+                       const char *id, const char *channel, const char *queue, int priority,
+                       json_t *extra, rconn_reply_cb cb, void *priv);
+
+/* Follow a stream from now on (store/follow.c): cb gets each new entry's
+ * id and its field list, in order, across reconnections. */
+typedef void (*follow_cb)(const char *id, const redisReply *fields, void *priv);
+struct follower;
+ctx_err follower_start(struct store *st, const char *key, follow_cb cb, void *priv,
+                       struct follower **out);
+bool follower_ready(const struct follower *f);   /* it knows where "now" is */
+void follower_stop(struct follower *f);
+/* The value of field `name` in a stream entry's field list, or NULL. */
+const char *stream_field(const redisReply *fields, const char *name);
 
 /* This process's consumer name in stream groups: the config's "consumer",
  * else <host>-<pid>. */

@@ -14,6 +14,8 @@
 static struct lws_protocols protocols[] = {
     {"http", api_callback, sizeof(struct http_pss), 0, 0, NULL, 0},
     {"ctx.monitor.v1", monitor_callback, 0, 65536, 0, NULL, 0},
+    {"ctx.agent.v1", agent_callback, 0, 65536, 0, NULL, 0},
+    {"ctx.chat.v1", chat_callback, 0, 16384, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -38,6 +40,35 @@ static void lws_signal(void *handle, int signum)
     uv_stop(((uv_handle_t *)handle)->loop);
 }
 
+/* Websockets from browsers carry an Origin: it must be this server (same
+ * host as the Host header) or one of the config's allowed_origins. Clients
+ * that send no Origin (not browsers) are let through. */
+bool serve_origin_ok(const struct serve *s, struct lws *wsi)
+{
+    char origin[256], host[256];
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+        return true;
+    if (s->cfg->allowed_origins) {
+        const char *p = s->cfg->allowed_origins;
+        size_t ol = strlen(origin);
+        while (*p) {
+            size_t n = strcspn(p, ", ");
+            if (n == ol && strncmp(p, origin, n) == 0)
+                return true;
+            p += n;
+            p += strspn(p, ", ");
+        }
+    }
+    if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+        return false;
+    const char *o = strstr(origin, "://");
+    o = o ? o + 3 : origin;
+    if (strcmp(o, host) == 0)
+        return true;
+    log_warn("serve: websocket from origin %s refused", origin);
+    return false;
+}
+
 ctx_err serve_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
                     struct serve **out)
 {
@@ -48,10 +79,16 @@ ctx_err serve_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
     s->cfg = cfg;
     s->st = st;
     protocols[1].per_session_data_size = monitor_pss_size();
+    protocols[2].per_session_data_size = agent_pss_size();
+    protocols[3].per_session_data_size = chat_pss_size();
 
     ctx_err e = store_conn_new(st, "serve", NULL, NULL, &s->cmd);
     if (!e)
         e = monitor_new(s, &s->mon);
+    if (!e)
+        e = agents_new(s, &s->agents);
+    if (!e)
+        e = chats_new(s, &s->chats);
     if (e) {
         serve_stop(s);
         serve_free(s);
@@ -94,6 +131,10 @@ ctx_err serve_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
     info.ka_time = 0;
     info.vhost_name = "ctxd";
     info.pcontext = &s->lws;
+    /* ping idle websockets; a peer silent for 30 s more is gone */
+    static const lws_retry_bo_t idle = {.secs_since_valid_ping = 15,
+                                        .secs_since_valid_hangup = 45};
+    info.retry_and_idle_policy = &idle;
     s->lws = lws_create_context(&info);
     if (!s->lws) {
         log_error("serve: cannot listen on %s", cfg->listen);
@@ -114,6 +155,10 @@ void serve_stop(struct serve *s)
         lws_context_destroy(s->lws);   /* closes connections: callbacks run now */
     monitor_free(s->mon);
     s->mon = NULL;
+    agents_free(s->agents);
+    s->agents = NULL;
+    chats_free(s->chats);
+    s->chats = NULL;
     rconn_free(s->cmd);
     s->cmd = NULL;
 }

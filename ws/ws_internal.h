@@ -18,8 +18,12 @@ struct serve {
     struct lws_context *lws;
     struct rconn *cmd;          /* API queries, monitor catch-up */
     struct monitor *mon;
+    struct agents *agents;
+    struct chats *chats;
     unsigned long long http_requests, http_errors;
 };
+
+bool serve_origin_ok(const struct serve *s, struct lws *wsi);
 
 /* --- api.c: dynamic HTTP (/healthz, /metrics, /api/...) --- */
 
@@ -57,6 +61,50 @@ struct http_pss {
 
 int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len);
+
+/* --- outq.c: a websocket session's outgoing frames --- */
+struct frame;
+struct outq {
+    struct frame *head, *tail;
+    unsigned n, max;
+    bool overflow;              /* too far behind: close on the next write */
+    bool close_when_sent;       /* close once the queued frames are out (auth errors) */
+};
+void outq_text(struct outq *q, struct lws *wsi, const char *text, size_t len);
+void outq_json(struct outq *q, struct lws *wsi, json_t *j);     /* steals j */
+void outq_error(struct outq *q, struct lws *wsi, const char *code, const char *msg);
+int outq_write(struct outq *q, struct lws *wsi);   /* at SERVER_WRITEABLE; -1 = close */
+void outq_clear(struct outq *q);
+/* Collect a message's fragments in rx (capped by rx->max): 0 = more to
+ * come, 1 = complete, -1 = complete but too large (then reset rx, *too_big). */
+int rx_take(struct buf *rx, bool *too_big, struct lws *wsi, const void *in, size_t len);
+
+/* A weak reference to a session, for async steps (Redis replies) that may
+ * outlive it: the session holds one reference and clears p when it closes;
+ * each step takes one and drops it when done. */
+struct wref {
+    void *p;
+    unsigned refs;
+};
+struct wref *wref_new(void *p);                 /* refs = 1: the session's */
+struct wref *wref_take(struct wref *w);
+void *wref_drop(struct wref *w);                /* p (NULL once closed); frees at 0 */
+void wref_close(struct wref *w);                /* the session closes: p = NULL, drop */
+
+/* --- agent.c: /ws/agent, ctx.agent.v1; chat.c: /ws/chat, ctx.chat.v1 --- */
+struct agents;
+ctx_err agents_new(struct serve *s, struct agents **out);
+void agents_free(struct agents *a);
+unsigned agents_connected(const struct agents *a);
+int agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len);
+size_t agent_pss_size(void);
+struct chats;
+ctx_err chats_new(struct serve *s, struct chats **out);
+void chats_free(struct chats *c);
+int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len);
+size_t chat_pss_size(void);
 
 /* --- monitor.c: /ws/monitor, ctx.monitor.v1 --- */
 ctx_err monitor_new(struct serve *s, struct monitor **out);

@@ -1,0 +1,156 @@
+/* cmd_agent.c -- ctxctl agent add: create (or update) an agent in Redis and
+ * print its login token once. Only the token's SHA-1 is stored (the token
+ * is 128 random bits, so a fast hash is enough to make the stored form
+ * useless for logging in); a new `agent add` for the same id replaces the
+ * token and keeps the agent's state and counters. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <hiredis.h>
+#include <jansson.h>
+#include "cli/cli.h"
+#include "core/redis.h"
+#include "routing/routing.h"
+
+static int usage_agent(void)
+{
+    fprintf(stderr, "usage: ctxctl agent add ID --name NAME --skills a,b:80,... "
+                    "[--capacity chat=3,social=5,callback=1] [--langs en,ru]\n"
+                    "                          [--supervisor] [--callback-blocks-chat]\n");
+    return 2;
+}
+
+static int valid_id(const char *s)
+{
+    if (!*s || strlen(s) > 64)
+        return 0;
+    for (; *s; s++)
+        if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') &&
+            *s != '-' && *s != '_' && *s != '.')
+            return 0;
+    return 1;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[0], "add") != 0 || !valid_id(argv[1]))
+        return usage_agent();
+    const char *id = argv[1], *name = id, *skills = "", *capacity = "chat=3,social=5,callback=1",
+               *langs = "";
+    int supervisor = 0, cbc = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--supervisor") == 0)
+            supervisor = 1;
+        else if (strcmp(argv[i], "--callback-blocks-chat") == 0)
+            cbc = 1;
+        else if (i + 1 < argc && strcmp(argv[i], "--name") == 0)
+            name = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--skills") == 0)
+            skills = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--capacity") == 0)
+            capacity = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--langs") == 0)
+            langs = argv[++i];
+        else
+            return usage_agent();
+    }
+    /* skills "billing:80,en" -> {"billing":80,"en":50}: level 1..100, default 50 */
+    json_t *sk = json_object(), *lg = json_array();
+    char *copy = strdup(skills), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(t, ':');
+        int level = 50;
+        if (colon) {
+            *colon = '\0';
+            level = atoi(colon + 1);
+            if (level < 1 || level > 100) {
+                fprintf(stderr, "ctxctl agent add: --skills %s: levels are 1 to 100\n", t);
+                free(copy);
+                return 2;
+            }
+        }
+        json_object_set_new(sk, t, json_integer(level));
+    }
+    free(copy);
+    copy = strdup(langs);
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        json_array_append_new(lg, json_string(t));
+    free(copy);
+    int cap[CH_COUNT] = {0};
+    copy = strdup(capacity);
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        enum channel ch;
+        if (!eq || (*eq = '\0', channel_parse(t, &ch)) || atoi(eq + 1) < 0) {
+            fprintf(stderr, "ctxctl agent add: --capacity: \"%s\" is not CHANNEL=N "
+                            "(social, chat, callback)\n", t);
+            free(copy);
+            return 2;
+        }
+        cap[ch] = atoi(eq + 1);
+    }
+    free(copy);
+
+    unsigned char rnd[16];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        perror("getrandom");
+        return 1;
+    }
+    char token[40], sha[41];
+    for (size_t i = 0; i < sizeof rnd; i++)
+        snprintf(token + 2 * i, 3, "%02x", rnd[i]);
+    ctx_sha1_hex(token, strlen(token), sha);
+
+    struct config *cfg = load_config();
+    if (!cfg)
+        return 2;
+    struct timeval tv = {5, 0};
+    redisContext *rc = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
+    int status = 0;
+    char *skj = json_dumps(sk, JSON_COMPACT), *lgj = json_dumps(lg, JSON_COMPACT);
+    if (!rc || rc->err) {
+        fprintf(stderr, "ctxctl: redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
+        status = 1;
+    } else {
+        redisReply *old = redisCommand(rc, "HGET ctx:agent:%s token_sha", id);
+        if (old && old->type == REDIS_REPLY_STRING)
+            freeReplyObject(redisCommand(rc, "DEL ctx:agent-token:%s", old->str));
+        if (old)
+            freeReplyObject(old);
+        redisReply *r = redisCommand(
+            rc, "HSET ctx:agent:%s id %s name %s token_sha %s skills %s langs %s cap:social %d "
+                "cap:chat %d cap:callback %d role %s callback_blocks_chat %d",
+            id, id, name, sha, skj, lgj, cap[CH_SOCIAL], cap[CH_CHAT], cap[CH_CALLBACK],
+            supervisor ? "supervisor" : "agent", cbc);
+        if (r && r->type != REDIS_REPLY_ERROR) {
+            freeReplyObject(r);
+            /* state and counters only when new: re-adding keeps them */
+            const char *init[] = {"state", "offline", "offers", "0", "load:social", "0",
+                                  "load:chat", "0", "load:callback", "0", "conns", "0",
+                                  "handled", "0", "idle_since", "0", "last_offer", "0"};
+            for (size_t i = 0; i < sizeof init / sizeof init[0]; i += 2)
+                freeReplyObject(redisCommand(rc, "HSETNX ctx:agent:%s %s %s", id, init[i],
+                                             init[i + 1]));
+            freeReplyObject(redisCommand(rc, "SET ctx:agent-token:%s %s", sha, id));
+            r = redisCommand(rc, "SADD ctx:agents %s", id);
+        }
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            fprintf(stderr, "ctxctl: redis: %s\n", r ? r->str : rc->errstr);
+            status = 1;
+        } else {
+            printf("agent %s (%s) saved; login token (shown once, keep it):\n%s\n", id, name,
+                   token);
+        }
+        if (r)
+            freeReplyObject(r);
+    }
+    if (rc)
+        redisFree(rc);
+    free(skj);
+    free(lgj);
+    json_decref(sk);
+    json_decref(lg);
+    config_free(cfg);
+    return status;
+}

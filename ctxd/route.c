@@ -1,0 +1,640 @@
+/* route.c -- the route role: tagged items become tasks, tasks become offers.
+ *
+ * Three inputs wake the router: the tagged stream (consumer group "route":
+ * escalation rules turn an item into a social task, idempotently keyed by
+ * the item id), the routing events stream (anything queued, refused,
+ * finished or an agent's state change: run a pass now), and a 250 ms timer
+ * (offer timeouts, wrap-up ends, agents past their presence grace).
+ *
+ * A pass, per queue: route_snapshot.lua reads the head of the line and the
+ * agents free to take work; routing_decide() (pure, routing/decide.c)
+ * pairs them; offer.lua commits each pair after re-checking it atomically.
+ * Several routers may run against one Redis: a pair another router got to
+ * first is refused by offer.lua and simply skipped. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <jansson.h>
+#include "collectors/collectors.h"
+#include "core/log.h"
+#include "ctxd/roles.h"
+#include "routing/routing.h"
+
+#define HEAD 64                 /* tasks per queue and pass */
+#define MAX_AGENTS 2048
+
+struct route_role {
+    uv_loop_t *loop;
+    const struct config *cfg;
+    struct store *st;
+    struct rconn *cmd, *blk, *wake;
+    char consumer[128];
+    uv_timer_t *tick, *soon;
+    bool pass_running, pass_again;
+    unsigned pass_pending;      /* snapshots or offers in flight */
+    char wake_last[48];
+    bool wake_reading, pending_phase, reading, stopping;
+    unsigned inflight;
+    unsigned long long offers_made, offers_lost, tasks_created;
+};
+
+static long long now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static const struct config_queue *queue_cfg(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nqueues; i++)
+        if (strcmp(cfg->queues[i].name, name) == 0)
+            return &cfg->queues[i];
+    return NULL;
+}
+
+/* ---- tasks ---- */
+
+/* ---- escalation: the tagged stream, group "route" ---- */
+
+static void read_tagged(struct route_role *r);
+
+static void on_task_made(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct route_role *r = priv;
+    if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1)
+        r->tasks_created++;
+    else if (rep && rep->type == REDIS_REPLY_ERROR)
+        log_warn("route: task not created: %s", rep->str);
+    if (--r->inflight == 0) {
+        r->reading = false;
+        read_tagged(r);
+    }
+}
+
+static void escalate_entry(struct route_role *r, const redisReply *e)
+{
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || !e->element[0]->str)
+        return;
+    const char *sid = e->element[0]->str, *payload = NULL;
+    const redisReply *f = e->element[1];
+    for (size_t i = 0; f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements; i += 2)
+        if (f->element[i]->str && strcmp(f->element[i]->str, "item") == 0)
+            payload = f->element[i + 1]->str;
+    json_t *j = payload ? json_loads(payload, 0, NULL) : NULL;
+    struct item it;
+    struct tags tags = {0};
+    int rule = -1;
+    if (j && item_from_json(j, &it) == CTX_OK) {
+        json_t *tj = json_object_get(j, "tags");
+        json_t *sent = json_object_get(tj, "sentiment");
+        tags.score = json_number_value(json_object_get(sent, "score"));
+        const char *lbl = json_string_value(json_object_get(sent, "label"));
+        if (lbl)
+            sentiment_label_parse(lbl, &tags.label);
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(tj, "topics"), i, v)
+            if (json_is_string(v))
+                strlist_add(&tags.topics, json_string_value(v));
+        json_array_foreach(json_object_get(tj, "brands"), i, v)
+            if (json_is_string(v))
+                strlist_add(&tags.brands, json_string_value(v));
+        tags.urgent = json_is_true(json_object_get(tj, "urgent"));
+        bool dup = json_is_string(json_object_get(tj, "duplicate_of"));
+        rule = escalation_match(r->cfg, &tags, it.lang, it.author.followers, dup);
+        if (rule >= 0) {
+            const struct config_escalation *esc = &r->cfg->escalation[rule];
+            char id[600];
+            snprintf(id, sizeof id, "social:%s", it.id);
+            json_t *extra = json_pack("{s:s,s:s?,s:s?}", "item", it.id, "lang", it.lang,
+                                      "rule", esc->name);
+            r->inflight++;
+            if (store_task_new(r->cmd, r->st, r->cfg, id, "social", esc->queue, esc->priority,
+                               extra, on_task_made, r))
+                r->inflight--;
+            json_decref(extra);
+        }
+        item_clear(&it);
+    }
+    tags_clear(&tags);
+    json_decref(j);
+    /* acked after the task script is queued on the same connection: in order */
+    rconn_cmd(r->cmd, NULL, NULL, "XACK %s %s %s", KEY_TAGGED, GROUP_ROUTE, sid);
+}
+
+static void on_tagged(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct route_role *r = priv;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
+        r->reading = false;
+        if (rep && rep->type == REDIS_REPLY_ERROR)
+            log_error("route: XREADGROUP: %s", rep->str);
+        return;                 /* on_blk_state or the tick resumes */
+    }
+    const redisReply *entries = NULL;
+    if (rep->elements > 0 && rep->element[0]->type == REDIS_REPLY_ARRAY &&
+        rep->element[0]->elements == 2)
+        entries = rep->element[0]->element[1];
+    if (!entries || entries->elements == 0) {
+        r->pending_phase = false;
+        r->reading = false;
+        read_tagged(r);
+        return;
+    }
+    r->inflight = 1;
+    for (size_t i = 0; i < entries->elements; i++)
+        escalate_entry(r, entries->element[i]);
+    if (--r->inflight == 0) {
+        r->reading = false;
+        read_tagged(r);
+    }
+}
+
+static void read_tagged(struct route_role *r)
+{
+    if (r->reading || r->stopping || !rconn_up(r->blk) || r->cfg->nescalation == 0)
+        return;
+    r->reading = true;
+    ctx_err e = r->pending_phase
+        ? rconn_cmd(r->blk, on_tagged, r, "XREADGROUP GROUP %s %s COUNT 64 STREAMS %s 0",
+                    GROUP_ROUTE, r->consumer, KEY_TAGGED)
+        : rconn_cmd(r->blk, on_tagged, r,
+                    "XREADGROUP GROUP %s %s COUNT 64 BLOCK 2000 STREAMS %s >", GROUP_ROUTE,
+                    r->consumer, KEY_TAGGED);
+    if (e)
+        r->reading = false;
+}
+
+static void on_group(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct route_role *r = priv;
+    if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9) != 0)
+        log_error("route: XGROUP CREATE: %s", rep->str);
+    r->pending_phase = true;
+    r->reading = false;
+    read_tagged(r);
+}
+
+static void on_blk_state(struct rconn *rc, bool up, void *priv)
+{
+    struct route_role *r = priv;
+    if (up && !r->stopping && r->cfg->nescalation)
+        /* "$": items tagged before routing was ever configured stay monitored only */
+        rconn_cmd(rc, on_group, r, "XGROUP CREATE %s %s $ MKSTREAM", KEY_TAGGED, GROUP_ROUTE);
+}
+
+/* ---- a routing pass ---- */
+
+static void pass_start(struct route_role *r);
+
+static void pass_step(struct route_role *r)
+{
+    if (--r->pass_pending)
+        return;
+    r->pass_running = false;
+    if (r->pass_again && !r->stopping) {
+        r->pass_again = false;
+        pass_start(r);
+    }
+}
+
+struct offer_ctx {
+    struct route_role *r;
+    char task[256], agent[128];
+};
+
+static void on_offer(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct offer_ctx *o = priv;
+    struct route_role *r = o->r;
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+        rep->element[0]->type == REDIS_REPLY_INTEGER) {
+        if (rep->element[0]->integer == 1) {
+            r->offers_made++;
+            log_debug("route: %s offered to %s", o->task, o->agent);
+        } else {
+            r->offers_lost++;   /* someone else got there first: fine */
+            r->pass_again = true;
+        }
+    } else if (rep && rep->type == REDIS_REPLY_ERROR) {
+        log_error("route: offer: %s", rep->str);
+    }
+    free(o);
+    pass_step(r);
+}
+
+static const char *hfield(const redisReply *h, const char *name)
+{
+    for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2)
+        if (h->element[i]->str && strcmp(h->element[i]->str, name) == 0)
+            return h->element[i + 1]->str;
+    return NULL;
+}
+
+static long long hnum(const redisReply *h, const char *name)
+{
+    const char *v = hfield(h, name);
+    return v ? atoll(v) : 0;
+}
+
+/* Skills and languages are stored as JSON: {"billing":80} and ["en","ru"]. */
+struct agent_mem {
+    json_t *skills, *langs;
+};
+
+static void agent_from_hash(const redisReply *h, struct rt_agent *a, struct agent_mem *m)
+{
+    memset(a, 0, sizeof *a);
+    a->id = hfield(h, "id");
+    a->state = AG_AVAILABLE;    /* the snapshot holds available agents only */
+    for (int c = 0; c < CH_COUNT; c++) {
+        char k[32];
+        snprintf(k, sizeof k, "cap:%s", channel_name((enum channel)c));
+        a->capacity[c] = (int)hnum(h, k);
+        snprintf(k, sizeof k, "load:%s", channel_name((enum channel)c));
+        a->load[c] = (int)hnum(h, k);
+    }
+    a->callback_blocks_chat = hnum(h, "callback_blocks_chat") != 0;
+    a->offers = (int)hnum(h, "offers");
+    a->idle_since = hnum(h, "idle_since");
+    a->last_offer = hnum(h, "last_offer");
+    a->handled = hnum(h, "handled");
+    const char *sk = hfield(h, "skills"), *lg = hfield(h, "langs");
+    m->skills = sk ? json_loads(sk, 0, NULL) : NULL;
+    m->langs = lg ? json_loads(lg, 0, NULL) : NULL;
+    const char *k;
+    json_t *v;
+    json_object_foreach(m->skills, k, v) {
+        if (a->nskills == RT_MAX_SKILLS)
+            break;
+        a->skills[a->nskills].name = k;
+        a->skills[a->nskills++].level = (int)json_integer_value(v);
+    }
+    size_t i;
+    json_array_foreach(m->langs, i, v) {
+        if (a->nlangs < RT_MAX_LANGS && json_is_string(v))
+            a->langs[a->nlangs++] = json_string_value(v);
+    }
+}
+
+struct snap_ctx {
+    struct route_role *r;
+    const struct config_queue *qc;
+};
+
+static void on_snapshot(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct snap_ctx *sc = priv;
+    struct route_role *r = sc->r;
+    const struct config_queue *qc = sc->qc;
+    free(sc);
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+        if (rep && rep->type == REDIS_REPLY_ERROR)
+            log_error("route: snapshot of %s: %s", qc->name, rep->str);
+        pass_step(r);
+        return;
+    }
+    const redisReply *tr = rep->element[0], *ar = rep->element[1];
+    size_t nt = tr->elements, na = ar->elements < MAX_AGENTS ? ar->elements : MAX_AGENTS;
+    if (!nt || !na) {
+        pass_step(r);
+        return;
+    }
+    long long now = now_ms();
+    struct rt_queue q;
+    char names[RT_MAX_SKILLS][64];
+    routing_queue_from_config(qc, &q, names);
+    struct rt_task *tasks = calloc(nt, sizeof *tasks);
+    struct rt_agent *agents = calloc(na, sizeof *agents);
+    struct agent_mem *mem = calloc(na, sizeof *mem);
+    json_t **refused = calloc(nt, sizeof *refused);
+    const char **refused_ids = calloc(nt * 64, sizeof *refused_ids);
+    struct rt_offer *offers = calloc(nt, sizeof *offers);
+    size_t n = 0, kept = 0;
+    if (tasks && agents && mem && refused && refused_ids && offers) {
+        /* refusals are forgotten after a while, so a task refused by
+         * everyone is offered again rather than waiting forever */
+        long long forget = (long long)(qc->offer_timeout * 3000) > 10000
+                               ? (long long)(qc->offer_timeout * 3000) : 10000;
+        for (size_t i = 0; i < nt; i++) {
+            const redisReply *f = tr->element[i];
+            if (f->type != REDIS_REPLY_ARRAY || f->elements < 9)
+                continue;
+            if (atoll(f->element[7]->str ? f->element[7]->str : "0") > now)
+                continue;       /* a callback not due yet */
+            struct rt_task *t = &tasks[kept];
+            t->id = f->element[0]->str;
+            if (!t->id || channel_parse(f->element[1]->str ? f->element[1]->str : "", &t->channel))
+                continue;
+            t->priority = atoi(f->element[2]->str ? f->element[2]->str : "0");
+            t->enqueued = atoll(f->element[3]->str ? f->element[3]->str : "0");
+            t->lang = f->element[5]->str && *f->element[5]->str ? f->element[5]->str : NULL;
+            refused[kept] = json_loads(f->element[6]->str ? f->element[6]->str : "{}", 0, NULL);
+            t->refused = &refused_ids[kept * 64];
+            const char *ak;
+            json_t *av;
+            json_object_foreach(refused[kept], ak, av) {
+                if (t->nrefused < 64 && now - json_integer_value(av) < forget)
+                    t->refused[t->nrefused++] = ak;
+            }
+            kept++;
+        }
+        for (size_t i = 0; i < na; i++)
+            agent_from_hash(ar->element[i], &agents[i], &mem[i]);
+        n = routing_decide(&q, tasks, kept, agents, na, now, offers, kept);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct rt_task *t = &tasks[offers[i].task];
+        const struct rt_agent *a = &agents[offers[i].agent];
+        struct offer_ctx *o = calloc(1, sizeof *o);
+        if (!o)
+            break;
+        o->r = r;
+        snprintf(o->task, sizeof o->task, "%s", t->id);
+        snprintf(o->agent, sizeof o->agent, "%s", a->id);
+        char tkey[300], akey[200], wkey[200], atkey[220], nows[32], exp[32];
+        snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", t->id);
+        snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", a->id);
+        snprintf(atkey, sizeof atkey, KEY_AGENT_PREFIX "%s:tasks", a->id);
+        snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", qc->name);
+        snprintf(nows, sizeof nows, "%lld", now);
+        snprintf(exp, sizeof exp, "%lld", now + (long long)(qc->offer_timeout * 1000));
+        const char *argv[] = {tkey, akey, wkey, KEY_OFFERS, atkey, KEY_ROUTING_EVENTS,
+                              KEY_AGENT_EVENTS, t->id, a->id, nows, exp};
+        r->pass_pending++;
+        if (rconn_eval(r->cmd, &r->st->scripts[SCRIPT_OFFER], on_offer, o, 7, 11, argv, NULL)) {
+            r->pass_pending--;
+            free(o);
+        }
+    }
+    for (size_t i = 0; mem && i < na; i++) {
+        json_decref(mem[i].skills);
+        json_decref(mem[i].langs);
+    }
+    for (size_t i = 0; refused && i < nt; i++)
+        json_decref(refused[i]);
+    free(tasks);
+    free(agents);
+    free(mem);
+    free(refused);
+    free(refused_ids);
+    free(offers);
+    pass_step(r);
+}
+
+static void pass_start(struct route_role *r)
+{
+    if (r->pass_running) {
+        r->pass_again = true;   /* coalesce: one more pass after this one */
+        return;
+    }
+    if (!rconn_up(r->cmd) || r->stopping)
+        return;
+    r->pass_running = true;
+    r->pass_pending = 1;
+    for (size_t i = 0; i < r->cfg->nqueues; i++) {
+        struct snap_ctx *sc = malloc(sizeof *sc);
+        if (!sc)
+            break;
+        sc->r = r;
+        sc->qc = &r->cfg->queues[i];
+        char wkey[200], head[16];
+        snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", sc->qc->name);
+        snprintf(head, sizeof head, "%d", HEAD);
+        const char *argv[] = {wkey, KEY_AGENTS, head};
+        r->pass_pending++;
+        if (rconn_eval(r->cmd, &r->st->scripts[SCRIPT_ROUTE_SNAPSHOT], on_snapshot, sc, 2, 3,
+                       argv, NULL)) {
+            r->pass_pending--;
+            free(sc);
+        }
+    }
+    pass_step(r);
+}
+
+/* ---- housekeeping on the tick: timeouts, wrap-ups, presence ---- */
+
+struct hk_ctx {
+    struct route_role *r;
+    int kind;                   /* 1 wrap-ups over, 2 presence grace over */
+};
+
+static void on_hk_done(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct route_role *r = priv;
+    if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOT_", 4) != 0)
+        log_warn("route: %s", rep->str);
+    else if (rep)
+        pass_start(r);          /* capacity may have freed up */
+}
+
+static void on_due(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct hk_ctx *h = priv;
+    struct route_role *r = h->r;
+    int kind = h->kind;
+    free(h);
+    if (!rep || rep->type != REDIS_REPLY_ARRAY)
+        return;
+    long long now = now_ms();
+    char nows[32], grace[32];
+    snprintf(nows, sizeof nows, "%lld", now);
+    snprintf(grace, sizeof grace, "%lld", (long long)(r->cfg->presence_grace * 1000));
+    for (size_t i = 0; i < rep->elements; i++) {
+        const char *id = rep->element[i]->str;
+        if (!id)
+            continue;
+        if (kind == 1) {                /* wrap-up over */
+            char akey[200];
+            snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", id);
+            const char *argv[] = {akey, KEY_AGENT_EVENTS, KEY_ROUTING_EVENTS, KEY_WRAPUPS,
+                                  id, "wrapup-end", nows};
+            rconn_eval(rc, &r->st->scripts[SCRIPT_AGENT_STATE], on_hk_done, r, 4, 7, argv, NULL);
+        } else if (kind == 2) {         /* presence grace over */
+            char akey[200], atkey[220];
+            snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", id);
+            snprintf(atkey, sizeof atkey, KEY_AGENT_PREFIX "%s:tasks", id);
+            const char *argv[] = {akey, atkey, KEY_OFFERS, KEY_DISCONNECTED, KEY_ROUTING_EVENTS,
+                                  KEY_CHAT_EVENTS, id, nows, grace};
+            rconn_eval(rc, &r->st->scripts[SCRIPT_REQUEUE_AGENT], on_hk_done, r, 6, 9, argv,
+                       NULL);
+        }
+    }
+}
+
+struct timeout_ctx {
+    struct route_role *r;
+    char task[256];
+};
+
+static void on_offer_task(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct timeout_ctx *t = priv;
+    struct route_role *r = t->r;
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 && rep->element[0]->str &&
+        rep->element[1]->str && *rep->element[0]->str) {
+        const char *agent = rep->element[0]->str, *queue = rep->element[1]->str;
+        const struct config_queue *qc = queue_cfg(r->cfg, queue);
+        char tkey[300], akey[200], wkey[200], atkey[220], nows[32], maxna[16];
+        snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", t->task);
+        snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", agent);
+        snprintf(atkey, sizeof atkey, KEY_AGENT_PREFIX "%s:tasks", agent);
+        snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", queue);
+        snprintf(nows, sizeof nows, "%lld", now_ms());
+        snprintf(maxna, sizeof maxna, "%d", qc ? qc->max_no_answer : 3);
+        const char *argv[] = {tkey, akey, KEY_OFFERS, wkey, atkey, KEY_ROUTING_EVENTS,
+                              KEY_AGENT_EVENTS, t->task, agent, nows, "timed_out", maxna};
+        rconn_eval(rc, &r->st->scripts[SCRIPT_REFUSE], on_hk_done, r, 7, 12, argv, NULL);
+    } else if (rep && rep->type == REDIS_REPLY_ARRAY) {
+        rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_OFFERS, t->task);   /* stale entry */
+    }
+    free(t);
+}
+
+static void on_expired(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct route_role *r = priv;
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+        if (!rep->element[i]->str)
+            continue;
+        struct timeout_ctx *t = calloc(1, sizeof *t);
+        if (!t)
+            break;
+        t->r = r;
+        snprintf(t->task, sizeof t->task, "%s", rep->element[i]->str);
+        if (rconn_cmd(rc, on_offer_task, t, "HMGET " KEY_TASK_PREFIX "%s agent queue", t->task))
+            free(t);
+    }
+}
+
+static void tick_fire(uv_timer_t *tm)
+{
+    struct route_role *r = tm->data;
+    if (!rconn_up(r->cmd))
+        return;
+    long long now = now_ms();
+    rconn_cmd(r->cmd, on_expired, r, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100", KEY_OFFERS, now);
+    struct hk_ctx *w = malloc(sizeof *w), *p = malloc(sizeof *p);
+    if (w) {
+        *w = (struct hk_ctx){r, 1};
+        if (rconn_cmd(r->cmd, on_due, w, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100",
+                      KEY_WRAPUPS, now))
+            free(w);
+    }
+    if (p) {
+        *p = (struct hk_ctx){r, 2};
+        if (rconn_cmd(r->cmd, on_due, p, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100",
+                      KEY_DISCONNECTED, now - (long long)(r->cfg->presence_grace * 1000)))
+            free(p);
+    }
+    pass_start(r);              /* callbacks coming due, missed wake-ups */
+    read_tagged(r);
+}
+
+/* ---- wake-ups: follow the routing events ---- */
+
+static void wake_read(struct route_role *r);
+
+static void on_wake(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct route_role *r = priv;
+    r->wake_reading = false;
+    if (!rep)
+        return;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
+        rep->element[0]->type == REDIS_REPLY_ARRAY && rep->element[0]->elements == 2) {
+        const redisReply *entries = rep->element[0]->element[1];
+        bool wake = false;
+        for (size_t i = 0; i < entries->elements; i++) {
+            const redisReply *e = entries->element[i];
+            if (e->type != REDIS_REPLY_ARRAY || !e->element[0]->str)
+                continue;
+            snprintf(r->wake_last, sizeof r->wake_last, "%s", e->element[0]->str);
+            const char *type = hfield(e->element[1], "type");
+            /* our own offers wake nobody; everything else may free or need an agent */
+            if (!type || strcmp(type, "offered") != 0)
+                wake = true;
+        }
+        if (wake)
+            pass_start(r);
+    }
+    wake_read(r);
+}
+
+static void wake_read(struct route_role *r)
+{
+    if (r->wake_reading || r->stopping || !rconn_up(r->wake))
+        return;
+    if (rconn_cmd(r->wake, on_wake, r, "XREAD COUNT 200 BLOCK 5000 STREAMS %s %s",
+                  KEY_ROUTING_EVENTS, r->wake_last) == CTX_OK)
+        r->wake_reading = true;
+}
+
+static void on_wake_state(struct rconn *rc, bool up, void *priv)
+{
+    (void)rc;
+    struct route_role *r = priv;
+    if (up) {
+        pass_start(r);
+        wake_read(r);
+    }
+}
+
+ctx_err route_role_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
+                         struct route_role **out)
+{
+    struct route_role *r = calloc(1, sizeof *r);
+    if (!r)
+        return CTX_ENOMEM;
+    r->loop = loop;
+    r->cfg = cfg;
+    r->st = st;
+    snprintf(r->wake_last, sizeof r->wake_last, "$");
+    store_consumer_name(cfg, r->consumer, sizeof r->consumer);
+    r->tick = malloc(sizeof *r->tick);
+    if (!r->tick) {
+        free(r);
+        return CTX_ENOMEM;
+    }
+    uv_timer_init(loop, r->tick);
+    r->tick->data = r;
+    uv_timer_start(r->tick, tick_fire, 250, 250);
+    ctx_err e = store_conn_new(st, "route", NULL, NULL, &r->cmd);
+    if (!e)
+        e = store_conn_new(st, "route-tagged", on_blk_state, r, &r->blk);
+    if (!e)
+        e = store_conn_new(st, "route-wake", on_wake_state, r, &r->wake);
+    if (e) {
+        route_role_stop(r);
+        return e;
+    }
+    log_info("route: %zu queues, %zu escalation rules", cfg->nqueues, cfg->nescalation);
+    *out = r;
+    return CTX_OK;
+}
+
+static void handle_free(uv_handle_t *h)
+{
+    free(h);
+}
+
+void route_role_stop(struct route_role *r)
+{
+    if (!r)
+        return;
+    r->stopping = true;
+    rconn_free(r->wake);
+    rconn_free(r->blk);
+    rconn_free(r->cmd);
+    uv_close((uv_handle_t *)r->tick, handle_free);
+    free(r);
+}

@@ -1,0 +1,43 @@
+/* tasks.c -- creating routing tasks in Redis (task_new.lua), shared by the
+ * route role (escalated items) and the serve role (chats, callbacks). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include "core/item.h"
+#include "routing/routing.h"
+#include "store/store.h"
+
+ctx_err store_task_new(struct rconn *rc, struct store *st, const struct config *cfg,
+                       const char *id, const char *channel, const char *queue, int priority,
+                       json_t *extra, rconn_reply_cb cb, void *priv)
+{
+    const struct config_queue *qc = NULL;
+    for (size_t i = 0; i < cfg->nqueues; i++)
+        if (strcmp(cfg->queues[i].name, queue) == 0)
+            qc = &cfg->queues[i];
+    if (!qc)
+        return CTX_ENOTFOUND;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    long long now = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    struct rt_queue q = {.aging = qc->aging};
+    struct rt_task t = {.priority = priority, .enqueued = now};
+    char tkey[300], wkey[200], skey[200], prio[16], nows[32], order[64], due[32], max[16];
+    char created[CTX_TIME_LEN];
+    snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", id);
+    snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", queue);
+    snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", queue);
+    snprintf(prio, sizeof prio, "%d", priority);
+    snprintf(nows, sizeof nows, "%lld", now);
+    snprintf(order, sizeof order, "%.17g", routing_order(&q, &t));
+    snprintf(due, sizeof due, "%lld", now + (long long)(qc->sla * 1000));
+    snprintf(max, sizeof max, "%d", qc->max_length);
+    ctx_time_format(now / 1000, created);
+    char *ex = extra ? json_dumps(extra, JSON_COMPACT) : NULL;
+    const char *argv[] = {tkey, wkey, KEY_ROUTING_EVENTS, skey, id, channel, queue, prio,
+                          nows, order, due, created, max, ex ? ex : "{}"};
+    ctx_err e = rconn_eval(rc, &st->scripts[SCRIPT_TASK_NEW], cb, priv, 4, 14, argv, NULL);
+    free(ex);
+    return e;
+}

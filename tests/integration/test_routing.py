@@ -1,0 +1,211 @@
+"""Routing end to end on real parts: an escalated mention, a web chat and a
+callback reach agents over /ws/agent; accept, reject, chat both ways,
+done, disconnect with grace and re-queue; errors for bad frames."""
+import asyncio
+import json
+import os
+import subprocess
+import time
+
+import websockets
+
+from harness import ROOT, wait_for
+from test_collect import CTXCTL
+from test_pipeline import E1, E2, Rig, write_feed
+
+QUEUES = {
+    "queues": [{"name": "support", "offer_timeout": "3s", "sla": "30s",
+                "channels": ["social", "chat", "callback"]}],
+    "escalation": [{"name": "angry", "queue": "support", "sentiment": "negative",
+                    "priority": 5}],
+    "presence_grace": "1s",
+}
+
+
+def routing_rig(name):
+    rig = Rig(name)
+    with open(rig.ctxd.config) as f:
+        cfg = json.load(f)
+    cfg.update(QUEUES)
+    with open(rig.ctxd.config, "w") as f:
+        json.dump(cfg, f)
+    return rig
+
+
+def add_agent(rig, agent_id, *extra):
+    p = subprocess.run([CTXCTL, "-c", rig.ctxd.config, "agent", "add", agent_id, "--name",
+                        agent_id.title(), "--skills", "billing:80,en"] + list(extra),
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.strip().splitlines()[-1]
+
+
+class Client:
+    """A websocket client that keeps every frame it gets."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.frames = []
+
+    @classmethod
+    async def connect(cls, port, path, proto):
+        ws = await websockets.connect("ws://127.0.0.1:%d%s" % (port, path), subprotocols=[proto])
+        return cls(ws)
+
+    async def send(self, **msg):
+        await self.ws.send(json.dumps(msg))
+
+    async def expect(self, pred, timeout=10.0, what="frame"):
+        for f in self.frames:
+            if pred(f):
+                self.frames.remove(f)
+                return f
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no %s within %.0f s; got %r" % (what, timeout, self.frames))
+            f = json.loads(await asyncio.wait_for(self.ws.recv(), left))
+            if pred(f):
+                return f
+            self.frames.append(f)
+
+
+def typ(t, **kw):
+    return lambda f: f.get("type") == t and all(f.get(k) == v for k, v in kw.items())
+
+
+async def login(port, token):
+    a = await Client.connect(port, "/ws/agent", "ctx.agent.v1")
+    await a.send(type="hello", token=token)
+    w = await a.expect(typ("welcome"), what="welcome")
+    await a.send(type="state", state="available")
+    await a.expect(typ("state", state="available"), what="state available")
+    return a, w
+
+
+def test_social_task_offered_accepted_done():
+    rig = routing_rig("route-social")
+    try:
+        t1 = add_agent(rig, "ann")
+        rig.ctxd.start()
+        port = rig.ctxd.port
+
+        async def scenario():
+            a, w = await login(port, t1)
+            assert w["agent"]["id"] == "ann" and w["agent"]["skills"]["billing"] == 80, w
+            assert "token_sha" not in w["agent"]
+            # E1 is negative: escalated to support and offered to ann
+            offer = await a.expect(typ("offer"), 15, "offer of the angry mention")
+            assert offer["task"]["channel"] == "social", offer
+            assert offer["item"]["id"] == "feed:acme:post-1", offer
+            assert 0 < offer["expires_in"] <= 3, offer
+            tid = offer["task"]["id"]
+            await a.send(type="accept", task=tid)
+            await a.expect(typ("assigned"), what="assigned")
+            # a reply to a feed item: this network takes no replies
+            await a.send(type="reply", task=tid, text="Sorry!")
+            e = await a.expect(typ("error"), what="no-replies error")
+            assert e["code"] == "noreply", e
+            await a.send(type="done", task=tid)
+            # the positive E2 is not escalated
+            write_feed(rig.feed, [E2, E1])
+            await asyncio.sleep(1.5)
+            assert not [f for f in a.frames if f.get("type") == "offer"], a.frames
+            # bad frames get errors, the connection stays
+            for raw, code in [("nope", "bad_json"), ("{}", "bad_message"),
+                              ('{"type":"fly"}', "unknown_type"),
+                              ('{"type":"accept"}', "missing_field"),
+                              ('{"type":"accept","task":"social:nothing"}', "no_task"),
+                              ('{"type":"done","task":"%s"}' % tid, "not_assigned")]:
+                await a.ws.send(raw)
+                f = await a.expect(typ("error"), what="error for " + raw)
+                assert f["code"] == code, (raw, f)
+            await a.send(type="ping")
+            await a.expect(typ("pong"))
+            await a.ws.close()
+        asyncio.run(scenario())
+        st = rig.redis.cmd("HGETALL", "ctx:task:social:feed:acme:post-1")
+        st = dict(zip(st[::2], st[1::2]))
+        assert st["state"] == "done" and st["agent"] == "ann", st
+        stats = dict(zip(*[iter(rig.redis.cmd("HGETALL", "ctx:queue:support:stats"))] * 2))
+        assert stats["answered"] == "1" and stats["answered_in_sla"] == "1", stats
+    finally:
+        rig.close()
+
+
+def test_bad_token_is_refused():
+    rig = routing_rig("route-auth")
+    try:
+        rig.ctxd.start()
+
+        async def scenario():
+            a = await Client.connect(rig.ctxd.port, "/ws/agent", "ctx.agent.v1")
+            await a.send(type="accept", task="x")
+            f = await a.expect(typ("error"))
+            assert f["code"] == "auth", f
+            try:
+                await asyncio.wait_for(a.ws.recv(), 5)
+            except websockets.ConnectionClosed:
+                return "closed"
+            return "open"
+        assert asyncio.run(scenario()) == "closed"
+
+        async def bad_token():
+            a = await Client.connect(rig.ctxd.port, "/ws/agent", "ctx.agent.v1")
+            await a.send(type="hello", token="0" * 32)
+            return await a.expect(typ("error"))
+        assert asyncio.run(bad_token())["code"] == "auth"
+    finally:
+        rig.close()
+
+
+def test_chat_both_ways_reject_and_requeue_on_disconnect():
+    rig = routing_rig("route-chat")
+    write_feed(rig.feed, [E2])      # nothing to escalate
+    try:
+        t1 = add_agent(rig, "ann")
+        t2 = add_agent(rig, "bob")
+        rig.ctxd.start()
+        port = rig.ctxd.port
+
+        async def scenario():
+            ann, _ = await login(port, t1)
+            cust = await Client.connect(port, "/ws/chat", "ctx.chat.v1")
+            await cust.send(type="start", name="Carol", lang="en")
+            started = await cust.expect(typ("started"))
+            tid = started["task"]
+            await cust.send(type="message", text="Hello, my order is late")
+            offer = await ann.expect(typ("offer"), what="chat offer")
+            assert offer["task"]["id"] == tid and offer["task"]["channel"] == "chat"
+            assert offer["history"][0]["text"] == "Hello, my order is late", offer
+            # ann rejects: bob gets it once he is there
+            await ann.send(type="reject", task=tid)
+            bob, _ = await login(port, t2)
+            offer = await bob.expect(typ("offer"), what="offer to bob after reject")
+            assert offer["task"]["id"] == tid
+            await bob.send(type="accept", task=tid)
+            j = await cust.expect(typ("agent_joined"))
+            assert j["name"] == "Bob", j
+            await bob.send(type="reply", task=tid, text="Sorry <b>Carol</b>, checking")
+            m = await cust.expect(typ("message"))
+            assert m["message"]["text"] == "Sorry <b>Carol</b>, checking"
+            await cust.send(type="message", text="Thanks")
+            m = await bob.expect(typ("chat_message"))
+            assert m["message"]["text"] == "Thanks" and m["task"] == tid
+            # bob's connection drops: after the grace the chat goes back
+            # to the queue, history intact, and ann (available) gets it
+            await bob.ws.close()
+            offer = await ann.expect(typ("offer"), 15, "re-queued chat offered to ann")
+            assert offer["task"]["id"] == tid
+            assert [h["text"] for h in offer["history"]] == \
+                ["Hello, my order is late", "Sorry <b>Carol</b>, checking", "Thanks"]
+            await ann.send(type="accept", task=tid)
+            await ann.expect(typ("assigned"))
+            await ann.send(type="done", task=tid)
+            await cust.expect(typ("closed"))
+            await ann.ws.close()
+            await cust.ws.close()
+        asyncio.run(scenario())
+    finally:
+        rig.close()

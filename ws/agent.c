@@ -1,0 +1,670 @@
+/* agent.c -- /ws/agent (subprotocol ctx.agent.v1): the agent console's
+ * connection.
+ *
+ * The first frame must be {"type":"hello","token":…}; the token's SHA-1
+ * finds the agent (ctx:agent-token:<sha1>). Then the agent sends state,
+ * accept, reject, reply, transfer, callback and done; each is one Lua
+ * script (the .lua files of store/) that checks the task is really offered or assigned
+ * to this agent, so a stale or forged frame gets {"type":"error"} and
+ * changes nothing. Frames to agents come from the ctx:agent-events stream,
+ * which every serve node follows, so an offer made by a router anywhere
+ * reaches the agent wherever it is connected; offers and assignments are
+ * sent with the task and its item (or the chat so far). On hello the
+ * agent also gets back every task it holds, so a reconnecting console
+ * picks up where it was. Bad frames get an error and the connection stays. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+#include "routing/routing.h"
+#include "store/store.h"
+#include "ws/ws_internal.h"
+
+#define MAX_RX 65536
+
+struct asess;
+
+struct asess {
+    struct lws *wsi;
+    struct agents *ag;
+    struct asess *prev, *next;
+    struct wref *ref;
+    struct outq q;
+    struct buf rx;
+    bool rx_too_big;
+    bool authed, authing;
+    char agent[72];
+    char name[128];
+};
+
+struct agents {
+    struct serve *s;
+    struct follower *events;
+    struct asess *sessions;
+    unsigned n;
+};
+
+static long long now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+size_t agent_pss_size(void)
+{
+    return sizeof(struct asess);
+}
+
+unsigned agents_connected(const struct agents *a)
+{
+    return a ? a->n : 0;
+}
+
+static struct wref *ref_take(struct asess *s)
+{
+    return wref_take(s->ref);
+}
+
+static struct asess *ref_drop(struct wref *r)
+{
+    return wref_drop(r);
+}
+
+static void err(struct asess *s, const char *code, const char *msg)
+{
+    outq_error(&s->q, s->wsi, code, msg);
+}
+
+/* ---- frames with a task: the task hash, its item or chat history ---- */
+
+struct task_frame {
+    struct wref *ref;
+    char type[16];
+    json_t *extra;              /* fields added to the frame */
+    json_t *task;
+};
+
+static json_t *hash_json(const redisReply *h)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; h && h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2)
+        if (h->element[i]->str && h->element[i + 1]->str)
+            json_object_set_new(o, h->element[i]->str, json_string(h->element[i + 1]->str));
+    return o;
+}
+
+static void task_frame_send(struct task_frame *tf, json_t *item, json_t *history)
+{
+    struct asess *s = ref_drop(tf->ref);
+    if (s) {
+        json_t *f = json_pack("{s:s,s:O}", "type", tf->type, "task", tf->task);
+        json_object_set_new(f, "item", item ? item : json_null());
+        if (history)
+            json_object_set_new(f, "history", history);
+        json_object_update(f, tf->extra);
+        outq_json(&s->q, s->wsi, f);
+    } else {
+        json_decref(item);
+        json_decref(history);
+    }
+    json_decref(tf->extra);
+    json_decref(tf->task);
+    free(tf);
+}
+
+static void on_task_history(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    json_t *h = json_array();
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+        json_t *m = rep->element[i]->str ? json_loads(rep->element[i]->str, 0, NULL) : NULL;
+        if (m)
+            json_array_append_new(h, m);
+    }
+    task_frame_send(priv, NULL, h);
+}
+
+static void on_task_item(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    json_t *item = rep && rep->type == REDIS_REPLY_STRING ? json_loads(rep->str, 0, NULL) : NULL;
+    task_frame_send(priv, item, NULL);
+}
+
+static void on_task_hash(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct task_frame *tf = priv;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements == 0) {
+        ref_drop(tf->ref);
+        json_decref(tf->extra);
+        free(tf);
+        return;
+    }
+    tf->task = hash_json(rep);
+    json_object_del(tf->task, "refused");
+    const char *ch = json_string_value(json_object_get(tf->task, "channel"));
+    const char *item = json_string_value(json_object_get(tf->task, "item"));
+    const char *id = json_string_value(json_object_get(tf->task, "id"));
+    ctx_err e = CTX_EINVAL;
+    if (ch && strcmp(ch, "chat") == 0 && id)
+        e = rconn_cmd(rc, on_task_history, tf, "LRANGE " KEY_CHAT_PREFIX "%s:messages 0 -1", id);
+    else if (item)
+        e = rconn_cmd(rc, on_task_item, tf, "HGET " KEY_ITEM_PREFIX "%s json", item);
+    if (e)
+        task_frame_send(tf, NULL, NULL);
+}
+
+static void send_task(struct asess *s, const char *type, const char *task, json_t *extra)
+{
+    struct task_frame *tf = calloc(1, sizeof *tf);
+    if (!tf) {
+        json_decref(extra);
+        return;
+    }
+    tf->ref = ref_take(s);
+    snprintf(tf->type, sizeof tf->type, "%s", type);
+    tf->extra = extra ? extra : json_object();
+    if (rconn_cmd(s->ag->s->cmd, on_task_hash, tf, "HGETALL " KEY_TASK_PREFIX "%s", task)) {
+        ref_drop(tf->ref);
+        json_decref(tf->extra);
+        free(tf);
+    }
+}
+
+/* ---- events from any node, for the agents connected here ---- */
+
+static void on_event(const char *id, const redisReply *f, void *priv)
+{
+    (void)id;
+    struct agents *ag = priv;
+    const char *agent = stream_field(f, "agent"), *type = stream_field(f, "type");
+    if (!agent || !type)
+        return;
+    for (struct asess *s = ag->sessions; s; s = s->next) {
+        if (!s->authed || strcmp(s->agent, agent) != 0)
+            continue;
+        const char *task = stream_field(f, "task");
+        if ((strcmp(type, "offer") == 0 || strcmp(type, "assigned") == 0) && task) {
+            json_t *extra = json_object();
+            const char *exp = stream_field(f, "expires");
+            if (exp) {
+                double in = (double)(atoll(exp) - now_ms()) / 1000.0;
+                json_object_set_new(extra, "expires_in", json_real(in > 0 ? in : 0));
+            }
+            send_task(s, type, task, extra);
+            continue;
+        }
+        json_t *fr = json_pack("{s:s}", "type", type);
+        static const char *const keys[] = {"task", "reason", "state", "until", "reply",
+                                           "status", "error", "ref"};
+        for (size_t k = 0; k < CTX_ARRAY_LEN(keys); k++) {
+            const char *v = stream_field(f, keys[k]);
+            if (v && *v)
+                json_object_set_new(fr, keys[k], json_string(v));
+        }
+        const char *msg = stream_field(f, "message");
+        json_t *m = msg ? json_loads(msg, 0, NULL) : NULL;
+        if (m)
+            json_object_set_new(fr, "message", m);
+        outq_json(&s->q, s->wsi, fr);
+    }
+}
+
+ctx_err agents_new(struct serve *s, struct agents **out)
+{
+    struct agents *ag = calloc(1, sizeof *ag);
+    if (!ag)
+        return CTX_ENOMEM;
+    ag->s = s;
+    ctx_err e = follower_start(s->st, KEY_AGENT_EVENTS, on_event, ag, &ag->events);
+    if (e) {
+        free(ag);
+        return e;
+    }
+    *out = ag;
+    return CTX_OK;
+}
+
+void agents_free(struct agents *ag)
+{
+    if (!ag)
+        return;
+    follower_stop(ag->events);
+    free(ag);
+}
+
+/* ---- requests: look the task up, then run its script ---- */
+
+enum op { OP_STATE, OP_ACCEPT, OP_REJECT, OP_DONE, OP_TRANSFER, OP_REPLY, OP_CALLBACK };
+
+struct req {
+    struct wref *ref;
+    enum op op;
+    char agent[72], name[128];
+    char task[256];
+    char arg[320];              /* state, queue, phone or a new task id */
+    char *text;
+};
+
+static void req_end(struct req *q)
+{
+    ref_drop(q->ref);
+    free(q->text);
+    free(q);
+}
+
+static void on_script(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct req *q = priv;
+    struct asess *s = ((struct asess *)q->ref->p);
+    if (s) {
+        if (!rep)
+            err(s, "unavailable", "redis is away; try again");
+        else if (rep->type == REDIS_REPLY_ERROR) {
+            const char *sp = strchr(rep->str, ' ');
+            char code[32];
+            snprintf(code, sizeof code, "%.*s", sp ? (int)(sp - rep->str) : 31, rep->str);
+            for (char *c = code; *c; c++)
+                *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+            err(s, code, sp ? sp + 1 : rep->str);
+        } else if (q->op == OP_CALLBACK) {
+            outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s}", "type", "callback_queued",
+                                               "task", q->arg, "parent", q->task));
+        } else if (q->op == OP_REPLY && rep->type == REDIS_REPLY_INTEGER) {
+            /* a chat message: shown back as sent */
+        }
+    }
+    req_end(q);
+}
+
+static const struct config_queue *queue_cfg(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; name && i < cfg->nqueues; i++)
+        if (strcmp(cfg->queues[i].name, name) == 0)
+            return &cfg->queues[i];
+    return NULL;
+}
+
+static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
+{
+    struct serve *sv = ((struct asess *)q->ref->p) ? ((struct asess *)q->ref->p)->ag->s : NULL;
+    if (!sv) {
+        req_end(q);
+        return;
+    }
+    const char *queue = stream_field(t, "queue"), *channel = stream_field(t, "channel");
+    const struct config_queue *qc = queue_cfg(sv->cfg, queue);
+    char tkey[300], akey[120], atkey[140], wkey[200], skey[200], nows[32];
+    snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", q->task);
+    snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", q->agent);
+    snprintf(atkey, sizeof atkey, KEY_AGENT_PREFIX "%s:tasks", q->agent);
+    snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", queue ? queue : "");
+    snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", queue ? queue : "");
+    snprintf(nows, sizeof nows, "%lld", now_ms());
+    struct rscript *sc = sv->st->scripts;
+    ctx_err e = CTX_OK;
+    if (!channel) {
+        struct asess *s = ((struct asess *)q->ref->p);
+        err(s, "no_task", "no such task");
+        req_end(q);
+        return;
+    }
+    switch (q->op) {
+    case OP_ACCEPT: {
+        const char *argv[] = {tkey, akey, KEY_OFFERS, KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS,
+                              skey, KEY_CHAT_EVENTS, q->task, q->agent, nows, q->name};
+        e = rconn_eval(rc, &sc[SCRIPT_ACCEPT], on_script, q, 7, 11, argv, NULL);
+        break;
+    }
+    case OP_REJECT: {
+        char maxna[16];
+        snprintf(maxna, sizeof maxna, "%d", qc ? qc->max_no_answer : 3);
+        const char *argv[] = {tkey, akey, KEY_OFFERS, wkey, atkey, KEY_ROUTING_EVENTS,
+                              KEY_AGENT_EVENTS, q->task, q->agent, nows, "rejected", maxna};
+        e = rconn_eval(rc, &sc[SCRIPT_REFUSE], on_script, q, 7, 12, argv, NULL);
+        break;
+    }
+    case OP_DONE:
+    case OP_TRANSFER: {
+        char wrap[32], order[64], twkey[200];
+        snprintf(wrap, sizeof wrap, "%g", qc ? qc->wrapup : 0.0);
+        const struct config_queue *to = q->op == OP_TRANSFER ? queue_cfg(sv->cfg, q->arg) : NULL;
+        if (q->op == OP_TRANSFER && !to) {
+            err(((struct asess *)q->ref->p), "bad_queue", "no such queue");
+            req_end(q);
+            return;
+        }
+        struct rt_queue rq = {.aging = to ? to->aging : 0};
+        const char *pr = stream_field(t, "priority"), *arr = stream_field(t, "arrived");
+        struct rt_task rt = {.priority = pr ? atoi(pr) : 0, .enqueued = arr ? atoll(arr) : 0};
+        snprintf(order, sizeof order, "%.17g", routing_order(&rq, &rt));
+        snprintf(twkey, sizeof twkey, KEY_QUEUE_PREFIX "%s:waiting", to ? to->name : "");
+        const char *argv[] = {tkey, akey, atkey, KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS,
+                              KEY_CHAT_EVENTS, KEY_WRAPUPS, twkey, q->task, q->agent, nows,
+                              q->op == OP_DONE ? "done" : "transferred", wrap,
+                              to ? to->name : "", order};
+        e = rconn_eval(rc, &sc[SCRIPT_FINISH], on_script, q, 8, 15, argv, NULL);
+        break;
+    }
+    case OP_REPLY:
+        if (strcmp(channel, "chat") == 0) {
+            char mkey[300];
+            snprintf(mkey, sizeof mkey, KEY_CHAT_PREFIX "%s:messages", q->task);
+            char at[CTX_TIME_LEN];
+            ctx_time_format(now_ms() / 1000, at);
+            json_t *m = json_pack("{s:s,s:s,s:s,s:s}", "from", "agent", "name", q->name,
+                                  "text", q->text, "at", at);
+            char *mj = json_dumps(m, JSON_COMPACT);
+            json_decref(m);
+            const char *argv[] = {tkey, mkey, KEY_AGENT_EVENTS, KEY_CHAT_EVENTS, q->task,
+                                  "agent", q->agent, mj ? mj : "{}"};
+            e = rconn_eval(rc, &sc[SCRIPT_CHAT_MESSAGE], on_script, q, 4, 8, argv, NULL);
+            free(mj);
+        } else {
+            const char *item = stream_field(t, "item"), *st = stream_field(t, "state"),
+                       *ag = stream_field(t, "agent");
+            if (!item || !st || strcmp(st, "assigned") || !ag || strcmp(ag, q->agent)) {
+                err(((struct asess *)q->ref->p), "not_assigned", "this task is not assigned to you");
+                req_end(q);
+                return;
+            }
+            unsigned char rnd[8];
+            if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+                memset(rnd, 0, sizeof rnd);
+            char rid[64], rkey[120], ikey[600], now[CTX_TIME_LEN];
+            int n = snprintf(rid, sizeof rid, "rep-");
+            for (size_t i = 0; i < sizeof rnd; i++)
+                n += snprintf(rid + n, sizeof rid - (size_t)n, "%02x", rnd[i]);
+            snprintf(rkey, sizeof rkey, KEY_REPLY_PREFIX "%s", rid);
+            snprintf(ikey, sizeof ikey, KEY_ITEM_PREFIX "%s", item);
+            ctx_time_format(now_ms() / 1000, now);
+            const char *argv[] = {rkey, ikey, KEY_OUTBOX, KEY_REPLY_EVENTS, rid, item, q->text,
+                                  q->agent, now};
+            snprintf(q->arg, sizeof q->arg, "%s", rid);
+            e = rconn_eval(rc, &sc[SCRIPT_REPLY_ENQUEUE], on_script, q, 4, 9, argv, NULL);
+        }
+        break;
+    case OP_CALLBACK: {
+        const char *cbq = sv->cfg->callback_queue;
+        for (size_t i = 0; !cbq && i < sv->cfg->nqueues; i++)
+            if (strlist_has(&sv->cfg->queues[i].channels, "callback") ||
+                sv->cfg->queues[i].channels.n == 0)
+                cbq = sv->cfg->queues[i].name;
+        if (!cbq) {
+            err(((struct asess *)q->ref->p), "no_queue", "no queue takes callbacks");
+            req_end(q);
+            return;
+        }
+        char id[300];
+        snprintf(id, sizeof id, "callback:%s:%lld", q->task, now_ms());
+        json_t *extra = json_pack("{s:s,s:s,s:s?}", "phone", q->text, "parent", q->task,
+                                  "item", stream_field(t, "item"));
+        snprintf(q->arg, sizeof q->arg, "%s", id);
+        e = store_task_new(rc, sv->st, sv->cfg, id, "callback", cbq, 0, extra, on_script, q);
+        json_decref(extra);
+        break;
+    }
+    case OP_STATE:
+        break;
+    }
+    if (e) {
+        if (((struct asess *)q->ref->p))
+            err(((struct asess *)q->ref->p), "unavailable", "redis is away; try again");
+        req_end(q);
+    }
+}
+
+static void on_task_fields(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct req *q = priv;
+    if (!((struct asess *)q->ref->p) || !rep || rep->type != REDIS_REPLY_ARRAY) {
+        if (((struct asess *)q->ref->p))
+            err(((struct asess *)q->ref->p), "unavailable", "redis is away; try again");
+        req_end(q);
+        return;
+    }
+    run_op(rc, q, rep);
+}
+
+static void start_op(struct asess *s, enum op op, const char *task, const char *arg,
+                     const char *text)
+{
+    struct req *q = calloc(1, sizeof *q);
+    if (!q)
+        return;
+    q->ref = ref_take(s);
+    q->op = op;
+    snprintf(q->agent, sizeof q->agent, "%s", s->agent);
+    snprintf(q->name, sizeof q->name, "%s", s->name);
+    snprintf(q->task, sizeof q->task, "%s", task ? task : "");
+    snprintf(q->arg, sizeof q->arg, "%s", arg ? arg : "");
+    q->text = text ? strdup(text) : NULL;
+    struct rconn *rc = s->ag->s->cmd;
+    ctx_err e;
+    if (op == OP_STATE) {
+        char akey[120], nows[32];
+        snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", s->agent);
+        snprintf(nows, sizeof nows, "%lld", now_ms());
+        const char *argv[] = {akey, KEY_AGENT_EVENTS, KEY_ROUTING_EVENTS, KEY_WRAPUPS, s->agent,
+                              q->arg, nows};
+        e = rconn_eval(rc, &s->ag->s->st->scripts[SCRIPT_AGENT_STATE], on_script, q, 4, 7, argv,
+                       NULL);
+    } else {
+        e = rconn_cmd(rc, on_task_fields, q, "HGETALL " KEY_TASK_PREFIX "%s", q->task);
+    }
+    if (e) {
+        err(s, "unavailable", "redis is away; try again");
+        req_end(q);
+    }
+}
+
+/* ---- hello ---- */
+
+static void on_tasks_back(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct asess *s = ref_drop(priv);
+    if (!s || !rep || rep->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i < rep->elements; i++)
+        if (rep->element[i]->str)
+            send_task(s, "resume", rep->element[i]->str, NULL);
+}
+
+static void on_agent(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct asess *s = ref_drop(priv);
+    if (!s)
+        return;
+    s->authing = false;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements == 0) {
+        outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s}", "type", "error", "code", "auth",
+                                           "message", "unknown token"));
+        s->q.close_when_sent = true;
+        lws_callback_on_writable(s->wsi);
+        return;
+    }
+    json_t *a = hash_json(rep);
+    snprintf(s->agent, sizeof s->agent, "%s", json_string_value(json_object_get(a, "id")));
+    const char *name = json_string_value(json_object_get(a, "name"));
+    snprintf(s->name, sizeof s->name, "%s", name ? name : s->agent);
+    s->authed = true;
+    json_object_del(a, "token_sha");
+    static const char *const js[] = {"skills", "langs"};
+    for (size_t i = 0; i < CTX_ARRAY_LEN(js); i++) {
+        json_t *v = json_loads(json_string_value(json_object_get(a, js[i])) ?: "null",
+                               JSON_DECODE_ANY, NULL);
+        json_object_set_new(a, js[i], v ? v : json_null());
+    }
+    char akey[120], nows[32];
+    snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", s->agent);
+    snprintf(nows, sizeof nows, "%lld", now_ms());
+    const char *argv[] = {akey, KEY_DISCONNECTED, KEY_ROUTING_EVENTS, s->agent, "1", nows};
+    rconn_eval(rc, &s->ag->s->st->scripts[SCRIPT_PRESENCE], NULL, NULL, 3, 6, argv, NULL);
+    if (strcmp(json_string_value(json_object_get(a, "state")) ?: "", "offline") == 0)
+        json_object_set_new(a, "state", json_string("away"));
+    outq_json(&s->q, s->wsi, json_pack("{s:s,s:o}", "type", "welcome", "agent", a));
+    rconn_cmd(rc, on_tasks_back, ref_take(s), "SMEMBERS " KEY_AGENT_PREFIX "%s:tasks",
+              s->agent);
+}
+
+static void on_token(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct asess *s = ref_drop(priv);
+    if (!s)
+        return;
+    if (!rep || rep->type != REDIS_REPLY_STRING) {
+        on_agent(rc, NULL, ref_take(s));
+        return;
+    }
+    if (rconn_cmd(rc, on_agent, ref_take(s), "HGETALL " KEY_AGENT_PREFIX "%s", rep->str))
+        err(s, "unavailable", "redis is away; try again");
+}
+
+static void hello(struct asess *s, const char *token)
+{
+    char sha[41];
+    ctx_sha1_hex(token, strlen(token), sha);
+    s->authing = true;
+    if (rconn_cmd(s->ag->s->cmd, on_token, ref_take(s), "GET " KEY_AGENT_TOKEN "%s", sha)) {
+        wref_drop(s->ref);
+        s->authing = false;
+        err(s, "unavailable", "redis is away; try again");
+    }
+}
+
+/* ---- the protocol ---- */
+
+static void handle(struct asess *s, const char *text, size_t len)
+{
+    json_error_t je;
+    json_t *m = json_loadb(text, len, 0, &je);
+    const char *type = json_string_value(json_object_get(m, "type"));
+    const char *task = json_string_value(json_object_get(m, "task"));
+    if (!m) {
+        err(s, "bad_json", je.text);
+    } else if (!json_is_object(m) || !type) {
+        err(s, "bad_message", "a message is a JSON object with a \"type\"");
+    } else if (strcmp(type, "ping") == 0) {
+        outq_json(&s->q, s->wsi, json_pack("{s:s}", "type", "pong"));
+    } else if (!s->authed) {
+        const char *token = json_string_value(json_object_get(m, "token"));
+        if (strcmp(type, "hello") != 0 || !token || !*token || strlen(token) > 256) {
+            outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s}", "type", "error", "code", "auth",
+                                               "message", "say hello with your token first"));
+            s->q.close_when_sent = true;
+            lws_callback_on_writable(s->wsi);
+        } else if (!s->authing) {
+            hello(s, token);
+        }
+    } else if (strcmp(type, "state") == 0) {
+        const char *st = json_string_value(json_object_get(m, "state"));
+        if (!st || (strcmp(st, "available") && strcmp(st, "away")))
+            err(s, "bad_state", "state is available or away");
+        else
+            start_op(s, OP_STATE, NULL, st, NULL);
+    } else {
+        static const struct { const char *name; enum op op; const char *arg; } ops[] = {
+            {"accept", OP_ACCEPT, NULL}, {"reject", OP_REJECT, NULL}, {"done", OP_DONE, NULL},
+            {"transfer", OP_TRANSFER, "queue"}, {"reply", OP_REPLY, "text"},
+            {"callback", OP_CALLBACK, "phone"},
+        };
+        size_t i;
+        for (i = 0; i < CTX_ARRAY_LEN(ops) && strcmp(ops[i].name, type); i++)
+            ;
+        if (i == CTX_ARRAY_LEN(ops)) {
+            err(s, "unknown_type", "unknown message type");
+        } else if (!task || !*task || strlen(task) > 200) {
+            err(s, "missing_field", "\"task\" is required");
+        } else {
+            const char *arg = ops[i].arg ? json_string_value(json_object_get(m, ops[i].arg)) : NULL;
+            if (ops[i].arg && (!arg || !*arg || strlen(arg) > 10000)) {
+                char msg[64];
+                snprintf(msg, sizeof msg, "\"%s\" is required", ops[i].arg);
+                err(s, "missing_field", msg);
+            } else if (ops[i].op == OP_TRANSFER) {
+                start_op(s, OP_TRANSFER, task, arg, NULL);
+            } else {
+                start_op(s, ops[i].op, task, NULL, arg);
+            }
+        }
+    }
+    json_decref(m);
+}
+
+int agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len)
+{
+    struct asess *s = user;
+    struct serve *sv = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[64];
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 ||
+            strcmp(uri, "/ws/agent") != 0)
+            return 1;
+        return serve_origin_ok(sv, wsi) ? 0 : 1;
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+        memset(s, 0, sizeof *s);
+        s->wsi = wsi;
+        s->ag = sv->agents;
+        s->q.max = 1024;
+        s->rx.max = MAX_RX;
+        s->ref = wref_new(s);
+        if (!s->ref)
+            return -1;
+        s->next = s->ag->sessions;
+        if (s->next)
+            s->next->prev = s;
+        s->ag->sessions = s;
+        s->ag->n++;
+        return 0;
+    case LWS_CALLBACK_RECEIVE: {
+        if (!s->ag)
+            return -1;
+        int r = rx_take(&s->rx, &s->rx_too_big, wsi, in, len);
+        if (r == 1)
+            handle(s, buf_str(&s->rx), s->rx.len);
+        else if (r < 0)
+            err(s, "too_large", "messages are limited to 64 KiB");
+        if (r) {
+            buf_reset(&s->rx);
+            s->rx_too_big = false;
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return s->ag ? outq_write(&s->q, wsi) : -1;
+    case LWS_CALLBACK_CLOSED:
+        if (!s->ag)
+            return 0;
+        if (s->authed) {        /* the grace period starts when the last connection drops */
+            char akey[120], nows[32];
+            snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", s->agent);
+            snprintf(nows, sizeof nows, "%lld", now_ms());
+            const char *argv[] = {akey, KEY_DISCONNECTED, KEY_ROUTING_EVENTS, s->agent, "-1",
+                                  nows};
+            rconn_eval(s->ag->s->cmd, &s->ag->s->st->scripts[SCRIPT_PRESENCE], NULL, NULL, 3, 6,
+                       argv, NULL);
+        }
+        if (s->prev)
+            s->prev->next = s->next;
+        else
+            s->ag->sessions = s->next;
+        if (s->next)
+            s->next->prev = s->prev;
+        s->ag->n--;
+        wref_close(s->ref);
+        outq_clear(&s->q);
+        buf_free(&s->rx);
+        s->ag = NULL;
+        return 0;
+    default:
+        break;
+    }
+    return 0;
+}

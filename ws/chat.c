@@ -1,0 +1,285 @@
+/* chat.c -- /ws/chat (subprotocol ctx.chat.v1): the customer's side of a
+ * web chat.
+ *
+ * {"type":"start","name":…,"lang":…} creates a chat task in the chat queue
+ * (config chat_queue, else the first queue taking chats) and answers
+ * {"type":"started","task":…}; then each {"type":"message","text":…} is
+ * kept with the task and reaches the agent once one has accepted. The
+ * agent's side reaches the customer through the ctx:chat-events stream
+ * every serve node follows: agent_joined, message, closed. A customer who
+ * leaves before an agent answered abandons the task (counted per queue). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+#include "store/store.h"
+#include "ws/ws_internal.h"
+
+#define MAX_RX 16384
+
+struct csess {
+    struct lws *wsi;
+    struct chats *ch;
+    struct csess *prev, *next;
+    struct wref *ref;           /* for async steps that may outlive the session */
+    struct outq q;
+    struct buf rx;
+    bool rx_too_big, starting, closed;
+    char task[64];
+    char name[128];
+};
+
+struct chats {
+    struct serve *s;
+    struct follower *events;
+    struct csess *sessions;
+};
+
+static long long now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+size_t chat_pss_size(void)
+{
+    return sizeof(struct csess);
+}
+
+static void on_event(const char *id, const redisReply *f, void *priv)
+{
+    (void)id;
+    struct chats *ch = priv;
+    const char *task = stream_field(f, "task"), *type = stream_field(f, "type");
+    if (!task || !type)
+        return;
+    for (struct csess *s = ch->sessions; s; s = s->next) {
+        if (strcmp(s->task, task) != 0)
+            continue;
+        json_t *fr = json_pack("{s:s}", "type", type);
+        const char *name = stream_field(f, "name"), *msg = stream_field(f, "message");
+        if (name)
+            json_object_set_new(fr, "name", json_string(name));
+        json_t *m = msg ? json_loads(msg, 0, NULL) : NULL;
+        if (m)
+            json_object_set_new(fr, "message", m);
+        if (strcmp(type, "closed") == 0)
+            s->closed = true;
+        outq_json(&s->q, s->wsi, fr);
+    }
+}
+
+ctx_err chats_new(struct serve *s, struct chats **out)
+{
+    struct chats *ch = calloc(1, sizeof *ch);
+    if (!ch)
+        return CTX_ENOMEM;
+    ch->s = s;
+    ctx_err e = follower_start(s->st, KEY_CHAT_EVENTS, on_event, ch, &ch->events);
+    if (e) {
+        free(ch);
+        return e;
+    }
+    *out = ch;
+    return CTX_OK;
+}
+
+void chats_free(struct chats *ch)
+{
+    if (!ch)
+        return;
+    follower_stop(ch->events);
+    free(ch);
+}
+
+static void on_started(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct csess *s = wref_drop(priv);
+    if (!s)
+        return;
+    s->starting = false;
+    if (!rep || rep->type == REDIS_REPLY_ERROR) {
+        s->task[0] = '\0';
+        outq_error(&s->q, s->wsi, rep ? "queue_full" : "unavailable",
+                   rep ? "all our agents are busy; please try again later"
+                       : "please try again in a moment");
+        return;
+    }
+    outq_json(&s->q, s->wsi, json_pack("{s:s,s:s}", "type", "started", "task", s->task));
+}
+
+static const char *chat_queue(const struct config *cfg)
+{
+    if (cfg->chat_queue)
+        return cfg->chat_queue;
+    for (size_t i = 0; i < cfg->nqueues; i++)
+        if (cfg->queues[i].channels.n == 0 || strlist_has(&cfg->queues[i].channels, "chat"))
+            return cfg->queues[i].name;
+    return NULL;
+}
+
+static void start(struct csess *s, const char *name, const char *lang)
+{
+    struct serve *sv = s->ch->s;
+    const char *queue = chat_queue(sv->cfg);
+    if (!queue) {
+        outq_error(&s->q, s->wsi, "no_queue", "chat is not available");
+        return;
+    }
+    unsigned char rnd[10];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        memset(rnd, 0, sizeof rnd);
+    int n = snprintf(s->task, sizeof s->task, "chat:");
+    for (size_t i = 0; i < sizeof rnd; i++)
+        n += snprintf(s->task + n, sizeof s->task - (size_t)n, "%02x", rnd[i]);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    json_t *extra = json_pack("{s:s,s:s?}", "name", name, "lang", lang);
+    s->starting = true;
+    if (store_task_new(sv->cmd, sv->st, sv->cfg, s->task, "chat", queue, 0, extra, on_started,
+                       wref_take(s->ref))) {
+        wref_drop(s->ref);
+        s->starting = false;
+        s->task[0] = '\0';
+        outq_error(&s->q, s->wsi, "unavailable", "please try again in a moment");
+    }
+    json_decref(extra);
+}
+
+static void on_sent(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct csess *s = wref_drop(priv);
+    if (!s || !rep || rep->type != REDIS_REPLY_ERROR)
+        return;
+    outq_error(&s->q, s->wsi, "closed", "this chat is closed");
+}
+
+static void message(struct csess *s, const char *text)
+{
+    struct serve *sv = s->ch->s;
+    char tkey[120], mkey[140], at[CTX_TIME_LEN];
+    snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", s->task);
+    snprintf(mkey, sizeof mkey, KEY_CHAT_PREFIX "%s:messages", s->task);
+    ctx_time_format(now_ms() / 1000, at);
+    json_t *m = json_pack("{s:s,s:s,s:s,s:s}", "from", "customer", "name", s->name, "text", text,
+                          "at", at);
+    char *mj = json_dumps(m, JSON_COMPACT);
+    json_decref(m);
+    const char *argv[] = {tkey, mkey, KEY_AGENT_EVENTS, KEY_CHAT_EVENTS, s->task, "customer", "",
+                          mj ? mj : "{}"};
+    if (rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_CHAT_MESSAGE], on_sent, wref_take(s->ref), 4,
+                   8, argv, NULL)) {
+        wref_drop(s->ref);
+        outq_error(&s->q, s->wsi, "unavailable", "not sent; please try again");
+    }
+    free(mj);
+}
+
+static void handle(struct csess *s, const char *text, size_t len)
+{
+    json_error_t je;
+    json_t *m = json_loadb(text, len, 0, &je);
+    const char *type = json_string_value(json_object_get(m, "type"));
+    if (!m) {
+        outq_error(&s->q, s->wsi, "bad_json", je.text);
+    } else if (!json_is_object(m) || !type) {
+        outq_error(&s->q, s->wsi, "bad_message", "a message is a JSON object with a \"type\"");
+    } else if (strcmp(type, "start") == 0) {
+        const char *name = json_string_value(json_object_get(m, "name"));
+        const char *lang = json_string_value(json_object_get(m, "lang"));
+        if (s->task[0])
+            outq_error(&s->q, s->wsi, "started", "this chat has started already");
+        else if (!name || !*name || strlen(name) > 100)
+            outq_error(&s->q, s->wsi, "missing_field", "\"name\" is required (1-100 bytes)");
+        else
+            start(s, name, lang && strlen(lang) < 16 ? lang : NULL);
+    } else if (strcmp(type, "message") == 0) {
+        const char *t = json_string_value(json_object_get(m, "text"));
+        if (!s->task[0] || s->starting)
+            outq_error(&s->q, s->wsi, "not_started", "start the chat first");
+        else if (!t || !*t || strlen(t) > 4000)
+            outq_error(&s->q, s->wsi, "missing_field", "\"text\" is required (1-4000 bytes)");
+        else
+            message(s, t);
+    } else if (strcmp(type, "ping") == 0) {
+        outq_json(&s->q, s->wsi, json_pack("{s:s}", "type", "pong"));
+    } else {
+        outq_error(&s->q, s->wsi, "unknown_type", "this protocol knows start and message");
+    }
+    json_decref(m);
+}
+
+int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len)
+{
+    struct csess *s = user;
+    struct serve *sv = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[64];
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 ||
+            strcmp(uri, "/ws/chat") != 0)
+            return 1;
+        return serve_origin_ok(sv, wsi) ? 0 : 1;
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+        memset(s, 0, sizeof *s);
+        s->wsi = wsi;
+        s->ch = sv->chats;
+        s->q.max = 1024;
+        s->rx.max = MAX_RX;
+        if (!(s->ref = wref_new(s)))
+            return -1;
+        s->next = s->ch->sessions;
+        if (s->next)
+            s->next->prev = s;
+        s->ch->sessions = s;
+        return 0;
+    case LWS_CALLBACK_RECEIVE: {
+        if (!s->ch)
+            return -1;
+        int r = rx_take(&s->rx, &s->rx_too_big, wsi, in, len);
+        if (r == 1)
+            handle(s, buf_str(&s->rx), s->rx.len);
+        else if (r < 0)
+            outq_error(&s->q, wsi, "too_large", "messages are limited to 16 KiB");
+        if (r) {
+            buf_reset(&s->rx);
+            s->rx_too_big = false;
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return s->ch ? outq_write(&s->q, wsi) : -1;
+    case LWS_CALLBACK_CLOSED:
+        if (!s->ch)
+            return 0;
+        if (s->task[0] && !s->closed) {   /* left before the end */
+            char tkey[120], skey[200], nows[32];
+            snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", s->task);
+            snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats",
+                     chat_queue(sv->cfg) ? chat_queue(sv->cfg) : "");
+            snprintf(nows, sizeof nows, "%lld", now_ms());
+            const char *argv[] = {tkey, KEY_OFFERS, KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS, skey,
+                                  s->task, nows};
+            rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_ABANDON], NULL, NULL, 5, 7, argv, NULL);
+        }
+        if (s->prev)
+            s->prev->next = s->next;
+        else
+            s->ch->sessions = s->next;
+        if (s->next)
+            s->next->prev = s->prev;
+        wref_close(s->ref);
+        outq_clear(&s->q);
+        buf_free(&s->rx);
+        s->ch = NULL;
+        return 0;
+    default:
+        break;
+    }
+    return 0;
+}
