@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "core/buf.h"
 #include "core/ctx.h"
+#include "collectors/collectors.h"
 
 /* ---- UTF-8 and entities (html.c) ---------------------------------------- */
 
@@ -38,6 +39,66 @@ bool html_entity_lookup(const char *name, size_t len, uint32_t *cp);
 /* Plain text to normalized text: whitespace runs collapsed to one space,
  * trimmed, invalid UTF-8 replaced. Malloc'd; NULL only when out of memory. */
 char *text_collapse(const char *s, size_t len);
+
+/* HTML as Python feedparser's sanitizer leaves it (html.c): whitelisted
+ * elements, attributes, CSS properties and URI schemes only, script/style
+ * and their content dropped, relative URIs resolved against base (NULL:
+ * left relative), re-serialised the way feedparser does. Malloc'd; NULL
+ * only when out of memory. */
+char *html_sanitize(const char *html, size_t len, const char *base);
+
+/* feedparser's test for "plain text" that is really HTML: a close tag or an
+ * entity reference, whitelisted element names only, known entities only. */
+bool html_looks_like(const char *s);
+
+/* Whether html.c's sanitizer tables are sorted (they are searched with
+ * bsearch); for the unit tests. */
+bool html_sanitizer_tables_sorted(void);
+
+/* ---- URLs (feed.c) ------------------------------------------------------ */
+
+/* ref resolved against base (RFC 3986 section 5.2; either may be NULL).
+ * Malloc'd; NULL when ref is NULL or out of memory. */
+char *url_resolve(const char *base, const char *ref);
+
+/* Whether u is relative or has a scheme feedparser accepts (http, https,
+ * ftp, mailto... not javascript or data). html.c. */
+bool url_safe(const char *u);
+
+/* ---- what feed.c shares with jsonfeed.c -------------------------------- */
+
+/* An item id: "feed:<source>:<key>", the key being the entry's id, else its
+ * link, else a hash of title and summary; keys over 200 bytes are hashed.
+ * Malloc'd; NULL when out of memory. */
+char *feed_item_id(const char *source, const char *id, const char *link, const char *title,
+                   const char *summary);
+
+/* An item's time: published, else updated, else fetched, as RFC 3339 UTC
+ * (dates with implausible years count as missing). */
+void feed_item_date(const char *published, const char *updated, const char *fetched,
+                    char out[CTX_TIME_LEN]);
+
+/* A language tag's primary subtag ("en-US" -> "en"), malloc'd; NULL when l
+ * does not look like a language tag (or out of memory). */
+char *feed_lang_primary(const char *l);
+
+/* A JSON Feed body as feed.c hands it to jsonfeed.c: already decoded to
+ * UTF-8 (BOM and HTTP charset honoured) and its base URI worked out. */
+struct feed_doc {
+    const char *source;     /* the source's name, for item ids */
+    const char *text;       /* UTF-8, NUL-terminated */
+    size_t len;
+    const char *base;       /* base URI of relative links, or NULL */
+    const char *encoding;   /* what the body was decoded from */
+    bool bozo;              /* decoding already found a problem ... */
+    const char *error;      /* ... this one */
+    const char *fetched;    /* RFC 3339: the time of items without a date */
+};
+
+/* JSON Feed 1.0 and 1.1 (jsonfeed.c): items and r->extra in the same shape
+ * as the XML formats give. CTX_OK (r->bozo when the JSON had to be repaired
+ * or broke the spec), CTX_EPARSE when it is not a JSON Feed, CTX_ENOMEM. */
+ctx_err jsonfeed_parse(const struct feed_doc *d, struct parse_result *r);
 
 /* ---- the XML tokenizer (xml.c) ------------------------------------------
  *

@@ -1,13 +1,19 @@
-/* feed.c -- the `feed` source kind: RSS 0.9x/1.0/2.0 and Atom 0.3/1.0.
+/* feed.c -- the `feed` source kind: RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and
+ * (handed to jsonfeed.c once decoded) JSON Feed 1.0/1.1.
  *
  * feed_parse() is pure: bytes in, items and a JSON summary out. Three steps:
  *
- *  1. Decode. The body becomes UTF-8: a BOM (or UTF-16/32 seen in the first
- *     bytes) wins, then the HTTP charset, then the XML declaration, else
- *     UTF-8. Latin-1 and windows-1252 are decoded here (as windows-1252,
- *     which is what "ISO-8859-1" means on the web); everything else goes
- *     through iconv. Bytes that do not decode become U+FFFD and make the
- *     document bozo, so everything downstream may assume valid UTF-8.
+ *  1. Decode. The body becomes UTF-8, in feedparser's order (RFC 3023 as the
+ *     web bends it): a BOM (or UTF-16/32 seen in the first bytes) decides;
+ *     else the first candidate that decodes the bytes without error wins --
+ *     the HTTP charset (text/ types without one: us-ascii), the XML
+ *     declaration, a guess for undeclared Russian (windows-1251, KOI8-R),
+ *     UTF-8, windows-1252, ISO-8859-2 -- and needing any but the first makes
+ *     the document bozo. Latin-1 is read as windows-1252 (what it means on
+ *     the web); the rest goes through iconv. Bytes that decode nowhere become
+ *     U+FFFD, so everything downstream may assume valid UTF-8. A body that
+ *     is JSON (by Content-Type, or a '{' naming a jsonfeed.org version) goes
+ *     to jsonfeed.c from here.
  *  2. Walk. The XML tokenizer (xml.c) hands us events; a small state machine
  *     knows whether it is at feed level or inside an entry, and skips the
  *     subtrees that only look like entry data (image, textinput, source,
@@ -15,14 +21,20 @@
  *     never by prefix. An element whose text we want opens a "capture" that
  *     collects everything up to its end tag: plain text, or for a text
  *     construct with markup inside (Atom type="xhtml", or HTML someone forgot
- *     to escape) the markup re-serialised as HTML.
+ *     to escape) the markup re-serialised as HTML. HTML values (and RSS
+ *     "text" that looks like HTML) go through html_sanitize(), which also
+ *     resolves their relative links against xml:base / Content-Location /
+ *     the document URL.
  *  3. Build. Each entry becomes a struct item; the raw values go to
  *     r->extra as JSON whose field meanings follow Python's feedparser
- *     (title/summary/content as written after decoding, author as
- *     "name (email)", link resolved against xml:base and the feed URL).
+ *     (title/summary/content as feedparser leaves them, author as
+ *     "name (email)", link resolved, "links" as feedparser lists them), so
+ *     that feedparser's own test suite can check them
+ *     (tests/conformance/feedparser.py).
  *
  * Everything is linear in the input: one pass to decode, one to tokenize,
  * values accumulate in struct bufs. */
+#define _GNU_SOURCE      /* memmem */
 #include <errno.h>
 #include <iconv.h>
 #include <limits.h>
@@ -84,7 +96,7 @@ static const struct { const char *prefix; enum nsclass cls; } known_prefix[] = {
 enum el {
     E_NONE, E_RSS, E_FEED, E_RDF, E_CHANNEL, E_ITEM, E_SKIP, E_AUTHOR, E_TITLE,
     E_LINK, E_ID, E_DESCRIPTION, E_SUMMARY, E_SUBTITLE, E_CONTENT, E_ENCODED,
-    E_BODY, E_PUBLISHED, E_UPDATED, E_LANGUAGE, E_MEDIA_TITLE,
+    E_BODY, E_PUBLISHED, E_UPDATED, E_LANGUAGE, E_MEDIA_TITLE, E_ENCLOSURE,
 };
 
 static const struct { enum nsclass ns; const char *local; enum el el; } elements[] = {
@@ -101,6 +113,7 @@ static const struct { enum nsclass ns; const char *local; enum el el; } elements
     {NS_CORE, "summary", E_SUMMARY},
     {NS_CORE, "subtitle", E_SUBTITLE}, {NS_CORE, "tagline", E_SUBTITLE},
     {NS_CORE, "content", E_CONTENT}, {NS_CONTENT, "encoded", E_ENCODED},
+    {NS_CORE, "fullitem", E_ENCODED},
     {NS_XHTML, "body", E_BODY}, {NS_CORE, "body", E_BODY},
     {NS_CORE, "pubdate", E_PUBLISHED}, {NS_CORE, "published", E_PUBLISHED},
     {NS_CORE, "issued", E_PUBLISHED}, {NS_DCTERMS, "issued", E_PUBLISHED},
@@ -110,6 +123,7 @@ static const struct { enum nsclass ns; const char *local; enum el el; } elements
     {NS_CORE, "language", E_LANGUAGE}, {NS_DC, "language", E_LANGUAGE},
     {NS_ITUNES, "author", E_AUTHOR}, {NS_ITUNES, "subtitle", E_SUBTITLE},
     {NS_ITUNES, "summary", E_SUMMARY}, {NS_MEDIA, "title", E_MEDIA_TITLE},
+    {NS_CORE, "enclosure", E_ENCLOSURE},
 };
 
 /* ---- per-entry and per-feed values -------------------------------------- */
@@ -124,6 +138,7 @@ struct fields {
     int depth[NFIELDS];
     unsigned char type[NFIELDS];
     char *first_href;      /* first link of any kind: the url of last resort */
+    json_t *links;         /* feedparser's "links": [{rel, type, href, title...}] */
     bool link_from_id;     /* link was copied from a permalink guid / id */
     bool has_content;
 };
@@ -140,6 +155,8 @@ struct capture {
     int nchild;
     bool direct_text, first_div;
     size_t inner_start, inner_end;
+    json_t *link;          /* a <link> without href: its "links" entry (borrowed) */
+    bool alternate;        /* ... and whether it is the alternate one */
 };
 
 struct base {
@@ -150,6 +167,7 @@ struct base {
 struct feedp {
     const char *name;
     const struct http_response *resp;
+    char *docbase;         /* the base URI outside any xml:base (doc_base()) */
     struct xml_parser x;
     struct fields feed;
     struct fields *entries;
@@ -191,6 +209,7 @@ static void fields_clear(struct fields *f)
     for (int i = 0; i < NFIELDS; i++)
         free(f->v[i]);
     free(f->first_href);
+    json_decref(f->links);
     memset(f, 0, sizeof *f);
 }
 
@@ -268,7 +287,7 @@ static ctx_err append_path(struct buf *out, const char *path, size_t len)
 
 /* ref resolved against base (either may be NULL). Malloc'd, NULL on ENOMEM
  * or when ref is NULL. */
-static char *url_resolve(const char *base, const char *ref)
+char *url_resolve(const char *base, const char *ref)
 {
     if (!ref)
         return NULL;
@@ -339,8 +358,26 @@ static const char *cur_base(const struct feedp *fp)
 {
     if (fp->nbases)
         return fp->bases[fp->nbases - 1].uri;
-    const char *url = fp->resp->url;
-    return url && strnlen(url, FEED_MAX_BASE + 1) <= FEED_MAX_BASE ? url : NULL;
+    return fp->docbase;
+}
+
+/* The document's base URI, as feedparser takes it: Content-Location
+ * resolved against the URL when that gives an acceptable URI, else the URL.
+ * Malloc'd, or NULL when there is none (or it is absurdly long). */
+static char *doc_base(const struct http_response *resp)
+{
+    const char *url = resp->url, *loc = resp->content_location;
+    char *b = NULL;
+    if (url && strnlen(url, FEED_MAX_BASE + 1) > FEED_MAX_BASE)
+        url = NULL;
+    if (loc && *loc && strnlen(loc, FEED_MAX_BASE + 1) <= FEED_MAX_BASE) {
+        b = url_resolve(url, loc);
+        if (b && (!url_safe(b) || strlen(b) > FEED_MAX_BASE)) {
+            free(b);
+            b = NULL;
+        }
+    }
+    return b ? b : url ? strdup(url) : NULL;
 }
 
 static void push_base(struct feedp *fp, const char *uri, int depth)
@@ -552,18 +589,162 @@ static ctx_err decode_iconv(const char *cs, const char *s, size_t len, size_t un
     return e;
 }
 
-/* The body as UTF-8 into out; sets fp->encoding and bozo. */
-static ctx_err decode_body(struct feedp *fp, const char *s, size_t len, struct buf *out)
+/* Whether s is entirely valid UTF-8 (NUL bytes allowed: they are repaired
+ * later like any other problem). */
+static bool valid_utf8(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        bool bad;
+        i += utf8_decode(u + i, len - i, &cp, &bad);
+        if (bad)
+            return false;
+    }
+    return true;
+}
+
+/* A stand-in for the charset detector feedparser consults when nothing
+ * declared works: Russian text in windows-1251 or KOI8-R, told apart by
+ * where the ten commonest Russian letters fall (lower case dominates real
+ * text, and the two encodings put the lower-case alphabet in opposite
+ * halves of 0xC0-0xFF). Returns NULL unless the bytes clearly look so. */
+static const char *guess_cyrillic(const char *s, size_t len)
+{
+    /* о е а и н т с р в л */
+    static const unsigned char cp1251[] = {0xEE, 0xE5, 0xE0, 0xE8, 0xED, 0xF2, 0xF1, 0xF0,
+                                           0xE2, 0xEB};
+    static const unsigned char koi8r[] = {0xCF, 0xC5, 0xC1, 0xC9, 0xCE, 0xD4, 0xD3, 0xD2,
+                                          0xD7, 0xCC};
+    bool in1251[256] = {false}, inkoi[256] = {false};
+    for (size_t i = 0; i < sizeof cp1251; i++) {
+        in1251[cp1251[i]] = true;
+        inkoi[koi8r[i]] = true;
+    }
+    size_t ascii_letters = 0, high = 0, a = 0, k = 0;
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = u[i];
+        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+            ascii_letters++;
+        else if (c >= 0xC0) {
+            high++;
+            a += in1251[c];
+            k += inkoi[c];
+        }
+    }
+    if (high < 8 || high * 5 < ascii_letters)
+        return NULL;
+    if (a * 10 >= high * 4 && a >= 2 * k)
+        return "windows-1251";
+    if (k * 10 >= high * 4 && k >= 2 * a)
+        return "koi8-r";
+    return NULL;
+}
+
+/* C1 control characters (U+0080-U+009F) in decoded text are windows-1252
+ * bytes someone decoded as Latin-1: map them to what they meant, as
+ * feedparser does. */
+static ctx_err c1_fixup(struct buf *b)
+{
+    const char *p = b->p ? memchr(b->p, '\xC2', b->len) : NULL;
+    bool any = false;
+    for (; p && !any; p = memchr(p + 1, '\xC2', b->len - (size_t)(p + 1 - b->p)))
+        any = (size_t)(p - b->p) + 1 < b->len && (unsigned char)p[1] >= 0x80
+              && (unsigned char)p[1] <= 0x9F;
+    if (!any)
+        return CTX_OK;
+    struct buf o = {0};
+    ctx_err e = CTX_OK;
+    for (size_t i = 0; i < b->len && !e;) {
+        unsigned char c = (unsigned char)b->p[i];
+        if (c == 0xC2 && i + 1 < b->len && (unsigned char)b->p[i + 1] >= 0x80
+            && (unsigned char)b->p[i + 1] <= 0x9F) {
+            e = utf8_put(&o, charref_fixup((unsigned char)b->p[i + 1]));
+            i += 2;
+        } else {
+            size_t j = i + 1;
+            while (j < b->len && (unsigned char)b->p[j] != 0xC2)
+                j++;
+            e = buf_append(&o, b->p + i, j - i);
+            i = j;
+        }
+    }
+    if (e) {
+        buf_free(&o);
+        return e;
+    }
+    buf_free(b);
+    *b = o;
+    return CTX_OK;
+}
+
+/* Decode s[0..len) from cs into out, strictly: false (out untouched) when
+ * cs is unknown or some bytes are not valid in it. */
+static bool try_decode(const char *cs, const char *s, size_t len, struct buf *out, ctx_err *e)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (is_utf8(cs)) {
+        if (!valid_utf8(s, len))
+            return false;
+        *e = buf_append(out, s, len);
+        return true;
+    }
+    if (is_ascii(cs)) {
+        for (size_t k = 0; k < len; k++)
+            if (u[k] >= 0x80)
+                return false;
+        *e = buf_append(out, s, len);
+        return true;
+    }
+    if (is_cp1252(cs)) {
+        /* as Python's strict codec: five bytes have no character */
+        if (!strcmp(cs, "windows-1252") || !strcmp(cs, "cp1252") || !strcmp(cs, "x-cp1252"))
+            for (size_t k = 0; k < len; k++)
+                if (u[k] == 0x81 || u[k] == 0x8D || u[k] == 0x8F || u[k] == 0x90 || u[k] == 0x9D)
+                    return false;
+        *e = decode_cp1252(s, len, out);
+        return true;
+    }
+    if (is_wide(cs))
+        return false;      /* we read the declaration as ASCII, so it is wrong */
+    struct buf tmp = {0};
+    bool lossy = false;
+    ctx_err r = decode_iconv(cs, s, len, 1, &tmp, &lossy);
+    if (r == CTX_EINVAL || (!r && lossy)) {
+        buf_free(&tmp);
+        return false;
+    }
+    /* iconv's output is UTF-8 but may hold NULs */
+    *e = r ? r : utf8_sanitize(buf_str(&tmp), tmp.len, out, &(bool){false});
+    buf_free(&tmp);
+    return true;
+}
+
+/* The body as UTF-8 into out; sets fp->encoding and bozo. The order is
+ * feedparser's (RFC 3023 with the web's corrections): a BOM (or UTF-16/32
+ * seen in the first bytes) decides; else the first of these that decodes
+ * the bytes without error wins -- the HTTP charset (for text/ types without one,
+ * us-ascii; for JSON, UTF-8), the XML declaration, a guess for undeclared
+ * Russian, UTF-8, windows-1252 -- and using any but the first makes the
+ * document bozo. Nothing decoding at all (bytes invalid everywhere) leaves
+ * UTF-8 with U+FFFD for the bad bytes. */
+static ctx_err decode_body(struct feedp *fp, const char *s, size_t len, bool json,
+                           struct buf *out)
 {
     const unsigned char *u = (const unsigned char *)s;
     const char *wide = NULL;
     size_t unit = 1, skip = 0;
-    char mime[128], http_cs[64], decl_cs[64];
+    char mime[128], http_cs[64], decl_cs[64] = "";
     bool lossy = false;
-    ctx_err e;
+    ctx_err e = CTX_OK;
 
     content_type(fp->resp->content_type, mime, sizeof mime, http_cs, sizeof http_cs);
-    if (mime[0] && !xml_mime(mime))
+    if (mime[0] && !json && !xml_mime(mime))
         fp_bozo(fp, "served as %s, not an XML media type", mime);
 
     if (len >= 4 && !memcmp(u, "\xFF\xFE\0\0", 4))
@@ -598,62 +779,83 @@ static ctx_err decode_body(struct feedp *fp, const char *s, size_t len, struct b
         snprintf(fp->encoding, sizeof fp->encoding, "%s", "utf-8");
         s += 3;
         len -= 3;
-        goto utf8;
+        bool bad;
+        e = utf8_sanitize(s, len, out, &bad);
+        if (!e && bad)
+            fp_bozo(fp, "invalid UTF-8 replaced with U+FFFD");
+        return e;
     }
-    /* RFC 3023: text/xml without a charset is us-ascii (we still fall back
-     * to the declaration when the bytes say otherwise). */
-    if (!http_cs[0] && !strncmp(mime, "text/", 5) && xml_mime(mime))
-        snprintf(http_cs, sizeof http_cs, "us-ascii");
-    xml_decl_encoding(s, len, decl_cs, sizeof decl_cs);
-    snprintf(fp->encoding, sizeof fp->encoding, "%s", "utf-8");
-    const char *cands[2] = {http_cs[0] ? http_cs : NULL, decl_cs[0] ? decl_cs : NULL};
-    for (int i = 0; i < 2; i++) {
+    if (!json)
+        xml_decl_encoding(s, len, decl_cs, sizeof decl_cs);
+    /* RFC 3023: text/xml without a charset is us-ascii */
+    const char *first = http_cs[0] ? http_cs
+                      : json ? "utf-8"
+                      : !strncmp(mime, "text/", 5) ? "us-ascii"
+                      : decl_cs[0] ? decl_cs : "utf-8";
+    const char *cands[] = {first, decl_cs[0] ? decl_cs : NULL,
+                           valid_utf8(s, len) ? NULL : guess_cyrillic(s, len),
+                           "utf-8", "windows-1252", "iso-8859-2"};
+    for (size_t i = 0; i < CTX_ARRAY_LEN(cands); i++) {
         const char *cs = cands[i];
         if (!cs)
             continue;
-        if (is_utf8(cs))
-            break;
-        if (is_ascii(cs)) {
-            size_t k = 0;
-            while (k < len && u[k] < 0x80)
-                k++;
-            if (k == len) {
-                snprintf(fp->encoding, sizeof fp->encoding, "%s", cs);
-                break;
+        if (try_decode(cs, s, len, out, &e)) {
+            if (!e && out->len && memchr(out->p, '\0', out->len)) {
+                struct buf clean = {0};
+                e = utf8_sanitize(out->p, out->len, &clean, &(bool){false});
+                buf_free(out);
+                *out = clean;
+                fp_bozo(fp, "NUL characters replaced with U+FFFD");
             }
-            fp_bozo(fp, "declared %s but has non-ASCII bytes", cs);
-            continue;
-        }
-        if (is_wide(cs)) {
-            /* we could read the declaration as ASCII, so it is wrong */
-            fp_bozo(fp, "declared %s but reads as ASCII-compatible", cs);
-            continue;
-        }
-        if (is_cp1252(cs)) {
+            if (!e)
+                e = c1_fixup(out);
             snprintf(fp->encoding, sizeof fp->encoding, "%s", cs);
-            return decode_cp1252(s, len, out);
+            if (i > 0 && strcmp(cs, first))
+                fp_bozo(fp, "declared as %s, but parsed as %s", first, cs);
+            return e;
         }
-        struct buf tmp = {0};
-        e = decode_iconv(cs, s, len, 1, &tmp, &lossy);
-        if (e == CTX_EINVAL) {
-            fp_bozo(fp, "unknown encoding '%s'", cs);
-            continue;
-        }
-        if (!e && lossy)
-            fp_bozo(fp, "bytes invalid in %s", cs);
-        /* iconv's output is UTF-8 but may hold NULs */
-        if (!e)
-            e = utf8_sanitize(buf_str(&tmp), tmp.len, out, &(bool){false});
-        buf_free(&tmp);
-        snprintf(fp->encoding, sizeof fp->encoding, "%s", cs);
-        return e;
+        if (e)
+            return e;
+        buf_reset(out);
     }
-utf8:;
+    snprintf(fp->encoding, sizeof fp->encoding, "%s", "utf-8");
     bool bad;
     e = utf8_sanitize(s, len, out, &bad);
     if (!e && bad)
         fp_bozo(fp, "invalid UTF-8 replaced with U+FFFD");
     return e;
+}
+
+/* A new entry of f's "links" (feedparser's list of every <link>, with its
+ * attributes); borrowed, NULL when out of memory. */
+static json_t *new_link(struct feedp *fp, struct fields *f)
+{
+    json_t *l = json_object();
+    if (!f->links)
+        f->links = json_array();
+    if (!l || !f->links || json_array_append_new(f->links, l)) {
+        oom(fp, CTX_ENOMEM);
+        return NULL;
+    }
+    return l;
+}
+
+static void link_set(struct feedp *fp, json_t *l, const char *key, const char *v)
+{
+    if (l && v && json_object_set_new(l, key, json_string(v)))
+        oom(fp, CTX_ENOMEM);
+}
+
+/* An attribute value lower-cased (rel, type), into out. */
+static const char *lower_attr(const char *v, char *out, size_t cap)
+{
+    if (!v)
+        return NULL;
+    size_t i = 0;
+    for (; v[i] && i < cap - 1; i++)
+        out[i] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] | 0x20 : v[i]);
+    out[i] = '\0';
+    return out;
 }
 
 /* ---- capturing text ----------------------------------------------------- */
@@ -726,6 +928,8 @@ static void cap_begin(struct feedp *fp, enum el el, enum field f, bool construct
     c->inner_start = c->inner_end = 0;
     c->base64 = false;
     c->permalink = false;
+    c->link = NULL;
+    c->alternate = false;
     c->type = deflt;
     if (construct) {
         c->type = map_type(xml_attr_get(&fp->x, NULL, "type"), deflt, &c->base64);
@@ -958,11 +1162,31 @@ static void cap_finish(struct feedp *fp)
         oom(fp, CTX_ENOMEM);
         return;
     }
+    if (c->construct) {
+        /* RSS "plain text" that is really HTML is HTML (feedparser's
+         * lookslikehtml), and HTML goes through its sanitizer */
+        if (c->type == CT_TEXT && strncmp(fp->version, "atom", 4) && html_looks_like(val))
+            c->type = CT_HTML;
+        if (c->type == CT_HTML || c->type == CT_XHTML) {
+            char *clean = html_sanitize(val, strlen(val), cur_base(fp));
+            free(val);
+            if (!(val = clean)) {
+                oom(fp, CTX_ENOMEM);
+                return;
+            }
+        }
+    }
     if (c->field == F_LINK) {
         char *abs = url_resolve(cur_base(fp), val);
         free(val);
         if (!abs) {
             oom(fp, CTX_ENOMEM);
+            return;
+        }
+        if (c->link && *abs)
+            link_set(fp, c->link, "href", abs);
+        if (!c->alternate) {
+            free(abs);
             return;
         }
         if (!f->first_href && *abs && !(f->first_href = strdup(abs)))
@@ -992,6 +1216,15 @@ static void cap_finish(struct feedp *fp)
     }
     /* media:title only stands in for a missing title: any real one wins */
     set_field(f, c->field, val, c->el == E_MEDIA_TITLE ? INT_MAX : c->depth, c->type, entry);
+    /* content that is text or HTML doubles as the summary until a real one
+     * comes (feedparser) */
+    if (entry && c->field == F_CONTENT && f->v[F_CONTENT] == val && !f->v[F_SUMMARY]
+        && c->type != CT_XML) {
+        if (!(f->v[F_SUMMARY] = strdup(val)))
+            oom(fp, CTX_ENOMEM);
+        f->depth[F_SUMMARY] = INT_MAX;
+        f->type[F_SUMMARY] = (unsigned char)c->type;
+    }
 }
 
 /* ---- the walk ----------------------------------------------------------- */
@@ -1069,28 +1302,92 @@ static void begin_entry(struct feedp *fp)
         oom(fp, CTX_ENOMEM);
 }
 
-/* An Atom-style <link href=...>. */
-static void atom_link(struct feedp *fp, const char *href)
+/* A <link>: its "links" entry (rel defaults to alternate, type to
+ * text/html, or Atom's own type for rel="self"), and the feed's or entry's
+ * link when it is the alternate HTML one. Without an href the text is the
+ * href (RSS), read by a capture. */
+static void link_start(struct feedp *fp)
 {
     struct fields *f = target(fp, fp->cur);
-    const char *rel = xml_attr_get(&fp->x, NULL, "rel");
-    const char *type = xml_attr_get(&fp->x, NULL, "type");
+    const struct xml_parser *x = &fp->x;
+    char relb[256], typeb[256];
+    const char *href = xml_attr_get(x, NULL, "href");
+    if (!href)
+        href = xml_attr_get(x, NULL, "url");
+    if (!href)
+        href = xml_attr_get(x, NULL, "uri");
+    const char *rel = lower_attr(xml_attr_get(x, NULL, "rel"), relb, sizeof relb);
+    const char *type = lower_attr(xml_attr_get(x, NULL, "type"), typeb, sizeof typeb);
+    json_t *l = new_link(fp, f);
+    link_set(fp, l, "rel", rel ? rel : "alternate");
+    link_set(fp, l, "type", type ? type : rel && !strcmp(rel, "self") ? "application/atom+xml"
+                                                                      : "text/html");
+    link_set(fp, l, "title", xml_attr_get(x, NULL, "title"));
+    link_set(fp, l, "hreflang", xml_attr_get(x, NULL, "hreflang"));
+    link_set(fp, l, "length", xml_attr_get(x, NULL, "length"));
+    if (!href) {
+        cap_begin(fp, E_LINK, F_LINK, false, CT_TEXT);
+        fp->cap.link = l;
+        /* a text link counts only as the alternate one */
+        fp->cap.alternate = !rel || !strcmp(rel, "alternate");
+        return;
+    }
     bool b64;
     char *abs = url_resolve(cur_base(fp), href);
     if (!abs) {
         oom(fp, CTX_ENOMEM);
         return;
     }
+    link_set(fp, l, "href", abs);
     if (!f->first_href && *abs && !(f->first_href = strdup(abs)))
         oom(fp, CTX_ENOMEM);
     enum ctype t = map_type(type, CT_HTML, &b64);
-    if ((!rel || ieq(rel, "alternate")) && (t == CT_HTML || t == CT_XHTML) && !b64) {
+    if ((!rel || !strcmp(rel, "alternate")) && (t == CT_HTML || t == CT_XHTML) && !b64) {
         free(f->v[F_LINK]);
         f->v[F_LINK] = abs;
         f->link_from_id = false;
         return;
     }
     free(abs);
+}
+
+/* RSS <enclosure url= length= type=>: a "links" entry with rel enclosure. */
+static void enclosure(struct feedp *fp)
+{
+    const char *url = xml_attr_get(&fp->x, NULL, "url");
+    if (!url)
+        url = xml_attr_get(&fp->x, NULL, "href");
+    char *abs = url ? url_resolve(cur_base(fp), url) : NULL;
+    if (url && !abs) {
+        oom(fp, CTX_ENOMEM);
+        return;
+    }
+    json_t *l = new_link(fp, target(fp, fp->cur));
+    link_set(fp, l, "rel", "enclosure");
+    link_set(fp, l, "href", abs);
+    link_set(fp, l, "type", xml_attr_get(&fp->x, NULL, "type"));
+    link_set(fp, l, "length", xml_attr_get(&fp->x, NULL, "length"));
+    free(abs);
+}
+
+/* CDF's <CHANNEL>/<ITEM HREF= LASTMOD=>: a link and an update time. */
+static void cdf_attrs(struct feedp *fp)
+{
+    struct fields *f = target(fp, fp->cur);
+    const char *href = xml_attr_get(&fp->x, NULL, "href");
+    const char *lastmod = xml_attr_get(&fp->x, NULL, "lastmod");
+    if (lastmod && !f->v[F_UPDATED] && !(f->v[F_UPDATED] = dup_trim(lastmod, strlen(lastmod))))
+        oom(fp, CTX_ENOMEM);
+    if (href && !f->v[F_LINK]) {
+        char *abs = url_resolve(cur_base(fp), href);
+        json_t *l = new_link(fp, f);
+        link_set(fp, l, "rel", "alternate");
+        link_set(fp, l, "type", "text/html");
+        link_set(fp, l, "href", abs);
+        if (!abs || !(f->first_href = f->first_href ? f->first_href : strdup(abs)))
+            oom(fp, CTX_ENOMEM);
+        f->v[F_LINK] = abs;
+    }
 }
 
 /* The namespaces a document declares say which format it is, before any
@@ -1167,6 +1464,7 @@ static void on_start(struct feedp *fp)
             set_version(fp, "rss090");
         if (el == E_ITEM)
             begin_entry(fp);
+        cdf_attrs(fp);
         break;
     case E_SKIP:
         fp->skip_depth = x->depth;
@@ -1179,19 +1477,11 @@ static void on_start(struct feedp *fp)
         cap_begin(fp, el, F_TITLE, true, CT_TEXT);
         break;
     case E_LINK:
-        v = xml_attr_get(x, NULL, "href");
-        if (!v)
-            v = xml_attr_get(x, NULL, "url");
-        if (!v)
-            v = xml_attr_get(x, NULL, "uri");
-        if (v) {
-            atom_link(fp, v);
-        } else {
-            /* a text link counts only as the alternate one */
-            v = xml_attr_get(x, NULL, "rel");
-            if (!v || ieq(v, "alternate"))
-                cap_begin(fp, E_LINK, F_LINK, false, CT_TEXT);
-        }
+        link_start(fp);
+        break;
+    case E_ENCLOSURE:
+        if (in_entry)
+            enclosure(fp);
         break;
     case E_ID:
         cap_begin(fp, E_ID, F_ID, false, CT_TEXT);
@@ -1212,8 +1502,7 @@ static void on_start(struct feedp *fp)
         }
         break;
     case E_SUBTITLE:
-        if (!in_entry)
-            cap_begin(fp, E_SUBTITLE, F_SUBTITLE, true, CT_TEXT);
+        cap_begin(fp, E_SUBTITLE, F_SUBTITLE, true, CT_TEXT);
         break;
     case E_CONTENT:
     case E_ENCODED:
@@ -1269,33 +1558,14 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 
-/* Whether an RSS "plain text" value is really HTML (feedparser's test: a
- * close tag or an entity reference). */
-static bool looks_like_html(const char *s)
-{
-    for (const char *p = s; (p = strpbrk(p, "<&")); p++) {
-        if (p[0] == '<' && p[1] == '/' && ((p[2] | 0x20) >= 'a' && (p[2] | 0x20) <= 'z'))
-            return true;
-        if (p[0] == '&') {
-            const char *q = p + 1 + (p[1] == '#');
-            size_t n = 0;
-            while (((q[n] | 0x20) >= 'a' && (q[n] | 0x20) <= 'z') || (q[n] >= '0' && q[n] <= '9'))
-                n++;
-            if (n && q[n] == ';')
-                return true;
-        }
-    }
-    return false;
-}
-
 /* A stored value as plain text. */
 static char *plain(const struct feedp *fp, const struct fields *f, enum field k)
 {
     const char *v = f->v[k];
     if (!v)
         return NULL;
-    bool html = f->type[k] == CT_HTML || f->type[k] == CT_XHTML || f->type[k] == CT_XML
-             || (strncmp(fp->version, "atom", 4) && looks_like_html(v));
+    (void)fp;
+    bool html = f->type[k] == CT_HTML || f->type[k] == CT_XHTML || f->type[k] == CT_XML;
     return html ? html_to_text(v, strlen(v)) : text_collapse(v, strlen(v));
 }
 
@@ -1317,7 +1587,7 @@ static json_t *jstr(const char *s)
 }
 
 /* "en-US" -> "en"; NULL when it does not look like a language tag. */
-static char *lang_primary(const char *l)
+char *feed_lang_primary(const char *l)
 {
     char out[9];
     size_t n = 0;
@@ -1341,20 +1611,16 @@ static bool plausible(long long t)
     return t >= -2208988800LL && t < 253402300800LL;   /* 1900-01-01 .. 10000-01-01 */
 }
 
-static ctx_err build_item(const struct feedp *fp, const struct fields *f, const char *fetched,
-                          const char *lang, struct item *it)
+char *feed_item_id(const char *source, const char *id, const char *link, const char *title,
+                   const char *summary)
 {
     struct buf key = {0};
-    char tbuf[CTX_TIME_LEN];
-    long long t;
-    ctx_err e = CTX_OK;
-
-    const char *id = f->v[F_ID] && *f->v[F_ID] ? f->v[F_ID]
-                   : f->v[F_LINK] && *f->v[F_LINK] ? f->v[F_LINK] : NULL;
-    if (id) {
-        e = buf_puts(&key, id);
+    ctx_err e;
+    const char *k = id && *id ? id : link && *link ? link : NULL;
+    if (k) {
+        e = buf_puts(&key, k);
     } else {
-        uint64_t h = fnv1a(fnv1a(FNV_OFFSET, f->v[F_TITLE]), f->v[F_SUMMARY]);
+        uint64_t h = fnv1a(fnv1a(FNV_OFFSET, title), summary);
         e = buf_printf(&key, "%016llx", (unsigned long long)h);
     }
     if (!e && key.len > FEED_MAX_KEY) {
@@ -1364,14 +1630,36 @@ static ctx_err build_item(const struct feedp *fp, const struct fields *f, const 
     }
     struct buf idb = {0};
     if (!e)
-        e = buf_printf(&idb, "feed:%s:%s", fp->name, buf_str(&key));
+        e = buf_printf(&idb, "feed:%s:%s", source ? source : "", buf_str(&key));
     buf_free(&key);
     if (e) {
         buf_free(&idb);
-        return e;
+        return NULL;
     }
-    it->id = buf_detach(&idb);
+    return buf_detach(&idb);
+}
 
+void feed_item_date(const char *published, const char *updated, const char *fetched,
+                    char out[CTX_TIME_LEN])
+{
+    /* years outside 1900-9999 are typos (and would not print as RFC 3339) */
+    long long t;
+    if ((date_parse(published, &t) == 0 && plausible(t))
+        || (date_parse(updated, &t) == 0 && plausible(t)))
+        ctx_time_format(t, out);
+    else
+        snprintf(out, CTX_TIME_LEN, "%s", fetched ? fetched : "");
+}
+
+static ctx_err build_item(const struct feedp *fp, const struct fields *f, const char *fetched,
+                          const char *lang, struct item *it)
+{
+    char date[CTX_TIME_LEN];
+    ctx_err e = CTX_OK;
+
+    if (!(it->id = feed_item_id(fp->name, f->v[F_ID], f->v[F_LINK], f->v[F_TITLE],
+                                f->v[F_SUMMARY])))
+        return CTX_ENOMEM;
     const char *url = f->v[F_LINK];
     if (url && (!*url || (f->link_from_id && !http_url(url))))
         url = NULL;
@@ -1379,15 +1667,8 @@ static ctx_err build_item(const struct feedp *fp, const struct fields *f, const 
         url = f->first_href;
     if (url && unsafe_url(url))
         url = NULL;
-
-    /* published, else updated, else when we fetched it; years outside
-     * 1900-9999 are typos (and would not print as RFC 3339) */
-    const char *date = fetched;
-    if ((date_parse(f->v[F_PUBLISHED], &t) == 0 && plausible(t))
-        || (date_parse(f->v[F_UPDATED], &t) == 0 && plausible(t))) {
-        ctx_time_format(t, tbuf);
-        date = tbuf;
-    }
+    /* published, else updated, else when we fetched it */
+    feed_item_date(f->v[F_PUBLISHED], f->v[F_UPDATED], fetched, date);
     enum field body = f->v[F_CONTENT] && *f->v[F_CONTENT] ? F_CONTENT : F_SUMMARY;
     if ((e = item_set(&it->source, fp->name)) || (e = item_set(&it->kind, "blog"))
         || (e = item_set(&it->url, url)) || (e = item_set(&it->published, date))
@@ -1421,20 +1702,34 @@ static json_t *fields_json(const struct fields *f, const enum field *keys, const
             json_decref(o);
             return NULL;
         }
+    json_t *links = f->links ? json_deep_copy(f->links) : json_array();
+    if (!o || json_object_set_new(o, "links", links)) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
+}
+
+/* A content type as feedparser names it. */
+static const char *ctype_name(enum ctype t)
+{
+    return t == CT_HTML ? "text/html" : t == CT_XHTML ? "application/xhtml+xml"
+         : t == CT_XML ? "application/xml" : "text/plain";
 }
 
 static ctx_err build(struct feedp *fp, const char *fetched, struct parse_result *r)
 {
-    static const enum field fkeys[] = {F_TITLE, F_LINK, F_SUBTITLE, F_LANGUAGE, F_AUTHOR};
-    static const char *const fnames[] = {"title", "link", "subtitle", "language", "author"};
+    static const enum field fkeys[] = {F_TITLE, F_LINK, F_SUBTITLE, F_LANGUAGE, F_AUTHOR,
+                                       F_ID, F_PUBLISHED, F_UPDATED};
+    static const char *const fnames[] = {"title", "link", "subtitle", "language", "author",
+                                         "id", "published", "updated"};
     static const enum field ekeys[] = {F_TITLE, F_LINK, F_ID, F_AUTHOR, F_PUBLISHED,
-                                       F_UPDATED, F_SUMMARY, F_CONTENT};
+                                       F_UPDATED, F_SUMMARY, F_CONTENT, F_SUBTITLE};
     static const char *const enames[] = {"title", "link", "id", "author", "published",
-                                         "updated", "summary", "content"};
+                                         "updated", "summary", "content", "subtitle"};
     size_t first = r->nitems;
     ctx_err e = CTX_OK;
-    char *lang = lang_primary(fp->feed.v[F_LANGUAGE]);
+    char *lang = feed_lang_primary(fp->feed.v[F_LANGUAGE]);
     json_t *extra = json_object(), *entries = json_array();
     json_t *feed = fields_json(&fp->feed, fkeys, fnames, CTX_ARRAY_LEN(fkeys));
     bool bozo = fp->bozo || fp->x.bozo;
@@ -1452,6 +1747,11 @@ static ctx_err build(struct feedp *fp, const char *fetched, struct parse_result 
     for (size_t i = 0; i < fp->nentries && !e; i++) {
         const struct fields *f = &fp->entries[i];
         json_t *ej = fields_json(f, ekeys, enames, CTX_ARRAY_LEN(ekeys));
+        if (ej && json_object_set_new(ej, "content_type", f->v[F_CONTENT]
+                                      ? json_string(ctype_name(f->type[F_CONTENT])) : json_null())) {
+            json_decref(ej);
+            ej = NULL;
+        }
         if (!ej || json_array_append_new(entries, ej)) {
             e = CTX_ENOMEM;
             break;
@@ -1505,7 +1805,30 @@ static void feedp_free(struct feedp *fp)
     buf_free(&fp->cap.b);
     buf_free(&fp->cap.name);
     buf_free(&fp->cap.email);
+    free(fp->docbase);
     xml_free(&fp->x);
+}
+
+/* JSON Feed rather than XML: served as JSON and starting with '{', or
+ * unlabelled and starting with '{' (feedparser's rule), or starting with
+ * '{' and naming a jsonfeed.org version whatever the label says. */
+static bool sniff_json(const struct http_response *resp)
+{
+    char mime[128], cs[64];
+    const unsigned char *u = (const unsigned char *)resp->body;
+    size_t n = resp->len, i = 0;
+    content_type(resp->content_type, mime, sizeof mime, cs, sizeof cs);
+    if (n >= 3 && !memcmp(u, "\xEF\xBB\xBF", 3))
+        i = 3;
+    while (i < n && is_space(u[i]))
+        i++;
+    if (i >= n || u[i] != '{')
+        return false;
+    size_t ml = strlen(mime);
+    if (!mime[0] || !strcmp(mime, "application/json") || !strcmp(mime, "application/feed+json")
+        || (ml > 5 && !strcmp(mime + ml - 5, "+json")))
+        return true;
+    return memmem(u + i, n - i < 4096 ? n - i : 4096, "jsonfeed.org/version/", 21) != NULL;
 }
 
 ctx_err feed_parse(const char *name, const struct http_response *resp,
@@ -1523,11 +1846,24 @@ ctx_err feed_parse(const char *name, const struct http_response *resp,
         snprintf(r->error, sizeof r->error, "empty body");
         return CTX_EPARSE;
     }
-    if ((e = decode_body(&fp, resp->body, resp->len, &doc))) {
+    fp.docbase = doc_base(resp);
+    bool json = sniff_json(resp);
+    if ((e = decode_body(&fp, resp->body, resp->len, json, &doc))) {
+        feedp_free(&fp);
+        buf_free(&doc);
+        return e;
+    }
+    if (json) {
+        struct feed_doc d = {.source = fp.name, .text = buf_str(&doc), .len = doc.len,
+                             .base = fp.docbase, .encoding = fp.encoding, .bozo = fp.bozo,
+                             .error = fp.error, .fetched = fetched};
+        e = jsonfeed_parse(&d, r);
+        feedp_free(&fp);
         buf_free(&doc);
         return e;
     }
     if ((e = xml_init(&fp.x, buf_str(&doc), doc.len))) {
+        feedp_free(&fp);
         buf_free(&doc);
         return e;
     }

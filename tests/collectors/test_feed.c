@@ -45,7 +45,8 @@ static bool valid_utf8(const char *s)
 static ctx_err parse(const char *body, size_t len, const char *ct, const char *url,
                      struct parse_result *r)
 {
-    struct http_response resp = {200, body, len, ct, url};
+    struct http_response resp = {.status = 200, .body = body, .len = len, .content_type = ct,
+                                 .url = url};
     memset(r, 0, sizeof *r);
     return feed_parse(NAME, &resp, FETCHED, r);
 }
@@ -653,7 +654,7 @@ static void test_not_feeds(void **state)
         assert_int_equal(rc, CTX_EPARSE);
     }
     struct parse_result r;
-    struct http_response resp = {200, NULL, 0, NULL, NULL};
+    struct http_response resp = {.status = 200};
     memset(&r, 0, sizeof r);
     assert_int_equal(feed_parse(NAME, &resp, FETCHED, &r), CTX_EPARSE);
     assert_string_equal(r.error, "empty body");
