@@ -28,6 +28,12 @@ size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp, bool *bad);
  * replaced by U+FFFD. *bad says whether anything was replaced. */
 ctx_err utf8_sanitize(const char *s, size_t len, struct buf *out, bool *bad);
 
+/* Text that is UTF-8 read as Latin-1 (or windows-1252) and encoded again,
+ * decoded once more ("\u00c3\u00a9" -> "\u00e9"): only when every character fits
+ * a byte and the bytes are valid UTF-8 with a multi-byte sequence, as
+ * feedparser checks. Malloc'd; NULL when that does not apply. */
+char *utf8_undouble(const char *s);
+
 /* A numeric character reference's code point as browsers read it: 128-159
  * through windows-1252, NUL, surrogates and out-of-range values to U+FFFD. */
 uint32_t charref_fixup(uint32_t cp);

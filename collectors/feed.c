@@ -1162,6 +1162,15 @@ static void cap_finish(struct feedp *fp)
         oom(fp, CTX_ENOMEM);
         return;
     }
+    /* UTF-8 that went through Latin-1 once too often (feedparser's fix,
+     * for documents that are UTF-8) */
+    if (!strcmp(fp->encoding, "utf-8")) {
+        char *once = utf8_undouble(val);
+        if (once) {
+            free(val);
+            val = once;
+        }
+    }
     if (c->construct) {
         /* RSS "plain text" that is really HTML is HTML (feedparser's
          * lookslikehtml), and HTML goes through its sanitizer */

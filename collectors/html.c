@@ -542,6 +542,41 @@ uint32_t charref_fixup(uint32_t cp)
     return cp;
 }
 
+char *utf8_undouble(const char *s)
+{
+    struct buf b = {0};
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s);
+    bool high = false;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        bool bad;
+        i += utf8_decode(u + i, n - i, &cp, &bad);
+        int byte = -1;
+        if (cp < 0x100 && !bad) {
+            byte = (int)cp;
+        } else {
+            for (int k = 0; k < 32 && byte < 0; k++)
+                if (cp1252_c1[k] == cp)
+                    byte = 0x80 + k;
+        }
+        if (byte < 0 || buf_putc(&b, (char)byte)) {
+            buf_free(&b);
+            return NULL;
+        }
+        high |= byte >= 0x80;
+    }
+    bool bad = true;
+    struct buf out = {0};
+    if (high && !utf8_sanitize(buf_str(&b), b.len, &out, &bad) && !bad) {
+        buf_free(&b);
+        return buf_detach(&out);
+    }
+    buf_free(&b);
+    buf_free(&out);
+    return NULL;
+}
+
 /* ---- the emitter -------------------------------------------------------- */
 
 struct emit {
