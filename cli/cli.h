@@ -16,6 +16,8 @@ int cmd_rules(int argc, char **argv);
 int cmd_items(int argc, char **argv);
 int cmd_sources(int argc, char **argv);
 int cmd_reply(int argc, char **argv);
+int cmd_queues(int argc, char **argv);
+int cmd_agents(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_rules_reload(void);
 int cmd_agent(int argc, char **argv);

@@ -220,3 +220,85 @@ int cmd_sources(int argc, char **argv)
     buf_free(&body);
     return 0;
 }
+
+/* ctxctl queues [--json] and ctxctl agents [--json]: the routing figures. */
+static double num(const json_t *o, const char *k)
+{
+    return json_number_value(json_object_get(o, k));
+}
+
+int cmd_queues(int argc, char **argv)
+{
+    bool raw = argc == 1 && strcmp(argv[0], "--json") == 0;
+    if (argc && !raw) {
+        fprintf(stderr, "usage: ctxctl queues [--json]\n");
+        return 2;
+    }
+    json_t *j;
+    struct buf body = {0};
+    int rc = api_get("/api/queues", &j, &body);
+    if (!rc && raw) {
+        fputs(buf_str(&body), stdout);
+    } else if (!rc) {
+        printf("%-16s %-13s %7s %7s %8s %9s %8s %8s %9s %6s %8s\n", "QUEUE", "STRATEGY",
+               "WAITING", "OFFERED", "ASSIGNED", "OLDEST", "ARRIVED", "ANSWERED", "ABANDONED",
+               "ASA", "SERVICE");
+        size_t i;
+        json_t *q;
+        json_array_foreach(json_object_get(j, "queues"), i, q) {
+            char asa[16] = "-", sl[16] = "-";
+            if (json_is_number(json_object_get(q, "avg_speed_of_answer")))
+                snprintf(asa, sizeof asa, "%.1fs", num(q, "avg_speed_of_answer"));
+            if (json_is_number(json_object_get(q, "service_level")))
+                snprintf(sl, sizeof sl, "%.1f%%", 100 * num(q, "service_level"));
+            printf("%-16s %-13s %7.0f %7.0f %8.0f %8.1fs %8.0f %8.0f %9.0f %6s %8s\n",
+                   json_string_value(json_object_get(q, "name")),
+                   json_string_value(json_object_get(q, "strategy")), num(q, "waiting"),
+                   num(q, "offered"), num(q, "assigned"), num(q, "oldest_wait"),
+                   num(q, "arrived"), num(q, "answered"), num(q, "abandoned"), asa, sl);
+        }
+    }
+    if (!rc)
+        json_decref(j);
+    buf_free(&body);
+    return rc;
+}
+
+int cmd_agents(int argc, char **argv)
+{
+    bool raw = argc == 1 && strcmp(argv[0], "--json") == 0;
+    if (argc && !raw) {
+        fprintf(stderr, "usage: ctxctl agents [--json]\n");
+        return 2;
+    }
+    json_t *j;
+    struct buf body = {0};
+    int rc = api_get("/api/agents", &j, &body);
+    if (!rc && raw) {
+        fputs(buf_str(&body), stdout);
+    } else if (!rc) {
+        printf("%-16s %-20s %-10s %-9s %-22s %7s  %s\n", "AGENT", "NAME", "STATE", "ONLINE",
+               "LOAD social/chat/cb", "HANDLED", "TASKS");
+        size_t i;
+        json_t *a;
+        json_array_foreach(json_object_get(j, "agents"), i, a) {
+            json_t *l = json_object_get(a, "load"), *c = json_object_get(a, "capacity");
+            char load[64];
+            snprintf(load, sizeof load, "%.0f/%.0f %.0f/%.0f %.0f/%.0f", num(l, "social"),
+                     num(c, "social"), num(l, "chat"), num(c, "chat"), num(l, "callback"),
+                     num(c, "callback"));
+            char *tasks = json_dumps(json_object_get(a, "tasks"), JSON_COMPACT);
+            printf("%-16s %-20s %-10s %-9s %-22s %7.0f  %s\n",
+                   json_string_value(json_object_get(a, "id")),
+                   json_string_value(json_object_get(a, "name")) ?: "",
+                   json_string_value(json_object_get(a, "state")) ?: "",
+                   json_is_true(json_object_get(a, "connected")) ? "yes" : "no", load,
+                   num(a, "handled"), tasks ? tasks : "[]");
+            free(tasks);
+        }
+    }
+    if (!rc)
+        json_decref(j);
+    buf_free(&body);
+    return rc;
+}

@@ -19,6 +19,8 @@ void usage(FILE *f)
         "                              (--score: only the sentiment compound)\n"
         "  items [--brand B] [--topic T] [--sentiment L] [--since TIME] [--limit N] [--json]\n"
         "                              newest tagged items, from ctxd's API\n"
+        "  queues [--json]             waiting, offered, assigned, oldest wait, ASA, service level\n"
+        "  agents [--json]             agents: state, load per channel, tasks\n"
         "  agent add ID --name N --skills a,b:80 [--capacity chat=3,social=5,callback=1]\n"
         "        [--langs en,ru] [--supervisor]  create an agent; prints its login token once\n"
         "  reply ITEM TEXT [--id ID]   queue a reply to an item, posted back to its network\n"
@@ -58,6 +60,10 @@ int main(int argc, char **argv)
         return cmd_analyze(rest, rargv);
     if (strcmp(cmd, "items") == 0)
         return cmd_items(rest, rargv);
+    if (strcmp(cmd, "queues") == 0)
+        return cmd_queues(rest, rargv);
+    if (strcmp(cmd, "agents") == 0)
+        return cmd_agents(rest, rargv);
     if (strcmp(cmd, "agent") == 0)
         return cmd_agent(rest, rargv);
     if (strcmp(cmd, "reply") == 0)

@@ -318,11 +318,12 @@ static void on_snapshot(struct rconn *rc, redisReply *rep, void *priv)
     const char **refused_ids = calloc(nt * 64, sizeof *refused_ids);
     struct rt_offer *offers = calloc(nt, sizeof *offers);
     size_t n = 0, kept = 0;
+    long long forget = 10000;
     if (tasks && agents && mem && refused && refused_ids && offers) {
         /* refusals are forgotten after a while, so a task refused by
          * everyone is offered again rather than waiting forever */
-        long long forget = (long long)(qc->offer_timeout * 3000) > 10000
-                               ? (long long)(qc->offer_timeout * 3000) : 10000;
+        forget = (long long)(qc->offer_timeout * 3000) > 10000
+                     ? (long long)(qc->offer_timeout * 3000) : 10000;
         for (size_t i = 0; i < nt; i++) {
             const redisReply *f = tr->element[i];
             if (f->type != REDIS_REPLY_ARRAY || f->elements < 9)
@@ -359,7 +360,8 @@ static void on_snapshot(struct rconn *rc, redisReply *rep, void *priv)
         o->r = r;
         snprintf(o->task, sizeof o->task, "%s", t->id);
         snprintf(o->agent, sizeof o->agent, "%s", a->id);
-        char tkey[300], akey[200], wkey[200], atkey[220], nows[32], exp[32];
+        char tkey[300], akey[200], wkey[200], atkey[220], nows[32], exp[32], fg[32];
+        snprintf(fg, sizeof fg, "%lld", forget);
         snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", t->id);
         snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", a->id);
         snprintf(atkey, sizeof atkey, KEY_AGENT_PREFIX "%s:tasks", a->id);
@@ -367,9 +369,9 @@ static void on_snapshot(struct rconn *rc, redisReply *rep, void *priv)
         snprintf(nows, sizeof nows, "%lld", now);
         snprintf(exp, sizeof exp, "%lld", now + (long long)(qc->offer_timeout * 1000));
         const char *argv[] = {tkey, akey, wkey, KEY_OFFERS, atkey, KEY_ROUTING_EVENTS,
-                              KEY_AGENT_EVENTS, t->id, a->id, nows, exp};
+                              KEY_AGENT_EVENTS, t->id, a->id, nows, exp, fg};
         r->pass_pending++;
-        if (rconn_eval(r->cmd, &r->st->scripts[SCRIPT_OFFER], on_offer, o, 7, 11, argv, NULL)) {
+        if (rconn_eval(r->cmd, &r->st->scripts[SCRIPT_OFFER], on_offer, o, 7, 12, argv, NULL)) {
             r->pass_pending--;
             free(o);
         }

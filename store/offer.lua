@@ -4,7 +4,8 @@
 -- push an agent past its capacity.
 -- KEYS[1] task hash, KEYS[2] agent hash, KEYS[3] waiting zset, KEYS[4] offers zset,
 -- KEYS[5] agent tasks set, KEYS[6] routing events, KEYS[7] agent events
--- ARGV[1] task id, ARGV[2] agent id, ARGV[3] now ms, ARGV[4] offer expiry ms
+-- ARGV[1] task id, ARGV[2] agent id, ARGV[3] now ms, ARGV[4] offer expiry ms,
+-- ARGV[5] how long a refusal holds, ms
 -- Returns 1, or 0 and the reason the offer no longer holds.
 local t = redis.call('HMGET', KEYS[1], 'state', 'channel', 'refused', 'queue')
 if t[1] ~= 'queued' then return {0, 'task is ' .. tostring(t[1])} end
@@ -19,7 +20,10 @@ if ch == 'chat' and a[6] == '1' and (tonumber(a[5]) or 0) > 0 then
   return {0, 'agent is on a callback'}
 end
 local refused = cjson.decode(t[3] or '{}')
-if refused[ARGV[2]] then return {0, 'agent refused this task'} end
+local r = refused[ARGV[2]]
+if r and tonumber(r) + tonumber(ARGV[5]) > tonumber(ARGV[3]) then
+  return {0, 'agent refused this task'}
+end
 redis.call('HSET', KEYS[1], 'state', 'offered', 'agent', ARGV[2], 'offer_expires', ARGV[4],
            'offered_at', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'attempts', 1)

@@ -68,21 +68,60 @@ static void health(struct api_req *r)
                            up ? "up" : "down"));
 }
 
-static void metrics(struct api_req *r)
+/* /metrics: the process's own counters, then every queue's figures
+ * (queues_query() calls metrics_write() back with them). */
+void metrics_write(struct api_req *r, json_t *queues)
 {
     struct serve *s = r->s;
+    buf_reset(&r->body);
     buf_printf(&r->body,
                "# HELP ctx_redis_up Whether the serve role's Redis connection is up.\n"
                "# TYPE ctx_redis_up gauge\nctx_redis_up %d\n"
                "# HELP ctx_monitor_clients Connected /ws/monitor clients.\n"
                "# TYPE ctx_monitor_clients gauge\nctx_monitor_clients %u\n"
+               "# HELP ctx_agent_connections Connected /ws/agent clients on this node.\n"
+               "# TYPE ctx_agent_connections gauge\nctx_agent_connections %u\n"
                "# HELP ctx_http_requests_total HTTP API requests served.\n"
                "# TYPE ctx_http_requests_total counter\nctx_http_requests_total %llu\n"
                "# HELP ctx_http_errors_total HTTP API answers with status >= 400.\n"
                "# TYPE ctx_http_errors_total counter\nctx_http_errors_total %llu\n",
-               rconn_up(s->cmd) ? 1 : 0, monitor_clients(s->mon), s->http_requests,
-               s->http_errors);
+               rconn_up(s->cmd) ? 1 : 0, monitor_clients(s->mon), agents_connected(s->agents),
+               s->http_requests, s->http_errors);
+    static const struct { const char *key, *name, *type, *help; } qm[] = {
+        {"waiting", "ctx_queue_waiting", "gauge", "Tasks waiting in the queue."},
+        {"offered", "ctx_queue_offered", "gauge", "Tasks offered to an agent, not yet accepted."},
+        {"assigned", "ctx_queue_assigned", "gauge", "Tasks assigned to agents."},
+        {"oldest_wait", "ctx_queue_oldest_wait_seconds", "gauge", "Wait of the oldest task."},
+        {"arrived", "ctx_queue_arrived_total", "counter", "Tasks that entered the queue."},
+        {"answered", "ctx_queue_answered_total", "counter", "Tasks accepted by an agent."},
+        {"abandoned", "ctx_queue_abandoned_total", "counter", "Tasks abandoned while waiting."},
+        {"avg_speed_of_answer", "ctx_queue_avg_speed_of_answer_seconds", "gauge",
+         "Average wait until accepted."},
+        {"service_level", "ctx_queue_service_level", "gauge",
+         "Share of answered tasks answered within the SLA target."},
+    };
+    for (size_t m = 0; m < CTX_ARRAY_LEN(qm); m++) {
+        buf_printf(&r->body, "# HELP %s %s\n# TYPE %s %s\n", qm[m].name, qm[m].help,
+                   qm[m].name, qm[m].type);
+        size_t i;
+        json_t *q;
+        json_array_foreach(queues, i, q) {
+            json_t *v = json_object_get(q, qm[m].key);
+            if (json_is_number(v))
+                buf_printf(&r->body, "%s{queue=\"%s\"} %g\n", qm[m].name,
+                           json_string_value(json_object_get(q, "name")), json_number_value(v));
+        }
+    }
     respond(r, 200, "text/plain; version=0.0.4");
+}
+
+static void metrics(struct api_req *r)
+{
+    if (queues_query(r, 1)) {
+        json_t *none = json_array();
+        metrics_write(r, none);     /* Redis away: the process's own figures only */
+        json_decref(none);
+    }
 }
 
 static void on_items(struct rconn *rc, redisReply *rep, void *priv)
@@ -258,6 +297,8 @@ static void route_post(struct api_req *r)
         respond_error(r, 413, "too_large", "request bodies are limited to 64 KiB");
     else if (strcmp(r->uri, "/api/replies") == 0)
         replies_post(r);
+    else if (strcmp(r->uri, "/api/callbacks") == 0)
+        callbacks_post(r);
     else
         respond_error(r, 404, "not_found", "no such route");
 }
@@ -285,6 +326,10 @@ static void route(struct api_req *r, struct lws *wsi)
         items(r, wsi);
     else if (strcmp(uri, "/api/sources") == 0)
         sources(r);
+    else if (strcmp(uri, "/api/queues") == 0)
+        queues_get(r);
+    else if (strcmp(uri, "/api/agents") == 0)
+        agents_get(r);
     else
         respond_error(r, 404, "not_found", "no such route");
 }

@@ -50,6 +50,14 @@ void respond_json(struct api_req *r, int status, json_t *j);   /* steals j */
 void respond_error(struct api_req *r, int status, const char *code, const char *msg);
 void req_free(struct api_req *r);
 
+/* --- queues.c: GET /api/queues, GET /api/agents, POST /api/callbacks --- */
+void queues_get(struct api_req *r);
+void agents_get(struct api_req *r);
+void callbacks_post(struct api_req *r);
+ctx_err queues_query(struct api_req *r, int what);   /* what 1: then metrics_write() */
+json_t *queues_json(const struct config *cfg, const redisReply *rep);
+void metrics_write(struct api_req *r, json_t *queues);  /* api.c */
+
 /* --- replies.c: POST /api/replies, GET /api/replies/<id> --- */
 void replies_post(struct api_req *r);
 void replies_get(struct api_req *r, const char *id);

@@ -209,3 +209,82 @@ def test_chat_both_ways_reject_and_requeue_on_disconnect():
         asyncio.run(scenario())
     finally:
         rig.close()
+
+
+def test_callbacks_timeouts_wrapup_transfer_and_figures():
+    rig = routing_rig("route-figures")
+    write_feed(rig.feed, [E2])
+    with open(rig.ctxd.config) as f:
+        cfg = json.load(f)
+    cfg["queues"][0].update({"offer_timeout": "1s", "max_no_answer": 2, "wrapup": "1s"})
+    cfg["queues"].append({"name": "billing", "channels": ["social", "chat", "callback"]})
+    with open(rig.ctxd.config, "w") as f:
+        json.dump(cfg, f)
+    from test_replies import post
+    try:
+        t1 = add_agent(rig, "ann")
+        rig.ctxd.start()
+        port = rig.ctxd.port
+        for bad, code in [({"phone": "call me"}, "bad_phone"),
+                          ({"phone": "+7 495 123-45-67", "queue": "nope"}, "bad_queue"),
+                          ({"phone": "+74951234567", "not_before": "soon"}, "bad_not_before")]:
+            st, body = post(port, "/api/callbacks", bad)
+            assert st == 400 and body["error"] == code, (bad, st, body)
+        cbs = []
+        for phone in ["+7 495 123-45-67", "+7 495 765-43-21"]:
+            st, body = post(port, "/api/callbacks", {"phone": phone, "name": "Dan"})
+            assert st == 201 and body["task"]["channel"] == "callback", body
+            assert body["task"]["queue"] == "support" and body["task"]["state"] == "queued"
+            cbs.append(body["task"]["id"])
+
+        async def scenario():
+            ann, _ = await login(port, t1)
+            # two offers time out in a row: ann is set away
+            for want in cbs:
+                o = await ann.expect(typ("offer"), what="callback offer")
+                assert o["task"]["id"] == want and o["task"]["phone"].startswith("+7 495"), o
+                await ann.expect(typ("revoked", task=want), 5, "offer timed out")
+            await ann.expect(typ("state", state="away"), 5, "set away after 2 timeouts")
+            await ann.send(type="state", state="available")
+            # the refusals are forgotten after a while: offered again
+            o = await ann.expect(typ("offer"), 20, "offer again")
+            cb = o["task"]["id"]
+            await ann.send(type="accept", task=cb)
+            await ann.expect(typ("assigned"))
+            # a callback from the task: a new callback task linked to it
+            await ann.send(type="callback", task=cb, phone="+7 495 000-00-00")
+            q = await ann.expect(typ("callback_queued"))
+            assert q["parent"] == cb
+            # transfer the first one to billing; then done with wrap-up
+            await ann.send(type="transfer", task=cb, queue="billing")
+            await ann.expect(typ("revoked", task=cb, reason="transferred"))
+            o = await ann.expect(typ("offer"), 20, "next offer")
+            await ann.send(type="accept", task=o["task"]["id"])
+            await ann.expect(typ("assigned"))
+            await ann.send(type="done", task=o["task"]["id"])
+            await ann.expect(typ("state", state="wrapup"), 5, "wrap-up")
+            await ann.expect(typ("state", state="available"), 5, "end of wrap-up")
+            await ann.ws.close()
+        asyncio.run(scenario())
+        status, qs = rig.ctxd.http("/api/queues")
+        qs = {q["name"]: q for q in qs["queues"]}
+        assert qs["support"]["answered"] == 2 and qs["support"]["arrived"] == 3, qs
+        assert qs["billing"]["waiting"] == 0 or qs["billing"]["waiting"] == 1, qs
+        assert 0 <= qs["support"]["service_level"] <= 1, qs
+        _, ags = rig.ctxd.http("/api/agents")
+        ann = ags["agents"][0]
+        assert ann["id"] == "ann" and ann["handled"] == 1 and "token_sha" not in ann, ann
+        _, text = rig.ctxd.http("/metrics")
+        assert 'ctx_queue_answered_total{queue="support"} 2' in text, text
+        p = subprocess.run([CTXCTL, "-c", rig.ctxd.config, "queues"], capture_output=True,
+                           text=True, timeout=10)
+        assert p.returncode == 0 and "support" in p.stdout and "billing" in p.stdout, p
+        p = subprocess.run([CTXCTL, "-c", rig.ctxd.config, "agents"], capture_output=True,
+                           text=True, timeout=10)
+        assert p.returncode == 0 and "ann" in p.stdout, p
+        ev = rig.redis.cmd("XRANGE", "ctx:routing:events", "-", "+")
+        types = {dict(zip(e[1][::2], e[1][1::2]))["type"] for e in ev}
+        for t in ["queued", "offered", "accepted", "timed_out", "transferred", "done"]:
+            assert t in types, (t, types)
+    finally:
+        rig.close()

@@ -1,0 +1,293 @@
+/* queues.c -- the routing figures over HTTP: GET /api/queues, GET
+ * /api/agents, POST /api/callbacks; and the routing lines of /metrics.
+ *
+ * One read-only Lua script (queue_stats.lua) gathers, per configured queue,
+ * waiting / offered / assigned counts, the oldest wait and the counters
+ * kept by the routing scripts (arrived, answered, answered within the SLA
+ * target, total wait, abandoned), from which the average speed of answer
+ * and the service level are derived here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include "collectors/collectors.h"
+#include "store/store.h"
+#include "ws/ws_internal.h"
+
+static long long now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static long long field_ll(const redisReply *h, const char *name)
+{
+    const char *v = stream_field(h, name);
+    return v ? atoll(v) : 0;
+}
+
+/* Each queue as JSON, from queue_stats.lua's answer (one entry per queue:
+ * [stats hash fields..., "waiting", n, "oldest", ms, "offered", n, "assigned", n]). */
+json_t *queues_json(const struct config *cfg, const redisReply *rep)
+{
+    json_t *arr = json_array();
+    long long now = now_ms();
+    for (size_t i = 0; i < cfg->nqueues && rep && i < rep->elements; i++) {
+        const redisReply *h = rep->element[i];
+        const struct config_queue *qc = &cfg->queues[i];
+        long long answered = field_ll(h, "answered"), in_sla = field_ll(h, "answered_in_sla");
+        long long wait_ms = field_ll(h, "wait_ms"), oldest = field_ll(h, "oldest");
+        json_t *q = json_pack("{s:s,s:s,s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:f}", "name", qc->name,
+                              "strategy", qc->strategy, "waiting", field_ll(h, "waiting"),
+                              "offered", field_ll(h, "offered"),
+                              "assigned", field_ll(h, "assigned"),
+                              "oldest_wait", oldest ? (double)(now - oldest) / 1000.0 : 0.0,
+                              "arrived", field_ll(h, "arrived"), "answered", answered,
+                              "abandoned", field_ll(h, "abandoned"), "sla", qc->sla);
+        json_object_set_new(q, "avg_speed_of_answer",
+                            answered ? json_real((double)wait_ms / answered / 1000.0)
+                                     : json_null());
+        json_object_set_new(q, "service_level",
+                            answered ? json_real((double)in_sla / answered) : json_null());
+        json_array_append_new(arr, q);
+    }
+    return arr;
+}
+
+struct qctx {
+    struct api_req *r;
+    int what;                   /* 0 queues, 1 metrics */
+};
+
+static void on_stats(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct qctx *c = priv;
+    struct api_req *r = c->r;
+    int what = c->what;
+    free(c);
+    r->waiting = false;
+    if (!r->wsi) {
+        req_free(r);
+        return;
+    }
+    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
+        respond_error(r, 503, "redis", rep && rep->str ? rep->str : "redis is away");
+        return;
+    }
+    json_t *qs = queues_json(r->s->cfg, rep);
+    if (what == 0) {
+        respond_json(r, 200, json_pack("{s:o}", "queues", qs));
+        return;
+    }
+    metrics_write(r, qs);
+    json_decref(qs);
+}
+
+ctx_err queues_query(struct api_req *r, int what)
+{
+    const struct config *cfg = r->s->cfg;
+    struct qctx *c = malloc(sizeof *c);
+    if (!c)
+        return CTX_ENOMEM;
+    c->r = r;
+    c->what = what;
+    const char *argv[1 + 256];
+    char names[256][80];
+    size_t n = cfg->nqueues < 256 ? cfg->nqueues : 256;
+    argv[0] = KEY_OFFERS;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(names[i], sizeof names[i], "%s", cfg->queues[i].name);
+        argv[1 + i] = names[i];
+    }
+    r->waiting = true;
+    if (rconn_eval(r->s->cmd, &r->s->st->scripts[SCRIPT_QUEUE_STATS], on_stats, c, 1,
+                   (int)n + 1, argv, NULL)) {
+        r->waiting = false;
+        free(c);
+        return CTX_EREDIS;
+    }
+    return CTX_OK;
+}
+
+void queues_get(struct api_req *r)
+{
+    if (queues_query(r, 0))
+        respond_error(r, 503, "redis", "redis is away");
+}
+
+/* ---- GET /api/agents ---- */
+
+static void on_agents(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct api_req *r = priv;
+    r->waiting = false;
+    if (!r->wsi) {
+        req_free(r);
+        return;
+    }
+    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
+        respond_error(r, 503, "redis", "redis is away");
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < rep->elements; i++) {
+        const redisReply *h = rep->element[i];
+        json_t *a = json_object();
+        static const char *const keys[] = {"id", "name", "state", "role"};
+        for (size_t k = 0; k < CTX_ARRAY_LEN(keys); k++) {
+            const char *v = stream_field(h, keys[k]);
+            json_object_set_new(a, keys[k], v ? json_string(v) : json_null());
+        }
+        json_t *load = json_object(), *cap = json_object();
+        static const char *const ch[] = {"social", "chat", "callback"};
+        for (size_t k = 0; k < 3; k++) {
+            char lk[32], ck[32];
+            snprintf(lk, sizeof lk, "load:%s", ch[k]);
+            snprintf(ck, sizeof ck, "cap:%s", ch[k]);
+            json_object_set_new(load, ch[k], json_integer(field_ll(h, lk)));
+            json_object_set_new(cap, ch[k], json_integer(field_ll(h, ck)));
+        }
+        json_object_set_new(a, "load", load);
+        json_object_set_new(a, "capacity", cap);
+        json_object_set_new(a, "connected", json_boolean(field_ll(h, "conns") > 0));
+        json_object_set_new(a, "handled", json_integer(field_ll(h, "handled")));
+        const char *sk = stream_field(h, "skills");
+        json_t *skills = sk ? json_loads(sk, 0, NULL) : NULL;
+        json_object_set_new(a, "skills", skills ? skills : json_object());
+        const char *tasks = stream_field(h, "tasks");
+        json_t *tj = tasks ? json_loads(tasks, 0, NULL) : NULL;
+        json_object_set_new(a, "tasks", tj ? tj : json_array());
+        json_array_append_new(arr, a);
+    }
+    respond_json(r, 200, json_pack("{s:o}", "agents", arr));
+}
+
+void agents_get(struct api_req *r)
+{
+    const char *argv[] = {KEY_AGENTS};
+    r->waiting = true;
+    if (rconn_eval(r->s->cmd, &r->s->st->scripts[SCRIPT_AGENTS_LIST], on_agents, r, 1, 1, argv,
+                   NULL)) {
+        r->waiting = false;
+        respond_error(r, 503, "redis", "redis is away");
+    }
+}
+
+/* ---- POST /api/callbacks ---- */
+
+struct cbctx {
+    struct api_req *r;
+    char id[128];
+};
+
+static void on_task(struct rconn *rc, redisReply *rep, void *priv);
+
+static void on_callback(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct cbctx *c = priv;
+    struct api_req *r = c->r;
+    if (!r->wsi || !rep || rep->type == REDIS_REPLY_ERROR) {
+        r->waiting = false;
+        if (!r->wsi)
+            req_free(r);
+        else if (rep && strncmp(rep->str, "QUEUE_FULL", 10) == 0)
+            respond_error(r, 503, "queue_full", "the queue is full; try again later");
+        else
+            respond_error(r, 503, "redis", rep ? rep->str : "redis is away");
+        free(c);
+        return;
+    }
+    if (rconn_cmd(rc, on_task, c, "HGETALL " KEY_TASK_PREFIX "%s", c->id)) {
+        r->waiting = false;
+        respond_error(r, 503, "redis", "redis is away");
+        free(c);
+    }
+}
+
+static void on_task(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct cbctx *c = priv;
+    struct api_req *r = c->r;
+    r->waiting = false;
+    free(c);
+    if (!r->wsi) {
+        req_free(r);
+        return;
+    }
+    json_t *t = json_object();
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2)
+        if (rep->element[i]->str && rep->element[i + 1]->str &&
+            strcmp(rep->element[i]->str, "refused"))
+            json_object_set_new(t, rep->element[i]->str, json_string(rep->element[i + 1]->str));
+    respond_json(r, 201, json_pack("{s:o}", "task", t));
+}
+
+static bool valid_phone(const char *p)
+{
+    size_t digits = 0;
+    if (*p == '+')
+        p++;
+    for (; *p; p++) {
+        if (*p >= '0' && *p <= '9')
+            digits++;
+        else if (*p != ' ' && *p != '-' && *p != '(' && *p != ')')
+            return false;
+    }
+    return digits >= 5 && digits <= 15;         /* E.164 has at most 15 digits */
+}
+
+void callbacks_post(struct api_req *r)
+{
+    const struct config *cfg = r->s->cfg;
+    json_error_t je;
+    json_t *j = json_loadb(r->req_body.p ? r->req_body.p : "", r->req_body.len, 0, &je);
+    const char *phone = json_string_value(json_object_get(j, "phone"));
+    const char *name = json_string_value(json_object_get(j, "name"));
+    const char *queue = json_string_value(json_object_get(j, "queue"));
+    const char *nb = json_string_value(json_object_get(j, "not_before"));
+    long long not_before = 0;
+    const char *q = queue ? queue : cfg->callback_queue;
+    for (size_t i = 0; !q && i < cfg->nqueues; i++)
+        if (cfg->queues[i].channels.n == 0 || strlist_has(&cfg->queues[i].channels, "callback"))
+            q = cfg->queues[i].name;
+    bool known = false;
+    for (size_t i = 0; q && i < cfg->nqueues; i++)
+        known |= strcmp(cfg->queues[i].name, q) == 0;
+    if (!j) {
+        respond_error(r, 400, "bad_json", je.text);
+    } else if (!phone || !valid_phone(phone)) {
+        respond_error(r, 400, "bad_phone", "\"phone\" must be a phone number such as +7 495 123-45-67");
+    } else if (name && strlen(name) > 100) {
+        respond_error(r, 400, "bad_name", "\"name\" is at most 100 bytes");
+    } else if (!q || !known) {
+        respond_error(r, 400, "bad_queue", "no such queue takes callbacks");
+    } else if (nb && date_parse(nb, &not_before)) {
+        respond_error(r, 400, "bad_not_before", "\"not_before\" must be an RFC 3339 time");
+    } else {
+        struct cbctx *c = calloc(1, sizeof *c);
+        if (!c) {
+            respond_error(r, 500, "memory", "out of memory");
+        } else {
+            c->r = r;
+            snprintf(c->id, sizeof c->id, "callback:%lld:%d", now_ms(), rand() % 100000);
+            char nbs[32];
+            snprintf(nbs, sizeof nbs, "%lld", not_before * 1000);
+            json_t *extra = json_pack("{s:s,s:s?,s:s}", "phone", phone, "name", name,
+                                      "not_before", nbs);
+            r->waiting = true;
+            if (store_task_new(r->s->cmd, r->s->st, cfg, c->id, "callback", q, 0, extra,
+                               on_callback, c)) {
+                r->waiting = false;
+                free(c);
+                respond_error(r, 503, "redis", "redis is away");
+            }
+            json_decref(extra);
+        }
+    }
+    json_decref(j);
+}
