@@ -188,7 +188,12 @@ static void exact_to_req(struct piece *p)
             p->kind = P_ANY;
             return;
         }
-        p->req[p->nreq++] = l;
+        int dup = 0;
+        for (unsigned j = 0; j < p->nreq && !dup; j++)
+            dup = p->req[j].len == l.len && p->req[j].anchored == l.anchored &&
+                  memcmp(p->req[j].s, l.s, l.len) == 0;
+        if (!dup)
+            p->req[p->nreq++] = l;
     }
     p->kind = p->nreq ? P_REQ : P_ANY;
 }
@@ -202,6 +207,14 @@ static unsigned min_len(const struct piece *p)
     return m;
 }
 
+static int all_anchored(const struct piece *p)
+{
+    for (unsigned k = 0; k < p->nreq; k++)
+        if (!p->req[k].anchored)
+            return 0;
+    return 1;
+}
+
 /* Is required set a better filter than b? */
 static int better(const struct piece *a, const struct piece *b)
 {
@@ -209,7 +222,14 @@ static int better(const struct piece *a, const struct piece *b)
         return a->kind == P_REQ;
     if (a->kind != P_REQ)
         return 0;
+    /* literals of three bytes or more that start words are looked up in the
+     * trie; others fall back to a substring search, so prefer the former */
     unsigned ma = min_len(a), mb = min_len(b);
+    if ((ma >= 3) != (mb >= 3))
+        return ma >= 3;
+    int aa = all_anchored(a), ab = all_anchored(b);
+    if (aa != ab)
+        return aa;
     if (ma != mb)
         return ma > mb;
     return a->nreq < b->nreq;
@@ -677,23 +697,62 @@ static void parse_atom(struct parser *ps, struct piece *out, int anchored, int *
     }
 }
 
+/* A concatenation: exact atoms accumulate into a run ("d" "o" "w" "n" is
+ * "down"); a run ends at an atom that is not exact, and the best required
+ * set of the runs and the other atoms is the sequence's requirement. A
+ * sequence that is one run stays exact. */
 static void parse_seq(struct parser *ps, struct piece *out, int anchored)
 {
-    piece_exact1(out, (const unsigned char *)"", 0, anchored);
-    int next_anchored = anchored;
+    struct piece *cur = malloc(sizeof *cur), *best = malloc(sizeof *best);
+    if (!cur || !best) {
+        free(cur);
+        free(best);
+        ps->bad = 1;
+        return;
+    }
+    piece_exact1(cur, (const unsigned char *)"", 0, anchored);
+    piece_any(best);
+    int next_anchored = anchored, broken = 0;
     while (ps->p < ps->end && *ps->p != '|' && *ps->p != ')' && !ps->bad) {
         struct piece a;
         int nonword_only;
         parse_atom(ps, &a, next_anchored, &nonword_only);
         if (ps->bad)
-            return;
+            break;
         /* an empty exact piece marked anchored is \b or ^: the next literal starts a word */
         if (a.kind == P_EXACT && a.nex == 1 && a.ex[0].len == 0)
             next_anchored = a.ex[0].anchored || next_anchored;
         else
             next_anchored = nonword_only;
-        concat(out, &a);
+        if (a.kind == P_EXACT && cur->kind == P_EXACT) {
+            concat(cur, &a);            /* stays exact unless it grows too big */
+            if (cur->kind == P_EXACT)
+                continue;
+        }
+        /* the run ends: keep the better of it and what came before */
+        broken = 1;
+        exact_to_req(cur);
+        if (better(cur, best))
+            *best = *cur;
+        exact_to_req(&a);
+        if (a.kind == P_REQ) {
+            if (better(&a, best))
+                *best = a;
+            piece_exact1(cur, (const unsigned char *)"", 0, next_anchored);
+        } else if (a.kind == P_ANY) {
+            piece_exact1(cur, (const unsigned char *)"", 0, next_anchored);
+        }
     }
+    if (!broken) {
+        *out = *cur;
+    } else {
+        exact_to_req(cur);
+        if (better(cur, best))
+            *best = *cur;
+        *out = *best;
+    }
+    free(cur);
+    free(best);
 }
 
 static void parse_alt(struct parser *ps, struct piece *out, int anchored)

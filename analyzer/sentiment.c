@@ -289,9 +289,14 @@ static void classify(const struct tokctx *tc, const unsigned char *p, size_t n, 
     t->proper = cyr && first_up && has_lo && !tc->at_start;
     t->e = fits ? analyzer_lex_find(&lx->words, low, n) : NULL;
     if (!t->e && cyr && fits && lx->ru_stems.n) {
+        /* by stem; then the word itself as a stem: forms without an ending
+         * ("проблем", genitive plural) are their lemma's stem ("проблема"),
+         * though the stemmer cuts them further */
         size_t sn = analyzer_stem_ru(low, n);
         if (sn >= RU_MIN_STEM)
             t->e = analyzer_lex_find(&lx->ru_stems, low, sn);
+        if (!t->e && sn < n && n >= RU_MIN_STEM)
+            t->e = analyzer_lex_find(&lx->ru_stems, low, n);
     }
     if (t->e && t->e->langs && tc->votes) {
         for (int l = 1; l < LANG__COUNT; l++)
