@@ -792,6 +792,10 @@ static ctx_err decode_body(struct feedp *fp, const char *s, size_t len, bool jso
                       : json ? "utf-8"
                       : !strncmp(mime, "text/", 5) ? "us-ascii"
                       : decl_cs[0] ? decl_cs : "utf-8";
+    const char *why = http_cs[0] ? "by the HTTP charset"
+                    : json ? "by default for JSON"
+                    : !strncmp(mime, "text/", 5) ? "by text/ without a charset"
+                    : decl_cs[0] ? "by the XML declaration" : "by default";
     const char *cands[] = {first, decl_cs[0] ? decl_cs : NULL,
                            valid_utf8(s, len) ? NULL : guess_cyrillic(s, len),
                            "utf-8", "windows-1252", "iso-8859-2"};
@@ -811,7 +815,7 @@ static ctx_err decode_body(struct feedp *fp, const char *s, size_t len, bool jso
                 e = c1_fixup(out);
             snprintf(fp->encoding, sizeof fp->encoding, "%s", cs);
             if (i > 0 && strcmp(cs, first))
-                fp_bozo(fp, "declared as %s, but parsed as %s", first, cs);
+                fp_bozo(fp, "%s %s, but parsed as %s", first, why, cs);
             return e;
         }
         if (e)

@@ -348,8 +348,8 @@ ctx_err jsonfeed_parse(const struct feed_doc *d, struct parse_result *r)
         json_decref(links);
         j.err = CTX_ENOMEM;
     } else if (json_object_set_new(extra, "feed", feed)
-               || json_object_set_new(extra, "entries", entries)
-               || json_object_set_new(feed, "links", links)) {
+               || json_object_set_new(extra, "entries", entries)) {
+        json_decref(links);
         j.err = CTX_ENOMEM;      /* set_new consumed each reference */
     }
     const char *lang = str(&j, root, "language", "feed", NULL, 0);
@@ -374,6 +374,8 @@ ctx_err jsonfeed_parse(const struct feed_doc *d, struct parse_result *r)
     free(home);
     free(self);
     free(next);
+    if (!j.err && json_object_set_new(feed, "links", links))
+        j.err = CTX_ENOMEM;
 
     json_t *it;
     size_t i;
