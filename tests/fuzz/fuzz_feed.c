@@ -1,29 +1,34 @@
-/* fuzz_feed.c -- libFuzzer harness for the feed parser and its helpers.
+/* fuzz_feed.c -- libFuzzer harness for the feed parser (XML and JSON Feed)
+ * and its helpers.
  * Not part of `make test`. Build and run from the repository root:
  *
  *   clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -I. \
  *       $(pkg-config --cflags jansson) tests/fuzz/fuzz_feed.c \
- *       collectors/feed.c collectors/xml.c collectors/html.c collectors/date.c \
- *       collectors/result.c core/buf.c core/item.c core/ctx.c \
+ *       collectors/feed.c collectors/jsonfeed.c collectors/xml.c collectors/html.c \
+ *       collectors/date.c collectors/result.c core/buf.c core/item.c core/ctx.c \
  *       $(pkg-config --libs jansson) -lm -o /tmp/fuzz_feed
  *   mkdir -p /tmp/fuzz_corpus
  *   /tmp/fuzz_feed -max_total_time=180 -max_len=65536 -timeout=5 \
  *       /tmp/fuzz_corpus tests/data/feeds ../shared/corpora/feedparser/tests
  *
- * The first byte picks how the body is served (Content-Type and URL), the
- * rest is the body. Each input also goes through html_to_text() and, cut to
- * a line, date_parse(). Beyond the sanitizers, it checks the result's
- * invariants: items serialise (valid UTF-8) and CTX_EPARSE leaves nothing. */
+ * The first byte picks how the body is served (Content-Type, URL and
+ * Content-Location), the rest is the body; JSON content types send it to the
+ * JSON Feed parser. Each input also goes through html_to_text(),
+ * html_sanitize() and, cut to a line, date_parse(). Beyond the sanitizers,
+ * it checks the result's invariants: items serialise (valid UTF-8) and
+ * CTX_EPARSE leaves nothing. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "collectors/collectors.h"
+#include "collectors/collectors_internal.h"
 
 static const char *const content_types[] = {
     NULL, "application/rss+xml", "application/atom+xml; charset=utf-8",
     "text/xml", "text/xml; charset=windows-1251", "application/xml; charset=koi8-r",
     "text/html", "application/xml; charset=utf-16", "text/plain; charset=iso-8859-1",
-    "application/xml; charset=\"bogus\"",
+    "application/xml; charset=\"bogus\"", "application/feed+json",
+    "application/json; charset=utf-8", "text/plain",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -34,9 +39,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *body = (const char *)data + 1;
     size_t len = size - 1;
     struct http_response resp = {
-        200, body, len,
-        content_types[sel % (sizeof content_types / sizeof content_types[0])],
-        (sel & 0x80) ? "https://example.com/blog/feed/" : NULL,
+        .status = 200, .body = body, .len = len,
+        .content_type = content_types[sel % (sizeof content_types / sizeof content_types[0])],
+        .url = (sel & 0x80) ? "https://example.com/blog/feed/" : NULL,
+        .content_location = (sel & 0x40) ? "../other/" : NULL,
     };
     struct parse_result r;
     memset(&r, 0, sizeof r);
@@ -59,6 +65,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     parse_result_clear(&r);
 
     char *text = html_to_text(body, len);
+    if (!text)
+        abort();
+    free(text);
+    text = html_sanitize(body, len, (sel & 0x80) ? "https://example.com/a/" : NULL);
     if (!text)
         abort();
     free(text);
