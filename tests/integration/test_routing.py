@@ -33,7 +33,9 @@ def routing_rig(name):
 
 
 def add_agent(rig, agent_id, *extra):
-    p = subprocess.run([CTXCTL, "-c", rig.ctxd.config, "agent", "add", agent_id, "--name",
+    """ctxctl agent add on the config of rig (a Rig or a Ctxd); returns the token."""
+    config = getattr(rig, "ctxd", rig).config
+    p = subprocess.run([CTXCTL, "-c", config, "agent", "add", agent_id, "--name",
                         agent_id.title(), "--skills", "billing:80,en"] + list(extra),
                        capture_output=True, text=True, timeout=10)
     assert p.returncode == 0, p.stderr
