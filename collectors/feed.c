@@ -1830,12 +1830,20 @@ static bool sniff_json(const struct http_response *resp)
     char mime[128], cs[64];
     const unsigned char *u = (const unsigned char *)resp->body;
     size_t n = resp->len, i = 0;
+    size_t step = 1;
+    bool be = false;
     content_type(resp->content_type, mime, sizeof mime, cs, sizeof cs);
     if (n >= 3 && !memcmp(u, "\xEF\xBB\xBF", 3))
         i = 3;
-    while (i < n && is_space(u[i]))
-        i++;
-    if (i >= n || u[i] != '{')
+    else if (n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
+        i = 2, step = 2, be = u[0] == 0xFE;          /* UTF-16 JSON (RFC 7159) */
+    unsigned c = 0;
+    for (; i + step <= n; i += step) {
+        c = step == 1 ? u[i] : be ? (unsigned)(u[i] << 8 | u[i + 1]) : (unsigned)(u[i + 1] << 8 | u[i]);
+        if (c > 0x7F || !is_space((unsigned char)c))
+            break;
+    }
+    if (i + step > n || c != '{')
         return false;
     size_t ml = strlen(mime);
     if (!mime[0] || !strcmp(mime, "application/json") || !strcmp(mime, "application/feed+json")

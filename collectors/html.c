@@ -909,8 +909,11 @@ char *html_to_text(const char *html, size_t len)
  * this reproduces it in one pass: the same input rewrites (the "<br/>" and
  * "<!x" fixes), the same tokenizer rules (a tag that never ends makes the
  * rest plain text; '&' and '<' that start nothing stay as they are), the
- * same whitelists. SVG and MathML islands are not supported: they are
- * dropped like any unknown element, their text kept.
+ * same whitelists. One deliberate difference: a URI attribute (src, cite...)
+ * with a scheme we do not accept is emptied even when there is no base to
+ * resolve against (feedparser then checks only href). SVG and MathML islands
+ * are not supported: they are dropped like any unknown element, their text
+ * kept.
  *
  * Every step moves forward through the input; the look-aheads for a closing
  * quote remember where they failed, so the whole is linear. */
@@ -1299,12 +1302,12 @@ bool url_safe(const char *u)
 }
 
 /* feedparser's make_safe_absolute_uri(base, ref): ref joined to base, or ""
- * when the result's scheme is not one it accepts; without a base, ref as it
- * is, checked only when check_alone. Malloc'd; NULL on ENOMEM. */
-static char *safe_uri(const char *base, const char *ref, bool check_alone)
+ * when the result's scheme is not one it accepts (without a base, ref alone
+ * is checked). Malloc'd; NULL on ENOMEM. */
+static char *safe_uri(const char *base, const char *ref)
 {
     if (!base || !*base)
-        return strdup(check_alone && !url_safe(ref) ? "" : ref);
+        return strdup(url_safe(ref) ? ref : "");
     char *u = url_resolve(base, ref);
     if (!u)
         return NULL;
@@ -1537,7 +1540,7 @@ static void san_start(struct san *z, const char *tag)
                 while (b > a && py_space((unsigned char)val[b - 1]))
                     b--;
                 val[b] = '\0';
-                if (!(owned = safe_uri(z->base, val + a, false))) {
+                if (!(owned = safe_uri(z->base, val + a))) {
                     z->err = CTX_ENOMEM;
                     return;
                 }
@@ -1554,7 +1557,7 @@ static void san_start(struct san *z, const char *tag)
             }
         } else if (IN_SET(san_attributes, key)) {
             if (!strcmp(key, "href")) {
-                char *safe = safe_uri(NULL, val, true);
+                char *safe = safe_uri(NULL, val);
                 free(owned);
                 if (!(val = owned = safe)) {
                     z->err = CTX_ENOMEM;

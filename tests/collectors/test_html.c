@@ -1,5 +1,6 @@
 /* test_html.c -- html_to_text() against tests/data/collectors/html.tsv, the
- * entity table against tests/data/collectors/entities.tsv, and the UTF-8
+ * entity table against tests/data/collectors/entities.tsv, the sanitizer and
+ * its helpers against tests/data/collectors/sanitize.tsv, and the UTF-8
  * helpers the feed parser relies on. */
 #include "tests/collectors/testutil.h"
 #include "collectors/collectors.h"
@@ -69,6 +70,87 @@ static void test_entity_table(void **state)
     assert_false(html_entity_lookup("nbs", 3, &cp));
     assert_false(html_entity_lookup("nbspx", 5, &cp));
     assert_false(html_entity_lookup("Nbsp", 4, &cp));     /* case matters */
+}
+
+/* One row of sanitize.tsv: the first column names the function. */
+static void check_helper(const struct tu_row *r, void *arg)
+{
+    int *failures = arg;
+    const char *fn = r->col[0], *in = r->col[1];
+    const char *want = r->ncols > 2 ? r->col[2] : "";
+    char *got = NULL;
+    char flag[2] = "0";
+    if (!strcmp(fn, "sanitize")) {
+        const char *base = strcmp(want, "-") ? want : NULL;
+        want = r->ncols > 3 ? r->col[3] : "";
+        got = html_sanitize(in, r->len[1], base);
+        assert_non_null(got);
+    } else if (!strcmp(fn, "looks_like")) {
+        flag[0] = html_looks_like(in) ? '1' : '0';
+    } else if (!strcmp(fn, "url_safe")) {
+        flag[0] = url_safe(in) ? '1' : '0';
+    } else if (!strcmp(fn, "undouble")) {
+        got = utf8_undouble(in);
+        if (!got)
+            got = strdup("-");
+    } else {
+        fail_msg("sanitize.tsv:%d: unknown function '%s'", r->line, fn);
+    }
+    const char *g = got ? got : flag;
+    if (strcmp(g, want)) {
+        print_error("sanitize.tsv:%d: %s('%s') = '%s', want '%s'\n", r->line, fn, in, g, want);
+        (*failures)++;
+    }
+    free(got);
+}
+
+static void test_sanitize_table(void **state)
+{
+    (void)state;
+    int failures = 0;
+    int rows = tu_tsv("tests/data/collectors/sanitize.tsv", 2, check_helper, &failures);
+    assert_true(rows > 75);
+    assert_int_equal(failures, 0);
+    assert_true(html_sanitizer_tables_sorted());
+}
+
+/* Whatever goes in, the sanitizer finishes, in linear time, and what comes
+ * out of valid UTF-8 is valid UTF-8 with no script element left in it. */
+static void test_sanitize_hostile(void **state)
+{
+    (void)state;
+    static const char *const parts[] = {
+        "<", ">", "&", "\"", "'", "<a href=\"", "<!--", "-->", "--", "<script>", "</script>",
+        "<!", "<?", "<![CDATA[", "]]>", "&#146;", "&amp", "<br/>", "style=\"color: red\"",
+        "<p ", "=", " ", "\n", "\xD0\x96", "/", "<b>", "</b>", "url(", ")", "javascript:",
+    };
+    uint64_t x = 88172645463325252ULL;
+    struct buf b = {0};
+    for (int round = 0; round < 3000; round++) {
+        buf_reset(&b);
+        int n = 1 + (int)(x % 40);
+        for (int k = 0; k < n; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf_puts(&b, parts[x % CTX_ARRAY_LEN(parts)]);
+        }
+        char *out = html_sanitize(b.p, b.len, round % 2 ? "http://e.example/a/" : NULL);
+        assert_non_null(out);
+        if (!valid_utf8(out, strlen(out)))
+            fail_msg("not UTF-8 from '%s'", b.p);
+        free(out);
+    }
+    /* big inputs of one repeated piece: each must finish quickly */
+    for (size_t p = 0; p < CTX_ARRAY_LEN(parts); p++) {
+        buf_reset(&b);
+        while (b.len < (1u << 20))
+            buf_puts(&b, parts[p]);
+        char *out = html_sanitize(b.p, b.len, "http://e.example/");
+        assert_non_null(out);
+        free(out);
+    }
+    buf_free(&b);
 }
 
 static void test_utf8_helpers(void **state)
@@ -156,6 +238,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_html_table),
         cmocka_unit_test(test_entity_table),
+        cmocka_unit_test(test_sanitize_table),
+        cmocka_unit_test(test_sanitize_hostile),
         cmocka_unit_test(test_utf8_helpers),
         cmocka_unit_test(test_text_collapse),
         cmocka_unit_test(test_random_input),
