@@ -129,6 +129,7 @@ struct lex_phrase {
 struct analyzer_lexicon {
     struct lex_table words;
     struct lex_table emoji;
+    struct lex_table ru;                   /* Cyrillic words: lexicon and lists */
     struct lex_table ru_stems;             /* Snowball stem -> mean valence */
     size_t ru_words;                       /* polar words read from the Russian file */
     uint32_t emoji_max_cp;                 /* longest emoji key, code points */
@@ -149,6 +150,14 @@ void analyzer_lexicon_free(struct analyzer_lexicon *lx);
 
 const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char *key,
                                           size_t len);
+
+/* Which table a (lower-case) key belongs to: Cyrillic keys (first byte of
+ * U+0400..U+047F) go to lx->ru, the rest to lx->words. */
+static inline int analyzer_lex_is_ru(const char *key)
+{
+    unsigned char c = (unsigned char)key[0];
+    return c == 0xD0 || c == 0xD1;
+}
 
 /* ---- sentiment.c ------------------------------------------------------- */
 

@@ -118,6 +118,25 @@ static uint64_t hash_key(const char *s, size_t n)
     return h;
 }
 
+/* memcmp() == 0 for the short keys of the tables, without a library call. */
+static inline int same(const char *a, const char *b, size_t n)
+{
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return 0;
+        a += 8;
+        b += 8;
+        n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++)
+            return 0;
+    return 1;
+}
+
 const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char *key,
                                           size_t len)
 {
@@ -131,7 +150,7 @@ const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char 
             return NULL;
         if ((s >> 32) == tag) {
             const struct lex_entry *e = &t->v[(uint32_t)s - 1];
-            if (e->len == len && memcmp(e->key, key, len) == 0)
+            if (e->len == len && same(e->key, key, len))
                 return e;
         }
     }
@@ -327,12 +346,12 @@ static int ru_line(struct analyzer_lexicon *lx, char *word, char *val, const cha
         snprintf(err, errlen, "%s:%d: bad mean '%s'", path, line, val);
         return -1;
     }
-    long i = table_intern(&lx->words, word, strlen(word));
+    long i = table_intern(&lx->ru, word, strlen(word));
     if (i < 0) {
         snprintf(err, errlen, "%s:%d: out of memory", path, line);
         return -1;
     }
-    struct lex_entry *e = &lx->words.v[i];
+    struct lex_entry *e = &lx->ru.v[i];
     e->flags |= LEX_RU;
     if (fabs(m) >= RU_MIN_MEAN) {
         e->valence = m * RU_SCALE * (m < 0 ? RU_NEG_WEIGHT : 1.0);
@@ -350,7 +369,7 @@ static int ru_line(struct analyzer_lexicon *lx, char *word, char *val, const cha
  * "месть" and a neutral "место" is weaker than either alone). */
 static int build_stems(struct analyzer_lexicon *lx)
 {
-    struct lex_table *w = &lx->words, *t = &lx->ru_stems;
+    struct lex_table *w = &lx->ru, *t = &lx->ru_stems;
     double *sum = NULL;
     uint32_t *cnt = NULL, cap = 0;
     int rc = -1;
@@ -442,10 +461,19 @@ static int phrase_add(struct lex_table *t, const char *text, long idx[3], unsign
     return 0;
 }
 
-static int add_flags(struct lex_table *t, const char *const *w, size_t n, uint32_t flags,
-                     double booster)
+/* Cyrillic words live in their own table (lx->ru), so that the English one
+ * stays small and in cache; a key goes by its first byte, at load and at
+ * lookup alike. */
+static struct lex_table *table_for(struct analyzer_lexicon *lx, const char *key)
+{
+    return analyzer_lex_is_ru(key) ? &lx->ru : &lx->words;
+}
+
+static int add_flags(struct analyzer_lexicon *lx, const char *const *w, size_t n,
+                     uint32_t flags, double booster)
 {
     for (size_t k = 0; k < n; k++) {
+        struct lex_table *t = table_for(lx, w[k]);
         long i = table_intern(t, w[k], strlen(w[k]));
         if (i < 0)
             return -1;
@@ -467,21 +495,22 @@ static int add_lists(struct analyzer_lexicon *lx)
     for (int l = 0; l < LANG__COUNT; l++) {
         const char *const *w = analyzer_lang_stopwords[l];
         for (size_t k = 0; w && w[k]; k++) {
-            if ((i = table_intern(t, w[k], strlen(w[k]))) < 0)
+            struct lex_table *st = table_for(lx, w[k]);
+            if ((i = table_intern(st, w[k], strlen(w[k]))) < 0)
                 return -1;
-            t->v[i].langs |= 1u << l;
+            st->v[i].langs |= 1u << l;
             if (l == LANG_RU)
-                t->v[i].flags = (t->v[i].flags | LEX_FUNC | LEX_RU) & ~LEX_VALENCE;
+                st->v[i].flags = (st->v[i].flags | LEX_FUNC | LEX_RU) & ~LEX_VALENCE;
         }
     }
-    if (add_flags(t, ru_negate, CTX_ARRAY_LEN(ru_negate), LEX_NEGATE | LEX_FUNC | LEX_RU, 0) < 0 ||
-        add_flags(t, ru_up, CTX_ARRAY_LEN(ru_up), LEX_FUNC | LEX_RU, B_INCR) < 0 ||
-        add_flags(t, ru_down, CTX_ARRAY_LEN(ru_down), LEX_FUNC | LEX_RU, B_DECR) < 0 ||
-        add_flags(t, ru_contrast, CTX_ARRAY_LEN(ru_contrast), LEX_CONTRAST | LEX_FUNC | LEX_RU,
+    if (add_flags(lx, ru_negate, CTX_ARRAY_LEN(ru_negate), LEX_NEGATE | LEX_FUNC | LEX_RU, 0) < 0 ||
+        add_flags(lx, ru_up, CTX_ARRAY_LEN(ru_up), LEX_FUNC | LEX_RU, B_INCR) < 0 ||
+        add_flags(lx, ru_down, CTX_ARRAY_LEN(ru_down), LEX_FUNC | LEX_RU, B_DECR) < 0 ||
+        add_flags(lx, ru_contrast, CTX_ARRAY_LEN(ru_contrast), LEX_CONTRAST | LEX_FUNC | LEX_RU,
                   0) < 0 ||
-        add_flags(t, en_contrast, CTX_ARRAY_LEN(en_contrast), LEX_CONTRAST, 0) < 0 ||
-        add_flags(t, en_concessive, CTX_ARRAY_LEN(en_concessive), LEX_CONCESSIVE, 0) < 0 ||
-        add_flags(t, en_irrealis, CTX_ARRAY_LEN(en_irrealis), LEX_IRREALIS, 0) < 0)
+        add_flags(lx, en_contrast, CTX_ARRAY_LEN(en_contrast), LEX_CONTRAST, 0) < 0 ||
+        add_flags(lx, en_concessive, CTX_ARRAY_LEN(en_concessive), LEX_CONCESSIVE, 0) < 0 ||
+        add_flags(lx, en_irrealis, CTX_ARRAY_LEN(en_irrealis), LEX_IRREALIS, 0) < 0)
         return -1;
     for (size_t k = 0; k < CTX_ARRAY_LEN(negate_words); k++) {
         if ((i = table_intern(t, negate_words[k], strlen(negate_words[k]))) < 0)
@@ -584,6 +613,7 @@ void analyzer_lexicon_free(struct analyzer_lexicon *lx)
     table_free(&lx->words);
     table_free(&lx->emoji);
     table_free(&lx->ru_stems);
+    table_free(&lx->ru);
     free(lx->emoji_first);
     free(lx->files[0]);
     free(lx->files[1]);

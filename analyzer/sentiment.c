@@ -235,13 +235,15 @@ struct tokctx {
     const struct analyzer_lexicon *lx;
     struct lang_votes *votes;
     int at_start;               /* the next token starts a sentence */
+    uint32_t seen;              /* LEX_* flags of the entries met */
 };
 
-static void classify(const struct tokctx *tc, const unsigned char *p, size_t n, struct tok *t)
+static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct tok *t)
 {
     const struct analyzer_lexicon *lx = tc->lx;
     char low[LOW_MAX];
-    int fits = n <= lx->words.maxlen && n <= sizeof low;
+    const struct lex_table *table = n && (p[0] == 0xD0 || p[0] == 0xD1) ? &lx->ru : &lx->words;
+    int fits = n <= table->maxlen && n <= sizeof low;
     int has_up = 0, has_lo = 0, cyr = 0, first_up = 0;
     for (size_t i = 0; i < n;) {
         unsigned c = p[i];
@@ -287,7 +289,7 @@ static void classify(const struct tokctx *tc, const unsigned char *p, size_t n, 
     t->letters = has_up || has_lo;
     t->cyr = (uint8_t)cyr;
     t->proper = cyr && first_up && has_lo && !tc->at_start;
-    t->e = fits ? analyzer_lex_find(&lx->words, low, n) : NULL;
+    t->e = fits ? analyzer_lex_find(table, low, n) : NULL;
     if (!t->e && cyr && fits && lx->ru_stems.n) {
         /* by stem; then the word itself as a stem: forms without an ending
          * ("проблем", genitive plural) are their lemma's stem ("проблема"),
@@ -298,9 +300,11 @@ static void classify(const struct tokctx *tc, const unsigned char *p, size_t n, 
         if (!t->e && sn < n && n >= RU_MIN_STEM)
             t->e = analyzer_lex_find(&lx->ru_stems, low, n);
     }
-    if (t->e && t->e->langs && tc->votes) {
-        for (int l = 1; l < LANG__COUNT; l++)
-            tc->votes->stop[l] += (t->e->langs >> l) & 1u;
+    if (t->e) {
+        tc->seen |= t->e->flags;
+        if (t->e->langs && tc->votes)
+            for (int l = 1; l < LANG__COUNT; l++)
+                tc->votes->stop[l] += (t->e->langs >> l) & 1u;
     }
     t->nt = 0;
     for (const unsigned char *q = p; (q = memchr(q, '\'', n - (size_t)(q - p)));
@@ -349,7 +353,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             else
                 break;
         }
-        if (count_cp(s + x, y - x) <= 2) {   /* probably an emoticon: keep it whole */
+        if (y - x <= 8 && count_cp(s + x, y - x) <= 2) {   /* probably an emoticon: keep it whole */
             x = a;
             y = b;
         }
@@ -398,6 +402,7 @@ struct ctx_s {
     const struct tok *t;
     size_t n;
     int cap_diff;
+    uint32_t seen;              /* LEX_* flags met in the text */
     struct why *why;            /* per token, when explaining; else NULL */
 };
 
@@ -656,13 +661,8 @@ static int irrealis(const struct ctx_s *c, size_t i)
 
 /* ---- step 5 ------------------------------------------------------------- */
 
-static double punct_emphasis(const unsigned char *s, size_t len)
+static double punct_emphasis(size_t ep, size_t qm)
 {
-    size_t ep = 0, qm = 0;
-    for (size_t i = 0; i < len; i++) {
-        ep += s[i] == '!';
-        qm += s[i] == '?';
-    }
     if (ep > 4)
         ep = 4;
     double amp = (double)ep * 0.292;
@@ -722,17 +722,19 @@ static void explain_words(const struct ctx_s *c, const double *sent, const unsig
 }
 
 static double score_tokens(const struct ctx_s *c, double *sent, const unsigned char *s,
-                           size_t len, json_t *explain)
+                           double amp, json_t *explain)
 {
+    double sum = 0.0;
     if (c->n == 0)
         return 0.0;
     for (size_t i = 0; i < c->n; i++)
         sent[i] = valence_at(c, i);
+    if (!(c->seen & (LEX_CONTRAST | LEX_CONCESSIVE | LEX_IRREALIS)))
+        goto sum;
     /* The reference finds each valence's position with list.index(), which
      * misplaces equal values; that only matters when a halved value before
      * "but" equals one after it exactly, so positions are used here. */
     double wstack[TOK_STACK], *w = c->n <= TOK_STACK ? wstack : malloc(c->n * sizeof *w);
-    double sum = 0.0;
     if (w) {
         contrast_weights(c, w);
         for (size_t i = 0; i < c->n; i++) {
@@ -748,9 +750,10 @@ static double score_tokens(const struct ctx_s *c, double *sent, const unsigned c
         if (w != wstack)
             free(w);
     }
+sum:
     for (size_t i = 0; i < c->n; i++)
         sum += sent[i];
-    double amp = punct_emphasis(s, len), raw = sum;
+    double raw = sum;
     if (sum > 0)
         sum += amp;
     else if (sum < 0)
@@ -777,17 +780,19 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *text, 
     out->score = 0.0;
     out->lang = LANG_NONE;
 
-    /* emoji only exist outside ASCII */
-    int ascii = 1;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] >= 0x80) {
-            ascii = 0;
-            break;
-        }
-    if (ascii) {
-        for (size_t i = 0; i < len; i++)
-            votes.latin += (unsigned)((s[i] | 0x20) - 'a') < 26u;
-    } else {
+    /* one pass for "!", "?", ASCII letters and whether there is anything
+     * else (emoji only exist outside ASCII) */
+    size_t ep = 0, qm = 0;
+    unsigned high = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = s[i];
+        high |= c;
+        ep += c == '!';
+        qm += c == '?';
+        votes.latin += (unsigned)((c | 0x20) - 'a') < 26u;
+    }
+    if (high & 0x80) {
+        votes.latin = 0;
         analyzer_lang_letters(s, len, &votes);
         int r = emoji_expand(lx, s, len, &ebuf, &descs);
         if (r < 0) {
@@ -835,7 +840,8 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *text, 
     if (rc == CTX_OK) {
         for (size_t i = 0; c.why && i < c.n; i++)
             c.why[i].negated = -1;
-        out->score = score_tokens(&c, sent, s, len, explain);
+        c.seen = tc.seen;
+        out->score = score_tokens(&c, sent, s, punct_emphasis(ep, qm), explain);
         if (explain) {
             const char *code = analyzer_lang_code(out->lang);
             json_object_set_new(explain, "lang", code ? json_string(code) : json_null());
