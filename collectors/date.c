@@ -7,8 +7,10 @@
  *    and each word is recognised by its shape (a month name, a weekday, a
  *    time with colons, a number, a zone), so "Thu, 01 Jan 2004 19:48:21 GMT",
  *    "01 jan 04 19:48 EST", "Thu 1 January 2004 19:48:21+01:00" and asctime's
- *    "Thu Jan  1 19:48:21 2004" all work. Unknown words make it fail rather
- *    than guess.
+ *    "Thu Jan  1 19:48:21 2004" all work, and so do what Russian sites
+ *    write: "Пн, 23 ноя 2026 12:00:00 +0300", "23 ноября 2026 г.",
+ *    "23.11.2026 12:00". Comments in parentheses are skipped. Unknown words
+ *    make it fail rather than guess.
  * Arithmetic is our own (days_from_civil), so neither TZ nor the C
  * library's time zone handling is involved. No state, no locale. */
 #include <stdbool.h>
@@ -310,6 +312,44 @@ static int month_of(const char *p, const char *e)
     return 0;
 }
 
+/* Russian dates ("23 ноября 2026", "Пн, 23 ноя 2026 12:00:00 +0300"):
+ * month stems, weekday stems, lower-case Cyrillic as UTF-8 bytes. */
+static const char *const ru_months[] = {
+    "янв", "фев", "мар", "апр", "ма", "июн", "июл", "авг", "сен", "окт", "ноя", "дек",
+};
+static const char *const ru_weekdays[] = {
+    "пн", "вт", "ср", "чт", "пт", "сб", "вс", "пон", "вто", "сре", "чет", "пят", "суб", "вос",
+};
+
+/* A word of Cyrillic letters lower-cased into out (UTF-8); false when it
+ * holds anything else or is too long. */
+static bool ru_lower(const char *p, const char *e, char *out, size_t cap)
+{
+    size_t n = 0;
+    while (p < e) {
+        unsigned char a = (unsigned char)p[0], b = p + 1 < e ? (unsigned char)p[1] : 0;
+        if (n + 3 > cap || (a != 0xD0 && a != 0xD1) || (b & 0xC0) != 0x80)
+            return false;
+        unsigned cp = ((a & 0x1Fu) << 6) | (b & 0x3Fu);
+        if (cp >= 0x410 && cp <= 0x42F)
+            cp += 0x20;                  /* А-Я -> а-я */
+        else if (cp == 0x401)
+            cp = 0x451;                  /* Ё -> ё */
+        if (cp < 0x430 || cp > 0x45F)
+            return false;
+        out[n++] = (char)(0xC0 | (cp >> 6));
+        out[n++] = (char)(0x80 | (cp & 0x3F));
+        p += 2;
+    }
+    out[n] = '\0';
+    return n > 0;
+}
+
+static bool ru_starts(const char *w, const char *stem)
+{
+    return !strncmp(w, stem, strlen(stem));
+}
+
 struct rfc {
     struct when w;
     bool have_day, have_year, have_time, have_zone;
@@ -351,6 +391,41 @@ static bool rfc_word(struct rfc *r, const char *p, const char *e)
     size_t n = (size_t)(e - p);
     if (memchr(p, ':', n) && dig(*p))
         return rfc_time(r, p, e);
+    /* "23.11.2026", "23.11.26": the European numeric date */
+    if (dig(*p) && memchr(p, '.', n)) {
+        const char *q = p;
+        int d, m, y, yl;
+        if (r->have_day || r->w.mo || r->have_year)
+            return false;
+        if (!digits(&q, e, (q + 1 < e && dig(q[1])) ? 2 : 1, &d) || q >= e || *q++ != '.'
+            || !digits(&q, e, (q + 1 < e && dig(q[1])) ? 2 : 1, &m) || q >= e || *q++ != '.')
+            return false;
+        yl = (int)(e - q);
+        if ((yl != 2 && yl != 4) || !digits(&q, e, yl, &y) || m < 1 || m > 12)
+            return false;
+        r->w.d = d;
+        r->w.mo = m;
+        r->w.y = y;
+        r->year_digits = yl;
+        r->have_day = r->have_year = true;
+        return true;
+    }
+    if ((unsigned char)*p >= 0x80) {
+        char w[64];
+        if (n > 1 && e[-1] == '.')
+            n--, e--;
+        if (!ru_lower(p, e, w, sizeof w))
+            return false;
+        for (int i = 0; i < 12; i++)
+            if (ru_starts(w, ru_months[i]) && !r->w.mo) {
+                r->w.mo = i + 1;
+                return true;
+            }
+        for (size_t i = 0; i < CTX_ARRAY_LEN(ru_weekdays); i++)
+            if (ru_starts(w, ru_weekdays[i]))
+                return true;
+        return !strcmp(w, "г") && r->have_year;   /* "2026 г." */
+    }
     if ((*p == '+' || *p == '-') && n > 1 && dig(p[1])) {
         if (!r->have_time || !numeric_zone(p, e, &r->w.off))
             return false;
@@ -438,8 +513,21 @@ static int parse_rfc822(const char *p, const char *e, long long *out)
             p++;
         if (p >= e)
             break;
+        /* RFC 822 comments: "+0300 (MSK)" */
+        if (*p == '(') {
+            int depth = 0;
+            while (p < e) {
+                depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+                p++;
+                if (!depth)
+                    break;
+            }
+            if (depth)
+                return -1;
+            continue;
+        }
         const char *q = p;
-        while (q < e && !space(*q) && *q != ',')
+        while (q < e && !space(*q) && *q != ',' && *q != '(')
             q++;
         /* "26-Jan-2004" / "26/Jan/2004": split on the separators, but not
          * a leading sign ("-0500") */

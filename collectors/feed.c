@@ -96,7 +96,7 @@ static const struct { const char *prefix; enum nsclass cls; } known_prefix[] = {
 enum el {
     E_NONE, E_RSS, E_FEED, E_RDF, E_CHANNEL, E_ITEM, E_SKIP, E_AUTHOR, E_TITLE,
     E_LINK, E_ID, E_DESCRIPTION, E_SUMMARY, E_SUBTITLE, E_CONTENT, E_ENCODED,
-    E_BODY, E_PUBLISHED, E_UPDATED, E_LANGUAGE, E_MEDIA_TITLE, E_ENCLOSURE,
+    E_BODY, E_PUBLISHED, E_UPDATED, E_LANGUAGE, E_MEDIA_TITLE, E_ENCLOSURE, E_CREATED,
 };
 
 static const struct { enum nsclass ns; const char *local; enum el el; } elements[] = {
@@ -120,6 +120,7 @@ static const struct { enum nsclass ns; const char *local; enum el el; } elements
     {NS_CORE, "updated", E_UPDATED}, {NS_CORE, "modified", E_UPDATED},
     {NS_CORE, "lastbuilddate", E_UPDATED}, {NS_DC, "date", E_UPDATED},
     {NS_DCTERMS, "modified", E_UPDATED},
+    {NS_CORE, "created", E_CREATED}, {NS_DCTERMS, "created", E_CREATED},
     {NS_CORE, "language", E_LANGUAGE}, {NS_DC, "language", E_LANGUAGE},
     {NS_ITUNES, "author", E_AUTHOR}, {NS_ITUNES, "subtitle", E_SUBTITLE},
     {NS_ITUNES, "summary", E_SUMMARY}, {NS_MEDIA, "title", E_MEDIA_TITLE},
@@ -129,7 +130,7 @@ static const struct { enum nsclass ns; const char *local; enum el el; } elements
 /* ---- per-entry and per-feed values -------------------------------------- */
 
 enum field { F_TITLE, F_LINK, F_ID, F_AUTHOR, F_PUBLISHED, F_UPDATED, F_SUMMARY,
-             F_CONTENT, F_SUBTITLE, F_LANGUAGE, NFIELDS };
+             F_CONTENT, F_SUBTITLE, F_LANGUAGE, F_CREATED, NFIELDS };
 
 enum ctype { CT_TEXT, CT_HTML, CT_XHTML, CT_XML };
 
@@ -1532,6 +1533,9 @@ static void on_start(struct feedp *fp)
     case E_UPDATED:
         cap_begin(fp, E_UPDATED, F_UPDATED, false, CT_TEXT);
         break;
+    case E_CREATED:
+        cap_begin(fp, E_CREATED, F_CREATED, false, CT_TEXT);
+        break;
     case E_LANGUAGE:
         if (!in_entry)
             cap_begin(fp, E_LANGUAGE, F_LANGUAGE, false, CT_TEXT);
@@ -1680,8 +1684,11 @@ static ctx_err build_item(const struct feedp *fp, const struct fields *f, const 
         url = f->first_href;
     if (url && unsafe_url(url))
         url = NULL;
-    /* published, else updated, else when we fetched it */
-    feed_item_date(f->v[F_PUBLISHED], f->v[F_UPDATED], fetched, date);
+    /* published, else updated, else created (Atom 0.3, dcterms), else when
+     * we fetched it */
+    feed_item_date(f->v[F_PUBLISHED], f->v[F_UPDATED], NULL, date);
+    if (!*date)
+        feed_item_date(f->v[F_CREATED], NULL, fetched, date);
     enum field body = f->v[F_CONTENT] && *f->v[F_CONTENT] ? F_CONTENT : F_SUMMARY;
     if ((e = item_set(&it->source, fp->name)) || (e = item_set(&it->kind, "blog"))
         || (e = item_set(&it->url, url)) || (e = item_set(&it->published, date))
