@@ -63,13 +63,15 @@ struct rule {
     size_t seq;                /* definition order, for a stable sort */
     int line;                  /* header line */
     size_t file;               /* index into analyzer_rules.files */
+    uint32_t first_pat;        /* prefilter id of match.v[0]; the others follow */
 };
 
 struct analyzer_rules {
     struct rule *v;
     size_t n, cap;
     char **files;              /* the files read, NULL-terminated */
-    struct analyzer_prefilter *pf;
+    struct analyzer_prefilter *pf;   /* ids: match patterns, numbered rule by rule */
+    uint32_t npats;
     pcre2_match_context *mctx;
     uint32_t ovec;             /* largest ovector any pattern needs */
     unsigned long aborts;      /* updated atomically by const callers */
@@ -503,11 +505,13 @@ ctx_err analyzer_rules_load(const char *dir, struct analyzer_rules **out, char *
     files = NULL;
     if (!(rs->pf = analyzer_prefilter_new()))
         goto oom;
-    for (size_t i = 0; i < rs->n; i++)
-        for (size_t m = 0; m < rs->v[i].match.n; m++)
-            if (analyzer_prefilter_add(rs->pf, (uint32_t)i, rs->v[i].match.src[m],
+    for (size_t i = 0; i < rs->n; i++) {
+        rs->v[i].first_pat = rs->npats;
+        for (size_t m = 0; m < rs->v[i].match.n; m++, rs->npats++)
+            if (analyzer_prefilter_add(rs->pf, rs->npats, rs->v[i].match.src[m],
                                        strlen(rs->v[i].match.src[m])) < 0)
                 goto oom;
+    }
     pcre2_compile_context_free(cctx);
     *out = rs;
     return CTX_OK;
@@ -600,8 +604,14 @@ static size_t next_offset(const char *s, size_t len, size_t off, size_t me)
 
 /* 1 if the rule fires, 0 if not, -1 when out of memory. On a hit, the
  * pattern and the span of the occurrence that counted go to *which, *at. */
+static inline int bit(const uint64_t *bits, uint32_t k)
+{
+    return (bits[k >> 6] >> (k & 63)) & 1;
+}
+
 static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, const char *s,
-                      size_t len, pcre2_match_data *md, size_t *which, size_t at[2])
+                      size_t len, pcre2_match_data *md, const uint64_t *cand, size_t *which,
+                      size_t at[2])
 {
     struct spans ex = {.cap = CTX_ARRAY_LEN(ex.local)};
     ex.v = ex.local;
@@ -609,6 +619,8 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
     size_t ms, me;
 
     for (size_t m = 0; m < r->match.n && !hit; m++) {
+        if (cand && !bit(cand, r->first_pat + (uint32_t)m))
+            continue;           /* its required words are not in the text */
         size_t off = 0;
         for (int k = 0; k < MAX_OCCURRENCES && off <= len; k++) {
             if (find(rs, r->match.v[m], s, len, off, md, &ms, &me) <= 0)
@@ -681,7 +693,7 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
     if (!rs || rs->n == 0)
         return CTX_OK;
     uint64_t bstack[64], *bits = NULL;
-    size_t words = (rs->n + 63) / 64;
+    size_t words = ((size_t)rs->npats + 63) / 64;
     if (!(flags & RULES_NO_PREFILTER) && rs->pf) {
         bits = words <= 64 ? bstack : calloc(words, sizeof *bits);
         if (!bits)
@@ -698,10 +710,46 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
     ctx_err rc = CTX_OK;
     struct strlist urgent = {0};
     double urgency = 0.0;
-    for (size_t i = 0; i < rs->n && rc == CTX_OK; i++) {
-        const struct rule *r = &rs->v[i];
-        if (bits && !(bits[i >> 6] & (1ull << (i & 63))))
-            continue;           /* none of its required words is in the text */
+    size_t i = 0;
+    while (rc == CTX_OK) {
+        if (bits) {
+            /* the next rule with a candidate pattern: walk the set bits */
+            size_t w = 0, k = 0;
+            int found = 0;
+            while (i < rs->n) {
+                uint32_t p0 = rs->v[i].first_pat, p1 = p0 + (uint32_t)rs->v[i].match.n;
+                for (uint32_t p = p0; p < p1; p++)
+                    if (bit(bits, p)) {
+                        found = 1;
+                        break;
+                    }
+                if (found)
+                    break;
+                /* skip ahead to the rule owning the next set bit */
+                w = p1 >> 6;
+                uint64_t rest = w < words ? bits[w] & (~0ull << (p1 & 63)) : 0;
+                while (!rest && ++w < words)
+                    rest = bits[w];
+                if (!rest) {
+                    i = rs->n;
+                    break;
+                }
+                k = w * 64 + (size_t)__builtin_ctzll(rest);
+                /* rules are in pattern order: find the one holding pattern k */
+                size_t lo = i + 1, hi = rs->n;
+                while (lo + 1 < hi) {
+                    size_t mid = (lo + hi) / 2;
+                    if (rs->v[mid].first_pat <= k)
+                        lo = mid;
+                    else
+                        hi = mid;
+                }
+                i = lo;
+            }
+        }
+        if (i >= rs->n)
+            break;
+        const struct rule *r = &rs->v[i++];
         if (r->weight <= 0 || !lang_ok(r, lang))
             continue;
         struct strlist *dst = r->kind == RK_BRAND ? &out->brands
@@ -710,7 +758,7 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
         if (strlist_has(dst, r->name))
             continue;        /* another block of the same name already fired */
         size_t which = 0, at[2] = {0, 0};
-        int hit = rule_fires(rs, r, s, len, md, &which, at);
+        int hit = rule_fires(rs, r, s, len, md, bits, &which, at);
         if (hit < 0) {
             rc = CTX_ENOMEM;
         } else if (hit) {
