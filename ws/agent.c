@@ -34,6 +34,7 @@ struct asess {
     struct buf rx;
     bool rx_too_big;
     bool authed, authing;
+    struct strlist early;       /* frames that arrived while hello was being checked */
     char agent[72];
     char name[128];
 };
@@ -463,6 +464,8 @@ static void start_op(struct asess *s, enum op op, const char *task, const char *
 
 /* ---- hello ---- */
 
+static void handle(struct asess *s, const char *text, size_t len);
+
 static void on_tasks_back(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
@@ -481,6 +484,7 @@ static void on_agent(struct rconn *rc, redisReply *rep, void *priv)
         return;
     s->authing = false;
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements == 0) {
+        strlist_clear(&s->early);
         outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s}", "type", "error", "code", "auth",
                                            "message", "unknown token"));
         s->q.close_when_sent = true;
@@ -509,6 +513,12 @@ static void on_agent(struct rconn *rc, redisReply *rep, void *priv)
     outq_json(&s->q, s->wsi, json_pack("{s:s,s:o}", "type", "welcome", "agent", a));
     rconn_cmd(rc, on_tasks_back, ref_take(s), "SMEMBERS " KEY_AGENT_PREFIX "%s:tasks",
               s->agent);
+    /* a client may send before it has seen the welcome: those frames now */
+    struct strlist early = s->early;
+    memset(&s->early, 0, sizeof s->early);
+    for (size_t i = 0; i < early.n; i++)
+        handle(s, early.v[i], strlen(early.v[i]));
+    strlist_clear(&early);
 }
 
 static void on_token(struct rconn *rc, redisReply *rep, void *priv)
@@ -540,6 +550,13 @@ static void hello(struct asess *s, const char *token)
 
 static void handle(struct asess *s, const char *text, size_t len)
 {
+    if (s->authing) {           /* hello is being checked: keep the frame for after */
+        if (s->early.n < 32 && memchr(text, '\0', len) == NULL)
+            strlist_add(&s->early, text);
+        else
+            err(s, "too_early", "wait for the welcome");
+        return;
+    }
     json_error_t je;
     json_t *m = json_loadb(text, len, 0, &je);
     const char *type = json_string_value(json_object_get(m, "type"));
@@ -659,6 +676,7 @@ int agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
             s->next->prev = s->prev;
         s->ag->n--;
         wref_close(s->ref);
+        strlist_clear(&s->early);
         outq_clear(&s->q);
         buf_free(&s->rx);
         s->ag = NULL;
