@@ -96,7 +96,8 @@ static ctx_err parse_one(const struct source_ops *ops, const struct parse_req *q
     if (e) {
         snprintf(err, errlen, "%s", r.error[0] ? r.error : ctx_strerror(e));
     } else {
-        json_t *o = r.extra ? json_deep_copy(r.extra) : json_object();
+        json_t *o = r.extra ? r.extra : json_object();    /* taken over from r */
+        r.extra = NULL;
         json_t *items = json_array();
         for (size_t i = 0; o && items && i < r.nitems; i++)
             json_array_append_new(items, item_to_json(&r.items[i], NULL));
@@ -160,12 +161,8 @@ static int parse_many(const struct source_ops *ops, const char *source, const ch
             json_object_set_new(out, "error", json_string(err));
             rc = 1;
         }
-        char *s = json_dumps(out, JSON_COMPACT);
-        if (s)
-            puts(s);
-        else
+        if (json_dumpf(out, stdout, JSON_COMPACT) || putchar('\n') == EOF)
             rc = 1;
-        free(s);
         json_decref(out);
         json_decref(in);
     }
@@ -232,9 +229,8 @@ int cmd_parse(int argc, char **argv)
         fprintf(stderr, "ctxctl parse: %s\n", err);
         return 1;
     }
-    char *s = json_dumps(out, JSON_INDENT(2));
-    puts(s ? s : "{}");
-    free(s);
+    /* streamed: a big feed's JSON is never held in memory twice */
+    int rc = json_dumpf(out, stdout, JSON_INDENT(2)) || putchar('\n') == EOF ? 1 : 0;
     json_decref(out);
-    return 0;
+    return rc;
 }

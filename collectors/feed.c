@@ -1722,7 +1722,7 @@ static json_t *fields_json(const struct fields *f, const enum field *keys, const
             json_decref(o);
             return NULL;
         }
-    json_t *links = f->links ? json_deep_copy(f->links) : json_array();
+    json_t *links = f->links ? json_incref(f->links) : json_array();
     if (!o || json_object_set_new(o, "links", links)) {
         json_decref(o);
         return NULL;

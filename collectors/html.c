@@ -546,8 +546,21 @@ char *utf8_undouble(const char *s)
 {
     struct buf b = {0};
     const unsigned char *u = (const unsigned char *)s;
-    size_t n = strlen(s);
+    size_t n = 0;
     bool high = false;
+    /* quick refusals: plain ASCII, or a lead byte no Latin-1 or windows-1252
+     * character has (Cyrillic, CJK...) */
+    for (; u[n]; n++) {
+        unsigned char c = u[n];
+        if (c < 0xC0)
+            continue;
+        if (c != 0xC2 && c != 0xC3 && c != 0xC5 && c != 0xC6 && c != 0xCB && c != 0xE2)
+            return NULL;
+        high = true;
+    }
+    if (!high)
+        return NULL;
+    high = false;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         bool bad;
