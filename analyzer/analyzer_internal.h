@@ -88,6 +88,7 @@ size_t analyzer_stem_ru(const char *word, size_t len);
 #define LEX_STEM     0x20u /* an entry of the stem table (Russian) */
 #define LEX_CONCESSIVE 0x40u /* "although", "though", "whereas": a clause that concedes */
 #define LEX_IRREALIS 0x80u /* "would", "could", "if"...: what follows is not so */
+#define LEX_PHRASE   0x100u /* a word of an idiom or a multi-word dampener */
 
 struct lex_entry {
     const char *key;     /* len bytes, as in the file (lookups are made with

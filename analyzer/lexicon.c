@@ -553,6 +553,12 @@ static int add_lists(struct analyzer_lexicon *lx)
         lx->w[k] = &t->v[lw[k]];
     for (unsigned k = 0; k < lx->nspecial; k++)
         for (unsigned j = 0; j < lx->special[k].n; j++)
+            t->v[sp[k][j]].flags |= LEX_PHRASE;
+    for (unsigned k = 0; k < lx->nngram; k++)
+        for (unsigned j = 0; j < lx->ngram[k].n; j++)
+            t->v[ng[k][j]].flags |= LEX_PHRASE;
+    for (unsigned k = 0; k < lx->nspecial; k++)
+        for (unsigned j = 0; j < lx->special[k].n; j++)
             lx->special[k].w[j] = &t->v[sp[k][j]];
     for (unsigned k = 0; k < lx->nngram; k++)
         for (unsigned j = 0; j < lx->ngram[k].n; j++)

@@ -87,11 +87,16 @@ static inline int is_punct(unsigned c)
 
 /* Byte length of the white space character at s[i] (what Python's
  * str.split() splits at), or 0. */
+static const uint8_t ascii_space[128] = {
+    [' '] = 1, [9] = 1, [10] = 1, [11] = 1, [12] = 1, [13] = 1,
+    [28] = 1, [29] = 1, [30] = 1, [31] = 1,
+};
+
 static inline size_t ws_at(const unsigned char *s, size_t i, size_t len)
 {
     unsigned c = s[i];
     if (c < 0x80)
-        return (c == ' ' || (c >= 9 && c <= 13) || (c >= 28 && c <= 31)) ? 1 : 0;
+        return ascii_space[c];
     if (c == 0xC2)
         return (i + 1 < len && (s[i + 1] == 0x85 || s[i + 1] == 0xA0)) ? 2 : 0;
     if (i + 2 >= len)
@@ -244,7 +249,7 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
     char low[LOW_MAX];
     const struct lex_table *table = n && (p[0] == 0xD0 || p[0] == 0xD1) ? &lx->ru : &lx->words;
     int fits = n <= table->maxlen && n <= sizeof low;
-    int has_up = 0, has_lo = 0, cyr = 0, first_up = 0;
+    int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0;
     for (size_t i = 0; i < n;) {
         unsigned c = p[i];
         if (c < 0x80) {
@@ -254,6 +259,9 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
                 c += 32;
             } else if (c - 'a' < 26u) {
                 has_lo = 1;
+            } else if (c == '\'' && i > 0 && i + 1 < n && (p[i - 1] | 0x20) == 'n' &&
+                       (p[i + 1] | 0x20) == 't') {
+                nt = 1;                          /* contains "n't" */
             }
             if (fits)
                 low[i] = (char)c;
@@ -306,14 +314,7 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
             for (int l = 1; l < LANG__COUNT; l++)
                 tc->votes->stop[l] += (t->e->langs >> l) & 1u;
     }
-    t->nt = 0;
-    for (const unsigned char *q = p; (q = memchr(q, '\'', n - (size_t)(q - p)));
-         q++) {
-        if (q > p && q + 1 < p + n && (q[-1] | 0x20) == 'n' && (q[1] | 0x20) == 't') {
-            t->nt = 1;
-            break;
-        }
-    }
+    t->nt = (uint8_t)nt;
 }
 
 static inline int ends_sentence(unsigned c)
@@ -506,6 +507,13 @@ static const struct lex_phrase *find_phrase(const struct ctx_s *c, size_t from, 
 static double special_idioms(const struct ctx_s *c, double v, size_t i)
 {
     const struct analyzer_lexicon *lx = c->lx;
+    /* every phrase looked at lies in tokens i-3 .. i+2: none of them a
+     * phrase word, nothing to find */
+    int any = 0;
+    for (size_t k = i - 3; k <= i + 2 && k < c->n; k++)
+        any |= c->t[k].e && (c->t[k].e->flags & LEX_PHRASE);
+    if (!any)
+        return v;
     /* the reference's order: "w-1 w", "w-2 w-1 w", "w-2 w-1", "w-3 w-2 w-1",
      * "w-3 w-2"; the first hit replaces the valence */
     static const struct { unsigned back, n; } seqs[] = {{1, 2}, {2, 3}, {2, 2}, {3, 3}, {3, 2}};
