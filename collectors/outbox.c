@@ -107,7 +107,7 @@ static void settle(struct post *p, const char *status, const char *ref, const ch
     ctx_time_format((long long)time(NULL), now);
     snprintf(due, sizeof due, "%lld", now_ms() + (long long)(retry_in * 1000));
     const char *argv[] = {key, KEY_OUTBOX, KEY_OUTBOX_DELAYED, KEY_REPLY_EVENTS,
-                          GROUP_POST, p->sid, p->id, status, ref ? ref : "",
+                          KEY_AGENT_EVENTS, GROUP_POST, p->sid, p->id, status, ref ? ref : "",
                           error ? error : "", now, due};
     if (strcmp(status, "posted") == 0)
         log_info("outbox: reply %s to %s posted (%s)", p->id, p->item ? p->item : "?", ref);
@@ -115,7 +115,7 @@ static void settle(struct post *p, const char *status, const char *ref, const ch
         log_warn("outbox: reply %s to %s failed: %s", p->id, p->item ? p->item : "?", error);
     else
         log_warn("outbox: reply %s: %s; retrying in %.0f s", p->id, error, retry_in);
-    if (rconn_eval(ob->cmd, &ob->st->scripts[SCRIPT_REPLY_SETTLE], on_settled, p, 4, 12, argv,
+    if (rconn_eval(ob->cmd, &ob->st->scripts[SCRIPT_REPLY_SETTLE], on_settled, p, 5, 13, argv,
                    NULL)) {
         post_free(p);           /* Redis away: the entry stays pending, posted again */
         batch_step(ob);

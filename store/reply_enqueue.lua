@@ -1,5 +1,6 @@
 -- reply_enqueue.lua: queue an agent's reply to an item for posting.
--- KEYS[1] reply hash, KEYS[2] item hash, KEYS[3] outbox stream, KEYS[4] reply events stream
+-- KEYS[1] reply hash, KEYS[2] item hash, KEYS[3] outbox stream, KEYS[4] reply events stream,
+-- KEYS[5] agent events stream (the writing agent hears of its reply's fate)
 -- ARGV[1] reply id, ARGV[2] item id, ARGV[3] text, ARGV[4] agent ("" = none), ARGV[5] now (RFC 3339)
 -- Idempotent on the reply id: a reply queued before is returned as it is.
 -- Returns {status, source, network, ref} or an error:
@@ -21,4 +22,8 @@ redis.call('HSET', KEYS[1], 'id', ARGV[1], 'item', ARGV[2], 'text', ARGV[3], 'ag
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'id', ARGV[1])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', 100000, '*', 'id', ARGV[1], 'item', ARGV[2],
            'status', 'queued')
+if ARGV[4] ~= '' then
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', 100000, '*', 'agent', ARGV[4], 'type',
+             'reply_status', 'reply', ARGV[1], 'item', ARGV[2], 'status', 'queued')
+end
 return {'queued', it.source, rt.network, rt.ref or ''}

@@ -1,6 +1,7 @@
 -- reply_settle.lua: record what posting a reply came to, atomically with
 -- the outbox bookkeeping.
--- KEYS[1] reply hash, KEYS[2] outbox stream, KEYS[3] delayed zset, KEYS[4] reply events stream
+-- KEYS[1] reply hash, KEYS[2] outbox stream, KEYS[3] delayed zset, KEYS[4] reply events stream,
+-- KEYS[5] agent events stream
 -- ARGV[1] outbox group, ARGV[2] outbox entry id, ARGV[3] reply id,
 -- ARGV[4] status: posted | retrying | failed, ARGV[5] network ref of the posted reply,
 -- ARGV[6] error text, ARGV[7] now (RFC 3339), ARGV[8] retry due (ms since epoch)
@@ -15,7 +16,13 @@ elseif ARGV[4] == 'retrying' then
 end
 redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
-local item = redis.call('HGET', KEYS[1], 'item') or ''
+local f = redis.call('HMGET', KEYS[1], 'item', 'agent')
+local item = f[1] or ''
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', 100000, '*', 'id', ARGV[3], 'item', item,
            'status', ARGV[4], 'ref', ARGV[5], 'error', ARGV[6])
+if f[2] and f[2] ~= '' then
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', 100000, '*', 'agent', f[2], 'type', 'reply_status',
+             'reply', ARGV[3], 'item', item, 'status', ARGV[4], 'ref', ARGV[5],
+             'error', ARGV[6])
+end
 return 1

@@ -382,10 +382,10 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
             snprintf(rkey, sizeof rkey, KEY_REPLY_PREFIX "%s", rid);
             snprintf(ikey, sizeof ikey, KEY_ITEM_PREFIX "%s", item);
             ctx_time_format(now_ms() / 1000, now);
-            const char *argv[] = {rkey, ikey, KEY_OUTBOX, KEY_REPLY_EVENTS, rid, item, q->text,
-                                  q->agent, now};
+            const char *argv[] = {rkey, ikey, KEY_OUTBOX, KEY_REPLY_EVENTS, KEY_AGENT_EVENTS, rid,
+                                  item, q->text, q->agent, now};
             snprintf(q->arg, sizeof q->arg, "%s", rid);
-            e = rconn_eval(rc, &sc[SCRIPT_REPLY_ENQUEUE], on_script, q, 4, 9, argv, NULL);
+            e = rconn_eval(rc, &sc[SCRIPT_REPLY_ENQUEUE], on_script, q, 5, 10, argv, NULL);
         }
         break;
     case OP_CALLBACK: {

@@ -153,11 +153,11 @@ void replies_post(struct api_req *r)
         snprintf(rkey, sizeof rkey, KEY_REPLY_PREFIX "%s", c->id);
         snprintf(ikey, sizeof ikey, KEY_ITEM_PREFIX "%s", item);
         ctx_time_format((long long)time(NULL), now);
-        const char *argv[] = {rkey, ikey, KEY_OUTBOX, KEY_REPLY_EVENTS, c->id, item, text,
-                              agent ? agent : "", now};
+        const char *argv[] = {rkey, ikey, KEY_OUTBOX, KEY_REPLY_EVENTS, KEY_AGENT_EVENTS, c->id,
+                              item, text, agent ? agent : "", now};
         r->waiting = true;
-        if (rconn_eval(r->s->cmd, &r->s->st->scripts[SCRIPT_REPLY_ENQUEUE], on_enqueued, c, 4,
-                       9, argv, NULL)) {
+        if (rconn_eval(r->s->cmd, &r->s->st->scripts[SCRIPT_REPLY_ENQUEUE], on_enqueued, c, 5,
+                       10, argv, NULL)) {
             r->waiting = false;
             free(c);
             respond_error(r, 503, "redis", "redis is away");
