@@ -1924,8 +1924,22 @@ ctx_err feed_parse(const char *name, const struct http_response *resp,
 
 static ctx_err feed_validate(const struct config_source *src, char *err, size_t errlen)
 {
+    const struct { const char *key, *v; } unused[] = {
+        {"query", src->query}, {"tag", src->tag}, {"subreddit", src->subreddit},
+        {"mode", src->mode}, {"token", src->token}, {"token_env", src->token_env},
+        {"api_version", src->api_version},
+    };
+    for (size_t i = 0; i < CTX_ARRAY_LEN(unused); i++)
+        if (unused[i].v) {
+            snprintf(err, errlen, "%s: not used by kind feed", unused[i].key);
+            return CTX_ECONFIG;
+        }
     if (!src->url) {
         snprintf(err, errlen, "url: missing (required for kind feed)");
+        return CTX_ECONFIG;
+    }
+    if (strncasecmp(src->url, "http://", 7) && strncasecmp(src->url, "https://", 8)) {
+        snprintf(err, errlen, "url: \"%.100s\" is not an http:// or https:// URL", src->url);
         return CTX_ECONFIG;
     }
     return CTX_OK;
