@@ -142,7 +142,13 @@ void analyzer_lang_letters(const unsigned char *s, size_t len, struct lang_votes
             continue;
         }
         size_t adv;
-        uint32_t cp = analyzer_utf8_decode(s + i, len - i, &adv);
+        uint32_t cp;
+        if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+            cp = ((c & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);      /* two bytes: most letters */
+            adv = 2;
+        } else {
+            cp = analyzer_utf8_decode(s + i, len - i, &adv);
+        }
         i += adv;
         switch (script_of(cp)) {
         case SC_LATIN: v->latin++; break;

@@ -173,7 +173,12 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
                 continue;
             }
         } else {
-            cp = analyzer_utf8_decode(s + i, len - i, &adv);
+            if (cp >= 0xC2 && cp < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+                cp = ((cp & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);     /* Cyrillic and the like */
+                adv = 2;
+            } else {
+                cp = analyzer_utf8_decode(s + i, len - i, &adv);
+            }
             if (!emoji_first(lx, cp)) {
                 i += adv;
                 continue;

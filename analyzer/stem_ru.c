@@ -122,11 +122,17 @@ static const struct sfx *longest(const unsigned char *w, size_t n, size_t lim,
                                  const struct sfx *t, size_t nt)
 {
     const struct sfx *best = NULL;
+    if (n < 2)
+        return NULL;
+    unsigned char z1 = w[n - 1], z2 = w[n - 2];
     for (size_t k = 0; k < nt; k++) {
         size_t l = t[k].len;
-        if (l > n || n - l < lim || (best && l <= best->len))
+        const unsigned char *e = (const unsigned char *)t[k].s;
+        /* every ending ends with a two-byte letter: test it before the rest */
+        if (e[l - 1] != z1 || e[l - 2] != z2 || l > n || n - l < lim ||
+            (best && l <= best->len))
             continue;
-        if (memcmp(w + n - l, t[k].s, l) == 0)
+        if (memcmp(w + n - l, e, l - 2) == 0)
             best = &t[k];
     }
     return best;

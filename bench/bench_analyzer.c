@@ -425,6 +425,9 @@ int main(int argc, char **argv)
 
     if (peers) {
         printf("== peers on the %zu unrepeated texts of mix\n", mixb.n);
+        if (access("bench/npm/node_modules/vader-sentiment", F_OK) != 0 &&
+            system("cd bench/npm && npm ci --no-audit --no-fund --silent >/dev/null 2>&1") != 0)
+            printf("  (npm ci in bench/npm failed: peers skipped)\n");
         run_peer("vader", fbase);
         run_peer("afinn", fbase);
         printf("  (ours on the same texts: see analyzer_score, mix, above)\n");
