@@ -37,7 +37,7 @@ feedparser's list of one {'value': ..., 'type': ...}; dictionaries allow
 attribute access (feed.title) and feedparser's aliases.
 
 Usage: tests/conformance/feedparser.py [--ctxctl PATH] [--corpus DIR]
-           [--write-failures] [--verbose] [--min-rate 0.95]
+           [--write-failures] [--verbose] [--min-rate 0.95] [--per-file]
 Run from anywhere; paths default relative to the repository.
 """
 import argparse
@@ -344,6 +344,22 @@ def run_many(ctxctl, reqs):
     return [json.loads(l) for l in lines]
 
 
+def run_each(ctxctl, reqs):
+    """One `ctxctl parse feed FILE --header ... [--url U]` per request."""
+    out = []
+    for q in reqs:
+        args = [ctxctl, "parse", "feed", q["file"], "--fetched", "2026-11-22T12:00:00Z"]
+        for h in q["headers"]:
+            args += ["--header", h]
+        if q.get("url"):
+            args += ["--url", q["url"]]
+        p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+                           timeout=60)
+        out.append(json.loads(p.stdout) if p.returncode == 0 else
+                   {"file": q["file"], "error": p.stderr.decode("utf-8", "replace").strip()})
+    return out
+
+
 def explain(expr, env):
     """For a failed expectation: each == comparison's two sides."""
     notes = []
@@ -395,6 +411,8 @@ def main():
                     help="rewrite tests/conformance/FAILURES.md")
     ap.add_argument("--verbose", "-v", action="store_true", help="print every failure")
     ap.add_argument("--min-rate", type=float, default=0.95)
+    ap.add_argument("--per-file", action="store_true",
+                    help="one ctxctl process per file (slower; same results as --many)")
     args = ap.parse_args()
     t0 = time.monotonic()
 
@@ -424,7 +442,8 @@ def main():
             via_alias[a] += 1
         cases.append((rel, desc, expr, request_for(rel, path, headers)))
 
-    results = run_many(args.ctxctl, [c[3] for c in cases]) if cases else []
+    reqs = [c[3] for c in cases]
+    results = (run_each if args.per_file else run_many)(args.ctxctl, reqs) if cases else []
     passed, failures = 0, []
     for (rel, desc, expr, req), out in zip(cases, results):
         if "error" in out and "entries" not in out:
