@@ -195,4 +195,7 @@ class Workdir:
         self.path = tempfile.mkdtemp(prefix="ctx-%s-" % name)
 
     def cleanup(self):
+        if os.environ.get("CTX_KEEP"):       # keep logs and data to look at a failure
+            print("    kept %s" % self.path)
+            return
         shutil.rmtree(self.path, ignore_errors=True)
