@@ -2,9 +2,11 @@
  * file and one line here. */
 #include <string.h>
 #include "collectors/collectors.h"
+#include "collectors/social_internal.h"
 
 static const struct source_ops *const kinds[] = {
     &feed_source_ops,
+    &mastodon_source_ops,
 };
 
 const struct source_ops *source_ops_find(const char *kind)
