@@ -8,6 +8,7 @@ static const struct source_ops *const kinds[] = {
     &feed_source_ops,
     &mastodon_source_ops,
     &reddit_source_ops,
+    &bluesky_source_ops,
 };
 
 const struct source_ops *source_ops_find(const char *kind)
