@@ -9,6 +9,7 @@ static const struct source_ops *const kinds[] = {
     &mastodon_source_ops,
     &reddit_source_ops,
     &bluesky_source_ops,
+    &hn_source_ops,
 };
 
 const struct source_ops *source_ops_find(const char *kind)
