@@ -10,6 +10,7 @@ static const struct source_ops *const kinds[] = {
     &reddit_source_ops,
     &bluesky_source_ops,
     &hn_source_ops,
+    &vk_source_ops,
 };
 
 const struct source_ops *source_ops_find(const char *kind)
