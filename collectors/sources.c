@@ -11,6 +11,7 @@ static const struct source_ops *const kinds[] = {
     &bluesky_source_ops,
     &hn_source_ops,
     &vk_source_ops,
+    &discourse_source_ops,
 };
 
 const struct source_ops *source_ops_find(const char *kind)

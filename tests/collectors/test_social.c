@@ -40,7 +40,7 @@
 #define DATA    "tests/data/api"
 #define FETCHED "2026-11-22T12:00:00Z"
 
-static const char *const kinds[] = {"mastodon", "reddit", "bluesky", "hn", "vk"};
+static const char *const kinds[] = {"mastodon", "reddit", "bluesky", "hn", "vk", "discourse"};
 
 /* ---- helpers ---------------------------------------------------------------- */
 
