@@ -12,6 +12,7 @@ static const struct source_ops *const kinds[] = {
     &hn_source_ops,
     &vk_source_ops,
     &discourse_source_ops,
+    &telegram_source_ops,
 };
 
 const struct source_ops *source_ops_find(const char *kind)

@@ -40,7 +40,8 @@
 #define DATA    "tests/data/api"
 #define FETCHED "2026-11-22T12:00:00Z"
 
-static const char *const kinds[] = {"mastodon", "reddit", "bluesky", "hn", "vk", "discourse"};
+static const char *const kinds[] = {"mastodon", "reddit", "bluesky", "hn", "vk", "discourse",
+                                    "telegram"};
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -708,7 +709,55 @@ static void test_hostile(void **state)
     hostile_one(kind, ops, "\xef\xbb\xbf{}", 5, "BOM and an empty object");
 }
 
-/* A response with more entries than any real page is read up to a cap. */
+/* The Telegram token is in every URL the kind builds: it must never reach an
+ * error message, an item or r->extra, whatever the answer. */
+static void test_telegram_token_stays_secret(void **state)
+{
+    (void)state;
+    const struct source_ops *ops = source_ops_find("telegram");
+    static const char token[] = "7000000001:AAHsecretSECRETsecret_-x";
+    struct config_source src = {.name = "bot", .kind = "telegram", .token = (char *)token};
+    DIR *d = opendir(DATA "/telegram");
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, DATA "/telegram/%s", de->d_name);
+        size_t len;
+        char *body = read_all(path, &len);
+        assert_non_null(body);
+        struct parse_result r;
+        ctx_err e = do_parse(ops, &src, "1", body, len, NULL, FETCHED, &r);
+        (void)e;
+        json_t *all = json_pack("{s:o, s:O?, s:s}", "items", items_json(&r), "extra", r.extra,
+                                "error", r.error);
+        char *dump = json_dumps(all, JSON_COMPACT);
+        if (strstr(dump, "AAHsecret"))
+            fail_msg("%s: the token leaked: %s", path, dump);
+        free(dump);
+        json_decref(all);
+        parse_result_clear(&r);
+        for (long st = 200; st <= 502; st += 101) {
+            struct http_response resp = {.status = st, .body = body, .len = len};
+            struct reply_outcome out;
+            ops->reply_result(&resp, &out);
+            if (strstr(out.error, "AAHsecret") || strstr(out.ref, "AAHsecret"))
+                fail_msg("%s: the token leaked into a reply outcome", path);
+        }
+        free(body);
+    }
+    closedir(d);
+    char err[256] = "";
+    struct config_source bad = src;
+    bad.token = "123:abc def";
+    assert_int_equal(ops->validate(&bad, err, sizeof err), CTX_ECONFIG);
+    assert_null(strstr(err, "abc def"));
+}
+
+/* A response with more entries than any real page is read up to a cap; for
+ * Telegram the cursor then stops where reading stopped, so nothing is lost. */
 static void test_caps(void **state)
 {
     (void)state;
@@ -725,6 +774,20 @@ static void test_caps(void **state)
     assert_int_equal(r.nitems, 1000);
     assert_true(r.bozo);
     assert_non_null(strstr(r.error, "more than 1000"));
+    parse_result_clear(&r);
+    buf_reset(&b);
+    buf_puts(&b, "{\"ok\":true,\"result\":[");
+    for (int i = 1; i <= 1500; i++)
+        buf_printf(&b, "%s{\"update_id\":%d,\"message\":{\"message_id\":%d,\"chat\":{\"id\":1,"
+                   "\"type\":\"private\"},\"date\":1,\"text\":\"m\"}}", i > 1 ? "," : "",
+                   500 + i, i);
+    buf_puts(&b, "]}");
+    struct config_source bot = {.name = "bot", .kind = "telegram", .token = "1:a"};
+    e = do_parse(source_ops_find("telegram"), &bot, NULL, b.p, b.len, NULL, FETCHED, &r);
+    assert_int_equal(e, CTX_OK);
+    assert_int_equal(r.nitems, 1000);
+    assert_string_equal(r.cursor, "1501");   /* update 1500 (the 1000th) + 1 */
+    assert_string_equal(r.items[0].id, "telegram:1:1000");
     parse_result_clear(&r);
     buf_free(&b);
 }
@@ -764,5 +827,6 @@ int main(void)
         tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(test_hostile, (void *)kinds[i]);
         tests[n++].name = names[i];
     }
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_telegram_token_stays_secret);
     return _cmocka_run_group_tests("social", tests, n, NULL, NULL);
 }

@@ -1,0 +1,317 @@
+/* telegram.c -- the `telegram` source kind: the brand's bot, through the Bot
+ * API's getUpdates long polling, and replies through sendMessage.
+ *
+ * Reading. GET /bot<token>/getUpdates?offset=<cursor>&timeout=25 waits up to
+ * 25 s for updates; the request's own timeout is 35 s so that the long poll
+ * ends on Telegram's side first. The cursor is the last update_id + 1:
+ * asking with that offset also confirms everything before it to Telegram,
+ * and since the scheduler saves the cursor only once the items are stored, a
+ * crash in between fetches the same updates again (deduplicated by id)
+ * rather than losing them. `every` can be tiny: the wait happens on
+ * Telegram's side.
+ *
+ * Messages (to the bot in private, in groups the bot is in, and posts in
+ * channels it administers) become `messaging` items, id
+ * "telegram:<chat_id>:<message_id>", reply_to.ref "<chat_id>:<message_id>".
+ * Other updates (callback queries, member changes, ...) and service messages
+ * only move the cursor. Updates come oldest first; items are handed over
+ * newest first like every other kind. Whether a message came from a private
+ * chat is not part of the item model yet: r->extra carries it
+ * ({"chats": {"<item id>": "private" | "group" | "supergroup" | "channel"}}).
+ *
+ * The token is part of every URL (/bot<token>/...): those URLs must never be
+ * logged, and no error built here contains one. */
+#include "collectors/social_internal.h"
+
+#define TG_BASE       "https://api.telegram.org"
+#define TG_WAIT       "25"
+#define TG_TIMEOUT    35.0
+#define TG_ALLOWED    "[\"message\",\"channel_post\"]"
+
+static ctx_err telegram_validate(const struct config_source *src, char *err, size_t errlen)
+{
+    ctx_err e = sv_keys(src, "telegram", SV_URL | SV_TOKEN, err, errlen);
+    if (e)
+        return e;
+    if (!src->token || !*src->token)
+        return sv_missing("token", "the bot's token from @BotFather; or set token_env",
+                          err, errlen);
+    for (const char *p = src->token; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != ':' && *p != '_' && *p != '-') {
+            snprintf(err, errlen, "token: not a bot token (digits, ':' and letters)");
+            return CTX_ECONFIG;
+        }
+    return CTX_OK;
+}
+
+static ctx_err telegram_url(const struct config_source *src, const char *method, struct buf *url)
+{
+    ctx_err e = su_base(src, TG_BASE, url);
+    if (!e)
+        e = buf_printf(url, "/bot%s/%s", src->token ? src->token : "", method);
+    return e;
+}
+
+/* The cursor: the next update_id wanted, a plain number. */
+static bool telegram_offset(const char *cursor, long long *out)
+{
+    if (!cursor || !*cursor)
+        return false;
+    char *end;
+    long long v = strtoll(cursor, &end, 10);
+    if (*end || v < 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+static ctx_err telegram_next_request(const struct config_source *src, const char *cursor,
+                                     struct source_request *q)
+{
+    struct buf url = {0};
+    ctx_err e = telegram_url(src, "getUpdates", &url);
+    long long offset;
+    if (!e && telegram_offset(cursor, &offset))
+        e = su_paramf(&url, "offset", "%lld", offset);
+    if (!e)
+        e = su_param(&url, "timeout", TG_WAIT);
+    if (!e)
+        e = su_param(&url, "allowed_updates", TG_ALLOWED);
+    if (!e)
+        e = sq_url(q, &url);
+    if (!e)
+        e = source_request_header(q, "Accept: application/json");
+    q->timeout = TG_TIMEOUT;
+    buf_free(&url);
+    return e;
+}
+
+/* What a message without text holds, for its item text. */
+static const char *telegram_media(const json_t *m)
+{
+    static const struct { const char *key, *text; } kinds[] = {
+        {"photo", "[photo]"}, {"video", "[video]"}, {"voice", "[voice message]"},
+        {"video_note", "[video message]"}, {"audio", "[audio]"}, {"document", "[file]"},
+        {"sticker", "[sticker]"}, {"animation", "[animation]"}, {"contact", "[contact]"},
+        {"location", "[location]"}, {"poll", "[poll]"},
+    };
+    for (size_t i = 0; i < CTX_ARRAY_LEN(kinds); i++)
+        if (json_object_get(m, kinds[i].key))
+            return kinds[i].text;
+    return NULL;
+}
+
+static ctx_err telegram_message(const struct config_source *src, const json_t *m,
+                                const char *fetched, struct parse_result *r, json_t *chats)
+{
+    const json_t *chat = json_object_get(m, "chat");
+    long long cid, mid;
+    if (!sj_int(chat, "id", &cid) || !sj_int(m, "message_id", &mid)) {
+        si_skip(r, "telegram: a message without chat.id or message_id was skipped");
+        return CTX_OK;
+    }
+    const char *text = sj_nstr(m, "text");
+    if (!text)
+        text = sj_nstr(m, "caption");
+    const char *media = telegram_media(m);
+    if (!text && !media)
+        return CTX_OK;          /* service message: joins, pins, title changes */
+    struct item it;
+    item_init(&it);
+    ctx_err e = si_setf(&it.id, "telegram:%lld:%lld", cid, mid);
+    if (e || si_seen(r, it.id)) {
+        item_clear(&it);
+        return e;
+    }
+    const char *type = sj_nstr(chat, "type");
+    bool private = type && strcmp(type, "private") == 0;
+    const json_t *from = json_object_get(m, "from");
+    const json_t *sender = json_object_get(m, "sender_chat");
+    if (json_is_object(from) && !json_is_object(sender)) {
+        const char *user = sj_nstr(from, "username");
+        const char *first = sj_str(from, "first_name"), *last = sj_str(from, "last_name");
+        long long uid;
+        if (user)
+            e = si_setf(&it.author.handle, "@%s", user);
+        else if (sj_int(from, "id", &uid))
+            e = si_setf(&it.author.handle, "tg:%lld", uid);
+        if (!e && (first || last))
+            e = si_setf(&it.author.name, "%s%s%s", first ? first : "",
+                        first && last && *first && *last ? " " : "", last ? last : "");
+    } else {                    /* a channel post, or sent on behalf of a chat */
+        const json_t *sc = json_is_object(sender) ? sender : chat;
+        const char *user = sj_nstr(sc, "username");
+        if (user)
+            e = si_setf(&it.author.handle, "@%s", user);
+        if (!e)
+            e = si_plain(&it.author.name, sj_str(sc, "title"));
+    }
+    if (!e && it.author.name)
+        e = si_plain(&it.author.name, it.author.name);
+    const char *chat_user = sj_nstr(chat, "username");
+    if (!e && chat_user && !private)
+        e = si_setf(&it.url, "https://t.me/%s/%lld", chat_user, mid);
+    if (!e && !private)
+        e = si_plain(&it.title, sj_str(chat, "title"));
+    if (!e)
+        e = si_plain(&it.text, text ? text : media);
+    double t;
+    if (!e)
+        e = sj_num(m, "date", &t) ? si_published_epoch(&it, t, fetched)
+                                  : item_set(&it.published, fetched);
+    if (!e)
+        e = item_set(&it.reply_network, "telegram");
+    if (!e)
+        e = si_setf(&it.reply_ref, "%lld:%lld", cid, mid);
+    if (!e && json_object_set_new(chats, it.id, json_string(type ? type : "unknown")))
+        e = CTX_ENOMEM;
+    if (e) {
+        item_clear(&it);
+        return e;
+    }
+    return si_take(r, &it, src, "messaging", fetched);
+}
+
+static ctx_err telegram_parse(const struct config_source *src, const char *cursor,
+                              const struct http_response *resp, const char *fetched,
+                              struct parse_result *r)
+{
+    json_t *root = sj_load("telegram", resp, r);
+    if (!root)
+        return CTX_EPARSE;
+    const json_t *list = json_object_get(root, "result");
+    if (!json_is_true(json_object_get(root, "ok")) || !json_is_array(list)) {
+        const char *desc = sj_nstr(root, "description");
+        long long code = 0;
+        sj_int(root, "error_code", &code);
+        bool api = json_is_false(json_object_get(root, "ok"));
+        if (api)
+            snprintf(r->error, sizeof r->error, "telegram: error %lld: %s", code,
+                     desc ? desc : "(no description)");
+        else
+            snprintf(r->error, sizeof r->error,
+                     "telegram: expected {\"ok\": true, \"result\": [...]}");
+        json_decref(root);
+        return api ? CTX_EHTTP : CTX_EPARSE;
+    }
+    json_t *chats = json_object();
+    if (!chats) {
+        json_decref(root);
+        return CTX_ENOMEM;
+    }
+    long long next = -1, u;
+    telegram_offset(cursor, &next);
+    ctx_err e = CTX_OK;
+    size_t n = json_array_size(list);
+    if (n > SOCIAL_MAX_ITEMS) {
+        si_skip(r, "telegram: more than %d updates, the rest left for the next poll",
+                SOCIAL_MAX_ITEMS);
+        n = SOCIAL_MAX_ITEMS;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *up = json_array_get(list, i);
+        if (!sj_int(up, "update_id", &u)) {
+            si_skip(r, "telegram: result[%zu] has no update_id", i);
+            continue;
+        }
+        if (u >= next && u < 0x7fffffffffffffffLL)
+            next = u + 1;
+    }
+    /* newest first */
+    for (size_t i = n; i-- > 0 && !e;) {
+        const json_t *up = json_array_get(list, i);
+        const json_t *m = json_object_get(up, "message");
+        if (!json_is_object(m))
+            m = json_object_get(up, "channel_post");
+        if (json_is_object(m))
+            e = telegram_message(src, m, fetched, r, chats);
+    }
+    if (!e && next >= 0) {
+        char c[32];
+        snprintf(c, sizeof c, "%lld", next);
+        e = (r->cursor = strdup(c)) ? CTX_OK : CTX_ENOMEM;
+    }
+    if (!e) {
+        r->extra = json_pack("{s:o}", "chats", chats);
+        chats = NULL;
+        e = r->extra ? CTX_OK : CTX_ENOMEM;
+    }
+    json_decref(chats);
+    json_decref(root);
+    if (e)
+        parse_result_clear(r);
+    return e;
+}
+
+static ctx_err telegram_reply_request(const struct config_source *src, const struct reply *rep,
+                                      struct source_request *q)
+{
+    if (!src->token || !*src->token)
+        return CTX_ECONFIG;
+    long long cid, mid;
+    char extra;
+    if (!rep->ref || !rep->text || sscanf(rep->ref, "%lld:%lld%c", &cid, &mid, &extra) != 2)
+        return CTX_EINVAL;
+    struct buf url = {0};
+    ctx_err e = telegram_url(src, "sendMessage", &url);
+    if (!e)
+        e = sq_url(q, &url);
+    buf_free(&url);
+    q->method = "POST";
+    json_t *body = json_pack("{s:I, s:s, s:I, s:b}", "chat_id", (json_int_t)cid, "text",
+                             rep->text, "reply_to_message_id", (json_int_t)mid,
+                             "allow_sending_without_reply", 1);
+    if (!e)
+        e = body ? sq_json_body(q, body) : CTX_ENOMEM;
+    else
+        json_decref(body);
+    if (!e)
+        e = source_request_header(q, "Accept: application/json");
+    if (e)
+        source_request_clear(q);
+    return e;
+}
+
+static void telegram_reply_result(const struct http_response *resp, struct reply_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t je;
+    json_t *root = resp->body && resp->len ? json_loadb(resp->body, resp->len, 0, &je) : NULL;
+    const json_t *res = json_object_get(root, "result");
+    long long cid, mid, code = resp->status;
+    if (json_is_true(json_object_get(root, "ok")) && sj_int(res, "message_id", &mid)) {
+        so_set(out, REPLY_POSTED, NULL);
+        if (sj_int(json_object_get(res, "chat"), "id", &cid))
+            snprintf(out->ref, sizeof out->ref, "%lld:%lld", cid, mid);
+        else
+            snprintf(out->ref, sizeof out->ref, "%lld", mid);
+    } else if (json_is_false(json_object_get(root, "ok"))) {
+        const char *desc = sj_nstr(root, "description");
+        sj_int(root, "error_code", &code);
+        so_set(out, so_by_status((long)code), "telegram: error %lld: %s", code,
+               desc ? desc : "(no description)");
+        double ra;
+        if (sj_num(json_object_get(root, "parameters"), "retry_after", &ra) && ra > 0
+            && ra < 86400) {
+            out->status = REPLY_RETRY;
+            out->retry_after = ra;
+        }
+    } else {
+        char snip[128];
+        so_snippet(resp, snip, sizeof snip);
+        so_set(out, resp->status >= 200 && resp->status < 300 ? REPLY_FAILED
+                                                              : so_by_status(resp->status),
+               "telegram: HTTP %ld: %s", resp->status, snip);
+    }
+    json_decref(root);
+}
+
+const struct source_ops telegram_source_ops = {
+    .kind = "telegram",
+    .item_kind = "messaging",
+    .validate = telegram_validate,
+    .next_request = telegram_next_request,
+    .parse = telegram_parse,
+    .reply_request = telegram_reply_request,
+    .reply_result = telegram_reply_result,
+};
