@@ -517,6 +517,31 @@ static void on_expired(struct rconn *rc, redisReply *rep, void *priv)
     }
 }
 
+/* Queues with overflow_after: tasks waiting longer move to the overflow
+ * queue, or up in priority (overflow.lua). */
+static void overflow(struct route_role *r, long long now)
+{
+    for (size_t i = 0; i < r->cfg->nqueues; i++) {
+        const struct config_queue *qc = &r->cfg->queues[i];
+        if (qc->overflow_after <= 0 || (!qc->overflow_queue && qc->overflow_priority <= 0))
+            continue;
+        const struct config_queue *to = qc->overflow_queue ? queue_cfg(r->cfg, qc->overflow_queue)
+                                                           : qc;
+        struct rt_queue q = {.aging = to->aging};
+        struct rt_task p0 = {.priority = 0}, p1 = {.priority = 1};
+        char wkey[200], tokey[200], before[32], boost[16], unit[64], nows[32];
+        snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", qc->name);
+        snprintf(tokey, sizeof tokey, KEY_QUEUE_PREFIX "%s:waiting", to->name);
+        snprintf(before, sizeof before, "%lld", now - (long long)(qc->overflow_after * 1000));
+        snprintf(boost, sizeof boost, "%d", qc->overflow_priority);
+        snprintf(unit, sizeof unit, "%.17g", routing_order(&q, &p0) - routing_order(&q, &p1));
+        snprintf(nows, sizeof nows, "%lld", now);
+        const char *argv[] = {wkey, tokey, KEY_ROUTING_EVENTS, before,
+                              qc->overflow_queue ? qc->overflow_queue : "", boost, unit, nows};
+        rconn_eval(r->cmd, &r->st->scripts[SCRIPT_OVERFLOW], NULL, NULL, 3, 8, argv, NULL);
+    }
+}
+
 static void tick_fire(uv_timer_t *tm)
 {
     struct route_role *r = tm->data;
@@ -537,6 +562,7 @@ static void tick_fire(uv_timer_t *tm)
                       KEY_DISCONNECTED, now - (long long)(r->cfg->presence_grace * 1000)))
             free(p);
     }
+    overflow(r, now);
     pass_start(r);              /* callbacks coming due, missed wake-ups */
     read_tagged(r);
 }

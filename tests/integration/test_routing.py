@@ -290,3 +290,39 @@ def test_callbacks_timeouts_wrapup_transfer_and_figures():
             assert t in types, (t, types)
     finally:
         rig.close()
+
+
+def test_overflow_moves_or_raises():
+    rig = routing_rig("route-overflow")
+    write_feed(rig.feed, [E2])
+    with open(rig.ctxd.config) as f:
+        cfg = json.load(f)
+    cfg["queues"] = [
+        {"name": "first", "overflow_after": "1s", "overflow_queue": "second"},
+        {"name": "second"},
+        {"name": "boost", "overflow_after": "1s", "overflow_priority": 5},
+    ]
+    cfg["escalation"] = []
+    with open(rig.ctxd.config, "w") as f:
+        json.dump(cfg, f)
+    from test_replies import post
+    try:
+        rig.ctxd.start()
+        port = rig.ctxd.port
+        a = post(port, "/api/callbacks", {"phone": "+74950000001", "queue": "first"})[1]["task"]
+        b = post(port, "/api/callbacks", {"phone": "+74950000002", "queue": "boost"})[1]["task"]
+        wait_for(lambda: rig.redis.cmd("HGET", "ctx:task:" + a["id"], "queue") == "second",
+                 10, 0.1, "overflow to the second queue")
+        assert rig.redis.cmd("ZSCORE", "ctx:queue:second:waiting", a["id"]) is not None
+        assert rig.redis.cmd("ZSCORE", "ctx:queue:first:waiting", a["id"]) is None
+        wait_for(lambda: rig.redis.cmd("HGET", "ctx:task:" + b["id"], "priority") == "5",
+                 10, 0.1, "priority raised")
+        c = post(port, "/api/callbacks", {"phone": "+74950000003", "queue": "boost"})[1]["task"]
+        # the raised task is ahead of a newer one of priority 0, and stays so
+        head = rig.redis.cmd("ZRANGE", "ctx:queue:boost:waiting", 0, -1)
+        assert head[0] == b["id"], head
+        time.sleep(1.5)
+        assert rig.redis.cmd("HGET", "ctx:task:" + b["id"], "priority") == "5", "raised twice"
+        assert rig.redis.cmd("HGET", "ctx:task:" + c["id"], "priority") == "5"
+    finally:
+        rig.close()

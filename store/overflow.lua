@@ -1,0 +1,34 @@
+-- overflow.lua: tasks that waited longer than a queue's overflow_after move
+-- on: to the overflow queue (keeping their order score, so their place by
+-- arrival), or, with no overflow queue, up by overflow_priority levels.
+-- Each task overflows once.
+-- KEYS[1] waiting zset, KEYS[2] waiting zset of the overflow queue (or the same),
+-- KEYS[3] routing events
+-- ARGV[1] arrived before this (ms), ARGV[2] overflow queue name ('' = none),
+-- ARGV[3] priority boost, ARGV[4] what one priority level is worth in order
+-- score (computed by the router from routing_order(), so it is defined once),
+-- ARGV[5] now ms
+-- Returns how many tasks overflowed.
+local n = 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, 199)) do
+  local tk = 'ctx:task:' .. id
+  local t = redis.call('HMGET', tk, 'arrived', 'overflowed', 'order', 'priority', 'state', 'queue')
+  if t[5] == 'queued' and t[2] ~= '1' and tonumber(t[1] or '0') < tonumber(ARGV[1]) then
+    redis.call('HSET', tk, 'overflowed', '1')
+    if ARGV[2] ~= '' then
+      redis.call('ZREM', KEYS[1], id)
+      redis.call('ZADD', KEYS[2], t[3], id)
+      redis.call('HSET', tk, 'queue', ARGV[2])
+    elseif tonumber(ARGV[3]) > 0 then
+      local unit = tonumber(ARGV[4])
+      local order = tonumber(t[3]) - tonumber(ARGV[3]) * unit
+      redis.call('HSET', tk, 'order', string.format('%.17g', order),
+                 'priority', tonumber(t[4] or '0') + tonumber(ARGV[3]))
+      redis.call('ZADD', KEYS[1], order, id)
+    end
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', 1000000, '*', 'type', 'overflowed', 'task', id,
+               'queue', t[6], 'to', ARGV[2], 'at', ARGV[5])
+    n = n + 1
+  end
+end
+return n
