@@ -21,5 +21,6 @@ int cmd_agents(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_rules_reload(void);
 int cmd_agent(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 #endif

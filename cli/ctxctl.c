@@ -19,6 +19,8 @@ void usage(FILE *f)
         "                              (--score: only the sentiment compound)\n"
         "  items [--brand B] [--topic T] [--sentiment L] [--since TIME] [--limit N] [--json]\n"
         "                              newest tagged items, from ctxd's API\n"
+        "  simulate [--agents N] [--per-hour T] [--aht S] [--sla S]\n"
+        "                              the routing logic on a virtual clock vs Erlang C\n"
         "  queues [--json]             waiting, offered, assigned, oldest wait, ASA, service level\n"
         "  agents [--json]             agents: state, load per channel, tasks\n"
         "  agent add ID --name N --skills a,b:80 [--capacity chat=3,social=5,callback=1]\n"
@@ -60,6 +62,8 @@ int main(int argc, char **argv)
         return cmd_analyze(rest, rargv);
     if (strcmp(cmd, "items") == 0)
         return cmd_items(rest, rargv);
+    if (strcmp(cmd, "simulate") == 0)
+        return cmd_simulate(rest, rargv);
     if (strcmp(cmd, "queues") == 0)
         return cmd_queues(rest, rargv);
     if (strcmp(cmd, "agents") == 0)
