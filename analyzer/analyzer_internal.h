@@ -100,6 +100,8 @@ struct lex_entry {
     const char *desc;    /* emoji table: the description */
     uint32_t desc_len;
     uint32_t langs;      /* bit (1 << lang_id): a stop word of that language */
+    char head[16];       /* the first 16 bytes of key (zero-padded): most keys
+                            compare here, without fetching the key itself */
 };
 
 struct lex_table {

@@ -150,7 +150,8 @@ const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char 
             return NULL;
         if ((s >> 32) == tag) {
             const struct lex_entry *e = &t->v[(uint32_t)s - 1];
-            if (e->len == len && same(e->key, key, len))
+            if (e->len == len &&
+                (len <= sizeof e->head ? same(e->head, key, len) : same(e->key, key, len)))
                 return e;
         }
     }
@@ -204,6 +205,7 @@ static long table_intern(struct lex_table *t, const char *key, size_t len)
     memset(&t->v[idx], 0, sizeof t->v[idx]);
     t->v[idx].key = key;
     t->v[idx].len = (uint32_t)len;
+    memcpy(t->v[idx].head, key, len < sizeof t->v[idx].head ? len : sizeof t->v[idx].head);
     slot_put(t->slot, t->mask, hash_key(key, len), idx);
     if (len > t->maxlen)
         t->maxlen = (uint32_t)len;
