@@ -738,8 +738,13 @@ static double score_tokens(const struct ctx_s *c, double *sent, const unsigned c
                            double amp, json_t *explain)
 {
     double sum = 0.0;
-    if (c->n == 0)
+    if (c->n == 0) {
+        if (explain) {
+            json_object_set_new(explain, "words", json_array());
+            json_object_set_new(explain, "sum", json_real(0.0));
+        }
         return 0.0;
+    }
     for (size_t i = 0; i < c->n; i++)
         sent[i] = valence_at(c, i);
     if (!(c->seen & (LEX_CONTRAST | LEX_CONCESSIVE | LEX_IRREALIS)))
@@ -851,8 +856,10 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *text, 
     if (explain && c.n && !(c.why = calloc(c.n, sizeof *c.why)))
         rc = CTX_ENOMEM;
     if (rc == CTX_OK) {
-        for (size_t i = 0; c.why && i < c.n; i++)
+        for (size_t i = 0; c.why && i < c.n; i++) {
             c.why[i].negated = -1;
+            c.why[i].contrast = 1.0;
+        }
         c.seen = tc.seen;
         out->score = score_tokens(&c, sent, s, punct_emphasis(ep, qm), explain);
         if (explain) {

@@ -155,7 +155,8 @@ int cmd_analyze(int argc, char **argv)
                 printf("{\"error\":\"cannot tag\"}\n");
                 continue;
             }
-            json_object_set_new(j, "text", json_string(line));
+            json_t *tx = json_string(line);   /* NULL when not UTF-8 */
+            json_object_set_new(j, "text", tx ? tx : json_null());
         } else {
             struct tags tags = {0};
             if (analyzer_tag(an, &it, &tags)) {
