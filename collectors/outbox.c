@@ -46,7 +46,7 @@ struct post {
     struct outbox *ob;
     char sid[48];               /* outbox stream entry id */
     char id[128];               /* reply id */
-    char *item, *text, *ref, *source;
+    char *item, *text, *ref, *source, *created;
     unsigned attempts;
     struct http_xfer *xfer;
     const struct config_source *src;
@@ -74,6 +74,7 @@ static void post_free(struct post *p)
     free(p->text);
     free(p->ref);
     free(p->source);
+    free(p->created);
     free(p);
 }
 
@@ -167,7 +168,8 @@ static void send_post(struct post *p)
 {
     struct outbox *ob = p->ob;
     const struct source_ops *ops = source_ops_find(p->src->kind);
-    struct reply rep = {.id = p->id, .item_id = p->item, .ref = p->ref, .text = p->text};
+    struct reply rep = {.id = p->id, .item_id = p->item, .ref = p->ref, .text = p->text,
+                        .created = p->created};
     struct source_request q = {0};
     ctx_err e = ops->reply_request(p->src, &rep, &q);
     if (e) {
@@ -244,6 +246,8 @@ static void on_reply_loaded(struct rconn *rc, redisReply *r, void *priv)
     p->text = text ? strdup(text) : strdup("");
     p->ref = ref ? strdup(ref) : strdup("");
     p->source = src ? strdup(src) : NULL;
+    const char *created = field(r, "created");
+    p->created = created ? strdup(created) : NULL;
     for (size_t i = 0; src && i < ob->cfg->nsources; i++)
         if (strcmp(ob->cfg->sources[i].name, src) == 0)
             p->src = &ob->cfg->sources[i];
