@@ -14,22 +14,27 @@ static size_t collect(char *d, size_t sz, size_t n, void *userp)
     return buf_append(userp, d, sz * n) ? 0 : sz * n;
 }
 
-/* POST a JSON body to ctxd; prints the answer (JSON) and returns 0 on 2xx. */
-static int api_post(const char *path, const char *body)
+/* Ask ctxd's API: GET path (body NULL) or POST a JSON body. On a 2xx
+ * answer *out is the parsed JSON and, if raw is given, the body is copied
+ * there; otherwise the error is printed. Returns 0, 1 (failed), 2 (config). */
+static int api_call(const char *path, const char *body, json_t **out, struct buf *raw)
 {
+    *out = NULL;
     struct config *cfg = load_config();
     if (!cfg)
         return 2;
-    struct buf url = {0}, out = {0};
+    struct buf url = {0}, answer = {0};
     buf_printf(&url, "http://%s%s", cfg->listen, path);
     config_free(cfg);
     CURL *e = curl_easy_init();
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     curl_easy_setopt(e, CURLOPT_URL, buf_str(&url));
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    if (body) {
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    }
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &out);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &answer);
     curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
     CURLcode cc = curl_easy_perform(e);
     long status = 0;
@@ -41,15 +46,20 @@ static int api_post(const char *path, const char *body)
         fprintf(stderr, "ctxctl: %s: %s (is ctxd running?)\n", buf_str(&url),
                 curl_easy_strerror(cc));
         rc = 1;
-    } else if (status / 100 != 2) {
-        fprintf(stderr, "ctxctl: HTTP %ld: %s", status, buf_str(&out));
+    } else if (status / 100 != 2 || !(*out = json_loads(buf_str(&answer), 0, NULL))) {
+        fprintf(stderr, "ctxctl: HTTP %ld: %s", status, buf_str(&answer));
         rc = 1;
-    } else {
-        fputs(buf_str(&out), stdout);
+    } else if (raw) {
+        buf_append(raw, answer.p, answer.len);
     }
     buf_free(&url);
-    buf_free(&out);
+    buf_free(&answer);
     return rc;
+}
+
+static int api_get(const char *path, json_t **out, struct buf *raw)
+{
+    return api_call(path, NULL, out, raw);
 }
 
 /* ctxctl reply ITEM TEXT [--id ID]: queue a reply to an item. */
@@ -64,44 +74,14 @@ int cmd_reply(int argc, char **argv)
         json_object_set_new(j, "id", json_string(argv[3]));
     char *body = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    int rc = body ? api_post("/api/replies", body) : 1;
+    json_t *answer = NULL;
+    struct buf raw = {0};
+    int rc = body ? api_call("/api/replies", body, &answer, &raw) : 1;
+    if (!rc)
+        fputs(buf_str(&raw), stdout);
+    json_decref(answer);
+    buf_free(&raw);
     free(body);
-    return rc;
-}
-
-/* GET path_and_query from ctxd; on success *out is the parsed JSON and, if
- * raw is given, the body is copied there. Prints the error itself. */
-static int api_get(const char *path_and_query, json_t **out, struct buf *raw)
-{
-    *out = NULL;
-    struct config *cfg = load_config();
-    if (!cfg)
-        return 2;
-    struct buf url = {0}, body = {0};
-    buf_printf(&url, "http://%s%s", cfg->listen, path_and_query);
-    config_free(cfg);
-    CURL *e = curl_easy_init();
-    curl_easy_setopt(e, CURLOPT_URL, buf_str(&url));
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
-    CURLcode cc = curl_easy_perform(e);
-    long status = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(e);
-    int rc = 0;
-    if (cc != CURLE_OK) {
-        fprintf(stderr, "ctxctl: %s: %s (is ctxd running?)\n", buf_str(&url),
-                curl_easy_strerror(cc));
-        rc = 1;
-    } else if (status != 200 || !(*out = json_loads(buf_str(&body), 0, NULL))) {
-        fprintf(stderr, "ctxctl: HTTP %ld: %s", status, buf_str(&body));
-        rc = 1;
-    } else if (raw) {
-        buf_append(raw, body.p, body.len);
-    }
-    buf_free(&url);
-    buf_free(&body);
     return rc;
 }
 

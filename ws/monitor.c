@@ -11,8 +11,8 @@
  * and none is sent twice (the cursor only moves forward).
  *
  * Callbacks only move data (STYLE.md 8): RECEIVE decodes and applies a
- * message, frames are queued, SERVER_WRITEABLE writes one frame. A client
- * that falls 4096 frames behind is closed with an error; it can resume with
+ * message, frames are queued (outq.c), SERVER_WRITEABLE writes one frame. A
+ * client that falls 4096 frames behind is closed; it can resume with
  * `since`. */
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +24,6 @@
 #define MAX_QUEUE   4096
 #define MAX_RX      65536
 #define PAGE        200
-
-struct frame {
-    struct frame *next;
-    size_t len;
-    unsigned char data[];       /* LWS_PRE bytes, then the text */
-};
 
 struct msess;
 
@@ -46,11 +40,9 @@ struct msess {
     int label;                  /* -1 = any */
     bool live;                  /* else catching up */
     bool from_now;              /* no cursor yet: start at m->last when known */
-    bool closing;
     struct sid cursor;
     struct catchup *cu;
-    struct frame *qhead, *qtail;
-    unsigned qn;
+    struct outq q;
     struct buf rx;
     bool rx_too_big;
 };
@@ -106,43 +98,14 @@ unsigned monitor_clients(const struct monitor *m)
     return m ? m->nclients : 0;
 }
 
-static void queue_text(struct msess *ss, const char *text, size_t len)
-{
-    if (ss->closing)
-        return;
-    if (ss->qn >= MAX_QUEUE) {
-        log_warn("monitor: a client is %u frames behind; closing it", ss->qn);
-        ss->closing = true;
-        lws_callback_on_writable(ss->wsi);
-        return;
-    }
-    struct frame *f = malloc(sizeof *f + LWS_PRE + len);
-    if (!f)
-        return;
-    f->next = NULL;
-    f->len = len;
-    memcpy(f->data + LWS_PRE, text, len);
-    if (ss->qtail)
-        ss->qtail->next = f;
-    else
-        ss->qhead = f;
-    ss->qtail = f;
-    ss->qn++;
-    lws_callback_on_writable(ss->wsi);
-}
-
 static void send_json(struct msess *ss, json_t *j)
 {
-    char *t = j ? json_dumps(j, CTX_JSON_FLAGS) : NULL;
-    json_decref(j);
-    if (t)
-        queue_text(ss, t, strlen(t));
-    free(t);
+    outq_json(&ss->q, ss->wsi, j);
 }
 
 static void send_error(struct msess *ss, const char *code, const char *msg)
 {
-    send_json(ss, json_pack("{s:s,s:s,s:s}", "type", "error", "code", code, "message", msg));
+    outq_error(&ss->q, ss->wsi, code, msg);
 }
 
 /* One tagged entry, decoded once and offered to every session. */
@@ -223,7 +186,7 @@ static void offer(struct msess *ss, struct entry *e)
         buf_append(&e->frame, e->raw, e->rawlen);
         buf_putc(&e->frame, '}');
     }
-    queue_text(ss, e->frame.p, e->frame.len);
+    outq_text(&ss->q, ss->wsi, e->frame.p, e->frame.len);
 }
 
 static void catchup_next(struct msess *ss);
@@ -492,11 +455,7 @@ static void session_close(struct msess *ss)
     m->nclients--;
     if (ss->cu)
         ss->cu->sess = NULL;
-    while (ss->qhead) {
-        struct frame *f = ss->qhead;
-        ss->qhead = f->next;
-        free(f);
-    }
+    outq_clear(&ss->q);
     strlist_clear(&ss->brands);
     strlist_clear(&ss->topics);
     buf_free(&ss->rx);
@@ -523,6 +482,7 @@ int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         ss->m = m;
         ss->label = -1;
         ss->rx.max = MAX_RX;
+        ss->q.max = MAX_QUEUE;
         if (m->have_last) {
             ss->cursor = m->last;
             ss->live = true;
@@ -536,43 +496,27 @@ int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         m->nclients++;
         return 0;
     }
-    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_RECEIVE: {
         if (!ss->m)
             return -1;
-        if (!ss->rx_too_big && buf_append(&ss->rx, in, len))
-            ss->rx_too_big = true;
-        if (!lws_is_final_fragment(wsi))
-            return 0;
-        if (ss->rx_too_big)
-            send_error(ss, "too_large", "messages are limited to 64 KiB");
-        else
+        int r = rx_take(&ss->rx, &ss->rx_too_big, wsi, in, len);
+        if (r == 1)
             handle_message(ss, buf_str(&ss->rx), ss->rx.len);
-        buf_reset(&ss->rx);
-        ss->rx_too_big = false;
-        return 0;
-    case LWS_CALLBACK_SERVER_WRITEABLE: {
-        if (!ss->m)
-            return -1;
-        if (ss->closing) {
-            static const char why[] = "too far behind; reconnect with since";
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why,
-                             sizeof why - 1);
-            return -1;
+        else if (r < 0)
+            send_error(ss, "too_large", "messages are limited to 64 KiB");
+        if (r) {
+            buf_reset(&ss->rx);
+            ss->rx_too_big = false;
         }
-        struct frame *f = ss->qhead;
-        if (!f)
-            return 0;
-        if (lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
-            return -1;
-        ss->qhead = f->next;
-        if (!ss->qhead)
-            ss->qtail = NULL;
-        ss->qn--;
-        free(f);
-        if (ss->qhead)
-            lws_callback_on_writable(wsi);
         return 0;
     }
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (!ss->m)
+            return -1;
+        if (ss->q.overflow)
+            log_warn("monitor: a client is %u frames behind; closing it (it may resume with "
+                     "since)", ss->q.n);
+        return outq_write(&ss->q, wsi);
     case LWS_CALLBACK_CLOSED:
         session_close(ss);
         return 0;
