@@ -78,11 +78,28 @@ static int spanv_add(struct spanv *s, size_t a, size_t b)
     return 0;
 }
 
+/* Byte classes for the tokenizer: ASCII white space (what Python's
+ * str.split() splits at), Python's string.punctuation, and the lead bytes of
+ * the white space characters outside ASCII (checked in full by ws_at). */
+enum { B_SPACE = 1, B_PUNCT = 2, B_MAYBE_SPACE = 4 };
+static const uint8_t byte_class[256] = {
+    [' '] = B_SPACE, [9] = B_SPACE, [10] = B_SPACE, [11] = B_SPACE, [12] = B_SPACE,
+    [13] = B_SPACE, [28] = B_SPACE, [29] = B_SPACE, [30] = B_SPACE, [31] = B_SPACE,
+    ['!'] = B_PUNCT, ['"'] = B_PUNCT, ['#'] = B_PUNCT, ['$'] = B_PUNCT, ['%'] = B_PUNCT,
+    ['&'] = B_PUNCT, ['\''] = B_PUNCT, ['('] = B_PUNCT, [')'] = B_PUNCT, ['*'] = B_PUNCT,
+    ['+'] = B_PUNCT, [','] = B_PUNCT, ['-'] = B_PUNCT, ['.'] = B_PUNCT, ['/'] = B_PUNCT,
+    [':'] = B_PUNCT, [';'] = B_PUNCT, ['<'] = B_PUNCT, ['='] = B_PUNCT, ['>'] = B_PUNCT,
+    ['?'] = B_PUNCT, ['@'] = B_PUNCT, ['['] = B_PUNCT, ['\\'] = B_PUNCT, [']'] = B_PUNCT,
+    ['^'] = B_PUNCT, ['_'] = B_PUNCT, ['`'] = B_PUNCT, ['{'] = B_PUNCT, ['|'] = B_PUNCT,
+    ['}'] = B_PUNCT, ['~'] = B_PUNCT,
+    [0xC2] = B_MAYBE_SPACE, [0xE1] = B_MAYBE_SPACE, [0xE2] = B_MAYBE_SPACE,
+    [0xE3] = B_MAYBE_SPACE,
+};
+
 /* Python's string.punctuation */
 static inline int is_punct(unsigned c)
 {
-    return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
-           (c >= 123 && c <= 126);
+    return byte_class[c & 0xFF] & B_PUNCT;
 }
 
 /* Byte length of the white space character at s[i] (what Python's
@@ -340,8 +357,12 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             continue;
         }
         size_t a = i;
-        while (i < len && !ws_at(s, i, len))
+        while (i < len) {
+            unsigned bc = byte_class[s[i]];
+            if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
+                break;
             i++;
+        }
         size_t b = i, x = a, y = b, k;
         for (;;) {              /* strip punctuation, ASCII and typographic */
             if (x < y && is_punct(s[x]))
@@ -801,16 +822,23 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *text, 
     /* one pass for "!", "?", ASCII letters and whether there is anything
      * else (emoji only exist outside ASCII) */
     size_t ep = 0, qm = 0;
-    unsigned high = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned c = s[i];
-        high |= c;
-        ep += c == '!';
-        qm += c == '?';
-        votes.latin += (unsigned)((c | 0x20) - 'a') < 26u;
+    uint64_t high = 0;
+    size_t i8 = 0;
+    for (; i8 + 8 <= len; i8 += 8) {
+        uint64_t w;
+        memcpy(&w, s + i8, 8);
+        high |= w;
     }
-    if (high & 0x80) {
-        votes.latin = 0;
+    for (; i8 < len; i8++)
+        high |= s[i8];
+    for (const unsigned char *q = s, *end = s + len; (q = memchr(q, '!', (size_t)(end - q)));
+         q++)
+        ep++;
+    for (const unsigned char *q = s, *end = s + len; (q = memchr(q, '?', (size_t)(end - q)));
+         q++)
+        qm++;
+    int ascii = !(high & 0x8080808080808080ull);
+    if (!ascii) {
         analyzer_lang_letters(s, len, &votes);
         int r = emoji_expand(lx, s, len, &ebuf, &descs);
         if (r < 0) {
@@ -842,6 +870,9 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *text, 
     struct tokctx tc = {.lx = lx, .votes = &votes};
     struct ctx_s c = {.lx = lx, .t = toks};
     c.n = tokenize(&tc, s, len, toks, &descs);
+    if (ascii)                 /* all letters are Latin: whether there is one */
+        for (size_t i = 0; i < c.n && !votes.latin; i++)
+            votes.latin = toks[i].letters;
     out->lang = analyzer_lang_decide(&votes);
     /* Lexicons exist for English and Russian. Text in another language keeps
      * only what needs none: emoticons and emoji. */
