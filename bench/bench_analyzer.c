@@ -365,11 +365,13 @@ int main(int argc, char **argv)
         return 1;
     }
     struct texts ren = repeat(&en, lines), rmix = repeat(&mixb, lines);
-    char fen[4200], fmix[4200], fbase[4200];
+    char fen[4200], fmix[4200], fbase[4200], fbase_en[4200];
     snprintf(fen, sizeof fen, "%s/en.txt", dir);
     snprintf(fmix, sizeof fmix, "%s/mix.txt", dir);
     snprintf(fbase, sizeof fbase, "%s/base.txt", dir);
-    if (write_lines(fen, &ren) || write_lines(fmix, &rmix) || write_lines(fbase, &mixb))
+    snprintf(fbase_en, sizeof fbase_en, "%s/base-en.txt", dir);
+    if (write_lines(fen, &ren) || write_lines(fmix, &rmix) || write_lines(fbase, &mixb) ||
+        write_lines(fbase_en, &en))
         return 1;
 
     double t0 = wall();
@@ -430,7 +432,11 @@ int main(int argc, char **argv)
             printf("  (npm ci in bench/npm failed: peers skipped)\n");
         run_peer("vader", fbase);
         run_peer("afinn", fbase);
-        printf("  (ours on the same texts: see analyzer_score, mix, above)\n");
+        bench_score(a0, "the same texts, once", &mixb);
+        printf("== peers on the %zu English texts\n", en.n);
+        run_peer("vader", fbase_en);
+        run_peer("afinn", fbase_en);
+        bench_score(a0, "the same texts, once", &en);
     }
     int rc = 0;
     if (do_verify) {
@@ -447,6 +453,7 @@ int main(int argc, char **argv)
     unlink(fen);
     unlink(fmix);
     unlink(fbase);
+    unlink(fbase_en);
     snprintf(path, sizeof path, "%s/mix-small.txt", dir);
     unlink(path);
     rmdir(dir);
