@@ -15,8 +15,9 @@
  * "telegram:<chat_id>:<message_id>", reply_to.ref "<chat_id>:<message_id>".
  * Other updates (callback queries, member changes, ...) and service messages
  * only move the cursor. Updates come oldest first; items are handed over
- * newest first like every other kind. Whether a message came from a private
- * chat is not part of the item model yet: r->extra carries it
+ * newest first like every other kind. A message from a private chat has
+ * conversation "private" (routing makes it a chat, not a mention); r->extra
+ * also lists every item's chat type for `ctxctl parse`
  * ({"chats": {"<item id>": "private" | "group" | "supergroup" | "channel"}}).
  *
  * The token is part of every URL (/bot<token>/...): those URLs must never be
@@ -163,6 +164,8 @@ static ctx_err telegram_message(const struct config_source *src, const json_t *m
         e = item_set(&it.reply_network, "telegram");
     if (!e)
         e = si_setf(&it.reply_ref, "%lld:%lld", cid, mid);
+    if (!e && private)
+        e = item_set(&it.conversation, "private");
     if (!e && json_object_set_new(chats, it.id, json_string(type ? type : "unknown")))
         e = CTX_ENOMEM;
     if (e) {

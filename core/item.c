@@ -108,7 +108,7 @@ void item_clear(struct item *it)
 {
     char **fields[] = {&it->id, &it->source, &it->kind, &it->url, &it->title,
                        &it->text, &it->lang, &it->published, &it->fetched,
-                       &it->reply_network, &it->reply_ref,
+                       &it->reply_network, &it->reply_ref, &it->conversation,
                        &it->author.handle, &it->author.name};
     for (size_t i = 0; i < CTX_ARRAY_LEN(fields); i++)
         free(*fields[i]);
@@ -152,6 +152,8 @@ json_t *item_to_json(const struct item *it, const struct tags *tags)
                           "published", str_or_null(it->published),
                           "fetched", str_or_null(it->fetched),
                           "reply_to", reply);
+    if (j && it->conversation)
+        json_object_set_new(j, "conversation", json_string(it->conversation));
     if (j && tags)
         json_object_set_new(j, "tags", tags_to_json(tags));
     return j;
@@ -176,6 +178,7 @@ ctx_err item_from_json(const json_t *j, struct item *it)
         {"id", &it->id}, {"source", &it->source}, {"kind", &it->kind},
         {"url", &it->url}, {"title", &it->title}, {"text", &it->text},
         {"lang", &it->lang}, {"published", &it->published}, {"fetched", &it->fetched},
+        {"conversation", &it->conversation},
     };
     ctx_err e = CTX_OK;
     for (size_t i = 0; !e && i < CTX_ARRAY_LEN(map); i++)

@@ -61,6 +61,8 @@ struct item {
     char *fetched;    /* RFC 3339 UTC */
     char *reply_network; /* reply_to.network, or NULL when replies are impossible */
     char *reply_ref;     /* reply_to.ref */
+    char *conversation;  /* "private" for a one-to-one conversation (a Telegram private
+                            chat: routed as a chat, not as a mention), else NULL */
 };
 
 void item_init(struct item *it);   /* zero it, followers = -1 */

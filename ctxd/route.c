@@ -64,7 +64,9 @@ static void on_task_made(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
     struct route_role *r = priv;
-    if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1)
+    if (rep && ((rep->type == REDIS_REPLY_INTEGER && rep->integer == 1) ||
+                (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+                 rep->element[1]->integer == 1)))
         r->tasks_created++;
     else if (rep && rep->type == REDIS_REPLY_ERROR)
         log_warn("route: task not created: %s", rep->str);
@@ -72,6 +74,57 @@ static void on_task_made(struct rconn *rc, redisReply *rep, void *priv)
         r->reading = false;
         read_tagged(r);
     }
+}
+
+static const char *chat_queue(const struct config *cfg)
+{
+    if (cfg->chat_queue)
+        return cfg->chat_queue;
+    for (size_t i = 0; i < cfg->nqueues; i++)
+        if (cfg->queues[i].channels.n == 0 || strlist_has(&cfg->queues[i].channels, "chat"))
+            return cfg->queues[i].name;
+    return NULL;
+}
+
+/* A message of a one-to-one conversation on a network: it joins the
+ * conversation's open chat task or opens one (chat_inbound.lua). */
+static void conversation_message(struct route_role *r, const struct item *it, const char *lang)
+{
+    const char *queue = chat_queue(r->cfg);
+    const struct config_queue *qc = queue ? queue_cfg(r->cfg, queue) : NULL;
+    if (!qc || !it->reply_network || !it->reply_ref) {
+        log_warn("route: %s is a private conversation but no queue takes chats", it->id);
+        return;
+    }
+    long long now = now_ms();
+    size_t chat_len = strcspn(it->reply_ref, ":");     /* ref is "<chat>:<message>" */
+    char ckey[300], wkey[200], skey[200], id[200], nows[32], order[64], due[32];
+    char created[CTX_TIME_LEN];
+    snprintf(ckey, sizeof ckey, KEY_CONVERSATION_PREFIX "%s:%.*s", it->reply_network,
+             (int)chat_len, it->reply_ref);
+    snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", qc->name);
+    snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", qc->name);
+    snprintf(id, sizeof id, "chat:%s:%.*s:%lld", it->reply_network, (int)chat_len, it->reply_ref,
+             now);
+    snprintf(nows, sizeof nows, "%lld", now);
+    struct rt_queue q = {.aging = qc->aging};
+    struct rt_task t = {.enqueued = now};
+    snprintf(order, sizeof order, "%.17g", routing_order(&q, &t));
+    snprintf(due, sizeof due, "%lld", now + (long long)(qc->sla * 1000));
+    ctx_time_format(now / 1000, created);
+    const char *name = it->author.name ? it->author.name : it->author.handle;
+    json_t *m = json_pack("{s:s,s:s?,s:s,s:s?}", "from", "customer", "name", name, "text",
+                          it->text ? it->text : "", "at", it->published);
+    char *mj = json_dumps(m, JSON_COMPACT);
+    json_decref(m);
+    const char *argv[] = {ckey, wkey, KEY_ROUTING_EVENTS, skey, KEY_AGENT_EVENTS, id, qc->name,
+                          nows, order, due, created, it->id, mj ? mj : "{}", name ? name : "",
+                          lang ? lang : ""};
+    r->inflight++;
+    if (rconn_eval(r->cmd, &r->st->scripts[SCRIPT_CHAT_INBOUND], on_task_made, r, 5, 15, argv,
+                   NULL))
+        r->inflight--;
+    free(mj);
 }
 
 static void escalate_entry(struct route_role *r, const redisReply *e)
@@ -104,7 +157,11 @@ static void escalate_entry(struct route_role *r, const redisReply *e)
                 strlist_add(&tags.brands, json_string_value(v));
         tags.urgent = json_is_true(json_object_get(tj, "urgent"));
         bool dup = json_is_string(json_object_get(tj, "duplicate_of"));
-        rule = escalation_match(r->cfg, &tags, it.lang, it.author.followers, dup);
+        bool conv = it.conversation && strcmp(it.conversation, "private") == 0;
+        if (conv)
+            conversation_message(r, &it, it.lang);
+        else
+            rule = escalation_match(r->cfg, &tags, it.lang, it.author.followers, dup);
         if (rule >= 0) {
             const struct config_escalation *esc = &r->cfg->escalation[rule];
             char id[600];
@@ -156,7 +213,7 @@ static void on_tagged(struct rconn *rc, redisReply *rep, void *priv)
 
 static void read_tagged(struct route_role *r)
 {
-    if (r->reading || r->stopping || !rconn_up(r->blk) || r->cfg->nescalation == 0)
+    if (r->reading || r->stopping || !rconn_up(r->blk))
         return;
     r->reading = true;
     ctx_err e = r->pending_phase
@@ -183,7 +240,7 @@ static void on_group(struct rconn *rc, redisReply *rep, void *priv)
 static void on_blk_state(struct rconn *rc, bool up, void *priv)
 {
     struct route_role *r = priv;
-    if (up && !r->stopping && r->cfg->nescalation)
+    if (up && !r->stopping)
         /* "$": items tagged before routing was ever configured stay monitored only */
         rconn_cmd(rc, on_group, r, "XGROUP CREATE %s %s $ MKSTREAM", KEY_TAGGED, GROUP_ROUTE);
 }

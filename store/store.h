@@ -43,6 +43,7 @@
 #define KEY_AGENT_EVENTS  "ctx:agent-events"   /* stream: frames for agent connections */
 #define KEY_CHAT_EVENTS   "ctx:chat-events"    /* stream: frames for customer connections */
 #define KEY_CHAT_PREFIX   "ctx:chat:"          /* <task>:messages list */
+#define KEY_CONVERSATION_PREFIX "ctx:conversation:" /* <network>:<chat> -> open chat task */
 #define GROUP_ROUTE       "route"              /* on ctx:items:tagged: escalation */
 
 #define RAW_STREAM_CAP    "1000000"
@@ -54,6 +55,7 @@ enum store_script {
     SCRIPT_TASK_NEW, SCRIPT_ROUTE_SNAPSHOT, SCRIPT_OFFER, SCRIPT_ACCEPT, SCRIPT_REFUSE,
     SCRIPT_FINISH, SCRIPT_AGENT_STATE, SCRIPT_PRESENCE, SCRIPT_REQUEUE_AGENT, SCRIPT_ABANDON,
     SCRIPT_CHAT_MESSAGE, SCRIPT_QUEUE_STATS, SCRIPT_AGENTS_LIST, SCRIPT_OVERFLOW,
+    SCRIPT_CHAT_INBOUND,
     SCRIPT_COUNT
 };
 

@@ -289,6 +289,25 @@ static const struct config_queue *queue_cfg(const struct config *cfg, const char
     return NULL;
 }
 
+/* Queue the agent's text as a reply to `item` on its network (outbox). */
+static ctx_err enqueue_reply(struct rconn *rc, struct serve *sv, struct req *q, const char *item)
+{
+    unsigned char rnd[8];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        memset(rnd, 0, sizeof rnd);
+    char rid[64], rkey[120], ikey[600], now[CTX_TIME_LEN];
+    int n = snprintf(rid, sizeof rid, "rep-");
+    for (size_t i = 0; i < sizeof rnd; i++)
+        n += snprintf(rid + n, sizeof rid - (size_t)n, "%02x", rnd[i]);
+    snprintf(rkey, sizeof rkey, KEY_REPLY_PREFIX "%s", rid);
+    snprintf(ikey, sizeof ikey, KEY_ITEM_PREFIX "%s", item);
+    ctx_time_format(now_ms() / 1000, now);
+    const char *argv[] = {rkey, ikey, KEY_OUTBOX, KEY_REPLY_EVENTS, KEY_AGENT_EVENTS, rid,
+                          item, q->text, q->agent, now};
+    snprintf(q->arg, sizeof q->arg, "%s", rid);
+    return rconn_eval(rc, &sv->st->scripts[SCRIPT_REPLY_ENQUEUE], on_script, q, 5, 10, argv, NULL);
+}
+
 static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
 {
     struct serve *sv = ((struct asess *)q->ref->p) ? ((struct asess *)q->ref->p)->ag->s : NULL;
@@ -362,8 +381,14 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
             json_decref(m);
             const char *argv[] = {tkey, mkey, KEY_AGENT_EVENTS, KEY_CHAT_EVENTS, q->task,
                                   "agent", q->agent, mj ? mj : "{}"};
-            e = rconn_eval(rc, &sc[SCRIPT_CHAT_MESSAGE], on_script, q, 4, 8, argv, NULL);
+            const char *origin = stream_field(t, "origin"), *item = stream_field(t, "item");
+            bool network = origin && strcmp(origin, "network") == 0 && item;
+            /* a chat on a network (Telegram): kept in the history, and posted */
+            e = rconn_eval(rc, &sc[SCRIPT_CHAT_MESSAGE], network ? NULL : on_script,
+                           network ? NULL : q, 4, 8, argv, NULL);
             free(mj);
+            if (!e && network)
+                e = enqueue_reply(rc, sv, q, item);
         } else {
             const char *item = stream_field(t, "item"), *st = stream_field(t, "state"),
                        *ag = stream_field(t, "agent");
