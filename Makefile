@@ -71,7 +71,7 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libctx.a
 # ---- set-up -------------------------------------------------------------
 DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev libwebsockets-dev \
            libpcre2-dev libhiredis-dev libuv1-dev libcmocka-dev redis-server \
-           python3 python3-websockets curl
+           python3 python3-websockets python3-feedparser curl
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -92,7 +92,12 @@ run: deps all
 test: deps
 	$(MAKE) all
 	$(MAKE) SANITIZE=address,undefined all unit
+	$(MAKE) conformance
 	$(MAKE) integration CTXD=bin-san/ctxd
+
+# feedparser's own Expect lines run against ctxctl parse (tests/conformance/)
+conformance: all
+	$(PYTHON) tests/conformance/feedparser.py
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
@@ -107,7 +112,7 @@ bench: all
 clean:
 	rm -rf build build-san bin bin-san
 
-.PHONY: all deps run test unit integration bench clean
+.PHONY: all deps run test unit conformance integration bench clean
 .SECONDARY:
 
 -include $(shell find build build-san -name '*.d' 2>/dev/null)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: what the walking skeleton promises, measured.
+# make bench: every figure the issues ask for, measured on this machine.
+# BENCH_QUICK=1 skips the long runs (10,000 sources, the routing tables).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=../shared/corpora/vader
@@ -27,5 +28,25 @@ if [ -f bench/bench_analyzer.c ]; then
   "$tmp/bench_analyzer" "$corpus" etc/lexicons etc/rules
 fi
 
+echo "== sentiment accuracy next to vader-sentiment and sentiment (npm)"
+/usr/bin/python3 bench/accuracy.py || echo "  (accuracy bench could not run)"
+
+echo "== ctxctl parse rate"
+bash bench/parse_rate.sh ${BENCH_QUICK:+--quick} || echo "  (parse rate bench could not run)"
+
 echo "== ctxd start to first item on the live monitor"
 /usr/bin/python3 bench/first_item.py 5
+
+echo "== routing: Erlang C next to the simulation; routing_decide() calls/s"
+cc -O2 -std=gnu11 -I. bench/routing_bench.c build/libctx.a \
+   $(pkg-config --cflags --libs libcurl jansson libwebsockets libpcre2-8 hiredis libuv) -lm \
+   -o "$tmp/routing_bench"
+"$tmp/routing_bench" ${BENCH_QUICK:+-q}
+
+echo "== routing with Redis in the loop"
+/usr/bin/python3 bench/routing_live.py
+
+if [ -z "${BENCH_QUICK:-}" ]; then
+  echo "== 10,000 feeds on one ctxd"
+  /usr/bin/python3 bench/many_sources.py 10000 60 60
+fi
