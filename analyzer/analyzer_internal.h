@@ -77,6 +77,10 @@ extern const char *const *const analyzer_lang_stopwords[LANG__COUNT];
  * written "е"): the Snowball algorithm only removes endings, so the stem is
  * word[0..result). */
 size_t analyzer_stem_ru(const char *word, size_t len);
+/* The same, and the kind of ending step 1 of the algorithm removed: verbal
+ * (verb, gerund, participle, reflexive), nominal (noun, adjective) or none. */
+enum { RU_ANY = 0, RU_VERBAL = 1, RU_NOMINAL = 2 };
+size_t analyzer_stem_ru_class(const char *word, size_t len, int *cls);
 
 /* ---- lexicon.c --------------------------------------------------------- */
 
@@ -133,7 +137,9 @@ struct analyzer_lexicon {
     struct lex_table words;
     struct lex_table emoji;
     struct lex_table ru;                   /* Cyrillic words: lexicon and lists */
-    struct lex_table ru_stems;             /* Snowball stem -> mean valence */
+    struct lex_table ru_stems;             /* Snowball stem -> mean valence, of
+                                              nouns and adjectives */
+    struct lex_table ru_vstems;            /* the same, of verbs */
     size_t ru_words;                       /* polar words read from the Russian file */
     uint32_t emoji_max_cp;                 /* longest emoji key, code points */
     uint8_t *emoji_first;                  /* bitmap of first code points */

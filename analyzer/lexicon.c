@@ -366,12 +366,15 @@ static int ru_line(struct analyzer_lexicon *lx, char *word, char *val, const cha
     return 0;
 }
 
-/* The stem table: each Russian word's Snowball stem with the mean valence of
- * the words that share it (a neutral word counts as 0, so a stem shared by
- * "месть" and a neutral "место" is weaker than either alone). */
-static int build_stems(struct analyzer_lexicon *lx)
+/* The stem tables: each Russian word's Snowball stem with the mean valence
+ * of the words that share it (a neutral word counts as 0, so a stem shared by
+ * "месть" and a neutral "место" is weaker than either alone). Verbs and the
+ * rest go to separate tables, so that "права" (a noun form) does not match
+ * "править" (a verb): a word is looked up in the table of the kind of ending
+ * it had. */
+static int build_one(struct analyzer_lexicon *lx, struct lex_table *t, int want)
 {
-    struct lex_table *w = &lx->ru, *t = &lx->ru_stems;
+    struct lex_table *w = &lx->ru;
     double *sum = NULL;
     uint32_t *cnt = NULL, cap = 0;
     int rc = -1;
@@ -379,8 +382,9 @@ static int build_stems(struct analyzer_lexicon *lx)
         const struct lex_entry *e = &w->v[k];
         if (!(e->flags & LEX_RU))
             continue;
-        size_t n = analyzer_stem_ru(e->key, e->len);
-        if (n < RU_MIN_STEM)
+        int cls;
+        size_t n = analyzer_stem_ru_class(e->key, e->len, &cls);
+        if (n < RU_MIN_STEM || (cls != RU_ANY && cls != want))
             continue;
         long i = table_intern(t, e->key, n);
         if (i < 0)
@@ -411,6 +415,14 @@ out:
     free(sum);
     free(cnt);
     return rc;
+}
+
+static int build_stems(struct analyzer_lexicon *lx)
+{
+    return build_one(lx, &lx->ru_stems, RU_NOMINAL) < 0 ||
+                   build_one(lx, &lx->ru_vstems, RU_VERBAL) < 0
+               ? -1
+               : 0;
 }
 
 static int emoji_line(struct analyzer_lexicon *lx, char *emoji, char *desc, const char *path,
@@ -621,6 +633,7 @@ void analyzer_lexicon_free(struct analyzer_lexicon *lx)
     table_free(&lx->words);
     table_free(&lx->emoji);
     table_free(&lx->ru_stems);
+    table_free(&lx->ru_vstems);
     table_free(&lx->ru);
     free(lx->emoji_first);
     free(lx->files[0]);

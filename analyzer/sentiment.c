@@ -324,9 +324,14 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
         /* by stem; then the word itself as a stem: forms without an ending
          * ("проблем", genitive plural) are their lemma's stem ("проблема"),
          * though the stemmer cuts them further */
-        size_t sn = analyzer_stem_ru(low, n);
-        if (sn >= RU_MIN_STEM)
-            t->e = analyzer_lex_find(&lx->ru_stems, low, sn);
+        int cls;
+        size_t sn = analyzer_stem_ru_class(low, n, &cls);
+        if (sn >= RU_MIN_STEM) {
+            if (cls != RU_VERBAL)
+                t->e = analyzer_lex_find(&lx->ru_stems, low, sn);
+            if (!t->e && cls != RU_NOMINAL)
+                t->e = analyzer_lex_find(&lx->ru_vstems, low, sn);
+        }
         if (!t->e && sn < n && n >= RU_MIN_STEM)
             t->e = analyzer_lex_find(&lx->ru_stems, low, n);
     }

@@ -161,21 +161,38 @@ static int remove_among(const unsigned char *w, size_t *n, size_t rv, const stru
 
 size_t analyzer_stem_ru(const char *word, size_t n)
 {
+    return analyzer_stem_ru_class(word, n, NULL);
+}
+
+size_t analyzer_stem_ru_class(const char *word, size_t n, int *cls)
+{
     const unsigned char *w = (const unsigned char *)word;
     size_t rv = past_vowel(w, 0, n);
     size_t r1 = past_nonvowel(w, rv, n);
     size_t r2 = past_nonvowel(w, past_vowel(w, r1, n), n);
-    if (rv >= n)
+    int c = RU_ANY;
+    if (rv >= n) {
+        if (cls)
+            *cls = c;
         return n;
-
-    /* step 1 */
-    if (!remove_among(w, &n, rv, AMONG(gerund))) {
-        remove_among(w, &n, rv, AMONG(reflexive));
-        if (remove_among(w, &n, rv, AMONG(adjective)))
-            remove_among(w, &n, rv, AMONG(participle));
-        else if (!remove_among(w, &n, rv, AMONG(verb)))
-            remove_among(w, &n, rv, AMONG(noun));
     }
+
+    /* step 1; which kind of ending went tells verbs from nouns and adjectives */
+    if (remove_among(w, &n, rv, AMONG(gerund))) {
+        c = RU_VERBAL;
+    } else {
+        if (remove_among(w, &n, rv, AMONG(reflexive)))
+            c = RU_VERBAL;
+        if (remove_among(w, &n, rv, AMONG(adjective)))
+            c = remove_among(w, &n, rv, AMONG(participle)) || c == RU_VERBAL ? RU_VERBAL
+                                                                             : RU_NOMINAL;
+        else if (remove_among(w, &n, rv, AMONG(verb)))
+            c = RU_VERBAL;
+        else if (remove_among(w, &n, rv, AMONG(noun)))
+            c = c == RU_VERBAL ? RU_VERBAL : RU_NOMINAL;
+    }
+    if (cls)
+        *cls = c;
     /* step 2 */
     if (ends_with(w, n, rv, "и"))
         n -= 2;
