@@ -5,11 +5,17 @@
  * Russian sentences, every 16th, and the same in upper case) and for texts
  * made to trip case folding and word starts, analyzer_tag() with the
  * prefilter gives exactly the tags of analyzer_tag_unfiltered(), which runs
- * every rule, with bench/data/rules-1000 (the benchmark's 1,000 rules) and
- * tests/data/analyzer/rules/prefilter (odd patterns). bench/bench_analyzer
- * --verify checks every corpus text. Run from the repository root. */
+ * every rule, with bench/data/rules-1000 (the benchmark's 1,000 rules),
+ * tests/data/analyzer/rules/prefilter (odd patterns), and random patterns
+ * built from pieces that stress the pattern reader (groups, lookaheads,
+ * quantifiers, anchors, classes, case folds) on random texts of the same
+ * pieces. bench/bench_analyzer --verify checks every corpus text. Run from
+ * the repository root. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <ctype.h>
 #include <stdarg.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -154,11 +160,109 @@ static void test_odd_patterns(void **state)
     analyzer_free(a);
 }
 
+/* ---- random patterns ---------------------------------------------------- */
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+
+static unsigned rnd(unsigned n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (unsigned)(rng_state % n);
+}
+
+static const char *const atoms[] = {
+    "acme", "cloud", "down", "поддержк", "Акме", "ок", "ß", "é", "s", "k", "x", "\\s", "\\s+",
+    "\\s*", "\\w", "\\w*", "\\w+", "\\b", "\\B", ".", "[@#]", "[ck]", "[a-z]", "[^a]",
+    "\\.", "-", "'", "\\x{41}", "(?-i)", "(?i)", "^", "$", "\\d", "\xe2\x84\xaa",
+};
+static const char *const quants[] = {"?", "*", "+", "{2}", "{1,3}", "{0,2}", "+?", "*+"};
+
+static void gen(char *o, size_t cap, int depth)
+{
+    unsigned n = 1 + rnd(5);
+    for (unsigned i = 0; i < n; i++) {
+        size_t len = strlen(o);
+        if (rnd(100) < 15 && depth < 3) {
+            static const char *const open[] = {"(", "(?:", "(?=", "(?!"};
+            snprintf(o + len, cap - len, "%s", open[rnd(4)]);
+            unsigned alts = 1 + rnd(3);
+            for (unsigned k = 0; k < alts; k++) {
+                if (k)
+                    strncat(o, "|", cap - strlen(o) - 1);
+                gen(o, cap, depth + 1);
+            }
+            strncat(o, ")", cap - strlen(o) - 1);
+        } else {
+            strncat(o, atoms[rnd(sizeof atoms / sizeof *atoms)], cap - strlen(o) - 1);
+        }
+        if (rnd(100) < 30)
+            strncat(o, quants[rnd(sizeof quants / sizeof *quants)], cap - strlen(o) - 1);
+    }
+}
+
+static const char *const pieces[] = {
+    "acme", "Acme", "ACME", "cloud", "acmecloud", "down", "Down", "поддержка", "АКМЕ", "акме",
+    "k", "K", "\xe2\x84\xaa" "elvin", "s", "\xc5\xbf", "ß", "SS", "x", "xx", "@acme", "#cloud",
+    "a.b", "é", "É", "A", "41", "-", "'", "ОК", "ок",
+};
+
+static void test_random_patterns(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ctx-prefilter-XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/random.rules", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    int kept = 0;
+    for (int i = 0; i < 400; i++) {
+        char pat[2048] = "";
+        gen(pat, sizeof pat, 0);
+        int ec;
+        PCRE2_SIZE eo;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, strlen(pat),
+                                       PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, &ec, &eo, NULL);
+        if (!re)
+            continue;               /* "\\b?" and the like */
+        pcre2_code_free(re);
+        fprintf(f, "topic r%d\n  match %s\n", kept++, pat);
+    }
+    fclose(f);
+    assert_true(kept > 200);
+    char err[512];
+    analyzer *a = analyzer_new(LEXICONS, dir, err, sizeof err);
+    if (!a)
+        fail_msg("analyzer_new: %s", err);
+    size_t tags = 0;
+    int bad = 0;
+    for (int i = 0; i < 300; i++) {
+        char text[1024] = "";
+        unsigned words = 1 + rnd(8);
+        for (unsigned w = 0; w < words; w++) {
+            if (w)
+                strncat(text, rnd(4) ? " " : ", ", sizeof text - strlen(text) - 1);
+            unsigned parts = 1 + rnd(2);
+            for (unsigned k = 0; k < parts; k++)
+                strncat(text, pieces[rnd(sizeof pieces / sizeof *pieces)],
+                        sizeof text - strlen(text) - 1);
+        }
+        bad += !agree(a, text, &tags);
+    }
+    print_message("%d random patterns, 300 texts, %zu tags\n", kept, tags);
+    assert_int_equal(bad, 0);
+    analyzer_free(a);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_required_table),
         cmocka_unit_test(test_odd_patterns),
+        cmocka_unit_test(test_random_patterns),
         cmocka_unit_test(test_corpus_1000),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
