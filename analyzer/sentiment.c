@@ -453,6 +453,17 @@ static inline int negated(const struct tok *t)
     return t->nt || (t->e && (t->e->flags & LEX_NEGATE));
 }
 
+/* Does the negation at token j reach the word at i? VADER's (English) reach
+ * three words; Russian "не", "ни", "без" bind to the next word, or to the one
+ * after a degree adverb ("не очень хороший"). */
+static inline int neg_reaches(const struct ctx_s *c, size_t j, size_t i)
+{
+    const struct tok *n = &c->t[j];
+    if (!n->e || !(n->e->flags & LEX_RU))
+        return 1;
+    return j + 1 == i || (j + 2 == i && c->t[i - 1].e && c->t[i - 1].e->booster != 0.0);
+}
+
 /* Token j can modify token i: same sentence (a negation or booster never
  * reaches over a full stop). */
 static inline int near(const struct ctx_s *c, size_t j, size_t i)
@@ -487,7 +498,7 @@ static double negation_check(const struct ctx_s *c, double v, int start, size_t 
             v *= 1.25;
         else if (is_w(c, i - 2, LW_WITHOUT) && is_w(c, i - 1, LW_DOUBT))
             ;
-        else if (negated(&c->t[i - 2]))
+        else if (negated(&c->t[i - 2]) && neg_reaches(c, i - 2, i))
             v *= N_SCALAR, neg = (long)i - 2;
         break;
     case 2:
@@ -500,7 +511,7 @@ static double negation_check(const struct ctx_s *c, double v, int start, size_t 
         else if (is_w(c, i - 3, LW_WITHOUT) &&
                  (is_w(c, i - 2, LW_DOUBT) || is_w(c, i - 1, LW_DOUBT)))
             ;
-        else if (negated(&c->t[i - 3]))
+        else if (negated(&c->t[i - 3]) && neg_reaches(c, i - 3, i))
             v *= N_SCALAR, neg = (long)i - 3;
         break;
     }
