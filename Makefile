@@ -9,6 +9,7 @@
 PKGS      = libcurl jansson libwebsockets libpcre2-8 hiredis libuv
 TEST_PKGS = $(PKGS) cmocka
 PYTHON   ?= /usr/bin/python3
+MAKEFLAGS += --no-print-directory
 
 CC       ?= cc
 CFLAGS_BASE = -std=gnu11 -Wall -Wextra -Werror -g -O2 -I. -MMD -MP
