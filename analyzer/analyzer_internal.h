@@ -140,7 +140,7 @@ struct analyzer_lexicon {
     struct lex_table ru_stems;             /* Snowball stem -> mean valence, of
                                               nouns and adjectives */
     struct lex_table ru_vstems;            /* the same, of verbs */
-    size_t ru_words;                       /* polar words read from the Russian file */
+    size_t ru_words;                       /* polar words read from the Russian files */
     uint32_t emoji_max_cp;                 /* longest emoji key, code points */
     uint8_t *emoji_first;                  /* bitmap of first code points */
     const struct lex_entry *w[LW__COUNT];
@@ -148,7 +148,7 @@ struct analyzer_lexicon {
     unsigned nspecial;
     struct lex_phrase ngram[LEX_MAX_PHRASES];   /* "kind of", ... */
     unsigned nngram;
-    char *files[3];                        /* the file contents keys point into */
+    char *files[4];                        /* the file contents keys point into */
 };
 
 /* Load vader_lexicon.txt and emoji_utf8_lexicon.txt from dir, and

@@ -356,10 +356,13 @@ static int ru_line(struct analyzer_lexicon *lx, char *word, char *val, const cha
     struct lex_entry *e = &lx->ru.v[i];
     e->flags |= LEX_RU;
     if (fabs(m) >= RU_MIN_MEAN) {
+        if (!(e->flags & LEX_VALENCE))
+            lx->ru_words++;
         e->valence = m * RU_SCALE * (m < 0 ? RU_NEG_WEIGHT : 1.0);
         e->flags |= LEX_VALENCE;
-        lx->ru_words++;
     } else {
+        if (e->flags & LEX_VALENCE)
+            lx->ru_words--;
         e->valence = 0.0;
         e->flags &= ~LEX_VALENCE;
     }
@@ -611,11 +614,16 @@ struct analyzer_lexicon *analyzer_lexicon_load(const char *dir, char *err, size_
         goto fail;
     if (load_one(lx, dir, "emoji_utf8_lexicon.txt", 1, emoji_line, err, errlen) < 0)
         goto fail;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/ru_polsentilex.tsv", dir);
-    if (access(path, F_OK) == 0 &&
-        load_one(lx, dir, "ru_polsentilex.tsv", 2, ru_line, err, errlen) < 0)
-        goto fail;
+    /* Russian: PolSentiLex, then the hand-written supplement (a word in
+     * both takes the supplement's value); each optional */
+    static const char *const ru_files[] = {"ru_polsentilex.tsv", "ru_extra.tsv"};
+    for (int k = 0; k < 2; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, ru_files[k]);
+        if (access(path, F_OK) == 0 &&
+            load_one(lx, dir, ru_files[k], 2 + k, ru_line, err, errlen) < 0)
+            goto fail;
+    }
     if (build_stems(lx) < 0 || add_lists(lx) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -639,5 +647,6 @@ void analyzer_lexicon_free(struct analyzer_lexicon *lx)
     free(lx->files[0]);
     free(lx->files[1]);
     free(lx->files[2]);
+    free(lx->files[3]);
     free(lx);
 }

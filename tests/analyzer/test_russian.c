@@ -121,7 +121,8 @@ static void test_stemmer(void **state)
     }
 }
 
-/* The Russian lexicon is optional: without it Russian words have no valence. */
+/* The Russian lexicon is optional: without it Russian words have no valence.
+ * An error in the hand-written supplement names its file and line. */
 static void test_without_russian(void **state)
 {
     (void)state;
@@ -135,6 +136,8 @@ static void test_without_russian(void **state)
     analyzer_free(a);
     assert_null(analyzer_new(DATA "/lexicon-bad-ru", NULL, err, sizeof err));
     assert_non_null(strstr(err, "ru_polsentilex.tsv:4: bad mean"));
+    assert_null(analyzer_new(DATA "/lexicon-bad-ru-extra", NULL, err, sizeof err));
+    assert_non_null(strstr(err, "ru_extra.tsv:3: bad mean"));
 }
 
 int main(void)
