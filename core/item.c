@@ -76,6 +76,7 @@ void tags_clear(struct tags *t)
     strlist_clear(&t->topics);
     strlist_clear(&t->brands);
     free(t->lang);
+    free(t->duplicate_of);
     memset(t, 0, sizeof *t);
 }
 
@@ -91,11 +92,14 @@ json_t *tags_to_json(const struct tags *t)
 {
     /* four decimals, as VADER prints; keeps JSON short and stable */
     double score = round(t->score * 10000.0) / 10000.0;
-    return json_pack("{s:{s:f,s:s},s:o,s:o,s:b}",
-                     "sentiment", "score", score, "label", sentiment_label_name(t->label),
-                     "topics", strlist_json(&t->topics),
-                     "brands", strlist_json(&t->brands),
-                     "urgent", t->urgent);
+    json_t *j = json_pack("{s:{s:f,s:s},s:o,s:o,s:b}",
+                          "sentiment", "score", score, "label", sentiment_label_name(t->label),
+                          "topics", strlist_json(&t->topics),
+                          "brands", strlist_json(&t->brands),
+                          "urgent", t->urgent);
+    if (j && t->duplicate_of)
+        json_object_set_new(j, "duplicate_of", json_string(t->duplicate_of));
+    return j;
 }
 
 void item_init(struct item *it)

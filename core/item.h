@@ -43,6 +43,7 @@ struct tags {
     struct strlist brands;
     bool urgent;
     char *lang;                   /* detected language ("en"), or NULL */
+    char *duplicate_of;           /* id of an earlier near-identical item, or NULL */
 };
 
 void tags_clear(struct tags *t);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "collectors/collectors.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "ctxd/roles.h"
 
@@ -38,6 +39,8 @@ struct analyze_role {
     uv_timer_t *claim_timer;
     uv_timer_t *retry_timer;
     unsigned long long tagged;
+    const analyzer *aborts_of;  /* the analyzer aborts_seen counts for */
+    unsigned long aborts_seen;
 };
 
 static void read_next(struct analyze_role *r);
@@ -85,7 +88,127 @@ static long long published_ms(const struct item *it)
     return 0;
 }
 
-/* Tag one raw entry and send it to the tag script. */
+#define SIMHASH_KEEP 200        /* fingerprints kept per band key */
+
+/* One entry between tagging and storing: the near-duplicate lookups (one
+ * LRANGE per band key) run first, then the tag script. */
+struct tagging {
+    struct analyze_role *r;
+    char sid[48];
+    struct item it;
+    struct tags tags;
+    uint64_t simhash;
+    uint32_t bands[ANALYZER_SIMHASH_BANDS];
+    int lookups;
+};
+
+static void tagging_free(struct tagging *tg)
+{
+    item_clear(&tg->it);
+    tags_clear(&tg->tags);
+    free(tg);
+}
+
+static void on_tagged(struct rconn *rc, redisReply *rep, void *priv);
+
+static void on_tag_stored(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct tagging *tg = priv;
+    if (rep && rep->type == REDIS_REPLY_STRING && tg->simhash) {
+        /* stored for the first time: later items may be its near-duplicates */
+        char entry[600];    /* one list element: "<hex fingerprint> <item id>" */
+        snprintf(entry, sizeof entry, "%016llx %s", (unsigned long long)tg->simhash, tg->it.id);
+        for (int b = 0; b < ANALYZER_SIMHASH_BANDS; b++) {
+            rconn_cmd(rc, NULL, NULL, "LPUSH " KEY_SIMHASH_PREFIX "%08x %s",
+                      (unsigned)tg->bands[b], entry);
+            rconn_cmd(rc, NULL, NULL, "LTRIM " KEY_SIMHASH_PREFIX "%08x 0 %d",
+                      (unsigned)tg->bands[b], SIMHASH_KEEP - 1);
+        }
+    }
+    on_tagged(rc, rep, tg->r);
+    tagging_free(tg);
+}
+
+static void store_tagged(struct tagging *tg);
+
+static void on_band(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct tagging *tg = priv;
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+        const char *v = rep->element[i]->str;
+        char *sp;
+        if (!v || tg->tags.duplicate_of)
+            continue;
+        unsigned long long h = strtoull(v, &sp, 16);
+        if (*sp != ' ' || strcmp(sp + 1, tg->it.id) == 0)
+            continue;           /* malformed, or the item itself (redelivered) */
+        if (analyzer_simhash_near(tg->simhash, h, ANALYZER_SIMHASH_K))
+            item_set(&tg->tags.duplicate_of, sp + 1);
+    }
+    if (--tg->lookups == 0)
+        store_tagged(tg);
+}
+
+/* Store a tagged entry with the tag script (item hash, tagged stream,
+ * indexes and the ack, in one step). The entry was counted in r->inflight
+ * when it was read; on_tagged() (or the failure here) counts it done. */
+static void store_tagged(struct tagging *tg)
+{
+    struct analyze_role *r = tg->r;
+    struct item *it = &tg->it;
+    struct tags *tags = &tg->tags;
+    json_t *tj = item_to_json(it, tags);
+    char *json = tj ? json_dumps(tj, CTX_JSON_FLAGS) : NULL;
+    json_decref(tj);
+    /* keys: raw, item hash, tagged, index all, sentiment, brands..., topics... */
+    size_t nk = 5 + tags->brands.n + tags->topics.n;
+    char **keys = calloc(nk, sizeof *keys);
+    const char **argv = calloc(nk + 6, sizeof *argv);
+    char score[32];
+    snprintf(score, sizeof score, "%lld", published_ms(it));
+    bool ok = json && keys && argv;
+    if (ok) {
+        size_t k = 0;
+        ok = asprintf(&keys[k++], "%s", KEY_RAW) > 0 &&
+             asprintf(&keys[k++], KEY_ITEM_PREFIX "%s", it->id) > 0 &&
+             asprintf(&keys[k++], "%s", KEY_TAGGED) > 0 &&
+             asprintf(&keys[k++], "%s", KEY_IDX_ALL) > 0 &&
+             asprintf(&keys[k++], KEY_IDX_PREFIX "sentiment:%s",
+                      sentiment_label_name(tags->label)) > 0;
+        for (size_t i = 0; ok && i < tags->brands.n; i++)
+            ok = asprintf(&keys[k++], KEY_IDX_PREFIX "brand:%s", tags->brands.v[i]) > 0;
+        for (size_t i = 0; ok && i < tags->topics.n; i++)
+            ok = asprintf(&keys[k++], KEY_IDX_PREFIX "topic:%s", tags->topics.v[i]) > 0;
+    }
+    bool sent = false;
+    if (ok) {
+        for (size_t i = 0; i < nk; i++)
+            argv[i] = keys[i];
+        argv[nk] = GROUP_ANALYZE;
+        argv[nk + 1] = tg->sid;
+        argv[nk + 2] = it->id;
+        argv[nk + 3] = json;
+        argv[nk + 4] = score;
+        argv[nk + 5] = TAGGED_STREAM_CAP;
+        /* Redis away: the entry stays pending and is read again later */
+        sent = rconn_eval(r->cmd, &r->st->scripts[SCRIPT_TAG], on_tag_stored, tg, (int)nk,
+                          (int)nk + 6, argv, NULL) == CTX_OK;
+    } else {
+        log_error("analyze: out of memory tagging %s", tg->sid);
+    }
+    for (size_t i = 0; keys && i < nk; i++)
+        free(keys[i]);
+    free(keys);
+    free(argv);
+    free(json);
+    if (!sent) {
+        tagging_free(tg);
+        batch_step(r);
+    }
+}
+
+/* Tag one raw entry; look its fingerprint up; then store it. */
 static void process_entry(struct analyze_role *r, const redisReply *e)
 {
     if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || !e->element[0]->str)
@@ -111,62 +234,44 @@ static void process_entry(struct analyze_role *r, const redisReply *e)
         return;
     }
     json_decref(j);
-    struct tags tags = {0};
-    if (analyzer_tag(*r->an, &it, &tags)) {
+    struct tagging *tg = calloc(1, sizeof *tg);
+    if (!tg) {
         item_clear(&it);
-        tags_clear(&tags);
-        dead_letter(r, sid, payload, "analyzer failed");
+        log_error("analyze: out of memory tagging %s", sid);
         return;
     }
-    if (!it.lang && tags.lang)
-        item_set(&it.lang, tags.lang);
-    json_t *tj = item_to_json(&it, &tags);
-    char *json = tj ? json_dumps(tj, CTX_JSON_FLAGS) : NULL;
-    json_decref(tj);
-
-    /* keys: raw, item hash, tagged, index all, sentiment, brands..., topics... */
-    size_t nk = 5 + tags.brands.n + tags.topics.n;
-    char **keys = calloc(nk, sizeof *keys);
-    const char **argv = calloc(nk + 6, sizeof *argv);
-    char score[32];
-    snprintf(score, sizeof score, "%lld", published_ms(&it));
-    bool ok = json && keys && argv;
-    if (ok) {
-        size_t k = 0;
-        ok = asprintf(&keys[k++], "%s", KEY_RAW) > 0 &&
-             asprintf(&keys[k++], KEY_ITEM_PREFIX "%s", it.id) > 0 &&
-             asprintf(&keys[k++], "%s", KEY_TAGGED) > 0 &&
-             asprintf(&keys[k++], "%s", KEY_IDX_ALL) > 0 &&
-             asprintf(&keys[k++], KEY_IDX_PREFIX "sentiment:%s",
-                      sentiment_label_name(tags.label)) > 0;
-        for (size_t i = 0; ok && i < tags.brands.n; i++)
-            ok = asprintf(&keys[k++], KEY_IDX_PREFIX "brand:%s", tags.brands.v[i]) > 0;
-        for (size_t i = 0; ok && i < tags.topics.n; i++)
-            ok = asprintf(&keys[k++], KEY_IDX_PREFIX "topic:%s", tags.topics.v[i]) > 0;
+    tg->r = r;
+    tg->it = it;
+    snprintf(tg->sid, sizeof tg->sid, "%s", sid);
+    if (analyzer_tag(*r->an, &tg->it, &tg->tags)) {
+        dead_letter(r, sid, payload, "analyzer failed");
+        tagging_free(tg);
+        return;
     }
-    if (ok) {
-        for (size_t i = 0; i < nk; i++)
-            argv[i] = keys[i];
-        argv[nk] = GROUP_ANALYZE;
-        argv[nk + 1] = sid;
-        argv[nk + 2] = it.id;
-        argv[nk + 3] = json;
-        argv[nk + 4] = score;
-        argv[nk + 5] = TAGGED_STREAM_CAP;
-        r->inflight++;
-        if (rconn_eval(r->cmd, &r->st->scripts[SCRIPT_TAG], on_tagged, r, (int)nk,
-                       (int)nk + 6, argv, NULL))
-            r->inflight--;  /* Redis away: the entry stays pending, re-read later */
-    } else {
-        log_error("analyze: out of memory tagging %s", sid);
+    if (!tg->it.lang && tg->tags.lang)
+        item_set(&tg->it.lang, tg->tags.lang);
+    /* near-duplicates: look the fingerprint's band keys up first */
+    struct buf text = {0};
+    if (tg->it.title)
+        buf_printf(&text, "%s\n", tg->it.title);
+    if (tg->it.text)
+        buf_puts(&text, tg->it.text);
+    tg->simhash = analyzer_simhash(*r->an, buf_str(&text));
+    buf_free(&text);
+    r->inflight++;
+    if (tg->simhash == 0) {     /* nothing to fingerprint */
+        store_tagged(tg);
+        return;
     }
-    for (size_t i = 0; keys && i < nk; i++)
-        free(keys[i]);
-    free(keys);
-    free(argv);
-    free(json);
-    item_clear(&it);
-    tags_clear(&tags);
+    analyzer_simhash_bands(tg->simhash, tg->bands);
+    log_debug("analyze: %s simhash %016llx", tg->it.id, (unsigned long long)tg->simhash);
+    tg->lookups = ANALYZER_SIMHASH_BANDS;
+    for (int b = 0; b < ANALYZER_SIMHASH_BANDS; b++)
+        if (rconn_cmd(r->cmd, on_band, tg, "LRANGE " KEY_SIMHASH_PREFIX "%08x 0 %d",
+                      (unsigned)tg->bands[b], SIMHASH_KEEP - 1))
+            tg->lookups--;
+    if (tg->lookups == 0)
+        store_tagged(tg);
 }
 
 /* XREADGROUP / XAUTOCLAIM reply: process the entries of the raw stream. */
@@ -272,6 +377,17 @@ static void on_claimed(struct rconn *rc, redisReply *rep, void *priv)
 static void claim_fire(uv_timer_t *t)
 {
     struct analyze_role *r = t->data;
+    /* matches abandoned at PCRE2's limits: a careless or hostile pattern */
+    unsigned long aborts = analyzer_match_aborts(*r->an);
+    if (*r->an != r->aborts_of) {
+        r->aborts_of = *r->an;
+        r->aborts_seen = 0;
+    }
+    if (aborts > r->aborts_seen)
+        log_warn("analyze: %lu rule matches abandoned at the match limit (%lu in all); "
+                 "ctxctl analyze --explain shows which rules fire", aborts - r->aborts_seen,
+                 aborts);
+    r->aborts_seen = aborts;
     rconn_cmd(r->cmd, on_claimed, r, "XAUTOCLAIM %s %s %s 60000 0-0 COUNT 100 JUSTID",
               KEY_RAW, GROUP_ANALYZE, r->consumer);
 }

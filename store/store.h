@@ -23,6 +23,7 @@
 #define KEY_IDX_ALL      "ctx:idx:all"        /* zset: item ids by published ms */
 #define KEY_IDX_PREFIX   "ctx:idx:"           /* zsets: sentiment:<l>, brand:<b>, topic:<t> */
 #define GROUP_ANALYZE    "analyze"
+#define KEY_SIMHASH_PREFIX "ctx:simhash:"     /* list per band key: "<hex simhash> <item id>" */
 
 #define KEY_REPLY_PREFIX "ctx:reply:"         /* hash per reply: text, status, attempts... */
 #define KEY_OUTBOX       "ctx:outbox"         /* stream: replies to post (id) */

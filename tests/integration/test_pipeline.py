@@ -306,3 +306,31 @@ def test_api_items_filters_and_errors():
         assert status == 200 and "/ws/monitor" not in page and "monitor.js" in page
     finally:
         rig.close()
+
+
+def test_near_duplicates_are_tagged_and_not_escalated():
+    rig = Rig("dups")
+    with open(rig.ctxd.config) as f:
+        cfg = json.load(f)
+    cfg.update({"queues": [{"name": "q"}],
+                "escalation": [{"queue": "q", "sentiment": "negative"}]})
+    with open(rig.ctxd.config, "w") as f:
+        json.dump(cfg, f)
+    try:
+        rig.ctxd.start()
+        wait_for(lambda: len(rig.items()) == 1, what="first item")
+        # the same complaint copied by someone else: a near-duplicate
+        copy = entry(9, "Acme Cloud is down", "&lt;p&gt;Acme is &lt;b&gt;down&lt;/b&gt; again, "
+                     "this outage is terrible &amp;amp; I am angry.&lt;/p&gt;")
+        write_feed(rig.feed, [copy, E1])
+        wait_for(lambda: len(rig.items()) == 2, what="the copy")
+        items = {i["id"]: i for i in rig.items()}
+        assert items["feed:acme:post-9"]["tags"].get("duplicate_of") == "feed:acme:post-1", items
+        assert "duplicate_of" not in items["feed:acme:post-1"]["tags"]
+        # only the original became a task
+        wait_for(lambda: rig.redis.cmd("EXISTS", "ctx:task:social:feed:acme:post-1") == 1,
+                 what="task of the original")
+        time.sleep(0.5)
+        assert rig.redis.cmd("EXISTS", "ctx:task:social:feed:acme:post-9") == 0
+    finally:
+        rig.close()
