@@ -220,19 +220,8 @@ static ctx_err bluesky_parse(const struct config_source *src, const char *cursor
             break;
     }
     const char *page = sj_nstr(root, "cursor");
-    struct buf c = {0};
-    if (!e && have_since && page && n >= BSKY_FULL) {
-        e = sc_put_ll(&c, "since", since);   /* older pages still to read */
-        if (!e)
-            e = sc_put_ll(&c, "top", top);
-        if (!e)
-            e = sc_put(&c, "page", page);
-    } else if (!e && top >= 0) {
-        e = sc_put_ll(&c, "since", top);
-    }
-    if (!e && c.len)
-        e = sc_finish(&c, r);
-    buf_free(&c);
+    if (!e)     /* a full page: older pages of the window still to read */
+        e = sc_window(r, have_since && page && n >= BSKY_FULL, since, top, "page", page);
     json_decref(root);
     if (e)
         parse_result_clear(r);

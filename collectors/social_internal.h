@@ -345,6 +345,30 @@ static inline ctx_err sc_finish(struct buf *b, struct parse_result *r)
     return r->cursor ? CTX_OK : CTX_ENOMEM;
 }
 
+/* The cursor of a kind that reads new posts as a time window: while older
+ * pages of the window are still to read (more), "since=<since>&top=<top>&
+ * <page_key>=<page>" continues it; once it is read, "since=<top>" opens the
+ * next one. top < 0 = nothing seen yet: no cursor. */
+static inline ctx_err sc_window(struct parse_result *r, bool more, long long since,
+                                long long top, const char *page_key, const char *page)
+{
+    struct buf c = {0};
+    ctx_err e = CTX_OK;
+    if (more) {
+        e = sc_put_ll(&c, "since", since);
+        if (!e)
+            e = sc_put_ll(&c, "top", top);
+        if (!e)
+            e = sc_put(&c, page_key, page);
+    } else if (top >= 0) {
+        e = sc_put_ll(&c, "since", top);
+    }
+    if (!e && c.len)
+        e = sc_finish(&c, r);
+    buf_free(&c);
+    return e;
+}
+
 /* ---- items -------------------------------------------------------------------- */
 
 /* Epoch seconds within years 1970-9999 from a date string (ISO 8601, RFC

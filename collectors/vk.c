@@ -300,19 +300,8 @@ static ctx_err vk_parse(const struct config_source *src, const char *cursor,
     if (newest > top)
         top = newest;
     const char *next = sj_nstr(res, "next_from");
-    struct buf c = {0};
-    if (!e && have_since && next && n > 0) {
-        e = sc_put_ll(&c, "since", since);
-        if (!e)
-            e = sc_put_ll(&c, "top", top);
-        if (!e)
-            e = sc_put(&c, "from", next);
-    } else if (!e && top >= 0) {
-        e = sc_put_ll(&c, "since", top);
-    }
-    if (!e && c.len)
-        e = sc_finish(&c, r);
-    buf_free(&c);
+    if (!e)
+        e = sc_window(r, have_since && next && n > 0, since, top, "from", next);
     json_decref(root);
     if (e)
         parse_result_clear(r);
