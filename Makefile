@@ -72,7 +72,7 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libctx.a
 # ---- set-up -------------------------------------------------------------
 DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev libwebsockets-dev \
            libpcre2-dev libhiredis-dev libuv1-dev libcmocka-dev redis-server \
-           python3 python3-websockets python3-feedparser curl
+           python3 python3-websockets python3-feedparser curl chromium
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -95,6 +95,7 @@ test: deps
 	$(MAKE) SANITIZE=address,undefined all unit
 	$(MAKE) conformance
 	$(MAKE) integration CTXD=bin-san/ctxd
+	$(MAKE) browser CTXD=bin-san/ctxd
 
 # feedparser's own Expect lines run against ctxctl parse (tests/conformance/)
 conformance: all
@@ -107,13 +108,18 @@ CTXD ?= bin/ctxd
 integration: all
 	CTXD=$(CTXD) $(PYTHON) tests/integration/run.py
 
+# pages in Debian's Chromium, driven by playwright-core (npm, pinned in package-lock.json)
+browser: all
+	cd tests/browser && { [ -d node_modules ] || npm ci --no-audit --no-fund; }
+	cd tests/browser && CTXD=$(CTXD) node --test --test-concurrency=1
+
 bench: all
 	@./bench/run.sh
 
 clean:
 	rm -rf build build-san bin bin-san
 
-.PHONY: all deps run test unit conformance integration bench clean
+.PHONY: all deps run test unit conformance integration browser bench clean
 .SECONDARY:
 
 -include $(shell find build build-san -name '*.d' 2>/dev/null)

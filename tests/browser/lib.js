@@ -1,0 +1,117 @@
+// lib.js -- real parts for the browser tests: a redis-server and a ctxd on
+// free loopback ports in a temporary folder (stopped by PID at the end),
+// ctxctl, and Debian's Chromium driven by playwright-core.
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CTXD = path.join(ROOT, process.env.CTXD || 'bin/ctxd');
+const CTXCTL = path.join(ROOT, process.env.CTXD && process.env.CTXD.includes('bin-san')
+  ? 'bin-san/ctxctl' : 'bin/ctxctl');
+const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.on('error', reject);
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(pred, timeoutMs = 10000, what = 'condition', stepMs = 50) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await pred();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const c = net.connect(port, '127.0.0.1');
+    c.on('connect', () => { c.destroy(); resolve(true); });
+    c.on('error', () => resolve(false));
+  });
+}
+
+// A redis-server and a ctxd with the given config additions.
+class Rig {
+  constructor(name) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `ctx-browser-${name}-`));
+    this.procs = [];
+  }
+
+  async start(config = {}) {
+    this.redisPort = await freePort();
+    this.port = await freePort();
+    const redis = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(this.redisPort),
+      '--dir', this.dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.procs.push(redis);
+    await waitFor(() => portOpen(this.redisPort), 10000, 'redis-server');
+    this.config = path.join(this.dir, 'ctxd.json');
+    const cfg = Object.assign({
+      listen: `127.0.0.1:${this.port}`, redis: `127.0.0.1:${this.redisPort}`,
+      rules: path.join(ROOT, 'etc', 'rules'), lexicons: path.join(ROOT, 'etc', 'lexicons'),
+      www: path.join(ROOT, 'ws', 'www'), log_level: 'info', sources: [],
+    }, config);
+    fs.writeFileSync(this.config, JSON.stringify(cfg, null, 2));
+    this.log = path.join(this.dir, 'ctxd.log');
+    const out = fs.openSync(this.log, 'a');
+    this.ctxd = spawn(CTXD, ['-c', this.config], { stdio: ['ignore', out, out] });
+    this.procs.push(this.ctxd);
+    await waitFor(() => portOpen(this.port), 10000, 'ctxd');
+    this.url = `http://127.0.0.1:${this.port}`;
+    return this;
+  }
+
+  ctxctl(...args) {
+    return execFileSync(CTXCTL, ['-c', this.config, ...args], { encoding: 'utf8' });
+  }
+
+  // Creates an agent and returns its login token.
+  agent(id, ...args) {
+    const out = this.ctxctl('agent', 'add', id, '--name', id[0].toUpperCase() + id.slice(1), ...args);
+    return out.trim().split('\n').pop();
+  }
+
+  async stop() {
+    for (const p of this.procs.reverse()) {
+      if (p.exitCode === null) {
+        p.kill('SIGTERM');
+        await Promise.race([new Promise((r) => p.once('exit', r)), sleep(10000)]);
+        if (p.exitCode === null) p.kill('SIGKILL');
+      }
+    }
+    const text = fs.existsSync(this.log) ? fs.readFileSync(this.log, 'utf8') : '';
+    if (!process.env.CTX_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
+    for (const bad of ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:'])
+      if (text.includes(bad)) throw new Error(`ctxd reported ${bad}:\n${text.slice(text.indexOf(bad) - 200)}`);
+    return text;
+  }
+}
+
+// Debian's Chromium, headless, as the machine notes say it must be started.
+async function browser() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+async function screenshot(page, name) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+module.exports = { ROOT, Rig, browser, screenshot, waitFor, sleep, freePort };
