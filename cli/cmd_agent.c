@@ -17,7 +17,8 @@ static int usage_agent(void)
 {
     fprintf(stderr, "usage: ctxctl agent add ID --name NAME --skills a,b:80,... "
                     "[--capacity chat=3,social=5,callback=1] [--langs en,ru]\n"
-                    "                          [--supervisor] [--callback-blocks-chat]\n");
+                    "                          [--role agent|supervisor|viewer] "
+                    "[--callback-blocks-chat]\n");
     return 2;
 }
 
@@ -38,10 +39,18 @@ int cmd_agent(int argc, char **argv)
         return usage_agent();
     const char *id = argv[1], *name = id, *skills = "", *capacity = "chat=3,social=5,callback=1",
                *langs = "";
-    int supervisor = 0, cbc = 0;
+    const char *role = "agent";
+    int cbc = 0;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--supervisor") == 0)
-            supervisor = 1;
+            role = "supervisor";
+        else if (i + 1 < argc && strcmp(argv[i], "--role") == 0) {
+            role = argv[++i];
+            if (strcmp(role, "agent") && strcmp(role, "supervisor") && strcmp(role, "viewer")) {
+                fprintf(stderr, "ctxctl agent add: --role is agent, supervisor or viewer\n");
+                return 2;
+            }
+        }
         else if (strcmp(argv[i], "--callback-blocks-chat") == 0)
             cbc = 1;
         else if (i + 1 < argc && strcmp(argv[i], "--name") == 0)
@@ -122,7 +131,7 @@ int cmd_agent(int argc, char **argv)
             rc, "HSET ctx:agent:%s id %s name %s token_sha %s skills %s langs %s cap:social %d "
                 "cap:chat %d cap:callback %d role %s callback_blocks_chat %d",
             id, id, name, sha, skj, lgj, cap[CH_SOCIAL], cap[CH_CHAT], cap[CH_CALLBACK],
-            supervisor ? "supervisor" : "agent", cbc);
+            role, cbc);
         if (r && r->type != REDIS_REPLY_ERROR) {
             freeReplyObject(r);
             /* state and counters only when new: re-adding keeps them */
@@ -132,8 +141,12 @@ int cmd_agent(int argc, char **argv)
             for (size_t i = 0; i < sizeof init / sizeof init[0]; i += 2)
                 freeReplyObject(redisCommand(rc, "HSETNX ctx:agent:%s %s %s", id, init[i],
                                              init[i + 1]));
-            freeReplyObject(redisCommand(rc, "SET ctx:agent-token:%s %s", sha, id));
-            r = redisCommand(rc, "SADD ctx:agents %s", id);
+            /* viewers only watch: they are not in the set routing offers tasks to */
+            if (strcmp(role, "viewer") == 0)
+                freeReplyObject(redisCommand(rc, "SREM ctx:agents %s", id));
+            else
+                freeReplyObject(redisCommand(rc, "SADD ctx:agents %s", id));
+            r = redisCommand(rc, "SET ctx:agent-token:%s %s", sha, id);
         }
         if (!r || r->type == REDIS_REPLY_ERROR) {
             fprintf(stderr, "ctxctl: redis: %s\n", r ? r->str : rc->errstr);

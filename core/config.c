@@ -46,6 +46,7 @@ static const struct field config_fields[] = {
     CFG("callback_queue", F_NAME, callback_queue, false, NULL, 0, 0),
     CFG("presence_grace", F_DURATION, presence_grace, false, "20s", 0, 3600),
     CFG("allowed_origins", F_STRING, allowed_origins, false, NULL, 0, 0),
+    CFG("auth",       F_BOOL,     auth,       false, "false", 0, 0),
 };
 
 #define SRC(k, t, m, req, def, lo, hi) {k, t, offsetof(struct config_source, m), req, def, lo, hi}

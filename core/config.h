@@ -89,6 +89,7 @@ struct config {
     char *callback_queue;  /* queue of callback requests (default: the first taking callbacks) */
     double presence_grace; /* s an agent may be disconnected before its tasks are re-queued */
     char *allowed_origins; /* websocket Origin check: comma-separated, NULL = same host only */
+    int auth;              /* tokens required for the API and the monitor (roles: docs/web.md) */
 };
 
 /* On failure returns CTX_ECONFIG (or CTX_EIO, CTX_ENOMEM) with a message in

@@ -37,6 +37,7 @@ struct asess {
     struct strlist early;       /* frames that arrived while hello was being checked */
     char agent[72];
     char name[128];
+    bool supervisor;
 };
 
 struct agents {
@@ -44,6 +45,9 @@ struct agents {
     struct follower *events;
     struct asess *sessions;
     unsigned n;
+    uv_timer_t *stats_timer;    /* queue_stats for supervisors, every 2 s */
+    json_t *queues;             /* the last queue figures, waiting for the agents' */
+    bool stats_running;
 };
 
 static long long now_ms(void)
@@ -213,19 +217,80 @@ static void on_event(const char *id, const redisReply *f, void *priv)
     }
 }
 
+/* ---- queue_stats for supervisors: the figures of /api/queues and
+ * /api/agents pushed every 2 s while a supervisor is connected ---- */
+
+static void on_stats_agents(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct agents *ag = priv;
+    ag->stats_running = false;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || !ag->queues)
+        return;
+    json_t *agents = agents_json(rep);
+    json_t *frame = json_pack("{s:s,s:O,s:o}", "type", "queue_stats", "queues", ag->queues,
+                              "agents", agents);
+    char *text = json_dumps(frame, CTX_JSON_FLAGS);
+    json_decref(frame);
+    json_decref(ag->queues);
+    ag->queues = NULL;
+    for (struct asess *s = ag->sessions; text && s; s = s->next)
+        if (s->authed && s->supervisor)
+            outq_text(&s->q, s->wsi, text, strlen(text));
+    free(text);
+}
+
+static void on_stats_queues(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct agents *ag = priv;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
+        ag->stats_running = false;
+        return;
+    }
+    json_decref(ag->queues);
+    ag->queues = queues_json(ag->s->cfg, rep);
+    const char *argv[] = {KEY_AGENTS};
+    if (rconn_eval(rc, &ag->s->st->scripts[SCRIPT_AGENTS_LIST], on_stats_agents, ag, 1, 1, argv,
+                   NULL))
+        ag->stats_running = false;
+}
+
+static void stats_fire(uv_timer_t *t)
+{
+    struct agents *ag = t->data;
+    bool any = false;
+    for (struct asess *s = ag->sessions; s && !any; s = s->next)
+        any = s->authed && s->supervisor;
+    if (!any || ag->stats_running)
+        return;
+    ag->stats_running = true;
+    if (queue_stats_eval(ag->s, on_stats_queues, ag))
+        ag->stats_running = false;
+}
+
 ctx_err agents_new(struct serve *s, struct agents **out)
 {
     struct agents *ag = calloc(1, sizeof *ag);
-    if (!ag)
+    if (!ag || !(ag->stats_timer = malloc(sizeof *ag->stats_timer))) {
+        free(ag);
         return CTX_ENOMEM;
+    }
     ag->s = s;
+    uv_timer_init(s->loop, ag->stats_timer);
+    ag->stats_timer->data = ag;
+    uv_timer_start(ag->stats_timer, stats_fire, 2000, 2000);
     ctx_err e = follower_start(s->st, KEY_AGENT_EVENTS, on_event, ag, &ag->events);
     if (e) {
-        free(ag);
+        agents_free(ag);
         return e;
     }
     *out = ag;
     return CTX_OK;
+}
+
+static void handle_free(uv_handle_t *h)
+{
+    free(h);
 }
 
 void agents_free(struct agents *ag)
@@ -233,6 +298,8 @@ void agents_free(struct agents *ag)
     if (!ag)
         return;
     follower_stop(ag->events);
+    uv_close((uv_handle_t *)ag->stats_timer, handle_free);
+    json_decref(ag->queues);
     free(ag);
 }
 
@@ -517,6 +584,17 @@ static void on_agent(struct rconn *rc, redisReply *rep, void *priv)
         return;
     }
     json_t *a = hash_json(rep);
+    const char *role = json_string_value(json_object_get(a, "role"));
+    if (role && strcmp(role, "viewer") == 0) {
+        json_decref(a);
+        strlist_clear(&s->early);
+        outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s}", "type", "error", "code", "auth",
+                                           "message", "a viewer token cannot take tasks"));
+        s->q.close_when_sent = true;
+        lws_callback_on_writable(s->wsi);
+        return;
+    }
+    s->supervisor = role && strcmp(role, "supervisor") == 0;
     snprintf(s->agent, sizeof s->agent, "%s", json_string_value(json_object_get(a, "id")));
     const char *name = json_string_value(json_object_get(a, "name"));
     snprintf(s->name, sizeof s->name, "%s", name ? name : s->agent);

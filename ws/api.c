@@ -291,16 +291,124 @@ static void sources(struct api_req *r)
         sources_done(q);
 }
 
+/* ---- routes and who may use them ----
+ * With "auth": true in the config, a request names its token in
+ * `Authorization: Bearer <token>`; each route says which roles it takes.
+ * Without auth every route is open (a development set-up). */
+
+enum need { OPEN, ANY_ROLE, AGENT_ROLE, SUPERVISOR_ROLE };
+
+struct route {
+    const char *method, *path;
+    bool prefix;                /* path is a prefix (the rest is an argument) */
+    enum need need;
+    void (*handle)(struct api_req *r, const char *arg);
+};
+
+static void h_health(struct api_req *r, const char *a) { (void)a; health(r); }
+static void h_metrics(struct api_req *r, const char *a) { (void)a; metrics(r); }
+static void h_items(struct api_req *r, const char *a) { (void)a; items(r, r->wsi); }
+static void h_sources(struct api_req *r, const char *a) { (void)a; sources(r); }
+static void h_queues(struct api_req *r, const char *a) { (void)a; queues_get(r); }
+static void h_agents(struct api_req *r, const char *a) { (void)a; agents_get(r); }
+static void h_reply_get(struct api_req *r, const char *a) { replies_get(r, a); }
+static void h_reply_post(struct api_req *r, const char *a) { (void)a; replies_post(r); }
+static void h_callback(struct api_req *r, const char *a) { (void)a; callbacks_post(r); }
+
+static const struct route routes[] = {
+    {"GET", "/healthz", false, OPEN, h_health},
+    {"GET", "/metrics", false, OPEN, h_metrics},
+    {"GET", "/api/items", false, ANY_ROLE, h_items},
+    {"GET", "/api/sources", false, ANY_ROLE, h_sources},
+    {"GET", "/api/queues", false, SUPERVISOR_ROLE, h_queues},
+    {"GET", "/api/agents", false, SUPERVISOR_ROLE, h_agents},
+    {"GET", "/api/replies/", true, ANY_ROLE, h_reply_get},
+    {"POST", "/api/replies", false, AGENT_ROLE, h_reply_post},
+    {"POST", "/api/callbacks", false, OPEN, h_callback},   /* customers ask for calls */
+};
+
+struct authq {
+    struct api_req *r;
+    const struct route *rt;
+    char arg[256];
+};
+
+static bool role_ok(enum need need, const char *role)
+{
+    if (need == ANY_ROLE)
+        return true;
+    if (need == SUPERVISOR_ROLE)
+        return strcmp(role, "supervisor") == 0;
+    return strcmp(role, "agent") == 0 || strcmp(role, "supervisor") == 0;
+}
+
+static void on_token_role(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct authq *a = priv;
+    struct api_req *r = a->r;
+    r->waiting = false;
+    if (!r->wsi)
+        req_free(r);
+    else if (!rep)
+        respond_error(r, 503, "redis", "redis is away");
+    else if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || !rep->element[1]->str)
+        respond_error(r, 401, "auth", "unknown token");
+    else if (!role_ok(a->rt->need, rep->element[1]->str))
+        respond_error(r, 403, "forbidden", "this token's role may not do that");
+    else
+        a->rt->handle(r, a->arg);
+    free(a);
+}
+
+static void dispatch(struct api_req *r, const char *method, const char *uri)
+{
+    for (size_t i = 0; i < CTX_ARRAY_LEN(routes); i++) {
+        const struct route *rt = &routes[i];
+        size_t n = strlen(rt->path);
+        if (strcmp(method, rt->method) != 0 ||
+            (rt->prefix ? strncmp(uri, rt->path, n) != 0 || !uri[n] : strcmp(uri, rt->path)))
+            continue;
+        const char *arg = rt->prefix ? uri + n : "";
+        if (!r->s->cfg->auth || rt->need == OPEN) {
+            rt->handle(r, arg);
+            return;
+        }
+        char hdr[512], sha[41], key[80];
+        if (lws_hdr_copy(r->wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0 ||
+            strncasecmp(hdr, "Bearer ", 7) != 0 || !hdr[7]) {
+            respond_error(r, 401, "auth", "send Authorization: Bearer <token>");
+            return;
+        }
+        ctx_sha1_hex(hdr + 7, strlen(hdr + 7), sha);
+        snprintf(key, sizeof key, KEY_AGENT_TOKEN "%s", sha);
+        struct authq *a = calloc(1, sizeof *a);
+        if (!a) {
+            respond_error(r, 500, "memory", "out of memory");
+            return;
+        }
+        a->r = r;
+        a->rt = rt;
+        snprintf(a->arg, sizeof a->arg, "%s", arg);
+        const char *argv[] = {key};
+        r->waiting = true;
+        if (rconn_eval(r->s->cmd, &r->s->st->scripts[SCRIPT_TOKEN_ROLE], on_token_role, a, 1, 1,
+                       argv, NULL)) {
+            r->waiting = false;
+            free(a);
+            respond_error(r, 503, "redis", "redis is away");
+        }
+        return;
+    }
+    respond_error(r, 404, "not_found", "no such route");
+}
+
 static void route_post(struct api_req *r)
 {
     if (r->req_too_big)
         respond_error(r, 413, "too_large", "request bodies are limited to 64 KiB");
-    else if (strcmp(r->uri, "/api/replies") == 0)
-        replies_post(r);
-    else if (strcmp(r->uri, "/api/callbacks") == 0)
-        callbacks_post(r);
     else
-        respond_error(r, 404, "not_found", "no such route");
+        dispatch(r, "POST", r->uri);
 }
 
 static void route(struct api_req *r, struct lws *wsi)
@@ -316,22 +424,7 @@ static void route(struct api_req *r, struct lws *wsi)
         respond_error(r, 405, "method", "GET and POST are served here");
         return;
     }
-    if (strncmp(uri, "/api/replies/", 13) == 0 && uri[13])
-        replies_get(r, uri + 13);
-    else if (strcmp(uri, "/healthz") == 0)
-        health(r);
-    else if (strcmp(uri, "/metrics") == 0)
-        metrics(r);
-    else if (strcmp(uri, "/api/items") == 0)
-        items(r, wsi);
-    else if (strcmp(uri, "/api/sources") == 0)
-        sources(r);
-    else if (strcmp(uri, "/api/queues") == 0)
-        queues_get(r);
-    else if (strcmp(uri, "/api/agents") == 0)
-        agents_get(r);
-    else
-        respond_error(r, 404, "not_found", "no such route");
+    dispatch(r, "GET", uri);
 }
 
 /* Send headers, then the body in chunks, one lws_write per writeable

@@ -43,6 +43,10 @@ struct msess {
     struct sid cursor;
     struct catchup *cu;
     struct outq q;
+    struct wref *ref;           /* for the token lookup, which may outlive the session */
+    bool authed;                /* may receive items (always, when auth is off) */
+    bool authing;
+    json_t *early_filter;       /* a filter sent before the welcome: applied after it */
     struct buf rx;
     bool rx_too_big;
 };
@@ -176,7 +180,7 @@ static void entry_clear(struct entry *e)
 /* Offer an entry to one session: advance its cursor, send if it matches. */
 static void offer(struct msess *ss, struct entry *e)
 {
-    if (sid_cmp(e->sid, ss->cursor) <= 0)
+    if (!ss->authed || sid_cmp(e->sid, ss->cursor) <= 0)
         return;
     ss->cursor = e->sid;
     if (!e->item || !matches(ss, e))
@@ -421,6 +425,58 @@ static void apply_filter(struct msess *ss, const json_t *msg)
     }
 }
 
+static void on_token(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct msess *ss = wref_drop(priv);
+    if (!ss)
+        return;
+    ss->authing = false;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || !rep->element[1]->str) {
+        outq_error(&ss->q, ss->wsi, rep ? "auth" : "unavailable",
+                   rep ? "unknown token" : "redis is away; try again");
+        if (rep)
+            ss->q.close_when_sent = true;
+        return;
+    }
+    ss->authed = true;
+    send_json(ss, json_pack("{s:s,s:s}", "type", "welcome", "role", rep->element[1]->str));
+    if (ss->early_filter) {
+        json_t *f = ss->early_filter;
+        ss->early_filter = NULL;
+        apply_filter(ss, f);
+        json_decref(f);
+    }
+}
+
+/* {"type":"hello","token":…}: required first when auth is on; accepted
+ * (and answered) when it is off, so pages can always send it. */
+static void hello(struct msess *ss, const json_t *msg)
+{
+    const char *token = json_string_value(json_object_get(msg, "token"));
+    struct serve *s = ss->m->s;
+    if (!s->cfg->auth) {
+        send_json(ss, json_pack("{s:s,s:s}", "type", "welcome", "role", "anonymous"));
+        return;
+    }
+    if (!token || !*token || strlen(token) > 256) {
+        outq_error(&ss->q, ss->wsi, "auth", "hello needs a token");
+        ss->q.close_when_sent = true;
+        return;
+    }
+    char sha[41], key[80];
+    ctx_sha1_hex(token, strlen(token), sha);
+    snprintf(key, sizeof key, KEY_AGENT_TOKEN "%s", sha);
+    const char *argv[] = {key};
+    ss->authing = true;
+    if (rconn_eval(s->cmd, &s->st->scripts[SCRIPT_TOKEN_ROLE], on_token, wref_take(ss->ref), 1,
+                   1, argv, NULL)) {
+        wref_drop(ss->ref);
+        ss->authing = false;
+        outq_error(&ss->q, ss->wsi, "unavailable", "redis is away; try again");
+    }
+}
+
 static void handle_message(struct msess *ss, const char *text, size_t len)
 {
     json_error_t je;
@@ -432,7 +488,15 @@ static void handle_message(struct msess *ss, const char *text, size_t len)
     const char *type = json_string_value(json_object_get(msg, "type"));
     if (!json_is_object(msg) || !type)
         send_error(ss, "bad_message", "a message is a JSON object with a \"type\"");
-    else if (strcmp(type, "filter") == 0)
+    else if (strcmp(type, "hello") == 0)
+        hello(ss, msg);
+    else if (!ss->authed && !ss->authing) {
+        outq_error(&ss->q, ss->wsi, "auth", "say hello with a token first");
+        ss->q.close_when_sent = true;
+    } else if (strcmp(type, "filter") == 0 && !ss->authed) {
+        json_decref(ss->early_filter);          /* the last one counts */
+        ss->early_filter = json_incref(msg);
+    } else if (strcmp(type, "filter") == 0)
         apply_filter(ss, msg);
     else if (strcmp(type, "ping") == 0)
         send_json(ss, json_pack("{s:s}", "type", "pong"));
@@ -456,6 +520,8 @@ static void session_close(struct msess *ss)
     if (ss->cu)
         ss->cu->sess = NULL;
     outq_clear(&ss->q);
+    wref_close(ss->ref);
+    json_decref(ss->early_filter);
     strlist_clear(&ss->brands);
     strlist_clear(&ss->topics);
     buf_free(&ss->rx);
@@ -483,6 +549,9 @@ int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         ss->label = -1;
         ss->rx.max = MAX_RX;
         ss->q.max = MAX_QUEUE;
+        ss->authed = !s->cfg->auth;
+        if (!(ss->ref = wref_new(ss)))
+            return -1;
         if (m->have_last) {
             ss->cursor = m->last;
             ss->live = true;

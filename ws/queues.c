@@ -86,25 +86,27 @@ static void on_stats(struct rconn *rc, redisReply *rep, void *priv)
     json_decref(qs);
 }
 
+ctx_err queue_stats_eval(struct serve *s, rconn_reply_cb cb, void *priv)
+{
+    const struct config *cfg = s->cfg;
+    size_t n = cfg->nqueues < 256 ? cfg->nqueues : 256;
+    const char *argv[1 + 256];
+    argv[0] = KEY_OFFERS;
+    for (size_t i = 0; i < n; i++)
+        argv[1 + i] = cfg->queues[i].name;
+    return rconn_eval(s->cmd, &s->st->scripts[SCRIPT_QUEUE_STATS], cb, priv, 1, (int)n + 1, argv,
+                      NULL);
+}
+
 ctx_err queues_query(struct api_req *r, int what)
 {
-    const struct config *cfg = r->s->cfg;
     struct qctx *c = malloc(sizeof *c);
     if (!c)
         return CTX_ENOMEM;
     c->r = r;
     c->what = what;
-    const char *argv[1 + 256];
-    char names[256][80];
-    size_t n = cfg->nqueues < 256 ? cfg->nqueues : 256;
-    argv[0] = KEY_OFFERS;
-    for (size_t i = 0; i < n; i++) {
-        snprintf(names[i], sizeof names[i], "%s", cfg->queues[i].name);
-        argv[1 + i] = names[i];
-    }
     r->waiting = true;
-    if (rconn_eval(r->s->cmd, &r->s->st->scripts[SCRIPT_QUEUE_STATS], on_stats, c, 1,
-                   (int)n + 1, argv, NULL)) {
+    if (queue_stats_eval(r->s, on_stats, c)) {
         r->waiting = false;
         free(c);
         return CTX_EREDIS;
@@ -120,21 +122,11 @@ void queues_get(struct api_req *r)
 
 /* ---- GET /api/agents ---- */
 
-static void on_agents(struct rconn *rc, redisReply *rep, void *priv)
+/* Every agent as JSON, from agents_list.lua's answer. */
+json_t *agents_json(const redisReply *rep)
 {
-    (void)rc;
-    struct api_req *r = priv;
-    r->waiting = false;
-    if (!r->wsi) {
-        req_free(r);
-        return;
-    }
-    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
-        respond_error(r, 503, "redis", "redis is away");
-        return;
-    }
     json_t *arr = json_array();
-    for (size_t i = 0; i < rep->elements; i++) {
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
         const redisReply *h = rep->element[i];
         json_t *a = json_object();
         static const char *const keys[] = {"id", "name", "state", "role"};
@@ -163,7 +155,23 @@ static void on_agents(struct rconn *rc, redisReply *rep, void *priv)
         json_object_set_new(a, "tasks", tj ? tj : json_array());
         json_array_append_new(arr, a);
     }
-    respond_json(r, 200, json_pack("{s:o}", "agents", arr));
+    return arr;
+}
+
+static void on_agents(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct api_req *r = priv;
+    r->waiting = false;
+    if (!r->wsi) {
+        req_free(r);
+        return;
+    }
+    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
+        respond_error(r, 503, "redis", "redis is away");
+        return;
+    }
+    respond_json(r, 200, json_pack("{s:o}", "agents", agents_json(rep)));
 }
 
 void agents_get(struct api_req *r)

@@ -56,6 +56,8 @@ void agents_get(struct api_req *r);
 void callbacks_post(struct api_req *r);
 ctx_err queues_query(struct api_req *r, int what);   /* what 1: then metrics_write() */
 json_t *queues_json(const struct config *cfg, const redisReply *rep);
+json_t *agents_json(const redisReply *rep);
+ctx_err queue_stats_eval(struct serve *s, rconn_reply_cb cb, void *priv);
 void metrics_write(struct api_req *r, json_t *queues);  /* api.c */
 
 /* --- replies.c: POST /api/replies, GET /api/replies/<id> --- */

@@ -1,0 +1,88 @@
+"""Roles, with "auth": true: the API wants a token and checks its role,
+the monitor wants a hello first, viewers cannot take tasks, supervisors get
+queue_stats on their websocket. /healthz, /metrics and callbacks stay open."""
+import asyncio
+import json
+import urllib.error
+import urllib.request
+
+import websockets
+
+from harness import wait_for
+from test_pipeline import Rig
+from test_routing import Client, add_agent, typ
+
+
+def get(port, path, token=None):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path))
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def test_roles_and_tokens():
+    rig = Rig("auth")
+    with open(rig.ctxd.config) as f:
+        cfg = json.load(f)
+    cfg.update({"auth": True, "queues": [{"name": "support"}]})
+    with open(rig.ctxd.config, "w") as f:
+        json.dump(cfg, f)
+    try:
+        viewer = add_agent(rig, "vic", "--role", "viewer")
+        agent = add_agent(rig, "ann")
+        boss = add_agent(rig, "sue", "--role", "supervisor")
+        rig.ctxd.start()
+        port = rig.ctxd.port
+        wait_for(lambda: get(port, "/api/items?limit=5", viewer)[1]["items"], what="an item")
+        assert get(port, "/api/items")[0] == 401
+        assert get(port, "/api/items", "not-a-token")[0] == 401
+        assert get(port, "/api/queues", viewer)[0] == 403
+        assert get(port, "/api/queues", agent)[0] == 403
+        st, body = get(port, "/api/queues", boss)
+        assert st == 200 and body["queues"][0]["name"] == "support", body
+        assert get(port, "/api/agents", boss)[0] == 200
+        assert get(port, "/healthz")[0] == 200 and get(port, "/api/sources", viewer)[0] == 200
+        req = urllib.request.Request("http://127.0.0.1:%d/api/replies" % port,
+                                     data=b'{"item":"x","text":"y"}',
+                                     headers={"Authorization": "Bearer " + viewer})
+        try:
+            urllib.request.urlopen(req, timeout=5)
+            raise AssertionError("a viewer posted a reply")
+        except urllib.error.HTTPError as e:
+            assert e.code == 403
+
+        async def sockets():
+            # the monitor: nothing before hello; a viewer's hello lets items through
+            m = await Client.connect(port, "/ws/monitor", "ctx.monitor.v1")
+            await m.send(type="filter", since="0-0")
+            f = await m.expect(typ("error"))
+            assert f["code"] == "auth", f
+            m = await Client.connect(port, "/ws/monitor", "ctx.monitor.v1")
+            await m.send(type="hello", token=viewer)
+            await m.send(type="filter", since="0-0")
+            w = await m.expect(typ("welcome"))
+            assert w["role"] == "viewer", w
+            it = await m.expect(typ("item"))
+            assert it["item"]["id"].startswith("feed:acme:"), it
+            await m.ws.close()
+            # a viewer cannot take tasks
+            a = await Client.connect(port, "/ws/agent", "ctx.agent.v1")
+            await a.send(type="hello", token=viewer)
+            f = await a.expect(typ("error"))
+            assert f["code"] == "auth", f
+            # a supervisor gets queue_stats
+            s = await Client.connect(port, "/ws/agent", "ctx.agent.v1")
+            await s.send(type="hello", token=boss)
+            w = await s.expect(typ("welcome"))
+            assert w["agent"]["role"] == "supervisor", w
+            q = await s.expect(typ("queue_stats"), 6, "queue_stats")
+            assert q["queues"][0]["name"] == "support" and \
+                {a["id"] for a in q["agents"]} == {"ann", "sue"}, q
+            await s.ws.close()
+        asyncio.run(sockets())
+    finally:
+        rig.close()
