@@ -52,3 +52,14 @@ def test_sample_config_is_valid():
     p = subprocess.run([CTXD, "-c", os.path.join(ROOT, "etc/ctxd.json"), "--check"],
                        capture_output=True, text=True, timeout=20)
     assert p.returncode == 0, p.stderr
+
+
+def test_production_config_is_valid():
+    env = dict(os.environ, CTX_MASTODON_TOKEN="token-from-the-environment")
+    p = subprocess.run([CTXD, "-c", os.path.join(ROOT, "etc/ctxd.production.json"), "--check"],
+                       capture_output=True, text=True, timeout=20, env=env)
+    assert p.returncode == 0, p.stderr
+    p = subprocess.run([CTXD, "-c", os.path.join(ROOT, "etc/ctxd.production.json"), "--check"],
+                       capture_output=True, text=True, timeout=20,
+                       env={k: v for k, v in os.environ.items() if k != "CTX_MASTODON_TOKEN"})
+    assert p.returncode != 0 and "CTX_MASTODON_TOKEN" in p.stderr, p.stderr
