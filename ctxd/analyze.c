@@ -39,6 +39,7 @@ struct analyze_role {
     uv_timer_t *claim_timer;
     uv_timer_t *retry_timer;
     unsigned long long tagged;
+    bool routing;               /* queues are configured: the route group must exist */
     const analyzer *aborts_of;  /* the analyzer aborts_seen counts for */
     unsigned long aborts_seen;
 };
@@ -356,6 +357,11 @@ static void on_state(struct rconn *rc, bool up, void *priv)
     struct analyze_role *r = priv;
     if (!up || r->stopping)
         return;
+    /* With routing configured, make sure the router's group on the tagged
+     * stream exists before we add to it: a router that starts later must
+     * not miss what was tagged in between. ("$": it exists from now on.) */
+    if (r->routing)
+        rconn_cmd(rc, NULL, NULL, "XGROUP CREATE %s %s $ MKSTREAM", KEY_TAGGED, GROUP_ROUTE);
     /* "0": a new group reads everything already in the stream */
     rconn_cmd(rc, on_group, r, "XGROUP CREATE %s %s 0 MKSTREAM", KEY_RAW, GROUP_ANALYZE);
 }
@@ -401,6 +407,7 @@ ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct sto
     r->loop = loop;
     r->st = st;
     r->an = an;
+    r->routing = cfg->nqueues > 0;
     store_consumer_name(cfg, r->consumer, sizeof r->consumer);
     r->claim_timer = malloc(sizeof *r->claim_timer);
     r->retry_timer = malloc(sizeof *r->retry_timer);
