@@ -1,172 +1,530 @@
-// Live monitor: the newest items from /api/items, then every newly tagged
-// item from /ws/monitor (subprotocol ctx.monitor.v1), resuming after the
-// last stream id seen so a reconnect misses nothing. All item text goes
-// into the page through textContent, never as HTML.
+// monitor.js -- the live monitor.
+//
+// On load (and whenever the brand/topic/sentiment filter changes) it asks
+// /api/items for the newest matching items and for those published in the
+// last hour, then opens /ws/monitor (subprotocol ctx.monitor.v1), says
+// hello with the token if it has one, and sends the filter with since = the
+// stream id /api/items read before its query, so nothing falls in between.
+// After a dropped connection it reconnects with backoff and resumes after
+// the last stream id it received.
+//
+// Language and network are filtered here in the page (the server does not
+// know them as filters); brand, topic and sentiment are filtered by the
+// server and checked again here.
+//
+// Speed: frames only queue items; the DOM is touched once per animation
+// frame, at most MAX_SHOWN nodes are on the page (the oldest are dropped),
+// and a batch larger than that replaces the list at once.
+//
+// Safety: every piece of item data reaches the page through textContent or
+// an attribute set from script (href only for http/https URLs), never as
+// HTML.
 'use strict';
+(() => {
+  const MAX_SHOWN = 300;          // list nodes on the page
+  const KEEP = 2000;              // items kept in memory, to re-filter locally
+  const HOUR = 3600 * 1000;
+  const TOKEN_KEY = 'ctx.token';
+  const LABELS = ['negative', 'neutral', 'positive'];
 
-const MAX_SHOWN = 500;
-const list = document.getElementById('items');
-const statusEl = document.getElementById('status');
-const seen = new Set();           // item ids on the page
-const counts = { positive: 0, neutral: 0, negative: 0 };
-let lastId = null;                // last stream id received
-let ws = null;
-let paused = false;
-let pending = [];                 // items waiting for the next frame (or resume)
-let filter = { brands: [], topics: [], sentiment: '' };
-let backoff = 500;
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    status: $('status'), list: $('items'), held: $('held'), error: $('error'), empty: $('empty'),
+    form: $('filter'), brand: $('brand'), topic: $('topic'), sentiment: $('sentiment'),
+    lang: $('lang'), network: $('network'), pause: $('pause'), app: $('app'),
+    login: $('login'), token: $('token'), loginError: $('login-error'), logout: $('logout'),
+    brands: $('brands'), topics: $('topics'),
+    n: { negative: $('n-negative'), neutral: $('n-neutral'), positive: $('n-positive'),
+      received: $('n-received'), shown: $('n-shown') },
+  };
 
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = String(text);
-  return e;
-}
+  let token = sessionStorage.getItem(TOKEN_KEY) || '';
+  let server = { brand: '', topic: '', sentiment: '' };   // filtered by ctxd
+  let local = { lang: '', network: '' };                 // filtered here
+  let lastId = null;              // last stream id received (or read by /api/items)
+  let ws = null;
+  let conn = 0;                   // generation: frames of an older socket are ignored
+  let backoff = 500;
+  let retryTimer = null;
+  let pingTimer = null;
+  let authFailed = false;
+  let paused = false;
 
-function render(item) {
-  const tags = item.tags || {};
-  const s = tags.sentiment || { label: 'neutral', score: 0 };
-  const li = el('li', s.label);
-  li.dataset.id = item.id;
-  const meta = el('div', 'meta');
-  meta.append(el('span', 'source', item.source));
-  if (item.author && (item.author.name || item.author.handle))
-    meta.append(el('span', 'author', item.author.name || item.author.handle));
-  meta.append(el('span', 'time', item.published || ''));
-  meta.append(el('span', 'score ' + s.label, s.label + ' ' + Number(s.score).toFixed(2)));
-  for (const b of tags.brands || []) meta.append(el('span', 'tag brand', b));
-  for (const t of tags.topics || []) meta.append(el('span', 'tag', t));
-  if (tags.urgent) meta.append(el('span', 'tag urgent', 'urgent'));
-  li.append(meta);
-  if (item.title) {
-    const title = el('div', 'title');
-    if (item.url && /^https?:\/\//i.test(item.url)) {
-      const a = el('a', null, item.title);
-      a.href = item.url;
-      a.rel = 'noopener noreferrer';
-      a.target = '_blank';
-      title.append(a);
-    } else {
-      title.textContent = item.title;
+  let recent = [];                // received items, oldest first (at most ~KEEP)
+  let pending = [];               // matching items not yet on the page, oldest first
+  let held = 0;                   // matching items received while paused
+  let received = 0;
+  const ids = new Set();          // ids received (bounded), to drop repeats
+  const hour = new Map();         // id -> {t, label, lang, net} for the last-hour counters
+  const counts = { negative: 0, neutral: 0, positive: 0 };
+  let countsCapped = false;       // the last-hour query hit its limit: counts are lower bounds
+  const seen = { brand: new Set(), topic: new Set(), lang: new Set(), network: new Set() };
+  let optionsDirty = false;
+  let scheduled = false;
+  let rebuildAll = false;
+
+  // ---- helpers ----
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null && text !== '') e.textContent = String(text);
+    return e;
+  }
+
+  const network = (item) => String(item.id).split(':', 1)[0];
+  const labelOf = (item) => {
+    const l = (((item.tags || {}).sentiment) || {}).label;
+    return LABELS.includes(l) ? l : 'neutral';
+  };
+  const list = (v) => (Array.isArray(v) ? v : []);
+
+  // The time an item counts at: published, else fetched, else when it arrived
+  // here; never later than now (a clock ahead of ours).
+  function timeOf(item) {
+    const now = Date.now();
+    let t = Date.parse(item.published);
+    if (Number.isNaN(t)) t = Date.parse(item.fetched);
+    if (Number.isNaN(t)) t = now;
+    return Math.min(t, now);
+  }
+
+  function sidLess(a, b) {          // stream ids "ms-seq"
+    const [am, as] = a.split('-').map(Number);
+    const [bm, bs] = b.split('-').map(Number);
+    return am < bm || (am === bm && as < bs);
+  }
+
+  function matchesServer(item) {
+    const t = item.tags || {};
+    if (server.brand && !list(t.brands).includes(server.brand)) return false;
+    if (server.topic && !list(t.topics).includes(server.topic)) return false;
+    if (server.sentiment && labelOf(item) !== server.sentiment) return false;
+    return true;
+  }
+
+  function matchesLocal(rec) {      // rec: an item or an hour record (both have _lang/_net)
+    if (local.lang && rec._lang !== local.lang) return false;
+    if (local.network && rec._net !== local.network) return false;
+    return true;
+  }
+
+  function rememberId(id) {
+    ids.add(id);
+    if (ids.size > KEEP * 4) {      // forget the oldest half (a Set keeps insertion order)
+      let drop = ids.size - KEEP * 2;
+      for (const x of ids) { if (drop-- <= 0) break; ids.delete(x); }
     }
-    li.append(title);
   }
-  li.append(el('div', 'text', item.text || ''));
-  return li;
-}
 
-function count(item, d) {
-  const l = ((item.tags || {}).sentiment || {}).label || 'neutral';
-  counts[l] += d;
-}
-
-function showCounts() {
-  document.getElementById('n-shown').textContent = list.children.length;
-  for (const k of Object.keys(counts))
-    document.getElementById('n-' + k).textContent = counts[k];
-}
-
-// Batch DOM work: at most one update per animation frame.
-let scheduled = false;
-function flush() {
-  scheduled = false;
-  if (paused || pending.length === 0) return;
-  const frag = document.createDocumentFragment();
-  const batch = pending;
-  pending = [];
-  for (let i = batch.length - 1; i >= 0; i--) frag.append(render(batch[i]));
-  list.prepend(frag);
-  while (list.children.length > MAX_SHOWN) {
-    const gone = list.lastElementChild;
-    seen.delete(gone.dataset.id);
-    list.removeChild(gone);
+  function setStatus(text, cls) {
+    ui.status.textContent = text;
+    ui.status.className = 'status ' + cls;
   }
-  showCounts();
-}
 
-function add(item, atTop) {
-  if (!item || !item.id || seen.has(item.id)) return;
-  seen.add(item.id);
-  count(item, +1);
-  if (atTop) {
-    pending.push(item);
+  function showError(text) {
+    ui.error.textContent = text || '';
+    ui.error.hidden = !text;
+  }
+
+  function headers() {
+    return token ? { Authorization: 'Bearer ' + token } : {};
+  }
+
+  // ---- rendering ----
+
+  function fmtTime(t) {
+    const d = new Date(t);
+    const today = new Date().toDateString() === d.toDateString();
+    return today ? d.toLocaleTimeString() : d.toLocaleString();
+  }
+
+  function render(item, fresh) {
+    const tags = item.tags || {};
+    const s = tags.sentiment || {};
+    const label = labelOf(item);
+    const li = el('li', label + (tags.duplicate_of ? ' duplicate' : '') + (fresh ? ' fresh' : ''));
+    li.dataset.id = item.id;
+    const meta = el('div', 'meta');
+    meta.append(el('span', 'tag net', item._net));
+    if (item.kind) meta.append(el('span', 'kind', item.kind));
+    if (item.source) meta.append(el('span', 'source', item.source));
+    const a = item.author || {};
+    if (a.name || a.handle) {
+      const who = el('span', 'author', a.name || a.handle);
+      if (a.name && a.handle) who.title = a.handle;
+      meta.append(who);
+      if (Number.isFinite(a.followers) && a.followers > 0)
+        meta.append(el('span', 'followers', a.followers.toLocaleString() + ' followers'));
+    }
+    const time = el('time', 'time', fmtTime(item._t));
+    time.dateTime = new Date(item._t).toISOString();
+    time.title = item.published ? 'published ' + item.published : 'fetched ' + (item.fetched || '');
+    meta.append(time);
+    if (item._lang) meta.append(el('span', 'lang', item._lang));
+    const score = Number(s.score);
+    meta.append(el('span', 'score ' + label,
+      label + (Number.isFinite(score) ? ' ' + score.toFixed(2) : '')));
+    for (const b of list(tags.brands)) meta.append(el('span', 'tag brand', b));
+    for (const t of list(tags.topics)) meta.append(el('span', 'tag', t));
+    if (tags.urgent) meta.append(el('span', 'tag urgent', 'urgent'));
+    if (tags.duplicate_of) {
+      const d = el('span', 'dup', 'duplicate');
+      d.title = 'near-duplicate of ' + tags.duplicate_of;
+      meta.append(d);
+    }
+    li.append(meta);
+    const url = typeof item.url === 'string' && /^https?:\/\//i.test(item.url) ? item.url : null;
+    if (item.title || url) {
+      const title = el('div', 'title');
+      if (url) {
+        const link = el('a', null, item.title || url);
+        link.href = url;
+        link.rel = 'noopener noreferrer';
+        link.target = '_blank';
+        title.append(link);
+      } else {
+        title.textContent = item.title;
+      }
+      li.append(title);
+    }
+    if (item.text) li.append(el('div', 'text', item.text));
+    return li;
+  }
+
+  function showCounts() {
+    const plus = countsCapped ? '+' : '';
+    for (const l of LABELS) ui.n[l].textContent = counts[l] + plus;
+    ui.n.received.textContent = received;
+    ui.n.shown.textContent = ui.list.childElementCount;
+    ui.empty.hidden = ui.list.childElementCount > 0;
+    if (paused) {
+      ui.held.hidden = false;
+      ui.held.textContent = held === 0 ? 'Paused: new mentions are held until you resume.'
+        : `Paused: ${held} new mention${held === 1 ? '' : 's'} held; resume to see ${held > MAX_SHOWN ? 'the newest ' + MAX_SHOWN : 'them'}.`;
+    } else {
+      ui.held.hidden = true;
+    }
+  }
+
+  function fillOptions() {
+    optionsDirty = false;
+    const fill = (container, values, isSelect) => {
+      const have = new Set(Array.from(container.children, (o) => o.value));
+      const sorted = Array.from(values).sort();
+      for (const v of sorted) {
+        if (have.has(v)) continue;
+        const o = document.createElement('option');
+        o.value = v;
+        if (isSelect) o.textContent = v;
+        container.append(o);
+      }
+    };
+    fill(ui.brands, seen.brand, false);
+    fill(ui.topics, seen.topic, false);
+    fill(ui.lang, seen.lang, true);
+    fill(ui.network, seen.network, true);
+  }
+
+  // One DOM update per animation frame.
+  function schedule() {
     if (!scheduled) { scheduled = true; requestAnimationFrame(flush); }
-  } else {
-    list.append(render(item));
   }
-}
 
-function setStatus(text, cls) {
-  statusEl.textContent = text;
-  statusEl.className = 'status ' + cls;
-}
+  function flush() {
+    scheduled = false;
+    if (optionsDirty) fillOptions();
+    if (rebuildAll) {
+      rebuildAll = false;
+      pending = [];
+      const frag = document.createDocumentFragment();
+      let n = 0;
+      for (let i = recent.length - 1; i >= 0 && n < MAX_SHOWN; i--)
+        if (matchesLocal(recent[i])) { frag.append(render(recent[i], false)); n++; }
+      ui.list.replaceChildren(frag);
+    } else if (!paused && pending.length) {
+      const batch = pending.length > MAX_SHOWN ? pending.slice(-MAX_SHOWN) : pending;
+      pending = [];
+      held = 0;
+      const fresh = batch.length <= 20;
+      const frag = document.createDocumentFragment();
+      for (let i = batch.length - 1; i >= 0; i--) frag.append(render(batch[i], fresh));
+      if (batch.length >= MAX_SHOWN) {
+        ui.list.replaceChildren(frag);
+      } else {
+        ui.list.prepend(frag);
+        for (let extra = ui.list.childElementCount - MAX_SHOWN; extra > 0; extra--)
+          ui.list.lastElementChild.remove();
+      }
+    }
+    showCounts();
+  }
 
-function query() {
-  const p = new URLSearchParams({ limit: '50' });
-  if (filter.brands[0]) p.set('brand', filter.brands[0]);
-  if (filter.topics[0]) p.set('topic', filter.topics[0]);
-  if (filter.sentiment) p.set('sentiment', filter.sentiment);
-  return '/api/items?' + p;
-}
+  // ---- items ----
 
-async function load() {
-  list.replaceChildren();
-  seen.clear();
-  pending = [];
-  for (const k of Object.keys(counts)) counts[k] = 0;
-  try {
-    const r = await fetch(query(), { cache: 'no-store' });
-    const body = await r.json();
-    for (const item of body.items || []) add(item, false);
-    lastId = body.last_id || null;   // read before the items: resuming here has no gap
-  } catch (e) {
+  function countIn(rec, d) {
+    if (matchesLocal(rec)) counts[rec.label] += d;
+  }
+
+  function recount() {
+    const cutoff = Date.now() - HOUR;
+    for (const l of LABELS) counts[l] = 0;
+    for (const [id, rec] of hour) {
+      if (rec.t < cutoff) hour.delete(id);
+      else countIn(rec, 1);
+    }
+  }
+
+  function receive(item) {
+    if (!item || typeof item !== 'object' || typeof item.id !== 'string' || ids.has(item.id)) return;
+    rememberId(item.id);
+    if (!matchesServer(item)) return;   // a frame sent for an older filter
+    item._net = network(item);
+    item._lang = typeof item.lang === 'string' ? item.lang.toLowerCase() : '';
+    item._t = timeOf(item);
+    received++;
+    const tags = item.tags || {};
+    const label = labelOf(item);
+    if (item._t >= Date.now() - HOUR) {
+      const rec = { t: item._t, label, _lang: item._lang, _net: item._net };
+      hour.set(item.id, rec);
+      countIn(rec, 1);
+    }
+    const note = (set, v) => {
+      if (typeof v === 'string' && v && set.size < 500 && !set.has(v)) { set.add(v); optionsDirty = true; }
+    };
+    for (const b of list(tags.brands)) note(seen.brand, b);
+    for (const t of list(tags.topics)) note(seen.topic, t);
+    note(seen.lang, item._lang);
+    note(seen.network, item._net);
+    recent.push(item);
+    if (recent.length > KEEP * 1.5) recent = recent.slice(-KEEP);
+    if (matchesLocal(item)) {
+      pending.push(item);
+      if (paused) held++;
+      if (pending.length > MAX_SHOWN * 2) pending = pending.slice(-MAX_SHOWN);
+    }
+    schedule();
+  }
+
+  // ---- loading and the websocket ----
+
+  function resetData() {
+    recent = [];
+    pending = [];
+    held = 0;
+    received = 0;
+    ids.clear();
+    hour.clear();
+    for (const l of LABELS) counts[l] = 0;
+    countsCapped = false;
     lastId = null;
+    ui.list.replaceChildren();
   }
-  showCounts();
-  connect();
-}
 
-function sendFilter() {
-  if (!ws || ws.readyState !== WebSocket.OPEN) return;
-  const msg = { type: 'filter', brands: filter.brands, topics: filter.topics,
-                sentiment: filter.sentiment || null };
-  if (lastId) msg.since = lastId;
-  ws.send(JSON.stringify(msg));
-}
+  async function getItems(params) {
+    const p = new URLSearchParams(params);
+    if (server.brand) p.set('brand', server.brand);
+    if (server.topic) p.set('topic', server.topic);
+    if (server.sentiment) p.set('sentiment', server.sentiment);
+    const r = await fetch('/api/items?' + p, { cache: 'no-store', headers: headers() });
+    if (r.status === 401 || r.status === 403) {
+      const e = new Error('auth');
+      e.auth = true;
+      throw e;
+    }
+    if (!r.ok) throw new Error('/api/items: HTTP ' + r.status);
+    return r.json();
+  }
 
-function connect() {
-  if (ws) { ws.onclose = null; ws.close(); }
-  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  ws = new WebSocket(proto + '//' + location.host + '/ws/monitor', 'ctx.monitor.v1');
-  ws.onopen = () => { backoff = 500; setStatus('live', 'live'); sendFilter(); };
-  ws.onmessage = (ev) => {
-    let m;
-    try { m = JSON.parse(ev.data); } catch (e) { return; }
-    if (m.type === 'item') { lastId = m.id; add(m.item, true); }
-    else if (m.type === 'error') console.warn('monitor:', m.code, m.message);
-  };
-  ws.onclose = () => {
-    setStatus('reconnecting…', 'down');
-    setTimeout(connect, backoff);
-    backoff = Math.min(backoff * 2, 10000);
-  };
-}
+  async function load() {
+    closeSocket();
+    resetData();
+    authFailed = false;
+    showError('');
+    setStatus('loading…', 'down');
+    const myConn = conn;
+    const since = new Date(Date.now() - HOUR).toISOString().replace(/\.\d+Z$/, 'Z');
+    try {
+      const [newest, lastHour] = await Promise.all([
+        getItems({ limit: String(MAX_SHOWN) }),
+        getItems({ limit: '1000', since }),
+      ]);
+      if (myConn !== conn) return;      // a newer load started meanwhile
+      // both last_ids were read before their queries: the smaller is a safe resume point
+      const a = newest.last_id, b = lastHour.last_id;
+      lastId = a && b ? (sidLess(a, b) ? a : b) : (a || b || null);
+      countsCapped = list(lastHour.items).length >= 1000;
+      const all = list(newest.items).concat(list(lastHour.items));
+      all.sort((x, y) => timeOf(x) - timeOf(y));
+      for (const item of all) receive(item);
+      pending = [];
+      rebuildAll = true;
+      schedule();
+    } catch (e) {
+      if (myConn !== conn) return;
+      if (e.auth) { needToken(token ? 'The server did not accept this token.' : ''); return; }
+      showError('Could not load recent mentions (' + e.message + '); showing new ones only.');
+    }
+    connect();
+  }
 
-document.getElementById('filter').addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  const v = (id) => document.getElementById(id).value.trim();
-  filter = {
-    brands: v('brand') ? [v('brand').toLowerCase()] : [],
-    topics: v('topic') ? [v('topic').toLowerCase()] : [],
-    sentiment: v('sentiment'),
-  };
-  load();
-});
+  function closeSocket() {
+    conn++;
+    clearTimeout(retryTimer);
+    clearInterval(pingTimer);
+    if (ws) {
+      try { ws.close(); } catch (e) { /* already closed */ }
+      ws = null;
+    }
+  }
 
-document.getElementById('pause').addEventListener('click', (ev) => {
-  paused = !paused;
-  ev.target.textContent = paused ? 'Resume' : 'Pause';
-  if (!paused) flush();
-});
+  function connect() {
+    closeSocket();
+    const my = conn;
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const sock = new WebSocket(proto + '//' + location.host + '/ws/monitor', 'ctx.monitor.v1');
+    ws = sock;
+    setStatus('connecting…', 'down');
+    sock.onopen = () => {
+      if (my !== conn) return;
+      if (token) sock.send(JSON.stringify({ type: 'hello', token }));
+      const f = { type: 'filter', brands: server.brand ? [server.brand] : [],
+        topics: server.topic ? [server.topic] : [], sentiment: server.sentiment || null };
+      if (lastId) f.since = lastId;
+      sock.send(JSON.stringify(f));
+      setStatus(paused ? 'live · paused' : 'live', paused ? 'paused' : 'live');
+      pingTimer = setInterval(() => {
+        if (sock.readyState === WebSocket.OPEN) sock.send('{"type":"ping"}');
+      }, 30000);
+    };
+    sock.onmessage = (ev) => {
+      if (my !== conn) return;
+      let m;
+      try { m = JSON.parse(ev.data); } catch (e) { return; }
+      if (!m || typeof m !== 'object') return;
+      backoff = 500;
+      if (m.type === 'item') {
+        if (typeof m.id === 'string') lastId = m.id;
+        receive(m.item);
+      } else if (m.type === 'error') {
+        if (m.code === 'auth') {
+          authFailed = true;
+          needToken(token ? 'The server did not accept this token: ' + (m.message || '') : '');
+        } else if (m.code !== 'unknown_type') {   // an older server answering hello
+          showError('Server: ' + (m.message || m.code || 'error'));
+        }
+      }
+    };
+    sock.onclose = () => {
+      if (my !== conn) return;
+      clearInterval(pingTimer);
+      if (authFailed) { setStatus('token needed', 'down'); return; }
+      const wait = Math.round(backoff * (0.75 + Math.random() * 0.5));
+      backoff = Math.min(backoff * 2, 15000);
+      setStatus('reconnecting in ' + Math.ceil(wait / 1000) + ' s…', 'down');
+      retryTimer = setTimeout(connect, wait);
+    };
+  }
 
-load();
+  // ---- token ----
+
+  function needToken(message) {
+    closeSocket();
+    setStatus('token needed', 'down');
+    ui.app.hidden = true;
+    ui.login.hidden = false;
+    ui.loginError.textContent = message || '';
+    ui.token.value = '';
+    ui.token.focus();
+  }
+
+  ui.login.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    token = ui.token.value.trim();
+    if (!token) return;
+    sessionStorage.setItem(TOKEN_KEY, token);
+    ui.login.hidden = true;
+    ui.app.hidden = false;
+    ui.logout.hidden = false;
+    load();
+  });
+
+  ui.logout.addEventListener('click', () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    token = '';
+    ui.logout.hidden = true;
+    load();
+  });
+
+  // ---- filters and pause ----
+
+  function readForm() {
+    const v = (e) => e.value.trim().toLowerCase();
+    return {
+      server: { brand: v(ui.brand), topic: v(ui.topic), sentiment: ui.sentiment.value },
+      local: { lang: ui.lang.value, network: ui.network.value },
+    };
+  }
+
+  function saveToUrl() {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(Object.assign({}, server, local))) if (v) p.set(k, v);
+    const q = p.toString();
+    history.replaceState(null, '', location.pathname + (q ? '?' + q : ''));
+  }
+
+  function apply() {
+    const f = readForm();
+    const serverChanged = JSON.stringify(f.server) !== JSON.stringify(server);
+    const localChanged = JSON.stringify(f.local) !== JSON.stringify(local);
+    server = f.server;
+    local = f.local;
+    saveToUrl();
+    if (serverChanged) {
+      load();
+    } else if (localChanged) {
+      recount();
+      rebuildAll = true;
+      schedule();
+    }
+  }
+
+  ui.form.addEventListener('submit', (ev) => { ev.preventDefault(); apply(); });
+  for (const e of [ui.sentiment, ui.lang, ui.network]) e.addEventListener('change', apply);
+
+  function setPaused(p) {
+    paused = p;
+    ui.pause.textContent = p ? 'Resume' : 'Pause';
+    ui.pause.setAttribute('aria-pressed', String(p));
+    if (ws && ws.readyState === WebSocket.OPEN)
+      setStatus(p ? 'live · paused' : 'live', p ? 'paused' : 'live');
+    schedule();
+  }
+  ui.pause.addEventListener('click', () => setPaused(!paused));
+
+  // the last-hour counters slide: drop what has aged out every few seconds
+  setInterval(() => { recount(); schedule(); }, 5000);
+
+  // ---- start ----
+  {
+    const p = new URLSearchParams(location.search);
+    const get = (k) => (p.get(k) || '').trim().toLowerCase();
+    server = { brand: get('brand'), topic: get('topic'), sentiment: LABELS.includes(get('sentiment')) ? get('sentiment') : '' };
+    local = { lang: get('lang'), network: get('network') };
+    ui.brand.value = server.brand;
+    ui.topic.value = server.topic;
+    ui.sentiment.value = server.sentiment;
+    for (const [k, sel] of [['lang', ui.lang], ['network', ui.network]]) {
+      if (local[k]) {
+        seen[k].add(local[k]);
+        const o = document.createElement('option');
+        o.value = o.textContent = local[k];
+        sel.append(o);
+        sel.value = local[k];
+      }
+    }
+    ui.logout.hidden = !token;
+    load();
+  }
+})();
