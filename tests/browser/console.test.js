@@ -38,6 +38,7 @@ async function openConsole(b, rig, token, { available = true } = {}) {
   await page.getByLabel('Agent token').fill(token);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.locator('#state-switch').waitFor({ state: 'visible', timeout: LONG });
+  assert.ok(await page.locator('#login').isHidden(), 'the login form is gone');
   if (available) await setAvailable(page);
   return page;
 }

@@ -202,6 +202,9 @@ const handlers = {
   chat_message(f) {
     const t = tasks.get(f.task);
     if (!t || !f.message) return;
+    const key = JSON.stringify([f.message.from, f.message.text, f.message.at]);
+    const seen = t.snapshot ? t.snapshot.indexOf(key) : -1;
+    if (seen >= 0) { t.snapshot.splice(seen, 1); return; }
     t.history.push(f.message);
     if (t.log) addMessage(t.log, f.message);
     if (current !== t.id) markUnread(t, true);
@@ -290,7 +293,11 @@ function upsertTask(f, state) {
   t.resumed = true;
   t.task = f.task;
   if (f.item) t.item = f.item;
-  if (Array.isArray(f.history)) t.history = f.history.slice();
+  if (Array.isArray(f.history)) {
+    // a snapshot: a chat_message that crossed it on the way may repeat one of it
+    t.history = f.history.slice();
+    t.snapshot = f.history.map((m) => JSON.stringify([m.from, m.text, m.at]));
+  }
   if (!t.history) t.history = [];
   t.customerLeft = t.customerLeft || !!f.task.customer_left;
   const was = t.state;
@@ -584,7 +591,9 @@ function renderActions(t) {
   const sel = el('select', { id: 'transfer-' + n });
   const phone = el('input', { id: 'phone-' + n, type: 'tel', placeholder: '+7 495 123-45-67',
     autocomplete: 'off', value: t.task.phone || '' });
+  const transferBtn = el('button', { type: 'submit', text: 'Transfer' });
   t.transferSel = sel;
+  t.transferBtn = transferBtn;
   fillQueues(t);
   const note = el('p', { class: 'muted', 'aria-live': 'polite' });
   t.actionsNote = note;
@@ -595,8 +604,7 @@ function renderActions(t) {
       ev.preventDefault();
       if (sel.value && send({ type: 'transfer', task: t.id, queue: sel.value }))
         note.textContent = 'Transferring to ' + sel.value + '…';
-    } }, el('label', { for: 'transfer-' + n, text: 'Transfer to' }), sel,
-    el('button', { type: 'submit', text: 'Transfer' })),
+    } }, el('label', { for: 'transfer-' + n, text: 'Transfer to' }), sel, transferBtn),
     el('form', { class: 'inline', onsubmit: (ev) => {
       ev.preventDefault();
       const p = phone.value.trim();
@@ -609,8 +617,11 @@ function renderActions(t) {
 function fillQueues(t) {
   if (!t.transferSel) return;
   const keep = t.transferSel.value;
-  t.transferSel.replaceChildren(...queues.filter((q) => q !== t.task.queue)
-    .map((q) => el('option', { value: q, text: q })));
+  const others = queues.filter((q) => q !== t.task.queue);
+  t.transferSel.replaceChildren(...others.map((q) => el('option', { value: q, text: q })));
+  if (!others.length) t.transferSel.append(el('option', { value: '', text: 'no other queue' }));
+  t.transferSel.disabled = !others.length;
+  t.transferBtn.disabled = !others.length;
   if (keep) t.transferSel.value = keep;
 }
 
