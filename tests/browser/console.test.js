@@ -199,3 +199,28 @@ test('script-bearing text is shown as text and runs nothing', async () => {
     await masto.stop();
   }
 });
+
+test('an offer left unanswered: revoked, and the server sets the agent away', async () => {
+  const rig = await new Rig('console-away').start({
+    queues: [{ name: 'support', offer_timeout: '1s', max_no_answer: 1,
+      channels: ['social', 'chat', 'callback'] }],
+  });
+  const b = await browser();
+  try {
+    const page = await openConsole(b, rig, rig.agent('ann'));
+    const r = await fetch(rig.url + '/api/callbacks', { method: 'POST',
+      body: JSON.stringify({ phone: '+7 495 123-45-67', name: 'Dan <i>D</i>' }) });
+    assert.strictEqual(r.status, 201);
+    const offer = page.locator('#offers li.offer.callback');
+    await offer.waitFor({ timeout: LONG });
+    assert.match(await offer.textContent(), /Dan <i>D<\/i> \+7 495 123-45-67/);
+    await offer.waitFor({ state: 'detached', timeout: LONG });
+    await page.locator('#state.away').waitFor({ timeout: LONG });
+    assert.match(await page.locator('#notice').textContent(), /set away after offers went unanswered/);
+    await screenshot(page, 'console-away');
+    assert.deepStrictEqual(page.problems, []);
+  } finally {
+    await b.close();
+    await rig.stop();
+  }
+});

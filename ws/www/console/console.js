@@ -22,7 +22,7 @@ let ws = null;
 let agent = null;
 let agentState = 'offline';
 let wrapupUntil = 0;
-let awayByServer = false;
+let awayAsked = false;             // the agent asked for away (not the server)
 let backoff = 500;
 let reconnectTimer = null;
 let queues = [];                    // names, for the transfer menus
@@ -192,10 +192,10 @@ const handlers = {
     dropTask(f.task);
   },
   state(f) {
-    if (f.state === 'away' && agentState === 'available') {
-      awayByServer = true;
+    if (f.state === 'away' && agentState === 'available' && !awayAsked) {
       notice('You were set away after offers went unanswered. Set yourself available to get tasks again.', true);
     }
+    awayAsked = false;
     wrapupUntil = f.state === 'wrapup' && f.until ? Number(f.until) : 0;
     setState(f.state);
   },
@@ -252,7 +252,6 @@ function setState(s) {
   ui.state.className = 'state ' + s;
   ui.goAvailable.setAttribute('aria-pressed', String(s === 'available'));
   ui.goAway.setAttribute('aria-pressed', String(s === 'away'));
-  if (s !== 'away') awayByServer = false;
   tickWrapup();
 }
 
@@ -668,7 +667,7 @@ ui.goAvailable.addEventListener('click', () => {
   send({ type: 'state', state: 'available' });
   ui.notice.hidden = true;
 });
-ui.goAway.addEventListener('click', () => send({ type: 'state', state: 'away' }));
+ui.goAway.addEventListener('click', () => { awayAsked = send({ type: 'state', state: 'away' }); });
 
 ui.tabs.addEventListener('keydown', (ev) => {
   if (ev.key !== 'ArrowRight' && ev.key !== 'ArrowLeft') return;
