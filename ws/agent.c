@@ -38,6 +38,7 @@ struct asess {
     char agent[72];
     char name[128];
     bool supervisor;
+    bool watching;              /* hello "as":"supervisor": watches, takes no tasks */
 };
 
 struct agents {
@@ -595,6 +596,15 @@ static void on_agent(struct rconn *rc, redisReply *rep, void *priv)
         return;
     }
     s->supervisor = role && strcmp(role, "supervisor") == 0;
+    if (s->watching && !s->supervisor) {
+        json_decref(a);
+        strlist_clear(&s->early);
+        outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s}", "type", "error", "code", "auth",
+                                           "message", "this token is not a supervisor's"));
+        s->q.close_when_sent = true;
+        lws_callback_on_writable(s->wsi);
+        return;
+    }
     snprintf(s->agent, sizeof s->agent, "%s", json_string_value(json_object_get(a, "id")));
     const char *name = json_string_value(json_object_get(a, "name"));
     snprintf(s->name, sizeof s->name, "%s", name ? name : s->agent);
@@ -606,16 +616,21 @@ static void on_agent(struct rconn *rc, redisReply *rep, void *priv)
                                JSON_DECODE_ANY, NULL);
         json_object_set_new(a, js[i], v ? v : json_null());
     }
-    char akey[120], nows[32];
-    snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", s->agent);
-    snprintf(nows, sizeof nows, "%lld", now_ms());
-    const char *argv[] = {akey, KEY_DISCONNECTED, KEY_ROUTING_EVENTS, s->agent, "1", nows};
-    rconn_eval(rc, &s->ag->s->st->scripts[SCRIPT_PRESENCE], NULL, NULL, 3, 6, argv, NULL);
-    if (strcmp(json_string_value(json_object_get(a, "state")) ?: "", "offline") == 0)
-        json_object_set_new(a, "state", json_string("away"));
-    outq_json(&s->q, s->wsi, json_pack("{s:s,s:o}", "type", "welcome", "agent", a));
-    rconn_cmd(rc, on_tasks_back, ref_take(s), "SMEMBERS " KEY_AGENT_PREFIX "%s:tasks",
-              s->agent);
+    if (s->watching) {          /* a supervisor's view: no presence, no tasks */
+        outq_json(&s->q, s->wsi, json_pack("{s:s,s:o,s:b}", "type", "welcome", "agent", a,
+                                           "watching", 1));
+    } else {
+        char akey[120], nows[32];
+        snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", s->agent);
+        snprintf(nows, sizeof nows, "%lld", now_ms());
+        const char *argv[] = {akey, KEY_DISCONNECTED, KEY_ROUTING_EVENTS, s->agent, "1", nows};
+        rconn_eval(rc, &s->ag->s->st->scripts[SCRIPT_PRESENCE], NULL, NULL, 3, 6, argv, NULL);
+        if (strcmp(json_string_value(json_object_get(a, "state")) ?: "", "offline") == 0)
+            json_object_set_new(a, "state", json_string("away"));
+        outq_json(&s->q, s->wsi, json_pack("{s:s,s:o}", "type", "welcome", "agent", a));
+        rconn_cmd(rc, on_tasks_back, ref_take(s), "SMEMBERS " KEY_AGENT_PREFIX "%s:tasks",
+                  s->agent);
+    }
     /* a client may send before it has seen the welcome: those frames now */
     struct strlist early = s->early;
     memset(&s->early, 0, sizeof s->early);
@@ -678,8 +693,12 @@ static void handle(struct asess *s, const char *text, size_t len)
             s->q.close_when_sent = true;
             lws_callback_on_writable(s->wsi);
         } else if (!s->authing) {
+            const char *as = json_string_value(json_object_get(m, "as"));
+            s->watching = as && strcmp(as, "supervisor") == 0;
             hello(s, token);
         }
+    } else if (s->watching) {
+        err(s, "watching", "a supervisor's view takes no tasks; log in to the console for that");
     } else if (strcmp(type, "state") == 0) {
         const char *st = json_string_value(json_object_get(m, "state"));
         if (!st || (strcmp(st, "available") && strcmp(st, "away")))
@@ -762,7 +781,7 @@ int agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_CLOSED:
         if (!s->ag)
             return 0;
-        if (s->authed) {        /* the grace period starts when the last connection drops */
+        if (s->authed && !s->watching) {   /* grace starts when the last connection drops */
             char akey[120], nows[32];
             snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", s->agent);
             snprintf(nows, sizeof nows, "%lld", now_ms());

@@ -115,7 +115,7 @@ describe('supervisor', () => {
     assert.strictEqual(await cell(page, 'queues', 'sales', 'waiting'), '0');
     assert.match(await page.textContent('#queues tr[data-key="support"]'), /within 30 s/);
     await waitCell(page, 'agents', 'ann', 'connected', '^no$');
-    await waitCell(page, 'agents', 'sue', 'connected', '^yes$');   // the supervisor's own session
+    await waitCell(page, 'agents', 'sue', 'connected', '^no$');    // watching is not taking tasks
     // the figures come from the queue_stats frames
     await page.waitForFunction(() => document.getElementById('updated').dataset.source === 'live');
 

@@ -83,6 +83,22 @@ def test_roles_and_tokens():
             assert q["queues"][0]["name"] == "support" and \
                 {a["id"] for a in q["agents"]} == {"ann", "sue"}, q
             await s.ws.close()
+            # the supervisor view watches: no agent connection counted, no tasks
+            a = await Client.connect(port, "/ws/agent", "ctx.agent.v1")
+            await a.send(type="hello", token=agent, **{"as": "supervisor"})
+            f = await a.expect(typ("error"))
+            assert f["code"] == "auth", f
+            s = await Client.connect(port, "/ws/agent", "ctx.agent.v1")
+            await s.send(type="hello", token=boss, **{"as": "supervisor"})
+            w = await s.expect(typ("welcome"))
+            assert w.get("watching") is True, w
+            await s.send(type="state", state="available")
+            f = await s.expect(typ("error"))
+            assert f["code"] == "watching", f
+            await s.expect(typ("queue_stats"), 6, "queue_stats while watching")
+            conns = rig.redis.cmd("HGET", "ctx:agent:sue", "conns")
+            assert conns in ("0", None), conns
+            await s.ws.close()
         asyncio.run(sockets())
     finally:
         rig.close()

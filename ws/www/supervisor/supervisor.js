@@ -1,7 +1,8 @@
 // supervisor.js -- queues and agents, live.
 //
 // Logs in on /ws/agent (subprotocol ctx.agent.v1) with a supervisor token:
-// {"type":"hello","token":T} -> {"type":"welcome","agent":{…,"role":…}}.
+// {"type":"hello","token":T,"as":"supervisor"} -> {"type":"welcome","agent":{…,"role":…},"watching":true}:
+// a watching session counts as no agent connection and takes no tasks.
 // ctxd then pushes {"type":"queue_stats","queues":[…],"agents":[…]} every
 // 2 s to supervisor sessions. The page also reads GET /api/queues and GET
 // /api/agents once at login (so it shows something at once) and keeps
@@ -229,7 +230,7 @@
     ws = sock;
     setStatus('connecting…', 'down');
     sock.onopen = () => {
-      if (my === conn) sock.send(JSON.stringify({ type: 'hello', token }));
+      if (my === conn) sock.send(JSON.stringify({ type: 'hello', token, as: 'supervisor' }));
     };
     sock.onmessage = (ev) => {
       if (my !== conn) return;
