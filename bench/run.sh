@@ -46,6 +46,15 @@ cc -O2 -std=gnu11 -I. bench/routing_bench.c build/libctx.a \
 echo "== routing with Redis in the loop"
 /usr/bin/python3 bench/routing_live.py
 
+echo "== the monitor page in Chromium: frame times under 1,000 items/minute and a burst"
+(cd tests/browser && { [ -d node_modules ] || npm ci --no-audit --no-fund >/dev/null; })
+if [ -n "${BENCH_QUICK:-}" ]; then
+  node bench/monitor_frames.js --steady-seconds 15 --per-minute 1000 --burst 2000 --burst-seconds 5
+else
+  node bench/monitor_frames.js
+fi
+[ -f bench/console_latency.js ] && { echo "== mention to offer in the agent console"; node bench/console_latency.js; }
+
 if [ -z "${BENCH_QUICK:-}" ]; then
   echo "== 10,000 feeds on one ctxd"
   /usr/bin/python3 bench/many_sources.py 10000 60 60
