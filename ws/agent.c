@@ -83,6 +83,13 @@ static void err(struct asess *s, const char *code, const char *msg)
     outq_error(&s->q, s->wsi, code, msg);
 }
 
+/* An error about one task names it, so a console can show it in the right tab. */
+static void err_task(struct asess *s, const char *code, const char *msg, const char *task)
+{
+    outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s,s:s}", "type", "error", "code", code,
+                                       "message", msg, "task", task));
+}
+
 /* ---- frames with a task: the task hash, its item or chat history ---- */
 
 struct task_frame {
@@ -204,7 +211,7 @@ static void on_event(const char *id, const redisReply *f, void *priv)
         }
         json_t *fr = json_pack("{s:s}", "type", type);
         static const char *const keys[] = {"task", "reason", "state", "until", "reply",
-                                           "status", "error", "ref"};
+                                           "item", "status", "error", "ref"};
         for (size_t k = 0; k < CTX_ARRAY_LEN(keys); k++) {
             const char *v = stream_field(f, keys[k]);
             if (v && *v)
@@ -317,6 +324,12 @@ struct req {
     char *text;
 };
 
+/* The request's session, or NULL once it has closed. */
+static struct asess *req_sess(const struct req *q)
+{
+    return q->ref->p;
+}
+
 static void req_end(struct req *q)
 {
     ref_drop(q->ref);
@@ -324,27 +337,45 @@ static void req_end(struct req *q)
     free(q);
 }
 
+/* The end of a request: an error naming the task, or an acknowledgement
+ * ({"type":"ok","op":"done","task":…}) so a console knows it took. */
 static void on_script(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
+    static const char *const op_names[] = {
+        [OP_STATE] = "state", [OP_ACCEPT] = "accept", [OP_REJECT] = "reject", [OP_DONE] = "done",
+        [OP_TRANSFER] = "transfer", [OP_REPLY] = "reply", [OP_CALLBACK] = "callback",
+    };
     struct req *q = priv;
-    struct asess *s = ((struct asess *)q->ref->p);
+    struct asess *s = req_sess(q);
     if (s) {
-        if (!rep)
-            err(s, "unavailable", "redis is away; try again");
-        else if (rep->type == REDIS_REPLY_ERROR) {
-            const char *sp = strchr(rep->str, ' ');
-            char code[32];
-            snprintf(code, sizeof code, "%.*s", sp ? (int)(sp - rep->str) : 31, rep->str);
-            for (char *c = code; *c; c++)
-                *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
-            err(s, code, sp ? sp + 1 : rep->str);
+        json_t *f = NULL;
+        if (!rep || rep->type == REDIS_REPLY_ERROR) {
+            char code[32] = "unavailable";
+            const char *msg = "redis is away; try again";
+            if (rep) {
+                const char *sp = strchr(rep->str, ' ');
+                snprintf(code, sizeof code, "%.*s", sp ? (int)(sp - rep->str) : 31, rep->str);
+                for (char *c = code; *c; c++)
+                    *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+                msg = sp ? sp + 1 : rep->str;
+            }
+            f = json_pack("{s:s,s:s,s:s}", "type", "error", "code", code, "message", msg);
         } else if (q->op == OP_CALLBACK) {
-            outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s}", "type", "callback_queued",
-                                               "task", q->arg, "parent", q->task));
-        } else if (q->op == OP_REPLY && rep->type == REDIS_REPLY_INTEGER) {
-            /* a chat message: shown back as sent */
+            f = json_pack("{s:s,s:s,s:s}", "type", "callback_queued", "task", q->arg,
+                          "parent", q->task);
+        } else if (q->op != OP_STATE && q->op != OP_ACCEPT) {
+            /* state and accept are answered by their own frames (state, assigned) */
+            f = json_pack("{s:s,s:s}", "type", "ok", "op", op_names[q->op]);
+            if (q->op == OP_REPLY && q->arg[0])
+                json_object_set_new(f, "reply", json_string(q->arg));
         }
+        if (f && q->task[0])
+            json_object_set_new(f, "task", json_string(q->task));
+        if (f && q->op != OP_CALLBACK)
+            json_object_set_new(f, "op", json_string(op_names[q->op]));
+        if (f)
+            outq_json(&s->q, s->wsi, f);
     }
     req_end(q);
 }
@@ -378,7 +409,7 @@ static ctx_err enqueue_reply(struct rconn *rc, struct serve *sv, struct req *q, 
 
 static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
 {
-    struct serve *sv = ((struct asess *)q->ref->p) ? ((struct asess *)q->ref->p)->ag->s : NULL;
+    struct serve *sv = req_sess(q) ? req_sess(q)->ag->s : NULL;
     if (!sv) {
         req_end(q);
         return;
@@ -395,8 +426,8 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
     struct rscript *sc = sv->st->scripts;
     ctx_err e = CTX_OK;
     if (!channel) {
-        struct asess *s = ((struct asess *)q->ref->p);
-        err(s, "no_task", "no such task");
+        struct asess *s = req_sess(q);
+        err_task(s, "no_task", "no such task", q->task);
         req_end(q);
         return;
     }
@@ -421,7 +452,7 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
         snprintf(wrap, sizeof wrap, "%g", qc ? qc->wrapup : 0.0);
         const struct config_queue *to = q->op == OP_TRANSFER ? queue_cfg(sv->cfg, q->arg) : NULL;
         if (q->op == OP_TRANSFER && !to) {
-            err(((struct asess *)q->ref->p), "bad_queue", "no such queue");
+            err_task(req_sess(q), "bad_queue", "no such queue", q->task);
             req_end(q);
             return;
         }
@@ -461,7 +492,8 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
             const char *item = stream_field(t, "item"), *st = stream_field(t, "state"),
                        *ag = stream_field(t, "agent");
             if (!item || !st || strcmp(st, "assigned") || !ag || strcmp(ag, q->agent)) {
-                err(((struct asess *)q->ref->p), "not_assigned", "this task is not assigned to you");
+                err_task(req_sess(q), "not_assigned",
+                         "this task is not assigned to you", q->task);
                 req_end(q);
                 return;
             }
@@ -488,7 +520,7 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
                 sv->cfg->queues[i].channels.n == 0)
                 cbq = sv->cfg->queues[i].name;
         if (!cbq) {
-            err(((struct asess *)q->ref->p), "no_queue", "no queue takes callbacks");
+            err_task(req_sess(q), "no_queue", "no queue takes callbacks", q->task);
             req_end(q);
             return;
         }
@@ -505,8 +537,8 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
         break;
     }
     if (e) {
-        if (((struct asess *)q->ref->p))
-            err(((struct asess *)q->ref->p), "unavailable", "redis is away; try again");
+        if (req_sess(q))
+            err_task(req_sess(q), "unavailable", "redis is away; try again", q->task);
         req_end(q);
     }
 }
@@ -514,9 +546,9 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
 static void on_task_fields(struct rconn *rc, redisReply *rep, void *priv)
 {
     struct req *q = priv;
-    if (!((struct asess *)q->ref->p) || !rep || rep->type != REDIS_REPLY_ARRAY) {
-        if (((struct asess *)q->ref->p))
-            err(((struct asess *)q->ref->p), "unavailable", "redis is away; try again");
+    if (!req_sess(q) || !rep || rep->type != REDIS_REPLY_ARRAY) {
+        if (req_sess(q))
+            err_task(req_sess(q), "unavailable", "redis is away; try again", q->task);
         req_end(q);
         return;
     }

@@ -87,7 +87,10 @@ class Rig {
     for (const p of this.procs.reverse()) {
       if (p.exitCode === null) {
         p.kill('SIGTERM');
-        await Promise.race([new Promise((r) => p.once('exit', r)), sleep(10000)]);
+        let timer;
+        await Promise.race([new Promise((r) => p.once('exit', r)),
+          new Promise((r) => { timer = setTimeout(r, 10000); })]);
+        clearTimeout(timer);    // a pending timer would keep node alive 10 s more
         if (p.exitCode === null) p.kill('SIGKILL');
       }
     }
