@@ -313,7 +313,8 @@ void agents_free(struct agents *ag)
 
 /* ---- requests: look the task up, then run its script ---- */
 
-enum op { OP_STATE, OP_ACCEPT, OP_REJECT, OP_DONE, OP_TRANSFER, OP_REPLY, OP_CALLBACK };
+enum op { OP_STATE, OP_ACCEPT, OP_REJECT, OP_DONE, OP_TRANSFER, OP_REPLY, OP_CALLBACK,
+          OP_TYPING };
 
 struct req {
     struct wref *ref;
@@ -345,6 +346,7 @@ static void on_script(struct rconn *rc, redisReply *rep, void *priv)
     static const char *const op_names[] = {
         [OP_STATE] = "state", [OP_ACCEPT] = "accept", [OP_REJECT] = "reject", [OP_DONE] = "done",
         [OP_TRANSFER] = "transfer", [OP_REPLY] = "reply", [OP_CALLBACK] = "callback",
+        [OP_TYPING] = "typing",
     };
     struct req *q = priv;
     struct asess *s = req_sess(q);
@@ -364,7 +366,7 @@ static void on_script(struct rconn *rc, redisReply *rep, void *priv)
         } else if (q->op == OP_CALLBACK) {
             f = json_pack("{s:s,s:s,s:s}", "type", "callback_queued", "task", q->arg,
                           "parent", q->task);
-        } else if (q->op != OP_STATE && q->op != OP_ACCEPT) {
+        } else if (q->op != OP_STATE && q->op != OP_ACCEPT && q->op != OP_TYPING) {
             /* state and accept are answered by their own frames (state, assigned) */
             f = json_pack("{s:s,s:s}", "type", "ok", "op", op_names[q->op]);
             if (q->op == OP_REPLY && q->arg[0])
@@ -531,6 +533,18 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
         snprintf(q->arg, sizeof q->arg, "%s", id);
         e = store_task_new(rc, sv->st, sv->cfg, id, "callback", cbq, 0, extra, on_script, q);
         json_decref(extra);
+        break;
+    }
+    case OP_TYPING: {           /* the customer sees "… is typing": no state changes */
+        const char *st = stream_field(t, "state"), *ag = stream_field(t, "agent");
+        if (strcmp(channel, "chat") || !st || strcmp(st, "assigned") || !ag ||
+            strcmp(ag, q->agent)) {
+            err_task(req_sess(q), "not_assigned", "this chat is not assigned to you", q->task);
+            req_end(q);
+            return;
+        }
+        e = rconn_cmd(rc, on_script, q, "XADD %s MAXLEN ~ 100000 * task %s type typing name %s",
+                      KEY_CHAT_EVENTS, q->task, q->name);
         break;
     }
     case OP_STATE:
@@ -741,7 +755,7 @@ static void handle(struct asess *s, const char *text, size_t len)
         static const struct { const char *name; enum op op; const char *arg; } ops[] = {
             {"accept", OP_ACCEPT, NULL}, {"reject", OP_REJECT, NULL}, {"done", OP_DONE, NULL},
             {"transfer", OP_TRANSFER, "queue"}, {"reply", OP_REPLY, "text"},
-            {"callback", OP_CALLBACK, "phone"},
+            {"callback", OP_CALLBACK, "phone"}, {"typing", OP_TYPING, NULL},
         };
         size_t i;
         for (i = 0; i < CTX_ARRAY_LEN(ops) && strcmp(ops[i].name, type); i++)

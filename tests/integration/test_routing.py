@@ -189,6 +189,9 @@ def test_chat_both_ways_reject_and_requeue_on_disconnect():
             await bob.send(type="accept", task=tid)
             j = await cust.expect(typ("agent_joined"))
             assert j["name"] == "Bob", j
+            await bob.send(type="typing", task=tid)
+            t = await cust.expect(typ("typing"))
+            assert t["name"] == "Bob", t
             await bob.send(type="reply", task=tid, text="Sorry <b>Carol</b>, checking")
             m = await cust.expect(typ("message"))
             assert m["message"]["text"] == "Sorry <b>Carol</b>, checking"

@@ -539,6 +539,12 @@ function replyBox(t, label) {
   area.addEventListener('keydown', (ev) => {
     if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); sendReply(t); }
   });
+  // the customer of a chat sees "… is typing" (at most one frame per 3 s)
+  area.addEventListener('input', () => {
+    if (t.task.channel !== 'chat' || Date.now() - (t.typedAt || 0) < 3000) return;
+    t.typedAt = Date.now();
+    send({ type: 'typing', task: t.task.id });
+  });
   t.replyText = area;
   t.replyBtn = btn;
   return form;
