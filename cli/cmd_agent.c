@@ -136,7 +136,7 @@ int cmd_agent(int argc, char **argv)
             freeReplyObject(r);
             /* state and counters only when new: re-adding keeps them */
             const char *init[] = {"state", "offline", "offers", "0", "load:social", "0",
-                                  "load:chat", "0", "load:callback", "0", "conns", "0",
+                                  "load:chat", "0", "load:callback", "0",
                                   "handled", "0", "idle_since", "0", "last_offer", "0"};
             for (size_t i = 0; i < sizeof init / sizeof init[0]; i += 2)
                 freeReplyObject(redisCommand(rc, "HSETNX ctx:agent:%s %s %s", id, init[i],

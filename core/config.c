@@ -45,6 +45,7 @@ static const struct field config_fields[] = {
     CFG("chat_queue", F_NAME,     chat_queue, false, NULL, 0, 0),
     CFG("callback_queue", F_NAME, callback_queue, false, NULL, 0, 0),
     CFG("presence_grace", F_DURATION, presence_grace, false, "20s", 0, 3600),
+    CFG("presence_timeout", F_DURATION, presence_timeout, false, "30s", 3, 3600),
     CFG("allowed_origins", F_STRING, allowed_origins, false, NULL, 0, 0),
     CFG("auth",       F_BOOL,     auth,       false, "false", 0, 0),
 };

@@ -88,6 +88,7 @@ struct config {
     char *chat_queue;      /* queue of web and Telegram chats (default: the first taking chats) */
     char *callback_queue;  /* queue of callback requests (default: the first taking callbacks) */
     double presence_grace; /* s an agent may be disconnected before its tasks are re-queued */
+    double presence_timeout; /* s without a heartbeat before a connection counts as gone */
     char *allowed_origins; /* websocket Origin check: comma-separated, NULL = same host only */
     int auth;              /* tokens required for the API and the monitor (roles: docs/web.md) */
 };

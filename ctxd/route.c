@@ -37,6 +37,7 @@ struct route_role {
     bool wake_reading, pending_phase, reading, stopping;
     unsigned inflight;
     unsigned long long offers_made, offers_lost, tasks_created;
+    unsigned long long ticks;
 };
 
 static long long now_ms(void)
@@ -620,6 +621,13 @@ static void tick_fire(uv_timer_t *tm)
             free(p);
     }
     overflow(r, now);
+    if (++r->ticks % 4 == 0) {  /* every 1 s: connections of nodes that stopped beating */
+        char nows[32], stale[32];
+        snprintf(nows, sizeof nows, "%lld", now);
+        snprintf(stale, sizeof stale, "%lld", (long long)(r->cfg->presence_timeout * 1000));
+        const char *argv[] = {KEY_AGENTS, KEY_DISCONNECTED, KEY_ROUTING_EVENTS, nows, stale};
+        rconn_eval(r->cmd, &r->st->scripts[SCRIPT_PRESENCE_SWEEP], NULL, NULL, 3, 5, argv, NULL);
+    }
     pass_start(r);              /* callbacks coming due, missed wake-ups */
     read_tagged(r);
 }

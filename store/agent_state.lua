@@ -14,7 +14,7 @@ if want == 'wrapup-end' then
   end
   want = 'available'
 end
-if st == 'offline' and redis.call('HGET', KEYS[1], 'conns') == '0' then
+if st == 'offline' and redis.call('ZCARD', KEYS[1] .. ':conns') == 0 then
   return redis.error_reply('OFFLINE the agent is not connected')
 end
 redis.call('HSET', KEYS[1], 'state', want)

@@ -13,6 +13,8 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     local f = redis.call('HMGET', 'ctx:task:' .. t, 'state', 'channel')
     tasks[#tasks + 1] = {id = t, state = f[1], channel = f[2]}
   end
+  r[#r + 1] = 'conns'
+  r[#r + 1] = tostring(redis.call('ZCARD', 'ctx:agent:' .. id .. ':conns'))
   r[#r + 1] = 'tasks'
   r[#r + 1] = (#tasks > 0) and cjson.encode(tasks) or '[]'
   out[#out + 1] = r

@@ -8,7 +8,7 @@
 -- fine on one Redis; Redis Cluster would need them in one slot.
 -- Returns how many tasks were re-queued, or -1 if the agent came back.
 local since = redis.call('ZSCORE', KEYS[4], ARGV[1])
-if not since or tonumber(redis.call('HGET', KEYS[1], 'conns') or '0') > 0 then
+if not since or redis.call('ZCARD', KEYS[1] .. ':conns') > 0 then
   redis.call('ZREM', KEYS[4], ARGV[1])
   return -1
 end

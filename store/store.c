@@ -10,7 +10,7 @@ extern const char lua_add_raw[], lua_tag[], lua_query[], lua_reply_enqueue[],
     lua_reply_settle[], lua_reply_due[], lua_task_new[], lua_route_snapshot[], lua_offer[],
     lua_accept[], lua_refuse[], lua_finish[], lua_agent_state[], lua_presence[],
     lua_requeue_agent[], lua_abandon[], lua_chat_message[], lua_queue_stats[],
-    lua_agents_list[], lua_overflow[], lua_chat_inbound[], lua_token_role[];
+    lua_agents_list[], lua_overflow[], lua_chat_inbound[], lua_token_role[], lua_presence_sweep[];
 
 ctx_err store_new(uv_loop_t *loop, const struct config *cfg, struct store **out)
 {
@@ -44,6 +44,7 @@ ctx_err store_new(uv_loop_t *loop, const struct config *cfg, struct store **out)
         {SCRIPT_OVERFLOW, "overflow", lua_overflow},
         {SCRIPT_CHAT_INBOUND, "chat_inbound", lua_chat_inbound},
         {SCRIPT_TOKEN_ROLE, "token_role", lua_token_role},
+        {SCRIPT_PRESENCE_SWEEP, "presence_sweep", lua_presence_sweep},
     };
     for (size_t i = 0; i < CTX_ARRAY_LEN(more); i++)
         st->scripts[more[i].id] = (struct rscript){.name = more[i].name, .body = more[i].body};

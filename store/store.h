@@ -34,7 +34,7 @@
 /* routing (docs/routing.md) */
 #define KEY_TASK_PREFIX   "ctx:task:"          /* hash per task */
 #define KEY_QUEUE_PREFIX  "ctx:queue:"         /* <q>:waiting zset (order score), <q>:stats hash */
-#define KEY_AGENT_PREFIX  "ctx:agent:"         /* hash per agent; <id>:tasks set */
+#define KEY_AGENT_PREFIX  "ctx:agent:"         /* hash per agent; <id>:tasks set, <id>:conns zset */
 #define KEY_AGENTS        "ctx:agents"         /* set of agent ids */
 #define KEY_AGENT_TOKEN   "ctx:agent-token:"   /* <sha1 of token> -> agent id */
 #define KEY_OFFERS        "ctx:offers"         /* zset: task id -> offer expiry ms */
@@ -56,7 +56,7 @@ enum store_script {
     SCRIPT_TASK_NEW, SCRIPT_ROUTE_SNAPSHOT, SCRIPT_OFFER, SCRIPT_ACCEPT, SCRIPT_REFUSE,
     SCRIPT_FINISH, SCRIPT_AGENT_STATE, SCRIPT_PRESENCE, SCRIPT_REQUEUE_AGENT, SCRIPT_ABANDON,
     SCRIPT_CHAT_MESSAGE, SCRIPT_QUEUE_STATS, SCRIPT_AGENTS_LIST, SCRIPT_OVERFLOW,
-    SCRIPT_CHAT_INBOUND, SCRIPT_TOKEN_ROLE,
+    SCRIPT_CHAT_INBOUND, SCRIPT_TOKEN_ROLE, SCRIPT_PRESENCE_SWEEP,
     SCRIPT_COUNT
 };
 

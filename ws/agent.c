@@ -39,6 +39,7 @@ struct asess {
     char name[128];
     bool supervisor;
     bool watching;              /* hello "as":"supervisor": watches, takes no tasks */
+    char conn[160];             /* this connection's id in the agent's conns zset */
 };
 
 struct agents {
@@ -47,6 +48,9 @@ struct agents {
     struct asess *sessions;
     unsigned n;
     uv_timer_t *stats_timer;    /* queue_stats for supervisors, every 2 s */
+    uv_timer_t *beat_timer;     /* presence heartbeats for the agents connected here */
+    char node[128];             /* this process, in connection ids */
+    unsigned long long conn_seq;
     json_t *queues;             /* the last queue figures, waiting for the agents' */
     bool stats_running;
 };
@@ -225,6 +229,28 @@ static void on_event(const char *id, const redisReply *f, void *priv)
     }
 }
 
+/* Presence of one connection (presence.lua): 'connect', 'beat', 'disconnect'. */
+static void presence(struct asess *s, const char *what)
+{
+    struct serve *sv = s->ag->s;
+    char akey[120], ckey[140], nows[32], stale[32];
+    snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", s->agent);
+    snprintf(ckey, sizeof ckey, KEY_AGENT_PREFIX "%s:conns", s->agent);
+    snprintf(nows, sizeof nows, "%lld", now_ms());
+    snprintf(stale, sizeof stale, "%lld", (long long)(sv->cfg->presence_timeout * 1000));
+    const char *argv[] = {akey, KEY_DISCONNECTED, KEY_ROUTING_EVENTS, ckey, s->agent, what, nows,
+                          s->conn, stale};
+    rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_PRESENCE], NULL, NULL, 4, 9, argv, NULL);
+}
+
+static void beat_fire(uv_timer_t *t)
+{
+    struct agents *ag = t->data;
+    for (struct asess *s = ag->sessions; s; s = s->next)
+        if (s->authed && !s->watching)
+            presence(s, "beat");
+}
+
 /* ---- queue_stats for supervisors: the figures of /api/queues and
  * /api/agents pushed every 2 s while a supervisor is connected ---- */
 
@@ -287,6 +313,16 @@ ctx_err agents_new(struct serve *s, struct agents **out)
     uv_timer_init(s->loop, ag->stats_timer);
     ag->stats_timer->data = ag;
     uv_timer_start(ag->stats_timer, stats_fire, 2000, 2000);
+    store_consumer_name(s->cfg, ag->node, sizeof ag->node);
+    if (!(ag->beat_timer = malloc(sizeof *ag->beat_timer))) {
+        agents_free(ag);
+        return CTX_ENOMEM;
+    }
+    uv_timer_init(s->loop, ag->beat_timer);
+    ag->beat_timer->data = ag;
+    /* three beats per presence_timeout: one lost beat does not count a connection gone */
+    uint64_t beat = (uint64_t)(s->cfg->presence_timeout * 1000 / 3);
+    uv_timer_start(ag->beat_timer, beat_fire, beat, beat);
     ctx_err e = follower_start(s->st, KEY_AGENT_EVENTS, on_event, ag, &ag->events);
     if (e) {
         agents_free(ag);
@@ -307,6 +343,8 @@ void agents_free(struct agents *ag)
         return;
     follower_stop(ag->events);
     uv_close((uv_handle_t *)ag->stats_timer, handle_free);
+    if (ag->beat_timer)
+        uv_close((uv_handle_t *)ag->beat_timer, handle_free);
     json_decref(ag->queues);
     free(ag);
 }
@@ -666,11 +704,8 @@ static void on_agent(struct rconn *rc, redisReply *rep, void *priv)
         outq_json(&s->q, s->wsi, json_pack("{s:s,s:o,s:b}", "type", "welcome", "agent", a,
                                            "watching", 1));
     } else {
-        char akey[120], nows[32];
-        snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", s->agent);
-        snprintf(nows, sizeof nows, "%lld", now_ms());
-        const char *argv[] = {akey, KEY_DISCONNECTED, KEY_ROUTING_EVENTS, s->agent, "1", nows};
-        rconn_eval(rc, &s->ag->s->st->scripts[SCRIPT_PRESENCE], NULL, NULL, 3, 6, argv, NULL);
+        snprintf(s->conn, sizeof s->conn, "%s:%llu", s->ag->node, ++s->ag->conn_seq);
+        presence(s, "connect");
         if (strcmp(json_string_value(json_object_get(a, "state")) ?: "", "offline") == 0)
             json_object_set_new(a, "state", json_string("away"));
         outq_json(&s->q, s->wsi, json_pack("{s:s,s:o}", "type", "welcome", "agent", a));
@@ -827,15 +862,8 @@ int agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_CLOSED:
         if (!s->ag)
             return 0;
-        if (s->authed && !s->watching) {   /* grace starts when the last connection drops */
-            char akey[120], nows[32];
-            snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", s->agent);
-            snprintf(nows, sizeof nows, "%lld", now_ms());
-            const char *argv[] = {akey, KEY_DISCONNECTED, KEY_ROUTING_EVENTS, s->agent, "-1",
-                                  nows};
-            rconn_eval(s->ag->s->cmd, &s->ag->s->st->scripts[SCRIPT_PRESENCE], NULL, NULL, 3, 6,
-                       argv, NULL);
-        }
+        if (s->authed && !s->watching)     /* grace starts when the last connection goes */
+            presence(s, "disconnect");
         if (s->prev)
             s->prev->next = s->next;
         else

@@ -4,6 +4,7 @@ done, disconnect with grace and re-queue; errors for bad frames."""
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -329,3 +330,45 @@ def test_overflow_moves_or_raises():
         assert rig.redis.cmd("HGET", "ctx:task:" + c["id"], "priority") == "5"
     finally:
         rig.close()
+
+
+def test_tasks_of_a_dead_node_are_requeued():
+    """ctxd killed (SIGKILL) with an agent connected to it holding a task: the
+    other node's router sees the node's heartbeats stop, and after the grace
+    the task goes to an agent connected elsewhere."""
+    from harness import Ctxd, Redis, Workdir
+    wd = Workdir("dead-node")
+    redis = Redis(wd.path).start()
+    extra = {"queues": [{"name": "support"}], "presence_grace": "1s", "presence_timeout": "3s"}
+    nodes = []
+    for i in range(2):
+        d = os.path.join(wd.path, "n%d" % i)
+        os.makedirs(d)
+        nodes.append(Ctxd(d, redis.port, [], extra=extra))
+    from test_replies import post
+    try:
+        for n in nodes:
+            n.start()
+        t1, t2 = add_agent(nodes[0], "ann"), add_agent(nodes[0], "bob")
+
+        async def scenario():
+            ann, _ = await login(nodes[0].port, t1)
+            st, body = post(nodes[1].port, "/api/callbacks", {"phone": "+74951112233"})
+            tid = body["task"]["id"]
+            o = await ann.expect(typ("offer"), what="offer to ann")
+            await ann.send(type="accept", task=tid)
+            await ann.expect(typ("assigned"))
+            bob, _ = await login(nodes[1].port, t2)
+            nodes[0].proc.kill()            # the node ann is connected to dies
+            nodes[0].proc.wait()
+            o = await bob.expect(typ("offer"), 20, "the dead node's task offered to bob")
+            assert o["task"]["id"] == tid, o
+            await bob.ws.close()
+        asyncio.run(scenario())
+        assert nodes[1].stop() == 0
+    finally:
+        for n in nodes:
+            if n.alive():
+                n.stop(signal.SIGKILL)
+        redis.stop()
+        wd.cleanup()
