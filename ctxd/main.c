@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 
     struct daemon d = {.cfg = cfg};
     analyzer *an = NULL;
-    if ((roles & ROLE_ANALYZE) || check) {
+    if ((roles & (ROLE_ANALYZE | ROLE_SERVE)) || check) {   /* serve: POST /api/analyze */
         an = analyzer_new(cfg->lexicons, cfg->rules, err, sizeof err);
         if (!an) {
             fprintf(stderr, "ctxd: %s\n", err);
@@ -207,7 +207,7 @@ int main(int argc, char **argv)
     ctx_err e = store_new(loop, cfg, &st);
     if (!e)
         e = control_start(st, on_control, &d, &ctl);
-    if (!e && (roles & ROLE_SERVE) && (e = serve_start(loop, cfg, st, &srv)))
+    if (!e && (roles & ROLE_SERVE) && (e = serve_start(loop, cfg, st, &d.an, &srv)))
         log_error("ctxd: serve: %s", ctx_strerror(e));
     if (!e && (roles & ROLE_ANALYZE) && (e = analyze_role_start(loop, cfg, st, &d.an, &ana)))
         log_error("ctxd: analyze: %s", ctx_strerror(e));

@@ -315,6 +315,44 @@ static void h_reply_get(struct api_req *r, const char *a) { replies_get(r, a); }
 static void h_reply_post(struct api_req *r, const char *a) { (void)a; replies_post(r); }
 static void h_callback(struct api_req *r, const char *a) { (void)a; callbacks_post(r); }
 
+/* POST /api/analyze {"text": "...", "title": "...", "lang": "..."} -> the tags object:
+ * the analyzer the daemon tags with, on any text, at once (no Redis). */
+static void h_analyze(struct api_req *r, const char *a)
+{
+    (void)a;
+    json_error_t je;
+    json_t *j = json_loadb(r->req_body.p ? r->req_body.p : "", r->req_body.len, 0, &je);
+    const char *text = json_string_value(json_object_get(j, "text"));
+    if (!j) {
+        respond_error(r, 400, "bad_json", je.text);
+    } else if (!text) {
+        respond_error(r, 400, "bad_text", "\"text\" is required");
+    } else if (!r->s->an || !*r->s->an) {
+        respond_error(r, 503, "no_analyzer", "this ctxd does not analyze");
+    } else {
+        struct item it;
+        item_init(&it);
+        struct tags tags = {0};
+        ctx_err e = item_set(&it.text, text);
+        if (!e)
+            e = item_set(&it.title, json_string_value(json_object_get(j, "title")));
+        if (!e)
+            e = item_set(&it.lang, json_string_value(json_object_get(j, "lang")));
+        if (!e)
+            e = analyzer_tag(*r->s->an, &it, &tags);
+        if (e) {
+            respond_error(r, 500, "analyzer", ctx_strerror(e));
+        } else {
+            json_t *t = tags_to_json(&tags);
+            json_object_set_new(t, "lang", tags.lang ? json_string(tags.lang) : json_null());
+            respond_json(r, 200, t);
+        }
+        item_clear(&it);
+        tags_clear(&tags);
+    }
+    json_decref(j);
+}
+
 static const struct route routes[] = {
     {"GET", "/healthz", false, OPEN, h_health},
     {"GET", "/metrics", false, OPEN, h_metrics},
@@ -325,6 +363,7 @@ static const struct route routes[] = {
     {"GET", "/api/replies/", true, ANY_ROLE, h_reply_get},
     {"POST", "/api/replies", false, AGENT_ROLE, h_reply_post},
     {"POST", "/api/callbacks", false, OPEN, h_callback},   /* customers ask for calls */
+    {"POST", "/api/analyze", false, ANY_ROLE, h_analyze},
 };
 
 struct authq {

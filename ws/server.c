@@ -70,11 +70,12 @@ bool serve_origin_ok(const struct serve *s, struct lws *wsi)
 }
 
 ctx_err serve_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
-                    struct serve **out)
+                    analyzer *const *an, struct serve **out)
 {
     struct serve *s = calloc(1, sizeof *s);
     if (!s)
         return CTX_ENOMEM;
+    s->an = an;
     s->loop = loop;
     s->cfg = cfg;
     s->st = st;

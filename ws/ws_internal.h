@@ -17,6 +17,7 @@ struct serve {
     struct store *st;
     struct lws_context *lws;
     struct rconn *cmd;          /* API queries, monitor catch-up */
+    analyzer *const *an;        /* POST /api/analyze */
     struct monitor *mon;
     struct agents *agents;
     struct chats *chats;

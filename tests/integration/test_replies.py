@@ -44,3 +44,21 @@ def test_reply_api_errors():
         assert rig.redis.cmd("XLEN", "ctx:outbox") == 0
     finally:
         rig.close()
+
+
+def test_api_analyze():
+    rig = Rig("analyze-api")
+    try:
+        rig.ctxd.start()
+        port = rig.ctxd.port
+        st, body = post(port, "/api/analyze", {"text": "Acme support is great, thanks!"})
+        assert st == 200 and body["sentiment"]["label"] == "positive", body
+        assert "acme" in body["brands"] and body["lang"] == "en", body
+        st, body = post(port, "/api/analyze", {"text": "Ужасный сервис, никогда больше"})
+        assert st == 200 and body["sentiment"]["label"] == "negative" and body["lang"] == "ru", body
+        st, body = post(port, "/api/analyze", {"title": "no text"})
+        assert st == 400 and body["error"] == "bad_text", body
+        st, body = post(port, "/api/analyze", b"[", raw=True)
+        assert st == 400 and body["error"] == "bad_json", body
+    finally:
+        rig.close()
