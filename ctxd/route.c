@@ -600,6 +600,27 @@ static void overflow(struct route_role *r, long long now)
     }
 }
 
+/* Web chats whose customer dropped without ending them and did not come
+ * back (resume) within presence_grace: the customer left (abandon.lua). */
+static void on_left_chats(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct route_role *r = priv;
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+        const char *task = rep->element[i]->str;
+        if (!task)
+            continue;
+        char tkey[120], skey[200], nows[32];
+        const char *queue = chat_queue(r->cfg);
+        snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", task);
+        snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", queue ? queue : "");
+        snprintf(nows, sizeof nows, "%lld", now_ms());
+        const char *argv[] = {tkey, KEY_OFFERS, KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS, skey,
+                              task, nows};
+        rconn_eval(rc, &r->st->scripts[SCRIPT_ABANDON], NULL, NULL, 5, 7, argv, NULL);
+        rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, task);
+    }
+}
+
 static void tick_fire(uv_timer_t *tm)
 {
     struct route_role *r = tm->data;
@@ -627,6 +648,8 @@ static void tick_fire(uv_timer_t *tm)
         snprintf(stale, sizeof stale, "%lld", (long long)(r->cfg->presence_timeout * 1000));
         const char *argv[] = {KEY_AGENTS, KEY_DISCONNECTED, KEY_ROUTING_EVENTS, nows, stale};
         rconn_eval(r->cmd, &r->st->scripts[SCRIPT_PRESENCE_SWEEP], NULL, NULL, 3, 5, argv, NULL);
+        rconn_cmd(r->cmd, on_left_chats, r, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100",
+                  KEY_CHATS_LEFT, now - (long long)(r->cfg->presence_grace * 1000));
     }
     pass_start(r);              /* callbacks coming due, missed wake-ups */
     read_tagged(r);

@@ -44,6 +44,7 @@
 #define KEY_AGENT_EVENTS  "ctx:agent-events"   /* stream: frames for agent connections */
 #define KEY_CHAT_EVENTS   "ctx:chat-events"    /* stream: frames for customer connections */
 #define KEY_CHAT_PREFIX   "ctx:chat:"          /* <task>:messages list */
+#define KEY_CHATS_LEFT    "ctx:chats:left"     /* zset: web chats whose customer dropped -> ms */
 #define KEY_CONVERSATION_PREFIX "ctx:conversation:" /* <network>:<chat> -> open chat task */
 #define GROUP_ROUTE       "route"              /* on ctx:items:tagged: escalation */
 

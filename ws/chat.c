@@ -6,13 +6,20 @@
  * {"type":"started","task":…}; then each {"type":"message","text":…} is
  * kept with the task and reaches the agent once one has accepted. The
  * agent's side reaches the customer through the ctx:chat-events stream
- * every serve node follows: agent_joined, message, closed. A customer who
- * leaves before an agent answered abandons the task (counted per queue). */
+ * every serve node follows: agent_joined, message, closed.
+ *
+ * `started` carries a key (only its SHA-1 is kept with the task): a page
+ * that reloads or loses its connection sends {"type":"resume","task","key"}
+ * and gets the chat back with its history. A connection that drops without
+ * {"type":"end"} leaves the chat waiting for that (ctx:chats:left); the
+ * router abandons it after presence_grace. {"type":"end"} ends it at once:
+ * abandoned if no agent had it, else the agent hears the customer left. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/time.h>
+#include "core/redis.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
 
@@ -25,9 +32,11 @@ struct csess {
     struct wref *ref;           /* for async steps that may outlive the session */
     struct outq q;
     struct buf rx;
-    bool rx_too_big, starting, closed;
+    bool rx_too_big, starting, closed, resuming;
     char task[64];
     char name[128];
+    char key[40];               /* the resume key, sent once in `started` */
+    char state[16];             /* the task's state when resumed */
 };
 
 struct chats {
@@ -108,7 +117,8 @@ static void on_started(struct rconn *rc, redisReply *rep, void *priv)
                        : "please try again in a moment");
         return;
     }
-    outq_json(&s->q, s->wsi, json_pack("{s:s,s:s}", "type", "started", "task", s->task));
+    outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s}", "type", "started", "task", s->task,
+                                       "key", s->key));
 }
 
 static const char *chat_queue(const struct config *cfg)
@@ -136,7 +146,17 @@ static void start(struct csess *s, const char *name, const char *lang)
     for (size_t i = 0; i < sizeof rnd; i++)
         n += snprintf(s->task + n, sizeof s->task - (size_t)n, "%02x", rnd[i]);
     snprintf(s->name, sizeof s->name, "%s", name);
-    json_t *extra = json_pack("{s:s,s:s?}", "name", name, "lang", lang);
+    unsigned char kr[16];
+    if (getrandom(kr, sizeof kr, 0) != (ssize_t)sizeof kr) {
+        outq_error(&s->q, s->wsi, "unavailable", "please try again in a moment");
+        s->task[0] = '\0';
+        return;
+    }
+    for (size_t i = 0; i < sizeof kr; i++)
+        snprintf(s->key + 2 * i, 3, "%02x", kr[i]);
+    char sha[41];
+    ctx_sha1_hex(s->key, strlen(s->key), sha);
+    json_t *extra = json_pack("{s:s,s:s?,s:s}", "name", name, "lang", lang, "customer_key", sha);
     s->starting = true;
     if (store_task_new(sv->cmd, sv->st, sv->cfg, s->task, "chat", queue, 0, extra, on_started,
                        wref_take(s->ref))) {
@@ -178,6 +198,87 @@ static void message(struct csess *s, const char *text)
     free(mj);
 }
 
+/* ---- resume and end ---- */
+
+static void on_history(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct csess *s = wref_drop(priv);
+    if (!s)
+        return;
+    json_t *h = json_array();
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+        json_t *m = rep->element[i]->str ? json_loads(rep->element[i]->str, 0, NULL) : NULL;
+        if (m)
+            json_array_append_new(h, m);
+    }
+    outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s,s:o}", "type", "resumed", "task", s->task,
+                                       "state", s->state, "history", h));
+}
+
+static void on_resume_task(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct csess *s = wref_drop(priv);
+    if (!s)
+        return;
+    s->resuming = false;
+    /* HMGET customer_key state name */
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 || !rep->element[0]->str) {
+        s->task[0] = '\0';
+        outq_error(&s->q, s->wsi, rep ? "no_chat" : "unavailable",
+                   rep ? "no such chat" : "please try again in a moment");
+        return;
+    }
+    char sha[41];
+    ctx_sha1_hex(s->key, strlen(s->key), sha);
+    if (strcmp(sha, rep->element[0]->str) != 0) {
+        s->task[0] = '\0';
+        outq_error(&s->q, s->wsi, "no_chat", "no such chat");
+        return;
+    }
+    const char *st = rep->element[1]->str ? rep->element[1]->str : "";
+    snprintf(s->state, sizeof s->state, "%s", st);
+    snprintf(s->name, sizeof s->name, "%s", rep->element[2]->str ? rep->element[2]->str : "");
+    if (strcmp(st, "done") == 0 || strcmp(st, "abandoned") == 0) {
+        s->closed = true;
+        outq_json(&s->q, s->wsi, json_pack("{s:s}", "type", "closed"));
+        return;
+    }
+    rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, s->task);   /* back in time */
+    if (rconn_cmd(rc, on_history, wref_take(s->ref), "LRANGE " KEY_CHAT_PREFIX "%s:messages 0 -1",
+                  s->task))
+        wref_drop(s->ref);
+}
+
+static void resume(struct csess *s, const char *task, const char *key)
+{
+    snprintf(s->task, sizeof s->task, "%s", task);
+    snprintf(s->key, sizeof s->key, "%s", key);
+    s->resuming = true;
+    if (rconn_cmd(s->ch->s->cmd, on_resume_task, wref_take(s->ref),
+                  "HMGET " KEY_TASK_PREFIX "%s customer_key state name", task)) {
+        wref_drop(s->ref);
+        s->resuming = false;
+        s->task[0] = '\0';
+        outq_error(&s->q, s->wsi, "unavailable", "please try again in a moment");
+    }
+}
+
+/* The customer leaves for good: abandon.lua (abandoned if no agent had the
+ * chat, else the agent hears the customer left). */
+static void end_chat(struct serve *sv, const char *task)
+{
+    const char *queue = chat_queue(sv->cfg);
+    char tkey[120], skey[200], nows[32];
+    snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", task);
+    snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", queue ? queue : "");
+    snprintf(nows, sizeof nows, "%lld", now_ms());
+    const char *argv[] = {tkey, KEY_OFFERS, KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS, skey, task,
+                          nows};
+    rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_ABANDON], NULL, NULL, 5, 7, argv, NULL);
+    rconn_cmd(sv->cmd, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, task);
+}
+
 static void handle(struct csess *s, const char *text, size_t len)
 {
     json_error_t je;
@@ -196,9 +297,25 @@ static void handle(struct csess *s, const char *text, size_t len)
             outq_error(&s->q, s->wsi, "missing_field", "\"name\" is required (1-100 bytes)");
         else
             start(s, name, lang && strlen(lang) < 16 ? lang : NULL);
+    } else if (strcmp(type, "resume") == 0) {
+        const char *task = json_string_value(json_object_get(m, "task"));
+        const char *key = json_string_value(json_object_get(m, "key"));
+        if (s->task[0])
+            outq_error(&s->q, s->wsi, "started", "this connection has a chat already");
+        else if (!task || !key || strlen(task) >= sizeof s->task || strlen(key) != 32 ||
+                 strncmp(task, "chat:", 5) != 0)
+            outq_error(&s->q, s->wsi, "no_chat", "no such chat");
+        else
+            resume(s, task, key);
+    } else if (strcmp(type, "end") == 0) {
+        if (s->task[0] && !s->closed && !s->starting && !s->resuming) {
+            end_chat(s->ch->s, s->task);
+            s->closed = true;
+            outq_json(&s->q, s->wsi, json_pack("{s:s}", "type", "ended"));
+        }
     } else if (strcmp(type, "message") == 0) {
         const char *t = json_string_value(json_object_get(m, "text"));
-        if (!s->task[0] || s->starting)
+        if (!s->task[0] || s->starting || s->resuming)
             outq_error(&s->q, s->wsi, "not_started", "start the chat first");
         else if (!t || !*t || strlen(t) > 4000)
             outq_error(&s->q, s->wsi, "missing_field", "\"text\" is required (1-4000 bytes)");
@@ -207,7 +324,8 @@ static void handle(struct csess *s, const char *text, size_t len)
     } else if (strcmp(type, "ping") == 0) {
         outq_json(&s->q, s->wsi, json_pack("{s:s}", "type", "pong"));
     } else {
-        outq_error(&s->q, s->wsi, "unknown_type", "this protocol knows start and message");
+        outq_error(&s->q, s->wsi, "unknown_type",
+                   "this protocol knows start, resume, message and end");
     }
     json_decref(m);
 }
@@ -257,15 +375,10 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_CLOSED:
         if (!s->ch)
             return 0;
-        if (s->task[0] && !s->closed) {   /* left before the end */
-            char tkey[120], skey[200], nows[32];
-            snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", s->task);
-            snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats",
-                     chat_queue(sv->cfg) ? chat_queue(sv->cfg) : "");
-            snprintf(nows, sizeof nows, "%lld", now_ms());
-            const char *argv[] = {tkey, KEY_OFFERS, KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS, skey,
-                                  s->task, nows};
-            rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_ABANDON], NULL, NULL, 5, 7, argv, NULL);
+        if (s->task[0] && !s->closed && !s->resuming) {
+            /* gone without "end": it may come back (resume) before the grace is over */
+            rconn_cmd(sv->cmd, NULL, NULL, "ZADD %s NX %lld %s", KEY_CHATS_LEFT, now_ms(),
+                      s->task);
         }
         if (s->prev)
             s->prev->next = s->next;

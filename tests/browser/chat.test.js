@@ -134,3 +134,35 @@ test('the agent hears when the customer leaves', async () => {
     await rig.stop();
   }
 });
+
+test('a customer who reloads the page gets the chat back', async () => {
+  const rig = await new Rig('chat-reload').start({
+    queues: [{ name: 'support', channels: ['chat'] }],
+    presence_grace: '20s',
+  });
+  const b = await browser();
+  try {
+    const cust = await b.newPage();
+    const problems = watch(cust);
+    await cust.goto(rig.url + '/chat/');
+    await cust.getByLabel('Your name').fill('Fay');
+    await cust.getByRole('button', { name: 'Start chat' }).click();
+    await cust.locator('#status.waiting').waitFor({ timeout: LONG });
+    await cust.locator('#text').fill('My parcel <b>never</b> came');
+    await cust.locator('#text').press('Enter');
+    await cust.locator('#log li.msg.me', { hasText: 'My parcel <b>never</b> came' }).waitFor({ timeout: LONG });
+    await cust.reload();
+    await cust.locator('#log .sys', { hasText: 'Reconnected.' }).waitFor({ timeout: LONG });
+    await cust.locator('#log li.msg.me', { hasText: 'My parcel <b>never</b> came' }).waitFor({ timeout: LONG });
+    assert.ok(await cust.isHidden('#start'));
+    // still one chat, still waiting in the queue
+    const q = await (await fetch(rig.url + '/api/queues')).json();
+    assert.strictEqual(q.queues[0].waiting, 1);
+    assert.strictEqual(q.queues[0].abandoned, 0);
+    await screenshot(cust, 'chat-resumed');
+    assert.deepStrictEqual(problems, []);
+  } finally {
+    await b.close();
+    await rig.stop();
+  }
+});

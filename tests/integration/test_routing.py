@@ -372,3 +372,45 @@ def test_tasks_of_a_dead_node_are_requeued():
                 n.stop(signal.SIGKILL)
         redis.stop()
         wd.cleanup()
+
+
+def test_chat_resume_and_grace():
+    """A customer's page that reloads resumes its chat (history back, same
+    task); one that drops and does not come back within the grace is
+    abandoned; a wrong key resumes nothing."""
+    rig = routing_rig("chat-resume")
+    write_feed(rig.feed, [E2])
+    try:
+        rig.ctxd.start()
+        port = rig.ctxd.port
+
+        async def scenario():
+            c = await Client.connect(port, "/ws/chat", "ctx.chat.v1")
+            await c.send(type="start", name="Eve", lang="en")
+            st = await c.expect(typ("started"))
+            assert len(st["key"]) == 32, st
+            await c.send(type="message", text="Is anyone there?")
+            await asyncio.sleep(0.2)
+            await c.ws.close()                      # the page reloads
+            c = await Client.connect(port, "/ws/chat", "ctx.chat.v1")
+            await c.send(type="resume", task=st["task"], key="0" * 32)
+            f = await c.expect(typ("error"))
+            assert f["code"] == "no_chat", f
+            await c.ws.close()
+            c = await Client.connect(port, "/ws/chat", "ctx.chat.v1")
+            await c.send(type="resume", task=st["task"], key=st["key"])
+            r = await c.expect(typ("resumed"))
+            assert r["task"] == st["task"] and r["state"] == "queued", r
+            assert [m["text"] for m in r["history"]] == ["Is anyone there?"], r
+            await c.send(type="message", text="Still here")
+            await asyncio.sleep(0.2)
+            await c.ws.close()                      # gone for good this time
+            return st["task"]
+        task = asyncio.run(scenario())
+        # presence_grace is 1 s in routing_rig: then the chat is abandoned
+        wait_for(lambda: rig.redis.cmd("HGET", "ctx:task:" + task, "state") == "abandoned",
+                 10, 0.1, "abandoned after the grace")
+        msgs = rig.redis.cmd("LRANGE", "ctx:chat:%s:messages" % task, 0, -1)
+        assert [json.loads(m)["text"] for m in msgs] == ["Is anyone there?", "Still here"], msgs
+    finally:
+        rig.close()

@@ -1,6 +1,9 @@
 // Customer chat widget: /ws/chat (subprotocol ctx.chat.v1). Start with a
 // name and language, then exchange messages with the agent who accepts the
 // chat. Every message goes into the page as text, never as HTML.
+// The chat survives a reload or a dropped connection: `started` gives a key,
+// kept in sessionStorage, and the widget sends {"type":"resume"} to get the
+// chat and its history back. "End chat" sends {"type":"end"}.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -9,6 +12,12 @@ const statusEl = $('status'), text = $('text'), leaveBtn = $('leave');
 let ws = null;
 let myName = '';
 let closed = false;
+let backoff = 500;
+const SAVED = 'ctx.chat';
+
+function saved() {
+  try { return JSON.parse(sessionStorage.getItem(SAVED) || 'null'); } catch (e) { return null; }
+}
 
 function el(tag, cls, txt) {
   const e = document.createElement(tag);
@@ -38,6 +47,7 @@ function message(m) {
 
 function end(why) {
   closed = true;
+  sessionStorage.removeItem(SAVED);
   text.disabled = true;
   sendForm.querySelector('button').disabled = true;
   leaveBtn.hidden = true;
@@ -52,28 +62,29 @@ function sendMessage(t) {
   return true;
 }
 
-startForm.addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  myName = $('name').value.trim();
-  const lang = $('lang').value;
-  const first = $('first').value.trim();
-  if (!myName) return;
-  startForm.hidden = true;
-  chatBox.hidden = false;
+function connect(hello, first) {
   setStatus('connecting…');
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   ws = new WebSocket(proto + '//' + location.host + '/ws/chat', 'ctx.chat.v1');
-  ws.onopen = () => ws.send(JSON.stringify({ type: 'start', name: myName, lang }));
+  ws.onopen = () => { backoff = 500; ws.send(JSON.stringify(hello)); };
   ws.onmessage = (ev) => {
     let f;
     try { f = JSON.parse(ev.data); } catch (e) { return; }
     if (!f) return;
     switch (f.type) {
       case 'started':
+        sessionStorage.setItem(SAVED, JSON.stringify({ task: f.task, key: f.key, name: myName }));
         setStatus('waiting for an agent…', 'waiting');
         system('Thanks, ' + myName + '. An agent will be with you shortly.');
         if (first) sendMessage(first);
         text.focus();
+        break;
+      case 'resumed':
+        log.replaceChildren();
+        for (const m of f.history || []) message(m);
+        if (f.state === 'assigned') setStatus('talking to an agent', 'live');
+        else setStatus('waiting for an agent…', 'waiting');
+        system('Reconnected.');
         break;
       case 'agent_joined':
         setStatus('talking to ' + (f.name || 'an agent'), 'live');
@@ -94,7 +105,17 @@ startForm.addEventListener('submit', (ev) => {
       case 'closed':
         end('The agent closed the chat. Thank you!');
         break;
+      case 'ended':
+        break;
       case 'error':
+        if (f.code === 'no_chat') {       // the saved chat is gone: start afresh
+          sessionStorage.removeItem(SAVED);
+          closed = true;
+          ws.close();
+          chatBox.hidden = true;
+          startForm.hidden = false;
+          return;
+        }
         system('Error: ' + (f.message || f.code || 'unknown'));
         if (f.code === 'closed') end('This chat is closed.');
         break;
@@ -102,8 +123,36 @@ startForm.addEventListener('submit', (ev) => {
         break;
     }
   };
-  ws.onclose = () => { if (!closed) end('The connection closed.'); };
+  ws.onclose = () => {
+    if (closed) return;
+    const s = saved();
+    if (!s) { end('The connection closed.'); return; }
+    setStatus('reconnecting…', 'waiting');
+    setTimeout(() => connect({ type: 'resume', task: s.task, key: s.key }), backoff);
+    backoff = Math.min(backoff * 2, 10000);
+  };
+}
+
+startForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  myName = $('name').value.trim();
+  const lang = $('lang').value;
+  const first = $('first').value.trim();
+  if (!myName) return;
+  startForm.hidden = true;
+  chatBox.hidden = false;
+  connect({ type: 'start', name: myName, lang }, first);
 });
+
+// a chat in progress (reload): take it up again
+(() => {
+  const s = saved();
+  if (!s) return;
+  myName = s.name || '';
+  startForm.hidden = true;
+  chatBox.hidden = false;
+  connect({ type: 'resume', task: s.task, key: s.key });
+})();
 
 sendForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
@@ -113,6 +162,7 @@ text.addEventListener('keydown', (ev) => {
   if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); sendForm.requestSubmit(); }
 });
 leaveBtn.addEventListener('click', () => {
-  if (ws) ws.close();
+  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'end' }));
   end('You ended the chat.');
+  if (ws) setTimeout(() => ws.close(), 100);
 });
