@@ -158,47 +158,51 @@ static const char *state_str(const json_t *state, const char *key, char *out, si
     return out;
 }
 
-int cmd_sources(int argc, char **argv)
+/* The shell of a table command (`ctxctl sources|queues|agents [--json]`):
+ * GET path, then print the answer as it came (--json) or as a table. */
+static int table_command(const char *name, const char *path, int argc, char **argv,
+                         void (*print)(const json_t *j))
 {
     bool raw = argc == 1 && strcmp(argv[0], "--json") == 0;
     if (argc && !raw) {
-        fprintf(stderr, "usage: ctxctl sources [--json]\n");
+        fprintf(stderr, "usage: ctxctl %s [--json]\n", name);
         return 2;
     }
     json_t *j;
     struct buf body = {0};
-    int rc = api_get("/api/sources", &j, &body);
-    if (rc) {
-        buf_free(&body);
-        return rc;
-    }
-    if (raw) {
+    int rc = api_get(path, &j, &body);
+    if (!rc && raw)
         fputs(buf_str(&body), stdout);
-    } else {
-        printf("%-20s %-10s %6s %8s %5s %-20s %-20s %s\n", "NAME", "KIND", "EVERY", "ITEMS",
-               "FAILS", "LAST OK", "NEXT POLL", "LAST ERROR");
-        size_t i;
-        json_t *s;
-        json_array_foreach(json_object_get(j, "sources"), i, s) {
-            const json_t *st = json_object_get(s, "state");
-            char items[32], fails[32], ok[32], next[32], err[256];
-            state_str(st, "items_seen", items, sizeof items);
-            state_str(st, "failures", fails, sizeof fails);
-            state_str(st, "last_ok", ok, sizeof ok);
-            state_str(st, "next_poll", next, sizeof next);
-            if (strcmp(fails, "0") && strcmp(fails, "-"))
-                state_str(st, "last_error", err, sizeof err);
-            else
-                err[0] = '\0';
-            printf("%-20s %-10s %5.0fs %8s %5s %-20s %-20s %s\n",
-                   json_string_value(json_object_get(s, "name")),
-                   json_string_value(json_object_get(s, "kind")),
-                   json_number_value(json_object_get(s, "every")), items, fails, ok, next, err);
-        }
-    }
-    json_decref(j);
+    else if (!rc)
+        print(j);
+    if (!rc)
+        json_decref(j);
     buf_free(&body);
-    return 0;
+    return rc;
+}
+
+static void print_sources(const json_t *j)
+{
+    printf("%-20s %-10s %6s %8s %5s %-20s %-20s %s\n", "NAME", "KIND", "EVERY", "ITEMS",
+           "FAILS", "LAST OK", "NEXT POLL", "LAST ERROR");
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(j, "sources"), i, s) {
+        const json_t *st = json_object_get(s, "state");
+        char items[32], fails[32], ok[32], next[32], err[256];
+        state_str(st, "items_seen", items, sizeof items);
+        state_str(st, "failures", fails, sizeof fails);
+        state_str(st, "last_ok", ok, sizeof ok);
+        state_str(st, "next_poll", next, sizeof next);
+        if (strcmp(fails, "0") && strcmp(fails, "-"))
+            state_str(st, "last_error", err, sizeof err);
+        else
+            err[0] = '\0';
+        printf("%-20s %-10s %5.0fs %8s %5s %-20s %-20s %s\n",
+               json_string_value(json_object_get(s, "name")),
+               json_string_value(json_object_get(s, "kind")),
+               json_number_value(json_object_get(s, "every")), items, fails, ok, next, err);
+    }
 }
 
 /* ctxctl queues [--json] and ctxctl agents [--json]: the routing figures. */
@@ -207,78 +211,61 @@ static double num(const json_t *o, const char *k)
     return json_number_value(json_object_get(o, k));
 }
 
+static void print_queues(const json_t *j)
+{
+    printf("%-16s %-13s %7s %7s %8s %9s %8s %8s %9s %6s %8s\n", "QUEUE", "STRATEGY",
+           "WAITING", "OFFERED", "ASSIGNED", "OLDEST", "ARRIVED", "ANSWERED", "ABANDONED",
+           "ASA", "SERVICE");
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(j, "queues"), i, q) {
+        char asa[16] = "-", sl[16] = "-";
+        if (json_is_number(json_object_get(q, "avg_speed_of_answer")))
+            snprintf(asa, sizeof asa, "%.1fs", num(q, "avg_speed_of_answer"));
+        if (json_is_number(json_object_get(q, "service_level")))
+            snprintf(sl, sizeof sl, "%.1f%%", 100 * num(q, "service_level"));
+        printf("%-16s %-13s %7.0f %7.0f %8.0f %8.1fs %8.0f %8.0f %9.0f %6s %8s\n",
+               json_string_value(json_object_get(q, "name")),
+               json_string_value(json_object_get(q, "strategy")), num(q, "waiting"),
+               num(q, "offered"), num(q, "assigned"), num(q, "oldest_wait"),
+               num(q, "arrived"), num(q, "answered"), num(q, "abandoned"), asa, sl);
+    }
+}
+
+static void print_agents(const json_t *j)
+{
+    printf("%-16s %-20s %-10s %-9s %-22s %7s  %s\n", "AGENT", "NAME", "STATE", "ONLINE",
+           "LOAD social/chat/cb", "HANDLED", "TASKS");
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(j, "agents"), i, a) {
+        json_t *l = json_object_get(a, "load"), *c = json_object_get(a, "capacity");
+        char load[64];
+        snprintf(load, sizeof load, "%.0f/%.0f %.0f/%.0f %.0f/%.0f", num(l, "social"),
+                 num(c, "social"), num(l, "chat"), num(c, "chat"), num(l, "callback"),
+                 num(c, "callback"));
+        char *tasks = json_dumps(json_object_get(a, "tasks"), JSON_COMPACT);
+        printf("%-16s %-20s %-10s %-9s %-22s %7.0f  %s\n",
+               json_string_value(json_object_get(a, "id")),
+               json_string_value(json_object_get(a, "name")) ?: "",
+               json_string_value(json_object_get(a, "state")) ?: "",
+               json_is_true(json_object_get(a, "connected")) ? "yes" : "no", load,
+               num(a, "handled"), tasks ? tasks : "[]");
+        free(tasks);
+    }
+}
+
+int cmd_sources(int argc, char **argv)
+{
+    return table_command("sources", "/api/sources", argc, argv, print_sources);
+}
+
 int cmd_queues(int argc, char **argv)
 {
-    bool raw = argc == 1 && strcmp(argv[0], "--json") == 0;
-    if (argc && !raw) {
-        fprintf(stderr, "usage: ctxctl queues [--json]\n");
-        return 2;
-    }
-    json_t *j;
-    struct buf body = {0};
-    int rc = api_get("/api/queues", &j, &body);
-    if (!rc && raw) {
-        fputs(buf_str(&body), stdout);
-    } else if (!rc) {
-        printf("%-16s %-13s %7s %7s %8s %9s %8s %8s %9s %6s %8s\n", "QUEUE", "STRATEGY",
-               "WAITING", "OFFERED", "ASSIGNED", "OLDEST", "ARRIVED", "ANSWERED", "ABANDONED",
-               "ASA", "SERVICE");
-        size_t i;
-        json_t *q;
-        json_array_foreach(json_object_get(j, "queues"), i, q) {
-            char asa[16] = "-", sl[16] = "-";
-            if (json_is_number(json_object_get(q, "avg_speed_of_answer")))
-                snprintf(asa, sizeof asa, "%.1fs", num(q, "avg_speed_of_answer"));
-            if (json_is_number(json_object_get(q, "service_level")))
-                snprintf(sl, sizeof sl, "%.1f%%", 100 * num(q, "service_level"));
-            printf("%-16s %-13s %7.0f %7.0f %8.0f %8.1fs %8.0f %8.0f %9.0f %6s %8s\n",
-                   json_string_value(json_object_get(q, "name")),
-                   json_string_value(json_object_get(q, "strategy")), num(q, "waiting"),
-                   num(q, "offered"), num(q, "assigned"), num(q, "oldest_wait"),
-                   num(q, "arrived"), num(q, "answered"), num(q, "abandoned"), asa, sl);
-        }
-    }
-    if (!rc)
-        json_decref(j);
-    buf_free(&body);
-    return rc;
+    return table_command("queues", "/api/queues", argc, argv, print_queues);
 }
 
 int cmd_agents(int argc, char **argv)
 {
-    bool raw = argc == 1 && strcmp(argv[0], "--json") == 0;
-    if (argc && !raw) {
-        fprintf(stderr, "usage: ctxctl agents [--json]\n");
-        return 2;
-    }
-    json_t *j;
-    struct buf body = {0};
-    int rc = api_get("/api/agents", &j, &body);
-    if (!rc && raw) {
-        fputs(buf_str(&body), stdout);
-    } else if (!rc) {
-        printf("%-16s %-20s %-10s %-9s %-22s %7s  %s\n", "AGENT", "NAME", "STATE", "ONLINE",
-               "LOAD social/chat/cb", "HANDLED", "TASKS");
-        size_t i;
-        json_t *a;
-        json_array_foreach(json_object_get(j, "agents"), i, a) {
-            json_t *l = json_object_get(a, "load"), *c = json_object_get(a, "capacity");
-            char load[64];
-            snprintf(load, sizeof load, "%.0f/%.0f %.0f/%.0f %.0f/%.0f", num(l, "social"),
-                     num(c, "social"), num(l, "chat"), num(c, "chat"), num(l, "callback"),
-                     num(c, "callback"));
-            char *tasks = json_dumps(json_object_get(a, "tasks"), JSON_COMPACT);
-            printf("%-16s %-20s %-10s %-9s %-22s %7.0f  %s\n",
-                   json_string_value(json_object_get(a, "id")),
-                   json_string_value(json_object_get(a, "name")) ?: "",
-                   json_string_value(json_object_get(a, "state")) ?: "",
-                   json_is_true(json_object_get(a, "connected")) ? "yes" : "no", load,
-                   num(a, "handled"), tasks ? tasks : "[]");
-            free(tasks);
-        }
-    }
-    if (!rc)
-        json_decref(j);
-    buf_free(&body);
-    return rc;
+    return table_command("agents", "/api/agents", argc, argv, print_agents);
 }
