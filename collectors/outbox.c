@@ -33,11 +33,11 @@ struct outbox {
     const struct config *cfg;
     struct store *st;
     struct http *http;
-    struct rconn *blk, *cmd;
-    char consumer[128];
-    bool pending_phase, reading, stopping;
+    struct group_reader *rd;    /* ctx:outbox, group "post" */
+    struct rconn *cmd;
+    bool stopping;
     unsigned inflight;
-    uv_timer_t *due_timer, *claim_timer;
+    uv_timer_t *due_timer;
     struct post *posts;         /* every post in progress, to free on stop */
 };
 
@@ -53,7 +53,6 @@ struct post {
     struct post *prev, *next;
 };
 
-static void read_next(struct outbox *ob);
 
 static long long now_ms(void)
 {
@@ -80,11 +79,8 @@ static void post_free(struct post *p)
 
 static void batch_step(struct outbox *ob)
 {
-    if (--ob->inflight == 0) {
-        ob->reading = false;
-        if (!ob->stopping)
-            read_next(ob);
-    }
+    if (--ob->inflight == 0 && !ob->stopping)
+        group_reader_done(ob->rd);
 }
 
 static void on_settled(struct rconn *rc, redisReply *r, void *priv)
@@ -297,66 +293,13 @@ static void process_entry(struct outbox *ob, const redisReply *e)
     }
 }
 
-static void on_read(struct rconn *rc, redisReply *rep, void *priv)
+static void on_batch(const redisReply *entries, void *priv)
 {
-    (void)rc;
     struct outbox *ob = priv;
-    if (!rep) {
-        ob->reading = false;
-        return;
-    }
-    if (rep->type == REDIS_REPLY_ERROR) {
-        log_error("outbox: XREADGROUP: %s", rep->str);
-        ob->reading = false;
-        return;                 /* the due timer calls read_next again */
-    }
-    const redisReply *entries = NULL;
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
-        rep->element[0]->type == REDIS_REPLY_ARRAY && rep->element[0]->elements == 2)
-        entries = rep->element[0]->element[1];
-    if (!entries || entries->elements == 0) {
-        ob->pending_phase = false;
-        ob->reading = false;
-        read_next(ob);
-        return;
-    }
-    ob->inflight = 1;
+    ob->inflight = 1;           /* held while the batch is being sent */
     for (size_t i = 0; i < entries->elements; i++)
         process_entry(ob, entries->element[i]);
     batch_step(ob);
-}
-
-static void read_next(struct outbox *ob)
-{
-    if (ob->reading || ob->stopping || !rconn_up(ob->blk))
-        return;
-    ob->reading = true;
-    ctx_err e = ob->pending_phase
-        ? rconn_cmd(ob->blk, on_read, ob, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s 0",
-                    GROUP_POST, ob->consumer, BATCH, KEY_OUTBOX)
-        : rconn_cmd(ob->blk, on_read, ob,
-                    "XREADGROUP GROUP %s %s COUNT %d BLOCK 2000 STREAMS %s >", GROUP_POST,
-                    ob->consumer, BATCH, KEY_OUTBOX);
-    if (e)
-        ob->reading = false;
-}
-
-static void on_group(struct rconn *rc, redisReply *rep, void *priv)
-{
-    (void)rc;
-    struct outbox *ob = priv;
-    if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9) != 0)
-        log_error("outbox: XGROUP CREATE: %s", rep->str);
-    ob->pending_phase = true;
-    ob->reading = false;
-    read_next(ob);
-}
-
-static void on_state(struct rconn *rc, bool up, void *priv)
-{
-    struct outbox *ob = priv;
-    if (up && !ob->stopping)
-        rconn_cmd(rc, on_group, ob, "XGROUP CREATE %s %s 0 MKSTREAM", KEY_OUTBOX, GROUP_POST);
 }
 
 static void due_fire(uv_timer_t *t)
@@ -366,26 +309,7 @@ static void due_fire(uv_timer_t *t)
     snprintf(now, sizeof now, "%lld", now_ms());
     const char *argv[] = {KEY_OUTBOX_DELAYED, KEY_OUTBOX, now};
     rconn_eval(ob->cmd, &ob->st->scripts[SCRIPT_REPLY_DUE], NULL, NULL, 2, 3, argv, NULL);
-    read_next(ob);              /* in case a read was refused while Redis was away */
-}
-
-static void on_claimed(struct rconn *rc, redisReply *rep, void *priv)
-{
-    (void)rc;
-    struct outbox *ob = priv;
-    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
-        rep->element[1]->type == REDIS_REPLY_ARRAY && rep->element[1]->elements > 0) {
-        log_info("outbox: claimed %zu replies left pending by other consumers",
-                 rep->element[1]->elements);
-        ob->pending_phase = true;
-    }
-}
-
-static void claim_fire(uv_timer_t *t)
-{
-    struct outbox *ob = t->data;
-    rconn_cmd(ob->cmd, on_claimed, ob, "XAUTOCLAIM %s %s %s 60000 0-0 COUNT 100 JUSTID",
-              KEY_OUTBOX, GROUP_POST, ob->consumer);
+    group_reader_poke(ob->rd);  /* in case a read was refused while Redis was away */
 }
 
 ctx_err outbox_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
@@ -397,24 +321,23 @@ ctx_err outbox_start(uv_loop_t *loop, const struct config *cfg, struct store *st
     ob->loop = loop;
     ob->cfg = cfg;
     ob->st = st;
-    store_consumer_name(cfg, ob->consumer, sizeof ob->consumer);
     ob->due_timer = malloc(sizeof *ob->due_timer);
-    ob->claim_timer = malloc(sizeof *ob->claim_timer);
-    ctx_err e = ob->due_timer && ob->claim_timer ? http_new(loop, &ob->http) : CTX_ENOMEM;
+    ctx_err e = ob->due_timer ? http_new(loop, &ob->http) : CTX_ENOMEM;
     if (e) {
         free(ob->due_timer);
-        free(ob->claim_timer);
         free(ob);
         return e;
     }
     uv_timer_init(loop, ob->due_timer);
-    uv_timer_init(loop, ob->claim_timer);
-    ob->due_timer->data = ob->claim_timer->data = ob;
+    ob->due_timer->data = ob;
     uv_timer_start(ob->due_timer, due_fire, 1000, 1000);
-    uv_timer_start(ob->claim_timer, claim_fire, 30000, 30000);
+    static const struct group_opts o = {
+        .name = "outbox", .stream = KEY_OUTBOX, .group = GROUP_POST, .start_id = "0",
+        .count = BATCH, .claim = true,
+    };
     e = store_conn_new(st, "outbox", NULL, NULL, &ob->cmd);
     if (!e)
-        e = store_conn_new(st, "outbox-read", on_state, ob, &ob->blk);
+        e = group_reader_start(st, &o, on_batch, ob, &ob->rd);
     if (e) {
         outbox_stop(ob);
         return e;
@@ -434,11 +357,10 @@ void outbox_stop(struct outbox *ob)
         return;
     ob->stopping = true;
     http_free(ob->http);        /* posts in flight are abandoned: they stay pending */
-    rconn_free(ob->blk);
+    group_reader_stop(ob->rd);
     rconn_free(ob->cmd);        /* posts waiting on Redis are called back and freed */
     while (ob->posts)           /* posts that were waiting on the network */
         post_free(ob->posts);
     uv_close((uv_handle_t *)ob->due_timer, handle_free);
-    uv_close((uv_handle_t *)ob->claim_timer, handle_free);
     free(ob);
 }

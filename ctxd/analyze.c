@@ -1,7 +1,7 @@
 /* analyze.c -- the analyze role: the I/O edge around the pure analyzer.
  *
- * It reads ctx:items:raw through the consumer group "analyze" on a
- * connection of its own (XREADGROUP blocks), tags each item with
+ * It reads ctx:items:raw through the consumer group "analyze" (a group
+ * reader, store/group.c), tags each item with
  * analyzer_tag(), and stores it with the tag script, which writes the item
  * hash, the tagged stream and the indexes and acknowledges the raw entry in
  * one step. A batch is finished before the next is read. After every
@@ -29,30 +29,21 @@ struct analyze_role {
     uv_loop_t *loop;
     struct store *st;
     analyzer *const *an;        /* *an may be replaced by a reload */
-    struct rconn *blk;          /* blocking reads only */
+    struct group_reader *raw;   /* ctx:items:raw, group "analyze" */
     struct rconn *cmd;          /* scripts and acks */
-    char consumer[128];
-    bool pending_phase;         /* reading our own pending entries (id 0) */
-    bool reading;               /* a read or a batch is in flight */
     bool stopping;
     unsigned inflight;          /* tag scripts of the current batch */
-    uv_timer_t *claim_timer;
-    uv_timer_t *retry_timer;
+    uv_timer_t *aborts_timer;
     unsigned long long tagged;
     bool routing;               /* queues are configured: the route group must exist */
     const analyzer *aborts_of;  /* the analyzer aborts_seen counts for */
     unsigned long aborts_seen;
 };
 
-static void read_next(struct analyze_role *r);
-
 static void batch_step(struct analyze_role *r)
 {
-    if (--r->inflight == 0) {
-        r->reading = false;
-        if (!r->stopping)
-            read_next(r);
-    }
+    if (--r->inflight == 0 && !r->stopping)
+        group_reader_done(r->raw);
 }
 
 static void on_tagged(struct rconn *rc, redisReply *rep, void *priv)
@@ -275,115 +266,31 @@ static void process_entry(struct analyze_role *r, const redisReply *e)
         store_tagged(tg);
 }
 
-/* XREADGROUP / XAUTOCLAIM reply: process the entries of the raw stream. */
-static void process_entries(struct analyze_role *r, const redisReply *entries)
+/* A batch of raw entries: tag and store each; group_reader_done() when
+ * every one is stored (or left pending). */
+static void on_batch(const redisReply *entries, void *priv)
 {
+    struct analyze_role *r = priv;
     r->inflight = 1;    /* held while the batch is being sent */
-    for (size_t i = 0; entries && i < entries->elements; i++)
+    for (size_t i = 0; i < entries->elements; i++)
         process_entry(r, entries->element[i]);
     batch_step(r);
 }
 
-static void retry_fire(uv_timer_t *t)
-{
-    struct analyze_role *r = t->data;
-    r->reading = false;
-    read_next(r);
-}
-
-static void on_read(struct rconn *rc, redisReply *rep, void *priv)
-{
-    (void)rc;
-    struct analyze_role *r = priv;
-    if (!rep) {                  /* connection lost; on_state restarts reading */
-        r->reading = false;
-        return;
-    }
-    if (rep->type == REDIS_REPLY_ERROR) {
-        if (strncmp(rep->str, "NOGROUP", 7) == 0)
-            rconn_cmd(r->blk, NULL, NULL, "XGROUP CREATE %s %s 0 MKSTREAM", KEY_RAW,
-                      GROUP_ANALYZE);
-        else
-            log_error("analyze: XREADGROUP: %s", rep->str);
-        uv_timer_start(r->retry_timer, retry_fire, 500, 0);
-        return;
-    }
-    const redisReply *entries = NULL;
-    /* reply: [[stream, [entries...]]] or nil on timeout */
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
-        rep->element[0]->type == REDIS_REPLY_ARRAY && rep->element[0]->elements == 2)
-        entries = rep->element[0]->element[1];
-    if (r->pending_phase && (!entries || entries->elements == 0))
-        r->pending_phase = false;    /* our backlog is done: now new entries */
-    if (!entries || entries->elements == 0) {
-        r->reading = false;
-        if (!r->stopping)
-            read_next(r);
-        return;
-    }
-    process_entries(r, entries);
-}
-
-static void read_next(struct analyze_role *r)
-{
-    if (r->reading || r->stopping || !rconn_up(r->blk))
-        return;
-    r->reading = true;
-    ctx_err e;
-    if (r->pending_phase)
-        e = rconn_cmd(r->blk, on_read, r, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s 0",
-                      GROUP_ANALYZE, r->consumer, BATCH, KEY_RAW);
-    else
-        e = rconn_cmd(r->blk, on_read, r,
-                      "XREADGROUP GROUP %s %s COUNT %d BLOCK 2000 STREAMS %s >",
-                      GROUP_ANALYZE, r->consumer, BATCH, KEY_RAW);
-    if (e)
-        r->reading = false;
-}
-
-static void on_group(struct rconn *rc, redisReply *rep, void *priv)
-{
-    (void)rc;
-    struct analyze_role *r = priv;
-    if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9) != 0)
-        log_error("analyze: XGROUP CREATE: %s", rep->str);
-    r->pending_phase = true;
-    r->reading = false;
-    read_next(r);
-}
-
-static void on_state(struct rconn *rc, bool up, void *priv)
+/* With routing configured, make sure the router's group on the tagged
+ * stream exists before we add to it: a router that starts later must not
+ * miss what was tagged in between. ("$": it exists from now on.) */
+static void on_up(struct rconn *rc, void *priv)
 {
     struct analyze_role *r = priv;
-    if (!up || r->stopping)
-        return;
-    /* With routing configured, make sure the router's group on the tagged
-     * stream exists before we add to it: a router that starts later must
-     * not miss what was tagged in between. ("$": it exists from now on.) */
     if (r->routing)
         rconn_cmd(rc, NULL, NULL, "XGROUP CREATE %s %s $ MKSTREAM", KEY_TAGGED, GROUP_ROUTE);
-    /* "0": a new group reads everything already in the stream */
-    rconn_cmd(rc, on_group, r, "XGROUP CREATE %s %s 0 MKSTREAM", KEY_RAW, GROUP_ANALYZE);
 }
 
-static void on_claimed(struct rconn *rc, redisReply *rep, void *priv)
-{
-    (void)rc;
-    struct analyze_role *r = priv;
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2)
-        return;
-    if (rep->element[1]->elements > 0) {
-        log_info("analyze: claimed %zu entries left pending by other consumers",
-                 rep->element[1]->elements);
-        /* they are now ours: the pending phase of the next read picks them up */
-        r->pending_phase = true;
-    }
-}
-
-static void claim_fire(uv_timer_t *t)
+/* Matches abandoned at PCRE2's limits (a careless or hostile pattern). */
+static void aborts_fire(uv_timer_t *t)
 {
     struct analyze_role *r = t->data;
-    /* matches abandoned at PCRE2's limits: a careless or hostile pattern */
     unsigned long aborts = analyzer_match_aborts(*r->an);
     if (*r->an != r->aborts_of) {
         r->aborts_of = *r->an;
@@ -394,8 +301,6 @@ static void claim_fire(uv_timer_t *t)
                  "ctxctl analyze --explain shows which rules fire", aborts - r->aborts_seen,
                  aborts);
     r->aborts_seen = aborts;
-    rconn_cmd(r->cmd, on_claimed, r, "XAUTOCLAIM %s %s %s 60000 0-0 COUNT 100 JUSTID",
-              KEY_RAW, GROUP_ANALYZE, r->consumer);
 }
 
 ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
@@ -408,27 +313,25 @@ ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct sto
     r->st = st;
     r->an = an;
     r->routing = cfg->nqueues > 0;
-    store_consumer_name(cfg, r->consumer, sizeof r->consumer);
-    r->claim_timer = malloc(sizeof *r->claim_timer);
-    r->retry_timer = malloc(sizeof *r->retry_timer);
-    if (!r->claim_timer || !r->retry_timer) {
-        free(r->claim_timer);
-        free(r->retry_timer);
+    if (!(r->aborts_timer = malloc(sizeof *r->aborts_timer))) {
         free(r);
         return CTX_ENOMEM;
     }
-    uv_timer_init(loop, r->claim_timer);
-    uv_timer_init(loop, r->retry_timer);
-    r->claim_timer->data = r->retry_timer->data = r;
-    uv_timer_start(r->claim_timer, claim_fire, 30000, 30000);
-    ctx_err e = store_conn_new(st, "analyze-read", on_state, r, &r->blk);
+    uv_timer_init(loop, r->aborts_timer);
+    r->aborts_timer->data = r;
+    uv_timer_start(r->aborts_timer, aborts_fire, 30000, 30000);
+    /* "0": a new group reads everything already in the stream */
+    static const struct group_opts o = {
+        .name = "analyze", .stream = KEY_RAW, .group = GROUP_ANALYZE, .start_id = "0",
+        .count = BATCH, .claim = true, .on_up = on_up,
+    };
+    ctx_err e = store_conn_new(st, "analyze", NULL, NULL, &r->cmd);
     if (!e)
-        e = store_conn_new(st, "analyze", NULL, NULL, &r->cmd);
+        e = group_reader_start(st, &o, on_batch, r, &r->raw);
     if (e) {
         analyze_role_stop(r);
         return e;
     }
-    log_info("analyze: consumer %s in group %s of %s", r->consumer, GROUP_ANALYZE, KEY_RAW);
     *out = r;
     return CTX_OK;
 }
@@ -443,9 +346,8 @@ void analyze_role_stop(struct analyze_role *r)
     if (!r)
         return;
     r->stopping = true;
-    rconn_free(r->blk);     /* in-flight commands are called back with NULL */
-    rconn_free(r->cmd);
-    uv_close((uv_handle_t *)r->claim_timer, handle_free);
-    uv_close((uv_handle_t *)r->retry_timer, handle_free);
+    group_reader_stop(r->raw);
+    rconn_free(r->cmd);     /* in-flight scripts are called back with NULL */
+    uv_close((uv_handle_t *)r->aborts_timer, handle_free);
     free(r);
 }

@@ -28,13 +28,13 @@ struct route_role {
     uv_loop_t *loop;
     const struct config *cfg;
     struct store *st;
-    struct rconn *cmd, *blk, *wake;
-    char consumer[128];
+    struct rconn *cmd, *wake;
+    struct group_reader *tagged;   /* ctx:items:tagged, group "route" */
     uv_timer_t *tick, *soon;
     bool pass_running, pass_again;
     unsigned pass_pending;      /* snapshots or offers in flight */
     char wake_last[48];
-    bool wake_reading, pending_phase, reading, stopping;
+    bool wake_reading, stopping;
     unsigned inflight;
     unsigned long long offers_made, offers_lost, tasks_created;
     unsigned long long ticks;
@@ -59,7 +59,6 @@ static const struct config_queue *queue_cfg(const struct config *cfg, const char
 
 /* ---- escalation: the tagged stream, group "route" ---- */
 
-static void read_tagged(struct route_role *r);
 
 static void on_task_made(struct rconn *rc, redisReply *rep, void *priv)
 {
@@ -71,10 +70,8 @@ static void on_task_made(struct rconn *rc, redisReply *rep, void *priv)
         r->tasks_created++;
     else if (rep && rep->type == REDIS_REPLY_ERROR)
         log_warn("route: task not created: %s", rep->str);
-    if (--r->inflight == 0) {
-        r->reading = false;
-        read_tagged(r);
-    }
+    if (--r->inflight == 0 && !r->stopping)
+        group_reader_done(r->tagged);
 }
 
 static const char *chat_queue(const struct config *cfg)
@@ -183,67 +180,14 @@ static void escalate_entry(struct route_role *r, const redisReply *e)
     rconn_cmd(r->cmd, NULL, NULL, "XACK %s %s %s", KEY_TAGGED, GROUP_ROUTE, sid);
 }
 
-static void on_tagged(struct rconn *rc, redisReply *rep, void *priv)
+static void on_tagged(const redisReply *entries, void *priv)
 {
-    (void)rc;
     struct route_role *r = priv;
-    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
-        r->reading = false;
-        if (rep && rep->type == REDIS_REPLY_ERROR)
-            log_error("route: XREADGROUP: %s", rep->str);
-        return;                 /* on_blk_state or the tick resumes */
-    }
-    const redisReply *entries = NULL;
-    if (rep->elements > 0 && rep->element[0]->type == REDIS_REPLY_ARRAY &&
-        rep->element[0]->elements == 2)
-        entries = rep->element[0]->element[1];
-    if (!entries || entries->elements == 0) {
-        r->pending_phase = false;
-        r->reading = false;
-        read_tagged(r);
-        return;
-    }
-    r->inflight = 1;
+    r->inflight = 1;            /* held while the batch is being sent */
     for (size_t i = 0; i < entries->elements; i++)
         escalate_entry(r, entries->element[i]);
-    if (--r->inflight == 0) {
-        r->reading = false;
-        read_tagged(r);
-    }
-}
-
-static void read_tagged(struct route_role *r)
-{
-    if (r->reading || r->stopping || !rconn_up(r->blk))
-        return;
-    r->reading = true;
-    ctx_err e = r->pending_phase
-        ? rconn_cmd(r->blk, on_tagged, r, "XREADGROUP GROUP %s %s COUNT 64 STREAMS %s 0",
-                    GROUP_ROUTE, r->consumer, KEY_TAGGED)
-        : rconn_cmd(r->blk, on_tagged, r,
-                    "XREADGROUP GROUP %s %s COUNT 64 BLOCK 2000 STREAMS %s >", GROUP_ROUTE,
-                    r->consumer, KEY_TAGGED);
-    if (e)
-        r->reading = false;
-}
-
-static void on_group(struct rconn *rc, redisReply *rep, void *priv)
-{
-    (void)rc;
-    struct route_role *r = priv;
-    if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9) != 0)
-        log_error("route: XGROUP CREATE: %s", rep->str);
-    r->pending_phase = true;
-    r->reading = false;
-    read_tagged(r);
-}
-
-static void on_blk_state(struct rconn *rc, bool up, void *priv)
-{
-    struct route_role *r = priv;
-    if (up && !r->stopping)
-        /* "$": items tagged before routing was ever configured stay monitored only */
-        rconn_cmd(rc, on_group, r, "XGROUP CREATE %s %s $ MKSTREAM", KEY_TAGGED, GROUP_ROUTE);
+    if (--r->inflight == 0 && !r->stopping)
+        group_reader_done(r->tagged);
 }
 
 /* ---- a routing pass ---- */
@@ -652,7 +596,7 @@ static void tick_fire(uv_timer_t *tm)
                   KEY_CHATS_LEFT, now - (long long)(r->cfg->presence_grace * 1000));
     }
     pass_start(r);              /* callbacks coming due, missed wake-ups */
-    read_tagged(r);
+    group_reader_poke(r->tagged);
 }
 
 /* ---- wake-ups: follow the routing events ---- */
@@ -705,6 +649,12 @@ static void on_wake_state(struct rconn *rc, bool up, void *priv)
     }
 }
 
+/* "$": items tagged before routing was ever configured stay monitored only
+ * (the analyze role creates the group too, before its first tagged item). */
+static const struct group_opts tagged_group = {
+    .name = "route", .stream = KEY_TAGGED, .group = GROUP_ROUTE, .start_id = "$", .count = 64,
+};
+
 ctx_err route_role_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
                          struct route_role **out)
 {
@@ -715,7 +665,6 @@ ctx_err route_role_start(uv_loop_t *loop, const struct config *cfg, struct store
     r->cfg = cfg;
     r->st = st;
     snprintf(r->wake_last, sizeof r->wake_last, "$");
-    store_consumer_name(cfg, r->consumer, sizeof r->consumer);
     r->tick = malloc(sizeof *r->tick);
     if (!r->tick) {
         free(r);
@@ -726,7 +675,7 @@ ctx_err route_role_start(uv_loop_t *loop, const struct config *cfg, struct store
     uv_timer_start(r->tick, tick_fire, 250, 250);
     ctx_err e = store_conn_new(st, "route", NULL, NULL, &r->cmd);
     if (!e)
-        e = store_conn_new(st, "route-tagged", on_blk_state, r, &r->blk);
+        e = group_reader_start(st, &tagged_group, on_tagged, r, &r->tagged);
     if (!e)
         e = store_conn_new(st, "route-wake", on_wake_state, r, &r->wake);
     if (e) {
@@ -749,7 +698,7 @@ void route_role_stop(struct route_role *r)
         return;
     r->stopping = true;
     rconn_free(r->wake);
-    rconn_free(r->blk);
+    group_reader_stop(r->tagged);
     rconn_free(r->cmd);
     uv_close((uv_handle_t *)r->tick, handle_free);
     free(r);

@@ -93,6 +93,25 @@ void follower_stop(struct follower *f);
 /* The value of field `name` in a stream entry's field list, or NULL. */
 const char *stream_field(const redisReply *fields, const char *name);
 
+/* A consumer of a stream's consumer group (store/group.c). */
+struct group_opts {
+    const char *name;           /* for the log and the connection */
+    const char *stream, *group;
+    const char *start_id;       /* where a new group starts: "0" (all) or "$" (from now) */
+    int count;                  /* entries per batch */
+    bool claim;                 /* take over entries other consumers left pending */
+    void (*on_up)(struct rconn *rc, void *priv);   /* on each connection, before reading */
+};
+/* entries: the batch (an array of [id, [field, value...]]), valid during the
+ * call only; the owner calls group_reader_done() once it is finished with it. */
+typedef void (*group_batch_cb)(const redisReply *entries, void *priv);
+struct group_reader;
+ctx_err group_reader_start(struct store *st, const struct group_opts *o, group_batch_cb cb,
+                           void *priv, struct group_reader **out);
+void group_reader_done(struct group_reader *g);
+void group_reader_poke(struct group_reader *g);   /* read now, if not reading */
+void group_reader_stop(struct group_reader *g);   /* an in-flight batch is abandoned */
+
 /* This process's consumer name in stream groups: the config's "consumer",
  * else <host>-<pid>. */
 void store_consumer_name(const struct config *cfg, char *out, size_t outlen);
