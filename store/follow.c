@@ -109,6 +109,11 @@ bool follower_ready(const struct follower *f)
     return f && f->have_last;
 }
 
+const char *follower_last(const struct follower *f)
+{
+    return f->last;
+}
+
 void follower_stop(struct follower *f)
 {
     if (!f)

@@ -89,6 +89,7 @@ struct follower;
 ctx_err follower_start(struct store *st, const char *key, follow_cb cb, void *priv,
                        struct follower **out);
 bool follower_ready(const struct follower *f);   /* it knows where "now" is */
+const char *follower_last(const struct follower *f);  /* the last id seen (when ready) */
 void follower_stop(struct follower *f);
 /* The value of field `name` in a stream entry's field list, or NULL. */
 const char *stream_field(const redisReply *fields, const char *name);

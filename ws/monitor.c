@@ -1,12 +1,12 @@
 /* monitor.c -- /ws/monitor (subprotocol ctx.monitor.v1): tagged items, live.
  *
- * One blocking reader per process follows ctx:items:tagged with XREAD from
- * the last id it has seen (m->last), so a Redis restart resumes without a
+ * One reader per process (store/follow.c) follows ctx:items:tagged with
+ * XREAD from the last id it has seen, so a Redis restart resumes without a
  * gap. Each session has a cursor, the last stream id it was shown or
  * skipped. A live session takes every broadcast entry past its cursor. A
  * session that asked for `since` first catches up with XRANGE from its
  * cursor on the command connection, page by page, and becomes live only
- * once its cursor has reached m->last: entries the reader broadcast while a
+ * once its cursor has reached the reader's last id: entries it broadcast while a
  * page was in flight are then found by the next page, so none is missed
  * and none is sent twice (the cursor only moves forward).
  *
@@ -39,7 +39,7 @@ struct msess {
     struct strlist brands, topics;
     int label;                  /* -1 = any */
     bool live;                  /* else catching up */
-    bool from_now;              /* no cursor yet: start at m->last when known */
+    bool from_now;              /* no cursor yet: start at the reader's last id when known */
     struct sid cursor;
     struct catchup *cu;
     struct outq q;
@@ -53,11 +53,8 @@ struct msess {
 
 struct monitor {
     struct serve *s;
-    struct rconn *blk;
     struct sid last;
-    char last_s[48];
-    bool have_last;
-    bool reading;
+    struct follower *f;         /* ctx:items:tagged, from the process's start */
     struct msess *sessions;
     unsigned nclients;
     uv_timer_t *tick;
@@ -152,15 +149,13 @@ static bool matches(const struct msess *ss, const struct entry *e)
     return true;
 }
 
-/* Decode an XRANGE/XREAD entry [id, [field, value...]]; 0 ok. */
-static int entry_init(struct entry *e, const redisReply *r)
+/* Decode a stream entry: its id and [field, value...]; 0 ok. */
+static int entry_decode(struct entry *e, const char *id, const redisReply *f)
 {
     memset(e, 0, sizeof *e);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || !r->element[0]->str ||
-        sid_parse(r->element[0]->str, &e->sid))
+    if (!id || sid_parse(id, &e->sid))
         return -1;
-    e->sid_s = r->element[0]->str;
-    const redisReply *f = r->element[1];
+    e->sid_s = id;
     for (size_t i = 0; f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements; i += 2)
         if (f->element[i]->str && strcmp(f->element[i]->str, "item") == 0) {
             e->raw = f->element[i + 1]->str;
@@ -169,6 +164,22 @@ static int entry_init(struct entry *e, const redisReply *r)
     if (e->raw)
         e->item = json_loadb(e->raw, e->rawlen, 0, NULL);
     return 0;   /* an entry without a readable item still moves cursors */
+}
+
+/* The same from an XRANGE entry [id, [field, value...]]. */
+static int entry_init(struct entry *e, const redisReply *r)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
+        memset(e, 0, sizeof *e);
+        return -1;
+    }
+    return entry_decode(e, r->element[0]->str, r->element[1]);
+}
+
+/* The last id the process-wide reader has seen; false until it knows. */
+static bool known_last(const struct monitor *m, struct sid *out)
+{
+    return follower_ready(m->f) && sid_parse(follower_last(m->f), out) == 0;
 }
 
 static void entry_clear(struct entry *e)
@@ -212,11 +223,12 @@ static void on_page(struct rconn *rc, redisReply *rep, void *priv)
             offer(ss, &e);
         entry_clear(&e);
     }
-    struct monitor *m = ss->m;
-    if (rep->elements == PAGE || (m->have_last && sid_cmp(m->last, ss->cursor) > 0))
+    struct sid last;
+    bool known = known_last(ss->m, &last);
+    if (rep->elements == PAGE || (known && sid_cmp(last, ss->cursor) > 0))
         catchup_next(ss);
-    else if (m->have_last)
-        ss->live = true;        /* the tick retries until the reader knows m->last */
+    else if (known)
+        ss->live = true;        /* the tick retries until the reader knows its last id */
 }
 
 static void catchup_next(struct msess *ss)
@@ -239,85 +251,28 @@ static void catchup_next(struct msess *ss)
 
 /* ---- the process-wide reader ---- */
 
-static void read_next(struct monitor *m);
-
-static void on_read(struct rconn *rc, redisReply *rep, void *priv)
-{
-    (void)rc;
-    struct monitor *m = priv;
-    m->reading = false;
-    if (!rep)
-        return;                 /* connection lost: on_state resumes */
-    if (rep->type == REDIS_REPLY_ERROR) {
-        log_error("monitor: XREAD: %s", rep->str);
-        return;                 /* the tick retries */
-    }
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
-        rep->element[0]->type == REDIS_REPLY_ARRAY && rep->element[0]->elements == 2) {
-        const redisReply *entries = rep->element[0]->element[1];
-        for (size_t i = 0; i < entries->elements; i++) {
-            struct entry e;
-            if (entry_init(&e, entries->element[i]) == 0) {
-                m->last = e.sid;
-                snprintf(m->last_s, sizeof m->last_s, "%s", e.sid_s);
-                for (struct msess *ss = m->sessions; ss; ss = ss->next)
-                    if (ss->live)
-                        offer(ss, &e);
-            }
-            entry_clear(&e);
-        }
-    }
-    read_next(m);
-}
-
-static void read_next(struct monitor *m)
-{
-    if (m->reading || !m->have_last || !rconn_up(m->blk))
-        return;
-    if (rconn_cmd(m->blk, on_read, m, "XREAD COUNT 500 BLOCK 5000 STREAMS %s %s", KEY_TAGGED,
-                  m->last_s) == CTX_OK)
-        m->reading = true;
-}
-
-static void on_last(struct rconn *rc, redisReply *rep, void *priv)
-{
-    (void)rc;
-    struct monitor *m = priv;
-    if (!rep || rep->type != REDIS_REPLY_ARRAY)
-        return;
-    if (!m->have_last) {
-        if (rep->elements > 0 && rep->element[0]->type == REDIS_REPLY_ARRAY &&
-            rep->element[0]->elements > 0 && rep->element[0]->element[0]->str)
-            snprintf(m->last_s, sizeof m->last_s, "%s", rep->element[0]->element[0]->str);
-        else
-            snprintf(m->last_s, sizeof m->last_s, "0-0");
-        sid_parse(m->last_s, &m->last);
-        m->have_last = true;
-    }
-    read_next(m);
-}
-
-static void on_state(struct rconn *rc, bool up, void *priv)
+/* The process-wide reader (store/follow.c) hands over each new entry. */
+static void on_entry(const char *id, const redisReply *fields, void *priv)
 {
     struct monitor *m = priv;
-    if (!up)
-        return;
-    if (m->have_last)
-        read_next(m);
-    else
-        rconn_cmd(rc, on_last, m, "XREVRANGE %s + - COUNT 1", KEY_TAGGED);
+    struct entry e;
+    if (entry_decode(&e, id, fields) == 0)
+        for (struct msess *ss = m->sessions; ss; ss = ss->next)
+            if (ss->live)
+                offer(ss, &e);
+    entry_clear(&e);
 }
 
 static void tick(uv_timer_t *t)
 {
     struct monitor *m = t->data;
-    if (!m->have_last)
+    struct sid last;
+    if (!known_last(m, &last))
         return;
-    read_next(m);
     for (struct msess *ss = m->sessions; ss; ss = ss->next) {
         if (ss->from_now) {
             ss->from_now = false;
-            ss->cursor = m->last;
+            ss->cursor = last;
             ss->live = true;
         } else if (!ss->live && !ss->cu) {
             catchup_next(ss);
@@ -336,7 +291,7 @@ ctx_err monitor_new(struct serve *s, struct monitor **out)
     uv_timer_init(s->loop, m->tick);
     m->tick->data = m;
     uv_timer_start(m->tick, tick, 250, 250);
-    ctx_err e = store_conn_new(s->st, "monitor", on_state, m, &m->blk);
+    ctx_err e = follower_start(s->st, KEY_TAGGED, on_entry, m, &m->f);
     if (e) {
         monitor_free(m);
         return e;
@@ -354,7 +309,7 @@ void monitor_free(struct monitor *m)
 {
     if (!m)
         return;
-    rconn_free(m->blk);
+    follower_stop(m->f);
     uv_close((uv_handle_t *)m->tick, handle_free);
     free(m);
 }
@@ -552,8 +507,7 @@ int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         ss->authed = !s->cfg->auth;
         if (!(ss->ref = wref_new(ss)))
             return -1;
-        if (m->have_last) {
-            ss->cursor = m->last;
+        if (known_last(m, &ss->cursor)) {
             ss->live = true;
         } else {
             ss->from_now = true;
