@@ -75,6 +75,7 @@ void tags_clear(struct tags *t)
 {
     strlist_clear(&t->topics);
     strlist_clear(&t->brands);
+    strlist_clear(&t->reasons);
     free(t->lang);
     free(t->duplicate_of);
     memset(t, 0, sizeof *t);
@@ -97,9 +98,53 @@ json_t *tags_to_json(const struct tags *t)
                           "topics", strlist_json(&t->topics),
                           "brands", strlist_json(&t->brands),
                           "urgent", t->urgent);
+    if (j)
+        json_object_set_new(j, "complaint",
+                            json_pack("{s:f,s:b,s:o}", "score",
+                                      round(t->complaint_score * 100.0) / 100.0, "label",
+                                      t->complaint, "reasons", strlist_json(&t->reasons)));
     if (j && t->duplicate_of)
         json_object_set_new(j, "duplicate_of", json_string(t->duplicate_of));
     return j;
+}
+
+static ctx_err strlist_from_json(const json_t *a, struct strlist *l)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+        if (json_is_string(v) && strlist_add(l, json_string_value(v)) != CTX_OK)
+            return CTX_ENOMEM;
+    return CTX_OK;
+}
+
+ctx_err tags_from_json(const json_t *j, struct tags *t)
+{
+    if (!json_is_object(j))
+        return CTX_OK;
+    const json_t *sent = json_object_get(j, "sentiment");
+    t->score = json_number_value(json_object_get(sent, "score"));
+    const char *lbl = json_string_value(json_object_get(sent, "label"));
+    if (!lbl || sentiment_label_parse(lbl, &t->label))
+        t->label = sentiment_label_of(t->score);
+    const json_t *c = json_object_get(j, "complaint");
+    t->complaint_score = json_number_value(json_object_get(c, "score"));
+    t->complaint = json_is_true(json_object_get(c, "label"));
+    t->urgent = json_is_true(json_object_get(j, "urgent"));
+    ctx_err e = strlist_from_json(json_object_get(j, "topics"), &t->topics);
+    if (!e)
+        e = strlist_from_json(json_object_get(j, "brands"), &t->brands);
+    if (!e)
+        e = strlist_from_json(json_object_get(c, "reasons"), &t->reasons);
+    const char *lang = json_string_value(json_object_get(j, "lang"));
+    const char *dup = json_string_value(json_object_get(j, "duplicate_of"));
+    if (!e && lang && !(t->lang = strdup(lang)))
+        e = CTX_ENOMEM;
+    if (!e && dup && !(t->duplicate_of = strdup(dup)))
+        e = CTX_ENOMEM;
+    if (e)
+        tags_clear(t);
+    return e;
 }
 
 void item_init(struct item *it)

@@ -44,10 +44,20 @@ struct tags {
     bool urgent;
     char *lang;                   /* detected language ("en"), or NULL */
     char *duplicate_of;           /* id of an earlier near-identical item, or NULL */
+    /* does the post say reality fell short of what its writer expected
+     * from the brand, and why (docs/analyzer.md, "Complaints") */
+    double complaint_score;       /* 0..1 */
+    bool complaint;               /* complaint_score >= 0.5 */
+    struct strlist reasons;       /* "delay", "money", ...; strongest first */
 };
 
 void tags_clear(struct tags *t);
 json_t *tags_to_json(const struct tags *t);   /* new reference */
+/* The inverse of tags_to_json() (what a consumer of tagged items needs:
+ * sentiment, complaint, topics, brands, urgent; lang and duplicate_of too).
+ * j may be NULL or not an object: then *t is left zeroed. *t must be zeroed
+ * or cleared; the caller frees it with tags_clear(). */
+ctx_err tags_from_json(const json_t *j, struct tags *t);
 
 struct item {
     char *id;         /* stable and unique across networks: "feed:acme-blog:<guid>" */
