@@ -112,7 +112,7 @@ static ctx_err tag(const analyzer *a, const struct item *it, struct tags *out, j
     }
     /* rules restricted to languages go by the guess, else by what the
      * source declared */
-    rc = analyzer_rules_apply(a->rules, s, len, lang ? lang : it->lang, out, rj, flags);
+    rc = analyzer_rules_apply(a->rules, s, len, lang ? lang : it->lang, out, NULL, rj, flags);
 out:
     if (rc != CTX_OK)
         tags_clear(out);

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include "analyzer/analyzer.h"
 
 /* ---- utf8.c ------------------------------------------------------------ */
@@ -44,6 +45,30 @@ enum { UC_NONE = 0, UC_LOWER, UC_UPPER };
 int analyzer_uc_case(uint32_t cp);
 /* Lower-case mapping that keeps the UTF-8 length of the character. */
 uint32_t analyzer_uc_lower(uint32_t cp);
+
+/* Byte ranges [v[i][0], v[i][1]) of a text; a few without allocating. */
+struct analyzer_spans {
+    size_t (*v)[2];
+    size_t n, cap;
+    size_t local[32][2];
+};
+
+static inline void analyzer_spans_init(struct analyzer_spans *sp)
+{
+    sp->v = sp->local;
+    sp->n = 0;
+    sp->cap = sizeof sp->local / sizeof sp->local[0];
+}
+
+static inline void analyzer_spans_free(struct analyzer_spans *sp)
+{
+    if (sp->v != sp->local)
+        free(sp->v);
+    analyzer_spans_init(sp);
+}
+
+/* Append [a, b); -1 when out of memory (sp unchanged). */
+int analyzer_spans_add(struct analyzer_spans *sp, size_t a, size_t b);
 
 /* ---- lang.c ------------------------------------------------------------ */
 
@@ -198,11 +223,14 @@ void analyzer_rules_free(struct analyzer_rules *rs);
  * with PCRE2_NO_UTF_CHECK). lang restricts rules that name languages; NULL
  * means unknown (such rules are skipped). Adds to out->brands, out->topics
  * and sets out->urgent (when the weights of the urgent rules that fired add
- * up to 1 or more). When explain is not NULL, an object per rule that fired
+ * up to 1 or more). When brand_at is not NULL, the span of every occurrence
+ * of a brand that counted is added to it (those words name the brand: they
+ * carry no sentiment). When explain is not NULL, an object per rule that fired
  * is appended to it. flags: RULES_NO_PREFILTER runs every rule (tests). */
 #define RULES_NO_PREFILTER 0x1
 ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, size_t len,
-                             const char *lang, struct tags *out, json_t *explain, int flags);
+                             const char *lang, struct tags *out, struct analyzer_spans *brand_at,
+                             json_t *explain, int flags);
 
 /* Matches abandoned because a PCRE2 limit (match, depth, heap, JIT stack)
  * was hit, since load. */

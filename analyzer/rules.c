@@ -531,13 +531,7 @@ fail:
 
 /* ---- matching ----------------------------------------------------------- */
 
-struct spans {
-    size_t (*v)[2];
-    size_t n, cap;
-    size_t local[32][2];
-};
-
-static int spans_add(struct spans *sp, size_t a, size_t b)
+int analyzer_spans_add(struct analyzer_spans *sp, size_t a, size_t b)
 {
     if (sp->n == sp->cap) {
         size_t cap = sp->cap * 2;
@@ -556,8 +550,7 @@ static int spans_add(struct spans *sp, size_t a, size_t b)
     return 0;
 }
 
-/* An empty match counts as covering the character it sits before. */
-static int overlaps(const struct spans *sp, size_t a, size_t b)
+static int overlaps(const struct analyzer_spans *sp, size_t a, size_t b)
 {
     if (b == a)
         b = a + 1;
@@ -609,16 +602,18 @@ static inline int bit(const uint64_t *bits, uint32_t k)
     return (bits[k >> 6] >> (k & 63)) & 1;
 }
 
+/* With all not NULL, every occurrence that counts (of every match pattern)
+ * is added to it, not only the first. */
 static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, const char *s,
                       size_t len, pcre2_match_data *md, const uint64_t *cand, size_t *which,
-                      size_t at[2])
+                      size_t at[2], struct analyzer_spans *all)
 {
-    struct spans ex = {.cap = CTX_ARRAY_LEN(ex.local)};
-    ex.v = ex.local;
+    struct analyzer_spans ex;
+    analyzer_spans_init(&ex);
     int excludes_done = 0, hit = 0;
-    size_t ms, me;
+    size_t ms, me, all0 = all ? all->n : 0;
 
-    for (size_t m = 0; m < r->match.n && !hit; m++) {
+    for (size_t m = 0; m < r->match.n && (!hit || all); m++) {
         if (cand && !bit(cand, r->first_pat + (uint32_t)m))
             continue;           /* its required words are not in the text */
         size_t off = 0;
@@ -631,7 +626,7 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
                     for (int j = 0; j < MAX_OCCURRENCES && xo <= len; j++) {
                         if (find(rs, r->exclude.v[x], s, len, xo, md, &xs, &xe) <= 0)
                             break;
-                        if (spans_add(&ex, xs, xe) < 0) {
+                        if (analyzer_spans_add(&ex, xs, xe) < 0) {
                             hit = -1;
                             goto done;
                         }
@@ -641,11 +636,18 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
                 excludes_done = 1;
             }
             if (!overlaps(&ex, ms, me)) {
+                if (!hit) {
+                    *which = m;
+                    at[0] = ms;
+                    at[1] = me;
+                }
                 hit = 1;
-                *which = m;
-                at[0] = ms;
-                at[1] = me;
-                break;
+                if (!all)
+                    break;
+                if (analyzer_spans_add(all, ms, me) < 0) {
+                    hit = -1;
+                    goto done;
+                }
             }
             off = next_offset(s, len, off, me);
         }
@@ -654,8 +656,9 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
         if (find(rs, r->veto.v[v], s, len, 0, md, &ms, &me) == 1)
             hit = 0;
 done:
-    if (ex.v != ex.local)
-        free(ex.v);
+    if (all && hit != 1)
+        all->n = all0;
+    analyzer_spans_free(&ex);
     return hit;
 }
 
@@ -688,7 +691,8 @@ static json_t *explain_rule(const struct analyzer_rules *rs, const struct rule *
 }
 
 ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, size_t len,
-                             const char *lang, struct tags *out, json_t *explain, int flags)
+                             const char *lang, struct tags *out, struct analyzer_spans *brand_at,
+                             json_t *explain, int flags)
 {
     if (!rs || rs->n == 0)
         return CTX_OK;
@@ -758,7 +762,8 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
         if (strlist_has(dst, r->name))
             continue;        /* another block of the same name already fired */
         size_t which = 0, at[2] = {0, 0};
-        int hit = rule_fires(rs, r, s, len, md, bits, &which, at);
+        int hit = rule_fires(rs, r, s, len, md, bits, &which, at,
+                             r->kind == RK_BRAND ? brand_at : NULL);
         if (hit < 0) {
             rc = CTX_ENOMEM;
         } else if (hit) {
