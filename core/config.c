@@ -95,6 +95,8 @@ static const struct field escalation_fields[] = {
     ESC("topics",        F_STRLIST, topics,        false, NULL, 0, 0),
     ESC("brands",        F_STRLIST, brands,        false, NULL, 0, 0),
     ESC("urgent",        F_BOOL,    urgent,        false, NULL, 0, 0),
+    ESC("complaint",     F_BOOL,    complaint,     false, NULL, 0, 0),
+    ESC("reasons",       F_STRLIST, reasons,       false, NULL, 0, 0),
     ESC("lang",          F_NAME,    lang,          false, NULL, 0, 0),
     ESC("min_followers", F_INT,     min_followers, false, "0", 0, 2000000000),
     ESC("duplicates",    F_BOOL,    duplicates,    false, "false", 0, 0),
@@ -385,6 +387,7 @@ static void escalation_init(void *p)
 {
     struct config_escalation *r = p;
     r->urgent = -1;
+    r->complaint = -1;
 }
 
 static bool queue_exists(const struct config *cfg, const char *name)
@@ -587,6 +590,7 @@ void config_free(struct config *cfg)
         free(r->lang);
         strlist_clear(&r->topics);
         strlist_clear(&r->brands);
+        strlist_clear(&r->reasons);
     }
     free(cfg->escalation);
     char *strs[] = {cfg->chat_queue, cfg->callback_queue, cfg->allowed_origins, cfg->path, cfg->listen, cfg->listen_host, cfg->redis, cfg->redis_host,

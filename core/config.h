@@ -58,6 +58,8 @@ struct config_escalation {
     struct strlist topics; /* any of these, if given */
     struct strlist brands; /* any of these, if given */
     int urgent;            /* -1 any, 0 must not be urgent, 1 must be urgent */
+    int complaint;         /* -1 any, 0 must not be a complaint, 1 must be one */
+    struct strlist reasons; /* any of these complaint reasons, if given */
     char *lang;
     int min_followers;
     int duplicates;        /* -1 any, 0 skip near-duplicates (default), 1 only duplicates */

@@ -138,28 +138,18 @@ static void escalate_entry(struct route_role *r, const redisReply *e)
     struct item it;
     struct tags tags = {0};
     int rule = -1;
+    bool pending = false;       /* not acked: read again after a reconnection */
     if (j && item_from_json(j, &it) == CTX_OK) {
-        json_t *tj = json_object_get(j, "tags");
-        json_t *sent = json_object_get(tj, "sentiment");
-        tags.score = json_number_value(json_object_get(sent, "score"));
-        const char *lbl = json_string_value(json_object_get(sent, "label"));
-        if (lbl)
-            sentiment_label_parse(lbl, &tags.label);
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(tj, "topics"), i, v)
-            if (json_is_string(v))
-                strlist_add(&tags.topics, json_string_value(v));
-        json_array_foreach(json_object_get(tj, "brands"), i, v)
-            if (json_is_string(v))
-                strlist_add(&tags.brands, json_string_value(v));
-        tags.urgent = json_is_true(json_object_get(tj, "urgent"));
-        bool dup = json_is_string(json_object_get(tj, "duplicate_of"));
         bool conv = it.conversation && strcmp(it.conversation, "private") == 0;
-        if (conv)
+        if (tags_from_json(json_object_get(j, "tags"), &tags) != CTX_OK) {
+            log_error("route: out of memory reading the tags of %s; left pending", it.id);
+            pending = true;
+        } else if (conv) {
             conversation_message(r, &it, it.lang);
-        else
-            rule = escalation_match(r->cfg, &tags, it.lang, it.author.followers, dup);
+        } else {
+            rule = escalation_match(r->cfg, &tags, it.lang, it.author.followers,
+                                    tags.duplicate_of != NULL);
+        }
         if (rule >= 0) {
             const struct config_escalation *esc = &r->cfg->escalation[rule];
             char id[600];
@@ -177,7 +167,8 @@ static void escalate_entry(struct route_role *r, const redisReply *e)
     tags_clear(&tags);
     json_decref(j);
     /* acked after the task script is queued on the same connection: in order */
-    rconn_cmd(r->cmd, NULL, NULL, "XACK %s %s %s", KEY_TAGGED, GROUP_ROUTE, sid);
+    if (!pending)
+        rconn_cmd(r->cmd, NULL, NULL, "XACK %s %s %s", KEY_TAGGED, GROUP_ROUTE, sid);
 }
 
 static void on_tagged(const redisReply *entries, void *priv)

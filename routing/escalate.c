@@ -43,6 +43,10 @@ int escalation_match(const struct config *cfg, const struct tags *tags, const ch
             continue;
         if (r->urgent >= 0 && (r->urgent != 0) != tags->urgent)
             continue;
+        if (r->complaint >= 0 && (r->complaint != 0) != tags->complaint)
+            continue;
+        if (!any_of(&r->reasons, &tags->reasons))
+            continue;
         if (!lang_match(r->lang, lang ? lang : tags->lang))
             continue;
         if (r->min_followers > 0 && followers < r->min_followers)
