@@ -48,6 +48,15 @@ function el(tag, attrs, ...kids) {
   return e;
 }
 
+// The complaint tag of a post ({label, score, reasons}), or null when the
+// analyzer did not call it a complaint (label true).
+function complaintOf(it) {
+  const c = it && it.tags && it.tags.complaint;
+  if (!c || c.label !== true) return null;
+  return { score: typeof c.score === 'number' ? c.score : null,
+    reasons: (Array.isArray(c.reasons) ? c.reasons : []).filter((r) => typeof r === 'string' && r) };
+}
+
 function safeUrl(u) {
   return typeof u === 'string' && /^https?:\/\//i.test(u) ? u : null;
 }
@@ -352,6 +361,7 @@ function preview(t) {
     const s = (it.tags && it.tags.sentiment) || {};
     if (s.label) box.append(el('span', { class: 'badge ' + s.label, text: s.label }));
     if (it.tags && it.tags.urgent) box.append(el('span', { class: 'badge urgent', text: 'urgent' }));
+    if (complaintOf(it)) box.append(el('span', { class: 'badge complaint', text: 'complaint' }));
     box.append(el('q', { text: (it.text || '').slice(0, 240) }));
   }
   return box;
@@ -475,6 +485,14 @@ function renderSocial(t, panel) {
   if (s.label) tagRow.append(el('span', { class: 'badge ' + s.label,
     text: s.label + (typeof s.score === 'number' ? ' ' + s.score.toFixed(2) : '') }));
   if (tags.urgent) tagRow.append(el('span', { class: 'badge urgent', text: 'urgent' }));
+  const complaint = complaintOf(it);
+  if (complaint) {
+    tagRow.append(el('span', { class: 'badge complaint',
+      title: complaint.score !== null ? 'complaint score ' + complaint.score.toFixed(2) : null,
+      text: 'complaint' }));
+    if (complaint.reasons.length) tagRow.append(el('span', { class: 'reasons', title: 'why it is a complaint' },
+      ...complaint.reasons.map((r) => el('span', { class: 'reason', text: r }))));
+  }
   for (const b of tags.brands || []) tagRow.append(el('span', { class: 'tag brand', text: b }));
   for (const tp of tags.topics || []) tagRow.append(el('span', { class: 'tag', text: tp }));
   post.append(tagRow);

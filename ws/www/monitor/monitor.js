@@ -8,9 +8,10 @@
 // After a dropped connection it reconnects with backoff and resumes after
 // the last stream id it received.
 //
-// Language and network are filtered here in the page (the server does not
-// know them as filters); brand, topic and sentiment are filtered by the
-// server and checked again here.
+// Language, network and "complaints only" are filtered here in the page
+// (the server does not know them as filters); brand, topic and sentiment are
+// filtered by the server and checked again here. An item is a complaint when
+// its tags say complaint.label true; its reasons show next to the badge.
 //
 // Speed: frames only queue items; the DOM is touched once per animation
 // frame, at most MAX_SHOWN nodes are on the page (the oldest are dropped),
@@ -31,7 +32,7 @@
   const ui = {
     status: $('status'), list: $('items'), held: $('held'), error: $('error'), empty: $('empty'),
     form: $('filter'), brand: $('brand'), topic: $('topic'), sentiment: $('sentiment'),
-    lang: $('lang'), network: $('network'), pause: $('pause'), app: $('app'),
+    lang: $('lang'), network: $('network'), complaints: $('complaints'), pause: $('pause'), app: $('app'),
     login: $('login'), token: $('token'), loginError: $('login-error'), logout: $('logout'),
     brands: $('brands'), topics: $('topics'),
     n: { negative: $('n-negative'), neutral: $('n-neutral'), positive: $('n-positive'),
@@ -40,7 +41,7 @@
 
   let token = sessionStorage.getItem(TOKEN_KEY) || '';
   let server = { brand: '', topic: '', sentiment: '' };   // filtered by ctxd
-  let local = { lang: '', network: '' };                 // filtered here
+  let local = { lang: '', network: '', complaints: false }; // filtered here
   let lastId = null;              // last stream id received (or read by /api/items)
   let ws = null;
   let conn = 0;                   // generation: frames of an older socket are ignored
@@ -55,7 +56,7 @@
   let held = 0;                   // matching items received while paused
   let received = 0;
   const ids = new Set();          // ids received (bounded), to drop repeats
-  const hour = new Map();         // id -> {t, label, lang, net} for the last-hour counters
+  const hour = new Map();         // id -> {t, label, _lang, _net, _complaint} for the last-hour counters
   const counts = { negative: 0, neutral: 0, positive: 0 };
   let countsCapped = false;       // the last-hour query hit its limit: counts are lower bounds
   const seen = { brand: new Set(), topic: new Set(), lang: new Set(), network: new Set() };
@@ -78,6 +79,7 @@
     return LABELS.includes(l) ? l : 'neutral';
   };
   const list = (v) => (Array.isArray(v) ? v : []);
+  const complaintOf = (item) => ((item.tags || {}).complaint) || {};
 
   // The time an item counts at: published, else fetched, else when it arrived
   // here; never later than now (a clock ahead of ours).
@@ -103,9 +105,10 @@
     return true;
   }
 
-  function matchesLocal(rec) {      // rec: an item or an hour record (both have _lang/_net)
+  function matchesLocal(rec) {      // rec: an item or an hour record (both have _lang/_net/_complaint)
     if (local.lang && rec._lang !== local.lang) return false;
     if (local.network && rec._net !== local.network) return false;
+    if (local.complaints && !rec._complaint) return false;
     return true;
   }
 
@@ -143,7 +146,8 @@
     const tags = item.tags || {};
     const s = tags.sentiment || {};
     const label = labelOf(item);
-    const li = el('li', label + (tags.duplicate_of ? ' duplicate' : '') + (fresh ? ' fresh' : ''));
+    const li = el('li', label + (item._complaint ? ' complaint' : '') +
+      (tags.duplicate_of ? ' duplicate' : '') + (fresh ? ' fresh' : ''));
     li.dataset.id = item.id;
     const meta = el('div', 'meta');
     meta.append(el('span', 'tag net', item._net));
@@ -168,6 +172,20 @@
     for (const b of list(tags.brands)) meta.append(el('span', 'tag brand', b));
     for (const t of list(tags.topics)) meta.append(el('span', 'tag', t));
     if (tags.urgent) meta.append(el('span', 'tag urgent', 'urgent'));
+    if (item._complaint) {
+      const c = complaintOf(item);
+      const badge = el('span', 'tag complaint', 'complaint');
+      const cs = Number(c.score);
+      if (Number.isFinite(cs)) badge.title = 'complaint score ' + cs.toFixed(2);
+      meta.append(badge);
+      const reasons = list(c.reasons).filter((r) => typeof r === 'string' && r);
+      if (reasons.length) {
+        const box = el('span', 'reasons');
+        box.title = 'why it is a complaint';
+        for (const r of reasons) box.append(el('span', 'reason', r));
+        meta.append(box);
+      }
+    }
     if (tags.duplicate_of) {
       const d = el('span', 'dup', 'duplicate');
       d.title = 'near-duplicate of ' + tags.duplicate_of;
@@ -282,11 +300,12 @@
     item._net = network(item);
     item._lang = typeof item.lang === 'string' ? item.lang.toLowerCase() : '';
     item._t = timeOf(item);
+    item._complaint = complaintOf(item).label === true;
     received++;
     const tags = item.tags || {};
     const label = labelOf(item);
     if (item._t >= Date.now() - HOUR) {
-      const rec = { t: item._t, label, _lang: item._lang, _net: item._net };
+      const rec = { t: item._t, label, _lang: item._lang, _net: item._net, _complaint: item._complaint };
       hour.set(item.id, rec);
       countIn(rec, 1);
     }
@@ -463,7 +482,7 @@
     const v = (e) => e.value.trim().toLowerCase();
     return {
       server: { brand: v(ui.brand), topic: v(ui.topic), sentiment: ui.sentiment.value },
-      local: { lang: ui.lang.value, network: ui.network.value },
+      local: { lang: ui.lang.value, network: ui.network.value, complaints: ui.complaints.checked },
     };
   }
 
@@ -491,7 +510,7 @@
   }
 
   ui.form.addEventListener('submit', (ev) => { ev.preventDefault(); apply(); });
-  for (const e of [ui.sentiment, ui.lang, ui.network]) e.addEventListener('change', apply);
+  for (const e of [ui.sentiment, ui.lang, ui.network, ui.complaints]) e.addEventListener('change', apply);
 
   function setPaused(p) {
     paused = p;
@@ -511,7 +530,8 @@
     const p = new URLSearchParams(location.search);
     const get = (k) => (p.get(k) || '').trim().toLowerCase();
     server = { brand: get('brand'), topic: get('topic'), sentiment: LABELS.includes(get('sentiment')) ? get('sentiment') : '' };
-    local = { lang: get('lang'), network: get('network') };
+    local = { lang: get('lang'), network: get('network'), complaints: ['1', 'true'].includes(get('complaints')) };
+    ui.complaints.checked = local.complaints;
     ui.brand.value = server.brand;
     ui.topic.value = server.topic;
     ui.sentiment.value = server.sentiment;
