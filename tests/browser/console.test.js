@@ -2,7 +2,8 @@
 // angry Mastodon mention (served by a loopback Mastodon) is offered,
 // accepted, answered and posted back; a reload and a dropped websocket
 // both get the task back; a closed page re-queues its task to another
-// agent; script-bearing text is shown as text and runs nothing.
+// agent; script-bearing text is shown as text and runs nothing; a complaint
+// is escalated by its rule and shows its badge and reasons.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
@@ -197,6 +198,62 @@ test('script-bearing text is shown as text and runs nothing', async () => {
     await b.close();
     await rig.stop();
     await masto.stop();
+  }
+});
+
+// A complaint, stored already tagged (as the analyze role stores it) so the
+// test does not hang on the analyzer's cues: the escalation rule
+// "complaint": true routes it, though its sentiment is neutral, and the
+// console shows the badge and the reasons in the offer and on the task.
+test('a complaint: escalated by the complaint rule, badge and reasons on the task', async () => {
+  const rig = await new Rig('console-complaint').start({
+    queues: [{ name: 'social', channels: ['social', 'chat', 'callback'] },
+      { name: 'complaints', offer_timeout: '60s', channels: ['social'] }],
+    escalation: [{ name: 'complaint', queue: 'complaints', complaint: true, priority: 4 },
+      { name: 'unhappy', queue: 'social', sentiment: 'negative' }],
+  });
+  const b = await browser();
+  const now = new Date().toISOString();
+  const post = (n, text, complaint) => ({
+    id: `mastodon:social.example:${n}`, source: 'masto', kind: 'social',
+    url: `https://social.example/@carol/${n}`,
+    author: { handle: '@carol@social.example', name: 'Carol Chen', followers: 87 },
+    title: null, text, lang: 'en', published: now, fetched: now, reply_to: null,
+    tags: { sentiment: { score: 0, label: 'neutral' }, topics: [], brands: ['acme'], urgent: false,
+      complaint } });
+  try {
+    const page = await openConsole(b, rig, rig.agent('ann'));
+    const plain = post('c1', 'Acme opened a shop in Leeds.', { score: 0.1, label: false, reasons: [] });
+    const complaint = post('c2', 'Day 12 and still no Acme refund, I was charged twice.',
+      { score: 0.93, label: true, reasons: ['money', 'delay'] });
+    await rig.storeTagged(plain);
+    await rig.storeTagged(complaint);
+
+    const offer = page.locator('#offers li.offer');
+    await offer.waitFor({ timeout: LONG });
+    assert.match(await offer.textContent(), /still no Acme refund/);
+    assert.match(await offer.locator('.queue').textContent(), /queue complaints/);
+    assert.strictEqual(await offer.locator('.badge.complaint').textContent(), 'complaint');
+    // the router reads the tagged stream in order: the complaint's task exists,
+    // so the neutral non-complaint before it was read and made none
+    assert.strictEqual(rig.redis('HGET', `ctx:task:social:${complaint.id}`, 'queue'), 'complaints');
+    assert.strictEqual(rig.redis('EXISTS', `ctx:task:social:${plain.id}`), '0');
+    assert.strictEqual(await page.locator('#offers li.offer').count(), 1);
+
+    await offer.getByRole('button', { name: 'Accept' }).click();
+    const panel = page.locator('.panel:not([hidden])');
+    await panel.locator('.post').waitFor({ timeout: LONG });
+    const badge = panel.locator('.tags .badge.complaint');
+    assert.strictEqual(await badge.textContent(), 'complaint');
+    assert.strictEqual(await badge.getAttribute('title'), 'complaint score 0.93');
+    assert.deepStrictEqual(await panel.locator('.tags .reasons .reason').allTextContents(), ['money', 'delay']);
+    assert.match(await panel.locator('.badge.neutral').textContent(), /neutral 0\.00/);
+    assert.strictEqual(await panel.locator('.tag.brand').textContent(), 'acme');
+    await screenshot(page, 'console-complaint');
+    assert.deepStrictEqual(page.problems, []);
+  } finally {
+    await b.close();
+    await rig.stop();
   }
 });
 

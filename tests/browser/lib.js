@@ -83,6 +83,38 @@ class Rig {
     return out.trim().split('\n').pop();
   }
 
+  redis(...args) {
+    return execFileSync('redis-cli', ['-p', String(this.redisPort), ...args], { encoding: 'utf8' }).trim();
+  }
+
+  // Stores an already tagged item as the analyze role does: store/tag.lua
+  // itself (item hash, tagged stream, indexes), with no raw entry to ack.
+  // For tests that need tags the analyzer's cues should not decide (a
+  // complaint, say). Waits first for the consumer groups ctxd makes at start:
+  // "analyze" on the raw stream (tag.lua acks there) and, when the config
+  // has queues, "route" on the tagged stream (made at "$", so an entry
+  // written before it would never be escalated). Returns the stream id.
+  async storeTagged(item) {
+    const groups = (stream) => {
+      try { return this.redis('XINFO', 'GROUPS', stream); } catch (e) { return ''; }
+    };
+    await waitFor(() => /\banalyze\b/.test(groups('ctx:items:raw')), 10000, 'group analyze');
+    const cfg = JSON.parse(fs.readFileSync(this.config, 'utf8'));
+    if ((cfg.queues || []).length)
+      await waitFor(() => /\broute\b/.test(groups('ctx:items:tagged')), 10000, 'group route');
+    const tags = item.tags || {};
+    const label = (tags.sentiment && tags.sentiment.label) || 'neutral';
+    const keys = ['ctx:items:raw', `ctx:item:${item.id}`, 'ctx:items:tagged', 'ctx:idx:all',
+      `ctx:idx:sentiment:${label}`, ...(tags.brands || []).map((x) => `ctx:idx:brand:${x}`),
+      ...(tags.topics || []).map((x) => `ctx:idx:topic:${x}`)];
+    const published = Date.parse(item.published);
+    const script = fs.readFileSync(path.join(ROOT, 'store', 'tag.lua'), 'utf8');
+    const sid = this.redis('EVAL', script, String(keys.length), ...keys, 'analyze', '0-0', item.id,
+      JSON.stringify(item), String(Number.isNaN(published) ? Date.now() : published), '100000');
+    if (!/^\d+-\d+$/.test(sid)) throw new Error(`tag.lua did not store ${item.id}: ${sid}`);
+    return sid;
+  }
+
   async stop() {
     for (const p of this.procs.reverse()) {
       if (p.exitCode === null) {

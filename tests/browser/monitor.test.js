@@ -1,6 +1,7 @@
 // The live monitor (/monitor/) in Chromium against a real ctxd and
 // redis-server: mentions appear live, the filters (sentiment, brand,
-// language, network) work, pause holds and resume shows, the last-hour
+// language, network, complaints only) work, complaints show their badge and
+// reasons, pause holds and resume shows, the last-hour
 // counters count by published time, a burst keeps the list capped, hostile
 // text is shown as text and runs nothing, and with auth on the page asks for
 // a token.
@@ -167,6 +168,62 @@ describe('monitor', () => {
     assert.ok(ids.length > 0 && ids.every((id) => id.startsWith('mastodon:')), ids.join());
     await page.selectOption('#network', '');
     await waitShown(page, en.id);
+    await closePage(page);
+  });
+
+  it('shows the complaint badge and reasons, and "complaints only" hides the rest', async () => {
+    // Tagged items stored as the analyze role stores them, so that what is a
+    // complaint is up to the test, not to the analyzer's cues.
+    const tagged = (complaint, fields = {}) => Object.assign(item(fields), { lang: 'en', tags: {
+      sentiment: { score: 0, label: 'neutral' }, topics: [], brands: ['acme'], urgent: false,
+      complaint } });
+    const page = await openMonitor();
+    const plain = tagged({ score: 0.12, label: false, reasons: [] }, { text: 'Acme opened a shop in Leeds.' });
+    const weak = tagged({ score: 0.3, label: false, reasons: ['delay'] }, { text: 'Acme parcel a day late, fine.' });
+    const complaint = tagged({ score: 0.91, label: true, reasons: ['delay', '<b>money</b>'] },
+      { text: 'Still waiting for my Acme refund after three weeks.' });
+    for (const x of [plain, weak, complaint]) await rig.storeTagged(x);
+    await waitShown(page, complaint.id);
+    await waitShown(page, plain.id);
+    await waitShown(page, weak.id);
+    const li = `#items li[data-id="${complaint.id}"]`;
+    assert.strictEqual(await page.textContent(`${li} .tag.complaint`), 'complaint');
+    assert.strictEqual(await page.getAttribute(`${li} .tag.complaint`, 'title'), 'complaint score 0.91');
+    assert.deepStrictEqual(await page.$$eval(`${li} .reasons .reason`, (x) => x.map((e) => e.textContent)),
+      ['delay', '<b>money</b>']);
+    assert.strictEqual(await page.$$eval('#items b', (x) => x.length), 0, 'reasons are text');
+    assert.match(await page.getAttribute(li, 'class'), /\bcomplaint\b/);
+    for (const x of [plain, weak]) {   // no badge, and no reasons without the label
+      assert.strictEqual(await page.$$eval(`#items li[data-id="${x.id}"] .tag.complaint, #items li[data-id="${x.id}"] .reason`,
+        (e) => e.length), 0, x.id);
+    }
+    await screenshot(page, 'monitor-complaint');
+
+    await page.check('#complaints');      // applies at once, in the page
+    await page.waitForFunction(() => location.search === '?complaints=true');
+    await page.waitForFunction((x) => !document.querySelector(`#items li[data-id="${x}"]`), plain.id);
+    let ids = await shownIds(page);
+    assert.ok(ids.includes(complaint.id) && !ids.includes(weak.id), ids.join());
+    assert.ok((await page.$$eval('#items li', (x) => x.map((e) => e.className))).every((c) => /\bcomplaint\b/.test(c)));
+    // new ones too: the non-complaint is stored first, so once the complaint
+    // after it is shown it would have been shown as well
+    const plain2 = tagged({ score: 0, label: false, reasons: [] }, { text: 'Acme is hiring.' });
+    const complaint2 = tagged({ score: 0.8, label: true, reasons: ['broken-product'] },
+      { text: 'My Acme kettle broke on day two.' });
+    await rig.storeTagged(plain2);
+    await rig.storeTagged(complaint2);
+    await waitShown(page, complaint2.id);
+    assert.ok(!(await shownIds(page)).includes(plain2.id), 'a new non-complaint is hidden');
+    // the filter is in the address: a reload keeps it
+    await page.reload();
+    await page.waitForSelector('#status.live');
+    assert.ok(await page.isChecked('#complaints'));
+    await waitShown(page, complaint2.id);
+    ids = await shownIds(page);
+    assert.ok(ids.includes(complaint.id) && !ids.includes(plain.id) && !ids.includes(plain2.id), ids.join());
+    await page.uncheck('#complaints');
+    await waitShown(page, plain.id);
+    await waitShown(page, plain2.id);
     await closePage(page);
   });
 
