@@ -253,6 +253,15 @@ void analyzer_prefilter_scan(const struct analyzer_prefilter *pf, const char *te
                              uint64_t *bits);
 /* Rules that run on every text (a pattern without required literals). */
 size_t analyzer_prefilter_always(const struct analyzer_prefilter *pf);
+/* analyzer_prefilter_scan(), and where the patterns with leads (below) may
+ * match: for every word start of text where a leading literal of pattern p
+ * is, (uint64_t)p << 32 | offset goes to hits, in text order, at most max of
+ * them. Returns how many there were; more than max: do not rely on them. */
+size_t analyzer_prefilter_scan_hits(const struct analyzer_prefilter *pf, const char *text,
+                                    size_t len, uint64_t *bits, uint64_t *hits, size_t max);
+/* 1 when every match of pattern p starts where scan_hits() reports a hit of p
+ * (its matches begin with one of a few words, or word prefixes). */
+int analyzer_prefilter_leads(const struct analyzer_prefilter *pf, uint32_t p);
 /* The required literals of one pattern (folded, NUL-terminated, at most max)
  * and whether each starts a word; -1 when the pattern requires none. For
  * tests and `ctxctl rules check -v`. */

@@ -44,6 +44,7 @@
 #define MAX_EXACT   16     /* strings in an exact set */
 #define MAX_LIT     64     /* bytes in a literal */
 #define MAX_REQ     64     /* literals in a required set */
+#define MAX_LEAD    16     /* literals in a leading set */
 
 /* ---- folding ------------------------------------------------------------ */
 
@@ -131,8 +132,20 @@ struct lit {
     uint8_t anchored;      /* starts at a word start */
 };
 
+/* How a piece's matches begin. L_SET: every match starts at a word start
+ * with one of v[] (word characters, folded); L_EMPTY: every match is empty
+ * (an anchor, a lookaround), so what follows decides; L_NONE: unknown. */
+enum { L_NONE, L_EMPTY, L_SET };
+struct leads {
+    int kind;
+    unsigned n;
+    struct lit v[MAX_LEAD];
+};
+
 /* One piece's summary. kind EXACT: the piece matches exactly one of ex[];
- * kind REQ: every match contains one of req[]; kind ANY: nothing known. */
+ * kind REQ: every match contains one of req[]; kind ANY: nothing known.
+ * lead: how its matches begin (for EXACT pieces computed from ex[] by
+ * lead_fix(), for the others kept as the parser goes). */
 enum { P_ANY, P_EXACT, P_REQ };
 struct piece {
     int kind;
@@ -140,8 +153,9 @@ struct piece {
     unsigned nex;
     struct lit req[MAX_REQ];
     unsigned nreq;
-    int ends_nonword;      /* (exact) every string ends with a non-word char or is empty
-                              after an anchor: what follows starts a word */
+    struct leads lead;
+    int opaque;            /* (exact) an empty match that is not a mere anchor came
+                              first: a lookaround or \G, which makes leads unknown */
 };
 
 /* The word-character parts of an exact string become required literals: the
@@ -176,11 +190,87 @@ static struct lit best_part(const struct lit *x)
     return best;
 }
 
+/* The leads of an exact piece: the first word of each string, when every
+ * string starts a word with a word character; L_EMPTY when all are empty. */
+static void lead_fix(struct piece *p)
+{
+    if (p->kind != P_EXACT)
+        return;
+    struct leads *ld = &p->lead;
+    unsigned empty = 0;
+    ld->kind = p->opaque ? L_NONE : L_SET;
+    ld->n = 0;
+    if (p->opaque)
+        return;
+    for (unsigned k = 0; k < p->nex; k++) {
+        const struct lit *x = &p->ex[k];
+        if (x->len == 0) {
+            empty++;
+            continue;
+        }
+        size_t i = 0;
+        while (i < x->len) {
+            size_t adv;
+            uint32_t c = analyzer_utf8_decode(x->s + i, x->len - i, &adv);
+            if (!sure_word(c))
+                break;
+            i += adv;
+        }
+        if (i == 0 || !x->anchored || ld->n == MAX_LEAD) {
+            ld->kind = L_NONE;
+            return;
+        }
+        int dup = 0;
+        for (unsigned j = 0; j < ld->n && !dup; j++)
+            dup = ld->v[j].len == i && memcmp(ld->v[j].s, x->s, i) == 0;
+        if (!dup) {
+            memcpy(ld->v[ld->n].s, x->s, i);
+            ld->v[ld->n].len = (uint8_t)i;
+            ld->v[ld->n].anchored = 1;
+            ld->n++;
+        }
+    }
+    if (empty)
+        ld->kind = empty == p->nex ? L_EMPTY : L_NONE;
+    else if (ld->n == 0)
+        ld->kind = L_NONE;
+}
+
+/* The leads of a then b. */
+static void lead_concat(struct leads *out, const struct leads *a, const struct leads *b)
+{
+    *out = a->kind == L_EMPTY ? *b : *a;
+}
+
+/* The leads of a or b. */
+static void lead_alternate(struct leads *out, const struct leads *a, const struct leads *b)
+{
+    if (a->kind != L_SET || b->kind != L_SET) {
+        out->kind = L_NONE;
+        return;
+    }
+    struct leads u = *a;
+    for (unsigned k = 0; k < b->n; k++) {
+        int dup = 0;
+        for (unsigned j = 0; j < u.n && !dup; j++)
+            dup = u.v[j].len == b->v[k].len && memcmp(u.v[j].s, b->v[k].s, b->v[k].len) == 0;
+        if (dup)
+            continue;
+        if (u.n == MAX_LEAD) {
+            out->kind = L_NONE;
+            return;
+        }
+        u.v[u.n++] = b->v[k];
+    }
+    *out = u;
+}
+
 /* Turn an exact piece into a required one. */
 static void exact_to_req(struct piece *p)
 {
     if (p->kind != P_EXACT)
         return;
+    lead_fix(p);
     p->nreq = 0;
     for (unsigned k = 0; k < p->nex; k++) {
         struct lit l = best_part(&p->ex[k]);
@@ -246,6 +336,8 @@ static void piece_any(struct piece *p)
 {
     p->kind = P_ANY;
     p->nex = p->nreq = 0;
+    p->lead.kind = L_NONE;
+    p->opaque = 0;
 }
 
 static void piece_exact1(struct piece *p, const unsigned char *s, size_t n, int anchored)
@@ -256,6 +348,8 @@ static void piece_exact1(struct piece *p, const unsigned char *s, size_t n, int 
     p->ex[0].len = (uint8_t)n;
     p->ex[0].anchored = (uint8_t)anchored;
     p->nreq = 0;
+    p->lead.kind = L_NONE;  /* exact: see lead_fix() */
+    p->opaque = 0;
 }
 
 /* a then b (concatenation), into a. */
@@ -280,6 +374,11 @@ static void concat(struct piece *a, struct piece *b)
                 n++;
             }
         if (ok) {
+            int empty = 1;
+            for (unsigned i = 0; i < a->nex; i++)
+                empty &= a->ex[i].len == 0;
+            if (empty && b->opaque)
+                a->opaque = 1;
             memcpy(a->ex, out, n * sizeof *out);
             a->nex = n;
             return;
@@ -287,8 +386,11 @@ static void concat(struct piece *a, struct piece *b)
     }
     exact_to_req(a);
     exact_to_req(b);
+    struct leads ld;
+    lead_concat(&ld, &a->lead, &b->lead);
     if (better(b, a))
         *a = *b;
+    a->lead = ld;
 }
 
 static void alternate(struct piece *a, struct piece *b)
@@ -296,16 +398,20 @@ static void alternate(struct piece *a, struct piece *b)
     if (a->kind == P_EXACT && b->kind == P_EXACT && a->nex + b->nex <= MAX_EXACT) {
         memcpy(a->ex + a->nex, b->ex, b->nex * sizeof *b->ex);
         a->nex += b->nex;
+        a->opaque |= b->opaque;
         return;
     }
     exact_to_req(a);
     exact_to_req(b);
+    struct leads ld;
+    lead_alternate(&ld, &a->lead, &b->lead);
     if (a->kind != P_REQ || b->kind != P_REQ || a->nreq + b->nreq > MAX_REQ) {
         piece_any(a);
-        return;
+    } else {
+        memcpy(a->req + a->nreq, b->req, b->nreq * sizeof *b->req);
+        a->nreq += b->nreq;
     }
-    memcpy(a->req + a->nreq, b->req, b->nreq * sizeof *b->req);
-    a->nreq += b->nreq;
+    a->lead = ld;
 }
 
 static void parse_alt(struct parser *ps, struct piece *out, int anchored);
@@ -373,6 +479,7 @@ static int escape(struct parser *ps, uint32_t *cp, struct piece *out, int *nonwo
     switch (c) {
     case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G':
         piece_exact1(out, (const unsigned char *)"", 0, c == 'b');
+        out->opaque = c == 'G';   /* "where the search started" */
         return 0;
     case 's': case 'W': case 'h': case 'v': case 'R': case 'N':
         *nonword_only = c != 'N';
@@ -640,9 +747,10 @@ static void parse_atom(struct parser *ps, struct piece *out, int anchored, int *
             return;
         }
         ps->p++;
-        if (look)
+        if (look) {
             piece_exact1(out, (const unsigned char *)"", 0, 0);
-        else
+            out->opaque = 1;
+        } else
             *out = inner;
     } else if (c == '[') {
         ps->p++;
@@ -700,7 +808,8 @@ static void parse_atom(struct parser *ps, struct piece *out, int anchored, int *
 /* A concatenation: exact atoms accumulate into a run ("d" "o" "w" "n" is
  * "down"); a run ends at an atom that is not exact, and the best required
  * set of the runs and the other atoms is the sequence's requirement. A
- * sequence that is one run stays exact. */
+ * sequence that is one run stays exact. Its leads are those of the first
+ * run or atom that is not empty. */
 static void parse_seq(struct parser *ps, struct piece *out, int anchored)
 {
     struct piece *cur = malloc(sizeof *cur), *best = malloc(sizeof *best);
@@ -713,6 +822,7 @@ static void parse_seq(struct parser *ps, struct piece *out, int anchored)
     piece_exact1(cur, (const unsigned char *)"", 0, anchored);
     piece_any(best);
     int next_anchored = anchored, broken = 0;
+    struct leads lead = {.kind = L_EMPTY};
     while (ps->p < ps->end && *ps->p != '|' && *ps->p != ')' && !ps->bad) {
         struct piece a;
         int nonword_only;
@@ -732,9 +842,13 @@ static void parse_seq(struct parser *ps, struct piece *out, int anchored)
         /* the run ends: keep the better of it and what came before */
         broken = 1;
         exact_to_req(cur);
+        if (lead.kind == L_EMPTY)
+            lead = cur->lead;
         if (better(cur, best))
             *best = *cur;
         exact_to_req(&a);
+        if (lead.kind == L_EMPTY)
+            lead = a.lead;
         if (a.kind == P_REQ) {
             if (better(&a, best))
                 *best = a;
@@ -747,9 +861,12 @@ static void parse_seq(struct parser *ps, struct piece *out, int anchored)
         *out = *cur;
     } else {
         exact_to_req(cur);
+        if (lead.kind == L_EMPTY)
+            lead = cur->lead;
         if (better(cur, best))
             *best = *cur;
         *out = *best;
+        out->lead = lead;
     }
     free(cur);
     free(best);
@@ -766,74 +883,95 @@ static void parse_alt(struct parser *ps, struct piece *out, int anchored)
     }
 }
 
-/* ---- the trie and the index ------------------------------------------- */
+/* ---- the index ------------------------------------------------------------ */
 
-struct node_edge {
-    uint64_t key;          /* (node << 8 | byte) + 1; 0 empty */
-    uint32_t child;
+/* Every literal of this file is a run of word characters (best_part() and
+ * lead_fix() cut them at the first other character), so a literal that
+ * starts a word lies inside that word: it is found at a word start exactly
+ * when it is a prefix of the word. The scan therefore goes word by word, not
+ * byte by byte: the folded word's first bytes pick the few literals that can
+ * be prefixes of it, and those are compared.
+ *
+ * Literals are keyed by their first four bytes (all of them when shorter;
+ * the bytes of a literal are never 0, so "ab" and "ab\0\0" cannot collide)
+ * in an open-addressing table whose slots chain the literals of one key. A
+ * word is looked up under its first 1, 2, 3 and 4 bytes; gate[] (by the
+ * first two bytes) says which of those lookups can find anything. Each
+ * literal lists the patterns it serves: as a required literal (the pattern
+ * becomes a candidate) and/or as a leading one (the word start is a place
+ * where the pattern may match, reported to analyzer_prefilter_scan_hits()). */
+
+#define NONE32     UINT32_MAX
+#define A_CAND     0x80000000u  /* assoc: a required literal of the pattern */
+#define A_LEAD     0x40000000u  /* assoc: a leading literal of the pattern */
+#define A_PAT      0x3FFFFFFFu
+#define G_LEN2     0x1          /* gate: a 2-byte literal is these two bytes */
+#define G_LEN3     0x2          /* a 3-byte literal starts with them */
+#define G_LONG     0x4          /* a longer one does */
+
+struct pf_lit {
+    uint32_t off;          /* its bytes, in pf->bytes */
+    uint32_t len;
+    uint32_t next;         /* the next literal of the same key */
+    uint32_t assoc;        /* its first pattern, index into pf->assoc */
+};
+
+struct pf_assoc {
+    uint32_t pat;          /* pattern id | A_CAND | A_LEAD */
+    uint32_t next;
+};
+
+struct pf_slot {
+    uint32_t key;          /* 0: empty */
+    uint32_t lit;
 };
 
 struct analyzer_prefilter {
-    /* trie: node 0 is the root; children by an open-addressing hash */
-    struct node_edge *edge;
-    uint32_t emask, nedges;
-    uint32_t nnodes, capnodes;
-    uint32_t root[256];    /* root's children directly, 0 = none */
-    /* per node: the rules a literal ending here enables (anchored literals) */
-    uint32_t *term_first;  /* index into term_rule, per node, or UINT32_MAX */
-    uint32_t *term_next;   /* chain */
-    uint32_t *term_rule;
-    uint32_t nterm, capterm;
+    struct pf_slot *slot;
+    uint32_t smask, nkeys;
+    uint32_t first1[256];  /* 1-byte literals: index + 1, 0 none */
+    uint8_t *gate;         /* 65536 entries by first byte | second << 8 */
+    struct pf_lit *lit;
+    uint32_t nlit, caplit;
+    unsigned char *bytes;
+    uint32_t nbytes, capbytes;
+    struct pf_assoc *assoc;
+    uint32_t nassoc, capassoc;
     /* literals not anchored: looked for with memmem */
     struct lit *loose;
     uint32_t *loose_rule;
     uint32_t nloose, caploose;
-    uint32_t *always;      /* rules that always run */
+    uint32_t *always;      /* patterns that always run */
     uint32_t nalways, capalways;
+    uint8_t *has_lead;     /* per pattern: its leads are indexed */
+    uint32_t caplead;
     uint32_t nrules;
+    uint16_t fold2[0x800]; /* code points below U+0800: folded | 0x8000 if a word char */
 };
 
-static uint64_t mix(uint64_t x)
+static uint32_t key_of(const unsigned char *s, size_t len)
 {
-    x ^= x >> 33;
-    x *= 0xFF51AFD7ED558CCDull;
-    x ^= x >> 33;
-    return x;
+    uint32_t k = 0;
+    for (size_t i = 0; i < len && i < 4; i++)
+        k |= (uint32_t)s[i] << (8 * i);
+    return k;
 }
 
-static uint32_t edge_get(const struct analyzer_prefilter *pf, uint32_t node, unsigned char b)
+static uint32_t slot_of(uint32_t key, uint32_t mask)
 {
-    if (node == 0)
-        return pf->root[b];
-    if (!pf->edge)
-        return 0;
-    uint64_t key = ((uint64_t)node << 8 | b) + 1;
-    for (uint32_t i = (uint32_t)mix(key) & pf->emask;; i = (i + 1) & pf->emask) {
-        if (pf->edge[i].key == key)
-            return pf->edge[i].child;
-        if (pf->edge[i].key == 0)
-            return 0;
-    }
+    return (uint32_t)((key * 0x9E3779B1u) >> 7) & mask;
 }
 
-static int edge_grow(struct analyzer_prefilter *pf)
+static uint32_t key_find(const struct analyzer_prefilter *pf, uint32_t key)
 {
-    uint32_t size = pf->edge ? (pf->emask + 1) * 2 : 1024;
-    struct node_edge *e = calloc(size, sizeof *e);
-    if (!e)
-        return -1;
-    for (uint32_t k = 0; pf->edge && k <= pf->emask; k++) {
-        if (!pf->edge[k].key)
-            continue;
-        uint32_t i = (uint32_t)mix(pf->edge[k].key) & (size - 1);
-        while (e[i].key)
-            i = (i + 1) & (size - 1);
-        e[i] = pf->edge[k];
+    if (!pf->slot)
+        return NONE32;
+    for (uint32_t i = slot_of(key, pf->smask);; i = (i + 1) & pf->smask) {
+        if (pf->slot[i].key == key)
+            return pf->slot[i].lit;
+        if (pf->slot[i].key == 0)
+            return NONE32;
     }
-    free(pf->edge);
-    pf->edge = e;
-    pf->emask = size - 1;
-    return 0;
 }
 
 static int grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
@@ -851,64 +989,87 @@ static int grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
     return 0;
 }
 
-static int node_new(struct analyzer_prefilter *pf)
+static int slots_grow(struct analyzer_prefilter *pf)
 {
-    if (grow((void **)&pf->term_first, &pf->capnodes, pf->nnodes + 1, sizeof *pf->term_first) < 0)
+    uint32_t size = pf->slot ? (pf->smask + 1) * 2 : 1024;
+    struct pf_slot *v = calloc(size, sizeof *v);
+    if (!v)
         return -1;
-    pf->term_first[pf->nnodes] = UINT32_MAX;
-    return (int)pf->nnodes++;
+    for (uint32_t k = 0; pf->slot && k <= pf->smask; k++) {
+        if (!pf->slot[k].key)
+            continue;
+        uint32_t i = slot_of(pf->slot[k].key, size - 1);
+        while (v[i].key)
+            i = (i + 1) & (size - 1);
+        v[i] = pf->slot[k];
+    }
+    free(pf->slot);
+    pf->slot = v;
+    pf->smask = size - 1;
+    return 0;
 }
 
-static int add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint32_t rule)
+/* Index an anchored literal for pattern rule with flags A_CAND / A_LEAD. */
+static int add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint32_t rule,
+                        uint32_t flags)
 {
-    uint32_t node = 0;
-    for (unsigned i = 0; i < l->len; i++) {
-        uint32_t next = edge_get(pf, node, l->s[i]);
-        if (!next) {
-            int n = node_new(pf);
-            if (n < 0)
-                return -1;
-            next = (uint32_t)n;
-            if (node == 0) {
-                pf->root[l->s[i]] = next;
-            } else {
-                if ((uint64_t)(pf->nedges + 1) * 2 > (uint64_t)pf->emask + 1 || !pf->edge)
-                    if (edge_grow(pf) < 0)
-                        return -1;
-                uint64_t key = ((uint64_t)node << 8 | l->s[i]) + 1;
-                uint32_t k = (uint32_t)mix(key) & pf->emask;
-                while (pf->edge[k].key)
-                    k = (k + 1) & pf->emask;
-                pf->edge[k].key = key;
-                pf->edge[k].child = next;
-                pf->nedges++;
-            }
+    uint32_t key = key_of(l->s, l->len), head = l->len == 1 ? pf->first1[l->s[0]] - 1
+                                                           : key_find(pf, key);
+    uint32_t id = head;
+    while (id != NONE32 && !(pf->lit[id].len == l->len &&
+                             memcmp(pf->bytes + pf->lit[id].off, l->s, l->len) == 0))
+        id = pf->lit[id].next;
+    if (id == NONE32) {
+        if (grow((void **)&pf->lit, &pf->caplit, pf->nlit + 1, sizeof *pf->lit) < 0 ||
+            grow((void **)&pf->bytes, &pf->capbytes, pf->nbytes + l->len, 1) < 0)
+            return -1;
+        if (l->len > 1 && head == NONE32 &&
+            (uint64_t)(pf->nkeys + 1) * 2 > (uint64_t)pf->smask + 1 && slots_grow(pf) < 0)
+            return -1;
+        id = pf->nlit++;
+        pf->lit[id] = (struct pf_lit){.off = pf->nbytes, .len = l->len, .next = head,
+                                      .assoc = NONE32};
+        memcpy(pf->bytes + pf->nbytes, l->s, l->len);
+        pf->nbytes += l->len;
+        if (l->len == 1) {
+            pf->first1[l->s[0]] = id + 1;
+        } else {
+            uint32_t i = slot_of(key, pf->smask);
+            while (pf->slot[i].key && pf->slot[i].key != key)
+                i = (i + 1) & pf->smask;
+            if (!pf->slot[i].key)
+                pf->nkeys++;
+            pf->slot[i].key = key;
+            pf->slot[i].lit = id;
+            pf->gate[l->s[0] | l->s[1] << 8] |= l->len == 2 ? G_LEN2 : l->len == 3 ? G_LEN3
+                                                                                  : G_LONG;
         }
-        node = next;
     }
-    /* skip a repeat of the same rule at this node */
-    for (uint32_t t = pf->term_first[node]; t != UINT32_MAX; t = pf->term_next[t])
-        if (pf->term_rule[t] == rule)
+    for (uint32_t a = pf->lit[id].assoc; a != NONE32; a = pf->assoc[a].next)
+        if ((pf->assoc[a].pat & A_PAT) == rule) {
+            pf->assoc[a].pat |= flags;
             return 0;
-    uint32_t cap = pf->capterm;
-    if (grow((void **)&pf->term_rule, &cap, pf->nterm + 1, sizeof *pf->term_rule) < 0)
+        }
+    if (grow((void **)&pf->assoc, &pf->capassoc, pf->nassoc + 1, sizeof *pf->assoc) < 0)
         return -1;
-    cap = pf->capterm;
-    if (grow((void **)&pf->term_next, &cap, pf->nterm + 1, sizeof *pf->term_next) < 0)
-        return -1;
-    pf->capterm = cap;
-    pf->term_rule[pf->nterm] = rule;
-    pf->term_next[pf->nterm] = pf->term_first[node];
-    pf->term_first[node] = pf->nterm++;
+    pf->assoc[pf->nassoc] = (struct pf_assoc){.pat = rule | flags, .next = pf->lit[id].assoc};
+    pf->lit[id].assoc = pf->nassoc++;
     return 0;
 }
 
 struct analyzer_prefilter *analyzer_prefilter_new(void)
 {
     struct analyzer_prefilter *pf = calloc(1, sizeof *pf);
-    if (pf && node_new(pf) < 0) {
+    if (!pf)
+        return NULL;
+    if (!(pf->gate = calloc(65536, 1)) || slots_grow(pf) < 0) {
+        free(pf->gate);
         free(pf);
         return NULL;
+    }
+    for (uint32_t c = 0; c < 0x800; c++) {
+        uint32_t f = c < 0x80 ? (c - 'A' < 26u ? c + 32 : c) : fold_cp(c);
+        pf->fold2[c] = (uint16_t)(f | (sure_word(f) ? 0x8000 : 0));
     }
     return pf;
 }
@@ -917,35 +1078,46 @@ void analyzer_prefilter_free(struct analyzer_prefilter *pf)
 {
     if (!pf)
         return;
-    free(pf->edge);
-    free(pf->term_first);
-    free(pf->term_next);
-    free(pf->term_rule);
+    free(pf->slot);
+    free(pf->gate);
+    free(pf->lit);
+    free(pf->bytes);
+    free(pf->assoc);
     free(pf->loose);
     free(pf->loose_rule);
     free(pf->always);
+    free(pf->has_lead);
     free(pf);
 }
 
-int analyzer_prefilter_required(const char *pattern, size_t len, char (*lits)[MAX_PF_LIT + 1],
-                                int *anchored, unsigned max)
+/* Parse a whole pattern; NULL when it is not understood. */
+static struct piece *parse_pattern(const char *pattern, size_t len)
 {
     struct parser ps = {.p = (const unsigned char *)pattern,
                         .end = (const unsigned char *)pattern + len};
     struct piece *pc = malloc(sizeof *pc);
     if (!pc)
-        return -1;
+        return NULL;
     parse_alt(&ps, pc, 0);
+    if (ps.bad || ps.p != ps.end) {
+        free(pc);
+        return NULL;
+    }
+    exact_to_req(pc);
+    return pc;
+}
+
+int analyzer_prefilter_required(const char *pattern, size_t len, char (*lits)[MAX_PF_LIT + 1],
+                                int *anchored, unsigned max)
+{
+    struct piece *pc = parse_pattern(pattern, len);
     int n = -1;
-    if (!ps.bad && ps.p == ps.end) {
-        exact_to_req(pc);
-        if (pc->kind == P_REQ && pc->nreq <= max) {
-            n = (int)pc->nreq;
-            for (unsigned k = 0; k < pc->nreq; k++) {
-                memcpy(lits[k], pc->req[k].s, pc->req[k].len);
-                lits[k][pc->req[k].len] = '\0';
-                anchored[k] = pc->req[k].anchored;
-            }
+    if (pc && pc->kind == P_REQ && pc->nreq <= max) {
+        n = (int)pc->nreq;
+        for (unsigned k = 0; k < pc->nreq; k++) {
+            memcpy(lits[k], pc->req[k].s, pc->req[k].len);
+            lits[k][pc->req[k].len] = '\0';
+            anchored[k] = pc->req[k].anchored;
         }
     }
     free(pc);
@@ -955,38 +1127,61 @@ int analyzer_prefilter_required(const char *pattern, size_t len, char (*lits)[MA
 int analyzer_prefilter_add(struct analyzer_prefilter *pf, uint32_t rule, const char *pattern,
                            size_t len)
 {
+    if (rule > A_PAT)
+        return -1;
     if (rule + 1 > pf->nrules)
         pf->nrules = rule + 1;
-    char lits[MAX_REQ][MAX_PF_LIT + 1];
-    int anch[MAX_REQ];
-    int n = analyzer_prefilter_required(pattern, len, lits, anch, MAX_REQ);
-    if (n <= 0) {
-        if (pf->nalways && pf->always[pf->nalways - 1] == rule)
-            return 0;
-        if (grow((void **)&pf->always, &pf->capalways, pf->nalways + 1, sizeof *pf->always) < 0)
-            return -1;
-        pf->always[pf->nalways++] = rule;
-        return 0;
-    }
-    for (int k = 0; k < n; k++) {
-        struct lit l = {.len = (uint8_t)strlen(lits[k]), .anchored = (uint8_t)anch[k]};
-        memcpy(l.s, lits[k], l.len);
-        if (l.anchored) {
-            if (add_anchored(pf, &l, rule) < 0)
-                return -1;
-            continue;
+    struct piece *pc = parse_pattern(pattern, len);
+    int rc = 0;
+    if (!pc || pc->kind != P_REQ || pc->nreq == 0) {
+        if (!(pf->nalways && pf->always[pf->nalways - 1] == rule)) {
+            if (grow((void **)&pf->always, &pf->capalways, pf->nalways + 1,
+                     sizeof *pf->always) < 0)
+                rc = -1;
+            else
+                pf->always[pf->nalways++] = rule;
         }
-        uint32_t cap = pf->caploose;
-        if (grow((void **)&pf->loose, &cap, pf->nloose + 1, sizeof *pf->loose) < 0)
-            return -1;
-        cap = pf->caploose;
-        if (grow((void **)&pf->loose_rule, &cap, pf->nloose + 1, sizeof *pf->loose_rule) < 0)
-            return -1;
-        pf->caploose = cap;
-        pf->loose[pf->nloose] = l;
-        pf->loose_rule[pf->nloose++] = rule;
+    } else {
+        for (unsigned k = 0; k < pc->nreq && rc == 0; k++) {
+            const struct lit *l = &pc->req[k];
+            if (l->anchored) {
+                rc = add_anchored(pf, l, rule, A_CAND);
+                continue;
+            }
+            uint32_t cap = pf->caploose;
+            if (grow((void **)&pf->loose, &cap, pf->nloose + 1, sizeof *pf->loose) < 0)
+                rc = -1;
+            cap = pf->caploose;
+            if (rc == 0 && grow((void **)&pf->loose_rule, &cap, pf->nloose + 1,
+                                sizeof *pf->loose_rule) < 0)
+                rc = -1;
+            if (rc == 0) {
+                pf->caploose = cap;
+                pf->loose[pf->nloose] = *l;
+                pf->loose_rule[pf->nloose++] = rule;
+            }
+        }
     }
-    return 0;
+    if (rc == 0 && pc && pc->lead.kind == L_SET) {
+        uint32_t cap = pf->caplead;
+        if (grow((void **)&pf->has_lead, &cap, rule + 1, 1) < 0) {
+            rc = -1;
+        } else {
+            memset(pf->has_lead + pf->caplead, 0, cap - pf->caplead);
+            pf->caplead = cap;
+            for (unsigned k = 0; k < pc->lead.n && rc == 0; k++)
+                rc = add_anchored(pf, &pc->lead.v[k], rule, A_LEAD);
+            if (rc == 0)
+                pf->has_lead[rule] = 1;
+        }
+    }
+    free(pc);
+    return rc;
+}
+
+int analyzer_prefilter_leads(const struct analyzer_prefilter *pf, uint32_t rule)
+{
+    return pf && rule < pf->caplead && pf->has_lead[rule];
 }
 
 /* ---- scanning ------------------------------------------------------------ */
@@ -1017,49 +1212,123 @@ static size_t fold_text(const unsigned char *s, size_t len, unsigned char *out)
     return o;
 }
 
-void analyzer_prefilter_scan(const struct analyzer_prefilter *pf, const char *text, size_t len,
-                             uint64_t *bits)
+struct scan {
+    uint64_t *bits;
+    uint64_t *hits;
+    size_t nhits, max;
+};
+
+/* The literals of chain id that are prefixes of the folded word w (n bytes,
+ * the first min(n, MAX_LIT) of them in w). */
+static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const unsigned char *w,
+                       size_t n, uint32_t at, struct scan *sc)
+{
+    for (; id != NONE32; id = pf->lit[id].next) {
+        const struct pf_lit *l = &pf->lit[id];
+        if (l->len > n || memcmp(pf->bytes + l->off, w, l->len) != 0)
+            continue;
+        for (uint32_t a = l->assoc; a != NONE32; a = pf->assoc[a].next) {
+            uint32_t p = pf->assoc[a].pat;
+            if (p & A_CAND)
+                mark(sc->bits, p & A_PAT);
+            if (p & A_LEAD) {
+                if (sc->nhits < sc->max)
+                    sc->hits[sc->nhits] = (uint64_t)(p & A_PAT) << 32 | at;
+                sc->nhits++;
+            }
+        }
+    }
+}
+
+static void word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n,
+                      uint32_t at, struct scan *sc)
+{
+    if (pf->first1[w[0]])
+        chain_hits(pf, pf->first1[w[0]] - 1, w, n, at, sc);
+    if (n < 2)
+        return;
+    unsigned g = pf->gate[w[0] | w[1] << 8];
+    if (!g)
+        return;
+    if (g & G_LEN2)
+        chain_hits(pf, key_find(pf, key_of(w, 2)), w, n, at, sc);
+    if ((g & G_LEN3) && n >= 3)
+        chain_hits(pf, key_find(pf, key_of(w, 3)), w, n, at, sc);
+    if ((g & G_LONG) && n >= 4)
+        chain_hits(pf, key_find(pf, key_of(w, 4)), w, n, at, sc);
+}
+
+static void scan(const struct analyzer_prefilter *pf, const char *text, size_t len,
+                 struct scan *sc)
 {
     for (uint32_t k = 0; k < pf->nalways; k++)
-        mark(bits, pf->always[k]);
-    if (pf->nnodes <= 1 && pf->nloose == 0)
+        mark(sc->bits, pf->always[k]);
+    if (len > UINT32_MAX)
+        sc->nhits = sc->max + 1;     /* offsets do not fit: no hits to rely on */
+    const unsigned char *s = (const unsigned char *)text;
+    if (pf->nlit) {
+        /* the words: maximal runs of word characters, folded as they go */
+        unsigned char w[MAX_LIT + 4];
+        size_t n = 0, start = 0;
+        for (size_t i = 0; i < len;) {
+            unsigned c = s[i];
+            uint32_t f;
+            int word;
+            size_t adv;
+            if (c < 0x80 || (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80)) {
+                uint32_t e = pf->fold2[c < 0x80 ? c : (c & 0x1F) << 6 | (s[i + 1] & 0x3F)];
+                f = e & 0x7FFF;
+                word = (int)(e >> 15);
+                adv = c < 0x80 ? 1 : 2;
+            } else {
+                f = fold_cp(analyzer_utf8_decode(s + i, len - i, &adv));
+                word = sure_word(f);
+            }
+            if (word) {
+                if (!n)
+                    start = i;
+                if (n < MAX_LIT)
+                    put_utf8(f, w + n);
+                n += f < 0x80 ? 1 : f < 0x800 ? 2 : f < 0x10000 ? 3 : 4;
+            } else if (n) {
+                word_hits(pf, w, n, (uint32_t)start, sc);
+                n = 0;
+            }
+            i += adv;
+        }
+        if (n)
+            word_hits(pf, w, n, (uint32_t)start, sc);
+    }
+    if (pf->nloose == 0)
         return;
     unsigned char stack[2048];
     unsigned char *f = len * 2 + 4 <= sizeof stack ? stack : malloc(len * 2 + 4);
     if (!f) {
         for (uint32_t r = 0; r < pf->nrules; r++)   /* no memory: let every rule run */
-            mark(bits, r);
+            mark(sc->bits, r);
         return;
     }
-    size_t n = fold_text((const unsigned char *)text, len, f);
-    int start = 1;                       /* may a literal start here? */
-    for (size_t i = 0; i < n;) {
-        unsigned c = f[i];
-        if (start) {
-            uint32_t node = pf->root[c];
-            for (size_t j = i + 1; node; j++) {
-                for (uint32_t t = pf->term_first[node]; t != UINT32_MAX; t = pf->term_next[t])
-                    mark(bits, pf->term_rule[t]);
-                if (j >= n)
-                    break;
-                node = edge_get(pf, node, f[j]);
-            }
-        }
-        if (c < 0x80) {
-            start = !((c - 'a' < 26u) || (c - '0' < 10u) || c == '_');
-            i++;
-        } else {
-            size_t adv;
-            uint32_t cp = analyzer_utf8_decode(f + i, n - i, &adv);
-            start = !sure_word(cp);
-            i += adv;
-        }
-    }
+    size_t n = fold_text(s, len, f);
     for (uint32_t k = 0; k < pf->nloose; k++)
         if (memmem(f, n, pf->loose[k].s, pf->loose[k].len))
-            mark(bits, pf->loose_rule[k]);
+            mark(sc->bits, pf->loose_rule[k]);
     if (f != stack)
         free(f);
+}
+
+void analyzer_prefilter_scan(const struct analyzer_prefilter *pf, const char *text, size_t len,
+                             uint64_t *bits)
+{
+    struct scan sc = {.bits = bits};
+    scan(pf, text, len, &sc);
+}
+
+size_t analyzer_prefilter_scan_hits(const struct analyzer_prefilter *pf, const char *text,
+                                    size_t len, uint64_t *bits, uint64_t *hits, size_t max)
+{
+    struct scan sc = {.bits = bits, .hits = hits, .max = max};
+    scan(pf, text, len, &sc);
+    return sc.nhits;
 }
 
 size_t analyzer_prefilter_always(const struct analyzer_prefilter *pf)

@@ -29,6 +29,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,15 +42,19 @@
 #define MAX_OCCURRENCES 256        /* per pattern and text */
 #define MAX_LANGS       8
 #define MAX_WEIGHT      1000000.0
+#define LOCAL_HITS      256        /* prefilter hits kept on the stack */
 
 enum rule_kind { RK_BRAND, RK_TOPIC, RK_URGENT };
 static const char *const kind_names[] = {"brand", "topic", "urgent"};
 
 struct pat_list {
     pcre2_code **v;
+    uint8_t *lead;             /* per pattern: the prefilter reports where its
+                                  matches can start (or NULL: none does) */
     char **src;                /* the pattern as written */
     int *line;                 /* where */
     size_t n, cap;
+    uint32_t first_id;         /* prefilter id of v[0]; the others follow */
 };
 
 struct rule {
@@ -63,15 +68,17 @@ struct rule {
     size_t seq;                /* definition order, for a stable sort */
     int line;                  /* header line */
     size_t file;               /* index into analyzer_rules.files */
-    uint32_t first_pat;        /* prefilter id of match.v[0]; the others follow */
+    int shared;                /* another rule adds the same name to the same list */
 };
 
 struct analyzer_rules {
     struct rule *v;
     size_t n, cap;
     char **files;              /* the files read, NULL-terminated */
-    struct analyzer_prefilter *pf;   /* ids: match patterns, numbered rule by rule */
-    uint32_t npats;
+    struct analyzer_prefilter *pf;   /* ids: the match patterns, numbered rule by
+                                        rule, then the excludes and vetoes */
+    uint32_t npats, nmatch;
+    uint32_t *pat_rule;        /* match pattern id -> index into v */
     pcre2_match_context *mctx;
     uint32_t ovec;             /* largest ovector any pattern needs */
     unsigned long aborts;      /* updated atomically by const callers */
@@ -86,6 +93,7 @@ static void pat_list_free(struct pat_list *l)
         free(l->src[i]);
     }
     free(l->v);
+    free(l->lead);
     free(l->src);
     free(l->line);
     memset(l, 0, sizeof *l);
@@ -137,6 +145,7 @@ void analyzer_rules_free(struct analyzer_rules *rs)
     for (size_t i = 0; rs->files && rs->files[i]; i++)
         free(rs->files[i]);
     free(rs->files);
+    free(rs->pat_rule);
     analyzer_prefilter_free(rs->pf);
     pcre2_match_context_free(rs->mctx);
     free(rs);
@@ -473,6 +482,67 @@ oom_closed:
     return NULL;
 }
 
+static int cmp_dst_name(const void *a, const void *b)
+{
+    const struct rule *x = *(const struct rule *const *)a, *y = *(const struct rule *const *)b;
+    if (x->kind != y->kind)             /* a kind is a list: brands, topics, urgent */
+        return (int)x->kind - (int)y->kind;
+    return strcmp(x->name, y->name);
+}
+
+/* Number the patterns for the prefilter: the match patterns first, rule by
+ * rule, so that a candidate's id leads to its rule (pat_rule); then the
+ * excludes and vetoes. Index them all, and note the patterns whose match
+ * starts the prefilter reports. Then mark the rules whose tag another rule
+ * may add too. -1 when out of memory. */
+static int index_patterns(struct analyzer_rules *rs)
+{
+    if (!(rs->pf = analyzer_prefilter_new()))
+        return -1;
+    for (size_t i = 0; i < rs->n; i++) {
+        rs->v[i].match.first_id = rs->npats;
+        rs->npats += (uint32_t)rs->v[i].match.n;
+    }
+    rs->nmatch = rs->npats;
+    if (!(rs->pat_rule = malloc((rs->nmatch ? rs->nmatch : 1) * sizeof *rs->pat_rule)))
+        return -1;
+    for (size_t i = 0; i < rs->n; i++) {
+        for (size_t m = 0; m < rs->v[i].match.n; m++)
+            rs->pat_rule[rs->v[i].match.first_id + m] = (uint32_t)i;
+        rs->v[i].exclude.first_id = rs->npats;
+        rs->npats += (uint32_t)rs->v[i].exclude.n;
+        rs->v[i].veto.first_id = rs->npats;
+        rs->npats += (uint32_t)rs->v[i].veto.n;
+    }
+    for (size_t i = 0; i < rs->n; i++) {
+        struct pat_list *lists[3] = {&rs->v[i].match, &rs->v[i].exclude, &rs->v[i].veto};
+        for (int k = 0; k < 3; k++) {
+            struct pat_list *l = lists[k];
+            for (size_t m = 0; m < l->n; m++) {
+                uint32_t id = l->first_id + (uint32_t)m;
+                if (analyzer_prefilter_add(rs->pf, id, l->src[m], strlen(l->src[m])) < 0)
+                    return -1;
+                if (!analyzer_prefilter_leads(rs->pf, id))
+                    continue;
+                if (!l->lead && !(l->lead = calloc(l->n, 1)))
+                    return -1;
+                l->lead[m] = 1;
+            }
+        }
+    }
+    const struct rule **by = malloc((rs->n ? rs->n : 1) * sizeof *by);
+    if (!by)
+        return -1;
+    for (size_t i = 0; i < rs->n; i++)
+        by[i] = &rs->v[i];
+    qsort(by, rs->n, sizeof *by, cmp_dst_name);
+    for (size_t i = 1; i < rs->n; i++)
+        if (cmp_dst_name(&by[i - 1], &by[i]) == 0)
+            ((struct rule *)by[i - 1])->shared = ((struct rule *)by[i])->shared = 1;
+    free(by);
+    return 0;
+}
+
 ctx_err analyzer_rules_load(const char *dir, struct analyzer_rules **out, char *err,
                             size_t errlen)
 {
@@ -503,15 +573,8 @@ ctx_err analyzer_rules_load(const char *dir, struct analyzer_rules **out, char *
         qsort(rs->v, rs->n, sizeof *rs->v, cmp_rule);
     rs->files = files;
     files = NULL;
-    if (!(rs->pf = analyzer_prefilter_new()))
+    if (index_patterns(rs) < 0)
         goto oom;
-    for (size_t i = 0; i < rs->n; i++) {
-        rs->v[i].first_pat = rs->npats;
-        for (size_t m = 0; m < rs->v[i].match.n; m++, rs->npats++)
-            if (analyzer_prefilter_add(rs->pf, rs->npats, rs->v[i].match.src[m],
-                                       strlen(rs->v[i].match.src[m])) < 0)
-                goto oom;
-    }
     pcre2_compile_context_free(cctx);
     *out = rs;
     return CTX_OK;
@@ -564,11 +627,27 @@ static int overlaps(const struct analyzer_spans *sp, size_t a, size_t b)
     return 0;
 }
 
-/* 1 and the span on a match, 0 on none, -1 when a limit abandoned it. */
-static int find(const struct analyzer_rules *rs, const pcre2_code *re, const char *s,
-                size_t len, size_t off, pcre2_match_data *md, size_t *ms, size_t *me)
+/* What the prefilter said about a text: the candidate patterns (bits), and
+ * the sorted hits (id << 32 | offset) of the patterns with leads, when
+ * complete (ok). NULL: every pattern runs, from every start. */
+struct scan {
+    const uint64_t *bits;
+    const uint64_t *hits;
+    size_t nhits;
+    int ok;
+};
+
+static inline int bit(const uint64_t *bits, uint32_t k)
 {
-    int rc = pcre2_match(re, (PCRE2_SPTR)s, len, off, PCRE2_NO_UTF_CHECK, md, rs->mctx);
+    return (bits[k >> 6] >> (k & 63)) & 1;
+}
+
+/* 1 and the span on a match, 0 on none, -1 when a limit abandoned it. */
+static int match_at(const struct analyzer_rules *rs, const pcre2_code *re, const char *s,
+                    size_t len, size_t off, uint32_t opts, pcre2_match_data *md, size_t *ms,
+                    size_t *me)
+{
+    int rc = pcre2_match(re, (PCRE2_SPTR)s, len, off, PCRE2_NO_UTF_CHECK | opts, md, rs->mctx);
     if (rc == PCRE2_ERROR_NOMATCH)
         return 0;
     if (rc < 0) {
@@ -580,6 +659,38 @@ static int find(const struct analyzer_rules *rs, const pcre2_code *re, const cha
     *ms = ov[0] < ov[1] ? ov[0] : ov[1];     /* \K can put the start after the end */
     *me = ov[0] < ov[1] ? ov[1] : ov[0];
     return 1;
+}
+
+/* The first match of pattern k of l at or after off, as match_at(). The
+ * search for it tries every start from off on, in order, and stops at the
+ * first that matches (or hits a limit: limits count per start). When the
+ * prefilter reported every place where this pattern can start, it is tried
+ * at those places only (PCRE2_ANCHORED), in order: the same first match.
+ * That also runs the interpreter, not the JIT code: the JIT code of a
+ * pattern out of a thousand is cold in the cache, and one attempt at a
+ * known start costs less in the interpreter than the JIT's cache misses. */
+static int find(const struct analyzer_rules *rs, const struct pat_list *l, size_t k,
+                const struct scan *sc, const char *s, size_t len, size_t off,
+                pcre2_match_data *md, size_t *ms, size_t *me)
+{
+    if (!sc || !sc->ok || !l->lead || !l->lead[k])
+        return match_at(rs, l->v[k], s, len, off, 0, md, ms, me);
+    uint64_t from = (uint64_t)(l->first_id + (uint32_t)k) << 32 | (off > UINT32_MAX ? UINT32_MAX : off);
+    size_t lo = 0, hi = sc->nhits;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (sc->hits[mid] < from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < sc->nhits && sc->hits[lo] >> 32 == from >> 32; lo++) {
+        int rc = match_at(rs, l->v[k], s, len, (uint32_t)sc->hits[lo], PCRE2_ANCHORED, md, ms,
+                          me);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
 }
 
 /* Where to look next after a match ending at me, searched from off. */
@@ -596,35 +707,34 @@ static size_t next_offset(const char *s, size_t len, size_t off, size_t me)
 }
 
 /* 1 if the rule fires, 0 if not, -1 when out of memory. On a hit, the
- * pattern and the span of the occurrence that counted go to *which, *at. */
-static inline int bit(const uint64_t *bits, uint32_t k)
-{
-    return (bits[k >> 6] >> (k & 63)) & 1;
-}
-
-/* With all not NULL, every occurrence that counts (of every match pattern)
- * is added to it, not only the first. */
+ * pattern and the span of the occurrence that counted go to *which, *at.
+ * With all not NULL, every occurrence that counts (of every match pattern)
+ * is added to it, not only the first. A pattern the prefilter ruled out
+ * (sc->bits) has no occurrence: it is not run. */
 static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, const char *s,
-                      size_t len, pcre2_match_data *md, const uint64_t *cand, size_t *which,
+                      size_t len, pcre2_match_data *md, const struct scan *sc, size_t *which,
                       size_t at[2], struct analyzer_spans *all)
 {
     struct analyzer_spans ex;
     analyzer_spans_init(&ex);
     int excludes_done = 0, hit = 0;
     size_t ms, me, all0 = all ? all->n : 0;
+    const uint64_t *cand = sc ? sc->bits : NULL;
 
     for (size_t m = 0; m < r->match.n && (!hit || all); m++) {
-        if (cand && !bit(cand, r->first_pat + (uint32_t)m))
+        if (cand && !bit(cand, r->match.first_id + (uint32_t)m))
             continue;           /* its required words are not in the text */
         size_t off = 0;
         for (int k = 0; k < MAX_OCCURRENCES && off <= len; k++) {
-            if (find(rs, r->match.v[m], s, len, off, md, &ms, &me) <= 0)
+            if (find(rs, &r->match, m, sc, s, len, off, md, &ms, &me) <= 0)
                 break;
             if (!excludes_done) {
                 for (size_t x = 0; x < r->exclude.n; x++) {
+                    if (cand && !bit(cand, r->exclude.first_id + (uint32_t)x))
+                        continue;
                     size_t xo = 0, xs, xe;
                     for (int j = 0; j < MAX_OCCURRENCES && xo <= len; j++) {
-                        if (find(rs, r->exclude.v[x], s, len, xo, md, &xs, &xe) <= 0)
+                        if (find(rs, &r->exclude, x, sc, s, len, xo, md, &xs, &xe) <= 0)
                             break;
                         if (analyzer_spans_add(&ex, xs, xe) < 0) {
                             hit = -1;
@@ -653,7 +763,8 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
         }
     }
     for (size_t v = 0; hit == 1 && v < r->veto.n; v++)
-        if (find(rs, r->veto.v[v], s, len, 0, md, &ms, &me) == 1)
+        if ((!cand || bit(cand, r->veto.first_id + (uint32_t)v)) &&
+            find(rs, &r->veto, v, sc, s, len, 0, md, &ms, &me) == 1)
             hit = 0;
 done:
     if (all && hit != 1)
@@ -690,95 +801,177 @@ static json_t *explain_rule(const struct analyzer_rules *rs, const struct rule *
     return o;
 }
 
+/* The match data, one per thread, kept between calls (creating it is a
+ * malloc and a free per text). It holds no result from one call to the
+ * next: each match overwrites it. Freed when the thread ends. */
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static int md_key_ok;
+static __thread pcre2_match_data *md_cached;
+static __thread uint32_t md_cached_pairs;
+
+static void md_destroy(void *md)
+{
+    pcre2_match_data_free(md);
+}
+
+static void md_key_create(void)
+{
+    md_key_ok = pthread_key_create(&md_key, md_destroy) == 0;
+}
+
+/* A match data of at least pairs pairs: the thread's (*own 0) or, when it
+ * cannot be kept, a new one for the caller to free (*own 1). NULL: no memory. */
+static pcre2_match_data *md_get(uint32_t pairs, int *own)
+{
+    *own = 0;
+    if (md_cached && md_cached_pairs >= pairs)
+        return md_cached;
+    pthread_once(&md_once, md_key_create);
+    pcre2_match_data *md = pcre2_match_data_create(pairs, NULL);
+    if (!md || !md_key_ok || pthread_setspecific(md_key, md) != 0) {
+        *own = md != NULL;
+        return md;
+    }
+    pcre2_match_data_free(md_cached);
+    md_cached = md;
+    md_cached_pairs = pairs;
+    return md;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sort the hits and drop repeats (two leads of a pattern in one word). */
+static size_t sort_hits(uint64_t *h, size_t n)
+{
+    if (n < 32) {
+        for (size_t i = 1; i < n; i++) {
+            uint64_t x = h[i];
+            size_t j = i;
+            for (; j > 0 && h[j - 1] > x; j--)
+                h[j] = h[j - 1];
+            h[j] = x;
+        }
+    } else {
+        qsort(h, n, sizeof *h, cmp_u64);
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++)
+        if (o == 0 || h[o - 1] != h[i])
+            h[o++] = h[i];
+    return o;
+}
+
+/* Run rule r (which, at: see rule_fires) and record what it found. */
+static ctx_err apply_rule(const struct analyzer_rules *rs, const struct rule *r, const char *s,
+                          size_t len, const char *lang, pcre2_match_data *md,
+                          const struct scan *sc, struct tags *out, struct strlist *urgent,
+                          const size_t had[2], double *urgency, struct analyzer_spans *brand_at,
+                          json_t *explain)
+{
+    if (r->weight <= 0 || !lang_ok(r, lang))
+        return CTX_OK;
+    struct strlist *dst = r->kind == RK_BRAND ? &out->brands
+                          : r->kind == RK_TOPIC ? &out->topics
+                                                : urgent;
+    /* another block of the same name may have fired already (or the caller
+     * may have put the name there): only then is the list searched */
+    if ((r->shared || (r->kind != RK_URGENT && had[r->kind])) && strlist_has(dst, r->name))
+        return CTX_OK;
+    size_t which = 0, at[2] = {0, 0};
+    int hit = rule_fires(rs, r, s, len, md, sc, &which, at,
+                         r->kind == RK_BRAND ? brand_at : NULL);
+    if (hit < 0)
+        return CTX_ENOMEM;
+    if (!hit)
+        return CTX_OK;
+    ctx_err rc = strlist_add(dst, r->name);
+    if (r->kind == RK_URGENT)
+        *urgency += r->weight;
+    if (explain && rc == CTX_OK)
+        json_array_append_new(explain, explain_rule(rs, r, which, at, s));
+    return rc;
+}
+
 ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, size_t len,
                              const char *lang, struct tags *out, struct analyzer_spans *brand_at,
                              json_t *explain, int flags)
 {
     if (!rs || rs->n == 0)
         return CTX_OK;
-    uint64_t bstack[64], *bits = NULL;
+    uint64_t bstack[64], hstack[LOCAL_HITS], *bits = NULL, *hits = hstack;
     size_t words = ((size_t)rs->npats + 63) / 64;
+    struct scan scan = {0}, *sc = NULL;
     if (!(flags & RULES_NO_PREFILTER) && rs->pf) {
         bits = words <= 64 ? bstack : calloc(words, sizeof *bits);
         if (!bits)
             return CTX_ENOMEM;
         memset(bits, 0, words * sizeof *bits);
-        analyzer_prefilter_scan(rs->pf, s, len, bits);
+        size_t n = analyzer_prefilter_scan_hits(rs->pf, s, len, bits, hits, LOCAL_HITS);
+        scan.ok = n <= LOCAL_HITS;
+        if (!scan.ok && n < SIZE_MAX / sizeof *hits && (hits = malloc(n * sizeof *hits))) {
+            /* again, keeping every hit (the bits come out the same) */
+            size_t again = analyzer_prefilter_scan_hits(rs->pf, s, len, bits, hits, n);
+            scan.ok = again <= n;
+            n = again;
+        }
+        if (!hits)
+            hits = hstack;
+        /* without every hit, the patterns are tried at every start */
+        scan.bits = bits;
+        scan.hits = hits;
+        scan.nhits = scan.ok ? sort_hits(hits, n) : 0;
+        sc = &scan;
     }
-    pcre2_match_data *md = pcre2_match_data_create(rs->ovec, NULL);
+    int own = 0;
+    pcre2_match_data *md = md_get(rs->ovec, &own);
     if (!md) {
         if (bits != bstack)
             free(bits);
+        if (hits != hstack)
+            free(hits);
         return CTX_ENOMEM;
     }
     ctx_err rc = CTX_OK;
     struct strlist urgent = {0};
     double urgency = 0.0;
-    size_t i = 0;
-    while (rc == CTX_OK) {
-        if (bits) {
-            /* the next rule with a candidate pattern: walk the set bits */
-            size_t w = 0, k = 0;
-            int found = 0;
-            while (i < rs->n) {
-                uint32_t p0 = rs->v[i].first_pat, p1 = p0 + (uint32_t)rs->v[i].match.n;
-                for (uint32_t p = p0; p < p1; p++)
-                    if (bit(bits, p)) {
-                        found = 1;
-                        break;
-                    }
-                if (found)
-                    break;
-                /* skip ahead to the rule owning the next set bit */
-                w = p1 >> 6;
-                uint64_t rest = w < words ? bits[w] & (~0ull << (p1 & 63)) : 0;
-                while (!rest && ++w < words)
-                    rest = bits[w];
-                if (!rest) {
-                    i = rs->n;
-                    break;
-                }
-                k = w * 64 + (size_t)__builtin_ctzll(rest);
-                /* rules are in pattern order: find the one holding pattern k */
-                size_t lo = i + 1, hi = rs->n;
-                while (lo + 1 < hi) {
-                    size_t mid = (lo + hi) / 2;
-                    if (rs->v[mid].first_pat <= k)
-                        lo = mid;
-                    else
-                        hi = mid;
-                }
-                i = lo;
+    const size_t had[2] = {out->brands.n, out->topics.n};
+    if (!bits) {
+        for (size_t i = 0; i < rs->n && rc == CTX_OK; i++)
+            rc = apply_rule(rs, &rs->v[i], s, len, lang, md, NULL, out, &urgent, had, &urgency,
+                            brand_at, explain);
+    } else {
+        /* the rules that have a candidate match pattern, in order: the set
+         * bits of the match ids lead to them (a rule's ids are together) */
+        size_t next = 0;
+        for (uint32_t w = 0; w * 64 < rs->nmatch && rc == CTX_OK; w++) {
+            uint64_t x = bits[w];
+            if (rs->nmatch - w * 64 < 64)
+                x &= (1ull << (rs->nmatch - w * 64)) - 1;
+            while (x && rc == CTX_OK) {
+                uint32_t k = w * 64 + (uint32_t)__builtin_ctzll(x);
+                x &= x - 1;
+                size_t i = rs->pat_rule[k];
+                if (i < next)
+                    continue;       /* its other candidate patterns */
+                next = i + 1;
+                rc = apply_rule(rs, &rs->v[i], s, len, lang, md, sc, out, &urgent, had,
+                                &urgency, brand_at, explain);
             }
-        }
-        if (i >= rs->n)
-            break;
-        const struct rule *r = &rs->v[i++];
-        if (r->weight <= 0 || !lang_ok(r, lang))
-            continue;
-        struct strlist *dst = r->kind == RK_BRAND ? &out->brands
-                              : r->kind == RK_TOPIC ? &out->topics
-                                                    : &urgent;
-        if (strlist_has(dst, r->name))
-            continue;        /* another block of the same name already fired */
-        size_t which = 0, at[2] = {0, 0};
-        int hit = rule_fires(rs, r, s, len, md, bits, &which, at,
-                             r->kind == RK_BRAND ? brand_at : NULL);
-        if (hit < 0) {
-            rc = CTX_ENOMEM;
-        } else if (hit) {
-            rc = strlist_add(dst, r->name);
-            if (r->kind == RK_URGENT)
-                urgency += r->weight;
-            if (explain && rc == CTX_OK)
-                json_array_append_new(explain, explain_rule(rs, r, which, at, s));
         }
     }
     if (urgency >= 1.0)
         out->urgent = true;
     strlist_clear(&urgent);
-    pcre2_match_data_free(md);
+    if (own)
+        pcre2_match_data_free(md);
     if (bits != bstack)
         free(bits);
+    if (hits != hstack)
+        free(hits);
     return rc;
 }
