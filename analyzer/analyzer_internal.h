@@ -262,6 +262,11 @@ size_t analyzer_prefilter_scan_hits(const struct analyzer_prefilter *pf, const c
 /* 1 when every match of pattern p starts where scan_hits() reports a hit of p
  * (its matches begin with one of a few words, or word prefixes). */
 int analyzer_prefilter_leads(const struct analyzer_prefilter *pf, uint32_t p);
+/* Whether pattern p (with leads) matches text at hit offset at, decided
+ * without PCRE2, exactly as PCRE2 would: 1 (the match ends at *end), 0 (no
+ * match starts there), -1 (not decided here: ask PCRE2). */
+int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t p, const char *text,
+                              size_t len, size_t at, size_t *end);
 /* The required literals of one pattern (folded, NUL-terminated, at most max)
  * and whether each starts a word; -1 when the pattern requires none. For
  * tests and `ctxctl rules check -v`. */

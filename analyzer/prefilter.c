@@ -1,15 +1,28 @@
-/* prefilter.c -- which rules can match a text, without running them.
+/* prefilter.c -- which rules can match a text, and where, without running them.
  *
  * Running every rule's PCRE2 patterns over every text costs time in
  * proportion to the number of rules. Most patterns name words: a match of
  * \b(outage|downtime)\b contains "outage" or "downtime", a match of
  * \bподдержк\w* contains "поддержк". This file finds, for each pattern, such
- * a set of required literals (any match contains at least one of them), puts
- * every literal of every rule into one trie, and for a text walks the trie
- * from the places where a literal may start. A rule is a candidate when one
- * of its match patterns has a literal in the text, or when one of them has
- * none (then the rule always runs). Only candidates are matched with PCRE2,
+ * a set of required literals (any match contains at least one of them),
+ * indexes every literal of every pattern in one table, and for a text looks
+ * up each word (the literals are words or word prefixes, see "the index").
+ * A pattern is a candidate when one of its literals is in the text, or when
+ * it has none (then it always runs). Only candidates are matched with PCRE2,
  * so the cost grows with the text, not with the number of rules.
+ *
+ * Two more things make the matching itself cheap:
+ *
+ *   - Leads. Many patterns not only contain but start with one of a few
+ *     words (\bbattery\s+life\b starts with "battery"). Those leading
+ *     literals are indexed too, and the scan reports every word start where
+ *     one is (analyzer_prefilter_scan_hits()): rules.c then tries such a
+ *     pattern only there, anchored, instead of searching the whole text.
+ *   - Decisions. A pattern that is just a set of words, or of word
+ *     beginnings (\b(refund|refunds)\b, \bдоставк\w*, \b(член|друз)\w{0,3}\b),
+ *     is matched here from the word at a hit, exactly as PCRE2 would, when
+ *     the word is bounded by ASCII or the ends of the text
+ *     (analyzer_prefilter_decide()); PCRE2 decides the other cases.
  *
  * The prefilter may let a rule through that then does not match, never the
  * reverse. What keeps it honest:
@@ -20,12 +33,17 @@
  *     a "k", long s an "s", "ς" a "σ"...). A pattern character whose case
  *     partners this file does not know (outside ASCII, Latin-1, Latin
  *     Extended-A and Cyrillic) ends a literal, as if it were a wildcard.
+ *     For the word characters of those blocks, folded equality is exactly
+ *     PCRE2's caseless equality, against every code point (checked).
  *   - Where literals start. A literal found right after \b, a non-word
  *     character or a class of them (\s, [@#], \W) starts a word, so it is
  *     looked for at word starts only: after any character that is not
  *     certainly a word character (ASCII letters, digits and "_", and the
  *     cased letters of the scripts above, all \w for PCRE2 with UCP). Other
  *     literals are looked for anywhere (memmem), which is slower and rare.
+ *     A lead is a literal that starts a word at the start of every match,
+ *     after nothing but anchors (\b, ^); a lookaround or \G before it, an
+ *     optional or empty alternative, and the pattern has no leads.
  *   - Syntax. The pattern is read by a small parser of the PCRE2 syntax
  *     that rules use; anything it does not understand (\Q..\E, (?x), back
  *     references, conditionals, verbs, unicode properties) makes the part
@@ -35,7 +53,8 @@
  * exact strings it can match ("exact": "bill", {"is","are","was"}) or a set
  * of literals one of which every match contains ("required"), and picks for
  * a concatenation the best required set of its parts (longest shortest
- * literal, then fewest literals). */
+ * literal, then fewest literals). Alongside, it tracks how the piece's
+ * matches begin (its leads). */
 #define _GNU_SOURCE         /* memmem */
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +119,7 @@ static int sure_word(uint32_t c)
     return analyzer_uc_case(c) != UC_NONE;
 }
 
-static size_t put_utf8(uint32_t c, unsigned char *o)
+static inline size_t put_utf8(uint32_t c, unsigned char *o)
 {
     if (c < 0x80) {
         o[0] = (unsigned char)c;
@@ -895,8 +914,9 @@ static void parse_alt(struct parser *ps, struct piece *out, int anchored)
  * Literals are keyed by their first four bytes (all of them when shorter;
  * the bytes of a literal are never 0, so "ab" and "ab\0\0" cannot collide)
  * in an open-addressing table whose slots chain the literals of one key. A
- * word is looked up under its first 1, 2, 3 and 4 bytes; gate[] (by the
- * first two bytes) says which of those lookups can find anything. Each
+ * word is looked up under its first 1, 2, 3 and 4 bytes; a bitmap of the
+ * keys' hashes (8 KB, in the L1 cache) turns most of those lookups away
+ * before they touch the table. Each
  * literal lists the patterns it serves: as a required literal (the pattern
  * becomes a candidate) and/or as a leading one (the word start is a place
  * where the pattern may match, reported to analyzer_prefilter_scan_hits()). */
@@ -905,9 +925,7 @@ static void parse_alt(struct parser *ps, struct piece *out, int anchored)
 #define A_CAND     0x80000000u  /* assoc: a required literal of the pattern */
 #define A_LEAD     0x40000000u  /* assoc: a leading literal of the pattern */
 #define A_PAT      0x3FFFFFFFu
-#define G_LEN2     0x1          /* gate: a 2-byte literal is these two bytes */
-#define G_LEN3     0x2          /* a 3-byte literal starts with them */
-#define G_LONG     0x4          /* a longer one does */
+#define KEY_BITS   65536        /* bits of the bitmap of keys */
 
 struct pf_lit {
     uint32_t off;          /* its bytes, in pf->bytes */
@@ -926,11 +944,25 @@ struct pf_slot {
     uint32_t lit;
 };
 
+/* A pattern decided here, without PCRE2 (see decide()). */
+enum { D_NONE, D_WORD, D_STEM, D_BOUNDED };
+struct pf_decide {
+    uint8_t kind;
+    uint8_t more;          /* D_BOUNDED: at most this many characters after a string */
+    uint16_t n;            /* strings, at pf->dstr[first...] */
+    uint32_t first;
+};
+
+struct pf_dstr {
+    uint32_t off;          /* folded bytes, in pf->bytes */
+    uint8_t len, chars;
+};
+
 struct analyzer_prefilter {
     struct pf_slot *slot;
     uint32_t smask, nkeys;
     uint32_t first1[256];  /* 1-byte literals: index + 1, 0 none */
-    uint8_t *gate;         /* 65536 entries by first byte | second << 8 */
+    uint64_t *keybits;     /* KEY_BITS bits: a key may be in slot[] */
     struct pf_lit *lit;
     uint32_t nlit, caplit;
     unsigned char *bytes;
@@ -945,8 +977,13 @@ struct analyzer_prefilter {
     uint32_t nalways, capalways;
     uint8_t *has_lead;     /* per pattern: its leads are indexed */
     uint32_t caplead;
+    struct pf_decide *decide;   /* per pattern (up to ndecide) */
+    uint32_t ndecide, capdecide;
+    struct pf_dstr *dstr;
+    uint32_t ndstr, capdstr;
     uint32_t nrules;
     uint16_t fold2[0x800]; /* code points below U+0800: folded | 0x8000 if a word char */
+    uint8_t ascii[128];    /* ASCII: the folded word character, 0 for the others */
 };
 
 static uint32_t key_of(const unsigned char *s, size_t len)
@@ -957,9 +994,15 @@ static uint32_t key_of(const unsigned char *s, size_t len)
     return k;
 }
 
-static uint32_t slot_of(uint32_t key, uint32_t mask)
+static inline uint32_t slot_of(uint32_t key, uint32_t mask)
 {
     return (uint32_t)((key * 0x9E3779B1u) >> 7) & mask;
+}
+
+static inline int key_maybe(const struct analyzer_prefilter *pf, uint32_t key)
+{
+    uint32_t h = (key * 0x85EBCA77u) >> 16;
+    return (pf->keybits[h >> 6] >> (h & 63)) & 1;
 }
 
 static uint32_t key_find(const struct analyzer_prefilter *pf, uint32_t key)
@@ -1041,8 +1084,8 @@ static int add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint
                 pf->nkeys++;
             pf->slot[i].key = key;
             pf->slot[i].lit = id;
-            pf->gate[l->s[0] | l->s[1] << 8] |= l->len == 2 ? G_LEN2 : l->len == 3 ? G_LEN3
-                                                                                  : G_LONG;
+            uint32_t h = (key * 0x85EBCA77u) >> 16;
+            pf->keybits[h >> 6] |= 1ull << (h & 63);
         }
     }
     for (uint32_t a = pf->lit[id].assoc; a != NONE32; a = pf->assoc[a].next)
@@ -1062,14 +1105,16 @@ struct analyzer_prefilter *analyzer_prefilter_new(void)
     struct analyzer_prefilter *pf = calloc(1, sizeof *pf);
     if (!pf)
         return NULL;
-    if (!(pf->gate = calloc(65536, 1)) || slots_grow(pf) < 0) {
-        free(pf->gate);
+    if (!(pf->keybits = calloc(KEY_BITS / 64, sizeof *pf->keybits)) || slots_grow(pf) < 0) {
+        free(pf->keybits);
         free(pf);
         return NULL;
     }
     for (uint32_t c = 0; c < 0x800; c++) {
         uint32_t f = c < 0x80 ? (c - 'A' < 26u ? c + 32 : c) : fold_cp(c);
         pf->fold2[c] = (uint16_t)(f | (sure_word(f) ? 0x8000 : 0));
+        if (c < 0x80)
+            pf->ascii[c] = sure_word(f) ? (uint8_t)f : 0;
     }
     return pf;
 }
@@ -1079,7 +1124,7 @@ void analyzer_prefilter_free(struct analyzer_prefilter *pf)
     if (!pf)
         return;
     free(pf->slot);
-    free(pf->gate);
+    free(pf->keybits);
     free(pf->lit);
     free(pf->bytes);
     free(pf->assoc);
@@ -1087,6 +1132,8 @@ void analyzer_prefilter_free(struct analyzer_prefilter *pf)
     free(pf->loose_rule);
     free(pf->always);
     free(pf->has_lead);
+    free(pf->decide);
+    free(pf->dstr);
     free(pf);
 }
 
@@ -1122,6 +1169,237 @@ int analyzer_prefilter_required(const char *pattern, size_t len, char (*lits)[MA
     }
     free(pc);
     return n;     /* -1: no requirement */
+}
+
+/* ---- patterns decided without PCRE2 ------------------------------------ */
+
+/* Some patterns are simple enough to be matched here, exactly as PCRE2
+ * would, from the word at a hit:
+ *
+ *     \b SEQ \b           the word is one of the strings of SEQ
+ *     \b SEQ \w*          the word starts with one of them
+ *     \b SEQ \w{0,k}\b    ... and has at most k more characters
+ *
+ * where SEQ is made of word characters (letters, digits, "_") that fold()
+ * knows, groups ( ) (?: ), "|" inside groups and "?" after a character or
+ * a group: a finite set of strings, none empty. A match starts at a word
+ * start (\b before a word character) and, the strings being words, ends at
+ * the end of the word (\b after one, or \w* / \w{0,k}\b eating the rest),
+ * so it is unique: at most one string fits, and the span is the word.
+ * Caseless equality is equality of the folded text: checked for every
+ * character these strings may hold against every code point (PCRE2 10.42).
+ * What remains uncertain is where the word ends for PCRE2: a character
+ * outside the scripts fold() knows may be \w (a letter of another script,
+ * a combining mark in newer PCRE2). So the word must be bounded by ASCII or
+ * the ends of the text on both sides; otherwise PCRE2 decides. */
+
+#define MAX_DSTR 64        /* strings of a decided pattern */
+
+static inline uint32_t word_char(const struct analyzer_prefilter *pf, const unsigned char *s,
+                                 size_t len, size_t i, size_t *adv);
+
+struct dset {
+    unsigned n;
+    struct lit v[MAX_DSTR];
+};
+
+static int d_alt(const unsigned char **p, const unsigned char *end, struct dset *out, int top);
+
+/* One item: a word character or a group, and an optional "?". */
+static int d_item(const unsigned char **pp, const unsigned char *end, struct dset *out)
+{
+    const unsigned char *p = *pp;
+    if (*p == '(') {
+        p++;
+        if (p + 1 < end && p[0] == '?' && p[1] == ':')
+            p += 2;
+        else if (p < end && *p == '?')
+            return -1;
+        if (d_alt(&p, end, out, 0) < 0 || p >= end || *p != ')')
+            return -1;
+        p++;
+    } else {
+        size_t adv;
+        uint32_t c = analyzer_utf8_decode(p, (size_t)(end - p), &adv);
+        if (!foldable(c) || !sure_word(c) || (c >= 0x80 && adv < 2))
+            return -1;
+        out->n = 1;
+        out->v[0].len = (uint8_t)put_utf8(fold_cp(c), out->v[0].s);
+        out->v[0].anchored = 1;            /* here: the number of characters */
+        p += adv;
+    }
+    if (p < end && *p == '?') {
+        p++;
+        if (p < end && (*p == '?' || *p == '+'))
+            return -1;
+        if (out->n == MAX_DSTR)
+            return -1;
+        out->v[out->n].len = 0;
+        out->v[out->n].anchored = 0;
+        out->n++;
+    }
+    if (p < end && (*p == '*' || *p == '+' || *p == '{'))
+        return -1;
+    *pp = p;
+    return 0;
+}
+
+/* A sequence of items: every string of each, one after the other. */
+static int d_seq(const unsigned char **pp, const unsigned char *end, struct dset *out)
+{
+    struct dset *item = malloc(sizeof *item), *next = malloc(sizeof *next);
+    int rc = item && next ? 0 : -1;
+    out->n = 1;
+    out->v[0].len = 0;
+    out->v[0].anchored = 0;
+    while (rc == 0 && *pp < end && **pp != '|' && **pp != ')' && **pp != '\\') {
+        if ((rc = d_item(pp, end, item)) < 0)
+            break;
+        next->n = 0;
+        for (unsigned a = 0; a < out->n && rc == 0; a++)
+            for (unsigned b = 0; b < item->n && rc == 0; b++) {
+                if (next->n == MAX_DSTR || out->v[a].len + item->v[b].len > MAX_LIT) {
+                    rc = -1;
+                    break;
+                }
+                struct lit *l = &next->v[next->n++];
+                *l = out->v[a];
+                memcpy(l->s + l->len, item->v[b].s, item->v[b].len);
+                l->len = (uint8_t)(l->len + item->v[b].len);
+                l->anchored = (uint8_t)(l->anchored + item->v[b].anchored);
+            }
+        if (rc == 0)
+            memcpy(out, next, sizeof *out);
+    }
+    free(item);
+    free(next);
+    return rc;
+}
+
+static int d_alt(const unsigned char **pp, const unsigned char *end, struct dset *out, int top)
+{
+    if (d_seq(pp, end, out) < 0)
+        return -1;
+    while (*pp < end && **pp == '|') {
+        if (top)
+            return -1;                     /* \ba|b\b is (\ba)|(b\b) */
+        (*pp)++;
+        struct dset *b = malloc(sizeof *b);
+        if (!b || d_seq(pp, end, b) < 0 || out->n + b->n > MAX_DSTR) {
+            free(b);
+            return -1;
+        }
+        memcpy(out->v + out->n, b->v, b->n * sizeof *b->v);
+        out->n += b->n;
+        free(b);
+    }
+    return 0;
+}
+
+/* The decision record of a pattern, or kind D_NONE. */
+static int decidable(const char *pattern, size_t len, struct dset *set, int *kind, unsigned *more)
+{
+    const unsigned char *p = (const unsigned char *)pattern, *end = p + len;
+    *kind = D_NONE;
+    if (len < 4 || memcmp(p, "\\b", 2) != 0)
+        return 0;
+    p += 2;
+    if (d_alt(&p, end, set, 1) < 0 || set->n == 0)
+        return 0;
+    for (unsigned k = 0; k < set->n; k++)
+        if (set->v[k].len == 0)
+            return 0;
+    size_t rest = (size_t)(end - p);
+    if (rest == 2 && memcmp(p, "\\b", 2) == 0) {
+        *kind = D_WORD;
+    } else if (rest == 4 && memcmp(p, "\\w*", 3) == 0) {
+        *kind = D_STEM;
+    } else if (rest == 9 && memcmp(p, "\\w{0,", 5) == 0 && p[5] >= '0' && p[5] <= '9' &&
+               memcmp(p + 6, "}\\b", 3) == 0) {
+        *kind = D_BOUNDED;
+        *more = (unsigned)(p[5] - '0');
+    }
+    return *kind != D_NONE;
+}
+
+static int add_decide(struct analyzer_prefilter *pf, uint32_t rule, const char *pattern,
+                      size_t len)
+{
+    struct dset *set = malloc(sizeof *set);
+    int kind, rc = 0;
+    unsigned more = 0;
+    if (!set)
+        return -1;
+    if (decidable(pattern, len, set, &kind, &more)) {
+        uint32_t bytes = 0;
+        for (unsigned k = 0; k < set->n; k++)
+            bytes += set->v[k].len;
+        uint32_t cap = pf->capdecide;
+        if (grow((void **)&pf->decide, &cap, rule + 1, sizeof *pf->decide) < 0 ||
+            grow((void **)&pf->dstr, &pf->capdstr, pf->ndstr + set->n, sizeof *pf->dstr) < 0 ||
+            grow((void **)&pf->bytes, &pf->capbytes, pf->nbytes + bytes, 1) < 0) {
+            if (cap != pf->capdecide)
+                pf->capdecide = cap;
+            rc = -1;
+        } else {
+            if (cap != pf->capdecide) {
+                memset(pf->decide + pf->capdecide, 0, (cap - pf->capdecide) * sizeof *pf->decide);
+                pf->capdecide = cap;
+            }
+            pf->decide[rule] = (struct pf_decide){.kind = (uint8_t)kind, .more = (uint8_t)more,
+                                                  .n = (uint16_t)set->n, .first = pf->ndstr};
+            for (unsigned k = 0; k < set->n; k++) {
+                pf->dstr[pf->ndstr++] = (struct pf_dstr){.off = pf->nbytes, .len = set->v[k].len,
+                                                         .chars = set->v[k].anchored};
+                memcpy(pf->bytes + pf->nbytes, set->v[k].s, set->v[k].len);
+                pf->nbytes += set->v[k].len;
+            }
+            if (rule + 1 > pf->ndecide)
+                pf->ndecide = rule + 1;
+        }
+    }
+    free(set);
+    return rc;
+}
+
+int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule,
+                              const char *text, size_t len, size_t at, size_t *end)
+{
+    if (!pf || rule >= pf->ndecide || pf->decide[rule].kind == D_NONE || at >= len)
+        return -1;
+    const struct pf_decide *d = &pf->decide[rule];
+    const unsigned char *s = (const unsigned char *)text;
+    if (at > 0 && (s[at - 1] >= 0x80 || pf->ascii[s[at - 1]]))
+        return -1;                         /* not after ASCII that is not \w */
+    unsigned char w[MAX_LIT + 4];
+    size_t i = at, n = 0, chars = 0, adv;
+    uint32_t f;
+    while (i < len) {
+        if (s[i] < 0x80) {
+            if (!(f = pf->ascii[s[i]]))
+                break;
+            adv = 1;
+        } else if (!(f = word_char(pf, s, len, i, &adv))) {
+            return -1;                     /* a character that may be \w */
+        }
+        if (n < MAX_LIT)
+            put_utf8(f, w + n);
+        n += f < 0x800 ? 2 - (f < 0x80) : f < 0x10000 ? 3 : 4;
+        chars++;
+        i += adv;
+    }
+    if (chars == 0)
+        return 0;
+    *end = i;
+    for (unsigned k = 0; k < d->n; k++) {
+        const struct pf_dstr *x = &pf->dstr[d->first + k];
+        if (x->len > n || memcmp(pf->bytes + x->off, w, x->len) != 0)
+            continue;
+        if (d->kind == D_STEM || (d->kind == D_WORD && x->len == n) ||
+            (d->kind == D_BOUNDED && chars - x->chars <= d->more))
+            return 1;
+    }
+    return 0;
 }
 
 int analyzer_prefilter_add(struct analyzer_prefilter *pf, uint32_t rule, const char *pattern,
@@ -1174,6 +1452,8 @@ int analyzer_prefilter_add(struct analyzer_prefilter *pf, uint32_t rule, const c
             if (rc == 0)
                 pf->has_lead[rule] = 1;
         }
+        if (rc == 0)
+            rc = add_decide(pf, rule, pattern, len);
     }
     free(pc);
     return rc;
@@ -1225,7 +1505,14 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
 {
     for (; id != NONE32; id = pf->lit[id].next) {
         const struct pf_lit *l = &pf->lit[id];
-        if (l->len > n || memcmp(pf->bytes + l->off, w, l->len) != 0)
+        if (l->len > n)
+            continue;
+        /* the key (the first four bytes, or all) is equal: compare the rest */
+        const unsigned char *b = pf->bytes + l->off;
+        uint32_t i = 4;
+        while (i < l->len && b[i] == w[i])
+            i++;
+        if (i < l->len)
             continue;
         for (uint32_t a = l->assoc; a != NONE32; a = pf->assoc[a].next) {
             uint32_t p = pf->assoc[a].pat;
@@ -1247,15 +1534,34 @@ static void word_hits(const struct analyzer_prefilter *pf, const unsigned char *
         chain_hits(pf, pf->first1[w[0]] - 1, w, n, at, sc);
     if (n < 2)
         return;
-    unsigned g = pf->gate[w[0] | w[1] << 8];
-    if (!g)
+    uint32_t k2 = (uint32_t)w[0] | (uint32_t)w[1] << 8;
+    if (key_maybe(pf, k2))
+        chain_hits(pf, key_find(pf, k2), w, n, at, sc);
+    if (n < 3)
         return;
-    if (g & G_LEN2)
-        chain_hits(pf, key_find(pf, key_of(w, 2)), w, n, at, sc);
-    if ((g & G_LEN3) && n >= 3)
-        chain_hits(pf, key_find(pf, key_of(w, 3)), w, n, at, sc);
-    if ((g & G_LONG) && n >= 4)
-        chain_hits(pf, key_find(pf, key_of(w, 4)), w, n, at, sc);
+    uint32_t k3 = k2 | (uint32_t)w[2] << 16;
+    if (key_maybe(pf, k3))
+        chain_hits(pf, key_find(pf, k3), w, n, at, sc);
+    if (n < 4)
+        return;
+    uint32_t k4 = k3 | (uint32_t)w[3] << 24;
+    if (key_maybe(pf, k4))
+        chain_hits(pf, key_find(pf, k4), w, n, at, sc);
+}
+
+/* The non-ASCII character at s[i]: folded if a word character (its length
+ * in *adv), else 0. */
+static inline uint32_t word_char(const struct analyzer_prefilter *pf, const unsigned char *s,
+                                 size_t len, size_t i, size_t *adv)
+{
+    unsigned c = s[i];
+    if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+        uint32_t e = pf->fold2[(c & 0x1F) << 6 | (s[i + 1] & 0x3F)];
+        *adv = 2;
+        return e & 0x8000 ? e & 0x7FFF : 0;
+    }
+    uint32_t f = fold_cp(analyzer_utf8_decode(s + i, len - i, adv));
+    return sure_word(f) ? f : 0;
 }
 
 static void scan(const struct analyzer_prefilter *pf, const char *text, size_t len,
@@ -1269,35 +1575,40 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
     if (pf->nlit) {
         /* the words: maximal runs of word characters, folded as they go */
         unsigned char w[MAX_LIT + 4];
-        size_t n = 0, start = 0;
-        for (size_t i = 0; i < len;) {
-            unsigned c = s[i];
+        size_t i = 0;
+        while (i < len) {
             uint32_t f;
-            int word;
             size_t adv;
-            if (c < 0x80 || (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80)) {
-                uint32_t e = pf->fold2[c < 0x80 ? c : (c & 0x1F) << 6 | (s[i + 1] & 0x3F)];
-                f = e & 0x7FFF;
-                word = (int)(e >> 15);
-                adv = c < 0x80 ? 1 : 2;
-            } else {
-                f = fold_cp(analyzer_utf8_decode(s + i, len - i, &adv));
-                word = sure_word(f);
+            if (s[i] < 0x80) {
+                if (!pf->ascii[s[i]]) {
+                    i++;
+                    continue;
+                }
+            } else if (!(f = word_char(pf, s, len, i, &adv))) {
+                i += adv;
+                continue;
             }
-            if (word) {
-                if (!n)
-                    start = i;
+            size_t start = i, n = 0;
+            while (i < len) {
+                unsigned c = s[i];
+                if (c < 0x80) {
+                    if (!(c = pf->ascii[c]))
+                        break;
+                    if (n < MAX_LIT)
+                        w[n] = (unsigned char)c;
+                    n++;
+                    i++;
+                    continue;
+                }
+                if (!(f = word_char(pf, s, len, i, &adv)))
+                    break;
                 if (n < MAX_LIT)
                     put_utf8(f, w + n);
-                n += f < 0x80 ? 1 : f < 0x800 ? 2 : f < 0x10000 ? 3 : 4;
-            } else if (n) {
-                word_hits(pf, w, n, (uint32_t)start, sc);
-                n = 0;
+                n += f < 0x800 ? 2 - (f < 0x80) : f < 0x10000 ? 3 : 4;
+                i += adv;
             }
-            i += adv;
-        }
-        if (n)
             word_hits(pf, w, n, (uint32_t)start, sc);
+        }
     }
     if (pf->nloose == 0)
         return;

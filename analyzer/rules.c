@@ -22,6 +22,17 @@
  * valid UTF-8 by contract: analyzer.c checks or repairs it once per item and
  * every match here runs with PCRE2_NO_UTF_CHECK.
  *
+ * With many rules, the prefilter (prefilter.c) does most of the work: one
+ * pass over the words of the text says which patterns (match, exclude and
+ * veto) can match at all, and for most of them where a match can start.
+ * Only the rules with a candidate match pattern run; a pattern is tried at
+ * its reported starts only (PCRE2_ANCHORED), or decided by the prefilter
+ * without PCRE2 when it is a plain set of words; excludes and vetoes that
+ * cannot match are not run. The results are those of searching every
+ * pattern over the whole text (RULES_NO_PREFILTER does that, for tests).
+ * One match data per thread is kept between calls; it carries nothing from
+ * one call to the next.
+ *
  * Errors name the place: "file:line:col: message", where col is the 1-based
  * byte column in the line (for a bad pattern, where PCRE2 stopped). */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -685,8 +696,15 @@ static int find(const struct analyzer_rules *rs, const struct pat_list *l, size_
             hi = mid;
     }
     for (; lo < sc->nhits && sc->hits[lo] >> 32 == from >> 32; lo++) {
-        int rc = match_at(rs, l->v[k], s, len, (uint32_t)sc->hits[lo], PCRE2_ANCHORED, md, ms,
-                          me);
+        size_t at = (uint32_t)sc->hits[lo], end;
+        int rc = analyzer_prefilter_decide(rs->pf, (uint32_t)(from >> 32), s, len, at, &end);
+        if (rc == 1) {
+            *ms = at;
+            *me = end;
+            return 1;
+        }
+        if (rc < 0)
+            rc = match_at(rs, l->v[k], s, len, at, PCRE2_ANCHORED, md, ms, me);
         if (rc != 0)
             return rc;
     }
