@@ -14,7 +14,39 @@
 struct analyzer {
     struct analyzer_lexicon *lx;
     struct analyzer_rules *rules;   /* NULL when built without a rules folder */
+    struct analyzer_cues *cues;     /* the *.cues of both folders */
+    char **brands;                  /* brand names, lower case, without - _ . */
+    size_t nbrands;
 };
+
+#define MAX_BRAND_NAMES 4096
+
+/* The brand rules' names as they would be written in a hashtag. */
+static int brand_names(analyzer *a)
+{
+    const char **names = malloc(MAX_BRAND_NAMES * sizeof *names);
+    if (!names)
+        return -1;
+    size_t n = analyzer_rules_brands(a->rules, names, MAX_BRAND_NAMES);
+    if (n && !(a->brands = calloc(n, sizeof *a->brands))) {
+        free(names);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *b = malloc(strlen(names[i]) + 1), *o = b;
+        if (!b) {
+            free(names);
+            return -1;
+        }
+        for (const char *p = names[i]; *p; p++)
+            if (*p != '-' && *p != '_' && *p != '.')
+                *o++ = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        *o = '\0';
+        a->brands[a->nbrands++] = b;
+    }
+    free(names);
+    return 0;
+}
 
 analyzer *analyzer_new(const char *lexicon_dir, const char *rules_dir, char *err,
                        size_t errlen)
@@ -38,6 +70,13 @@ analyzer *analyzer_new(const char *lexicon_dir, const char *rules_dir, char *err
         goto fail;
     if (rules_dir && analyzer_rules_load(rules_dir, &a->rules, err, errlen) != CTX_OK)
         goto fail;
+    const char *dirs[] = {lexicon_dir, rules_dir, NULL};
+    if (analyzer_cues_load(dirs, &a->cues, err, errlen) != CTX_OK)
+        goto fail;
+    if (brand_names(a) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     return a;
 fail:
     analyzer_free(a);
@@ -50,19 +89,35 @@ void analyzer_free(analyzer *a)
         return;
     analyzer_lexicon_free(a->lx);
     analyzer_rules_free(a->rules);
+    analyzer_cues_free(a->cues);
+    for (size_t i = 0; i < a->nbrands; i++)
+        free(a->brands[i]);
+    free(a->brands);
     free(a);
 }
 
-double analyzer_score(const analyzer *a, const char *text)
+/* The rules run between the tokenizer and the scorer: they need the
+ * language, and the scorer needs the spans of the brands they found. */
+struct rules_run {
+    const analyzer *a;
+    const char *s, *declared;
+    size_t len;
+    struct tags *out;
+    json_t *explain;
+    int flags;
+};
+
+static ctx_err run_rules(void *ud, const char *lang, struct analyzer_spans *mask)
 {
-    struct sentiment st = {0};
-    if (a && text)
-        analyzer_sentiment(a->lx, text, strlen(text), &st, NULL);
-    return st.score;
+    struct rules_run *r = ud;
+    /* rules restricted to languages go by the guess, else by what the
+     * source declared */
+    return analyzer_rules_apply(r->a->rules, r->s, r->len, lang ? lang : r->declared, r->out,
+                                mask, r->explain, r->flags);
 }
 
 /* analyzer_tag() and analyzer_explain(): ex is NULL when not explaining,
- * else an object that gets "sentiment" and "rules". */
+ * else an object that gets "sentiment", "complaint" and "rules". */
 static ctx_err tag(const analyzer *a, const struct item *it, struct tags *out, json_t *ex,
                    int flags)
 {
@@ -99,26 +154,45 @@ static ctx_err tag(const analyzer *a, const struct item *it, struct tags *out, j
         json_object_set_new(ex, "sentiment", sj);
         json_object_set_new(ex, "rules", rj);
     }
+    struct rules_run run = {.a = a, .s = s, .len = len, .declared = it->lang, .out = out,
+                            .explain = rj, .flags = flags};
+    struct sentiment_opts opt = {.cues = a->cues, .brands = (const char *const *)a->brands,
+                                 .nbrands = a->nbrands, .mask = run_rules, .ud = &run};
     struct sentiment st;
-    if ((rc = analyzer_sentiment(a->lx, s, len, &st, sj)) != CTX_OK)
+    if ((rc = analyzer_sentiment(a->lx, &opt, s, len, &st, sj)) != CTX_OK)
         goto out;
     out->score = st.score;
     out->label = sentiment_label_of(out->score);
-
     const char *lang = analyzer_lang_code(st.lang);
     if (lang && !(out->lang = strdup(lang))) {
         rc = CTX_ENOMEM;
         goto out;
     }
-    /* rules restricted to languages go by the guess, else by what the
-     * source declared */
-    rc = analyzer_rules_apply(a->rules, s, len, lang ? lang : it->lang, out, NULL, rj, flags);
+    struct complaint cp;
+    analyzer_complaint(&st, &cp);
+    out->complaint_score = cp.score;
+    out->complaint = cp.label;
+    for (size_t i = 0; rc == CTX_OK && i < cp.nreasons; i++)
+        rc = strlist_add(&out->reasons, cp.reasons[i] == COMPLAINT_NEGATIVE
+                                            ? "negative"
+                                            : analyzer_cues_reason(a->cues, cp.reasons[i]));
 out:
     if (rc != CTX_OK)
         tags_clear(out);
     free(joined);
     free(repaired);
     return rc;
+}
+
+double analyzer_score(const analyzer *a, const char *text)
+{
+    struct tags t = {0};
+    struct item it = {.text = (char *)text};
+    if (!a || !text || tag(a, &it, &t, NULL, 0) != CTX_OK)
+        return 0.0;
+    double x = t.score;
+    tags_clear(&t);
+    return x;
 }
 
 ctx_err analyzer_tag(const analyzer *a, const struct item *it, struct tags *out)
@@ -168,10 +242,10 @@ const char *analyzer_lang(const analyzer *a, const char *text)
         char *r = analyzer_utf8_repair(text, len, &len);
         if (!r)
             return NULL;
-        analyzer_sentiment(a->lx, r, len, &st, NULL);
+        analyzer_sentiment(a->lx, NULL, r, len, &st, NULL);
         free(r);
     } else {
-        analyzer_sentiment(a->lx, text, len, &st, NULL);
+        analyzer_sentiment(a->lx, NULL, text, len, &st, NULL);
     }
     return analyzer_lang_code(st.lang);
 }

@@ -9,6 +9,8 @@
  *   sentiment.c  the VADER algorithm over a lexicon, Russian included
  *   rules.c      the .rules language, compiled to PCRE2, and its matcher
  *   prefilter.c  required words of patterns: which rules can match a text
+ *   complaint.c  the complaint cues (*.cues files): a word trie, token
+ *                patterns, and the complaint score
  *   simhash.c    64-bit SimHash of word shingles, for near-duplicates
  *   analyzer.c   the public API gluing these together
  *
@@ -118,6 +120,8 @@ size_t analyzer_stem_ru_class(const char *word, size_t len, int *cls);
 #define LEX_CONCESSIVE 0x40u /* "although", "though", "whereas": a clause that concedes */
 #define LEX_IRREALIS 0x80u /* "would", "could", "if"...: what follows is not so */
 #define LEX_PHRASE   0x100u /* a word of an idiom or a multi-word dampener */
+#define LEX_KNOWN    0x200u /* a word of the language (for cutting #hashtags into words):
+                               VADER's, en_extra.tsv's */
 
 struct lex_entry {
     const char *key;     /* len bytes, as in the file (lookups are made with
@@ -173,7 +177,7 @@ struct analyzer_lexicon {
     unsigned nspecial;
     struct lex_phrase ngram[LEX_MAX_PHRASES];   /* "kind of", ... */
     unsigned nngram;
-    char *files[4];                        /* the file contents keys point into */
+    char *files[6];                        /* the file contents keys point into */
 };
 
 /* Load vader_lexicon.txt and emoji_utf8_lexicon.txt from dir, and
@@ -193,20 +197,124 @@ static inline int analyzer_lex_is_ru(const char *key)
     return c == 0xD0 || c == 0xD1;
 }
 
+/* ---- tokens (sentiment.c makes them, complaint.c reads them) ----------- */
+
+#define TOK_CUE_IDS 4          /* cue words one token can be at once */
+
+/* Why a token carries no sentiment: it names someone or something. */
+enum tok_skip { SKIP_NONE = 0, SKIP_HANDLE, SKIP_URL, SKIP_EMAIL, SKIP_CASHTAG, SKIP_BRAND,
+                SKIP_HASHTAG_BRAND };
+
+struct analyzer_tok {
+    const struct lex_entry *e;  /* the lower-cased token's entry, or NULL */
+    uint32_t off, len;          /* where the token is in the scored text */
+    uint32_t orig;              /* where it starts in the text as given (before emoji
+                                   were replaced by their descriptions) */
+    uint32_t sent;              /* sentence number */
+    uint8_t upper;              /* Python's str.isupper() */
+    uint8_t nt;                 /* contains "n't" */
+    uint8_t eos;                /* ends a sentence: . ! ? ; or an ellipsis after it */
+    uint8_t clause;             /* ends a clause: , : or eos */
+    uint8_t letters;            /* has letters */
+    uint8_t cyr;                /* Cyrillic letters */
+    uint8_t proper;             /* a capitalised Russian word inside a sentence */
+    uint8_t emoji;              /* a word of an emoji's description */
+    uint8_t skip;               /* enum tok_skip */
+    uint8_t hashtag;            /* a word found inside a #hashtag */
+    uint8_t neg;                /* a negation: not, n't, never, no, не, нет... */
+    uint8_t num;                /* a number: digits, or a number word of the cues */
+    uint8_t ncue;               /* cue word ids in cue[] */
+    uint16_t cue[TOK_CUE_IDS];
+};
+
+/* ---- complaint.c ------------------------------------------------------- */
+
+struct analyzer_cues;
+
+/* Parse the *.cues files of each folder of dirs (NULL-terminated; a folder
+ * without any is fine, one that cannot be read is an error). On failure
+ * CTX_EPARSE (or CTX_EIO, CTX_ENOMEM) with "file:line:col: message" in err. */
+ctx_err analyzer_cues_load(const char *const *dirs, struct analyzer_cues **out, char *err,
+                           size_t errlen);
+void analyzer_cues_free(struct analyzer_cues *c);
+size_t analyzer_cues_count(const struct analyzer_cues *c);
+
+/* The cue words the lower-cased token low[0..n) is (whole words and word
+ * beginnings written "word*"): their ids into ids[], the count returned;
+ * *num is set when it is a number word. c may be NULL (no cues). */
+unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size_t n,
+                            uint16_t ids[TOK_CUE_IDS], uint8_t *num);
+/* Is this a whole word of some cue (for hashtag segmentation)? */
+int analyzer_cues_is_word(const struct analyzer_cues *c, const char *low, size_t n);
+
+struct cue_hit {
+    uint32_t cue;               /* index, for analyzer_cues_explain */
+    uint16_t reason;
+    float weight;
+    uint32_t first, last;       /* tokens [first, last] */
+};
+
+/* Every cue that matches tokens t[0..n) of a text in language lang (NULL:
+ * unknown, cues restricted to languages are skipped), at most max, in token
+ * order. A cue not written with a negation is cancelled by one of the two
+ * tokens before it ("not delayed", "no problem"). */
+size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_tok *t,
+                           size_t n, const char *lang, struct cue_hit *hits, size_t max);
+const char *analyzer_cues_reason(const struct analyzer_cues *c, unsigned reason);
+/* "file:line" and the cue as written, for explanations. */
+void analyzer_cues_where(const struct analyzer_cues *c, uint32_t cue, const char **file,
+                         int *line, const char **src);
+
+/* The complaint tag from what the scorer found: the cues, and the words'
+ * compound. Reasons are cue reason ids, strongest first, or
+ * COMPLAINT_NEGATIVE when nothing but the words' sentiment made it one. */
+#define COMPLAINT_NEGATIVE 0xFFFFu
+#define COMPLAINT_MAX_REASONS 8
+struct sentiment;
+struct complaint {
+    double score;          /* 0..1 */
+    bool label;            /* score >= 0.5 */
+    uint16_t reasons[COMPLAINT_MAX_REASONS];
+    size_t nreasons;
+};
+void analyzer_complaint(const struct sentiment *st, struct complaint *out);
+
 /* ---- sentiment.c ------------------------------------------------------- */
+
+/* What the scorer needs besides the lexicon; every field may be 0. */
+struct sentiment_opts {
+    const struct analyzer_cues *cues;   /* complaint cues (they also weigh as
+                                           negative words), or NULL */
+    const char *const *brands;          /* lower-case brand names: inside a
+                                           #hashtag they are not opinion */
+    size_t nbrands;
+    /* Called once the language is known ("en", or NULL), before scoring:
+     * adds the byte spans of the text as given that name a brand (a brand
+     * rule matched them) to mask; their words carry no sentiment. */
+    ctx_err (*mask)(void *ud, const char *lang, struct analyzer_spans *mask);
+    void *ud;
+};
+
+#define SENT_MAX_HITS 32
+#define CUE_VALENCE   (-2.0)   /* a cue of weight 1 weighs as "bad" (-2.5) nearly */
+#define CUE_VALENCE_MIN 0.5    /* weaker cues are evidence of a complaint only */
 
 /* The sentiment of a text and the language it was read as. */
 struct sentiment {
-    double score;          /* compound in [-1, 1] */
+    double score;          /* compound in [-1, 1], complaint cues included */
+    double words;          /* the compound of the words alone, without cues */
     enum lang_id lang;
+    struct cue_hit hits[SENT_MAX_HITS];   /* the complaint cues found */
+    size_t nhits;
 };
 
 /* Score s[0..len) into *out. When explain is not NULL, one object per
- * scored word and the totals are added to it (see analyzer_explain()).
- * CTX_ENOMEM only when the scratch space for a long text or the
- * explanation cannot be allocated. */
-ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *s, size_t len,
-                           struct sentiment *out, json_t *explain);
+ * scored word, the cues, the skipped words and the totals are added to it
+ * (see analyzer_explain()). CTX_ENOMEM only when the scratch space for a
+ * long text or the explanation cannot be allocated; the mask callback's
+ * error is returned as it is. opt may be NULL. */
+ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
+                           const char *s, size_t len, struct sentiment *out, json_t *explain);
 
 /* ---- rules.c ----------------------------------------------------------- */
 
@@ -217,6 +325,13 @@ struct analyzer_rules;
  * in err and *out NULL. */
 ctx_err analyzer_rules_load(const char *dir, struct analyzer_rules **out, char *err,
                             size_t errlen);
+/* The files of dir whose names end in ext, sorted, as a NULL-terminated
+ * malloc'd array of malloc'd "dir/name" paths; NULL with a message in err
+ * and CTX_EIO or CTX_ENOMEM in *why. */
+char **analyzer_list_files(const char *dir, const char *ext, char *err, size_t errlen,
+                           ctx_err *why);
+/* The names of the brand rules, one each, in rule order (pointers into rs). */
+size_t analyzer_rules_brands(const struct analyzer_rules *rs, const char **names, size_t max);
 void analyzer_rules_free(struct analyzer_rules *rs);
 
 /* Apply the rules to s[0..len), which must be valid UTF-8 (it is matched

@@ -321,7 +321,52 @@ static int word_line(struct analyzer_lexicon *lx, char *word, char *val, const c
         return -1;
     }
     lx->words.v[i].valence = v;
-    lx->words.v[i].flags |= LEX_VALENCE;
+    lx->words.v[i].flags |= LEX_VALENCE | LEX_KNOWN;
+    return 0;
+}
+
+/* en_extra.tsv: word<TAB>valence, read after VADER's lexicon; the value
+ * given here wins, and 0 makes a word known and neutral (a word of the
+ * language for cutting hashtags, or a VADER word that is not opinion in
+ * posts to a company). */
+static int en_line(struct analyzer_lexicon *lx, char *word, char *val, const char *path,
+                   int line, char *err, size_t errlen)
+{
+    if (word[0] == '#')
+        return 0;
+    for (char *p = word; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p + 32);
+    if (word_line(lx, word, val, path, line, err, errlen) < 0)
+        return -1;
+    struct lex_entry *e = (struct lex_entry *)analyzer_lex_find(&lx->words, word, strlen(word));
+    if (e && e->valence == 0.0)
+        e->flags &= ~LEX_VALENCE;
+    return 0;
+}
+
+/* emoji_valence.tsv: emoji<TAB>valence, for the emoji people use to say how
+ * they feel (their descriptions, "thumbs down", hold no lexicon word). */
+static int emoji_valence_line(struct analyzer_lexicon *lx, char *emoji, char *val,
+                              const char *path, int line, char *err, size_t errlen)
+{
+    if (emoji[0] == '#')
+        return 0;
+    char *end;
+    errno = 0;
+    double v = val ? strtod(val, &end) : 0.0;
+    if (!val || errno || *end || end == val || v < -4.0 || v > 4.0) {
+        snprintf(err, errlen, "%s:%d: expected emoji<TAB>valence (-4..4)", path, line);
+        return -1;
+    }
+    struct lex_entry *e =
+        (struct lex_entry *)analyzer_lex_find(&lx->emoji, emoji, strlen(emoji));
+    if (!e) {
+        snprintf(err, errlen, "%s:%d: '%s' is not in emoji_utf8_lexicon.txt", path, line, emoji);
+        return -1;
+    }
+    e->valence = v;
+    e->flags |= LEX_VALENCE;
     return 0;
 }
 
@@ -624,6 +669,16 @@ struct analyzer_lexicon *analyzer_lexicon_load(const char *dir, char *err, size_
             load_one(lx, dir, ru_files[k], 2 + k, ru_line, err, errlen) < 0)
             goto fail;
     }
+    /* English supplement and emoji weights, each optional */
+    static const struct { const char *name; line_fn fn; } extra[] = {
+        {"en_extra.tsv", en_line}, {"emoji_valence.tsv", emoji_valence_line}};
+    for (int k = 0; k < 2; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, extra[k].name);
+        if (access(path, F_OK) == 0 &&
+            load_one(lx, dir, extra[k].name, 4 + k, extra[k].fn, err, errlen) < 0)
+            goto fail;
+    }
     if (build_stems(lx) < 0 || add_lists(lx) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -644,9 +699,7 @@ void analyzer_lexicon_free(struct analyzer_lexicon *lx)
     table_free(&lx->ru_vstems);
     table_free(&lx->ru);
     free(lx->emoji_first);
-    free(lx->files[0]);
-    free(lx->files[1]);
-    free(lx->files[2]);
-    free(lx->files[3]);
+    for (size_t i = 0; i < CTX_ARRAY_LEN(lx->files); i++)
+        free(lx->files[i]);
     free(lx);
 }

@@ -447,9 +447,10 @@ static int cmp_rule(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The *.rules files of dir, sorted, as a NULL-terminated malloc'd array. */
-static char **list_rules(const char *dir, char *err, size_t errlen, ctx_err *why)
+char **analyzer_list_files(const char *dir, const char *ext, char *err, size_t errlen,
+                           ctx_err *why)
 {
+    size_t elen = strlen(ext);
     DIR *d = opendir(dir);
     if (!d) {
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
@@ -461,7 +462,7 @@ static char **list_rules(const char *dir, char *err, size_t errlen, ctx_err *why
     struct dirent *de;
     while ((de = readdir(d))) {
         size_t len = strlen(de->d_name);
-        if (de->d_name[0] == '.' || len <= 6 || strcmp(de->d_name + len - 6, ".rules") != 0)
+        if (de->d_name[0] == '.' || len <= elen || strcmp(de->d_name + len - elen, ext) != 0)
             continue;
         if (n + 2 > cap) {
             cap = cap ? cap * 2 : 8;
@@ -572,7 +573,7 @@ ctx_err analyzer_rules_load(const char *dir, struct analyzer_rules **out, char *
     pcre2_set_depth_limit(rs->mctx, DEPTH_LIMIT);
     pcre2_set_heap_limit(rs->mctx, HEAP_LIMIT_KIB);
 
-    if (!(files = list_rules(dir, err, errlen, &why)))
+    if (!(files = analyzer_list_files(dir, ".rules", err, errlen, &why)))
         goto fail;
     struct parser p = {.rs = rs, .cctx = cctx, .err = err, .errlen = errlen};
     for (size_t i = 0; files[i]; i++) {
@@ -992,4 +993,19 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
     if (hits != hstack)
         free(hits);
     return rc;
+}
+
+size_t analyzer_rules_brands(const struct analyzer_rules *rs, const char **names, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; rs && i < rs->n; i++) {
+        if (rs->v[i].kind != RK_BRAND || rs->v[i].weight <= 0)
+            continue;
+        size_t k = 0;
+        while (k < n && strcmp(names[k], rs->v[i].name) != 0)
+            k++;
+        if (k == n && n < max)
+            names[n++] = rs->v[i].name;
+    }
+    return n;
 }

@@ -42,39 +42,32 @@
 #define TOK_STACK 512
 #define LOW_MAX   128       /* longest token looked up (longer: never a key) */
 
-struct tok {
-    const struct lex_entry *e;  /* the lower-cased token's entry, or NULL */
-    uint32_t off, len;          /* where the token is in the scored text */
-    uint32_t sent;              /* sentence number */
-    uint8_t upper;              /* Python's str.isupper() */
-    uint8_t nt;                 /* contains "n't" */
-    uint8_t eos;                /* ends a sentence: . ! ? ; or an ellipsis after it */
-    uint8_t clause;             /* ends a clause: , : or eos */
-    uint8_t letters;            /* has letters */
-    uint8_t cyr;                /* Cyrillic letters */
-    uint8_t proper;             /* a capitalised Russian word inside a sentence */
-    uint8_t emoji;              /* a word of an emoji's description */
+
+/* Where each emoji's description went: bytes [e0, e1) of the expanded text
+ * (the space put before it included) stand for bytes [o0, o1) of the text
+ * as given; shift is how much longer the expanded text is after it. */
+struct desc {
+    size_t e0, e1, o0, o1;
+    long shift;
+    const struct lex_entry *emoji;
 };
 
-/* Byte ranges (emoji descriptions in the expanded text). */
-struct spanv {
-    size_t (*v)[2];
+struct descv {
+    struct desc *v;
     size_t n, cap;
 };
 
-static int spanv_add(struct spanv *s, size_t a, size_t b)
+static int descv_add(struct descv *s, const struct desc *d)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 8;
-        size_t(*v)[2] = realloc(s->v, cap * sizeof *v);
+        struct desc *v = realloc(s->v, cap * sizeof *v);
         if (!v)
             return -1;
         s->v = v;
         s->cap = cap;
     }
-    s->v[s->n][0] = a;
-    s->v[s->n][1] = b;
-    s->n++;
+    s->v[s->n++] = *d;
     return 0;
 }
 
@@ -176,7 +169,7 @@ static const struct lex_entry *emoji_at(const struct analyzer_lexicon *lx,
  * Returns 1 with the new text in out, 0 when the text has no emoji, -1 when
  * out of memory. */
 static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *s, size_t len,
-                        struct buf *out, struct spanv *descs)
+                        struct buf *out, struct descv *descs)
 {
     size_t run = 0;            /* start of the bytes not yet copied */
     int prev_space = 1, found = 0;
@@ -212,10 +205,10 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
                 return -1;
             prev_space = s[i - 1] == ' ';
         }
+        struct desc d = {.e0 = out->len, .o0 = i, .emoji = e};
         if (!prev_space && buf_putc(out, ' ') != CTX_OK)
             return -1;
-        size_t d0 = out->len;
-        if (buf_append(out, e->desc, e->desc_len) != CTX_OK || spanv_add(descs, d0, out->len) < 0)
+        if (buf_append(out, e->desc, e->desc_len) != CTX_OK)
             return -1;
         prev_space = 0;
         found = 1;
@@ -224,6 +217,12 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
         while (i + 2 < len && s[i] == 0xEF && s[i + 1] == 0xB8 &&
                (s[i + 2] == 0x8E || s[i + 2] == 0x8F))
             i += 3;
+        d.e1 = out->len;
+        d.o1 = i;
+        d.shift = (descs->n ? descs->v[descs->n - 1].shift : 0) + (long)(d.e1 - d.e0) -
+                  (long)(d.o1 - d.o0);
+        if (descv_add(descs, &d) < 0)
+            return -1;
         run = i;
     }
     if (found && run < len && buf_append(out, s + run, len - run) != CTX_OK)
@@ -260,17 +259,19 @@ static inline size_t upunct_before(const unsigned char *s, size_t a, size_t e)
 
 struct tokctx {
     const struct analyzer_lexicon *lx;
+    const struct sentiment_opts *opt;
     struct lang_votes *votes;
     int at_start;               /* the next token starts a sentence */
     uint32_t seen;              /* LEX_* flags of the entries met */
 };
 
-static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct tok *t)
+static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct analyzer_tok *t)
 {
     const struct analyzer_lexicon *lx = tc->lx;
     char low[LOW_MAX];
     const struct lex_table *table = n && (p[0] == 0xD0 || p[0] == 0xD1) ? &lx->ru : &lx->words;
-    int fits = n <= table->maxlen && n <= sizeof low;
+    int lowfits = n <= sizeof low;
+    int fits = n <= table->maxlen && lowfits;
     int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0;
     for (size_t i = 0; i < n;) {
         unsigned c = p[i];
@@ -285,7 +286,7 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
                        (p[i + 1] | 0x20) == 't') {
                 nt = 1;                          /* contains "n't" */
             }
-            if (fits)
+            if (lowfits)
                 low[i] = (char)c;
             i++;
             continue;
@@ -305,7 +306,7 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
             if (cp == 0x451)
                 cp = 0x435;                      /* ё is looked up as е */
         }
-        if (fits) {
+        if (lowfits) {
             if ((cs == UC_UPPER || cp == 0x435) && adv == 2) {  /* the case table stays in 2 bytes */
                 low[i] = (char)(0xC0 | (cp >> 6));
                 low[i + 1] = (char)(0x80 | (cp & 0x3F));
@@ -342,6 +343,11 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
                 tc->votes->stop[l] += (t->e->langs >> l) & 1u;
     }
     t->nt = (uint8_t)nt;
+    t->neg = nt || (t->e && ((t->e->flags & LEX_NEGATE) || t->e == lx->w[LW_NO]));
+    t->num = n && (unsigned)(p[0] - '0') < 10u;
+    t->ncue = 0;
+    if (lowfits && tc->opt && tc->opt->cues)
+        t->ncue = (uint8_t)analyzer_cues_word(tc->opt->cues, low, n, t->cue, &t->num);
 }
 
 static inline int ends_sentence(unsigned c)
@@ -349,11 +355,115 @@ static inline int ends_sentence(unsigned c)
     return c == '.' || c == '!' || c == '?' || c == ';';
 }
 
-static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, struct tok *toks,
-                       const struct spanv *descs)
+static int ascii_prefix(const unsigned char *s, size_t n, const char *p)
+{
+    size_t k = strlen(p);
+    if (n < k)
+        return 0;
+    for (size_t i = 0; i < k; i++)
+        if ((s[i] | 0x20) != (unsigned char)p[i] && s[i] != (unsigned char)p[i])
+            return 0;
+    return 1;
+}
+
+/* Not opinion: a link, an e-mail address, a @handle or a $cashtag. The raw
+ * token is s[a..b), its word s[x..y). */
+static int skip_kind(const unsigned char *s, size_t a, size_t b, size_t x, size_t y)
+{
+    if (ascii_prefix(s + x, y - x, "http://") || ascii_prefix(s + x, y - x, "https://") ||
+        ascii_prefix(s + x, y - x, "www."))
+        return SKIP_URL;
+    if (x > a && s[x - 1] == '@')
+        return SKIP_HANDLE;
+    if (x > a && s[x - 1] == '$' && (unsigned)((s[x] | 0x20) - 'a') < 26u)
+        return SKIP_CASHTAG;
+    const unsigned char *at = memchr(s + x, '@', y - x);
+    if (at && at > s + x && memchr(at, '.', (size_t)(s + y - at)))
+        return SKIP_EMAIL;
+    (void)b;
+    return SKIP_NONE;
+}
+
+static int brand_word(const struct sentiment_opts *opt, const char *w, size_t n)
+{
+    for (size_t i = 0; opt && i < opt->nbrands; i++)
+        if (strlen(opt->brands[i]) == n && memcmp(opt->brands[i], w, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* A word of the language, for cutting hashtags into words: a lexicon word,
+ * an English function word, a cue word or a brand. */
+static int known_word(const struct tokctx *tc, const char *w, size_t n)
+{
+    const struct lex_entry *e = analyzer_lex_find(&tc->lx->words, w, n);
+    if (e && ((e->flags & (LEX_VALENCE | LEX_NEGATE | LEX_KNOWN)) || e->booster != 0.0 ||
+              (e->langs & (1u << LANG_EN))))
+        return 1;
+    return (tc->opt && analyzer_cues_is_word(tc->opt->cues, w, n)) || brand_word(tc->opt, w, n);
+}
+
+#define HASHTAG_MAX 48          /* longer hashtags are not cut */
+#define SEG_WORD_MAX 20
+
+/* Cut the hashtag body s[x..y) (ASCII letters) into words: the cut that
+ * maximises the sum of the squared lengths of its known words (long words
+ * win: "worstflightever" is worst|flight|ever, not wor|st...), letters
+ * outside known words left over. Writes the cut's words as [start, end)
+ * offsets into cut and returns how many, or 0 when the known words cover
+ * less than half of the body (an unknown name, not words). */
+static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_t x, size_t y,
+                          uint8_t (*cut)[2])
+{
+    size_t n = y - x;
+    char low[HASHTAG_MAX];
+    if (n < 4 || n > HASHTAG_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = s[x + i] | 0x20;
+        if (c - 'a' >= 26u)
+            return 0;
+        low[i] = (char)c;
+    }
+    int best[HASHTAG_MAX + 1], from[HASHTAG_MAX + 1], word[HASHTAG_MAX + 1];
+    best[0] = 0;
+    for (size_t i = 1; i <= n; i++) {
+        best[i] = best[i - 1];          /* a letter outside any word */
+        from[i] = (int)i - 1;
+        word[i] = 0;
+        for (size_t j = i >= SEG_WORD_MAX ? i - SEG_WORD_MAX : 0; j + 2 <= i; j++) {
+            int sc = best[j] + (int)((i - j) * (i - j));
+            if (sc > best[i] && known_word(tc, low + j, i - j)) {
+                best[i] = sc;
+                from[i] = (int)j;
+                word[i] = 1;
+            }
+        }
+    }
+    size_t k = 0, covered = 0;
+    uint8_t tmp[HASHTAG_MAX / 2][2];
+    for (size_t i = n; i > 0; i = (size_t)from[i])
+        if (word[i]) {
+            tmp[k][0] = (uint8_t)from[i];
+            tmp[k][1] = (uint8_t)i;
+            covered += i - (size_t)from[i];
+            k++;
+        }
+    if (covered * 2 < n)
+        return 0;
+    for (size_t i = 0; i < k; i++) {
+        cut[i][0] = tmp[k - 1 - i][0];
+        cut[i][1] = tmp[k - 1 - i][1];
+    }
+    return k;
+}
+
+static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, struct analyzer_tok *toks,
+                       const struct descv *descs)
 {
     size_t n = 0, d = 0;
     uint32_t sent = 0;
+    long last_desc = -1;
     tc->at_start = 1;
     for (size_t i = 0; i < len;) {
         size_t w = ws_at(s, i, len);
@@ -389,18 +499,53 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             x = a;
             y = b;
         }
-        struct tok *t = &toks[n++];
-        while (d < descs->n && descs->v[d][1] <= a)
+        while (d < descs->n && descs->v[d].e1 <= a)
             d++;
-        t->emoji = d < descs->n && descs->v[d][0] <= a;
-        struct lang_votes *votes = tc->votes;
-        if (t->emoji)
-            tc->votes = NULL;   /* emoji descriptions are English whatever the text */
-        classify(tc, s + x, y - x, t);
-        tc->votes = votes;
-        t->off = (uint32_t)x;
-        t->len = (uint32_t)(y - x);
-        t->sent = sent;
+        int emoji = d < descs->n && descs->v[d].e0 <= a;
+        long shift = d > 0 ? descs->v[d - 1].shift : 0;
+        uint8_t cut[HASHTAG_MAX / 2][2];
+        size_t ncut = 0;
+        int skip = emoji ? SKIP_NONE : skip_kind(s, a, b, x, y);
+        if (!emoji && !skip && x > a && s[x - 1] == '#')
+            ncut = hashtag_cut(tc, s, x, y, cut);
+        for (size_t p = 0; p < (ncut ? ncut : 1); p++) {
+            size_t wx = ncut ? x + cut[p][0] : x, wy = ncut ? x + cut[p][1] : y;
+            struct analyzer_tok *t = &toks[n++];
+            t->emoji = (uint8_t)emoji;
+            struct lang_votes *votes = tc->votes;
+            if (emoji || ncut)
+                tc->votes = NULL;   /* emoji descriptions are English whatever the text */
+            classify(tc, s + wx, wy - wx, t);
+            tc->votes = votes;
+            t->off = (uint32_t)wx;
+            t->len = (uint32_t)(wy - wx);
+            t->orig = (uint32_t)(emoji ? descs->v[d].o0 : (size_t)((long)wx - shift));
+            t->sent = sent;
+            t->skip = (uint8_t)skip;
+            t->hashtag = x > a && s[x - 1] == '#';
+            t->eos = t->clause = 0;
+            if (t->hashtag && t->letters && wy - wx <= SEG_WORD_MAX) {
+                char low[SEG_WORD_MAX];
+                size_t m = wy - wx;
+                for (size_t q = 0; q < m; q++)
+                    low[q] = (char)(s[wx + q] | ((unsigned)(s[wx + q] - 'A') < 26u ? 0x20 : 0));
+                if (brand_word(tc->opt, low, m))
+                    t->skip = SKIP_HASHTAG_BRAND;
+            }
+            if (t->skip) {
+                t->e = NULL;
+                t->ncue = 0;
+                t->neg = 0;
+            }
+            if (emoji && descs->v[d].emoji && (descs->v[d].emoji->flags & LEX_VALENCE)) {
+                /* an emoji the lexicon weighs: its first word carries it */
+                t->e = last_desc == (long)d ? NULL : descs->v[d].emoji;
+                last_desc = (long)d;
+                if (t->e)
+                    tc->seen |= t->e->flags;
+            }
+        }
+        struct analyzer_tok *t = &toks[n - 1];
         /* the punctuation after the word: "bad." "bad!!" "bad..." "bad?!" "bad," */
         unsigned last = s[b - 1];
         t->eos = ends_sentence(last) || (b - a >= 3 && s[b - 3] == 0xE2 && s[b - 2] == 0x80 &&
@@ -431,14 +576,14 @@ struct why {
 
 struct ctx_s {
     const struct analyzer_lexicon *lx;
-    const struct tok *t;
+    const struct analyzer_tok *t;
     size_t n;
     int cap_diff;
     uint32_t seen;              /* LEX_* flags met in the text */
     struct why *why;            /* per token, when explaining; else NULL */
 };
 
-static inline int in_lex(const struct tok *t)
+static inline int in_lex(const struct analyzer_tok *t)
 {
     return t->e && (t->e->flags & LEX_VALENCE);
 }
@@ -448,7 +593,7 @@ static inline int is_w(const struct ctx_s *c, size_t i, enum lex_word w)
     return c->t[i].e == c->lx->w[w];
 }
 
-static inline int negated(const struct tok *t)
+static inline int negated(const struct analyzer_tok *t)
 {
     return t->nt || (t->e && (t->e->flags & LEX_NEGATE));
 }
@@ -458,7 +603,7 @@ static inline int negated(const struct tok *t)
  * after a degree adverb ("не очень хороший"). */
 static inline int neg_reaches(const struct ctx_s *c, size_t j, size_t i)
 {
-    const struct tok *n = &c->t[j];
+    const struct analyzer_tok *n = &c->t[j];
     if (!n->e || !(n->e->flags & LEX_RU))
         return 1;
     return j + 1 == i || (j + 2 == i && c->t[i - 1].e && c->t[i - 1].e->booster != 0.0);
@@ -471,7 +616,7 @@ static inline int near(const struct ctx_s *c, size_t j, size_t i)
     return c->t[j].sent == c->t[i].sent;
 }
 
-static double scalar_inc_dec(const struct ctx_s *c, const struct tok *t, double valence)
+static double scalar_inc_dec(const struct ctx_s *c, const struct analyzer_tok *t, double valence)
 {
     if (!t->e || t->e->booster == 0.0)
         return 0.0;
@@ -598,8 +743,8 @@ static double least_check(const struct ctx_s *c, double v, size_t i, struct why 
 
 static double valence_at(const struct ctx_s *c, size_t i)
 {
-    const struct tok *t = c->t;
-    const struct tok *tk = &t[i];
+    const struct analyzer_tok *t = c->t;
+    const struct analyzer_tok *tk = &t[i];
     struct why *why = c->why ? &c->why[i] : NULL;
     if (tk->e && tk->e->booster != 0.0)
         return 0.0;                       /* boosters only modify */
@@ -731,7 +876,7 @@ static void explain_words(const struct ctx_s *c, const double *sent, const unsig
                           json_t *arr)
 {
     for (size_t i = 0; i < c->n; i++) {
-        const struct tok *t = &c->t[i];
+        const struct analyzer_tok *t = &c->t[i];
         const struct why *why = &c->why[i];
         if (!in_lex(t) || (sent[i] == 0.0 && !t->proper && why->base == 0.0))
             continue;
@@ -748,7 +893,7 @@ static void explain_words(const struct ctx_s *c, const double *sent, const unsig
         if (t->proper)
             json_object_set_new(o, "ignored", json_string("capitalised inside a sentence: a name"));
         if (why->negated >= 0) {
-            const struct tok *n = &c->t[why->negated];
+            const struct analyzer_tok *n = &c->t[why->negated];
             json_object_set_new(o, "negated_by", json_stringn((const char *)s + n->off, n->len));
         }
         if (why->no)
@@ -771,69 +916,151 @@ static void explain_words(const struct ctx_s *c, const double *sent, const unsig
     }
 }
 
-static double score_tokens(const struct ctx_s *c, double *sent, const unsigned char *s,
-                           double amp, json_t *explain)
+static const char *const skip_names[] = {
+    [SKIP_HANDLE] = "handle", [SKIP_URL] = "link", [SKIP_EMAIL] = "e-mail",
+    [SKIP_CASHTAG] = "cashtag", [SKIP_BRAND] = "brand", [SKIP_HASHTAG_BRAND] = "brand in a hashtag",
+};
+
+/* The words that were not read as opinion, and the words found in hashtags. */
+static void explain_skipped(const struct ctx_s *c, const unsigned char *s, json_t *explain)
 {
-    double sum = 0.0;
-    if (c->n == 0) {
-        if (explain) {
-            json_object_set_new(explain, "words", json_array());
-            json_object_set_new(explain, "sum", json_real(0.0));
-        }
-        return 0.0;
+    json_t *skipped = json_array(), *tags = json_array();
+    for (size_t i = 0; i < c->n; i++) {
+        const struct analyzer_tok *t = &c->t[i];
+        json_t *w = json_stringn((const char *)s + t->off, t->len);
+        if (t->skip)
+            json_array_append_new(skipped, json_pack("{s:o,s:s}", "word", w, "as",
+                                                     skip_names[t->skip]));
+        else if (t->hashtag)
+            json_array_append_new(tags, w);
+        else
+            json_decref(w);
     }
-    for (size_t i = 0; i < c->n; i++)
-        sent[i] = valence_at(c, i);
-    if (!(c->seen & (LEX_CONTRAST | LEX_CONCESSIVE | LEX_IRREALIS)))
-        goto sum;
-    /* The reference finds each valence's position with list.index(), which
-     * misplaces equal values; that only matters when a halved value before
-     * "but" equals one after it exactly, so positions are used here. */
-    double wstack[TOK_STACK], *w = c->n <= TOK_STACK ? wstack : malloc(c->n * sizeof *w);
-    if (w) {
-        contrast_weights(c, w);
-        for (size_t i = 0; i < c->n; i++) {
-            if (sent[i] != 0.0 && irrealis(c, i)) {
-                w[i] *= 0.5;
-                if (c->why)
-                    c->why[i].irrealis = 1;
-            }
-            sent[i] *= w[i];
-            if (c->why)
-                c->why[i].contrast = w[i];
-        }
-        if (w != wstack)
-            free(w);
-    }
-sum:
-    for (size_t i = 0; i < c->n; i++)
-        sum += sent[i];
-    double raw = sum;
-    if (sum > 0)
-        sum += amp;
-    else if (sum < 0)
-        sum -= amp;
-    if (explain) {
-        json_t *arr = json_array();
-        explain_words(c, sent, s, arr);
-        json_object_set_new(explain, "words", arr);
-        json_object_set_new(explain, "sum", json_real(round(raw * 10000.0) / 10000.0));
-        if (raw != 0.0 && amp != 0.0)
-            json_object_set_new(explain, "punctuation", json_real(amp));
-    }
-    return normalize(sum);
+    json_object_set_new(explain, "skipped", skipped);
+    json_object_set_new(explain, "hashtag_words", tags);
 }
 
-ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *text, size_t len,
-                           struct sentiment *out, json_t *explain)
+/* The sum of the words' valences and, in *cues, of the complaint cues' (each
+ * reason once, at its strongest cue, where that cue starts); both weighed by
+ * contrast ("but"), the words also by irrealis. */
+static double score_sum(const struct ctx_s *c, double *sent, const struct sentiment *st,
+                        double *cues)
+{
+    double cstack[TOK_STACK], *cv = NULL;
+    *cues = 0.0;
+    for (size_t i = 0; i < c->n; i++)
+        sent[i] = valence_at(c, i);
+    if (st->nhits) {
+        cv = c->n <= TOK_STACK ? cstack : calloc(c->n, sizeof *cv);
+        if (cv) {
+            memset(cv, 0, c->n * sizeof *cv);
+            for (size_t h = 0; h < st->nhits; h++) {
+                const struct cue_hit *x = &st->hits[h];
+                if (x->weight < CUE_VALENCE_MIN)
+                    continue;   /* weak cues and counter-evidence say nothing of
+                                   how the writer feels */
+                int strongest = 1;
+                for (size_t k = 0; k < st->nhits && strongest; k++)
+                    if (k != h && st->hits[k].reason == x->reason &&
+                        (st->hits[k].weight > x->weight ||
+                         (st->hits[k].weight == x->weight && k < h)))
+                        strongest = 0;
+                if (strongest)
+                    cv[x->first] += CUE_VALENCE * x->weight;
+            }
+        }
+    }
+    if (c->seen & (LEX_CONTRAST | LEX_CONCESSIVE | LEX_IRREALIS)) {
+        /* The reference finds each valence's position with list.index(),
+         * which misplaces equal values; that only matters when a halved
+         * value before "but" equals one after it exactly, so positions are
+         * used here. */
+        double wstack[TOK_STACK], *w = c->n <= TOK_STACK ? wstack : malloc(c->n * sizeof *w);
+        if (w) {
+            contrast_weights(c, w);
+            for (size_t i = 0; i < c->n; i++) {
+                if (cv)
+                    cv[i] *= w[i];
+                if (sent[i] != 0.0 && irrealis(c, i)) {
+                    w[i] *= 0.5;
+                    if (c->why)
+                        c->why[i].irrealis = 1;
+                }
+                sent[i] *= w[i];
+                if (c->why)
+                    c->why[i].contrast = w[i];
+            }
+            if (w != wstack)
+                free(w);
+        }
+    }
+    double sum = 0.0;
+    for (size_t i = 0; i < c->n; i++) {
+        sum += sent[i];
+        if (cv)
+            *cues += cv[i];
+    }
+    if (cv && cv != cstack)
+        free(cv);
+    return sum;
+}
+
+static double emphasize(double sum, double amp)
+{
+    return sum > 0 ? sum + amp : sum < 0 ? sum - amp : sum;
+}
+
+static void explain_cues(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
+                         const struct ctx_s *c, const struct sentiment *st,
+                         const unsigned char *s, json_t *explain)
+{
+    (void)lx;
+    json_t *arr = json_array();
+    for (size_t h = 0; h < st->nhits; h++) {
+        const struct cue_hit *x = &st->hits[h];
+        const char *file, *src;
+        int line;
+        analyzer_cues_where(opt->cues, x->cue, &file, &line, &src);
+        const struct analyzer_tok *f = &c->t[x->first], *l = &c->t[x->last];
+        char at[4200];
+        snprintf(at, sizeof at, "%s:%d", file, line);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s%,s:f}", "reason",
+                                             analyzer_cues_reason(opt->cues, x->reason),
+                                             "cue", src, "at", at, "words",
+                                             (const char *)s + f->off,
+                                             (size_t)(l->off + l->len - f->off),
+                                             "weight", round(x->weight * 100.0) / 100.0));
+    }
+    json_object_set_new(explain, "cues", arr);
+}
+
+/* Tokens whose text overlaps a span of mask: brand names, not opinion. */
+static void apply_mask(struct ctx_s *c, struct analyzer_tok *t, const struct analyzer_spans *m)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        size_t a = t[i].orig, b = a + t[i].len;
+        for (size_t k = 0; k < m->n; k++)
+            if (a < m->v[k][1] && m->v[k][0] < b) {
+                t[i].skip = SKIP_BRAND;
+                t[i].e = NULL;
+                t[i].ncue = 0;
+                t[i].neg = 0;
+                break;
+            }
+    }
+}
+
+ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
+                           const char *text, size_t len, struct sentiment *out, json_t *explain)
 {
     const unsigned char *s = (const unsigned char *)text;
     struct buf ebuf = {0};
-    struct spanv descs = {0};
+    struct descv descs = {0};
     struct lang_votes votes = {0};
     ctx_err rc = CTX_OK;
-    out->score = 0.0;
+    out->score = out->words = 0.0;
     out->lang = LANG_NONE;
+    out->nhits = 0;
 
     /* one pass for "!", "?", ASCII letters and whether there is anything
      * else (emoji only exist outside ASCII) */
@@ -867,9 +1094,9 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *text, 
         }
     }
 
-    struct tok tstack[TOK_STACK];
+    struct analyzer_tok tstack[TOK_STACK];
     double sstack[TOK_STACK];
-    struct tok *toks = tstack;
+    struct analyzer_tok *toks = tstack;
     double *sent = sstack;
     size_t most = len / 2 + 1;           /* tokens are separated by white space */
     if (most > TOK_STACK) {
@@ -883,13 +1110,14 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *text, 
         }
     }
 
-    struct tokctx tc = {.lx = lx, .votes = &votes};
+    struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes};
     struct ctx_s c = {.lx = lx, .t = toks};
     c.n = tokenize(&tc, s, len, toks, &descs);
     if (ascii)                 /* all letters are Latin: whether there is one */
         for (size_t i = 0; i < c.n && !votes.latin; i++)
             votes.latin = toks[i].letters;
     out->lang = analyzer_lang_decide(&votes);
+    const char *code = analyzer_lang_code(out->lang);
     /* Lexicons exist for English and Russian. Text in another language keeps
      * only what needs none: emoticons and emoji. */
     int foreign = out->lang != LANG_NONE && out->lang != LANG_EN && out->lang != LANG_RU;
@@ -900,7 +1128,17 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *text, 
         caps += toks[i].upper;
     }
     c.cap_diff = caps > 0 && caps < c.n;
-    if (explain && c.n && !(c.why = calloc(c.n, sizeof *c.why)))
+    if (opt && opt->mask) {
+        struct analyzer_spans mask;
+        analyzer_spans_init(&mask);
+        rc = opt->mask(opt->ud, code, &mask);
+        if (rc == CTX_OK && mask.n)
+            apply_mask(&c, toks, &mask);
+        analyzer_spans_free(&mask);
+    }
+    if (rc == CTX_OK && opt && opt->cues)
+        out->nhits = analyzer_cues_match(opt->cues, toks, c.n, code, out->hits, SENT_MAX_HITS);
+    if (rc == CTX_OK && explain && c.n && !(c.why = calloc(c.n, sizeof *c.why)))
         rc = CTX_ENOMEM;
     if (rc == CTX_OK) {
         for (size_t i = 0; c.why && i < c.n; i++) {
@@ -908,9 +1146,22 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const char *text, 
             c.why[i].contrast = 1.0;
         }
         c.seen = tc.seen;
-        out->score = score_tokens(&c, sent, s, punct_emphasis(ep, qm), explain);
+        double amp = punct_emphasis(ep, qm), cues = 0.0;
+        double sum = c.n ? score_sum(&c, sent, out, &cues) : 0.0;
+        out->words = normalize(emphasize(sum, amp));
+        out->score = normalize(emphasize(sum + cues, amp));
         if (explain) {
-            const char *code = analyzer_lang_code(out->lang);
+            json_t *arr = json_array();
+            explain_words(&c, sent, s, arr);
+            json_object_set_new(explain, "words", arr);
+            json_object_set_new(explain, "sum", json_real(round(sum * 10000.0) / 10000.0));
+            if (sum + cues != 0.0 && amp != 0.0)
+                json_object_set_new(explain, "punctuation", json_real(amp));
+            if (opt && opt->cues) {
+                explain_cues(lx, opt, &c, out, s, explain);
+                json_object_set_new(explain, "cue_sum", json_real(round(cues * 10000.0) / 10000.0));
+            }
+            explain_skipped(&c, s, explain);
             json_object_set_new(explain, "lang", code ? json_string(code) : json_null());
             json_object_set_new(explain, "lexicon",
                                 json_string(foreign ? "none (emoticons and emoji only)"

@@ -13,6 +13,14 @@ prints, per file and scorer:
   Russian (../shared/corpora/ru/opensentimentcorpus-dev.csv, "mixed" rows
   left out): 3-class accuracy and macro F1, scores split at +-0.05.
 
+  Posts to brands (../shared/corpora/airline/airline-tweets-dev.csv, tweets to
+  six US airlines labelled by people; HTML entities decoded, as a collector
+  would): 3-class macro F1 and Pearson r of the score with the label (-1, 0,
+  1), and complaint detection against "the person labelled it negative":
+  precision, recall and F1 of our complaint tag (`ctxctl analyze`, with the
+  airlines' brand rules of bench/data/brands-airline) and of every scorer's
+  "compound <= -0.05". The file is CC BY-NC-SA: read here, never copied.
+
 Scores: ours and vader-sentiment give a compound in [-1, 1]; for `sentiment`
 the score used is its "comparative" (AFINN sum / tokens), split at +-0.05
 like the others (a plain sign test of the AFINN sum gives the same classes
@@ -26,6 +34,8 @@ when node_modules is missing and npm is installed). Python standard library
 only. Exit status 0 unless something could not run."""
 import argparse
 import csv
+import html
+import json
 import math
 import os
 import shutil
@@ -78,6 +88,55 @@ def ensure_npm(npm_dir):
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=npm_dir,
                    check=True)
     return True
+
+
+def prf(gold, pred):
+    tp = sum(1 for g, p in zip(gold, pred) if g and p)
+    fp = sum(1 for g, p in zip(gold, pred) if not g and p)
+    fn = sum(1 for g, p in zip(gold, pred) if g and not p)
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    return prec, rec, (2 * prec * rec / (prec + rec) if prec + rec else 0.0)
+
+
+def airline(args, tmp, scorers, names):
+    src = os.path.join(args.corpora, "airline", "airline-tweets-dev.csv")
+    if not os.path.exists(src):
+        print("(no %s: brand posts skipped)" % src)
+        return
+    gold, texts = [], []
+    with open(src, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            gold.append(row["airline_sentiment"])
+            texts.append(html.unescape(row["text"]).replace("\r", " ").replace("\n", " "))
+    path = os.path.join(tmp, "airline.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(texts) + "\n")
+    rules = os.path.join("bench", "data", "brands-airline")
+    cmd = [args.ctxctl, "-c", args.config, "analyze", "--rules", rules]
+    with open(path, "rb") as f:
+        out = subprocess.run(cmd, stdin=f, stdout=subprocess.PIPE, check=True).stdout
+    tags = [json.loads(line) for line in out.decode().splitlines()]
+    if len(tags) != len(texts):
+        raise RuntimeError("ctxctl analyze gave %d lines for %d texts" % (len(tags), len(texts)))
+    res = scorers(path, len(texts))
+    res["ctx"] = [t["sentiment"]["score"] for t in tags]
+    num = {"positive": 1.0, "neutral": 0.0, "negative": -1.0}
+    ys = [num[g] for g in gold]
+    neg = [g == "negative" for g in gold]
+    print()
+    print("brand posts: %s (%d tweets, %d negative)" % (os.path.basename(src), len(gold),
+                                                         sum(neg)))
+    print("%-34s %8s %8s %8s %8s %8s" % ("scorer", "macroF1", "r", "P", "R", "F1"))
+    for who, xs in res.items():
+        p, r, f = prf(neg, [x <= -0.05 for x in xs])
+        print("%-34s %8.3f %8.3f %8.3f %8.3f %8.3f" % (
+            names[who] + ", compound <= -0.05", macro_f1(gold, [cls(x, 0.05) for x in xs]),
+            pearson(xs, ys), p, r, f))
+    p, r, f = prf(neg, [t["complaint"]["label"] for t in tags])
+    print("%-34s %8s %8.3f %8.3f %8.3f %8.3f" % ("ctxctl analyze, complaint tag", "",
+                                                 pearson([t["complaint"]["score"] for t in tags],
+                                                         ys), p, r, f))
 
 
 def main():
@@ -141,6 +200,7 @@ def main():
             acc = sum(1 for g, p in zip(gold, pred) if g == p) / len(gold)
             print("%-28s %-8s %6d %8.3f %8.3f" % (names[who], "ru-dev", len(texts), acc,
                                                   macro_f1(gold, pred)))
+        airline(args, tmp, scorers, names)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

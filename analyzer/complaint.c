@@ -1,0 +1,885 @@
+/* complaint.c -- complaint cues: the *.cues language and its token matcher.
+ *
+ * A complaint is a post that says reality fell short of what its writer
+ * expected (Preotiuc-Pietro et al., ACL 2019): "my bag never arrived", "on
+ * hold for 40 minutes", "списали деньги дважды". Most of them hold no
+ * sentiment word, so they are found by cues: short token patterns, grouped
+ * by reason, each with a weight saying how sure it makes us alone. A cues
+ * file looks like a rules file (docs/rules.md, "Complaint cues"):
+ *
+ *     complaint delay
+ *       weight 0.7
+ *       lang   en
+ *       cue    (flight|train) (is|was) delayed|late
+ *       cue    still waiting
+ *       cue    waiting .. #n hours|days
+ *
+ * A cue is a sequence of elements, each matching one token of the text
+ * (lower case, within one sentence): a word, a word beginning ("cancel*"),
+ * alternatives joined by "|" ("is|was", or "(is|was)"), "_" any token, "#n" a number
+ * (digits or a number word), "NEG" a negation (not, n't, never, no, не...),
+ * ".." up to three tokens of any kind, and any of these followed by "?" is
+ * optional. A cue that does not itself begin with NEG is cancelled by a
+ * negation in the two tokens before it: "not delayed", "no problem". A
+ * block of negative weight holds counter-evidence: its cues make a complaint
+ * less likely ("no worries", "can't wait") and name no reason.
+ *
+ * Matching is cheap because it never looks at text: the tokenizer asks
+ * analyzer_cues_word() which cue words each token is (one walk of a byte trie
+ * holding only the cue words, which most tokens leave after a byte or two),
+ * and analyzer_cues_match() tries only the cues whose first element one of
+ * the token's words can start. A text with no cue word costs nothing more. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analyzer/analyzer_internal.h"
+
+#define MAX_ELEMS   10
+#define MAX_ALTS    64
+#define GAP_MAX     3
+#define MAX_LANGS   8
+#define MAX_WORDS   65000      /* ids are uint16 */
+
+enum { E_ANY = 1, E_NUM = 2, E_NEG = 4, E_OPT = 8, E_GAP = 16 };
+
+struct elem {
+    uint16_t flags;
+    uint16_t nids;
+    uint32_t ids;              /* index of the first id in cues->idpool */
+};
+
+struct cue {
+    struct elem el[MAX_ELEMS];
+    unsigned nel;
+    uint16_t reason;
+    float weight;
+    char langs[MAX_LANGS][4];
+    unsigned nlangs;
+    size_t file;
+    int line;
+    char *src;
+};
+
+struct node {
+    uint32_t child;            /* first child, 0 none (node 0 is the root) */
+    uint32_t sib;              /* next sibling, 0 none */
+    uint16_t exact;            /* id + 1 of the word ending here, 0 none */
+    uint16_t prefix;           /* id + 1 of "word*" ending here, 0 none */
+    uint8_t c;
+    uint8_t num;               /* a number word ends here */
+};
+
+struct analyzer_cues {
+    struct cue *v;
+    size_t n, cap;
+    char **reasons;
+    size_t nreasons;
+    char **files;              /* NULL-terminated */
+    size_t nfiles;
+    struct node *nodes;
+    uint32_t nnodes, capnodes;
+    uint32_t root[256];        /* child of the root by first byte */
+    uint16_t nwords;
+    uint16_t *idpool;
+    size_t nidpool, capidpool;
+    /* cues by what their first element can be: start[w]..start[w + 1] in
+     * byid for word id w; neg and num lists for NEG and #n starts */
+    uint32_t *start, *byid;
+    uint32_t *negstart, nneg, *numstart, nnum;
+};
+
+/* ---- the word trie ------------------------------------------------------ */
+
+static long node_new(struct analyzer_cues *c, uint8_t ch)
+{
+    if (c->nnodes == c->capnodes) {
+        uint32_t cap = c->capnodes ? c->capnodes * 2 : 256;
+        struct node *v = realloc(c->nodes, cap * sizeof *v);
+        if (!v)
+            return -1;
+        c->nodes = v;
+        c->capnodes = cap;
+    }
+    memset(&c->nodes[c->nnodes], 0, sizeof c->nodes[0]);
+    c->nodes[c->nnodes].c = ch;
+    return c->nnodes++;
+}
+
+/* The node spelling w[0..n), created on the way. -1 when out of memory. */
+static long trie_put(struct analyzer_cues *c, const unsigned char *w, size_t n)
+{
+    if (c->nnodes == 0 && node_new(c, 0) < 0)
+        return -1;
+    uint32_t cur = c->root[w[0]];
+    if (!cur) {
+        long k = node_new(c, w[0]);
+        if (k < 0)
+            return -1;
+        cur = c->root[w[0]] = (uint32_t)k;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint32_t ch = c->nodes[cur].child, prev = 0;
+        while (ch && c->nodes[ch].c != w[i]) {
+            prev = ch;
+            ch = c->nodes[ch].sib;
+        }
+        if (!ch) {
+            long k = node_new(c, w[i]);
+            if (k < 0)
+                return -1;
+            ch = (uint32_t)k;
+            if (prev)
+                c->nodes[prev].sib = ch;
+            else
+                c->nodes[cur].child = ch;
+        }
+        cur = ch;
+    }
+    return cur;
+}
+
+/* Lower case (ASCII, Latin-1, Cyrillic; ё as е) into out; 0 when too long. */
+static size_t fold(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t adv;
+        uint32_t cp = analyzer_utf8_decode((const unsigned char *)s + i, n - i, &adv);
+        if (analyzer_uc_case(cp) == UC_UPPER)
+            cp = analyzer_uc_lower(cp);
+        if (cp == 0x451)
+            cp = 0x435;
+        if (cp == 0x2019)
+            cp = '\'';
+        if (o + 4 > cap)
+            return 0;
+        if (cp < 0x80) {
+            out[o++] = (char)cp;
+        } else if (cp < 0x800) {
+            out[o++] = (char)(0xC0 | (cp >> 6));
+            out[o++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out[o++] = (char)(0xE0 | (cp >> 12));
+            out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            out[o++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            out[o++] = (char)(0xF0 | (cp >> 18));
+            out[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+            out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            out[o++] = (char)(0x80 | (cp & 0x3F));
+        }
+        i += adv;
+    }
+    return o;
+}
+
+/* Number words: how long a wait was, how often it happened. */
+static const char *const number_words[] = {
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "fifteen", "twenty", "thirty", "forty", "fifty", "sixty", "ninety", "hundred",
+    "several", "many", "multiple", "countless", "numerous",
+    "два", "две", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять", "десять",
+    "двадцать", "тридцать", "сорок", "пятьдесят", "сто", "несколько", "много",
+};
+
+unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size_t n,
+                            uint16_t ids[TOK_CUE_IDS], uint8_t *num)
+{
+    unsigned k = 0;
+    if (!c || n == 0 || !c->root[(unsigned char)low[0]])
+        return 0;
+    uint32_t cur = c->root[(unsigned char)low[0]];
+    for (size_t i = 1;; i++) {
+        const struct node *nd = &c->nodes[cur];
+        if (nd->prefix && k < TOK_CUE_IDS)
+            ids[k++] = (uint16_t)(nd->prefix - 1);
+        if (i == n) {
+            if (nd->exact && k < TOK_CUE_IDS)
+                ids[k++] = (uint16_t)(nd->exact - 1);
+            if (nd->num)
+                *num = 1;
+            return k;
+        }
+        unsigned char b = (unsigned char)low[i];
+        /* a typographic apostrophe is read as ' */
+        size_t skip = 0;
+        if (b == 0xE2 && i + 2 < n && (unsigned char)low[i + 1] == 0x80 &&
+            (unsigned char)low[i + 2] == 0x99) {
+            b = '\'';
+            skip = 2;
+        }
+        uint32_t ch = nd->child;
+        while (ch && c->nodes[ch].c != b)
+            ch = c->nodes[ch].sib;
+        if (!ch)
+            return k;
+        cur = ch;
+        i += skip;
+    }
+}
+
+int analyzer_cues_is_word(const struct analyzer_cues *c, const char *low, size_t n)
+{
+    if (!c || n == 0)
+        return 0;
+    uint32_t cur = c->root[(unsigned char)low[0]];
+    for (size_t i = 1; cur && i < n; i++) {
+        uint32_t ch = c->nodes[cur].child;
+        while (ch && c->nodes[ch].c != (unsigned char)low[i])
+            ch = c->nodes[ch].sib;
+        cur = ch;
+    }
+    return cur && (c->nodes[cur].exact || c->nodes[cur].num);
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+struct parser {
+    struct analyzer_cues *c;
+    const char *path;
+    int line;
+    char *err;
+    size_t errlen;
+    long reason;               /* current block's reason, -1 before the first */
+    double weight;
+    char langs[MAX_LANGS][4];
+    unsigned nlangs;
+    int has_weight;
+};
+
+static int perr(struct parser *p, size_t col, const char *fmt, ...)
+{
+    int n = snprintf(p->err, p->errlen, "%s:%d:%zu: ", p->path, p->line, col);
+    if (n >= 0 && (size_t)n < p->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static int oom(struct parser *p)
+{
+    return perr(p, 1, "out of memory");
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static long reason_id(struct analyzer_cues *c, const char *name, size_t n)
+{
+    for (size_t i = 0; i < c->nreasons; i++)
+        if (strlen(c->reasons[i]) == n && memcmp(c->reasons[i], name, n) == 0)
+            return (long)i;
+    char **v = realloc(c->reasons, (c->nreasons + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    c->reasons = v;
+    if (!(v[c->nreasons] = strndup(name, n)))
+        return -1;
+    return (long)c->nreasons++;
+}
+
+/* The id of a cue word ("word", or "word*" when prefix). */
+static long word_id(struct parser *p, const char *w, size_t n, int prefix, size_t col)
+{
+    char low[256];
+    size_t ln = fold(w, n, low, sizeof low);
+    if (ln == 0)
+        return perr(p, col, "word too long");
+    long k = trie_put(p->c, (const unsigned char *)low, ln);
+    if (k < 0)
+        return oom(p);
+    struct node *nd = &p->c->nodes[k];
+    uint16_t *slot = prefix ? &nd->prefix : &nd->exact;
+    if (!*slot) {
+        if (p->c->nwords >= MAX_WORDS)
+            return perr(p, col, "too many cue words");
+        *slot = (uint16_t)(++p->c->nwords);
+    }
+    return *slot - 1;
+}
+
+static int pool_add(struct analyzer_cues *c, uint16_t id)
+{
+    if (c->nidpool == c->capidpool) {
+        size_t cap = c->capidpool ? c->capidpool * 2 : 256;
+        uint16_t *v = realloc(c->idpool, cap * sizeof *v);
+        if (!v)
+            return -1;
+        c->idpool = v;
+        c->capidpool = cap;
+    }
+    c->idpool[c->nidpool++] = id;
+    return 0;
+}
+
+static int word_char(unsigned char ch)
+{
+    /* letters of any script, digits, ' and - inside words */
+    return ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch >= '0' && ch <= '9') || ch == '\'' || ch == '-' || ch == '&' || ch == '.';
+}
+
+/* One element: "a|b*|c", "_", "#n", "NEG", "..", with an optional "?". */
+static int parse_elem(struct parser *p, const char *s, size_t n, size_t col, struct elem *e)
+{
+    memset(e, 0, sizeof *e);
+    if (n > 1 && s[n - 1] == '?') {
+        e->flags |= E_OPT;
+        n--;
+    }
+    if (n > 2 && s[0] == '(' && s[n - 1] == ')') {   /* "(a|b)" reads as "a|b" */
+        s++;
+        col++;
+        n -= 2;
+    }
+    if (n == 2 && memcmp(s, "..", 2) == 0) {
+        if (e->flags & E_OPT)
+            return perr(p, col, "'..' is optional already");
+        e->flags |= E_GAP;
+        return 0;
+    }
+    if (n == 1 && s[0] == '_') {
+        e->flags |= E_ANY;
+        return 0;
+    }
+    if (n == 2 && memcmp(s, "#n", 2) == 0) {
+        e->flags |= E_NUM;
+        return 0;
+    }
+    if (n == 3 && memcmp(s, "NEG", 3) == 0) {
+        e->flags |= E_NEG;
+        return 0;
+    }
+    e->ids = (uint32_t)p->c->nidpool;
+    for (size_t a = 0; a <= n;) {
+        size_t b = a;
+        while (b < n && s[b] != '|')
+            b++;
+        size_t wl = b - a;
+        int prefix = wl > 1 && s[a + wl - 1] == '*';
+        if (prefix)
+            wl--;
+        if (wl == 0)
+            return perr(p, col + a, "empty word in '%.*s'", (int)n, s);
+        for (size_t k = 0; k < wl; k++)
+            if (!word_char((unsigned char)s[a + k]))
+                return perr(p, col + a + k, "'%c' in a cue word (words are letters, digits, "
+                            "' - & and .)", s[a + k]);
+        if (e->nids >= MAX_ALTS)
+            return perr(p, col + a, "more than %d alternatives", MAX_ALTS);
+        long id = word_id(p, s + a, wl, prefix, col + a);
+        if (id < 0)
+            return -1;
+        if (pool_add(p->c, (uint16_t)id) < 0)
+            return oom(p);
+        e->nids++;
+        a = b + 1;
+    }
+    return 0;
+}
+
+static int parse_cue(struct parser *p, const char *s, size_t n, size_t col)
+{
+    if (p->reason < 0)
+        return perr(p, col, "'cue' outside a complaint block (start one with 'complaint REASON')");
+    struct analyzer_cues *c = p->c;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        struct cue *v = realloc(c->v, cap * sizeof *v);
+        if (!v)
+            return oom(p);
+        c->v = v;
+        c->cap = cap;
+    }
+    struct cue *q = &c->v[c->n];
+    memset(q, 0, sizeof *q);
+    for (size_t i = 0; i < n;) {
+        while (i < n && is_blank(s[i]))
+            i++;
+        if (i == n)
+            break;
+        size_t j = i;
+        while (j < n && !is_blank(s[j]))
+            j++;
+        if (q->nel == MAX_ELEMS)
+            return perr(p, col + i, "a cue has at most %d elements", MAX_ELEMS);
+        if (parse_elem(p, s + i, j - i, col + i, &q->el[q->nel]) < 0)
+            return -1;
+        q->nel++;
+        i = j;
+    }
+    if (q->nel == 0)
+        return perr(p, col, "empty cue");
+    const struct elem *f = &q->el[0];
+    if (f->flags & (E_ANY | E_GAP | E_OPT))
+        return perr(p, col, "a cue starts with a word, #n or NEG (not _, .. or an optional element)");
+    const struct elem *l = &q->el[q->nel - 1];
+    if (l->flags & E_GAP)
+        return perr(p, col, "a cue does not end with '..'");
+    if (!(q->src = strndup(s, n)))
+        return oom(p);
+    q->reason = (uint16_t)p->reason;
+    q->weight = (float)p->weight;
+    memcpy(q->langs, p->langs, sizeof q->langs);
+    q->nlangs = p->nlangs;
+    q->file = c->nfiles - 1;
+    q->line = p->line;
+    c->n++;
+    return 0;
+}
+
+static int parse_line(struct parser *p, char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && is_blank(s[i]))
+        i++;
+    if (i == n || s[i] == '#')
+        return 0;
+    size_t k = i;
+    while (k < n && !is_blank(s[k]))
+        k++;
+    const char *kw = s + i;
+    size_t kwlen = k - i;
+    while (k < n && is_blank(s[k]))
+        k++;
+    size_t e = n;
+    while (e > k && is_blank(s[e - 1]))
+        e--;
+    const char *arg = s + k;
+    size_t alen = e - k, acol = k + 1;
+
+    if (kwlen == 9 && memcmp(kw, "complaint", 9) == 0) {
+        if (alen == 0)
+            return perr(p, acol, "complaint needs a reason");
+        for (size_t j = 0; j < alen; j++) {
+            char ch = arg[j];
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+                return perr(p, acol + j, "a reason is one word of a-z, 0-9, - and _");
+        }
+        if ((p->reason = reason_id(p->c, arg, alen)) < 0)
+            return oom(p);
+        p->weight = 0.6;
+        p->has_weight = 0;
+        p->nlangs = 0;
+        return 0;
+    }
+    if (p->reason < 0 && !(kwlen == 3 && memcmp(kw, "cue", 3) == 0))
+        return perr(p, i + 1, "'%.*s' outside a complaint block", (int)kwlen, kw);
+    if (kwlen == 3 && memcmp(kw, "cue", 3) == 0)
+        return parse_cue(p, arg, alen, acol);
+    if (kwlen == 6 && memcmp(kw, "weight", 6) == 0) {
+        if (p->has_weight)
+            return perr(p, i + 1, "weight given twice");
+        char buf[64], *end;
+        if (alen == 0 || alen >= sizeof buf)
+            return perr(p, acol, "weight must be a number from -1 to 1");
+        memcpy(buf, arg, alen);
+        buf[alen] = '\0';
+        errno = 0;
+        double w = strtod(buf, &end);
+        if (errno || *end || !(w >= -1.0 && w <= 1.0))
+            return perr(p, acol, "weight must be a number from -1 to 1");
+        p->weight = w;
+        p->has_weight = 1;
+        return 0;
+    }
+    if (kwlen == 4 && memcmp(kw, "lang", 4) == 0) {
+        for (size_t j = 0; j < alen;) {
+            while (j < alen && (is_blank(arg[j]) || arg[j] == ','))
+                j++;
+            if (j == alen)
+                break;
+            size_t b = j;
+            while (b < alen && arg[b] >= 'a' && arg[b] <= 'z')
+                b++;
+            if (b - j < 2 || b - j > 3 || (b < alen && !is_blank(arg[b]) && arg[b] != ','))
+                return perr(p, acol + j, "language codes are 2 or 3 lower-case letters");
+            if (p->nlangs == MAX_LANGS)
+                return perr(p, acol + j, "more than %d languages", MAX_LANGS);
+            memcpy(p->langs[p->nlangs], arg + j, b - j);
+            p->langs[p->nlangs][b - j] = '\0';
+            p->nlangs++;
+            j = b;
+        }
+        if (p->nlangs == 0)
+            return perr(p, acol, "lang needs a code");
+        return 0;
+    }
+    return perr(p, i + 1, "unknown keyword '%.*s' (complaint, cue, weight, lang)", (int)kwlen, kw);
+}
+
+static ctx_err parse_file(struct analyzer_cues *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return CTX_EIO;
+    }
+    struct parser p = {.c = c, .path = path, .err = err, .errlen = errlen, .reason = -1};
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    ctx_err rc = CTX_OK;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        p.line++;
+        size_t n = (size_t)len;
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        char *s = line;
+        if (p.line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+            s += 3;
+            n -= 3;
+        }
+        if (analyzer_utf8_valid_prefix(s, n) != n) {
+            perr(&p, analyzer_utf8_valid_prefix(s, n) + 1, "not UTF-8");
+            rc = CTX_EPARSE;
+            break;
+        }
+        if (parse_line(&p, s, n) < 0) {
+            rc = CTX_EPARSE;
+            break;
+        }
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+/* Index the cues by what their first element can be. */
+static int build_index(struct analyzer_cues *c)
+{
+    uint32_t nw = c->nwords;
+    if (!(c->start = calloc(nw + 2, sizeof *c->start)))
+        return -1;
+    size_t total = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct elem *e = &c->v[i].el[0];
+        if (e->flags & E_NEG)
+            c->nneg++;
+        else if (e->flags & E_NUM)
+            c->nnum++;
+        for (unsigned k = 0; k < e->nids; k++)
+            c->start[c->idpool[e->ids + k] + 1]++;
+        total += e->nids;
+    }
+    for (uint32_t w = 0; w < nw; w++)
+        c->start[w + 1] += c->start[w];
+    c->byid = malloc((total + 1) * sizeof *c->byid);
+    c->negstart = malloc((c->nneg + 1) * sizeof *c->negstart);
+    c->numstart = malloc((c->nnum + 1) * sizeof *c->numstart);
+    uint32_t *fill = calloc(nw + 1, sizeof *fill);
+    if (!c->byid || !c->negstart || !c->numstart || !fill) {
+        free(fill);
+        return -1;
+    }
+    uint32_t ng = 0, nu = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct elem *e = &c->v[i].el[0];
+        if (e->flags & E_NEG)
+            c->negstart[ng++] = (uint32_t)i;
+        else if (e->flags & E_NUM)
+            c->numstart[nu++] = (uint32_t)i;
+        for (unsigned k = 0; k < e->nids; k++) {
+            uint16_t w = c->idpool[e->ids + k];
+            c->byid[c->start[w] + fill[w]++] = (uint32_t)i;
+        }
+    }
+    free(fill);
+    return 0;
+}
+
+static int add_number_words(struct analyzer_cues *c)
+{
+    for (size_t i = 0; i < CTX_ARRAY_LEN(number_words); i++) {
+        long k = trie_put(c, (const unsigned char *)number_words[i], strlen(number_words[i]));
+        if (k < 0)
+            return -1;
+        c->nodes[k].num = 1;
+    }
+    return 0;
+}
+
+ctx_err analyzer_cues_load(const char *const *dirs, struct analyzer_cues **out, char *err,
+                           size_t errlen)
+{
+    *out = NULL;
+    struct analyzer_cues *c = calloc(1, sizeof *c);
+    ctx_err rc = CTX_ENOMEM;
+    if (!c || add_number_words(c) < 0)
+        goto fail;
+    for (size_t d = 0; dirs[d]; d++) {
+        char **files = analyzer_list_files(dirs[d], ".cues", err, errlen, &rc);
+        if (!files)
+            goto fail;
+        for (size_t i = 0; files[i]; i++) {
+            char **v = realloc(c->files, (c->nfiles + 2) * sizeof *v);
+            if (!v) {
+                for (size_t k = i; files[k]; k++)
+                    free(files[k]);
+                free(files);
+                rc = CTX_ENOMEM;
+                goto fail;
+            }
+            c->files = v;
+            c->files[c->nfiles++] = files[i];
+            c->files[c->nfiles] = NULL;
+            if ((rc = parse_file(c, files[i], err, errlen)) != CTX_OK) {
+                for (size_t k = i + 1; files[k]; k++)
+                    free(files[k]);
+                free(files);
+                goto fail;
+            }
+        }
+        free(files);
+    }
+    rc = CTX_ENOMEM;
+    if (build_index(c) < 0)
+        goto fail;
+    *out = c;
+    return CTX_OK;
+fail:
+    if (rc == CTX_ENOMEM)
+        snprintf(err, errlen, "out of memory");
+    analyzer_cues_free(c);
+    return rc;
+}
+
+void analyzer_cues_free(struct analyzer_cues *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        free(c->v[i].src);
+    free(c->v);
+    for (size_t i = 0; i < c->nreasons; i++)
+        free(c->reasons[i]);
+    free(c->reasons);
+    for (size_t i = 0; i < c->nfiles; i++)
+        free(c->files[i]);
+    free(c->files);
+    free(c->nodes);
+    free(c->idpool);
+    free(c->start);
+    free(c->byid);
+    free(c->negstart);
+    free(c->numstart);
+    free(c);
+}
+
+size_t analyzer_cues_count(const struct analyzer_cues *c)
+{
+    return c ? c->n : 0;
+}
+
+const char *analyzer_cues_reason(const struct analyzer_cues *c, unsigned reason)
+{
+    return c && reason < c->nreasons ? c->reasons[reason] : NULL;
+}
+
+void analyzer_cues_where(const struct analyzer_cues *c, uint32_t cue, const char **file,
+                         int *line, const char **src)
+{
+    *file = c->files[c->v[cue].file];
+    *line = c->v[cue].line;
+    *src = c->v[cue].src;
+}
+
+/* ---- matching ----------------------------------------------------------- */
+
+static int elem_ok(const struct analyzer_cues *c, const struct elem *e,
+                   const struct analyzer_tok *t)
+{
+    if (e->flags & E_ANY)
+        return 1;
+    if (e->flags & E_NUM)
+        return t->num;
+    if (e->flags & E_NEG)
+        return t->neg;
+    for (unsigned k = 0; k < e->nids; k++)
+        for (unsigned j = 0; j < t->ncue; j++)
+            if (t->cue[j] == c->idpool[e->ids + k])
+                return 1;
+    return 0;
+}
+
+/* Do elements k.. of q match from token i on? The last token matched goes
+ * to *last. Tokens of other sentences never match. */
+static int match_from(const struct analyzer_cues *c, const struct cue *q, unsigned k,
+                      const struct analyzer_tok *t, size_t n, size_t i, uint32_t sent,
+                      size_t *last)
+{
+    if (k == q->nel)
+        return 1;
+    const struct elem *e = &q->el[k];
+    if (e->flags & E_GAP) {
+        for (size_t g = 0; g <= GAP_MAX; g++) {
+            if (match_from(c, q, k + 1, t, n, i + g, sent, last))
+                return 1;
+            if (i + g >= n || t[i + g].sent != sent)
+                break;
+        }
+        return 0;
+    }
+    if (i < n && t[i].sent == sent && elem_ok(c, e, &t[i])) {
+        size_t save = *last;
+        *last = i;
+        if (match_from(c, q, k + 1, t, n, i + 1, sent, last))
+            return 1;
+        *last = save;
+    }
+    return (e->flags & E_OPT) && match_from(c, q, k + 1, t, n, i, sent, last);
+}
+
+static int lang_ok(const struct cue *q, const char *lang)
+{
+    if (q->nlangs == 0)
+        return 1;
+    if (!lang)
+        return 0;
+    for (unsigned i = 0; i < q->nlangs; i++)
+        if (strcmp(q->langs[i], lang) == 0)
+            return 1;
+    return 0;
+}
+
+/* A negation in the two tokens before i, in its sentence. */
+static int negated_before(const struct analyzer_tok *t, size_t i)
+{
+    for (size_t k = 1; k <= 2 && k <= i; k++) {
+        if (t[i - k].sent != t[i].sent)
+            return 0;
+        if (t[i - k].neg)
+            return 1;
+    }
+    return 0;
+}
+
+static void try_cue(const struct analyzer_cues *c, uint32_t qi, const struct analyzer_tok *t,
+                    size_t n, size_t i, const char *lang, struct cue_hit *hits, size_t max,
+                    size_t *nh)
+{
+    const struct cue *q = &c->v[qi];
+    if (*nh >= max || q->weight == 0 || !lang_ok(q, lang))
+        return;
+    size_t last = i;
+    if (!match_from(c, q, 0, t, n, i, t[i].sent, &last))
+        return;
+    if (!(q->el[0].flags & E_NEG) && negated_before(t, i))
+        return;
+    /* one hit per cue and place */
+    for (size_t k = 0; k < *nh; k++)
+        if (hits[k].cue == qi && hits[k].first == i)
+            return;
+    hits[*nh] = (struct cue_hit){.cue = qi, .reason = q->reason, .weight = q->weight,
+                                 .first = (uint32_t)i, .last = (uint32_t)last};
+    (*nh)++;
+}
+
+size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_tok *t,
+                           size_t n, const char *lang, struct cue_hit *hits, size_t max)
+{
+    size_t nh = 0;
+    if (!c || c->n == 0)
+        return 0;
+    for (size_t i = 0; i < n && nh < max; i++) {
+        const struct analyzer_tok *tk = &t[i];
+        for (unsigned j = 0; j < tk->ncue; j++) {
+            uint16_t w = tk->cue[j];
+            for (uint32_t k = c->start[w]; k < c->start[w + 1]; k++)
+                try_cue(c, c->byid[k], t, n, i, lang, hits, max, &nh);
+        }
+        if (tk->neg)
+            for (uint32_t k = 0; k < c->nneg; k++)
+                try_cue(c, c->negstart[k], t, n, i, lang, hits, max, &nh);
+        if (tk->num)
+            for (uint32_t k = 0; k < c->nnum; k++)
+                try_cue(c, c->numstart[k], t, n, i, lang, hits, max, &nh);
+    }
+    /* counter-evidence cancels the cues it overlaps: "no problem" is not
+     * the "NEG _" it also is */
+    size_t kept = 0;
+    for (size_t h = 0; h < nh; h++) {
+        int cancelled = 0;
+        for (size_t k = 0; k < nh && !cancelled && hits[h].weight > 0; k++)
+            cancelled = hits[k].weight < 0 && hits[k].first <= hits[h].last &&
+                        hits[h].first <= hits[k].last;
+        if (!cancelled)
+            hits[kept++] = hits[h];
+    }
+    return kept;
+}
+
+/* ---- the complaint score ------------------------------------------------- */
+
+/* How the evidence adds up. Cues of one reason count once, at their
+ * strongest; cues of different reasons are independent evidence (a noisy
+ * OR). The words' own sentiment is evidence too: a post to a company that is
+ * clearly negative is a complaint even without a cue ("you are the worst"),
+ * and a clearly positive one is less likely to be ("thanks for rebooking my
+ * delayed flight so fast"). */
+#define NEG_FULL   0.5      /* a words' compound this negative is, alone, a complaint
+                               (score COMPLAINT_AT) */
+#define COMPLAINT_AT 0.4
+#define POS_DAMP   0.5      /* a compound of +1 halves the score */
+#define AGAINST    0.5      /* counter-evidence elsewhere in the post counts half */
+
+void analyzer_complaint(const struct sentiment *st, struct complaint *out)
+{
+    memset(out, 0, sizeof *out);
+    float best[COMPLAINT_MAX_REASONS];
+    double against = 1.0;       /* cues of weight < 0: "no problem", "can't wait" */
+    for (size_t h = 0; h < st->nhits; h++) {
+        const struct cue_hit *x = &st->hits[h];
+        if (x->weight < 0) {
+            against *= 1.0 + AGAINST * x->weight;
+            continue;
+        }
+        size_t k = 0;
+        while (k < out->nreasons && out->reasons[k] != x->reason)
+            k++;
+        if (k == out->nreasons) {
+            if (k == COMPLAINT_MAX_REASONS)
+                continue;
+            out->reasons[k] = x->reason;
+            best[k] = 0.0f;
+            out->nreasons++;
+        }
+        if (x->weight > best[k])
+            best[k] = x->weight;
+    }
+    /* strongest first (insertion sort: a handful) */
+    for (size_t i = 1; i < out->nreasons; i++)
+        for (size_t j = i; j > 0 && best[j] > best[j - 1]; j--) {
+            float w = best[j];
+            best[j] = best[j - 1];
+            best[j - 1] = w;
+            uint16_t r = out->reasons[j];
+            out->reasons[j] = out->reasons[j - 1];
+            out->reasons[j - 1] = r;
+        }
+    double none = 1.0;
+    for (size_t k = 0; k < out->nreasons; k++)
+        none *= 1.0 - best[k];
+    double neg = st->words < 0 ? -st->words / NEG_FULL : 0.0;
+    if (neg > 1.0)
+        neg = 1.0;
+    none *= 1.0 - COMPLAINT_AT * neg;
+    double score = (1.0 - none) * against;
+    if (st->words > 0)
+        score *= 1.0 - POS_DAMP * st->words;
+    out->score = score < 0 ? 0 : score > 1 ? 1 : score;
+    out->label = out->score >= COMPLAINT_AT;
+    if (!out->label)
+        out->nreasons = 0;      /* reasons say why it is one */
+    if (out->label && out->nreasons == 0) {
+        out->reasons[0] = COMPLAINT_NEGATIVE;
+        out->nreasons = 1;
+    }
+}
