@@ -265,6 +265,13 @@ ctx_err analyzer_rules_check(const char *dir, char *err, size_t errlen)
     struct analyzer_rules *rs;
     ctx_err rc = analyzer_rules_load(dir, &rs, err, errlen);
     analyzer_rules_free(rs);
+    if (rc != CTX_OK)
+        return rc;
+    /* and the operator's complaint cues beside the rules */
+    const char *dirs[] = {dir, NULL};
+    struct analyzer_cues *cues;
+    rc = analyzer_cues_load(dirs, &cues, err, errlen);
+    analyzer_cues_free(cues);
     return rc;
 }
 

@@ -19,8 +19,9 @@
 
 typedef struct analyzer analyzer;
 
-/* Load lexicons from lexicon_dir (vader_lexicon.txt, emoji_utf8_lexicon.txt)
- * and every *.rules file of rules_dir. On failure returns NULL and writes a
+/* Load lexicons from lexicon_dir (vader_lexicon.txt, emoji_utf8_lexicon.txt,
+ * and the optional Russian, English and emoji supplements), every *.rules
+ * file of rules_dir, and the complaint cues of every *.cues file of both. On failure returns NULL and writes a
  * message naming the file, line and column into err. */
 analyzer *analyzer_new(const char *lexicon_dir, const char *rules_dir,
                        char *err, size_t errlen);
@@ -33,8 +34,8 @@ ctx_err analyzer_tag(const analyzer *a, const struct item *it, struct tags *out)
 /* Sentiment compound of one text in [-1, 1]. */
 double analyzer_score(const analyzer *a, const char *text);
 
-/* Check every *.rules file of dir; on error write "file:line:col: message"
- * into err and return CTX_EPARSE. */
+/* Check every *.rules and *.cues file of dir; on error write
+ * "file:line:col: message" into err and return CTX_EPARSE. */
 ctx_err analyzer_rules_check(const char *dir, char *err, size_t errlen);
 
 /* Every match abandoned because a PCRE2 limit was hit (a careless or hostile

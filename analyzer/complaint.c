@@ -824,7 +824,7 @@ size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_
  * clearly negative is a complaint even without a cue ("you are the worst"),
  * and a clearly positive one is less likely to be ("thanks for rebooking my
  * delayed flight so fast"). */
-#define NEG_FULL   0.5      /* a words' compound this negative is, alone, a complaint
+#define NEG_FULL   0.4      /* a words' compound this negative is, alone, a complaint
                                (score COMPLAINT_AT) */
 #define COMPLAINT_AT 0.4
 #define POS_DAMP   0.5      /* a compound of +1 halves the score */

@@ -1041,7 +1041,8 @@ static void apply_mask(struct ctx_s *c, struct analyzer_tok *t, const struct ana
         size_t a = t[i].orig, b = a + t[i].len;
         for (size_t k = 0; k < m->n; k++)
             if (a < m->v[k][1] && m->v[k][0] < b) {
-                t[i].skip = SKIP_BRAND;
+                if (!t[i].skip)
+                    t[i].skip = SKIP_BRAND;   /* "@united" stays a handle */
                 t[i].e = NULL;
                 t[i].ncue = 0;
                 t[i].neg = 0;
