@@ -7,6 +7,7 @@
  * guess and the rules. Nothing here reads a clock, a file or a global after
  * analyzer_new(), so one analyzer serves any number of threads. */
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analyzer/analyzer_internal.h"
@@ -98,6 +99,10 @@ void analyzer_free(analyzer *a)
 
 /* The rules run between the tokenizer and the scorer: they need the
  * language, and the scorer needs the spans of the brands they found. */
+#define COMPLAINT_SURE 0.5    /* a complaint score this high decides the sentiment... */
+#define COMPLAINT_WARM 0.3    /* ...unless the words' compound is this positive */
+#define COMPLAINT_FLOOR 0.4   /* its sentiment is then at most FLOOR - score: -0.1 .. -0.6 */
+
 struct rules_run {
     const analyzer *a;
     const char *s, *declared;
@@ -172,6 +177,16 @@ static ctx_err tag(const analyzer *a, const struct item *it, struct tags *out, j
     analyzer_complaint(&st, &cp);
     out->complaint_score = cp.score;
     out->complaint = cp.label;
+    /* A post that is surely a complaint is negative about its company,
+     * however politely put, unless its words are clearly warm: "my bag never
+     * arrived, thanks" reads negative, "thanks for rebooking my cancelled
+     * flight so fast, you are wonderful" stays positive. */
+    if (cp.score >= COMPLAINT_SURE && out->score < COMPLAINT_WARM) {
+        double cap = COMPLAINT_FLOOR - cp.score;
+        if (out->score > cap)
+            out->score = round(cap * 10000.0) / 10000.0;
+        out->label = sentiment_label_of(out->score);
+    }
     for (size_t i = 0; rc == CTX_OK && i < cp.nreasons; i++)
         rc = strlist_add(&out->reasons, cp.reasons[i] == COMPLAINT_NEGATIVE
                                             ? "negative"

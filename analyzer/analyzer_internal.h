@@ -122,6 +122,10 @@ size_t analyzer_stem_ru_class(const char *word, size_t len, int *cls);
 #define LEX_PHRASE   0x100u /* a word of an idiom or a multi-word dampener */
 #define LEX_KNOWN    0x200u /* a word of the language (for cutting #hashtags into words):
                                VADER's, en_extra.tsv's */
+#define LEX_GRATITUDE 0x400u /* "thanks", "appreciate", "спасибо" */
+#define LEX_SARCASM  0x800u /* "#sarcasm", "/s": the praise around it is not meant */
+#define LEX_REQUEST  0x1000u /* "please", "kindly", "dm": the post asks for something */
+#define LEX_LIKE_SUBJ 0x2000u /* before "like", makes it the verb: "I like" */
 
 struct lex_entry {
     const char *key;     /* len bytes, as in the file (lookups are made with
@@ -148,7 +152,7 @@ struct lex_table {
 /* Words the algorithm tests by identity. */
 enum lex_word {
     LW_BUT, LW_NO, LW_KIND, LW_OF, LW_LEAST, LW_AT, LW_VERY, LW_NEVER,
-    LW_SO, LW_THIS, LW_WITHOUT, LW_DOUBT, LW_OR, LW_NOR, LW__COUNT
+    LW_SO, LW_THIS, LW_WITHOUT, LW_DOUBT, LW_OR, LW_NOR, LW_LIKE, LW__COUNT
 };
 
 /* A multi-word phrase (VADER's special cases and booster n-grams). */
@@ -221,6 +225,7 @@ struct analyzer_tok {
     uint8_t emoji;              /* a word of an emoji's description */
     uint8_t skip;               /* enum tok_skip */
     uint8_t hashtag;            /* a word found inside a #hashtag */
+    uint8_t question;           /* in a sentence that ends with "?" */
     uint8_t neg;                /* a negation: not, n't, never, no, не, нет... */
     uint8_t num;                /* a number: digits, or a number word of the cues */
     uint8_t ncue;               /* cue word ids in cue[] */

@@ -749,11 +749,12 @@ static int lang_ok(const struct cue *q, const char *lang)
     return 0;
 }
 
-/* A negation in the two tokens before i, in its sentence. */
+/* A negation in the two tokens before i, in its clause: "thanks for
+ * nothing, still waiting" is still waiting. */
 static int negated_before(const struct analyzer_tok *t, size_t i)
 {
     for (size_t k = 1; k <= 2 && k <= i; k++) {
-        if (t[i - k].sent != t[i].sent)
+        if (t[i - k].sent != t[i].sent || t[i - k].clause)
             return 0;
         if (t[i - k].neg)
             return 1;

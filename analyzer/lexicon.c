@@ -89,11 +89,29 @@ static const char *const en_concessive[] = {"although", "though", "whereas"};
 static const char *const en_irrealis[] = {"would", "could", "should", "might", "if", "wish",
                                           "hope", "wouldn't", "couldn't", "shouldn't"};
 
+/* The pragmatics of posts to a company (sentiment.c, step 3b): gratitude
+ * formulas, which close a request or a complaint as often as they thank;
+ * explicit sarcasm markers ("#sarcasm", "/s"), which turn the praise around
+ * them; request markers, which make a post a request; and the words that,
+ * right before "like", make it the verb ("I like", "really like") rather
+ * than the preposition or filler ("looks like", "like 3 hours"). */
+static const char *const pr_gratitude[] = {
+    "thanks", "thank", "thx", "thnx", "thanx", "tks", "ty", "tysm", "thankyou", "appreciate",
+    "appreciated", "grateful", "спасибо", "благодарю", "спс", "благодарим"};
+static const char *const pr_sarcasm[] = {"sarcasm", "sarcastic", "irony", "ironic", "/s",
+                                         "сарказм", "ирония"};
+static const char *const pr_request[] = {"please", "pls", "plz", "pleas", "kindly", "dm",
+                                         "пожалуйста", "подскажите", "помогите"};
+static const char *const pr_like_subject[] = {
+    "i", "we", "you", "they", "u", "ya", "really", "also", "do", "does", "did", "don't",
+    "didn't", "doesn't", "dont", "didnt", "doesnt", "just", "actually", "totally",
+    "definitely", "still", "always", "we'd", "to", "i'll", "we'll", "not", "really"};
+
 static const char *const lw_names[LW__COUNT] = {
     [LW_BUT] = "but", [LW_NO] = "no", [LW_KIND] = "kind", [LW_OF] = "of",
     [LW_LEAST] = "least", [LW_AT] = "at", [LW_VERY] = "very", [LW_NEVER] = "never",
     [LW_SO] = "so", [LW_THIS] = "this", [LW_WITHOUT] = "without", [LW_DOUBT] = "doubt",
-    [LW_OR] = "or", [LW_NOR] = "nor",
+    [LW_OR] = "or", [LW_NOR] = "nor", [LW_LIKE] = "like",
 };
 
 /* ---- the hash table ----------------------------------------------------- */
@@ -572,7 +590,11 @@ static int add_lists(struct analyzer_lexicon *lx)
                   0) < 0 ||
         add_flags(lx, en_contrast, CTX_ARRAY_LEN(en_contrast), LEX_CONTRAST, 0) < 0 ||
         add_flags(lx, en_concessive, CTX_ARRAY_LEN(en_concessive), LEX_CONCESSIVE, 0) < 0 ||
-        add_flags(lx, en_irrealis, CTX_ARRAY_LEN(en_irrealis), LEX_IRREALIS, 0) < 0)
+        add_flags(lx, en_irrealis, CTX_ARRAY_LEN(en_irrealis), LEX_IRREALIS, 0) < 0 ||
+        add_flags(lx, pr_gratitude, CTX_ARRAY_LEN(pr_gratitude), LEX_GRATITUDE, 0) < 0 ||
+        add_flags(lx, pr_sarcasm, CTX_ARRAY_LEN(pr_sarcasm), LEX_SARCASM, 0) < 0 ||
+        add_flags(lx, pr_request, CTX_ARRAY_LEN(pr_request), LEX_REQUEST, 0) < 0 ||
+        add_flags(lx, pr_like_subject, CTX_ARRAY_LEN(pr_like_subject), LEX_LIKE_SUBJ, 0) < 0)
         return -1;
     for (size_t k = 0; k < CTX_ARRAY_LEN(negate_words); k++) {
         if ((i = table_intern(t, negate_words[k], strlen(negate_words[k]))) < 0)

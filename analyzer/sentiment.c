@@ -523,6 +523,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             t->sent = sent;
             t->skip = (uint8_t)skip;
             t->hashtag = x > a && s[x - 1] == '#';
+            t->question = 0;
             t->eos = t->clause = 0;
             if (t->hashtag && t->letters && wy - wx <= SEG_WORD_MAX) {
                 char low[SEG_WORD_MAX];
@@ -551,6 +552,9 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
         t->eos = ends_sentence(last) || (b - a >= 3 && s[b - 3] == 0xE2 && s[b - 2] == 0x80 &&
                                          s[b - 1] == 0xA6);
         t->clause = t->eos || last == ',' || last == ':';
+        if (t->eos && memchr(s + y, '?', b - y))
+            for (size_t q = n; q-- > 0 && toks[q].sent == sent;)
+                toks[q].question = 1;
         if (t->eos)
             sent++;
         tc->at_start = t->eos;
@@ -572,6 +576,7 @@ struct why {
     int least;                  /* "least" negated it */
     int irrealis;               /* after would/could/if...: halved */
     double contrast;            /* the weight from contrast and irrealis (1 when none) */
+    const char *prag;           /* why step 3b changed it, or NULL */
 };
 
 struct ctx_s {
@@ -579,6 +584,8 @@ struct ctx_s {
     const struct analyzer_tok *t;
     size_t n;
     int cap_diff;
+    size_t qm;                  /* question marks in the text */
+    int addressed;              /* a @handle or a brand name: a post to someone */
     uint32_t seen;              /* LEX_* flags met in the text */
     struct why *why;            /* per token, when explaining; else NULL */
 };
@@ -613,7 +620,8 @@ static inline int neg_reaches(const struct ctx_s *c, size_t j, size_t i)
  * reaches over a full stop). */
 static inline int near(const struct ctx_s *c, size_t j, size_t i)
 {
-    return c->t[j].sent == c->t[i].sent;
+    /* a #hashtag is a comment of its own: "did nothing #shameful" */
+    return c->t[j].sent == c->t[i].sent && c->t[j].hashtag == c->t[i].hashtag;
 }
 
 static double scalar_inc_dec(const struct ctx_s *c, const struct analyzer_tok *t, double valence)
@@ -752,6 +760,12 @@ static double valence_at(const struct ctx_s *c, size_t i)
         return 0.0;                       /* "kind of" is a dampener, not "kind" */
     if (!in_lex(tk) || tk->proper)
         return 0.0;                       /* a capitalised Russian word mid-sentence is a name */
+    if (is_w(c, i, LW_LIKE) && !(i > 0 && near(c, i - 1, i) && t[i - 1].e &&
+                                 (t[i - 1].e->flags & LEX_LIKE_SUBJ))) {
+        if (why)
+            why->prag = "not the verb: \"looks like\", \"like 3 hours\"";
+        return 0.0;                       /* "like" the verb needs a subject or an adverb */
+    }
 
     double base = tk->e->valence, v = base;
     if (why)
@@ -796,6 +810,89 @@ static double valence_at(const struct ctx_s *c, size_t i)
         }
     }
     return least_check(c, v, i, why);
+}
+
+/* ---- step 3b: what a post to a company means by its words --------------- */
+
+/* Where VADER reads words, a post to a company is also a speech act. Three
+ * readings that hold across brands and languages:
+ *
+ *   - gratitude in a post that asks something ("?", "please", "dm") or
+ *     reports a problem (a complaint cue of weight >= CUE_VALENCE_MIN) is a
+ *     formula -- "thanks in advance", "thanks for nothing" -- not praise;
+ *   - the words a complaint cue spans are read by the cue, not one by one:
+ *     "do better", "thanks for nothing" weigh as the cue says;
+ *   - praise right before a failure in the same sentence is sarcasm ("love
+ *     being on hold", "great job ruining my trip": Riloff et al., EMNLP 2013,
+ *     positive sentiment next to a negative situation), and an explicit
+ *     marker ("#sarcasm", "/s") turns the praise of its whole post around;
+ *     both as a negation would.
+ *
+ * And for the cues' own weight (score_sum): a failure asked about ("why was
+ * my flight cancelled?") is a question before it is a grievance, and weighs
+ * half. */
+#define PRAISE_REACH 4   /* "love being stuck", "great job ruining", "thanks for making me miss" */
+
+static int sarcasm_marker(const struct analyzer_tok *t, const unsigned char *s)
+{
+    if (!t->e || !(t->e->flags & LEX_SARCASM))
+        return 0;
+    return t->hashtag || (t->len == 2 && s[t->off] == '/');
+}
+
+static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *sent,
+                       const struct sentiment *st)
+{
+    if (!(c->seen & (LEX_GRATITUDE | LEX_SARCASM)) && st->nhits == 0)
+        return;
+    int request = c->qm > 0 || (c->seen & LEX_REQUEST), problem = 0, sarcasm = 0;
+    uint8_t cstack[TOK_STACK], *covered = NULL;
+    for (size_t h = 0; h < st->nhits; h++) {
+        const struct cue_hit *x = &st->hits[h];
+        if (x->weight < CUE_VALENCE_MIN)
+            continue;
+        problem = 1;
+        if (!covered) {
+            covered = c->n <= TOK_STACK ? cstack : calloc(c->n, 1);
+            if (!covered)
+                break;
+            memset(covered, 0, c->n);
+        }
+        for (uint32_t k = x->first; k <= x->last && k < c->n; k++)
+            covered[k] = 1;
+    }
+    if (c->seen & LEX_SARCASM)
+        for (size_t i = 0; i < c->n && !sarcasm; i++)
+            sarcasm = sarcasm_marker(&c->t[i], s);
+    for (size_t i = 0; i < c->n; i++) {
+        if (sent[i] <= 0.0)
+            continue;
+        const struct analyzer_tok *t = &c->t[i];
+        const char *why = NULL;
+        int praise_of_failure = 0;
+        for (size_t h = 0; h < st->nhits && !praise_of_failure; h++) {
+            const struct cue_hit *x = &st->hits[h];
+            praise_of_failure = x->weight >= CUE_VALENCE_MIN && x->first > i &&
+                                x->first <= i + PRAISE_REACH && c->t[x->first].sent == t->sent;
+        }
+        if (praise_of_failure) {
+            sent[i] *= N_SCALAR;
+            why = "praise of a failure: sarcasm";
+        } else if (covered && covered[i]) {
+            sent[i] = 0.0;
+            why = "read by the complaint cue it is part of";
+        } else if (t->e && (t->e->flags & LEX_GRATITUDE) && (request || problem)) {
+            sent[i] = 0.0;
+            why = request ? "gratitude closing a request" : "gratitude in a complaint";
+        } else if (sarcasm) {
+            sent[i] *= N_SCALAR;
+            why = "sarcasm marker";
+        }
+        if (why && c->why)
+            c->why[i].prag = why;
+    }
+    if (covered && covered != cstack)
+        free(covered);
 }
 
 /* ---- step 4: contrast and irrealis ------------------------------------- */
@@ -912,6 +1009,8 @@ static void explain_words(const struct ctx_s *c, const double *sent, const unsig
             json_object_set_new(o, "irrealis", json_true());
         if (why->contrast != 1.0)
             json_object_set_new(o, "weight", json_real(why->contrast));
+        if (why->prag)
+            json_object_set_new(o, "reading", json_string(why->prag));
         json_array_append_new(arr, o);
     }
 }
@@ -943,13 +1042,16 @@ static void explain_skipped(const struct ctx_s *c, const unsigned char *s, json_
 /* The sum of the words' valences and, in *cues, of the complaint cues' (each
  * reason once, at its strongest cue, where that cue starts); both weighed by
  * contrast ("but"), the words also by irrealis. */
-static double score_sum(const struct ctx_s *c, double *sent, const struct sentiment *st,
-                        double *cues)
+#define NEG_DOMINANT 0.5
+
+static double score_sum(const struct ctx_s *c, const unsigned char *s, double *sent,
+                        const struct sentiment *st, double *cues)
 {
     double cstack[TOK_STACK], *cv = NULL;
     *cues = 0.0;
     for (size_t i = 0; i < c->n; i++)
         sent[i] = valence_at(c, i);
+    pragmatics(c, s, sent, st);
     if (st->nhits) {
         cv = c->n <= TOK_STACK ? cstack : calloc(c->n, sizeof *cv);
         if (cv) {
@@ -966,7 +1068,7 @@ static double score_sum(const struct ctx_s *c, double *sent, const struct sentim
                          (st->hits[k].weight == x->weight && k < h)))
                         strongest = 0;
                 if (strongest)
-                    cv[x->first] += CUE_VALENCE * x->weight;
+                    cv[x->first] += CUE_VALENCE * x->weight * (c->t[x->first].question ? 0.5 : 1.0);
             }
         }
     }
@@ -994,12 +1096,30 @@ static double score_sum(const struct ctx_s *c, double *sent, const struct sentim
                 free(w);
         }
     }
-    double sum = 0.0;
+    double sum = 0.0, pos = 0.0;
     for (size_t i = 0; i < c->n; i++) {
-        sum += sent[i];
+        if (sent[i] > 0.0)
+            pos += sent[i];
+        else
+            sum += sent[i];
         if (cv)
             *cues += cv[i];
     }
+    /* Negativity dominance: in a post to a company (it has a @handle or
+     * names a brand) that reports something bad (negative
+     * words or complaint cues worth a mild "bad" or more), its pleasantries
+     * and praise of parts count half -- "the crew was nice but I missed my
+     * connection" is a complaint. */
+    if (c->addressed && sum + *cues <= -NEG_DOMINANT) {
+        pos *= 0.5;
+        for (size_t i = 0; i < c->n; i++)
+            if (sent[i] > 0.0) {
+                sent[i] *= 0.5;
+                if (c->why)
+                    c->why[i].contrast *= 0.5;
+            }
+    }
+    sum += pos;
     if (cv && cv != cstack)
         free(cv);
     return sum;
@@ -1035,8 +1155,48 @@ static void explain_cues(const struct analyzer_lexicon *lx, const struct sentime
 }
 
 /* Tokens whose text overlaps a span of mask: brand names, not opinion. */
-static void apply_mask(struct ctx_s *c, struct analyzer_tok *t, const struct analyzer_spans *m)
+static int same_word(const unsigned char *a, const unsigned char *b, size_t n)
 {
+    for (size_t i = 0; i < n; i++) {
+        unsigned x = a[i], y = b[i];
+        if (x - 'A' < 26u)
+            x += 32;
+        if (y - 'A' < 26u)
+            y += 32;
+        if (x != y)
+            return 0;
+    }
+    return 1;
+}
+
+static void apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_tok *t,
+                       const struct analyzer_spans *m)
+{
+    /* the words a brand rule matched name the brand wherever else they
+     * stand in the post: "@united ... my united app" */
+    size_t named[8];
+    size_t nnamed = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        size_t a = t[i].orig, b = a + t[i].len;
+        for (size_t k = 0; k < m->n && t[i].letters; k++)
+            if (a < m->v[k][1] && m->v[k][0] < b) {
+                if (nnamed < CTX_ARRAY_LEN(named))
+                    named[nnamed++] = i;
+                break;
+            }
+    }
+    for (size_t i = 0; i < c->n && nnamed; i++)
+        for (size_t k = 0; k < nnamed; k++) {
+            const struct analyzer_tok *o = &t[named[k]];
+            if (i != named[k] && t[i].len == o->len && !t[i].skip &&
+                same_word(s + t[i].off, s + o->off, o->len)) {
+                t[i].skip = SKIP_BRAND;
+                t[i].e = NULL;
+                t[i].ncue = 0;
+                t[i].neg = 0;
+                break;
+            }
+        }
     for (size_t i = 0; i < c->n; i++) {
         size_t a = t[i].orig, b = a + t[i].len;
         for (size_t k = 0; k < m->n; k++)
@@ -1134,7 +1294,7 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const struct senti
         analyzer_spans_init(&mask);
         rc = opt->mask(opt->ud, code, &mask);
         if (rc == CTX_OK && mask.n)
-            apply_mask(&c, toks, &mask);
+            apply_mask(&c, s, toks, &mask);
         analyzer_spans_free(&mask);
     }
     if (rc == CTX_OK && opt && opt->cues)
@@ -1147,8 +1307,12 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const struct senti
             c.why[i].contrast = 1.0;
         }
         c.seen = tc.seen;
+        c.qm = qm;
+        for (size_t i = 0; i < c.n && !c.addressed; i++)
+            c.addressed = toks[i].skip == SKIP_HANDLE || toks[i].skip == SKIP_BRAND ||
+                          toks[i].skip == SKIP_HASHTAG_BRAND;
         double amp = punct_emphasis(ep, qm), cues = 0.0;
-        double sum = c.n ? score_sum(&c, sent, out, &cues) : 0.0;
+        double sum = c.n ? score_sum(&c, s, sent, out, &cues) : 0.0;
         out->words = normalize(emphasize(sum, amp));
         out->score = normalize(emphasize(sum + cues, amp));
         if (explain) {
