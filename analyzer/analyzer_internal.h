@@ -126,6 +126,7 @@ size_t analyzer_stem_ru_class(const char *word, size_t len, int *cls);
 #define LEX_SARCASM  0x800u /* "#sarcasm", "/s": the praise around it is not meant */
 #define LEX_REQUEST  0x1000u /* "please", "kindly", "dm": the post asks for something */
 #define LEX_LIKE_SUBJ 0x2000u /* before "like", makes it the verb: "I like" */
+#define LEX_GREETING 0x4000u /* after "good", a greeting: "good morning" */
 
 struct lex_entry {
     const char *key;     /* len bytes, as in the file (lookups are made with

@@ -94,7 +94,8 @@ static const char *const en_irrealis[] = {"would", "could", "should", "might", "
  * explicit sarcasm markers ("#sarcasm", "/s"), which turn the praise around
  * them; request markers, which make a post a request; and the words that,
  * right before "like", make it the verb ("I like", "really like") rather
- * than the preposition or filler ("looks like", "like 3 hours"). */
+ * than the preposition or filler ("looks like", "like 3 hours"); and the
+ * times of day that make "good" a greeting ("good morning"). */
 static const char *const pr_gratitude[] = {
     "thanks", "thank", "thx", "thnx", "thanx", "tks", "ty", "tysm", "thankyou", "appreciate",
     "appreciated", "grateful", "спасибо", "благодарю", "спс", "благодарим"};
@@ -102,6 +103,7 @@ static const char *const pr_sarcasm[] = {"sarcasm", "sarcastic", "irony", "ironi
                                          "сарказм", "ирония"};
 static const char *const pr_request[] = {"please", "pls", "plz", "pleas", "kindly", "dm",
                                          "пожалуйста", "подскажите", "помогите"};
+static const char *const pr_greeting[] = {"morning", "afternoon", "evening", "night"};
 static const char *const pr_like_subject[] = {
     "i", "we", "you", "they", "u", "ya", "really", "also", "do", "does", "did", "don't",
     "didn't", "doesn't", "dont", "didnt", "doesnt", "just", "actually", "totally",
@@ -594,7 +596,8 @@ static int add_lists(struct analyzer_lexicon *lx)
         add_flags(lx, pr_gratitude, CTX_ARRAY_LEN(pr_gratitude), LEX_GRATITUDE, 0) < 0 ||
         add_flags(lx, pr_sarcasm, CTX_ARRAY_LEN(pr_sarcasm), LEX_SARCASM, 0) < 0 ||
         add_flags(lx, pr_request, CTX_ARRAY_LEN(pr_request), LEX_REQUEST, 0) < 0 ||
-        add_flags(lx, pr_like_subject, CTX_ARRAY_LEN(pr_like_subject), LEX_LIKE_SUBJ, 0) < 0)
+        add_flags(lx, pr_like_subject, CTX_ARRAY_LEN(pr_like_subject), LEX_LIKE_SUBJ, 0) < 0 ||
+        add_flags(lx, pr_greeting, CTX_ARRAY_LEN(pr_greeting), LEX_GREETING, 0) < 0)
         return -1;
     for (size_t k = 0; k < CTX_ARRAY_LEN(negate_words); k++) {
         if ((i = table_intern(t, negate_words[k], strlen(negate_words[k]))) < 0)

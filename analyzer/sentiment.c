@@ -760,6 +760,12 @@ static double valence_at(const struct ctx_s *c, size_t i)
         return 0.0;                       /* "kind of" is a dampener, not "kind" */
     if (!in_lex(tk) || tk->proper)
         return 0.0;                       /* a capitalised Russian word mid-sentence is a name */
+    if (i + 1 < c->n && near(c, i, i + 1) && t[i + 1].e && (t[i + 1].e->flags & LEX_GREETING) &&
+        tk->e->valence > 0) {
+        if (why)
+            why->prag = "a greeting: \"good morning\"";
+        return 0.0;
+    }
     if (is_w(c, i, LW_LIKE) && !(i > 0 && near(c, i - 1, i) && t[i - 1].e &&
                                  (t[i - 1].e->flags & LEX_LIKE_SUBJ))) {
         if (why)
