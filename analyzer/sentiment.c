@@ -837,6 +837,7 @@ static double valence_at(const struct ctx_s *c, size_t i)
  * And for the cues' own weight (score_sum): a failure asked about ("why was
  * my flight cancelled?") is a question before it is a grievance, and weighs
  * half. */
+#define NEG_NEG 0.0      /* a negated negative word, in a post to a company */
 #define PRAISE_REACH 4   /* "love being stuck", "great job ruining", "thanks for making me miss" */
 
 static int sarcasm_marker(const struct analyzer_tok *t, const unsigned char *s)
@@ -849,7 +850,7 @@ static int sarcasm_marker(const struct analyzer_tok *t, const unsigned char *s)
 static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *sent,
                        const struct sentiment *st)
 {
-    if (!(c->seen & (LEX_GRATITUDE | LEX_SARCASM)) && st->nhits == 0)
+    if (!c->addressed && !(c->seen & (LEX_GRATITUDE | LEX_SARCASM)) && st->nhits == 0)
         return;
     int request = c->qm > 0 || (c->seen & LEX_REQUEST), problem = 0, sarcasm = 0;
     uint8_t cstack[TOK_STACK], *covered = NULL;
@@ -875,6 +876,16 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
             continue;
         const struct analyzer_tok *t = &c->t[i];
         const char *why = NULL;
+        if (t->e && t->e->valence < 0.0) {
+            /* a negative word turned positive by a negation: "not my fault",
+             * "no lies", "didn't miss" deny a failure, they praise nothing */
+            if (c->addressed) {
+                sent[i] *= NEG_NEG;
+                if (c->why)
+                    c->why[i].prag = "a failure denied: no praise";
+            }
+            continue;
+        }
         int praise_of_failure = 0;
         for (size_t h = 0; h < st->nhits && !praise_of_failure; h++) {
             const struct cue_hit *x = &st->hits[h];
