@@ -458,6 +458,23 @@ static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_
     return k;
 }
 
+/* A sentence end typed without its space: "was a joke.Boston had one
+ * agent", "for my child.Ridiculous!" -- a lower-case word, then . ! ? or ,
+ * right before a capital. Links and addresses (a / or @ so far) are left
+ * whole. */
+static int glued_end(const unsigned char *s, size_t a, size_t i, size_t len)
+{
+    unsigned c = s[i];
+    if ((c != '.' && c != '!' && c != '?' && c != ',') || i + 1 >= len || i < a + 2 ||
+        (unsigned)(s[i + 1] - 'A') >= 26u || (unsigned)(s[i - 1] - 'a') >= 26u ||
+        (unsigned)(s[i - 2] - 'a') >= 26u)
+        return 0;
+    for (size_t k = a; k < i; k++)
+        if (s[k] == '/' || s[k] == '@')
+            return 0;
+    return 1;
+}
+
 static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, struct analyzer_tok *toks,
                        const struct descv *descs)
 {
@@ -476,6 +493,10 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             unsigned bc = byte_class[s[i]];
             if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
                 break;
+            if (glued_end(s, a, i, len)) {
+                i++;            /* "a joke.Boston": two tokens, two sentences */
+                break;
+            }
             i++;
         }
         size_t b = i, x = a, y = b, k;
