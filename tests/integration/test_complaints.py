@@ -1,12 +1,17 @@
 """Complaints are findable: GET /api/items?complaint=true|false and
 ?reason=R (a complaint reason), alone and with the other filters, limit and
-since; 400 for bad values; the analyze role's own indexes."""
+since; 400 for bad values; the analyze role's own indexes; ctxctl items
+--complaint / --no-complaint / --reason."""
 import calendar
 import json
+import os
 import signal
+import subprocess
 import time
 
-from harness import Ctxd, Redis, Workdir, store_tagged, wait_for
+from harness import CTXD, ROOT, Ctxd, Redis, Workdir, store_tagged, wait_for
+
+CTXCTL = os.path.join(ROOT, "bin-san/ctxctl" if "bin-san" in CTXD else "bin/ctxctl")
 
 
 def tagged(n, sec, complaint=None, reasons=(), brands=("acme",), label="neutral"):
@@ -143,6 +148,24 @@ def test_api_items_complaint_and_reason_filters():
             assert status == 400 and body["error"] == code and body["message"], \
                 (bad, status, body)
 
+        # ctxctl items passes the same filters
+        def ctl(*args):
+            return subprocess.run([CTXCTL, "-c", rig.ctxd.config, "items"] + list(args),
+                                  capture_output=True, text=True, timeout=20)
+        p = ctl("--complaint", "--json")
+        assert p.returncode == 0, p.stderr
+        assert [i["id"] for i in json.loads(p.stdout)["items"]] == want(cases["?complaint=true"])
+        p = ctl("--no-complaint", "--brand", "other", "--json")
+        assert p.returncode == 0, p.stderr
+        assert [i["id"] for i in json.loads(p.stdout)["items"]] == \
+            want(cases["?brand=other&complaint=false"])
+        p = ctl("--reason", "money", "--limit", "2")
+        assert p.returncode == 0, p.stderr
+        lines = p.stdout.splitlines()
+        assert len(lines) == 2 and all('complaint=["money","delay"]' in x for x in lines), lines
+        p = ctl("--reason", "Money")
+        assert p.returncode == 1 and "400" in p.stderr and "reason" in p.stderr, p.stderr
+        assert ctl("--reason").returncode == 2
     finally:
         rig.close()
 
