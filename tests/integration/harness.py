@@ -102,19 +102,20 @@ def index_keys(item):
     return keys
 
 
-def store_tagged(redis, items):
+def store_tagged(redis, items, index=index_keys):
     """Store already tagged items as the analyze role does, with
     store/tag.lua (item hash, tagged stream, indexes), pipelined on one
     connection, so what is a complaint is up to the test, not to the
     analyzer's cues. The raw stream's group "analyze" must exist (tag.lua
-    acknowledges there): start ctxd first. Returns the tagged stream ids."""
+    acknowledges there): start ctxd first. index(item) gives the index keys
+    (an older ctxd's, say). Returns the tagged stream ids."""
     with open(os.path.join(ROOT, "store", "tag.lua"), "rb") as f:
         sha = redis.cmd("SCRIPT", "LOAD", f.read())
     out = bytearray()
     for it in items:
         ms = int(datetime.datetime.strptime(it["published"], "%Y-%m-%dT%H:%M:%SZ")
                  .replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
-        keys = ["ctx:items:raw", "ctx:item:" + it["id"], "ctx:items:tagged"] + index_keys(it)
+        keys = ["ctx:items:raw", "ctx:item:" + it["id"], "ctx:items:tagged"] + index(it)
         args = ["EVALSHA", sha, len(keys)] + keys + [
             "analyze", "0-0", it["id"], json.dumps(it), ms, 100000]
         out += b"*%d\r\n" % len(args)

@@ -1,7 +1,8 @@
 """Complaints are findable: GET /api/items?complaint=true|false and
 ?reason=R (a complaint reason), alone and with the other filters, limit and
 since; 400 for bad values; the analyze role's own indexes; ctxctl items
---complaint / --no-complaint / --reason."""
+--complaint / --no-complaint / --reason; scripts/reindex-complaints.sh for
+items stored before the complaint indexes."""
 import calendar
 import json
 import os
@@ -9,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from harness import CTXD, ROOT, Ctxd, Redis, Workdir, store_tagged, wait_for
+from harness import CTXD, ROOT, Ctxd, Redis, Workdir, free_port, index_keys, store_tagged, wait_for
 
 CTXCTL = os.path.join(ROOT, "bin-san/ctxctl" if "bin-san" in CTXD else "bin/ctxctl")
 
@@ -184,5 +185,40 @@ def test_complaints_beyond_what_other_indexes_examine():
         assert rig.ids("?complaint=true&brand=acme") == want
         assert rig.ids("?brand=acme&reason=outage&limit=2") == want[:2]
         assert rig.ids("?brand=acme&limit=1") == ["test:c:6099"]
+    finally:
+        rig.close()
+
+
+def test_reindex_complaints_script():
+    """Items stored by a ctxd that tagged complaints but did not index them
+    are found after scripts/reindex-complaints.sh (run twice: idempotent)."""
+    rig = Rig("complaint-reindex")
+    try:
+        rig.start()
+
+        def before(it):                 # the indexes of the ctxd before this one
+            return [k for k in index_keys(it) if not k.startswith(("ctx:idx:complaint:",
+                                                                   "ctx:idx:reason:"))]
+        items = [tagged(n, n, n % 2 == 0, ["delay", "money"][n % 4 // 2:]) for n in range(1203)]
+        items.append(tagged(5000, 5000, None))
+        assert all(store_tagged(rig.redis, items, index=before))
+        assert rig.ids("?complaint=true") == []
+        script = os.path.join(ROOT, "scripts", "reindex-complaints.sh")
+        for run in range(2):
+            p = subprocess.run([script, "127.0.0.1:%d" % rig.redis.port],
+                               capture_output=True, text=True, timeout=60)
+            assert p.returncode == 0, p.stderr
+            added = int(p.stdout.split()[1])
+            # 1,203 complaint labels; 602 complaints with money, 301 of them with delay too
+            assert added == (1203 + 602 + 301 if run == 0 else 0), p.stdout
+        want = [i["id"] for i in sorted(items, key=lambda i: i["published"], reverse=True)
+                if (i["tags"].get("complaint") or {}).get("label") is True
+                and "money" in i["tags"]["complaint"]["reasons"]][:10]
+        assert rig.ids("?reason=money&limit=10") == want
+        assert rig.redis.cmd("ZCARD", "ctx:idx:complaint:false") == 601
+        assert rig.redis.cmd("ZCARD", "ctx:idx:reason:delay") == 301
+        p = subprocess.run([script, "127.0.0.1:%d" % free_port()], capture_output=True,
+                           text=True, timeout=60)
+        assert p.returncode == 1 and "reindex-complaints" in p.stderr, (p.returncode, p.stderr)
     finally:
         rig.close()
