@@ -85,15 +85,23 @@ int cmd_reply(int argc, char **argv)
     return rc;
 }
 
+/* ctxctl items [--brand B] [--topic T] [--sentiment L] [--complaint |
+ * --no-complaint] [--reason R] [--since TIME] [--limit N] [--json]: the
+ * options are GET /api/items' query arguments (ctxd checks their values). */
 int cmd_items(int argc, char **argv)
 {
-    static const char *const params[] = {"brand", "topic", "sentiment", "since", "limit"};
+    static const char *const params[] = {"brand", "topic", "sentiment", "reason", "since",
+                                         "limit"};
     bool raw = false;
     struct buf q = {0};
     buf_puts(&q, "/api/items?");
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             raw = true;
+            continue;
+        }
+        if (strcmp(argv[i], "--complaint") == 0 || strcmp(argv[i], "--no-complaint") == 0) {
+            buf_printf(&q, "complaint=%s&", argv[i][2] == 'n' ? "false" : "true");
             continue;
         }
         size_t p;
@@ -129,15 +137,21 @@ int cmd_items(int argc, char **argv)
             const char *text = json_string_value(json_object_get(it, "text"));
             char *brands = json_dumps(json_object_get(tags, "brands"), CTX_JSON_FLAGS);
             char *topics = json_dumps(json_object_get(tags, "topics"), CTX_JSON_FLAGS);
-            printf("%-20s %-8s %+.3f %-16s brands=%s topics=%s  %.100s\n",
+            json_t *c = json_object_get(tags, "complaint");
+            char *reasons = json_is_true(json_object_get(c, "label"))
+                                ? json_dumps(json_object_get(c, "reasons"), CTX_JSON_FLAGS)
+                                : NULL;
+            printf("%-20s %-8s %+.3f %-16s brands=%s topics=%s%s%s  %.100s\n",
                    json_string_value(json_object_get(it, "published")) ?: "-",
                    json_string_value(json_object_get(sent, "label")) ?: "-",
                    json_number_value(json_object_get(sent, "score")),
                    json_string_value(json_object_get(it, "source")) ?: "-",
                    brands ? brands : "[]", topics ? topics : "[]",
+                   reasons ? " complaint=" : "", reasons ? reasons : "",
                    title && *title ? title : (text ? text : ""));
             free(brands);
             free(topics);
+            free(reasons);
         }
     }
     json_decref(j);

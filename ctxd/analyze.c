@@ -153,8 +153,10 @@ static void store_tagged(struct tagging *tg)
     json_t *tj = item_to_json(it, tags);
     char *json = tj ? json_dumps(tj, CTX_JSON_FLAGS) : NULL;
     json_decref(tj);
-    /* keys: raw, item hash, tagged, index all, sentiment, brands..., topics... */
-    size_t nk = 5 + tags->brands.n + tags->topics.n;
+    /* keys: raw, item hash, tagged, index all, sentiment, complaint, brands...,
+     * topics..., complaint reasons... (store/KEYS.md) */
+    size_t nreasons = tags->complaint ? tags->reasons.n : 0;
+    size_t nk = 6 + tags->brands.n + tags->topics.n + nreasons;
     char **keys = calloc(nk, sizeof *keys);
     const char **argv = calloc(nk + 6, sizeof *argv);
     char score[32];
@@ -167,11 +169,15 @@ static void store_tagged(struct tagging *tg)
              asprintf(&keys[k++], "%s", KEY_TAGGED) > 0 &&
              asprintf(&keys[k++], "%s", KEY_IDX_ALL) > 0 &&
              asprintf(&keys[k++], KEY_IDX_PREFIX "sentiment:%s",
-                      sentiment_label_name(tags->label)) > 0;
+                      sentiment_label_name(tags->label)) > 0 &&
+             asprintf(&keys[k++], KEY_IDX_PREFIX "complaint:%s",
+                      tags->complaint ? "true" : "false") > 0;
         for (size_t i = 0; ok && i < tags->brands.n; i++)
             ok = asprintf(&keys[k++], KEY_IDX_PREFIX "brand:%s", tags->brands.v[i]) > 0;
         for (size_t i = 0; ok && i < tags->topics.n; i++)
             ok = asprintf(&keys[k++], KEY_IDX_PREFIX "topic:%s", tags->topics.v[i]) > 0;
+        for (size_t i = 0; ok && i < nreasons; i++)
+            ok = asprintf(&keys[k++], KEY_IDX_PREFIX "reason:%s", tags->reasons.v[i]) > 0;
     }
     bool sent = false;
     if (ok) {

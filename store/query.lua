@@ -1,20 +1,32 @@
 -- query.lua: newest items of an index, filtered, in one round trip.
--- KEYS[1] index sorted set, KEYS[2] tagged stream
+-- KEYS[1] tagged stream, KEYS[2..] the index sorted sets of the filters
+-- given (ctx:idx:all when none): the smallest is walked, and every filter
+-- is checked on each item, so any one of them would give the same answer.
 -- ARGV[1] max score, ARGV[2] min score, ARGV[3] limit,
--- ARGV[4] brand, ARGV[5] topic, ARGV[6] sentiment label ("" = any)
+-- ARGV[4] brand, ARGV[5] topic, ARGV[6] sentiment label,
+-- ARGV[7] complaint ("true" or "false"), ARGV[8] complaint reason ("" = any)
 -- Returns {last tagged stream id, json, json, ...}, newest first. At most
 -- 5000 index entries are examined so a rare filter cannot stall Redis.
+-- An item tagged before complaints were (no tags.complaint) is in no
+-- complaint index, and matches neither complaint=true nor complaint=false.
 local function has(list, v)
   if type(list) ~= 'table' then return false end
   for _, x in ipairs(list) do if x == v then return true end end
   return false
 end
-local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local index, smallest = KEYS[2], redis.call('ZCARD', KEYS[2])
+for i = 3, #KEYS do
+  local n = redis.call('ZCARD', KEYS[i])
+  if n < smallest then index, smallest = KEYS[i], n end
+end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local out = { (last[1] and last[1][1]) or '0-0' }
 local limit = tonumber(ARGV[3])
+local brand, topic, label, complaint, reason = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local filtered = brand ~= '' or topic ~= '' or label ~= '' or complaint ~= '' or reason ~= ''
 local offset, page, examined = 0, 200, 0
-while #out - 1 < limit and examined < 5000 do
-  local ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', offset, page)
+while #out - 1 < limit and examined < 5000 and smallest > 0 do
+  local ids = redis.call('ZREVRANGEBYSCORE', index, ARGV[1], ARGV[2], 'LIMIT', offset, page)
   if #ids == 0 then break end
   offset = offset + #ids
   for _, id in ipairs(ids) do
@@ -22,12 +34,16 @@ while #out - 1 < limit and examined < 5000 do
     local j = redis.call('HGET', 'ctx:item:' .. id, 'json')
     if j then
       local ok = true
-      if ARGV[4] ~= '' or ARGV[5] ~= '' or ARGV[6] ~= '' then
+      if filtered then
         local it = cjson.decode(j)
         local t = it.tags or {}
-        if ARGV[4] ~= '' and not has(t.brands, ARGV[4]) then ok = false end
-        if ARGV[5] ~= '' and not has(t.topics, ARGV[5]) then ok = false end
-        if ARGV[6] ~= '' and not (t.sentiment and t.sentiment.label == ARGV[6]) then ok = false end
+        local c = t.complaint
+        if type(c) ~= 'table' then c = nil end
+        if brand ~= '' and not has(t.brands, brand) then ok = false end
+        if topic ~= '' and not has(t.topics, topic) then ok = false end
+        if label ~= '' and not (t.sentiment and t.sentiment.label == label) then ok = false end
+        if complaint ~= '' and not (c and tostring(c.label == true) == complaint) then ok = false end
+        if reason ~= '' and not (c and c.label == true and has(c.reasons, reason)) then ok = false end
       end
       if ok then
         out[#out + 1] = j

@@ -21,7 +21,8 @@
 #define KEY_SEEN_PREFIX  "ctx:seen:"          /* set per source: item ids seen */
 #define KEY_SOURCE_PREFIX "ctx:source:"       /* hash per source: poll state */
 #define KEY_IDX_ALL      "ctx:idx:all"        /* zset: item ids by published ms */
-#define KEY_IDX_PREFIX   "ctx:idx:"           /* zsets: sentiment:<l>, brand:<b>, topic:<t> */
+#define KEY_IDX_PREFIX   "ctx:idx:"           /* zsets: sentiment:<l>, brand:<b>, topic:<t>,
+                                                 complaint:true|false, reason:<r> */
 #define GROUP_ANALYZE    "analyze"
 #define KEY_SIMHASH_PREFIX "ctx:simhash:"     /* list per band key: "<hex simhash> <item id>" */
 

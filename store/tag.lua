@@ -1,6 +1,7 @@
 -- tag.lua: store a tagged item and acknowledge its raw entry, atomically.
 -- KEYS[1] raw stream, KEYS[2] item hash, KEYS[3] tagged stream,
--- KEYS[4..] index sorted sets the item belongs to (all, sentiment, brands, topics)
+-- KEYS[4..] index sorted sets the item belongs to (all, sentiment, complaint,
+--   brands, topics, complaint reasons: store/KEYS.md)
 -- ARGV[1] consumer group, ARGV[2] raw entry id, ARGV[3] item id,
 -- ARGV[4] tagged item JSON, ARGV[5] index score (published, ms), ARGV[6] tagged stream cap
 -- Idempotent: an item stored before (a redelivered entry) is only acknowledged.

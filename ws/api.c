@@ -154,27 +154,80 @@ static void on_items(struct rconn *rc, redisReply *rep, void *priv)
     respond(r, 200, "application/json");
 }
 
-/* Copy query argument `name` into out ("" when absent). */
-static void query_arg(struct lws *wsi, const char *name, char *out, size_t outlen)
+/* Copy query argument `name` into out ("" when absent). Returns 0, 1 when
+ * it is there but does not fit (lws_get_urlarg_by_name() would call it
+ * absent, and stop looking at the arguments after it), -1 out of memory. */
+static int query_arg(struct lws *wsi, const char *name, char *out, size_t outlen)
 {
-    char pre[32];
-    snprintf(pre, sizeof pre, "%s=", name);
+    size_t nl = strlen(name);
     out[0] = '\0';
-    const char *v = lws_get_urlarg_by_name(wsi, pre, out, (int)outlen);
-    if (!v)
-        out[0] = '\0';
-    else if (v != out)
-        memmove(out, v, strlen(v) + 1);
+    for (int n = 0;; n++) {
+        int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, n);
+        char *frag = malloc((size_t)(len > 0 ? len : 0) + 1);
+        if (!frag)
+            return -1;
+        if (lws_hdr_copy_fragment(wsi, frag, len + 1, WSI_TOKEN_HTTP_URI_ARGS, n) < 0) {
+            free(frag);
+            return 0;                   /* no fragment n: not given */
+        }
+        if (strncmp(frag, name, nl) == 0 && frag[nl] == '=') {
+            size_t vl = strlen(frag + nl + 1);
+            if (vl >= outlen) {
+                free(frag);
+                return 1;
+            }
+            memcpy(out, frag + nl + 1, vl + 1);
+            free(frag);
+            return 0;
+        }
+        free(frag);
+    }
 }
 
+/* A complaint reason as the cue files spell it: one word of a-z, 0-9, -
+ * and _ (docs/rules.md, "Complaint cues"). */
+static bool reason_ok(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+            return false;
+    return true;
+}
+
+/* GET /api/items: every filter given names an index sorted set
+ * (store/KEYS.md); query.lua walks the smallest and checks the others on
+ * each item. */
 static void items(struct api_req *r, struct lws *wsi)
 {
-    char brand[128], topic[128], sentiment[32], limit_s[16], since[64];
-    query_arg(wsi, "brand", brand, sizeof brand);
-    query_arg(wsi, "topic", topic, sizeof topic);
-    query_arg(wsi, "sentiment", sentiment, sizeof sentiment);
-    query_arg(wsi, "limit", limit_s, sizeof limit_s);
-    query_arg(wsi, "since", since, sizeof since);
+    char brand[128], topic[128], sentiment[32], limit_s[16], since[64], complaint[16],
+        reason[65];
+    const struct {
+        const char *name;
+        char *v;
+        size_t size;
+    } args[] = {
+        {"brand", brand, sizeof brand},       {"topic", topic, sizeof topic},
+        {"sentiment", sentiment, sizeof sentiment}, {"limit", limit_s, sizeof limit_s},
+        {"since", since, sizeof since},       {"complaint", complaint, sizeof complaint},
+        {"reason", reason, sizeof reason},
+    };
+    for (size_t i = 0; i < CTX_ARRAY_LEN(args); i++) {
+        int e = query_arg(wsi, args[i].name, args[i].v, args[i].size);
+        if (e < 0) {
+            respond_error(r, 500, "memory", "out of memory");
+            return;
+        }
+        if (e) {
+            char code[32], msg[96];
+            snprintf(code, sizeof code, "bad_%s", args[i].name);
+            snprintf(msg, sizeof msg, "%s is too long (at most %zu bytes)", args[i].name,
+                     args[i].size - 1);
+            respond_error(r, 400, code, msg);
+            return;
+        }
+    }
     long limit = 50;
     if (limit_s[0]) {
         char *end;
@@ -189,6 +242,15 @@ static void items(struct api_req *r, struct lws *wsi)
         respond_error(r, 400, "bad_sentiment", "sentiment must be positive, negative or neutral");
         return;
     }
+    if (complaint[0] && strcmp(complaint, "true") != 0 && strcmp(complaint, "false") != 0) {
+        respond_error(r, 400, "bad_complaint", "complaint must be true or false");
+        return;
+    }
+    if (reason[0] && !reason_ok(reason)) {
+        respond_error(r, 400, "bad_reason",
+                      "reason must be a complaint reason: one word of a-z, 0-9, - and _");
+        return;
+    }
     char min[32] = "-inf";
     if (since[0]) {
         long long t;
@@ -198,20 +260,34 @@ static void items(struct api_req *r, struct lws *wsi)
         }
         snprintf(min, sizeof min, "%lld", t * 1000);
     }
-    char index[200];
+    /* keys: the tagged stream, then one index per filter given */
+    char idx[5][200];
+    int n = 0;
     if (brand[0])
-        snprintf(index, sizeof index, KEY_IDX_PREFIX "brand:%s", brand);
-    else if (topic[0])
-        snprintf(index, sizeof index, KEY_IDX_PREFIX "topic:%s", topic);
-    else if (sentiment[0])
-        snprintf(index, sizeof index, KEY_IDX_PREFIX "sentiment:%s", sentiment);
-    else
-        snprintf(index, sizeof index, "%s", KEY_IDX_ALL);
+        snprintf(idx[n++], sizeof idx[0], KEY_IDX_PREFIX "brand:%s", brand);
+    if (topic[0])
+        snprintf(idx[n++], sizeof idx[0], KEY_IDX_PREFIX "topic:%s", topic);
+    if (sentiment[0])
+        snprintf(idx[n++], sizeof idx[0], KEY_IDX_PREFIX "sentiment:%s", sentiment);
+    if (complaint[0])
+        snprintf(idx[n++], sizeof idx[0], KEY_IDX_PREFIX "complaint:%s", complaint);
+    if (reason[0])
+        snprintf(idx[n++], sizeof idx[0], KEY_IDX_PREFIX "reason:%s", reason);
+    if (n == 0)
+        snprintf(idx[n++], sizeof idx[0], "%s", KEY_IDX_ALL);
     char lim[16];
     snprintf(lim, sizeof lim, "%ld", limit);
-    const char *argv[] = {index, KEY_TAGGED, "+inf", min, lim, brand, topic, sentiment};
+    const char *argv[1 + 5 + 8];
+    int k = 0;
+    argv[k++] = KEY_TAGGED;
+    for (int i = 0; i < n; i++)
+        argv[k++] = idx[i];
+    const char *rest[] = {"+inf", min, lim, brand, topic, sentiment, complaint, reason};
+    for (size_t i = 0; i < CTX_ARRAY_LEN(rest); i++)
+        argv[k++] = rest[i];
     r->waiting = true;
-    if (rconn_eval(r->s->cmd, &r->s->st->scripts[SCRIPT_QUERY], on_items, r, 2, 8, argv, NULL)) {
+    if (rconn_eval(r->s->cmd, &r->s->st->scripts[SCRIPT_QUERY], on_items, r, 1 + n, k, argv,
+                   NULL)) {
         r->waiting = false;
         respond_error(r, 503, "redis", "redis is away");
     }

@@ -88,7 +88,8 @@ class Rig {
   }
 
   // Stores an already tagged item as the analyze role does: store/tag.lua
-  // itself (item hash, tagged stream, indexes), with no raw entry to ack.
+  // itself (item hash, tagged stream, the indexes of ctxd/analyze.c and
+  // store/KEYS.md), with no raw entry to ack.
   // For tests that need tags the analyzer's cues should not decide (a
   // complaint, say). Waits first for the consumer groups ctxd makes at start:
   // "analyze" on the raw stream (tag.lua acks there) and, when the config
@@ -104,9 +105,12 @@ class Rig {
       await waitFor(() => /\broute\b/.test(groups('ctx:items:tagged')), 10000, 'group route');
     const tags = item.tags || {};
     const label = (tags.sentiment && tags.sentiment.label) || 'neutral';
+    const c = tags.complaint;     // none: tagged before complaints were, in no complaint index
     const keys = ['ctx:items:raw', `ctx:item:${item.id}`, 'ctx:items:tagged', 'ctx:idx:all',
-      `ctx:idx:sentiment:${label}`, ...(tags.brands || []).map((x) => `ctx:idx:brand:${x}`),
-      ...(tags.topics || []).map((x) => `ctx:idx:topic:${x}`)];
+      `ctx:idx:sentiment:${label}`, ...(c ? [`ctx:idx:complaint:${c.label === true}`] : []),
+      ...(tags.brands || []).map((x) => `ctx:idx:brand:${x}`),
+      ...(tags.topics || []).map((x) => `ctx:idx:topic:${x}`),
+      ...(c && c.label === true ? (c.reasons || []).map((x) => `ctx:idx:reason:${x}`) : [])];
     const published = Date.parse(item.published);
     const script = fs.readFileSync(path.join(ROOT, 'store', 'tag.lua'), 'utf8');
     const sid = this.redis('EVAL', script, String(keys.length), ...keys, 'analyze', '0-0', item.id,

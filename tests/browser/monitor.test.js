@@ -1,10 +1,10 @@
 // The live monitor (/monitor/) in Chromium against a real ctxd and
 // redis-server: mentions appear live, the filters (sentiment, brand,
 // language, network, complaints only) work, complaints show their badge and
-// reasons, pause holds and resume shows, the last-hour
-// counters count by published time, a burst keeps the list capped, hostile
-// text is shown as text and runs nothing, and with auth on the page asks for
-// a token.
+// reasons, "complaints only" finds complaints older than the newest page,
+// pause holds and resume shows, the last-hour counters count by published
+// time, a burst keeps the list capped, hostile text is shown as text and
+// runs nothing, and with auth on the page asks for a token.
 //
 // No assertion depends on timing: "X did not appear" is checked only after
 // an item that entered the tagged stream after X has appeared (the monitor
@@ -199,7 +199,7 @@ describe('monitor', () => {
     }
     await screenshot(page, 'monitor-complaint');
 
-    await page.check('#complaints');      // applies at once, in the page
+    await page.check('#complaints');      // applies at once: asks ctxd again
     await page.waitForFunction(() => location.search === '?complaints=true');
     await page.waitForFunction((x) => !document.querySelector(`#items li[data-id="${x}"]`), plain.id);
     let ids = await shownIds(page);
@@ -224,6 +224,30 @@ describe('monitor', () => {
     await page.uncheck('#complaints');
     await waitShown(page, plain.id);
     await waitShown(page, plain2.id);
+    await closePage(page);
+  });
+
+  it('"complaints only" asks ctxd, so it finds complaints older than the newest 300', async () => {
+    // a complaint published 2 h ago, then 301 other mentions published after
+    // it (90 min ago, brand "bulk", so the last-hour counters of the other
+    // tests do not see them): it is outside the page's usual load (the
+    // newest 300 and the last hour) but ?complaint=true finds it
+    const at = (min) => new Date(Date.now() - min * 60000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const tags = (complaint, brand) => ({ sentiment: { score: 0, label: 'neutral' }, topics: [],
+      brands: [brand], urgent: false, complaint });
+    const old = Object.assign(item({ text: 'Two weeks and still no refund from Acme.', lang: 'en',
+      published: at(120), fetched: at(120) }),
+    { tags: tags({ score: 0.9, label: true, reasons: ['money'] }, 'acme') });
+    await rig.storeTagged(old);
+    for (let i = 0; i < 301; i++) {
+      await rig.storeTagged(Object.assign(item({ text: `bulk post ${i}`, lang: 'en', published: at(90),
+        fetched: at(90) }), { tags: tags({ score: 0, label: false, reasons: [] }, 'bulk') }));
+    }
+    const newest = await (await fetch(rig.url + '/api/items?limit=300')).json();
+    assert.ok(!newest.items.some((x) => x.id === old.id), 'the old complaint is not in the newest 300');
+    const page = await openMonitor('?complaints=true');
+    await waitShown(page, old.id);
+    assert.ok((await page.$$eval('#items li', (x) => x.map((e) => e.className))).every((c) => /\bcomplaint\b/.test(c)));
     await closePage(page);
   });
 

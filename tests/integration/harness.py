@@ -3,6 +3,7 @@
 Every process is started on a free loopback port in a temporary folder and
 stopped by PID when the test ends (also on failure).
 """
+import datetime
 import json
 import os
 import shutil
@@ -82,6 +83,49 @@ class Redis:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def index_keys(item):
+    """The index sorted sets the analyze role puts a tagged item in
+    (ctxd/analyze.c, store/KEYS.md). An item without tags.complaint (tagged
+    before complaints were) is in no complaint index."""
+    tags = item.get("tags") or {}
+    keys = ["ctx:idx:all",
+            "ctx:idx:sentiment:%s" % ((tags.get("sentiment") or {}).get("label") or "neutral")]
+    c = tags.get("complaint")
+    if c is not None:
+        keys.append("ctx:idx:complaint:%s" % ("true" if c.get("label") is True else "false"))
+    keys += ["ctx:idx:brand:%s" % b for b in tags.get("brands") or []]
+    keys += ["ctx:idx:topic:%s" % t for t in tags.get("topics") or []]
+    if c is not None and c.get("label") is True:
+        keys += ["ctx:idx:reason:%s" % r for r in c.get("reasons") or []]
+    return keys
+
+
+def store_tagged(redis, items, index=index_keys):
+    """Store already tagged items as the analyze role does, with
+    store/tag.lua (item hash, tagged stream, indexes), pipelined on one
+    connection, so what is a complaint is up to the test, not to the
+    analyzer's cues. The raw stream's group "analyze" must exist (tag.lua
+    acknowledges there): start ctxd first. index(item) gives the index keys
+    (an older ctxd's, say). Returns the tagged stream ids."""
+    with open(os.path.join(ROOT, "store", "tag.lua"), "rb") as f:
+        sha = redis.cmd("SCRIPT", "LOAD", f.read())
+    out = bytearray()
+    for it in items:
+        ms = int(datetime.datetime.strptime(it["published"], "%Y-%m-%dT%H:%M:%SZ")
+                 .replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+        keys = ["ctx:items:raw", "ctx:item:" + it["id"], "ctx:items:tagged"] + index(it)
+        args = ["EVALSHA", sha, len(keys)] + keys + [
+            "analyze", "0-0", it["id"], json.dumps(it), ms, 100000]
+        out += b"*%d\r\n" % len(args)
+        for a in args:
+            a = str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+    with socket.create_connection(("127.0.0.1", redis.port), timeout=30) as s:
+        s.sendall(out)
+        f = s.makefile("rb")
+        return [_read_reply(f) for _ in items]
 
 
 def _read_reply(f):

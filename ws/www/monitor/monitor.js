@@ -1,6 +1,6 @@
 // monitor.js -- the live monitor.
 //
-// On load (and whenever the brand/topic/sentiment filter changes) it asks
+// On load (and whenever the brand/topic/sentiment/complaints filter changes) it asks
 // /api/items for the newest matching items and for those published in the
 // last hour, then opens /ws/monitor (subprotocol ctx.monitor.v1), says
 // hello with the token if it has one, and sends the filter with since = the
@@ -8,10 +8,13 @@
 // After a dropped connection it reconnects with backoff and resumes after
 // the last stream id it received.
 //
-// Language, network and "complaints only" are filtered here in the page
-// (the server does not know them as filters); brand, topic and sentiment are
-// filtered by the server and checked again here. An item is a complaint when
-// its tags say complaint.label true; its reasons show next to the badge.
+// Language and network are filtered here in the page (the server does not
+// know them as filters); brand, topic, sentiment and "complaints only" are
+// filtered by the server (/api/items?complaint=true, so a reload finds
+// complaints older than the newest page) and checked again here (the
+// websocket has no complaint filter: it sends them all). An item is a
+// complaint when its tags say complaint.label true; its reasons show next to
+// the badge.
 //
 // Speed: frames only queue items; the DOM is touched once per animation
 // frame, at most MAX_SHOWN nodes are on the page (the oldest are dropped),
@@ -40,8 +43,8 @@
   };
 
   let token = sessionStorage.getItem(TOKEN_KEY) || '';
-  let server = { brand: '', topic: '', sentiment: '' };   // filtered by ctxd
-  let local = { lang: '', network: '', complaints: false }; // filtered here
+  let server = { brand: '', topic: '', sentiment: '', complaints: false };   // filtered by ctxd
+  let local = { lang: '', network: '' };                                    // filtered here
   let lastId = null;              // last stream id received (or read by /api/items)
   let ws = null;
   let conn = 0;                   // generation: frames of an older socket are ignored
@@ -56,7 +59,7 @@
   let held = 0;                   // matching items received while paused
   let received = 0;
   const ids = new Set();          // ids received (bounded), to drop repeats
-  const hour = new Map();         // id -> {t, label, _lang, _net, _complaint} for the last-hour counters
+  const hour = new Map();         // id -> {t, label, _lang, _net} for the last-hour counters
   const counts = { negative: 0, neutral: 0, positive: 0 };
   let countsCapped = false;       // the last-hour query hit its limit: counts are lower bounds
   const seen = { brand: new Set(), topic: new Set(), lang: new Set(), network: new Set() };
@@ -102,13 +105,13 @@
     if (server.brand && !list(t.brands).includes(server.brand)) return false;
     if (server.topic && !list(t.topics).includes(server.topic)) return false;
     if (server.sentiment && labelOf(item) !== server.sentiment) return false;
+    if (server.complaints && complaintOf(item).label !== true) return false;
     return true;
   }
 
-  function matchesLocal(rec) {      // rec: an item or an hour record (both have _lang/_net/_complaint)
+  function matchesLocal(rec) {      // rec: an item or an hour record (both have _lang/_net)
     if (local.lang && rec._lang !== local.lang) return false;
     if (local.network && rec._net !== local.network) return false;
-    if (local.complaints && !rec._complaint) return false;
     return true;
   }
 
@@ -305,7 +308,7 @@
     const tags = item.tags || {};
     const label = labelOf(item);
     if (item._t >= Date.now() - HOUR) {
-      const rec = { t: item._t, label, _lang: item._lang, _net: item._net, _complaint: item._complaint };
+      const rec = { t: item._t, label, _lang: item._lang, _net: item._net };
       hour.set(item.id, rec);
       countIn(rec, 1);
     }
@@ -346,6 +349,7 @@
     if (server.brand) p.set('brand', server.brand);
     if (server.topic) p.set('topic', server.topic);
     if (server.sentiment) p.set('sentiment', server.sentiment);
+    if (server.complaints) p.set('complaint', 'true');
     const r = await fetch('/api/items?' + p, { cache: 'no-store', headers: headers() });
     if (r.status === 401 || r.status === 403) {
       const e = new Error('auth');
@@ -481,8 +485,9 @@
   function readForm() {
     const v = (e) => e.value.trim().toLowerCase();
     return {
-      server: { brand: v(ui.brand), topic: v(ui.topic), sentiment: ui.sentiment.value },
-      local: { lang: ui.lang.value, network: ui.network.value, complaints: ui.complaints.checked },
+      server: { brand: v(ui.brand), topic: v(ui.topic), sentiment: ui.sentiment.value,
+        complaints: ui.complaints.checked },
+      local: { lang: ui.lang.value, network: ui.network.value },
     };
   }
 
@@ -529,9 +534,10 @@
   {
     const p = new URLSearchParams(location.search);
     const get = (k) => (p.get(k) || '').trim().toLowerCase();
-    server = { brand: get('brand'), topic: get('topic'), sentiment: LABELS.includes(get('sentiment')) ? get('sentiment') : '' };
-    local = { lang: get('lang'), network: get('network'), complaints: ['1', 'true'].includes(get('complaints')) };
-    ui.complaints.checked = local.complaints;
+    server = { brand: get('brand'), topic: get('topic'), sentiment: LABELS.includes(get('sentiment')) ? get('sentiment') : '',
+      complaints: ['1', 'true'].includes(get('complaints')) };
+    local = { lang: get('lang'), network: get('network') };
+    ui.complaints.checked = server.complaints;
     ui.brand.value = server.brand;
     ui.topic.value = server.topic;
     ui.sentiment.value = server.sentiment;
