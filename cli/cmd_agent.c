@@ -110,6 +110,8 @@ int cmd_agent_add(int argc, char **argv)
     redisContext *rc = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
     int status = 0;
     char *skj = json_dumps(sk, JSON_COMPACT), *lgj = json_dumps(lg, JSON_COMPACT);
+    if (!skj || !lgj)
+        ctx_oom(strlen(skills) + strlen(langs) + 64);   /* what the two JSON texts need */
     if (!rc || rc->err) {
         fprintf(stderr, "ctxctl: redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
         status = 1;

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/item.h"
+#include "core/mem.h"
 
 static size_t collect(char *d, size_t sz, size_t n, void *userp)
 {
@@ -104,6 +105,8 @@ int cmd_items(int argc, char **argv)
             return 2;
         }
         char *v = curl_easy_escape(NULL, argv[++i], 0);
+        if (!v)
+            ctx_oom(3 * strlen(argv[i]) + 1);
         buf_printf(&q, "%s=%s&", params[p], v);
         curl_free(v);
     }
