@@ -59,12 +59,14 @@ def code_snippets(path):
 def invocations(path):
     """(line, [words after ctxctl]) for every ctxctl command line in path."""
     for line, code in code_snippets(path):
-        for m in re.finditer(r"(?:^|[\s/])ctxctl\b(.*)", code):
+        for m in re.finditer(r"(?:^|[\s/])ctxctl(?=\s|$)(.*)", code):
             args = re.split(r"\s#|\||<|>|;|&&|\)", m.group(1))[0].split()
             if not args or args[0].endswith(":"):   # `ctxctl`, or a message "ctxctl parse: ..."
                 continue
             if args[0] == "-c":
                 args = args[2:]
+            if args and args[0] in ("--help", "-h"):
+                args[0] = "help"
             if args and args[0] not in ("[-c", "COMMAND"):
                 yield line, args
 
