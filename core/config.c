@@ -358,15 +358,6 @@ static ctx_err check_string(struct ctx *c, const struct field *f, const char *s,
     return CTX_OK;
 }
 
-/* A number within the row's bounds; `unit` follows them in the error. */
-static ctx_err check_bounds(struct ctx *c, const struct field *f, double d, const char *path,
-                            const char *unit)
-{
-    if (d < f->min || d > f->max)
-        return fail(c, path, "must be between %g and %g%s", f->min, f->max, unit);
-    return CTX_OK;
-}
-
 /* An array of objects against the row's table: elements are counted as
  * they are read, so config_free() frees exactly what was loaded. */
 static ctx_err load_array(struct ctx *c, const struct field *f, void *base, const json_t *arr,
@@ -412,6 +403,35 @@ static ctx_err load_array(struct ctx *c, const struct field *f, void *base, cons
     return CTX_OK;
 }
 
+static int parse_number(const char *s, double *out)
+{
+    char *end;
+    *out = strtod(s, &end);
+    return end != s && !*end ? 0 : -1;
+}
+
+static int parse_whole(const char *s, double *out)
+{
+    if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 9)
+        return -1;
+    *out = atof(s);
+    return 0;
+}
+
+/* How each numeric type reads a string (defaults, "5m") and what its
+ * errors say. */
+static const struct numeric {
+    int (*parse)(const char *s, double *out);   /* 0 ok, -1 bad */
+    const char *expected;
+    const char *unit;                           /* after the bounds */
+} numerics[] = {
+    [F_NUMBER] = {parse_number, "expected a number", ""},
+    [F_INT] = {parse_whole, "expected a whole number", ""},
+    [F_DURATION] = {config_parse_duration,
+                    "expected a duration such as 30s, 5m, 1h or a number of seconds", " seconds"},
+    [F_SIZE] = {parse_size, "expected a size such as 512KB, 5MB or a number of bytes", " bytes"},
+};
+
 static ctx_err set_value(struct ctx *c, const struct field *f, void *base, const json_t *v,
                          const char *path)
 {
@@ -430,48 +450,25 @@ static ctx_err set_value(struct ctx *c, const struct field *f, void *base, const
         else
             return fail(c, path, "expected true or false");
         return CTX_OK;
-    case F_NUMBER: {
-        char *end = NULL;
-        if (json_is_number(v))
+    case F_NUMBER:
+    case F_INT:
+    case F_DURATION:
+    case F_SIZE: {
+        const struct numeric *n = &numerics[f->type];
+        if (f->type == F_INT ? json_is_integer(v) : json_is_number(v))
             d = json_number_value(v);
-        else if (s && (d = strtod(s, &end), end != s && !*end))
-            ;
+        else if (!s || n->parse(s, &d))
+            return fail(c, path, "%s", n->expected);
+        if (d < f->min || d > f->max)
+            return fail(c, path, "must be between %g and %g%s", f->min, f->max, n->unit);
+        if (f->type == F_INT)
+            *(int *)p = (int)d;
+        else if (f->type == F_SIZE)
+            *(long long *)p = (long long)d;
         else
-            return fail(c, path, "expected a number");
-        if ((e = check_bounds(c, f, d, path, "")))
-            return e;
-        *(double *)p = d;
+            *(double *)p = d;
         return CTX_OK;
     }
-    case F_INT:
-        if (json_is_integer(v))
-            d = (double)json_integer_value(v);
-        else if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 9)
-            return fail(c, path, "expected a whole number");
-        else
-            d = atof(s);
-        if ((e = check_bounds(c, f, d, path, "")))
-            return e;
-        *(int *)p = (int)d;
-        return CTX_OK;
-    case F_DURATION:
-        if (json_is_number(v))
-            d = json_number_value(v);
-        else if (!s || config_parse_duration(s, &d))
-            return fail(c, path, "expected a duration such as 30s, 5m, 1h or a number of seconds");
-        if ((e = check_bounds(c, f, d, path, " seconds")))
-            return e;
-        *(double *)p = d;
-        return CTX_OK;
-    case F_SIZE:
-        if (json_is_number(v))
-            d = json_number_value(v);
-        else if (!s || parse_size(s, &d))
-            return fail(c, path, "expected a size such as 512KB, 5MB or a number of bytes");
-        if ((e = check_bounds(c, f, d, path, " bytes")))
-            return e;
-        *(long long *)p = (long long)d;
-        return CTX_OK;
     case F_STRLIST: {
         struct strlist *l = (struct strlist *)p;
         strlist_clear(l);
