@@ -358,6 +358,25 @@ static ctx_err check_string(struct ctx *c, const struct field *f, const char *s,
     return CTX_OK;
 }
 
+/* Rows marked UNIQUE of element i against the elements before it. */
+static ctx_err check_unique(struct ctx *c, const struct table *t, const char *v, size_t i,
+                            const char *path)
+{
+    for (size_t k = 0; k < t->nfields; k++) {
+        const struct field *u = &t->fields[k];
+        const char *s = u->flags & UNIQUE ? *(char *const *)(v + i * t->size + u->off) : NULL;
+        for (size_t j = 0; s && j < i; j++) {
+            const char *other = *(char *const *)(v + j * t->size + u->off);
+            if (other && strcmp(other, s) == 0) {
+                char where[300];
+                snprintf(where, sizeof where, "%s[%zu].%s", path, i, u->key);
+                return fail(c, where, "\"%s\" is already the %s of %s[%zu]", s, u->key, path, j);
+            }
+        }
+    }
+    return CTX_OK;
+}
+
 /* An array of objects against the row's table: elements are counted as
  * they are read, so config_free() frees exactly what was loaded. */
 static ctx_err load_array(struct ctx *c, const struct field *f, void *base, const json_t *arr,
@@ -372,31 +391,16 @@ static ctx_err load_array(struct ctx *c, const struct field *f, void *base, cons
     char *v = ctx_calloc(n, t->size);
     *(char **)((char *)base + f->off) = v;
     for (size_t i = 0; i < n; i++) {
-        char prefix[256];
-        snprintf(prefix, sizeof prefix, "%s[%zu]", path, i);
         const json_t *o = json_array_get(arr, i);
-        char *elem = v + i * t->size;
+        char prefix[300];
         *count = i + 1;
         if (t->init)
-            t->init(elem);
-        if (!json_is_object(o))
-            return fail(c, prefix, "expected an object");
-        strcat(prefix, ".");
-        ctx_err e = load_object(c, t, elem, o, prefix);
-        for (size_t k = 0; !e && k < t->nfields; k++) {
-            const struct field *u = &t->fields[k];
-            const char *s = u->flags & UNIQUE ? *(char **)(elem + u->off) : NULL;
-            if (!s)
-                continue;
-            for (size_t j = 0; j < i; j++) {
-                const char *other = *(char **)(v + j * t->size + u->off);
-                if (other && strcmp(other, s) == 0) {
-                    snprintf(prefix, sizeof prefix, "%s[%zu].%s", path, i, u->key);
-                    return fail(c, prefix, "\"%s\" is already the %s of %s[%zu]", s, u->key,
-                                path, j);
-                }
-            }
-        }
+            t->init(v + i * t->size);
+        snprintf(prefix, sizeof prefix, "%s[%zu]%s", path, i, json_is_object(o) ? "." : "");
+        ctx_err e = json_is_object(o) ? load_object(c, t, v + i * t->size, o, prefix)
+                                      : fail(c, prefix, "expected an object");
+        if (!e)
+            e = check_unique(c, t, v, i, path);
         if (e)
             return e;
     }
