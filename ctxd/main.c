@@ -15,7 +15,6 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "ctxd/roles.h"
-#include "routing/routing.h"
 #include "store/store.h"
 #include "ws/ws.h"
 
