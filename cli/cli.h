@@ -1,6 +1,8 @@
 /* cli.h -- what the files of ctxctl share: one file per group of commands,
- * each command a `int cmd_NAME(int argc, char **argv)` returning the exit
- * status (0 ok, 1 failed, 2 usage). */
+ * each command a `int cmd_NAME(int argc, char **argv)` that gets the
+ * arguments after its name and returns the exit status (0 ok, 1 failed,
+ * 2 usage). The table of commands, their usage lines and help is in
+ * ctxctl.c. Allocation failure aborts (core/mem.h). */
 #ifndef CTX_CLI_H
 #define CTX_CLI_H
 
@@ -9,18 +11,19 @@
 
 extern const char *config_path;
 struct config *load_config(void);   /* prints the error and returns NULL on failure */
-void usage(FILE *f);
+/* Print the command's usage rows from the table on stderr; returns 2. */
+int cli_usage(const char *name);
 
 int cmd_analyze(int argc, char **argv);
-int cmd_rules(int argc, char **argv);
+int cmd_rules_check(int argc, char **argv);
 int cmd_items(int argc, char **argv);
 int cmd_sources(int argc, char **argv);
 int cmd_reply(int argc, char **argv);
 int cmd_queues(int argc, char **argv);
 int cmd_agents(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
-int cmd_rules_reload(void);
-int cmd_agent(int argc, char **argv);
+int cmd_rules_reload(int argc, char **argv);
+int cmd_agent_add(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 
 #endif

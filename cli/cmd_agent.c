@@ -10,17 +10,9 @@
 #include <hiredis.h>
 #include <jansson.h>
 #include "cli/cli.h"
+#include "core/mem.h"
 #include "core/redis.h"
 #include "routing/routing.h"
-
-static int usage_agent(void)
-{
-    fprintf(stderr, "usage: ctxctl agent add ID --name NAME --skills a,b:80,... "
-                    "[--capacity chat=3,social=5,callback=1] [--langs en,ru]\n"
-                    "                          [--role agent|supervisor|viewer] "
-                    "[--callback-blocks-chat]\n");
-    return 2;
-}
 
 static int valid_id(const char *s)
 {
@@ -33,16 +25,16 @@ static int valid_id(const char *s)
     return 1;
 }
 
-int cmd_agent(int argc, char **argv)
+int cmd_agent_add(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[0], "add") != 0 || !valid_id(argv[1]))
-        return usage_agent();
-    const char *id = argv[1], *name = id, *skills = "", *capacity = "chat=3,social=5,callback=1",
+    if (argc < 1 || !valid_id(argv[0]))
+        return cli_usage("agent add");
+    const char *id = argv[0], *name = id, *skills = "", *capacity = "chat=3,social=5,callback=1",
                *langs = "";
     const char *role = "agent";
     int cbc = 0;
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--supervisor") == 0)
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--supervisor") == 0)   /* the old spelling of --role supervisor */
             role = "supervisor";
         else if (i + 1 < argc && strcmp(argv[i], "--role") == 0) {
             role = argv[++i];
@@ -62,11 +54,11 @@ int cmd_agent(int argc, char **argv)
         else if (i + 1 < argc && strcmp(argv[i], "--langs") == 0)
             langs = argv[++i];
         else
-            return usage_agent();
+            return cli_usage("agent add");
     }
     /* skills "billing:80,en" -> {"billing":80,"en":50}: level 1..100, default 50 */
     json_t *sk = json_object(), *lg = json_array();
-    char *copy = strdup(skills), *save = NULL;
+    char *copy = ctx_strdup(skills), *save = NULL;
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         char *colon = strchr(t, ':');
         int level = 50;
@@ -82,12 +74,12 @@ int cmd_agent(int argc, char **argv)
         json_object_set_new(sk, t, json_integer(level));
     }
     free(copy);
-    copy = strdup(langs);
+    copy = ctx_strdup(langs);
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
         json_array_append_new(lg, json_string(t));
     free(copy);
     int cap[CH_COUNT] = {0};
-    copy = strdup(capacity);
+    copy = ctx_strdup(capacity);
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(t, '=');
         enum channel ch;
@@ -118,6 +110,8 @@ int cmd_agent(int argc, char **argv)
     redisContext *rc = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
     int status = 0;
     char *skj = json_dumps(sk, JSON_COMPACT), *lgj = json_dumps(lg, JSON_COMPACT);
+    if (!skj || !lgj)
+        ctx_oom(strlen(skills) + strlen(langs) + 64);   /* what the two JSON texts need */
     if (!rc || rc->err) {
         fprintf(stderr, "ctxctl: redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
         status = 1;

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include "analyzer/analyzer.h"
 #include "cli/cli.h"
+#include "core/mem.h"
 
 /* "%.4f" of x in [-1, 1], without printf. */
 static size_t fmt_score(double x, char *o)
@@ -42,15 +43,9 @@ static size_t fmt_score(double x, char *o)
 static int score_stream(const analyzer *an)
 {
     size_t cap = 1 << 20, len = 0;
-    char *in = malloc(cap + 1);
+    char *in = ctx_malloc(cap + 1);
     size_t ocap = 1 << 16, on = 0;
-    char *out = malloc(ocap);
-    if (!in || !out) {
-        free(in);
-        free(out);
-        fprintf(stderr, "ctxctl: out of memory\n");
-        return 1;
-    }
+    char *out = ctx_malloc(ocap);
     for (;;) {
         size_t got = fread(in + len, 1, cap - len, stdin);
         len += got;
@@ -80,14 +75,7 @@ static int score_stream(const analyzer *an)
         if (eof)
             break;
         if (len == cap) {           /* a line longer than the buffer */
-            char *bigger = realloc(in, cap * 2 + 1);
-            if (!bigger) {
-                free(in);
-                free(out);
-                fprintf(stderr, "ctxctl: out of memory\n");
-                return 1;
-            }
-            in = bigger;
+            in = ctx_realloc(in, cap * 2 + 1);
             cap *= 2;
         }
     }
@@ -181,18 +169,16 @@ int cmd_analyze(int argc, char **argv)
     return 0;
 }
 
-int cmd_rules(int argc, char **argv)
+int cmd_rules_check(int argc, char **argv)
 {
-    if (argc != 2 || strcmp(argv[0], "check") != 0) {
-        usage(stderr);
-        return 2;
-    }
+    if (argc != 1)
+        return cli_usage("rules check");
     char err[512];
-    if (analyzer_rules_check(argv[1], err, sizeof err)) {
+    if (analyzer_rules_check(argv[0], err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    printf("%s: ok\n", argv[1]);
+    printf("%s: ok\n", argv[0]);
     return 0;
 }
 

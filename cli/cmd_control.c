@@ -8,8 +8,11 @@
 #include "analyzer/analyzer.h"
 #include "cli/cli.h"
 
-int cmd_rules_reload(void)
+int cmd_rules_reload(int argc, char **argv)
 {
+    (void)argv;
+    if (argc)
+        return cli_usage("rules reload");
     struct config *cfg = load_config();
     if (!cfg)
         return 2;

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/item.h"
+#include "core/mem.h"
 
 static size_t collect(char *d, size_t sz, size_t n, void *userp)
 {
@@ -65,10 +66,8 @@ static int api_get(const char *path, json_t **out, struct buf *raw)
 /* ctxctl reply ITEM TEXT [--id ID]: queue a reply to an item. */
 int cmd_reply(int argc, char **argv)
 {
-    if (argc != 2 && !(argc == 4 && strcmp(argv[2], "--id") == 0)) {
-        fprintf(stderr, "usage: ctxctl reply ITEM_ID TEXT [--id REPLY_ID]\n");
-        return 2;
-    }
+    if (argc != 2 && !(argc == 4 && strcmp(argv[2], "--id") == 0))
+        return cli_usage("reply");
     json_t *j = json_pack("{s:s,s:s}", "item", argv[0], "text", argv[1]);
     if (argc == 4)
         json_object_set_new(j, "id", json_string(argv[3]));
@@ -114,6 +113,8 @@ int cmd_items(int argc, char **argv)
             return 2;
         }
         char *v = curl_easy_escape(NULL, argv[++i], 0);
+        if (!v)
+            ctx_oom(3 * strlen(argv[i]) + 1);
         buf_printf(&q, "%s=%s&", params[p], v);
         curl_free(v);
     }
@@ -178,10 +179,8 @@ static int table_command(const char *name, const char *path, int argc, char **ar
                          void (*print)(const json_t *j))
 {
     bool raw = argc == 1 && strcmp(argv[0], "--json") == 0;
-    if (argc && !raw) {
-        fprintf(stderr, "usage: ctxctl %s [--json]\n", name);
-        return 2;
-    }
+    if (argc && !raw)
+        return cli_usage(name);
     json_t *j;
     struct buf body = {0};
     int rc = api_get(path, &j, &body);

@@ -119,15 +119,6 @@ static ctx_err parse_one(const struct source_ops *ops, const struct parse_req *q
     return e;
 }
 
-static void parse_usage(void)
-{
-    fprintf(stderr,
-        "usage: ctxctl parse KIND FILE [--header 'Name: value']... [--url URL] [--cursor C]\n"
-        "                    [--fetched TIME] [--source NAME]\n"
-        "       ctxctl parse KIND --many [--fetched TIME] [--source NAME]  (stdin: one JSON request per line,\n"
-        "                    {\"file\":F,\"headers\":[\"Name: value\"],\"url\":U,\"cursor\":C})\n");
-}
-
 static int parse_many(const struct source_ops *ops, const char *source, const char *fetched)
 {
     char *line = NULL;
@@ -172,10 +163,8 @@ static int parse_many(const struct source_ops *ops, const char *source, const ch
 
 int cmd_parse(int argc, char **argv)
 {
-    if (argc < 2) {
-        parse_usage();
-        return 2;
-    }
+    if (argc < 2)
+        return cli_usage("parse");
     const struct source_ops *ops = source_ops_find(argv[0]);
     if (!ops || !ops->parse) {
         fprintf(stderr, "ctxctl parse: unknown kind \"%s\"\n", argv[0]);
@@ -213,16 +202,13 @@ int cmd_parse(int argc, char **argv)
             q.file = a;
         } else {
             fprintf(stderr, "ctxctl parse: bad option %s\n", a);
-            parse_usage();
-            return 2;
+            return cli_usage("parse");
         }
     }
     if (many)
-        return q.file ? (parse_usage(), 2) : parse_many(ops, q.source, fetched);
-    if (!q.file) {
-        parse_usage();
-        return 2;
-    }
+        return q.file ? cli_usage("parse") : parse_many(ops, q.source, fetched);
+    if (!q.file)
+        return cli_usage("parse");
     json_t *out = NULL;
     char err[512];
     if (parse_one(ops, &q, fetched, &out, err, sizeof err)) {

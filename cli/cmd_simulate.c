@@ -61,7 +61,5 @@ int cmd_simulate(int argc, char **argv)
     printf("%-22s %11.1f%% %11.1f%%\n", "occupancy", 100 * a / p.agents, 100 * r.occupancy);
     return 0;
 usage:
-    fprintf(stderr, "usage: ctxctl simulate [--agents N] [--per-hour TASKS] [--aht SECONDS] "
-                    "[--sla SECONDS] [--tasks N] [--strategy NAME] [--seed N]\n");
-    return 2;
+    return cli_usage("simulate");
 }

@@ -1,38 +1,117 @@
 /* ctxctl.c -- the command-line tool. It reads the same config as ctxd to
  * find the lexicons, the rules and ctxd's HTTP API, and either runs the
  * pure code itself (analyze, parse, rules check) or asks the daemon
- * (items). */
+ * (items).
+ *
+ * The commands are one table: name (one or two words), handler, usage
+ * line, help. `ctxctl --help` is printed from it, a command's usage error
+ * prints its own rows (cli_usage()), and tests/integration/test_ctxctl_help.py
+ * checks every ctxctl line of the README and docs/ against --help, so the
+ * three cannot drift apart. A command with two forms has two rows. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "cli/cli.h"
 #include "core/config.h"
 
 const char *config_path = "etc/ctxd.json";
 
-void usage(FILE *f)
+static int cmd_help(int argc, char **argv);
+
+static const struct command {
+    const char *name;                   /* "analyze", "agent add" */
+    int (*run)(int argc, char **argv);  /* gets the arguments after the name */
+    const char *usage;                  /* after the name; '\n' continues it */
+    const char *help;                   /* what it does; '\n' continues it */
+} commands[] = {
+    {"analyze", cmd_analyze, "[--score | --explain] [--lexicons DIR] [--rules DIR]",
+     "texts on stdin, one per line -> tags as JSON per line (--score: only the\n"
+     "sentiment compound; --explain: which words and rules gave the tags)"},
+    {"items", cmd_items, "[--brand B] [--topic T] [--sentiment L] [--complaint | --no-complaint]\n"
+     "[--reason R] [--since TIME] [--limit N] [--json]",
+     "newest tagged items, from ctxd's API (--reason: a complaint reason, e.g. delay)"},
+    {"simulate", cmd_simulate, "[--agents N] [--per-hour TASKS] [--aht SECONDS] [--sla SECONDS]\n"
+     "[--tasks N] [--strategy NAME] [--seed N]",
+     "the routing logic on a virtual clock vs Erlang C"},
+    {"queues", cmd_queues, "[--json]",
+     "waiting, offered, assigned, oldest wait, ASA, service level"},
+    {"agents", cmd_agents, "[--json]", "agents: state, load per channel, tasks"},
+    {"agent add", cmd_agent_add, "ID [--name NAME] [--skills a,b:80] [--langs en,ru]\n"
+     "[--capacity chat=3,social=5,callback=1]\n"
+     "[--role agent|supervisor|viewer] [--callback-blocks-chat]",
+     "create an agent (again: a new token, state kept); prints its login token once"},
+    {"reply", cmd_reply, "ITEM TEXT [--id ID]",
+     "queue a reply to an item, posted back to its network"},
+    {"sources", cmd_sources, "[--json]",
+     "each source's poll state (last ok, errors, next poll)"},
+    {"parse", cmd_parse, "KIND FILE [--header 'Name: value']... [--url URL] [--cursor C]\n"
+     "[--fetched TIME] [--source NAME]",
+     "parse a saved response as the collector would, print it as JSON"},
+    {"parse", cmd_parse, "KIND --many [--fetched TIME] [--source NAME]",
+     "the same for many files: stdin has one JSON request per line,\n"
+     "{\"file\":F,\"headers\":[\"Name: value\"],\"url\":U,\"cursor\":C}"},
+    {"rules check", cmd_rules_check, "DIR", "check every *.rules file of DIR"},
+    {"rules reload", cmd_rules_reload, "",
+     "check the config's rules, then make every ctxd reload them"},
+    {"help", cmd_help, "", "this list (also --help, -h)"},
+};
+
+/* Print s, its continuation lines indented by `indent`. */
+static void print_lines(FILE *f, const char *s, int indent)
 {
-    fprintf(f,
-        "usage: ctxctl [-c FILE] COMMAND [ARGS]\n"
-        "  analyze [--score]           texts on stdin, one per line -> tags as JSON per line\n"
-        "                              (--score: only the sentiment compound)\n"
-        "  items [--brand B] [--topic T] [--sentiment L] [--complaint | --no-complaint]\n"
-        "        [--reason R] [--since TIME] [--limit N] [--json]\n"
-        "                              newest tagged items, from ctxd's API (--reason: a\n"
-        "                              complaint reason, e.g. delay)\n"
-        "  simulate [--agents N] [--per-hour T] [--aht S] [--sla S]\n"
-        "                              the routing logic on a virtual clock vs Erlang C\n"
-        "  queues [--json]             waiting, offered, assigned, oldest wait, ASA, service level\n"
-        "  agents [--json]             agents: state, load per channel, tasks\n"
-        "  agent add ID --name N --skills a,b:80 [--capacity chat=3,social=5,callback=1]\n"
-        "        [--langs en,ru] [--supervisor]  create an agent; prints its login token once\n"
-        "  reply ITEM TEXT [--id ID]   queue a reply to an item, posted back to its network\n"
-        "  sources [--json]            each source's poll state (last ok, errors, next poll)\n"
-        "  parse KIND FILE [--header 'Name: value']...\n"
-        "                              parse a saved response as the collector would\n"
-        "  rules check DIR             check every *.rules file of DIR\n"
-        "  rules reload                check the config's rules, then make every ctxd reload them\n");
+    for (const char *nl; (nl = strchr(s, '\n')); s = nl + 1)
+        fprintf(f, "%.*s\n%*s", (int)(nl - s), s, indent, "");
+    fprintf(f, "%s\n", s);
+}
+
+static void print_command(FILE *f, const char *prefix, const struct command *c)
+{
+    int n = fprintf(f, "%s%s%s", prefix, c->name, *c->usage ? " " : "");
+    print_lines(f, c->usage, n);
+}
+
+static void usage_all(FILE *f)
+{
+    fprintf(f, "usage: ctxctl [-c FILE] COMMAND [ARGS]\n"
+               "  -c FILE   the config (default etc/ctxd.json), as ctxd's\n\n");
+    for (size_t i = 0; i < CTX_ARRAY_LEN(commands); i++) {
+        print_command(f, "  ", &commands[i]);
+        fprintf(f, "      ");
+        print_lines(f, commands[i].help, 6);
+    }
+}
+
+/* The rows named `name`, or with whole_word, the rows whose name starts
+ * with the word `name` ("rules": rules check, rules reload); 2 if any. */
+static int usage_rows(const char *name, bool whole_word)
+{
+    const char *prefix = "usage: ctxctl ";
+    size_t len = strlen(name);
+    for (size_t i = 0; i < CTX_ARRAY_LEN(commands); i++) {
+        const char *n = commands[i].name;
+        if (whole_word ? strncmp(n, name, len) == 0 && (n[len] == ' ' || !n[len])
+                       : strcmp(n, name) == 0) {
+            print_command(stderr, prefix, &commands[i]);
+            prefix = "       ctxctl ";
+        }
+    }
+    return *prefix == 'u' ? 0 : 2;
+}
+
+int cli_usage(const char *name)
+{
+    usage_rows(name, false);
+    return 2;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    (void)argv;
+    if (argc)
+        return cli_usage("help");
+    usage_all(stdout);
+    return 0;
 }
 
 struct config *load_config(void)
@@ -46,6 +125,19 @@ struct config *load_config(void)
     return cfg;
 }
 
+/* How many of argv's words a command's name takes (0: not this command). */
+static int name_words(const char *name, int argc, char **argv)
+{
+    int n = 0;
+    for (const char *w = name; *w; n++) {
+        size_t len = strcspn(w, " ");
+        if (n >= argc || strlen(argv[n]) != len || strncmp(argv[n], w, len) != 0)
+            return 0;
+        w += len + (w[len] == ' ');
+    }
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     int i = 1;
@@ -54,39 +146,20 @@ int main(int argc, char **argv)
         i += 2;
     }
     if (i >= argc) {
-        usage(stderr);
+        usage_all(stderr);
         return 2;
     }
-    const char *cmd = argv[i++];
-    int rest = argc - i;
-    char **rargv = argv + i;
-    if (strcmp(cmd, "analyze") == 0)
-        return cmd_analyze(rest, rargv);
-    if (strcmp(cmd, "items") == 0)
-        return cmd_items(rest, rargv);
-    if (strcmp(cmd, "simulate") == 0)
-        return cmd_simulate(rest, rargv);
-    if (strcmp(cmd, "queues") == 0)
-        return cmd_queues(rest, rargv);
-    if (strcmp(cmd, "agents") == 0)
-        return cmd_agents(rest, rargv);
-    if (strcmp(cmd, "agent") == 0)
-        return cmd_agent(rest, rargv);
-    if (strcmp(cmd, "reply") == 0)
-        return cmd_reply(rest, rargv);
-    if (strcmp(cmd, "sources") == 0)
-        return cmd_sources(rest, rargv);
-    if (strcmp(cmd, "parse") == 0)
-        return cmd_parse(rest, rargv);
-    if (strcmp(cmd, "rules") == 0 && rest == 1 && strcmp(rargv[0], "reload") == 0)
-        return cmd_rules_reload();
-    if (strcmp(cmd, "rules") == 0)
-        return cmd_rules(rest, rargv);
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        usage(stdout);
-        return 0;
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+        argv[i] = "help";
+    for (size_t c = 0; c < CTX_ARRAY_LEN(commands); c++) {
+        int n = name_words(commands[c].name, argc - i, argv + i);
+        if (n)
+            return commands[c].run(argc - i - n, argv + i + n);
     }
-    fprintf(stderr, "ctxctl: unknown command \"%s\"\n", cmd);
-    usage(stderr);
+    /* "rules" alone, "agent remove": the forms that start with that word */
+    if (usage_rows(argv[i], true))
+        return 2;
+    fprintf(stderr, "ctxctl: unknown command \"%s\"\n", argv[i]);
+    usage_all(stderr);
     return 2;
 }

@@ -1,9 +1,18 @@
 /* config.c -- loading ctxd.json through a declarative table.
  *
  * As in Redis' config.c, each key is one row: its name, type, where it
- * lands in the struct, whether it is required, its default and bounds. One
- * generic loop walks a JSON object against a table, so adding a key is
- * adding a row. Arrays of objects (sources) have a table of their own. */
+ * lands in the struct, whether it is required, its default, its bounds and
+ * its validator. One generic loop walks a JSON object against a table, so
+ * adding a key is adding a row. An array of objects (sources, queues,
+ * escalation) is a row whose elements have a table of their own; a table
+ * may add a check for what no single row can say (a source's kind-specific
+ * keys). Rows that name a queue are checked once everything is read.
+ * config_free() walks the same tables, so every string the loader stores is
+ * a row (the derived ones, such as listen_host, are rows marked DERIVED).
+ *
+ * The validators of "kind" and "strategy" ask the registries of collectors/
+ * and routing/, so ctxd and ctxctl refuse the same files. Allocation
+ * failure aborts (core/mem.h): the only errors are the file's. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -13,93 +22,57 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "collectors/collectors.h"
 #include "core/config.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "routing/routing.h"
 
 enum ftype {
-    F_STRING, F_PATH, F_HOSTPORT, F_DURATION, F_SIZE, F_INT, F_NUMBER, F_BOOL, F_LOGLEVEL,
-    F_NAME, F_STRLIST, F_CHANNELS, F_LABEL
+    F_STRING,   /* a string, checked by the row's validator (none: not empty) */
+    F_PATH,     /* a string; a relative path is resolved against the file's folder */
+    F_DURATION, /* "30s", "5m", ... or a number of seconds, as a double */
+    F_SIZE,     /* "512KB", "5MB", ... or a number of bytes, as a long long */
+    F_INT,      /* a whole number, as an int */
+    F_NUMBER,   /* any number, as a double */
+    F_BOOL,     /* true or false, as an int */
+    F_STRLIST,  /* an array of non-empty strings, each checked by the validator */
+    F_ARRAY,    /* an array of objects, each read against the row's table */
 };
+
+/* A validator: true when s is acceptable; otherwise it says why in `why`,
+ * which follows "file: key: " in the error. */
+typedef bool validator(const char *s, char *why, size_t whylen);
+
+enum {
+    UNIQUE = 1,      /* no two elements of the array have the same value */
+    REF_QUEUE = 2,   /* the name of one of the config's queues */
+    DERIVED = 4,     /* set by the loader, not a key of the file (freed like one) */
+};
+
+struct table;
 
 struct field {
     const char *key;
     enum ftype type;
-    size_t off;
+    size_t off;                 /* where the value lands */
     bool required;
-    const char *def;       /* default, as it would be written in JSON strings */
-    double min, max;       /* bounds for durations and sizes */
+    const char *def;            /* the default, written as a JSON string; NULL = none */
+    double min, max;            /* bounds of numbers, durations and sizes */
+    validator *valid;           /* strings and list elements; NULL = any */
+    unsigned flags;
+    const struct table *elem;   /* F_ARRAY: the table of its elements */
+    size_t count_off;           /* F_ARRAY: where the number of elements lands */
 };
 
-#define CFG(k, t, m, req, def, lo, hi) {k, t, offsetof(struct config, m), req, def, lo, hi}
-static const struct field config_fields[] = {
-    CFG("listen",     F_HOSTPORT, listen,     false, "127.0.0.1:8080", 0, 0),
-    CFG("redis",      F_HOSTPORT, redis,      false, "127.0.0.1:6379", 0, 0),
-    CFG("rules",      F_PATH,     rules,      false, "rules", 0, 0),
-    CFG("lexicons",   F_PATH,     lexicons,   false, "lexicons", 0, 0),
-    CFG("www",        F_PATH,     www,        false, "../ws/www", 0, 0),
-    CFG("log_level",  F_LOGLEVEL, log_level,  false, "info", 0, 0),
-    CFG("user_agent", F_STRING,   user_agent, false,
-        "ContextCenter/0.1 (+https://github.com/context-center/ctx; brand monitoring)", 0, 0),
-    CFG("consumer",   F_NAME,     consumer,   false, NULL, 0, 0),
-    CFG("max_body",   F_SIZE,     max_body,   false, "5MB", 1024, 1024.0 * 1024 * 1024),
-    CFG("per_host",   F_INT,      per_host,   false, "4", 1, 64),
-    CFG("chat_queue", F_NAME,     chat_queue, false, NULL, 0, 0),
-    CFG("callback_queue", F_NAME, callback_queue, false, NULL, 0, 0),
-    CFG("presence_grace", F_DURATION, presence_grace, false, "20s", 0, 3600),
-    CFG("presence_timeout", F_DURATION, presence_timeout, false, "30s", 3, 3600),
-    CFG("allowed_origins", F_STRING, allowed_origins, false, NULL, 0, 0),
-    CFG("auth",       F_BOOL,     auth,       false, "false", 0, 0),
-};
+struct ctx;
 
-#define SRC(k, t, m, req, def, lo, hi) {k, t, offsetof(struct config_source, m), req, def, lo, hi}
-static const struct field source_fields[] = {
-    SRC("name",      F_NAME,     name,      true,  NULL, 0, 0),
-    SRC("kind",      F_NAME,     kind,      true,  NULL, 0, 0),
-    SRC("url",       F_STRING,   url,       false, NULL, 0, 0),
-    SRC("query",     F_STRING,   query,     false, NULL, 0, 0),
-    SRC("tag",       F_STRING,   tag,       false, NULL, 0, 0),
-    SRC("subreddit", F_STRING,   subreddit, false, NULL, 0, 0),
-    SRC("mode",      F_NAME,     mode,      false, NULL, 0, 0),
-    SRC("token",     F_STRING,   token,     false, NULL, 0, 0),
-    SRC("token_env", F_NAME,     token_env, false, NULL, 0, 0),
-    SRC("api_version", F_STRING, api_version, false, NULL, 0, 0),
-    SRC("every",     F_DURATION, every,     true,  NULL, 0.1, 7 * 86400),
-    SRC("timeout",   F_DURATION, timeout,   false, "30s", 0.1, 600),
-    SRC("max_bytes", F_SIZE,     max_bytes, false, NULL, 1024, 1024.0 * 1024 * 1024),
-};
-
-#define QUE(k, t, m, req, def, lo, hi) {k, t, offsetof(struct config_queue, m), req, def, lo, hi}
-static const struct field queue_fields[] = {
-    QUE("name",           F_NAME,     name,           true,  NULL, 0, 0),
-    QUE("strategy",       F_NAME,     strategy,       false, "longest-idle", 0, 0),
-    QUE("skills",         F_STRLIST,  skills,         false, NULL, 0, 0),
-    QUE("lang",           F_NAME,     lang,           false, NULL, 0, 0),
-    QUE("channels",       F_CHANNELS, channels,       false, NULL, 0, 0),
-    QUE("offer_timeout",  F_DURATION, offer_timeout,  false, "20s", 1, 3600),
-    QUE("wrapup",         F_DURATION, wrapup,         false, "0s", 0, 3600),
-    QUE("sla",            F_DURATION, sla,            false, "60s", 1, 7 * 86400),
-    QUE("aging",          F_DURATION, aging,          false, "0s", 0, 7 * 86400),
-    QUE("overflow_after", F_DURATION, overflow_after, false, "0s", 0, 7 * 86400),
-    QUE("overflow_queue", F_NAME,     overflow_queue, false, NULL, 0, 0),
-    QUE("overflow_priority", F_INT,   overflow_priority, false, "0", 0, 100),
-    QUE("max_length",     F_INT,      max_length,     false, "0", 0, 10000000),
-    QUE("max_no_answer",  F_INT,      max_no_answer,  false, "3", 1, 100),
-};
-
-#define ESC(k, t, m, req, def, lo, hi) {k, t, offsetof(struct config_escalation, m), req, def, lo, hi}
-static const struct field escalation_fields[] = {
-    ESC("name",          F_NAME,    name,          false, NULL, 0, 0),
-    ESC("queue",         F_NAME,    queue,         true,  NULL, 0, 0),
-    ESC("priority",      F_INT,     priority,      false, "0", 0, 100),
-    ESC("sentiment",     F_LABEL,   sentiment,     false, NULL, 0, 0),
-    ESC("max_score",     F_NUMBER,  max_score,     false, "2", -1, 2),
-    ESC("topics",        F_STRLIST, topics,        false, NULL, 0, 0),
-    ESC("brands",        F_STRLIST, brands,        false, NULL, 0, 0),
-    ESC("urgent",        F_BOOL,    urgent,        false, NULL, 0, 0),
-    ESC("complaint",     F_BOOL,    complaint,     false, NULL, 0, 0),
-    ESC("reasons",       F_STRLIST, reasons,       false, NULL, 0, 0),
-    ESC("lang",          F_NAME,    lang,          false, NULL, 0, 0),
-    ESC("min_followers", F_INT,     min_followers, false, "0", 0, 2000000000),
-    ESC("duplicates",    F_BOOL,    duplicates,    false, "false", 0, 0),
+struct table {
+    const struct field *fields;
+    size_t nfields;
+    size_t size;                /* bytes of one element (arrays) */
+    void (*init)(void *elem);   /* before an element's keys are read */
+    ctx_err (*check)(struct ctx *c, void *elem, const char *prefix); /* after them */
 };
 
 struct ctx {
@@ -107,6 +80,7 @@ struct ctx {
     char *err;
     size_t errlen;
     char dir[PATH_MAX];
+    struct config *cfg;         /* being loaded */
 };
 
 static ctx_err fail(struct ctx *c, const char *path, const char *fmt, ...)
@@ -176,29 +150,302 @@ int config_parse_hostport(const char *s, char **host, int *port)
         h++;
         hl -= 2;
     }
-    *host = strndup(h, hl);
-    if (!*host)
-        return -1;
+    *host = ctx_strndup(h, hl);
     *port = (int)p;
     return 0;
 }
 
-static bool valid_name(const char *s)
+/* ---- validators ------------------------------------------------------- */
+
+static bool valid_name(const char *s, char *why, size_t whylen)
 {
-    if (!*s || strlen(s) > 64)
+    size_t n = strlen(s);
+    bool ok = n >= 1 && n <= 64;
+    for (const char *p = s; ok && *p; p++)
+        ok = isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.';
+    if (!ok)
+        snprintf(why, whylen, "\"%s\" is not a name (1-64 of letters, digits, '-', '_', '.')", s);
+    return ok;
+}
+
+static bool valid_hostport(const char *s, char *why, size_t whylen)
+{
+    char *host;
+    int port;
+    if (config_parse_hostport(s, &host, &port)) {
+        snprintf(why, whylen, "\"%s\" is not host:port", s);
         return false;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
-            return false;
+    }
+    free(host);
     return true;
 }
+
+static bool valid_log_level(const char *s, char *why, size_t whylen)
+{
+    enum log_level lvl;
+    if (log_level_parse(s, &lvl) == 0)
+        return true;
+    snprintf(why, whylen, "\"%s\" is not one of debug, info, warn, error", s);
+    return false;
+}
+
+static bool valid_label(const char *s, char *why, size_t whylen)
+{
+    enum sentiment_label lbl;
+    if (sentiment_label_parse(s, &lbl) == 0)
+        return true;
+    snprintf(why, whylen, "expected positive, negative or neutral");
+    return false;
+}
+
+static bool valid_channel(const char *s, char *why, size_t whylen)
+{
+    enum channel ch;
+    if (channel_parse(s, &ch) == 0)
+        return true;
+    snprintf(why, whylen, "\"%s\" is not a channel (social, chat, callback)", s);
+    return false;
+}
+
+static bool valid_kind(const char *s, char *why, size_t whylen)
+{
+    if (source_ops_find(s))
+        return true;
+    snprintf(why, whylen, "unknown kind \"%s\"", s);
+    return false;
+}
+
+static bool valid_strategy(const char *s, char *why, size_t whylen)
+{
+    if (strategy_find(s))
+        return true;
+    snprintf(why, whylen, "unknown strategy \"%s\" "
+             "(longest-idle, round-robin, fewest-tasks, best-skill)", s);
+    return false;
+}
+
+/* ---- the tables ------------------------------------------------------- */
+
+#define ROW(S, k, t, m, ...) {.key = k, .type = t, .off = offsetof(S, m), __VA_ARGS__}
+#define ARRAY(S, k, m, n, table) \
+    ROW(S, k, F_ARRAY, m, .elem = &table, .count_off = offsetof(S, n))
+#define GB (1024.0 * 1024 * 1024)
+#define WEEK (7 * 86400)
+
+#define SRC(...) ROW(struct config_source, __VA_ARGS__)
+static const struct field source_fields[] = {
+    SRC("name",        F_STRING,   name,        .required = true, .valid = valid_name,
+        .flags = UNIQUE),
+    SRC("kind",        F_STRING,   kind,        .required = true, .valid = valid_kind),
+    SRC("url",         F_STRING,   url),
+    SRC("query",       F_STRING,   query),
+    SRC("tag",         F_STRING,   tag),
+    SRC("subreddit",   F_STRING,   subreddit),
+    SRC("mode",        F_STRING,   mode,        .valid = valid_name),
+    SRC("token",       F_STRING,   token),
+    SRC("token_env",   F_STRING,   token_env,   .valid = valid_name),
+    SRC("api_version", F_STRING,   api_version),
+    SRC("every",       F_DURATION, every,       .required = true, .min = 0.1, .max = WEEK),
+    SRC("timeout",     F_DURATION, timeout,     .def = "30s", .min = 0.1, .max = 600),
+    SRC("max_bytes",   F_SIZE,     max_bytes,   .min = 1024, .max = GB),
+};
+
+#define QUE(...) ROW(struct config_queue, __VA_ARGS__)
+static const struct field queue_fields[] = {
+    QUE("name",              F_STRING,   name,           .required = true, .valid = valid_name,
+        .flags = UNIQUE),
+    QUE("strategy",          F_STRING,   strategy,       .def = "longest-idle",
+        .valid = valid_strategy),
+    QUE("skills",            F_STRLIST,  skills),
+    QUE("lang",              F_STRING,   lang,           .valid = valid_name),
+    QUE("channels",          F_STRLIST,  channels,       .valid = valid_channel),
+    QUE("offer_timeout",     F_DURATION, offer_timeout,  .def = "20s", .min = 1, .max = 3600),
+    QUE("wrapup",            F_DURATION, wrapup,         .def = "0s", .min = 0, .max = 3600),
+    QUE("sla",               F_DURATION, sla,            .def = "60s", .min = 1, .max = WEEK),
+    QUE("aging",             F_DURATION, aging,          .def = "0s", .min = 0, .max = WEEK),
+    QUE("overflow_after",    F_DURATION, overflow_after, .def = "0s", .min = 0, .max = WEEK),
+    QUE("overflow_queue",    F_STRING,   overflow_queue, .valid = valid_name,
+        .flags = REF_QUEUE),
+    QUE("overflow_priority", F_INT,      overflow_priority, .def = "0", .min = 0, .max = 100),
+    QUE("max_length",        F_INT,      max_length,     .def = "0", .min = 0, .max = 10000000),
+    QUE("max_no_answer",     F_INT,      max_no_answer,  .def = "3", .min = 1, .max = 100),
+};
+
+#define ESC(...) ROW(struct config_escalation, __VA_ARGS__)
+static const struct field escalation_fields[] = {
+    ESC("name",          F_STRING,  name,          .valid = valid_name),
+    ESC("queue",         F_STRING,  queue,         .required = true, .valid = valid_name,
+        .flags = REF_QUEUE),
+    ESC("priority",      F_INT,     priority,      .def = "0", .min = 0, .max = 100),
+    ESC("sentiment",     F_STRING,  sentiment,     .valid = valid_label),
+    ESC("max_score",     F_NUMBER,  max_score,     .def = "2", .min = -1, .max = 2),
+    ESC("topics",        F_STRLIST, topics),
+    ESC("brands",        F_STRLIST, brands),
+    ESC("urgent",        F_BOOL,    urgent),          /* -1 (any) when absent */
+    ESC("complaint",     F_BOOL,    complaint),       /* -1 (any) when absent */
+    ESC("reasons",       F_STRLIST, reasons),
+    ESC("lang",          F_STRING,  lang,          .valid = valid_name),
+    ESC("min_followers", F_INT,     min_followers, .def = "0", .min = 0, .max = 2000000000),
+    ESC("duplicates",    F_BOOL,    duplicates,    .def = "false"),
+};
+
+static ctx_err source_check(struct ctx *c, void *elem, const char *prefix);
+static void escalation_init(void *elem);
+static ctx_err config_check(struct ctx *c, void *elem, const char *prefix);
+
+static const struct table source_table = {
+    source_fields, CTX_ARRAY_LEN(source_fields), sizeof(struct config_source), NULL,
+    source_check,
+};
+static const struct table queue_table = {
+    queue_fields, CTX_ARRAY_LEN(queue_fields), sizeof(struct config_queue), NULL, NULL,
+};
+static const struct table escalation_table = {
+    escalation_fields, CTX_ARRAY_LEN(escalation_fields), sizeof(struct config_escalation),
+    escalation_init, NULL,
+};
+
+/* Arrays come after the keys they depend on: a source's max_bytes defaults
+ * to max_body. */
+#define CFG(...) ROW(struct config, __VA_ARGS__)
+static const struct field config_fields[] = {
+    CFG("listen",           F_STRING,   listen,     .def = "127.0.0.1:8080",
+        .valid = valid_hostport),
+    CFG("redis",            F_STRING,   redis,      .def = "127.0.0.1:6379",
+        .valid = valid_hostport),
+    CFG("rules",            F_PATH,     rules,      .def = "rules"),
+    CFG("lexicons",         F_PATH,     lexicons,   .def = "lexicons"),
+    CFG("www",              F_PATH,     www,        .def = "../ws/www"),
+    CFG("log_level",        F_STRING,   log_level,  .def = "info", .valid = valid_log_level),
+    CFG("user_agent",       F_STRING,   user_agent,
+        .def = "ContextCenter/0.1 (+https://github.com/context-center/ctx; brand monitoring)"),
+    CFG("consumer",         F_STRING,   consumer,   .valid = valid_name),
+    CFG("max_body",         F_SIZE,     max_body,   .def = "5MB", .min = 1024, .max = GB),
+    CFG("per_host",         F_INT,      per_host,   .def = "4", .min = 1, .max = 64),
+    CFG("chat_queue",       F_STRING,   chat_queue, .valid = valid_name, .flags = REF_QUEUE),
+    CFG("callback_queue",   F_STRING,   callback_queue, .valid = valid_name,
+        .flags = REF_QUEUE),
+    CFG("presence_grace",   F_DURATION, presence_grace, .def = "20s", .min = 0, .max = 3600),
+    CFG("presence_timeout", F_DURATION, presence_timeout, .def = "30s", .min = 3, .max = 3600),
+    CFG("allowed_origins",  F_STRING,   allowed_origins),
+    CFG("auth",             F_BOOL,     auth,       .def = "false"),
+    ARRAY(struct config, "sources",    sources,    nsources,    source_table),
+    ARRAY(struct config, "queues",     queues,     nqueues,     queue_table),
+    ARRAY(struct config, "escalation", escalation, nescalation, escalation_table),
+    CFG("path",             F_STRING,   path,        .flags = DERIVED),
+    CFG("listen_host",      F_STRING,   listen_host, .flags = DERIVED),
+    CFG("redis_host",       F_STRING,   redis_host,  .flags = DERIVED),
+};
+
+static const struct table config_table = {
+    config_fields, CTX_ARRAY_LEN(config_fields), sizeof(struct config), NULL, config_check,
+};
+
+/* ---- the generic loop ------------------------------------------------- */
+
+static ctx_err load_object(struct ctx *c, const struct table *t, void *base, const json_t *obj,
+                           const char *prefix);
+
+/* A string (or list element) through the row's validator. */
+static ctx_err check_string(struct ctx *c, const struct field *f, const char *s,
+                            const char *path)
+{
+    char why[256];
+    if (f->valid && !f->valid(s, why, sizeof why))
+        return fail(c, path, "%s", why);
+    if (!f->valid && f->type == F_STRING && !*s)
+        return fail(c, path, "must not be empty");
+    return CTX_OK;
+}
+
+/* Rows marked UNIQUE of element i against the elements before it. */
+static ctx_err check_unique(struct ctx *c, const struct table *t, const char *v, size_t i,
+                            const char *path)
+{
+    for (size_t k = 0; k < t->nfields; k++) {
+        const struct field *u = &t->fields[k];
+        const char *s = u->flags & UNIQUE ? *(char *const *)(v + i * t->size + u->off) : NULL;
+        for (size_t j = 0; s && j < i; j++) {
+            const char *other = *(char *const *)(v + j * t->size + u->off);
+            if (other && strcmp(other, s) == 0) {
+                char where[300];
+                snprintf(where, sizeof where, "%s[%zu].%s", path, i, u->key);
+                return fail(c, where, "\"%s\" is already the %s of %s[%zu]", s, u->key, path, j);
+            }
+        }
+    }
+    return CTX_OK;
+}
+
+/* An array of objects against the row's table: elements are counted as
+ * they are read, so config_free() frees exactly what was loaded. */
+static ctx_err load_array(struct ctx *c, const struct field *f, void *base, const json_t *arr,
+                          const char *path)
+{
+    const struct table *t = f->elem;
+    if (!json_is_array(arr))
+        return fail(c, path, "expected an array of objects");
+    size_t n = json_array_size(arr), *count = (size_t *)((char *)base + f->count_off);
+    if (n == 0)
+        return CTX_OK;
+    char *v = ctx_calloc(n, t->size);
+    *(char **)((char *)base + f->off) = v;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_array_get(arr, i);
+        char prefix[300];
+        *count = i + 1;
+        if (t->init)
+            t->init(v + i * t->size);
+        snprintf(prefix, sizeof prefix, "%s[%zu]%s", path, i, json_is_object(o) ? "." : "");
+        ctx_err e = json_is_object(o) ? load_object(c, t, v + i * t->size, o, prefix)
+                                      : fail(c, prefix, "expected an object");
+        if (!e)
+            e = check_unique(c, t, v, i, path);
+        if (e)
+            return e;
+    }
+    return CTX_OK;
+}
+
+static int parse_number(const char *s, double *out)
+{
+    char *end;
+    *out = strtod(s, &end);
+    return end != s && !*end ? 0 : -1;
+}
+
+static int parse_whole(const char *s, double *out)
+{
+    if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 9)
+        return -1;
+    *out = atof(s);
+    return 0;
+}
+
+/* How each numeric type reads a string (defaults, "5m") and what its
+ * errors say. */
+static const struct numeric {
+    int (*parse)(const char *s, double *out);   /* 0 ok, -1 bad */
+    const char *expected;
+    const char *unit;                           /* after the bounds */
+} numerics[] = {
+    [F_NUMBER] = {parse_number, "expected a number", ""},
+    [F_INT] = {parse_whole, "expected a whole number", ""},
+    [F_DURATION] = {config_parse_duration,
+                    "expected a duration such as 30s, 5m, 1h or a number of seconds", " seconds"},
+    [F_SIZE] = {parse_size, "expected a size such as 512KB, 5MB or a number of bytes", " bytes"},
+};
 
 static ctx_err set_value(struct ctx *c, const struct field *f, void *base, const json_t *v,
                          const char *path)
 {
     char *p = (char *)base + f->off;
     const char *s = json_string_value(v);
+    double d;
+    ctx_err e;
     switch (f->type) {
+    case F_ARRAY:
+        return load_array(c, f, base, v, path);
     case F_BOOL:
         if (json_is_boolean(v))
             *(int *)p = json_is_true(v);
@@ -207,22 +454,26 @@ static ctx_err set_value(struct ctx *c, const struct field *f, void *base, const
         else
             return fail(c, path, "expected true or false");
         return CTX_OK;
-    case F_NUMBER: {
-        double d;
-        char *end = NULL;
-        if (json_is_number(v))
+    case F_NUMBER:
+    case F_INT:
+    case F_DURATION:
+    case F_SIZE: {
+        const struct numeric *n = &numerics[f->type];
+        if (f->type == F_INT ? json_is_integer(v) : json_is_number(v))
             d = json_number_value(v);
-        else if (s && (d = strtod(s, &end), end != s && !*end))
-            ;
-        else
-            return fail(c, path, "expected a number");
+        else if (!s || n->parse(s, &d))
+            return fail(c, path, "%s", n->expected);
         if (d < f->min || d > f->max)
-            return fail(c, path, "must be between %g and %g", f->min, f->max);
-        *(double *)p = d;
+            return fail(c, path, "must be between %g and %g%s", f->min, f->max, n->unit);
+        if (f->type == F_INT)
+            *(int *)p = (int)d;
+        else if (f->type == F_SIZE)
+            *(long long *)p = (long long)d;
+        else
+            *(double *)p = d;
         return CTX_OK;
     }
-    case F_STRLIST:
-    case F_CHANNELS: {
+    case F_STRLIST: {
         struct strlist *l = (struct strlist *)p;
         strlist_clear(l);
         if (!json_is_array(v))
@@ -233,254 +484,180 @@ static ctx_err set_value(struct ctx *c, const struct field *f, void *base, const
             const char *xs = json_string_value(x);
             if (!xs || !*xs)
                 return fail(c, path, "expected an array of strings");
-            if (f->type == F_CHANNELS && strcmp(xs, "social") && strcmp(xs, "chat") &&
-                strcmp(xs, "callback"))
-                return fail(c, path, "\"%s\" is not a channel (social, chat, callback)", xs);
+            if ((e = check_string(c, f, xs, path)))
+                return e;
             if (strlist_add(l, xs))
-                return CTX_ENOMEM;
+                ctx_oom(strlen(xs) + 1);
         }
         return CTX_OK;
     }
-    case F_LABEL: {
-        enum sentiment_label lbl;
-        if (!s || sentiment_label_parse(s, &lbl))
-            return fail(c, path, "expected positive, negative or neutral");
-        break;
-    }
-    case F_INT: {
-        double d;
-        if (json_is_integer(v))
-            d = (double)json_integer_value(v);
-        else if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 9)
-            return fail(c, path, "expected a whole number");
-        else
-            d = atof(s);
-        if (d < f->min || d > f->max)
-            return fail(c, path, "must be between %g and %g", f->min, f->max);
-        *(int *)p = (int)d;
-        return CTX_OK;
-    }
-    case F_DURATION:
-    case F_SIZE: {
-        double d;
-        if (json_is_number(v))
-            d = json_number_value(v);
-        else if (!s || (f->type == F_DURATION ? config_parse_duration(s, &d) : parse_size(s, &d)))
-            return fail(c, path, f->type == F_DURATION
-                        ? "expected a duration such as 30s, 5m, 1h or a number of seconds"
-                        : "expected a size such as 512KB, 5MB or a number of bytes");
-        if (d < f->min || d > f->max)
-            return fail(c, path, "must be between %g and %g%s", f->min, f->max,
-                        f->type == F_DURATION ? " seconds" : " bytes");
-        if (f->type == F_DURATION)
-            *(double *)p = d;
-        else
-            *(long long *)p = (long long)d;
-        return CTX_OK;
-    }
-    default:
+    case F_STRING:
+    case F_PATH:
         break;
     }
     if (!s)
         return fail(c, path, "expected a string");
-    if (f->type == F_NAME && !valid_name(s))
-        return fail(c, path, "\"%s\" is not a name (1-64 of letters, digits, '-', '_', '.')", s);
-    if (f->type == F_LOGLEVEL && strcmp(s, "debug") && strcmp(s, "info") &&
-        strcmp(s, "warn") && strcmp(s, "error"))
-        return fail(c, path, "\"%s\" is not one of debug, info, warn, error", s);
-    if (f->type == F_HOSTPORT) {
-        char *host;
-        int port;
-        if (config_parse_hostport(s, &host, &port))
-            return fail(c, path, "\"%s\" is not host:port", s);
-        free(host);
-    }
-    if (f->type == F_STRING && !*s)
-        return fail(c, path, "must not be empty");
+    if ((e = check_string(c, f, s, path)))
+        return e;
     char *val;
     if (f->type == F_PATH && s[0] != '/') {
         size_t n = strlen(c->dir) + strlen(s) + 2;
-        val = malloc(n);
-        if (val)
-            snprintf(val, n, "%s/%s", c->dir, s);
+        val = ctx_malloc(n);
+        snprintf(val, n, "%s/%s", c->dir, s);
     } else {
-        val = strdup(s);
+        val = ctx_strdup(s);
     }
-    if (!val)
-        return CTX_ENOMEM;
     free(*(char **)p);
     *(char **)p = val;
     return CTX_OK;
 }
 
-/* Walk one JSON object against a table: unknown keys, required keys,
- * defaults. */
-static ctx_err load_object(struct ctx *c, const struct field *fields, size_t nfields,
-                           void *base, const json_t *obj, const char *prefix)
+/* Walk one JSON object against a table: unknown keys, then each row in
+ * the table's order (its value, or required, or its default), then the
+ * table's own check. */
+static ctx_err load_object(struct ctx *c, const struct table *t, void *base, const json_t *obj,
+                           const char *prefix)
 {
     char path[256];
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)obj, key, v) {
-        snprintf(path, sizeof path, "%s%s", prefix, key);
         size_t i;
-        for (i = 0; i < nfields; i++)
-            if (strcmp(fields[i].key, key) == 0)
+        for (i = 0; i < t->nfields; i++)
+            if (!(t->fields[i].flags & DERIVED) && strcmp(t->fields[i].key, key) == 0)
                 break;
-        if (i == nfields)
+        if (i == t->nfields) {
+            snprintf(path, sizeof path, "%s%s", prefix, key);
             return fail(c, path, "unknown key");
-        ctx_err e = set_value(c, &fields[i], base, v, path);
-        if (e)
-            return e;
+        }
     }
-    for (size_t i = 0; i < nfields; i++) {
-        if (json_object_get(obj, fields[i].key))
+    for (size_t i = 0; i < t->nfields; i++) {
+        const struct field *f = &t->fields[i];
+        if (f->flags & DERIVED)
             continue;
-        snprintf(path, sizeof path, "%s%s", prefix, fields[i].key);
-        if (fields[i].required)
-            return fail(c, path, "missing (required)");
-        if (fields[i].def) {
-            json_t *d = json_string(fields[i].def);
-            ctx_err e = set_value(c, &fields[i], base, d, path);
+        snprintf(path, sizeof path, "%s%s", prefix, f->key);
+        ctx_err e = CTX_OK;
+        if ((v = json_object_get(obj, f->key))) {
+            e = set_value(c, f, base, v, path);
+        } else if (f->required) {
+            e = fail(c, path, "missing (required)");
+        } else if (f->def) {
+            json_t *d = json_string(f->def);
+            e = set_value(c, f, base, d, path);
             json_decref(d);
-            if (e)
-                return e;
         }
-    }
-    return CTX_OK;
-}
-
-/* An array of objects against a table: elements of elem_size bytes,
- * init() (if given) run on each before its keys are read. */
-static ctx_err load_array(struct ctx *c, const char *key, const json_t *arr,
-                          const struct field *fields, size_t nfields, size_t elem_size,
-                          void (*init)(void *), void **out, size_t *n_out)
-{
-    if (!json_is_array(arr))
-        return fail(c, key, "expected an array of objects");
-    size_t n = json_array_size(arr);
-    if (n == 0)
-        return CTX_OK;
-    char *v = calloc(n, elem_size);
-    if (!v)
-        return CTX_ENOMEM;
-    *out = v;
-    for (size_t i = 0; i < n; i++) {
-        char prefix[64];
-        snprintf(prefix, sizeof prefix, "%s[%zu].", key, i);
-        const json_t *o = json_array_get(arr, i);
-        *n_out = i + 1;
-        if (init)
-            init(v + i * elem_size);
-        if (!json_is_object(o)) {
-            prefix[strlen(prefix) - 1] = '\0';
-            return fail(c, prefix, "expected an object");
-        }
-        ctx_err e = load_object(c, fields, nfields, v + i * elem_size, o, prefix);
         if (e)
             return e;
     }
+    return t->check ? t->check(c, base, prefix) : CTX_OK;
+}
+
+/* Rows marked REF_QUEUE, everywhere, once every queue is known. */
+static ctx_err check_refs(struct ctx *c, const struct table *t, const void *base,
+                          const char *prefix)
+{
+    const struct config *cfg = c->cfg;
+    char path[256];
+    for (size_t i = 0; i < t->nfields; i++) {
+        const struct field *f = &t->fields[i];
+        const char *p = (const char *)base + f->off;
+        snprintf(path, sizeof path, "%s%s", prefix, f->key);
+        if (f->type == F_ARRAY) {
+            const char *v = *(char *const *)p;
+            size_t n = *(const size_t *)((const char *)base + f->count_off);
+            for (size_t j = 0; j < n; j++) {
+                char sub[300];
+                snprintf(sub, sizeof sub, "%s[%zu].", path, j);
+                ctx_err e = check_refs(c, f->elem, v + j * f->elem->size, sub);
+                if (e)
+                    return e;
+            }
+        }
+        const char *name = f->flags & REF_QUEUE ? *(char *const *)p : NULL;
+        if (!name)
+            continue;
+        size_t q;
+        for (q = 0; q < cfg->nqueues; q++)
+            if (strcmp(cfg->queues[q].name, name) == 0)
+                break;
+        if (q == cfg->nqueues)
+            return fail(c, path, "no queue is named \"%s\"", name);
+    }
     return CTX_OK;
 }
 
-static void escalation_init(void *p)
+static void free_object(const struct table *t, void *base)
 {
-    struct config_escalation *r = p;
+    for (size_t i = 0; i < t->nfields; i++) {
+        const struct field *f = &t->fields[i];
+        char *p = (char *)base + f->off;
+        switch (f->type) {
+        case F_STRING:
+        case F_PATH:
+            free(*(char **)p);
+            break;
+        case F_STRLIST:
+            strlist_clear((struct strlist *)p);
+            break;
+        case F_ARRAY: {
+            char *v = *(char **)p;
+            size_t n = *(size_t *)((char *)base + f->count_off);
+            for (size_t j = 0; j < n; j++)
+                free_object(f->elem, v + j * f->elem->size);
+            free(v);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
+/* ---- what no single row can say -------------------------------------- */
+
+static void escalation_init(void *elem)
+{
+    struct config_escalation *r = elem;
     r->urgent = -1;
     r->complaint = -1;
 }
 
-static bool queue_exists(const struct config *cfg, const char *name)
+/* A source: max_bytes defaults to the top-level max_body, a token may come
+ * from the environment, and its kind checks the kind-specific keys. */
+static ctx_err source_check(struct ctx *c, void *elem, const char *prefix)
 {
-    for (size_t i = 0; i < cfg->nqueues; i++)
-        if (strcmp(cfg->queues[i].name, name) == 0)
-            return true;
-    return false;
-}
-
-static ctx_err load_routing(struct ctx *c, struct config *cfg, const json_t *queues,
-                            const json_t *escalation)
-{
-    ctx_err e = CTX_OK;
-    if (queues)
-        e = load_array(c, "queues", queues, queue_fields, CTX_ARRAY_LEN(queue_fields),
-                       sizeof *cfg->queues, NULL, (void **)&cfg->queues, &cfg->nqueues);
-    for (size_t i = 0; !e && i < cfg->nqueues; i++) {
-        char path[64];
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(cfg->queues[j].name, cfg->queues[i].name) == 0) {
-                snprintf(path, sizeof path, "queues[%zu].name", i);
-                return fail(c, path, "\"%s\" is already the name of queues[%zu]",
-                            cfg->queues[i].name, j);
-            }
-    }
-    if (!e && escalation)
-        e = load_array(c, "escalation", escalation, escalation_fields,
-                       CTX_ARRAY_LEN(escalation_fields), sizeof *cfg->escalation,
-                       escalation_init, (void **)&cfg->escalation, &cfg->nescalation);
-    /* every queue a rule or setting names must exist */
-    if (!e && cfg->chat_queue && !queue_exists(cfg, cfg->chat_queue))
-        e = fail(c, "chat_queue", "no queue is named \"%s\"", cfg->chat_queue);
-    if (!e && cfg->callback_queue && !queue_exists(cfg, cfg->callback_queue))
-        e = fail(c, "callback_queue", "no queue is named \"%s\"", cfg->callback_queue);
-    for (size_t i = 0; !e && i < cfg->nqueues; i++) {
-        const char *o = cfg->queues[i].overflow_queue;
-        char path[64];
-        snprintf(path, sizeof path, "queues[%zu].overflow_queue", i);
-        if (o && !queue_exists(cfg, o))
-            e = fail(c, path, "no queue is named \"%s\"", o);
-    }
-    for (size_t i = 0; !e && i < cfg->nescalation; i++) {
-        char path[64];
-        snprintf(path, sizeof path, "escalation[%zu].queue", i);
-        if (!queue_exists(cfg, cfg->escalation[i].queue))
-            e = fail(c, path, "no queue is named \"%s\"", cfg->escalation[i].queue);
-    }
-    return e;
-}
-
-static ctx_err load_sources(struct ctx *c, struct config *cfg, const json_t *arr)
-{
-    if (!json_is_array(arr))
-        return fail(c, "sources", "expected an array of sources");
-    size_t n = json_array_size(arr);
-    if (n == 0)
-        return CTX_OK;
-    cfg->sources = calloc(n, sizeof *cfg->sources);
-    if (!cfg->sources)
-        return CTX_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        char prefix[64];
-        snprintf(prefix, sizeof prefix, "sources[%zu].", i);
-        const json_t *o = json_array_get(arr, i);
-        cfg->nsources = i + 1;
-        if (!json_is_object(o)) {
-            prefix[strlen(prefix) - 1] = '\0';
-            return fail(c, prefix, "expected an object");
+    struct config_source *s = elem;
+    char path[256];
+    if (!s->max_bytes)
+        s->max_bytes = c->cfg->max_body;
+    if (s->token_env && !s->token) {
+        const char *v = getenv(s->token_env);
+        if (!v || !*v) {
+            snprintf(path, sizeof path, "%stoken_env", prefix);
+            return fail(c, path, "environment variable %s is not set", s->token_env);
         }
-        struct config_source *s = &cfg->sources[i];
-        ctx_err e = load_object(c, source_fields, CTX_ARRAY_LEN(source_fields), s, o, prefix);
-        if (e)
-            return e;
-        if (!s->max_bytes)
-            s->max_bytes = cfg->max_body;
-        if (s->token_env && !s->token) {
-            const char *v = getenv(s->token_env);
-            if (!v || !*v) {
-                snprintf(prefix, sizeof prefix, "sources[%zu].token_env", i);
-                return fail(c, prefix, "environment variable %s is not set", s->token_env);
-            }
-            if (!(s->token = strdup(v)))
-                return CTX_ENOMEM;
-        }
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(cfg->sources[j].name, s->name) == 0) {
-                snprintf(prefix, sizeof prefix, "sources[%zu].name", i);
-                return fail(c, prefix, "\"%s\" is already the name of sources[%zu]", s->name, j);
-            }
+        s->token = ctx_strdup(v);
+    }
+    const struct source_ops *ops = source_ops_find(s->kind);
+    char why[256];
+    if (ops->validate && ops->validate(s, why, sizeof why)) {
+        snprintf(path, sizeof path, "%s%s", prefix, why);   /* why is "key: problem" */
+        return fail(c, "", "%s", path);
     }
     return CTX_OK;
 }
+
+static ctx_err config_check(struct ctx *c, void *elem, const char *prefix)
+{
+    (void)prefix;
+    struct config *cfg = elem;
+    /* both validated as host:port by their rows */
+    config_parse_hostport(cfg->listen, &cfg->listen_host, &cfg->listen_port);
+    config_parse_hostport(cfg->redis, &cfg->redis_host, &cfg->redis_port);
+    return check_refs(c, &config_table, cfg, "");
+}
+
+/* ---- the API ---------------------------------------------------------- */
 
 ctx_err config_load(const char *path, struct config **out, char *err, size_t errlen)
 {
@@ -497,39 +674,11 @@ ctx_err config_load(const char *path, struct config **out, char *err, size_t err
         snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
         return CTX_ECONFIG;
     }
-    struct config *cfg = calloc(1, sizeof *cfg);
-    if (!cfg) {
-        json_decref(root);
-        return CTX_ENOMEM;
-    }
-    ctx_err e = CTX_OK;
-    cfg->path = strdup(path);
-    if (!json_is_object(root)) {
-        e = fail(&c, "", "expected a JSON object at the top");
-        goto done;
-    }
-    /* arrays of objects have tables of their own */
-    json_t *sources = json_object_get(root, "sources"), *queues = json_object_get(root, "queues"),
-           *escalation = json_object_get(root, "escalation");
-    json_incref(sources);
-    json_incref(queues);
-    json_incref(escalation);
-    json_object_del(root, "sources");
-    json_object_del(root, "queues");
-    json_object_del(root, "escalation");
-    e = load_object(&c, config_fields, CTX_ARRAY_LEN(config_fields), cfg, root, "");
-    if (!e && sources)
-        e = load_sources(&c, cfg, sources);
-    if (!e)
-        e = load_routing(&c, cfg, queues, escalation);
-    json_decref(sources);
-    json_decref(queues);
-    json_decref(escalation);
-    if (!e && config_parse_hostport(cfg->listen, &cfg->listen_host, &cfg->listen_port))
-        e = CTX_ENOMEM;
-    if (!e && config_parse_hostport(cfg->redis, &cfg->redis_host, &cfg->redis_port))
-        e = CTX_ENOMEM;
-done:
+    struct config *cfg = ctx_calloc(1, sizeof *cfg);
+    cfg->path = ctx_strdup(path);
+    c.cfg = cfg;
+    ctx_err e = json_is_object(root) ? load_object(&c, &config_table, cfg, root, "")
+                                     : fail(&c, "", "expected a JSON object at the top");
     json_decref(root);
     if (e) {
         config_free(cfg);
@@ -547,14 +696,9 @@ ctx_err config_set_redis(struct config *cfg, const char *hostport, char *err, si
         snprintf(err, errlen, "--redis: \"%s\" is not host:port", hostport);
         return CTX_ECONFIG;
     }
-    char *copy = strdup(hostport);
-    if (!copy) {
-        free(host);
-        return CTX_ENOMEM;
-    }
     free(cfg->redis);
     free(cfg->redis_host);
-    cfg->redis = copy;
+    cfg->redis = ctx_strdup(hostport);
     cfg->redis_host = host;
     cfg->redis_port = port;
     return CTX_OK;
@@ -564,39 +708,6 @@ void config_free(struct config *cfg)
 {
     if (!cfg)
         return;
-    for (size_t i = 0; i < cfg->nsources; i++) {
-        struct config_source *s = &cfg->sources[i];
-        char *strs[] = {s->name, s->kind, s->url, s->query, s->tag, s->subreddit, s->mode,
-                        s->token, s->token_env, s->api_version};
-        for (size_t j = 0; j < CTX_ARRAY_LEN(strs); j++)
-            free(strs[j]);
-    }
-    free(cfg->sources);
-    for (size_t i = 0; i < cfg->nqueues; i++) {
-        struct config_queue *q = &cfg->queues[i];
-        free(q->name);
-        free(q->strategy);
-        free(q->lang);
-        free(q->overflow_queue);
-        strlist_clear(&q->skills);
-        strlist_clear(&q->channels);
-    }
-    free(cfg->queues);
-    for (size_t i = 0; i < cfg->nescalation; i++) {
-        struct config_escalation *r = &cfg->escalation[i];
-        free(r->name);
-        free(r->queue);
-        free(r->sentiment);
-        free(r->lang);
-        strlist_clear(&r->topics);
-        strlist_clear(&r->brands);
-        strlist_clear(&r->reasons);
-    }
-    free(cfg->escalation);
-    char *strs[] = {cfg->chat_queue, cfg->callback_queue, cfg->allowed_origins, cfg->path, cfg->listen, cfg->listen_host, cfg->redis, cfg->redis_host,
-                    cfg->rules, cfg->lexicons, cfg->www, cfg->log_level, cfg->user_agent,
-                    cfg->consumer};
-    for (size_t i = 0; i < CTX_ARRAY_LEN(strs); i++)
-        free(strs[i]);
+    free_object(&config_table, cfg);
     free(cfg);
 }

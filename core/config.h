@@ -1,11 +1,14 @@
 /* config.h -- ctxd.json, loaded and validated from a declarative table.
  *
  * config_load() parses the file, checks every key against the table in
- * config.c (type, bounds, required, default) and fails on the first unknown
- * key or bad value with a message naming the file and the key path
- * ("etc/ctxd.json: sources[0].every: expected a duration such as 30s").
- * Relative paths (rules, lexicons, www) are resolved against the config
- * file's folder. The returned config is immutable; config_free() frees it. */
+ * config.c (type, bounds, required, default, validator) and fails on the
+ * first unknown key or bad value with a message naming the file and the key
+ * path ("etc/ctxd.json: sources[0].every: expected a duration such as 30s").
+ * The validators include a source's kind (and its kind-specific keys) and a
+ * queue's strategy, so whatever loads a config (ctxd, ctxctl, the tests)
+ * refuses the same files. Relative paths (rules, lexicons, www) are
+ * resolved against the config file's folder. The returned config is
+ * immutable; config_free() frees it. Allocation failure aborts (core/mem.h). */
 #ifndef CTX_CONFIG_H
 #define CTX_CONFIG_H
 
@@ -95,8 +98,8 @@ struct config {
     int auth;              /* tokens required for the API and the monitor (roles: docs/web.md) */
 };
 
-/* On failure returns CTX_ECONFIG (or CTX_EIO, CTX_ENOMEM) with a message in
- * err; *out is NULL. */
+/* On failure returns CTX_ECONFIG with a message in err ("FILE: KEY: why",
+ * or "FILE:LINE:COL: why" for bad JSON); *out is NULL. */
 ctx_err config_load(const char *path, struct config **out, char *err, size_t errlen);
 void config_free(struct config *cfg);
 
@@ -105,7 +108,7 @@ ctx_err config_set_redis(struct config *cfg, const char *hostport, char *err, si
 
 /* "30s", "5m", "1h", "250ms", "1d" or a bare number of seconds. 0 ok, -1 bad. */
 int config_parse_duration(const char *s, double *out);
-/* "host:port" -> parts; 0 ok, -1 bad. host is malloc'd. */
+/* "host:port" -> parts; 0 ok, -1 bad. host is malloc'd (the caller frees it). */
 int config_parse_hostport(const char *s, char **host, int *port);
 
 #endif

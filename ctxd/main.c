@@ -13,8 +13,8 @@
 #include "collectors/collectors.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "ctxd/roles.h"
-#include "routing/routing.h"
 #include "store/store.h"
 #include "ws/ws.h"
 
@@ -27,7 +27,7 @@ static int parse_roles(const char *s, unsigned *out)
         {"route", ROLE_ROUTE}, {"serve", ROLE_SERVE},
     };
     *out = 0;
-    char *copy = strdup(s), *save = NULL;
+    char *copy = ctx_strdup(s), *save = NULL;
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         size_t i;
         for (i = 0; i < CTX_ARRAY_LEN(names); i++)
@@ -141,28 +141,6 @@ int main(int argc, char **argv)
         config_free(cfg);
         return 2;
     }
-    for (size_t i = 0; i < cfg->nsources; i++) {
-        const struct source_ops *ops = source_ops_find(cfg->sources[i].kind);
-        if (!ops) {
-            fprintf(stderr, "ctxd: %s: sources[%zu].kind: unknown kind \"%s\"\n", path, i,
-                    cfg->sources[i].kind);
-            config_free(cfg);
-            return 2;
-        }
-        if (ops->validate && ops->validate(&cfg->sources[i], err, sizeof err)) {
-            fprintf(stderr, "ctxd: %s: sources[%zu].%s\n", path, i, err);
-            config_free(cfg);
-            return 2;
-        }
-    }
-    for (size_t i = 0; i < cfg->nqueues; i++)
-        if (!strategy_find(cfg->queues[i].strategy)) {
-            fprintf(stderr, "ctxd: %s: queues[%zu].strategy: unknown strategy \"%s\" "
-                    "(longest-idle, round-robin, fewest-tasks, best-skill)\n", path, i,
-                    cfg->queues[i].strategy);
-            config_free(cfg);
-            return 2;
-        }
     enum log_level lvl;
     if (log_level_parse(cfg->log_level, &lvl) == 0)
         log_set_level(lvl);

@@ -92,6 +92,43 @@ static void test_defaults_and_paths(void **state)
     rmdir(dir);
 }
 
+/* Values the loader fills in besides the keys: a source's max_bytes from
+ * max_body (wherever max_body is written), escalation's "any" (-1) for
+ * urgent and complaint, a token from the environment. */
+static void test_derived_values(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/ctx-config-XXXXXX.json";
+    int fd = mkstemps(path, 5);
+    assert_true(fd >= 0);
+    const char *doc =
+        "{\"sources\":[{\"name\":\"s\",\"kind\":\"feed\",\"url\":\"http://x/\",\"every\":\"1m\"},"
+        "{\"name\":\"m\",\"kind\":\"mastodon\",\"url\":\"https://x/\",\"tag\":\"acme\","
+        "\"every\":\"1m\",\"max_bytes\":\"2KB\",\"token_env\":\"CTX_TEST_TOKEN\"}],"
+        "\"queues\":[{\"name\":\"q\"}],\"escalation\":[{\"queue\":\"q\"}],\"max_body\":\"1MB\"}";
+    assert_true(write(fd, doc, strlen(doc)) == (ssize_t)strlen(doc));
+    close(fd);
+    setenv("CTX_TEST_TOKEN", "from-env", 1);
+    struct config *cfg;
+    char err[256];
+    ctx_err e = config_load(path, &cfg, err, sizeof err);
+    if (e)
+        fail_msg("%s", err);
+    assert_int_equal(cfg->sources[0].max_bytes, 1024 * 1024);
+    assert_int_equal(cfg->sources[1].max_bytes, 2048);
+    assert_string_equal(cfg->sources[1].token, "from-env");
+    assert_string_equal(cfg->queues[0].strategy, "longest-idle");
+    assert_int_equal(cfg->queues[0].max_no_answer, 3);
+    assert_int_equal(cfg->escalation[0].urgent, -1);
+    assert_int_equal(cfg->escalation[0].complaint, -1);
+    assert_int_equal(cfg->escalation[0].duplicates, 0);
+    assert_true(cfg->escalation[0].max_score == 2);
+    assert_string_equal(cfg->path, path);
+    config_free(cfg);
+    unsetenv("CTX_TEST_TOKEN");
+    unlink(path);
+}
+
 static void test_durations(void **state)
 {
     (void)state;
@@ -116,6 +153,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_defaults_and_paths),
+        cmocka_unit_test(test_derived_values),
         cmocka_unit_test(test_durations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

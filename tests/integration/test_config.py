@@ -1,19 +1,23 @@
-"""ctxd refuses a bad config with a message naming the file and the key."""
+"""ctxd and ctxctl refuse a bad config (exit 2) with a message naming the file
+and the key."""
 import json
 import os
 import subprocess
 
 from harness import CTXD, ROOT, Workdir
+from test_collect import CTXCTL
 
 
-def run_with(cfg):
+def run_with(cfg, cmd=None):
+    """Run ctxd --check (or cmd, a ctxctl command) on the config cfg."""
     wd = Workdir("config")
     try:
         path = os.path.join(wd.path, "bad.json")
         with open(path, "w") as f:
             f.write(cfg if isinstance(cfg, str) else json.dumps(cfg))
-        p = subprocess.run([CTXD, "-c", path, "--check"], capture_output=True, text=True,
-                           timeout=20)
+        argv = [CTXCTL, "-c", path] + cmd if cmd else [CTXD, "-c", path, "--check"]
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=20,
+                           stdin=subprocess.DEVNULL)
         return p.returncode, p.stderr + p.stdout, path
     finally:
         wd.cleanup()
@@ -40,12 +44,24 @@ def test_bad_configs_name_the_key():
         (case({"sources": [{"name": "a", "kind": "feed", "every": "1m"}]}), "sources[0].url"),
         (case({"log_level": "loud"}), "log_level:"),
         ('{"listen": ', "bad.json:1:"),
+        # the validators: a kind, the keys of a kind, a strategy, a queue named
+        (case({"sources": [dict(src, kind="carrier-pigeon")]}),
+         'sources[0].kind: unknown kind "carrier-pigeon"'),
+        (case({"sources": [dict(src, tag="acme")]}), "sources[0].tag: not used by kind feed"),
+        (case({"sources": [{"name": "m", "kind": "mastodon", "tag": "acme", "every": "1m"}]}),
+         "sources[0].url: missing"),
+        (case({"queues": [{"name": "q", "strategy": "random"}]}),
+         'queues[0].strategy: unknown strategy "random"'),
+        (case({"queues": [{"name": "q"}], "escalation": [{"queue": "nowhere"}]}),
+         'escalation[0].queue: no queue is named "nowhere"'),
     ]
-    for cfg, want in cases:
-        rc, out, path = run_with(cfg)
-        assert rc != 0, (cfg, out)
-        assert want in out, "expected %r in %r" % (want, out)
-        assert "bad.json" in out, out
+    # ctxd, and ctxctl (which reads the same config through the same table)
+    for cmd in (None, ["analyze"], ["rules", "reload"]):
+        for cfg, want in cases:
+            rc, out, path = run_with(cfg, cmd)
+            assert rc == 2, (cmd, cfg, rc, out)
+            assert want in out, "%s: expected %r in %r" % (cmd, want, out)
+            assert "bad.json" in out, out
 
 
 def test_sample_config_is_valid():
