@@ -4,8 +4,14 @@
 -- ARGV[1] task id, ARGV[2] now ms
 -- Queued or offered: the task is abandoned (counted). Assigned: it stays
 -- with the agent, who is told the customer left, and finishes it with done.
+-- New (a web chat the customer never wrote in: never queued, never counted
+-- as arrived): it is closed, not counted.
 local t = redis.call('HMGET', KEYS[1], 'state', 'agent', 'queue', 'channel')
 if not t[1] then return 0 end
+if t[1] == 'new' then
+  redis.call('HSET', KEYS[1], 'state', 'abandoned', 'finished', ARGV[2])
+  return 1
+end
 if t[1] == 'queued' or t[1] == 'offered' then
   redis.call('ZREM', 'ctx:queue:' .. t[3] .. ':waiting', ARGV[1])
   if t[1] == 'offered' then

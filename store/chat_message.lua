@@ -1,10 +1,18 @@
 -- chat_message.lua: one chat message, kept with the task and delivered to
 -- the other side through the events streams every serve node follows.
--- KEYS[1] task hash, KEYS[2] messages list, KEYS[3] agent events, KEYS[4] chat events
+-- A web chat's first customer message also queues the chat (state 'new',
+-- held by task_new.lua, becomes 'queued'), in this same step: an agent is
+-- only ever offered a chat whose history has the customer's first message.
+-- Its arrival, order score and SLA due time move on by the time it was held,
+-- so waiting is counted from when there was something to answer.
+-- KEYS[1] task hash, KEYS[2] messages list, KEYS[3] agent events, KEYS[4] chat events,
+-- KEYS[5] routing events
 -- ARGV[1] task id, ARGV[2] 'customer' or 'agent', ARGV[3] agent id (agent messages),
--- ARGV[4] message JSON
+-- ARGV[4] message JSON, ARGV[5] now ms
+-- The chat's waiting zset and stats hash are named from its queue, as abandon.lua does.
 -- Returns the message's index, or an error when the sender may not write.
-local t = redis.call('HMGET', KEYS[1], 'state', 'agent', 'channel')
+local t = redis.call('HMGET', KEYS[1], 'state', 'agent', 'channel', 'queue', 'arrived', 'order',
+                     'sla_due')
 if t[3] ~= 'chat' then return redis.error_reply('NOT_CHAT not a chat') end
 if t[1] == 'done' or t[1] == 'abandoned' or not t[1] then
   return redis.error_reply('CLOSED this chat is closed')
@@ -15,7 +23,18 @@ end
 local n = redis.call('RPUSH', KEYS[2], ARGV[4])
 redis.call('LTRIM', KEYS[2], -1000, -1)
 if ARGV[2] == 'customer' then
-  if t[1] == 'assigned' then
+  if t[1] == 'new' then
+    local now = tonumber(ARGV[5])
+    local held = now - (tonumber(t[5]) or now)
+    if held < 0 then held = 0 end
+    local order = string.format('%.17g', (tonumber(t[6]) or now) + held)
+    redis.call('HSET', KEYS[1], 'state', 'queued', 'arrived', ARGV[5], 'order', order,
+               'sla_due', string.format('%d', (tonumber(t[7]) or now) + held))
+    redis.call('ZADD', 'ctx:queue:' .. t[4] .. ':waiting', order, ARGV[1])
+    redis.call('HINCRBY', 'ctx:queue:' .. t[4] .. ':stats', 'arrived', 1)
+    redis.call('XADD', KEYS[5], 'MAXLEN', '~', 1000000, '*', 'type', 'queued', 'task', ARGV[1],
+               'queue', t[4], 'channel', 'chat', 'at', ARGV[5])
+  elseif t[1] == 'assigned' then
     redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'agent', t[2], 'type', 'chat_message',
                'task', ARGV[1], 'message', ARGV[4])
   end

@@ -83,6 +83,14 @@ ctx_err store_task_new(struct rconn *rc, struct store *st, const struct config *
                        const char *id, const char *channel, const char *queue, int priority,
                        json_t *extra, rconn_reply_cb cb, void *priv);
 
+/* Create a web chat's task (task_new.lua) held out of its queue, in state
+ * "new": the customer's first message queues it (chat_message.lua), so an
+ * offer of the chat always has that message in its history. Same replies
+ * as store_task_new (QUEUE_FULL is checked now, when the customer starts). */
+ctx_err store_chat_open(struct rconn *rc, struct store *st, const struct config *cfg,
+                        const char *id, const char *queue, json_t *extra, rconn_reply_cb cb,
+                        void *priv);
+
 /* Follow a stream from now on (store/follow.c): cb gets each new entry's
  * id and its field list, in order, across reconnections. */
 typedef void (*follow_cb)(const char *id, const redisReply *fields, void *priv);

@@ -1,5 +1,9 @@
 /* tasks.c -- creating routing tasks in Redis (task_new.lua), shared by the
- * route role (escalated items) and the serve role (chats, callbacks). */
+ * route role (escalated items) and the serve role (chats, callbacks).
+ *
+ * A web chat is created held (state "new", out of its queue) and queued by
+ * its customer's first message, in the same script that keeps the message
+ * (chat_message.lua): no agent is ever offered a chat with nothing in it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +12,9 @@
 #include "routing/routing.h"
 #include "store/store.h"
 
-ctx_err store_task_new(struct rconn *rc, struct store *st, const struct config *cfg,
-                       const char *id, const char *channel, const char *queue, int priority,
-                       json_t *extra, rconn_reply_cb cb, void *priv)
+static ctx_err task_new(struct rconn *rc, struct store *st, const struct config *cfg,
+                        const char *id, const char *channel, const char *queue, int priority,
+                        json_t *extra, bool held, rconn_reply_cb cb, void *priv)
 {
     const struct config_queue *qc = NULL;
     for (size_t i = 0; i < cfg->nqueues; i++)
@@ -36,8 +40,22 @@ ctx_err store_task_new(struct rconn *rc, struct store *st, const struct config *
     ctx_time_format(now / 1000, created);
     char *ex = extra ? json_dumps(extra, JSON_COMPACT) : NULL;
     const char *argv[] = {tkey, wkey, KEY_ROUTING_EVENTS, skey, id, channel, queue, prio,
-                          nows, order, due, created, max, ex ? ex : "{}"};
-    ctx_err e = rconn_eval(rc, &st->scripts[SCRIPT_TASK_NEW], cb, priv, 4, 14, argv, NULL);
+                          nows, order, due, created, max, ex ? ex : "{}", held ? "1" : "0"};
+    ctx_err e = rconn_eval(rc, &st->scripts[SCRIPT_TASK_NEW], cb, priv, 4, 15, argv, NULL);
     free(ex);
     return e;
+}
+
+ctx_err store_task_new(struct rconn *rc, struct store *st, const struct config *cfg,
+                       const char *id, const char *channel, const char *queue, int priority,
+                       json_t *extra, rconn_reply_cb cb, void *priv)
+{
+    return task_new(rc, st, cfg, id, channel, queue, priority, extra, false, cb, priv);
+}
+
+ctx_err store_chat_open(struct rconn *rc, struct store *st, const struct config *cfg,
+                        const char *id, const char *queue, json_t *extra, rconn_reply_cb cb,
+                        void *priv)
+{
+    return task_new(rc, st, cfg, id, "chat", queue, 0, extra, true, cb, priv);
 }

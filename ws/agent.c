@@ -518,13 +518,14 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
                                   "text", q->text, "at", at);
             char *mj = json_dumps(m, JSON_COMPACT);
             json_decref(m);
-            const char *argv[] = {tkey, mkey, KEY_AGENT_EVENTS, KEY_CHAT_EVENTS, q->task,
-                                  "agent", q->agent, mj ? mj : "{}"};
+            const char *argv[] = {tkey, mkey, KEY_AGENT_EVENTS, KEY_CHAT_EVENTS,
+                                  KEY_ROUTING_EVENTS, q->task, "agent", q->agent,
+                                  mj ? mj : "{}", nows};
             const char *origin = stream_field(t, "origin"), *item = stream_field(t, "item");
             bool network = origin && strcmp(origin, "network") == 0 && item;
             /* a chat on a network (Telegram): kept in the history, and posted */
             e = rconn_eval(rc, &sc[SCRIPT_CHAT_MESSAGE], network ? NULL : on_script,
-                           network ? NULL : q, 4, 8, argv, NULL);
+                           network ? NULL : q, 5, 10, argv, NULL);
             free(mj);
             if (!e && network)
                 e = enqueue_reply(rc, sv, q, item);

@@ -1,10 +1,15 @@
 /* chat.c -- /ws/chat (subprotocol ctx.chat.v1): the customer's side of a
  * web chat.
  *
- * {"type":"start","name":…,"lang":…} creates a chat task in the chat queue
+ * {"type":"start","name":…,"lang":…} creates a chat task for the chat queue
  * (config chat_queue, else the first queue taking chats) and answers
  * {"type":"started","task":…}; then each {"type":"message","text":…} is
- * kept with the task and reaches the agent once one has accepted. The
+ * kept with the task and reaches the agent once one has accepted. The task
+ * is held out of the queue (state "new") until the first message, which
+ * queues it in the same script that keeps it (chat_message.lua): were it
+ * queued at start, an agent could be offered the chat between `started`
+ * and that message, with an empty history (the widget sends its "How can
+ * we help?" text right after `started`). The
  * agent's side reaches the customer through the ctx:chat-events stream
  * every serve node follows: agent_joined, message, closed.
  *
@@ -158,8 +163,8 @@ static void start(struct csess *s, const char *name, const char *lang)
     ctx_sha1_hex(s->key, strlen(s->key), sha);
     json_t *extra = json_pack("{s:s,s:s?,s:s}", "name", name, "lang", lang, "customer_key", sha);
     s->starting = true;
-    if (store_task_new(sv->cmd, sv->st, sv->cfg, s->task, "chat", queue, 0, extra, on_started,
-                       wref_take(s->ref))) {
+    if (store_chat_open(sv->cmd, sv->st, sv->cfg, s->task, queue, extra, on_started,
+                        wref_take(s->ref))) {
         wref_drop(s->ref);
         s->starting = false;
         s->task[0] = '\0';
@@ -188,10 +193,12 @@ static void message(struct csess *s, const char *text)
                           "at", at);
     char *mj = json_dumps(m, JSON_COMPACT);
     json_decref(m);
-    const char *argv[] = {tkey, mkey, KEY_AGENT_EVENTS, KEY_CHAT_EVENTS, s->task, "customer", "",
-                          mj ? mj : "{}"};
-    if (rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_CHAT_MESSAGE], on_sent, wref_take(s->ref), 4,
-                   8, argv, NULL)) {
+    char nows[32];
+    snprintf(nows, sizeof nows, "%lld", now_ms());
+    const char *argv[] = {tkey, mkey, KEY_AGENT_EVENTS, KEY_CHAT_EVENTS, KEY_ROUTING_EVENTS,
+                          s->task, "customer", "", mj ? mj : "{}", nows};
+    if (rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_CHAT_MESSAGE], on_sent, wref_take(s->ref), 5,
+                   10, argv, NULL)) {
         wref_drop(s->ref);
         outq_error(&s->q, s->wsi, "unavailable", "not sent; please try again");
     }

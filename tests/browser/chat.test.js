@@ -50,8 +50,8 @@ test('a customer chats with an agent, both ways, until the agent is done', async
     const offer = agent.locator('#offers li.offer.chat');
     await offer.waitFor({ timeout: LONG });
     assert.match(await offer.textContent(), /Carol <b>C<\/b>/);
-    // (the first message may reach the server after the offer was made: the
-    // offer's preview may lack it, the accepted chat has it either way)
+    // the chat is queued with its first message: the offer's preview has it
+    assert.strictEqual(await offer.locator('.preview q').textContent(), 'Hello, my order is late');
     await offer.getByRole('button', { name: 'Accept' }).click();
     const log = agent.locator('.panel:not([hidden]) ol.conversation');
     await log.waitFor({ timeout: LONG });
@@ -117,8 +117,14 @@ test('the agent hears when the customer leaves', async () => {
     await cust.getByLabel('Your name').fill('Dan');
     await cust.getByRole('button', { name: 'Start chat' }).click();
     await cust.locator('#status.waiting').waitFor({ timeout: LONG });
+    // started without a first message: the widget asks for one, and the
+    // chat reaches the agents with it
+    await cust.locator('#log .sys', { hasText: 'Tell us how we can help' }).waitFor({ timeout: LONG });
+    await cust.getByLabel('Message').fill('Where is my parcel?');
+    await cust.getByLabel('Message').press('Enter');
     const offer = agent.locator('#offers li.offer.chat');
     await offer.waitFor({ timeout: LONG });
+    assert.strictEqual(await offer.locator('.preview q').textContent(), 'Where is my parcel?');
     await agent.locator('body').click({ position: { x: 5, y: 5 } });
     await agent.keyboard.press('a');
     await agent.locator('.panel:not([hidden]) ol.conversation').waitFor({ timeout: LONG });

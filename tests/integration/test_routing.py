@@ -217,6 +217,59 @@ def test_chat_both_ways_reject_and_requeue_on_disconnect():
         rig.close()
 
 
+def test_chat_is_offered_with_its_first_message():
+    """A web chat enters its queue with the customer's first message, never
+    before: an available agent is not offered a chat with nothing in it,
+    and the offer's history has that message. The wait is counted from it.
+    A chat left before anything was written is closed, not counted."""
+    rig = routing_rig("route-chat-first")
+    write_feed(rig.feed, [E2])
+    try:
+        t1 = add_agent(rig, "ann")
+        rig.ctxd.start()
+        port = rig.ctxd.port
+
+        def task(tid):
+            h = rig.redis.cmd("HGETALL", "ctx:task:" + tid)
+            return dict(zip(h[::2], h[1::2]))
+
+        async def scenario():
+            ann, _ = await login(port, t1)
+            cust = await Client.connect(port, "/ws/chat", "ctx.chat.v1")
+            await cust.send(type="start", name="Carol", lang="en")
+            tid = (await cust.expect(typ("started")))["task"]
+            held = task(tid)
+            assert held["state"] == "new", held
+            assert rig.redis.cmd("ZSCORE", "ctx:queue:support:waiting", tid) is None
+            # ann is available all along: the silent chat is not offered
+            await asyncio.sleep(1.0)
+            assert not [f for f in ann.frames if f.get("type") == "offer"], ann.frames
+            await cust.send(type="message", text="Hello, my order is late")
+            offer = await ann.expect(typ("offer"), what="chat offer")
+            assert offer["task"]["id"] == tid, offer
+            assert [h["text"] for h in offer["history"]] == ["Hello, my order is late"], offer
+            queued = task(tid)
+            held_ms = int(queued["arrived"]) - int(held["arrived"])
+            assert held_ms >= 1000, (held, queued)
+            assert int(queued["sla_due"]) - int(held["sla_due"]) == held_ms, (held, queued)
+            assert abs(float(queued["order"]) - float(held["order"]) - held_ms) < 1, (held, queued)
+            # a second customer starts and leaves without a word
+            c2 = await Client.connect(port, "/ws/chat", "ctx.chat.v1")
+            await c2.send(type="start", name="Dan", lang="en")
+            t2 = (await c2.expect(typ("started")))["task"]
+            await c2.send(type="end")
+            await c2.expect(typ("ended"))
+            wait_for(lambda: task(t2).get("state") == "abandoned", what="silent chat closed")
+            await ann.ws.close()
+            await cust.ws.close()
+            await c2.ws.close()
+        asyncio.run(scenario())
+        stats = dict(zip(*[iter(rig.redis.cmd("HGETALL", "ctx:queue:support:stats"))] * 2))
+        assert stats.get("arrived") == "1" and stats.get("abandoned", "0") == "0", stats
+    finally:
+        rig.close()
+
+
 def test_callbacks_timeouts_wrapup_transfer_and_figures():
     rig = routing_rig("route-figures")
     write_feed(rig.feed, [E2])

@@ -75,8 +75,13 @@ function connect(hello, first) {
       case 'started':
         sessionStorage.setItem(SAVED, JSON.stringify({ task: f.task, key: f.key, name: myName }));
         setStatus('waiting for an agent…', 'waiting');
-        system('Thanks, ' + myName + '. An agent will be with you shortly.');
-        if (first) sendMessage(first);
+        // the chat reaches the agents with the customer's first message
+        if (first) {
+          system('Thanks, ' + myName + '. An agent will be with you shortly.');
+          sendMessage(first);
+        } else {
+          system('Thanks, ' + myName + '. Tell us how we can help, and an agent will be with you shortly.');
+        }
         text.focus();
         break;
       case 'resumed':
