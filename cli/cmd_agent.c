@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <hiredis.h>
 #include <jansson.h>
+#include "core/id.h"
 #include "cli/cli.h"
 #include "core/mem.h"
 #include "core/redis.h"
@@ -93,14 +93,11 @@ int cmd_agent_add(int argc, char **argv)
     }
     free(copy);
 
-    unsigned char rnd[16];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-        perror("getrandom");
+    char token[40], sha[41];
+    if (ctx_random_id("", 16, token, sizeof token) != CTX_OK) {
+        fprintf(stderr, "ctxctl: no randomness for a token (getrandom failed)\n");
         return 1;
     }
-    char token[40], sha[41];
-    for (size_t i = 0; i < sizeof rnd; i++)
-        snprintf(token + 2 * i, 3, "%02x", rnd[i]);
     ctx_sha1_hex(token, strlen(token), sha);
 
     struct config *cfg = load_config();

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/time.h>
+#include "core/clock.h"
 #include "collectors/collectors.h"
 #include "core/http.h"
 #include "core/log.h"
@@ -53,13 +53,6 @@ struct post {
     struct post *prev, *next;
 };
 
-
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static void post_free(struct post *p)
 {
@@ -102,7 +95,7 @@ static void settle(struct post *p, const char *status, const char *ref, const ch
     char key[200], now[CTX_TIME_LEN], due[32];
     snprintf(key, sizeof key, KEY_REPLY_PREFIX "%s", p->id);
     ctx_time_format((long long)time(NULL), now);
-    snprintf(due, sizeof due, "%lld", now_ms() + (long long)(retry_in * 1000));
+    snprintf(due, sizeof due, "%lld", ctx_now_ms() + (long long)(retry_in * 1000));
     const char *argv[] = {key, KEY_OUTBOX, KEY_OUTBOX_DELAYED, KEY_REPLY_EVENTS,
                           KEY_AGENT_EVENTS, GROUP_POST, p->sid, p->id, status, ref ? ref : "",
                           error ? error : "", now, due};
@@ -306,7 +299,7 @@ static void due_fire(uv_timer_t *t)
 {
     struct outbox *ob = t->data;
     char now[32];
-    snprintf(now, sizeof now, "%lld", now_ms());
+    snprintf(now, sizeof now, "%lld", ctx_now_ms());
     const char *argv[] = {KEY_OUTBOX_DELAYED, KEY_OUTBOX, now};
     rconn_eval(ob->cmd, &ob->st->scripts[SCRIPT_REPLY_DUE], NULL, NULL, 2, 3, argv, NULL);
     group_reader_poke(ob->rd);  /* in case a read was refused while Redis was away */

@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <jansson.h>
+#include "core/clock.h"
 #include "collectors/collectors.h"
 #include "core/log.h"
 #include "ctxd/roles.h"
@@ -39,13 +39,6 @@ struct route_role {
     unsigned long long offers_made, offers_lost, tasks_created;
     unsigned long long ticks;
 };
-
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static const struct config_queue *queue_cfg(const struct config *cfg, const char *name)
 {
@@ -94,7 +87,7 @@ static void conversation_message(struct route_role *r, const struct item *it, co
         log_warn("route: %s is a private conversation but no queue takes chats", it->id);
         return;
     }
-    long long now = now_ms();
+    long long now = ctx_now_ms();
     size_t chat_len = strcspn(it->reply_ref, ":");     /* ref is "<chat>:<message>" */
     char ckey[300], wkey[200], skey[200], id[200], nows[32], order[64], due[32];
     char created[CTX_TIME_LEN];
@@ -300,7 +293,7 @@ static void on_snapshot(struct rconn *rc, redisReply *rep, void *priv)
         pass_step(r);
         return;
     }
-    long long now = now_ms();
+    long long now = ctx_now_ms();
     struct rt_queue q;
     char names[RT_MAX_SKILLS][64];
     routing_queue_from_config(qc, &q, names);
@@ -439,7 +432,7 @@ static void on_due(struct rconn *rc, redisReply *rep, void *priv)
     free(h);
     if (!rep || rep->type != REDIS_REPLY_ARRAY)
         return;
-    long long now = now_ms();
+    long long now = ctx_now_ms();
     char nows[32], grace[32];
     snprintf(nows, sizeof nows, "%lld", now);
     snprintf(grace, sizeof grace, "%lld", (long long)(r->cfg->presence_grace * 1000));
@@ -483,7 +476,7 @@ static void on_offer_task(struct rconn *rc, redisReply *rep, void *priv)
         snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", agent);
         snprintf(atkey, sizeof atkey, KEY_AGENT_PREFIX "%s:tasks", agent);
         snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", queue);
-        snprintf(nows, sizeof nows, "%lld", now_ms());
+        snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
         snprintf(maxna, sizeof maxna, "%d", qc ? qc->max_no_answer : 3);
         const char *argv[] = {tkey, akey, KEY_OFFERS, wkey, atkey, KEY_ROUTING_EVENTS,
                               KEY_AGENT_EVENTS, t->task, agent, nows, "timed_out", maxna};
@@ -548,7 +541,7 @@ static void on_left_chats(struct rconn *rc, redisReply *rep, void *priv)
         const char *queue = chat_queue(r->cfg);
         snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", task);
         snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", queue ? queue : "");
-        snprintf(nows, sizeof nows, "%lld", now_ms());
+        snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
         const char *argv[] = {tkey, KEY_OFFERS, KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS, skey,
                               task, nows};
         rconn_eval(rc, &r->st->scripts[SCRIPT_ABANDON], NULL, NULL, 5, 7, argv, NULL);
@@ -561,7 +554,7 @@ static void tick_fire(uv_timer_t *tm)
     struct route_role *r = tm->data;
     if (!rconn_up(r->cmd))
         return;
-    long long now = now_ms();
+    long long now = ctx_now_ms();
     rconn_cmd(r->cmd, on_expired, r, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100", KEY_OFFERS, now);
     struct hk_ctx *w = malloc(sizeof *w), *p = malloc(sizeof *p);
     if (w) {

@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/time.h>
+#include "core/clock.h"
+#include "core/id.h"
 #include "routing/routing.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
@@ -54,13 +54,6 @@ struct agents {
     json_t *queues;             /* the last queue figures, waiting for the agents' */
     bool stats_running;
 };
-
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 size_t agent_pss_size(void)
 {
@@ -207,7 +200,7 @@ static void on_event(const char *id, const redisReply *f, void *priv)
             json_t *extra = json_object();
             const char *exp = stream_field(f, "expires");
             if (exp) {
-                double in = (double)(atoll(exp) - now_ms()) / 1000.0;
+                double in = (double)(atoll(exp) - ctx_now_ms()) / 1000.0;
                 json_object_set_new(extra, "expires_in", json_real(in > 0 ? in : 0));
             }
             send_task(s, type, task, extra);
@@ -236,7 +229,7 @@ static void presence(struct asess *s, const char *what)
     char akey[120], ckey[140], nows[32], stale[32];
     snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", s->agent);
     snprintf(ckey, sizeof ckey, KEY_AGENT_PREFIX "%s:conns", s->agent);
-    snprintf(nows, sizeof nows, "%lld", now_ms());
+    snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
     snprintf(stale, sizeof stale, "%lld", (long long)(sv->cfg->presence_timeout * 1000));
     const char *argv[] = {akey, KEY_DISCONNECTED, KEY_ROUTING_EVENTS, ckey, s->agent, what, nows,
                           s->conn, stale};
@@ -431,16 +424,12 @@ static const struct config_queue *queue_cfg(const struct config *cfg, const char
 /* Queue the agent's text as a reply to `item` on its network (outbox). */
 static ctx_err enqueue_reply(struct rconn *rc, struct serve *sv, struct req *q, const char *item)
 {
-    unsigned char rnd[8];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-        memset(rnd, 0, sizeof rnd);
     char rid[64], rkey[120], ikey[600], now[CTX_TIME_LEN];
-    int n = snprintf(rid, sizeof rid, "rep-");
-    for (size_t i = 0; i < sizeof rnd; i++)
-        n += snprintf(rid + n, sizeof rid - (size_t)n, "%02x", rnd[i]);
+    if (ctx_random_id("rep-", 8, rid, sizeof rid) != CTX_OK)
+        return CTX_EIO;
     snprintf(rkey, sizeof rkey, KEY_REPLY_PREFIX "%s", rid);
     snprintf(ikey, sizeof ikey, KEY_ITEM_PREFIX "%s", item);
-    ctx_time_format(now_ms() / 1000, now);
+    ctx_time_format(ctx_now_ms() / 1000, now);
     const char *argv[] = {rkey, ikey, KEY_OUTBOX, KEY_REPLY_EVENTS, KEY_AGENT_EVENTS, rid,
                           item, q->text, q->agent, now};
     snprintf(q->arg, sizeof q->arg, "%s", rid);
@@ -462,7 +451,7 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
     snprintf(atkey, sizeof atkey, KEY_AGENT_PREFIX "%s:tasks", q->agent);
     snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", queue ? queue : "");
     snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", queue ? queue : "");
-    snprintf(nows, sizeof nows, "%lld", now_ms());
+    snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
     struct rscript *sc = sv->st->scripts;
     ctx_err e = CTX_OK;
     if (!channel) {
@@ -513,7 +502,7 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
             char mkey[300];
             snprintf(mkey, sizeof mkey, KEY_CHAT_PREFIX "%s:messages", q->task);
             char at[CTX_TIME_LEN];
-            ctx_time_format(now_ms() / 1000, at);
+            ctx_time_format(ctx_now_ms() / 1000, at);
             json_t *m = json_pack("{s:s,s:s,s:s,s:s}", "from", "agent", "name", q->name,
                                   "text", q->text, "at", at);
             char *mj = json_dumps(m, JSON_COMPACT);
@@ -538,20 +527,7 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
                 req_end(q);
                 return;
             }
-            unsigned char rnd[8];
-            if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-                memset(rnd, 0, sizeof rnd);
-            char rid[64], rkey[120], ikey[600], now[CTX_TIME_LEN];
-            int n = snprintf(rid, sizeof rid, "rep-");
-            for (size_t i = 0; i < sizeof rnd; i++)
-                n += snprintf(rid + n, sizeof rid - (size_t)n, "%02x", rnd[i]);
-            snprintf(rkey, sizeof rkey, KEY_REPLY_PREFIX "%s", rid);
-            snprintf(ikey, sizeof ikey, KEY_ITEM_PREFIX "%s", item);
-            ctx_time_format(now_ms() / 1000, now);
-            const char *argv[] = {rkey, ikey, KEY_OUTBOX, KEY_REPLY_EVENTS, KEY_AGENT_EVENTS, rid,
-                                  item, q->text, q->agent, now};
-            snprintf(q->arg, sizeof q->arg, "%s", rid);
-            e = rconn_eval(rc, &sc[SCRIPT_REPLY_ENQUEUE], on_script, q, 5, 10, argv, NULL);
+            e = enqueue_reply(rc, sv, q, item);
         }
         break;
     case OP_CALLBACK: {
@@ -566,7 +542,7 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
             return;
         }
         char id[300];
-        snprintf(id, sizeof id, "callback:%s:%lld", q->task, now_ms());
+        snprintf(id, sizeof id, "callback:%s:%lld", q->task, ctx_now_ms());
         json_t *extra = json_pack("{s:s,s:s,s:s?}", "phone", q->text, "parent", q->task,
                                   "item", stream_field(t, "item"));
         snprintf(q->arg, sizeof q->arg, "%s", id);
@@ -626,7 +602,7 @@ static void start_op(struct asess *s, enum op op, const char *task, const char *
     if (op == OP_STATE) {
         char akey[120], nows[32];
         snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", s->agent);
-        snprintf(nows, sizeof nows, "%lld", now_ms());
+        snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
         const char *argv[] = {akey, KEY_AGENT_EVENTS, KEY_ROUTING_EVENTS, KEY_WRAPUPS, s->agent,
                               q->arg, nows};
         e = rconn_eval(rc, &s->ag->s->st->scripts[SCRIPT_AGENT_STATE], on_script, q, 4, 7, argv,

@@ -22,8 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/time.h>
+#include "core/clock.h"
+#include "core/id.h"
 #include "core/redis.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
@@ -49,13 +49,6 @@ struct chats {
     struct follower *events;
     struct csess *sessions;
 };
-
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 size_t chat_pss_size(void)
 {
@@ -144,21 +137,13 @@ static void start(struct csess *s, const char *name, const char *lang)
         outq_error(&s->q, s->wsi, "no_queue", "chat is not available");
         return;
     }
-    unsigned char rnd[10];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-        memset(rnd, 0, sizeof rnd);
-    int n = snprintf(s->task, sizeof s->task, "chat:");
-    for (size_t i = 0; i < sizeof rnd; i++)
-        n += snprintf(s->task + n, sizeof s->task - (size_t)n, "%02x", rnd[i]);
-    snprintf(s->name, sizeof s->name, "%s", name);
-    unsigned char kr[16];
-    if (getrandom(kr, sizeof kr, 0) != (ssize_t)sizeof kr) {
+    if (ctx_random_id("chat:", 10, s->task, sizeof s->task) != CTX_OK ||
+        ctx_random_id("", 16, s->key, sizeof s->key) != CTX_OK) {
         outq_error(&s->q, s->wsi, "unavailable", "please try again in a moment");
         s->task[0] = '\0';
         return;
     }
-    for (size_t i = 0; i < sizeof kr; i++)
-        snprintf(s->key + 2 * i, 3, "%02x", kr[i]);
+    snprintf(s->name, sizeof s->name, "%s", name);
     char sha[41];
     ctx_sha1_hex(s->key, strlen(s->key), sha);
     json_t *extra = json_pack("{s:s,s:s?,s:s}", "name", name, "lang", lang, "customer_key", sha);
@@ -188,13 +173,13 @@ static void message(struct csess *s, const char *text)
     char tkey[120], mkey[140], at[CTX_TIME_LEN];
     snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", s->task);
     snprintf(mkey, sizeof mkey, KEY_CHAT_PREFIX "%s:messages", s->task);
-    ctx_time_format(now_ms() / 1000, at);
+    ctx_time_format(ctx_now_ms() / 1000, at);
     json_t *m = json_pack("{s:s,s:s,s:s,s:s}", "from", "customer", "name", s->name, "text", text,
                           "at", at);
     char *mj = json_dumps(m, JSON_COMPACT);
     json_decref(m);
     char nows[32];
-    snprintf(nows, sizeof nows, "%lld", now_ms());
+    snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
     const char *argv[] = {tkey, mkey, KEY_AGENT_EVENTS, KEY_CHAT_EVENTS, KEY_ROUTING_EVENTS,
                           s->task, "customer", "", mj ? mj : "{}", nows};
     if (rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_CHAT_MESSAGE], on_sent, wref_take(s->ref), 5,
@@ -279,7 +264,7 @@ static void end_chat(struct serve *sv, const char *task)
     char tkey[120], skey[200], nows[32];
     snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", task);
     snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", queue ? queue : "");
-    snprintf(nows, sizeof nows, "%lld", now_ms());
+    snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
     const char *argv[] = {tkey, KEY_OFFERS, KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS, skey, task,
                           nows};
     rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_ABANDON], NULL, NULL, 5, 7, argv, NULL);
@@ -384,7 +369,7 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             return 0;
         if (s->task[0] && !s->closed && !s->resuming) {
             /* gone without "end": it may come back (resume) before the grace is over */
-            rconn_cmd(sv->cmd, NULL, NULL, "ZADD %s NX %lld %s", KEY_CHATS_LEFT, now_ms(),
+            rconn_cmd(sv->cmd, NULL, NULL, "ZADD %s NX %lld %s", KEY_CHATS_LEFT, ctx_now_ms(),
                       s->task);
         }
         if (s->prev)

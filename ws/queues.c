@@ -9,18 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
+#include "core/clock.h"
 #include "collectors/collectors.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
-
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static long long field_ll(const redisReply *h, const char *name)
 {
@@ -33,7 +26,7 @@ static long long field_ll(const redisReply *h, const char *name)
 json_t *queues_json(const struct config *cfg, const redisReply *rep)
 {
     json_t *arr = json_array();
-    long long now = now_ms();
+    long long now = ctx_now_ms();
     for (size_t i = 0; i < cfg->nqueues && rep && i < rep->elements; i++) {
         const redisReply *h = rep->element[i];
         const struct config_queue *qc = &cfg->queues[i];
@@ -282,7 +275,7 @@ void callbacks_post(struct api_req *r)
             respond_error(r, 500, "memory", "out of memory");
         } else {
             c->r = r;
-            snprintf(c->id, sizeof c->id, "callback:%lld:%d", now_ms(), rand() % 100000);
+            snprintf(c->id, sizeof c->id, "callback:%lld:%d", ctx_now_ms(), rand() % 100000);
             char nbs[32];
             snprintf(nbs, sizeof nbs, "%lld", not_before * 1000);
             json_t *extra = json_pack("{s:s,s:s?,s:s}", "phone", phone, "name", name,

@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
+#include "core/id.h"
 #include "core/item.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
@@ -141,13 +141,11 @@ void replies_post(struct api_req *r)
         snprintf(c->item, sizeof c->item, "%s", item);
         if (id) {
             snprintf(c->id, sizeof c->id, "%s", id);
-        } else {
-            unsigned char rnd[12];
-            if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-                memset(rnd, 0, sizeof rnd);
-            int n = snprintf(c->id, sizeof c->id, "rep-");
-            for (size_t i = 0; i < sizeof rnd; i++)
-                n += snprintf(c->id + n, sizeof c->id - (size_t)n, "%02x", rnd[i]);
+        } else if (ctx_random_id("rep-", 12, c->id, sizeof c->id) != CTX_OK) {
+            free(c);
+            respond_error(r, 503, "random", "no randomness for a reply id; try again");
+            json_decref(j);
+            return;
         }
         char rkey[200], ikey[600], now[CTX_TIME_LEN];
         snprintf(rkey, sizeof rkey, KEY_REPLY_PREFIX "%s", c->id);
