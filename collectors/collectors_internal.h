@@ -1,6 +1,7 @@
 /* collectors_internal.h -- what the collectors' files share and nobody else
  * needs: the tolerant XML tokenizer (xml.c), the HTML entity table and UTF-8
- * helpers (html.c). Not part of the module's public interface. */
+ * helpers (entities.c), HTML to text (html.c), feedparser's sanitizer
+ * (sanitize.c). Not part of the module's public interface. */
 #ifndef CTX_COLLECTORS_INTERNAL_H
 #define CTX_COLLECTORS_INTERNAL_H
 
@@ -11,7 +12,24 @@
 #include "core/ctx.h"
 #include "collectors/collectors.h"
 
-/* ---- UTF-8 and entities (html.c) ---------------------------------------- */
+/* ---- ASCII classes the scanners share ----------------------------------- */
+
+static inline bool ascii_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static inline bool ascii_alpha(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline bool ascii_alnum(unsigned char c)
+{
+    return ascii_alpha(c) || (c >= '0' && c <= '9');
+}
+
+/* ---- UTF-8 and entities (entities.c) ------------------------------------ */
 
 #define UTF8_REPLACEMENT 0xFFFDu
 
@@ -42,11 +60,17 @@ uint32_t charref_fixup(uint32_t cp);
  * Returns true when known. */
 bool html_entity_lookup(const char *name, size_t len, uint32_t *cp);
 
+/* Whitespace as Unicode has it (ASCII's, no-break and the typographic
+ * spaces), for trimming and collapsing text. */
+bool cp_is_space(uint32_t cp);
+
+/* ---- HTML (html.c, sanitize.c) ------------------------------------------ */
+
 /* Plain text to normalized text: whitespace runs collapsed to one space,
  * trimmed, invalid UTF-8 replaced. Malloc'd; NULL only when out of memory. */
 char *text_collapse(const char *s, size_t len);
 
-/* HTML as Python feedparser's sanitizer leaves it (html.c): whitelisted
+/* HTML as Python feedparser's sanitizer leaves it (sanitize.c): whitelisted
  * elements, attributes, CSS properties and URI schemes only, script/style
  * and their content dropped, relative URIs resolved against base (NULL:
  * left relative), re-serialised the way feedparser does. Malloc'd; NULL
@@ -57,7 +81,7 @@ char *html_sanitize(const char *html, size_t len, const char *base);
  * entity reference, whitelisted element names only, known entities only. */
 bool html_looks_like(const char *s);
 
-/* Whether html.c's sanitizer tables are sorted (they are searched with
+/* Whether sanitize.c's tables are sorted (they are searched with
  * bsearch); for the unit tests. */
 bool html_sanitizer_tables_sorted(void);
 
@@ -68,7 +92,7 @@ bool html_sanitizer_tables_sorted(void);
 char *url_resolve(const char *base, const char *ref);
 
 /* Whether u is relative or has a scheme feedparser accepts (http, https,
- * ftp, mailto... not javascript or data). html.c. */
+ * ftp, mailto... not javascript or data). sanitize.c. */
 bool url_safe(const char *u);
 
 /* ---- what feed.c shares with jsonfeed.c -------------------------------- */
