@@ -1,7 +1,8 @@
 /* collectors_internal.h -- what the collectors' files share and nobody else
  * needs: the tolerant XML tokenizer (xml.c), the HTML entity table and UTF-8
  * helpers (entities.c), HTML to text (html.c), feedparser's sanitizer
- * (sanitize.c). Not part of the module's public interface. */
+ * (sanitize.c), URLs (url.c), decoding bytes to text (charset.c), and what
+ * feed.c hands jsonfeed.c. Not part of the module's public interface. */
 #ifndef CTX_COLLECTORS_INTERNAL_H
 #define CTX_COLLECTORS_INTERNAL_H
 
@@ -85,15 +86,50 @@ bool html_looks_like(const char *s);
  * bsearch); for the unit tests. */
 bool html_sanitizer_tables_sorted(void);
 
-/* ---- URLs (feed.c) ------------------------------------------------------ */
+/* ---- URLs (url.c) ------------------------------------------------------- */
 
 /* ref resolved against base (RFC 3986 section 5.2; either may be NULL).
  * Malloc'd; NULL when ref is NULL or out of memory. */
 char *url_resolve(const char *base, const char *ref);
 
 /* Whether u is relative or has a scheme feedparser accepts (http, https,
- * ftp, mailto... not javascript or data). sanitize.c. */
+ * ftp, mailto... not javascript or data). */
 bool url_safe(const char *u);
+
+/* feedparser's make_safe_absolute_uri(base, ref): ref resolved against
+ * base, or "" when the result's scheme is not one it accepts (without a
+ * base, ref alone is checked by url_safe). Malloc'd; NULL on ENOMEM. */
+char *url_safe_absolute(const char *base, const char *ref);
+
+/* ---- bytes to text (charset.c) ------------------------------------------ */
+
+/* What charset_decode() found: the encoding it used, and the first problem
+ * (bozo) -- a non-XML media type, a declared charset that did not fit, bytes
+ * that decode nowhere. */
+struct charset_info {
+    char encoding[64];
+    bool bozo;
+    char error[200];
+};
+
+/* A feed body (served with content_type, which may be NULL) as UTF-8 into
+ * out: BOM, HTTP charset, XML declaration (not when json), then guesses, in
+ * feedparser's order. The result is valid UTF-8 without NULs. CTX_OK or
+ * CTX_ENOMEM. */
+ctx_err charset_decode(const char *s, size_t len, const char *content_type, bool json,
+                       struct buf *out, struct charset_info *ci);
+
+/* A Content-Type header's media type (lower-cased) and charset parameter,
+ * each "" when absent or unusable. */
+void http_content_type(const char *ct, char *mime, size_t mcap, char *cs, size_t ccap);
+
+/* s[0..n) as a media type or charset token: quotes and spaces trimmed,
+ * lower-cased, into out. false when empty, too long or not a token. */
+bool media_token(const char *s, size_t n, char *out, size_t cap);
+
+/* Base64 (standard or URL-safe alphabet) decoded to text; malloc'd, NULL
+ * when it is not base64 of valid UTF-8 (or out of memory). */
+char *base64_text(const char *s, size_t n);
 
 /* ---- what feed.c shares with jsonfeed.c -------------------------------- */
 

@@ -91,13 +91,6 @@ static const char *const san_void[] = {
     "isindex", "keygen", "link", "meta", "param", "source", "track", "wbr",
 };
 
-static const char *const san_schemes[] = {
-    "aim", "callto", "cvs", "facetime", "feed", "file", "ftp", "git", "gopher", "gtalk",
-    "h323", "hdl", "http", "https", "imap", "irc", "irc6", "ircs", "itms", "magnet", "mailto",
-    "mms", "msnim", "news", "nntp", "prospero", "rsync", "rtsp", "rtspu", "sftp", "shttp",
-    "sip", "sips", "skype", "smb", "snews", "ssh", "svn", "svn+ssh", "telnet", "wais", "ymsg",
-};
-
 /* (tag, attribute) pairs holding a URI that is resolved against the base */
 static const struct { const char *tag, *attr; } san_uri_attrs[] = {
     {"a", "href"}, {"applet", "codebase"}, {"area", "href"}, {"audio", "src"},
@@ -120,10 +113,10 @@ static int str_cmp(const void *a, const void *b)
 bool html_sanitizer_tables_sorted(void)
 {
     const char *const *sets[] = {san_elements, san_attributes, san_css_properties,
-                                 san_css_keywords, san_void, san_schemes};
+                                 san_css_keywords, san_void};
     const size_t lens[] = {CTX_ARRAY_LEN(san_elements), CTX_ARRAY_LEN(san_attributes),
                            CTX_ARRAY_LEN(san_css_properties), CTX_ARRAY_LEN(san_css_keywords),
-                           CTX_ARRAY_LEN(san_void), CTX_ARRAY_LEN(san_schemes)};
+                           CTX_ARRAY_LEN(san_void)};
     for (size_t s = 0; s < CTX_ARRAY_LEN(sets); s++)
         for (size_t i = 1; i < lens[s]; i++)
             if (strcmp(sets[s][i - 1], sets[s][i]) >= 0)
@@ -380,63 +373,6 @@ done:
     return e;
 }
 
-/* ---- URIs ---- */
-
-static bool scheme_ok(const char *s, size_t n)
-{
-    char sch[16];
-    if (n == 0 || n >= sizeof sch)
-        return n == 0;
-    memcpy(sch, s, n);
-    sch[n] = '\0';
-    return IN_SET(san_schemes, sch);
-}
-
-bool url_safe(const char *u)
-{
-    /* as urlsplit reads a scheme: leading C0 controls and spaces stripped,
-     * tabs and line ends removed, then letters, digits, "+-." up to ':' */
-    char sch[16];
-    size_t n = 0;
-    const char *p = u;
-    while (*p && (unsigned char)*p <= ' ')
-        p++;
-    for (; *p && *p != ':'; p++) {
-        if (*p == '\t' || *p == '\r' || *p == '\n')
-            continue;
-        if (!(ascii_alnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.'))
-            return true;             /* no scheme: a relative reference */
-        if (n == sizeof sch - 1)
-            return false;            /* no scheme we accept is that long */
-        sch[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p | 0x20 : *p);
-    }
-    sch[n] = '\0';
-    if (*p != ':' || !n || !ascii_alpha((unsigned char)sch[0]))
-        return true;
-    return IN_SET(san_schemes, sch);
-}
-
-/* feedparser's make_safe_absolute_uri(base, ref): ref joined to base, or ""
- * when the result's scheme is not one it accepts (without a base, ref alone
- * is checked). Malloc'd; NULL on ENOMEM. */
-static char *safe_uri(const char *base, const char *ref)
-{
-    if (!base || !*base)
-        return strdup(url_safe(ref) ? ref : "");
-    char *u = url_resolve(base, ref);
-    if (!u)
-        return NULL;
-    const char *p = u;
-    while (py_space((unsigned char)*p))
-        p++;
-    size_t n = strcspn(p, ":");
-    if (!p[n] || !scheme_ok(p, n)) {
-        free(u);
-        return strdup("");
-    }
-    return u;
-}
-
 /* ---- the tokenizer ---- */
 
 #define SAN_MAX_ATTRS 128
@@ -655,7 +591,7 @@ static void san_start(struct san *z, const char *tag)
                 while (b > a && py_space((unsigned char)val[b - 1]))
                     b--;
                 val[b] = '\0';
-                if (!(owned = safe_uri(z->base, val + a))) {
+                if (!(owned = url_safe_absolute(z->base, val + a))) {
                     z->err = CTX_ENOMEM;
                     return;
                 }
@@ -672,7 +608,7 @@ static void san_start(struct san *z, const char *tag)
             }
         } else if (IN_SET(san_attributes, key)) {
             if (!strcmp(key, "href")) {
-                char *safe = safe_uri(NULL, val);
+                char *safe = url_safe_absolute(NULL, val);
                 free(owned);
                 if (!(val = owned = safe)) {
                     z->err = CTX_ENOMEM;
