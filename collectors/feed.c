@@ -92,6 +92,7 @@ enum el {
     E_NONE, E_RSS, E_FEED, E_RDF, E_CHANNEL, E_ITEM, E_SKIP, E_AUTHOR, E_TITLE,
     E_LINK, E_ID, E_DESCRIPTION, E_SUMMARY, E_SUBTITLE, E_CONTENT, E_ENCODED,
     E_BODY, E_PUBLISHED, E_UPDATED, E_LANGUAGE, E_MEDIA_TITLE, E_ENCLOSURE, E_CREATED,
+    E_ABSTRACT,
 };
 
 static const struct { enum nsclass ns; const char *local; enum el el; } elements[] = {
@@ -119,7 +120,7 @@ static const struct { enum nsclass ns; const char *local; enum el el; } elements
     {NS_CORE, "language", E_LANGUAGE}, {NS_DC, "language", E_LANGUAGE},
     {NS_ITUNES, "author", E_AUTHOR}, {NS_ITUNES, "subtitle", E_SUBTITLE},
     {NS_ITUNES, "summary", E_SUMMARY}, {NS_MEDIA, "title", E_MEDIA_TITLE},
-    {NS_CORE, "enclosure", E_ENCLOSURE},
+    {NS_CORE, "enclosure", E_ENCLOSURE}, {NS_CORE, "abstract", E_ABSTRACT},
 };
 
 /* ---- per-entry and per-feed values -------------------------------------- */
@@ -136,7 +137,10 @@ struct fields {
     char *first_href;      /* first link of any kind: the url of last resort */
     json_t *links;         /* feedparser's "links": [{rel, type, href, title...}] */
     bool link_from_id;     /* link was copied from a permalink guid / id */
-    bool has_content;
+    bool has_content;      /* feedparser's hasContent: a content element was
+                              seen, so a second summary is a summary again */
+    char content_type[64]; /* the content's and the summary's media types, */
+    char summary_type[64]; /* as feedparser names them */
 };
 
 struct capture {
@@ -146,6 +150,7 @@ struct capture {
     int target;            /* entry index, -1 for the feed */
     int depth;
     enum ctype type;
+    char mime[64];         /* the declared type, as feedparser names it */
     struct buf b, name, email;
     int sub, sub_depth;    /* reading an author's <name> (1) or <email> (2) */
     int nchild;
@@ -347,26 +352,49 @@ static ctx_err escape(struct buf *b, const char *s, size_t n, bool attr)
     return e ? e : buf_append(b, s + run, n - run);
 }
 
-/* A content type attribute's meaning, as feedparser maps it. */
-static enum ctype map_type(const char *t, enum ctype deflt, bool *base64)
+/* A content type's name as feedparser gives it (its map_content_type). */
+static const char *ctype_name(enum ctype t)
+{
+    return t == CT_HTML ? "text/html" : t == CT_XHTML ? "application/xhtml+xml"
+         : t == CT_XML ? "application/xml" : "text/plain";
+}
+
+/* A content type attribute's meaning, as feedparser maps it: the short
+ * names, then XML types (text/xml too: any type ending in "xml"), then
+ * text; anything else is base64-encoded (its _is_base64). The type's name,
+ * as feedparser keeps it, goes to mime when that is not NULL. */
+static enum ctype map_type(const char *t, enum ctype deflt, bool *base64, char *mime)
 {
     char m[64];
+    enum ctype r = CT_TEXT;
     *base64 = false;
-    if (!t || !media_token(t, strcspn(t, ";"), m, sizeof m))
-        return deflt;
-    if (!strcmp(m, "text") || !strcmp(m, "plain") || !strcmp(m, "text/plain"))
-        return CT_TEXT;
-    if (!strcmp(m, "html") || !strcmp(m, "text/html"))
-        return CT_HTML;
-    if (!strcmp(m, "xhtml") || !strcmp(m, "application/xhtml+xml"))
-        return CT_XHTML;
-    if (!strncmp(m, "text/", 5))
-        return CT_TEXT;
-    size_t n = strlen(m);
-    if ((n > 4 && !strcmp(m + n - 4, "+xml")) || (n > 4 && !strcmp(m + n - 4, "/xml")))
-        return CT_XML;
-    *base64 = true;
-    return CT_TEXT;
+    if (!t || !media_token(t, strcspn(t, ";"), m, sizeof m)) {
+        r = deflt;
+        snprintf(m, sizeof m, "%s", ctype_name(deflt));
+    } else if (!strcmp(m, "text") || !strcmp(m, "plain") || !strcmp(m, "text/plain")) {
+        snprintf(m, sizeof m, "text/plain");
+    } else if (!strcmp(m, "html") || !strcmp(m, "text/html")) {
+        r = CT_HTML;
+        snprintf(m, sizeof m, "text/html");
+    } else if (!strcmp(m, "xhtml") || !strcmp(m, "application/xhtml+xml")) {
+        r = CT_XHTML;
+        snprintf(m, sizeof m, "application/xhtml+xml");
+    } else if (strlen(m) > 3 && !strcmp(m + strlen(m) - 3, "xml")) {
+        r = CT_XML;
+    } else if (strncmp(m, "text/", 5)) {
+        *base64 = true;
+    }
+    if (mime)
+        memcpy(mime, m, sizeof m);
+    return r;
+}
+
+/* Whether content of this type doubles as the summary (feedparser copies
+ * text/plain and the HTML types only). */
+static bool summary_like(const char *mime)
+{
+    return !strcmp(mime, "text/plain") || !strcmp(mime, "text/html")
+        || !strcmp(mime, "application/xhtml+xml");
 }
 
 static void cap_begin(struct feedp *fp, enum el el, enum field f, bool construct,
@@ -389,8 +417,9 @@ static void cap_begin(struct feedp *fp, enum el el, enum field f, bool construct
     c->link = NULL;
     c->alternate = false;
     c->type = deflt;
+    snprintf(c->mime, sizeof c->mime, "%s", ctype_name(deflt));
     if (construct) {
-        c->type = map_type(xml_attr_get(&fp->x, NULL, "type"), deflt, &c->base64);
+        c->type = map_type(xml_attr_get(&fp->x, NULL, "type"), deflt, &c->base64, c->mime);
         const char *mode = xml_attr_get(&fp->x, NULL, "mode");
         if (mode && ieq(mode, "base64"))
             c->base64 = true;
@@ -412,12 +441,15 @@ static void cap_start(struct feedp *fp)
         }
         return;
     }
-    if (!c->construct)
+    /* XML content keeps only its own text: feedparser reads child elements
+     * of an XML type as elements of the entry, not as content */
+    if (!c->construct || c->type == CT_XML)
         return;
     if (c->type == CT_TEXT || c->type == CT_HTML) {
         if (xml_name_is(&x->name, "div"))
             return;              /* escaped content wrapped in a div: keep escaped */
         c->type = CT_XHTML;      /* "escaped" markup that was not escaped */
+        snprintf(c->mime, sizeof c->mime, "%s", ctype_name(CT_XHTML));
     }
     bool direct = x->depth == c->depth + 1;
     if (direct && ++c->nchild == 1)
@@ -449,7 +481,7 @@ static void cap_end(struct feedp *fp)
             c->sub = 0;
         return;
     }
-    if (!c->construct || c->type == CT_TEXT || c->type == CT_HTML)
+    if (!c->construct || c->type == CT_TEXT || c->type == CT_HTML || c->type == CT_XML)
         return;
     if (x->depth == c->depth + 1 && c->nchild == 1)
         c->inner_end = c->b.len;
@@ -476,7 +508,10 @@ static void cap_text(struct feedp *fp)
     } else if (!c->construct) {
         if (x->depth == c->depth)
             e = buf_append(&c->b, x->text, x->text_len);
-    } else if (c->type == CT_XHTML || c->type == CT_XML) {
+    } else if (c->type == CT_XML) {
+        if (x->depth == c->depth)
+            e = buf_append(&c->b, x->text, x->text_len);
+    } else if (c->type == CT_XHTML) {
         if (x->depth == c->depth) {
             for (size_t i = 0; i < x->text_len; i++)
                 if (!ascii_space((unsigned char)x->text[i])) {
@@ -491,9 +526,10 @@ static void cap_text(struct feedp *fp)
     oom(fp, e);
 }
 
-/* Store val (owned) into f's field per feedparser's precedence rules. */
+/* Store val (owned) into f's field per feedparser's precedence rules;
+ * mime names the type of a content or summary. */
 static void set_field(struct fields *f, enum field k, char *val, int depth, enum ctype type,
-                      bool entry)
+                      const char *mime, bool entry)
 {
     bool take;
     if (k == F_CONTENT)
@@ -510,6 +546,9 @@ static void set_field(struct fields *f, enum field k, char *val, int depth, enum
     f->v[k] = val;
     f->depth[k] = depth;
     f->type[k] = (unsigned char)type;
+    if (k == F_CONTENT || k == F_SUMMARY)
+        snprintf(k == F_CONTENT ? f->content_type : f->summary_type, sizeof f->content_type,
+                 "%s", mime ? mime : ctype_name(type));
 }
 
 static void cap_finish(struct feedp *fp)
@@ -540,7 +579,7 @@ static void cap_finish(struct feedp *fp)
             oom(fp, CTX_ENOMEM);
             return;
         }
-        set_field(f, F_AUTHOR, val, c->depth, CT_TEXT, entry);
+        set_field(f, F_AUTHOR, val, c->depth, CT_TEXT, NULL, entry);
         return;
     }
 
@@ -576,8 +615,11 @@ static void cap_finish(struct feedp *fp)
     if (c->construct) {
         /* RSS "plain text" that is really HTML is HTML (feedparser's
          * lookslikehtml), and HTML goes through its sanitizer */
-        if (c->type == CT_TEXT && strncmp(fp->version, "atom", 4) && html_looks_like(val))
+        if (c->type == CT_TEXT && !strcmp(c->mime, "text/plain") && strncmp(fp->version, "atom", 4)
+            && html_looks_like(val)) {
             c->type = CT_HTML;
+            snprintf(c->mime, sizeof c->mime, "%s", ctype_name(CT_HTML));
+        }
         if (c->type == CT_HTML || c->type == CT_XHTML) {
             char *clean = html_sanitize(val, strlen(val), cur_base(fp));
             free(val);
@@ -626,15 +668,17 @@ static void cap_finish(struct feedp *fp)
         return;
     }
     /* media:title only stands in for a missing title: any real one wins */
-    set_field(f, c->field, val, c->el == E_MEDIA_TITLE ? INT_MAX : c->depth, c->type, entry);
+    set_field(f, c->field, val, c->el == E_MEDIA_TITLE ? INT_MAX : c->depth, c->type, c->mime,
+              entry);
     /* content that is text or HTML doubles as the summary until a real one
      * comes (feedparser) */
     if (entry && c->field == F_CONTENT && f->v[F_CONTENT] == val && !f->v[F_SUMMARY]
-        && c->type != CT_XML) {
+        && summary_like(c->mime)) {
         if (!(f->v[F_SUMMARY] = strdup(val)))
             oom(fp, CTX_ENOMEM);
         f->depth[F_SUMMARY] = INT_MAX;
         f->type[F_SUMMARY] = (unsigned char)c->type;
+        snprintf(f->summary_type, sizeof f->summary_type, "%s", c->mime);
     }
 }
 
@@ -684,7 +728,7 @@ static void root_lang(struct feedp *fp)
         if (!v)
             oom(fp, CTX_ENOMEM);
         else
-            set_field(&fp->feed, F_LANGUAGE, v, fp->x.depth, CT_TEXT, false);
+            set_field(&fp->feed, F_LANGUAGE, v, fp->x.depth, CT_TEXT, NULL, false);
     }
 }
 
@@ -752,7 +796,7 @@ static void link_start(struct feedp *fp)
     link_set(fp, l, "href", abs);
     if (!f->first_href && *abs && !(f->first_href = strdup(abs)))
         oom(fp, CTX_ENOMEM);
-    enum ctype t = map_type(type, CT_HTML, &b64);
+    enum ctype t = map_type(type, CT_HTML, &b64, NULL);
     if ((!rel || !strcmp(rel, "alternate")) && (t == CT_HTML || t == CT_XHTML) && !b64) {
         free(f->v[F_LINK]);
         f->v[F_LINK] = abs;
@@ -901,16 +945,25 @@ static void on_start(struct feedp *fp)
         break;
     case E_DESCRIPTION:
     case E_SUMMARY:
-        if (!in_entry) {
-            if (el == E_DESCRIPTION)
-                cap_begin(fp, E_DESCRIPTION, F_SUBTITLE, true, CT_HTML);
-        } else if (f->v[F_SUMMARY] && !f->has_content) {
-            f->has_content = true;
-            cap_begin(fp, E_CONTENT, F_CONTENT, true, CT_TEXT);
+        /* feedparser: a description or summary after a summary, before any
+         * content element, is the content (at feed level: dropped, as we
+         * keep no feed content); else a description is the feed's subtitle
+         * or the entry's summary, a summary (iTunes') the summary */
+        if (f->v[F_SUMMARY] && !f->has_content) {
+            if (in_entry) {
+                f->has_content = true;
+                cap_begin(fp, E_CONTENT, F_CONTENT, true, CT_TEXT);
+            }
+        } else if (!in_entry && el == E_DESCRIPTION) {
+            cap_begin(fp, E_DESCRIPTION, F_SUBTITLE, true, CT_HTML);
         } else {
             cap_begin(fp, E_SUMMARY, F_SUMMARY, true,
                       el == E_DESCRIPTION ? CT_HTML : CT_TEXT);
         }
+        break;
+    case E_ABSTRACT:
+        /* CDF: the description, as plain text (which may look like HTML) */
+        cap_begin(fp, E_ABSTRACT, in_entry ? F_SUMMARY : F_SUBTITLE, true, CT_TEXT);
         break;
     case E_SUBTITLE:
         cap_begin(fp, E_SUBTITLE, F_SUBTITLE, true, CT_TEXT);
@@ -919,7 +972,7 @@ static void on_start(struct feedp *fp)
     case E_ENCODED:
     case E_BODY:
         if (in_entry) {
-            f->has_content = true;
+            f->has_content |= el != E_BODY;      /* as feedparser: not for a body */
             cap_begin(fp, el, F_CONTENT, true,
                       el == E_CONTENT ? CT_TEXT : el == E_ENCODED ? CT_HTML : CT_XHTML);
         }
@@ -979,7 +1032,7 @@ static char *plain(const struct feedp *fp, const struct fields *f, enum field k)
     if (!v)
         return NULL;
     (void)fp;
-    bool html = f->type[k] == CT_HTML || f->type[k] == CT_XHTML || f->type[k] == CT_XML;
+    bool html = f->type[k] == CT_HTML || f->type[k] == CT_XHTML;
     return html ? html_to_text(v, strlen(v)) : text_collapse(v, strlen(v));
 }
 
@@ -1127,19 +1180,12 @@ static json_t *fields_json(const struct fields *f, const enum field *keys, const
     return o;
 }
 
-/* A content type as feedparser names it. */
-static const char *ctype_name(enum ctype t)
-{
-    return t == CT_HTML ? "text/html" : t == CT_XHTML ? "application/xhtml+xml"
-         : t == CT_XML ? "application/xml" : "text/plain";
-}
-
 static ctx_err build(struct feedp *fp, const char *fetched, struct parse_result *r)
 {
-    static const enum field fkeys[] = {F_TITLE, F_LINK, F_SUBTITLE, F_LANGUAGE, F_AUTHOR,
-                                       F_ID, F_PUBLISHED, F_UPDATED};
-    static const char *const fnames[] = {"title", "link", "subtitle", "language", "author",
-                                         "id", "published", "updated"};
+    static const enum field fkeys[] = {F_TITLE, F_LINK, F_SUBTITLE, F_SUMMARY, F_LANGUAGE,
+                                       F_AUTHOR, F_ID, F_PUBLISHED, F_UPDATED};
+    static const char *const fnames[] = {"title", "link", "subtitle", "summary", "language",
+                                         "author", "id", "published", "updated"};
     static const enum field ekeys[] = {F_TITLE, F_LINK, F_ID, F_AUTHOR, F_PUBLISHED,
                                        F_UPDATED, F_SUMMARY, F_CONTENT, F_SUBTITLE};
     static const char *const enames[] = {"title", "link", "id", "author", "published",
@@ -1164,8 +1210,10 @@ static ctx_err build(struct feedp *fp, const char *fetched, struct parse_result 
     for (size_t i = 0; i < fp->nentries && !e; i++) {
         const struct fields *f = &fp->entries[i];
         json_t *ej = fields_json(f, ekeys, enames, CTX_ARRAY_LEN(ekeys));
-        if (ej && json_object_set_new(ej, "content_type", f->v[F_CONTENT]
-                                      ? json_string(ctype_name(f->type[F_CONTENT])) : json_null())) {
+        if (ej && (json_object_set_new(ej, "content_type", f->v[F_CONTENT]
+                                       ? json_string(f->content_type) : json_null())
+                   || json_object_set_new(ej, "summary_type", f->v[F_SUMMARY]
+                                          ? json_string(f->summary_type) : json_null()))) {
             json_decref(ej);
             ej = NULL;
         }

@@ -252,6 +252,8 @@ static void one_item(struct jf *j, json_t *it, size_t idx, const char *feed_auth
     set(j, e, "content", content ? content : text);
     set(j, e, "subtitle", NULL);
     set(j, e, "content_type", content ? "text/html" : text ? "text/plain" : NULL);
+    set(j, e, "summary_type", summary || (!content && text) ? "text/plain"
+                              : content ? "text/html" : NULL);
     if (url)
         add_link(j, links, "alternate", "text/html", url, NULL, NULL);
     if (external)
