@@ -17,7 +17,6 @@
  * candidate is one pass over the body, so the cost is linear. */
 #include <errno.h>
 #include <iconv.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,20 +24,7 @@
 #include <strings.h>
 #include "collectors/collectors_internal.h"
 
-static void ci_bozo(struct charset_info *ci, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* The first problem found is the one reported. */
-static void ci_bozo(struct charset_info *ci, const char *fmt, ...)
-{
-    if (ci->bozo)
-        return;
-    ci->bozo = true;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ci->error, sizeof ci->error, fmt, ap);
-    va_end(ap);
-}
+#define ci_bozo(ci, ...) first_problem(&(ci)->bozo, (ci)->error, sizeof (ci)->error, __VA_ARGS__)
 
 bool media_token(const char *s, size_t n, char *out, size_t cap)
 {

@@ -13,6 +13,14 @@
 #include "core/ctx.h"
 #include "collectors/collectors.h"
 
+/* ---- problems (result.c) ------------------------------------------------ */
+
+/* Note a problem with a document: sets *bozo and writes the message into
+ * err[0..cap), unless *bozo is already set -- the first problem found is
+ * the one reported. */
+void first_problem(bool *bozo, char *err, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* ---- ASCII classes the scanners share ----------------------------------- */
 
 static inline bool ascii_space(unsigned char c)

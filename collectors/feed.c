@@ -185,19 +185,6 @@ struct feedp {
     ctx_err err;
 };
 
-static void fp_bozo(struct feedp *fp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fp_bozo(struct feedp *fp, const char *fmt, ...)
-{
-    if (fp->bozo)
-        return;
-    fp->bozo = true;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(fp->error, sizeof fp->error, fmt, ap);
-    va_end(ap);
-}
-
 static void oom(struct feedp *fp, ctx_err e)
 {
     if (e && !fp->err)
@@ -1327,8 +1314,8 @@ ctx_err feed_parse(const char *name, const struct http_response *resp,
         return e;
     }
     snprintf(fp.encoding, sizeof fp.encoding, "%s", ci.encoding);
-    if (ci.bozo)
-        fp_bozo(&fp, "%s", ci.error);
+    fp.bozo = ci.bozo;
+    snprintf(fp.error, sizeof fp.error, "%s", ci.error);
     if (json) {
         struct feed_doc d = {.source = fp.name, .text = buf_str(&doc), .len = doc.len,
                              .base = fp.docbase, .encoding = fp.encoding, .bozo = fp.bozo,

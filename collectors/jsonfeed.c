@@ -36,18 +36,7 @@ struct jf {
     ctx_err err;
 };
 
-static void jf_bozo(struct jf *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void jf_bozo(struct jf *j, const char *fmt, ...)
-{
-    if (j->bozo)
-        return;
-    j->bozo = true;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(j->error, sizeof j->error, fmt, ap);
-    va_end(ap);
-}
+#define jf_bozo(j, ...) first_problem(&(j)->bozo, (j)->error, sizeof (j)->error, __VA_ARGS__)
 
 /* ---- reading broken JSON ------------------------------------------------ */
 

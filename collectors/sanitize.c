@@ -150,6 +150,14 @@ static void lower_ascii(char *s)
 
 /* ---- CSS ---- */
 
+/* Past the digits and an optional '%' at w[i]. */
+static size_t css_number(const char *w, size_t n, size_t i)
+{
+    while (i < n && dig_c(w[i]))
+        i++;
+    return i < n && w[i] == '%' ? i + 1 : i;
+}
+
 /* A whitespace-separated word of a border/margin/padding value that
  * feedparser accepts: a keyword, #hex, rgb(...) or a short length. */
 static bool css_value_ok(const char *w, size_t n)
@@ -169,27 +177,16 @@ static bool css_value_ok(const char *w, size_t n)
         return n > 1;
     }
     if (n >= 4 && !memcmp(w, "rgb(", 4)) {
-        i = 4;
-        size_t d = i;
-        while (i < n && dig_c(w[i]))
-            i++;
-        if (i == d)
+        /* feedparser's rgb\(\d+%?,\d*%?,?\d*%?\)? */
+        if (n == 4 || !dig_c(w[4]))
             return false;
-        if (i < n && w[i] == '%')
-            i++;
+        i = css_number(w, n, 4);
         if (i >= n || w[i] != ',')
             return false;
-        i++;
-        while (i < n && dig_c(w[i]))
-            i++;
-        if (i < n && w[i] == '%')
-            i++;
+        i = css_number(w, n, i + 1);
         if (i < n && w[i] == ',')
             i++;
-        while (i < n && dig_c(w[i]))
-            i++;
-        if (i < n && w[i] == '%')
-            i++;
+        i = css_number(w, n, i);
         if (i < n && w[i] == ')')
             i++;
         return i == n;

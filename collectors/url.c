@@ -197,7 +197,8 @@ char *url_resolve(const char *base, const char *ref)
     for (const char *p = ref; *p && !verbatim; p++)
         verbatim = curl_rewrites((unsigned char)*p);
     CURLUcode rc = CURLUE_OUT_OF_MEMORY;
-    char *joined = !b || !r ? NULL : verbatim ? curl_join_verbatim(b, r, &rc) : curl_join(b, r, &rc);
+    char *joined = !b || !r ? NULL
+                 : verbatim ? curl_join_verbatim(b, r, &rc) : curl_join(b, r, &rc);
     free(b);
     free(r);
     if (joined || rc == CURLUE_OUT_OF_MEMORY)
@@ -269,7 +270,7 @@ char *url_safe_absolute(const char *base, const char *ref)
     char *u = url_resolve(base, ref);
     if (!u)
         return NULL;
-    const char *p = u + strspn(u, " \t\n\v\f\r\x1c\x1d\x1e\x1f");   /* Python's \\s */
+    const char *p = u + strspn(u, " \t\n\v\f\r\x1c\x1d\x1e\x1f");   /* Python's \s */
     size_t n = strcspn(p, ":");
     if (!p[n] || !scheme_ok(p, n)) {
         free(u);
