@@ -12,7 +12,6 @@
  * whose host is busy waits in that host's queue, in order, and is fetched
  * as soon as a slot frees, so a thousand feeds on one server are polled
  * politely rather than all at once. */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "collectors/collectors.h"
+#include "collectors/collectors_internal.h"
 #include "core/config.h"
 #include "core/http.h"
 #include "core/log.h"
@@ -281,21 +281,6 @@ static void on_fetched(void *priv, struct http_res *res)
     parse_result_clear(&pr);
 }
 
-/* "http://user@Host:8080/path" -> "host:8080" into out. */
-static void host_of(const char *url, char *out, size_t outlen)
-{
-    const char *p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    const char *end = p + strcspn(p, "/?#");
-    const char *at = memchr(p, '@', (size_t)(end - p));
-    if (at)
-        p = at + 1;
-    size_t n = (size_t)(end - p) < outlen - 1 ? (size_t)(end - p) : outlen - 1;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)tolower((unsigned char)p[i]);
-    out[n] = '\0';
-}
-
 static struct host *host_get(struct collector *c, const char *name)
 {
     uint32_t h = 2166136261u;
@@ -367,8 +352,10 @@ static void fetch(struct source *s)
         source_request_clear(&q);
         return;
     }
-    char hn[256];
-    host_of(q.url, hn, sizeof hn);
+    char hn[256];               /* "http://user@Host:8080/path" -> "host:8080" */
+    if (!url_host(q.url, true, hn, sizeof hn))
+        snprintf(hn, sizeof hn, "%s", q.url);
+
     struct host *h = host_get(s->c, hn);
     if (h && h->active >= (unsigned)s->c->cfg->per_host) {
         s->host = h;            /* wait for a slot; host_release() calls fetch() again */

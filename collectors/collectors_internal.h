@@ -1,6 +1,8 @@
 /* collectors_internal.h -- what the collectors' files share and nobody else
  * needs: the tolerant XML tokenizer (xml.c), the HTML entity table and UTF-8
- * helpers (html.c). Not part of the module's public interface. */
+ * helpers (entities.c), HTML to text (html.c), feedparser's sanitizer
+ * (sanitize.c), URLs (url.c), decoding bytes to text (charset.c), and what
+ * feed.c hands jsonfeed.c. Not part of the module's public interface. */
 #ifndef CTX_COLLECTORS_INTERNAL_H
 #define CTX_COLLECTORS_INTERNAL_H
 
@@ -11,7 +13,32 @@
 #include "core/ctx.h"
 #include "collectors/collectors.h"
 
-/* ---- UTF-8 and entities (html.c) ---------------------------------------- */
+/* ---- problems (result.c) ------------------------------------------------ */
+
+/* Note a problem with a document: sets *bozo and writes the message into
+ * err[0..cap), unless *bozo is already set -- the first problem found is
+ * the one reported. */
+void first_problem(bool *bozo, char *err, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- ASCII classes the scanners share ----------------------------------- */
+
+static inline bool ascii_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static inline bool ascii_alpha(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline bool ascii_alnum(unsigned char c)
+{
+    return ascii_alpha(c) || (c >= '0' && c <= '9');
+}
+
+/* ---- UTF-8 and entities (entities.c) ------------------------------------ */
 
 #define UTF8_REPLACEMENT 0xFFFDu
 
@@ -42,11 +69,17 @@ uint32_t charref_fixup(uint32_t cp);
  * Returns true when known. */
 bool html_entity_lookup(const char *name, size_t len, uint32_t *cp);
 
+/* Whitespace as Unicode has it (ASCII's, no-break and the typographic
+ * spaces), for trimming and collapsing text. */
+bool cp_is_space(uint32_t cp);
+
+/* ---- HTML (html.c, sanitize.c) ------------------------------------------ */
+
 /* Plain text to normalized text: whitespace runs collapsed to one space,
  * trimmed, invalid UTF-8 replaced. Malloc'd; NULL only when out of memory. */
 char *text_collapse(const char *s, size_t len);
 
-/* HTML as Python feedparser's sanitizer leaves it (html.c): whitelisted
+/* HTML as Python feedparser's sanitizer leaves it (sanitize.c): whitelisted
  * elements, attributes, CSS properties and URI schemes only, script/style
  * and their content dropped, relative URIs resolved against base (NULL:
  * left relative), re-serialised the way feedparser does. Malloc'd; NULL
@@ -57,19 +90,62 @@ char *html_sanitize(const char *html, size_t len, const char *base);
  * entity reference, whitelisted element names only, known entities only. */
 bool html_looks_like(const char *s);
 
-/* Whether html.c's sanitizer tables are sorted (they are searched with
+/* Whether sanitize.c's tables are sorted (they are searched with
  * bsearch); for the unit tests. */
 bool html_sanitizer_tables_sorted(void);
 
-/* ---- URLs (feed.c) ------------------------------------------------------ */
+/* ---- URLs (url.c) ------------------------------------------------------- */
 
-/* ref resolved against base (RFC 3986 section 5.2; either may be NULL).
+/* ref resolved against base (RFC 3986 section 5.2, through libcurl's URL
+ * API; either may be NULL). An absolute ref is returned as written, and so
+ * is any ref when base is missing, relative or not a URL curl can parse.
  * Malloc'd; NULL when ref is NULL or out of memory. */
 char *url_resolve(const char *base, const char *ref);
 
+/* The host of an absolute URL (curl's CURLUPART_HOST: without user info,
+ * IPv6 in brackets), lower-cased, with ":port" when port is set and the URL
+ * names one, into out. false when url is NULL, not a URL curl can parse, or
+ * the host does not fit. */
+bool url_host(const char *url, bool port, char *out, size_t len);
+
 /* Whether u is relative or has a scheme feedparser accepts (http, https,
- * ftp, mailto... not javascript or data). html.c. */
+ * ftp, mailto... not javascript or data). */
 bool url_safe(const char *u);
+
+/* feedparser's make_safe_absolute_uri(base, ref): ref resolved against
+ * base, or "" when the result's scheme is not one it accepts (without a
+ * base, ref alone is checked by url_safe). Malloc'd; NULL on ENOMEM. */
+char *url_safe_absolute(const char *base, const char *ref);
+
+/* ---- bytes to text (charset.c) ------------------------------------------ */
+
+/* What charset_decode() found: the encoding it used, and the first problem
+ * (bozo) -- a non-XML media type, a declared charset that did not fit, bytes
+ * that decode nowhere. */
+struct charset_info {
+    char encoding[64];
+    bool bozo;
+    char error[200];
+};
+
+/* A feed body (served with content_type, which may be NULL) as UTF-8 into
+ * out: BOM, HTTP charset, XML declaration (not when json), then guesses, in
+ * feedparser's order. The result is valid UTF-8 without NULs. CTX_OK or
+ * CTX_ENOMEM. */
+ctx_err charset_decode(const char *s, size_t len, const char *content_type, bool json,
+                       struct buf *out, struct charset_info *ci);
+
+/* A Content-Type header's media type (lower-cased) and charset parameter,
+ * each "" when absent or unusable. */
+void http_content_type(const char *ct, char *mime, size_t mcap, char *cs, size_t ccap);
+
+/* s[0..n) as a media type or charset token: quotes and spaces trimmed,
+ * lower-cased, into out. false when empty, too long or not a token. */
+bool media_token(const char *s, size_t n, char *out, size_t cap);
+
+/* Base64 (standard or URL-safe alphabet) decoded to text; malloc'd, NULL
+ * when it is not base64 of valid UTF-8 (or out of memory). */
+char *base64_text(const char *s, size_t n);
 
 /* ---- what feed.c shares with jsonfeed.c -------------------------------- */
 

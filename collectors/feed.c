@@ -1,19 +1,13 @@
-/* feed.c -- the `feed` source kind: RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and
+/* feed.c -- the `feed` source kind: RSS 0.9x/1.0/2.0, Atom 0.3/1.0, CDF and
  * (handed to jsonfeed.c once decoded) JSON Feed 1.0/1.1.
  *
  * feed_parse() is pure: bytes in, items and a JSON summary out. Three steps:
  *
- *  1. Decode. The body becomes UTF-8, in feedparser's order (RFC 3023 as the
- *     web bends it): a BOM (or UTF-16/32 seen in the first bytes) decides;
- *     else the first candidate that decodes the bytes without error wins --
- *     the HTTP charset (text/ types without one: us-ascii), the XML
- *     declaration, a guess for undeclared Russian (windows-1251, KOI8-R),
- *     UTF-8, windows-1252, ISO-8859-2 -- and needing any but the first makes
- *     the document bozo. Latin-1 is read as windows-1252 (what it means on
- *     the web); the rest goes through iconv. Bytes that decode nowhere become
- *     U+FFFD, so everything downstream may assume valid UTF-8. A body that
- *     is JSON (by Content-Type, or a '{' naming a jsonfeed.org version) goes
- *     to jsonfeed.c from here.
+ *  1. Decode. charset.c makes the body UTF-8 (BOM, HTTP charset, XML
+ *     declaration, guesses, in feedparser's order) and says which encoding
+ *     it used and whether that took any guessing (bozo). A body that is JSON
+ *     (by Content-Type, or a '{' naming a jsonfeed.org version) goes to
+ *     jsonfeed.c from here.
  *  2. Walk. The XML tokenizer (xml.c) hands us events; a small state machine
  *     knows whether it is at feed level or inside an entry, and skips the
  *     subtrees that only look like entry data (image, textinput, source,
@@ -22,9 +16,9 @@
  *     collects everything up to its end tag: plain text, or for a text
  *     construct with markup inside (Atom type="xhtml", or HTML someone forgot
  *     to escape) the markup re-serialised as HTML. HTML values (and RSS
- *     "text" that looks like HTML) go through html_sanitize(), which also
- *     resolves their relative links against xml:base / Content-Location /
- *     the document URL.
+ *     "text" that looks like HTML) go through html_sanitize() (sanitize.c),
+ *     which also resolves their relative links against xml:base /
+ *     Content-Location / the document URL (url.c).
  *  3. Build. Each entry becomes a struct item; the raw values go to
  *     r->extra as JSON whose field meanings follow Python's feedparser
  *     (title/summary/content as feedparser leaves them, author as
@@ -32,11 +26,12 @@
  *     that feedparser's own test suite can check them
  *     (tests/conformance/feedparser.py).
  *
- * Everything is linear in the input: one pass to decode, one to tokenize,
- * values accumulate in struct bufs. */
+ * This file is the walk and the build: what each element means. Bytes
+ * (charset.c), URLs (url.c) and markup (sanitize.c, html.c) are each a file
+ * of their own, so that the mapping from elements to fields reads in one
+ * place. Everything is linear in the input: one pass to decode, one to
+ * tokenize, values accumulate in struct bufs. */
 #define _GNU_SOURCE      /* memmem */
-#include <errno.h>
-#include <iconv.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -97,6 +92,7 @@ enum el {
     E_NONE, E_RSS, E_FEED, E_RDF, E_CHANNEL, E_ITEM, E_SKIP, E_AUTHOR, E_TITLE,
     E_LINK, E_ID, E_DESCRIPTION, E_SUMMARY, E_SUBTITLE, E_CONTENT, E_ENCODED,
     E_BODY, E_PUBLISHED, E_UPDATED, E_LANGUAGE, E_MEDIA_TITLE, E_ENCLOSURE, E_CREATED,
+    E_ABSTRACT,
 };
 
 static const struct { enum nsclass ns; const char *local; enum el el; } elements[] = {
@@ -124,7 +120,7 @@ static const struct { enum nsclass ns; const char *local; enum el el; } elements
     {NS_CORE, "language", E_LANGUAGE}, {NS_DC, "language", E_LANGUAGE},
     {NS_ITUNES, "author", E_AUTHOR}, {NS_ITUNES, "subtitle", E_SUBTITLE},
     {NS_ITUNES, "summary", E_SUMMARY}, {NS_MEDIA, "title", E_MEDIA_TITLE},
-    {NS_CORE, "enclosure", E_ENCLOSURE},
+    {NS_CORE, "enclosure", E_ENCLOSURE}, {NS_CORE, "abstract", E_ABSTRACT},
 };
 
 /* ---- per-entry and per-feed values -------------------------------------- */
@@ -141,7 +137,10 @@ struct fields {
     char *first_href;      /* first link of any kind: the url of last resort */
     json_t *links;         /* feedparser's "links": [{rel, type, href, title...}] */
     bool link_from_id;     /* link was copied from a permalink guid / id */
-    bool has_content;
+    bool has_content;      /* feedparser's hasContent: a content element was
+                              seen, so a second summary is a summary again */
+    char content_type[64]; /* the content's and the summary's media types, */
+    char summary_type[64]; /* as feedparser names them */
 };
 
 struct capture {
@@ -151,6 +150,7 @@ struct capture {
     int target;            /* entry index, -1 for the feed */
     int depth;
     enum ctype type;
+    char mime[64];         /* the declared type, as feedparser names it */
     struct buf b, name, email;
     int sub, sub_depth;    /* reading an author's <name> (1) or <email> (2) */
     int nchild;
@@ -167,7 +167,6 @@ struct base {
 
 struct feedp {
     const char *name;
-    const struct http_response *resp;
     char *docbase;         /* the base URI outside any xml:base (doc_base()) */
     struct xml_parser x;
     struct fields feed;
@@ -185,19 +184,6 @@ struct feedp {
     char error[200];
     ctx_err err;
 };
-
-static void fp_bozo(struct feedp *fp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fp_bozo(struct feedp *fp, const char *fmt, ...)
-{
-    if (fp->bozo)
-        return;
-    fp->bozo = true;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(fp->error, sizeof fp->error, fmt, ap);
-    va_end(ap);
-}
 
 static void oom(struct feedp *fp, ctx_err e)
 {
@@ -219,141 +205,15 @@ static struct fields *target(struct feedp *fp, int t)
     return t < 0 ? &fp->feed : &fp->entries[t];
 }
 
-static bool is_space(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
-
 static char *dup_trim(const char *s, size_t n)
 {
-    while (n && is_space((unsigned char)*s))
+    while (n && ascii_space((unsigned char)*s))
         s++, n--;
-    while (n && is_space((unsigned char)s[n - 1]))
+    while (n && ascii_space((unsigned char)s[n - 1]))
         n--;
     return strndup(s, n);
 }
 
-/* ---- URLs --------------------------------------------------------------- */
-
-/* Length of a URI's scheme including ':' or 0 when it has none. */
-static size_t scheme_len(const char *s)
-{
-    size_t i = 0;
-    if (!((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z'))
-        return 0;
-    while (s[i] && s[i] != ':') {
-        char c = s[i];
-        if (!(((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9')
-              || c == '+' || c == '-' || c == '.'))
-            return 0;
-        i++;
-    }
-    return s[i] == ':' ? i + 1 : 0;
-}
-
-/* RFC 3986 remove_dot_segments for an absolute path, appended to out. Each
- * output byte is removed at most once, so this is linear. */
-static ctx_err append_path(struct buf *out, const char *path, size_t len)
-{
-    size_t root = out->len;
-    ctx_err e = CTX_OK;
-    size_t i = 0;
-    while (i < len && !e) {
-        size_t j = i + 1;
-        while (j < len && path[j] != '/')
-            j++;
-        const char *seg = path + i + 1;
-        size_t slen = j - i - 1;
-        if (slen == 1 && seg[0] == '.') {
-            if (j == len)
-                e = buf_putc(out, '/');
-        } else if (slen == 2 && seg[0] == '.' && seg[1] == '.') {
-            while (out->len > root && out->p[out->len - 1] != '/')
-                out->len--;
-            if (out->len > root)
-                out->len--;
-            out->p[out->len] = '\0';
-            if (j == len)
-                e = buf_putc(out, '/');
-        } else {
-            if (!(e = buf_putc(out, '/')))
-                e = buf_append(out, seg, slen);
-        }
-        i = j;
-    }
-    if (!e && out->len == root)
-        e = buf_putc(out, '/');
-    return e;
-}
-
-/* ref resolved against base (either may be NULL). Malloc'd, NULL on ENOMEM
- * or when ref is NULL. */
-char *url_resolve(const char *base, const char *ref)
-{
-    if (!ref)
-        return NULL;
-    if (scheme_len(ref) || !base || !scheme_len(base))
-        return strdup(ref);
-    size_t sl = scheme_len(base);
-    const char *auth = base + sl, *auth_end = auth;
-    if (auth[0] == '/' && auth[1] == '/') {
-        auth_end = auth + 2;
-        while (*auth_end && *auth_end != '/' && *auth_end != '?' && *auth_end != '#')
-            auth_end++;
-    } else if (ref[0] != '#' && ref[0] != '\0') {
-        return strdup(ref);          /* "mailto:", "urn:": nothing to join */
-    }
-    const char *path = auth_end, *path_end = path;
-    while (*path_end && *path_end != '?' && *path_end != '#')
-        path_end++;
-    const char *query_end = path_end;
-    while (*query_end && *query_end != '#')
-        query_end++;
-
-    struct buf b = {0};
-    ctx_err e = CTX_OK;
-    if (ref[0] == '/' && ref[1] == '/') {
-        e = buf_append(&b, base, sl);
-        if (!e)
-            e = buf_puts(&b, ref);
-    } else if (ref[0] == '\0' || ref[0] == '#') {
-        e = buf_append(&b, base, (size_t)(query_end - base));
-        if (!e)
-            e = buf_puts(&b, ref);
-    } else if (ref[0] == '?') {
-        e = buf_append(&b, base, (size_t)(path_end - base));
-        if (!e)
-            e = buf_puts(&b, ref);
-    } else {
-        size_t rp = strcspn(ref, "?#");
-        e = buf_append(&b, base, (size_t)(auth_end - base));
-        if (!e && ref[0] == '/') {
-            e = append_path(&b, ref, rp);
-        } else if (!e) {
-            /* merge: the base path up to its last '/', then ref */
-            struct buf m = {0};
-            const char *slash = path_end;
-            while (slash > path && slash[-1] != '/')
-                slash--;
-            if (slash == path)
-                e = buf_putc(&m, '/');
-            else
-                e = buf_append(&m, path, (size_t)(slash - path));
-            if (!e)
-                e = buf_append(&m, ref, rp);
-            if (!e)
-                e = append_path(&b, m.p, m.len);
-            buf_free(&m);
-        }
-        if (!e)
-            e = buf_puts(&b, ref + rp);
-    }
-    if (e) {
-        buf_free(&b);
-        return NULL;
-    }
-    return buf_detach(&b);
-}
 
 static const char *cur_base(const struct feedp *fp)
 {
@@ -409,426 +269,11 @@ static void push_base(struct feedp *fp, const char *uri, int depth)
     fp->nbases++;
 }
 
-/* ---- decoding the body -------------------------------------------------- */
+/* ---- links --------------------------------------------------------------- */
 
 static bool ieq(const char *a, const char *b)
 {
     return !strcasecmp(a, b);
-}
-
-/* Copy a token (charset name) into out, lower-cased; false if unusable. */
-static bool token(const char *s, size_t n, char *out, size_t cap)
-{
-    while (n && (is_space((unsigned char)*s) || *s == '"' || *s == '\''))
-        s++, n--;
-    while (n && (is_space((unsigned char)s[n - 1]) || s[n - 1] == '"' || s[n - 1] == '\''))
-        n--;
-    if (!n || n >= cap)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!(((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9')
-              || c == '-' || c == '_' || c == '.' || c == ':' || c == '+' || c == '/'))
-            return false;
-        out[i] = (char)((c >= 'A' && c <= 'Z') ? c | 0x20 : c);
-    }
-    out[n] = '\0';
-    return true;
-}
-
-/* Content-Type: the media type (lower-cased) and the charset parameter. */
-static void content_type(const char *ct, char *mime, size_t mcap, char *cs, size_t ccap)
-{
-    mime[0] = cs[0] = '\0';
-    if (!ct)
-        return;
-    size_t n = strcspn(ct, ";");
-    if (!token(ct, n, mime, mcap))
-        mime[0] = '\0';
-    for (const char *p = ct + n; *p;) {
-        p++;
-        while (is_space((unsigned char)*p))
-            p++;
-        size_t k = strcspn(p, "=;");
-        if (p[k] == '=' && k >= 7 && !strncasecmp(p, "charset", 7)
-            && strspn(p + 7, " \t") == k - 7) {
-            const char *v = p + k + 1;
-            size_t vn = strcspn(v, ";");
-            if (!token(v, vn, cs, ccap) || strchr(cs, '/'))
-                cs[0] = '\0';      /* no iconv "//IGNORE"-style suffixes */
-            return;
-        }
-        p += strcspn(p, ";");
-    }
-}
-
-static bool xml_mime(const char *m)
-{
-    size_t n = strlen(m);
-    if (!strncmp(m, "application/", 12) || !strncmp(m, "text/", 5))
-        return (n > 4 && !strcmp(m + n - 4, "+xml")) || !strcmp(m, "application/xml")
-            || !strcmp(m, "text/xml") || !strcmp(m, "application/xml-dtd")
-            || !strcmp(m, "application/xml-external-parsed-entity")
-            || !strcmp(m, "text/xml-external-parsed-entity");
-    return false;
-}
-
-/* The encoding named by an XML declaration at the start of s. */
-static void xml_decl_encoding(const char *s, size_t len, char *out, size_t cap)
-{
-    out[0] = '\0';
-    if (len < 6 || memcmp(s, "<?xml", 5))
-        return;
-    size_t lim = len < 512 ? len : 512;
-    const char *end = memchr(s, '>', lim);
-    if (!end)
-        return;
-    for (const char *p = s + 5; p + 8 < end; p++) {
-        if (memcmp(p, "encoding", 8))
-            continue;
-        const char *q = p + 8;
-        while (q < end && is_space((unsigned char)*q))
-            q++;
-        if (q >= end || *q != '=')
-            return;
-        q++;
-        while (q < end && is_space((unsigned char)*q))
-            q++;
-        if (q >= end || (*q != '"' && *q != '\''))
-            return;
-        const char *v = q + 1, *ve = memchr(v, *q, (size_t)(end - v));
-        if (ve && (!token(v, (size_t)(ve - v), out, cap) || strchr(out, '/')))
-            out[0] = '\0';
-        return;
-    }
-}
-
-/* One of the names windows-1252 goes by on the web (Latin-1 included). */
-static bool is_cp1252(const char *cs)
-{
-    static const char *const names[] = {
-        "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "cp819",
-        "ibm819", "iso-ir-100", "windows-1252", "cp1252", "x-cp1252", "iso_8859-1:1987",
-    };
-    for (size_t i = 0; i < CTX_ARRAY_LEN(names); i++)
-        if (!strcmp(cs, names[i]))
-            return true;
-    return false;
-}
-
-static bool is_utf8(const char *cs)
-{
-    return !strcmp(cs, "utf-8") || !strcmp(cs, "utf8");
-}
-
-static bool is_ascii(const char *cs)
-{
-    return !strcmp(cs, "us-ascii") || !strcmp(cs, "ascii") || !strcmp(cs, "ansi_x3.4-1968");
-}
-
-/* UTF-16/32, UCS-2/4 under any spelling. */
-static bool is_wide(const char *cs)
-{
-    if (strncmp(cs, "utf", 3) && strncmp(cs, "ucs", 3))
-        return false;
-    return strstr(cs, "16") || strstr(cs, "32") || !strcmp(cs + 3, "2") || !strcmp(cs + 3, "-2")
-        || !strcmp(cs + 3, "4") || !strcmp(cs + 3, "-4");
-}
-
-static ctx_err decode_cp1252(const char *s, size_t len, struct buf *out)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t run = 0;
-    ctx_err e = CTX_OK;
-    for (size_t i = 0; i < len && !e; i++) {
-        if (u[i] && u[i] < 0x80)
-            continue;
-        if (!(e = buf_append(out, s + run, i - run)))
-            e = utf8_put(out, charref_fixup(u[i]));
-        run = i + 1;
-    }
-    return e ? e : buf_append(out, s + run, len - run);
-}
-
-/* Convert with iconv; undecodable input becomes U+FFFD (one per `unit`
- * bytes skipped). CTX_EINVAL when iconv does not know the charset. */
-static ctx_err decode_iconv(const char *cs, const char *s, size_t len, size_t unit,
-                            struct buf *out, bool *lossy)
-{
-    iconv_t cd = iconv_open("UTF-8", cs);
-    if (cd == (iconv_t)-1)
-        return CTX_EINVAL;
-    char tmp[8192];
-    char *ip = (char *)s;
-    size_t il = len;
-    ctx_err e = CTX_OK;
-    while (il > 0 && !e) {
-        char *op = tmp;
-        size_t ol = sizeof tmp;
-        size_t rc = iconv(cd, &ip, &il, &op, &ol);
-        int err = errno;
-        e = buf_append(out, tmp, (size_t)(op - tmp));
-        if (e || rc != (size_t)-1)
-            continue;
-        if (err == E2BIG)
-            continue;
-        /* EILSEQ, EINVAL (truncated at the end), or anything else */
-        *lossy = true;
-        e = utf8_put(out, UTF8_REPLACEMENT);
-        size_t skip = unit < il ? unit : il;
-        ip += skip;
-        il -= skip;
-        iconv(cd, NULL, NULL, NULL, NULL);
-    }
-    if (!e) {
-        char *op = tmp;
-        size_t ol = sizeof tmp;
-        iconv(cd, NULL, NULL, &op, &ol);
-        e = buf_append(out, tmp, (size_t)(op - tmp));
-    }
-    iconv_close(cd);
-    return e;
-}
-
-/* Whether s is entirely valid UTF-8 (NUL bytes allowed: they are repaired
- * later like any other problem). */
-static bool valid_utf8(const char *s, size_t len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < len;) {
-        if (u[i] < 0x80) {
-            i++;
-            continue;
-        }
-        uint32_t cp;
-        bool bad;
-        i += utf8_decode(u + i, len - i, &cp, &bad);
-        if (bad)
-            return false;
-    }
-    return true;
-}
-
-/* A stand-in for the charset detector feedparser consults when nothing
- * declared works: Russian text in windows-1251 or KOI8-R, told apart by
- * where the ten commonest Russian letters fall (lower case dominates real
- * text, and the two encodings put the lower-case alphabet in opposite
- * halves of 0xC0-0xFF). Returns NULL unless the bytes clearly look so. */
-static const char *guess_cyrillic(const char *s, size_t len)
-{
-    /* о е а и н т с р в л */
-    static const unsigned char cp1251[] = {0xEE, 0xE5, 0xE0, 0xE8, 0xED, 0xF2, 0xF1, 0xF0,
-                                           0xE2, 0xEB};
-    static const unsigned char koi8r[] = {0xCF, 0xC5, 0xC1, 0xC9, 0xCE, 0xD4, 0xD3, 0xD2,
-                                          0xD7, 0xCC};
-    bool in1251[256] = {false}, inkoi[256] = {false};
-    for (size_t i = 0; i < sizeof cp1251; i++) {
-        in1251[cp1251[i]] = true;
-        inkoi[koi8r[i]] = true;
-    }
-    size_t ascii_letters = 0, high = 0, a = 0, k = 0;
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = u[i];
-        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
-            ascii_letters++;
-        else if (c >= 0xC0) {
-            high++;
-            a += in1251[c];
-            k += inkoi[c];
-        }
-    }
-    if (high < 8 || high * 5 < ascii_letters)
-        return NULL;
-    if (a * 10 >= high * 4 && a >= 2 * k)
-        return "windows-1251";
-    if (k * 10 >= high * 4 && k >= 2 * a)
-        return "koi8-r";
-    return NULL;
-}
-
-/* C1 control characters (U+0080-U+009F) in decoded text are windows-1252
- * bytes someone decoded as Latin-1: map them to what they meant, as
- * feedparser does. */
-static ctx_err c1_fixup(struct buf *b)
-{
-    const char *p = b->p ? memchr(b->p, '\xC2', b->len) : NULL;
-    bool any = false;
-    for (; p && !any; p = memchr(p + 1, '\xC2', b->len - (size_t)(p + 1 - b->p)))
-        any = (size_t)(p - b->p) + 1 < b->len && (unsigned char)p[1] >= 0x80
-              && (unsigned char)p[1] <= 0x9F;
-    if (!any)
-        return CTX_OK;
-    struct buf o = {0};
-    ctx_err e = CTX_OK;
-    for (size_t i = 0; i < b->len && !e;) {
-        unsigned char c = (unsigned char)b->p[i];
-        if (c == 0xC2 && i + 1 < b->len && (unsigned char)b->p[i + 1] >= 0x80
-            && (unsigned char)b->p[i + 1] <= 0x9F) {
-            e = utf8_put(&o, charref_fixup((unsigned char)b->p[i + 1]));
-            i += 2;
-        } else {
-            size_t j = i + 1;
-            while (j < b->len && (unsigned char)b->p[j] != 0xC2)
-                j++;
-            e = buf_append(&o, b->p + i, j - i);
-            i = j;
-        }
-    }
-    if (e) {
-        buf_free(&o);
-        return e;
-    }
-    buf_free(b);
-    *b = o;
-    return CTX_OK;
-}
-
-/* Decode s[0..len) from cs into out, strictly: false (out untouched) when
- * cs is unknown or some bytes are not valid in it. */
-static bool try_decode(const char *cs, const char *s, size_t len, struct buf *out, ctx_err *e)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    if (is_utf8(cs)) {
-        if (!valid_utf8(s, len))
-            return false;
-        *e = buf_append(out, s, len);
-        return true;
-    }
-    if (is_ascii(cs)) {
-        for (size_t k = 0; k < len; k++)
-            if (u[k] >= 0x80)
-                return false;
-        *e = buf_append(out, s, len);
-        return true;
-    }
-    if (is_cp1252(cs)) {
-        /* as Python's strict codec: five bytes have no character */
-        if (!strcmp(cs, "windows-1252") || !strcmp(cs, "cp1252") || !strcmp(cs, "x-cp1252"))
-            for (size_t k = 0; k < len; k++)
-                if (u[k] == 0x81 || u[k] == 0x8D || u[k] == 0x8F || u[k] == 0x90 || u[k] == 0x9D)
-                    return false;
-        *e = decode_cp1252(s, len, out);
-        return true;
-    }
-    if (is_wide(cs))
-        return false;      /* we read the declaration as ASCII, so it is wrong */
-    struct buf tmp = {0};
-    bool lossy = false;
-    ctx_err r = decode_iconv(cs, s, len, 1, &tmp, &lossy);
-    if (r == CTX_EINVAL || (!r && lossy)) {
-        buf_free(&tmp);
-        return false;
-    }
-    /* iconv's output is UTF-8 but may hold NULs */
-    *e = r ? r : utf8_sanitize(buf_str(&tmp), tmp.len, out, &(bool){false});
-    buf_free(&tmp);
-    return true;
-}
-
-/* The body as UTF-8 into out; sets fp->encoding and bozo. The order is
- * feedparser's (RFC 3023 with the web's corrections): a BOM (or UTF-16/32
- * seen in the first bytes) decides; else the first of these that decodes
- * the bytes without error wins -- the HTTP charset (for text/ types without one,
- * us-ascii; for JSON, UTF-8), the XML declaration, a guess for undeclared
- * Russian, UTF-8, windows-1252 -- and using any but the first makes the
- * document bozo. Nothing decoding at all (bytes invalid everywhere) leaves
- * UTF-8 with U+FFFD for the bad bytes. */
-static ctx_err decode_body(struct feedp *fp, const char *s, size_t len, bool json,
-                           struct buf *out)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    const char *wide = NULL;
-    size_t unit = 1, skip = 0;
-    char mime[128], http_cs[64], decl_cs[64] = "";
-    bool lossy = false;
-    ctx_err e = CTX_OK;
-
-    content_type(fp->resp->content_type, mime, sizeof mime, http_cs, sizeof http_cs);
-    if (mime[0] && !json && !xml_mime(mime))
-        fp_bozo(fp, "served as %s, not an XML media type", mime);
-
-    if (len >= 4 && !memcmp(u, "\xFF\xFE\0\0", 4))
-        wide = "UTF-32LE", unit = 4, skip = 4;
-    else if (len >= 4 && !memcmp(u, "\0\0\xFE\xFF", 4))
-        wide = "UTF-32BE", unit = 4, skip = 4;
-    else if (len >= 2 && u[0] == 0xFF && u[1] == 0xFE)
-        wide = "UTF-16LE", unit = 2, skip = 2;
-    else if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF)
-        wide = "UTF-16BE", unit = 2, skip = 2;
-    else if (len >= 4 && u[0] == '<' && !u[1] && !u[2] && !u[3])
-        wide = "UTF-32LE", unit = 4;
-    else if (len >= 4 && !u[0] && !u[1] && !u[2] && u[3] == '<')
-        wide = "UTF-32BE", unit = 4;
-    else if (len >= 4 && u[0] == '<' && !u[1] && u[2] && !u[3])
-        wide = "UTF-16LE", unit = 2;
-    else if (len >= 4 && !u[0] && u[1] == '<' && !u[2] && u[3])
-        wide = "UTF-16BE", unit = 2;
-
-    if (wide) {
-        struct buf tmp = {0};
-        snprintf(fp->encoding, sizeof fp->encoding, "%s", wide);
-        e = decode_iconv(wide, s + skip, len - skip, unit, &tmp, &lossy);
-        if (!e)
-            e = utf8_sanitize(tmp.p ? tmp.p : "", tmp.len, out, &(bool){false});
-        buf_free(&tmp);
-        if (lossy)
-            fp_bozo(fp, "invalid %s data", wide);
-        return e;
-    }
-    if (len >= 3 && !memcmp(u, "\xEF\xBB\xBF", 3)) {
-        snprintf(fp->encoding, sizeof fp->encoding, "%s", "utf-8");
-        s += 3;
-        len -= 3;
-        bool bad;
-        e = utf8_sanitize(s, len, out, &bad);
-        if (!e && bad)
-            fp_bozo(fp, "invalid UTF-8 replaced with U+FFFD");
-        return e;
-    }
-    if (!json)
-        xml_decl_encoding(s, len, decl_cs, sizeof decl_cs);
-    /* RFC 3023: text/xml without a charset is us-ascii */
-    const char *first = http_cs[0] ? http_cs
-                      : json ? "utf-8"
-                      : !strncmp(mime, "text/", 5) ? "us-ascii"
-                      : decl_cs[0] ? decl_cs : "utf-8";
-    const char *why = http_cs[0] ? "by the HTTP charset"
-                    : json ? "by default for JSON"
-                    : !strncmp(mime, "text/", 5) ? "by text/ without a charset"
-                    : decl_cs[0] ? "by the XML declaration" : "by default";
-    const char *cands[] = {first, decl_cs[0] ? decl_cs : NULL,
-                           valid_utf8(s, len) ? NULL : guess_cyrillic(s, len),
-                           "utf-8", "windows-1252", "iso-8859-2"};
-    for (size_t i = 0; i < CTX_ARRAY_LEN(cands); i++) {
-        const char *cs = cands[i];
-        if (!cs)
-            continue;
-        if (try_decode(cs, s, len, out, &e)) {
-            if (!e && out->len && memchr(out->p, '\0', out->len)) {
-                struct buf clean = {0};
-                e = utf8_sanitize(out->p, out->len, &clean, &(bool){false});
-                buf_free(out);
-                *out = clean;
-                fp_bozo(fp, "NUL characters replaced with U+FFFD");
-            }
-            if (!e)
-                e = c1_fixup(out);
-            snprintf(fp->encoding, sizeof fp->encoding, "%s", cs);
-            if (i > 0 && strcmp(cs, first))
-                fp_bozo(fp, "%s %s, but parsed as %s", first, why, cs);
-            return e;
-        }
-        if (e)
-            return e;
-        buf_reset(out);
-    }
-    snprintf(fp->encoding, sizeof fp->encoding, "%s", "utf-8");
-    bool bad;
-    e = utf8_sanitize(s, len, out, &bad);
-    if (!e && bad)
-        fp_bozo(fp, "invalid UTF-8 replaced with U+FFFD");
-    return e;
 }
 
 /* A new entry of f's "links" (feedparser's list of every <link>, with its
@@ -894,26 +339,49 @@ static ctx_err escape(struct buf *b, const char *s, size_t n, bool attr)
     return e ? e : buf_append(b, s + run, n - run);
 }
 
-/* A content type attribute's meaning, as feedparser maps it. */
-static enum ctype map_type(const char *t, enum ctype deflt, bool *base64)
+/* A content type's name as feedparser gives it (its map_content_type). */
+static const char *ctype_name(enum ctype t)
+{
+    return t == CT_HTML ? "text/html" : t == CT_XHTML ? "application/xhtml+xml"
+         : t == CT_XML ? "application/xml" : "text/plain";
+}
+
+/* A content type attribute's meaning, as feedparser maps it: the short
+ * names, then XML types (text/xml too: any type ending in "xml"), then
+ * text; anything else is base64-encoded (its _is_base64). The type's name,
+ * as feedparser keeps it, goes to mime when that is not NULL. */
+static enum ctype map_type(const char *t, enum ctype deflt, bool *base64, char *mime)
 {
     char m[64];
+    enum ctype r = CT_TEXT;
     *base64 = false;
-    if (!t || !token(t, strcspn(t, ";"), m, sizeof m))
-        return deflt;
-    if (!strcmp(m, "text") || !strcmp(m, "plain") || !strcmp(m, "text/plain"))
-        return CT_TEXT;
-    if (!strcmp(m, "html") || !strcmp(m, "text/html"))
-        return CT_HTML;
-    if (!strcmp(m, "xhtml") || !strcmp(m, "application/xhtml+xml"))
-        return CT_XHTML;
-    if (!strncmp(m, "text/", 5))
-        return CT_TEXT;
-    size_t n = strlen(m);
-    if ((n > 4 && !strcmp(m + n - 4, "+xml")) || (n > 4 && !strcmp(m + n - 4, "/xml")))
-        return CT_XML;
-    *base64 = true;
-    return CT_TEXT;
+    if (!t || !media_token(t, strcspn(t, ";"), m, sizeof m)) {
+        r = deflt;
+        snprintf(m, sizeof m, "%s", ctype_name(deflt));
+    } else if (!strcmp(m, "text") || !strcmp(m, "plain") || !strcmp(m, "text/plain")) {
+        snprintf(m, sizeof m, "text/plain");
+    } else if (!strcmp(m, "html") || !strcmp(m, "text/html")) {
+        r = CT_HTML;
+        snprintf(m, sizeof m, "text/html");
+    } else if (!strcmp(m, "xhtml") || !strcmp(m, "application/xhtml+xml")) {
+        r = CT_XHTML;
+        snprintf(m, sizeof m, "application/xhtml+xml");
+    } else if (strlen(m) > 3 && !strcmp(m + strlen(m) - 3, "xml")) {
+        r = CT_XML;
+    } else if (strncmp(m, "text/", 5)) {
+        *base64 = true;
+    }
+    if (mime)
+        memcpy(mime, m, sizeof m);
+    return r;
+}
+
+/* Whether content of this type doubles as the summary (feedparser copies
+ * text/plain and the HTML types only). */
+static bool summary_like(const char *mime)
+{
+    return !strcmp(mime, "text/plain") || !strcmp(mime, "text/html")
+        || !strcmp(mime, "application/xhtml+xml");
 }
 
 static void cap_begin(struct feedp *fp, enum el el, enum field f, bool construct,
@@ -936,8 +404,9 @@ static void cap_begin(struct feedp *fp, enum el el, enum field f, bool construct
     c->link = NULL;
     c->alternate = false;
     c->type = deflt;
+    snprintf(c->mime, sizeof c->mime, "%s", ctype_name(deflt));
     if (construct) {
-        c->type = map_type(xml_attr_get(&fp->x, NULL, "type"), deflt, &c->base64);
+        c->type = map_type(xml_attr_get(&fp->x, NULL, "type"), deflt, &c->base64, c->mime);
         const char *mode = xml_attr_get(&fp->x, NULL, "mode");
         if (mode && ieq(mode, "base64"))
             c->base64 = true;
@@ -959,12 +428,15 @@ static void cap_start(struct feedp *fp)
         }
         return;
     }
-    if (!c->construct)
+    /* XML content keeps only its own text: feedparser reads child elements
+     * of an XML type as elements of the entry, not as content */
+    if (!c->construct || c->type == CT_XML)
         return;
     if (c->type == CT_TEXT || c->type == CT_HTML) {
         if (xml_name_is(&x->name, "div"))
             return;              /* escaped content wrapped in a div: keep escaped */
         c->type = CT_XHTML;      /* "escaped" markup that was not escaped */
+        snprintf(c->mime, sizeof c->mime, "%s", ctype_name(CT_XHTML));
     }
     bool direct = x->depth == c->depth + 1;
     if (direct && ++c->nchild == 1)
@@ -996,7 +468,7 @@ static void cap_end(struct feedp *fp)
             c->sub = 0;
         return;
     }
-    if (!c->construct || c->type == CT_TEXT || c->type == CT_HTML)
+    if (!c->construct || c->type == CT_TEXT || c->type == CT_HTML || c->type == CT_XML)
         return;
     if (x->depth == c->depth + 1 && c->nchild == 1)
         c->inner_end = c->b.len;
@@ -1023,10 +495,13 @@ static void cap_text(struct feedp *fp)
     } else if (!c->construct) {
         if (x->depth == c->depth)
             e = buf_append(&c->b, x->text, x->text_len);
-    } else if (c->type == CT_XHTML || c->type == CT_XML) {
+    } else if (c->type == CT_XML) {
+        if (x->depth == c->depth)
+            e = buf_append(&c->b, x->text, x->text_len);
+    } else if (c->type == CT_XHTML) {
         if (x->depth == c->depth) {
             for (size_t i = 0; i < x->text_len; i++)
-                if (!is_space((unsigned char)x->text[i])) {
+                if (!ascii_space((unsigned char)x->text[i])) {
                     c->direct_text = true;
                     break;
                 }
@@ -1038,65 +513,10 @@ static void cap_text(struct feedp *fp)
     oom(fp, e);
 }
 
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
-/* Base64 to text; NULL when it is not base64 of valid UTF-8. */
-static char *unbase64(const char *s, size_t n)
-{
-    struct buf b = {0};
-    uint32_t acc = 0;
-    int bits = 0;
-    bool pad = false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (is_space(c))
-            continue;
-        if (c == '=') {
-            pad = true;
-            continue;
-        }
-        int v = b64val(c);
-        if (v < 0 || pad) {
-            buf_free(&b);
-            return NULL;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (buf_putc(&b, (char)((acc >> bits) & 0xFF))) {
-                buf_free(&b);
-                return NULL;
-            }
-        }
-    }
-    struct buf clean = {0};
-    bool bad = true;
-    if (b.len && !utf8_sanitize(b.p, b.len, &clean, &bad) && !bad) {
-        buf_free(&b);
-        return buf_detach(&clean);
-    }
-    buf_free(&b);
-    buf_free(&clean);
-    return NULL;
-}
-
-/* Store val (owned) into f's field per feedparser's precedence rules. */
+/* Store val (owned) into f's field per feedparser's precedence rules;
+ * mime names the type of a content or summary. */
 static void set_field(struct fields *f, enum field k, char *val, int depth, enum ctype type,
-                      bool entry)
+                      const char *mime, bool entry)
 {
     bool take;
     if (k == F_CONTENT)
@@ -1113,6 +533,9 @@ static void set_field(struct fields *f, enum field k, char *val, int depth, enum
     f->v[k] = val;
     f->depth[k] = depth;
     f->type[k] = (unsigned char)type;
+    if (k == F_CONTENT || k == F_SUMMARY)
+        snprintf(k == F_CONTENT ? f->content_type : f->summary_type, sizeof f->content_type,
+                 "%s", mime ? mime : ctype_name(type));
 }
 
 static void cap_finish(struct feedp *fp)
@@ -1143,7 +566,7 @@ static void cap_finish(struct feedp *fp)
             oom(fp, CTX_ENOMEM);
             return;
         }
-        set_field(f, F_AUTHOR, val, c->depth, CT_TEXT, entry);
+        set_field(f, F_AUTHOR, val, c->depth, CT_TEXT, NULL, entry);
         return;
     }
 
@@ -1156,7 +579,7 @@ static void cap_finish(struct feedp *fp)
     }
     val = dup_trim(s, n);
     if (val && c->base64) {
-        char *d = unbase64(val, strlen(val));
+        char *d = base64_text(val, strlen(val));
         if (d) {
             free(val);
             val = dup_trim(d, strlen(d));
@@ -1179,8 +602,11 @@ static void cap_finish(struct feedp *fp)
     if (c->construct) {
         /* RSS "plain text" that is really HTML is HTML (feedparser's
          * lookslikehtml), and HTML goes through its sanitizer */
-        if (c->type == CT_TEXT && strncmp(fp->version, "atom", 4) && html_looks_like(val))
+        if (c->type == CT_TEXT && !strcmp(c->mime, "text/plain") && strncmp(fp->version, "atom", 4)
+            && html_looks_like(val)) {
             c->type = CT_HTML;
+            snprintf(c->mime, sizeof c->mime, "%s", ctype_name(CT_HTML));
+        }
         if (c->type == CT_HTML || c->type == CT_XHTML) {
             char *clean = html_sanitize(val, strlen(val), cur_base(fp));
             free(val);
@@ -1229,15 +655,17 @@ static void cap_finish(struct feedp *fp)
         return;
     }
     /* media:title only stands in for a missing title: any real one wins */
-    set_field(f, c->field, val, c->el == E_MEDIA_TITLE ? INT_MAX : c->depth, c->type, entry);
+    set_field(f, c->field, val, c->el == E_MEDIA_TITLE ? INT_MAX : c->depth, c->type, c->mime,
+              entry);
     /* content that is text or HTML doubles as the summary until a real one
      * comes (feedparser) */
     if (entry && c->field == F_CONTENT && f->v[F_CONTENT] == val && !f->v[F_SUMMARY]
-        && c->type != CT_XML) {
+        && summary_like(c->mime)) {
         if (!(f->v[F_SUMMARY] = strdup(val)))
             oom(fp, CTX_ENOMEM);
         f->depth[F_SUMMARY] = INT_MAX;
         f->type[F_SUMMARY] = (unsigned char)c->type;
+        snprintf(f->summary_type, sizeof f->summary_type, "%s", c->mime);
     }
 }
 
@@ -1287,7 +715,7 @@ static void root_lang(struct feedp *fp)
         if (!v)
             oom(fp, CTX_ENOMEM);
         else
-            set_field(&fp->feed, F_LANGUAGE, v, fp->x.depth, CT_TEXT, false);
+            set_field(&fp->feed, F_LANGUAGE, v, fp->x.depth, CT_TEXT, NULL, false);
     }
 }
 
@@ -1355,7 +783,7 @@ static void link_start(struct feedp *fp)
     link_set(fp, l, "href", abs);
     if (!f->first_href && *abs && !(f->first_href = strdup(abs)))
         oom(fp, CTX_ENOMEM);
-    enum ctype t = map_type(type, CT_HTML, &b64);
+    enum ctype t = map_type(type, CT_HTML, &b64, NULL);
     if ((!rel || !strcmp(rel, "alternate")) && (t == CT_HTML || t == CT_XHTML) && !b64) {
         free(f->v[F_LINK]);
         f->v[F_LINK] = abs;
@@ -1504,16 +932,25 @@ static void on_start(struct feedp *fp)
         break;
     case E_DESCRIPTION:
     case E_SUMMARY:
-        if (!in_entry) {
-            if (el == E_DESCRIPTION)
-                cap_begin(fp, E_DESCRIPTION, F_SUBTITLE, true, CT_HTML);
-        } else if (f->v[F_SUMMARY] && !f->has_content) {
-            f->has_content = true;
-            cap_begin(fp, E_CONTENT, F_CONTENT, true, CT_TEXT);
+        /* feedparser: a description or summary after a summary, before any
+         * content element, is the content (at feed level: dropped, as we
+         * keep no feed content); else a description is the feed's subtitle
+         * or the entry's summary, a summary (iTunes') the summary */
+        if (f->v[F_SUMMARY] && !f->has_content) {
+            if (in_entry) {
+                f->has_content = true;
+                cap_begin(fp, E_CONTENT, F_CONTENT, true, CT_TEXT);
+            }
+        } else if (!in_entry && el == E_DESCRIPTION) {
+            cap_begin(fp, E_DESCRIPTION, F_SUBTITLE, true, CT_HTML);
         } else {
             cap_begin(fp, E_SUMMARY, F_SUMMARY, true,
                       el == E_DESCRIPTION ? CT_HTML : CT_TEXT);
         }
+        break;
+    case E_ABSTRACT:
+        /* CDF: the description, as plain text (which may look like HTML) */
+        cap_begin(fp, E_ABSTRACT, in_entry ? F_SUMMARY : F_SUBTITLE, true, CT_TEXT);
         break;
     case E_SUBTITLE:
         cap_begin(fp, E_SUBTITLE, F_SUBTITLE, true, CT_TEXT);
@@ -1522,7 +959,7 @@ static void on_start(struct feedp *fp)
     case E_ENCODED:
     case E_BODY:
         if (in_entry) {
-            f->has_content = true;
+            f->has_content |= el != E_BODY;      /* as feedparser: not for a body */
             cap_begin(fp, el, F_CONTENT, true,
                       el == E_CONTENT ? CT_TEXT : el == E_ENCODED ? CT_HTML : CT_XHTML);
         }
@@ -1582,7 +1019,7 @@ static char *plain(const struct feedp *fp, const struct fields *f, enum field k)
     if (!v)
         return NULL;
     (void)fp;
-    bool html = f->type[k] == CT_HTML || f->type[k] == CT_XHTML || f->type[k] == CT_XML;
+    bool html = f->type[k] == CT_HTML || f->type[k] == CT_XHTML;
     return html ? html_to_text(v, strlen(v)) : text_collapse(v, strlen(v));
 }
 
@@ -1730,19 +1167,12 @@ static json_t *fields_json(const struct fields *f, const enum field *keys, const
     return o;
 }
 
-/* A content type as feedparser names it. */
-static const char *ctype_name(enum ctype t)
-{
-    return t == CT_HTML ? "text/html" : t == CT_XHTML ? "application/xhtml+xml"
-         : t == CT_XML ? "application/xml" : "text/plain";
-}
-
 static ctx_err build(struct feedp *fp, const char *fetched, struct parse_result *r)
 {
-    static const enum field fkeys[] = {F_TITLE, F_LINK, F_SUBTITLE, F_LANGUAGE, F_AUTHOR,
-                                       F_ID, F_PUBLISHED, F_UPDATED};
-    static const char *const fnames[] = {"title", "link", "subtitle", "language", "author",
-                                         "id", "published", "updated"};
+    static const enum field fkeys[] = {F_TITLE, F_LINK, F_SUBTITLE, F_SUMMARY, F_LANGUAGE,
+                                       F_AUTHOR, F_ID, F_PUBLISHED, F_UPDATED};
+    static const char *const fnames[] = {"title", "link", "subtitle", "summary", "language",
+                                         "author", "id", "published", "updated"};
     static const enum field ekeys[] = {F_TITLE, F_LINK, F_ID, F_AUTHOR, F_PUBLISHED,
                                        F_UPDATED, F_SUMMARY, F_CONTENT, F_SUBTITLE};
     static const char *const enames[] = {"title", "link", "id", "author", "published",
@@ -1767,8 +1197,10 @@ static ctx_err build(struct feedp *fp, const char *fetched, struct parse_result 
     for (size_t i = 0; i < fp->nentries && !e; i++) {
         const struct fields *f = &fp->entries[i];
         json_t *ej = fields_json(f, ekeys, enames, CTX_ARRAY_LEN(ekeys));
-        if (ej && json_object_set_new(ej, "content_type", f->v[F_CONTENT]
-                                      ? json_string(ctype_name(f->type[F_CONTENT])) : json_null())) {
+        if (ej && (json_object_set_new(ej, "content_type", f->v[F_CONTENT]
+                                       ? json_string(f->content_type) : json_null())
+                   || json_object_set_new(ej, "summary_type", f->v[F_SUMMARY]
+                                          ? json_string(f->summary_type) : json_null()))) {
             json_decref(ej);
             ej = NULL;
         }
@@ -1839,7 +1271,7 @@ static bool sniff_json(const struct http_response *resp)
     size_t n = resp->len, i = 0;
     size_t step = 1;
     bool be = false;
-    content_type(resp->content_type, mime, sizeof mime, cs, sizeof cs);
+    http_content_type(resp->content_type, mime, sizeof mime, cs, sizeof cs);
     if (n >= 3 && !memcmp(u, "\xEF\xBB\xBF", 3))
         i = 3;
     else if (n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
@@ -1847,7 +1279,7 @@ static bool sniff_json(const struct http_response *resp)
     unsigned c = 0;
     for (; i + step <= n; i += step) {
         c = step == 1 ? u[i] : be ? (unsigned)(u[i] << 8 | u[i + 1]) : (unsigned)(u[i + 1] << 8 | u[i]);
-        if (c > 0x7F || !is_space((unsigned char)c))
+        if (c > 0x7F || !ascii_space((unsigned char)c))
             break;
     }
     if (i + step > n || c != '{')
@@ -1868,7 +1300,6 @@ ctx_err feed_parse(const char *name, const struct http_response *resp,
 
     memset(&fp, 0, sizeof fp);
     fp.name = name ? name : "";
-    fp.resp = resp;
     fp.cur = -1;
     if (!resp->body || resp->len == 0) {
         snprintf(r->error, sizeof r->error, "empty body");
@@ -1876,11 +1307,15 @@ ctx_err feed_parse(const char *name, const struct http_response *resp,
     }
     fp.docbase = doc_base(resp);
     bool json = sniff_json(resp);
-    if ((e = decode_body(&fp, resp->body, resp->len, json, &doc))) {
+    struct charset_info ci = {0};
+    if ((e = charset_decode(resp->body, resp->len, resp->content_type, json, &doc, &ci))) {
         feedp_free(&fp);
         buf_free(&doc);
         return e;
     }
+    snprintf(fp.encoding, sizeof fp.encoding, "%s", ci.encoding);
+    fp.bozo = ci.bozo;
+    snprintf(fp.error, sizeof fp.error, "%s", ci.error);
     if (json) {
         struct feed_doc d = {.source = fp.name, .text = buf_str(&doc), .len = doc.len,
                              .base = fp.docbase, .encoding = fp.encoding, .bozo = fp.bozo,

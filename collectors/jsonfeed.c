@@ -36,18 +36,7 @@ struct jf {
     ctx_err err;
 };
 
-static void jf_bozo(struct jf *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void jf_bozo(struct jf *j, const char *fmt, ...)
-{
-    if (j->bozo)
-        return;
-    j->bozo = true;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(j->error, sizeof j->error, fmt, ap);
-    va_end(ap);
-}
+#define jf_bozo(j, ...) first_problem(&(j)->bozo, (j)->error, sizeof (j)->error, __VA_ARGS__)
 
 /* ---- reading broken JSON ------------------------------------------------ */
 
@@ -252,6 +241,8 @@ static void one_item(struct jf *j, json_t *it, size_t idx, const char *feed_auth
     set(j, e, "content", content ? content : text);
     set(j, e, "subtitle", NULL);
     set(j, e, "content_type", content ? "text/html" : text ? "text/plain" : NULL);
+    set(j, e, "summary_type", summary || (!content && text) ? "text/plain"
+                              : content ? "text/html" : NULL);
     if (url)
         add_link(j, links, "alternate", "text/html", url, NULL, NULL);
     if (external)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "collectors/collectors.h"
+#include "collectors/collectors_internal.h"
 
 void parse_result_clear(struct parse_result *r)
 {
@@ -49,4 +50,15 @@ ctx_err source_request_header(struct source_request *q, const char *fmt, ...)
     if (n < 0 || (size_t)n >= sizeof line)
         return CTX_EINVAL;
     return strlist_add(&q->headers, line);
+}
+
+void first_problem(bool *bozo, char *err, size_t cap, const char *fmt, ...)
+{
+    if (*bozo)
+        return;
+    *bozo = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
 }

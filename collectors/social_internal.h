@@ -244,30 +244,7 @@ static inline ctx_err su_base(const struct config_source *src, const char *def, 
  * into out. false when url is not http(s) or the host does not fit. */
 static inline bool su_host(const char *url, char *out, size_t len)
 {
-    if (!url || !su_is_http(url))
-        return false;
-    const char *h = strstr(url, "://") + 3;
-    size_t n = strcspn(h, "/?#");
-    const char *at = memchr(h, '@', n);
-    if (at) {
-        n -= (size_t)(at + 1 - h);
-        h = at + 1;
-    }
-    size_t hl = n;
-    if (n && h[0] == '[') {                 /* [v6]:port */
-        const char *rb = memchr(h, ']', n);
-        hl = rb ? (size_t)(rb - h) + 1 : n;
-    } else {
-        const char *colon = memchr(h, ':', n);
-        if (colon)
-            hl = (size_t)(colon - h);
-    }
-    if (hl == 0 || hl >= len)
-        return false;
-    for (size_t i = 0; i < hl; i++)
-        out[i] = (char)tolower((unsigned char)h[i]);
-    out[hl] = '\0';
-    return true;
+    return url && su_is_http(url) && url_host(url, false, out, len);
 }
 
 /* The instance host naming a source's items: the host of the configured url,

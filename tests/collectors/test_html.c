@@ -89,6 +89,13 @@ static void check_helper(const struct tu_row *r, void *arg)
         flag[0] = html_looks_like(in) ? '1' : '0';
     } else if (!strcmp(fn, "url_safe")) {
         flag[0] = url_safe(in) ? '1' : '0';
+    } else if (!strcmp(fn, "resolve")) {
+        want = r->ncols > 3 ? r->col[3] : "";
+        got = url_resolve(strcmp(in, "-") ? in : NULL, r->ncols > 2 ? r->col[2] : "");
+        assert_non_null(got);
+    } else if (!strcmp(fn, "host") || !strcmp(fn, "host_port")) {
+        char h[64];
+        got = strdup(url_host(in, fn[4] == '_', h, sizeof h) ? h : "-");
     } else if (!strcmp(fn, "undouble")) {
         got = utf8_undouble(in);
         if (!got)

@@ -28,12 +28,14 @@ Selection (mechanical, on the expression's syntax tree):
     description->summary/subtitle, tagline->subtitle, modified/date->updated,
     issued->published); anything else (title_detail, author_detail, tags,
     *_parsed...) excludes the file;
-  - under links[i]: href, rel, type, title; under content[i]: value, type;
+  - under links[i]: href, rel, type, title; under content[i] and an entry's
+    summary_detail: value, type;
   - a computed key, a comprehension or a lambda excludes the file.
 
 Adaptation of our JSON to feedparser's shapes: null means absent (so that
 `'author' not in entries[0]` works); an entry's "content" string becomes
-feedparser's list of one {'value': ..., 'type': ...}; dictionaries allow
+feedparser's list of one {'value': ..., 'type': ...}, and its "summary" with
+"summary_type" its summary_detail {'value': ..., 'type': ...}; dictionaries allow
 attribute access (feed.title) and feedparser's aliases.
 
 Usage: tests/conformance/feedparser.py [--ctxctl PATH] [--corpus DIR]
@@ -116,6 +118,12 @@ def fp_entry(e):
             c["type"] = e["content_type"]
         d["content"] = [c]
     d.pop("content_type", None)
+    if isinstance(e.get("summary"), str):
+        s = FPDict(value=e["summary"])
+        if e.get("summary_type"):
+            s["type"] = e["summary_type"]
+        d["summary_detail"] = s
+    d.pop("summary_type", None)
     return d
 
 
@@ -159,7 +167,9 @@ aliases_seen = set()
 
 
 def field_type(where, key):
-    """The type of where[key] when where is feed/entry/link/content."""
+    """The type of where[key] when where is feed/entry/link/content/detail."""
+    if where == "entry" and key == "summary_detail":
+        return "detail"
     if where in ("feed", "entry"):
         names = [key] + ALIASES.get(key, [])
         if not any(n in FIELDS for n in names):
@@ -168,7 +178,7 @@ def field_type(where, key):
             aliases_seen.add(key)
         return {"links": "links", "content": "content"}.get(
             next(n for n in names if n in FIELDS), "value")
-    allowed = LINK_KEYS if where == "link" else CONTENT_KEYS
+    allowed = LINK_KEYS if where == "link" else CONTENT_KEYS     # content, detail
     if key not in allowed:
         raise Excluded("%s[%r]" % (where, key))
     return "value"
@@ -205,14 +215,14 @@ def typeof(node):
             if not isinstance(key, int):
                 raise Excluded("%s[%r]" % (t, key))
             return {"entries": "entry", "links": "link", "content": "contentitem"}[t]
-        if t in ("feed", "entry", "link", "contentitem"):
+        if t in ("feed", "entry", "link", "contentitem", "detail"):
             if not isinstance(key, str):
                 raise Excluded("%s[%r]" % (t, key))
             return field_type("content" if t == "contentitem" else t, key)
         raise Excluded("subscript of %s" % t)
     if isinstance(node, ast.Attribute):
         t = typeof(node.value)
-        if t in ("feed", "entry", "link", "contentitem"):
+        if t in ("feed", "entry", "link", "contentitem", "detail"):
             if node.attr in DICT_METHODS:
                 return "method:%s:%s" % (t, node.attr)
             return field_type("content" if t == "contentitem" else t, node.attr)
@@ -241,7 +251,7 @@ def typeof(node):
             rt = typeof(right)
             key = const_key(left)
             if isinstance(op, (ast.In, ast.NotIn)) and rt in ("feed", "entry", "link",
-                                                               "contentitem"):
+                                                               "contentitem", "detail"):
                 if not isinstance(key, str):
                     raise Excluded("computed key")
                 field_type("content" if rt == "contentitem" else rt, key)

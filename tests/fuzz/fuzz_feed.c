@@ -3,10 +3,11 @@
  * Not part of `make test`. Build and run from the repository root:
  *
  *   clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -I. \
- *       $(pkg-config --cflags jansson) tests/fuzz/fuzz_feed.c \
+ *       $(pkg-config --cflags jansson libcurl) tests/fuzz/fuzz_feed.c \
  *       collectors/feed.c collectors/jsonfeed.c collectors/xml.c collectors/html.c \
+ *       collectors/entities.c collectors/sanitize.c collectors/charset.c collectors/url.c \
  *       collectors/date.c collectors/result.c core/buf.c core/item.c core/ctx.c \
- *       $(pkg-config --libs jansson) -lm -o /tmp/fuzz_feed
+ *       $(pkg-config --libs jansson libcurl) -lm -o /tmp/fuzz_feed
  *   mkdir -p /tmp/fuzz_corpus
  *   /tmp/fuzz_feed -max_total_time=180 -max_len=65536 -timeout=5 \
  *       /tmp/fuzz_corpus tests/data/feeds ../shared/corpora/feedparser/tests
