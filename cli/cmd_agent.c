@@ -8,6 +8,7 @@
 #include <string.h>
 #include <hiredis.h>
 #include <jansson.h>
+#include "core/hash.h"
 #include "core/id.h"
 #include "cli/cli.h"
 #include "core/mem.h"
@@ -93,12 +94,12 @@ int cmd_agent_add(int argc, char **argv)
     }
     free(copy);
 
-    char token[40], sha[41];
+    char token[40], sha[65];
     if (ctx_random_id("", 16, token, sizeof token) != CTX_OK) {
         fprintf(stderr, "ctxctl: no randomness for a token (getrandom failed)\n");
         return 1;
     }
-    ctx_sha1_hex(token, strlen(token), sha);
+    ctx_sha256_hex(token, strlen(token), sha);
 
     struct config *cfg = load_config();
     if (!cfg)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <async.h>
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/redis.h"
 

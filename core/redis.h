@@ -48,7 +48,5 @@ ctx_err rconn_cmdargv(struct rconn *rc, rconn_reply_cb cb, void *priv, int argc,
 ctx_err rconn_eval(struct rconn *rc, const struct rscript *s, rconn_reply_cb cb, void *priv,
                    int nkeys, int argc, const char **argv, const size_t *argvlen);
 
-/* SHA1 of data as 40 hex digits (for script SHAs). */
-void ctx_sha1_hex(const void *data, size_t len, char out[41]);
 
 #endif

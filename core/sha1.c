@@ -1,9 +1,9 @@
 /* sha1.c -- SHA-1 (FIPS 180-4), used only to name Lua scripts for EVALSHA
- * the way Redis does. Not for security. */
+ * the way Redis does (see hash.h). Not for security. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include "core/redis.h"
+#include "core/hash.h"
 
 #define ROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <string.h>
+#include "core/hash.h"
 #include "store/store.h"
 
 extern const char lua_add_raw[], lua_tag[], lua_query[], lua_reply_enqueue[],
@@ -82,4 +84,16 @@ void store_consumer_name(const struct config *cfg, char *out, size_t outlen)
     gethostname(host, sizeof host - 1);
     host[sizeof host - 1] = '\0';
     snprintf(out, outlen, "%s-%d", host, (int)getpid());
+}
+
+ctx_err store_token_role(struct rconn *rc, struct store *st, const char *token,
+                         rconn_reply_cb cb, void *priv)
+{
+    char sha256[65], sha1[41], k256[90], k1[70];
+    ctx_sha256_hex(token, strlen(token), sha256);
+    ctx_sha1_hex(token, strlen(token), sha1);
+    snprintf(k256, sizeof k256, KEY_AGENT_TOKEN "%s", sha256);
+    snprintf(k1, sizeof k1, KEY_AGENT_TOKEN "%s", sha1);
+    const char *argv[] = {k256, k1};
+    return rconn_eval(rc, &st->scripts[SCRIPT_TOKEN_ROLE], cb, priv, 2, 2, argv, NULL);
 }

@@ -37,7 +37,7 @@
 #define KEY_QUEUE_PREFIX  "ctx:queue:"         /* <q>:waiting zset (order score), <q>:stats hash */
 #define KEY_AGENT_PREFIX  "ctx:agent:"         /* hash per agent; <id>:tasks set, <id>:conns zset */
 #define KEY_AGENTS        "ctx:agents"         /* set of agent ids */
-#define KEY_AGENT_TOKEN   "ctx:agent-token:"   /* <sha1 of token> -> agent id */
+#define KEY_AGENT_TOKEN   "ctx:agent-token:"   /* <sha256 of token> -> agent id */
 #define KEY_OFFERS        "ctx:offers"         /* zset: task id -> offer expiry ms */
 #define KEY_WRAPUPS       "ctx:wrapups"        /* zset: agent id -> wrap-up end ms */
 #define KEY_DISCONNECTED  "ctx:agents:disconnected" /* zset: agent id -> since ms */
@@ -90,6 +90,12 @@ ctx_err store_task_new(struct rconn *rc, struct store *st, const struct config *
 ctx_err store_chat_open(struct rconn *rc, struct store *st, const struct config *cfg,
                         const char *id, const char *queue, json_t *extra, rconn_reply_cb cb,
                         void *priv);
+
+/* Who a login token belongs to (token_role.lua): the reply is {id, role,
+ * name} or nil. Tokens are kept as the SHA-256 of the token; one kept as its
+ * SHA-1 (made before) is found too, and moved. */
+ctx_err store_token_role(struct rconn *rc, struct store *st, const char *token,
+                         rconn_reply_cb cb, void *priv);
 
 /* Follow a stream from now on (store/follow.c): cb gets each new entry's
  * id and its field list, in order, across reconnections. */

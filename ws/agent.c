@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hash.h"
 #include "core/clock.h"
 #include "core/id.h"
 #include "routing/routing.h"
@@ -702,20 +703,25 @@ static void on_token(struct rconn *rc, redisReply *rep, void *priv)
     struct asess *s = ref_drop(priv);
     if (!s)
         return;
-    if (!rep || rep->type != REDIS_REPLY_STRING) {
+    /* token_role.lua: {id, role, name} or nil */
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
+        rep->element[0]->type != REDIS_REPLY_STRING) {
         on_agent(rc, NULL, ref_take(s));
         return;
     }
-    if (rconn_cmd(rc, on_agent, ref_take(s), "HGETALL " KEY_AGENT_PREFIX "%s", rep->str))
+    if (rconn_cmd(rc, on_agent, ref_take(s), "HGETALL " KEY_AGENT_PREFIX "%s",
+                  rep->element[0]->str)) {
+        wref_drop(s->ref);
+        s->authing = false;     /* or every later frame would wait for it */
+        strlist_clear(&s->early);
         err(s, "unavailable", "redis is away; try again");
+    }
 }
 
 static void hello(struct asess *s, const char *token)
 {
-    char sha[41];
-    ctx_sha1_hex(token, strlen(token), sha);
     s->authing = true;
-    if (rconn_cmd(s->ag->s->cmd, on_token, ref_take(s), "GET " KEY_AGENT_TOKEN "%s", sha)) {
+    if (store_token_role(s->ag->s->cmd, s->ag->s->st, token, on_token, ref_take(s))) {
         wref_drop(s->ref);
         s->authing = false;
         err(s, "unavailable", "redis is away; try again");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "core/hash.h"
 #include "collectors/collectors.h"
 #include "core/item.h"
 #include "core/log.h"
@@ -489,14 +490,12 @@ static void dispatch(struct api_req *r, const char *method, const char *uri)
             rt->handle(r, arg);
             return;
         }
-        char hdr[512], sha[41], key[80];
+        char hdr[512];
         if (lws_hdr_copy(r->wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0 ||
             strncasecmp(hdr, "Bearer ", 7) != 0 || !hdr[7]) {
             respond_error(r, 401, "auth", "send Authorization: Bearer <token>");
             return;
         }
-        ctx_sha1_hex(hdr + 7, strlen(hdr + 7), sha);
-        snprintf(key, sizeof key, KEY_AGENT_TOKEN "%s", sha);
         struct authq *a = calloc(1, sizeof *a);
         if (!a) {
             respond_error(r, 500, "memory", "out of memory");
@@ -505,10 +504,8 @@ static void dispatch(struct api_req *r, const char *method, const char *uri)
         a->r = r;
         a->rt = rt;
         snprintf(a->arg, sizeof a->arg, "%s", arg);
-        const char *argv[] = {key};
         r->waiting = true;
-        if (rconn_eval(r->s->cmd, &r->s->st->scripts[SCRIPT_TOKEN_ROLE], on_token_role, a, 1, 1,
-                       argv, NULL)) {
+        if (store_token_role(r->s->cmd, r->s->st, hdr + 7, on_token_role, a)) {
             r->waiting = false;
             free(a);
             respond_error(r, 503, "redis", "redis is away");

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hash.h"
 #include "core/clock.h"
 #include "core/id.h"
 #include "core/redis.h"
@@ -144,8 +145,8 @@ static void start(struct csess *s, const char *name, const char *lang)
         return;
     }
     snprintf(s->name, sizeof s->name, "%s", name);
-    char sha[41];
-    ctx_sha1_hex(s->key, strlen(s->key), sha);
+    char sha[65];
+    ctx_sha256_hex(s->key, strlen(s->key), sha);
     json_t *extra = json_pack("{s:s,s:s?,s:s}", "name", name, "lang", lang, "customer_key", sha);
     s->starting = true;
     if (store_chat_open(sv->cmd, sv->st, sv->cfg, s->task, queue, extra, on_started,
@@ -221,8 +222,13 @@ static void on_resume_task(struct rconn *rc, redisReply *rep, void *priv)
                    rep ? "no such chat" : "please try again in a moment");
         return;
     }
-    char sha[41];
-    ctx_sha1_hex(s->key, strlen(s->key), sha);
+    /* the key's SHA-256; a chat started before keys were hashed so has
+     * its SHA-1 (40 digits) */
+    char sha[65];
+    if (strlen(rep->element[0]->str) == 40)
+        ctx_sha1_hex(s->key, strlen(s->key), sha);
+    else
+        ctx_sha256_hex(s->key, strlen(s->key), sha);
     if (strcmp(sha, rep->element[0]->str) != 0) {
         s->task[0] = '\0';
         outq_error(&s->q, s->wsi, "no_chat", "no such chat");

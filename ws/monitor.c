@@ -16,6 +16,7 @@
  * `since`. */
 #include <stdlib.h>
 #include <string.h>
+#include "core/hash.h"
 #include "core/item.h"
 #include "core/log.h"
 #include "store/store.h"
@@ -419,13 +420,8 @@ static void hello(struct msess *ss, const json_t *msg)
         ss->q.close_when_sent = true;
         return;
     }
-    char sha[41], key[80];
-    ctx_sha1_hex(token, strlen(token), sha);
-    snprintf(key, sizeof key, KEY_AGENT_TOKEN "%s", sha);
-    const char *argv[] = {key};
     ss->authing = true;
-    if (rconn_eval(s->cmd, &s->st->scripts[SCRIPT_TOKEN_ROLE], on_token, wref_take(ss->ref), 1,
-                   1, argv, NULL)) {
+    if (store_token_role(s->cmd, s->st, token, on_token, wref_take(ss->ref))) {
         wref_drop(ss->ref);
         ss->authing = false;
         outq_error(&ss->q, ss->wsi, "unavailable", "redis is away; try again");

@@ -102,3 +102,50 @@ def test_roles_and_tokens():
         asyncio.run(sockets())
     finally:
         rig.close()
+
+
+def test_tokens_are_sha256_and_old_sha1_tokens_move():
+    """Tokens are kept as their SHA-256; a token kept as SHA-1 (made before)
+    still logs in, on the API and on the agent's websocket, and is moved."""
+    import hashlib
+    rig = Rig("auth-sha")
+    with open(rig.ctxd.config) as f:
+        cfg = json.load(f)
+    cfg.update({"auth": True, "queues": [{"name": "support"}]})
+    with open(rig.ctxd.config, "w") as f:
+        json.dump(cfg, f)
+    try:
+        boss = add_agent(rig, "sue", "--role", "supervisor")
+        ann = add_agent(rig, "ann")
+        s256 = hashlib.sha256(boss.encode()).hexdigest()
+        assert rig.redis.cmd("GET", "ctx:agent-token:" + s256) == "sue"
+        assert rig.redis.cmd("HGET", "ctx:agent:sue", "token_sha") == s256
+        # make both tokens look as an older ctxctl left them
+        for who, tok in (("sue", boss), ("ann", ann)):
+            new = hashlib.sha256(tok.encode()).hexdigest()
+            old = hashlib.sha1(tok.encode()).hexdigest()
+            rig.redis.cmd("RENAME", "ctx:agent-token:" + new, "ctx:agent-token:" + old)
+            rig.redis.cmd("HSET", "ctx:agent:" + who, "token_sha", old)
+        rig.ctxd.start()
+        port = rig.ctxd.port
+        assert get(port, "/api/queues", boss)[0] == 200
+        assert rig.redis.cmd("GET", "ctx:agent-token:" + s256) == "sue"
+        assert rig.redis.cmd("EXISTS", "ctx:agent-token:" +
+                             hashlib.sha1(boss.encode()).hexdigest()) == 0
+        assert rig.redis.cmd("HGET", "ctx:agent:sue", "token_sha") == s256
+
+        async def sockets():
+            a = await Client.connect(port, "/ws/agent", "ctx.agent.v1")
+            await a.send(type="hello", token=ann)
+            w = await a.expect(typ("welcome"))
+            assert w["agent"]["id"] == "ann", w
+            await a.ws.close()
+            b = await Client.connect(port, "/ws/agent", "ctx.agent.v1")
+            await b.send(type="hello", token="not-" + ann)
+            f = await b.expect(typ("error"))
+            assert f["code"] == "auth", f
+        asyncio.run(sockets())
+        assert rig.redis.cmd("GET", "ctx:agent-token:" +
+                             hashlib.sha256(ann.encode()).hexdigest()) == "ann"
+    finally:
+        rig.close()
