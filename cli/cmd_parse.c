@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <time.h>
 #include <jansson.h>
+#include "core/date.h"
 #include "cli/cli.h"
 #include "collectors/collectors.h"
 
@@ -191,7 +192,7 @@ int cmd_parse(int argc, char **argv)
             q.cursor = argv[++i];
         } else if (!strcmp(a, "--fetched") && has_arg) {
             long long t;
-            if (date_parse(argv[++i], &t)) {
+            if (ctx_date_parse(argv[++i], &t)) {
                 fprintf(stderr, "ctxctl parse: --fetched: not a date: %s\n", argv[i]);
                 return 2;
             }

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <curl/curl.h>
+#include "core/clock.h"
 #include "collectors/collectors.h"
 #include "collectors/collectors_internal.h"
 #include "core/config.h"
@@ -234,11 +236,13 @@ static void on_fetched(void *priv, struct http_res *res)
     if (res->status == 429 || res->status == 503) {
         double ra = 0;
         if (res->retry_after) {
-            long long when;
+            /* delay-seconds or an HTTP-date (RFC 9110 10.2.3): the date as
+             * curl reads HTTP dates */
             char *end;
             ra = strtod(res->retry_after, &end);
-            if (*end && date_parse(res->retry_after, &when) == 0)
-                ra = (double)(when - (long long)time(NULL));
+            time_t when;
+            if (*end && (when = curl_getdate(res->retry_after, NULL)) != (time_t)-1)
+                ra = (double)((long long)when - ctx_now_s());
             if (ra < 0 || ra > 86400)
                 ra = 0;
         }

@@ -118,10 +118,6 @@ ctx_err feed_parse(const char *name, const struct http_response *resp,
  * Returns a malloc'd string, NULL only when out of memory. */
 char *html_to_text(const char *html, size_t len);
 
-/* A date as found in feeds (RFC 822 and its broken variants, RFC 3339, ISO
- * 8601, W3C-DTF) to seconds since the epoch, UTC. 0 ok, -1 unparseable. */
-int date_parse(const char *s, long long *out);
-
 /* --- the collect role (collectors/collect.c) --- */
 struct collector;
 ctx_err collector_start(uv_loop_t *loop, const struct config *cfg,

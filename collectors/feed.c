@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "core/date.h"
 #include "collectors/collectors.h"
 #include "collectors/collectors_internal.h"
 
@@ -1098,8 +1099,8 @@ void feed_item_date(const char *published, const char *updated, const char *fetc
 {
     /* years outside 1900-9999 are typos (and would not print as RFC 3339) */
     long long t;
-    if ((date_parse(published, &t) == 0 && plausible(t))
-        || (date_parse(updated, &t) == 0 && plausible(t)))
+    if ((ctx_date_parse(published, &t) == 0 && plausible(t))
+        || (ctx_date_parse(updated, &t) == 0 && plausible(t)))
         ctx_time_format(t, out);
     else
         snprintf(out, CTX_TIME_LEN, "%s", fetched ? fetched : "");

@@ -358,7 +358,7 @@ static inline bool si_epoch_ok(double t)
 static inline bool si_date(const char *s, long long *out)
 {
     long long t;
-    if (!s || date_parse(s, &t) != 0 || !si_epoch_ok((double)t))
+    if (!s || ctx_date_parse(s, &t) != 0 || !si_epoch_ok((double)t))
         return false;
     *out = t;
     return true;

@@ -253,20 +253,3 @@ ctx_err item_from_json(const json_t *j, struct item *it)
         item_clear(it);
     return e;
 }
-
-void ctx_time_format(long long t, char out[CTX_TIME_LEN])
-{
-    /* RFC 3339 has four-digit years: clamp to 0000-01-01 .. 9999-12-31 */
-    if (t < -62167219200LL)
-        t = -62167219200LL;
-    if (t > 253402300799LL)
-        t = 253402300799LL;
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    /* the modulos only tell the compiler the widths; the values are in range */
-    snprintf(out, CTX_TIME_LEN, "%04u-%02u-%02uT%02u:%02u:%02uZ",
-             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
-             (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
-             (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
-}

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
+#include "core/date.h"
 #include "core/ctx.h"
 
 /* A small owned list of strings (topics, brands). */
@@ -91,8 +92,5 @@ ctx_err item_from_json(const json_t *j, struct item *it);
 /* Set *field to a copy of s (or NULL), freeing the old value. */
 ctx_err item_set(char **field, const char *s);
 
-/* RFC 3339 UTC ("2026-11-22T10:00:03Z") of a time_t into out[21+]. */
-#define CTX_TIME_LEN 32
-void ctx_time_format(long long t, char out[CTX_TIME_LEN]);
 
 #endif

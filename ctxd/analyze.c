@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "collectors/collectors.h"
+#include "core/date.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "ctxd/roles.h"
@@ -73,9 +73,9 @@ static void dead_letter(struct analyze_role *r, const char *sid, const char *pay
 static long long published_ms(const struct item *it)
 {
     long long t;
-    if (it->published && date_parse(it->published, &t) == 0)
+    if (it->published && ctx_date_parse(it->published, &t) == 0)
         return t * 1000;
-    if (it->fetched && date_parse(it->fetched, &t) == 0)
+    if (it->fetched && ctx_date_parse(it->fetched, &t) == 0)
         return t * 1000;
     return 0;
 }

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "core/date.h"
 #include "core/hash.h"
-#include "collectors/collectors.h"
 #include "core/item.h"
 #include "core/log.h"
 #include "store/store.h"
@@ -255,7 +255,7 @@ static void items(struct api_req *r, struct lws *wsi)
     char min[32] = "-inf";
     if (since[0]) {
         long long t;
-        if (date_parse(since, &t)) {
+        if (ctx_date_parse(since, &t)) {
             respond_error(r, 400, "bad_since", "since must be an RFC 3339 time");
             return;
         }

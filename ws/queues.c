@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "core/date.h"
 #include "core/clock.h"
-#include "collectors/collectors.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
 
@@ -267,7 +267,7 @@ void callbacks_post(struct api_req *r)
         respond_error(r, 400, "bad_name", "\"name\" is at most 100 bytes");
     } else if (!q || !known) {
         respond_error(r, 400, "bad_queue", "no such queue takes callbacks");
-    } else if (nb && date_parse(nb, &not_before)) {
+    } else if (nb && ctx_date_parse(nb, &not_before)) {
         respond_error(r, 400, "bad_not_before", "\"not_before\" must be an RFC 3339 time");
     } else {
         struct cbctx *c = calloc(1, sizeof *c);

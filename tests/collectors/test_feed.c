@@ -18,6 +18,7 @@
 #include <iconv.h>
 #include <stdint.h>
 #include <time.h>
+#include "core/date.h"
 #include "tests/collectors/testutil.h"
 #include "collectors/collectors.h"
 #include "collectors/collectors_internal.h"
@@ -82,7 +83,7 @@ static void check_result(ctx_err rc, const struct parse_result *r, const char *w
         long long t;
         if (!it->id || strncmp(it->id, "feed:" NAME ":", 10) || strlen(it->id) > 10 + 200
             || strlen(it->id) == 10 || strcmp(it->source, NAME) || strcmp(it->kind, "blog")
-            || !it->published || date_parse(it->published, &t) || strcmp(it->fetched, FETCHED)
+            || !it->published || ctx_date_parse(it->published, &t) || strcmp(it->fetched, FETCHED)
             || it->author.name || it->reply_network || it->reply_ref)
             fail_msg("%s: item %zu is malformed (id %s, published %s)", what, i,
                      it->id ? it->id : "NULL", it->published ? it->published : "NULL");

@@ -10,6 +10,7 @@
  *  - documents written to hurt: deep nesting, many items, odd types.
  * Run from the repository root. */
 #include <stdint.h>
+#include "core/date.h"
 #include "tests/collectors/testutil.h"
 #include "collectors/collectors.h"
 #include "collectors/collectors_internal.h"
@@ -42,7 +43,7 @@ static void check(ctx_err rc, const struct parse_result *r, const char *what)
         const struct item *it = &r->items[i];
         long long t;
         if (!it->id || strncmp(it->id, "feed:acme:", 10) || strlen(it->id) > 10 + 200
-            || !it->published || date_parse(it->published, &t) || strcmp(it->kind, "blog"))
+            || !it->published || ctx_date_parse(it->published, &t) || strcmp(it->kind, "blog"))
             fail_msg("%s: item %zu is malformed", what, i);
         json_t *j = item_to_json(it, NULL);
         if (!j)

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "core/date.h"
 #include "collectors/collectors.h"
 #include "collectors/collectors_internal.h"
 
@@ -242,7 +243,7 @@ static void check_result(const char *kind, ctx_err rc, const struct parse_result
         if (!it->source || !it->kind || !it->fetched || !it->published)
             fail_msg("%s: item %zu lacks source, kind, fetched or published", what, i);
         long long t;
-        if (date_parse(it->published, &t) != 0)
+        if (ctx_date_parse(it->published, &t) != 0)
             fail_msg("%s: item %zu published \"%s\" is not a date", what, i, it->published);
         if (it->author.followers < -1)
             fail_msg("%s: item %zu followers %ld", what, i, it->author.followers);

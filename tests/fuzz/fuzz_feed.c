@@ -6,7 +6,7 @@
  *       $(pkg-config --cflags jansson libcurl) tests/fuzz/fuzz_feed.c \
  *       collectors/feed.c collectors/jsonfeed.c collectors/xml.c collectors/html.c \
  *       collectors/entities.c collectors/sanitize.c collectors/charset.c collectors/url.c \
- *       collectors/date.c collectors/result.c core/buf.c core/item.c core/ctx.c \
+ *       core/date.c collectors/result.c core/buf.c core/item.c core/ctx.c \
  *       $(pkg-config --libs jansson libcurl) -lm -o /tmp/fuzz_feed
  *   mkdir -p /tmp/fuzz_corpus
  *   /tmp/fuzz_feed -max_total_time=180 -max_len=65536 -timeout=5 \
@@ -15,12 +15,13 @@
  * The first byte picks how the body is served (Content-Type, URL and
  * Content-Location), the rest is the body; JSON content types send it to the
  * JSON Feed parser. Each input also goes through html_to_text(),
- * html_sanitize() and, cut to a line, date_parse(). Beyond the sanitizers,
+ * html_sanitize() and, cut to a line, ctx_date_parse(). Beyond the sanitizers,
  * it checks the result's invariants: items serialise (valid UTF-8) and
  * CTX_EPARSE leaves nothing. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/date.h"
 #include "collectors/collectors.h"
 #include "collectors/collectors_internal.h"
 
@@ -79,6 +80,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(line, body, n);
     line[n] = '\0';
     long long t;
-    (void)date_parse(line, &t);
+    (void)ctx_date_parse(line, &t);
     return 0;
 }

@@ -82,6 +82,23 @@ def test_retry_after_and_backoff_and_state():
         rig.close()
 
 
+def test_retry_after_as_an_http_date():
+    """Retry-After may be an HTTP-date (RFC 9110): read as curl reads dates."""
+    import email.utils
+    rig = Rig("retry-date", lambda fs: [feed(fs)])
+    try:
+        when = email.utils.formatdate(time.time() + 4, usegmt=True)
+        rig.fs.fail_next = [(503, {"Retry-After": when})]
+        rig.ctxd.start()
+        wait_for(lambda: rig.fs.count("f0.xml") >= 1, what="first poll")
+        t503 = time.monotonic()
+        wait_for(lambda: rig.fs.count("f0.xml") >= 2, timeout=10, what="poll after 503")
+        waited = time.monotonic() - t503
+        assert waited >= 1.5, "polled again %.2f s after Retry-After: %s" % (waited, when)
+    finally:
+        rig.close()
+
+
 def test_per_host_limit_redirect_gzip_and_size_cap():
     n = 12
 

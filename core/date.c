@@ -1,4 +1,5 @@
-/* date.c -- dates as feeds write them, to seconds since the epoch (UTC).
+/* date.c -- dates as feeds write them, to seconds since the epoch (UTC),
+ * and the one way we write them (RFC 3339 UTC, ctx_time_format).
  *
  * Two parsers, tried in order:
  *  - ISO 8601 / RFC 3339 / W3C-DTF: "2003-12-31T10:14:55.12Z", "2003-12-31",
@@ -16,7 +17,10 @@
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
-#include "collectors/collectors.h"
+#include <stdio.h>
+#include <time.h>
+#include "core/ctx.h"
+#include "core/date.h"
 
 static long long days_from_civil(long long y, int m, int d)
 {
@@ -562,7 +566,7 @@ static int parse_rfc822(const char *p, const char *e, long long *out)
     return finish(&r.w, out);
 }
 
-int date_parse(const char *s, long long *out)
+int ctx_date_parse(const char *s, long long *out)
 {
     if (!s)
         return -1;
@@ -576,4 +580,21 @@ int date_parse(const char *s, long long *out)
     if (dig(p[0]) && dig(p[1]) && dig(p[2]) && dig(p[3]) && parse_iso(p, e, out) == 0)
         return 0;
     return parse_rfc822(p, e, out);
+}
+
+void ctx_time_format(long long t, char out[CTX_TIME_LEN])
+{
+    /* RFC 3339 has four-digit years: clamp to 0000-01-01 .. 9999-12-31 */
+    if (t < -62167219200LL)
+        t = -62167219200LL;
+    if (t > 253402300799LL)
+        t = 253402300799LL;
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    /* the modulos only tell the compiler the widths; the values are in range */
+    snprintf(out, CTX_TIME_LEN, "%04u-%02u-%02uT%02u:%02u:%02uZ",
+             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+             (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
+             (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
 }

@@ -1,14 +1,14 @@
-/* test_date.c -- date_parse() against tests/data/collectors/dates.tsv.
+/* test_date.c -- ctx_date_parse() against tests/data/core/dates.tsv.
  * Each row: a date as found in a feed, and the UTC time it means (RFC 3339)
  * or "-" when parsing must fail. */
 #include "tests/collectors/testutil.h"
-#include "collectors/collectors.h"
+#include "core/date.h"
 
 static void check(const struct tu_row *r, void *arg)
 {
     int *failures = arg;
     long long t = 0;
-    int rc = date_parse(r->col[0], &t);
+    int rc = ctx_date_parse(r->col[0], &t);
     char got[CTX_TIME_LEN] = "-";
     if (rc == 0)
         ctx_time_format(t, got);
@@ -22,7 +22,7 @@ static void test_dates_table(void **state)
 {
     (void)state;
     int failures = 0;
-    int rows = tu_tsv("tests/data/collectors/dates.tsv", 2, check, &failures);
+    int rows = tu_tsv("tests/data/core/dates.tsv", 2, check, &failures);
     assert_true(rows > 50);
     assert_int_equal(failures, 0);
 }
@@ -31,13 +31,13 @@ static void test_null_and_huge(void **state)
 {
     (void)state;
     long long t = 42;
-    assert_int_equal(date_parse(NULL, &t), -1);
+    assert_int_equal(ctx_date_parse(NULL, &t), -1);
     char big[4096];
     memset(big, '9', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    assert_int_equal(date_parse(big, &t), -1);
+    assert_int_equal(ctx_date_parse(big, &t), -1);
     memcpy(big, "Thu, 01 Jan 2004 ", 17);
-    assert_int_equal(date_parse(big, &t), -1);
+    assert_int_equal(ctx_date_parse(big, &t), -1);
 }
 
 /* The calendar arithmetic against the C library's for every day of a few
@@ -52,7 +52,7 @@ static void test_days_exhaustive(void **state)
         char s[CTX_TIME_LEN], back[CTX_TIME_LEN];
         ctx_time_format(t, s);
         long long u;
-        assert_int_equal(date_parse(s, &u), 0);
+        assert_int_equal(ctx_date_parse(s, &u), 0);
         ctx_time_format(u, back);
         assert_string_equal(s, back);
         assert_true(u == t);
