@@ -118,16 +118,10 @@ ctx_err feed_parse(const char *name, const struct http_response *resp,
  * Returns a malloc'd string, NULL only when out of memory. */
 char *html_to_text(const char *html, size_t len);
 
-/* --- the collect role (collectors/collect.c) --- */
-struct collector;
-ctx_err collector_start(uv_loop_t *loop, const struct config *cfg,
-                        struct store *st, struct collector **out);
-void collector_stop(struct collector *c);
-
-/* --- posting replies (collectors/outbox.c), run with the collect role --- */
-struct outbox;
-ctx_err outbox_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
-                     struct outbox **out);
-void outbox_stop(struct outbox *ob);
+/* The host of an absolute URL (curl's CURLUPART_HOST: without user info,
+ * IPv6 in brackets), lower-cased, with ":port" when port is set and the URL
+ * names one, into out. false when url is NULL, not a URL curl can parse, or
+ * the host does not fit. */
+bool url_host(const char *url, bool port, char *out, size_t len);
 
 #endif

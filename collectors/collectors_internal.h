@@ -102,11 +102,6 @@ bool html_sanitizer_tables_sorted(void);
  * Malloc'd; NULL when ref is NULL or out of memory. */
 char *url_resolve(const char *base, const char *ref);
 
-/* The host of an absolute URL (curl's CURLUPART_HOST: without user info,
- * IPv6 in brackets), lower-cased, with ":port" when port is set and the URL
- * names one, into out. false when url is NULL, not a URL curl can parse, or
- * the host does not fit. */
-bool url_host(const char *url, bool port, char *out, size_t len);
 
 /* Whether u is relative or has a scheme feedparser accepts (http, https,
  * ftp, mailto... not javascript or data). */

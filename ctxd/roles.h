@@ -1,5 +1,6 @@
-/* roles.h -- the roles ctxd runs besides collect (collectors/) and serve
- * (ws/): each starts on the shared loop and store and stops cleanly. */
+/* roles.h -- the roles ctxd runs besides serve (ws/): each starts on the
+ * shared loop and store and stops cleanly. The collectors' parsers and
+ * source kinds are pure (collectors/); their I/O edge is here. */
 #ifndef CTX_ROLES_H
 #define CTX_ROLES_H
 
@@ -7,6 +8,18 @@
 #include "analyzer/analyzer.h"
 #include "core/config.h"
 #include "store/store.h"
+
+/* The collect role (collect.c): polls every source on its schedule. */
+struct collector;
+ctx_err collector_start(uv_loop_t *loop, const struct config *cfg,
+                        struct store *st, struct collector **out);
+void collector_stop(struct collector *c);
+
+/* Posting agents' replies (outbox.c), run with the collect role. */
+struct outbox;
+ctx_err outbox_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
+                     struct outbox **out);
+void outbox_stop(struct outbox *ob);
 
 /* The analyze role tags with *an; a rules reload replaces *an between two
  * batches (the loop is single-threaded, so no tag is ever in flight). */

@@ -2,7 +2,7 @@
  *
  * POST {"item": "<item id>", "text": "...", "id": "<optional client id>",
  * "agent": "<optional>"} queues a reply for posting back to the item's
- * network (collectors/outbox.c posts it) and answers 202 with the reply.
+ * network (ctxd/outbox.c posts it) and answers 202 with the reply.
  * The reply id is the idempotency key all the way to the network: a
  * client that retries its POST with the same "id" gets the same reply,
  * never a second one. 404 when the item is unknown; 409 with the item's

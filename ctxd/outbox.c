@@ -22,6 +22,7 @@
 #include "collectors/collectors.h"
 #include "core/http.h"
 #include "core/log.h"
+#include "ctxd/roles.h"
 #include "store/store.h"
 
 #define BATCH 16

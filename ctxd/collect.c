@@ -21,10 +21,10 @@
 #include <curl/curl.h>
 #include "core/clock.h"
 #include "collectors/collectors.h"
-#include "collectors/collectors_internal.h"
 #include "core/config.h"
 #include "core/http.h"
 #include "core/log.h"
+#include "ctxd/roles.h"
 #include "store/store.h"
 
 struct source;
