@@ -28,6 +28,9 @@ if [ -f bench/bench_analyzer.c ]; then
   "$tmp/bench_analyzer" "$corpus" etc/lexicons etc/rules
 fi
 
+echo "== the analyze role: items/s through ctxd --roles analyze with Redis in the loop"
+/usr/bin/python3 bench/analyze_rate.py ${BENCH_QUICK:+20000} ${BENCH_QUICK:+1} || echo "  (analyze rate bench could not run)"
+
 echo "== sentiment accuracy next to vader-sentiment and sentiment (npm)"
 /usr/bin/python3 bench/accuracy.py || echo "  (accuracy bench could not run)"
 

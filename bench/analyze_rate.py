@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""analyze_rate.py -- items/s through the analyze role, Redis in the loop.
+
+N raw items (texts of the VADER and Russian corpora, repeated) are written
+to ctx:items:raw before ctxd starts, with redis-cli --pipe, so the load
+generator is done before the clock starts and cannot be the bottleneck.
+Then `ctxd --roles analyze` (1 or 2 processes, the release build) tags
+them: each read batch goes through the analyzer and each item through
+tag.lua (store, indexes, counters and the ack in one script). The clock
+runs from ctxd's start to the moment every item is in ctx:items:tagged;
+ctxd's own user+system CPU time and Redis' are printed beside it, to say
+which of the two bounds the figure on this 2-core machine.
+
+  bench/analyze_rate.py [N] [PROCESSES...]     default 100000 1 2
+"""
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from harness import Redis, free_port, wait_for  # noqa: E402
+
+CTXD = os.environ.get("CTXD_BENCH", os.path.join(ROOT, "bin", "ctxd"))
+
+
+def texts():
+    out = []
+    corpora = os.path.join(ROOT, "..", "shared", "corpora")
+    for name in ("movieReviewSnippets_GroundTruth.txt", "amazonReviewSnippets_GroundTruth.txt"):
+        with open(os.path.join(corpora, "vader", name), encoding="utf-8", errors="replace") as f:
+            out += [l.rstrip("\r\n").split("\t", 2)[-1] for l in f if l.count("\t") >= 2]
+    import csv
+    with open(os.path.join(corpora, "ru", "opensentimentcorpus-dev.csv"), encoding="utf-8") as f:
+        out += [r["Sentence"] for r in csv.DictReader(f)]
+    return out
+
+
+def resp(*args):
+    b = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a.encode() if isinstance(a, str) else a
+        b += b"$%d\r\n%s\r\n" % (len(a), a)
+    return b
+
+
+def redis_cpu(r):
+    info = r.cmd("INFO", "cpu")
+    f = dict(l.split(":", 1) for l in info.split("\r\n") if ":" in l)
+    return float(f["used_cpu_user"]) + float(f["used_cpu_sys"])
+
+
+def run(n, procs, pool):
+    wd = tempfile.mkdtemp(prefix="ctx-bench-analyze-")
+    r = Redis(wd).start()
+    try:
+        r.cmd("CONFIG", "SET", "appendonly", "no")
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        path = os.path.join(wd, "load.resp")
+        with open(path, "wb") as f:
+            for i in range(n):
+                it = {"id": "bench:%d" % i, "source": "bench", "kind": "feed",
+                      "text": pool[i % len(pool)], "published": now, "fetched": now}
+                f.write(resp("XADD", "ctx:items:raw", "*", "id", it["id"], "item",
+                             json.dumps(it, ensure_ascii=False)))
+        with open(path, "rb") as f:
+            subprocess.run(["redis-cli", "-p", str(r.port), "--pipe"], stdin=f, check=True,
+                           stdout=subprocess.DEVNULL)
+        assert r.cmd("XLEN", "ctx:items:raw") == n
+        cfg = os.path.join(wd, "ctxd.json")
+        with open(cfg, "w") as f:
+            json.dump({"listen": "127.0.0.1:%d" % free_port(),
+                       "redis": "127.0.0.1:%d" % r.port,
+                       "rules": os.path.join(ROOT, "bench", "data", "rules-1000"),
+                       "lexicons": os.path.join(ROOT, "etc", "lexicons"),
+                       "www": os.path.join(ROOT, "ws", "www"), "log_level": "warn",
+                       "sources": []}, f)
+        cpu0 = redis_cpu(r)
+        t0 = time.monotonic()
+        ps = [subprocess.Popen([CTXD, "-c", cfg, "--roles", "analyze"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+              for _ in range(procs)]
+        wait_for(lambda: r.cmd("XLEN", "ctx:items:tagged") >= min(n, 100000), timeout=600,
+                 step=0.02, what="all items tagged")
+        dt = time.monotonic() - t0
+        rcpu = redis_cpu(r) - cpu0
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        for p in ps:
+            p.terminate()
+            p.wait()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ccpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        print("  analyze role x%d, 1,000 rules: %d items in %.2f s = %.0f items/s "
+              "(ctxd CPU %.1f s, redis-server CPU %.1f s)" % (procs, n, dt, n / dt, ccpu, rcpu))
+    finally:
+        r.stop()
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
+    procs = [int(x) for x in sys.argv[2:]] or [1, 2]
+    pool = texts()
+    for p in procs:
+        run(n, p, pool)
+
+
+if __name__ == "__main__":
+    main()
