@@ -24,6 +24,7 @@ int cmd_agents(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_rules_reload(int argc, char **argv);
 int cmd_agent_add(int argc, char **argv);
+int cmd_agent_del(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 
 #endif

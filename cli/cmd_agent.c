@@ -1,8 +1,12 @@
-/* cmd_agent.c -- ctxctl agent add: create (or update) an agent in Redis and
- * print its login token once. Only the token's SHA-1 is stored (the token
- * is 128 random bits, so a fast hash is enough to make the stored form
- * useless for logging in); a new `agent add` for the same id replaces the
- * token and keeps the agent's state and counters. */
+/* cmd_agent.c -- ctxctl agent add | agent del.
+ *
+ * `agent add` creates an agent in Redis and prints its login token once.
+ * Only the token's SHA-256 is stored (the token is 128 random bits, so a
+ * fast hash is enough to make the stored form useless for logging in). An
+ * id that exists is refused unless --replace is given: then the profile is
+ * rewritten, a new token replaces the old one, and the agent's state and
+ * counters are kept. `agent del` removes an agent that holds no task and
+ * has no connection (its token stops working at once). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +37,12 @@ int cmd_agent_add(int argc, char **argv)
     const char *id = argv[0], *name = id, *skills = "", *capacity = "chat=3,social=5,callback=1",
                *langs = "";
     const char *role = "agent";
-    int cbc = 0;
+    int cbc = 0, replace = 0;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--replace") == 0) {
+            replace = 1;
+            continue;
+        }
         if (strcmp(argv[i], "--supervisor") == 0)   /* the old spelling of --role supervisor */
             role = "supervisor";
         else if (i + 1 < argc && strcmp(argv[i], "--role") == 0) {
@@ -69,6 +77,8 @@ int cmd_agent_add(int argc, char **argv)
             if (level < 1 || level > 100) {
                 fprintf(stderr, "ctxctl agent add: --skills %s: levels are 1 to 100\n", t);
                 free(copy);
+                json_decref(sk);
+                json_decref(lg);
                 return 2;
             }
         }
@@ -79,18 +89,25 @@ int cmd_agent_add(int argc, char **argv)
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
         json_array_append_new(lg, json_string(t));
     free(copy);
-    int cap[CH_COUNT] = {0};
+    /* --capacity chat=2 changes chat only: the other channels keep their
+     * defaults */
+    int cap[CH_COUNT] = {[CH_SOCIAL] = 5, [CH_CHAT] = 3, [CH_CALLBACK] = 1};
     copy = ctx_strdup(capacity);
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(t, '=');
+        char *eq = strchr(t, '='), *end = NULL;
         enum channel ch;
-        if (!eq || (*eq = '\0', channel_parse(t, &ch)) || atoi(eq + 1) < 0) {
-            fprintf(stderr, "ctxctl agent add: --capacity: \"%s\" is not CHANNEL=N "
-                            "(social, chat, callback)\n", t);
+        long n = eq ? strtol(eq + 1, &end, 10) : -1;
+        if (!eq || (*eq = '\0', channel_parse(t, &ch)) || end == eq + 1 || *end || n < 0 ||
+            n > 1000) {
+            fprintf(stderr, "ctxctl agent add: --capacity: \"%s%s%s\" is not CHANNEL=N "
+                            "(social, chat, callback; N from 0 to 1000)\n", t, eq ? "=" : "",
+                    eq ? eq + 1 : "");
             free(copy);
+            json_decref(sk);
+            json_decref(lg);
             return 2;
         }
-        cap[ch] = atoi(eq + 1);
+        cap[ch] = (int)n;
     }
     free(copy);
 
@@ -114,6 +131,21 @@ int cmd_agent_add(int argc, char **argv)
         fprintf(stderr, "ctxctl: redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
         status = 1;
     } else {
+        redisReply *ex = redisCommand(rc, "EXISTS ctx:agent:%s", id);
+        int exists = ex && ex->type == REDIS_REPLY_INTEGER && ex->integer == 1;
+        if (ex)
+            freeReplyObject(ex);
+        if (exists && !replace) {
+            fprintf(stderr, "ctxctl agent add: agent %s exists; --replace rewrites it and "
+                            "issues a new token (its old token stops working)\n", id);
+            redisFree(rc);
+            free(skj);
+            free(lgj);
+            json_decref(sk);
+            json_decref(lg);
+            config_free(cfg);
+            return 1;
+        }
         redisReply *old = redisCommand(rc, "HGET ctx:agent:%s token_sha", id);
         if (old && old->type == REDIS_REPLY_STRING)
             freeReplyObject(redisCommand(rc, "DEL ctx:agent-token:%s", old->str));
@@ -156,6 +188,62 @@ int cmd_agent_add(int argc, char **argv)
     free(lgj);
     json_decref(sk);
     json_decref(lg);
+    config_free(cfg);
+    return status;
+}
+
+/* ctxctl agent del ID */
+int cmd_agent_del(int argc, char **argv)
+{
+    if (argc != 1 || !valid_id(argv[0]))
+        return cli_usage("agent del");
+    const char *id = argv[0];
+    struct config *cfg = load_config();
+    if (!cfg)
+        return 2;
+    struct timeval tv = {5, 0};
+    redisContext *rc = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
+    int status = 0;
+    if (!rc || rc->err) {
+        fprintf(stderr, "ctxctl: redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
+        status = 1;
+        goto out;
+    }
+    redisReply *h = redisCommand(rc, "HMGET ctx:agent:%s token_sha load:social load:chat "
+                                     "load:callback id", id);
+    redisReply *c = redisCommand(rc, "ZCARD ctx:agent:%s:conns", id);
+    long conns = c && c->type == REDIS_REPLY_INTEGER ? (long)c->integer : 0;
+    if (c)
+        freeReplyObject(c);
+    if (!h || h->type != REDIS_REPLY_ARRAY || h->elements != 5) {
+        fprintf(stderr, "ctxctl: redis: %s\n", h && h->type == REDIS_REPLY_ERROR ? h->str
+                                                                                : rc->errstr);
+        status = 1;
+    } else if (h->element[4]->type != REDIS_REPLY_STRING) {
+        fprintf(stderr, "ctxctl agent del: no agent %s\n", id);
+        status = 1;
+    } else {
+        long busy = conns;
+        for (size_t i = 1; i <= 3; i++)
+            if (h->element[i]->type == REDIS_REPLY_STRING)
+                busy += atol(h->element[i]->str);
+        if (busy > 0) {
+            fprintf(stderr, "ctxctl agent del: agent %s holds tasks or is connected; it can "
+                            "be deleted once it has logged out\n", id);
+            status = 1;
+        } else {
+            if (h->element[0]->type == REDIS_REPLY_STRING)
+                freeReplyObject(redisCommand(rc, "DEL ctx:agent-token:%s", h->element[0]->str));
+            freeReplyObject(redisCommand(rc, "SREM ctx:agents %s", id));
+            freeReplyObject(redisCommand(rc, "DEL ctx:agent:%s ctx:agent:%s:conns", id, id));
+            printf("agent %s deleted\n", id);
+        }
+    }
+    if (h)
+        freeReplyObject(h);
+out:
+    if (rc)
+        redisFree(rc);
     config_free(cfg);
     return status;
 }

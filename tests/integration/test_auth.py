@@ -149,3 +149,55 @@ def test_tokens_are_sha256_and_old_sha1_tokens_move():
                              hashlib.sha256(ann.encode()).hexdigest()) == "ann"
     finally:
         rig.close()
+
+
+def test_agent_add_twice_capacity_and_del():
+    """agent add refuses an id that exists (--replace rewrites it with a new
+    token), --capacity changes only the channels it names and refuses what is
+    not a number, agent del deletes a logged-out agent and its token."""
+    import subprocess
+    from test_collect import CTXCTL
+    rig = Rig("agent-cli")
+    try:
+        cfg = rig.ctxd.config
+
+        def ctl(*args):
+            return subprocess.run([CTXCTL, "-c", cfg] + list(args), capture_output=True,
+                                  text=True, timeout=10)
+        p = ctl("agent", "add", "ann", "--capacity", "chat=2")
+        assert p.returncode == 0, p.stderr
+        tok1 = p.stdout.strip().splitlines()[-1]
+        caps = [rig.redis.cmd("HGET", "ctx:agent:ann", "cap:" + c)
+                for c in ("chat", "social", "callback")]
+        assert caps == ["2", "5", "1"], caps
+        p = ctl("agent", "add", "ann")
+        assert p.returncode == 1 and "exists" in p.stderr and "--replace" in p.stderr, p
+        p = ctl("agent", "add", "ann", "--capacity", "chat=x")
+        assert p.returncode == 2 and "chat=x" in p.stderr, p
+        p = ctl("agent", "add", "ann", "--capacity", "chat=3,social=-1")
+        assert p.returncode == 2, p
+        rig.redis.cmd("HSET", "ctx:agent:ann", "handled", "7")
+        p = ctl("agent", "add", "ann", "--replace", "--name", "Ann Lee")
+        assert p.returncode == 0, p.stderr
+        tok2 = p.stdout.strip().splitlines()[-1]
+        assert tok2 != tok1
+        assert rig.redis.cmd("HGET", "ctx:agent:ann", "handled") == "7"
+        assert rig.redis.cmd("HGET", "ctx:agent:ann", "name") == "Ann Lee"
+        import hashlib
+        assert rig.redis.cmd("EXISTS", "ctx:agent-token:" +
+                             hashlib.sha256(tok1.encode()).hexdigest()) == 0
+        # busy: refused; logged out and idle: deleted with its token
+        rig.redis.cmd("HSET", "ctx:agent:ann", "load:chat", "1")
+        p = ctl("agent", "del", "ann")
+        assert p.returncode == 1 and "logged out" in p.stderr, p
+        rig.redis.cmd("HSET", "ctx:agent:ann", "load:chat", "0")
+        p = ctl("agent", "del", "ann")
+        assert p.returncode == 0, p.stderr
+        assert rig.redis.cmd("EXISTS", "ctx:agent:ann") == 0
+        assert rig.redis.cmd("SISMEMBER", "ctx:agents", "ann") == 0
+        assert rig.redis.cmd("EXISTS", "ctx:agent-token:" +
+                             hashlib.sha256(tok2.encode()).hexdigest()) == 0
+        p = ctl("agent", "del", "ann")
+        assert p.returncode == 1 and "no agent" in p.stderr, p
+    finally:
+        rig.close()
