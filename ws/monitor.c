@@ -490,7 +490,9 @@ int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 ||
             strcmp(uri, "/ws/monitor") != 0)
             return 1;           /* this subprotocol lives at /ws/monitor only */
-        return 0;
+        /* as /ws/agent and /ws/chat: with auth off, a page of another site
+         * must not read the stream from a visitor's browser */
+        return serve_origin_ok(s, wsi) ? 0 : 1;
     }
     case LWS_CALLBACK_ESTABLISHED: {
         struct monitor *m = s->mon;

@@ -334,3 +334,32 @@ def test_near_duplicates_are_tagged_and_not_escalated():
         assert rig.redis.cmd("EXISTS", "ctx:task:social:feed:acme:post-9") == 0
     finally:
         rig.close()
+
+
+def test_monitor_refuses_other_origins():
+    """/ws/monitor checks Origin as /ws/agent and /ws/chat do: a page of
+    another site cannot read the stream (with auth off) from a visitor's
+    browser; the page's own origin and clients that send none are let in."""
+    rig = Rig("origin")
+    try:
+        rig.ctxd.start()
+        port = rig.ctxd.port
+        uri = "ws://127.0.0.1:%d/ws/monitor" % port
+
+        async def attempt(origin):
+            try:
+                async with websockets.connect(uri, subprotocols=["ctx.monitor.v1"],
+                                              origin=origin, open_timeout=5) as ws:
+                    await ws.send(json.dumps({"type": "filter", "since": "0-0"}))
+                    return json.loads(await asyncio.wait_for(ws.recv(), 5))
+            except (websockets.exceptions.InvalidStatusCode,
+                    websockets.exceptions.InvalidHandshake) as e:
+                return e
+        bad = asyncio.run(attempt("http://evil.example"))
+        assert isinstance(bad, Exception), "a foreign origin got %r" % (bad,)
+        ok = asyncio.run(attempt("http://127.0.0.1:%d" % port))
+        assert isinstance(ok, dict), ok
+        ok = asyncio.run(attempt(None))
+        assert isinstance(ok, dict), ok
+    finally:
+        rig.close()
