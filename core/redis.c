@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <async.h>
+#include "core/mem.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/redis.h"
@@ -357,11 +358,17 @@ ctx_err rconn_cmdargv(struct rconn *rc, rconn_reply_cb cb, void *priv, int argc,
 ctx_err rconn_eval(struct rconn *rc, const struct rscript *s, rconn_reply_cb cb, void *priv,
                    int nkeys, int argc, const char **argv, const size_t *argvlen)
 {
-    enum { MAXARGS = 64 };
-    if (argc + 3 > MAXARGS)
+    /* a few arguments on the stack; an item with 200 tags takes the heap
+     * (no limit: a script call that cannot be sent would stall its stream) */
+    enum { STACK_ARGS = 64 };
+    if (argc < 0 || nkeys < 0 || nkeys > argc)
         return CTX_EINVAL;
-    const char *av[MAXARGS];
-    size_t al[MAXARGS];
+    const char *avs[STACK_ARGS], **av = avs;
+    size_t als[STACK_ARGS], *al = als;
+    if (argc + 3 > STACK_ARGS) {
+        av = ctx_malloc((size_t)(argc + 3) * sizeof *av);
+        al = ctx_malloc((size_t)(argc + 3) * sizeof *al);
+    }
     char nk[16];
     snprintf(nk, sizeof nk, "%d", nkeys);
     av[0] = "EVALSHA";
@@ -374,5 +381,10 @@ ctx_err rconn_eval(struct rconn *rc, const struct rscript *s, rconn_reply_cb cb,
         av[3 + i] = argv[i];
         al[3 + i] = argvlen ? argvlen[i] : strlen(argv[i]);
     }
-    return rconn_cmdargv(rc, cb, priv, argc + 3, av, al);
+    ctx_err e = rconn_cmdargv(rc, cb, priv, argc + 3, av, al);
+    if (av != avs) {
+        free(av);
+        free(al);
+    }
+    return e;
 }
