@@ -328,6 +328,8 @@ static const struct field config_fields[] = {
     CFG("presence_grace",   F_DURATION, presence_grace, .def = "20s", .min = 0, .max = 3600),
     CFG("presence_timeout", F_DURATION, presence_timeout, .def = "30s", .min = 3, .max = 3600),
     CFG("allowed_origins",  F_STRING,   allowed_origins),
+    CFG("claim_idle",       F_DURATION, claim_idle, .def = "60s", .min = 1, .max = 86400),
+    CFG("max_deliveries",   F_INT,      max_deliveries, .def = "5", .min = 1, .max = 1000),
     CFG("auth",             F_BOOL,     auth,       .def = "false"),
     ARRAY(struct config, "sources",    sources,    nsources,    source_table),
     ARRAY(struct config, "queues",     queues,     nqueues,     queue_table),

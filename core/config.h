@@ -95,6 +95,8 @@ struct config {
     double presence_grace; /* s an agent may be disconnected before its tasks are re-queued */
     double presence_timeout; /* s without a heartbeat before a connection counts as gone */
     char *allowed_origins; /* websocket Origin check: comma-separated, NULL = same host only */
+    double claim_idle;     /* s a stream entry stays pending before another read takes it over */
+    int max_deliveries;    /* reads of one stream entry before it is dead-lettered */
     int auth;              /* tokens required for the API and the monitor (roles: docs/web.md) */
 };
 

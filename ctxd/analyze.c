@@ -329,7 +329,7 @@ ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct sto
     /* "0": a new group reads everything already in the stream */
     static const struct group_opts o = {
         .name = "analyze", .stream = KEY_RAW, .group = GROUP_ANALYZE, .start_id = "0",
-        .count = BATCH, .claim = true, .on_up = on_up,
+        .count = BATCH, .on_up = on_up, .dead = KEY_DEAD,
     };
     ctx_err e = store_conn_new(st, "analyze", NULL, NULL, &r->cmd);
     if (!e)

@@ -327,7 +327,7 @@ ctx_err outbox_start(uv_loop_t *loop, const struct config *cfg, struct store *st
     uv_timer_start(ob->due_timer, due_fire, 1000, 1000);
     static const struct group_opts o = {
         .name = "outbox", .stream = KEY_OUTBOX, .group = GROUP_POST, .start_id = "0",
-        .count = BATCH, .claim = true,
+        .count = BATCH,
     };
     e = store_conn_new(st, "outbox", NULL, NULL, &ob->cmd);
     if (!e)

@@ -3,29 +3,42 @@
  * the route role (tagged items) and the outbox (replies).
  *
  * After every (re)connection it creates the group if needed and first
- * re-reads its own pending entries (id 0): entries read but not finished
- * before a crash or a Redis restart are handed over again. Then it blocks
- * for new ones (">"). One batch at a time: the owner gets the entries and
- * calls group_reader_done() once it has finished with all of them (acked,
- * or left pending to be read again). With claiming on, entries another
- * consumer left pending for a minute are taken over (XAUTOCLAIM) and read
- * as our own pending ones. */
+ * re-reads its own pending entries: entries read but not finished before a
+ * crash or a Redis restart are handed over again. That pass walks forward
+ * (each read starts after the last entry it got), so an entry its owner
+ * cannot finish is read once per pass, never in a loop. Then it blocks for
+ * new ones (">"). One batch at a time: the owner gets the entries and calls
+ * group_reader_done() once it has finished with all of them (acked, or left
+ * pending to be read again).
+ *
+ * Every claim_idle / 2 it takes over the group's entries that have been
+ * pending for claim_idle -- a dead consumer's, and its own unfinished ones
+ * -- with XAUTOCLAIM, and starts a pending pass at once (a blocked read
+ * returns within 2 s). Before each pending pass, entries delivered
+ * max_deliveries times or more are dead-lettered: copied with their fields,
+ * the group and the delivery count to the dead stream, then acked, so a
+ * poison entry costs a few reads and never stalls its group. Consumers of
+ * the group idle for an hour with nothing pending are deleted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/log.h"
 #include "store/store.h"
 
-#define CLAIM_EVERY_MS 30000
-#define CLAIM_IDLE_MS  60000
+#define DEAD_CONSUMER_MS (3600 * 1000LL)
 
 struct group_reader {
     struct rconn *rc;
     struct group_opts o;
     char consumer[128];
+    char dead[200];             /* the dead-letter stream */
+    int max_deliveries;
+    long long claim_idle_ms;
     group_batch_cb cb;
     void *priv;
-    bool pending_phase;         /* reading our own pending entries (id 0) */
+    bool pending_phase;         /* reading our own pending entries */
+    bool read_was_pending;      /* the read in flight is of the pending phase */
+    char pending_from[64];      /* the pending pass goes on after this id */
     bool reading;               /* a read or a batch is in flight */
     bool stopping;
     uv_timer_t *retry, *claim;
@@ -38,6 +51,13 @@ static void retry_fire(uv_timer_t *t)
     struct group_reader *g = t->data;
     g->reading = false;
     read_next(g);
+}
+
+/* A new pending pass: from the start of our pending entries. */
+static void pending_pass(struct group_reader *g)
+{
+    g->pending_phase = true;
+    snprintf(g->pending_from, sizeof g->pending_from, "0");
 }
 
 static void on_read(struct rconn *rc, redisReply *rep, void *priv)
@@ -62,10 +82,19 @@ static void on_read(struct rconn *rc, redisReply *rep, void *priv)
         rep->element[0]->type == REDIS_REPLY_ARRAY && rep->element[0]->elements == 2)
         entries = rep->element[0]->element[1];
     if (!entries || entries->elements == 0) {
-        g->pending_phase = false;   /* our backlog is done: now new entries */
+        /* only an empty pending read ends the pending pass: an empty ">"
+         * read says nothing of entries a claim made ours meanwhile */
+        if (g->read_was_pending)
+            g->pending_phase = false;
         g->reading = false;
         read_next(g);
         return;
+    }
+    if (g->read_was_pending) {
+        const redisReply *last = entries->element[entries->elements - 1];
+        if (last->type == REDIS_REPLY_ARRAY && last->elements >= 1 &&
+            last->element[0]->type == REDIS_REPLY_STRING)
+            snprintf(g->pending_from, sizeof g->pending_from, "%s", last->element[0]->str);
     }
     g->cb(entries, g->priv);    /* the owner calls group_reader_done() */
 }
@@ -75,9 +104,10 @@ static void read_next(struct group_reader *g)
     if (g->reading || g->stopping || !rconn_up(g->rc))
         return;
     g->reading = true;
+    g->read_was_pending = g->pending_phase;
     ctx_err e = g->pending_phase
-        ? rconn_cmd(g->rc, on_read, g, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s 0",
-                    g->o.group, g->consumer, g->o.count, g->o.stream)
+        ? rconn_cmd(g->rc, on_read, g, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s %s",
+                    g->o.group, g->consumer, g->o.count, g->o.stream, g->pending_from)
         : rconn_cmd(g->rc, on_read, g, "XREADGROUP GROUP %s %s COUNT %d BLOCK 2000 STREAMS %s >",
                     g->o.group, g->consumer, g->o.count, g->o.stream);
     if (e)
@@ -95,13 +125,91 @@ void group_reader_poke(struct group_reader *g)
     read_next(g);
 }
 
+/* ---- dead letters ---- */
+
+struct dead_entry {
+    struct group_reader *g;
+    char id[64];
+    long long deliveries;
+};
+
+static void on_dead_range(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct dead_entry *d = priv;
+    struct group_reader *g = d->g;
+    if (rep && rep->type == REDIS_REPLY_ARRAY) {
+        /* [[id, [field, value...]]] or [] when the entry was trimmed away */
+        const redisReply *fields = rep->elements == 1 && rep->element[0]->elements == 2
+                                       ? rep->element[0]->element[1] : NULL;
+        size_t nf = fields && fields->type == REDIS_REPLY_ARRAY ? fields->elements : 0;
+        size_t argc = 12 + nf;
+        const char **argv = calloc(argc, sizeof *argv);
+        char dl[32];
+        snprintf(dl, sizeof dl, "%lld", d->deliveries);
+        if (argv) {
+            size_t k = 0;
+            argv[k++] = "XADD";
+            argv[k++] = g->dead;
+            argv[k++] = "MAXLEN";
+            argv[k++] = "~";
+            argv[k++] = "10000";
+            argv[k++] = "*";
+            argv[k++] = "dead_from";
+            argv[k++] = g->o.stream;
+            argv[k++] = "dead_id";
+            argv[k++] = d->id;
+            argv[k++] = "dead_deliveries";
+            argv[k++] = dl;
+            for (size_t i = 0; i < nf; i++)
+                argv[k++] = fields->element[i]->str ? fields->element[i]->str : "";
+            /* in order on one connection: the ack only follows a stored copy */
+            rconn_cmdargv(rc, NULL, NULL, (int)k, argv, NULL);
+            rconn_cmd(rc, NULL, NULL, "XACK %s %s %s", g->o.stream, g->o.group, d->id);
+            log_error("%s: entry %s of %s read %lld times without being finished: moved to %s",
+                      g->o.name, d->id, g->o.stream, d->deliveries, g->dead);
+            free(argv);
+        }
+    }
+    free(d);
+}
+
+/* XPENDING stream group - + 100: [[id, consumer, idle ms, deliveries]...] */
+static void on_pending_list(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct group_reader *g = priv;
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+        const redisReply *e = rep->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements < 4 ||
+            e->element[0]->type != REDIS_REPLY_STRING ||
+            e->element[3]->type != REDIS_REPLY_INTEGER ||
+            e->element[3]->integer < g->max_deliveries)
+            continue;
+        struct dead_entry *d = calloc(1, sizeof *d);
+        if (!d)
+            break;
+        d->g = g;
+        d->deliveries = e->element[3]->integer;
+        snprintf(d->id, sizeof d->id, "%s", e->element[0]->str);
+        if (rconn_cmd(rc, on_dead_range, d, "XRANGE %s %s %s", g->o.stream, d->id, d->id))
+            free(d);
+    }
+}
+
+static void sweep_dead(struct group_reader *g)
+{
+    rconn_cmd(g->rc, on_pending_list, g, "XPENDING %s %s - + 100", g->o.stream, g->o.group);
+}
+
+/* ---- the group, claims, dead consumers ---- */
+
 static void on_group(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
     struct group_reader *g = priv;
     if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9) != 0)
         log_error("%s: XGROUP CREATE: %s", g->o.name, rep->str);
-    g->pending_phase = true;
+    sweep_dead(g);              /* before the pass, on the same connection */
+    pending_pass(g);
     g->reading = false;
     read_next(g);
 }
@@ -123,17 +231,49 @@ static void on_claimed(struct rconn *rc, redisReply *rep, void *priv)
     struct group_reader *g = priv;
     if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
         rep->element[1]->type == REDIS_REPLY_ARRAY && rep->element[1]->elements > 0) {
-        log_info("%s: claimed %zu entries left pending by other consumers", g->o.name,
-                 rep->element[1]->elements);
-        g->pending_phase = true;    /* they are ours now: the next read takes them */
+        log_info("%s: claimed %zu entries pending for %.0f s or more", g->o.name,
+                 rep->element[1]->elements, (double)g->claim_idle_ms / 1000.0);
+        sweep_dead(g);
+        pending_pass(g);        /* they are ours now: the next read takes them */
+        read_next(g);           /* at once when no read is in flight */
+    }
+}
+
+/* XINFO CONSUMERS: [[name, n, pending, p, idle, ms, ...]...] */
+static void on_consumers(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct group_reader *g = priv;
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+        const redisReply *c = rep->element[i];
+        const char *name = NULL;
+        long long pending = -1, idle = -1;
+        for (size_t k = 0; c->type == REDIS_REPLY_ARRAY && k + 1 < c->elements; k += 2) {
+            const char *f = c->element[k]->str;
+            const redisReply *v = c->element[k + 1];
+            if (!f)
+                continue;
+            if (strcmp(f, "name") == 0 && v->type == REDIS_REPLY_STRING)
+                name = v->str;
+            else if (strcmp(f, "pending") == 0 && v->type == REDIS_REPLY_INTEGER)
+                pending = v->integer;
+            else if (strcmp(f, "idle") == 0 && v->type == REDIS_REPLY_INTEGER)
+                idle = v->integer;
+        }
+        if (name && strcmp(name, g->consumer) != 0 && pending == 0 && idle > DEAD_CONSUMER_MS) {
+            log_info("%s: consumer %s idle for %lld s with nothing pending: deleted",
+                     g->o.name, name, idle / 1000);
+            rconn_cmd(rc, NULL, NULL, "XGROUP DELCONSUMER %s %s %s", g->o.stream, g->o.group,
+                      name);
+        }
     }
 }
 
 static void claim_fire(uv_timer_t *t)
 {
     struct group_reader *g = t->data;
-    rconn_cmd(g->rc, on_claimed, g, "XAUTOCLAIM %s %s %s %d 0-0 COUNT 100 JUSTID", g->o.stream,
-              g->o.group, g->consumer, CLAIM_IDLE_MS);
+    rconn_cmd(g->rc, on_claimed, g, "XAUTOCLAIM %s %s %s %lld 0-0 COUNT 100 JUSTID",
+              g->o.stream, g->o.group, g->consumer, g->claim_idle_ms);
+    rconn_cmd(g->rc, on_consumers, g, "XINFO CONSUMERS %s %s", g->o.stream, g->o.group);
 }
 
 static void handle_free(uv_handle_t *h)
@@ -150,6 +290,10 @@ ctx_err group_reader_start(struct store *st, const struct group_opts *o, group_b
     g->o = *o;
     g->cb = cb;
     g->priv = priv;
+    g->max_deliveries = st->cfg->max_deliveries > 0 ? st->cfg->max_deliveries : 5;
+    g->claim_idle_ms = (long long)((st->cfg->claim_idle > 0 ? st->cfg->claim_idle : 60) * 1000);
+    snprintf(g->dead, sizeof g->dead, "%s%s", o->dead ? o->dead : o->stream,
+             o->dead ? "" : ":dead");
     store_consumer_name(st->cfg, g->consumer, sizeof g->consumer);
     g->retry = malloc(sizeof *g->retry);
     g->claim = malloc(sizeof *g->claim);
@@ -162,8 +306,8 @@ ctx_err group_reader_start(struct store *st, const struct group_opts *o, group_b
     uv_timer_init(st->loop, g->retry);
     uv_timer_init(st->loop, g->claim);
     g->retry->data = g->claim->data = g;
-    if (o->claim)
-        uv_timer_start(g->claim, claim_fire, CLAIM_EVERY_MS, CLAIM_EVERY_MS);
+    uint64_t every = (uint64_t)(g->claim_idle_ms / 2 > 500 ? g->claim_idle_ms / 2 : 500);
+    uv_timer_start(g->claim, claim_fire, every, every);
     ctx_err e = store_conn_new(st, o->name, on_state, g, &g->rc);
     if (e) {
         group_reader_stop(g);

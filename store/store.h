@@ -115,7 +115,8 @@ struct group_opts {
     const char *stream, *group;
     const char *start_id;       /* where a new group starts: "0" (all) or "$" (from now) */
     int count;                  /* entries per batch */
-    bool claim;                 /* take over entries other consumers left pending */
+    const char *dead;           /* where entries read max_deliveries times without being
+                                   finished go (NULL: "<stream>:dead") */
     void (*on_up)(struct rconn *rc, void *priv);   /* on each connection, before reading */
 };
 /* entries: the batch (an array of [id, [field, value...]]), valid during the

@@ -35,3 +35,47 @@ def test_an_item_with_200_tags_is_tagged_and_the_stream_goes_on():
         ctxd.stop()
         r.stop()
         wd.cleanup()
+
+
+def test_dead_consumers_entries_are_claimed_and_poison_is_dead_lettered():
+    """A consumer that died left two entries pending: one read once (it is
+    claimed after claim_idle and tagged, with no new traffic to wake the
+    reader), one read max_deliveries times already (a poison entry: it is
+    moved to the dead stream with its fields, not read again)."""
+    wd = Workdir("poison-claim")
+    r = Redis(wd.path).start()
+    ctxd = Ctxd(wd.path, r.port, [], extra={"claim_idle": "1s", "max_deliveries": 3})
+    try:
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        r.cmd("XGROUP", "CREATE", "ctx:items:raw", "analyze", "0", "MKSTREAM")
+        for iid in ("left", "poison"):
+            it = {"id": iid, "source": "p", "kind": "feed", "text": "text of " + iid,
+                  "published": now, "fetched": now}
+            r.cmd("XADD", "ctx:items:raw", "*", "id", iid, "item", json.dumps(it))
+        # the ghost reads both, then reads the second again and again
+        got = r.cmd("XREADGROUP", "GROUP", "analyze", "ghost", "COUNT", "2", "STREAMS",
+                    "ctx:items:raw", ">")
+        left_id, poison_id = got[0][1][0][0], got[0][1][1][0]
+        for _ in range(3):          # its pending entries after left_id: the poison one
+            r.cmd("XREADGROUP", "GROUP", "analyze", "ghost", "COUNT", "1", "STREAMS",
+                  "ctx:items:raw", left_id)
+        pend = {p[0]: p[3] for p in r.cmd("XPENDING", "ctx:items:raw", "analyze", "-", "+",
+                                         "10")}
+        assert pend[poison_id] >= 3, pend
+        time.sleep(1.1)             # both idle past claim_idle
+        ctxd.start()
+        wait_for(lambda: r.cmd("HGET", "ctx:item:left", "json"), timeout=10,
+                 what="the dead consumer's entry claimed and tagged")
+        wait_for(lambda: r.cmd("XLEN", "ctx:items:dead") == 1, timeout=10,
+                 what="the poison entry dead-lettered")
+        dead = r.cmd("XRANGE", "ctx:items:dead", "-", "+")
+        fields = dict(zip(dead[0][1][::2], dead[0][1][1::2]))
+        assert fields["dead_from"] == "ctx:items:raw" and fields["id"] == "poison", fields
+        assert fields["dead_id"] == poison_id and int(fields["dead_deliveries"]) >= 3, fields
+        assert r.cmd("EXISTS", "ctx:item:poison") == 0
+        wait_for(lambda: r.cmd("XPENDING", "ctx:items:raw", "analyze")[0] == 0,
+                 what="nothing pending")
+    finally:
+        ctxd.stop()
+        r.stop()
+        wd.cleanup()
