@@ -26,7 +26,8 @@
  *
  * Matching is cheap because it never looks at text: the tokenizer asks
  * analyzer_cues_word() which cue words each token is (one walk of a byte trie
- * holding only the cue words, which most tokens leave after a byte or two),
+ * holding only the cue words, which most tokens leave after a byte or two;
+ * its edges are looked up in one hash, not along sibling lists),
  * and analyzer_cues_match() tries only the cues whose first element one of
  * the token's words can start. A text with no cue word costs nothing more. */
 #include <errno.h>
@@ -71,6 +72,11 @@ struct node {
     uint8_t num;               /* a number word ends here */
 };
 
+struct edge {
+    uint32_t key;              /* (parent << 8 | byte) + 1, 0 empty */
+    uint32_t child;
+};
+
 struct analyzer_cues {
     struct cue *v;
     size_t n, cap;
@@ -81,6 +87,10 @@ struct analyzer_cues {
     struct node *nodes;
     uint32_t nnodes, capnodes;
     uint32_t root[256];        /* child of the root by first byte */
+    /* the same edges as a hash, for matching: (parent << 8 | byte) + 1 ->
+     * child, open addressing; the sibling lists are for building only */
+    struct edge *edges;
+    uint32_t emask;
     uint16_t nwords;
     uint16_t *idpool;
     size_t nidpool, capidpool;
@@ -138,6 +148,42 @@ static long trie_put(struct analyzer_cues *c, const unsigned char *w, size_t n)
         cur = ch;
     }
     return cur;
+}
+
+static inline uint32_t edge_slot(uint32_t key, uint32_t mask)
+{
+    return (key * 0x9E3779B1u >> 8) & mask;
+}
+
+/* Index every edge of the trie in c->edges (after the last trie_put). */
+static int edges_build(struct analyzer_cues *c)
+{
+    uint32_t size = 16;
+    while (size < 2 * (uint64_t)c->nnodes + 2)
+        size *= 2;
+    if (!(c->edges = calloc(size, sizeof *c->edges)))
+        return -1;
+    c->emask = size - 1;
+    for (uint32_t p = 1; p < c->nnodes; p++)
+        for (uint32_t ch = c->nodes[p].child; ch; ch = c->nodes[ch].sib) {
+            uint32_t key = (p << 8 | c->nodes[ch].c) + 1, i = edge_slot(key, c->emask);
+            while (c->edges[i].key)
+                i = (i + 1) & c->emask;
+            c->edges[i] = (struct edge){.key = key, .child = ch};
+        }
+    return 0;
+}
+
+/* The child of node p by byte b, 0 none. */
+static inline uint32_t edge_find(const struct analyzer_cues *c, uint32_t p, unsigned char b)
+{
+    uint32_t key = (p << 8 | b) + 1;
+    for (uint32_t i = edge_slot(key, c->emask);; i = (i + 1) & c->emask) {
+        if (c->edges[i].key == key)
+            return c->edges[i].child;
+        if (!c->edges[i].key)
+            return 0;
+    }
 }
 
 /* Lower case (ASCII, Latin-1, Cyrillic; ё as е) into out; 0 when too long. */
@@ -210,9 +256,7 @@ unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size
             b = '\'';
             skip = 2;
         }
-        uint32_t ch = nd->child;
-        while (ch && c->nodes[ch].c != b)
-            ch = c->nodes[ch].sib;
+        uint32_t ch = nd->child ? edge_find(c, cur, b) : 0;
         if (!ch)
             return k;
         cur = ch;
@@ -225,12 +269,8 @@ int analyzer_cues_is_word(const struct analyzer_cues *c, const char *low, size_t
     if (!c || n == 0)
         return 0;
     uint32_t cur = c->root[(unsigned char)low[0]];
-    for (size_t i = 1; cur && i < n; i++) {
-        uint32_t ch = c->nodes[cur].child;
-        while (ch && c->nodes[ch].c != (unsigned char)low[i])
-            ch = c->nodes[ch].sib;
-        cur = ch;
-    }
+    for (size_t i = 1; cur && i < n; i++)
+        cur = c->nodes[cur].child ? edge_find(c, cur, (unsigned char)low[i]) : 0;
     return cur && (c->nodes[cur].exact || c->nodes[cur].num);
 }
 
@@ -640,7 +680,7 @@ ctx_err analyzer_cues_load(const char *const *dirs, struct analyzer_cues **out, 
         free(files);
     }
     rc = CTX_ENOMEM;
-    if (build_index(c) < 0)
+    if (build_index(c) < 0 || edges_build(c) < 0)
         goto fail;
     *out = c;
     return CTX_OK;
@@ -665,6 +705,7 @@ void analyzer_cues_free(struct analyzer_cues *c)
         free(c->files[i]);
     free(c->files);
     free(c->nodes);
+    free(c->edges);
     free(c->idpool);
     free(c->start);
     free(c->byid);
