@@ -109,8 +109,18 @@ static uint64_t hash_key(const char *s, size_t n)
         s += 8;
         n -= 8;
     }
+    /* the last 0..7 bytes as one word without a variable-length copy: two
+     * overlapping loads cover them all (n is in h, so this is one-to-one) */
     uint64_t w = 0;
-    memcpy(&w, s, n);
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        w = (uint64_t)hi << 32 | lo;
+    } else if (n) {
+        const unsigned char *u = (const unsigned char *)s;
+        w = (uint64_t)u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16;
+    }
     h = (h ^ w) * 0x94D049BB133111EBull;
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9ull;
