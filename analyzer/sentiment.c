@@ -292,8 +292,18 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
             continue;
         }
         size_t adv;
-        uint32_t cp = analyzer_utf8_decode(p + i, n - i, &adv);
-        int cs = analyzer_uc_case(cp);
+        uint32_t cp;
+        int cs;
+        if ((c == 0xD0 || c == 0xD1) && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
+            /* U+0400..U+047F, most letters of Russian texts: the case of
+             * analyzer_uc_case() without the call */
+            adv = 2;
+            cp = (c & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu);
+            cs = cp < 0x430 ? UC_UPPER : cp < 0x460 ? UC_LOWER : (cp & 1) ? UC_LOWER : UC_UPPER;
+        } else {
+            cp = analyzer_utf8_decode(p + i, n - i, &adv);
+            cs = analyzer_uc_case(cp);
+        }
         if (cs == UC_UPPER) {
             has_up = 1;
             first_up |= i == 0;
@@ -307,11 +317,12 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
                 cp = 0x435;                      /* ё is looked up as е */
         }
         if (lowfits) {
-            if ((cs == UC_UPPER || cp == 0x435) && adv == 2) {  /* the case table stays in 2 bytes */
+            if (adv == 2) {     /* the case table stays in 2 bytes */
                 low[i] = (char)(0xC0 | (cp >> 6));
                 low[i + 1] = (char)(0x80 | (cp & 0x3F));
             } else {
-                memcpy(low + i, p + i, adv);
+                for (size_t k = 0; k < adv; k++)
+                    low[i + k] = (char)p[i + k];
             }
         }
         i += adv;
@@ -367,17 +378,20 @@ static int ascii_prefix(const unsigned char *s, size_t n, const char *p)
 }
 
 /* Not opinion: a link, an e-mail address, a @handle or a $cashtag. The raw
- * token is s[a..b), its word s[x..y). */
-static int skip_kind(const unsigned char *s, size_t a, size_t b, size_t x, size_t y)
+ * token is s[a..b), its word s[x..y); has_at: the word holds an "@". */
+static int skip_kind(const unsigned char *s, size_t a, size_t b, size_t x, size_t y,
+                     int has_at)
 {
-    if (ascii_prefix(s + x, y - x, "http://") || ascii_prefix(s + x, y - x, "https://") ||
-        ascii_prefix(s + x, y - x, "www."))
+    unsigned c0 = x < y ? s[x] | 0x20 : 0;  /* what ascii_prefix() takes for 'h', 'w' */
+    if ((c0 == 'h' || c0 == 'w') &&
+        (ascii_prefix(s + x, y - x, "http://") || ascii_prefix(s + x, y - x, "https://") ||
+         ascii_prefix(s + x, y - x, "www.")))
         return SKIP_URL;
     if (x > a && s[x - 1] == '@')
         return SKIP_HANDLE;
     if (x > a && s[x - 1] == '$' && (unsigned)((s[x] | 0x20) - 'a') < 26u)
         return SKIP_CASHTAG;
-    const unsigned char *at = memchr(s + x, '@', y - x);
+    const unsigned char *at = has_at ? memchr(s + x, '@', y - x) : NULL;
     if (at && at > s + x && memchr(at, '.', (size_t)(s + y - at)))
         return SKIP_EMAIL;
     (void)b;
@@ -465,6 +479,10 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
     uint32_t sent = 0;
     long last_desc = -1;
     tc->at_start = 1;
+    /* the next "@" at or after the token (len when none), so that most
+     * tokens need no search for one */
+    const unsigned char *atp = memchr(s, '@', len);
+    size_t next_at = atp ? (size_t)(atp - s) : len;
     for (size_t i = 0; i < len;) {
         size_t w = ws_at(s, i, len);
         if (w) {
@@ -505,7 +523,11 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
         long shift = d > 0 ? descs->v[d - 1].shift : 0;
         uint8_t cut[HASHTAG_MAX / 2][2];
         size_t ncut = 0;
-        int skip = emoji ? SKIP_NONE : skip_kind(s, a, b, x, y);
+        if (next_at < x) {
+            atp = memchr(s + x, '@', len - x);
+            next_at = atp ? (size_t)(atp - s) : len;
+        }
+        int skip = emoji ? SKIP_NONE : skip_kind(s, a, b, x, y, next_at < y);
         if (!emoji && !skip && x > a && s[x - 1] == '#')
             ncut = hashtag_cut(tc, s, x, y, cut);
         for (size_t p = 0; p < (ncut ? ncut : 1); p++) {
