@@ -133,6 +133,53 @@ static size_t count_cp(const unsigned char *s, size_t n)
     return k;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+#else
+#define SWAR 0
+#endif
+
+/* count_cp(s + x, n) for n <= 8, one word at a time when eight bytes can
+ * be read from s + x (s[0..len)). */
+static inline size_t count_cp8(const unsigned char *s, size_t x, size_t n, size_t len)
+{
+#if SWAR
+    if (x + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, s + x, 8);
+        uint64_t cont = w & ~(w << 1) & HIGHS;     /* 10xxxxxx: continuation bytes */
+        if (n < 8)
+            cont &= (1ull << (8 * n)) - 1;
+        return n - (size_t)__builtin_popcountll(cont);
+    }
+#endif
+    (void)len;
+    return count_cp(s + x, n);
+}
+
+/* The first i' >= i where s[i'] may end a word: white space or a byte
+ * outside ASCII (that byte still has to be looked at); the bytes before it
+ * are 0x21..0x7F, none of them white space. */
+static inline size_t skip_word_ascii(const unsigned char *s, size_t i, size_t len)
+{
+#if SWAR
+    while (i + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        /* bytes below 0x21 (the lowest set bit is exact) or from 0x80 */
+        uint64_t m = ((w - ONES * 0x21) & ~w & HIGHS) | (w & HIGHS);
+        if (m)
+            return i + (size_t)(__builtin_ctzll(m) >> 3);
+        i += 8;
+    }
+#endif
+    (void)s;
+    (void)len;
+    return i;
+}
+
 /* ---- step 1: emoji ------------------------------------------------------ */
 
 static inline int emoji_first(const struct analyzer_lexicon *lx, uint32_t cp)
@@ -350,8 +397,8 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
     if (t->e) {
         tc->seen |= t->e->flags;
         if (t->e->langs && tc->votes)
-            for (int l = 1; l < LANG__COUNT; l++)
-                tc->votes->stop[l] += (t->e->langs >> l) & 1u;
+            for (uint32_t m = t->e->langs & ((1u << LANG__COUNT) - 2); m; m &= m - 1)
+                tc->votes->stop[__builtin_ctz(m)]++;
     }
     t->nt = (uint8_t)nt;
     t->neg = nt || (t->e && ((t->e->flags & LEX_NEGATE) || t->e == lx->w[LW_NO]));
@@ -490,6 +537,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             continue;
         }
         size_t a = i;
+        i = skip_word_ascii(s, i, len);
         while (i < len) {
             unsigned bc = byte_class[s[i]];
             if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
@@ -513,7 +561,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             else
                 break;
         }
-        if (y - x <= 8 && count_cp(s + x, y - x) <= 2) {   /* probably an emoticon: keep it whole */
+        if (y - x <= 8 && count_cp8(s, x, y - x, len) <= 2) {   /* probably an emoticon: keep it whole */
             x = a;
             y = b;
         }
