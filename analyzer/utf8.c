@@ -64,6 +64,11 @@ size_t analyzer_utf8_valid_prefix(const char *str, size_t len)
             i++;
             continue;
         }
+        /* two-byte letters (Cyrillic, Latin-1...) without the call */
+        if (s[i] >= 0xC2 && s[i] < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+            i += 2;
+            continue;
+        }
         size_t n = seq_len(s + i, len - i);
         if (!n)
             return i;
