@@ -49,6 +49,8 @@ struct elem {
     uint16_t flags;
     uint16_t nids;
     uint32_t ids;              /* index of the first id in cues->idpool */
+    uint64_t idbits;           /* bit (id & 63) of each of its ids: a token none
+                                  of whose words has one of these bits is not it */
 };
 
 struct cue {
@@ -596,6 +598,13 @@ static ctx_err parse_file(struct analyzer_cues *c, const char *path, char *err, 
 static int build_index(struct analyzer_cues *c)
 {
     uint32_t nw = c->nwords;
+    for (size_t i = 0; i < c->n; i++)
+        for (unsigned k = 0; k < c->v[i].nel; k++) {
+            struct elem *e = &c->v[i].el[k];
+            e->idbits = 0;
+            for (unsigned j = 0; j < e->nids; j++)
+                e->idbits |= 1ull << (c->idpool[e->ids + j] & 63);
+        }
     if (!(c->start = calloc(nw + 2, sizeof *c->start)))
         return -1;
     size_t total = 0;
@@ -743,6 +752,11 @@ static int elem_ok(const struct analyzer_cues *c, const struct elem *e,
         return t->num;
     if (e->flags & E_NEG)
         return t->neg;
+    uint64_t tb = 0;
+    for (unsigned j = 0; j < t->ncue; j++)
+        tb |= 1ull << (t->cue[j] & 63);
+    if (!(tb & e->idbits))
+        return 0;
     for (unsigned k = 0; k < e->nids; k++)
         for (unsigned j = 0; j < t->ncue; j++)
             if (t->cue[j] == c->idpool[e->ids + k])
@@ -785,7 +799,7 @@ static int lang_ok(const struct cue *q, const char *lang)
     if (!lang)
         return 0;
     for (unsigned i = 0; i < q->nlangs; i++)
-        if (strcmp(q->langs[i], lang) == 0)
+        if (q->langs[i][0] == lang[0] && strcmp(q->langs[i], lang) == 0)
             return 1;
     return 0;
 }
