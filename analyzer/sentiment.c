@@ -152,7 +152,8 @@ static inline size_t count_cp8(const unsigned char *s, size_t x, size_t n, size_
         uint64_t cont = w & ~(w << 1) & HIGHS;     /* 10xxxxxx: continuation bytes */
         if (n < 8)
             cont &= (1ull << (8 * n)) - 1;
-        return n - (size_t)__builtin_popcountll(cont);
+        /* one bit per byte at most: their sum lands in the top byte */
+        return n - (size_t)(((cont >> 7) * ONES) >> 56);
     }
 #endif
     (void)len;
