@@ -281,10 +281,21 @@ void analyzer_complaint(const struct sentiment *st, struct complaint *out);
 
 /* ---- sentiment.c ------------------------------------------------------- */
 
+/* What analyzer_cues_word() says of one word, kept for every key of a
+ * lexicon table so that a token found in it needs no walk of the cue trie. */
+struct cue_word {
+    uint16_t cue[TOK_CUE_IDS];
+    uint8_t ncue;
+    uint8_t num;
+};
+
 /* What the scorer needs besides the lexicon; every field may be 0. */
 struct sentiment_opts {
     const struct analyzer_cues *cues;   /* complaint cues (they also weigh as
                                            negative words), or NULL */
+    /* analyzer_cues_word() of cues for each entry of lx->words ([0]) and
+     * lx->ru ([1]), by index; NULL: ask it */
+    const struct cue_word *cue_words[2];
     const char *const *brands;          /* lower-case brand names: inside a
                                            #hashtag they are not opinion */
     size_t nbrands;

@@ -380,6 +380,7 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
     t->cyr = (uint8_t)cyr;
     t->proper = cyr && first_up && has_lo && !tc->at_start;
     t->e = fits ? analyzer_lex_find(table, low, n) : NULL;
+    const struct lex_entry *direct = t->e;     /* the token itself is this key */
     if (!t->e && cyr && fits && lx->ru_stems.n) {
         /* by stem; then the word itself as a stem: forms without an ending
          * ("проблем", genitive plural) are their lemma's stem ("проблема"),
@@ -405,8 +406,18 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
     t->neg = nt || (t->e && ((t->e->flags & LEX_NEGATE) || t->e == lx->w[LW_NO]));
     t->num = n && (unsigned)(p[0] - '0') < 10u;
     t->ncue = 0;
-    if (lowfits && tc->opt && tc->opt->cues)
-        t->ncue = (uint8_t)analyzer_cues_word(tc->opt->cues, low, n, t->cue, &t->num);
+    if (lowfits && tc->opt && tc->opt->cues) {
+        const struct cue_word *cw = tc->opt->cue_words[table == &lx->ru];
+        if (direct && cw) {
+            cw += direct - table->v;
+            t->ncue = cw->ncue;
+            memcpy(t->cue, cw->cue, sizeof t->cue);
+            if (cw->num)
+                t->num = 1;
+        } else {
+            t->ncue = (uint8_t)analyzer_cues_word(tc->opt->cues, low, n, t->cue, &t->num);
+        }
+    }
 }
 
 static inline int ends_sentence(unsigned c)
