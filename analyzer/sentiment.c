@@ -313,7 +313,44 @@ struct tokctx {
     uint32_t seen;              /* LEX_* flags of the entries met */
 };
 
-static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct analyzer_tok *t)
+/* A word of at most eight ASCII bytes without an apostrophe, when eight
+ * bytes can be read at p: its lower case into low (eight bytes written) and
+ * what classify() finds in it, one 64-bit word at a time. 0 when the word is
+ * not such a word (nothing written to the flags then). */
+static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail, char *low,
+                                  int *has_up, int *has_lo, int *first_up)
+{
+#if SWAR
+    if (n > 8 || avail < 8)
+        return 0;
+    uint64_t w;
+    memcpy(&w, p, 8);
+    if (n < 8)
+        w &= (1ull << (8 * n)) - 1;     /* zero bytes: neither letters nor ' */
+    if (w & HIGHS)
+        return 0;
+    uint64_t q = w ^ (ONES * '\'');
+    if ((q - ONES) & ~q & HIGHS)
+        return 0;                       /* an apostrophe: "n't" is looked for byte by byte */
+    /* bytes below 0x80 plus a constant never carry into the next byte */
+    uint64_t up = (w + ONES * (0x80 - 'A')) & ~(w + ONES * (0x80 - 'Z' - 1)) & HIGHS;
+    uint64_t lo = (w + ONES * (0x80 - 'a')) & ~(w + ONES * (0x80 - 'z' - 1)) & HIGHS;
+    w |= up >> 2;                       /* 'A'..'Z' + 0x20 */
+    memcpy(low, &w, 8);
+    *has_up = up != 0;
+    *has_lo = lo != 0;
+    *first_up = (up & 0x80) != 0;
+    return 1;
+#else
+    (void)p, (void)n, (void)avail, (void)low, (void)has_up, (void)has_lo, (void)first_up;
+    return 0;
+#endif
+}
+
+/* Token p[0..n) (avail bytes can be read from p): its flags, its lexicon
+ * entry and its cue words. */
+static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
+                     struct analyzer_tok *t)
 {
     const struct analyzer_lexicon *lx = tc->lx;
     char low[LOW_MAX];
@@ -321,7 +358,8 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
     int lowfits = n <= sizeof low;
     int fits = n <= table->maxlen && lowfits;
     int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0;
-    for (size_t i = 0; i < n;) {
+    size_t start = classify_ascii8(p, n, avail, low, &has_up, &has_lo, &first_up) ? n : 0;
+    for (size_t i = start; i < n;) {
         unsigned c = p[i];
         if (c < 0x80) {
             if (c - 'A' < 26u) {
@@ -597,7 +635,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             struct lang_votes *votes = tc->votes;
             if (emoji || ncut)
                 tc->votes = NULL;   /* emoji descriptions are English whatever the text */
-            classify(tc, s + wx, wy - wx, t);
+            classify(tc, s + wx, wy - wx, len - wx, t);
             tc->votes = votes;
             t->off = (uint32_t)wx;
             t->len = (uint32_t)(wy - wx);
