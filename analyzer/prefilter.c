@@ -1564,6 +1564,37 @@ static inline uint32_t word_char(const struct analyzer_prefilter *pf, const unsi
     return sure_word(f) ? f : 0;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+/* Bit 7 of each byte of w (ASCII bytes only) that is in lo..hi: a byte plus
+ * at most 0x80 never carries into the next. */
+static inline uint64_t in_range(uint64_t w, unsigned lo, unsigned hi)
+{
+    return (w + ONES * (0x80 - lo)) & ~(w + ONES * (0x80 - hi - 1)) & HIGHS;
+}
+
+/* Eight ASCII bytes at s of a word: how many of them are word characters
+ * (before the first that is not), their folded forms written to out (all
+ * eight bytes written). -1 when a byte is outside ASCII. */
+static inline int word_ascii8(const unsigned char *s, unsigned char *out)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    if (w & HIGHS)
+        return -1;
+    uint64_t up = in_range(w, 'A', 'Z');
+    uint64_t word = up | in_range(w, 'a', 'z') | in_range(w, '0', '9') | in_range(w, '_', '_');
+    w |= up >> 2;
+    memcpy(out, &w, 8);
+    uint64_t stop = ~word & HIGHS;
+    return stop ? __builtin_ctzll(stop) >> 3 : 8;
+}
+#define WORD_SWAR 1
+#else
+#define WORD_SWAR 0
+#endif
+
 static void scan(const struct analyzer_prefilter *pf, const char *text, size_t len,
                  struct scan *sc)
 {
@@ -1590,6 +1621,16 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
             }
             size_t start = i, n = 0;
             while (i < len) {
+#if WORD_SWAR
+                int k;
+                if (i + 8 <= len && n + 8 <= MAX_LIT && (k = word_ascii8(s + i, w + n)) >= 0) {
+                    n += (size_t)k;
+                    i += (size_t)k;
+                    if (k < 8)
+                        break;          /* an ASCII character that is not \w */
+                    continue;
+                }
+#endif
                 unsigned c = s[i];
                 if (c < 0x80) {
                     if (!(c = pf->ascii[c]))
