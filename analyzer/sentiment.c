@@ -232,7 +232,16 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
             }
         } else {
             if (cp >= 0xC2 && cp < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
-                cp = ((cp & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);     /* Cyrillic and the like */
+                /* Cyrillic and the like: the 64 code points of this lead
+                 * byte are eight bytes of the bitmap; most blocks have no
+                 * emoji at all */
+                uint64_t block;
+                memcpy(&block, lx->emoji_first + ((cp & 0x1Fu) << 3), 8);
+                if (!block) {
+                    i += 2;
+                    continue;
+                }
+                cp = ((cp & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
                 adv = 2;
             } else {
                 cp = analyzer_utf8_decode(s + i, len - i, &adv);
