@@ -823,6 +823,12 @@ static void try_cue(const struct analyzer_cues *c, uint32_t qi, const struct ana
     const struct cue *q = &c->v[qi];
     if (*nh >= max || q->weight == 0 || !lang_ok(q, lang))
         return;
+    /* most tries fail at the second word: when the first two elements are
+     * plain words, what match_from() would find out first */
+    if (q->nel >= 2 && !(q->el[0].flags & (E_OPT | E_GAP)) && q->el[1].flags == 0 &&
+        (i + 1 >= n || t[i + 1].sent != t[i].sent || !elem_ok(c, &q->el[1], &t[i + 1]) ||
+         !elem_ok(c, &q->el[0], &t[i])))
+        return;
     size_t last = i;
     if (!match_from(c, q, 0, t, n, i, t[i].sent, &last))
         return;
