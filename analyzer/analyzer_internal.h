@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "analyzer/analyzer.h"
 
 /* ---- utf8.c ------------------------------------------------------------ */
@@ -178,7 +179,22 @@ struct analyzer_lexicon {
     struct lex_phrase ngram[LEX_MAX_PHRASES];   /* "kind of", ... */
     unsigned nngram;
     char *files[6];                        /* the file contents keys point into */
+    uint64_t *stem_heads;                  /* STEM_HEAD_BITS bits: bit lex_stem_head()
+                                              of every key of ru_stems and ru_vstems
+                                              (of RU_MIN_STEM bytes or more) */
 };
+
+#define STEM_HEAD_BITS 65536
+/* Stem lookups are made with keys of RU_MIN_STEM bytes or more that start
+ * with the word's first RU_MIN_STEM bytes: when their bit is not set in
+ * lx->stem_heads, no stem of the word can be found. */
+static inline uint32_t lex_stem_head(const char *w)
+{
+    uint64_t x;
+    memcpy(&x, w, sizeof x);
+    _Static_assert(RU_MIN_STEM == sizeof x, "a stem head is one 64-bit word");
+    return (uint32_t)((x * 0x9E3779B97F4A7C15ull) >> 48);
+}
 
 /* Load vader_lexicon.txt and emoji_utf8_lexicon.txt from dir, and
  * ru_polsentilex.tsv when the folder has it (without it Russian words have

@@ -653,6 +653,21 @@ static int load_one(struct analyzer_lexicon *lx, const char *dir, const char *na
     return each_line(lx, lx->files[which], len, fn, path, err, errlen);
 }
 
+/* lx->stem_heads, once the stem tables are complete. */
+static int build_stem_heads(struct analyzer_lexicon *lx)
+{
+    if (!(lx->stem_heads = calloc(STEM_HEAD_BITS / 64, sizeof *lx->stem_heads)))
+        return -1;
+    const struct lex_table *t[] = {&lx->ru_stems, &lx->ru_vstems};
+    for (size_t k = 0; k < 2; k++)
+        for (uint32_t i = 0; i < t[k]->n; i++)
+            if (t[k]->v[i].len >= RU_MIN_STEM) {
+                uint32_t h = lex_stem_head(t[k]->v[i].key);
+                lx->stem_heads[h >> 6] |= 1ull << (h & 63);
+            }
+    return 0;
+}
+
 struct analyzer_lexicon *analyzer_lexicon_load(const char *dir, char *err, size_t errlen)
 {
     struct analyzer_lexicon *lx = calloc(1, sizeof *lx);
@@ -689,7 +704,7 @@ struct analyzer_lexicon *analyzer_lexicon_load(const char *dir, char *err, size_
             load_one(lx, dir, extra[k].name, 4 + k, extra[k].fn, err, errlen) < 0)
             goto fail;
     }
-    if (build_stems(lx) < 0 || add_lists(lx) < 0) {
+    if (build_stems(lx) < 0 || add_lists(lx) < 0 || build_stem_heads(lx) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -705,6 +720,7 @@ void analyzer_lexicon_free(struct analyzer_lexicon *lx)
         return;
     table_free(&lx->words);
     table_free(&lx->emoji);
+    free(lx->stem_heads);
     table_free(&lx->ru_stems);
     table_free(&lx->ru_vstems);
     table_free(&lx->ru);

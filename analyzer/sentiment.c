@@ -356,6 +356,12 @@ static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail
 #endif
 }
 
+static inline int stem_head_maybe(const struct analyzer_lexicon *lx, const char *low)
+{
+    uint32_t h = lex_stem_head(low);
+    return (lx->stem_heads[h >> 6] >> (h & 63)) & 1;
+}
+
 /* Token p[0..n) (avail bytes can be read from p): its flags, its lexicon
  * entry and its cue words. */
 static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
@@ -428,7 +434,10 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
     t->proper = cyr && first_up && has_lo && !tc->at_start;
     t->e = fits ? analyzer_lex_find(table, low, n) : NULL;
     const struct lex_entry *direct = t->e;     /* the token itself is this key */
-    if (!t->e && cyr && fits && lx->ru_stems.n) {
+    /* a word shorter than a stem, or whose first letters start no stem,
+     * has none to be found by */
+    if (!t->e && cyr && fits && lx->ru_stems.n && n >= RU_MIN_STEM &&
+        stem_head_maybe(lx, low)) {
         /* by stem; then the word itself as a stem: forms without an ending
          * ("проблем", genitive plural) are their lemma's stem ("проблема"),
          * though the stemmer cuts them further */
