@@ -967,8 +967,11 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
         /* the rules that have a candidate match pattern, in order: the set
          * bits of the match ids lead to them (a rule's ids are together) */
         size_t next = 0;
-        for (uint32_t w = 0; w * 64 < rs->nmatch && rc == CTX_OK; w++) {
+        uint32_t nw = (rs->nmatch + 63) / 64;
+        for (uint32_t w = 0; w < nw && rc == CTX_OK; w++) {
             uint64_t x = bits[w];
+            if (!x)
+                continue;       /* most words: no candidate among 64 patterns */
             if (rs->nmatch - w * 64 < 64)
                 x &= (1ull << (rs->nmatch - w * 64)) - 1;
             while (x && rc == CTX_OK) {
