@@ -927,11 +927,14 @@ static void parse_alt(struct parser *ps, struct piece *out, int anchored)
 #define A_PAT      0x3FFFFFFFu
 #define KEY_BITS   65536        /* bits of the bitmap of keys */
 
+#define LIT_TAIL 12
 struct pf_lit {
     uint32_t off;          /* its bytes, in pf->bytes */
     uint32_t len;
     uint32_t next;         /* the next literal of the same key */
     uint32_t assoc;        /* its first pattern, index into pf->assoc */
+    unsigned char tail[LIT_TAIL];  /* bytes 4.. (the ones after the key), zero-padded:
+                                      most literals compare here, without pf->bytes */
 };
 
 struct pf_assoc {
@@ -1072,6 +1075,8 @@ static int add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint
         id = pf->nlit++;
         pf->lit[id] = (struct pf_lit){.off = pf->nbytes, .len = l->len, .next = head,
                                       .assoc = NONE32};
+        for (uint32_t k = 4; k < l->len && k < 4 + LIT_TAIL; k++)
+            pf->lit[id].tail[k - 4] = l->s[k];
         memcpy(pf->bytes + pf->nbytes, l->s, l->len);
         pf->nbytes += l->len;
         if (l->len == 1) {
@@ -1508,10 +1513,15 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
         if (l->len > n)
             continue;
         /* the key (the first four bytes, or all) is equal: compare the rest */
-        const unsigned char *b = pf->bytes + l->off;
         uint32_t i = 4;
-        while (i < l->len && b[i] == w[i])
-            i++;
+        if (l->len <= 4 + LIT_TAIL) {
+            while (i < l->len && l->tail[i - 4] == w[i])
+                i++;
+        } else {
+            const unsigned char *b = pf->bytes + l->off;
+            while (i < l->len && b[i] == w[i])
+                i++;
+        }
         if (i < l->len)
             continue;
         for (uint32_t a = l->assoc; a != NONE32; a = pf->assoc[a].next) {
