@@ -77,6 +77,9 @@ struct node {
 struct edge {
     uint32_t key;              /* (parent << 8 | byte) + 1, 0 empty */
     uint32_t child;
+    /* the child's node fields, so that a walk reads one slot per byte */
+    uint16_t exact, prefix;
+    uint8_t num, kids;         /* kids: the child has children */
 };
 
 struct analyzer_cues {
@@ -171,20 +174,24 @@ static int edges_build(struct analyzer_cues *c)
             uint32_t key = (p << 8 | c->nodes[ch].c) + 1, i = edge_slot(key, c->emask);
             while (c->edges[i].key)
                 i = (i + 1) & c->emask;
-            c->edges[i] = (struct edge){.key = key, .child = ch};
+            const struct node *nd = &c->nodes[ch];
+            c->edges[i] = (struct edge){.key = key, .child = ch, .exact = nd->exact,
+                                        .prefix = nd->prefix, .num = nd->num,
+                                        .kids = nd->child != 0};
         }
     return 0;
 }
 
-/* The child of node p by byte b, 0 none. */
-static inline uint32_t edge_find(const struct analyzer_cues *c, uint32_t p, unsigned char b)
+/* The edge from node p by byte b, NULL none. */
+static inline const struct edge *edge_find(const struct analyzer_cues *c, uint32_t p,
+                                           unsigned char b)
 {
     uint32_t key = (p << 8 | b) + 1;
     for (uint32_t i = edge_slot(key, c->emask);; i = (i + 1) & c->emask) {
         if (c->edges[i].key == key)
-            return c->edges[i].child;
+            return &c->edges[i];
         if (!c->edges[i].key)
-            return 0;
+            return NULL;
     }
 }
 
@@ -239,14 +246,16 @@ unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size
     if (!c || n == 0 || !c->root[(unsigned char)low[0]])
         return 0;
     uint32_t cur = c->root[(unsigned char)low[0]];
+    const struct node *first = &c->nodes[cur];
+    unsigned exact = first->exact, prefix = first->prefix, isnum = first->num,
+             kids = first->child != 0;
     for (size_t i = 1;; i++) {
-        const struct node *nd = &c->nodes[cur];
-        if (nd->prefix && k < TOK_CUE_IDS)
-            ids[k++] = (uint16_t)(nd->prefix - 1);
+        if (prefix && k < TOK_CUE_IDS)
+            ids[k++] = (uint16_t)(prefix - 1);
         if (i == n) {
-            if (nd->exact && k < TOK_CUE_IDS)
-                ids[k++] = (uint16_t)(nd->exact - 1);
-            if (nd->num)
+            if (exact && k < TOK_CUE_IDS)
+                ids[k++] = (uint16_t)(exact - 1);
+            if (isnum)
                 *num = 1;
             return k;
         }
@@ -258,10 +267,14 @@ unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size
             b = '\'';
             skip = 2;
         }
-        uint32_t ch = nd->child ? edge_find(c, cur, b) : 0;
-        if (!ch)
+        const struct edge *e = kids ? edge_find(c, cur, b) : NULL;
+        if (!e)
             return k;
-        cur = ch;
+        cur = e->child;
+        exact = e->exact;
+        prefix = e->prefix;
+        isnum = e->num;
+        kids = e->kids;
         i += skip;
     }
 }
@@ -271,8 +284,11 @@ int analyzer_cues_is_word(const struct analyzer_cues *c, const char *low, size_t
     if (!c || n == 0)
         return 0;
     uint32_t cur = c->root[(unsigned char)low[0]];
-    for (size_t i = 1; cur && i < n; i++)
-        cur = c->nodes[cur].child ? edge_find(c, cur, (unsigned char)low[i]) : 0;
+    for (size_t i = 1; cur && i < n; i++) {
+        const struct edge *e =
+            c->nodes[cur].child ? edge_find(c, cur, (unsigned char)low[i]) : NULL;
+        cur = e ? e->child : 0;
+    }
     return cur && (c->nodes[cur].exact || c->nodes[cur].num);
 }
 
