@@ -822,6 +822,10 @@ static int seq_is(const struct ctx_s *c, size_t from, unsigned n, const struct l
 static const struct lex_phrase *find_phrase(const struct ctx_s *c, size_t from, unsigned n,
                                             const struct lex_phrase *v, unsigned nv)
 {
+    /* every word of every phrase is an entry flagged LEX_PHRASE */
+    for (unsigned k = 0; k < n; k++)
+        if (!c->t[from + k].e || !(c->t[from + k].e->flags & LEX_PHRASE))
+            return NULL;
     for (unsigned k = 0; k < nv; k++)
         if (seq_is(c, from, n, &v[k]))
             return &v[k];
