@@ -138,8 +138,11 @@ struct lex_entry {
                             compare here, without fetching the key itself */
 };
 
+#define LEX_IDX_BITS 20   /* a table holds fewer than 2^20 entries */
+#define LEX_TAG_BITS 12
 struct lex_table {
-    uint64_t *slot;      /* (hash high 32 bits << 32) | (index + 1); 0 empty */
+    uint32_t *slot;      /* (hash's top LEX_TAG_BITS bits << LEX_IDX_BITS) | (index + 1);
+                            0 empty */
     uint32_t mask;
     struct lex_entry *v;
     uint32_t n, cap;

@@ -2,9 +2,10 @@
  *
  * Both lexicon files are read whole; keys and descriptions stay in those
  * buffers (NUL-terminated in place) and an open-addressing table with
- * linear probing indexes them. A slot packs the upper half of the key's hash
- * with the entry's index, so most misses are settled without touching the
- * entry. The table is built once and only read afterwards, so lookups are
+ * linear probing indexes them. A slot (32 bits, so that the slots of all
+ * the tables stay small in the cache) packs the top 12 bits of the key's
+ * hash with the entry's index, so most misses are settled without touching
+ * the entry. The table is built once and only read afterwards, so lookups are
  * safe from any number of threads.
  *
  * VADER's own lists (negations, boosters/dampeners, special-case idioms) go
@@ -153,13 +154,13 @@ const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char 
     if (len > t->maxlen || !t->slot)
         return NULL;
     uint64_t h = hash_key(key, len);
-    uint64_t tag = h >> 32;
+    uint32_t tag = (uint32_t)(h >> (64 - LEX_TAG_BITS));
     for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
-        uint64_t s = t->slot[i];
+        uint32_t s = t->slot[i];
         if (!s)
             return NULL;
-        if ((s >> 32) == tag) {
-            const struct lex_entry *e = &t->v[(uint32_t)s - 1];
+        if ((s >> LEX_IDX_BITS) == tag) {
+            const struct lex_entry *e = &t->v[(s & ((1u << LEX_IDX_BITS) - 1)) - 1];
             if (e->len == len &&
                 (len <= sizeof e->head ? same(e->head, key, len) : same(e->key, key, len)))
                 return e;
@@ -167,18 +168,18 @@ const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char 
     }
 }
 
-static void slot_put(uint64_t *slot, uint32_t mask, uint64_t h, uint32_t idx)
+static void slot_put(uint32_t *slot, uint32_t mask, uint64_t h, uint32_t idx)
 {
     uint32_t i = (uint32_t)h & mask;
     while (slot[i])
         i = (i + 1) & mask;
-    slot[i] = ((h >> 32) << 32) | (uint64_t)(idx + 1);
+    slot[i] = (uint32_t)(h >> (64 - LEX_TAG_BITS)) << LEX_IDX_BITS | (idx + 1);
 }
 
 static int table_grow(struct lex_table *t)
 {
     uint32_t size = t->slot ? (t->mask + 1) * 2 : 1024;
-    uint64_t *slot = calloc(size, sizeof *slot);
+    uint32_t *slot = calloc(size, sizeof *slot);
     if (!slot)
         return -1;
     for (uint32_t i = 0; i < t->n; i++)
@@ -200,6 +201,8 @@ static long table_intern(struct lex_table *t, const char *key, size_t len)
         if (e)
             return e - t->v;
     }
+    if (t->n + 1 >= 1u << LEX_IDX_BITS)
+        return -1;          /* index + 1 must fit its bits of a slot */
     if (!t->slot || (uint64_t)(t->n + 1) * 2 > (uint64_t)t->mask + 1)
         if (table_grow(t) < 0)
             return -1;
