@@ -959,6 +959,8 @@ struct pf_decide {
 struct pf_dstr {
     uint32_t off;          /* folded bytes, in pf->bytes */
     uint8_t len, chars;
+    uint64_t head;         /* the first (up to) eight of them, zero-padded: most
+                              strings compare here, without pf->bytes */
 };
 
 struct analyzer_prefilter {
@@ -988,6 +990,37 @@ struct analyzer_prefilter {
     uint16_t fold2[0x800]; /* code points below U+0800: folded | 0x8000 if a word char */
     uint8_t ascii[128];    /* ASCII: the folded word character, 0 for the others */
 };
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+/* Bit 7 of each byte of w (ASCII bytes only) that is in lo..hi: a byte plus
+ * at most 0x80 never carries into the next. */
+static inline uint64_t in_range(uint64_t w, unsigned lo, unsigned hi)
+{
+    return (w + ONES * (0x80 - lo)) & ~(w + ONES * (0x80 - hi - 1)) & HIGHS;
+}
+
+/* Eight ASCII bytes at s of a word: how many of them are word characters
+ * (before the first that is not), their folded forms written to out (all
+ * eight bytes written). -1 when a byte is outside ASCII. */
+static inline int word_ascii8(const unsigned char *s, unsigned char *out)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    if (w & HIGHS)
+        return -1;
+    uint64_t up = in_range(w, 'A', 'Z');
+    uint64_t word = up | in_range(w, 'a', 'z') | in_range(w, '0', '9') | in_range(w, '_', '_');
+    w |= up >> 2;
+    memcpy(out, &w, 8);
+    uint64_t stop = ~word & HIGHS;
+    return stop ? __builtin_ctzll(stop) >> 3 : 8;
+}
+#define WORD_SWAR 1
+#else
+#define WORD_SWAR 0
+#endif
 
 static uint32_t key_of(const unsigned char *s, size_t len)
 {
@@ -1354,8 +1387,10 @@ static int add_decide(struct analyzer_prefilter *pf, uint32_t rule, const char *
             pf->decide[rule] = (struct pf_decide){.kind = (uint8_t)kind, .more = (uint8_t)more,
                                                   .n = (uint16_t)set->n, .first = pf->ndstr};
             for (unsigned k = 0; k < set->n; k++) {
-                pf->dstr[pf->ndstr++] = (struct pf_dstr){.off = pf->nbytes, .len = set->v[k].len,
-                                                         .chars = set->v[k].anchored};
+                struct pf_dstr *x = &pf->dstr[pf->ndstr++];
+                *x = (struct pf_dstr){.off = pf->nbytes, .len = set->v[k].len,
+                                      .chars = set->v[k].anchored};
+                memcpy(&x->head, set->v[k].s, set->v[k].len < 8 ? set->v[k].len : 8);
                 memcpy(pf->bytes + pf->nbytes, set->v[k].s, set->v[k].len);
                 pf->nbytes += set->v[k].len;
             }
@@ -1377,6 +1412,7 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
     if (at > 0 && (s[at - 1] >= 0x80 || pf->ascii[s[at - 1]]))
         return -1;                         /* not after ASCII that is not \w */
     unsigned char w[MAX_LIT + 4];
+    memset(w, 0, 8);                       /* w8 below: bytes past n are zero */
     size_t i = at, n = 0, chars = 0, adv;
     uint32_t f;
     while (i < len) {
@@ -1396,10 +1432,26 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
     if (chars == 0)
         return 0;
     *end = i;
+    uint64_t w8;
+    memcpy(&w8, w, 8);
     for (unsigned k = 0; k < d->n; k++) {
         const struct pf_dstr *x = &pf->dstr[d->first + k];
-        if (x->len > n || memcmp(pf->bytes + x->off, w, x->len) != 0)
+        if (x->len > n)
             continue;
+        /* memcmp(pf->bytes + x->off, w, x->len) == 0, eight bytes at a time */
+#if WORD_SWAR
+        if (x->len <= 8) {
+            uint64_t mask = x->len == 8 ? ~0ull : (1ull << (8 * x->len)) - 1;
+            if ((w8 & mask) != x->head)
+                continue;
+        } else if (w8 != x->head || memcmp(pf->bytes + x->off + 8, w + 8, x->len - 8u) != 0) {
+            continue;
+        }
+#else
+        (void)w8;
+        if (memcmp(pf->bytes + x->off, w, x->len) != 0)
+            continue;
+#endif
         if (d->kind == D_STEM || (d->kind == D_WORD && x->len == n) ||
             (d->kind == D_BOUNDED && chars - x->chars <= d->more))
             return 1;
@@ -1573,37 +1625,6 @@ static inline uint32_t word_char(const struct analyzer_prefilter *pf, const unsi
     uint32_t f = fold_cp(analyzer_utf8_decode(s + i, len - i, adv));
     return sure_word(f) ? f : 0;
 }
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define ONES  0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-/* Bit 7 of each byte of w (ASCII bytes only) that is in lo..hi: a byte plus
- * at most 0x80 never carries into the next. */
-static inline uint64_t in_range(uint64_t w, unsigned lo, unsigned hi)
-{
-    return (w + ONES * (0x80 - lo)) & ~(w + ONES * (0x80 - hi - 1)) & HIGHS;
-}
-
-/* Eight ASCII bytes at s of a word: how many of them are word characters
- * (before the first that is not), their folded forms written to out (all
- * eight bytes written). -1 when a byte is outside ASCII. */
-static inline int word_ascii8(const unsigned char *s, unsigned char *out)
-{
-    uint64_t w;
-    memcpy(&w, s, 8);
-    if (w & HIGHS)
-        return -1;
-    uint64_t up = in_range(w, 'A', 'Z');
-    uint64_t word = up | in_range(w, 'a', 'z') | in_range(w, '0', '9') | in_range(w, '_', '_');
-    w |= up >> 2;
-    memcpy(out, &w, 8);
-    uint64_t stop = ~word & HIGHS;
-    return stop ? __builtin_ctzll(stop) >> 3 : 8;
-}
-#define WORD_SWAR 1
-#else
-#define WORD_SWAR 0
-#endif
 
 static void scan(const struct analyzer_prefilter *pf, const char *text, size_t len,
                  struct scan *sc)
