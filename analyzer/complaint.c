@@ -27,7 +27,7 @@
  * Matching is cheap because it never looks at text: the tokenizer asks
  * analyzer_cues_word() which cue words each token is (one walk of a byte trie
  * holding only the cue words, which most tokens leave after a byte or two;
- * its edges are looked up in one hash, not along sibling lists),
+ * its nodes are the slots of one hash, looked up by parent and byte),
  * and analyzer_cues_match() tries only the cues whose first element one of
  * the token's words can start. A text with no cue word costs nothing more. */
 #include <errno.h>
@@ -74,13 +74,18 @@ struct node {
     uint8_t num;               /* a number word ends here */
 };
 
-struct edge {
-    uint32_t key;              /* (parent << 8 | byte) + 1, 0 empty */
-    uint32_t child;
-    /* the child's node fields, so that a walk reads one slot per byte */
-    uint16_t exact, prefix;
-    uint8_t num, kids;         /* kids: the child has children */
+/* The trie as matching reads it: every node but the root is a slot of one
+ * hash, found by its parent's slot and its byte; eight bytes a node, so
+ * that the part of the trie tokens walk stays in the cache. */
+struct tslot {
+    uint32_t key;              /* T_KEY bits: ((parent's slot + 1, 0 for the
+                                  root) << 8 | byte) + 1; 0 empty */
+    uint16_t exact, prefix;    /* as in struct node */
 };
+#define T_KEY  0x3FFFFFFFu
+#define T_NUM  0x80000000u     /* a number word ends here */
+#define T_KIDS 0x40000000u     /* the node has children */
+#define T_MAX_SLOTS (1u << 22) /* so that keys fit T_KEY */
 
 struct analyzer_cues {
     struct cue *v;
@@ -92,10 +97,10 @@ struct analyzer_cues {
     struct node *nodes;
     uint32_t nnodes, capnodes;
     uint32_t root[256];        /* child of the root by first byte */
-    /* the same edges as a hash, for matching: (parent << 8 | byte) + 1 ->
-     * child, open addressing; the sibling lists are for building only */
-    struct edge *edges;
-    uint32_t emask;
+    /* the same trie for matching (the nodes and their sibling lists are for
+     * building only) */
+    struct tslot *tslots;
+    uint32_t tmask;
     uint16_t nwords;
     uint16_t *idpool;
     size_t nidpool, capidpool;
@@ -155,42 +160,60 @@ static long trie_put(struct analyzer_cues *c, const unsigned char *w, size_t n)
     return cur;
 }
 
-static inline uint32_t edge_slot(uint32_t key, uint32_t mask)
+static inline uint32_t tslot_hash(uint32_t key, uint32_t mask)
 {
     return (key * 0x9E3779B1u >> 8) & mask;
 }
 
-/* Index every edge of the trie in c->edges (after the last trie_put). */
-static int edges_build(struct analyzer_cues *c)
+static uint32_t tslot_put(struct analyzer_cues *c, uint32_t parent, const struct node *nd)
+{
+    uint32_t key = (parent << 8 | nd->c) + 1, i = tslot_hash(key, c->tmask);
+    while (c->tslots[i].key)
+        i = (i + 1) & c->tmask;
+    c->tslots[i] = (struct tslot){.key = key | (nd->num ? T_NUM : 0) | (nd->child ? T_KIDS : 0),
+                                  .exact = nd->exact, .prefix = nd->prefix};
+    return i;
+}
+
+/* c->tslots from the nodes (after the last trie_put), breadth first: a
+ * node's slot is known before its children's keys are made from it. */
+static int tslots_build(struct analyzer_cues *c)
 {
     uint32_t size = 16;
     while (size < 2 * (uint64_t)c->nnodes + 2)
         size *= 2;
-    if (!(c->edges = calloc(size, sizeof *c->edges)))
+    if (size > T_MAX_SLOTS || !(c->tslots = calloc(size, sizeof *c->tslots)))
         return -1;
-    c->emask = size - 1;
-    for (uint32_t p = 1; p < c->nnodes; p++)
-        for (uint32_t ch = c->nodes[p].child; ch; ch = c->nodes[ch].sib) {
-            uint32_t key = (p << 8 | c->nodes[ch].c) + 1, i = edge_slot(key, c->emask);
-            while (c->edges[i].key)
-                i = (i + 1) & c->emask;
-            const struct node *nd = &c->nodes[ch];
-            c->edges[i] = (struct edge){.key = key, .child = ch, .exact = nd->exact,
-                                        .prefix = nd->prefix, .num = nd->num,
-                                        .kids = nd->child != 0};
+    c->tmask = size - 1;
+    uint32_t *q = malloc(2 * (c->nnodes + 1) * sizeof *q), head = 0, tail = 0;
+    if (!q)
+        return -1;
+    for (unsigned b = 0; b < 256; b++)
+        if (c->root[b]) {
+            q[tail++] = c->root[b];
+            q[tail++] = tslot_put(c, 0, &c->nodes[c->root[b]]);
         }
+    while (head < tail) {
+        uint32_t nd = q[head++], slot = q[head++];
+        for (uint32_t ch = c->nodes[nd].child; ch; ch = c->nodes[ch].sib) {
+            q[tail++] = ch;
+            q[tail++] = tslot_put(c, slot + 1, &c->nodes[ch]);
+        }
+    }
+    free(q);
     return 0;
 }
 
-/* The edge from node p by byte b, NULL none. */
-static inline const struct edge *edge_find(const struct analyzer_cues *c, uint32_t p,
-                                           unsigned char b)
+/* The node below the one in slot parent - 1 (0: the root) by byte b, NULL none. */
+static inline const struct tslot *tslot_find(const struct analyzer_cues *c, uint32_t parent,
+                                             unsigned char b)
 {
-    uint32_t key = (p << 8 | b) + 1;
-    for (uint32_t i = edge_slot(key, c->emask);; i = (i + 1) & c->emask) {
-        if (c->edges[i].key == key)
-            return &c->edges[i];
-        if (!c->edges[i].key)
+    uint32_t key = (parent << 8 | b) + 1;
+    for (uint32_t i = tslot_hash(key, c->tmask);; i = (i + 1) & c->tmask) {
+        uint32_t k = c->tslots[i].key;
+        if ((k & T_KEY) == key)
+            return &c->tslots[i];
+        if (!k)
             return NULL;
     }
 }
@@ -245,17 +268,14 @@ unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size
     unsigned k = 0;
     if (!c || n == 0 || !c->root[(unsigned char)low[0]])
         return 0;
-    uint32_t cur = c->root[(unsigned char)low[0]];
-    const struct node *first = &c->nodes[cur];
-    unsigned exact = first->exact, prefix = first->prefix, isnum = first->num,
-             kids = first->child != 0;
-    for (size_t i = 1;; i++) {
-        if (prefix && k < TOK_CUE_IDS)
-            ids[k++] = (uint16_t)(prefix - 1);
+    const struct tslot *t = tslot_find(c, 0, (unsigned char)low[0]);
+    for (size_t i = 1; t; i++) {
+        if (t->prefix && k < TOK_CUE_IDS)
+            ids[k++] = (uint16_t)(t->prefix - 1);
         if (i == n) {
-            if (exact && k < TOK_CUE_IDS)
-                ids[k++] = (uint16_t)(exact - 1);
-            if (isnum)
+            if (t->exact && k < TOK_CUE_IDS)
+                ids[k++] = (uint16_t)(t->exact - 1);
+            if (t->key & T_NUM)
                 *num = 1;
             return k;
         }
@@ -267,29 +287,21 @@ unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size
             b = '\'';
             skip = 2;
         }
-        const struct edge *e = kids ? edge_find(c, cur, b) : NULL;
-        if (!e)
-            return k;
-        cur = e->child;
-        exact = e->exact;
-        prefix = e->prefix;
-        isnum = e->num;
-        kids = e->kids;
+        t = t->key & T_KIDS ? tslot_find(c, (uint32_t)(t - c->tslots) + 1, b) : NULL;
         i += skip;
     }
+    return k;
 }
 
 int analyzer_cues_is_word(const struct analyzer_cues *c, const char *low, size_t n)
 {
-    if (!c || n == 0)
+    if (!c || n == 0 || !c->root[(unsigned char)low[0]])
         return 0;
-    uint32_t cur = c->root[(unsigned char)low[0]];
-    for (size_t i = 1; cur && i < n; i++) {
-        const struct edge *e =
-            c->nodes[cur].child ? edge_find(c, cur, (unsigned char)low[i]) : NULL;
-        cur = e ? e->child : 0;
-    }
-    return cur && (c->nodes[cur].exact || c->nodes[cur].num);
+    const struct tslot *t = tslot_find(c, 0, (unsigned char)low[0]);
+    for (size_t i = 1; t && i < n; i++)
+        t = t->key & T_KIDS ? tslot_find(c, (uint32_t)(t - c->tslots) + 1, (unsigned char)low[i])
+                            : NULL;
+    return t && (t->exact || (t->key & T_NUM));
 }
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -705,7 +717,7 @@ ctx_err analyzer_cues_load(const char *const *dirs, struct analyzer_cues **out, 
         free(files);
     }
     rc = CTX_ENOMEM;
-    if (build_index(c) < 0 || edges_build(c) < 0)
+    if (build_index(c) < 0 || tslots_build(c) < 0)
         goto fail;
     *out = c;
     return CTX_OK;
@@ -730,7 +742,7 @@ void analyzer_cues_free(struct analyzer_cues *c)
         free(c->files[i]);
     free(c->files);
     free(c->nodes);
-    free(c->edges);
+    free(c->tslots);
     free(c->idpool);
     free(c->start);
     free(c->byid);
