@@ -319,6 +319,7 @@ struct tokctx {
     const struct sentiment_opts *opt;
     struct lang_votes *votes;
     int at_start;               /* the next token starts a sentence */
+    int ascii;                  /* the text is ASCII: a character is a byte */
     uint32_t seen;              /* LEX_* flags of the entries met */
 };
 
@@ -629,7 +630,8 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             else
                 break;
         }
-        if (y - x <= 8 && count_cp8(s, x, y - x, len) <= 2) {   /* probably an emoticon: keep it whole */
+        if (y - x <= 8 &&
+            (y - x <= 2 || (!tc->ascii && count_cp8(s, x, y - x, len) <= 2))) {   /* probably an emoticon: keep it whole */
             x = a;
             y = b;
         }
@@ -1253,7 +1255,7 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const struct senti
         }
     }
 
-    struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes};
+    struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes, .ascii = ascii};
     struct ctx_s c = {.lx = lx, .t = toks};
     c.n = tokenize(&tc, s, len, toks, &descs);
     if (ascii)                 /* all letters are Latin: whether there is one */
