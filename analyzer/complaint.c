@@ -54,12 +54,13 @@ struct elem {
 };
 
 struct cue {
-    struct elem el[MAX_ELEMS];
-    unsigned nel;
-    uint16_t reason;
+    /* what a try reads first, then its first elements */
     float weight;
-    char langs[MAX_LANGS][4];
+    uint16_t reason;
+    unsigned nel;
     unsigned nlangs;
+    char langs[MAX_LANGS][4];
+    struct elem el[MAX_ELEMS];
     size_t file;
     int line;
     char *src;
