@@ -28,7 +28,11 @@
  *
  * Speed: one hash lookup per token with the lower-cased token built in a
  * stack buffer, no allocation for texts up to TOK_STACK tokens, and the emoji
- * pass skipped outright for ASCII text. */
+ * pass skipped outright for ASCII text. ASCII is read eight bytes at a time
+ * where it can be (word ends, short tokens' case and lower case), a token
+ * found in the lexicon takes its complaint cue words from the analyzer's
+ * table by entry (sentiment_opts.cue_words) instead of walking the cue trie,
+ * and a Russian word is stemmed only when its first letters start a stem. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
