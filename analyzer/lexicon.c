@@ -99,7 +99,7 @@ static const char *const lw_names[LW__COUNT] = {
 
 /* ---- the hash table ----------------------------------------------------- */
 
-static uint64_t hash_key(const char *s, size_t n)
+static inline __attribute__((always_inline)) uint64_t hash_key(const char *s, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull);
     while (n >= 8) {
