@@ -192,6 +192,15 @@ static inline int emoji_first(const struct analyzer_lexicon *lx, uint32_t cp)
     return lx->emoji_first[cp >> 3] & (1u << (cp & 7));
 }
 
+/* Eight bytes at p are four letters of U+0400..U+047F (D0 or D1, then a
+ * continuation byte). */
+static inline int cyr4(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return (w & 0xC0FEC0FEC0FEC0FEull) == 0x80D080D080D080D0ull;
+}
+
 /* The longest emoji key at s, its length in *mlen. */
 static const struct lex_entry *emoji_at(const struct analyzer_lexicon *lx,
                                         const unsigned char *s, size_t len, size_t *mlen)
@@ -225,9 +234,26 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
 {
     size_t run = 0;            /* start of the bytes not yet copied */
     int prev_space = 1, found = 0;
+#if SWAR
+    /* no emoji starts in U+0400..U+047F (lead bytes D0, D1): four such
+     * letters are stepped over at a time */
+    uint64_t b0, b1;
+    memcpy(&b0, lx->emoji_first + (0x10u << 3), 8);
+    memcpy(&b1, lx->emoji_first + (0x11u << 3), 8);
+    int cyr_free = !b0 && !b1;
+#endif
     for (size_t i = 0; i < len;) {
         size_t adv = 1;
         uint32_t cp = s[i];
+#if SWAR
+        if (cyr_free && (cp == 0xD0 || cp == 0xD1)) {
+            while (i + 8 <= len && cyr4(s + i))
+                i += 8;
+            if (i >= len)
+                break;
+            cp = s[i];
+        }
+#endif
         if (cp < 0x80) {
             /* keycaps start with an ASCII character and go on outside it */
             if (!emoji_first(lx, cp) || i + 1 >= len || s[i + 1] < 0x80) {
