@@ -123,7 +123,7 @@ static void index_build(void)
 }
 
 /* The 2-byte UTF-8 sequence of a Russian vowel? */
-static int is_vowel(const unsigned char *p)
+static inline int is_vowel(const unsigned char *p)
 {
     if (p[0] == 0xD0)   /* а е и о у: U+0430 B0, U+0435 B5, U+0438 B8, U+043E BE */
         return p[1] == 0xB0 || p[1] == 0xB5 || p[1] == 0xB8 || p[1] == 0xBE;
@@ -134,14 +134,14 @@ static int is_vowel(const unsigned char *p)
 }
 
 /* Byte length of the character at w[i] (w is UTF-8, possibly not valid). */
-static size_t char_len(const unsigned char *w, size_t i, size_t n)
+static inline size_t char_len(const unsigned char *w, size_t i, size_t n)
 {
     unsigned c = w[i];
     size_t k = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
     return i + k <= n ? k : n - i;
 }
 
-static int vowel_at(const unsigned char *w, size_t i, size_t n)
+static inline int vowel_at(const unsigned char *w, size_t i, size_t n)
 {
     return i + 1 < n && is_vowel(w + i);
 }
