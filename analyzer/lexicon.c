@@ -207,10 +207,16 @@ static long table_intern(struct lex_table *t, const char *key, size_t len)
         if (table_grow(t) < 0)
             return -1;
     if (t->n == t->cap) {
+        /* entries start on a cache line (64 bytes each: a lookup reads one
+         * line, not two); realloc() would not keep that */
         uint32_t cap = t->cap ? t->cap * 2 : 1024;
-        struct lex_entry *v = realloc(t->v, cap * sizeof *v);
+        size_t bytes = ((size_t)cap * sizeof *t->v + 63) & ~(size_t)63;
+        struct lex_entry *v = aligned_alloc(64, bytes);
         if (!v)
             return -1;
+        if (t->n)
+            memcpy(v, t->v, (size_t)t->n * sizeof *v);
+        free(t->v);
         t->v = v;
         t->cap = cap;
     }
