@@ -927,8 +927,9 @@ static void parse_alt(struct parser *ps, struct piece *out, int anchored)
 #define A_PAT      0x3FFFFFFFu
 #define KEY_BITS   65536        /* bits of the bitmap of keys */
 
-#define LIT_TAIL 12
-struct pf_lit {
+#define LIT_TAIL 16
+struct pf_lit {              /* 32 bytes, the array on a 64-byte boundary (grow_lit):
+                                one never straddles two cache lines */
     uint32_t off;          /* its bytes, in pf->bytes */
     uint32_t len;
     uint32_t next;         /* the next literal of the same key */
@@ -1068,6 +1069,26 @@ static int grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
     return 0;
 }
 
+/* grow() for pf->lit, keeping it on 64-byte boundaries. */
+static int grow_lit(struct analyzer_prefilter *pf, uint32_t need)
+{
+    if (need <= pf->caplit)
+        return 0;
+    uint32_t c = pf->caplit ? pf->caplit : 64;
+    while (c < need)
+        c *= 2;
+    size_t bytes = ((size_t)c * sizeof *pf->lit + 63) & ~(size_t)63;
+    struct pf_lit *v = aligned_alloc(64, bytes);
+    if (!v)
+        return -1;
+    if (pf->nlit)
+        memcpy(v, pf->lit, (size_t)pf->nlit * sizeof *v);
+    free(pf->lit);
+    pf->lit = v;
+    pf->caplit = c;
+    return 0;
+}
+
 static int slots_grow(struct analyzer_prefilter *pf)
 {
     uint32_t size = pf->slot ? (pf->smask + 1) * 2 : 1024;
@@ -1099,7 +1120,7 @@ static int add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint
                              memcmp(pf->bytes + pf->lit[id].off, l->s, l->len) == 0))
         id = pf->lit[id].next;
     if (id == NONE32) {
-        if (grow((void **)&pf->lit, &pf->caplit, pf->nlit + 1, sizeof *pf->lit) < 0 ||
+        if (grow_lit(pf, pf->nlit + 1) < 0 ||
             grow((void **)&pf->bytes, &pf->capbytes, pf->nbytes + l->len, 1) < 0)
             return -1;
         if (l->len > 1 && head == NONE32 &&
