@@ -12,7 +12,10 @@
  * number of threads on one const analyzer; and the algorithm only ever
  * removes endings, so it fits in a pure function returning a length, with no
  * allocation. The results agree with Debian's libstemmer 2.2 (checked on every
- * word of the Russian lexicon and test corpus; see docs/analyzer.md).
+ * word of the Russian lexicon and test corpus; see docs/analyzer.md). The
+ * ending tables are indexed by their last letter once per process
+ * (pthread_once; read-only afterwards), so that a word is compared with the
+ * few endings of its own last letter.
  *
  * Input is a lower-case word in UTF-8 with "ё" already written "е" (the
  * caller's normalisation). Every Cyrillic letter is two bytes in UTF-8, and
