@@ -18,7 +18,18 @@ struct analyzer {
     struct analyzer_cues *cues;     /* the *.cues of both folders */
     char **brands;                  /* brand names, lower case, without - _ . */
     size_t nbrands;
+    struct cue_word *cue_words[2];  /* the cue words of lx->words' and lx->ru's keys */
 };
+
+/* What analyzer_cues_word() says of every key of t, by entry index. */
+static struct cue_word *cue_words_of(const struct analyzer_cues *c, const struct lex_table *t)
+{
+    struct cue_word *v = calloc(t->n ? t->n : 1, sizeof *v);
+    for (uint32_t i = 0; v && i < t->n; i++)
+        v[i].ncue = (uint8_t)analyzer_cues_word(c, t->v[i].key, t->v[i].len, v[i].cue,
+                                                &v[i].num);
+    return v;
+}
 
 #define MAX_BRAND_NAMES 4096
 
@@ -74,7 +85,8 @@ analyzer *analyzer_new(const char *lexicon_dir, const char *rules_dir, char *err
     const char *dirs[] = {lexicon_dir, rules_dir, NULL};
     if (analyzer_cues_load(dirs, &a->cues, err, errlen) != CTX_OK)
         goto fail;
-    if (brand_names(a) < 0) {
+    if (brand_names(a) < 0 || !(a->cue_words[0] = cue_words_of(a->cues, &a->lx->words)) ||
+        !(a->cue_words[1] = cue_words_of(a->cues, &a->lx->ru))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -94,6 +106,8 @@ void analyzer_free(analyzer *a)
     for (size_t i = 0; i < a->nbrands; i++)
         free(a->brands[i]);
     free(a->brands);
+    free(a->cue_words[0]);
+    free(a->cue_words[1]);
     free(a);
 }
 
@@ -161,7 +175,8 @@ static ctx_err tag(const analyzer *a, const struct item *it, struct tags *out, j
     }
     struct rules_run run = {.a = a, .s = s, .len = len, .declared = it->lang, .out = out,
                             .explain = rj, .flags = flags};
-    struct sentiment_opts opt = {.cues = a->cues, .brands = (const char *const *)a->brands,
+    struct sentiment_opts opt = {.cues = a->cues, .cue_words = {a->cue_words[0], a->cue_words[1]},
+                                 .brands = (const char *const *)a->brands,
                                  .nbrands = a->nbrands, .mask = run_rules, .ud = &run};
     struct sentiment st;
     if ((rc = analyzer_sentiment(a->lx, &opt, s, len, &st, sj)) != CTX_OK)

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "analyzer/analyzer.h"
 
 /* ---- utf8.c ------------------------------------------------------------ */
@@ -142,8 +143,11 @@ struct lex_entry {
                             compare here, without fetching the key itself */
 };
 
+#define LEX_IDX_BITS 20   /* a table holds fewer than 2^20 entries */
+#define LEX_TAG_BITS 12
 struct lex_table {
-    uint64_t *slot;      /* (hash high 32 bits << 32) | (index + 1); 0 empty */
+    uint32_t *slot;      /* (hash's top LEX_TAG_BITS bits << LEX_IDX_BITS) | (index + 1);
+                            0 empty */
     uint32_t mask;
     struct lex_entry *v;
     uint32_t n, cap;
@@ -183,7 +187,22 @@ struct analyzer_lexicon {
     struct lex_phrase ngram[LEX_MAX_PHRASES];   /* "kind of", ... */
     unsigned nngram;
     char *files[6];                        /* the file contents keys point into */
+    uint64_t *stem_heads;                  /* STEM_HEAD_BITS bits: bit lex_stem_head()
+                                              of every key of ru_stems and ru_vstems
+                                              (of RU_MIN_STEM bytes or more) */
 };
+
+#define STEM_HEAD_BITS 65536
+/* Stem lookups are made with keys of RU_MIN_STEM bytes or more that start
+ * with the word's first RU_MIN_STEM bytes: when their bit is not set in
+ * lx->stem_heads, no stem of the word can be found. */
+static inline uint32_t lex_stem_head(const char *w)
+{
+    uint64_t x;
+    memcpy(&x, w, sizeof x);
+    _Static_assert(RU_MIN_STEM == sizeof x, "a stem head is one 64-bit word");
+    return (uint32_t)((x * 0x9E3779B97F4A7C15ull) >> 48);
+}
 
 /* Load vader_lexicon.txt and emoji_utf8_lexicon.txt from dir, and
  * ru_polsentilex.tsv when the folder has it (without it Russian words have
@@ -287,10 +306,21 @@ void analyzer_complaint(const struct sentiment *st, struct complaint *out);
 
 /* ---- sentiment.c ------------------------------------------------------- */
 
+/* What analyzer_cues_word() says of one word, kept for every key of a
+ * lexicon table so that a token found in it needs no walk of the cue trie. */
+struct cue_word {
+    uint16_t cue[TOK_CUE_IDS];
+    uint8_t ncue;
+    uint8_t num;
+};
+
 /* What the scorer needs besides the lexicon; every field may be 0. */
 struct sentiment_opts {
     const struct analyzer_cues *cues;   /* complaint cues (they also weigh as
                                            negative words), or NULL */
+    /* analyzer_cues_word() of cues for each entry of lx->words ([0]) and
+     * lx->ru ([1]), by index; NULL: ask it */
+    const struct cue_word *cue_words[2];
     const char *const *brands;          /* lower-case brand names: inside a
                                            #hashtag they are not opinion */
     size_t nbrands;

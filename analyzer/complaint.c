@@ -26,7 +26,8 @@
  *
  * Matching is cheap because it never looks at text: the tokenizer asks
  * analyzer_cues_word() which cue words each token is (one walk of a byte trie
- * holding only the cue words, which most tokens leave after a byte or two),
+ * holding only the cue words, which most tokens leave after a byte or two;
+ * its nodes are the slots of one hash, looked up by parent and byte),
  * and analyzer_cues_match() tries only the cues whose first element one of
  * the token's words can start. A text with no cue word costs nothing more. */
 #include <errno.h>
@@ -48,15 +49,18 @@ struct elem {
     uint16_t flags;
     uint16_t nids;
     uint32_t ids;              /* index of the first id in cues->idpool */
+    uint64_t idbits;           /* bit (id & 63) of each of its ids: a token none
+                                  of whose words has one of these bits is not it */
 };
 
 struct cue {
-    struct elem el[MAX_ELEMS];
-    unsigned nel;
-    uint16_t reason;
+    /* what a try reads first, then its first elements */
     float weight;
-    char langs[MAX_LANGS][4];
+    uint16_t reason;
+    unsigned nel;
     unsigned nlangs;
+    char langs[MAX_LANGS][4];
+    struct elem el[MAX_ELEMS];
     size_t file;
     int line;
     char *src;
@@ -71,6 +75,19 @@ struct node {
     uint8_t num;               /* a number word ends here */
 };
 
+/* The trie as matching reads it: every node but the root is a slot of one
+ * hash, found by its parent's slot and its byte; eight bytes a node, so
+ * that the part of the trie tokens walk stays in the cache. */
+struct tslot {
+    uint32_t key;              /* T_KEY bits: ((parent's slot + 1, 0 for the
+                                  root) << 8 | byte) + 1; 0 empty */
+    uint16_t exact, prefix;    /* as in struct node */
+};
+#define T_KEY  0x3FFFFFFFu
+#define T_NUM  0x80000000u     /* a number word ends here */
+#define T_KIDS 0x40000000u     /* the node has children */
+#define T_MAX_SLOTS (1u << 22) /* so that keys fit T_KEY */
+
 struct analyzer_cues {
     struct cue *v;
     size_t n, cap;
@@ -81,6 +98,10 @@ struct analyzer_cues {
     struct node *nodes;
     uint32_t nnodes, capnodes;
     uint32_t root[256];        /* child of the root by first byte */
+    /* the same trie for matching (the nodes and their sibling lists are for
+     * building only) */
+    struct tslot *tslots;
+    uint32_t tmask;
     uint16_t nwords;
     uint16_t *idpool;
     size_t nidpool, capidpool;
@@ -140,6 +161,64 @@ static long trie_put(struct analyzer_cues *c, const unsigned char *w, size_t n)
     return cur;
 }
 
+static inline uint32_t tslot_hash(uint32_t key, uint32_t mask)
+{
+    return (key * 0x9E3779B1u >> 8) & mask;
+}
+
+static uint32_t tslot_put(struct analyzer_cues *c, uint32_t parent, const struct node *nd)
+{
+    uint32_t key = (parent << 8 | nd->c) + 1, i = tslot_hash(key, c->tmask);
+    while (c->tslots[i].key)
+        i = (i + 1) & c->tmask;
+    c->tslots[i] = (struct tslot){.key = key | (nd->num ? T_NUM : 0) | (nd->child ? T_KIDS : 0),
+                                  .exact = nd->exact, .prefix = nd->prefix};
+    return i;
+}
+
+/* c->tslots from the nodes (after the last trie_put), breadth first: a
+ * node's slot is known before its children's keys are made from it. */
+static int tslots_build(struct analyzer_cues *c)
+{
+    uint32_t size = 16;
+    while (size < 2 * (uint64_t)c->nnodes + 2)
+        size *= 2;
+    if (size > T_MAX_SLOTS || !(c->tslots = calloc(size, sizeof *c->tslots)))
+        return -1;
+    c->tmask = size - 1;
+    uint32_t *q = malloc(2 * (c->nnodes + 1) * sizeof *q), head = 0, tail = 0;
+    if (!q)
+        return -1;
+    for (unsigned b = 0; b < 256; b++)
+        if (c->root[b]) {
+            q[tail++] = c->root[b];
+            q[tail++] = tslot_put(c, 0, &c->nodes[c->root[b]]);
+        }
+    while (head < tail) {
+        uint32_t nd = q[head++], slot = q[head++];
+        for (uint32_t ch = c->nodes[nd].child; ch; ch = c->nodes[ch].sib) {
+            q[tail++] = ch;
+            q[tail++] = tslot_put(c, slot + 1, &c->nodes[ch]);
+        }
+    }
+    free(q);
+    return 0;
+}
+
+/* The node below the one in slot parent - 1 (0: the root) by byte b, NULL none. */
+static inline const struct tslot *tslot_find(const struct analyzer_cues *c, uint32_t parent,
+                                             unsigned char b)
+{
+    uint32_t key = (parent << 8 | b) + 1;
+    for (uint32_t i = tslot_hash(key, c->tmask);; i = (i + 1) & c->tmask) {
+        uint32_t k = c->tslots[i].key;
+        if ((k & T_KEY) == key)
+            return &c->tslots[i];
+        if (!k)
+            return NULL;
+    }
+}
+
 /* Lower case (ASCII, Latin-1, Cyrillic; ё as е) into out; 0 when too long. */
 static size_t fold(const char *s, size_t n, char *out, size_t cap)
 {
@@ -190,15 +269,14 @@ unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size
     unsigned k = 0;
     if (!c || n == 0 || !c->root[(unsigned char)low[0]])
         return 0;
-    uint32_t cur = c->root[(unsigned char)low[0]];
-    for (size_t i = 1;; i++) {
-        const struct node *nd = &c->nodes[cur];
-        if (nd->prefix && k < TOK_CUE_IDS)
-            ids[k++] = (uint16_t)(nd->prefix - 1);
+    const struct tslot *t = tslot_find(c, 0, (unsigned char)low[0]);
+    for (size_t i = 1; t; i++) {
+        if (t->prefix && k < TOK_CUE_IDS)
+            ids[k++] = (uint16_t)(t->prefix - 1);
         if (i == n) {
-            if (nd->exact && k < TOK_CUE_IDS)
-                ids[k++] = (uint16_t)(nd->exact - 1);
-            if (nd->num)
+            if (t->exact && k < TOK_CUE_IDS)
+                ids[k++] = (uint16_t)(t->exact - 1);
+            if (t->key & T_NUM)
                 *num = 1;
             return k;
         }
@@ -210,28 +288,21 @@ unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size
             b = '\'';
             skip = 2;
         }
-        uint32_t ch = nd->child;
-        while (ch && c->nodes[ch].c != b)
-            ch = c->nodes[ch].sib;
-        if (!ch)
-            return k;
-        cur = ch;
+        t = t->key & T_KIDS ? tslot_find(c, (uint32_t)(t - c->tslots) + 1, b) : NULL;
         i += skip;
     }
+    return k;
 }
 
 int analyzer_cues_is_word(const struct analyzer_cues *c, const char *low, size_t n)
 {
-    if (!c || n == 0)
+    if (!c || n == 0 || !c->root[(unsigned char)low[0]])
         return 0;
-    uint32_t cur = c->root[(unsigned char)low[0]];
-    for (size_t i = 1; cur && i < n; i++) {
-        uint32_t ch = c->nodes[cur].child;
-        while (ch && c->nodes[ch].c != (unsigned char)low[i])
-            ch = c->nodes[ch].sib;
-        cur = ch;
-    }
-    return cur && (c->nodes[cur].exact || c->nodes[cur].num);
+    const struct tslot *t = tslot_find(c, 0, (unsigned char)low[0]);
+    for (size_t i = 1; t && i < n; i++)
+        t = t->key & T_KIDS ? tslot_find(c, (uint32_t)(t - c->tslots) + 1, (unsigned char)low[i])
+                            : NULL;
+    return t && (t->exact || (t->key & T_NUM));
 }
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -556,6 +627,13 @@ static ctx_err parse_file(struct analyzer_cues *c, const char *path, char *err, 
 static int build_index(struct analyzer_cues *c)
 {
     uint32_t nw = c->nwords;
+    for (size_t i = 0; i < c->n; i++)
+        for (unsigned k = 0; k < c->v[i].nel; k++) {
+            struct elem *e = &c->v[i].el[k];
+            e->idbits = 0;
+            for (unsigned j = 0; j < e->nids; j++)
+                e->idbits |= 1ull << (c->idpool[e->ids + j] & 63);
+        }
     if (!(c->start = calloc(nw + 2, sizeof *c->start)))
         return -1;
     size_t total = 0;
@@ -640,7 +718,7 @@ ctx_err analyzer_cues_load(const char *const *dirs, struct analyzer_cues **out, 
         free(files);
     }
     rc = CTX_ENOMEM;
-    if (build_index(c) < 0)
+    if (build_index(c) < 0 || tslots_build(c) < 0)
         goto fail;
     *out = c;
     return CTX_OK;
@@ -665,6 +743,7 @@ void analyzer_cues_free(struct analyzer_cues *c)
         free(c->files[i]);
     free(c->files);
     free(c->nodes);
+    free(c->tslots);
     free(c->idpool);
     free(c->start);
     free(c->byid);
@@ -702,6 +781,11 @@ static int elem_ok(const struct analyzer_cues *c, const struct elem *e,
         return t->num;
     if (e->flags & E_NEG)
         return t->neg;
+    uint64_t tb = 0;
+    for (unsigned j = 0; j < t->ncue; j++)
+        tb |= 1ull << (t->cue[j] & 63);
+    if (!(tb & e->idbits))
+        return 0;
     for (unsigned k = 0; k < e->nids; k++)
         for (unsigned j = 0; j < t->ncue; j++)
             if (t->cue[j] == c->idpool[e->ids + k])
@@ -744,7 +828,7 @@ static int lang_ok(const struct cue *q, const char *lang)
     if (!lang)
         return 0;
     for (unsigned i = 0; i < q->nlangs; i++)
-        if (strcmp(q->langs[i], lang) == 0)
+        if (q->langs[i][0] == lang[0] && strcmp(q->langs[i], lang) == 0)
             return 1;
     return 0;
 }
@@ -768,6 +852,12 @@ static void try_cue(const struct analyzer_cues *c, uint32_t qi, const struct ana
 {
     const struct cue *q = &c->v[qi];
     if (*nh >= max || q->weight == 0 || !lang_ok(q, lang))
+        return;
+    /* most tries fail at the second word: when the first two elements are
+     * plain words, what match_from() would find out first */
+    if (q->nel >= 2 && !(q->el[0].flags & (E_OPT | E_GAP)) && q->el[1].flags == 0 &&
+        (i + 1 >= n || t[i + 1].sent != t[i].sent || !elem_ok(c, &q->el[1], &t[i + 1]) ||
+         !elem_ok(c, &q->el[0], &t[i])))
         return;
     size_t last = i;
     if (!match_from(c, q, 0, t, n, i, t[i].sent, &last))

@@ -143,6 +143,16 @@ void analyzer_lang_letters(const unsigned char *s, size_t len, struct lang_votes
         }
         size_t adv;
         uint32_t cp;
+        if ((c == 0xD0 || c == 0xD1) && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+            /* U+0400..U+047F: Cyrillic letters, most of a Russian text */
+            cp = ((c & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
+            i += 2;
+            v->cyrillic++;
+            enum lang_id l = letter_lang(cp);
+            if (l != LANG_NONE)
+                v->letter[l]++;
+            continue;
+        }
         if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
             cp = ((c & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);      /* two bytes: most letters */
             adv = 2;

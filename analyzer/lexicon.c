@@ -2,9 +2,10 @@
  *
  * Both lexicon files are read whole; keys and descriptions stay in those
  * buffers (NUL-terminated in place) and an open-addressing table with
- * linear probing indexes them. A slot packs the upper half of the key's hash
- * with the entry's index, so most misses are settled without touching the
- * entry. The table is built once and only read afterwards, so lookups are
+ * linear probing indexes them. A slot (32 bits, so that the slots of all
+ * the tables stay small in the cache) packs the top 12 bits of the key's
+ * hash with the entry's index, so most misses are settled without touching
+ * the entry. The table is built once and only read afterwards, so lookups are
  * safe from any number of threads.
  *
  * VADER's own lists (negations, boosters/dampeners, special-case idioms) go
@@ -118,7 +119,7 @@ static const char *const lw_names[LW__COUNT] = {
 
 /* ---- the hash table ----------------------------------------------------- */
 
-static uint64_t hash_key(const char *s, size_t n)
+static inline __attribute__((always_inline)) uint64_t hash_key(const char *s, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull);
     while (n >= 8) {
@@ -129,8 +130,18 @@ static uint64_t hash_key(const char *s, size_t n)
         s += 8;
         n -= 8;
     }
+    /* the last 0..7 bytes as one word without a variable-length copy: two
+     * overlapping loads cover them all (n is in h, so this is one-to-one) */
     uint64_t w = 0;
-    memcpy(&w, s, n);
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        w = (uint64_t)hi << 32 | lo;
+    } else if (n) {
+        const unsigned char *u = (const unsigned char *)s;
+        w = (uint64_t)u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16;
+    }
     h = (h ^ w) * 0x94D049BB133111EBull;
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9ull;
@@ -163,13 +174,13 @@ const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char 
     if (len > t->maxlen || !t->slot)
         return NULL;
     uint64_t h = hash_key(key, len);
-    uint64_t tag = h >> 32;
+    uint32_t tag = (uint32_t)(h >> (64 - LEX_TAG_BITS));
     for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
-        uint64_t s = t->slot[i];
+        uint32_t s = t->slot[i];
         if (!s)
             return NULL;
-        if ((s >> 32) == tag) {
-            const struct lex_entry *e = &t->v[(uint32_t)s - 1];
+        if ((s >> LEX_IDX_BITS) == tag) {
+            const struct lex_entry *e = &t->v[(s & ((1u << LEX_IDX_BITS) - 1)) - 1];
             if (e->len == len &&
                 (len <= sizeof e->head ? same(e->head, key, len) : same(e->key, key, len)))
                 return e;
@@ -177,18 +188,18 @@ const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char 
     }
 }
 
-static void slot_put(uint64_t *slot, uint32_t mask, uint64_t h, uint32_t idx)
+static void slot_put(uint32_t *slot, uint32_t mask, uint64_t h, uint32_t idx)
 {
     uint32_t i = (uint32_t)h & mask;
     while (slot[i])
         i = (i + 1) & mask;
-    slot[i] = ((h >> 32) << 32) | (uint64_t)(idx + 1);
+    slot[i] = (uint32_t)(h >> (64 - LEX_TAG_BITS)) << LEX_IDX_BITS | (idx + 1);
 }
 
 static int table_grow(struct lex_table *t)
 {
     uint32_t size = t->slot ? (t->mask + 1) * 2 : 1024;
-    uint64_t *slot = calloc(size, sizeof *slot);
+    uint32_t *slot = calloc(size, sizeof *slot);
     if (!slot)
         return -1;
     for (uint32_t i = 0; i < t->n; i++)
@@ -210,14 +221,22 @@ static long table_intern(struct lex_table *t, const char *key, size_t len)
         if (e)
             return e - t->v;
     }
+    if (t->n + 1 >= 1u << LEX_IDX_BITS)
+        return -1;          /* index + 1 must fit its bits of a slot */
     if (!t->slot || (uint64_t)(t->n + 1) * 2 > (uint64_t)t->mask + 1)
         if (table_grow(t) < 0)
             return -1;
     if (t->n == t->cap) {
+        /* entries start on a cache line (64 bytes each: a lookup reads one
+         * line, not two); realloc() would not keep that */
         uint32_t cap = t->cap ? t->cap * 2 : 1024;
-        struct lex_entry *v = realloc(t->v, cap * sizeof *v);
+        size_t bytes = ((size_t)cap * sizeof *t->v + 63) & ~(size_t)63;
+        struct lex_entry *v = aligned_alloc(64, bytes);
         if (!v)
             return -1;
+        if (t->n)
+            memcpy(v, t->v, (size_t)t->n * sizeof *v);
+        free(t->v);
         t->v = v;
         t->cap = cap;
     }
@@ -668,6 +687,21 @@ static int load_one(struct analyzer_lexicon *lx, const char *dir, const char *na
     return each_line(lx, lx->files[which], len, fn, path, err, errlen);
 }
 
+/* lx->stem_heads, once the stem tables are complete. */
+static int build_stem_heads(struct analyzer_lexicon *lx)
+{
+    if (!(lx->stem_heads = calloc(STEM_HEAD_BITS / 64, sizeof *lx->stem_heads)))
+        return -1;
+    const struct lex_table *t[] = {&lx->ru_stems, &lx->ru_vstems};
+    for (size_t k = 0; k < 2; k++)
+        for (uint32_t i = 0; i < t[k]->n; i++)
+            if (t[k]->v[i].len >= RU_MIN_STEM) {
+                uint32_t h = lex_stem_head(t[k]->v[i].key);
+                lx->stem_heads[h >> 6] |= 1ull << (h & 63);
+            }
+    return 0;
+}
+
 struct analyzer_lexicon *analyzer_lexicon_load(const char *dir, char *err, size_t errlen)
 {
     struct analyzer_lexicon *lx = calloc(1, sizeof *lx);
@@ -704,7 +738,7 @@ struct analyzer_lexicon *analyzer_lexicon_load(const char *dir, char *err, size_
             load_one(lx, dir, extra[k].name, 4 + k, extra[k].fn, err, errlen) < 0)
             goto fail;
     }
-    if (build_stems(lx) < 0 || add_lists(lx) < 0) {
+    if (build_stems(lx) < 0 || add_lists(lx) < 0 || build_stem_heads(lx) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -720,6 +754,7 @@ void analyzer_lexicon_free(struct analyzer_lexicon *lx)
         return;
     table_free(&lx->words);
     table_free(&lx->emoji);
+    free(lx->stem_heads);
     table_free(&lx->ru_stems);
     table_free(&lx->ru_vstems);
     table_free(&lx->ru);

@@ -927,11 +927,15 @@ static void parse_alt(struct parser *ps, struct piece *out, int anchored)
 #define A_PAT      0x3FFFFFFFu
 #define KEY_BITS   65536        /* bits of the bitmap of keys */
 
-struct pf_lit {
+#define LIT_TAIL 16
+struct pf_lit {              /* 32 bytes, the array on a 64-byte boundary (grow_lit):
+                                one never straddles two cache lines */
     uint32_t off;          /* its bytes, in pf->bytes */
     uint32_t len;
     uint32_t next;         /* the next literal of the same key */
     uint32_t assoc;        /* its first pattern, index into pf->assoc */
+    unsigned char tail[LIT_TAIL];  /* bytes 4.. (the ones after the key), zero-padded:
+                                      most literals compare here, without pf->bytes */
 };
 
 struct pf_assoc {
@@ -956,6 +960,8 @@ struct pf_decide {
 struct pf_dstr {
     uint32_t off;          /* folded bytes, in pf->bytes */
     uint8_t len, chars;
+    uint64_t head;         /* the first (up to) eight of them, zero-padded: most
+                              strings compare here, without pf->bytes */
 };
 
 struct analyzer_prefilter {
@@ -985,6 +991,37 @@ struct analyzer_prefilter {
     uint16_t fold2[0x800]; /* code points below U+0800: folded | 0x8000 if a word char */
     uint8_t ascii[128];    /* ASCII: the folded word character, 0 for the others */
 };
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+/* Bit 7 of each byte of w (ASCII bytes only) that is in lo..hi: a byte plus
+ * at most 0x80 never carries into the next. */
+static inline uint64_t in_range(uint64_t w, unsigned lo, unsigned hi)
+{
+    return (w + ONES * (0x80 - lo)) & ~(w + ONES * (0x80 - hi - 1)) & HIGHS;
+}
+
+/* Eight ASCII bytes at s of a word: how many of them are word characters
+ * (before the first that is not), their folded forms written to out (all
+ * eight bytes written). -1 when a byte is outside ASCII. */
+static inline int word_ascii8(const unsigned char *s, unsigned char *out)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    if (w & HIGHS)
+        return -1;
+    uint64_t up = in_range(w, 'A', 'Z');
+    uint64_t word = up | in_range(w, 'a', 'z') | in_range(w, '0', '9') | in_range(w, '_', '_');
+    w |= up >> 2;
+    memcpy(out, &w, 8);
+    uint64_t stop = ~word & HIGHS;
+    return stop ? __builtin_ctzll(stop) >> 3 : 8;
+}
+#define WORD_SWAR 1
+#else
+#define WORD_SWAR 0
+#endif
 
 static uint32_t key_of(const unsigned char *s, size_t len)
 {
@@ -1032,6 +1069,26 @@ static int grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
     return 0;
 }
 
+/* grow() for pf->lit, keeping it on 64-byte boundaries. */
+static int grow_lit(struct analyzer_prefilter *pf, uint32_t need)
+{
+    if (need <= pf->caplit)
+        return 0;
+    uint32_t c = pf->caplit ? pf->caplit : 64;
+    while (c < need)
+        c *= 2;
+    size_t bytes = ((size_t)c * sizeof *pf->lit + 63) & ~(size_t)63;
+    struct pf_lit *v = aligned_alloc(64, bytes);
+    if (!v)
+        return -1;
+    if (pf->nlit)
+        memcpy(v, pf->lit, (size_t)pf->nlit * sizeof *v);
+    free(pf->lit);
+    pf->lit = v;
+    pf->caplit = c;
+    return 0;
+}
+
 static int slots_grow(struct analyzer_prefilter *pf)
 {
     uint32_t size = pf->slot ? (pf->smask + 1) * 2 : 1024;
@@ -1063,7 +1120,7 @@ static int add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint
                              memcmp(pf->bytes + pf->lit[id].off, l->s, l->len) == 0))
         id = pf->lit[id].next;
     if (id == NONE32) {
-        if (grow((void **)&pf->lit, &pf->caplit, pf->nlit + 1, sizeof *pf->lit) < 0 ||
+        if (grow_lit(pf, pf->nlit + 1) < 0 ||
             grow((void **)&pf->bytes, &pf->capbytes, pf->nbytes + l->len, 1) < 0)
             return -1;
         if (l->len > 1 && head == NONE32 &&
@@ -1072,6 +1129,8 @@ static int add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint
         id = pf->nlit++;
         pf->lit[id] = (struct pf_lit){.off = pf->nbytes, .len = l->len, .next = head,
                                       .assoc = NONE32};
+        for (uint32_t k = 4; k < l->len && k < 4 + LIT_TAIL; k++)
+            pf->lit[id].tail[k - 4] = l->s[k];
         memcpy(pf->bytes + pf->nbytes, l->s, l->len);
         pf->nbytes += l->len;
         if (l->len == 1) {
@@ -1349,8 +1408,10 @@ static int add_decide(struct analyzer_prefilter *pf, uint32_t rule, const char *
             pf->decide[rule] = (struct pf_decide){.kind = (uint8_t)kind, .more = (uint8_t)more,
                                                   .n = (uint16_t)set->n, .first = pf->ndstr};
             for (unsigned k = 0; k < set->n; k++) {
-                pf->dstr[pf->ndstr++] = (struct pf_dstr){.off = pf->nbytes, .len = set->v[k].len,
-                                                         .chars = set->v[k].anchored};
+                struct pf_dstr *x = &pf->dstr[pf->ndstr++];
+                *x = (struct pf_dstr){.off = pf->nbytes, .len = set->v[k].len,
+                                      .chars = set->v[k].anchored};
+                memcpy(&x->head, set->v[k].s, set->v[k].len < 8 ? set->v[k].len : 8);
                 memcpy(pf->bytes + pf->nbytes, set->v[k].s, set->v[k].len);
                 pf->nbytes += set->v[k].len;
             }
@@ -1372,6 +1433,7 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
     if (at > 0 && (s[at - 1] >= 0x80 || pf->ascii[s[at - 1]]))
         return -1;                         /* not after ASCII that is not \w */
     unsigned char w[MAX_LIT + 4];
+    memset(w, 0, 8);                       /* w8 below: bytes past n are zero */
     size_t i = at, n = 0, chars = 0, adv;
     uint32_t f;
     while (i < len) {
@@ -1391,10 +1453,26 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
     if (chars == 0)
         return 0;
     *end = i;
+    uint64_t w8;
+    memcpy(&w8, w, 8);
     for (unsigned k = 0; k < d->n; k++) {
         const struct pf_dstr *x = &pf->dstr[d->first + k];
-        if (x->len > n || memcmp(pf->bytes + x->off, w, x->len) != 0)
+        if (x->len > n)
             continue;
+        /* memcmp(pf->bytes + x->off, w, x->len) == 0, eight bytes at a time */
+#if WORD_SWAR
+        if (x->len <= 8) {
+            uint64_t mask = x->len == 8 ? ~0ull : (1ull << (8 * x->len)) - 1;
+            if ((w8 & mask) != x->head)
+                continue;
+        } else if (w8 != x->head || memcmp(pf->bytes + x->off + 8, w + 8, x->len - 8u) != 0) {
+            continue;
+        }
+#else
+        (void)w8;
+        if (memcmp(pf->bytes + x->off, w, x->len) != 0)
+            continue;
+#endif
         if (d->kind == D_STEM || (d->kind == D_WORD && x->len == n) ||
             (d->kind == D_BOUNDED && chars - x->chars <= d->more))
             return 1;
@@ -1508,10 +1586,15 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
         if (l->len > n)
             continue;
         /* the key (the first four bytes, or all) is equal: compare the rest */
-        const unsigned char *b = pf->bytes + l->off;
         uint32_t i = 4;
-        while (i < l->len && b[i] == w[i])
-            i++;
+        if (l->len <= 4 + LIT_TAIL) {
+            while (i < l->len && l->tail[i - 4] == w[i])
+                i++;
+        } else {
+            const unsigned char *b = pf->bytes + l->off;
+            while (i < l->len && b[i] == w[i])
+                i++;
+        }
         if (i < l->len)
             continue;
         for (uint32_t a = l->assoc; a != NONE32; a = pf->assoc[a].next) {
@@ -1590,6 +1673,16 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
             }
             size_t start = i, n = 0;
             while (i < len) {
+#if WORD_SWAR
+                int k;
+                if (i + 8 <= len && n + 8 <= MAX_LIT && (k = word_ascii8(s + i, w + n)) >= 0) {
+                    n += (size_t)k;
+                    i += (size_t)k;
+                    if (k < 8)
+                        break;          /* an ASCII character that is not \w */
+                    continue;
+                }
+#endif
                 unsigned c = s[i];
                 if (c < 0x80) {
                     if (!(c = pf->ascii[c]))

@@ -58,28 +58,30 @@
 enum rule_kind { RK_BRAND, RK_TOPIC, RK_URGENT };
 static const char *const kind_names[] = {"brand", "topic", "urgent"};
 
+/* The fields matching reads come first (in struct rule too): a candidate
+ * rule then costs one cache line before its patterns. */
 struct pat_list {
     pcre2_code **v;
-    uint8_t *lead;             /* per pattern: the prefilter reports where its
-                                  matches can start (or NULL: none does) */
+    size_t n;
+    uint32_t first_id;         /* prefilter id of v[0]; the others follow */
     char **src;                /* the pattern as written */
     int *line;                 /* where */
-    size_t n, cap;
-    uint32_t first_id;         /* prefilter id of v[0]; the others follow */
+    size_t cap;
 };
 
 struct rule {
     enum rule_kind kind;
-    char *name;
+    int shared;                /* another rule adds the same name to the same list */
     double weight;
-    int has_weight;
-    char langs[MAX_LANGS][4];
     unsigned nlangs;
-    struct pat_list match, exclude, veto;
+    int has_weight;
+    struct pat_list match;
+    char *name;
+    struct pat_list exclude, veto;
+    char langs[MAX_LANGS][4];
     size_t seq;                /* definition order, for a stable sort */
     int line;                  /* header line */
     size_t file;               /* index into analyzer_rules.files */
-    int shared;                /* another rule adds the same name to the same list */
 };
 
 struct analyzer_rules {
@@ -90,6 +92,8 @@ struct analyzer_rules {
                                         rule, then the excludes and vetoes */
     uint32_t npats, nmatch;
     uint32_t *pat_rule;        /* match pattern id -> index into v */
+    uint8_t *lead;             /* per pattern id: the prefilter reports where its
+                                  matches can start */
     pcre2_match_context *mctx;
     uint32_t ovec;             /* largest ovector any pattern needs */
     unsigned long aborts;      /* updated atomically by const callers */
@@ -104,7 +108,6 @@ static void pat_list_free(struct pat_list *l)
         free(l->src[i]);
     }
     free(l->v);
-    free(l->lead);
     free(l->src);
     free(l->line);
     memset(l, 0, sizeof *l);
@@ -157,6 +160,7 @@ void analyzer_rules_free(struct analyzer_rules *rs)
         free(rs->files[i]);
     free(rs->files);
     free(rs->pat_rule);
+    free(rs->lead);
     analyzer_prefilter_free(rs->pf);
     pcre2_match_context_free(rs->mctx);
     free(rs);
@@ -526,6 +530,8 @@ static int index_patterns(struct analyzer_rules *rs)
         rs->v[i].veto.first_id = rs->npats;
         rs->npats += (uint32_t)rs->v[i].veto.n;
     }
+    if (!(rs->lead = calloc(rs->npats ? rs->npats : 1, 1)))
+        return -1;
     for (size_t i = 0; i < rs->n; i++) {
         struct pat_list *lists[3] = {&rs->v[i].match, &rs->v[i].exclude, &rs->v[i].veto};
         for (int k = 0; k < 3; k++) {
@@ -534,11 +540,7 @@ static int index_patterns(struct analyzer_rules *rs)
                 uint32_t id = l->first_id + (uint32_t)m;
                 if (analyzer_prefilter_add(rs->pf, id, l->src[m], strlen(l->src[m])) < 0)
                     return -1;
-                if (!analyzer_prefilter_leads(rs->pf, id))
-                    continue;
-                if (!l->lead && !(l->lead = calloc(l->n, 1)))
-                    return -1;
-                l->lead[m] = 1;
+                rs->lead[id] = (uint8_t)analyzer_prefilter_leads(rs->pf, id);
             }
         }
     }
@@ -685,7 +687,7 @@ static int find(const struct analyzer_rules *rs, const struct pat_list *l, size_
                 const struct scan *sc, const char *s, size_t len, size_t off,
                 pcre2_match_data *md, size_t *ms, size_t *me)
 {
-    if (!sc || !sc->ok || !l->lead || !l->lead[k])
+    if (!sc || !sc->ok || !rs->lead[l->first_id + (uint32_t)k])
         return match_at(rs, l->v[k], s, len, off, 0, md, ms, me);
     uint64_t from = (uint64_t)(l->first_id + (uint32_t)k) << 32 | (off > UINT32_MAX ? UINT32_MAX : off);
     size_t lo = 0, hi = sc->nhits;
@@ -967,8 +969,11 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
         /* the rules that have a candidate match pattern, in order: the set
          * bits of the match ids lead to them (a rule's ids are together) */
         size_t next = 0;
-        for (uint32_t w = 0; w * 64 < rs->nmatch && rc == CTX_OK; w++) {
+        uint32_t nw = (rs->nmatch + 63) / 64;
+        for (uint32_t w = 0; w < nw && rc == CTX_OK; w++) {
             uint64_t x = bits[w];
+            if (!x)
+                continue;       /* most words: no candidate among 64 patterns */
             if (rs->nmatch - w * 64 < 64)
                 x &= (1ull << (rs->nmatch - w * 64)) - 1;
             while (x && rc == CTX_OK) {

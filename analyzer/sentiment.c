@@ -28,7 +28,11 @@
  *
  * Speed: one hash lookup per token with the lower-cased token built in a
  * stack buffer, no allocation for texts up to TOK_STACK tokens, and the emoji
- * pass skipped outright for ASCII text. */
+ * pass skipped outright for ASCII text. ASCII is read eight bytes at a time
+ * where it can be (word ends, short tokens' case and lower case), a token
+ * found in the lexicon takes its complaint cue words from the analyzer's
+ * table by entry (sentiment_opts.cue_words) instead of walking the cue trie,
+ * and a Russian word is stemmed only when its first letters start a stem. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,11 +137,68 @@ static size_t count_cp(const unsigned char *s, size_t n)
     return k;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+#else
+#define SWAR 0
+#endif
+
+/* count_cp(s + x, n) for n <= 8, one word at a time when eight bytes can
+ * be read from s + x (s[0..len)). */
+static inline size_t count_cp8(const unsigned char *s, size_t x, size_t n, size_t len)
+{
+#if SWAR
+    if (x + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, s + x, 8);
+        uint64_t cont = w & ~(w << 1) & HIGHS;     /* 10xxxxxx: continuation bytes */
+        if (n < 8)
+            cont &= (1ull << (8 * n)) - 1;
+        /* one bit per byte at most: their sum lands in the top byte */
+        return n - (size_t)(((cont >> 7) * ONES) >> 56);
+    }
+#endif
+    (void)len;
+    return count_cp(s + x, n);
+}
+
+/* The first i' >= i where s[i'] may end a word: white space or a byte
+ * outside ASCII (that byte still has to be looked at); the bytes before it
+ * are 0x21..0x7F, none of them white space. */
+static inline size_t skip_word_ascii(const unsigned char *s, size_t i, size_t len)
+{
+#if SWAR
+    while (i + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        /* bytes below 0x21 (the lowest set bit is exact) or from 0x80 */
+        uint64_t m = ((w - ONES * 0x21) & ~w & HIGHS) | (w & HIGHS);
+        if (m)
+            return i + (size_t)(__builtin_ctzll(m) >> 3);
+        i += 8;
+    }
+#endif
+    (void)s;
+    (void)len;
+    return i;
+}
+
 /* ---- step 1: emoji ------------------------------------------------------ */
 
 static inline int emoji_first(const struct analyzer_lexicon *lx, uint32_t cp)
 {
     return lx->emoji_first[cp >> 3] & (1u << (cp & 7));
+}
+
+/* Eight bytes at p are four letters of U+0400..U+047F (D0 or D1, then a
+ * continuation byte). */
+static inline int cyr4(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return (w & 0xC0FEC0FEC0FEC0FEull) == 0x80D080D080D080D0ull;
 }
 
 /* The longest emoji key at s, its length in *mlen. */
@@ -173,9 +234,26 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
 {
     size_t run = 0;            /* start of the bytes not yet copied */
     int prev_space = 1, found = 0;
+#if SWAR
+    /* no emoji starts in U+0400..U+047F (lead bytes D0, D1): four such
+     * letters are stepped over at a time */
+    uint64_t b0, b1;
+    memcpy(&b0, lx->emoji_first + (0x10u << 3), 8);
+    memcpy(&b1, lx->emoji_first + (0x11u << 3), 8);
+    int cyr_free = !b0 && !b1;
+#endif
     for (size_t i = 0; i < len;) {
         size_t adv = 1;
         uint32_t cp = s[i];
+#if SWAR
+        if (cyr_free && (cp == 0xD0 || cp == 0xD1)) {
+            while (i + 8 <= len && cyr4(s + i))
+                i += 8;
+            if (i >= len)
+                break;
+            cp = s[i];
+        }
+#endif
         if (cp < 0x80) {
             /* keycaps start with an ASCII character and go on outside it */
             if (!emoji_first(lx, cp) || i + 1 >= len || s[i + 1] < 0x80) {
@@ -184,7 +262,16 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
             }
         } else {
             if (cp >= 0xC2 && cp < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
-                cp = ((cp & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);     /* Cyrillic and the like */
+                /* Cyrillic and the like: the 64 code points of this lead
+                 * byte are eight bytes of the bitmap; most blocks have no
+                 * emoji at all */
+                uint64_t block;
+                memcpy(&block, lx->emoji_first + ((cp & 0x1Fu) << 3), 8);
+                if (!block) {
+                    i += 2;
+                    continue;
+                }
+                cp = ((cp & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
                 adv = 2;
             } else {
                 cp = analyzer_utf8_decode(s + i, len - i, &adv);
@@ -262,10 +349,54 @@ struct tokctx {
     const struct sentiment_opts *opt;
     struct lang_votes *votes;
     int at_start;               /* the next token starts a sentence */
+    int ascii;                  /* the text is ASCII: a character is a byte */
     uint32_t seen;              /* LEX_* flags of the entries met */
 };
 
-static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct analyzer_tok *t)
+/* A word of at most eight ASCII bytes without an apostrophe, when eight
+ * bytes can be read at p: its lower case into low (eight bytes written) and
+ * what classify() finds in it, one 64-bit word at a time. 0 when the word is
+ * not such a word (nothing written to the flags then). */
+static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail, char *low,
+                                  int *has_up, int *has_lo, int *first_up)
+{
+#if SWAR
+    if (n > 8 || avail < 8)
+        return 0;
+    uint64_t w;
+    memcpy(&w, p, 8);
+    if (n < 8)
+        w &= (1ull << (8 * n)) - 1;     /* zero bytes: neither letters nor ' */
+    if (w & HIGHS)
+        return 0;
+    uint64_t q = w ^ (ONES * '\'');
+    if ((q - ONES) & ~q & HIGHS)
+        return 0;                       /* an apostrophe: "n't" is looked for byte by byte */
+    /* bytes below 0x80 plus a constant never carry into the next byte */
+    uint64_t up = (w + ONES * (0x80 - 'A')) & ~(w + ONES * (0x80 - 'Z' - 1)) & HIGHS;
+    uint64_t lo = (w + ONES * (0x80 - 'a')) & ~(w + ONES * (0x80 - 'z' - 1)) & HIGHS;
+    w |= up >> 2;                       /* 'A'..'Z' + 0x20 */
+    memcpy(low, &w, 8);
+    *has_up = up != 0;
+    *has_lo = lo != 0;
+    *first_up = (up & 0x80) != 0;
+    return 1;
+#else
+    (void)p, (void)n, (void)avail, (void)low, (void)has_up, (void)has_lo, (void)first_up;
+    return 0;
+#endif
+}
+
+static inline int stem_head_maybe(const struct analyzer_lexicon *lx, const char *low)
+{
+    uint32_t h = lex_stem_head(low);
+    return (lx->stem_heads[h >> 6] >> (h & 63)) & 1;
+}
+
+/* Token p[0..n) (avail bytes can be read from p): its flags, its lexicon
+ * entry and its cue words. */
+static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
+                     struct analyzer_tok *t)
 {
     const struct analyzer_lexicon *lx = tc->lx;
     char low[LOW_MAX];
@@ -273,7 +404,8 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
     int lowfits = n <= sizeof low;
     int fits = n <= table->maxlen && lowfits;
     int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0;
-    for (size_t i = 0; i < n;) {
+    size_t start = classify_ascii8(p, n, avail, low, &has_up, &has_lo, &first_up) ? n : 0;
+    for (size_t i = start; i < n;) {
         unsigned c = p[i];
         if (c < 0x80) {
             if (c - 'A' < 26u) {
@@ -292,8 +424,18 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
             continue;
         }
         size_t adv;
-        uint32_t cp = analyzer_utf8_decode(p + i, n - i, &adv);
-        int cs = analyzer_uc_case(cp);
+        uint32_t cp;
+        int cs;
+        if ((c == 0xD0 || c == 0xD1) && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
+            /* U+0400..U+047F, most letters of Russian texts: the case of
+             * analyzer_uc_case() without the call */
+            adv = 2;
+            cp = (c & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu);
+            cs = cp < 0x430 ? UC_UPPER : cp < 0x460 ? UC_LOWER : (cp & 1) ? UC_LOWER : UC_UPPER;
+        } else {
+            cp = analyzer_utf8_decode(p + i, n - i, &adv);
+            cs = analyzer_uc_case(cp);
+        }
         if (cs == UC_UPPER) {
             has_up = 1;
             first_up |= i == 0;
@@ -307,11 +449,12 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
                 cp = 0x435;                      /* ё is looked up as е */
         }
         if (lowfits) {
-            if ((cs == UC_UPPER || cp == 0x435) && adv == 2) {  /* the case table stays in 2 bytes */
+            if (adv == 2) {     /* the case table stays in 2 bytes */
                 low[i] = (char)(0xC0 | (cp >> 6));
                 low[i + 1] = (char)(0x80 | (cp & 0x3F));
             } else {
-                memcpy(low + i, p + i, adv);
+                for (size_t k = 0; k < adv; k++)
+                    low[i + k] = (char)p[i + k];
             }
         }
         i += adv;
@@ -321,7 +464,11 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
     t->cyr = (uint8_t)cyr;
     t->proper = cyr && first_up && has_lo && !tc->at_start;
     t->e = fits ? analyzer_lex_find(table, low, n) : NULL;
-    if (!t->e && cyr && fits && lx->ru_stems.n) {
+    const struct lex_entry *direct = t->e;     /* the token itself is this key */
+    /* a word shorter than a stem, or whose first letters start no stem,
+     * has none to be found by */
+    if (!t->e && cyr && fits && lx->ru_stems.n && n >= RU_MIN_STEM &&
+        stem_head_maybe(lx, low)) {
         /* by stem; then the word itself as a stem: forms without an ending
          * ("проблем", genitive plural) are their lemma's stem ("проблема"),
          * though the stemmer cuts them further */
@@ -339,15 +486,25 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, struct
     if (t->e) {
         tc->seen |= t->e->flags;
         if (t->e->langs && tc->votes)
-            for (int l = 1; l < LANG__COUNT; l++)
-                tc->votes->stop[l] += (t->e->langs >> l) & 1u;
+            for (uint32_t m = t->e->langs & ((1u << LANG__COUNT) - 2); m; m &= m - 1)
+                tc->votes->stop[__builtin_ctz(m)]++;
     }
     t->nt = (uint8_t)nt;
     t->neg = nt || (t->e && ((t->e->flags & LEX_NEGATE) || t->e == lx->w[LW_NO]));
     t->num = n && (unsigned)(p[0] - '0') < 10u;
     t->ncue = 0;
-    if (lowfits && tc->opt && tc->opt->cues)
-        t->ncue = (uint8_t)analyzer_cues_word(tc->opt->cues, low, n, t->cue, &t->num);
+    if (lowfits && tc->opt && tc->opt->cues) {
+        const struct cue_word *cw = tc->opt->cue_words[table == &lx->ru];
+        if (direct && cw) {
+            cw += direct - table->v;
+            t->ncue = cw->ncue;
+            memcpy(t->cue, cw->cue, sizeof t->cue);
+            if (cw->num)
+                t->num = 1;
+        } else {
+            t->ncue = (uint8_t)analyzer_cues_word(tc->opt->cues, low, n, t->cue, &t->num);
+        }
+    }
 }
 
 static inline int ends_sentence(unsigned c)
@@ -367,17 +524,20 @@ static int ascii_prefix(const unsigned char *s, size_t n, const char *p)
 }
 
 /* Not opinion: a link, an e-mail address, a @handle or a $cashtag. The raw
- * token is s[a..b), its word s[x..y). */
-static int skip_kind(const unsigned char *s, size_t a, size_t b, size_t x, size_t y)
+ * token is s[a..b), its word s[x..y); has_at: the word holds an "@". */
+static int skip_kind(const unsigned char *s, size_t a, size_t b, size_t x, size_t y,
+                     int has_at)
 {
-    if (ascii_prefix(s + x, y - x, "http://") || ascii_prefix(s + x, y - x, "https://") ||
-        ascii_prefix(s + x, y - x, "www."))
+    unsigned c0 = x < y ? s[x] | 0x20 : 0;  /* what ascii_prefix() takes for 'h', 'w' */
+    if ((c0 == 'h' || c0 == 'w') &&
+        (ascii_prefix(s + x, y - x, "http://") || ascii_prefix(s + x, y - x, "https://") ||
+         ascii_prefix(s + x, y - x, "www.")))
         return SKIP_URL;
     if (x > a && s[x - 1] == '@')
         return SKIP_HANDLE;
     if (x > a && s[x - 1] == '$' && (unsigned)((s[x] | 0x20) - 'a') < 26u)
         return SKIP_CASHTAG;
-    const unsigned char *at = memchr(s + x, '@', y - x);
+    const unsigned char *at = has_at ? memchr(s + x, '@', y - x) : NULL;
     if (at && at > s + x && memchr(at, '.', (size_t)(s + y - at)))
         return SKIP_EMAIL;
     (void)b;
@@ -482,6 +642,10 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
     uint32_t sent = 0;
     long last_desc = -1;
     tc->at_start = 1;
+    /* the next "@" at or after the token (len when none), so that most
+     * tokens need no search for one */
+    const unsigned char *atp = memchr(s, '@', len);
+    size_t next_at = atp ? (size_t)(atp - s) : len;
     for (size_t i = 0; i < len;) {
         size_t w = ws_at(s, i, len);
         if (w) {
@@ -489,6 +653,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             continue;
         }
         size_t a = i;
+        i = skip_word_ascii(s, i, len);
         while (i < len) {
             unsigned bc = byte_class[s[i]];
             if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
@@ -516,7 +681,8 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             else
                 break;
         }
-        if (y - x <= 8 && count_cp(s + x, y - x) <= 2) {   /* probably an emoticon: keep it whole */
+        if (y - x <= 8 &&
+            (y - x <= 2 || (!tc->ascii && count_cp8(s, x, y - x, len) <= 2))) {   /* probably an emoticon: keep it whole */
             x = a;
             y = b;
         }
@@ -526,7 +692,11 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
         long shift = d > 0 ? descs->v[d - 1].shift : 0;
         uint8_t cut[HASHTAG_MAX / 2][2];
         size_t ncut = 0;
-        int skip = emoji ? SKIP_NONE : skip_kind(s, a, b, x, y);
+        if (next_at < x) {
+            atp = memchr(s + x, '@', len - x);
+            next_at = atp ? (size_t)(atp - s) : len;
+        }
+        int skip = emoji ? SKIP_NONE : skip_kind(s, a, b, x, y, next_at < y);
         if (!emoji && !skip && x > a && s[x - 1] == '#')
             ncut = hashtag_cut(tc, s, x, y, cut);
         for (size_t p = 0; p < (ncut ? ncut : 1); p++) {
@@ -536,7 +706,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             struct lang_votes *votes = tc->votes;
             if (emoji || ncut)
                 tc->votes = NULL;   /* emoji descriptions are English whatever the text */
-            classify(tc, s + wx, wy - wx, t);
+            classify(tc, s + wx, wy - wx, len - wx, t);
             tc->votes = votes;
             t->off = (uint32_t)wx;
             t->len = (uint32_t)(wy - wx);
@@ -713,6 +883,10 @@ static int seq_is(const struct ctx_s *c, size_t from, unsigned n, const struct l
 static const struct lex_phrase *find_phrase(const struct ctx_s *c, size_t from, unsigned n,
                                             const struct lex_phrase *v, unsigned nv)
 {
+    /* every word of every phrase is an entry flagged LEX_PHRASE */
+    for (unsigned k = 0; k < n; k++)
+        if (!c->t[from + k].e || !(c->t[from + k].e->flags & LEX_PHRASE))
+            return NULL;
     for (unsigned k = 0; k < nv; k++)
         if (seq_is(c, from, n, &v[k]))
             return &v[k];
@@ -1309,7 +1483,7 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const struct senti
         }
     }
 
-    struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes};
+    struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes, .ascii = ascii};
     struct ctx_s c = {.lx = lx, .t = toks};
     c.n = tokenize(&tc, s, len, toks, &descs);
     if (ascii)                 /* all letters are Latin: whether there is one */

@@ -12,13 +12,17 @@
  * number of threads on one const analyzer; and the algorithm only ever
  * removes endings, so it fits in a pure function returning a length, with no
  * allocation. The results agree with Debian's libstemmer 2.2 (checked on every
- * word of the Russian lexicon and test corpus; see docs/analyzer.md).
+ * word of the Russian lexicon and test corpus; see docs/analyzer.md). The
+ * ending tables are indexed by their last letter once per process
+ * (pthread_once; read-only afterwards), so that a word is compared with the
+ * few endings of its own last letter.
  *
  * Input is a lower-case word in UTF-8 with "ё" already written "е" (the
  * caller's normalisation). Every Cyrillic letter is two bytes in UTF-8, and
  * each ending is a string of Cyrillic letters, so endings are compared as
  * bytes; the regions RV and R2 are byte offsets. Other characters in a word
  * count as non-vowels, as in the reference. */
+#include <pthread.h>
 #include <string.h>
 #include "analyzer/analyzer_internal.h"
 
@@ -65,10 +69,64 @@ static const struct sfx tidy[] = {S("ейш"), S("ейше"), S("н"), S("ь")};
 #undef S
 #undef A
 
-#define AMONG(t) t, sizeof(t) / sizeof(t[0])
+/* A table of endings indexed by last letter: every ending ends with a
+ * two-byte letter (D0 or D1, then 80..BF: 128 of them), and the endings of
+ * one letter are listed longest first, so the first that fits is the
+ * longest. Built once (index_build) from the tables above. */
+#define MAX_AMONG 64
+_Static_assert(sizeof verb / sizeof verb[0] <= MAX_AMONG &&
+                   sizeof noun / sizeof noun[0] <= MAX_AMONG &&
+                   sizeof adjective / sizeof adjective[0] <= MAX_AMONG,
+               "an ending table longer than MAX_AMONG");
+struct among {
+    const struct sfx *t;
+    size_t nt;
+    uint8_t start[129];        /* endings of letter k: order[start[k]..start[k + 1]) */
+    uint8_t order[MAX_AMONG];
+};
+
+#define AMONG_OF(x) {x, sizeof(x) / sizeof(x[0]), {0}, {0}}
+static struct among a_gerund = AMONG_OF(gerund), a_adjective = AMONG_OF(adjective),
+                    a_participle = AMONG_OF(participle), a_reflexive = AMONG_OF(reflexive),
+                    a_verb = AMONG_OF(verb), a_noun = AMONG_OF(noun),
+                    a_derivational = AMONG_OF(derivational), a_tidy = AMONG_OF(tidy);
+#undef AMONG_OF
+#define AMONG(t) (&a_##t)
+
+static inline unsigned letter_key(unsigned char z2, unsigned char z1)
+{
+    return (unsigned)(z2 & 1) << 6 | (z1 & 0x3Fu);
+}
+
+static void among_build(struct among *a)
+{
+    size_t k = 0;
+    for (unsigned key = 0; key < 128; key++) {
+        a->start[key] = (uint8_t)k;
+        /* longest first; among equal lengths, table order */
+        for (unsigned l = 255; l > 0; l--)
+            for (size_t i = 0; i < a->nt; i++) {
+                const unsigned char *e = (const unsigned char *)a->t[i].s;
+                size_t n = a->t[i].len;
+                if (n == l && letter_key(e[n - 2], e[n - 1]) == key)
+                    a->order[k++] = (uint8_t)i;
+            }
+    }
+    a->start[128] = (uint8_t)k;
+}
+
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static void index_build(void)
+{
+    struct among *all[] = {&a_gerund, &a_adjective, &a_participle, &a_reflexive,
+                           &a_verb, &a_noun, &a_derivational, &a_tidy};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        among_build(all[i]);
+}
 
 /* The 2-byte UTF-8 sequence of a Russian vowel? */
-static int is_vowel(const unsigned char *p)
+static inline int is_vowel(const unsigned char *p)
 {
     if (p[0] == 0xD0)   /* а е и о у: U+0430 B0, U+0435 B5, U+0438 B8, U+043E BE */
         return p[1] == 0xB0 || p[1] == 0xB5 || p[1] == 0xB8 || p[1] == 0xBE;
@@ -79,14 +137,14 @@ static int is_vowel(const unsigned char *p)
 }
 
 /* Byte length of the character at w[i] (w is UTF-8, possibly not valid). */
-static size_t char_len(const unsigned char *w, size_t i, size_t n)
+static inline size_t char_len(const unsigned char *w, size_t i, size_t n)
 {
     unsigned c = w[i];
     size_t k = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
     return i + k <= n ? k : n - i;
 }
 
-static int vowel_at(const unsigned char *w, size_t i, size_t n)
+static inline int vowel_at(const unsigned char *w, size_t i, size_t n)
 {
     return i + 1 < n && is_vowel(w + i);
 }
@@ -116,26 +174,27 @@ static size_t past_nonvowel(const unsigned char *w, size_t i, size_t n)
     return n;
 }
 
-/* The longest ending of t that ends w[0..n) and starts at or after lim;
+/* The longest ending of a that ends w[0..n) and starts at or after lim;
  * NULL when none. */
 static const struct sfx *longest(const unsigned char *w, size_t n, size_t lim,
-                                 const struct sfx *t, size_t nt)
+                                 const struct among *a)
 {
-    const struct sfx *best = NULL;
     if (n < 2)
         return NULL;
     unsigned char z1 = w[n - 1], z2 = w[n - 2];
-    for (size_t k = 0; k < nt; k++) {
-        size_t l = t[k].len;
-        const unsigned char *e = (const unsigned char *)t[k].s;
-        /* every ending ends with a two-byte letter: test it before the rest */
-        if (e[l - 1] != z1 || e[l - 2] != z2 || l > n || n - l < lim ||
-            (best && l <= best->len))
+    /* every ending ends with a two-byte Cyrillic letter */
+    if ((z2 != 0xD0 && z2 != 0xD1) || (z1 & 0xC0) != 0x80)
+        return NULL;
+    unsigned key = letter_key(z2, z1);
+    for (unsigned k = a->start[key]; k < a->start[key + 1]; k++) {
+        const struct sfx *x = &a->t[a->order[k]];
+        size_t l = x->len;
+        if (l > n || n - l < lim)
             continue;
-        if (memcmp(w + n - l, e, l - 2) == 0)
-            best = &t[k];
+        if (memcmp(w + n - l, x->s, l - 2) == 0)
+            return x;
     }
-    return best;
+    return NULL;
 }
 
 static int ends_with(const unsigned char *w, size_t n, size_t lim, const char *s)
@@ -146,10 +205,9 @@ static int ends_with(const unsigned char *w, size_t n, size_t lim, const char *s
 
 /* Remove the longest ending of t found in RV, honouring the "after а or я"
  * condition. Returns 1 and shortens *n when something was removed. */
-static int remove_among(const unsigned char *w, size_t *n, size_t rv, const struct sfx *t,
-                        size_t nt)
+static int remove_among(const unsigned char *w, size_t *n, size_t rv, const struct among *a)
 {
-    const struct sfx *e = longest(w, *n, rv, t, nt);
+    const struct sfx *e = longest(w, *n, rv, a);
     if (!e)
         return 0;
     size_t at = *n - e->len;
@@ -167,6 +225,7 @@ size_t analyzer_stem_ru(const char *word, size_t n)
 size_t analyzer_stem_ru_class(const char *word, size_t n, int *cls)
 {
     const unsigned char *w = (const unsigned char *)word;
+    pthread_once(&index_once, index_build);
     size_t rv = past_vowel(w, 0, n);
     size_t r1 = past_nonvowel(w, rv, n);
     size_t r2 = past_nonvowel(w, past_vowel(w, r1, n), n);

@@ -64,6 +64,23 @@ size_t analyzer_utf8_valid_prefix(const char *str, size_t len)
             i++;
             continue;
         }
+        /* two-byte letters (Cyrillic, Latin-1...) without the call, four
+         * Cyrillic letters (D0 or D1, then a continuation byte) at a time */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if ((w & 0xC0FEC0FEC0FEC0FEull) != 0x80D080D080D080D0ull)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
+#endif
+        if (s[i] >= 0xC2 && s[i] < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+            i += 2;
+            continue;
+        }
         size_t n = seq_len(s + i, len - i);
         if (!n)
             return i;
