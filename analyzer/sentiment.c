@@ -654,7 +654,14 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
         }
         size_t a = i;
         i = skip_word_ascii(s, i, len);
-        while (i < len) {
+        int glued = 0;
+        for (size_t p = a + 2; p + 1 < i; p++)   /* in the ASCII run just skipped */
+            if (glued_end(s, a, p, len)) {
+                i = p + 1;          /* "a joke.Boston": two tokens, two sentences */
+                glued = 1;
+                break;
+            }
+        while (!glued && i < len) {
             unsigned bc = byte_class[s[i]];
             if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
                 break;
