@@ -160,8 +160,8 @@ static ctx_err tag(const analyzer *a, const struct item *it, struct tags *out, j
         s = tl ? title : text;
         len = tl ? tl : xl;
     }
-    if (analyzer_utf8_valid_prefix(s, len) != len) {
-        if (!(repaired = analyzer_utf8_repair(s, len, &len))) {
+    if (ctx_utf8_valid_prefix(s, len) != len) {
+        if (!(repaired = ctx_utf8_repair(s, len, &len))) {
             rc = CTX_ENOMEM;
             goto out;
         }
@@ -268,8 +268,8 @@ const char *analyzer_lang(const analyzer *a, const char *text)
     if (!a || !text)
         return NULL;
     size_t len = strlen(text);
-    if (analyzer_utf8_valid_prefix(text, len) != len) {
-        char *r = analyzer_utf8_repair(text, len, &len);
+    if (ctx_utf8_valid_prefix(text, len) != len) {
+        char *r = ctx_utf8_repair(text, len, &len);
         if (!r)
             return NULL;
         analyzer_sentiment(a->lx, NULL, r, len, &st, NULL);

@@ -25,23 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analyzer/analyzer.h"
+#include "core/utf8.h"
 
 /* ---- utf8.c ------------------------------------------------------------ */
 
-/* Length of the longest valid UTF-8 prefix of s (== len when all valid).
- * Valid means what PCRE2 accepts: no overlongs, surrogates or values past
- * U+10FFFF. */
-size_t analyzer_utf8_valid_prefix(const char *s, size_t len);
-
-/* A malloc'd, NUL-terminated copy of s in which every byte that is not part
- * of a valid sequence is replaced by U+FFFD; its length goes to *outlen.
- * NULL when out of memory. */
-char *analyzer_utf8_repair(const char *s, size_t len, size_t *outlen);
-
-/* Decode one code point at s (len > 0). Invalid input decodes as U+FFFD and
- * consumes one byte. The number of bytes consumed goes to *adv. */
-uint32_t analyzer_utf8_decode(const unsigned char *s, size_t len, size_t *adv);
-
+/* The codec is core/utf8.h; utf8.c holds letter case only. */
 /* Letter case of a code point, for the scripts this module cares about
  * (ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic); others are uncased. */
 enum { UC_NONE = 0, UC_LOWER, UC_UPPER };

@@ -225,7 +225,7 @@ static size_t fold(const char *s, size_t n, char *out, size_t cap)
     size_t o = 0;
     for (size_t i = 0; i < n;) {
         size_t adv;
-        uint32_t cp = analyzer_utf8_decode((const unsigned char *)s + i, n - i, &adv);
+        uint32_t cp = ctx_utf8_decode((const unsigned char *)s + i, n - i, &adv);
         if (analyzer_uc_case(cp) == UC_UPPER)
             cp = analyzer_uc_lower(cp);
         if (cp == 0x451)
@@ -608,8 +608,8 @@ static ctx_err parse_file(struct analyzer_cues *c, const char *path, char *err, 
             s += 3;
             n -= 3;
         }
-        if (analyzer_utf8_valid_prefix(s, n) != n) {
-            perr(&p, analyzer_utf8_valid_prefix(s, n) + 1, "not UTF-8");
+        if (ctx_utf8_valid_prefix(s, n) != n) {
+            perr(&p, ctx_utf8_valid_prefix(s, n) + 1, "not UTF-8");
             rc = CTX_EPARSE;
             break;
         }

@@ -157,7 +157,7 @@ void analyzer_lang_letters(const unsigned char *s, size_t len, struct lang_votes
             cp = ((c & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);      /* two bytes: most letters */
             adv = 2;
         } else {
-            cp = analyzer_utf8_decode(s + i, len - i, &adv);
+            cp = ctx_utf8_decode(s + i, len - i, &adv);
         }
         i += adv;
         switch (script_of(cp)) {

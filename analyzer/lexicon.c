@@ -531,9 +531,9 @@ static int emoji_line(struct analyzer_lexicon *lx, char *emoji, char *desc, cons
     const unsigned char *s = (const unsigned char *)emoji;
     uint32_t ncp = 0;
     size_t adv;
-    uint32_t first = analyzer_utf8_decode(s, len, &adv);
+    uint32_t first = ctx_utf8_decode(s, len, &adv);
     for (size_t k = 0; k < len; k += adv, ncp++)
-        analyzer_utf8_decode(s + k, len - k, &adv);
+        ctx_utf8_decode(s + k, len - k, &adv);
     if (ncp > lx->emoji_max_cp)
         lx->emoji_max_cp = ncp;
     if (first >= 0x110000)

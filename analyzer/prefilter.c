@@ -189,7 +189,7 @@ static struct lit best_part(const struct lit *x)
         size_t a = i;
         while (i < x->len) {
             size_t adv;
-            uint32_t c = analyzer_utf8_decode(x->s + i, x->len - i, &adv);
+            uint32_t c = ctx_utf8_decode(x->s + i, x->len - i, &adv);
             if (!sure_word(c))
                 break;
             i += adv;
@@ -201,7 +201,7 @@ static struct lit best_part(const struct lit *x)
         }
         if (i < x->len) {
             size_t adv;
-            analyzer_utf8_decode(x->s + i, x->len - i, &adv);
+            ctx_utf8_decode(x->s + i, x->len - i, &adv);
             i += adv;
         }
         anchored = 1;
@@ -230,7 +230,7 @@ static void lead_fix(struct piece *p)
         size_t i = 0;
         while (i < x->len) {
             size_t adv;
-            uint32_t c = analyzer_utf8_decode(x->s + i, x->len - i, &adv);
+            uint32_t c = ctx_utf8_decode(x->s + i, x->len - i, &adv);
             if (!sure_word(c))
                 break;
             i += adv;
@@ -564,7 +564,7 @@ static int escape(struct parser *ps, uint32_t *cp, struct piece *out, int *nonwo
         if (c >= 0x80) {        /* an escaped non-ASCII character: itself */
             ps->p--;
             size_t adv;
-            *cp = analyzer_utf8_decode(ps->p, (size_t)(ps->end - ps->p), &adv);
+            *cp = ctx_utf8_decode(ps->p, (size_t)(ps->end - ps->p), &adv);
             ps->p += adv;
             return 1;
         }
@@ -644,7 +644,7 @@ static void char_class(struct parser *ps, struct piece *out, int *nonword_only)
             p = sub.p;
         } else {
             size_t adv;
-            c = analyzer_utf8_decode(p, (size_t)(ps->end - p), &adv);
+            c = ctx_utf8_decode(p, (size_t)(ps->end - p), &adv);
             p += adv;
         }
         if (p + 1 < ps->end && *p == '-' && p[1] != ']') {     /* a range */
@@ -655,7 +655,7 @@ static void char_class(struct parser *ps, struct piece *out, int *nonword_only)
                 p++;
             if (p < ps->end) {
                 size_t adv;
-                analyzer_utf8_decode(p, (size_t)(ps->end - p), &adv);
+                ctx_utf8_decode(p, (size_t)(ps->end - p), &adv);
                 p += adv;
             }
             continue;
@@ -800,7 +800,7 @@ static void parse_atom(struct parser *ps, struct piece *out, int anchored, int *
         *nonword_only = c == '^';
     } else {
         size_t adv;
-        uint32_t cp = analyzer_utf8_decode(ps->p, (size_t)(ps->end - ps->p), &adv);
+        uint32_t cp = ctx_utf8_decode(ps->p, (size_t)(ps->end - ps->p), &adv);
         ps->p += adv;
         if (!foldable(cp)) {
             piece_any(out);
@@ -1279,7 +1279,7 @@ static int d_item(const unsigned char **pp, const unsigned char *end, struct dse
         p++;
     } else {
         size_t adv;
-        uint32_t c = analyzer_utf8_decode(p, (size_t)(end - p), &adv);
+        uint32_t c = ctx_utf8_decode(p, (size_t)(end - p), &adv);
         if (!foldable(c) || !sure_word(c) || (c >= 0x80 && adv < 2))
             return -1;
         out->n = 1;
@@ -1563,7 +1563,7 @@ static size_t fold_text(const unsigned char *s, size_t len, unsigned char *out)
             continue;
         }
         size_t adv;
-        uint32_t cp = analyzer_utf8_decode(s + i, len - i, &adv);
+        uint32_t cp = ctx_utf8_decode(s + i, len - i, &adv);
         o += put_utf8(fold_cp(cp), out + o);
         i += adv;
     }
@@ -1643,7 +1643,7 @@ static inline uint32_t word_char(const struct analyzer_prefilter *pf, const unsi
         *adv = 2;
         return e & 0x8000 ? e & 0x7FFF : 0;
     }
-    uint32_t f = fold_cp(analyzer_utf8_decode(s + i, len - i, adv));
+    uint32_t f = fold_cp(ctx_utf8_decode(s + i, len - i, adv));
     return sure_word(f) ? f : 0;
 }
 

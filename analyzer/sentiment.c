@@ -209,7 +209,7 @@ static const struct lex_entry *emoji_at(const struct analyzer_lexicon *lx,
     uint32_t maxcp = lx->emoji_max_cp < 32 ? lx->emoji_max_cp : 32;
     while (k < maxcp && off < len && off <= lx->emoji.maxlen) {
         size_t adv;
-        analyzer_utf8_decode(s + off, len - off, &adv);
+        ctx_utf8_decode(s + off, len - off, &adv);
         off += adv;
         ends[k++] = off;
     }
@@ -274,7 +274,7 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
                 cp = ((cp & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
                 adv = 2;
             } else {
-                cp = analyzer_utf8_decode(s + i, len - i, &adv);
+                cp = ctx_utf8_decode(s + i, len - i, &adv);
             }
             if (!emoji_first(lx, cp)) {
                 i += adv;
@@ -433,7 +433,7 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
             cp = (c & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu);
             cs = cp < 0x430 ? UC_UPPER : cp < 0x460 ? UC_LOWER : (cp & 1) ? UC_LOWER : UC_UPPER;
         } else {
-            cp = analyzer_utf8_decode(p + i, n - i, &adv);
+            cp = ctx_utf8_decode(p + i, n - i, &adv);
             cs = analyzer_uc_case(cp);
         }
         if (cs == UC_UPPER) {

@@ -95,7 +95,7 @@ uint64_t analyzer_simhash(const analyzer *a, const char *text)
             size_t wl = 0;
             while (k < tl) {
                 size_t adv;
-                uint32_t c = analyzer_utf8_decode(t + k, tl - k, &adv);
+                uint32_t c = ctx_utf8_decode(t + k, tl - k, &adv);
                 if (!is_word_cp(c)) {
                     k += adv;
                     if (wl)

@@ -152,7 +152,7 @@ static ctx_err decode_cp1252(const char *s, size_t len, struct buf *out)
         if (u[i] && u[i] < 0x80)
             continue;
         if (!(e = buf_append(out, s + run, i - run)))
-            e = utf8_put(out, charref_fixup(u[i]));
+            e = ctx_utf8_put(out, charref_fixup(u[i]));
         run = i + 1;
     }
     return e ? e : buf_append(out, s + run, len - run);
@@ -182,7 +182,7 @@ static ctx_err decode_iconv(const char *cs, const char *s, size_t len, size_t un
             continue;
         /* EILSEQ, EINVAL (truncated at the end), or anything else */
         *lossy = true;
-        e = utf8_put(out, UTF8_REPLACEMENT);
+        e = ctx_utf8_put(out, CTX_UTF8_REPLACEMENT);
         size_t skip = unit < il ? unit : il;
         ip += skip;
         il -= skip;
@@ -273,7 +273,7 @@ static ctx_err c1_fixup(struct buf *b)
         unsigned char c = (unsigned char)b->p[i];
         if (c == 0xC2 && i + 1 < b->len && (unsigned char)b->p[i + 1] >= 0x80
             && (unsigned char)b->p[i + 1] <= 0x9F) {
-            e = utf8_put(&o, charref_fixup((unsigned char)b->p[i + 1]));
+            e = ctx_utf8_put(&o, charref_fixup((unsigned char)b->p[i + 1]));
             i += 2;
         } else {
             size_t j = i + 1;
@@ -329,7 +329,7 @@ static bool try_decode(const char *cs, const char *s, size_t len, struct buf *ou
         return false;
     }
     /* iconv's output is UTF-8 but may hold NULs */
-    *e = r ? r : utf8_sanitize(buf_str(&tmp), tmp.len, out, &(bool){false});
+    *e = r ? r : ctx_utf8_sanitize(buf_str(&tmp), tmp.len, out, &(bool){false});
     buf_free(&tmp);
     return true;
 }
@@ -370,7 +370,7 @@ ctx_err charset_decode(const char *s, size_t len, const char *content_type, bool
         snprintf(ci->encoding, sizeof ci->encoding, "%s", wide);
         e = decode_iconv(wide, s + skip, len - skip, unit, &tmp, &lossy);
         if (!e)
-            e = utf8_sanitize(tmp.p ? tmp.p : "", tmp.len, out, &(bool){false});
+            e = ctx_utf8_sanitize(tmp.p ? tmp.p : "", tmp.len, out, &(bool){false});
         buf_free(&tmp);
         if (lossy)
             ci_bozo(ci, "invalid %s data", wide);
@@ -381,7 +381,7 @@ ctx_err charset_decode(const char *s, size_t len, const char *content_type, bool
         s += 3;
         len -= 3;
         bool bad;
-        e = utf8_sanitize(s, len, out, &bad);
+        e = ctx_utf8_sanitize(s, len, out, &bad);
         if (!e && bad)
             ci_bozo(ci, "invalid UTF-8 replaced with U+FFFD");
         return e;
@@ -407,7 +407,7 @@ ctx_err charset_decode(const char *s, size_t len, const char *content_type, bool
         if (try_decode(cs, s, len, out, &e)) {
             if (!e && out->len && memchr(out->p, '\0', out->len)) {
                 struct buf clean = {0};
-                e = utf8_sanitize(out->p, out->len, &clean, &(bool){false});
+                e = ctx_utf8_sanitize(out->p, out->len, &clean, &(bool){false});
                 buf_free(out);
                 *out = clean;
                 ci_bozo(ci, "NUL characters replaced with U+FFFD");
@@ -425,7 +425,7 @@ ctx_err charset_decode(const char *s, size_t len, const char *content_type, bool
     }
     snprintf(ci->encoding, sizeof ci->encoding, "%s", "utf-8");
     bool bad;
-    e = utf8_sanitize(s, len, out, &bad);
+    e = ctx_utf8_sanitize(s, len, out, &bad);
     if (!e && bad)
         ci_bozo(ci, "invalid UTF-8 replaced with U+FFFD");
     return e;
@@ -480,7 +480,7 @@ char *base64_text(const char *s, size_t n)
     }
     struct buf clean = {0};
     bool bad = true;
-    if (b.len && !utf8_sanitize(b.p, b.len, &clean, &bad) && !bad) {
+    if (b.len && !ctx_utf8_sanitize(b.p, b.len, &clean, &bad) && !bad) {
         buf_free(&b);
         return buf_detach(&clean);
     }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/utf8.h"
 #include "core/buf.h"
 #include "core/ctx.h"
 #include "collectors/collectors.h"
@@ -40,20 +41,15 @@ static inline bool ascii_alnum(unsigned char c)
 
 /* ---- UTF-8 and entities (entities.c) ------------------------------------ */
 
-#define UTF8_REPLACEMENT 0xFFFDu
-
-/* Append the UTF-8 encoding of cp; surrogates and values past U+10FFFF are
- * written as U+FFFD. */
-ctx_err utf8_put(struct buf *b, uint32_t cp);
-
-/* Decode one UTF-8 sequence at s (len > 0 bytes available). Returns the
- * number of bytes consumed (>= 1) and sets *cp; an invalid or truncated
- * sequence consumes one byte and yields U+FFFD with *bad set. */
-size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp, bool *bad);
-
-/* Copy s into out with every invalid UTF-8 sequence and every NUL byte
- * replaced by U+FFFD. *bad says whether anything was replaced. */
-ctx_err utf8_sanitize(const char *s, size_t len, struct buf *out, bool *bad);
+/* The codec is core/utf8.h. The collectors' way of asking it: the length
+ * consumed (>= 1), the code point, and whether the sequence was invalid. */
+static inline size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp, bool *bad)
+{
+    size_t adv;
+    *cp = ctx_utf8_decode(s, len, &adv);
+    *bad = s[0] >= 0x80 && adv == 1;
+    return adv;
+}
 
 /* Text that is UTF-8 read as Latin-1 (or windows-1252) and encoded again,
  * decoded once more ("\u00c3\u00a9" -> "\u00e9"): only when every character fits

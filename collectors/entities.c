@@ -429,96 +429,6 @@ bool html_entity_lookup(const char *name, size_t len, uint32_t *cp)
     return false;
 }
 
-/* ---- UTF-8 -------------------------------------------------------------- */
-
-ctx_err utf8_put(struct buf *b, uint32_t cp)
-{
-    unsigned char o[4];
-    size_t n;
-    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-        cp = UTF8_REPLACEMENT;
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        o[0] = (unsigned char)(0xC0 | (cp >> 6));
-        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | (cp >> 12));
-        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        o[0] = (unsigned char)(0xF0 | (cp >> 18));
-        o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-        o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    return buf_append(b, o, n);
-}
-
-static bool cont(unsigned char c)
-{
-    return (c & 0xC0) == 0x80;
-}
-
-size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp, bool *bad)
-{
-    unsigned char c = s[0];
-    *bad = false;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF && len >= 2 && cont(s[1])) {
-        *cp = ((uint32_t)(c & 0x1F) << 6) | (s[1] & 0x3F);
-        return 2;
-    }
-    if (c >= 0xE0 && c <= 0xEF && len >= 3 && cont(s[1]) && cont(s[2])
-        && !(c == 0xE0 && s[1] < 0xA0) && !(c == 0xED && s[1] >= 0xA0)) {
-        *cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4 && len >= 4 && cont(s[1]) && cont(s[2]) && cont(s[3])
-        && !(c == 0xF0 && s[1] < 0x90) && !(c == 0xF4 && s[1] >= 0x90)) {
-        *cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12)
-            | ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-        return 4;
-    }
-    *cp = UTF8_REPLACEMENT;
-    *bad = true;
-    return 1;
-}
-
-ctx_err utf8_sanitize(const char *s, size_t len, struct buf *out, bool *bad)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, run = 0;
-    ctx_err e = CTX_OK;
-    *bad = false;
-    while (i < len) {
-        if (u[i] >= 0x01 && u[i] < 0x80) {
-            i++;
-            continue;
-        }
-        uint32_t cp;
-        bool b;
-        size_t n = u[i] ? utf8_decode(u + i, len - i, &cp, &b) : 1;
-        if (u[i] && !b) {
-            i += n;
-            continue;
-        }
-        *bad = true;
-        if ((e = buf_append(out, s + run, i - run)) || (e = utf8_put(out, UTF8_REPLACEMENT)))
-            return e;
-        i += n;
-        run = i;
-    }
-    return buf_append(out, s + run, len - run);
-}
-
 /* windows-1252's printable characters in 0x80-0x9F; 0 where it has none. */
 static const uint16_t cp1252_c1[32] = {
     0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
@@ -530,7 +440,7 @@ static const uint16_t cp1252_c1[32] = {
 uint32_t charref_fixup(uint32_t cp)
 {
     if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-        return UTF8_REPLACEMENT;
+        return CTX_UTF8_REPLACEMENT;
     if (cp >= 0x80 && cp <= 0x9F && cp1252_c1[cp - 0x80])
         return cp1252_c1[cp - 0x80];
     return cp;
@@ -575,7 +485,7 @@ char *utf8_undouble(const char *s)
     }
     bool bad = true;
     struct buf out = {0};
-    if (high && !utf8_sanitize(buf_str(&b), b.len, &out, &bad) && !bad) {
+    if (high && !ctx_utf8_sanitize(buf_str(&b), b.len, &out, &bad) && !bad) {
         buf_free(&b);
         return buf_detach(&out);
     }

@@ -61,7 +61,7 @@ static void emit_cp(struct emit *e, uint32_t cp)
         return;
     emit_sep(e);
     if (!e->err)
-        e->err = utf8_put(e->b, cp);
+        e->err = ctx_utf8_put(e->b, cp);
 }
 
 /* Plain text (no markup) from s[0..len) through the emitter. */

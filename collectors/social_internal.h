@@ -58,7 +58,7 @@ static inline json_t *sj_load(const char *kind, const struct http_response *resp
     }
     struct buf clean = {0};
     bool bad = false;
-    if (utf8_sanitize(resp->body, resp->len, &clean, &bad)) {
+    if (ctx_utf8_sanitize(resp->body, resp->len, &clean, &bad)) {
         snprintf(r->error, sizeof r->error, "%s: out of memory", kind);
         buf_free(&clean);
         return NULL;

@@ -78,7 +78,7 @@ static void put(struct xml_parser *p, struct buf *b, const char *s, size_t n)
 
 static void put_cp(struct xml_parser *p, struct buf *b, uint32_t cp)
 {
-    if (!p->oom && utf8_put(b, cp))
+    if (!p->oom && ctx_utf8_put(b, cp))
         p->oom = true;
 }
 

@@ -165,20 +165,20 @@ static void test_utf8_helpers(void **state)
     (void)state;
     struct buf b = {0};
     bool bad;
-    assert_int_equal(utf8_sanitize("ok \xD0\x96", 5, &b, &bad), CTX_OK);
+    assert_int_equal(ctx_utf8_sanitize("ok \xD0\x96", 5, &b, &bad), CTX_OK);
     assert_false(bad);
     assert_string_equal(buf_str(&b), "ok \xD0\x96");
     buf_reset(&b);
     /* NUL, overlong, surrogate, truncated, past U+10FFFF */
-    assert_int_equal(utf8_sanitize("a\0b\xC0\xAF\xED\xA0\x80\xE2\x82\xF4\x90\x80\x80", 14, &b, &bad),
+    assert_int_equal(ctx_utf8_sanitize("a\0b\xC0\xAF\xED\xA0\x80\xE2\x82\xF4\x90\x80\x80", 14, &b, &bad),
                      CTX_OK);
     assert_true(bad);
     assert_true(valid_utf8(b.p, b.len));
     assert_null(memchr(b.p, '\0', b.len));
     assert_int_equal(strncmp(b.p, "a\xEF\xBF\xBD" "b", 5), 0);
     buf_reset(&b);
-    assert_int_equal(utf8_put(&b, 0x10FFFF), CTX_OK);
-    assert_int_equal(utf8_put(&b, 0xDC00), CTX_OK);     /* surrogate -> U+FFFD */
+    assert_int_equal(ctx_utf8_put(&b, 0x10FFFF), CTX_OK);
+    assert_int_equal(ctx_utf8_put(&b, 0xDC00), CTX_OK);     /* surrogate -> U+FFFD */
     assert_memory_equal(b.p, "\xF4\x8F\xBF\xBF\xEF\xBF\xBD", 7);
     buf_free(&b);
     assert_int_equal(charref_fixup(0x92), 0x2019);

@@ -5,7 +5,7 @@
  *   clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -I. \
  *       $(pkg-config --cflags jansson libcurl) tests/fuzz/fuzz_feed.c \
  *       collectors/feed.c collectors/jsonfeed.c collectors/xml.c collectors/html.c \
- *       collectors/entities.c collectors/sanitize.c collectors/charset.c collectors/url.c \
+ *       collectors/entities.c collectors/sanitize.c collectors/charset.c collectors/url.c core/utf8.c \
  *       core/date.c collectors/result.c core/buf.c core/item.c core/ctx.c \
  *       $(pkg-config --libs jansson libcurl) -lm -o /tmp/fuzz_feed
  *   mkdir -p /tmp/fuzz_corpus

@@ -1,0 +1,191 @@
+/* utf8.c -- the one UTF-8 codec of the tree (see utf8.h). Valid means what
+ * PCRE2 accepts: shortest forms, no surrogates, nothing past U+10FFFF. ASCII
+ * and two-byte runs (Cyrillic) are stepped over eight bytes at a time when
+ * checking, since most text is one or the other. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/utf8.h"
+
+size_t ctx_utf8_seq_len(const unsigned char *s, size_t len)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2)
+        return 0;
+    if (c < 0xE0) {
+        if (len < 2 || (s[1] & 0xC0) != 0x80)
+            return 0;
+        return 2;
+    }
+    if (c < 0xF0) {
+        if (len < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && s[1] < 0xA0)
+            return 0;                          /* overlong */
+        if (c == 0xED && s[1] >= 0xA0)
+            return 0;                          /* surrogate */
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (len < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+            (s[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && s[1] < 0x90)
+            return 0;                          /* overlong */
+        if (c == 0xF4 && s[1] >= 0x90)
+            return 0;                          /* past U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+size_t ctx_utf8_valid_prefix(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        /* ASCII runs eight bytes at a time */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        /* two-byte letters (Cyrillic, Latin-1...) without the call, four
+         * Cyrillic letters (D0 or D1, then a continuation byte) at a time */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if ((w & 0xC0FEC0FEC0FEC0FEull) != 0x80D080D080D080D0ull)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
+#endif
+        if (s[i] >= 0xC2 && s[i] < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+            i += 2;
+            continue;
+        }
+        size_t n = ctx_utf8_seq_len(s + i, len - i);
+        if (!n)
+            return i;
+        i += n;
+    }
+    return len;
+}
+
+char *ctx_utf8_repair(const char *str, size_t len, size_t *outlen)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    /* at worst every byte becomes three */
+    if (len > (SIZE_MAX - 1) / 3)
+        return NULL;
+    char *out = malloc(len * 3 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = ctx_utf8_seq_len(s + i, len - i);
+        if (n) {
+            memcpy(out + o, s + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = '\0';
+    *outlen = o;
+    return out;
+}
+
+uint32_t ctx_utf8_decode(const unsigned char *s, size_t len, size_t *adv)
+{
+    size_t n = ctx_utf8_seq_len(s, len);
+    switch (n) {
+    case 1:
+        *adv = 1;
+        return s[0];
+    case 2:
+        *adv = 2;
+        return ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
+    case 3:
+        *adv = 3;
+        return ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) |
+               (s[2] & 0x3F);
+    case 4:
+        *adv = 4;
+        return ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
+               ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+    default:
+        *adv = 1;
+        return 0xFFFD;
+    }
+}
+
+ctx_err ctx_utf8_put(struct buf *b, uint32_t cp)
+{
+    unsigned char o[4];
+    size_t n;
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+        cp = CTX_UTF8_REPLACEMENT;
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        o[0] = (unsigned char)(0xF0 | (cp >> 18));
+        o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    return buf_append(b, o, n);
+}
+
+ctx_err ctx_utf8_sanitize(const char *s, size_t len, struct buf *out, bool *bad)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, run = 0;
+    ctx_err e = CTX_OK;
+    *bad = false;
+    while (i < len) {
+        if (u[i] >= 0x01 && u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n = u[i] ? ctx_utf8_seq_len(u + i, len - i) : 0;
+        if (n) {
+            i += n;
+            continue;
+        }
+        *bad = true;
+        if ((e = buf_append(out, s + run, i - run)) || (e = ctx_utf8_put(out, CTX_UTF8_REPLACEMENT)))
+            return e;
+        i += 1;
+        run = i;
+    }
+    return buf_append(out, s + run, len - run);
+}
+
