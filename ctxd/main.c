@@ -3,6 +3,7 @@
  * each role frees its Redis connections first (pending replies are called
  * back while the role still exists), then its handles; the loop then runs
  * until every handle has closed. */
+#include <stdbool.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,23 +57,64 @@ static void usage(FILE *f)
 
 struct daemon {
     const struct config *cfg;
+    uv_loop_t *loop;
     analyzer *an;               /* the analyze role's; replaced by a reload */
+    bool reloading, again, stopping;
+    const char *why;            /* what asked for the reload in flight */
+    uv_work_t work;
+    analyzer *next;             /* built by the worker */
+    char err[512];
 };
 
-/* Load the rules and lexicons again; on any error keep the old ones. */
+/* A reload compiles every rule with PCRE2 and reads the lexicons: seconds
+ * with many rules, so it runs on libuv's thread pool (the analyzer is
+ * immutable once built) and the new one replaces the old on the loop, between
+ * two batches. On any error the old one stays. One at a time: a reload asked
+ * for meanwhile runs right after. */
+static void reload_work(uv_work_t *w)
+{
+    struct daemon *d = w->data;
+    d->next = analyzer_new(d->cfg->lexicons, d->cfg->rules, d->err, sizeof d->err);
+}
+
+static void reload_rules(struct daemon *d, const char *why);
+
+static void reload_done(uv_work_t *w, int status)
+{
+    struct daemon *d = w->data;
+    d->reloading = false;
+    if (d->stopping || status != 0) {
+        analyzer_free(d->next);
+    } else if (!d->next) {
+        log_error("ctxd: rules reload (%s) failed, keeping the rules in use: %s", d->why,
+                  d->err);
+    } else {
+        analyzer_free(d->an);
+        d->an = d->next;
+        log_info("ctxd: rules reloaded from %s (%s)", d->cfg->rules, d->why);
+    }
+    d->next = NULL;
+    if (d->again && !d->stopping) {
+        d->again = false;
+        reload_rules(d, d->why);
+    }
+}
+
 static void reload_rules(struct daemon *d, const char *why)
 {
-    if (!d->an)
+    if (!d->an || d->stopping)
         return;                 /* this process does not tag */
-    char err[512];
-    analyzer *n = analyzer_new(d->cfg->lexicons, d->cfg->rules, err, sizeof err);
-    if (!n) {
-        log_error("ctxd: rules reload (%s) failed, keeping the rules in use: %s", why, err);
+    if (d->reloading) {
+        d->again = true;
+        d->why = why;
         return;
     }
-    analyzer_free(d->an);
-    d->an = n;
-    log_info("ctxd: rules reloaded from %s (%s)", d->cfg->rules, why);
+    d->why = why;
+    d->work.data = d;
+    if (uv_queue_work(d->loop, &d->work, reload_work, reload_done) == 0)
+        d->reloading = true;
+    else
+        log_error("ctxd: rules reload (%s): no worker thread", why);
 }
 
 static void on_sighup(uv_signal_t *h, int signum)
@@ -164,6 +206,7 @@ int main(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
+    d.loop = loop;
     d.an = an;
     uv_signal_t sigint, sigterm, sighup;
     uv_signal_init(loop, &sigint);
@@ -202,6 +245,7 @@ int main(int argc, char **argv)
         rc = 1;
     }
 
+    d.stopping = true;          /* a reload still in flight is dropped when it ends */
     control_stop(ctl);
     route_role_stop(rte);
     outbox_stop(obx);
