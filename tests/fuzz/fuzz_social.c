@@ -15,8 +15,8 @@
  * it there is no cursor and the default mode.
  *
  * Beyond the sanitizers it checks what check_result() in
- * tests/collectors/test_social.c checks: a failure comes with a reason, no
- * items and no cursor; items have "<kind>:" ids, unique in the page, and the
+ * tests/collectors/test_social.c checks: a failure comes with a reason and
+ * leaves nothing (no items, cursor or extra); items have "<kind>:" ids, unique in the page, and the
  * fields every item has, published is a date; items serialise to JSON that
  * jansson reads back into the same item; reply outcomes are consistent. */
 #include <stdint.h>
@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ctx_err rc = ops->parse(&src, cursors[sel & 7], &resp, FETCHED, &r);
         if (rc != CTX_OK) {
             if ((rc != CTX_EPARSE && rc != CTX_EHTTP && rc != CTX_ENOMEM) || r.nitems ||
-                r.cursor || !r.error[0])
+                r.cursor || r.extra || !r.error[0])
                 abort();
         } else {
             if (r.bozo && !r.error[0])
