@@ -31,12 +31,14 @@ seeds() {
   esac
 }
 
-# per-target options: the longest input worth trying
+# per-target options: the longest input worth trying, and the target's
+# dictionary (tests/fuzz/<target>.dict: words libFuzzer splices in) if any
 opts() {
   case $1 in
     fuzz_feed|fuzz_social) echo -max_len=65536 ;;
     *)                     echo -max_len=8192 ;;
   esac
+  [ -f "tests/fuzz/$1.dict" ] && echo "-dict=tests/fuzz/$1.dict"
 }
 
 # copy a target's seeds (files of at most 1 MB) into folder $2
