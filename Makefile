@@ -2,7 +2,8 @@
 #
 #   make            build bin/ctxd and bin/ctxctl
 #   make run        install what is missing, start Redis (if none) and ctxd
-#   make test       install what is missing, unit tests (ASan+UBSan), integration tests
+#   make test       install what is missing, unit tests (ASan+UBSan), fuzz smoke,
+#                   integration tests
 #   make bench      benchmarks
 #   make SANITIZE=address,undefined   sanitized build in build-san/ (bin-san/)
 #   make fuzz-smoke  libFuzzer targets (tests/fuzz/) on their seeds, then 5 s each
@@ -116,10 +117,10 @@ run: deps all
 test: deps
 	$(MAKE) all
 	$(MAKE) SANITIZE=address,undefined all unit
+	$(MAKE) fuzz-smoke
 	$(MAKE) conformance
 	$(MAKE) integration CTXD=bin-san/ctxd
 	$(MAKE) browser CTXD=bin-san/ctxd
-	$(MAKE) fuzz-smoke
 
 # feedparser's own Expect lines run against ctxctl parse (tests/conformance/)
 conformance: all
@@ -137,7 +138,7 @@ browser: all
 	cd tests/browser && { [ -d node_modules ] || npm ci --no-audit --no-fund; }
 	cd tests/browser && CTXD=$(CTXD) node --test --test-concurrency=1
 
-# libFuzzer targets (tests/fuzz/, docs in README "Tests"): fuzz-smoke replays
+# libFuzzer targets (tests/fuzz/; README, "Running the pieces by hand"): fuzz-smoke replays
 # each target's seeds, then fuzzes 5 s from a fresh copy of them; fuzz runs
 # FUZZ_SECONDS each and keeps what it learns in var/fuzz/<target>/. Any
 # crash, leak or timeout fails, naming the reproducer.
