@@ -2,9 +2,12 @@
 #
 #   make            build bin/ctxd and bin/ctxctl
 #   make run        install what is missing, start Redis (if none) and ctxd
-#   make test       install what is missing, unit tests (ASan+UBSan), integration tests
+#   make test       install what is missing, unit tests (ASan+UBSan), fuzz smoke,
+#                   integration tests
 #   make bench      benchmarks
 #   make SANITIZE=address,undefined   sanitized build in build-san/ (bin-san/)
+#   make fuzz-smoke  libFuzzer targets (tests/fuzz/) on their seeds, then 5 s each
+#   make fuzz        the same, FUZZ_SECONDS (600) each, corpora kept in var/fuzz/
 
 PKGS      = libcurl jansson libwebsockets libpcre2-8 hiredis libuv
 TEST_PKGS = $(PKGS) cmocka
@@ -16,7 +19,16 @@ CFLAGS_BASE = -std=gnu11 -Wall -Wextra -Werror -g -O2 -I. -MMD -MP
 CFLAGS   += $(CFLAGS_BASE) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-ifneq ($(SANITIZE),)
+ifneq ($(FUZZ),)
+# libFuzzer (clang): the library instrumented for coverage, ASan and UBSan;
+# each tests/fuzz/fuzz_*.c linked with libFuzzer's main.
+CC       = clang
+BUILD    = build-fuzz
+BIN      = build-fuzz/bin
+FUZZ_SAN = address,undefined
+CFLAGS  += -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -fno-omit-frame-pointer \
+           -fno-sanitize-recover=all -O1
+else ifneq ($(SANITIZE),)
 BUILD    = build-san
 BIN      = bin-san
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all -O1
@@ -69,10 +81,22 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libctx.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< $(BUILD)/libctx.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:%.c=build-fuzz/%)
+
+build-fuzz/tests/fuzz/%: tests/fuzz/%.c build-fuzz/libctx.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< build-fuzz/libctx.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
 # ---- set-up -------------------------------------------------------------
 DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev libwebsockets-dev \
            libpcre2-dev libhiredis-dev libuv1-dev libcmocka-dev redis-server \
-           python3 python3-websockets python3-feedparser curl chromium
+           python3 python3-websockets python3-feedparser curl chromium \
+           clang libclang-rt-14-dev
+# (libclang-rt-14-dev holds libFuzzer and the sanitizer runtimes; clang-14
+# only recommends it, so installs without recommends lack -fsanitize=fuzzer)
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -93,6 +117,7 @@ run: deps all
 test: deps
 	$(MAKE) all
 	$(MAKE) SANITIZE=address,undefined all unit
+	$(MAKE) fuzz-smoke
 	$(MAKE) conformance
 	$(MAKE) integration CTXD=bin-san/ctxd
 	$(MAKE) browser CTXD=bin-san/ctxd
@@ -113,13 +138,27 @@ browser: all
 	cd tests/browser && { [ -d node_modules ] || npm ci --no-audit --no-fund; }
 	cd tests/browser && CTXD=$(CTXD) node --test --test-concurrency=1
 
+# libFuzzer targets (tests/fuzz/; README, "Running the pieces by hand"): fuzz-smoke replays
+# each target's seeds, then fuzzes 5 s from a fresh copy of them; fuzz runs
+# FUZZ_SECONDS each and keeps what it learns in var/fuzz/<target>/. Any
+# crash, leak or timeout fails, naming the reproducer.
+FUZZ_SECONDS ?= 600
+fuzz-smoke: deps
+	$(MAKE) FUZZ=1 fuzz-build
+	./scripts/fuzz.sh smoke 5 $(FUZZ_BIN)
+
+fuzz: deps
+	$(MAKE) FUZZ=1 fuzz-build
+	./scripts/fuzz.sh long $(FUZZ_SECONDS) $(FUZZ_BIN)
+
 bench: all
 	@./bench/run.sh
 
 clean:
-	rm -rf build build-san bin bin-san
+	rm -rf build build-san build-fuzz bin bin-san
 
-.PHONY: all deps run test unit conformance integration browser bench clean
+.PHONY: all deps run test unit conformance integration browser bench clean fuzz fuzz-smoke \
+        fuzz-build
 .SECONDARY:
 
--include $(shell find build build-san -name '*.d' 2>/dev/null)
+-include $(shell find build build-san build-fuzz -name '*.d' -type f 2>/dev/null)

@@ -123,12 +123,14 @@ ctx_err tags_from_json(const json_t *j, struct tags *t)
     if (!json_is_object(j))
         return CTX_OK;
     const json_t *sent = json_object_get(j, "sentiment");
-    t->score = json_number_value(json_object_get(sent, "score"));
+    /* scores in their ranges: out of them, tags_to_json() could not write
+     * them back (score * 10000 overflows to inf) and the label would lie */
+    t->score = fmin(1.0, fmax(-1.0, json_number_value(json_object_get(sent, "score"))));
     const char *lbl = json_string_value(json_object_get(sent, "label"));
     if (!lbl || sentiment_label_parse(lbl, &t->label))
         t->label = sentiment_label_of(t->score);
     const json_t *c = json_object_get(j, "complaint");
-    t->complaint_score = json_number_value(json_object_get(c, "score"));
+    t->complaint_score = fmin(1.0, fmax(0.0, json_number_value(json_object_get(c, "score"))));
     t->complaint = json_is_true(json_object_get(c, "label"));
     t->urgent = json_is_true(json_object_get(j, "urgent"));
     ctx_err e = strlist_from_json(json_object_get(j, "topics"), &t->topics);

@@ -56,6 +56,7 @@ void tags_clear(struct tags *t);
 json_t *tags_to_json(const struct tags *t);   /* new reference */
 /* The inverse of tags_to_json() (what a consumer of tagged items needs:
  * sentiment, complaint, topics, brands, urgent; lang and duplicate_of too).
+ * Scores outside [-1, 1] (sentiment) and [0, 1] (complaint) are clamped.
  * j may be NULL or not an object: then *t is left zeroed. *t must be zeroed
  * or cleared; the caller frees it with tags_clear(). */
 ctx_err tags_from_json(const json_t *j, struct tags *t);

@@ -1,14 +1,9 @@
 /* fuzz_analyzer.c -- libFuzzer harness for analyzer_tag() and
  * analyzer_explain(): the tokenizer (handles, links, hashtag cutting, emoji
  * with their offsets), the complaint cues and the brand masks on any bytes.
- * Not part of `make test`. Build and run from the repository root:
- *
- *   clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -I. \
- *       $(pkg-config --cflags jansson libpcre2-8) tests/fuzz/fuzz_analyzer.c \
- *       analyzer/*.c core/buf.c core/item.c core/ctx.c \
- *       $(pkg-config --libs jansson libpcre2-8) -lm -o /tmp/fuzz_analyzer
- *   mkdir -p /tmp/fuzz_an
- *   /tmp/fuzz_analyzer -max_total_time=120 -max_len=4096 -timeout=5 /tmp/fuzz_an
+ * Built and run by `make fuzz-smoke` (seeds, then 5 s; part of `make test`)
+ * and `make fuzz` (FUZZ_SECONDS each); seeds in tests/fuzz/seeds/analyzer/.
+ * Run from the repository root.
  *
  * Lexicons from etc/lexicons, rules and operator cues from
  * tests/data/analyzer/rules-complaint. Beyond the sanitizers it checks the

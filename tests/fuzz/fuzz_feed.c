@@ -1,16 +1,8 @@
 /* fuzz_feed.c -- libFuzzer harness for the feed parser (XML and JSON Feed)
  * and its helpers.
- * Not part of `make test`. Build and run from the repository root:
- *
- *   clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -I. \
- *       $(pkg-config --cflags jansson libcurl) tests/fuzz/fuzz_feed.c \
- *       collectors/feed.c collectors/jsonfeed.c collectors/xml.c collectors/html.c \
- *       collectors/entities.c collectors/sanitize.c collectors/charset.c collectors/url.c core/utf8.c \
- *       core/date.c collectors/result.c core/buf.c core/item.c core/ctx.c \
- *       $(pkg-config --libs jansson libcurl) -lm -o /tmp/fuzz_feed
- *   mkdir -p /tmp/fuzz_corpus
- *   /tmp/fuzz_feed -max_total_time=180 -max_len=65536 -timeout=5 \
- *       /tmp/fuzz_corpus tests/data/feeds ../shared/corpora/feedparser/tests
+ * Built and run by `make fuzz-smoke` (seeds, then 5 s; part of `make test`)
+ * and `make fuzz` (FUZZ_SECONDS each); seeds: tests/data/feeds and
+ * ../shared/corpora/feedparser/tests (scripts/fuzz.sh lists them).
  *
  * The first byte picks how the body is served (Content-Type, URL and
  * Content-Location), the rest is the body; JSON content types send it to the
