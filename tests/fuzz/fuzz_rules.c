@@ -53,7 +53,7 @@ static bool same_list(const struct strlist *a, const struct strlist *b)
 static void apply(const struct analyzer_rules *rs, const char *s, size_t len, const char *lang)
 {
     size_t n;
-    char *text = analyzer_utf8_repair(s, len, &n);
+    char *text = ctx_utf8_repair(s, len, &n);
     if (!text)
         abort();
     struct tags a = {0}, b = {0};
