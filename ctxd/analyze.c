@@ -22,7 +22,6 @@
 #include "core/log.h"
 #include "ctxd/roles.h"
 
-#define KEY_DEAD "ctx:items:dead"
 #define BATCH 64
 
 struct analyze_role {

@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <string.h>
 #include "core/hash.h"
-#include "store/store.h"
+#include "store/store_internal.h"
 
 ctx_err store_new(uv_loop_t *loop, const struct config *cfg, struct store **out)
 {
@@ -61,8 +61,26 @@ ctx_err store_token_role(struct rconn *rc, struct store *st, const char *token,
     char sha256[65], sha1[41], k256[90], k1[70];
     ctx_sha256_hex(token, strlen(token), sha256);
     ctx_sha1_hex(token, strlen(token), sha1);
-    snprintf(k256, sizeof k256, KEY_AGENT_TOKEN "%s", sha256);
-    snprintf(k1, sizeof k1, KEY_AGENT_TOKEN "%s", sha1);
-    const char *argv[] = {k256, k1};
-    return rconn_eval(rc, &st->scripts[SCRIPT_TOKEN_ROLE], cb, priv, 2, 2, argv, NULL);
+    const char *keys[] = {store_key_agent_token(k256, sizeof k256, sha256),
+                          store_key_agent_token(k1, sizeof k1, sha1)};
+    const char *const *none = NULL;
+    return store_eval(rc, st, SCRIPT_TOKEN_ROLE, cb, priv, keys, 2, none, 0);
+}
+
+ctx_err store_eval(struct rconn *rc, struct store *st, enum store_script script,
+                   rconn_reply_cb cb, void *priv, const char *const *keys, size_t nkeys,
+                   const char *const *args, size_t nargs)
+{
+    const char *small[32], **argv = small;
+    if (nkeys + nargs > CTX_ARRAY_LEN(small) && !(argv = malloc((nkeys + nargs) * sizeof *argv)))
+        return CTX_ENOMEM;
+    for (size_t i = 0; i < nkeys; i++)
+        argv[i] = keys[i];
+    for (size_t i = 0; i < nargs; i++)
+        argv[nkeys + i] = args[i];
+    ctx_err e = rconn_eval(rc, &st->scripts[script], cb, priv, (int)nkeys, (int)(nkeys + nargs),
+                           argv, NULL);
+    if (argv != small)
+        free(argv);
+    return e;
 }

@@ -10,7 +10,7 @@
 #include <sys/time.h>
 #include "core/item.h"
 #include "routing/routing.h"
-#include "store/store.h"
+#include "store/store_internal.h"
 
 static ctx_err task_new(struct rconn *rc, struct store *st, const struct config *cfg,
                         const char *id, const char *channel, const char *queue, int priority,
@@ -27,11 +27,9 @@ static ctx_err task_new(struct rconn *rc, struct store *st, const struct config 
     long long now = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
     struct rt_queue q = {.aging = qc->aging};
     struct rt_task t = {.priority = priority, .enqueued = now};
-    char tkey[300], wkey[200], skey[200], prio[16], nows[32], order[64], due[32], max[16];
+    char tkey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], prio[16], nows[32],
+        order[64], due[32], max[16];
     char created[CTX_TIME_LEN];
-    snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", id);
-    snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", queue);
-    snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", queue);
     snprintf(prio, sizeof prio, "%d", priority);
     snprintf(nows, sizeof nows, "%lld", now);
     snprintf(order, sizeof order, "%.17g", routing_order(&q, &t));
@@ -39,9 +37,12 @@ static ctx_err task_new(struct rconn *rc, struct store *st, const struct config 
     snprintf(max, sizeof max, "%d", qc->max_length);
     ctx_time_format(now / 1000, created);
     char *ex = extra ? json_dumps(extra, JSON_COMPACT) : NULL;
-    const char *argv[] = {tkey, wkey, KEY_ROUTING_EVENTS, skey, id, channel, queue, prio,
-                          nows, order, due, created, max, ex ? ex : "{}", held ? "1" : "0"};
-    ctx_err e = rconn_eval(rc, &st->scripts[SCRIPT_TASK_NEW], cb, priv, 4, 15, argv, NULL);
+    const char *keys[] = {store_key_task(tkey, sizeof tkey, id),
+                          store_key_queue_waiting(wkey, sizeof wkey, queue), KEY_ROUTING_EVENTS,
+                          store_key_queue_stats(skey, sizeof skey, queue)};
+    const char *args[] = {id, channel, queue, prio, nows, order, due, created, max,
+                          ex ? ex : "{}", held ? "1" : "0"};
+    ctx_err e = STORE_EVAL(rc, st, SCRIPT_TASK_NEW, cb, priv, keys, args);
     free(ex);
     return e;
 }

@@ -1,0 +1,35 @@
+/* store_internal.h -- what the files of store/ share and nobody else sees:
+ * calling a script with its keys and arguments counted by the compiler, and
+ * numbers formatted the one way the scripts parse them. */
+#ifndef CTX_STORE_INTERNAL_H
+#define CTX_STORE_INTERNAL_H
+
+#include <stdio.h>
+#include "store/store.h"
+
+#define STORE_NUM_LEN 32
+
+/* v as a decimal integer, in b. */
+static inline const char *store_lld(char b[STORE_NUM_LEN], long long v)
+{
+    snprintf(b, STORE_NUM_LEN, "%lld", v);
+    return b;
+}
+
+/* v with all its digits (order scores), in b. */
+static inline const char *store_dbl(char b[STORE_NUM_LEN], double v)
+{
+    snprintf(b, STORE_NUM_LEN, "%.17g", v);
+    return b;
+}
+
+/* EVALSHA `script` with keys[0..nkeys) then args[0..nargs). */
+ctx_err store_eval(struct rconn *rc, struct store *st, enum store_script script,
+                   rconn_reply_cb cb, void *priv, const char *const *keys, size_t nkeys,
+                   const char *const *args, size_t nargs);
+
+/* The same, with both lists as arrays whose lengths the compiler knows. */
+#define STORE_EVAL(rc, st, script, cb, priv, keys, args) \
+    store_eval(rc, st, script, cb, priv, keys, CTX_ARRAY_LEN(keys), args, CTX_ARRAY_LEN(args))
+
+#endif
