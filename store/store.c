@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
-#include "core/hash.h"
 #include "store/store_internal.h"
 
 ctx_err store_new(uv_loop_t *loop, const struct config *cfg, struct store **out)
@@ -53,18 +52,6 @@ void store_consumer_name(const struct config *cfg, char *out, size_t outlen)
     gethostname(host, sizeof host - 1);
     host[sizeof host - 1] = '\0';
     snprintf(out, outlen, "%s-%d", host, (int)getpid());
-}
-
-ctx_err store_token_role(struct rconn *rc, struct store *st, const char *token,
-                         rconn_reply_cb cb, void *priv)
-{
-    char sha256[65], sha1[41], k256[90], k1[70];
-    ctx_sha256_hex(token, strlen(token), sha256);
-    ctx_sha1_hex(token, strlen(token), sha1);
-    const char *keys[] = {store_key_agent_token(k256, sizeof k256, sha256),
-                          store_key_agent_token(k1, sizeof k1, sha1)};
-    const char *const *none = NULL;
-    return store_eval(rc, st, SCRIPT_TOKEN_ROLE, cb, priv, keys, 2, none, 0);
 }
 
 ctx_err store_eval(struct rconn *rc, struct store *st, enum store_script script,

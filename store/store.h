@@ -111,11 +111,162 @@ ctx_err store_chat_open(struct rconn *rc, struct store *st, const struct config 
                         const char *id, const char *queue, json_t *extra, rconn_reply_cb cb,
                         void *priv);
 
+/* ---- the typed store API: one function per script or read ----
+ * Each builds its keys and arguments; rc is the caller's connection, cb and
+ * priv get the reply as rconn_cmd() does. A non-zero return means nothing
+ * was sent (and cb will not be called). */
+
+/* routing tasks (store/tasks.c) */
+/* A message of a network conversation (chat_inbound.lua): it joins the
+ * conversation's open chat task or opens `task` in `queue`. Reply: {task id,
+ * 1 if opened now else 0}. */
+struct store_inbound {
+    const char *network, *chat;     /* the conversation: chat is chat_len bytes */
+    size_t chat_len;
+    const char *task, *queue;       /* the task opened if none is open */
+    long long now, sla_due;         /* ms */
+    double order;                   /* its order score (routing_order) */
+    const char *created, *item;     /* RFC 3339; the item id of the message */
+    const char *message;            /* the message as JSON */
+    const char *name, *lang;        /* the customer's; NULL: none */
+};
+ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct store_inbound *m,
+                           rconn_reply_cb cb, void *priv);
+/* The head of a queue's line and the agents free to take work
+ * (route_snapshot.lua). */
+ctx_err store_route_snapshot(struct rconn *rc, struct store *st, const char *queue, int head,
+                             rconn_reply_cb cb, void *priv);
+/* Offer a queued task to an agent (offer.lua): the offer expires at
+ * `expires` (ms); a refusal holds for refusal_hold ms. */
+ctx_err store_offer(struct rconn *rc, struct store *st, const char *task, const char *agent,
+                    const char *queue, long long now, long long expires, long long refusal_hold,
+                    rconn_reply_cb cb, void *priv);
+/* An offer ends without an accept (refuse.lua): why is "rejected" or
+ * "timed_out"; max_no_answer timeouts in a row set the agent away. */
+ctx_err store_refuse(struct rconn *rc, struct store *st, const char *task, const char *agent,
+                     const char *queue, long long now, const char *why, int max_no_answer,
+                     rconn_reply_cb cb, void *priv);
+/* The agent (display name `name`) accepts the task offered (accept.lua). */
+ctx_err store_accept(struct rconn *rc, struct store *st, const char *task, const char *agent,
+                     const char *queue, long long now, const char *name, rconn_reply_cb cb,
+                     void *priv);
+/* The agent is done with a task, wrapping up for `wrapup` seconds, or, with
+ * to_queue, transfers it there at order score `order` (finish.lua). */
+ctx_err store_finish(struct rconn *rc, struct store *st, const char *task, const char *agent,
+                     long long now, double wrapup, const char *to_queue, double order,
+                     rconn_reply_cb cb, void *priv);
+/* The customer left the chat `task` of `queue` (abandon.lua); it is no
+ * longer among the chats whose customer dropped. */
+ctx_err store_abandon(struct rconn *rc, struct store *st, const char *task, const char *queue,
+                      long long now, rconn_reply_cb cb, void *priv);
+/* Tasks of `queue` that arrived before `before` (ms) move to to_queue, or,
+ * with to_queue NULL, up by `boost` priority levels worth `unit` in order
+ * score each (overflow.lua). */
+ctx_err store_overflow(struct rconn *rc, struct store *st, const char *queue,
+                       const char *to_queue, long long before, int boost, double unit,
+                       long long now, rconn_reply_cb cb, void *priv);
+/* A chat message (JSON) from the agent `agent`, or with agent NULL from the
+ * customer (chat_message.lua). */
+ctx_err store_chat_message(struct rconn *rc, struct store *st, const char *task,
+                           const char *agent, const char *message, long long now,
+                           rconn_reply_cb cb, void *priv);
+ctx_err store_task_get(struct rconn *rc, struct store *st, const char *task, rconn_reply_cb cb,
+                       void *priv);                             /* HGETALL */
+ctx_err store_task_fields(struct rconn *rc, struct store *st, const char *task,
+                          const char *const *fields, size_t n, rconn_reply_cb cb,
+                          void *priv);                          /* HMGET, n <= 16 */
+ctx_err store_chat_history(struct rconn *rc, struct store *st, const char *task,
+                           rconn_reply_cb cb, void *priv);      /* the messages, oldest first */
+
+/* agents (store/agents.c) */
 /* Who a login token belongs to (token_role.lua): the reply is {id, role,
  * name} or nil. Tokens are kept as the SHA-256 of the token; one kept as its
  * SHA-1 (made before) is found too, and moved. */
 ctx_err store_token_role(struct rconn *rc, struct store *st, const char *token,
                          rconn_reply_cb cb, void *priv);
+
+/* An agent sets its state ("available", "away"), or its wrap-up ends
+ * ("wrapup-end") (agent_state.lua). */
+ctx_err store_agent_state(struct rconn *rc, struct store *st, const char *agent,
+                          const char *state, long long now, rconn_reply_cb cb, void *priv);
+/* One connection `conn` of the agent: what is "connect", "beat" or
+ * "disconnect"; one silent for stale_ms is gone (presence.lua). */
+ctx_err store_presence(struct rconn *rc, struct store *st, const char *agent, const char *what,
+                       const char *conn, long long now, long long stale_ms, rconn_reply_cb cb,
+                       void *priv);
+ctx_err store_presence_sweep(struct rconn *rc, struct store *st, long long now,
+                             long long stale_ms, rconn_reply_cb cb, void *priv);
+/* The agent stayed away past grace_ms: its tasks go back (requeue_agent.lua). */
+ctx_err store_requeue_agent(struct rconn *rc, struct store *st, const char *agent,
+                            long long now, long long grace_ms, rconn_reply_cb cb, void *priv);
+ctx_err store_agents_list(struct rconn *rc, struct store *st, rconn_reply_cb cb, void *priv);
+/* queue_stats.lua for the n queues named */
+ctx_err store_queue_stats(struct rconn *rc, struct store *st, const char *const *queues,
+                          size_t n, rconn_reply_cb cb, void *priv);
+ctx_err store_agent_get(struct rconn *rc, struct store *st, const char *agent,
+                        rconn_reply_cb cb, void *priv);         /* HGETALL */
+ctx_err store_agent_tasks(struct rconn *rc, struct store *st, const char *agent,
+                          rconn_reply_cb cb, void *priv);       /* SMEMBERS of its tasks */
+
+/* replies to items (store/replies.c) */
+ctx_err store_reply_id(char *buf, size_t len);  /* a new random reply id, "rep-..." */
+/* Queue `text` by agent (NULL: none) as reply `reply` to `item`
+ * (reply_enqueue.lua; idempotent on the reply id). */
+ctx_err store_reply_enqueue(struct rconn *rc, struct store *st, const char *reply,
+                            const char *item, const char *text, const char *agent,
+                            rconn_reply_cb cb, void *priv);
+/* What posting came to (reply_settle.lua): status posted (ref), retrying
+ * (error, due ms) or failed (error); sid is its outbox entry. */
+ctx_err store_reply_settle(struct rconn *rc, struct store *st, const char *sid,
+                           const char *reply, const char *status, const char *ref,
+                           const char *error, long long due, rconn_reply_cb cb, void *priv);
+ctx_err store_reply_due(struct rconn *rc, struct store *st, long long now, rconn_reply_cb cb,
+                        void *priv);                            /* retries due back to the outbox */
+ctx_err store_reply_get(struct rconn *rc, struct store *st, const char *reply,
+                        rconn_reply_cb cb, void *priv);         /* HGETALL */
+/* Mark a reply as being posted and count the attempt; cb gets the count. */
+ctx_err store_reply_posting(struct rconn *rc, struct store *st, const char *reply,
+                            rconn_reply_cb cb, void *priv);
+
+/* items (store/items.c) */
+/* Add a collected item (JSON) of `source` to the raw stream unless seen
+ * (add_raw.lua). */
+ctx_err store_add_raw(struct rconn *rc, struct store *st, const char *source, const char *item,
+                      const char *json, rconn_reply_cb cb, void *priv);
+/* A tagged item to store, with the indexes it belongs to (tag.lua). */
+struct store_tagged {
+    const char *sid;                /* its raw stream entry, acknowledged */
+    const char *id, *json;          /* item id, tagged item JSON */
+    long long published;            /* ms: its index score */
+    const char *sentiment;          /* label */
+    bool complaint;
+    const char *const *brands, *const *topics, *const *reasons;  /* reasons: complaints only */
+    size_t nbrands, ntopics, nreasons;
+};
+ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged *t,
+                  rconn_reply_cb cb, void *priv);
+/* Newest items matching the filters ("" or NULL: any), scored above min
+ * ("-inf" or ms), at most limit (query.lua). */
+struct store_query {
+    const char *brand, *topic, *sentiment, *complaint, *reason;
+    const char *min;
+    long limit;
+};
+ctx_err store_query(struct rconn *rc, struct store *st, const struct store_query *q,
+                    rconn_reply_cb cb, void *priv);
+/* The near-duplicate fingerprint list of a band: read its last `keep`
+ * entries, or add one and keep `keep`. */
+ctx_err store_simhash_band(struct rconn *rc, struct store *st, unsigned band, int keep,
+                           rconn_reply_cb cb, void *priv);
+void store_simhash_add(struct rconn *rc, struct store *st, unsigned band, const char *entry,
+                       int keep);
+ctx_err store_item_json(struct rconn *rc, struct store *st, const char *item, rconn_reply_cb cb,
+                        void *priv);                            /* the stored item's JSON */
+ctx_err store_source_get(struct rconn *rc, struct store *st, const char *source,
+                         rconn_reply_cb cb, void *priv);        /* HGETALL of its poll state */
+/* A raw entry that is not an item: kept in ctx:items:dead, acked, deleted. */
+void store_raw_dead(struct rconn *rc, struct store *st, const char *sid, const char *why,
+                    const char *payload);
 
 /* Follow a stream from now on (store/follow.c): cb gets each new entry's
  * id and its field list, in order, across reconnections. */

@@ -60,3 +60,163 @@ ctx_err store_chat_open(struct rconn *rc, struct store *st, const struct config 
 {
     return task_new(rc, st, cfg, id, "chat", queue, 0, extra, true, cb, priv);
 }
+
+ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct store_inbound *m,
+                           rconn_reply_cb cb, void *priv)
+{
+    char ckey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], nows[STORE_NUM_LEN],
+        order[STORE_NUM_LEN], due[STORE_NUM_LEN];
+    const char *keys[] = {store_key_conversation(ckey, sizeof ckey, m->network, m->chat,
+                                                 m->chat_len),
+                          store_key_queue_waiting(wkey, sizeof wkey, m->queue),
+                          KEY_ROUTING_EVENTS, store_key_queue_stats(skey, sizeof skey, m->queue),
+                          KEY_AGENT_EVENTS};
+    const char *args[] = {m->task, m->queue, store_lld(nows, m->now),
+                          store_dbl(order, m->order), store_lld(due, m->sla_due), m->created,
+                          m->item, m->message, m->name ? m->name : "", m->lang ? m->lang : ""};
+    return STORE_EVAL(rc, st, SCRIPT_CHAT_INBOUND, cb, priv, keys, args);
+}
+
+ctx_err store_route_snapshot(struct rconn *rc, struct store *st, const char *queue, int head,
+                             rconn_reply_cb cb, void *priv)
+{
+    char wkey[STORE_KEY_LEN], h[STORE_NUM_LEN];
+    const char *keys[] = {store_key_queue_waiting(wkey, sizeof wkey, queue), KEY_AGENTS};
+    const char *args[] = {store_lld(h, head)};
+    return STORE_EVAL(rc, st, SCRIPT_ROUTE_SNAPSHOT, cb, priv, keys, args);
+}
+
+ctx_err store_offer(struct rconn *rc, struct store *st, const char *task, const char *agent,
+                    const char *queue, long long now, long long expires, long long refusal_hold,
+                    rconn_reply_cb cb, void *priv)
+{
+    char tkey[STORE_KEY_LEN], akey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], atkey[STORE_KEY_LEN];
+    char nows[STORE_NUM_LEN], exp[STORE_NUM_LEN], hold[STORE_NUM_LEN];
+    const char *keys[] = {store_key_task(tkey, sizeof tkey, task),
+                          store_key_agent(akey, sizeof akey, agent),
+                          store_key_queue_waiting(wkey, sizeof wkey, queue), KEY_OFFERS,
+                          store_key_agent_tasks(atkey, sizeof atkey, agent), KEY_ROUTING_EVENTS,
+                          KEY_AGENT_EVENTS};
+    const char *args[] = {task, agent, store_lld(nows, now), store_lld(exp, expires),
+                          store_lld(hold, refusal_hold)};
+    return STORE_EVAL(rc, st, SCRIPT_OFFER, cb, priv, keys, args);
+}
+
+ctx_err store_refuse(struct rconn *rc, struct store *st, const char *task, const char *agent,
+                     const char *queue, long long now, const char *why, int max_no_answer,
+                     rconn_reply_cb cb, void *priv)
+{
+    char tkey[STORE_KEY_LEN], akey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], atkey[STORE_KEY_LEN];
+    char nows[STORE_NUM_LEN], maxna[STORE_NUM_LEN];
+    const char *keys[] = {store_key_task(tkey, sizeof tkey, task),
+                          store_key_agent(akey, sizeof akey, agent), KEY_OFFERS,
+                          store_key_queue_waiting(wkey, sizeof wkey, queue),
+                          store_key_agent_tasks(atkey, sizeof atkey, agent), KEY_ROUTING_EVENTS,
+                          KEY_AGENT_EVENTS};
+    const char *args[] = {task, agent, store_lld(nows, now), why,
+                          store_lld(maxna, max_no_answer)};
+    return STORE_EVAL(rc, st, SCRIPT_REFUSE, cb, priv, keys, args);
+}
+
+ctx_err store_accept(struct rconn *rc, struct store *st, const char *task, const char *agent,
+                     const char *queue, long long now, const char *name, rconn_reply_cb cb,
+                     void *priv)
+{
+    char tkey[STORE_KEY_LEN], akey[STORE_KEY_LEN], skey[STORE_KEY_LEN], nows[STORE_NUM_LEN];
+    const char *keys[] = {store_key_task(tkey, sizeof tkey, task),
+                          store_key_agent(akey, sizeof akey, agent), KEY_OFFERS,
+                          KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS,
+                          store_key_queue_stats(skey, sizeof skey, queue), KEY_CHAT_EVENTS};
+    const char *args[] = {task, agent, store_lld(nows, now), name};
+    return STORE_EVAL(rc, st, SCRIPT_ACCEPT, cb, priv, keys, args);
+}
+
+ctx_err store_finish(struct rconn *rc, struct store *st, const char *task, const char *agent,
+                     long long now, double wrapup, const char *to_queue, double order,
+                     rconn_reply_cb cb, void *priv)
+{
+    char tkey[STORE_KEY_LEN], akey[STORE_KEY_LEN], atkey[STORE_KEY_LEN], twkey[STORE_KEY_LEN];
+    char nows[STORE_NUM_LEN], wrap[STORE_NUM_LEN], ord[STORE_NUM_LEN];
+    snprintf(wrap, sizeof wrap, "%g", wrapup);
+    const char *keys[] = {store_key_task(tkey, sizeof tkey, task),
+                          store_key_agent(akey, sizeof akey, agent),
+                          store_key_agent_tasks(atkey, sizeof atkey, agent), KEY_ROUTING_EVENTS,
+                          KEY_AGENT_EVENTS, KEY_CHAT_EVENTS, KEY_WRAPUPS,
+                          store_key_queue_waiting(twkey, sizeof twkey, to_queue)};
+    const char *args[] = {task, agent, store_lld(nows, now), to_queue ? "transferred" : "done",
+                          wrap, to_queue ? to_queue : "", store_dbl(ord, order)};
+    return STORE_EVAL(rc, st, SCRIPT_FINISH, cb, priv, keys, args);
+}
+
+ctx_err store_abandon(struct rconn *rc, struct store *st, const char *task, const char *queue,
+                      long long now, rconn_reply_cb cb, void *priv)
+{
+    char tkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], nows[STORE_NUM_LEN];
+    const char *keys[] = {store_key_task(tkey, sizeof tkey, task), KEY_OFFERS,
+                          KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS,
+                          store_key_queue_stats(skey, sizeof skey, queue)};
+    const char *args[] = {task, store_lld(nows, now)};
+    ctx_err e = STORE_EVAL(rc, st, SCRIPT_ABANDON, cb, priv, keys, args);
+    rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, task);
+    return e;
+}
+
+ctx_err store_overflow(struct rconn *rc, struct store *st, const char *queue,
+                       const char *to_queue, long long before, int boost, double unit,
+                       long long now, rconn_reply_cb cb, void *priv)
+{
+    char wkey[STORE_KEY_LEN], tokey[STORE_KEY_LEN], bef[STORE_NUM_LEN], bst[STORE_NUM_LEN],
+        un[STORE_NUM_LEN], nows[STORE_NUM_LEN];
+    const char *keys[] = {store_key_queue_waiting(wkey, sizeof wkey, queue),
+                          store_key_queue_waiting(tokey, sizeof tokey,
+                                                  to_queue ? to_queue : queue),
+                          KEY_ROUTING_EVENTS};
+    const char *args[] = {store_lld(bef, before), to_queue ? to_queue : "",
+                          store_lld(bst, boost), store_dbl(un, unit), store_lld(nows, now)};
+    return STORE_EVAL(rc, st, SCRIPT_OVERFLOW, cb, priv, keys, args);
+}
+
+ctx_err store_chat_message(struct rconn *rc, struct store *st, const char *task,
+                           const char *agent, const char *message, long long now,
+                           rconn_reply_cb cb, void *priv)
+{
+    char tkey[STORE_KEY_LEN], mkey[STORE_KEY_LEN], nows[STORE_NUM_LEN];
+    const char *keys[] = {store_key_task(tkey, sizeof tkey, task),
+                          store_key_chat_messages(mkey, sizeof mkey, task), KEY_AGENT_EVENTS,
+                          KEY_CHAT_EVENTS, KEY_ROUTING_EVENTS};
+    const char *args[] = {task, agent ? "agent" : "customer", agent ? agent : "", message,
+                          store_lld(nows, now)};
+    return STORE_EVAL(rc, st, SCRIPT_CHAT_MESSAGE, cb, priv, keys, args);
+}
+
+ctx_err store_task_get(struct rconn *rc, struct store *st, const char *task, rconn_reply_cb cb,
+                       void *priv)
+{
+    (void)st;
+    char tkey[STORE_KEY_LEN];
+    return rconn_cmd(rc, cb, priv, "HGETALL %s", store_key_task(tkey, sizeof tkey, task));
+}
+
+ctx_err store_task_fields(struct rconn *rc, struct store *st, const char *task,
+                          const char *const *fields, size_t n, rconn_reply_cb cb, void *priv)
+{
+    (void)st;
+    char tkey[STORE_KEY_LEN];
+    const char *argv[2 + 16];
+    if (n > 16)
+        return CTX_EINVAL;
+    argv[0] = "HMGET";
+    argv[1] = store_key_task(tkey, sizeof tkey, task);
+    for (size_t i = 0; i < n; i++)
+        argv[2 + i] = fields[i];
+    return rconn_cmdargv(rc, cb, priv, (int)n + 2, argv, NULL);
+}
+
+ctx_err store_chat_history(struct rconn *rc, struct store *st, const char *task,
+                           rconn_reply_cb cb, void *priv)
+{
+    (void)st;
+    char mkey[STORE_KEY_LEN];
+    return rconn_cmd(rc, cb, priv, "LRANGE %s 0 -1",
+                     store_key_chat_messages(mkey, sizeof mkey, task));
+}

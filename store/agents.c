@@ -1,0 +1,90 @@
+/* agents.c -- agents in Redis: login tokens, state, presence of their
+ * connections, and the lists the supervisors read. One function per script
+ * (agent_state.lua, presence.lua, presence_sweep.lua, requeue_agent.lua,
+ * agents_list.lua, queue_stats.lua, token_role.lua) and per plain read;
+ * each builds its keys (store/keys.c) and arguments, so no role counts them. */
+#include <string.h>
+#include "core/hash.h"
+#include "store/store_internal.h"
+
+ctx_err store_token_role(struct rconn *rc, struct store *st, const char *token,
+                         rconn_reply_cb cb, void *priv)
+{
+    char sha256[65], sha1[41], k256[90], k1[70];
+    ctx_sha256_hex(token, strlen(token), sha256);
+    ctx_sha1_hex(token, strlen(token), sha1);
+    const char *keys[] = {store_key_agent_token(k256, sizeof k256, sha256),
+                          store_key_agent_token(k1, sizeof k1, sha1)};
+    return store_eval(rc, st, SCRIPT_TOKEN_ROLE, cb, priv, keys, CTX_ARRAY_LEN(keys), NULL, 0);
+}
+
+ctx_err store_agent_state(struct rconn *rc, struct store *st, const char *agent,
+                          const char *state, long long now, rconn_reply_cb cb, void *priv)
+{
+    char akey[STORE_KEY_LEN], nows[STORE_NUM_LEN];
+    const char *keys[] = {store_key_agent(akey, sizeof akey, agent), KEY_AGENT_EVENTS,
+                          KEY_ROUTING_EVENTS, KEY_WRAPUPS};
+    const char *args[] = {agent, state, store_lld(nows, now)};
+    return STORE_EVAL(rc, st, SCRIPT_AGENT_STATE, cb, priv, keys, args);
+}
+
+ctx_err store_presence(struct rconn *rc, struct store *st, const char *agent, const char *what,
+                       const char *conn, long long now, long long stale_ms, rconn_reply_cb cb,
+                       void *priv)
+{
+    char akey[STORE_KEY_LEN], ckey[STORE_KEY_LEN], nows[STORE_NUM_LEN], stale[STORE_NUM_LEN];
+    const char *keys[] = {store_key_agent(akey, sizeof akey, agent), KEY_DISCONNECTED,
+                          KEY_ROUTING_EVENTS, store_key_agent_conns(ckey, sizeof ckey, agent)};
+    const char *args[] = {agent, what, store_lld(nows, now), conn, store_lld(stale, stale_ms)};
+    return STORE_EVAL(rc, st, SCRIPT_PRESENCE, cb, priv, keys, args);
+}
+
+ctx_err store_presence_sweep(struct rconn *rc, struct store *st, long long now,
+                             long long stale_ms, rconn_reply_cb cb, void *priv)
+{
+    char nows[STORE_NUM_LEN], stale[STORE_NUM_LEN];
+    const char *keys[] = {KEY_AGENTS, KEY_DISCONNECTED, KEY_ROUTING_EVENTS};
+    const char *args[] = {store_lld(nows, now), store_lld(stale, stale_ms)};
+    return STORE_EVAL(rc, st, SCRIPT_PRESENCE_SWEEP, cb, priv, keys, args);
+}
+
+ctx_err store_requeue_agent(struct rconn *rc, struct store *st, const char *agent,
+                            long long now, long long grace_ms, rconn_reply_cb cb, void *priv)
+{
+    char akey[STORE_KEY_LEN], atkey[STORE_KEY_LEN], nows[STORE_NUM_LEN], grace[STORE_NUM_LEN];
+    const char *keys[] = {store_key_agent(akey, sizeof akey, agent),
+                          store_key_agent_tasks(atkey, sizeof atkey, agent), KEY_OFFERS,
+                          KEY_DISCONNECTED, KEY_ROUTING_EVENTS, KEY_CHAT_EVENTS};
+    const char *args[] = {agent, store_lld(nows, now), store_lld(grace, grace_ms)};
+    return STORE_EVAL(rc, st, SCRIPT_REQUEUE_AGENT, cb, priv, keys, args);
+}
+
+ctx_err store_agents_list(struct rconn *rc, struct store *st, rconn_reply_cb cb, void *priv)
+{
+    const char *keys[] = {KEY_AGENTS};
+    return store_eval(rc, st, SCRIPT_AGENTS_LIST, cb, priv, keys, CTX_ARRAY_LEN(keys), NULL, 0);
+}
+
+ctx_err store_queue_stats(struct rconn *rc, struct store *st, const char *const *queues,
+                          size_t n, rconn_reply_cb cb, void *priv)
+{
+    const char *keys[] = {KEY_OFFERS};
+    return store_eval(rc, st, SCRIPT_QUEUE_STATS, cb, priv, keys, CTX_ARRAY_LEN(keys), queues, n);
+}
+
+ctx_err store_agent_get(struct rconn *rc, struct store *st, const char *agent,
+                        rconn_reply_cb cb, void *priv)
+{
+    (void)st;
+    char akey[STORE_KEY_LEN];
+    return rconn_cmd(rc, cb, priv, "HGETALL %s", store_key_agent(akey, sizeof akey, agent));
+}
+
+ctx_err store_agent_tasks(struct rconn *rc, struct store *st, const char *agent,
+                          rconn_reply_cb cb, void *priv)
+{
+    (void)st;
+    char atkey[STORE_KEY_LEN];
+    return rconn_cmd(rc, cb, priv, "SMEMBERS %s",
+                     store_key_agent_tasks(atkey, sizeof atkey, agent));
+}
