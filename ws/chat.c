@@ -171,20 +171,14 @@ static void on_sent(struct rconn *rc, redisReply *rep, void *priv)
 static void message(struct csess *s, const char *text)
 {
     struct serve *sv = s->ch->s;
-    char tkey[120], mkey[140], at[CTX_TIME_LEN];
-    snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", s->task);
-    snprintf(mkey, sizeof mkey, KEY_CHAT_PREFIX "%s:messages", s->task);
+    char at[CTX_TIME_LEN];
     ctx_time_format(ctx_now_ms() / 1000, at);
     json_t *m = json_pack("{s:s,s:s,s:s,s:s}", "from", "customer", "name", s->name, "text", text,
                           "at", at);
     char *mj = json_dumps(m, JSON_COMPACT);
     json_decref(m);
-    char nows[32];
-    snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
-    const char *argv[] = {tkey, mkey, KEY_AGENT_EVENTS, KEY_CHAT_EVENTS, KEY_ROUTING_EVENTS,
-                          s->task, "customer", "", mj ? mj : "{}", nows};
-    if (rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_CHAT_MESSAGE], on_sent, wref_take(s->ref), 5,
-                   10, argv, NULL)) {
+    if (store_chat_message(sv->cmd, sv->st, s->task, NULL, mj ? mj : "{}", ctx_now_ms(), on_sent,
+                           wref_take(s->ref))) {
         wref_drop(s->ref);
         outq_error(&s->q, s->wsi, "unavailable", "not sent; please try again");
     }
@@ -243,8 +237,7 @@ static void on_resume_task(struct rconn *rc, redisReply *rep, void *priv)
         return;
     }
     rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, s->task);   /* back in time */
-    if (rconn_cmd(rc, on_history, wref_take(s->ref), "LRANGE " KEY_CHAT_PREFIX "%s:messages 0 -1",
-                  s->task))
+    if (store_chat_history(rc, s->ch->s->st, s->task, on_history, wref_take(s->ref)))
         wref_drop(s->ref);
 }
 
@@ -253,8 +246,9 @@ static void resume(struct csess *s, const char *task, const char *key)
     snprintf(s->task, sizeof s->task, "%s", task);
     snprintf(s->key, sizeof s->key, "%s", key);
     s->resuming = true;
-    if (rconn_cmd(s->ch->s->cmd, on_resume_task, wref_take(s->ref),
-                  "HMGET " KEY_TASK_PREFIX "%s customer_key state name", task)) {
+    static const char *const fields[] = {"customer_key", "state", "name"};
+    if (store_task_fields(s->ch->s->cmd, s->ch->s->st, task, fields, CTX_ARRAY_LEN(fields),
+                          on_resume_task, wref_take(s->ref))) {
         wref_drop(s->ref);
         s->resuming = false;
         s->task[0] = '\0';
@@ -266,15 +260,7 @@ static void resume(struct csess *s, const char *task, const char *key)
  * chat, else the agent hears the customer left). */
 static void end_chat(struct serve *sv, const char *task)
 {
-    const char *queue = chat_queue(sv->cfg);
-    char tkey[120], skey[200], nows[32];
-    snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", task);
-    snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", queue ? queue : "");
-    snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
-    const char *argv[] = {tkey, KEY_OFFERS, KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS, skey, task,
-                          nows};
-    rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_ABANDON], NULL, NULL, 5, 7, argv, NULL);
-    rconn_cmd(sv->cmd, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, task);
+    store_abandon(sv->cmd, sv->st, task, chat_queue(sv->cfg), ctx_now_ms(), NULL, NULL);
 }
 
 static void handle(struct csess *s, const char *text, size_t len)
