@@ -64,7 +64,6 @@ struct source {
     bool state_loaded;
     unsigned failures;
     char key[128];              /* ctx:source:<name> */
-    char seen_key[128];         /* ctx:seen:<name> */
 };
 
 /* One response's worth of Redis writes. */
@@ -206,10 +205,8 @@ static void store_items(struct source *s, struct parse_result *pr, struct http_r
             b->failed++;
             continue;
         }
-        const char *argv[] = {s->seen_key, KEY_RAW, it->id, json, RAW_STREAM_CAP};
         b->pending++;
-        if (rconn_eval(s->c->rc, &s->c->st->scripts[SCRIPT_ADD_RAW], on_added, b, 2,
-                       5, argv, NULL)) {
+        if (store_add_raw(s->c->rc, s->c->st, s->cfg->name, it->id, json, on_added, b)) {
             b->pending--;
             b->failed++;
         }
@@ -449,8 +446,7 @@ ctx_err collector_start(uv_loop_t *loop, const struct config *cfg, struct store 
             break;
         }
         c->nsources = i + 1;
-        snprintf(s->key, sizeof s->key, KEY_SOURCE_PREFIX "%s", s->cfg->name);
-        snprintf(s->seen_key, sizeof s->seen_key, KEY_SEEN_PREFIX "%s", s->cfg->name);
+        store_key_source(s->key, sizeof s->key, s->cfg->name);
         uv_timer_init(loop, s->timer);
         s->timer->data = s;
         /* first poll soon, spread over the first half second */
