@@ -271,7 +271,7 @@ static void process_entry(struct outbox *ob, const redisReply *e)
     snprintf(p->sid, sizeof p->sid, "%s", sid);
     snprintf(p->id, sizeof p->id, "%s", id);
     ob->inflight++;
-    if (store_reply_get(ob->cmd, ob->st, id, on_reply_loaded, p)) {
+    if (store_read(ob->cmd, ob->st, STORE_REPLY, id, on_reply_loaded, p)) {
         post_free(p);
         ob->inflight--;
     }

@@ -21,9 +21,10 @@ ctx_err store_token_role(struct rconn *rc, struct store *st, const char *token,
 ctx_err store_agent_state(struct rconn *rc, struct store *st, const char *agent,
                           const char *state, long long now, rconn_reply_cb cb, void *priv)
 {
-    char akey[STORE_KEY_LEN], nows[STORE_NUM_LEN];
+    char akey[STORE_KEY_LEN], ckey[STORE_KEY_LEN], nows[STORE_NUM_LEN];
     const char *keys[] = {store_key_agent(akey, sizeof akey, agent), KEY_AGENT_EVENTS,
-                          KEY_ROUTING_EVENTS, KEY_WRAPUPS};
+                          KEY_ROUTING_EVENTS, KEY_WRAPUPS,
+                          store_key_agent_conns(ckey, sizeof ckey, agent)};
     const char *args[] = {agent, state, store_lld(nows, now)};
     return STORE_EVAL(rc, st, SCRIPT_AGENT_STATE, cb, priv, keys, args);
 }
@@ -51,10 +52,12 @@ ctx_err store_presence_sweep(struct rconn *rc, struct store *st, long long now,
 ctx_err store_requeue_agent(struct rconn *rc, struct store *st, const char *agent,
                             long long now, long long grace_ms, rconn_reply_cb cb, void *priv)
 {
-    char akey[STORE_KEY_LEN], atkey[STORE_KEY_LEN], nows[STORE_NUM_LEN], grace[STORE_NUM_LEN];
+    char akey[STORE_KEY_LEN], atkey[STORE_KEY_LEN], ckey[STORE_KEY_LEN], nows[STORE_NUM_LEN],
+        grace[STORE_NUM_LEN];
     const char *keys[] = {store_key_agent(akey, sizeof akey, agent),
                           store_key_agent_tasks(atkey, sizeof atkey, agent), KEY_OFFERS,
-                          KEY_DISCONNECTED, KEY_ROUTING_EVENTS, KEY_CHAT_EVENTS};
+                          KEY_DISCONNECTED, KEY_ROUTING_EVENTS, KEY_CHAT_EVENTS,
+                          store_key_agent_conns(ckey, sizeof ckey, agent)};
     const char *args[] = {agent, store_lld(nows, now), store_lld(grace, grace_ms)};
     return STORE_EVAL(rc, st, SCRIPT_REQUEUE_AGENT, cb, priv, keys, args);
 }
@@ -70,21 +73,4 @@ ctx_err store_queue_stats(struct rconn *rc, struct store *st, const char *const 
 {
     const char *keys[] = {KEY_OFFERS};
     return store_eval(rc, st, SCRIPT_QUEUE_STATS, cb, priv, keys, CTX_ARRAY_LEN(keys), queues, n);
-}
-
-ctx_err store_agent_get(struct rconn *rc, struct store *st, const char *agent,
-                        rconn_reply_cb cb, void *priv)
-{
-    (void)st;
-    char akey[STORE_KEY_LEN];
-    return rconn_cmd(rc, cb, priv, "HGETALL %s", store_key_agent(akey, sizeof akey, agent));
-}
-
-ctx_err store_agent_tasks(struct rconn *rc, struct store *st, const char *agent,
-                          rconn_reply_cb cb, void *priv)
-{
-    (void)st;
-    char atkey[STORE_KEY_LEN];
-    return rconn_cmd(rc, cb, priv, "SMEMBERS %s",
-                     store_key_agent_tasks(atkey, sizeof atkey, agent));
 }

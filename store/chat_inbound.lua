@@ -3,7 +3,8 @@
 -- opens one in the chat queue. Atomic, so two routers handling two messages
 -- of one conversation at once still make one task.
 -- KEYS[1] conversation key (its open task id), KEYS[2] waiting zset of the chat queue,
--- KEYS[3] routing events, KEYS[4] queue stats, KEYS[5] agent events
+-- KEYS[3] routing events, KEYS[4] queue stats, KEYS[5] agent events,
+-- KEYS[6] the new task's hash, KEYS[7] its messages list (used when a task is opened)
 -- ARGV[1] new task id (used when a task is opened), ARGV[2] queue, ARGV[3] now ms,
 -- ARGV[4] order score, ARGV[5] sla due ms, ARGV[6] created (RFC 3339),
 -- ARGV[7] item id, ARGV[8] message JSON, ARGV[9] customer name, ARGV[10] lang
@@ -22,13 +23,13 @@ if cur then
     return {cur, 0}
   end
 end
-local tk = 'ctx:task:' .. ARGV[1]
+local tk = KEYS[6]
 redis.call('HSET', tk, 'id', ARGV[1], 'channel', 'chat', 'queue', ARGV[2], 'priority', 0,
            'state', 'queued', 'agent', '', 'arrived', ARGV[3], 'order', ARGV[4],
            'sla_due', ARGV[5], 'created', ARGV[6], 'attempts', 0, 'refused', '{}',
            'item', ARGV[7], 'name', ARGV[9], 'origin', 'network')
 if ARGV[10] ~= '' then redis.call('HSET', tk, 'lang', ARGV[10]) end
-redis.call('RPUSH', 'ctx:chat:' .. ARGV[1] .. ':messages', ARGV[8])
+redis.call('RPUSH', KEYS[7], ARGV[8])
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 redis.call('HINCRBY', KEYS[4], 'arrived', 1)

@@ -91,22 +91,6 @@ void store_simhash_add(struct rconn *rc, struct store *st, unsigned band, const 
     rconn_cmd(rc, NULL, NULL, "LTRIM %s 0 %d", key, keep - 1);
 }
 
-ctx_err store_item_json(struct rconn *rc, struct store *st, const char *item, rconn_reply_cb cb,
-                        void *priv)
-{
-    (void)st;
-    char key[STORE_KEY_LEN];
-    return rconn_cmd(rc, cb, priv, "HGET %s json", store_key_item(key, sizeof key, item));
-}
-
-ctx_err store_source_get(struct rconn *rc, struct store *st, const char *source,
-                         rconn_reply_cb cb, void *priv)
-{
-    (void)st;
-    char key[STORE_KEY_LEN];
-    return rconn_cmd(rc, cb, priv, "HGETALL %s", store_key_source(key, sizeof key, source));
-}
-
 void store_raw_dead(struct rconn *rc, struct store *st, const char *sid, const char *why,
                     const char *payload)
 {
@@ -116,4 +100,24 @@ void store_raw_dead(struct rconn *rc, struct store *st, const char *sid, const c
               KEY_DEAD, sid, why, payload ? payload : "");
     rconn_cmd(rc, NULL, NULL, "XACK %s %s %s", KEY_RAW, GROUP_ANALYZE, sid);
     rconn_cmd(rc, NULL, NULL, "XDEL %s %s", KEY_RAW, sid);
+}
+
+ctx_err store_source_set(struct rconn *rc, struct store *st, const char *source,
+                         const char *const *fv, size_t n)
+{
+    (void)st;
+    char key[STORE_KEY_LEN];
+    if (n == 0 || n % 2)
+        return CTX_EINVAL;
+    return store_cmd_key(rc, NULL, NULL, "HSET", store_key_source(key, sizeof key, source), fv,
+                         n);
+}
+
+ctx_err store_source_incr(struct rconn *rc, struct store *st, const char *source,
+                          const char *field, long long by)
+{
+    (void)st;
+    char key[STORE_KEY_LEN];
+    return rconn_cmd(rc, NULL, NULL, "HINCRBY %s %s %lld",
+                     store_key_source(key, sizeof key, source), field, by);
 }

@@ -19,70 +19,30 @@ static char *key(char *buf, size_t len, const char *fmt, ...)
     return buf;
 }
 
-char *store_key_task(char *buf, size_t len, const char *task)
-{
-    return key(buf, len, KEY_TASK_PREFIX "%s", task);
-}
+/* The builders of keys named by one id: "<prefix><id><suffix>". */
+#define KEY_OF_ID(name, prefix, suffix)                          \
+    char *name(char *buf, size_t len, const char *id)            \
+    {                                                            \
+        return key(buf, len, prefix "%s" suffix, id ? id : "");  \
+    }
 
-char *store_key_agent(char *buf, size_t len, const char *agent)
-{
-    return key(buf, len, KEY_AGENT_PREFIX "%s", agent);
-}
-
-char *store_key_agent_tasks(char *buf, size_t len, const char *agent)
-{
-    return key(buf, len, KEY_AGENT_PREFIX "%s:tasks", agent);
-}
-
-char *store_key_agent_conns(char *buf, size_t len, const char *agent)
-{
-    return key(buf, len, KEY_AGENT_PREFIX "%s:conns", agent);
-}
-
-char *store_key_agent_token(char *buf, size_t len, const char *digest)
-{
-    return key(buf, len, KEY_AGENT_TOKEN "%s", digest);
-}
-
-char *store_key_queue_waiting(char *buf, size_t len, const char *queue)
-{
-    return key(buf, len, KEY_QUEUE_PREFIX "%s:waiting", queue ? queue : "");
-}
-
-char *store_key_queue_stats(char *buf, size_t len, const char *queue)
-{
-    return key(buf, len, KEY_QUEUE_PREFIX "%s:stats", queue ? queue : "");
-}
-
-char *store_key_chat_messages(char *buf, size_t len, const char *task)
-{
-    return key(buf, len, KEY_CHAT_PREFIX "%s:messages", task);
-}
+KEY_OF_ID(store_key_task, KEY_TASK_PREFIX, "")
+KEY_OF_ID(store_key_agent, KEY_AGENT_PREFIX, "")
+KEY_OF_ID(store_key_agent_tasks, KEY_AGENT_PREFIX, ":tasks")
+KEY_OF_ID(store_key_agent_conns, KEY_AGENT_PREFIX, ":conns")
+KEY_OF_ID(store_key_agent_token, KEY_AGENT_TOKEN, "")
+KEY_OF_ID(store_key_queue_waiting, KEY_QUEUE_PREFIX, ":waiting")
+KEY_OF_ID(store_key_queue_stats, KEY_QUEUE_PREFIX, ":stats")
+KEY_OF_ID(store_key_chat_messages, KEY_CHAT_PREFIX, ":messages")
+KEY_OF_ID(store_key_reply, KEY_REPLY_PREFIX, "")
+KEY_OF_ID(store_key_item, KEY_ITEM_PREFIX, "")
+KEY_OF_ID(store_key_seen, KEY_SEEN_PREFIX, "")
+KEY_OF_ID(store_key_source, KEY_SOURCE_PREFIX, "")
 
 char *store_key_conversation(char *buf, size_t len, const char *network, const char *chat,
                              size_t chat_len)
 {
     return key(buf, len, KEY_CONVERSATION_PREFIX "%s:%.*s", network, (int)chat_len, chat);
-}
-
-char *store_key_reply(char *buf, size_t len, const char *reply)
-{
-    return key(buf, len, KEY_REPLY_PREFIX "%s", reply);
-}
-
-char *store_key_item(char *buf, size_t len, const char *item)
-{
-    return key(buf, len, KEY_ITEM_PREFIX "%s", item);
-}
-
-char *store_key_seen(char *buf, size_t len, const char *source)
-{
-    return key(buf, len, KEY_SEEN_PREFIX "%s", source);
-}
-
-char *store_key_source(char *buf, size_t len, const char *source)
-{
-    return key(buf, len, KEY_SOURCE_PREFIX "%s", source);
 }
 
 char *store_key_index(char *buf, size_t len, const char *dim, const char *value)

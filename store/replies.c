@@ -48,14 +48,6 @@ ctx_err store_reply_due(struct rconn *rc, struct store *st, long long now, rconn
     return STORE_EVAL(rc, st, SCRIPT_REPLY_DUE, cb, priv, keys, args);
 }
 
-ctx_err store_reply_get(struct rconn *rc, struct store *st, const char *reply,
-                        rconn_reply_cb cb, void *priv)
-{
-    (void)st;
-    char key[STORE_KEY_LEN];
-    return rconn_cmd(rc, cb, priv, "HGETALL %s", store_key_reply(key, sizeof key, reply));
-}
-
 ctx_err store_reply_posting(struct rconn *rc, struct store *st, const char *reply,
                             rconn_reply_cb cb, void *priv)
 {

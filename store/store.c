@@ -71,3 +71,45 @@ ctx_err store_eval(struct rconn *rc, struct store *st, enum store_script script,
         free(argv);
     return e;
 }
+
+/* A plain read: its command, the key built from the id, further words. */
+static const struct {
+    const char *cmd;
+    char *(*key)(char *buf, size_t len, const char *id);
+    const char *rest[2];
+} reads[] = {
+    [STORE_TASK] = {"HGETALL", store_key_task, {NULL}},
+    [STORE_CHAT_HISTORY] = {"LRANGE", store_key_chat_messages, {"0", "-1"}},
+    [STORE_AGENT] = {"HGETALL", store_key_agent, {NULL}},
+    [STORE_AGENT_TASKS] = {"SMEMBERS", store_key_agent_tasks, {NULL}},
+    [STORE_REPLY] = {"HGETALL", store_key_reply, {NULL}},
+    [STORE_ITEM_JSON] = {"HGET", store_key_item, {"json"}},
+    [STORE_SOURCE] = {"HGETALL", store_key_source, {NULL}},
+};
+
+ctx_err store_read(struct rconn *rc, struct store *st, enum store_read what, const char *id,
+                   rconn_reply_cb cb, void *priv)
+{
+    (void)st;
+    if ((size_t)what >= CTX_ARRAY_LEN(reads))
+        return CTX_EINVAL;
+    char key[STORE_KEY_LEN];
+    size_t n = 0;
+    while (n < CTX_ARRAY_LEN(reads[what].rest) && reads[what].rest[n])
+        n++;
+    return store_cmd_key(rc, cb, priv, reads[what].cmd, reads[what].key(key, sizeof key, id),
+                         reads[what].rest, n);
+}
+
+ctx_err store_cmd_key(struct rconn *rc, rconn_reply_cb cb, void *priv, const char *cmd,
+                      const char *key, const char *const *rest, size_t n)
+{
+    const char *argv[2 + 16];
+    if (n > 16)
+        return CTX_EINVAL;
+    argv[0] = cmd;
+    argv[1] = key;
+    for (size_t i = 0; i < n; i++)
+        argv[2 + i] = rest[i];
+    return rconn_cmdargv(rc, cb, priv, (int)n + 2, argv, NULL);
+}

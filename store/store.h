@@ -116,6 +116,19 @@ ctx_err store_chat_open(struct rconn *rc, struct store *st, const struct config 
  * priv get the reply as rconn_cmd() does. A non-zero return means nothing
  * was sent (and cb will not be called). */
 
+/* Plain reads of one keyed thing (store/store.c), named by its id. */
+enum store_read {
+    STORE_TASK,             /* HGETALL of the task */
+    STORE_CHAT_HISTORY,     /* the chat task's messages (JSON), oldest first */
+    STORE_AGENT,            /* HGETALL of the agent */
+    STORE_AGENT_TASKS,      /* the ids of the tasks offered or assigned to the agent */
+    STORE_REPLY,            /* HGETALL of the reply */
+    STORE_ITEM_JSON,        /* the stored item's JSON */
+    STORE_SOURCE,           /* HGETALL of the source's poll state */
+};
+ctx_err store_read(struct rconn *rc, struct store *st, enum store_read what, const char *id,
+                   rconn_reply_cb cb, void *priv);
+
 /* routing tasks (store/tasks.c) */
 /* A message of a network conversation (chat_inbound.lua): it joins the
  * conversation's open chat task or opens `task` in `queue`. Reply: {task id,
@@ -170,13 +183,9 @@ ctx_err store_overflow(struct rconn *rc, struct store *st, const char *queue,
 ctx_err store_chat_message(struct rconn *rc, struct store *st, const char *task,
                            const char *agent, const char *message, long long now,
                            rconn_reply_cb cb, void *priv);
-ctx_err store_task_get(struct rconn *rc, struct store *st, const char *task, rconn_reply_cb cb,
-                       void *priv);                             /* HGETALL */
 ctx_err store_task_fields(struct rconn *rc, struct store *st, const char *task,
                           const char *const *fields, size_t n, rconn_reply_cb cb,
                           void *priv);                          /* HMGET, n <= 16 */
-ctx_err store_chat_history(struct rconn *rc, struct store *st, const char *task,
-                           rconn_reply_cb cb, void *priv);      /* the messages, oldest first */
 
 /* agents (store/agents.c) */
 /* Who a login token belongs to (token_role.lua): the reply is {id, role,
@@ -203,10 +212,6 @@ ctx_err store_agents_list(struct rconn *rc, struct store *st, rconn_reply_cb cb,
 /* queue_stats.lua for the n queues named */
 ctx_err store_queue_stats(struct rconn *rc, struct store *st, const char *const *queues,
                           size_t n, rconn_reply_cb cb, void *priv);
-ctx_err store_agent_get(struct rconn *rc, struct store *st, const char *agent,
-                        rconn_reply_cb cb, void *priv);         /* HGETALL */
-ctx_err store_agent_tasks(struct rconn *rc, struct store *st, const char *agent,
-                          rconn_reply_cb cb, void *priv);       /* SMEMBERS of its tasks */
 
 /* replies to items (store/replies.c) */
 ctx_err store_reply_id(char *buf, size_t len);  /* a new random reply id, "rep-..." */
@@ -222,8 +227,6 @@ ctx_err store_reply_settle(struct rconn *rc, struct store *st, const char *sid,
                            const char *error, long long due, rconn_reply_cb cb, void *priv);
 ctx_err store_reply_due(struct rconn *rc, struct store *st, long long now, rconn_reply_cb cb,
                         void *priv);                            /* retries due back to the outbox */
-ctx_err store_reply_get(struct rconn *rc, struct store *st, const char *reply,
-                        rconn_reply_cb cb, void *priv);         /* HGETALL */
 /* Mark a reply as being posted and count the attempt; cb gets the count. */
 ctx_err store_reply_posting(struct rconn *rc, struct store *st, const char *reply,
                             rconn_reply_cb cb, void *priv);
@@ -260,10 +263,12 @@ ctx_err store_simhash_band(struct rconn *rc, struct store *st, unsigned band, in
                            rconn_reply_cb cb, void *priv);
 void store_simhash_add(struct rconn *rc, struct store *st, unsigned band, const char *entry,
                        int keep);
-ctx_err store_item_json(struct rconn *rc, struct store *st, const char *item, rconn_reply_cb cb,
-                        void *priv);                            /* the stored item's JSON */
-ctx_err store_source_get(struct rconn *rc, struct store *st, const char *source,
-                         rconn_reply_cb cb, void *priv);        /* HGETALL of its poll state */
+/* Poll state fields of a source: fv holds n strings, field and value in
+ * turn (n even, at most 16); or one counter moved by `by`. No reply. */
+ctx_err store_source_set(struct rconn *rc, struct store *st, const char *source,
+                         const char *const *fv, size_t n);
+ctx_err store_source_incr(struct rconn *rc, struct store *st, const char *source,
+                          const char *field, long long by);
 /* A raw entry that is not an item: kept in ctx:items:dead, acked, deleted. */
 void store_raw_dead(struct rconn *rc, struct store *st, const char *sid, const char *why,
                     const char *payload);

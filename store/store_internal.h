@@ -32,4 +32,8 @@ ctx_err store_eval(struct rconn *rc, struct store *st, enum store_script script,
 #define STORE_EVAL(rc, st, script, cb, priv, keys, args) \
     store_eval(rc, st, script, cb, priv, keys, CTX_ARRAY_LEN(keys), args, CTX_ARRAY_LEN(args))
 
+/* Send `cmd key rest[0] ... rest[n-1]` (n <= 16). */
+ctx_err store_cmd_key(struct rconn *rc, rconn_reply_cb cb, void *priv, const char *cmd,
+                      const char *key, const char *const *rest, size_t n);
+
 #endif

@@ -64,13 +64,14 @@ ctx_err store_chat_open(struct rconn *rc, struct store *st, const struct config 
 ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct store_inbound *m,
                            rconn_reply_cb cb, void *priv)
 {
-    char ckey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], nows[STORE_NUM_LEN],
-        order[STORE_NUM_LEN], due[STORE_NUM_LEN];
+    char ckey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], tkey[STORE_KEY_LEN],
+        mkey[STORE_KEY_LEN], nows[STORE_NUM_LEN], order[STORE_NUM_LEN], due[STORE_NUM_LEN];
     const char *keys[] = {store_key_conversation(ckey, sizeof ckey, m->network, m->chat,
                                                  m->chat_len),
                           store_key_queue_waiting(wkey, sizeof wkey, m->queue),
                           KEY_ROUTING_EVENTS, store_key_queue_stats(skey, sizeof skey, m->queue),
-                          KEY_AGENT_EVENTS};
+                          KEY_AGENT_EVENTS, store_key_task(tkey, sizeof tkey, m->task),
+                          store_key_chat_messages(mkey, sizeof mkey, m->task)};
     const char *args[] = {m->task, m->queue, store_lld(nows, m->now),
                           store_dbl(order, m->order), store_lld(due, m->sla_due), m->created,
                           m->item, m->message, m->name ? m->name : "", m->lang ? m->lang : ""};
@@ -189,34 +190,11 @@ ctx_err store_chat_message(struct rconn *rc, struct store *st, const char *task,
     return STORE_EVAL(rc, st, SCRIPT_CHAT_MESSAGE, cb, priv, keys, args);
 }
 
-ctx_err store_task_get(struct rconn *rc, struct store *st, const char *task, rconn_reply_cb cb,
-                       void *priv)
-{
-    (void)st;
-    char tkey[STORE_KEY_LEN];
-    return rconn_cmd(rc, cb, priv, "HGETALL %s", store_key_task(tkey, sizeof tkey, task));
-}
-
 ctx_err store_task_fields(struct rconn *rc, struct store *st, const char *task,
                           const char *const *fields, size_t n, rconn_reply_cb cb, void *priv)
 {
     (void)st;
     char tkey[STORE_KEY_LEN];
-    const char *argv[2 + 16];
-    if (n > 16)
-        return CTX_EINVAL;
-    argv[0] = "HMGET";
-    argv[1] = store_key_task(tkey, sizeof tkey, task);
-    for (size_t i = 0; i < n; i++)
-        argv[2 + i] = fields[i];
-    return rconn_cmdargv(rc, cb, priv, (int)n + 2, argv, NULL);
-}
-
-ctx_err store_chat_history(struct rconn *rc, struct store *st, const char *task,
-                           rconn_reply_cb cb, void *priv)
-{
-    (void)st;
-    char mkey[STORE_KEY_LEN];
-    return rconn_cmd(rc, cb, priv, "LRANGE %s 0 -1",
-                     store_key_chat_messages(mkey, sizeof mkey, task));
+    return store_cmd_key(rc, cb, priv, "HMGET", store_key_task(tkey, sizeof tkey, task), fields,
+                         n);
 }

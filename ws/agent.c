@@ -160,9 +160,9 @@ static void on_task_hash(struct rconn *rc, redisReply *rep, void *priv)
     const char *id = json_string_value(json_object_get(tf->task, "id"));
     ctx_err e = CTX_EINVAL;
     if (ch && strcmp(ch, "chat") == 0 && id)
-        e = store_chat_history(rc, tf->st, id, on_task_history, tf);
+        e = store_read(rc, tf->st, STORE_CHAT_HISTORY, id, on_task_history, tf);
     else if (item)
-        e = store_item_json(rc, tf->st, item, on_task_item, tf);
+        e = store_read(rc, tf->st, STORE_ITEM_JSON, item, on_task_item, tf);
     if (e)
         task_frame_send(tf, NULL, NULL);
 }
@@ -178,7 +178,7 @@ static void send_task(struct asess *s, const char *type, const char *task, json_
     tf->st = s->ag->s->st;
     snprintf(tf->type, sizeof tf->type, "%s", type);
     tf->extra = extra ? extra : json_object();
-    if (store_task_get(s->ag->s->cmd, s->ag->s->st, task, on_task_hash, tf)) {
+    if (store_read(s->ag->s->cmd, s->ag->s->st, STORE_TASK, task, on_task_hash, tf)) {
         ref_drop(tf->ref);
         json_decref(tf->extra);
         free(tf);
@@ -566,7 +566,7 @@ static void start_op(struct asess *s, enum op op, const char *task, const char *
     if (op == OP_STATE) {
         e = store_agent_state(rc, s->ag->s->st, s->agent, q->arg, ctx_now_ms(), on_script, q);
     } else {
-        e = store_task_get(rc, s->ag->s->st, q->task, on_task_fields, q);
+        e = store_read(rc, s->ag->s->st, STORE_TASK, q->task, on_task_fields, q);
     }
     if (e) {
         err(s, "unavailable", "redis is away; try again");
@@ -644,7 +644,7 @@ static void on_agent(struct rconn *rc, redisReply *rep, void *priv)
         if (strcmp(json_string_value(json_object_get(a, "state")) ?: "", "offline") == 0)
             json_object_set_new(a, "state", json_string("away"));
         outq_json(&s->q, s->wsi, json_pack("{s:s,s:o}", "type", "welcome", "agent", a));
-        store_agent_tasks(rc, s->ag->s->st, s->agent, on_tasks_back, ref_take(s));
+        store_read(rc, s->ag->s->st, STORE_AGENT_TASKS, s->agent, on_tasks_back, ref_take(s));
     }
     /* a client may send before it has seen the welcome: those frames now */
     struct strlist early = s->early;
@@ -665,7 +665,7 @@ static void on_token(struct rconn *rc, redisReply *rep, void *priv)
         on_agent(rc, NULL, ref_take(s));
         return;
     }
-    if (store_agent_get(rc, s->ag->s->st, rep->element[0]->str, on_agent, ref_take(s))) {
+    if (store_read(rc, s->ag->s->st, STORE_AGENT, rep->element[0]->str, on_agent, ref_take(s))) {
         wref_drop(s->ref);
         s->authing = false;     /* or every later frame would wait for it */
         strlist_clear(&s->early);

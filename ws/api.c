@@ -337,7 +337,7 @@ static void sources(struct api_req *r)
         json_array_append_new(q->arr, o);
         q->slots[i] = (struct source_slot){q, o};
         q->left++;
-        if (store_source_get(r->s->cmd, r->s->st, src->name, on_source_state, &q->slots[i]))
+        if (store_read(r->s->cmd, r->s->st, STORE_SOURCE, src->name, on_source_state, &q->slots[i]))
             q->left--;          /* Redis away: answered 503 below */
     }
     if (--q->left == 0)

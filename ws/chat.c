@@ -237,7 +237,7 @@ static void on_resume_task(struct rconn *rc, redisReply *rep, void *priv)
         return;
     }
     rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, s->task);   /* back in time */
-    if (store_chat_history(rc, s->ch->s->st, s->task, on_history, wref_take(s->ref)))
+    if (store_read(rc, s->ch->s->st, STORE_CHAT_HISTORY, s->task, on_history, wref_take(s->ref)))
         wref_drop(s->ref);
 }
 

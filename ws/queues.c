@@ -198,7 +198,7 @@ static void on_callback(struct rconn *rc, redisReply *rep, void *priv)
         free(c);
         return;
     }
-    if (store_task_get(rc, r->s->st, c->id, on_task, c)) {
+    if (store_read(rc, r->s->st, STORE_TASK, c->id, on_task, c)) {
         r->waiting = false;
         respond_error(r, 503, "redis", "redis is away");
         free(c);

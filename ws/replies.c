@@ -77,7 +77,7 @@ void replies_get(struct api_req *r, const char *id)
     c->r = r;
     snprintf(c->id, sizeof c->id, "%s", id);
     r->waiting = true;
-    if (store_reply_get(r->s->cmd, r->s->st, id, on_loaded, c)) {
+    if (store_read(r->s->cmd, r->s->st, STORE_REPLY, id, on_loaded, c)) {
         r->waiting = false;
         free(c);
         respond_error(r, 503, "redis", "redis is away");
@@ -106,7 +106,7 @@ static void on_enqueued(struct rconn *rc, redisReply *rep, void *priv)
         return;
     }
     /* queued (or queued before): answer with the reply as stored */
-    if (store_reply_get(rc, r->s->st, c->id, on_loaded, c)) {
+    if (store_read(rc, r->s->st, STORE_REPLY, c->id, on_loaded, c)) {
         r->waiting = false;
         respond_error(r, 503, "redis", "redis is away");
         free(c);
