@@ -176,7 +176,7 @@ static void process_entry(struct analyze_role *r, const redisReply *e)
                 payload = fields->element[i + 1]->str;
     if (fields->type != REDIS_REPLY_ARRAY) {
         /* deleted after it was read but before the ack: nothing to tag */
-        rconn_cmd(r->cmd, NULL, NULL, "XACK %s %s %s", KEY_RAW, GROUP_ANALYZE, sid);
+        store_raw_ack(r->cmd, r->st, sid);
         return;
     }
     json_error_t je;
@@ -245,7 +245,7 @@ static void on_up(struct rconn *rc, void *priv)
 {
     struct analyze_role *r = priv;
     if (r->routing)
-        rconn_cmd(rc, NULL, NULL, "XGROUP CREATE %s %s $ MKSTREAM", KEY_TAGGED, GROUP_ROUTE);
+        store_route_group_create(rc, r->st);
 }
 
 /* Matches abandoned at PCRE2's limits (a careless or hostile pattern). */

@@ -217,8 +217,7 @@ static void on_reply_loaded(struct rconn *rc, redisReply *r, void *priv)
     }
     if (strcmp(status, "posted") == 0 || strcmp(status, "failed") == 0) {
         /* already settled (a duplicate entry): only acknowledge it */
-        rconn_cmd(ob->cmd, NULL, NULL, "XACK %s %s %s", KEY_OUTBOX, GROUP_POST, p->sid);
-        rconn_cmd(ob->cmd, NULL, NULL, "XDEL %s %s", KEY_OUTBOX, p->sid);
+        store_outbox_drop(ob->cmd, ob->st, p->sid);
         post_free(p);
         batch_step(ob);
         return;
@@ -256,8 +255,7 @@ static void process_entry(struct outbox *ob, const redisReply *e)
         return;
     const char *sid = e->element[0]->str, *id = field(e->element[1], "id");
     if (!id) {                  /* deleted or malformed: nothing to post */
-        rconn_cmd(ob->cmd, NULL, NULL, "XACK %s %s %s", KEY_OUTBOX, GROUP_POST, sid);
-        rconn_cmd(ob->cmd, NULL, NULL, "XDEL %s %s", KEY_OUTBOX, sid);
+        store_outbox_drop(ob->cmd, ob->st, sid);
         return;
     }
     struct post *p = calloc(1, sizeof *p);

@@ -154,7 +154,7 @@ static void escalate_entry(struct route_role *r, const redisReply *e)
     json_decref(j);
     /* acked after the task script is queued on the same connection: in order */
     if (!pending)
-        rconn_cmd(r->cmd, NULL, NULL, "XACK %s %s %s", KEY_TAGGED, GROUP_ROUTE, sid);
+        store_tagged_ack(r->cmd, r->st, sid);
 }
 
 static void on_tagged(const redisReply *entries, void *priv)
@@ -439,7 +439,7 @@ static void on_offer_task(struct rconn *rc, redisReply *rep, void *priv)
         store_refuse(rc, r->st, t->task, agent, queue, ctx_now_ms(), "timed_out",
                      qc ? qc->max_no_answer : 3, on_hk_done, r);
     } else if (rep && rep->type == REDIS_REPLY_ARRAY) {
-        rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_OFFERS, t->task);   /* stale entry */
+        store_offer_forget(rc, r->st, t->task);   /* stale entry */
     }
     free(t);
 }
@@ -499,26 +499,25 @@ static void tick_fire(uv_timer_t *tm)
     if (!rconn_up(r->cmd))
         return;
     long long now = ctx_now_ms();
-    rconn_cmd(r->cmd, on_expired, r, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100", KEY_OFFERS, now);
+    store_due(r->cmd, r->st, STORE_DUE_OFFERS, now, on_expired, r);
     struct hk_ctx *w = malloc(sizeof *w), *p = malloc(sizeof *p);
     if (w) {
         *w = (struct hk_ctx){r, 1};
-        if (rconn_cmd(r->cmd, on_due, w, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100",
-                      KEY_WRAPUPS, now))
+        if (store_due(r->cmd, r->st, STORE_DUE_WRAPUPS, now, on_due, w))
             free(w);
     }
     if (p) {
         *p = (struct hk_ctx){r, 2};
-        if (rconn_cmd(r->cmd, on_due, p, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100",
-                      KEY_DISCONNECTED, now - (long long)(r->cfg->presence_grace * 1000)))
+        if (store_due(r->cmd, r->st, STORE_DUE_DISCONNECTED,
+                      now - (long long)(r->cfg->presence_grace * 1000), on_due, p))
             free(p);
     }
     overflow(r, now);
     if (++r->ticks % 4 == 0) {  /* every 1 s: connections of nodes that stopped beating */
         store_presence_sweep(r->cmd, r->st, now, (long long)(r->cfg->presence_timeout * 1000),
                              NULL, NULL);
-        rconn_cmd(r->cmd, on_left_chats, r, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100",
-                  KEY_CHATS_LEFT, now - (long long)(r->cfg->presence_grace * 1000));
+        store_due(r->cmd, r->st, STORE_DUE_CHATS_LEFT,
+                  now - (long long)(r->cfg->presence_grace * 1000), on_left_chats, r);
     }
     pass_start(r);              /* callbacks coming due, missed wake-ups */
     group_reader_poke(r->tagged);
@@ -559,8 +558,7 @@ static void wake_read(struct route_role *r)
 {
     if (r->wake_reading || r->stopping || !rconn_up(r->wake))
         return;
-    if (rconn_cmd(r->wake, on_wake, r, "XREAD COUNT 200 BLOCK 5000 STREAMS %s %s",
-                  KEY_ROUTING_EVENTS, r->wake_last) == CTX_OK)
+    if (store_routing_wait(r->wake, r->st, r->wake_last, on_wake, r) == CTX_OK)
         r->wake_reading = true;
 }
 

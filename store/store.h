@@ -273,6 +273,34 @@ ctx_err store_source_incr(struct rconn *rc, struct store *st, const char *source
 void store_raw_dead(struct rconn *rc, struct store *st, const char *sid, const char *why,
                     const char *payload);
 
+/* the fixed streams and sorted sets (store/streams.c) */
+void store_raw_ack(struct rconn *rc, struct store *st, const char *sid);      /* group analyze */
+void store_tagged_ack(struct rconn *rc, struct store *st, const char *sid);   /* group route */
+void store_route_group_create(struct rconn *rc, struct store *st);  /* on the tagged stream */
+void store_outbox_drop(struct rconn *rc, struct store *st, const char *sid);  /* ack, delete */
+/* Tagged items after stream id `after` ("(" for exclusive), at most count. */
+ctx_err store_tagged_page(struct rconn *rc, struct store *st, const char *after, int count,
+                          rconn_reply_cb cb, void *priv);
+/* Block (5 s at most) for routing events after stream id `after`. */
+ctx_err store_routing_wait(struct rconn *rc, struct store *st, const char *after,
+                           rconn_reply_cb cb, void *priv);
+/* The agent named `name` is typing in chat `task`. */
+ctx_err store_chat_typing(struct rconn *rc, struct store *st, const char *task,
+                          const char *name, rconn_reply_cb cb, void *priv);
+/* The first 100 members of a time-ordered set scored up to `until` (ms). */
+enum store_due {
+    STORE_DUE_OFFERS,           /* tasks whose offer expired */
+    STORE_DUE_WRAPUPS,          /* agents whose wrap-up is over */
+    STORE_DUE_DISCONNECTED,     /* agents disconnected since */
+    STORE_DUE_CHATS_LEFT,       /* web chats whose customer dropped since */
+};
+ctx_err store_due(struct rconn *rc, struct store *st, enum store_due which, long long until,
+                  rconn_reply_cb cb, void *priv);
+void store_offer_forget(struct rconn *rc, struct store *st, const char *task);  /* stale */
+/* A web chat's customer dropped (kept from the first drop), or came back. */
+void store_chat_left(struct rconn *rc, struct store *st, const char *task, long long now);
+void store_chat_back(struct rconn *rc, struct store *st, const char *task);
+
 /* Follow a stream from now on (store/follow.c): cb gets each new entry's
  * id and its field list, in order, across reconnections. */
 typedef void (*follow_cb)(const char *id, const redisReply *fields, void *priv);

@@ -158,7 +158,7 @@ ctx_err store_abandon(struct rconn *rc, struct store *st, const char *task, cons
                           store_key_queue_stats(skey, sizeof skey, queue)};
     const char *args[] = {task, store_lld(nows, now)};
     ctx_err e = STORE_EVAL(rc, st, SCRIPT_ABANDON, cb, priv, keys, args);
-    rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, task);
+    store_chat_back(rc, st, task);
     return e;
 }
 

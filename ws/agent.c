@@ -522,8 +522,7 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
             req_end(q);
             return;
         }
-        e = rconn_cmd(rc, on_script, q, "XADD %s MAXLEN ~ 100000 * task %s type typing name %s",
-                      KEY_CHAT_EVENTS, q->task, q->name);
+        e = store_chat_typing(rc, sv->st, q->task, q->name, on_script, q);
         break;
     }
     case OP_STATE:

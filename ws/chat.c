@@ -236,7 +236,7 @@ static void on_resume_task(struct rconn *rc, redisReply *rep, void *priv)
         outq_json(&s->q, s->wsi, json_pack("{s:s}", "type", "closed"));
         return;
     }
-    rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, s->task);   /* back in time */
+    store_chat_back(rc, s->ch->s->st, s->task);   /* back in time */
     if (store_read(rc, s->ch->s->st, STORE_CHAT_HISTORY, s->task, on_history, wref_take(s->ref)))
         wref_drop(s->ref);
 }
@@ -361,8 +361,7 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             return 0;
         if (s->task[0] && !s->closed && !s->resuming) {
             /* gone without "end": it may come back (resume) before the grace is over */
-            rconn_cmd(sv->cmd, NULL, NULL, "ZADD %s NX %lld %s", KEY_CHATS_LEFT, ctx_now_ms(),
-                      s->task);
+            store_chat_left(sv->cmd, sv->st, s->task, ctx_now_ms());
         }
         if (s->prev)
             s->prev->next = s->next;
