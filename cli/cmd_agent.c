@@ -14,6 +14,7 @@
 #include "core/mem.h"
 #include "core/redis.h"
 #include "routing/routing.h"
+#include "store/store.h"
 
 static int valid_id(const char *s)
 {
@@ -114,15 +115,18 @@ int cmd_agent_add(int argc, char **argv)
         fprintf(stderr, "ctxctl: redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
         status = 1;
     } else {
-        redisReply *old = redisCommand(rc, "HGET ctx:agent:%s token_sha", id);
+        char akey[STORE_KEY_LEN], tkey[STORE_KEY_LEN];
+        store_key_agent(akey, sizeof akey, id);
+        redisReply *old = redisCommand(rc, "HGET %s token_sha", akey);
         if (old && old->type == REDIS_REPLY_STRING)
-            freeReplyObject(redisCommand(rc, "DEL ctx:agent-token:%s", old->str));
+            freeReplyObject(redisCommand(rc, "DEL %s",
+                                         store_key_agent_token(tkey, sizeof tkey, old->str)));
         if (old)
             freeReplyObject(old);
         redisReply *r = redisCommand(
-            rc, "HSET ctx:agent:%s id %s name %s token_sha %s skills %s langs %s cap:social %d "
+            rc, "HSET %s id %s name %s token_sha %s skills %s langs %s cap:social %d "
                 "cap:chat %d cap:callback %d role %s callback_blocks_chat %d",
-            id, id, name, sha, skj, lgj, cap[CH_SOCIAL], cap[CH_CHAT], cap[CH_CALLBACK],
+            akey, id, name, sha, skj, lgj, cap[CH_SOCIAL], cap[CH_CHAT], cap[CH_CALLBACK],
             role, cbc);
         if (r && r->type != REDIS_REPLY_ERROR) {
             freeReplyObject(r);
@@ -131,14 +135,14 @@ int cmd_agent_add(int argc, char **argv)
                                   "load:chat", "0", "load:callback", "0",
                                   "handled", "0", "idle_since", "0", "last_offer", "0"};
             for (size_t i = 0; i < sizeof init / sizeof init[0]; i += 2)
-                freeReplyObject(redisCommand(rc, "HSETNX ctx:agent:%s %s %s", id, init[i],
+                freeReplyObject(redisCommand(rc, "HSETNX %s %s %s", akey, init[i],
                                              init[i + 1]));
             /* viewers only watch: they are not in the set routing offers tasks to */
             if (strcmp(role, "viewer") == 0)
-                freeReplyObject(redisCommand(rc, "SREM ctx:agents %s", id));
+                freeReplyObject(redisCommand(rc, "SREM %s %s", KEY_AGENTS, id));
             else
-                freeReplyObject(redisCommand(rc, "SADD ctx:agents %s", id));
-            r = redisCommand(rc, "SET ctx:agent-token:%s %s", sha, id);
+                freeReplyObject(redisCommand(rc, "SADD %s %s", KEY_AGENTS, id));
+            r = redisCommand(rc, "SET %s %s", store_key_agent_token(tkey, sizeof tkey, sha), id);
         }
         if (!r || r->type == REDIS_REPLY_ERROR) {
             fprintf(stderr, "ctxctl: redis: %s\n", r ? r->str : rc->errstr);
