@@ -5,7 +5,12 @@
  * a role that issues blocking reads (XREADGROUP/XREAD ... BLOCK) asks for a
  * connection of its own with store_conn_new(), since a blocked connection
  * answers nothing else. Scripts are loaded on each connection as it comes
- * up and called by SHA. */
+ * up and called by SHA.
+ *
+ * The roles never name a key nor count a script's arguments: each script has
+ * a typed function here (store_offer(), store_reply_enqueue()...) that builds
+ * its keys (store/keys.c) and its argument list; plain keyed reads go through
+ * store_read(). */
 #ifndef CTX_STORE_H
 #define CTX_STORE_H
 

@@ -1,5 +1,8 @@
-/* tasks.c -- creating routing tasks in Redis (task_new.lua), shared by the
- * route role (escalated items) and the serve role (chats, callbacks).
+/* tasks.c -- routing tasks in Redis: creating them (task_new.lua), shared by
+ * the route role (escalated items) and the serve role (chats, callbacks), and
+ * one function per step of their life (offer, refuse, accept, finish,
+ * abandon, overflow, chat messages), each building its keys with
+ * store/keys.c and its arguments, so that no role counts them.
  *
  * A web chat is created held (state "new", out of its queue) and queued by
  * its customer's first message, in the same script that keeps the message
@@ -7,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include "core/clock.h"
 #include "core/item.h"
 #include "routing/routing.h"
 #include "store/store_internal.h"
@@ -22,9 +25,7 @@ static ctx_err task_new(struct rconn *rc, struct store *st, const struct config 
             qc = &cfg->queues[i];
     if (!qc)
         return CTX_ENOTFOUND;
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    long long now = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    long long now = ctx_now_ms();
     struct rt_queue q = {.aging = qc->aging};
     struct rt_task t = {.priority = priority, .enqueued = now};
     char tkey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], prio[16], nows[32],
