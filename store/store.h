@@ -184,10 +184,11 @@ ctx_err store_overflow(struct rconn *rc, struct store *st, const char *queue,
                        const char *to_queue, long long before, int boost, double unit,
                        long long now, rconn_reply_cb cb, void *priv);
 /* A chat message (JSON) from the agent `agent`, or with agent NULL from the
- * customer (chat_message.lua). */
+ * customer (chat_message.lua). queue is the chat's: a held web chat's first
+ * customer message queues it there (the error QUEUE if it is not). */
 ctx_err store_chat_message(struct rconn *rc, struct store *st, const char *task,
-                           const char *agent, const char *message, long long now,
-                           rconn_reply_cb cb, void *priv);
+                           const char *queue, const char *agent, const char *message,
+                           long long now, rconn_reply_cb cb, void *priv);
 ctx_err store_task_fields(struct rconn *rc, struct store *st, const char *task,
                           const char *const *fields, size_t n, rconn_reply_cb cb,
                           void *priv);                          /* HMGET, n <= 16 */

@@ -179,15 +179,18 @@ ctx_err store_overflow(struct rconn *rc, struct store *st, const char *queue,
 }
 
 ctx_err store_chat_message(struct rconn *rc, struct store *st, const char *task,
-                           const char *agent, const char *message, long long now,
-                           rconn_reply_cb cb, void *priv)
+                           const char *queue, const char *agent, const char *message,
+                           long long now, rconn_reply_cb cb, void *priv)
 {
-    char tkey[STORE_KEY_LEN], mkey[STORE_KEY_LEN], nows[STORE_NUM_LEN];
+    char tkey[STORE_KEY_LEN], mkey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], skey[STORE_KEY_LEN],
+        nows[STORE_NUM_LEN];
     const char *keys[] = {store_key_task(tkey, sizeof tkey, task),
                           store_key_chat_messages(mkey, sizeof mkey, task), KEY_AGENT_EVENTS,
-                          KEY_CHAT_EVENTS, KEY_ROUTING_EVENTS};
+                          KEY_CHAT_EVENTS, KEY_ROUTING_EVENTS,
+                          store_key_queue_waiting(wkey, sizeof wkey, queue),
+                          store_key_queue_stats(skey, sizeof skey, queue)};
     const char *args[] = {task, agent ? "agent" : "customer", agent ? agent : "", message,
-                          store_lld(nows, now)};
+                          store_lld(nows, now), queue ? queue : ""};
     return STORE_EVAL(rc, st, SCRIPT_CHAT_MESSAGE, cb, priv, keys, args);
 }
 

@@ -477,7 +477,7 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
             const char *origin = stream_field(t, "origin"), *item = stream_field(t, "item");
             bool network = origin && strcmp(origin, "network") == 0 && item;
             /* a chat on a network (Telegram): kept in the history, and posted */
-            e = store_chat_message(rc, sv->st, q->task, q->agent, mj ? mj : "{}", now,
+            e = store_chat_message(rc, sv->st, q->task, queue, q->agent, mj ? mj : "{}", now,
                                    network ? NULL : on_script, network ? NULL : q);
             free(mj);
             if (!e && network)

@@ -43,6 +43,7 @@ struct csess {
     char name[128];
     char key[40];               /* the resume key, sent once in `started` */
     char state[16];             /* the task's state when resumed */
+    char queue[128];            /* the chat's queue (from start, or the task when resumed) */
 };
 
 struct chats {
@@ -145,6 +146,7 @@ static void start(struct csess *s, const char *name, const char *lang)
         return;
     }
     snprintf(s->name, sizeof s->name, "%s", name);
+    snprintf(s->queue, sizeof s->queue, "%s", queue);
     char sha[65];
     ctx_sha256_hex(s->key, strlen(s->key), sha);
     json_t *extra = json_pack("{s:s,s:s?,s:s}", "name", name, "lang", lang, "customer_key", sha);
@@ -177,8 +179,8 @@ static void message(struct csess *s, const char *text)
                           "at", at);
     char *mj = json_dumps(m, JSON_COMPACT);
     json_decref(m);
-    if (store_chat_message(sv->cmd, sv->st, s->task, NULL, mj ? mj : "{}", ctx_now_ms(), on_sent,
-                           wref_take(s->ref))) {
+    if (store_chat_message(sv->cmd, sv->st, s->task, s->queue, NULL, mj ? mj : "{}",
+                           ctx_now_ms(), on_sent, wref_take(s->ref))) {
         wref_drop(s->ref);
         outq_error(&s->q, s->wsi, "unavailable", "not sent; please try again");
     }
@@ -209,8 +211,8 @@ static void on_resume_task(struct rconn *rc, redisReply *rep, void *priv)
     if (!s)
         return;
     s->resuming = false;
-    /* HMGET customer_key state name */
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 || !rep->element[0]->str) {
+    /* HMGET customer_key state name queue */
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 4 || !rep->element[0]->str) {
         s->task[0] = '\0';
         outq_error(&s->q, s->wsi, rep ? "no_chat" : "unavailable",
                    rep ? "no such chat" : "please try again in a moment");
@@ -231,6 +233,7 @@ static void on_resume_task(struct rconn *rc, redisReply *rep, void *priv)
     const char *st = rep->element[1]->str ? rep->element[1]->str : "";
     snprintf(s->state, sizeof s->state, "%s", st);
     snprintf(s->name, sizeof s->name, "%s", rep->element[2]->str ? rep->element[2]->str : "");
+    snprintf(s->queue, sizeof s->queue, "%s", rep->element[3]->str ? rep->element[3]->str : "");
     if (strcmp(st, "done") == 0 || strcmp(st, "abandoned") == 0) {
         s->closed = true;
         outq_json(&s->q, s->wsi, json_pack("{s:s}", "type", "closed"));
@@ -246,7 +249,7 @@ static void resume(struct csess *s, const char *task, const char *key)
     snprintf(s->task, sizeof s->task, "%s", task);
     snprintf(s->key, sizeof s->key, "%s", key);
     s->resuming = true;
-    static const char *const fields[] = {"customer_key", "state", "name"};
+    static const char *const fields[] = {"customer_key", "state", "name", "queue"};
     if (store_task_fields(s->ch->s->cmd, s->ch->s->st, task, fields, CTX_ARRAY_LEN(fields),
                           on_resume_task, wref_take(s->ref))) {
         wref_drop(s->ref);
