@@ -150,16 +150,80 @@ ctx_err store_finish(struct rconn *rc, struct store *st, const char *task, const
     return STORE_EVAL(rc, st, SCRIPT_FINISH, cb, priv, keys, args);
 }
 
+/* Abandoning names the task's queue and agent, which only the task knows: a
+ * read, then the script with their keys; the script refuses (STALE) if they
+ * changed in between, and the two steps are tried again. */
+#define ABANDON_TRIES 3
+struct abandon {
+    struct store *st;
+    char task[STORE_KEY_LEN], queue[STORE_KEY_LEN];
+    long long now;
+    int tries;
+    rconn_reply_cb cb;
+    void *priv;
+};
+
+static void on_abandon_fields(struct rconn *rc, redisReply *rep, void *priv);
+
+static ctx_err abandon_read(struct rconn *rc, struct abandon *a)
+{
+    static const char *const fields[] = {"queue", "agent"};
+    return store_task_fields(rc, a->st, a->task, fields, CTX_ARRAY_LEN(fields),
+                             on_abandon_fields, a);
+}
+
+static void abandon_end(struct rconn *rc, redisReply *rep, struct abandon *a)
+{
+    if (rep)
+        store_chat_back(rc, a->st, a->task);
+    if (a->cb)
+        a->cb(rc, rep, a->priv);
+    free(a);
+}
+
+static void on_abandoned(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct abandon *a = priv;
+    if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "STALE", 5) == 0 &&
+        ++a->tries < ABANDON_TRIES && abandon_read(rc, a) == CTX_OK)
+        return;
+    abandon_end(rc, rep, a);
+}
+
+static void on_abandon_fields(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct abandon *a = priv;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+        abandon_end(rc, rep, a);
+        return;
+    }
+    const char *tq = rep->element[0]->str ? rep->element[0]->str : "",
+               *agent = rep->element[1]->str ? rep->element[1]->str : "";
+    char tkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], akey[STORE_KEY_LEN],
+        atkey[STORE_KEY_LEN], nows[STORE_NUM_LEN];
+    const char *keys[] = {store_key_task(tkey, sizeof tkey, a->task), KEY_OFFERS,
+                          KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS,
+                          store_key_queue_stats(skey, sizeof skey, a->queue),
+                          store_key_queue_waiting(wkey, sizeof wkey, tq),
+                          store_key_agent(akey, sizeof akey, agent),
+                          store_key_agent_tasks(atkey, sizeof atkey, agent)};
+    const char *args[] = {a->task, store_lld(nows, a->now), tq, agent};
+    if (STORE_EVAL(rc, a->st, SCRIPT_ABANDON, on_abandoned, a, keys, args))
+        abandon_end(rc, NULL, a);
+}
+
 ctx_err store_abandon(struct rconn *rc, struct store *st, const char *task, const char *queue,
                       long long now, rconn_reply_cb cb, void *priv)
 {
-    char tkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], nows[STORE_NUM_LEN];
-    const char *keys[] = {store_key_task(tkey, sizeof tkey, task), KEY_OFFERS,
-                          KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS,
-                          store_key_queue_stats(skey, sizeof skey, queue)};
-    const char *args[] = {task, store_lld(nows, now)};
-    ctx_err e = STORE_EVAL(rc, st, SCRIPT_ABANDON, cb, priv, keys, args);
-    store_chat_back(rc, st, task);
+    struct abandon *a = calloc(1, sizeof *a);
+    if (!a)
+        return CTX_ENOMEM;
+    *a = (struct abandon){.st = st, .now = now, .cb = cb, .priv = priv};
+    snprintf(a->task, sizeof a->task, "%s", task);
+    snprintf(a->queue, sizeof a->queue, "%s", queue ? queue : "");
+    ctx_err e = abandon_read(rc, a);
+    if (e)
+        free(a);
     return e;
 }
 
