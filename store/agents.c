@@ -3,19 +3,65 @@
  * (agent_state.lua, presence.lua, presence_sweep.lua, requeue_agent.lua,
  * agents_list.lua, queue_stats.lua, token_role.lua) and per plain read;
  * each builds its keys (store/keys.c) and arguments, so no role counts them. */
+#include <stdlib.h>
 #include <string.h>
 #include "core/hash.h"
 #include "store/store_internal.h"
 
+/* The agent a token names is known after reading it: a call in two steps
+ * (store/twostep.c), so that token_role.lua is passed the agent's hash. */
+struct token_role {
+    struct store_twostep base;
+    char k256[90], k1[70];      /* ctx:agent-token:<sha256>, ...:<sha1> */
+    rconn_reply_cb cb;
+    void *priv;
+};
+
+static ctx_err token_read(struct rconn *rc, struct store_twostep *t, rconn_reply_cb cb)
+{
+    struct token_role *tr = (struct token_role *)t;
+    return rconn_cmd(rc, cb, t, "MGET %s %s", tr->k256, tr->k1);
+}
+
+static ctx_err token_call(struct rconn *rc, struct store_twostep *t, const redisReply *rep,
+                          rconn_reply_cb cb)
+{
+    struct token_role *tr = (struct token_role *)t;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2)
+        return CTX_EREDIS;
+    const char *id = rep->element[0]->str ? rep->element[0]->str
+                                          : rep->element[1]->str ? rep->element[1]->str : "";
+    char akey[STORE_KEY_LEN];
+    const char *keys[] = {tr->k256, tr->k1, store_key_agent(akey, sizeof akey, id)};
+    const char *args[] = {id};
+    return STORE_EVAL(rc, t->st, SCRIPT_TOKEN_ROLE, cb, t, keys, args);
+}
+
+static void token_end(struct rconn *rc, redisReply *rep, struct store_twostep *t)
+{
+    struct token_role *tr = (struct token_role *)t;
+    tr->cb(rc, rep, tr->priv);
+    free(tr);
+}
+
 ctx_err store_token_role(struct rconn *rc, struct store *st, const char *token,
                          rconn_reply_cb cb, void *priv)
 {
-    char sha256[65], sha1[41], k256[90], k1[70];
+    struct token_role *tr = calloc(1, sizeof *tr);
+    if (!tr)
+        return CTX_ENOMEM;
+    *tr = (struct token_role){.base = {.st = st, .read = token_read, .call = token_call,
+                                       .end = token_end},
+                              .cb = cb, .priv = priv};
+    char sha256[65], sha1[41];
     ctx_sha256_hex(token, strlen(token), sha256);
     ctx_sha1_hex(token, strlen(token), sha1);
-    const char *keys[] = {store_key_agent_token(k256, sizeof k256, sha256),
-                          store_key_agent_token(k1, sizeof k1, sha1)};
-    return store_eval(rc, st, SCRIPT_TOKEN_ROLE, cb, priv, keys, CTX_ARRAY_LEN(keys), NULL, 0);
+    store_key_agent_token(tr->k256, sizeof tr->k256, sha256);
+    store_key_agent_token(tr->k1, sizeof tr->k1, sha1);
+    ctx_err e = store_twostep_start(rc, &tr->base);
+    if (e)
+        free(tr);
+    return e;
 }
 
 ctx_err store_agent_state(struct rconn *rc, struct store *st, const char *agent,

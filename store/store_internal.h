@@ -32,6 +32,21 @@ ctx_err store_eval(struct rconn *rc, struct store *st, enum store_script script,
 #define STORE_EVAL(rc, st, script, cb, priv, keys, args) \
     store_eval(rc, st, script, cb, priv, keys, CTX_ARRAY_LEN(keys), args, CTX_ARRAY_LEN(args))
 
+/* A call in two steps (store/twostep.c): read sends the read with cb, call
+ * sends the script with the keys named from the read's reply, with cb; end
+ * gets the script's reply (NULL: lost, or a step could not be sent) and
+ * frees the context. A non-zero return from store_twostep_start(): nothing
+ * was sent, end is not called. */
+struct store_twostep {
+    struct store *st;
+    ctx_err (*read)(struct rconn *rc, struct store_twostep *t, rconn_reply_cb cb);
+    ctx_err (*call)(struct rconn *rc, struct store_twostep *t, const redisReply *read,
+                    rconn_reply_cb cb);
+    void (*end)(struct rconn *rc, redisReply *r, struct store_twostep *t);
+    int tries;
+};
+ctx_err store_twostep_start(struct rconn *rc, struct store_twostep *t);
+
 /* Send `cmd key rest[0] ... rest[n-1]` (n <= 16). */
 ctx_err store_cmd_key(struct rconn *rc, rconn_reply_cb cb, void *priv, const char *cmd,
                       const char *key, const char *const *rest, size_t n);

@@ -150,53 +150,29 @@ ctx_err store_finish(struct rconn *rc, struct store *st, const char *task, const
     return STORE_EVAL(rc, st, SCRIPT_FINISH, cb, priv, keys, args);
 }
 
-/* Abandoning names the task's queue and agent, which only the task knows: a
- * read, then the script with their keys; the script refuses (STALE) if they
- * changed in between, and the two steps are tried again. */
-#define ABANDON_TRIES 3
+/* Abandoning names the task's queue and agent, which only the task knows:
+ * a call in two steps (store/twostep.c). */
 struct abandon {
-    struct store *st;
+    struct store_twostep base;
     char task[STORE_KEY_LEN], queue[STORE_KEY_LEN];
     long long now;
-    int tries;
     rconn_reply_cb cb;
     void *priv;
 };
 
-static void on_abandon_fields(struct rconn *rc, redisReply *rep, void *priv);
-
-static ctx_err abandon_read(struct rconn *rc, struct abandon *a)
+static ctx_err abandon_read(struct rconn *rc, struct store_twostep *t, rconn_reply_cb cb)
 {
+    struct abandon *a = (struct abandon *)t;
     static const char *const fields[] = {"queue", "agent"};
-    return store_task_fields(rc, a->st, a->task, fields, CTX_ARRAY_LEN(fields),
-                             on_abandon_fields, a);
+    return store_task_fields(rc, t->st, a->task, fields, CTX_ARRAY_LEN(fields), cb, t);
 }
 
-static void abandon_end(struct rconn *rc, redisReply *rep, struct abandon *a)
+static ctx_err abandon_call(struct rconn *rc, struct store_twostep *t, const redisReply *rep,
+                            rconn_reply_cb cb)
 {
-    if (rep)
-        store_chat_back(rc, a->st, a->task);
-    if (a->cb)
-        a->cb(rc, rep, a->priv);
-    free(a);
-}
-
-static void on_abandoned(struct rconn *rc, redisReply *rep, void *priv)
-{
-    struct abandon *a = priv;
-    if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "STALE", 5) == 0 &&
-        ++a->tries < ABANDON_TRIES && abandon_read(rc, a) == CTX_OK)
-        return;
-    abandon_end(rc, rep, a);
-}
-
-static void on_abandon_fields(struct rconn *rc, redisReply *rep, void *priv)
-{
-    struct abandon *a = priv;
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
-        abandon_end(rc, rep, a);
-        return;
-    }
+    struct abandon *a = (struct abandon *)t;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2)
+        return CTX_EREDIS;
     const char *tq = rep->element[0]->str ? rep->element[0]->str : "",
                *agent = rep->element[1]->str ? rep->element[1]->str : "";
     char tkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], akey[STORE_KEY_LEN],
@@ -208,8 +184,17 @@ static void on_abandon_fields(struct rconn *rc, redisReply *rep, void *priv)
                           store_key_agent(akey, sizeof akey, agent),
                           store_key_agent_tasks(atkey, sizeof atkey, agent)};
     const char *args[] = {a->task, store_lld(nows, a->now), tq, agent};
-    if (STORE_EVAL(rc, a->st, SCRIPT_ABANDON, on_abandoned, a, keys, args))
-        abandon_end(rc, NULL, a);
+    return STORE_EVAL(rc, t->st, SCRIPT_ABANDON, cb, t, keys, args);
+}
+
+static void abandon_end(struct rconn *rc, redisReply *rep, struct store_twostep *t)
+{
+    struct abandon *a = (struct abandon *)t;
+    if (rep)
+        store_chat_back(rc, t->st, a->task);
+    if (a->cb)
+        a->cb(rc, rep, a->priv);
+    free(a);
 }
 
 ctx_err store_abandon(struct rconn *rc, struct store *st, const char *task, const char *queue,
@@ -218,10 +203,12 @@ ctx_err store_abandon(struct rconn *rc, struct store *st, const char *task, cons
     struct abandon *a = calloc(1, sizeof *a);
     if (!a)
         return CTX_ENOMEM;
-    *a = (struct abandon){.st = st, .now = now, .cb = cb, .priv = priv};
+    *a = (struct abandon){.base = {.st = st, .read = abandon_read, .call = abandon_call,
+                                   .end = abandon_end},
+                          .now = now, .cb = cb, .priv = priv};
     snprintf(a->task, sizeof a->task, "%s", task);
     snprintf(a->queue, sizeof a->queue, "%s", queue ? queue : "");
-    ctx_err e = abandon_read(rc, a);
+    ctx_err e = store_twostep_start(rc, &a->base);
     if (e)
         free(a);
     return e;
