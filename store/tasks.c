@@ -62,21 +62,81 @@ ctx_err store_chat_open(struct rconn *rc, struct store *st, const struct config 
     return task_new(rc, st, cfg, id, "chat", queue, 0, extra, true, cb, priv);
 }
 
+/* A conversation's open task is known after reading it: a call in two steps
+ * (store/twostep.c), so that chat_inbound.lua is passed that task's keys. */
+#define INBOUND_KEYS 7
+#define INBOUND_ARGS 10
+struct inbound {
+    struct store_twostep base;
+    char keys[INBOUND_KEYS][STORE_KEY_LEN];
+    char *args[INBOUND_ARGS];   /* owned copies */
+    rconn_reply_cb cb;
+    void *priv;
+};
+
+static ctx_err inbound_read(struct rconn *rc, struct store_twostep *t, rconn_reply_cb cb)
+{
+    struct inbound *in = (struct inbound *)t;
+    return rconn_cmd(rc, cb, t, "GET %s", in->keys[0]);
+}
+
+static ctx_err inbound_call(struct rconn *rc, struct store_twostep *t, const redisReply *rep,
+                            rconn_reply_cb cb)
+{
+    struct inbound *in = (struct inbound *)t;
+    const char *cur = rep->type == REDIS_REPLY_STRING ? rep->str : "";
+    char ckey[STORE_KEY_LEN], cmkey[STORE_KEY_LEN];
+    const char *keys[INBOUND_KEYS + 2], *args[INBOUND_ARGS + 1];
+    for (size_t i = 0; i < INBOUND_KEYS; i++)
+        keys[i] = in->keys[i];
+    keys[INBOUND_KEYS] = store_key_task(ckey, sizeof ckey, cur);
+    keys[INBOUND_KEYS + 1] = store_key_chat_messages(cmkey, sizeof cmkey, cur);
+    for (size_t i = 0; i < INBOUND_ARGS; i++)
+        args[i] = in->args[i];
+    args[INBOUND_ARGS] = cur;
+    return STORE_EVAL(rc, t->st, SCRIPT_CHAT_INBOUND, cb, t, keys, args);
+}
+
+static void inbound_end(struct rconn *rc, redisReply *rep, struct store_twostep *t)
+{
+    struct inbound *in = (struct inbound *)t;
+    in->cb(rc, rep, in->priv);
+    for (size_t i = 0; i < INBOUND_ARGS; i++)
+        free(in->args[i]);
+    free(in);
+}
+
 ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct store_inbound *m,
                            rconn_reply_cb cb, void *priv)
 {
-    char ckey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], tkey[STORE_KEY_LEN],
-        mkey[STORE_KEY_LEN], nows[STORE_NUM_LEN], order[STORE_NUM_LEN], due[STORE_NUM_LEN];
-    const char *keys[] = {store_key_conversation(ckey, sizeof ckey, m->network, m->chat,
-                                                 m->chat_len),
-                          store_key_queue_waiting(wkey, sizeof wkey, m->queue),
-                          KEY_ROUTING_EVENTS, store_key_queue_stats(skey, sizeof skey, m->queue),
-                          KEY_AGENT_EVENTS, store_key_task(tkey, sizeof tkey, m->task),
-                          store_key_chat_messages(mkey, sizeof mkey, m->task)};
-    const char *args[] = {m->task, m->queue, store_lld(nows, m->now),
-                          store_dbl(order, m->order), store_lld(due, m->sla_due), m->created,
-                          m->item, m->message, m->name ? m->name : "", m->lang ? m->lang : ""};
-    return STORE_EVAL(rc, st, SCRIPT_CHAT_INBOUND, cb, priv, keys, args);
+    struct inbound *in = calloc(1, sizeof *in);
+    if (!in)
+        return CTX_ENOMEM;
+    *in = (struct inbound){.base = {.st = st, .read = inbound_read, .call = inbound_call,
+                                    .end = inbound_end},
+                           .cb = cb, .priv = priv};
+    store_key_conversation(in->keys[0], STORE_KEY_LEN, m->network, m->chat, m->chat_len);
+    store_key_queue_waiting(in->keys[1], STORE_KEY_LEN, m->queue);
+    snprintf(in->keys[2], STORE_KEY_LEN, "%s", KEY_ROUTING_EVENTS);
+    store_key_queue_stats(in->keys[3], STORE_KEY_LEN, m->queue);
+    snprintf(in->keys[4], STORE_KEY_LEN, "%s", KEY_AGENT_EVENTS);
+    store_key_task(in->keys[5], STORE_KEY_LEN, m->task);
+    store_key_chat_messages(in->keys[6], STORE_KEY_LEN, m->task);
+    char nows[STORE_NUM_LEN], order[STORE_NUM_LEN], due[STORE_NUM_LEN];
+    const char *args[INBOUND_ARGS] = {
+        m->task, m->queue, store_lld(nows, m->now), store_dbl(order, m->order),
+        store_lld(due, m->sla_due), m->created, m->item, m->message, m->name ? m->name : "",
+        m->lang ? m->lang : ""};
+    bool ok = true;
+    for (size_t i = 0; i < INBOUND_ARGS; i++)
+        ok = (in->args[i] = strdup(args[i])) && ok;
+    ctx_err e = ok ? store_twostep_start(rc, &in->base) : CTX_ENOMEM;
+    if (e) {
+        for (size_t i = 0; i < INBOUND_ARGS; i++)
+            free(in->args[i]);
+        free(in);
+    }
+    return e;
 }
 
 ctx_err store_route_snapshot(struct rconn *rc, struct store *st, const char *queue, int head,
