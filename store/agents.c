@@ -13,8 +13,6 @@
 struct token_role {
     struct store_twostep base;
     char k256[90], k1[70];      /* ctx:agent-token:<sha256>, ...:<sha1> */
-    rconn_reply_cb cb;
-    void *priv;
 };
 
 static ctx_err token_read(struct rconn *rc, struct store_twostep *t, rconn_reply_cb cb)
@@ -37,31 +35,20 @@ static ctx_err token_call(struct rconn *rc, struct store_twostep *t, const redis
     return STORE_EVAL(rc, t->st, SCRIPT_TOKEN_ROLE, cb, t, keys, args);
 }
 
-static void token_end(struct rconn *rc, redisReply *rep, struct store_twostep *t)
-{
-    struct token_role *tr = (struct token_role *)t;
-    tr->cb(rc, rep, tr->priv);
-    free(tr);
-}
-
 ctx_err store_token_role(struct rconn *rc, struct store *st, const char *token,
                          rconn_reply_cb cb, void *priv)
 {
-    struct token_role *tr = calloc(1, sizeof *tr);
+    struct token_role *tr = store_twostep_new(
+        sizeof *tr, &(struct store_twostep){.st = st, .read = token_read, .call = token_call,
+                                            .cb = cb, .priv = priv});
     if (!tr)
         return CTX_ENOMEM;
-    *tr = (struct token_role){.base = {.st = st, .read = token_read, .call = token_call,
-                                       .end = token_end},
-                              .cb = cb, .priv = priv};
     char sha256[65], sha1[41];
     ctx_sha256_hex(token, strlen(token), sha256);
     ctx_sha1_hex(token, strlen(token), sha1);
     store_key_agent_token(tr->k256, sizeof tr->k256, sha256);
     store_key_agent_token(tr->k1, sizeof tr->k1, sha1);
-    ctx_err e = store_twostep_start(rc, &tr->base);
-    if (e)
-        free(tr);
-    return e;
+    return store_twostep_start(rc, &tr->base);
 }
 
 ctx_err store_agent_state(struct rconn *rc, struct store *st, const char *agent,

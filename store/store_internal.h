@@ -32,19 +32,25 @@ ctx_err store_eval(struct rconn *rc, struct store *st, enum store_script script,
 #define STORE_EVAL(rc, st, script, cb, priv, keys, args) \
     store_eval(rc, st, script, cb, priv, keys, CTX_ARRAY_LEN(keys), args, CTX_ARRAY_LEN(args))
 
-/* A call in two steps (store/twostep.c): read sends the read with cb, call
- * sends the script with the keys named from the read's reply, with cb; end
- * gets the script's reply (NULL: lost, or a step could not be sent) and
- * frees the context. A non-zero return from store_twostep_start(): nothing
- * was sent, end is not called. */
+/* A call in two steps (store/twostep.c): read sends the read with `step`
+ * as its callback, call sends the script with the keys named from the read's
+ * reply, with `step`; cb and priv get the script's reply (NULL: lost, or a
+ * step could not be sent). release (optional) frees what the context owns,
+ * before cb; the context itself is freed after. */
 struct store_twostep {
     struct store *st;
-    ctx_err (*read)(struct rconn *rc, struct store_twostep *t, rconn_reply_cb cb);
+    ctx_err (*read)(struct rconn *rc, struct store_twostep *t, rconn_reply_cb step);
     ctx_err (*call)(struct rconn *rc, struct store_twostep *t, const redisReply *read,
-                    rconn_reply_cb cb);
-    void (*end)(struct rconn *rc, redisReply *r, struct store_twostep *t);
+                    rconn_reply_cb step);
+    void (*release)(struct rconn *rc, redisReply *r, struct store_twostep *t);
+    rconn_reply_cb cb;
+    void *priv;
     int tries;
 };
+/* A zeroed context of `size` bytes that starts with a copy of base, or NULL. */
+void *store_twostep_new(size_t size, const struct store_twostep *base);
+/* Sends the read; on failure (nothing sent, cb not called) releases and
+ * frees t. */
 ctx_err store_twostep_start(struct rconn *rc, struct store_twostep *t);
 
 /* Send `cmd key rest[0] ... rest[n-1]` (n <= 16). */

@@ -70,8 +70,6 @@ struct inbound {
     struct store_twostep base;
     char keys[INBOUND_KEYS][STORE_KEY_LEN];
     char *args[INBOUND_ARGS];   /* owned copies */
-    rconn_reply_cb cb;
-    void *priv;
 };
 
 static ctx_err inbound_read(struct rconn *rc, struct store_twostep *t, rconn_reply_cb cb)
@@ -97,24 +95,22 @@ static ctx_err inbound_call(struct rconn *rc, struct store_twostep *t, const red
     return STORE_EVAL(rc, t->st, SCRIPT_CHAT_INBOUND, cb, t, keys, args);
 }
 
-static void inbound_end(struct rconn *rc, redisReply *rep, struct store_twostep *t)
+static void inbound_release(struct rconn *rc, redisReply *rep, struct store_twostep *t)
 {
-    struct inbound *in = (struct inbound *)t;
-    in->cb(rc, rep, in->priv);
+    (void)rc;
+    (void)rep;
     for (size_t i = 0; i < INBOUND_ARGS; i++)
-        free(in->args[i]);
-    free(in);
+        free(((struct inbound *)t)->args[i]);
 }
 
 ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct store_inbound *m,
                            rconn_reply_cb cb, void *priv)
 {
-    struct inbound *in = calloc(1, sizeof *in);
+    struct inbound *in = store_twostep_new(
+        sizeof *in, &(struct store_twostep){.st = st, .read = inbound_read, .call = inbound_call,
+                                            .release = inbound_release, .cb = cb, .priv = priv});
     if (!in)
         return CTX_ENOMEM;
-    *in = (struct inbound){.base = {.st = st, .read = inbound_read, .call = inbound_call,
-                                    .end = inbound_end},
-                           .cb = cb, .priv = priv};
     store_key_conversation(in->keys[0], STORE_KEY_LEN, m->network, m->chat, m->chat_len);
     store_key_queue_waiting(in->keys[1], STORE_KEY_LEN, m->queue);
     snprintf(in->keys[2], STORE_KEY_LEN, "%s", KEY_ROUTING_EVENTS);
@@ -130,13 +126,12 @@ ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct stor
     bool ok = true;
     for (size_t i = 0; i < INBOUND_ARGS; i++)
         ok = (in->args[i] = strdup(args[i])) && ok;
-    ctx_err e = ok ? store_twostep_start(rc, &in->base) : CTX_ENOMEM;
-    if (e) {
-        for (size_t i = 0; i < INBOUND_ARGS; i++)
-            free(in->args[i]);
+    if (!ok) {
+        inbound_release(rc, NULL, &in->base);
         free(in);
+        return CTX_ENOMEM;
     }
-    return e;
+    return store_twostep_start(rc, &in->base);
 }
 
 ctx_err store_route_snapshot(struct rconn *rc, struct store *st, const char *queue, int head,
@@ -216,8 +211,6 @@ struct abandon {
     struct store_twostep base;
     char task[STORE_KEY_LEN], queue[STORE_KEY_LEN];
     long long now;
-    rconn_reply_cb cb;
-    void *priv;
 };
 
 static ctx_err abandon_read(struct rconn *rc, struct store_twostep *t, rconn_reply_cb cb)
@@ -247,31 +240,24 @@ static ctx_err abandon_call(struct rconn *rc, struct store_twostep *t, const red
     return STORE_EVAL(rc, t->st, SCRIPT_ABANDON, cb, t, keys, args);
 }
 
-static void abandon_end(struct rconn *rc, redisReply *rep, struct store_twostep *t)
+static void abandon_release(struct rconn *rc, redisReply *rep, struct store_twostep *t)
 {
-    struct abandon *a = (struct abandon *)t;
-    if (rep)
-        store_chat_back(rc, t->st, a->task);
-    if (a->cb)
-        a->cb(rc, rep, a->priv);
-    free(a);
+    if (rep)                    /* answered: no longer among the chats left */
+        store_chat_back(rc, t->st, ((struct abandon *)t)->task);
 }
 
 ctx_err store_abandon(struct rconn *rc, struct store *st, const char *task, const char *queue,
                       long long now, rconn_reply_cb cb, void *priv)
 {
-    struct abandon *a = calloc(1, sizeof *a);
+    struct abandon *a = store_twostep_new(
+        sizeof *a, &(struct store_twostep){.st = st, .read = abandon_read, .call = abandon_call,
+                                           .release = abandon_release, .cb = cb, .priv = priv});
     if (!a)
         return CTX_ENOMEM;
-    *a = (struct abandon){.base = {.st = st, .read = abandon_read, .call = abandon_call,
-                                   .end = abandon_end},
-                          .now = now, .cb = cb, .priv = priv};
+    a->now = now;
     snprintf(a->task, sizeof a->task, "%s", task);
     snprintf(a->queue, sizeof a->queue, "%s", queue ? queue : "");
-    ctx_err e = store_twostep_start(rc, &a->base);
-    if (e)
-        free(a);
-    return e;
+    return store_twostep_start(rc, &a->base);
 }
 
 ctx_err store_overflow(struct rconn *rc, struct store *st, const char *queue,
