@@ -73,13 +73,60 @@ ctx_err store_presence(struct rconn *rc, struct store *st, const char *agent, co
     return STORE_EVAL(rc, st, SCRIPT_PRESENCE, cb, priv, keys, args);
 }
 
+/* The agents to sweep are read first, so that presence_sweep.lua is passed
+ * each one's keys (store/twostep.c; the script passes over one that left). */
+struct sweep {
+    struct store_twostep base;
+    long long now, stale_ms;
+};
+
+static ctx_err sweep_read(struct rconn *rc, struct store_twostep *t, rconn_reply_cb cb)
+{
+    return rconn_cmd(rc, cb, t, "SMEMBERS %s", KEY_AGENTS);
+}
+
+static ctx_err sweep_call(struct rconn *rc, struct store_twostep *t, const redisReply *rep,
+                          rconn_reply_cb cb)
+{
+    struct sweep *sw = (struct sweep *)t;
+    if (rep->type != REDIS_REPLY_ARRAY)
+        return CTX_EREDIS;
+    size_t n = rep->elements;
+    char (*k)[STORE_KEY_LEN] = calloc(2 * n + 1, sizeof *k);
+    const char **keys = calloc(3 + 2 * n, sizeof *keys), **args = calloc(2 + n, sizeof *args);
+    char nows[STORE_NUM_LEN], stale[STORE_NUM_LEN];
+    ctx_err e = CTX_ENOMEM;
+    if (k && keys && args) {
+        keys[0] = KEY_AGENTS;
+        keys[1] = KEY_DISCONNECTED;
+        keys[2] = KEY_ROUTING_EVENTS;
+        args[0] = store_lld(nows, sw->now);
+        args[1] = store_lld(stale, sw->stale_ms);
+        for (size_t i = 0; i < n; i++) {
+            const char *id = rep->element[i]->str ? rep->element[i]->str : "";
+            keys[3 + 2 * i] = store_key_agent(k[2 * i], STORE_KEY_LEN, id);
+            keys[4 + 2 * i] = store_key_agent_conns(k[2 * i + 1], STORE_KEY_LEN, id);
+            args[2 + i] = id;
+        }
+        e = store_eval(rc, t->st, SCRIPT_PRESENCE_SWEEP, cb, t, keys, 3 + 2 * n, args, 2 + n);
+    }
+    free(k);
+    free(keys);
+    free(args);
+    return e;
+}
+
 ctx_err store_presence_sweep(struct rconn *rc, struct store *st, long long now,
                              long long stale_ms, rconn_reply_cb cb, void *priv)
 {
-    char nows[STORE_NUM_LEN], stale[STORE_NUM_LEN];
-    const char *keys[] = {KEY_AGENTS, KEY_DISCONNECTED, KEY_ROUTING_EVENTS};
-    const char *args[] = {store_lld(nows, now), store_lld(stale, stale_ms)};
-    return STORE_EVAL(rc, st, SCRIPT_PRESENCE_SWEEP, cb, priv, keys, args);
+    struct sweep *sw = store_twostep_new(
+        sizeof *sw, &(struct store_twostep){.st = st, .read = sweep_read, .call = sweep_call,
+                                            .cb = cb, .priv = priv});
+    if (!sw)
+        return CTX_ENOMEM;
+    sw->now = now;
+    sw->stale_ms = stale_ms;
+    return store_twostep_start(rc, &sw->base);
 }
 
 ctx_err store_requeue_agent(struct rconn *rc, struct store *st, const char *agent,

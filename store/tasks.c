@@ -260,19 +260,61 @@ ctx_err store_abandon(struct rconn *rc, struct store *st, const char *task, cons
     return store_twostep_start(rc, &a->base);
 }
 
+/* The tasks that may overflow are read first (the head of the line), so
+ * that overflow.lua is passed their keys (store/twostep.c; the script
+ * passes over one no longer waiting there). */
+#define OVERFLOW_HEAD 200
+struct overflow {
+    struct store_twostep base;
+    char wkey[STORE_KEY_LEN], tokey[STORE_KEY_LEN], to[STORE_KEY_LEN];
+    char before[STORE_NUM_LEN], boost[STORE_NUM_LEN], unit[STORE_NUM_LEN], now[STORE_NUM_LEN];
+};
+
+static ctx_err overflow_read(struct rconn *rc, struct store_twostep *t, rconn_reply_cb cb)
+{
+    struct overflow *o = (struct overflow *)t;
+    return rconn_cmd(rc, cb, t, "ZRANGE %s 0 %d", o->wkey, OVERFLOW_HEAD - 1);
+}
+
+static ctx_err overflow_call(struct rconn *rc, struct store_twostep *t, const redisReply *rep,
+                             rconn_reply_cb cb)
+{
+    struct overflow *o = (struct overflow *)t;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements > OVERFLOW_HEAD)
+        return CTX_EREDIS;
+    size_t n = rep->elements;
+    char (*k)[STORE_KEY_LEN] = calloc(n + 1, sizeof *k);
+    const char *keys[3 + OVERFLOW_HEAD] = {o->wkey, o->tokey, KEY_ROUTING_EVENTS};
+    const char *args[5 + OVERFLOW_HEAD] = {o->before, o->to, o->boost, o->unit, o->now};
+    if (!k)
+        return CTX_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = rep->element[i]->str ? rep->element[i]->str : "";
+        keys[3 + i] = store_key_task(k[i], STORE_KEY_LEN, id);
+        args[5 + i] = id;
+    }
+    ctx_err e = store_eval(rc, t->st, SCRIPT_OVERFLOW, cb, t, keys, 3 + n, args, 5 + n);
+    free(k);
+    return e;
+}
+
 ctx_err store_overflow(struct rconn *rc, struct store *st, const char *queue,
                        const char *to_queue, long long before, int boost, double unit,
                        long long now, rconn_reply_cb cb, void *priv)
 {
-    char wkey[STORE_KEY_LEN], tokey[STORE_KEY_LEN], bef[STORE_NUM_LEN], bst[STORE_NUM_LEN],
-        un[STORE_NUM_LEN], nows[STORE_NUM_LEN];
-    const char *keys[] = {store_key_queue_waiting(wkey, sizeof wkey, queue),
-                          store_key_queue_waiting(tokey, sizeof tokey,
-                                                  to_queue ? to_queue : queue),
-                          KEY_ROUTING_EVENTS};
-    const char *args[] = {store_lld(bef, before), to_queue ? to_queue : "",
-                          store_lld(bst, boost), store_dbl(un, unit), store_lld(nows, now)};
-    return STORE_EVAL(rc, st, SCRIPT_OVERFLOW, cb, priv, keys, args);
+    struct overflow *o = store_twostep_new(
+        sizeof *o, &(struct store_twostep){.st = st, .read = overflow_read,
+                                           .call = overflow_call, .cb = cb, .priv = priv});
+    if (!o)
+        return CTX_ENOMEM;
+    store_key_queue_waiting(o->wkey, sizeof o->wkey, queue);
+    store_key_queue_waiting(o->tokey, sizeof o->tokey, to_queue ? to_queue : queue);
+    snprintf(o->to, sizeof o->to, "%s", to_queue ? to_queue : "");
+    store_lld(o->before, before);
+    store_lld(o->boost, boost);
+    store_dbl(o->unit, unit);
+    store_lld(o->now, now);
+    return store_twostep_start(rc, &o->base);
 }
 
 ctx_err store_chat_message(struct rconn *rc, struct store *st, const char *task,
