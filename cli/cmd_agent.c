@@ -18,6 +18,7 @@
 #include "core/mem.h"
 #include "core/redis.h"
 #include "routing/routing.h"
+#include "store/store.h"
 
 static int valid_id(const char *s)
 {
@@ -131,7 +132,9 @@ int cmd_agent_add(int argc, char **argv)
         fprintf(stderr, "ctxctl: redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
         status = 1;
     } else {
-        redisReply *ex = redisCommand(rc, "EXISTS ctx:agent:%s", id);
+        char akey[STORE_KEY_LEN], tkey[STORE_KEY_LEN];
+        store_key_agent(akey, sizeof akey, id);
+        redisReply *ex = redisCommand(rc, "EXISTS %s", akey);
         int exists = ex && ex->type == REDIS_REPLY_INTEGER && ex->integer == 1;
         if (ex)
             freeReplyObject(ex);
@@ -146,15 +149,16 @@ int cmd_agent_add(int argc, char **argv)
             config_free(cfg);
             return 1;
         }
-        redisReply *old = redisCommand(rc, "HGET ctx:agent:%s token_sha", id);
+        redisReply *old = redisCommand(rc, "HGET %s token_sha", akey);
         if (old && old->type == REDIS_REPLY_STRING)
-            freeReplyObject(redisCommand(rc, "DEL ctx:agent-token:%s", old->str));
+            freeReplyObject(redisCommand(rc, "DEL %s",
+                                         store_key_agent_token(tkey, sizeof tkey, old->str)));
         if (old)
             freeReplyObject(old);
         redisReply *r = redisCommand(
-            rc, "HSET ctx:agent:%s id %s name %s token_sha %s skills %s langs %s cap:social %d "
+            rc, "HSET %s id %s name %s token_sha %s skills %s langs %s cap:social %d "
                 "cap:chat %d cap:callback %d role %s callback_blocks_chat %d",
-            id, id, name, sha, skj, lgj, cap[CH_SOCIAL], cap[CH_CHAT], cap[CH_CALLBACK],
+            akey, id, name, sha, skj, lgj, cap[CH_SOCIAL], cap[CH_CHAT], cap[CH_CALLBACK],
             role, cbc);
         if (r && r->type != REDIS_REPLY_ERROR) {
             freeReplyObject(r);
@@ -163,14 +167,14 @@ int cmd_agent_add(int argc, char **argv)
                                   "load:chat", "0", "load:callback", "0",
                                   "handled", "0", "idle_since", "0", "last_offer", "0"};
             for (size_t i = 0; i < sizeof init / sizeof init[0]; i += 2)
-                freeReplyObject(redisCommand(rc, "HSETNX ctx:agent:%s %s %s", id, init[i],
+                freeReplyObject(redisCommand(rc, "HSETNX %s %s %s", akey, init[i],
                                              init[i + 1]));
             /* viewers only watch: they are not in the set routing offers tasks to */
             if (strcmp(role, "viewer") == 0)
-                freeReplyObject(redisCommand(rc, "SREM ctx:agents %s", id));
+                freeReplyObject(redisCommand(rc, "SREM %s %s", KEY_AGENTS, id));
             else
-                freeReplyObject(redisCommand(rc, "SADD ctx:agents %s", id));
-            r = redisCommand(rc, "SET ctx:agent-token:%s %s", sha, id);
+                freeReplyObject(redisCommand(rc, "SADD %s %s", KEY_AGENTS, id));
+            r = redisCommand(rc, "SET %s %s", store_key_agent_token(tkey, sizeof tkey, sha), id);
         }
         if (!r || r->type == REDIS_REPLY_ERROR) {
             fprintf(stderr, "ctxctl: redis: %s\n", r ? r->str : rc->errstr);
@@ -209,9 +213,12 @@ int cmd_agent_del(int argc, char **argv)
         status = 1;
         goto out;
     }
-    redisReply *h = redisCommand(rc, "HMGET ctx:agent:%s token_sha load:social load:chat "
-                                     "load:callback id", id);
-    redisReply *c = redisCommand(rc, "ZCARD ctx:agent:%s:conns", id);
+    char akey[STORE_KEY_LEN], ckey[STORE_KEY_LEN], tkey[STORE_KEY_LEN];
+    store_key_agent(akey, sizeof akey, id);
+    store_key_agent_conns(ckey, sizeof ckey, id);
+    redisReply *h = redisCommand(rc, "HMGET %s token_sha load:social load:chat load:callback id",
+                                 akey);
+    redisReply *c = redisCommand(rc, "ZCARD %s", ckey);
     long conns = c && c->type == REDIS_REPLY_INTEGER ? (long)c->integer : 0;
     if (c)
         freeReplyObject(c);
@@ -233,9 +240,10 @@ int cmd_agent_del(int argc, char **argv)
             status = 1;
         } else {
             if (h->element[0]->type == REDIS_REPLY_STRING)
-                freeReplyObject(redisCommand(rc, "DEL ctx:agent-token:%s", h->element[0]->str));
-            freeReplyObject(redisCommand(rc, "SREM ctx:agents %s", id));
-            freeReplyObject(redisCommand(rc, "DEL ctx:agent:%s ctx:agent:%s:conns", id, id));
+                freeReplyObject(redisCommand(rc, "DEL %s", store_key_agent_token(
+                                                         tkey, sizeof tkey, h->element[0]->str)));
+            freeReplyObject(redisCommand(rc, "SREM %s %s", KEY_AGENTS, id));
+            freeReplyObject(redisCommand(rc, "DEL %s %s", akey, ckey));
             printf("agent %s deleted\n", id);
         }
     }

@@ -7,6 +7,7 @@
 #include <hiredis.h>
 #include "analyzer/analyzer.h"
 #include "cli/cli.h"
+#include "store/store.h"
 
 int cmd_rules_reload(int argc, char **argv)
 {
@@ -29,7 +30,7 @@ int cmd_rules_reload(int argc, char **argv)
         fprintf(stderr, "ctxctl: redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
         status = 1;
     } else {
-        redisReply *r = redisCommand(rc, "XADD ctx:control MAXLEN ~ 1000 * cmd reload-rules");
+        redisReply *r = redisCommand(rc, "XADD %s MAXLEN ~ 1000 * cmd reload-rules", KEY_CONTROL);
         if (!r || r->type == REDIS_REPLY_ERROR) {
             fprintf(stderr, "ctxctl: redis: %s\n", r ? r->str : rc->errstr);
             status = 1;

@@ -11,7 +11,6 @@
  * by a consumer that died are claimed with XAUTOCLAIM after a minute.
  * An entry that cannot be read as an item goes to ctx:items:dead with the
  * reason, so nothing is silently dropped. */
-#define _GNU_SOURCE     /* asprintf */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +21,6 @@
 #include "core/log.h"
 #include "ctxd/roles.h"
 
-#define KEY_DEAD "ctx:items:dead"
 #define BATCH 64
 
 struct analyze_role {
@@ -63,11 +61,7 @@ static void dead_letter(struct analyze_role *r, const char *sid, const char *pay
                         const char *why)
 {
     log_error("analyze: raw entry %s is not an item (%s); moved to %s", sid, why, KEY_DEAD);
-    /* in order on one connection: the ack only follows a stored dead letter */
-    rconn_cmd(r->cmd, NULL, NULL, "XADD %s MAXLEN ~ 10000 * raw_id %s reason %s payload %s",
-              KEY_DEAD, sid, why, payload ? payload : "");
-    rconn_cmd(r->cmd, NULL, NULL, "XACK %s %s %s", KEY_RAW, GROUP_ANALYZE, sid);
-    rconn_cmd(r->cmd, NULL, NULL, "XDEL %s %s", KEY_RAW, sid);
+    store_raw_dead(r->cmd, r->st, sid, why, payload);
 }
 
 static long long published_ms(const struct item *it)
@@ -110,12 +104,8 @@ static void on_tag_stored(struct rconn *rc, redisReply *rep, void *priv)
         /* stored for the first time: later items may be its near-duplicates */
         char entry[600];    /* one list element: "<hex fingerprint> <item id>" */
         snprintf(entry, sizeof entry, "%016llx %s", (unsigned long long)tg->simhash, tg->it.id);
-        for (int b = 0; b < ANALYZER_SIMHASH_BANDS; b++) {
-            rconn_cmd(rc, NULL, NULL, "LPUSH " KEY_SIMHASH_PREFIX "%08x %s",
-                      (unsigned)tg->bands[b], entry);
-            rconn_cmd(rc, NULL, NULL, "LTRIM " KEY_SIMHASH_PREFIX "%08x 0 %d",
-                      (unsigned)tg->bands[b], SIMHASH_KEEP - 1);
-        }
+        for (int b = 0; b < ANALYZER_SIMHASH_BANDS; b++)
+            store_simhash_add(rc, tg->r->st, (unsigned)tg->bands[b], entry, SIMHASH_KEEP);
     }
     on_tagged(rc, rep, tg->r);
     tagging_free(tg);
@@ -153,52 +143,18 @@ static void store_tagged(struct tagging *tg)
     json_t *tj = item_to_json(it, tags);
     char *json = tj ? json_dumps(tj, CTX_JSON_FLAGS) : NULL;
     json_decref(tj);
-    /* keys: raw, item hash, tagged, index all, sentiment, complaint, brands...,
-     * topics..., complaint reasons... (store/KEYS.md) */
     size_t nreasons = tags->complaint ? tags->reasons.n : 0;
-    size_t nk = 6 + tags->brands.n + tags->topics.n + nreasons;
-    char **keys = calloc(nk, sizeof *keys);
-    const char **argv = calloc(nk + 6, sizeof *argv);
-    char score[32];
-    snprintf(score, sizeof score, "%lld", published_ms(it));
-    bool ok = json && keys && argv;
-    if (ok) {
-        size_t k = 0;
-        ok = asprintf(&keys[k++], "%s", KEY_RAW) > 0 &&
-             asprintf(&keys[k++], KEY_ITEM_PREFIX "%s", it->id) > 0 &&
-             asprintf(&keys[k++], "%s", KEY_TAGGED) > 0 &&
-             asprintf(&keys[k++], "%s", KEY_IDX_ALL) > 0 &&
-             asprintf(&keys[k++], KEY_IDX_PREFIX "sentiment:%s",
-                      sentiment_label_name(tags->label)) > 0 &&
-             asprintf(&keys[k++], KEY_IDX_PREFIX "complaint:%s",
-                      tags->complaint ? "true" : "false") > 0;
-        for (size_t i = 0; ok && i < tags->brands.n; i++)
-            ok = asprintf(&keys[k++], KEY_IDX_PREFIX "brand:%s", tags->brands.v[i]) > 0;
-        for (size_t i = 0; ok && i < tags->topics.n; i++)
-            ok = asprintf(&keys[k++], KEY_IDX_PREFIX "topic:%s", tags->topics.v[i]) > 0;
-        for (size_t i = 0; ok && i < nreasons; i++)
-            ok = asprintf(&keys[k++], KEY_IDX_PREFIX "reason:%s", tags->reasons.v[i]) > 0;
-    }
-    bool sent = false;
-    if (ok) {
-        for (size_t i = 0; i < nk; i++)
-            argv[i] = keys[i];
-        argv[nk] = GROUP_ANALYZE;
-        argv[nk + 1] = tg->sid;
-        argv[nk + 2] = it->id;
-        argv[nk + 3] = json;
-        argv[nk + 4] = score;
-        argv[nk + 5] = TAGGED_STREAM_CAP;
-        /* Redis away: the entry stays pending and is read again later */
-        sent = rconn_eval(r->cmd, &r->st->scripts[SCRIPT_TAG], on_tag_stored, tg, (int)nk,
-                          (int)nk + 6, argv, NULL) == CTX_OK;
-    } else {
+    struct store_tagged t = {
+        .sid = tg->sid, .id = it->id, .json = json, .published = published_ms(it),
+        .sentiment = sentiment_label_name(tags->label), .complaint = tags->complaint,
+        .brands = (const char *const *)tags->brands.v, .nbrands = tags->brands.n,
+        .topics = (const char *const *)tags->topics.v, .ntopics = tags->topics.n,
+        .reasons = (const char *const *)tags->reasons.v, .nreasons = nreasons};
+    /* Redis away: the entry stays pending and is read again later */
+    ctx_err e = json ? store_tag(r->cmd, r->st, &t, on_tag_stored, tg) : CTX_ENOMEM;
+    bool sent = e == CTX_OK;
+    if (e == CTX_ENOMEM)
         log_error("analyze: out of memory tagging %s", tg->sid);
-    }
-    for (size_t i = 0; keys && i < nk; i++)
-        free(keys[i]);
-    free(keys);
-    free(argv);
     free(json);
     if (!sent) {
         tagging_free(tg);
@@ -220,7 +176,7 @@ static void process_entry(struct analyze_role *r, const redisReply *e)
                 payload = fields->element[i + 1]->str;
     if (fields->type != REDIS_REPLY_ARRAY) {
         /* deleted after it was read but before the ack: nothing to tag */
-        rconn_cmd(r->cmd, NULL, NULL, "XACK %s %s %s", KEY_RAW, GROUP_ANALYZE, sid);
+        store_raw_ack(r->cmd, r->st, sid);
         return;
     }
     json_error_t je;
@@ -265,8 +221,7 @@ static void process_entry(struct analyze_role *r, const redisReply *e)
     log_debug("analyze: %s simhash %016llx", tg->it.id, (unsigned long long)tg->simhash);
     tg->lookups = ANALYZER_SIMHASH_BANDS;
     for (int b = 0; b < ANALYZER_SIMHASH_BANDS; b++)
-        if (rconn_cmd(r->cmd, on_band, tg, "LRANGE " KEY_SIMHASH_PREFIX "%08x 0 %d",
-                      (unsigned)tg->bands[b], SIMHASH_KEEP - 1))
+        if (store_simhash_band(r->cmd, r->st, (unsigned)tg->bands[b], SIMHASH_KEEP, on_band, tg))
             tg->lookups--;
     if (tg->lookups == 0)
         store_tagged(tg);
@@ -290,7 +245,7 @@ static void on_up(struct rconn *rc, void *priv)
 {
     struct analyze_role *r = priv;
     if (r->routing)
-        rconn_cmd(rc, NULL, NULL, "XGROUP CREATE %s %s $ MKSTREAM", KEY_TAGGED, GROUP_ROUTE);
+        store_route_group_create(rc, r->st);
 }
 
 /* Matches abandoned at PCRE2's limits (a careless or hostile pattern). */

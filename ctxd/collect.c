@@ -63,8 +63,6 @@ struct source {
     char *cursor;               /* where the next poll resumes (paged APIs) */
     bool state_loaded;
     unsigned failures;
-    char key[128];              /* ctx:source:<name> */
-    char seen_key[128];         /* ctx:seen:<name> */
 };
 
 /* One response's worth of Redis writes. */
@@ -92,7 +90,8 @@ static void schedule(struct source *s, double secs)
     if (rconn_up(s->c->rc)) {
         char when[CTX_TIME_LEN];
         ctx_time_format((long long)time(NULL) + (long long)secs, when);
-        rconn_cmd(s->c->rc, NULL, NULL, "HSET %s next_poll %s", s->key, when);
+        const char *fv[] = {"next_poll", when};
+        store_source_set(s->c->rc, s->c->st, s->cfg->name, fv, CTX_ARRAY_LEN(fv));
     }
 }
 
@@ -109,11 +108,13 @@ static void record_error(struct source *s, long status, const char *why, double 
         delay = retry_after > s->cfg->every ? retry_after : s->cfg->every;
     log_warn("collect: %s: %s; next try in %.1f s", s->cfg->name, why, delay);
     if (rconn_up(s->c->rc)) {
-        char now[CTX_TIME_LEN];
+        char now[CTX_TIME_LEN], st[24], fails[24];
         ctx_time_format(time(NULL), now);
-        rconn_cmd(s->c->rc, NULL, NULL,
-                  "HSET %s last_error %s last_error_at %s last_status %ld failures %u",
-                  s->key, why, now, status, s->failures);
+        snprintf(st, sizeof st, "%ld", status);
+        snprintf(fails, sizeof fails, "%u", s->failures);
+        const char *fv[] = {"last_error", why, "last_error_at", now, "last_status", st,
+                            "failures", fails};
+        store_source_set(s->c->rc, s->c->st, s->cfg->name, fv, CTX_ARRAY_LEN(fv));
     }
     schedule(s, retry_after > 0 ? delay : jitter(delay));
 }
@@ -121,11 +122,12 @@ static void record_error(struct source *s, long status, const char *why, double 
 static void record_ok(struct source *s, long status)
 {
     s->failures = 0;
-    char now[CTX_TIME_LEN];
+    char now[CTX_TIME_LEN], st[24];
     ctx_time_format(time(NULL), now);
-    rconn_cmd(s->c->rc, NULL, NULL,
-              "HSET %s last_ok %s last_status %ld failures 0", s->key, now, status);
-    rconn_cmd(s->c->rc, NULL, NULL, "HINCRBY %s polls 1", s->key);
+    snprintf(st, sizeof st, "%ld", status);
+    const char *fv[] = {"last_ok", now, "last_status", st, "failures", "0"};
+    store_source_set(s->c->rc, s->c->st, s->cfg->name, fv, CTX_ARRAY_LEN(fv));
+    store_source_incr(s->c->rc, s->c->st, s->cfg->name, "polls", 1);
     schedule(s, jitter(s->cfg->every));
 }
 
@@ -147,15 +149,19 @@ static void batch_done(struct batch *b)
             free(s->cursor);
             s->cursor = b->cursor;
             b->cursor = NULL;
-            rconn_cmd(s->c->rc, NULL, NULL, "HSET %s cursor %s", s->key, s->cursor);
+            const char *fv[] = {"cursor", s->cursor};
+            store_source_set(s->c->rc, s->c->st, s->cfg->name, fv, CTX_ARRAY_LEN(fv));
         }
-        if (s->etag)
-            rconn_cmd(s->c->rc, NULL, NULL, "HSET %s etag %s", s->key, s->etag);
-        if (s->last_modified)
-            rconn_cmd(s->c->rc, NULL, NULL, "HSET %s last_modified %s", s->key,
-                      s->last_modified);
+        if (s->etag) {
+            const char *fv[] = {"etag", s->etag};
+            store_source_set(s->c->rc, s->c->st, s->cfg->name, fv, CTX_ARRAY_LEN(fv));
+        }
+        if (s->last_modified) {
+            const char *fv[] = {"last_modified", s->last_modified};
+            store_source_set(s->c->rc, s->c->st, s->cfg->name, fv, CTX_ARRAY_LEN(fv));
+        }
         if (b->added)
-            rconn_cmd(s->c->rc, NULL, NULL, "HINCRBY %s items_seen %u", s->key, b->added);
+            store_source_incr(s->c->rc, s->c->st, s->cfg->name, "items_seen", b->added);
         log_info("collect: %s: %ld, %u items, %u new (%.3f s)", s->cfg->name, b->status,
                  b->total, b->added, b->seconds);
         record_ok(s, b->status);
@@ -206,10 +212,8 @@ static void store_items(struct source *s, struct parse_result *pr, struct http_r
             b->failed++;
             continue;
         }
-        const char *argv[] = {s->seen_key, KEY_RAW, it->id, json, RAW_STREAM_CAP};
         b->pending++;
-        if (rconn_eval(s->c->rc, &s->c->st->scripts[SCRIPT_ADD_RAW], on_added, b, 2,
-                       5, argv, NULL)) {
+        if (store_add_raw(s->c->rc, s->c->st, s->cfg->name, it->id, json, on_added, b)) {
             b->pending--;
             b->failed++;
         }
@@ -415,7 +419,7 @@ static void poll_source(uv_timer_t *t)
         return;
     }
     if (!s->state_loaded) {
-        if (rconn_cmd(s->c->rc, on_state, s, "HGETALL %s", s->key))
+        if (store_read(s->c->rc, s->c->st, STORE_SOURCE, s->cfg->name, on_state, s))
             uv_timer_start(s->timer, poll_source, 1000, 0);
         return;
     }
@@ -449,8 +453,6 @@ ctx_err collector_start(uv_loop_t *loop, const struct config *cfg, struct store 
             break;
         }
         c->nsources = i + 1;
-        snprintf(s->key, sizeof s->key, KEY_SOURCE_PREFIX "%s", s->cfg->name);
-        snprintf(s->seen_key, sizeof s->seen_key, KEY_SEEN_PREFIX "%s", s->cfg->name);
         uv_timer_init(loop, s->timer);
         s->timer->data = s;
         /* first poll soon, spread over the first half second */

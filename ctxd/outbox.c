@@ -93,21 +93,14 @@ static void settle(struct post *p, const char *status, const char *ref, const ch
                    double retry_in)
 {
     struct outbox *ob = p->ob;
-    char key[200], now[CTX_TIME_LEN], due[32];
-    snprintf(key, sizeof key, KEY_REPLY_PREFIX "%s", p->id);
-    ctx_time_format((long long)time(NULL), now);
-    snprintf(due, sizeof due, "%lld", ctx_now_ms() + (long long)(retry_in * 1000));
-    const char *argv[] = {key, KEY_OUTBOX, KEY_OUTBOX_DELAYED, KEY_REPLY_EVENTS,
-                          KEY_AGENT_EVENTS, GROUP_POST, p->sid, p->id, status, ref ? ref : "",
-                          error ? error : "", now, due};
     if (strcmp(status, "posted") == 0)
         log_info("outbox: reply %s to %s posted (%s)", p->id, p->item ? p->item : "?", ref);
     else if (strcmp(status, "failed") == 0)
         log_warn("outbox: reply %s to %s failed: %s", p->id, p->item ? p->item : "?", error);
     else
         log_warn("outbox: reply %s: %s; retrying in %.0f s", p->id, error, retry_in);
-    if (rconn_eval(ob->cmd, &ob->st->scripts[SCRIPT_REPLY_SETTLE], on_settled, p, 5, 13, argv,
-                   NULL)) {
+    if (store_reply_settle(ob->cmd, ob->st, p->sid, p->id, status, ref, error,
+                           ctx_now_ms() + (long long)(retry_in * 1000), on_settled, p)) {
         post_free(p);           /* Redis away: the entry stays pending, posted again */
         batch_step(ob);
     }
@@ -224,8 +217,7 @@ static void on_reply_loaded(struct rconn *rc, redisReply *r, void *priv)
     }
     if (strcmp(status, "posted") == 0 || strcmp(status, "failed") == 0) {
         /* already settled (a duplicate entry): only acknowledge it */
-        rconn_cmd(ob->cmd, NULL, NULL, "XACK %s %s %s", KEY_OUTBOX, GROUP_POST, p->sid);
-        rconn_cmd(ob->cmd, NULL, NULL, "XDEL %s %s", KEY_OUTBOX, p->sid);
+        store_outbox_drop(ob->cmd, ob->st, p->sid);
         post_free(p);
         batch_step(ob);
         return;
@@ -250,11 +242,8 @@ static void on_reply_loaded(struct rconn *rc, redisReply *r, void *priv)
         settle(p, "failed", NULL, "this network takes no replies", 0);
         return;
     }
-    char key[200];
-    snprintf(key, sizeof key, KEY_REPLY_PREFIX "%s", p->id);
     /* posting, attempt n: a crash from here on posts it again, same id */
-    rconn_cmd(ob->cmd, NULL, NULL, "HSET %s status posting", key);
-    if (rconn_cmd(ob->cmd, on_marked, p, "HINCRBY %s attempts 1", key)) {
+    if (store_reply_posting(ob->cmd, ob->st, p->id, on_marked, p)) {
         post_free(p);
         batch_step(ob);
     }
@@ -266,8 +255,7 @@ static void process_entry(struct outbox *ob, const redisReply *e)
         return;
     const char *sid = e->element[0]->str, *id = field(e->element[1], "id");
     if (!id) {                  /* deleted or malformed: nothing to post */
-        rconn_cmd(ob->cmd, NULL, NULL, "XACK %s %s %s", KEY_OUTBOX, GROUP_POST, sid);
-        rconn_cmd(ob->cmd, NULL, NULL, "XDEL %s %s", KEY_OUTBOX, sid);
+        store_outbox_drop(ob->cmd, ob->st, sid);
         return;
     }
     struct post *p = calloc(1, sizeof *p);
@@ -281,7 +269,7 @@ static void process_entry(struct outbox *ob, const redisReply *e)
     snprintf(p->sid, sizeof p->sid, "%s", sid);
     snprintf(p->id, sizeof p->id, "%s", id);
     ob->inflight++;
-    if (rconn_cmd(ob->cmd, on_reply_loaded, p, "HGETALL " KEY_REPLY_PREFIX "%s", id)) {
+    if (store_read(ob->cmd, ob->st, STORE_REPLY, id, on_reply_loaded, p)) {
         post_free(p);
         ob->inflight--;
     }
@@ -299,10 +287,7 @@ static void on_batch(const redisReply *entries, void *priv)
 static void due_fire(uv_timer_t *t)
 {
     struct outbox *ob = t->data;
-    char now[32];
-    snprintf(now, sizeof now, "%lld", ctx_now_ms());
-    const char *argv[] = {KEY_OUTBOX_DELAYED, KEY_OUTBOX, now};
-    rconn_eval(ob->cmd, &ob->st->scripts[SCRIPT_REPLY_DUE], NULL, NULL, 2, 3, argv, NULL);
+    store_reply_due(ob->cmd, ob->st, ctx_now_ms(), NULL, NULL);
     group_reader_poke(ob->rd);  /* in case a read was refused while Redis was away */
 }
 

@@ -36,7 +36,6 @@ ctx_err route_role_start(uv_loop_t *loop, const struct config *cfg, struct store
 void route_role_stop(struct route_role *r);
 
 /* Commands to every ctxd (control.c): cb gets each command's name. */
-#define KEY_CONTROL "ctx:control"
 typedef void (*control_cb)(const char *cmd, void *priv);
 struct control;
 ctx_err control_start(struct store *st, control_cb cb, void *priv, struct control **out);

@@ -89,31 +89,24 @@ static void conversation_message(struct route_role *r, const struct item *it, co
     }
     long long now = ctx_now_ms();
     size_t chat_len = strcspn(it->reply_ref, ":");     /* ref is "<chat>:<message>" */
-    char ckey[300], wkey[200], skey[200], id[200], nows[32], order[64], due[32];
-    char created[CTX_TIME_LEN];
-    snprintf(ckey, sizeof ckey, KEY_CONVERSATION_PREFIX "%s:%.*s", it->reply_network,
-             (int)chat_len, it->reply_ref);
-    snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", qc->name);
-    snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", qc->name);
+    char id[200], created[CTX_TIME_LEN];
     snprintf(id, sizeof id, "chat:%s:%.*s:%lld", it->reply_network, (int)chat_len, it->reply_ref,
              now);
-    snprintf(nows, sizeof nows, "%lld", now);
     struct rt_queue q = {.aging = qc->aging};
     struct rt_task t = {.enqueued = now};
-    snprintf(order, sizeof order, "%.17g", routing_order(&q, &t));
-    snprintf(due, sizeof due, "%lld", now + (long long)(qc->sla * 1000));
     ctx_time_format(now / 1000, created);
     const char *name = it->author.name ? it->author.name : it->author.handle;
     json_t *m = json_pack("{s:s,s:s?,s:s,s:s?}", "from", "customer", "name", name, "text",
                           it->text ? it->text : "", "at", it->published);
     char *mj = json_dumps(m, JSON_COMPACT);
     json_decref(m);
-    const char *argv[] = {ckey, wkey, KEY_ROUTING_EVENTS, skey, KEY_AGENT_EVENTS, id, qc->name,
-                          nows, order, due, created, it->id, mj ? mj : "{}", name ? name : "",
-                          lang ? lang : ""};
+    struct store_inbound in = {
+        .network = it->reply_network, .chat = it->reply_ref, .chat_len = chat_len, .task = id,
+        .queue = qc->name, .now = now, .sla_due = now + (long long)(qc->sla * 1000),
+        .order = routing_order(&q, &t), .created = created, .item = it->id,
+        .message = mj ? mj : "{}", .name = name, .lang = lang};
     r->inflight++;
-    if (rconn_eval(r->cmd, &r->st->scripts[SCRIPT_CHAT_INBOUND], on_task_made, r, 5, 15, argv,
-                   NULL))
+    if (store_chat_inbound(r->cmd, r->st, &in, on_task_made, r))
         r->inflight--;
     free(mj);
 }
@@ -161,7 +154,7 @@ static void escalate_entry(struct route_role *r, const redisReply *e)
     json_decref(j);
     /* acked after the task script is queued on the same connection: in order */
     if (!pending)
-        rconn_cmd(r->cmd, NULL, NULL, "XACK %s %s %s", KEY_TAGGED, GROUP_ROUTE, sid);
+        store_tagged_ack(r->cmd, r->st, sid);
 }
 
 static void on_tagged(const redisReply *entries, void *priv)
@@ -346,18 +339,9 @@ static void on_snapshot(struct rconn *rc, redisReply *rep, void *priv)
         o->r = r;
         snprintf(o->task, sizeof o->task, "%s", t->id);
         snprintf(o->agent, sizeof o->agent, "%s", a->id);
-        char tkey[300], akey[200], wkey[200], atkey[220], nows[32], exp[32], fg[32];
-        snprintf(fg, sizeof fg, "%lld", forget);
-        snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", t->id);
-        snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", a->id);
-        snprintf(atkey, sizeof atkey, KEY_AGENT_PREFIX "%s:tasks", a->id);
-        snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", qc->name);
-        snprintf(nows, sizeof nows, "%lld", now);
-        snprintf(exp, sizeof exp, "%lld", now + (long long)(qc->offer_timeout * 1000));
-        const char *argv[] = {tkey, akey, wkey, KEY_OFFERS, atkey, KEY_ROUTING_EVENTS,
-                              KEY_AGENT_EVENTS, t->id, a->id, nows, exp, fg};
         r->pass_pending++;
-        if (rconn_eval(r->cmd, &r->st->scripts[SCRIPT_OFFER], on_offer, o, 7, 12, argv, NULL)) {
+        if (store_offer(r->cmd, r->st, t->id, a->id, qc->name, now,
+                        now + (long long)(qc->offer_timeout * 1000), forget, on_offer, o)) {
             r->pass_pending--;
             free(o);
         }
@@ -393,13 +377,8 @@ static void pass_start(struct route_role *r)
             break;
         sc->r = r;
         sc->qc = &r->cfg->queues[i];
-        char wkey[200], head[16];
-        snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", sc->qc->name);
-        snprintf(head, sizeof head, "%d", HEAD);
-        const char *argv[] = {wkey, KEY_AGENTS, head};
         r->pass_pending++;
-        if (rconn_eval(r->cmd, &r->st->scripts[SCRIPT_ROUTE_SNAPSHOT], on_snapshot, sc, 2, 3,
-                       argv, NULL)) {
+        if (store_route_snapshot(r->cmd, r->st, sc->qc->name, HEAD, on_snapshot, sc)) {
             r->pass_pending--;
             free(sc);
         }
@@ -432,29 +411,15 @@ static void on_due(struct rconn *rc, redisReply *rep, void *priv)
     free(h);
     if (!rep || rep->type != REDIS_REPLY_ARRAY)
         return;
-    long long now = ctx_now_ms();
-    char nows[32], grace[32];
-    snprintf(nows, sizeof nows, "%lld", now);
-    snprintf(grace, sizeof grace, "%lld", (long long)(r->cfg->presence_grace * 1000));
+    long long now = ctx_now_ms(), grace = (long long)(r->cfg->presence_grace * 1000);
     for (size_t i = 0; i < rep->elements; i++) {
         const char *id = rep->element[i]->str;
         if (!id)
             continue;
-        if (kind == 1) {                /* wrap-up over */
-            char akey[200];
-            snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", id);
-            const char *argv[] = {akey, KEY_AGENT_EVENTS, KEY_ROUTING_EVENTS, KEY_WRAPUPS,
-                                  id, "wrapup-end", nows};
-            rconn_eval(rc, &r->st->scripts[SCRIPT_AGENT_STATE], on_hk_done, r, 4, 7, argv, NULL);
-        } else if (kind == 2) {         /* presence grace over */
-            char akey[200], atkey[220];
-            snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", id);
-            snprintf(atkey, sizeof atkey, KEY_AGENT_PREFIX "%s:tasks", id);
-            const char *argv[] = {akey, atkey, KEY_OFFERS, KEY_DISCONNECTED, KEY_ROUTING_EVENTS,
-                                  KEY_CHAT_EVENTS, id, nows, grace};
-            rconn_eval(rc, &r->st->scripts[SCRIPT_REQUEUE_AGENT], on_hk_done, r, 6, 9, argv,
-                       NULL);
-        }
+        if (kind == 1)                  /* wrap-up over */
+            store_agent_state(rc, r->st, id, "wrapup-end", now, on_hk_done, r);
+        else if (kind == 2)             /* presence grace over */
+            store_requeue_agent(rc, r->st, id, now, grace, on_hk_done, r);
     }
 }
 
@@ -471,18 +436,10 @@ static void on_offer_task(struct rconn *rc, redisReply *rep, void *priv)
         rep->element[1]->str && *rep->element[0]->str) {
         const char *agent = rep->element[0]->str, *queue = rep->element[1]->str;
         const struct config_queue *qc = queue_cfg(r->cfg, queue);
-        char tkey[300], akey[200], wkey[200], atkey[220], nows[32], maxna[16];
-        snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", t->task);
-        snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", agent);
-        snprintf(atkey, sizeof atkey, KEY_AGENT_PREFIX "%s:tasks", agent);
-        snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", queue);
-        snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
-        snprintf(maxna, sizeof maxna, "%d", qc ? qc->max_no_answer : 3);
-        const char *argv[] = {tkey, akey, KEY_OFFERS, wkey, atkey, KEY_ROUTING_EVENTS,
-                              KEY_AGENT_EVENTS, t->task, agent, nows, "timed_out", maxna};
-        rconn_eval(rc, &r->st->scripts[SCRIPT_REFUSE], on_hk_done, r, 7, 12, argv, NULL);
+        store_refuse(rc, r->st, t->task, agent, queue, ctx_now_ms(), "timed_out",
+                     qc ? qc->max_no_answer : 3, on_hk_done, r);
     } else if (rep && rep->type == REDIS_REPLY_ARRAY) {
-        rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_OFFERS, t->task);   /* stale entry */
+        store_offer_forget(rc, r->st, t->task);   /* stale entry */
     }
     free(t);
 }
@@ -498,7 +455,9 @@ static void on_expired(struct rconn *rc, redisReply *rep, void *priv)
             break;
         t->r = r;
         snprintf(t->task, sizeof t->task, "%s", rep->element[i]->str);
-        if (rconn_cmd(rc, on_offer_task, t, "HMGET " KEY_TASK_PREFIX "%s agent queue", t->task))
+        static const char *const fields[] = {"agent", "queue"};
+        if (store_task_fields(rc, r->st, t->task, fields, CTX_ARRAY_LEN(fields), on_offer_task,
+                              t))
             free(t);
     }
 }
@@ -515,16 +474,9 @@ static void overflow(struct route_role *r, long long now)
                                                            : qc;
         struct rt_queue q = {.aging = to->aging};
         struct rt_task p0 = {.priority = 0}, p1 = {.priority = 1};
-        char wkey[200], tokey[200], before[32], boost[16], unit[64], nows[32];
-        snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", qc->name);
-        snprintf(tokey, sizeof tokey, KEY_QUEUE_PREFIX "%s:waiting", to->name);
-        snprintf(before, sizeof before, "%lld", now - (long long)(qc->overflow_after * 1000));
-        snprintf(boost, sizeof boost, "%d", qc->overflow_priority);
-        snprintf(unit, sizeof unit, "%.17g", routing_order(&q, &p0) - routing_order(&q, &p1));
-        snprintf(nows, sizeof nows, "%lld", now);
-        const char *argv[] = {wkey, tokey, KEY_ROUTING_EVENTS, before,
-                              qc->overflow_queue ? qc->overflow_queue : "", boost, unit, nows};
-        rconn_eval(r->cmd, &r->st->scripts[SCRIPT_OVERFLOW], NULL, NULL, 3, 8, argv, NULL);
+        store_overflow(r->cmd, r->st, qc->name, qc->overflow_queue ? to->name : NULL,
+                       now - (long long)(qc->overflow_after * 1000), qc->overflow_priority,
+                       routing_order(&q, &p0) - routing_order(&q, &p1), now, NULL, NULL);
     }
 }
 
@@ -537,15 +489,7 @@ static void on_left_chats(struct rconn *rc, redisReply *rep, void *priv)
         const char *task = rep->element[i]->str;
         if (!task)
             continue;
-        char tkey[120], skey[200], nows[32];
-        const char *queue = chat_queue(r->cfg);
-        snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", task);
-        snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", queue ? queue : "");
-        snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
-        const char *argv[] = {tkey, KEY_OFFERS, KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS, skey,
-                              task, nows};
-        rconn_eval(rc, &r->st->scripts[SCRIPT_ABANDON], NULL, NULL, 5, 7, argv, NULL);
-        rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, task);
+        store_abandon(rc, r->st, task, chat_queue(r->cfg), ctx_now_ms(), NULL, NULL);
     }
 }
 
@@ -555,29 +499,25 @@ static void tick_fire(uv_timer_t *tm)
     if (!rconn_up(r->cmd))
         return;
     long long now = ctx_now_ms();
-    rconn_cmd(r->cmd, on_expired, r, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100", KEY_OFFERS, now);
+    store_due(r->cmd, r->st, STORE_DUE_OFFERS, now, on_expired, r);
     struct hk_ctx *w = malloc(sizeof *w), *p = malloc(sizeof *p);
     if (w) {
         *w = (struct hk_ctx){r, 1};
-        if (rconn_cmd(r->cmd, on_due, w, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100",
-                      KEY_WRAPUPS, now))
+        if (store_due(r->cmd, r->st, STORE_DUE_WRAPUPS, now, on_due, w))
             free(w);
     }
     if (p) {
         *p = (struct hk_ctx){r, 2};
-        if (rconn_cmd(r->cmd, on_due, p, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100",
-                      KEY_DISCONNECTED, now - (long long)(r->cfg->presence_grace * 1000)))
+        if (store_due(r->cmd, r->st, STORE_DUE_DISCONNECTED,
+                      now - (long long)(r->cfg->presence_grace * 1000), on_due, p))
             free(p);
     }
     overflow(r, now);
     if (++r->ticks % 4 == 0) {  /* every 1 s: connections of nodes that stopped beating */
-        char nows[32], stale[32];
-        snprintf(nows, sizeof nows, "%lld", now);
-        snprintf(stale, sizeof stale, "%lld", (long long)(r->cfg->presence_timeout * 1000));
-        const char *argv[] = {KEY_AGENTS, KEY_DISCONNECTED, KEY_ROUTING_EVENTS, nows, stale};
-        rconn_eval(r->cmd, &r->st->scripts[SCRIPT_PRESENCE_SWEEP], NULL, NULL, 3, 5, argv, NULL);
-        rconn_cmd(r->cmd, on_left_chats, r, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100",
-                  KEY_CHATS_LEFT, now - (long long)(r->cfg->presence_grace * 1000));
+        store_presence_sweep(r->cmd, r->st, now, (long long)(r->cfg->presence_timeout * 1000),
+                             NULL, NULL);
+        store_due(r->cmd, r->st, STORE_DUE_CHATS_LEFT,
+                  now - (long long)(r->cfg->presence_grace * 1000), on_left_chats, r);
     }
     pass_start(r);              /* callbacks coming due, missed wake-ups */
     group_reader_poke(r->tagged);
@@ -618,8 +558,7 @@ static void wake_read(struct route_role *r)
 {
     if (r->wake_reading || r->stopping || !rconn_up(r->wake))
         return;
-    if (rconn_cmd(r->wake, on_wake, r, "XREAD COUNT 200 BLOCK 5000 STREAMS %s %s",
-                  KEY_ROUTING_EVENTS, r->wake_last) == CTX_OK)
+    if (store_routing_wait(r->wake, r->st, r->wake_last, on_wake, r) == CTX_OK)
         r->wake_reading = true;
 }
 

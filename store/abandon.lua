@@ -1,7 +1,10 @@
 -- abandon.lua: the customer left (closed the chat) before the end.
 -- KEYS[1] task hash, KEYS[2] offers zset, KEYS[3] routing events, KEYS[4] agent events,
--- KEYS[5] queue stats hash
--- ARGV[1] task id, ARGV[2] now ms
+-- KEYS[5] queue stats hash, KEYS[6] waiting zset of the task's queue, KEYS[7] hash and
+-- KEYS[8] tasks set of the agent offered the task
+-- ARGV[1] task id, ARGV[2] now ms, ARGV[3] the task's queue and ARGV[4] its agent, as read
+-- just before (KEYS[6..8] are named from them): if they changed, the error STALE, and
+-- the caller reads them again
 -- Queued or offered: the task is abandoned (counted). Assigned: it stays
 -- with the agent, who is told the customer left, and finishes it with done.
 -- New (a web chat the customer never wrote in: never queued, never counted
@@ -13,13 +16,15 @@ if t[1] == 'new' then
   return 1
 end
 if t[1] == 'queued' or t[1] == 'offered' then
-  redis.call('ZREM', 'ctx:queue:' .. t[3] .. ':waiting', ARGV[1])
+  if t[3] ~= ARGV[3] or (t[1] == 'offered' and t[2] ~= ARGV[4]) then
+    return redis.error_reply('STALE the task moved since it was read')
+  end
+  redis.call('ZREM', KEYS[6], ARGV[1])
   if t[1] == 'offered' then
-    local ak = 'ctx:agent:' .. t[2]
     redis.call('ZREM', KEYS[2], ARGV[1])
-    redis.call('HSET', ak, 'offers', 0)
-    redis.call('HINCRBY', ak, 'load:' .. t[4], -1)
-    redis.call('SREM', ak .. ':tasks', ARGV[1])
+    redis.call('HSET', KEYS[7], 'offers', 0)
+    redis.call('HINCRBY', KEYS[7], 'load:' .. t[4], -1)
+    redis.call('SREM', KEYS[8], ARGV[1])
     redis.call('XADD', KEYS[4], 'MAXLEN', '~', 100000, '*', 'agent', t[2], 'type', 'revoked',
                'task', ARGV[1], 'reason', 'abandoned')
   end

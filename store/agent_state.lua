@@ -1,6 +1,7 @@
 -- agent_state.lua: an agent sets its state (available or away), or the
 -- router ends a wrap-up whose time is up ('wrapup-end').
--- KEYS[1] agent hash, KEYS[2] agent events, KEYS[3] routing events, KEYS[4] wrap-ups zset
+-- KEYS[1] agent hash, KEYS[2] agent events, KEYS[3] routing events, KEYS[4] wrap-ups zset,
+-- KEYS[5] the agent's connections zset
 -- ARGV[1] agent id, ARGV[2] 'available' | 'away' | 'wrapup-end', ARGV[3] now ms
 -- Returns the agent's state afterwards.
 local st = redis.call('HGET', KEYS[1], 'state')
@@ -14,7 +15,7 @@ if want == 'wrapup-end' then
   end
   want = 'available'
 end
-if st == 'offline' and redis.call('ZCARD', KEYS[1] .. ':conns') == 0 then
+if st == 'offline' and redis.call('ZCARD', KEYS[5]) == 0 then
   return redis.error_reply('OFFLINE the agent is not connected')
 end
 redis.call('HSET', KEYS[1], 'state', want)

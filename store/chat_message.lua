@@ -6,10 +6,11 @@
 -- Its arrival, order score and SLA due time move on by the time it was held,
 -- so waiting is counted from when there was something to answer.
 -- KEYS[1] task hash, KEYS[2] messages list, KEYS[3] agent events, KEYS[4] chat events,
--- KEYS[5] routing events
+-- KEYS[5] routing events, KEYS[6] waiting zset and KEYS[7] stats hash of the chat's queue
 -- ARGV[1] task id, ARGV[2] 'customer' or 'agent', ARGV[3] agent id (agent messages),
--- ARGV[4] message JSON, ARGV[5] now ms
--- The chat's waiting zset and stats hash are named from its queue, as abandon.lua does.
+-- ARGV[4] message JSON, ARGV[5] now ms, ARGV[6] the chat's queue (KEYS[6], KEYS[7])
+-- A held chat has the queue it was opened for (nothing moves it before it is
+-- queued); a caller naming another is refused (QUEUE) before anything is written.
 -- Returns the message's index, or an error when the sender may not write.
 local t = redis.call('HMGET', KEYS[1], 'state', 'agent', 'channel', 'queue', 'arrived', 'order',
                      'sla_due')
@@ -19,6 +20,9 @@ if t[1] == 'done' or t[1] == 'abandoned' or not t[1] then
 end
 if ARGV[2] == 'agent' and (t[1] ~= 'assigned' or t[2] ~= ARGV[3]) then
   return redis.error_reply('NOT_ASSIGNED this chat is not assigned to you')
+end
+if ARGV[2] == 'customer' and t[1] == 'new' and t[4] ~= ARGV[6] then
+  return redis.error_reply('QUEUE the chat is held for queue ' .. tostring(t[4]))
 end
 local n = redis.call('RPUSH', KEYS[2], ARGV[4])
 redis.call('LTRIM', KEYS[2], -1000, -1)
@@ -30,8 +34,8 @@ if ARGV[2] == 'customer' then
     local order = string.format('%.17g', (tonumber(t[6]) or now) + held)
     redis.call('HSET', KEYS[1], 'state', 'queued', 'arrived', ARGV[5], 'order', order,
                'sla_due', string.format('%d', (tonumber(t[7]) or now) + held))
-    redis.call('ZADD', 'ctx:queue:' .. t[4] .. ':waiting', order, ARGV[1])
-    redis.call('HINCRBY', 'ctx:queue:' .. t[4] .. ':stats', 'arrived', 1)
+    redis.call('ZADD', KEYS[6], order, ARGV[1])
+    redis.call('HINCRBY', KEYS[7], 'arrived', 1)
     redis.call('XADD', KEYS[5], 'MAXLEN', '~', 1000000, '*', 'type', 'queued', 'task', ARGV[1],
                'queue', t[4], 'channel', 'chat', 'at', ARGV[5])
   elseif t[1] == 'assigned' then

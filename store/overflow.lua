@@ -3,16 +3,19 @@
 -- arrival), or, with no overflow queue, up by overflow_priority levels.
 -- Each task overflows once.
 -- KEYS[1] waiting zset, KEYS[2] waiting zset of the overflow queue (or the same),
--- KEYS[3] routing events
+-- KEYS[3] routing events, KEYS[3 + i] the hash of the task ARGV[5 + i]
 -- ARGV[1] arrived before this (ms), ARGV[2] overflow queue name ('' = none),
 -- ARGV[3] priority boost, ARGV[4] what one priority level is worth in order
 -- score (computed by the router from routing_order(), so it is defined once),
--- ARGV[5] now ms
+-- ARGV[5] now ms, ARGV[6..] the head of the line (at most 200 tasks) as read just
+-- before; one no longer waiting in KEYS[1] is passed over
 -- Returns how many tasks overflowed.
 local n = 0
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, 199)) do
-  local tk = 'ctx:task:' .. id
-  local t = redis.call('HMGET', tk, 'arrived', 'overflowed', 'order', 'priority', 'state', 'queue')
+for i = 1, #ARGV - 5 do
+  local id, tk = ARGV[5 + i], KEYS[3 + i]
+  local t = redis.call('ZSCORE', KEYS[1], id) and
+            redis.call('HMGET', tk, 'arrived', 'overflowed', 'order', 'priority', 'state',
+                       'queue') or {}
   if t[5] == 'queued' and t[2] ~= '1' and tonumber(t[1] or '0') < tonumber(ARGV[1]) then
     redis.call('HSET', tk, 'overflowed', '1')
     if ARGV[2] ~= '' then

@@ -2,13 +2,14 @@
 -- it goes offline and every task it held (offered or assigned, chats with
 -- their history) goes back to its queue at the same place in line.
 -- KEYS[1] agent hash, KEYS[2] agent tasks set, KEYS[3] offers zset,
--- KEYS[4] disconnected zset, KEYS[5] routing events, KEYS[6] chat events
+-- KEYS[4] disconnected zset, KEYS[5] routing events, KEYS[6] chat events,
+-- KEYS[7] the agent's connections zset
 -- ARGV[1] agent id, ARGV[2] now ms, ARGV[3] grace ms
 -- The tasks' queues are read from the tasks themselves (ctx:queue:<q>:waiting):
 -- fine on one Redis; Redis Cluster would need them in one slot.
 -- Returns how many tasks were re-queued, or -1 if the agent came back.
 local since = redis.call('ZSCORE', KEYS[4], ARGV[1])
-if not since or redis.call('ZCARD', KEYS[1] .. ':conns') > 0 then
+if not since or redis.call('ZCARD', KEYS[7]) > 0 then
   redis.call('ZREM', KEYS[4], ARGV[1])
   return -1
 end

@@ -17,7 +17,6 @@
 #include <string.h>
 #include "core/hash.h"
 #include "core/clock.h"
-#include "core/id.h"
 #include "routing/routing.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
@@ -92,6 +91,7 @@ static void err_task(struct asess *s, const char *code, const char *msg, const c
 
 struct task_frame {
     struct wref *ref;
+    struct store *st;
     char type[16];
     json_t *extra;              /* fields added to the frame */
     json_t *task;
@@ -160,9 +160,9 @@ static void on_task_hash(struct rconn *rc, redisReply *rep, void *priv)
     const char *id = json_string_value(json_object_get(tf->task, "id"));
     ctx_err e = CTX_EINVAL;
     if (ch && strcmp(ch, "chat") == 0 && id)
-        e = rconn_cmd(rc, on_task_history, tf, "LRANGE " KEY_CHAT_PREFIX "%s:messages 0 -1", id);
+        e = store_read(rc, tf->st, STORE_CHAT_HISTORY, id, on_task_history, tf);
     else if (item)
-        e = rconn_cmd(rc, on_task_item, tf, "HGET " KEY_ITEM_PREFIX "%s json", item);
+        e = store_read(rc, tf->st, STORE_ITEM_JSON, item, on_task_item, tf);
     if (e)
         task_frame_send(tf, NULL, NULL);
 }
@@ -175,9 +175,10 @@ static void send_task(struct asess *s, const char *type, const char *task, json_
         return;
     }
     tf->ref = ref_take(s);
+    tf->st = s->ag->s->st;
     snprintf(tf->type, sizeof tf->type, "%s", type);
     tf->extra = extra ? extra : json_object();
-    if (rconn_cmd(s->ag->s->cmd, on_task_hash, tf, "HGETALL " KEY_TASK_PREFIX "%s", task)) {
+    if (store_read(s->ag->s->cmd, s->ag->s->st, STORE_TASK, task, on_task_hash, tf)) {
         ref_drop(tf->ref);
         json_decref(tf->extra);
         free(tf);
@@ -227,14 +228,8 @@ static void on_event(const char *id, const redisReply *f, void *priv)
 static void presence(struct asess *s, const char *what)
 {
     struct serve *sv = s->ag->s;
-    char akey[120], ckey[140], nows[32], stale[32];
-    snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", s->agent);
-    snprintf(ckey, sizeof ckey, KEY_AGENT_PREFIX "%s:conns", s->agent);
-    snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
-    snprintf(stale, sizeof stale, "%lld", (long long)(sv->cfg->presence_timeout * 1000));
-    const char *argv[] = {akey, KEY_DISCONNECTED, KEY_ROUTING_EVENTS, ckey, s->agent, what, nows,
-                          s->conn, stale};
-    rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_PRESENCE], NULL, NULL, 4, 9, argv, NULL);
+    store_presence(sv->cmd, sv->st, s->agent, what, s->conn, ctx_now_ms(),
+                   (long long)(sv->cfg->presence_timeout * 1000), NULL, NULL);
 }
 
 static void beat_fire(uv_timer_t *t)
@@ -277,9 +272,7 @@ static void on_stats_queues(struct rconn *rc, redisReply *rep, void *priv)
     }
     json_decref(ag->queues);
     ag->queues = queues_json(ag->s->cfg, rep);
-    const char *argv[] = {KEY_AGENTS};
-    if (rconn_eval(rc, &ag->s->st->scripts[SCRIPT_AGENTS_LIST], on_stats_agents, ag, 1, 1, argv,
-                   NULL))
+    if (store_agents_list(rc, ag->s->st, on_stats_agents, ag))
         ag->stats_running = false;
 }
 
@@ -425,16 +418,11 @@ static const struct config_queue *queue_cfg(const struct config *cfg, const char
 /* Queue the agent's text as a reply to `item` on its network (outbox). */
 static ctx_err enqueue_reply(struct rconn *rc, struct serve *sv, struct req *q, const char *item)
 {
-    char rid[64], rkey[120], ikey[600], now[CTX_TIME_LEN];
-    if (ctx_random_id("rep-", 8, rid, sizeof rid) != CTX_OK)
+    char rid[64];
+    if (store_reply_id(rid, sizeof rid) != CTX_OK)
         return CTX_EIO;
-    snprintf(rkey, sizeof rkey, KEY_REPLY_PREFIX "%s", rid);
-    snprintf(ikey, sizeof ikey, KEY_ITEM_PREFIX "%s", item);
-    ctx_time_format(ctx_now_ms() / 1000, now);
-    const char *argv[] = {rkey, ikey, KEY_OUTBOX, KEY_REPLY_EVENTS, KEY_AGENT_EVENTS, rid,
-                          item, q->text, q->agent, now};
     snprintf(q->arg, sizeof q->arg, "%s", rid);
-    return rconn_eval(rc, &sv->st->scripts[SCRIPT_REPLY_ENQUEUE], on_script, q, 5, 10, argv, NULL);
+    return store_reply_enqueue(rc, sv->st, rid, item, q->text, q->agent, on_script, q);
 }
 
 static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
@@ -446,14 +434,7 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
     }
     const char *queue = stream_field(t, "queue"), *channel = stream_field(t, "channel");
     const struct config_queue *qc = queue_cfg(sv->cfg, queue);
-    char tkey[300], akey[120], atkey[140], wkey[200], skey[200], nows[32];
-    snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", q->task);
-    snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", q->agent);
-    snprintf(atkey, sizeof atkey, KEY_AGENT_PREFIX "%s:tasks", q->agent);
-    snprintf(wkey, sizeof wkey, KEY_QUEUE_PREFIX "%s:waiting", queue ? queue : "");
-    snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", queue ? queue : "");
-    snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
-    struct rscript *sc = sv->st->scripts;
+    long long now = ctx_now_ms();
     ctx_err e = CTX_OK;
     if (!channel) {
         struct asess *s = req_sess(q);
@@ -463,23 +444,15 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
     }
     switch (q->op) {
     case OP_ACCEPT: {
-        const char *argv[] = {tkey, akey, KEY_OFFERS, KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS,
-                              skey, KEY_CHAT_EVENTS, q->task, q->agent, nows, q->name};
-        e = rconn_eval(rc, &sc[SCRIPT_ACCEPT], on_script, q, 7, 11, argv, NULL);
+        e = store_accept(rc, sv->st, q->task, q->agent, queue, now, q->name, on_script, q);
         break;
     }
-    case OP_REJECT: {
-        char maxna[16];
-        snprintf(maxna, sizeof maxna, "%d", qc ? qc->max_no_answer : 3);
-        const char *argv[] = {tkey, akey, KEY_OFFERS, wkey, atkey, KEY_ROUTING_EVENTS,
-                              KEY_AGENT_EVENTS, q->task, q->agent, nows, "rejected", maxna};
-        e = rconn_eval(rc, &sc[SCRIPT_REFUSE], on_script, q, 7, 12, argv, NULL);
+    case OP_REJECT:
+        e = store_refuse(rc, sv->st, q->task, q->agent, queue, now, "rejected",
+                         qc ? qc->max_no_answer : 3, on_script, q);
         break;
-    }
     case OP_DONE:
     case OP_TRANSFER: {
-        char wrap[32], order[64], twkey[200];
-        snprintf(wrap, sizeof wrap, "%g", qc ? qc->wrapup : 0.0);
         const struct config_queue *to = q->op == OP_TRANSFER ? queue_cfg(sv->cfg, q->arg) : NULL;
         if (q->op == OP_TRANSFER && !to) {
             err_task(req_sess(q), "bad_queue", "no such queue", q->task);
@@ -489,33 +462,23 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
         struct rt_queue rq = {.aging = to ? to->aging : 0};
         const char *pr = stream_field(t, "priority"), *arr = stream_field(t, "arrived");
         struct rt_task rt = {.priority = pr ? atoi(pr) : 0, .enqueued = arr ? atoll(arr) : 0};
-        snprintf(order, sizeof order, "%.17g", routing_order(&rq, &rt));
-        snprintf(twkey, sizeof twkey, KEY_QUEUE_PREFIX "%s:waiting", to ? to->name : "");
-        const char *argv[] = {tkey, akey, atkey, KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS,
-                              KEY_CHAT_EVENTS, KEY_WRAPUPS, twkey, q->task, q->agent, nows,
-                              q->op == OP_DONE ? "done" : "transferred", wrap,
-                              to ? to->name : "", order};
-        e = rconn_eval(rc, &sc[SCRIPT_FINISH], on_script, q, 8, 15, argv, NULL);
+        e = store_finish(rc, sv->st, q->task, q->agent, now, qc ? qc->wrapup : 0.0,
+                         to ? to->name : NULL, routing_order(&rq, &rt), on_script, q);
         break;
     }
     case OP_REPLY:
         if (strcmp(channel, "chat") == 0) {
-            char mkey[300];
-            snprintf(mkey, sizeof mkey, KEY_CHAT_PREFIX "%s:messages", q->task);
             char at[CTX_TIME_LEN];
             ctx_time_format(ctx_now_ms() / 1000, at);
             json_t *m = json_pack("{s:s,s:s,s:s,s:s}", "from", "agent", "name", q->name,
                                   "text", q->text, "at", at);
             char *mj = json_dumps(m, JSON_COMPACT);
             json_decref(m);
-            const char *argv[] = {tkey, mkey, KEY_AGENT_EVENTS, KEY_CHAT_EVENTS,
-                                  KEY_ROUTING_EVENTS, q->task, "agent", q->agent,
-                                  mj ? mj : "{}", nows};
             const char *origin = stream_field(t, "origin"), *item = stream_field(t, "item");
             bool network = origin && strcmp(origin, "network") == 0 && item;
             /* a chat on a network (Telegram): kept in the history, and posted */
-            e = rconn_eval(rc, &sc[SCRIPT_CHAT_MESSAGE], network ? NULL : on_script,
-                           network ? NULL : q, 5, 10, argv, NULL);
+            e = store_chat_message(rc, sv->st, q->task, queue, q->agent, mj ? mj : "{}", now,
+                                   network ? NULL : on_script, network ? NULL : q);
             free(mj);
             if (!e && network)
                 e = enqueue_reply(rc, sv, q, item);
@@ -559,8 +522,7 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
             req_end(q);
             return;
         }
-        e = rconn_cmd(rc, on_script, q, "XADD %s MAXLEN ~ 100000 * task %s type typing name %s",
-                      KEY_CHAT_EVENTS, q->task, q->name);
+        e = store_chat_typing(rc, sv->st, q->task, q->name, on_script, q);
         break;
     }
     case OP_STATE:
@@ -601,15 +563,9 @@ static void start_op(struct asess *s, enum op op, const char *task, const char *
     struct rconn *rc = s->ag->s->cmd;
     ctx_err e;
     if (op == OP_STATE) {
-        char akey[120], nows[32];
-        snprintf(akey, sizeof akey, KEY_AGENT_PREFIX "%s", s->agent);
-        snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
-        const char *argv[] = {akey, KEY_AGENT_EVENTS, KEY_ROUTING_EVENTS, KEY_WRAPUPS, s->agent,
-                              q->arg, nows};
-        e = rconn_eval(rc, &s->ag->s->st->scripts[SCRIPT_AGENT_STATE], on_script, q, 4, 7, argv,
-                       NULL);
+        e = store_agent_state(rc, s->ag->s->st, s->agent, q->arg, ctx_now_ms(), on_script, q);
     } else {
-        e = rconn_cmd(rc, on_task_fields, q, "HGETALL " KEY_TASK_PREFIX "%s", q->task);
+        e = store_read(rc, s->ag->s->st, STORE_TASK, q->task, on_task_fields, q);
     }
     if (e) {
         err(s, "unavailable", "redis is away; try again");
@@ -687,8 +643,7 @@ static void on_agent(struct rconn *rc, redisReply *rep, void *priv)
         if (strcmp(json_string_value(json_object_get(a, "state")) ?: "", "offline") == 0)
             json_object_set_new(a, "state", json_string("away"));
         outq_json(&s->q, s->wsi, json_pack("{s:s,s:o}", "type", "welcome", "agent", a));
-        rconn_cmd(rc, on_tasks_back, ref_take(s), "SMEMBERS " KEY_AGENT_PREFIX "%s:tasks",
-                  s->agent);
+        store_read(rc, s->ag->s->st, STORE_AGENT_TASKS, s->agent, on_tasks_back, ref_take(s));
     }
     /* a client may send before it has seen the welcome: those frames now */
     struct strlist early = s->early;
@@ -709,8 +664,7 @@ static void on_token(struct rconn *rc, redisReply *rep, void *priv)
         on_agent(rc, NULL, ref_take(s));
         return;
     }
-    if (rconn_cmd(rc, on_agent, ref_take(s), "HGETALL " KEY_AGENT_PREFIX "%s",
-                  rep->element[0]->str)) {
+    if (store_read(rc, s->ag->s->st, STORE_AGENT, rep->element[0]->str, on_agent, ref_take(s))) {
         wref_drop(s->ref);
         s->authing = false;     /* or every later frame would wait for it */
         strlist_clear(&s->early);

@@ -261,34 +261,11 @@ static void items(struct api_req *r, struct lws *wsi)
         }
         snprintf(min, sizeof min, "%lld", t * 1000);
     }
-    /* keys: the tagged stream, then one index per filter given */
-    char idx[5][200];
-    int n = 0;
-    if (brand[0])
-        snprintf(idx[n++], sizeof idx[0], KEY_IDX_PREFIX "brand:%s", brand);
-    if (topic[0])
-        snprintf(idx[n++], sizeof idx[0], KEY_IDX_PREFIX "topic:%s", topic);
-    if (sentiment[0])
-        snprintf(idx[n++], sizeof idx[0], KEY_IDX_PREFIX "sentiment:%s", sentiment);
-    if (complaint[0])
-        snprintf(idx[n++], sizeof idx[0], KEY_IDX_PREFIX "complaint:%s", complaint);
-    if (reason[0])
-        snprintf(idx[n++], sizeof idx[0], KEY_IDX_PREFIX "reason:%s", reason);
-    if (n == 0)
-        snprintf(idx[n++], sizeof idx[0], "%s", KEY_IDX_ALL);
-    char lim[16];
-    snprintf(lim, sizeof lim, "%ld", limit);
-    const char *argv[1 + 5 + 8];
-    int k = 0;
-    argv[k++] = KEY_TAGGED;
-    for (int i = 0; i < n; i++)
-        argv[k++] = idx[i];
-    const char *rest[] = {"+inf", min, lim, brand, topic, sentiment, complaint, reason};
-    for (size_t i = 0; i < CTX_ARRAY_LEN(rest); i++)
-        argv[k++] = rest[i];
+    struct store_query sq = {.brand = brand, .topic = topic, .sentiment = sentiment,
+                             .complaint = complaint, .reason = reason, .min = min,
+                             .limit = limit};
     r->waiting = true;
-    if (rconn_eval(r->s->cmd, &r->s->st->scripts[SCRIPT_QUERY], on_items, r, 1 + n, k, argv,
-                   NULL)) {
+    if (store_query(r->s->cmd, r->s->st, &sq, on_items, r)) {
         r->waiting = false;
         respond_error(r, 503, "redis", "redis is away");
     }
@@ -360,8 +337,7 @@ static void sources(struct api_req *r)
         json_array_append_new(q->arr, o);
         q->slots[i] = (struct source_slot){q, o};
         q->left++;
-        if (rconn_cmd(r->s->cmd, on_source_state, &q->slots[i],
-                      "HGETALL " KEY_SOURCE_PREFIX "%s", src->name))
+        if (store_read(r->s->cmd, r->s->st, STORE_SOURCE, src->name, on_source_state, &q->slots[i]))
             q->left--;          /* Redis away: answered 503 below */
     }
     if (--q->left == 0)

@@ -43,6 +43,7 @@ struct csess {
     char name[128];
     char key[40];               /* the resume key, sent once in `started` */
     char state[16];             /* the task's state when resumed */
+    char queue[128];            /* the chat's queue (from start, or the task when resumed) */
 };
 
 struct chats {
@@ -145,6 +146,7 @@ static void start(struct csess *s, const char *name, const char *lang)
         return;
     }
     snprintf(s->name, sizeof s->name, "%s", name);
+    snprintf(s->queue, sizeof s->queue, "%s", queue);
     char sha[65];
     ctx_sha256_hex(s->key, strlen(s->key), sha);
     json_t *extra = json_pack("{s:s,s:s?,s:s}", "name", name, "lang", lang, "customer_key", sha);
@@ -171,20 +173,14 @@ static void on_sent(struct rconn *rc, redisReply *rep, void *priv)
 static void message(struct csess *s, const char *text)
 {
     struct serve *sv = s->ch->s;
-    char tkey[120], mkey[140], at[CTX_TIME_LEN];
-    snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", s->task);
-    snprintf(mkey, sizeof mkey, KEY_CHAT_PREFIX "%s:messages", s->task);
+    char at[CTX_TIME_LEN];
     ctx_time_format(ctx_now_ms() / 1000, at);
     json_t *m = json_pack("{s:s,s:s,s:s,s:s}", "from", "customer", "name", s->name, "text", text,
                           "at", at);
     char *mj = json_dumps(m, JSON_COMPACT);
     json_decref(m);
-    char nows[32];
-    snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
-    const char *argv[] = {tkey, mkey, KEY_AGENT_EVENTS, KEY_CHAT_EVENTS, KEY_ROUTING_EVENTS,
-                          s->task, "customer", "", mj ? mj : "{}", nows};
-    if (rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_CHAT_MESSAGE], on_sent, wref_take(s->ref), 5,
-                   10, argv, NULL)) {
+    if (store_chat_message(sv->cmd, sv->st, s->task, s->queue, NULL, mj ? mj : "{}",
+                           ctx_now_ms(), on_sent, wref_take(s->ref))) {
         wref_drop(s->ref);
         outq_error(&s->q, s->wsi, "unavailable", "not sent; please try again");
     }
@@ -215,8 +211,8 @@ static void on_resume_task(struct rconn *rc, redisReply *rep, void *priv)
     if (!s)
         return;
     s->resuming = false;
-    /* HMGET customer_key state name */
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 || !rep->element[0]->str) {
+    /* HMGET customer_key state name queue */
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 4 || !rep->element[0]->str) {
         s->task[0] = '\0';
         outq_error(&s->q, s->wsi, rep ? "no_chat" : "unavailable",
                    rep ? "no such chat" : "please try again in a moment");
@@ -237,14 +233,14 @@ static void on_resume_task(struct rconn *rc, redisReply *rep, void *priv)
     const char *st = rep->element[1]->str ? rep->element[1]->str : "";
     snprintf(s->state, sizeof s->state, "%s", st);
     snprintf(s->name, sizeof s->name, "%s", rep->element[2]->str ? rep->element[2]->str : "");
+    snprintf(s->queue, sizeof s->queue, "%s", rep->element[3]->str ? rep->element[3]->str : "");
     if (strcmp(st, "done") == 0 || strcmp(st, "abandoned") == 0) {
         s->closed = true;
         outq_json(&s->q, s->wsi, json_pack("{s:s}", "type", "closed"));
         return;
     }
-    rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, s->task);   /* back in time */
-    if (rconn_cmd(rc, on_history, wref_take(s->ref), "LRANGE " KEY_CHAT_PREFIX "%s:messages 0 -1",
-                  s->task))
+    store_chat_back(rc, s->ch->s->st, s->task);   /* back in time */
+    if (store_read(rc, s->ch->s->st, STORE_CHAT_HISTORY, s->task, on_history, wref_take(s->ref)))
         wref_drop(s->ref);
 }
 
@@ -253,8 +249,9 @@ static void resume(struct csess *s, const char *task, const char *key)
     snprintf(s->task, sizeof s->task, "%s", task);
     snprintf(s->key, sizeof s->key, "%s", key);
     s->resuming = true;
-    if (rconn_cmd(s->ch->s->cmd, on_resume_task, wref_take(s->ref),
-                  "HMGET " KEY_TASK_PREFIX "%s customer_key state name", task)) {
+    static const char *const fields[] = {"customer_key", "state", "name", "queue"};
+    if (store_task_fields(s->ch->s->cmd, s->ch->s->st, task, fields, CTX_ARRAY_LEN(fields),
+                          on_resume_task, wref_take(s->ref))) {
         wref_drop(s->ref);
         s->resuming = false;
         s->task[0] = '\0';
@@ -266,15 +263,7 @@ static void resume(struct csess *s, const char *task, const char *key)
  * chat, else the agent hears the customer left). */
 static void end_chat(struct serve *sv, const char *task)
 {
-    const char *queue = chat_queue(sv->cfg);
-    char tkey[120], skey[200], nows[32];
-    snprintf(tkey, sizeof tkey, KEY_TASK_PREFIX "%s", task);
-    snprintf(skey, sizeof skey, KEY_QUEUE_PREFIX "%s:stats", queue ? queue : "");
-    snprintf(nows, sizeof nows, "%lld", ctx_now_ms());
-    const char *argv[] = {tkey, KEY_OFFERS, KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS, skey, task,
-                          nows};
-    rconn_eval(sv->cmd, &sv->st->scripts[SCRIPT_ABANDON], NULL, NULL, 5, 7, argv, NULL);
-    rconn_cmd(sv->cmd, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, task);
+    store_abandon(sv->cmd, sv->st, task, chat_queue(sv->cfg), ctx_now_ms(), NULL, NULL);
 }
 
 static void handle(struct csess *s, const char *text, size_t len)
@@ -375,8 +364,7 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             return 0;
         if (s->task[0] && !s->closed && !s->resuming) {
             /* gone without "end": it may come back (resume) before the grace is over */
-            rconn_cmd(sv->cmd, NULL, NULL, "ZADD %s NX %lld %s", KEY_CHATS_LEFT, ctx_now_ms(),
-                      s->task);
+            store_chat_left(sv->cmd, sv->st, s->task, ctx_now_ms());
         }
         if (s->prev)
             s->prev->next = s->next;

@@ -242,8 +242,7 @@ static void catchup_next(struct msess *ss)
     cu->sess = ss;
     char from[64];
     snprintf(from, sizeof from, "(%llu-%llu", ss->cursor.ms, ss->cursor.seq);
-    if (rconn_cmd(ss->m->s->cmd, on_page, cu, "XRANGE %s %s + COUNT %d", KEY_TAGGED, from,
-                  PAGE)) {
+    if (store_tagged_page(ss->m->s->cmd, ss->m->s->st, from, PAGE, on_page, cu)) {
         free(cu);
         return;
     }

@@ -83,12 +83,10 @@ ctx_err queue_stats_eval(struct serve *s, rconn_reply_cb cb, void *priv)
 {
     const struct config *cfg = s->cfg;
     size_t n = cfg->nqueues < 256 ? cfg->nqueues : 256;
-    const char *argv[1 + 256];
-    argv[0] = KEY_OFFERS;
+    const char *names[256];
     for (size_t i = 0; i < n; i++)
-        argv[1 + i] = cfg->queues[i].name;
-    return rconn_eval(s->cmd, &s->st->scripts[SCRIPT_QUEUE_STATS], cb, priv, 1, (int)n + 1, argv,
-                      NULL);
+        names[i] = cfg->queues[i].name;
+    return store_queue_stats(s->cmd, s->st, names, n, cb, priv);
 }
 
 ctx_err queues_query(struct api_req *r, int what)
@@ -169,10 +167,8 @@ static void on_agents(struct rconn *rc, redisReply *rep, void *priv)
 
 void agents_get(struct api_req *r)
 {
-    const char *argv[] = {KEY_AGENTS};
     r->waiting = true;
-    if (rconn_eval(r->s->cmd, &r->s->st->scripts[SCRIPT_AGENTS_LIST], on_agents, r, 1, 1, argv,
-                   NULL)) {
+    if (store_agents_list(r->s->cmd, r->s->st, on_agents, r)) {
         r->waiting = false;
         respond_error(r, 503, "redis", "redis is away");
     }
@@ -202,7 +198,7 @@ static void on_callback(struct rconn *rc, redisReply *rep, void *priv)
         free(c);
         return;
     }
-    if (rconn_cmd(rc, on_task, c, "HGETALL " KEY_TASK_PREFIX "%s", c->id)) {
+    if (store_read(rc, r->s->st, STORE_TASK, c->id, on_task, c)) {
         r->waiting = false;
         respond_error(r, 503, "redis", "redis is away");
         free(c);

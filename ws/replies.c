@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "core/id.h"
 #include "core/item.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
@@ -78,7 +77,7 @@ void replies_get(struct api_req *r, const char *id)
     c->r = r;
     snprintf(c->id, sizeof c->id, "%s", id);
     r->waiting = true;
-    if (rconn_cmd(r->s->cmd, on_loaded, c, "HGETALL " KEY_REPLY_PREFIX "%s", id)) {
+    if (store_read(r->s->cmd, r->s->st, STORE_REPLY, id, on_loaded, c)) {
         r->waiting = false;
         free(c);
         respond_error(r, 503, "redis", "redis is away");
@@ -107,7 +106,7 @@ static void on_enqueued(struct rconn *rc, redisReply *rep, void *priv)
         return;
     }
     /* queued (or queued before): answer with the reply as stored */
-    if (rconn_cmd(rc, on_loaded, c, "HGETALL " KEY_REPLY_PREFIX "%s", c->id)) {
+    if (store_read(rc, r->s->st, STORE_REPLY, c->id, on_loaded, c)) {
         r->waiting = false;
         respond_error(r, 503, "redis", "redis is away");
         free(c);
@@ -141,21 +140,14 @@ void replies_post(struct api_req *r)
         snprintf(c->item, sizeof c->item, "%s", item);
         if (id) {
             snprintf(c->id, sizeof c->id, "%s", id);
-        } else if (ctx_random_id("rep-", 12, c->id, sizeof c->id) != CTX_OK) {
+        } else if (store_reply_id(c->id, sizeof c->id) != CTX_OK) {
             free(c);
             respond_error(r, 503, "random", "no randomness for a reply id; try again");
             json_decref(j);
             return;
         }
-        char rkey[200], ikey[600], now[CTX_TIME_LEN];
-        snprintf(rkey, sizeof rkey, KEY_REPLY_PREFIX "%s", c->id);
-        snprintf(ikey, sizeof ikey, KEY_ITEM_PREFIX "%s", item);
-        ctx_time_format((long long)time(NULL), now);
-        const char *argv[] = {rkey, ikey, KEY_OUTBOX, KEY_REPLY_EVENTS, KEY_AGENT_EVENTS, c->id,
-                              item, text, agent ? agent : "", now};
         r->waiting = true;
-        if (rconn_eval(r->s->cmd, &r->s->st->scripts[SCRIPT_REPLY_ENQUEUE], on_enqueued, c, 5,
-                       10, argv, NULL)) {
+        if (store_reply_enqueue(r->s->cmd, r->s->st, c->id, item, text, agent, on_enqueued, c)) {
             r->waiting = false;
             free(c);
             respond_error(r, 503, "redis", "redis is away");

@@ -1,0 +1,123 @@
+/* items.c -- collected and tagged items in Redis: adding raw items
+ * (add_raw.lua), storing tagged ones with their indexes (tag.lua), querying
+ * them (query.lua), the near-duplicate fingerprint lists, dead letters and
+ * the sources' poll state. Each function builds its keys (store/keys.c) and
+ * arguments; the index keys of an item are named here only. */
+#include <stdlib.h>
+#include "store/store_internal.h"
+
+ctx_err store_add_raw(struct rconn *rc, struct store *st, const char *source, const char *item,
+                      const char *json, rconn_reply_cb cb, void *priv)
+{
+    char skey[STORE_KEY_LEN];
+    const char *keys[] = {store_key_seen(skey, sizeof skey, source), KEY_RAW};
+    const char *args[] = {item, json, RAW_STREAM_CAP};
+    return STORE_EVAL(rc, st, SCRIPT_ADD_RAW, cb, priv, keys, args);
+}
+
+ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged *t,
+                  rconn_reply_cb cb, void *priv)
+{
+    size_t nk = 6 + t->nbrands + t->ntopics + t->nreasons;
+    char (*k)[STORE_KEY_LEN] = calloc(nk, sizeof *k);
+    const char **keys = calloc(nk, sizeof *keys);
+    if (!k || !keys) {
+        free(k);
+        free(keys);
+        return CTX_ENOMEM;
+    }
+    size_t n = 0;
+    keys[n++] = KEY_RAW;
+    keys[n] = store_key_item(k[n], sizeof k[n], t->id), n++;
+    keys[n++] = KEY_TAGGED;
+    keys[n++] = KEY_IDX_ALL;
+    keys[n] = store_key_index(k[n], sizeof k[n], "sentiment", t->sentiment), n++;
+    keys[n] = store_key_index(k[n], sizeof k[n], "complaint", t->complaint ? "true" : "false"),
+    n++;
+    for (size_t i = 0; i < t->nbrands; i++, n++)
+        keys[n] = store_key_index(k[n], sizeof k[n], "brand", t->brands[i]);
+    for (size_t i = 0; i < t->ntopics; i++, n++)
+        keys[n] = store_key_index(k[n], sizeof k[n], "topic", t->topics[i]);
+    for (size_t i = 0; i < t->nreasons; i++, n++)
+        keys[n] = store_key_index(k[n], sizeof k[n], "reason", t->reasons[i]);
+    char score[STORE_NUM_LEN];
+    const char *args[] = {GROUP_ANALYZE, t->sid, t->id, t->json, store_lld(score, t->published),
+                          TAGGED_STREAM_CAP};
+    ctx_err e = store_eval(rc, st, SCRIPT_TAG, cb, priv, keys, nk, args, CTX_ARRAY_LEN(args));
+    free(k);
+    free(keys);
+    return e;
+}
+
+ctx_err store_query(struct rconn *rc, struct store *st, const struct store_query *q,
+                    rconn_reply_cb cb, void *priv)
+{
+    /* keys: the tagged stream, then one index per filter given */
+    static const char *const dims[] = {"brand", "topic", "sentiment", "complaint", "reason"};
+    const char *vals[] = {q->brand, q->topic, q->sentiment, q->complaint, q->reason};
+    char idx[CTX_ARRAY_LEN(dims)][STORE_KEY_LEN];
+    const char *keys[1 + CTX_ARRAY_LEN(dims)];
+    size_t n = 0;
+    keys[n++] = KEY_TAGGED;
+    for (size_t i = 0; i < CTX_ARRAY_LEN(dims); i++)
+        if (vals[i] && vals[i][0])
+            keys[n] = store_key_index(idx[n - 1], sizeof idx[0], dims[i], vals[i]), n++;
+    if (n == 1)
+        keys[n++] = KEY_IDX_ALL;
+    char lim[STORE_NUM_LEN];
+    const char *args[] = {"+inf", q->min, store_lld(lim, q->limit),
+                          q->brand ? q->brand : "", q->topic ? q->topic : "",
+                          q->sentiment ? q->sentiment : "", q->complaint ? q->complaint : "",
+                          q->reason ? q->reason : ""};
+    return store_eval(rc, st, SCRIPT_QUERY, cb, priv, keys, n, args, CTX_ARRAY_LEN(args));
+}
+
+ctx_err store_simhash_band(struct rconn *rc, struct store *st, unsigned band, int keep,
+                           rconn_reply_cb cb, void *priv)
+{
+    (void)st;
+    char key[STORE_KEY_LEN];
+    return rconn_cmd(rc, cb, priv, "LRANGE %s 0 %d", store_key_simhash(key, sizeof key, band),
+                     keep - 1);
+}
+
+void store_simhash_add(struct rconn *rc, struct store *st, unsigned band, const char *entry,
+                       int keep)
+{
+    (void)st;
+    char key[STORE_KEY_LEN];
+    store_key_simhash(key, sizeof key, band);
+    rconn_cmd(rc, NULL, NULL, "LPUSH %s %s", key, entry);
+    rconn_cmd(rc, NULL, NULL, "LTRIM %s 0 %d", key, keep - 1);
+}
+
+void store_raw_dead(struct rconn *rc, struct store *st, const char *sid, const char *why,
+                    const char *payload)
+{
+    (void)st;
+    /* in order on one connection: the ack only follows a stored dead letter */
+    rconn_cmd(rc, NULL, NULL, "XADD %s MAXLEN ~ 10000 * raw_id %s reason %s payload %s",
+              KEY_DEAD, sid, why, payload ? payload : "");
+    rconn_cmd(rc, NULL, NULL, "XACK %s %s %s", KEY_RAW, GROUP_ANALYZE, sid);
+    rconn_cmd(rc, NULL, NULL, "XDEL %s %s", KEY_RAW, sid);
+}
+
+ctx_err store_source_set(struct rconn *rc, struct store *st, const char *source,
+                         const char *const *fv, size_t n)
+{
+    (void)st;
+    char key[STORE_KEY_LEN];
+    if (n == 0 || n % 2)
+        return CTX_EINVAL;
+    return store_cmd_key(rc, NULL, NULL, "HSET", store_key_source(key, sizeof key, source), fv,
+                         n);
+}
+
+ctx_err store_source_incr(struct rconn *rc, struct store *st, const char *source,
+                          const char *field, long long by)
+{
+    (void)st;
+    char key[STORE_KEY_LEN];
+    return rconn_cmd(rc, NULL, NULL, "HINCRBY %s %s %lld",
+                     store_key_source(key, sizeof key, source), field, by);
+}

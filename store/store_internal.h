@@ -1,0 +1,60 @@
+/* store_internal.h -- what the files of store/ share and nobody else sees:
+ * calling a script with its keys and arguments counted by the compiler, and
+ * numbers formatted the one way the scripts parse them. */
+#ifndef CTX_STORE_INTERNAL_H
+#define CTX_STORE_INTERNAL_H
+
+#include <stdio.h>
+#include "store/store.h"
+
+#define STORE_NUM_LEN 32
+
+/* v as a decimal integer, in b. */
+static inline const char *store_lld(char b[STORE_NUM_LEN], long long v)
+{
+    snprintf(b, STORE_NUM_LEN, "%lld", v);
+    return b;
+}
+
+/* v with all its digits (order scores), in b. */
+static inline const char *store_dbl(char b[STORE_NUM_LEN], double v)
+{
+    snprintf(b, STORE_NUM_LEN, "%.17g", v);
+    return b;
+}
+
+/* EVALSHA `script` with keys[0..nkeys) then args[0..nargs). */
+ctx_err store_eval(struct rconn *rc, struct store *st, enum store_script script,
+                   rconn_reply_cb cb, void *priv, const char *const *keys, size_t nkeys,
+                   const char *const *args, size_t nargs);
+
+/* The same, with both lists as arrays whose lengths the compiler knows. */
+#define STORE_EVAL(rc, st, script, cb, priv, keys, args) \
+    store_eval(rc, st, script, cb, priv, keys, CTX_ARRAY_LEN(keys), args, CTX_ARRAY_LEN(args))
+
+/* A call in two steps (store/twostep.c): read sends the read with `step`
+ * as its callback, call sends the script with the keys named from the read's
+ * reply, with `step`; cb and priv get the script's reply (NULL: lost, or a
+ * step could not be sent). release (optional) frees what the context owns,
+ * before cb; the context itself is freed after. */
+struct store_twostep {
+    struct store *st;
+    ctx_err (*read)(struct rconn *rc, struct store_twostep *t, rconn_reply_cb step);
+    ctx_err (*call)(struct rconn *rc, struct store_twostep *t, const redisReply *read,
+                    rconn_reply_cb step);
+    void (*release)(struct rconn *rc, redisReply *r, struct store_twostep *t);
+    rconn_reply_cb cb;
+    void *priv;
+    int tries;
+};
+/* A zeroed context of `size` bytes that starts with a copy of base, or NULL. */
+void *store_twostep_new(size_t size, const struct store_twostep *base);
+/* Sends the read; on failure (nothing sent, cb not called) releases and
+ * frees t. */
+ctx_err store_twostep_start(struct rconn *rc, struct store_twostep *t);
+
+/* Send `cmd key rest[0] ... rest[n-1]` (n <= 16). */
+ctx_err store_cmd_key(struct rconn *rc, rconn_reply_cb cb, void *priv, const char *cmd,
+                      const char *key, const char *const *rest, size_t n);
+
+#endif

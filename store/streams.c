@@ -1,0 +1,84 @@
+/* streams.c -- the fixed-name streams and sorted sets the roles read and
+ * acknowledge by hand: acks of the consumer groups, the routing wake-up
+ * read, the monitor's catch-up pages, and the time-ordered sets the router
+ * sweeps (offers, wrap-ups, disconnected agents, chats left). The key names
+ * and groups stay here; callers say which thing and which entry. */
+#include "store/store_internal.h"
+
+void store_raw_ack(struct rconn *rc, struct store *st, const char *sid)
+{
+    (void)st;
+    rconn_cmd(rc, NULL, NULL, "XACK %s %s %s", KEY_RAW, GROUP_ANALYZE, sid);
+}
+
+void store_tagged_ack(struct rconn *rc, struct store *st, const char *sid)
+{
+    (void)st;
+    rconn_cmd(rc, NULL, NULL, "XACK %s %s %s", KEY_TAGGED, GROUP_ROUTE, sid);
+}
+
+void store_route_group_create(struct rconn *rc, struct store *st)
+{
+    (void)st;
+    rconn_cmd(rc, NULL, NULL, "XGROUP CREATE %s %s $ MKSTREAM", KEY_TAGGED, GROUP_ROUTE);
+}
+
+void store_outbox_drop(struct rconn *rc, struct store *st, const char *sid)
+{
+    (void)st;
+    rconn_cmd(rc, NULL, NULL, "XACK %s %s %s", KEY_OUTBOX, GROUP_POST, sid);
+    rconn_cmd(rc, NULL, NULL, "XDEL %s %s", KEY_OUTBOX, sid);
+}
+
+ctx_err store_tagged_page(struct rconn *rc, struct store *st, const char *after, int count,
+                          rconn_reply_cb cb, void *priv)
+{
+    (void)st;
+    return rconn_cmd(rc, cb, priv, "XRANGE %s %s + COUNT %d", KEY_TAGGED, after, count);
+}
+
+ctx_err store_routing_wait(struct rconn *rc, struct store *st, const char *after,
+                           rconn_reply_cb cb, void *priv)
+{
+    (void)st;
+    return rconn_cmd(rc, cb, priv, "XREAD COUNT 200 BLOCK 5000 STREAMS %s %s",
+                     KEY_ROUTING_EVENTS, after);
+}
+
+ctx_err store_chat_typing(struct rconn *rc, struct store *st, const char *task,
+                          const char *name, rconn_reply_cb cb, void *priv)
+{
+    (void)st;
+    return rconn_cmd(rc, cb, priv, "XADD %s MAXLEN ~ 100000 * task %s type typing name %s",
+                     KEY_CHAT_EVENTS, task, name);
+}
+
+ctx_err store_due(struct rconn *rc, struct store *st, enum store_due which, long long until,
+                  rconn_reply_cb cb, void *priv)
+{
+    (void)st;
+    static const char *const keys[] = {
+        [STORE_DUE_OFFERS] = KEY_OFFERS, [STORE_DUE_WRAPUPS] = KEY_WRAPUPS,
+        [STORE_DUE_DISCONNECTED] = KEY_DISCONNECTED, [STORE_DUE_CHATS_LEFT] = KEY_CHATS_LEFT};
+    if ((size_t)which >= CTX_ARRAY_LEN(keys))
+        return CTX_EINVAL;
+    return rconn_cmd(rc, cb, priv, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 100", keys[which], until);
+}
+
+void store_offer_forget(struct rconn *rc, struct store *st, const char *task)
+{
+    (void)st;
+    rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_OFFERS, task);
+}
+
+void store_chat_left(struct rconn *rc, struct store *st, const char *task, long long now)
+{
+    (void)st;
+    rconn_cmd(rc, NULL, NULL, "ZADD %s NX %lld %s", KEY_CHATS_LEFT, now, task);
+}
+
+void store_chat_back(struct rconn *rc, struct store *st, const char *task)
+{
+    (void)st;
+    rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, task);
+}
