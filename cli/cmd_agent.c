@@ -141,13 +141,8 @@ int cmd_agent_add(int argc, char **argv)
         if (exists && !replace) {
             fprintf(stderr, "ctxctl agent add: agent %s exists; --replace rewrites it and "
                             "issues a new token (its old token stops working)\n", id);
-            redisFree(rc);
-            free(skj);
-            free(lgj);
-            json_decref(sk);
-            json_decref(lg);
-            config_free(cfg);
-            return 1;
+            status = 1;
+            goto out;
         }
         redisReply *old = redisCommand(rc, "HGET %s token_sha", akey);
         if (old && old->type == REDIS_REPLY_STRING)
@@ -186,6 +181,7 @@ int cmd_agent_add(int argc, char **argv)
         if (r)
             freeReplyObject(r);
     }
+out:
     if (rc)
         redisFree(rc);
     free(skj);
