@@ -182,10 +182,28 @@ static void pass_step(struct route_role *r)
     }
 }
 
+/* Ids are held whole (a flexible member, as long as they come): a task id
+ * cut to a buffer would name another task, and that offer would never time
+ * out. */
 struct offer_ctx {
     struct route_role *r;
-    char task[256], agent[128];
+    const char *agent;          /* in text, after the task id */
+    char text[];                /* task id, NUL, agent id, NUL */
 };
+
+static struct offer_ctx *offer_ctx_new(struct route_role *r, const char *task,
+                                       const char *agent)
+{
+    size_t tl = strlen(task), al = strlen(agent);
+    struct offer_ctx *o = malloc(sizeof *o + tl + al + 2);
+    if (!o)
+        return NULL;
+    o->r = r;
+    memcpy(o->text, task, tl + 1);
+    memcpy(o->text + tl + 1, agent, al + 1);
+    o->agent = o->text + tl + 1;
+    return o;
+}
 
 static void on_offer(struct rconn *rc, redisReply *rep, void *priv)
 {
@@ -196,7 +214,7 @@ static void on_offer(struct rconn *rc, redisReply *rep, void *priv)
         rep->element[0]->type == REDIS_REPLY_INTEGER) {
         if (rep->element[0]->integer == 1) {
             r->offers_made++;
-            log_debug("route: %s offered to %s", o->task, o->agent);
+            log_debug("route: %s offered to %s", o->text, o->agent);
         } else {
             r->offers_lost++;   /* someone else got there first: fine */
             r->pass_again = true;
@@ -333,12 +351,9 @@ static void on_snapshot(struct rconn *rc, redisReply *rep, void *priv)
     for (size_t i = 0; i < n; i++) {
         const struct rt_task *t = &tasks[offers[i].task];
         const struct rt_agent *a = &agents[offers[i].agent];
-        struct offer_ctx *o = calloc(1, sizeof *o);
+        struct offer_ctx *o = offer_ctx_new(r, t->id, a->id);
         if (!o)
             break;
-        o->r = r;
-        snprintf(o->task, sizeof o->task, "%s", t->id);
-        snprintf(o->agent, sizeof o->agent, "%s", a->id);
         r->pass_pending++;
         if (store_offer(r->cmd, r->st, t->id, a->id, qc->name, now,
                         now + (long long)(qc->offer_timeout * 1000), forget, on_offer, o)) {
@@ -425,7 +440,7 @@ static void on_due(struct rconn *rc, redisReply *rep, void *priv)
 
 struct timeout_ctx {
     struct route_role *r;
-    char task[256];
+    char task[];                /* whole, however long (see offer_ctx) */
 };
 
 static void on_offer_task(struct rconn *rc, redisReply *rep, void *priv)
@@ -450,11 +465,12 @@ static void on_expired(struct rconn *rc, redisReply *rep, void *priv)
     for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
         if (!rep->element[i]->str)
             continue;
-        struct timeout_ctx *t = calloc(1, sizeof *t);
+        size_t len = strlen(rep->element[i]->str);
+        struct timeout_ctx *t = malloc(sizeof *t + len + 1);
         if (!t)
             break;
         t->r = r;
-        snprintf(t->task, sizeof t->task, "%s", rep->element[i]->str);
+        memcpy(t->task, rep->element[i]->str, len + 1);
         static const char *const fields[] = {"agent", "queue"};
         if (store_task_fields(rc, r->st, t->task, fields, CTX_ARRAY_LEN(fields), on_offer_task,
                               t))
