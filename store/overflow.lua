@@ -3,7 +3,10 @@
 -- arrival), or, with no overflow queue, up by overflow_priority levels.
 -- Each task overflows once.
 -- KEYS[1] waiting zset, KEYS[2] waiting zset of the overflow queue (or the same),
--- KEYS[3] routing events, KEYS[3 + i] the hash of the task ARGV[5 + i]
+-- KEYS[3] routing events, KEYS[4] the stats hash of the queue, KEYS[5] that of the
+-- overflow queue (or the same), KEYS[5 + i] the hash of the task ARGV[5 + i]
+-- A task that moves counts as overflowed_out in its queue and as arrived (and
+-- overflowed_in) in the next, so that no queue answers more than arrived.
 -- ARGV[1] arrived before this (ms), ARGV[2] overflow queue name ('' = none),
 -- ARGV[3] priority boost, ARGV[4] what one priority level is worth in order
 -- score (computed by the router from routing_order(), so it is defined once),
@@ -12,7 +15,7 @@
 -- Returns how many tasks overflowed.
 local n = 0
 for i = 1, #ARGV - 5 do
-  local id, tk = ARGV[5 + i], KEYS[3 + i]
+  local id, tk = ARGV[5 + i], KEYS[5 + i]
   local t = redis.call('ZSCORE', KEYS[1], id) and
             redis.call('HMGET', tk, 'arrived', 'overflowed', 'order', 'priority', 'state',
                        'queue') or {}
@@ -22,6 +25,9 @@ for i = 1, #ARGV - 5 do
       redis.call('ZREM', KEYS[1], id)
       redis.call('ZADD', KEYS[2], t[3], id)
       redis.call('HSET', tk, 'queue', ARGV[2])
+      redis.call('HINCRBY', KEYS[4], 'overflowed_out', 1)
+      redis.call('HINCRBY', KEYS[5], 'arrived', 1)
+      redis.call('HINCRBY', KEYS[5], 'overflowed_in', 1)
     elseif tonumber(ARGV[3]) > 0 then
       local unit = tonumber(ARGV[4])
       local order = tonumber(t[3]) - tonumber(ARGV[3]) * unit

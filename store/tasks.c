@@ -267,6 +267,7 @@ ctx_err store_abandon(struct rconn *rc, struct store *st, const char *task, cons
 struct overflow {
     struct store_twostep base;
     char wkey[STORE_KEY_LEN], tokey[STORE_KEY_LEN], to[STORE_KEY_LEN];
+    char skey[STORE_KEY_LEN], toskey[STORE_KEY_LEN];     /* the two queues' stats */
     char before[STORE_NUM_LEN], boost[STORE_NUM_LEN], unit[STORE_NUM_LEN], now[STORE_NUM_LEN];
 };
 
@@ -284,16 +285,17 @@ static ctx_err overflow_call(struct rconn *rc, struct store_twostep *t, const re
         return CTX_EREDIS;
     size_t n = rep->elements;
     char (*k)[STORE_KEY_LEN] = calloc(n + 1, sizeof *k);
-    const char *keys[3 + OVERFLOW_HEAD] = {o->wkey, o->tokey, KEY_ROUTING_EVENTS};
+    const char *keys[5 + OVERFLOW_HEAD] = {o->wkey, o->tokey, KEY_ROUTING_EVENTS, o->skey,
+                                           o->toskey};
     const char *args[5 + OVERFLOW_HEAD] = {o->before, o->to, o->boost, o->unit, o->now};
     if (!k)
         return CTX_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         const char *id = rep->element[i]->str ? rep->element[i]->str : "";
-        keys[3 + i] = store_key_task(k[i], STORE_KEY_LEN, id);
+        keys[5 + i] = store_key_task(k[i], STORE_KEY_LEN, id);
         args[5 + i] = id;
     }
-    ctx_err e = store_eval(rc, t->st, SCRIPT_OVERFLOW, cb, t, keys, 3 + n, args, 5 + n);
+    ctx_err e = store_eval(rc, t->st, SCRIPT_OVERFLOW, cb, t, keys, 5 + n, args, 5 + n);
     free(k);
     return e;
 }
@@ -309,6 +311,8 @@ ctx_err store_overflow(struct rconn *rc, struct store *st, const char *queue,
         return CTX_ENOMEM;
     store_key_queue_waiting(o->wkey, sizeof o->wkey, queue);
     store_key_queue_waiting(o->tokey, sizeof o->tokey, to_queue ? to_queue : queue);
+    store_key_queue_stats(o->skey, sizeof o->skey, queue);
+    store_key_queue_stats(o->toskey, sizeof o->toskey, to_queue ? to_queue : queue);
     snprintf(o->to, sizeof o->to, "%s", to_queue ? to_queue : "");
     store_lld(o->before, before);
     store_lld(o->boost, boost);

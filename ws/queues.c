@@ -39,6 +39,10 @@ json_t *queues_json(const struct config *cfg, const redisReply *rep)
                               "oldest_wait", oldest ? (double)(now - oldest) / 1000.0 : 0.0,
                               "arrived", field_ll(h, "arrived"), "answered", answered,
                               "abandoned", field_ll(h, "abandoned"), "sla", qc->sla);
+        /* a task that overflowed counts in the queue it moved to: arrived
+         * there, overflowed_out here */
+        json_object_set_new(q, "overflowed_in", json_integer(field_ll(h, "overflowed_in")));
+        json_object_set_new(q, "overflowed_out", json_integer(field_ll(h, "overflowed_out")));
         json_object_set_new(q, "avg_speed_of_answer",
                             answered ? json_real((double)wait_ms / answered / 1000.0)
                                      : json_null());

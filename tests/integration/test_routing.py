@@ -372,6 +372,10 @@ def test_overflow_moves_or_raises():
                  10, 0.1, "overflow to the second queue")
         assert rig.redis.cmd("ZSCORE", "ctx:queue:second:waiting", a["id"]) is not None
         assert rig.redis.cmd("ZSCORE", "ctx:queue:first:waiting", a["id"]) is None
+        # counted where it went: arrived (overflowed in) there, overflowed out here
+        qs = {q["name"]: q for q in rig.ctxd.http("/api/queues")[1]["queues"]}
+        assert qs["first"]["arrived"] == 1 and qs["first"]["overflowed_out"] == 1, qs
+        assert qs["second"]["arrived"] == 1 and qs["second"]["overflowed_in"] == 1, qs
         wait_for(lambda: rig.redis.cmd("HGET", "ctx:task:" + b["id"], "priority") == "5",
                  10, 0.1, "priority raised")
         c = post(port, "/api/callbacks", {"phone": "+74950000003", "queue": "boost"})[1]["task"]
