@@ -14,6 +14,7 @@
  * message, frames are queued (outq.c), SERVER_WRITEABLE writes one frame. A
  * client that falls 4096 frames behind is closed; it can resume with
  * `since`. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/hash.h"
@@ -61,21 +62,24 @@ struct monitor {
     uv_timer_t *tick;
 };
 
+/* A Redis stream id, "ms" or "ms-seq", digits only: strtoull alone would
+ * also take " 5" and "5- -3" (a negative sequence wrapped around). */
 int sid_parse(const char *s, struct sid *out)
 {
     char *end;
-    if (!s || !*s || *s == '-' || *s == '+')
+    if (!s || (unsigned)(*s - '0') > 9u)
         return -1;
+    errno = 0;
     out->ms = strtoull(s, &end, 10);
-    if (end == s)
+    if (errno)
         return -1;
     out->seq = 0;
     if (*end == '-') {
         const char *q = end + 1;
-        if (!*q || *q == '-' || *q == '+')
+        if ((unsigned)(*q - '0') > 9u)
             return -1;
         out->seq = strtoull(q, &end, 10);
-        if (end == q)
+        if (errno)
             return -1;
     }
     return *end ? -1 : 0;
