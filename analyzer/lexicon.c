@@ -108,7 +108,7 @@ static const char *const pr_greeting[] = {"morning", "afternoon", "evening", "ni
 static const char *const pr_like_subject[] = {
     "i", "we", "you", "they", "u", "ya", "really", "also", "do", "does", "did", "don't",
     "didn't", "doesn't", "dont", "didnt", "doesnt", "just", "actually", "totally",
-    "definitely", "still", "always", "we'd", "to", "i'll", "we'll", "not", "really"};
+    "definitely", "still", "always", "we'd", "to", "i'll", "we'll", "not"};
 
 static const char *const lw_names[LW__COUNT] = {
     [LW_BUT] = "but", [LW_NO] = "no", [LW_KIND] = "kind", [LW_OF] = "of",

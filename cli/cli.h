@@ -11,6 +11,9 @@
 
 extern const char *config_path;
 struct config *load_config(void);   /* prints the error and returns NULL on failure */
+/* A blocking connection to the config's Redis (5 s timeout); on failure the
+ * error is printed and NULL returned. */
+struct redisContext *cli_redis(const struct config *cfg);
 /* Print the command's usage rows from the table on stderr; returns 2. */
 int cli_usage(const char *name);
 

@@ -122,14 +122,12 @@ int cmd_agent_add(int argc, char **argv)
     struct config *cfg = load_config();
     if (!cfg)
         return 2;
-    struct timeval tv = {5, 0};
-    redisContext *rc = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
+    redisContext *rc = cli_redis(cfg);
     int status = 0;
     char *skj = json_dumps(sk, JSON_COMPACT), *lgj = json_dumps(lg, JSON_COMPACT);
     if (!skj || !lgj)
         ctx_oom(strlen(skills) + strlen(langs) + 64);   /* what the two JSON texts need */
-    if (!rc || rc->err) {
-        fprintf(stderr, "ctxctl: redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
+    if (!rc) {
         status = 1;
     } else {
         char akey[STORE_KEY_LEN], tkey[STORE_KEY_LEN];
@@ -201,11 +199,9 @@ int cmd_agent_del(int argc, char **argv)
     struct config *cfg = load_config();
     if (!cfg)
         return 2;
-    struct timeval tv = {5, 0};
-    redisContext *rc = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
+    redisContext *rc = cli_redis(cfg);
     int status = 0;
-    if (!rc || rc->err) {
-        fprintf(stderr, "ctxctl: redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
+    if (!rc) {
         status = 1;
         goto out;
     }

@@ -23,11 +23,9 @@ int cmd_rules_reload(int argc, char **argv)
         config_free(cfg);
         return 1;
     }
-    struct timeval tv = {5, 0};
-    redisContext *rc = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
+    redisContext *rc = cli_redis(cfg);
     int status = 0;
-    if (!rc || rc->err) {
-        fprintf(stderr, "ctxctl: redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
+    if (!rc) {
         status = 1;
     } else {
         redisReply *r = redisCommand(rc, "XADD %s MAXLEN ~ 1000 * cmd reload-rules", KEY_CONTROL);

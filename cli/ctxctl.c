@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <hiredis.h>
 #include "cli/cli.h"
 #include "core/config.h"
 
@@ -125,6 +126,19 @@ struct config *load_config(void)
         return NULL;
     }
     return cfg;
+}
+
+struct redisContext *cli_redis(const struct config *cfg)
+{
+    struct timeval tv = {5, 0};
+    redisContext *rc = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
+    if (!rc || rc->err) {
+        fprintf(stderr, "ctxctl: redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
+        if (rc)
+            redisFree(rc);
+        return NULL;
+    }
+    return rc;
 }
 
 /* How many of argv's words a command's name takes (0: not this command). */

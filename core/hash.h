@@ -11,8 +11,15 @@
 #define CTX_HASH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 void ctx_sha1_hex(const void *data, size_t len, char out[41]);
 void ctx_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* The Merkle-Damgard frame both share (sha1.c): data in 64-byte blocks,
+ * then the tail padded with 0x80 and the bit length, big-endian, into
+ * block(h, p). No allocation. */
+void ctx_md_run(const void *data, size_t len, uint32_t *h,
+                void (*block)(uint32_t *h, const unsigned char *p));
 
 #endif

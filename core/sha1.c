@@ -45,9 +45,9 @@ static void block(uint32_t h[5], const unsigned char *p)
     h[4] += e;
 }
 
-void ctx_sha1_hex(const void *data, size_t len, char out[41])
+void ctx_md_run(const void *data, size_t len, uint32_t *h,
+                void (*block)(uint32_t *h, const unsigned char *p))
 {
-    uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
     const unsigned char *p = data;
     size_t left = len;
     for (; left >= 64; left -= 64, p += 64)
@@ -62,6 +62,12 @@ void ctx_sha1_hex(const void *data, size_t len, char out[41])
     block(h, tail);
     if (tl == 128)
         block(h, tail + 64);
+}
+
+void ctx_sha1_hex(const void *data, size_t len, char out[41])
+{
+    uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+    ctx_md_run(data, len, h, block);
     for (int i = 0; i < 5; i++)
         snprintf(out + 8 * i, 9, "%08x", h[i]);
 }

@@ -18,29 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 #include "analyzer/analyzer_internal.h"
-
-static char dir[64], file[96];
-
-static void cleanup(void)
-{
-    unlink(file);
-    rmdir(dir);
-}
-
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "%s/fuzz_cues.XXXXXX",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-    if (!mkdtemp(dir))
-        abort();
-    snprintf(file, sizeof file, "%s/fuzz.cues", dir);
-    atexit(cleanup);
-}
+#include "tests/fuzz/fuzz_folder.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!dir[0])
-        setup();
+    fuzz_folder("fuzz.cues");
     FILE *f = fopen(file, "wb");
     if (!f || fwrite(data, 1, size, f) != size || fclose(f))
         abort();

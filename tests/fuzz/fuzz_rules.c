@@ -21,24 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "analyzer/analyzer_internal.h"
-
-static char dir[64], file[96];
-
-static void cleanup(void)
-{
-    unlink(file);
-    rmdir(dir);
-}
-
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "%s/fuzz_rules.XXXXXX",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-    if (!mkdtemp(dir))
-        abort();
-    snprintf(file, sizeof file, "%s/fuzz.rules", dir);
-    atexit(cleanup);
-}
+#include "tests/fuzz/fuzz_folder.h"
 
 static bool same_list(const struct strlist *a, const struct strlist *b)
 {
@@ -75,8 +58,7 @@ static void apply(const struct analyzer_rules *rs, const char *s, size_t len, co
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!dir[0])
-        setup();
+    fuzz_folder("fuzz.rules");
     const uint8_t *nul = memchr(data, 0, size);
     size_t rlen = nul ? (size_t)(nul - data) : size;
     FILE *f = fopen(file, "wb");

@@ -24,13 +24,19 @@ def get(port, path, token=None):
         return e.code, json.loads(e.read() or b"null")
 
 
-def test_roles_and_tokens():
-    rig = Rig("auth")
+def auth_rig(name):
+    """A pipeline rig with "auth": true and one queue."""
+    rig = Rig(name)
     with open(rig.ctxd.config) as f:
         cfg = json.load(f)
     cfg.update({"auth": True, "queues": [{"name": "support"}]})
     with open(rig.ctxd.config, "w") as f:
         json.dump(cfg, f)
+    return rig
+
+
+def test_roles_and_tokens():
+    rig = auth_rig("auth")
     try:
         viewer = add_agent(rig, "vic", "--role", "viewer")
         agent = add_agent(rig, "ann")
@@ -108,12 +114,7 @@ def test_tokens_are_sha256_and_old_sha1_tokens_move():
     """Tokens are kept as their SHA-256; a token kept as SHA-1 (made before)
     still logs in, on the API and on the agent's websocket, and is moved."""
     import hashlib
-    rig = Rig("auth-sha")
-    with open(rig.ctxd.config) as f:
-        cfg = json.load(f)
-    cfg.update({"auth": True, "queues": [{"name": "support"}]})
-    with open(rig.ctxd.config, "w") as f:
-        json.dump(cfg, f)
+    rig = auth_rig("auth-sha")
     try:
         boss = add_agent(rig, "sue", "--role", "supervisor")
         ann = add_agent(rig, "ann")
