@@ -25,6 +25,7 @@ ctx_err buf_putc(struct buf *b, char c);
 ctx_err buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 ctx_err buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 const char *buf_str(const struct buf *b);   /* "" while empty, never NULL */
+static inline size_t buf_len(const struct buf *b) { return b->len; }
 void buf_reset(struct buf *b);              /* len = 0, keeps the memory */
 char *buf_detach(struct buf *b);            /* caller frees; "" copy when empty */
 void buf_free(struct buf *b);
