@@ -3,9 +3,13 @@
  * One memory policy, as Redis' zmalloc and h2o's h2o_mem_alloc: running out
  * of memory is not an error a caller can do anything useful about, so these
  * wrappers print "ctx: out of memory allocating N bytes" on stderr and
- * abort(). What they return is the caller's, freed with free(). Code written
- * before this header still checks malloc() and returns CTX_ENOMEM; it is
- * converted file by file. */
+ * abort(). What they return is the caller's, freed with free(). The daemon
+ * and ctxctl allocate through these and nothing else (jansson too: both call
+ * json_set_alloc_funcs(ctx_malloc, free) first thing), so no caller checks
+ * for NULL and no function fails with CTX_ENOMEM for want of memory; a size
+ * limit on input is a cap (struct buf's max, CTX_ETOOBIG), not an allocation
+ * failure. Libraries that allocate on their own (libcurl, libwebsockets,
+ * PCRE2, hiredis) report failure their own way. */
 #ifndef CTX_MEM_H
 #define CTX_MEM_H
 
