@@ -11,6 +11,7 @@
 #include <string.h>
 #include <curl/curl.h>
 #include "core/http.h"
+#include "core/mem.h"
 
 struct http {
     uv_loop_t *loop;
@@ -72,9 +73,7 @@ static int sock_cb(CURL *easy, curl_socket_t fd, int action, void *userp, void *
         return 0;
     }
     if (!sc) {
-        sc = calloc(1, sizeof *sc);
-        if (!sc)
-            return -1;
+        sc = ctx_calloc(1, sizeof *sc);
         sc->fd = fd;
         sc->h = h;
         if (uv_poll_init_socket(h->loop, &sc->poll, fd)) {
@@ -153,7 +152,7 @@ static void check_done(struct http *h)
         char *eff = NULL;
         curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &eff);
         if (eff)
-            r->effective_url = strdup(eff);
+            r->effective_url = ctx_strdup(eff);
         if ((rc == CURLE_WRITE_ERROR && r->err == CTX_ETOOBIG) ||
             rc == CURLE_FILESIZE_EXCEEDED) {
             r->err = CTX_ETOOBIG;
@@ -173,12 +172,8 @@ static size_t write_cb(char *data, size_t size, size_t n, void *userp)
 {
     struct http_xfer *x = userp;
     size_t len = size * n;
-    if ((long long)(x->res.body.len + len) > x->max_bytes) {
-        x->res.err = CTX_ETOOBIG;
-        return 0;
-    }
-    if (buf_append(&x->res.body, data, len))
-        return 0;
+    if ((x->res.err = buf_append(&x->res.body, data, len)))
+        return 0;               /* CTX_ETOOBIG: over the body's cap */
     return len;
 }
 
@@ -194,7 +189,7 @@ static void grab(char **dst, const char *line, size_t len, const char *name)
     while (end > v && isspace((unsigned char)end[-1]))
         end--;
     free(*dst);
-    *dst = strndup(v, (size_t)(end - v));
+    *dst = ctx_strndup(v, (size_t)(end - v));
 }
 
 static size_t header_cb(char *line, size_t size, size_t n, void *userp)
@@ -226,19 +221,14 @@ ctx_err http_new(uv_loop_t *loop, struct http **out)
         curl_global_init(CURL_GLOBAL_DEFAULT);
         global_done = 1;
     }
-    struct http *h = calloc(1, sizeof *h);
-    if (!h)
-        return CTX_ENOMEM;
+    struct http *h = ctx_calloc(1, sizeof *h);
     h->loop = loop;
-    h->timer = malloc(sizeof *h->timer);
     h->multi = curl_multi_init();
-    if (!h->timer || !h->multi) {
-        free(h->timer);
-        if (h->multi)
-            curl_multi_cleanup(h->multi);
+    if (!h->multi) {            /* libcurl's own allocation failed */
         free(h);
         return CTX_ENOMEM;
     }
+    h->timer = ctx_malloc(sizeof *h->timer);
     uv_timer_init(loop, h->timer);
     h->timer->data = h;
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
@@ -271,13 +261,12 @@ void http_free(struct http *h)
 ctx_err http_fetch(struct http *h, const struct http_req *req, http_cb cb, void *priv,
                    struct http_xfer **out)
 {
-    struct http_xfer *x = calloc(1, sizeof *x);
-    if (!x)
-        return CTX_ENOMEM;
+    struct http_xfer *x = ctx_calloc(1, sizeof *x);
     x->h = h;
     x->cb = cb;
     x->priv = priv;
     x->max_bytes = req->max_bytes > 0 ? req->max_bytes : 5LL * 1024 * 1024;
+    x->res.body.max = (size_t)x->max_bytes;
     x->easy = curl_easy_init();
     if (!x->easy) {
         free(x);
