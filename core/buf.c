@@ -93,6 +93,14 @@ char *buf_detach(struct buf *b)
     return p;
 }
 
+void buf_truncate(struct buf *b, size_t len)
+{
+    if (len < b->len) {
+        b->len = len;
+        b->p[len] = '\0';
+    }
+}
+
 void buf_free(struct buf *b)
 {
     free(b->p);

@@ -37,5 +37,6 @@ static inline size_t buf_len(const struct buf *b) { return b->len; }
 void buf_reset(struct buf *b);              /* len = 0, keeps the memory */
 char *buf_detach(struct buf *b);            /* caller frees; "" copy when empty */
 void buf_free(struct buf *b);
+void buf_truncate(struct buf *b, size_t len);   /* to len bytes, if longer; keeps the memory */
 
 #endif

@@ -23,7 +23,9 @@ char *ctx_strdup(const char *s) __attribute__((malloc, returns_nonnull));
 char *ctx_strndup(const char *s, size_t n) __attribute__((malloc, returns_nonnull));
 
 /* Print the message naming the size and abort (the wrappers' failure path;
- * for code that allocates through another library, e.g. json_dumps). */
+ * for code that allocates through another library and is told it ran out,
+ * e.g. json_dumps() or curl_url_get(): size 0 when the size is not known,
+ * and the message then names none). */
 void ctx_oom(size_t size) __attribute__((noreturn));
 
 #endif
