@@ -214,7 +214,7 @@ static size_t header_cb(char *line, size_t size, size_t n, void *userp)
     return len;
 }
 
-ctx_err http_new(uv_loop_t *loop, struct http **out)
+struct http *http_new(uv_loop_t *loop)
 {
     static int global_done;
     if (!global_done) {
@@ -223,11 +223,8 @@ ctx_err http_new(uv_loop_t *loop, struct http **out)
     }
     struct http *h = ctx_calloc(1, sizeof *h);
     h->loop = loop;
-    h->multi = curl_multi_init();
-    if (!h->multi) {            /* libcurl's own allocation failed */
-        free(h);
-        return CTX_ENOMEM;
-    }
+    if (!(h->multi = curl_multi_init()))
+        ctx_oom(0);             /* libcurl's own allocation failed: as ours do */
     h->timer = ctx_malloc(sizeof *h->timer);
     uv_timer_init(loop, h->timer);
     h->timer->data = h;
@@ -235,8 +232,7 @@ ctx_err http_new(uv_loop_t *loop, struct http **out)
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-    *out = h;
-    return CTX_OK;
+    return h;
 }
 
 static void timer_closed(uv_handle_t *t)
@@ -267,21 +263,11 @@ ctx_err http_fetch(struct http *h, const struct http_req *req, http_cb cb, void 
     x->priv = priv;
     x->max_bytes = req->max_bytes > 0 ? req->max_bytes : 5LL * 1024 * 1024;
     x->res.body.max = (size_t)x->max_bytes;
-    x->easy = curl_easy_init();
-    if (!x->easy) {
-        free(x);
-        return CTX_ENOMEM;
-    }
-    for (const char *const *hd = req->headers; hd && *hd; hd++) {
-        struct curl_slist *l = curl_slist_append(x->headers, *hd);
-        if (!l) {
-            curl_slist_free_all(x->headers);
-            curl_easy_cleanup(x->easy);
-            free(x);
-            return CTX_ENOMEM;
-        }
-        x->headers = l;
-    }
+    if (!(x->easy = curl_easy_init()))
+        ctx_oom(0);
+    for (const char *const *hd = req->headers; hd && *hd; hd++)
+        if (!(x->headers = curl_slist_append(x->headers, *hd)))
+            ctx_oom(0);
     CURL *e = x->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);

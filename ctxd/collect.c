@@ -429,9 +429,8 @@ ctx_err collector_start(uv_loop_t *loop, const struct config *cfg, struct store 
     c->cfg = cfg;
     c->st = st;
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    ctx_err e = http_new(loop, &c->http);
-    if (!e)
-        e = store_conn_new(st, "collect", NULL, NULL, &c->rc);
+    c->http = http_new(loop);
+    ctx_err e = store_conn_new(st, "collect", NULL, NULL, &c->rc);
     if (!e && cfg->nsources)
         c->sources = ctx_calloc(cfg->nsources, sizeof *c->sources);
     for (size_t i = 0; !e && i < cfg->nsources; i++) {

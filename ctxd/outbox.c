@@ -297,11 +297,7 @@ ctx_err outbox_start(uv_loop_t *loop, const struct config *cfg, struct store *st
     ob->loop = loop;
     ob->cfg = cfg;
     ob->st = st;
-    ctx_err e = http_new(loop, &ob->http);
-    if (e) {
-        free(ob);
-        return e;
-    }
+    ob->http = http_new(loop);
     ob->due_timer = ctx_malloc(sizeof *ob->due_timer);
     uv_timer_init(loop, ob->due_timer);
     ob->due_timer->data = ob;
@@ -310,7 +306,7 @@ ctx_err outbox_start(uv_loop_t *loop, const struct config *cfg, struct store *st
         .name = "outbox", .stream = KEY_OUTBOX, .group = GROUP_POST, .start_id = "0",
         .count = BATCH,
     };
-    e = store_conn_new(st, "outbox", NULL, NULL, &ob->cmd);
+    ctx_err e = store_conn_new(st, "outbox", NULL, NULL, &ob->cmd);
     if (!e)
         e = group_reader_start(st, &o, on_batch, ob, &ob->rd);
     if (e) {
