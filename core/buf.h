@@ -35,7 +35,7 @@ ctx_err buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 const char *buf_str(const struct buf *b);   /* "" while empty, never NULL */
 static inline size_t buf_len(const struct buf *b) { return b->len; }
 void buf_reset(struct buf *b);              /* len = 0, keeps the memory */
-char *buf_detach(struct buf *b);            /* caller frees; "" copy when empty */
+char *buf_detach(struct buf *b);            /* caller frees; never NULL ("" when empty) */
 void buf_free(struct buf *b);
 void buf_truncate(struct buf *b, size_t len);   /* to len bytes, if longer; keeps the memory */
 
