@@ -38,6 +38,8 @@ enum ftype {
     F_BOOL,     /* true or false, as an int */
     F_STRLIST,  /* an array of non-empty strings, each checked by the validator */
     F_ARRAY,    /* an array of objects, each read against the row's table */
+    F_OBJECT,   /* an object read against the row's table into a struct at off; when
+                   absent, its defaults */
 };
 
 /* A validator: true when s is acceptable; otherwise it says why in `why`,
@@ -61,7 +63,7 @@ struct field {
     double min, max;            /* bounds of numbers, durations and sizes */
     validator *valid;           /* strings and list elements; NULL = any */
     unsigned flags;
-    const struct table *elem;   /* F_ARRAY: the table of its elements */
+    const struct table *elem;   /* F_ARRAY: the table of its elements; F_OBJECT: its table */
     size_t count_off;           /* F_ARRAY: where the number of elements lands */
 };
 
@@ -289,6 +291,14 @@ static const struct field escalation_fields[] = {
     ESC("duplicates",    F_BOOL,    duplicates,    .def = "false"),
 };
 
+#define HEALTH(...) ROW(struct config_health, __VA_ARGS__)
+static const struct field health_fields[] = {
+    HEALTH("max_lag",         F_INT,      max_lag,         .def = "10000", .min = 1,
+           .max = 1000000000),
+    HEALTH("max_pending_age", F_DURATION, max_pending_age, .def = "300s", .min = 1,
+           .max = WEEK),
+};
+
 static ctx_err source_check(struct ctx *c, void *elem, const char *prefix);
 static void escalation_init(void *elem);
 static ctx_err config_check(struct ctx *c, void *elem, const char *prefix);
@@ -299,6 +309,9 @@ static const struct table source_table = {
 };
 static const struct table queue_table = {
     queue_fields, CTX_ARRAY_LEN(queue_fields), sizeof(struct config_queue), NULL, NULL,
+};
+static const struct table health_table = {
+    health_fields, CTX_ARRAY_LEN(health_fields), sizeof(struct config_health), NULL, NULL,
 };
 static const struct table escalation_table = {
     escalation_fields, CTX_ARRAY_LEN(escalation_fields), sizeof(struct config_escalation),
@@ -331,6 +344,7 @@ static const struct field config_fields[] = {
     CFG("claim_idle",       F_DURATION, claim_idle, .def = "60s", .min = 1, .max = 86400),
     CFG("max_deliveries",   F_INT,      max_deliveries, .def = "5", .min = 1, .max = 1000),
     CFG("auth",             F_BOOL,     auth,       .def = "false"),
+    CFG("health",           F_OBJECT,   health,     .elem = &health_table),
     ARRAY(struct config, "sources",    sources,    nsources,    source_table),
     ARRAY(struct config, "queues",     queues,     nqueues,     queue_table),
     ARRAY(struct config, "escalation", escalation, nescalation, escalation_table),
@@ -448,6 +462,12 @@ static ctx_err set_value(struct ctx *c, const struct field *f, void *base, const
     switch (f->type) {
     case F_ARRAY:
         return load_array(c, f, base, v, path);
+    case F_OBJECT: {
+        char prefix[300];
+        snprintf(prefix, sizeof prefix, "%s.", path);
+        return json_is_object(v) ? load_object(c, f->elem, p, v, prefix)
+                                 : fail(c, path, "expected an object");
+    }
     case F_BOOL:
         if (json_is_boolean(v))
             *(int *)p = json_is_true(v);
@@ -543,6 +563,10 @@ static ctx_err load_object(struct ctx *c, const struct table *t, void *base, con
             e = set_value(c, f, base, v, path);
         } else if (f->required) {
             e = fail(c, path, "missing (required)");
+        } else if (f->type == F_OBJECT) {   /* absent: its keys' defaults */
+            json_t *none = json_object();
+            e = set_value(c, f, base, none, path);
+            json_decref(none);
         } else if (f->def) {
             json_t *d = json_string(f->def);
             e = set_value(c, f, base, d, path);
@@ -600,6 +624,9 @@ static void free_object(const struct table *t, void *base)
             break;
         case F_STRLIST:
             strlist_clear((struct strlist *)p);
+            break;
+        case F_OBJECT:
+            free_object(f->elem, p);
             break;
         case F_ARRAY: {
             char *v = *(char **)p;

@@ -68,6 +68,12 @@ struct config_escalation {
     int duplicates;        /* -1 any, 0 skip near-duplicates (default), 1 only duplicates */
 };
 
+/* When /healthz calls the pipeline degraded (docs/operations.md). */
+struct config_health {
+    int max_lag;           /* entries a consumer group may have left unread */
+    double max_pending_age; /* s an entry may wait for its group, read (pending) or not */
+};
+
 struct config {
     char *path;            /* the file it came from */
     char *listen;          /* "127.0.0.1:8080" */
@@ -98,6 +104,7 @@ struct config {
     double claim_idle;     /* s a stream entry stays pending before another read takes it over */
     int max_deliveries;    /* reads of one stream entry before it is dead-lettered */
     int auth;              /* tokens required for the API and the monitor (roles: docs/web.md) */
+    struct config_health health;
 };
 
 /* On failure returns CTX_ECONFIG with a message in err ("FILE: KEY: why",

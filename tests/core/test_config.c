@@ -84,6 +84,8 @@ static void test_defaults_and_paths(void **state)
     assert_true(cfg->sources[0].every == 90.0);
     assert_true(cfg->sources[0].timeout == 30.0);
     assert_int_equal(cfg->sources[0].max_bytes, 5 * 1024 * 1024);
+    assert_int_equal(cfg->health.max_lag, 10000);       /* "health" absent: its defaults */
+    assert_true(cfg->health.max_pending_age == 300);
     assert_int_equal(config_set_redis(cfg, "10.0.0.1:7000", err, sizeof err), CTX_OK);
     assert_int_equal(cfg->redis_port, 7000);
     assert_int_not_equal(config_set_redis(cfg, "nope", err, sizeof err), CTX_OK);
