@@ -159,6 +159,7 @@ static void check_done(struct http *h)
             snprintf(r->error, sizeof r->error, "body over %lld bytes", x->max_bytes);
         } else if (rc != CURLE_OK) {
             r->err = CTX_EHTTP;
+            r->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
             if (!r->error[0])
                 snprintf(r->error, sizeof r->error, "%s", curl_easy_strerror(rc));
         }

@@ -7,6 +7,7 @@
 #ifndef CTX_HTTP_H
 #define CTX_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 #include "core/buf.h"
@@ -27,6 +28,7 @@ struct http_req {
 struct http_res {
     ctx_err err;                     /* CTX_OK when an HTTP answer arrived */
     char error[256];                 /* why not, in words */
+    bool timed_out;                  /* err: the transfer ran out of time */
     long status;
     struct buf body;                 /* capped (its max) at the request's max_bytes */
     char *etag;                      /* response headers of interest, or NULL */
