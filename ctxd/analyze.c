@@ -11,6 +11,7 @@
  * by a consumer that died are claimed with XAUTOCLAIM after a minute.
  * An entry that cannot be read as an item goes to ctx:items:dead with the
  * reason, so nothing is silently dropped. */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "ctxd/roles.h"
 
 #define BATCH 64
@@ -34,6 +36,7 @@ struct analyze_role {
     unsigned inflight;          /* tag scripts of the current batch */
     uv_timer_t *aborts_timer;
     unsigned long long tagged;
+    uint64_t batch_t0;          /* uv_hrtime() when the batch was read */
     bool routing;               /* queues are configured: the route group must exist */
     const analyzer *aborts_of;  /* the analyzer aborts_seen counts for */
     unsigned long aborts_seen;
@@ -41,8 +44,10 @@ struct analyze_role {
 
 static void batch_step(struct analyze_role *r)
 {
-    if (--r->inflight == 0 && !r->stopping)
-        group_reader_done(r->raw);
+    if (--r->inflight || r->stopping)
+        return;
+    metrics_observe(TIMING_ANALYZE_PASS, (double)(uv_hrtime() - r->batch_t0) / 1e9);
+    group_reader_done(r->raw);
 }
 
 static void on_tagged(struct rconn *rc, redisReply *rep, void *priv)
@@ -53,8 +58,10 @@ static void on_tagged(struct rconn *rc, redisReply *rep, void *priv)
         log_warn("analyze: connection lost while storing; the entry stays pending");
     else if (rep->type == REDIS_REPLY_ERROR)
         log_error("analyze: tag script: %s", rep->str);
-    else if (rep->type == REDIS_REPLY_STRING)
+    else if (rep->type == REDIS_REPLY_STRING) {
         r->tagged++;
+        metrics_add(METRIC_ITEMS_TAGGED, NULL, NULL, 1);
+    }
     batch_step(r);
 }
 
@@ -63,6 +70,12 @@ static void dead_letter(struct analyze_role *r, const char *sid, const char *pay
 {
     log_error("analyze: raw entry %s is not an item (%s); moved to %s", sid, why, KEY_DEAD);
     store_raw_dead(r->cmd, r->st, sid, why, payload);
+    char reason[32];            /* "not JSON" -> not_json */
+    size_t i;
+    for (i = 0; why[i] && i + 1 < sizeof reason; i++)
+        reason[i] = why[i] == ' ' ? '_' : (char)tolower((unsigned char)why[i]);
+    reason[i] = '\0';
+    metrics_add(METRIC_DEAD_LETTERS, GROUP_ANALYZE, reason, 1);
 }
 
 static long long published_ms(const struct item *it)
@@ -232,6 +245,7 @@ static void process_entry(struct analyze_role *r, const redisReply *e)
 static void on_batch(const redisReply *entries, void *priv)
 {
     struct analyze_role *r = priv;
+    r->batch_t0 = uv_hrtime();
     r->inflight = 1;    /* held while the batch is being sent */
     for (size_t i = 0; i < entries->elements; i++)
         process_entry(r, entries->element[i]);
@@ -276,6 +290,7 @@ ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct sto
     uv_timer_init(loop, r->aborts_timer);
     r->aborts_timer->data = r;
     uv_timer_start(r->aborts_timer, aborts_fire, 30000, 30000);
+    metrics_add(METRIC_ITEMS_TAGGED, NULL, NULL, 0);
     /* "0": a new group reads everything already in the stream */
     static const struct group_opts o = {
         .name = "analyze", .stream = KEY_RAW, .group = GROUP_ANALYZE, .start_id = "0",

@@ -25,6 +25,7 @@
 #include "core/http.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "ctxd/roles.h"
 #include "store/store.h"
 
@@ -132,10 +133,16 @@ static void record_ok(struct source *s, long status)
     schedule(s, jitter(s->cfg->every));
 }
 
+static void count_error(struct source *s, const char *error)
+{
+    metrics_add(METRIC_FETCH_ERRORS, s->cfg->kind, error, 1);
+}
+
 static void batch_done(struct batch *b)
 {
     struct source *s = b->s;
     if (b->failed) {
+        count_error(s, METRIC_ERR_STORE);
         char why[128];
         snprintf(why, sizeof why, "%u of %u items could not be stored", b->failed, b->total);
         record_error(s, b->status, why, 0);
@@ -183,6 +190,7 @@ static void on_added(struct rconn *rc, redisReply *r, void *priv)
         b->failed++;
     } else if (r->type == REDIS_REPLY_STRING) {
         b->added++;
+        metrics_add(METRIC_ITEMS_COLLECTED, b->s->cfg->kind, NULL, 1);
     }
     if (--b->pending == 0)
         batch_done(b);
@@ -227,7 +235,9 @@ static void on_fetched(void *priv, struct http_res *res)
     struct source *s = priv;
     s->xfer = NULL;
     host_release(s);
+    metrics_add(METRIC_POLLS, s->cfg->kind, NULL, 1);
     if (res->err) {
+        count_error(s, metrics_fetch_error(res->err, res->timed_out, 0));
         record_error(s, 0, res->error, 0);
         return;
     }
@@ -236,6 +246,8 @@ static void on_fetched(void *priv, struct http_res *res)
         record_ok(s, 304);
         return;
     }
+    if (res->status != 200)
+        count_error(s, metrics_fetch_error(CTX_OK, false, res->status));
     if (res->status == 429 || res->status == 503) {
         double ra = 0;
         if (res->retry_after) {
@@ -273,6 +285,7 @@ static void on_fetched(void *priv, struct http_res *res)
         char why[300];
         snprintf(why, sizeof why, "cannot parse: %s", pr.error[0] ? pr.error : ctx_strerror(e));
         parse_result_clear(&pr);
+        count_error(s, METRIC_ERR_PARSE);
         record_error(s, res->status, why, 0);
         return;
     }
@@ -281,6 +294,7 @@ static void on_fetched(void *priv, struct http_res *res)
                  pr.error, pr.nitems);
     if (!rconn_up(s->c->rc)) {
         parse_result_clear(&pr);
+        count_error(s, METRIC_ERR_STORE);
         record_error(s, res->status, "redis is down", 0);
         return;
     }
@@ -444,6 +458,8 @@ ctx_err collector_start(uv_loop_t *loop, const struct config *cfg, struct store 
         }
         s->timer = ctx_malloc(sizeof *s->timer);
         c->nsources = i + 1;
+        metrics_add(METRIC_POLLS, s->cfg->kind, NULL, 0);   /* the series exist from now */
+        metrics_add(METRIC_ITEMS_COLLECTED, s->cfg->kind, NULL, 0);
         uv_timer_init(loop, s->timer);
         s->timer->data = s;
         /* first poll soon, spread over the first half second */

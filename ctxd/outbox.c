@@ -23,6 +23,7 @@
 #include "core/http.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "ctxd/roles.h"
 #include "store/store.h"
 
@@ -94,12 +95,17 @@ static void settle(struct post *p, const char *status, const char *ref, const ch
                    double retry_in)
 {
     struct outbox *ob = p->ob;
-    if (strcmp(status, "posted") == 0)
+    const char *kind = p->src ? p->src->kind : "unknown";
+    if (strcmp(status, "posted") == 0) {
         log_info("outbox: reply %s to %s posted (%s)", p->id, p->item ? p->item : "?", ref);
-    else if (strcmp(status, "failed") == 0)
+        metrics_add(METRIC_REPLIES_POSTED, kind, NULL, 1);
+    } else if (strcmp(status, "failed") == 0) {
         log_warn("outbox: reply %s to %s failed: %s", p->id, p->item ? p->item : "?", error);
-    else
+        metrics_add(METRIC_REPLIES_FAILED, kind, NULL, 1);
+    } else {
         log_warn("outbox: reply %s: %s; retrying in %.0f s", p->id, error, retry_in);
+        metrics_add(METRIC_REPLY_RETRIES, kind, NULL, 1);
+    }
     if (store_reply_settle(ob->cmd, ob->st, p->sid, p->id, status, ref, error,
                            ctx_now_ms() + (long long)(retry_in * 1000), on_settled, p)) {
         post_free(p);           /* Redis away: the entry stays pending, posted again */

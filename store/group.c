@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/log.h"
+#include "core/metrics.h"
 #include "store/store.h"
 
 #define DEAD_CONSUMER_MS (3600 * 1000LL)
@@ -167,6 +168,7 @@ static void on_dead_range(struct rconn *rc, redisReply *rep, void *priv)
             rconn_cmd(rc, NULL, NULL, "XACK %s %s %s", g->o.stream, g->o.group, d->id);
             log_error("%s: entry %s of %s read %lld times without being finished: moved to %s",
                       g->o.name, d->id, g->o.stream, d->deliveries, g->dead);
+            metrics_add(METRIC_DEAD_LETTERS, g->o.group, "max_deliveries", 1);
             free(argv);
         }
     }
