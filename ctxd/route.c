@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "ctxd/route_internal.h"
 #include "routing/routing.h"
 
@@ -45,6 +46,7 @@ static void pass_step(struct route_role *r)
     if (--r->pass_pending)
         return;
     r->pass_running = false;
+    metrics_observe(TIMING_ROUTE_PASS, (double)(uv_hrtime() - r->pass_t0) / 1e9);
     if (r->pass_again && !r->stopping) {
         r->pass_again = false;
         route_pass(r);
@@ -247,6 +249,7 @@ void route_pass(struct route_role *r)
     if (!rconn_up(r->cmd) || r->stopping)
         return;
     r->pass_running = true;
+    r->pass_t0 = uv_hrtime();
     r->pass_pending = 1;
     for (size_t i = 0; i < r->cfg->nqueues; i++) {
         struct snap_ctx *sc = ctx_malloc(sizeof *sc);

@@ -20,6 +20,7 @@ struct route_role {
     uv_timer_t *tick;
     bool pass_running, pass_again;
     unsigned pass_pending;      /* snapshots or offers in flight */
+    uint64_t pass_t0;           /* uv_hrtime() when the pass started */
     char wake_last[48];
     bool wake_reading, stopping;
     unsigned inflight;          /* escalate.c: tasks of the batch being created */
