@@ -58,6 +58,12 @@
 
 #define RAW_STREAM_CAP    "1000000"
 #define TAGGED_STREAM_CAP "100000"
+#define OUTBOX_STREAM_CAP "100000"
+
+/* Where store/group.c puts the entries of the route and post groups that
+ * were read max_deliveries times ("<stream>:dead"). */
+#define KEY_TAGGED_DEAD   KEY_TAGGED ":dead"
+#define KEY_OUTBOX_DEAD   KEY_OUTBOX ":dead"
 
 /* Keys with a variable part (store/keys.c): each builder writes the key into
  * buf (at most len bytes, truncated as snprintf does) and returns buf.
@@ -338,6 +344,55 @@ ctx_err group_reader_start(struct store *st, const struct group_opts *o, group_b
 void group_reader_done(struct group_reader *g);
 void group_reader_poke(struct group_reader *g);   /* read now, if not reading */
 void group_reader_stop(struct group_reader *g);   /* an in-flight batch is abandoned */
+
+/* ---- the pipeline's streams, their groups and dead letters (store/health.c) ---- */
+
+/* The streams read through a consumer group, in the order items flow. */
+enum store_pipe {
+    STORE_PIPE_RAW,             /* ctx:items:raw, group analyze, ctx:items:dead */
+    STORE_PIPE_TAGGED,          /* ctx:items:tagged, group route, ctx:items:tagged:dead */
+    STORE_PIPE_OUTBOX,          /* ctx:outbox, group post, ctx:outbox:dead */
+    STORE_PIPE_COUNT
+};
+struct store_pipe_info {
+    const char *stream, *group, *dead;
+    const char *cap;            /* the stream's MAXLEN ~ */
+};
+const struct store_pipe_info *store_pipe_info(enum store_pipe p);
+/* The pipe whose stream, dead-letter stream or group is `name`, or
+ * STORE_PIPE_COUNT. */
+enum store_pipe store_pipe_find(const char *name);
+
+/* How far a group is behind its stream (group_figures.lua), global: read
+ * from Redis, whoever the consumers are. */
+struct store_group_figures {
+    bool group;                 /* the group exists (else only length and dead are known) */
+    long long length, dead;     /* entries in the stream, in its dead letters */
+    long long lag;              /* entries the group has not read yet; -1: Redis cannot tell
+                                   (entries were deleted after its last read) */
+    long long pending;          /* read, not acknowledged */
+    long long consumers;
+    double oldest_pending;      /* s since the oldest pending entry was added; -1: none */
+    double oldest_unread;       /* s since the oldest entry not read yet was added; -1: none */
+};
+ctx_err store_group_figures(struct rconn *rc, struct store *st, enum store_pipe p,
+                            rconn_reply_cb cb, void *priv);
+/* The script's reply into out: CTX_OK, or CTX_EREDIS for an error or a reply
+ * of another shape (out is then zeroed). */
+ctx_err store_group_figures_read(const redisReply *rep, struct store_group_figures *out);
+
+/* What /healthz checks (pure): a bit (1 << check) for each figure of f past
+ * its limit. The ages are checked against max_pending_age, the lag (when
+ * known) against max_lag; a group that does not exist passes. */
+enum store_health_check {
+    STORE_HEALTH_LAG,           /* "lag" */
+    STORE_HEALTH_PENDING_AGE,   /* "oldest_pending" */
+    STORE_HEALTH_UNREAD_AGE,    /* "oldest_unread" */
+    STORE_HEALTH_COUNT
+};
+unsigned store_health_check(const struct store_group_figures *f,
+                            const struct config_health *limits);
+const char *store_health_check_name(enum store_health_check c);
 
 /* This process's consumer name in stream groups: the config's "consumer",
  * else <host>-<pid>. */

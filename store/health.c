@@ -1,0 +1,87 @@
+/* health.c -- the pipeline's streams as one table (stream, consumer group,
+ * dead letters), how far each group is behind (group_figures.lua, for
+ * /metrics and /healthz), and the pure decision of what is too far.
+ *
+ * The figures come from Redis, so they are the same on every node: XINFO
+ * GROUPS' lag (entries not read yet), XPENDING (read, not acknowledged),
+ * and the ages of the oldest pending and the oldest unread entry, taken
+ * from their ids on Redis' own clock. The age of the oldest unread entry
+ * is what shows a group nobody reads (every analyzer stopped): nothing is
+ * pending then, and the lag may be unknown once entries were deleted. */
+#include <string.h>
+#include "store/store_internal.h"
+
+static const struct store_pipe_info pipes[STORE_PIPE_COUNT] = {
+    [STORE_PIPE_RAW] = {KEY_RAW, GROUP_ANALYZE, KEY_DEAD, RAW_STREAM_CAP},
+    [STORE_PIPE_TAGGED] = {KEY_TAGGED, GROUP_ROUTE, KEY_TAGGED_DEAD, TAGGED_STREAM_CAP},
+    [STORE_PIPE_OUTBOX] = {KEY_OUTBOX, GROUP_POST, KEY_OUTBOX_DEAD, OUTBOX_STREAM_CAP},
+};
+
+const struct store_pipe_info *store_pipe_info(enum store_pipe p)
+{
+    return (unsigned)p < STORE_PIPE_COUNT ? &pipes[p] : NULL;
+}
+
+enum store_pipe store_pipe_find(const char *name)
+{
+    for (int p = 0; p < STORE_PIPE_COUNT; p++)
+        if (strcmp(name, pipes[p].stream) == 0 || strcmp(name, pipes[p].dead) == 0 ||
+            strcmp(name, pipes[p].group) == 0)
+            return (enum store_pipe)p;
+    return STORE_PIPE_COUNT;
+}
+
+ctx_err store_group_figures(struct rconn *rc, struct store *st, enum store_pipe p,
+                            rconn_reply_cb cb, void *priv)
+{
+    const struct store_pipe_info *pi = store_pipe_info(p);
+    if (!pi)
+        return CTX_EINVAL;
+    const char *keys[] = {pi->stream, pi->dead};
+    const char *args[] = {pi->group};
+    return STORE_EVAL(rc, st, SCRIPT_GROUP_FIGURES, cb, priv, keys, args);
+}
+
+ctx_err store_group_figures_read(const redisReply *rep, struct store_group_figures *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 8)
+        return CTX_EREDIS;
+    long long v[8];
+    for (size_t i = 0; i < 8; i++) {
+        if (rep->element[i]->type != REDIS_REPLY_INTEGER)
+            return CTX_EREDIS;
+        v[i] = rep->element[i]->integer;
+    }
+    *out = (struct store_group_figures){
+        .group = v[0] == 1, .length = v[1], .dead = v[2], .lag = v[3], .pending = v[4],
+        .consumers = v[5], .oldest_pending = v[6] < 0 ? -1 : (double)v[6] / 1000,
+        .oldest_unread = v[7] < 0 ? -1 : (double)v[7] / 1000,
+    };
+    return CTX_OK;
+}
+
+unsigned store_health_check(const struct store_group_figures *f,
+                            const struct config_health *limits)
+{
+    unsigned bad = 0;
+    if (!f->group)
+        return 0;
+    if (f->lag > limits->max_lag)
+        bad |= 1u << STORE_HEALTH_LAG;
+    if (f->oldest_pending > limits->max_pending_age)
+        bad |= 1u << STORE_HEALTH_PENDING_AGE;
+    if (f->oldest_unread > limits->max_pending_age)
+        bad |= 1u << STORE_HEALTH_UNREAD_AGE;
+    return bad;
+}
+
+const char *store_health_check_name(enum store_health_check c)
+{
+    static const char *const names[STORE_HEALTH_COUNT] = {
+        [STORE_HEALTH_LAG] = "lag",
+        [STORE_HEALTH_PENDING_AGE] = "oldest_pending",
+        [STORE_HEALTH_UNREAD_AGE] = "oldest_unread",
+    };
+    return (unsigned)c < STORE_HEALTH_COUNT ? names[c] : "?";
+}
