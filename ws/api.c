@@ -1,4 +1,5 @@
-/* api.c -- the dynamic HTTP routes: /healthz, /metrics, /api/items.
+/* api.c -- the dynamic HTTP routes: /api/items, /api/sources, /api/analyze,
+ * and the table of every route (/healthz and /metrics are ws/metrics.c's).
  *
  * An answer that needs Redis is sent asynchronously: LWS_CALLBACK_HTTP
  * starts the query and returns; the reply fills the request's body and asks
@@ -30,7 +31,7 @@ void req_free(struct api_req *r)
     free(r);
 }
 
-static void respond(struct api_req *r, int status, const char *ctype)
+void respond(struct api_req *r, int status, const char *ctype)
 {
     r->status = status;
     r->ctype = ctype;
@@ -59,70 +60,6 @@ void respond_json(struct api_req *r, int status, json_t *j)
 void respond_error(struct api_req *r, int status, const char *code, const char *msg)
 {
     respond_json(r, status, json_pack("{s:s,s:s}", "error", code, "message", msg));
-}
-
-static void health(struct api_req *r)
-{
-    bool up = rconn_up(r->s->cmd);
-    respond_json(r, up ? 200 : 503,
-                 json_pack("{s:s,s:s}", "status", up ? "ok" : "degraded", "redis",
-                           up ? "up" : "down"));
-}
-
-/* /metrics: the process's own counters, then every queue's figures
- * (metrics() passes it to queues_query(), which calls it with them). */
-void metrics_write(struct api_req *r, json_t *queues)
-{
-    struct serve *s = r->s;
-    buf_reset(&r->body);
-    buf_printf(&r->body,
-               "# HELP ctx_redis_up Whether the serve role's Redis connection is up.\n"
-               "# TYPE ctx_redis_up gauge\nctx_redis_up %d\n"
-               "# HELP ctx_monitor_clients Connected /ws/monitor clients.\n"
-               "# TYPE ctx_monitor_clients gauge\nctx_monitor_clients %u\n"
-               "# HELP ctx_agent_connections Connected /ws/agent clients on this node.\n"
-               "# TYPE ctx_agent_connections gauge\nctx_agent_connections %u\n"
-               "# HELP ctx_http_requests_total HTTP API requests served.\n"
-               "# TYPE ctx_http_requests_total counter\nctx_http_requests_total %llu\n"
-               "# HELP ctx_http_errors_total HTTP API answers with status >= 400.\n"
-               "# TYPE ctx_http_errors_total counter\nctx_http_errors_total %llu\n",
-               rconn_up(s->cmd) ? 1 : 0, monitor_clients(s->mon), agents_connected(s->agents),
-               s->http_requests, s->http_errors);
-    static const struct { const char *key, *name, *type, *help; } qm[] = {
-        {"waiting", "ctx_queue_waiting", "gauge", "Tasks waiting in the queue."},
-        {"offered", "ctx_queue_offered", "gauge", "Tasks offered to an agent, not yet accepted."},
-        {"assigned", "ctx_queue_assigned", "gauge", "Tasks assigned to agents."},
-        {"oldest_wait", "ctx_queue_oldest_wait_seconds", "gauge", "Wait of the oldest task."},
-        {"arrived", "ctx_queue_arrived_total", "counter", "Tasks that entered the queue."},
-        {"answered", "ctx_queue_answered_total", "counter", "Tasks accepted by an agent."},
-        {"abandoned", "ctx_queue_abandoned_total", "counter", "Tasks abandoned while waiting."},
-        {"avg_speed_of_answer", "ctx_queue_avg_speed_of_answer_seconds", "gauge",
-         "Average wait until accepted."},
-        {"service_level", "ctx_queue_service_level", "gauge",
-         "Share of answered tasks answered within the SLA target."},
-    };
-    for (size_t m = 0; m < CTX_ARRAY_LEN(qm); m++) {
-        buf_printf(&r->body, "# HELP %s %s\n# TYPE %s %s\n", qm[m].name, qm[m].help,
-                   qm[m].name, qm[m].type);
-        size_t i;
-        json_t *q;
-        json_array_foreach(queues, i, q) {
-            json_t *v = json_object_get(q, qm[m].key);
-            if (json_is_number(v))
-                buf_printf(&r->body, "%s{queue=\"%s\"} %g\n", qm[m].name,
-                           json_string_value(json_object_get(q, "name")), json_number_value(v));
-        }
-    }
-    respond(r, 200, "text/plain; version=0.0.4");
-}
-
-static void metrics(struct api_req *r)
-{
-    if (queues_query(r, metrics_write)) {
-        json_t *none = json_array();
-        metrics_write(r, none);     /* Redis away: the process's own figures only */
-        json_decref(none);
-    }
 }
 
 static void on_items(struct rconn *rc, redisReply *rep, void *priv)
@@ -358,8 +295,8 @@ struct route {
     void (*handle)(struct api_req *r, const char *arg);
 };
 
-static void h_health(struct api_req *r, const char *a) { (void)a; health(r); }
-static void h_metrics(struct api_req *r, const char *a) { (void)a; metrics(r); }
+static void h_health(struct api_req *r, const char *a) { (void)a; health_get(r); }
+static void h_metrics(struct api_req *r, const char *a) { (void)a; metrics_get(r); }
 static void h_items(struct api_req *r, const char *a) { (void)a; items(r, r->wsi); }
 static void h_sources(struct api_req *r, const char *a) { (void)a; sources(r); }
 static void h_queues(struct api_req *r, const char *a) { (void)a; queues_get(r); }

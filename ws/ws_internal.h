@@ -47,6 +47,7 @@ struct api_req {
 };
 
 /* Answer helpers (api.c); the answer is sent when the wsi is writeable. */
+void respond(struct api_req *r, int status, const char *ctype);   /* r->body as it is */
 void respond_json(struct api_req *r, int status, json_t *j);   /* steals j */
 void respond_error(struct api_req *r, int status, const char *code, const char *msg);
 void req_free(struct api_req *r);
@@ -64,7 +65,10 @@ ctx_err queues_query(struct api_req *r, queues_done_cb done);
 json_t *queues_json(const struct config *cfg, const redisReply *rep);
 json_t *agents_json(const redisReply *rep);
 ctx_err queue_stats_eval(struct serve *s, rconn_reply_cb cb, void *priv);
-void metrics_write(struct api_req *r, json_t *queues);  /* api.c */
+
+/* --- metrics.c: GET /healthz, GET /metrics --- */
+void health_get(struct api_req *r);
+void metrics_get(struct api_req *r);
 
 /* --- replies.c: POST /api/replies, GET /api/replies/<id> --- */
 void replies_post(struct api_req *r);
