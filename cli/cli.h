@@ -29,5 +29,9 @@ int cmd_rules_reload(int argc, char **argv);
 int cmd_agent_add(int argc, char **argv);
 int cmd_agent_del(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_dead(int argc, char **argv);
+int cmd_dead_show(int argc, char **argv);
+int cmd_dead_replay(int argc, char **argv);
+int cmd_dead_drop(int argc, char **argv);
 
 #endif

@@ -59,6 +59,14 @@ static const struct command {
     {"rules check", cmd_rules_check, "DIR", "check every *.rules file of DIR"},
     {"rules reload", cmd_rules_reload, "",
      "check the config's rules, then make every ctxd reload them"},
+    /* the two-word forms first: "dead" alone would take "dead show ..." */
+    {"dead show", cmd_dead_show, "ID", "one dead letter whole, its item decoded, as JSON"},
+    {"dead replay", cmd_dead_replay, "STREAM ID... | STREAM --all",
+     "put dead letters back on the stream they came from (once their cause is\n"
+     "fixed); STREAM: the dead-letter stream, its source or its group"},
+    {"dead drop", cmd_dead_drop, "STREAM ID... | STREAM --all", "delete dead letters"},
+    {"dead", cmd_dead, "[STREAM] [--limit N] [--json]",
+     "dead letters (entries the pipeline gave up on), with their age and reason"},
     {"help", cmd_help, "", "this list (also --help, -h)"},
 };
 

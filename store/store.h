@@ -394,6 +394,33 @@ unsigned store_health_check(const struct store_group_figures *f,
                             const struct config_health *limits);
 const char *store_health_check_name(enum store_health_check c);
 
+/* ---- dead letters, for ctxctl (store/dead.c) ----
+ * Blocking calls on a hiredis context: each returns the reply (the caller
+ * frees it), NULL when the connection failed. */
+/* Letters of pipe p's dead-letter stream from `from` to `to` (XRANGE ids). */
+redisReply *store_dead_range(redisContext *c, enum store_pipe p, const char *from,
+                             const char *to, long count);
+/* Put letters back on the pipe's stream with their original fields, each
+ * copied and deleted in one step (dead_replay.lua). Reply: per id {id, the
+ * new entry's id | "missing" | "other_stream" | "unknown_shape"}. */
+redisReply *store_dead_replay(redisContext *c, enum store_pipe p, const char *const *ids,
+                              size_t n);
+/* Delete letters (XDEL). */
+redisReply *store_dead_drop(redisContext *c, enum store_pipe p, const char *const *ids,
+                            size_t n);
+/* What a letter of pipe p says; the strings point into fields. */
+struct store_dead_letter {
+    const char *from;           /* the stream it came from */
+    const char *entry_id;       /* its id there */
+    const char *reason;         /* why, when the letter says (a raw entry that was not an
+                                   item); NULL: it was read dead_deliveries times */
+    long long deliveries;       /* reads before it was moved; 0: not said */
+    const char *id;             /* the entry's id field (item or reply id), or NULL */
+    const char *payload;        /* the item JSON it carried, or NULL */
+};
+void store_dead_letter_read(enum store_pipe p, const redisReply *fields,
+                            struct store_dead_letter *out);
+
 /* This process's consumer name in stream groups: the config's "consumer",
  * else <host>-<pid>. */
 void store_consumer_name(const struct config *cfg, char *out, size_t outlen);
