@@ -5,6 +5,8 @@
 -- Returns {group exists (0/1), stream length, dead letters, lag (-1: Redis cannot tell),
 --          pending, consumers, oldest pending entry's age ms (-1: none),
 --          oldest unread entry's age ms (-1: none)}.
+-- Without the group nothing of the stream was read: lag is its length, and the oldest
+-- unread entry its first.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local dead = redis.call('XLEN', KEYS[2])
@@ -12,6 +14,12 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   return {0, 0, dead, -1, 0, 0, -1, -1}
 end
 local len = redis.call('XLEN', KEYS[1])
+-- the age of an entry from its id ("<ms>-<seq>")
+local function age(id)
+  local ms = tonumber(string.match(id, '^(%d+)-'))
+  if not ms then return -1 end
+  return math.max(now - ms, 0)
+end
 local g
 for _, info in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
   local h = {}
@@ -19,13 +27,8 @@ for _, info in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
   if h['name'] == ARGV[1] then g = h break end
 end
 if not g then
-  return {0, len, dead, -1, 0, 0, -1, -1}
-end
--- the age of an entry from its id ("<ms>-<seq>")
-local function age(id)
-  local ms = tonumber(string.match(id, '^(%d+)-'))
-  if not ms then return -1 end
-  return math.max(now - ms, 0)
+  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+  return {0, len, dead, len, 0, 0, -1, #first > 0 and age(first[1][1]) or -1}
 end
 -- lag is nil when entries were deleted after the group's last read (Redis 7)
 local lag = g['lag']

@@ -7,7 +7,9 @@
  * and the ages of the oldest pending and the oldest unread entry, taken
  * from their ids on Redis' own clock. The age of the oldest unread entry
  * is what shows a group nobody reads (every analyzer stopped): nothing is
- * pending then, and the lag may be unknown once entries were deleted. */
+ * pending then, and the lag may be unknown once entries were deleted. A
+ * group that was never created (no analyzer ever ran) has read nothing:
+ * its stream's entries all count as unread. */
 #include <string.h>
 #include "store/store_internal.h"
 
@@ -62,10 +64,10 @@ ctx_err store_group_figures_read(const redisReply *rep, struct store_group_figur
 }
 
 unsigned store_health_check(const struct store_group_figures *f,
-                            const struct config_health *limits)
+                            const struct config_health *limits, bool required)
 {
     unsigned bad = 0;
-    if (!f->group)
+    if (!f->group && !required)
         return 0;
     if (f->lag > limits->max_lag)
         bad |= 1u << STORE_HEALTH_LAG;

@@ -366,7 +366,8 @@ enum store_pipe store_pipe_find(const char *name);
 /* How far a group is behind its stream (group_figures.lua), global: read
  * from Redis, whoever the consumers are. */
 struct store_group_figures {
-    bool group;                 /* the group exists (else only length and dead are known) */
+    bool group;                 /* the group exists (without it, nothing was read: lag is
+                                   the length and the oldest unread entry the first) */
     long long length, dead;     /* entries in the stream, in its dead letters */
     long long lag;              /* entries the group has not read yet; -1: Redis cannot tell
                                    (entries were deleted after its last read) */
@@ -383,7 +384,9 @@ ctx_err store_group_figures_read(const redisReply *rep, struct store_group_figur
 
 /* What /healthz checks (pure): a bit (1 << check) for each figure of f past
  * its limit. The ages are checked against max_pending_age, the lag (when
- * known) against max_lag; a group that does not exist passes. */
+ * known) against max_lag. A group that does not exist passes unless it is
+ * `required` (some role is meant to read the stream): then its unread
+ * entries count. */
 enum store_health_check {
     STORE_HEALTH_LAG,           /* "lag" */
     STORE_HEALTH_PENDING_AGE,   /* "oldest_pending" */
@@ -391,7 +394,7 @@ enum store_health_check {
     STORE_HEALTH_COUNT
 };
 unsigned store_health_check(const struct store_group_figures *f,
-                            const struct config_health *limits);
+                            const struct config_health *limits, bool required);
 const char *store_health_check_name(enum store_health_check c);
 
 /* ---- dead letters, for ctxctl (store/dead.c) ----

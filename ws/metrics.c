@@ -124,15 +124,17 @@ static void health_answer(struct scrape *sc)
     for (int p = 0; p < STORE_PIPE_COUNT; p++) {
         const struct store_pipe_info *pi = store_pipe_info((enum store_pipe)p);
         const struct store_group_figures *f = &sc->fig[p];
-        if (!sc->have[p] || !f->group)
-            continue;               /* no such group: nobody was ever meant to read it */
+        /* the tagged stream is read by routers only when queues are configured */
+        bool required = p != STORE_PIPE_TAGGED || r->s->cfg->nqueues > 0;
+        if (!sc->have[p] || (!f->group && !required))
+            continue;
         json_object_set_new(groups, pi->group, json_pack(
-            "{s:s,s:o,s:I,s:I,s:o,s:o,s:I}", "stream", pi->stream,
+            "{s:s,s:b,s:o,s:I,s:I,s:o,s:o,s:I}", "stream", pi->stream, "exists", f->group,
             "lag", f->lag < 0 ? json_null() : json_integer(f->lag), "pending",
             (json_int_t)f->pending, "consumers", (json_int_t)f->consumers, "oldest_pending",
             seconds_or_null(f->oldest_pending), "oldest_unread",
             seconds_or_null(f->oldest_unread), "dead_letters", (json_int_t)f->dead));
-        unsigned bad = store_health_check(f, lim);
+        unsigned bad = store_health_check(f, lim, required);
         for (int c = 0; c < STORE_HEALTH_COUNT; c++) {
             if (!(bad & (1u << c)))
                 continue;

@@ -21,25 +21,35 @@ static void test_checks(void **state)
         const char *what;
         struct store_group_figures f;
         unsigned want;
+        bool required;
     } cases[] = {
-        {"idle group", {.group = true, .lag = 0, .oldest_pending = -1, .oldest_unread = -1}, 0},
+        {"idle group",
+         {.group = true, .lag = 0, .oldest_pending = -1, .oldest_unread = -1}, 0, true},
         {"busy, within limits",
-         {.group = true, .lag = 100, .pending = 64, .oldest_pending = 30, .oldest_unread = 2}, 0},
+         {.group = true, .lag = 100, .pending = 64, .oldest_pending = 30, .oldest_unread = 2},
+         0, true},
         {"lag past max_lag", {.group = true, .lag = 101, .oldest_pending = -1,
-                              .oldest_unread = 1}, LAG},
+                              .oldest_unread = 1}, LAG, true},
         {"lag unknown is not a failure", {.group = true, .lag = -1, .oldest_pending = -1,
-                                          .oldest_unread = -1}, 0},
+                                          .oldest_unread = -1}, 0, true},
         {"stalled: nothing read for long, lag unknown",
-         {.group = true, .lag = -1, .oldest_pending = -1, .oldest_unread = 31}, UNREAD},
+         {.group = true, .lag = -1, .oldest_pending = -1, .oldest_unread = 31}, UNREAD, true},
         {"stuck pending entry", {.group = true, .lag = 0, .pending = 1, .oldest_pending = 300,
-                                 .oldest_unread = -1}, PENDING},
+                                 .oldest_unread = -1}, PENDING, true},
         {"everything at once", {.group = true, .lag = 5000, .pending = 3, .oldest_pending = 60,
-                                .oldest_unread = 60}, LAG | PENDING | UNREAD},
-        {"no group: nothing to say", {.group = false, .length = 9999, .lag = -1,
-                                      .oldest_pending = -1, .oldest_unread = -1}, 0},
+                                .oldest_unread = 60}, LAG | PENDING | UNREAD, true},
+        {"no group, none meant to read: nothing to say",
+         {.group = false, .length = 9999, .lag = 9999, .oldest_pending = -1,
+          .oldest_unread = 900}, 0, false},
+        {"no group but one is meant to read: its entries wait",
+         {.group = false, .length = 9999, .lag = 9999, .oldest_pending = -1,
+          .oldest_unread = 900}, LAG | UNREAD, true},
+        {"no group, meant to, nothing waiting", {.group = false, .lag = 0,
+                                                 .oldest_pending = -1, .oldest_unread = -1},
+         0, true},
     };
     for (size_t i = 0; i < CTX_ARRAY_LEN(cases); i++) {
-        unsigned got = store_health_check(&cases[i].f, &lim);
+        unsigned got = store_health_check(&cases[i].f, &lim, cases[i].required);
         if (got != cases[i].want)
             fail_msg("%s: got %#x, want %#x", cases[i].what, got, cases[i].want);
     }
