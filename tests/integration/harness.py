@@ -175,12 +175,13 @@ class Ctxd:
         self.started_at = None
         self.runs = 0
 
-    def start(self, wait=True):
+    def start(self, wait=True, args=()):
+        """args: further ctxd arguments (--roles collect,serve)."""
         self.runs += 1
         self.log_path = os.path.join(self.workdir, "ctxd.%d.log" % self.runs)
         self.log = open(self.log_path, "wb")
         self.started_at = time.monotonic()
-        self.proc = subprocess.Popen([CTXD, "-c", self.config], stdout=self.log,
+        self.proc = subprocess.Popen([CTXD, "-c", self.config, *args], stdout=self.log,
                                      stderr=subprocess.STDOUT)
         if wait:
             wait_for(lambda: self.http("/healthz", ok_only=False) is not None,
