@@ -138,13 +138,12 @@ int cmd_dead(int argc, char **argv)
             limit = strtol(argv[++i], &end, 10);
             if (*end || limit < 1 || limit > 10000)
                 return cli_usage("dead");
-        } else if (only < 0 && argv[i][0] != '-' &&
-                   (only = store_pipe_find(argv[i])) == STORE_PIPE_COUNT) {
+        } else if (argv[i][0] == '-' || only >= 0) {
+            return cli_usage("dead");
+        } else if ((only = store_pipe_find(argv[i])) == STORE_PIPE_COUNT) {
             fprintf(stderr, "ctxctl dead: no dead letters are kept for \"%s\" %s\n", argv[i],
                     STREAM_HINT);
             return 2;
-        } else if (argv[i][0] == '-') {
-            return cli_usage("dead");
         }
     }
     struct config *cfg;
