@@ -346,6 +346,8 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_RECEIVE: {
         if (!s->ch)
             return -1;
+        if (s->q.closing)       /* our close frame is out: nothing more is taken */
+            return 0;
         int r = rx_take(&s->rx, &s->rx_too_big, wsi, in, len);
         if (r == 1)
             handle(s, buf_str(&s->rx), s->rx.len);
@@ -359,6 +361,8 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     }
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return s->ch ? outq_write(&s->q, wsi) : -1;
+    case LWS_CALLBACK_TIMER:
+        return s->ch ? outq_close_due(&s->q) : -1;
     case LWS_CALLBACK_CLOSED:
         if (!s->ch)
             return 0;

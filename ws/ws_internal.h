@@ -102,11 +102,15 @@ struct outq {
     unsigned n, max;
     bool overflow;              /* too far behind: close on the next write */
     bool close_when_sent;       /* close once the queued frames are out (auth errors) */
+    bool closing;               /* closing with a close frame: nothing more is sent */
 };
 void outq_text(struct outq *q, struct lws *wsi, const char *text, size_t len);
 void outq_json(struct outq *q, struct lws *wsi, json_t *j);     /* steals j */
 void outq_error(struct outq *q, struct lws *wsi, const char *code, const char *msg);
 int outq_write(struct outq *q, struct lws *wsi);   /* at SERVER_WRITEABLE; -1 = close */
+/* At LWS_CALLBACK_TIMER: -1 when the session is to close (lws then sends
+ * the close frame outq_write() set up), else 0. */
+int outq_close_due(const struct outq *q);
 void outq_clear(struct outq *q);
 /* Collect a message's fragments in rx (capped by rx->max): 0 = more to
  * come, 1 = complete, -1 = complete but too large (then reset rx, *too_big). */

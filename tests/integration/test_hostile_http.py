@@ -394,3 +394,23 @@ def test_every_websocket_checks_origin(rig):
         s, rd, st, _ = ws_open(rig.port, path, proto)
         s.close()
         assert st == 101, (path, st)
+
+
+@rig_test("hostile-auth", auth=True)
+def test_auth_refusal_sends_a_close_frame(rig):
+    """A refused hello (or a frame before hello) gets its error frame, then
+    a close frame 1008 with a reason, not a dropped connection (1006)."""
+    cases = [("/ws/agent", "ctx.agent.v1", {"type": "hello", "token": "0" * 32}),
+             ("/ws/agent", "ctx.agent.v1", {"type": "state", "state": "available"}),
+             ("/ws/monitor", "ctx.monitor.v1", {"type": "hello", "token": "0" * 32}),
+             ("/ws/monitor", "ctx.monitor.v1", {"type": "filter"}),
+             ("/ws/monitor", "ctx.monitor.v1", {"type": "hello"})]
+    for path, proto, msg in cases:
+        s, rd, st, _ = ws_open(rig.port, path, proto)
+        with s:
+            assert st == 101, (path, st)
+            s.sendall(ws_frame(json.dumps(msg)))
+            f = ws_json(rd)
+            assert f["type"] == "error" and f["code"] == "auth", (path, msg, f)
+            got = ws_close_code(rd)
+            assert got and got[0] == 1008 and got[1], (path, msg, got)
