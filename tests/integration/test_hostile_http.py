@@ -414,3 +414,35 @@ def test_auth_refusal_sends_a_close_frame(rig):
             assert f["type"] == "error" and f["code"] == "auth", (path, msg, f)
             got = ws_close_code(rd)
             assert got and got[0] == 1008 and got[1], (path, msg, got)
+
+
+@rig_test("hostile-chat")
+def test_chat_message_right_after_start(rig):
+    """start and message written at once: the message waits for the start
+    and lands in the chat, in order."""
+    s, rd, st, _ = ws_open(rig.port, "/ws/chat", "ctx.chat.v1")
+    with s:
+        assert st == 101, st
+        s.sendall(ws_frame(json.dumps({"type": "start", "name": "Carol", "lang": "en"})) +
+                  ws_frame(json.dumps({"type": "message", "text": "first"})) +
+                  ws_frame(json.dumps({"type": "message", "text": "second"})) +
+                  ws_frame(json.dumps({"type": "ping"})))
+        f = ws_json(rd)
+        assert f["type"] == "started", f
+        tid = f["task"]
+        f = ws_json(rd)
+        assert f["type"] == "pong", f
+        r = rig.redis
+
+        def texts():
+            keys = r.cmd("KEYS", "ctx:chat:%s:messages" % tid)
+            if not keys:
+                return None
+            return [json.loads(m)["text"] for m in r.cmd("LRANGE", keys[0], 0, -1)]
+        got = wait_for(lambda: texts() if texts() and len(texts()) >= 2 else None,
+                       timeout=QUICK, what="both messages kept")
+        assert got == ["first", "second"], got
+        h = r.cmd("HGET", "ctx:task:" + tid, "state")
+        assert h == "queued", h
+        s.sendall(ws_frame(json.dumps({"type": "end"})))
+        assert ws_json(rd)["type"] == "ended"
