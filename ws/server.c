@@ -96,7 +96,7 @@ bool serve_origin_ok(const struct serve *s, struct lws *wsi)
 
 /* Answer a refused request at once: a JSON error, then the connection
  * closes (the caller returns non-zero to lws). */
-int serve_refuse(struct lws *wsi, unsigned status, const char *code, const char *msg)
+static int serve_refuse(struct lws *wsi, unsigned status, const char *code, const char *msg)
 {
     json_t *j = json_pack("{s:s,s:s}", "error", code, "message", msg);
     char *txt = j ? json_dumps(j, CTX_JSON_FLAGS) : NULL;

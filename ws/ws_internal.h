@@ -29,7 +29,6 @@ bool serve_origin_ok(const struct serve *s, struct lws *wsi);
  * 1 = refused and answered, -1 = hang up. */
 int serve_http_admit(struct lws *wsi);                  /* FILTER_HTTP_CONNECTION */
 int serve_ws_admit(struct serve *s, struct lws *wsi);   /* HTTP_CONFIRM_UPGRADE */
-int serve_refuse(struct lws *wsi, unsigned status, const char *code, const char *msg);
 
 /* --- chunked.c: a chunked request body, decoded as it comes --- */
 struct chunked {
