@@ -67,12 +67,18 @@ static void lws_signal(void *handle, int signum)
 
 /* Websockets from browsers carry an Origin: it must be this server (same
  * host as the Host header) or one of the config's allowed_origins. Clients
- * that send no Origin (not browsers) are let through. */
+ * that send no Origin (not browsers) are let through; one too long to
+ * check (a page on a long host name) is not. */
 bool serve_origin_ok(const struct serve *s, struct lws *wsi)
 {
     char origin[256], host[256];
-    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
         return true;
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0) {
+        log_warn("serve: websocket from an origin of %d bytes refused",
+                 lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN));
+        return false;
+    }
     if (s->cfg->allowed_origins) {
         const char *p = s->cfg->allowed_origins;
         size_t ol = strlen(origin);

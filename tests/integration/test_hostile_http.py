@@ -388,6 +388,11 @@ def test_every_websocket_checks_origin(rig):
         s, rd, st, _ = ws_open(rig.port, path, proto, origin="http://evil.example")
         s.close()
         assert st == 403, (path, st)
+        # a host name too long to compare is not a pass
+        long_host = ".".join(["a" * 60] * 4) + ".evil.example"
+        s, rd, st, _ = ws_open(rig.port, path, proto, origin="http://" + long_host)
+        s.close()
+        assert st == 403, (path, "long origin", st)
         s, rd, st, _ = ws_open(rig.port, path, proto, origin="http://127.0.0.1:%d" % rig.port)
         s.close()
         assert st == 101, (path, st)
