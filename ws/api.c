@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "core/date.h"
 #include "core/hash.h"
@@ -644,7 +645,7 @@ int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             return 1;
         return serve_http_admit(wsi);
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-        return in && strcmp(in, "websocket") == 0 ? serve_ws_admit(serve_of(wsi), wsi) : 0;
+        return in && strcasecmp(in, "websocket") == 0 ? serve_ws_admit(serve_of(wsi), wsi) : 0;
     case LWS_CALLBACK_HTTP: {
         struct serve *s = serve_of(wsi);
         release(pss);            /* keep-alive: a new transaction on the same wsi */

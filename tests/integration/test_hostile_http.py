@@ -200,6 +200,23 @@ def test_chunked_post_is_taken(rig):
         st, _, body = read_response(Reader(s))
     assert st == 200, (st, body)
     assert "sentiment" in json.loads(body), body
+    # malformed framing, and a body past 64 KiB: answered at once, then closed
+    big = b"".join(b"4000\r\n" + b"x" * 0x4000 + b"\r\n" for _ in range(5)) + b"0\r\n\r\n"
+    for chunks, want in ((b"zz\r\nhello\r\n0\r\n\r\n", 400), (big, 413)):
+        with connect(rig.port) as s:
+            s.sendall(b"POST /api/analyze HTTP/1.1\r\nHost: x\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n" + chunks)
+            rd = Reader(s)
+            st, h, body = read_response(rd)
+            assert (st, h.get("connection")) == (want, "close"), (st, h, body)
+            assert rd.closed()
+    # both lengths, or another coding: refused
+    st, _, _ = http(rig.port, b"POST /api/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                              b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    assert st == 400, st
+    st, _, _ = http(rig.port, b"POST /api/analyze HTTP/1.1\r\nHost: x\r\n"
+                              b"Transfer-Encoding: gzip\r\n\r\n")
+    assert st == 501, st
 
 
 @rig_test("hostile-nolength")
@@ -253,13 +270,13 @@ def test_oversized_headers_and_uri(rig):
 
 # ---- websockets ----
 
-def ws_open(port, path, proto, origin=None):
+def ws_open(port, path, proto, origin=None, upgrade="websocket"):
     """Handshake on a raw socket: (sock, Reader, status, headers)."""
     s = connect(port)
     key = base64.b64encode(os.urandom(16))
-    req = (b"GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+    req = (b"GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: %s\r\n"
            b"Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-           % (path.encode(), port, key))
+           % (path.encode(), port, upgrade.encode(), key))
     if proto:
         req += b"Sec-WebSocket-Protocol: %s\r\n" % proto.encode()
     if origin:
@@ -374,6 +391,10 @@ def test_websocket_needs_its_subprotocol(rig):
         s, rd, st, h = ws_open(rig.port, path, proto)
         s.close()
         assert st == 101 and h.get("sec-websocket-protocol") == proto, (path, st, h)
+        # "Upgrade" is matched without regard to case, by lws and here
+        s, rd, st, _ = ws_open(rig.port, path, None, upgrade="WebSocket")
+        s.close()
+        assert st == 400, (path, "WebSocket", st)
     # a page that is not a websocket endpoint does not upgrade
     s, rd, st, _ = ws_open(rig.port, "/ws/nothing", "ctx.chat.v1")
     s.close()
