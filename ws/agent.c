@@ -367,6 +367,8 @@ int agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
     }
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return s->ag ? outq_write(&s->q, wsi) : -1;
+    case LWS_CALLBACK_TIMER:     /* an auth refusal's close is due */
+        return s->ag ? outq_close_due(&s->q) : -1;
     case LWS_CALLBACK_CLOSED:
         if (!s->ag)
             return 0;

@@ -2,13 +2,22 @@
  * and the table of every route (/healthz and /metrics are ws/metrics.c's).
  *
  * An answer that needs Redis is sent asynchronously: LWS_CALLBACK_HTTP
- * starts the query and returns; the reply fills the request's body and asks
- * for a writeable callback, which sends headers and then the body in
- * chunks. JSON is produced with jansson, or by joining item JSON exactly as
- * stored (it was produced by jansson when the item was tagged). */
+ * starts the query and returns; the reply fills the request's body, which
+ * is written at once (send_answer()). JSON is produced with jansson, or by
+ * joining item JSON exactly as stored (it was produced by jansson when the
+ * item was tagged).
+ *
+ * A connection reads no further request while one is unanswered, so
+ * pipelined requests are answered in order: lws 4.1.6 would parse the
+ * next one at once, rebind the protocol and free the session data, this
+ * request's included. Holding reading off (rx flow control) also holds off
+ * writeable callbacks of an HTTP/1 connection in lws 4.1.6, so the answer
+ * is written in one go when it is ready, not a chunk per writeable
+ * callback: lws keeps what the socket does not take and sends it on. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "core/date.h"
 #include "core/hash.h"
@@ -18,6 +27,8 @@
 #include "ws/ws_internal.h"
 
 #define CHUNK 16384
+
+static void send_answer(struct api_req *r);
 
 static struct serve *serve_of(struct lws *wsi)
 {
@@ -38,7 +49,7 @@ void respond(struct api_req *r, int status, const char *ctype)
     if (status >= 400)
         r->s->http_errors++;
     if (r->wsi)
-        lws_callback_on_writable(r->wsi);
+        send_answer(r);         /* r may be freed by then */
 }
 
 void respond_json(struct api_req *r, int status, json_t *j)
@@ -440,11 +451,17 @@ static void route(struct api_req *r, struct lws *wsi)
 {
     char uri[512];
     if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) {
-        r->post = true;          /* answered at LWS_CALLBACK_HTTP_BODY_COMPLETION */
+        r->post = true;          /* answered once the body is complete */
         lws_hdr_copy(wsi, r->uri, sizeof r->uri, WSI_TOKEN_POST_URI);
         r->req_body.max = 64 * 1024;
+        /* chunked (serve_http_admit() let no other coding through): lws
+         * 4.1.6 hands over the framing and waits for 100 MB, so the body
+         * is decoded here and the connection cannot be reused after it */
+        r->chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+        r->close = r->chunked;
         return;
     }
+    lws_rx_flow_control(wsi, 0);    /* a pipelined request waits for the answer */
     if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0) {
         respond_error(r, 405, "method", "GET and POST are served here");
         return;
@@ -452,44 +469,105 @@ static void route(struct api_req *r, struct lws *wsi)
     dispatch(r, "GET", uri);
 }
 
-/* Send headers, then the body in chunks, one lws_write per writeable
- * callback. When the last byte is out the request is freed *before*
- * lws_http_transaction_completed(), which may free the session data. */
-static int write_some(struct http_pss *pss, struct lws *wsi)
+/* Headers, then the body; 0 ok. */
+static int write_answer(struct api_req *r, struct lws *wsi)
 {
-    struct api_req *r = pss->req;
-    if (!r->headers_sent) {
-        unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
-                      *end = hdr + sizeof hdr - 1;
-        if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype,
-                                        (lws_filepos_t)r->body.len, &p, end) ||
-            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-                                         (const unsigned char *)"no-store", 8, &p, end) ||
-            lws_finalize_write_http_header(wsi, start, &p, end))
-            return -1;
-        r->headers_sent = true;
-        if (r->body.len) {
-            lws_callback_on_writable(wsi);
-            return 0;
-        }
-    }
-    size_t left = r->body.len - r->sent, n = left > CHUNK ? CHUNK : left;
-    if (n) {
+    unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
+                  *end = hdr + sizeof hdr - 1;
+    if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype,
+                                    (lws_filepos_t)r->body.len, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                     (const unsigned char *)"no-store", 8, &p, end) ||
+        (r->close && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                                  (const unsigned char *)"close", 5, &p, end)) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    for (size_t sent = 0; sent < r->body.len;) {
         unsigned char chunk[LWS_PRE + CHUNK];
-        memcpy(chunk + LWS_PRE, r->body.p + r->sent, n);
-        bool final = r->sent + n == r->body.len;
-        if (lws_write(wsi, chunk + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
-            (int)n)
+        size_t left = r->body.len - sent, n = left > CHUNK ? CHUNK : left;
+        memcpy(chunk + LWS_PRE, r->body.p + sent, n);
+        sent += n;
+        if (lws_write(wsi, chunk + LWS_PRE, n,
+                      sent == r->body.len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
             return -1;
-        r->sent += n;
-        if (!final) {
-            lws_callback_on_writable(wsi);
-            return 0;
-        }
     }
-    req_free(r);
+    return 0;
+}
+
+/* Write the answer and end the transaction; the connection reads again.
+ * lws_http_transaction_completed() rebinds the protocol, which frees the
+ * session data and r (LWS_CALLBACK_HTTP_DROP_PROTOCOL); until then r stays
+ * with the session. A connection to close is closed at its next
+ * writeable callback, once lws has sent what it keeps. */
+static void send_answer(struct api_req *r)
+{
+    struct lws *wsi = r->wsi;
+    bool close = r->close;
+    lws_rx_flow_control(wsi, 1);
+    int rc = write_answer(r, wsi);
+    if (!rc && !close)
+        rc = lws_http_transaction_completed(wsi);   /* r may be freed now */
+    if (rc || close) {
+        struct http_pss *pss = lws_wsi_user(wsi);
+        if (pss)
+            pss->close = true;
+        lws_callback_on_writable(wsi);
+    }
+}
+
+/* The connection is done with its request (closed, or lws rebinds the
+ * protocol and frees the session data). */
+static void release(struct http_pss *pss)
+{
+    if (!pss || !pss->req)
+        return;
+    if (pss->req->waiting)
+        pss->req->wsi = NULL;   /* freed when Redis answers */
+    else
+        req_free(pss->req);
     pss->req = NULL;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* The whole body is in: answer it, and read no further request until then. */
+static void body_done(struct api_req *r, struct lws *wsi)
+{
+    r->body_done = true;
+    lws_rx_flow_control(wsi, 0);
+    route_post(r);
+}
+
+/* lws 4.1.6 hands a request with a body that was pipelined behind
+ * another (so parsed from lws' own buffer) the request's first bytes, its
+ * request line, as the body, and loops for ever in lws_http_action() once
+ * that "body" is taken. No body of this API starts so (they are JSON, or
+ * chunk sizes): such a request is refused and the connection closed. */
+static bool misread_body(const char *in, size_t len)
+{
+    while (len && (*in == '\r' || *in == '\n')) {
+        in++;
+        len--;
+    }
+    return len >= 5 && memcmp(in, "POST ", 5) == 0;
+}
+
+/* A chunked body's bytes, framing and all. */
+static void chunked_body(struct api_req *r, struct lws *wsi, const char *in, size_t len)
+{
+    size_t used;
+    switch (chunked_feed(&r->ch, in, len, &r->req_body, &used)) {
+    case CHUNKED_MORE:
+        return;
+    case CHUNKED_TOO_BIG:
+        r->req_too_big = true;
+        /* fall through */
+    case CHUNKED_DONE:
+        body_done(r, wsi);
+        return;
+    default:
+        r->body_done = true;
+        lws_rx_flow_control(wsi, 0);
+        respond_error(r, 400, "bad_chunked", "the chunked body is malformed");
+    }
 }
 
 int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -497,14 +575,17 @@ int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 {
     struct http_pss *pss = user;
     switch (reason) {
+    case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+        /* a request before the last is answered: lws 4.1.6 went on reading
+         * while that answer drained; close once it is out */
+        if (pss && pss->req)
+            return 1;
+        return serve_http_admit(wsi);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return in && strcasecmp(in, "websocket") == 0 ? serve_ws_admit(serve_of(wsi), wsi) : 0;
     case LWS_CALLBACK_HTTP: {
         struct serve *s = serve_of(wsi);
-        if (pss->req) {          /* keep-alive: a new transaction on the same wsi */
-            if (pss->req->waiting)
-                pss->req->wsi = NULL;
-            else
-                req_free(pss->req);
-        }
+        release(pss);            /* keep-alive: a new transaction on the same wsi */
         struct api_req *r = calloc(1, sizeof *r);
         if (!r)
             return -1;
@@ -513,35 +594,39 @@ int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         r->body.max = 64 * 1024 * 1024;
         pss->req = r;
         s->http_requests++;
-        route(r, wsi);
+        route(r, wsi);           /* r may be answered and freed by then */
         return 0;
     }
     case LWS_CALLBACK_HTTP_BODY: {
         struct api_req *r = pss ? pss->req : NULL;
-        if (r && r->post && !r->req_too_big && buf_append(&r->req_body, in, len))
+        if (!r || !r->post || r->body_done)
+            return 0;
+        bool first = !r->body_started;
+        r->body_started = true;
+        if (first && misread_body(in, len)) {
+            r->body_done = r->close = true;
+            respond_error(r, 501, "pipelined",
+                          "a request with a body right behind another on one connection is "
+                          "not taken: send it once the answer before it is in");
+            return -1;
+        }
+        if (r->chunked)
+            chunked_body(r, wsi, in, len);
+        else if (!r->req_too_big && buf_append(&r->req_body, in, len))
             r->req_too_big = true;
         return 0;
     }
     case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
         struct api_req *r = pss ? pss->req : NULL;
-        if (r && r->post)
-            route_post(r);
+        if (r && r->post && !r->body_done)
+            body_done(r, wsi);
         return 0;
     }
-    case LWS_CALLBACK_HTTP_WRITEABLE: {
-        struct api_req *r = pss ? pss->req : NULL;
-        if (!r || r->waiting || !r->status)
-            return 0;
-        return write_some(pss, wsi);
-    }
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return pss && pss->close ? -1 : 0;
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
-        if (pss && pss->req) {
-            if (pss->req->waiting)
-                pss->req->wsi = NULL;   /* freed when Redis answers */
-            else
-                req_free(pss->req);
-            pss->req = NULL;
-        }
+        release(pss);
         return 0;
     default:
         break;

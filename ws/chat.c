@@ -9,7 +9,9 @@
  * queues it in the same script that keeps it (chat_message.lua): were it
  * queued at start, an agent could be offered the chat between `started`
  * and that message, with an empty history (the widget sends its "How can
- * we help?" text right after `started`). The
+ * we help?" text right after `started`). Frames that come while start or
+ * resume is in flight wait for its answer and are then taken in order, so
+ * a message sent right after start (not waiting for `started`) lands. The
  * agent's side reaches the customer through the ctx:chat-events stream
  * every serve node follows: agent_joined, message, closed.
  *
@@ -40,6 +42,7 @@ struct csess {
     struct outq q;
     struct buf rx;
     bool rx_too_big, starting, closed, resuming;
+    struct strlist early;       /* frames that came while start or resume was in flight */
     char task[64];
     char name[128];
     char key[40];               /* the resume key, sent once in `started` */
@@ -102,6 +105,18 @@ void chats_free(struct chats *ch)
     free(ch);
 }
 
+static void handle(struct csess *s, const char *text, size_t len);
+
+/* start or resume has its answer: the frames that came meanwhile, in order */
+static void replay_early(struct csess *s)
+{
+    struct strlist early = s->early;
+    memset(&s->early, 0, sizeof s->early);
+    for (size_t i = 0; i < early.n; i++)
+        handle(s, early.v[i], strlen(early.v[i]));
+    strlist_clear(&early);
+}
+
 static void on_started(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
@@ -114,10 +129,11 @@ static void on_started(struct rconn *rc, redisReply *rep, void *priv)
         outq_error(&s->q, s->wsi, rep ? "queue_full" : "unavailable",
                    rep ? "all our agents are busy; please try again later"
                        : "please try again in a moment");
-        return;
+    } else {
+        outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s}", "type", "started", "task",
+                                           s->task, "key", s->key));
     }
-    outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s}", "type", "started", "task", s->task,
-                                       "key", s->key));
+    replay_early(s);
 }
 
 static const char *chat_queue(const struct config *cfg)
@@ -204,12 +220,20 @@ static void on_history(struct rconn *rc, redisReply *rep, void *priv)
                                        "state", s->state, "history", h));
 }
 
+static void resumed(struct rconn *rc, redisReply *rep, struct csess *s);
+
 static void on_resume_task(struct rconn *rc, redisReply *rep, void *priv)
 {
     struct csess *s = wref_drop(priv);
     if (!s)
         return;
     s->resuming = false;
+    resumed(rc, rep, s);
+    replay_early(s);
+}
+
+static void resumed(struct rconn *rc, redisReply *rep, struct csess *s)
+{
     /* HMGET customer_key state name queue */
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 4 || !rep->element[0]->str) {
         s->task[0] = '\0';
@@ -267,6 +291,12 @@ static void end_chat(struct serve *sv, const char *task)
 
 static void handle(struct csess *s, const char *text, size_t len)
 {
+    if (s->starting || s->resuming) {   /* a message right after start waits for it */
+        if (s->early.n < 32 && !memchr(text, '\0', len) && !strlist_add(&s->early, text))
+            return;
+        outq_error(&s->q, s->wsi, "too_early", "wait for the answer to start or resume");
+        return;
+    }
     json_error_t je;
     json_t *m = json_loadb(text, len, 0, &je);
     const char *type = json_string_value(json_object_get(m, "type"));
@@ -344,6 +374,8 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_RECEIVE: {
         if (!s->ch)
             return -1;
+        if (s->q.closing)       /* our close frame is out: nothing more is taken */
+            return 0;
         int r = rx_take(&s->rx, &s->rx_too_big, wsi, in, len);
         if (r == 1)
             handle(s, buf_str(&s->rx), buf_len(&s->rx));
@@ -357,6 +389,8 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     }
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return s->ch ? outq_write(&s->q, wsi) : -1;
+    case LWS_CALLBACK_TIMER:
+        return s->ch ? outq_close_due(&s->q) : -1;
     case LWS_CALLBACK_CLOSED:
         if (!s->ch)
             return 0;
@@ -373,6 +407,7 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         wref_close(s->ref);
         outq_clear(&s->q);
         buf_free(&s->rx);
+        strlist_clear(&s->early);
         s->ch = NULL;
         return 0;
     default:

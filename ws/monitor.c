@@ -518,6 +518,8 @@ int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
     case LWS_CALLBACK_RECEIVE: {
         if (!ss->m)
             return -1;
+        if (ss->q.closing)      /* our close frame is out: nothing more is taken */
+            return 0;
         int r = rx_take(&ss->rx, &ss->rx_too_big, wsi, in, len);
         if (r == 1)
             handle_message(ss, buf_str(&ss->rx), buf_len(&ss->rx));
@@ -536,6 +538,8 @@ int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
             log_warn("monitor: a client is %u frames behind; closing it (it may resume with "
                      "since)", ss->q.n);
         return outq_write(&ss->q, wsi);
+    case LWS_CALLBACK_TIMER:
+        return ss->m ? outq_close_due(&ss->q) : -1;
     case LWS_CALLBACK_CLOSED:
         session_close(ss);
         return 0;

@@ -16,7 +16,7 @@ struct frame {
 
 void outq_text(struct outq *q, struct lws *wsi, const char *text, size_t len)
 {
-    if (q->overflow)
+    if (q->overflow || q->closing)
         return;
     if (q->n >= q->max) {
         q->overflow = true;
@@ -52,21 +52,35 @@ void outq_error(struct outq *q, struct lws *wsi, const char *code, const char *m
     outq_json(q, wsi, json_pack("{s:s,s:s,s:s}", "type", "error", "code", code, "message", msg));
 }
 
+/* Close with a close frame (1008 and why). lws 4.1.6 sends none when the
+ * close comes from a SERVER_WRITEABLE callback returning -1, even after
+ * lws_close_reason() (it takes a failed writeable callback for a dead
+ * socket, and the peer sees 1006); a close from LWS_CALLBACK_TIMER is
+ * done properly: close frame, then the peer's answer. So the close is
+ * left to the session's next timer callback (outq_close_due()). */
+static int close_with(struct outq *q, struct lws *wsi, const char *why)
+{
+    q->closing = true;
+    outq_clear(q);
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, strlen(why));
+    lws_set_timer_usecs(wsi, 1);
+    return 0;
+}
+
+int outq_close_due(const struct outq *q)
+{
+    return q->closing ? -1 : 0;
+}
+
 int outq_write(struct outq *q, struct lws *wsi)
 {
-    if (q->overflow) {
-        static const char why[] = "too far behind";
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why,
-                         sizeof why - 1);
-        return -1;
-    }
+    if (q->closing)
+        return 0;
+    if (q->overflow)
+        return close_with(q, wsi, "too far behind");
     struct frame *f = q->head;
-    if (!f) {
-        if (!q->close_when_sent)
-            return 0;
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"auth", 4);
-        return -1;
-    }
+    if (!f)
+        return q->close_when_sent ? close_with(q, wsi, "auth") : 0;
     if (lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
         return -1;
     q->head = f->next;

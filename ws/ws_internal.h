@@ -25,6 +25,22 @@ struct serve {
 };
 
 bool serve_origin_ok(const struct serve *s, struct lws *wsi);
+/* Admission (server.c), for the "http" protocol's callback: 0 = go on,
+ * 1 = refused and answered, -1 = hang up. */
+int serve_http_admit(struct lws *wsi);                  /* FILTER_HTTP_CONNECTION */
+int serve_ws_admit(struct serve *s, struct lws *wsi);   /* HTTP_CONFIRM_UPGRADE */
+
+/* --- chunked.c: a chunked request body, decoded as it comes --- */
+struct chunked {
+    int state;                  /* starts zeroed */
+    unsigned long long left;    /* the chunk's size, then its bytes still to come */
+    unsigned digits;
+    size_t trailer;
+};
+enum { CHUNKED_MORE = 0, CHUNKED_DONE = 1, CHUNKED_BAD = -1, CHUNKED_TOO_BIG = -2 };
+/* Decode in[0..len) into out (bounded by out->max); *used = the bytes
+ * taken (on DONE, up to the end of the body: the rest is not the body's). */
+int chunked_feed(struct chunked *c, const char *in, size_t len, struct buf *out, size_t *used);
 
 /* --- api.c: dynamic HTTP (/healthz, /metrics, /api/...) --- */
 
@@ -38,15 +54,19 @@ struct api_req {
     int status;
     const char *ctype;
     struct buf body;            /* the answer */
-    size_t sent;
-    bool headers_sent;
     bool post;                  /* a POST: answered once its body is complete */
     bool req_too_big;
+    bool chunked;               /* the body comes chunked (decoded by ch) */
+    bool body_started;
+    bool body_done;             /* the whole body is in: what follows is not its */
+    bool close;                 /* close the connection after the answer */
     char uri[256];
     struct buf req_body;        /* a POST's body, capped */
+    struct chunked ch;
 };
 
-/* Answer helpers (api.c); the answer is sent when the wsi is writeable. */
+/* Answer helpers (api.c); the answer is written at once, and r may be freed
+ * by the time they return: the caller touches r no more. */
 void respond(struct api_req *r, int status, const char *ctype);   /* r->body as it is */
 void respond_json(struct api_req *r, int status, json_t *j);   /* steals j */
 void respond_error(struct api_req *r, int status, const char *code, const char *msg);
@@ -77,6 +97,7 @@ void replies_get(struct api_req *r, const char *id);
 /* Per-session data of the "http" protocol. */
 struct http_pss {
     struct api_req *req;
+    bool close;                 /* close at the next writeable callback */
 };
 
 int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -89,11 +110,15 @@ struct outq {
     unsigned n, max;
     bool overflow;              /* too far behind: close on the next write */
     bool close_when_sent;       /* close once the queued frames are out (auth errors) */
+    bool closing;               /* closing with a close frame: nothing more is sent */
 };
 void outq_text(struct outq *q, struct lws *wsi, const char *text, size_t len);
 void outq_json(struct outq *q, struct lws *wsi, json_t *j);     /* steals j */
 void outq_error(struct outq *q, struct lws *wsi, const char *code, const char *msg);
 int outq_write(struct outq *q, struct lws *wsi);   /* at SERVER_WRITEABLE; -1 = close */
+/* At LWS_CALLBACK_TIMER: -1 when the session is to close (lws then sends
+ * the close frame outq_write() set up), else 0. */
+int outq_close_due(const struct outq *q);
 void outq_clear(struct outq *q);
 /* Collect a message's fragments in rx (capped by rx->max): 0 = more to
  * come, 1 = complete, -1 = complete but too large (then reset rx, *too_big). */
