@@ -23,6 +23,7 @@
 #include "core/hash.h"
 #include "core/item.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
 
@@ -57,7 +58,7 @@ void respond_json(struct api_req *r, int status, json_t *j)
     char *txt = j ? json_dumps(j, CTX_JSON_FLAGS) : NULL;
     json_decref(j);
     buf_reset(&r->body);
-    if (!txt || buf_puts(&r->body, txt) || buf_putc(&r->body, '\n')) {
+    if (!txt || buf_puts(&r->body, txt) || buf_putc(&r->body, '\n')) {   /* over the cap */
         free(txt);
         buf_reset(&r->body);
         buf_puts(&r->body, "{\"error\":\"out of memory\"}\n");
@@ -112,9 +113,7 @@ static int query_arg(struct lws *wsi, const char *name, char *out, size_t outlen
     out[0] = '\0';
     for (int n = 0;; n++) {
         int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, n);
-        char *frag = malloc((size_t)(len > 0 ? len : 0) + 1);
-        if (!frag)
-            return -1;
+        char *frag = ctx_malloc((size_t)(len > 0 ? len : 0) + 1);
         if (lws_hdr_copy_fragment(wsi, frag, len + 1, WSI_TOKEN_HTTP_URI_ARGS, n) < 0) {
             free(frag);
             return 0;                   /* no fragment n: not given */
@@ -269,11 +268,7 @@ static void on_source_state(struct rconn *rc, redisReply *rep, void *priv)
 static void sources(struct api_req *r)
 {
     const struct config *cfg = r->s->cfg;
-    struct sources_q *q = calloc(1, sizeof *q + cfg->nsources * sizeof q->slots[0]);
-    if (!q) {
-        respond_error(r, 500, "memory", "out of memory");
-        return;
-    }
+    struct sources_q *q = ctx_calloc(1, sizeof *q + cfg->nsources * sizeof q->slots[0]);
     q->r = r;
     q->arr = json_array();
     q->left = 1;                /* held while sending */
@@ -420,11 +415,7 @@ static void dispatch(struct api_req *r, const char *method, const char *uri)
             respond_error(r, 401, "auth", "send Authorization: Bearer <token>");
             return;
         }
-        struct authq *a = calloc(1, sizeof *a);
-        if (!a) {
-            respond_error(r, 500, "memory", "out of memory");
-            return;
-        }
+        struct authq *a = ctx_calloc(1, sizeof *a);
         a->r = r;
         a->rt = rt;
         snprintf(a->arg, sizeof a->arg, "%s", arg);
@@ -586,9 +577,7 @@ int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     case LWS_CALLBACK_HTTP: {
         struct serve *s = serve_of(wsi);
         release(pss);            /* keep-alive: a new transaction on the same wsi */
-        struct api_req *r = calloc(1, sizeof *r);
-        if (!r)
-            return -1;
+        struct api_req *r = ctx_calloc(1, sizeof *r);
         r->s = s;
         r->wsi = wsi;
         r->body.max = 64 * 1024 * 1024;
