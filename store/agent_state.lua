@@ -1,3 +1,4 @@
+#!lua
 -- agent_state.lua: an agent sets its state (available or away), or the
 -- router ends a wrap-up whose time is up ('wrapup-end').
 -- KEYS[1] agent hash, KEYS[2] agent events, KEYS[3] routing events, KEYS[4] wrap-ups zset,

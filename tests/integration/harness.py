@@ -90,15 +90,15 @@ def index_keys(item):
     (ctxd/analyze.c, store/KEYS.md). An item without tags.complaint (tagged
     before complaints were) is in no complaint index."""
     tags = item.get("tags") or {}
-    keys = ["ctx:idx:all",
-            "ctx:idx:sentiment:%s" % ((tags.get("sentiment") or {}).get("label") or "neutral")]
+    keys = ["ctx:{i}:idx:all",
+            "ctx:{i}:idx:sentiment:%s" % ((tags.get("sentiment") or {}).get("label") or "neutral")]
     c = tags.get("complaint")
     if c is not None:
-        keys.append("ctx:idx:complaint:%s" % ("true" if c.get("label") is True else "false"))
-    keys += ["ctx:idx:brand:%s" % b for b in tags.get("brands") or []]
-    keys += ["ctx:idx:topic:%s" % t for t in tags.get("topics") or []]
+        keys.append("ctx:{i}:idx:complaint:%s" % ("true" if c.get("label") is True else "false"))
+    keys += ["ctx:{i}:idx:brand:%s" % b for b in tags.get("brands") or []]
+    keys += ["ctx:{i}:idx:topic:%s" % t for t in tags.get("topics") or []]
     if c is not None and c.get("label") is True:
-        keys += ["ctx:idx:reason:%s" % r for r in c.get("reasons") or []]
+        keys += ["ctx:{i}:idx:reason:%s" % r for r in c.get("reasons") or []]
     return keys
 
 
@@ -115,7 +115,7 @@ def store_tagged(redis, items, index=index_keys):
     for it in items:
         ms = int(datetime.datetime.strptime(it["published"], "%Y-%m-%dT%H:%M:%SZ")
                  .replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
-        keys = ["ctx:items:raw", "ctx:item:" + it["id"], "ctx:items:tagged"] + index(it)
+        keys = ["ctx:{i}:items:raw", "ctx:{i}:item:" + it["id"], "ctx:{i}:items:tagged"] + index(it)
         args = ["EVALSHA", sha, len(keys)] + keys + [
             "analyze", "0-0", it["id"], json.dumps(it), ms, 100000]
         out += b"*%d\r\n" % len(args)
