@@ -29,5 +29,6 @@ int cmd_rules_reload(int argc, char **argv);
 int cmd_agent_add(int argc, char **argv);
 int cmd_agent_del(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_migrate_keys(int argc, char **argv);
 
 #endif

@@ -57,6 +57,9 @@ static const struct command {
     {"rules check", cmd_rules_check, "DIR", "check every *.rules file of DIR"},
     {"rules reload", cmd_rules_reload, "",
      "check the config's rules, then make every ctxd reload them"},
+    {"migrate-keys", cmd_migrate_keys, "[--dry-run]",
+     "rename the keys of the layout before hash tags (ctx:agents...) to their\n"
+     "names now (ctx:{r}:agents...), with every ctxd stopped; idempotent"},
     {"help", cmd_help, "", "this list (also --help, -h)"},
 };
 
