@@ -303,7 +303,7 @@ ctx_err store_source_set(struct rconn *rc, struct store *st, const char *source,
                          const char *const *fv, size_t n);
 ctx_err store_source_incr(struct rconn *rc, struct store *st, const char *source,
                           const char *field, long long by);
-/* A raw entry that is not an item: kept in ctx:items:dead, acked, deleted. */
+/* A raw entry that is not an item: kept in ctx:{i}:items:dead, acked, deleted. */
 void store_raw_dead(struct rconn *rc, struct store *st, const char *sid, const char *why,
                     const char *payload);
 
