@@ -571,7 +571,9 @@ static int known_word(const struct tokctx *tc, const char *w, size_t n)
  * win: "worstflightever" is worst|flight|ever, not wor|st...), letters
  * outside known words left over. Writes the cut's words as [start, end)
  * offsets into cut and returns how many, or 0 when the known words cover
- * less than half of the body (an unknown name, not words). */
+ * less than half of the body (an unknown name, not words). A body written
+ * in camel case is cut where the writer put its capitals instead, known
+ * words or not. */
 static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_t x, size_t y,
                           uint8_t (*cut)[2])
 {
@@ -579,11 +581,27 @@ static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_
     char low[HASHTAG_MAX];
     if (n < 4 || n > HASHTAG_MAX)
         return 0;
+    size_t k = 0, covered = 0, start = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned c = s[x + i] | 0x20;
         if (c - 'a' >= 26u)
             return 0;
         low[i] = (char)c;
+        /* the writer's own cut: a capital after a small letter
+         * ("DestinationDragons", "NeverFlyAgain") */
+        if (i > 0 && (unsigned)(s[x + i] - 'A') < 26u && (unsigned)(s[x + i - 1] - 'a') < 26u) {
+            if (k + 2 > HASHTAG_MAX / 2)
+                return 0;       /* "aBcDeF...": not words */
+            cut[k][0] = (uint8_t)start;
+            cut[k][1] = (uint8_t)i;
+            k++;
+            start = i;
+        }
+    }
+    if (k > 0) {
+        cut[k][0] = (uint8_t)start;
+        cut[k][1] = (uint8_t)n;
+        return k + 1;
     }
     int best[HASHTAG_MAX + 1], from[HASHTAG_MAX + 1], word[HASHTAG_MAX + 1];
     best[0] = 0;
@@ -600,7 +618,6 @@ static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_
             }
         }
     }
-    size_t k = 0, covered = 0;
     uint8_t tmp[HASHTAG_MAX / 2][2];
     for (size_t i = n; i > 0; i = (size_t)from[i])
         if (word[i]) {

@@ -10,6 +10,7 @@
 #include "core/item.h"
 #include "core/mem.h"
 
+/* The answer, capped (answer.max): over it, curl fails the transfer. */
 static size_t collect(char *d, size_t sz, size_t n, void *userp)
 {
     return buf_append(userp, d, sz * n) ? 0 : sz * n;
@@ -24,7 +25,7 @@ static int api_call(const char *path, const char *body, json_t **out, struct buf
     struct config *cfg = load_config();
     if (!cfg)
         return 2;
-    struct buf url = {0}, answer = {0};
+    struct buf url = {0}, answer = {.max = 64 * 1024 * 1024};  /* ws/api.c's own cap */
     buf_printf(&url, "http://%s%s", cfg->listen, path);
     config_free(cfg);
     CURL *e = curl_easy_init();
@@ -51,7 +52,7 @@ static int api_call(const char *path, const char *body, json_t **out, struct buf
         fprintf(stderr, "ctxctl: HTTP %ld: %s", status, buf_str(&answer));
         rc = 1;
     } else if (raw) {
-        buf_append(raw, answer.p, answer.len);
+        buf_append(raw, buf_str(&answer), buf_len(&answer));
     }
     buf_free(&url);
     buf_free(&answer);

@@ -27,6 +27,7 @@
 #include "core/date.h"
 #include "cli/cli.h"
 #include "collectors/collectors.h"
+#include "core/utf8.h"
 
 struct parse_req {
     const char *source;
@@ -54,6 +55,13 @@ static bool take_header(struct parse_req *q, const char *h)
     return true;
 }
 
+/* s as a JSON string, cut to its valid UTF-8 (r.error is cut at a byte
+ * count); null when s is NULL. */
+static json_t *text_json(const char *s)
+{
+    return s ? json_stringn(s, ctx_utf8_valid_prefix(s, strlen(s))) : json_null();
+}
+
 static ctx_err read_file(const char *path, struct buf *body, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
@@ -64,9 +72,9 @@ static ctx_err read_file(const char *path, struct buf *body, char *err, size_t e
     char chunk[65536];
     size_t n;
     ctx_err e = CTX_OK;
-    while (!e && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        e = buf_append(body, chunk, n);
-    if (!e && ferror(f))
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(body, chunk, n);     /* uncapped: the user's own file */
+    if (ferror(f))
         e = CTX_EIO;
     fclose(f);
     if (e)
@@ -89,7 +97,7 @@ static ctx_err parse_one(const struct source_ops *ops, const struct parse_req *q
     snprintf(file_url, sizeof file_url, "file://%s", q->file);
     struct config_source src = {.name = (char *)q->source, .kind = (char *)ops->kind,
                                 .url = (char *)(q->url ? q->url : file_url)};
-    struct http_response resp = {.status = 200, .body = buf_str(&body), .len = body.len,
+    struct http_response resp = {.status = 200, .body = buf_str(&body), .len = buf_len(&body),
                                  .content_type = q->content_type, .url = q->url,
                                  .content_location = q->content_location};
     struct parse_result r = {0};
@@ -100,20 +108,15 @@ static ctx_err parse_one(const struct source_ops *ops, const struct parse_req *q
         json_t *o = r.extra ? r.extra : json_object();    /* taken over from r */
         r.extra = NULL;
         json_t *items = json_array();
-        for (size_t i = 0; o && items && i < r.nitems; i++)
+        for (size_t i = 0; i < r.nitems; i++)
             json_array_append_new(items, item_to_json(&r.items[i], NULL));
-        if (!o || !items
-            || json_object_set_new(o, "items", items)
-            || json_object_set_new(o, "cursor", r.cursor ? json_string(r.cursor) : json_null())
-            || (!json_object_get(o, "bozo") && json_object_set_new(o, "bozo", json_boolean(r.bozo)))
-            || (r.bozo && !json_is_string(json_object_get(o, "bozo_exception"))
-                && json_object_set_new(o, "bozo_exception", json_string(r.error)))) {
-            json_decref(o);
-            snprintf(err, errlen, "%s", ctx_strerror(CTX_ENOMEM));
-            e = CTX_ENOMEM;
-        } else {
-            *out = o;
-        }
+        json_object_set_new(o, "items", items);
+        json_object_set_new(o, "cursor", text_json(r.cursor));
+        if (!json_object_get(o, "bozo"))
+            json_object_set_new(o, "bozo", json_boolean(r.bozo));
+        if (r.bozo && !json_is_string(json_object_get(o, "bozo_exception")))
+            json_object_set_new(o, "bozo_exception", text_json(r.error));
+        *out = o;
     }
     parse_result_clear(&r);
     buf_free(&body);

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <hiredis.h>
+#include <jansson.h>
 #include "cli/cli.h"
 #include "core/config.h"
+#include "core/mem.h"
 
 const char *config_path = "etc/ctxd.json";
 
@@ -159,6 +161,7 @@ static int name_words(const char *name, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    json_set_alloc_funcs(ctx_malloc, free);     /* jansson too aborts on OOM (core/mem.h) */
     int i = 1;
     if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
         config_path = argv[i + 1];

@@ -310,9 +310,7 @@ static ctx_err bluesky_reply_request(const struct config_source *src, const stru
         bars += *p == '|';
     if (bars != 1 && bars != 3)
         return CTX_EINVAL;
-    char *ref = strdup(rep->ref);
-    if (!ref)
-        return CTX_ENOMEM;
+    char *ref = ctx_strdup(rep->ref);
     char *parts[4];
     int n = 0;
     for (char *s = ref; s; n++) {       /* "uri|cid" or "uri|cid|root uri|root cid" */
@@ -348,7 +346,7 @@ static ctx_err bluesky_reply_request(const struct config_source *src, const stru
     buf_free(&url);
     q->method = "POST";
     if (!e)
-        e = body ? sq_json_body(q, body) : CTX_ENOMEM;
+        e = sq_json_body(q, body);
     else
         json_decref(body);
     if (!e)

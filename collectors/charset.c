@@ -143,19 +143,18 @@ static bool is_wide(const char *cs)
         || !strcmp(cs + 3, "4") || !strcmp(cs + 3, "-4");
 }
 
-static ctx_err decode_cp1252(const char *s, size_t len, struct buf *out)
+static void decode_cp1252(const char *s, size_t len, struct buf *out)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t run = 0;
-    ctx_err e = CTX_OK;
-    for (size_t i = 0; i < len && !e; i++) {
+    for (size_t i = 0; i < len; i++) {
         if (u[i] && u[i] < 0x80)
             continue;
-        if (!(e = buf_append(out, s + run, i - run)))
-            e = ctx_utf8_put(out, charref_fixup(u[i]));
+        buf_append(out, s + run, i - run);
+        ctx_utf8_put(out, charref_fixup(u[i]));
         run = i + 1;
     }
-    return e ? e : buf_append(out, s + run, len - run);
+    buf_append(out, s + run, len - run);
 }
 
 /* Convert with iconv; undecodable input becomes U+FFFD (one per `unit`
@@ -169,33 +168,28 @@ static ctx_err decode_iconv(const char *cs, const char *s, size_t len, size_t un
     char tmp[8192];
     char *ip = (char *)s;
     size_t il = len;
-    ctx_err e = CTX_OK;
-    while (il > 0 && !e) {
+    while (il > 0) {
         char *op = tmp;
         size_t ol = sizeof tmp;
         size_t rc = iconv(cd, &ip, &il, &op, &ol);
         int err = errno;
-        e = buf_append(out, tmp, (size_t)(op - tmp));
-        if (e || rc != (size_t)-1)
-            continue;
-        if (err == E2BIG)
+        buf_append(out, tmp, (size_t)(op - tmp));
+        if (rc != (size_t)-1 || err == E2BIG)
             continue;
         /* EILSEQ, EINVAL (truncated at the end), or anything else */
         *lossy = true;
-        e = ctx_utf8_put(out, CTX_UTF8_REPLACEMENT);
+        ctx_utf8_put(out, CTX_UTF8_REPLACEMENT);
         size_t skip = unit < il ? unit : il;
         ip += skip;
         il -= skip;
         iconv(cd, NULL, NULL, NULL, NULL);
     }
-    if (!e) {
-        char *op = tmp;
-        size_t ol = sizeof tmp;
-        iconv(cd, NULL, NULL, &op, &ol);
-        e = buf_append(out, tmp, (size_t)(op - tmp));
-    }
+    char *op = tmp;
+    size_t ol = sizeof tmp;
+    iconv(cd, NULL, NULL, &op, &ol);
+    buf_append(out, tmp, (size_t)(op - tmp));
     iconv_close(cd);
-    return e;
+    return CTX_OK;
 }
 
 /* Whether s is entirely valid UTF-8 (NUL bytes allowed: they are repaired
@@ -258,56 +252,52 @@ static const char *guess_cyrillic(const char *s, size_t len)
 /* C1 control characters (U+0080-U+009F) in decoded text are windows-1252
  * bytes someone decoded as Latin-1: map them to what they meant, as
  * feedparser does. */
-static ctx_err c1_fixup(struct buf *b)
+static void c1_fixup(struct buf *b)
 {
-    const char *p = b->p ? memchr(b->p, '\xC2', b->len) : NULL;
+    const char *s = buf_str(b);
+    size_t n = buf_len(b);
+    const char *p = memchr(s, '\xC2', n);
     bool any = false;
-    for (; p && !any; p = memchr(p + 1, '\xC2', b->len - (size_t)(p + 1 - b->p)))
-        any = (size_t)(p - b->p) + 1 < b->len && (unsigned char)p[1] >= 0x80
+    for (; p && !any; p = memchr(p + 1, '\xC2', n - (size_t)(p + 1 - s)))
+        any = (size_t)(p - s) + 1 < n && (unsigned char)p[1] >= 0x80
               && (unsigned char)p[1] <= 0x9F;
     if (!any)
-        return CTX_OK;
+        return;
     struct buf o = {0};
-    ctx_err e = CTX_OK;
-    for (size_t i = 0; i < b->len && !e;) {
-        unsigned char c = (unsigned char)b->p[i];
-        if (c == 0xC2 && i + 1 < b->len && (unsigned char)b->p[i + 1] >= 0x80
-            && (unsigned char)b->p[i + 1] <= 0x9F) {
-            e = ctx_utf8_put(&o, charref_fixup((unsigned char)b->p[i + 1]));
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80
+            && (unsigned char)s[i + 1] <= 0x9F) {
+            ctx_utf8_put(&o, charref_fixup((unsigned char)s[i + 1]));
             i += 2;
         } else {
             size_t j = i + 1;
-            while (j < b->len && (unsigned char)b->p[j] != 0xC2)
+            while (j < n && (unsigned char)s[j] != 0xC2)
                 j++;
-            e = buf_append(&o, b->p + i, j - i);
+            buf_append(&o, s + i, j - i);
             i = j;
         }
     }
-    if (e) {
-        buf_free(&o);
-        return e;
-    }
     buf_free(b);
     *b = o;
-    return CTX_OK;
 }
 
 /* Decode s[0..len) from cs into out, strictly: false (out untouched) when
  * cs is unknown or some bytes are not valid in it. */
-static bool try_decode(const char *cs, const char *s, size_t len, struct buf *out, ctx_err *e)
+static bool try_decode(const char *cs, const char *s, size_t len, struct buf *out)
 {
     const unsigned char *u = (const unsigned char *)s;
     if (is_utf8(cs)) {
         if (!valid_utf8(s, len))
             return false;
-        *e = buf_append(out, s, len);
+        buf_append(out, s, len);
         return true;
     }
     if (is_ascii(cs)) {
         for (size_t k = 0; k < len; k++)
             if (u[k] >= 0x80)
                 return false;
-        *e = buf_append(out, s, len);
+        buf_append(out, s, len);
         return true;
     }
     if (is_cp1252(cs)) {
@@ -316,20 +306,19 @@ static bool try_decode(const char *cs, const char *s, size_t len, struct buf *ou
             for (size_t k = 0; k < len; k++)
                 if (u[k] == 0x81 || u[k] == 0x8D || u[k] == 0x8F || u[k] == 0x90 || u[k] == 0x9D)
                     return false;
-        *e = decode_cp1252(s, len, out);
+        decode_cp1252(s, len, out);
         return true;
     }
     if (is_wide(cs))
         return false;      /* we read the declaration as ASCII, so it is wrong */
     struct buf tmp = {0};
     bool lossy = false;
-    ctx_err r = decode_iconv(cs, s, len, 1, &tmp, &lossy);
-    if (r == CTX_EINVAL || (!r && lossy)) {
+    if (decode_iconv(cs, s, len, 1, &tmp, &lossy) || lossy) {
         buf_free(&tmp);
         return false;
     }
     /* iconv's output is UTF-8 but may hold NULs */
-    *e = r ? r : ctx_utf8_sanitize(buf_str(&tmp), tmp.len, out, &(bool){false});
+    ctx_utf8_sanitize(buf_str(&tmp), buf_len(&tmp), out, &(bool){false});
     buf_free(&tmp);
     return true;
 }
@@ -342,7 +331,6 @@ ctx_err charset_decode(const char *s, size_t len, const char *content_type, bool
     size_t unit = 1, skip = 0;
     char mime[128], http_cs[64], decl_cs[64] = "";
     bool lossy = false;
-    ctx_err e = CTX_OK;
 
     http_content_type(content_type, mime, sizeof mime, http_cs, sizeof http_cs);
     if (mime[0] && !json && !xml_mime(mime))
@@ -368,9 +356,9 @@ ctx_err charset_decode(const char *s, size_t len, const char *content_type, bool
     if (wide) {
         struct buf tmp = {0};
         snprintf(ci->encoding, sizeof ci->encoding, "%s", wide);
-        e = decode_iconv(wide, s + skip, len - skip, unit, &tmp, &lossy);
+        ctx_err e = decode_iconv(wide, s + skip, len - skip, unit, &tmp, &lossy);
         if (!e)
-            e = ctx_utf8_sanitize(tmp.p ? tmp.p : "", tmp.len, out, &(bool){false});
+            ctx_utf8_sanitize(buf_str(&tmp), buf_len(&tmp), out, &(bool){false});
         buf_free(&tmp);
         if (lossy)
             ci_bozo(ci, "invalid %s data", wide);
@@ -381,10 +369,10 @@ ctx_err charset_decode(const char *s, size_t len, const char *content_type, bool
         s += 3;
         len -= 3;
         bool bad;
-        e = ctx_utf8_sanitize(s, len, out, &bad);
-        if (!e && bad)
+        ctx_utf8_sanitize(s, len, out, &bad);
+        if (bad)
             ci_bozo(ci, "invalid UTF-8 replaced with U+FFFD");
-        return e;
+        return CTX_OK;
     }
     if (!json)
         xml_decl_encoding(s, len, decl_cs, sizeof decl_cs);
@@ -404,31 +392,28 @@ ctx_err charset_decode(const char *s, size_t len, const char *content_type, bool
         const char *cs = cands[i];
         if (!cs)
             continue;
-        if (try_decode(cs, s, len, out, &e)) {
-            if (!e && out->len && memchr(out->p, '\0', out->len)) {
+        if (try_decode(cs, s, len, out)) {
+            if (memchr(buf_str(out), '\0', buf_len(out))) {
                 struct buf clean = {0};
-                e = ctx_utf8_sanitize(out->p, out->len, &clean, &(bool){false});
+                ctx_utf8_sanitize(buf_str(out), buf_len(out), &clean, &(bool){false});
                 buf_free(out);
                 *out = clean;
                 ci_bozo(ci, "NUL characters replaced with U+FFFD");
             }
-            if (!e)
-                e = c1_fixup(out);
+            c1_fixup(out);
             snprintf(ci->encoding, sizeof ci->encoding, "%s", cs);
             if (i > 0 && strcmp(cs, first))
                 ci_bozo(ci, "%s %s, but parsed as %s", first, why, cs);
-            return e;
+            return CTX_OK;
         }
-        if (e)
-            return e;
         buf_reset(out);
     }
     snprintf(ci->encoding, sizeof ci->encoding, "%s", "utf-8");
     bool bad;
-    e = ctx_utf8_sanitize(s, len, out, &bad);
-    if (!e && bad)
+    ctx_utf8_sanitize(s, len, out, &bad);
+    if (bad)
         ci_bozo(ci, "invalid UTF-8 replaced with U+FFFD");
-    return e;
+    return CTX_OK;
 }
 
 
@@ -472,15 +457,14 @@ char *base64_text(const char *s, size_t n)
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            if (buf_putc(&b, (char)((acc >> bits) & 0xFF))) {
-                buf_free(&b);
-                return NULL;
-            }
+            buf_putc(&b, (char)((acc >> bits) & 0xFF));
         }
     }
     struct buf clean = {0};
     bool bad = true;
-    if (b.len && !ctx_utf8_sanitize(b.p, b.len, &clean, &bad) && !bad) {
+    if (buf_len(&b))
+        ctx_utf8_sanitize(buf_str(&b), buf_len(&b), &clean, &bad);
+    if (!bad) {
         buf_free(&b);
         return buf_detach(&clean);
     }

@@ -45,7 +45,7 @@ struct parse_result {
 
 void parse_result_clear(struct parse_result *r);
 /* Append an item, taking ownership of its fields (*it is left cleared). */
-ctx_err parse_result_take(struct parse_result *r, struct item *it);
+void parse_result_take(struct parse_result *r, struct item *it);
 
 /* A request a source kind wants made: built by next_request() and
  * reply_request(), sent by the fetcher. Owned; source_request_clear() frees. */
@@ -115,7 +115,7 @@ ctx_err feed_parse(const char *name, const struct http_response *resp,
 /* HTML (a fragment) to plain text: tags dropped, block elements become line
  * breaks, script/style dropped with their content, entities decoded (HTML5
  * named entities and numeric references), whitespace collapsed, trimmed.
- * Returns a malloc'd string, NULL only when out of memory. */
+ * Returns a malloc'd string, never NULL. */
 char *html_to_text(const char *html, size_t len);
 
 /* The host of an absolute URL (curl's CURLUPART_HOST: without user info,

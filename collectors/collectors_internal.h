@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include "core/utf8.h"
 #include "core/buf.h"
+#include "core/mem.h"
 #include "core/ctx.h"
 #include "collectors/collectors.h"
 
@@ -72,14 +73,14 @@ bool cp_is_space(uint32_t cp);
 /* ---- HTML (html.c, sanitize.c) ------------------------------------------ */
 
 /* Plain text to normalized text: whitespace runs collapsed to one space,
- * trimmed, invalid UTF-8 replaced. Malloc'd; NULL only when out of memory. */
+ * trimmed, invalid UTF-8 replaced. Malloc'd, never NULL. */
 char *text_collapse(const char *s, size_t len);
 
 /* HTML as Python feedparser's sanitizer leaves it (sanitize.c): whitelisted
  * elements, attributes, CSS properties and URI schemes only, script/style
  * and their content dropped, relative URIs resolved against base (NULL:
- * left relative), re-serialised the way feedparser does. Malloc'd; NULL
- * only when out of memory. */
+ * left relative), re-serialised the way feedparser does. Malloc'd, never
+ * NULL. */
 char *html_sanitize(const char *html, size_t len, const char *base);
 
 /* feedparser's test for "plain text" that is really HTML: a close tag or an
@@ -95,7 +96,7 @@ bool html_sanitizer_tables_sorted(void);
 /* ref resolved against base (RFC 3986 section 5.2, through libcurl's URL
  * API; either may be NULL). An absolute ref is returned as written, and so
  * is any ref when base is missing, relative or not a URL curl can parse.
- * Malloc'd; NULL when ref is NULL or out of memory. */
+ * Malloc'd; NULL only when ref is NULL. */
 char *url_resolve(const char *base, const char *ref);
 
 
@@ -105,7 +106,7 @@ bool url_safe(const char *u);
 
 /* feedparser's make_safe_absolute_uri(base, ref): ref resolved against
  * base, or "" when the result's scheme is not one it accepts (without a
- * base, ref alone is checked by url_safe). Malloc'd; NULL on ENOMEM. */
+ * base, ref alone is checked by url_safe). Malloc'd, never NULL. */
 char *url_safe_absolute(const char *base, const char *ref);
 
 /* ---- bytes to text (charset.c) ------------------------------------------ */
@@ -121,8 +122,8 @@ struct charset_info {
 
 /* A feed body (served with content_type, which may be NULL) as UTF-8 into
  * out: BOM, HTTP charset, XML declaration (not when json), then guesses, in
- * feedparser's order. The result is valid UTF-8 without NULs. CTX_OK or
- * CTX_ENOMEM. */
+ * feedparser's order. The result is valid UTF-8 without NULs. CTX_OK, or
+ * CTX_EINVAL when a UTF-16/32 body finds iconv without that codec. */
 ctx_err charset_decode(const char *s, size_t len, const char *content_type, bool json,
                        struct buf *out, struct charset_info *ci);
 
@@ -135,14 +136,14 @@ void http_content_type(const char *ct, char *mime, size_t mcap, char *cs, size_t
 bool media_token(const char *s, size_t n, char *out, size_t cap);
 
 /* Base64 (standard or URL-safe alphabet) decoded to text; malloc'd, NULL
- * when it is not base64 of valid UTF-8 (or out of memory). */
+ * when it is not base64 of valid UTF-8. */
 char *base64_text(const char *s, size_t n);
 
 /* ---- what feed.c shares with jsonfeed.c -------------------------------- */
 
 /* An item id: "feed:<source>:<key>", the key being the entry's id, else its
  * link, else a hash of title and summary; keys over 200 bytes are hashed.
- * Malloc'd; NULL when out of memory. */
+ * Malloc'd, never NULL. */
 char *feed_item_id(const char *source, const char *id, const char *link, const char *title,
                    const char *summary);
 
@@ -152,7 +153,7 @@ void feed_item_date(const char *published, const char *updated, const char *fetc
                     char out[CTX_TIME_LEN]);
 
 /* A language tag's primary subtag ("en-US" -> "en"), malloc'd; NULL when l
- * does not look like a language tag (or out of memory). */
+ * does not look like a language tag. */
 char *feed_lang_primary(const char *l);
 
 /* A JSON Feed body as feed.c hands it to jsonfeed.c: already decoded to
@@ -170,7 +171,7 @@ struct feed_doc {
 
 /* JSON Feed 1.0 and 1.1 (jsonfeed.c): items and r->extra in the same shape
  * as the XML formats give. CTX_OK (r->bozo when the JSON had to be repaired
- * or broke the spec), CTX_EPARSE when it is not a JSON Feed, CTX_ENOMEM. */
+ * or broke the spec), CTX_EPARSE when it is not a JSON Feed. */
 ctx_err jsonfeed_parse(const struct feed_doc *d, struct parse_result *r);
 
 /* ---- the XML tokenizer (xml.c) ------------------------------------------
@@ -238,7 +239,6 @@ struct xml_parser {
 
     /* ---- diagnostics ---- */
     bool bozo;                   /* the document is not well-formed */
-    bool oom;                    /* out of memory: the tokenizer stopped */
     char error[200];             /* the first problem, "line N: ..." */
 
     /* ---- private ---- */
@@ -256,8 +256,8 @@ struct xml_parser {
     size_t *attroff;
 };
 
-/* Start tokenizing doc[0..len). CTX_ENOMEM or CTX_OK; free with xml_free. */
-ctx_err xml_init(struct xml_parser *p, const char *doc, size_t len);
+/* Start tokenizing doc[0..len); free with xml_free. */
+void xml_init(struct xml_parser *p, const char *doc, size_t len);
 enum xml_event xml_next(struct xml_parser *p);
 void xml_free(struct xml_parser *p);
 

@@ -105,7 +105,6 @@ static ctx_err discourse_url(struct item *it, const struct config_source *src,
     if (!e) {
         free(it->url);
         it->url = buf_detach(&u);
-        e = it->url ? CTX_OK : CTX_ENOMEM;
     }
     buf_free(&u);
     return e;
@@ -236,8 +235,8 @@ static ctx_err discourse_parse(const struct config_source *src, const char *curs
         bool empty_search = json_is_object(json_object_get(root, "grouped_search_result"));
         if (empty_search && !msg) {     /* a search with no result has no "posts" */
             json_decref(root);
-            if (cursor && !(r->cursor = strdup(cursor)))
-                return CTX_ENOMEM;
+            if (cursor)
+                r->cursor = ctx_strdup(cursor);
             return CTX_OK;
         }
         if (msg)
@@ -297,7 +296,7 @@ static ctx_err discourse_parse(const struct config_source *src, const char *curs
     } else if (!e && top >= 0) {
         e = sc_put_ll(&c, "id", top);
     }
-    if (!e && c.len)
+    if (!e && buf_len(&c))
         e = sc_finish(&c, r);
     buf_free(&c);
     json_decref(root);

@@ -477,15 +477,18 @@ char *utf8_undouble(const char *s)
                 if (cp1252_c1[k] == cp)
                     byte = 0x80 + k;
         }
-        if (byte < 0 || buf_putc(&b, (char)byte)) {
+        if (byte < 0) {
             buf_free(&b);
             return NULL;
         }
+        buf_putc(&b, (char)byte);
         high |= byte >= 0x80;
     }
     bool bad = true;
     struct buf out = {0};
-    if (high && !ctx_utf8_sanitize(buf_str(&b), b.len, &out, &bad) && !bad) {
+    if (high)
+        ctx_utf8_sanitize(buf_str(&b), buf_len(&b), &out, &bad);
+    if (!bad) {
         buf_free(&b);
         return buf_detach(&out);
     }

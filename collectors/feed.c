@@ -183,14 +183,7 @@ struct feedp {
     bool feedlike;
     bool bozo;
     char error[200];
-    ctx_err err;
 };
-
-static void oom(struct feedp *fp, ctx_err e)
-{
-    if (e && !fp->err)
-        fp->err = e;
-}
 
 static void fields_clear(struct fields *f)
 {
@@ -212,7 +205,7 @@ static char *dup_trim(const char *s, size_t n)
         s++, n--;
     while (n && ascii_space((unsigned char)s[n - 1]))
         n--;
-    return strndup(s, n);
+    return ctx_strndup(s, n);
 }
 
 
@@ -239,28 +232,19 @@ static char *doc_base(const struct http_response *resp)
             b = NULL;
         }
     }
-    return b ? b : url ? strdup(url) : NULL;
+    return b ? b : url ? ctx_strdup(url) : NULL;
 }
 
 static void push_base(struct feedp *fp, const char *uri, int depth)
 {
     if (fp->nbases == fp->capbases) {
         size_t cap = fp->capbases ? fp->capbases * 2 : 8;
-        struct base *v = realloc(fp->bases, cap * sizeof *v);
-        if (!v) {
-            oom(fp, CTX_ENOMEM);
-            return;
-        }
-        fp->bases = v;
+        fp->bases = ctx_realloc(fp->bases, cap * sizeof *fp->bases);
         fp->capbases = cap;
     }
     if (strnlen(uri, FEED_MAX_BASE + 1) > FEED_MAX_BASE)
         return;
     char *u = url_resolve(cur_base(fp), uri);
-    if (!u) {
-        oom(fp, CTX_ENOMEM);
-        return;
-    }
     if (strlen(u) > FEED_MAX_BASE) {
         free(u);
         return;
@@ -278,23 +262,21 @@ static bool ieq(const char *a, const char *b)
 }
 
 /* A new entry of f's "links" (feedparser's list of every <link>, with its
- * attributes); borrowed, NULL when out of memory. */
-static json_t *new_link(struct feedp *fp, struct fields *f)
+ * attributes); borrowed. */
+static json_t *new_link(struct fields *f)
 {
     json_t *l = json_object();
     if (!f->links)
         f->links = json_array();
-    if (!l || !f->links || json_array_append_new(f->links, l)) {
-        oom(fp, CTX_ENOMEM);
-        return NULL;
-    }
+    json_array_append_new(f->links, l);
     return l;
 }
 
-static void link_set(struct feedp *fp, json_t *l, const char *key, const char *v)
+/* The text is UTF-8 (charset_decode() made it so), so json_string() takes it. */
+static void link_set(json_t *l, const char *key, const char *v)
 {
-    if (l && v && json_object_set_new(l, key, json_string(v)))
-        oom(fp, CTX_ENOMEM);
+    if (v)
+        json_object_set_new(l, key, json_string(v));
 }
 
 /* An attribute value lower-cased (rel, type), into out. */
@@ -324,20 +306,19 @@ static bool void_element(const struct xml_name *n)
 }
 
 /* Escape for HTML text (and attribute values when attr). */
-static ctx_err escape(struct buf *b, const char *s, size_t n, bool attr)
+static void escape(struct buf *b, const char *s, size_t n, bool attr)
 {
     size_t run = 0;
-    ctx_err e = CTX_OK;
-    for (size_t i = 0; i < n && !e; i++) {
+    for (size_t i = 0; i < n; i++) {
         const char *r = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;"
                       : (attr && s[i] == '"') ? "&quot;" : NULL;
         if (!r)
             continue;
-        if (!(e = buf_append(b, s + run, i - run)))
-            e = buf_puts(b, r);
+        buf_append(b, s + run, i - run);
+        buf_puts(b, r);
         run = i + 1;
     }
-    return e ? e : buf_append(b, s + run, n - run);
+    buf_append(b, s + run, n - run);
 }
 
 /* A content type's name as feedparser gives it (its map_content_type). */
@@ -442,22 +423,21 @@ static void cap_start(struct feedp *fp)
     bool direct = x->depth == c->depth + 1;
     if (direct && ++c->nchild == 1)
         c->first_div = xml_name_is(&x->name, "div");
-    ctx_err e = buf_putc(&c->b, '<');
-    if (!e)
-        e = buf_append(&c->b, x->name.local, x->name.llen);
-    for (size_t i = 0; i < x->nattrs && !e; i++) {
+    buf_putc(&c->b, '<');
+    buf_append(&c->b, x->name.local, x->name.llen);
+    for (size_t i = 0; i < x->nattrs; i++) {
         const struct xml_attr *a = &x->attrs[i];
         if (a->xmlns)
             continue;
-        if (!(e = buf_putc(&c->b, ' ')) && !(e = buf_append(&c->b, a->name.q, a->name.qlen))
-            && !(e = buf_puts(&c->b, "=\"")) && !(e = escape(&c->b, a->value, a->vlen, true)))
-            e = buf_putc(&c->b, '"');
+        buf_putc(&c->b, ' ');
+        buf_append(&c->b, a->name.q, a->name.qlen);
+        buf_puts(&c->b, "=\"");
+        escape(&c->b, a->value, a->vlen, true);
+        buf_putc(&c->b, '"');
     }
-    if (!e)
-        e = buf_puts(&c->b, void_element(&x->name) ? " />" : ">");
+    buf_puts(&c->b, void_element(&x->name) ? " />" : ">");
     if (direct && c->nchild == 1)
-        c->inner_start = c->b.len;
-    oom(fp, e);
+        c->inner_start = buf_len(&c->b);
 }
 
 static void cap_end(struct feedp *fp)
@@ -472,33 +452,29 @@ static void cap_end(struct feedp *fp)
     if (!c->construct || c->type == CT_TEXT || c->type == CT_HTML || c->type == CT_XML)
         return;
     if (x->depth == c->depth + 1 && c->nchild == 1)
-        c->inner_end = c->b.len;
+        c->inner_end = buf_len(&c->b);
     if (void_element(&x->name))
         return;
-    ctx_err e = buf_puts(&c->b, "</");
-    if (!e)
-        e = buf_append(&c->b, x->name.local, x->name.llen);
-    if (!e)
-        e = buf_putc(&c->b, '>');
-    oom(fp, e);
+    buf_puts(&c->b, "</");
+    buf_append(&c->b, x->name.local, x->name.llen);
+    buf_putc(&c->b, '>');
 }
 
 static void cap_text(struct feedp *fp)
 {
     struct capture *c = &fp->cap;
     const struct xml_parser *x = &fp->x;
-    ctx_err e = CTX_OK;
     if (c->author) {
         struct buf *b = c->sub == 1 ? &c->name : c->sub == 2 ? &c->email
                       : x->depth == c->depth ? &c->b : NULL;
         if (b)
-            e = buf_append(b, x->text, x->text_len);
+            buf_append(b, x->text, x->text_len);
     } else if (!c->construct) {
         if (x->depth == c->depth)
-            e = buf_append(&c->b, x->text, x->text_len);
+            buf_append(&c->b, x->text, x->text_len);
     } else if (c->type == CT_XML) {
         if (x->depth == c->depth)
-            e = buf_append(&c->b, x->text, x->text_len);
+            buf_append(&c->b, x->text, x->text_len);
     } else if (c->type == CT_XHTML) {
         if (x->depth == c->depth) {
             for (size_t i = 0; i < x->text_len; i++)
@@ -507,11 +483,10 @@ static void cap_text(struct feedp *fp)
                     break;
                 }
         }
-        e = escape(&c->b, x->text, x->text_len, false);
+        escape(&c->b, x->text, x->text_len, false);
     } else {
-        e = buf_append(&c->b, x->text, x->text_len);
+        buf_append(&c->b, x->text, x->text_len);
     }
-    oom(fp, e);
 }
 
 /* Store val (owned) into f's field per feedparser's precedence rules;
@@ -548,48 +523,38 @@ static void cap_finish(struct feedp *fp)
     c->on = false;
 
     if (c->author) {
-        char *name = dup_trim(buf_str(&c->name), c->name.len);
-        char *email = dup_trim(buf_str(&c->email), c->email.len);
-        if (!name || !email) {
-            val = NULL;
-        } else if (*name && *email) {
+        char *name = dup_trim(buf_str(&c->name), buf_len(&c->name));
+        char *email = dup_trim(buf_str(&c->email), buf_len(&c->email));
+        if (*name && *email) {
             struct buf b = {0};
-            oom(fp, buf_printf(&b, "%s (%s)", name, email));
+            buf_printf(&b, "%s (%s)", name, email);
             val = buf_detach(&b);
         } else if (*name || *email) {
-            val = strdup(*name ? name : email);
+            val = ctx_strdup(*name ? name : email);
         } else {
-            val = dup_trim(buf_str(&c->b), c->b.len);
+            val = dup_trim(buf_str(&c->b), buf_len(&c->b));
         }
         free(name);
         free(email);
-        if (!val) {
-            oom(fp, CTX_ENOMEM);
-            return;
-        }
         set_field(f, F_AUTHOR, val, c->depth, CT_TEXT, NULL, entry);
         return;
     }
 
     const char *s = buf_str(&c->b);
-    size_t n = c->b.len;
+    size_t n = buf_len(&c->b);
     if (c->declared_xhtml && c->nchild == 1 && c->first_div && !c->direct_text
         && c->inner_end >= c->inner_start && !strcmp(fp->version, "atom10")) {
         s += c->inner_start;
         n = c->inner_end - c->inner_start;
     }
     val = dup_trim(s, n);
-    if (val && c->base64) {
+    if (c->base64) {
         char *d = base64_text(val, strlen(val));
         if (d) {
             free(val);
             val = dup_trim(d, strlen(d));
             free(d);
         }
-    }
-    if (!val) {
-        oom(fp, CTX_ENOMEM);
-        return;
     }
     /* UTF-8 that went through Latin-1 once too often (feedparser's fix,
      * for documents that are UTF-8) */
@@ -611,27 +576,20 @@ static void cap_finish(struct feedp *fp)
         if (c->type == CT_HTML || c->type == CT_XHTML) {
             char *clean = html_sanitize(val, strlen(val), cur_base(fp));
             free(val);
-            if (!(val = clean)) {
-                oom(fp, CTX_ENOMEM);
-                return;
-            }
+            val = clean;
         }
     }
     if (c->field == F_LINK) {
         char *abs = url_resolve(cur_base(fp), val);
         free(val);
-        if (!abs) {
-            oom(fp, CTX_ENOMEM);
-            return;
-        }
         if (c->link && *abs)
-            link_set(fp, c->link, "href", abs);
+            link_set(c->link, "href", abs);
         if (!c->alternate) {
             free(abs);
             return;
         }
-        if (!f->first_href && *abs && !(f->first_href = strdup(abs)))
-            oom(fp, CTX_ENOMEM);
+        if (!f->first_href && *abs)
+            f->first_href = ctx_strdup(abs);
         free(f->v[F_LINK]);
         f->v[F_LINK] = abs;
         f->link_from_id = false;
@@ -641,14 +599,10 @@ static void cap_finish(struct feedp *fp)
         if (c->permalink && *val) {
             char *abs = url_resolve(cur_base(fp), val);
             free(val);
-            if (!(val = abs)) {
-                oom(fp, CTX_ENOMEM);
-                return;
-            }
+            val = abs;
         }
         if (c->permalink && *val && !f->v[F_LINK]) {
-            if (!(f->v[F_LINK] = strdup(val)))
-                oom(fp, CTX_ENOMEM);
+            f->v[F_LINK] = ctx_strdup(val);
             f->link_from_id = true;
         }
         free(f->v[F_ID]);
@@ -662,8 +616,7 @@ static void cap_finish(struct feedp *fp)
      * comes (feedparser) */
     if (entry && c->field == F_CONTENT && f->v[F_CONTENT] == val && !f->v[F_SUMMARY]
         && summary_like(c->mime)) {
-        if (!(f->v[F_SUMMARY] = strdup(val)))
-            oom(fp, CTX_ENOMEM);
+        f->v[F_SUMMARY] = ctx_strdup(val);
         f->depth[F_SUMMARY] = INT_MAX;
         f->type[F_SUMMARY] = (unsigned char)c->type;
         snprintf(f->summary_type, sizeof f->summary_type, "%s", c->mime);
@@ -711,13 +664,9 @@ static void set_version(struct feedp *fp, const char *v)
 static void root_lang(struct feedp *fp)
 {
     const char *lang = xml_attr_get(&fp->x, XML_NS_XML, "lang");
-    if (lang && *lang && !fp->feed.v[F_LANGUAGE]) {
-        char *v = dup_trim(lang, strlen(lang));
-        if (!v)
-            oom(fp, CTX_ENOMEM);
-        else
-            set_field(&fp->feed, F_LANGUAGE, v, fp->x.depth, CT_TEXT, NULL, false);
-    }
+    if (lang && *lang && !fp->feed.v[F_LANGUAGE])
+        set_field(&fp->feed, F_LANGUAGE, dup_trim(lang, strlen(lang)), fp->x.depth, CT_TEXT,
+                  NULL, false);
 }
 
 static void begin_entry(struct feedp *fp)
@@ -728,12 +677,7 @@ static void begin_entry(struct feedp *fp)
     }
     if (fp->nentries == fp->capentries) {
         size_t cap = fp->capentries ? fp->capentries * 2 : 16;
-        struct fields *v = realloc(fp->entries, cap * sizeof *v);
-        if (!v) {
-            oom(fp, CTX_ENOMEM);
-            return;
-        }
-        fp->entries = v;
+        fp->entries = ctx_realloc(fp->entries, cap * sizeof *fp->entries);
         fp->capentries = cap;
     }
     struct fields *f = &fp->entries[fp->nentries];
@@ -741,8 +685,8 @@ static void begin_entry(struct feedp *fp)
     fp->cur = (int)fp->nentries++;
     fp->entry_depth = fp->x.depth;
     const char *about = xml_attr_get(&fp->x, NS_RDF_URI, "about");
-    if (about && *about && !(f->v[F_ID] = strdup(about)))
-        oom(fp, CTX_ENOMEM);
+    if (about && *about)
+        f->v[F_ID] = ctx_strdup(about);
 }
 
 /* A <link>: its "links" entry (rel defaults to alternate, type to
@@ -761,13 +705,13 @@ static void link_start(struct feedp *fp)
         href = xml_attr_get(x, NULL, "uri");
     const char *rel = lower_attr(xml_attr_get(x, NULL, "rel"), relb, sizeof relb);
     const char *type = lower_attr(xml_attr_get(x, NULL, "type"), typeb, sizeof typeb);
-    json_t *l = new_link(fp, f);
-    link_set(fp, l, "rel", rel ? rel : "alternate");
-    link_set(fp, l, "type", type ? type : rel && !strcmp(rel, "self") ? "application/atom+xml"
-                                                                      : "text/html");
-    link_set(fp, l, "title", xml_attr_get(x, NULL, "title"));
-    link_set(fp, l, "hreflang", xml_attr_get(x, NULL, "hreflang"));
-    link_set(fp, l, "length", xml_attr_get(x, NULL, "length"));
+    json_t *l = new_link(f);
+    link_set(l, "rel", rel ? rel : "alternate");
+    link_set(l, "type", type ? type : rel && !strcmp(rel, "self") ? "application/atom+xml"
+                                                                  : "text/html");
+    link_set(l, "title", xml_attr_get(x, NULL, "title"));
+    link_set(l, "hreflang", xml_attr_get(x, NULL, "hreflang"));
+    link_set(l, "length", xml_attr_get(x, NULL, "length"));
     if (!href) {
         cap_begin(fp, E_LINK, F_LINK, false, CT_TEXT);
         fp->cap.link = l;
@@ -777,13 +721,9 @@ static void link_start(struct feedp *fp)
     }
     bool b64;
     char *abs = url_resolve(cur_base(fp), href);
-    if (!abs) {
-        oom(fp, CTX_ENOMEM);
-        return;
-    }
-    link_set(fp, l, "href", abs);
-    if (!f->first_href && *abs && !(f->first_href = strdup(abs)))
-        oom(fp, CTX_ENOMEM);
+    link_set(l, "href", abs);
+    if (!f->first_href && *abs)
+        f->first_href = ctx_strdup(abs);
     enum ctype t = map_type(type, CT_HTML, &b64, NULL);
     if ((!rel || !strcmp(rel, "alternate")) && (t == CT_HTML || t == CT_XHTML) && !b64) {
         free(f->v[F_LINK]);
@@ -800,16 +740,12 @@ static void enclosure(struct feedp *fp)
     const char *url = xml_attr_get(&fp->x, NULL, "url");
     if (!url)
         url = xml_attr_get(&fp->x, NULL, "href");
-    char *abs = url ? url_resolve(cur_base(fp), url) : NULL;
-    if (url && !abs) {
-        oom(fp, CTX_ENOMEM);
-        return;
-    }
-    json_t *l = new_link(fp, target(fp, fp->cur));
-    link_set(fp, l, "rel", "enclosure");
-    link_set(fp, l, "href", abs);
-    link_set(fp, l, "type", xml_attr_get(&fp->x, NULL, "type"));
-    link_set(fp, l, "length", xml_attr_get(&fp->x, NULL, "length"));
+    char *abs = url_resolve(cur_base(fp), url);
+    json_t *l = new_link(target(fp, fp->cur));
+    link_set(l, "rel", "enclosure");
+    link_set(l, "href", abs);
+    link_set(l, "type", xml_attr_get(&fp->x, NULL, "type"));
+    link_set(l, "length", xml_attr_get(&fp->x, NULL, "length"));
     free(abs);
 }
 
@@ -819,16 +755,16 @@ static void cdf_attrs(struct feedp *fp)
     struct fields *f = target(fp, fp->cur);
     const char *href = xml_attr_get(&fp->x, NULL, "href");
     const char *lastmod = xml_attr_get(&fp->x, NULL, "lastmod");
-    if (lastmod && !f->v[F_UPDATED] && !(f->v[F_UPDATED] = dup_trim(lastmod, strlen(lastmod))))
-        oom(fp, CTX_ENOMEM);
+    if (lastmod && !f->v[F_UPDATED])
+        f->v[F_UPDATED] = dup_trim(lastmod, strlen(lastmod));
     if (href && !f->v[F_LINK]) {
         char *abs = url_resolve(cur_base(fp), href);
-        json_t *l = new_link(fp, f);
-        link_set(fp, l, "rel", "alternate");
-        link_set(fp, l, "type", "text/html");
-        link_set(fp, l, "href", abs);
-        if (!abs || !(f->first_href = f->first_href ? f->first_href : strdup(abs)))
-            oom(fp, CTX_ENOMEM);
+        json_t *l = new_link(f);
+        link_set(l, "rel", "alternate");
+        link_set(l, "type", "text/html");
+        link_set(l, "href", abs);
+        if (!f->first_href)
+            f->first_href = ctx_strdup(abs);
         f->v[F_LINK] = abs;
     }
 }
@@ -1058,7 +994,7 @@ char *feed_lang_primary(const char *l)
     if (n < 2)
         return NULL;
     out[n] = '\0';
-    return strdup(out);
+    return ctx_strdup(out);
 }
 
 static bool plausible(long long t)
@@ -1070,27 +1006,21 @@ char *feed_item_id(const char *source, const char *id, const char *link, const c
                    const char *summary)
 {
     struct buf key = {0};
-    ctx_err e;
     const char *k = id && *id ? id : link && *link ? link : NULL;
     if (k) {
-        e = buf_puts(&key, k);
+        buf_puts(&key, k);
     } else {
         uint64_t h = fnv1a(fnv1a(FNV_OFFSET, title), summary);
-        e = buf_printf(&key, "%016llx", (unsigned long long)h);
+        buf_printf(&key, "%016llx", (unsigned long long)h);
     }
-    if (!e && key.len > FEED_MAX_KEY) {
-        uint64_t h = fnv1a(FNV_OFFSET, key.p);
+    if (buf_len(&key) > FEED_MAX_KEY) {
+        uint64_t h = fnv1a(FNV_OFFSET, buf_str(&key));
         buf_reset(&key);
-        e = buf_printf(&key, "h%016llx", (unsigned long long)h);
+        buf_printf(&key, "h%016llx", (unsigned long long)h);
     }
     struct buf idb = {0};
-    if (!e)
-        e = buf_printf(&idb, "feed:%s:%s", source ? source : "", buf_str(&key));
+    buf_printf(&idb, "feed:%s:%s", source ? source : "", buf_str(&key));
     buf_free(&key);
-    if (e) {
-        buf_free(&idb);
-        return NULL;
-    }
     return buf_detach(&idb);
 }
 
@@ -1106,15 +1036,12 @@ void feed_item_date(const char *published, const char *updated, const char *fetc
         snprintf(out, CTX_TIME_LEN, "%s", fetched ? fetched : "");
 }
 
-static ctx_err build_item(const struct feedp *fp, const struct fields *f, const char *fetched,
-                          const char *lang, struct item *it)
+static void build_item(const struct feedp *fp, const struct fields *f, const char *fetched,
+                       const char *lang, struct item *it)
 {
     char date[CTX_TIME_LEN];
-    ctx_err e = CTX_OK;
 
-    if (!(it->id = feed_item_id(fp->name, f->v[F_ID], f->v[F_LINK], f->v[F_TITLE],
-                                f->v[F_SUMMARY])))
-        return CTX_ENOMEM;
+    it->id = feed_item_id(fp->name, f->v[F_ID], f->v[F_LINK], f->v[F_TITLE], f->v[F_SUMMARY]);
     const char *url = f->v[F_LINK];
     if (url && (!*url || (f->link_from_id && !http_url(url))))
         url = NULL;
@@ -1128,47 +1055,37 @@ static ctx_err build_item(const struct feedp *fp, const struct fields *f, const 
     if (!*date)
         feed_item_date(f->v[F_CREATED], NULL, fetched, date);
     enum field body = f->v[F_CONTENT] && *f->v[F_CONTENT] ? F_CONTENT : F_SUMMARY;
-    if ((e = item_set(&it->source, fp->name)) || (e = item_set(&it->kind, "blog"))
-        || (e = item_set(&it->url, url)) || (e = item_set(&it->published, date))
-        || (e = item_set(&it->fetched, fetched)) || (e = item_set(&it->lang, lang)))
-        return e;
+    item_set(&it->source, fp->name);
+    item_set(&it->kind, "blog");
+    item_set(&it->url, url);
+    item_set(&it->published, date);
+    item_set(&it->fetched, fetched);
+    item_set(&it->lang, lang);
     /* Atom: an entry without an author has the feed's (RFC 4287 4.2.1) */
     const char *author = f->v[F_AUTHOR];
     if ((!author || !*author) && !strncmp(fp->version, "atom", 4))
         author = fp->feed.v[F_AUTHOR];
-    if (author && *author && (e = item_set(&it->author.handle, author)))
-        return e;
-    if (f->v[F_TITLE]) {
-        if (!(it->title = plain(fp, f, F_TITLE)))
-            return CTX_ENOMEM;
-        if (!*it->title) {
-            free(it->title);
-            it->title = NULL;
-        }
+    if (author && *author)
+        item_set(&it->author.handle, author);
+    it->title = plain(fp, f, F_TITLE);
+    if (it->title && !*it->title) {
+        free(it->title);
+        it->title = NULL;
     }
-    if (f->v[body] && !(it->text = plain(fp, f, body)))
-        return CTX_ENOMEM;
-    return CTX_OK;
+    it->text = plain(fp, f, body);
 }
 
 static json_t *fields_json(const struct fields *f, const enum field *keys, const char *const *names,
                            size_t n)
 {
     json_t *o = json_object();
-    for (size_t i = 0; o && i < n; i++)
-        if (json_object_set_new(o, names[i], jstr(f->v[keys[i]]))) {
-            json_decref(o);
-            return NULL;
-        }
-    json_t *links = f->links ? json_incref(f->links) : json_array();
-    if (!o || json_object_set_new(o, "links", links)) {
-        json_decref(o);
-        return NULL;
-    }
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, names[i], jstr(f->v[keys[i]]));
+    json_object_set_new(o, "links", f->links ? json_incref(f->links) : json_array());
     return o;
 }
 
-static ctx_err build(struct feedp *fp, const char *fetched, struct parse_result *r)
+static void build(struct feedp *fp, const char *fetched, struct parse_result *r)
 {
     static const enum field fkeys[] = {F_TITLE, F_LINK, F_SUBTITLE, F_SUMMARY, F_LANGUAGE,
                                        F_AUTHOR, F_ID, F_PUBLISHED, F_UPDATED};
@@ -1178,70 +1095,36 @@ static ctx_err build(struct feedp *fp, const char *fetched, struct parse_result 
                                        F_UPDATED, F_SUMMARY, F_CONTENT, F_SUBTITLE};
     static const char *const enames[] = {"title", "link", "id", "author", "published",
                                          "updated", "summary", "content", "subtitle"};
-    size_t first = r->nitems;
-    ctx_err e = CTX_OK;
     char *lang = feed_lang_primary(fp->feed.v[F_LANGUAGE]);
     json_t *extra = json_object(), *entries = json_array();
-    json_t *feed = fields_json(&fp->feed, fkeys, fnames, CTX_ARRAY_LEN(fkeys));
     bool bozo = fp->bozo || fp->x.bozo;
     const char *msg = fp->bozo ? fp->error : fp->x.error;
 
-    if (!extra || !entries || !feed) {
-        json_decref(feed);
-        e = CTX_ENOMEM;
-        goto fail;
-    }
-    if (json_object_set_new(extra, "feed", feed)) {   /* steals feed */
-        e = CTX_ENOMEM;
-        goto fail;
-    }
-    for (size_t i = 0; i < fp->nentries && !e; i++) {
+    json_object_set_new(extra, "feed", fields_json(&fp->feed, fkeys, fnames, CTX_ARRAY_LEN(fkeys)));
+    for (size_t i = 0; i < fp->nentries; i++) {
         const struct fields *f = &fp->entries[i];
         json_t *ej = fields_json(f, ekeys, enames, CTX_ARRAY_LEN(ekeys));
-        if (ej && (json_object_set_new(ej, "content_type", f->v[F_CONTENT]
-                                       ? json_string(f->content_type) : json_null())
-                   || json_object_set_new(ej, "summary_type", f->v[F_SUMMARY]
-                                          ? json_string(f->summary_type) : json_null()))) {
-            json_decref(ej);
-            ej = NULL;
-        }
-        if (!ej || json_array_append_new(entries, ej)) {
-            e = CTX_ENOMEM;
-            break;
-        }
+        json_object_set_new(ej, "content_type",
+                            f->v[F_CONTENT] ? json_string(f->content_type) : json_null());
+        json_object_set_new(ej, "summary_type",
+                            f->v[F_SUMMARY] ? json_string(f->summary_type) : json_null());
+        json_array_append_new(entries, ej);
         struct item it;
         item_init(&it);
-        e = build_item(fp, f, fetched, lang, &it);
-        if (!e)
-            e = parse_result_take(r, &it);
-        item_clear(&it);
+        build_item(fp, f, fetched, lang, &it);
+        parse_result_take(r, &it);
     }
-    if (e)
-        goto fail;
-    if (json_object_set(extra, "entries", entries)
-        || json_object_set_new(extra, "bozo", json_boolean(bozo))
-        || json_object_set_new(extra, "bozo_exception", bozo ? jstr(msg) : json_null())
-        || json_object_set_new(extra, "version", jstr(fp->version[0] ? fp->version : NULL))
-        || json_object_set_new(extra, "encoding", jstr(fp->encoding[0] ? fp->encoding : NULL))) {
-        e = CTX_ENOMEM;
-        goto fail;
-    }
-    json_decref(entries);
+    json_object_set_new(extra, "entries", entries);
+    json_object_set_new(extra, "bozo", json_boolean(bozo));
+    json_object_set_new(extra, "bozo_exception", bozo ? jstr(msg) : json_null());
+    json_object_set_new(extra, "version", jstr(fp->version[0] ? fp->version : NULL));
+    json_object_set_new(extra, "encoding", jstr(fp->encoding[0] ? fp->encoding : NULL));
     json_decref(r->extra);
     r->extra = extra;
     r->bozo = bozo;
     if (bozo)
         snprintf(r->error, sizeof r->error, "%s", msg);
     free(lang);
-    return CTX_OK;
-
-fail:
-    while (r->nitems > first)
-        item_clear(&r->items[--r->nitems]);
-    json_decref(entries);
-    json_decref(extra);
-    free(lang);
-    return e;
 }
 
 /* ---- entry point -------------------------------------------------------- */
@@ -1318,7 +1201,7 @@ ctx_err feed_parse(const char *name, const struct http_response *resp,
     fp.bozo = ci.bozo;
     snprintf(fp.error, sizeof fp.error, "%s", ci.error);
     if (json) {
-        struct feed_doc d = {.source = fp.name, .text = buf_str(&doc), .len = doc.len,
+        struct feed_doc d = {.source = fp.name, .text = buf_str(&doc), .len = buf_len(&doc),
                              .base = fp.docbase, .encoding = fp.encoding, .bozo = fp.bozo,
                              .error = fp.error, .fetched = fetched};
         e = jsonfeed_parse(&d, r);
@@ -1326,12 +1209,8 @@ ctx_err feed_parse(const char *name, const struct http_response *resp,
         buf_free(&doc);
         return e;
     }
-    if ((e = xml_init(&fp.x, buf_str(&doc), doc.len))) {
-        feedp_free(&fp);
-        buf_free(&doc);
-        return e;
-    }
-    while (!fp.err) {
+    xml_init(&fp.x, buf_str(&doc), buf_len(&doc));
+    for (;;) {
         enum xml_event ev = xml_next(&fp.x);
         if (ev == XML_EOF)
             break;
@@ -1342,16 +1221,12 @@ ctx_err feed_parse(const char *name, const struct http_response *resp,
         else if (fp.cap.on)
             cap_text(&fp);
     }
-    if (!fp.err && fp.x.oom)
-        fp.err = CTX_ENOMEM;
-    if (fp.err) {
-        e = fp.err;
-    } else if (!fp.feedlike) {
+    if (!fp.feedlike) {
         snprintf(r->error, sizeof r->error, "not a feed%s%s", fp.x.bozo ? ": " : "",
                  fp.x.bozo ? fp.x.error : "");
         e = CTX_EPARSE;
     } else {
-        e = build(&fp, fetched, r);
+        build(&fp, fetched, r);
     }
     feedp_free(&fp);
     buf_free(&doc);

@@ -186,7 +186,7 @@ static ctx_err hn_parse(const struct config_source *src, const char *cursor,
     } else if (!e && top >= 0) {
         e = sc_put_ll(&c, "after", top);
     }
-    if (!e && c.len)
+    if (!e && buf_len(&c))
         e = sc_finish(&c, r);
     buf_free(&c);
     json_decref(root);

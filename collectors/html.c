@@ -28,16 +28,15 @@ struct emit {
     struct buf *b;
     int nl;        /* pending line breaks (0-2) */
     bool sp;       /* pending space */
-    ctx_err err;
 };
 
 static void emit_sep(struct emit *e)
 {
-    if (e->b->len) {
+    if (buf_len(e->b)) {
         if (e->nl)
-            e->err = e->err ? e->err : buf_append(e->b, "\n\n", (size_t)e->nl);
+            buf_append(e->b, "\n\n", (size_t)e->nl);
         else if (e->sp)
-            e->err = e->err ? e->err : buf_putc(e->b, ' ');
+            buf_putc(e->b, ' ');
     }
     e->nl = 0;
     e->sp = false;
@@ -46,8 +45,7 @@ static void emit_sep(struct emit *e)
 static void emit_bytes(struct emit *e, const char *s, size_t n)
 {
     emit_sep(e);
-    if (!e->err)
-        e->err = buf_append(e->b, s, n);
+    buf_append(e->b, s, n);
 }
 
 static void emit_cp(struct emit *e, uint32_t cp)
@@ -60,8 +58,7 @@ static void emit_cp(struct emit *e, uint32_t cp)
     if (cp < 0x20 || cp == 0x7F || cp == 0xAD || cp == 0x200B || cp == 0xFEFF)
         return;
     emit_sep(e);
-    if (!e->err)
-        e->err = ctx_utf8_put(e->b, cp);
+    ctx_utf8_put(e->b, cp);
 }
 
 /* Plain text (no markup) from s[0..len) through the emitter. */
@@ -69,7 +66,7 @@ static void emit_text(struct emit *e, const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
-    while (i < len && !e->err) {
+    while (i < len) {
         unsigned char c = u[i];
         if (ascii_space(c)) {
             e->sp = true;
@@ -94,10 +91,6 @@ char *text_collapse(const char *s, size_t len)
     struct buf b = {0};
     struct emit e = {.b = &b};
     emit_text(&e, s, len);
-    if (e.err) {
-        buf_free(&b);
-        return NULL;
-    }
     return buf_detach(&b);
 }
 
@@ -299,7 +292,7 @@ char *html_to_text(const char *html, size_t len)
     struct emit e = {.b = &b};
     const unsigned char *u = (const unsigned char *)html;
     size_t i = 0;
-    while (i < len && !e.err) {
+    while (i < len) {
         unsigned char c = u[i];
         if (c == '<') {
             i = html_tag(&e, html, len, i);
@@ -312,10 +305,6 @@ char *html_to_text(const char *html, size_t len)
             emit_text(&e, html + i, j - i);
             i = j;
         }
-    }
-    if (e.err) {
-        buf_free(&b);
-        return NULL;
     }
     return buf_detach(&b);
 }

@@ -33,7 +33,6 @@ struct jf {
     const struct feed_doc *d;
     bool bozo;
     char error[200];
-    ctx_err err;
 };
 
 #define jf_bozo(j, ...) first_problem(&(j)->bozo, (j)->error, sizeof (j)->error, __VA_ARGS__)
@@ -45,7 +44,7 @@ struct jf {
  * '}' (outside strings). The brackets open there are the ones open at the
  * end of the scan, since every bracket and comma is such a place; their
  * closers go to `close`. Returns the cut offset, or 0 when there is none. */
-static size_t cut_point(const char *s, size_t stop, struct buf *close, ctx_err *e)
+static size_t cut_point(const char *s, size_t stop, struct buf *close)
 {
     char stack[JSONFEED_MAX_DEPTH];
     size_t sp = 0, cut = 0;
@@ -81,8 +80,8 @@ static size_t cut_point(const char *s, size_t stop, struct buf *close, ctx_err *
     }
     /* the stack at `cut` is the stack now: nothing structural came after */
     buf_reset(close);
-    while (sp && !*e)
-        *e = buf_putc(close, stack[--sp]);
+    while (sp)
+        buf_putc(close, stack[--sp]);
     return cut;
 }
 
@@ -101,14 +100,14 @@ static json_t *load(struct jf *j)
         return root;             /* junk after the object */
     struct buf fixed = {0}, close = {0};
     size_t stop = err.position >= 0 && (size_t)err.position <= len ? (size_t)err.position : len;
-    for (int attempt = 0; attempt < JSONFEED_MAX_REPAIRS && !root && !j->err; attempt++) {
-        size_t cut = cut_point(s, stop, &close, &j->err);
-        if (!cut || j->err)
+    for (int attempt = 0; attempt < JSONFEED_MAX_REPAIRS && !root; attempt++) {
+        size_t cut = cut_point(s, stop, &close);
+        if (!cut)
             break;
         buf_reset(&fixed);
-        if ((j->err = buf_append(&fixed, s, cut)) || (j->err = buf_append(&fixed, close.p, close.len)))
-            break;
-        root = json_loadb(fixed.p, fixed.len, 0, &err);
+        buf_append(&fixed, s, cut);
+        buf_append(&fixed, buf_str(&close), buf_len(&close));
+        root = json_loadb(buf_str(&fixed), buf_len(&fixed), 0, &err);
         if (!root)
             stop = cut > 0 ? cut - 1 : 0;    /* cut further back */
     }
@@ -162,38 +161,32 @@ static const char *author_of(struct jf *j, json_t *o, const char *where)
 
 static char *resolve(struct jf *j, const char *u)
 {
-    if (!u)
-        return NULL;
-    char *r = url_resolve(j->d->base, u);
-    if (!r)
-        j->err = CTX_ENOMEM;
-    return r;
+    return url_resolve(j->d->base, u);     /* NULL when u is */
 }
 
-static void set(struct jf *j, json_t *o, const char *key, const char *v)
+/* o[key] = v as a JSON string, null when v is NULL (or, never expected, not
+ * UTF-8). */
+static void set(json_t *o, const char *key, const char *v)
 {
-    if (!j->err && json_object_set_new(o, key, v ? json_string(v) : json_null()))
-        j->err = CTX_ENOMEM;
+    json_t *s = v ? json_string(v) : NULL;
+    json_object_set_new(o, key, s ? s : json_null());
 }
 
-static void add_link(struct jf *j, json_t *links, const char *rel, const char *type,
-                     const char *href, const char *title, json_t *length)
+static void add_link(json_t *links, const char *rel, const char *type, const char *href,
+                     const char *title, json_t *length)
 {
     json_t *l = json_object();
-    if (!l || json_array_append_new(links, l)) {
-        j->err = CTX_ENOMEM;
-        return;
-    }
-    set(j, l, "rel", rel);
+    json_array_append_new(links, l);
+    set(l, "rel", rel);
     if (type)
-        set(j, l, "type", type);
-    set(j, l, "href", href);
+        set(l, "type", type);
+    set(l, "href", href);
     if (title)
-        set(j, l, "title", title);
+        set(l, "title", title);
     if (json_is_integer(length)) {
         char n[32];
         snprintf(n, sizeof n, "%" JSON_INTEGER_FORMAT, json_integer_value(length));
-        set(j, l, "length", n);
+        set(l, "length", n);
     }
 }
 
@@ -220,47 +213,38 @@ static void one_item(struct jf *j, json_t *it, size_t idx, const char *feed_auth
     char *url = resolve(j, str(j, it, "url", where, NULL, 0));
     char *external = resolve(j, str(j, it, "external_url", where, NULL, 0));
     char *content = html ? html_sanitize(html, strlen(html), j->d->base) : NULL;
-    if (html && !content)
-        j->err = CTX_ENOMEM;
     if (!id)
         jf_bozo(j, "%s: no id", where);
 
     json_t *e = json_object(), *links = json_array();
-    if (!e || !links || json_array_append_new(entries, e)) {   /* steals e */
-        if (!links)
-            json_decref(e);
-        j->err = CTX_ENOMEM;
-    }
-    set(j, e, "title", title);
-    set(j, e, "link", url);
-    set(j, e, "id", id);
-    set(j, e, "author", author);
-    set(j, e, "published", published);
-    set(j, e, "updated", updated);
-    set(j, e, "summary", summary ? summary : content ? content : text);
-    set(j, e, "content", content ? content : text);
-    set(j, e, "subtitle", NULL);
-    set(j, e, "content_type", content ? "text/html" : text ? "text/plain" : NULL);
-    set(j, e, "summary_type", summary || (!content && text) ? "text/plain"
-                              : content ? "text/html" : NULL);
+    json_array_append_new(entries, e);
+    set(e, "title", title);
+    set(e, "link", url);
+    set(e, "id", id);
+    set(e, "author", author);
+    set(e, "published", published);
+    set(e, "updated", updated);
+    set(e, "summary", summary ? summary : content ? content : text);
+    set(e, "content", content ? content : text);
+    set(e, "subtitle", NULL);
+    set(e, "content_type", content ? "text/html" : text ? "text/plain" : NULL);
+    set(e, "summary_type", summary || (!content && text) ? "text/plain"
+                           : content ? "text/html" : NULL);
     if (url)
-        add_link(j, links, "alternate", "text/html", url, NULL, NULL);
+        add_link(links, "alternate", "text/html", url, NULL, NULL);
     if (external)
-        add_link(j, links, "related", "text/html", external, NULL, NULL);
+        add_link(links, "related", "text/html", external, NULL, NULL);
     json_t *att = json_object_get(it, "attachments"), *a;
     size_t k;
     json_array_foreach(att, k, a) {
         const char *au = json_is_object(a) ? str(j, a, "url", where, NULL, 0) : NULL;
         char *href = resolve(j, au);
         if (href)
-            add_link(j, links, "enclosure", str(j, a, "mime_type", where, NULL, 0), href,
+            add_link(links, "enclosure", str(j, a, "mime_type", where, NULL, 0), href,
                      str(j, a, "title", where, NULL, 0), json_object_get(a, "size_in_bytes"));
         free(href);
     }
-    if (j->err)
-        json_decref(links);
-    else if (json_object_set_new(e, "links", links))
-        j->err = CTX_ENOMEM;
+    json_object_set_new(e, "links", links);
 
     /* the item */
     struct item item;
@@ -270,31 +254,26 @@ static void one_item(struct jf *j, json_t *it, size_t idx, const char *feed_auth
                          : external && *external && url_safe(external) ? external : NULL;
     char *primary = feed_lang_primary(lang ? lang : feed_lang);
     feed_item_date(published, updated, j->d->fetched, date);
-    if (!j->err) {
-        const char *who = author ? author : feed_author;
-        if (!(item.id = feed_item_id(j->d->source, id, url, title, summary ? summary : text))
-            || item_set(&item.source, j->d->source) || item_set(&item.kind, "blog")
-            || item_set(&item.url, item_url) || item_set(&item.published, date)
-            || item_set(&item.fetched, j->d->fetched) || item_set(&item.lang, primary)
-            || (who && *who && item_set(&item.author.handle, who)))
-            j->err = CTX_ENOMEM;
-    }
-    if (!j->err && title && !(item.title = text_collapse(title, strlen(title))))
-        j->err = CTX_ENOMEM;
-    if (!j->err && item.title && !*item.title) {
+    const char *who = author ? author : feed_author;
+    item.id = feed_item_id(j->d->source, id, url, title, summary ? summary : text);
+    item_set(&item.source, j->d->source);
+    item_set(&item.kind, "blog");
+    item_set(&item.url, item_url);
+    item_set(&item.published, date);
+    item_set(&item.fetched, j->d->fetched);
+    item_set(&item.lang, primary);
+    if (who && *who)
+        item_set(&item.author.handle, who);
+    if (title)
+        item.title = text_collapse(title, strlen(title));
+    if (item.title && !*item.title) {
         free(item.title);
         item.title = NULL;
     }
-    if (!j->err) {
-        item.text = content ? html_to_text(content, strlen(content))
-                  : text ? text_collapse(text, strlen(text))
-                  : summary ? text_collapse(summary, strlen(summary)) : NULL;
-        if ((content || text || summary) && !item.text)
-            j->err = CTX_ENOMEM;
-    }
-    if (!j->err)
-        j->err = parse_result_take(r, &item);
-    item_clear(&item);
+    item.text = content ? html_to_text(content, strlen(content))
+              : text ? text_collapse(text, strlen(text))
+              : summary ? text_collapse(summary, strlen(summary)) : NULL;
+    parse_result_take(r, &item);
     free(primary);
     free(url);
     free(external);
@@ -311,8 +290,6 @@ ctx_err jsonfeed_parse(const struct feed_doc *d, struct parse_result *r)
     json_t *root = load(&j);
     if (!root || !json_is_object(root)) {
         json_decref(root);
-        if (j.err)
-            return j.err;
         snprintf(r->error, sizeof r->error, "not a JSON Feed: %s",
                  root ? "not a JSON object" : j.error);
         return CTX_EPARSE;
@@ -330,66 +307,48 @@ ctx_err jsonfeed_parse(const struct feed_doc *d, struct parse_result *r)
     if (!json_is_array(items))
         jf_bozo(&j, "items: missing or not an array");
 
-    size_t first = r->nitems;
     json_t *extra = json_object(), *feed = json_object(), *entries = json_array(),
            *links = json_array();
-    if (!extra || !feed || !entries || !links) {
-        json_decref(feed);
-        json_decref(entries);
-        json_decref(links);
-        j.err = CTX_ENOMEM;
-    } else if (json_object_set_new(extra, "feed", feed)
-               || json_object_set_new(extra, "entries", entries)) {
-        json_decref(links);
-        j.err = CTX_ENOMEM;      /* set_new consumed each reference */
-    }
+    json_object_set_new(extra, "feed", feed);
+    json_object_set_new(extra, "entries", entries);
     const char *lang = str(&j, root, "language", "feed", NULL, 0);
     const char *feed_author = author_of(&j, root, "feed");
     char *home = resolve(&j, str(&j, root, "home_page_url", "feed", NULL, 0));
     char *self = resolve(&j, str(&j, root, "feed_url", "feed", NULL, 0));
     char *next = resolve(&j, str(&j, root, "next_url", "feed", NULL, 0));
-    set(&j, feed, "title", str(&j, root, "title", "feed", NULL, 0));
-    set(&j, feed, "link", home);
-    set(&j, feed, "subtitle", str(&j, root, "description", "feed", NULL, 0));
-    set(&j, feed, "language", lang);
-    set(&j, feed, "author", feed_author);
-    set(&j, feed, "id", NULL);
-    set(&j, feed, "published", NULL);
-    set(&j, feed, "updated", NULL);
-    if (home && !j.err)
-        add_link(&j, links, "alternate", "text/html", home, NULL, NULL);
-    if (self && !j.err)
-        add_link(&j, links, "self", "application/feed+json", self, NULL, NULL);
-    if (next && !j.err)
-        add_link(&j, links, "next", "application/feed+json", next, NULL, NULL);
+    set(feed, "title", str(&j, root, "title", "feed", NULL, 0));
+    set(feed, "link", home);
+    set(feed, "subtitle", str(&j, root, "description", "feed", NULL, 0));
+    set(feed, "language", lang);
+    set(feed, "author", feed_author);
+    set(feed, "id", NULL);
+    set(feed, "published", NULL);
+    set(feed, "updated", NULL);
+    if (home)
+        add_link(links, "alternate", "text/html", home, NULL, NULL);
+    if (self)
+        add_link(links, "self", "application/feed+json", self, NULL, NULL);
+    if (next)
+        add_link(links, "next", "application/feed+json", next, NULL, NULL);
     free(home);
     free(self);
     free(next);
-    if (!j.err && json_object_set_new(feed, "links", links))
-        j.err = CTX_ENOMEM;
+    json_object_set_new(feed, "links", links);
 
     json_t *it;
     size_t i;
     json_array_foreach(items, i, it) {
-        if (j.err || i >= JSONFEED_MAX_ITEMS)
+        if (i >= JSONFEED_MAX_ITEMS)
             break;
         one_item(&j, it, i, feed_author, lang, entries, r);
     }
     const char *v = !known ? NULL : !strcmp(version + 29, "1") ? "json1"
                   : !strcmp(version + 29, "1.1") ? "json11" : "json";
-    if (!j.err && (json_object_set_new(extra, "bozo", json_boolean(j.bozo))
-                   || json_object_set_new(extra, "bozo_exception",
-                                          j.bozo ? json_string(j.error) : json_null())
-                   || json_object_set_new(extra, "version", v ? json_string(v) : json_null())
-                   || json_object_set_new(extra, "encoding", json_string(d->encoding))))
-        j.err = CTX_ENOMEM;
+    json_object_set_new(extra, "bozo", json_boolean(j.bozo));
+    set(extra, "bozo_exception", j.bozo ? j.error : NULL);
+    set(extra, "version", v);
+    set(extra, "encoding", d->encoding);
     json_decref(root);
-    if (j.err) {
-        while (r->nitems > first)
-            item_clear(&r->items[--r->nitems]);
-        json_decref(extra);
-        return j.err;
-    }
     json_decref(r->extra);
     r->extra = extra;
     r->bozo = j.bozo;

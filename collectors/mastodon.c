@@ -202,7 +202,7 @@ static ctx_err mastodon_parse(const struct config_source *src, const char *curso
             break;
     }
     if (!e && newest[0])
-        e = (r->cursor = strdup(newest)) ? CTX_OK : CTX_ENOMEM;
+        r->cursor = ctx_strdup(newest);
     json_decref(one);
     json_decref(root);
     if (e)
@@ -225,7 +225,7 @@ static ctx_err mastodon_reply_request(const struct config_source *src, const str
     json_t *body = json_pack("{s:s, s:s, s:s}", "status", rep->text, "in_reply_to_id", rep->ref,
                              "visibility", "public");
     if (!e)
-        e = body ? sq_json_body(q, body) : CTX_ENOMEM;
+        e = sq_json_body(q, body);
     else
         json_decref(body);
     q->method = "POST";

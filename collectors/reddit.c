@@ -241,7 +241,7 @@ static ctx_err reddit_parse(const struct config_source *src, const char *cursor,
         if (!e)
             e = sc_put_ll(&c, "empty", empty < REDDIT_REANCHOR ? empty + 1 : REDDIT_REANCHOR);
     }
-    if (!e && c.len)
+    if (!e && buf_len(&c))
         e = sc_finish(&c, r);
     buf_free(&c);
     json_decref(root);

@@ -17,19 +17,15 @@ void parse_result_clear(struct parse_result *r)
     memset(r, 0, sizeof *r);
 }
 
-ctx_err parse_result_take(struct parse_result *r, struct item *it)
+void parse_result_take(struct parse_result *r, struct item *it)
 {
     if (r->nitems == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
-        struct item *v = realloc(r->items, cap * sizeof *v);
-        if (!v)
-            return CTX_ENOMEM;
-        r->items = v;
+        r->items = ctx_realloc(r->items, cap * sizeof *r->items);
         r->cap = cap;
     }
     r->items[r->nitems++] = *it;
     item_init(it);
-    return CTX_OK;
 }
 
 void source_request_clear(struct source_request *q)

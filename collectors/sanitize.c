@@ -212,9 +212,7 @@ static bool css_value_ok(const char *w, size_t n)
  * it in one pass. */
 static bool css_gauntlet(const char *s, size_t n)
 {
-    bool *ok = calloc(n + 1, 1);
-    if (!ok)
-        return false;
+    bool *ok = ctx_calloc(n + 1, 1);
     ok[0] = true;
     for (size_t i = 0; i < n; i++) {
         if (!ok[i])
@@ -274,13 +272,12 @@ static size_t css_decl(const char *s, size_t n, size_t i, size_t *p, size_t *pe,
 /* feedparser's sanitize_style(): url(...) removed, then only whitelisted
  * properties (and border/margin/padding/background ones with harmless
  * values) kept, each as "prop: value;". Appends to out. */
-static ctx_err css_sanitize(const char *style, struct buf *out)
+static void css_sanitize(const char *style, struct buf *out)
 {
     struct buf s = {0};
-    ctx_err e = CTX_OK;
     size_t n = strlen(style), i = 0;
     /* url\s*\(\s*[^\s)]+?\s*\)\s* -> ' ' */
-    while (i < n && !e) {
+    while (i < n) {
         if (n - i >= 3 && !memcmp(style + i, "url", 3)) {
             size_t j = i + 3;
             while (j < n && py_space((unsigned char)style[j]))
@@ -299,17 +296,17 @@ static ctx_err css_sanitize(const char *style, struct buf *out)
                     j++;
                     while (j < n && py_space((unsigned char)style[j]))
                         j++;
-                    e = buf_putc(&s, ' ');
+                    buf_putc(&s, ' ');
                     i = j;
                     continue;
                 }
             }
         }
-        e = buf_putc(&s, style[i++]);
+        buf_putc(&s, style[i++]);
     }
     const char *t = buf_str(&s);
-    n = s.len;
-    if (e || !css_gauntlet(t, n))
+    n = buf_len(&s);
+    if (!css_gauntlet(t, n))
         goto done;
     /* nothing but declarations (what re.sub leaves must be blank) */
     for (i = 0; i < n;) {
@@ -323,7 +320,7 @@ static ctx_err css_sanitize(const char *style, struct buf *out)
         }
     }
     bool first = true;
-    for (i = 0; i < n && !e;) {
+    for (i = 0; i < n;) {
         size_t p, pe, v, ve, end = css_decl(t, n, i, &p, &pe, &v, &ve);
         if (end <= i) {
             i++;
@@ -360,14 +357,12 @@ static ctx_err css_sanitize(const char *style, struct buf *out)
         if (!keep)
             continue;
         if (!first)
-            e = buf_putc(out, ' ');
+            buf_putc(out, ' ');
         first = false;
-        if (!e)
-            e = buf_printf(out, "%.*s: %.*s;", (int)pl, t + p, (int)(ve - v), t + v);
+        buf_printf(out, "%.*s: %.*s;", (int)pl, t + p, (int)(ve - v), t + v);
     }
 done:
     buf_free(&s);
-    return e;
 }
 
 /* ---- the tokenizer ---- */
@@ -389,13 +384,11 @@ struct san {
     struct buf scratch, tmp;
     struct san_attr attrs[SAN_MAX_ATTRS];
     size_t nattrs;
-    ctx_err err;
 };
 
 static void san_put(struct san *z, const char *s, size_t n)
 {
-    if (!z->err)
-        z->err = buf_append(z->out, s, n);
+    buf_append(z->out, s, n);
 }
 
 static void san_data(struct san *z, const char *s, size_t n)
@@ -463,11 +456,11 @@ static void san_attr_value(struct san *z, const char *v, size_t n)
         n = n >= 2 ? n - 2 : 0;
     }
     size_t i = 0;
-    while (i < n && !z->err) {
+    while (i < n) {
         const char *amp = memchr(v + i, '&', n - i);
         size_t stop = amp ? (size_t)(amp - v) : n;
-        z->err = buf_append(b, v + i, stop - i);
-        if (!amp || z->err)
+        buf_append(b, v + i, stop - i);
+        if (!amp)
             break;
         size_t j = stop + 1;
         if (j < n && v[j] == '#' && j + 1 < n && dig_c(v[j + 1])) {
@@ -479,11 +472,11 @@ static void san_attr_value(struct san *z, const char *v, size_t n)
             }
             bool semi = k < n && v[k] == ';';
             if (cp <= 127) {
-                z->err = buf_putc(b, (char)cp);
+                buf_putc(b, (char)cp);
             } else {
-                z->err = buf_append(b, v + stop, k - stop);
-                if (!z->err && semi)
-                    z->err = buf_putc(b, ';');
+                buf_append(b, v + stop, k - stop);
+                if (semi)
+                    buf_putc(b, ';');
             }
             i = k + semi;
         } else if (j < n && ascii_alpha((unsigned char)v[j])) {
@@ -500,23 +493,22 @@ static void san_attr_value(struct san *z, const char *v, size_t n)
                     if (k - j == strlen(xml5[x].name) && !memcmp(v + j, xml5[x].name, k - j))
                         break;
             if (x < CTX_ARRAY_LEN(xml5))
-                z->err = buf_putc(b, xml5[x].c);
+                buf_putc(b, xml5[x].c);
             else
-                z->err = buf_append(b, v + stop, k - stop + semi);
+                buf_append(b, v + stop, k - stop + semi);
             i = k + semi;
         } else {
-            z->err = buf_putc(b, '&');
+            buf_putc(b, '&');
             i = j;
         }
     }
-    if (!z->err)
-        z->err = buf_putc(b, '\0');
+    buf_putc(b, '\0');
 }
 
 /* An attribute value escaped for output: <, >, " and bare & as entities. */
 static void san_put_escaped(struct san *z, const char *v)
 {
-    for (const char *p = v; *p && !z->err; p++) {
+    for (const char *p = v; *p; p++) {
         switch (*p) {
         case '<': san_put(z, "&lt;", 4); break;
         case '>': san_put(z, "&gt;", 4); break;
@@ -559,7 +551,9 @@ static void san_start(struct san *z, const char *tag)
             z->unacceptable++;
         return;
     }
-    char *sc = z->scratch.p;
+    /* the attributes, NUL-separated, in a copy this function may edit */
+    size_t sclen = buf_len(&z->scratch);
+    char *sc = memcpy(ctx_malloc(sclen + 1), buf_str(&z->scratch), sclen + 1);
     /* duplicates: the last value wins (feedparser builds a dict) */
     size_t n = 0;
     for (size_t i = 0; i < z->nattrs; i++) {
@@ -574,7 +568,7 @@ static void san_start(struct san *z, const char *tag)
     qsort_r(z->attrs, n, sizeof z->attrs[0], san_attr_cmp, sc);
     san_put(z, "<", 1);
     san_put(z, tag, strlen(tag));
-    for (size_t i = 0; i < n && !z->err; i++) {
+    for (size_t i = 0; i < n; i++) {
         const char *key = sc + z->attrs[i].name;
         char *val = sc + z->attrs[i].value;
         if (!strcmp(key, "rel") || !strcmp(key, "type"))
@@ -588,17 +582,13 @@ static void san_start(struct san *z, const char *tag)
                 while (b > a && py_space((unsigned char)val[b - 1]))
                     b--;
                 val[b] = '\0';
-                if (!(owned = url_safe_absolute(z->base, val + a))) {
-                    z->err = CTX_ENOMEM;
-                    return;
-                }
-                val = owned;
+                val = owned = url_safe_absolute(z->base, val + a);
                 break;
             }
         if (!strcmp(key, "style")) {
             buf_reset(&z->tmp);
-            z->err = css_sanitize(val, &z->tmp);
-            if (!z->err && z->tmp.len) {
+            css_sanitize(val, &z->tmp);
+            if (buf_len(&z->tmp)) {
                 san_put(z, " style=\"", 8);
                 san_put_escaped(z, buf_str(&z->tmp));
                 san_put(z, "\"", 1);
@@ -607,10 +597,7 @@ static void san_start(struct san *z, const char *tag)
             if (!strcmp(key, "href")) {
                 char *safe = url_safe_absolute(NULL, val);
                 free(owned);
-                if (!(val = owned = safe)) {
-                    z->err = CTX_ENOMEM;
-                    return;
-                }
+                val = owned = safe;
             }
             san_put(z, " ", 1);
             san_put(z, key, strlen(key));
@@ -620,6 +607,7 @@ static void san_start(struct san *z, const char *tag)
         }
         free(owned);
     }
+    free(sc);
     san_put(z, IN_SET(san_void, tag) ? " />" : ">", IN_SET(san_void, tag) ? 3 : 1);
 }
 
@@ -651,7 +639,7 @@ static size_t san_starttag(struct san *z, size_t i, bool *incomplete)
     }
     buf_reset(&z->scratch);
     z->nattrs = 0;
-    while (k < j && !z->err) {
+    while (k < j) {
         size_t a = k;
         while (a < n && py_space((unsigned char)s[a]))
             a++;
@@ -684,22 +672,21 @@ static size_t san_starttag(struct san *z, size_t i, bool *incomplete)
         }
         if (z->nattrs < SAN_MAX_ATTRS) {
             struct san_attr *at = &z->attrs[z->nattrs++];
-            at->name = z->scratch.len;
-            z->err = buf_append(&z->scratch, s + a, ne - a);
-            if (!z->err)
-                z->err = buf_putc(&z->scratch, '\0');
-            if (!z->err)
-                lower_ascii(z->scratch.p + at->name);
-            at->value = z->scratch.len;
-            if (has_value)
+            at->name = buf_len(&z->scratch);
+            for (size_t c = a; c < ne; c++)       /* lower-cased */
+                buf_putc(&z->scratch, (char)((s[c] >= 'A' && s[c] <= 'Z') ? s[c] | 0x20 : s[c]));
+            buf_putc(&z->scratch, '\0');
+            at->value = buf_len(&z->scratch);
+            if (has_value) {
                 san_attr_value(z, s + v, ve - v);
-            else if (!z->err && !(z->err = buf_append(&z->scratch, s + a, ne - a)))
-                z->err = buf_putc(&z->scratch, '\0');
+            } else {
+                buf_append(&z->scratch, s + a, ne - a);
+                buf_putc(&z->scratch, '\0');
+            }
         }
         k = end;
     }
-    if (!z->err)
-        san_start(z, tag);
+    san_start(z, tag);
     return s[j] == '>' ? j + 1 : j;
 }
 
@@ -826,35 +813,37 @@ static size_t san_comment(struct san *z, size_t i)
  * not starting a DOCTYPE, comment or marked section are escaped; "&#39;"
  * and "&#34;" become quotes; then "<tag/>" (no attributes) becomes
  * "<tag />" for void elements and "<tag></tag>" for the rest. */
-static ctx_err san_prepare(const char *s, size_t n, struct buf *out)
+static void san_prepare(const char *s, size_t n, struct buf *out)
 {
     struct buf a = {0};
-    ctx_err e = CTX_OK;
-    for (size_t i = 0; i < n && !e;) {
+    for (size_t i = 0; i < n;) {
         if (s[i] == '<' && i + 1 < n && s[i + 1] == '!') {
             bool keep = (n - i >= 9 && !strncasecmp(s + i + 2, "DOCTYPE", 7))
                      || (n - i >= 4 && s[i + 2] == '-' && s[i + 3] == '-')
                      || (n - i >= 3 && s[i + 2] == '[' && !(n - i >= 9 && !memcmp(s + i, "<![CDATA[", 9)));
-            e = keep ? buf_append(&a, "<!", 2) : buf_append(&a, "&lt;!", 5);
+            if (keep)
+                buf_append(&a, "<!", 2);
+            else
+                buf_append(&a, "&lt;!", 5);
             i += 2;
         } else if (s[i] == '&' && n - i >= 5 && (!memcmp(s + i, "&#39;", 5) || !memcmp(s + i, "&#34;", 5))) {
-            e = buf_putc(&a, s[i + 3] == '9' ? '\'' : '"');
+            buf_putc(&a, s[i + 3] == '9' ? '\'' : '"');
             i += 5;
         } else {
             size_t j = i + 1;
             while (j < n && s[j] != '<' && s[j] != '&')
                 j++;
-            e = buf_append(&a, s + i, j - i);
+            buf_append(&a, s + i, j - i);
             i = j;
         }
     }
     const char *t = buf_str(&a);
-    n = a.len;
-    for (size_t i = 0; i < n && !e;) {
+    n = buf_len(&a);
+    for (size_t i = 0; i < n;) {
         if (t[i] != '<') {
             const char *lt = memchr(t + i + 1, '<', n - i - 1);
             size_t j = lt ? (size_t)(lt - t) : n;
-            e = buf_append(out, t + i, j - i);
+            buf_append(out, t + i, j - i);
             i = j;
             continue;
         }
@@ -875,7 +864,7 @@ static ctx_err san_prepare(const char *s, size_t n, struct buf *out)
             }
         }
         if (!end) {
-            e = buf_putc(out, '<');
+            buf_putc(out, '<');
             i++;
             continue;
         }
@@ -887,13 +876,12 @@ static ctx_err san_prepare(const char *s, size_t n, struct buf *out)
             isvoid = IN_SET(san_void, tag);
         }
         if (isvoid)
-            e = buf_printf(out, "<%.*s />", (int)nlen, t + name);
+            buf_printf(out, "<%.*s />", (int)nlen, t + name);
         else
-            e = buf_printf(out, "<%.*s></%.*s>", (int)nlen, t + name, (int)nlen, t + name);
+            buf_printf(out, "<%.*s></%.*s>", (int)nlen, t + name, (int)nlen, t + name);
         i = end;
     }
     buf_free(&a);
-    return e;
 }
 
 /* Python's str.strip() whitespace, for the characters feeds use. */
@@ -931,13 +919,13 @@ char *html_sanitize(const char *html, size_t len, const char *base)
 {
     struct buf pre = {0}, out = {0};
     struct san z = {.out = &out, .base = base, .lasttag = "???"};
-    z.err = san_prepare(html, len, &pre);
+    san_prepare(html, len, &pre);
     z.s = buf_str(&pre);
-    z.n = pre.len;
+    z.n = buf_len(&pre);
     z.noquote[0] = z.noquote[1] = z.n;
     const char *s = z.s;
     size_t n = z.n, i = 0;
-    while (i < n && !z.err) {
+    while (i < n) {
         size_t j = i;
         while (j < n && s[j] != '<' && s[j] != '&')
             j++;
@@ -1011,25 +999,17 @@ char *html_sanitize(const char *html, size_t len, const char *base)
     buf_free(&pre);
     buf_free(&z.scratch);
     buf_free(&z.tmp);
-    if (z.err) {
-        buf_free(&out);
-        return NULL;
-    }
     /* strip, and CRLF -> LF */
     const char *o = buf_str(&out);
-    size_t a = strip_lead(o, out.len), b = strip_trail(o, out.len, a);
+    size_t a = strip_lead(o, buf_len(&out)), b = strip_trail(o, buf_len(&out), a);
     struct buf r = {0};
-    for (size_t p = a; p < b && !z.err;) {
+    for (size_t p = a; p < b;) {
         const char *cr = memmem(o + p, b - p, "\r\n", 2);
         size_t q = cr ? (size_t)(cr - o) : b;
-        z.err = buf_append(&r, o + p, q - p);
+        buf_append(&r, o + p, q - p);
         p = cr ? q + 1 : b;
     }
     buf_free(&out);
-    if (z.err) {
-        buf_free(&r);
-        return NULL;
-    }
     return buf_detach(&r);
 }
 

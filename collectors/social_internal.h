@@ -58,13 +58,9 @@ static inline json_t *sj_load(const char *kind, const struct http_response *resp
     }
     struct buf clean = {0};
     bool bad = false;
-    if (ctx_utf8_sanitize(resp->body, resp->len, &clean, &bad)) {
-        snprintf(r->error, sizeof r->error, "%s: out of memory", kind);
-        buf_free(&clean);
-        return NULL;
-    }
+    ctx_utf8_sanitize(resp->body, resp->len, &clean, &bad);
     json_error_t je;
-    json_t *root = json_loadb(buf_str(&clean), clean.len, JSON_ALLOW_NUL, &je);
+    json_t *root = json_loadb(buf_str(&clean), buf_len(&clean), JSON_ALLOW_NUL, &je);
     buf_free(&clean);
     if (!root) {
         snprintf(r->error, sizeof r->error, "%s: not JSON: line %d, column %d: %s", kind,
@@ -210,7 +206,7 @@ static inline ctx_err su_paramf(struct buf *b, const char *k, const char *fmt, .
 /* Append "k=v" to a form body, with '&' before it when not the first. */
 static inline ctx_err su_form(struct buf *b, const char *k, const char *v)
 {
-    ctx_err e = b->len ? buf_putc(b, '&') : CTX_OK;
+    ctx_err e = buf_len(b) ? buf_putc(b, '&') : CTX_OK;
     if (!e)
         e = buf_puts(b, k);
     if (!e)
@@ -319,7 +315,7 @@ static inline ctx_err sc_finish(struct buf *b, struct parse_result *r)
 {
     free(r->cursor);
     r->cursor = buf_detach(b);
-    return r->cursor ? CTX_OK : CTX_ENOMEM;
+    return CTX_OK;
 }
 
 /* The cursor of a kind that reads new posts as a time window: while older
@@ -340,7 +336,7 @@ static inline ctx_err sc_window(struct parse_result *r, bool more, long long sin
     } else if (top >= 0) {
         e = sc_put_ll(&c, "since", top);
     }
-    if (!e && c.len)
+    if (!e && buf_len(&c))
         e = sc_finish(&c, r);
     buf_free(&c);
     return e;
@@ -389,8 +385,6 @@ static inline ctx_err si_html(char **field, const char *html)
     if (!html)
         return item_set(field, NULL);
     char *t = html_to_text(html, strlen(html));
-    if (!t)
-        return CTX_ENOMEM;
     ctx_err e = item_set(field, *t ? t : NULL);
     free(t);
     return e;
@@ -413,19 +407,14 @@ static inline ctx_err si_plain(char **field, const char *s)
         e = buf_putc(&b, (char)c);
     }
     const char *t = buf_str(&b);
-    size_t n = b.len, i = 0;
+    size_t n = buf_len(&b), i = 0;
     while (i < n && isspace((unsigned char)t[i]))
         i++;
     while (n > i && isspace((unsigned char)t[n - 1]))
         n--;
     if (!e && n > i) {
-        char *v = strndup(t + i, n - i);
-        if (!v)
-            e = CTX_ENOMEM;
-        else {
-            free(*field);
-            *field = v;
-        }
+        free(*field);
+        *field = ctx_strndup(t + i, n - i);
     } else if (!e) {
         e = item_set(field, NULL);
     }
@@ -449,7 +438,7 @@ static inline ctx_err si_setf(char **field, const char *fmt, ...)
     }
     free(*field);
     *field = buf_detach(&b);
-    return *field ? CTX_OK : CTX_ENOMEM;
+    return CTX_OK;
 }
 
 /* A follower count as the network gives it: negative means unknown. */
@@ -475,17 +464,14 @@ static inline ctx_err si_take(struct parse_result *r, struct item *it,
                               const struct config_source *src, const char *kind,
                               const char *fetched)
 {
-    ctx_err e = item_set(&it->source, src->name);
-    if (!e)
-        e = item_set(&it->kind, kind);
-    if (!e)
-        e = item_set(&it->fetched, fetched);
-    if (!e && !it->published)
-        e = item_set(&it->published, fetched);
-    if (!e)
-        e = parse_result_take(r, it);
+    item_set(&it->source, src->name);
+    item_set(&it->kind, kind);
+    item_set(&it->fetched, fetched);
+    if (!it->published)
+        item_set(&it->published, fetched);
+    parse_result_take(r, it);
     item_clear(it);
-    return e;
+    return CTX_OK;
 }
 
 /* Note something skipped on the way (bozo, first reason kept). */
@@ -509,16 +495,19 @@ static inline ctx_err sq_url(struct source_request *q, struct buf *url)
 {
     free(q->url);
     q->url = buf_detach(url);
-    return q->url ? CTX_OK : CTX_ENOMEM;
+    return CTX_OK;
 }
 
-/* A JSON request body (json is consumed). */
+/* A JSON request body (json is consumed). CTX_EINVAL when json is NULL: the
+ * json_pack() that built it was given a string that is not UTF-8. */
 static inline ctx_err sq_json_body(struct source_request *q, json_t *json)
 {
-    char *s = json ? json_dumps(json, JSON_COMPACT) : NULL;
+    if (!json)
+        return CTX_EINVAL;
+    char *s = json_dumps(json, JSON_COMPACT);
     json_decref(json);
     if (!s)
-        return CTX_ENOMEM;
+        ctx_oom(0);     /* an object always dumps: only memory can fail it */
     buf_reset(&q->body);
     ctx_err e = buf_puts(&q->body, s);
     free(s);

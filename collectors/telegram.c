@@ -166,8 +166,8 @@ static ctx_err telegram_message(const struct config_source *src, const json_t *m
         e = si_setf(&it.reply_ref, "%lld:%lld", cid, mid);
     if (!e && private)
         e = item_set(&it.conversation, "private");
-    if (!e && json_object_set_new(chats, it.id, json_string(type ? type : "unknown")))
-        e = CTX_ENOMEM;
+    if (!e)
+        json_object_set_new(chats, it.id, json_string(type ? type : "unknown"));
     if (e) {
         item_clear(&it);
         return e;
@@ -198,10 +198,6 @@ static ctx_err telegram_parse(const struct config_source *src, const char *curso
         return api ? CTX_EHTTP : CTX_EPARSE;
     }
     json_t *chats = json_object();
-    if (!chats) {
-        json_decref(root);
-        return CTX_ENOMEM;
-    }
     long long next = -1, u;
     telegram_offset(cursor, &next);
     ctx_err e = CTX_OK;
@@ -232,12 +228,11 @@ static ctx_err telegram_parse(const struct config_source *src, const char *curso
     if (!e && next >= 0) {
         char c[32];
         snprintf(c, sizeof c, "%lld", next);
-        e = (r->cursor = strdup(c)) ? CTX_OK : CTX_ENOMEM;
+        r->cursor = ctx_strdup(c);
     }
     if (!e) {
         r->extra = json_pack("{s:o}", "chats", chats);
         chats = NULL;
-        e = r->extra ? CTX_OK : CTX_ENOMEM;
     }
     json_decref(chats);
     json_decref(root);
@@ -265,7 +260,7 @@ static ctx_err telegram_reply_request(const struct config_source *src, const str
                              rep->text, "reply_to_message_id", (json_int_t)mid,
                              "allow_sending_without_reply", 1);
     if (!e)
-        e = body ? sq_json_body(q, body) : CTX_ENOMEM;
+        e = sq_json_body(q, body);
     else
         json_decref(body);
     if (!e)

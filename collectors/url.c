@@ -66,23 +66,36 @@ static bool curl_rewrites(unsigned char c)
     return c == ' ' || c >= 0x80;
 }
 
-/* base and ref joined by curl, malloc'd; NULL with *rc set when curl
- * refuses (CURLUE_OUT_OF_MEMORY when memory ran out). */
-static char *curl_join(const char *base, const char *ref, CURLUcode *rc)
+/* curl's URL API allocates with its own malloc; when it says that failed,
+ * we abort as core/mem.h does for ours. */
+static CURLU *curl_url_new(void)
 {
     CURLU *u = curl_url();
-    char *joined = NULL, *out = NULL;
-    *rc = CURLUE_OUT_OF_MEMORY;
     if (!u)
-        return NULL;
-    *rc = curl_url_set(u, CURLUPART_URL, base, URL_FLAGS);
-    if (!*rc)
-        *rc = curl_url_set(u, CURLUPART_URL, ref, URL_FLAGS);
-    if (!*rc)
-        *rc = curl_url_get(u, CURLUPART_URL, &joined, 0);
+        ctx_oom(0);
+    return u;
+}
+
+static CURLUcode curl_checked(CURLUcode rc)
+{
+    if (rc == CURLUE_OUT_OF_MEMORY)
+        ctx_oom(0);
+    return rc;
+}
+
+/* base and ref joined by curl, malloc'd; NULL when curl refuses. */
+static char *curl_join(const char *base, const char *ref)
+{
+    CURLU *u = curl_url_new();
+    char *joined = NULL, *out = NULL;
+    CURLUcode rc = curl_checked(curl_url_set(u, CURLUPART_URL, base, URL_FLAGS));
+    if (!rc)
+        rc = curl_checked(curl_url_set(u, CURLUPART_URL, ref, URL_FLAGS));
+    if (!rc)
+        rc = curl_checked(curl_url_get(u, CURLUPART_URL, &joined, 0));
     curl_url_cleanup(u);
-    if (!*rc && !(out = strdup(joined)))
-        *rc = CURLUE_OUT_OF_MEMORY;
+    if (!rc)
+        out = ctx_strdup(joined);
     curl_free(joined);
     return out;
 }
@@ -95,74 +108,64 @@ static char *curl_join(const char *base, const char *ref, CURLUcode *rc)
  * Placeholders never make a "." or ".." segment, so curl resolves the same
  * structure it would have resolved with the bytes themselves. Linear: one
  * pass to substitute, one to put back. */
-static char *curl_join_verbatim(const char *base, const char *ref, CURLUcode *rc)
+static char *curl_join_verbatim(const char *base, const char *ref)
 {
     static const char marks[] = "~!*'$,;@";
     const char *m = marks;
     while (*m && (strchr(base, *m) || strchr(ref, *m)))
         m++;
     if (!*m)
-        return curl_join(base, ref, rc);     /* no free mark: curl's encoding */
+        return curl_join(base, ref);     /* no free mark: curl's encoding */
     size_t n = strlen(ref), nrun = 0;
     for (size_t i = 0; i < n; i++)
         nrun += curl_rewrites((unsigned char)ref[i])
                 && (i == 0 || !curl_rewrites((unsigned char)ref[i - 1]));
-    size_t *runs = malloc(nrun * sizeof *runs);      /* where each run starts */
+    size_t *runs = ctx_malloc(nrun * sizeof *runs);      /* where each run starts */
     nrun = 0;
     struct buf r = {0}, out = {0};
-    char *joined = NULL;
-    ctx_err e = runs ? CTX_OK : CTX_ENOMEM;
-    for (size_t i = 0; i < n && !e;) {
+    for (size_t i = 0; i < n;) {
         size_t j = i;
         bool odd = curl_rewrites((unsigned char)ref[i]);
         while (j < n && curl_rewrites((unsigned char)ref[j]) == odd)
             j++;
         if (odd) {
             runs[nrun] = i;
-            e = buf_printf(&r, "%c%zu%c", *m, nrun++, *m);
+            buf_printf(&r, "%c%zu%c", *m, nrun++, *m);
         } else {
-            e = buf_append(&r, ref + i, j - i);
+            buf_append(&r, ref + i, j - i);
         }
         i = j;
     }
-    if (!e && !(joined = curl_join(base, buf_str(&r), rc)))
-        goto done;
-    for (const char *p = joined; p && !e;) {
+    char *joined = curl_join(base, buf_str(&r));
+    buf_free(&r);
+    for (const char *p = joined; p;) {
         const char *q = strchr(p, *m);
         char *end = NULL;
         size_t k = q ? strtoul(q + 1, &end, 10) : 0;
         if (!q || *end != *m || k >= nrun) {
-            e = buf_puts(&out, p);
+            buf_puts(&out, p);
             break;
         }
         size_t from = runs[k], to = from;
         while (to < n && curl_rewrites((unsigned char)ref[to]))
             to++;
-        if (!(e = buf_append(&out, p, (size_t)(q - p))))
-            e = buf_append(&out, ref + from, to - from);
+        buf_append(&out, p, (size_t)(q - p));
+        buf_append(&out, ref + from, to - from);
         p = end + 1;
     }
-done:
-    if (e)
-        *rc = CURLUE_OUT_OF_MEMORY;
     free(runs);
-    free(joined);
-    buf_free(&r);
-    if (e || *rc) {
-        buf_free(&out);
+    if (!joined)
         return NULL;
-    }
+    free(joined);
     return buf_detach(&out);
 }
 
-/* a[0..alen) then b, malloc'd; NULL when out of memory. */
+/* a[0..alen) then b, malloc'd. */
 static char *concat(const char *a, size_t alen, const char *b)
 {
     struct buf o = {0};
-    if (buf_append(&o, a, alen) || buf_puts(&o, b)) {
-        buf_free(&o);
-        return NULL;
-    }
+    buf_append(&o, a, alen);
+    buf_puts(&o, b);
     return buf_detach(&o);
 }
 
@@ -175,7 +178,7 @@ char *url_resolve(const char *base, const char *ref)
      * "http://h/"), feedparser does not. A base without a scheme (a relative
      * xml:base with no document URL) resolves nothing. */
     if (scheme_len(ref) || !base || !scheme_len(base))
-        return strdup(ref);
+        return ctx_strdup(ref);
     if (ref[0] == '/' && ref[1] == '/')
         return concat(base, scheme_len(base), ref);
     /* A fallback curl needs: 7.88 resolves "" and "#frag" like
@@ -191,33 +194,30 @@ char *url_resolve(const char *base, const char *ref)
      * scheme even when that starts with a digit. The base's fragment never
      * matters here, and "./" before such a segment is RFC 3986 section 4.2's
      * own way of writing it. */
-    char *b = strndup(base, strcspn(base, "#"));
+    char *b = ctx_strndup(base, strcspn(base, "#"));
     char *r = concat("./", memchr(ref, ':', strcspn(ref, "/?#")) ? 2 : 0, ref);
     bool verbatim = false;
     for (const char *p = ref; *p && !verbatim; p++)
         verbatim = curl_rewrites((unsigned char)*p);
-    CURLUcode rc = CURLUE_OUT_OF_MEMORY;
-    char *joined = !b || !r ? NULL
-                 : verbatim ? curl_join_verbatim(b, r, &rc) : curl_join(b, r, &rc);
+    char *joined = verbatim ? curl_join_verbatim(b, r) : curl_join(b, r);
     free(b);
     free(r);
-    if (joined || rc == CURLUE_OUT_OF_MEMORY)
-        return joined;
-    /* a base curl refuses (no authority: "mailto:", "urn:"; a broken host)
-     * or a reference it cannot join: nothing to resolve against */
-    return strdup(ref);
+    /* NULL: a base curl refuses (no authority: "mailto:", "urn:"; a broken
+     * host) or a reference it cannot join: nothing to resolve against */
+    return joined ? joined : ctx_strdup(ref);
 }
 
 bool url_host(const char *url, bool port, char *out, size_t len)
 {
-    CURLU *u = url ? curl_url() : NULL;
+    if (!url)
+        return false;
+    CURLU *u = curl_url_new();
     char *host = NULL, *pt = NULL;
     bool ok = false;
-    if (!u)
-        return false;
-    if (!curl_url_set(u, CURLUPART_URL, url, URL_FLAGS)
-        && !curl_url_get(u, CURLUPART_HOST, &host, 0)
-        && (!port || curl_url_get(u, CURLUPART_PORT, &pt, 0) != CURLUE_OUT_OF_MEMORY)) {
+    if (!curl_checked(curl_url_set(u, CURLUPART_URL, url, URL_FLAGS))
+        && !curl_checked(curl_url_get(u, CURLUPART_HOST, &host, 0))) {
+        if (port)       /* CURLUE_NO_PORT leaves pt NULL */
+            curl_checked(curl_url_get(u, CURLUPART_PORT, &pt, 0));
         int n = snprintf(out, len, "%s%s%s", host, pt ? ":" : "", pt ? pt : "");
         ok = n > 0 && (size_t)n < len;
         for (char *p = out; ok && *p; p++)
@@ -266,15 +266,13 @@ bool url_safe(const char *u)
 char *url_safe_absolute(const char *base, const char *ref)
 {
     if (!base || !*base)
-        return strdup(url_safe(ref) ? ref : "");
+        return ctx_strdup(url_safe(ref) ? ref : "");
     char *u = url_resolve(base, ref);
-    if (!u)
-        return NULL;
     const char *p = u + strspn(u, " \t\n\v\f\r\x1c\x1d\x1e\x1f");   /* Python's \s */
     size_t n = strcspn(p, ":");
     if (!p[n] || !scheme_ok(p, n)) {
         free(u);
-        return strdup("");
+        return ctx_strdup("");
     }
     return u;
 }

@@ -70,18 +70,6 @@ static void bozo(struct xml_parser *p, const char *fmt, ...)
     va_end(ap);
 }
 
-static void put(struct xml_parser *p, struct buf *b, const char *s, size_t n)
-{
-    if (!p->oom && buf_append(b, s, n))
-        p->oom = true;
-}
-
-static void put_cp(struct xml_parser *p, struct buf *b, uint32_t cp)
-{
-    if (!p->oom && ctx_utf8_put(b, cp))
-        p->oom = true;
-}
-
 static bool is_ws(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -175,7 +163,7 @@ static const char *decode_ref(struct xml_parser *p, struct buf *out, const char 
         }
         if (d == s) {
             bozo(p, "'&' not starting a reference");
-            put(p, out, "&", 1);
+            buf_append(out, "&", 1);
             return a + 1;
         }
         if (d < e && *d == ';')
@@ -185,7 +173,7 @@ static const char *decode_ref(struct xml_parser *p, struct buf *out, const char 
         if (v == 0 || (v < 0x20 && v != 9 && v != 10 && v != 13)
             || (v >= 0xD800 && v <= 0xDFFF) || v > 0x10FFFF)
             bozo(p, "reference to an invalid character");
-        put_cp(p, out, charref_fixup(v));
+        ctx_utf8_put(out, charref_fixup(v));
         return d;
     }
     const char *n = q;
@@ -193,7 +181,7 @@ static const char *decode_ref(struct xml_parser *p, struct buf *out, const char 
         n++;
     if (n == q || n >= e || *n != ';') {
         bozo(p, "'&' not starting a reference");
-        put(p, out, "&", 1);
+        buf_append(out, "&", 1);
         return a + 1;
     }
     size_t len = (size_t)(n - q);
@@ -202,7 +190,7 @@ static const char *decode_ref(struct xml_parser *p, struct buf *out, const char 
     };
     for (size_t i = 0; i < CTX_ARRAY_LEN(xml5); i++)
         if (same(q, len, xml5[i].name, strlen(xml5[i].name))) {
-            put(p, out, &xml5[i].c, 1);
+            buf_append(out, &xml5[i].c, 1);
             return n + 1;
         }
     for (size_t i = 0; i < p->nents; i++)
@@ -212,17 +200,17 @@ static const char *decode_ref(struct xml_parser *p, struct buf *out, const char 
                 break;
             }
             p->expanded += p->ents[i].vlen;
-            put(p, out, p->ents[i].val, p->ents[i].vlen);
+            buf_append(out, p->ents[i].val, p->ents[i].vlen);
             return n + 1;
         }
     uint32_t cp;
     if (html_entity_lookup(q, len, &cp)) {
         bozo(p, "undefined entity &%.*s;", (int)len, q);
-        put_cp(p, out, cp);
+        ctx_utf8_put(out, cp);
         return n + 1;
     }
     bozo(p, "undefined entity &%.*s;", (int)len, q);
-    put(p, out, a, len + 2);
+    buf_append(out, a, len + 2);
     return n + 1;
 }
 
@@ -230,15 +218,17 @@ static const char *decode_ref(struct xml_parser *p, struct buf *out, const char 
  * line ends turned into spaces, as XML says. */
 static void decode(struct xml_parser *p, struct buf *out, const char *s, const char *e, bool attr)
 {
-    while (s < e && !p->oom) {
+    while (s < e) {
         const char *amp = memchr(s, '&', (size_t)(e - s));
         const char *stop = amp ? amp : e;
-        size_t at = out->len;
-        put(p, out, s, (size_t)(stop - s));
-        if (attr && !p->oom)
-            for (size_t i = at; i < out->len; i++)
-                if (out->p[i] == '\t' || out->p[i] == '\n' || out->p[i] == '\r')
-                    out->p[i] = ' ';
+        const char *run = s;
+        for (; attr && s < stop; s++)
+            if (*s == '\t' || *s == '\n' || *s == '\r') {
+                buf_append(out, run, (size_t)(s - run));
+                buf_append(out, " ", 1);
+                run = s + 1;
+            }
+        buf_append(out, run, (size_t)(stop - run));
         if (!amp)
             break;
         s = decode_ref(p, out, amp, e);
@@ -255,23 +245,17 @@ static void bind(struct xml_parser *p, const char *prefix, size_t plen, const ch
     }
     if (p->nbinds == p->capbinds) {
         size_t cap = p->capbinds ? p->capbinds * 2 : 16;
-        struct xml_binding *v = realloc(p->binds, cap * sizeof *v);
-        if (!v) {
-            p->oom = true;
-            return;
-        }
-        p->binds = v;
+        p->binds = ctx_realloc(p->binds, cap * sizeof *p->binds);
         p->capbinds = cap;
     }
     struct xml_binding *b = &p->binds[p->nbinds];
     b->prefix = prefix;
     b->plen = plen;
-    b->off = p->nsstore.len;
+    b->off = buf_len(&p->nsstore);
     b->len = ulen;
-    put(p, &p->nsstore, uri, ulen);
-    put(p, &p->nsstore, "", 1);   /* keep each URI NUL-terminated */
-    if (!p->oom)
-        p->nbinds++;
+    buf_append(&p->nsstore, uri, ulen);
+    buf_append(&p->nsstore, "", 1);   /* keep each URI NUL-terminated */
+    p->nbinds++;
 }
 
 /* Resolve a prefix: *fixed set for xml/xmlns, else *off into nsstore.
@@ -306,7 +290,7 @@ static const char *elem_ns(const struct xml_parser *p, const struct xml_elem *el
 {
     if (el->ns_fixed)
         return el->ns_fixed;
-    return el->has_ns ? p->nsstore.p + el->ns_off : NULL;
+    return el->has_ns ? buf_str(&p->nsstore) + el->ns_off : NULL;
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -329,10 +313,7 @@ static void pop(struct xml_parser *p)
 {
     const struct xml_elem *el = &p->stack[--p->sp];
     p->nbinds = el->nbinds;
-    if (p->nsstore.p && el->nsmark < p->nsstore.len) {
-        p->nsstore.len = el->nsmark;
-        p->nsstore.p[el->nsmark] = '\0';
-    }
+    buf_truncate(&p->nsstore, el->nsmark);
     if (p->sp == 0)
         p->root_closed = true;
 }
@@ -349,10 +330,8 @@ static enum xml_event text_event(struct xml_parser *p, const char *s, const char
     }
     buf_reset(&p->textbuf);
     decode(p, &p->textbuf, s, e, false);
-    if (p->oom)
-        return p->ev = XML_EOF;
     p->text = buf_str(&p->textbuf);
-    p->text_len = p->textbuf.len;
+    p->text_len = buf_len(&p->textbuf);
     return XML_TEXT;
 }
 
@@ -375,7 +354,7 @@ static int start_tag(struct xml_parser *p)
     p->cur = ne;
     p->nattrs = 0;
     buf_reset(&p->attrbuf);
-    while (!p->oom) {
+    for (;;) {
         while (p->cur < e && is_ws((unsigned char)*p->cur))
             p->cur++;
         if (p->cur >= e)
@@ -408,7 +387,7 @@ static int start_tag(struct xml_parser *p)
         size_t anlen = (size_t)(p->cur - an);
         while (p->cur < e && is_ws((unsigned char)*p->cur))
             p->cur++;
-        size_t voff = p->attrbuf.len;
+        size_t voff = buf_len(&p->attrbuf);
         if (p->cur < e && *p->cur == '=') {
             p->cur++;
             while (p->cur < e && is_ws((unsigned char)*p->cur))
@@ -438,7 +417,7 @@ static int start_tag(struct xml_parser *p)
         } else {
             bozo(p, "attribute without a value");
         }
-        put(p, &p->attrbuf, "", 1);
+        buf_append(&p->attrbuf, "", 1);
         if (p->nattrs >= XML_MAX_ATTRS) {
             bozo(p, "too many attributes");
             continue;
@@ -446,11 +425,9 @@ static int start_tag(struct xml_parser *p)
         struct xml_attr *a = &p->attrv[p->nattrs];
         split_name(&a->name, an, anlen);
         p->attroff[p->nattrs] = voff;
-        a->vlen = p->attrbuf.len - 1 - voff;
+        a->vlen = buf_len(&p->attrbuf) - 1 - voff;
         p->nattrs++;
     }
-    if (p->oom)
-        return 0;
     if (!done)
         bozo(p, "unterminated start tag <%.*s>", (int)(ne - s), s);
     if (p->root_closed && !p->junk_noted) {
@@ -467,10 +444,10 @@ static int start_tag(struct xml_parser *p)
     struct xml_elem *el = &p->stack[p->sp];
     split_name(&el->name, s, (size_t)(ne - s));
     el->nbinds = p->nbinds;
-    el->nsmark = p->nsstore.len;
+    el->nsmark = buf_len(&p->nsstore);
     for (size_t i = 0; i < p->nattrs; i++) {
         struct xml_attr *a = &p->attrv[i];
-        const char *v = p->attrbuf.p + p->attroff[i];
+        const char *v = buf_str(&p->attrbuf) + p->attroff[i];
         a->xmlns = false;
         if (same(a->name.q, a->name.qlen, "xmlns", 5)) {
             a->xmlns = true;
@@ -480,20 +457,18 @@ static int start_tag(struct xml_parser *p)
             bind(p, a->name.local, a->name.llen, v, a->vlen);
         }
     }
-    if (p->oom)
-        return 0;
     el->has_ns = resolve(p, el->name.q, el->name.plen, &el->ns_fixed, &el->ns_off, &el->unbound);
     for (size_t i = 0; i < p->nattrs; i++) {
         struct xml_attr *a = &p->attrv[i];
         const char *fixed;
         size_t off;
         bool unbound;
-        a->value = p->attrbuf.p + p->attroff[i];
+        a->value = buf_str(&p->attrbuf) + p->attroff[i];
         a->ns = NULL;
         if (a->xmlns)
             a->ns = XML_NS_XMLNS;
         else if (a->name.plen && resolve(p, a->name.q, a->name.plen, &fixed, &off, &unbound))
-            a->ns = fixed ? fixed : p->nsstore.p + off;
+            a->ns = fixed ? fixed : buf_str(&p->nsstore) + off;
     }
     p->sp++;
     p->root_seen = true;
@@ -680,8 +655,6 @@ static int markup_decl(struct xml_parser *p)
 
 enum xml_event xml_next(struct xml_parser *p)
 {
-    if (p->oom)
-        return p->ev = XML_EOF;
     if (p->pop_pending) {
         p->pop_pending = false;
         pop(p);
@@ -744,29 +717,22 @@ enum xml_event xml_next(struct xml_parser *p)
             }
             return text_event(p, s, stop);
         }
-        if (p->oom)
-            return p->ev = XML_EOF;
         if (ev)
             return (enum xml_event)ev;
     }
 }
 
-ctx_err xml_init(struct xml_parser *p, const char *doc, size_t len)
+void xml_init(struct xml_parser *p, const char *doc, size_t len)
 {
     memset(p, 0, sizeof *p);
-    p->stack = calloc(XML_MAX_DEPTH, sizeof *p->stack);
-    p->attrv = calloc(XML_MAX_ATTRS, sizeof *p->attrv);
-    p->attroff = calloc(XML_MAX_ATTRS, sizeof *p->attroff);
-    p->ents = calloc(XML_MAX_ENTITIES, sizeof *p->ents);
-    if (!p->stack || !p->attrv || !p->attroff || !p->ents) {
-        xml_free(p);
-        return CTX_ENOMEM;
-    }
+    p->stack = ctx_calloc(XML_MAX_DEPTH, sizeof *p->stack);
+    p->attrv = ctx_calloc(XML_MAX_ATTRS, sizeof *p->attrv);
+    p->attroff = ctx_calloc(XML_MAX_ATTRS, sizeof *p->attroff);
+    p->ents = ctx_calloc(XML_MAX_ENTITIES, sizeof *p->ents);
     p->doc = p->cur = doc;
     p->end = doc + len;
     if (len >= 3 && !memcmp(doc, "\xEF\xBB\xBF", 3))
         p->cur += 3;
-    return CTX_OK;
 }
 
 void xml_free(struct xml_parser *p)

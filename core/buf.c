@@ -1,25 +1,27 @@
 /* buf.c -- growable NUL-terminated byte buffer; see buf.h.
  * Growth doubles the allocation so appending n bytes one at a time costs
- * O(n) overall. A failed append leaves the buffer unchanged. */
+ * O(n) overall. Out of memory aborts (core/mem.h); the only failure left is
+ * the cap, and a capped append leaves the buffer unchanged. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/buf.h"
+#include "core/mem.h"
 
 static ctx_err buf_grow(struct buf *b, size_t extra)
 {
     if (b->max && (extra > b->max || b->len > b->max - extra))
         return CTX_ETOOBIG;
+    if (extra >= SIZE_MAX - b->len)
+        ctx_oom(SIZE_MAX);      /* no size_t can say how much */
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return CTX_OK;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-        return CTX_ENOMEM;
-    b->p = p;
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    b->p = ctx_realloc(b->p, cap);
     b->cap = cap;
     return CTX_OK;
 }
@@ -85,10 +87,18 @@ void buf_reset(struct buf *b)
 
 char *buf_detach(struct buf *b)
 {
-    char *p = b->p ? b->p : strdup("");
+    char *p = b->p ? b->p : ctx_strdup("");
     b->p = NULL;
     b->len = b->cap = 0;
     return p;
+}
+
+void buf_truncate(struct buf *b, size_t len)
+{
+    if (len < b->len) {
+        b->len = len;
+        b->p[len] = '\0';
+    }
 }
 
 void buf_free(struct buf *b)

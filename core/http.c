@@ -11,6 +11,7 @@
 #include <string.h>
 #include <curl/curl.h>
 #include "core/http.h"
+#include "core/mem.h"
 
 struct http {
     uv_loop_t *loop;
@@ -72,9 +73,7 @@ static int sock_cb(CURL *easy, curl_socket_t fd, int action, void *userp, void *
         return 0;
     }
     if (!sc) {
-        sc = calloc(1, sizeof *sc);
-        if (!sc)
-            return -1;
+        sc = ctx_calloc(1, sizeof *sc);
         sc->fd = fd;
         sc->h = h;
         if (uv_poll_init_socket(h->loop, &sc->poll, fd)) {
@@ -153,7 +152,7 @@ static void check_done(struct http *h)
         char *eff = NULL;
         curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &eff);
         if (eff)
-            r->effective_url = strdup(eff);
+            r->effective_url = ctx_strdup(eff);
         if ((rc == CURLE_WRITE_ERROR && r->err == CTX_ETOOBIG) ||
             rc == CURLE_FILESIZE_EXCEEDED) {
             r->err = CTX_ETOOBIG;
@@ -173,12 +172,8 @@ static size_t write_cb(char *data, size_t size, size_t n, void *userp)
 {
     struct http_xfer *x = userp;
     size_t len = size * n;
-    if ((long long)(x->res.body.len + len) > x->max_bytes) {
-        x->res.err = CTX_ETOOBIG;
-        return 0;
-    }
-    if (buf_append(&x->res.body, data, len))
-        return 0;
+    if ((x->res.err = buf_append(&x->res.body, data, len)))
+        return 0;               /* CTX_ETOOBIG: over the body's cap */
     return len;
 }
 
@@ -194,7 +189,7 @@ static void grab(char **dst, const char *line, size_t len, const char *name)
     while (end > v && isspace((unsigned char)end[-1]))
         end--;
     free(*dst);
-    *dst = strndup(v, (size_t)(end - v));
+    *dst = ctx_strndup(v, (size_t)(end - v));
 }
 
 static size_t header_cb(char *line, size_t size, size_t n, void *userp)
@@ -219,34 +214,25 @@ static size_t header_cb(char *line, size_t size, size_t n, void *userp)
     return len;
 }
 
-ctx_err http_new(uv_loop_t *loop, struct http **out)
+struct http *http_new(uv_loop_t *loop)
 {
     static int global_done;
     if (!global_done) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         global_done = 1;
     }
-    struct http *h = calloc(1, sizeof *h);
-    if (!h)
-        return CTX_ENOMEM;
+    struct http *h = ctx_calloc(1, sizeof *h);
     h->loop = loop;
-    h->timer = malloc(sizeof *h->timer);
-    h->multi = curl_multi_init();
-    if (!h->timer || !h->multi) {
-        free(h->timer);
-        if (h->multi)
-            curl_multi_cleanup(h->multi);
-        free(h);
-        return CTX_ENOMEM;
-    }
+    if (!(h->multi = curl_multi_init()))
+        ctx_oom(0);             /* libcurl's own allocation failed: as ours do */
+    h->timer = ctx_malloc(sizeof *h->timer);
     uv_timer_init(loop, h->timer);
     h->timer->data = h;
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-    *out = h;
-    return CTX_OK;
+    return h;
 }
 
 static void timer_closed(uv_handle_t *t)
@@ -271,28 +257,17 @@ void http_free(struct http *h)
 ctx_err http_fetch(struct http *h, const struct http_req *req, http_cb cb, void *priv,
                    struct http_xfer **out)
 {
-    struct http_xfer *x = calloc(1, sizeof *x);
-    if (!x)
-        return CTX_ENOMEM;
+    struct http_xfer *x = ctx_calloc(1, sizeof *x);
     x->h = h;
     x->cb = cb;
     x->priv = priv;
     x->max_bytes = req->max_bytes > 0 ? req->max_bytes : 5LL * 1024 * 1024;
-    x->easy = curl_easy_init();
-    if (!x->easy) {
-        free(x);
-        return CTX_ENOMEM;
-    }
-    for (const char *const *hd = req->headers; hd && *hd; hd++) {
-        struct curl_slist *l = curl_slist_append(x->headers, *hd);
-        if (!l) {
-            curl_slist_free_all(x->headers);
-            curl_easy_cleanup(x->easy);
-            free(x);
-            return CTX_ENOMEM;
-        }
-        x->headers = l;
-    }
+    x->res.body.max = (size_t)x->max_bytes;
+    if (!(x->easy = curl_easy_init()))
+        ctx_oom(0);
+    for (const char *const *hd = req->headers; hd && *hd; hd++)
+        if (!(x->headers = curl_slist_append(x->headers, *hd)))
+            ctx_oom(0);
     CURL *e = x->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);

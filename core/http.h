@@ -28,7 +28,7 @@ struct http_res {
     ctx_err err;                     /* CTX_OK when an HTTP answer arrived */
     char error[256];                 /* why not, in words */
     long status;
-    struct buf body;
+    struct buf body;                 /* capped (its max) at the request's max_bytes */
     char *etag;                      /* response headers of interest, or NULL */
     char *last_modified;
     char *content_type;
@@ -43,10 +43,11 @@ typedef void (*http_cb)(void *priv, struct http_res *res);
 struct http;
 struct http_xfer;
 
-ctx_err http_new(uv_loop_t *loop, struct http **out);
+struct http *http_new(uv_loop_t *loop);      /* never NULL: out of memory aborts */
 /* Cancels every transfer without calling back; handles close on the loop. */
 void http_free(struct http *h);
 
+/* CTX_EHTTP when curl refuses the transfer; else the callback runs later. */
 ctx_err http_fetch(struct http *h, const struct http_req *req, http_cb cb, void *priv,
                    struct http_xfer **out);
 /* Abandon a transfer; its callback will not run. */

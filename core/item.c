@@ -6,21 +6,16 @@
 #include <string.h>
 #include <time.h>
 #include "core/item.h"
+#include "core/mem.h"
 
 ctx_err strlist_add(struct strlist *l, const char *s)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 4;
-        char **v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return CTX_ENOMEM;
-        l->v = v;
+        l->v = ctx_realloc(l->v, cap * sizeof *l->v);
         l->cap = cap;
     }
-    char *c = strdup(s);
-    if (!c)
-        return CTX_ENOMEM;
-    l->v[l->n++] = c;
+    l->v[l->n++] = ctx_strdup(s);
     return CTX_OK;
 }
 
@@ -84,7 +79,7 @@ void tags_clear(struct tags *t)
 static json_t *strlist_json(const struct strlist *l)
 {
     json_t *a = json_array();
-    for (size_t i = 0; a && i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++)
         json_array_append_new(a, json_string(l->v[i]));
     return a;
 }
@@ -108,14 +103,13 @@ json_t *tags_to_json(const struct tags *t)
     return j;
 }
 
-static ctx_err strlist_from_json(const json_t *a, struct strlist *l)
+static void strlist_from_json(const json_t *a, struct strlist *l)
 {
     size_t i;
     json_t *v;
     json_array_foreach(a, i, v)
-        if (json_is_string(v) && strlist_add(l, json_string_value(v)) != CTX_OK)
-            return CTX_ENOMEM;
-    return CTX_OK;
+        if (json_is_string(v))
+            strlist_add(l, json_string_value(v));
 }
 
 ctx_err tags_from_json(const json_t *j, struct tags *t)
@@ -133,20 +127,16 @@ ctx_err tags_from_json(const json_t *j, struct tags *t)
     t->complaint_score = fmin(1.0, fmax(0.0, json_number_value(json_object_get(c, "score"))));
     t->complaint = json_is_true(json_object_get(c, "label"));
     t->urgent = json_is_true(json_object_get(j, "urgent"));
-    ctx_err e = strlist_from_json(json_object_get(j, "topics"), &t->topics);
-    if (!e)
-        e = strlist_from_json(json_object_get(j, "brands"), &t->brands);
-    if (!e)
-        e = strlist_from_json(json_object_get(c, "reasons"), &t->reasons);
+    strlist_from_json(json_object_get(j, "topics"), &t->topics);
+    strlist_from_json(json_object_get(j, "brands"), &t->brands);
+    strlist_from_json(json_object_get(c, "reasons"), &t->reasons);
     const char *lang = json_string_value(json_object_get(j, "lang"));
     const char *dup = json_string_value(json_object_get(j, "duplicate_of"));
-    if (!e && lang && !(t->lang = strdup(lang)))
-        e = CTX_ENOMEM;
-    if (!e && dup && !(t->duplicate_of = strdup(dup)))
-        e = CTX_ENOMEM;
-    if (e)
-        tags_clear(t);
-    return e;
+    if (lang)
+        t->lang = ctx_strdup(lang);
+    if (dup)
+        t->duplicate_of = ctx_strdup(dup);
+    return CTX_OK;
 }
 
 void item_init(struct item *it)
@@ -168,9 +158,7 @@ void item_clear(struct item *it)
 
 ctx_err item_set(char **field, const char *s)
 {
-    char *c = NULL;
-    if (s && !(c = strdup(s)))
-        return CTX_ENOMEM;
+    char *c = s ? ctx_strdup(s) : NULL;
     free(*field);
     *field = c;
     return CTX_OK;

@@ -14,7 +14,8 @@
 #include "core/date.h"
 #include "core/ctx.h"
 
-/* A small owned list of strings (topics, brands). */
+/* A small owned list of strings (topics, brands). Adding cannot fail (out
+ * of memory aborts, core/mem.h): the ctx_err is always CTX_OK. */
 struct strlist {
     char **v;
     size_t n, cap;
@@ -58,7 +59,7 @@ json_t *tags_to_json(const struct tags *t);   /* new reference */
  * sentiment, complaint, topics, brands, urgent; lang and duplicate_of too).
  * Scores outside [-1, 1] (sentiment) and [0, 1] (complaint) are clamped.
  * j may be NULL or not an object: then *t is left zeroed. *t must be zeroed
- * or cleared; the caller frees it with tags_clear(). */
+ * or cleared; the caller frees it with tags_clear(). Always CTX_OK. */
 ctx_err tags_from_json(const json_t *j, struct tags *t);
 
 struct item {
@@ -90,7 +91,7 @@ json_t *item_to_json(const struct item *it, const struct tags *tags);
 /* Parse an item (ignoring "tags"); on error *it is left cleared. */
 ctx_err item_from_json(const json_t *j, struct item *it);
 
-/* Set *field to a copy of s (or NULL), freeing the old value. */
+/* Set *field to a copy of s (or NULL), freeing the old value. Always CTX_OK. */
 ctx_err item_set(char **field, const char *s);
 
 

@@ -11,7 +11,8 @@
 void ctx_oom(size_t size)
 {
     char msg[96];
-    int n = snprintf(msg, sizeof msg, "ctx: out of memory allocating %zu bytes\n", size);
+    int n = size ? snprintf(msg, sizeof msg, "ctx: out of memory allocating %zu bytes\n", size)
+                 : snprintf(msg, sizeof msg, "ctx: out of memory\n");
     if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
         n = 0;                  /* nothing more to do: we abort either way */
     abort();

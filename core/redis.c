@@ -64,9 +64,7 @@ static void uvev_cleanup(void *d)
 
 static int uvev_attach(redisAsyncContext *ac, uv_loop_t *loop)
 {
-    struct uvev *p = calloc(1, sizeof *p);
-    if (!p)
-        return -1;
+    struct uvev *p = ctx_calloc(1, sizeof *p);
     if (uv_poll_init_socket(loop, &p->poll, ac->c.fd)) {
         free(p);
         return -1;
@@ -223,26 +221,16 @@ static void watchdog_fire(uv_timer_t *t)
 ctx_err rconn_new(uv_loop_t *loop, const char *host, int port, const char *name,
                   double timeout, rconn_state_cb state_cb, void *priv, struct rconn **out)
 {
-    struct rconn *rc = calloc(1, sizeof *rc);
-    if (!rc)
-        return CTX_ENOMEM;
+    struct rconn *rc = ctx_calloc(1, sizeof *rc);
     rc->loop = loop;
-    rc->host = strdup(host);
-    rc->name = strdup(name);
+    rc->host = ctx_strdup(host);
+    rc->name = ctx_strdup(name);
     rc->port = port;
     rc->timeout = timeout > 0 ? timeout : 10;
     rc->state_cb = state_cb;
     rc->priv = priv;
-    rc->retry = malloc(sizeof *rc->retry);
-    rc->watchdog = malloc(sizeof *rc->watchdog);
-    if (!rc->host || !rc->name || !rc->retry || !rc->watchdog) {
-        free(rc->host);
-        free(rc->name);
-        free(rc->retry);
-        free(rc->watchdog);
-        free(rc);
-        return CTX_ENOMEM;
-    }
+    rc->retry = ctx_malloc(sizeof *rc->retry);
+    rc->watchdog = ctx_malloc(sizeof *rc->watchdog);
     uv_timer_init(loop, rc->retry);
     uv_timer_init(loop, rc->watchdog);
     rc->retry->data = rc->watchdog->data = rc;
@@ -309,14 +297,12 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
 static struct pending *pending_new(struct rconn *rc, rconn_reply_cb cb, void *priv)
 {
-    struct pending *p = malloc(sizeof *p);
-    if (p) {
-        p->rc = rc;
-        p->cb = cb;
-        p->priv = priv;
-        if (rc->outstanding++ == 0)
-            rc->last_activity = uv_now(rc->loop);
-    }
+    struct pending *p = ctx_malloc(sizeof *p);
+    p->rc = rc;
+    p->cb = cb;
+    p->priv = priv;
+    if (rc->outstanding++ == 0)
+        rc->last_activity = uv_now(rc->loop);
     return p;
 }
 
@@ -325,8 +311,6 @@ ctx_err rconn_cmd(struct rconn *rc, rconn_reply_cb cb, void *priv, const char *f
     if (!rconn_up(rc))
         return CTX_EREDIS;
     struct pending *p = pending_new(rc, cb, priv);
-    if (!p)
-        return CTX_ENOMEM;
     va_list ap;
     va_start(ap, fmt);
     int rv = redisvAsyncCommand(rc->ac, on_reply, p, fmt, ap);
@@ -345,8 +329,6 @@ ctx_err rconn_cmdargv(struct rconn *rc, rconn_reply_cb cb, void *priv, int argc,
     if (!rconn_up(rc))
         return CTX_EREDIS;
     struct pending *p = pending_new(rc, cb, priv);
-    if (!p)
-        return CTX_ENOMEM;
     if (redisAsyncCommandArgv(rc->ac, on_reply, p, argc, argv, argvlen) != REDIS_OK) {
         rc->outstanding--;
         free(p);

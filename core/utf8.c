@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/mem.h"
 #include "core/utf8.h"
 
 size_t ctx_utf8_seq_len(const unsigned char *s, size_t len)
@@ -90,10 +91,8 @@ char *ctx_utf8_repair(const char *str, size_t len, size_t *outlen)
     const unsigned char *s = (const unsigned char *)str;
     /* at worst every byte becomes three */
     if (len > (SIZE_MAX - 1) / 3)
-        return NULL;
-    char *out = malloc(len * 3 + 1);
-    if (!out)
-        return NULL;
+        ctx_oom(SIZE_MAX);
+    char *out = ctx_malloc(len * 3 + 1);
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         size_t n = ctx_utf8_seq_len(s + i, len - i);

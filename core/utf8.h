@@ -25,8 +25,7 @@ uint32_t ctx_utf8_decode(const unsigned char *s, size_t len, size_t *adv);
 size_t ctx_utf8_valid_prefix(const char *s, size_t len);
 
 /* A malloc'd, NUL-terminated copy of s with every byte that is not part of
- * a valid sequence replaced by U+FFFD; its length in *outlen. NULL when out
- * of memory. */
+ * a valid sequence replaced by U+FFFD; its length in *outlen. Never NULL. */
 char *ctx_utf8_repair(const char *s, size_t len, size_t *outlen);
 
 /* Append the encoding of cp; surrogates and values past U+10FFFF are

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "core/date.h"
 #include "core/buf.h"
+#include "core/mem.h"
 #include "core/log.h"
 #include "ctxd/roles.h"
 
@@ -142,6 +143,8 @@ static void store_tagged(struct tagging *tg)
     struct tags *tags = &tg->tags;
     json_t *tj = item_to_json(it, tags);
     char *json = tj ? json_dumps(tj, CTX_JSON_FLAGS) : NULL;
+    if (tj && !json)
+        ctx_oom(0);     /* an object always dumps: only memory can fail it */
     json_decref(tj);
     size_t nreasons = tags->complaint ? tags->reasons.n : 0;
     struct store_tagged t = {
@@ -150,11 +153,13 @@ static void store_tagged(struct tagging *tg)
         .brands = (const char *const *)tags->brands.v, .nbrands = tags->brands.n,
         .topics = (const char *const *)tags->topics.v, .ntopics = tags->topics.n,
         .reasons = (const char *const *)tags->reasons.v, .nreasons = nreasons};
-    /* Redis away: the entry stays pending and is read again later */
-    ctx_err e = json ? store_tag(r->cmd, r->st, &t, on_tag_stored, tg) : CTX_ENOMEM;
+    /* Redis away: the entry stays pending and is read again later. No
+     * JSON: item_to_json() met a string jansson refuses (never expected,
+     * item_from_json() took them from JSON); the entry stays pending too. */
+    ctx_err e = json ? store_tag(r->cmd, r->st, &t, on_tag_stored, tg) : CTX_EINVAL;
     bool sent = e == CTX_OK;
-    if (e == CTX_ENOMEM)
-        log_error("analyze: out of memory tagging %s", tg->sid);
+    if (!json)
+        log_error("analyze: %s does not serialise as JSON", tg->sid);
     free(json);
     if (!sent) {
         tagging_free(tg);
@@ -188,12 +193,7 @@ static void process_entry(struct analyze_role *r, const redisReply *e)
         return;
     }
     json_decref(j);
-    struct tagging *tg = calloc(1, sizeof *tg);
-    if (!tg) {
-        item_clear(&it);
-        log_error("analyze: out of memory tagging %s", sid);
-        return;
-    }
+    struct tagging *tg = ctx_calloc(1, sizeof *tg);
     tg->r = r;
     tg->it = it;
     snprintf(tg->sid, sizeof tg->sid, "%s", sid);
@@ -267,17 +267,12 @@ static void aborts_fire(uv_timer_t *t)
 ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
                            analyzer *const *an, struct analyze_role **out)
 {
-    struct analyze_role *r = calloc(1, sizeof *r);
-    if (!r)
-        return CTX_ENOMEM;
+    struct analyze_role *r = ctx_calloc(1, sizeof *r);
     r->loop = loop;
     r->st = st;
     r->an = an;
     r->routing = cfg->nqueues > 0;
-    if (!(r->aborts_timer = malloc(sizeof *r->aborts_timer))) {
-        free(r);
-        return CTX_ENOMEM;
-    }
+    r->aborts_timer = ctx_malloc(sizeof *r->aborts_timer);
     uv_timer_init(loop, r->aborts_timer);
     r->aborts_timer->data = r;
     uv_timer_start(r->aborts_timer, aborts_fire, 30000, 30000);

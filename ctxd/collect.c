@@ -24,6 +24,7 @@
 #include "core/config.h"
 #include "core/http.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "ctxd/roles.h"
 #include "store/store.h"
 
@@ -189,26 +190,24 @@ static void on_added(struct rconn *rc, redisReply *r, void *priv)
 
 static void store_items(struct source *s, struct parse_result *pr, struct http_res *res)
 {
-    struct batch *b = calloc(1, sizeof *b);
-    if (!b) {
-        record_error(s, res->status, "out of memory", 0);
-        return;
-    }
+    struct batch *b = ctx_calloc(1, sizeof *b);
     b->s = s;
     b->status = res->status;
     b->seconds = res->seconds;
     b->total = (unsigned)pr->nitems;
-    b->etag = res->etag ? strdup(res->etag) : NULL;
-    b->last_modified = res->last_modified ? strdup(res->last_modified) : NULL;
-    b->cursor = pr->cursor ? strdup(pr->cursor) : NULL;
+    b->etag = res->etag ? ctx_strdup(res->etag) : NULL;
+    b->last_modified = res->last_modified ? ctx_strdup(res->last_modified) : NULL;
+    b->cursor = pr->cursor ? ctx_strdup(pr->cursor) : NULL;
     b->pending = 1;   /* held until every command is sent */
     /* feeds list newest first: store oldest first so streams read in time order */
     for (size_t i = pr->nitems; i-- > 0;) {
         struct item *it = &pr->items[i];
         json_t *j = item_to_json(it, NULL);
         char *json = j ? json_dumps(j, CTX_JSON_FLAGS) : NULL;
+        if (j && !json)
+            ctx_oom(0);     /* an object always dumps: only memory can fail it */
         json_decref(j);
-        if (!json) {
+        if (!json) {        /* a string jansson refused (not expected from a parser) */
             b->failed++;
             continue;
         }
@@ -264,7 +263,7 @@ static void on_fetched(void *priv, struct http_res *res)
     char fetched[CTX_TIME_LEN];
     ctx_time_format(time(NULL), fetched);
     struct http_response resp = {
-        .status = res->status, .body = buf_str(&res->body), .len = res->body.len,
+        .status = res->status, .body = buf_str(&res->body), .len = buf_len(&res->body),
         .content_type = res->content_type, .content_location = res->content_location,
         .url = res->effective_url ? res->effective_url : s->cfg->url,
     };
@@ -298,9 +297,7 @@ static struct host *host_get(struct collector *c, const char *name)
     for (struct host *x = *slot; x; x = x->next)
         if (strcmp(x->name, name) == 0)
             return x;
-    struct host *x = calloc(1, sizeof *x + strlen(name) + 1);
-    if (!x)
-        return NULL;
+    struct host *x = ctx_calloc(1, sizeof *x + strlen(name) + 1);
     strcpy(x->name, name);
     x->next = *slot;
     *slot = x;
@@ -335,11 +332,10 @@ static void fetch(struct source *s)
     if (s->ops->next_request) {
         e = s->ops->next_request(s->cfg, s->cursor, &q);
     } else {
-        q.url = strdup(s->cfg->url);
-        e = q.url ? source_request_header(&q, "Accept: application/rss+xml, "
-                                          "application/atom+xml, application/rdf+xml;q=0.9, "
-                                          "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
-                  : CTX_ENOMEM;
+        q.url = ctx_strdup(s->cfg->url);
+        e = source_request_header(&q, "Accept: application/rss+xml, "
+                                  "application/atom+xml, application/rdf+xml;q=0.9, "
+                                  "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5");
     }
     if (!e && s->etag)
         e = source_request_header(&q, "If-None-Match: %s", s->etag);
@@ -351,7 +347,7 @@ static void fetch(struct source *s)
     headers[q.headers.n] = NULL;
     struct http_req req = {
         .url = q.url, .method = q.method, .headers = headers,
-        .body = q.body.len ? q.body.p : NULL, .body_len = q.body.len,
+        .body = buf_len(&q.body) ? buf_str(&q.body) : NULL, .body_len = buf_len(&q.body),
         .timeout = q.timeout > 0 ? q.timeout : s->cfg->timeout,
         .max_bytes = s->cfg->max_bytes, .user_agent = s->c->cfg->user_agent,
     };
@@ -365,7 +361,7 @@ static void fetch(struct source *s)
         snprintf(hn, sizeof hn, "%s", q.url);
 
     struct host *h = host_get(s->c, hn);
-    if (h && h->active >= (unsigned)s->c->cfg->per_host) {
+    if (h->active >= (unsigned)s->c->cfg->per_host) {
         s->host = h;            /* wait for a slot; host_release() calls fetch() again */
         s->waiting = true;
         if (h->wait_tail)
@@ -376,8 +372,7 @@ static void fetch(struct source *s)
         source_request_clear(&q);
         return;
     }
-    if (h)
-        h->active++;
+    h->active++;
     s->host = h;
     if (http_fetch(s->c->http, &req, on_fetched, s, &s->xfer)) {
         host_release(s);
@@ -429,29 +424,25 @@ static void poll_source(uv_timer_t *t)
 ctx_err collector_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
                         struct collector **out)
 {
-    struct collector *c = calloc(1, sizeof *c);
-    if (!c)
-        return CTX_ENOMEM;
+    struct collector *c = ctx_calloc(1, sizeof *c);
     c->loop = loop;
     c->cfg = cfg;
     c->st = st;
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    ctx_err e = http_new(loop, &c->http);
-    if (!e)
-        e = store_conn_new(st, "collect", NULL, NULL, &c->rc);
-    if (!e && cfg->nsources && !(c->sources = calloc(cfg->nsources, sizeof *c->sources)))
-        e = CTX_ENOMEM;
+    c->http = http_new(loop);
+    ctx_err e = store_conn_new(st, "collect", NULL, NULL, &c->rc);
+    if (!e && cfg->nsources)
+        c->sources = ctx_calloc(cfg->nsources, sizeof *c->sources);
     for (size_t i = 0; !e && i < cfg->nsources; i++) {
         struct source *s = &c->sources[i];
         s->c = c;
         s->cfg = &cfg->sources[i];
         s->ops = source_ops_find(s->cfg->kind);
-        s->timer = malloc(sizeof *s->timer);
-        if (!s->ops || !s->timer) {
-            free(s->timer);
-            e = s->ops ? CTX_ENOMEM : CTX_ECONFIG;
+        if (!s->ops) {
+            e = CTX_ECONFIG;
             break;
         }
+        s->timer = ctx_malloc(sizeof *s->timer);
         c->nsources = i + 1;
         uv_timer_init(loop, s->timer);
         s->timer->data = s;

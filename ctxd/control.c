@@ -3,6 +3,7 @@
  * follows the stream from its start (store/follow.c): old commands are not
  * replayed, and none is missed across a Redis restart. */
 #include <stdlib.h>
+#include "core/mem.h"
 #include "ctxd/roles.h"
 
 struct control {
@@ -22,9 +23,7 @@ static void on_entry(const char *id, const redisReply *fields, void *priv)
 
 ctx_err control_start(struct store *st, control_cb cb, void *priv, struct control **out)
 {
-    struct control *c = calloc(1, sizeof *c);
-    if (!c)
-        return CTX_ENOMEM;
+    struct control *c = ctx_calloc(1, sizeof *c);
     c->cb = cb;
     c->priv = priv;
     ctx_err e = follower_start(st, KEY_CONTROL, on_entry, c, &c->f);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
+#include <jansson.h>
 #include "analyzer/analyzer.h"
 #include "collectors/collectors.h"
 #include "core/config.h"
@@ -146,6 +147,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 
 int main(int argc, char **argv)
 {
+    json_set_alloc_funcs(ctx_malloc, free);     /* jansson too aborts on OOM (core/mem.h) */
     const char *path = "etc/ctxd.json", *roles_s = NULL, *redis = NULL;
     bool check = false;
     static const struct option opts[] = {

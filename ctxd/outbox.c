@@ -22,6 +22,7 @@
 #include "collectors/collectors.h"
 #include "core/http.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "ctxd/roles.h"
 #include "store/store.h"
 
@@ -125,7 +126,7 @@ static void on_posted(void *priv, struct http_res *res)
         snprintf(out.error, sizeof out.error, "%s", res->error);
     } else {
         struct http_response resp = {
-            .status = res->status, .body = buf_str(&res->body), .len = res->body.len,
+            .status = res->status, .body = buf_str(&res->body), .len = buf_len(&res->body),
             .content_type = res->content_type, .url = res->effective_url,
         };
         ops->reply_result(&resp, &out);
@@ -166,7 +167,7 @@ static void send_post(struct post *p)
     headers[q.headers.n] = NULL;
     struct http_req req = {
         .url = q.url, .method = q.method ? q.method : "POST", .headers = headers,
-        .body = q.body.len ? q.body.p : "", .body_len = q.body.len,
+        .body = buf_str(&q.body), .body_len = buf_len(&q.body),
         .timeout = q.timeout > 0 ? q.timeout : p->src->timeout, .max_bytes = 1024 * 1024,
         .user_agent = ob->cfg->user_agent, .max_redirects = 1,
     };
@@ -224,12 +225,12 @@ static void on_reply_loaded(struct rconn *rc, redisReply *r, void *priv)
     }
     const char *src = field(r, "source"), *item = field(r, "item"), *text = field(r, "text"),
                *ref = field(r, "ref");
-    p->item = item ? strdup(item) : NULL;
-    p->text = text ? strdup(text) : strdup("");
-    p->ref = ref ? strdup(ref) : strdup("");
-    p->source = src ? strdup(src) : NULL;
+    p->item = item ? ctx_strdup(item) : NULL;
+    p->text = ctx_strdup(text ? text : "");
+    p->ref = ctx_strdup(ref ? ref : "");
+    p->source = src ? ctx_strdup(src) : NULL;
     const char *created = field(r, "created");
-    p->created = created ? strdup(created) : NULL;
+    p->created = created ? ctx_strdup(created) : NULL;
     for (size_t i = 0; src && i < ob->cfg->nsources; i++)
         if (strcmp(ob->cfg->sources[i].name, src) == 0)
             p->src = &ob->cfg->sources[i];
@@ -258,9 +259,7 @@ static void process_entry(struct outbox *ob, const redisReply *e)
         store_outbox_drop(ob->cmd, ob->st, sid);
         return;
     }
-    struct post *p = calloc(1, sizeof *p);
-    if (!p)
-        return;
+    struct post *p = ctx_calloc(1, sizeof *p);
     p->ob = ob;
     p->next = ob->posts;
     if (ob->posts)
@@ -294,19 +293,12 @@ static void due_fire(uv_timer_t *t)
 ctx_err outbox_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
                      struct outbox **out)
 {
-    struct outbox *ob = calloc(1, sizeof *ob);
-    if (!ob)
-        return CTX_ENOMEM;
+    struct outbox *ob = ctx_calloc(1, sizeof *ob);
     ob->loop = loop;
     ob->cfg = cfg;
     ob->st = st;
-    ob->due_timer = malloc(sizeof *ob->due_timer);
-    ctx_err e = ob->due_timer ? http_new(loop, &ob->http) : CTX_ENOMEM;
-    if (e) {
-        free(ob->due_timer);
-        free(ob);
-        return e;
-    }
+    ob->http = http_new(loop);
+    ob->due_timer = ctx_malloc(sizeof *ob->due_timer);
     uv_timer_init(loop, ob->due_timer);
     ob->due_timer->data = ob;
     uv_timer_start(ob->due_timer, due_fire, 1000, 1000);
@@ -314,7 +306,7 @@ ctx_err outbox_start(uv_loop_t *loop, const struct config *cfg, struct store *st
         .name = "outbox", .stream = KEY_OUTBOX, .group = GROUP_POST, .start_id = "0",
         .count = BATCH,
     };
-    e = store_conn_new(st, "outbox", NULL, NULL, &ob->cmd);
+    ctx_err e = store_conn_new(st, "outbox", NULL, NULL, &ob->cmd);
     if (!e)
         e = group_reader_start(st, &o, on_batch, ob, &ob->rd);
     if (e) {

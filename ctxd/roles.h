@@ -28,8 +28,8 @@ ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct sto
                            analyzer *const *an, struct analyze_role **out);
 void analyze_role_stop(struct analyze_role *r);
 
-/* The route role (route.c): escalation, routing passes, offer timeouts,
- * wrap-up ends, presence grace. */
+/* The route role: routing passes (route.c), escalation (escalate.c), offer
+ * timeouts, wrap-up ends, presence grace (route_timers.c). */
 struct route_role;
 ctx_err route_role_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
                          struct route_role **out);

@@ -153,7 +153,8 @@ struct sim_result {
     double occupancy;
     long long decisions;        /* routing_decide() calls */
 };
-/* Run the real routing logic with a virtual clock. */
+/* Run the real routing logic with a virtual clock. CTX_EINVAL for parameters
+ * out of range (or an unknown strategy), else CTX_OK. */
 ctx_err routing_simulate(const struct sim_params *p, struct sim_result *out);
 
 #endif

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/mem.h"
 #include "routing/routing.h"
 #include "routing/routing_internal.h"
 
@@ -155,10 +156,10 @@ static void line_free(struct line *l)
 
 /* Room for one more at the back: slide the live part down if the front has
  * room, else grow. */
-static int line_reserve(struct line *l)
+static void line_reserve(struct line *l)
 {
     if (l->head + l->n < l->cap)
-        return 0;
+        return;
     if (l->head > 0) {
         memmove(l->task, l->task + l->head, l->n * sizeof *l->task);
         memmove(l->order, l->order + l->head, l->n * sizeof *l->order);
@@ -166,33 +167,22 @@ static int line_reserve(struct line *l)
         memmove(l->index, l->index + l->head, l->n * sizeof *l->index);
         l->head = 0;
         if (l->n < l->cap)
-            return 0;
+            return;
     }
     size_t cap = l->cap ? l->cap * 2 : 256;
-    void *p;
-    if (!(p = realloc(l->task, cap * sizeof *l->task)))
-        return -1;
-    l->task = p;
-    if (!(p = realloc(l->order, cap * sizeof *l->order)))
-        return -1;
-    l->order = p;
-    if (!(p = realloc(l->arrived, cap * sizeof *l->arrived)))
-        return -1;
-    l->arrived = p;
-    if (!(p = realloc(l->index, cap * sizeof *l->index)))
-        return -1;
-    l->index = p;
+    l->task = ctx_realloc(l->task, cap * sizeof *l->task);
+    l->order = ctx_realloc(l->order, cap * sizeof *l->order);
+    l->arrived = ctx_realloc(l->arrived, cap * sizeof *l->arrived);
+    l->index = ctx_realloc(l->index, cap * sizeof *l->index);
     l->cap = cap;
-    return 0;
 }
 
 /* Insert in routing_order, after any task with the same order (first come
  * first served among equals). */
-static int line_insert(struct line *l, const struct rt_queue *q, const struct rt_task *t,
-                       double arrived, long long index)
+static void line_insert(struct line *l, const struct rt_queue *q, const struct rt_task *t,
+                        double arrived, long long index)
 {
-    if (line_reserve(l) < 0)
-        return -1;
+    line_reserve(l);
     double ord = routing_order(q, t);
     size_t lo = 0, hi = l->n, b = l->head;
     while (lo < hi) {
@@ -212,7 +202,6 @@ static int line_insert(struct line *l, const struct rt_queue *q, const struct rt
     l->arrived[at] = arrived;
     l->index[at] = index;
     l->n++;
-    return 0;
 }
 
 /* Take off the tasks at the given (ascending) positions of the live part. */
@@ -263,14 +252,11 @@ ctx_err routing_simulate(const struct sim_params *p, struct sim_result *out)
 
     int n = p->agents;
     struct rt_queue q = {.name = "sim", .strategy = st, .sla = p->sla};
-    struct rt_agent *agents = calloc((size_t)n, sizeof *agents);
-    char(*ids)[16] = calloc((size_t)n, sizeof *ids);
-    struct rt_offer *offers = calloc((size_t)n, sizeof *offers);
-    struct heap h = {.e = calloc((size_t)n + 1, sizeof(struct event)), .cap = (size_t)n + 1};
+    struct rt_agent *agents = ctx_calloc((size_t)n, sizeof *agents);
+    char(*ids)[16] = ctx_calloc((size_t)n, sizeof *ids);
+    struct rt_offer *offers = ctx_calloc((size_t)n, sizeof *offers);
+    struct heap h = {.e = ctx_calloc((size_t)n + 1, sizeof(struct event)), .cap = (size_t)n + 1};
     struct line l = {0};
-    ctx_err err = CTX_ENOMEM;
-    if (!agents || !ids || !offers || !h.e)
-        goto done;
     for (int i = 0; i < n; i++) {
         snprintf(ids[i], sizeof ids[i], "a%06d", i);
         agents[i].id = ids[i];
@@ -297,8 +283,7 @@ ctx_err routing_simulate(const struct sim_params *p, struct sim_result *out)
 
         if (ev.kind == EV_ARRIVAL) {
             struct rt_task t = {.id = "sim", .channel = SIM_CHANNEL, .enqueued = now_ms};
-            if (line_insert(&l, &q, &t, now, arrivals) < 0)
-                goto done;
+            line_insert(&l, &q, &t, now, arrivals);
             if (arrivals == warm) {
                 measuring = true;
                 start = now;
@@ -350,12 +335,10 @@ ctx_err routing_simulate(const struct sim_params *p, struct sim_result *out)
     if (end > start)
         out->occupancy = busy_area / ((double)n * (end - start));
     out->decisions = decisions;
-    err = CTX_OK;
-done:
     free(agents);
     free(ids);
     free(offers);
     free(h.e);
     line_free(&l);
-    return err;
+    return CTX_OK;
 }

@@ -1,59 +1,29 @@
 /* agent.c -- /ws/agent (subprotocol ctx.agent.v1): the agent console's
  * connection.
  *
- * The first frame must be {"type":"hello","token":…}; the token's SHA-1
- * finds the agent (ctx:agent-token:<sha1>). Then the agent sends state,
- * accept, reject, reply, transfer, callback and done; each is one Lua
- * script (the .lua files of store/) that checks the task is really offered or assigned
- * to this agent, so a stale or forged frame gets {"type":"error"} and
- * changes nothing. Frames to agents come from the ctx:agent-events stream,
- * which every serve node follows, so an offer made by a router anywhere
- * reaches the agent wherever it is connected; offers and assignments are
- * sent with the task and its item (or the chat so far). On hello the
- * agent also gets back every task it holds, so a reconnecting console
- * picks up where it was. Bad frames get an error and the connection stays. */
+ * The first frame must be {"type":"hello","token":…}; the token's SHA-256
+ * finds the agent (token_role.lua: ctx:agent-token:<sha256>, or <sha1> for
+ * a token made before tokens were hashed so). Then the agent sends state,
+ * accept, reject, reply, transfer, callback, typing and done: each is
+ * decoded and checked here, then handed to agent_ops.c, which runs it.
+ * Frames to agents come from the ctx:agent-events stream, which every
+ * serve node follows, so an offer made by a router anywhere reaches the
+ * agent wherever it is connected; offers and assignments go out through
+ * agent_send_task() (agent_ops.c), with the task and its item or the chat
+ * so far. On hello the agent also gets back every task it holds, so a
+ * reconnecting console picks up where it was. Each connection beats its
+ * presence (presence.lua) three times per presence_timeout; a supervisor's
+ * view ("as":"supervisor") takes no tasks and has no presence. Bad frames
+ * get an error and the connection stays. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "core/hash.h"
 #include "core/clock.h"
-#include "routing/routing.h"
+#include "core/mem.h"
 #include "store/store.h"
-#include "ws/ws_internal.h"
+#include "ws/agent_internal.h"
 
 #define MAX_RX 65536
-
-struct asess;
-
-struct asess {
-    struct lws *wsi;
-    struct agents *ag;
-    struct asess *prev, *next;
-    struct wref *ref;
-    struct outq q;
-    struct buf rx;
-    bool rx_too_big;
-    bool authed, authing;
-    struct strlist early;       /* frames that arrived while hello was being checked */
-    char agent[72];
-    char name[128];
-    bool supervisor;
-    bool watching;              /* hello "as":"supervisor": watches, takes no tasks */
-    char conn[160];             /* this connection's id in the agent's conns zset */
-};
-
-struct agents {
-    struct serve *s;
-    struct follower *events;
-    struct asess *sessions;
-    unsigned n;
-    uv_timer_t *stats_timer;    /* queue_stats for supervisors, every 2 s */
-    uv_timer_t *beat_timer;     /* presence heartbeats for the agents connected here */
-    char node[128];             /* this process, in connection ids */
-    unsigned long long conn_seq;
-    json_t *queues;             /* the last queue figures, waiting for the agents' */
-    bool stats_running;
-};
 
 size_t agent_pss_size(void)
 {
@@ -65,124 +35,18 @@ unsigned agents_connected(const struct agents *a)
     return a ? a->n : 0;
 }
 
-static struct wref *ref_take(struct asess *s)
-{
-    return wref_take(s->ref);
-}
-
-static struct asess *ref_drop(struct wref *r)
-{
-    return wref_drop(r);
-}
-
-static void err(struct asess *s, const char *code, const char *msg)
+void agent_err(struct asess *s, const char *code, const char *msg)
 {
     outq_error(&s->q, s->wsi, code, msg);
 }
 
-/* An error about one task names it, so a console can show it in the right tab. */
-static void err_task(struct asess *s, const char *code, const char *msg, const char *task)
-{
-    outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s,s:s}", "type", "error", "code", code,
-                                       "message", msg, "task", task));
-}
-
-/* ---- frames with a task: the task hash, its item or chat history ---- */
-
-struct task_frame {
-    struct wref *ref;
-    struct store *st;
-    char type[16];
-    json_t *extra;              /* fields added to the frame */
-    json_t *task;
-};
-
-static json_t *hash_json(const redisReply *h)
+json_t *agent_hash_json(const redisReply *h)
 {
     json_t *o = json_object();
     for (size_t i = 0; h && h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2)
         if (h->element[i]->str && h->element[i + 1]->str)
             json_object_set_new(o, h->element[i]->str, json_string(h->element[i + 1]->str));
     return o;
-}
-
-static void task_frame_send(struct task_frame *tf, json_t *item, json_t *history)
-{
-    struct asess *s = ref_drop(tf->ref);
-    if (s) {
-        json_t *f = json_pack("{s:s,s:O}", "type", tf->type, "task", tf->task);
-        json_object_set_new(f, "item", item ? item : json_null());
-        if (history)
-            json_object_set_new(f, "history", history);
-        json_object_update(f, tf->extra);
-        outq_json(&s->q, s->wsi, f);
-    } else {
-        json_decref(item);
-        json_decref(history);
-    }
-    json_decref(tf->extra);
-    json_decref(tf->task);
-    free(tf);
-}
-
-static void on_task_history(struct rconn *rc, redisReply *rep, void *priv)
-{
-    (void)rc;
-    json_t *h = json_array();
-    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
-        json_t *m = rep->element[i]->str ? json_loads(rep->element[i]->str, 0, NULL) : NULL;
-        if (m)
-            json_array_append_new(h, m);
-    }
-    task_frame_send(priv, NULL, h);
-}
-
-static void on_task_item(struct rconn *rc, redisReply *rep, void *priv)
-{
-    (void)rc;
-    json_t *item = rep && rep->type == REDIS_REPLY_STRING ? json_loads(rep->str, 0, NULL) : NULL;
-    task_frame_send(priv, item, NULL);
-}
-
-static void on_task_hash(struct rconn *rc, redisReply *rep, void *priv)
-{
-    struct task_frame *tf = priv;
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements == 0) {
-        ref_drop(tf->ref);
-        json_decref(tf->extra);
-        free(tf);
-        return;
-    }
-    tf->task = hash_json(rep);
-    json_object_del(tf->task, "refused");
-    const char *ch = json_string_value(json_object_get(tf->task, "channel"));
-    const char *item = json_string_value(json_object_get(tf->task, "item"));
-    const char *id = json_string_value(json_object_get(tf->task, "id"));
-    ctx_err e = CTX_EINVAL;
-    if (ch && strcmp(ch, "chat") == 0 && id)
-        e = store_read(rc, tf->st, STORE_CHAT_HISTORY, id, on_task_history, tf);
-    else if (item)
-        e = store_read(rc, tf->st, STORE_ITEM_JSON, item, on_task_item, tf);
-    if (e)
-        task_frame_send(tf, NULL, NULL);
-}
-
-static void send_task(struct asess *s, const char *type, const char *task, json_t *extra)
-{
-    struct task_frame *tf = calloc(1, sizeof *tf);
-    if (!tf) {
-        json_decref(extra);
-        return;
-    }
-    tf->ref = ref_take(s);
-    tf->st = s->ag->s->st;
-    snprintf(tf->type, sizeof tf->type, "%s", type);
-    tf->extra = extra ? extra : json_object();
-    if (store_read(s->ag->s->cmd, s->ag->s->st, STORE_TASK, task, on_task_hash, tf)) {
-        ref_drop(tf->ref);
-        json_decref(tf->extra);
-        free(tf);
-    }
 }
 
 /* ---- events from any node, for the agents connected here ---- */
@@ -205,7 +69,7 @@ static void on_event(const char *id, const redisReply *f, void *priv)
                 double in = (double)(atoll(exp) - ctx_now_ms()) / 1000.0;
                 json_object_set_new(extra, "expires_in", json_real(in > 0 ? in : 0));
             }
-            send_task(s, type, task, extra);
+            agent_send_task(s, type, task, extra);
             continue;
         }
         json_t *fr = json_pack("{s:s}", "type", type);
@@ -240,71 +104,16 @@ static void beat_fire(uv_timer_t *t)
             presence(s, "beat");
 }
 
-/* ---- queue_stats for supervisors: the figures of /api/queues and
- * /api/agents pushed every 2 s while a supervisor is connected ---- */
-
-static void on_stats_agents(struct rconn *rc, redisReply *rep, void *priv)
-{
-    (void)rc;
-    struct agents *ag = priv;
-    ag->stats_running = false;
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || !ag->queues)
-        return;
-    json_t *agents = agents_json(rep);
-    json_t *frame = json_pack("{s:s,s:O,s:o}", "type", "queue_stats", "queues", ag->queues,
-                              "agents", agents);
-    char *text = json_dumps(frame, CTX_JSON_FLAGS);
-    json_decref(frame);
-    json_decref(ag->queues);
-    ag->queues = NULL;
-    for (struct asess *s = ag->sessions; text && s; s = s->next)
-        if (s->authed && s->supervisor)
-            outq_text(&s->q, s->wsi, text, strlen(text));
-    free(text);
-}
-
-static void on_stats_queues(struct rconn *rc, redisReply *rep, void *priv)
-{
-    struct agents *ag = priv;
-    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
-        ag->stats_running = false;
-        return;
-    }
-    json_decref(ag->queues);
-    ag->queues = queues_json(ag->s->cfg, rep);
-    if (store_agents_list(rc, ag->s->st, on_stats_agents, ag))
-        ag->stats_running = false;
-}
-
-static void stats_fire(uv_timer_t *t)
-{
-    struct agents *ag = t->data;
-    bool any = false;
-    for (struct asess *s = ag->sessions; s && !any; s = s->next)
-        any = s->authed && s->supervisor;
-    if (!any || ag->stats_running)
-        return;
-    ag->stats_running = true;
-    if (queue_stats_eval(ag->s, on_stats_queues, ag))
-        ag->stats_running = false;
-}
-
 ctx_err agents_new(struct serve *s, struct agents **out)
 {
-    struct agents *ag = calloc(1, sizeof *ag);
-    if (!ag || !(ag->stats_timer = malloc(sizeof *ag->stats_timer))) {
-        free(ag);
-        return CTX_ENOMEM;
-    }
+    struct agents *ag = ctx_calloc(1, sizeof *ag);
     ag->s = s;
+    ag->stats_timer = ctx_malloc(sizeof *ag->stats_timer);
     uv_timer_init(s->loop, ag->stats_timer);
     ag->stats_timer->data = ag;
-    uv_timer_start(ag->stats_timer, stats_fire, 2000, 2000);
+    uv_timer_start(ag->stats_timer, agent_stats_fire, 2000, 2000);
     store_consumer_name(s->cfg, ag->node, sizeof ag->node);
-    if (!(ag->beat_timer = malloc(sizeof *ag->beat_timer))) {
-        agents_free(ag);
-        return CTX_ENOMEM;
-    }
+    ag->beat_timer = ctx_malloc(sizeof *ag->beat_timer);
     uv_timer_init(s->loop, ag->beat_timer);
     ag->beat_timer->data = ag;
     /* three beats per presence_timeout: one lost beat does not count a connection gone */
@@ -330,247 +139,9 @@ void agents_free(struct agents *ag)
         return;
     follower_stop(ag->events);
     uv_close((uv_handle_t *)ag->stats_timer, handle_free);
-    if (ag->beat_timer)
-        uv_close((uv_handle_t *)ag->beat_timer, handle_free);
+    uv_close((uv_handle_t *)ag->beat_timer, handle_free);
     json_decref(ag->queues);
     free(ag);
-}
-
-/* ---- requests: look the task up, then run its script ---- */
-
-enum op { OP_STATE, OP_ACCEPT, OP_REJECT, OP_DONE, OP_TRANSFER, OP_REPLY, OP_CALLBACK,
-          OP_TYPING };
-
-struct req {
-    struct wref *ref;
-    enum op op;
-    char agent[72], name[128];
-    char task[256];
-    char arg[320];              /* state, queue, phone or a new task id */
-    char *text;
-};
-
-/* The request's session, or NULL once it has closed. */
-static struct asess *req_sess(const struct req *q)
-{
-    return q->ref->p;
-}
-
-static void req_end(struct req *q)
-{
-    ref_drop(q->ref);
-    free(q->text);
-    free(q);
-}
-
-/* The end of a request: an error naming the task, or an acknowledgement
- * ({"type":"ok","op":"done","task":…}) so a console knows it took. */
-static void on_script(struct rconn *rc, redisReply *rep, void *priv)
-{
-    (void)rc;
-    static const char *const op_names[] = {
-        [OP_STATE] = "state", [OP_ACCEPT] = "accept", [OP_REJECT] = "reject", [OP_DONE] = "done",
-        [OP_TRANSFER] = "transfer", [OP_REPLY] = "reply", [OP_CALLBACK] = "callback",
-        [OP_TYPING] = "typing",
-    };
-    struct req *q = priv;
-    struct asess *s = req_sess(q);
-    if (s) {
-        json_t *f = NULL;
-        if (!rep || rep->type == REDIS_REPLY_ERROR) {
-            char code[32] = "unavailable";
-            const char *msg = "redis is away; try again";
-            if (rep) {
-                const char *sp = strchr(rep->str, ' ');
-                snprintf(code, sizeof code, "%.*s", sp ? (int)(sp - rep->str) : 31, rep->str);
-                for (char *c = code; *c; c++)
-                    *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
-                msg = sp ? sp + 1 : rep->str;
-            }
-            f = json_pack("{s:s,s:s,s:s}", "type", "error", "code", code, "message", msg);
-        } else if (q->op == OP_CALLBACK) {
-            f = json_pack("{s:s,s:s,s:s}", "type", "callback_queued", "task", q->arg,
-                          "parent", q->task);
-        } else if (q->op != OP_STATE && q->op != OP_ACCEPT && q->op != OP_TYPING) {
-            /* state and accept are answered by their own frames (state, assigned) */
-            f = json_pack("{s:s,s:s}", "type", "ok", "op", op_names[q->op]);
-            if (q->op == OP_REPLY && q->arg[0])
-                json_object_set_new(f, "reply", json_string(q->arg));
-        }
-        if (f && q->task[0])
-            json_object_set_new(f, "task", json_string(q->task));
-        if (f && q->op != OP_CALLBACK)
-            json_object_set_new(f, "op", json_string(op_names[q->op]));
-        if (f)
-            outq_json(&s->q, s->wsi, f);
-    }
-    req_end(q);
-}
-
-static const struct config_queue *queue_cfg(const struct config *cfg, const char *name)
-{
-    for (size_t i = 0; name && i < cfg->nqueues; i++)
-        if (strcmp(cfg->queues[i].name, name) == 0)
-            return &cfg->queues[i];
-    return NULL;
-}
-
-/* Queue the agent's text as a reply to `item` on its network (outbox). */
-static ctx_err enqueue_reply(struct rconn *rc, struct serve *sv, struct req *q, const char *item)
-{
-    char rid[64];
-    if (store_reply_id(rid, sizeof rid) != CTX_OK)
-        return CTX_EIO;
-    snprintf(q->arg, sizeof q->arg, "%s", rid);
-    return store_reply_enqueue(rc, sv->st, rid, item, q->text, q->agent, on_script, q);
-}
-
-static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
-{
-    struct serve *sv = req_sess(q) ? req_sess(q)->ag->s : NULL;
-    if (!sv) {
-        req_end(q);
-        return;
-    }
-    const char *queue = stream_field(t, "queue"), *channel = stream_field(t, "channel");
-    const struct config_queue *qc = queue_cfg(sv->cfg, queue);
-    long long now = ctx_now_ms();
-    ctx_err e = CTX_OK;
-    if (!channel) {
-        struct asess *s = req_sess(q);
-        err_task(s, "no_task", "no such task", q->task);
-        req_end(q);
-        return;
-    }
-    switch (q->op) {
-    case OP_ACCEPT: {
-        e = store_accept(rc, sv->st, q->task, q->agent, queue, now, q->name, on_script, q);
-        break;
-    }
-    case OP_REJECT:
-        e = store_refuse(rc, sv->st, q->task, q->agent, queue, now, "rejected",
-                         qc ? qc->max_no_answer : 3, on_script, q);
-        break;
-    case OP_DONE:
-    case OP_TRANSFER: {
-        const struct config_queue *to = q->op == OP_TRANSFER ? queue_cfg(sv->cfg, q->arg) : NULL;
-        if (q->op == OP_TRANSFER && !to) {
-            err_task(req_sess(q), "bad_queue", "no such queue", q->task);
-            req_end(q);
-            return;
-        }
-        struct rt_queue rq = {.aging = to ? to->aging : 0};
-        const char *pr = stream_field(t, "priority"), *arr = stream_field(t, "arrived");
-        struct rt_task rt = {.priority = pr ? atoi(pr) : 0, .enqueued = arr ? atoll(arr) : 0};
-        e = store_finish(rc, sv->st, q->task, q->agent, now, qc ? qc->wrapup : 0.0,
-                         to ? to->name : NULL, routing_order(&rq, &rt), on_script, q);
-        break;
-    }
-    case OP_REPLY:
-        if (strcmp(channel, "chat") == 0) {
-            char at[CTX_TIME_LEN];
-            ctx_time_format(ctx_now_ms() / 1000, at);
-            json_t *m = json_pack("{s:s,s:s,s:s,s:s}", "from", "agent", "name", q->name,
-                                  "text", q->text, "at", at);
-            char *mj = json_dumps(m, JSON_COMPACT);
-            json_decref(m);
-            const char *origin = stream_field(t, "origin"), *item = stream_field(t, "item");
-            bool network = origin && strcmp(origin, "network") == 0 && item;
-            /* a chat on a network (Telegram): kept in the history, and posted */
-            e = store_chat_message(rc, sv->st, q->task, queue, q->agent, mj ? mj : "{}", now,
-                                   network ? NULL : on_script, network ? NULL : q);
-            free(mj);
-            if (!e && network)
-                e = enqueue_reply(rc, sv, q, item);
-        } else {
-            const char *item = stream_field(t, "item"), *st = stream_field(t, "state"),
-                       *ag = stream_field(t, "agent");
-            if (!item || !st || strcmp(st, "assigned") || !ag || strcmp(ag, q->agent)) {
-                err_task(req_sess(q), "not_assigned",
-                         "this task is not assigned to you", q->task);
-                req_end(q);
-                return;
-            }
-            e = enqueue_reply(rc, sv, q, item);
-        }
-        break;
-    case OP_CALLBACK: {
-        const char *cbq = sv->cfg->callback_queue;
-        for (size_t i = 0; !cbq && i < sv->cfg->nqueues; i++)
-            if (strlist_has(&sv->cfg->queues[i].channels, "callback") ||
-                sv->cfg->queues[i].channels.n == 0)
-                cbq = sv->cfg->queues[i].name;
-        if (!cbq) {
-            err_task(req_sess(q), "no_queue", "no queue takes callbacks", q->task);
-            req_end(q);
-            return;
-        }
-        char id[300];
-        snprintf(id, sizeof id, "callback:%s:%lld", q->task, ctx_now_ms());
-        json_t *extra = json_pack("{s:s,s:s,s:s?}", "phone", q->text, "parent", q->task,
-                                  "item", stream_field(t, "item"));
-        snprintf(q->arg, sizeof q->arg, "%s", id);
-        e = store_task_new(rc, sv->st, sv->cfg, id, "callback", cbq, 0, extra, on_script, q);
-        json_decref(extra);
-        break;
-    }
-    case OP_TYPING: {           /* the customer sees "… is typing": no state changes */
-        const char *st = stream_field(t, "state"), *ag = stream_field(t, "agent");
-        if (strcmp(channel, "chat") || !st || strcmp(st, "assigned") || !ag ||
-            strcmp(ag, q->agent)) {
-            err_task(req_sess(q), "not_assigned", "this chat is not assigned to you", q->task);
-            req_end(q);
-            return;
-        }
-        e = store_chat_typing(rc, sv->st, q->task, q->name, on_script, q);
-        break;
-    }
-    case OP_STATE:
-        break;
-    }
-    if (e) {
-        if (req_sess(q))
-            err_task(req_sess(q), "unavailable", "redis is away; try again", q->task);
-        req_end(q);
-    }
-}
-
-static void on_task_fields(struct rconn *rc, redisReply *rep, void *priv)
-{
-    struct req *q = priv;
-    if (!req_sess(q) || !rep || rep->type != REDIS_REPLY_ARRAY) {
-        if (req_sess(q))
-            err_task(req_sess(q), "unavailable", "redis is away; try again", q->task);
-        req_end(q);
-        return;
-    }
-    run_op(rc, q, rep);
-}
-
-static void start_op(struct asess *s, enum op op, const char *task, const char *arg,
-                     const char *text)
-{
-    struct req *q = calloc(1, sizeof *q);
-    if (!q)
-        return;
-    q->ref = ref_take(s);
-    q->op = op;
-    snprintf(q->agent, sizeof q->agent, "%s", s->agent);
-    snprintf(q->name, sizeof q->name, "%s", s->name);
-    snprintf(q->task, sizeof q->task, "%s", task ? task : "");
-    snprintf(q->arg, sizeof q->arg, "%s", arg ? arg : "");
-    q->text = text ? strdup(text) : NULL;
-    struct rconn *rc = s->ag->s->cmd;
-    ctx_err e;
-    if (op == OP_STATE) {
-        e = store_agent_state(rc, s->ag->s->st, s->agent, q->arg, ctx_now_ms(), on_script, q);
-    } else {
-        e = store_read(rc, s->ag->s->st, STORE_TASK, q->task, on_task_fields, q);
-    }
-    if (e) {
-        err(s, "unavailable", "redis is away; try again");
-        req_end(q);
-    }
 }
 
 /* ---- hello ---- */
@@ -580,17 +151,17 @@ static void handle(struct asess *s, const char *text, size_t len);
 static void on_tasks_back(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
-    struct asess *s = ref_drop(priv);
+    struct asess *s = wref_drop(priv);
     if (!s || !rep || rep->type != REDIS_REPLY_ARRAY)
         return;
     for (size_t i = 0; i < rep->elements; i++)
         if (rep->element[i]->str)
-            send_task(s, "resume", rep->element[i]->str, NULL);
+            agent_send_task(s, "resume", rep->element[i]->str, NULL);
 }
 
 static void on_agent(struct rconn *rc, redisReply *rep, void *priv)
 {
-    struct asess *s = ref_drop(priv);
+    struct asess *s = wref_drop(priv);
     if (!s)
         return;
     s->authing = false;
@@ -602,7 +173,7 @@ static void on_agent(struct rconn *rc, redisReply *rep, void *priv)
         lws_callback_on_writable(s->wsi);
         return;
     }
-    json_t *a = hash_json(rep);
+    json_t *a = agent_hash_json(rep);
     const char *role = json_string_value(json_object_get(a, "role"));
     if (role && strcmp(role, "viewer") == 0) {
         json_decref(a);
@@ -643,7 +214,7 @@ static void on_agent(struct rconn *rc, redisReply *rep, void *priv)
         if (strcmp(json_string_value(json_object_get(a, "state")) ?: "", "offline") == 0)
             json_object_set_new(a, "state", json_string("away"));
         outq_json(&s->q, s->wsi, json_pack("{s:s,s:o}", "type", "welcome", "agent", a));
-        store_read(rc, s->ag->s->st, STORE_AGENT_TASKS, s->agent, on_tasks_back, ref_take(s));
+        store_read(rc, s->ag->s->st, STORE_AGENT_TASKS, s->agent, on_tasks_back, wref_take(s->ref));
     }
     /* a client may send before it has seen the welcome: those frames now */
     struct strlist early = s->early;
@@ -655,30 +226,30 @@ static void on_agent(struct rconn *rc, redisReply *rep, void *priv)
 
 static void on_token(struct rconn *rc, redisReply *rep, void *priv)
 {
-    struct asess *s = ref_drop(priv);
+    struct asess *s = wref_drop(priv);
     if (!s)
         return;
     /* token_role.lua: {id, role, name} or nil */
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
         rep->element[0]->type != REDIS_REPLY_STRING) {
-        on_agent(rc, NULL, ref_take(s));
+        on_agent(rc, NULL, wref_take(s->ref));
         return;
     }
-    if (store_read(rc, s->ag->s->st, STORE_AGENT, rep->element[0]->str, on_agent, ref_take(s))) {
+    if (store_read(rc, s->ag->s->st, STORE_AGENT, rep->element[0]->str, on_agent, wref_take(s->ref))) {
         wref_drop(s->ref);
         s->authing = false;     /* or every later frame would wait for it */
         strlist_clear(&s->early);
-        err(s, "unavailable", "redis is away; try again");
+        agent_err(s, "unavailable", "redis is away; try again");
     }
 }
 
 static void hello(struct asess *s, const char *token)
 {
     s->authing = true;
-    if (store_token_role(s->ag->s->cmd, s->ag->s->st, token, on_token, ref_take(s))) {
+    if (store_token_role(s->ag->s->cmd, s->ag->s->st, token, on_token, wref_take(s->ref))) {
         wref_drop(s->ref);
         s->authing = false;
-        err(s, "unavailable", "redis is away; try again");
+        agent_err(s, "unavailable", "redis is away; try again");
     }
 }
 
@@ -690,7 +261,7 @@ static void handle(struct asess *s, const char *text, size_t len)
         if (s->early.n < 32 && memchr(text, '\0', len) == NULL)
             strlist_add(&s->early, text);
         else
-            err(s, "too_early", "wait for the welcome");
+            agent_err(s, "too_early", "wait for the welcome");
         return;
     }
     json_error_t je;
@@ -698,9 +269,9 @@ static void handle(struct asess *s, const char *text, size_t len)
     const char *type = json_string_value(json_object_get(m, "type"));
     const char *task = json_string_value(json_object_get(m, "task"));
     if (!m) {
-        err(s, "bad_json", je.text);
+        agent_err(s, "bad_json", je.text);
     } else if (!json_is_object(m) || !type) {
-        err(s, "bad_message", "a message is a JSON object with a \"type\"");
+        agent_err(s, "bad_message", "a message is a JSON object with a \"type\"");
     } else if (strcmp(type, "ping") == 0) {
         outq_json(&s->q, s->wsi, json_pack("{s:s}", "type", "pong"));
     } else if (!s->authed) {
@@ -716,15 +287,15 @@ static void handle(struct asess *s, const char *text, size_t len)
             hello(s, token);
         }
     } else if (s->watching) {
-        err(s, "watching", "a supervisor's view takes no tasks; log in to the console for that");
+        agent_err(s, "watching", "a supervisor's view takes no tasks; log in to the console for that");
     } else if (strcmp(type, "state") == 0) {
         const char *st = json_string_value(json_object_get(m, "state"));
         if (!st || (strcmp(st, "available") && strcmp(st, "away")))
-            err(s, "bad_state", "state is available or away");
+            agent_err(s, "bad_state", "state is available or away");
         else
-            start_op(s, OP_STATE, NULL, st, NULL);
+            agent_op_start(s, OP_STATE, NULL, st, NULL);
     } else {
-        static const struct { const char *name; enum op op; const char *arg; } ops[] = {
+        static const struct { const char *name; enum agent_op op; const char *arg; } ops[] = {
             {"accept", OP_ACCEPT, NULL}, {"reject", OP_REJECT, NULL}, {"done", OP_DONE, NULL},
             {"transfer", OP_TRANSFER, "queue"}, {"reply", OP_REPLY, "text"},
             {"callback", OP_CALLBACK, "phone"}, {"typing", OP_TYPING, NULL},
@@ -733,19 +304,19 @@ static void handle(struct asess *s, const char *text, size_t len)
         for (i = 0; i < CTX_ARRAY_LEN(ops) && strcmp(ops[i].name, type); i++)
             ;
         if (i == CTX_ARRAY_LEN(ops)) {
-            err(s, "unknown_type", "unknown message type");
+            agent_err(s, "unknown_type", "unknown message type");
         } else if (!task || !*task || strlen(task) > 200) {
-            err(s, "missing_field", "\"task\" is required");
+            agent_err(s, "missing_field", "\"task\" is required");
         } else {
             const char *arg = ops[i].arg ? json_string_value(json_object_get(m, ops[i].arg)) : NULL;
             if (ops[i].arg && (!arg || !*arg || strlen(arg) > 10000)) {
                 char msg[64];
                 snprintf(msg, sizeof msg, "\"%s\" is required", ops[i].arg);
-                err(s, "missing_field", msg);
+                agent_err(s, "missing_field", msg);
             } else if (ops[i].op == OP_TRANSFER) {
-                start_op(s, OP_TRANSFER, task, arg, NULL);
+                agent_op_start(s, OP_TRANSFER, task, arg, NULL);
             } else {
-                start_op(s, ops[i].op, task, NULL, arg);
+                agent_op_start(s, ops[i].op, task, NULL, arg);
             }
         }
     }
@@ -785,9 +356,9 @@ int agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
             return -1;
         int r = rx_take(&s->rx, &s->rx_too_big, wsi, in, len);
         if (r == 1)
-            handle(s, buf_str(&s->rx), s->rx.len);
+            handle(s, buf_str(&s->rx), buf_len(&s->rx));
         else if (r < 0)
-            err(s, "too_large", "messages are limited to 64 KiB");
+            agent_err(s, "too_large", "messages are limited to 64 KiB");
         if (r) {
             buf_reset(&s->rx);
             s->rx_too_big = false;

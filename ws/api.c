@@ -70,7 +70,7 @@ static void health(struct api_req *r)
 }
 
 /* /metrics: the process's own counters, then every queue's figures
- * (queues_query() calls metrics_write() back with them). */
+ * (metrics() passes it to queues_query(), which calls it with them). */
 void metrics_write(struct api_req *r, json_t *queues)
 {
     struct serve *s = r->s;
@@ -118,7 +118,7 @@ void metrics_write(struct api_req *r, json_t *queues)
 
 static void metrics(struct api_req *r)
 {
-    if (queues_query(r, 1)) {
+    if (queues_query(r, metrics_write)) {
         json_t *none = json_array();
         metrics_write(r, none);     /* Redis away: the process's own figures only */
         json_decref(none);

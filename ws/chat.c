@@ -25,6 +25,7 @@
 #include "core/hash.h"
 #include "core/clock.h"
 #include "core/id.h"
+#include "core/mem.h"
 #include "core/redis.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
@@ -82,9 +83,7 @@ static void on_event(const char *id, const redisReply *f, void *priv)
 
 ctx_err chats_new(struct serve *s, struct chats **out)
 {
-    struct chats *ch = calloc(1, sizeof *ch);
-    if (!ch)
-        return CTX_ENOMEM;
+    struct chats *ch = ctx_calloc(1, sizeof *ch);
     ch->s = s;
     ctx_err e = follower_start(s->st, KEY_CHAT_EVENTS, on_event, ch, &ch->events);
     if (e) {
@@ -336,8 +335,7 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         s->ch = sv->chats;
         s->q.max = 1024;
         s->rx.max = MAX_RX;
-        if (!(s->ref = wref_new(s)))
-            return -1;
+        s->ref = wref_new(s);
         s->next = s->ch->sessions;
         if (s->next)
             s->next->prev = s;
@@ -348,7 +346,7 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             return -1;
         int r = rx_take(&s->rx, &s->rx_too_big, wsi, in, len);
         if (r == 1)
-            handle(s, buf_str(&s->rx), s->rx.len);
+            handle(s, buf_str(&s->rx), buf_len(&s->rx));
         else if (r < 0)
             outq_error(&s->q, wsi, "too_large", "messages are limited to 16 KiB");
         if (r) {

@@ -20,6 +20,7 @@
 #include "core/hash.h"
 #include "core/item.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
 
@@ -201,12 +202,12 @@ static void offer(struct msess *ss, struct entry *e)
     ss->cursor = e->sid;
     if (!e->item || !matches(ss, e))
         return;
-    if (!e->frame.len) {
+    if (!buf_len(&e->frame)) {
         buf_printf(&e->frame, "{\"type\":\"item\",\"id\":\"%s\",\"item\":", e->sid_s);
         buf_append(&e->frame, e->raw, e->rawlen);
         buf_putc(&e->frame, '}');
     }
-    outq_text(&ss->q, ss->wsi, e->frame.p, e->frame.len);
+    outq_text(&ss->q, ss->wsi, buf_str(&e->frame), buf_len(&e->frame));
 }
 
 static void catchup_next(struct msess *ss);
@@ -240,9 +241,7 @@ static void catchup_next(struct msess *ss)
 {
     if (ss->cu || ss->live)
         return;
-    struct catchup *cu = malloc(sizeof *cu);
-    if (!cu)
-        return;
+    struct catchup *cu = ctx_malloc(sizeof *cu);
     cu->sess = ss;
     char from[64];
     snprintf(from, sizeof from, "(%llu-%llu", ss->cursor.ms, ss->cursor.seq);
@@ -286,11 +285,8 @@ static void tick(uv_timer_t *t)
 
 ctx_err monitor_new(struct serve *s, struct monitor **out)
 {
-    struct monitor *m = calloc(1, sizeof *m);
-    if (!m || !(m->tick = malloc(sizeof *m->tick))) {
-        free(m);
-        return CTX_ENOMEM;
-    }
+    struct monitor *m = ctx_calloc(1, sizeof *m);
+    m->tick = ctx_malloc(sizeof *m->tick);
     m->s = s;
     uv_timer_init(s->loop, m->tick);
     m->tick->data = m;
@@ -506,8 +502,7 @@ int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         ss->rx.max = MAX_RX;
         ss->q.max = MAX_QUEUE;
         ss->authed = !s->cfg->auth;
-        if (!(ss->ref = wref_new(ss)))
-            return -1;
+        ss->ref = wref_new(ss);
         if (known_last(m, &ss->cursor)) {
             ss->live = true;
         } else {
@@ -525,7 +520,7 @@ int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
             return -1;
         int r = rx_take(&ss->rx, &ss->rx_too_big, wsi, in, len);
         if (r == 1)
-            handle_message(ss, buf_str(&ss->rx), ss->rx.len);
+            handle_message(ss, buf_str(&ss->rx), buf_len(&ss->rx));
         else if (r < 0)
             send_error(ss, "too_large", "messages are limited to 64 KiB");
         if (r) {

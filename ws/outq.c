@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/item.h"
+#include "core/mem.h"
 #include "ws/ws_internal.h"
 
 struct frame {
@@ -22,9 +23,7 @@ void outq_text(struct outq *q, struct lws *wsi, const char *text, size_t len)
         lws_callback_on_writable(wsi);
         return;
     }
-    struct frame *f = malloc(sizeof *f + LWS_PRE + len);
-    if (!f)
-        return;
+    struct frame *f = ctx_malloc(sizeof *f + LWS_PRE + len);
     f->next = NULL;
     f->len = len;
     memcpy(f->data + LWS_PRE, text, len);
@@ -40,6 +39,8 @@ void outq_text(struct outq *q, struct lws *wsi, const char *text, size_t len)
 void outq_json(struct outq *q, struct lws *wsi, json_t *j)
 {
     char *t = j ? json_dumps(j, CTX_JSON_FLAGS) : NULL;
+    if (j && !t)
+        ctx_oom(0);     /* a value always dumps: only memory can fail it */
     json_decref(j);
     if (t)
         outq_text(q, wsi, t, strlen(t));
@@ -100,11 +101,9 @@ int rx_take(struct buf *rx, bool *too_big, struct lws *wsi, const void *in, size
 
 struct wref *wref_new(void *p)
 {
-    struct wref *w = malloc(sizeof *w);
-    if (w) {
-        w->p = p;
-        w->refs = 1;
-    }
+    struct wref *w = ctx_malloc(sizeof *w);
+    w->p = p;
+    w->refs = 1;
     return w;
 }
 

@@ -1,17 +1,21 @@
 /* queues.c -- the routing figures over HTTP: GET /api/queues, GET
- * /api/agents, POST /api/callbacks; and the routing lines of /metrics.
+ * /api/agents, POST /api/callbacks.
  *
  * One read-only Lua script (queue_stats.lua) gathers, per configured queue,
  * waiting / offered / assigned counts, the oldest wait and the counters
  * kept by the routing scripts (arrived, answered, answered within the SLA
  * target, total wait, abandoned), from which the average speed of answer
- * and the service level are derived here. */
+ * and the service level are derived here (queues_json()). Other pages
+ * that show them (/metrics, the supervisors' queue_stats) get them through
+ * queues_query() with a completion of their own, or queue_stats_eval():
+ * this file knows none of them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "core/date.h"
 #include "core/clock.h"
+#include "core/mem.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
 
@@ -55,7 +59,7 @@ json_t *queues_json(const struct config *cfg, const redisReply *rep)
 
 struct qctx {
     struct api_req *r;
-    int what;                   /* 0 queues, 1 metrics */
+    queues_done_cb done;
 };
 
 static void on_stats(struct rconn *rc, redisReply *rep, void *priv)
@@ -63,7 +67,7 @@ static void on_stats(struct rconn *rc, redisReply *rep, void *priv)
     (void)rc;
     struct qctx *c = priv;
     struct api_req *r = c->r;
-    int what = c->what;
+    queues_done_cb done = c->done;
     free(c);
     r->waiting = false;
     if (!r->wsi) {
@@ -75,11 +79,7 @@ static void on_stats(struct rconn *rc, redisReply *rep, void *priv)
         return;
     }
     json_t *qs = queues_json(r->s->cfg, rep);
-    if (what == 0) {
-        respond_json(r, 200, json_pack("{s:o}", "queues", qs));
-        return;
-    }
-    metrics_write(r, qs);
+    done(r, qs);
     json_decref(qs);
 }
 
@@ -93,13 +93,11 @@ ctx_err queue_stats_eval(struct serve *s, rconn_reply_cb cb, void *priv)
     return store_queue_stats(s->cmd, s->st, names, n, cb, priv);
 }
 
-ctx_err queues_query(struct api_req *r, int what)
+ctx_err queues_query(struct api_req *r, queues_done_cb done)
 {
-    struct qctx *c = malloc(sizeof *c);
-    if (!c)
-        return CTX_ENOMEM;
+    struct qctx *c = ctx_malloc(sizeof *c);
     c->r = r;
-    c->what = what;
+    c->done = done;
     r->waiting = true;
     if (queue_stats_eval(r->s, on_stats, c)) {
         r->waiting = false;
@@ -109,9 +107,14 @@ ctx_err queues_query(struct api_req *r, int what)
     return CTX_OK;
 }
 
+static void queues_answer(struct api_req *r, json_t *queues)
+{
+    respond_json(r, 200, json_pack("{s:O}", "queues", queues));
+}
+
 void queues_get(struct api_req *r)
 {
-    if (queues_query(r, 0))
+    if (queues_query(r, queues_answer))
         respond_error(r, 503, "redis", "redis is away");
 }
 
@@ -246,7 +249,7 @@ void callbacks_post(struct api_req *r)
 {
     const struct config *cfg = r->s->cfg;
     json_error_t je;
-    json_t *j = json_loadb(r->req_body.p ? r->req_body.p : "", r->req_body.len, 0, &je);
+    json_t *j = json_loadb(buf_str(&r->req_body), buf_len(&r->req_body), 0, &je);
     const char *phone = json_string_value(json_object_get(j, "phone"));
     const char *name = json_string_value(json_object_get(j, "name"));
     const char *queue = json_string_value(json_object_get(j, "queue"));
@@ -270,25 +273,21 @@ void callbacks_post(struct api_req *r)
     } else if (nb && ctx_date_parse(nb, &not_before)) {
         respond_error(r, 400, "bad_not_before", "\"not_before\" must be an RFC 3339 time");
     } else {
-        struct cbctx *c = calloc(1, sizeof *c);
-        if (!c) {
-            respond_error(r, 500, "memory", "out of memory");
-        } else {
-            c->r = r;
-            snprintf(c->id, sizeof c->id, "callback:%lld:%d", ctx_now_ms(), rand() % 100000);
-            char nbs[32];
-            snprintf(nbs, sizeof nbs, "%lld", not_before * 1000);
-            json_t *extra = json_pack("{s:s,s:s?,s:s}", "phone", phone, "name", name,
-                                      "not_before", nbs);
-            r->waiting = true;
-            if (store_task_new(r->s->cmd, r->s->st, cfg, c->id, "callback", q, 0, extra,
-                               on_callback, c)) {
-                r->waiting = false;
-                free(c);
-                respond_error(r, 503, "redis", "redis is away");
-            }
-            json_decref(extra);
+        struct cbctx *c = ctx_calloc(1, sizeof *c);
+        c->r = r;
+        snprintf(c->id, sizeof c->id, "callback:%lld:%d", ctx_now_ms(), rand() % 100000);
+        char nbs[32];
+        snprintf(nbs, sizeof nbs, "%lld", not_before * 1000);
+        json_t *extra = json_pack("{s:s,s:s?,s:s}", "phone", phone, "name", name,
+                                  "not_before", nbs);
+        r->waiting = true;
+        if (store_task_new(r->s->cmd, r->s->st, cfg, c->id, "callback", q, 0, extra,
+                           on_callback, c)) {
+            r->waiting = false;
+            free(c);
+            respond_error(r, 503, "redis", "redis is away");
         }
+        json_decref(extra);
     }
     json_decref(j);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "core/item.h"
+#include "core/mem.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
 
@@ -68,12 +69,11 @@ static void on_loaded(struct rconn *rc, redisReply *rep, void *priv)
 
 void replies_get(struct api_req *r, const char *id)
 {
-    struct reply_ctx *c = calloc(1, sizeof *c);
-    if (!c || !valid_id(id)) {
-        free(c);
+    if (!valid_id(id)) {
         respond_error(r, 404, "not_found", "no such reply");
         return;
     }
+    struct reply_ctx *c = ctx_calloc(1, sizeof *c);
     c->r = r;
     snprintf(c->id, sizeof c->id, "%s", id);
     r->waiting = true;
@@ -116,7 +116,7 @@ static void on_enqueued(struct rconn *rc, redisReply *rep, void *priv)
 void replies_post(struct api_req *r)
 {
     json_error_t je;
-    json_t *j = json_loadb(r->req_body.p ? r->req_body.p : "", r->req_body.len, 0, &je);
+    json_t *j = json_loadb(buf_str(&r->req_body), buf_len(&r->req_body), 0, &je);
     const char *item = json_string_value(json_object_get(j, "item"));
     const char *text = json_string_value(json_object_get(j, "text"));
     const char *id = json_string_value(json_object_get(j, "id"));
@@ -130,12 +130,7 @@ void replies_post(struct api_req *r)
     } else if (id && !valid_id(id)) {
         respond_error(r, 400, "bad_id", "\"id\" must be 1-100 of letters, digits, -_.:");
     } else {
-        struct reply_ctx *c = calloc(1, sizeof *c);
-        if (!c) {
-            respond_error(r, 500, "memory", "out of memory");
-            json_decref(j);
-            return;
-        }
+        struct reply_ctx *c = ctx_calloc(1, sizeof *c);
         c->r = r;
         snprintf(c->item, sizeof c->item, "%s", item);
         if (id) {

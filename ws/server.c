@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/log.h"
+#include "core/mem.h"
 #include "ws/ws_internal.h"
 
 static struct lws_protocols protocols[] = {
@@ -72,9 +73,7 @@ bool serve_origin_ok(const struct serve *s, struct lws *wsi)
 ctx_err serve_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
                     analyzer *const *an, struct serve **out)
 {
-    struct serve *s = calloc(1, sizeof *s);
-    if (!s)
-        return CTX_ENOMEM;
+    struct serve *s = ctx_calloc(1, sizeof *s);
     s->an = an;
     s->loop = loop;
     s->cfg = cfg;

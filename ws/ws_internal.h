@@ -55,7 +55,12 @@ void req_free(struct api_req *r);
 void queues_get(struct api_req *r);
 void agents_get(struct api_req *r);
 void callbacks_post(struct api_req *r);
-ctx_err queues_query(struct api_req *r, int what);   /* what 1: then metrics_write() */
+/* Read every queue's figures (queues_json()), then done(r, queues) answers
+ * r (queues is borrowed). A Redis error is answered 503 here and a request
+ * whose client left is freed; done is not called then. Not CTX_OK: nothing
+ * was asked, done is never called. */
+typedef void (*queues_done_cb)(struct api_req *r, json_t *queues);
+ctx_err queues_query(struct api_req *r, queues_done_cb done);
 json_t *queues_json(const struct config *cfg, const redisReply *rep);
 json_t *agents_json(const redisReply *rep);
 ctx_err queue_stats_eval(struct serve *s, rconn_reply_cb cb, void *priv);

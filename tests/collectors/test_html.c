@@ -142,18 +142,18 @@ static void test_sanitize_hostile(void **state)
             x ^= x << 17;
             buf_puts(&b, parts[x % CTX_ARRAY_LEN(parts)]);
         }
-        char *out = html_sanitize(b.p, b.len, round % 2 ? "http://e.example/a/" : NULL);
+        char *out = html_sanitize(buf_str(&b), buf_len(&b), round % 2 ? "http://e.example/a/" : NULL);
         assert_non_null(out);
         if (!valid_utf8(out, strlen(out)))
-            fail_msg("not UTF-8 from '%s'", b.p);
+            fail_msg("not UTF-8 from '%s'", buf_str(&b));
         free(out);
     }
     /* big inputs of one repeated piece: each must finish quickly */
     for (size_t p = 0; p < CTX_ARRAY_LEN(parts); p++) {
         buf_reset(&b);
-        while (b.len < (1u << 20))
+        while (buf_len(&b) < (1u << 20))
             buf_puts(&b, parts[p]);
-        char *out = html_sanitize(b.p, b.len, "http://e.example/");
+        char *out = html_sanitize(buf_str(&b), buf_len(&b), "http://e.example/");
         assert_non_null(out);
         free(out);
     }
@@ -173,13 +173,13 @@ static void test_utf8_helpers(void **state)
     assert_int_equal(ctx_utf8_sanitize("a\0b\xC0\xAF\xED\xA0\x80\xE2\x82\xF4\x90\x80\x80", 14, &b, &bad),
                      CTX_OK);
     assert_true(bad);
-    assert_true(valid_utf8(b.p, b.len));
-    assert_null(memchr(b.p, '\0', b.len));
-    assert_int_equal(strncmp(b.p, "a\xEF\xBF\xBD" "b", 5), 0);
+    assert_true(valid_utf8(buf_str(&b), buf_len(&b)));
+    assert_null(memchr(buf_str(&b), '\0', buf_len(&b)));
+    assert_int_equal(strncmp(buf_str(&b), "a\xEF\xBF\xBD" "b", 5), 0);
     buf_reset(&b);
     assert_int_equal(ctx_utf8_put(&b, 0x10FFFF), CTX_OK);
     assert_int_equal(ctx_utf8_put(&b, 0xDC00), CTX_OK);     /* surrogate -> U+FFFD */
-    assert_memory_equal(b.p, "\xF4\x8F\xBF\xBF\xEF\xBF\xBD", 7);
+    assert_memory_equal(buf_str(&b), "\xF4\x8F\xBF\xBF\xEF\xBF\xBD", 7);
     buf_free(&b);
     assert_int_equal(charref_fixup(0x92), 0x2019);
     assert_int_equal(charref_fixup(0x81), 0x81);          /* undefined in windows-1252 */

@@ -131,7 +131,7 @@ static void test_hostile(void **state)
                  "\"x\":");
     for (int i = 0; i < 100000; i++)
         buf_putc(&b, '[');
-    rc = parse(b.p, b.len, "application/feed+json", &r);
+    rc = parse(buf_str(&b), buf_len(&b), "application/feed+json", &r);
     check(rc, &r, "deep");
     parse_result_clear(&r);
 
@@ -141,7 +141,7 @@ static void test_hostile(void **state)
     for (int i = 0; i < 10050; i++)
         buf_printf(&b, "%s{\"id\":\"i%d\",\"content_text\":\"t\"}", i ? "," : "", i);
     buf_puts(&b, "]}");
-    rc = parse(b.p, b.len, "application/feed+json", &r);
+    rc = parse(buf_str(&b), buf_len(&b), "application/feed+json", &r);
     check(rc, &r, "many");
     assert_int_equal(rc, CTX_OK);
     assert_int_equal(r.nitems, 10000);
@@ -181,16 +181,16 @@ static void test_hostile(void **state)
     /* a huge string that never ends, and one unmatched bracket after another */
     buf_reset(&b);
     buf_puts(&b, "{\"version\":\"https://jsonfeed.org/version/1\",\"items\":[{\"id\":\"");
-    while (b.len < (2u << 20))
+    while (buf_len(&b) < (2u << 20))
         buf_puts(&b, "abc\\\"");
-    rc = parse(b.p, b.len, "application/feed+json", &r);
+    rc = parse(buf_str(&b), buf_len(&b), "application/feed+json", &r);
     check(rc, &r, "endless string");
     parse_result_clear(&r);
     buf_reset(&b);
     buf_puts(&b, "{\"version\":\"https://jsonfeed.org/version/1\",\"items\":[");
-    while (b.len < (1u << 20))
+    while (buf_len(&b) < (1u << 20))
         buf_puts(&b, "{\"id\":\"x\"},]}");
-    rc = parse(b.p, b.len, "application/feed+json", &r);
+    rc = parse(buf_str(&b), buf_len(&b), "application/feed+json", &r);
     check(rc, &r, "unmatched");
     parse_result_clear(&r);
     buf_free(&b);

@@ -62,7 +62,7 @@ static char *read_all(const char *path, size_t *len)
             return NULL;
         }
     fclose(f);
-    *len = b.len;
+    *len = buf_len(&b);
     return buf_detach(&b);
 }
 
@@ -483,7 +483,7 @@ static void run_reply(const char *kind, const struct source_ops *ops, const json
         ctx_err e = ops->reply_request(&src, &rep, &q);
         expect_rc(e, c, what);
         if (e) {
-            if (q.url || q.body.len || q.headers.n)
+            if (q.url || buf_len(&q.body) || q.headers.n)
                 fail_msg("%s: a failed reply_request left a half-built request", what);
             continue;
         }
@@ -494,7 +494,7 @@ static void run_reply(const char *kind, const struct source_ops *ops, const json
         const json_t *jb = json_object_get(c, "json");
         if (jb) {
             json_error_t je;
-            json_t *got = json_loadb(q.body.p ? q.body.p : "", q.body.len, 0, &je);
+            json_t *got = json_loadb(buf_str(&q.body), buf_len(&q.body), 0, &je);
             if (!got || !json_equal((json_t *)jb, got)) {
                 char *w = json_dumps(jb, JSON_COMPACT | JSON_SORT_KEYS);
                 fail_msg("%s: JSON body\n  want %s\n  got  %s", what, w, buf_str(&q.body));
@@ -699,11 +699,11 @@ static void test_hostile(void **state)
     struct buf deep = {0};
     for (int i = 0; i < 100000; i++)
         buf_putc(&deep, i < 50000 ? '[' : ']');
-    hostile_one(kind, ops, buf_str(&deep), deep.len, "deeply nested arrays");
+    hostile_one(kind, ops, buf_str(&deep), buf_len(&deep), "deeply nested arrays");
     buf_reset(&deep);
     for (int i = 0; i < 20000; i++)
         buf_puts(&deep, "{\"a\":");
-    hostile_one(kind, ops, buf_str(&deep), deep.len, "deeply nested objects, cut");
+    hostile_one(kind, ops, buf_str(&deep), buf_len(&deep), "deeply nested objects, cut");
     buf_free(&deep);
     hostile_one(kind, ops, "", 0, "empty body");
     hostile_one(kind, ops, "null", 4, "null");
@@ -770,7 +770,7 @@ static void test_caps(void **state)
     struct config_source src = {.name = "cap", .kind = "mastodon", .url = "https://m.example",
                                 .tag = "x"};
     struct parse_result r;
-    ctx_err e = do_parse(source_ops_find("mastodon"), &src, NULL, b.p, b.len, NULL, FETCHED, &r);
+    ctx_err e = do_parse(source_ops_find("mastodon"), &src, NULL, buf_str(&b), buf_len(&b), NULL, FETCHED, &r);
     assert_int_equal(e, CTX_OK);
     assert_int_equal(r.nitems, 1000);
     assert_true(r.bozo);
@@ -784,7 +784,7 @@ static void test_caps(void **state)
                    500 + i, i);
     buf_puts(&b, "]}");
     struct config_source bot = {.name = "bot", .kind = "telegram", .token = "1:a"};
-    e = do_parse(source_ops_find("telegram"), &bot, NULL, b.p, b.len, NULL, FETCHED, &r);
+    e = do_parse(source_ops_find("telegram"), &bot, NULL, buf_str(&b), buf_len(&b), NULL, FETCHED, &r);
     assert_int_equal(e, CTX_OK);
     assert_int_equal(r.nitems, 1000);
     assert_string_equal(r.cursor, "1501");   /* update 1500 (the 1000th) + 1 */

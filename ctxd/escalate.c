@@ -1,0 +1,158 @@
+/* escalate.c -- the route role's intake: tagged items become tasks.
+ *
+ * It reads ctx:items:tagged through the consumer group "route" (a group
+ * reader, store/group.c) and, for each item:
+ * - a message of a private conversation on a network (a Telegram chat)
+ *   joins that conversation's open chat task or opens one in the chat
+ *   queue (chat_inbound.lua);
+ * - any other item is matched against the escalation rules
+ *   (escalation_match(), pure, routing/escalate.c); the first that holds
+ *   makes a social task keyed "social:<item id>", so an item seen twice is
+ *   escalated once (task_new.lua).
+ * Each entry is acknowledged after its task script is queued on the same
+ * connection, so Redis runs them in order; the next batch is read once
+ * every task of this one is answered. An entry whose tags could not be
+ * decoded (out of memory) is left pending and read again after a
+ * reconnection.
+ *
+ * It does not route: a new task wakes the routing pass (route.c) through
+ * the routing events the scripts append. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "core/clock.h"
+#include "core/date.h"
+#include "core/log.h"
+#include "ctxd/route_internal.h"
+#include "routing/routing.h"
+
+static void on_task_made(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct route_role *r = priv;
+    if (rep && ((rep->type == REDIS_REPLY_INTEGER && rep->integer == 1) ||
+                (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+                 rep->element[1]->integer == 1)))
+        r->tasks_created++;
+    else if (rep && rep->type == REDIS_REPLY_ERROR)
+        log_warn("route: task not created: %s", rep->str);
+    if (--r->inflight == 0 && !r->stopping)
+        group_reader_done(r->tagged);
+}
+
+const char *route_chat_queue(const struct config *cfg)
+{
+    if (cfg->chat_queue)
+        return cfg->chat_queue;
+    for (size_t i = 0; i < cfg->nqueues; i++)
+        if (cfg->queues[i].channels.n == 0 || strlist_has(&cfg->queues[i].channels, "chat"))
+            return cfg->queues[i].name;
+    return NULL;
+}
+
+/* A message of a one-to-one conversation on a network: it joins the
+ * conversation's open chat task or opens one (chat_inbound.lua). */
+static void conversation_message(struct route_role *r, const struct item *it, const char *lang)
+{
+    const char *queue = route_chat_queue(r->cfg);
+    const struct config_queue *qc = queue ? route_queue_cfg(r->cfg, queue) : NULL;
+    if (!qc || !it->reply_network || !it->reply_ref) {
+        log_warn("route: %s is a private conversation but no queue takes chats", it->id);
+        return;
+    }
+    long long now = ctx_now_ms();
+    size_t chat_len = strcspn(it->reply_ref, ":");     /* ref is "<chat>:<message>" */
+    char id[200], created[CTX_TIME_LEN];
+    snprintf(id, sizeof id, "chat:%s:%.*s:%lld", it->reply_network, (int)chat_len, it->reply_ref,
+             now);
+    struct rt_queue q = {.aging = qc->aging};
+    struct rt_task t = {.enqueued = now};
+    ctx_time_format(now / 1000, created);
+    const char *name = it->author.name ? it->author.name : it->author.handle;
+    json_t *m = json_pack("{s:s,s:s?,s:s,s:s?}", "from", "customer", "name", name, "text",
+                          it->text ? it->text : "", "at", it->published);
+    char *mj = json_dumps(m, JSON_COMPACT);
+    json_decref(m);
+    struct store_inbound in = {
+        .network = it->reply_network, .chat = it->reply_ref, .chat_len = chat_len, .task = id,
+        .queue = qc->name, .now = now, .sla_due = now + (long long)(qc->sla * 1000),
+        .order = routing_order(&q, &t), .created = created, .item = it->id,
+        .message = mj ? mj : "{}", .name = name, .lang = lang};
+    r->inflight++;
+    if (store_chat_inbound(r->cmd, r->st, &in, on_task_made, r))
+        r->inflight--;
+    free(mj);
+}
+
+static void escalate_entry(struct route_role *r, const redisReply *e)
+{
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || !e->element[0]->str)
+        return;
+    const char *sid = e->element[0]->str, *payload = NULL;
+    const redisReply *f = e->element[1];
+    for (size_t i = 0; f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements; i += 2)
+        if (f->element[i]->str && strcmp(f->element[i]->str, "item") == 0)
+            payload = f->element[i + 1]->str;
+    json_t *j = payload ? json_loads(payload, 0, NULL) : NULL;
+    struct item it;
+    struct tags tags = {0};
+    int rule = -1;
+    bool pending = false;       /* not acked: read again after a reconnection */
+    if (j && item_from_json(j, &it) == CTX_OK) {
+        bool conv = it.conversation && strcmp(it.conversation, "private") == 0;
+        if (tags_from_json(json_object_get(j, "tags"), &tags) != CTX_OK) {
+            log_error("route: out of memory reading the tags of %s; left pending", it.id);
+            pending = true;
+        } else if (conv) {
+            conversation_message(r, &it, it.lang);
+        } else {
+            rule = escalation_match(r->cfg, &tags, it.lang, it.author.followers,
+                                    tags.duplicate_of != NULL);
+        }
+        if (rule >= 0) {
+            const struct config_escalation *esc = &r->cfg->escalation[rule];
+            char id[600];
+            snprintf(id, sizeof id, "social:%s", it.id);
+            json_t *extra = json_pack("{s:s,s:s?,s:s?}", "item", it.id, "lang", it.lang,
+                                      "rule", esc->name);
+            r->inflight++;
+            if (store_task_new(r->cmd, r->st, r->cfg, id, "social", esc->queue, esc->priority,
+                               extra, on_task_made, r))
+                r->inflight--;
+            json_decref(extra);
+        }
+        item_clear(&it);
+    }
+    tags_clear(&tags);
+    json_decref(j);
+    /* acked after the task script is queued on the same connection: in order */
+    if (!pending)
+        store_tagged_ack(r->cmd, r->st, sid);
+}
+
+static void on_tagged(const redisReply *entries, void *priv)
+{
+    struct route_role *r = priv;
+    r->inflight = 1;            /* held while the batch is being sent */
+    for (size_t i = 0; i < entries->elements; i++)
+        escalate_entry(r, entries->element[i]);
+    if (--r->inflight == 0 && !r->stopping)
+        group_reader_done(r->tagged);
+}
+
+/* "$": items tagged before routing was ever configured stay monitored only
+ * (the analyze role creates the group too, before its first tagged item). */
+static const struct group_opts tagged_group = {
+    .name = "route", .stream = KEY_TAGGED, .group = GROUP_ROUTE, .start_id = "$", .count = 64,
+};
+
+ctx_err escalate_start(struct route_role *r)
+{
+    return group_reader_start(r->st, &tagged_group, on_tagged, r, &r->tagged);
+}
+
+void escalate_stop(struct route_role *r)
+{
+    group_reader_stop(r->tagged);
+}
