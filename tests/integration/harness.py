@@ -51,6 +51,8 @@ class Redis:
     than its first, passed or built inside: what runs here keeps to the hash
     tags of store/KEYS.md."""
 
+    EXTRA = []      # further redis-server arguments (a subclass's)
+
     def __init__(self, workdir, port=None, cluster=None):
         self.dir = os.path.join(workdir, "redis")
         os.makedirs(self.dir, exist_ok=True)
@@ -61,13 +63,13 @@ class Redis:
     def start(self):
         args = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
                 "--dir", self.dir, "--save", "", "--appendonly", "yes",
-                "--logfile", os.path.join(self.dir, "redis.log")]
+                "--logfile", os.path.join(self.dir, "redis.log")] + self.EXTRA
         if self.cluster:
             self.bus_port = getattr(self, "bus_port", None) or free_port()
             args += ["--cluster-enabled", "yes", "--cluster-port", str(self.bus_port),
                      "--cluster-config-file", os.path.join(self.dir, "nodes.conf")]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: self.ping(), what="redis-server to answer")
+        wait_for(lambda: self.ping(), 20, what="redis-server to answer")
         if self.cluster:
             # a restart keeps its slots (nodes.conf): add them the first time only
             if "cluster_slots_assigned:16384" not in self.cmd("CLUSTER", "INFO"):
