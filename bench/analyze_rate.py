@@ -2,12 +2,12 @@
 """analyze_rate.py -- items/s through the analyze role, Redis in the loop.
 
 N raw items (texts of the VADER and Russian corpora, repeated) are written
-to ctx:items:raw before ctxd starts, with redis-cli --pipe, so the load
+to ctx:{i}:items:raw before ctxd starts, with redis-cli --pipe, so the load
 generator is done before the clock starts and cannot be the bottleneck.
 Then `ctxd --roles analyze` (1 or 2 processes, the release build) tags
 them: each read batch goes through the analyzer and each item through
 tag.lua (store, indexes, counters and the ack in one script). The clock
-runs from ctxd's start to the moment every item is in ctx:items:tagged;
+runs from ctxd's start to the moment every item is in ctx:{i}:items:tagged;
 ctxd's own user+system CPU time and Redis' are printed beside it, to say
 which of the two bounds the figure on this 2-core machine.
 
@@ -65,12 +65,12 @@ def run(n, procs, pool):
             for i in range(n):
                 it = {"id": "bench:%d" % i, "source": "bench", "kind": "feed",
                       "text": pool[i % len(pool)], "published": now, "fetched": now}
-                f.write(resp("XADD", "ctx:items:raw", "*", "id", it["id"], "item",
+                f.write(resp("XADD", "ctx:{i}:items:raw", "*", "id", it["id"], "item",
                              json.dumps(it, ensure_ascii=False)))
         with open(path, "rb") as f:
             subprocess.run(["redis-cli", "-p", str(r.port), "--pipe"], stdin=f, check=True,
                            stdout=subprocess.DEVNULL)
-        assert r.cmd("XLEN", "ctx:items:raw") == n
+        assert r.cmd("XLEN", "ctx:{i}:items:raw") == n
         cfg = os.path.join(wd, "ctxd.json")
         with open(cfg, "w") as f:
             json.dump({"listen": "127.0.0.1:%d" % free_port(),
@@ -84,7 +84,7 @@ def run(n, procs, pool):
         ps = [subprocess.Popen([CTXD, "-c", cfg, "--roles", "analyze"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
               for _ in range(procs)]
-        wait_for(lambda: r.cmd("XLEN", "ctx:items:tagged") >= min(n, 100000), timeout=600,
+        wait_for(lambda: r.cmd("XLEN", "ctx:{i}:items:tagged") >= min(n, 100000), timeout=600,
                  step=0.02, what="all items tagged")
         dt = time.monotonic() - t0
         rcpu = redis_cpu(r) - cpu0

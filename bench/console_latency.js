@@ -26,7 +26,7 @@ const N = Number(process.argv[2]) || 100;
 // XINFO GROUPS as {name: {field: value}} (redis-cli --raw prints one value a line)
 function groups(rig) {
   const out = execFileSync('redis-cli', ['-p', String(rig.redisPort), '--raw', 'XINFO', 'GROUPS',
-    'ctx:items:raw'], { encoding: 'utf8' }).split('\n');
+    'ctx:{i}:items:raw'], { encoding: 'utf8' }).split('\n');
   const res = {};
   let cur = null;
   for (let i = 0; i + 1 < out.length; i += 2) {
@@ -38,14 +38,14 @@ function groups(rig) {
 
 function entriesAdded(rig) {
   const out = execFileSync('redis-cli', ['-p', String(rig.redisPort), '--raw', 'XINFO', 'STREAM',
-    'ctx:items:raw'], { encoding: 'utf8' }).split('\n');
+    'ctx:{i}:items:raw'], { encoding: 'utf8' }).split('\n');
   const i = out.indexOf('entries-added');
   return i >= 0 ? Number(out[i + 1]) : NaN;
 }
 
 function offeredAt(rig, task) {
   const out = execFileSync('redis-cli', ['-p', String(rig.redisPort), '--raw', 'XREVRANGE',
-    'ctx:routing:events', '+', '-', 'COUNT', '50'], { encoding: 'utf8' }).split('\n');
+    'ctx:{r}:routing:events', '+', '-', 'COUNT', '50'], { encoding: 'utf8' }).split('\n');
   // entries print as: id, then field/value lines
   for (let i = 0; i < out.length; i++) {
     if (out[i] === 'type' && out[i + 1] === 'offered') {

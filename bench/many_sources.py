@@ -53,7 +53,7 @@ def main():
         wait_for(lambda: sum(fs.requests.values()) >= n, timeout=every * 3 + 60, step=0.5,
                  what="a first poll of every source")
         first = time.monotonic() - t0
-        wait_for(lambda: redis.cmd("XLEN", "ctx:items:tagged") >= 2 * n, timeout=300, step=0.5,
+        wait_for(lambda: redis.cmd("XLEN", "ctx:{i}:items:tagged") >= 2 * n, timeout=300, step=0.5,
                  what="all items tagged")
         tagged_at = time.monotonic() - t0
         c0 = sum(fs.requests.values())

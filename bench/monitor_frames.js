@@ -4,7 +4,7 @@
 // Starts redis-server and ctxd (the browser tests' Rig), opens /monitor/ in
 // Debian's headless Chromium, and records in the page every
 // requestAnimationFrame delta and every long task (PerformanceObserver,
-// tasks over 50 ms). Then it feeds raw items into ctx:items:raw (the
+// tasks over 50 ms). Then it feeds raw items into ctx:{i}:items:raw (the
 // analyzer tags them and the monitor streams them to the page):
 //   idle    -- nothing, for a baseline;
 //   steady  -- 1,000 items a minute (in 100 ms ticks);

@@ -122,7 +122,7 @@ def throughput(routers, backlog=5000, agents=20, cap=400):
         try:
             dt = asyncio.run(run())
         except Exception:
-            print("got %d offers; waiting %s" % (len(got), redis.cmd("ZCARD", "ctx:queue:q:waiting")))
+            print("got %d offers; waiting %s" % (len(got), redis.cmd("ZCARD", "ctx:{r}:queue:q:waiting")))
             print(nodes[0].logtext()[-2000:])
             raise
         print("%d router%s: %d offers accepted and done in %.2f s = %.0f decisions/s "

@@ -33,5 +33,6 @@ int cmd_dead(int argc, char **argv);
 int cmd_dead_show(int argc, char **argv);
 int cmd_dead_replay(int argc, char **argv);
 int cmd_dead_drop(int argc, char **argv);
+int cmd_migrate_keys(int argc, char **argv);
 
 #endif

@@ -1,6 +1,6 @@
 /* cmd_control.c -- ctxctl rules reload: check the rules here first (so a
  * mistake is reported with its file, line and column and never reaches a
- * daemon), then ask every running ctxd to reload through the ctx:control
+ * daemon), then ask every running ctxd to reload through the ctx:{c}:control
  * stream. Each daemon logs the outcome and keeps its old rules on error. */
 #include <stdio.h>
 #include <string.h>

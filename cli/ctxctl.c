@@ -67,6 +67,9 @@ static const struct command {
     {"dead drop", cmd_dead_drop, "STREAM ID... | STREAM --all", "delete dead letters"},
     {"dead", cmd_dead, "[STREAM] [--limit N] [--json]",
      "dead letters (entries the pipeline gave up on), with their age and reason"},
+    {"migrate-keys", cmd_migrate_keys, "[--dry-run]",
+     "rename the keys of the layout before hash tags (ctx:agents...) to their\n"
+     "names now (ctx:{r}:agents...), with every ctxd stopped; idempotent"},
     {"help", cmd_help, "", "this list (also --help, -h)"},
 };
 

@@ -2,7 +2,7 @@
  *
  *   SHA-1    names Lua scripts for EVALSHA, as Redis does (not for security)
  *   SHA-256  stands for secrets that Redis keeps no copy of: agents' login
- *            tokens (ctx:agent-token:<sha256>) and chat resume keys
+ *            tokens (ctx:{r}:agent-token:<sha256>) and chat resume keys
  *
  * Both are FIPS 180-4, written here (sha1.c, sha256.c) so that the daemon
  * needs no crypto library for them; tests/core/test_hash.c checks them

@@ -1,6 +1,6 @@
 /* analyze.c -- the analyze role: the I/O edge around the pure analyzer.
  *
- * It reads ctx:items:raw through the consumer group "analyze" (a group
+ * It reads ctx:{i}:items:raw through the consumer group "analyze" (a group
  * reader, store/group.c), tags each item with
  * analyzer_tag(), and stores it with the tag script, which writes the item
  * hash, the tagged stream and the indexes and acknowledges the raw entry in
@@ -9,7 +9,7 @@
  * entry read but not stored before a crash or a Redis restart is tagged
  * again; the script's idempotence makes that harmless. Entries left pending
  * by a consumer that died are claimed with XAUTOCLAIM after a minute.
- * An entry that cannot be read as an item goes to ctx:items:dead with the
+ * An entry that cannot be read as an item goes to ctx:{i}:items:dead with the
  * reason, so nothing is silently dropped. */
 #include <ctype.h>
 #include <math.h>
@@ -30,7 +30,7 @@ struct analyze_role {
     uv_loop_t *loop;
     struct store *st;
     analyzer *const *an;        /* *an may be replaced by a reload */
-    struct group_reader *raw;   /* ctx:items:raw, group "analyze" */
+    struct group_reader *raw;   /* ctx:{i}:items:raw, group "analyze" */
     struct rconn *cmd;          /* scripts and acks */
     bool stopping;
     unsigned inflight;          /* tag scripts of the current batch */

@@ -1,4 +1,4 @@
-/* control.c -- commands to every running ctxd through the ctx:control
+/* control.c -- commands to every running ctxd through the ctx:{c}:control
  * stream (`ctxctl rules reload` adds {"cmd": "reload-rules"}). Each process
  * follows the stream from its start (store/follow.c): old commands are not
  * replayed, and none is missed across a Redis restart. */

@@ -1,6 +1,6 @@
 /* escalate.c -- the route role's intake: tagged items become tasks.
  *
- * It reads ctx:items:tagged through the consumer group "route" (a group
+ * It reads ctx:{i}:items:tagged through the consumer group "route" (a group
  * reader, store/group.c) and, for each item:
  * - a message of a private conversation on a network (a Telegram chat)
  *   joins that conversation's open chat task or opens one in the chat

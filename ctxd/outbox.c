@@ -1,7 +1,7 @@
 /* outbox.c -- posting agents' replies back to the networks.
  *
  * Replies are queued in Redis (reply_enqueue.lua: a hash per reply and an
- * entry in the ctx:outbox stream) and posted here, with the collect role:
+ * entry in the ctx:{r}:outbox stream) and posted here, with the collect role:
  * the consumer group "post" hands each entry to one process. For an entry
  * the poster reads the reply, marks it "posting" (attempts + 1), builds the
  * request with the source kind's reply_request(), sends it, classifies the
@@ -36,7 +36,7 @@ struct outbox {
     const struct config *cfg;
     struct store *st;
     struct http *http;
-    struct group_reader *rd;    /* ctx:outbox, group "post" */
+    struct group_reader *rd;    /* ctx:{r}:outbox, group "post" */
     struct rconn *cmd;
     bool stopping;
     unsigned inflight;

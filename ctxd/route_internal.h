@@ -16,7 +16,7 @@ struct route_role {
     const struct config *cfg;
     struct store *st;
     struct rconn *cmd, *wake;
-    struct group_reader *tagged;   /* ctx:items:tagged, group "route" */
+    struct group_reader *tagged;   /* ctx:{i}:items:tagged, group "route" */
     uv_timer_t *tick;
     bool pass_running, pass_again;
     unsigned pass_pending;      /* snapshots or offers in flight */

@@ -1,3 +1,4 @@
+#!lua
 -- abandon.lua: the customer left (closed the chat) before the end.
 -- KEYS[1] task hash, KEYS[2] offers zset, KEYS[3] routing events, KEYS[4] agent events,
 -- KEYS[5] queue stats hash, KEYS[6] waiting zset of the task's queue, KEYS[7] hash and

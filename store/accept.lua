@@ -1,3 +1,4 @@
+#!lua
 -- accept.lua: an agent accepts the task offered to it.
 -- KEYS[1] task hash, KEYS[2] agent hash, KEYS[3] offers zset, KEYS[4] routing events,
 -- KEYS[5] agent events, KEYS[6] queue stats hash, KEYS[7] chat events

@@ -1,3 +1,4 @@
+#!lua
 -- add_raw.lua: add a collected item to the raw stream unless its id was seen.
 -- KEYS[1] seen set of the source, KEYS[2] raw stream
 -- ARGV[1] item id, ARGV[2] item JSON, ARGV[3] approximate stream cap

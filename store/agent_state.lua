@@ -1,3 +1,4 @@
+#!lua
 -- agent_state.lua: an agent sets its state (available or away), or the
 -- router ends a wrap-up whose time is up ('wrapup-end').
 -- KEYS[1] agent hash, KEYS[2] agent events, KEYS[3] routing events, KEYS[4] wrap-ups zset,
@@ -5,7 +6,12 @@
 -- ARGV[1] agent id, ARGV[2] 'available' | 'away' | 'wrapup-end', ARGV[3] now ms
 -- Returns the agent's state afterwards.
 local st = redis.call('HGET', KEYS[1], 'state')
-if not st then return redis.error_reply('NOAGENT no such agent') end
+if not st then
+  -- deleted (ctxctl agent del) while in wrap-up: out of the wrap-ups, or the
+  -- router would end its wrap-up again on every tick
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  return redis.error_reply('NOAGENT no such agent')
+end
 local want = ARGV[2]
 if want == 'wrapup-end' then
   local untl = tonumber(redis.call('HGET', KEYS[1], 'wrapup_until') or '0')

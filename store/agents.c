@@ -12,7 +12,8 @@
  * (store/twostep.c), so that token_role.lua is passed the agent's hash. */
 struct token_role {
     struct store_twostep base;
-    char k256[90], k1[70];      /* ctx:agent-token:<sha256>, ...:<sha1> */
+    char k256[STORE_KEY_LEN], k1[STORE_KEY_LEN];  /* agent-token:<sha256>, ...:<sha1> */
+    char sha256[65];
 };
 
 static ctx_err token_read(struct rconn *rc, struct store_twostep *t, rconn_reply_cb cb)
@@ -31,7 +32,7 @@ static ctx_err token_call(struct rconn *rc, struct store_twostep *t, const redis
                                           : rep->element[1]->str ? rep->element[1]->str : "";
     char akey[STORE_KEY_LEN];
     const char *keys[] = {tr->k256, tr->k1, store_key_agent(akey, sizeof akey, id)};
-    const char *args[] = {id};
+    const char *args[] = {id, tr->sha256};
     return STORE_EVAL(rc, t->st, SCRIPT_TOKEN_ROLE, cb, t, keys, args);
 }
 
@@ -43,10 +44,10 @@ ctx_err store_token_role(struct rconn *rc, struct store *st, const char *token,
                                             .cb = cb, .priv = priv});
     if (!tr)
         return CTX_ENOMEM;
-    char sha256[65], sha1[41];
-    ctx_sha256_hex(token, strlen(token), sha256);
+    char sha1[41];
+    ctx_sha256_hex(token, strlen(token), tr->sha256);
     ctx_sha1_hex(token, strlen(token), sha1);
-    store_key_agent_token(tr->k256, sizeof tr->k256, sha256);
+    store_key_agent_token(tr->k256, sizeof tr->k256, tr->sha256);
     store_key_agent_token(tr->k1, sizeof tr->k1, sha1);
     return store_twostep_start(rc, &tr->base);
 }
@@ -138,19 +139,40 @@ ctx_err store_requeue_agent(struct rconn *rc, struct store *st, const char *agen
                           store_key_agent_tasks(atkey, sizeof atkey, agent), KEY_OFFERS,
                           KEY_DISCONNECTED, KEY_ROUTING_EVENTS, KEY_CHAT_EVENTS,
                           store_key_agent_conns(ckey, sizeof ckey, agent)};
-    const char *args[] = {agent, store_lld(nows, now), store_lld(grace, grace_ms)};
+    const char *args[] = {agent, store_lld(nows, now), store_lld(grace, grace_ms),
+                          KEY_TASK_PREFIX, KEY_QUEUE_PREFIX};
     return STORE_EVAL(rc, st, SCRIPT_REQUEUE_AGENT, cb, priv, keys, args);
 }
 
 ctx_err store_agents_list(struct rconn *rc, struct store *st, rconn_reply_cb cb, void *priv)
 {
     const char *keys[] = {KEY_AGENTS};
-    return store_eval(rc, st, SCRIPT_AGENTS_LIST, cb, priv, keys, CTX_ARRAY_LEN(keys), NULL, 0);
+    const char *args[] = {KEY_AGENT_PREFIX, KEY_TASK_PREFIX};
+    return STORE_EVAL(rc, st, SCRIPT_AGENTS_LIST, cb, priv, keys, args);
 }
 
 ctx_err store_queue_stats(struct rconn *rc, struct store *st, const char *const *queues,
                           size_t n, rconn_reply_cb cb, void *priv)
 {
-    const char *keys[] = {KEY_OFFERS};
-    return store_eval(rc, st, SCRIPT_QUEUE_STATS, cb, priv, keys, CTX_ARRAY_LEN(keys), queues, n);
+    /* keys: offers, agents, then each queue's stats and waiting line; args:
+     * the two prefixes, then the queue names */
+    char (*k)[STORE_KEY_LEN] = calloc(2 * n + 1, sizeof *k);
+    const char **keys = calloc(2 + 2 * n, sizeof *keys), **args = calloc(2 + n, sizeof *args);
+    ctx_err e = CTX_ENOMEM;
+    if (k && keys && args) {
+        keys[0] = KEY_OFFERS;
+        keys[1] = KEY_AGENTS;
+        args[0] = KEY_TASK_PREFIX;
+        args[1] = KEY_AGENT_PREFIX;
+        for (size_t i = 0; i < n; i++) {
+            keys[2 + 2 * i] = store_key_queue_stats(k[2 * i], STORE_KEY_LEN, queues[i]);
+            keys[3 + 2 * i] = store_key_queue_waiting(k[2 * i + 1], STORE_KEY_LEN, queues[i]);
+            args[2 + i] = queues[i];
+        }
+        e = store_eval(rc, st, SCRIPT_QUEUE_STATS, cb, priv, keys, 2 + 2 * n, args, 2 + n);
+    }
+    free(k);
+    free(keys);
+    free(args);
+    return e;
 }

@@ -1,3 +1,4 @@
+#!lua
 -- chat_inbound.lua: a message from a one-to-one conversation on a network
 -- (a Telegram private chat) joins the conversation's open chat task, or
 -- opens one in the chat queue. Atomic, so two routers handling two messages

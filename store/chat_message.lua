@@ -1,3 +1,4 @@
+#!lua
 -- chat_message.lua: one chat message, kept with the task and delivered to
 -- the other side through the events streams every serve node follows.
 -- A web chat's first customer message also queues the chat (state 'new',

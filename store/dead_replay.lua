@@ -1,3 +1,4 @@
+#!lua
 -- dead_replay.lua: put dead letters back on the stream they came from. For each id, in one
 -- step: XADD the entry's original fields to the stream, then XDEL the letter.
 -- KEYS[1] the dead-letter stream, KEYS[2] the stream its letters came from

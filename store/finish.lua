@@ -1,3 +1,4 @@
+#!lua
 -- finish.lua: an agent is done with an assigned task, or transfers it.
 -- KEYS[1] task hash, KEYS[2] agent hash, KEYS[3] agent tasks set, KEYS[4] routing events,
 -- KEYS[5] agent events, KEYS[6] chat events, KEYS[7] wrap-ups zset,

@@ -1,7 +1,7 @@
 /* follow.c -- follow a stream from this process's start: every entry added
  * after the follower first connected is handed to the callback, in order,
  * including across Redis restarts (it resumes from the last id it saw).
- * Used for commands to every ctxd (ctx:control) and for the frames each
+ * Used for commands to every ctxd (ctx:{c}:control) and for the frames each
  * serve node delivers to its own websocket clients (agent and chat events). */
 #include <stdio.h>
 #include <stdlib.h>

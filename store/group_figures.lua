@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- group_figures.lua: how far one consumer group is behind its stream, for /metrics and
 -- /healthz (store/health.c). Read-only.
 -- KEYS[1] the stream, KEYS[2] its dead letters; ARGV[1] the group.

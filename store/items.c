@@ -68,7 +68,7 @@ ctx_err store_query(struct rconn *rc, struct store *st, const struct store_query
     const char *args[] = {"+inf", q->min, store_lld(lim, q->limit),
                           q->brand ? q->brand : "", q->topic ? q->topic : "",
                           q->sentiment ? q->sentiment : "", q->complaint ? q->complaint : "",
-                          q->reason ? q->reason : ""};
+                          q->reason ? q->reason : "", KEY_ITEM_PREFIX};
     return store_eval(rc, st, SCRIPT_QUERY, cb, priv, keys, n, args, CTX_ARRAY_LEN(args));
 }
 

@@ -1,10 +1,15 @@
 /* keys.c -- the names of the keys that have a variable part, built here and
  * nowhere else (store/KEYS.md is the map; the fixed names are the KEY_
- * constants of store.h). Each builder writes into the caller's buffer,
- * truncating as snprintf does (STORE_KEY_LEN holds any id this project
- * makes), and returns it, so a key can be built where it is passed. */
+ * constants of store.h, and the hash tag of each domain is written once
+ * there). Each builder writes into the caller's buffer, truncating as
+ * snprintf does (STORE_KEY_LEN holds any id this project makes), and returns
+ * it, so a key can be built where it is passed.
+ *
+ * Also here: what a key of the layout before hash tags is called now, for
+ * ctxctl migrate-keys and ctxd's start-up check. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "store/store.h"
 
 static char *key(char *buf, size_t len, const char *fmt, ...)
@@ -53,4 +58,44 @@ char *store_key_index(char *buf, size_t len, const char *dim, const char *value)
 char *store_key_simhash(char *buf, size_t len, unsigned band)
 {
     return key(buf, len, KEY_SIMHASH_PREFIX "%08x", band);
+}
+
+/* The layout before hash tags: ctx:<first word>..., the domain by that first
+ * word. The new name is the old one with the domain's tag after "ctx:". */
+static const struct {
+    const char *word;       /* up to the first ':' (or the whole name) */
+    const char *domain;     /* KEY_*_DOMAIN */
+} untagged[] = {
+    {"items", KEY_ITEMS_DOMAIN},   {"item", KEY_ITEMS_DOMAIN},
+    {"seen", KEY_ITEMS_DOMAIN},    {"source", KEY_ITEMS_DOMAIN},
+    {"idx", KEY_ITEMS_DOMAIN},     {"simhash", KEY_ITEMS_DOMAIN},
+    {"task", KEY_ROUTING_DOMAIN},  {"queue", KEY_ROUTING_DOMAIN},
+    {"agent", KEY_ROUTING_DOMAIN}, {"agents", KEY_ROUTING_DOMAIN},
+    {"agent-token", KEY_ROUTING_DOMAIN}, {"agent-events", KEY_ROUTING_DOMAIN},
+    {"offers", KEY_ROUTING_DOMAIN}, {"wrapups", KEY_ROUTING_DOMAIN},
+    {"routing", KEY_ROUTING_DOMAIN}, {"chat", KEY_ROUTING_DOMAIN},
+    {"chats", KEY_ROUTING_DOMAIN}, {"chat-events", KEY_ROUTING_DOMAIN},
+    {"conversation", KEY_ROUTING_DOMAIN}, {"reply", KEY_ROUTING_DOMAIN},
+    {"outbox", KEY_ROUTING_DOMAIN}, {"replies", KEY_ROUTING_DOMAIN},
+    {"control", KEY_CONTROL_DOMAIN},
+};
+
+const char *const store_untagged_names[] = {
+    "ctx:items:raw", "ctx:items:tagged", "ctx:idx:all", "ctx:agents", "ctx:offers",
+    "ctx:routing:events", "ctx:agent-events", "ctx:chat-events", "ctx:outbox",
+    "ctx:replies:events", "ctx:control", NULL,
+};
+
+ctx_err store_key_untagged(char *buf, size_t len, const char *old)
+{
+    if (strncmp(old, "ctx:", 4) != 0)
+        return CTX_ENOTFOUND;
+    const char *rest = old + 4;
+    size_t n = strcspn(rest, ":");
+    for (size_t i = 0; i < CTX_ARRAY_LEN(untagged); i++)
+        if (strlen(untagged[i].word) == n && strncmp(rest, untagged[i].word, n) == 0) {
+            int w = snprintf(buf, len, "%s%s", untagged[i].domain, rest);
+            return w >= 0 && (size_t)w < len ? CTX_OK : CTX_ETOOBIG;
+        }
+    return CTX_ENOTFOUND;
 }

@@ -1,3 +1,4 @@
+#!lua
 -- offer.lua: offer a queued task to an agent -- the decide-and-assign step.
 -- The router decided from a snapshot; this re-checks everything the decision
 -- rests on, atomically, so two routers can never offer one task twice nor

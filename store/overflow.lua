@@ -1,3 +1,4 @@
+#!lua
 -- overflow.lua: tasks that waited longer than a queue's overflow_after move
 -- on: to the overflow queue (keeping their order score, so their place by
 -- arrival), or, with no overflow queue, up by overflow_priority levels.

@@ -1,3 +1,4 @@
+#!lua
 -- presence.lua: an agent's websocket connects, beats, or disconnects.
 -- KEYS[1] agent hash, KEYS[2] disconnected zset (agent -> ms), KEYS[3] routing events,
 -- KEYS[4] the agent's connections (zset: connection id -> last heartbeat ms)

@@ -1,3 +1,4 @@
+#!lua
 -- presence_sweep.lua: connections whose node stopped beating are gone; an
 -- agent left with none (and not offline) enters the grace period as if it
 -- had disconnected when its last heartbeat was seen.

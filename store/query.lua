@@ -1,10 +1,13 @@
+#!lua flags=no-writes
 -- query.lua: newest items of an index, filtered, in one round trip.
 -- KEYS[1] tagged stream, KEYS[2..] the index sorted sets of the filters
--- given (ctx:idx:all when none): the smallest is walked, and every filter
+-- given (ctx:{i}:idx:all when none): the smallest is walked, and every filter
 -- is checked on each item, so any one of them would give the same answer.
 -- ARGV[1] max score, ARGV[2] min score, ARGV[3] limit,
 -- ARGV[4] brand, ARGV[5] topic, ARGV[6] sentiment label,
--- ARGV[7] complaint ("true" or "false"), ARGV[8] complaint reason ("" = any)
+-- ARGV[7] complaint ("true" or "false"), ARGV[8] complaint reason ("" = any),
+-- ARGV[9] the item key prefix (ctx:{i}:item:): the items are named by the index, so
+-- their keys are built here, in the slot of KEYS (store/KEYS.md)
 -- Returns {last tagged stream id, json, json, ...}, newest first. At most
 -- 5000 index entries are examined so a rare filter cannot stall Redis.
 -- An item tagged before complaints were (no tags.complaint) is in no
@@ -31,7 +34,7 @@ while #out - 1 < limit and examined < 5000 and smallest > 0 do
   offset = offset + #ids
   for _, id in ipairs(ids) do
     examined = examined + 1
-    local j = redis.call('HGET', 'ctx:item:' .. id, 'json')
+    local j = redis.call('HGET', ARGV[9] .. id, 'json')
     if j then
       local ok = true
       if filtered then

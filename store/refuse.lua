@@ -1,3 +1,4 @@
+#!lua
 -- refuse.lua: an offer ends without an accept -- rejected by the agent, or
 -- timed out. The task goes back to its queue at the same place in line (its
 -- stored order score), and the agent is remembered as having refused it.

@@ -1,8 +1,12 @@
 /* replies.c -- agents' replies to items, on their way to the networks
- * (reply_enqueue.lua, reply_settle.lua, reply_due.lua; ctx:reply:<id> and the
- * outbox). A reply id is the idempotency key sent to the network, so it is
- * made once, here, from the system's randomness. */
+ * (reply_enqueue.lua, reply_settle.lua, reply_due.lua; the reply hashes and
+ * the outbox, in the routing domain of store/KEYS.md). A reply id is the
+ * idempotency key sent to the network, so it is made once, here, from the
+ * system's randomness. */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "core/clock.h"
 #include "core/date.h"
 #include "core/id.h"
@@ -13,17 +17,63 @@ ctx_err store_reply_id(char *buf, size_t len)
     return ctx_random_id("rep-", 12, buf, len);
 }
 
+/* The reply and the outbox are in the routing slot, the item in the items'
+ * (store/KEYS.md): its JSON is read first and handed to reply_enqueue.lua,
+ * a call in two steps (store/twostep.c). A stored item never changes, so
+ * the script has nothing to check again. */
+#define ENQUEUE_ARGS 5
+struct enqueue {
+    struct store_twostep base;
+    char *args[ENQUEUE_ARGS];   /* owned copies: reply, item, text, agent, now */
+};
+
+static ctx_err enqueue_read(struct rconn *rc, struct store_twostep *t, rconn_reply_cb cb)
+{
+    return store_read(rc, t->st, STORE_ITEM_JSON, ((struct enqueue *)t)->args[1], cb, t);
+}
+
+static ctx_err enqueue_call(struct rconn *rc, struct store_twostep *t, const redisReply *rep,
+                            rconn_reply_cb cb)
+{
+    struct enqueue *q = (struct enqueue *)t;
+    char rkey[STORE_KEY_LEN];
+    const char *keys[] = {store_key_reply(rkey, sizeof rkey, q->args[0]), KEY_OUTBOX,
+                          KEY_REPLY_EVENTS, KEY_AGENT_EVENTS};
+    const char *args[] = {q->args[0], q->args[1], q->args[2], q->args[3], q->args[4],
+                          rep->type == REDIS_REPLY_STRING ? rep->str : ""};
+    return STORE_EVAL(rc, t->st, SCRIPT_REPLY_ENQUEUE, cb, t, keys, args);
+}
+
+static void enqueue_release(struct rconn *rc, redisReply *rep, struct store_twostep *t)
+{
+    (void)rc;
+    (void)rep;
+    for (size_t i = 0; i < ENQUEUE_ARGS; i++)
+        free(((struct enqueue *)t)->args[i]);
+}
+
 ctx_err store_reply_enqueue(struct rconn *rc, struct store *st, const char *reply,
                             const char *item, const char *text, const char *agent,
                             rconn_reply_cb cb, void *priv)
 {
-    char rkey[STORE_KEY_LEN], ikey[STORE_KEY_LEN], now[CTX_TIME_LEN];
+    struct enqueue *q = store_twostep_new(
+        sizeof *q, &(struct store_twostep){.st = st, .read = enqueue_read,
+                                           .call = enqueue_call, .release = enqueue_release,
+                                           .cb = cb, .priv = priv});
+    if (!q)
+        return CTX_ENOMEM;
+    char now[CTX_TIME_LEN];
     ctx_time_format(ctx_now_s(), now);
-    const char *keys[] = {store_key_reply(rkey, sizeof rkey, reply),
-                          store_key_item(ikey, sizeof ikey, item), KEY_OUTBOX, KEY_REPLY_EVENTS,
-                          KEY_AGENT_EVENTS};
-    const char *args[] = {reply, item, text, agent ? agent : "", now};
-    return STORE_EVAL(rc, st, SCRIPT_REPLY_ENQUEUE, cb, priv, keys, args);
+    const char *args[ENQUEUE_ARGS] = {reply, item, text, agent ? agent : "", now};
+    bool ok = true;
+    for (size_t i = 0; i < ENQUEUE_ARGS; i++)
+        ok = (q->args[i] = strdup(args[i])) && ok;
+    if (!ok) {
+        enqueue_release(rc, NULL, &q->base);
+        free(q);
+        return CTX_ENOMEM;
+    }
+    return store_twostep_start(rc, &q->base);
 }
 
 ctx_err store_reply_settle(struct rconn *rc, struct store *st, const char *sid,

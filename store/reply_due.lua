@@ -1,3 +1,4 @@
+#!lua
 -- reply_due.lua: move replies whose retry is due back into the outbox.
 -- KEYS[1] delayed zset, KEYS[2] outbox stream; ARGV[1] now (ms since epoch)
 -- Returns how many were moved.

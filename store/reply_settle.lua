@@ -1,3 +1,4 @@
+#!lua
 -- reply_settle.lua: record what posting a reply came to, atomically with
 -- the outbox bookkeeping.
 -- KEYS[1] reply hash, KEYS[2] outbox stream, KEYS[3] delayed zset, KEYS[4] reply events stream,

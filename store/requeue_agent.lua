@@ -1,12 +1,15 @@
+#!lua
 -- requeue_agent.lua: an agent stayed disconnected past the grace period:
 -- it goes offline and every task it held (offered or assigned, chats with
 -- their history) goes back to its queue at the same place in line.
 -- KEYS[1] agent hash, KEYS[2] agent tasks set, KEYS[3] offers zset,
 -- KEYS[4] disconnected zset, KEYS[5] routing events, KEYS[6] chat events,
 -- KEYS[7] the agent's connections zset
--- ARGV[1] agent id, ARGV[2] now ms, ARGV[3] grace ms
--- The tasks' queues are read from the tasks themselves (ctx:queue:<q>:waiting):
--- fine on one Redis; Redis Cluster would need them in one slot.
+-- ARGV[1] agent id, ARGV[2] now ms, ARGV[3] grace ms, ARGV[4] the task key prefix
+-- (ctx:{r}:task:), ARGV[5] the queue key prefix (ctx:{r}:queue:, a queue's line is
+-- <prefix><queue>:waiting)
+-- The tasks are named by the agent's set and their queues by the tasks, so their keys
+-- are built here, in the slot of KEYS (store/KEYS.md).
 -- Returns how many tasks were re-queued, or -1 if the agent came back.
 local since = redis.call('ZSCORE', KEYS[4], ARGV[1])
 if not since or redis.call('ZCARD', KEYS[7]) > 0 then
@@ -16,13 +19,13 @@ end
 if tonumber(since) + tonumber(ARGV[3]) > tonumber(ARGV[2]) then return -1 end
 local n = 0
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  local tk = 'ctx:task:' .. id
+  local tk = ARGV[4] .. id
   local t = redis.call('HMGET', tk, 'state', 'agent', 'queue', 'order', 'channel')
   if (t[1] == 'offered' or t[1] == 'assigned') and t[2] == ARGV[1] then
     -- earlier refusals no longer hold: the situation changed
     redis.call('HSET', tk, 'state', 'queued', 'agent', '', 'refused', '{}')
     redis.call('ZREM', KEYS[3], id)
-    redis.call('ZADD', 'ctx:queue:' .. t[3] .. ':waiting', t[4], id)
+    redis.call('ZADD', ARGV[5] .. t[3] .. ':waiting', t[4], id)
     redis.call('XADD', KEYS[5], 'MAXLEN', '~', 1000000, '*', 'type', 'requeued', 'task', id,
                'agent', ARGV[1], 'queue', t[3], 'at', ARGV[2])
     if t[5] == 'chat' and t[1] == 'assigned' then

@@ -20,41 +20,60 @@
 #include "core/redis.h"
 #include <jansson.h>
 
-#define KEY_RAW          "ctx:items:raw"      /* stream: collected, untagged */
-#define KEY_TAGGED       "ctx:items:tagged"   /* stream: tagged items, in order */
-#define KEY_ITEM_PREFIX  "ctx:item:"          /* hash per item: json, sid */
-#define KEY_SEEN_PREFIX  "ctx:seen:"          /* set per source: item ids seen */
-#define KEY_SOURCE_PREFIX "ctx:source:"       /* hash per source: poll state */
-#define KEY_IDX_ALL      "ctx:idx:all"        /* zset: item ids by published ms */
-#define KEY_IDX_PREFIX   "ctx:idx:"           /* zsets: sentiment:<l>, brand:<b>, topic:<t>,
-                                                 complaint:true|false, reason:<r> */
-#define KEY_DEAD         "ctx:items:dead"     /* stream: raw entries that were not items */
-#define GROUP_ANALYZE    "analyze"
-#define KEY_SIMHASH_PREFIX "ctx:simhash:"     /* list per band key: "<hex simhash> <item id>" */
+/* Every key is ctx:{<domain>}:<name>. The part in braces is the key's Redis
+ * Cluster hash tag: the keys one script or one multi-key command touches
+ * share a domain, so they share a slot (store/KEYS.md says which and why).
+ * These three prefixes are the only place the tags are written. */
+#define KEY_ROUTING_DOMAIN "ctx:{r}:"   /* tasks, queues, agents, chats, replies */
+#define KEY_ITEMS_DOMAIN   "ctx:{i}:"   /* raw and tagged items, indexes, sources */
+#define KEY_CONTROL_DOMAIN "ctx:{c}:"   /* commands to every ctxd */
 
-#define KEY_REPLY_PREFIX "ctx:reply:"         /* hash per reply: text, status, attempts... */
-#define KEY_OUTBOX       "ctx:outbox"         /* stream: replies to post (id) */
-#define KEY_OUTBOX_DELAYED "ctx:outbox:delayed" /* zset: reply ids by retry due ms */
-#define KEY_REPLY_EVENTS "ctx:replies:events" /* stream: reply status changes */
+/* items */
+#define KEY_RAW          KEY_ITEMS_DOMAIN "items:raw"     /* stream: collected, untagged */
+#define KEY_TAGGED       KEY_ITEMS_DOMAIN "items:tagged"  /* stream: tagged items, in order */
+#define KEY_ITEM_PREFIX  KEY_ITEMS_DOMAIN "item:"         /* hash per item: json, sid */
+#define KEY_SEEN_PREFIX  KEY_ITEMS_DOMAIN "seen:"         /* set per source: item ids seen */
+#define KEY_SOURCE_PREFIX KEY_ITEMS_DOMAIN "source:"      /* hash per source: poll state */
+#define KEY_IDX_ALL      KEY_ITEMS_DOMAIN "idx:all"       /* zset: item ids by published ms */
+#define KEY_IDX_PREFIX   KEY_ITEMS_DOMAIN "idx:"          /* zsets: sentiment:<l>, brand:<b>,
+                                                             topic:<t>, complaint:true|false,
+                                                             reason:<r> */
+#define KEY_DEAD         KEY_ITEMS_DOMAIN "items:dead"    /* stream: raw entries that were not
+                                                             items */
+#define GROUP_ANALYZE    "analyze"
+#define KEY_SIMHASH_PREFIX KEY_ITEMS_DOMAIN "simhash:"    /* list per band key:
+                                                             "<hex simhash> <item id>" */
+
+/* replies (in the routing domain: their scripts tell the agent events stream) */
+#define KEY_REPLY_PREFIX KEY_ROUTING_DOMAIN "reply:"      /* hash per reply: text, status... */
+#define KEY_OUTBOX       KEY_ROUTING_DOMAIN "outbox"      /* stream: replies to post (id) */
+#define KEY_OUTBOX_DELAYED KEY_ROUTING_DOMAIN "outbox:delayed" /* zset: reply ids by retry
+                                                                  due ms */
+#define KEY_REPLY_EVENTS KEY_ROUTING_DOMAIN "replies:events" /* stream: reply status changes */
 #define GROUP_POST       "post"
 
 /* routing (docs/routing.md) */
-#define KEY_TASK_PREFIX   "ctx:task:"          /* hash per task */
-#define KEY_QUEUE_PREFIX  "ctx:queue:"         /* <q>:waiting zset (order score), <q>:stats hash */
-#define KEY_AGENT_PREFIX  "ctx:agent:"         /* hash per agent; <id>:tasks set, <id>:conns zset */
-#define KEY_AGENTS        "ctx:agents"         /* set of agent ids */
-#define KEY_AGENT_TOKEN   "ctx:agent-token:"   /* <sha256 of token> -> agent id */
-#define KEY_OFFERS        "ctx:offers"         /* zset: task id -> offer expiry ms */
-#define KEY_WRAPUPS       "ctx:wrapups"        /* zset: agent id -> wrap-up end ms */
-#define KEY_DISCONNECTED  "ctx:agents:disconnected" /* zset: agent id -> since ms */
-#define KEY_ROUTING_EVENTS "ctx:routing:events" /* stream: queued, offered, accepted... */
-#define KEY_AGENT_EVENTS  "ctx:agent-events"   /* stream: frames for agent connections */
-#define KEY_CHAT_EVENTS   "ctx:chat-events"    /* stream: frames for customer connections */
-#define KEY_CHAT_PREFIX   "ctx:chat:"          /* <task>:messages list */
-#define KEY_CHATS_LEFT    "ctx:chats:left"     /* zset: web chats whose customer dropped -> ms */
-#define KEY_CONVERSATION_PREFIX "ctx:conversation:" /* <network>:<chat> -> open chat task */
-#define GROUP_ROUTE       "route"              /* on ctx:items:tagged: escalation */
-#define KEY_CONTROL       "ctx:control"        /* stream: commands to every ctxd (cmd) */
+#define KEY_TASK_PREFIX   KEY_ROUTING_DOMAIN "task:"      /* hash per task */
+#define KEY_QUEUE_PREFIX  KEY_ROUTING_DOMAIN "queue:"     /* <q>:waiting zset (order score),
+                                                             <q>:stats hash */
+#define KEY_AGENT_PREFIX  KEY_ROUTING_DOMAIN "agent:"     /* hash per agent; <id>:tasks set,
+                                                             <id>:conns zset */
+#define KEY_AGENTS        KEY_ROUTING_DOMAIN "agents"     /* set of agent ids */
+#define KEY_AGENT_TOKEN   KEY_ROUTING_DOMAIN "agent-token:" /* <sha256 of token> -> agent id */
+#define KEY_OFFERS        KEY_ROUTING_DOMAIN "offers"     /* zset: task id -> offer expiry ms */
+#define KEY_WRAPUPS       KEY_ROUTING_DOMAIN "wrapups"    /* zset: agent id -> wrap-up end ms */
+#define KEY_DISCONNECTED  KEY_ROUTING_DOMAIN "agents:disconnected" /* zset: agent -> since ms */
+#define KEY_ROUTING_EVENTS KEY_ROUTING_DOMAIN "routing:events" /* stream: queued, offered... */
+#define KEY_AGENT_EVENTS  KEY_ROUTING_DOMAIN "agent-events" /* stream: frames for agents */
+#define KEY_CHAT_EVENTS   KEY_ROUTING_DOMAIN "chat-events"  /* stream: frames for customers */
+#define KEY_CHAT_PREFIX   KEY_ROUTING_DOMAIN "chat:"      /* <task>:messages list */
+#define KEY_CHATS_LEFT    KEY_ROUTING_DOMAIN "chats:left" /* zset: web chats whose customer
+                                                             dropped -> ms */
+#define KEY_CONVERSATION_PREFIX KEY_ROUTING_DOMAIN "conversation:" /* <network>:<chat> -> open
+                                                                      chat task */
+#define GROUP_ROUTE       "route"              /* on the tagged stream: escalation */
+
+#define KEY_CONTROL       KEY_CONTROL_DOMAIN "control"  /* stream: commands to every ctxd */
 
 #define RAW_STREAM_CAP    "1000000"
 #define TAGGED_STREAM_CAP "100000"
@@ -69,25 +88,34 @@
  * buf (at most len bytes, truncated as snprintf does) and returns buf.
  * STORE_KEY_LEN is enough for any id this project makes. */
 #define STORE_KEY_LEN 640
-char *store_key_task(char *buf, size_t len, const char *task);          /* ctx:task:<id> */
-char *store_key_agent(char *buf, size_t len, const char *agent);        /* ctx:agent:<id> */
+char *store_key_task(char *buf, size_t len, const char *task);          /* ctx:{r}:task:<id> */
+char *store_key_agent(char *buf, size_t len, const char *agent);        /* ctx:{r}:agent:<id> */
 char *store_key_agent_tasks(char *buf, size_t len, const char *agent);  /* ...:<id>:tasks */
 char *store_key_agent_conns(char *buf, size_t len, const char *agent);  /* ...:<id>:conns */
-char *store_key_agent_token(char *buf, size_t len, const char *digest); /* ctx:agent-token:<h> */
-/* ctx:queue:<q>:waiting and ctx:queue:<q>:stats (queue NULL: "") */
+char *store_key_agent_token(char *buf, size_t len, const char *digest); /* ...agent-token:<h> */
+/* ctx:{r}:queue:<q>:waiting and ctx:{r}:queue:<q>:stats (queue NULL: "") */
 char *store_key_queue_waiting(char *buf, size_t len, const char *queue);
 char *store_key_queue_stats(char *buf, size_t len, const char *queue);
-char *store_key_chat_messages(char *buf, size_t len, const char *task); /* ctx:chat:<t>:messages */
-/* ctx:conversation:<network>:<chat>, chat being chat_len bytes */
+char *store_key_chat_messages(char *buf, size_t len, const char *task); /* ...chat:<t>:messages */
+/* ctx:{r}:conversation:<network>:<chat>, chat being chat_len bytes */
 char *store_key_conversation(char *buf, size_t len, const char *network, const char *chat,
                              size_t chat_len);
-char *store_key_reply(char *buf, size_t len, const char *reply);        /* ctx:reply:<id> */
-char *store_key_item(char *buf, size_t len, const char *item);          /* ctx:item:<id> */
-char *store_key_seen(char *buf, size_t len, const char *source);        /* ctx:seen:<source> */
-char *store_key_source(char *buf, size_t len, const char *source);      /* ctx:source:<source> */
-/* ctx:idx:<dim>:<value>: dim is sentiment, brand, topic, complaint or reason */
+char *store_key_reply(char *buf, size_t len, const char *reply);        /* ctx:{r}:reply:<id> */
+char *store_key_item(char *buf, size_t len, const char *item);          /* ctx:{i}:item:<id> */
+char *store_key_seen(char *buf, size_t len, const char *source);        /* ctx:{i}:seen:<s> */
+char *store_key_source(char *buf, size_t len, const char *source);      /* ctx:{i}:source:<s> */
+/* ctx:{i}:idx:<dim>:<value>: dim is sentiment, brand, topic, complaint or reason */
 char *store_key_index(char *buf, size_t len, const char *dim, const char *value);
-char *store_key_simhash(char *buf, size_t len, unsigned band);          /* ctx:simhash:<%08x> */
+char *store_key_simhash(char *buf, size_t len, unsigned band);          /* ...simhash:<%08x> */
+
+/* The layout before hash tags named keys ctx:<name> ("ctx:agents",
+ * "ctx:task:<id>"). The name such a key has now ("ctx:{r}:agents") in buf,
+ * or CTX_ENOTFOUND when old is not a key of that layout (already tagged, or
+ * not one of ctxd's). ctxctl migrate-keys renames with it. */
+ctx_err store_key_untagged(char *buf, size_t len, const char *old);
+/* Fixed names of that layout, NULL-terminated: an installation that ran
+ * ctxd before has at least one of them (ctxd refuses to start if it does). */
+extern const char *const store_untagged_names[];
 
 /* enum store_script (SCRIPT_<NAME>, one per store/<name>.lua) and the table
  * store_scripts[] of names and sources are generated by the Makefile. */
@@ -281,7 +309,7 @@ ctx_err store_source_set(struct rconn *rc, struct store *st, const char *source,
                          const char *const *fv, size_t n);
 ctx_err store_source_incr(struct rconn *rc, struct store *st, const char *source,
                           const char *field, long long by);
-/* A raw entry that is not an item: kept in ctx:items:dead, acked, deleted. */
+/* A raw entry that is not an item: kept in ctx:{i}:items:dead, acked, deleted. */
 void store_raw_dead(struct rconn *rc, struct store *st, const char *sid, const char *why,
                     const char *payload);
 

@@ -1,3 +1,4 @@
+#!lua
 -- tag.lua: store a tagged item and acknowledge its raw entry, atomically.
 -- KEYS[1] raw stream, KEYS[2] item hash, KEYS[3] tagged stream,
 -- KEYS[4..] index sorted sets the item belongs to (all, sentiment, complaint,

@@ -1,3 +1,4 @@
+#!lua
 -- task_new.lua: create a task and queue it. Idempotent on the task id.
 -- KEYS[1] task hash, KEYS[2] waiting zset of its queue, KEYS[3] routing events stream,
 -- KEYS[4] queue stats hash

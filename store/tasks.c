@@ -139,7 +139,7 @@ ctx_err store_route_snapshot(struct rconn *rc, struct store *st, const char *que
 {
     char wkey[STORE_KEY_LEN], h[STORE_NUM_LEN];
     const char *keys[] = {store_key_queue_waiting(wkey, sizeof wkey, queue), KEY_AGENTS};
-    const char *args[] = {store_lld(h, head)};
+    const char *args[] = {store_lld(h, head), KEY_TASK_PREFIX, KEY_AGENT_PREFIX};
     return STORE_EVAL(rc, st, SCRIPT_ROUTE_SNAPSHOT, cb, priv, keys, args);
 }
 

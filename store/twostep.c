@@ -1,9 +1,10 @@
 /* twostep.c -- script calls whose keys are named by data (a task's queue,
- * the agent a token belongs to). Redis Cluster routes a script by the keys
- * it is passed, so such a call is two steps: read the data, then call the
- * script with the keys named from it. The script checks that the data still
- * holds and answers STALE if not, and both steps run again, up to
- * STORE_TWOSTEP_TRIES times. The caller embeds struct store_twostep first in
+ * the agent a token belongs to), or that need data of another hash tag's
+ * slot (the item a reply answers: store/KEYS.md). A script is passed the
+ * keys it touches, and touches one slot, so such a call is two steps: read
+ * the data, then call the script with the keys named from it, or with the
+ * data. The script checks that the data still holds and answers STALE if
+ * not, and both steps run again, up to STORE_TWOSTEP_TRIES times. The caller embeds struct store_twostep first in
  * its own context (see store_internal.h). */
 #include <stdlib.h>
 #include <string.h>

@@ -2,11 +2,11 @@
  * connection.
  *
  * The first frame must be {"type":"hello","token":…}; the token's SHA-256
- * finds the agent (token_role.lua: ctx:agent-token:<sha256>, or <sha1> for
+ * finds the agent (token_role.lua: ctx:{r}:agent-token:<sha256>, or <sha1> for
  * a token made before tokens were hashed so). Then the agent sends state,
  * accept, reject, reply, transfer, callback, typing and done: each is
  * decoded and checked here, then handed to agent_ops.c, which runs it.
- * Frames to agents come from the ctx:agent-events stream, which every
+ * Frames to agents come from the ctx:{r}:agent-events stream, which every
  * serve node follows, so an offer made by a router anywhere reaches the
  * agent wherever it is connected; offers and assignments go out through
  * agent_send_task() (agent_ops.c), with the task and its item or the chat

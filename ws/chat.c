@@ -12,13 +12,13 @@
  * we help?" text right after `started`). Frames that come while start or
  * resume is in flight wait for its answer and are then taken in order, so
  * a message sent right after start (not waiting for `started`) lands. The
- * agent's side reaches the customer through the ctx:chat-events stream
+ * agent's side reaches the customer through the ctx:{r}:chat-events stream
  * every serve node follows: agent_joined, message, closed.
  *
  * `started` carries a key (only its SHA-1 is kept with the task): a page
  * that reloads or loses its connection sends {"type":"resume","task","key"}
  * and gets the chat back with its history. A connection that drops without
- * {"type":"end"} leaves the chat waiting for that (ctx:chats:left); the
+ * {"type":"end"} leaves the chat waiting for that (ctx:{r}:chats:left); the
  * router abandons it after presence_grace. {"type":"end"} ends it at once:
  * abandoned if no agent had it, else the agent hears the customer left. */
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* monitor.c -- /ws/monitor (subprotocol ctx.monitor.v1): tagged items, live.
  *
- * One reader per process (store/follow.c) follows ctx:items:tagged with
+ * One reader per process (store/follow.c) follows ctx:{i}:items:tagged with
  * XREAD from the last id it has seen, so a Redis restart resumes without a
  * gap. Each session has a cursor, the last stream id it was shown or
  * skipped. A live session takes every broadcast entry past its cursor. A
@@ -57,7 +57,7 @@ struct msess {
 struct monitor {
     struct serve *s;
     struct sid last;
-    struct follower *f;         /* ctx:items:tagged, from the process's start */
+    struct follower *f;         /* ctx:{i}:items:tagged, from the process's start */
     struct msess *sessions;
     unsigned nclients;
     uv_timer_t *tick;

@@ -236,8 +236,8 @@ test('a complaint: escalated by the complaint rule, badge and reasons on the tas
     assert.strictEqual(await offer.locator('.badge.complaint').textContent(), 'complaint');
     // the router reads the tagged stream in order: the complaint's task exists,
     // so the neutral non-complaint before it was read and made none
-    assert.strictEqual(rig.redis('HGET', `ctx:task:social:${complaint.id}`, 'queue'), 'complaints');
-    assert.strictEqual(rig.redis('EXISTS', `ctx:task:social:${plain.id}`), '0');
+    assert.strictEqual(rig.redis('HGET', `ctx:{r}:task:social:${complaint.id}`, 'queue'), 'complaints');
+    assert.strictEqual(rig.redis('EXISTS', `ctx:{r}:task:social:${plain.id}`), '0');
     assert.strictEqual(await page.locator('#offers li.offer').count(), 1);
 
     await offer.getByRole('button', { name: 'Accept' }).click();

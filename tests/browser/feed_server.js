@@ -4,7 +4,7 @@
 //     test grows with add(); ctxd polls it as a "feed" source, so the items
 //     go through the real collector, analyzer and monitor;
 //   - RawWriter: XADDs raw items (no tags) straight to the Redis stream
-//     ctx:items:raw over one RESP connection, pipelined, for tests and
+//     ctx:{i}:items:raw over one RESP connection, pipelined, for tests and
 //     benches that need many items fast.
 'use strict';
 const http = require('node:http');
@@ -79,7 +79,7 @@ function resp(args) {
   return s;
 }
 
-// XADD ctx:items:raw * id ID item JSON, pipelined on one connection. The
+// XADD ctx:{i}:items:raw * id ID item JSON, pipelined on one connection. The
 // replies are counted (a bulk string, the new stream id, or an error), so
 // send() resolves once Redis has every entry.
 class RawWriter {
@@ -122,7 +122,7 @@ class RawWriter {
   send(items) {
     if (items.length === 0) return Promise.resolve();
     const p = new Promise((resolve, reject) => this.waiting.push({ left: items.length, resolve, reject }));
-    this.sock.write(items.map((it) => resp(['XADD', 'ctx:items:raw', '*', 'id', it.id,
+    this.sock.write(items.map((it) => resp(['XADD', 'ctx:{i}:items:raw', '*', 'id', it.id,
       'item', JSON.stringify(it)])).join(''));
     return p;
   }

@@ -99,18 +99,18 @@ class Rig {
     const groups = (stream) => {
       try { return this.redis('XINFO', 'GROUPS', stream); } catch (e) { return ''; }
     };
-    await waitFor(() => /\banalyze\b/.test(groups('ctx:items:raw')), 10000, 'group analyze');
+    await waitFor(() => /\banalyze\b/.test(groups('ctx:{i}:items:raw')), 10000, 'group analyze');
     const cfg = JSON.parse(fs.readFileSync(this.config, 'utf8'));
     if ((cfg.queues || []).length)
-      await waitFor(() => /\broute\b/.test(groups('ctx:items:tagged')), 10000, 'group route');
+      await waitFor(() => /\broute\b/.test(groups('ctx:{i}:items:tagged')), 10000, 'group route');
     const tags = item.tags || {};
     const label = (tags.sentiment && tags.sentiment.label) || 'neutral';
     const c = tags.complaint;     // none: tagged before complaints were, in no complaint index
-    const keys = ['ctx:items:raw', `ctx:item:${item.id}`, 'ctx:items:tagged', 'ctx:idx:all',
-      `ctx:idx:sentiment:${label}`, ...(c ? [`ctx:idx:complaint:${c.label === true}`] : []),
-      ...(tags.brands || []).map((x) => `ctx:idx:brand:${x}`),
-      ...(tags.topics || []).map((x) => `ctx:idx:topic:${x}`),
-      ...(c && c.label === true ? (c.reasons || []).map((x) => `ctx:idx:reason:${x}`) : [])];
+    const keys = ['ctx:{i}:items:raw', `ctx:{i}:item:${item.id}`, 'ctx:{i}:items:tagged', 'ctx:{i}:idx:all',
+      `ctx:{i}:idx:sentiment:${label}`, ...(c ? [`ctx:{i}:idx:complaint:${c.label === true}`] : []),
+      ...(tags.brands || []).map((x) => `ctx:{i}:idx:brand:${x}`),
+      ...(tags.topics || []).map((x) => `ctx:{i}:idx:topic:${x}`),
+      ...(c && c.label === true ? (c.reasons || []).map((x) => `ctx:{i}:idx:reason:${x}`) : [])];
     const published = Date.parse(item.published);
     const script = fs.readFileSync(path.join(ROOT, 'store', 'tag.lua'), 'utf8');
     const sid = this.redis('EVAL', script, String(keys.length), ...keys, 'analyze', '0-0', item.id,

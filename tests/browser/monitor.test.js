@@ -26,13 +26,13 @@ function redis(...args) {
   return execFileSync('redis-cli', ['-p', String(rig.redisPort), ...args], { encoding: 'utf8' }).trim();
 }
 
-// XADD raw items and wait until each is tagged (in ctx:item:<id> and the
+// XADD raw items and wait until each is tagged (in ctx:{i}:item:<id> and the
 // tagged stream), in order: item k+1 is added only after item k is tagged,
 // so the tagged stream has them in this order.
 async function addInOrder(...items) {
   for (const it of items) {
     await raw.send([it]);
-    await waitFor(() => redis('HEXISTS', `ctx:item:${it.id}`, 'json') === '1', 10000, `${it.id} tagged`);
+    await waitFor(() => redis('HEXISTS', `ctx:{i}:item:${it.id}`, 'json') === '1', 10000, `${it.id} tagged`);
   }
 }
 

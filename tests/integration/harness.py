@@ -37,20 +37,45 @@ def wait_for(pred, timeout=10.0, step=0.05, what="condition"):
     raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
 
 
+def cluster_default():
+    """CTX_TEST_REDIS_CLUSTER=1 runs every test's Redis as a one-node cluster."""
+    return os.environ.get("CTX_TEST_REDIS_CLUSTER", "") not in ("", "0")
+
+
 class Redis:
-    def __init__(self, workdir, port=None):
+    """redis-server on a free port. cluster=True (default: the environment's
+    CTX_TEST_REDIS_CLUSTER) makes it a one-node Redis Cluster that owns all
+    16384 slots: ctxd talks to it as to a plain Redis, but Redis refuses a
+    command or script whose keys are in different slots (CROSSSLOT), and a
+    script (store/*.lua start with #!lua) that touches a key of another slot
+    than its first, passed or built inside: what runs here keeps to the hash
+    tags of store/KEYS.md."""
+
+    EXTRA = []      # further redis-server arguments (a subclass's)
+
+    def __init__(self, workdir, port=None, cluster=None):
         self.dir = os.path.join(workdir, "redis")
         os.makedirs(self.dir, exist_ok=True)
         self.port = port or free_port()
+        self.cluster = cluster_default() if cluster is None else cluster
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-             "--dir", self.dir, "--save", "", "--appendonly", "yes",
-             "--logfile", os.path.join(self.dir, "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: self.ping(), what="redis-server to answer")
+        args = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+                "--dir", self.dir, "--save", "", "--appendonly", "yes",
+                "--logfile", os.path.join(self.dir, "redis.log")] + self.EXTRA
+        if self.cluster:
+            self.bus_port = getattr(self, "bus_port", None) or free_port()
+            args += ["--cluster-enabled", "yes", "--cluster-port", str(self.bus_port),
+                     "--cluster-config-file", os.path.join(self.dir, "nodes.conf")]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: self.ping(), 20, what="redis-server to answer")
+        if self.cluster:
+            # a restart keeps its slots (nodes.conf): add them the first time only
+            if "cluster_slots_assigned:16384" not in self.cmd("CLUSTER", "INFO"):
+                self.cmd("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+            wait_for(lambda: "cluster_state:ok" in self.cmd("CLUSTER", "INFO"),
+                     what="the one-node cluster to be ok")
         return self
 
     def ping(self):
@@ -90,15 +115,15 @@ def index_keys(item):
     (ctxd/analyze.c, store/KEYS.md). An item without tags.complaint (tagged
     before complaints were) is in no complaint index."""
     tags = item.get("tags") or {}
-    keys = ["ctx:idx:all",
-            "ctx:idx:sentiment:%s" % ((tags.get("sentiment") or {}).get("label") or "neutral")]
+    keys = ["ctx:{i}:idx:all",
+            "ctx:{i}:idx:sentiment:%s" % ((tags.get("sentiment") or {}).get("label") or "neutral")]
     c = tags.get("complaint")
     if c is not None:
-        keys.append("ctx:idx:complaint:%s" % ("true" if c.get("label") is True else "false"))
-    keys += ["ctx:idx:brand:%s" % b for b in tags.get("brands") or []]
-    keys += ["ctx:idx:topic:%s" % t for t in tags.get("topics") or []]
+        keys.append("ctx:{i}:idx:complaint:%s" % ("true" if c.get("label") is True else "false"))
+    keys += ["ctx:{i}:idx:brand:%s" % b for b in tags.get("brands") or []]
+    keys += ["ctx:{i}:idx:topic:%s" % t for t in tags.get("topics") or []]
     if c is not None and c.get("label") is True:
-        keys += ["ctx:idx:reason:%s" % r for r in c.get("reasons") or []]
+        keys += ["ctx:{i}:idx:reason:%s" % r for r in c.get("reasons") or []]
     return keys
 
 
@@ -115,7 +140,7 @@ def store_tagged(redis, items, index=index_keys):
     for it in items:
         ms = int(datetime.datetime.strptime(it["published"], "%Y-%m-%dT%H:%M:%SZ")
                  .replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
-        keys = ["ctx:items:raw", "ctx:item:" + it["id"], "ctx:items:tagged"] + index(it)
+        keys = ["ctx:{i}:items:raw", "ctx:{i}:item:" + it["id"], "ctx:{i}:items:tagged"] + index(it)
         args = ["EVALSHA", sha, len(keys)] + keys + [
             "analyze", "0-0", it["id"], json.dumps(it), ms, 100000]
         out += b"*%d\r\n" % len(args)

@@ -102,7 +102,7 @@ def test_roles_and_tokens():
             f = await s.expect(typ("error"))
             assert f["code"] == "watching", f
             await s.expect(typ("queue_stats"), 6, "queue_stats while watching")
-            conns = rig.redis.cmd("HGET", "ctx:agent:sue", "conns")
+            conns = rig.redis.cmd("HGET", "ctx:{r}:agent:sue", "conns")
             assert conns in ("0", None), conns
             await s.ws.close()
         asyncio.run(sockets())
@@ -119,21 +119,21 @@ def test_tokens_are_sha256_and_old_sha1_tokens_move():
         boss = add_agent(rig, "sue", "--role", "supervisor")
         ann = add_agent(rig, "ann")
         s256 = hashlib.sha256(boss.encode()).hexdigest()
-        assert rig.redis.cmd("GET", "ctx:agent-token:" + s256) == "sue"
-        assert rig.redis.cmd("HGET", "ctx:agent:sue", "token_sha") == s256
+        assert rig.redis.cmd("GET", "ctx:{r}:agent-token:" + s256) == "sue"
+        assert rig.redis.cmd("HGET", "ctx:{r}:agent:sue", "token_sha") == s256
         # make both tokens look as an older ctxctl left them
         for who, tok in (("sue", boss), ("ann", ann)):
             new = hashlib.sha256(tok.encode()).hexdigest()
             old = hashlib.sha1(tok.encode()).hexdigest()
-            rig.redis.cmd("RENAME", "ctx:agent-token:" + new, "ctx:agent-token:" + old)
-            rig.redis.cmd("HSET", "ctx:agent:" + who, "token_sha", old)
+            rig.redis.cmd("RENAME", "ctx:{r}:agent-token:" + new, "ctx:{r}:agent-token:" + old)
+            rig.redis.cmd("HSET", "ctx:{r}:agent:" + who, "token_sha", old)
         rig.ctxd.start()
         port = rig.ctxd.port
         assert get(port, "/api/queues", boss)[0] == 200
-        assert rig.redis.cmd("GET", "ctx:agent-token:" + s256) == "sue"
-        assert rig.redis.cmd("EXISTS", "ctx:agent-token:" +
+        assert rig.redis.cmd("GET", "ctx:{r}:agent-token:" + s256) == "sue"
+        assert rig.redis.cmd("EXISTS", "ctx:{r}:agent-token:" +
                              hashlib.sha1(boss.encode()).hexdigest()) == 0
-        assert rig.redis.cmd("HGET", "ctx:agent:sue", "token_sha") == s256
+        assert rig.redis.cmd("HGET", "ctx:{r}:agent:sue", "token_sha") == s256
 
         async def sockets():
             a = await Client.connect(port, "/ws/agent", "ctx.agent.v1")
@@ -146,7 +146,7 @@ def test_tokens_are_sha256_and_old_sha1_tokens_move():
             f = await b.expect(typ("error"))
             assert f["code"] == "auth", f
         asyncio.run(sockets())
-        assert rig.redis.cmd("GET", "ctx:agent-token:" +
+        assert rig.redis.cmd("GET", "ctx:{r}:agent-token:" +
                              hashlib.sha256(ann.encode()).hexdigest()) == "ann"
     finally:
         rig.close()
@@ -168,7 +168,7 @@ def test_agent_add_twice_capacity_and_del():
         p = ctl("agent", "add", "ann", "--capacity", "chat=2")
         assert p.returncode == 0, p.stderr
         tok1 = p.stdout.strip().splitlines()[-1]
-        caps = [rig.redis.cmd("HGET", "ctx:agent:ann", "cap:" + c)
+        caps = [rig.redis.cmd("HGET", "ctx:{r}:agent:ann", "cap:" + c)
                 for c in ("chat", "social", "callback")]
         assert caps == ["2", "5", "1"], caps
         p = ctl("agent", "add", "ann")
@@ -177,26 +177,26 @@ def test_agent_add_twice_capacity_and_del():
         assert p.returncode == 2 and "chat=x" in p.stderr, p
         p = ctl("agent", "add", "ann", "--capacity", "chat=3,social=-1")
         assert p.returncode == 2, p
-        rig.redis.cmd("HSET", "ctx:agent:ann", "handled", "7")
+        rig.redis.cmd("HSET", "ctx:{r}:agent:ann", "handled", "7")
         p = ctl("agent", "add", "ann", "--replace", "--name", "Ann Lee")
         assert p.returncode == 0, p.stderr
         tok2 = p.stdout.strip().splitlines()[-1]
         assert tok2 != tok1
-        assert rig.redis.cmd("HGET", "ctx:agent:ann", "handled") == "7"
-        assert rig.redis.cmd("HGET", "ctx:agent:ann", "name") == "Ann Lee"
+        assert rig.redis.cmd("HGET", "ctx:{r}:agent:ann", "handled") == "7"
+        assert rig.redis.cmd("HGET", "ctx:{r}:agent:ann", "name") == "Ann Lee"
         import hashlib
-        assert rig.redis.cmd("EXISTS", "ctx:agent-token:" +
+        assert rig.redis.cmd("EXISTS", "ctx:{r}:agent-token:" +
                              hashlib.sha256(tok1.encode()).hexdigest()) == 0
         # busy: refused; logged out and idle: deleted with its token
-        rig.redis.cmd("HSET", "ctx:agent:ann", "load:chat", "1")
+        rig.redis.cmd("HSET", "ctx:{r}:agent:ann", "load:chat", "1")
         p = ctl("agent", "del", "ann")
         assert p.returncode == 1 and "logged out" in p.stderr, p
-        rig.redis.cmd("HSET", "ctx:agent:ann", "load:chat", "0")
+        rig.redis.cmd("HSET", "ctx:{r}:agent:ann", "load:chat", "0")
         p = ctl("agent", "del", "ann")
         assert p.returncode == 0, p.stderr
-        assert rig.redis.cmd("EXISTS", "ctx:agent:ann") == 0
-        assert rig.redis.cmd("SISMEMBER", "ctx:agents", "ann") == 0
-        assert rig.redis.cmd("EXISTS", "ctx:agent-token:" +
+        assert rig.redis.cmd("EXISTS", "ctx:{r}:agent:ann") == 0
+        assert rig.redis.cmd("SISMEMBER", "ctx:{r}:agents", "ann") == 0
+        assert rig.redis.cmd("EXISTS", "ctx:{r}:agent-token:" +
                              hashlib.sha256(tok2.encode()).hexdigest()) == 0
         p = ctl("agent", "del", "ann")
         assert p.returncode == 1 and "no agent" in p.stderr, p

@@ -47,16 +47,9 @@ ROLES = ["collect", "analyze", "analyze", "route", "route", "serve", "serve"]
 
 
 class DurableRedis(Redis):
-    """Redis with every write fsynced before it is acknowledged."""
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-             "--dir", self.dir, "--save", "", "--appendonly", "yes",
-             "--appendfsync", "always", "--logfile", os.path.join(self.dir, "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: self.ping(), 20, what="redis-server to answer")
-        return self
+    """Redis with every write fsynced before it is acknowledged (a cluster
+    too with CTX_TEST_REDIS_CLUSTER=1)."""
+    EXTRA = ["--appendfsync", "always"]
 
     def ping(self):
         try:
@@ -214,19 +207,19 @@ CHECK = r"""
 local errs = {}
 local items, tasks = cjson.decode(ARGV[1]), {}
 local stream = {}
-for _, e in ipairs(redis.call('XRANGE', 'ctx:items:tagged', '-', '+')) do
+for _, e in ipairs(redis.call('XRANGE', 'ctx:{i}:items:tagged', '-', '+')) do
   local f = e[2]
   for i = 1, #f, 2 do if f[i] == 'id' then stream[f[i + 1]] = (stream[f[i + 1]] or 0) + 1 end end
 end
 for id, angry in pairs(items) do
-  if redis.call('EXISTS', 'ctx:item:' .. id) == 0 then errs[#errs + 1] = id .. ' not an item' end
+  if redis.call('EXISTS', 'ctx:{i}:item:' .. id) == 0 then errs[#errs + 1] = id .. ' not an item' end
   if (stream[id] or 0) ~= 1 then errs[#errs + 1] = id .. ' in the tagged stream ' .. (stream[id] or 0) .. ' times' end
-  if not redis.call('ZSCORE', 'ctx:idx:all', id) then errs[#errs + 1] = id .. ' not indexed' end
+  if not redis.call('ZSCORE', 'ctx:{i}:idx:all', id) then errs[#errs + 1] = id .. ' not indexed' end
 end
 local by_item, n = {}, 0
 local cursor = '0'
 repeat
-  local r = redis.call('SCAN', cursor, 'MATCH', 'ctx:task:*', 'COUNT', 1000)
+  local r = redis.call('SCAN', cursor, 'MATCH', 'ctx:{r}:task:*', 'COUNT', 1000)
   cursor = r[1]
   for _, k in ipairs(r[2]) do
     if redis.call('TYPE', k).ok == 'hash' then
@@ -234,7 +227,7 @@ repeat
       local f = redis.call('HMGET', k, 'state', 'channel', 'item', 'agent', 'queue')
       local id = string.sub(k, 10)
       if f[1] ~= 'done' and f[1] ~= 'abandoned' then errs[#errs + 1] = id .. ' is ' .. tostring(f[1]) end
-      if f[5] and redis.call('ZSCORE', 'ctx:queue:' .. f[5] .. ':waiting', id) then
+      if f[5] and redis.call('ZSCORE', 'ctx:{r}:queue:' .. f[5] .. ':waiting', id) then
         errs[#errs + 1] = id .. ' ended but waiting in ' .. f[5]
       end
       if f[3] then by_item[f[3]] = (by_item[f[3]] or 0) + 1 end
@@ -248,27 +241,27 @@ for id, angry in pairs(items) do
     errs[#errs + 1] = id .. (angry and ' (angry)' or ' (happy)') .. ' has ' .. (by_item[id] or 0) .. ' tasks'
   end
 end
-for _, a in ipairs(redis.call('SMEMBERS', 'ctx:agents')) do
-  local held = redis.call('SMEMBERS', 'ctx:agent:' .. a .. ':tasks')
+for _, a in ipairs(redis.call('SMEMBERS', 'ctx:{r}:agents')) do
+  local held = redis.call('SMEMBERS', 'ctx:{r}:agent:' .. a .. ':tasks')
   if #held > 0 then errs[#errs + 1] = a .. ' still holds ' .. table.concat(held, ',') end
   for _, ch in ipairs({'social', 'chat', 'callback'}) do
-    local l = tonumber(redis.call('HGET', 'ctx:agent:' .. a, 'load:' .. ch) or '0')
+    local l = tonumber(redis.call('HGET', 'ctx:{r}:agent:' .. a, 'load:' .. ch) or '0')
     if l ~= 0 then errs[#errs + 1] = a .. ' load:' .. ch .. '=' .. l end
   end
 end
 local pending = {}
-for _, g in ipairs({{'ctx:items:raw', 'analyze'}, {'ctx:items:tagged', 'route'}, {'ctx:outbox', 'post'}}) do
+for _, g in ipairs({{'ctx:{i}:items:raw', 'analyze'}, {'ctx:{i}:items:tagged', 'route'}, {'ctx:{r}:outbox', 'post'}}) do
   if redis.call('EXISTS', g[1]) == 1 then
     local p = redis.call('XPENDING', g[1], g[2])
     if p[1] ~= 0 then errs[#errs + 1] = g[2] .. ' has ' .. p[1] .. ' pending' end
   end
 end
-for _, k in ipairs({'ctx:items:dead', 'ctx:items:tagged:dead', 'ctx:outbox:dead'}) do
+for _, k in ipairs({'ctx:{i}:items:dead', 'ctx:{i}:items:tagged:dead', 'ctx:{r}:outbox:dead'}) do
   if redis.call('EXISTS', k) == 1 and redis.call('XLEN', k) > 0 then
     errs[#errs + 1] = k .. ' holds ' .. redis.call('XLEN', k)
   end
 end
-return {errs, cjson.encode(tasks), redis.call('XLEN', 'ctx:items:raw')}
+return {errs, cjson.encode(tasks), redis.call('XLEN', 'ctx:{i}:items:raw')}
 """
 
 
@@ -379,7 +372,7 @@ def test_chaos_kills_lose_nothing_and_repeat_nothing():
         assert not missing, "replies sent by agents but never posted: %r" % missing
         # chats: each ended, the customer's first message kept once
         for tid, first in chats.items():
-            msgs = [json.loads(m) for m in redis.cmd("LRANGE", "ctx:chat:%s:messages" % tid, 0, -1)]
+            msgs = [json.loads(m) for m in redis.cmd("LRANGE", "ctx:{r}:chat:%s:messages" % tid, 0, -1)]
             n = sum(1 for m in msgs if m.get("text") == first)
             assert n == 1, "chat %s: first message kept %d times: %r" % (tid, n, msgs)
         bad = [e for p in procs for e in p.sanitizer_errors()]

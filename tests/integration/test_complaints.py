@@ -44,7 +44,7 @@ class Rig:
 
     def groups(self):
         try:
-            return self.redis.cmd("XINFO", "GROUPS", "ctx:items:raw")
+            return self.redis.cmd("XINFO", "GROUPS", "ctx:{i}:items:raw")
         except RuntimeError:
             return []
 
@@ -61,7 +61,7 @@ class Rig:
 
 
 def test_analyzed_items_are_indexed_by_complaint_and_reason():
-    """The analyze role itself writes ctx:idx:complaint:* and ctx:idx:reason:*."""
+    """The analyze role itself writes ctx:{i}:idx:complaint:* and ctx:{i}:idx:reason:*."""
     rig = Rig("complaint-analyze")
     try:
         rig.start()
@@ -71,7 +71,7 @@ def test_analyzed_items_are_indexed_by_complaint_and_reason():
             item = {"id": iid, "source": "test", "kind": "social", "text": text,
                     "lang": "en", "published": "2026-11-22T10:0%d:00Z" % n,
                     "fetched": "2026-11-22T10:0%d:00Z" % n}
-            rig.redis.cmd("XADD", "ctx:items:raw", "*", "id", iid, "item", json.dumps(item))
+            rig.redis.cmd("XADD", "ctx:{i}:items:raw", "*", "id", iid, "item", json.dumps(item))
         wait_for(lambda: len(rig.ids("")) == 2, what="2 tagged items")
         yes = rig.ctxd.http("/api/items?complaint=true")[1]["items"]
         assert [i["id"] for i in yes] == ["test:a:1"], yes
@@ -80,10 +80,10 @@ def test_analyzed_items_are_indexed_by_complaint_and_reason():
         assert rig.ids("?complaint=false") == ["test:a:2"]
         for r in reasons:
             assert rig.ids("?reason=" + r) == ["test:a:1"], r
-            assert rig.redis.cmd("ZSCORE", "ctx:idx:reason:" + r, "test:a:1") is not None
-        assert rig.redis.cmd("ZSCORE", "ctx:idx:complaint:true", "test:a:1") is not None
-        assert rig.redis.cmd("ZSCORE", "ctx:idx:complaint:false", "test:a:2") is not None
-        assert rig.redis.cmd("ZCARD", "ctx:idx:complaint:true") == 1
+            assert rig.redis.cmd("ZSCORE", "ctx:{i}:idx:reason:" + r, "test:a:1") is not None
+        assert rig.redis.cmd("ZSCORE", "ctx:{i}:idx:complaint:true", "test:a:1") is not None
+        assert rig.redis.cmd("ZSCORE", "ctx:{i}:idx:complaint:false", "test:a:2") is not None
+        assert rig.redis.cmd("ZCARD", "ctx:{i}:idx:complaint:true") == 1
     finally:
         rig.close()
 
@@ -197,8 +197,8 @@ def test_reindex_complaints_script():
         rig.start()
 
         def before(it):                 # the indexes of the ctxd before this one
-            return [k for k in index_keys(it) if not k.startswith(("ctx:idx:complaint:",
-                                                                   "ctx:idx:reason:"))]
+            return [k for k in index_keys(it) if not k.startswith(("ctx:{i}:idx:complaint:",
+                                                                   "ctx:{i}:idx:reason:"))]
         items = [tagged(n, n, n % 2 == 0, ["delay", "money"][n % 4 // 2:]) for n in range(1203)]
         items.append(tagged(5000, 5000, None))
         assert all(store_tagged(rig.redis, items, index=before))
@@ -215,8 +215,8 @@ def test_reindex_complaints_script():
                 if (i["tags"].get("complaint") or {}).get("label") is True
                 and "money" in i["tags"]["complaint"]["reasons"]][:10]
         assert rig.ids("?reason=money&limit=10") == want
-        assert rig.redis.cmd("ZCARD", "ctx:idx:complaint:false") == 601
-        assert rig.redis.cmd("ZCARD", "ctx:idx:reason:delay") == 301
+        assert rig.redis.cmd("ZCARD", "ctx:{i}:idx:complaint:false") == 601
+        assert rig.redis.cmd("ZCARD", "ctx:{i}:idx:reason:delay") == 301
         p = subprocess.run([script, "127.0.0.1:%d" % free_port()], capture_output=True,
                            text=True, timeout=60)
         assert p.returncode == 1 and "reindex-complaints" in p.stderr, (p.returncode, p.stderr)

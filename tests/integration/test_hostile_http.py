@@ -461,14 +461,14 @@ def test_chat_message_right_after_start(rig):
         r = rig.redis
 
         def texts():
-            keys = r.cmd("KEYS", "ctx:chat:%s:messages" % tid)
+            keys = r.cmd("KEYS", "ctx:{r}:chat:%s:messages" % tid)
             if not keys:
                 return None
             return [json.loads(m)["text"] for m in r.cmd("LRANGE", keys[0], 0, -1)]
         got = wait_for(lambda: texts() if texts() and len(texts()) >= 2 else None,
                        timeout=QUICK, what="both messages kept")
         assert got == ["first", "second"], got
-        h = r.cmd("HGET", "ctx:task:" + tid, "state")
+        h = r.cmd("HGET", "ctx:{r}:task:" + tid, "state")
         assert h == "queued", h
         s.sendall(ws_frame(json.dumps({"type": "end"})))
         assert ws_json(rd)["type"] == "ended"

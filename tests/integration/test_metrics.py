@@ -21,7 +21,7 @@ DOCUMENTED = [
     "ctx_dead_letter_entries", "ctx_group_lag", "ctx_group_pending", "ctx_group_consumers",
     "ctx_group_oldest_pending_seconds", "ctx_group_oldest_unread_seconds", "ctx_redis_up",
 ]
-RAW = 'stream="ctx:items:raw",group="analyze"'
+RAW = 'stream="ctx:{i}:items:raw",group="analyze"'
 
 
 def entries(first, n):
@@ -102,8 +102,8 @@ def test_metrics_count_what_was_served_and_show_the_lag():
         assert m["ctx_analyze_pass_seconds_max"] > 0, m
         assert m["ctx_group_lag{%s}" % RAW] == 0 and m["ctx_group_pending{%s}" % RAW] == 0, m
         assert m["ctx_group_consumers{%s}" % RAW] == 1, m
-        assert m['ctx_stream_entries{stream="ctx:items:raw"}'] == 0, m   # tagged, deleted
-        assert m['ctx_stream_entries{stream="ctx:items:tagged"}'] == 5, m
+        assert m['ctx_stream_entries{stream="ctx:{i}:items:raw"}'] == 0, m   # tagged, deleted
+        assert m['ctx_stream_entries{stream="ctx:{i}:items:tagged"}'] == 5, m
         polls = m['ctx_polls_total{kind="feed"}']
         assert polls >= 3, m
         wait_for(lambda: scrape(rig.ctxd)['ctx_polls_total{kind="feed"}'] > polls,
@@ -118,11 +118,11 @@ def test_metrics_count_what_was_served_and_show_the_lag():
         m = scrape(rig.ctxd)
         assert m['ctx_items_collected_total{kind="feed"}'] == 8, m
         # an entry that is not an item: dead-lettered, counted by reason
-        rig.redis.cmd("XADD", "ctx:items:raw", "*", "id", "junk", "item", "{not json")
+        rig.redis.cmd("XADD", "ctx:{i}:items:raw", "*", "id", "junk", "item", "{not json")
         wait_for(lambda: scrape(rig.ctxd).get(
             'ctx_dead_letters_total{group="analyze",reason="not_json"}') == 1,
             what="the junk entry counted as a dead letter")
-        assert scrape(rig.ctxd)['ctx_dead_letter_entries{stream="ctx:items:dead"}'] == 1
+        assert scrape(rig.ctxd)['ctx_dead_letter_entries{stream="ctx:{i}:items:dead"}'] == 1
         status, body = health(rig.ctxd)
         assert status == 200 and body["status"] == "ok", body
         assert body["groups"]["analyze"]["dead_letters"] == 1, body
@@ -135,7 +135,7 @@ def test_healthz_degraded_while_nobody_analyzes_and_ok_once_caught_up():
     try:
         write_feed(rig.feed, entries(1, 6))
         rig.ctxd.start(args=["--roles", "collect,serve"])
-        wait_for(lambda: rig.redis.cmd("XLEN", "ctx:items:raw") == 6, timeout=15,
+        wait_for(lambda: rig.redis.cmd("XLEN", "ctx:{i}:items:raw") == 6, timeout=15,
                  what="six raw items, nobody to tag them")
         # never analyzed: the group does not even exist, its items wait all the same
         status, body = health(rig.ctxd)
@@ -148,11 +148,11 @@ def test_healthz_degraded_while_nobody_analyzes_and_ok_once_caught_up():
         an = rig.analyzer()
         wait_for(lambda: health(rig.ctxd)[1]["status"] == "ok", timeout=20,
                  what="ok once an analyzer caught up")
-        assert rig.redis.cmd("XLEN", "ctx:items:tagged") == 6
+        assert rig.redis.cmd("XLEN", "ctx:{i}:items:tagged") == 6
         # a total stall of the analyze group: its only analyzer stops, items arrive
         assert an.stop() == 0
         write_feed(rig.feed, entries(1, 11))
-        wait_for(lambda: rig.redis.cmd("XLEN", "ctx:items:raw") == 5, timeout=15,
+        wait_for(lambda: rig.redis.cmd("XLEN", "ctx:{i}:items:raw") == 5, timeout=15,
                  what="five more raw items")
         status, body = health(rig.ctxd)
         assert status == 200 and body["status"] == "degraded", body
@@ -164,7 +164,7 @@ def test_healthz_degraded_while_nobody_analyzes_and_ok_once_caught_up():
         rig.analyzer()
         wait_for(lambda: health(rig.ctxd)[1]["status"] == "ok", timeout=20,
                  what="ok again once caught up")
-        assert rig.redis.cmd("XLEN", "ctx:items:tagged") == 11
+        assert rig.redis.cmd("XLEN", "ctx:{i}:items:tagged") == 11
         rig.redis.kill()            # Redis away: not ok, and 503
         wait_for(lambda: health(rig.ctxd)[0] == 503, timeout=10, what="503 with Redis away")
         assert health(rig.ctxd)[1] == {"status": "down", "redis": "down"}
@@ -183,22 +183,22 @@ def test_poison_is_dead_lettered_listed_and_replayed():
         it = {"id": "poison", "source": "p", "kind": "feed", "text": "Acme is down again",
               "published": now, "fetched": now}
         r = rig.redis
-        r.cmd("XGROUP", "CREATE", "ctx:items:raw", "analyze", "0", "MKSTREAM")
-        sid = r.cmd("XADD", "ctx:items:raw", "*", "id", "poison", "item", json.dumps(it))
+        r.cmd("XGROUP", "CREATE", "ctx:{i}:items:raw", "analyze", "0", "MKSTREAM")
+        sid = r.cmd("XADD", "ctx:{i}:items:raw", "*", "id", "poison", "item", json.dumps(it))
         for _ in range(2):          # the ghost reads it, and reads it again
-            r.cmd("XREADGROUP", "GROUP", "analyze", "ghost", "STREAMS", "ctx:items:raw",
+            r.cmd("XREADGROUP", "GROUP", "analyze", "ghost", "STREAMS", "ctx:{i}:items:raw",
                   "0" if _ else ">")
         rig.ctxd.start()
-        wait_for(lambda: r.cmd("XLEN", "ctx:items:dead") == 1, timeout=10,
+        wait_for(lambda: r.cmd("XLEN", "ctx:{i}:items:dead") == 1, timeout=10,
                  what="the poison entry dead-lettered")
-        assert r.cmd("EXISTS", "ctx:item:poison") == 0
+        assert r.cmd("EXISTS", "ctx:{i}:item:poison") == 0
         m = scrape(rig.ctxd)
         assert m['ctx_dead_letters_total{group="analyze",reason="max_deliveries"}'] == 1, m
-        assert m['ctx_dead_letter_entries{stream="ctx:items:dead"}'] == 1, m
+        assert m['ctx_dead_letter_entries{stream="ctx:{i}:items:dead"}'] == 1, m
 
         p = rig.ctxctl("dead")
         assert p.returncode == 0, p.stderr
-        assert "ctx:items:dead (from ctx:items:raw, group analyze): 1" in p.stdout, p.stdout
+        assert "ctx:{i}:items:dead (from ctx:{i}:items:raw, group analyze): 1" in p.stdout, p.stdout
         assert "read 2 times without being finished" in p.stdout and "poison" in p.stdout, \
             p.stdout
         p = rig.ctxctl("dead", "analyze", "--json")
@@ -206,17 +206,17 @@ def test_poison_is_dead_lettered_listed_and_replayed():
         assert len(letters) == 1, p.stdout
         d = letters[0]
         assert d["id"] == "poison" and d["entry"] == sid and d["deliveries"] == 2, d
-        assert d["from"] == "ctx:items:raw" and d["age"] >= 0, d
+        assert d["from"] == "ctx:{i}:items:raw" and d["age"] >= 0, d
         p = rig.ctxctl("dead", "show", d["letter"])
         assert p.returncode == 0, p.stderr
         shown = json.loads(p.stdout)
         assert shown["fields"]["item"]["text"] == "Acme is down again", shown
 
-        p = rig.ctxctl("dead", "replay", "ctx:items:dead", d["letter"])
+        p = rig.ctxctl("dead", "replay", "ctx:{i}:items:dead", d["letter"])
         assert p.returncode == 0, (p.stdout, p.stderr)
         assert "1 replayed" in p.stdout, p.stdout
-        assert r.cmd("XLEN", "ctx:items:dead") == 0
-        wait_for(lambda: r.cmd("HGET", "ctx:item:poison", "json"), timeout=10,
+        assert r.cmd("XLEN", "ctx:{i}:items:dead") == 0
+        wait_for(lambda: r.cmd("HGET", "ctx:{i}:item:poison", "json"), timeout=10,
                  what="the replayed entry tagged")
         wait_for(lambda: scrape(rig.ctxd)["ctx_items_tagged_total"] == 1, what="counted")
         # a letter already replayed is not there any more
@@ -224,16 +224,16 @@ def test_poison_is_dead_lettered_listed_and_replayed():
         assert p.returncode == 1 and "missing" in p.stderr, (p.stdout, p.stderr)
 
         # junk stays junk: replayed, it comes back; dropped, it is gone
-        r.cmd("XADD", "ctx:items:raw", "*", "id", "junk", "item", "{not json")
-        wait_for(lambda: r.cmd("XLEN", "ctx:items:dead") == 1, what="junk dead-lettered")
+        r.cmd("XADD", "ctx:{i}:items:raw", "*", "id", "junk", "item", "{not json")
+        wait_for(lambda: r.cmd("XLEN", "ctx:{i}:items:dead") == 1, what="junk dead-lettered")
         p = rig.ctxctl("dead", "--json")
         assert json.loads(p.stdout)["reason"] == "not JSON", p.stdout
         p = rig.ctxctl("dead", "replay", "analyze", "--all")
         assert p.returncode == 0 and "1 replayed" in p.stdout, (p.stdout, p.stderr)
-        wait_for(lambda: r.cmd("XLEN", "ctx:items:dead") == 1, what="junk dead again")
-        p = rig.ctxctl("dead", "drop", "ctx:items:dead", "--all")
+        wait_for(lambda: r.cmd("XLEN", "ctx:{i}:items:dead") == 1, what="junk dead again")
+        p = rig.ctxctl("dead", "drop", "ctx:{i}:items:dead", "--all")
         assert p.returncode == 0 and "1 dropped" in p.stdout, (p.stdout, p.stderr)
-        assert r.cmd("XLEN", "ctx:items:dead") == 0
+        assert r.cmd("XLEN", "ctx:{i}:items:dead") == 0
         p = rig.ctxctl("dead", "nowhere")
         assert p.returncode == 2 and "analyze, route, post" in p.stderr, p.stderr
     finally:

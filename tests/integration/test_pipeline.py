@@ -144,7 +144,7 @@ def test_item_reaches_monitor_and_survives_polls_and_restart():
         # 4. a restarted ctxd adds nothing again, and keeps its validators
         assert rig.ctxd.stop() == 0, "ctxd exit status on SIGTERM"
         assert "stopped" in rig.ctxd.logtext()
-        xlen_before = rig.redis.cmd("XLEN", "ctx:items:tagged")
+        xlen_before = rig.redis.cmd("XLEN", "ctx:{i}:items:tagged")
         before = len(rig.fs.responses)
         rig.ctxd.start()
         wait_for(lambda: len(rig.fs.responses) >= before + 3, what="polls after restart")
@@ -153,7 +153,7 @@ def test_item_reaches_monitor_and_survives_polls_and_restart():
         assert first_after[1] == 304, first_after
         ids = [i["id"] for i in rig.items()]
         assert sorted(ids) == ["feed:acme:post-1", "feed:acme:post-2"], ids
-        assert rig.redis.cmd("XLEN", "ctx:items:tagged") == xlen_before
+        assert rig.redis.cmd("XLEN", "ctx:{i}:items:tagged") == xlen_before
 
         # 5. the feed is rewritten without validators matching (new ETag) but
         # with the same entries: still no duplicates
@@ -264,8 +264,8 @@ def test_hostile_frames_get_errors_and_the_connection_stays():
                 return type(e).__name__
         assert asyncio.run(wrong()) != "connected"
         # a raw entry that is not an item is dead-lettered, not lost or looping
-        rig.redis.cmd("XADD", "ctx:items:raw", "*", "id", "junk", "item", "{not json")
-        wait_for(lambda: rig.redis.cmd("XLEN", "ctx:items:dead") == 1, what="dead letter")
+        rig.redis.cmd("XADD", "ctx:{i}:items:raw", "*", "id", "junk", "item", "{not json")
+        wait_for(lambda: rig.redis.cmd("XLEN", "ctx:{i}:items:dead") == 1, what="dead letter")
         assert rig.ctxd.alive()
     finally:
         rig.close()
@@ -328,10 +328,10 @@ def test_near_duplicates_are_tagged_and_not_escalated():
         assert items["feed:acme:post-9"]["tags"].get("duplicate_of") == "feed:acme:post-1", items
         assert "duplicate_of" not in items["feed:acme:post-1"]["tags"]
         # only the original became a task
-        wait_for(lambda: rig.redis.cmd("EXISTS", "ctx:task:social:feed:acme:post-1") == 1,
+        wait_for(lambda: rig.redis.cmd("EXISTS", "ctx:{r}:task:social:feed:acme:post-1") == 1,
                  what="task of the original")
         time.sleep(0.5)
-        assert rig.redis.cmd("EXISTS", "ctx:task:social:feed:acme:post-9") == 0
+        assert rig.redis.cmd("EXISTS", "ctx:{r}:task:social:feed:acme:post-9") == 0
     finally:
         rig.close()
 

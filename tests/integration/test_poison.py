@@ -22,14 +22,14 @@ def test_an_item_with_200_tags_is_tagged_and_the_stream_goes_on():
         for i, text in enumerate(["poison everywhere", "a plain item", "another one"]):
             it = {"id": "p:%d" % i, "source": "p", "kind": "feed", "text": text,
                   "published": now, "fetched": now}
-            r.cmd("XADD", "ctx:items:raw", "*", "id", it["id"], "item", json.dumps(it))
+            r.cmd("XADD", "ctx:{i}:items:raw", "*", "id", it["id"], "item", json.dumps(it))
         ctxd.start()
-        wait_for(lambda: r.cmd("XLEN", "ctx:items:tagged") == 3, timeout=15,
+        wait_for(lambda: r.cmd("XLEN", "ctx:{i}:items:tagged") == 3, timeout=15,
                  what="three items tagged")
-        tagged = json.loads(r.cmd("HGET", "ctx:item:p:0", "json") or "{}")
+        tagged = json.loads(r.cmd("HGET", "ctx:{i}:item:p:0", "json") or "{}")
         assert len(tagged.get("tags", {}).get("topics", [])) == 200, tagged.get("tags")
-        assert r.cmd("ZCARD", "ctx:idx:topic:t199") == 1
-        pending = r.cmd("XPENDING", "ctx:items:raw", "analyze")
+        assert r.cmd("ZCARD", "ctx:{i}:idx:topic:t199") == 1
+        pending = r.cmd("XPENDING", "ctx:{i}:items:raw", "analyze")
         assert pending[0] == 0, pending
     finally:
         ctxd.stop()
@@ -47,33 +47,33 @@ def test_dead_consumers_entries_are_claimed_and_poison_is_dead_lettered():
     ctxd = Ctxd(wd.path, r.port, [], extra={"claim_idle": "1s", "max_deliveries": 3})
     try:
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        r.cmd("XGROUP", "CREATE", "ctx:items:raw", "analyze", "0", "MKSTREAM")
+        r.cmd("XGROUP", "CREATE", "ctx:{i}:items:raw", "analyze", "0", "MKSTREAM")
         for iid in ("left", "poison"):
             it = {"id": iid, "source": "p", "kind": "feed", "text": "text of " + iid,
                   "published": now, "fetched": now}
-            r.cmd("XADD", "ctx:items:raw", "*", "id", iid, "item", json.dumps(it))
+            r.cmd("XADD", "ctx:{i}:items:raw", "*", "id", iid, "item", json.dumps(it))
         # the ghost reads both, then reads the second again and again
         got = r.cmd("XREADGROUP", "GROUP", "analyze", "ghost", "COUNT", "2", "STREAMS",
-                    "ctx:items:raw", ">")
+                    "ctx:{i}:items:raw", ">")
         left_id, poison_id = got[0][1][0][0], got[0][1][1][0]
         for _ in range(3):          # its pending entries after left_id: the poison one
             r.cmd("XREADGROUP", "GROUP", "analyze", "ghost", "COUNT", "1", "STREAMS",
-                  "ctx:items:raw", left_id)
-        pend = {p[0]: p[3] for p in r.cmd("XPENDING", "ctx:items:raw", "analyze", "-", "+",
+                  "ctx:{i}:items:raw", left_id)
+        pend = {p[0]: p[3] for p in r.cmd("XPENDING", "ctx:{i}:items:raw", "analyze", "-", "+",
                                          "10")}
         assert pend[poison_id] >= 3, pend
         time.sleep(1.1)             # both idle past claim_idle
         ctxd.start()
-        wait_for(lambda: r.cmd("HGET", "ctx:item:left", "json"), timeout=10,
+        wait_for(lambda: r.cmd("HGET", "ctx:{i}:item:left", "json"), timeout=10,
                  what="the dead consumer's entry claimed and tagged")
-        wait_for(lambda: r.cmd("XLEN", "ctx:items:dead") == 1, timeout=10,
+        wait_for(lambda: r.cmd("XLEN", "ctx:{i}:items:dead") == 1, timeout=10,
                  what="the poison entry dead-lettered")
-        dead = r.cmd("XRANGE", "ctx:items:dead", "-", "+")
+        dead = r.cmd("XRANGE", "ctx:{i}:items:dead", "-", "+")
         fields = dict(zip(dead[0][1][::2], dead[0][1][1::2]))
-        assert fields["dead_from"] == "ctx:items:raw" and fields["id"] == "poison", fields
+        assert fields["dead_from"] == "ctx:{i}:items:raw" and fields["id"] == "poison", fields
         assert fields["dead_id"] == poison_id and int(fields["dead_deliveries"]) >= 3, fields
-        assert r.cmd("EXISTS", "ctx:item:poison") == 0
-        wait_for(lambda: r.cmd("XPENDING", "ctx:items:raw", "analyze")[0] == 0,
+        assert r.cmd("EXISTS", "ctx:{i}:item:poison") == 0
+        wait_for(lambda: r.cmd("XPENDING", "ctx:{i}:items:raw", "analyze")[0] == 0,
                  what="nothing pending")
     finally:
         ctxd.stop()

@@ -41,7 +41,7 @@ def test_reply_api_errors():
         assert st == 413, (st, body)
         status, body = rig.ctxd.http("/api/replies/nope", ok_only=False)
         assert status == 404
-        assert rig.redis.cmd("XLEN", "ctx:outbox") == 0
+        assert rig.redis.cmd("XLEN", "ctx:{r}:outbox") == 0
     finally:
         rig.close()
 

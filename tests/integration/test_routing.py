@@ -128,10 +128,10 @@ def test_social_task_offered_accepted_done():
             await a.expect(typ("pong"))
             await a.ws.close()
         asyncio.run(scenario())
-        st = rig.redis.cmd("HGETALL", "ctx:task:social:feed:acme:post-1")
+        st = rig.redis.cmd("HGETALL", "ctx:{r}:task:social:feed:acme:post-1")
         st = dict(zip(st[::2], st[1::2]))
         assert st["state"] == "done" and st["agent"] == "ann", st
-        stats = dict(zip(*[iter(rig.redis.cmd("HGETALL", "ctx:queue:support:stats"))] * 2))
+        stats = dict(zip(*[iter(rig.redis.cmd("HGETALL", "ctx:{r}:queue:support:stats"))] * 2))
         assert stats["answered"] == "1" and stats["answered_in_sla"] == "1", stats
     finally:
         rig.close()
@@ -230,7 +230,7 @@ def test_chat_is_offered_with_its_first_message():
         port = rig.ctxd.port
 
         def task(tid):
-            h = rig.redis.cmd("HGETALL", "ctx:task:" + tid)
+            h = rig.redis.cmd("HGETALL", "ctx:{r}:task:" + tid)
             return dict(zip(h[::2], h[1::2]))
 
         async def scenario():
@@ -240,7 +240,7 @@ def test_chat_is_offered_with_its_first_message():
             tid = (await cust.expect(typ("started")))["task"]
             held = task(tid)
             assert held["state"] == "new", held
-            assert rig.redis.cmd("ZSCORE", "ctx:queue:support:waiting", tid) is None
+            assert rig.redis.cmd("ZSCORE", "ctx:{r}:queue:support:waiting", tid) is None
             # ann is available all along: the silent chat is not offered
             await asyncio.sleep(1.0)
             assert not [f for f in ann.frames if f.get("type") == "offer"], ann.frames
@@ -264,7 +264,7 @@ def test_chat_is_offered_with_its_first_message():
             await cust.ws.close()
             await c2.ws.close()
         asyncio.run(scenario())
-        stats = dict(zip(*[iter(rig.redis.cmd("HGETALL", "ctx:queue:support:stats"))] * 2))
+        stats = dict(zip(*[iter(rig.redis.cmd("HGETALL", "ctx:{r}:queue:support:stats"))] * 2))
         assert stats.get("arrived") == "1" and stats.get("abandoned", "0") == "0", stats
     finally:
         rig.close()
@@ -341,7 +341,7 @@ def test_callbacks_timeouts_wrapup_transfer_and_figures():
         p = subprocess.run([CTXCTL, "-c", rig.ctxd.config, "agents"], capture_output=True,
                            text=True, timeout=10)
         assert p.returncode == 0 and "ann" in p.stdout, p
-        ev = rig.redis.cmd("XRANGE", "ctx:routing:events", "-", "+")
+        ev = rig.redis.cmd("XRANGE", "ctx:{r}:routing:events", "-", "+")
         types = {dict(zip(e[1][::2], e[1][1::2]))["type"] for e in ev}
         for t in ["queued", "offered", "accepted", "timed_out", "transferred", "done"]:
             assert t in types, (t, types)
@@ -368,23 +368,23 @@ def test_overflow_moves_or_raises():
         port = rig.ctxd.port
         a = post(port, "/api/callbacks", {"phone": "+74950000001", "queue": "first"})[1]["task"]
         b = post(port, "/api/callbacks", {"phone": "+74950000002", "queue": "boost"})[1]["task"]
-        wait_for(lambda: rig.redis.cmd("HGET", "ctx:task:" + a["id"], "queue") == "second",
+        wait_for(lambda: rig.redis.cmd("HGET", "ctx:{r}:task:" + a["id"], "queue") == "second",
                  10, 0.1, "overflow to the second queue")
-        assert rig.redis.cmd("ZSCORE", "ctx:queue:second:waiting", a["id"]) is not None
-        assert rig.redis.cmd("ZSCORE", "ctx:queue:first:waiting", a["id"]) is None
+        assert rig.redis.cmd("ZSCORE", "ctx:{r}:queue:second:waiting", a["id"]) is not None
+        assert rig.redis.cmd("ZSCORE", "ctx:{r}:queue:first:waiting", a["id"]) is None
         # counted where it went: arrived (overflowed in) there, overflowed out here
         qs = {q["name"]: q for q in rig.ctxd.http("/api/queues")[1]["queues"]}
         assert qs["first"]["arrived"] == 1 and qs["first"]["overflowed_out"] == 1, qs
         assert qs["second"]["arrived"] == 1 and qs["second"]["overflowed_in"] == 1, qs
-        wait_for(lambda: rig.redis.cmd("HGET", "ctx:task:" + b["id"], "priority") == "5",
+        wait_for(lambda: rig.redis.cmd("HGET", "ctx:{r}:task:" + b["id"], "priority") == "5",
                  10, 0.1, "priority raised")
         c = post(port, "/api/callbacks", {"phone": "+74950000003", "queue": "boost"})[1]["task"]
         # the raised task is ahead of a newer one of priority 0, and stays so
-        head = rig.redis.cmd("ZRANGE", "ctx:queue:boost:waiting", 0, -1)
+        head = rig.redis.cmd("ZRANGE", "ctx:{r}:queue:boost:waiting", 0, -1)
         assert head[0] == b["id"], head
         time.sleep(1.5)
-        assert rig.redis.cmd("HGET", "ctx:task:" + b["id"], "priority") == "5", "raised twice"
-        assert rig.redis.cmd("HGET", "ctx:task:" + c["id"], "priority") == "5"
+        assert rig.redis.cmd("HGET", "ctx:{r}:task:" + b["id"], "priority") == "5", "raised twice"
+        assert rig.redis.cmd("HGET", "ctx:{r}:task:" + c["id"], "priority") == "5"
     finally:
         rig.close()
 
@@ -465,9 +465,9 @@ def test_chat_resume_and_grace():
             return st["task"]
         task = asyncio.run(scenario())
         # presence_grace is 1 s in routing_rig: then the chat is abandoned
-        wait_for(lambda: rig.redis.cmd("HGET", "ctx:task:" + task, "state") == "abandoned",
+        wait_for(lambda: rig.redis.cmd("HGET", "ctx:{r}:task:" + task, "state") == "abandoned",
                  10, 0.1, "abandoned after the grace")
-        msgs = rig.redis.cmd("LRANGE", "ctx:chat:%s:messages" % task, 0, -1)
+        msgs = rig.redis.cmd("LRANGE", "ctx:{r}:chat:%s:messages" % task, 0, -1)
         assert [json.loads(m)["text"] for m in msgs] == ["Is anyone there?", "Still here"], msgs
     finally:
         rig.close()

@@ -49,7 +49,7 @@ def test_telegram_private_chat():
         assert str(sent["chat_id"]) == "42" and sent["text"] == "Let me check, Carol", sent
         assert int(sent["reply_to_message_id"]) == second, (sent, second)
         # one task for the conversation, not one per message
-        tasks = [k for k in redis.cmd("KEYS", "ctx:task:*")]
+        tasks = [k for k in redis.cmd("KEYS", "ctx:{r}:task:*")]
         assert len(tasks) == 1, tasks
         assert c.stop() == 0
         assert "TEST-token" not in c.logtext(), "the bot token was logged"

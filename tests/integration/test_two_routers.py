@@ -24,10 +24,10 @@ N_AGENTS = 12
 CHECK = r"""
 local errs = {}
 local owner = {}
-for _, a in ipairs(redis.call('SMEMBERS', 'ctx:agents')) do
+for _, a in ipairs(redis.call('SMEMBERS', 'ctx:{r}:agents')) do
   local load, offers = 0, 0
-  for _, t in ipairs(redis.call('SMEMBERS', 'ctx:agent:' .. a .. ':tasks')) do
-    local f = redis.call('HMGET', 'ctx:task:' .. t, 'state', 'agent')
+  for _, t in ipairs(redis.call('SMEMBERS', 'ctx:{r}:agent:' .. a .. ':tasks')) do
+    local f = redis.call('HMGET', 'ctx:{r}:task:' .. t, 'state', 'agent')
     if owner[t] then errs[#errs + 1] = t .. ' held by ' .. owner[t] .. ' and ' .. a end
     owner[t] = a
     if f[2] ~= a then errs[#errs + 1] = t .. ' in the set of ' .. a .. ' but agent=' .. tostring(f[2]) end
@@ -37,7 +37,7 @@ for _, a in ipairs(redis.call('SMEMBERS', 'ctx:agents')) do
     load = load + 1
     if f[1] == 'offered' then offers = offers + 1 end
   end
-  local h = redis.call('HMGET', 'ctx:agent:' .. a, 'load:callback', 'cap:callback', 'offers')
+  local h = redis.call('HMGET', 'ctx:{r}:agent:' .. a, 'load:callback', 'cap:callback', 'offers')
   if tonumber(h[1]) ~= load then errs[#errs + 1] = a .. ' load ' .. tostring(h[1]) .. ' holds ' .. load end
   if load > tonumber(h[2]) then errs[#errs + 1] = a .. ' over capacity: ' .. load end
   if offers > 1 then errs[#errs + 1] = a .. ' holds ' .. offers .. ' offers' end
@@ -45,11 +45,11 @@ for _, a in ipairs(redis.call('SMEMBERS', 'ctx:agents')) do
 end
 local counts = {}
 for _, t in ipairs(ARGV) do
-  local f = redis.call('HMGET', 'ctx:task:' .. t, 'state', 'agent', 'queue')
+  local f = redis.call('HMGET', 'ctx:{r}:task:' .. t, 'state', 'agent', 'queue')
   local st = f[1]
   if not st then errs[#errs + 1] = t .. ' lost' else
     counts[st] = (counts[st] or 0) + 1
-    local inq = redis.call('ZSCORE', 'ctx:queue:' .. f[3] .. ':waiting', t)
+    local inq = redis.call('ZSCORE', 'ctx:{r}:queue:' .. f[3] .. ':waiting', t)
     if st == 'queued' then
       if not inq then errs[#errs + 1] = t .. ' queued but not waiting in ' .. f[3] end
       if owner[t] then errs[#errs + 1] = t .. ' queued but held by ' .. owner[t] end
