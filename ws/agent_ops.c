@@ -29,8 +29,11 @@
 #include "ws/agent_internal.h"
 
 /* An error about one task names it, so a console can show it in the right tab. */
+/* s may be NULL: the session closed while its request ran (nobody to tell). */
 static void err_task(struct asess *s, const char *code, const char *msg, const char *task)
 {
+    if (!s)
+        return;
     outq_json(&s->q, s->wsi, json_pack("{s:s,s:s,s:s,s:s}", "type", "error", "code", code,
                                        "message", msg, "task", task));
 }
@@ -173,6 +176,8 @@ void agent_stats_fire(uv_timer_t *t)
 
 struct req {
     struct wref *ref;
+    struct serve *sv;           /* outlives the session: an operation sent
+                                 * right before the connection closes still runs */
     enum agent_op op;
     char agent[72], name[128];
     char task[256];
@@ -257,18 +262,13 @@ static ctx_err enqueue_reply(struct rconn *rc, struct serve *sv, struct req *q, 
 
 static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
 {
-    struct serve *sv = req_sess(q) ? req_sess(q)->ag->s : NULL;
-    if (!sv) {
-        req_end(q);
-        return;
-    }
+    struct serve *sv = q->sv;
     const char *queue = stream_field(t, "queue"), *channel = stream_field(t, "channel");
     const struct config_queue *qc = queue_cfg(sv->cfg, queue);
     long long now = ctx_now_ms();
     ctx_err e = CTX_OK;
     if (!channel) {
-        struct asess *s = req_sess(q);
-        err_task(s, "no_task", "no such task", q->task);
+        err_task(req_sess(q), "no_task", "no such task", q->task);
         req_end(q);
         return;
     }
@@ -359,8 +359,7 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
         break;
     }
     if (e) {
-        if (req_sess(q))
-            err_task(req_sess(q), "unavailable", "redis is away; try again", q->task);
+        err_task(req_sess(q), "unavailable", "redis is away; try again", q->task);
         req_end(q);
     }
 }
@@ -368,9 +367,8 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
 static void on_task_fields(struct rconn *rc, redisReply *rep, void *priv)
 {
     struct req *q = priv;
-    if (!req_sess(q) || !rep || rep->type != REDIS_REPLY_ARRAY) {
-        if (req_sess(q))
-            err_task(req_sess(q), "unavailable", "redis is away; try again", q->task);
+    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
+        err_task(req_sess(q), "unavailable", "redis is away; try again", q->task);
         req_end(q);
         return;
     }
@@ -382,6 +380,7 @@ void agent_op_start(struct asess *s, enum agent_op op, const char *task, const c
 {
     struct req *q = ctx_calloc(1, sizeof *q);
     q->ref = wref_take(s->ref);
+    q->sv = s->ag->s;
     q->op = op;
     snprintf(q->agent, sizeof q->agent, "%s", s->agent);
     snprintf(q->name, sizeof q->name, "%s", s->name);

@@ -471,3 +471,35 @@ def test_chat_resume_and_grace():
         assert [json.loads(m)["text"] for m in msgs] == ["Is anyone there?", "Still here"], msgs
     finally:
         rig.close()
+
+
+def test_done_sent_right_before_close_is_kept():
+    """A console that sends done and closes at once (the agent logs out
+    after the last task): the operation still runs, though the session is
+    gone by the time the task's fields are read. It used to be dropped, the
+    task left assigned and held."""
+    from test_replies import post
+    rig = routing_rig("route-done-close")
+    try:
+        t1 = add_agent(rig, "ann")
+        rig.ctxd.start()
+        port = rig.ctxd.port
+        tasks = [post(port, "/api/callbacks", {"phone": "+7495000000%d" % i})[1]["task"]["id"]
+                 for i in range(3)]
+
+        async def scenario():
+            for tid in tasks:
+                ann, _ = await login(port, t1)
+                offer = await ann.expect(typ("offer"), what="offer of " + tid)
+                got = offer["task"]["id"]
+                await ann.send(type="accept", task=got)
+                await ann.expect(typ("assigned"))
+                await ann.send(type="done", task=got)
+                await ann.ws.close()
+                await asyncio.to_thread(
+                    wait_for, lambda: rig.redis.cmd("HGET", "ctx:{r}:task:" + got, "state") == "done",
+                    10, 0.05, got + " done")
+        asyncio.run(scenario())
+        assert rig.redis.cmd("SCARD", "ctx:{r}:agent:ann:tasks") == 0
+    finally:
+        rig.close()
