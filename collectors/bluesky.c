@@ -61,32 +61,21 @@ static ctx_err bluesky_next_request(const struct config_source *src, const char 
                                     struct source_request *q)
 {
     struct buf url = {0};
-    ctx_err e = su_base(src, src->token ? BSKY_PDS : BSKY_PUBLIC, &url);
-    if (!e)
-        e = buf_puts(&url, "/xrpc/app.bsky.feed.searchPosts");
-    if (!e)
-        e = su_param(&url, "q", src->query ? src->query : "");
-    if (!e)
-        e = su_param(&url, "sort", "latest");
-    if (!e)
-        e = su_paramf(&url, "limit", "%d", BSKY_LIMIT);
+    su_base(src, src->token ? BSKY_PDS : BSKY_PUBLIC, &url);
+    buf_puts(&url, "/xrpc/app.bsky.feed.searchPosts");
+    su_param(&url, "q", src->query ? src->query : "");
+    su_param(&url, "sort", "latest");
+    su_paramf(&url, "limit", "%d", BSKY_LIMIT);
     long long since;
-    if (!e && sc_get_ll(cursor, "since", &since)) {
+    if (sc_get_ll(cursor, "since", &since)) {
         char t[CTX_TIME_LEN];
         ctx_time_format(since > BSKY_OVERLAP ? since - BSKY_OVERLAP : 0, t);
-        e = su_param(&url, "since", t);
+        su_param(&url, "since", t);
     }
     char page[512];
-    if (!e && sc_get(cursor, "page", page, sizeof page) && *page)
-        e = su_param(&url, "cursor", page);
-    if (!e)
-        e = sq_url(q, &url);
-    if (!e)
-        e = source_request_header(q, "Accept: application/json");
-    if (!e && src->token)
-        e = source_request_header(q, "Authorization: Bearer %s", src->token);
-    buf_free(&url);
-    return e;
+    if (sc_get(cursor, "page", page, sizeof page) && *page)
+        su_param(&url, "cursor", page);
+    return sq_finish(q, NULL, &url, NULL, src->token);
 }
 
 /* The post's sortAt: the earlier of createdAt and indexedAt. */
@@ -103,16 +92,16 @@ static bool bluesky_sort_at(const json_t *post, const json_t *rec, long long *ou
 }
 
 /* https://bsky.app/profile/<did>/post/<rkey> for at://<did>/app.bsky.feed.post/<rkey>. */
-static ctx_err bluesky_web_url(struct item *it, const char *uri)
+static void bluesky_web_url(struct item *it, const char *uri)
 {
     static const char coll[] = "/app.bsky.feed.post/";
     if (strncmp(uri, "at://", 5) != 0)
-        return CTX_OK;
+        return;
     const char *did = uri + 5, *c = strstr(did, coll);
     if (!c || c == did || !c[sizeof coll - 1] || strchr(c + sizeof coll - 1, '/'))
-        return CTX_OK;
-    return si_setf(&it->url, "https://bsky.app/profile/%.*s/post/%s", (int)(c - did), did,
-                   c + sizeof coll - 1);
+        return;
+    si_setf(&it->url, "https://bsky.app/profile/%.*s/post/%s", (int)(c - did), did,
+            c + sizeof coll - 1);
 }
 
 static bool bluesky_ref_ok(const char *s)
@@ -120,57 +109,37 @@ static bool bluesky_ref_ok(const char *s)
     return s && *s && !strchr(s, '|');
 }
 
-static ctx_err bluesky_post(const struct config_source *src, const json_t *post,
-                            const char *fetched, struct parse_result *r)
+static void bluesky_post(const struct config_source *src, const json_t *post,
+                         const char *fetched, struct parse_result *r)
 {
     const char *uri = sj_nstr(post, "uri");
+    struct item it;
     if (!bluesky_ref_ok(uri) || strncmp(uri, "at://", 5) != 0) {
         si_skip(r, "bluesky: a post without an at:// uri was skipped");
-        return CTX_OK;
+        return;
     }
-    struct item it;
-    item_init(&it);
-    ctx_err e = si_setf(&it.id, "bluesky:%s", uri);
-    if (e || si_seen(r, it.id)) {
-        item_clear(&it);
-        return e;
-    }
+    if (!si_new(r, &it, "bluesky:%s", uri))
+        return;
     const json_t *author = json_object_get(post, "author");
     const json_t *rec = json_object_get(post, "record");
-    const char *handle = sj_nstr(author, "handle");
-    if (handle)
-        e = si_setf(&it.author.handle, "@%s", handle);
-    if (!e)
-        e = si_plain(&it.author.name, sj_str(author, "displayName"));
-    long long f;
-    if (sj_int(author, "followersCount", &f))
-        si_followers(&it, f);
-    if (!e)
-        e = bluesky_web_url(&it, uri);
-    if (!e)
-        e = si_plain(&it.text, sj_str(rec, "text"));
-    if (!e)
-        e = item_set(&it.lang, json_string_value(json_array_get(json_object_get(rec, "langs"), 0)));
-    long long t;
-    if (!e && !si_date(sj_str(rec, "createdAt"), &t) && !si_date(sj_str(post, "indexedAt"), &t))
+    long long f = -1, t;
+    sj_int(author, "followersCount", &f);
+    si_author(&it, "@", sj_nstr(author, "handle"), sj_str(author, "displayName"), f);
+    bluesky_web_url(&it, uri);
+    si_plain(&it.text, sj_str(rec, "text"));
+    item_set(&it.lang, json_string_value(json_array_get(json_object_get(rec, "langs"), 0)));
+    if (!si_date(sj_str(rec, "createdAt"), &t) && !si_date(sj_str(post, "indexedAt"), &t))
         t = -1;
-    if (!e)
-        e = si_published_epoch(&it, (double)t, fetched);
+    si_published_epoch(&it, (double)t, fetched);
     const char *cid = sj_nstr(post, "cid");
-    if (!e && bluesky_ref_ok(cid)) {
-        const json_t *root = json_object_get(json_object_get(rec, "reply"), "root");
-        const char *ruri = sj_nstr(root, "uri"), *rcid = sj_nstr(root, "cid");
-        e = item_set(&it.reply_network, "bluesky");
-        if (!e && bluesky_ref_ok(ruri) && bluesky_ref_ok(rcid) && strcmp(ruri, uri) != 0)
-            e = si_setf(&it.reply_ref, "%s|%s|%s|%s", uri, cid, ruri, rcid);
-        else if (!e)
-            e = si_setf(&it.reply_ref, "%s|%s", uri, cid);
-    }
-    if (e) {
-        item_clear(&it);
-        return e;
-    }
-    return si_take(r, &it, src, "social", fetched);
+    const json_t *root = json_object_get(json_object_get(rec, "reply"), "root");
+    const char *ruri = sj_nstr(root, "uri"), *rcid = sj_nstr(root, "cid");
+    if (bluesky_ref_ok(cid) && bluesky_ref_ok(ruri) && bluesky_ref_ok(rcid)
+        && strcmp(ruri, uri) != 0)
+        si_reply(&it, "bluesky", "%s|%s|%s|%s", uri, cid, ruri, rcid);
+    else if (bluesky_ref_ok(cid))
+        si_reply(&it, "bluesky", "%s|%s", uri, cid);
+    si_take(r, &it, src, "social", fetched);
 }
 
 static ctx_err bluesky_parse(const struct config_source *src, const char *cursor,
@@ -184,48 +153,29 @@ static ctx_err bluesky_parse(const struct config_source *src, const char *cursor
     if (!json_is_array(posts)) {
         const char *err = sj_nstr(root, "error"), *msg = sj_nstr(root, "message");
         if (err || msg)
-            snprintf(r->error, sizeof r->error, "bluesky: %s%s%s", err ? err : "error",
-                     msg ? ": " : "", msg ? msg : "");
-        else
-            snprintf(r->error, sizeof r->error, "bluesky: expected {\"posts\": [...]}");
-        json_decref(root);
-        return err || msg ? CTX_EHTTP : CTX_EPARSE;
+            return sj_fail(r, root, CTX_EHTTP, "bluesky: %s%s%s", err ? err : "error",
+                           msg ? ": " : "", msg ? msg : "");
+        return sj_fail(r, root, CTX_EPARSE, "bluesky: expected {\"posts\": [...]}");
     }
-    long long cap = SOCIAL_MAX_TIME, since = -1, top = -1, t;
-    si_date(fetched, &cap);
-    bool have_since = sc_get_ll(cursor, "since", &since);
-    if (have_since)
-        top = since;
-    if (sc_get_ll(cursor, "top", &t) && t > top)
-        top = t;
-    ctx_err e = CTX_OK;
-    size_t i, n = json_array_size(posts);
-    json_t *post;
-    json_array_foreach(posts, i, post) {
-        if (i >= SOCIAL_MAX_ITEMS) {
-            si_skip(r, "bluesky: more than %d posts, the rest skipped", SOCIAL_MAX_ITEMS);
-            break;
-        }
-        if (!json_is_object(post)) {
-            si_skip(r, "bluesky: posts[%zu] is not an object", i);
-            continue;
-        }
+    long long cap = si_cap(fetched), since, top, t;
+    bool have_since = sc_window_read(cursor, "since", &since, &top);
+    size_t i = 0;
+    const json_t *post;
+    while ((post = sj_next(r, posts, &i, "bluesky", "posts", "posts"))) {
         if (bluesky_sort_at(post, json_object_get(post, "record"), &t)) {
             if (t > cap)
                 t = cap;
             if (t > top)
                 top = t;
         }
-        if ((e = bluesky_post(src, post, fetched, r)))
-            break;
+        bluesky_post(src, post, fetched, r);
     }
+    /* a full page: older pages of the window still to read */
     const char *page = sj_nstr(root, "cursor");
-    if (!e)     /* a full page: older pages of the window still to read */
-        e = sc_window(r, have_since && page && n >= BSKY_FULL, since, top, "page", page);
+    sc_window(r, have_since && page && json_array_size(posts) >= BSKY_FULL, "since", since, top,
+              "page", page);
     json_decref(root);
-    if (e)
-        parse_result_clear(r);
-    return e;
+    return CTX_OK;
 }
 
 /* ---- replies ------------------------------------------------------------------- */
@@ -337,48 +287,31 @@ static ctx_err bluesky_reply_request(const struct config_source *src, const stru
                              "record", "$type", "app.bsky.feed.post", "text", rep->text,
                              "createdAt", when, "reply", "root", root, "parent", parent);
     free(ref);
-    struct buf url = {0};
-    ctx_err e = su_base(src, BSKY_PDS, &url);
-    if (!e)
-        e = buf_puts(&url, "/xrpc/com.atproto.repo.createRecord");
-    if (!e)
-        e = sq_url(q, &url);
-    buf_free(&url);
-    q->method = "POST";
-    if (!e)
-        e = sq_json_body(q, body);
-    else
-        json_decref(body);
-    if (!e)
-        e = source_request_header(q, "Accept: application/json");
-    if (!e)
-        e = source_request_header(q, "Authorization: Bearer %s", src->token);
+    ctx_err e = sq_json_body(q, body);
     if (e)
-        source_request_clear(q);
-    return e;
+        return e;
+    struct buf url = {0};
+    su_base(src, BSKY_PDS, &url);
+    buf_puts(&url, "/xrpc/com.atproto.repo.createRecord");
+    return sq_finish(q, "POST", &url, SQ_JSON, src->token);
 }
 
 static void bluesky_reply_result(const struct http_response *resp, struct reply_outcome *out)
 {
-    memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *root = resp->body && resp->len ? json_loadb(resp->body, resp->len, 0, &je) : NULL;
+    json_t *root = so_load(resp, out);
     const char *uri = sj_nstr(root, "uri");
+    const char *err = sj_nstr(root, "error"), *msg = sj_nstr(root, "message");
     if (resp->status >= 200 && resp->status < 300 && uri) {
         so_set(out, REPLY_POSTED, NULL);
         snprintf(out->ref, sizeof out->ref, "%s", uri);
     } else if (resp->status >= 200 && resp->status < 300) {
         /* the same record key on a retry: no double post */
         so_set(out, REPLY_RETRY, "bluesky: HTTP %ld without a record uri", resp->status);
+    } else if (err || msg) {
+        so_set(out, so_by_status(resp->status), "bluesky: HTTP %ld: %s%s%s", resp->status,
+               err ? err : "", err && msg ? ": " : "", msg ? msg : "");
     } else {
-        const char *err = sj_nstr(root, "error"), *msg = sj_nstr(root, "message");
-        char snip[128];
-        so_snippet(resp, snip, sizeof snip);
-        if (err || msg)
-            so_set(out, so_by_status(resp->status), "bluesky: HTTP %ld: %s%s%s", resp->status,
-                   err ? err : "", err && msg ? ": " : "", msg ? msg : "");
-        else
-            so_set(out, so_by_status(resp->status), "bluesky: HTTP %ld: %s", resp->status, snip);
+        so_http(out, "bluesky", resp, NULL);
     }
     json_decref(root);
 }

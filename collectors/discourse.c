@@ -64,50 +64,35 @@ static ctx_err discourse_next_request(const struct config_source *src, const cha
                                       struct source_request *q)
 {
     struct buf url = {0};
-    ctx_err e = su_base(src, "", &url);
-    bool search = strcmp(discourse_mode(src), "search") == 0;
-    if (!e && search) {
-        e = buf_puts(&url, "/search.json");
-        if (!e)
-            e = su_paramf(&url, "q", "%s order:latest", src->query ? src->query : "");
-    } else if (!e) {
-        e = buf_puts(&url, "/latest.json");
-        if (!e)
-            e = su_param(&url, "order", "created");
+    su_base(src, "", &url);
+    if (strcmp(discourse_mode(src), "search") == 0) {
+        buf_puts(&url, "/search.json");
+        su_paramf(&url, "q", "%s order:latest", src->query ? src->query : "");
+    } else {
+        buf_puts(&url, "/latest.json");
+        su_param(&url, "order", "created");
     }
     long long page;
-    if (!e && sc_get_ll(cursor, "page", &page) && page > 0)
-        e = su_paramf(&url, "page", "%lld", page);
-    if (!e)
-        e = sq_url(q, &url);
-    if (!e)
-        e = source_request_header(q, "Accept: application/json");
-    buf_free(&url);
-    return e;
+    if (sc_get_ll(cursor, "page", &page) && page > 0)
+        su_paramf(&url, "page", "%lld", page);
+    return sq_finish(q, NULL, &url, NULL, NULL);
 }
 
 /* <base>/t/<slug>/<topic>[/<post number>] */
-static ctx_err discourse_url(struct item *it, const struct config_source *src,
-                             const char *slug, long long topic, long long number)
+static void discourse_url(struct item *it, const struct config_source *src,
+                          const char *slug, long long topic, long long number)
 {
     if (!src->url || !su_is_http(src->url))
-        return CTX_OK;          /* ctxctl parse on a file: no forum to link to */
+        return;                 /* ctxctl parse on a file: no forum to link to */
     struct buf u = {0};
-    ctx_err e = su_base(src, "", &u);
-    if (!e)
-        e = buf_puts(&u, "/t/");
-    if (!e)
-        e = su_escape(&u, slug && *slug ? slug : "-");
-    if (!e)
-        e = buf_printf(&u, "/%lld", topic);
-    if (!e && number > 0)
-        e = buf_printf(&u, "/%lld", number);
-    if (!e) {
-        free(it->url);
-        it->url = buf_detach(&u);
-    }
-    buf_free(&u);
-    return e;
+    su_base(src, "", &u);
+    buf_puts(&u, "/t/");
+    su_escape(&u, slug && *slug ? slug : "-");
+    buf_printf(&u, "/%lld", topic);
+    if (number > 0)
+        buf_printf(&u, "/%lld", number);
+    free(it->url);
+    it->url = buf_detach(&u);
 }
 
 static const json_t *discourse_find(const json_t *list, const char *key, long long id)
@@ -124,66 +109,45 @@ static const json_t *discourse_find(const json_t *list, const char *key, long lo
     return NULL;
 }
 
-static ctx_err discourse_author(struct item *it, const char *username, const char *name)
-{
-    ctx_err e = username ? si_setf(&it->author.handle, "@%s", username) : CTX_OK;
-    if (!e)
-        e = si_plain(&it->author.name, name);
-    return e;
-}
-
-static ctx_err discourse_post(const struct config_source *src,
-                              const json_t *root, const json_t *post, const char *host,
-                              const char *fetched, struct parse_result *r, long long *id)
+/* A post of a search; *id is its id, -1 when it has none. */
+static void discourse_post(const struct config_source *src,
+                           const json_t *root, const json_t *post, const char *host,
+                           const char *fetched, struct parse_result *r, long long *id)
 {
     long long topic = 0, number = 0;
+    struct item it;
     if (!sj_int(post, "id", id)) {
         si_skip(r, "discourse: a post without an id was skipped");
         *id = -1;
-        return CTX_OK;
+        return;
     }
-    struct item it;
-    item_init(&it);
-    ctx_err e = si_setf(&it.id, "discourse:%s:%lld", host, *id);
-    if (e || si_seen(r, it.id)) {
-        item_clear(&it);
-        return e;
-    }
+    if (!si_new(r, &it, "discourse:%s:%lld", host, *id))
+        return;
     sj_int(post, "topic_id", &topic);
     sj_int(post, "post_number", &number);
     const json_t *t = discourse_find(json_object_get(root, "topics"), "id", topic);
-    e = discourse_author(&it, sj_nstr(post, "username"), sj_str(post, "name"));
-    if (!e)
-        e = si_html(&it.title, sj_str(t, "title"));
-    if (!e)
-        e = si_html(&it.text, sj_str(post, "blurb"));
-    if (!e && topic > 0)
-        e = discourse_url(&it, src, sj_str(t, "slug"), topic, number);
-    if (!e)
-        e = si_published_str(&it, sj_str(post, "created_at"), fetched);
-    if (e) {
-        item_clear(&it);
-        return e;
-    }
-    return si_take(r, &it, src, "forum", fetched);
+    si_author(&it, "@", sj_nstr(post, "username"), sj_str(post, "name"), -1);
+    si_html(&it.title, sj_str(t, "title"));
+    si_html(&it.text, sj_str(post, "blurb"));
+    if (topic > 0)
+        discourse_url(&it, src, sj_str(t, "slug"), topic, number);
+    si_published_str(&it, sj_str(post, "created_at"), fetched);
+    si_take(r, &it, src, "forum", fetched);
 }
 
-static ctx_err discourse_topic(const struct config_source *src,
-                               const json_t *root, const json_t *topic, const char *host,
-                               const char *fetched, struct parse_result *r, long long *id)
+/* A topic of the latest list; *id is its id, -1 when it has none. */
+static void discourse_topic(const struct config_source *src,
+                            const json_t *root, const json_t *topic, const char *host,
+                            const char *fetched, struct parse_result *r, long long *id)
 {
+    struct item it;
     if (!sj_int(topic, "id", id)) {
         si_skip(r, "discourse: a topic without an id was skipped");
         *id = -1;
-        return CTX_OK;
+        return;
     }
-    struct item it;
-    item_init(&it);
-    ctx_err e = si_setf(&it.id, "discourse:%s:topic:%lld", host, *id);
-    if (e || si_seen(r, it.id)) {
-        item_clear(&it);
-        return e;
-    }
+    if (!si_new(r, &it, "discourse:%s:topic:%lld", host, *id))
+        return;
     /* the original poster: the poster described so, else the first one */
     const json_t *posters = json_object_get(topic, "posters"), *op = json_array_get(posters, 0);
     size_t i;
@@ -199,22 +163,14 @@ static ctx_err discourse_topic(const struct config_source *src,
     const json_t *user = sj_int(op, "user_id", &uid)
                          ? discourse_find(json_object_get(root, "users"), "id", uid) : NULL;
     if (user)
-        e = discourse_author(&it, sj_nstr(user, "username"), sj_str(user, "name"));
-    if (!e)
-        e = si_html(&it.title, sj_str(topic, "title"));
-    if (!e)
-        e = si_html(&it.text, sj_str(topic, "excerpt"));
-    if (!e && !it.text)
-        e = item_set(&it.text, it.title);
-    if (!e)
-        e = discourse_url(&it, src, sj_str(topic, "slug"), *id, 0);
-    if (!e)
-        e = si_published_str(&it, sj_str(topic, "created_at"), fetched);
-    if (e) {
-        item_clear(&it);
-        return e;
-    }
-    return si_take(r, &it, src, "forum", fetched);
+        si_author(&it, "@", sj_nstr(user, "username"), sj_str(user, "name"), -1);
+    si_html(&it.title, sj_str(topic, "title"));
+    si_html(&it.text, sj_str(topic, "excerpt"));
+    if (!it.text)
+        item_set(&it.text, it.title);
+    discourse_url(&it, src, sj_str(topic, "slug"), *id, 0);
+    si_published_str(&it, sj_str(topic, "created_at"), fetched);
+    si_take(r, &it, src, "forum", fetched);
 }
 
 static ctx_err discourse_parse(const struct config_source *src, const char *cursor,
@@ -240,41 +196,24 @@ static ctx_err discourse_parse(const struct config_source *src, const char *curs
             return CTX_OK;
         }
         if (msg)
-            snprintf(r->error, sizeof r->error, "discourse: %s", msg);
-        else
-            snprintf(r->error, sizeof r->error,
-                     "discourse: expected search results or a topic list");
-        json_decref(root);
-        return msg ? CTX_EHTTP : CTX_EPARSE;
+            return sj_fail(r, root, CTX_EHTTP, "discourse: %s", msg);
+        return sj_fail(r, root, CTX_EPARSE, "discourse: expected search results or a topic list");
     }
     char host[256];
     su_source_host(src, resp, host, sizeof host);
-    long long have = -1, top = -1, page, oldest = -1, t;
-    bool have_id = sc_get_ll(cursor, "id", &have);
-    if (have_id)
-        top = have;
-    if (sc_get_ll(cursor, "top", &t) && t > top)
-        top = t;
+    long long have, top, page, oldest = -1;
+    bool have_id = sc_window_read(cursor, "id", &have, &top);
     long long first = topics ? 0 : 1;    /* latest.json counts pages from 0, search from 1 */
     if (!sc_get_ll(cursor, "page", &page) || page < first)
         page = first;
-    ctx_err e = CTX_OK;
-    size_t i, n = 0;
-    json_t *o;
-    json_array_foreach(list, i, o) {
-        if (i >= SOCIAL_MAX_ITEMS) {
-            si_skip(r, "discourse: more than %d entries, the rest skipped", SOCIAL_MAX_ITEMS);
-            break;
-        }
-        if (!json_is_object(o)) {
-            si_skip(r, "discourse: entry %zu is not an object", i);
-            continue;
-        }
+    size_t i = 0, n = 0;
+    const json_t *o;
+    while ((o = sj_next(r, list, &i, "discourse", "entries", topics ? "topics" : "posts"))) {
         long long id;
-        e = topics ? discourse_topic(src, root, o, host, fetched, r, &id)
-                   : discourse_post(src, root, o, host, fetched, r, &id);
-        if (e)
-            break;
+        if (topics)
+            discourse_topic(src, root, o, host, fetched, r, &id);
+        else
+            discourse_post(src, root, o, host, fetched, r, &id);
         if (id < 0 || (topics && json_is_true(json_object_get(o, "pinned"))))
             continue;           /* pinned topics sit on top whatever their age */
         n++;
@@ -286,23 +225,12 @@ static ctx_err discourse_parse(const struct config_source *src, const char *curs
     bool more = topics ? sj_nstr(tl, "more_topics_url") != NULL
                        : json_is_true(json_object_get(
                              json_object_get(root, "grouped_search_result"), "more_posts"));
-    struct buf c = {0};
-    if (!e && have_id && more && n > 0 && oldest > have && page + 1 < DISCOURSE_MAX_PAGE) {
-        e = sc_put_ll(&c, "id", have);
-        if (!e)
-            e = sc_put_ll(&c, "top", top);
-        if (!e)
-            e = sc_put_ll(&c, "page", page + 1);
-    } else if (!e && top >= 0) {
-        e = sc_put_ll(&c, "id", top);
-    }
-    if (!e && buf_len(&c))
-        e = sc_finish(&c, r);
-    buf_free(&c);
+    more = more && have_id && n > 0 && oldest > have && page < DISCOURSE_MAX_PAGE - 1;
+    char next[32];
+    snprintf(next, sizeof next, "%lld", more ? page + 1 : page);
+    sc_window(r, more, "id", have, top, "page", next);
     json_decref(root);
-    if (e)
-        parse_result_clear(r);
-    return e;
+    return CTX_OK;
 }
 
 const struct source_ops discourse_source_ops = {

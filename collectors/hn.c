@@ -53,68 +53,46 @@ static ctx_err hn_next_request(const struct config_source *src, const char *curs
                                struct source_request *q)
 {
     struct buf url = {0};
-    ctx_err e = su_base(src, HN_BASE, &url);
-    if (!e)
-        e = buf_puts(&url, "/api/v1/search_by_date");
-    if (!e)
-        e = su_param(&url, "query", src->query ? src->query : "");
-    if (!e)
-        e = su_param(&url, "tags", hn_tags(src));
-    if (!e)
-        e = su_param(&url, "hitsPerPage", HN_LIMIT);
+    su_base(src, HN_BASE, &url);
+    buf_puts(&url, "/api/v1/search_by_date");
+    su_param(&url, "query", src->query ? src->query : "");
+    su_param(&url, "tags", hn_tags(src));
+    su_param(&url, "hitsPerPage", HN_LIMIT);
     long long after, until;
-    if (!e && sc_get_ll(cursor, "after", &after)) {
+    if (sc_get_ll(cursor, "after", &after)) {
         if (sc_get_ll(cursor, "until", &until))
-            e = su_paramf(&url, "numericFilters", "created_at_i>%lld,created_at_i<=%lld",
-                          after, until);
+            su_paramf(&url, "numericFilters", "created_at_i>%lld,created_at_i<=%lld", after,
+                      until);
         else
-            e = su_paramf(&url, "numericFilters", "created_at_i>%lld", after);
+            su_paramf(&url, "numericFilters", "created_at_i>%lld", after);
     }
-    if (!e)
-        e = sq_url(q, &url);
-    if (!e)
-        e = source_request_header(q, "Accept: application/json");
-    buf_free(&url);
-    return e;
+    return sq_finish(q, NULL, &url, NULL, NULL);
 }
 
-static ctx_err hn_hit(const struct config_source *src, const json_t *hit, const char *fetched,
-                      struct parse_result *r)
+static void hn_hit(const struct config_source *src, const json_t *hit, const char *fetched,
+                   struct parse_result *r)
 {
     char oid[64];
+    struct item it;
     if (!sj_id(hit, "objectID", oid, sizeof oid)) {
         si_skip(r, "hn: a hit without an objectID was skipped");
-        return CTX_OK;
+        return;
     }
-    struct item it;
-    item_init(&it);
-    ctx_err e = si_setf(&it.id, "hn:%s", oid);
-    if (e || si_seen(r, it.id)) {
-        item_clear(&it);
-        return e;
-    }
-    e = si_setf(&it.url, "https://news.ycombinator.com/item?id=%s", oid);
-    if (!e)
-        e = item_set(&it.author.handle, sj_nstr(hit, "author"));
-    if (!e)
-        e = si_html(&it.title, sj_str(hit, "title"));
+    if (!si_new(r, &it, "hn:%s", oid))
+        return;
+    si_setf(&it.url, "https://news.ycombinator.com/item?id=%s", oid);
+    item_set(&it.author.handle, sj_nstr(hit, "author"));
+    si_html(&it.title, sj_str(hit, "title"));
     const char *body = sj_nstr(hit, "comment_text");
-    if (!body)
-        body = sj_nstr(hit, "story_text");
-    if (!e)
-        e = si_html(&it.text, body);
-    if (!e && !it.text)
-        e = item_set(&it.text, it.title);
+    si_html(&it.text, body ? body : sj_nstr(hit, "story_text"));
+    if (!it.text)
+        item_set(&it.text, it.title);
     double t;
-    if (!e)
-        e = sj_num(hit, "created_at_i", &t) ? si_published_epoch(&it, t, fetched)
-                                            : si_published_str(&it, sj_str(hit, "created_at"),
-                                                               fetched);
-    if (e) {
-        item_clear(&it);
-        return e;
-    }
-    return si_take(r, &it, src, "forum", fetched);
+    if (sj_num(hit, "created_at_i", &t))
+        si_published_epoch(&it, t, fetched);
+    else
+        si_published_str(&it, sj_str(hit, "created_at"), fetched);
+    si_take(r, &it, src, "forum", fetched);
 }
 
 static ctx_err hn_parse(const struct config_source *src, const char *cursor,
@@ -128,27 +106,13 @@ static ctx_err hn_parse(const struct config_source *src, const char *cursor,
     if (!json_is_array(hits)) {
         const char *msg = sj_nstr(root, "message");
         if (msg)
-            snprintf(r->error, sizeof r->error, "hn: %s", msg);
-        else
-            snprintf(r->error, sizeof r->error, "hn: expected {\"hits\": [...]}");
-        json_decref(root);
-        return msg ? CTX_EHTTP : CTX_EPARSE;
+            return sj_fail(r, root, CTX_EHTTP, "hn: %s", msg);
+        return sj_fail(r, root, CTX_EPARSE, "hn: expected {\"hits\": [...]}");
     }
-    long long cap = SOCIAL_MAX_TIME, newest = -1, oldest = -1;
-    si_date(fetched, &cap);
-    ctx_err e = CTX_OK;
-    size_t i, n = json_array_size(hits);
-    json_t *hit;
-    json_array_foreach(hits, i, hit) {
-        if (i >= SOCIAL_MAX_ITEMS) {
-            si_skip(r, "hn: more than %d hits, the rest skipped", SOCIAL_MAX_ITEMS);
-            break;
-        }
-        if (!json_is_object(hit)) {
-            si_skip(r, "hn: hits[%zu] is not an object", i);
-            continue;
-        }
-        long long t;
+    long long cap = si_cap(fetched), newest = -1, oldest = -1, t;
+    size_t i = 0, n = json_array_size(hits);
+    const json_t *hit;
+    while ((hit = sj_next(r, hits, &i, "hn", "hits", "hits"))) {
         if (sj_int(hit, "created_at_i", &t) && t >= 0) {
             if (t > cap)
                 t = cap;
@@ -157,42 +121,32 @@ static ctx_err hn_parse(const struct config_source *src, const char *cursor,
             if (oldest < 0 || t < oldest)
                 oldest = t;
         }
-        if ((e = hn_hit(src, hit, fetched, r)))
-            break;
+        hn_hit(src, hit, fetched, r);
     }
-    long long nbhits = 0, nbpages = 0, after = -1, until = -1, top = -1;
+    long long nbhits = 0, nbpages = 0, after, until = -1, top;
     sj_int(root, "nbHits", &nbhits);
     sj_int(root, "nbPages", &nbpages);
     bool more = n > 0 && oldest >= 0 && (nbhits > (long long)n || nbpages > 1);
-    bool have_after = sc_get_ll(cursor, "after", &after);
+    bool have_after = sc_window_read(cursor, "after", &after, &top);
     bool have_until = have_after && sc_get_ll(cursor, "until", &until);
-    if (have_after)
-        top = after;
-    long long t;
-    if (sc_get_ll(cursor, "top", &t) && t > top)
-        top = t;
     if (newest > top)
         top = newest;
-    struct buf c = {0};
     long long nu = oldest;
     if (have_until && nu >= until)
         nu = until - 1;                 /* a page of one second: step below it */
-    if (!e && have_after && more && nu > after) {
-        e = sc_put_ll(&c, "after", after);
-        if (!e)
-            e = sc_put_ll(&c, "until", nu);
-        if (!e)
-            e = sc_put_ll(&c, "top", top);
-    } else if (!e && top >= 0) {
-        e = sc_put_ll(&c, "after", top);
+    /* the window's order is after, until, top (not sc_window's) */
+    struct buf c = {0};
+    if (have_after && more && nu > after) {
+        sc_put_ll(&c, "after", after);
+        sc_put_ll(&c, "until", nu);
+        sc_put_ll(&c, "top", top);
+    } else if (top >= 0) {
+        sc_put_ll(&c, "after", top);
     }
-    if (!e && buf_len(&c))
-        e = sc_finish(&c, r);
+    sc_finish(&c, r);
     buf_free(&c);
     json_decref(root);
-    if (e)
-        parse_result_clear(r);
-    return e;
+    return CTX_OK;
 }
 
 const struct source_ops hn_source_ops = {

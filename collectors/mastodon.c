@@ -63,92 +63,63 @@ static ctx_err mastodon_next_request(const struct config_source *src, const char
                                      struct source_request *q)
 {
     struct buf url = {0};
-    ctx_err e = su_base(src, "", &url);
-    if (!e && strcmp(mastodon_mode(src), "tag") == 0) {
+    su_base(src, "", &url);
+    if (strcmp(mastodon_mode(src), "tag") == 0) {
         const char *tag = src->tag && src->tag[0] == '#' ? src->tag + 1 : src->tag;
-        e = buf_puts(&url, "/api/v1/timelines/tag/");
-        if (!e)
-            e = su_escape(&url, tag ? tag : "");
-    } else if (!e) {
-        e = buf_puts(&url, "/api/v2/search");
-        if (!e)
-            e = su_param(&url, "q", src->query ? src->query : "");
-        if (!e)
-            e = su_param(&url, "type", "statuses");
-        if (!e)
-            e = su_param(&url, "resolve", "false");
+        buf_puts(&url, "/api/v1/timelines/tag/");
+        su_escape(&url, tag ? tag : "");
+    } else {
+        buf_puts(&url, "/api/v2/search");
+        su_param(&url, "q", src->query ? src->query : "");
+        su_param(&url, "type", "statuses");
+        su_param(&url, "resolve", "false");
     }
-    if (!e)
-        e = su_param(&url, "limit", MASTODON_LIMIT);
-    if (!e && cursor && *cursor)
-        e = su_param(&url, "min_id", cursor);
-    if (!e)
-        e = sq_url(q, &url);
-    if (!e)
-        e = source_request_header(q, "Accept: application/json");
-    if (!e && src->token)
-        e = source_request_header(q, "Authorization: Bearer %s", src->token);
-    buf_free(&url);
-    return e;
+    su_param(&url, "limit", MASTODON_LIMIT);
+    if (cursor && *cursor)
+        su_param(&url, "min_id", cursor);
+    return sq_finish(q, NULL, &url, NULL, src->token);
 }
 
-/* "@user@host": acct lacks the domain for the instance's own users. */
-static ctx_err mastodon_author(struct item *it, const json_t *acc, const char *host)
+/* "@user@host": acct lacks the domain for the instance's own users. The
+ * display name is kept as the instance gives it. */
+static void mastodon_author(struct item *it, const json_t *acc, const char *host)
 {
     const char *acct = sj_nstr(acc, "acct");
     if (!acct)
         acct = sj_nstr(acc, "username");
-    ctx_err e = CTX_OK;
-    if (acct)
-        e = strchr(acct, '@') ? si_setf(&it->author.handle, "@%s", acct)
-                              : si_setf(&it->author.handle, "@%s@%s", acct, host);
+    if (acct && strchr(acct, '@'))
+        si_setf(&it->author.handle, "@%s", acct);
+    else if (acct)
+        si_setf(&it->author.handle, "@%s@%s", acct, host);
     const char *name = sj_nstr(acc, "display_name");
-    if (!e)
-        e = item_set(&it->author.name, name ? name : sj_nstr(acc, "username"));
+    item_set(&it->author.name, name ? name : sj_nstr(acc, "username"));
     long long f;
     if (sj_int(acc, "followers_count", &f))
         si_followers(it, f);
-    return e;
 }
 
-static ctx_err mastodon_status(const struct config_source *src, const json_t *st,
-                               const char *host, const char *fetched, struct parse_result *r)
+static void mastodon_status(const struct config_source *src, const json_t *st,
+                            const char *host, const char *fetched, struct parse_result *r)
 {
     char sid[128];
+    struct item it;
     if (!sj_id(st, "id", sid, sizeof sid)) {
         si_skip(r, "mastodon: a status without an id was skipped");
-        return CTX_OK;
+        return;
     }
-    struct item it;
-    item_init(&it);
-    ctx_err e = si_setf(&it.id, "mastodon:%s:%s", host, sid);
-    if (e || si_seen(r, it.id)) {
-        item_clear(&it);
-        return e;
-    }
+    if (!si_new(r, &it, "mastodon:%s:%s", host, sid))
+        return;
     const json_t *acc = json_object_get(st, "account");
     if (json_is_object(acc))
-        e = mastodon_author(&it, acc, host);
+        mastodon_author(&it, acc, host);
     const char *url = sj_nstr(st, "url");
-    if (!e)
-        e = item_set(&it.url, url ? url : sj_nstr(st, "uri"));
-    if (!e)
-        e = si_html(&it.text, sj_str(st, "content"));
-    if (!e)
-        e = si_plain(&it.title, sj_str(st, "spoiler_text"));  /* the content warning */
-    if (!e)
-        e = item_set(&it.lang, sj_nstr(st, "language"));
-    if (!e)
-        e = si_published_str(&it, sj_str(st, "created_at"), fetched);
-    if (!e)
-        e = item_set(&it.reply_network, "mastodon");
-    if (!e)
-        e = item_set(&it.reply_ref, sid);
-    if (e) {
-        item_clear(&it);
-        return e;
-    }
-    return si_take(r, &it, src, "social", fetched);
+    item_set(&it.url, url ? url : sj_nstr(st, "uri"));
+    si_html(&it.text, sj_str(st, "content"));
+    si_plain(&it.title, sj_str(st, "spoiler_text"));     /* the content warning */
+    item_set(&it.lang, sj_nstr(st, "language"));
+    si_published_str(&it, sj_str(st, "created_at"), fetched);
+    si_reply(&it, "mastodon", "%s", sid);
+    si_take(r, &it, src, "social", fetched);
 }
 
 static ctx_err mastodon_parse(const struct config_source *src, const char *cursor,
@@ -165,104 +136,68 @@ static ctx_err mastodon_parse(const struct config_source *src, const char *curso
         list = one = json_pack("[O]", root);
     if (!json_is_array(list)) {
         const char *err = json_is_object(root) ? sj_str(root, "error") : NULL;
-        ctx_err rc = err ? CTX_EHTTP : CTX_EPARSE;
-        if (err) {
-            const char *desc = sj_nstr(root, "error_description");
-            snprintf(r->error, sizeof r->error, "mastodon: %s%s%s", err, desc ? ": " : "",
-                     desc ? desc : "");
-        } else {
-            snprintf(r->error, sizeof r->error,
-                     "mastodon: expected an array of statuses or {\"statuses\": [...]}");
-        }
-        json_decref(root);
-        return rc;
+        const char *desc = sj_nstr(root, "error_description");
+        if (err)
+            return sj_fail(r, root, CTX_EHTTP, "mastodon: %s%s%s", err, desc ? ": " : "",
+                           desc ? desc : "");
+        return sj_fail(r, root, CTX_EPARSE,
+                       "mastodon: expected an array of statuses or {\"statuses\": [...]}");
     }
     char host[256];
     su_source_host(src, resp, host, sizeof host);
     char newest[128] = "";
     if (cursor && strlen(cursor) < sizeof newest)
         strcpy(newest, cursor);
-    ctx_err e = CTX_OK;
-    size_t i;
-    json_t *st;
-    json_array_foreach(list, i, st) {
-        if (i >= SOCIAL_MAX_ITEMS) {
-            si_skip(r, "mastodon: more than %d statuses, the rest skipped", SOCIAL_MAX_ITEMS);
-            break;
-        }
-        if (!json_is_object(st)) {
-            si_skip(r, "mastodon: statuses[%zu] is not an object", i);
-            continue;
-        }
+    const json_t *st;
+    for (size_t i = 0; (st = sj_next(r, list, &i, "mastodon", "statuses", "statuses"));) {
         char sid[128];
         if (sj_id(st, "id", sid, sizeof sid) && sj_idcmp(sid, newest) > 0)
             strcpy(newest, sid);
         const json_t *rb = json_object_get(st, "reblog");
-        if ((e = mastodon_status(src, json_is_object(rb) ? rb : st, host, fetched, r)))
-            break;
+        mastodon_status(src, json_is_object(rb) ? rb : st, host, fetched, r);
     }
-    if (!e && newest[0])
+    if (newest[0])
         r->cursor = ctx_strdup(newest);
     json_decref(one);
     json_decref(root);
-    if (e)
-        parse_result_clear(r);
-    return e;
+    return CTX_OK;
 }
 
 static ctx_err mastodon_reply_request(const struct config_source *src, const struct reply *rep,
                                       struct source_request *q)
 {
-    if (!src->token || !src->url || !rep->ref || !*rep->ref || !rep->text || !rep->id)
-        return !src->token || !src->url ? CTX_ECONFIG : CTX_EINVAL;
-    struct buf url = {0};
-    ctx_err e = su_base(src, "", &url);
-    if (!e)
-        e = buf_puts(&url, "/api/v1/statuses");
-    if (!e)
-        e = sq_url(q, &url);
-    buf_free(&url);
-    json_t *body = json_pack("{s:s, s:s, s:s}", "status", rep->text, "in_reply_to_id", rep->ref,
-                             "visibility", "public");
-    if (!e)
-        e = sq_json_body(q, body);
-    else
-        json_decref(body);
-    q->method = "POST";
-    if (!e)
-        e = source_request_header(q, "Accept: application/json");
-    if (!e)
-        e = source_request_header(q, "Authorization: Bearer %s", src->token);
-    if (!e)
-        e = source_request_header(q, "Idempotency-Key: %s", rep->id);
+    if (!src->token || !src->url)
+        return CTX_ECONFIG;
+    if (!rep->ref || !*rep->ref || !rep->text || !rep->id)
+        return CTX_EINVAL;
+    ctx_err e = sq_json_body(q, json_pack("{s:s, s:s, s:s}", "status", rep->text,
+                                          "in_reply_to_id", rep->ref, "visibility", "public"));
     if (e)
+        return e;
+    struct buf url = {0};
+    su_base(src, "", &url);
+    buf_puts(&url, "/api/v1/statuses");
+    e = sq_finish(q, "POST", &url, SQ_JSON, src->token);
+    if (!e && (e = source_request_header(q, "Idempotency-Key: %s", rep->id)))
         source_request_clear(q);
     return e;
 }
 
 static void mastodon_reply_result(const struct http_response *resp, struct reply_outcome *out)
 {
-    memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *root = resp->body && resp->len ? json_loadb(resp->body, resp->len, 0, &je) : NULL;
-    if (resp->status >= 200 && resp->status < 300) {
-        char id[128];
-        if (json_is_object(root) && sj_id(root, "id", id, sizeof id)) {
-            so_set(out, REPLY_POSTED, NULL);
-            snprintf(out->ref, sizeof out->ref, "%s", id);
-        } else {
-            /* posted, most likely, but we cannot tell which status it is: a
-             * retry with the same Idempotency-Key will tell without doubling */
-            so_set(out, REPLY_RETRY, "mastodon: HTTP %ld without a status id", resp->status);
-        }
-        json_decref(root);
-        return;
+    json_t *root = so_load(resp, out);
+    char id[128];
+    if (resp->status >= 200 && resp->status < 300 && json_is_object(root)
+        && sj_id(root, "id", id, sizeof id)) {
+        so_set(out, REPLY_POSTED, NULL);
+        snprintf(out->ref, sizeof out->ref, "%s", id);
+    } else if (resp->status >= 200 && resp->status < 300) {
+        /* posted, most likely, but we cannot tell which status it is: a
+         * retry with the same Idempotency-Key will tell without doubling */
+        so_set(out, REPLY_RETRY, "mastodon: HTTP %ld without a status id", resp->status);
+    } else {
+        so_http(out, "mastodon", resp, json_is_object(root) ? sj_nstr(root, "error") : NULL);
     }
-    const char *err = json_is_object(root) ? sj_nstr(root, "error") : NULL;
-    char snip[128];
-    so_snippet(resp, snip, sizeof snip);
-    so_set(out, so_by_status(resp->status), "mastodon: HTTP %ld: %s", resp->status,
-           err ? err : snip);
     json_decref(root);
 }
 

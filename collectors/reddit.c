@@ -95,101 +95,70 @@ static ctx_err reddit_next_request(const struct config_source *src, const char *
     char sub[128] = "";
     if (src->subreddit)
         reddit_sub(src->subreddit, sub, sizeof sub);
-    ctx_err e = su_base(src, src->token ? REDDIT_OAUTH : REDDIT_WWW, &url);
+    su_base(src, src->token ? REDDIT_OAUTH : REDDIT_WWW, &url);
     bool search = strcmp(reddit_mode(src), "search") == 0;
-    if (!e && *sub)
-        e = buf_printf(&url, "/r/%s", sub);
-    if (!e)
-        e = buf_puts(&url, search ? "/search.json" : "/new.json");
-    if (!e && search) {
-        e = su_param(&url, "q", src->query ? src->query : "");
-        if (!e)
-            e = su_param(&url, "sort", "new");
-        if (!e && *sub)
-            e = su_param(&url, "restrict_sr", "1");
+    if (*sub)
+        buf_printf(&url, "/r/%s", sub);
+    buf_puts(&url, search ? "/search.json" : "/new.json");
+    if (search) {
+        su_param(&url, "q", src->query ? src->query : "");
+        su_param(&url, "sort", "new");
+        if (*sub)
+            su_param(&url, "restrict_sr", "1");
     }
-    if (!e)
-        e = su_param(&url, "limit", REDDIT_LIMIT);
-    if (!e)
-        e = su_param(&url, "raw_json", "1");
+    su_param(&url, "limit", REDDIT_LIMIT);
+    su_param(&url, "raw_json", "1");
     char before[128];
     long long empty = 0;
     sc_get_ll(cursor, "empty", &empty);
-    if (!e && sc_get(cursor, "before", before, sizeof before) && *before
-        && empty < REDDIT_REANCHOR)
-        e = su_param(&url, "before", before);
-    if (!e)
-        e = sq_url(q, &url);
-    if (!e)
-        e = source_request_header(q, "Accept: application/json");
-    if (!e && src->token)
-        e = source_request_header(q, "Authorization: Bearer %s", src->token);
-    buf_free(&url);
-    return e;
+    if (sc_get(cursor, "before", before, sizeof before) && *before && empty < REDDIT_REANCHOR)
+        su_param(&url, "before", before);
+    return sq_finish(q, NULL, &url, NULL, src->token);
 }
 
-static ctx_err reddit_entry(const struct config_source *src, const json_t *child,
-                            const char *fetched, struct parse_result *r, char *name, size_t nlen)
+/* The entry's fullname into name ("" when it is not a post or a comment). */
+static void reddit_entry(const struct config_source *src, const json_t *child,
+                         const char *fetched, struct parse_result *r, char *name, size_t nlen)
 {
     const char *kind = sj_str(child, "kind");
     const json_t *d = json_object_get(child, "data");
     name[0] = '\0';
     if (!kind || !json_is_object(d) || (strcmp(kind, "t3") != 0 && strcmp(kind, "t1") != 0))
-        return CTX_OK;          /* "more" stubs and the like */
+        return;                 /* "more" stubs and the like */
     if (!sj_id(d, "name", name, nlen)) {
         char id[64];
         if (!sj_id(d, "id", id, sizeof id)) {
             si_skip(r, "reddit: an entry without a name was skipped");
-            return CTX_OK;
+            return;
         }
         snprintf(name, nlen, "%s_%s", kind, id);
     }
     struct item it;
-    item_init(&it);
-    ctx_err e = si_setf(&it.id, "reddit:%s", name);
-    if (e || si_seen(r, it.id)) {
-        item_clear(&it);
-        return e;
-    }
-    const char *author = sj_nstr(d, "author");
-    if (author)
-        e = si_setf(&it.author.handle, "u/%s", author);
+    if (!si_new(r, &it, "reddit:%s", name))
+        return;
+    si_author(&it, "u/", sj_nstr(d, "author"), NULL, -1);
     const char *permalink = sj_nstr(d, "permalink");
-    if (!e && permalink && (permalink[0] == '/' || su_is_http(permalink))) {
+    const char *link = sj_nstr(d, "link_id");
+    char id[64];
+    if (permalink && (permalink[0] == '/' || su_is_http(permalink))) {
         size_t n = strcspn(permalink, "?#");    /* "?ref=search_posts" and the like */
-        e = si_setf(&it.url, "%s%.*s", permalink[0] == '/' ? REDDIT_WWW : "", (int)n, permalink);
-    } else if (!e && kind[1] == '1') {        /* old comments have no permalink */
-        const char *link = sj_nstr(d, "link_id");
-        char id[64];
-        if (link && strncmp(link, "t3_", 3) == 0 && sj_id(d, "id", id, sizeof id))
-            e = si_setf(&it.url, REDDIT_WWW "/comments/%s/_/%s", link + 3, id);
+        si_setf(&it.url, "%s%.*s", permalink[0] == '/' ? REDDIT_WWW : "", (int)n, permalink);
+    } else if (kind[1] == '1' && link && strncmp(link, "t3_", 3) == 0
+               && sj_id(d, "id", id, sizeof id)) {  /* old comments have no permalink */
+        si_setf(&it.url, REDDIT_WWW "/comments/%s/_/%s", link + 3, id);
     }
     if (kind[1] == '3') {
-        if (!e)
-            e = si_plain(&it.title, sj_str(d, "title"));
-        if (!e)
-            e = si_plain(&it.text, sj_str(d, "selftext"));
-        if (!e && !it.text)
-            e = item_set(&it.text, it.title);
+        si_plain(&it.title, sj_str(d, "title"));
+        si_plain(&it.text, sj_str(d, "selftext"));
+        if (!it.text)
+            item_set(&it.text, it.title);
     } else {
-        if (!e)
-            e = si_plain(&it.title, sj_str(d, "link_title"));
-        if (!e)
-            e = si_plain(&it.text, sj_str(d, "body"));
+        si_plain(&it.title, sj_str(d, "link_title"));
+        si_plain(&it.text, sj_str(d, "body"));
     }
-    double t;
-    if (!e)
-        e = sj_num(d, "created_utc", &t) ? si_published_epoch(&it, t, fetched)
-                                         : item_set(&it.published, fetched);
-    if (!e)
-        e = item_set(&it.reply_network, "reddit");
-    if (!e)
-        e = item_set(&it.reply_ref, name);
-    if (e) {
-        item_clear(&it);
-        return e;
-    }
-    return si_take(r, &it, src, "social", fetched);
+    si_published_num(&it, d, "created_utc", fetched);
+    si_reply(&it, "reddit", "%s", name);
+    si_take(r, &it, src, "social", fetched);
 }
 
 static ctx_err reddit_parse(const struct config_source *src, const char *cursor,
@@ -205,17 +174,11 @@ static ctx_err reddit_parse(const struct config_source *src, const char *cursor,
         const char *msg = json_is_object(root) ? sj_nstr(root, "message") : NULL;
         long long code = 0;
         bool coded = json_is_object(root) && sj_int(root, "error", &code);
-        if (msg || coded) {
-            snprintf(r->error, sizeof r->error, "reddit: error %lld: %s", code,
-                     msg ? msg : "(no message)");
-            json_decref(root);
-            return CTX_EHTTP;
-        }
-        snprintf(r->error, sizeof r->error, "reddit: expected a Listing");
-        json_decref(root);
-        return CTX_EPARSE;
+        if (msg || coded)
+            return sj_fail(r, root, CTX_EHTTP, "reddit: error %lld: %s", code,
+                           msg ? msg : "(no message)");
+        return sj_fail(r, root, CTX_EPARSE, "reddit: expected a Listing");
     }
-    ctx_err e = CTX_OK;
     char first[128] = "";
     size_t i;
     json_t *child;
@@ -225,29 +188,26 @@ static ctx_err reddit_parse(const struct config_source *src, const char *cursor,
             break;
         }
         char name[128];
-        if ((e = reddit_entry(src, child, fetched, r, name, sizeof name)))
-            break;
+        reddit_entry(src, child, fetched, r, name, sizeof name);
         if (!first[0] && name[0])
             strcpy(first, name);
     }
+    /* the newest entry anchors the next poll; with none, the anchor stays and
+     * the empty answers are counted (see the top of the file) */
     struct buf c = {0};
     char before[128];
     long long empty = 0;
-    if (!e && first[0]) {
-        e = sc_put(&c, "before", first);
-    } else if (!e && sc_get(cursor, "before", before, sizeof before) && *before) {
+    if (first[0]) {
+        sc_put(&c, "before", first);
+    } else if (sc_get(cursor, "before", before, sizeof before) && *before) {
         sc_get_ll(cursor, "empty", &empty);
-        e = sc_put(&c, "before", before);
-        if (!e)
-            e = sc_put_ll(&c, "empty", empty < REDDIT_REANCHOR ? empty + 1 : REDDIT_REANCHOR);
+        sc_put(&c, "before", before);
+        sc_put_ll(&c, "empty", empty < REDDIT_REANCHOR ? empty + 1 : REDDIT_REANCHOR);
     }
-    if (!e && buf_len(&c))
-        e = sc_finish(&c, r);
+    sc_finish(&c, r);
     buf_free(&c);
     json_decref(root);
-    if (e)
-        parse_result_clear(r);
-    return e;
+    return CTX_OK;
 }
 
 static ctx_err reddit_reply_request(const struct config_source *src, const struct reply *rep,
@@ -258,28 +218,12 @@ static ctx_err reddit_reply_request(const struct config_source *src, const struc
     if (!rep->ref || strncmp(rep->ref, "t", 1) != 0 || !strchr(rep->ref, '_') || !rep->text)
         return CTX_EINVAL;
     struct buf url = {0};
-    ctx_err e = su_base(src, REDDIT_OAUTH, &url);
-    if (!e)
-        e = buf_puts(&url, "/api/comment");
-    if (!e)
-        e = sq_url(q, &url);
-    buf_free(&url);
-    q->method = "POST";
-    if (!e)
-        e = su_form(&q->body, "api_type", "json");
-    if (!e)
-        e = su_form(&q->body, "thing_id", rep->ref);
-    if (!e)
-        e = su_form(&q->body, "text", rep->text);
-    if (!e)
-        e = source_request_header(q, "Content-Type: application/x-www-form-urlencoded");
-    if (!e)
-        e = source_request_header(q, "Accept: application/json");
-    if (!e)
-        e = source_request_header(q, "Authorization: Bearer %s", src->token);
-    if (e)
-        source_request_clear(q);
-    return e;
+    su_base(src, REDDIT_OAUTH, &url);
+    buf_puts(&url, "/api/comment");
+    su_form(&q->body, "api_type", "json");
+    su_form(&q->body, "thing_id", rep->ref);
+    su_form(&q->body, "text", rep->text);
+    return sq_finish(q, "POST", &url, SQ_FORM, src->token);
 }
 
 /* "... try again in 5 minutes." / "in 9 seconds" -> seconds, 0 when not said. */
@@ -305,9 +249,7 @@ static double reddit_wait(const char *msg)
 
 static void reddit_reply_result(const struct http_response *resp, struct reply_outcome *out)
 {
-    memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *root = resp->body && resp->len ? json_loadb(resp->body, resp->len, 0, &je) : NULL;
+    json_t *root = so_load(resp, out);
     const json_t *j = json_object_get(root, "json");
     const json_t *errors = json_object_get(j, "errors");
     const json_t *first = json_array_get(errors, 0);
@@ -335,11 +277,7 @@ static void reddit_reply_result(const struct http_response *resp, struct reply_o
         so_snippet(resp, snip, sizeof snip);
         so_set(out, REPLY_FAILED, "reddit: unexpected answer: %s", snip);
     } else {
-        const char *msg = json_is_object(root) ? sj_nstr(root, "message") : NULL;
-        char snip[128];
-        so_snippet(resp, snip, sizeof snip);
-        so_set(out, so_by_status(resp->status), "reddit: HTTP %ld: %s", resp->status,
-               msg ? msg : snip);
+        so_http(out, "reddit", resp, json_is_object(root) ? sj_nstr(root, "message") : NULL);
     }
     json_decref(root);
 }

@@ -45,12 +45,10 @@ static ctx_err telegram_validate(const struct config_source *src, char *err, siz
     return CTX_OK;
 }
 
-static ctx_err telegram_url(const struct config_source *src, const char *method, struct buf *url)
+static void telegram_url(const struct config_source *src, const char *method, struct buf *url)
 {
-    ctx_err e = su_base(src, TG_BASE, url);
-    if (!e)
-        e = buf_printf(url, "/bot%s/%s", src->token ? src->token : "", method);
-    return e;
+    su_base(src, TG_BASE, url);
+    buf_printf(url, "/bot%s/%s", src->token ? src->token : "", method);
 }
 
 /* The cursor: the next update_id wanted, a plain number. */
@@ -70,21 +68,14 @@ static ctx_err telegram_next_request(const struct config_source *src, const char
                                      struct source_request *q)
 {
     struct buf url = {0};
-    ctx_err e = telegram_url(src, "getUpdates", &url);
+    telegram_url(src, "getUpdates", &url);
     long long offset;
-    if (!e && telegram_offset(cursor, &offset))
-        e = su_paramf(&url, "offset", "%lld", offset);
-    if (!e)
-        e = su_param(&url, "timeout", TG_WAIT);
-    if (!e)
-        e = su_param(&url, "allowed_updates", TG_ALLOWED);
-    if (!e)
-        e = sq_url(q, &url);
-    if (!e)
-        e = source_request_header(q, "Accept: application/json");
+    if (telegram_offset(cursor, &offset))
+        su_paramf(&url, "offset", "%lld", offset);
+    su_param(&url, "timeout", TG_WAIT);
+    su_param(&url, "allowed_updates", TG_ALLOWED);
     q->timeout = TG_TIMEOUT;
-    buf_free(&url);
-    return e;
+    return sq_finish(q, NULL, &url, NULL, NULL);
 }
 
 /* What a message without text holds, for its item text. */
@@ -102,77 +93,59 @@ static const char *telegram_media(const json_t *m)
     return NULL;
 }
 
-static ctx_err telegram_message(const struct config_source *src, const json_t *m,
-                                const char *fetched, struct parse_result *r, json_t *chats)
+/* The author: the user who wrote, or the channel or chat a post was made on
+ * behalf of. */
+static void telegram_author(struct item *it, const json_t *m, const json_t *chat)
+{
+    const json_t *from = json_object_get(m, "from");
+    const json_t *sender = json_object_get(m, "sender_chat");
+    if (json_is_object(from) && !json_is_object(sender)) {
+        const char *user = sj_nstr(from, "username");
+        long long uid;
+        if (user)
+            si_author(it, "@", user, NULL, -1);
+        else if (sj_int(from, "id", &uid))
+            si_setf(&it->author.handle, "tg:%lld", uid);
+        si_full_name(it, sj_str(from, "first_name"), sj_str(from, "last_name"));
+    } else {                    /* a channel post, or sent on behalf of a chat */
+        const json_t *sc = json_is_object(sender) ? sender : chat;
+        si_author(it, "@", sj_nstr(sc, "username"), sj_str(sc, "title"), -1);
+    }
+}
+
+static void telegram_message(const struct config_source *src, const json_t *m,
+                             const char *fetched, struct parse_result *r, json_t *chats)
 {
     const json_t *chat = json_object_get(m, "chat");
     long long cid, mid;
+    struct item it;
     if (!sj_int(chat, "id", &cid) || !sj_int(m, "message_id", &mid)) {
         si_skip(r, "telegram: a message without chat.id or message_id was skipped");
-        return CTX_OK;
+        return;
     }
     const char *text = sj_nstr(m, "text");
     if (!text)
         text = sj_nstr(m, "caption");
     const char *media = telegram_media(m);
     if (!text && !media)
-        return CTX_OK;          /* service message: joins, pins, title changes */
-    struct item it;
-    item_init(&it);
-    ctx_err e = si_setf(&it.id, "telegram:%lld:%lld", cid, mid);
-    if (e || si_seen(r, it.id)) {
-        item_clear(&it);
-        return e;
-    }
+        return;                 /* service message: joins, pins, title changes */
+    if (!si_new(r, &it, "telegram:%lld:%lld", cid, mid))
+        return;
     const char *type = sj_nstr(chat, "type");
     bool private = type && strcmp(type, "private") == 0;
-    const json_t *from = json_object_get(m, "from");
-    const json_t *sender = json_object_get(m, "sender_chat");
-    if (json_is_object(from) && !json_is_object(sender)) {
-        const char *user = sj_nstr(from, "username");
-        const char *first = sj_str(from, "first_name"), *last = sj_str(from, "last_name");
-        long long uid;
-        if (user)
-            e = si_setf(&it.author.handle, "@%s", user);
-        else if (sj_int(from, "id", &uid))
-            e = si_setf(&it.author.handle, "tg:%lld", uid);
-        if (!e && (first || last))
-            e = si_setf(&it.author.name, "%s%s%s", first ? first : "",
-                        first && last && *first && *last ? " " : "", last ? last : "");
-    } else {                    /* a channel post, or sent on behalf of a chat */
-        const json_t *sc = json_is_object(sender) ? sender : chat;
-        const char *user = sj_nstr(sc, "username");
-        if (user)
-            e = si_setf(&it.author.handle, "@%s", user);
-        if (!e)
-            e = si_plain(&it.author.name, sj_str(sc, "title"));
-    }
-    if (!e && it.author.name)
-        e = si_plain(&it.author.name, it.author.name);
+    telegram_author(&it, m, chat);
     const char *chat_user = sj_nstr(chat, "username");
-    if (!e && chat_user && !private)
-        e = si_setf(&it.url, "https://t.me/%s/%lld", chat_user, mid);
-    if (!e && !private)
-        e = si_plain(&it.title, sj_str(chat, "title"));
-    if (!e)
-        e = si_plain(&it.text, text ? text : media);
-    double t;
-    if (!e)
-        e = sj_num(m, "date", &t) ? si_published_epoch(&it, t, fetched)
-                                  : item_set(&it.published, fetched);
-    if (!e)
-        e = item_set(&it.reply_network, "telegram");
-    if (!e)
-        e = si_setf(&it.reply_ref, "%lld:%lld", cid, mid);
-    if (!e && private)
-        e = item_set(&it.conversation, "private");
-    if (!e)
-        json_object_set_new(chats, it.id, json_string(type ? type : "unknown"));
-    if (e) {
-        item_clear(&it);
-        return e;
-    }
-    return si_take(r, &it, src, "messaging", fetched);
+    if (chat_user && !private)
+        si_setf(&it.url, "https://t.me/%s/%lld", chat_user, mid);
+    if (!private)
+        si_plain(&it.title, sj_str(chat, "title"));
+    si_plain(&it.text, text ? text : media);
+    si_published_num(&it, m, "date", fetched);
+    si_reply(&it, "telegram", "%lld:%lld", cid, mid);
+    if (private)
+        item_set(&it.conversation, "private");
+    json_object_set_new(chats, it.id, json_string(type ? type : "unknown"));
+    si_take(r, &it, src, "messaging", fetched);
 }
 
 static ctx_err telegram_parse(const struct config_source *src, const char *cursor,
@@ -187,20 +160,14 @@ static ctx_err telegram_parse(const struct config_source *src, const char *curso
         const char *desc = sj_nstr(root, "description");
         long long code = 0;
         sj_int(root, "error_code", &code);
-        bool api = json_is_false(json_object_get(root, "ok"));
-        if (api)
-            snprintf(r->error, sizeof r->error, "telegram: error %lld: %s", code,
-                     desc ? desc : "(no description)");
-        else
-            snprintf(r->error, sizeof r->error,
-                     "telegram: expected {\"ok\": true, \"result\": [...]}");
-        json_decref(root);
-        return api ? CTX_EHTTP : CTX_EPARSE;
+        if (json_is_false(json_object_get(root, "ok")))
+            return sj_fail(r, root, CTX_EHTTP, "telegram: error %lld: %s", code,
+                           desc ? desc : "(no description)");
+        return sj_fail(r, root, CTX_EPARSE, "telegram: expected {\"ok\": true, \"result\": [...]}");
     }
     json_t *chats = json_object();
     long long next = -1, u;
     telegram_offset(cursor, &next);
-    ctx_err e = CTX_OK;
     size_t n = json_array_size(list);
     if (n > SOCIAL_MAX_ITEMS) {
         si_skip(r, "telegram: more than %d updates, the rest left for the next poll",
@@ -217,28 +184,22 @@ static ctx_err telegram_parse(const struct config_source *src, const char *curso
             next = u + 1;
     }
     /* newest first */
-    for (size_t i = n; i-- > 0 && !e;) {
+    for (size_t i = n; i-- > 0;) {
         const json_t *up = json_array_get(list, i);
         const json_t *m = json_object_get(up, "message");
         if (!json_is_object(m))
             m = json_object_get(up, "channel_post");
         if (json_is_object(m))
-            e = telegram_message(src, m, fetched, r, chats);
+            telegram_message(src, m, fetched, r, chats);
     }
-    if (!e && next >= 0) {
+    if (next >= 0) {
         char c[32];
         snprintf(c, sizeof c, "%lld", next);
         r->cursor = ctx_strdup(c);
     }
-    if (!e) {
-        r->extra = json_pack("{s:o}", "chats", chats);
-        chats = NULL;
-    }
-    json_decref(chats);
+    r->extra = json_pack("{s:o}", "chats", chats);
     json_decref(root);
-    if (e)
-        parse_result_clear(r);
-    return e;
+    return CTX_OK;
 }
 
 static ctx_err telegram_reply_request(const struct config_source *src, const struct reply *rep,
@@ -250,31 +211,20 @@ static ctx_err telegram_reply_request(const struct config_source *src, const str
     char extra;
     if (!rep->ref || !rep->text || sscanf(rep->ref, "%lld:%lld%c", &cid, &mid, &extra) != 2)
         return CTX_EINVAL;
-    struct buf url = {0};
-    ctx_err e = telegram_url(src, "sendMessage", &url);
-    if (!e)
-        e = sq_url(q, &url);
-    buf_free(&url);
-    q->method = "POST";
     json_t *body = json_pack("{s:I, s:s, s:I, s:b}", "chat_id", (json_int_t)cid, "text",
                              rep->text, "reply_to_message_id", (json_int_t)mid,
                              "allow_sending_without_reply", 1);
-    if (!e)
-        e = sq_json_body(q, body);
-    else
-        json_decref(body);
-    if (!e)
-        e = source_request_header(q, "Accept: application/json");
+    ctx_err e = sq_json_body(q, body);
     if (e)
-        source_request_clear(q);
-    return e;
+        return e;
+    struct buf url = {0};
+    telegram_url(src, "sendMessage", &url);
+    return sq_finish(q, "POST", &url, SQ_JSON, NULL);
 }
 
 static void telegram_reply_result(const struct http_response *resp, struct reply_outcome *out)
 {
-    memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *root = resp->body && resp->len ? json_loadb(resp->body, resp->len, 0, &je) : NULL;
+    json_t *root = so_load(resp, out);
     const json_t *res = json_object_get(root, "result");
     long long cid, mid, code = resp->status;
     if (json_is_true(json_object_get(root, "ok")) && sj_int(res, "message_id", &mid)) {

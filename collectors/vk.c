@@ -74,33 +74,21 @@ static ctx_err vk_next_request(const struct config_source *src, const char *curs
                                struct source_request *q)
 {
     struct buf url = {0};
-    ctx_err e = su_base(src, VK_BASE, &url);
-    if (!e)
-        e = buf_puts(&url, "/method/newsfeed.search");
-    if (!e)
-        e = su_param(&url, "q", src->query ? src->query : "");
-    if (!e)
-        e = su_param(&url, "extended", "1");
-    if (!e)
-        e = su_param(&url, "count", VK_COUNT);
-    if (!e)
-        e = su_param(&url, "fields", "screen_name,followers_count,members_count");
+    su_base(src, VK_BASE, &url);
+    buf_puts(&url, "/method/newsfeed.search");
+    su_param(&url, "q", src->query ? src->query : "");
+    su_param(&url, "extended", "1");
+    su_param(&url, "count", VK_COUNT);
+    su_param(&url, "fields", "screen_name,followers_count,members_count");
     long long since;
-    if (!e && sc_get_ll(cursor, "since", &since))
-        e = su_paramf(&url, "start_time", "%lld", since);
+    if (sc_get_ll(cursor, "since", &since))
+        su_paramf(&url, "start_time", "%lld", since);
     char from[256];
-    if (!e && sc_get(cursor, "from", from, sizeof from) && *from)
-        e = su_param(&url, "start_from", from);
-    if (!e)
-        e = su_param(&url, "v", vk_version(src));
-    if (!e)
-        e = su_param(&url, "access_token", src->token ? src->token : "");
-    if (!e)
-        e = sq_url(q, &url);
-    if (!e)
-        e = source_request_header(q, "Accept: application/json");
-    buf_free(&url);
-    return e;
+    if (sc_get(cursor, "from", from, sizeof from) && *from)
+        su_param(&url, "start_from", from);
+    su_param(&url, "v", vk_version(src));
+    su_param(&url, "access_token", src->token ? src->token : "");
+    return sq_finish(q, NULL, &url, NULL, NULL);
 }
 
 /* The profile (id > 0) or community (id < 0) in the extended answer. */
@@ -119,30 +107,19 @@ static const json_t *vk_owner(const json_t *resp, long long id)
     return NULL;
 }
 
-static ctx_err vk_author(struct item *it, const json_t *resp, long long id)
+/* The author: a profile (id >= 0) or a community (id < 0), as the extended
+ * answer describes it; without a screen name, "id<N>" or "club<N>". */
+static void vk_author(struct item *it, const json_t *resp, long long id)
 {
     const json_t *o = vk_owner(resp, id);
+    char handle[32];
+    snprintf(handle, sizeof handle, id < 0 ? "club%lld" : "id%lld", id < 0 ? -id : id);
     const char *screen = sj_nstr(o, "screen_name");
-    ctx_err e;
-    if (screen)
-        e = item_set(&it->author.handle, screen);
-    else if (id < 0)
-        e = si_setf(&it->author.handle, "club%lld", -id);
-    else
-        e = si_setf(&it->author.handle, "id%lld", id);
-    if (!e && id < 0) {
-        e = si_plain(&it->author.name, sj_str(o, "name"));
-    } else if (!e && o) {
-        const char *first = sj_str(o, "first_name"), *last = sj_str(o, "last_name");
-        e = si_setf(&it->author.name, "%s%s%s", first ? first : "", first && last ? " " : "",
-                    last ? last : "");
-        if (!e)
-            e = si_plain(&it->author.name, it->author.name);
-    }
-    long long f;
-    if (sj_int(o, id < 0 ? "members_count" : "followers_count", &f))
-        si_followers(it, f);
-    return e;
+    long long f = -1;
+    sj_int(o, id < 0 ? "members_count" : "followers_count", &f);
+    si_author(it, "", screen ? screen : handle, id < 0 ? sj_str(o, "name") : NULL, f);
+    if (id >= 0 && o)
+        si_full_name(it, sj_str(o, "first_name"), sj_str(o, "last_name"));
 }
 
 /* A VK mention at p ("[id1|Pavel]", "[club1|VK]", "[public1|Page]"): its
@@ -174,67 +151,46 @@ static bool vk_mention(const char *p, const char **name, size_t *nlen, const cha
 }
 
 /* Post text with mentions read as their text. */
-static ctx_err vk_text(char **field, const char *s)
+static void vk_text(char **field, const char *s)
 {
-    if (!s)
-        return item_set(field, NULL);
     struct buf b = {0};
-    ctx_err e = CTX_OK;
-    for (const char *p = s; *p && !e;) {
+    for (const char *p = s; p && *p;) {
         const char *name, *end;
         size_t n;
         if (*p == '[' && vk_mention(p, &name, &n, &end)) {
-            e = buf_append(&b, name, n);
+            buf_append(&b, name, n);
             p = end;
         } else {
-            e = buf_putc(&b, *p++);
+            buf_putc(&b, *p++);
         }
     }
-    if (!e)
-        e = si_plain(field, buf_str(&b));
+    si_plain(field, s ? buf_str(&b) : NULL);
     buf_free(&b);
-    return e;
 }
 
-static ctx_err vk_post(const struct config_source *src, const json_t *resp, const json_t *post,
-                       const char *fetched, struct parse_result *r)
+static void vk_post(const struct config_source *src, const json_t *resp, const json_t *post,
+                    const char *fetched, struct parse_result *r)
 {
     long long owner, pid, from;
+    struct item it;
     if (!sj_int(post, "owner_id", &owner) || !sj_int(post, "id", &pid) || owner == LLONG_MIN) {
         si_skip(r, "vk: a post without owner_id and id was skipped");
-        return CTX_OK;
+        return;
     }
-    struct item it;
-    item_init(&it);
-    ctx_err e = si_setf(&it.id, "vk:%lld_%lld", owner, pid);
-    if (e || si_seen(r, it.id)) {
-        item_clear(&it);
-        return e;
-    }
+    if (!si_new(r, &it, "vk:%lld_%lld", owner, pid))
+        return;
     if (!sj_int(post, "from_id", &from) || from == 0 || from == LLONG_MIN)
         from = owner;
-    e = vk_author(&it, resp, from);
-    if (!e)
-        e = si_setf(&it.url, "https://vk.com/wall%lld_%lld", owner, pid);
-    if (!e)
-        e = vk_text(&it.text, sj_str(post, "text"));
-    if (!e && !it.text) {       /* a repost without a comment: the reposted text */
+    vk_author(&it, resp, from);
+    si_setf(&it.url, "https://vk.com/wall%lld_%lld", owner, pid);
+    vk_text(&it.text, sj_str(post, "text"));
+    if (!it.text) {             /* a repost without a comment: the reposted text */
         const json_t *copy = json_array_get(json_object_get(post, "copy_history"), 0);
-        e = vk_text(&it.text, sj_str(copy, "text"));
+        vk_text(&it.text, sj_str(copy, "text"));
     }
-    double t;
-    if (!e)
-        e = sj_num(post, "date", &t) ? si_published_epoch(&it, t, fetched)
-                                     : item_set(&it.published, fetched);
-    if (!e)
-        e = item_set(&it.reply_network, "vk");
-    if (!e)
-        e = si_setf(&it.reply_ref, "%lld_%lld", owner, pid);
-    if (e) {
-        item_clear(&it);
-        return e;
-    }
-    return si_take(r, &it, src, "social", fetched);
+    si_published_num(&it, post, "date", fetched);
+    si_reply(&it, "vk", "%lld_%lld", owner, pid);
+    si_take(r, &it, src, "social", fetched);
 }
 
 /* {"error": {...}} into r->error; true when the body is one. */
@@ -264,48 +220,26 @@ static ctx_err vk_parse(const struct config_source *src, const char *cursor,
     }
     const json_t *res = json_object_get(root, "response");
     const json_t *items = json_object_get(res, "items");
-    if (!json_is_array(items)) {
-        snprintf(r->error, sizeof r->error, "vk: expected {\"response\": {\"items\": [...]}}");
-        json_decref(root);
-        return CTX_EPARSE;
-    }
-    long long cap = SOCIAL_MAX_TIME, newest = -1, since = -1, top = -1, t;
-    si_date(fetched, &cap);
-    ctx_err e = CTX_OK;
-    size_t i, n = json_array_size(items);
-    json_t *post;
-    json_array_foreach(items, i, post) {
-        if (i >= SOCIAL_MAX_ITEMS) {
-            si_skip(r, "vk: more than %d posts, the rest skipped", SOCIAL_MAX_ITEMS);
-            break;
-        }
-        if (!json_is_object(post)) {
-            si_skip(r, "vk: items[%zu] is not an object", i);
-            continue;
-        }
+    if (!json_is_array(items))
+        return sj_fail(r, root, CTX_EPARSE, "vk: expected {\"response\": {\"items\": [...]}}");
+    long long cap = si_cap(fetched), since, top, t;
+    bool have_since = sc_window_read(cursor, "since", &since, &top);
+    size_t i = 0;
+    const json_t *post;
+    while ((post = sj_next(r, items, &i, "vk", "posts", "items"))) {
         if (sj_int(post, "date", &t) && t >= 0) {
             if (t > cap)
                 t = cap;
-            if (t > newest)
-                newest = t;
+            if (t > top)
+                top = t;
         }
-        if ((e = vk_post(src, res, post, fetched, r)))
-            break;
+        vk_post(src, res, post, fetched, r);
     }
-    bool have_since = sc_get_ll(cursor, "since", &since);
-    if (have_since)
-        top = since;
-    if (sc_get_ll(cursor, "top", &t) && t > top)
-        top = t;
-    if (newest > top)
-        top = newest;
     const char *next = sj_nstr(res, "next_from");
-    if (!e)
-        e = sc_window(r, have_since && next && n > 0, since, top, "from", next);
+    sc_window(r, have_since && next && json_array_size(items) > 0, "since", since, top, "from",
+              next);
     json_decref(root);
-    if (e)
-        parse_result_clear(r);
-    return e;
+    return CTX_OK;
 }
 
 static ctx_err vk_reply_request(const struct config_source *src, const struct reply *rep,
@@ -322,44 +256,23 @@ static ctx_err vk_reply_request(const struct config_source *src, const struct re
     snprintf(o, sizeof o, "%lld", owner);
     snprintf(p, sizeof p, "%lld", pid);
     struct buf url = {0};
-    ctx_err e = su_base(src, VK_BASE, &url);
-    if (!e)
-        e = buf_puts(&url, "/method/wall.createComment");
-    if (!e)
-        e = sq_url(q, &url);
-    buf_free(&url);
-    q->method = "POST";
-    if (!e)
-        e = su_form(&q->body, "owner_id", o);
-    if (!e)
-        e = su_form(&q->body, "post_id", p);
-    if (!e)
-        e = su_form(&q->body, "message", rep->text);
-    if (!e)
-        e = su_form(&q->body, "guid", rep->id);
-    if (!e)
-        e = su_form(&q->body, "v", vk_version(src));
-    if (!e)
-        e = su_form(&q->body, "access_token", src->token);
-    if (!e)
-        e = source_request_header(q, "Content-Type: application/x-www-form-urlencoded");
-    if (!e)
-        e = source_request_header(q, "Accept: application/json");
-    if (e)
-        source_request_clear(q);
-    return e;
+    su_base(src, VK_BASE, &url);
+    buf_puts(&url, "/method/wall.createComment");
+    su_form(&q->body, "owner_id", o);
+    su_form(&q->body, "post_id", p);
+    su_form(&q->body, "message", rep->text);
+    su_form(&q->body, "guid", rep->id);
+    su_form(&q->body, "v", vk_version(src));
+    su_form(&q->body, "access_token", src->token);    /* VK wants it here, not as a header */
+    return sq_finish(q, "POST", &url, SQ_FORM, NULL);
 }
 
 static void vk_reply_result(const struct http_response *resp, struct reply_outcome *out)
 {
-    memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *root = resp->body && resp->len ? json_loadb(resp->body, resp->len, 0, &je) : NULL;
+    json_t *root = so_load(resp, out);
     long long code, id;
     if (resp->status < 200 || resp->status >= 300) {
-        char snip[128];
-        so_snippet(resp, snip, sizeof snip);
-        so_set(out, so_by_status(resp->status), "vk: HTTP %ld: %s", resp->status, snip);
+        so_http(out, "vk", resp, NULL);
     } else if (vk_error(root, out->error, sizeof out->error, &code)) {
         /* 6: too many requests per second, 9: flood control, 10: internal
          * error, 29: rate limit reached -- worth a later try; the rest

@@ -30,19 +30,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static bool valid_utf8(const char *s)
-{
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        bool bad;
-        i += utf8_decode((const unsigned char *)s + i, n - i, &cp, &bad);
-        if (bad)
-            return false;
-    }
-    return true;
-}
-
 static ctx_err parse(const char *body, size_t len, const char *ct, const char *url,
                      struct parse_result *r)
 {
@@ -78,7 +65,7 @@ static void check_result(ctx_err rc, const struct parse_result *r, const char *w
         const char *fields[] = {it->id, it->source, it->kind, it->url, it->author.handle,
                                 it->title, it->text, it->lang, it->published, it->fetched};
         for (size_t k = 0; k < CTX_ARRAY_LEN(fields); k++)
-            if (fields[k] && !valid_utf8(fields[k]))
+            if (fields[k] && !tu_valid_utf8(fields[k], strlen(fields[k])))
                 fail_msg("%s: item %zu field %zu is not UTF-8", what, i, k);
         long long t;
         if (!it->id || strncmp(it->id, "feed:" NAME ":", 10) || strlen(it->id) > 10 + 200
@@ -98,47 +85,7 @@ static void check_result(ctx_err rc, const struct parse_result *r, const char *w
     free(dump);
 }
 
-/* Every key of want is in got with an equal value (recursively). */
-static bool json_subset(const json_t *want, const json_t *got, char *path, size_t cap)
-{
-    if (json_is_object(want)) {
-        const char *k;
-        json_t *v;
-        size_t n = strlen(path);
-        json_object_foreach((json_t *)want, k, v) {
-            snprintf(path + n, cap - n, ".%s", k);
-            if (!json_is_object(got) || !json_subset(v, json_object_get(got, k), path, cap))
-                return false;
-        }
-        path[n] = '\0';
-        return true;
-    }
-    if (json_is_array(want)) {
-        size_t n = strlen(path);
-        if (!json_is_array(got) || json_array_size(got) != json_array_size(want)) {
-            snprintf(path + n, cap - n, "[length]");
-            return false;
-        }
-        for (size_t i = 0; i < json_array_size(want); i++) {
-            snprintf(path + n, cap - n, "[%zu]", i);
-            if (!json_subset(json_array_get(want, i), json_array_get(got, i), path, cap))
-                return false;
-        }
-        path[n] = '\0';
-        return true;
-    }
-    return got && json_equal((json_t *)want, (json_t *)got);
-}
-
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
-
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 /* The Content-Type a corpus file asks for in its "Header:" comment. */
 static char *corpus_content_type(const char *doc)
@@ -259,7 +206,7 @@ static int feed_case(const char *jsonpath)
     }
     char where[256] = "extra";
     json_t *want_extra = json_object_get(c, "extra");
-    if (want_extra && !json_subset(want_extra, r.extra, where, sizeof where)) {
+    if (want_extra && !tu_json_subset(want_extra, r.extra, where, sizeof where)) {
         print_error("%s: mismatch at %s\n", jsonpath, where);
         failures++;
     }
@@ -269,7 +216,7 @@ static int feed_case(const char *jsonpath)
         for (size_t i = 0; i < r.nitems; i++)
             json_array_append_new(got, item_to_json(&r.items[i], NULL));
         snprintf(where, sizeof where, "items");
-        if (!json_subset(want_items, got, where, sizeof where)) {
+        if (!tu_json_subset(want_items, got, where, sizeof where)) {
             char *s = json_dumps(got, JSON_INDENT(1));
             print_error("%s: mismatch at %s; got %s\n", jsonpath, where, s);
             free(s);
@@ -445,24 +392,25 @@ static void test_truncations_and_flips(void **state)
         char *m = malloc(len + 64);
         assert_non_null(m);
         for (int i = 0; i < 300; i++) {
-            const char *ct = cts[next_rand() % CTX_ARRAY_LEN(cts)];
+            const char *ct = cts[tu_rand(&rng) % CTX_ARRAY_LEN(cts)];
             /* truncation: the copy is exactly as long as the prefix */
-            size_t cut = len ? next_rand() % len : 0;
+            size_t cut = len ? tu_rand(&rng) % len : 0;
             char *t = malloc(cut ? cut : 1);
             memcpy(t, orig, cut);
             mutate_parse(mutated[f], t, cut, ct);
             free(t);
             /* flips */
             memcpy(m, orig, len);
-            int nflip = 1 + (int)(next_rand() % 8);
+            int nflip = 1 + (int)(tu_rand(&rng) % 8);
             for (int k = 0; k < nflip && len; k++) {
-                size_t at = next_rand() % len;
-                m[at] = next_rand() % 2 ? hot[next_rand() % (sizeof hot - 1)] : (char)next_rand();
+                size_t at = tu_rand(&rng) % len;
+                m[at] = tu_rand(&rng) % 2 ? hot[tu_rand(&rng) % (sizeof hot - 1)]
+                                          : (char)tu_rand(&rng);
             }
             mutate_parse(mutated[f], m, len, ct);
             /* a cut-out range */
             if (len > 2) {
-                size_t a = next_rand() % len, b = a + next_rand() % (len - a);
+                size_t a = tu_rand(&rng) % len, b = a + tu_rand(&rng) % (len - a);
                 memcpy(m, orig, a);
                 memcpy(m + a, orig + b, len - b);
                 mutate_parse(mutated[f], m, len - (b - a), ct);

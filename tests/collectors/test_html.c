@@ -6,19 +6,6 @@
 #include "collectors/collectors.h"
 #include "collectors/collectors_internal.h"
 
-static bool valid_utf8(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        bool bad;
-        size_t k = utf8_decode((const unsigned char *)s + i, n - i, &cp, &bad);
-        if (bad)
-            return false;
-        i += k;
-    }
-    return true;
-}
-
 static void check_html(const struct tu_row *r, void *arg)
 {
     int *failures = arg;
@@ -29,7 +16,7 @@ static void check_html(const struct tu_row *r, void *arg)
         print_error("html.tsv:%d: got '%s', want '%s'\n", r->line, got, want);
         (*failures)++;
     }
-    if (!valid_utf8(got, strlen(got))) {
+    if (!tu_valid_utf8(got, strlen(got))) {
         print_error("html.tsv:%d: output is not valid UTF-8\n", r->line);
         (*failures)++;
     }
@@ -144,7 +131,7 @@ static void test_sanitize_hostile(void **state)
         }
         char *out = html_sanitize(buf_str(&b), buf_len(&b), round % 2 ? "http://e.example/a/" : NULL);
         assert_non_null(out);
-        if (!valid_utf8(out, strlen(out)))
+        if (!tu_valid_utf8(out, strlen(out)))
             fail_msg("not UTF-8 from '%s'", buf_str(&b));
         free(out);
     }
@@ -173,7 +160,7 @@ static void test_utf8_helpers(void **state)
     assert_int_equal(ctx_utf8_sanitize("a\0b\xC0\xAF\xED\xA0\x80\xE2\x82\xF4\x90\x80\x80", 14, &b, &bad),
                      CTX_OK);
     assert_true(bad);
-    assert_true(valid_utf8(buf_str(&b), buf_len(&b)));
+    assert_true(tu_valid_utf8(buf_str(&b), buf_len(&b)));
     assert_null(memchr(buf_str(&b), '\0', buf_len(&b)));
     assert_int_equal(strncmp(buf_str(&b), "a\xEF\xBF\xBD" "b", 5), 0);
     buf_reset(&b);
@@ -215,7 +202,7 @@ static void test_random_input(void **state)
         }
         char *out = html_to_text(in, n);
         assert_non_null(out);
-        assert_true(valid_utf8(out, strlen(out)));
+        assert_true(tu_valid_utf8(out, strlen(out)));
         free(out);
     }
 }

@@ -26,15 +26,8 @@
  * crash (ASan and UBSan watch). Run from the repository root. */
 #define _GNU_SOURCE
 #include <dirent.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
 #include "core/date.h"
+#include "tests/collectors/testutil.h"
 #include "collectors/collectors.h"
 #include "collectors/collectors_internal.h"
 
@@ -45,26 +38,6 @@ static const char *const kinds[] = {"mastodon", "reddit", "bluesky", "hn", "vk",
                                     "telegram"};
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-/* The whole file, NUL-terminated; NULL when it cannot be read. */
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct buf b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (buf_append(&b, chunk, n)) {
-            buf_free(&b);
-            fclose(f);
-            return NULL;
-        }
-    fclose(f);
-    *len = buf_len(&b);
-    return buf_detach(&b);
-}
 
 static json_t *load_cases(const char *kind)
 {
@@ -98,7 +71,7 @@ static char *case_body(const char *kind, const json_t *c, size_t *len)
         fail_msg("%s: a case has neither file nor body", kind);
     char path[512];
     file_path(kind, file, path, sizeof path);
-    char *b = read_all(path, len);
+    char *b = tu_read(path, len);
     if (!b)
         fail_msg("cannot read %s", path);
     return b;
@@ -109,9 +82,14 @@ static char *jstr(const json_t *o, const char *key)
     return (char *)json_string_value(json_object_get(o, key));
 }
 
-/* A source from a case's "source" object (strings point into the JSON). */
-static void case_source(const char *kind, const json_t *c, struct config_source *src)
+/* Case i of a section: a label for messages ("mastodon parse #3 a name")
+ * into what, and the source its "source" object describes (strings point
+ * into the JSON). */
+static void case_open(const char *kind, const char *section, const json_t *c, size_t i,
+                      char *what, size_t wlen, struct config_source *src)
 {
+    const char *n = jstr(c, "name") ? jstr(c, "name") : jstr(c, "file");
+    snprintf(what, wlen, "%s %s #%zu %s", kind, section, i, n ? n : "");
     const json_t *s = json_object_get(c, "source");
     memset(src, 0, sizeof *src);
     src->name = jstr(s, "name") ? jstr(s, "name") : (char *)"test";
@@ -128,50 +106,16 @@ static void case_source(const char *kind, const json_t *c, struct config_source 
     src->max_bytes = 5 << 20;
 }
 
-static const char *case_name(const json_t *c, size_t i, char *buf, size_t len)
+/* The fetch time a case parses with. */
+static const char *case_fetched(const json_t *c)
 {
-    const char *n = json_string_value(json_object_get(c, "name"));
-    if (!n)
-        n = json_string_value(json_object_get(c, "file"));
-    snprintf(buf, len, "#%zu %s", i, n ? n : "");
-    return buf;
-}
-
-/* want is a subset of got: every member want names matches; arrays match
- * element by element and in length. */
-static bool subset(const json_t *want, const json_t *got, char *path, size_t cap)
-{
-    if (json_is_object(want)) {
-        const char *k;
-        json_t *v;
-        size_t n = strlen(path);
-        json_object_foreach((json_t *)want, k, v) {
-            snprintf(path + n, cap - n, ".%s", k);
-            if (!json_is_object(got) || !subset(v, json_object_get(got, k), path, cap))
-                return false;
-        }
-        path[n] = '\0';
-        return true;
-    }
-    if (json_is_array(want)) {
-        if (!json_is_array(got) || json_array_size(got) != json_array_size(want))
-            return false;
-        size_t n = strlen(path);
-        for (size_t i = 0; i < json_array_size(want); i++) {
-            snprintf(path + n, cap - n, "[%zu]", i);
-            if (!subset(json_array_get(want, i), json_array_get(got, i), path, cap))
-                return false;
-        }
-        path[n] = '\0';
-        return true;
-    }
-    return got && json_equal((json_t *)want, (json_t *)got);
+    return jstr(c, "fetched") ? jstr(c, "fetched") : FETCHED;
 }
 
 static void expect_subset(const json_t *want, const json_t *got, const char *what)
 {
     char path[512] = "";
-    if (!subset(want, got, path, sizeof path)) {
+    if (!tu_json_subset(want, got, path, sizeof path)) {
         char *w = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
         char *g = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
         print_error("%s: mismatch at %s\n  want %s\n  got  %s\n", what, path, w, g ? g : "(null)");
@@ -209,19 +153,6 @@ static void expect_contains(const char *got, const char *want, const char *what)
         fail_msg("%s: \"%s\" does not contain \"%s\"", what, got ? got : "(null)", want);
 }
 
-static bool valid_utf8(const char *s)
-{
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        bool bad;
-        i += utf8_decode((const unsigned char *)s + i, n - i, &cp, &bad);
-        if (bad)
-            return false;
-    }
-    return true;
-}
-
 /* What must hold for any input. */
 static void check_result(const char *kind, ctx_err rc, const struct parse_result *r,
                          const char *what)
@@ -252,7 +183,7 @@ static void check_result(const char *kind, ctx_err rc, const struct parse_result
         const char *fields[] = {it->id, it->url, it->author.handle, it->author.name, it->title,
                                 it->text, it->lang, it->published, it->reply_ref};
         for (size_t k = 0; k < CTX_ARRAY_LEN(fields); k++)
-            if (fields[k] && !valid_utf8(fields[k]))
+            if (fields[k] && !tu_valid_utf8(fields[k], strlen(fields[k])))
                 fail_msg("%s: item %zu field %zu is not UTF-8", what, i, k);
         for (size_t j = 0; j < i; j++)
             if (strcmp(r->items[j].id, it->id) == 0)
@@ -303,40 +234,29 @@ static void check_request(const json_t *c, const struct source_request *q, const
         fail_msg("%s: timeout %g, want %g", what, q->timeout, t);
 }
 
-static void run_validate(const char *kind, const struct source_ops *ops, const json_t *cases)
+static void case_validate(const char *kind, const struct source_ops *ops, const json_t *c,
+                          const struct config_source *src, const char *what)
 {
-    size_t i;
-    json_t *c;
-    json_array_foreach(cases, i, c) {
-        char what[300], err[256] = "";
-        snprintf(what, sizeof what, "%s validate #%zu", kind, i);
-        struct config_source src;
-        case_source(kind, c, &src);
-        ctx_err e = ops->validate(&src, err, sizeof err);
-        const char *want = json_string_value(json_object_get(c, "error"));
-        if (!want && e)
-            fail_msg("%s: unexpected error \"%s\"", what, err);
-        if (want && (e != CTX_ECONFIG || !strstr(err, want)))
-            fail_msg("%s: got \"%s\", want \"%s\"", what, e ? err : "ok", want);
-    }
+    (void)kind;
+    char err[256] = "";
+    ctx_err e = ops->validate(src, err, sizeof err);
+    const char *want = json_string_value(json_object_get(c, "error"));
+    if (!want && e)
+        fail_msg("%s: unexpected error \"%s\"", what, err);
+    if (want && (e != CTX_ECONFIG || !strstr(err, want)))
+        fail_msg("%s: got \"%s\", want \"%s\"", what, e ? err : "ok", want);
 }
 
-static void run_request(const char *kind, const struct source_ops *ops, const json_t *cases)
+static void case_request(const char *kind, const struct source_ops *ops, const json_t *c,
+                         const struct config_source *src, const char *what)
 {
-    size_t i;
-    json_t *c;
-    json_array_foreach(cases, i, c) {
-        char what[300], nb[200];
-        snprintf(what, sizeof what, "%s request %s", kind, case_name(c, i, nb, sizeof nb));
-        struct config_source src;
-        case_source(kind, c, &src);
-        struct source_request q = {0};
-        ctx_err e = ops->next_request(&src, jstr(c, "cursor"), &q);
-        expect_rc(e, c, what);
-        if (!e)
-            check_request(c, &q, what);
-        source_request_clear(&q);
-    }
+    (void)kind;
+    struct source_request q = {0};
+    ctx_err e = ops->next_request(src, jstr(c, "cursor"), &q);
+    expect_rc(e, c, what);
+    if (!e)
+        check_request(c, &q, what);
+    source_request_clear(&q);
 }
 
 static void check_parse(const char *kind, const json_t *c, ctx_err e,
@@ -387,158 +307,142 @@ static void check_parse(const char *kind, const json_t *c, ctx_err e,
         expect_subset(extra, r->extra, what);
 }
 
-static void run_parse(const char *kind, const struct source_ops *ops, const json_t *cases)
+static void case_parse(const char *kind, const struct source_ops *ops, const json_t *c,
+                       const struct config_source *src, const char *what)
 {
-    size_t i;
-    json_t *c;
-    json_array_foreach(cases, i, c) {
-        char what[300], nb[200];
-        snprintf(what, sizeof what, "%s parse %s", kind, case_name(c, i, nb, sizeof nb));
-        struct config_source src;
-        case_source(kind, c, &src);
+    size_t len;
+    char *body = case_body(kind, c, &len);
+    struct parse_result r;
+    ctx_err e = do_parse(ops, src, jstr(c, "cursor"), body, len, jstr(c, "resp_url"),
+                         case_fetched(c), &r);
+    check_parse(kind, c, e, &r, what);
+    parse_result_clear(&r);
+    free(body);
+}
+
+static void case_steps(const char *kind, const struct source_ops *ops, const json_t *c,
+                       const struct config_source *src, const char *what)
+{
+    char *cursor = jstr(c, "cursor") ? strdup(jstr(c, "cursor")) : NULL;
+    json_t *seen = json_object();
+    size_t s;
+    json_t *step;
+    json_array_foreach(json_object_get(c, "pages"), s, step) {
+        char page[400];
+        snprintf(page, sizeof page, "%s, page %zu", what, s + 1);
+        struct source_request q = {0};
+        ctx_err e = ops->next_request(src, cursor, &q);
+        if (e)
+            fail_msg("%s: next_request: %s", page, ctx_strerror(e));
+        check_request(step, &q, page);
+        source_request_clear(&q);
         size_t len;
-        char *body = case_body(kind, c, &len);
-        const char *fetched = jstr(c, "fetched") ? jstr(c, "fetched") : FETCHED;
+        char *body = case_body(kind, step, &len);
         struct parse_result r;
-        ctx_err e = do_parse(ops, &src, jstr(c, "cursor"), body, len, jstr(c, "resp_url"),
-                             fetched, &r);
-        check_parse(kind, c, e, &r, what);
+        e = do_parse(ops, src, cursor, body, len, NULL, case_fetched(c), &r);
+        if (!json_object_get(step, "cursor_out"))
+            fail_msg("%s: a step must say its cursor_out", page);
+        check_parse(kind, step, e, &r, page);
+        const json_t *repeats = json_object_get(step, "repeats");
+        for (size_t k = 0; k < r.nitems; k++) {
+            const char *id = r.items[k].id;
+            bool allowed = false;
+            size_t x;
+            json_t *rv;
+            json_array_foreach(repeats, x, rv)
+                allowed = allowed || strcmp(json_string_value(rv), id) == 0;
+            if (json_object_get(seen, id) && !allowed)
+                fail_msg("%s: %s read again (a repeat not expected)", page, id);
+            json_object_set_new(seen, id, json_true());
+        }
+        if (e == CTX_OK && r.cursor) {   /* as collect.c: keep the old one when NULL */
+            free(cursor);
+            cursor = strdup(r.cursor);
+        }
         parse_result_clear(&r);
         free(body);
     }
+    json_decref(seen);
+    free(cursor);
 }
 
-static void run_steps(const char *kind, const struct source_ops *ops, const json_t *cases)
+static void case_reply(const char *kind, const struct source_ops *ops, const json_t *c,
+                       const struct config_source *src, const char *what)
 {
-    size_t i;
-    json_t *c;
-    json_array_foreach(cases, i, c) {
-        char nb[200];
-        case_name(c, i, nb, sizeof nb);
-        struct config_source src;
-        case_source(kind, c, &src);
-        const char *fetched = jstr(c, "fetched") ? jstr(c, "fetched") : FETCHED;
-        char *cursor = jstr(c, "cursor") ? strdup(jstr(c, "cursor")) : NULL;
-        json_t *seen = json_object();
-        size_t s;
-        json_t *step;
-        json_array_foreach(json_object_get(c, "pages"), s, step) {
-            char what[300];
-            snprintf(what, sizeof what, "%s steps %s, page %zu", kind, nb, s + 1);
-            struct source_request q = {0};
-            ctx_err e = ops->next_request(&src, cursor, &q);
-            if (e)
-                fail_msg("%s: next_request: %s", what, ctx_strerror(e));
-            check_request(step, &q, what);
-            source_request_clear(&q);
-            size_t len;
-            char *body = case_body(kind, step, &len);
-            struct parse_result r;
-            e = do_parse(ops, &src, cursor, body, len, NULL, fetched, &r);
-            if (!json_object_get(step, "cursor_out"))
-                fail_msg("%s: a step must say its cursor_out", what);
-            check_parse(kind, step, e, &r, what);
-            const json_t *repeats = json_object_get(step, "repeats");
-            for (size_t k = 0; k < r.nitems; k++) {
-                const char *id = r.items[k].id;
-                bool allowed = false;
-                size_t x;
-                json_t *rv;
-                json_array_foreach(repeats, x, rv)
-                    allowed = allowed || strcmp(json_string_value(rv), id) == 0;
-                if (json_object_get(seen, id) && !allowed)
-                    fail_msg("%s: %s read again (a repeat not expected)", what, id);
-                json_object_set_new(seen, id, json_true());
-            }
-            if (e == CTX_OK && r.cursor) {   /* as collect.c: keep the old one when NULL */
-                free(cursor);
-                cursor = strdup(r.cursor);
-            }
-            parse_result_clear(&r);
-            free(body);
-        }
-        json_decref(seen);
-        free(cursor);
+    (void)kind;
+    const json_t *rj = json_object_get(c, "reply");
+    struct reply rep = {jstr(rj, "id"), jstr(rj, "item_id"), jstr(rj, "ref"), jstr(rj, "text"),
+                        jstr(rj, "created")};
+    struct source_request q = {0};
+    if (!ops->reply_request) {
+        if (!json_is_null(json_object_get(c, "rc")))
+            fail_msg("%s: this kind has no reply_request: say \"rc\": null", what);
+        return;
     }
-}
-
-static void run_reply(const char *kind, const struct source_ops *ops, const json_t *cases)
-{
-    size_t i;
-    json_t *c;
-    json_array_foreach(cases, i, c) {
-        char what[300], nb[200];
-        snprintf(what, sizeof what, "%s reply %s", kind, case_name(c, i, nb, sizeof nb));
-        struct config_source src;
-        case_source(kind, c, &src);
-        const json_t *rj = json_object_get(c, "reply");
-        struct reply rep = {jstr(rj, "id"), jstr(rj, "item_id"), jstr(rj, "ref"), jstr(rj, "text"),
-                            jstr(rj, "created")};
-        struct source_request q = {0};
-        if (!ops->reply_request) {
-            if (!json_is_null(json_object_get(c, "rc")))
-                fail_msg("%s: this kind has no reply_request: say \"rc\": null", what);
-            continue;
-        }
-        ctx_err e = ops->reply_request(&src, &rep, &q);
-        expect_rc(e, c, what);
-        if (e) {
-            if (q.url || buf_len(&q.body) || q.headers.n)
-                fail_msg("%s: a failed reply_request left a half-built request", what);
-            continue;
-        }
-        check_request(c, &q, what);
-        const char *body = jstr(c, "body");
-        if (body && strcmp(body, buf_str(&q.body)) != 0)
-            fail_msg("%s: body\n  want %s\n  got  %s", what, body, buf_str(&q.body));
-        const json_t *jb = json_object_get(c, "json");
-        if (jb) {
-            json_error_t je;
-            json_t *got = json_loadb(buf_str(&q.body), buf_len(&q.body), 0, &je);
-            if (!got || !json_equal((json_t *)jb, got)) {
-                char *w = json_dumps(jb, JSON_COMPACT | JSON_SORT_KEYS);
-                fail_msg("%s: JSON body\n  want %s\n  got  %s", what, w, buf_str(&q.body));
-            }
-            json_decref(got);
-        }
-        source_request_clear(&q);
+    ctx_err e = ops->reply_request(src, &rep, &q);
+    expect_rc(e, c, what);
+    if (e) {
+        if (q.url || buf_len(&q.body) || q.headers.n)
+            fail_msg("%s: a failed reply_request left a half-built request", what);
+        return;
     }
+    check_request(c, &q, what);
+    const char *body = jstr(c, "body");
+    if (body && strcmp(body, buf_str(&q.body)) != 0)
+        fail_msg("%s: body\n  want %s\n  got  %s", what, body, buf_str(&q.body));
+    const json_t *jb = json_object_get(c, "json");
+    if (jb) {
+        json_error_t je;
+        json_t *got = json_loadb(buf_str(&q.body), buf_len(&q.body), 0, &je);
+        if (!got || !json_equal((json_t *)jb, got)) {
+            char *w = json_dumps(jb, JSON_COMPACT | JSON_SORT_KEYS);
+            fail_msg("%s: JSON body\n  want %s\n  got  %s", what, w, buf_str(&q.body));
+        }
+        json_decref(got);
+    }
+    source_request_clear(&q);
 }
 
-static void run_reply_result(const char *kind, const struct source_ops *ops, const json_t *cases)
+static void case_reply_result(const char *kind, const struct source_ops *ops, const json_t *c,
+                              const struct config_source *src, const char *what)
 {
+    (void)src;
     static const char *const names[] = {"posted", "retry", "failed"};
-    size_t i;
-    json_t *c;
-    json_array_foreach(cases, i, c) {
-        char what[300], nb[200];
-        snprintf(what, sizeof what, "%s reply_result %s", kind, case_name(c, i, nb, sizeof nb));
-        size_t len = 0;
-        char *body = json_object_get(c, "file") || json_object_get(c, "body")
-                         ? case_body(kind, c, &len) : NULL;
-        struct http_response resp = {.status = json_integer_value(json_object_get(c, "status")),
-                                     .body = body, .len = len, .content_type = "application/json"};
-        struct reply_outcome out;
-        memset(&out, 0x5a, sizeof out);
-        ops->reply_result(&resp, &out);
-        const char *want = jstr(c, "outcome");
-        if (!want || (unsigned)out.status > 2 || strcmp(names[out.status], want) != 0)
-            fail_msg("%s: %s (%s), want %s", what, (unsigned)out.status <= 2 ? names[out.status]
-                     : "?", out.error, want ? want : "(none)");
-        if (jstr(c, "ref") && strcmp(jstr(c, "ref"), out.ref) != 0)
-            fail_msg("%s: ref \"%s\", want \"%s\"", what, out.ref, jstr(c, "ref"));
-        if (jstr(c, "error"))
-            expect_contains(out.error, jstr(c, "error"), what);
-        if (out.status != REPLY_POSTED && !out.error[0])
-            fail_msg("%s: not posted without a reason", what);
-        const json_t *ra = json_object_get(c, "retry_after");
-        if (json_number_value(ra) != out.retry_after)
-            fail_msg("%s: retry_after %g, want %g", what, out.retry_after, json_number_value(ra));
-        if (!memchr(out.ref, 0, sizeof out.ref) || !memchr(out.error, 0, sizeof out.error))
-            fail_msg("%s: outcome strings not terminated", what);
-        free(body);
-    }
+    size_t len = 0;
+    char *body = json_object_get(c, "file") || json_object_get(c, "body")
+                     ? case_body(kind, c, &len) : NULL;
+    struct http_response resp = {.status = json_integer_value(json_object_get(c, "status")),
+                                 .body = body, .len = len, .content_type = "application/json"};
+    struct reply_outcome out;
+    memset(&out, 0x5a, sizeof out);
+    ops->reply_result(&resp, &out);
+    const char *want = jstr(c, "outcome");
+    if (!want || (unsigned)out.status > 2 || strcmp(names[out.status], want) != 0)
+        fail_msg("%s: %s (%s), want %s", what, (unsigned)out.status <= 2 ? names[out.status]
+                 : "?", out.error, want ? want : "(none)");
+    if (jstr(c, "ref") && strcmp(jstr(c, "ref"), out.ref) != 0)
+        fail_msg("%s: ref \"%s\", want \"%s\"", what, out.ref, jstr(c, "ref"));
+    if (jstr(c, "error"))
+        expect_contains(out.error, jstr(c, "error"), what);
+    if (out.status != REPLY_POSTED && !out.error[0])
+        fail_msg("%s: not posted without a reason", what);
+    const json_t *ra = json_object_get(c, "retry_after");
+    if (json_number_value(ra) != out.retry_after)
+        fail_msg("%s: retry_after %g, want %g", what, out.retry_after, json_number_value(ra));
+    if (!memchr(out.ref, 0, sizeof out.ref) || !memchr(out.error, 0, sizeof out.error))
+        fail_msg("%s: outcome strings not terminated", what);
+    free(body);
 }
+
+/* The sections of cases.json and what checks one case of each. */
+static const struct {
+    const char *name;
+    void (*run)(const char *kind, const struct source_ops *ops, const json_t *c,
+                const struct config_source *src, const char *what);
+} sections[] = {
+    {"validate", case_validate}, {"request", case_request}, {"parse", case_parse},
+    {"steps", case_steps}, {"reply", case_reply}, {"reply_result", case_reply_result},
+};
 
 static void test_kind(void **state)
 {
@@ -550,20 +454,22 @@ static void test_kind(void **state)
     const char *sec;
     json_t *v;
     json_object_foreach(cases, sec, v) {
-        if (strcmp(sec, "validate") == 0)
-            run_validate(kind, ops, v);
-        else if (strcmp(sec, "request") == 0)
-            run_request(kind, ops, v);
-        else if (strcmp(sec, "parse") == 0)
-            run_parse(kind, ops, v);
-        else if (strcmp(sec, "steps") == 0)
-            run_steps(kind, ops, v);
-        else if (strcmp(sec, "reply") == 0)
-            run_reply(kind, ops, v);
-        else if (strcmp(sec, "reply_result") == 0)
-            run_reply_result(kind, ops, v);
-        else if (sec[0] != '_')
-            fail_msg("%s/cases.json: unknown section \"%s\"", kind, sec);
+        size_t k = 0;
+        while (k < CTX_ARRAY_LEN(sections) && strcmp(sections[k].name, sec) != 0)
+            k++;
+        if (k == CTX_ARRAY_LEN(sections)) {
+            if (sec[0] != '_')          /* "_comment" and the like */
+                fail_msg("%s/cases.json: unknown section \"%s\"", kind, sec);
+            continue;
+        }
+        size_t i;
+        json_t *c;
+        json_array_foreach(v, i, c) {
+            char what[300];
+            struct config_source src;
+            case_open(kind, sec, c, i, what, sizeof what, &src);
+            sections[k].run(kind, ops, c, &src, what);
+        }
     }
     json_decref(cases);
 }
@@ -571,14 +477,6 @@ static void test_kind(void **state)
 /* ---- hostile input --------------------------------------------------------------------- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 static const char *const odd_cursors[] = {
     NULL, "", "0", "-1", "99999999999999999999999", "714859",
@@ -616,7 +514,7 @@ static void hostile_one(const char *kind, const struct source_ops *ops, const ch
 static void hostile_file(const char *kind, const struct source_ops *ops, const char *path)
 {
     size_t len;
-    char *doc = read_all(path, &len);
+    char *doc = tu_read(path, &len);
     if (!doc)
         fail_msg("cannot read %s", path);
     char what[600];
@@ -628,7 +526,7 @@ static void hostile_file(const char *kind, const struct source_ops *ops, const c
     sample = sample < 8 ? 8 : sample > 160 ? 160 : sample;
     size_t cuts = len <= 2000 ? len + 1 : sample;
     for (size_t i = 0; i < cuts; i++) {
-        size_t n = len <= 2000 ? i : (size_t)(next_rand() % (len + 1));
+        size_t n = len <= 2000 ? i : (size_t)(tu_rand(&rng) % (len + 1));
         memcpy(buf, doc, n);
         buf[n] = '\0';
         snprintf(what, sizeof what, "%s: %s cut at %zu", kind, path, n);
@@ -639,9 +537,9 @@ static void hostile_file(const char *kind, const struct source_ops *ops, const c
     for (size_t i = 0; i < (sample < 120 ? sample : 120) && len; i++) {
         memcpy(buf, doc, len);
         buf[len] = '\0';
-        int flips = 1 + (int)(next_rand() % 4);
+        int flips = 1 + (int)(tu_rand(&rng) % 4);
         for (int f = 0; f < flips; f++)
-            buf[next_rand() % len] = pool[next_rand() % (sizeof pool - 1)];
+            buf[tu_rand(&rng) % len] = pool[tu_rand(&rng) % (sizeof pool - 1)];
         snprintf(what, sizeof what, "%s: %s with bytes changed (round %zu)", kind, path, i);
         hostile_one(kind, ops, buf, len, what);
     }
@@ -727,7 +625,7 @@ static void test_telegram_token_stays_secret(void **state)
         char path[512];
         snprintf(path, sizeof path, DATA "/telegram/%s", de->d_name);
         size_t len;
-        char *body = read_all(path, &len);
+        char *body = tu_read(path, &len);
         assert_non_null(body);
         struct parse_result r;
         ctx_err e = do_parse(ops, &src, "1", body, len, NULL, FETCHED, &r);

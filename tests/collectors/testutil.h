@@ -1,5 +1,6 @@
 /* testutil.h -- helpers shared by the collectors' test runners: read a file,
- * walk a TSV table. Header-only (each runner is one .c file).
+ * walk a TSV table, compare JSON as a subset, check UTF-8, a seeded random
+ * sequence. Header-only (each runner is one .c file).
  *
  * TSV tables: one case per line, columns separated by a tab; blank lines and
  * lines starting with '#' are skipped. Inside a column, \t \n \r \\ and \xHH
@@ -8,15 +9,19 @@
 #define CTX_TESTS_COLLECTORS_TESTUTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <jansson.h>
+#include "collectors/collectors_internal.h"
 
 /* The whole file, NUL-terminated; NULL when it cannot be read. */
-static char *tu_read(const char *path, size_t *len)
+static inline char *tu_read(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -46,7 +51,7 @@ static char *tu_read(const char *path, size_t *len)
     return b;
 }
 
-static int tu_hex(char c)
+static inline int tu_hex(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -55,7 +60,7 @@ static int tu_hex(char c)
 }
 
 /* Decode the escapes of s in place; returns the decoded length. */
-static size_t tu_unescape(char *s)
+static inline size_t tu_unescape(char *s)
 {
     char *o = s;
     for (char *p = s; *p; p++) {
@@ -95,7 +100,7 @@ struct tu_row {
 /* Call fn for every row of the table at path; returns the number of rows.
  * Fails the test when the file is missing or a row has fewer than mincols
  * columns. */
-static int tu_tsv(const char *path, int mincols, void (*fn)(const struct tu_row *, void *),
+static inline int tu_tsv(const char *path, int mincols, void (*fn)(const struct tu_row *, void *),
                   void *arg)
 {
     char *text = tu_read(path, NULL);
@@ -127,6 +132,63 @@ static int tu_tsv(const char *path, int mincols, void (*fn)(const struct tu_row 
     }
     free(text);
     return rows;
+}
+
+/* Whether want is a subset of got: every member want names is in got with a
+ * matching value, recursively; arrays match element by element and in
+ * length. On a mismatch path (which starts as the name of what is compared)
+ * says where: "items[2].author.name", "extra.entries[length]". */
+static inline bool tu_json_subset(const json_t *want, const json_t *got, char *path, size_t cap)
+{
+    size_t n = strlen(path);
+    if (json_is_object(want)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)want, k, v) {
+            snprintf(path + n, cap - n, ".%s", k);
+            if (!json_is_object(got) || !tu_json_subset(v, json_object_get(got, k), path, cap))
+                return false;
+        }
+        path[n] = '\0';
+        return true;
+    }
+    if (json_is_array(want)) {
+        if (!json_is_array(got) || json_array_size(got) != json_array_size(want)) {
+            snprintf(path + n, cap - n, "[length]");
+            return false;
+        }
+        for (size_t i = 0; i < json_array_size(want); i++) {
+            snprintf(path + n, cap - n, "[%zu]", i);
+            if (!tu_json_subset(json_array_get(want, i), json_array_get(got, i), path, cap))
+                return false;
+        }
+        path[n] = '\0';
+        return true;
+    }
+    return got && json_equal((json_t *)want, (json_t *)got);
+}
+
+/* Whether s[0..n) is valid UTF-8, as the collectors decode it. */
+static inline bool tu_valid_utf8(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        bool bad;
+        i += utf8_decode((const unsigned char *)s + i, n - i, &cp, &bad);
+        if (bad)
+            return false;
+    }
+    return true;
+}
+
+/* The next number of a xorshift sequence: fixed seeds make the mutated
+ * inputs of a run the same every time. */
+static inline uint64_t tu_rand(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
 }
 
 #endif
