@@ -76,19 +76,22 @@ static int descv_add(struct descv *s, const struct desc *d)
 }
 
 /* Byte classes for the tokenizer: ASCII white space (what Python's
- * str.split() splits at), Python's string.punctuation, and the lead bytes of
- * the white space characters outside ASCII (checked in full by ws_at). */
-enum { B_SPACE = 1, B_PUNCT = 2, B_MAYBE_SPACE = 4 };
+ * str.split() splits at), Python's string.punctuation, the lead bytes of
+ * the white space characters outside ASCII (checked in full by ws_at), and
+ * the punctuation that can end a sentence typed without its space
+ * (glued_end). */
+enum { B_SPACE = 1, B_PUNCT = 2, B_MAYBE_SPACE = 4, B_GLUE = 8 };
 static const uint8_t byte_class[256] = {
     [' '] = B_SPACE, [9] = B_SPACE, [10] = B_SPACE, [11] = B_SPACE, [12] = B_SPACE,
     [13] = B_SPACE, [28] = B_SPACE, [29] = B_SPACE, [30] = B_SPACE, [31] = B_SPACE,
-    ['!'] = B_PUNCT, ['"'] = B_PUNCT, ['#'] = B_PUNCT, ['$'] = B_PUNCT, ['%'] = B_PUNCT,
-    ['&'] = B_PUNCT, ['\''] = B_PUNCT, ['('] = B_PUNCT, [')'] = B_PUNCT, ['*'] = B_PUNCT,
-    ['+'] = B_PUNCT, [','] = B_PUNCT, ['-'] = B_PUNCT, ['.'] = B_PUNCT, ['/'] = B_PUNCT,
-    [':'] = B_PUNCT, [';'] = B_PUNCT, ['<'] = B_PUNCT, ['='] = B_PUNCT, ['>'] = B_PUNCT,
-    ['?'] = B_PUNCT, ['@'] = B_PUNCT, ['['] = B_PUNCT, ['\\'] = B_PUNCT, [']'] = B_PUNCT,
-    ['^'] = B_PUNCT, ['_'] = B_PUNCT, ['`'] = B_PUNCT, ['{'] = B_PUNCT, ['|'] = B_PUNCT,
-    ['}'] = B_PUNCT, ['~'] = B_PUNCT,
+    ['"'] = B_PUNCT, ['#'] = B_PUNCT, ['$'] = B_PUNCT, ['%'] = B_PUNCT, ['&'] = B_PUNCT,
+    ['\''] = B_PUNCT, ['('] = B_PUNCT, [')'] = B_PUNCT, ['*'] = B_PUNCT, ['+'] = B_PUNCT,
+    ['-'] = B_PUNCT, ['/'] = B_PUNCT, [':'] = B_PUNCT, [';'] = B_PUNCT, ['<'] = B_PUNCT,
+    ['='] = B_PUNCT, ['>'] = B_PUNCT, ['@'] = B_PUNCT, ['['] = B_PUNCT, ['\\'] = B_PUNCT,
+    [']'] = B_PUNCT, ['^'] = B_PUNCT, ['_'] = B_PUNCT, ['`'] = B_PUNCT, ['{'] = B_PUNCT,
+    ['|'] = B_PUNCT, ['}'] = B_PUNCT, ['~'] = B_PUNCT,
+    ['!'] = B_PUNCT | B_GLUE, [','] = B_PUNCT | B_GLUE, ['.'] = B_PUNCT | B_GLUE,
+    ['?'] = B_PUNCT | B_GLUE,
     [0xC2] = B_MAYBE_SPACE, [0xE1] = B_MAYBE_SPACE, [0xE2] = B_MAYBE_SPACE,
     [0xE3] = B_MAYBE_SPACE,
 };
@@ -620,12 +623,11 @@ static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_
 
 /* A sentence end typed without its space: "was a joke.Boston had one
  * agent", "for my child.Ridiculous!" -- a lower-case word, then . ! ? or ,
- * right before a capital. Links and addresses (a / or @ so far) are left
- * whole. */
+ * (B_GLUE) right before a capital. Links and addresses (a / or @ so far) are
+ * left whole. The caller has checked that s[i] is B_GLUE. */
 static int glued_end(const unsigned char *s, size_t a, size_t i, size_t len)
 {
-    unsigned c = s[i];
-    if ((c != '.' && c != '!' && c != '?' && c != ',') || i + 1 >= len || i < a + 2 ||
+    if (i + 1 >= len || i < a + 2 ||
         (unsigned)(s[i + 1] - 'A') >= 26u || (unsigned)(s[i - 1] - 'a') >= 26u ||
         (unsigned)(s[i - 2] - 'a') >= 26u)
         return 0;
@@ -656,16 +658,20 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
         i = skip_word_ascii(s, i, len);
         int glued = 0;
         for (size_t p = a + 2; p + 1 < i; p++)   /* in the ASCII run just skipped */
-            if (glued_end(s, a, p, len)) {
+            if ((byte_class[s[p]] & B_GLUE) && glued_end(s, a, p, len)) {
                 i = p + 1;          /* "a joke.Boston": two tokens, two sentences */
                 glued = 1;
                 break;
             }
         while (!glued && i < len) {
             unsigned bc = byte_class[s[i]];
+            if (!bc) {          /* letters, and every byte of Cyrillic */
+                i++;
+                continue;
+            }
             if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
                 break;
-            if (glued_end(s, a, i, len)) {
+            if ((bc & B_GLUE) && glued_end(s, a, i, len)) {
                 i++;            /* "a joke.Boston": two tokens, two sentences */
                 break;
             }
