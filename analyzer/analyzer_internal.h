@@ -116,6 +116,10 @@ size_t analyzer_stem_ru_class(const char *word, size_t len, int *cls);
 #define LEX_REQUEST  0x1000u /* "please", "kindly", "dm": the post asks for something */
 #define LEX_LIKE_SUBJ 0x2000u /* before "like", makes it the verb: "I like" */
 #define LEX_GREETING 0x4000u /* after "good", a greeting: "good morning" */
+#define LEX_CUE      0x8000u /* only a whole word of a complaint cue: there so that
+                               the token's one lookup finds its cue words
+                               (analyzer_lex_add_cue_word); not an entry for
+                               the sentiment, whose token has none */
 
 struct lex_entry {
     const char *key;     /* len bytes, as in the file (lookups are made with
@@ -175,6 +179,8 @@ struct analyzer_lexicon {
     struct lex_phrase ngram[LEX_MAX_PHRASES];   /* "kind of", ... */
     unsigned nngram;
     char *files[6];                        /* the file contents keys point into */
+    char **cue_keys;                       /* the keys of LEX_CUE entries */
+    size_t ncue_keys;
     uint64_t *stem_heads;                  /* STEM_HEAD_BITS bits: bit lex_stem_head()
                                               of every key of ru_stems and ru_vstems
                                               (of RU_MIN_STEM bytes or more) */
@@ -200,6 +206,12 @@ void analyzer_lexicon_free(struct analyzer_lexicon *lx);
 
 const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char *key,
                                           size_t len);
+/* Make the lower-case word key[0..len) an entry of its table (lx->ru or
+ * lx->words), flagged LEX_CUE when it was none, unless it is longer than
+ * every key there (tokens that long are not looked up). Entries may move:
+ * pointers into the tables taken before are stale, lx's own are kept up
+ * to date. -1 when out of memory. */
+int analyzer_lex_add_cue_word(struct analyzer_lexicon *lx, const char *key, size_t len);
 
 /* Which table a (lower-case) key belongs to: Cyrillic keys (first byte of
  * U+0400..U+047F) go to lx->ru, the rest to lx->words. */
@@ -257,6 +269,14 @@ size_t analyzer_cues_count(const struct analyzer_cues *c);
  * *num is set when it is a number word. c may be NULL (no cues). */
 unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size_t n,
                             uint16_t ids[TOK_CUE_IDS], uint8_t *num);
+/* The same for a word that is no whole cue word (nor number word): only
+ * the word beginnings ("word*") it starts with can be among its ids. */
+unsigned analyzer_cues_prefixes(const struct analyzer_cues *c, const char *low, size_t n,
+                                uint16_t ids[TOK_CUE_IDS]);
+/* fn(ud, word, len) for every whole cue word and number word, lower case
+ * as the trie holds it; stops at the first -1 of fn and returns it. */
+int analyzer_cues_each_word(const struct analyzer_cues *c,
+                            int (*fn)(void *ud, const char *w, size_t n), void *ud);
 /* Is this a whole word of some cue (for hashtag segmentation)? */
 int analyzer_cues_is_word(const struct analyzer_cues *c, const char *low, size_t n);
 
@@ -307,7 +327,9 @@ struct sentiment_opts {
     const struct analyzer_cues *cues;   /* complaint cues (they also weigh as
                                            negative words), or NULL */
     /* analyzer_cues_word() of cues for each entry of lx->words ([0]) and
-     * lx->ru ([1]), by index; NULL: ask it */
+     * lx->ru ([1]), by index; NULL: ask it. When set, the tables hold every
+     * whole cue word they can (analyzer_lex_add_cue_word), so that a token
+     * that is not a key has only word beginnings to look for */
     const struct cue_word *cue_words[2];
     const char *const *brands;          /* lower-case brand names: inside a
                                            #hashtag they are not opinion */

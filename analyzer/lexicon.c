@@ -570,6 +570,40 @@ static struct lex_table *table_for(struct analyzer_lexicon *lx, const char *key)
     return analyzer_lex_is_ru(key) ? &lx->ru : &lx->words;
 }
 
+int analyzer_lex_add_cue_word(struct analyzer_lexicon *lx, const char *key, size_t len)
+{
+    struct lex_table *t = table_for(lx, key);
+    if (len == 0 || len > t->maxlen || analyzer_lex_find(t, key, len))
+        return 0;
+    char **keys = realloc(lx->cue_keys, (lx->ncue_keys + 1) * sizeof *keys);
+    if (!keys)
+        return -1;
+    lx->cue_keys = keys;
+    char *k = malloc(len + 1);
+    if (!k)
+        return -1;
+    memcpy(k, key, len);
+    k[len] = '\0';
+    lx->cue_keys[lx->ncue_keys++] = k;
+    /* the entries may move: lx->w and the phrases point into lx->words */
+    const struct lex_entry *old = lx->words.v;
+    long i = table_intern(t, k, len);
+    if (i < 0)
+        return -1;
+    t->v[i].flags = LEX_CUE;
+    if (lx->words.v != old) {
+        for (size_t w = 0; w < LW__COUNT; w++)
+            lx->w[w] = lx->words.v + (lx->w[w] - old);
+        struct lex_phrase *ph[2] = {lx->special, lx->ngram};
+        unsigned nph[2] = {lx->nspecial, lx->nngram};
+        for (int p = 0; p < 2; p++)
+            for (unsigned q = 0; q < nph[p]; q++)
+                for (unsigned j = 0; j < ph[p][q].n; j++)
+                    ph[p][q].w[j] = lx->words.v + (ph[p][q].w[j] - old);
+    }
+    return 0;
+}
+
 static int add_flags(struct analyzer_lexicon *lx, const char *const *w, size_t n,
                      uint32_t flags, double booster)
 {
@@ -761,5 +795,8 @@ void analyzer_lexicon_free(struct analyzer_lexicon *lx)
     free(lx->emoji_first);
     for (size_t i = 0; i < CTX_ARRAY_LEN(lx->files); i++)
         free(lx->files[i]);
+    for (size_t i = 0; i < lx->ncue_keys; i++)
+        free(lx->cue_keys[i]);
+    free(lx->cue_keys);
     free(lx);
 }

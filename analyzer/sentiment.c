@@ -31,8 +31,10 @@
  * pass skipped outright for ASCII text. ASCII is read eight bytes at a time
  * where it can be (word ends, short tokens' case and lower case), a token
  * found in the lexicon takes its complaint cue words from the analyzer's
- * table by entry (sentiment_opts.cue_words) instead of walking the cue trie,
- * and a Russian word is stemmed only when its first letters start a stem. */
+ * table by entry (sentiment_opts.cue_words) instead of walking the cue trie
+ * (the tables hold every whole cue word, so a token not found there walks
+ * the small trie of word beginnings only), and a Russian word is stemmed
+ * only when its first letters start a stem. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,7 +408,7 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
     const struct lex_table *table = n && (p[0] == 0xD0 || p[0] == 0xD1) ? &lx->ru : &lx->words;
     int lowfits = n <= sizeof low;
     int fits = n <= table->maxlen && lowfits;
-    int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0;
+    int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0, e2 = 0;
     size_t start = classify_ascii8(p, n, avail, low, &has_up, &has_lo, &first_up) ? n : 0;
     for (size_t i = start; i < n;) {
         unsigned c = p[i];
@@ -436,6 +438,7 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
             cp = (c & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu);
             cs = cp < 0x430 ? UC_UPPER : cp < 0x460 ? UC_LOWER : (cp & 1) ? UC_LOWER : UC_UPPER;
         } else {
+            e2 |= c == 0xE2;    /* perhaps a typographic apostrophe (cues) */
             cp = ctx_utf8_decode(p + i, n - i, &adv);
             cs = analyzer_uc_case(cp);
         }
@@ -466,8 +469,9 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
     t->letters = has_up || has_lo;
     t->cyr = (uint8_t)cyr;
     t->proper = cyr && first_up && has_lo && !tc->at_start;
-    t->e = fits ? analyzer_lex_find(table, low, n) : NULL;
-    const struct lex_entry *direct = t->e;     /* the token itself is this key */
+    /* the token itself is this key; a LEX_CUE entry is there for the cues only */
+    const struct lex_entry *direct = fits ? analyzer_lex_find(table, low, n) : NULL;
+    t->e = direct && !(direct->flags & LEX_CUE) ? direct : NULL;
     /* a word shorter than a stem, or whose first letters start no stem,
      * has none to be found by */
     if (!t->e && cyr && fits && lx->ru_stems.n && n >= RU_MIN_STEM &&
@@ -504,6 +508,11 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
             memcpy(t->cue, cw->cue, sizeof t->cue);
             if (cw->num)
                 t->num = 1;
+        } else if (cw && fits && !e2) {
+            /* no whole cue word (the table would hold it): word beginnings
+             * only; the trie reads a typographic apostrophe as ', so a
+             * token with one (e2) is walked in full */
+            t->ncue = (uint8_t)analyzer_cues_prefixes(tc->opt->cues, low, n, t->cue);
         } else {
             t->ncue = (uint8_t)analyzer_cues_word(tc->opt->cues, low, n, t->cue, &t->num);
         }
