@@ -967,6 +967,7 @@ struct pf_dstr {
 struct analyzer_prefilter {
     struct pf_slot *slot;
     uint32_t smask, nkeys;
+    uint32_t keylens;      /* bit k: a key of k bytes (2, 3, 4) is in slot[] */
     uint32_t first1[256];  /* 1-byte literals: index + 1, 0 none */
     uint64_t *keybits;     /* KEY_BITS bits: a key may be in slot[] */
     struct pf_lit *lit;
@@ -1143,6 +1144,7 @@ static int add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint
                 pf->nkeys++;
             pf->slot[i].key = key;
             pf->slot[i].lit = id;
+            pf->keylens |= 1u << (l->len < 4 ? l->len : 4);
             uint32_t h = (key * 0x85EBCA77u) >> 16;
             pf->keybits[h >> 6] |= 1ull << (h & 63);
         }
@@ -1577,26 +1579,42 @@ struct scan {
 };
 
 /* The literals of chain id that are prefixes of the folded word w (n bytes,
- * the first min(n, MAX_LIT) of them in w). */
+ * the first min(n, MAX_LIT) of them in w; w[4..4 + LIT_TAIL) can be read). */
 static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const unsigned char *w,
                        size_t n, uint32_t at, struct scan *sc)
 {
+    _Static_assert(LIT_TAIL == 16, "a tail is two 64-bit words");
+    uint64_t w0, w1;
+    memcpy(&w0, w + 4, 8);
+    memcpy(&w1, w + 12, 8);
     for (; id != NONE32; id = pf->lit[id].next) {
         const struct pf_lit *l = &pf->lit[id];
         if (l->len > n)
             continue;
-        /* the key (the first four bytes, or all) is equal: compare the rest */
-        uint32_t i = 4;
-        if (l->len <= 4 + LIT_TAIL) {
-            while (i < l->len && l->tail[i - 4] == w[i])
-                i++;
-        } else {
+        /* the key (the first four bytes, or all) is equal: compare the rest,
+         * bytes 4..len, against the tail (bytes past len masked off) */
+        if (l->len > 4 + LIT_TAIL) {
             const unsigned char *b = pf->bytes + l->off;
+            uint32_t i = 4;
             while (i < l->len && b[i] == w[i])
                 i++;
+            if (i < l->len)
+                continue;
+        } else if (l->len > 4) {
+            uint64_t t0, t1;
+            memcpy(&t0, l->tail, 8);
+            memcpy(&t1, l->tail + 8, 8);
+            uint64_t x0 = t0 ^ w0, x1 = t1 ^ w1;
+            uint32_t t = l->len - 4;
+            if (t < 8) {
+                x0 &= (1ull << (8 * t)) - 1;
+                x1 = 0;
+            } else if (t < 16) {
+                x1 &= (1ull << (8 * (t - 8))) - 1;
+            }
+            if (x0 | x1)
+                continue;
         }
-        if (i < l->len)
-            continue;
         for (uint32_t a = l->assoc; a != NONE32; a = pf->assoc[a].next) {
             uint32_t p = pf->assoc[a].pat;
             if (p & A_CAND)
@@ -1618,12 +1636,12 @@ static void word_hits(const struct analyzer_prefilter *pf, const unsigned char *
     if (n < 2)
         return;
     uint32_t k2 = (uint32_t)w[0] | (uint32_t)w[1] << 8;
-    if (key_maybe(pf, k2))
+    if ((pf->keylens & 4) && key_maybe(pf, k2))
         chain_hits(pf, key_find(pf, k2), w, n, at, sc);
     if (n < 3)
         return;
     uint32_t k3 = k2 | (uint32_t)w[2] << 16;
-    if (key_maybe(pf, k3))
+    if ((pf->keylens & 8) && key_maybe(pf, k3))
         chain_hits(pf, key_find(pf, k3), w, n, at, sc);
     if (n < 4)
         return;
@@ -1656,8 +1674,10 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
         sc->nhits = sc->max + 1;     /* offsets do not fit: no hits to rely on */
     const unsigned char *s = (const unsigned char *)text;
     if (pf->nlit) {
-        /* the words: maximal runs of word characters, folded as they go */
+        /* the words: maximal runs of word characters, folded as they go
+         * (zeroed: chain_hits() reads the first 20 bytes of the shortest) */
         unsigned char w[MAX_LIT + 4];
+        memset(w, 0, sizeof w);
         size_t i = 0;
         while (i < len) {
             uint32_t f;
