@@ -206,6 +206,87 @@ void analyzer_lexicon_free(struct analyzer_lexicon *lx);
 
 const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char *key,
                                           size_t len);
+
+/* The hash of a key of up to 16 bytes, given as two 64-bit words (the
+ * bytes past len zero): a few multiplications, no loop. */
+static inline uint64_t analyzer_lex_hash16(uint64_t k0, uint64_t k1, size_t len)
+{
+    uint64_t h = (k0 * 0x9E3779B97F4A7C15ull) ^ (k1 * 0xC2B2AE3D27D4EB4Full) ^ len;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return h;
+}
+
+/* The hash of any key, for the tables' slots: analyzer_lex_hash16() for
+ * the short ones. */
+static inline uint64_t analyzer_lex_hash(const char *s, size_t n)
+{
+    if (n <= 16) {
+        uint64_t k[2] = {0, 0};
+        memcpy(k, s, n);
+        return analyzer_lex_hash16(k[0], k[1], n);
+    }
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    /* the last 0..7 bytes as one word without a variable-length copy: two
+     * overlapping loads cover them all (n is in h, so this is one-to-one) */
+    uint64_t w = 0;
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        w = (uint64_t)hi << 32 | lo;
+    } else if (n) {
+        const unsigned char *u = (const unsigned char *)s;
+        w = (uint64_t)u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16;
+    }
+    h = (h ^ w) * 0x94D049BB133111EBull;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return h;
+}
+
+/* analyzer_lex_find() for a key with 16 bytes readable at key (whatever is
+ * past len): keys of up to 16 bytes compare with the entry's head in two
+ * 64-bit words, without a loop. Inline, for the tokenizer. */
+static inline __attribute__((always_inline)) const struct lex_entry *
+analyzer_lex_find16(const struct lex_table *t, const char *key, size_t len)
+{
+    if (len > t->maxlen || !t->slot)
+        return NULL;
+    if (len > sizeof t->v->head)
+        return analyzer_lex_find(t, key, len);
+    uint64_t k0, k1;
+    memcpy(&k0, key, 8);
+    memcpy(&k1, key + 8, 8);
+    k0 &= len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
+    k1 &= len >= 16 ? ~0ull : len <= 8 ? 0 : (1ull << (8 * (len - 8))) - 1;
+    uint64_t h = analyzer_lex_hash16(k0, k1, len);
+    uint32_t tag = (uint32_t)(h >> (64 - LEX_TAG_BITS));
+    for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
+        uint32_t s = t->slot[i];
+        if (!s)
+            return NULL;
+        if ((s >> LEX_IDX_BITS) == tag) {
+            const struct lex_entry *e = &t->v[(s & ((1u << LEX_IDX_BITS) - 1)) - 1];
+            uint64_t e0, e1;
+            memcpy(&e0, e->head, 8);
+            memcpy(&e1, e->head + 8, 8);
+            /* the head is zero-padded: equal heads and lengths, equal keys */
+            if (e->len == len && e0 == k0 && e1 == k1)
+                return e;
+        }
+    }
+}
 /* Make the lower-case word key[0..len) an entry of its table (lx->ru or
  * lx->words), flagged LEX_CUE when it was none, unless it is longer than
  * every key there (tokens that long are not looked up). Entries may move:

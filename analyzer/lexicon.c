@@ -119,36 +119,6 @@ static const char *const lw_names[LW__COUNT] = {
 
 /* ---- the hash table ----------------------------------------------------- */
 
-static inline __attribute__((always_inline)) uint64_t hash_key(const char *s, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-        h ^= h >> 31;
-        s += 8;
-        n -= 8;
-    }
-    /* the last 0..7 bytes as one word without a variable-length copy: two
-     * overlapping loads cover them all (n is in h, so this is one-to-one) */
-    uint64_t w = 0;
-    if (n >= 4) {
-        uint32_t lo, hi;
-        memcpy(&lo, s, 4);
-        memcpy(&hi, s + n - 4, 4);
-        w = (uint64_t)hi << 32 | lo;
-    } else if (n) {
-        const unsigned char *u = (const unsigned char *)s;
-        w = (uint64_t)u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16;
-    }
-    h = (h ^ w) * 0x94D049BB133111EBull;
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 32;
-    return h;
-}
-
 /* memcmp() == 0 for the short keys of the tables, without a library call. */
 static inline int same(const char *a, const char *b, size_t n)
 {
@@ -173,7 +143,7 @@ const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char 
 {
     if (len > t->maxlen || !t->slot)
         return NULL;
-    uint64_t h = hash_key(key, len);
+    uint64_t h = analyzer_lex_hash(key, len);
     uint32_t tag = (uint32_t)(h >> (64 - LEX_TAG_BITS));
     for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
         uint32_t s = t->slot[i];
@@ -203,7 +173,7 @@ static int table_grow(struct lex_table *t)
     if (!slot)
         return -1;
     for (uint32_t i = 0; i < t->n; i++)
-        slot_put(slot, size - 1, hash_key(t->v[i].key, t->v[i].len), i);
+        slot_put(slot, size - 1, analyzer_lex_hash(t->v[i].key, t->v[i].len), i);
     free(t->slot);
     t->slot = slot;
     t->mask = size - 1;
@@ -245,7 +215,7 @@ static long table_intern(struct lex_table *t, const char *key, size_t len)
     t->v[idx].key = key;
     t->v[idx].len = (uint32_t)len;
     memcpy(t->v[idx].head, key, len < sizeof t->v[idx].head ? len : sizeof t->v[idx].head);
-    slot_put(t->slot, t->mask, hash_key(key, len), idx);
+    slot_put(t->slot, t->mask, analyzer_lex_hash(key, len), idx);
     if (len > t->maxlen)
         t->maxlen = (uint32_t)len;
     return idx;

@@ -470,7 +470,7 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
     t->cyr = (uint8_t)cyr;
     t->proper = cyr && first_up && has_lo && !tc->at_start;
     /* the token itself is this key; a LEX_CUE entry is there for the cues only */
-    const struct lex_entry *direct = fits ? analyzer_lex_find(table, low, n) : NULL;
+    const struct lex_entry *direct = fits ? analyzer_lex_find16(table, low, n) : NULL;
     t->e = direct && !(direct->flags & LEX_CUE) ? direct : NULL;
     /* a word shorter than a stem, or whose first letters start no stem,
      * has none to be found by */
@@ -483,12 +483,12 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
         size_t sn = analyzer_stem_ru_class(low, n, &cls);
         if (sn >= RU_MIN_STEM) {
             if (cls != RU_VERBAL)
-                t->e = analyzer_lex_find(&lx->ru_stems, low, sn);
+                t->e = analyzer_lex_find16(&lx->ru_stems, low, sn);
             if (!t->e && cls != RU_NOMINAL)
-                t->e = analyzer_lex_find(&lx->ru_vstems, low, sn);
+                t->e = analyzer_lex_find16(&lx->ru_vstems, low, sn);
         }
         if (!t->e && sn < n && n >= RU_MIN_STEM)
-            t->e = analyzer_lex_find(&lx->ru_stems, low, n);
+            t->e = analyzer_lex_find16(&lx->ru_stems, low, n);
     }
     if (t->e) {
         tc->seen |= t->e->flags;
