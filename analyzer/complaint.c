@@ -925,9 +925,11 @@ static int lang_ok(const struct cue *q, const char *lang)
         return 1;
     if (!lang)
         return 0;
+    /* strcmp() == 0, inline: a code is at most three letters */
     for (unsigned i = 0; i < q->nlangs; i++)
-        if (q->langs[i][0] == lang[0] && strcmp(q->langs[i], lang) == 0)
-            return 1;
+        for (unsigned k = 0; k < 4 && q->langs[i][k] == lang[k]; k++)
+            if (!lang[k])
+                return 1;
     return 0;
 }
 
