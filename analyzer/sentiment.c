@@ -338,15 +338,18 @@ static inline size_t upunct_at(const unsigned char *s, size_t i, size_t len)
     return 0;
 }
 
-/* Last byte of a UTF-8 sequence that ends at s[e - 1]: back up to its start. */
+/* The punctuation of upunct_at() that ends at s[e - 1] (and starts at or
+ * after a): its byte length, or 0. The text is valid UTF-8, so a lead byte
+ * two or three bytes back starts the last character. */
 static inline size_t upunct_before(const unsigned char *s, size_t a, size_t e)
 {
-    size_t k = e;
-    while (k > a && (s[k - 1] & 0xC0) == 0x80)
-        k--;
-    if (k > a)
-        k--;
-    return upunct_at(s, k, e) == e - k ? e - k : 0;
+    if (s[e - 1] < 0x80)
+        return 0;
+    if (e - a >= 2 && s[e - 2] == 0xC2)
+        return upunct_at(s, e - 2, e);
+    if (e - a >= 3 && s[e - 3] == 0xE2)
+        return upunct_at(s, e - 3, e);
+    return 0;
 }
 
 struct tokctx {
