@@ -1713,6 +1713,22 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
                     i++;
                     continue;
                 }
+                if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+                    /* two bytes (Cyrillic...), as word_char() and put_utf8()
+                     * would take them, when the folded letter is two bytes too */
+                    uint32_t e = pf->fold2[(c & 0x1F) << 6 | (s[i + 1] & 0x3F)];
+                    if (!(e & 0x8000))
+                        break;
+                    if ((e & 0x7FFF) >= 0x80) {
+                        if (n < MAX_LIT) {
+                            w[n] = (unsigned char)(0xC0 | (e & 0x7FFF) >> 6);
+                            w[n + 1] = (unsigned char)(0x80 | (e & 0x3F));
+                        }
+                        n += 2;
+                        i += 2;
+                        continue;
+                    }
+                }
                 if (!(f = word_char(pf, s, len, i, &adv)))
                     break;
                 if (n < MAX_LIT)
