@@ -62,8 +62,10 @@ struct cue {
     /* what a try reads first, then its first elements */
     float weight;
     uint16_t reason;
+    uint8_t lang_slow;         /* langmask cannot say: compare the codes */
     unsigned nel;
     unsigned nlangs;
+    uint64_t langmask;         /* bit k: analyzer_cues.codes[k] is one of langs */
     char langs[MAX_LANGS][4];
     struct elem el[MAX_ELEMS];
     size_t file;
@@ -119,6 +121,8 @@ struct analyzer_cues {
      * byid for word id w; neg and num lists for NEG and #n starts */
     uint32_t *start, *byid;
     uint32_t *negstart, nneg, *numstart, nnum;
+    char codes[64][4];         /* the language codes the cues name (langmask bits) */
+    unsigned ncodes;
 };
 
 /* ---- the word trie ------------------------------------------------------ */
@@ -720,9 +724,37 @@ static ctx_err parse_file(struct analyzer_cues *c, const char *path, char *err, 
     return rc;
 }
 
-/* Index the cues by what their first element can be. */
+/* The bit of code in c->codes, 0 when it is none of them. */
+static uint64_t code_bit(const struct analyzer_cues *c, const char *code)
+{
+    for (unsigned k = 0; k < c->ncodes; k++)
+        if (strcmp(c->codes[k], code) == 0)
+            return 1ull << k;
+    return 0;
+}
+
+/* The same, code added when absent; 0 when there are 64 codes already. */
+static uint64_t code_add(struct analyzer_cues *c, const char *code)
+{
+    uint64_t b = code_bit(c, code);
+    if (b || c->ncodes == CTX_ARRAY_LEN(c->codes))
+        return b;
+    snprintf(c->codes[c->ncodes], sizeof c->codes[0], "%s", code);
+    return 1ull << c->ncodes++;
+}
+
+/* Index the cues by what their first element can be, and their languages
+ * as bits. */
 static int build_index(struct analyzer_cues *c)
 {
+    for (size_t i = 0; i < c->n; i++) {
+        struct cue *q = &c->v[i];
+        for (unsigned k = 0; k < q->nlangs; k++) {
+            uint64_t b = code_add(c, q->langs[k]);
+            q->langmask |= b;
+            q->lang_slow |= !b;
+        }
+    }
     uint32_t nw = c->nwords;
     for (size_t i = 0; i < c->n; i++)
         for (unsigned k = 0; k < c->v[i].nel; k++) {
@@ -919,17 +951,18 @@ static int match_from(const struct analyzer_cues *c, const struct cue *q, unsign
     return (e->flags & E_OPT) && match_from(c, q, k + 1, t, n, i, sent, last);
 }
 
-static int lang_ok(const struct cue *q, const char *lang)
+/* Is the cue for texts in lang, whose bit among the cues' codes is lbit? */
+static int lang_ok(const struct cue *q, const char *lang, uint64_t lbit)
 {
     if (q->nlangs == 0)
         return 1;
+    if (!q->lang_slow)
+        return (q->langmask & lbit) != 0;
     if (!lang)
         return 0;
-    /* strcmp() == 0, inline: a code is at most three letters */
     for (unsigned i = 0; i < q->nlangs; i++)
-        for (unsigned k = 0; k < 4 && q->langs[i][k] == lang[k]; k++)
-            if (!lang[k])
-                return 1;
+        if (strcmp(q->langs[i], lang) == 0)
+            return 1;
     return 0;
 }
 
@@ -947,11 +980,11 @@ static int negated_before(const struct analyzer_tok *t, size_t i)
 }
 
 static void try_cue(const struct analyzer_cues *c, uint32_t qi, const struct analyzer_tok *t,
-                    size_t n, size_t i, const char *lang, struct cue_hit *hits, size_t max,
-                    size_t *nh)
+                    size_t n, size_t i, const char *lang, uint64_t lbit, struct cue_hit *hits,
+                    size_t max, size_t *nh)
 {
     const struct cue *q = &c->v[qi];
-    if (*nh >= max || q->weight == 0 || !lang_ok(q, lang))
+    if (*nh >= max || q->weight == 0 || !lang_ok(q, lang, lbit))
         return;
     /* most tries fail at the second word: when the first two elements are
      * plain words, what match_from() would find out first */
@@ -979,19 +1012,20 @@ size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_
     size_t nh = 0;
     if (!c || c->n == 0)
         return 0;
+    uint64_t lbit = lang ? code_bit(c, lang) : 0;
     for (size_t i = 0; i < n && nh < max; i++) {
         const struct analyzer_tok *tk = &t[i];
         for (unsigned j = 0; j < tk->ncue; j++) {
             uint16_t w = tk->cue[j];
             for (uint32_t k = c->start[w]; k < c->start[w + 1]; k++)
-                try_cue(c, c->byid[k], t, n, i, lang, hits, max, &nh);
+                try_cue(c, c->byid[k], t, n, i, lang, lbit, hits, max, &nh);
         }
         if (tk->neg)
             for (uint32_t k = 0; k < c->nneg; k++)
-                try_cue(c, c->negstart[k], t, n, i, lang, hits, max, &nh);
+                try_cue(c, c->negstart[k], t, n, i, lang, lbit, hits, max, &nh);
         if (tk->num)
             for (uint32_t k = 0; k < c->nnum; k++)
-                try_cue(c, c->numstart[k], t, n, i, lang, hits, max, &nh);
+                try_cue(c, c->numstart[k], t, n, i, lang, lbit, hits, max, &nh);
     }
     /* counter-evidence cancels the cues it overlaps: "no problem" is not
      * the "NEG _" it also is */
