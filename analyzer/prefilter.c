@@ -1373,7 +1373,7 @@ static int decidable(const char *pattern, size_t len, struct dset *set, int *kin
     size_t rest = (size_t)(end - p);
     if (rest == 2 && memcmp(p, "\\b", 2) == 0) {
         *kind = D_WORD;
-    } else if (rest == 4 && memcmp(p, "\\w*", 3) == 0) {
+    } else if (rest == 3 && memcmp(p, "\\w*", 3) == 0) {
         *kind = D_STEM;
     } else if (rest == 9 && memcmp(p, "\\w{0,", 5) == 0 && p[5] >= '0' && p[5] <= '9' &&
                memcmp(p + 6, "}\\b", 3) == 0) {
