@@ -1680,10 +1680,22 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
         return seq_from(pf, pf->delem + d->first, 0, d->more, s, len, at, end, &steps);
     }
     unsigned char w[MAX_LIT + 4];
-    memset(w, 0, 8);                       /* w8 below: bytes past n are zero */
+    memset(w, 0, 8);                       /* w8 below: bytes past n are zero... */
     size_t i = at, n = 0, chars = 0, adv;
     uint32_t f;
     while (i < len) {
+#if WORD_SWAR
+        int k;
+        if (i + 8 <= len && n + 8 <= MAX_LIT && (k = word_ascii8(s + i, w + n)) >= 0) {
+            /* ...or past the strings compared with them (x->len <= n) */
+            n += (size_t)k;
+            chars += (size_t)k;
+            i += (size_t)k;
+            if (k < 8)
+                break;                     /* an ASCII character that is not \w */
+            continue;
+        }
+#endif
         if (s[i] < 0x80) {
             if (!(f = pf->ascii[s[i]]))
                 break;
