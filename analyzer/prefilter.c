@@ -1811,7 +1811,8 @@ static inline void mark(uint64_t *bits, uint32_t r)
 /* Fold s into out (at most 4 bytes per input character... in practice at
  * most the same length plus what special folds add; out has room for
  * 2 * len + 4). Returns the folded length. */
-static size_t fold_text(const unsigned char *s, size_t len, unsigned char *out)
+static size_t fold_text(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len,
+                        unsigned char *out)
 {
     size_t o = 0;
     for (size_t i = 0; i < len;) {
@@ -1819,6 +1820,12 @@ static size_t fold_text(const unsigned char *s, size_t len, unsigned char *out)
         if (c < 0x80) {
             out[o++] = (unsigned char)(c - 'A' < 26u ? c + 32 : c);
             i++;
+            continue;
+        }
+        if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+            /* two bytes: fold_cp() from the table */
+            o += put_utf8(pf->fold2[(c & 0x1F) << 6 | (s[i + 1] & 0x3F)] & 0x7FFFu, out + o);
+            i += 2;
             continue;
         }
         size_t adv;
@@ -2005,7 +2012,7 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
             mark(sc->bits, r);
         return;
     }
-    size_t n = fold_text(s, len, f);
+    size_t n = fold_text(pf, s, len, f);
     for (uint32_t k = 0; k < pf->nloose; k++)
         if (memmem(f, n, pf->loose[k].s, pf->loose[k].len))
             mark(sc->bits, pf->loose_rule[k]);
