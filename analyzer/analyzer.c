@@ -31,6 +31,11 @@ static struct cue_word *cue_words_of(const struct analyzer_cues *c, const struct
     return v;
 }
 
+static int add_cue_word(void *lx, const char *w, size_t n)
+{
+    return analyzer_lex_add_cue_word(lx, w, n);
+}
+
 #define MAX_BRAND_NAMES 4096
 
 /* The brand rules' names as they would be written in a hashtag. */
@@ -85,7 +90,10 @@ analyzer *analyzer_new(const char *lexicon_dir, const char *rules_dir, char *err
     const char *dirs[] = {lexicon_dir, rules_dir, NULL};
     if (analyzer_cues_load(dirs, &a->cues, err, errlen) != CTX_OK)
         goto fail;
-    if (brand_names(a) < 0 || !(a->cue_words[0] = cue_words_of(a->cues, &a->lx->words)) ||
+    /* the whole cue words into the lexicon's tables first: a token's one
+     * lookup then finds them (sentiment_opts.cue_words) */
+    if (brand_names(a) < 0 || analyzer_cues_each_word(a->cues, add_cue_word, a->lx) < 0 ||
+        !(a->cue_words[0] = cue_words_of(a->cues, &a->lx->words)) ||
         !(a->cue_words[1] = cue_words_of(a->cues, &a->lx->ru))) {
         snprintf(err, errlen, "out of memory");
         goto fail;

@@ -116,6 +116,10 @@ size_t analyzer_stem_ru_class(const char *word, size_t len, int *cls);
 #define LEX_REQUEST  0x1000u /* "please", "kindly", "dm": the post asks for something */
 #define LEX_LIKE_SUBJ 0x2000u /* before "like", makes it the verb: "I like" */
 #define LEX_GREETING 0x4000u /* after "good", a greeting: "good morning" */
+#define LEX_CUE      0x8000u /* only a whole word of a complaint cue: there so that
+                               the token's one lookup finds its cue words
+                               (analyzer_lex_add_cue_word); not an entry for
+                               the sentiment, whose token has none */
 
 struct lex_entry {
     const char *key;     /* len bytes, as in the file (lookups are made with
@@ -175,6 +179,8 @@ struct analyzer_lexicon {
     struct lex_phrase ngram[LEX_MAX_PHRASES];   /* "kind of", ... */
     unsigned nngram;
     char *files[6];                        /* the file contents keys point into */
+    char **cue_keys;                       /* the keys of LEX_CUE entries */
+    size_t ncue_keys;
     uint64_t *stem_heads;                  /* STEM_HEAD_BITS bits: bit lex_stem_head()
                                               of every key of ru_stems and ru_vstems
                                               (of RU_MIN_STEM bytes or more) */
@@ -200,6 +206,93 @@ void analyzer_lexicon_free(struct analyzer_lexicon *lx);
 
 const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char *key,
                                           size_t len);
+
+/* The hash of a key of up to 16 bytes, given as two 64-bit words (the
+ * bytes past len zero): a few multiplications, no loop. */
+static inline uint64_t analyzer_lex_hash16(uint64_t k0, uint64_t k1, size_t len)
+{
+    uint64_t h = (k0 * 0x9E3779B97F4A7C15ull) ^ (k1 * 0xC2B2AE3D27D4EB4Full) ^ len;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return h;
+}
+
+/* The hash of any key, for the tables' slots: analyzer_lex_hash16() for
+ * the short ones. */
+static inline uint64_t analyzer_lex_hash(const char *s, size_t n)
+{
+    if (n <= 16) {
+        uint64_t k[2] = {0, 0};
+        memcpy(k, s, n);
+        return analyzer_lex_hash16(k[0], k[1], n);
+    }
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    /* the last 0..7 bytes as one word without a variable-length copy: two
+     * overlapping loads cover them all (n is in h, so this is one-to-one) */
+    uint64_t w = 0;
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        w = (uint64_t)hi << 32 | lo;
+    } else if (n) {
+        const unsigned char *u = (const unsigned char *)s;
+        w = (uint64_t)u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16;
+    }
+    h = (h ^ w) * 0x94D049BB133111EBull;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return h;
+}
+
+/* analyzer_lex_find() for a key with 16 bytes readable at key (whatever is
+ * past len): keys of up to 16 bytes compare with the entry's head in two
+ * 64-bit words, without a loop. Inline, for the tokenizer. */
+static inline __attribute__((always_inline)) const struct lex_entry *
+analyzer_lex_find16(const struct lex_table *t, const char *key, size_t len)
+{
+    if (len > t->maxlen || !t->slot)
+        return NULL;
+    if (len > sizeof t->v->head)
+        return analyzer_lex_find(t, key, len);
+    uint64_t k0, k1;
+    memcpy(&k0, key, 8);
+    memcpy(&k1, key + 8, 8);
+    k0 &= len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
+    k1 &= len >= 16 ? ~0ull : len <= 8 ? 0 : (1ull << (8 * (len - 8))) - 1;
+    uint64_t h = analyzer_lex_hash16(k0, k1, len);
+    uint32_t tag = (uint32_t)(h >> (64 - LEX_TAG_BITS));
+    for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
+        uint32_t s = t->slot[i];
+        if (!s)
+            return NULL;
+        if ((s >> LEX_IDX_BITS) == tag) {
+            const struct lex_entry *e = &t->v[(s & ((1u << LEX_IDX_BITS) - 1)) - 1];
+            uint64_t e0, e1;
+            memcpy(&e0, e->head, 8);
+            memcpy(&e1, e->head + 8, 8);
+            /* the head is zero-padded: equal heads and lengths, equal keys */
+            if (e->len == len && e0 == k0 && e1 == k1)
+                return e;
+        }
+    }
+}
+/* Make the lower-case word key[0..len) an entry of its table (lx->ru or
+ * lx->words), flagged LEX_CUE when it was none, unless it is longer than
+ * every key there (tokens that long are not looked up). Entries may move:
+ * pointers into the tables taken before are stale, lx's own are kept up
+ * to date. -1 when out of memory. */
+int analyzer_lex_add_cue_word(struct analyzer_lexicon *lx, const char *key, size_t len);
 
 /* Which table a (lower-case) key belongs to: Cyrillic keys (first byte of
  * U+0400..U+047F) go to lx->ru, the rest to lx->words. */
@@ -257,6 +350,14 @@ size_t analyzer_cues_count(const struct analyzer_cues *c);
  * *num is set when it is a number word. c may be NULL (no cues). */
 unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size_t n,
                             uint16_t ids[TOK_CUE_IDS], uint8_t *num);
+/* The same for a word that is no whole cue word (nor number word): only
+ * the word beginnings ("word*") it starts with can be among its ids. */
+unsigned analyzer_cues_prefixes(const struct analyzer_cues *c, const char *low, size_t n,
+                                uint16_t ids[TOK_CUE_IDS]);
+/* fn(ud, word, len) for every whole cue word and number word, lower case
+ * as the trie holds it; stops at the first -1 of fn and returns it. */
+int analyzer_cues_each_word(const struct analyzer_cues *c,
+                            int (*fn)(void *ud, const char *w, size_t n), void *ud);
 /* Is this a whole word of some cue (for hashtag segmentation)? */
 int analyzer_cues_is_word(const struct analyzer_cues *c, const char *low, size_t n);
 
@@ -307,7 +408,9 @@ struct sentiment_opts {
     const struct analyzer_cues *cues;   /* complaint cues (they also weigh as
                                            negative words), or NULL */
     /* analyzer_cues_word() of cues for each entry of lx->words ([0]) and
-     * lx->ru ([1]), by index; NULL: ask it */
+     * lx->ru ([1]), by index; NULL: ask it. When set, the tables hold every
+     * whole cue word they can (analyzer_lex_add_cue_word), so that a token
+     * that is not a key has only word beginnings to look for */
     const struct cue_word *cue_words[2];
     const char *const *brands;          /* lower-case brand names: inside a
                                            #hashtag they are not opinion */

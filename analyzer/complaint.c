@@ -29,7 +29,12 @@
  * holding only the cue words, which most tokens leave after a byte or two;
  * its nodes are the slots of one hash, looked up by parent and byte),
  * and analyzer_cues_match() tries only the cues whose first element one of
- * the token's words can start. A text with no cue word costs nothing more. */
+ * the token's words can start. A text with no cue word costs nothing more.
+ * In the analyzer the walk is rarer still: every whole cue word is a key of
+ * the lexicon's tables (analyzer_cues_each_word()), whose entries carry their
+ * cue words, so a token found there needs no walk and one that is not can
+ * only be word beginnings ("cancel*"), walked in a second trie of those
+ * alone (analyzer_cues_prefixes()). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -57,8 +62,10 @@ struct cue {
     /* what a try reads first, then its first elements */
     float weight;
     uint16_t reason;
+    uint8_t lang_slow;         /* langmask cannot say: compare the codes */
     unsigned nel;
     unsigned nlangs;
+    uint64_t langmask;         /* bit k: analyzer_cues.codes[k] is one of langs */
     char langs[MAX_LANGS][4];
     struct elem el[MAX_ELEMS];
     size_t file;
@@ -102,6 +109,11 @@ struct analyzer_cues {
      * building only) */
     struct tslot *tslots;
     uint32_t tmask;
+    /* the same for the nodes on the way to a word beginning ("word*") only:
+     * what a token that is no whole cue word can still be */
+    struct tslot *pslots;
+    uint32_t pmask;
+    uint32_t proot[256];       /* pslots' nodes below the root by byte: slot + 1, 0 none */
     uint16_t nwords;
     uint16_t *idpool;
     size_t nidpool, capidpool;
@@ -109,6 +121,8 @@ struct analyzer_cues {
      * byid for word id w; neg and num lists for NEG and #n starts */
     uint32_t *start, *byid;
     uint32_t *negstart, nneg, *numstart, nnum;
+    char codes[64][4];         /* the language codes the cues name (langmask bits) */
+    unsigned ncodes;
 };
 
 /* ---- the word trie ------------------------------------------------------ */
@@ -166,57 +180,102 @@ static inline uint32_t tslot_hash(uint32_t key, uint32_t mask)
     return (key * 0x9E3779B1u >> 8) & mask;
 }
 
-static uint32_t tslot_put(struct analyzer_cues *c, uint32_t parent, const struct node *nd)
+/* The node below the one in slot parent - 1 (0: the root) by byte b, NULL none. */
+static inline const struct tslot *slot_find(const struct tslot *slots, uint32_t mask,
+                                            uint32_t parent, unsigned char b)
 {
-    uint32_t key = (parent << 8 | nd->c) + 1, i = tslot_hash(key, c->tmask);
-    while (c->tslots[i].key)
-        i = (i + 1) & c->tmask;
-    c->tslots[i] = (struct tslot){.key = key | (nd->num ? T_NUM : 0) | (nd->child ? T_KIDS : 0),
-                                  .exact = nd->exact, .prefix = nd->prefix};
+    uint32_t key = (parent << 8 | b) + 1;
+    for (uint32_t i = tslot_hash(key, mask);; i = (i + 1) & mask) {
+        uint32_t k = slots[i].key;
+        if ((k & T_KEY) == key)
+            return &slots[i];
+        if (!k)
+            return NULL;
+    }
+}
+
+static uint32_t tslot_put(struct tslot *slots, uint32_t mask, uint32_t parent,
+                          const struct node *nd, int kids)
+{
+    uint32_t key = (parent << 8 | nd->c) + 1, i = tslot_hash(key, mask);
+    while (slots[i].key)
+        i = (i + 1) & mask;
+    slots[i] = (struct tslot){.key = key | (nd->num ? T_NUM : 0) | (kids ? T_KIDS : 0),
+                              .exact = nd->exact, .prefix = nd->prefix};
     return i;
 }
 
-/* c->tslots from the nodes (after the last trie_put), breadth first: a
- * node's slot is known before its children's keys are made from it. */
-static int tslots_build(struct analyzer_cues *c)
+/* Does a word beginning end at node k or below it? keep[] is filled in. */
+static int mark_prefixes(const struct analyzer_cues *c, uint32_t k, uint8_t *keep)
 {
-    uint32_t size = 16;
-    while (size < 2 * (uint64_t)c->nnodes + 2)
+    int any = c->nodes[k].prefix != 0;
+    for (uint32_t ch = c->nodes[k].child; ch; ch = c->nodes[ch].sib)
+        any |= mark_prefixes(c, ch, keep);
+    keep[k] = (uint8_t)any;
+    return any;
+}
+
+/* A slot table of the nodes (after the last trie_put), breadth first: a
+ * node's slot is known before its children's keys are made from it. With
+ * keep, only the nodes it marks (the others are left out with their
+ * subtrees). */
+static int slots_build(const struct analyzer_cues *c, const uint8_t *keep,
+                       struct tslot **out, uint32_t *mask)
+{
+    uint32_t size = 16, nodes = c->nnodes;
+    if (keep)
+        for (uint32_t k = nodes = 0; k < c->nnodes; k++)
+            nodes += keep[k];
+    while (size < 2 * (uint64_t)nodes + 2)
         size *= 2;
-    if (size > T_MAX_SLOTS || !(c->tslots = calloc(size, sizeof *c->tslots)))
+    if (size > T_MAX_SLOTS || !(*out = calloc(size, sizeof **out)))
         return -1;
-    c->tmask = size - 1;
+    *mask = size - 1;
     uint32_t *q = malloc(2 * (c->nnodes + 1) * sizeof *q), head = 0, tail = 0;
     if (!q)
         return -1;
     for (unsigned b = 0; b < 256; b++)
-        if (c->root[b]) {
-            q[tail++] = c->root[b];
-            q[tail++] = tslot_put(c, 0, &c->nodes[c->root[b]]);
-        }
+        if (c->root[b] && (!keep || keep[c->root[b]]))
+            q[tail++] = c->root[b], q[tail++] = 0;
+    /* each node's slot is put when it leaves the queue: its children are
+     * known then (a node has kids when one of them is kept) */
     while (head < tail) {
-        uint32_t nd = q[head++], slot = q[head++];
-        for (uint32_t ch = c->nodes[nd].child; ch; ch = c->nodes[ch].sib) {
-            q[tail++] = ch;
-            q[tail++] = tslot_put(c, slot + 1, &c->nodes[ch]);
-        }
+        uint32_t nd = q[head++], parent = q[head++], kids = 0;
+        for (uint32_t ch = c->nodes[nd].child; ch; ch = c->nodes[ch].sib)
+            kids |= !keep || keep[ch];
+        uint32_t slot = tslot_put(*out, *mask, parent, &c->nodes[nd], (int)kids);
+        for (uint32_t ch = c->nodes[nd].child; ch; ch = c->nodes[ch].sib)
+            if (!keep || keep[ch])
+                q[tail++] = ch, q[tail++] = slot + 1;
     }
     free(q);
     return 0;
 }
 
-/* The node below the one in slot parent - 1 (0: the root) by byte b, NULL none. */
+/* c->tslots, and c->pslots: the nodes on the way to word beginnings. */
+static int tslots_build(struct analyzer_cues *c)
+{
+    if (slots_build(c, NULL, &c->tslots, &c->tmask) < 0)
+        return -1;
+    uint8_t *keep = calloc(c->nnodes + 1, 1);
+    if (!keep)
+        return -1;
+    for (unsigned b = 0; b < 256; b++)
+        if (c->root[b])
+            mark_prefixes(c, c->root[b], keep);
+    int rc = slots_build(c, keep, &c->pslots, &c->pmask);
+    free(keep);
+    for (unsigned b = 0; rc == 0 && b < 256; b++) {
+        const struct tslot *t = slot_find(c->pslots, c->pmask, 0, (unsigned char)b);
+        c->proot[b] = t ? (uint32_t)(t - c->pslots) + 1 : 0;
+    }
+    return rc;
+}
+
 static inline const struct tslot *tslot_find(const struct analyzer_cues *c, uint32_t parent,
                                              unsigned char b)
 {
-    uint32_t key = (parent << 8 | b) + 1;
-    for (uint32_t i = tslot_hash(key, c->tmask);; i = (i + 1) & c->tmask) {
-        uint32_t k = c->tslots[i].key;
-        if ((k & T_KEY) == key)
-            return &c->tslots[i];
-        if (!k)
-            return NULL;
-    }
+    return slot_find(c->tslots, c->tmask, parent, b);
 }
 
 /* Lower case (ASCII, Latin-1, Cyrillic; ё as е) into out; 0 when too long. */
@@ -292,6 +351,48 @@ unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size
         i += skip;
     }
     return k;
+}
+
+unsigned analyzer_cues_prefixes(const struct analyzer_cues *c, const char *low, size_t n,
+                                uint16_t ids[TOK_CUE_IDS])
+{
+    unsigned k = 0;
+    if (!c || n == 0 || !c->proot[(unsigned char)low[0]])
+        return 0;
+    const struct tslot *t = &c->pslots[c->proot[(unsigned char)low[0]] - 1];
+    for (size_t i = 1;; i++) {
+        if (t->prefix && k < TOK_CUE_IDS)
+            ids[k++] = (uint16_t)(t->prefix - 1);
+        if (i == n || !(t->key & T_KIDS))
+            break;
+        t = slot_find(c->pslots, c->pmask, (uint32_t)(t - c->pslots) + 1, (unsigned char)low[i]);
+        if (!t)
+            break;
+    }
+    return k;
+}
+
+/* Depth first below node k, whose word is w[0..n). */
+static int each_word(const struct analyzer_cues *c, uint32_t k, char *w, size_t n,
+                     int (*fn)(void *ud, const char *w, size_t n), void *ud)
+{
+    w[n++] = (char)c->nodes[k].c;
+    if ((c->nodes[k].exact || c->nodes[k].num) && fn(ud, w, n) < 0)
+        return -1;
+    for (uint32_t ch = c->nodes[k].child; ch; ch = c->nodes[ch].sib)
+        if (each_word(c, ch, w, n, fn, ud) < 0)
+            return -1;
+    return 0;
+}
+
+int analyzer_cues_each_word(const struct analyzer_cues *c,
+                            int (*fn)(void *ud, const char *w, size_t n), void *ud)
+{
+    char w[256];            /* word_id() keeps words shorter */
+    for (unsigned b = 0; c && b < 256; b++)
+        if (c->root[b] && each_word(c, c->root[b], w, 0, fn, ud) < 0)
+            return -1;
+    return 0;
 }
 
 int analyzer_cues_is_word(const struct analyzer_cues *c, const char *low, size_t n)
@@ -623,9 +724,37 @@ static ctx_err parse_file(struct analyzer_cues *c, const char *path, char *err, 
     return rc;
 }
 
-/* Index the cues by what their first element can be. */
+/* The bit of code in c->codes, 0 when it is none of them. */
+static uint64_t code_bit(const struct analyzer_cues *c, const char *code)
+{
+    for (unsigned k = 0; k < c->ncodes; k++)
+        if (strcmp(c->codes[k], code) == 0)
+            return 1ull << k;
+    return 0;
+}
+
+/* The same, code added when absent; 0 when there are 64 codes already. */
+static uint64_t code_add(struct analyzer_cues *c, const char *code)
+{
+    uint64_t b = code_bit(c, code);
+    if (b || c->ncodes == CTX_ARRAY_LEN(c->codes))
+        return b;
+    snprintf(c->codes[c->ncodes], sizeof c->codes[0], "%s", code);
+    return 1ull << c->ncodes++;
+}
+
+/* Index the cues by what their first element can be, and their languages
+ * as bits. */
 static int build_index(struct analyzer_cues *c)
 {
+    for (size_t i = 0; i < c->n; i++) {
+        struct cue *q = &c->v[i];
+        for (unsigned k = 0; k < q->nlangs; k++) {
+            uint64_t b = code_add(c, q->langs[k]);
+            q->langmask |= b;
+            q->lang_slow |= !b;
+        }
+    }
     uint32_t nw = c->nwords;
     for (size_t i = 0; i < c->n; i++)
         for (unsigned k = 0; k < c->v[i].nel; k++) {
@@ -744,6 +873,7 @@ void analyzer_cues_free(struct analyzer_cues *c)
     free(c->files);
     free(c->nodes);
     free(c->tslots);
+    free(c->pslots);
     free(c->idpool);
     free(c->start);
     free(c->byid);
@@ -821,14 +951,17 @@ static int match_from(const struct analyzer_cues *c, const struct cue *q, unsign
     return (e->flags & E_OPT) && match_from(c, q, k + 1, t, n, i, sent, last);
 }
 
-static int lang_ok(const struct cue *q, const char *lang)
+/* Is the cue for texts in lang, whose bit among the cues' codes is lbit? */
+static int lang_ok(const struct cue *q, const char *lang, uint64_t lbit)
 {
     if (q->nlangs == 0)
         return 1;
+    if (!q->lang_slow)
+        return (q->langmask & lbit) != 0;
     if (!lang)
         return 0;
     for (unsigned i = 0; i < q->nlangs; i++)
-        if (q->langs[i][0] == lang[0] && strcmp(q->langs[i], lang) == 0)
+        if (strcmp(q->langs[i], lang) == 0)
             return 1;
     return 0;
 }
@@ -847,11 +980,11 @@ static int negated_before(const struct analyzer_tok *t, size_t i)
 }
 
 static void try_cue(const struct analyzer_cues *c, uint32_t qi, const struct analyzer_tok *t,
-                    size_t n, size_t i, const char *lang, struct cue_hit *hits, size_t max,
-                    size_t *nh)
+                    size_t n, size_t i, const char *lang, uint64_t lbit, struct cue_hit *hits,
+                    size_t max, size_t *nh)
 {
     const struct cue *q = &c->v[qi];
-    if (*nh >= max || q->weight == 0 || !lang_ok(q, lang))
+    if (*nh >= max || q->weight == 0 || !lang_ok(q, lang, lbit))
         return;
     /* most tries fail at the second word: when the first two elements are
      * plain words, what match_from() would find out first */
@@ -879,19 +1012,20 @@ size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_
     size_t nh = 0;
     if (!c || c->n == 0)
         return 0;
+    uint64_t lbit = lang ? code_bit(c, lang) : 0;
     for (size_t i = 0; i < n && nh < max; i++) {
         const struct analyzer_tok *tk = &t[i];
         for (unsigned j = 0; j < tk->ncue; j++) {
             uint16_t w = tk->cue[j];
             for (uint32_t k = c->start[w]; k < c->start[w + 1]; k++)
-                try_cue(c, c->byid[k], t, n, i, lang, hits, max, &nh);
+                try_cue(c, c->byid[k], t, n, i, lang, lbit, hits, max, &nh);
         }
         if (tk->neg)
             for (uint32_t k = 0; k < c->nneg; k++)
-                try_cue(c, c->negstart[k], t, n, i, lang, hits, max, &nh);
+                try_cue(c, c->negstart[k], t, n, i, lang, lbit, hits, max, &nh);
         if (tk->num)
             for (uint32_t k = 0; k < c->nnum; k++)
-                try_cue(c, c->numstart[k], t, n, i, lang, hits, max, &nh);
+                try_cue(c, c->numstart[k], t, n, i, lang, lbit, hits, max, &nh);
     }
     /* counter-evidence cancels the cues it overlaps: "no problem" is not
      * the "NEG _" it also is */

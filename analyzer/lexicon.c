@@ -119,36 +119,6 @@ static const char *const lw_names[LW__COUNT] = {
 
 /* ---- the hash table ----------------------------------------------------- */
 
-static inline __attribute__((always_inline)) uint64_t hash_key(const char *s, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-        h ^= h >> 31;
-        s += 8;
-        n -= 8;
-    }
-    /* the last 0..7 bytes as one word without a variable-length copy: two
-     * overlapping loads cover them all (n is in h, so this is one-to-one) */
-    uint64_t w = 0;
-    if (n >= 4) {
-        uint32_t lo, hi;
-        memcpy(&lo, s, 4);
-        memcpy(&hi, s + n - 4, 4);
-        w = (uint64_t)hi << 32 | lo;
-    } else if (n) {
-        const unsigned char *u = (const unsigned char *)s;
-        w = (uint64_t)u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16;
-    }
-    h = (h ^ w) * 0x94D049BB133111EBull;
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 32;
-    return h;
-}
-
 /* memcmp() == 0 for the short keys of the tables, without a library call. */
 static inline int same(const char *a, const char *b, size_t n)
 {
@@ -173,7 +143,7 @@ const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char 
 {
     if (len > t->maxlen || !t->slot)
         return NULL;
-    uint64_t h = hash_key(key, len);
+    uint64_t h = analyzer_lex_hash(key, len);
     uint32_t tag = (uint32_t)(h >> (64 - LEX_TAG_BITS));
     for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
         uint32_t s = t->slot[i];
@@ -203,7 +173,7 @@ static int table_grow(struct lex_table *t)
     if (!slot)
         return -1;
     for (uint32_t i = 0; i < t->n; i++)
-        slot_put(slot, size - 1, hash_key(t->v[i].key, t->v[i].len), i);
+        slot_put(slot, size - 1, analyzer_lex_hash(t->v[i].key, t->v[i].len), i);
     free(t->slot);
     t->slot = slot;
     t->mask = size - 1;
@@ -245,7 +215,7 @@ static long table_intern(struct lex_table *t, const char *key, size_t len)
     t->v[idx].key = key;
     t->v[idx].len = (uint32_t)len;
     memcpy(t->v[idx].head, key, len < sizeof t->v[idx].head ? len : sizeof t->v[idx].head);
-    slot_put(t->slot, t->mask, hash_key(key, len), idx);
+    slot_put(t->slot, t->mask, analyzer_lex_hash(key, len), idx);
     if (len > t->maxlen)
         t->maxlen = (uint32_t)len;
     return idx;
@@ -570,6 +540,40 @@ static struct lex_table *table_for(struct analyzer_lexicon *lx, const char *key)
     return analyzer_lex_is_ru(key) ? &lx->ru : &lx->words;
 }
 
+int analyzer_lex_add_cue_word(struct analyzer_lexicon *lx, const char *key, size_t len)
+{
+    struct lex_table *t = table_for(lx, key);
+    if (len == 0 || len > t->maxlen || analyzer_lex_find(t, key, len))
+        return 0;
+    char **keys = realloc(lx->cue_keys, (lx->ncue_keys + 1) * sizeof *keys);
+    if (!keys)
+        return -1;
+    lx->cue_keys = keys;
+    char *k = malloc(len + 1);
+    if (!k)
+        return -1;
+    memcpy(k, key, len);
+    k[len] = '\0';
+    lx->cue_keys[lx->ncue_keys++] = k;
+    /* the entries may move: lx->w and the phrases point into lx->words */
+    const struct lex_entry *old = lx->words.v;
+    long i = table_intern(t, k, len);
+    if (i < 0)
+        return -1;
+    t->v[i].flags = LEX_CUE;
+    if (lx->words.v != old) {
+        for (size_t w = 0; w < LW__COUNT; w++)
+            lx->w[w] = lx->words.v + (lx->w[w] - old);
+        struct lex_phrase *ph[2] = {lx->special, lx->ngram};
+        unsigned nph[2] = {lx->nspecial, lx->nngram};
+        for (int p = 0; p < 2; p++)
+            for (unsigned q = 0; q < nph[p]; q++)
+                for (unsigned j = 0; j < ph[p][q].n; j++)
+                    ph[p][q].w[j] = lx->words.v + (ph[p][q].w[j] - old);
+    }
+    return 0;
+}
+
 static int add_flags(struct analyzer_lexicon *lx, const char *const *w, size_t n,
                      uint32_t flags, double booster)
 {
@@ -761,5 +765,8 @@ void analyzer_lexicon_free(struct analyzer_lexicon *lx)
     free(lx->emoji_first);
     for (size_t i = 0; i < CTX_ARRAY_LEN(lx->files); i++)
         free(lx->files[i]);
+    for (size_t i = 0; i < lx->ncue_keys; i++)
+        free(lx->cue_keys[i]);
+    free(lx->cue_keys);
     free(lx);
 }

@@ -22,7 +22,13 @@
  *     beginnings (\b(refund|refunds)\b, \bдоставк\w*, \b(член|друз)\w{0,3}\b),
  *     is matched here from the word at a hit, exactly as PCRE2 would, when
  *     the word is bounded by ASCII or the ends of the text
- *     (analyzer_prefilter_decide()); PCRE2 decides the other cases.
+ *     (analyzer_prefilter_decide()); PCRE2 decides the other cases. So is
+ *     a phrase, words and white space (\bbattery\s+life\b,
+ *     \bnot\s+(the|a)?\s*working\b, \bdouble[\s-]+charged\b): tried in
+ *     PCRE2's order (alternatives as written, runs longest first) over
+ *     characters whose caseless matching is known here, white space in ASCII
+ *     and letters of two bytes; any other character it meets hands the
+ *     decision to PCRE2.
  *
  * The prefilter may let a rule through that then does not match, never the
  * reverse. What keeps it honest:
@@ -949,13 +955,25 @@ struct pf_slot {
 };
 
 /* A pattern decided here, without PCRE2 (see decide()). */
-enum { D_NONE, D_WORD, D_STEM, D_BOUNDED };
+enum { D_NONE, D_WORD, D_STEM, D_BOUNDED, D_SEQ };
 struct pf_decide {
     uint8_t kind;
-    uint8_t more;          /* D_BOUNDED: at most this many characters after a string */
+    uint8_t more;          /* D_BOUNDED: at most this many characters after a string;
+                              D_SEQ: elements, at pf->delem[first...] */
+    uint16_t n;            /* strings, at pf->dstr[first...] (D_SEQ: in the elements) */
+    uint32_t first;
+};
+
+/* An element of a D_SEQ pattern, \b w (s w)* \b: a set of strings (w, in
+ * the order PCRE2 tries them, perhaps "") or a run of white space (s: \s or
+ * [\s-], with ?, *, + or once). */
+struct pf_delem {
+    uint8_t sep;           /* 0: strings; 1: \s; 2: [\s-] */
+    uint8_t min, max;      /* a run's bounds in characters, max 0: no bound */
     uint16_t n;            /* strings, at pf->dstr[first...] */
     uint32_t first;
 };
+#define MAX_DELEM 8
 
 struct pf_dstr {
     uint32_t off;          /* folded bytes, in pf->bytes */
@@ -967,6 +985,7 @@ struct pf_dstr {
 struct analyzer_prefilter {
     struct pf_slot *slot;
     uint32_t smask, nkeys;
+    uint32_t keylens;      /* bit k: a key of k bytes (2, 3, 4) is in slot[] */
     uint32_t first1[256];  /* 1-byte literals: index + 1, 0 none */
     uint64_t *keybits;     /* KEY_BITS bits: a key may be in slot[] */
     struct pf_lit *lit;
@@ -987,6 +1006,8 @@ struct analyzer_prefilter {
     uint32_t ndecide, capdecide;
     struct pf_dstr *dstr;
     uint32_t ndstr, capdstr;
+    struct pf_delem *delem;
+    uint32_t ndelem, capdelem;
     uint32_t nrules;
     uint16_t fold2[0x800]; /* code points below U+0800: folded | 0x8000 if a word char */
     uint8_t ascii[128];    /* ASCII: the folded word character, 0 for the others */
@@ -1143,6 +1164,7 @@ static int add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint
                 pf->nkeys++;
             pf->slot[i].key = key;
             pf->slot[i].lit = id;
+            pf->keylens |= 1u << (l->len < 4 ? l->len : 4);
             uint32_t h = (key * 0x85EBCA77u) >> 16;
             pf->keybits[h >> 6] |= 1ull << (h & 63);
         }
@@ -1193,6 +1215,7 @@ void analyzer_prefilter_free(struct analyzer_prefilter *pf)
     free(pf->has_lead);
     free(pf->decide);
     free(pf->dstr);
+    free(pf->delem);
     free(pf);
 }
 
@@ -1311,7 +1334,8 @@ static int d_seq(const unsigned char **pp, const unsigned char *end, struct dset
     out->n = 1;
     out->v[0].len = 0;
     out->v[0].anchored = 0;
-    while (rc == 0 && *pp < end && **pp != '|' && **pp != ')' && **pp != '\\') {
+    while (rc == 0 && *pp < end && **pp != '|' && **pp != ')' && **pp != '\\' &&
+           **pp != '[') {
         if ((rc = d_item(pp, end, item)) < 0)
             break;
         next->n = 0;
@@ -1371,7 +1395,7 @@ static int decidable(const char *pattern, size_t len, struct dset *set, int *kin
     size_t rest = (size_t)(end - p);
     if (rest == 2 && memcmp(p, "\\b", 2) == 0) {
         *kind = D_WORD;
-    } else if (rest == 4 && memcmp(p, "\\w*", 3) == 0) {
+    } else if (rest == 3 && memcmp(p, "\\w*", 3) == 0) {
         *kind = D_STEM;
     } else if (rest == 9 && memcmp(p, "\\w{0,", 5) == 0 && p[5] >= '0' && p[5] <= '9' &&
                memcmp(p + 6, "}\\b", 3) == 0) {
@@ -1379,6 +1403,75 @@ static int decidable(const char *pattern, size_t len, struct dset *set, int *kin
         *more = (unsigned)(p[5] - '0');
     }
     return *kind != D_NONE;
+}
+
+/* A D_SEQ pattern: \b, then elements (strings and runs of white space, the
+ * first and last strings without ""), then \b at the end. Its strings go to
+ * set (each element's after the previous one's), the elements to el. The
+ * number of elements, 0 when the pattern is not such. */
+static unsigned seq_decidable(const char *pattern, size_t len, struct dset *set,
+                              struct pf_delem *el)
+{
+    const unsigned char *p = (const unsigned char *)pattern, *end = p + len;
+    unsigned n = 0;
+    set->n = 0;
+    if (len < 4 || memcmp(p, "\\b", 2) != 0)
+        return 0;
+    p += 2;
+    struct dset *w = malloc(sizeof *w);
+    if (!w)
+        return 0;
+    while (p < end) {
+        if (end - p == 2 && memcmp(p, "\\b", 2) == 0)
+            break;
+        if (n == MAX_DELEM)
+            goto no;
+        struct pf_delem *e = &el[n];
+        if (end - p >= 2 && memcmp(p, "\\s", 2) == 0) {
+            e->sep = 1;
+            p += 2;
+        } else if (end - p >= 5 && memcmp(p, "[\\s-]", 5) == 0) {
+            e->sep = 2;
+            p += 5;
+        } else {
+            e->sep = 0;
+        }
+        if (e->sep) {
+            if (n == 0 || el[n - 1].sep)
+                goto no;                    /* a run after a string only */
+            e->min = 1;
+            e->max = 1;
+            if (p < end && (*p == '+' || *p == '*' || *p == '?')) {
+                e->min = *p == '+';
+                e->max = *p == '?';
+                p++;
+            }
+            if (p < end && (*p == '?' || *p == '+' || *p == '{' || *p == '*'))
+                goto no;                    /* lazy, possessive, counted */
+            e->n = 0;
+            n++;
+            continue;
+        }
+        const unsigned char *q = p;
+        if (d_seq(&p, end, w) < 0 || p == q || (p < end && (*p == '|' || *p == ')')) ||
+            set->n + w->n > MAX_DSTR)
+            goto no;
+        e->n = (uint16_t)w->n;
+        e->first = set->n;
+        for (unsigned k = 0; k < w->n; k++) {
+            if ((n == 0 || p == end - 2) && w->v[k].len == 0)
+                goto no;                    /* the first and last strings are words */
+            set->v[set->n++] = w->v[k];
+        }
+        n++;
+    }
+    if (p != end - 2 || n < 3 || el[n - 1].sep)
+        goto no;
+    free(w);
+    return n;
+no:
+    free(w);
+    return 0;
 }
 
 static int add_decide(struct analyzer_prefilter *pf, uint32_t rule, const char *pattern,
@@ -1389,7 +1482,14 @@ static int add_decide(struct analyzer_prefilter *pf, uint32_t rule, const char *
     unsigned more = 0;
     if (!set)
         return -1;
-    if (decidable(pattern, len, set, &kind, &more)) {
+    struct pf_delem el[MAX_DELEM];
+    unsigned nel = 0;
+    if (!decidable(pattern, len, set, &kind, &more) &&
+        (nel = seq_decidable(pattern, len, set, el)) > 0) {
+        kind = D_SEQ;
+        more = (unsigned)nel;
+    }
+    if (kind != D_NONE) {
         uint32_t bytes = 0;
         for (unsigned k = 0; k < set->n; k++)
             bytes += set->v[k].len;
@@ -1407,6 +1507,20 @@ static int add_decide(struct analyzer_prefilter *pf, uint32_t rule, const char *
             }
             pf->decide[rule] = (struct pf_decide){.kind = (uint8_t)kind, .more = (uint8_t)more,
                                                   .n = (uint16_t)set->n, .first = pf->ndstr};
+            if (kind == D_SEQ) {
+                uint32_t capel = pf->capdelem;
+                if (grow((void **)&pf->delem, &capel, pf->ndelem + nel, sizeof *pf->delem) < 0) {
+                    pf->decide[rule].kind = D_NONE;
+                    free(set);
+                    return -1;
+                }
+                pf->capdelem = capel;
+                pf->decide[rule].first = pf->ndelem;
+                for (unsigned k = 0; k < nel; k++) {
+                    el[k].first += pf->ndstr;     /* into pf->dstr */
+                    pf->delem[pf->ndelem++] = el[k];
+                }
+            }
             for (unsigned k = 0; k < set->n; k++) {
                 struct pf_dstr *x = &pf->dstr[pf->ndstr++];
                 *x = (struct pf_dstr){.off = pf->nbytes, .len = set->v[k].len,
@@ -1423,6 +1537,135 @@ static int add_decide(struct analyzer_prefilter *pf, uint32_t rule, const char *
     return rc;
 }
 
+/* ---- sequences (D_SEQ) --------------------------------------------------- */
+
+/* The folded character at s[i] when it is one whose caseless matching this
+ * file knows (ASCII; two bytes, in the blocks of foldable()), its length in
+ * *adv; -1 for the others. */
+static inline long seq_char(const struct analyzer_prefilter *pf, const unsigned char *s,
+                            size_t len, size_t i, size_t *adv)
+{
+    unsigned c = s[i];
+    *adv = 1;
+    if (c < 0x80)
+        return (long)(c - 'A' < 26u ? c + 32 : c);
+    if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+        uint32_t cp = (c & 0x1Fu) << 6 | (s[i + 1] & 0x3Fu);
+        if (!foldable(cp))
+            return -1;
+        *adv = 2;
+        return (long)(pf->fold2[cp] & 0x7FFF);
+    }
+    return -1;
+}
+
+/* Is the character at s[i] \w for PCRE2 (1), not (0), or not known here
+ * (-1)? i == len: not. */
+static inline int seq_word_at(const struct analyzer_prefilter *pf, const unsigned char *s,
+                              size_t len, size_t i)
+{
+    if (i >= len)
+        return 0;
+    if (s[i] < 0x80)
+        return pf->ascii[s[i]] != 0;
+    if (s[i] >= 0xC2 && s[i] < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80 &&
+        (pf->fold2[(s[i] & 0x1Fu) << 6 | (s[i + 1] & 0x3Fu)] & 0x8000))
+        return 1;
+    return -1;
+}
+
+/* The same for the character that ends at s[i - 1] (i > 0). */
+static inline int seq_word_before(const struct analyzer_prefilter *pf, const unsigned char *s,
+                                  size_t len, size_t i)
+{
+    if (s[i - 1] < 0x80)
+        return pf->ascii[s[i - 1]] != 0;
+    if (i >= 2 && s[i - 2] >= 0xC2 && s[i - 2] < 0xE0)
+        return seq_word_at(pf, s, len, i - 2);
+    return -1;
+}
+
+/* Does the string x (folded, pattern characters only) match s at i? 1 and
+ * its end in *e, 0, or -1 when a character of s is not known here. */
+static int seq_str(const struct analyzer_prefilter *pf, const struct pf_dstr *x,
+                   const unsigned char *s, size_t len, size_t i, size_t *e)
+{
+    const unsigned char *b = pf->bytes + x->off;
+    size_t k = 0;
+    while (k < x->len) {
+        if (i >= len)
+            return 0;
+        size_t adv, padv;
+        long c = seq_char(pf, s, len, i, &adv);
+        if (c < 0)
+            return -1;
+        uint32_t pc = ctx_utf8_decode(b + k, x->len - k, &padv);
+        if ((uint32_t)c != pc)
+            return 0;
+        i += adv;
+        k += padv;
+    }
+    *e = i;
+    return 1;
+}
+
+#define SEQ_STEPS 4096         /* tries before PCRE2 is asked instead */
+
+/* Elements k.. of d from s[i] on, in PCRE2's order (strings as listed,
+ * runs longest first), then \b: 1 with the match's end, 0, -1 not known. */
+static int seq_from(const struct analyzer_prefilter *pf, const struct pf_delem *el,
+                    unsigned k, unsigned nel, const unsigned char *s, size_t len, size_t i,
+                    size_t *end, unsigned *steps)
+{
+    if (++*steps > SEQ_STEPS)
+        return -1;
+    if (k == nel) {
+        int a = seq_word_before(pf, s, len, i), b = seq_word_at(pf, s, len, i);
+        if (a < 0 || b < 0)
+            return -1;
+        if (a == b)
+            return 0;
+        *end = i;
+        return 1;
+    }
+    const struct pf_delem *e = &el[k];
+    if (!e->sep) {
+        for (unsigned j = 0; j < e->n; j++) {
+            size_t to;
+            int r = seq_str(pf, &pf->dstr[e->first + j], s, len, i, &to);
+            if (r == 1)
+                r = seq_from(pf, el, k + 1, nel, s, len, to, end, steps);
+            if (r != 0)
+                return r;
+        }
+        return 0;
+    }
+    /* the run: ASCII white space (and "-"); a letter of two bytes ends it,
+     * any other character outside ASCII may be white space: not known */
+    size_t run = 0, j = i;
+    while (j < len && (e->max == 0 || run < e->max)) {
+        unsigned c = s[j];
+        if (c >= 0x80) {
+            if (seq_word_at(pf, s, len, j) == 1)
+                break;
+            return -1;
+        }
+        if (!(c == ' ' || (c >= 9 && c <= 13) || (c == '-' && e->sep == 2)))
+            break;
+        run++;
+        j++;
+    }
+    if (run < e->min)
+        return 0;
+    for (;; run--) {            /* ASCII: a character is a byte */
+        int r = seq_from(pf, el, k + 1, nel, s, len, i + run, end, steps);
+        if (r != 0)
+            return r;
+        if (run == e->min)
+            return 0;
+    }
+}
+
 int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule,
                               const char *text, size_t len, size_t at, size_t *end)
 {
@@ -1432,11 +1675,27 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
     const unsigned char *s = (const unsigned char *)text;
     if (at > 0 && (s[at - 1] >= 0x80 || pf->ascii[s[at - 1]]))
         return -1;                         /* not after ASCII that is not \w */
+    if (d->kind == D_SEQ) {
+        unsigned steps = 0;
+        return seq_from(pf, pf->delem + d->first, 0, d->more, s, len, at, end, &steps);
+    }
     unsigned char w[MAX_LIT + 4];
-    memset(w, 0, 8);                       /* w8 below: bytes past n are zero */
+    memset(w, 0, 8);                       /* w8 below: bytes past n are zero... */
     size_t i = at, n = 0, chars = 0, adv;
     uint32_t f;
     while (i < len) {
+#if WORD_SWAR
+        int k;
+        if (i + 8 <= len && n + 8 <= MAX_LIT && (k = word_ascii8(s + i, w + n)) >= 0) {
+            /* ...or past the strings compared with them (x->len <= n) */
+            n += (size_t)k;
+            chars += (size_t)k;
+            i += (size_t)k;
+            if (k < 8)
+                break;                     /* an ASCII character that is not \w */
+            continue;
+        }
+#endif
         if (s[i] < 0x80) {
             if (!(f = pf->ascii[s[i]]))
                 break;
@@ -1552,7 +1811,8 @@ static inline void mark(uint64_t *bits, uint32_t r)
 /* Fold s into out (at most 4 bytes per input character... in practice at
  * most the same length plus what special folds add; out has room for
  * 2 * len + 4). Returns the folded length. */
-static size_t fold_text(const unsigned char *s, size_t len, unsigned char *out)
+static size_t fold_text(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len,
+                        unsigned char *out)
 {
     size_t o = 0;
     for (size_t i = 0; i < len;) {
@@ -1560,6 +1820,12 @@ static size_t fold_text(const unsigned char *s, size_t len, unsigned char *out)
         if (c < 0x80) {
             out[o++] = (unsigned char)(c - 'A' < 26u ? c + 32 : c);
             i++;
+            continue;
+        }
+        if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+            /* two bytes: fold_cp() from the table */
+            o += put_utf8(pf->fold2[(c & 0x1F) << 6 | (s[i + 1] & 0x3F)] & 0x7FFFu, out + o);
+            i += 2;
             continue;
         }
         size_t adv;
@@ -1577,26 +1843,42 @@ struct scan {
 };
 
 /* The literals of chain id that are prefixes of the folded word w (n bytes,
- * the first min(n, MAX_LIT) of them in w). */
+ * the first min(n, MAX_LIT) of them in w; w[4..4 + LIT_TAIL) can be read). */
 static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const unsigned char *w,
                        size_t n, uint32_t at, struct scan *sc)
 {
+    _Static_assert(LIT_TAIL == 16, "a tail is two 64-bit words");
+    uint64_t w0, w1;
+    memcpy(&w0, w + 4, 8);
+    memcpy(&w1, w + 12, 8);
     for (; id != NONE32; id = pf->lit[id].next) {
         const struct pf_lit *l = &pf->lit[id];
         if (l->len > n)
             continue;
-        /* the key (the first four bytes, or all) is equal: compare the rest */
-        uint32_t i = 4;
-        if (l->len <= 4 + LIT_TAIL) {
-            while (i < l->len && l->tail[i - 4] == w[i])
-                i++;
-        } else {
+        /* the key (the first four bytes, or all) is equal: compare the rest,
+         * bytes 4..len, against the tail (bytes past len masked off) */
+        if (l->len > 4 + LIT_TAIL) {
             const unsigned char *b = pf->bytes + l->off;
+            uint32_t i = 4;
             while (i < l->len && b[i] == w[i])
                 i++;
+            if (i < l->len)
+                continue;
+        } else if (l->len > 4) {
+            uint64_t t0, t1;
+            memcpy(&t0, l->tail, 8);
+            memcpy(&t1, l->tail + 8, 8);
+            uint64_t x0 = t0 ^ w0, x1 = t1 ^ w1;
+            uint32_t t = l->len - 4;
+            if (t < 8) {
+                x0 &= (1ull << (8 * t)) - 1;
+                x1 = 0;
+            } else if (t < 16) {
+                x1 &= (1ull << (8 * (t - 8))) - 1;
+            }
+            if (x0 | x1)
+                continue;
         }
-        if (i < l->len)
-            continue;
         for (uint32_t a = l->assoc; a != NONE32; a = pf->assoc[a].next) {
             uint32_t p = pf->assoc[a].pat;
             if (p & A_CAND)
@@ -1618,12 +1900,12 @@ static void word_hits(const struct analyzer_prefilter *pf, const unsigned char *
     if (n < 2)
         return;
     uint32_t k2 = (uint32_t)w[0] | (uint32_t)w[1] << 8;
-    if (key_maybe(pf, k2))
+    if ((pf->keylens & 4) && key_maybe(pf, k2))
         chain_hits(pf, key_find(pf, k2), w, n, at, sc);
     if (n < 3)
         return;
     uint32_t k3 = k2 | (uint32_t)w[2] << 16;
-    if (key_maybe(pf, k3))
+    if ((pf->keylens & 8) && key_maybe(pf, k3))
         chain_hits(pf, key_find(pf, k3), w, n, at, sc);
     if (n < 4)
         return;
@@ -1656,8 +1938,10 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
         sc->nhits = sc->max + 1;     /* offsets do not fit: no hits to rely on */
     const unsigned char *s = (const unsigned char *)text;
     if (pf->nlit) {
-        /* the words: maximal runs of word characters, folded as they go */
+        /* the words: maximal runs of word characters, folded as they go
+         * (zeroed: chain_hits() reads the first 20 bytes of the shortest) */
         unsigned char w[MAX_LIT + 4];
+        memset(w, 0, sizeof w);
         size_t i = 0;
         while (i < len) {
             uint32_t f;
@@ -1693,6 +1977,22 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
                     i++;
                     continue;
                 }
+                if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+                    /* two bytes (Cyrillic...), as word_char() and put_utf8()
+                     * would take them, when the folded letter is two bytes too */
+                    uint32_t e = pf->fold2[(c & 0x1F) << 6 | (s[i + 1] & 0x3F)];
+                    if (!(e & 0x8000))
+                        break;
+                    if ((e & 0x7FFF) >= 0x80) {
+                        if (n < MAX_LIT) {
+                            w[n] = (unsigned char)(0xC0 | (e & 0x7FFF) >> 6);
+                            w[n + 1] = (unsigned char)(0x80 | (e & 0x3F));
+                        }
+                        n += 2;
+                        i += 2;
+                        continue;
+                    }
+                }
                 if (!(f = word_char(pf, s, len, i, &adv)))
                     break;
                 if (n < MAX_LIT)
@@ -1712,7 +2012,7 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
             mark(sc->bits, r);
         return;
     }
-    size_t n = fold_text(s, len, f);
+    size_t n = fold_text(pf, s, len, f);
     for (uint32_t k = 0; k < pf->nloose; k++)
         if (memmem(f, n, pf->loose[k].s, pf->loose[k].len))
             mark(sc->bits, pf->loose_rule[k]);

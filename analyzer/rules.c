@@ -27,8 +27,9 @@
  * veto) can match at all, and for most of them where a match can start.
  * Only the rules with a candidate match pattern run; a pattern is tried at
  * its reported starts only (PCRE2_ANCHORED), or decided by the prefilter
- * without PCRE2 when it is a plain set of words; excludes and vetoes that
- * cannot match are not run. The results are those of searching every
+ * without PCRE2 when it is a plain set of words or a phrase of such sets
+ * and white space; excludes and vetoes that cannot match are not run. The
+ * results are those of searching every
  * pattern over the whole text (RULES_NO_PREFILTER does that, for tests).
  * One match data per thread is kept between calls; it carries nothing from
  * one call to the next.

@@ -31,8 +31,10 @@
  * pass skipped outright for ASCII text. ASCII is read eight bytes at a time
  * where it can be (word ends, short tokens' case and lower case), a token
  * found in the lexicon takes its complaint cue words from the analyzer's
- * table by entry (sentiment_opts.cue_words) instead of walking the cue trie,
- * and a Russian word is stemmed only when its first letters start a stem. */
+ * table by entry (sentiment_opts.cue_words) instead of walking the cue trie
+ * (the tables hold every whole cue word, so a token not found there walks
+ * the small trie of word beginnings only), and a Russian word is stemmed
+ * only when its first letters start a stem. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,19 +78,22 @@ static int descv_add(struct descv *s, const struct desc *d)
 }
 
 /* Byte classes for the tokenizer: ASCII white space (what Python's
- * str.split() splits at), Python's string.punctuation, and the lead bytes of
- * the white space characters outside ASCII (checked in full by ws_at). */
-enum { B_SPACE = 1, B_PUNCT = 2, B_MAYBE_SPACE = 4 };
+ * str.split() splits at), Python's string.punctuation, the lead bytes of
+ * the white space characters outside ASCII (checked in full by ws_at), and
+ * the punctuation that can end a sentence typed without its space
+ * (glued_end). */
+enum { B_SPACE = 1, B_PUNCT = 2, B_MAYBE_SPACE = 4, B_GLUE = 8 };
 static const uint8_t byte_class[256] = {
     [' '] = B_SPACE, [9] = B_SPACE, [10] = B_SPACE, [11] = B_SPACE, [12] = B_SPACE,
     [13] = B_SPACE, [28] = B_SPACE, [29] = B_SPACE, [30] = B_SPACE, [31] = B_SPACE,
-    ['!'] = B_PUNCT, ['"'] = B_PUNCT, ['#'] = B_PUNCT, ['$'] = B_PUNCT, ['%'] = B_PUNCT,
-    ['&'] = B_PUNCT, ['\''] = B_PUNCT, ['('] = B_PUNCT, [')'] = B_PUNCT, ['*'] = B_PUNCT,
-    ['+'] = B_PUNCT, [','] = B_PUNCT, ['-'] = B_PUNCT, ['.'] = B_PUNCT, ['/'] = B_PUNCT,
-    [':'] = B_PUNCT, [';'] = B_PUNCT, ['<'] = B_PUNCT, ['='] = B_PUNCT, ['>'] = B_PUNCT,
-    ['?'] = B_PUNCT, ['@'] = B_PUNCT, ['['] = B_PUNCT, ['\\'] = B_PUNCT, [']'] = B_PUNCT,
-    ['^'] = B_PUNCT, ['_'] = B_PUNCT, ['`'] = B_PUNCT, ['{'] = B_PUNCT, ['|'] = B_PUNCT,
-    ['}'] = B_PUNCT, ['~'] = B_PUNCT,
+    ['"'] = B_PUNCT, ['#'] = B_PUNCT, ['$'] = B_PUNCT, ['%'] = B_PUNCT, ['&'] = B_PUNCT,
+    ['\''] = B_PUNCT, ['('] = B_PUNCT, [')'] = B_PUNCT, ['*'] = B_PUNCT, ['+'] = B_PUNCT,
+    ['-'] = B_PUNCT, ['/'] = B_PUNCT, [':'] = B_PUNCT, [';'] = B_PUNCT, ['<'] = B_PUNCT,
+    ['='] = B_PUNCT, ['>'] = B_PUNCT, ['@'] = B_PUNCT, ['['] = B_PUNCT, ['\\'] = B_PUNCT,
+    [']'] = B_PUNCT, ['^'] = B_PUNCT, ['_'] = B_PUNCT, ['`'] = B_PUNCT, ['{'] = B_PUNCT,
+    ['|'] = B_PUNCT, ['}'] = B_PUNCT, ['~'] = B_PUNCT,
+    ['!'] = B_PUNCT | B_GLUE, [','] = B_PUNCT | B_GLUE, ['.'] = B_PUNCT | B_GLUE,
+    ['?'] = B_PUNCT | B_GLUE,
     [0xC2] = B_MAYBE_SPACE, [0xE1] = B_MAYBE_SPACE, [0xE2] = B_MAYBE_SPACE,
     [0xE3] = B_MAYBE_SPACE,
 };
@@ -333,15 +338,18 @@ static inline size_t upunct_at(const unsigned char *s, size_t i, size_t len)
     return 0;
 }
 
-/* Last byte of a UTF-8 sequence that ends at s[e - 1]: back up to its start. */
+/* The punctuation of upunct_at() that ends at s[e - 1] (and starts at or
+ * after a): its byte length, or 0. The text is valid UTF-8, so a lead byte
+ * two or three bytes back starts the last character. */
 static inline size_t upunct_before(const unsigned char *s, size_t a, size_t e)
 {
-    size_t k = e;
-    while (k > a && (s[k - 1] & 0xC0) == 0x80)
-        k--;
-    if (k > a)
-        k--;
-    return upunct_at(s, k, e) == e - k ? e - k : 0;
+    if (s[e - 1] < 0x80)
+        return 0;
+    if (e - a >= 2 && s[e - 2] == 0xC2)
+        return upunct_at(s, e - 2, e);
+    if (e - a >= 3 && s[e - 3] == 0xE2)
+        return upunct_at(s, e - 3, e);
+    return 0;
 }
 
 struct tokctx {
@@ -403,7 +411,7 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
     const struct lex_table *table = n && (p[0] == 0xD0 || p[0] == 0xD1) ? &lx->ru : &lx->words;
     int lowfits = n <= sizeof low;
     int fits = n <= table->maxlen && lowfits;
-    int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0;
+    int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0, e2 = 0;
     size_t start = classify_ascii8(p, n, avail, low, &has_up, &has_lo, &first_up) ? n : 0;
     for (size_t i = start; i < n;) {
         unsigned c = p[i];
@@ -433,6 +441,7 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
             cp = (c & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu);
             cs = cp < 0x430 ? UC_UPPER : cp < 0x460 ? UC_LOWER : (cp & 1) ? UC_LOWER : UC_UPPER;
         } else {
+            e2 |= c == 0xE2;    /* perhaps a typographic apostrophe (cues) */
             cp = ctx_utf8_decode(p + i, n - i, &adv);
             cs = analyzer_uc_case(cp);
         }
@@ -463,8 +472,9 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
     t->letters = has_up || has_lo;
     t->cyr = (uint8_t)cyr;
     t->proper = cyr && first_up && has_lo && !tc->at_start;
-    t->e = fits ? analyzer_lex_find(table, low, n) : NULL;
-    const struct lex_entry *direct = t->e;     /* the token itself is this key */
+    /* the token itself is this key; a LEX_CUE entry is there for the cues only */
+    const struct lex_entry *direct = fits ? analyzer_lex_find16(table, low, n) : NULL;
+    t->e = direct && !(direct->flags & LEX_CUE) ? direct : NULL;
     /* a word shorter than a stem, or whose first letters start no stem,
      * has none to be found by */
     if (!t->e && cyr && fits && lx->ru_stems.n && n >= RU_MIN_STEM &&
@@ -476,12 +486,12 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
         size_t sn = analyzer_stem_ru_class(low, n, &cls);
         if (sn >= RU_MIN_STEM) {
             if (cls != RU_VERBAL)
-                t->e = analyzer_lex_find(&lx->ru_stems, low, sn);
+                t->e = analyzer_lex_find16(&lx->ru_stems, low, sn);
             if (!t->e && cls != RU_NOMINAL)
-                t->e = analyzer_lex_find(&lx->ru_vstems, low, sn);
+                t->e = analyzer_lex_find16(&lx->ru_vstems, low, sn);
         }
         if (!t->e && sn < n && n >= RU_MIN_STEM)
-            t->e = analyzer_lex_find(&lx->ru_stems, low, n);
+            t->e = analyzer_lex_find16(&lx->ru_stems, low, n);
     }
     if (t->e) {
         tc->seen |= t->e->flags;
@@ -501,6 +511,11 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
             memcpy(t->cue, cw->cue, sizeof t->cue);
             if (cw->num)
                 t->num = 1;
+        } else if (cw && fits && !e2) {
+            /* no whole cue word (the table would hold it): word beginnings
+             * only; the trie reads a typographic apostrophe as ', so a
+             * token with one (e2) is walked in full */
+            t->ncue = (uint8_t)analyzer_cues_prefixes(tc->opt->cues, low, n, t->cue);
         } else {
             t->ncue = (uint8_t)analyzer_cues_word(tc->opt->cues, low, n, t->cue, &t->num);
         }
@@ -637,12 +652,11 @@ static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_
 
 /* A sentence end typed without its space: "was a joke.Boston had one
  * agent", "for my child.Ridiculous!" -- a lower-case word, then . ! ? or ,
- * right before a capital. Links and addresses (a / or @ so far) are left
- * whole. */
+ * (B_GLUE) right before a capital. Links and addresses (a / or @ so far) are
+ * left whole. The caller has checked that s[i] is B_GLUE. */
 static int glued_end(const unsigned char *s, size_t a, size_t i, size_t len)
 {
-    unsigned c = s[i];
-    if ((c != '.' && c != '!' && c != '?' && c != ',') || i + 1 >= len || i < a + 2 ||
+    if (i + 1 >= len || i < a + 2 ||
         (unsigned)(s[i + 1] - 'A') >= 26u || (unsigned)(s[i - 1] - 'a') >= 26u ||
         (unsigned)(s[i - 2] - 'a') >= 26u)
         return 0;
@@ -673,16 +687,20 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
         i = skip_word_ascii(s, i, len);
         int glued = 0;
         for (size_t p = a + 2; p + 1 < i; p++)   /* in the ASCII run just skipped */
-            if (glued_end(s, a, p, len)) {
+            if ((byte_class[s[p]] & B_GLUE) && glued_end(s, a, p, len)) {
                 i = p + 1;          /* "a joke.Boston": two tokens, two sentences */
                 glued = 1;
                 break;
             }
         while (!glued && i < len) {
             unsigned bc = byte_class[s[i]];
+            if (!bc) {          /* letters, and every byte of Cyrillic */
+                i++;
+                continue;
+            }
             if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
                 break;
-            if (glued_end(s, a, i, len)) {
+            if ((bc & B_GLUE) && glued_end(s, a, i, len)) {
                 i++;            /* "a joke.Boston": two tokens, two sentences */
                 break;
             }

@@ -191,16 +191,28 @@ static const struct sfx *longest(const unsigned char *w, size_t n, size_t lim,
         size_t l = x->len;
         if (l > n || n - l < lim)
             continue;
-        if (memcmp(w + n - l, x->s, l - 2) == 0)
+        /* the last letter is equal (key): the bytes before it, a handful */
+        const unsigned char *p = w + n - l, *q = (const unsigned char *)x->s;
+        size_t i = 0;
+        while (i + 2 < l && p[i] == q[i])
+            i++;
+        if (i + 2 >= l)
             return x;
     }
     return NULL;
 }
 
-static int ends_with(const unsigned char *w, size_t n, size_t lim, const char *s)
+/* w[0..n) ends with the letter s (two bytes), at or after lim. */
+static inline int ends_with(const unsigned char *w, size_t n, size_t lim, const char *s)
 {
-    size_t l = strlen(s);
-    return l <= n && n - l >= lim && memcmp(w + n - l, s, l) == 0;
+    return n >= 2 && n - 2 >= lim && w[n - 2] == (unsigned char)s[0] &&
+           w[n - 1] == (unsigned char)s[1];
+}
+
+/* ... with the two letters s (four bytes). */
+static inline int ends_with2(const unsigned char *w, size_t n, size_t lim, const char *s)
+{
+    return n >= 4 && n - 4 >= lim && memcmp(w + n - 4, s, 4) == 0;
 }
 
 /* Remove the longest ending of t found in RV, honouring the "after а or я"
@@ -263,10 +275,10 @@ size_t analyzer_stem_ru_class(const char *word, size_t n, int *cls)
     const struct sfx *e = longest(w, n, rv, AMONG(tidy));
     if (e == &tidy[0] || e == &tidy[1]) {
         n -= e->len;
-        if (ends_with(w, n, rv, "нн"))
+        if (ends_with2(w, n, rv, "нн"))
             n -= 2;
     } else if (e == &tidy[2]) {
-        if (ends_with(w, n, rv, "нн"))
+        if (ends_with2(w, n, rv, "нн"))
             n -= 2;
     } else if (e == &tidy[3]) {
         n -= 2;

@@ -18,11 +18,14 @@
  *   5. with --verify, the prefilter's property on every corpus text: tags
  *      with the prefilter equal tags with every rule run (1,000 rules).
  *
+ * --tag N prints only analyzer_tag() on mix with 1,000 rules, N runs, and
+ * their median CPU figure (the issue's measure; quick, and what to profile).
+ *
  * Times are wall-clock, and CPU seconds are printed next to them: on a
  * shared machine the CPU figure is the one that says what one core does.
  *
  *   bench_analyzer [--corpora DIR] [--lexicons DIR] [--lines N] [--ctxctl PATH]
- *                  [--config FILE] [--no-peers] [--verify]
+ *                  [--config FILE] [--no-peers] [--verify] [--tag N]
  *   bench_analyzer VADER_DIR [LEXICON_DIR [RULES_DIR]]     (the older form)
  *
  * defaults: ../shared/corpora, etc/lexicons, 1000000, bin/ctxctl,
@@ -199,16 +202,17 @@ static void bench_score(const analyzer *a, const char *name, const struct texts 
         puts("");
 }
 
-static void bench_tag(const analyzer *a, const char *name, const struct texts *t, size_t limit)
+static double bench_tag(const analyzer *a, const char *name, const struct texts *t, size_t limit)
 {
     size_t n = t->n < limit ? t->n : limit, bytes = 0, tags = 0;
+    for (size_t i = 0; i < n; i++)      /* outside the timed loop */
+        bytes += strlen(t->v[i]);
     double w0 = wall(), c0 = cpu();
     for (size_t i = 0; i < n; i++) {
         struct item it;
         struct tags tg = {0};
         item_init(&it);
         it.text = t->v[i];
-        bytes += strlen(t->v[i]);
         if (analyzer_tag(a, &it, &tg) == CTX_OK)
             tags += tg.topics.n + tg.brands.n + tg.urgent;
         tags_clear(&tg);
@@ -216,7 +220,15 @@ static void bench_tag(const analyzer *a, const char *name, const struct texts *t
     char what[128];
     snprintf(what, sizeof what, "analyzer_tag, %s (%zu lines, %.2f tags/text)", name, n,
              (double)tags / (double)n);
-    rate(what, n, bytes, wall() - w0, cpu() - c0);
+    double c = cpu() - c0;
+    rate(what, n, bytes, wall() - w0, c);
+    return (double)n / c;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
 }
 
 static void run_cmd(const char *what, const char *cmd, size_t n, size_t bytes)
@@ -304,7 +316,7 @@ int main(int argc, char **argv)
     const char *corpora = "../shared/corpora", *lex = "etc/lexicons", *ctxctl = "bin/ctxctl",
                *config = "etc/ctxd.json";
     size_t lines = 1000000;
-    int peers = 1, do_verify = 0, npos = 0;
+    int peers = 1, do_verify = 0, npos = 0, tag_runs = 0, rc = 0;
     const char *pos[3] = {NULL, NULL, NULL};
     char vader_parent[4096];
     for (int i = 1; i < argc; i++) {
@@ -322,11 +334,14 @@ int main(int argc, char **argv)
             peers = 0;
         else if (strcmp(argv[i], "--verify") == 0)
             do_verify = 1;
+        else if (strcmp(argv[i], "--tag") == 0 && i + 1 < argc)
+            tag_runs = atoi(argv[++i]);
         else if (argv[i][0] != '-' && npos < 3)
             pos[npos++] = argv[i];     /* the old form: VADER_DIR [LEXICON_DIR [RULES_DIR]] */
         else {
             fprintf(stderr, "usage: bench_analyzer [--corpora DIR] [--lexicons DIR] [--lines N] "
-                            "[--ctxctl PATH] [--config FILE] [--no-peers] [--verify]\n");
+                            "[--ctxctl PATH] [--config FILE] [--no-peers] [--verify] "
+                            "[--tag N]\n");
             return 2;
         }
     }
@@ -381,6 +396,18 @@ int main(int argc, char **argv)
     analyzer *a1000 = must_new(lex, "bench/data/rules-1000");
     printf("analyzer_new, lexicons and 1,000 rules: %.1f ms\n", (wall() - t0) * 1e3);
     analyzer *a100 = must_new(lex, "bench/data/rules-100");
+
+    if (tag_runs > 0) {
+        size_t tl = lines < 300000 ? lines : 300000;
+        double *r = malloc((size_t)tag_runs * sizeof *r);
+        for (int k = 0; k < tag_runs; k++)
+            r[k] = bench_tag(a1000, "mix, 1,000 rules", &rmix, tl);
+        qsort(r, (size_t)tag_runs, sizeof *r, cmp_double);
+        printf("analyzer_tag, mix, 1,000 rules: median of %d runs %.0f texts/s (cpu)\n",
+               tag_runs, r[tag_runs / 2]);
+        free(r);
+        goto done;
+    }
 
     printf("== in process, one core\n");
     bench_score(a0, "English", &ren);
@@ -438,7 +465,7 @@ int main(int argc, char **argv)
         run_peer("afinn", fbase_en);
         bench_score(a0, "the same texts, once", &en);
     }
-    int rc = 0;
+    rc = 0;
     if (do_verify) {
         printf("== prefilter property, 1,000 rules\n");
         struct texts all = {0};
@@ -450,6 +477,7 @@ int main(int argc, char **argv)
         free(all.v);
     }
 
+done:
     unlink(fen);
     unlink(fmix);
     unlink(fbase);

@@ -3,7 +3,8 @@
  * reasons it must include, sentiment label, words it must skip with why),
  * with the shipped lexicons and cues and the brand rules and operator cues
  * of tests/data/analyzer/rules-complaint; and the errors of the cue
- * language from cues_errors.tsv (a file's text, the message it must give).
+ * language from cues_errors.tsv (a file's text, the message it must give);
+ * and the shortcut the tokenizer takes to a token's cue words.
  * Run from the repository root. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "analyzer/analyzer.h"
+#include "analyzer/analyzer_internal.h"
 #include "tests/analyzer/tsv.h"
 
 #define LEXICONS "etc/lexicons"
@@ -146,11 +148,85 @@ static void test_errors(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* What analyzer_cues_word() says of w, and what the tokenizer takes for it:
+ * the table entry's (a key, cue words precomputed from it), else word
+ * beginnings only (analyzer_cues_prefixes). */
+static int same_cue_words(const struct analyzer_lexicon *lx, const struct analyzer_cues *c,
+                          const char *w, size_t n)
+{
+    uint16_t a[TOK_CUE_IDS], b[TOK_CUE_IDS];
+    uint8_t num = 0;
+    unsigned na = analyzer_cues_word(c, w, n, a, &num);
+    const struct lex_table *t = analyzer_lex_is_ru(w) ? &lx->ru : &lx->words;
+    if (n > t->maxlen || analyzer_lex_find(t, w, n))
+        return 1;       /* looked up whole, or too long to be looked up */
+    unsigned nb = analyzer_cues_prefixes(c, w, n, b);
+    if (na != nb || num || memcmp(a, b, na * sizeof *a) != 0) {
+        print_error("\"%.*s\": %u cue words (num %d), %u beginnings\n", (int)n, w, na, num, nb);
+        return 0;
+    }
+    return 1;
+}
+
+static int add_word(void *lx, const char *w, size_t n)
+{
+    return analyzer_lex_add_cue_word(lx, w, n);
+}
+
+/* A token that is no key of the lexicon's tables can only be word
+ * beginnings of the cues once their whole words are keys: checked on every
+ * word of the shipped cues, cut short and lengthened. */
+static void test_cue_word_shortcut(void **state)
+{
+    (void)state;
+    char err[512];
+    struct analyzer_lexicon *lx = analyzer_lexicon_load(LEXICONS, err, sizeof err);
+    struct analyzer_cues *c;
+    const char *dirs[] = {LEXICONS, DATA "/rules-complaint", NULL};
+    assert_non_null(lx);
+    assert_int_equal(analyzer_cues_load(dirs, &c, err, sizeof err), CTX_OK);
+    assert_int_equal(analyzer_cues_each_word(c, add_word, lx), 0);
+    /* the entries moved: the lexicon's pointers to them followed */
+    assert_true(lx->w[LW_BUT] >= lx->words.v && lx->w[LW_BUT] < lx->words.v + lx->words.n);
+    assert_true(lx->w[LW_BUT]->len == 3 && memcmp(lx->w[LW_BUT]->key, "but", 3) == 0);
+    assert_true(lx->special[0].w[0] >= lx->words.v &&
+                lx->special[0].w[0] < lx->words.v + lx->words.n);
+    FILE *f = fopen(LEXICONS "/complaints.cues", "rb");
+    assert_non_null(f);
+    char line[1024];
+    static const char *const ends[] = {"", "s", "ed", "ing", "x", "а", "ение", "ой"};
+    size_t words = 0, failed = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *p = line;
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, "cue ", 4) != 0)
+            continue;
+        for (char *save = NULL, *w = strtok_r(p + 4, " ()|?*\n", &save); w;
+             w = strtok_r(NULL, " ()|?*\n", &save)) {
+            size_t n = strlen(w);
+            char buf[300];
+            for (size_t cut = 0; cut < n && cut < 4; cut++)
+                for (size_t e = 0; e < CTX_ARRAY_LEN(ends); e++) {
+                    int k = snprintf(buf, sizeof buf, "%.*s%s", (int)(n - cut), w, ends[e]);
+                    words++;
+                    failed += !same_cue_words(lx, c, buf, (size_t)k);
+                }
+        }
+    }
+    fclose(f);
+    assert_true(words > 1000);
+    assert_int_equal(failed, 0);
+    analyzer_cues_free(c);
+    analyzer_lexicon_free(lx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_cue_word_shortcut),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -257,12 +257,135 @@ static void test_random_patterns(void **state)
     rmdir(dir);
 }
 
+/* ---- decisions without PCRE2 ---------------------------------------------- */
+
+static const char *const seq_words[] = {
+    "pops", "the", "a", "my", "so", "trilogy", "cat", "cats", "dog", "не", "работает", "s",
+    "double", "charged", "sign", "in",
+};
+static const char *const seq_seps[] = {"\\s+", "\\s*", "\\s?", "\\s", "[\\s-]+", "[\\s-]*"};
+static const char *const seq_text[] = {
+    "pops", "POPS", "Pops", "the", "THE", "a", "my", "so", "trilogy", "trilogyx", "cat", "cats",
+    "dog", "dogs", "не", "НЕ", "работает", "работаетx", "\xc5\xbfo", "s", "double", "charged",
+    "sign", "in", "signin", "é", "x", "_", "1",
+};
+static const char *const seq_gaps[] = {
+    " ", "  ", "\t", "-", " - ", "\xc2\xa0", ",", ".", "\xe2\x80\xa6", "",
+};
+
+/* A word set: one word, or (a|b|...) with perhaps "?", or a word and (s)?;
+ * the words used go to used[] (for texts that can match). */
+static void seq_set(char *o, size_t cap, int optional, const char **used, unsigned *nused)
+{
+    size_t n = strlen(o);
+    unsigned k = rnd(3);
+    const char *w = seq_words[rnd(CTX_ARRAY_LEN(seq_words))];
+    if (k == 0 && !optional) {
+        snprintf(o + n, cap - n, "%s", w);
+        used[(*nused)++] = w;
+    } else if (k == 1 || optional) {
+        snprintf(o + n, cap - n, "(");
+        unsigned alts = 1 + rnd(4);
+        for (unsigned i = 0; i < alts; i++) {
+            if (i)
+                strncat(o, "|", cap - strlen(o) - 1);
+            w = seq_words[rnd(CTX_ARRAY_LEN(seq_words))];
+            strncat(o, w, cap - strlen(o) - 1);
+            used[(*nused)++] = w;
+        }
+        strncat(o, optional ? ")?" : ")", cap - strlen(o) - 1);
+    } else {
+        snprintf(o + n, cap - n, "%s(s)?", w);
+        used[(*nused)++] = w;
+    }
+}
+
+/* Whatever the prefilter decides without PCRE2 (a match and its end, or
+ * none) is what PCRE2 finds anchored at the same start: random sequences of
+ * words and white space (\b w (s w)* \b) on random texts of their words,
+ * shouted or not, other words and gaps (white space inside and outside
+ * ASCII, dashes, punctuation). */
+static void test_decide_vs_pcre(void **state)
+{
+    (void)state;
+    size_t decided = 0, matched = 0, asked = 0, bad = 0;
+    pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    for (int i = 0; i < 300; i++) {
+        char pat[512] = "\\b";
+        const char *used[32];
+        unsigned nused = 0, words = 2 + rnd(3);
+        seq_set(pat, sizeof pat, 0, used, &nused);
+        for (unsigned w = 1; w < words; w++) {
+            strncat(pat, seq_seps[rnd(CTX_ARRAY_LEN(seq_seps))], sizeof pat - strlen(pat) - 1);
+            seq_set(pat, sizeof pat, w + 1 < words && rnd(3) == 0, used, &nused);
+            if (w + 1 < words && rnd(4) == 0)
+                strncat(pat, "\\s*", sizeof pat - strlen(pat) - 1);
+        }
+        strncat(pat, "\\b", sizeof pat - strlen(pat) - 1);
+        int ec;
+        PCRE2_SIZE eo;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, strlen(pat),
+                                       PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, &ec, &eo, NULL);
+        assert_non_null(re);
+        struct analyzer_prefilter *pf = analyzer_prefilter_new();
+        assert_int_equal(analyzer_prefilter_add(pf, 0, pat, strlen(pat)), 0);
+        for (int t = 0; t < 40; t++) {
+            char text[1024] = "";
+            unsigned parts = 2 + rnd(10);
+            for (unsigned k = 0; k < parts; k++) {
+                /* the pattern's own words (half of them shouted) or any piece */
+                char up[64];
+                const char *piece = seq_text[rnd(CTX_ARRAY_LEN(seq_text))];
+                if (rnd(2)) {
+                    piece = used[rnd(nused)];
+                    if (rnd(2) && piece[0] >= 'a' && piece[0] <= 'z') {
+                        snprintf(up, sizeof up, "%s", piece);
+                        for (char *c = up; *c; c++)
+                            *c = (char)toupper((unsigned char)*c);
+                        piece = up;
+                    }
+                }
+                strncat(text, piece, sizeof text - strlen(text) - 1);
+                strncat(text, rnd(2) ? " " : seq_gaps[rnd(CTX_ARRAY_LEN(seq_gaps))],
+                        sizeof text - strlen(text) - 1);
+            }
+            size_t len = strlen(text);
+            uint64_t bits = 0, hits[64];
+            size_t nh = analyzer_prefilter_scan_hits(pf, text, len, &bits, hits, 64);
+            for (size_t h = 0; h < nh && h < 64; h++) {
+                size_t at = (uint32_t)hits[h], end = 0;
+                int r = analyzer_prefilter_decide(pf, 0, text, len, at, &end);
+                if (r < 0) {
+                    asked++;
+                    continue;
+                }
+                decided++;
+                matched += r == 1;
+                int rc = pcre2_match(re, (PCRE2_SPTR)text, len, at, PCRE2_ANCHORED, md, NULL);
+                PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+                if ((rc > 0) != (r == 1) || (r == 1 && ov[1] != end)) {
+                    print_error("decided %d (end %zu), PCRE2 %d (end %zu): %s on \"%s\" at %zu\n",
+                                r, end, rc, rc > 0 ? (size_t)ov[1] : 0, pat, text, at);
+                    bad++;
+                }
+            }
+        }
+        analyzer_prefilter_free(pf);
+        pcre2_code_free(re);
+    }
+    pcre2_match_data_free(md);
+    print_message("%zu decided (%zu matches), %zu left to PCRE2\n", decided, matched, asked);
+    assert_true(decided > 1000 && matched > 100);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_required_table),
         cmocka_unit_test(test_odd_patterns),
         cmocka_unit_test(test_random_patterns),
+        cmocka_unit_test(test_decide_vs_pcre),
         cmocka_unit_test(test_corpus_1000),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
