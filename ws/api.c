@@ -313,11 +313,52 @@ static void h_callback(struct api_req *r, const char *a) { (void)a; callbacks_po
 
 /* POST /api/analyze {"text": "...", "title": "...", "lang": "..."} -> the tags object:
  * the analyzer the daemon tags with, on any text, at once (no Redis). */
+/* POST /api/analyze: tagging compiles nothing but runs every rule over the
+ * text (tens of microseconds, more for a long text), so it runs on libuv's
+ * thread pool, not on the loop that serves every other connection. The job
+ * holds a reference to the analyzer (a rules reload meanwhile frees the old
+ * one only after the job is done) and the request waits like one waiting
+ * for Redis: a client gone meanwhile frees it when the job comes back. */
+struct analyze_job {
+    uv_work_t w;
+    struct api_req *r;
+    analyzer *an;
+    struct item it;
+    struct tags tags;
+    ctx_err e;
+};
+
+static void analyze_work(uv_work_t *w)
+{
+    struct analyze_job *j = w->data;
+    j->e = analyzer_tag(j->an, &j->it, &j->tags);
+}
+
+static void analyze_done(uv_work_t *w, int status)
+{
+    struct analyze_job *j = w->data;
+    struct api_req *r = j->r;
+    r->waiting = false;
+    if (!r->wsi) {
+        req_free(r);
+    } else if (status != 0 || j->e) {
+        respond_error(r, 500, "analyzer", status ? uv_strerror(status) : ctx_strerror(j->e));
+    } else {
+        json_t *t = tags_to_json(&j->tags);
+        json_object_set_new(t, "lang", j->tags.lang ? json_string(j->tags.lang) : json_null());
+        respond_json(r, 200, t);
+    }
+    analyzer_free(j->an);
+    item_clear(&j->it);
+    tags_clear(&j->tags);
+    free(j);
+}
+
 static void h_analyze(struct api_req *r, const char *a)
 {
     (void)a;
     json_error_t je;
-    json_t *j = json_loadb(r->req_body.p ? r->req_body.p : "", r->req_body.len, 0, &je);
+    json_t *j = json_loadb(buf_str(&r->req_body), buf_len(&r->req_body), 0, &je);
     const char *text = json_string_value(json_object_get(j, "text"));
     if (!j) {
         respond_error(r, 400, "bad_json", je.text);
@@ -326,25 +367,23 @@ static void h_analyze(struct api_req *r, const char *a)
     } else if (!r->s->an || !*r->s->an) {
         respond_error(r, 503, "no_analyzer", "this ctxd does not analyze");
     } else {
-        struct item it;
-        item_init(&it);
-        struct tags tags = {0};
-        ctx_err e = item_set(&it.text, text);
-        if (!e)
-            e = item_set(&it.title, json_string_value(json_object_get(j, "title")));
-        if (!e)
-            e = item_set(&it.lang, json_string_value(json_object_get(j, "lang")));
-        if (!e)
-            e = analyzer_tag(*r->s->an, &it, &tags);
-        if (e) {
-            respond_error(r, 500, "analyzer", ctx_strerror(e));
-        } else {
-            json_t *t = tags_to_json(&tags);
-            json_object_set_new(t, "lang", tags.lang ? json_string(tags.lang) : json_null());
-            respond_json(r, 200, t);
+        struct analyze_job *job = ctx_calloc(1, sizeof *job);
+        job->w.data = job;
+        job->r = r;
+        item_init(&job->it);
+        item_set(&job->it.text, text);
+        item_set(&job->it.title, json_string_value(json_object_get(j, "title")));
+        item_set(&job->it.lang, json_string_value(json_object_get(j, "lang")));
+        job->an = analyzer_ref(*r->s->an);
+        r->waiting = true;
+        int rc = uv_queue_work(r->s->loop, &job->w, analyze_work, analyze_done);
+        if (rc) {
+            r->waiting = false;
+            analyzer_free(job->an);
+            item_clear(&job->it);
+            free(job);
+            respond_error(r, 503, "busy", uv_strerror(rc));
         }
-        item_clear(&it);
-        tags_clear(&tags);
     }
     json_decref(j);
 }
