@@ -364,7 +364,7 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         s->wsi = wsi;
         s->ch = sv->chats;
         s->q.max = 1024;
-        s->rx.max = MAX_RX;
+        buf_set_max(&s->rx, MAX_RX);
         s->ref = wref_new(s);
         s->next = s->ch->sessions;
         if (s->next)

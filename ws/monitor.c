@@ -499,7 +499,7 @@ int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         ss->wsi = wsi;
         ss->m = m;
         ss->label = -1;
-        ss->rx.max = MAX_RX;
+        buf_set_max(&ss->rx, MAX_RX);
         ss->q.max = MAX_QUEUE;
         ss->authed = !s->cfg->auth;
         ss->ref = wref_new(ss);
