@@ -131,7 +131,7 @@ struct wref {
     void *p;
     unsigned refs;
 };
-struct wref *wref_new(void *p);                 /* refs = 1: the session's */
+struct wref *wref_new(void *p);                 /* refs = 1: the session's; never NULL */
 struct wref *wref_take(struct wref *w);
 void *wref_drop(struct wref *w);                /* p (NULL once closed); frees at 0 */
 void wref_close(struct wref *w);                /* the session closes: p = NULL, drop */
