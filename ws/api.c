@@ -329,13 +329,10 @@ static void h_analyze(struct api_req *r, const char *a)
         struct item it;
         item_init(&it);
         struct tags tags = {0};
-        ctx_err e = item_set(&it.text, text);
-        if (!e)
-            e = item_set(&it.title, json_string_value(json_object_get(j, "title")));
-        if (!e)
-            e = item_set(&it.lang, json_string_value(json_object_get(j, "lang")));
-        if (!e)
-            e = analyzer_tag(*r->s->an, &it, &tags);
+        item_set(&it.text, text);
+        item_set(&it.title, json_string_value(json_object_get(j, "title")));
+        item_set(&it.lang, json_string_value(json_object_get(j, "lang")));
+        ctx_err e = analyzer_tag(*r->s->an, &it, &tags);
         if (e) {
             respond_error(r, 500, "analyzer", ctx_strerror(e));
         } else {

@@ -292,8 +292,10 @@ static void end_chat(struct serve *sv, const char *task)
 static void handle(struct csess *s, const char *text, size_t len)
 {
     if (s->starting || s->resuming) {   /* a message right after start waits for it */
-        if (s->early.n < 32 && !memchr(text, '\0', len) && !strlist_add(&s->early, text))
+        if (s->early.n < 32 && !memchr(text, '\0', len)) {
+            strlist_add(&s->early, text);
             return;
+        }
         outq_error(&s->q, s->wsi, "too_early", "wait for the answer to start or resume");
         return;
     }

@@ -326,8 +326,9 @@ static int read_list(const json_t *v, struct strlist *out)
     size_t i;
     json_t *x;
     json_array_foreach(v, i, x) {
-        if (!json_is_string(x) || strlist_add(out, json_string_value(x)))
+        if (!json_is_string(x))
             return -1;
+        strlist_add(out, json_string_value(x));
     }
     return 0;
 }
