@@ -106,7 +106,7 @@ static void on_items(struct rconn *rc, redisReply *rep, void *priv)
 
 /* Copy query argument `name` into out ("" when absent). Returns 0, 1 when
  * it is there but does not fit (lws_get_urlarg_by_name() would call it
- * absent, and stop looking at the arguments after it), -1 out of memory. */
+ * absent, and stop looking at the arguments after it). */
 static int query_arg(struct lws *wsi, const char *name, char *out, size_t outlen)
 {
     size_t nl = strlen(name);
@@ -162,12 +162,7 @@ static void items(struct api_req *r, struct lws *wsi)
         {"reason", reason, sizeof reason},
     };
     for (size_t i = 0; i < CTX_ARRAY_LEN(args); i++) {
-        int e = query_arg(wsi, args[i].name, args[i].v, args[i].size);
-        if (e < 0) {
-            respond_error(r, 500, "memory", "out of memory");
-            return;
-        }
-        if (e) {
+        if (query_arg(wsi, args[i].name, args[i].v, args[i].size)) {
             char code[32], msg[96];
             snprintf(code, sizeof code, "bad_%s", args[i].name);
             snprintf(msg, sizeof msg, "%s is too long (at most %zu bytes)", args[i].name,
