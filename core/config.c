@@ -508,8 +508,7 @@ static ctx_err set_value(struct ctx *c, const struct field *f, void *base, const
                 return fail(c, path, "expected an array of strings");
             if ((e = check_string(c, f, xs, path)))
                 return e;
-            if (strlist_add(l, xs))
-                ctx_oom(strlen(xs) + 1);
+            strlist_add(l, xs);
         }
         return CTX_OK;
     }

@@ -4,6 +4,7 @@
  * the sources' poll state. Each function builds its keys (store/keys.c) and
  * arguments; the index keys of an item are named here only. */
 #include <stdlib.h>
+#include "core/mem.h"
 #include "store/store_internal.h"
 
 ctx_err store_add_raw(struct rconn *rc, struct store *st, const char *source, const char *item,
@@ -19,13 +20,8 @@ ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged 
                   rconn_reply_cb cb, void *priv)
 {
     size_t nk = 6 + t->nbrands + t->ntopics + t->nreasons;
-    char (*k)[STORE_KEY_LEN] = calloc(nk, sizeof *k);
-    const char **keys = calloc(nk, sizeof *keys);
-    if (!k || !keys) {
-        free(k);
-        free(keys);
-        return CTX_ENOMEM;
-    }
+    char (*k)[STORE_KEY_LEN] = ctx_calloc(nk, sizeof *k);
+    const char **keys = ctx_calloc(nk, sizeof *keys);
     size_t n = 0;
     keys[n++] = KEY_RAW;
     keys[n] = store_key_item(k[n], sizeof k[n], t->id), n++;

@@ -47,7 +47,8 @@ struct store_twostep {
     void *priv;
     int tries;
 };
-/* A zeroed context of `size` bytes that starts with a copy of base, or NULL. */
+/* A zeroed context of `size` bytes that starts with a copy of base (never
+ * NULL: core/mem.h). */
 void *store_twostep_new(size_t size, const struct store_twostep *base);
 /* Sends the read; on failure (nothing sent, cb not called) releases and
  * frees t. */

@@ -106,7 +106,7 @@ static void on_items(struct rconn *rc, redisReply *rep, void *priv)
 
 /* Copy query argument `name` into out ("" when absent). Returns 0, 1 when
  * it is there but does not fit (lws_get_urlarg_by_name() would call it
- * absent, and stop looking at the arguments after it), -1 out of memory. */
+ * absent, and stop looking at the arguments after it). */
 static int query_arg(struct lws *wsi, const char *name, char *out, size_t outlen)
 {
     size_t nl = strlen(name);
@@ -162,12 +162,7 @@ static void items(struct api_req *r, struct lws *wsi)
         {"reason", reason, sizeof reason},
     };
     for (size_t i = 0; i < CTX_ARRAY_LEN(args); i++) {
-        int e = query_arg(wsi, args[i].name, args[i].v, args[i].size);
-        if (e < 0) {
-            respond_error(r, 500, "memory", "out of memory");
-            return;
-        }
-        if (e) {
+        if (query_arg(wsi, args[i].name, args[i].v, args[i].size)) {
             char code[32], msg[96];
             snprintf(code, sizeof code, "bad_%s", args[i].name);
             snprintf(msg, sizeof msg, "%s is too long (at most %zu bytes)", args[i].name,
@@ -483,7 +478,7 @@ static void route(struct api_req *r, struct lws *wsi)
     if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) {
         r->post = true;          /* answered once the body is complete */
         lws_hdr_copy(wsi, r->uri, sizeof r->uri, WSI_TOKEN_POST_URI);
-        r->req_body.max = 64 * 1024;
+        buf_set_max(&r->req_body, 64 * 1024);
         /* chunked (serve_http_admit() let no other coding through): lws
          * 4.1.6 hands over the framing and waits for 100 MB, so the body
          * is decoded here and the connection cannot be reused after it */
@@ -505,20 +500,21 @@ static int write_answer(struct api_req *r, struct lws *wsi)
     unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
                   *end = hdr + sizeof hdr - 1;
     if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype,
-                                    (lws_filepos_t)r->body.len, &p, end) ||
+                                    (lws_filepos_t)buf_len(&r->body), &p, end) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
                                      (const unsigned char *)"no-store", 8, &p, end) ||
         (r->close && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                                   (const unsigned char *)"close", 5, &p, end)) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
-    for (size_t sent = 0; sent < r->body.len;) {
+    size_t len = buf_len(&r->body);
+    for (size_t sent = 0; sent < len;) {
         unsigned char chunk[LWS_PRE + CHUNK];
-        size_t left = r->body.len - sent, n = left > CHUNK ? CHUNK : left;
-        memcpy(chunk + LWS_PRE, r->body.p + sent, n);
+        size_t left = len - sent, n = left > CHUNK ? CHUNK : left;
+        memcpy(chunk + LWS_PRE, buf_str(&r->body) + sent, n);
         sent += n;
         if (lws_write(wsi, chunk + LWS_PRE, n,
-                      sent == r->body.len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+                      sent == len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
             return -1;
     }
     return 0;
@@ -619,7 +615,7 @@ int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         struct api_req *r = ctx_calloc(1, sizeof *r);
         r->s = s;
         r->wsi = wsi;
-        r->body.max = 64 * 1024 * 1024;
+        buf_set_max(&r->body, 64 * 1024 * 1024);
         pss->req = r;
         s->http_requests++;
         route(r, wsi);           /* r may be answered and freed by then */

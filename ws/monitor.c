@@ -326,8 +326,9 @@ static int read_list(const json_t *v, struct strlist *out)
     size_t i;
     json_t *x;
     json_array_foreach(v, i, x) {
-        if (!json_is_string(x) || strlist_add(out, json_string_value(x)))
+        if (!json_is_string(x))
             return -1;
+        strlist_add(out, json_string_value(x));
     }
     return 0;
 }
@@ -499,7 +500,7 @@ int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         ss->wsi = wsi;
         ss->m = m;
         ss->label = -1;
-        ss->rx.max = MAX_RX;
+        buf_set_max(&ss->rx, MAX_RX);
         ss->q.max = MAX_QUEUE;
         ss->authed = !s->cfg->auth;
         ss->ref = wref_new(ss);

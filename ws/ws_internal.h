@@ -38,8 +38,8 @@ struct chunked {
     size_t trailer;
 };
 enum { CHUNKED_MORE = 0, CHUNKED_DONE = 1, CHUNKED_BAD = -1, CHUNKED_TOO_BIG = -2 };
-/* Decode in[0..len) into out (bounded by out->max); *used = the bytes
- * taken (on DONE, up to the end of the body: the rest is not the body's). */
+/* Decode in[0..len) into out (bounded by its cap: buf_set_max()); *used =
+ * the bytes taken (on DONE, up to the end of the body: the rest is not the body's). */
 int chunked_feed(struct chunked *c, const char *in, size_t len, struct buf *out, size_t *used);
 
 /* --- api.c: dynamic HTTP (/healthz, /metrics, /api/...) --- */
@@ -120,7 +120,7 @@ int outq_write(struct outq *q, struct lws *wsi);   /* at SERVER_WRITEABLE; -1 = 
  * the close frame outq_write() set up), else 0. */
 int outq_close_due(const struct outq *q);
 void outq_clear(struct outq *q);
-/* Collect a message's fragments in rx (capped by rx->max): 0 = more to
+/* Collect a message's fragments in rx (capped: buf_set_max()): 0 = more to
  * come, 1 = complete, -1 = complete but too large (then reset rx, *too_big). */
 int rx_take(struct buf *rx, bool *too_big, struct lws *wsi, const void *in, size_t len);
 
@@ -131,7 +131,7 @@ struct wref {
     void *p;
     unsigned refs;
 };
-struct wref *wref_new(void *p);                 /* refs = 1: the session's */
+struct wref *wref_new(void *p);                 /* refs = 1: the session's; never NULL */
 struct wref *wref_take(struct wref *w);
 void *wref_drop(struct wref *w);                /* p (NULL once closed); frees at 0 */
 void wref_close(struct wref *w);                /* the session closes: p = NULL, drop */
