@@ -303,7 +303,7 @@ static const struct field health_fields[] = {
 static const struct field trends_fields[] = {
     TRENDS("enabled",          F_BOOL,     enabled,          .def = "true"),
     TRENDS("lateness",         F_DURATION, lateness,         .def = "48h", .min = 0,
-           .max = 365 * 86400.0),
+           .max = 10 * 366 * 86400.0),
     TRENDS("skew",             F_DURATION, skew,             .def = "5m", .min = 0, .max = 86400),
     TRENDS("minute_retention", F_DURATION, minute_retention, .def = "2d", .min = 3600,
            .max = 366 * 86400.0),
