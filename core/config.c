@@ -299,6 +299,22 @@ static const struct field health_fields[] = {
            .max = WEEK),
 };
 
+#define TRENDS(...) ROW(struct config_trends, __VA_ARGS__)
+static const struct field trends_fields[] = {
+    TRENDS("enabled",          F_BOOL,     enabled,          .def = "true"),
+    TRENDS("lateness",         F_DURATION, lateness,         .def = "48h", .min = 0,
+           .max = 10 * 366 * 86400.0),
+    TRENDS("skew",             F_DURATION, skew,             .def = "5m", .min = 0, .max = 86400),
+    TRENDS("minute_retention", F_DURATION, minute_retention, .def = "2d", .min = 3600,
+           .max = 366 * 86400.0),
+    TRENDS("hour_retention",   F_DURATION, hour_retention,   .def = "90d", .min = 86400,
+           .max = 10 * 366 * 86400.0),
+    TRENDS("day_retention",    F_DURATION, day_retention,    .def = "1095d", .min = 86400,
+           .max = 100 * 366 * 86400.0),
+    TRENDS("max_points",       F_INT,      max_points,       .def = "100000", .min = 10,
+           .max = 10000000),
+};
+
 static ctx_err source_check(struct ctx *c, void *elem, const char *prefix);
 static void escalation_init(void *elem);
 static ctx_err config_check(struct ctx *c, void *elem, const char *prefix);
@@ -312,6 +328,9 @@ static const struct table queue_table = {
 };
 static const struct table health_table = {
     health_fields, CTX_ARRAY_LEN(health_fields), sizeof(struct config_health), NULL, NULL,
+};
+static const struct table trends_table = {
+    trends_fields, CTX_ARRAY_LEN(trends_fields), sizeof(struct config_trends), NULL, NULL,
 };
 static const struct table escalation_table = {
     escalation_fields, CTX_ARRAY_LEN(escalation_fields), sizeof(struct config_escalation),
@@ -345,6 +364,7 @@ static const struct field config_fields[] = {
     CFG("max_deliveries",   F_INT,      max_deliveries, .def = "5", .min = 1, .max = 1000),
     CFG("auth",             F_BOOL,     auth,       .def = "false"),
     CFG("health",           F_OBJECT,   health,     .elem = &health_table),
+    CFG("trends",           F_OBJECT,   trends,     .elem = &trends_table),
     ARRAY(struct config, "sources",    sources,    nsources,    source_table),
     ARRAY(struct config, "queues",     queues,     nqueues,     queue_table),
     ARRAY(struct config, "escalation", escalation, nescalation, escalation_table),

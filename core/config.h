@@ -74,6 +74,18 @@ struct config_health {
     double max_pending_age; /* s an entry may wait for its group, read (pending) or not */
 };
 
+/* Trend counters (docs/trends.md, store/KEYS.md "trends"). */
+struct config_trends {
+    int enabled;           /* tag.lua counts each item (false: no counters are written) */
+    double lateness;       /* s: an item published at most this long ago is counted at its
+                              published time, an older one at its fetch time */
+    double skew;           /* s: a published time at most this far in the future is taken */
+    double minute_retention; /* s a minute bucket is kept (its key: a UTC day) */
+    double hour_retention;   /* s an hour bucket is kept (its key: a UTC month) */
+    double day_retention;    /* s a day bucket is kept (its key: a UTC year) */
+    int max_points;        /* points one GET /api/trends may answer (series x buckets) */
+};
+
 struct config {
     char *path;            /* the file it came from */
     char *listen;          /* "127.0.0.1:8080" */
@@ -105,6 +117,7 @@ struct config {
     int max_deliveries;    /* reads of one stream entry before it is dead-lettered */
     int auth;              /* tokens required for the API and the monitor (roles: docs/web.md) */
     struct config_health health;
+    struct config_trends trends;
 };
 
 /* On failure returns CTX_ECONFIG with a message in err ("FILE: KEY: why",

@@ -4,6 +4,8 @@
  * the sources' poll state. Each function builds its keys (store/keys.c) and
  * arguments; the index keys of an item are named here only. */
 #include <stdlib.h>
+#include <string.h>
+#include "core/clock.h"
 #include "core/mem.h"
 #include "store/store_internal.h"
 
@@ -19,7 +21,10 @@ ctx_err store_add_raw(struct rconn *rc, struct store *st, const char *source, co
 ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged *t,
                   rconn_reply_cb cb, void *priv)
 {
-    size_t nk = 6 + t->nbrands + t->ntopics + t->nreasons;
+    struct store_trend_args *ta = ctx_malloc(sizeof *ta);
+    store_trend_args(ta, t, st && st->cfg ? &st->cfg->trends : NULL, ctx_now_ms());
+    size_t nidx = 3 + t->nbrands + t->ntopics + t->nreasons;
+    size_t nk = 3 + nidx + (ta->n ? 1 + 3 * ta->n : 0);
     char (*k)[STORE_KEY_LEN] = ctx_calloc(nk, sizeof *k);
     const char **keys = ctx_calloc(nk, sizeof *keys);
     size_t n = 0;
@@ -36,12 +41,39 @@ ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged 
         keys[n] = store_key_index(k[n], sizeof k[n], "topic", t->topics[i]);
     for (size_t i = 0; i < t->nreasons; i++, n++)
         keys[n] = store_key_index(k[n], sizeof k[n], "reason", t->reasons[i]);
-    char score[STORE_NUM_LEN];
-    const char *args[] = {GROUP_ANALYZE, t->sid, t->id, t->json, store_lld(score, t->published),
-                          TAGGED_STREAM_CAP};
-    ctx_err e = store_eval(rc, st, SCRIPT_TAG, cb, priv, keys, nk, args, CTX_ARRAY_LEN(args));
+    /* the trend counters: the registry, then each series' minute, hour, day key */
+    size_t na = 17 + 2 * ta->n;
+    const char **args = ctx_calloc(na, sizeof *args);
+    char score[STORE_NUM_LEN], nidx_s[STORE_NUM_LEN], ns[STORE_NUM_LEN], when[STORE_NUM_LEN];
+    const char *fixed[] = {GROUP_ANALYZE, t->sid, t->id, t->json, store_lld(score, t->published),
+                           TAGGED_STREAM_CAP, store_lld(nidx_s, (long long)nidx),
+                           store_lld(ns, (long long)ta->n)};
+    memcpy(args, fixed, sizeof fixed);
+    if (ta->n) {
+        keys[n++] = KEY_TREND_SERIES;
+        for (size_t s = 0; s < ta->n; s++)
+            for (int lv = 0; lv < STORE_TREND_LEVELS; lv++, n++)
+                keys[n] = store_key_trend(k[n], sizeof k[n], (enum store_trend_level)lv,
+                                          ta->series[s], t->counted);
+        for (int lv = 0; lv < STORE_TREND_LEVELS; lv++) {
+            args[8 + lv] = ta->field[lv];
+            args[11 + lv] = ta->expire[lv];
+        }
+        args[14] = ta->sentiment;
+        args[15] = t->complaint ? "1" : "0";
+        args[16] = store_lld(when, t->counted);
+        for (size_t s = 0; s < ta->n; s++) {
+            args[17 + 2 * s] = ta->series[s];
+            args[18 + 2 * s] = ta->split[s] ? "1" : "0";
+        }
+    } else {
+        na = CTX_ARRAY_LEN(fixed);
+    }
+    ctx_err e = store_eval(rc, st, SCRIPT_TAG, cb, priv, keys, n, args, na);
+    free(args);
     free(k);
     free(keys);
+    free(ta);
     return e;
 }
 

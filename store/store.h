@@ -43,6 +43,9 @@
 #define GROUP_ANALYZE    "analyze"
 #define KEY_SIMHASH_PREFIX KEY_ITEMS_DOMAIN "simhash:"    /* list per band key:
                                                              "<hex simhash> <item id>" */
+#define KEY_TREND_PREFIX KEY_ITEMS_DOMAIN "tr:"           /* hashes m:|h:|d:<series>:<period>
+                                                             (store/trends.c) */
+#define KEY_TREND_SERIES KEY_ITEMS_DOMAIN "tr:series"     /* zset: series -> last counted ms */
 
 /* replies (in the routing domain: their scripts tell the agent events stream) */
 #define KEY_REPLY_PREFIX KEY_ROUTING_DOMAIN "reply:"      /* hash per reply: text, status... */
@@ -107,6 +110,13 @@ char *store_key_source(char *buf, size_t len, const char *source);      /* ctx:{
 /* ctx:{i}:idx:<dim>:<value>: dim is sentiment, brand, topic, complaint or reason */
 char *store_key_index(char *buf, size_t len, const char *dim, const char *value);
 char *store_key_simhash(char *buf, size_t len, unsigned band);          /* ...simhash:<%08x> */
+/* The trend counters of `series` ("all", "brand:acme"...) at a level that
+ * hold the bucket of instant ms: ctx:{i}:tr:m:<series>:<yyyymmdd>,
+ * ...tr:h:<series>:<yyyymm>, ...tr:d:<series>:<yyyy> (UTC). */
+enum store_trend_level { STORE_TREND_MINUTE, STORE_TREND_HOUR, STORE_TREND_DAY,
+                         STORE_TREND_LEVELS };
+char *store_key_trend(char *buf, size_t len, enum store_trend_level lv, const char *series,
+                      long long ms);
 
 /* The layout before hash tags named keys ctx:<name> ("ctx:agents",
  * "ctx:task:<id>"). The name such a key has now ("ctx:{r}:agents") in buf,
@@ -276,7 +286,9 @@ ctx_err store_reply_posting(struct rconn *rc, struct store *st, const char *repl
  * (add_raw.lua). */
 ctx_err store_add_raw(struct rconn *rc, struct store *st, const char *source, const char *item,
                       const char *json, rconn_reply_cb cb, void *priv);
-/* A tagged item to store, with the indexes it belongs to (tag.lua). */
+/* A tagged item to store, with the indexes it belongs to (tag.lua), and,
+ * when the config's trends.enabled, counted in the trend counters of its
+ * series at time `counted` (store_trend_when()) in the same step. */
 struct store_tagged {
     const char *sid;                /* its raw stream entry, acknowledged */
     const char *id, *json;          /* item id, tagged item JSON */
@@ -285,9 +297,32 @@ struct store_tagged {
     bool complaint;
     const char *const *brands, *const *topics, *const *reasons;  /* reasons: complaints only */
     size_t nbrands, ntopics, nreasons;
+    const char *network, *source, *lang;    /* series network:, source:, lang: (NULL: none) */
+    long long counted;              /* ms: the instant counted at; <= 0: not counted */
 };
 ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged *t,
                   rconn_reply_cb cb, void *priv);
+/* ---- trend counters (store/trends.c; store/KEYS.md "Trend counters") ---- */
+/* The bucket number of instant ms at a level: floor(ms / 60000), / 3600000,
+ * / 86400000; and a bucket's length in ms. */
+long long store_trend_bucket(enum store_trend_level lv, long long ms);
+long long store_trend_bucket_ms(enum store_trend_level lv);
+/* The first ms after the key period (UTC day, month, year) holding ms. */
+long long store_trend_key_end(enum store_trend_level lv, long long ms);
+/* The instant an item is counted at (pure): its published time if that is
+ * at most lateness_ms old and at most skew_ms ahead of now, else its fetch
+ * time (else now). Times <= 0 are absent. */
+long long store_trend_when(long long published, long long fetched, long long now,
+                           long long lateness_ms, long long skew_ms);
+/* HGETALL of the counters of `series` at level lv held by the key of the
+ * period of instant ms (store_key_trend()). */
+ctx_err store_trend_read(struct rconn *rc, struct store *st, enum store_trend_level lv,
+                         const char *series, long long ms, rconn_reply_cb cb, void *priv);
+/* The series registry: every series counted since min_ms (its newest
+ * counted instant at or after it), as ZRANGEBYSCORE ... WITHSCORES. */
+ctx_err store_trend_series(struct rconn *rc, struct store *st, long long min_ms,
+                           rconn_reply_cb cb, void *priv);
+
 /* Newest items matching the filters ("" or NULL: any), scored above min
  * ("-inf" or ms), at most limit (query.lua). */
 struct store_query {

@@ -86,6 +86,42 @@ json_t *queues_json(const struct config *cfg, const redisReply *rep);
 json_t *agents_json(const redisReply *rep);
 ctx_err queue_stats_eval(struct serve *s, rconn_reply_cb cb, void *priv);
 
+/* Copy query argument `name` (URL-decoded by lws) into out ("" when
+ * absent): 0, 1 when it does not fit, -1 out of memory (api.c). */
+int query_arg(struct lws *wsi, const char *name, char *out, size_t outlen);
+
+/* --- trends.c: GET /api/trends, GET /api/trends/top --- */
+void trends_get(struct api_req *r);
+void trends_top_get(struct api_req *r);
+/* The pure parts, for the tests. */
+struct tz;
+/* RFC 3339 (or what ctx_date_parse() reads) or whole epoch seconds: 0 ok. */
+int trends_parse_time(const char *s, long long *out);
+/* "all" or "<dim>:<value>", dim one of brand topic reason network source
+ * lang, value 1..190 bytes without control characters or commas. */
+bool trends_series_ok(const char *s);
+enum trends_bucket { TRENDS_MINUTE, TRENDS_HOUR, TRENDS_DAY };
+int trends_bucket_parse(const char *s, enum trends_bucket *out);   /* 0 ok */
+/* The buckets of [from, to) (s): their starts, aligned to the bucket in
+ * zone tz (NULL: UTC): minutes and hours on UTC minutes and hours, days on
+ * local midnights. The counters read are `level`'s (days in a zone other
+ * than UTC are composed of hours). */
+struct trends_plan {
+    enum trends_bucket bucket;
+    int level;                  /* enum store_trend_level */
+    long long *start;           /* n + 1 instants (s): bucket i is [start[i], start[i+1]) */
+    size_t n;
+};
+/* CTX_ETOOBIG when there would be more than max buckets, CTX_EINVAL when
+ * from >= to. */
+ctx_err trends_plan_make(struct trends_plan *p, enum trends_bucket b, const struct tz *tz,
+                         long long from, long long to, size_t max);
+void trends_plan_free(struct trends_plan *p);
+/* The bucket holding instant t (s), or -1. */
+long trends_plan_index(const struct trends_plan *p, long long t);
+/* One CSV cell (RFC 4180: quoted when it holds a comma, quote, CR or LF). */
+void trends_csv_cell(struct buf *b, const char *s);
+
 /* --- metrics.c: GET /healthz, GET /metrics --- */
 void health_get(struct api_req *r);
 void metrics_get(struct api_req *r);
