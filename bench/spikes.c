@@ -204,6 +204,10 @@ static void run(const struct spike_params *p, struct result *r)
                 r->tp++;
                 hit->first = t;
             } else {
+                if (getenv("SPIKES_DEBUG"))
+                    fprintf(stderr, "fp s%d base %.2f day %d tod %d w %d x %.0f e %.1f z %.1f%s\n", s,
+                            S[s].base, t / MIN_DAY, t % MIN_DAY, ev.window, ev.count,
+                            ev.expected, ev.score, hit ? " repeat" : "");
                 r->fp++;
                 if (hit)
                     r->repeat++;

@@ -36,7 +36,8 @@ void spike_params_default(struct spike_params *p)
 {
     p->min_count = 10;
     p->min_ratio = 2;
-    p->raise = 5.5;
+    p->raise = 5;
+    p->spread = 0.25;
     p->clear = 2;
     p->clear_minutes = 15;
     p->min_ref_days = 3;
@@ -127,39 +128,46 @@ void spike_score(const struct spike_params *p, const struct spike_input *in,
             continue;
         int span = w < MIN_SPAN ? MIN_SPAN : w, pad_lo = (span - w + 1) / 2,
             pad_hi = span - w - pad_lo;
-        double mu = 0, rates0[SPIKE_REF_DAYS];
-        for (int si = 0; si < NSHIFTS; si++) {
-            int lo = SPIKE_REF_BEFORE + shifts[si] - w + 1 - pad_lo,
-                hi = SPIKE_REF_BEFORE + shifts[si] + pad_hi;   /* inclusive */
-            double recent[SPIKE_REF_DAYS], weekly[SPIKE_REF_DAYS], d1 = -1, d2 = -1;
-            int nr = 0, nw = 0;
-            for (int i = 0; i < nd; i++) {
-                int j = days[i];
+        /* per day: the busiest this clock window got within the shifts */
+        double rate[SPIKE_REF_DAYS], rates0[SPIKE_REF_DAYS];
+        for (int i = 0; i < nd; i++) {
+            int j = days[i];
+            rate[i] = 0;
+            for (int si = 0; si < NSHIFTS; si++) {
+                int lo = SPIKE_REF_BEFORE + shifts[si] - w + 1 - pad_lo,
+                    hi = SPIKE_REF_BEFORE + shifts[si] + pad_hi;   /* inclusive */
                 double r = (pre[j][hi + 1] - pre[j][lo]) / span;
                 if (shifts[si] == 0)
                     rates0[i] = r;
-                if (spike_ref_days[j] <= 7)
-                    recent[nr++] = r;
-                if (spike_ref_days[j] % 7 == 0)
-                    weekly[nw++] = r;
-                if (spike_ref_days[j] == 1)
-                    d1 = r;
-                if (spike_ref_days[j] == 2)
-                    d2 = r;
+                if (r > rate[i])
+                    rate[i] = r;
             }
-            double m1 = median(recent, nr), m2 = median(weekly, nw);
-            double b = m1 > m2 ? m1 : m2;
-            if (d1 >= 0 && d2 >= 0 && (d1 < d2 ? d1 : d2) > b)
-                b = d1 < d2 ? d1 : d2;
-            if (b > mu)
-                mu = b;
         }
+        double recent[SPIKE_REF_DAYS], weekly[SPIKE_REF_DAYS], d1 = -1, d2 = -1;
+        int nr = 0, nw = 0;
+        for (int i = 0; i < nd; i++) {
+            int back = spike_ref_days[days[i]];
+            if (back <= 7)
+                recent[nr++] = rate[i];
+            if (back % 7 == 0)
+                weekly[nw++] = rate[i];
+            if (back == 1)
+                d1 = rate[i];
+            if (back == 2)
+                d2 = rate[i];
+        }
+        double m1 = median(recent, nr), m2 = median(weekly, nw);
+        double mu = m1 > m2 ? m1 : m2;
+        if (d1 >= 0 && d2 >= 0 && (d1 < d2 ? d1 : d2) > mu)
+            mu = d1 < d2 ? d1 : d2;
         double med0 = median(rates0, nd), dev[SPIKE_REF_DAYS];
         for (int i = 0; i < nd; i++)
             dev[i] = fabs(rates0[i] - med0);
         double sigma = 1.4826 * median(dev, nd);
         if (mu < RATE_FLOOR)
             mu = RATE_FLOOR;
+        if (sigma < p->spread * mu)
+            sigma = p->spread * mu;
         double e = w * mu;
         if (x < p->min_ratio * e)
             continue;

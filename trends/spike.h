@@ -31,7 +31,9 @@ extern const int spike_windows[SPIKE_WINDOWS];
 struct spike_params {
     double min_count;           /* posts in the window at least (default 10) */
     double min_ratio;           /* window count / baseline at least (default 2) */
-    double raise;               /* score that raises an alert (default 5.5) */
+    double raise;               /* score that raises an alert (default 5) */
+    double spread;              /* day-to-day spread of the rate at least this share of it
+                                   (default 0.25): traffic is burstier than Poisson */
     double clear;               /* score under which it may clear (default 2) */
     int clear_minutes;          /* minutes under `clear` before it clears (default 15) */
     int min_ref_days;           /* reference days needed to judge at all (default 3) */
