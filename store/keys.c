@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "store/store.h"
 
 static char *key(char *buf, size_t len, const char *fmt, ...)
@@ -98,4 +99,40 @@ ctx_err store_key_untagged(char *buf, size_t len, const char *old)
             return w >= 0 && (size_t)w < len ? CTX_OK : CTX_ETOOBIG;
         }
     return CTX_ENOTFOUND;
+}
+
+/* Trend counters (written by tag.lua; KEYS.md "Trends"): the minute
+ * buckets of a series for the UTC day of `ms`, its hour buckets for the UTC
+ * month, its day buckets for the UTC year. Named key_trend_* here; the
+ * counting side may have its own builders of the same names (one is kept
+ * at the merge). */
+static void utc_parts(long long ms, int *y, int *mo, int *d)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    *y = tm.tm_year + 1900;
+    *mo = tm.tm_mon + 1;
+    *d = tm.tm_mday;
+}
+
+char *key_trend_minute(char *buf, size_t len, const char *series, long long ms)
+{
+    int y, mo, d;
+    utc_parts(ms, &y, &mo, &d);
+    return key(buf, len, KEY_TREND_PREFIX "m:%s:%04d%02d%02d", series, y, mo, d);
+}
+
+char *key_trend_hour(char *buf, size_t len, const char *series, long long ms)
+{
+    int y, mo, d;
+    utc_parts(ms, &y, &mo, &d);
+    return key(buf, len, KEY_TREND_PREFIX "h:%s:%04d%02d", series, y, mo);
+}
+
+char *key_trend_day(char *buf, size_t len, const char *series, long long ms)
+{
+    int y, mo, d;
+    utc_parts(ms, &y, &mo, &d);
+    return key(buf, len, KEY_TREND_PREFIX "d:%s:%04d", series, y);
 }
