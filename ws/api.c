@@ -107,7 +107,7 @@ static void on_items(struct rconn *rc, redisReply *rep, void *priv)
 /* Copy query argument `name` into out ("" when absent). Returns 0, 1 when
  * it is there but does not fit (lws_get_urlarg_by_name() would call it
  * absent, and stop looking at the arguments after it), -1 out of memory. */
-static int query_arg(struct lws *wsi, const char *name, char *out, size_t outlen)
+int query_arg(struct lws *wsi, const char *name, char *out, size_t outlen)
 {
     size_t nl = strlen(name);
     out[0] = '\0';
@@ -310,6 +310,7 @@ static void h_agents(struct api_req *r, const char *a) { (void)a; agents_get(r);
 static void h_reply_get(struct api_req *r, const char *a) { replies_get(r, a); }
 static void h_reply_post(struct api_req *r, const char *a) { (void)a; replies_post(r); }
 static void h_callback(struct api_req *r, const char *a) { (void)a; callbacks_post(r); }
+static void h_alerts(struct api_req *r, const char *a) { (void)a; alerts_get(r); }
 
 /* POST /api/analyze {"text": "...", "title": "...", "lang": "..."} -> the tags object:
  * the analyzer the daemon tags with, on any text, at once (no Redis). */
@@ -354,6 +355,7 @@ static const struct route routes[] = {
     {"GET", "/metrics", false, OPEN, h_metrics},
     {"GET", "/api/items", false, ANY_ROLE, h_items},
     {"GET", "/api/sources", false, ANY_ROLE, h_sources},
+    {"GET", "/api/alerts", false, ANY_ROLE, h_alerts},
     {"GET", "/api/queues", false, SUPERVISOR_ROLE, h_queues},
     {"GET", "/api/agents", false, SUPERVISOR_ROLE, h_agents},
     {"GET", "/api/replies/", true, ANY_ROLE, h_reply_get},

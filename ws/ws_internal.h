@@ -86,6 +86,14 @@ json_t *queues_json(const struct config *cfg, const redisReply *rep);
 json_t *agents_json(const redisReply *rep);
 ctx_err queue_stats_eval(struct serve *s, rconn_reply_cb cb, void *priv);
 
+/* Query argument `name` of the request into out ("" when absent): 0, or 1
+ * when it does not fit, -1 out of memory (api.c). */
+int query_arg(struct lws *wsi, const char *name, char *out, size_t outlen);
+
+/* --- alerts.c: GET /api/alerts; the alert of an alerts stream entry --- */
+void alerts_get(struct api_req *r);
+json_t *alert_json(const char *id, const redisReply *fields);   /* NULL: not an alert */
+
 /* --- metrics.c: GET /healthz, GET /metrics --- */
 void health_get(struct api_req *r);
 void metrics_get(struct api_req *r);
