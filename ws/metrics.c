@@ -282,9 +282,18 @@ static void metrics_answer(struct scrape *sc)
                    "Spike alerts raised, per trend series (global: from Redis).");
     const char *series;
     json_t *n;
-    json_object_foreach(sc->alerts, series, n)     /* series names: no '"' nor '\\' */
-        buf_printf(&r->body, "ctx_alerts_total{series=\"%s\"} %lld\n", series,
-                   (long long)json_integer_value(n));
+    json_object_foreach(sc->alerts, series, n) {
+        buf_puts(&r->body, "ctx_alerts_total{series=\"");
+        for (const char *p = series; *p; p++) {     /* label value escapes */
+            if (*p == '"' || *p == '\\')
+                buf_putc(&r->body, '\\');
+            if (*p == '\n')
+                buf_puts(&r->body, "\\n");
+            else
+                buf_putc(&r->body, *p);
+        }
+        buf_printf(&r->body, "\"} %lld\n", (long long)json_integer_value(n));
+    }
     respond(r, 200, "text/plain; version=0.0.4");
 }
 
