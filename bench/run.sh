@@ -52,6 +52,10 @@ cc -O2 -std=gnu11 -I. bench/routing_bench.c build/libctx.a \
    -o "$tmp/routing_bench"
 "$tmp/routing_bench" ${BENCH_QUICK:+-q}
 
+echo "== spike alerts: the detector on a synthetic month (bench/spikes.c; seed 1 reported, 2..6 held out)"
+cc -O2 -std=gnu11 -I. bench/spikes.c build/libctx.a -lm -o "$tmp/spikes"
+"$tmp/spikes" ${BENCH_QUICK:+-q}
+
 echo "== routing with Redis in the loop"
 /usr/bin/python3 bench/routing_live.py
 

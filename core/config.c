@@ -226,6 +226,27 @@ static bool valid_strategy(const char *s, char *why, size_t whylen)
     return false;
 }
 
+static bool valid_on(const char *s, char *why, size_t whylen)
+{
+    if (strcmp(s, "item") == 0 || strcmp(s, "alert") == 0)
+        return true;
+    snprintf(why, whylen, "\"%s\" is not item or alert", s);
+    return false;
+}
+
+/* A trend series ("brand:acme") or a prefix of them ("reason:*", "*"). */
+static bool valid_series(const char *s, char *why, size_t whylen)
+{
+    size_t n = strlen(s);
+    bool ok = n >= 1 && n <= 200;
+    for (const char *p = s; ok && *p; p++)
+        ok = (unsigned char)*p > ' ' && *p != '"' && *p != '\\' && (*p != '*' || !p[1]);
+    if (!ok)
+        snprintf(why, whylen, "\"%s\" is not a series (\"brand:acme\", or a prefix and '*')",
+                 s);
+    return ok;
+}
+
 /* ---- the tables ------------------------------------------------------- */
 
 #define ROW(S, k, t, m, ...) {.key = k, .type = t, .off = offsetof(S, m), __VA_ARGS__}
@@ -289,6 +310,37 @@ static const struct field escalation_fields[] = {
     ESC("lang",          F_STRING,  lang,          .valid = valid_name),
     ESC("min_followers", F_INT,     min_followers, .def = "0", .min = 0, .max = 2000000000),
     ESC("duplicates",    F_BOOL,    duplicates,    .def = "false"),
+    ESC("on",            F_STRING,  on,            .def = "item", .valid = valid_on),
+    ESC("series",        F_STRLIST, series,        .valid = valid_series),
+};
+
+#define ALS(...) ROW(struct config_alert_series, __VA_ARGS__)
+static const struct field alert_series_fields[] = {
+    ALS("match",       F_STRING,   match,       .required = true, .valid = valid_series),
+    ALS("min_count",   F_NUMBER,   min_count,   .def = "-1", .min = -1, .max = 1e9),
+    ALS("min_ratio",   F_NUMBER,   min_ratio,   .def = "-1", .min = -1, .max = 1000),
+    ALS("raise",       F_NUMBER,   raise,       .def = "-1", .min = -1, .max = 1000),
+    ALS("clear",       F_NUMBER,   clear,       .def = "-1", .min = -1, .max = 1000),
+    ALS("spread",      F_NUMBER,   spread,      .def = "-1", .min = -1, .max = 10),
+    ALS("clear_after", F_NUMBER,   clear_after, .def = "-1", .min = -1, .max = 86400),
+};
+static const struct table alert_series_table = {
+    alert_series_fields, CTX_ARRAY_LEN(alert_series_fields),
+    sizeof(struct config_alert_series), NULL, NULL,
+};
+
+#define ALR(...) ROW(struct config_alerts, __VA_ARGS__)
+static const struct field alerts_fields[] = {
+    ALR("enabled",     F_BOOL,     enabled,     .def = "true"),
+    ALR("delay",       F_DURATION, delay,       .def = "5s", .min = 0, .max = 50),
+    ALR("max_series",  F_INT,      max_series,  .def = "2000", .min = 1, .max = 1000000),
+    ALR("min_count",   F_NUMBER,   min_count,   .def = "10", .min = 1, .max = 1e9),
+    ALR("min_ratio",   F_NUMBER,   min_ratio,   .def = "2", .min = 1, .max = 1000),
+    ALR("raise",       F_NUMBER,   raise,       .def = "5", .min = 0.5, .max = 1000),
+    ALR("clear",       F_NUMBER,   clear,       .def = "2", .min = 0, .max = 1000),
+    ALR("spread",      F_NUMBER,   spread,      .def = "0.25", .min = 0, .max = 10),
+    ALR("clear_after", F_DURATION, clear_after, .def = "15m", .min = 60, .max = 86400),
+    ARRAY(struct config_alerts, "series", series, nseries, alert_series_table),
 };
 
 #define HEALTH(...) ROW(struct config_health, __VA_ARGS__)
@@ -332,9 +384,13 @@ static const struct table health_table = {
 static const struct table trends_table = {
     trends_fields, CTX_ARRAY_LEN(trends_fields), sizeof(struct config_trends), NULL, NULL,
 };
+static ctx_err escalation_check(struct ctx *c, void *elem, const char *prefix);
 static const struct table escalation_table = {
     escalation_fields, CTX_ARRAY_LEN(escalation_fields), sizeof(struct config_escalation),
-    escalation_init, NULL,
+    escalation_init, escalation_check,
+};
+static const struct table alerts_table = {
+    alerts_fields, CTX_ARRAY_LEN(alerts_fields), sizeof(struct config_alerts), NULL, NULL,
 };
 
 /* Arrays come after the keys they depend on: a source's max_bytes defaults
@@ -365,6 +421,7 @@ static const struct field config_fields[] = {
     CFG("auth",             F_BOOL,     auth,       .def = "false"),
     CFG("health",           F_OBJECT,   health,     .elem = &health_table),
     CFG("trends",           F_OBJECT,   trends,     .elem = &trends_table),
+    CFG("alerts",           F_OBJECT,   alerts,     .elem = &alerts_table),
     ARRAY(struct config, "sources",    sources,    nsources,    source_table),
     ARRAY(struct config, "queues",     queues,     nqueues,     queue_table),
     ARRAY(struct config, "escalation", escalation, nescalation, escalation_table),
@@ -668,6 +725,30 @@ static void escalation_init(void *elem)
     struct config_escalation *r = elem;
     r->urgent = -1;
     r->complaint = -1;
+}
+
+/* A rule "on": "alert" takes alerts by their series and nothing about
+ * items; a rule on items names no series. */
+static ctx_err escalation_check(struct ctx *c, void *elem, const char *prefix)
+{
+    struct config_escalation *r = elem;
+    char path[320];
+    bool alert = r->on && strcmp(r->on, "alert") == 0;
+    if (!alert && r->series.n) {
+        snprintf(path, sizeof path, "%sseries", prefix);
+        return fail(c, path, "only a rule with \"on\": \"alert\" takes series");
+    }
+    if (alert && !r->series.n) {
+        snprintf(path, sizeof path, "%sseries", prefix);
+        return fail(c, path, "a rule on alerts needs the series it takes (\"reason:outage\", "
+                    "\"brand:*\")");
+    }
+    if (alert && (r->sentiment || r->topics.n || r->brands.n || r->reasons.n || r->lang ||
+                  r->urgent >= 0 || r->complaint >= 0 || r->min_followers || r->max_score < 2)) {
+        snprintf(path, sizeof path, "%son", prefix);
+        return fail(c, path, "a rule on alerts takes series only, not conditions on items");
+    }
+    return CTX_OK;
 }
 
 /* A source: max_bytes defaults to the top-level max_body, a token may come

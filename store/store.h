@@ -78,6 +78,13 @@
 
 #define KEY_CONTROL       KEY_CONTROL_DOMAIN "control"  /* stream: commands to every ctxd */
 
+/* spike alerts (store/alerts.c) on the trend counters (KEY_TREND_* above) */
+#define KEY_ALERTS        KEY_ITEMS_DOMAIN "alerts"       /* stream: alerts (alert JSON) */
+#define KEY_ALERTS_STATE  KEY_ITEMS_DOMAIN "alerts:state" /* hash: series -> detector state */
+#define KEY_ALERTS_COUNT  KEY_ITEMS_DOMAIN "alerts:count" /* hash: series -> alerts raised */
+#define KEY_ALERTS_LEASE  KEY_ITEMS_DOMAIN "alerts:lease" /* string: the process judging */
+#define ALERTS_STREAM_CAP "10000"
+
 #define RAW_STREAM_CAP    "1000000"
 #define TAGGED_STREAM_CAP "100000"
 #define OUTBOX_STREAM_CAP "100000"
@@ -486,6 +493,36 @@ struct store_dead_letter {
 };
 void store_dead_letter_read(enum store_pipe p, const redisReply *fields,
                             struct store_dead_letter *out);
+
+/* ---- spike alerts (store/alerts.c; ctxd/alerts.c, ws/alerts.c) ---- */
+/* Take or renew the lease of the judging process (alerts_lease.lua): 1 held, 0 not. */
+ctx_err store_alerts_lease(struct rconn *rc, struct store *st, const char *owner,
+                           long long ttl_ms, rconn_reply_cb cb, void *priv);
+/* The series counted since since_ms, the most recent first, at most limit. */
+ctx_err store_alerts_series(struct rconn *rc, struct store *st, long long since_ms, int limit,
+                            rconn_reply_cb cb, void *priv);
+/* A run of buckets of one key: epoch minutes of one UTC day, hours of one
+ * UTC month, or days of one UTC year, first..last. */
+struct store_trend_seg {
+    enum store_trend_level bucket;
+    long long first, last;
+};
+/* The series' detector state and the counts of each run (alerts_read.lua):
+ * {state or nil, then per run nil (no such key) or its counts}. */
+ctx_err store_alerts_read(struct rconn *rc, struct store *st, const char *series,
+                          const struct store_trend_seg *segs, size_t n, rconn_reply_cb cb,
+                          void *priv);
+/* Keep the judgement of `minute` (alerts_apply.lua): the state, and the
+ * alert JSON (NULL: none) in the alerts stream. Reply: the alert's stream
+ * id, 1 (no alert) or 0 (that minute was judged already). */
+ctx_err store_alerts_apply(struct rconn *rc, struct store *st, const char *series,
+                           long long minute, const char *state, const char *alert,
+                           rconn_reply_cb cb, void *priv);
+/* Alerts newest first from the stream, raised at since_ms or later. */
+ctx_err store_alerts_list(struct rconn *rc, struct store *st, long long since_ms, int limit,
+                          rconn_reply_cb cb, void *priv);
+ctx_err store_alerts_counts(struct rconn *rc, struct store *st, rconn_reply_cb cb,
+                            void *priv);    /* HGETALL: series -> alerts raised */
 
 /* This process's consumer name in stream groups: the config's "consumer",
  * else <host>-<pid>. */

@@ -307,6 +307,7 @@ static void h_reply_post(struct api_req *r, const char *a) { (void)a; replies_po
 static void h_callback(struct api_req *r, const char *a) { (void)a; callbacks_post(r); }
 static void h_trends(struct api_req *r, const char *a) { (void)a; trends_get(r); }
 static void h_trends_top(struct api_req *r, const char *a) { (void)a; trends_top_get(r); }
+static void h_alerts(struct api_req *r, const char *a) { (void)a; alerts_get(r); }
 
 /* POST /api/analyze {"text": "...", "title": "...", "lang": "..."} -> the tags object:
  * the analyzer the daemon tags with, on any text, at once (no Redis). */
@@ -392,6 +393,7 @@ static const struct route routes[] = {
     {"GET", "/api/sources", false, ANY_ROLE, h_sources},
     {"GET", "/api/trends", false, ANY_ROLE, h_trends},
     {"GET", "/api/trends/top", false, ANY_ROLE, h_trends_top},
+    {"GET", "/api/alerts", false, ANY_ROLE, h_alerts},
     {"GET", "/api/queues", false, SUPERVISOR_ROLE, h_queues},
     {"GET", "/api/agents", false, SUPERVISOR_ROLE, h_agents},
     {"GET", "/api/replies/", true, ANY_ROLE, h_reply_get},

@@ -87,7 +87,7 @@ json_t *agents_json(const redisReply *rep);
 ctx_err queue_stats_eval(struct serve *s, rconn_reply_cb cb, void *priv);
 
 /* Copy query argument `name` (URL-decoded by lws) into out ("" when
- * absent): 0, 1 when it does not fit, -1 out of memory (api.c). */
+ * absent): 0, or 1 when it does not fit (api.c). */
 int query_arg(struct lws *wsi, const char *name, char *out, size_t outlen);
 
 /* --- trends.c: GET /api/trends, GET /api/trends/top --- */
@@ -121,6 +121,9 @@ void trends_plan_free(struct trends_plan *p);
 long trends_plan_index(const struct trends_plan *p, long long t);
 /* One CSV cell (RFC 4180: quoted when it holds a comma, quote, CR or LF). */
 void trends_csv_cell(struct buf *b, const char *s);
+/* --- alerts.c: GET /api/alerts; the alert of an alerts stream entry --- */
+void alerts_get(struct api_req *r);
+json_t *alert_json(const char *id, const redisReply *fields);   /* NULL: not an alert */
 
 /* --- metrics.c: GET /healthz, GET /metrics --- */
 void health_get(struct api_req *r);
