@@ -269,13 +269,22 @@
     ui.itemsPanel.scrollIntoView({ block: 'nearest' });
   }
 
+  // an item's published time in the chosen zone ("2026-12-03 09:10:00")
+  function localTime(t) {
+    try {
+      return new Date(t).toLocaleString('sv-SE', { timeZone: state.tz });
+    } catch (e) {
+      return String(t || '');
+    }
+  }
+
   function itemNode(it) {
     const tags = it.tags || {};
     const lbl = (tags.sentiment && tags.sentiment.label) || 'neutral';
     const li = el('li', lbl);
     li.dataset.id = it.id;
     const meta = el('div', 'meta');
-    meta.append(el('span', 'time', (it.published || '').replace('T', ' ').replace(/(\.\d+)?Z$/, 'Z')),
+    meta.append(el('span', 'time', localTime(it.published)),
       el('span', 'author', (it.author && (it.author.name || it.author.handle)) || ''),
       el('span', 'score ' + lbl, lbl));
     for (const b of tags.brands || []) meta.append(el('span', 'tag brand', b));
