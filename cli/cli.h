@@ -34,5 +34,7 @@ int cmd_dead_show(int argc, char **argv);
 int cmd_dead_replay(int argc, char **argv);
 int cmd_dead_drop(int argc, char **argv);
 int cmd_migrate_keys(int argc, char **argv);
+int cmd_trends(int argc, char **argv);
+int cmd_trends_top(int argc, char **argv);
 
 #endif
