@@ -22,6 +22,7 @@ struct serve {
     struct agents *agents;
     struct chats *chats;
     unsigned long long http_requests, http_errors;
+    struct api_req *live;       /* requests a connection holds (api.c) */
 };
 
 bool serve_origin_ok(const struct serve *s, struct lws *wsi);
@@ -50,7 +51,9 @@ int chunked_feed(struct chunked *c, const char *in, size_t len, struct buf *out,
 struct api_req {
     struct serve *s;
     struct lws *wsi;
+    struct api_req *live_next, **live_pprev;   /* in s->live while its connection holds it */
     bool waiting;               /* a Redis reply is outstanding */
+    bool answered;              /* its answer is written */
     int status;
     const char *ctype;
     struct buf body;            /* the answer */
