@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analyzer/analyzer.h"
+#include "core/mem.h"
 #include "core/utf8.h"
 
 /* ---- utf8.c ------------------------------------------------------------ */
@@ -486,7 +487,8 @@ size_t analyzer_rules_count(const struct analyzer_rules *rs);
 struct analyzer_prefilter;
 struct analyzer_prefilter *analyzer_prefilter_new(void);
 void analyzer_prefilter_free(struct analyzer_prefilter *pf);
-/* Add match pattern of rule number rule. -1 when out of memory. */
+/* Add match pattern of rule number rule. -1 when rule is past the numbers
+ * the prefilter holds (2^30 - 1). */
 int analyzer_prefilter_add(struct analyzer_prefilter *pf, uint32_t rule, const char *pattern,
                            size_t len);
 /* Set bit r of bits (nrules bits, zeroed by the caller) for every rule that
