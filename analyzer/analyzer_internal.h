@@ -137,6 +137,7 @@ struct lex_entry {
 };
 
 #define LEX_IDX_BITS 20   /* a table holds fewer than 2^20 entries */
+#define LEX_MAX_ENTRIES ((1u << LEX_IDX_BITS) - 1)   /* index + 1 fits its bits of a slot */
 #define LEX_TAG_BITS 12
 struct lex_table {
     uint32_t *slot;      /* (hash's top LEX_TAG_BITS bits << LEX_IDX_BITS) | (index + 1);
@@ -292,7 +293,7 @@ analyzer_lex_find16(const struct lex_table *t, const char *key, size_t len)
  * lx->words), flagged LEX_CUE when it was none, unless it is longer than
  * every key there (tokens that long are not looked up). Entries may move:
  * pointers into the tables taken before are stale, lx's own are kept up
- * to date. -1 when out of memory. */
+ * to date. -1 when the table is full. */
 int analyzer_lex_add_cue_word(struct analyzer_lexicon *lx, const char *key, size_t len);
 
 /* Which table a (lower-case) key belongs to: Cyrillic keys (first byte of
