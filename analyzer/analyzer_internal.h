@@ -59,8 +59,8 @@ static inline void analyzer_spans_free(struct analyzer_spans *sp)
     analyzer_spans_init(sp);
 }
 
-/* Append [a, b); -1 when out of memory (sp unchanged). */
-int analyzer_spans_add(struct analyzer_spans *sp, size_t a, size_t b);
+/* Append [a, b). */
+void analyzer_spans_add(struct analyzer_spans *sp, size_t a, size_t b);
 
 /* ---- lang.c ------------------------------------------------------------ */
 
@@ -341,7 +341,8 @@ struct analyzer_cues;
 
 /* Parse the *.cues files of each folder of dirs (NULL-terminated; a folder
  * without any is fine, one that cannot be read is an error). On failure
- * CTX_EPARSE (or CTX_EIO, CTX_ENOMEM) with "file:line:col: message" in err. */
+ * CTX_EPARSE with "file:line:col: message" in err, or CTX_EIO with
+ * "path: reason" for a folder or file that cannot be read. */
 ctx_err analyzer_cues_load(const char *const *dirs, struct analyzer_cues **out, char *err,
                            size_t errlen);
 void analyzer_cues_free(struct analyzer_cues *c);
@@ -450,15 +451,15 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const struct senti
 struct analyzer_rules;
 
 /* Parse and compile every *.rules file of dir (in name order). On failure
- * returns CTX_EPARSE (or CTX_EIO, CTX_ENOMEM) with "file:line:col: message"
- * in err and *out NULL. */
+ * returns CTX_EPARSE with "file:line:col: message" in err and *out NULL
+ * (CTX_EIO when dir cannot be read, CTX_ETOOBIG past 2^30 patterns, with
+ * "dir: message"). */
 ctx_err analyzer_rules_load(const char *dir, struct analyzer_rules **out, char *err,
                             size_t errlen);
 /* The files of dir whose names end in ext, sorted, as a NULL-terminated
- * malloc'd array of malloc'd "dir/name" paths; NULL with a message in err
- * and CTX_EIO or CTX_ENOMEM in *why. */
-char **analyzer_list_files(const char *dir, const char *ext, char *err, size_t errlen,
-                           ctx_err *why);
+ * malloc'd array of malloc'd "dir/name" paths; NULL with "dir: reason" in
+ * err when dir cannot be read. */
+char **analyzer_list_files(const char *dir, const char *ext, char *err, size_t errlen);
 /* The names of the brand rules, one each, in rule order (pointers into rs). */
 size_t analyzer_rules_brands(const struct analyzer_rules *rs, const char **names, size_t max);
 void analyzer_rules_free(struct analyzer_rules *rs);
@@ -470,7 +471,8 @@ void analyzer_rules_free(struct analyzer_rules *rs);
  * up to 1 or more). When brand_at is not NULL, the span of every occurrence
  * of a brand that counted is added to it (those words name the brand: they
  * carry no sentiment). When explain is not NULL, an object per rule that fired
- * is appended to it. flags: RULES_NO_PREFILTER runs every rule (tests). */
+ * is appended to it. flags: RULES_NO_PREFILTER runs every rule (tests).
+ * Always CTX_OK. */
 #define RULES_NO_PREFILTER 0x1
 ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, size_t len,
                              const char *lang, struct tags *out, struct analyzer_spans *brand_at,
