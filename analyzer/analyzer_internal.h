@@ -421,7 +421,7 @@ struct sentiment_opts {
     /* Called once the language is known ("en", or NULL), before scoring:
      * adds the byte spans of the text as given that name a brand (a brand
      * rule matched them) to mask; their words carry no sentiment. */
-    ctx_err (*mask)(void *ud, const char *lang, struct analyzer_spans *mask);
+    void (*mask)(void *ud, const char *lang, struct analyzer_spans *mask);
     void *ud;
 };
 
@@ -440,11 +440,9 @@ struct sentiment {
 
 /* Score s[0..len) into *out. When explain is not NULL, one object per
  * scored word, the cues, the skipped words and the totals are added to it
- * (see analyzer_explain()). CTX_ENOMEM only when the scratch space for a
- * long text or the explanation cannot be allocated; the mask callback's
- * error is returned as it is. opt may be NULL. */
-ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
-                           const char *s, size_t len, struct sentiment *out, json_t *explain);
+ * (see analyzer_explain()). opt may be NULL. */
+void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
+                        const char *s, size_t len, struct sentiment *out, json_t *explain);
 
 /* ---- rules.c ----------------------------------------------------------- */
 
