@@ -114,6 +114,37 @@ static void test_errors(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* The cue words' trie has room for 2^21 - 1 nodes: words enough to need
+ * more are refused where the first that does not fit is written. */
+static void test_too_many_letters(void **state)
+{
+    (void)state;
+    struct cue_file cf = {.dir = "/tmp/ctx-cues-XXXXXX"};
+    assert_non_null(mkdtemp(cf.dir));
+    snprintf(cf.path, sizeof cf.path, "%s/x.cues", cf.dir);
+    FILE *f = fopen(cf.path, "wb");
+    assert_non_null(f);
+    /* 9,000 words of 250 letters, the same but for their first three: each
+     * takes 247 nodes of its own, 2.2 million in all */
+    fprintf(f, "complaint big\n");
+    for (unsigned w = 0; w < 9000; w++)
+        fprintf(f, "%s%c%c%c%.247s", w % 64 ? "|" : w ? "\ncue " : "cue ", 'a' + w % 26,
+                'a' + w / 26 % 26, 'a' + w / 676 % 26,
+                "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+                "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+                "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+                "zzzzzzz");
+    fputc('\n', f);
+    fclose(f);
+    char err[512] = "";
+    ctx_err rc = analyzer_rules_check(cf.dir, err, sizeof err);
+    unlink(cf.path);
+    rmdir(cf.dir);
+    assert_int_equal(rc, CTX_EPARSE);
+    assert_true(strncmp(err, cf.path, strlen(cf.path)) == 0);
+    assert_non_null(strstr(err, ": too many letters in the cue words (over 2097151 trie nodes)"));
+}
+
 /* What analyzer_cues_word() says of w, and what the tokenizer takes for it:
  * the table entry's (a key, cue words precomputed from it), else word
  * beginnings only (analyzer_cues_prefixes). */
@@ -192,6 +223,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_too_many_letters),
         cmocka_unit_test(test_cue_word_shortcut),
     };
     return run_with_analyzer(tests, LEXICONS, DATA "/rules-complaint");
