@@ -328,7 +328,7 @@ static int corpus_one(const char *path, const struct stat *st, int flag, struct 
     (void)ftw;
     if (flag != FTW_F)
         return 0;
-    size_t len = 0;
+    size_t len;
     char *body = tu_read(path, &len);
     assert_non_null(body);
     char *ct = corpus_content_type(body);
@@ -617,7 +617,7 @@ static void test_not_feeds(void **state)
 static void test_wide_encodings(void **state)
 {
     (void)state;
-    size_t len = 0;
+    size_t len;
     char *utf8 = tu_read(FEEDS "/brand_atom.xml", &len);
     assert_non_null(utf8);
     struct parse_result want;
