@@ -7,10 +7,10 @@
  * is printed as its message ("ctxctl: bad_tz: ..."), exit status 1. The
  * range is --since DURATION (default 24h, ending now) or --from/--to
  * (RFC 3339 or epoch seconds). With "auth": true in ctxd's config the
- * token is taken from the CTX_TOKEN environment variable.
+ * token is taken from the CTX_TOKEN environment variable (cli_http.c).
  *
  * The table is made by pure functions (trends_spark(), print_series())
- * from the parsed answer; only trends_get() does I/O. */
+ * from the parsed answer; only cli_api() does I/O. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,63 +23,6 @@
 #include "core/mem.h"
 
 #define SPARK_MAX 60            /* columns of a sparkline; more buckets are summed */
-
-static size_t collect(char *d, size_t sz, size_t n, void *userp)
-{
-    return buf_append(userp, d, sz * n) ? 0 : sz * n;
-}
-
-/* GET path from ctxd into body. Returns 0 on a 2xx answer; otherwise prints
- * why (ctxd down, or the API's error message) and returns 1 (2: config). */
-static int trends_get(const char *path, struct buf *body)
-{
-    struct config *cfg = load_config();
-    if (!cfg)
-        return 2;
-    struct buf url = {0};
-    buf_set_max(body, 64 * 1024 * 1024);
-    buf_printf(&url, "http://%s%s", cfg->listen, path);
-    config_free(cfg);
-    CURL *e = curl_easy_init();
-    struct curl_slist *h = NULL;
-    const char *tok = getenv("CTX_TOKEN");
-    if (tok && *tok) {
-        struct buf a = {0};
-        buf_printf(&a, "Authorization: Bearer %s", tok);
-        h = curl_slist_append(h, buf_str(&a));
-        buf_free(&a);
-    }
-    curl_easy_setopt(e, CURLOPT_URL, buf_str(&url));
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, body);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
-    CURLcode cc = curl_easy_perform(e);
-    long status = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(e);
-    curl_slist_free_all(h);
-    int rc = 0;
-    if (cc != CURLE_OK) {
-        fprintf(stderr, "ctxctl: %s: %s (is ctxd running?)\n", buf_str(&url),
-                curl_easy_strerror(cc));
-        rc = 1;
-    } else if (status / 100 != 2) {
-        json_t *j = json_loads(buf_str(body), 0, NULL);
-        const char *code = json_string_value(json_object_get(j, "error"));
-        const char *msg = json_string_value(json_object_get(j, "message"));
-        if (code)
-            fprintf(stderr, "ctxctl: %s: %s%s\n", code, msg ? msg : "", (status == 401 ||
-                    status == 403) ? " (set CTX_TOKEN to a token: ctxctl agent add ID --role viewer)"
-                                   : "");
-        else
-            fprintf(stderr, "ctxctl: HTTP %ld: %s\n", status, buf_str(body));
-        json_decref(j);
-        rc = 1;
-    }
-    buf_free(&url);
-    return rc;
-}
 
 /* "&name=value", the value URL-escaped. */
 static void add_arg(struct buf *q, const char *name, const char *value)
@@ -268,18 +211,13 @@ int cmd_trends(int argc, char **argv)
         goto done;
     }
     struct buf body = {0};
-    rc = trends_get(buf_str(&q), &body);
-    if (!rc && out != TABLE) {
+    json_t *j = NULL;
+    rc = cli_api(buf_str(&q), NULL, &body, out == TABLE ? &j : NULL);
+    if (!rc && out != TABLE)
         fputs(buf_str(&body), stdout);
-    } else if (!rc) {
-        json_t *j = json_loads(buf_str(&body), 0, NULL);
-        if (j)
-            print_series(j);
-        else
-            fprintf(stderr, "ctxctl: ctxd answered what is not JSON: %.200s\n", buf_str(&body));
-        rc = j ? 0 : 1;
-        json_decref(j);
-    }
+    else if (!rc)
+        print_series(j);
+    json_decref(j);
     buf_free(&body);
     goto done;
 usage:
@@ -339,25 +277,20 @@ int cmd_trends_top(int argc, char **argv)
         buf_free(&q);
         return 2;
     }
-    int rc = trends_get(buf_str(&q), &body);
+    json_t *j = NULL;
+    int rc = cli_api(buf_str(&q), NULL, &body, raw ? NULL : &j);
     buf_free(&q);
     if (!rc && raw) {
         fputs(buf_str(&body), stdout);
     } else if (!rc) {
-        json_t *j = json_loads(buf_str(&body), 0, NULL);
-        if (j) {
-            printf("%s: %s .. %s, against the period of the same length before it\n\n", dim,
-                   json_string_value(json_object_get(j, "from")),
-                   json_string_value(json_object_get(j, "to")));
-            print_ranked("BY VOLUME", json_object_get(j, "by_volume"));
-            printf("\n");
-            print_ranked("BY GROWTH", json_object_get(j, "by_growth"));
-        } else {
-            fprintf(stderr, "ctxctl: ctxd answered what is not JSON: %.200s\n", buf_str(&body));
-            rc = 1;
-        }
-        json_decref(j);
+        printf("%s: %s .. %s, against the period of the same length before it\n\n", dim,
+               json_string_value(json_object_get(j, "from")),
+               json_string_value(json_object_get(j, "to")));
+        print_ranked("BY VOLUME", json_object_get(j, "by_volume"));
+        printf("\n");
+        print_ranked("BY GROWTH", json_object_get(j, "by_growth"));
     }
+    json_decref(j);
     buf_free(&body);
     return rc;
 }
