@@ -35,12 +35,30 @@ static void add_arg(struct buf *q, const char *name, const char *value)
     curl_free(v);
 }
 
-/* The range options shared by both commands: --since D | --from T [--to T].
- * Adds from= and to= to q (default: the last `def` seconds). Returns 0, or
- * -1 after printing what is wrong. */
-static int add_range(struct buf *q, const char *since, const char *from, const char *to,
-                     double def)
+/* The range options shared by both commands: --since D | --from T [--to T]. */
+struct range {
+    const char *since, *from, *to;
+};
+
+/* Takes option o with its value v if it is one of the range's; says so. */
+static bool range_option(struct range *r, const char *o, const char *v)
 {
+    if (strcmp(o, "--since") == 0)
+        r->since = v;
+    else if (strcmp(o, "--from") == 0)
+        r->from = v;
+    else if (strcmp(o, "--to") == 0)
+        r->to = v;
+    else
+        return false;
+    return true;
+}
+
+/* Adds from= and to= to q (default: the last `def` seconds). Returns 0, or
+ * -1 after printing what is wrong. */
+static int add_range(struct buf *q, const struct range *r, double def)
+{
+    const char *since = r->since, *from = r->from, *to = r->to;
     if (since && (from || to)) {
         fprintf(stderr, "ctxctl: --since or --from/--to, not both\n");
         return -1;
@@ -162,7 +180,8 @@ static void print_series(const json_t *answer)
  * [--topic T]... [--series S]... [--tz ZONE] [--csv | --json] */
 int cmd_trends(int argc, char **argv)
 {
-    const char *since = NULL, *from = NULL, *to = NULL, *bucket = "hour", *tz = NULL;
+    const char *bucket = "hour", *tz = NULL;
+    struct range range = {0};
     enum { TABLE, CSV, JSON } out = TABLE;
     struct buf series = {0}, q = {0};
     int rc = 2;
@@ -175,13 +194,9 @@ int cmd_trends(int argc, char **argv)
         if (!v || strncmp(o, "--", 2) != 0)
             goto usage;
         i++;
-        if (strcmp(o, "--since") == 0)
-            since = v;
-        else if (strcmp(o, "--from") == 0)
-            from = v;
-        else if (strcmp(o, "--to") == 0)
-            to = v;
-        else if (strcmp(o, "--tz") == 0)
+        if (range_option(&range, o, v))
+            continue;
+        if (strcmp(o, "--tz") == 0)
             tz = v;
         else if (strcmp(o, "--bucket") == 0) {
             if (!(bucket = bucket_name(v))) {
@@ -206,7 +221,7 @@ int cmd_trends(int argc, char **argv)
         add_arg(&q, "tz", tz);
     if (out == CSV)
         buf_puts(&q, "&format=csv");
-    if (add_range(&q, since, from, to, 86400)) {
+    if (add_range(&q, &range, 86400)) {
         rc = 2;
         goto done;
     }
@@ -244,7 +259,8 @@ static void print_ranked(const char *title, const json_t *rows)
 /* ctxctl trends top [--dim D] [--since D | --from T --to T] [--limit N] [--json] */
 int cmd_trends_top(int argc, char **argv)
 {
-    const char *since = NULL, *from = NULL, *to = NULL, *dim = "topic", *limit = NULL;
+    const char *dim = "topic", *limit = NULL;
+    struct range range = {0};
     bool raw = false;
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -255,13 +271,9 @@ int cmd_trends_top(int argc, char **argv)
         if (!v)
             return cli_usage("trends top");
         i++;
-        if (strcmp(o, "--since") == 0)
-            since = v;
-        else if (strcmp(o, "--from") == 0)
-            from = v;
-        else if (strcmp(o, "--to") == 0)
-            to = v;
-        else if (strcmp(o, "--dim") == 0)
+        if (range_option(&range, o, v))
+            continue;
+        if (strcmp(o, "--dim") == 0)
             dim = v;
         else if (strcmp(o, "--limit") == 0)
             limit = v;
@@ -273,7 +285,7 @@ int cmd_trends_top(int argc, char **argv)
     add_arg(&q, "dim", dim);
     if (limit)
         add_arg(&q, "limit", limit);
-    if (add_range(&q, since, from, to, 7 * 86400)) {
+    if (add_range(&q, &range, 7 * 86400)) {
         buf_free(&q);
         return 2;
     }
