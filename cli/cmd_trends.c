@@ -7,10 +7,10 @@
  * is printed as its message ("ctxctl: bad_tz: ..."), exit status 1. The
  * range is --since DURATION (default 24h, ending now) or --from/--to
  * (RFC 3339 or epoch seconds). With "auth": true in ctxd's config the
- * token is taken from the CTX_TOKEN environment variable.
+ * token is taken from the CTX_TOKEN environment variable (cli_http.c).
  *
  * The table is made by pure functions (trends_spark(), print_series())
- * from the parsed answer; only trends_get() does I/O. */
+ * from the parsed answer; only cli_api() does I/O. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,63 +24,6 @@
 
 #define SPARK_MAX 60            /* columns of a sparkline; more buckets are summed */
 
-static size_t collect(char *d, size_t sz, size_t n, void *userp)
-{
-    return buf_append(userp, d, sz * n) ? 0 : sz * n;
-}
-
-/* GET path from ctxd into body. Returns 0 on a 2xx answer; otherwise prints
- * why (ctxd down, or the API's error message) and returns 1 (2: config). */
-static int trends_get(const char *path, struct buf *body)
-{
-    struct config *cfg = load_config();
-    if (!cfg)
-        return 2;
-    struct buf url = {0};
-    buf_set_max(body, 64 * 1024 * 1024);
-    buf_printf(&url, "http://%s%s", cfg->listen, path);
-    config_free(cfg);
-    CURL *e = curl_easy_init();
-    struct curl_slist *h = NULL;
-    const char *tok = getenv("CTX_TOKEN");
-    if (tok && *tok) {
-        struct buf a = {0};
-        buf_printf(&a, "Authorization: Bearer %s", tok);
-        h = curl_slist_append(h, buf_str(&a));
-        buf_free(&a);
-    }
-    curl_easy_setopt(e, CURLOPT_URL, buf_str(&url));
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, body);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
-    CURLcode cc = curl_easy_perform(e);
-    long status = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(e);
-    curl_slist_free_all(h);
-    int rc = 0;
-    if (cc != CURLE_OK) {
-        fprintf(stderr, "ctxctl: %s: %s (is ctxd running?)\n", buf_str(&url),
-                curl_easy_strerror(cc));
-        rc = 1;
-    } else if (status / 100 != 2) {
-        json_t *j = json_loads(buf_str(body), 0, NULL);
-        const char *code = json_string_value(json_object_get(j, "error"));
-        const char *msg = json_string_value(json_object_get(j, "message"));
-        if (code)
-            fprintf(stderr, "ctxctl: %s: %s%s\n", code, msg ? msg : "", (status == 401 ||
-                    status == 403) ? " (set CTX_TOKEN to a token: ctxctl agent add ID --role viewer)"
-                                   : "");
-        else
-            fprintf(stderr, "ctxctl: HTTP %ld: %s\n", status, buf_str(body));
-        json_decref(j);
-        rc = 1;
-    }
-    buf_free(&url);
-    return rc;
-}
-
 /* "&name=value", the value URL-escaped. */
 static void add_arg(struct buf *q, const char *name, const char *value)
 {
@@ -92,12 +35,30 @@ static void add_arg(struct buf *q, const char *name, const char *value)
     curl_free(v);
 }
 
-/* The range options shared by both commands: --since D | --from T [--to T].
- * Adds from= and to= to q (default: the last `def` seconds). Returns 0, or
- * -1 after printing what is wrong. */
-static int add_range(struct buf *q, const char *since, const char *from, const char *to,
-                     double def)
+/* The range options shared by both commands: --since D | --from T [--to T]. */
+struct range {
+    const char *since, *from, *to;
+};
+
+/* Takes option o with its value v if it is one of the range's; says so. */
+static bool range_option(struct range *r, const char *o, const char *v)
 {
+    if (strcmp(o, "--since") == 0)
+        r->since = v;
+    else if (strcmp(o, "--from") == 0)
+        r->from = v;
+    else if (strcmp(o, "--to") == 0)
+        r->to = v;
+    else
+        return false;
+    return true;
+}
+
+/* Adds from= and to= to q (default: the last `def` seconds). Returns 0, or
+ * -1 after printing what is wrong. */
+static int add_range(struct buf *q, const struct range *r, double def)
+{
+    const char *since = r->since, *from = r->from, *to = r->to;
     if (since && (from || to)) {
         fprintf(stderr, "ctxctl: --since or --from/--to, not both\n");
         return -1;
@@ -219,7 +180,8 @@ static void print_series(const json_t *answer)
  * [--topic T]... [--series S]... [--tz ZONE] [--csv | --json] */
 int cmd_trends(int argc, char **argv)
 {
-    const char *since = NULL, *from = NULL, *to = NULL, *bucket = "hour", *tz = NULL;
+    const char *bucket = "hour", *tz = NULL;
+    struct range range = {0};
     enum { TABLE, CSV, JSON } out = TABLE;
     struct buf series = {0}, q = {0};
     int rc = 2;
@@ -232,13 +194,9 @@ int cmd_trends(int argc, char **argv)
         if (!v || strncmp(o, "--", 2) != 0)
             goto usage;
         i++;
-        if (strcmp(o, "--since") == 0)
-            since = v;
-        else if (strcmp(o, "--from") == 0)
-            from = v;
-        else if (strcmp(o, "--to") == 0)
-            to = v;
-        else if (strcmp(o, "--tz") == 0)
+        if (range_option(&range, o, v))
+            continue;
+        if (strcmp(o, "--tz") == 0)
             tz = v;
         else if (strcmp(o, "--bucket") == 0) {
             if (!(bucket = bucket_name(v))) {
@@ -263,23 +221,18 @@ int cmd_trends(int argc, char **argv)
         add_arg(&q, "tz", tz);
     if (out == CSV)
         buf_puts(&q, "&format=csv");
-    if (add_range(&q, since, from, to, 86400)) {
+    if (add_range(&q, &range, 86400)) {
         rc = 2;
         goto done;
     }
     struct buf body = {0};
-    rc = trends_get(buf_str(&q), &body);
-    if (!rc && out != TABLE) {
+    json_t *j = NULL;
+    rc = cli_api(buf_str(&q), NULL, &body, out == TABLE ? &j : NULL);
+    if (!rc && out != TABLE)
         fputs(buf_str(&body), stdout);
-    } else if (!rc) {
-        json_t *j = json_loads(buf_str(&body), 0, NULL);
-        if (j)
-            print_series(j);
-        else
-            fprintf(stderr, "ctxctl: ctxd answered what is not JSON: %.200s\n", buf_str(&body));
-        rc = j ? 0 : 1;
-        json_decref(j);
-    }
+    else if (!rc)
+        print_series(j);
+    json_decref(j);
     buf_free(&body);
     goto done;
 usage:
@@ -306,7 +259,8 @@ static void print_ranked(const char *title, const json_t *rows)
 /* ctxctl trends top [--dim D] [--since D | --from T --to T] [--limit N] [--json] */
 int cmd_trends_top(int argc, char **argv)
 {
-    const char *since = NULL, *from = NULL, *to = NULL, *dim = "topic", *limit = NULL;
+    const char *dim = "topic", *limit = NULL;
+    struct range range = {0};
     bool raw = false;
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -317,13 +271,9 @@ int cmd_trends_top(int argc, char **argv)
         if (!v)
             return cli_usage("trends top");
         i++;
-        if (strcmp(o, "--since") == 0)
-            since = v;
-        else if (strcmp(o, "--from") == 0)
-            from = v;
-        else if (strcmp(o, "--to") == 0)
-            to = v;
-        else if (strcmp(o, "--dim") == 0)
+        if (range_option(&range, o, v))
+            continue;
+        if (strcmp(o, "--dim") == 0)
             dim = v;
         else if (strcmp(o, "--limit") == 0)
             limit = v;
@@ -335,29 +285,24 @@ int cmd_trends_top(int argc, char **argv)
     add_arg(&q, "dim", dim);
     if (limit)
         add_arg(&q, "limit", limit);
-    if (add_range(&q, since, from, to, 7 * 86400)) {
+    if (add_range(&q, &range, 7 * 86400)) {
         buf_free(&q);
         return 2;
     }
-    int rc = trends_get(buf_str(&q), &body);
+    json_t *j = NULL;
+    int rc = cli_api(buf_str(&q), NULL, &body, raw ? NULL : &j);
     buf_free(&q);
     if (!rc && raw) {
         fputs(buf_str(&body), stdout);
     } else if (!rc) {
-        json_t *j = json_loads(buf_str(&body), 0, NULL);
-        if (j) {
-            printf("%s: %s .. %s, against the period of the same length before it\n\n", dim,
-                   json_string_value(json_object_get(j, "from")),
-                   json_string_value(json_object_get(j, "to")));
-            print_ranked("BY VOLUME", json_object_get(j, "by_volume"));
-            printf("\n");
-            print_ranked("BY GROWTH", json_object_get(j, "by_growth"));
-        } else {
-            fprintf(stderr, "ctxctl: ctxd answered what is not JSON: %.200s\n", buf_str(&body));
-            rc = 1;
-        }
-        json_decref(j);
+        printf("%s: %s .. %s, against the period of the same length before it\n\n", dim,
+               json_string_value(json_object_get(j, "from")),
+               json_string_value(json_object_get(j, "to")));
+        print_ranked("BY VOLUME", json_object_get(j, "by_volume"));
+        printf("\n");
+        print_ranked("BY GROWTH", json_object_get(j, "by_growth"));
     }
+    json_decref(j);
     buf_free(&body);
     return rc;
 }

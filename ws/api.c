@@ -110,18 +110,29 @@ void respond_error(struct api_req *r, int status, const char *code, const char *
     respond_json(r, status, json_pack("{s:s,s:s}", "error", code, "message", msg));
 }
 
+bool api_reply_usable(struct api_req *r, const redisReply *rep, int want_type)
+{
+    r->waiting = false;
+    if (!r->wsi) {                   /* the client went away meanwhile */
+        req_free(r);
+        return false;
+    }
+    if (!rep || rep->type != want_type) {
+        respond_error(r, 503, "redis", rep && rep->type == REDIS_REPLY_ERROR ? rep->str
+                                                                            : "redis is away");
+        return false;
+    }
+    return true;
+}
+
 static void on_items(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
     struct api_req *r = priv;
-    r->waiting = false;
-    if (!r->wsi) {                   /* the client went away meanwhile */
-        req_free(r);
+    if (!api_reply_usable(r, rep, REDIS_REPLY_ARRAY))
         return;
-    }
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 1) {
-        respond_error(r, 503, "redis", rep && rep->type == REDIS_REPLY_ERROR ? rep->str
-                                                                            : "redis is away");
+    if (rep->elements < 1) {
+        respond_error(r, 503, "redis", "redis is away");
         return;
     }
     struct buf *b = &r->body;

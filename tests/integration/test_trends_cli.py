@@ -9,7 +9,7 @@ import subprocess
 import time
 
 from harness import CTXD, ROOT
-from test_trends import CLOUD, NEG, POS, Rig, item, push
+from test_trends import Rig, seed_hours
 
 CTXCTL = os.path.join(ROOT, "bin-san/ctxctl" if "bin-san" in CTXD else "bin/ctxctl")
 
@@ -29,13 +29,7 @@ def row(out, series):
 def test_trends_cli_table_csv_top_errors():
     rig = Rig("trends-cli").start()
     try:
-        now = int(time.time())
-        base = now // 3600 * 3600 - 3 * 3600          # three whole hours ago
-        items = [item(i, NEG, base + 600 + i) for i in range(3)]
-        items += [item(10 + i, POS, base + 3600 + 600 + i) for i in range(2)]
-        items += [item(20 + i, CLOUD, base + 3600 + 900 + i) for i in range(4)]
-        push(rig.redis, items)
-        rig.tagged(len(items))
+        base = seed_hours(rig, int(time.time()))
         rng = ["--from", str(base), "--to", str(base + 3 * 3600)]
 
         # the table: per series a sparkline of [3, 2, 0] etc., totals and share of voice
