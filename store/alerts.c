@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store/store.h"
+#include "core/mem.h"
 #include "store/store_internal.h"
 
 ctx_err store_alerts_lease(struct rconn *rc, struct store *st, const char *owner,
@@ -31,26 +32,22 @@ ctx_err store_alerts_read(struct rconn *rc, struct store *st, const char *series
                           void *priv)
 {
     size_t nkeys = n + 1, nargs = 1 + 2 * n;
-    const char **keys = calloc(nkeys, sizeof *keys), **args = calloc(nargs, sizeof *args);
-    char (*kb)[STORE_KEY_LEN] = calloc(n ? n : 1, sizeof *kb);
-    char (*ab)[24] = calloc(2 * n + 1, sizeof *ab);
-    ctx_err e = CTX_ENOMEM;
-    if (keys && args && kb && ab) {
-        keys[0] = KEY_ALERTS_STATE;
-        args[0] = series;
-        for (size_t i = 0; i < n; i++) {
-            const struct store_trend_seg *s = &segs[i];
-            long long unit = s->bucket == STORE_TREND_MINUTE ? 60000LL
-                             : s->bucket == STORE_TREND_HOUR ? 3600000LL : 86400000LL;
-            keys[i + 1] = store_key_trend(kb[i], sizeof kb[i], s->bucket, series,
-                                          s->first * unit);
-            snprintf(ab[2 * i], sizeof ab[0], "%lld", s->first);
-            snprintf(ab[2 * i + 1], sizeof ab[0], "%lld", s->last);
-            args[1 + 2 * i] = ab[2 * i];
-            args[2 + 2 * i] = ab[2 * i + 1];
-        }
-        e = store_eval(rc, st, SCRIPT_ALERTS_READ, cb, priv, keys, nkeys, args, nargs);
+    const char **keys = ctx_calloc(nkeys, sizeof *keys), **args = ctx_calloc(nargs, sizeof *args);
+    char (*kb)[STORE_KEY_LEN] = ctx_calloc(n ? n : 1, sizeof *kb);
+    char (*ab)[24] = ctx_calloc(2 * n + 1, sizeof *ab);
+    keys[0] = KEY_ALERTS_STATE;
+    args[0] = series;
+    for (size_t i = 0; i < n; i++) {
+        const struct store_trend_seg *s = &segs[i];
+        long long unit = s->bucket == STORE_TREND_MINUTE ? 60000LL
+                         : s->bucket == STORE_TREND_HOUR ? 3600000LL : 86400000LL;
+        keys[i + 1] = store_key_trend(kb[i], sizeof kb[i], s->bucket, series, s->first * unit);
+        snprintf(ab[2 * i], sizeof ab[0], "%lld", s->first);
+        snprintf(ab[2 * i + 1], sizeof ab[0], "%lld", s->last);
+        args[1 + 2 * i] = ab[2 * i];
+        args[2 + 2 * i] = ab[2 * i + 1];
     }
+    ctx_err e = store_eval(rc, st, SCRIPT_ALERTS_READ, cb, priv, keys, nkeys, args, nargs);
     free(keys);
     free(args);
     free(kb);
