@@ -38,6 +38,8 @@ enum ftype {
     F_BOOL,     /* true or false, as an int */
     F_STRLIST,  /* an array of non-empty strings, each checked by the validator */
     F_ARRAY,    /* an array of objects, each read against the row's table */
+    F_OBJECT,   /* an object read against the row's table into an embedded struct;
+                   absent, its rows' defaults apply */
 };
 
 /* A validator: true when s is acceptable; otherwise it says why in `why`,
@@ -61,7 +63,7 @@ struct field {
     double min, max;            /* bounds of numbers, durations and sizes */
     validator *valid;           /* strings and list elements; NULL = any */
     unsigned flags;
-    const struct table *elem;   /* F_ARRAY: the table of its elements */
+    const struct table *elem;   /* F_ARRAY: the table of its elements; F_OBJECT: its own */
     size_t count_off;           /* F_ARRAY: where the number of elements lands */
 };
 
@@ -229,8 +231,10 @@ static bool valid_strategy(const char *s, char *why, size_t whylen)
 #define ROW(S, k, t, m, ...) {.key = k, .type = t, .off = offsetof(S, m), __VA_ARGS__}
 #define ARRAY(S, k, m, n, table) \
     ROW(S, k, F_ARRAY, m, .elem = &table, .count_off = offsetof(S, n))
+#define OBJECT(S, k, m, table) ROW(S, k, F_OBJECT, m, .elem = &table)
 #define GB (1024.0 * 1024 * 1024)
 #define WEEK (7 * 86400)
+#define TEN_YEARS (3650 * 86400.0)
 
 #define SRC(...) ROW(struct config_source, __VA_ARGS__)
 static const struct field source_fields[] = {
@@ -289,6 +293,19 @@ static const struct field escalation_fields[] = {
     ESC("duplicates",    F_BOOL,    duplicates,    .def = "false"),
 };
 
+/* Each 0 (keep for ever) or a duration; see docs/operations.md. */
+#define RET(...) ROW(struct config_retention, __VA_ARGS__)
+static const struct field retention_fields[] = {
+    RET("items",       F_DURATION, items,       .def = "30d", .min = 0, .max = TEN_YEARS),
+    RET("tasks",       F_DURATION, tasks,       .def = "90d", .min = 0, .max = TEN_YEARS),
+    RET("replies",     F_DURATION, replies,     .def = "30d", .min = 0, .max = TEN_YEARS),
+    RET("seen",        F_DURATION, seen,        .def = "30d", .min = 0, .max = TEN_YEARS),
+    RET("simhash",     F_DURATION, simhash,     .def = "7d",  .min = 0, .max = TEN_YEARS),
+    RET("events",      F_DURATION, events,      .def = "7d",  .min = 0, .max = TEN_YEARS),
+    RET("dead",        F_DURATION, dead,        .def = "30d", .min = 0, .max = TEN_YEARS),
+    RET("sweep_every", F_DURATION, sweep_every, .def = "60s", .min = 0.1, .max = 86400),
+};
+
 static ctx_err source_check(struct ctx *c, void *elem, const char *prefix);
 static void escalation_init(void *elem);
 static ctx_err config_check(struct ctx *c, void *elem, const char *prefix);
@@ -303,6 +320,10 @@ static const struct table queue_table = {
 static const struct table escalation_table = {
     escalation_fields, CTX_ARRAY_LEN(escalation_fields), sizeof(struct config_escalation),
     escalation_init, NULL,
+};
+static const struct table retention_table = {
+    retention_fields, CTX_ARRAY_LEN(retention_fields), sizeof(struct config_retention), NULL,
+    NULL,
 };
 
 /* Arrays come after the keys they depend on: a source's max_bytes defaults
@@ -334,6 +355,7 @@ static const struct field config_fields[] = {
     ARRAY(struct config, "sources",    sources,    nsources,    source_table),
     ARRAY(struct config, "queues",     queues,     nqueues,     queue_table),
     ARRAY(struct config, "escalation", escalation, nescalation, escalation_table),
+    OBJECT(struct config, "retention", retention, retention_table),
     CFG("path",             F_STRING,   path,        .flags = DERIVED),
     CFG("listen_host",      F_STRING,   listen_host, .flags = DERIVED),
     CFG("redis_host",       F_STRING,   redis_host,  .flags = DERIVED),
@@ -448,6 +470,13 @@ static ctx_err set_value(struct ctx *c, const struct field *f, void *base, const
     switch (f->type) {
     case F_ARRAY:
         return load_array(c, f, base, v, path);
+    case F_OBJECT: {
+        char prefix[300];
+        if (!json_is_object(v))
+            return fail(c, path, "expected an object");
+        snprintf(prefix, sizeof prefix, "%s.", path);
+        return load_object(c, f->elem, p, v, prefix);
+    }
     case F_BOOL:
         if (json_is_boolean(v))
             *(int *)p = json_is_true(v);
@@ -543,6 +572,10 @@ static ctx_err load_object(struct ctx *c, const struct table *t, void *base, con
             e = set_value(c, f, base, v, path);
         } else if (f->required) {
             e = fail(c, path, "missing (required)");
+        } else if (f->type == F_OBJECT) {    /* absent: its rows' defaults */
+            json_t *d = json_object();
+            e = set_value(c, f, base, d, path);
+            json_decref(d);
         } else if (f->def) {
             json_t *d = json_string(f->def);
             e = set_value(c, f, base, d, path);
@@ -564,6 +597,13 @@ static ctx_err check_refs(struct ctx *c, const struct table *t, const void *base
         const struct field *f = &t->fields[i];
         const char *p = (const char *)base + f->off;
         snprintf(path, sizeof path, "%s%s", prefix, f->key);
+        if (f->type == F_OBJECT) {
+            char sub[300];
+            snprintf(sub, sizeof sub, "%s.", path);
+            ctx_err e = check_refs(c, f->elem, p, sub);
+            if (e)
+                return e;
+        }
         if (f->type == F_ARRAY) {
             const char *v = *(char *const *)p;
             size_t n = *(const size_t *)((const char *)base + f->count_off);
@@ -600,6 +640,9 @@ static void free_object(const struct table *t, void *base)
             break;
         case F_STRLIST:
             strlist_clear((struct strlist *)p);
+            break;
+        case F_OBJECT:
+            free_object(f->elem, p);
             break;
         case F_ARRAY: {
             char *v = *(char **)p;
