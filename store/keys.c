@@ -54,3 +54,11 @@ char *store_key_simhash(char *buf, size_t len, unsigned band)
 {
     return key(buf, len, KEY_SIMHASH_PREFIX "%08x", band);
 }
+
+/* retention (store/retention.c) */
+KEY_OF_ID(store_key_lease, KEY_LEASE_PREFIX, "")
+
+char *store_key_dead(char *buf, size_t len, const char *stream)
+{
+    return key(buf, len, "%s:dead", stream);
+}

@@ -1,0 +1,179 @@
+"""Retention on real parts, with every period a few seconds: items, tasks,
+replies, simhash lists expire by TTL; the sweeper trims the indexes, the
+seen-sets and the streams by age -- never past what a consumer group has not
+been delivered or still has pending -- while an open task and its item stay.
+A seen-set from before retention (a SET) is read and converted, losing
+nothing; an item stored before retention (no TTL) is forgotten with its
+index entry; an old item backfilled now is stored but not indexed."""
+import asyncio
+import email.utils
+import os
+import time
+
+from feedserver import FeedServer
+from harness import Ctxd, Redis, Workdir, store_tagged, wait_for
+from mastodon_server import MastodonServer
+from test_pipeline import entry, write_feed
+from test_routing import add_agent, login, typ
+
+RETENTION = {"items": "5s", "tasks": "3s", "replies": "3s", "seen": "3s", "simhash": "3s",
+             "events": "3s", "dead": "3s", "sweep_every": "0.5s"}
+
+
+def rfc822(t):
+    return email.utils.formatdate(t, usegmt=True)
+
+
+def now_entry(n, title, text):
+    """A feed entry published now, as test_pipeline.entry() makes them."""
+    return ("<item><title>%s</title><link>http://127.0.0.1/p/%d</link>"
+            "<guid isPermaLink=\"false\">post-%d</guid><pubDate>%s</pubDate>"
+            "<description>%s</description></item>\n" % (title, n, n, rfc822(time.time()), text))
+
+
+def keys(redis, pattern):
+    return sorted(redis.cmd("KEYS", pattern))
+
+
+def with_ttl(redis, ks):
+    return [k for k in ks if redis.cmd("PTTL", k) > 0]
+
+
+def test_retention_everywhere():
+    wd = Workdir("retention")
+    redis = Redis(wd.path).start()
+    feeds = os.path.join(wd.path, "feeds")
+    os.makedirs(feeds)
+    feed = os.path.join(feeds, "acme.xml")
+    angry_feed = now_entry(1, "Acme Cloud is down", "Acme is down again, this outage is "
+                           "terrible and I am angry.")
+    happy = now_entry(2, "Love the new Acme app", "Great work, the new Acme app is wonderful!")
+    old = entry(3, "Acme in 2020", "An old post about the Acme app, backfilled.",
+                date="Mon, 06 Jan 2020 10:%02d:00 GMT")
+    preseen = now_entry(9, "Seen before the upgrade", "Acme app review from last year.")
+    write_feed(feed, [angry_feed, happy, old, preseen])
+    fs = FeedServer(feeds)
+    fs.start()
+    masto = MastodonServer()
+    masto.start()
+    toot = masto.add("My @acme order never arrived, terrible service, I am furious")
+    toot["created_at"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    c = Ctxd(wd.path, redis.port,
+             [{"name": "acme", "kind": "feed", "url": fs.url("acme.xml"), "every": "0.3s"},
+              {"name": "acme-masto", "kind": "mastodon", "url": masto.url(), "tag": "acme",
+               "every": "0.3s", "token": "t0k3n"}],
+             extra={"queues": [{"name": "support", "offer_timeout": "20s"}],
+                    "escalation": [{"queue": "support", "sentiment": "negative"}],
+                    "presence_grace": "1h",
+                    "retention": RETENTION})
+    try:
+        # before ctxd: a seen-set as an older ctxd kept it (a SET), and two groups
+        # that lag: one that never reads the routing events, one that will leave
+        # an agent event pending
+        redis.cmd("SADD", "ctx:seen:acme", "feed:acme:post-9")
+        redis.cmd("XGROUP", "CREATE", "ctx:routing:events", "laggard", "$", "MKSTREAM")
+        redis.cmd("XGROUP", "CREATE", "ctx:agent-events", "slow", "$", "MKSTREAM")
+        token = add_agent(c, "ann")
+        c.start()
+        masto_item = "mastodon:127.0.0.1:%s" % toot["id"]
+        feed_item = "feed:acme:post-1"
+
+        async def scenario():
+            ann, _ = await login(c.port, token)
+            tasks = {}
+            for _ in range(2):
+                offer = await ann.expect(typ("offer"), 20, "offers of the two angry items")
+                tasks[offer["item"]["id"]] = offer["task"]["id"]
+                await ann.send(type="accept", task=offer["task"]["id"])
+                await ann.expect(typ("assigned"), what="assigned")
+            assert set(tasks) == {feed_item, masto_item}, tasks
+            # the feed's task is done; the Mastodon one is answered and stays open
+            await ann.send(type="done", task=tasks[feed_item])
+            await ann.send(type="reply", task=tasks[masto_item], text="Sorry! DM us.")
+            posted = await ann.expect(typ("reply_status", status="posted"), 20, "posted")
+            await ann.ws.close()    # its tasks stay with it: presence_grace is an hour
+            return tasks, posted["reply"]
+        tasks, reply = asyncio.run(scenario())
+
+        # everything written with an end has a TTL
+        wait_for(lambda: redis.cmd("EXISTS", "ctx:item:feed:acme:post-2"), what="item 2")
+        items = keys(redis, "ctx:item:*")
+        assert set(items) >= {"ctx:item:" + feed_item, "ctx:item:" + masto_item,
+                              "ctx:item:feed:acme:post-2", "ctx:item:feed:acme:post-3"}, items
+        assert with_ttl(redis, items) == items, "items without a TTL: %r" % items
+        assert redis.cmd("PTTL", "ctx:task:" + tasks[feed_item]) > 0, "done task without TTL"
+        assert redis.cmd("PTTL", "ctx:task:" + tasks[masto_item]) == -1, "open task with a TTL"
+        wait_for(lambda: redis.cmd("PTTL", "ctx:reply:" + reply) > 0, what="settled reply TTL")
+        bands = keys(redis, "ctx:simhash:*")
+        assert bands and with_ttl(redis, bands) == bands, bands
+        census = {"keys": redis.cmd("DBSIZE"),
+                  "with_ttl": sum(1 for k in redis.cmd("KEYS", "*") if redis.cmd("PTTL", k) > 0)}
+        # the pre-upgrade seen-set was read (post-9 never collected) and converted
+        assert redis.cmd("TYPE", "ctx:seen:acme") == "zset"
+        assert redis.cmd("ZSCORE", "ctx:seen:acme", "feed:acme:post-9") is not None
+        assert not redis.cmd("EXISTS", "ctx:item:feed:acme:post-9")
+        # the backfilled 2020 item is stored and tagged, not indexed
+        assert redis.cmd("ZSCORE", "ctx:idx:all", "feed:acme:post-3") is None
+        assert redis.cmd("ZSCORE", "ctx:idx:all", "feed:acme:post-2") is not None
+        # an item stored before retention (no TTL), long past `items`: forgotten
+        old_item = {"id": "feed:acme:old-1", "source": "acme", "kind": "blog",
+                    "text": "from an older ctxd", "lang": "en",
+                    "published": "2026-11-22T10:00:00Z", "fetched": "2026-11-22T10:00:03Z",
+                    "tags": {"sentiment": {"score": 0.0, "label": "neutral"}, "topics": [],
+                             "brands": ["acme"], "urgent": False,
+                             "complaint": {"score": 0.0, "label": False, "reasons": []}}}
+        store_tagged(redis, [old_item])
+        # the slow group reads every agent event and acks all but the third
+        got = redis.cmd("XREADGROUP", "GROUP", "slow", "c1", "COUNT", "10000", "STREAMS",
+                        "ctx:agent-events", ">")[0][1]
+        assert len(got) >= 4, got
+        ids = [e[0] for e in got]
+        redis.cmd("XACK", "ctx:agent-events", "slow", *(ids[:2] + ids[3:]))
+        routing_first = redis.cmd("XRANGE", "ctx:routing:events", "-", "+", "COUNT", "1")[0][0]
+        routing_len = redis.cmd("XLEN", "ctx:routing:events")
+        # the feed drops post-2: the seen-set forgets it `seen` after the feed's next change
+        time.sleep(3.5)
+        write_feed(feed, [angry_feed, old, preseen])
+
+        # after the retention periods (and a few sweeps)
+        def settled():
+            return (not redis.cmd("EXISTS", "ctx:item:" + feed_item) and
+                    not redis.cmd("EXISTS", "ctx:task:" + tasks[feed_item]) and
+                    not redis.cmd("EXISTS", "ctx:reply:" + reply) and
+                    not keys(redis, "ctx:idx:*") and not keys(redis, "ctx:simhash:*") and
+                    redis.cmd("ZSCORE", "ctx:seen:acme", "feed:acme:post-2") is None and
+                    redis.cmd("XLEN", "ctx:items:tagged") == 0 and
+                    redis.cmd("XLEN", "ctx:replies:events") == 0 and
+                    not redis.cmd("EXISTS", "ctx:item:feed:acme:old-1"))
+        wait_for(settled, timeout=30, step=0.25, what="retention to remove what expired: %r"
+                 % sorted(redis.cmd("KEYS", "*")))
+        # the open task and its item stay (the item kept alive by the sweeper)
+        t = redis.cmd("HGETALL", "ctx:task:" + tasks[masto_item])
+        t = dict(zip(t[::2], t[1::2]))
+        assert t.get("state") == "assigned" and t.get("item") == masto_item, t
+        assert redis.cmd("EXISTS", "ctx:item:" + masto_item), "an open task's item vanished"
+        assert redis.cmd("PTTL", "ctx:item:" + masto_item) > 0
+        # the other items went with their TTL
+        assert keys(redis, "ctx:item:*") == ["ctx:item:" + masto_item], keys(redis, "ctx:item:*")
+        # seen ids the sources still serve are remembered, so nothing comes back
+        seen = redis.cmd("ZRANGE", "ctx:seen:acme", 0, -1)
+        assert set(seen) == {"feed:acme:post-1", "feed:acme:post-3", "feed:acme:post-9"}, seen
+        # streams: the laggard's undelivered routing events are all there
+        assert redis.cmd("XRANGE", "ctx:routing:events", "-", "+", "COUNT", "1")[0][0] == \
+            routing_first
+        assert redis.cmd("XLEN", "ctx:routing:events") >= routing_len
+        # the agent events go up to the slow group's pending entry, not past it
+        first = redis.cmd("XRANGE", "ctx:agent-events", "-", "+", "COUNT", "1")[0][0]
+        assert first == ids[2], (first, ids[:4])
+        left = sorted(redis.cmd("KEYS", "*"))
+        print("    keys: %d (%d with a TTL) after the flow; %d after retention: %s"
+              % (census["keys"], census["with_ttl"], len(left), " ".join(left)))
+        assert c.stop() == 0
+        assert "retention: sweep" in c.logtext()
+    finally:
+        if c.alive():
+            c.stop()
+        masto.stop()
+        fs.stop()
+        redis.stop()
+        wd.cleanup()
