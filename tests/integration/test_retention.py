@@ -7,6 +7,7 @@ nothing; an item stored before retention (no TTL) is forgotten with its
 index entry; an old item backfilled now is stored but not indexed."""
 import asyncio
 import email.utils
+import json
 import os
 import time
 
@@ -14,7 +15,7 @@ from feedserver import FeedServer
 from harness import Ctxd, Redis, Workdir, store_tagged, wait_for
 from mastodon_server import MastodonServer
 from test_pipeline import entry, write_feed
-from test_routing import add_agent, login, typ
+from test_routing import Client, add_agent, login, routing_rig, typ
 
 RETENTION = {"items": "5s", "tasks": "3s", "replies": "3s", "seen": "3s", "simhash": "3s",
              "events": "3s", "dead": "3s", "sweep_every": "0.5s"}
@@ -177,3 +178,63 @@ def test_retention_everywhere():
         fs.stop()
         redis.stop()
         wd.cleanup()
+
+
+def test_chats_expire_when_they_end():
+    """A web chat abandoned by its customer and one an agent finished both
+    expire `tasks` after they end, with their messages; the chat events
+    stream, with no group, is trimmed by age."""
+    rig = routing_rig("retention-chats")
+    with open(rig.ctxd.config) as f:
+        cfg = json.load(f)
+    cfg["retention"] = {"tasks": "2s", "events": "2s", "sweep_every": "0.5s"}
+    with open(rig.ctxd.config, "w") as f:
+        json.dump(cfg, f)
+    write_feed(rig.feed, [])
+    redis = rig.redis
+    try:
+        token = add_agent(rig, "ann")
+        rig.ctxd.start()
+        port = rig.ctxd.port
+
+        async def scenario():
+            ann, _ = await login(port, token)
+            left = await Client.connect(port, "/ws/chat", "ctx.chat.v1")
+            await left.send(type="start", name="Dan", lang="en")
+            t1 = (await left.expect(typ("started")))["task"]
+            # ann is offered Dan's chat but does not answer before Dan leaves
+            await left.send(type="message", text="Hello?")
+            await ann.expect(typ("offer"), what="offer of Dan's chat")
+            await left.send(type="end")
+            await left.expect(typ("ended"))
+            cust = await Client.connect(port, "/ws/chat", "ctx.chat.v1")
+            await cust.send(type="start", name="Carol", lang="en")
+            t2 = (await cust.expect(typ("started")))["task"]
+            await cust.send(type="message", text="My order is late")
+            offer = await ann.expect(typ("offer"), 15, "offer of Carol's chat")
+            while offer["task"]["id"] != t2:
+                offer = await ann.expect(typ("offer"), 15, "offer of Carol's chat")
+            await ann.send(type="accept", task=t2)
+            await ann.expect(typ("assigned"))
+            await ann.send(type="reply", task=t2, text="Checking")
+            await cust.expect(typ("message"))
+            # while it is open, nothing of it expires
+            assert redis.cmd("PTTL", "ctx:task:" + t2) == -1
+            assert redis.cmd("PTTL", "ctx:chat:%s:messages" % t2) == -1
+            await ann.send(type="done", task=t2)
+            await cust.expect(typ("closed"))
+            for c in (ann, cust, left):
+                await c.ws.close()
+            return t1, t2
+        t1, t2 = asyncio.run(scenario())
+        wait_for(lambda: redis.cmd("HGET", "ctx:task:" + t1, "state") == "abandoned",
+                 what="Dan's chat abandoned")
+        for t in (t1, t2):
+            assert redis.cmd("PTTL", "ctx:task:" + t) > 0, t
+            assert redis.cmd("PTTL", "ctx:chat:%s:messages" % t) > 0, t
+        assert redis.cmd("XLEN", "ctx:chat-events") > 0
+        wait_for(lambda: not keys(redis, "ctx:task:*") and not keys(redis, "ctx:chat:*") and
+                 redis.cmd("XLEN", "ctx:chat-events") == 0, 15, 0.2,
+                 "chats and their events gone: %r" % sorted(redis.cmd("KEYS", "*")))
+    finally:
+        rig.close()
