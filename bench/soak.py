@@ -181,6 +181,30 @@ def sample(redis, ctxd, t0, traffic, counts):
             "made": traffic.made, "done": counts["done"], "chats": counts["chats"]}
 
 
+FAMILIES = [("item hash", "ctx:item:*"), ("task hash", "ctx:task:*"),
+            ("chat messages", "ctx:chat:*"), ("reply hash", "ctx:reply:*"),
+            ("simhash band", "ctx:simhash:*"), ("seen-set", "ctx:seen:*"),
+            ("index", "ctx:idx:*"), ("stream", "ctx:*")]
+
+
+def census(redis):
+    """What each kind of key costs now (MEMORY USAGE ... SAMPLES 0: exact),
+    and per entry for the sets, indexes and streams."""
+    rows = []
+    for name, pattern in FAMILIES:
+        ks = redis.cmd("KEYS", pattern)
+        if name == "stream":
+            ks = [k for k in ks if redis.cmd("TYPE", k) == "stream"]
+        size = sum(redis.cmd("MEMORY", "USAGE", k, "SAMPLES", "0") or 0 for k in ks)
+        entries = 0
+        for k in ks:
+            t = redis.cmd("TYPE", k)
+            entries += redis.cmd({"zset": "ZCARD", "stream": "XLEN", "list": "LLEN",
+                                  "set": "SCARD"}.get(t, "EXISTS"), k)
+        rows.append((name, len(ks), size, entries))
+    return rows
+
+
 def verdict(samples):
     """Mean of the last third against the middle third, per measure."""
     n = len(samples)
@@ -257,6 +281,10 @@ def main():
     rc = 0
     try:
         asyncio.run(run())
+        print("soak: what is held at the end (MEMORY USAGE):")
+        for name, n, size, entries in census(redis):
+            print("soak:   %-14s %6d keys %10d bytes  %8.0f bytes/key  %8.0f bytes/entry"
+                  % (name, n, size, size / n if n else 0, size / entries if entries else 0))
         if not ctxd.alive():
             print("soak: ctxd died; see %s" % ctxd.log_path)
             rc = 1

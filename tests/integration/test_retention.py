@@ -9,10 +9,11 @@ import asyncio
 import email.utils
 import json
 import os
+import subprocess
 import time
 
 from feedserver import FeedServer
-from harness import Ctxd, Redis, Workdir, store_tagged, wait_for
+from harness import ROOT, Ctxd, Redis, Workdir, store_tagged, wait_for
 from mastodon_server import MastodonServer
 from test_pipeline import entry, write_feed
 from test_routing import Client, add_agent, login, routing_rig, typ
@@ -238,3 +239,39 @@ def test_chats_expire_when_they_end():
                  "chats and their events gone: %r" % sorted(redis.cmd("KEYS", "*")))
     finally:
         rig.close()
+
+
+def test_upgrade_script_gives_old_keys_their_ttl():
+    """scripts/retention-upgrade.sh: keys an older ctxd wrote without a TTL get
+    the one ctxd now sets as it writes; open tasks and queued replies keep none."""
+    wd = Workdir("retention-upgrade")
+    redis = Redis(wd.path).start()
+    try:
+        now = int(time.time() * 1000)
+        redis.cmd("HSET", "ctx:task:t1", "state", "done", "finished", now - 1000)
+        redis.cmd("RPUSH", "ctx:chat:t1:messages", "{}")
+        redis.cmd("HSET", "ctx:task:t2", "state", "assigned")
+        redis.cmd("RPUSH", "ctx:chat:t2:messages", "{}")
+        redis.cmd("HSET", "ctx:reply:r1", "status", "posted")
+        redis.cmd("HSET", "ctx:reply:r2", "status", "retrying")
+        redis.cmd("RPUSH", "ctx:simhash:0001abcd", "x")
+        redis.cmd("SET", "ctx:conversation:telegram:42", "t2")
+        redis.cmd("HSET", "ctx:item:i1", "json", "{}")
+        p = subprocess.run([os.path.join(ROOT, "scripts", "retention-upgrade.sh"),
+                            "127.0.0.1:%d" % redis.port, "100", "200", "300"],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0 and "5 keys given a TTL" in p.stdout, (p.stdout, p.stderr)
+        ttl = {k: redis.cmd("PTTL", k) for k in redis.cmd("KEYS", "*")}
+        assert 98000 < ttl["ctx:task:t1"] <= 99000 and ttl["ctx:chat:t1:messages"] > 98000, ttl
+        assert 190000 < ttl["ctx:reply:r1"] <= 200000, ttl
+        assert 290000 < ttl["ctx:simhash:0001abcd"] <= 300000, ttl
+        assert 90000 < ttl["ctx:conversation:telegram:42"] <= 100000, ttl
+        for k in ("ctx:task:t2", "ctx:chat:t2:messages", "ctx:reply:r2", "ctx:item:i1"):
+            assert ttl[k] == -1, (k, ttl)
+        p = subprocess.run([os.path.join(ROOT, "scripts", "retention-upgrade.sh"),
+                            "127.0.0.1:%d" % redis.port], capture_output=True, text=True,
+                           timeout=30)
+        assert p.returncode == 0 and "0 keys given a TTL" in p.stdout, p.stdout
+    finally:
+        redis.stop()
+        wd.cleanup()
