@@ -7,7 +7,9 @@ new entry every second, a Mastodon hashtag that gains a toot every two
 seconds (one in three angry: escalated to the support queue), two agents on
 /ws/agent who accept every offer, answer toots (the reply is posted back to
 the loopback Mastodon through the outbox) and finish, and a web-chat
-customer every 15 s whom an agent answers and closes.
+customer every 15 s whom an agent answers and closes. An agent whose
+connection drops connects again (the count is printed; presence_grace is
+5 s, so its tasks are offered again).
 
 Every minute it prints Redis used_memory, the key count (and how many keys
 carry a TTL) and ctxd's RSS; at the end it compares the last third of the
@@ -96,39 +98,56 @@ class Traffic:
                 self.made += 1
 
 
-async def agent(port, token, counts, stop):
+async def agent_session(port, token, counts, stop):
+    """One connection of an agent: accept every offer, answer and finish."""
     ws = await websockets.connect("ws://127.0.0.1:%d/ws/agent" % port,
                                   subprotocols=["ctx.agent.v1"], max_size=None)
-    await ws.send(json.dumps({"type": "hello", "token": token}))
-    while json.loads(await ws.recv()).get("type") != "welcome":
-        pass
-    await ws.send(json.dumps({"type": "state", "state": "available"}))
-
-    async def finish(task, channel, item):
-        await asyncio.sleep(random.uniform(0.5, 2.0))
-        if channel == "chat" or ((item or {}).get("reply_to") or {}).get("network"):
-            await ws.send(json.dumps({"type": "reply", "task": task, "text": "Sorry! " + words(4)}))
-            counts["replies"] += 1
-            await asyncio.sleep(0.3)
-        await ws.send(json.dumps({"type": "done", "task": task}))
-        counts["done"] += 1
-
     jobs = set()
+    try:
+        await ws.send(json.dumps({"type": "hello", "token": token}))
+        while json.loads(await ws.recv()).get("type") != "welcome":
+            pass
+        await ws.send(json.dumps({"type": "state", "state": "available"}))
+
+        async def finish(task, channel, item):
+            await asyncio.sleep(random.uniform(0.5, 2.0))
+            if channel == "chat" or ((item or {}).get("reply_to") or {}).get("network"):
+                await ws.send(json.dumps({"type": "reply", "task": task,
+                                          "text": "Sorry! " + words(4)}))
+                counts["replies"] += 1
+                await asyncio.sleep(0.3)
+            await ws.send(json.dumps({"type": "done", "task": task}))
+            counts["done"] += 1
+
+        while not stop.is_set():
+            try:
+                f = json.loads(await asyncio.wait_for(ws.recv(), 1.0))
+            except asyncio.TimeoutError:
+                continue
+            if f.get("type") == "offer":
+                await ws.send(json.dumps({"type": "accept", "task": f["task"]["id"]}))
+            elif f.get("type") == "assigned":     # the task and its item, as in the offer
+                t = f["task"]
+                job = asyncio.ensure_future(finish(t["id"], t.get("channel"), f.get("item")))
+                jobs.add(job)
+                job.add_done_callback(jobs.discard)
+    finally:
+        for j in list(jobs):
+            j.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
+        await ws.close()
+
+
+async def agent(port, token, counts, stop):
+    """An agent that connects again when its connection drops (its tasks go
+    back to the queue after presence_grace and are offered again)."""
     while not stop.is_set():
         try:
-            f = json.loads(await asyncio.wait_for(ws.recv(), 1.0))
-        except asyncio.TimeoutError:
-            continue
-        if f.get("type") == "offer":
-            await ws.send(json.dumps({"type": "accept", "task": f["task"]["id"]}))
-        elif f.get("type") == "assigned":     # the task and its item, as in the offer
-            t = f["task"]
-            job = asyncio.ensure_future(finish(t["id"], t.get("channel"), f.get("item")))
-            jobs.add(job)
-            job.add_done_callback(jobs.discard)
-    for j in list(jobs):
-        j.cancel()
-    await ws.close()
+            await agent_session(port, token, counts, stop)
+        except (OSError, websockets.WebSocketException) as e:
+            counts["drops"] += 1
+            print("soak: an agent's connection dropped (%s); connecting again" % e, flush=True)
+            await asyncio.sleep(1)
 
 
 async def customers(port, counts, stop):
@@ -238,7 +257,7 @@ def main():
                 extra={"queues": [{"name": "support", "offer_timeout": "10s",
                                    "channels": ["social", "chat"]}],
                        "escalation": [{"queue": "support", "sentiment": "negative"}],
-                       "presence_grace": "1h", "log_level": os.environ.get("SOAK_LOG", "info"), "retention": keep})
+                       "presence_grace": "5s", "log_level": os.environ.get("SOAK_LOG", "info"), "retention": keep})
     tokens = []
     for aid in ("ann", "bob"):
         p = subprocess.run([CTXCTL, "-c", ctxd.config, "agent", "add", aid, "--name", aid,
@@ -298,9 +317,11 @@ def main():
                       % (k, a, b, 100 * g, "flat" if ok else "GROWING"))
             s0, s1 = samples[0], samples[-1]
             print("soak: start %d bytes, %d keys, ctxd %d kB; end %d bytes, %d keys "
-                  "(%d with a TTL), ctxd %d kB; %d items made, %d tasks done, %d chats"
+                  "(%d with a TTL), ctxd %d kB; %d items made, %d tasks done, %d chats, %d agent "
+                  "connections dropped"
                   % (s0["used_memory"], s0["keys"], s0["rss_kb"], s1["used_memory"], s1["keys"],
-                     s1["expires"], s1["rss_kb"], s1["made"], s1["done"], s1["chats"]))
+                     s1["expires"], s1["rss_kb"], s1["made"], s1["done"], s1["chats"],
+                     counts["drops"]))
             print("soak: memory is %s" % ("flat" if flat else "NOT flat"))
             rc = 0 if flat else 1
         else:
