@@ -203,7 +203,8 @@ def sample(redis, ctxd, t0, traffic, counts):
 FAMILIES = [("item hash", "ctx:item:*"), ("task hash", "ctx:task:*"),
             ("chat messages", "ctx:chat:*"), ("reply hash", "ctx:reply:*"),
             ("simhash band", "ctx:simhash:*"), ("seen-set", "ctx:seen:*"),
-            ("index", "ctx:idx:*"), ("stream", "ctx:*")]
+            ("index", "ctx:idx:*"), ("tagged stream", "ctx:items:tagged"),
+            ("event streams", "ctx:*events")]
 
 
 def census(redis):
@@ -212,8 +213,6 @@ def census(redis):
     rows = []
     for name, pattern in FAMILIES:
         ks = redis.cmd("KEYS", pattern)
-        if name == "stream":
-            ks = [k for k in ks if redis.cmd("TYPE", k) == "stream"]
         size = sum(redis.cmd("MEMORY", "USAGE", k, "SAMPLES", "0") or 0 for k in ks)
         entries = 0
         for k in ks:
