@@ -74,6 +74,21 @@ struct config_health {
     double max_pending_age; /* s an entry may wait for its group, read (pending) or not */
 };
 
+/* How long what Redis holds is kept (docs/operations.md, "Retention"), in
+ * seconds; 0 keeps it for ever. */
+struct config_retention {
+    double items;          /* an item after it is tagged (or published, if later), and its
+                              index entries, by publication time */
+    double tasks;          /* a task after it is done or abandoned, with its chat messages */
+    double replies;        /* a reply after it is posted or has failed; the outbox stream */
+    double seen;           /* an id a source stopped serving, in the source's seen-set */
+    double simhash;        /* a near-duplicate band list after its last push */
+    double events;         /* entries of the event streams (routing, agent, chat, replies,
+                              control) */
+    double dead;           /* entries of the dead-letter streams */
+    double sweep_every;    /* how often the sweeper trims indexes, seen-sets and streams */
+};
+
 struct config {
     char *path;            /* the file it came from */
     char *listen;          /* "127.0.0.1:8080" */
@@ -105,6 +120,7 @@ struct config {
     int max_deliveries;    /* reads of one stream entry before it is dead-lettered */
     int auth;              /* tokens required for the API and the monitor (roles: docs/web.md) */
     struct config_health health;
+    struct config_retention retention;
 };
 
 /* On failure returns CTX_ECONFIG with a message in err ("FILE: KEY: why",

@@ -4,6 +4,7 @@
  * the sources' poll state. Each function builds its keys (store/keys.c) and
  * arguments; the index keys of an item are named here only. */
 #include <stdlib.h>
+#include "core/clock.h"
 #include "store/store_internal.h"
 
 ctx_err store_add_raw(struct rconn *rc, struct store *st, const char *source, const char *item,
@@ -11,7 +12,8 @@ ctx_err store_add_raw(struct rconn *rc, struct store *st, const char *source, co
 {
     char skey[STORE_KEY_LEN];
     const char *keys[] = {store_key_seen(skey, sizeof skey, source), KEY_RAW};
-    const char *args[] = {item, json, RAW_STREAM_CAP};
+    char now[STORE_NUM_LEN];
+    const char *args[] = {item, json, RAW_STREAM_CAP, store_lld(now, ctx_now_ms())};
     return STORE_EVAL(rc, st, SCRIPT_ADD_RAW, cb, priv, keys, args);
 }
 
@@ -40,9 +42,14 @@ ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged 
         keys[n] = store_key_index(k[n], sizeof k[n], "topic", t->topics[i]);
     for (size_t i = 0; i < t->nreasons; i++, n++)
         keys[n] = store_key_index(k[n], sizeof k[n], "reason", t->reasons[i]);
-    char score[STORE_NUM_LEN];
+    /* retention: the hash goes `items` after it is tagged (or published, if later); an
+     * item published longer ago than that is kept out of the indexes */
+    long long now = ctx_now_ms(), keep = (long long)(st->cfg->retention.items * 1000);
+    long long at = keep ? (t->published > now ? t->published : now) + keep : 0;
+    char score[STORE_NUM_LEN], ats[STORE_NUM_LEN], floor[STORE_NUM_LEN];
     const char *args[] = {GROUP_ANALYZE, t->sid, t->id, t->json, store_lld(score, t->published),
-                          TAGGED_STREAM_CAP};
+                          TAGGED_STREAM_CAP, store_lld(ats, at),
+                          store_lld(floor, keep ? now - keep : 0)};
     ctx_err e = store_eval(rc, st, SCRIPT_TAG, cb, priv, keys, nk, args, CTX_ARRAY_LEN(args));
     free(k);
     free(keys);
@@ -84,11 +91,14 @@ ctx_err store_simhash_band(struct rconn *rc, struct store *st, unsigned band, in
 void store_simhash_add(struct rconn *rc, struct store *st, unsigned band, const char *entry,
                        int keep)
 {
-    (void)st;
     char key[STORE_KEY_LEN];
     store_key_simhash(key, sizeof key, band);
     rconn_cmd(rc, NULL, NULL, "LPUSH %s %s", key, entry);
     rconn_cmd(rc, NULL, NULL, "LTRIM %s 0 %d", key, keep - 1);
+    /* retention: a band list goes `simhash` after its last push */
+    long long ms = (long long)(st->cfg->retention.simhash * 1000);
+    if (ms > 0)
+        rconn_cmd(rc, NULL, NULL, "PEXPIRE %s %lld", key, ms);
 }
 
 void store_raw_dead(struct rconn *rc, struct store *st, const char *sid, const char *why,
