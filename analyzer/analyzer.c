@@ -19,6 +19,7 @@ struct analyzer {
     char **brands;                  /* brand names, lower case, without - _ . */
     size_t nbrands;
     struct cue_word *cue_words[2];  /* the cue words of lx->words' and lx->ru's keys */
+    unsigned refs;                  /* analyzer_ref() and analyzer_free() */
 };
 
 /* What analyzer_cues_word() says of every key of t, by entry index. */
@@ -83,6 +84,7 @@ analyzer *analyzer_new(const char *lexicon_dir, const char *rules_dir, char *err
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    a->refs = 1;
     if (!(a->lx = analyzer_lexicon_load(lexicon_dir, err, errlen)))
         goto fail;
     if (rules_dir && analyzer_rules_load(rules_dir, &a->rules, err, errlen) != CTX_OK)
@@ -104,9 +106,16 @@ fail:
     return NULL;
 }
 
+analyzer *analyzer_ref(analyzer *a)
+{
+    if (a)
+        a->refs++;
+    return a;
+}
+
 void analyzer_free(analyzer *a)
 {
-    if (!a)
+    if (!a || --a->refs > 0)
         return;
     analyzer_lexicon_free(a->lx);
     analyzer_rules_free(a->rules);

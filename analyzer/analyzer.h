@@ -25,6 +25,11 @@ typedef struct analyzer analyzer;
  * message naming the file, line and column into err. */
 analyzer *analyzer_new(const char *lexicon_dir, const char *rules_dir,
                        char *err, size_t errlen);
+/* One more holder: analyzer_free() frees it when the last one lets go, so
+ * an analyzer lent to a worker thread outlives a reload that replaces it.
+ * The count is not atomic: take and drop references on one thread (ctxd's
+ * loop); tagging itself may run on any thread. */
+analyzer *analyzer_ref(analyzer *a);
 void analyzer_free(analyzer *a);
 
 /* Tag an item (title and text). *out must be zeroed or cleared; the caller

@@ -12,6 +12,9 @@ ctxd's own user+system CPU time and Redis' are printed beside it, to say
 which of the two bounds the figure on this 2-core machine.
 
   bench/analyze_rate.py [N] [PROCESSES...]     default 100000 1 2
+
+With TRENDS=off in the environment the trend counters are switched off
+(config trends.enabled false), for the figure next to them on.
 """
 import json
 import os
@@ -78,7 +81,8 @@ def run(n, procs, pool):
                        "rules": os.path.join(ROOT, "bench", "data", "rules-1000"),
                        "lexicons": os.path.join(ROOT, "etc", "lexicons"),
                        "www": os.path.join(ROOT, "ws", "www"), "log_level": "warn",
-                       "sources": []}, f)
+                       "sources": [],
+                       "trends": {"enabled": os.environ.get("TRENDS", "on") != "off"}}, f)
         cpu0 = redis_cpu(r)
         t0 = time.monotonic()
         ps = [subprocess.Popen([CTXD, "-c", cfg, "--roles", "analyze"],
@@ -94,8 +98,8 @@ def run(n, procs, pool):
             p.wait()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         ccpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-        print("  analyze role x%d, 1,000 rules: %d items in %.2f s = %.0f items/s "
-              "(ctxd CPU %.1f s, redis-server CPU %.1f s)" % (procs, n, dt, n / dt, ccpu, rcpu))
+        print("  analyze role x%d, 1,000 rules, trends %s: %d items in %.2f s = %.0f items/s "
+              "(ctxd CPU %.1f s, redis-server CPU %.1f s)" % (procs, os.environ.get("TRENDS", "on"), n, dt, n / dt, ccpu, rcpu))
     finally:
         r.stop()
 

@@ -31,6 +31,12 @@ fi
 echo "== the analyze role: items/s through ctxd --roles analyze with Redis in the loop"
 /usr/bin/python3 bench/analyze_rate.py ${BENCH_QUICK:+20000} ${BENCH_QUICK:+1} || echo "  (analyze rate bench could not run)"
 
+echo "== trend counters: the analyze role with counters off (next to the figure above, on)"
+TRENDS=off /usr/bin/python3 bench/analyze_rate.py ${BENCH_QUICK:+20000} ${BENCH_QUICK:+1} || echo "  (analyze rate bench could not run)"
+
+echo "== trends: a month x 100 series in Redis, GET /api/trends 30 days x 100 series hourly"
+/usr/bin/python3 bench/trends_bench.py || echo "  (trends bench could not run)"
+
 echo "== sentiment accuracy next to vader-sentiment and sentiment (npm)"
 /usr/bin/python3 bench/accuracy.py || echo "  (accuracy bench could not run)"
 
@@ -45,6 +51,10 @@ cc -O2 -std=gnu11 -I. bench/routing_bench.c build/libctx.a \
    $(pkg-config --cflags --libs libcurl jansson libwebsockets libpcre2-8 hiredis libuv) -lm \
    -o "$tmp/routing_bench"
 "$tmp/routing_bench" ${BENCH_QUICK:+-q}
+
+echo "== spike alerts: the detector on a synthetic month (bench/spikes.c; seed 1 reported, 2..6 held out)"
+cc -O2 -std=gnu11 -I. bench/spikes.c build/libctx.a -lm -o "$tmp/spikes"
+"$tmp/spikes" ${BENCH_QUICK:+-q}
 
 echo "== routing with Redis in the loop"
 /usr/bin/python3 bench/routing_live.py

@@ -10,7 +10,7 @@
 #include "core/item.h"
 #include "core/mem.h"
 
-/* The answer, capped (answer.max): over it, curl fails the transfer. */
+/* The answer, capped (buf_set_max): over it, curl fails the transfer. */
 static size_t collect(char *d, size_t sz, size_t n, void *userp)
 {
     return buf_append(userp, d, sz * n) ? 0 : sz * n;
@@ -25,7 +25,8 @@ static int api_call(const char *path, const char *body, json_t **out, struct buf
     struct config *cfg = load_config();
     if (!cfg)
         return 2;
-    struct buf url = {0}, answer = {.max = 64 * 1024 * 1024};  /* ws/api.c's own cap */
+    struct buf url = {0}, answer = {0};
+    buf_set_max(&answer, 64 * 1024 * 1024);     /* ws/api.c's own cap */
     buf_printf(&url, "http://%s%s", cfg->listen, path);
     config_free(cfg);
     CURL *e = curl_easy_init();

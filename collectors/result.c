@@ -45,7 +45,8 @@ ctx_err source_request_header(struct source_request *q, const char *fmt, ...)
     va_end(ap);
     if (n < 0 || (size_t)n >= sizeof line)
         return CTX_EINVAL;
-    return strlist_add(&q->headers, line);
+    strlist_add(&q->headers, line);
+    return CTX_OK;
 }
 
 void first_problem(bool *bozo, char *err, size_t cap, const char *fmt, ...)

@@ -101,6 +101,11 @@ void buf_truncate(struct buf *b, size_t len)
     }
 }
 
+void buf_set_max(struct buf *b, size_t max)
+{
+    b->max = max;
+}
+
 void buf_free(struct buf *b)
 {
     free(b->p);

@@ -5,14 +5,17 @@
  * to the caller (free() it) and resets the buffer.
  *
  * Memory follows core/mem.h: running out of it aborts, so an append never
- * fails for want of memory. The one failure is the cap: set .max (once, when
- * the buffer is set up) and an append that would make the length exceed it
- * fails with CTX_ETOOBIG and leaves the buffer as it was. Every buffer that
- * collects bytes from the network has one (HTTP bodies, websocket messages);
- * an uncapped buffer's appends always return CTX_OK.
+ * fails for want of memory. The one failure is the cap: set it with
+ * buf_set_max() (once, when the buffer is set up) and an append that would
+ * make the length exceed it fails with CTX_ETOOBIG and leaves the buffer as
+ * it was. Every buffer that collects bytes from the network has one (HTTP
+ * bodies, websocket messages); an uncapped buffer's appends always return
+ * CTX_OK.
  *
- * The fields are the buffer's own: read them through buf_str() and
- * buf_len(), as curl reads a dynbuf through Curl_dyn_ptr()/Curl_dyn_len(). */
+ * The fields are the buffer's own: nothing outside buf.c reads or writes
+ * them. Read the contents through buf_str() and buf_len(), as curl reads a
+ * dynbuf through Curl_dyn_ptr()/Curl_dyn_len(), and set the cap through
+ * buf_set_max(). */
 #ifndef CTX_BUF_H
 #define CTX_BUF_H
 
@@ -38,5 +41,9 @@ void buf_reset(struct buf *b);              /* len = 0, keeps the memory */
 char *buf_detach(struct buf *b);            /* caller frees; never NULL ("" when empty) */
 void buf_free(struct buf *b);
 void buf_truncate(struct buf *b, size_t len);   /* to len bytes, if longer; keeps the memory */
+/* The cap: appends that would make the length exceed max fail with
+ * CTX_ETOOBIG (0: unbounded, the default). Kept by buf_reset(),
+ * buf_truncate(), buf_detach() and buf_free(). */
+void buf_set_max(struct buf *b, size_t max);
 
 #endif

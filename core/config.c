@@ -228,6 +228,27 @@ static bool valid_strategy(const char *s, char *why, size_t whylen)
     return false;
 }
 
+static bool valid_on(const char *s, char *why, size_t whylen)
+{
+    if (strcmp(s, "item") == 0 || strcmp(s, "alert") == 0)
+        return true;
+    snprintf(why, whylen, "\"%s\" is not item or alert", s);
+    return false;
+}
+
+/* A trend series ("brand:acme") or a prefix of them ("reason:*", "*"). */
+static bool valid_series(const char *s, char *why, size_t whylen)
+{
+    size_t n = strlen(s);
+    bool ok = n >= 1 && n <= 200;
+    for (const char *p = s; ok && *p; p++)
+        ok = (unsigned char)*p > ' ' && *p != '"' && *p != '\\' && (*p != '*' || !p[1]);
+    if (!ok)
+        snprintf(why, whylen, "\"%s\" is not a series (\"brand:acme\", or a prefix and '*')",
+                 s);
+    return ok;
+}
+
 /* ---- the tables ------------------------------------------------------- */
 
 #define ROW(S, k, t, m, ...) {.key = k, .type = t, .off = offsetof(S, m), __VA_ARGS__}
@@ -293,6 +314,37 @@ static const struct field escalation_fields[] = {
     ESC("lang",          F_STRING,  lang,          .valid = valid_name),
     ESC("min_followers", F_INT,     min_followers, .def = "0", .min = 0, .max = 2000000000),
     ESC("duplicates",    F_BOOL,    duplicates,    .def = "false"),
+    ESC("on",            F_STRING,  on,            .def = "item", .valid = valid_on),
+    ESC("series",        F_STRLIST, series,        .valid = valid_series),
+};
+
+#define ALS(...) ROW(struct config_alert_series, __VA_ARGS__)
+static const struct field alert_series_fields[] = {
+    ALS("match",       F_STRING,   match,       .required = true, .valid = valid_series),
+    ALS("min_count",   F_NUMBER,   min_count,   .def = "-1", .min = -1, .max = 1e9),
+    ALS("min_ratio",   F_NUMBER,   min_ratio,   .def = "-1", .min = -1, .max = 1000),
+    ALS("raise",       F_NUMBER,   raise,       .def = "-1", .min = -1, .max = 1000),
+    ALS("clear",       F_NUMBER,   clear,       .def = "-1", .min = -1, .max = 1000),
+    ALS("spread",      F_NUMBER,   spread,      .def = "-1", .min = -1, .max = 10),
+    ALS("clear_after", F_NUMBER,   clear_after, .def = "-1", .min = -1, .max = 86400),
+};
+static const struct table alert_series_table = {
+    alert_series_fields, CTX_ARRAY_LEN(alert_series_fields),
+    sizeof(struct config_alert_series), NULL, NULL,
+};
+
+#define ALR(...) ROW(struct config_alerts, __VA_ARGS__)
+static const struct field alerts_fields[] = {
+    ALR("enabled",     F_BOOL,     enabled,     .def = "true"),
+    ALR("delay",       F_DURATION, delay,       .def = "5s", .min = 0, .max = 50),
+    ALR("max_series",  F_INT,      max_series,  .def = "2000", .min = 1, .max = 1000000),
+    ALR("min_count",   F_NUMBER,   min_count,   .def = "10", .min = 1, .max = 1e9),
+    ALR("min_ratio",   F_NUMBER,   min_ratio,   .def = "2", .min = 1, .max = 1000),
+    ALR("raise",       F_NUMBER,   raise,       .def = "5", .min = 0.5, .max = 1000),
+    ALR("clear",       F_NUMBER,   clear,       .def = "2", .min = 0, .max = 1000),
+    ALR("spread",      F_NUMBER,   spread,      .def = "0.25", .min = 0, .max = 10),
+    ALR("clear_after", F_DURATION, clear_after, .def = "15m", .min = 60, .max = 86400),
+    ARRAY(struct config_alerts, "series", series, nseries, alert_series_table),
 };
 
 #define HEALTH(...) ROW(struct config_health, __VA_ARGS__)
@@ -316,6 +368,22 @@ static const struct field retention_fields[] = {
     RET("sweep_every", F_DURATION, sweep_every, .def = "60s", .min = 0.1, .max = 86400),
 };
 
+#define TRENDS(...) ROW(struct config_trends, __VA_ARGS__)
+static const struct field trends_fields[] = {
+    TRENDS("enabled",          F_BOOL,     enabled,          .def = "true"),
+    TRENDS("lateness",         F_DURATION, lateness,         .def = "48h", .min = 0,
+           .max = 10 * 366 * 86400.0),
+    TRENDS("skew",             F_DURATION, skew,             .def = "5m", .min = 0, .max = 86400),
+    TRENDS("minute_retention", F_DURATION, minute_retention, .def = "2d", .min = 3600,
+           .max = 366 * 86400.0),
+    TRENDS("hour_retention",   F_DURATION, hour_retention,   .def = "90d", .min = 86400,
+           .max = 10 * 366 * 86400.0),
+    TRENDS("day_retention",    F_DURATION, day_retention,    .def = "1095d", .min = 86400,
+           .max = 100 * 366 * 86400.0),
+    TRENDS("max_points",       F_INT,      max_points,       .def = "100000", .min = 10,
+           .max = 10000000),
+};
+
 static ctx_err source_check(struct ctx *c, void *elem, const char *prefix);
 static void escalation_init(void *elem);
 static ctx_err config_check(struct ctx *c, void *elem, const char *prefix);
@@ -334,9 +402,16 @@ static const struct table retention_table = {
     retention_fields, CTX_ARRAY_LEN(retention_fields), sizeof(struct config_retention), NULL,
     NULL,
 };
+static const struct table trends_table = {
+    trends_fields, CTX_ARRAY_LEN(trends_fields), sizeof(struct config_trends), NULL, NULL,
+};
+static ctx_err escalation_check(struct ctx *c, void *elem, const char *prefix);
 static const struct table escalation_table = {
     escalation_fields, CTX_ARRAY_LEN(escalation_fields), sizeof(struct config_escalation),
-    escalation_init, NULL,
+    escalation_init, escalation_check,
+};
+static const struct table alerts_table = {
+    alerts_fields, CTX_ARRAY_LEN(alerts_fields), sizeof(struct config_alerts), NULL, NULL,
 };
 
 /* Arrays come after the keys they depend on: a source's max_bytes defaults
@@ -367,6 +442,8 @@ static const struct field config_fields[] = {
     CFG("auth",             F_BOOL,     auth,       .def = "false"),
     OBJECT(struct config, "health",    health,    health_table),
     OBJECT(struct config, "retention", retention, retention_table),
+    OBJECT(struct config, "trends",    trends,    trends_table),
+    OBJECT(struct config, "alerts",    alerts,    alerts_table),
     ARRAY(struct config, "sources",    sources,    nsources,    source_table),
     ARRAY(struct config, "queues",     queues,     nqueues,     queue_table),
     ARRAY(struct config, "escalation", escalation, nescalation, escalation_table),
@@ -530,8 +607,7 @@ static ctx_err set_value(struct ctx *c, const struct field *f, void *base, const
                 return fail(c, path, "expected an array of strings");
             if ((e = check_string(c, f, xs, path)))
                 return e;
-            if (strlist_add(l, xs))
-                ctx_oom(strlen(xs) + 1);
+            strlist_add(l, xs);
         }
         return CTX_OK;
     }
@@ -678,6 +754,30 @@ static void escalation_init(void *elem)
     struct config_escalation *r = elem;
     r->urgent = -1;
     r->complaint = -1;
+}
+
+/* A rule "on": "alert" takes alerts by their series and nothing about
+ * items; a rule on items names no series. */
+static ctx_err escalation_check(struct ctx *c, void *elem, const char *prefix)
+{
+    struct config_escalation *r = elem;
+    char path[320];
+    bool alert = r->on && strcmp(r->on, "alert") == 0;
+    if (!alert && r->series.n) {
+        snprintf(path, sizeof path, "%sseries", prefix);
+        return fail(c, path, "only a rule with \"on\": \"alert\" takes series");
+    }
+    if (alert && !r->series.n) {
+        snprintf(path, sizeof path, "%sseries", prefix);
+        return fail(c, path, "a rule on alerts needs the series it takes (\"reason:outage\", "
+                    "\"brand:*\")");
+    }
+    if (alert && (r->sentiment || r->topics.n || r->brands.n || r->reasons.n || r->lang ||
+                  r->urgent >= 0 || r->complaint >= 0 || r->min_followers || r->max_score < 2)) {
+        snprintf(path, sizeof path, "%son", prefix);
+        return fail(c, path, "a rule on alerts takes series only, not conditions on items");
+    }
+    return CTX_OK;
 }
 
 /* A source: max_bytes defaults to the top-level max_body, a token may come

@@ -66,6 +66,26 @@ struct config_escalation {
     char *lang;
     int min_followers;
     int duplicates;        /* -1 any, 0 skip near-duplicates (default), 1 only duplicates */
+    char *on;              /* "item" (default) or "alert": a rule for spike alerts */
+    struct strlist series; /* on "alert": the series it takes ("reason:outage", "brand:*") */
+};
+
+/* Spike alert thresholds (docs/alerts.md) for the series a row matches:
+ * a name ("brand:acme") or a prefix ending in '*' ("reason:*"); the first
+ * row that matches wins. -1: the value of "alerts". */
+struct config_alert_series {
+    char *match;
+    double min_count, min_ratio, raise, clear, spread, clear_after;
+};
+
+struct config_alerts {
+    int enabled;
+    double delay;          /* s after a minute ends before it is judged (late counts) */
+    int max_series;        /* series judged each minute at most (the most recently counted) */
+    double min_count, min_ratio, raise, clear, spread;
+    double clear_after;    /* s under `clear` before an alert clears */
+    struct config_alert_series *series;
+    size_t nseries;
 };
 
 /* When /healthz calls the pipeline degraded (docs/operations.md). */
@@ -87,6 +107,18 @@ struct config_retention {
                               control) */
     double dead;           /* entries of the dead-letter streams */
     double sweep_every;    /* how often the sweeper trims indexes, seen-sets and streams */
+};
+
+/* Trend counters (docs/trends.md, store/KEYS.md "trends"). */
+struct config_trends {
+    int enabled;           /* tag.lua counts each item (false: no counters are written) */
+    double lateness;       /* s: an item published at most this long ago is counted at its
+                              published time, an older one at its fetch time */
+    double skew;           /* s: a published time at most this far in the future is taken */
+    double minute_retention; /* s a minute bucket is kept (its key: a UTC day) */
+    double hour_retention;   /* s an hour bucket is kept (its key: a UTC month) */
+    double day_retention;    /* s a day bucket is kept (its key: a UTC year) */
+    int max_points;        /* points one GET /api/trends may answer (series x buckets) */
 };
 
 struct config {
@@ -121,6 +153,8 @@ struct config {
     int auth;              /* tokens required for the API and the monitor (roles: docs/web.md) */
     struct config_health health;
     struct config_retention retention;
+    struct config_trends trends;
+    struct config_alerts alerts;
 };
 
 /* On failure returns CTX_ECONFIG with a message in err ("FILE: KEY: why",

@@ -263,7 +263,7 @@ ctx_err http_fetch(struct http *h, const struct http_req *req, http_cb cb, void 
     x->cb = cb;
     x->priv = priv;
     x->max_bytes = req->max_bytes > 0 ? req->max_bytes : 5LL * 1024 * 1024;
-    x->res.body.max = (size_t)x->max_bytes;
+    buf_set_max(&x->res.body, (size_t)x->max_bytes);
     if (!(x->easy = curl_easy_init()))
         ctx_oom(0);
     for (const char *const *hd = req->headers; hd && *hd; hd++)

@@ -112,10 +112,10 @@ static void strlist_from_json(const json_t *a, struct strlist *l)
             strlist_add(l, json_string_value(v));
 }
 
-ctx_err tags_from_json(const json_t *j, struct tags *t)
+void tags_from_json(const json_t *j, struct tags *t)
 {
     if (!json_is_object(j))
-        return CTX_OK;
+        return;
     const json_t *sent = json_object_get(j, "sentiment");
     /* scores in their ranges: out of them, tags_to_json() could not write
      * them back (score * 10000 overflows to inf) and the label would lie */
@@ -136,7 +136,6 @@ ctx_err tags_from_json(const json_t *j, struct tags *t)
         t->lang = ctx_strdup(lang);
     if (dup)
         t->duplicate_of = ctx_strdup(dup);
-    return CTX_OK;
 }
 
 void item_init(struct item *it)
@@ -156,12 +155,11 @@ void item_clear(struct item *it)
     item_init(it);
 }
 
-ctx_err item_set(char **field, const char *s)
+void item_set(char **field, const char *s)
 {
     char *c = s ? ctx_strdup(s) : NULL;
     free(*field);
     *field = c;
-    return CTX_OK;
 }
 
 static json_t *str_or_null(const char *s)
@@ -205,7 +203,8 @@ static ctx_err get_str(const json_t *obj, const char *key, char **field)
         return CTX_OK;
     if (!json_is_string(v))
         return CTX_EPARSE;
-    return item_set(field, json_string_value(v));
+    item_set(field, json_string_value(v));
+    return CTX_OK;
 }
 
 ctx_err item_from_json(const json_t *j, struct item *it)

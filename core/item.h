@@ -59,8 +59,8 @@ json_t *tags_to_json(const struct tags *t);   /* new reference */
  * sentiment, complaint, topics, brands, urgent; lang and duplicate_of too).
  * Scores outside [-1, 1] (sentiment) and [0, 1] (complaint) are clamped.
  * j may be NULL or not an object: then *t is left zeroed. *t must be zeroed
- * or cleared; the caller frees it with tags_clear(). Always CTX_OK. */
-ctx_err tags_from_json(const json_t *j, struct tags *t);
+ * or cleared; the caller frees it with tags_clear(). Cannot fail. */
+void tags_from_json(const json_t *j, struct tags *t);
 
 struct item {
     char *id;         /* stable and unique across networks: "feed:acme-blog:<guid>" */
@@ -91,8 +91,8 @@ json_t *item_to_json(const struct item *it, const struct tags *tags);
 /* Parse an item (ignoring "tags"); on error *it is left cleared. */
 ctx_err item_from_json(const json_t *j, struct item *it);
 
-/* Set *field to a copy of s (or NULL), freeing the old value. Always CTX_OK. */
-ctx_err item_set(char **field, const char *s);
+/* Set *field to a copy of s (or NULL), freeing the old value. */
+void item_set(char **field, const char *s);
 
 
 #endif

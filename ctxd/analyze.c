@@ -3,8 +3,10 @@
  * It reads ctx:{i}:items:raw through the consumer group "analyze" (a group
  * reader, store/group.c), tags each item with
  * analyzer_tag(), and stores it with the tag script, which writes the item
- * hash, the tagged stream and the indexes and acknowledges the raw entry in
- * one step. A batch is finished before the next is read. After every
+ * hash, the tagged stream, the indexes and the trend counters (counted at
+ * the item's published time when it is within trends.lateness, else at its
+ * fetch time: store_trend_when()) and acknowledges the raw entry in one
+ * step. A batch is finished before the next is read. After every
  * (re)connection it first re-reads its own pending entries (id 0), so an
  * entry read but not stored before a crash or a Redis restart is tagged
  * again; the script's idempotence makes that harmless. Entries left pending
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "core/clock.h"
 #include "core/date.h"
 #include "core/buf.h"
 #include "core/mem.h"
@@ -39,6 +42,7 @@ struct analyze_role {
     uint64_t batch_t0;          /* uv_hrtime() when the batch was read */
     bool routing;               /* queues are configured: the route group must exist */
     const analyzer *aborts_of;  /* the analyzer aborts_seen counts for */
+    const struct config_trends *trends; /* lateness and skew of the trend counters */
     unsigned long aborts_seen;
 };
 
@@ -86,6 +90,13 @@ static long long published_ms(const struct item *it)
     if (it->fetched && ctx_date_parse(it->fetched, &t) == 0)
         return t * 1000;
     return 0;
+}
+
+/* A time field in ms, or 0 when absent or unreadable. */
+static long long time_ms(const char *s)
+{
+    long long t;
+    return s && ctx_date_parse(s, &t) == 0 ? t * 1000 : 0;
 }
 
 #define SIMHASH_KEEP 200        /* fingerprints kept per band key */
@@ -165,7 +176,12 @@ static void store_tagged(struct tagging *tg)
         .sentiment = sentiment_label_name(tags->label), .complaint = tags->complaint,
         .brands = (const char *const *)tags->brands.v, .nbrands = tags->brands.n,
         .topics = (const char *const *)tags->topics.v, .ntopics = tags->topics.n,
-        .reasons = (const char *const *)tags->reasons.v, .nreasons = nreasons};
+        .reasons = (const char *const *)tags->reasons.v, .nreasons = nreasons,
+        .network = it->reply_network ? it->reply_network : it->kind, .source = it->source,
+        .lang = it->lang,
+        .counted = store_trend_when(time_ms(it->published), time_ms(it->fetched), ctx_now_ms(),
+                                    (long long)(r->trends->lateness * 1000),
+                                    (long long)(r->trends->skew * 1000))};
     /* Redis away: the entry stays pending and is read again later. No
      * JSON: item_to_json() met a string jansson refuses (never expected,
      * item_from_json() took them from JSON); the entry stays pending too. */
@@ -286,6 +302,7 @@ ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct sto
     r->st = st;
     r->an = an;
     r->routing = cfg->nqueues > 0;
+    r->trends = &cfg->trends;
     r->aborts_timer = ctx_malloc(sizeof *r->aborts_timer);
     uv_timer_init(loop, r->aborts_timer);
     r->aborts_timer->data = r;

@@ -11,9 +11,7 @@
  *   escalated once (task_new.lua).
  * Each entry is acknowledged after its task script is queued on the same
  * connection, so Redis runs them in order; the next batch is read once
- * every task of this one is answered. An entry whose tags could not be
- * decoded (out of memory) is left pending and read again after a
- * reconnection.
+ * every task of this one is answered.
  *
  * It does not route: a new task wakes the routing pass (route.c) through
  * the routing events the scripts append. */
@@ -98,18 +96,13 @@ static void escalate_entry(struct route_role *r, const redisReply *e)
     struct item it;
     struct tags tags = {0};
     int rule = -1;
-    bool pending = false;       /* not acked: read again after a reconnection */
     if (j && item_from_json(j, &it) == CTX_OK) {
-        bool conv = it.conversation && strcmp(it.conversation, "private") == 0;
-        if (tags_from_json(json_object_get(j, "tags"), &tags) != CTX_OK) {
-            log_error("route: out of memory reading the tags of %s; left pending", it.id);
-            pending = true;
-        } else if (conv) {
+        tags_from_json(json_object_get(j, "tags"), &tags);
+        if (it.conversation && strcmp(it.conversation, "private") == 0)
             conversation_message(r, &it, it.lang);
-        } else {
+        else
             rule = escalation_match(r->cfg, &tags, it.lang, it.author.followers,
                                     tags.duplicate_of != NULL);
-        }
         if (rule >= 0) {
             const struct config_escalation *esc = &r->cfg->escalation[rule];
             char id[600];
@@ -127,8 +120,7 @@ static void escalate_entry(struct route_role *r, const redisReply *e)
     tags_clear(&tags);
     json_decref(j);
     /* acked after the task script is queued on the same connection: in order */
-    if (!pending)
-        store_tagged_ack(r->cmd, r->st, sid);
+    store_tagged_ack(r->cmd, r->st, sid);
 }
 
 static void on_tagged(const redisReply *entries, void *priv)

@@ -228,6 +228,7 @@ int main(int argc, char **argv)
     struct outbox *obx = NULL;
     struct route_role *rte = NULL;
     struct retention *ret = NULL;
+    struct alerts *alr = NULL;
     ctx_err e = store_new(loop, cfg, &st);
     if (!e)
         e = control_start(st, on_control, &d, &ctl);
@@ -235,6 +236,8 @@ int main(int argc, char **argv)
         log_error("ctxd: serve: %s", ctx_strerror(e));
     if (!e && (roles & ROLE_ANALYZE) && (e = analyze_role_start(loop, cfg, st, &d.an, &ana)))
         log_error("ctxd: analyze: %s", ctx_strerror(e));
+    if (!e && (roles & ROLE_ANALYZE) && (e = alerts_start(loop, cfg, st, &alr)))
+        log_error("ctxd: alerts: %s", ctx_strerror(e));
     if (!e && (roles & ROLE_COLLECT) && (e = collector_start(loop, cfg, st, &col)))
         log_error("ctxd: collect: %s", ctx_strerror(e));
     if (!e && (roles & ROLE_COLLECT) && (e = outbox_start(loop, cfg, st, &obx)))
@@ -254,6 +257,7 @@ int main(int argc, char **argv)
     control_stop(ctl);
     retention_stop(ret);
     route_role_stop(rte);
+    alerts_stop(alr);
     outbox_stop(obx);
     collector_stop(col);
     analyze_role_stop(ana);

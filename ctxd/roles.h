@@ -42,6 +42,13 @@ ctx_err retention_start(uv_loop_t *loop, const struct config *cfg, struct store 
                         struct retention **out);
 void retention_stop(struct retention *r);
 
+/* Spike alerts (alerts.c), run with the analyze role: one process judges
+ * at a time (a lease in Redis). Nothing is started when alerts are off. */
+struct alerts;
+ctx_err alerts_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
+                     struct alerts **out);
+void alerts_stop(struct alerts *a);
+
 /* Commands to every ctxd (control.c): cb gets each command's name. */
 typedef void (*control_cb)(const char *cmd, void *priv);
 struct control;

@@ -35,6 +35,8 @@ int escalation_match(const struct config *cfg, const struct tags *tags, const ch
     for (size_t i = 0; i < cfg->nescalation; i++) {
         const struct config_escalation *r = &cfg->escalation[i];
         enum sentiment_label l;
+        if (r->on && strcmp(r->on, "alert") == 0)
+            continue;           /* a rule for spike alerts (escalation_match_alert) */
         if (r->sentiment && (sentiment_label_parse(r->sentiment, &l) || l != tags->label))
             continue;
         if (r->max_score < 2 && tags->score > r->max_score)
@@ -54,6 +56,22 @@ int escalation_match(const struct config *cfg, const struct tags *tags, const ch
         if (r->duplicates >= 0 && (r->duplicates != 0) != duplicate)
             continue;
         return (int)i;
+    }
+    return -1;
+}
+
+int escalation_match_alert(const struct config *cfg, const char *series)
+{
+    for (size_t i = 0; i < cfg->nescalation; i++) {
+        const struct config_escalation *r = &cfg->escalation[i];
+        if (!r->on || strcmp(r->on, "alert") != 0)
+            continue;
+        for (size_t k = 0; k < r->series.n; k++) {
+            const char *m = r->series.v[k];
+            size_t n = strlen(m);
+            if (n && m[n - 1] == '*' ? strncmp(series, m, n - 1) == 0 : strcmp(series, m) == 0)
+                return (int)i;
+        }
     }
     return -1;
 }

@@ -122,6 +122,9 @@ struct tags;
  * duplicate = the item is a near-duplicate of an earlier one. */
 int escalation_match(const struct config *cfg, const struct tags *tags, const char *lang,
                      long followers, bool duplicate);
+/* The first rule with "on": "alert" whose series (a name, or a prefix
+ * ending in '*') takes a spike alert of `series`, or -1. */
+int escalation_match_alert(const struct config *cfg, const char *series);
 /* A queue config as the pure routing sees it; skill strings ("billing:50")
  * are parsed into q->skills, borrowing names from qc. */
 void routing_queue_from_config(const struct config_queue *qc, struct rt_queue *q,

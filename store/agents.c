@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/hash.h"
+#include "core/mem.h"
 #include "store/store_internal.h"
 
 /* The agent a token names is known after reading it: a call in two steps
@@ -42,8 +43,6 @@ ctx_err store_token_role(struct rconn *rc, struct store *st, const char *token,
     struct token_role *tr = store_twostep_new(
         sizeof *tr, &(struct store_twostep){.st = st, .read = token_read, .call = token_call,
                                             .cb = cb, .priv = priv});
-    if (!tr)
-        return CTX_ENOMEM;
     char sha1[41];
     ctx_sha256_hex(token, strlen(token), tr->sha256);
     ctx_sha1_hex(token, strlen(token), sha1);
@@ -93,24 +92,23 @@ static ctx_err sweep_call(struct rconn *rc, struct store_twostep *t, const redis
     if (rep->type != REDIS_REPLY_ARRAY)
         return CTX_EREDIS;
     size_t n = rep->elements;
-    char (*k)[STORE_KEY_LEN] = calloc(2 * n + 1, sizeof *k);
-    const char **keys = calloc(3 + 2 * n, sizeof *keys), **args = calloc(2 + n, sizeof *args);
+    char (*k)[STORE_KEY_LEN] = ctx_calloc(2 * n + 1, sizeof *k);
+    const char **keys = ctx_calloc(3 + 2 * n, sizeof *keys);
+    const char **args = ctx_calloc(2 + n, sizeof *args);
     char nows[STORE_NUM_LEN], stale[STORE_NUM_LEN];
-    ctx_err e = CTX_ENOMEM;
-    if (k && keys && args) {
-        keys[0] = KEY_AGENTS;
-        keys[1] = KEY_DISCONNECTED;
-        keys[2] = KEY_ROUTING_EVENTS;
-        args[0] = store_lld(nows, sw->now);
-        args[1] = store_lld(stale, sw->stale_ms);
-        for (size_t i = 0; i < n; i++) {
-            const char *id = rep->element[i]->str ? rep->element[i]->str : "";
-            keys[3 + 2 * i] = store_key_agent(k[2 * i], STORE_KEY_LEN, id);
-            keys[4 + 2 * i] = store_key_agent_conns(k[2 * i + 1], STORE_KEY_LEN, id);
-            args[2 + i] = id;
-        }
-        e = store_eval(rc, t->st, SCRIPT_PRESENCE_SWEEP, cb, t, keys, 3 + 2 * n, args, 2 + n);
+    keys[0] = KEY_AGENTS;
+    keys[1] = KEY_DISCONNECTED;
+    keys[2] = KEY_ROUTING_EVENTS;
+    args[0] = store_lld(nows, sw->now);
+    args[1] = store_lld(stale, sw->stale_ms);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = rep->element[i]->str ? rep->element[i]->str : "";
+        keys[3 + 2 * i] = store_key_agent(k[2 * i], STORE_KEY_LEN, id);
+        keys[4 + 2 * i] = store_key_agent_conns(k[2 * i + 1], STORE_KEY_LEN, id);
+        args[2 + i] = id;
     }
+    ctx_err e = store_eval(rc, t->st, SCRIPT_PRESENCE_SWEEP, cb, t, keys, 3 + 2 * n, args,
+                           2 + n);
     free(k);
     free(keys);
     free(args);
@@ -123,8 +121,6 @@ ctx_err store_presence_sweep(struct rconn *rc, struct store *st, long long now,
     struct sweep *sw = store_twostep_new(
         sizeof *sw, &(struct store_twostep){.st = st, .read = sweep_read, .call = sweep_call,
                                             .cb = cb, .priv = priv});
-    if (!sw)
-        return CTX_ENOMEM;
     sw->now = now;
     sw->stale_ms = stale_ms;
     return store_twostep_start(rc, &sw->base);
@@ -156,21 +152,19 @@ ctx_err store_queue_stats(struct rconn *rc, struct store *st, const char *const 
 {
     /* keys: offers, agents, then each queue's stats and waiting line; args:
      * the two prefixes, then the queue names */
-    char (*k)[STORE_KEY_LEN] = calloc(2 * n + 1, sizeof *k);
-    const char **keys = calloc(2 + 2 * n, sizeof *keys), **args = calloc(2 + n, sizeof *args);
-    ctx_err e = CTX_ENOMEM;
-    if (k && keys && args) {
-        keys[0] = KEY_OFFERS;
-        keys[1] = KEY_AGENTS;
-        args[0] = KEY_TASK_PREFIX;
-        args[1] = KEY_AGENT_PREFIX;
-        for (size_t i = 0; i < n; i++) {
-            keys[2 + 2 * i] = store_key_queue_stats(k[2 * i], STORE_KEY_LEN, queues[i]);
-            keys[3 + 2 * i] = store_key_queue_waiting(k[2 * i + 1], STORE_KEY_LEN, queues[i]);
-            args[2 + i] = queues[i];
-        }
-        e = store_eval(rc, st, SCRIPT_QUEUE_STATS, cb, priv, keys, 2 + 2 * n, args, 2 + n);
+    char (*k)[STORE_KEY_LEN] = ctx_calloc(2 * n + 1, sizeof *k);
+    const char **keys = ctx_calloc(2 + 2 * n, sizeof *keys);
+    const char **args = ctx_calloc(2 + n, sizeof *args);
+    keys[0] = KEY_OFFERS;
+    keys[1] = KEY_AGENTS;
+    args[0] = KEY_TASK_PREFIX;
+    args[1] = KEY_AGENT_PREFIX;
+    for (size_t i = 0; i < n; i++) {
+        keys[2 + 2 * i] = store_key_queue_stats(k[2 * i], STORE_KEY_LEN, queues[i]);
+        keys[3 + 2 * i] = store_key_queue_waiting(k[2 * i + 1], STORE_KEY_LEN, queues[i]);
+        args[2 + i] = queues[i];
     }
+    ctx_err e = store_eval(rc, st, SCRIPT_QUEUE_STATS, cb, priv, keys, 2 + 2 * n, args, 2 + n);
     free(k);
     free(keys);
     free(args);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/mem.h"
 #include "store/store.h"
 
 struct follower {
@@ -89,9 +90,7 @@ static void on_state(struct rconn *rc, bool up, void *priv)
 ctx_err follower_start(struct store *st, const char *key, follow_cb cb, void *priv,
                        struct follower **out)
 {
-    struct follower *f = calloc(1, sizeof *f);
-    if (!f)
-        return CTX_ENOMEM;
+    struct follower *f = ctx_calloc(1, sizeof *f);
     snprintf(f->key, sizeof f->key, "%s", key);
     f->cb = cb;
     f->priv = priv;

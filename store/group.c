@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/metrics.h"
 #include "store/store.h"
 
@@ -144,33 +145,31 @@ static void on_dead_range(struct rconn *rc, redisReply *rep, void *priv)
                                        ? rep->element[0]->element[1] : NULL;
         size_t nf = fields && fields->type == REDIS_REPLY_ARRAY ? fields->elements : 0;
         size_t argc = 12 + nf;
-        const char **argv = calloc(argc, sizeof *argv);
+        const char **argv = ctx_calloc(argc, sizeof *argv);
         char dl[32];
         snprintf(dl, sizeof dl, "%lld", d->deliveries);
-        if (argv) {
-            size_t k = 0;
-            argv[k++] = "XADD";
-            argv[k++] = g->dead;
-            argv[k++] = "MAXLEN";
-            argv[k++] = "~";
-            argv[k++] = "10000";
-            argv[k++] = "*";
-            argv[k++] = "dead_from";
-            argv[k++] = g->o.stream;
-            argv[k++] = "dead_id";
-            argv[k++] = d->id;
-            argv[k++] = "dead_deliveries";
-            argv[k++] = dl;
-            for (size_t i = 0; i < nf; i++)
-                argv[k++] = fields->element[i]->str ? fields->element[i]->str : "";
-            /* in order on one connection: the ack only follows a stored copy */
-            rconn_cmdargv(rc, NULL, NULL, (int)k, argv, NULL);
-            rconn_cmd(rc, NULL, NULL, "XACK %s %s %s", g->o.stream, g->o.group, d->id);
-            log_error("%s: entry %s of %s read %lld times without being finished: moved to %s",
-                      g->o.name, d->id, g->o.stream, d->deliveries, g->dead);
-            metrics_add(METRIC_DEAD_LETTERS, g->o.group, "max_deliveries", 1);
-            free(argv);
-        }
+        size_t k = 0;
+        argv[k++] = "XADD";
+        argv[k++] = g->dead;
+        argv[k++] = "MAXLEN";
+        argv[k++] = "~";
+        argv[k++] = "10000";
+        argv[k++] = "*";
+        argv[k++] = "dead_from";
+        argv[k++] = g->o.stream;
+        argv[k++] = "dead_id";
+        argv[k++] = d->id;
+        argv[k++] = "dead_deliveries";
+        argv[k++] = dl;
+        for (size_t i = 0; i < nf; i++)
+            argv[k++] = fields->element[i]->str ? fields->element[i]->str : "";
+        /* in order on one connection: the ack only follows a stored copy */
+        rconn_cmdargv(rc, NULL, NULL, (int)k, argv, NULL);
+        rconn_cmd(rc, NULL, NULL, "XACK %s %s %s", g->o.stream, g->o.group, d->id);
+        log_error("%s: entry %s of %s read %lld times without being finished: moved to %s",
+                  g->o.name, d->id, g->o.stream, d->deliveries, g->dead);
+        metrics_add(METRIC_DEAD_LETTERS, g->o.group, "max_deliveries", 1);
+        free(argv);
     }
     free(d);
 }
@@ -186,9 +185,7 @@ static void on_pending_list(struct rconn *rc, redisReply *rep, void *priv)
             e->element[3]->type != REDIS_REPLY_INTEGER ||
             e->element[3]->integer < g->max_deliveries)
             continue;
-        struct dead_entry *d = calloc(1, sizeof *d);
-        if (!d)
-            break;
+        struct dead_entry *d = ctx_calloc(1, sizeof *d);
         d->g = g;
         d->deliveries = e->element[3]->integer;
         snprintf(d->id, sizeof d->id, "%s", e->element[0]->str);
@@ -286,9 +283,7 @@ static void handle_free(uv_handle_t *h)
 ctx_err group_reader_start(struct store *st, const struct group_opts *o, group_batch_cb cb,
                            void *priv, struct group_reader **out)
 {
-    struct group_reader *g = calloc(1, sizeof *g);
-    if (!g)
-        return CTX_ENOMEM;
+    struct group_reader *g = ctx_calloc(1, sizeof *g);
     g->o = *o;
     g->cb = cb;
     g->priv = priv;
@@ -297,14 +292,8 @@ ctx_err group_reader_start(struct store *st, const struct group_opts *o, group_b
     snprintf(g->dead, sizeof g->dead, "%s%s", o->dead ? o->dead : o->stream,
              o->dead ? "" : ":dead");
     store_consumer_name(st->cfg, g->consumer, sizeof g->consumer);
-    g->retry = malloc(sizeof *g->retry);
-    g->claim = malloc(sizeof *g->claim);
-    if (!g->retry || !g->claim) {
-        free(g->retry);
-        free(g->claim);
-        free(g);
-        return CTX_ENOMEM;
-    }
+    g->retry = ctx_malloc(sizeof *g->retry);
+    g->claim = ctx_malloc(sizeof *g->claim);
     uv_timer_init(st->loop, g->retry);
     uv_timer_init(st->loop, g->claim);
     g->retry->data = g->claim->data = g;

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "core/tz.h"
 #include "store/store.h"
 
 static char *key(char *buf, size_t len, const char *fmt, ...)
@@ -59,6 +60,20 @@ char *store_key_index(char *buf, size_t len, const char *dim, const char *value)
 char *store_key_simhash(char *buf, size_t len, unsigned band)
 {
     return key(buf, len, KEY_SIMHASH_PREFIX "%08x", band);
+}
+
+char *store_key_trend(char *buf, size_t len, enum store_trend_level lv, const char *series,
+                      long long ms)
+{
+    long long days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    long long y;
+    unsigned m, d;
+    tz_civil_from_days(days, &y, &m, &d);
+    if (lv == STORE_TREND_MINUTE)
+        return key(buf, len, KEY_TREND_PREFIX "m:%s:%04lld%02u%02u", series, y, m, d);
+    if (lv == STORE_TREND_HOUR)
+        return key(buf, len, KEY_TREND_PREFIX "h:%s:%04lld%02u", series, y, m);
+    return key(buf, len, KEY_TREND_PREFIX "d:%s:%04lld", series, y);
 }
 
 /* The layout before hash tags: ctx:<first word>..., the domain by that first

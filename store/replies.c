@@ -3,13 +3,13 @@
  * the outbox, in the routing domain of store/KEYS.md). A reply id is the
  * idempotency key sent to the network, so it is made once, here, from the
  * system's randomness. */
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/clock.h"
 #include "core/date.h"
 #include "core/id.h"
+#include "core/mem.h"
 #include "store/store_internal.h"
 
 ctx_err store_reply_id(char *buf, size_t len)
@@ -60,19 +60,11 @@ ctx_err store_reply_enqueue(struct rconn *rc, struct store *st, const char *repl
         sizeof *q, &(struct store_twostep){.st = st, .read = enqueue_read,
                                            .call = enqueue_call, .release = enqueue_release,
                                            .cb = cb, .priv = priv});
-    if (!q)
-        return CTX_ENOMEM;
     char now[CTX_TIME_LEN];
     ctx_time_format(ctx_now_s(), now);
     const char *args[ENQUEUE_ARGS] = {reply, item, text, agent ? agent : "", now};
-    bool ok = true;
     for (size_t i = 0; i < ENQUEUE_ARGS; i++)
-        ok = (q->args[i] = strdup(args[i])) && ok;
-    if (!ok) {
-        enqueue_release(rc, NULL, &q->base);
-        free(q);
-        return CTX_ENOMEM;
-    }
+        q->args[i] = ctx_strdup(args[i]);
     return store_twostep_start(rc, &q->base);
 }
 

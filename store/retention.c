@@ -107,10 +107,8 @@ static long long keep_ms(double seconds)
 ctx_err store_retain_lease(struct rconn *rc, struct store *st, const char *what,
                            const char *owner, long long ms, rconn_reply_cb cb, void *priv)
 {
-    char key[STORE_KEY_LEN], mss[STORE_NUM_LEN];
-    const char *keys[] = {store_key_lease(key, sizeof key, what)};
-    const char *args[] = {owner, store_lld(mss, ms)};
-    return STORE_EVAL(rc, st, SCRIPT_RETAIN_LEASE, cb, priv, keys, args);
+    char key[STORE_KEY_LEN];
+    return store_lease(rc, st, store_key_lease(key, sizeof key, what), owner, ms, cb, priv);
 }
 
 /* The open tasks are routing's ({r}), their items the pipeline's ({i}): a

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include "core/log.h"
+#include "core/mem.h"
 #include "store/store_internal.h"
 
 static ctx_err layout_check(const struct config *cfg)
@@ -55,9 +56,7 @@ ctx_err store_new(uv_loop_t *loop, const struct config *cfg, struct store **out)
     ctx_err e = layout_check(cfg);
     if (e)
         return e;
-    struct store *st = calloc(1, sizeof *st);
-    if (!st)
-        return CTX_ENOMEM;
+    struct store *st = ctx_calloc(1, sizeof *st);
     st->loop = loop;
     st->cfg = cfg;
     for (int i = 0; i < SCRIPT_COUNT; i++) {
@@ -104,8 +103,8 @@ ctx_err store_eval(struct rconn *rc, struct store *st, enum store_script script,
                    const char *const *args, size_t nargs)
 {
     const char *small[32], **argv = small;
-    if (nkeys + nargs > CTX_ARRAY_LEN(small) && !(argv = malloc((nkeys + nargs) * sizeof *argv)))
-        return CTX_ENOMEM;
+    if (nkeys + nargs > CTX_ARRAY_LEN(small))
+        argv = ctx_malloc((nkeys + nargs) * sizeof *argv);
     for (size_t i = 0; i < nkeys; i++)
         argv[i] = keys[i];
     for (size_t i = 0; i < nargs; i++)

@@ -43,6 +43,9 @@
 #define GROUP_ANALYZE    "analyze"
 #define KEY_SIMHASH_PREFIX KEY_ITEMS_DOMAIN "simhash:"    /* list per band key:
                                                              "<hex simhash> <item id>" */
+#define KEY_TREND_PREFIX KEY_ITEMS_DOMAIN "tr:"           /* hashes m:|h:|d:<series>:<period>
+                                                             (store/trends.c) */
+#define KEY_TREND_SERIES KEY_ITEMS_DOMAIN "tr:series"     /* zset: series -> last counted ms */
 
 /* replies (in the routing domain: their scripts tell the agent events stream) */
 #define KEY_REPLY_PREFIX KEY_ROUTING_DOMAIN "reply:"      /* hash per reply: text, status... */
@@ -77,6 +80,13 @@
 #define KEY_LEASE_PREFIX  KEY_CONTROL_DOMAIN "lease:"   /* string per lease: its holder (a
                                                            job one process at a time does) */
 
+/* spike alerts (store/alerts.c) on the trend counters (KEY_TREND_* above) */
+#define KEY_ALERTS        KEY_ITEMS_DOMAIN "alerts"       /* stream: alerts (alert JSON) */
+#define KEY_ALERTS_STATE  KEY_ITEMS_DOMAIN "alerts:state" /* hash: series -> detector state */
+#define KEY_ALERTS_COUNT  KEY_ITEMS_DOMAIN "alerts:count" /* hash: series -> alerts raised */
+#define KEY_ALERTS_LEASE  KEY_ITEMS_DOMAIN "alerts:lease" /* string: the process judging */
+#define ALERTS_STREAM_CAP "10000"
+
 #define RAW_STREAM_CAP    "1000000"
 #define TAGGED_STREAM_CAP "100000"
 #define OUTBOX_STREAM_CAP "100000"
@@ -110,6 +120,13 @@ char *store_key_lease(char *buf, size_t len, const char *what);         /* ctx:{
 /* ctx:{i}:idx:<dim>:<value>: dim is sentiment, brand, topic, complaint or reason */
 char *store_key_index(char *buf, size_t len, const char *dim, const char *value);
 char *store_key_simhash(char *buf, size_t len, unsigned band);          /* ...simhash:<%08x> */
+/* The trend counters of `series` ("all", "brand:acme"...) at a level that
+ * hold the bucket of instant ms: ctx:{i}:tr:m:<series>:<yyyymmdd>,
+ * ...tr:h:<series>:<yyyymm>, ...tr:d:<series>:<yyyy> (UTC). */
+enum store_trend_level { STORE_TREND_MINUTE, STORE_TREND_HOUR, STORE_TREND_DAY,
+                         STORE_TREND_LEVELS };
+char *store_key_trend(char *buf, size_t len, enum store_trend_level lv, const char *series,
+                      long long ms);
 
 /* The layout before hash tags named keys ctx:<name> ("ctx:agents",
  * "ctx:task:<id>"). The name such a key has now ("ctx:{r}:agents") in buf,
@@ -279,7 +296,9 @@ ctx_err store_reply_posting(struct rconn *rc, struct store *st, const char *repl
  * (add_raw.lua). */
 ctx_err store_add_raw(struct rconn *rc, struct store *st, const char *source, const char *item,
                       const char *json, rconn_reply_cb cb, void *priv);
-/* A tagged item to store, with the indexes it belongs to (tag.lua). */
+/* A tagged item to store, with the indexes it belongs to (tag.lua), and,
+ * when the config's trends.enabled, counted in the trend counters of its
+ * series at time `counted` (store_trend_when()) in the same step. */
 struct store_tagged {
     const char *sid;                /* its raw stream entry, acknowledged */
     const char *id, *json;          /* item id, tagged item JSON */
@@ -288,9 +307,32 @@ struct store_tagged {
     bool complaint;
     const char *const *brands, *const *topics, *const *reasons;  /* reasons: complaints only */
     size_t nbrands, ntopics, nreasons;
+    const char *network, *source, *lang;    /* series network:, source:, lang: (NULL: none) */
+    long long counted;              /* ms: the instant counted at; <= 0: not counted */
 };
 ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged *t,
                   rconn_reply_cb cb, void *priv);
+/* ---- trend counters (store/trends.c; store/KEYS.md "Trend counters") ---- */
+/* The bucket number of instant ms at a level: floor(ms / 60000), / 3600000,
+ * / 86400000; and a bucket's length in ms. */
+long long store_trend_bucket(enum store_trend_level lv, long long ms);
+long long store_trend_bucket_ms(enum store_trend_level lv);
+/* The first ms after the key period (UTC day, month, year) holding ms. */
+long long store_trend_key_end(enum store_trend_level lv, long long ms);
+/* The instant an item is counted at (pure): its published time if that is
+ * at most lateness_ms old and at most skew_ms ahead of now, else its fetch
+ * time (else now). Times <= 0 are absent. */
+long long store_trend_when(long long published, long long fetched, long long now,
+                           long long lateness_ms, long long skew_ms);
+/* HGETALL of the counters of `series` at level lv held by the key of the
+ * period of instant ms (store_key_trend()). */
+ctx_err store_trend_read(struct rconn *rc, struct store *st, enum store_trend_level lv,
+                         const char *series, long long ms, rconn_reply_cb cb, void *priv);
+/* The series registry: every series counted since min_ms (its newest
+ * counted instant at or after it), as ZRANGEBYSCORE ... WITHSCORES. */
+ctx_err store_trend_series(struct rconn *rc, struct store *st, long long min_ms,
+                           rconn_reply_cb cb, void *priv);
+
 /* Newest items matching the filters ("" or NULL: any), scored above min
  * ("-inf" or ms), at most limit (query.lua). */
 struct store_query {
@@ -455,6 +497,36 @@ struct store_dead_letter {
 void store_dead_letter_read(enum store_pipe p, const redisReply *fields,
                             struct store_dead_letter *out);
 
+/* ---- spike alerts (store/alerts.c; ctxd/alerts.c, ws/alerts.c) ---- */
+/* Take or renew the lease of the judging process (lease.lua): 1 held, 0 not. */
+ctx_err store_alerts_lease(struct rconn *rc, struct store *st, const char *owner,
+                           long long ttl_ms, rconn_reply_cb cb, void *priv);
+/* The series counted since since_ms, the most recent first, at most limit. */
+ctx_err store_alerts_series(struct rconn *rc, struct store *st, long long since_ms, int limit,
+                            rconn_reply_cb cb, void *priv);
+/* A run of buckets of one key: epoch minutes of one UTC day, hours of one
+ * UTC month, or days of one UTC year, first..last. */
+struct store_trend_seg {
+    enum store_trend_level bucket;
+    long long first, last;
+};
+/* The series' detector state and the counts of each run (alerts_read.lua):
+ * {state or nil, then per run nil (no such key) or its counts}. */
+ctx_err store_alerts_read(struct rconn *rc, struct store *st, const char *series,
+                          const struct store_trend_seg *segs, size_t n, rconn_reply_cb cb,
+                          void *priv);
+/* Keep the judgement of `minute` (alerts_apply.lua): the state, and the
+ * alert JSON (NULL: none) in the alerts stream. Reply: the alert's stream
+ * id, 1 (no alert) or 0 (that minute was judged already). */
+ctx_err store_alerts_apply(struct rconn *rc, struct store *st, const char *series,
+                           long long minute, const char *state, const char *alert,
+                           rconn_reply_cb cb, void *priv);
+/* Alerts newest first from the stream, raised at since_ms or later. */
+ctx_err store_alerts_list(struct rconn *rc, struct store *st, long long since_ms, int limit,
+                          rconn_reply_cb cb, void *priv);
+ctx_err store_alerts_counts(struct rconn *rc, struct store *st, rconn_reply_cb cb,
+                            void *priv);    /* HGETALL: series -> alerts raised */
+
 /* This process's consumer name in stream groups: the config's "consumer",
  * else <host>-<pid>. */
 void store_consumer_name(const struct config *cfg, char *out, size_t outlen);
@@ -482,8 +554,8 @@ struct store_group_state {
 int store_retain_minid(long long cutoff_ms, const struct store_group_state *g, size_t n,
                        char out[STORE_ID_LEN]);
 
-/* Hold (take or renew) the lease `what` for ms as `owner`: the reply is 1 when
- * owner holds it. */
+/* Hold (take or renew) the lease `what` (ctx:{c}:lease:<what>, lease.lua) for
+ * ms as `owner`: the reply is 1 when owner holds it. */
 ctx_err store_retain_lease(struct rconn *rc, struct store *st, const char *what,
                            const char *owner, long long ms, rconn_reply_cb cb, void *priv);
 /* The items of open tasks (queued, offered, assigned) live at least `items`

@@ -47,11 +47,34 @@ struct store_twostep {
     void *priv;
     int tries;
 };
-/* A zeroed context of `size` bytes that starts with a copy of base, or NULL. */
+/* A zeroed context of `size` bytes that starts with a copy of base (never
+ * NULL: core/mem.h). */
 void *store_twostep_new(size_t size, const struct store_twostep *base);
 /* Sends the read; on failure (nothing sent, cb not called) releases and
  * frees t. */
 ctx_err store_twostep_start(struct rconn *rc, struct store_twostep *t);
+
+/* tag.lua's trend arguments for a tagged item (store/trends.c): its series
+ * ("all", "brand:acme"...; at most STORE_TREND_MAX_SERIES, each once),
+ * whether each is split by sentiment and complaint, the bucket fields and
+ * key expiries (s; "0" past retention) per level. n == 0: not counted. */
+#define STORE_TREND_MAX_SERIES 64
+#define STORE_SERIES_LEN 200
+struct store_trend_args {
+    size_t n;
+    char series[STORE_TREND_MAX_SERIES][STORE_SERIES_LEN];
+    bool split[STORE_TREND_MAX_SERIES];
+    char field[STORE_TREND_LEVELS][STORE_NUM_LEN];
+    char expire[STORE_TREND_LEVELS][STORE_NUM_LEN];
+    const char *sentiment;      /* "p", "n", "u" */
+};
+void store_trend_args(struct store_trend_args *a, const struct store_tagged *t,
+                      const struct config_trends *cfg, long long now);
+
+/* Take or renew the lease `key` for ms as owner (store/lease.c, lease.lua):
+ * the reply is 1 when owner holds it, else 0. */
+ctx_err store_lease(struct rconn *rc, struct store *st, const char *key, const char *owner,
+                    long long ms, rconn_reply_cb cb, void *priv);
 
 /* Send `cmd key rest[0] ... rest[n-1]` (n <= 16). */
 ctx_err store_cmd_key(struct rconn *rc, rconn_reply_cb cb, void *priv, const char *cmd,

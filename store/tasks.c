@@ -12,6 +12,7 @@
 #include <string.h>
 #include "core/clock.h"
 #include "core/item.h"
+#include "core/mem.h"
 #include "routing/routing.h"
 #include "store/store_internal.h"
 
@@ -111,8 +112,6 @@ ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct stor
     struct inbound *in = store_twostep_new(
         sizeof *in, &(struct store_twostep){.st = st, .read = inbound_read, .call = inbound_call,
                                             .release = inbound_release, .cb = cb, .priv = priv});
-    if (!in)
-        return CTX_ENOMEM;
     store_key_conversation(in->keys[0], STORE_KEY_LEN, m->network, m->chat, m->chat_len);
     store_key_queue_waiting(in->keys[1], STORE_KEY_LEN, m->queue);
     snprintf(in->keys[2], STORE_KEY_LEN, "%s", KEY_ROUTING_EVENTS);
@@ -125,14 +124,8 @@ ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct stor
         m->task, m->queue, store_lld(nows, m->now), store_dbl(order, m->order),
         store_lld(due, m->sla_due), m->created, m->item, m->message, m->name ? m->name : "",
         m->lang ? m->lang : ""};
-    bool ok = true;
     for (size_t i = 0; i < INBOUND_ARGS; i++)
-        ok = (in->args[i] = strdup(args[i])) && ok;
-    if (!ok) {
-        inbound_release(rc, NULL, &in->base);
-        free(in);
-        return CTX_ENOMEM;
-    }
+        in->args[i] = ctx_strdup(args[i]);
     return store_twostep_start(rc, &in->base);
 }
 
@@ -259,8 +252,6 @@ ctx_err store_abandon(struct rconn *rc, struct store *st, const char *task, cons
     struct abandon *a = store_twostep_new(
         sizeof *a, &(struct store_twostep){.st = st, .read = abandon_read, .call = abandon_call,
                                            .release = abandon_release, .cb = cb, .priv = priv});
-    if (!a)
-        return CTX_ENOMEM;
     a->now = now;
     snprintf(a->task, sizeof a->task, "%s", task);
     snprintf(a->queue, sizeof a->queue, "%s", queue ? queue : "");
@@ -291,12 +282,10 @@ static ctx_err overflow_call(struct rconn *rc, struct store_twostep *t, const re
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements > OVERFLOW_HEAD)
         return CTX_EREDIS;
     size_t n = rep->elements;
-    char (*k)[STORE_KEY_LEN] = calloc(n + 1, sizeof *k);
+    char (*k)[STORE_KEY_LEN] = ctx_calloc(n + 1, sizeof *k);
     const char *keys[5 + OVERFLOW_HEAD] = {o->wkey, o->tokey, KEY_ROUTING_EVENTS, o->skey,
                                            o->toskey};
     const char *args[5 + OVERFLOW_HEAD] = {o->before, o->to, o->boost, o->unit, o->now};
-    if (!k)
-        return CTX_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         const char *id = rep->element[i]->str ? rep->element[i]->str : "";
         keys[5 + i] = store_key_task(k[i], STORE_KEY_LEN, id);
@@ -314,8 +303,6 @@ ctx_err store_overflow(struct rconn *rc, struct store *st, const char *queue,
     struct overflow *o = store_twostep_new(
         sizeof *o, &(struct store_twostep){.st = st, .read = overflow_read,
                                            .call = overflow_call, .cb = cb, .priv = priv});
-    if (!o)
-        return CTX_ENOMEM;
     store_key_queue_waiting(o->wkey, sizeof o->wkey, queue);
     store_key_queue_waiting(o->tokey, sizeof o->tokey, to_queue ? to_queue : queue);
     store_key_queue_stats(o->skey, sizeof o->skey, queue);

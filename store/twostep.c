@@ -8,6 +8,7 @@
  * its own context (see store_internal.h). */
 #include <stdlib.h>
 #include <string.h>
+#include "core/mem.h"
 #include "store/store_internal.h"
 
 #define STORE_TWOSTEP_TRIES 3
@@ -41,9 +42,8 @@ static void on_read(struct rconn *rc, redisReply *r, void *priv)
 
 void *store_twostep_new(size_t size, const struct store_twostep *base)
 {
-    struct store_twostep *t = calloc(1, size);
-    if (t)
-        *t = *base;
+    struct store_twostep *t = ctx_calloc(1, size);
+    *t = *base;
     return t;
 }
 

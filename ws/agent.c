@@ -341,10 +341,8 @@ int agent_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
         s->wsi = wsi;
         s->ag = sv->agents;
         s->q.max = 1024;
-        s->rx.max = MAX_RX;
+        buf_set_max(&s->rx, MAX_RX);
         s->ref = wref_new(s);
-        if (!s->ref)
-            return -1;
         s->next = s->ag->sessions;
         if (s->next)
             s->next->prev = s;

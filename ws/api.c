@@ -106,8 +106,8 @@ static void on_items(struct rconn *rc, redisReply *rep, void *priv)
 
 /* Copy query argument `name` into out ("" when absent). Returns 0, 1 when
  * it is there but does not fit (lws_get_urlarg_by_name() would call it
- * absent, and stop looking at the arguments after it), -1 out of memory. */
-static int query_arg(struct lws *wsi, const char *name, char *out, size_t outlen)
+ * absent, and stop looking at the arguments after it)). */
+int query_arg(struct lws *wsi, const char *name, char *out, size_t outlen)
 {
     size_t nl = strlen(name);
     out[0] = '\0';
@@ -162,12 +162,7 @@ static void items(struct api_req *r, struct lws *wsi)
         {"reason", reason, sizeof reason},
     };
     for (size_t i = 0; i < CTX_ARRAY_LEN(args); i++) {
-        int e = query_arg(wsi, args[i].name, args[i].v, args[i].size);
-        if (e < 0) {
-            respond_error(r, 500, "memory", "out of memory");
-            return;
-        }
-        if (e) {
+        if (query_arg(wsi, args[i].name, args[i].v, args[i].size)) {
             char code[32], msg[96];
             snprintf(code, sizeof code, "bad_%s", args[i].name);
             snprintf(msg, sizeof msg, "%s is too long (at most %zu bytes)", args[i].name,
@@ -310,14 +305,58 @@ static void h_agents(struct api_req *r, const char *a) { (void)a; agents_get(r);
 static void h_reply_get(struct api_req *r, const char *a) { replies_get(r, a); }
 static void h_reply_post(struct api_req *r, const char *a) { (void)a; replies_post(r); }
 static void h_callback(struct api_req *r, const char *a) { (void)a; callbacks_post(r); }
+static void h_trends(struct api_req *r, const char *a) { (void)a; trends_get(r); }
+static void h_trends_top(struct api_req *r, const char *a) { (void)a; trends_top_get(r); }
+static void h_alerts(struct api_req *r, const char *a) { (void)a; alerts_get(r); }
 
 /* POST /api/analyze {"text": "...", "title": "...", "lang": "..."} -> the tags object:
  * the analyzer the daemon tags with, on any text, at once (no Redis). */
+/* POST /api/analyze: tagging compiles nothing but runs every rule over the
+ * text (tens of microseconds, more for a long text), so it runs on libuv's
+ * thread pool, not on the loop that serves every other connection. The job
+ * holds a reference to the analyzer (a rules reload meanwhile frees the old
+ * one only after the job is done) and the request waits like one waiting
+ * for Redis: a client gone meanwhile frees it when the job comes back. */
+struct analyze_job {
+    uv_work_t w;
+    struct api_req *r;
+    analyzer *an;
+    struct item it;
+    struct tags tags;
+    ctx_err e;
+};
+
+static void analyze_work(uv_work_t *w)
+{
+    struct analyze_job *j = w->data;
+    j->e = analyzer_tag(j->an, &j->it, &j->tags);
+}
+
+static void analyze_done(uv_work_t *w, int status)
+{
+    struct analyze_job *j = w->data;
+    struct api_req *r = j->r;
+    r->waiting = false;
+    if (!r->wsi) {
+        req_free(r);
+    } else if (status != 0 || j->e) {
+        respond_error(r, 500, "analyzer", status ? uv_strerror(status) : ctx_strerror(j->e));
+    } else {
+        json_t *t = tags_to_json(&j->tags);
+        json_object_set_new(t, "lang", j->tags.lang ? json_string(j->tags.lang) : json_null());
+        respond_json(r, 200, t);
+    }
+    analyzer_free(j->an);
+    item_clear(&j->it);
+    tags_clear(&j->tags);
+    free(j);
+}
+
 static void h_analyze(struct api_req *r, const char *a)
 {
     (void)a;
     json_error_t je;
-    json_t *j = json_loadb(r->req_body.p ? r->req_body.p : "", r->req_body.len, 0, &je);
+    json_t *j = json_loadb(buf_str(&r->req_body), buf_len(&r->req_body), 0, &je);
     const char *text = json_string_value(json_object_get(j, "text"));
     if (!j) {
         respond_error(r, 400, "bad_json", je.text);
@@ -326,25 +365,23 @@ static void h_analyze(struct api_req *r, const char *a)
     } else if (!r->s->an || !*r->s->an) {
         respond_error(r, 503, "no_analyzer", "this ctxd does not analyze");
     } else {
-        struct item it;
-        item_init(&it);
-        struct tags tags = {0};
-        ctx_err e = item_set(&it.text, text);
-        if (!e)
-            e = item_set(&it.title, json_string_value(json_object_get(j, "title")));
-        if (!e)
-            e = item_set(&it.lang, json_string_value(json_object_get(j, "lang")));
-        if (!e)
-            e = analyzer_tag(*r->s->an, &it, &tags);
-        if (e) {
-            respond_error(r, 500, "analyzer", ctx_strerror(e));
-        } else {
-            json_t *t = tags_to_json(&tags);
-            json_object_set_new(t, "lang", tags.lang ? json_string(tags.lang) : json_null());
-            respond_json(r, 200, t);
+        struct analyze_job *job = ctx_calloc(1, sizeof *job);
+        job->w.data = job;
+        job->r = r;
+        item_init(&job->it);
+        item_set(&job->it.text, text);
+        item_set(&job->it.title, json_string_value(json_object_get(j, "title")));
+        item_set(&job->it.lang, json_string_value(json_object_get(j, "lang")));
+        job->an = analyzer_ref(*r->s->an);
+        r->waiting = true;
+        int rc = uv_queue_work(r->s->loop, &job->w, analyze_work, analyze_done);
+        if (rc) {
+            r->waiting = false;
+            analyzer_free(job->an);
+            item_clear(&job->it);
+            free(job);
+            respond_error(r, 503, "busy", uv_strerror(rc));
         }
-        item_clear(&it);
-        tags_clear(&tags);
     }
     json_decref(j);
 }
@@ -354,6 +391,9 @@ static const struct route routes[] = {
     {"GET", "/metrics", false, OPEN, h_metrics},
     {"GET", "/api/items", false, ANY_ROLE, h_items},
     {"GET", "/api/sources", false, ANY_ROLE, h_sources},
+    {"GET", "/api/trends", false, ANY_ROLE, h_trends},
+    {"GET", "/api/trends/top", false, ANY_ROLE, h_trends_top},
+    {"GET", "/api/alerts", false, ANY_ROLE, h_alerts},
     {"GET", "/api/queues", false, SUPERVISOR_ROLE, h_queues},
     {"GET", "/api/agents", false, SUPERVISOR_ROLE, h_agents},
     {"GET", "/api/replies/", true, ANY_ROLE, h_reply_get},
@@ -444,7 +484,7 @@ static void route(struct api_req *r, struct lws *wsi)
     if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) {
         r->post = true;          /* answered once the body is complete */
         lws_hdr_copy(wsi, r->uri, sizeof r->uri, WSI_TOKEN_POST_URI);
-        r->req_body.max = 64 * 1024;
+        buf_set_max(&r->req_body, 64 * 1024);
         /* chunked (serve_http_admit() let no other coding through): lws
          * 4.1.6 hands over the framing and waits for 100 MB, so the body
          * is decoded here and the connection cannot be reused after it */
@@ -466,20 +506,21 @@ static int write_answer(struct api_req *r, struct lws *wsi)
     unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
                   *end = hdr + sizeof hdr - 1;
     if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype,
-                                    (lws_filepos_t)r->body.len, &p, end) ||
+                                    (lws_filepos_t)buf_len(&r->body), &p, end) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
                                      (const unsigned char *)"no-store", 8, &p, end) ||
         (r->close && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                                   (const unsigned char *)"close", 5, &p, end)) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
-    for (size_t sent = 0; sent < r->body.len;) {
+    size_t len = buf_len(&r->body);
+    for (size_t sent = 0; sent < len;) {
         unsigned char chunk[LWS_PRE + CHUNK];
-        size_t left = r->body.len - sent, n = left > CHUNK ? CHUNK : left;
-        memcpy(chunk + LWS_PRE, r->body.p + sent, n);
+        size_t left = len - sent, n = left > CHUNK ? CHUNK : left;
+        memcpy(chunk + LWS_PRE, buf_str(&r->body) + sent, n);
         sent += n;
         if (lws_write(wsi, chunk + LWS_PRE, n,
-                      sent == r->body.len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+                      sent == len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
             return -1;
     }
     return 0;
@@ -580,7 +621,7 @@ int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         struct api_req *r = ctx_calloc(1, sizeof *r);
         r->s = s;
         r->wsi = wsi;
-        r->body.max = 64 * 1024 * 1024;
+        buf_set_max(&r->body, 64 * 1024 * 1024);
         pss->req = r;
         s->http_requests++;
         route(r, wsi);           /* r may be answered and freed by then */

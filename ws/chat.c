@@ -292,8 +292,10 @@ static void end_chat(struct serve *sv, const char *task)
 static void handle(struct csess *s, const char *text, size_t len)
 {
     if (s->starting || s->resuming) {   /* a message right after start waits for it */
-        if (s->early.n < 32 && !memchr(text, '\0', len) && !strlist_add(&s->early, text))
+        if (s->early.n < 32 && !memchr(text, '\0', len)) {
+            strlist_add(&s->early, text);
             return;
+        }
         outq_error(&s->q, s->wsi, "too_early", "wait for the answer to start or resume");
         return;
     }
@@ -364,7 +366,7 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         s->wsi = wsi;
         s->ch = sv->chats;
         s->q.max = 1024;
-        s->rx.max = MAX_RX;
+        buf_set_max(&s->rx, MAX_RX);
         s->ref = wref_new(s);
         s->next = s->ch->sessions;
         if (s->next)

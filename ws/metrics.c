@@ -36,6 +36,7 @@ struct scrape {
     struct store_group_figures fig[STORE_PIPE_COUNT];
     struct slot slots[STORE_PIPE_COUNT];
     json_t *queues;             /* /metrics: queues_json(), or NULL */
+    json_t *alerts;             /* /metrics: series -> spike alerts raised, or NULL */
 };
 
 static void health_answer(struct scrape *sc);
@@ -54,6 +55,7 @@ static void scrape_step(struct scrape *sc)
     else
         metrics_answer(sc);
     json_decref(sc->queues);
+    json_decref(sc->alerts);
     free(sc);
 }
 
@@ -81,6 +83,18 @@ static void on_queues(struct rconn *rc, redisReply *rep, void *priv)
     scrape_step(sc);
 }
 
+static void on_alert_counts(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct scrape *sc = priv;
+    sc->alerts = json_object();
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2)
+        if (rep->element[i]->str && rep->element[i + 1]->str)
+            json_object_set_new(sc->alerts, rep->element[i]->str,
+                                json_integer(atoll(rep->element[i + 1]->str)));
+    scrape_step(sc);
+}
+
 static void scrape_start(struct api_req *r, bool health)
 {
     struct serve *s = r->s;
@@ -100,6 +114,9 @@ static void scrape_start(struct api_req *r, bool health)
     if (!health) {
         sc->left++;
         if (queue_stats_eval(s, on_queues, sc))
+            sc->left--;
+        sc->left++;
+        if (store_alerts_counts(s->cmd, s->st, on_alert_counts, sc))
             sc->left--;
     }
     scrape_step(sc);
@@ -261,6 +278,22 @@ static void metrics_answer(struct scrape *sc)
     write_process(r, sc->queues ? sc->queues : none);
     json_decref(none);
     write_groups(&r->body, sc);
+    metrics_header(&r->body, "ctx_alerts_total", "counter",
+                   "Spike alerts raised, per trend series (global: from Redis).");
+    const char *series;
+    json_t *n;
+    json_object_foreach(sc->alerts, series, n) {
+        buf_puts(&r->body, "ctx_alerts_total{series=\"");
+        for (const char *p = series; *p; p++) {     /* label value escapes */
+            if (*p == '"' || *p == '\\')
+                buf_putc(&r->body, '\\');
+            if (*p == '\n')
+                buf_puts(&r->body, "\\n");
+            else
+                buf_putc(&r->body, *p);
+        }
+        buf_printf(&r->body, "\"} %lld\n", (long long)json_integer_value(n));
+    }
     respond(r, 200, "text/plain; version=0.0.4");
 }
 

@@ -58,6 +58,7 @@ struct monitor {
     struct serve *s;
     struct sid last;
     struct follower *f;         /* ctx:{i}:items:tagged, from the process's start */
+    struct follower *alerts;    /* ctx:{i}:alerts: spike alerts, to every session */
     struct msess *sessions;
     unsigned nclients;
     uv_timer_t *tick;
@@ -266,6 +267,22 @@ static void on_entry(const char *id, const redisReply *fields, void *priv)
     entry_clear(&e);
 }
 
+/* A new spike alert (ws/alerts.c): to every session, whatever its filter. */
+static void on_alert(const char *id, const redisReply *fields, void *priv)
+{
+    struct monitor *m = priv;
+    json_t *a = alert_json(id, fields);
+    if (!a)
+        return;
+    json_t *frame = json_pack("{s:s,s:s,s:o}", "type", "alert", "id", id, "alert", a);
+    char *text = frame ? json_dumps(frame, JSON_COMPACT) : NULL;
+    for (struct msess *ss = m->sessions; text && ss; ss = ss->next)
+        if (ss->authed)
+            outq_text(&ss->q, ss->wsi, text, strlen(text));
+    free(text);
+    json_decref(frame);
+}
+
 static void tick(uv_timer_t *t)
 {
     struct monitor *m = t->data;
@@ -292,6 +309,8 @@ ctx_err monitor_new(struct serve *s, struct monitor **out)
     m->tick->data = m;
     uv_timer_start(m->tick, tick, 250, 250);
     ctx_err e = follower_start(s->st, KEY_TAGGED, on_entry, m, &m->f);
+    if (!e)
+        e = follower_start(s->st, KEY_ALERTS, on_alert, m, &m->alerts);
     if (e) {
         monitor_free(m);
         return e;
@@ -310,6 +329,7 @@ void monitor_free(struct monitor *m)
     if (!m)
         return;
     follower_stop(m->f);
+    follower_stop(m->alerts);
     uv_close((uv_handle_t *)m->tick, handle_free);
     free(m);
 }
@@ -326,8 +346,9 @@ static int read_list(const json_t *v, struct strlist *out)
     size_t i;
     json_t *x;
     json_array_foreach(v, i, x) {
-        if (!json_is_string(x) || strlist_add(out, json_string_value(x)))
+        if (!json_is_string(x))
             return -1;
+        strlist_add(out, json_string_value(x));
     }
     return 0;
 }
@@ -499,7 +520,7 @@ int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         ss->wsi = wsi;
         ss->m = m;
         ss->label = -1;
-        ss->rx.max = MAX_RX;
+        buf_set_max(&ss->rx, MAX_RX);
         ss->q.max = MAX_QUEUE;
         ss->authed = !s->cfg->auth;
         ss->ref = wref_new(ss);

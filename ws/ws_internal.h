@@ -38,8 +38,8 @@ struct chunked {
     size_t trailer;
 };
 enum { CHUNKED_MORE = 0, CHUNKED_DONE = 1, CHUNKED_BAD = -1, CHUNKED_TOO_BIG = -2 };
-/* Decode in[0..len) into out (bounded by out->max); *used = the bytes
- * taken (on DONE, up to the end of the body: the rest is not the body's). */
+/* Decode in[0..len) into out (bounded by its cap: buf_set_max()); *used =
+ * the bytes taken (on DONE, up to the end of the body: the rest is not the body's). */
 int chunked_feed(struct chunked *c, const char *in, size_t len, struct buf *out, size_t *used);
 
 /* --- api.c: dynamic HTTP (/healthz, /metrics, /api/...) --- */
@@ -86,6 +86,45 @@ json_t *queues_json(const struct config *cfg, const redisReply *rep);
 json_t *agents_json(const redisReply *rep);
 ctx_err queue_stats_eval(struct serve *s, rconn_reply_cb cb, void *priv);
 
+/* Copy query argument `name` (URL-decoded by lws) into out ("" when
+ * absent): 0, or 1 when it does not fit (api.c). */
+int query_arg(struct lws *wsi, const char *name, char *out, size_t outlen);
+
+/* --- trends.c: GET /api/trends, GET /api/trends/top --- */
+void trends_get(struct api_req *r);
+void trends_top_get(struct api_req *r);
+/* The pure parts, for the tests. */
+struct tz;
+/* RFC 3339 (or what ctx_date_parse() reads) or whole epoch seconds: 0 ok. */
+int trends_parse_time(const char *s, long long *out);
+/* "all" or "<dim>:<value>", dim one of brand topic reason network source
+ * lang, value 1..190 bytes without control characters or commas. */
+bool trends_series_ok(const char *s);
+enum trends_bucket { TRENDS_MINUTE, TRENDS_HOUR, TRENDS_DAY };
+int trends_bucket_parse(const char *s, enum trends_bucket *out);   /* 0 ok */
+/* The buckets of [from, to) (s): their starts, aligned to the bucket in
+ * zone tz (NULL: UTC): minutes and hours on UTC minutes and hours, days on
+ * local midnights. The counters read are `level`'s (days in a zone other
+ * than UTC are composed of hours). */
+struct trends_plan {
+    enum trends_bucket bucket;
+    int level;                  /* enum store_trend_level */
+    long long *start;           /* n + 1 instants (s): bucket i is [start[i], start[i+1]) */
+    size_t n;
+};
+/* CTX_ETOOBIG when there would be more than max buckets, CTX_EINVAL when
+ * from >= to. */
+ctx_err trends_plan_make(struct trends_plan *p, enum trends_bucket b, const struct tz *tz,
+                         long long from, long long to, size_t max);
+void trends_plan_free(struct trends_plan *p);
+/* The bucket holding instant t (s), or -1. */
+long trends_plan_index(const struct trends_plan *p, long long t);
+/* One CSV cell (RFC 4180: quoted when it holds a comma, quote, CR or LF). */
+void trends_csv_cell(struct buf *b, const char *s);
+/* --- alerts.c: GET /api/alerts; the alert of an alerts stream entry --- */
+void alerts_get(struct api_req *r);
+json_t *alert_json(const char *id, const redisReply *fields);   /* NULL: not an alert */
+
 /* --- metrics.c: GET /healthz, GET /metrics --- */
 void health_get(struct api_req *r);
 void metrics_get(struct api_req *r);
@@ -120,7 +159,7 @@ int outq_write(struct outq *q, struct lws *wsi);   /* at SERVER_WRITEABLE; -1 = 
  * the close frame outq_write() set up), else 0. */
 int outq_close_due(const struct outq *q);
 void outq_clear(struct outq *q);
-/* Collect a message's fragments in rx (capped by rx->max): 0 = more to
+/* Collect a message's fragments in rx (capped: buf_set_max()): 0 = more to
  * come, 1 = complete, -1 = complete but too large (then reset rx, *too_big). */
 int rx_take(struct buf *rx, bool *too_big, struct lws *wsi, const void *in, size_t len);
 
@@ -131,7 +170,7 @@ struct wref {
     void *p;
     unsigned refs;
 };
-struct wref *wref_new(void *p);                 /* refs = 1: the session's */
+struct wref *wref_new(void *p);                 /* refs = 1: the session's; never NULL */
 struct wref *wref_take(struct wref *w);
 void *wref_drop(struct wref *w);                /* p (NULL once closed); frees at 0 */
 void wref_close(struct wref *w);                /* the session closes: p = NULL, drop */

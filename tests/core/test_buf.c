@@ -38,7 +38,8 @@ static void test_cap(void **state)
 {
     (void)state;
     for (size_t i = 0; i < CTX_ARRAY_LEN(cases); i++) {
-        struct buf b = {.max = cases[i].max};
+        struct buf b = {0};
+        buf_set_max(&b, cases[i].max);
         assert_int_equal(buf_puts(&b, cases[i].before), CTX_OK);
         const char *s = cases[i].add;
         ctx_err e = cases[i].op == APPEND ? buf_append(&b, s, strlen(s))

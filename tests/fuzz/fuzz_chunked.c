@@ -28,7 +28,7 @@ static void decode(const uint8_t *in, size_t len, size_t step, struct run *r)
 {
     struct chunked c = {0};
     memset(r, 0, sizeof *r);
-    r->out.max = CAP;
+    buf_set_max(&r->out, CAP);
     size_t off = 0;
     r->rc = CHUNKED_MORE;
     while (r->rc == CHUNKED_MORE && off < len) {

@@ -89,11 +89,12 @@ static void test_pipes(void **state)
 {
     (void)state;
     static const struct { const char *name; enum store_pipe want; } cases[] = {
-        {"ctx:items:raw", STORE_PIPE_RAW},        {"analyze", STORE_PIPE_RAW},
-        {"ctx:items:dead", STORE_PIPE_RAW},       {"ctx:items:tagged", STORE_PIPE_TAGGED},
-        {"ctx:items:tagged:dead", STORE_PIPE_TAGGED}, {"route", STORE_PIPE_TAGGED},
-        {"ctx:outbox", STORE_PIPE_OUTBOX},        {"ctx:outbox:dead", STORE_PIPE_OUTBOX},
-        {"post", STORE_PIPE_OUTBOX},              {"ctx:items", STORE_PIPE_COUNT},
+        {"ctx:{i}:items:raw", STORE_PIPE_RAW},    {"analyze", STORE_PIPE_RAW},
+        {"ctx:{i}:items:dead", STORE_PIPE_RAW},   {"ctx:{i}:items:tagged", STORE_PIPE_TAGGED},
+        {"ctx:{i}:items:tagged:dead", STORE_PIPE_TAGGED}, {"route", STORE_PIPE_TAGGED},
+        {"ctx:{r}:outbox", STORE_PIPE_OUTBOX},    {"ctx:{r}:outbox:dead", STORE_PIPE_OUTBOX},
+        {"post", STORE_PIPE_OUTBOX},              {"ctx:{i}:items", STORE_PIPE_COUNT},
+        {"ctx:items:raw", STORE_PIPE_COUNT},      /* the names before hash tags */
     };
     for (size_t i = 0; i < CTX_ARRAY_LEN(cases); i++)
         if (store_pipe_find(cases[i].name) != cases[i].want)

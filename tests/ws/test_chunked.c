@@ -78,7 +78,8 @@ static void check(size_t i, size_t step, size_t at)
 {
     const char *in = cases[i].in;
     size_t len = strlen(in), taken;
-    struct buf out = {.max = MAX_BODY};
+    struct buf out = {0};
+    buf_set_max(&out, MAX_BODY);
     int rc = feed(in, len, step, at, &out, &taken);
     if (rc != cases[i].want)
         fail_msg("case %zu (step %zu, split %zu): %d, want %d", i, step, at, rc, cases[i].want);

@@ -1,0 +1,115 @@
+/* trends.c -- the trend counters in Redis (store/KEYS.md "Trend counters").
+ *
+ * An item is counted by tag.lua in the step that stores it (so a
+ * redelivered item, already stored, is not counted again): one HINCRBY per
+ * series and level (minute, hour, day) of its bucket field, and for the
+ * series split by sentiment and complaint (all, brand:, topic:) the field
+ * with ":p"/":n"/":u" and ":c". Here: the bucket arithmetic, which instant
+ * an item is counted at, the series of an item and tag.lua's trend keys
+ * and arguments (store_trend_args(), used by store_tag()), and the reads
+ * the API makes. Keys expire by themselves: a key's EXPIREAT is the end of
+ * its period (UTC day, month, year) plus the level's retention, set when
+ * its first bucket is counted. */
+#include <stdlib.h>
+#include <string.h>
+#include "core/mem.h"
+#include "core/tz.h"
+#include "store/store_internal.h"
+
+static const long long bucket_ms[STORE_TREND_LEVELS] = {60000LL, 3600000LL, 86400000LL};
+
+static long long floordiv(long long a, long long b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+long long store_trend_bucket(enum store_trend_level lv, long long ms)
+{
+    return floordiv(ms, bucket_ms[lv]);
+}
+
+long long store_trend_bucket_ms(enum store_trend_level lv)
+{
+    return bucket_ms[lv];
+}
+
+long long store_trend_key_end(enum store_trend_level lv, long long ms)
+{
+    long long days = floordiv(ms, 86400000LL), y;
+    unsigned m, d;
+    tz_civil_from_days(days, &y, &m, &d);
+    if (lv == STORE_TREND_MINUTE)
+        return (days + 1) * 86400000LL;
+    if (lv == STORE_TREND_HOUR)
+        return tz_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * 86400000LL;
+    return tz_days_from_civil(y + 1, 1, 1) * 86400000LL;
+}
+
+long long store_trend_when(long long published, long long fetched, long long now,
+                           long long lateness_ms, long long skew_ms)
+{
+    if (published > 0 && published >= now - lateness_ms && published <= now + skew_ms)
+        return published;
+    if (fetched > 0 && fetched <= now + skew_ms)
+        return fetched;
+    return now;
+}
+
+/* "<dim>:<value>" once each; all first. */
+static void add_series(struct store_trend_args *a, const char *dim, const char *value,
+                       bool split)
+{
+    if (!value || !*value || a->n >= STORE_TREND_MAX_SERIES)
+        return;
+    char name[STORE_SERIES_LEN];
+    snprintf(name, sizeof name, "%s%s%s", dim, *dim ? ":" : "", value);
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->series[i], name) == 0)
+            return;
+    memcpy(a->series[a->n], name, sizeof name);
+    a->split[a->n++] = split;
+}
+
+void store_trend_args(struct store_trend_args *a, const struct store_tagged *t,
+                      const struct config_trends *cfg, long long now)
+{
+    memset(a, 0, sizeof *a);
+    if (!cfg || !cfg->enabled || t->counted <= 0)
+        return;
+    add_series(a, "", "all", true);
+    for (size_t i = 0; i < t->nbrands; i++)
+        add_series(a, "brand", t->brands[i], true);
+    for (size_t i = 0; i < t->ntopics; i++)
+        add_series(a, "topic", t->topics[i], true);
+    for (size_t i = 0; i < t->nreasons && t->complaint; i++)
+        add_series(a, "reason", t->reasons[i], false);
+    add_series(a, "network", t->network, false);
+    add_series(a, "source", t->source, false);
+    add_series(a, "lang", t->lang, false);
+    const double keep[STORE_TREND_LEVELS] = {cfg->minute_retention, cfg->hour_retention,
+                                             cfg->day_retention};
+    for (int lv = 0; lv < STORE_TREND_LEVELS; lv++) {
+        store_lld(a->field[lv], store_trend_bucket((enum store_trend_level)lv, t->counted));
+        long long end = store_trend_key_end((enum store_trend_level)lv, t->counted);
+        long long exp_s = (end + (long long)(keep[lv] * 1000)) / 1000;
+        store_lld(a->expire[lv], exp_s * 1000 > now ? exp_s : 0);
+    }
+    const char *label = t->sentiment ? t->sentiment : "neutral";
+    a->sentiment = label[0] == 'p' ? "p" : label[0] == 'n' && label[1] == 'e' ? "n" : "u";
+}
+
+ctx_err store_trend_read(struct rconn *rc, struct store *st, enum store_trend_level lv,
+                         const char *series, long long ms, rconn_reply_cb cb, void *priv)
+{
+    (void)st;
+    char key[STORE_KEY_LEN];
+    return rconn_cmd(rc, cb, priv, "HGETALL %s", store_key_trend(key, sizeof key, lv, series, ms));
+}
+
+ctx_err store_trend_series(struct rconn *rc, struct store *st, long long min_ms,
+                           rconn_reply_cb cb, void *priv)
+{
+    (void)st;
+    return rconn_cmd(rc, cb, priv, "ZRANGEBYSCORE %s %lld +inf WITHSCORES", KEY_TREND_SERIES,
+                     min_ms);
+}
