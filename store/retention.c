@@ -172,8 +172,6 @@ ctx_err store_retain_open(struct rconn *rc, struct store *st, long long now, rco
     struct open *o = store_twostep_new(
         sizeof *o, &(struct store_twostep){.st = st, .read = open_read, .call = open_call,
                                            .cb = cb, .priv = priv});
-    if (!o)
-        return CTX_ENOMEM;
     store_lld(o->at, now + keep_ms(st->cfg->retention.items));
     return store_twostep_start(rc, &o->base);
 }
