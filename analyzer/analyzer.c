@@ -25,8 +25,8 @@ struct analyzer {
 /* What analyzer_cues_word() says of every key of t, by entry index. */
 static struct cue_word *cue_words_of(const struct analyzer_cues *c, const struct lex_table *t)
 {
-    struct cue_word *v = calloc(t->n ? t->n : 1, sizeof *v);
-    for (uint32_t i = 0; v && i < t->n; i++)
+    struct cue_word *v = ctx_calloc(t->n, sizeof *v);
+    for (uint32_t i = 0; i < t->n; i++)
         v[i].ncue = (uint8_t)analyzer_cues_word(c, t->v[i].key, t->v[i].len, v[i].cue,
                                                 &v[i].num);
     return v;
@@ -40,22 +40,13 @@ static int add_cue_word(void *lx, const char *w, size_t n)
 #define MAX_BRAND_NAMES 4096
 
 /* The brand rules' names as they would be written in a hashtag. */
-static int brand_names(analyzer *a)
+static void brand_names(analyzer *a)
 {
-    const char **names = malloc(MAX_BRAND_NAMES * sizeof *names);
-    if (!names)
-        return -1;
+    const char **names = ctx_malloc(MAX_BRAND_NAMES * sizeof *names);
     size_t n = analyzer_rules_brands(a->rules, names, MAX_BRAND_NAMES);
-    if (n && !(a->brands = calloc(n, sizeof *a->brands))) {
-        free(names);
-        return -1;
-    }
+    a->brands = ctx_calloc(n, sizeof *a->brands);
     for (size_t i = 0; i < n; i++) {
-        char *b = malloc(strlen(names[i]) + 1), *o = b;
-        if (!b) {
-            free(names);
-            return -1;
-        }
+        char *b = ctx_malloc(strlen(names[i]) + 1), *o = b;
         for (const char *p = names[i]; *p; p++)
             if (*p != '-' && *p != '_' && *p != '.')
                 *o++ = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
@@ -63,7 +54,6 @@ static int brand_names(analyzer *a)
         a->brands[a->nbrands++] = b;
     }
     free(names);
-    return 0;
 }
 
 analyzer *analyzer_new(const char *lexicon_dir, const char *rules_dir, char *err,
@@ -79,11 +69,7 @@ analyzer *analyzer_new(const char *lexicon_dir, const char *rules_dir, char *err
         snprintf(err, errlen, "no lexicon folder given");
         return NULL;
     }
-    analyzer *a = calloc(1, sizeof *a);
-    if (!a) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    analyzer *a = ctx_calloc(1, sizeof *a);
     a->refs = 1;
     if (!(a->lx = analyzer_lexicon_load(lexicon_dir, err, errlen)))
         goto fail;
@@ -92,14 +78,16 @@ analyzer *analyzer_new(const char *lexicon_dir, const char *rules_dir, char *err
     const char *dirs[] = {lexicon_dir, rules_dir, NULL};
     if (analyzer_cues_load(dirs, &a->cues, err, errlen) != CTX_OK)
         goto fail;
+    brand_names(a);
     /* the whole cue words into the lexicon's tables first: a token's one
      * lookup then finds them (sentiment_opts.cue_words) */
-    if (brand_names(a) < 0 || analyzer_cues_each_word(a->cues, add_cue_word, a->lx) < 0 ||
-        !(a->cue_words[0] = cue_words_of(a->cues, &a->lx->words)) ||
-        !(a->cue_words[1] = cue_words_of(a->cues, &a->lx->ru))) {
-        snprintf(err, errlen, "out of memory");
+    if (analyzer_cues_each_word(a->cues, add_cue_word, a->lx) < 0) {
+        snprintf(err, errlen, "%s: no room for the cue words (a lexicon table holds %u entries)",
+                 lexicon_dir, LEX_MAX_ENTRIES);
         goto fail;
     }
+    a->cue_words[0] = cue_words_of(a->cues, &a->lx->words);
+    a->cue_words[1] = cue_words_of(a->cues, &a->lx->ru);
     return a;
 fail:
     analyzer_free(a);
@@ -143,19 +131,19 @@ struct rules_run {
     int flags;
 };
 
-static ctx_err run_rules(void *ud, const char *lang, struct analyzer_spans *mask)
+static void run_rules(void *ud, const char *lang, struct analyzer_spans *mask)
 {
     struct rules_run *r = ud;
     /* rules restricted to languages go by the guess, else by what the
      * source declared */
-    return analyzer_rules_apply(r->a->rules, r->s, r->len, lang ? lang : r->declared, r->out,
-                                mask, r->explain, r->flags);
+    analyzer_rules_apply(r->a->rules, r->s, r->len, lang ? lang : r->declared, r->out,
+                         mask, r->explain, r->flags);
 }
 
 /* analyzer_tag() and analyzer_explain(): ex is NULL when not explaining,
  * else an object that gets "sentiment", "complaint" and "rules". */
-static ctx_err tag(const analyzer *a, const struct item *it, struct tags *out, json_t *ex,
-                   int flags)
+static void tag(const analyzer *a, const struct item *it, struct tags *out, json_t *ex,
+                int flags)
 {
     const char *title = it->title ? it->title : "";
     const char *text = it->text ? it->text : "";
@@ -163,11 +151,9 @@ static ctx_err tag(const analyzer *a, const struct item *it, struct tags *out, j
     char *joined = NULL, *repaired = NULL;
     const char *s;
     size_t len;
-    ctx_err rc = CTX_OK;
 
     if (tl && xl) {
-        if (!(joined = malloc(tl + 1 + xl + 1)))
-            return CTX_ENOMEM;
+        joined = ctx_malloc(tl + 1 + xl + 1);
         memcpy(joined, title, tl);
         joined[tl] = '\n';
         memcpy(joined + tl + 1, text, xl + 1);
@@ -177,13 +163,8 @@ static ctx_err tag(const analyzer *a, const struct item *it, struct tags *out, j
         s = tl ? title : text;
         len = tl ? tl : xl;
     }
-    if (ctx_utf8_valid_prefix(s, len) != len) {
-        if (!(repaired = ctx_utf8_repair(s, len, &len))) {
-            rc = CTX_ENOMEM;
-            goto out;
-        }
-        s = repaired;
-    }
+    if (ctx_utf8_valid_prefix(s, len) != len)
+        s = repaired = ctx_utf8_repair(s, len, &len);
 
     json_t *sj = ex ? json_object() : NULL, *rj = ex ? json_array() : NULL;
     if (ex) {
@@ -196,15 +177,12 @@ static ctx_err tag(const analyzer *a, const struct item *it, struct tags *out, j
                                  .brands = (const char *const *)a->brands,
                                  .nbrands = a->nbrands, .mask = run_rules, .ud = &run};
     struct sentiment st;
-    if ((rc = analyzer_sentiment(a->lx, &opt, s, len, &st, sj)) != CTX_OK)
-        goto out;
+    analyzer_sentiment(a->lx, &opt, s, len, &st, sj);
     out->score = st.score;
     out->label = sentiment_label_of(out->score);
     const char *lang = analyzer_lang_code(st.lang);
-    if (lang && !(out->lang = strdup(lang))) {
-        rc = CTX_ENOMEM;
-        goto out;
-    }
+    if (lang)
+        out->lang = ctx_strdup(lang);
     struct complaint cp;
     analyzer_complaint(&st, &cp);
     out->complaint_score = cp.score;
@@ -219,24 +197,21 @@ static ctx_err tag(const analyzer *a, const struct item *it, struct tags *out, j
             out->score = round(cap * 10000.0) / 10000.0;
         out->label = sentiment_label_of(out->score);
     }
-    for (size_t i = 0; rc == CTX_OK && i < cp.nreasons; i++)
-        rc = strlist_add(&out->reasons, cp.reasons[i] == COMPLAINT_NEGATIVE
-                                            ? "negative"
-                                            : analyzer_cues_reason(a->cues, cp.reasons[i]));
-out:
-    if (rc != CTX_OK)
-        tags_clear(out);
+    for (size_t i = 0; i < cp.nreasons; i++)
+        strlist_add(&out->reasons, cp.reasons[i] == COMPLAINT_NEGATIVE
+                                       ? "negative"
+                                       : analyzer_cues_reason(a->cues, cp.reasons[i]));
     free(joined);
     free(repaired);
-    return rc;
 }
 
 double analyzer_score(const analyzer *a, const char *text)
 {
     struct tags t = {0};
     struct item it = {.text = (char *)text};
-    if (!a || !text || tag(a, &it, &t, NULL, 0) != CTX_OK)
+    if (!a || !text)
         return 0.0;
+    tag(a, &it, &t, NULL, 0);
     double x = t.score;
     tags_clear(&t);
     return x;
@@ -246,7 +221,8 @@ ctx_err analyzer_tag(const analyzer *a, const struct item *it, struct tags *out)
 {
     if (!a || !it || !out)
         return CTX_EINVAL;
-    return tag(a, it, out, NULL, 0);
+    tag(a, it, out, NULL, 0);
+    return CTX_OK;
 }
 
 /* For the prefilter's property test: every rule matched, no prefilter. */
@@ -254,7 +230,8 @@ ctx_err analyzer_tag_unfiltered(const analyzer *a, const struct item *it, struct
 {
     if (!a || !it || !out)
         return CTX_EINVAL;
-    return tag(a, it, out, NULL, RULES_NO_PREFILTER);
+    tag(a, it, out, NULL, RULES_NO_PREFILTER);
+    return CTX_OK;
 }
 
 ctx_err analyzer_explain(const analyzer *a, const struct item *it, json_t **out)
@@ -263,14 +240,8 @@ ctx_err analyzer_explain(const analyzer *a, const struct item *it, json_t **out)
         return CTX_EINVAL;
     *out = NULL;
     json_t *ex = json_object();
-    if (!ex)
-        return CTX_ENOMEM;
     struct tags t = {0};
-    ctx_err rc = tag(a, it, &t, ex, 0);
-    if (rc != CTX_OK) {
-        json_decref(ex);
-        return rc;
-    }
+    tag(a, it, &t, ex, 0);
     json_t *tj = tags_to_json(&t);
     json_object_set_new(tj, "lang", t.lang ? json_string(t.lang) : json_null());
     json_object_set_new(ex, "tags", tj);
@@ -287,8 +258,6 @@ const char *analyzer_lang(const analyzer *a, const char *text)
     size_t len = strlen(text);
     if (ctx_utf8_valid_prefix(text, len) != len) {
         char *r = ctx_utf8_repair(text, len, &len);
-        if (!r)
-            return NULL;
         analyzer_sentiment(a->lx, NULL, r, len, &st, NULL);
         free(r);
     } else {

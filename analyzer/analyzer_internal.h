@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analyzer/analyzer.h"
+#include "core/mem.h"
 #include "core/utf8.h"
 
 /* ---- utf8.c ------------------------------------------------------------ */
@@ -58,8 +59,8 @@ static inline void analyzer_spans_free(struct analyzer_spans *sp)
     analyzer_spans_init(sp);
 }
 
-/* Append [a, b); -1 when out of memory (sp unchanged). */
-int analyzer_spans_add(struct analyzer_spans *sp, size_t a, size_t b);
+/* Append [a, b). */
+void analyzer_spans_add(struct analyzer_spans *sp, size_t a, size_t b);
 
 /* ---- lang.c ------------------------------------------------------------ */
 
@@ -136,6 +137,7 @@ struct lex_entry {
 };
 
 #define LEX_IDX_BITS 20   /* a table holds fewer than 2^20 entries */
+#define LEX_MAX_ENTRIES ((1u << LEX_IDX_BITS) - 1)   /* index + 1 fits its bits of a slot */
 #define LEX_TAG_BITS 12
 struct lex_table {
     uint32_t *slot;      /* (hash's top LEX_TAG_BITS bits << LEX_IDX_BITS) | (index + 1);
@@ -291,7 +293,7 @@ analyzer_lex_find16(const struct lex_table *t, const char *key, size_t len)
  * lx->words), flagged LEX_CUE when it was none, unless it is longer than
  * every key there (tokens that long are not looked up). Entries may move:
  * pointers into the tables taken before are stale, lx's own are kept up
- * to date. -1 when out of memory. */
+ * to date. -1 when the table is full. */
 int analyzer_lex_add_cue_word(struct analyzer_lexicon *lx, const char *key, size_t len);
 
 /* Which table a (lower-case) key belongs to: Cyrillic keys (first byte of
@@ -339,7 +341,8 @@ struct analyzer_cues;
 
 /* Parse the *.cues files of each folder of dirs (NULL-terminated; a folder
  * without any is fine, one that cannot be read is an error). On failure
- * CTX_EPARSE (or CTX_EIO, CTX_ENOMEM) with "file:line:col: message" in err. */
+ * CTX_EPARSE with "file:line:col: message" in err, or CTX_EIO with
+ * "path: reason" for a folder or file that cannot be read. */
 ctx_err analyzer_cues_load(const char *const *dirs, struct analyzer_cues **out, char *err,
                            size_t errlen);
 void analyzer_cues_free(struct analyzer_cues *c);
@@ -418,7 +421,7 @@ struct sentiment_opts {
     /* Called once the language is known ("en", or NULL), before scoring:
      * adds the byte spans of the text as given that name a brand (a brand
      * rule matched them) to mask; their words carry no sentiment. */
-    ctx_err (*mask)(void *ud, const char *lang, struct analyzer_spans *mask);
+    void (*mask)(void *ud, const char *lang, struct analyzer_spans *mask);
     void *ud;
 };
 
@@ -437,26 +440,24 @@ struct sentiment {
 
 /* Score s[0..len) into *out. When explain is not NULL, one object per
  * scored word, the cues, the skipped words and the totals are added to it
- * (see analyzer_explain()). CTX_ENOMEM only when the scratch space for a
- * long text or the explanation cannot be allocated; the mask callback's
- * error is returned as it is. opt may be NULL. */
-ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
-                           const char *s, size_t len, struct sentiment *out, json_t *explain);
+ * (see analyzer_explain()). opt may be NULL. */
+void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
+                        const char *s, size_t len, struct sentiment *out, json_t *explain);
 
 /* ---- rules.c ----------------------------------------------------------- */
 
 struct analyzer_rules;
 
 /* Parse and compile every *.rules file of dir (in name order). On failure
- * returns CTX_EPARSE (or CTX_EIO, CTX_ENOMEM) with "file:line:col: message"
- * in err and *out NULL. */
+ * returns CTX_EPARSE with "file:line:col: message" in err and *out NULL
+ * (CTX_EIO when dir cannot be read, CTX_ETOOBIG past 2^30 patterns, with
+ * "dir: message"). */
 ctx_err analyzer_rules_load(const char *dir, struct analyzer_rules **out, char *err,
                             size_t errlen);
 /* The files of dir whose names end in ext, sorted, as a NULL-terminated
- * malloc'd array of malloc'd "dir/name" paths; NULL with a message in err
- * and CTX_EIO or CTX_ENOMEM in *why. */
-char **analyzer_list_files(const char *dir, const char *ext, char *err, size_t errlen,
-                           ctx_err *why);
+ * malloc'd array of malloc'd "dir/name" paths; NULL with "dir: reason" in
+ * err when dir cannot be read. */
+char **analyzer_list_files(const char *dir, const char *ext, char *err, size_t errlen);
 /* The names of the brand rules, one each, in rule order (pointers into rs). */
 size_t analyzer_rules_brands(const struct analyzer_rules *rs, const char **names, size_t max);
 void analyzer_rules_free(struct analyzer_rules *rs);
@@ -468,7 +469,8 @@ void analyzer_rules_free(struct analyzer_rules *rs);
  * up to 1 or more). When brand_at is not NULL, the span of every occurrence
  * of a brand that counted is added to it (those words name the brand: they
  * carry no sentiment). When explain is not NULL, an object per rule that fired
- * is appended to it. flags: RULES_NO_PREFILTER runs every rule (tests). */
+ * is appended to it. flags: RULES_NO_PREFILTER runs every rule (tests).
+ * Always CTX_OK. */
 #define RULES_NO_PREFILTER 0x1
 ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, size_t len,
                              const char *lang, struct tags *out, struct analyzer_spans *brand_at,
@@ -486,7 +488,8 @@ size_t analyzer_rules_count(const struct analyzer_rules *rs);
 struct analyzer_prefilter;
 struct analyzer_prefilter *analyzer_prefilter_new(void);
 void analyzer_prefilter_free(struct analyzer_prefilter *pf);
-/* Add match pattern of rule number rule. -1 when out of memory. */
+/* Add match pattern of rule number rule. -1 when rule is past the numbers
+ * the prefilter holds (2^30 - 1). */
 int analyzer_prefilter_add(struct analyzer_prefilter *pf, uint32_t rule, const char *pattern,
                            size_t len);
 /* Set bit r of bits (nrules bits, zeroed by the caller) for every rule that

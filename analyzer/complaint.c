@@ -94,6 +94,8 @@ struct tslot {
 #define T_NUM  0x80000000u     /* a number word ends here */
 #define T_KIDS 0x40000000u     /* the node has children */
 #define T_MAX_SLOTS (1u << 22) /* so that keys fit T_KEY */
+#define T_MAX_NODES (T_MAX_SLOTS / 2 - 1)   /* the root included: a table of
+                                               T_MAX_SLOTS holds them at most half full */
 
 struct analyzer_cues {
     struct cue *v;
@@ -127,33 +129,25 @@ struct analyzer_cues {
 
 /* ---- the word trie ------------------------------------------------------ */
 
-static long node_new(struct analyzer_cues *c, uint8_t ch)
+static uint32_t node_new(struct analyzer_cues *c, uint8_t ch)
 {
     if (c->nnodes == c->capnodes) {
-        uint32_t cap = c->capnodes ? c->capnodes * 2 : 256;
-        struct node *v = realloc(c->nodes, cap * sizeof *v);
-        if (!v)
-            return -1;
-        c->nodes = v;
-        c->capnodes = cap;
+        c->capnodes = c->capnodes ? c->capnodes * 2 : 256;
+        c->nodes = ctx_realloc(c->nodes, c->capnodes * sizeof *c->nodes);
     }
     memset(&c->nodes[c->nnodes], 0, sizeof c->nodes[0]);
     c->nodes[c->nnodes].c = ch;
     return c->nnodes++;
 }
 
-/* The node spelling w[0..n), created on the way. -1 when out of memory. */
-static long trie_put(struct analyzer_cues *c, const unsigned char *w, size_t n)
+/* The node spelling w[0..n), created on the way. */
+static uint32_t trie_put(struct analyzer_cues *c, const unsigned char *w, size_t n)
 {
-    if (c->nnodes == 0 && node_new(c, 0) < 0)
-        return -1;
+    if (c->nnodes == 0)
+        node_new(c, 0);
     uint32_t cur = c->root[w[0]];
-    if (!cur) {
-        long k = node_new(c, w[0]);
-        if (k < 0)
-            return -1;
-        cur = c->root[w[0]] = (uint32_t)k;
-    }
+    if (!cur)
+        cur = c->root[w[0]] = node_new(c, w[0]);
     for (size_t i = 1; i < n; i++) {
         uint32_t ch = c->nodes[cur].child, prev = 0;
         while (ch && c->nodes[ch].c != w[i]) {
@@ -161,10 +155,7 @@ static long trie_put(struct analyzer_cues *c, const unsigned char *w, size_t n)
             ch = c->nodes[ch].sib;
         }
         if (!ch) {
-            long k = node_new(c, w[i]);
-            if (k < 0)
-                return -1;
-            ch = (uint32_t)k;
+            ch = node_new(c, w[i]);
             if (prev)
                 c->nodes[prev].sib = ch;
             else
@@ -218,9 +209,10 @@ static int mark_prefixes(const struct analyzer_cues *c, uint32_t k, uint8_t *kee
 /* A slot table of the nodes (after the last trie_put), breadth first: a
  * node's slot is known before its children's keys are made from it. With
  * keep, only the nodes it marks (the others are left out with their
- * subtrees). */
-static int slots_build(const struct analyzer_cues *c, const uint8_t *keep,
-                       struct tslot **out, uint32_t *mask)
+ * subtrees). The trie has T_MAX_NODES nodes at most (word_id() sees to
+ * it), so the table has T_MAX_SLOTS at most. */
+static void slots_build(const struct analyzer_cues *c, const uint8_t *keep,
+                        struct tslot **out, uint32_t *mask)
 {
     uint32_t size = 16, nodes = c->nnodes;
     if (keep)
@@ -228,12 +220,9 @@ static int slots_build(const struct analyzer_cues *c, const uint8_t *keep,
             nodes += keep[k];
     while (size < 2 * (uint64_t)nodes + 2)
         size *= 2;
-    if (size > T_MAX_SLOTS || !(*out = calloc(size, sizeof **out)))
-        return -1;
+    *out = ctx_calloc(size, sizeof **out);
     *mask = size - 1;
-    uint32_t *q = malloc(2 * (c->nnodes + 1) * sizeof *q), head = 0, tail = 0;
-    if (!q)
-        return -1;
+    uint32_t *q = ctx_malloc(2 * (c->nnodes + 1) * sizeof *q), head = 0, tail = 0;
     for (unsigned b = 0; b < 256; b++)
         if (c->root[b] && (!keep || keep[c->root[b]]))
             q[tail++] = c->root[b], q[tail++] = 0;
@@ -249,27 +238,22 @@ static int slots_build(const struct analyzer_cues *c, const uint8_t *keep,
                 q[tail++] = ch, q[tail++] = slot + 1;
     }
     free(q);
-    return 0;
 }
 
 /* c->tslots, and c->pslots: the nodes on the way to word beginnings. */
-static int tslots_build(struct analyzer_cues *c)
+static void tslots_build(struct analyzer_cues *c)
 {
-    if (slots_build(c, NULL, &c->tslots, &c->tmask) < 0)
-        return -1;
-    uint8_t *keep = calloc(c->nnodes + 1, 1);
-    if (!keep)
-        return -1;
+    slots_build(c, NULL, &c->tslots, &c->tmask);
+    uint8_t *keep = ctx_calloc(c->nnodes + 1, 1);
     for (unsigned b = 0; b < 256; b++)
         if (c->root[b])
             mark_prefixes(c, c->root[b], keep);
-    int rc = slots_build(c, keep, &c->pslots, &c->pmask);
+    slots_build(c, keep, &c->pslots, &c->pmask);
     free(keep);
-    for (unsigned b = 0; rc == 0 && b < 256; b++) {
+    for (unsigned b = 0; b < 256; b++) {
         const struct tslot *t = slot_find(c->pslots, c->pmask, 0, (unsigned char)b);
         c->proot[b] = t ? (uint32_t)(t - c->pslots) + 1 : 0;
     }
-    return rc;
 }
 
 static inline const struct tslot *tslot_find(const struct analyzer_cues *c, uint32_t parent,
@@ -433,11 +417,6 @@ static int perr(struct parser *p, size_t col, const char *fmt, ...)
     return -1;
 }
 
-static int oom(struct parser *p)
-{
-    return perr(p, 1, "out of memory");
-}
-
 static int is_blank(char c)
 {
     return c == ' ' || c == '\t';
@@ -448,12 +427,8 @@ static long reason_id(struct analyzer_cues *c, const char *name, size_t n)
     for (size_t i = 0; i < c->nreasons; i++)
         if (strlen(c->reasons[i]) == n && memcmp(c->reasons[i], name, n) == 0)
             return (long)i;
-    char **v = realloc(c->reasons, (c->nreasons + 1) * sizeof *v);
-    if (!v)
-        return -1;
-    c->reasons = v;
-    if (!(v[c->nreasons] = strndup(name, n)))
-        return -1;
+    c->reasons = ctx_realloc(c->reasons, (c->nreasons + 1) * sizeof *c->reasons);
+    c->reasons[c->nreasons] = ctx_strndup(name, n);
     return (long)c->nreasons++;
 }
 
@@ -464,9 +439,10 @@ static long word_id(struct parser *p, const char *w, size_t n, int prefix, size_
     size_t ln = fold(w, n, low, sizeof low);
     if (ln == 0)
         return perr(p, col, "word too long");
-    long k = trie_put(p->c, (const unsigned char *)low, ln);
-    if (k < 0)
-        return oom(p);
+    uint32_t k = trie_put(p->c, (const unsigned char *)low, ln);
+    if (p->c->nnodes > T_MAX_NODES)
+        return perr(p, col, "too many letters in the cue words (over %u trie nodes)",
+                    T_MAX_NODES);
     struct node *nd = &p->c->nodes[k];
     uint16_t *slot = prefix ? &nd->prefix : &nd->exact;
     if (!*slot) {
@@ -477,18 +453,13 @@ static long word_id(struct parser *p, const char *w, size_t n, int prefix, size_
     return *slot - 1;
 }
 
-static int pool_add(struct analyzer_cues *c, uint16_t id)
+static void pool_add(struct analyzer_cues *c, uint16_t id)
 {
     if (c->nidpool == c->capidpool) {
-        size_t cap = c->capidpool ? c->capidpool * 2 : 256;
-        uint16_t *v = realloc(c->idpool, cap * sizeof *v);
-        if (!v)
-            return -1;
-        c->idpool = v;
-        c->capidpool = cap;
+        c->capidpool = c->capidpool ? c->capidpool * 2 : 256;
+        c->idpool = ctx_realloc(c->idpool, c->capidpool * sizeof *c->idpool);
     }
     c->idpool[c->nidpool++] = id;
-    return 0;
 }
 
 static int word_char(unsigned char ch)
@@ -549,8 +520,7 @@ static int parse_elem(struct parser *p, const char *s, size_t n, size_t col, str
         long id = word_id(p, s + a, wl, prefix, col + a);
         if (id < 0)
             return -1;
-        if (pool_add(p->c, (uint16_t)id) < 0)
-            return oom(p);
+        pool_add(p->c, (uint16_t)id);
         e->nids++;
         a = b + 1;
     }
@@ -563,12 +533,8 @@ static int parse_cue(struct parser *p, const char *s, size_t n, size_t col)
         return perr(p, col, "'cue' outside a complaint block (start one with 'complaint REASON')");
     struct analyzer_cues *c = p->c;
     if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        struct cue *v = realloc(c->v, cap * sizeof *v);
-        if (!v)
-            return oom(p);
-        c->v = v;
-        c->cap = cap;
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->v = ctx_realloc(c->v, c->cap * sizeof *c->v);
     }
     struct cue *q = &c->v[c->n];
     memset(q, 0, sizeof *q);
@@ -595,8 +561,7 @@ static int parse_cue(struct parser *p, const char *s, size_t n, size_t col)
     const struct elem *l = &q->el[q->nel - 1];
     if (l->flags & E_GAP)
         return perr(p, col, "a cue does not end with '..'");
-    if (!(q->src = strndup(s, n)))
-        return oom(p);
+    q->src = ctx_strndup(s, n);
     q->reason = (uint16_t)p->reason;
     q->weight = (float)p->weight;
     memcpy(q->langs, p->langs, sizeof q->langs);
@@ -635,8 +600,7 @@ static int parse_line(struct parser *p, char *s, size_t n)
             if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
                 return perr(p, acol + j, "a reason is one word of a-z, 0-9, - and _");
         }
-        if ((p->reason = reason_id(p->c, arg, alen)) < 0)
-            return oom(p);
+        p->reason = reason_id(p->c, arg, alen);
         p->weight = 0.6;
         p->has_weight = 0;
         p->nlangs = 0;
@@ -745,7 +709,7 @@ static uint64_t code_add(struct analyzer_cues *c, const char *code)
 
 /* Index the cues by what their first element can be, and their languages
  * as bits. */
-static int build_index(struct analyzer_cues *c)
+static void build_index(struct analyzer_cues *c)
 {
     for (size_t i = 0; i < c->n; i++) {
         struct cue *q = &c->v[i];
@@ -763,8 +727,7 @@ static int build_index(struct analyzer_cues *c)
             for (unsigned j = 0; j < e->nids; j++)
                 e->idbits |= 1ull << (c->idpool[e->ids + j] & 63);
         }
-    if (!(c->start = calloc(nw + 2, sizeof *c->start)))
-        return -1;
+    c->start = ctx_calloc(nw + 2, sizeof *c->start);
     size_t total = 0;
     for (size_t i = 0; i < c->n; i++) {
         const struct elem *e = &c->v[i].el[0];
@@ -778,14 +741,10 @@ static int build_index(struct analyzer_cues *c)
     }
     for (uint32_t w = 0; w < nw; w++)
         c->start[w + 1] += c->start[w];
-    c->byid = malloc((total + 1) * sizeof *c->byid);
-    c->negstart = malloc((c->nneg + 1) * sizeof *c->negstart);
-    c->numstart = malloc((c->nnum + 1) * sizeof *c->numstart);
-    uint32_t *fill = calloc(nw + 1, sizeof *fill);
-    if (!c->byid || !c->negstart || !c->numstart || !fill) {
-        free(fill);
-        return -1;
-    }
+    c->byid = ctx_malloc((total + 1) * sizeof *c->byid);
+    c->negstart = ctx_malloc((c->nneg + 1) * sizeof *c->negstart);
+    c->numstart = ctx_malloc((c->nnum + 1) * sizeof *c->numstart);
+    uint32_t *fill = ctx_calloc(nw + 1, sizeof *fill);
     uint32_t ng = 0, nu = 0;
     for (size_t i = 0; i < c->n; i++) {
         const struct elem *e = &c->v[i].el[0];
@@ -799,42 +758,31 @@ static int build_index(struct analyzer_cues *c)
         }
     }
     free(fill);
-    return 0;
 }
 
-static int add_number_words(struct analyzer_cues *c)
+static void add_number_words(struct analyzer_cues *c)
 {
     for (size_t i = 0; i < CTX_ARRAY_LEN(number_words); i++) {
-        long k = trie_put(c, (const unsigned char *)number_words[i], strlen(number_words[i]));
-        if (k < 0)
-            return -1;
+        uint32_t k = trie_put(c, (const unsigned char *)number_words[i], strlen(number_words[i]));
         c->nodes[k].num = 1;
     }
-    return 0;
 }
 
 ctx_err analyzer_cues_load(const char *const *dirs, struct analyzer_cues **out, char *err,
                            size_t errlen)
 {
     *out = NULL;
-    struct analyzer_cues *c = calloc(1, sizeof *c);
-    ctx_err rc = CTX_ENOMEM;
-    if (!c || add_number_words(c) < 0)
-        goto fail;
+    struct analyzer_cues *c = ctx_calloc(1, sizeof *c);
+    ctx_err rc = CTX_OK;
+    add_number_words(c);
     for (size_t d = 0; dirs[d]; d++) {
-        char **files = analyzer_list_files(dirs[d], ".cues", err, errlen, &rc);
-        if (!files)
+        char **files = analyzer_list_files(dirs[d], ".cues", err, errlen);
+        if (!files) {
+            rc = CTX_EIO;
             goto fail;
+        }
         for (size_t i = 0; files[i]; i++) {
-            char **v = realloc(c->files, (c->nfiles + 2) * sizeof *v);
-            if (!v) {
-                for (size_t k = i; files[k]; k++)
-                    free(files[k]);
-                free(files);
-                rc = CTX_ENOMEM;
-                goto fail;
-            }
-            c->files = v;
+            c->files = ctx_realloc(c->files, (c->nfiles + 2) * sizeof *c->files);
             c->files[c->nfiles++] = files[i];
             c->files[c->nfiles] = NULL;
             if ((rc = parse_file(c, files[i], err, errlen)) != CTX_OK) {
@@ -846,14 +794,11 @@ ctx_err analyzer_cues_load(const char *const *dirs, struct analyzer_cues **out, 
         }
         free(files);
     }
-    rc = CTX_ENOMEM;
-    if (build_index(c) < 0 || tslots_build(c) < 0)
-        goto fail;
+    build_index(c);
+    tslots_build(c);
     *out = c;
     return CTX_OK;
 fail:
-    if (rc == CTX_ENOMEM)
-        snprintf(err, errlen, "out of memory");
     analyzer_cues_free(c);
     return rc;
 }

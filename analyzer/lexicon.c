@@ -166,22 +166,20 @@ static void slot_put(uint32_t *slot, uint32_t mask, uint64_t h, uint32_t idx)
     slot[i] = (uint32_t)(h >> (64 - LEX_TAG_BITS)) << LEX_IDX_BITS | (idx + 1);
 }
 
-static int table_grow(struct lex_table *t)
+static void table_grow(struct lex_table *t)
 {
     uint32_t size = t->slot ? (t->mask + 1) * 2 : 1024;
-    uint32_t *slot = calloc(size, sizeof *slot);
-    if (!slot)
-        return -1;
+    uint32_t *slot = ctx_calloc(size, sizeof *slot);
     for (uint32_t i = 0; i < t->n; i++)
         slot_put(slot, size - 1, analyzer_lex_hash(t->v[i].key, t->v[i].len), i);
     free(t->slot);
     t->slot = slot;
     t->mask = size - 1;
-    return 0;
 }
 
-/* The entry for key, created (zeroed) if absent. Returns an index, -1 on
- * allocation failure; entry pointers move while the table grows. */
+/* The entry for key, created (zeroed) if absent. Returns an index, -1 when
+ * the table is full (or the key longer than 4 GiB); entry pointers move
+ * while the table grows. */
 static long table_intern(struct lex_table *t, const char *key, size_t len)
 {
     if (len > UINT32_MAX)
@@ -191,19 +189,18 @@ static long table_intern(struct lex_table *t, const char *key, size_t len)
         if (e)
             return e - t->v;
     }
-    if (t->n + 1 >= 1u << LEX_IDX_BITS)
-        return -1;          /* index + 1 must fit its bits of a slot */
+    if (t->n >= LEX_MAX_ENTRIES)
+        return -1;
     if (!t->slot || (uint64_t)(t->n + 1) * 2 > (uint64_t)t->mask + 1)
-        if (table_grow(t) < 0)
-            return -1;
+        table_grow(t);
     if (t->n == t->cap) {
         /* entries start on a cache line (64 bytes each: a lookup reads one
-         * line, not two); realloc() would not keep that */
+         * line, not two); ctx_realloc() would not keep that */
         uint32_t cap = t->cap ? t->cap * 2 : 1024;
         size_t bytes = ((size_t)cap * sizeof *t->v + 63) & ~(size_t)63;
         struct lex_entry *v = aligned_alloc(64, bytes);
         if (!v)
-            return -1;
+            ctx_oom(bytes);
         if (t->n)
             memcpy(v, t->v, (size_t)t->n * sizeof *v);
         free(t->v);
@@ -238,21 +235,13 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
         return NULL;
     }
     size_t cap = 1 << 16, n = 0;
-    char *p = malloc(cap);
+    char *p = ctx_malloc(cap);
     for (;;) {
-        if (!p) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            fclose(f);
-            return NULL;
-        }
         n += fread(p + n, 1, cap - n - 1, f);
         if (n < cap - 1)
             break;
         cap *= 2;
-        char *q = realloc(p, cap);
-        if (!q)
-            free(p);
-        p = q;
+        p = ctx_realloc(p, cap);
     }
     if (ferror(f)) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -310,6 +299,18 @@ static int each_line(struct analyzer_lexicon *lx, char *buf, size_t len, line_fn
     return 0;
 }
 
+/* table_intern() of the key a line of path gives, with the message when
+ * the table is full. */
+static long intern_line(struct lex_table *t, const char *key, const char *path, int line,
+                        char *err, size_t errlen)
+{
+    long i = table_intern(t, key, strlen(key));
+    if (i < 0)
+        snprintf(err, errlen, "%s:%d: no room for this entry (a table holds %u)", path, line,
+                 LEX_MAX_ENTRIES);
+    return i;
+}
+
 static int word_line(struct analyzer_lexicon *lx, char *word, char *val, const char *path,
                      int line, char *err, size_t errlen)
 {
@@ -324,11 +325,9 @@ static int word_line(struct analyzer_lexicon *lx, char *word, char *val, const c
         snprintf(err, errlen, "%s:%d: bad valence '%s'", path, line, val);
         return -1;
     }
-    long i = table_intern(&lx->words, word, strlen(word));
-    if (i < 0) {
-        snprintf(err, errlen, "%s:%d: out of memory", path, line);
+    long i = intern_line(&lx->words, word, path, line, err, errlen);
+    if (i < 0)
         return -1;
-    }
     lx->words.v[i].valence = v;
     lx->words.v[i].flags |= LEX_VALENCE | LEX_KNOWN;
     return 0;
@@ -402,11 +401,9 @@ static int ru_line(struct analyzer_lexicon *lx, char *word, char *val, const cha
         snprintf(err, errlen, "%s:%d: bad mean '%s'", path, line, val);
         return -1;
     }
-    long i = table_intern(&lx->ru, word, strlen(word));
-    if (i < 0) {
-        snprintf(err, errlen, "%s:%d: out of memory", path, line);
+    long i = intern_line(&lx->ru, word, path, line, err, errlen);
+    if (i < 0)
         return -1;
-    }
     struct lex_entry *e = &lx->ru.v[i];
     e->flags |= LEX_RU;
     if (fabs(m) >= RU_MIN_MEAN) {
@@ -448,14 +445,8 @@ static int build_one(struct analyzer_lexicon *lx, struct lex_table *t, int want)
             goto out;
         if ((uint32_t)i >= cap) {
             uint32_t nc = cap ? cap * 2 : 1024;
-            double *ns = realloc(sum, nc * sizeof *ns);
-            if (ns)
-                sum = ns;
-            uint32_t *nn = realloc(cnt, nc * sizeof *nn);
-            if (nn)
-                cnt = nn;
-            if (!ns || !nn)
-                goto out;
+            sum = ctx_realloc(sum, nc * sizeof *sum);
+            cnt = ctx_realloc(cnt, nc * sizeof *cnt);
             memset(sum + cap, 0, (nc - cap) * sizeof *sum);
             memset(cnt + cap, 0, (nc - cap) * sizeof *cnt);
             cap = nc;
@@ -490,11 +481,9 @@ static int emoji_line(struct analyzer_lexicon *lx, char *emoji, char *desc, cons
         return -1;
     }
     size_t len = strlen(emoji);
-    long i = table_intern(&lx->emoji, emoji, len);
-    if (i < 0) {
-        snprintf(err, errlen, "%s:%d: out of memory", path, line);
+    long i = intern_line(&lx->emoji, emoji, path, line, err, errlen);
+    if (i < 0)
         return -1;
-    }
     lx->emoji.v[i].desc = desc;
     lx->emoji.v[i].desc_len = (uint32_t)strlen(desc);
 
@@ -545,13 +534,8 @@ int analyzer_lex_add_cue_word(struct analyzer_lexicon *lx, const char *key, size
     struct lex_table *t = table_for(lx, key);
     if (len == 0 || len > t->maxlen || analyzer_lex_find(t, key, len))
         return 0;
-    char **keys = realloc(lx->cue_keys, (lx->ncue_keys + 1) * sizeof *keys);
-    if (!keys)
-        return -1;
-    lx->cue_keys = keys;
-    char *k = malloc(len + 1);
-    if (!k)
-        return -1;
+    lx->cue_keys = ctx_realloc(lx->cue_keys, (lx->ncue_keys + 1) * sizeof *lx->cue_keys);
+    char *k = ctx_malloc(len + 1);
     memcpy(k, key, len);
     k[len] = '\0';
     lx->cue_keys[lx->ncue_keys++] = k;
@@ -692,10 +676,9 @@ static int load_one(struct analyzer_lexicon *lx, const char *dir, const char *na
 }
 
 /* lx->stem_heads, once the stem tables are complete. */
-static int build_stem_heads(struct analyzer_lexicon *lx)
+static void build_stem_heads(struct analyzer_lexicon *lx)
 {
-    if (!(lx->stem_heads = calloc(STEM_HEAD_BITS / 64, sizeof *lx->stem_heads)))
-        return -1;
+    lx->stem_heads = ctx_calloc(STEM_HEAD_BITS / 64, sizeof *lx->stem_heads);
     const struct lex_table *t[] = {&lx->ru_stems, &lx->ru_vstems};
     for (size_t k = 0; k < 2; k++)
         for (uint32_t i = 0; i < t[k]->n; i++)
@@ -703,21 +686,12 @@ static int build_stem_heads(struct analyzer_lexicon *lx)
                 uint32_t h = lex_stem_head(t[k]->v[i].key);
                 lx->stem_heads[h >> 6] |= 1ull << (h & 63);
             }
-    return 0;
 }
 
 struct analyzer_lexicon *analyzer_lexicon_load(const char *dir, char *err, size_t errlen)
 {
-    struct analyzer_lexicon *lx = calloc(1, sizeof *lx);
-    if (!lx) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    lx->emoji_first = calloc(0x110000 / 8, 1);
-    if (!lx->emoji_first) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
+    struct analyzer_lexicon *lx = ctx_calloc(1, sizeof *lx);
+    lx->emoji_first = ctx_calloc(0x110000 / 8, 1);
     if (load_one(lx, dir, "vader_lexicon.txt", 0, word_line, err, errlen) < 0)
         goto fail;
     if (load_one(lx, dir, "emoji_utf8_lexicon.txt", 1, emoji_line, err, errlen) < 0)
@@ -742,10 +716,12 @@ struct analyzer_lexicon *analyzer_lexicon_load(const char *dir, char *err, size_
             load_one(lx, dir, extra[k].name, 4 + k, extra[k].fn, err, errlen) < 0)
             goto fail;
     }
-    if (build_stems(lx) < 0 || add_lists(lx) < 0 || build_stem_heads(lx) < 0) {
-        snprintf(err, errlen, "out of memory");
+    if (build_stems(lx) < 0 || add_lists(lx) < 0) {
+        snprintf(err, errlen, "%s: no room for the word lists (a table holds %u entries)", dir,
+                 LEX_MAX_ENTRIES);
         goto fail;
     }
+    build_stem_heads(lx);
     return lx;
 fail:
     analyzer_lexicon_free(lx);

@@ -837,13 +837,7 @@ static void parse_atom(struct parser *ps, struct piece *out, int anchored, int *
  * run or atom that is not empty. */
 static void parse_seq(struct parser *ps, struct piece *out, int anchored)
 {
-    struct piece *cur = malloc(sizeof *cur), *best = malloc(sizeof *best);
-    if (!cur || !best) {
-        free(cur);
-        free(best);
-        ps->bad = 1;
-        return;
-    }
+    struct piece *cur = ctx_malloc(sizeof *cur), *best = ctx_malloc(sizeof *best);
     piece_exact1(cur, (const unsigned char *)"", 0, anchored);
     piece_any(best);
     int next_anchored = anchored, broken = 0;
@@ -1075,47 +1069,40 @@ static uint32_t key_find(const struct analyzer_prefilter *pf, uint32_t key)
     }
 }
 
-static int grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
+static void grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
 {
     if (need <= *cap)
-        return 0;
+        return;
     uint32_t c = *cap ? *cap : 64;
     while (c < need)
         c *= 2;
-    void *n = realloc(*v, (size_t)c * elem);
-    if (!n)
-        return -1;
-    *v = n;
+    *v = ctx_realloc(*v, (size_t)c * elem);
     *cap = c;
-    return 0;
 }
 
 /* grow() for pf->lit, keeping it on 64-byte boundaries. */
-static int grow_lit(struct analyzer_prefilter *pf, uint32_t need)
+static void grow_lit(struct analyzer_prefilter *pf, uint32_t need)
 {
     if (need <= pf->caplit)
-        return 0;
+        return;
     uint32_t c = pf->caplit ? pf->caplit : 64;
     while (c < need)
         c *= 2;
     size_t bytes = ((size_t)c * sizeof *pf->lit + 63) & ~(size_t)63;
     struct pf_lit *v = aligned_alloc(64, bytes);
     if (!v)
-        return -1;
+        ctx_oom(bytes);
     if (pf->nlit)
         memcpy(v, pf->lit, (size_t)pf->nlit * sizeof *v);
     free(pf->lit);
     pf->lit = v;
     pf->caplit = c;
-    return 0;
 }
 
-static int slots_grow(struct analyzer_prefilter *pf)
+static void slots_grow(struct analyzer_prefilter *pf)
 {
     uint32_t size = pf->slot ? (pf->smask + 1) * 2 : 1024;
-    struct pf_slot *v = calloc(size, sizeof *v);
-    if (!v)
-        return -1;
+    struct pf_slot *v = ctx_calloc(size, sizeof *v);
     for (uint32_t k = 0; pf->slot && k <= pf->smask; k++) {
         if (!pf->slot[k].key)
             continue;
@@ -1127,11 +1114,10 @@ static int slots_grow(struct analyzer_prefilter *pf)
     free(pf->slot);
     pf->slot = v;
     pf->smask = size - 1;
-    return 0;
 }
 
 /* Index an anchored literal for pattern rule with flags A_CAND / A_LEAD. */
-static int add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint32_t rule,
+static void add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint32_t rule,
                         uint32_t flags)
 {
     uint32_t key = key_of(l->s, l->len), head = l->len == 1 ? pf->first1[l->s[0]] - 1
@@ -1141,12 +1127,11 @@ static int add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint
                              memcmp(pf->bytes + pf->lit[id].off, l->s, l->len) == 0))
         id = pf->lit[id].next;
     if (id == NONE32) {
-        if (grow_lit(pf, pf->nlit + 1) < 0 ||
-            grow((void **)&pf->bytes, &pf->capbytes, pf->nbytes + l->len, 1) < 0)
-            return -1;
+        grow_lit(pf, pf->nlit + 1);
+        grow((void **)&pf->bytes, &pf->capbytes, pf->nbytes + l->len, 1);
         if (l->len > 1 && head == NONE32 &&
-            (uint64_t)(pf->nkeys + 1) * 2 > (uint64_t)pf->smask + 1 && slots_grow(pf) < 0)
-            return -1;
+            (uint64_t)(pf->nkeys + 1) * 2 > (uint64_t)pf->smask + 1)
+            slots_grow(pf);
         id = pf->nlit++;
         pf->lit[id] = (struct pf_lit){.off = pf->nbytes, .len = l->len, .next = head,
                                       .assoc = NONE32};
@@ -1172,25 +1157,18 @@ static int add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint
     for (uint32_t a = pf->lit[id].assoc; a != NONE32; a = pf->assoc[a].next)
         if ((pf->assoc[a].pat & A_PAT) == rule) {
             pf->assoc[a].pat |= flags;
-            return 0;
+            return;
         }
-    if (grow((void **)&pf->assoc, &pf->capassoc, pf->nassoc + 1, sizeof *pf->assoc) < 0)
-        return -1;
+    grow((void **)&pf->assoc, &pf->capassoc, pf->nassoc + 1, sizeof *pf->assoc);
     pf->assoc[pf->nassoc] = (struct pf_assoc){.pat = rule | flags, .next = pf->lit[id].assoc};
     pf->lit[id].assoc = pf->nassoc++;
-    return 0;
 }
 
 struct analyzer_prefilter *analyzer_prefilter_new(void)
 {
-    struct analyzer_prefilter *pf = calloc(1, sizeof *pf);
-    if (!pf)
-        return NULL;
-    if (!(pf->keybits = calloc(KEY_BITS / 64, sizeof *pf->keybits)) || slots_grow(pf) < 0) {
-        free(pf->keybits);
-        free(pf);
-        return NULL;
-    }
+    struct analyzer_prefilter *pf = ctx_calloc(1, sizeof *pf);
+    pf->keybits = ctx_calloc(KEY_BITS / 64, sizeof *pf->keybits);
+    slots_grow(pf);
     for (uint32_t c = 0; c < 0x800; c++) {
         uint32_t f = c < 0x80 ? (c - 'A' < 26u ? c + 32 : c) : fold_cp(c);
         pf->fold2[c] = (uint16_t)(f | (sure_word(f) ? 0x8000 : 0));
@@ -1224,9 +1202,7 @@ static struct piece *parse_pattern(const char *pattern, size_t len)
 {
     struct parser ps = {.p = (const unsigned char *)pattern,
                         .end = (const unsigned char *)pattern + len};
-    struct piece *pc = malloc(sizeof *pc);
-    if (!pc)
-        return NULL;
+    struct piece *pc = ctx_malloc(sizeof *pc);
     parse_alt(&ps, pc, 0);
     if (ps.bad || ps.p != ps.end) {
         free(pc);
@@ -1329,8 +1305,8 @@ static int d_item(const unsigned char **pp, const unsigned char *end, struct dse
 /* A sequence of items: every string of each, one after the other. */
 static int d_seq(const unsigned char **pp, const unsigned char *end, struct dset *out)
 {
-    struct dset *item = malloc(sizeof *item), *next = malloc(sizeof *next);
-    int rc = item && next ? 0 : -1;
+    struct dset *item = ctx_malloc(sizeof *item), *next = ctx_malloc(sizeof *next);
+    int rc = 0;
     out->n = 1;
     out->v[0].len = 0;
     out->v[0].anchored = 0;
@@ -1367,8 +1343,8 @@ static int d_alt(const unsigned char **pp, const unsigned char *end, struct dset
         if (top)
             return -1;                     /* \ba|b\b is (\ba)|(b\b) */
         (*pp)++;
-        struct dset *b = malloc(sizeof *b);
-        if (!b || d_seq(pp, end, b) < 0 || out->n + b->n > MAX_DSTR) {
+        struct dset *b = ctx_malloc(sizeof *b);
+        if (d_seq(pp, end, b) < 0 || out->n + b->n > MAX_DSTR) {
             free(b);
             return -1;
         }
@@ -1418,9 +1394,7 @@ static unsigned seq_decidable(const char *pattern, size_t len, struct dset *set,
     if (len < 4 || memcmp(p, "\\b", 2) != 0)
         return 0;
     p += 2;
-    struct dset *w = malloc(sizeof *w);
-    if (!w)
-        return 0;
+    struct dset *w = ctx_malloc(sizeof *w);
     while (p < end) {
         if (end - p == 2 && memcmp(p, "\\b", 2) == 0)
             break;
@@ -1474,14 +1448,12 @@ no:
     return 0;
 }
 
-static int add_decide(struct analyzer_prefilter *pf, uint32_t rule, const char *pattern,
-                      size_t len)
+static void add_decide(struct analyzer_prefilter *pf, uint32_t rule, const char *pattern,
+                       size_t len)
 {
-    struct dset *set = malloc(sizeof *set);
-    int kind, rc = 0;
+    struct dset *set = ctx_malloc(sizeof *set);
+    int kind;
     unsigned more = 0;
-    if (!set)
-        return -1;
     struct pf_delem el[MAX_DELEM];
     unsigned nel = 0;
     if (!decidable(pattern, len, set, &kind, &more) &&
@@ -1494,47 +1466,35 @@ static int add_decide(struct analyzer_prefilter *pf, uint32_t rule, const char *
         for (unsigned k = 0; k < set->n; k++)
             bytes += set->v[k].len;
         uint32_t cap = pf->capdecide;
-        if (grow((void **)&pf->decide, &cap, rule + 1, sizeof *pf->decide) < 0 ||
-            grow((void **)&pf->dstr, &pf->capdstr, pf->ndstr + set->n, sizeof *pf->dstr) < 0 ||
-            grow((void **)&pf->bytes, &pf->capbytes, pf->nbytes + bytes, 1) < 0) {
-            if (cap != pf->capdecide)
-                pf->capdecide = cap;
-            rc = -1;
-        } else {
-            if (cap != pf->capdecide) {
-                memset(pf->decide + pf->capdecide, 0, (cap - pf->capdecide) * sizeof *pf->decide);
-                pf->capdecide = cap;
-            }
-            pf->decide[rule] = (struct pf_decide){.kind = (uint8_t)kind, .more = (uint8_t)more,
-                                                  .n = (uint16_t)set->n, .first = pf->ndstr};
-            if (kind == D_SEQ) {
-                uint32_t capel = pf->capdelem;
-                if (grow((void **)&pf->delem, &capel, pf->ndelem + nel, sizeof *pf->delem) < 0) {
-                    pf->decide[rule].kind = D_NONE;
-                    free(set);
-                    return -1;
-                }
-                pf->capdelem = capel;
-                pf->decide[rule].first = pf->ndelem;
-                for (unsigned k = 0; k < nel; k++) {
-                    el[k].first += pf->ndstr;     /* into pf->dstr */
-                    pf->delem[pf->ndelem++] = el[k];
-                }
-            }
-            for (unsigned k = 0; k < set->n; k++) {
-                struct pf_dstr *x = &pf->dstr[pf->ndstr++];
-                *x = (struct pf_dstr){.off = pf->nbytes, .len = set->v[k].len,
-                                      .chars = set->v[k].anchored};
-                memcpy(&x->head, set->v[k].s, set->v[k].len < 8 ? set->v[k].len : 8);
-                memcpy(pf->bytes + pf->nbytes, set->v[k].s, set->v[k].len);
-                pf->nbytes += set->v[k].len;
-            }
-            if (rule + 1 > pf->ndecide)
-                pf->ndecide = rule + 1;
+        grow((void **)&pf->decide, &cap, rule + 1, sizeof *pf->decide);
+        grow((void **)&pf->dstr, &pf->capdstr, pf->ndstr + set->n, sizeof *pf->dstr);
+        grow((void **)&pf->bytes, &pf->capbytes, pf->nbytes + bytes, 1);
+        if (cap != pf->capdecide) {
+            memset(pf->decide + pf->capdecide, 0, (cap - pf->capdecide) * sizeof *pf->decide);
+            pf->capdecide = cap;
         }
+        pf->decide[rule] = (struct pf_decide){.kind = (uint8_t)kind, .more = (uint8_t)more,
+                                              .n = (uint16_t)set->n, .first = pf->ndstr};
+        if (kind == D_SEQ) {
+            grow((void **)&pf->delem, &pf->capdelem, pf->ndelem + nel, sizeof *pf->delem);
+            pf->decide[rule].first = pf->ndelem;
+            for (unsigned k = 0; k < nel; k++) {
+                el[k].first += pf->ndstr;     /* into pf->dstr */
+                pf->delem[pf->ndelem++] = el[k];
+            }
+        }
+        for (unsigned k = 0; k < set->n; k++) {
+            struct pf_dstr *x = &pf->dstr[pf->ndstr++];
+            *x = (struct pf_dstr){.off = pf->nbytes, .len = set->v[k].len,
+                                  .chars = set->v[k].anchored};
+            memcpy(&x->head, set->v[k].s, set->v[k].len < 8 ? set->v[k].len : 8);
+            memcpy(pf->bytes + pf->nbytes, set->v[k].s, set->v[k].len);
+            pf->nbytes += set->v[k].len;
+        }
+        if (rule + 1 > pf->ndecide)
+            pf->ndecide = rule + 1;
     }
     free(set);
-    return rc;
 }
 
 /* ---- sequences (D_SEQ) --------------------------------------------------- */
@@ -1747,53 +1707,40 @@ int analyzer_prefilter_add(struct analyzer_prefilter *pf, uint32_t rule, const c
     if (rule + 1 > pf->nrules)
         pf->nrules = rule + 1;
     struct piece *pc = parse_pattern(pattern, len);
-    int rc = 0;
     if (!pc || pc->kind != P_REQ || pc->nreq == 0) {
         if (!(pf->nalways && pf->always[pf->nalways - 1] == rule)) {
-            if (grow((void **)&pf->always, &pf->capalways, pf->nalways + 1,
-                     sizeof *pf->always) < 0)
-                rc = -1;
-            else
-                pf->always[pf->nalways++] = rule;
+            grow((void **)&pf->always, &pf->capalways, pf->nalways + 1, sizeof *pf->always);
+            pf->always[pf->nalways++] = rule;
         }
     } else {
-        for (unsigned k = 0; k < pc->nreq && rc == 0; k++) {
+        for (unsigned k = 0; k < pc->nreq; k++) {
             const struct lit *l = &pc->req[k];
             if (l->anchored) {
-                rc = add_anchored(pf, l, rule, A_CAND);
+                add_anchored(pf, l, rule, A_CAND);
                 continue;
             }
+            /* the two arrays share one capacity */
             uint32_t cap = pf->caploose;
-            if (grow((void **)&pf->loose, &cap, pf->nloose + 1, sizeof *pf->loose) < 0)
-                rc = -1;
+            grow((void **)&pf->loose, &cap, pf->nloose + 1, sizeof *pf->loose);
             cap = pf->caploose;
-            if (rc == 0 && grow((void **)&pf->loose_rule, &cap, pf->nloose + 1,
-                                sizeof *pf->loose_rule) < 0)
-                rc = -1;
-            if (rc == 0) {
-                pf->caploose = cap;
-                pf->loose[pf->nloose] = *l;
-                pf->loose_rule[pf->nloose++] = rule;
-            }
+            grow((void **)&pf->loose_rule, &cap, pf->nloose + 1, sizeof *pf->loose_rule);
+            pf->caploose = cap;
+            pf->loose[pf->nloose] = *l;
+            pf->loose_rule[pf->nloose++] = rule;
         }
     }
-    if (rc == 0 && pc && pc->lead.kind == L_SET) {
+    if (pc && pc->lead.kind == L_SET) {
         uint32_t cap = pf->caplead;
-        if (grow((void **)&pf->has_lead, &cap, rule + 1, 1) < 0) {
-            rc = -1;
-        } else {
-            memset(pf->has_lead + pf->caplead, 0, cap - pf->caplead);
-            pf->caplead = cap;
-            for (unsigned k = 0; k < pc->lead.n && rc == 0; k++)
-                rc = add_anchored(pf, &pc->lead.v[k], rule, A_LEAD);
-            if (rc == 0)
-                pf->has_lead[rule] = 1;
-        }
-        if (rc == 0)
-            rc = add_decide(pf, rule, pattern, len);
+        grow((void **)&pf->has_lead, &cap, rule + 1, 1);
+        memset(pf->has_lead + pf->caplead, 0, cap - pf->caplead);
+        pf->caplead = cap;
+        for (unsigned k = 0; k < pc->lead.n; k++)
+            add_anchored(pf, &pc->lead.v[k], rule, A_LEAD);
+        pf->has_lead[rule] = 1;
+        add_decide(pf, rule, pattern, len);
     }
     free(pc);
-    return rc;
+    return 0;
 }
 
 int analyzer_prefilter_leads(const struct analyzer_prefilter *pf, uint32_t rule)
@@ -2006,12 +1953,7 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
     if (pf->nloose == 0)
         return;
     unsigned char stack[2048];
-    unsigned char *f = len * 2 + 4 <= sizeof stack ? stack : malloc(len * 2 + 4);
-    if (!f) {
-        for (uint32_t r = 0; r < pf->nrules; r++)   /* no memory: let every rule run */
-            mark(sc->bits, r);
-        return;
-    }
+    unsigned char *f = len * 2 + 4 <= sizeof stack ? stack : ctx_malloc(len * 2 + 4);
     size_t n = fold_text(pf, s, len, f);
     for (uint32_t k = 0; k < pf->nloose; k++)
         if (memmem(f, n, pf->loose[k].s, pf->loose[k].len))

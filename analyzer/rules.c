@@ -114,32 +114,19 @@ static void pat_list_free(struct pat_list *l)
     memset(l, 0, sizeof *l);
 }
 
-static int pat_list_add(struct pat_list *l, pcre2_code *re, const char *src, size_t len,
-                        int line)
+static void pat_list_add(struct pat_list *l, pcre2_code *re, const char *src, size_t len,
+                         int line)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 2;
-        pcre2_code **v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        l->v = v;
-        char **sv = realloc(l->src, cap * sizeof *sv);
-        if (!sv)
-            return -1;
-        l->src = sv;
-        int *lv = realloc(l->line, cap * sizeof *lv);
-        if (!lv)
-            return -1;
-        l->line = lv;
+        l->v = ctx_realloc(l->v, cap * sizeof *l->v);
+        l->src = ctx_realloc(l->src, cap * sizeof *l->src);
+        l->line = ctx_realloc(l->line, cap * sizeof *l->line);
         l->cap = cap;
     }
-    char *copy = strndup(src, len);
-    if (!copy)
-        return -1;
-    l->src[l->n] = copy;
+    l->src[l->n] = ctx_strndup(src, len);
     l->line[l->n] = line;
     l->v[l->n++] = re;
-    return 0;
 }
 
 static void rule_free(struct rule *r)
@@ -243,18 +230,12 @@ static int start_rule(struct parser *p, enum rule_kind kind, const char *line, c
                         "bad character in name (use letters, digits, '-', '_' and '.')");
     struct analyzer_rules *rs = p->rs;
     if (rs->n == rs->cap) {
-        size_t cap = rs->cap ? rs->cap * 2 : 16;
-        struct rule *v = realloc(rs->v, cap * sizeof *v);
-        if (!v)
-            return perr(p, 1, "out of memory");
-        rs->v = v;
-        rs->cap = cap;
+        rs->cap = rs->cap ? rs->cap * 2 : 16;
+        rs->v = ctx_realloc(rs->v, rs->cap * sizeof *rs->v);
     }
     struct rule *r = &rs->v[rs->n];
     memset(r, 0, sizeof *r);
-    r->name = strndup(arg, arglen);
-    if (!r->name)
-        return perr(p, 1, "out of memory");
+    r->name = ctx_strndup(arg, arglen);
     r->kind = kind;
     r->weight = 1.0;
     r->seq = rs->n;
@@ -288,10 +269,7 @@ static int add_pattern(struct parser *p, struct pat_list *l, const char *line, c
     pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &captures);
     if (captures + 1 > p->rs->ovec)
         p->rs->ovec = captures + 1;
-    if (pat_list_add(l, re, pat, patlen, p->line) < 0) {
-        pcre2_code_free(re);
-        return perr(p, col, "out of memory");
-    }
+    pat_list_add(l, re, pat, patlen, p->line);
     return 0;
 }
 
@@ -452,14 +430,12 @@ static int cmp_rule(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-char **analyzer_list_files(const char *dir, const char *ext, char *err, size_t errlen,
-                           ctx_err *why)
+char **analyzer_list_files(const char *dir, const char *ext, char *err, size_t errlen)
 {
     size_t elen = strlen(ext);
     DIR *d = opendir(dir);
     if (!d) {
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-        *why = CTX_EIO;
         return NULL;
     }
     char **v = NULL;
@@ -471,32 +447,19 @@ char **analyzer_list_files(const char *dir, const char *ext, char *err, size_t e
             continue;
         if (n + 2 > cap) {
             cap = cap ? cap * 2 : 8;
-            char **nv = realloc(v, cap * sizeof *nv);
-            if (!nv)
-                goto oom;
-            v = nv;
+            v = ctx_realloc(v, cap * sizeof *v);
         }
         size_t plen = strlen(dir) + 1 + len + 1;
-        if (!(v[n] = malloc(plen)))
-            goto oom;
+        v[n] = ctx_malloc(plen);
         snprintf(v[n], plen, "%s/%s", dir, de->d_name);
         v[++n] = NULL;
     }
     closedir(d);
-    if (!v && !(v = calloc(1, sizeof *v)))
-        goto oom_closed;
+    if (!v)
+        v = ctx_calloc(1, sizeof *v);
     if (n > 1)
         qsort(v, n, sizeof *v, cmp_str);
     return v;
-oom:
-    closedir(d);
-oom_closed:
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-    snprintf(err, errlen, "%s: out of memory", dir);
-    *why = CTX_ENOMEM;
-    return NULL;
 }
 
 static int cmp_dst_name(const void *a, const void *b)
@@ -511,18 +474,16 @@ static int cmp_dst_name(const void *a, const void *b)
  * rule, so that a candidate's id leads to its rule (pat_rule); then the
  * excludes and vetoes. Index them all, and note the patterns whose match
  * starts the prefilter reports. Then mark the rules whose tag another rule
- * may add too. -1 when out of memory. */
+ * may add too. -1 when there are more patterns than the prefilter numbers. */
 static int index_patterns(struct analyzer_rules *rs)
 {
-    if (!(rs->pf = analyzer_prefilter_new()))
-        return -1;
+    rs->pf = analyzer_prefilter_new();
     for (size_t i = 0; i < rs->n; i++) {
         rs->v[i].match.first_id = rs->npats;
         rs->npats += (uint32_t)rs->v[i].match.n;
     }
     rs->nmatch = rs->npats;
-    if (!(rs->pat_rule = malloc((rs->nmatch ? rs->nmatch : 1) * sizeof *rs->pat_rule)))
-        return -1;
+    rs->pat_rule = ctx_malloc(rs->nmatch * sizeof *rs->pat_rule);
     for (size_t i = 0; i < rs->n; i++) {
         for (size_t m = 0; m < rs->v[i].match.n; m++)
             rs->pat_rule[rs->v[i].match.first_id + m] = (uint32_t)i;
@@ -531,8 +492,7 @@ static int index_patterns(struct analyzer_rules *rs)
         rs->v[i].veto.first_id = rs->npats;
         rs->npats += (uint32_t)rs->v[i].veto.n;
     }
-    if (!(rs->lead = calloc(rs->npats ? rs->npats : 1, 1)))
-        return -1;
+    rs->lead = ctx_calloc(rs->npats, 1);
     for (size_t i = 0; i < rs->n; i++) {
         struct pat_list *lists[3] = {&rs->v[i].match, &rs->v[i].exclude, &rs->v[i].veto};
         for (int k = 0; k < 3; k++) {
@@ -545,9 +505,7 @@ static int index_patterns(struct analyzer_rules *rs)
             }
         }
     }
-    const struct rule **by = malloc((rs->n ? rs->n : 1) * sizeof *by);
-    if (!by)
-        return -1;
+    const struct rule **by = ctx_malloc(rs->n * sizeof *by);
     for (size_t i = 0; i < rs->n; i++)
         by[i] = &rs->v[i];
     qsort(by, rs->n, sizeof *by, cmp_dst_name);
@@ -563,21 +521,20 @@ ctx_err analyzer_rules_load(const char *dir, struct analyzer_rules **out, char *
 {
     *out = NULL;
     ctx_err why = CTX_EPARSE;
-    struct analyzer_rules *rs = calloc(1, sizeof *rs);
+    struct analyzer_rules *rs = ctx_calloc(1, sizeof *rs);
     pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);
-    char **files = NULL;
-    if (!rs || !cctx || !(rs->mctx = pcre2_match_context_create(NULL))) {
-        snprintf(err, errlen, "%s: out of memory", dir);
-        why = CTX_ENOMEM;
-        goto fail;
-    }
+    if (!cctx || !(rs->mctx = pcre2_match_context_create(NULL)))
+        ctx_oom(0);
     rs->ovec = 1;
     pcre2_set_match_limit(rs->mctx, MATCH_LIMIT);
     pcre2_set_depth_limit(rs->mctx, DEPTH_LIMIT);
     pcre2_set_heap_limit(rs->mctx, HEAP_LIMIT_KIB);
 
-    if (!(files = analyzer_list_files(dir, ".rules", err, errlen, &why)))
+    char **files = analyzer_list_files(dir, ".rules", err, errlen);
+    if (!files) {
+        why = CTX_EIO;
         goto fail;
+    }
     struct parser p = {.rs = rs, .cctx = cctx, .err = err, .errlen = errlen};
     for (size_t i = 0; files[i]; i++) {
         p.file = i;
@@ -588,14 +545,14 @@ ctx_err analyzer_rules_load(const char *dir, struct analyzer_rules **out, char *
         qsort(rs->v, rs->n, sizeof *rs->v, cmp_rule);
     rs->files = files;
     files = NULL;
-    if (index_patterns(rs) < 0)
-        goto oom;
+    if (index_patterns(rs) < 0) {
+        snprintf(err, errlen, "%s: too many patterns", dir);
+        why = CTX_ETOOBIG;
+        goto fail;
+    }
     pcre2_compile_context_free(cctx);
     *out = rs;
     return CTX_OK;
-oom:
-    snprintf(err, errlen, "%s: out of memory", dir);
-    why = CTX_ENOMEM;
 fail:
     if (files) {
         for (size_t i = 0; files[i]; i++)
@@ -609,13 +566,11 @@ fail:
 
 /* ---- matching ----------------------------------------------------------- */
 
-int analyzer_spans_add(struct analyzer_spans *sp, size_t a, size_t b)
+void analyzer_spans_add(struct analyzer_spans *sp, size_t a, size_t b)
 {
     if (sp->n == sp->cap) {
         size_t cap = sp->cap * 2;
-        size_t(*v)[2] = malloc(cap * sizeof *v);
-        if (!v)
-            return -1;
+        size_t(*v)[2] = ctx_malloc(cap * sizeof *v);
         memcpy(v, sp->v, sp->n * sizeof *v);
         if (sp->v != sp->local)
             free(sp->v);
@@ -625,7 +580,6 @@ int analyzer_spans_add(struct analyzer_spans *sp, size_t a, size_t b)
     sp->v[sp->n][0] = a;
     sp->v[sp->n][1] = b;
     sp->n++;
-    return 0;
 }
 
 static int overlaps(const struct analyzer_spans *sp, size_t a, size_t b)
@@ -728,7 +682,7 @@ static size_t next_offset(const char *s, size_t len, size_t off, size_t me)
     return off;
 }
 
-/* 1 if the rule fires, 0 if not, -1 when out of memory. On a hit, the
+/* 1 if the rule fires, 0 if not. On a hit, the
  * pattern and the span of the occurrence that counted go to *which, *at.
  * With all not NULL, every occurrence that counts (of every match pattern)
  * is added to it, not only the first. A pattern the prefilter ruled out
@@ -758,10 +712,7 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
                     for (int j = 0; j < MAX_OCCURRENCES && xo <= len; j++) {
                         if (find(rs, &r->exclude, x, sc, s, len, xo, md, &xs, &xe) <= 0)
                             break;
-                        if (analyzer_spans_add(&ex, xs, xe) < 0) {
-                            hit = -1;
-                            goto done;
-                        }
+                        analyzer_spans_add(&ex, xs, xe);
                         xo = next_offset(s, len, xo, xe);
                     }
                 }
@@ -776,10 +727,7 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
                 hit = 1;
                 if (!all)
                     break;
-                if (analyzer_spans_add(all, ms, me) < 0) {
-                    hit = -1;
-                    goto done;
-                }
+                analyzer_spans_add(all, ms, me);
             }
             off = next_offset(s, len, off, me);
         }
@@ -788,8 +736,7 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
         if ((!cand || bit(cand, r->veto.first_id + (uint32_t)v)) &&
             find(rs, &r->veto, v, sc, s, len, 0, md, &ms, &me) == 1)
             hit = 0;
-done:
-    if (all && hit != 1)
+    if (all && !hit)
         all->n = all0;
     analyzer_spans_free(&ex);
     return hit;
@@ -843,7 +790,7 @@ static void md_key_create(void)
 }
 
 /* A match data of at least pairs pairs: the thread's (*own 0) or, when it
- * cannot be kept, a new one for the caller to free (*own 1). NULL: no memory. */
+ * cannot be kept, a new one for the caller to free (*own 1). */
 static pcre2_match_data *md_get(uint32_t pairs, int *own)
 {
     *own = 0;
@@ -851,8 +798,10 @@ static pcre2_match_data *md_get(uint32_t pairs, int *own)
         return md_cached;
     pthread_once(&md_once, md_key_create);
     pcre2_match_data *md = pcre2_match_data_create(pairs, NULL);
-    if (!md || !md_key_ok || pthread_setspecific(md_key, md) != 0) {
-        *own = md != NULL;
+    if (!md)
+        ctx_oom(0);
+    if (!md_key_ok || pthread_setspecific(md_key, md) != 0) {
+        *own = 1;
         return md;
     }
     pcre2_match_data_free(md_cached);
@@ -889,34 +838,29 @@ static size_t sort_hits(uint64_t *h, size_t n)
 }
 
 /* Run rule r (which, at: see rule_fires) and record what it found. */
-static ctx_err apply_rule(const struct analyzer_rules *rs, const struct rule *r, const char *s,
+static void apply_rule(const struct analyzer_rules *rs, const struct rule *r, const char *s,
                           size_t len, const char *lang, pcre2_match_data *md,
                           const struct scan *sc, struct tags *out, struct strlist *urgent,
                           const size_t had[2], double *urgency, struct analyzer_spans *brand_at,
                           json_t *explain)
 {
     if (r->weight <= 0 || !lang_ok(r, lang))
-        return CTX_OK;
+        return;
     struct strlist *dst = r->kind == RK_BRAND ? &out->brands
                           : r->kind == RK_TOPIC ? &out->topics
                                                 : urgent;
     /* another block of the same name may have fired already (or the caller
      * may have put the name there): only then is the list searched */
     if ((r->shared || (r->kind != RK_URGENT && had[r->kind])) && strlist_has(dst, r->name))
-        return CTX_OK;
+        return;
     size_t which = 0, at[2] = {0, 0};
-    int hit = rule_fires(rs, r, s, len, md, sc, &which, at,
-                         r->kind == RK_BRAND ? brand_at : NULL);
-    if (hit < 0)
-        return CTX_ENOMEM;
-    if (!hit)
-        return CTX_OK;
-    ctx_err rc = strlist_add(dst, r->name);
+    if (!rule_fires(rs, r, s, len, md, sc, &which, at, r->kind == RK_BRAND ? brand_at : NULL))
+        return;
+    strlist_add(dst, r->name);
     if (r->kind == RK_URGENT)
         *urgency += r->weight;
-    if (explain && rc == CTX_OK)
+    if (explain)
         json_array_append_new(explain, explain_rule(rs, r, which, at, s));
-    return rc;
 }
 
 ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, size_t len,
@@ -929,20 +873,17 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
     size_t words = ((size_t)rs->npats + 63) / 64;
     struct scan scan = {0}, *sc = NULL;
     if (!(flags & RULES_NO_PREFILTER) && rs->pf) {
-        bits = words <= 64 ? bstack : calloc(words, sizeof *bits);
-        if (!bits)
-            return CTX_ENOMEM;
+        bits = words <= 64 ? bstack : ctx_calloc(words, sizeof *bits);
         memset(bits, 0, words * sizeof *bits);
         size_t n = analyzer_prefilter_scan_hits(rs->pf, s, len, bits, hits, LOCAL_HITS);
         scan.ok = n <= LOCAL_HITS;
-        if (!scan.ok && n < SIZE_MAX / sizeof *hits && (hits = malloc(n * sizeof *hits))) {
+        if (!scan.ok && n < SIZE_MAX / sizeof *hits) {
             /* again, keeping every hit (the bits come out the same) */
+            hits = ctx_malloc(n * sizeof *hits);
             size_t again = analyzer_prefilter_scan_hits(rs->pf, s, len, bits, hits, n);
             scan.ok = again <= n;
             n = again;
         }
-        if (!hits)
-            hits = hstack;
         /* without every hit, the patterns are tried at every start */
         scan.bits = bits;
         scan.hits = hits;
@@ -951,41 +892,33 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
     }
     int own = 0;
     pcre2_match_data *md = md_get(rs->ovec, &own);
-    if (!md) {
-        if (bits != bstack)
-            free(bits);
-        if (hits != hstack)
-            free(hits);
-        return CTX_ENOMEM;
-    }
-    ctx_err rc = CTX_OK;
     struct strlist urgent = {0};
     double urgency = 0.0;
     const size_t had[2] = {out->brands.n, out->topics.n};
     if (!bits) {
-        for (size_t i = 0; i < rs->n && rc == CTX_OK; i++)
-            rc = apply_rule(rs, &rs->v[i], s, len, lang, md, NULL, out, &urgent, had, &urgency,
-                            brand_at, explain);
+        for (size_t i = 0; i < rs->n; i++)
+            apply_rule(rs, &rs->v[i], s, len, lang, md, NULL, out, &urgent, had, &urgency,
+                       brand_at, explain);
     } else {
         /* the rules that have a candidate match pattern, in order: the set
          * bits of the match ids lead to them (a rule's ids are together) */
         size_t next = 0;
         uint32_t nw = (rs->nmatch + 63) / 64;
-        for (uint32_t w = 0; w < nw && rc == CTX_OK; w++) {
+        for (uint32_t w = 0; w < nw; w++) {
             uint64_t x = bits[w];
             if (!x)
                 continue;       /* most words: no candidate among 64 patterns */
             if (rs->nmatch - w * 64 < 64)
                 x &= (1ull << (rs->nmatch - w * 64)) - 1;
-            while (x && rc == CTX_OK) {
+            while (x) {
                 uint32_t k = w * 64 + (uint32_t)__builtin_ctzll(x);
                 x &= x - 1;
                 size_t i = rs->pat_rule[k];
                 if (i < next)
                     continue;       /* its other candidate patterns */
                 next = i + 1;
-                rc = apply_rule(rs, &rs->v[i], s, len, lang, md, sc, out, &urgent, had,
-                                &urgency, brand_at, explain);
+                apply_rule(rs, &rs->v[i], s, len, lang, md, sc, out, &urgent, had, &urgency,
+                           brand_at, explain);
             }
         }
     }
@@ -998,7 +931,7 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
         free(bits);
     if (hits != hstack)
         free(hits);
-    return rc;
+    return CTX_OK;
 }
 
 size_t analyzer_rules_brands(const struct analyzer_rules *rs, const char **names, size_t max)

@@ -63,18 +63,13 @@ struct descv {
     size_t n, cap;
 };
 
-static int descv_add(struct descv *s, const struct desc *d)
+static void descv_add(struct descv *s, const struct desc *d)
 {
     if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        struct desc *v = realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        s->v = v;
-        s->cap = cap;
+        s->cap = s->cap ? s->cap * 2 : 8;
+        s->v = ctx_realloc(s->v, s->cap * sizeof *s->v);
     }
     s->v[s->n++] = *d;
-    return 0;
 }
 
 /* Byte classes for the tokenizer: ASCII white space (what Python's
@@ -231,9 +226,9 @@ static const struct lex_entry *emoji_at(const struct analyzer_lexicon *lx,
 
 /* Replace emoji by " description" as the reference does (a space before the
  * description unless the previous character was a space, none after), and
- * note where each description went in descs.
- * Returns 1 with the new text in out, 0 when the text has no emoji, -1 when
- * out of memory. */
+ * note where each description went in descs (out is uncapped: its appends
+ * cannot fail). Returns 1 with the new text in out, 0 when the text has no
+ * emoji. */
 static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *s, size_t len,
                         struct buf *out, struct descv *descs)
 {
@@ -293,15 +288,13 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
             continue;
         }
         if (i > run) {
-            if (buf_append(out, s + run, i - run) != CTX_OK)
-                return -1;
+            buf_append(out, s + run, i - run);
             prev_space = s[i - 1] == ' ';
         }
-        struct desc d = {.e0 = out->len, .o0 = i, .emoji = e};
-        if (!prev_space && buf_putc(out, ' ') != CTX_OK)
-            return -1;
-        if (buf_append(out, e->desc, e->desc_len) != CTX_OK)
-            return -1;
+        struct desc d = {.e0 = buf_len(out), .o0 = i, .emoji = e};
+        if (!prev_space)
+            buf_putc(out, ' ');
+        buf_append(out, e->desc, e->desc_len);
         prev_space = 0;
         found = 1;
         i += mlen;
@@ -309,16 +302,15 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
         while (i + 2 < len && s[i] == 0xEF && s[i + 1] == 0xB8 &&
                (s[i + 2] == 0x8E || s[i + 2] == 0x8F))
             i += 3;
-        d.e1 = out->len;
+        d.e1 = buf_len(out);
         d.o1 = i;
         d.shift = (descs->n ? descs->v[descs->n - 1].shift : 0) + (long)(d.e1 - d.e0) -
                   (long)(d.o1 - d.o0);
-        if (descv_add(descs, &d) < 0)
-            return -1;
+        descv_add(descs, &d);
         run = i;
     }
-    if (found && run < len && buf_append(out, s + run, len - run) != CTX_OK)
-        return -1;
+    if (found && run < len)
+        buf_append(out, s + run, len - run);
     return found;
 }
 
@@ -1097,9 +1089,7 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
             continue;
         problem = 1;
         if (!covered) {
-            covered = c->n <= TOK_STACK ? cstack : calloc(c->n, 1);
-            if (!covered)
-                break;
+            covered = c->n <= TOK_STACK ? cstack : ctx_malloc(c->n);
             memset(covered, 0, c->n);
         }
         for (uint32_t k = x->first; k <= x->last && k < c->n; k++)
@@ -1307,23 +1297,21 @@ static double score_sum(const struct ctx_s *c, const unsigned char *s, double *s
         sent[i] = valence_at(c, i);
     pragmatics(c, s, sent, st);
     if (st->nhits) {
-        cv = c->n <= TOK_STACK ? cstack : calloc(c->n, sizeof *cv);
-        if (cv) {
-            memset(cv, 0, c->n * sizeof *cv);
-            for (size_t h = 0; h < st->nhits; h++) {
-                const struct cue_hit *x = &st->hits[h];
-                if (x->weight < CUE_VALENCE_MIN)
-                    continue;   /* weak cues and counter-evidence say nothing of
-                                   how the writer feels */
-                int strongest = 1;
-                for (size_t k = 0; k < st->nhits && strongest; k++)
-                    if (k != h && st->hits[k].reason == x->reason &&
-                        (st->hits[k].weight > x->weight ||
-                         (st->hits[k].weight == x->weight && k < h)))
-                        strongest = 0;
-                if (strongest)
-                    cv[x->first] += CUE_VALENCE * x->weight * (c->t[x->first].question ? 0.5 : 1.0);
-            }
+        cv = c->n <= TOK_STACK ? cstack : ctx_malloc(c->n * sizeof *cv);
+        memset(cv, 0, c->n * sizeof *cv);
+        for (size_t h = 0; h < st->nhits; h++) {
+            const struct cue_hit *x = &st->hits[h];
+            if (x->weight < CUE_VALENCE_MIN)
+                continue;   /* weak cues and counter-evidence say nothing of
+                               how the writer feels */
+            int strongest = 1;
+            for (size_t k = 0; k < st->nhits && strongest; k++)
+                if (k != h && st->hits[k].reason == x->reason &&
+                    (st->hits[k].weight > x->weight ||
+                     (st->hits[k].weight == x->weight && k < h)))
+                    strongest = 0;
+            if (strongest)
+                cv[x->first] += CUE_VALENCE * x->weight * (c->t[x->first].question ? 0.5 : 1.0);
         }
     }
     if (c->seen & (LEX_CONTRAST | LEX_CONCESSIVE | LEX_IRREALIS)) {
@@ -1331,24 +1319,22 @@ static double score_sum(const struct ctx_s *c, const unsigned char *s, double *s
          * which misplaces equal values; that only matters when a halved
          * value before "but" equals one after it exactly, so positions are
          * used here. */
-        double wstack[TOK_STACK], *w = c->n <= TOK_STACK ? wstack : malloc(c->n * sizeof *w);
-        if (w) {
-            contrast_weights(c, w);
-            for (size_t i = 0; i < c->n; i++) {
-                if (cv)
-                    cv[i] *= w[i];
-                if (sent[i] != 0.0 && irrealis(c, i)) {
-                    w[i] *= 0.5;
-                    if (c->why)
-                        c->why[i].irrealis = 1;
-                }
-                sent[i] *= w[i];
+        double wstack[TOK_STACK], *w = c->n <= TOK_STACK ? wstack : ctx_malloc(c->n * sizeof *w);
+        contrast_weights(c, w);
+        for (size_t i = 0; i < c->n; i++) {
+            if (cv)
+                cv[i] *= w[i];
+            if (sent[i] != 0.0 && irrealis(c, i)) {
+                w[i] *= 0.5;
                 if (c->why)
-                    c->why[i].contrast = w[i];
+                    c->why[i].irrealis = 1;
             }
-            if (w != wstack)
-                free(w);
+            sent[i] *= w[i];
+            if (c->why)
+                c->why[i].contrast = w[i];
         }
+        if (w != wstack)
+            free(w);
     }
     double sum = 0.0, pos = 0.0;
     for (size_t i = 0; i < c->n; i++) {
@@ -1465,14 +1451,13 @@ static void apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_
     }
 }
 
-ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
-                           const char *text, size_t len, struct sentiment *out, json_t *explain)
+void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
+                        const char *text, size_t len, struct sentiment *out, json_t *explain)
 {
     const unsigned char *s = (const unsigned char *)text;
     struct buf ebuf = {0};
     struct descv descs = {0};
     struct lang_votes votes = {0};
-    ctx_err rc = CTX_OK;
     out->score = out->words = 0.0;
     out->lang = LANG_NONE;
     out->nhits = 0;
@@ -1498,14 +1483,9 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const struct senti
     int ascii = !(high & 0x8080808080808080ull);
     if (!ascii) {
         analyzer_lang_letters(s, len, &votes);
-        int r = emoji_expand(lx, s, len, &ebuf, &descs);
-        if (r < 0) {
-            rc = CTX_ENOMEM;
-            goto out;
-        }
-        if (r > 0) {
-            s = (const unsigned char *)ebuf.p;
-            len = ebuf.len;
+        if (emoji_expand(lx, s, len, &ebuf, &descs)) {
+            s = (const unsigned char *)buf_str(&ebuf);
+            len = buf_len(&ebuf);
         }
     }
 
@@ -1515,14 +1495,8 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const struct senti
     double *sent = sstack;
     size_t most = len / 2 + 1;           /* tokens are separated by white space */
     if (most > TOK_STACK) {
-        toks = malloc(most * sizeof *toks);
-        sent = malloc(most * sizeof *sent);
-        if (!toks || !sent) {
-            free(toks);
-            free(sent);
-            rc = CTX_ENOMEM;
-            goto out;
-        }
+        toks = ctx_malloc(most * sizeof *toks);
+        sent = ctx_malloc(most * sizeof *sent);
     }
 
     struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes, .ascii = ascii};
@@ -1546,54 +1520,49 @@ ctx_err analyzer_sentiment(const struct analyzer_lexicon *lx, const struct senti
     if (opt && opt->mask) {
         struct analyzer_spans mask;
         analyzer_spans_init(&mask);
-        rc = opt->mask(opt->ud, code, &mask);
-        if (rc == CTX_OK && mask.n)
+        opt->mask(opt->ud, code, &mask);
+        if (mask.n)
             apply_mask(&c, s, toks, &mask);
         analyzer_spans_free(&mask);
     }
-    if (rc == CTX_OK && opt && opt->cues)
+    if (opt && opt->cues)
         out->nhits = analyzer_cues_match(opt->cues, toks, c.n, code, out->hits, SENT_MAX_HITS);
-    if (rc == CTX_OK && explain && c.n && !(c.why = calloc(c.n, sizeof *c.why)))
-        rc = CTX_ENOMEM;
-    if (rc == CTX_OK) {
-        for (size_t i = 0; c.why && i < c.n; i++) {
-            c.why[i].negated = -1;
-            c.why[i].contrast = 1.0;
+    if (explain && c.n)
+        c.why = ctx_calloc(c.n, sizeof *c.why);
+    for (size_t i = 0; c.why && i < c.n; i++) {
+        c.why[i].negated = -1;
+        c.why[i].contrast = 1.0;
+    }
+    c.seen = tc.seen;
+    c.qm = qm;
+    for (size_t i = 0; i < c.n && !c.addressed; i++)
+        c.addressed = toks[i].skip == SKIP_HANDLE || toks[i].skip == SKIP_BRAND ||
+                      toks[i].skip == SKIP_HASHTAG_BRAND;
+    double amp = punct_emphasis(ep, qm), cues = 0.0;
+    double sum = c.n ? score_sum(&c, s, sent, out, &cues) : 0.0;
+    out->words = normalize(emphasize(sum, amp));
+    out->score = normalize(emphasize(sum + cues, amp));
+    if (explain) {
+        json_t *arr = json_array();
+        explain_words(&c, sent, s, arr);
+        json_object_set_new(explain, "words", arr);
+        json_object_set_new(explain, "sum", json_real(round(sum * 10000.0) / 10000.0));
+        if (sum + cues != 0.0 && amp != 0.0)
+            json_object_set_new(explain, "punctuation", json_real(amp));
+        if (opt && opt->cues) {
+            explain_cues(lx, opt, &c, out, s, explain);
+            json_object_set_new(explain, "cue_sum", json_real(round(cues * 10000.0) / 10000.0));
         }
-        c.seen = tc.seen;
-        c.qm = qm;
-        for (size_t i = 0; i < c.n && !c.addressed; i++)
-            c.addressed = toks[i].skip == SKIP_HANDLE || toks[i].skip == SKIP_BRAND ||
-                          toks[i].skip == SKIP_HASHTAG_BRAND;
-        double amp = punct_emphasis(ep, qm), cues = 0.0;
-        double sum = c.n ? score_sum(&c, s, sent, out, &cues) : 0.0;
-        out->words = normalize(emphasize(sum, amp));
-        out->score = normalize(emphasize(sum + cues, amp));
-        if (explain) {
-            json_t *arr = json_array();
-            explain_words(&c, sent, s, arr);
-            json_object_set_new(explain, "words", arr);
-            json_object_set_new(explain, "sum", json_real(round(sum * 10000.0) / 10000.0));
-            if (sum + cues != 0.0 && amp != 0.0)
-                json_object_set_new(explain, "punctuation", json_real(amp));
-            if (opt && opt->cues) {
-                explain_cues(lx, opt, &c, out, s, explain);
-                json_object_set_new(explain, "cue_sum", json_real(round(cues * 10000.0) / 10000.0));
-            }
-            explain_skipped(&c, s, explain);
-            json_object_set_new(explain, "lang", code ? json_string(code) : json_null());
-            json_object_set_new(explain, "lexicon",
-                                json_string(foreign ? "none (emoticons and emoji only)"
-                                                    : "en+ru"));
-        }
+        explain_skipped(&c, s, explain);
+        json_object_set_new(explain, "lang", code ? json_string(code) : json_null());
+        json_object_set_new(explain, "lexicon",
+                            json_string(foreign ? "none (emoticons and emoji only)" : "en+ru"));
     }
     free(c.why);
     if (toks != tstack) {
         free(toks);
         free(sent);
     }
-out:
     buf_free(&ebuf);
     free(descs.v);
-    return rc;
 }

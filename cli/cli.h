@@ -7,6 +7,8 @@
 #define CTX_CLI_H
 
 #include <stdio.h>
+#include <jansson.h>
+#include "core/buf.h"
 #include "core/config.h"
 
 extern const char *config_path;
@@ -14,6 +16,13 @@ struct config *load_config(void);   /* prints the error and returns NULL on fail
 /* A blocking connection to the config's Redis (5 s timeout); on failure the
  * error is printed and NULL returned. */
 struct redisContext *cli_redis(const struct config *cfg);
+/* Ask ctxd's API (cli_http.c): GET path, or POST the JSON text `post` when
+ * it is not NULL. The body of the answer is appended to `answer` (the
+ * caller's to free) and, when json is not NULL, parsed into *json (the
+ * caller's to decref). Returns 0 on a 2xx answer (that is JSON, if json was
+ * asked for); otherwise prints why and returns 1 (2: the config did not
+ * load), *json NULL. */
+int cli_api(const char *path, const char *post, struct buf *answer, json_t **json);
 /* Print the command's usage rows from the table on stderr; returns 2. */
 int cli_usage(const char *name);
 
@@ -34,5 +43,7 @@ int cmd_dead_show(int argc, char **argv);
 int cmd_dead_replay(int argc, char **argv);
 int cmd_dead_drop(int argc, char **argv);
 int cmd_migrate_keys(int argc, char **argv);
+int cmd_trends(int argc, char **argv);
+int cmd_trends_top(int argc, char **argv);
 
 #endif

@@ -4,66 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
-#include <jansson.h>
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/item.h"
 #include "core/mem.h"
-
-/* The answer, capped (buf_set_max): over it, curl fails the transfer. */
-static size_t collect(char *d, size_t sz, size_t n, void *userp)
-{
-    return buf_append(userp, d, sz * n) ? 0 : sz * n;
-}
-
-/* Ask ctxd's API: GET path (body NULL) or POST a JSON body. On a 2xx
- * answer *out is the parsed JSON and, if raw is given, the body is copied
- * there; otherwise the error is printed. Returns 0, 1 (failed), 2 (config). */
-static int api_call(const char *path, const char *body, json_t **out, struct buf *raw)
-{
-    *out = NULL;
-    struct config *cfg = load_config();
-    if (!cfg)
-        return 2;
-    struct buf url = {0}, answer = {0};
-    buf_set_max(&answer, 64 * 1024 * 1024);     /* ws/api.c's own cap */
-    buf_printf(&url, "http://%s%s", cfg->listen, path);
-    config_free(cfg);
-    CURL *e = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(e, CURLOPT_URL, buf_str(&url));
-    if (body) {
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-    }
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &answer);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
-    CURLcode cc = curl_easy_perform(e);
-    long status = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(e);
-    curl_slist_free_all(h);
-    int rc = 0;
-    if (cc != CURLE_OK) {
-        fprintf(stderr, "ctxctl: %s: %s (is ctxd running?)\n", buf_str(&url),
-                curl_easy_strerror(cc));
-        rc = 1;
-    } else if (status / 100 != 2 || !(*out = json_loads(buf_str(&answer), 0, NULL))) {
-        fprintf(stderr, "ctxctl: HTTP %ld: %s", status, buf_str(&answer));
-        rc = 1;
-    } else if (raw) {
-        buf_append(raw, buf_str(&answer), buf_len(&answer));
-    }
-    buf_free(&url);
-    buf_free(&answer);
-    return rc;
-}
-
-static int api_get(const char *path, json_t **out, struct buf *raw)
-{
-    return api_call(path, NULL, out, raw);
-}
 
 /* ctxctl reply ITEM TEXT [--id ID]: queue a reply to an item. */
 int cmd_reply(int argc, char **argv)
@@ -77,7 +21,7 @@ int cmd_reply(int argc, char **argv)
     json_decref(j);
     json_t *answer = NULL;
     struct buf raw = {0};
-    int rc = body ? api_call("/api/replies", body, &answer, &raw) : 1;
+    int rc = body ? cli_api("/api/replies", body, &raw, &answer) : 1;
     if (!rc)
         fputs(buf_str(&raw), stdout);
     json_decref(answer);
@@ -122,7 +66,7 @@ int cmd_items(int argc, char **argv)
     }
     json_t *j;
     struct buf body = {0};
-    int rc = api_get(buf_str(&q), &j, &body);
+    int rc = cli_api(buf_str(&q), NULL, &body, &j);
     buf_free(&q);
     if (rc) {
         buf_free(&body);
@@ -185,7 +129,7 @@ static int table_command(const char *name, const char *path, int argc, char **ar
         return cli_usage(name);
     json_t *j;
     struct buf body = {0};
-    int rc = api_get(path, &j, &body);
+    int rc = cli_api(path, NULL, &body, &j);
     if (!rc && raw)
         fputs(buf_str(&body), stdout);
     else if (!rc)

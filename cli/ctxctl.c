@@ -1,7 +1,7 @@
 /* ctxctl.c -- the command-line tool. It reads the same config as ctxd to
  * find the lexicons, the rules and ctxd's HTTP API, and either runs the
  * pure code itself (analyze, parse, rules check) or asks the daemon
- * (items).
+ * (items, trends).
  *
  * The commands are one table: name (one or two words), handler, usage
  * line, help. `ctxctl --help` is printed from it, a command's usage error
@@ -34,6 +34,16 @@ static const struct command {
     {"items", cmd_items, "[--brand B] [--topic T] [--sentiment L] [--complaint | --no-complaint]\n"
      "[--reason R] [--since TIME] [--limit N] [--json]",
      "newest tagged items, from ctxd's API (--reason: a complaint reason, e.g. delay)"},
+    {"trends top", cmd_trends_top, "[--dim brand|topic|reason|network|source|lang]\n"
+     "[--since 7d | --from TIME --to TIME] [--limit N] [--json]",
+     "the most mentioned and the fastest growing names of a dimension (default\n"
+     "topic), against the period of the same length before"},
+    {"trends", cmd_trends, "[--since 24h | --from TIME --to TIME] [--bucket minute|hour|day]\n"
+     "[--brand B]... [--topic T]... [--series S]... [--tz ZONE] [--csv | --json]",
+     "mentions over time from ctxd's API: per series a sparkline and the totals\n"
+     "(positive, negative, neutral, complaints, share of voice); --series as\n"
+     "GET /api/trends names them (brand:acme, reason:delay, all); CTX_TOKEN: the\n"
+     "token when ctxd asks for one"},
     {"simulate", cmd_simulate, "[--agents N] [--per-hour TASKS] [--aht SECONDS] [--sla SECONDS]\n"
      "[--tasks N] [--strategy NAME] [--seed N]",
      "the routing logic on a virtual clock vs Erlang C"},

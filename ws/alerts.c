@@ -25,16 +25,8 @@ static void on_list(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
     struct api_req *r = priv;
-    r->waiting = false;
-    if (!r->wsi) {
-        req_free(r);
+    if (!api_reply_usable(r, rep, REDIS_REPLY_ARRAY))
         return;
-    }
-    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
-        respond_error(r, 503, "redis", rep && rep->type == REDIS_REPLY_ERROR ? rep->str
-                                                                            : "redis is away");
-        return;
-    }
     json_t *list = json_array();
     for (size_t i = 0; i < rep->elements; i++) {
         const redisReply *e = rep->element[i];

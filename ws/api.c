@@ -36,8 +36,44 @@ static struct serve *serve_of(struct lws *wsi)
     return lws_context_user(lws_get_context(wsi));
 }
 
+/* The requests connections hold, found by their wsi. lws 4.1.6 calls
+ * LWS_CALLBACK_HTTP of a keep-alive connection's next request before it
+ * binds the protocol, and binding zeroes the session data: a request kept
+ * only in the session data was lost there (and leaked with every request
+ * answered at once, a 404 say). pss->req is the quick way, checked. */
+static void live_add(struct api_req *r)
+{
+    r->live_next = r->s->live;
+    if (r->live_next)
+        r->live_next->live_pprev = &r->live_next;
+    r->live_pprev = &r->s->live;
+    r->s->live = r;
+}
+
+static void live_del(struct api_req *r)
+{
+    if (!r->live_pprev)
+        return;
+    *r->live_pprev = r->live_next;
+    if (r->live_next)
+        r->live_next->live_pprev = r->live_pprev;
+    r->live_next = NULL;
+    r->live_pprev = NULL;
+}
+
+static struct api_req *req_of(struct serve *s, struct http_pss *pss, struct lws *wsi)
+{
+    if (pss && pss->req && pss->req->wsi == wsi && pss->req->live_pprev)
+        return pss->req;
+    for (struct api_req *r = s->live; r; r = r->live_next)
+        if (r->wsi == wsi)
+            return r;
+    return NULL;
+}
+
 void req_free(struct api_req *r)
 {
+    live_del(r);
     buf_free(&r->body);
     buf_free(&r->req_body);
     free(r);
@@ -74,18 +110,29 @@ void respond_error(struct api_req *r, int status, const char *code, const char *
     respond_json(r, status, json_pack("{s:s,s:s}", "error", code, "message", msg));
 }
 
+bool api_reply_usable(struct api_req *r, const redisReply *rep, int want_type)
+{
+    r->waiting = false;
+    if (!r->wsi) {                   /* the client went away meanwhile */
+        req_free(r);
+        return false;
+    }
+    if (!rep || rep->type != want_type) {
+        respond_error(r, 503, "redis", rep && rep->type == REDIS_REPLY_ERROR ? rep->str
+                                                                            : "redis is away");
+        return false;
+    }
+    return true;
+}
+
 static void on_items(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
     struct api_req *r = priv;
-    r->waiting = false;
-    if (!r->wsi) {                   /* the client went away meanwhile */
-        req_free(r);
+    if (!api_reply_usable(r, rep, REDIS_REPLY_ARRAY))
         return;
-    }
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 1) {
-        respond_error(r, 503, "redis", rep && rep->type == REDIS_REPLY_ERROR ? rep->str
-                                                                            : "redis is away");
+    if (rep->elements < 1) {
+        respond_error(r, 503, "redis", "redis is away");
         return;
     }
     struct buf *b = &r->body;
@@ -535,6 +582,7 @@ static void send_answer(struct api_req *r)
 {
     struct lws *wsi = r->wsi;
     bool close = r->close;
+    r->answered = true;
     lws_rx_flow_control(wsi, 1);
     int rc = write_answer(r, wsi);
     if (!rc && !close)
@@ -549,15 +597,18 @@ static void send_answer(struct api_req *r)
 
 /* The connection is done with its request (closed, or lws rebinds the
  * protocol and frees the session data). */
-static void release(struct http_pss *pss)
+static void release(struct serve *s, struct http_pss *pss, struct lws *wsi)
 {
-    if (!pss || !pss->req)
+    struct api_req *r = req_of(s, pss, wsi);
+    if (pss)
+        pss->req = NULL;
+    if (!r)
         return;
-    if (pss->req->waiting)
-        pss->req->wsi = NULL;   /* freed when Redis answers */
+    live_del(r);
+    if (r->waiting)
+        r->wsi = NULL;          /* freed when Redis (or the worker) answers */
     else
-        req_free(pss->req);
-    pss->req = NULL;
+        req_free(r);
 }
 
 /* The whole body is in: answer it, and read no further request until then. */
@@ -607,20 +658,23 @@ int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 {
     struct http_pss *pss = user;
     switch (reason) {
-    case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+    case LWS_CALLBACK_FILTER_HTTP_CONNECTION: {
         /* a request before the last is answered: lws 4.1.6 went on reading
          * while that answer drained; close once it is out */
-        if (pss && pss->req)
+        struct api_req *prev = req_of(serve_of(wsi), pss, wsi);
+        if (prev && !prev->answered)
             return 1;
+        }
         return serve_http_admit(wsi);
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return in && strcasecmp(in, "websocket") == 0 ? serve_ws_admit(serve_of(wsi), wsi) : 0;
     case LWS_CALLBACK_HTTP: {
         struct serve *s = serve_of(wsi);
-        release(pss);            /* keep-alive: a new transaction on the same wsi */
+        release(s, pss, wsi);    /* keep-alive: a new transaction on the same wsi */
         struct api_req *r = ctx_calloc(1, sizeof *r);
         r->s = s;
         r->wsi = wsi;
+        live_add(r);
         buf_set_max(&r->body, 64 * 1024 * 1024);
         pss->req = r;
         s->http_requests++;
@@ -628,7 +682,7 @@ int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         return 0;
     }
     case LWS_CALLBACK_HTTP_BODY: {
-        struct api_req *r = pss ? pss->req : NULL;
+        struct api_req *r = req_of(serve_of(wsi), pss, wsi);
         if (!r || !r->post || r->body_done)
             return 0;
         bool first = !r->body_started;
@@ -647,7 +701,7 @@ int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         return 0;
     }
     case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
-        struct api_req *r = pss ? pss->req : NULL;
+        struct api_req *r = req_of(serve_of(wsi), pss, wsi);
         if (r && r->post && !r->body_done)
             body_done(r, wsi);
         return 0;
@@ -656,7 +710,7 @@ int api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         return pss && pss->close ? -1 : 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
-        release(pss);
+        release(serve_of(wsi), pss, wsi);
         return 0;
     default:
         break;

@@ -69,15 +69,8 @@ static void on_stats(struct rconn *rc, redisReply *rep, void *priv)
     struct api_req *r = c->r;
     queues_done_cb done = c->done;
     free(c);
-    r->waiting = false;
-    if (!r->wsi) {
-        req_free(r);
+    if (!api_reply_usable(r, rep, REDIS_REPLY_ARRAY))
         return;
-    }
-    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
-        respond_error(r, 503, "redis", rep && rep->str ? rep->str : "redis is away");
-        return;
-    }
     json_t *qs = queues_json(r->s->cfg, rep);
     done(r, qs);
     json_decref(qs);
@@ -160,15 +153,8 @@ static void on_agents(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
     struct api_req *r = priv;
-    r->waiting = false;
-    if (!r->wsi) {
-        req_free(r);
+    if (!api_reply_usable(r, rep, REDIS_REPLY_ARRAY))
         return;
-    }
-    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
-        respond_error(r, 503, "redis", "redis is away");
-        return;
-    }
     respond_json(r, 200, json_pack("{s:o}", "agents", agents_json(rep)));
 }
 

@@ -55,15 +55,12 @@ static void on_loaded(struct rconn *rc, redisReply *rep, void *priv)
     (void)rc;
     struct reply_ctx *c = priv;
     struct api_req *r = c->r;
-    r->waiting = false;
-    if (!r->wsi)
-        req_free(r);
-    else if (!rep || rep->type != REDIS_REPLY_ARRAY)
-        respond_error(r, 503, "redis", "redis is away");
-    else if (rep->elements == 0)
-        respond_error(r, 404, "not_found", "no such reply");
-    else
-        reply_json(r, c->item[0] ? 202 : 200, c->id, rep);
+    if (api_reply_usable(r, rep, REDIS_REPLY_ARRAY)) {
+        if (rep->elements == 0)
+            respond_error(r, 404, "not_found", "no such reply");
+        else
+            reply_json(r, c->item[0] ? 202 : 200, c->id, rep);
+    }
     free(c);
 }
 

@@ -1,6 +1,7 @@
 /* server.c -- the libwebsockets context of the serve role.
  *
- * One vhost on cfg->listen: static pages from cfg->www at "/", dynamic
+ * One vhost on cfg->listen: static pages from cfg->www at "/" (and
+ * Debian's Chart.js at /javascript/chart.js/, for /trends/), dynamic
  * routes (/api, /healthz, /metrics) through the "http" protocol's callback
  * (api.c), and the websocket protocols, chosen by subprotocol name and
  * checked against their path. lws runs on the process's uv loop as a
@@ -29,6 +30,8 @@
 #define MAX_HEADERS  8192       /* request line and known headers: 431 past it */
 #define MAX_PATH     511        /* no route is longer: 414 past it */
 #define MAX_URI      2048       /* path and query: 414 past it */
+#define CHARTJS_URL  "/javascript/chart.js"
+#define CHARTJS_DIR  "/usr/share/javascript/chart.js"   /* Debian's libjs-chart.js */
 
 static struct lws_protocols protocols[] = {
     {"http", api_callback, sizeof(struct http_pss), 0, 0, NULL, 0},
@@ -234,13 +237,19 @@ ctx_err serve_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
         return e;
     }
 
-    static struct lws_http_mount m_files, m_api, m_health, m_metrics;
+    static struct lws_http_mount m_files, m_chartjs, m_api, m_health, m_metrics;
     m_files = (struct lws_http_mount){
         .mountpoint = "/", .mountpoint_len = 1, .origin = cfg->www, .def = "index.html",
         .origin_protocol = LWSMPRO_FILE, .cache_max_age = 0,
     };
+    /* Chart.js for /trends/, from Debian's libjs-chart.js (make deps): no CDN */
+    m_chartjs = (struct lws_http_mount){
+        .mount_next = &m_files, .mountpoint = CHARTJS_URL, .mountpoint_len = sizeof CHARTJS_URL - 1,
+        .origin = CHARTJS_DIR, .origin_protocol = LWSMPRO_FILE, .cache_max_age = 86400,
+        .cache_reusable = 1, .cache_revalidate = 1,
+    };
     m_api = (struct lws_http_mount){
-        .mount_next = &m_files, .mountpoint = "/api", .mountpoint_len = 4,
+        .mount_next = &m_chartjs, .mountpoint = "/api", .mountpoint_len = 4,
         .origin = "http", .origin_protocol = LWSMPRO_CALLBACK,
     };
     m_health = (struct lws_http_mount){

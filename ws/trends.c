@@ -670,14 +670,7 @@ static void on_registry(struct rconn *rc, redisReply *rep, void *priv)
     (void)rc;
     struct tquery *q = priv;
     struct api_req *r = q->r;
-    r->waiting = false;
-    if (!r->wsi) {
-        req_free(r);
-        tquery_free(q);
-        return;
-    }
-    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
-        respond_error(r, 503, "redis", rep && rep->str ? rep->str : "redis is away");
+    if (!api_reply_usable(r, rep, REDIS_REPLY_ARRAY)) {
         tquery_free(q);
         return;
     }

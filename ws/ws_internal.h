@@ -22,6 +22,7 @@ struct serve {
     struct agents *agents;
     struct chats *chats;
     unsigned long long http_requests, http_errors;
+    struct api_req *live;       /* requests a connection holds (api.c) */
 };
 
 bool serve_origin_ok(const struct serve *s, struct lws *wsi);
@@ -50,7 +51,9 @@ int chunked_feed(struct chunked *c, const char *in, size_t len, struct buf *out,
 struct api_req {
     struct serve *s;
     struct lws *wsi;
+    struct api_req *live_next, **live_pprev;   /* in s->live while its connection holds it */
     bool waiting;               /* a Redis reply is outstanding */
+    bool answered;              /* its answer is written */
     int status;
     const char *ctype;
     struct buf body;            /* the answer */
@@ -71,6 +74,11 @@ void respond(struct api_req *r, int status, const char *ctype);   /* r->body as 
 void respond_json(struct api_req *r, int status, json_t *j);   /* steals j */
 void respond_error(struct api_req *r, int status, const char *code, const char *msg);
 void req_free(struct api_req *r);
+/* The prologue of a Redis reply callback: marks r answered-to, frees r if
+ * its client left, answers 503 (Redis' error text, or "redis is away") if
+ * rep is missing or not of want_type. True only when the caller goes on
+ * with r and rep; on false r is gone or answered. */
+bool api_reply_usable(struct api_req *r, const redisReply *rep, int want_type);
 
 /* --- queues.c: GET /api/queues, GET /api/agents, POST /api/callbacks --- */
 void queues_get(struct api_req *r);

@@ -5,34 +5,7 @@
  * or must not. Plus the band keys and reloading (two analyzers side by
  * side). Run from the repository root. */
 #include <math.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include "analyzer/analyzer.h"
-#include "tests/analyzer/tsv.h"
-
-#define LEXICONS "etc/lexicons"
-#define DATA     "tests/data/analyzer"
-
-static int setup(void **state)
-{
-    char err[512];
-    analyzer *a = analyzer_new(LEXICONS, "etc/rules", err, sizeof err);
-    if (!a) {
-        fprintf(stderr, "analyzer_new: %s\n", err);
-        return -1;
-    }
-    *state = a;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    analyzer_free(*state);
-    return 0;
-}
+#include "tests/analyzer/analyzer_fixture.h"
 
 /* Follow a path like "sentiment.words.1.negated_by" (numbers index arrays). */
 static json_t *at_path(json_t *j, const char *path)
@@ -71,74 +44,66 @@ static void value_text(json_t *v, char *out, size_t n)
         snprintf(out, n, "#%zu", json_object_size(v));
 }
 
+static int explain_case(const struct tsv_row *r, void *a)
+{
+    struct item it;
+    item_init(&it);
+    it.text = r->f[0];
+    json_t *ex = NULL;
+    assert_int_equal(analyzer_explain(a, &it, &ex), CTX_OK);
+    char got[512];
+    value_text(at_path(ex, r->f[1]), got, sizeof got);
+    int bad = strcmp(got, r->f[2]) != 0;
+    if (bad) {
+        char *dump = json_dumps(ex, JSON_COMPACT);
+        print_error("explain.tsv:%d: %s: want %s, got %s\n  %s\n", r->line, r->f[1], r->f[2],
+                    got, dump);
+        free(dump);
+    }
+    /* the explanation's tags are analyzer_tag()'s */
+    struct tags tg = {0};
+    assert_int_equal(analyzer_tag(a, &it, &tg), CTX_OK);
+    json_t *tj = json_object_get(ex, "tags");
+    assert_true(fabs(json_number_value(at_path(tj, "sentiment.score")) -
+                     round(tg.score * 10000) / 10000) < 1e-9);
+    assert_int_equal(json_array_size(json_object_get(tj, "topics")), tg.topics.n);
+    tags_clear(&tg);
+    json_decref(ex);
+    return bad;
+}
+
 static void test_explain_table(void **state)
 {
-    const analyzer *a = *state;
-    struct tsv t = tsv_read(DATA "/explain.tsv");
-    int failed = 0;
-    assert_true(t.n > 5);
-    for (size_t i = 0; i < t.n; i++) {
-        const struct tsv_row *r = &t.rows[i];
-        assert_int_equal(r->n, 3);
-        struct item it;
-        item_init(&it);
-        it.text = r->f[0];
-        json_t *ex = NULL;
-        assert_int_equal(analyzer_explain(a, &it, &ex), CTX_OK);
-        char got[512];
-        value_text(at_path(ex, r->f[1]), got, sizeof got);
-        if (strcmp(got, r->f[2]) != 0) {
-            char *dump = json_dumps(ex, JSON_COMPACT);
-            print_error("explain.tsv:%d: %s: want %s, got %s\n  %s\n", r->line, r->f[1],
-                        r->f[2], got, dump);
-            free(dump);
-            failed++;
-        }
-        /* the explanation's tags are analyzer_tag()'s */
-        struct tags tg = {0};
-        assert_int_equal(analyzer_tag(a, &it, &tg), CTX_OK);
-        json_t *tj = json_object_get(ex, "tags");
-        assert_true(fabs(json_number_value(at_path(tj, "sentiment.score")) -
-                         round(tg.score * 10000) / 10000) < 1e-9);
-        assert_int_equal(json_array_size(json_object_get(tj, "topics")), tg.topics.n);
-        tags_clear(&tg);
-        json_decref(ex);
+    assert_int_equal(tsv_cases("explain.tsv", 3, 6, explain_case, *state), 0);
+}
+
+static int simhash_case(const struct tsv_row *r, void *a)
+{
+    uint64_t x = analyzer_simhash(a, r->f[0]), y = analyzer_simhash(a, r->f[1]);
+    unsigned d = analyzer_simhash_distance(x, y);
+    int near = strcmp(r->f[2], "near") == 0;
+    if (near ? !analyzer_simhash_near(x, y, ANALYZER_SIMHASH_K) : d <= 2 * ANALYZER_SIMHASH_K) {
+        print_error("simhash.tsv:%d: %u bits apart, want %s\n", r->line, d, r->f[2]);
+        return 1;
     }
-    tsv_free(&t);
-    assert_int_equal(failed, 0);
+    if (near) {   /* near fingerprints share a band key */
+        uint32_t kx[ANALYZER_SIMHASH_BANDS], ky[ANALYZER_SIMHASH_BANDS];
+        analyzer_simhash_bands(x, kx);
+        analyzer_simhash_bands(y, ky);
+        int shared = 0;
+        for (int b = 0; b < ANALYZER_SIMHASH_BANDS; b++)
+            shared |= kx[b] == ky[b];
+        if (!shared) {
+            print_error("simhash.tsv:%d: near but no band in common\n", r->line);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static void test_simhash_table(void **state)
 {
-    const analyzer *a = *state;
-    struct tsv t = tsv_read(DATA "/simhash.tsv");
-    int failed = 0;
-    assert_true(t.n >= 6);
-    for (size_t i = 0; i < t.n; i++) {
-        const struct tsv_row *r = &t.rows[i];
-        uint64_t x = analyzer_simhash(a, r->f[0]), y = analyzer_simhash(a, r->f[1]);
-        unsigned d = analyzer_simhash_distance(x, y);
-        int near = strcmp(r->f[2], "near") == 0;
-        if (near ? !analyzer_simhash_near(x, y, ANALYZER_SIMHASH_K)
-                 : d <= 2 * ANALYZER_SIMHASH_K) {
-            print_error("simhash.tsv:%d: %u bits apart, want %s\n", r->line, d, r->f[2]);
-            failed++;
-        }
-        if (near) {   /* near fingerprints share a band key */
-            uint32_t kx[ANALYZER_SIMHASH_BANDS], ky[ANALYZER_SIMHASH_BANDS];
-            analyzer_simhash_bands(x, kx);
-            analyzer_simhash_bands(y, ky);
-            int shared = 0;
-            for (int b = 0; b < ANALYZER_SIMHASH_BANDS; b++)
-                shared |= kx[b] == ky[b];
-            if (!shared) {
-                print_error("simhash.tsv:%d: near but no band in common\n", r->line);
-                failed++;
-            }
-        }
-    }
-    tsv_free(&t);
-    assert_int_equal(failed, 0);
+    assert_int_equal(tsv_cases("simhash.tsv", 3, 6, simhash_case, *state), 0);
 }
 
 static void test_simhash_edges(void **state)
@@ -166,9 +131,7 @@ static void test_simhash_edges(void **state)
 static void test_two_analyzers(void **state)
 {
     const analyzer *a = *state;
-    char err[512];
-    analyzer *b = analyzer_new(LEXICONS, "tests/data/analyzer/rules/good", err, sizeof err);
-    assert_non_null(b);
+    analyzer *b = fixture_analyzer(LEXICONS, DATA "/rules/good");
     struct item it;
     item_init(&it);
     it.text = "Acme is down, lawsuit coming";
@@ -196,5 +159,5 @@ int main(void)
         cmocka_unit_test(test_simhash_edges),
         cmocka_unit_test(test_two_analyzers),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return run_with_analyzer(tests, LEXICONS, "etc/rules");
 }

@@ -14,46 +14,38 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <ctype.h>
-#include <stdarg.h>
 #include <unistd.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include "analyzer/analyzer.h"
 #include "analyzer/analyzer_internal.h"
-#include "tests/analyzer/tsv.h"
+#include "tests/analyzer/analyzer_fixture.h"
 
-#define LEXICONS "etc/lexicons"
-#define DATA     "tests/data/analyzer"
 #define CORPORA  "../shared/corpora"
+
+/* a pattern, and its required literals ("^" before those that start a
+ * word; "-": none) */
+static int required_case(const struct tsv_row *r, void *ud)
+{
+    (void)ud;
+    char lits[16][MAX_PF_LIT + 1], got[1024];
+    int anch[16];
+    int n = analyzer_prefilter_required(r->f[0], strlen(r->f[0]), lits, anch, 16);
+    size_t o = 0;
+    got[0] = '\0';
+    if (n < 0)
+        snprintf(got, sizeof got, "-");
+    for (int k = 0; k < n && o < sizeof got; k++)
+        o += (size_t)snprintf(got + o, sizeof got - o, "%s%s%s", k ? " " : "",
+                              anch[k] ? "^" : "", lits[k]);
+    if (strcmp(got, r->f[1]) == 0)
+        return 0;
+    print_error("prefilter.tsv:%d: %s: want \"%s\", got \"%s\"\n", r->line, r->f[0], r->f[1],
+                got);
+    return 1;
+}
 
 static void test_required_table(void **state)
 {
     (void)state;
-    struct tsv t = tsv_read(DATA "/prefilter.tsv");
-    int failed = 0;
-    assert_true(t.n > 10);
-    for (size_t i = 0; i < t.n; i++) {
-        const struct tsv_row *r = &t.rows[i];
-        char lits[16][MAX_PF_LIT + 1], got[1024];
-        int anch[16];
-        int n = analyzer_prefilter_required(r->f[0], strlen(r->f[0]), lits, anch, 16);
-        size_t o = 0;
-        got[0] = '\0';
-        if (n < 0)
-            snprintf(got, sizeof got, "-");
-        for (int k = 0; k < n && o < sizeof got; k++)
-            o += (size_t)snprintf(got + o, sizeof got - o, "%s%s%s", k ? " " : "",
-                                  anch[k] ? "^" : "", lits[k]);
-        if (strcmp(got, r->f[1]) != 0) {
-            print_error("prefilter.tsv:%d: %s: want \"%s\", got \"%s\"\n", r->line, r->f[0],
-                        r->f[1], got);
-            failed++;
-        }
-    }
-    tsv_free(&t);
-    assert_int_equal(failed, 0);
+    assert_int_equal(tsv_cases("prefilter.tsv", 2, 11, required_case, NULL), 0);
 }
 
 static void joined(const struct tags *t, char *out, size_t n)
@@ -125,10 +117,7 @@ static int each_text(const analyzer *a, const char *path, int column, size_t eve
 static void test_corpus_1000(void **state)
 {
     (void)state;
-    char err[512];
-    analyzer *a = analyzer_new(LEXICONS, "bench/data/rules-1000", err, sizeof err);
-    if (!a)
-        fail_msg("analyzer_new: %s", err);
+    analyzer *a = fixture_analyzer(LEXICONS, "bench/data/rules-1000");
     size_t n = 0, tags = 0;
     int bad = 0;
     bad += each_text(a, CORPORA "/vader/movieReviewSnippets_GroundTruth.txt", 2, 16, &n, &tags);
@@ -144,10 +133,7 @@ static void test_corpus_1000(void **state)
 static void test_odd_patterns(void **state)
 {
     (void)state;
-    char err[512];
-    analyzer *a = analyzer_new(LEXICONS, DATA "/rules/prefilter", err, sizeof err);
-    if (!a)
-        fail_msg("analyzer_new: %s", err);
+    analyzer *a = fixture_analyzer(LEXICONS, DATA "/rules/prefilter");
     struct tsv t = tsv_read(DATA "/prefilter_texts.tsv");
     size_t tags = 0;
     int bad = 0;
@@ -231,10 +217,7 @@ static void test_random_patterns(void **state)
     }
     fclose(f);
     assert_true(kept > 200);
-    char err[512];
-    analyzer *a = analyzer_new(LEXICONS, dir, err, sizeof err);
-    if (!a)
-        fail_msg("analyzer_new: %s", err);
+    analyzer *a = fixture_analyzer(LEXICONS, dir);
     size_t tags = 0;
     int bad = 0;
     for (int i = 0; i < 300; i++) {

@@ -5,28 +5,11 @@
  * from), rules_errors.tsv (bad folders and the "file:line:col: message" they
  * give). Plus the match limit on a catastrophic pattern and odd inputs.
  * Run from the repository root. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
 #include <time.h>
-#include <cmocka.h>
-#include "analyzer/analyzer.h"
 #include "analyzer/analyzer_internal.h"
-#include "tests/analyzer/tsv.h"
+#include "tests/analyzer/analyzer_fixture.h"
 
-#define LEXICONS "etc/lexicons"
-#define DATA     "tests/data/analyzer"
 #define RULES    DATA "/rules"
-
-static analyzer *must_new(const char *rules)
-{
-    char err[512];
-    analyzer *a = analyzer_new(LEXICONS, rules, err, sizeof err);
-    if (!a)
-        fail_msg("analyzer_new(%s): %s", rules, err);
-    return a;
-}
 
 static void join(const struct strlist *l, char *out, size_t outlen)
 {
@@ -40,49 +23,50 @@ static void join(const struct strlist *l, char *out, size_t outlen)
         o += (size_t)snprintf(out + o, outlen - o, "%s%s", i ? "," : "", l->v[i]);
 }
 
-/* Tag every row of a table and compare brands, topics, urgent and lang. */
+struct tag_run {
+    analyzer *a;
+    const char *table;
+};
+
+/* title, text, then the brands, topics, urgent and lang it must be tagged
+ * with ("-": none) */
+static int tag_case(const struct tsv_row *r, void *ud)
+{
+    const struct tag_run *run = ud;
+    struct item it;
+    struct tags tg = {0};
+    item_init(&it);
+    it.title = strcmp(r->f[0], "-") ? r->f[0] : NULL;
+    it.text = strcmp(r->f[1], "-") ? r->f[1] : NULL;
+    assert_int_equal(analyzer_tag(run->a, &it, &tg), CTX_OK);
+    char brands[512], topics[512];
+    join(&tg.brands, brands, sizeof brands);
+    join(&tg.topics, topics, sizeof topics);
+    const char *urgent = tg.urgent ? "yes" : "no", *lang = tg.lang ? tg.lang : "-";
+    int bad = strcmp(brands, r->f[2]) || strcmp(topics, r->f[3]) || strcmp(urgent, r->f[4]) ||
+              strcmp(lang, r->f[5]);
+    if (bad)
+        print_error("%s:%d: want brands=%s topics=%s urgent=%s lang=%s\n"
+                    "%*s got  brands=%s topics=%s urgent=%s lang=%s\n",
+                    run->table, r->line, r->f[2], r->f[3], r->f[4], r->f[5],
+                    (int)strlen(run->table), "", brands, topics, urgent, lang);
+    tags_clear(&tg);
+    return bad;
+}
+
+/* Tag every row of a table with the rules of a folder. */
 static int run_table(const char *table, const char *rules)
 {
-    analyzer *a = must_new(rules);
-    struct tsv t = tsv_read(table);
-    int failed = 0;
-    assert_true(t.n > 0);
-    for (size_t i = 0; i < t.n; i++) {
-        const struct tsv_row *r = &t.rows[i];
-        if (r->n != 6) {
-            print_error("%s:%d: expected 6 fields, got %d\n", table, r->line, r->n);
-            failed++;
-            continue;
-        }
-        struct item it;
-        struct tags tg = {0};
-        item_init(&it);
-        it.title = strcmp(r->f[0], "-") ? r->f[0] : NULL;
-        it.text = strcmp(r->f[1], "-") ? r->f[1] : NULL;
-        assert_int_equal(analyzer_tag(a, &it, &tg), CTX_OK);
-        char brands[512], topics[512];
-        join(&tg.brands, brands, sizeof brands);
-        join(&tg.topics, topics, sizeof topics);
-        const char *urgent = tg.urgent ? "yes" : "no", *lang = tg.lang ? tg.lang : "-";
-        if (strcmp(brands, r->f[2]) || strcmp(topics, r->f[3]) || strcmp(urgent, r->f[4]) ||
-            strcmp(lang, r->f[5])) {
-            print_error("%s:%d: want brands=%s topics=%s urgent=%s lang=%s\n"
-                        "%*s got  brands=%s topics=%s urgent=%s lang=%s\n",
-                        table, r->line, r->f[2], r->f[3], r->f[4], r->f[5],
-                        (int)strlen(table), "", brands, topics, urgent, lang);
-            failed++;
-        }
-        tags_clear(&tg);
-    }
-    tsv_free(&t);
-    analyzer_free(a);
+    struct tag_run run = {fixture_analyzer(LEXICONS, rules), table};
+    int failed = tsv_cases(table, 6, 1, tag_case, &run);
+    analyzer_free(run.a);
     return failed;
 }
 
 static void test_table(void **state)
 {
     (void)state;
-    assert_int_equal(run_table(DATA "/rules.tsv", RULES "/good"), 0);
+    assert_int_equal(run_table("rules.tsv", RULES "/good"), 0);
 }
 
 static void test_sample_rules(void **state)
@@ -92,34 +76,33 @@ static void test_sample_rules(void **state)
     ctx_err rc = analyzer_rules_check("etc/rules", err, sizeof err);
     if (rc != CTX_OK)
         fail_msg("etc/rules: %s", err);
-    assert_int_equal(run_table(DATA "/sample_rules.tsv", "etc/rules"), 0);
+    assert_int_equal(run_table("sample_rules.tsv", "etc/rules"), 0);
+}
+
+/* folder, file, message: the error the folder's rules give, from
+ * analyzer_rules_check() and analyzer_new() alike */
+static int error_case(const struct tsv_row *r, void *ud)
+{
+    (void)ud;
+    char dir[256], want[512], err[512], err2[512];
+    snprintf(dir, sizeof dir, RULES "/%s", r->f[0]);
+    snprintf(want, sizeof want, "%s/%s", dir, r->f[1]);
+    ctx_err rc = analyzer_rules_check(dir, err, sizeof err);
+    analyzer *a = analyzer_new(LEXICONS, dir, err2, sizeof err2);
+    int bad = rc != CTX_EPARSE || strncmp(err, want, strlen(want)) != 0 ||
+              !strstr(err, r->f[2]) || a || strcmp(err, err2) != 0;
+    if (bad)
+        print_error("rules_errors.tsv:%d: want %s ... %s\n"
+                    "  rules_check gave %d \"%s\", analyzer_new \"%s\"\n",
+                    r->line, want, r->f[2], rc, err, a ? "(built)" : err2);
+    analyzer_free(a);
+    return bad;
 }
 
 static void test_errors(void **state)
 {
     (void)state;
-    struct tsv t = tsv_read(DATA "/rules_errors.tsv");
-    int failed = 0;
-    assert_true(t.n > 0);
-    for (size_t i = 0; i < t.n; i++) {
-        const struct tsv_row *r = &t.rows[i];
-        assert_int_equal(r->n, 3);
-        char dir[256], want[512], err[512], err2[512];
-        snprintf(dir, sizeof dir, RULES "/%s", r->f[0]);
-        snprintf(want, sizeof want, "%s/%s", dir, r->f[1]);
-        ctx_err rc = analyzer_rules_check(dir, err, sizeof err);
-        analyzer *a = analyzer_new(LEXICONS, dir, err2, sizeof err2);
-        if (rc != CTX_EPARSE || strncmp(err, want, strlen(want)) != 0 ||
-            !strstr(err, r->f[2]) || a || strcmp(err, err2) != 0) {
-            print_error("rules_errors.tsv:%d: want %s ... %s\n"
-                        "  rules_check gave %d \"%s\", analyzer_new \"%s\"\n",
-                        r->line, want, r->f[2], rc, err, a ? "(built)" : err2);
-            failed++;
-        }
-        analyzer_free(a);
-    }
-    tsv_free(&t);
-    assert_int_equal(failed, 0);
+    assert_int_equal(tsv_cases("rules_errors.tsv", 3, 1, error_case, NULL), 0);
 }
 
 static void test_folders(void **state)
@@ -149,7 +132,7 @@ static double now(void)
 static void test_catastrophic(void **state)
 {
     (void)state;
-    analyzer *a = must_new(RULES "/catastrophic");
+    analyzer *a = fixture_analyzer(LEXICONS, RULES "/catastrophic");
     struct item it;
     struct tags tg = {0};
     item_init(&it);
@@ -176,7 +159,7 @@ static void test_catastrophic(void **state)
 static void test_odd_inputs(void **state)
 {
     (void)state;
-    analyzer *a = must_new(RULES "/good");
+    analyzer *a = fixture_analyzer(LEXICONS, RULES "/good");
     struct item it;
     struct tags tg = {0};
     item_init(&it);

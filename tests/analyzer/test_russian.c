@@ -5,36 +5,11 @@
  * lang.tsv (texts and the language they must be read as). Plus the stemmer
  * on words whose Snowball stems are known. Run from the repository root. */
 #include <math.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include "analyzer/analyzer.h"
 #include "analyzer/analyzer_internal.h"
-#include "tests/analyzer/tsv.h"
+#include "tests/analyzer/analyzer_fixture.h"
 
-#define LEXICONS "etc/lexicons"
-#define DATA     "tests/data/analyzer"
-
-static int setup(void **state)
-{
-    char err[512];
-    analyzer *a = analyzer_new(LEXICONS, NULL, err, sizeof err);
-    if (!a) {
-        fprintf(stderr, "analyzer_new: %s\n", err);
-        return -1;
-    }
-    *state = a;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    analyzer_free(*state);
-    return 0;
-}
-
+/* Cases compare with other cases ("8>1": the 8th scores above the 1st), so
+ * every score is known before any is checked. */
 static void test_sentiment_table(void **state)
 {
     const analyzer *a = *state;
@@ -72,33 +47,29 @@ static void test_sentiment_table(void **state)
     assert_int_equal(failed, 0);
 }
 
+static int lang_case(const struct tsv_row *r, void *a)
+{
+    const char *text = strcmp(r->f[0], "-") ? r->f[0] : "";
+    const char *got = analyzer_lang(a, text);
+    /* the same through analyzer_tag() */
+    struct item it;
+    struct tags tg = {0};
+    item_init(&it);
+    it.text = (char *)text;
+    assert_int_equal(analyzer_tag(a, &it, &tg), CTX_OK);
+    const char *want = strcmp(r->f[1], "-") ? r->f[1] : NULL;
+    int bad = (want == NULL) != (got == NULL) || (want && strcmp(want, got)) ||
+              (want == NULL) != (tg.lang == NULL) || (want && strcmp(want, tg.lang));
+    if (bad)
+        print_error("lang.tsv:%d: \"%s\": want %s, got %s (tag: %s)\n", r->line, text, r->f[1],
+                    got ? got : "-", tg.lang ? tg.lang : "-");
+    tags_clear(&tg);
+    return bad;
+}
+
 static void test_lang_table(void **state)
 {
-    const analyzer *a = *state;
-    struct tsv t = tsv_read(DATA "/lang.tsv");
-    int failed = 0;
-    assert_true(t.n >= 15);
-    for (size_t i = 0; i < t.n; i++) {
-        const struct tsv_row *r = &t.rows[i];
-        const char *text = strcmp(r->f[0], "-") ? r->f[0] : "";
-        const char *got = analyzer_lang(a, text);
-        /* the same through analyzer_tag() */
-        struct item it;
-        struct tags tg = {0};
-        item_init(&it);
-        it.text = (char *)text;
-        assert_int_equal(analyzer_tag(a, &it, &tg), CTX_OK);
-        const char *want = strcmp(r->f[1], "-") ? r->f[1] : NULL;
-        if ((want == NULL) != (got == NULL) || (want && strcmp(want, got)) ||
-            (want == NULL) != (tg.lang == NULL) || (want && strcmp(want, tg.lang))) {
-            print_error("lang.tsv:%d: \"%s\": want %s, got %s (tag: %s)\n", r->line, text,
-                        r->f[1], got ? got : "-", tg.lang ? tg.lang : "-");
-            failed++;
-        }
-        tags_clear(&tg);
-    }
-    tsv_free(&t);
-    assert_int_equal(failed, 0);
+    assert_int_equal(tsv_cases("lang.tsv", 2, 15, lang_case, *state), 0);
 }
 
 /* Stems from the Snowball Russian algorithm (as libstemmer gives them). */
@@ -127,9 +98,7 @@ static void test_without_russian(void **state)
 {
     (void)state;
     char err[512];
-    analyzer *a = analyzer_new(DATA "/lexicon-en-only", NULL, err, sizeof err);
-    if (!a)
-        fail_msg("analyzer_new: %s", err);
+    analyzer *a = fixture_analyzer(DATA "/lexicon-en-only", NULL);
     assert_true(analyzer_score(a, "хороший сервис") == 0.0);
     assert_true(analyzer_score(a, "good service") > 0.05);
     assert_string_equal(analyzer_lang(a, "Поддержка не отвечает"), "ru");
@@ -148,5 +117,5 @@ int main(void)
         cmocka_unit_test(test_stemmer),
         cmocka_unit_test(test_without_russian),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return run_with_analyzer(tests, LEXICONS, NULL);
 }

@@ -5,57 +5,22 @@
  * examples must give VADER's numbers; what the shipped supplements and
  * complaint cues change is test_complaint.c's. Run from the repository root. */
 #include <math.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include "analyzer/analyzer.h"
-#include "tests/analyzer/tsv.h"
+#include "tests/analyzer/analyzer_fixture.h"
 
-#define LEXICONS "tests/data/analyzer/vader-only"
-#define DATA     "tests/data/analyzer"
+#define VADER_ONLY DATA "/vader-only"
 
-static int setup(void **state)
+static int score_case(const struct tsv_row *r, void *a)
 {
-    char err[512];
-    analyzer *a = analyzer_new(LEXICONS, NULL, err, sizeof err);
-    if (!a) {
-        fprintf(stderr, "analyzer_new: %s\n", err);
-        return -1;
-    }
-    *state = a;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    analyzer_free(*state);
-    return 0;
+    double want = strtod(r->f[1], NULL), got = analyzer_score(a, r->f[0]);
+    if (fabs(got - want) <= 0.001)
+        return 0;
+    print_error("sentiment.tsv:%d: \"%s\": want %.4f, got %.4f\n", r->line, r->f[0], want, got);
+    return 1;
 }
 
 static void test_table(void **state)
 {
-    const analyzer *a = *state;
-    struct tsv t = tsv_read(DATA "/sentiment.tsv");
-    int failed = 0;
-    assert_true(t.n >= 17);
-    for (size_t i = 0; i < t.n; i++) {
-        const struct tsv_row *r = &t.rows[i];
-        if (r->n != 2) {
-            print_error("sentiment.tsv:%d: expected 2 fields, got %d\n", r->line, r->n);
-            failed++;
-            continue;
-        }
-        double want = strtod(r->f[1], NULL), got = analyzer_score(a, r->f[0]);
-        if (fabs(got - want) > 0.001) {
-            print_error("sentiment.tsv:%d: \"%s\": want %.4f, got %.4f\n", r->line, r->f[0],
-                        want, got);
-            failed++;
-        }
-    }
-    tsv_free(&t);
-    assert_int_equal(failed, 0);
+    assert_int_equal(tsv_cases("sentiment.tsv", 2, 17, score_case, *state), 0);
 }
 
 static void test_null_and_blank(void **state)
@@ -166,5 +131,5 @@ int main(void)
         cmocka_unit_test(test_tag),
         cmocka_unit_test(test_bad_lexicons),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return run_with_analyzer(tests, VADER_ONLY, NULL);
 }

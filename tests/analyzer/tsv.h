@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/mem.h"
 
 #define TSV_MAX_FIELDS 8
 
@@ -87,9 +88,7 @@ static struct tsv tsv_read(const char *path)
             continue;
         if (t.n == rcap) {
             rcap = rcap ? rcap * 2 : 32;
-            t.rows = realloc(t.rows, rcap * sizeof *t.rows);
-            if (!t.rows)
-                exit(2);
+            t.rows = ctx_realloc(t.rows, rcap * sizeof *t.rows);
         }
         struct tsv_row *r = &t.rows[t.n++];
         memset(r, 0, sizeof *r);
@@ -100,9 +99,7 @@ static struct tsv tsv_read(const char *path)
             if (tab)
                 *tab = '\0';
             if (r->n < TSV_MAX_FIELDS) {
-                r->f[r->n] = strdup(s);
-                if (!r->f[r->n])
-                    exit(2);
+                r->f[r->n] = ctx_strdup(s);
                 r->len[r->n] = tsv_unescape(r->f[r->n]);
                 r->n++;
             }

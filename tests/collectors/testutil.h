@@ -23,6 +23,8 @@
 /* The whole file, NUL-terminated; NULL when it cannot be read. */
 static inline char *tu_read(const char *path, size_t *len)
 {
+    if (len)
+        *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;

@@ -264,6 +264,20 @@ class Ctxd:
             return f.read().decode("utf-8", "replace")
 
 
+def close_rig(ctxd, redis, wd, *servers):
+    """Take a test's rig down: ctxd by SIGTERM, which it must exit 0 from,
+    then Redis, the servers (each with a stop()) and the workdir, even when
+    ctxd failed."""
+    try:
+        if ctxd.alive():
+            assert ctxd.stop(signal.SIGTERM) == 0, "ctxd exit status"
+    finally:
+        redis.stop()
+        for s in servers:
+            s.stop()
+        wd.cleanup()
+
+
 class Workdir:
     def __init__(self, name):
         self.path = tempfile.mkdtemp(prefix="ctx-%s-" % name)

@@ -6,11 +6,10 @@ items stored before the complaint indexes."""
 import calendar
 import json
 import os
-import signal
 import subprocess
 import time
 
-from harness import CTXD, ROOT, Ctxd, Redis, Workdir, free_port, index_keys, store_tagged, wait_for
+from harness import CTXD, ROOT, Ctxd, close_rig, Redis, Workdir, free_port, index_keys, store_tagged, wait_for
 
 CTXCTL = os.path.join(ROOT, "bin-san/ctxctl" if "bin-san" in CTXD else "bin/ctxctl")
 
@@ -52,12 +51,7 @@ class Rig:
         return [i["id"] for i in self.ctxd.http("/api/items" + query)[1]["items"]]
 
     def close(self):
-        try:
-            if self.ctxd.alive():
-                assert self.ctxd.stop(signal.SIGTERM) == 0, "ctxd exit status"
-        finally:
-            self.redis.stop()
-            self.wd.cleanup()
+        close_rig(self.ctxd, self.redis, self.wd)
 
 
 def test_analyzed_items_are_indexed_by_complaint_and_reason():

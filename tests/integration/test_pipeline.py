@@ -7,13 +7,12 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import time
 
 import websockets
 
 from feedserver import FeedServer
-from harness import ROOT, Ctxd, Redis, Workdir, wait_for
+from harness import ROOT, Ctxd, close_rig, Redis, Workdir, wait_for
 
 FEED_HEAD = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Acme watch</title><link>http://127.0.0.1/</link>
@@ -86,13 +85,7 @@ class Rig:
                            "every": every}])
 
     def close(self):
-        try:
-            if self.ctxd.alive():
-                assert self.ctxd.stop(signal.SIGTERM) == 0, "ctxd exit status"
-        finally:
-            self.redis.stop()
-            self.fs.stop()
-            self.wd.cleanup()
+        close_rig(self.ctxd, self.redis, self.wd, self.fs)
 
     def items(self, query=""):
         return self.ctxd.http("/api/items" + query)[1]["items"]

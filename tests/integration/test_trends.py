@@ -13,7 +13,7 @@ import subprocess
 import time
 import urllib.request
 
-from harness import CTXD, Ctxd, Redis, Workdir, free_port, wait_for
+from harness import CTXD, Ctxd, close_rig, Redis, Workdir, free_port, wait_for
 
 NEG = "Acme outage: the service is down and it is terrible"     # acme, outage, complaint
 POS = "I love Acme, great product"                              # acme, praise, positive
@@ -68,12 +68,22 @@ class Rig:
         return json.loads(body)
 
     def close(self):
-        try:
-            if self.ctxd.alive():
-                assert self.ctxd.stop(signal.SIGTERM) == 0, "ctxd exit status"
-        finally:
-            self.redis.stop()
-            self.wd.cleanup()
+        close_rig(self.ctxd, self.redis, self.wd)
+
+
+def seed_hours(rig, now, plain=False):
+    """Items in the three whole hours before now's, through the analyze role:
+    3 NEG in the first, 2 POS and 4 CLOUD in the second and, with plain, one
+    PLAIN in the third. Returns the start of the first hour."""
+    base = now // 3600 * 3600 - 3 * 3600
+    items = [item(i, NEG, base + 600 + i) for i in range(3)]
+    items += [item(10 + i, POS, base + 3600 + 600 + i) for i in range(2)]
+    items += [item(20 + i, CLOUD, base + 3600 + 900 + i) for i in range(4)]
+    if plain:
+        items += [item(30, PLAIN, base + 7200 + 5)]
+    push(rig.redis, items)
+    rig.tagged(len(items))
+    return base
 
 
 def points(answer, series):
@@ -87,13 +97,7 @@ def test_trends_counts_buckets_share_csv_ttl():
     rig = Rig("trends-counts").start()
     try:
         now = int(time.time())
-        base = now // 3600 * 3600 - 3 * 3600          # three whole hours ago
-        items = [item(i, NEG, base + 600 + i) for i in range(3)]
-        items += [item(10 + i, POS, base + 3600 + 600 + i) for i in range(2)]
-        items += [item(20 + i, CLOUD, base + 3600 + 900 + i) for i in range(4)]
-        items += [item(30, PLAIN, base + 7200 + 5)]
-        push(rig.redis, items)
-        rig.tagged(len(items))
+        base = seed_hours(rig, now, plain=True)
         rng = "from=%d&to=%d" % (base, base + 3 * 3600)
         a = rig.trends("series=all,brand:acme,brand:acme-cloud&bucket=hour&" + rng)
         assert a["bucket"] == "hour" and a["tz"] == "UTC"
