@@ -5,6 +5,7 @@
 #   make test       install what is missing, unit tests (ASan+UBSan), fuzz smoke,
 #                   integration tests
 #   make bench      benchmarks
+#   make soak       SOAK_MINUTES (60) of steady traffic with short retention: is memory flat?
 #   make SANITIZE=address,undefined   sanitized build in build-san/ (bin-san/)
 #   make fuzz-smoke  libFuzzer targets (tests/fuzz/) on their seeds, then 5 s each
 #   make fuzz        the same, FUZZ_SECONDS (600) each, corpora kept in var/fuzz/
@@ -179,11 +180,16 @@ fuzz: deps
 bench: all
 	@./bench/run.sh
 
+# not part of `make test`: an hour by default (bench/soak.py says what it does)
+SOAK_MINUTES ?= 60
+soak: all
+	SOAK_MINUTES=$(SOAK_MINUTES) CTXD=$(CTXD) $(PYTHON) bench/soak.py
+
 clean:
 	rm -rf build build-san build-fuzz bin bin-san
 
-.PHONY: all deps run test unit conformance integration browser bench clean fuzz fuzz-smoke \
-        fuzz-build
+.PHONY: all deps run test unit conformance integration browser bench soak clean fuzz \
+        fuzz-smoke fuzz-build
 .SECONDARY:
 
 -include $(shell find build build-san build-fuzz -name '*.d' -type f 2>/dev/null)

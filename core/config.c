@@ -4,9 +4,11 @@
  * lands in the struct, whether it is required, its default, its bounds and
  * its validator. One generic loop walks a JSON object against a table, so
  * adding a key is adding a row. An array of objects (sources, queues,
- * escalation) is a row whose elements have a table of their own; a table
- * may add a check for what no single row can say (a source's kind-specific
- * keys). Rows that name a queue are checked once everything is read.
+ * escalation) is a row whose elements have a table of their own, and so is
+ * a nested object (health, retention: one struct embedded in struct config,
+ * its rows' defaults when it is absent); a table may add a check for what
+ * no single row can say (a source's kind-specific keys). Rows that name a
+ * queue are checked once everything is read.
  * config_free() walks the same tables, so every string the loader stores is
  * a row (the derived ones, such as listen_host, are rows marked DERIVED).
  *
@@ -252,8 +254,10 @@ static bool valid_series(const char *s, char *why, size_t whylen)
 #define ROW(S, k, t, m, ...) {.key = k, .type = t, .off = offsetof(S, m), __VA_ARGS__}
 #define ARRAY(S, k, m, n, table) \
     ROW(S, k, F_ARRAY, m, .elem = &table, .count_off = offsetof(S, n))
+#define OBJECT(S, k, m, table) ROW(S, k, F_OBJECT, m, .elem = &table)
 #define GB (1024.0 * 1024 * 1024)
 #define WEEK (7 * 86400)
+#define TEN_YEARS (3650 * 86400.0)
 
 #define SRC(...) ROW(struct config_source, __VA_ARGS__)
 static const struct field source_fields[] = {
@@ -351,6 +355,19 @@ static const struct field health_fields[] = {
            .max = WEEK),
 };
 
+/* Each 0 (keep for ever) or a duration; see docs/operations.md. */
+#define RET(...) ROW(struct config_retention, __VA_ARGS__)
+static const struct field retention_fields[] = {
+    RET("items",       F_DURATION, items,       .def = "30d", .min = 0, .max = TEN_YEARS),
+    RET("tasks",       F_DURATION, tasks,       .def = "90d", .min = 0, .max = TEN_YEARS),
+    RET("replies",     F_DURATION, replies,     .def = "30d", .min = 0, .max = TEN_YEARS),
+    RET("seen",        F_DURATION, seen,        .def = "30d", .min = 0, .max = TEN_YEARS),
+    RET("simhash",     F_DURATION, simhash,     .def = "7d",  .min = 0, .max = TEN_YEARS),
+    RET("events",      F_DURATION, events,      .def = "7d",  .min = 0, .max = TEN_YEARS),
+    RET("dead",        F_DURATION, dead,        .def = "30d", .min = 0, .max = TEN_YEARS),
+    RET("sweep_every", F_DURATION, sweep_every, .def = "60s", .min = 0.1, .max = 86400),
+};
+
 #define TRENDS(...) ROW(struct config_trends, __VA_ARGS__)
 static const struct field trends_fields[] = {
     TRENDS("enabled",          F_BOOL,     enabled,          .def = "true"),
@@ -380,6 +397,10 @@ static const struct table queue_table = {
 };
 static const struct table health_table = {
     health_fields, CTX_ARRAY_LEN(health_fields), sizeof(struct config_health), NULL, NULL,
+};
+static const struct table retention_table = {
+    retention_fields, CTX_ARRAY_LEN(retention_fields), sizeof(struct config_retention), NULL,
+    NULL,
 };
 static const struct table trends_table = {
     trends_fields, CTX_ARRAY_LEN(trends_fields), sizeof(struct config_trends), NULL, NULL,
@@ -419,9 +440,10 @@ static const struct field config_fields[] = {
     CFG("claim_idle",       F_DURATION, claim_idle, .def = "60s", .min = 1, .max = 86400),
     CFG("max_deliveries",   F_INT,      max_deliveries, .def = "5", .min = 1, .max = 1000),
     CFG("auth",             F_BOOL,     auth,       .def = "false"),
-    CFG("health",           F_OBJECT,   health,     .elem = &health_table),
-    CFG("trends",           F_OBJECT,   trends,     .elem = &trends_table),
-    CFG("alerts",           F_OBJECT,   alerts,     .elem = &alerts_table),
+    OBJECT(struct config, "health",    health,    health_table),
+    OBJECT(struct config, "retention", retention, retention_table),
+    OBJECT(struct config, "trends",    trends,    trends_table),
+    OBJECT(struct config, "alerts",    alerts,    alerts_table),
     ARRAY(struct config, "sources",    sources,    nsources,    source_table),
     ARRAY(struct config, "queues",     queues,     nqueues,     queue_table),
     ARRAY(struct config, "escalation", escalation, nescalation, escalation_table),
@@ -664,6 +686,13 @@ static ctx_err check_refs(struct ctx *c, const struct table *t, const void *base
         const struct field *f = &t->fields[i];
         const char *p = (const char *)base + f->off;
         snprintf(path, sizeof path, "%s%s", prefix, f->key);
+        if (f->type == F_OBJECT) {
+            char sub[300];
+            snprintf(sub, sizeof sub, "%s.", path);
+            ctx_err e = check_refs(c, f->elem, p, sub);
+            if (e)
+                return e;
+        }
         if (f->type == F_ARRAY) {
             const char *v = *(char *const *)p;
             size_t n = *(const size_t *)((const char *)base + f->count_off);

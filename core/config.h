@@ -94,6 +94,21 @@ struct config_health {
     double max_pending_age; /* s an entry may wait for its group, read (pending) or not */
 };
 
+/* How long what Redis holds is kept (docs/operations.md, "Retention"), in
+ * seconds; 0 keeps it for ever. */
+struct config_retention {
+    double items;          /* an item after it is tagged (or published, if later), and its
+                              index entries, by publication time */
+    double tasks;          /* a task after it is done or abandoned, with its chat messages */
+    double replies;        /* a reply after it is posted or has failed; the outbox stream */
+    double seen;           /* an id a source stopped serving, in the source's seen-set */
+    double simhash;        /* a near-duplicate band list after its last push */
+    double events;         /* entries of the event streams (routing, agent, chat, replies,
+                              control) */
+    double dead;           /* entries of the dead-letter streams */
+    double sweep_every;    /* how often the sweeper trims indexes, seen-sets and streams */
+};
+
 /* Trend counters (docs/trends.md, store/KEYS.md "trends"). */
 struct config_trends {
     int enabled;           /* tag.lua counts each item (false: no counters are written) */
@@ -137,6 +152,7 @@ struct config {
     int max_deliveries;    /* reads of one stream entry before it is dead-lettered */
     int auth;              /* tokens required for the API and the monitor (roles: docs/web.md) */
     struct config_health health;
+    struct config_retention retention;
     struct config_trends trends;
     struct config_alerts alerts;
 };

@@ -2,7 +2,7 @@
  * detector (trends/spike.c) and a new spike becomes an alert.
  *
  * Runs with the analyze role; several processes may run it, one judges at a
- * time: it holds ctx:{i}:alerts:lease (alerts_lease.lua, renewed each
+ * time: it holds ctx:{i}:alerts:lease (lease.lua, renewed each
  * minute, 3 minutes to live), so when it dies another takes over. A second
  * tick checks whether a minute that ended at least alerts.delay ago (posts
  * counted late by their publication time) has not been judged yet; then:

@@ -227,6 +227,7 @@ int main(int argc, char **argv)
     struct control *ctl = NULL;
     struct outbox *obx = NULL;
     struct route_role *rte = NULL;
+    struct retention *ret = NULL;
     struct alerts *alr = NULL;
     ctx_err e = store_new(loop, cfg, &st);
     if (!e)
@@ -243,6 +244,8 @@ int main(int argc, char **argv)
         log_error("ctxd: outbox: %s", ctx_strerror(e));
     if (!e && (roles & ROLE_ROUTE) && cfg->nqueues && (e = route_role_start(loop, cfg, st, &rte)))
         log_error("ctxd: route: %s", ctx_strerror(e));
+    if (!e && (roles & (ROLE_ANALYZE | ROLE_ROUTE)) && (e = retention_start(loop, cfg, st, &ret)))
+        log_error("ctxd: retention: %s", ctx_strerror(e));
     if (!e) {
         log_info("ctxd: started (config %s, redis %s)", path, cfg->redis);
         uv_run(loop, UV_RUN_DEFAULT);
@@ -252,6 +255,7 @@ int main(int argc, char **argv)
 
     d.stopping = true;          /* a reload still in flight is dropped when it ends */
     control_stop(ctl);
+    retention_stop(ret);
     route_role_stop(rte);
     alerts_stop(alr);
     outbox_stop(obx);

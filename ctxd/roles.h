@@ -35,6 +35,13 @@ ctx_err route_role_start(uv_loop_t *loop, const struct config *cfg, struct store
                          struct route_role **out);
 void route_role_stop(struct route_role *r);
 
+/* The retention sweeper (retention.c), run with the analyze or route role:
+ * trims indexes, seen-sets and streams by age, one process at a time. */
+struct retention;
+ctx_err retention_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
+                        struct retention **out);
+void retention_stop(struct retention *r);
+
 /* Spike alerts (alerts.c), run with the analyze role: one process judges
  * at a time (a lease in Redis). Nothing is started when alerts are off. */
 struct alerts;

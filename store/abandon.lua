@@ -5,15 +5,23 @@
 -- KEYS[8] tasks set of the agent offered the task
 -- ARGV[1] task id, ARGV[2] now ms, ARGV[3] the task's queue and ARGV[4] its agent, as read
 -- just before (KEYS[6..8] are named from them): if they changed, the error STALE, and
--- the caller reads them again
+-- the caller reads them again; ARGV[5] ms an abandoned task is kept, with KEYS[9], its chat
+-- messages list (absent or 0: for ever)
 -- Queued or offered: the task is abandoned (counted). Assigned: it stays
 -- with the agent, who is told the customer left, and finishes it with done.
 -- New (a web chat the customer never wrote in: never queued, never counted
 -- as arrived): it is closed, not counted.
+local function ended()
+  if tonumber(ARGV[5] or '0') > 0 then
+    redis.call('PEXPIRE', KEYS[1], ARGV[5])
+    redis.call('PEXPIRE', KEYS[9], ARGV[5])
+  end
+end
 local t = redis.call('HMGET', KEYS[1], 'state', 'agent', 'queue', 'channel')
 if not t[1] then return 0 end
 if t[1] == 'new' then
   redis.call('HSET', KEYS[1], 'state', 'abandoned', 'finished', ARGV[2])
+  ended()
   return 1
 end
 if t[1] == 'queued' or t[1] == 'offered' then
@@ -30,6 +38,7 @@ if t[1] == 'queued' or t[1] == 'offered' then
                'task', ARGV[1], 'reason', 'abandoned')
   end
   redis.call('HSET', KEYS[1], 'state', 'abandoned', 'finished', ARGV[2])
+  ended()
   redis.call('HINCRBY', KEYS[5], 'abandoned', 1)
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', 1000000, '*', 'type', 'abandoned', 'task', ARGV[1],
              'queue', t[3], 'at', ARGV[2])

@@ -13,10 +13,7 @@
 ctx_err store_alerts_lease(struct rconn *rc, struct store *st, const char *owner,
                            long long ttl_ms, rconn_reply_cb cb, void *priv)
 {
-    char ttl[32];
-    snprintf(ttl, sizeof ttl, "%lld", ttl_ms);
-    const char *keys[] = {KEY_ALERTS_LEASE}, *args[] = {owner, ttl};
-    return STORE_EVAL(rc, st, SCRIPT_ALERTS_LEASE, cb, priv, keys, args);
+    return store_lease(rc, st, KEY_ALERTS_LEASE, owner, ttl_ms, cb, priv);
 }
 
 ctx_err store_alerts_series(struct rconn *rc, struct store *st, long long since_ms, int limit,

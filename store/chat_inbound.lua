@@ -11,8 +11,12 @@
 -- ARGV[4] order score, ARGV[5] sla due ms, ARGV[6] created (RFC 3339),
 -- ARGV[7] item id, ARGV[8] message JSON, ARGV[9] customer name, ARGV[10] lang,
 -- ARGV[11] the open task's id as read just before ('' = none): if the conversation
--- now names another, the error STALE, and the caller reads again
+-- now names another, the error STALE, and the caller reads again,
+-- ARGV[12] ms the conversation is kept after its last message (absent or 0: for ever)
 -- Returns {task id, 1 if opened now else 0}.
+local function keep()
+  if tonumber(ARGV[12] or '0') > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[12]) end
+end
 local cur = redis.call('GET', KEYS[1])
 if (cur or '') ~= ARGV[11] then
   return redis.error_reply('STALE the conversation changed since it was read')
@@ -27,6 +31,7 @@ if cur then
       redis.call('XADD', KEYS[5], 'MAXLEN', '~', 100000, '*', 'agent', st[2],
                  'type', 'chat_message', 'task', cur, 'message', ARGV[8])
     end
+    keep()
     return {cur, 0}
   end
 end
@@ -38,6 +43,7 @@ redis.call('HSET', tk, 'id', ARGV[1], 'channel', 'chat', 'queue', ARGV[2], 'prio
 if ARGV[10] ~= '' then redis.call('HSET', tk, 'lang', ARGV[10]) end
 redis.call('RPUSH', KEYS[7], ARGV[8])
 redis.call('SET', KEYS[1], ARGV[1])
+keep()
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 redis.call('HINCRBY', KEYS[4], 'arrived', 1)
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', 1000000, '*', 'type', 'queued', 'task', ARGV[1],

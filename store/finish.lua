@@ -4,7 +4,8 @@
 -- KEYS[5] agent events, KEYS[6] chat events, KEYS[7] wrap-ups zset,
 -- KEYS[8] waiting zset of the queue to transfer to (transfers only)
 -- ARGV[1] task id, ARGV[2] agent id, ARGV[3] now ms, ARGV[4] 'done' or 'transferred',
--- ARGV[5] wrap-up seconds (done), ARGV[6] queue to transfer to, ARGV[7] its order score
+-- ARGV[5] wrap-up seconds (done), ARGV[6] queue to transfer to, ARGV[7] its order score,
+-- ARGV[8] ms a done task is kept, with KEYS[9], its chat messages list (absent or 0: for ever)
 -- Returns 1, or the error NOT_ASSIGNED.
 local t = redis.call('HMGET', KEYS[1], 'state', 'agent', 'channel', 'queue')
 if t[1] ~= 'assigned' or t[2] ~= ARGV[2] then
@@ -25,6 +26,10 @@ if ARGV[4] == 'transferred' then
   return 1
 end
 redis.call('HSET', KEYS[1], 'state', 'done', 'finished', ARGV[3])
+if tonumber(ARGV[8] or '0') > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[8])
+  redis.call('PEXPIRE', KEYS[9], ARGV[8])
+end
 redis.call('HINCRBY', KEYS[2], 'handled', 1)
 local wrap = tonumber(ARGV[5]) or 0
 if wrap > 0 and redis.call('HGET', KEYS[2], 'state') == 'available' then

@@ -14,7 +14,8 @@ ctx_err store_add_raw(struct rconn *rc, struct store *st, const char *source, co
 {
     char skey[STORE_KEY_LEN];
     const char *keys[] = {store_key_seen(skey, sizeof skey, source), KEY_RAW};
-    const char *args[] = {item, json, RAW_STREAM_CAP};
+    char now[STORE_NUM_LEN];
+    const char *args[] = {item, json, RAW_STREAM_CAP, store_lld(now, ctx_now_ms())};
     return STORE_EVAL(rc, st, SCRIPT_ADD_RAW, cb, priv, keys, args);
 }
 
@@ -41,12 +42,18 @@ ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged 
         keys[n] = store_key_index(k[n], sizeof k[n], "topic", t->topics[i]);
     for (size_t i = 0; i < t->nreasons; i++, n++)
         keys[n] = store_key_index(k[n], sizeof k[n], "reason", t->reasons[i]);
+    /* retention: the hash goes `items` after it is tagged (or published, if later); an
+     * item published longer ago than that is kept out of the indexes */
+    long long now = ctx_now_ms(), keep = (long long)(st->cfg->retention.items * 1000);
+    long long at = keep ? (t->published > now ? t->published : now) + keep : 0;
     /* the trend counters: the registry, then each series' minute, hour, day key */
-    size_t na = 17 + 2 * ta->n;
+    size_t na = 19 + 2 * ta->n;
     const char **args = ctx_calloc(na, sizeof *args);
     char score[STORE_NUM_LEN], nidx_s[STORE_NUM_LEN], ns[STORE_NUM_LEN], when[STORE_NUM_LEN];
+    char ats[STORE_NUM_LEN], floor[STORE_NUM_LEN];
     const char *fixed[] = {GROUP_ANALYZE, t->sid, t->id, t->json, store_lld(score, t->published),
                            TAGGED_STREAM_CAP, store_lld(nidx_s, (long long)nidx),
+                           store_lld(ats, at), store_lld(floor, keep ? now - keep : 0),
                            store_lld(ns, (long long)ta->n)};
     memcpy(args, fixed, sizeof fixed);
     if (ta->n) {
@@ -56,15 +63,15 @@ ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged 
                 keys[n] = store_key_trend(k[n], sizeof k[n], (enum store_trend_level)lv,
                                           ta->series[s], t->counted);
         for (int lv = 0; lv < STORE_TREND_LEVELS; lv++) {
-            args[8 + lv] = ta->field[lv];
-            args[11 + lv] = ta->expire[lv];
+            args[10 + lv] = ta->field[lv];
+            args[13 + lv] = ta->expire[lv];
         }
-        args[14] = ta->sentiment;
-        args[15] = t->complaint ? "1" : "0";
-        args[16] = store_lld(when, t->counted);
+        args[16] = ta->sentiment;
+        args[17] = t->complaint ? "1" : "0";
+        args[18] = store_lld(when, t->counted);
         for (size_t s = 0; s < ta->n; s++) {
-            args[17 + 2 * s] = ta->series[s];
-            args[18 + 2 * s] = ta->split[s] ? "1" : "0";
+            args[19 + 2 * s] = ta->series[s];
+            args[20 + 2 * s] = ta->split[s] ? "1" : "0";
         }
     } else {
         na = CTX_ARRAY_LEN(fixed);
@@ -112,11 +119,14 @@ ctx_err store_simhash_band(struct rconn *rc, struct store *st, unsigned band, in
 void store_simhash_add(struct rconn *rc, struct store *st, unsigned band, const char *entry,
                        int keep)
 {
-    (void)st;
     char key[STORE_KEY_LEN];
     store_key_simhash(key, sizeof key, band);
     rconn_cmd(rc, NULL, NULL, "LPUSH %s %s", key, entry);
     rconn_cmd(rc, NULL, NULL, "LTRIM %s 0 %d", key, keep - 1);
+    /* retention: a band list goes `simhash` after its last push */
+    long long ms = (long long)(st->cfg->retention.simhash * 1000);
+    if (ms > 0)
+        rconn_cmd(rc, NULL, NULL, "PEXPIRE %s %lld", key, ms);
 }
 
 void store_raw_dead(struct rconn *rc, struct store *st, const char *sid, const char *why,

@@ -44,6 +44,7 @@ KEY_OF_ID(store_key_reply, KEY_REPLY_PREFIX, "")
 KEY_OF_ID(store_key_item, KEY_ITEM_PREFIX, "")
 KEY_OF_ID(store_key_seen, KEY_SEEN_PREFIX, "")
 KEY_OF_ID(store_key_source, KEY_SOURCE_PREFIX, "")
+KEY_OF_ID(store_key_lease, KEY_LEASE_PREFIX, "")
 
 char *store_key_conversation(char *buf, size_t len, const char *network, const char *chat,
                              size_t chat_len)

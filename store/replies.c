@@ -72,12 +72,13 @@ ctx_err store_reply_settle(struct rconn *rc, struct store *st, const char *sid,
                            const char *reply, const char *status, const char *ref,
                            const char *error, long long due, rconn_reply_cb cb, void *priv)
 {
-    char key[STORE_KEY_LEN], now[CTX_TIME_LEN], dues[STORE_NUM_LEN];
+    char key[STORE_KEY_LEN], now[CTX_TIME_LEN], dues[STORE_NUM_LEN], keep[STORE_NUM_LEN];
     ctx_time_format(ctx_now_s(), now);
     const char *keys[] = {store_key_reply(key, sizeof key, reply), KEY_OUTBOX,
                           KEY_OUTBOX_DELAYED, KEY_REPLY_EVENTS, KEY_AGENT_EVENTS};
     const char *args[] = {GROUP_POST, sid, reply, status, ref ? ref : "", error ? error : "",
-                          now, store_lld(dues, due)};
+                          now, store_lld(dues, due),
+                          store_lld(keep, (long long)(st->cfg->retention.replies * 1000))};
     return STORE_EVAL(rc, st, SCRIPT_REPLY_SETTLE, cb, priv, keys, args);
 }
 

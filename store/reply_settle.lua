@@ -5,7 +5,8 @@
 -- KEYS[5] agent events stream
 -- ARGV[1] outbox group, ARGV[2] outbox entry id, ARGV[3] reply id,
 -- ARGV[4] status: posted | retrying | failed, ARGV[5] network ref of the posted reply,
--- ARGV[6] error text, ARGV[7] now (RFC 3339), ARGV[8] retry due (ms since epoch)
+-- ARGV[6] error text, ARGV[7] now (RFC 3339), ARGV[8] retry due (ms since epoch),
+-- ARGV[9] ms a settled (posted or failed) reply is kept (absent or 0: for ever)
 -- A retry leaves the stream (acked) and waits in the delayed set until due,
 -- so no entry sits pending for minutes where another consumer could claim it.
 redis.call('HSET', KEYS[1], 'status', ARGV[4], 'updated', ARGV[7], 'error', ARGV[6])
@@ -14,6 +15,9 @@ if ARGV[4] == 'posted' then
 elseif ARGV[4] == 'retrying' then
   redis.call('HSET', KEYS[1], 'next_try', ARGV[8])
   redis.call('ZADD', KEYS[3], ARGV[8], ARGV[3])
+end
+if ARGV[4] ~= 'retrying' and tonumber(ARGV[9] or '0') > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[9])
 end
 redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])

@@ -26,7 +26,7 @@
  * These three prefixes are the only place the tags are written. */
 #define KEY_ROUTING_DOMAIN "ctx:{r}:"   /* tasks, queues, agents, chats, replies */
 #define KEY_ITEMS_DOMAIN   "ctx:{i}:"   /* raw and tagged items, indexes, sources */
-#define KEY_CONTROL_DOMAIN "ctx:{c}:"   /* commands to every ctxd */
+#define KEY_CONTROL_DOMAIN "ctx:{c}:"   /* commands to every ctxd, leases between them */
 
 /* items */
 #define KEY_RAW          KEY_ITEMS_DOMAIN "items:raw"     /* stream: collected, untagged */
@@ -77,6 +77,8 @@
 #define GROUP_ROUTE       "route"              /* on the tagged stream: escalation */
 
 #define KEY_CONTROL       KEY_CONTROL_DOMAIN "control"  /* stream: commands to every ctxd */
+#define KEY_LEASE_PREFIX  KEY_CONTROL_DOMAIN "lease:"   /* string per lease: its holder (a
+                                                           job one process at a time does) */
 
 /* spike alerts (store/alerts.c) on the trend counters (KEY_TREND_* above) */
 #define KEY_ALERTS        KEY_ITEMS_DOMAIN "alerts"       /* stream: alerts (alert JSON) */
@@ -114,6 +116,7 @@ char *store_key_reply(char *buf, size_t len, const char *reply);        /* ctx:{
 char *store_key_item(char *buf, size_t len, const char *item);          /* ctx:{i}:item:<id> */
 char *store_key_seen(char *buf, size_t len, const char *source);        /* ctx:{i}:seen:<s> */
 char *store_key_source(char *buf, size_t len, const char *source);      /* ctx:{i}:source:<s> */
+char *store_key_lease(char *buf, size_t len, const char *what);         /* ctx:{c}:lease:<w> */
 /* ctx:{i}:idx:<dim>:<value>: dim is sentiment, brand, topic, complaint or reason */
 char *store_key_index(char *buf, size_t len, const char *dim, const char *value);
 char *store_key_simhash(char *buf, size_t len, unsigned band);          /* ...simhash:<%08x> */
@@ -495,7 +498,7 @@ void store_dead_letter_read(enum store_pipe p, const redisReply *fields,
                             struct store_dead_letter *out);
 
 /* ---- spike alerts (store/alerts.c; ctxd/alerts.c, ws/alerts.c) ---- */
-/* Take or renew the lease of the judging process (alerts_lease.lua): 1 held, 0 not. */
+/* Take or renew the lease of the judging process (lease.lua): 1 held, 0 not. */
 ctx_err store_alerts_lease(struct rconn *rc, struct store *st, const char *owner,
                            long long ttl_ms, rconn_reply_cb cb, void *priv);
 /* The series counted since since_ms, the most recent first, at most limit. */
@@ -527,5 +530,70 @@ ctx_err store_alerts_counts(struct rconn *rc, struct store *st, rconn_reply_cb c
 /* This process's consumer name in stream groups: the config's "consumer",
  * else <host>-<pid>. */
 void store_consumer_name(const struct config *cfg, char *out, size_t outlen);
+
+/* ---- retention (store/retention.c; docs/operations.md, "Retention") ----
+ * What cannot expire by key is trimmed by a sweeper (ctxd/retention.c) with
+ * these: each step is idempotent, and a lease lets one process at a time do
+ * them. `now` is ms since the epoch; the retention periods are the config's.
+ * No call touches two domains: store/KEYS.md, "Keys a script touches...". */
+
+/* Pure: a stream id "<ms>-<seq>" (or "<ms>") as its two numbers; 0, or -1
+ * when s is not one. */
+#define STORE_ID_LEN 48
+int store_stream_id_parse(const char *s, unsigned long long *ms, unsigned long long *seq);
+/* What a consumer group of a stream has not finished with: entries after its
+ * last delivered id, and its pending entries from the oldest on. */
+struct store_group_state {
+    const char *last_delivered;     /* XINFO GROUPS last-delivered-id */
+    const char *oldest_pending;     /* NULL or "": nothing pending */
+};
+/* Pure: the MINID a stream may be trimmed to (XTRIM MINID = out drops the
+ * entries before it): the first id of cutoff_ms, lowered so that no entry a
+ * group of g[0..n) has not been delivered, or still has pending, goes.
+ * 0, or -1 when an id cannot be read (then nothing is to be trimmed). */
+int store_retain_minid(long long cutoff_ms, const struct store_group_state *g, size_t n,
+                       char out[STORE_ID_LEN]);
+
+/* Hold (take or renew) the lease `what` (ctx:{c}:lease:<what>, lease.lua) for
+ * ms as `owner`: the reply is 1 when owner holds it. */
+ctx_err store_retain_lease(struct rconn *rc, struct store *st, const char *what,
+                           const char *owner, long long ms, rconn_reply_cb cb, void *priv);
+/* The items of open tasks (queued, offered, assigned) live at least `items`
+ * from now: their ids are read in routing (retain_open.lua), then their
+ * hashes extended (retain_extend.lua); the reply is how many had their
+ * expiry moved, NULL if either step failed. */
+ctx_err store_retain_open(struct rconn *rc, struct store *st, long long now, rconn_reply_cb cb,
+                          void *priv);
+/* Up to limit entries of ctx:{i}:idx:all published more than `items` ago leave it,
+ * and their hashes if they have no expiry (stored before retention): the
+ * reply is how many left (retain_items.lua). */
+ctx_err store_retain_items(struct rconn *rc, struct store *st, long long now, int limit,
+                           rconn_reply_cb cb, void *priv);
+/* The keys the sweeper finds by SCAN: the other indexes (brand, topic,
+ * sentiment, complaint, reason) and the seen-sets. */
+enum store_retain_scan { STORE_SCAN_INDEXES, STORE_SCAN_SEEN };
+/* Pure: the MATCH pattern of those keys (ctx:{i}:idx:*:*, ctx:{i}:seen:*),
+ * made by their builders, in buf. */
+const char *store_retain_pattern(enum store_retain_scan what, char *buf, size_t len);
+/* One SCAN step from cursor ("0" to start): the reply is SCAN's. */
+ctx_err store_retain_scan(struct rconn *rc, struct store *st, enum store_retain_scan what,
+                          const char *cursor, rconn_reply_cb cb, void *priv);
+/* Trim one key a scan found: an index by publication (`items`), a seen-set by
+ * last served (`seen`, counted back from its source's newest id). The reply
+ * is how many entries went. */
+ctx_err store_retain_key(struct rconn *rc, struct store *st, enum store_retain_scan what,
+                         const char *key, long long now, rconn_reply_cb cb, void *priv);
+/* The streams trimmed by age, i in [0, store_retain_nstreams()): its name
+ * (NULL past the end) and its retention in ms (0: kept). */
+size_t store_retain_nstreams(void);
+const char *store_retain_stream_name(size_t i);
+long long store_retain_stream_ms(const struct store *st, size_t i);
+/* Trim stream i to MINID (store_retain_minid), never past an entry one of
+ * its groups has not been delivered or has pending, nor at all while a
+ * group its consumers need (the analyze, route, post groups) does not exist.
+ * cb gets the entries trimmed, or -1 (not done: lost, or an error logged). */
+typedef void (*store_trim_cb)(long long trimmed, void *priv);
+ctx_err store_retain_stream(struct rconn *rc, struct store *st, size_t i, long long now,
+                            store_trim_cb cb, void *priv);
 
 #endif

@@ -71,6 +71,11 @@ struct store_trend_args {
 void store_trend_args(struct store_trend_args *a, const struct store_tagged *t,
                       const struct config_trends *cfg, long long now);
 
+/* Take or renew the lease `key` for ms as owner (store/lease.c, lease.lua):
+ * the reply is 1 when owner holds it, else 0. */
+ctx_err store_lease(struct rconn *rc, struct store *st, const char *key, const char *owner,
+                    long long ms, rconn_reply_cb cb, void *priv);
+
 /* Send `cmd key rest[0] ... rest[n-1]` (n <= 16). */
 ctx_err store_cmd_key(struct rconn *rc, rconn_reply_cb cb, void *priv, const char *cmd,
                       const char *key, const char *const *rest, size_t n);

@@ -85,7 +85,8 @@ static ctx_err inbound_call(struct rconn *rc, struct store_twostep *t, const red
     struct inbound *in = (struct inbound *)t;
     const char *cur = rep->type == REDIS_REPLY_STRING ? rep->str : "";
     char ckey[STORE_KEY_LEN], cmkey[STORE_KEY_LEN];
-    const char *keys[INBOUND_KEYS + 2], *args[INBOUND_ARGS + 1];
+    char keep[STORE_NUM_LEN];
+    const char *keys[INBOUND_KEYS + 2], *args[INBOUND_ARGS + 2];
     for (size_t i = 0; i < INBOUND_KEYS; i++)
         keys[i] = in->keys[i];
     keys[INBOUND_KEYS] = store_key_task(ckey, sizeof ckey, cur);
@@ -93,6 +94,7 @@ static ctx_err inbound_call(struct rconn *rc, struct store_twostep *t, const red
     for (size_t i = 0; i < INBOUND_ARGS; i++)
         args[i] = in->args[i];
     args[INBOUND_ARGS] = cur;
+    args[INBOUND_ARGS + 1] = store_lld(keep, (long long)(t->st->cfg->retention.tasks * 1000));
     return STORE_EVAL(rc, t->st, SCRIPT_CHAT_INBOUND, cb, t, keys, args);
 }
 
@@ -186,15 +188,18 @@ ctx_err store_finish(struct rconn *rc, struct store *st, const char *task, const
                      rconn_reply_cb cb, void *priv)
 {
     char tkey[STORE_KEY_LEN], akey[STORE_KEY_LEN], atkey[STORE_KEY_LEN], twkey[STORE_KEY_LEN];
+    char mkey[STORE_KEY_LEN], keep[STORE_NUM_LEN];
     char nows[STORE_NUM_LEN], wrap[STORE_NUM_LEN], ord[STORE_NUM_LEN];
     snprintf(wrap, sizeof wrap, "%g", wrapup);
     const char *keys[] = {store_key_task(tkey, sizeof tkey, task),
                           store_key_agent(akey, sizeof akey, agent),
                           store_key_agent_tasks(atkey, sizeof atkey, agent), KEY_ROUTING_EVENTS,
                           KEY_AGENT_EVENTS, KEY_CHAT_EVENTS, KEY_WRAPUPS,
-                          store_key_queue_waiting(twkey, sizeof twkey, to_queue)};
+                          store_key_queue_waiting(twkey, sizeof twkey, to_queue),
+                          store_key_chat_messages(mkey, sizeof mkey, task)};
     const char *args[] = {task, agent, store_lld(nows, now), to_queue ? "transferred" : "done",
-                          wrap, to_queue ? to_queue : "", store_dbl(ord, order)};
+                          wrap, to_queue ? to_queue : "", store_dbl(ord, order),
+                          store_lld(keep, (long long)(st->cfg->retention.tasks * 1000))};
     return STORE_EVAL(rc, st, SCRIPT_FINISH, cb, priv, keys, args);
 }
 
@@ -222,14 +227,16 @@ static ctx_err abandon_call(struct rconn *rc, struct store_twostep *t, const red
     const char *tq = rep->element[0]->str ? rep->element[0]->str : "",
                *agent = rep->element[1]->str ? rep->element[1]->str : "";
     char tkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], akey[STORE_KEY_LEN],
-        atkey[STORE_KEY_LEN], nows[STORE_NUM_LEN];
+        atkey[STORE_KEY_LEN], mkey[STORE_KEY_LEN], nows[STORE_NUM_LEN], keep[STORE_NUM_LEN];
     const char *keys[] = {store_key_task(tkey, sizeof tkey, a->task), KEY_OFFERS,
                           KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS,
                           store_key_queue_stats(skey, sizeof skey, a->queue),
                           store_key_queue_waiting(wkey, sizeof wkey, tq),
                           store_key_agent(akey, sizeof akey, agent),
-                          store_key_agent_tasks(atkey, sizeof atkey, agent)};
-    const char *args[] = {a->task, store_lld(nows, a->now), tq, agent};
+                          store_key_agent_tasks(atkey, sizeof atkey, agent),
+                          store_key_chat_messages(mkey, sizeof mkey, a->task)};
+    const char *args[] = {a->task, store_lld(nows, a->now), tq, agent,
+                          store_lld(keep, (long long)(t->st->cfg->retention.tasks * 1000))};
     return STORE_EVAL(rc, t->st, SCRIPT_ABANDON, cb, t, keys, args);
 }
 

@@ -86,6 +86,15 @@ static void test_defaults_and_paths(void **state)
     assert_int_equal(cfg->sources[0].max_bytes, 5 * 1024 * 1024);
     assert_int_equal(cfg->health.max_lag, 10000);       /* "health" absent: its defaults */
     assert_true(cfg->health.max_pending_age == 300);
+    /* retention, absent: every row's default */
+    assert_true(cfg->retention.items == 30 * 86400.0);
+    assert_true(cfg->retention.tasks == 90 * 86400.0);
+    assert_true(cfg->retention.replies == 30 * 86400.0);
+    assert_true(cfg->retention.seen == 30 * 86400.0);
+    assert_true(cfg->retention.simhash == 7 * 86400.0);
+    assert_true(cfg->retention.events == 7 * 86400.0);
+    assert_true(cfg->retention.dead == 30 * 86400.0);
+    assert_true(cfg->retention.sweep_every == 60);
     assert_int_equal(config_set_redis(cfg, "10.0.0.1:7000", err, sizeof err), CTX_OK);
     assert_int_equal(cfg->redis_port, 7000);
     assert_int_not_equal(config_set_redis(cfg, "nope", err, sizeof err), CTX_OK);
@@ -107,7 +116,8 @@ static void test_derived_values(void **state)
         "{\"sources\":[{\"name\":\"s\",\"kind\":\"feed\",\"url\":\"http://x/\",\"every\":\"1m\"},"
         "{\"name\":\"m\",\"kind\":\"mastodon\",\"url\":\"https://x/\",\"tag\":\"acme\","
         "\"every\":\"1m\",\"max_bytes\":\"2KB\",\"token_env\":\"CTX_TEST_TOKEN\"}],"
-        "\"queues\":[{\"name\":\"q\"}],\"escalation\":[{\"queue\":\"q\"}],\"max_body\":\"1MB\"}";
+        "\"queues\":[{\"name\":\"q\"}],\"escalation\":[{\"queue\":\"q\"}],\"max_body\":\"1MB\","
+        "\"retention\":{\"items\":\"3s\",\"tasks\":120},\"health\":{\"max_lag\":50}}";
     assert_true(write(fd, doc, strlen(doc)) == (ssize_t)strlen(doc));
     close(fd);
     setenv("CTX_TEST_TOKEN", "from-env", 1);
@@ -126,6 +136,12 @@ static void test_derived_values(void **state)
     assert_int_equal(cfg->escalation[0].duplicates, 0);
     assert_true(cfg->escalation[0].max_score == 2);
     assert_string_equal(cfg->path, path);
+    /* retention given in part: the rest keeps its defaults */
+    assert_true(cfg->retention.items == 3 && cfg->retention.tasks == 120);
+    assert_true(cfg->retention.replies == 30 * 86400.0 && cfg->retention.sweep_every == 60);
+    /* health given in part, beside it: the same */
+    assert_int_equal(cfg->health.max_lag, 50);
+    assert_true(cfg->health.max_pending_age == 300);
     config_free(cfg);
     unsetenv("CTX_TEST_TOKEN");
     unlink(path);
@@ -136,7 +152,7 @@ static void test_durations(void **state)
     (void)state;
     static const struct { const char *in; double want; } ok[] = {
         {"30s", 30}, {"5m", 300}, {"1h", 3600}, {"250ms", 0.25}, {"2d", 172800}, {"7", 7},
-        {"1.5m", 90},
+        {"1.5m", 90}, {"30d", 2592000}, {"12h", 43200}, {"90s", 90}, {"0", 0},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         double d;

@@ -191,6 +191,10 @@ class Ctxd:
             "www": os.path.join(ROOT, "ws", "www"),
             "log_level": "debug",
             "sources": sources,
+            # the fixtures are dated (2026-11-22...): with the default 30 days the
+            # indexes would drop them once the clock is that far past; test_retention
+            # sets its own
+            "retention": {"items": "3650d"},
         }
         cfg.update(extra or {})
         with open(self.config, "w") as f:

@@ -54,6 +54,12 @@ def test_bad_configs_name_the_key():
          'queues[0].strategy: unknown strategy "random"'),
         (case({"queues": [{"name": "q"}], "escalation": [{"queue": "nowhere"}]}),
          'escalation[0].queue: no queue is named "nowhere"'),
+        # the nested objects, one mechanism (health, retention, trends, alerts)
+        (case({"health": {"max_lag": 0}}), "health.max_lag: must be between 1 and"),
+        (case({"retention": "30d"}), "retention: expected an object"),
+        (case({"retention": {"itmes": "30d"}}), "retention.itmes: unknown key"),
+        (case({"health": {"max_lag": 5}, "retention": {"sweep_every": 0}}),
+         "retention.sweep_every: must be between 0.1 and 86400"),
     ]
     # ctxd, and ctxctl (which reads the same config through the same table)
     for cmd in (None, ["analyze"], ["rules", "reload"]):

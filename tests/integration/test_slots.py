@@ -8,7 +8,8 @@ builds inside. First, that the node does refuse (so the flow below could
 fail); then a flow through every role: a Mastodon mention collected,
 tagged, escalated, offered, accepted, answered (posted through the outbox)
 and done; a Telegram conversation and a web chat both ways; a callback;
-ctxctl agent add, agents, agent del; /api/items and /api/queues."""
+ctxctl agent add, agents, agent del; /api/items and /api/queues; and the
+retention sweeper all along."""
 import asyncio
 import json
 import os
@@ -87,7 +88,10 @@ def test_flow_on_a_cluster():
              extra={"queues": [{"name": "support", "offer_timeout": "20s",
                                 "channels": ["social", "chat", "callback"]}],
                     "escalation": [{"queue": "support", "sentiment": "negative"}],
-                    "presence_grace": "1s"})
+                    "presence_grace": "1s",
+                    # the sweeper runs through the flow (its lease, the open tasks'
+                    # items read in {r} and extended in {i}, the scans, the trims)
+                    "retention": {"items": "3650d", "sweep_every": "0.2s"}})
 
     def ctxctl(*args):
         p = subprocess.run([CTXCTL, "-c", c.config] + list(args), capture_output=True,
@@ -190,6 +194,7 @@ def test_flow_on_a_cluster():
         log = c.logtext()
         for e in SLOT_ERRORS:
             assert e not in log, "ctxd met %r:\n%s" % (e, log[log.index(e) - 300:][:600])
+        assert "retention: sweep" in log and "some steps failed" not in log, log[-2000:]
     finally:
         if c.alive():
             c.stop()

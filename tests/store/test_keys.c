@@ -30,6 +30,7 @@ static void test_builders(void **state)
         {store_key_item, "mastodon:m.s:1", "ctx:{i}:item:mastodon:m.s:1"},
         {store_key_seen, "feed", "ctx:{i}:seen:feed"},
         {store_key_source, "feed", "ctx:{i}:source:feed"},
+        {store_key_lease, "retention", "ctx:{c}:lease:retention"},
     };
     for (size_t i = 0; i < CTX_ARRAY_LEN(cases); i++) {
         char buf[STORE_KEY_LEN];

@@ -1,0 +1,17 @@
+/* lease.c -- one process at a time: the jobs every process could do but one
+ * should (the retention sweep, the alerts judge) are guarded by a lease, a
+ * string holding its holder's name with an expiry, taken or renewed by
+ * lease.lua. A holder that stops renewing loses it when it expires, and the
+ * next process to ask takes over. Each job has its typed call
+ * (store_retain_lease(), store_alerts_lease()) naming its key; this is what
+ * they share. */
+#include "store/store_internal.h"
+
+ctx_err store_lease(struct rconn *rc, struct store *st, const char *key, const char *owner,
+                    long long ms, rconn_reply_cb cb, void *priv)
+{
+    char mss[STORE_NUM_LEN];
+    const char *keys[] = {key};
+    const char *args[] = {owner, store_lld(mss, ms)};
+    return STORE_EVAL(rc, st, SCRIPT_LEASE, cb, priv, keys, args);
+}
