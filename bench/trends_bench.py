@@ -15,6 +15,8 @@ Analyze-role throughput with the counters on and off is
 bench/analyze_rate.py's (TRENDS=off).
 
   bench/trends_bench.py [QUERIES]      default 100
+  BENCH_HOLD=1 bench/trends_bench.py   load, start ctxd, print the query's URL
+                                       and wait (for perf, curl, redis-cli)
 """
 import http.client
 import json
@@ -109,6 +111,12 @@ def main():
             except OSError:
                 return False
         wait_for(up, what="ctxd serving")
+        if os.environ.get("BENCH_HOLD"):
+            print("  ctxd pid %d, redis port %d; query:\n  http://127.0.0.1:%d"
+                  "/api/trends?series=%s&from=%d&to=%d&bucket=hour"
+                  % (ctxd.pid, r.port, port, ",".join(series), frm, to), flush=True)
+            input("  enter to stop\n")
+            return
         for nseries in (100, 10):
             q = "/api/trends?series=%s&from=%d&to=%d&bucket=hour" % (
                 ",".join(series[:nseries]), frm, to)

@@ -261,15 +261,27 @@ static void tquery_free(struct tquery *q)
     free(q);
 }
 
+/* The decimal integer at s (an optional '-', then digits); *end is set
+ * past it. Counters are written by HINCRBY, so no spaces, no '+'. */
+static long long parse_lld(const char *s, const char **end)
+{
+    bool neg = *s == '-';
+    unsigned long long v = 0;
+    s += neg;
+    while (*s >= '0' && *s <= '9')
+        v = v * 10 + (unsigned)(*s++ - '0');
+    *end = s;
+    return neg ? -(long long)v : (long long)v;
+}
+
 static void fold(struct tquery *q, size_t s, const redisReply *rep)
 {
     long long len = store_trend_bucket_ms((enum store_trend_level)q->plan.level) / 1000;
     for (size_t i = 0; i + 1 < rep->elements; i += 2) {
-        const char *f = rep->element[i]->str, *v = rep->element[i + 1]->str;
+        const char *f = rep->element[i]->str, *v = rep->element[i + 1]->str, *end, *rest;
         if (!f || !v)
             continue;
-        char *end;
-        long long b = strtoll(f, &end, 10), n = strtoll(v, NULL, 10);
+        long long b = parse_lld(f, &end), n = parse_lld(v, &rest);
         int which = F_COUNT;
         if (*end == ':')
             which = end[1] == 'p' ? F_POS : end[1] == 'n' ? F_NEG : end[1] == 'u' ? F_NEU
@@ -365,6 +377,69 @@ static bool want_csv(struct api_req *r, const char *format)
     return strstr(acc, "text/csv") != NULL;
 }
 
+/* ---- writing an answer: 72,000 points are 8 MB of JSON, so numbers are
+ * put by hand, not through printf ---- */
+
+static char *put_lld(char *p, long long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        tmp[n++] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *p++ = '-';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_str(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+#define PUT_LIT(p, lit) put_str(p, lit, sizeof lit - 1)
+
+/* c / total as printf's "%.4g" writes it (0 when total is 0). The common
+ * case, 0.0001 <= c / total < 1, is worked out in integers: the 4
+ * significant digits, rounded; the double printf rounds can fall on the
+ * other side of a rounding boundary only when c / total is within a hair of
+ * it, and such a share (and any other case) is left to snprintf. */
+static char *put_share(char *p, long long c, long long total)
+{
+    static const long long pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+    if (total == 0 || (c == 0 && total > 0))
+        return PUT_LIT(p, "0");
+    if (c > 0 && c < total && c < 100000000000LL && total < 1000000000000LL) {
+        int e = 1;                              /* c / total >= 10^-e */
+        while (e <= 4 && c * pow10[e] < total)
+            e++;
+        if (e <= 4) {
+            int d = 3 + e;                      /* decimals */
+            long long num = c * pow10[d], q = num / total, rem = num - q * total;
+            long long gap = 2 * rem - total;    /* < 0: round down, > 0: up */
+            double margin = (double)total * (double)pow10[d] * 1e-15;
+            if ((double)(gap < 0 ? -gap : gap) > margin + 1) {
+                q += gap > 0;
+                if (q >= pow10[d])
+                    return PUT_LIT(p, "1");
+                char dig[8];
+                for (int i = d - 1; i >= 0; i--, q /= 10)
+                    dig[i] = (char)('0' + q % 10);
+                int last = d;
+                while (last > 0 && dig[last - 1] == '0')
+                    last--;
+                p = PUT_LIT(p, "0.");
+                return put_str(p, dig, (size_t)last);
+            }
+        }
+    }
+    return p + snprintf(p, 32, "%.4g", (double)c / (double)total);
+}
+
 static void answer(struct tquery *q)
 {
     struct api_req *r = q->r;
@@ -422,14 +497,27 @@ static void answer(struct tquery *q)
             buf_puts(b, "\"points\":[");
             for (size_t k = 0; k < nb; k++) {
                 const long long *c = &q->counts[(s * nb + k) * NF];
-                buf_printf(b, "%s{\"t\":\"%s\",\"count\":%lld,\"positive\":%lld,"
-                           "\"negative\":%lld,\"neutral\":%lld,\"complaint\":%lld",
-                           k ? "," : "", ts[k], c[F_COUNT], c[F_POS], c[F_NEG], c[F_NEU],
-                           c[F_COMPLAINT]);
-                if (share)
-                    buf_printf(b, ",\"share\":%.4g",
-                               total[k] ? (double)c[F_COUNT] / total[k] : 0.0);
-                buf_putc(b, '}');
+                char pt[sizeof ts[k] + 5 * 24 + 128], *p = pt;
+                if (k)
+                    *p++ = ',';
+                p = PUT_LIT(p, "{\"t\":\"");
+                p = put_str(p, ts[k], strlen(ts[k]));
+                p = PUT_LIT(p, "\",\"count\":");
+                p = put_lld(p, c[F_COUNT]);
+                p = PUT_LIT(p, ",\"positive\":");
+                p = put_lld(p, c[F_POS]);
+                p = PUT_LIT(p, ",\"negative\":");
+                p = put_lld(p, c[F_NEG]);
+                p = PUT_LIT(p, ",\"neutral\":");
+                p = put_lld(p, c[F_NEU]);
+                p = PUT_LIT(p, ",\"complaint\":");
+                p = put_lld(p, c[F_COMPLAINT]);
+                if (share) {
+                    p = PUT_LIT(p, ",\"share\":");
+                    p = put_share(p, c[F_COUNT], total[k]);
+                }
+                *p++ = '}';
+                buf_append(b, pt, (size_t)(p - pt));
             }
             buf_puts(b, q->legacy ? "]" : "]}");
         }

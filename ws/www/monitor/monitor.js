@@ -16,6 +16,11 @@
 // complaint when its tags say complaint.label true; its reasons show next to
 // the badge.
 //
+// Spike alerts (docs/alerts.md) are shown above the list, newest first: the
+// recent ones from GET /api/alerts on load, then each {"type":"alert"} frame
+// the websocket pushes (whatever the filter), at once. Each links to /trends/
+// for its series, by the minute, around its time.
+//
 // Speed: frames only queue items; the DOM is touched once per animation
 // frame, at most MAX_SHOWN nodes are on the page (the oldest are dropped),
 // and a batch larger than that replaces the list at once.
@@ -30,6 +35,7 @@
   const HOUR = 3600 * 1000;
   const TOKEN_KEY = 'ctx.token';
   const LABELS = ['negative', 'neutral', 'positive'];
+  const MAX_ALERTS = 20;          // alerts shown
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -37,7 +43,7 @@
     form: $('filter'), brand: $('brand'), topic: $('topic'), sentiment: $('sentiment'),
     lang: $('lang'), network: $('network'), complaints: $('complaints'), pause: $('pause'), app: $('app'),
     login: $('login'), token: $('token'), loginError: $('login-error'), logout: $('logout'),
-    brands: $('brands'), topics: $('topics'),
+    brands: $('brands'), topics: $('topics'), alerts: $('alerts'), alertList: $('alert-list'),
     n: { negative: $('n-negative'), neutral: $('n-neutral'), positive: $('n-positive'),
       received: $('n-received'), shown: $('n-shown') },
   };
@@ -66,6 +72,7 @@
   let optionsDirty = false;
   let scheduled = false;
   let rebuildAll = false;
+  let alerts = [];                // spike alerts, newest first (at most MAX_ALERTS)
 
   // ---- helpers ----
 
@@ -329,6 +336,71 @@
     schedule();
   }
 
+  // ---- spike alerts ----
+
+  // "YYYY-MM-DDTHH:MM" in the browser's clock, as /trends/ reads from= and to=
+  function localMinute(ms) {
+    const d = new Date(ms);
+    return new Date(ms - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  }
+
+  // /trends/ for the alert's series, by the minute, from half an hour
+  // before its window to half an hour after (not past now)
+  function trendsLink(a, start, at) {
+    const to = Math.min(at + 31 * 60000, Date.now());
+    const p = new URLSearchParams({ series: a.series, range: 'custom', from: localMinute(start - 30 * 60000),
+      to: localMinute(Math.max(to, at + 60000)), bucket: 'minute' });
+    return '/trends/?' + p;
+  }
+
+  function alertNode(a, fresh) {
+    const li = el('li', 'alert' + (fresh ? ' fresh' : ''));
+    li.dataset.id = a.id;
+    li.dataset.series = a.series;
+    const at = Date.parse(a.at);
+    const win = Number(a.window) > 0 ? Number(a.window) : 1;
+    const start = at - (win - 1) * 60000;          // the window ends with the minute judged
+    li.append(el('span', 'series', a.series));
+    const exp = Number(a.expected);
+    li.append(el('span', 'figures', `${a.count} in ${win} min vs baseline ${Number.isFinite(exp) ? exp.toFixed(1) : '?'}` +
+      (Number.isFinite(Number(a.score)) ? ` (z ${Number(a.score).toFixed(1)})` : '')));
+    const since = el('time', 'time', 'since ' + fmtTime(start));
+    since.dateTime = new Date(start).toISOString();
+    li.append(since);
+    if (a.text) li.append(el('span', 'muted', a.text));
+    const link = el('a', 'trends', 'see in trends');
+    link.href = trendsLink(a, start, at);
+    li.append(link);
+    return li;
+  }
+
+  function addAlerts(list, freshOnes) {
+    const known = new Set(alerts.map((a) => a.id));
+    let added = false;
+    for (const a of list) {
+      if (!a || typeof a.id !== 'string' || typeof a.series !== 'string' || known.has(a.id)) continue;
+      if (Number.isNaN(Date.parse(a.at))) continue;
+      known.add(a.id);
+      alerts.push(a);
+      added = true;
+    }
+    if (!added) return;
+    alerts.sort((x, y) => (sidLess(x.id, y.id) ? 1 : sidLess(y.id, x.id) ? -1 : 0));
+    alerts = alerts.slice(0, MAX_ALERTS);
+    const fresh = new Set(freshOnes ? list.map((a) => a && a.id) : []);
+    ui.alertList.replaceChildren(...alerts.map((a) => alertNode(a, fresh.has(a.id))));
+    ui.alerts.hidden = false;
+  }
+
+  async function loadAlerts() {
+    try {
+      const r = await fetch('/api/alerts?limit=' + MAX_ALERTS, { cache: 'no-store', headers: headers() });
+      if (!r.ok) return;                // an older server, or no token yet: /api/items says so
+      const body = await r.json();
+      addAlerts(list(body && body.alerts), false);
+    } catch (e) { /* the live frames still come */ }
+  }
+
   // ---- loading and the websocket ----
 
   function resetData() {
@@ -368,6 +440,7 @@
     setStatus('loading…', 'down');
     const myConn = conn;
     const since = new Date(Date.now() - HOUR).toISOString().replace(/\.\d+Z$/, 'Z');
+    loadAlerts();
     try {
       const [newest, lastHour] = await Promise.all([
         getItems({ limit: String(MAX_SHOWN) }),
@@ -430,6 +503,8 @@
       if (m.type === 'item') {
         if (typeof m.id === 'string') lastId = m.id;
         receive(m.item);
+      } else if (m.type === 'alert') {
+        addAlerts([m.alert], true);
       } else if (m.type === 'error') {
         if (m.code === 'auth') {
           authFailed = true;

@@ -14,6 +14,13 @@
 // counters are what the analyzer wrote (the same numbers the API and
 // ctxctl give), not a recount of the items the page happens to see.
 //
+// Spike alerts (docs/alerts.md): GET /api/alerts since the range's start,
+// asked with the rest (so the 30 s poll refreshes them), listed in the
+// Alerts panel and marked on the chart as a line dataset of points only (▼
+// on top of the bar of the bucket each alert's minute falls in), for the
+// alerts of the series shown. No annotation plugin: Debian ships Chart.js
+// alone.
+//
 // A click on a bar lists the mentions behind it: /api/items with the
 // series' filter and since = the bucket's start, kept here when published
 // before the bucket's end (/api/items has no "until"), with links to the
@@ -29,7 +36,7 @@
   const BUCKET_S = { minute: 60, hour: 3600, day: 86400 };
   const SOV_MAX = 6;                // brands ticked by default
   const COLORS = { positive: '#12b76a', negative: '#f04438', neutral: '#98a2b3', complaint: '#b54708',
-    count: '#2e90fa' };
+    count: '#2e90fa', alert: '#d92d20' };
   const PALETTE = ['#175cd3', '#f79009', '#7a5af8', '#12b76a', '#ee46bc', '#0e9384', '#667085', '#b42318'];
 
   const $ = (id) => document.getElementById(id);
@@ -42,6 +49,7 @@
     topVolume: document.querySelector('#top-volume tbody'), topGrowth: document.querySelector('#top-growth tbody'),
     itemsPanel: $('items-panel'), itemsWhat: $('items-what'), itemsMonitor: $('items-monitor'),
     itemsApi: $('items-api'), itemsNote: $('items-note'), items: $('items'),
+    alerts: document.querySelector('#alerts tbody'),
   };
   const browserTz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
@@ -129,7 +137,24 @@
     }
   }
 
-  function drawVolume(points) {
+  // the alerts of series on the chart: per bucket, the bar's top (or null)
+  // and the alerts' texts
+  function alertMarks(series, points, alerts) {
+    const y = points.map(() => null), texts = points.map(() => []);
+    const starts = points.map((p) => Date.parse(p.t));
+    for (const a of alerts) {
+      if (a.series !== series) continue;
+      const at = Date.parse(a.at);
+      let i = starts.length - 1;
+      while (i >= 0 && starts[i] > at) i--;
+      if (i < 0) continue;
+      y[i] = points[i].count;
+      texts[i].push(a.text || `${a.count} in ${a.window} min, baseline ${a.expected}`);
+    }
+    return { y, texts };
+  }
+
+  function drawVolume(points, alerts) {
     const split = points.some((p) => p.positive + p.negative + p.neutral > 0) ||
       !points.some((p) => p.count > 0);
     const bars = (key) => ({ type: 'bar', label: key, data: points.map((p) => p[key]), backgroundColor: COLORS[key],
@@ -137,6 +162,12 @@
     const datasets = split ? ['negative', 'neutral', 'positive'].map(bars) : [bars('count')];
     datasets.push({ type: 'line', label: 'complaints', data: points.map((p) => p.complaint),
       borderColor: COLORS.complaint, backgroundColor: COLORS.complaint, pointRadius: 2, tension: 0.2, order: 1 });
+    const marks = alertMarks(main.series, points, alerts);
+    if (marks.y.some((v) => v !== null)) {
+      datasets.push({ type: 'line', label: 'alerts', data: marks.y, stack: 'alerts', showLine: false, order: 0,
+        pointStyle: 'triangle', rotation: 180, pointRadius: 8, pointHoverRadius: 9,
+        borderColor: COLORS.alert, backgroundColor: COLORS.alert });
+    }
     chartOf('volume', {
       type: 'bar',
       data: { labels: points.map((p) => label(p.t)), datasets },
@@ -144,8 +175,12 @@
         maintainAspectRatio: false, animation: false,
         interaction: { mode: 'index', intersect: false },
         scales: { x: { stacked: true, ticks: { autoSkip: true, maxRotation: 0 } },
-          y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
-        plugins: { tooltip: { callbacks: { footer: (items) => items.length
+          y: { stacked: true, beginAtZero: true, ticks: { precision: 0 },
+            grace: datasets.some((d) => d.label === 'alerts') ? '8%' : 0 } },     // room for ▼ over the top bar
+        plugins: { tooltip: { callbacks: {
+          label: (c) => (c.dataset.label === 'alerts' ? 'alert: ' + marks.texts[c.dataIndex].join('; ')
+            : `${c.dataset.label}: ${c.formattedValue}`),
+          footer: (items) => items.length
           ? 'total ' + points[items[0].dataIndex].count + ' · click for the mentions' : '' } } },
         onClick: (ev, active, chart) => {
           const hit = chart.getElementsAtEventForMode(ev, 'index', { intersect: false }, false);
@@ -153,6 +188,34 @@
         },
       },
     });
+  }
+
+  function drawAlerts(alerts) {
+    const rows = alerts.map((a) => {
+      const tr = el('tr', a.series === state.series ? 'shown' : '');
+      tr.dataset.id = a.id;
+      tr.dataset.series = a.series;
+      const when = el('td', 'time', localTime(a.at).slice(0, 16));
+      when.title = a.at;
+      const name = el('td');
+      const link = el('a', null, a.series);
+      link.href = '#';
+      link.title = 'show ' + a.series + ' above';
+      link.addEventListener('click', (ev) => { ev.preventDefault(); pickSeries(a.series); });
+      name.append(link);
+      const num = (x, d) => (Number.isFinite(Number(x)) ? Number(x).toFixed(d) : '–');
+      tr.append(when, name, el('td', 'n', fmtN(a.count)), el('td', 'n', num(a.expected, 1)),
+        el('td', 'n', a.window + ' min'), el('td', 'n', num(a.score, 1)), el('td', 'what', a.text || ''));
+      return tr;
+    });
+    if (!rows.length) {
+      const tr = el('tr', 'empty');
+      const td = el('td', null, 'no spike alerts in this range');
+      td.colSpan = 7;
+      tr.append(td);
+      rows.push(tr);
+    }
+    ui.alerts.replaceChildren(...rows);
   }
 
   function drawTotals(series, points) {
@@ -314,16 +377,21 @@
     const base = { from: String(s.from), to: String(s.to), bucket: state.bucket, tz: state.tz };
     const sov = state.sov.map((b) => 'brand:' + b);
     try {
-      const [m, v, top] = await Promise.all([
+      const since = new Date(s.from * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      const [m, v, top, al] = await Promise.all([
         api('/api/trends', Object.assign({ series: state.series }, base)),
         sov.length ? api('/api/trends', Object.assign({ series: sov.join(',') }, base)) : null,
         api('/api/trends/top', { dim: state.dim, from: base.from, to: base.to, limit: '10' }),
+        api('/api/alerts', { since, limit: '200' }).catch(() => null),     // an older ctxd has none
       ]);
       if (my !== gen) return;
       const only = m.series[0];
       main = { series: only.series, from: m.from, to: m.to, points: only.points };
       ui.rangeNote.textContent = `${m.from.replace('T', ' ')} – ${m.to.replace('T', ' ')} · ${m.bucket} buckets · ${m.tz}`;
-      drawVolume(only.points);
+      const alerts = (al && Array.isArray(al.alerts) ? al.alerts : [])
+        .filter((a) => a && typeof a.series === 'string' && Date.parse(a.at) < s.to * 1000);
+      drawVolume(only.points, alerts);
+      drawAlerts(alerts);
       drawTotals(only.series, only.points);
       drawSov(v);
       drawTop(ui.topVolume, top, 'by_volume');
