@@ -277,6 +277,10 @@ ctx_err serve_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
     info.user = s;
     info.max_http_header_data = HEADER_SPACE;
     info.timeout_secs = 30;
+    /* an idle keep-alive connection is closed after a minute, not lws'
+     * 5 s: a client whose pool reuses it at 4 s (Node's fetch) raced the
+     * close under load and got a reset instead of an answer */
+    info.keepalive_timeout = 60;
     info.ka_time = 0;
     info.vhost_name = "ctxd";
     info.pcontext = &s->lws;
