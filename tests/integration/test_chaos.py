@@ -15,7 +15,7 @@ pipeline is quiet the test checks, from Redis and from what Mastodon
 received:
 
 - every toot is an item, tagged once (one entry in the tagged stream, one
-  member of the all-items index);
+  member of the all-items index) and counted once (the trend counters);
 - every angry toot (the escalation rule: negative) has exactly one task,
   a happy one none;
 - every task is in exactly one state, done, in no queue and held by no
@@ -375,6 +375,13 @@ def test_chaos_kills_lose_nothing_and_repeat_nothing():
             msgs = [json.loads(m) for m in redis.cmd("LRANGE", "ctx:{r}:chat:%s:messages" % tid, 0, -1)]
             n = sum(1 for m in msgs if m.get("text") == first)
             assert n == 1, "chat %s: first message kept %d times: %r" % (tid, n, msgs)
+        # counted once: the trend counters' day buckets of "all" add up to
+        # the items (a redelivered item is acknowledged, not counted again)
+        counted = 0
+        for k in redis.cmd("KEYS", "ctx:{i}:tr:d:all:*"):
+            h = redis.cmd("HGETALL", k)
+            counted += sum(int(v) for f, v in zip(h[::2], h[1::2]) if ":" not in f)
+        assert counted == len(toots), "trend counters say %d items, %d toots" % (counted, len(toots))
         bad = [e for p in procs for e in p.sanitizer_errors()]
         assert not bad, "\n".join(bad)
         for p in procs:
