@@ -26,7 +26,7 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from harness import Redis, free_port, wait_for  # noqa: E402
+from harness import Redis, free_port, resp, wait_for  # noqa: E402
 
 CTXD = os.environ.get("CTXD_BENCH", os.path.join(ROOT, "bin", "ctxd"))
 
@@ -43,17 +43,9 @@ def texts():
     return out
 
 
-def resp(*args):
-    b = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a.encode() if isinstance(a, str) else a
-        b += b"$%d\r\n%s\r\n" % (len(a), a)
-    return b
-
 
 def redis_cpu(r):
-    info = r.cmd("INFO", "cpu")
-    f = dict(l.split(":", 1) for l in info.split("\r\n") if ":" in l)
+    f = r.info("cpu")
     return float(f["used_cpu_user"]) + float(f["used_cpu_sys"])
 
 

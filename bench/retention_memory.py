@@ -52,7 +52,7 @@ def main():
                 "%s</channel></rss>" % items)
     fs = FeedServer(feeds)
     fs.start()
-    before = int(redis.cmd("INFO", "memory").split("used_memory:")[1].split()[0])
+    before = int(redis.info("memory")["used_memory"])
     c = Ctxd(wd.path, redis.port,
              [{"name": "f", "kind": "feed", "url": fs.url("f.xml"), "every": "1h",
                "max_bytes": "64MB"}],
@@ -74,7 +74,7 @@ def main():
                     "queue (waiting)" if k.startswith("ctx:{r}:queue:") else "other")
             sizes[kind] = sizes.get(kind, 0) + redis.cmd("MEMORY", "USAGE", k, "SAMPLES", "0")
         tasks = len(redis.cmd("KEYS", "ctx:{r}:task:*"))
-        after = int(redis.cmd("INFO", "memory").split("used_memory:")[1].split()[0])
+        after = int(redis.info("memory")["used_memory"])
         print("retention memory: %d items (%s), %d tasks" % (
             N, "airline tweets" if os.path.exists(TWEETS) else "generated", tasks))
         per_item = 0

@@ -182,18 +182,9 @@ def rss_kb(pid):
     return 0
 
 
-def info(redis, section):
-    out = {}
-    for line in redis.cmd("INFO", section).splitlines():
-        if ":" in line:
-            k, v = line.split(":", 1)
-            out[k] = v
-    return out
-
-
 def sample(redis, ctxd, t0, traffic, counts):
-    mem = int(info(redis, "memory")["used_memory"])
-    ks = info(redis, "keyspace").get("db0", "keys=0,expires=0")
+    mem = int(redis.info("memory")["used_memory"])
+    ks = redis.info("keyspace").get("db0", "keys=0,expires=0")
     kv = dict(x.split("=") for x in ks.split(","))
     return {"min": (time.monotonic() - t0) / 60, "used_memory": mem, "keys": int(kv["keys"]),
             "expires": int(kv["expires"]), "rss_kb": rss_kb(ctxd.proc.pid),

@@ -28,22 +28,14 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from harness import Redis, free_port, wait_for  # noqa: E402
+from harness import Redis, free_port, resp, wait_for  # noqa: E402
 
 CTXD = os.environ.get("CTXD_BENCH", os.path.join(ROOT, "bin", "ctxd"))
 
 
-def resp(*args):
-    b = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a.encode() if isinstance(a, str) else a
-        b += b"$%d\r\n%s\r\n" % (len(a), a)
-    return b
-
 
 def used_memory(r):
-    info = r.cmd("INFO", "memory")
-    return int(dict(l.split(":", 1) for l in info.split("\r\n") if ":" in l)["used_memory"])
+    return int(r.info("memory")["used_memory"])
 
 
 def pct(v, p):

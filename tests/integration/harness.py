@@ -42,6 +42,15 @@ def cluster_default():
     return os.environ.get("CTX_TEST_REDIS_CLUSTER", "") not in ("", "0")
 
 
+def resp(*args):
+    """One command in RESP2, as redis-cli sends it (str, bytes or numbers)."""
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
 class Redis:
     """redis-server on a free port. cluster=True (default: the environment's
     CTX_TEST_REDIS_CLUSTER) makes it a one-node Redis Cluster that owns all
@@ -87,13 +96,14 @@ class Redis:
     def cmd(self, *args):
         """One command over a fresh connection (RESP2), returns the decoded reply."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
-            out = b"*%d\r\n" % len(args)
-            for a in args:
-                a = a if isinstance(a, bytes) else str(a).encode()
-                out += b"$%d\r\n%s\r\n" % (len(a), a)
-            s.sendall(out)
+            s.sendall(resp(*args))
             f = s.makefile("rb")
             return _read_reply(f)
+
+    def info(self, section):
+        """INFO section as a dict of strings."""
+        text = self.cmd("INFO", section)
+        return dict(l.split(":", 1) for l in text.split("\r\n") if ":" in l)
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
@@ -143,10 +153,7 @@ def store_tagged(redis, items, index=index_keys):
         keys = ["ctx:{i}:items:raw", "ctx:{i}:item:" + it["id"], "ctx:{i}:items:tagged"] + index(it)
         args = ["EVALSHA", sha, len(keys)] + keys + [
             "analyze", "0-0", it["id"], json.dumps(it), ms, 100000]
-        out += b"*%d\r\n" % len(args)
-        for a in args:
-            a = str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        out += resp(*args)
     with socket.create_connection(("127.0.0.1", redis.port), timeout=30) as s:
         s.sendall(out)
         f = s.makefile("rb")

@@ -78,7 +78,7 @@ class Proc:
         path = os.path.join(self.dir, "ctxd.%d.log" % self.runs)
         self.logs.append(path)
         self.log = open(path, "wb")
-        self.proc = subprocess.Popen([os.path.join(ROOT, CTXD), "-c", self.config,
+        self.proc = subprocess.Popen([CTXD, "-c", self.config,
                                       "--roles", self.role], stdout=self.log,
                                      stderr=subprocess.STDOUT)
 
