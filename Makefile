@@ -13,6 +13,8 @@
 PKGS      = libcurl jansson libwebsockets libpcre2-8 hiredis libuv
 TEST_PKGS = $(PKGS) cmocka
 PYTHON   ?= /usr/bin/python3
+# compilers and browser test files run this many at a time
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 MAKEFLAGS += --no-print-directory
 
 CC       ?= cc
@@ -141,8 +143,9 @@ run: deps all
 # The integration tests drive the sanitized daemon, so a memory error or a
 # leak in ctxd fails them too.
 test: deps
-	$(MAKE) all
-	$(MAKE) SANITIZE=address,undefined all unit
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) SANITIZE=address,undefined all
+	$(MAKE) -j$(JOBS) SANITIZE=address,undefined unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) conformance
 	$(MAKE) integration CTXD=bin-san/ctxd
@@ -162,7 +165,7 @@ integration: all
 # pages in Debian's Chromium, driven by playwright-core (npm, pinned in package-lock.json)
 browser: all
 	cd tests/browser && { [ -d node_modules ] || npm ci --no-audit --no-fund; }
-	cd tests/browser && CTXD=$(CTXD) node --test --test-concurrency=1
+	cd tests/browser && CTXD=$(CTXD) node --test --test-concurrency=$(JOBS)
 
 # libFuzzer targets (tests/fuzz/; README, "Running the pieces by hand"): fuzz-smoke replays
 # each target's seeds, then fuzzes 5 s from a fresh copy of them; fuzz runs
@@ -170,7 +173,7 @@ browser: all
 # crash, leak or timeout fails, naming the reproducer.
 FUZZ_SECONDS ?= 600
 fuzz-smoke: deps
-	$(MAKE) FUZZ=1 fuzz-build
+	$(MAKE) -j$(JOBS) FUZZ=1 fuzz-build
 	./scripts/fuzz.sh smoke 5 $(FUZZ_BIN)
 
 fuzz: deps

@@ -39,6 +39,8 @@ from harness import CTXD, ROOT, Redis, Workdir, free_port, wait_for
 from mastodon_server import MastodonServer
 from test_routing import add_agent
 
+SECONDS = 33   # run.py starts the longest first
+
 KILLS = int(os.environ.get("CTX_CHAOS_KILLS", "24"))
 N_TOOTS = int(os.environ.get("CTX_CHAOS_TOOTS", "120"))
 N_CHATS = 12

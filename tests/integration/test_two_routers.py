@@ -18,6 +18,8 @@ import websockets
 from harness import Ctxd, Redis, Workdir, wait_for
 from test_routing import add_agent
 
+SECONDS = 45   # run.py starts the longest first
+
 N_TASKS = int(os.environ.get("CTX_STRESS_TASKS", "1500"))
 N_AGENTS = 12
 
