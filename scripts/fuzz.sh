@@ -54,8 +54,9 @@ fill() {
   done
 }
 
-fail=0
-for bin in "$@"; do
+# one target: its seeds, then $secs seconds of new inputs; prints one line
+one() {
+  local bin=$1 t work n log start end runs cov extra
   t=$(basename "$bin")
   if [ "$mode" = smoke ]; then
     work=build-fuzz/smoke/$t
@@ -73,8 +74,7 @@ for bin in "$@"; do
        -artifact_prefix="$work/crashes/" "$work/seeds" >"$log" 2>&1; then
     echo "FAIL $t: a seed fails; see $log"
     grep -E '^(==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)' "$log" | head -5
-    fail=1
-    continue
+    return 1
   fi
   # 2. new inputs for $secs seconds
   extra=()
@@ -84,13 +84,26 @@ for bin in "$@"; do
        "$work/corpus" "$work/seeds" >>"$log" 2>&1; then
     echo "FAIL $t: see $log"
     grep -E '^(==[0-9]+==ERROR|SUMMARY|Test unit written)' "$log" | head -5
-    fail=1
-    continue
+    return 1
   fi
   end=$(date +%s.%N)
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)
   printf 'ok   %-14s %5d seeds, %9s runs in %ss (%s, %s s wall)\n' "$t" "$n" "$runs" \
     "$secs" "$cov" "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')"
+}
+
+# the targets run side by side, FUZZ_JOBS (the number of cores) at a time;
+# each one's lines are printed when it ends
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
+out=$(mktemp -d)
+pids=() fail=0
+for bin in "$@"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  one "$bin" >"$out/$(basename "$bin")" 2>&1 &
+  pids+=($!)
 done
+for p in "${pids[@]}"; do wait "$p" || fail=1; done
+for bin in "$@"; do cat "$out/$(basename "$bin")"; done
+rm -rf "$out"
 exit $fail
