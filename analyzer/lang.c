@@ -178,6 +178,20 @@ void analyzer_lang_letters(const unsigned char *s, size_t len, struct lang_votes
         uint32_t cp;
         if ((c == 0xD0 || c == 0xD1) && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
             /* U+0400..U+047F: Cyrillic letters, most of a Russian text */
+#if LETTERS_SWAR
+            uint64_t w;
+            while (i + 8 <= len && (memcpy(&w, s + i, 8),
+                                    (w & 0xC0FEC0FEC0FEC0FEull) == 0x80D080D080D080D0ull)) {
+                /* four of them at once: lead byte D0/D1, then a continuation */
+                for (unsigned k = 0; k < 64; k += 16)
+                    v->letter[cyr_lang[((w >> k) & 1u) << 6 | ((w >> (k + 8)) & 0x3Fu)]]++;
+                v->cyrillic += 4;
+                i += 8;
+            }
+            if (i + 1 >= len || (s[i] != 0xD0 && s[i] != 0xD1) || (s[i + 1] & 0xC0) != 0x80)
+                continue;
+            c = s[i];
+#endif
             unsigned l = cyr_lang[((c & 1u) << 6) | (s[i + 1] & 0x3Fu)];
             i += 2;
             v->cyrillic++;
