@@ -1061,7 +1061,12 @@ static double valence_at(const struct ctx_s *c, size_t i)
  *     being on hold", "great job ruining my trip": Riloff et al., EMNLP 2013,
  *     positive sentiment next to a negative situation), and an explicit
  *     marker ("#sarcasm", "/s") turns the praise of its whole post around;
- *     both as a negation would.
+ *     both as a negation would;
+ *   - a positive word in a question to a company is asked about, not said:
+ *     "is the wifi good on this flight?", "any chance of a free upgrade?"
+ *     praise nothing (a question presupposes no answer; rhetorical ones,
+ *     "how great is that?", are the price). Negative words keep their
+ *     weight there: "why is my bag always lost?" still complains.
  *
  * And for the cues' own weight (score_sum): a failure asked about ("why was
  * my flight cancelled?") is a question before it is a grievance, and weighs
@@ -1131,6 +1136,9 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
         } else if (sarcasm) {
             sent[i] *= N_SCALAR;
             why = "sarcasm marker";
+        } else if (c->addressed && t->question) {
+            sent[i] = 0.0;
+            why = "asked about: a question praises nothing";
         }
         if (why && c->why)
             c->why[i].prag = why;
