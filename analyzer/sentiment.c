@@ -351,6 +351,8 @@ struct tokctx {
     int at_start;               /* the next token starts a sentence */
     int ascii;                  /* the text is ASCII: a character is a byte */
     uint32_t seen;              /* LEX_* flags of the entries met */
+    uint32_t skips;             /* bit 1 << tok_skip of each token's skip */
+    size_t caps;                /* tokens in ALL CAPS */
 };
 
 /* A word of at most eight ASCII bytes without an apostrophe, when eight
@@ -763,6 +765,8 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
                 t->ncue = 0;
                 t->neg = 0;
             }
+            tc->skips |= 1u << t->skip;
+            tc->caps += t->upper;
             if (emoji && descs->v[d].emoji && (descs->v[d].emoji->flags & LEX_VALENCE)) {
                 /* an emoji the lexicon weighs: its first word carries it */
                 t->e = last_desc == (long)d ? NULL : descs->v[d].emoji;
@@ -1417,9 +1421,11 @@ static int same_word(const unsigned char *a, const unsigned char *b, size_t n)
     return 1;
 }
 
-static void apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_tok *t,
-                       const struct analyzer_spans *m)
+/* Returns whether a token became SKIP_BRAND. */
+static int apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_tok *t,
+                      const struct analyzer_spans *m)
 {
+    int branded = 0;
     /* the words a brand rule matched name the brand wherever else they
      * stand in the post: "@united ... my united app" */
     size_t named[8];
@@ -1442,6 +1448,7 @@ static void apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_
                 t[i].e = NULL;
                 t[i].ncue = 0;
                 t[i].neg = 0;
+                branded = 1;
                 break;
             }
         }
@@ -1449,14 +1456,17 @@ static void apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_
         size_t a = t[i].orig, b = a + t[i].len;
         for (size_t k = 0; k < m->n; k++)
             if (a < m->v[k][1] && m->v[k][0] < b) {
-                if (!t[i].skip)
+                if (!t[i].skip) {
                     t[i].skip = SKIP_BRAND;   /* "@united" stays a handle */
+                    branded = 1;
+                }
                 t[i].e = NULL;
                 t[i].ncue = 0;
                 t[i].neg = 0;
                 break;
             }
     }
+    return branded;
 }
 
 void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
@@ -1518,19 +1528,19 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
     /* Lexicons exist for English and Russian. Text in another language keeps
      * only what needs none: emoticons and emoji. */
     int foreign = out->lang != LANG_NONE && out->lang != LANG_EN && out->lang != LANG_RU;
-    size_t caps = 0;
-    for (size_t i = 0; i < c.n; i++) {
-        if (foreign && toks[i].letters && !toks[i].emoji)
+    for (size_t i = 0; foreign && i < c.n; i++)
+        if (toks[i].letters && !toks[i].emoji)
             toks[i].e = NULL;
-        caps += toks[i].upper;
-    }
-    c.cap_diff = caps > 0 && caps < c.n;
+    c.cap_diff = tc.caps > 0 && tc.caps < c.n;
+    /* a post to someone: a @handle, a brand in a hashtag, or (below) a
+     * brand rule's span */
+    c.addressed = (tc.skips & (1u << SKIP_HANDLE | 1u << SKIP_HASHTAG_BRAND)) != 0;
     if (opt && opt->mask) {
         struct analyzer_spans mask;
         analyzer_spans_init(&mask);
         opt->mask(opt->ud, code, &mask);
-        if (mask.n)
-            apply_mask(&c, s, toks, &mask);
+        if (mask.n && apply_mask(&c, s, toks, &mask))
+            c.addressed = 1;
         analyzer_spans_free(&mask);
     }
     if (opt && opt->cues)
@@ -1543,9 +1553,6 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
     }
     c.seen = tc.seen;
     c.qm = qm;
-    for (size_t i = 0; i < c.n && !c.addressed; i++)
-        c.addressed = toks[i].skip == SKIP_HANDLE || toks[i].skip == SKIP_BRAND ||
-                      toks[i].skip == SKIP_HASHTAG_BRAND;
     double amp = punct_emphasis(ep, qm), cues = 0.0;
     double sum = c.n ? score_sum(&c, s, sent, out, &cues) : 0.0;
     out->words = normalize(emphasize(sum, amp));
