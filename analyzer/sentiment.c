@@ -428,6 +428,28 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
         size_t adv;
         uint32_t cp;
         int cs;
+#if SWAR
+        if (i + 8 <= n && (c == 0xD0 || c == 0xD1)) {
+            /* four small letters а..я (D0 B0..BF, D1 80..8F) at once: their
+             * own lower case (ё, D1 91, is not among them: it becomes е) */
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            uint64_t m = w & 0xF0FFF0FFF0FFF0FFull;
+            int ok = 1;
+            for (unsigned k = 0; k < 64; k += 16) {
+                uint32_t lane = (uint32_t)(m >> k) & 0xFFFFu;
+                ok &= (lane == 0xB0D0u) | (lane == 0x80D1u);
+            }
+            if (ok) {
+                if (lowfits)
+                    memcpy(low + i, &w, 8);
+                has_lo = 1;
+                cyr = 1;
+                i += 8;
+                continue;
+            }
+        }
+#endif
         if ((c == 0xD0 || c == 0xD1) && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
             /* U+0400..U+047F, most letters of Russian texts: the case of
              * analyzer_uc_case() without the call */
