@@ -723,21 +723,28 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             i++;
         }
         size_t b = i, x = a, y = b, k;
-        for (;;) {              /* strip punctuation, ASCII and typographic */
-            if (x < y && is_punct(s[x]))
+        if (tc->ascii) {        /* strip punctuation: ASCII only */
+            while (x < y && is_punct(s[x]))
                 x++;
-            else if (x < y && (k = upunct_at(s, x, y)))
-                x += k;
-            else
-                break;
-        }
-        for (;;) {
-            if (y > x && is_punct(s[y - 1]))
+            while (y > x && is_punct(s[y - 1]))
                 y--;
-            else if (y > x && (k = upunct_before(s, x, y)))
-                y -= k;
-            else
-                break;
+        } else {
+            for (;;) {          /* strip punctuation, ASCII and typographic */
+                if (x < y && is_punct(s[x]))
+                    x++;
+                else if (x < y && (k = upunct_at(s, x, y)))
+                    x += k;
+                else
+                    break;
+            }
+            for (;;) {
+                if (y > x && is_punct(s[y - 1]))
+                    y--;
+                else if (y > x && (k = upunct_before(s, x, y)))
+                    y -= k;
+                else
+                    break;
+            }
         }
         if (y - x <= 8 &&
             (y - x <= 2 || (!tc->ascii && count_cp8(s, x, y - x, len) <= 2))) {   /* probably an emoticon: keep it whole */
