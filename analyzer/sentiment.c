@@ -1114,12 +1114,44 @@ static int sarcasm_marker(const struct analyzer_tok *t, const unsigned char *s)
     return t->hashtag || (t->len == 2 && s[t->off] == '/');
 }
 
+#define REMEDY_REACH 4   /* "finding my lost bag" */
+#define THANKS_REACH 6   /* "thank you so much for finding" */
+
+/* Token f names a failure that a remedy before it undid, for which someone
+ * is thanked: "thanks for finding my lost bag", "thank you so much for
+ * rebooking my cancelled flight", "thanks for the refund" (f itself or a word
+ * at most REMEDY_REACH tokens before it is a remedy, gratitude is at most
+ * THANKS_REACH before that, all in one sentence). */
+static int remedied(const struct analyzer_tok *t, size_t f)
+{
+    for (size_t r = f + 1; r-- > 0 && f - r <= REMEDY_REACH && t[r].sent == t[f].sent;) {
+        if (!t[r].e || !(t[r].e->flags & LEX_REMEDY))
+            continue;
+        for (size_t g = r; g-- > 0 && r - g <= THANKS_REACH && t[g].sent == t[r].sent;)
+            if (t[g].e && (t[g].e->flags & LEX_GRATITUDE))
+                return 1;
+    }
+    return 0;
+}
+
+/* The cue hits that name a remedied failure are dropped: they are what the
+ * writer is grateful about, not a complaint. */
+static size_t drop_remedied(const struct analyzer_tok *t, struct cue_hit *h, size_t nh)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < nh; k++)
+        if (!remedied(t, h[k].first))
+            h[kept++] = h[k];
+    return kept;
+}
+
 static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *sent,
                        const struct sentiment *st)
 {
     if (!c->addressed && !(c->seen & (LEX_GRATITUDE | LEX_SARCASM)) && st->nhits == 0)
         return;
     int request = c->qm > 0 || (c->seen & LEX_REQUEST), problem = 0, sarcasm = 0;
+    int remedy = (c->seen & (LEX_REMEDY | LEX_GRATITUDE)) == (LEX_REMEDY | LEX_GRATITUDE);
     uint8_t cstack[TOK_STACK], *covered = NULL;
     for (size_t h = 0; h < st->nhits; h++) {
         const struct cue_hit *x = &st->hits[h];
@@ -1137,6 +1169,11 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
         for (size_t i = 0; i < c->n && !sarcasm; i++)
             sarcasm = sarcasm_marker(&c->t[i], s);
     for (size_t i = 0; i < c->n; i++) {
+        if (sent[i] < 0.0 && remedy && remedied(c->t, i)) {
+            sent[i] = 0.0;      /* "lost" in "thanks for finding my lost bag" */
+            if (c->why)
+                c->why[i].prag = "a failure remedied, with thanks";
+        }
         if (sent[i] <= 0.0)
             continue;
         const struct analyzer_tok *t = &c->t[i];
@@ -1574,6 +1611,8 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
     }
     if (opt && opt->cues)
         out->nhits = analyzer_cues_match(opt->cues, toks, c.n, code, out->hits, SENT_MAX_HITS);
+    if (out->nhits && (tc.seen & (LEX_REMEDY | LEX_GRATITUDE)) == (LEX_REMEDY | LEX_GRATITUDE))
+        out->nhits = drop_remedied(toks, out->hits, out->nhits);
     if (explain && c.n)
         c.why = ctx_calloc(c.n, sizeof *c.why);
     for (size_t i = 0; c.why && i < c.n; i++) {
