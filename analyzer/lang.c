@@ -132,11 +132,44 @@ static enum lang_id letter_lang(uint32_t c)
     }
 }
 
+/* letter_lang() of U+0400..U+047F (lead bytes D0 and D1: most letters of a
+ * Cyrillic text), by cp - 0x400; ґ and Ґ (U+0490, U+0491) are past it. */
+static const uint8_t cyr_lang[0x80] = {
+    [0x4B] = LANG_RU, [0x2B] = LANG_RU, [0x4D] = LANG_RU, [0x2D] = LANG_RU,   /* ы Ы э Э */
+    [0x4A] = LANG_RU, [0x2A] = LANG_RU, [0x51] = LANG_RU, [0x01] = LANG_RU,   /* ъ Ъ ё Ё */
+    [0x56] = LANG_UK, [0x06] = LANG_UK, [0x57] = LANG_UK, [0x07] = LANG_UK,   /* і І ї Ї */
+    [0x54] = LANG_UK, [0x04] = LANG_UK,                                       /* є Є */
+};
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+/* How many of eight ASCII bytes are letters: bytes below 0x80 plus at most
+ * 0x80 never carry into the next byte. */
+static inline unsigned ascii_letters8(uint64_t w)
+{
+    uint64_t l = w | ONES * 0x20;            /* 'A'..'Z' -> 'a'..'z' (others stay out) */
+    uint64_t m = (l + ONES * (0x80 - 'a')) & ~(l + ONES * (0x80 - 'z' - 1)) & HIGHS;
+    return (unsigned)__builtin_popcountll(m);
+}
+#define LETTERS_SWAR 1
+#else
+#define LETTERS_SWAR 0
+#endif
+
 void analyzer_lang_letters(const unsigned char *s, size_t len, struct lang_votes *v)
 {
     for (size_t i = 0; i < len;) {
         unsigned c = s[i];
         if (c < 0x80) {
+#if LETTERS_SWAR
+            uint64_t w;
+            if (i + 8 <= len && (memcpy(&w, s + i, 8), !(w & HIGHS))) {
+                v->latin += ascii_letters8(w);
+                i += 8;
+                continue;
+            }
+#endif
             v->latin += ((c | 0x20) - 'a') < 26u;
             i++;
             continue;
@@ -145,12 +178,24 @@ void analyzer_lang_letters(const unsigned char *s, size_t len, struct lang_votes
         uint32_t cp;
         if ((c == 0xD0 || c == 0xD1) && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
             /* U+0400..U+047F: Cyrillic letters, most of a Russian text */
-            cp = ((c & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
+#if LETTERS_SWAR
+            uint64_t w;
+            while (i + 8 <= len && (memcpy(&w, s + i, 8),
+                                    (w & 0xC0FEC0FEC0FEC0FEull) == 0x80D080D080D080D0ull)) {
+                /* four of them at once: lead byte D0/D1, then a continuation */
+                for (unsigned k = 0; k < 64; k += 16)
+                    v->letter[cyr_lang[((w >> k) & 1u) << 6 | ((w >> (k + 8)) & 0x3Fu)]]++;
+                v->cyrillic += 4;
+                i += 8;
+            }
+            if (i + 1 >= len || (s[i] != 0xD0 && s[i] != 0xD1) || (s[i + 1] & 0xC0) != 0x80)
+                continue;
+            c = s[i];
+#endif
+            unsigned l = cyr_lang[((c & 1u) << 6) | (s[i + 1] & 0x3Fu)];
             i += 2;
             v->cyrillic++;
-            enum lang_id l = letter_lang(cp);
-            if (l != LANG_NONE)
-                v->letter[l]++;
+            v->letter[l]++;          /* LANG_NONE's count is never read */
             continue;
         }
         if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {

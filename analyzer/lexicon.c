@@ -105,6 +105,20 @@ static const char *const pr_sarcasm[] = {"sarcasm", "sarcastic", "irony", "ironi
 static const char *const pr_request[] = {"please", "pls", "plz", "pleas", "kindly", "dm",
                                          "пожалуйста", "подскажите", "помогите"};
 static const char *const pr_greeting[] = {"morning", "afternoon", "evening", "night"};
+/* what a company does to undo a failure: after "thanks for", the failure
+ * named next is remedied, not complained about ("thanks for finding my lost
+ * bag", "спасибо, что нашли потерянный багаж") */
+static const char *const pr_remedy[] = {
+    "find", "found", "finding", "fix", "fixed", "fixing", "rebook", "rebooked", "rebooking",
+    "refund", "refunded", "refunding", "resolve", "resolved", "resolving", "sort", "sorted",
+    "sorting", "replace", "replaced", "replacing", "return", "returned", "returning",
+    "recover", "recovered", "recovering", "locate", "located", "locating", "reschedule",
+    "rescheduled", "rescheduling", "reimburse", "reimbursed", "reimbursing", "restore",
+    "restored", "restoring", "retrieve", "retrieved", "retrieving", "track", "tracked",
+    "tracking",
+    "нашли", "нашел", "нашла", "вернули", "вернул", "вернула", "исправили", "исправил",
+    "исправила", "решили", "решил", "решила", "починили", "починил", "починила",
+    "восстановили", "восстановил", "восстановила"};
 static const char *const pr_like_subject[] = {
     "i", "we", "you", "they", "u", "ya", "really", "also", "do", "does", "did", "don't",
     "didn't", "doesn't", "dont", "didnt", "doesnt", "just", "actually", "totally",
@@ -604,7 +618,8 @@ static int add_lists(struct analyzer_lexicon *lx)
         add_flags(lx, pr_sarcasm, CTX_ARRAY_LEN(pr_sarcasm), LEX_SARCASM, 0) < 0 ||
         add_flags(lx, pr_request, CTX_ARRAY_LEN(pr_request), LEX_REQUEST, 0) < 0 ||
         add_flags(lx, pr_like_subject, CTX_ARRAY_LEN(pr_like_subject), LEX_LIKE_SUBJ, 0) < 0 ||
-        add_flags(lx, pr_greeting, CTX_ARRAY_LEN(pr_greeting), LEX_GREETING, 0) < 0)
+        add_flags(lx, pr_greeting, CTX_ARRAY_LEN(pr_greeting), LEX_GREETING, 0) < 0 ||
+        add_flags(lx, pr_remedy, CTX_ARRAY_LEN(pr_remedy), LEX_REMEDY, 0) < 0)
         return -1;
     for (size_t k = 0; k < CTX_ARRAY_LEN(negate_words); k++) {
         if ((i = table_intern(t, negate_words[k], strlen(negate_words[k]))) < 0)

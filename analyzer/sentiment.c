@@ -351,6 +351,8 @@ struct tokctx {
     int at_start;               /* the next token starts a sentence */
     int ascii;                  /* the text is ASCII: a character is a byte */
     uint32_t seen;              /* LEX_* flags of the entries met */
+    uint32_t skips;             /* bit 1 << tok_skip of each token's skip */
+    size_t caps;                /* tokens in ALL CAPS */
 };
 
 /* A word of at most eight ASCII bytes without an apostrophe, when eight
@@ -426,6 +428,28 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
         size_t adv;
         uint32_t cp;
         int cs;
+#if SWAR
+        if (i + 8 <= n && (c == 0xD0 || c == 0xD1)) {
+            /* four small letters а..я (D0 B0..BF, D1 80..8F) at once: their
+             * own lower case (ё, D1 91, is not among them: it becomes е) */
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            uint64_t m = w & 0xF0FFF0FFF0FFF0FFull;
+            int ok = 1;
+            for (unsigned k = 0; k < 64; k += 16) {
+                uint32_t lane = (uint32_t)(m >> k) & 0xFFFFu;
+                ok &= (lane == 0xB0D0u) | (lane == 0x80D1u);
+            }
+            if (ok) {
+                if (lowfits)
+                    memcpy(low + i, &w, 8);
+                has_lo = 1;
+                cyr = 1;
+                i += 8;
+                continue;
+            }
+        }
+#endif
         if ((c == 0xD0 || c == 0xD1) && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
             /* U+0400..U+047F, most letters of Russian texts: the case of
              * analyzer_uc_case() without the call */
@@ -699,21 +723,28 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             i++;
         }
         size_t b = i, x = a, y = b, k;
-        for (;;) {              /* strip punctuation, ASCII and typographic */
-            if (x < y && is_punct(s[x]))
+        if (tc->ascii) {        /* strip punctuation: ASCII only */
+            while (x < y && is_punct(s[x]))
                 x++;
-            else if (x < y && (k = upunct_at(s, x, y)))
-                x += k;
-            else
-                break;
-        }
-        for (;;) {
-            if (y > x && is_punct(s[y - 1]))
+            while (y > x && is_punct(s[y - 1]))
                 y--;
-            else if (y > x && (k = upunct_before(s, x, y)))
-                y -= k;
-            else
-                break;
+        } else {
+            for (;;) {          /* strip punctuation, ASCII and typographic */
+                if (x < y && is_punct(s[x]))
+                    x++;
+                else if (x < y && (k = upunct_at(s, x, y)))
+                    x += k;
+                else
+                    break;
+            }
+            for (;;) {
+                if (y > x && is_punct(s[y - 1]))
+                    y--;
+                else if (y > x && (k = upunct_before(s, x, y)))
+                    y -= k;
+                else
+                    break;
+            }
         }
         if (y - x <= 8 &&
             (y - x <= 2 || (!tc->ascii && count_cp8(s, x, y - x, len) <= 2))) {   /* probably an emoticon: keep it whole */
@@ -763,6 +794,8 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
                 t->ncue = 0;
                 t->neg = 0;
             }
+            tc->skips |= 1u << t->skip;
+            tc->caps += t->upper;
             if (emoji && descs->v[d].emoji && (descs->v[d].emoji->flags & LEX_VALENCE)) {
                 /* an emoji the lexicon weighs: its first word carries it */
                 t->e = last_desc == (long)d ? NULL : descs->v[d].emoji;
@@ -1061,7 +1094,12 @@ static double valence_at(const struct ctx_s *c, size_t i)
  *     being on hold", "great job ruining my trip": Riloff et al., EMNLP 2013,
  *     positive sentiment next to a negative situation), and an explicit
  *     marker ("#sarcasm", "/s") turns the praise of its whole post around;
- *     both as a negation would.
+ *     both as a negation would;
+ *   - a positive word in a question to a company is asked about, not said:
+ *     "is the wifi good on this flight?", "any chance of a free upgrade?"
+ *     praise nothing (a question presupposes no answer; rhetorical ones,
+ *     "how great is that?", are the price). Negative words keep their
+ *     weight there: "why is my bag always lost?" still complains.
  *
  * And for the cues' own weight (score_sum): a failure asked about ("why was
  * my flight cancelled?") is a question before it is a grievance, and weighs
@@ -1076,12 +1114,44 @@ static int sarcasm_marker(const struct analyzer_tok *t, const unsigned char *s)
     return t->hashtag || (t->len == 2 && s[t->off] == '/');
 }
 
+#define REMEDY_REACH 4   /* "finding my lost bag" */
+#define THANKS_REACH 6   /* "thank you so much for finding" */
+
+/* Token f names a failure that a remedy before it undid, for which someone
+ * is thanked: "thanks for finding my lost bag", "thank you so much for
+ * rebooking my cancelled flight", "thanks for the refund" (f itself or a word
+ * at most REMEDY_REACH tokens before it is a remedy, gratitude is at most
+ * THANKS_REACH before that, all in one sentence). */
+static int remedied(const struct analyzer_tok *t, size_t f)
+{
+    for (size_t r = f + 1; r-- > 0 && f - r <= REMEDY_REACH && t[r].sent == t[f].sent;) {
+        if (!t[r].e || !(t[r].e->flags & LEX_REMEDY))
+            continue;
+        for (size_t g = r; g-- > 0 && r - g <= THANKS_REACH && t[g].sent == t[r].sent;)
+            if (t[g].e && (t[g].e->flags & LEX_GRATITUDE))
+                return 1;
+    }
+    return 0;
+}
+
+/* The cue hits that name a remedied failure are dropped: they are what the
+ * writer is grateful about, not a complaint. */
+static size_t drop_remedied(const struct analyzer_tok *t, struct cue_hit *h, size_t nh)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < nh; k++)
+        if (!remedied(t, h[k].first))
+            h[kept++] = h[k];
+    return kept;
+}
+
 static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *sent,
                        const struct sentiment *st)
 {
     if (!c->addressed && !(c->seen & (LEX_GRATITUDE | LEX_SARCASM)) && st->nhits == 0)
         return;
     int request = c->qm > 0 || (c->seen & LEX_REQUEST), problem = 0, sarcasm = 0;
+    int remedy = (c->seen & (LEX_REMEDY | LEX_GRATITUDE)) == (LEX_REMEDY | LEX_GRATITUDE);
     uint8_t cstack[TOK_STACK], *covered = NULL;
     for (size_t h = 0; h < st->nhits; h++) {
         const struct cue_hit *x = &st->hits[h];
@@ -1099,6 +1169,11 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
         for (size_t i = 0; i < c->n && !sarcasm; i++)
             sarcasm = sarcasm_marker(&c->t[i], s);
     for (size_t i = 0; i < c->n; i++) {
+        if (sent[i] < 0.0 && remedy && remedied(c->t, i)) {
+            sent[i] = 0.0;      /* "lost" in "thanks for finding my lost bag" */
+            if (c->why)
+                c->why[i].prag = "a failure remedied, with thanks";
+        }
         if (sent[i] <= 0.0)
             continue;
         const struct analyzer_tok *t = &c->t[i];
@@ -1131,6 +1206,9 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
         } else if (sarcasm) {
             sent[i] *= N_SCALAR;
             why = "sarcasm marker";
+        } else if (c->addressed && t->question) {
+            sent[i] = 0.0;
+            why = "asked about: a question praises nothing";
         }
         if (why && c->why)
             c->why[i].prag = why;
@@ -1409,9 +1487,11 @@ static int same_word(const unsigned char *a, const unsigned char *b, size_t n)
     return 1;
 }
 
-static void apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_tok *t,
-                       const struct analyzer_spans *m)
+/* Returns whether a token became SKIP_BRAND. */
+static int apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_tok *t,
+                      const struct analyzer_spans *m)
 {
+    int branded = 0;
     /* the words a brand rule matched name the brand wherever else they
      * stand in the post: "@united ... my united app" */
     size_t named[8];
@@ -1434,6 +1514,7 @@ static void apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_
                 t[i].e = NULL;
                 t[i].ncue = 0;
                 t[i].neg = 0;
+                branded = 1;
                 break;
             }
         }
@@ -1441,14 +1522,17 @@ static void apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_
         size_t a = t[i].orig, b = a + t[i].len;
         for (size_t k = 0; k < m->n; k++)
             if (a < m->v[k][1] && m->v[k][0] < b) {
-                if (!t[i].skip)
+                if (!t[i].skip) {
                     t[i].skip = SKIP_BRAND;   /* "@united" stays a handle */
+                    branded = 1;
+                }
                 t[i].e = NULL;
                 t[i].ncue = 0;
                 t[i].neg = 0;
                 break;
             }
     }
+    return branded;
 }
 
 void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
@@ -1510,23 +1594,25 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
     /* Lexicons exist for English and Russian. Text in another language keeps
      * only what needs none: emoticons and emoji. */
     int foreign = out->lang != LANG_NONE && out->lang != LANG_EN && out->lang != LANG_RU;
-    size_t caps = 0;
-    for (size_t i = 0; i < c.n; i++) {
-        if (foreign && toks[i].letters && !toks[i].emoji)
+    for (size_t i = 0; foreign && i < c.n; i++)
+        if (toks[i].letters && !toks[i].emoji)
             toks[i].e = NULL;
-        caps += toks[i].upper;
-    }
-    c.cap_diff = caps > 0 && caps < c.n;
+    c.cap_diff = tc.caps > 0 && tc.caps < c.n;
+    /* a post to someone: a @handle, a brand in a hashtag, or (below) a
+     * brand rule's span */
+    c.addressed = (tc.skips & (1u << SKIP_HANDLE | 1u << SKIP_HASHTAG_BRAND)) != 0;
     if (opt && opt->mask) {
         struct analyzer_spans mask;
         analyzer_spans_init(&mask);
         opt->mask(opt->ud, code, &mask);
-        if (mask.n)
-            apply_mask(&c, s, toks, &mask);
+        if (mask.n && apply_mask(&c, s, toks, &mask))
+            c.addressed = 1;
         analyzer_spans_free(&mask);
     }
     if (opt && opt->cues)
         out->nhits = analyzer_cues_match(opt->cues, toks, c.n, code, out->hits, SENT_MAX_HITS);
+    if (out->nhits && (tc.seen & (LEX_REMEDY | LEX_GRATITUDE)) == (LEX_REMEDY | LEX_GRATITUDE))
+        out->nhits = drop_remedied(toks, out->hits, out->nhits);
     if (explain && c.n)
         c.why = ctx_calloc(c.n, sizeof *c.why);
     for (size_t i = 0; c.why && i < c.n; i++) {
@@ -1535,9 +1621,6 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
     }
     c.seen = tc.seen;
     c.qm = qm;
-    for (size_t i = 0; i < c.n && !c.addressed; i++)
-        c.addressed = toks[i].skip == SKIP_HANDLE || toks[i].skip == SKIP_BRAND ||
-                      toks[i].skip == SKIP_HASHTAG_BRAND;
     double amp = punct_emphasis(ep, qm), cues = 0.0;
     double sum = c.n ? score_sum(&c, s, sent, out, &cues) : 0.0;
     out->words = normalize(emphasize(sum, amp));

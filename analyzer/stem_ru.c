@@ -27,7 +27,8 @@
 #include "analyzer/analyzer_internal.h"
 
 struct sfx {
-    const char *s;
+    char s[14];            /* the bytes, here rather than behind a pointer: the
+                              endings tried for a word sit in a few cache lines */
     unsigned char len;     /* bytes */
     unsigned char after_a; /* must follow "а" or "я" (which stays) */
 };
