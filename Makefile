@@ -41,7 +41,7 @@ endif
 # store_scripts.h, generated from store/*.lua (below)
 CFLAGS  += -I$(BUILD)/gen
 
-MODULES  = core collectors analyzer store ws routing trends
+MODULES  = core collectors analyzer store ws routing trends dial
 LIB_SRC  = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LUA_SRC  = $(wildcard store/*.lua)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(if $(LUA_SRC),$(BUILD)/gen/lua_scripts.o)
