@@ -1,5 +1,6 @@
 /* queues.c -- the routing figures over HTTP: GET /api/queues, GET
- * /api/agents, POST /api/callbacks.
+ * /api/agents, POST /api/callbacks (the phone normalised to E.164, the time
+ * it may ring moved into its queue's calling hours).
  *
  * One read-only Lua script (queue_stats.lua) gathers, per configured queue,
  * waiting / offered / assigned counts, the oldest wait and the counters
@@ -16,6 +17,8 @@
 #include "core/date.h"
 #include "core/clock.h"
 #include "core/mem.h"
+#include "core/tz.h"
+#include "dial/dial.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
 
@@ -109,6 +112,29 @@ void queues_get(struct api_req *r)
 {
     if (queues_query(r, queues_answer))
         respond_error(r, 503, "redis", "redis is away");
+}
+
+/* The call figures (ctx:{r}:calls:stats HGETALL) as {placed, answered,
+ * talk_s, failed: {outcome: n}}. */
+json_t *calls_json(const redisReply *rep)
+{
+    long long placed = 0, answered = 0, talk_ms = 0;
+    json_t *failed = json_object();
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {
+        const char *k = rep->element[i]->str, *v = rep->element[i + 1]->str;
+        if (!k || !v)
+            continue;
+        if (strcmp(k, "placed") == 0)
+            placed = atoll(v);
+        else if (strcmp(k, "answered") == 0)
+            answered = atoll(v);
+        else if (strcmp(k, "talk_ms") == 0)
+            talk_ms = atoll(v);
+        else if (strncmp(k, "failed:", 7) == 0)
+            json_object_set_new(failed, k + 7, json_integer(atoll(v)));
+    }
+    return json_pack("{s:I,s:I,s:f,s:o}", "placed", placed, "answered", answered, "talk_s",
+                     (double)talk_ms / 1000.0, "failed", failed);
 }
 
 /* ---- GET /api/agents ---- */
@@ -217,18 +243,19 @@ static void on_task(struct rconn *rc, redisReply *rep, void *priv)
     respond_json(r, 201, json_pack("{s:o}", "task", t));
 }
 
-static bool valid_phone(const char *p)
+/* When a callback in queue qc may ring, asked for at nb (ms; 0: now): the
+ * first instant inside the queue's calling hours from then on. */
+static long long callback_due(const struct config_queue *qc, long long nb, long long now)
 {
-    size_t digits = 0;
-    if (*p == '+')
-        p++;
-    for (; *p; p++) {
-        if (*p >= '0' && *p <= '9')
-            digits++;
-        else if (*p != ' ' && *p != '-' && *p != '(' && *p != ')')
-            return false;
-    }
-    return digits >= 5 && digits <= 15;         /* E.164 has at most 15 digits */
+    int open, close;
+    if (!qc || dial_hours_parse(qc->calling_hours, &open, &close) || (open == 0 && close == 1440))
+        return nb;
+    struct tz *tz = NULL;
+    if (qc->calling_tz && tz_load(NULL, qc->calling_tz, &tz))
+        tz = NULL;              /* checked at load: gone since, hours in UTC */
+    long long from = nb > now ? nb : now, due = dial_hours_next(open, close, tz, from);
+    tz_free(tz);
+    return due == now ? nb : due;
 }
 
 void callbacks_post(struct api_req *r)
@@ -245,16 +272,21 @@ void callbacks_post(struct api_req *r)
     for (size_t i = 0; !q && i < cfg->nqueues; i++)
         if (cfg->queues[i].channels.n == 0 || strlist_has(&cfg->queues[i].channels, "callback"))
             q = cfg->queues[i].name;
-    bool known = false;
+    const struct config_queue *qc = NULL;
     for (size_t i = 0; q && i < cfg->nqueues; i++)
-        known |= strcmp(cfg->queues[i].name, q) == 0;
+        if (strcmp(cfg->queues[i].name, q) == 0)
+            qc = &cfg->queues[i];
+    char e164[DIAL_E164_LEN], why[200];
     if (!j) {
         respond_error(r, 400, "bad_json", je.text);
-    } else if (!phone || !valid_phone(phone)) {
-        respond_error(r, 400, "bad_phone", "\"phone\" must be a phone number such as +7 495 123-45-67");
+    } else if (!phone) {
+        respond_error(r, 400, "bad_phone", "\"phone\" is required: a phone number such as "
+                      "+7 495 123-45-67");
+    } else if (dial_phone_e164(phone, cfg->dialer.country_code, e164, why, sizeof why)) {
+        respond_error(r, 400, "bad_phone", why);
     } else if (name && strlen(name) > 100) {
         respond_error(r, 400, "bad_name", "\"name\" is at most 100 bytes");
-    } else if (!q || !known) {
+    } else if (!q || !qc) {
         respond_error(r, 400, "bad_queue", "no such queue takes callbacks");
     } else if (nb && ctx_date_parse(nb, &not_before)) {
         respond_error(r, 400, "bad_not_before", "\"not_before\" must be an RFC 3339 time");
@@ -263,8 +295,8 @@ void callbacks_post(struct api_req *r)
         c->r = r;
         snprintf(c->id, sizeof c->id, "callback:%lld:%d", ctx_now_ms(), rand() % 100000);
         char nbs[32];
-        snprintf(nbs, sizeof nbs, "%lld", not_before * 1000);
-        json_t *extra = json_pack("{s:s,s:s?,s:s}", "phone", phone, "name", name,
+        snprintf(nbs, sizeof nbs, "%lld", callback_due(qc, not_before * 1000, ctx_now_ms()));
+        json_t *extra = json_pack("{s:s,s:s?,s:s}", "phone", e164, "name", name,
                                   "not_before", nbs);
         r->waiting = true;
         if (store_task_new(r->s->cmd, r->s->st, cfg, c->id, "callback", q, 0, extra,

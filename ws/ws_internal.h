@@ -92,6 +92,8 @@ typedef void (*queues_done_cb)(struct api_req *r, json_t *queues);
 ctx_err queues_query(struct api_req *r, queues_done_cb done);
 json_t *queues_json(const struct config *cfg, const redisReply *rep);
 json_t *agents_json(const redisReply *rep);
+/* The call figures of ctx:{r}:calls:stats: {placed, answered, talk_s, failed{}}. */
+json_t *calls_json(const redisReply *rep);
 ctx_err queue_stats_eval(struct serve *s, rconn_reply_cb cb, void *priv);
 
 /* Copy query argument `name` (URL-decoded by lws) into out ("" when
