@@ -366,6 +366,7 @@ static const struct field queue_fields[] = {
         .valid = valid_mode),
     QUE("calling_hours",     F_STRING,   calling_hours,  .valid = valid_hours),
     QUE("calling_tz",        F_STRING,   calling_tz,     .valid = valid_tz),
+    QUE("dial_uri",          F_STRING,   dial_uri,       .valid = valid_sip_template),
 };
 
 #define DIAL(...) ROW(struct config_dialer, __VA_ARGS__)

@@ -52,6 +52,8 @@ struct config_queue {
                               agent presses Call) */
     char *calling_hours;   /* "09:00-20:00" local: when its callbacks may ring; NULL: always */
     char *calling_tz;      /* the zone of calling_hours ("Europe/Moscow"); NULL: UTC */
+    char *dial_uri;        /* its customers' SIP URI template (a trunk of its own); NULL:
+                              dialer.uri */
 };
 
 /* Voice callbacks (docs/voice.md): the dialer engine and how it calls. */

@@ -51,6 +51,7 @@ struct call {
 };
 
 struct queue_policy {
+    const char *uri;            /* its customers' SIP URI template */
     int open, close;
     struct tz *tz;
     bool preview;
@@ -221,7 +222,8 @@ static void dial_customer(struct call *c)
 {
     struct dial_role *r = c->r;
     char uri[512], tk[TOKEN_LEN + 2];
-    if (dial_uri(r->cfg->dialer.uri, c->phone, uri, sizeof uri)) {
+    const struct queue_policy *qp = policy_of(r, c->queue, NULL);
+    if (dial_uri(qp ? qp->uri : r->cfg->dialer.uri, c->phone, uri, sizeof uri)) {
         call_end(c, OUT_FAILED, "the customer's SIP URI is too long");
         return;
     }
@@ -465,6 +467,7 @@ ctx_err dial_role_start(uv_loop_t *loop, const struct config *cfg, struct store 
         if (q->calling_tz && tz_load(NULL, q->calling_tz, &r->qp[i].tz))
             log_warn("dial: queue %s: zone %s unreadable; calling hours in UTC", q->name,
                      q->calling_tz);
+        r->qp[i].uri = q->dial_uri ? q->dial_uri : dc->uri;
         r->qp[i].preview = q->callback_mode && strcmp(q->callback_mode, "preview") == 0;
     }
     r->ndelays = dc->retry_delays.n ? dc->retry_delays.n : 1;

@@ -163,11 +163,16 @@ static void on_closed(uv_handle_t *h)
     free(h);
 }
 
+static void on_retry(uv_timer_t *t)
+{
+    connect_now(t->data);
+}
+
 static void retry_later(struct dialer *d)
 {
     if (d->stopping)
         return;
-    uv_timer_start(d->retry, (uv_timer_cb)connect_now, d->backoff_ms, 0);
+    uv_timer_start(d->retry, on_retry, d->backoff_ms, 0);
     d->backoff_ms = d->backoff_ms * 2 > 5000 ? 5000 : d->backoff_ms * 2;
 }
 
