@@ -104,8 +104,12 @@ static void on_task_hash(struct rconn *rc, redisReply *rep, void *priv)
     const char *item = json_string_value(json_object_get(tf->task, "item"));
     const char *id = json_string_value(json_object_get(tf->task, "id"));
     ctx_err e = CTX_EINVAL;
+    const char *parent = json_string_value(json_object_get(tf->task, "parent"));
     if (ch && strcmp(ch, "chat") == 0 && id)
         e = store_read(rc, tf->st, STORE_CHAT_HISTORY, id, on_task_history, tf);
+    else if (ch && strcmp(ch, "callback") == 0 && !item && parent)
+        /* a callback asked for in a chat: the chat that led to it */
+        e = store_read(rc, tf->st, STORE_CHAT_HISTORY, parent, on_task_history, tf);
     else if (item)
         e = store_read(rc, tf->st, STORE_ITEM_JSON, item, on_task_item, tf);
     if (e)

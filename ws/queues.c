@@ -258,16 +258,11 @@ static long long callback_due(const struct config_queue *qc, long long nb, long 
     return due == now ? nb : due;
 }
 
-void callbacks_post(struct api_req *r)
+ctx_err callback_request(const struct config *cfg, const char *phone, const char *name,
+                         const char *queue, const char *not_before, const char *parent,
+                         long long now, struct callback_req *out)
 {
-    const struct config *cfg = r->s->cfg;
-    json_error_t je;
-    json_t *j = json_loadb(buf_str(&r->req_body), buf_len(&r->req_body), 0, &je);
-    const char *phone = json_string_value(json_object_get(j, "phone"));
-    const char *name = json_string_value(json_object_get(j, "name"));
-    const char *queue = json_string_value(json_object_get(j, "queue"));
-    const char *nb = json_string_value(json_object_get(j, "not_before"));
-    long long not_before = 0;
+    memset(out, 0, sizeof *out);
     const char *q = queue ? queue : cfg->callback_queue;
     for (size_t i = 0; !q && i < cfg->nqueues; i++)
         if (cfg->queues[i].channels.n == 0 || strlist_has(&cfg->queues[i].channels, "callback"))
@@ -276,36 +271,63 @@ void callbacks_post(struct api_req *r)
     for (size_t i = 0; q && i < cfg->nqueues; i++)
         if (strcmp(cfg->queues[i].name, q) == 0)
             qc = &cfg->queues[i];
-    char e164[DIAL_E164_LEN], why[200];
+    long long nb = 0;
+    char why[200];
+    out->code = "bad_phone";
+    if (!phone) {
+        snprintf(out->message, sizeof out->message, "\"phone\" is required: a phone number such "
+                 "as +7 495 123-45-67");
+    } else if (dial_phone_e164(phone, cfg->dialer.country_code, out->e164, why, sizeof why)) {
+        snprintf(out->message, sizeof out->message, "%s", why);
+    } else if (name && strlen(name) > 100) {
+        out->code = "bad_name";
+        snprintf(out->message, sizeof out->message, "\"name\" is at most 100 bytes");
+    } else if (!q || !qc) {
+        out->code = "bad_queue";
+        snprintf(out->message, sizeof out->message, "no such queue takes callbacks");
+    } else if (not_before && ctx_date_parse(not_before, &nb)) {
+        out->code = "bad_not_before";
+        snprintf(out->message, sizeof out->message, "\"not_before\" must be an RFC 3339 time");
+    } else {
+        out->code = NULL;
+        out->queue = qc->name;
+        out->not_before = callback_due(qc, nb * 1000, now);
+        snprintf(out->id, sizeof out->id, "callback:%lld:%d", now, rand() % 100000);
+        char nbs[32];
+        snprintf(nbs, sizeof nbs, "%lld", out->not_before);
+        out->extra = json_pack("{s:s,s:s?,s:s,s:s?}", "phone", out->e164, "name", name,
+                               "not_before", nbs, "parent", parent);
+        return CTX_OK;
+    }
+    return CTX_EINVAL;
+}
+
+void callbacks_post(struct api_req *r)
+{
+    const struct config *cfg = r->s->cfg;
+    json_error_t je;
+    json_t *j = json_loadb(buf_str(&r->req_body), buf_len(&r->req_body), 0, &je);
+    struct callback_req cr;
     if (!j) {
         respond_error(r, 400, "bad_json", je.text);
-    } else if (!phone) {
-        respond_error(r, 400, "bad_phone", "\"phone\" is required: a phone number such as "
-                      "+7 495 123-45-67");
-    } else if (dial_phone_e164(phone, cfg->dialer.country_code, e164, why, sizeof why)) {
-        respond_error(r, 400, "bad_phone", why);
-    } else if (name && strlen(name) > 100) {
-        respond_error(r, 400, "bad_name", "\"name\" is at most 100 bytes");
-    } else if (!q || !qc) {
-        respond_error(r, 400, "bad_queue", "no such queue takes callbacks");
-    } else if (nb && ctx_date_parse(nb, &not_before)) {
-        respond_error(r, 400, "bad_not_before", "\"not_before\" must be an RFC 3339 time");
+    } else if (callback_request(cfg, json_string_value(json_object_get(j, "phone")),
+                                json_string_value(json_object_get(j, "name")),
+                                json_string_value(json_object_get(j, "queue")),
+                                json_string_value(json_object_get(j, "not_before")), NULL,
+                                ctx_now_ms(), &cr)) {
+        respond_error(r, 400, cr.code, cr.message);
     } else {
         struct cbctx *c = ctx_calloc(1, sizeof *c);
         c->r = r;
-        snprintf(c->id, sizeof c->id, "callback:%lld:%d", ctx_now_ms(), rand() % 100000);
-        char nbs[32];
-        snprintf(nbs, sizeof nbs, "%lld", callback_due(qc, not_before * 1000, ctx_now_ms()));
-        json_t *extra = json_pack("{s:s,s:s?,s:s}", "phone", e164, "name", name,
-                                  "not_before", nbs);
+        snprintf(c->id, sizeof c->id, "%s", cr.id);
         r->waiting = true;
-        if (store_task_new(r->s->cmd, r->s->st, cfg, c->id, "callback", q, 0, extra,
+        if (store_task_new(r->s->cmd, r->s->st, cfg, c->id, "callback", cr.queue, 0, cr.extra,
                            on_callback, c)) {
             r->waiting = false;
             free(c);
             respond_error(r, 503, "redis", "redis is away");
         }
-        json_decref(extra);
+        json_decref(cr.extra);
     }
     json_decref(j);
 }
