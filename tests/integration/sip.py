@@ -44,14 +44,36 @@ def free_udp_port():
             s.close()
 
 
+def free_pair():
+    """A port p free for UDP and TCP, with p + 1 free for TCP too: baresip
+    listens for SIP on UDP and TCP at p, and for SIP over TLS at p + 1."""
+    while True:
+        p = free_udp_port()
+        socks = []
+        try:
+            for port, kind in [(p, socket.SOCK_STREAM), (p + 1, socket.SOCK_STREAM),
+                               (p + 1, socket.SOCK_DGRAM)]:
+                s = socket.socket(socket.AF_INET, kind)
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return p
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+
+
 class Baresip:
     """baresip as the dialer engine: SIP on sip_port, ctrl_tcp on ctrl_port."""
 
     def __init__(self, workdir, max_calls=64):
         self.dir = os.path.join(workdir, "baresip")
         os.makedirs(self.dir, exist_ok=True)
-        self.sip_port = free_udp_port()
+        self.sip_port = free_pair()
         self.ctrl_port = free_port()
+        while self.ctrl_port in (self.sip_port, self.sip_port + 1):
+            self.ctrl_port = free_port()
         with open(os.path.join(self.dir, "config"), "w") as f:
             f.write("\n".join([
                 "poll_method epoll",
