@@ -132,9 +132,10 @@ def main():
         if len(ag) != n or len(cu) != n:
             raise SystemExit("INVITEs seen: agent %d, customer %d, want %d" % (len(ag), len(cu), n))
         print("1. one call at a time, %d calls (agent answers at once, customer too):" % n)
-        show("accept -> agent's phone gets INVITE", [b - a for a, b in zip(t0s, ag)])
-        show("agent's INVITE -> customer's INVITE", [b - a for a, b in zip(ag, cu)])
-        show("accept -> customer's phone gets INVITE", [b - a for a, b in zip(t0s, cu)])
+        if n:
+            show("accept -> agent's phone gets INVITE", [b - a for a, b in zip(t0s, ag)])
+            show("agent's INVITE -> customer's INVITE", [b - a for a, b in zip(ag, cu)])
+            show("accept -> customer's phone gets INVITE", [b - a for a, b in zip(t0s, cu)])
 
         async def parallel(k, base):
             clients = await asyncio.gather(*[Agent.login(port, t) for t in crowd[:k]])
