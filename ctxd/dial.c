@@ -46,6 +46,7 @@ struct call {
     int attempt;
     bool agent_leg, cust_leg;   /* placed and not closed yet */
     bool agent_timeout, cust_timeout;
+    bool customer_called;       /* the customer's leg was placed: an attempt spent */
     long long talk_start;       /* ms */
     uv_timer_t *timer;          /* the ring timeout of the leg ringing */
 };
@@ -184,12 +185,14 @@ static void call_end(struct call *c, enum dial_outcome o, const char *reason)
         .attempts = r->cfg->dialer.attempts, .delays = r->delays, .ndelays = r->ndelays,
         .open = qp ? qp->open : 0, .close = qp ? qp->close : 1440, .tz = qp ? qp->tz : NULL,
     };
-    enum dial_action a = dial_next(&p, o, c->attempt, now, &nb);
+    enum dial_action a = dial_next(&p, o, c->customer_called ? c->attempt : c->attempt - 1, now,
+                                   &nb);
     static const char *const actions[] = {"keep", "retry", "abandon"};
     struct store_call_end e = {
         .task = c->task, .call_id = c->id, .agent = c->agent, .queue = c->queue, .now = now,
         .outcome = dial_outcome_name(o), .reason = reason, .action = actions[a],
         .not_before = nb, .talk_ms = o == OUT_ANSWERED && c->talk_start ? now - c->talk_start : 0,
+        .uncounted = !c->customer_called,
     };
     log_info("dial: task %s: call %s attempt %d ended: %s (%s); %s", c->task, c->id, c->attempt,
              e.outcome, reason ? reason : "", e.action);
@@ -234,6 +237,7 @@ static void dial_customer(struct call *c)
         return;
     }
     c->cust_leg = true;
+    c->customer_called = true;
     call_state(c, "dialing", "customer");
     uv_timer_start(c->timer, on_ring_timeout, (uint64_t)(r->cfg->dialer.ring_timeout * 1000), 0);
 }

@@ -8,7 +8,9 @@
 -- busy, no_answer, rejected, failed, agent_failed, cancelled), ARGV[5] reason (the
 -- engine's words), ARGV[6] keep | retry | abandon, ARGV[7] not_before ms (retry),
 -- ARGV[8] talk ms (answered), ARGV[9] ms an abandoned task is kept (0: for ever),
--- ARGV[10] the queue the caller read (KEYS[4] is its line)
+-- ARGV[10] the queue the caller read (KEYS[4] is its line), ARGV[11] '1' when the customer
+-- was never called (the agent's phone failed, or the agent hung up first): the attempt is
+-- not counted
 -- Returns the task's state after ('assigned', 'queued', 'abandoned'), or 0 when the
 -- task holds another call, or the error STALE when its queue changed.
 local t = redis.call('HMGET', KEYS[1], 'call_id', 'agent', 'state', 'queue', 'order',
@@ -28,6 +30,7 @@ else
   redis.call('HINCRBY', KEYS[8], 'failed:' .. outcome, 1)
 end
 redis.call('HSET', KEYS[1], unpack(fields))
+if ARGV[11] == '1' then redis.call('HINCRBY', KEYS[1], 'call_attempts', -1) end
 local ev = {'agent', agent, 'type', 'call', 'task', ARGV[1], 'state', 'ended',
             'outcome', outcome, 'reason', ARGV[5], 'since', now}
 if outcome == 'answered' then ev[#ev + 1] = 'talk_s'; ev[#ev + 1] = fields[#fields] end

@@ -46,7 +46,7 @@ ctx_err store_call_end(struct rconn *rc, struct store *st, const struct store_ca
                           c->reason ? c->reason : "", c->action, store_lld(nb, c->not_before),
                           store_lld(talk, c->talk_ms),
                           store_lld(keep, (long long)(st->cfg->retention.tasks * 1000)),
-                          c->queue};
+                          c->queue, c->uncounted ? "1" : "0"};
     return STORE_EVAL(rc, st, SCRIPT_CALL_END, cb, priv, keys, args);
 }
 

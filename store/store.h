@@ -250,6 +250,7 @@ struct store_call_end {
     const char *action;         /* keep, retry, abandon */
     long long not_before;       /* retry: when it may be called again (ms) */
     long long talk_ms;          /* answered */
+    bool uncounted;             /* the customer was never called: no attempt spent */
 };
 /* The call ended (call_end.lua). Reply: the task's state after, 0 for a
  * call that is over already, or the error STALE (the task changed queue). */
