@@ -109,7 +109,6 @@ test('call me back from the chat widget, dialled from the console, hung up, done
       await panel.locator('.call-state[data-state="ended"]').waitFor({ timeout: LONG });
       assert.match(await line.textContent(), /^Ended: answered after 0:0[1-9]$/);
       assert.ok(await panel.getByRole('button', { name: 'Call', exact: true }).isEnabled());
-      await screenshot(page, 'console-call-ended');
       const id = await panel.getAttribute('data-task');
       await panel.getByRole('button', { name: 'Done' }).click();
       const ids = rig.redis('KEYS', 'ctx:{r}:task:callback:*').split('\n');

@@ -12,7 +12,8 @@ answers, is busy once, or never answers. Four agents work at once:
   counted in /api/queues and `ctxctl queues`;
 - then dan, preview mode: nothing is dialled until Call; mid-call baresip is
   killed (-9): the call ends "failed", the task stays with dan, the dialer
-  reconnects when baresip is back and Call works again.
+  reconnects when baresip is back and Call works again; a supervisor hangs
+  that call up, and sees the call figures in queue_stats.
 
 Skips with a clear message where baresip or SIPp is missing."""
 import asyncio
@@ -89,6 +90,7 @@ def test_callbacks_dial_through_baresip_to_sipp():
         tokens = {a: add_agent(ctxd, a, "--skills", s, "--capacity", "callback=1", "--sip",
                                agents.uri(a))
                   for a, s in [("ann", "ok"), ("bob", "busy"), ("cid", "none"), ("dan", "kill")]}
+        sue = add_agent(ctxd, "sue", "--role", "supervisor")
         ctxd.start()
         port = ctxd.port
         wait_for(lambda: "dial: connected to baresip" in ctxd.logtext(), what="dialer up")
@@ -173,7 +175,20 @@ def test_callbacks_dial_through_baresip_to_sipp():
             wait_for(lambda: ctxd.logtext().count("dial: connected to baresip") >= 2, 10,
                      what="the dialer to reconnect")
             await cl.send(type="call", task=tid)
-            await talk_and_hang_up(cl, tid, 0.3)
+            await cl.expect(call("talking", task=tid), 10, "talking again")
+            # the supervisor sees it and hangs it up
+            sv = await Client.connect(port, "/ws/agent", "ctx.agent.v1")
+            await sv.send(type="hello", token=sue, **{"as": "supervisor"})
+            await sv.expect(typ("welcome"))
+            qs = await sv.expect(lambda f: f.get("type") == "queue_stats" and any(
+                t.get("call") == "talking" for a in f["agents"] for t in a["tasks"]), 10,
+                "queue_stats with dan's call talking")
+            assert qs["calls"]["placed"] >= 6 and qs["calls"]["failed"]["busy"] == 1, qs["calls"]
+            await sv.send(type="hangup", task=tid)
+            await sv.expect(typ("ok", op="hangup"))
+            e = await cl.expect(call("ended", task=tid), 10, "hung up by the supervisor")
+            assert e["outcome"] == "answered", e
+            await sv.ws.close()
             await cl.send(type="done", task=tid)
             await cl.expect(typ("ok", op="done"))
             await cl.ws.close()
