@@ -5,7 +5,10 @@ answers, is busy once, or never answers. Four agents work at once:
 
 - ann: POST /api/callbacks -> offer -> accept -> the agent's phone, then
   the customer's (INVITE to the queue's URI with the E.164 digits) ->
-  talking -> Hang up -> ended "answered" with talk_s -> done;
+  talking -> Hang up -> ended "answered" with talk_s -> done; then a
+  customer in the chat asks "call me back" (a bad number gets the reason):
+  the callback, due 2 s later (not_before), is offered no sooner, with the
+  chat that led to it, and called;
 - bob: busy -> back in the queue at its old order score, due after the
   retry delay -> offered again -> answered the second time;
 - cid: no answer twice (ring timeout) -> abandoned with the reason,
@@ -18,6 +21,7 @@ answers, is busy once, or never answers. Four agents work at once:
 Skips with a clear message where baresip or SIPp is missing."""
 import asyncio
 import json
+import socket
 import subprocess
 import time
 
@@ -80,7 +84,12 @@ def test_callbacks_dial_through_baresip_to_sipp():
         return q
     ctxd = Ctxd(wd.path, redis.port, [], extra={
         "queues": [queue("ok", ok), queue("busy", busy), queue("none", none),
-                   queue("kill", ok, callback_mode="preview")],
+                   queue("kill", ok, callback_mode="preview"),
+                   # closed now: open for the hour that starts 3 hours from now (UTC)
+                   queue("late", ok, calling_hours="%02d:00-%02d:00" % (
+                       (time.gmtime().tm_hour + 3) % 24, (time.gmtime().tm_hour + 4) % 24)),
+                   {"name": "chats", "channels": ["chat"], "skills": ["nobody"]}],
+        "callback_queue": "ok", "chat_queue": "chats",
         "dialer": {"engine": "baresip", "address": "127.0.0.1:%d" % engine.ctrl_port,
                    "uri": "sip:{digits}@127.0.0.1:%d" % ok.port, "country_code": "7",
                    "ring_timeout": "1.5s", "agent_ring_timeout": "3s", "attempts": 2,
@@ -108,6 +117,10 @@ def test_callbacks_dial_through_baresip_to_sipp():
             st, body = post(port, "/api/callbacks", {"phone": phone, "name": q, "queue": q})
             assert st == 201 and body["task"]["phone"] == want, body
             tasks[q] = body["task"]["id"]
+        # outside the queue's calling hours: due at its next opening
+        st, body = post(port, "/api/callbacks", {"phone": "+74951000010", "queue": "late"})
+        opens = (int(time.time()) // 3600 + 3) * 3600 * 1000
+        assert st == 201 and int(body["task"]["not_before"]) == opens, (body, opens)
 
         async def ann():
             cl, _ = await login(port, tokens["ann"])
@@ -115,6 +128,28 @@ def test_callbacks_dial_through_baresip_to_sipp():
             await talk_and_hang_up(cl, t["id"])
             await cl.send(type="done", task=t["id"])
             await cl.expect(typ("ok", op="done"))
+            # "call me back" from a chat, not before 2 s from now
+            cu = await Client.connect(port, "/ws/chat", "ctx.chat.v1")
+            await cu.send(type="start", name="Eve")
+            await cu.expect(typ("started"))
+            await cu.send(type="message", text="my router is dead, please call me")
+            await cu.send(type="callback", phone="+7 495 CALL")
+            e = await cu.expect(typ("error"), what="bad phone")
+            assert e["code"] == "bad_phone" and "'C' at position 8" in e["message"], e
+            due = time.time() + 2
+            await cu.send(type="callback", phone="+7 495 100-00-09", not_before=time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(due)))
+            q = await cu.expect(typ("callback_queued"))
+            assert q["phone"] == "+74951000009" and q["not_before"], q
+            o = await cl.expect(typ("offer"), 10, "the chat's callback")
+            assert time.time() >= int(due), "offered before not_before"
+            assert o["task"]["parent"].startswith("chat:"), o
+            assert [m["text"] for m in o["history"]] == ["my router is dead, please call me"], o
+            await cl.send(type="accept", task=o["task"]["id"])
+            await talk_and_hang_up(cl, o["task"]["id"], 0.2)
+            await cl.send(type="done", task=o["task"]["id"])
+            await cl.expect(typ("ok", op="done"))
+            await cu.ws.close()
             await cl.ws.close()
 
         async def bob():
@@ -198,6 +233,14 @@ def test_callbacks_dial_through_baresip_to_sipp():
             await dan()
         asyncio.run(scenario())
 
+        # every leg was hung up: baresip holds no call
+        with socket.create_connection(("127.0.0.1", engine.ctrl_port), 5) as c:
+            msg = json.dumps({"command": "listcalls", "params": "", "token": "t"}).encode()
+            c.sendall(b"%d:%s," % (len(msg), msg))
+            got = b""
+            while not got.endswith(b","):
+                got += c.recv(65536)
+            assert "Active calls (0)" in got.decode(), got
         h = task_hash(redis, tasks["ok"])
         assert h["state"] == "done" and h["outcome"] == "answered", h
         assert float(h["talk_s"]) >= 0.5 and h["call_attempts"] == "1", h
@@ -219,7 +262,7 @@ def test_callbacks_dial_through_baresip_to_sipp():
         cq = {q["name"]: q for q in json.loads(out.stdout)["queues"]}
         assert cq["none"]["abandoned"] == 1, cq
         metrics = ctxd.http("/metrics")[1]
-        for line in ["ctx_calls_placed_total 7", "ctx_calls_answered_total 3",
+        for line in ["ctx_calls_placed_total 8", "ctx_calls_answered_total 4",
                      'ctx_calls_failed_total{outcome="busy"} 1',
                      'ctx_calls_failed_total{outcome="no_answer"} 2',
                      'ctx_calls_failed_total{outcome="failed"} 1']:
