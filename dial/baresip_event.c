@@ -82,9 +82,9 @@ enum dial_cause dial_cause_parse(const char *reason)
             return code < 300 ? CAUSE_NORMAL : CAUSE_FAILED;
         }
     }
-    if (strstr(reason, "reset by user") || strstr(reason, "Rejected by user") ||
-        strstr(reason, "Connection closed"))
-        return CAUSE_NORMAL;      /* a BYE, or our own hangup */
+    if (strstr(reason, "reset by user") || strstr(reason, "reset by peer") ||
+        strstr(reason, "Rejected by user") || strstr(reason, "Connection closed"))
+        return CAUSE_NORMAL;      /* our own hangup ("by user"), the other side's BYE ("by peer") */
     if (strstr(reason, "imed out") || strstr(reason, "Timeout"))
         return CAUSE_NO_ANSWER;
     return CAUSE_FAILED;

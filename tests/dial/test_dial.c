@@ -208,6 +208,7 @@ static void test_causes(void **state)
         {"487 Request Terminated", CAUSE_NO_ANSWER}, {"603 Decline", CAUSE_REJECTED},
         {"403 Forbidden", CAUSE_REJECTED}, {"404 Not Found", CAUSE_FAILED},
         {"503 Service Unavailable", CAUSE_FAILED}, {"Connection reset by user", CAUSE_NORMAL},
+        {"Connection reset by peer", CAUSE_NORMAL},     /* the far end's BYE */
         {"", CAUSE_NORMAL}, {NULL, CAUSE_NORMAL}, {"Connection timed out", CAUSE_NO_ANSWER},
         {"dialer engine went away", CAUSE_FAILED}, {"4861 odd", CAUSE_FAILED},
     };

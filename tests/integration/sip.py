@@ -7,6 +7,7 @@ module_path, menu.so (else "dial" is "command not found"), account.so
 (else every dial is "Invalid argument"), ctrl_tcp.so with
 ctrl_tcp_listen, an accounts line with regint=0, and aubridge for audio
 (ausine at 8 kHz closes the call at once with "Operation not supported")."""
+import json
 import os
 import shutil
 import signal
@@ -65,10 +66,13 @@ def free_pair():
 
 
 class Baresip:
-    """baresip as the dialer engine: SIP on sip_port, ctrl_tcp on ctrl_port."""
+    """baresip as the dialer engine: SIP on sip_port, ctrl_tcp on ctrl_port.
+    With phone="74951000011" it is instead a customer's phone that answers
+    by itself (answermode=auto) calls to that number; command("hangup")
+    then hangs up from the customer's side."""
 
-    def __init__(self, workdir, max_calls=64):
-        self.dir = os.path.join(workdir, "baresip")
+    def __init__(self, workdir, max_calls=64, phone=None):
+        self.dir = os.path.join(workdir, "baresip-" + phone if phone else "baresip")
         os.makedirs(self.dir, exist_ok=True)
         self.sip_port = free_pair()
         self.ctrl_port = free_port()
@@ -93,7 +97,10 @@ class Baresip:
                 "rtp_ports 30000-39999",
                 ""]))
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write("<sip:ctxd@127.0.0.1:%d>;regint=0\n" % self.sip_port)
+            if phone:
+                f.write("<sip:%s@127.0.0.1:%d>;regint=0;answermode=auto\n" % (phone, self.sip_port))
+            else:
+                f.write("<sip:ctxd@127.0.0.1:%d>;regint=0\n" % self.sip_port)
         open(os.path.join(self.dir, "contacts"), "w").close()
         self.proc = None
         self.runs = 0
@@ -113,6 +120,21 @@ class Baresip:
         wait_for(up, 10, what="baresip's ctrl_tcp")
         assert self.proc.poll() is None, self.logtext()
         return self
+
+    def command(self, cmd, params=""):
+        """One ctrl_tcp command on a connection of its own: its answer's data."""
+        with socket.create_connection(("127.0.0.1", self.ctrl_port), 5) as c:
+            msg = json.dumps({"command": cmd, "params": params, "token": "test"}).encode()
+            c.sendall(b"%d:%s," % (len(msg), msg))
+            got = b""
+            while True:
+                got += c.recv(65536)
+                n, _, rest = got.partition(b":")
+                if n.isdigit() and len(rest) > int(n):
+                    reply = json.loads(rest[:int(n)])
+                    if reply.get("response"):
+                        return reply.get("data", "")
+                    got = rest[int(n) + 1:]
 
     def kill(self):
         """kill -9: the engine goes away mid-call."""
@@ -185,6 +207,23 @@ class Sipp:
             req = [l for l in rest.split("\n")[1:] if l.strip()][:1]
             if req and req[0].startswith("INVITE "):
                 out.append((_sipp_time(head.strip()), req[0].strip()))
+        return out
+
+    def requests(self, method):
+        """The request lines of every `method` request received, in order."""
+        try:
+            with open(self.msg_log, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            return []
+        out = []
+        for block in text.split("\n-----------------------------------------------"):
+            _, _, rest = block.lstrip("-").partition("\n")
+            if "message received" not in rest.split("\n", 1)[0]:
+                continue
+            req = [l for l in rest.split("\n")[1:] if l.strip()][:1]
+            if req and req[0].startswith(method + " "):
+                out.append(req[0].strip())
         return out
 
     def wait_exit(self, timeout=10):

@@ -13,6 +13,9 @@ answers, is busy once, or never answers. Four agents work at once:
   retry delay -> offered again -> answered the second time;
 - cid: no answer twice (ring timeout) -> abandoned with the reason,
   counted in /api/queues and `ctxctl queues`;
+- eve: the customer's phone is a second baresip answering by itself; the
+  customer hangs up: the agent's leg is hung up too (the agent's phone gets
+  the BYE), ended "answered", reason "the customer hung up";
 - then dan, preview mode: nothing is dialled until Call; mid-call baresip is
   killed (-9): the call ends "failed", the task stays with dan, the dialer
   reconnects when baresip is back and Call works again; a supervisor hangs
@@ -75,7 +78,8 @@ def test_callbacks_dial_through_baresip_to_sipp():
     ok = sip.Sipp(wd.path, "ok").start()
     busy = sip.Sipp(wd.path, "busy", "busy", calls=1).start()
     none = sip.Sipp(wd.path, "none", "noanswer").start()
-    peers = [agents, ok, none]
+    cphone = sip.Baresip(wd.path, phone="74951000011")
+    peers = [agents, ok, none, cphone]
 
     def queue(name, phone, **kw):
         q = {"name": name, "channels": ["callback"], "skills": [name], "offer_timeout": "20s",
@@ -85,6 +89,8 @@ def test_callbacks_dial_through_baresip_to_sipp():
     ctxd = Ctxd(wd.path, redis.port, [], extra={
         "queues": [queue("ok", ok), queue("busy", busy), queue("none", none),
                    queue("kill", ok, callback_mode="preview"),
+                   {"name": "cust", "channels": ["callback"], "skills": ["cust"],
+                    "dial_uri": "sip:{digits}@127.0.0.1:%d" % cphone.sip_port},
                    # closed now: open for the hour that starts 3 hours from now (UTC)
                    queue("late", ok, calling_hours="%02d:00-%02d:00" % (
                        (time.gmtime().tm_hour + 3) % 24, (time.gmtime().tm_hour + 4) % 24)),
@@ -96,9 +102,11 @@ def test_callbacks_dial_through_baresip_to_sipp():
                    "retry_delays": ["1s"]}})
     try:
         engine.start()
+        cphone.start()
         tokens = {a: add_agent(ctxd, a, "--skills", s, "--capacity", "callback=1", "--sip",
                                agents.uri(a))
-                  for a, s in [("ann", "ok"), ("bob", "busy"), ("cid", "none"), ("dan", "kill")]}
+                  for a, s in [("ann", "ok"), ("bob", "busy"), ("cid", "none"), ("dan", "kill"),
+                                             ("eve", "cust")]}
         sue = add_agent(ctxd, "sue", "--role", "supervisor")
         ctxd.start()
         port = ctxd.port
@@ -191,6 +199,21 @@ def test_callbacks_dial_through_baresip_to_sipp():
                 assert r["reason"] == ("retry" if attempt == 1 else "no_answer"), r
             await cl.ws.close()
 
+        async def eve():
+            cl, _ = await login(port, tokens["eve"])
+            st, body = post(port, "/api/callbacks", {"phone": "+74951000011", "queue": "cust"})
+            t = await offered(cl)
+            await cl.expect(call("talking", task=t["id"]), 10, "talking")
+            byes = len(agents.requests("BYE"))
+            cphone.command("hangup")                 # the customer hangs up
+            e = await cl.expect(call("ended", task=t["id"]), 10, "the customer hung up")
+            assert e["outcome"] == "answered" and e["reason"] == "the customer hung up", e
+            wait_for(lambda: len(agents.requests("BYE")) > byes, 5,
+                     what="the agent's leg hung up too")
+            await cl.send(type="done", task=t["id"])
+            await cl.expect(typ("ok", op="done"))
+            await cl.ws.close()
+
         async def dan():
             cl, _ = await login(port, tokens["dan"])
             st, body = post(port, "/api/callbacks", {"phone": "+74951000004", "queue": "kill"})
@@ -229,7 +252,7 @@ def test_callbacks_dial_through_baresip_to_sipp():
             await cl.ws.close()
 
         async def scenario():
-            await asyncio.gather(ann(), bob(), cid())
+            await asyncio.gather(ann(), bob(), cid(), eve())
             await dan()
         asyncio.run(scenario())
 
@@ -262,7 +285,7 @@ def test_callbacks_dial_through_baresip_to_sipp():
         cq = {q["name"]: q for q in json.loads(out.stdout)["queues"]}
         assert cq["none"]["abandoned"] == 1, cq
         metrics = ctxd.http("/metrics")[1]
-        for line in ["ctx_calls_placed_total 8", "ctx_calls_answered_total 4",
+        for line in ["ctx_calls_placed_total 9", "ctx_calls_answered_total 5",
                      'ctx_calls_failed_total{outcome="busy"} 1',
                      'ctx_calls_failed_total{outcome="no_answer"} 2',
                      'ctx_calls_failed_total{outcome="failed"} 1']:
