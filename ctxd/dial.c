@@ -7,8 +7,9 @@
  * dialer places it however many run), calls the agent's SIP URI (the
  * agent's `sip`, from `ctxctl agent add --sip`), and once the agent
  * answers, calls the customer at the queue's URI template. The engine
- * holds both legs and bridges their audio (baresip: aubridge); either side
- * hanging up ends both. Each change goes to the agent's console
+ * holds both legs; either side hanging up ends both. (The audio between
+ * the two legs is not bridged yet: docs/voice.md, "Not done".) Each change
+ * goes to the agent's console
  * (call_event.lua): dialing, ringing, talking, ended with the outcome.
  *
  * The end of a call (call_end.lua) keeps its outcome and talk time on the
