@@ -392,6 +392,12 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
             req_end(q);
             return;
         }
+        if (!sv->cfg->dialer.engine) {
+            err_task(req_sess(q), "no_dialer", "no dialer is configured: call the number yourself",
+                     q->task);
+            req_end(q);
+            return;
+        }
         e = store_call_request(rc, sv->st, q->op == OP_CALL ? "call" : "hangup", q->task,
                                q->agent, on_script, q);
         break;

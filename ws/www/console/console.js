@@ -252,6 +252,12 @@ const handlers = {
       showLogin('That token was not accepted.');
       return;
     }
+    if (f.task && tasks.get(f.task) && tasks.get(f.task).callLine && f.code === 'no_dialer') {
+      const t = tasks.get(f.task);
+      t.call = { state: 'ended', outcome: 'not called', reason: f.message };
+      renderCall(t);
+      return;
+    }
     if (f.code === 'noreply' && pendingReplies.length) {
       const p = pendingReplies.shift();
       setReplyLine(p.li, 'failed', 'this network takes no replies; open the link instead');
@@ -338,6 +344,7 @@ function dropTask(id) {
   const t = tasks.get(id);
   if (!t) return;
   clearInterval(t.callTimer);
+  clearTimeout(t.askTimer);
   removeOffer(t);
   if (t.tab) t.tab.remove();
   if (t.panel) t.panel.remove();
@@ -623,7 +630,14 @@ function renderCall(t) {
   t.callBtn.disabled = active || t.state !== 'assigned';
   t.hangupBtn.disabled = !active || (c && c.state === 'asking');
   clearInterval(t.callTimer);
+  clearTimeout(t.askTimer);
   if (c && c.state === 'talking') t.callTimer = setInterval(() => renderCall(t), 1000);
+  if (c && c.state === 'asking') {
+    // no dialer took it (none running, or Redis away): say so, allow another try
+    t.askTimer = setTimeout(() => {
+      if (t.call === c) { t.call = { state: 'ended', outcome: 'not called', reason: 'no dialer answered; try again' }; renderCall(t); }
+    }, 10000);
+  }
 }
 
 function replyBox(t, label) {
