@@ -366,7 +366,8 @@ static void on_task(struct rconn *rc, redisReply *rep, void *priv)
     struct call *c = priv;
     struct dial_role *r = c->r;
     if (r->stopping || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
-        !rep->element[0]->str || strcmp(rep->element[0]->str, "callback") || !rep->element[1]->str ||
+        !rep->element[0]->str || strcmp(rep->element[0]->str, "callback") ||
+        !rep->element[1]->str ||
         !rep->element[2]->str || strcmp(rep->element[2]->str, "assigned")) {
         call_free(c);
         return;
