@@ -128,13 +128,14 @@ class Baresip:
             c.sendall(b"%d:%s," % (len(msg), msg))
             got = b""
             while True:
-                got += c.recv(65536)
                 n, _, rest = got.partition(b":")
-                if n.isdigit() and len(rest) > int(n):
+                if n.isdigit() and len(rest) > int(n):     # a whole frame: take it
                     reply = json.loads(rest[:int(n)])
                     if reply.get("response"):
                         return reply.get("data", "")
-                    got = rest[int(n) + 1:]
+                    got = rest[int(n) + 1:]                 # an event: next frame
+                    continue
+                got += c.recv(65536)
 
     def kill(self):
         """kill -9: the engine goes away mid-call."""
