@@ -365,7 +365,7 @@ static void on_task(struct rconn *rc, redisReply *rep, void *priv)
 {
     struct call *c = priv;
     struct dial_role *r = c->r;
-    if (r->stopping || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
+    if (r->stopping || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 4 ||
         !rep->element[0]->str || strcmp(rep->element[0]->str, "callback") ||
         !rep->element[1]->str ||
         !rep->element[2]->str || strcmp(rep->element[2]->str, "assigned")) {
@@ -380,8 +380,13 @@ static void on_task(struct rconn *rc, redisReply *rep, void *priv)
     }
     long long now = ctx_now_ms();
     if (dial_hours_next(qp->open, qp->close, qp->tz, now) != now) {
-        log_info("dial: task %s: outside the calling hours of %s (%s); not called", c->task,
-                 r->cfg->queues[qi].name, r->cfg->queues[qi].calling_hours);
+        const struct config_queue *q = &r->cfg->queues[qi];
+        char why[160];
+        snprintf(why, sizeof why, "outside the calling hours (%s%s%s)", q->calling_hours,
+                 q->calling_tz ? " " : "", q->calling_tz ? q->calling_tz : " UTC");
+        log_info("dial: task %s: %s of %s; not called", c->task, why, q->name);
+        if (rep->element[3]->str && *rep->element[3]->str)
+            store_call_notice(rc, r->st, rep->element[3]->str, c->task, "not_called", why, now);
         call_free(c);
         return;
     }
@@ -406,7 +411,7 @@ static void call_task(struct dial_role *r, const char *task, const char *agent)
     c->next = r->calls;
     r->calls = c;
     char tkey[STORE_KEY_LEN];
-    if (rconn_cmd(r->cmd, on_task, c, "HMGET %s channel queue state",
+    if (rconn_cmd(r->cmd, on_task, c, "HMGET %s channel queue state agent",
                   store_key_task(tkey, sizeof tkey, task)))
         call_free(c);
 }

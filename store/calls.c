@@ -63,3 +63,14 @@ ctx_err store_call_stats(struct rconn *rc, struct store *st, rconn_reply_cb cb, 
     (void)st;
     return rconn_cmd(rc, cb, priv, "HGETALL %s", KEY_CALL_STATS);
 }
+
+ctx_err store_call_notice(struct rconn *rc, struct store *st, const char *agent, const char *task,
+                          const char *outcome, const char *reason, long long now)
+{
+    (void)st;
+    char nows[STORE_NUM_LEN];
+    return rconn_cmd(rc, NULL, NULL,
+                     "XADD %s MAXLEN ~ 100000 * agent %s type call task %s state ended "
+                     "outcome %s reason %s since %s",
+                     KEY_AGENT_EVENTS, agent, task, outcome, reason, store_lld(nows, now));
+}

@@ -260,6 +260,10 @@ ctx_err store_call_end(struct rconn *rc, struct store *st, const struct store_ca
  * "hangup"), on the ctx:{r}:calls stream. */
 ctx_err store_call_request(struct rconn *rc, struct store *st, const char *type,
                            const char *task, const char *agent, rconn_reply_cb cb, void *priv);
+/* Tell the agent a call was not placed (outcome, reason), without a call
+ * on the task: a "call" frame with state "ended". */
+ctx_err store_call_notice(struct rconn *rc, struct store *st, const char *agent, const char *task,
+                          const char *outcome, const char *reason, long long now);
 /* HGETALL of the call figures (ctx:{r}:calls:stats). */
 ctx_err store_call_stats(struct rconn *rc, struct store *st, rconn_reply_cb cb, void *priv);
 

@@ -16,6 +16,8 @@ answers, is busy once, or never answers. Four agents work at once:
 - eve: the customer's phone is a second baresip answering by itself; the
   customer hangs up: the agent's leg is hung up too (the agent's phone gets
   the BYE), ended "answered", reason "the customer hung up";
+- fay: a callback due in a queue outside its calling hours is not called,
+  and the console is told why;
 - then dan, preview mode: nothing is dialled until Call; mid-call baresip is
   killed (-9): the call ends "failed", the task stays with dan, the dialer
   reconnects when baresip is back and Call works again; a supervisor hangs
@@ -105,7 +107,7 @@ def test_callbacks_dial_through_baresip_to_sipp():
         tokens = {a: add_agent(ctxd, a, "--skills", s, "--capacity", "callback=1", "--sip",
                                agents.uri(a))
                   for a, s in [("ann", "ok"), ("bob", "busy"), ("cid", "none"), ("dan", "kill"),
-                                             ("eve", "cust")]}
+                                             ("eve", "cust"), ("fay", "late")]}
         sue = add_agent(ctxd, "sue", "--role", "supervisor")
         ctxd.start()
         port = ctxd.port
@@ -128,6 +130,7 @@ def test_callbacks_dial_through_baresip_to_sipp():
         st, body = post(port, "/api/callbacks", {"phone": "+74951000010", "queue": "late"})
         opens = (int(time.time()) // 3600 + 3) * 3600 * 1000
         assert st == 201 and int(body["task"]["not_before"]) == opens, (body, opens)
+        late = body["task"]["id"]
 
         async def ann():
             cl, _ = await login(port, tokens["ann"])
@@ -213,6 +216,19 @@ def test_callbacks_dial_through_baresip_to_sipp():
             await cl.expect(typ("ok", op="done"))
             await cl.ws.close()
 
+        async def fay():
+            # a callback due now in a queue closed now (its hours changed, say): offered,
+            # accepted, and not called, the agent told why
+            cl, _ = await login(port, tokens["fay"])
+            redis.cmd("HSET", "ctx:{r}:task:" + late, "not_before", 0)
+            t = await offered(cl)
+            e = await cl.expect(call("ended", task=t["id"]), 10, "not called")
+            assert e["outcome"] == "not_called" and "outside the calling hours" in e["reason"], e
+            assert not [f for f in cl.frames if f.get("type") == "call"], cl.frames
+            await cl.send(type="done", task=t["id"])
+            await cl.expect(typ("ok", op="done"))
+            await cl.ws.close()
+
         async def dan():
             cl, _ = await login(port, tokens["dan"])
             st, body = post(port, "/api/callbacks", {"phone": "+74951000004", "queue": "kill"})
@@ -251,7 +267,7 @@ def test_callbacks_dial_through_baresip_to_sipp():
             await cl.ws.close()
 
         async def scenario():
-            await asyncio.gather(ann(), bob(), cid(), eve())
+            await asyncio.gather(ann(), bob(), cid(), eve(), fay())
             await dan()
         asyncio.run(scenario())
 

@@ -570,7 +570,8 @@ function clock(s) {
 }
 
 const OUTCOMES = { answered: 'answered', busy: 'busy', no_answer: 'no answer', rejected: 'rejected',
-  failed: 'failed', agent_failed: 'your phone did not answer', cancelled: 'cancelled' };
+  failed: 'failed', agent_failed: 'your phone did not answer', cancelled: 'cancelled',
+  not_called: 'not called' };
 
 function renderCallbackTask(t, panel) {
   const phone = t.task.phone || '';
