@@ -12,6 +12,7 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
 const net = require('node:net');
+const dgram = require('node:dgram');
 const { spawn } = require('node:child_process');
 const { Rig, browser, screenshot, waitFor, freePort } = require('./lib');
 
@@ -27,6 +28,22 @@ function portOpen(port) {
   });
 }
 
+function udpFree(port) {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => resolve(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+function tcpFree(port) {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 // baresip as the dialer engine (the settings sip.py of the integration tests explains)
 function baresip(dir, sipPort, ctrlPort) {
   const d = path.join(dir, 'baresip');
@@ -38,7 +55,8 @@ function baresip(dir, sipPort, ctrlPort) {
     'audio_player aubridge,nil', 'audio_source aubridge,nil', 'audio_alert aubridge,nil', ''].join('\n'));
   fs.writeFileSync(path.join(d, 'accounts'), `<sip:ctxd@127.0.0.1:${sipPort}>;regint=0\n`);
   fs.writeFileSync(path.join(d, 'contacts'), '');
-  return spawn('/usr/bin/baresip', ['-f', d], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const log = fs.openSync(path.join(d, 'baresip.log'), 'a');
+  return spawn('/usr/bin/baresip', ['-f', d], { stdio: ['ignore', log, log] });
 }
 
 function sipp(dir, port, name) {
@@ -54,20 +72,23 @@ test('call me back from the chat widget, dialled from the console, hung up, done
     const ports = new Set();
     while (ports.size < 4) {
       const p = await freePort();
-      if (![...ports].some((q) => Math.abs(q - p) <= 1)) ports.add(p);
+      if ([...ports].some((q) => Math.abs(q - p) <= 1)) continue;
+      if (ports.size === 0 && !(await udpFree(p) && await udpFree(p + 1) && await tcpFree(p + 1))) continue;
+      if (ports.size > 0 && !(await udpFree(p))) continue;
+      ports.add(p);
     }
     const [sipPort, ctrlPort, agentPort, custPort] = [...ports];
-    const peers = [baresip(rig.dir, sipPort, ctrlPort), sipp(rig.dir, agentPort, 'agent'),
-      sipp(rig.dir, custPort, 'customer')];
-    rig.procs.push(...peers);       // stopped by PID with the rig
-    await waitFor(() => portOpen(ctrlPort), 10000, "baresip's ctrl_tcp");
-    await rig.start({
-      queues: [{ name: 'support', offer_timeout: '60s', channels: ['chat', 'callback'] }],
-      dialer: { engine: 'baresip', address: `127.0.0.1:${ctrlPort}`,
-        uri: `sip:{digits}@127.0.0.1:${custPort}`, ring_timeout: '5s' },
-    });
-    const b = await browser();
+    let b = null;
     try {
+      rig.procs.push(baresip(rig.dir, sipPort, ctrlPort), sipp(rig.dir, agentPort, 'agent'),
+        sipp(rig.dir, custPort, 'customer'));     // stopped by PID with the rig
+      await waitFor(() => portOpen(ctrlPort), 10000, "baresip's ctrl_tcp");
+      await rig.start({
+        queues: [{ name: 'support', offer_timeout: '60s', channels: ['chat', 'callback'] }],
+        dialer: { engine: 'baresip', address: `127.0.0.1:${ctrlPort}`,
+          uri: `sip:{digits}@127.0.0.1:${custPort}`, ring_timeout: '5s' },
+      });
+      b = await browser();
       const token = rig.agent('ann', '--sip', `sip:ann@127.0.0.1:${agentPort}`);
       // the customer: a bad number, then a good one
       const chat = await b.newPage();
@@ -122,7 +143,7 @@ test('call me back from the chat widget, dialled from the console, hung up, done
       assert.match(msgs, /^INVITE sip:74951000007@127\.0\.0\.1:\d+;ctxleg=/m);
       assert.deepStrictEqual(problems, []);
     } finally {
-      await b.close();
+      if (b) await b.close();
       await rig.stop();
     }
   });
