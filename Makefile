@@ -43,7 +43,7 @@ endif
 # store_scripts.h, generated from store/*.lua (below)
 CFLAGS  += -I$(BUILD)/gen
 
-MODULES  = core collectors analyzer store ws routing trends
+MODULES  = core collectors analyzer store ws routing trends dial
 LIB_SRC  = $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LUA_SRC  = $(wildcard store/*.lua)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(if $(LUA_SRC),$(BUILD)/gen/lua_scripts.o)
@@ -122,7 +122,7 @@ fuzz-build: $(FUZZ_BIN)
 DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev libwebsockets-dev \
            libpcre2-dev libhiredis-dev libuv1-dev libcmocka-dev redis-server \
            python3 python3-websockets python3-feedparser curl chromium libjs-chart.js \
-           clang libclang-rt-14-dev
+           clang libclang-rt-14-dev baresip-core sip-tester
 # (libclang-rt-14-dev holds libFuzzer and the sanitizer runtimes; clang-14
 # only recommends it, so installs without recommends lack -fsanitize=fuzzer)
 

@@ -68,6 +68,12 @@ else
 fi
 [ -f bench/console_latency.js ] && { echo "== mention to offer in the agent console"; node bench/console_latency.js; }
 
+if command -v baresip >/dev/null && command -v sipp >/dev/null; then
+  /usr/bin/python3 bench/dial_latency.py 50      # prints its own heading
+else
+  echo "== voice callbacks: skipped (baresip or SIPp missing: make deps)"
+fi
+
 if [ -z "${BENCH_QUICK:-}" ]; then
   echo "== 10,000 feeds on one ctxd"
   /usr/bin/python3 bench/many_sources.py 10000 60 60

@@ -37,7 +37,7 @@ int cmd_agent_add(int argc, char **argv)
         return cli_usage("agent add");
     const char *id = argv[0], *name = id, *skills = "", *capacity = "chat=3,social=5,callback=1",
                *langs = "";
-    const char *role = "agent";
+    const char *role = "agent", *sip = NULL;
     int cbc = 0, replace = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--replace") == 0) {
@@ -63,6 +63,15 @@ int cmd_agent_add(int argc, char **argv)
             capacity = argv[++i];
         else if (i + 1 < argc && strcmp(argv[i], "--langs") == 0)
             langs = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--sip") == 0) {
+            sip = argv[++i];      /* the phone the dialer calls first (docs/voice.md) */
+            if ((strncmp(sip, "sip:", 4) && strncmp(sip, "sips:", 5)) || strlen(sip) > 256 ||
+                strpbrk(sip, " \t\r\n<>\"")) {
+                fprintf(stderr, "ctxctl agent add: --sip %s: expected a SIP URI such as "
+                                "sip:ann@pbx.example.com\n", sip);
+                return 2;
+            }
+        }
         else
             return cli_usage("agent add");
     }
@@ -163,6 +172,8 @@ int cmd_agent_add(int argc, char **argv)
                 freeReplyObject(redisCommand(rc, "HSETNX %s %s %s", akey, init[i],
                                              init[i + 1]));
             /* viewers only watch: they are not in the set routing offers tasks to */
+            freeReplyObject(sip ? redisCommand(rc, "HSET %s sip %s", akey, sip)
+                                : redisCommand(rc, "HDEL %s sip", akey));
             if (strcmp(role, "viewer") == 0)
                 freeReplyObject(redisCommand(rc, "SREM %s %s", KEY_AGENTS, id));
             else

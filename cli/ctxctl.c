@@ -52,7 +52,7 @@ static const struct command {
     {"agents", cmd_agents, "[--json]", "agents: state, load per channel, tasks"},
     {"agent add", cmd_agent_add, "ID [--name NAME] [--skills a,b:80] [--langs en,ru]\n"
      "[--capacity chat=3,social=5,callback=1]\n"
-     "[--role agent|supervisor|viewer] [--callback-blocks-chat] [--replace]",
+     "[--role agent|supervisor|viewer] [--callback-blocks-chat] [--sip URI] [--replace]",
      "create an agent and print its login token once (an existing id: only with\n"
      "--replace, which rewrites it and issues a new token, state kept)"},
     {"agent del", cmd_agent_del, "ID", "delete an agent that holds no task and is logged out"},

@@ -27,6 +27,8 @@
 #include "collectors/collectors.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/tz.h"
+#include "dial/dial.h"
 #include "core/mem.h"
 #include "routing/routing.h"
 
@@ -160,6 +162,70 @@ int config_parse_hostport(const char *s, char **host, int *port)
 }
 
 /* ---- validators ------------------------------------------------------- */
+
+static bool valid_mode(const char *s, char *why, size_t whylen)
+{
+    if (strcmp(s, "progressive") == 0 || strcmp(s, "preview") == 0)
+        return true;
+    snprintf(why, whylen, "\"%s\" is not progressive or preview", s);
+    return false;
+}
+
+static bool valid_hours(const char *s, char *why, size_t whylen)
+{
+    int o, c;
+    if (dial_hours_parse(s, &o, &c) == 0)
+        return true;
+    snprintf(why, whylen, "\"%s\" is not a daily window such as 09:00-20:00", s);
+    return false;
+}
+
+static bool valid_tz(const char *s, char *why, size_t whylen)
+{
+    struct tz *tz;
+    if (tz_load(NULL, s, &tz) == CTX_OK) {
+        tz_free(tz);
+        return true;
+    }
+    snprintf(why, whylen, "\"%s\" is not a time zone of %s", s, TZ_DIR);
+    return false;
+}
+
+static bool valid_engine(const char *s, char *why, size_t whylen)
+{
+    if (dialer_ops_find(s))
+        return true;
+    snprintf(why, whylen, "\"%s\" is not a dialer engine (baresip)", s);
+    return false;
+}
+
+static bool valid_sip_template(const char *s, char *why, size_t whylen)
+{
+    if ((strncmp(s, "sip:", 4) == 0 || strncmp(s, "sips:", 5) == 0) &&
+        (strstr(s, "{digits}") || strstr(s, "{e164}")))
+        return true;
+    snprintf(why, whylen, "\"%s\" is not a SIP URI template with {digits} or {e164} "
+             "(sip:{digits}@pbx.example.com)", s);
+    return false;
+}
+
+static bool valid_country_code(const char *s, char *why, size_t whylen)
+{
+    size_t n = strlen(s);
+    if (n >= 1 && n <= 3 && strspn(s, "0123456789") == n && s[0] != '0')
+        return true;
+    snprintf(why, whylen, "\"%s\" is not a country code (1 to 3 digits: \"7\", \"44\")", s);
+    return false;
+}
+
+static bool valid_duration(const char *s, char *why, size_t whylen)
+{
+    double d;
+    if (config_parse_duration(s, &d) == 0 && d >= 0 && d <= 7 * 86400)
+        return true;
+    snprintf(why, whylen, "\"%s\" is not a duration up to 7d (30s, 5m, 1h)", s);
+    return false;
+}
 
 static bool valid_name(const char *s, char *why, size_t whylen)
 {
@@ -296,6 +362,26 @@ static const struct field queue_fields[] = {
     QUE("overflow_priority", F_INT,      overflow_priority, .def = "0", .min = 0, .max = 100),
     QUE("max_length",        F_INT,      max_length,     .def = "0", .min = 0, .max = 10000000),
     QUE("max_no_answer",     F_INT,      max_no_answer,  .def = "3", .min = 1, .max = 100),
+    QUE("callback_mode",     F_STRING,   callback_mode,  .def = "progressive",
+        .valid = valid_mode),
+    QUE("calling_hours",     F_STRING,   calling_hours,  .valid = valid_hours),
+    QUE("calling_tz",        F_STRING,   calling_tz,     .valid = valid_tz),
+    QUE("dial_uri",          F_STRING,   dial_uri,       .valid = valid_sip_template),
+};
+
+#define DIAL(...) ROW(struct config_dialer, __VA_ARGS__)
+static const struct field dialer_fields[] = {
+    DIAL("engine",             F_STRING,   engine,       .valid = valid_engine),
+    DIAL("address",            F_STRING,   address,      .def = "127.0.0.1:4444",
+         .valid = valid_hostport),
+    DIAL("uri",                F_STRING,   uri,          .def = "sip:{digits}@127.0.0.1",
+         .valid = valid_sip_template),
+    DIAL("country_code",       F_STRING,   country_code, .valid = valid_country_code),
+    DIAL("ring_timeout",       F_DURATION, ring_timeout, .def = "30s", .min = 1, .max = 600),
+    DIAL("agent_ring_timeout", F_DURATION, agent_ring_timeout, .def = "20s", .min = 1,
+         .max = 600),
+    DIAL("attempts",           F_INT,      attempts,     .def = "3", .min = 1, .max = 20),
+    DIAL("retry_delays",       F_STRLIST,  retry_delays, .valid = valid_duration),
 };
 
 #define ESC(...) ROW(struct config_escalation, __VA_ARGS__)
@@ -410,6 +496,9 @@ static const struct table escalation_table = {
     escalation_fields, CTX_ARRAY_LEN(escalation_fields), sizeof(struct config_escalation),
     escalation_init, escalation_check,
 };
+static const struct table dialer_table = {
+    dialer_fields, CTX_ARRAY_LEN(dialer_fields), sizeof(struct config_dialer), NULL, NULL,
+};
 static const struct table alerts_table = {
     alerts_fields, CTX_ARRAY_LEN(alerts_fields), sizeof(struct config_alerts), NULL, NULL,
 };
@@ -444,6 +533,7 @@ static const struct field config_fields[] = {
     OBJECT(struct config, "retention", retention, retention_table),
     OBJECT(struct config, "trends",    trends,    trends_table),
     OBJECT(struct config, "alerts",    alerts,    alerts_table),
+    OBJECT(struct config, "dialer",    dialer,    dialer_table),
     ARRAY(struct config, "sources",    sources,    nsources,    source_table),
     ARRAY(struct config, "queues",     queues,     nqueues,     queue_table),
     ARRAY(struct config, "escalation", escalation, nescalation, escalation_table),

@@ -48,6 +48,24 @@ struct config_queue {
     int overflow_priority; /* or raise the priority by this much */
     int max_length;        /* tasks waiting at most; 0 = unbounded */
     int max_no_answer;     /* offers timed out in a row before the agent is set away */
+    char *callback_mode;   /* progressive (dial on accept, the default) or preview (the
+                              agent presses Call) */
+    char *calling_hours;   /* "09:00-20:00" local: when its callbacks may ring; NULL: always */
+    char *calling_tz;      /* the zone of calling_hours ("Europe/Moscow"); NULL: UTC */
+    char *dial_uri;        /* its customers' SIP URI template (a trunk of its own); NULL:
+                              dialer.uri */
+};
+
+/* Voice callbacks (docs/voice.md): the dialer engine and how it calls. */
+struct config_dialer {
+    char *engine;          /* "baresip"; NULL: no calls are placed */
+    char *address;         /* the engine's control address (baresip ctrl_tcp) */
+    char *uri;             /* a number's SIP URI: {digits} / {e164} ("sip:{digits}@pbx") */
+    char *country_code;    /* for numbers written without one ("7"); NULL: they are refused */
+    double ring_timeout;   /* s the customer's phone rings before "no answer" */
+    double agent_ring_timeout; /* s the agent's phone rings */
+    int attempts;          /* calls to a customer at most (busy, no answer) */
+    struct strlist retry_delays; /* durations before retry 1, 2...; the last repeats */
 };
 
 /* A rule turning a tagged item into a social task: every condition given
@@ -155,6 +173,7 @@ struct config {
     struct config_retention retention;
     struct config_trends trends;
     struct config_alerts alerts;
+    struct config_dialer dialer;
 };
 
 /* On failure returns CTX_ECONFIG with a message in err ("FILE: KEY: why",

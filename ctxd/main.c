@@ -20,13 +20,13 @@
 #include "store/store.h"
 #include "ws/ws.h"
 
-enum { ROLE_COLLECT = 1, ROLE_ANALYZE = 2, ROLE_ROUTE = 4, ROLE_SERVE = 8 };
+enum { ROLE_COLLECT = 1, ROLE_ANALYZE = 2, ROLE_ROUTE = 4, ROLE_SERVE = 8, ROLE_DIAL = 16 };
 
 static int parse_roles(const char *s, unsigned *out)
 {
     static const struct { const char *name; unsigned bit; } names[] = {
         {"collect", ROLE_COLLECT}, {"analyze", ROLE_ANALYZE},
-        {"route", ROLE_ROUTE}, {"serve", ROLE_SERVE},
+        {"route", ROLE_ROUTE}, {"serve", ROLE_SERVE}, {"dial", ROLE_DIAL},
     };
     *out = 0;
     char *copy = ctx_strdup(s), *save = NULL;
@@ -36,7 +36,8 @@ static int parse_roles(const char *s, unsigned *out)
             if (strcmp(t, names[i].name) == 0)
                 break;
         if (i == CTX_ARRAY_LEN(names)) {
-            fprintf(stderr, "ctxd: --roles: unknown role \"%s\" (collect, analyze, route, serve)\n",
+            fprintf(stderr, "ctxd: --roles: unknown role \"%s\" (collect, analyze, route, serve, "
+                            "dial)\n",
                     t);
             free(copy);
             return -1;
@@ -49,9 +50,11 @@ static int parse_roles(const char *s, unsigned *out)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ctxd [-c FILE] [--roles collect,analyze,route,serve] [--redis HOST:PORT]\n"
+    fprintf(f, "usage: ctxd [-c FILE] [--roles collect,analyze,route,serve,dial] "
+               "[--redis HOST:PORT]\n"
                "  -c, --config FILE   config file (default etc/ctxd.json)\n"
-               "  --roles LIST        roles to run (default: all)\n"
+               "  --roles LIST        roles to run (default: all; dial places calls only with a "
+               "dialer.engine)\n"
                "  --redis HOST:PORT   Redis address, overriding the config\n"
                "  --check             validate the config and rules, then exit\n");
 }
@@ -170,7 +173,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    unsigned roles = ROLE_COLLECT | ROLE_ANALYZE | ROLE_ROUTE | ROLE_SERVE;
+    unsigned roles = ROLE_COLLECT | ROLE_ANALYZE | ROLE_ROUTE | ROLE_SERVE | ROLE_DIAL;
     if (roles_s && parse_roles(roles_s, &roles))
         return 2;
 
@@ -229,6 +232,7 @@ int main(int argc, char **argv)
     struct route_role *rte = NULL;
     struct retention *ret = NULL;
     struct alerts *alr = NULL;
+    struct dial_role *dia = NULL;
     ctx_err e = store_new(loop, cfg, &st);
     if (!e)
         e = control_start(st, on_control, &d, &ctl);
@@ -244,6 +248,9 @@ int main(int argc, char **argv)
         log_error("ctxd: outbox: %s", ctx_strerror(e));
     if (!e && (roles & ROLE_ROUTE) && cfg->nqueues && (e = route_role_start(loop, cfg, st, &rte)))
         log_error("ctxd: route: %s", ctx_strerror(e));
+    if (!e && (roles & ROLE_DIAL) && cfg->dialer.engine &&
+        (e = dial_role_start(loop, cfg, st, &dia)))
+        log_error("ctxd: dial: %s", ctx_strerror(e));
     if (!e && (roles & (ROLE_ANALYZE | ROLE_ROUTE)) && (e = retention_start(loop, cfg, st, &ret)))
         log_error("ctxd: retention: %s", ctx_strerror(e));
     if (!e) {
@@ -255,6 +262,7 @@ int main(int argc, char **argv)
 
     d.stopping = true;          /* a reload still in flight is dropped when it ends */
     control_stop(ctl);
+    dial_role_stop(dia);
     retention_stop(ret);
     route_role_stop(rte);
     alerts_stop(alr);

@@ -49,6 +49,13 @@ ctx_err alerts_start(uv_loop_t *loop, const struct config *cfg, struct store *st
                      struct alerts **out);
 void alerts_stop(struct alerts *a);
 
+/* The dial role (dial.c): places the calls of voice callbacks through the
+ * dialer engine of cfg->dialer (docs/voice.md). */
+struct dial_role;
+ctx_err dial_role_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
+                        struct dial_role **out);
+void dial_role_stop(struct dial_role *r);
+
 /* Commands to every ctxd (control.c): cb gets each command's name. */
 typedef void (*control_cb)(const char *cmd, void *priv);
 struct control;

@@ -6,7 +6,8 @@
 -- tasks are named by the sets, so their keys are built here, in the slot of KEYS[1]
 -- (store/KEYS.md)
 -- Returns one field list per agent (its hash without the token hash, plus "tasks" as a
--- JSON array of {id, state, channel}).
+-- JSON array of {id, state, channel}, with `call` (the call's state) and `since` (ms)
+-- for a callback whose call is in progress or over).
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local h = redis.call('HGETALL', ARGV[1] .. id)
@@ -16,8 +17,10 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
   local tasks = {}
   for _, t in ipairs(redis.call('SMEMBERS', ARGV[1] .. id .. ':tasks')) do
-    local f = redis.call('HMGET', ARGV[2] .. t, 'state', 'channel')
-    tasks[#tasks + 1] = {id = t, state = f[1], channel = f[2]}
+    local f = redis.call('HMGET', ARGV[2] .. t, 'state', 'channel', 'call_state', 'call_since',
+                         'outcome')
+    tasks[#tasks + 1] = {id = t, state = f[1], channel = f[2], call = f[3] or nil,
+                         since = tonumber(f[4]) or nil, outcome = f[5] or nil}
   end
   r[#r + 1] = 'conns'
   r[#r + 1] = tostring(redis.call('ZCARD', ARGV[1] .. id .. ':conns'))

@@ -75,6 +75,10 @@
 #define KEY_CONVERSATION_PREFIX KEY_ROUTING_DOMAIN "conversation:" /* <network>:<chat> -> open
                                                                       chat task */
 #define GROUP_ROUTE       "route"              /* on the tagged stream: escalation */
+#define KEY_CALLS         KEY_ROUTING_DOMAIN "calls"      /* stream: call and hangup requests
+                                                             for the dialers */
+#define KEY_CALL_STATS    KEY_ROUTING_DOMAIN "calls:stats" /* hash: placed, answered, talk_ms,
+                                                              failed:<outcome> */
 
 #define KEY_CONTROL       KEY_CONTROL_DOMAIN "control"  /* stream: commands to every ctxd */
 #define KEY_LEASE_PREFIX  KEY_CONTROL_DOMAIN "lease:"   /* string per lease: its holder (a
@@ -227,6 +231,42 @@ ctx_err store_accept(struct rconn *rc, struct store *st, const char *task, const
 ctx_err store_finish(struct rconn *rc, struct store *st, const char *task, const char *agent,
                      long long now, double wrapup, const char *to_queue, double order,
                      rconn_reply_cb cb, void *priv);
+/* ---- voice callbacks' calls (store/calls.c, docs/voice.md) ---- */
+/* A dialer takes the call of an assigned callback task (call_start.lua):
+ * agent NULL takes it whoever holds the task. Reply {attempt, agent, queue,
+ * phone} or the errors NOT_ASSIGNED, IN_CALL, NO_PHONE. */
+ctx_err store_call_start(struct rconn *rc, struct store *st, const char *task, long long now,
+                         const char *call_id, const char *dialer, const char *agent,
+                         rconn_reply_cb cb, void *priv);
+/* The call's state (dialing, ringing, talking) on leg agent or customer
+ * (call_event.lua). Reply 1, or 0 for an event of a call that is over. */
+ctx_err store_call_event(struct rconn *rc, struct store *st, const char *task,
+                         const char *call_id, const char *state, const char *leg, long long now,
+                         rconn_reply_cb cb, void *priv);
+struct store_call_end {
+    const char *task, *call_id, *agent, *queue;     /* agent and queue as call_start said */
+    long long now;
+    const char *outcome, *reason;
+    const char *action;         /* keep, retry, abandon */
+    long long not_before;       /* retry: when it may be called again (ms) */
+    long long talk_ms;          /* answered */
+    bool uncounted;             /* the customer was never called: no attempt spent */
+};
+/* The call ended (call_end.lua). Reply: the task's state after, 0 for a
+ * call that is over already, or the error STALE (the task changed queue). */
+ctx_err store_call_end(struct rconn *rc, struct store *st, const struct store_call_end *c,
+                       rconn_reply_cb cb, void *priv);
+/* Ask the dialers for a call or a hang-up of `task` (type "call" or
+ * "hangup"), on the ctx:{r}:calls stream. */
+ctx_err store_call_request(struct rconn *rc, struct store *st, const char *type,
+                           const char *task, const char *agent, rconn_reply_cb cb, void *priv);
+/* Tell the agent a call was not placed (outcome, reason), without a call
+ * on the task: a "call" frame with state "ended". */
+ctx_err store_call_notice(struct rconn *rc, struct store *st, const char *agent, const char *task,
+                          const char *outcome, const char *reason, long long now);
+/* HGETALL of the call figures (ctx:{r}:calls:stats). */
+ctx_err store_call_stats(struct rconn *rc, struct store *st, rconn_reply_cb cb, void *priv);
+
 /* The customer left the chat `task` of `queue` (abandon.lua); it is no
  * longer among the chats whose customer dropped. */
 ctx_err store_abandon(struct rconn *rc, struct store *st, const char *task, const char *queue,

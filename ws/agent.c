@@ -74,11 +74,18 @@ static void on_event(const char *id, const redisReply *f, void *priv)
         }
         json_t *fr = json_pack("{s:s}", "type", type);
         static const char *const keys[] = {"task", "reason", "state", "until", "reply",
-                                           "item", "status", "error", "ref"};
+                                           "item", "status", "error", "ref", "leg", "outcome",
+                                           "talk_s"};
         for (size_t k = 0; k < CTX_ARRAY_LEN(keys); k++) {
             const char *v = stream_field(f, keys[k]);
             if (v && *v)
                 json_object_set_new(fr, keys[k], json_string(v));
+        }
+        static const char *const nums[] = {"since", "attempt"};   /* calls: ms, a count */
+        for (size_t k = 0; k < CTX_ARRAY_LEN(nums); k++) {
+            const char *v = stream_field(f, nums[k]);
+            if (v && *v)
+                json_object_set_new(fr, nums[k], json_integer(atoll(v)));
         }
         const char *msg = stream_field(f, "message");
         json_t *m = msg ? json_loads(msg, 0, NULL) : NULL;
@@ -141,6 +148,7 @@ void agents_free(struct agents *ag)
     uv_close((uv_handle_t *)ag->stats_timer, handle_free);
     uv_close((uv_handle_t *)ag->beat_timer, handle_free);
     json_decref(ag->queues);
+    json_decref(ag->agents_seen);
     free(ag);
 }
 
@@ -286,6 +294,9 @@ static void handle(struct asess *s, const char *text, size_t len)
             s->watching = as && strcmp(as, "supervisor") == 0;
             hello(s, token);
         }
+    } else if (s->watching && s->supervisor && strcmp(type, "hangup") == 0 && task && *task &&
+               strlen(task) <= 200) {
+        agent_op_start(s, OP_HANGUP, task, NULL, NULL);     /* a supervisor ends a call */
     } else if (s->watching) {
         agent_err(s, "watching", "a supervisor's view takes no tasks; log in to the console for that");
     } else if (strcmp(type, "state") == 0) {
@@ -299,6 +310,7 @@ static void handle(struct asess *s, const char *text, size_t len)
             {"accept", OP_ACCEPT, NULL}, {"reject", OP_REJECT, NULL}, {"done", OP_DONE, NULL},
             {"transfer", OP_TRANSFER, "queue"}, {"reply", OP_REPLY, "text"},
             {"callback", OP_CALLBACK, "phone"}, {"typing", OP_TYPING, NULL},
+            {"call", OP_CALL, NULL}, {"hangup", OP_HANGUP, NULL},
         };
         size_t i;
         for (i = 0; i < CTX_ARRAY_LEN(ops) && strcmp(ops[i].name, type); i++)

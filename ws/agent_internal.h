@@ -37,6 +37,7 @@ struct agents {
     char node[128];             /* this process, in connection ids */
     unsigned long long conn_seq;
     json_t *queues;             /* the last queue figures, waiting for the agents' */
+    json_t *agents_seen;        /* and the agents', waiting for the calls' */
     bool stats_running;
 };
 
@@ -46,7 +47,7 @@ json_t *agent_hash_json(const redisReply *h);    /* a hash's fields as a JSON ob
 
 /* agent_ops.c: what an agent asks, once decoded; each is one store script. */
 enum agent_op { OP_STATE, OP_ACCEPT, OP_REJECT, OP_DONE, OP_TRANSFER, OP_REPLY, OP_CALLBACK,
-                OP_TYPING };
+                OP_TYPING, OP_CALL, OP_HANGUP };
 void agent_op_start(struct asess *s, enum agent_op op, const char *task, const char *arg,
                     const char *text);
 /* Send a frame of `type` with the task, its item or chat history, and the

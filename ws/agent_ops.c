@@ -1,19 +1,21 @@
 /* agent_ops.c -- what an agent's frames ask for, and the frames that
  * carry a task.
  *
- * Operations: state, accept, reject, done, transfer, reply, callback and
- * typing each look the task up (its hash) and then run one Lua script of
+ * Operations: state, accept, reject, done, transfer, reply, callback,
+ * typing, call and hangup each look the task up (its hash) and then run one Lua script of
  * store/ that checks the task is really offered or assigned to this agent,
  * so a stale or forged frame gets {"type":"error"} naming the task and
  * changes nothing. A reply to a network item, or to a chat held on a
  * network (Telegram), is queued on the outbox; a callback is a new task in
- * the queue that takes callbacks. What went through is acknowledged
+ * the queue that takes callbacks (its phone normalised to E.164); call and
+ * hangup ask the dialers (ctx:{r}:calls, ctxd/dial.c) to call the customer
+ * of an assigned callback, or to end its call. What went through is acknowledged
  * ({"type":"ok","op":…}), except state and accept, answered by their own
  * frames (state, assigned), and typing.
  *
  * Task frames (offer, assigned, resume) carry the task hash with its item,
  * or the chat so far. Supervisors get queue_stats every 2 s: the figures
- * of /api/queues and /api/agents (queues.c).
+ * of /api/queues and /api/agents (queues.c) and of the calls.
  *
  * Nothing here decodes a frame or knows the connection: agent.c does, and
  * calls agent_op_start() with what it read. Every step is asynchronous and
@@ -24,6 +26,7 @@
 #include <string.h>
 #include "core/clock.h"
 #include "core/mem.h"
+#include "dial/dial.h"
 #include "routing/routing.h"
 #include "store/store.h"
 #include "ws/agent_internal.h"
@@ -101,8 +104,12 @@ static void on_task_hash(struct rconn *rc, redisReply *rep, void *priv)
     const char *item = json_string_value(json_object_get(tf->task, "item"));
     const char *id = json_string_value(json_object_get(tf->task, "id"));
     ctx_err e = CTX_EINVAL;
+    const char *parent = json_string_value(json_object_get(tf->task, "parent"));
     if (ch && strcmp(ch, "chat") == 0 && id)
         e = store_read(rc, tf->st, STORE_CHAT_HISTORY, id, on_task_history, tf);
+    else if (ch && strcmp(ch, "callback") == 0 && !item && parent)
+        /* a callback asked for in a chat: the chat that led to it */
+        e = store_read(rc, tf->st, STORE_CHAT_HISTORY, parent, on_task_history, tf);
     else if (item)
         e = store_read(rc, tf->st, STORE_ITEM_JSON, item, on_task_item, tf);
     if (e)
@@ -126,24 +133,38 @@ void agent_send_task(struct asess *s, const char *type, const char *task, json_t
 /* ---- queue_stats for supervisors: the figures of /api/queues and
  * /api/agents pushed every 2 s while a supervisor is connected ---- */
 
-static void on_stats_agents(struct rconn *rc, redisReply *rep, void *priv)
+static void on_stats_calls(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
     struct agents *ag = priv;
     ag->stats_running = false;
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || !ag->queues)
+    if (!ag->queues || !ag->agents_seen)
         return;
-    json_t *agents = agents_json(rep);
-    json_t *frame = json_pack("{s:s,s:O,s:o}", "type", "queue_stats", "queues", ag->queues,
-                              "agents", agents);
+    json_t *frame = json_pack("{s:s,s:O,s:O,s:o}", "type", "queue_stats", "queues", ag->queues,
+                              "agents", ag->agents_seen, "calls", calls_json(rep));
     char *text = json_dumps(frame, CTX_JSON_FLAGS);
     json_decref(frame);
     json_decref(ag->queues);
-    ag->queues = NULL;
+    json_decref(ag->agents_seen);
+    ag->queues = ag->agents_seen = NULL;
     for (struct asess *s = ag->sessions; text && s; s = s->next)
         if (s->authed && s->supervisor)
             outq_text(&s->q, s->wsi, text, strlen(text));
     free(text);
+}
+
+static void on_stats_agents(struct rconn *rc, redisReply *rep, void *priv)
+{
+    struct agents *ag = priv;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || !ag->queues) {
+        ag->stats_running = false;
+        return;
+    }
+    json_decref(ag->agents_seen);
+    ag->agents_seen = agents_json(rep);
+    /* the call figures (placed, answered, failed by outcome, talk time) */
+    if (store_call_stats(rc, ag->s->st, on_stats_calls, ag))
+        ag->stats_running = false;
 }
 
 static void on_stats_queues(struct rconn *rc, redisReply *rep, void *priv)
@@ -179,6 +200,7 @@ struct req {
     struct serve *sv;           /* outlives the session: an operation sent
                                  * right before the connection closes still runs */
     enum agent_op op;
+    bool supervisor;            /* may hang up any agent's call */
     char agent[72], name[128];
     char task[256];
     char arg[320];              /* state, queue, phone or a new task id */
@@ -206,7 +228,7 @@ static void on_script(struct rconn *rc, redisReply *rep, void *priv)
     static const char *const op_names[] = {
         [OP_STATE] = "state", [OP_ACCEPT] = "accept", [OP_REJECT] = "reject", [OP_DONE] = "done",
         [OP_TRANSFER] = "transfer", [OP_REPLY] = "reply", [OP_CALLBACK] = "callback",
-        [OP_TYPING] = "typing",
+        [OP_TYPING] = "typing", [OP_CALL] = "call", [OP_HANGUP] = "hangup",
     };
     struct req *q = priv;
     struct asess *s = req_sess(q);
@@ -335,9 +357,14 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
             req_end(q);
             return;
         }
-        char id[300];
+        char id[300], e164[DIAL_E164_LEN], why[160];
+        if (dial_phone_e164(q->text, sv->cfg->dialer.country_code, e164, why, sizeof why)) {
+            err_task(req_sess(q), "bad_phone", why, q->task);
+            req_end(q);
+            return;
+        }
         snprintf(id, sizeof id, "callback:%s:%lld", q->task, ctx_now_ms());
-        json_t *extra = json_pack("{s:s,s:s,s:s?}", "phone", q->text, "parent", q->task,
+        json_t *extra = json_pack("{s:s,s:s,s:s?}", "phone", e164, "parent", q->task,
                                   "item", stream_field(t, "item"));
         snprintf(q->arg, sizeof q->arg, "%s", id);
         e = store_task_new(rc, sv->st, sv->cfg, id, "callback", cbq, 0, extra, on_script, q);
@@ -353,6 +380,26 @@ static void run_op(struct rconn *rc, struct req *q, const redisReply *t)
             return;
         }
         e = store_chat_typing(rc, sv->st, q->task, q->name, on_script, q);
+        break;
+    }
+    case OP_CALL:
+    case OP_HANGUP: {
+        const char *st = stream_field(t, "state"), *ag = stream_field(t, "agent");
+        bool mine = st && strcmp(st, "assigned") == 0 && ag && strcmp(ag, q->agent) == 0;
+        if (strcmp(channel, "callback") || !(mine || (q->op == OP_HANGUP && q->supervisor))) {
+            err_task(req_sess(q), "not_assigned", "this callback is not assigned to you",
+                     q->task);
+            req_end(q);
+            return;
+        }
+        if (!sv->cfg->dialer.engine) {
+            err_task(req_sess(q), "no_dialer", "no dialer is configured: call the number yourself",
+                     q->task);
+            req_end(q);
+            return;
+        }
+        e = store_call_request(rc, sv->st, q->op == OP_CALL ? "call" : "hangup", q->task,
+                               q->agent, on_script, q);
         break;
     }
     case OP_STATE:
@@ -382,6 +429,7 @@ void agent_op_start(struct asess *s, enum agent_op op, const char *task, const c
     q->ref = wref_take(s->ref);
     q->sv = s->ag->s;
     q->op = op;
+    q->supervisor = s->supervisor;
     snprintf(q->agent, sizeof q->agent, "%s", s->agent);
     snprintf(q->name, sizeof q->name, "%s", s->name);
     snprintf(q->task, sizeof q->task, "%s", task ? task : "");

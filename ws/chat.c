@@ -20,7 +20,10 @@
  * and gets the chat back with its history. A connection that drops without
  * {"type":"end"} leaves the chat waiting for that (ctx:{r}:chats:left); the
  * router abandons it after presence_grace. {"type":"end"} ends it at once:
- * abandoned if no agent had it, else the agent hears the customer left. */
+ * abandoned if no agent had it, else the agent hears the customer left.
+ * {"type":"callback","phone":…,"not_before":…} asks to be called back: a
+ * callback task linked to the chat ({"type":"callback_queued"} or an error
+ * saying what is wrong with the number). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +205,62 @@ static void message(struct csess *s, const char *text)
     free(mj);
 }
 
+/* ---- "call me back": a callback task linked to this chat ---- */
+
+struct cb_ask {
+    struct wref *ref;
+    char id[128], phone[20];
+    long long not_before;
+};
+
+static void on_callback_task(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct cb_ask *a = priv;
+    struct csess *s = wref_drop(a->ref);
+    if (s && (!rep || rep->type == REDIS_REPLY_ERROR)) {
+        bool full = rep && rep->str && strncmp(rep->str, "QUEUE_FULL", 10) == 0;
+        outq_error(&s->q, s->wsi, full ? "queue_full" : "unavailable",
+                   full ? "we cannot take more callbacks now; please try again later"
+                        : "please try again in a moment");
+    } else if (s) {
+        json_t *f = json_pack("{s:s,s:s,s:s}", "type", "callback_queued", "task", a->id,
+                              "phone", a->phone);
+        if (a->not_before) {
+            char at[CTX_TIME_LEN];
+            ctx_time_format(a->not_before / 1000, at);
+            json_object_set_new(f, "not_before", json_string(at));
+        }
+        outq_json(&s->q, s->wsi, f);
+    }
+    free(a);
+}
+
+/* The customer asks to be called at `phone` (not before `nb`, RFC 3339 or
+ * NULL): a callback task whose parent is this chat, so the agent who calls
+ * sees the chat so far (docs/voice.md). */
+static void ask_callback(struct csess *s, const char *phone, const char *nb)
+{
+    struct serve *sv = s->ch->s;
+    struct callback_req cr;
+    if (callback_request(sv->cfg, phone, s->name, NULL, nb, s->task, ctx_now_ms(), &cr)) {
+        outq_error(&s->q, s->wsi, cr.code, cr.message);
+        return;
+    }
+    struct cb_ask *a = ctx_calloc(1, sizeof *a);
+    snprintf(a->id, sizeof a->id, "%s", cr.id);
+    snprintf(a->phone, sizeof a->phone, "%s", cr.e164);
+    a->not_before = cr.not_before;
+    a->ref = wref_take(s->ref);
+    if (store_task_new(sv->cmd, sv->st, sv->cfg, cr.id, "callback", cr.queue, 0, cr.extra,
+                       on_callback_task, a)) {
+        wref_drop(a->ref);
+        free(a);
+        outq_error(&s->q, s->wsi, "unavailable", "please try again in a moment");
+    }
+    json_decref(cr.extra);
+}
+
 /* ---- resume and end ---- */
 
 static void on_history(struct rconn *rc, redisReply *rep, void *priv)
@@ -339,11 +398,17 @@ static void handle(struct csess *s, const char *text, size_t len)
             outq_error(&s->q, s->wsi, "missing_field", "\"text\" is required (1-4000 bytes)");
         else
             message(s, t);
+    } else if (strcmp(type, "callback") == 0) {
+        if (!s->task[0] || s->starting || s->resuming)
+            outq_error(&s->q, s->wsi, "not_started", "start the chat first");
+        else
+            ask_callback(s, json_string_value(json_object_get(m, "phone")),
+                         json_string_value(json_object_get(m, "not_before")));
     } else if (strcmp(type, "ping") == 0) {
         outq_json(&s->q, s->wsi, json_pack("{s:s}", "type", "pong"));
     } else {
         outq_error(&s->q, s->wsi, "unknown_type",
-                   "this protocol knows start, resume, message and end");
+                   "this protocol knows start, resume, message, callback and end");
     }
     json_decref(m);
 }

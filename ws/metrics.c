@@ -37,6 +37,7 @@ struct scrape {
     struct slot slots[STORE_PIPE_COUNT];
     json_t *queues;             /* /metrics: queues_json(), or NULL */
     json_t *alerts;             /* /metrics: series -> spike alerts raised, or NULL */
+    json_t *calls;              /* /metrics: the call figures (ctx:{r}:calls:stats), or NULL */
 };
 
 static void health_answer(struct scrape *sc);
@@ -56,6 +57,7 @@ static void scrape_step(struct scrape *sc)
         metrics_answer(sc);
     json_decref(sc->queues);
     json_decref(sc->alerts);
+    json_decref(sc->calls);
     free(sc);
 }
 
@@ -95,6 +97,14 @@ static void on_alert_counts(struct rconn *rc, redisReply *rep, void *priv)
     scrape_step(sc);
 }
 
+static void on_call_stats(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct scrape *sc = priv;
+    sc->calls = calls_json(rep);
+    scrape_step(sc);
+}
+
 static void scrape_start(struct api_req *r, bool health)
 {
     struct serve *s = r->s;
@@ -117,6 +127,9 @@ static void scrape_start(struct api_req *r, bool health)
             sc->left--;
         sc->left++;
         if (store_alerts_counts(s->cmd, s->st, on_alert_counts, sc))
+            sc->left--;
+        sc->left++;
+        if (store_call_stats(s->cmd, s->st, on_call_stats, sc))
             sc->left--;
     }
     scrape_step(sc);
@@ -271,6 +284,32 @@ static void write_groups(struct buf *b, const struct scrape *sc)
     }
 }
 
+/* The voice callbacks' calls (global: from Redis; docs/voice.md). */
+static void write_calls(struct buf *b, const json_t *calls)
+{
+    metrics_header(b, "ctx_calls_placed_total", "counter",
+                   "Callback calls started (agent leg first), by every dialer.");
+    buf_printf(b, "ctx_calls_placed_total %lld\n",
+               (long long)json_integer_value(json_object_get(calls, "placed")));
+    metrics_header(b, "ctx_calls_answered_total", "counter",
+                   "Callback calls the customer answered.");
+    buf_printf(b, "ctx_calls_answered_total %lld\n",
+               (long long)json_integer_value(json_object_get(calls, "answered")));
+    metrics_header(b, "ctx_calls_failed_total", "counter",
+                   "Callback calls that ended without a conversation, by outcome: busy, "
+                   "no_answer, rejected, failed, agent_failed, cancelled.");
+    const json_t *failed = json_object_get(calls, "failed");
+    static const char *const outcomes[] = {"busy", "no_answer", "rejected", "failed",
+                                           "agent_failed", "cancelled"};
+    for (size_t i = 0; i < CTX_ARRAY_LEN(outcomes); i++)
+        buf_printf(b, "ctx_calls_failed_total{outcome=\"%s\"} %lld\n", outcomes[i],
+                   (long long)json_integer_value(json_object_get(failed, outcomes[i])));
+    metrics_header(b, "ctx_calls_talk_seconds_total", "counter",
+                   "Seconds customers and agents talked on callback calls.");
+    buf_printf(b, "ctx_calls_talk_seconds_total %.3f\n",
+               json_number_value(json_object_get(calls, "talk_s")));
+}
+
 static void metrics_answer(struct scrape *sc)
 {
     struct api_req *r = sc->r;
@@ -294,6 +333,7 @@ static void metrics_answer(struct scrape *sc)
         }
         buf_printf(&r->body, "\"} %lld\n", (long long)json_integer_value(n));
     }
+    write_calls(&r->body, sc->calls);
     respond(r, 200, "text/plain; version=0.0.4");
 }
 

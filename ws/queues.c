@@ -1,5 +1,6 @@
 /* queues.c -- the routing figures over HTTP: GET /api/queues, GET
- * /api/agents, POST /api/callbacks.
+ * /api/agents, POST /api/callbacks (the phone normalised to E.164, the time
+ * it may ring moved into its queue's calling hours).
  *
  * One read-only Lua script (queue_stats.lua) gathers, per configured queue,
  * waiting / offered / assigned counts, the oldest wait and the counters
@@ -16,6 +17,8 @@
 #include "core/date.h"
 #include "core/clock.h"
 #include "core/mem.h"
+#include "core/tz.h"
+#include "dial/dial.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
 
@@ -109,6 +112,29 @@ void queues_get(struct api_req *r)
 {
     if (queues_query(r, queues_answer))
         respond_error(r, 503, "redis", "redis is away");
+}
+
+/* The call figures (ctx:{r}:calls:stats HGETALL) as {placed, answered,
+ * talk_s, failed: {outcome: n}}. */
+json_t *calls_json(const redisReply *rep)
+{
+    long long placed = 0, answered = 0, talk_ms = 0;
+    json_t *failed = json_object();
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {
+        const char *k = rep->element[i]->str, *v = rep->element[i + 1]->str;
+        if (!k || !v)
+            continue;
+        if (strcmp(k, "placed") == 0)
+            placed = atoll(v);
+        else if (strcmp(k, "answered") == 0)
+            answered = atoll(v);
+        else if (strcmp(k, "talk_ms") == 0)
+            talk_ms = atoll(v);
+        else if (strncmp(k, "failed:", 7) == 0)
+            json_object_set_new(failed, k + 7, json_integer(atoll(v)));
+    }
+    return json_pack("{s:I,s:I,s:f,s:o}", "placed", placed, "answered", answered, "talk_s",
+                     (double)talk_ms / 1000.0, "failed", failed);
 }
 
 /* ---- GET /api/agents ---- */
@@ -217,18 +243,63 @@ static void on_task(struct rconn *rc, redisReply *rep, void *priv)
     respond_json(r, 201, json_pack("{s:o}", "task", t));
 }
 
-static bool valid_phone(const char *p)
+/* When a callback in queue qc may ring, asked for at nb (ms; 0: now): the
+ * first instant inside the queue's calling hours from then on. */
+static long long callback_due(const struct config_queue *qc, long long nb, long long now)
 {
-    size_t digits = 0;
-    if (*p == '+')
-        p++;
-    for (; *p; p++) {
-        if (*p >= '0' && *p <= '9')
-            digits++;
-        else if (*p != ' ' && *p != '-' && *p != '(' && *p != ')')
-            return false;
+    int open, close;
+    if (!qc || dial_hours_parse(qc->calling_hours, &open, &close) || (open == 0 && close == 1440))
+        return nb;
+    struct tz *tz = NULL;
+    if (qc->calling_tz && tz_load(NULL, qc->calling_tz, &tz))
+        tz = NULL;              /* checked at load: gone since, hours in UTC */
+    long long from = nb > now ? nb : now, due = dial_hours_next(open, close, tz, from);
+    tz_free(tz);
+    return due == now ? nb : due;
+}
+
+ctx_err callback_request(const struct config *cfg, const char *phone, const char *name,
+                         const char *queue, const char *not_before, const char *parent,
+                         long long now, struct callback_req *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *q = queue ? queue : cfg->callback_queue;
+    for (size_t i = 0; !q && i < cfg->nqueues; i++)
+        if (cfg->queues[i].channels.n == 0 || strlist_has(&cfg->queues[i].channels, "callback"))
+            q = cfg->queues[i].name;
+    const struct config_queue *qc = NULL;
+    for (size_t i = 0; q && i < cfg->nqueues; i++)
+        if (strcmp(cfg->queues[i].name, q) == 0)
+            qc = &cfg->queues[i];
+    long long nb = 0;
+    char why[200];
+    out->code = "bad_phone";
+    if (!phone) {
+        snprintf(out->message, sizeof out->message, "\"phone\" is required: a phone number such "
+                 "as +7 495 123-45-67");
+    } else if (dial_phone_e164(phone, cfg->dialer.country_code, out->e164, why, sizeof why)) {
+        snprintf(out->message, sizeof out->message, "%s", why);
+    } else if (name && strlen(name) > 100) {
+        out->code = "bad_name";
+        snprintf(out->message, sizeof out->message, "\"name\" is at most 100 bytes");
+    } else if (!q || !qc) {
+        out->code = "bad_queue";
+        snprintf(out->message, sizeof out->message, "no such queue takes callbacks");
+    } else if (not_before && ctx_date_parse(not_before, &nb)) {
+        out->code = "bad_not_before";
+        snprintf(out->message, sizeof out->message, "\"not_before\" must be an RFC 3339 time");
+    } else {
+        out->code = NULL;
+        out->queue = qc->name;
+        out->not_before = callback_due(qc, nb * 1000, now);
+        snprintf(out->id, sizeof out->id, "callback:%lld:%d", now, rand() % 100000);
+        char nbs[32];
+        snprintf(nbs, sizeof nbs, "%lld", out->not_before);
+        out->extra = json_pack("{s:s,s:s?,s:s,s:s?}", "phone", out->e164, "name", name,
+                               "not_before", nbs, "parent", parent);
+        return CTX_OK;
     }
-    return digits >= 5 && digits <= 15;         /* E.164 has at most 15 digits */
+    return CTX_EINVAL;
 }
 
 void callbacks_post(struct api_req *r)
@@ -236,44 +307,27 @@ void callbacks_post(struct api_req *r)
     const struct config *cfg = r->s->cfg;
     json_error_t je;
     json_t *j = json_loadb(buf_str(&r->req_body), buf_len(&r->req_body), 0, &je);
-    const char *phone = json_string_value(json_object_get(j, "phone"));
-    const char *name = json_string_value(json_object_get(j, "name"));
-    const char *queue = json_string_value(json_object_get(j, "queue"));
-    const char *nb = json_string_value(json_object_get(j, "not_before"));
-    long long not_before = 0;
-    const char *q = queue ? queue : cfg->callback_queue;
-    for (size_t i = 0; !q && i < cfg->nqueues; i++)
-        if (cfg->queues[i].channels.n == 0 || strlist_has(&cfg->queues[i].channels, "callback"))
-            q = cfg->queues[i].name;
-    bool known = false;
-    for (size_t i = 0; q && i < cfg->nqueues; i++)
-        known |= strcmp(cfg->queues[i].name, q) == 0;
+    struct callback_req cr;
     if (!j) {
         respond_error(r, 400, "bad_json", je.text);
-    } else if (!phone || !valid_phone(phone)) {
-        respond_error(r, 400, "bad_phone", "\"phone\" must be a phone number such as +7 495 123-45-67");
-    } else if (name && strlen(name) > 100) {
-        respond_error(r, 400, "bad_name", "\"name\" is at most 100 bytes");
-    } else if (!q || !known) {
-        respond_error(r, 400, "bad_queue", "no such queue takes callbacks");
-    } else if (nb && ctx_date_parse(nb, &not_before)) {
-        respond_error(r, 400, "bad_not_before", "\"not_before\" must be an RFC 3339 time");
+    } else if (callback_request(cfg, json_string_value(json_object_get(j, "phone")),
+                                json_string_value(json_object_get(j, "name")),
+                                json_string_value(json_object_get(j, "queue")),
+                                json_string_value(json_object_get(j, "not_before")), NULL,
+                                ctx_now_ms(), &cr)) {
+        respond_error(r, 400, cr.code, cr.message);
     } else {
         struct cbctx *c = ctx_calloc(1, sizeof *c);
         c->r = r;
-        snprintf(c->id, sizeof c->id, "callback:%lld:%d", ctx_now_ms(), rand() % 100000);
-        char nbs[32];
-        snprintf(nbs, sizeof nbs, "%lld", not_before * 1000);
-        json_t *extra = json_pack("{s:s,s:s?,s:s}", "phone", phone, "name", name,
-                                  "not_before", nbs);
+        snprintf(c->id, sizeof c->id, "%s", cr.id);
         r->waiting = true;
-        if (store_task_new(r->s->cmd, r->s->st, cfg, c->id, "callback", q, 0, extra,
+        if (store_task_new(r->s->cmd, r->s->st, cfg, c->id, "callback", cr.queue, 0, cr.extra,
                            on_callback, c)) {
             r->waiting = false;
             free(c);
             respond_error(r, 503, "redis", "redis is away");
         }
-        json_decref(extra);
+        json_decref(cr.extra);
     }
     json_decref(j);
 }

@@ -92,6 +92,26 @@ typedef void (*queues_done_cb)(struct api_req *r, json_t *queues);
 ctx_err queues_query(struct api_req *r, queues_done_cb done);
 json_t *queues_json(const struct config *cfg, const redisReply *rep);
 json_t *agents_json(const redisReply *rep);
+/* A callback request checked (queues.c): the phone in E.164, the queue
+ * (the one named, callback_queue, or the first taking callbacks), when it
+ * may ring (not_before, RFC 3339, moved into the queue's calling hours; ms,
+ * 0: now), a new task id and the task's fields (extra: json_decref it).
+ * CTX_EINVAL with code ("bad_phone", "bad_name", "bad_queue",
+ * "bad_not_before") and a message for the person who asked. */
+struct callback_req {
+    const char *code;
+    char message[256];
+    char e164[20];
+    const char *queue;
+    long long not_before;
+    char id[128];
+    json_t *extra;
+};
+ctx_err callback_request(const struct config *cfg, const char *phone, const char *name,
+                         const char *queue, const char *not_before, const char *parent,
+                         long long now, struct callback_req *out);
+/* The call figures of ctx:{r}:calls:stats: {placed, answered, talk_s, failed{}}. */
+json_t *calls_json(const redisReply *rep);
 ctx_err queue_stats_eval(struct serve *s, rconn_reply_cb cb, void *priv);
 
 /* Copy query argument `name` (URL-decoded by lws) into out ("" when

@@ -4,6 +4,9 @@
 // The chat survives a reload or a dropped connection: `started` gives a key,
 // kept in sessionStorage, and the widget sends {"type":"resume"} to get the
 // chat and its history back. "End chat" sends {"type":"end"}.
+// "Call me back" asks for a call at a phone number: in a chat, over the
+// socket ({"type":"callback"}: the agent who calls sees the chat), else with
+// POST /api/callbacks. The server checks the number and says what is wrong.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -112,6 +115,9 @@ function connect(hello, first) {
         break;
       case 'ended':
         break;
+      case 'callback_queued':
+        callbackDone(f.phone, f.not_before);
+        break;
       case 'error':
         if (f.code === 'no_chat') {       // the saved chat is gone: start afresh
           sessionStorage.removeItem(SAVED);
@@ -120,6 +126,10 @@ function connect(hello, first) {
           chatBox.hidden = true;
           startForm.hidden = false;
           return;
+        }
+        if (/^bad_|^queue_full$/.test(f.code || '') && cbPending) {
+          callbackFailed(f.message || f.code);
+          break;
         }
         system('Error: ' + (f.message || f.code || 'unknown'));
         if (f.code === 'closed') end('This chat is closed.');
@@ -170,4 +180,58 @@ leaveBtn.addEventListener('click', () => {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'end' }));
   end('You ended the chat.');
   if (ws) setTimeout(() => ws.close(), 100);
+});
+
+// ---- "call me back" ----
+
+const cbForm = $('callback'), cbStatus = $('callback-status');
+let cbPending = false;
+
+function callbackDone(phone, notBefore) {
+  cbPending = false;
+  cbForm.querySelector('button').disabled = false;
+  const when = notBefore && Date.parse(notBefore) > Date.now()
+    ? 'from ' + new Date(notBefore).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) : 'shortly';
+  cbStatus.className = 'cb-status ok';
+  cbStatus.textContent = 'Thank you. We will call you at ' + phone + ' ' + when + '.';
+}
+
+function callbackFailed(why) {
+  cbPending = false;
+  cbForm.querySelector('button').disabled = false;
+  cbStatus.className = 'cb-status bad';
+  cbStatus.textContent = why;
+  $('phone').setAttribute('aria-invalid', 'true');
+  $('phone').focus();
+}
+
+cbForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const phone = $('phone').value.trim();
+  $('phone').removeAttribute('aria-invalid');
+  if (!phone) { callbackFailed('Please write your phone number, with the country code (+7 495 123-45-67).'); return; }
+  const w = $('when').value;
+  const notBefore = w ? new Date(w).toISOString().replace(/\.\d+Z$/, 'Z') : undefined;
+  cbPending = true;
+  cbForm.querySelector('button').disabled = true;
+  cbStatus.className = 'cb-status';
+  cbStatus.textContent = 'Sending…';
+  if (!closed && saved() && ws && ws.readyState === WebSocket.OPEN) {
+    ws.send(JSON.stringify({ type: 'callback', phone, not_before: notBefore }));
+    return;
+  }
+  try {
+    const name = (myName || $('name').value || '').trim() || undefined;
+    const r = await fetch('/api/callbacks', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ phone, name, not_before: notBefore }) });
+    const b = await r.json().catch(() => ({}));
+    if (r.status === 201 && b.task) {
+      const nb = Number(b.task.not_before);
+      callbackDone(b.task.phone, nb > Date.now() ? new Date(nb).toISOString() : null);
+    } else {
+      callbackFailed(b.message || ('The request failed (HTTP ' + r.status + ').'));
+    }
+  } catch (e) {
+    callbackFailed('The request failed: ' + e.message);
+  }
 });

@@ -196,7 +196,10 @@ const handlers = {
   revoked(f) {
     const t = tasks.get(f.task);
     const why = { timeout: 'the offer timed out', timed_out: 'the offer timed out',
-      transferred: 'transferred', abandoned: 'the customer left' }[f.reason] || f.reason || 'revoked';
+      transferred: 'transferred', abandoned: 'the customer left',
+      retry: 'back in the queue to be called again later',
+      busy: 'abandoned: busy on every attempt', no_answer: 'abandoned: no answer on every attempt' }[f.reason] ||
+      f.reason || 'revoked';
     if (t) notice(taskTitle(t) + ': ' + why + '.');
     dropTask(f.task);
   },
@@ -226,6 +229,14 @@ const handlers = {
     renderPanelState(t);
   },
   reply_status(f) { onReplyStatus(f); },
+  call(f) {
+    const t = tasks.get(f.task);
+    if (!t) return;
+    t.call = { state: f.state, leg: f.leg, since: Number(f.since) || Date.now(), outcome: f.outcome,
+      reason: f.reason, talk_s: f.talk_s };
+    if (f.attempt) t.task.call_attempts = String(f.attempt);
+    renderCall(t);
+  },
   callback_queued(f) {
     const t = tasks.get(f.parent);
     const msg = 'Callback queued (' + f.task + ').';
@@ -239,6 +250,12 @@ const handlers = {
       sessionStorage.removeItem(TOKEN_KEY);
       token = null;
       showLogin('That token was not accepted.');
+      return;
+    }
+    if (f.task && tasks.get(f.task) && tasks.get(f.task).callLine && f.code === 'no_dialer') {
+      const t = tasks.get(f.task);
+      t.call = { state: 'ended', outcome: 'not called', reason: f.message };
+      renderCall(t);
       return;
     }
     if (f.code === 'noreply' && pendingReplies.length) {
@@ -326,6 +343,8 @@ function upsertTask(f, state) {
 function dropTask(id) {
   const t = tasks.get(id);
   if (!t) return;
+  clearInterval(t.callTimer);
+  clearTimeout(t.askTimer);
   removeOffer(t);
   if (t.tab) t.tab.remove();
   if (t.panel) t.panel.remove();
@@ -537,13 +556,89 @@ function addMessage(log, m) {
   log.scrollTop = log.scrollHeight;
 }
 
+// When a callback may ring: not_before is ms since the epoch, "0" or absent
+// when the customer asked for no time ("now").
+function whenText(nb) {
+  const ms = Number(nb);
+  if (!Number.isFinite(ms) || ms <= Date.now()) return 'now';
+  return new Date(ms).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+function clock(s) {
+  s = Math.max(0, Math.floor(s));
+  return Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0');
+}
+
+const OUTCOMES = { answered: 'answered', busy: 'busy', no_answer: 'no answer', rejected: 'rejected',
+  failed: 'failed', agent_failed: 'your phone did not answer', cancelled: 'cancelled',
+  not_called: 'not called' };
+
 function renderCallbackTask(t, panel) {
   const phone = t.task.phone || '';
+  const attempts = Number(t.task.call_attempts) || 0;
   panel.append(el('div', { class: 'callback-info' },
     el('p', {}, 'Call ', el('a', { href: 'tel:' + phone.replace(/[^+\d]/g, ''), text: phone }),
       t.task.name ? ' (' + t.task.name + ')' : ''),
-    t.task.not_before ? el('p', { text: 'Not before ' + t.task.not_before }) : null,
+    el('p', { class: 'when', text: 'When: ' + whenText(t.task.not_before) }),
+    attempts ? el('p', { class: 'muted attempts', text: 'Called ' + attempts + ' time' + (attempts === 1 ? '' : 's') +
+      (t.task.outcome ? '; last: ' + (OUTCOMES[t.task.outcome] || t.task.outcome) : '') }) : null,
     t.task.parent ? el('p', { class: 'muted', text: 'From task ' + t.task.parent }) : null));
+  // what led to the callback: the post, or the chat
+  if (t.item && t.item.text) {
+    panel.append(el('blockquote', { class: 'origin', text: t.item.text }));
+  } else if (t.history && t.history.length) {
+    const log = el('ol', { class: 'chat-log origin' });
+    for (const m of t.history) addMessage(log, m);
+    panel.append(log);
+  }
+  // the call: its state live, Call and Hang up
+  if (!t.call && t.task.call_state) {
+    t.call = { state: t.task.call_state, leg: t.task.call_leg, since: Number(t.task.call_since) || 0,
+      outcome: t.task.outcome, reason: t.task.call_reason, talk_s: t.task.talk_s };
+  }
+  t.callLine = el('p', { class: 'call-state', role: 'status', 'aria-live': 'polite' });
+  t.callBtn = el('button', { type: 'button', class: 'call', text: 'Call',
+    onclick: () => { if (send({ type: 'call', task: t.id })) { t.call = { state: 'asking' }; renderCall(t); } } });
+  t.hangupBtn = el('button', { type: 'button', class: 'hangup', text: 'Hang up',
+    onclick: () => send({ type: 'hangup', task: t.id }) });
+  panel.append(el('div', { class: 'call-box' }, t.callLine, t.callBtn, t.hangupBtn));
+  renderCall(t);
+}
+
+function callActive(c) {
+  return !!c && ['asking', 'dialing', 'ringing', 'talking'].includes(c.state);
+}
+
+function renderCall(t) {
+  if (!t.callLine) return;
+  const c = t.call;
+  let text = 'Not called yet.';
+  if (c) {
+    const agentLeg = c.leg === 'agent';
+    if (c.state === 'asking') text = 'Asking the dialer…';
+    else if (c.state === 'dialing') text = agentLeg ? 'Calling your phone…' : 'Calling the customer…';
+    else if (c.state === 'ringing') text = agentLeg ? 'Your phone is ringing: answer it.' : 'The customer\'s phone is ringing…';
+    else if (c.state === 'talking') text = 'Talking ' + clock((Date.now() - (c.since || Date.now())) / 1000);
+    else if (c.state === 'ended') {
+      text = 'Ended: ' + (OUTCOMES[c.outcome] || c.outcome || 'over');
+      if (c.outcome === 'answered' && c.talk_s !== undefined) text += ' after ' + clock(Number(c.talk_s));
+      else if (c.reason) text += ' (' + c.reason + ')';
+    }
+  }
+  t.callLine.textContent = text;
+  t.callLine.dataset.state = c ? c.state : 'none';
+  const active = callActive(c);
+  t.callBtn.disabled = active || t.state !== 'assigned';
+  t.hangupBtn.disabled = !active || (c && c.state === 'asking');
+  clearInterval(t.callTimer);
+  clearTimeout(t.askTimer);
+  if (c && c.state === 'talking') t.callTimer = setInterval(() => renderCall(t), 1000);
+  if (c && c.state === 'asking') {
+    // no dialer took it (none running, or Redis away): say so, allow another try
+    t.askTimer = setTimeout(() => {
+      if (t.call === c) { t.call = { state: 'ended', outcome: 'not called', reason: 'no dialer answered; try again' }; renderCall(t); }
+    }, 10000);
+  }
 }
 
 function replyBox(t, label) {

@@ -22,7 +22,7 @@
   const ui = {
     login: $('login'), token: $('token'), loginError: $('login-error'), app: $('app'),
     who: $('who'), status: $('status'), logout: $('logout'), summary: $('summary'),
-    updated: $('updated'), error: $('error'),
+    updated: $('updated'), error: $('error'), calls: $('calls'),
     queues: document.querySelector('#queues tbody'), agents: document.querySelector('#agents tbody'),
   };
 
@@ -161,8 +161,44 @@
       p.title = String(t.id);
       p.dataset.task = String(t.id);
       tasks.append(p);
+      if (t.channel === 'callback' && t.call) tasks.append(callCell(t));
     }
     if (!tasks.childElementCount) tasks.append(el('span', 'muted', '—'));
+  }
+
+  // A callback's call: its state (with the talk time) and, while it is in
+  // progress, Hang up ({"type":"hangup"} on this supervisor's socket).
+  function callCell(t) {
+    const box = el('span', 'call');
+    box.dataset.call = String(t.call);
+    const since = Number(t.since) || 0;
+    let text = 'call: ' + t.call;
+    if (t.call === 'talking' && since) text += ' ' + dur((Date.now() - since) / 1000);
+    if (t.call === 'ended' && t.outcome) text += ' (' + String(t.outcome).replace('_', ' ') + ')';
+    box.append(el('span', 'pill call-' + cssWord(t.call), text));
+    if (['dialing', 'ringing', 'talking'].includes(t.call)) {
+      const b = el('button', 'hangup', 'Hang up');
+      b.type = 'button';
+      b.addEventListener('click', () => {
+        if (ws && ws.readyState === WebSocket.OPEN) {
+          ws.send(JSON.stringify({ type: 'hangup', task: t.id }));
+          b.disabled = true;
+          b.textContent = 'Hanging up…';
+        }
+      });
+      box.append(b);
+    }
+    return box;
+  }
+
+  function renderCalls(c) {
+    if (!ui.calls) return;
+    if (!c) { ui.calls.hidden = true; return; }
+    ui.calls.hidden = false;
+    const f = c.failed || {};
+    const failed = Object.keys(f).filter((k) => num(f[k])).map((k) => k.replace('_', ' ') + ' ' + num(f[k]));
+    ui.calls.textContent = `Calls: ${num(c.placed)} placed, ${num(c.answered)} answered` +
+      (failed.length ? ', ' + failed.join(', ') : '') + `; talk time ${dur(num(c.talk_s))}.`;
   }
 
   function render(queues, agents, source) {
@@ -256,6 +292,7 @@
         lastFrameAt = Date.now();
         showError('');
         render(m.queues, m.agents, 'live');
+        renderCalls(m.calls);
       } else if (m.type === 'error') {
         if (m.code === 'auth') denied(m.message ? 'The server did not accept this token: ' + m.message : 'The server did not accept this token.');
         else showError('Server: ' + (m.message || m.code || 'error'));
