@@ -6,7 +6,9 @@
  * CTX_EREDIS and no callback, so callers can tell "not sent" from "sent and
  * lost". A command whose connection drops gets its callback with r == NULL.
  * hiredis has no timeouts: a watchdog drops a connection that leaves a
- * command unanswered for longer than its timeout (set it above any BLOCK). */
+ * command unanswered for longer than its timeout (set it above any BLOCK).
+ * On a Redis Cluster the same calls route each command to its slot's
+ * master, follow MOVED and ASK, and find a promoted replica by themselves. */
 #ifndef CTX_REDIS_H
 #define CTX_REDIS_H
 
@@ -33,10 +35,20 @@ void rscript_init(struct rscript *s);
 
 ctx_err rconn_new(uv_loop_t *loop, const char *host, int port, const char *name,
                   double timeout, rconn_state_cb state_cb, void *priv, struct rconn **out);
+/* The same on "host:port" nodes: several, or cluster set, make it follow a
+ * Redis Cluster's slot map (the nodes are where it first asks for it). A
+ * plain connection answered MOVED becomes a cluster one by itself. Up means:
+ * the map is known and every master in it connected. */
+ctx_err rconn_new_nodes(uv_loop_t *loop, const char *const *nodes, size_t nnodes, bool cluster,
+                        const char *name, double timeout, rconn_state_cb state_cb, void *priv,
+                        struct rconn **out);
 /* Drops the connection: pending commands are called back with NULL. */
 void rconn_free(struct rconn *rc);
 
 bool rconn_up(const struct rconn *rc);
+bool rconn_cluster(const struct rconn *rc);
+/* The cluster slot (0..16383) of a key, by its {hash tag} if it has one. */
+unsigned rconn_key_slot(const char *key, size_t len);
 const char *rconn_name(const struct rconn *rc);
 /* Scripts to load on each connection (the array must outlive rc). */
 void rconn_set_scripts(struct rconn *rc, struct rscript *scripts, size_t n);
