@@ -106,7 +106,7 @@ static redisContext *connect_redis(struct config **cfg)
 {
     if (!(*cfg = load_config()))
         return NULL;
-    redisContext *c = cli_redis(*cfg);
+    redisContext *c = cli_redis(*cfg, KEY_DEAD);
     if (!c)
         config_free(*cfg);
     return c;
