@@ -1,0 +1,166 @@
+"""Redis Cluster for real: 3 masters and 3 replicas (harness.Cluster, Debian's
+redis-server with --cluster-enabled yes joined by redis-cli --cluster
+create, cluster-node-timeout 1 s, AOF everysec) and two ctxd processes
+given the masters' addresses as "redis": [...], each running every role.
+
+While a feed grows and simulated agents take callbacks through either node
+(test_two_routers' agents and invariants), the master of the routing slot
+({r}, with {c} beside it) is killed with SIGKILL -- no CLUSTER FAILOVER: its
+replica is promoted by the cluster and both ctxd find it by themselves.
+Then: every acknowledged task is there and finished, in exactly one place,
+no capacity exceeded (the invariants, checked on the {r} master before and
+after the kill); every feed entry is stored and tagged once (item hashes,
+the tagged stream without duplicate ids), including those published after
+the kill; both collectors shared the one source through its lease; and
+both ctxd exit 0 on SIGTERM."""
+import asyncio
+import json
+import os
+import random
+import signal
+import time
+import urllib.error
+import urllib.request
+
+from feedserver import FeedServer
+from harness import Cluster, Ctxd, Workdir, wait_for
+from test_pipeline import entry, write_feed
+from test_routing import add_agent
+from test_two_routers import CHECK, Agent
+
+N_TASKS = int(os.environ.get("CTX_CLUSTER_TASKS", "240"))
+N_AGENTS = 8
+KILL_AT = N_TASKS // 3
+
+
+def check(cluster, tasks):
+    errs, counts = cluster.node("ctx:{r}:agents").cmd("EVAL", CHECK, 0, *tasks)
+    assert not errs, "invariants broken:\n" + "\n".join(errs[:20])
+    return json.loads(counts)
+
+
+def entries(n0, n1):
+    return [entry(n, "Acme note %d" % n, "Acme support answered ticket %d, thanks" % n,
+                  "Sun, 22 Nov 2026 10:%02d:00 GMT") for n in range(n0, n1)]
+
+
+def create(port, i):
+    """A callback through a node's API: its task id, or None when the node
+    did not take it (Redis away for a moment: not acknowledged)."""
+    body = json.dumps({"phone": "+7495%07d" % i, "queue": "a" if i % 3 else "b"}).encode()
+    req = urllib.request.Request("http://127.0.0.1:%d/api/callbacks" % port, data=body,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())["task"]["id"]
+    except (urllib.error.HTTPError, OSError):
+        return None
+
+
+def test_cluster_failover_under_load():
+    t0 = time.monotonic()
+    wd = Workdir("cluster")
+    cluster = Cluster(wd.path, masters=3, timeout=1000)
+    feeds = os.path.join(wd.path, "feeds")
+    os.makedirs(feeds)
+    feed = os.path.join(feeds, "acme.xml")
+    write_feed(feed, entries(0, 20))
+    fs = FeedServer(feeds)
+    nodes = []
+    try:
+        cluster.start()
+        fs.start()
+        masters = [a for a in cluster.addresses()
+                   if int(a.split(":")[1]) in {p for _, _, p in cluster.slots()}]
+        extra = {"redis": masters, "log_level": "info", "presence_grace": "0.5s",
+                 "queues": [{"name": "a", "offer_timeout": "1s", "max_no_answer": 3},
+                            {"name": "b", "offer_timeout": "1s", "strategy": "round-robin"}]}
+        src = [{"name": "acme", "kind": "feed", "url": fs.url("acme.xml"), "every": "0.3s"}]
+        for i in range(2):
+            os.makedirs(os.path.join(wd.path, "n%d" % i))
+            nodes.append(Ctxd(os.path.join(wd.path, "n%d" % i), 0, src, extra=extra))
+        for n in nodes:
+            n.start(wait=False)
+        for n in nodes:
+            wait_for(lambda: n.http("/healthz", ok_only=False), 20, what="ctxd up")
+        started = time.monotonic() - t0
+        tokens = [add_agent(nodes[0], "ag%02d" % i, "--capacity", "callback=2")
+                  for i in range(N_AGENTS)]
+        # the pipeline on the cluster: the first 20 entries stored and tagged
+        items = lambda: {i["id"] for i in nodes[1].http("/api/items?limit=500")[1]["items"]}
+        wait_for(lambda: len(items()) == 20, 20, what="20 items through the cluster")
+
+        victim = cluster.node("ctx:{r}:agents")
+        assert victim is cluster.node("ctx:{c}:control"), "{r} and {c} share a master"
+        items_master = cluster.node("ctx:{i}:items:raw")
+        stats = {k: 0 for k in ["accepts", "rejects", "ignored", "dones", "transfers",
+                                "disconnects"]}
+        tasks, refused, info = [], [0], {}
+
+        async def main():
+            agents = [Agent("ag%02d" % i, tokens[i], [n.port for n in nodes], random.Random(i),
+                            stats) for i in range(N_AGENTS)]
+            runners = [asyncio.ensure_future(a.run()) for a in agents]
+            i = 0
+            while len(tasks) < N_TASKS:
+                tid = await asyncio.to_thread(create, nodes[i % 2].port, i)
+                i += 1
+                if tid is None:
+                    refused[0] += 1
+                    await asyncio.sleep(0.1)
+                    continue
+                tasks.append(tid)
+                if len(tasks) == KILL_AT:
+                    await asyncio.to_thread(check, cluster, tasks)
+                    info["killed"] = time.monotonic()
+                    victim.kill()       # SIGKILL: no goodbye, no CLUSTER FAILOVER
+                    write_feed(feed, entries(0, 30))
+                if "killed" in info and "promoted" not in info:
+                    new = cluster.node("ctx:{r}:agents")
+                    if new is not victim:
+                        info["promoted"] = time.monotonic() - info["killed"]
+                        info["first_task_after"] = len(tasks)
+                if len(tasks) % 10 == 0:
+                    await asyncio.sleep(0.05)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                counts = await asyncio.to_thread(check, cluster, tasks)
+                if counts.get("done", 0) == len(tasks):
+                    break
+                await asyncio.sleep(0.5)
+            for a in agents:
+                a.stop = True
+            await asyncio.gather(*runners, return_exceptions=True)
+            return counts
+
+        counts = asyncio.run(main())
+        new = cluster.node("ctx:{r}:agents")
+        assert new is not victim and new.alive(), "a replica took the routing slot over"
+        assert counts.get("done", 0) == len(tasks), "not all done: %r" % counts
+        assert len(set(tasks)) == len(tasks), "a task id acknowledged twice"
+        # items: the 30 entries, each stored once, those after the kill too
+        wait_for(lambda: len(items()) == 30, 20, what="30 items after the failover")
+        assert items() == {"feed:acme:post-%d" % n for n in range(30)}
+        tagged = items_master.cmd("XRANGE", "ctx:{i}:items:tagged", "-", "+")
+        ids = [dict(zip(f[::2], f[1::2])).get("id") for _, f in tagged]
+        assert len(ids) == len(set(ids)) == 30, "tagged stream: %d entries, %d ids" % (
+            len(ids), len(set(ids)))
+        for n in nodes:
+            assert n.alive(), "ctxd died:\n" + n.logtext()[-3000:]
+        logs = [n.logtext() for n in nodes]
+        assert all("slot map" in t for t in logs), "each ctxd read the slot map"
+        assert all("cluster up" in t for t in logs[:1]), logs[0][-2000:]
+        print("    cluster of 6 up and 2 ctxd serving in %.1f s; %d tasks (%d refused while "
+              "the {r} master was away), {r} master killed after %d, replica promoted "
+              "after %.1f s; %r" % (started, len(tasks), refused[0], KILL_AT,
+                                     info.get("promoted", -1), stats))
+        for n in nodes:
+            assert n.stop() == 0, "ctxd exit status"
+        print("    whole test %.1f s" % (time.monotonic() - t0))
+    finally:
+        for n in nodes:
+            if n.alive():
+                n.stop(signal.SIGKILL)
+        fs.stop()
+        cluster.stop()
+        wd.cleanup()
