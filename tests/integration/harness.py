@@ -92,6 +92,8 @@ class Redis:
             return self.cmd("PING") == "PONG"
         except OSError:
             return False
+        except RuntimeError:        # LOADING: still reading its AOF
+            return False
 
     def cmd(self, *args):
         """One command over a fresh connection (RESP2), returns the decoded reply."""
