@@ -556,6 +556,9 @@ int store_retain_minid(long long cutoff_ms, const struct store_group_state *g, s
 
 /* Hold (take or renew) the lease `what` (ctx:{c}:lease:<what>, lease.lua) for
  * ms as `owner`: the reply is 1 when owner holds it. */
+ctx_err store_source_lease(struct rconn *rc, struct store *st, const char *source,
+                           const char *owner, long long ms, rconn_reply_cb cb, void *priv);
+/* The same for the retention sweep's jobs. */
 ctx_err store_retain_lease(struct rconn *rc, struct store *st, const char *what,
                            const char *owner, long long ms, rconn_reply_cb cb, void *priv);
 /* The items of open tasks (queued, offered, assigned) live at least `items`

@@ -1,7 +1,8 @@
 """Redis Cluster for real: 3 masters and 3 replicas (harness.Cluster, Debian's
 redis-server with --cluster-enabled yes joined by redis-cli --cluster
 create, cluster-node-timeout 1 s, AOF everysec) and two ctxd processes
-given the masters' addresses as "redis": [...], each running every role.
+each running every role: one given the masters' addresses as "redis": [...],
+the other a single master's address (it follows the first MOVED).
 
 While a feed grows and simulated agents take callbacks through either node
 (test_two_routers' agents and invariants), the master of the routing slot
@@ -11,8 +12,8 @@ Then: every acknowledged task is there and finished, in exactly one place,
 no capacity exceeded (the invariants, checked on the {r} master before and
 after the kill); every feed entry is stored and tagged once (item hashes,
 the tagged stream without duplicate ids), including those published after
-the kill; both collectors shared the one source through its lease; and
-both ctxd exit 0 on SIGTERM."""
+the kill (both collectors share the one source through its lease, in {c}
+on the killed master); and both ctxd exit 0 on SIGTERM."""
 import asyncio
 import json
 import os
@@ -76,9 +77,14 @@ def test_cluster_failover_under_load():
                  "queues": [{"name": "a", "offer_timeout": "1s", "max_no_answer": 3},
                             {"name": "b", "offer_timeout": "1s", "strategy": "round-robin"}]}
         src = [{"name": "acme", "kind": "feed", "url": fs.url("acme.xml"), "every": "0.3s"}]
+        # n1 is given one master, one that holds none of the domains, and no
+        # "redis_cluster": its first MOVED makes it follow the cluster
+        r_i = {cluster.node("ctx:{r}:agents").port, cluster.node("ctx:{i}:items:raw").port}
+        other = next(a for a in masters if int(a.split(":")[1]) not in r_i)
         for i in range(2):
             os.makedirs(os.path.join(wd.path, "n%d" % i))
-            nodes.append(Ctxd(os.path.join(wd.path, "n%d" % i), 0, src, extra=extra))
+            nodes.append(Ctxd(os.path.join(wd.path, "n%d" % i), 0, src,
+                              extra=dict(extra, redis=other) if i else extra))
         for n in nodes:
             n.start(wait=False)
         for n in nodes:
@@ -149,7 +155,8 @@ def test_cluster_failover_under_load():
             assert n.alive(), "ctxd died:\n" + n.logtext()[-3000:]
         logs = [n.logtext() for n in nodes]
         assert all("slot map" in t for t in logs), "each ctxd read the slot map"
-        assert all("cluster up" in t for t in logs[:1]), logs[0][-2000:]
+        assert "cluster up" in logs[0], logs[0][-2000:]
+        assert "is a cluster node: following its slot map" in logs[1], logs[1][-2000:]
         print("    cluster of 6 up and 2 ctxd serving in %.1f s; %d tasks (%d refused while "
               "the {r} master was away), {r} master killed after %d, replica promoted "
               "after %.1f s; %r" % (started, len(tasks), refused[0], KILL_AT,
