@@ -334,14 +334,15 @@ def key_slot(key):
 
 
 class Cluster:
-    """A Redis Cluster of `masters` masters with one replica each, started in
+    """A Redis Cluster of `masters` masters with `replicas` replicas each, started in
     parallel on loopback ports (AOF everysec, cluster-node-timeout `timeout`
     ms) and joined by `redis-cli --cluster create`. node(key) is the Redis
     (harness.Redis, for cmd()) that masters the key's slot now."""
 
-    def __init__(self, workdir, masters=3, timeout=1000):
+    def __init__(self, workdir, masters=3, timeout=1000, replicas=1):
         self.nodes = []
-        for i in range(masters * 2):
+        self.replicas = replicas
+        for i in range(masters * (1 + replicas)):
             r = Redis(os.path.join(workdir, "node%d" % i), port=_free_pair(), cluster=False)
             r.EXTRA = ["--cluster-enabled", "yes", "--cluster-node-timeout", str(timeout),
                        "--cluster-config-file", os.path.join(r.dir, "nodes.conf"),
@@ -362,7 +363,7 @@ class Cluster:
         for r in self.nodes:
             wait_for(r.ping, 20, what="redis-server %d to answer" % r.port)
         out = subprocess.run(["redis-cli", "--cluster", "create", *self.addresses(),
-                              "--cluster-replicas", "1", "--cluster-yes"],
+                              "--cluster-replicas", str(self.replicas), "--cluster-yes"],
                              capture_output=True, text=True, timeout=60)
         if out.returncode != 0:
             raise AssertionError("redis-cli --cluster create: %s%s" % (out.stdout, out.stderr))
