@@ -112,6 +112,8 @@ struct rnode {
     unsigned outstanding;
     uint64_t last_activity;     /* uv_now() of the last reply or send on an idle conn */
     bool logged_down;
+    int replicas;               /* cluster: its replicas the map lists (failed ones are not);
+                                   -1: unknown (a plain Redis) */
 };
 
 struct rconn {
@@ -127,11 +129,15 @@ struct rconn {
     bool refreshing;            /* a CLUSTER SLOTS is in flight */
     size_t next_ask;            /* round robin over the nodes asked for the map */
     uv_timer_t *refresh;
+    uint64_t refresh_due;       /* uv_now() when the refresh timer fires */
     uv_timer_t *watchdog;
     rconn_state_cb state_cb;
     void *priv;
     struct rscript *scripts;
     size_t nscripts;
+    int wait_replicas;          /* 0: scripts are not followed by WAIT */
+    int wait_ms;
+    bool logged_unreplicated;
 };
 
 struct pending {
@@ -143,6 +149,20 @@ struct pending {
     size_t len;
     int redirects;
     bool reloaded;              /* NOSCRIPT: sent again once after loading the scripts */
+    /* WAIT after a script (rconn_set_wait): its reply is held until the
+     * WAIT of the same send answers */
+    bool wait;                  /* a script, on an rconn that waits for replicas */
+    bool waited;                /* the current send is followed by a WAIT */
+    unsigned gen;               /* sends so far: a WAIT of an earlier one is ignored */
+    unsigned refs;              /* hiredis callbacks still to come for it */
+    bool finished;              /* cb called */
+    redisReply *held;           /* the script's reply, until its WAIT answers */
+};
+
+/* The WAIT that follows one send of a script. */
+struct waiter {
+    struct pending *p;
+    unsigned gen;
 };
 
 static void node_connect(struct rnode *n);
@@ -307,6 +327,7 @@ static size_t node_get(struct rconn *rc, const char *host, size_t hostlen, int p
     n->host[hostlen] = '\0';
     n->port = port;
     n->wanted = true;
+    n->replicas = -1;
     n->retry = ctx_malloc(sizeof *n->retry);
     uv_timer_init(rc->loop, n->retry);
     n->retry->data = n;
@@ -383,6 +404,7 @@ static void on_slots(redisAsyncContext *ac, void *reply, void *privdata)
             hostlen = strlen(host);
         }
         size_t idx = node_get(rc, host, hostlen, (int)m->element[1]->integer);
+        rc->nodes[idx]->replicas = (int)(e->elements - 3);
         for (long long s = e->element[0]->integer; s <= e->element[1]->integer; s++)
             if (s >= 0 && s < SLOTS)
                 map[s] = (uint16_t)idx;
@@ -411,8 +433,9 @@ static void on_slots(redisAsyncContext *ac, void *reply, void *privdata)
     for (size_t i = 0; i < rc->nnodes; i++)
         if (rc->nodes[i]->wanted && !rc->nodes[i]->up)
             all_up = false;
-    if (!all_up)                /* a failover under way: ask again until it settles */
-        refresh_soon(rc, 500);
+    /* a failover under way: ask again until it settles; else now and then,
+     * to see a replica come back (WAIT waits for it again) */
+    refresh_soon(rc, all_up ? 10000 : 500);
     update_state(rc);
 }
 
@@ -447,8 +470,10 @@ static void refresh_soon(struct rconn *rc, uint64_t ms)
 {
     if (rc->closing || rc->refreshing)
         return;
-    if (uv_is_active((uv_handle_t *)rc->refresh) && ms > 0)
-        return;                 /* one already due */
+    uint64_t due = uv_now(rc->loop) + ms;
+    if (uv_is_active((uv_handle_t *)rc->refresh) && rc->refresh_due <= due)
+        return;                 /* one already due as soon */
+    rc->refresh_due = due;
     uv_timer_start(rc->refresh, refresh_fire, ms, 0);
 }
 
@@ -649,6 +674,78 @@ static void pending_free(struct pending *p)
     free(p);
 }
 
+static void pending_done(struct pending *p)
+{
+    if (p->finished && p->refs == 0)
+        pending_free(p);
+}
+
+/* A deep copy of a reply, freed by freeReplyObject() (hiredis frees its
+ * own once the callback returns; a held reply must outlive it). */
+static redisReply *reply_clone(const redisReply *r)
+{
+    redisReply *c = ctx_calloc(1, sizeof *c);
+    c->type = r->type;
+    c->integer = r->integer;
+    if (r->type == REDIS_REPLY_ARRAY) {
+        c->elements = r->elements;
+        c->element = r->elements ? ctx_calloc(r->elements, sizeof *c->element) : NULL;
+        for (size_t i = 0; i < r->elements; i++)
+            c->element[i] = reply_clone(r->element[i]);
+    } else if (r->str) {
+        c->len = r->len;
+        c->str = ctx_malloc(r->len + 1);
+        memcpy(c->str, r->str, r->len);
+        c->str[r->len] = '\0';
+    }
+    return c;
+}
+
+static void finish(struct pending *p, redisReply *r)
+{
+    p->finished = true;
+    if (p->cb)
+        p->cb(p->rc, r, p->priv);
+}
+
+/* WAIT's answer: the script's reply goes to its owner now -- or NULL when
+ * the connection was lost before WAIT answered: applied perhaps, but not
+ * known to be on a replica. Fewer replicas than asked within the timeout
+ * (one is down) still delivers: the master has it. */
+static void on_wait(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    struct waiter *w = privdata;
+    struct pending *p = w->p;
+    redisReply *r = reply;
+    p->refs--;
+    if (!p->finished && w->gen == p->gen && p->held) {
+        struct rconn *rc = p->rc;
+        int want = p->node->replicas >= 0 && p->node->replicas < rc->wait_replicas
+                       ? p->node->replicas : rc->wait_replicas;
+        if (r && r->type == REDIS_REPLY_INTEGER && r->integer < want) {
+            if (!rc->logged_unreplicated)
+                log_warn("redis %s: a script's writes reached %lld replicas of %d within %d ms "
+                         "(a replica down?)", rc->name, r->integer, want, rc->wait_ms);
+            rc->logged_unreplicated = true;
+        } else if (r && r->type == REDIS_REPLY_INTEGER) {
+            rc->logged_unreplicated = false;
+        }
+        redisReply *held = p->held;
+        p->held = NULL;
+        finish(p, r ? held : NULL);
+        freeReplyObject(held);
+    }
+    free(w);
+    pending_done(p);
+}
+
+void rconn_set_wait(struct rconn *rc, int replicas, int timeout_ms)
+{
+    rc->wait_replicas = replicas > 0 ? replicas : 0;
+    rc->wait_ms = timeout_ms > 0 ? timeout_ms : 100;
+}
+
 /* "MOVED 3999 127.0.0.1:6381" / "ASK ...": the slot and the node's index. */
 static bool redirection(struct rconn *rc, const char *err, bool *ask, unsigned *slot,
                         size_t *node)
@@ -675,6 +772,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     struct pending *p = privdata;
     struct rconn *rc = p->rc;
     struct rnode *n = p->node;
+    p->refs--;
     if (n->outstanding)
         n->outstanding--;
     n->last_activity = uv_now(rc->loop);
@@ -714,27 +812,46 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             refresh_soon(rc, 200);
         }
     }
-    if (p->cb)
-        p->cb(rc, r, p->priv);
-    pending_free(p);
+    if (p->waited && r && r->type != REDIS_REPLY_ERROR && !rc->closing) {
+        p->held = reply_clone(r);   /* until the WAIT that follows answers */
+        return;
+    }
+    finish(p, r);
+    pending_done(p);
 }
 
 static ctx_err send_pending(struct rconn *rc, struct rnode *n, struct pending *p, bool asking)
 {
-    (void)rc;
     if (asking && redisAsyncCommand(n->ac, NULL, NULL, "ASKING") != REDIS_OK)
         return CTX_EREDIS;
     if (redisAsyncFormattedCommand(n->ac, on_reply, p, p->cmd, p->len) != REDIS_OK)
         return CTX_EREDIS;
     p->node = n;
+    p->refs++;
+    p->gen++;
+    p->waited = false;
     if (n->outstanding++ == 0)
         n->last_activity = uv_now(n->rc->loop);
+    /* on the same connection, so it covers the script's writes; for as many
+     * replicas as the master has (none left after a failover: no WAIT) */
+    int want = n->replicas >= 0 && n->replicas < rc->wait_replicas ? n->replicas
+                                                                    : rc->wait_replicas;
+    if (p->wait && want > 0) {
+        struct waiter *w = ctx_malloc(sizeof *w);
+        *w = (struct waiter){p, p->gen};
+        if (redisAsyncCommand(n->ac, on_wait, w, "WAIT %d %d", want, rc->wait_ms) == REDIS_OK) {
+            p->refs++;
+            p->waited = true;
+        } else {
+            free(w);
+        }
+    }
     return CTX_OK;
 }
 
 /* Sends the formatted command cmd (owned from here on). */
 static ctx_err send_formatted(struct rconn *rc, rconn_reply_cb cb, void *priv, char *cmd,
-                              size_t len)
+                              size_t len, bool wait)
 {
     struct rnode *n = rc->closing ? NULL : route(rc, cmd, len);
     if (!n) {
@@ -749,6 +866,7 @@ static ctx_err send_formatted(struct rconn *rc, rconn_reply_cb cb, void *priv, c
     p->priv = priv;
     p->cmd = cmd;
     p->len = len;
+    p->wait = wait;
     if (send_pending(rc, n, p, false) != CTX_OK) {
         pending_free(p);
         return CTX_EREDIS;
@@ -765,7 +883,7 @@ ctx_err rconn_cmd(struct rconn *rc, rconn_reply_cb cb, void *priv, const char *f
     va_end(ap);
     if (len < 0)
         return CTX_EINVAL;
-    return send_formatted(rc, cb, priv, cmd, (size_t)len);
+    return send_formatted(rc, cb, priv, cmd, (size_t)len, false);
 }
 
 ctx_err rconn_cmdargv(struct rconn *rc, rconn_reply_cb cb, void *priv, int argc,
@@ -775,7 +893,7 @@ ctx_err rconn_cmdargv(struct rconn *rc, rconn_reply_cb cb, void *priv, int argc,
     int len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
     if (len < 0)
         return CTX_EINVAL;
-    return send_formatted(rc, cb, priv, cmd, (size_t)len);
+    return send_formatted(rc, cb, priv, cmd, (size_t)len, false);
 }
 
 ctx_err rconn_eval(struct rconn *rc, const struct rscript *s, rconn_reply_cb cb, void *priv,
@@ -804,7 +922,10 @@ ctx_err rconn_eval(struct rconn *rc, const struct rscript *s, rconn_reply_cb cb,
         av[3 + i] = argv[i];
         al[3 + i] = argvlen ? argvlen[i] : strlen(argv[i]);
     }
-    ctx_err e = rconn_cmdargv(rc, cb, priv, argc + 3, av, al);
+    char *cmd = NULL;
+    int len = redisFormatCommandArgv(&cmd, argc + 3, av, al);
+    ctx_err e = len < 0 ? CTX_EINVAL
+                        : send_formatted(rc, cb, priv, cmd, (size_t)len, rc->wait_replicas > 0);
     if (av != avs) {
         free(av);
         free(al);

@@ -56,6 +56,13 @@ void rconn_set_scripts(struct rconn *rc, struct rscript *scripts, size_t n);
 ctx_err rconn_cmd(struct rconn *rc, rconn_reply_cb cb, void *priv, const char *fmt, ...);
 ctx_err rconn_cmdargv(struct rconn *rc, rconn_reply_cb cb, void *priv, int argc,
                       const char **argv, const size_t *argvlen);
+/* After every script (rconn_eval), WAIT for `replicas` replicas (at most
+ * timeout_ms) on the same connection, and only then give the script's reply
+ * to its callback: what ctxd acknowledges is on a replica too, and survives
+ * its master's failover. NULL when the connection is lost before WAIT
+ * answers; a reply all the same when fewer replicas answered in time. */
+void rconn_set_wait(struct rconn *rc, int replicas, int timeout_ms);
+
 /* EVALSHA script with nkeys keys followed by args (argv holds keys, then args). */
 ctx_err rconn_eval(struct rconn *rc, const struct rscript *s, rconn_reply_cb cb, void *priv,
                    int nkeys, int argc, const char **argv, const size_t *argvlen);

@@ -98,6 +98,8 @@ static void test_defaults_and_paths(void **state)
     assert_int_equal(config_set_redis(cfg, "10.0.0.1:7000", err, sizeof err), CTX_OK);
     assert_int_equal(cfg->redis_port, 7000);
     assert_false(cfg->redis_cluster);
+    assert_int_equal(cfg->redis_wait_replicas, 0);      /* no WAIT unless asked */
+    assert_true(cfg->redis_wait_timeout == 0.1);
     assert_int_not_equal(config_set_redis(cfg, "nope", err, sizeof err), CTX_OK);
     assert_int_not_equal(config_set_redis(cfg, "10.0.0.1:7000,nope", err, sizeof err), CTX_OK);
     assert_int_equal(cfg->redis_port, 7000);            /* a refused override changes nothing */

@@ -8,6 +8,9 @@ While a feed grows and simulated agents take callbacks through either node
 (test_two_routers' agents and invariants), the master of the routing slot
 ({r}, with {c} beside it) is killed with SIGKILL -- no CLUSTER FAILOVER: its
 replica is promoted by the cluster and both ctxd find it by themselves.
+ctxd WAITs for a replica after each script ("redis_wait_replicas": 1), so
+what it acknowledged is on the replica that takes over (and stops waiting
+once the promoted replica has none: the cluster map lists none).
 Then: every acknowledged task is there and finished, in exactly one place,
 no capacity exceeded (the invariants, checked on the {r} master before and
 after the kill); every feed entry is stored and tagged once (item hashes,
@@ -38,6 +41,12 @@ def check(cluster, tasks):
     errs, counts = cluster.node("ctx:{r}:agents").cmd("EVAL", CHECK, 0, *tasks)
     assert not errs, "invariants broken:\n" + "\n".join(errs[:20])
     return json.loads(counts)
+
+
+def waits(redis):
+    """WAIT commands a node has run."""
+    stat = redis.info("commandstats").get("cmdstat_wait", "calls=0")
+    return int(stat.split("calls=")[1].split(",")[0])
 
 
 def entries(n0, n1):
@@ -73,7 +82,9 @@ def test_cluster_failover_under_load():
         fs.start()
         masters = [a for a in cluster.addresses()
                    if int(a.split(":")[1]) in {p for _, _, p in cluster.slots()}]
-        extra = {"redis": masters, "log_level": "info", "presence_grace": "0.5s",
+        # every script's writes on a replica before ctxd acknowledges them
+        extra = {"redis": masters, "redis_wait_replicas": 1, "redis_wait_timeout": "200ms",
+                 "log_level": "info", "presence_grace": "0.5s",
                  "queues": [{"name": "a", "offer_timeout": "1s", "max_no_answer": 3},
                             {"name": "b", "offer_timeout": "1s", "strategy": "round-robin"}]}
         src = [{"name": "acme", "kind": "feed", "url": fs.url("acme.xml"), "every": "0.3s"}]
@@ -118,6 +129,7 @@ def test_cluster_failover_under_load():
                 tasks.append(tid)
                 if len(tasks) == KILL_AT:
                     await asyncio.to_thread(check, cluster, tasks)
+                    info["waits"] = waits(victim)
                     info["killed"] = time.monotonic()
                     victim.kill()       # SIGKILL: no goodbye, no CLUSTER FAILOVER
                     write_feed(feed, entries(0, 30))
@@ -142,6 +154,7 @@ def test_cluster_failover_under_load():
         counts = asyncio.run(main())
         new = cluster.node("ctx:{r}:agents")
         assert new is not victim and new.alive(), "a replica took the routing slot over"
+        assert info["waits"] > KILL_AT, "scripts followed by WAIT: %d" % info["waits"]
         assert counts.get("done", 0) == len(tasks), "not all done: %r" % counts
         assert len(set(tasks)) == len(tasks), "a task id acknowledged twice"
         # items: the 30 entries, each stored once, those after the kill too
@@ -159,8 +172,9 @@ def test_cluster_failover_under_load():
         assert "is a cluster node: following its slot map" in logs[1], logs[1][-2000:]
         print("    cluster of 6 up and 2 ctxd serving in %.1f s; %d tasks (%d refused while "
               "the {r} master was away), {r} master killed after %d, replica promoted "
-              "after %.1f s; %r" % (started, len(tasks), refused[0], KILL_AT,
-                                     info.get("promoted", -1), stats))
+              "after %.1f s; %d WAITs on the {r} master before; %r"
+              % (started, len(tasks), refused[0], KILL_AT, info.get("promoted", -1),
+                 info["waits"], stats))
         for n in nodes:
             assert n.stop() == 0, "ctxd exit status"
         print("    whole test %.1f s" % (time.monotonic() - t0))
