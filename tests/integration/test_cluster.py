@@ -1,13 +1,14 @@
 """Redis Cluster for real: 3 masters and 3 replicas (harness.Cluster, Debian's
 redis-server with --cluster-enabled yes joined by redis-cli --cluster
-create, cluster-node-timeout 1 s, AOF everysec) and two ctxd processes
-each running every role: one given the masters' addresses as "redis": [...],
-the other a single master's address (it follows the first MOVED).
+create, cluster-node-timeout 1 s, AOF everysec) and four ctxd processes,
+the roles apart: two `--roles serve,route` (one given the masters'
+addresses as "redis": [...], the other a single master's address: it
+follows the first MOVED) and two `--roles collect,analyze`.
 
-While a feed grows and simulated agents take callbacks through either node
-(test_two_routers' agents and invariants), the master of the routing slot
+While a feed grows and simulated agents take callbacks through either web
+node (test_two_routers' agents and invariants), the master of the routing slot
 ({r}, with {c} beside it) is killed with SIGKILL -- no CLUSTER FAILOVER: its
-replica is promoted by the cluster and both ctxd find it by themselves.
+replica is promoted by the cluster and every ctxd finds it by itself.
 ctxd WAITs for a replica after each script ("redis_wait_replicas": 1), so
 what it acknowledged is on the replica that takes over (and stops waiting
 once the promoted replica has none: the cluster map lists none).
@@ -15,8 +16,8 @@ Then: every acknowledged task is there and finished, in exactly one place,
 no capacity exceeded (the invariants, checked on the {r} master before and
 after the kill); every feed entry is stored and tagged once (item hashes,
 the tagged stream without duplicate ids), including those published after
-the kill (both collectors share the one source through its lease, in {c}
-on the killed master); and both ctxd exit 0 on SIGTERM."""
+the kill (the two collectors share the one source through its lease, in
+{c} on the killed master); and every ctxd exits 0 on SIGTERM."""
 import asyncio
 import json
 import os
@@ -92,14 +93,17 @@ def test_cluster_failover_under_load():
         # "redis_cluster": its first MOVED makes it follow the cluster
         r_i = {cluster.node("ctx:{r}:agents").port, cluster.node("ctx:{i}:items:raw").port}
         other = next(a for a in masters if int(a.split(":")[1]) not in r_i)
-        for i in range(2):
+        # the roles apart: two web+routing nodes, two collect+analyze nodes
+        for i in range(4):
             os.makedirs(os.path.join(wd.path, "n%d" % i))
             nodes.append(Ctxd(os.path.join(wd.path, "n%d" % i), 0, src,
-                              extra=dict(extra, redis=other) if i else extra))
-        for n in nodes:
-            n.start(wait=False)
-        for n in nodes:
+                              extra=dict(extra, redis=other) if i == 1 else extra))
+        for i, n in enumerate(nodes):
+            n.start(wait=False, args=["--roles", "serve,route" if i < 2 else "collect,analyze"])
+        for n in nodes[:2]:
             wait_for(lambda: n.http("/healthz", ok_only=False), 20, what="ctxd up")
+        for n in nodes[2:]:
+            wait_for(lambda: "cluster up" in n.logtext(), 20, what="a pipeline node up")
         started = time.monotonic() - t0
         tokens = [add_agent(nodes[0], "ag%02d" % i, "--capacity", "callback=2")
                   for i in range(N_AGENTS)]
@@ -115,7 +119,7 @@ def test_cluster_failover_under_load():
         tasks, refused, info = [], [0], {}
 
         async def main():
-            agents = [Agent("ag%02d" % i, tokens[i], [n.port for n in nodes], random.Random(i),
+            agents = [Agent("ag%02d" % i, tokens[i], [n.port for n in nodes[:2]], random.Random(i),
                             stats) for i in range(N_AGENTS)]
             runners = [asyncio.ensure_future(a.run()) for a in agents]
             i = 0
@@ -170,7 +174,9 @@ def test_cluster_failover_under_load():
         assert all("slot map" in t for t in logs), "each ctxd read the slot map"
         assert "cluster up" in logs[0], logs[0][-2000:]
         assert "is a cluster node: following its slot map" in logs[1], logs[1][-2000:]
-        print("    cluster of 6 up and 2 ctxd serving in %.1f s; %d tasks (%d refused while "
+        held = [t.count("collect: acme: lease taken") for t in logs[2:]]
+        assert 1 <= sum(held) <= 3, "the source's lease taken %r times" % held
+        print("    cluster of 6 up and 4 ctxd serving in %.1f s; %d tasks (%d refused while "
               "the {r} master was away), {r} master killed after %d, replica promoted "
               "after %.1f s; %d WAITs on the {r} master before; %r"
               % (started, len(tasks), refused[0], KILL_AT, info.get("promoted", -1),
