@@ -15,6 +15,7 @@
 #include <time.h>
 #include "core/date.h"
 #include "core/clock.h"
+#include "core/id.h"
 #include "core/mem.h"
 #include "store/store.h"
 #include "ws/ws_internal.h"
@@ -261,7 +262,15 @@ void callbacks_post(struct api_req *r)
     } else {
         struct cbctx *c = ctx_calloc(1, sizeof *c);
         c->r = r;
-        snprintf(c->id, sizeof c->id, "callback:%lld:%d", ctx_now_ms(), rand() % 100000);
+        /* random, not rand(): a serve process that runs no collector never
+         * seeds rand(), and two such nodes made the same ids in the same
+         * millisecond -- task_new.lua, idempotent on the id, then merged
+         * two customers' callbacks into one */
+        char prefix[48], rnd[16];
+        snprintf(prefix, sizeof prefix, "callback:%lld:", ctx_now_ms());
+        if (ctx_random_id("", 6, rnd, sizeof rnd))
+            snprintf(rnd, sizeof rnd, "%d", rand());
+        snprintf(c->id, sizeof c->id, "%s%s", prefix, rnd);
         char nbs[32];
         snprintf(nbs, sizeof nbs, "%lld", not_before * 1000);
         json_t *extra = json_pack("{s:s,s:s?,s:s}", "phone", phone, "name", name,
