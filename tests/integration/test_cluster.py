@@ -17,7 +17,8 @@ no capacity exceeded (the invariants, checked on the {r} master before and
 after the kill); every feed entry is stored and tagged once (item hashes,
 the tagged stream without duplicate ids), including those published after
 the kill (the two collectors share the one source through its lease, in
-{c} on the killed master); and every ctxd exits 0 on SIGTERM."""
+{c} on the killed master); the retention sweeper's SCANs reached the {i}
+master without an error; and every ctxd exits 0 on SIGTERM."""
 import asyncio
 import json
 import os
@@ -86,6 +87,7 @@ def test_cluster_failover_under_load():
         # every script's writes on a replica before ctxd acknowledges them
         extra = {"redis": masters, "redis_wait_replicas": 1, "redis_wait_timeout": "200ms",
                  "log_level": "info", "presence_grace": "0.5s",
+                 "retention": {"items": "3650d", "sweep_every": "1s"},
                  "queues": [{"name": "a", "offer_timeout": "1s", "max_no_answer": 3},
                             {"name": "b", "offer_timeout": "1s", "strategy": "round-robin"}]}
         src = [{"name": "acme", "kind": "feed", "url": fs.url("acme.xml"), "every": "0.3s"}]
@@ -174,6 +176,11 @@ def test_cluster_failover_under_load():
         assert all("slot map" in t for t in logs), "each ctxd read the slot map"
         assert "cluster up" in logs[0], logs[0][-2000:]
         assert "is a cluster node: following its slot map" in logs[1], logs[1][-2000:]
+        # the retention sweeper's SCANs went where their {tag} lives
+        assert not [l for t in logs for l in t.splitlines() if "ERROR retention" in l]
+        scans = int(items_master.info("commandstats").get("cmdstat_scan", "calls=0")
+                    .split("calls=")[1].split(",")[0])
+        assert scans > 0, "no SCAN on the {i} master"
         held = [t.count("collect: acme: lease taken") for t in logs[2:]]
         assert 1 <= sum(held) <= 3, "the source's lease taken %r times" % held
         print("    cluster of 6 up and 4 ctxd serving in %.1f s; %d tasks (%d refused while "
