@@ -138,6 +138,7 @@ struct rconn {
     int wait_replicas;          /* 0: scripts are not followed by WAIT */
     int wait_ms;
     bool logged_unreplicated;
+    bool logged_ask;            /* a slot migrating: said once */
 };
 
 struct pending {
@@ -805,6 +806,10 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             }
             p->redirects++;
             struct rnode *t = rc->nodes[to];
+            if (ask && !rc->logged_ask)
+                log_info("redis %s: slot %u migrating to %s:%d: following ASK", rc->name, slot,
+                         t->host, t->port);
+            rc->logged_ask |= ask;
             if (t->ac && send_pending(rc, t, p, ask) == CTX_OK)
                 return;
         } else if (strncmp(r->str, "CLUSTERDOWN", 11) == 0 ||

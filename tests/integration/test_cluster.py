@@ -198,3 +198,86 @@ def test_cluster_failover_under_load():
         fs.stop()
         cluster.stop()
         wd.cleanup()
+
+
+def migrate_slot(cluster, slot, src, dst, pause=0.05):
+    """Move one slot from src to dst as redis-cli --cluster reshard does:
+    IMPORTING/MIGRATING, MIGRATE its keys a few at a time (meanwhile a
+    client asking src for a moved key gets ASK), then the slot's new owner
+    told to every master (then MOVED)."""
+    src_id, dst_id = src.cmd("CLUSTER", "MYID"), dst.cmd("CLUSTER", "MYID")
+    dst.cmd("CLUSTER", "SETSLOT", slot, "IMPORTING", src_id)
+    src.cmd("CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id)
+    moved = 0
+    while True:
+        keys = src.cmd("CLUSTER", "GETKEYSINSLOT", slot, 10)
+        if not keys:
+            break
+        src.cmd("MIGRATE", "127.0.0.1", dst.port, "", 0, 5000, "KEYS", *keys)
+        moved += len(keys)
+        time.sleep(pause)
+    for r in cluster.nodes:
+        if r.alive():
+            r.cmd("CLUSTER", "SETSLOT", slot, "NODE", dst_id)
+    return moved
+
+
+def test_items_flow_while_their_slot_migrates():
+    """The slot of {i} (every item key) moves to another master while a feed
+    grows and ctxd stores what it collects: ctxd follows ASK during the move
+    and MOVED after it; a script whose keys are split between the two
+    masters meanwhile is refused (TRYAGAIN) and its entry, left pending, is
+    taken again (claim_idle 1 s). Every entry is stored once, on the new
+    master."""
+    wd = Workdir("cluster-migrate")
+    cluster = Cluster(wd.path, masters=3, replicas=0)
+    feeds = os.path.join(wd.path, "feeds")
+    os.makedirs(feeds)
+    feed = os.path.join(feeds, "acme.xml")
+    write_feed(feed, entries(0, 10))
+    fs = FeedServer(feeds)
+    ctxd = None
+    try:
+        cluster.start()
+        fs.start()
+        src = [{"name": "acme", "kind": "feed", "url": fs.url("acme.xml"), "every": "0.2s"}]
+        ctxd = Ctxd(wd.path, 0, src, extra={"redis": cluster.addresses(), "log_level": "info",
+                                           "claim_idle": "1s"})
+        ctxd.start(args=["--roles", "collect,analyze,serve"])
+        def items():
+            st, body = ctxd.http("/api/items?limit=500", ok_only=False)
+            return {i["id"] for i in body["items"]} if st == 200 else set()
+        wait_for(lambda: len(items()) == 10, 20, what="10 items")
+        old = cluster.node("ctx:{i}:items:raw")
+        new = next(r for r in cluster.nodes if r is not old)
+        slot = 15759                            # of "i"
+        done = []
+
+        import threading
+        mover = threading.Thread(target=lambda: done.append(migrate_slot(cluster, slot, old, new)))
+        mover.start()
+        for n in range(12, 60, 4):              # the feed grows during the move
+            write_feed(feed, entries(0, n))
+            time.sleep(0.1)
+        mover.join(60)
+        assert done and done[0] > 10, "keys migrated: %r" % done
+        write_feed(feed, entries(0, 60))
+        assert cluster.node("ctx:{i}:items:raw") is new
+        wait_for(lambda: len(items()) == 60, 30, what="60 items after the move")
+        assert items() == {"feed:acme:post-%d" % n for n in range(60)}
+        tagged = new.cmd("XRANGE", "ctx:{i}:items:tagged", "-", "+")
+        ids = [dict(zip(f[::2], f[1::2])).get("id") for _, f in tagged]
+        assert len(ids) == len(set(ids)) == 60, "tagged: %d entries, %d ids" % (
+            len(ids), len(set(ids)))
+        assert old.cmd("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+        log = ctxd.logtext()
+        assert "following ASK" in log or "slot map" in log
+        print("    %d keys of slot %d moved under load; ASK followed: %s; 60 items once" % (
+            done[0], slot, "following ASK" in log))
+        assert ctxd.stop() == 0
+    finally:
+        if ctxd and ctxd.alive():
+            ctxd.stop(signal.SIGKILL)
+        fs.stop()
+        cluster.stop()
+        wd.cleanup()
