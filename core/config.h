@@ -128,7 +128,8 @@ struct config {
     int listen_port;
     struct strlist redis_nodes; /* "127.0.0.1:6379", or a Redis Cluster's nodes */
     int redis_cluster;     /* follow a cluster's slot map (set when there are several nodes) */
-    int redis_wait_replicas; /* WAIT for this many replicas after each script (0: don't) */
+    int redis_wait_replicas; /* WAIT for this many replicas after each script of the web
+                              nodes (what clients are told happened; 0: don't) */
     double redis_wait_timeout; /* s WAIT waits at most */
     char *redis;           /* the first node, "127.0.0.1:6379" */
     char *redis_host;

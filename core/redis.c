@@ -99,6 +99,7 @@ static int uvev_attach(redisAsyncContext *ac, uv_loop_t *loop)
 #define SLOTS 16384
 #define NO_NODE 0xffff
 #define MAX_REDIRECTS 5
+#define UNREPLICATED_MS 10000
 
 struct rnode {
     struct rconn *rc;
@@ -112,8 +113,8 @@ struct rnode {
     unsigned outstanding;
     uint64_t last_activity;     /* uv_now() of the last reply or send on an idle conn */
     bool logged_down;
-    int replicas;               /* cluster: its replicas the map lists (failed ones are not);
-                                   -1: unknown (a plain Redis) */
+    uint64_t unreplicated_until; /* uv_now() until which scripts here skip WAIT: the last
+                                    one timed out (no replica: after a failover, say) */
 };
 
 struct rconn {
@@ -328,7 +329,6 @@ static size_t node_get(struct rconn *rc, const char *host, size_t hostlen, int p
     n->host[hostlen] = '\0';
     n->port = port;
     n->wanted = true;
-    n->replicas = -1;
     n->retry = ctx_malloc(sizeof *n->retry);
     uv_timer_init(rc->loop, n->retry);
     n->retry->data = n;
@@ -405,7 +405,6 @@ static void on_slots(redisAsyncContext *ac, void *reply, void *privdata)
             hostlen = strlen(host);
         }
         size_t idx = node_get(rc, host, hostlen, (int)m->element[1]->integer);
-        rc->nodes[idx]->replicas = (int)(e->elements - 3);
         for (long long s = e->element[0]->integer; s <= e->element[1]->integer; s++)
             if (s >= 0 && s < SLOTS)
                 map[s] = (uint16_t)idx;
@@ -435,7 +434,7 @@ static void on_slots(redisAsyncContext *ac, void *reply, void *privdata)
         if (rc->nodes[i]->wanted && !rc->nodes[i]->up)
             all_up = false;
     /* a failover under way: ask again until it settles; else now and then,
-     * to see a replica come back (WAIT waits for it again) */
+     * to see the cluster change (a master added) before a MOVED says so */
     refresh_soon(rc, all_up ? 10000 : 500);
     update_state(rc);
 }
@@ -722,12 +721,15 @@ static void on_wait(redisAsyncContext *ac, void *reply, void *privdata)
     p->refs--;
     if (!p->finished && w->gen == p->gen && p->held) {
         struct rconn *rc = p->rc;
-        int want = p->node->replicas >= 0 && p->node->replicas < rc->wait_replicas
-                       ? p->node->replicas : rc->wait_replicas;
-        if (r && r->type == REDIS_REPLY_INTEGER && r->integer < want) {
+        if (r && r->type == REDIS_REPLY_INTEGER && r->integer < rc->wait_replicas) {
+            /* no replica to wait for (a failover took it): stop waiting the
+             * whole timeout at every script; ask again in 10 s */
+            p->node->unreplicated_until = uv_now(rc->loop) + UNREPLICATED_MS;
             if (!rc->logged_unreplicated)
-                log_warn("redis %s: a script's writes reached %lld replicas of %d within %d ms "
-                         "(a replica down?)", rc->name, r->integer, want, rc->wait_ms);
+                log_warn("redis %s: %s:%d: a script's writes reached %lld replicas of %d within "
+                         "%d ms: not waiting for replicas there for %d s", rc->name,
+                         p->node->host, p->node->port, r->integer, rc->wait_replicas,
+                         rc->wait_ms, UNREPLICATED_MS / 1000);
             rc->logged_unreplicated = true;
         } else if (r && r->type == REDIS_REPLY_INTEGER) {
             rc->logged_unreplicated = false;
@@ -837,14 +839,13 @@ static ctx_err send_pending(struct rconn *rc, struct rnode *n, struct pending *p
     p->waited = false;
     if (n->outstanding++ == 0)
         n->last_activity = uv_now(n->rc->loop);
-    /* on the same connection, so it covers the script's writes; for as many
-     * replicas as the master has (none left after a failover: no WAIT) */
-    int want = n->replicas >= 0 && n->replicas < rc->wait_replicas ? n->replicas
-                                                                    : rc->wait_replicas;
-    if (p->wait && want > 0) {
+    /* on the same connection, so it covers the script's writes; not while
+     * the last WAIT there found too few replicas */
+    if (p->wait && uv_now(rc->loop) >= n->unreplicated_until) {
         struct waiter *w = ctx_malloc(sizeof *w);
         *w = (struct waiter){p, p->gen};
-        if (redisAsyncCommand(n->ac, on_wait, w, "WAIT %d %d", want, rc->wait_ms) == REDIS_OK) {
+        if (redisAsyncCommand(n->ac, on_wait, w, "WAIT %d %d", rc->wait_replicas,
+                              rc->wait_ms) == REDIS_OK) {
             p->refs++;
             p->waited = true;
         } else {
