@@ -20,8 +20,6 @@ master does the pipeline's Redis work; the figure shows what the cluster
 costs (a connection per master, the slot routing) rather than a gain. The
 Redis CPU printed is the sum over the nodes.
 
-WAIT=1 sets redis_wait_replicas (a WAIT after each tag.lua; with REPLICAS=1).
-
 With TRENDS=off in the environment the trend counters are switched off
 (config trends.enabled false), for the figure next to them on.
 """
@@ -92,7 +90,6 @@ def run(n, procs, pool, cluster=False):
                        "lexicons": os.path.join(ROOT, "etc", "lexicons"),
                        "www": os.path.join(ROOT, "ws", "www"), "log_level": "warn",
                        "sources": [],
-                       "redis_wait_replicas": int(os.environ.get("WAIT", "0")),
                        "trends": {"enabled": os.environ.get("TRENDS", "on") != "off"}}, f)
         r.cmd("CONFIG", "RESETSTAT")
         cpu0 = sum(redis_cpu(x) for x in servers)
@@ -116,8 +113,7 @@ def run(n, procs, pool, cluster=False):
               "(ctxd CPU %.1f s = %.0f items/s per core, redis-server CPU %.1f s = %.0f items/s "
               "per core)"
               % (("cluster of 3 masters" + (" + %s replicas each" % os.environ["REPLICAS"]
-                                            if os.environ.get("REPLICAS", "0") != "0" else "")
-                  + (", WAIT 1" if os.environ.get("WAIT", "0") != "0" else ""))
+                                            if os.environ.get("REPLICAS", "0") != "0" else ""))
                  if cluster else "one Redis", procs,
                  os.environ.get("TRENDS", "on"), n, dt, n / dt, ccpu, n / max(ccpu, 1e-9), rcpu,
                  n / max(rcpu, 1e-9)))
