@@ -11,11 +11,13 @@
  * On a cluster the rconn keeps one connection per master and the map of the
  * 16384 slots to them, from CLUSTER SLOTS; a command goes to the master of
  * its first key's slot (all its keys share it: the hash tags). The map is
- * asked for again on a MOVED, on CLUSTERDOWN/TRYAGAIN, and every 500 ms
+ * asked for again on a MOVED, on CLUSTERDOWN, every 10 s, and every 500 ms
  * while a master in it is unreachable -- that is how a promoted replica is
  * found after its master dies. Meanwhile commands for the dead master's
  * slots fail at once (CTX_EREDIS, not sent), and the rconn is down, so its
- * owner starts over when it is up again, as after a reconnection. */
+ * owner starts over when it is up again, as after a reconnection. A
+ * multi-key command refused with TRYAGAIN (its slot migrating, its keys on
+ * both sides) is sent again 100 ms later, up to 20 times. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,8 @@ static int uvev_attach(redisAsyncContext *ac, uv_loop_t *loop)
 #define NO_NODE 0xffff
 #define MAX_REDIRECTS 5
 #define UNREPLICATED_MS 10000
+#define TRYAGAIN_MS 100         /* a slot migrating: a multi-key command again after */
+#define TRYAGAIN_TIMES 20
 
 struct rnode {
     struct rconn *rc;
@@ -140,6 +144,7 @@ struct rconn {
     int wait_ms;
     bool logged_unreplicated;
     bool logged_ask;            /* a slot migrating: said once */
+    struct pending *delayed;    /* TRYAGAIN: commands waiting to be sent again */
 };
 
 struct pending {
@@ -159,6 +164,9 @@ struct pending {
     unsigned refs;              /* hiredis callbacks still to come for it */
     bool finished;              /* cb called */
     redisReply *held;           /* the script's reply, until its WAIT answers */
+    int tryagain;               /* TRYAGAIN answers so far */
+    uv_timer_t *later;          /* while in rc->delayed */
+    struct pending *next_delayed, **prev_delayed;
 };
 
 /* The WAIT that follows one send of a script. */
@@ -170,6 +178,9 @@ struct waiter {
 static void node_connect(struct rnode *n);
 static void refresh_soon(struct rconn *rc, uint64_t ms);
 static ctx_err send_pending(struct rconn *rc, struct rnode *n, struct pending *p, bool asking);
+static void undelay(struct pending *p);
+static void finish(struct pending *p, redisReply *r);
+static void pending_done(struct pending *p);
 
 void rscript_init(struct rscript *s)
 {
@@ -630,6 +641,12 @@ void rconn_free(struct rconn *rc)
     rc->closing = true;
     rc->state_cb = NULL;
     rc->up = false;             /* callbacks run below must not send more */
+    while (rc->delayed) {       /* waiting to be sent again: lost */
+        struct pending *p = rc->delayed;
+        undelay(p);
+        finish(p, NULL);
+        pending_done(p);
+    }
     for (size_t i = 0; i < rc->nnodes; i++) {
         struct rnode *n = rc->nodes[i];
         n->up = false;
@@ -769,6 +786,40 @@ static bool redirection(struct rconn *rc, const char *err, bool *ask, unsigned *
     return true;
 }
 
+static void undelay(struct pending *p)
+{
+    *p->prev_delayed = p->next_delayed;
+    if (p->next_delayed)
+        p->next_delayed->prev_delayed = p->prev_delayed;
+    uv_close((uv_handle_t *)p->later, handle_free);
+    p->later = NULL;
+}
+
+static void later_fire(uv_timer_t *t)
+{
+    struct pending *p = t->data;
+    struct rconn *rc = p->rc;
+    undelay(p);
+    struct rnode *n = route(rc, p->cmd, p->len);
+    if (!n || send_pending(rc, n, p, false) != CTX_OK) {
+        finish(p, NULL);        /* nowhere to send it now: as if lost */
+        pending_done(p);
+    }
+}
+
+static void delay(struct rconn *rc, struct pending *p)
+{
+    p->later = ctx_malloc(sizeof *p->later);
+    uv_timer_init(rc->loop, p->later);
+    p->later->data = p;
+    uv_timer_start(p->later, later_fire, TRYAGAIN_MS, 0);
+    p->next_delayed = rc->delayed;
+    p->prev_delayed = &rc->delayed;
+    if (rc->delayed)
+        rc->delayed->prev_delayed = &p->next_delayed;
+    rc->delayed = p;
+}
+
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
     (void)ac;
@@ -814,6 +865,12 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             rc->logged_ask |= ask;
             if (t->ac && send_pending(rc, t, p, ask) == CTX_OK)
                 return;
+        } else if (strncmp(r->str, "TRYAGAIN", 8) == 0 && p->tryagain < TRYAGAIN_TIMES) {
+            /* a multi-key command while its slot migrates, its keys on both
+             * sides: again in a moment, by then on one side */
+            p->tryagain++;
+            delay(rc, p);
+            return;
         } else if (strncmp(r->str, "CLUSTERDOWN", 11) == 0 ||
                    strncmp(r->str, "TRYAGAIN", 8) == 0) {
             refresh_soon(rc, 200);
