@@ -24,12 +24,14 @@ import json
 import os
 import random
 import signal
+import subprocess
 import time
 import urllib.error
 import urllib.request
 
 from feedserver import FeedServer
 from harness import Cluster, Ctxd, Workdir, wait_for
+from test_collect import CTXCTL
 from test_pipeline import entry, write_feed
 from test_routing import add_agent
 from test_two_routers import CHECK, Agent
@@ -228,7 +230,7 @@ def test_items_flow_while_their_slot_migrates():
     and MOVED after it; a script whose keys are split between the two
     masters meanwhile is refused (TRYAGAIN) and sent again by ctxd 100 ms
     later, so no caller sees the error. Every entry is stored once, on the
-    new master."""
+    new master. Then ctxctl dead lists the dead letters of two masters."""
     wd = Workdir("cluster-migrate")
     cluster = Cluster(wd.path, masters=3, replicas=0)
     feeds = os.path.join(wd.path, "feeds")
@@ -248,7 +250,8 @@ def test_items_flow_while_their_slot_migrates():
             return {i["id"] for i in body["items"]} if st == 200 else set()
         wait_for(lambda: len(items()) == 10, 20, what="10 items")
         old = cluster.node("ctx:{i}:items:raw")
-        new = next(r for r in cluster.nodes if r is not old)
+        r_master = cluster.node("ctx:{r}:agents")
+        new = next(r for r in cluster.nodes if r is not old and r is not r_master)
         slot = 15759                            # of "i"
         done = []
 
@@ -276,6 +279,16 @@ def test_items_flow_while_their_slot_migrates():
                            .split("count=")[1]) for r in (old, new))
         print("    %d keys of slot %d moved under load; ASK followed: %s; %d TRYAGAIN answers "
               "sent again; 60 items once" % (done[0], slot, "following ASK" in log, tryagain))
+        # ctxctl on the cluster: the dead letters of two masters
+        assert cluster.node("ctx:{i}:items:dead") is not cluster.node("ctx:{r}:outbox:dead")
+        for key in ("ctx:{i}:items:dead", "ctx:{r}:outbox:dead"):
+            cluster.node(key).cmd("XADD", key, "*", "dead_from", key[:-5], "dead_id", "1-0",
+                                  "reason", "test")
+        out = subprocess.run([CTXCTL, "-c", ctxd.config, "dead"], capture_output=True,
+                             text=True, timeout=20)
+        assert out.returncode == 0, out.stderr
+        assert "ctx:{i}:items:dead (from" in out.stdout and "ctx:{r}:outbox:dead (from" in out.stdout
+        assert out.stdout.count("): 1") == 2, out.stdout
         assert ctxd.stop() == 0
     finally:
         if ctxd and ctxd.alive():
