@@ -101,7 +101,7 @@ static int uvev_attach(redisAsyncContext *ac, uv_loop_t *loop)
 #define SLOTS 16384
 #define NO_NODE 0xffff
 #define MAX_REDIRECTS 5
-#define UNREPLICATED_MS 10000
+#define ROLE_EVERY_MS 10000      /* how often a waiting connection asks a master's replicas */
 #define TRYAGAIN_MS 100         /* a slot migrating: a multi-key command again after */
 #define TRYAGAIN_TIMES 20
 
@@ -117,8 +117,9 @@ struct rnode {
     unsigned outstanding;
     uint64_t last_activity;     /* uv_now() of the last reply or send on an idle conn */
     bool logged_down;
-    uint64_t unreplicated_until; /* uv_now() until which scripts here skip WAIT: the last
-                                    one timed out (no replica: after a failover, say) */
+    int replicas;               /* replicas connected to it (ROLE), -1 not known yet */
+    uint64_t role_due;          /* uv_now() when to ask ROLE again */
+    bool role_asked;            /* a ROLE in flight */
 };
 
 struct rconn {
@@ -179,6 +180,7 @@ static void node_connect(struct rnode *n);
 static void refresh_soon(struct rconn *rc, uint64_t ms);
 static ctx_err send_pending(struct rconn *rc, struct rnode *n, struct pending *p, bool asking);
 static void undelay(struct pending *p);
+static void ask_role(struct rnode *n);
 static void finish(struct pending *p, redisReply *r);
 static void pending_done(struct pending *p);
 
@@ -340,6 +342,7 @@ static size_t node_get(struct rconn *rc, const char *host, size_t hostlen, int p
     n->host[hostlen] = '\0';
     n->port = port;
     n->wanted = true;
+    n->replicas = -1;
     n->retry = ctx_malloc(sizeof *n->retry);
     uv_timer_init(rc->loop, n->retry);
     n->retry->data = n;
@@ -729,6 +732,36 @@ static void finish(struct pending *p, redisReply *r)
  * the connection was lost before WAIT answered: applied perhaps, but not
  * known to be on a replica. Fewer replicas than asked within the timeout
  * (one is down) still delivers: the master has it. */
+/* ROLE of a master: ["master", offset, [[ip, port, offset]...]] -- the
+ * replicas connected to it now, so that WAIT asks for no more than exist
+ * (none after a failover, until the old master comes back as a replica):
+ * a replica that is only slow is still waited for. */
+static void on_role(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    struct rnode *n = privdata;
+    redisReply *r = reply;
+    n->role_asked = false;
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3 ||
+        r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "master") != 0 ||
+        r->element[2]->type != REDIS_REPLY_ARRAY)
+        return;
+    int was = n->replicas;
+    n->replicas = (int)r->element[2]->elements;
+    if (was >= 0 && was != n->replicas)
+        log_info("redis %s: %s:%d has %d replica%s connected", n->rc->name, n->host, n->port,
+                 n->replicas, n->replicas == 1 ? "" : "s");
+}
+
+static void ask_role(struct rnode *n)
+{
+    if (n->role_asked || !n->ac)
+        return;
+    n->role_due = uv_now(n->rc->loop) + ROLE_EVERY_MS;
+    if (redisAsyncCommand(n->ac, on_role, n, "ROLE") == REDIS_OK)
+        n->role_asked = true;
+}
+
 static void on_wait(redisAsyncContext *ac, void *reply, void *privdata)
 {
     (void)ac;
@@ -738,15 +771,15 @@ static void on_wait(redisAsyncContext *ac, void *reply, void *privdata)
     p->refs--;
     if (!p->finished && w->gen == p->gen && p->held) {
         struct rconn *rc = p->rc;
-        if (r && r->type == REDIS_REPLY_INTEGER && r->integer < rc->wait_replicas) {
-            /* no replica to wait for (a failover took it): stop waiting the
-             * whole timeout at every script; ask again in 10 s */
-            p->node->unreplicated_until = uv_now(rc->loop) + UNREPLICATED_MS;
+        int want = p->node->replicas >= 0 && p->node->replicas < rc->wait_replicas
+                       ? p->node->replicas : rc->wait_replicas;
+        if (r && r->type == REDIS_REPLY_INTEGER && r->integer < want) {
+            /* a replica slow, or gone: ROLE tells which */
+            ask_role(p->node);
             if (!rc->logged_unreplicated)
                 log_warn("redis %s: %s:%d: a script's writes reached %lld replicas of %d within "
-                         "%d ms: not waiting for replicas there for %d s", rc->name,
-                         p->node->host, p->node->port, r->integer, rc->wait_replicas,
-                         rc->wait_ms, UNREPLICATED_MS / 1000);
+                         "%d ms", rc->name, p->node->host, p->node->port, r->integer, want,
+                         rc->wait_ms);
             rc->logged_unreplicated = true;
         } else if (r && r->type == REDIS_REPLY_INTEGER) {
             rc->logged_unreplicated = false;
@@ -896,13 +929,17 @@ static ctx_err send_pending(struct rconn *rc, struct rnode *n, struct pending *p
     p->waited = false;
     if (n->outstanding++ == 0)
         n->last_activity = uv_now(n->rc->loop);
-    /* on the same connection, so it covers the script's writes; not while
-     * the last WAIT there found too few replicas */
-    if (p->wait && uv_now(rc->loop) >= n->unreplicated_until) {
+    /* on the same connection, so it covers the script's writes; for no more
+     * replicas than are connected (ROLE, asked every 10 s and after a WAIT
+     * that came back short) */
+    if (p->wait && uv_now(rc->loop) >= n->role_due)
+        ask_role(n);
+    int want = n->replicas >= 0 && n->replicas < rc->wait_replicas ? n->replicas
+                                                                    : rc->wait_replicas;
+    if (p->wait && want > 0) {
         struct waiter *w = ctx_malloc(sizeof *w);
         *w = (struct waiter){p, p->gen};
-        if (redisAsyncCommand(n->ac, on_wait, w, "WAIT %d %d", rc->wait_replicas,
-                              rc->wait_ms) == REDIS_OK) {
+        if (redisAsyncCommand(n->ac, on_wait, w, "WAIT %d %d", want, rc->wait_ms) == REDIS_OK) {
             p->refs++;
             p->waited = true;
         } else {

@@ -60,9 +60,9 @@ ctx_err rconn_cmdargv(struct rconn *rc, rconn_reply_cb cb, void *priv, int argc,
  * timeout_ms) on the same connection, and only then give the script's reply
  * to its callback: what ctxd acknowledges is on a replica too, and survives
  * its master's failover. NULL when the connection is lost before WAIT
- * answers; a reply all the same when fewer replicas answered in time, and
- * then, for 10 s, no WAIT on that server (no replica left, after a
- * failover: not a timeout at every script). */
+ * answers; a reply all the same when fewer replicas answered in time. It
+ * waits for no more replicas than the master has connected (ROLE, asked
+ * every 10 s): none after a failover, until the old master is back. */
 void rconn_set_wait(struct rconn *rc, int replicas, int timeout_ms);
 
 /* EVALSHA script with nkeys keys followed by args (argv holds keys, then args). */

@@ -18,7 +18,9 @@ after the kill); every feed entry is stored and tagged once (item hashes,
 the tagged stream without duplicate ids), including those published after
 the kill (the two collectors share the one source through its lease, in
 {c} on the killed master); the retention sweeper's SCANs reached the {i}
-master without an error; and every ctxd exits 0 on SIGTERM."""
+master without an error. Then the {i} master is killed as well while the
+feed grows: its replica takes over and every entry is still stored once.
+Every ctxd exits 0 on SIGTERM."""
 import asyncio
 import json
 import os
@@ -112,7 +114,9 @@ def test_cluster_failover_under_load():
         tokens = [add_agent(nodes[0], "ag%02d" % i, "--capacity", "callback=2")
                   for i in range(N_AGENTS)]
         # the pipeline on the cluster: the first 20 entries stored and tagged
-        items = lambda: {i["id"] for i in nodes[1].http("/api/items?limit=500")[1]["items"]}
+        def items():
+            st, body = nodes[1].http("/api/items?limit=500", ok_only=False)
+            return {i["id"] for i in body["items"]} if st == 200 else set()
         wait_for(lambda: len(items()) == 20, 20, what="20 items through the cluster")
 
         victim = cluster.node("ctx:{r}:agents")
@@ -185,11 +189,28 @@ def test_cluster_failover_under_load():
         assert scans > 0, "no SCAN on the {i} master"
         held = [t.count("collect: acme: lease taken") for t in logs[2:]]
         assert 1 <= sum(held) <= 3, "the source's lease taken %r times" % held
+        # then the items' master dies while the feed grows: its replica
+        # takes over and the pipeline carries on, every entry stored once
+        t1 = time.monotonic()
+        items_master.kill()
+        write_feed(feed, entries(0, 40))
+        wait_for(lambda: cluster.node("ctx:{i}:items:raw") is not items_master, 20,
+                 what="a replica promoted for {i}")
+        items_promoted = time.monotonic() - t1
+        wait_for(lambda: len(items()) == 40, 30, what="40 items after the second failover")
+        assert items() == {"feed:acme:post-%d" % n for n in range(40)}
+        tagged = cluster.node("ctx:{i}:items:raw").cmd("XRANGE", "ctx:{i}:items:tagged", "-",
+                                                        "+")
+        ids = [dict(zip(f[::2], f[1::2])).get("id") for _, f in tagged]
+        assert len(ids) == len(set(ids)) == 40, "tagged stream: %d entries, %d ids" % (
+            len(ids), len(set(ids)))
+        items_back = time.monotonic() - t1
         print("    cluster of 6 up and 4 ctxd serving in %.1f s; %d tasks (%d refused while "
               "the {r} master was away), {r} master killed after %d, replica promoted "
-              "after %.1f s; %d WAITs on the {r} master before; %r"
+              "after %.1f s; %d WAITs on the {r} master before; %r; then the {i} master "
+              "killed: promoted after %.1f s, 10 new entries stored after %.1f s"
               % (started, len(tasks), refused[0], KILL_AT, info.get("promoted", -1),
-                 info["waits"], stats))
+                 info["waits"], stats, items_promoted, items_back))
         for n in nodes:
             assert n.stop() == 0, "ctxd exit status"
         print("    whole test %.1f s" % (time.monotonic() - t0))
