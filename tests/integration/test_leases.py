@@ -41,7 +41,7 @@ def test_collectors_split_sources_and_take_over():
             n.start()
         wait_for(lambda: all(holders(redis).values()), what="every source leased")
         # each source polled by its holder only: no "lease taken" twice
-        time.sleep(2)
+        time.sleep(1)
         first = holders(redis)
         taken = [n.logtext().count("lease taken by") for n in nodes]
         assert sum(taken) == N, "leases taken %r (holders %r)" % (taken, first)
