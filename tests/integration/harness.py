@@ -370,7 +370,15 @@ class Cluster:
         for r in self.nodes:
             wait_for(lambda: "cluster_state:ok" in r.cmd("CLUSTER", "INFO"), 20,
                      what="cluster_state:ok on %d" % r.port)
-        wait_for(lambda: all(self.replicas_synced()), 20, what="the replicas to sync")
+        try:
+            wait_for(lambda: all(self.replicas_synced()), 30, what="the replicas to sync")
+        except AssertionError:
+            states = []
+            for r in self.nodes:
+                info = r.info("replication") if r.alive() else {}
+                states.append("%d %s link %s" % (r.port, info.get("role"),
+                                                  info.get("master_link_status", "-")))
+            raise AssertionError("the replicas did not sync in 30 s: " + "; ".join(states))
         return self
 
     def replicas_synced(self):
