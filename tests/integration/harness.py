@@ -346,7 +346,9 @@ class Cluster:
             r = Redis(os.path.join(workdir, "node%d" % i), port=_free_pair(), cluster=False)
             r.EXTRA = ["--cluster-enabled", "yes", "--cluster-node-timeout", str(timeout),
                        "--cluster-config-file", os.path.join(r.dir, "nodes.conf"),
-                       "--appendfsync", "everysec"]
+                       "--appendfsync", "everysec",
+                       # a replica's first sync at once, not after 5 s
+                       "--repl-diskless-sync-delay", "0"]
             self.nodes.append(r)
         self.masters = masters
 
