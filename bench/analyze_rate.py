@@ -11,7 +11,14 @@ runs from ctxd's start to the moment every item is in ctx:{i}:items:tagged;
 ctxd's own user+system CPU time and Redis' are printed beside it, to say
 which of the two bounds the figure on this 2-core machine.
 
-  bench/analyze_rate.py [N] [PROCESSES...]     default 100000 1 2
+  bench/analyze_rate.py [--cluster] [N] [PROCESSES...]     default 100000 1 2
+
+--cluster runs it on a Redis Cluster of 3 masters (REPLICAS=1 in the
+environment adds a replica to each) given to ctxd as "redis": [...]: the
+raw and tagged streams, the item hashes and indexes are all in {i}, so one
+master does the pipeline's Redis work; the figure shows what the cluster
+costs (a connection per master, the slot routing) rather than a gain. The
+Redis CPU printed is the sum over the nodes.
 
 With TRENDS=off in the environment the trend counters are switched off
 (config trends.enabled false), for the figure next to them on.
@@ -19,6 +26,7 @@ With TRENDS=off in the environment the trend counters are switched off
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,7 +34,7 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from harness import Redis, free_port, resp, wait_for  # noqa: E402
+from harness import Cluster, Redis, free_port, resp, wait_for  # noqa: E402
 
 CTXD = os.environ.get("CTXD_BENCH", os.path.join(ROOT, "bin", "ctxd"))
 
@@ -49,11 +57,19 @@ def redis_cpu(r):
     return float(f["used_cpu_user"]) + float(f["used_cpu_sys"])
 
 
-def run(n, procs, pool):
+def run(n, procs, pool, cluster=False):
     wd = tempfile.mkdtemp(prefix="ctx-bench-analyze-")
-    r = Redis(wd).start()
-    try:
+    if cluster:
+        c = Cluster(wd, masters=3, replicas=int(os.environ.get("REPLICAS", "0"))).start()
+        for node in c.nodes:
+            node.cmd("CONFIG", "SET", "appendonly", "no")
+        r = c.node("ctx:{i}:items:raw")     # where the whole pipeline lives
+        servers, redis_cfg = c.nodes, c.addresses()
+    else:
+        r = Redis(wd).start()
         r.cmd("CONFIG", "SET", "appendonly", "no")
+        servers, redis_cfg = [r], "127.0.0.1:%d" % r.port
+    try:
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         path = os.path.join(wd, "load.resp")
         with open(path, "wb") as f:
@@ -69,13 +85,14 @@ def run(n, procs, pool):
         cfg = os.path.join(wd, "ctxd.json")
         with open(cfg, "w") as f:
             json.dump({"listen": "127.0.0.1:%d" % free_port(),
-                       "redis": "127.0.0.1:%d" % r.port,
+                       "redis": redis_cfg,
                        "rules": os.path.join(ROOT, "bench", "data", "rules-1000"),
                        "lexicons": os.path.join(ROOT, "etc", "lexicons"),
                        "www": os.path.join(ROOT, "ws", "www"), "log_level": "warn",
                        "sources": [],
                        "trends": {"enabled": os.environ.get("TRENDS", "on") != "off"}}, f)
-        cpu0 = redis_cpu(r)
+        r.cmd("CONFIG", "RESETSTAT")
+        cpu0 = sum(redis_cpu(x) for x in servers)
         t0 = time.monotonic()
         ps = [subprocess.Popen([CTXD, "-c", cfg, "--roles", "analyze"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -83,25 +100,45 @@ def run(n, procs, pool):
         wait_for(lambda: r.cmd("XLEN", "ctx:{i}:items:tagged") >= min(n, 100000), timeout=600,
                  step=0.02, what="all items tagged")
         dt = time.monotonic() - t0
-        rcpu = redis_cpu(r) - cpu0
+        rcpu = sum(redis_cpu(x) for x in servers) - cpu0
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         for p in ps:
             p.terminate()
             p.wait()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         ccpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-        print("  analyze role x%d, 1,000 rules, trends %s: %d items in %.2f s = %.0f items/s "
-              "(ctxd CPU %.1f s, redis-server CPU %.1f s)" % (procs, os.environ.get("TRENDS", "on"), n, dt, n / dt, ccpu, rcpu))
+        # on a shared machine the wall clock says how much CPU we were given;
+        # the CPU per item says what each side could do with a core of its own
+        print("  %s, analyze role x%d, 1,000 rules, trends %s: %d items in %.2f s = %.0f items/s "
+              "(ctxd CPU %.1f s = %.0f items/s per core, redis-server CPU %.1f s = %.0f items/s "
+              "per core)"
+              % (("cluster of 3 masters" + (" + %s replicas each" % os.environ["REPLICAS"]
+                                            if os.environ.get("REPLICAS", "0") != "0" else ""))
+                 if cluster else "one Redis", procs,
+                 os.environ.get("TRENDS", "on"), n, dt, n / dt, ccpu, n / max(ccpu, 1e-9), rcpu,
+                 n / max(rcpu, 1e-9)))
+        # where the {i} master's time goes: the raw stream's part (what one raw
+        # stream per shard would move elsewhere) against tag.lua's
+        stats = sorted(((int(v.split("usec=")[1].split(",")[0]), k.split("_", 1)[1])
+                        for k, v in r.info("commandstats").items()), reverse=True)
+        total = sum(u for u, _ in stats) or 1
+        print("    redis time by command on the {i} master: " + ", ".join(
+            "%s %.0f%%" % (name, 100.0 * u / total) for u, name in stats[:9]))
     finally:
-        r.stop()
+        for x in servers:
+            x.stop()
+        shutil.rmtree(wd, ignore_errors=True)
 
 
 def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
-    procs = [int(x) for x in sys.argv[2:]] or [1, 2]
+    args = sys.argv[1:]
+    cluster = "--cluster" in args
+    args = [a for a in args if a != "--cluster"]
+    n = int(args[0]) if args else 100000
+    procs = [int(x) for x in args[1:]] or [1, 2]
     pool = texts()
     for p in procs:
-        run(n, p, pool)
+        run(n, p, pool, cluster)
 
 
 if __name__ == "__main__":

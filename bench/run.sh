@@ -31,6 +31,13 @@ fi
 echo "== the analyze role: items/s through ctxd --roles analyze with Redis in the loop"
 /usr/bin/python3 bench/analyze_rate.py ${BENCH_QUICK:+20000} ${BENCH_QUICK:+1} || echo "  (analyze rate bench could not run)"
 
+echo "== the same on a Redis Cluster of 3 masters (everything of the pipeline is in {i}: one master)"
+/usr/bin/python3 bench/analyze_rate.py --cluster ${BENCH_QUICK:+20000} ${BENCH_QUICK:+1} || echo "  (analyze rate bench on a cluster could not run)"
+
+echo "== collect -> analyze -> stored, 1 and 2 analyzers, on one Redis and on a 3-master cluster"
+/usr/bin/python3 bench/pipeline_rate.py ${BENCH_QUICK:+10000} ${BENCH_QUICK:+1} || echo "  (pipeline rate bench could not run)"
+/usr/bin/python3 bench/pipeline_rate.py --cluster ${BENCH_QUICK:+10000} ${BENCH_QUICK:+1} || echo "  (pipeline rate bench on a cluster could not run)"
+
 echo "== trend counters: the analyze role with counters off (next to the figure above, on)"
 TRENDS=off /usr/bin/python3 bench/analyze_rate.py ${BENCH_QUICK:+20000} ${BENCH_QUICK:+1} || echo "  (analyze rate bench could not run)"
 

@@ -13,9 +13,11 @@
 
 extern const char *config_path;
 struct config *load_config(void);   /* prints the error and returns NULL on failure */
-/* A blocking connection to the config's Redis (5 s timeout); on failure the
- * error is printed and NULL returned. */
-struct redisContext *cli_redis(const struct config *cfg);
+/* A blocking connection to the config's Redis (5 s timeout); on a cluster,
+ * to the master of key's slot (key names the domain: KEY_AGENTS for
+ * ctx:{r}:..., NULL: the first node). On failure the error is printed and
+ * NULL returned. */
+struct redisContext *cli_redis(const struct config *cfg, const char *key);
 /* Ask ctxd's API (cli_http.c): GET path, or POST the JSON text `post` when
  * it is not NULL. The body of the answer is appended to `answer` (the
  * caller's to free) and, when json is not NULL, parsed into *json (the

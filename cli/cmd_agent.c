@@ -131,7 +131,7 @@ int cmd_agent_add(int argc, char **argv)
     struct config *cfg = load_config();
     if (!cfg)
         return 2;
-    redisContext *rc = cli_redis(cfg);
+    redisContext *rc = cli_redis(cfg, KEY_AGENTS);
     int status = 0;
     char *skj = json_dumps(sk, JSON_COMPACT), *lgj = json_dumps(lg, JSON_COMPACT);
     if (!skj || !lgj)
@@ -210,7 +210,7 @@ int cmd_agent_del(int argc, char **argv)
     struct config *cfg = load_config();
     if (!cfg)
         return 2;
-    redisContext *rc = cli_redis(cfg);
+    redisContext *rc = cli_redis(cfg, KEY_AGENTS);
     int status = 0;
     if (!rc) {
         status = 1;

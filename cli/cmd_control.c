@@ -23,7 +23,7 @@ int cmd_rules_reload(int argc, char **argv)
         config_free(cfg);
         return 1;
     }
-    redisContext *rc = cli_redis(cfg);
+    redisContext *rc = cli_redis(cfg, KEY_CONTROL);
     int status = 0;
     if (!rc) {
         status = 1;

@@ -102,14 +102,28 @@ static bool entry_ok(const redisReply *e)
            e->element[1]->type == REDIS_REPLY_ARRAY;
 }
 
-static redisContext *connect_redis(struct config **cfg)
+static redisContext *connect_redis(struct config **cfg, const char *key)
 {
     if (!(*cfg = load_config()))
         return NULL;
-    redisContext *c = cli_redis(*cfg);
+    redisContext *c = cli_redis(*cfg, key);
     if (!c)
         config_free(*cfg);
     return c;
+}
+
+/* On a cluster the dead-letter streams live on two masters ({i} items and
+ * tagged, {r} outbox): *c becomes a connection to the one of pipe p. */
+static bool pipe_conn(const struct config *cfg, redisContext **c, enum store_pipe p)
+{
+    if (!cfg->redis_cluster)
+        return true;
+    redisContext *n = cli_redis(cfg, store_pipe_info(p)->dead);
+    if (!n)
+        return false;
+    redisFree(*c);
+    *c = n;
+    return true;
 }
 
 static void disconnect(redisContext *c, struct config *cfg)
@@ -147,7 +161,7 @@ int cmd_dead(int argc, char **argv)
         }
     }
     struct config *cfg;
-    redisContext *c = connect_redis(&cfg);
+    redisContext *c = connect_redis(&cfg, KEY_DEAD);
     if (!c)
         return 1;
     long long now = redis_now_ms(c);
@@ -155,6 +169,10 @@ int cmd_dead(int argc, char **argv)
     for (int p = 0; p < STORE_PIPE_COUNT && !status; p++) {
         if (only >= 0 && p != only)
             continue;
+        if (!pipe_conn(cfg, &c, (enum store_pipe)p)) {
+            status = 1;
+            break;
+        }
         const struct store_pipe_info *pi = store_pipe_info((enum store_pipe)p);
         redisReply *len = redisCommand(c, "XLEN %s", pi->dead);
         redisReply *r = store_dead_range(c, (enum store_pipe)p, "-", "+", limit);
@@ -206,12 +224,16 @@ int cmd_dead_show(int argc, char **argv)
     if (argc != 1 || !stream_id_ok(argv[0]))
         return cli_usage("dead show");
     struct config *cfg;
-    redisContext *c = connect_redis(&cfg);
+    redisContext *c = connect_redis(&cfg, KEY_DEAD);
     if (!c)
         return 1;
     long long now = redis_now_ms(c);
     int found = 0, status = 0;
     for (int p = 0; p < STORE_PIPE_COUNT && !status; p++) {
+        if (!pipe_conn(cfg, &c, (enum store_pipe)p)) {
+            status = 1;
+            break;
+        }
         redisReply *r = store_dead_range(c, (enum store_pipe)p, argv[0], argv[0], 1);
         if (!r || r->type != REDIS_REPLY_ARRAY) {
             status = redis_failed(c, r && r->type == REDIS_REPLY_ERROR ? r : NULL);
@@ -257,7 +279,7 @@ static int move_letters(const char *name, bool replay, int argc, char **argv)
             return cli_usage(name);
     const struct store_pipe_info *pi = store_pipe_info(p);
     struct config *cfg;
-    redisContext *c = connect_redis(&cfg);
+    redisContext *c = connect_redis(&cfg, pi->dead);
     if (!c)
         return 1;
     int status = 0;

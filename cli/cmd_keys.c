@@ -108,7 +108,7 @@ int cmd_migrate_keys(int argc, char **argv)
     struct config *cfg = load_config();
     if (!cfg)
         return 2;
-    redisContext *rc = cli_redis(cfg);
+    redisContext *rc = cli_redis(cfg, NULL);
     int status = 1;
     if (rc) {
         struct tally t = {.conflicts = 0};

@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/mem.h"
+#include "core/redis.h"
 
 const char *config_path = "etc/ctxd.json";
 
@@ -151,17 +152,67 @@ struct config *load_config(void)
     return cfg;
 }
 
-struct redisContext *cli_redis(const struct config *cfg)
+static redisContext *connect_to(const char *host, int port, const char *what)
 {
     struct timeval tv = {5, 0};
-    redisContext *rc = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
+    redisContext *rc = redisConnectWithTimeout(host, port, tv);
     if (!rc || rc->err) {
-        fprintf(stderr, "ctxctl: redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
+        fprintf(stderr, "ctxctl: redis %s: %s\n", what, rc ? rc->errstr : "out of memory");
         if (rc)
             redisFree(rc);
         return NULL;
     }
+    redisSetTimeout(rc, tv);
     return rc;
+}
+
+/* On a cluster: the master of key's slot, from the first node that answers
+ * CLUSTER SLOTS (its keys of one domain all live there: the hash tags). */
+static redisContext *cluster_master(const struct config *cfg, const char *key)
+{
+    unsigned slot = rconn_key_slot(key, strlen(key));
+    for (size_t i = 0; i < cfg->redis_nodes.n; i++) {
+        char *host;
+        int port;
+        if (config_parse_hostport(cfg->redis_nodes.v[i], &host, &port))
+            continue;
+        redisContext *rc = connect_to(host, port, cfg->redis_nodes.v[i]);
+        free(host);
+        redisReply *r = rc ? redisCommand(rc, "CLUSTER SLOTS") : NULL;
+        for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k < r->elements; k++) {
+            const redisReply *e = r->element[k];
+            if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
+                e->element[2]->type != REDIS_REPLY_ARRAY || e->element[2]->elements < 2 ||
+                slot < (unsigned long long)e->element[0]->integer ||
+                slot > (unsigned long long)e->element[1]->integer)
+                continue;
+            const redisReply *m = e->element[2];
+            char addr[300];
+            snprintf(addr, sizeof addr, "%s:%lld", m->element[0]->len ? m->element[0]->str
+                                                                     : rc->tcp.host,
+                     m->element[1]->integer);
+            redisContext *master = connect_to(m->element[0]->len ? m->element[0]->str
+                                                                 : rc->tcp.host,
+                                              (int)m->element[1]->integer, addr);
+            freeReplyObject(r);
+            redisFree(rc);
+            return master;
+        }
+        if (r)
+            freeReplyObject(r);
+        if (rc)
+            redisFree(rc);
+    }
+    fprintf(stderr, "ctxctl: redis %s: no cluster node tells where %s lives\n", cfg->redis,
+            key);
+    return NULL;
+}
+
+struct redisContext *cli_redis(const struct config *cfg, const char *key)
+{
+    if (cfg->redis_cluster && key)
+        return cluster_master(cfg, key);
+    return connect_to(cfg->redis_host, cfg->redis_port, cfg->redis);
 }
 
 /* How many of argv's words a command's name takes (0: not this command). */

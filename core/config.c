@@ -54,6 +54,7 @@ enum {
     UNIQUE = 1,      /* no two elements of the array have the same value */
     REF_QUEUE = 2,   /* the name of one of the config's queues */
     DERIVED = 4,     /* set by the loader, not a key of the file (freed like one) */
+    ONE_OR_MANY = 8, /* F_STRLIST: a single string is read as a list of one */
 };
 
 struct table;
@@ -509,8 +510,12 @@ static const struct table alerts_table = {
 static const struct field config_fields[] = {
     CFG("listen",           F_STRING,   listen,     .def = "127.0.0.1:8080",
         .valid = valid_hostport),
-    CFG("redis",            F_STRING,   redis,      .def = "127.0.0.1:6379",
-        .valid = valid_hostport),
+    CFG("redis",            F_STRLIST,  redis_nodes, .def = "127.0.0.1:6379",
+        .valid = valid_hostport, .flags = ONE_OR_MANY),
+    CFG("redis_cluster",    F_BOOL,     redis_cluster, .def = "false"),
+    CFG("redis_wait_replicas", F_INT,   redis_wait_replicas, .def = "0", .min = 0, .max = 16),
+    CFG("redis_wait_timeout", F_DURATION, redis_wait_timeout, .def = "100ms", .min = 0.001,
+        .max = 10),
     CFG("rules",            F_PATH,     rules,      .def = "rules"),
     CFG("lexicons",         F_PATH,     lexicons,   .def = "lexicons"),
     CFG("www",              F_PATH,     www,        .def = "../ws/www"),
@@ -540,6 +545,7 @@ static const struct field config_fields[] = {
     CFG("path",             F_STRING,   path,        .flags = DERIVED),
     CFG("listen_host",      F_STRING,   listen_host, .flags = DERIVED),
     CFG("redis_host",       F_STRING,   redis_host,  .flags = DERIVED),
+    CFG("redis_first",      F_STRING,   redis,       .flags = DERIVED),
 };
 
 static const struct table config_table = {
@@ -687,6 +693,12 @@ static ctx_err set_value(struct ctx *c, const struct field *f, void *base, const
     case F_STRLIST: {
         struct strlist *l = (struct strlist *)p;
         strlist_clear(l);
+        if (s && (f->flags & ONE_OR_MANY)) {
+            if ((e = check_string(c, f, s, path)))
+                return e;
+            strlist_add(l, s);
+            return CTX_OK;
+        }
         if (!json_is_array(v))
             return fail(c, path, "expected an array of strings");
         size_t i;
@@ -895,13 +907,27 @@ static ctx_err source_check(struct ctx *c, void *elem, const char *prefix)
     return CTX_OK;
 }
 
+/* redis, redis_host and redis_port: the first of the nodes; several nodes
+ * mean a Redis Cluster. */
+static void redis_derive(struct config *cfg)
+{
+    free(cfg->redis);
+    free(cfg->redis_host);
+    cfg->redis = ctx_strdup(cfg->redis_nodes.v[0]);
+    config_parse_hostport(cfg->redis, &cfg->redis_host, &cfg->redis_port);
+    if (cfg->redis_nodes.n > 1)
+        cfg->redis_cluster = 1;
+}
+
 static ctx_err config_check(struct ctx *c, void *elem, const char *prefix)
 {
     (void)prefix;
     struct config *cfg = elem;
     /* both validated as host:port by their rows */
     config_parse_hostport(cfg->listen, &cfg->listen_host, &cfg->listen_port);
-    config_parse_hostport(cfg->redis, &cfg->redis_host, &cfg->redis_port);
+    if (cfg->redis_nodes.n == 0)
+        return fail(c, "redis", "expected one host:port or a list of a cluster's nodes");
+    redis_derive(cfg);
     return check_refs(c, &config_table, cfg, "");
 }
 
@@ -938,17 +964,28 @@ ctx_err config_load(const char *path, struct config **out, char *err, size_t err
 
 ctx_err config_set_redis(struct config *cfg, const char *hostport, char *err, size_t errlen)
 {
-    char *host;
-    int port;
-    if (config_parse_hostport(hostport, &host, &port)) {
+    struct strlist nodes = {0};
+    char *copy = ctx_strdup(hostport), *save = NULL;
+    for (char *one = strtok_r(copy, ",", &save); one; one = strtok_r(NULL, ",", &save)) {
+        char *host;
+        int port;
+        if (config_parse_hostport(one, &host, &port)) {
+            snprintf(err, errlen, "--redis: \"%s\" is not host:port", one);
+            free(copy);
+            strlist_clear(&nodes);
+            return CTX_ECONFIG;
+        }
+        free(host);
+        strlist_add(&nodes, one);
+    }
+    free(copy);
+    if (nodes.n == 0) {
         snprintf(err, errlen, "--redis: \"%s\" is not host:port", hostport);
         return CTX_ECONFIG;
     }
-    free(cfg->redis);
-    free(cfg->redis_host);
-    cfg->redis = ctx_strdup(hostport);
-    cfg->redis_host = host;
-    cfg->redis_port = port;
+    strlist_clear(&cfg->redis_nodes);
+    cfg->redis_nodes = nodes;
+    redis_derive(cfg);
     return CTX_OK;
 }
 

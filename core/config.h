@@ -144,7 +144,12 @@ struct config {
     char *listen;          /* "127.0.0.1:8080" */
     char *listen_host;
     int listen_port;
-    char *redis;           /* "127.0.0.1:6379" */
+    struct strlist redis_nodes; /* "127.0.0.1:6379", or a Redis Cluster's nodes */
+    int redis_cluster;     /* follow a cluster's slot map (set when there are several nodes) */
+    int redis_wait_replicas; /* WAIT for this many replicas after each script of the web
+                              nodes (what clients are told happened; 0: don't) */
+    double redis_wait_timeout; /* s WAIT waits at most */
+    char *redis;           /* the first node, "127.0.0.1:6379" */
     char *redis_host;
     int redis_port;
     char *rules;           /* folder of *.rules */
@@ -181,7 +186,7 @@ struct config {
 ctx_err config_load(const char *path, struct config **out, char *err, size_t errlen);
 void config_free(struct config *cfg);
 
-/* Override "host:port" of Redis (ctxd --redis). */
+/* Override "host:port" of Redis, or "h:p,h:p,..." of a cluster (ctxd --redis). */
 ctx_err config_set_redis(struct config *cfg, const char *hostport, char *err, size_t errlen);
 
 /* "30s", "5m", "1h", "250ms", "1d" or a bare number of seconds. 0 ok, -1 bad. */

@@ -11,7 +11,14 @@
  * At most cfg->per_host fetches run against one host at a time; a source
  * whose host is busy waits in that host's queue, in order, and is fetched
  * as soon as a slot frees, so a thousand feeds on one server are polled
- * politely rather than all at once. */
+ * politely rather than all at once.
+ *
+ * Collectors on several processes or hosts split the sources: before each
+ * poll a source's lease (ctx:{c}:lease:source:<name>, for 2 polls' time + 5
+ * s) is taken or renewed, and a collector that does not hold it skips the
+ * poll. When the holder dies its lease expires and the next collector to
+ * ask takes the source over, reading its state (validators, cursor) from
+ * Redis first, as the holder left it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +57,7 @@ struct collector {
     struct source *sources;
     size_t nsources;
     struct host *hosts[HOST_BUCKETS];
+    char owner[128];            /* our name on the sources' leases */
 };
 
 struct source {
@@ -64,6 +72,7 @@ struct source {
     char *etag, *last_modified;
     char *cursor;               /* where the next poll resumes (paged APIs) */
     bool state_loaded;
+    bool held;                  /* we held its lease at the last poll */
     unsigned failures;
 };
 
@@ -418,6 +427,36 @@ static void on_state(struct rconn *rc, redisReply *r, void *priv)
     fetch(s);
 }
 
+static void on_lease(struct rconn *rc, redisReply *r, void *priv)
+{
+    (void)rc;
+    struct source *s = priv;
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+        if (r && r->type == REDIS_REPLY_ERROR)
+            log_warn("collect: %s: lease: %s", s->cfg->name, r->str);
+        uv_timer_start(s->timer, poll_source, 1000, 0);
+        return;
+    }
+    if (r->integer != 1) {      /* another collector polls it */
+        if (s->held)
+            log_info("collect: %s: polled by another collector now", s->cfg->name);
+        s->held = false;
+        uv_timer_start(s->timer, poll_source, (uint64_t)(jitter(s->cfg->every) * 1000) + 1, 0);
+        return;
+    }
+    if (!s->held) {             /* taken (over): its state as the last holder left it */
+        log_info("collect: %s: lease taken by %s", s->cfg->name, s->c->owner);
+        s->held = true;
+        s->state_loaded = false;
+    }
+    if (!s->state_loaded) {
+        if (store_read(s->c->rc, s->c->st, STORE_SOURCE, s->cfg->name, on_state, s))
+            uv_timer_start(s->timer, poll_source, 1000, 0);
+        return;
+    }
+    fetch(s);
+}
+
 static void poll_source(uv_timer_t *t)
 {
     struct source *s = t->data;
@@ -427,12 +466,9 @@ static void poll_source(uv_timer_t *t)
         uv_timer_start(s->timer, poll_source, 1000, 0);
         return;
     }
-    if (!s->state_loaded) {
-        if (store_read(s->c->rc, s->c->st, STORE_SOURCE, s->cfg->name, on_state, s))
-            uv_timer_start(s->timer, poll_source, 1000, 0);
-        return;
-    }
-    fetch(s);
+    long long ms = (long long)(s->cfg->every * 2000) + 5000;
+    if (store_source_lease(s->c->rc, s->c->st, s->cfg->name, s->c->owner, ms, on_lease, s))
+        uv_timer_start(s->timer, poll_source, 1000, 0);
 }
 
 ctx_err collector_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
@@ -444,6 +480,7 @@ ctx_err collector_start(uv_loop_t *loop, const struct config *cfg, struct store 
     c->st = st;
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     c->http = http_new(loop);
+    store_consumer_name(cfg, c->owner, sizeof c->owner);
     ctx_err e = store_conn_new(st, "collect", NULL, NULL, &c->rc);
     if (!e && cfg->nsources)
         c->sources = ctx_calloc(cfg->nsources, sizeof *c->sources);

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/clock.h"
+#include "core/id.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/tz.h"
@@ -403,8 +404,10 @@ static void call_task(struct dial_role *r, const char *task, const char *agent)
     c->r = r;
     snprintf(c->task, sizeof c->task, "%s", task);
     snprintf(c->req_agent, sizeof c->req_agent, "%s", agent ? agent : "");
-    snprintf(c->id, sizeof c->id, "%llx%llx%04x", (unsigned long long)ctx_now_ms(), ++r->seq,
-             (unsigned)(rand() & 0xffff));
+    char rnd[16];                       /* two ctxd may share one engine */
+    if (ctx_random_id("", 4, rnd, sizeof rnd) != CTX_OK)
+        snprintf(rnd, sizeof rnd, "%04x", (unsigned)(rand() & 0xffff));
+    snprintf(c->id, sizeof c->id, "%llx%llx%s", (unsigned long long)ctx_now_ms(), ++r->seq, rnd);
     c->timer = ctx_malloc(sizeof *c->timer);
     uv_timer_init(r->loop, c->timer);
     c->timer->data = c;

@@ -72,11 +72,18 @@ ctx_err store_conn_new(struct store *st, const char *name, rconn_state_cb cb, vo
                        struct rconn **out)
 {
     /* 15 s: longer than any BLOCK this project issues (at most 5 s) */
-    ctx_err e = rconn_new(st->loop, st->cfg->redis_host, st->cfg->redis_port, name, 15, cb,
-                          priv, out);
+    const struct strlist *nodes = &st->cfg->redis_nodes;
+    ctx_err e = rconn_new_nodes(st->loop, (const char *const *)nodes->v, nodes->n,
+                                st->cfg->redis_cluster, name, 15, cb, priv, out);
     if (!e)
         rconn_set_scripts(*out, st->scripts, SCRIPT_COUNT);
     return e;
+}
+
+void store_conn_acknowledging(struct store *st, struct rconn *rc)
+{
+    rconn_set_wait(rc, st->cfg->redis_wait_replicas,
+                   (int)(st->cfg->redis_wait_timeout * 1000 + 0.5));
 }
 
 void store_free(struct store *st)

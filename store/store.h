@@ -157,6 +157,12 @@ void store_free(struct store *st);
 /* A further connection (for blocking reads), with the scripts loaded. */
 ctx_err store_conn_new(struct store *st, const char *name, rconn_state_cb cb, void *priv,
                        struct rconn **out);
+/* rc's scripts tell a client that something happened (an API answer, an
+ * agent's "assigned"): with redis_wait_replicas, each waits for that many
+ * replicas first (rconn_set_wait), so a failover cannot undo it. The
+ * pipeline's and the router's connections do not wait: what a failover
+ * takes of their last writes is a consistent earlier state they redo. */
+void store_conn_acknowledging(struct store *st, struct rconn *rc);
 
 /* Create and queue a task (task_new.lua): its order score from the queue's
  * aging and the priority, its SLA due time from the queue's target. extra
@@ -596,6 +602,9 @@ int store_retain_minid(long long cutoff_ms, const struct store_group_state *g, s
 
 /* Hold (take or renew) the lease `what` (ctx:{c}:lease:<what>, lease.lua) for
  * ms as `owner`: the reply is 1 when owner holds it. */
+ctx_err store_source_lease(struct rconn *rc, struct store *st, const char *source,
+                           const char *owner, long long ms, rconn_reply_cb cb, void *priv);
+/* The same for the retention sweep's jobs. */
 ctx_err store_retain_lease(struct rconn *rc, struct store *st, const char *what,
                            const char *owner, long long ms, rconn_reply_cb cb, void *priv);
 /* The items of open tasks (queued, offered, assigned) live at least `items`

@@ -16,6 +16,7 @@
 #include <time.h>
 #include "core/date.h"
 #include "core/clock.h"
+#include "core/id.h"
 #include "core/mem.h"
 #include "core/tz.h"
 #include "dial/dial.h"
@@ -292,7 +293,14 @@ ctx_err callback_request(const struct config *cfg, const char *phone, const char
         out->code = NULL;
         out->queue = qc->name;
         out->not_before = callback_due(qc, nb * 1000, now);
-        snprintf(out->id, sizeof out->id, "callback:%lld:%d", now, rand() % 100000);
+        /* random, not rand(): a serve process that runs no collector never
+         * seeds rand(), and two such nodes made the same ids in the same
+         * millisecond -- task_new.lua, idempotent on the id, then merged
+         * two customers' callbacks into one */
+        char rnd[16];
+        if (ctx_random_id("", 6, rnd, sizeof rnd) != CTX_OK)
+            snprintf(rnd, sizeof rnd, "%d", rand());
+        snprintf(out->id, sizeof out->id, "callback:%lld:%s", now, rnd);
         char nbs[32];
         snprintf(nbs, sizeof nbs, "%lld", out->not_before);
         out->extra = json_pack("{s:s,s:s?,s:s,s:s?}", "phone", out->e164, "name", name,

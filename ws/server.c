@@ -226,6 +226,8 @@ ctx_err serve_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
 
     ctx_err e = store_conn_new(st, "serve", NULL, NULL, &s->cmd);
     if (!e)
+        store_conn_acknowledging(st, s->cmd);
+    if (!e)
         e = monitor_new(s, &s->mon);
     if (!e)
         e = agents_new(s, &s->agents);

@@ -97,8 +97,46 @@ static void test_defaults_and_paths(void **state)
     assert_true(cfg->retention.sweep_every == 60);
     assert_int_equal(config_set_redis(cfg, "10.0.0.1:7000", err, sizeof err), CTX_OK);
     assert_int_equal(cfg->redis_port, 7000);
+    assert_false(cfg->redis_cluster);
+    assert_int_equal(cfg->redis_wait_replicas, 0);      /* no WAIT unless asked */
+    assert_true(cfg->redis_wait_timeout == 0.1);
     assert_int_not_equal(config_set_redis(cfg, "nope", err, sizeof err), CTX_OK);
+    assert_int_not_equal(config_set_redis(cfg, "10.0.0.1:7000,nope", err, sizeof err), CTX_OK);
+    assert_int_equal(cfg->redis_port, 7000);            /* a refused override changes nothing */
+    /* several nodes: a Redis Cluster, found from the first */
+    assert_int_equal(config_set_redis(cfg, "10.0.0.2:7001,10.0.0.3:7002", err, sizeof err),
+                     CTX_OK);
+    assert_true(cfg->redis_cluster);
+    assert_int_equal(cfg->redis_nodes.n, 2);
+    assert_string_equal(cfg->redis, "10.0.0.2:7001");
+    assert_int_equal(cfg->redis_port, 7001);
     config_free(cfg);
+    c = fopen(path, "w");
+    fputs("{\"redis\":[\"127.0.0.1:7000\",\"127.0.0.1:7001\",\"127.0.0.1:7002\"]}", c);
+    fclose(c);
+    assert_int_equal(config_load(path, &cfg, err, sizeof err), CTX_OK);
+    assert_true(cfg->redis_cluster);
+    assert_int_equal(cfg->redis_nodes.n, 3);
+    assert_string_equal(cfg->redis_nodes.v[2], "127.0.0.1:7002");
+    assert_string_equal(cfg->redis_host, "127.0.0.1");
+    assert_int_equal(cfg->redis_port, 7000);
+    config_free(cfg);
+    c = fopen(path, "w");
+    fputs("{\"redis\":\"127.0.0.1:7000\",\"redis_cluster\":true}", c);
+    fclose(c);
+    assert_int_equal(config_load(path, &cfg, err, sizeof err), CTX_OK);
+    assert_true(cfg->redis_cluster);
+    assert_int_equal(cfg->redis_nodes.n, 1);
+    config_free(cfg);
+    c = fopen(path, "w");
+    fputs("{\"redis\":[\"127.0.0.1:7000\",\"seven\"]}", c);
+    fclose(c);
+    assert_int_not_equal(config_load(path, &cfg, err, sizeof err), CTX_OK);
+    assert_non_null(strstr(err, "redis"));
+    c = fopen(path, "w");
+    fputs("{\"redis\":[]}", c);
+    fclose(c);
+    assert_int_not_equal(config_load(path, &cfg, err, sizeof err), CTX_OK);
     unlink(path);
     rmdir(dir);
 }

@@ -92,6 +92,8 @@ class Redis:
             return self.cmd("PING") == "PONG"
         except OSError:
             return False
+        except RuntimeError:        # LOADING: still reading its AOF
+            return False
 
     def cmd(self, *args):
         """One command over a fresh connection (RESP2), returns the decoded reply."""
@@ -104,6 +106,9 @@ class Redis:
         """INFO section as a dict of strings."""
         text = self.cmd("INFO", section)
         return dict(l.split(":", 1) for l in text.split("\r\n") if ":" in l)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
@@ -294,3 +299,113 @@ class Workdir:
             print("    kept %s" % self.path)
             return
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _free_pair():
+    """A free port whose cluster bus port (port + 10000) is free too."""
+    while True:
+        p = free_port()
+        if p + 10000 > 65535:
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p + 10000))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        return p
+
+
+def key_slot(key):
+    """The cluster slot of a key (CRC16 of its {hash tag})."""
+    b = key.encode() if isinstance(key, str) else key
+    i = b.find(b"{")
+    if i >= 0:
+        j = b.find(b"}", i + 1)
+        if j > i + 1:
+            b = b[i + 1:j]
+    crc = 0
+    for x in b:
+        crc ^= x << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) & 0xffff if crc & 0x8000 else (crc << 1) & 0xffff
+    return crc % 16384
+
+
+class Cluster:
+    """A Redis Cluster of `masters` masters with `replicas` replicas each, started in
+    parallel on loopback ports (AOF everysec, cluster-node-timeout `timeout`
+    ms) and joined by `redis-cli --cluster create`. node(key) is the Redis
+    (harness.Redis, for cmd()) that masters the key's slot now."""
+
+    def __init__(self, workdir, masters=3, timeout=1000, replicas=1):
+        self.nodes = []
+        self.replicas = replicas
+        for i in range(masters * (1 + replicas)):
+            r = Redis(os.path.join(workdir, "node%d" % i), port=_free_pair(), cluster=False)
+            r.EXTRA = ["--cluster-enabled", "yes", "--cluster-node-timeout", str(timeout),
+                       "--cluster-config-file", os.path.join(r.dir, "nodes.conf"),
+                       "--appendfsync", "everysec",
+                       # a replica's first sync at once, not after 5 s
+                       "--repl-diskless-sync-delay", "0"]
+            self.nodes.append(r)
+        self.masters = masters
+
+    def addresses(self):
+        return ["127.0.0.1:%d" % r.port for r in self.nodes]
+
+    def start(self):
+        for r in self.nodes:        # all at once, then wait for each
+            args = ["redis-server", "--bind", "127.0.0.1", "--port", str(r.port),
+                    "--dir", r.dir, "--save", "", "--appendonly", "yes",
+                    "--logfile", os.path.join(r.dir, "redis.log")] + r.EXTRA
+            r.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+        for r in self.nodes:
+            wait_for(r.ping, 20, what="redis-server %d to answer" % r.port)
+        out = subprocess.run(["redis-cli", "--cluster", "create", *self.addresses(),
+                              "--cluster-replicas", str(self.replicas), "--cluster-yes"],
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise AssertionError("redis-cli --cluster create: %s%s" % (out.stdout, out.stderr))
+        for r in self.nodes:
+            wait_for(lambda: "cluster_state:ok" in r.cmd("CLUSTER", "INFO"), 20,
+                     what="cluster_state:ok on %d" % r.port)
+        try:
+            wait_for(lambda: all(self.replicas_synced()), 30, what="the replicas to sync")
+        except AssertionError:
+            states = []
+            for r in self.nodes:
+                info = r.info("replication") if r.alive() else {}
+                states.append("%d %s link %s" % (r.port, info.get("role"),
+                                                  info.get("master_link_status", "-")))
+            raise AssertionError("the replicas did not sync in 30 s: " + "; ".join(states))
+        return self
+
+    def replicas_synced(self):
+        for r in self.nodes:
+            if r.alive():
+                info = r.info("replication")
+                if info.get("role") == "slave":
+                    yield info.get("master_link_status") == "up"
+
+    def slots(self, via=None):
+        """[(start, end, port of its master)] as a live node sees it."""
+        for r in ([via] if via else []) + [n for n in self.nodes if n.alive()]:
+            try:
+                return [(s[0], s[1], int(s[2][1])) for s in r.cmd("CLUSTER", "SLOTS")]
+            except OSError:
+                continue
+        raise AssertionError("no cluster node answers")
+
+    def node(self, key):
+        slot = key_slot(key)
+        for start, end, port in self.slots():
+            if start <= slot <= end:
+                return next(r for r in self.nodes if r.port == port)
+        raise AssertionError("slot %d of %s has no master" % (slot, key))
+
+    def stop(self):
+        for r in self.nodes:
+            r.stop()
