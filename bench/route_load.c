@@ -8,7 +8,8 @@
  *       with the real task_new.lua (the script ctxd embeds).
  *   route_load accept PORT TASKS TIMEOUT_S
  *       Follows the agent events stream from its start and accepts every
- *       offer with the real accept.lua, pipelined (one round trip per batch
+ *       offer with the real accept.lua (its keys as store_accept() passes
+ *       them), pipelined (one round trip per batch
  *       read), until TASKS tasks are accepted or nothing new came for
  *       TIMEOUT_S seconds. Prints the offers seen, the span from the first
  *       offer to the last in Redis's clock (the stream ids' ms), decisions/s
@@ -85,7 +86,7 @@ static int populate(int port, int agents, int cap, int tasks)
 {
     redisContext *c = connect_to(port);
     char sha[41], akey[STORE_KEY_LEN], tkey[STORE_KEY_LEN], wkey[STORE_KEY_LEN],
-        skey[STORE_KEY_LEN];
+        skey[STORE_KEY_LEN], arkey[STORE_KEY_LEN];
     load(c, SCRIPT_TASK_NEW, sha);
     int errors = 0, pending = 0;
     for (int i = 0; i < agents; i++) {
@@ -106,16 +107,17 @@ static int populate(int port, int agents, int cap, int tasks)
     long long now = now_ms();
     store_key_queue_waiting(wkey, sizeof wkey, "q");
     store_key_queue_stats(skey, sizeof skey, "q");
+    store_key_queue_arrivals(arkey, sizeof arkey, "q");
     for (int i = 0; i < tasks; i++) {
         char id[32], nows[32], order[32], due[32];
         snprintf(id, sizeof id, "t%07d", i);
         snprintf(nows, sizeof nows, "%lld", now);
         snprintf(order, sizeof order, "%lld", now + i);
         snprintf(due, sizeof due, "%lld", now + 3600000);
-        redisAppendCommand(c, "EVALSHA %s 4 %s %s %s %s %s social q 0 %s %s %s "
+        redisAppendCommand(c, "EVALSHA %s 5 %s %s %s %s %s %s social q 0 %s %s %s "
                               "2026-01-01T00:00:00Z 0 {} 0",
                            sha, store_key_task(tkey, sizeof tkey, id), wkey, KEY_ROUTING_EVENTS,
-                           skey, id, nows, order, due);
+                           skey, arkey, id, nows, order, due);
         if (++pending >= 2000) {
             drain(c, pending, &errors);
             pending = 0;
@@ -171,11 +173,12 @@ static int accept_all(int port, int tasks, int timeout_s)
                 offers++;
                 char nows[32];
                 snprintf(nows, sizeof nows, "%lld", now_ms());
-                redisAppendCommand(c, "EVALSHA %s 7 %s %s %s %s %s %s %s %s %s %s %s", sha,
-                                   store_key_task(tkey, sizeof tkey, task),
+                redisAppendCommand(c, "EVALSHA %s 10 %s %s %s %s %s %s %s %s %s %s %s %s %s %s",
+                                   sha, store_key_task(tkey, sizeof tkey, task),
                                    store_key_agent(akey, sizeof akey, agent), KEY_OFFERS,
                                    KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS, skey, KEY_CHAT_EVENTS,
-                                   task, agent, nows, agent);
+                                   KEY_AGENTS_READY, KEY_AGENTS, KEY_QUEUES_LIVE, task, agent,
+                                   nows, agent);
                 n++;
             }
         }
