@@ -1,5 +1,6 @@
 /* outq.c -- the outgoing frames of one websocket session: queued by the
- * logic, written one per SERVER_WRITEABLE callback (STYLE.md 8). A session
+ * logic, written at SERVER_WRITEABLE callbacks (STYLE.md 8; up to
+ * WRITE_BURST frames in one while the socket takes them). A session
  * more than `max` frames behind is marked for closing, so a stuck client
  * costs bounded memory. */
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 #include "core/item.h"
 #include "core/mem.h"
 #include "ws/ws_internal.h"
+
+#define WRITE_BURST 16
 
 struct frame {
     struct frame *next;
@@ -78,16 +81,26 @@ int outq_write(struct outq *q, struct lws *wsi)
         return 0;
     if (q->overflow)
         return close_with(q, wsi, "too far behind");
-    struct frame *f = q->head;
-    if (!f)
-        return q->close_when_sent ? close_with(q, wsi, "auth") : 0;
-    if (lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
-        return -1;
-    q->head = f->next;
     if (!q->head)
-        q->tail = NULL;
-    q->n--;
-    free(f);
+        return q->close_when_sent ? close_with(q, wsi, "auth") : 0;
+    /* Up to WRITE_BURST frames while the socket takes them: a session that
+     * is behind (a burst of items to 10,000 monitors) catches up with one
+     * writable round (two epoll_ctl and a wake-up) per burst, not per frame.
+     * lws_send_pipe_choked() is false only with no partial write pending
+     * and the socket writable, which is when lws_write() may be called
+     * again in the same callback. */
+    for (int i = 0; q->head && i < WRITE_BURST; i++) {
+        struct frame *f = q->head;
+        if (i && lws_send_pipe_choked(wsi))
+            break;
+        if (lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
+            return -1;
+        q->head = f->next;
+        if (!q->head)
+            q->tail = NULL;
+        q->n--;
+        free(f);
+    }
     if (q->head || q->close_when_sent)
         lws_callback_on_writable(wsi);
     return 0;
