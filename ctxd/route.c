@@ -53,11 +53,16 @@ static void pass_step(struct route_role *r)
         r->pass_again = false;
         if (r->pass_lost) {
             /* another router took some of what we decided on: it is working
-             * the same head; let it, and come back in 1-8 ms rather than
-             * deciding on that head again at once */
+             * the same head; let it, and come back a little later rather than
+             * deciding on that head again at once -- 1-2 ms, doubling with
+             * each pass in a row that lost some (up to 64 ms), so that one of
+             * two routers racing for one line soon leaves it to the other */
             r->pass_lost = false;
-            route_pass_later(r, 1 + uv_hrtime() % 8);
+            if (r->lost_streak < 6)
+                r->lost_streak++;
+            route_pass_later(r, (1u << r->lost_streak) / 2 + uv_hrtime() % 2 + 1);
         } else {
+            r->lost_streak = 0;
             route_pass(r);
         }
     }

@@ -20,6 +20,7 @@ struct route_role {
     uv_timer_t *tick;
     uv_timer_t *again;          /* the next pass, a few ms on, after offers were lost */
     bool pass_running, pass_again, pass_lost;
+    unsigned lost_streak;       /* passes in a row that lost offers to another router */
     unsigned pass_pending;      /* snapshots or offers in flight */
     uint64_t pass_t0;           /* uv_hrtime() when the pass started */
     char wake_last[48];
