@@ -8,7 +8,7 @@ offers made over the span from the first offer to the last (the stream ids,
 Redis's clock). CPU time (user+sys) of each process over the run is printed
 next to the wall clock: on this 2-core machine it says who bounded it.
 
-    routing_load.py [TASKS] [AGENTS]      (defaults 50000, 1000)
+    routing_load.py [TASKS] [AGENTS]      (defaults 30000, 1000)
 """
 import os
 import signal
@@ -67,11 +67,13 @@ def run(exe, routers, tasks, agents):
                                                                  p.stdout, p.stderr[-500:]))
             for n in nodes:
                 print(n.logtext()[-1500:])
+        per = r_cpu * 1e6 / max(1, int(out.get("offers", 0)))
         print("  %d router%s, %d tasks, %d agents: %s offers in %s s = %s decisions/s; "
-              "CPU s: ctxd %s, redis-server %.2f, generator %s (run wall %.1f s)"
+              "CPU s: ctxd %s, redis-server %.2f (%.0f us a decision: offer + accept + the "
+              "passes' reads), generator %s (run wall %.1f s)"
               % (routers, "s" if routers > 1 else " ", tasks, agents, out.get("offers"),
                  out.get("span_s"), out.get("decisions_per_s"),
-                 "+".join("%.2f" % c for c in c_cpu), r_cpu, out.get("gen_cpu_s"), wall))
+                 "+".join("%.2f" % c for c in c_cpu), r_cpu, per, out.get("gen_cpu_s"), wall))
     finally:
         for n in nodes:
             n.stop(signal.SIGTERM)
@@ -80,7 +82,7 @@ def run(exe, routers, tasks, agents):
 
 
 if __name__ == "__main__":
-    tasks = int(sys.argv[1]) if len(sys.argv) > 1 else 50000
+    tasks = int(sys.argv[1]) if len(sys.argv) > 1 else 30000
     agents = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     with tempfile.TemporaryDirectory() as tmp:
         exe = build(tmp)
