@@ -2,7 +2,15 @@
  * logic, written at SERVER_WRITEABLE callbacks (STYLE.md 8; up to
  * WRITE_BURST frames in one while the socket takes them). A session
  * more than `max` frames behind is marked for closing, so a stuck client
- * costs bounded memory. */
+ * costs bounded memory.
+ *
+ * A frame's text is a reference-counted outq_text_buf, so one text sent to
+ * many sessions (a monitor item to 10,000 sockets) is held once, and a
+ * queued frame costs a list node. lws_write() writes the websocket header
+ * into the LWS_PRE bytes before the text and sends (or copies what the
+ * socket did not take) before it returns: sessions writing one buffer one
+ * after another on the one loop thread do not disturb each other, as in
+ * lws' minimal-ws-server-ring. */
 #include <stdlib.h>
 #include <string.h>
 #include "core/item.h"
@@ -11,13 +19,42 @@
 
 #define WRITE_BURST 16
 
-struct frame {
-    struct frame *next;
+struct outq_text_buf {
+    unsigned refs;
     size_t len;
     unsigned char data[];       /* LWS_PRE bytes, then the text */
 };
 
+struct frame {
+    struct frame *next;
+    struct outq_text_buf *text;
+};
+
+struct outq_text_buf *outq_text_new(const char *text, size_t len)
+{
+    struct outq_text_buf *b = ctx_malloc(sizeof *b + LWS_PRE + len);
+    b->refs = 1;
+    b->len = len;
+    memcpy(b->data + LWS_PRE, text, len);
+    return b;
+}
+
+void outq_text_unref(struct outq_text_buf *b)
+{
+    if (b && --b->refs == 0)
+        free(b);
+}
+
 void outq_text(struct outq *q, struct lws *wsi, const char *text, size_t len)
+{
+    if (q->overflow || q->closing)
+        return;
+    struct outq_text_buf *b = outq_text_new(text, len);
+    outq_shared(q, wsi, b);
+    outq_text_unref(b);
+}
+
+void outq_shared(struct outq *q, struct lws *wsi, struct outq_text_buf *b)
 {
     if (q->overflow || q->closing)
         return;
@@ -26,10 +63,10 @@ void outq_text(struct outq *q, struct lws *wsi, const char *text, size_t len)
         lws_callback_on_writable(wsi);
         return;
     }
-    struct frame *f = ctx_malloc(sizeof *f + LWS_PRE + len);
+    struct frame *f = ctx_malloc(sizeof *f);
     f->next = NULL;
-    f->len = len;
-    memcpy(f->data + LWS_PRE, text, len);
+    f->text = b;
+    b->refs++;
     if (q->tail)
         q->tail->next = f;
     else
@@ -93,12 +130,14 @@ int outq_write(struct outq *q, struct lws *wsi)
         struct frame *f = q->head;
         if (i && lws_send_pipe_choked(wsi))
             break;
-        if (lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
+        if (lws_write(wsi, f->text->data + LWS_PRE, f->text->len, LWS_WRITE_TEXT) <
+            (int)f->text->len)
             return -1;
         q->head = f->next;
         if (!q->head)
             q->tail = NULL;
         q->n--;
+        outq_text_unref(f->text);
         free(f);
     }
     if (q->head || q->close_when_sent)
@@ -111,6 +150,7 @@ void outq_clear(struct outq *q)
     while (q->head) {
         struct frame *f = q->head;
         q->head = f->next;
+        outq_text_unref(f->text);
         free(f);
     }
     q->tail = NULL;
