@@ -3,7 +3,7 @@
 For 100 / 1,000 / 10,000 agents x 1,000 / 10,000 / 100,000 waiting tasks in one
 queue, a Redis is filled directly (pipelined writes, as the scripts would
 leave it): all but 10 agents busy (each holding an offered task), 10 ready,
-and the tasks waiting. Then route_index.lua builds what the scripts keep (the
+and the tasks waiting; then once with every agent ready (a shift starts). Then route_index.lua builds what the scripts keep (the
 ready set, the live counts, the arrivals), and these are called many times:
 
 - route_snapshot.lua: what a routing pass reads (the head it reads: 64
@@ -66,11 +66,11 @@ def script(name, ref):
         return f.read()
 
 
-def fill(c, agents, tasks, now):
+def fill(c, agents, tasks, now, ready):
     cmds = []
     for i in range(agents):
         a = "a%d" % i
-        busy = i >= READY_LEFT
+        busy = i >= ready
         cmds.append(("HSET", R + "agent:" + a, "id", a, "name", a, "skills", "{}", "langs", "[]",
                      "cap:social", 5, "cap:chat", 0, "cap:callback", 0, "role", "agent",
                      "callback_blocks_chat", 0, "state", "available", "offers", 1 if busy else 0,
@@ -110,13 +110,13 @@ def measure(c, calls):
     return (c1 - c0) * 1000 / len(calls), (t1 - t0) * 1000 / len(calls)
 
 
-def one(agents, tasks, ref):
+def one(agents, tasks, ref, ready=READY_LEFT):
     wd = Workdir("bench-route-pass")
     redis = Redis(wd.path, cluster=False).start()
     try:
         c = Conn(redis.port)
         now = int(time.time() * 1000)
-        fill(c, agents, tasks, now)
+        fill(c, agents, tasks, now, ready)
         snap = c.cmd("SCRIPT", "LOAD", script("route_snapshot", ref))
         stats = c.cmd("SCRIPT", "LOAD", script("queue_stats", ref))
         if ref:
@@ -134,25 +134,27 @@ def one(agents, tasks, ref):
             # every later router start makes the ready set again
             first_ms = measure(c, [index_call])[0]
             again_ms = measure(c, [index_call])[0]
+            # as ctxd/route.c calls it: at most 256 tasks and 1,024 agents
             snap_call = ("EVALSHA", snap, 2, R + "queue:q:waiting", R + "agents:ready", 256,
-                         R + "task:", R + "agent:")
+                         R + "task:", R + "agent:", 1024)
             stats_call = ("EVALSHA", stats, 4, R + "queues:live", R + "queue:q:stats",
                           R + "queue:q:waiting", R + "queue:q:arrivals", "q")
-        # both answer the same: 256 tasks and the 10 ready agents; the oldest arrival
+        # the head and the ready agents (now at most 1,024 of them); the oldest arrival
         got = c.cmd(*snap_call)
-        assert len(got[0]) == min(64 if ref else 64 + 4 * READY_LEFT, tasks) and \
-            len(got[1]) == READY_LEFT, \
-            (len(got[0]), len(got[1]))
+        n_agents = ready if ref else min(ready, 1024)
+        assert len(got[0]) == min(64 if ref else min(256, 64 + 4 * n_agents), tasks) and \
+            len(got[1]) == n_agents, (len(got[0]), len(got[1]))
         q = c.cmd(*stats_call)[0]
         qd = dict(zip(q[0::2], q[1::2]))
         assert int(qd["waiting"]) == tasks and int(float(qd["oldest"])) == now, qd
-        assert int(qd["offered"]) == agents - READY_LEFT, qd
+        assert int(qd["offered"]) == agents - ready, qd
         n = max(3, min(200, 2000000 // (agents + tasks)))
         s_cpu, s_wall = measure(c, [snap_call] * n)
         q_cpu, q_wall = measure(c, [stats_call] * max(3, n // 4))
-        print("  %6d agents %7d tasks: snapshot %8.3f ms CPU (%8.3f wall), "
+        print("  %6d agents %7d tasks%s: snapshot %8.3f ms CPU (%8.3f wall), "
               "queue_stats %8.3f ms CPU (%8.3f wall)%s" % (
-                  agents, tasks, s_cpu, s_wall, q_cpu, q_wall,
+                  agents, tasks, "" if ready == READY_LEFT else " (all ready)", s_cpu, s_wall,
+                  q_cpu, q_wall,
                   "" if ref else "; route_index at a router's start %.0f ms (the first "
                   "ever %.0f ms)" % (again_ms, first_ms)))
     finally:
@@ -167,3 +169,5 @@ if __name__ == "__main__":
     for agents in (100, 1000) if quick else (100, 1000, 10000):
         for tasks in (1000, 10000) if quick else (1000, 10000, 100000):
             one(agents, tasks, ref)
+    # a shift starts: every agent available at once
+    one(1000 if quick else 10000, 10000, ref, ready=1000 if quick else 10000)

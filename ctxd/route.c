@@ -30,8 +30,8 @@
 #include "ctxd/route_internal.h"
 #include "routing/routing.h"
 
-#define HEAD 256                /* tasks per queue and pass */
-#define MAX_AGENTS 2048
+#define HEAD 256                /* tasks per queue and pass, at most */
+#define MAX_AGENTS 1024         /* agents read per queue and pass, at most: four per task */
 
 const struct config_queue *route_queue_cfg(const struct config *cfg, const char *name)
 {
@@ -259,7 +259,8 @@ void route_pass(struct route_role *r)
         sc->r = r;
         sc->qc = &r->cfg->queues[i];
         r->pass_pending++;
-        if (store_route_snapshot(r->cmd, r->st, sc->qc->name, HEAD, on_snapshot, sc)) {
+        if (store_route_snapshot(r->cmd, r->st, sc->qc->name, HEAD, MAX_AGENTS, on_snapshot,
+                                 sc)) {
             r->pass_pending--;
             free(sc);
         }

@@ -5,12 +5,14 @@
 -- from the ready set (store/KEYS.md), which the scripts that change an agent
 -- keep, and the head read is as long as those agents could use (64 tasks
 -- and 4 more per agent ready, at most ARGV[1]); with nobody ready no task is
--- read at all.
+-- read at all. With more than ARGV[4] agents ready (10,000 agents made
+-- available at once), ARGV[4] of them picked at random are read: a pass
+-- offers at most ARGV[1] tasks anyway, and the next pass reads others.
 -- KEYS[1] waiting zset, KEYS[2] ready agents set
 -- ARGV[1] at most how many tasks from the head, ARGV[2] the task key prefix
 -- (ctx:{r}:task:), ARGV[3] the agent key prefix (ctx:{r}:agent:): the tasks and agents are
 -- named by the zset and the set, so their keys are built here, in the slot of KEYS
--- (store/KEYS.md)
+-- (store/KEYS.md), ARGV[4] at most how many agents to read
 -- Returns {tasks, agents}: tasks as flat field lists (id, channel, priority,
 -- arrived, order, lang, refused, not_before, need), agents as flat name/value
 -- lists of what routing reads of them, for the agents whose state is
@@ -20,7 +22,10 @@ local AGENT_FIELDS = {'id', 'state', 'offers', 'cap:social', 'load:social', 'cap
                       'idle_since', 'last_offer', 'handled', 'skills', 'langs'}
 local agents = {}
 -- the set is kept exact by the scripts; the state is checked again all the same
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+local most = tonumber(ARGV[4] or '0') or 0
+local ready = (most > 0 and redis.call('SCARD', KEYS[2]) > most)
+              and redis.call('SRANDMEMBER', KEYS[2], most) or redis.call('SMEMBERS', KEYS[2])
+for _, id in ipairs(ready) do
   local v = redis.call('HMGET', ARGV[3] .. id, unpack(AGENT_FIELDS))
   if v[2] == 'available' and (tonumber(v[3]) or 0) == 0 then
     local a = {'id', id}

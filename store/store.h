@@ -210,10 +210,11 @@ struct store_inbound {
 };
 ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct store_inbound *m,
                            rconn_reply_cb cb, void *priv);
-/* The head of a queue's line and the agents free to take work
+/* The head of a queue's line (at most `head` tasks) and the agents free to
+ * take work (at most most_agents of them, picked at random when more are)
  * (route_snapshot.lua). */
 ctx_err store_route_snapshot(struct rconn *rc, struct store *st, const char *queue, int head,
-                             rconn_reply_cb cb, void *priv);
+                             int most_agents, rconn_reply_cb cb, void *priv);
 /* Offer n queued tasks of `queue` to agents, tasks[i] to agents[i], in one
  * call (offer.lua): each offer expires at `expires` (ms); a refusal holds for
  * refusal_hold ms. The reply has one {1 or 0, reason} per pair. */

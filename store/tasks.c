@@ -134,11 +134,12 @@ ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct stor
 }
 
 ctx_err store_route_snapshot(struct rconn *rc, struct store *st, const char *queue, int head,
-                             rconn_reply_cb cb, void *priv)
+                             int most_agents, rconn_reply_cb cb, void *priv)
 {
-    char wkey[STORE_KEY_LEN], h[STORE_NUM_LEN];
+    char wkey[STORE_KEY_LEN], h[STORE_NUM_LEN], m[STORE_NUM_LEN];
     const char *keys[] = {store_key_queue_waiting(wkey, sizeof wkey, queue), KEY_AGENTS_READY};
-    const char *args[] = {store_lld(h, head), KEY_TASK_PREFIX, KEY_AGENT_PREFIX};
+    const char *args[] = {store_lld(h, head), KEY_TASK_PREFIX, KEY_AGENT_PREFIX,
+                          store_lld(m, most_agents)};
     return STORE_EVAL(rc, st, SCRIPT_ROUTE_SNAPSHOT, cb, priv, keys, args);
 }
 
