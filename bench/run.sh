@@ -63,8 +63,17 @@ echo "== spike alerts: the detector on a synthetic month (bench/spikes.c; seed 1
 cc -O2 -std=gnu11 -I. bench/spikes.c build/libctx.a -lm -o "$tmp/spikes"
 "$tmp/spikes" ${BENCH_QUICK:+-q}
 
-echo "== routing with Redis in the loop"
+echo "== routing with Redis in the loop: queued -> offer frame at an agent's websocket"
 /usr/bin/python3 bench/routing_live.py
+
+echo "== routing decisions/s with Redis in the loop, the load generator out of the way (1 and 2 routers)"
+/usr/bin/python3 bench/routing_load.py ${BENCH_QUICK:+10000} || echo "  (routing load bench could not run)"
+
+echo "== one routing pass and the queue figures by the size of the center (Redis CPU per call)"
+/usr/bin/python3 bench/route_pass.py ${BENCH_QUICK:+--quick} || echo "  (route pass bench could not run)"
+
+echo "== websocket fan-out: monitor sockets on one serve node (one C client process, epoll)"
+/usr/bin/python3 bench/ws_fanout.py ${BENCH_QUICK:+2000} || echo "  (fan-out bench could not run)"
 
 echo "== the monitor page in Chromium: frame times under 1,000 items/minute and a burst"
 (cd tests/browser && { [ -d node_modules ] || npm ci --no-audit --no-fund >/dev/null; })

@@ -174,10 +174,19 @@ int cmd_agent_add(int argc, char **argv)
             /* viewers only watch: they are not in the set routing offers tasks to */
             freeReplyObject(sip ? redisCommand(rc, "HSET %s sip %s", akey, sip)
                                 : redisCommand(rc, "HDEL %s sip", akey));
-            if (strcmp(role, "viewer") == 0)
+            if (strcmp(role, "viewer") == 0) {
                 freeReplyObject(redisCommand(rc, "SREM %s %s", KEY_AGENTS, id));
-            else
+                freeReplyObject(redisCommand(rc, "SREM %s %s", KEY_AGENTS_READY, id));
+            } else {
                 freeReplyObject(redisCommand(rc, "SADD %s %s", KEY_AGENTS, id));
+                /* re-added while available, maybe with more capacity: ready
+                 * again (the snapshot and offer.lua check the rest) */
+                redisReply *st = redisCommand(rc, "HGET %s state", akey);
+                if (st && st->type == REDIS_REPLY_STRING && strcmp(st->str, "available") == 0)
+                    freeReplyObject(redisCommand(rc, "SADD %s %s", KEY_AGENTS_READY, id));
+                if (st)
+                    freeReplyObject(st);
+            }
             r = redisCommand(rc, "SET %s %s", store_key_agent_token(tkey, sizeof tkey, sha), id);
         }
         if (!r || r->type == REDIS_REPLY_ERROR) {
@@ -246,6 +255,7 @@ int cmd_agent_del(int argc, char **argv)
                 freeReplyObject(redisCommand(rc, "DEL %s", store_key_agent_token(
                                                          tkey, sizeof tkey, h->element[0]->str)));
             freeReplyObject(redisCommand(rc, "SREM %s %s", KEY_AGENTS, id));
+            freeReplyObject(redisCommand(rc, "SREM %s %s", KEY_AGENTS_READY, id));
             freeReplyObject(redisCommand(rc, "DEL %s %s", akey, ckey));
             printf("agent %s deleted\n", id);
         }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <uv.h>
 #include <jansson.h>
 #include "analyzer/analyzer.h"
@@ -21,6 +22,23 @@
 #include "ws/ws.h"
 
 enum { ROLE_COLLECT = 1, ROLE_ANALYZE = 2, ROLE_ROUTE = 4, ROLE_SERVE = 8, ROLE_DIAL = 16 };
+
+/* Open files up to the hard limit: a serve node holds one descriptor per
+ * websocket, and libwebsockets sizes its connection table from the limit
+ * when the context is made, so under a default soft limit of 1024 the
+ * 1,000th monitor or agent would be refused while the hard limit allows
+ * far more (bench/ws_fanout.py runs 10,000). */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        log_info("ctxd: open files limit raised from %llu to %llu", (unsigned long long)was,
+                 (unsigned long long)rl.rlim_max);
+}
 
 static int parse_roles(const char *s, unsigned *out)
 {
@@ -210,6 +228,7 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
     uv_loop_t *loop = uv_default_loop();
     d.loop = loop;
     d.an = an;

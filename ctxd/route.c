@@ -12,8 +12,10 @@
  * runs one too, for callbacks coming due and wake-ups missed.
  *
  * A pass, per queue: route_snapshot.lua reads the head of the line and the
- * agents free to take work; routing_decide() (pure, routing/decide.c)
- * pairs them; offer.lua commits each pair after re-checking it atomically.
+ * agents free to take work (the ready set, kept by the scripts, so a pass
+ * costs what is ready, not what the center holds); routing_decide() (pure,
+ * routing/decide.c) pairs them; one offer.lua call commits all the pairs,
+ * re-checking each atomically: two round trips per queue and pass.
  * Several routers may run against one Redis: a pair another router got to
  * first is refused by offer.lua and simply skipped. Passes do not overlap:
  * one asked for while one runs is run once after it. */
@@ -28,8 +30,8 @@
 #include "ctxd/route_internal.h"
 #include "routing/routing.h"
 
-#define HEAD 64                 /* tasks per queue and pass */
-#define MAX_AGENTS 2048
+#define HEAD 256                /* tasks per queue and pass, at most */
+#define MAX_AGENTS 1024         /* agents read per queue and pass, at most: four per task */
 
 const struct config_queue *route_queue_cfg(const struct config *cfg, const char *name)
 {
@@ -49,49 +51,47 @@ static void pass_step(struct route_role *r)
     metrics_observe(TIMING_ROUTE_PASS, (double)(uv_hrtime() - r->pass_t0) / 1e9);
     if (r->pass_again && !r->stopping) {
         r->pass_again = false;
-        route_pass(r);
+        if (r->pass_lost) {
+            /* another router took some of what we decided on: it is working
+             * the same head; let it, and come back a little later rather than
+             * deciding on that head again at once -- 1-2 ms, doubling with
+             * each pass in a row that lost some (up to 64 ms), so that one of
+             * two routers racing for one line soon leaves it to the other */
+            r->pass_lost = false;
+            if (r->lost_streak < 6)
+                r->lost_streak++;
+            route_pass_later(r, (1u << r->lost_streak) / 2 + uv_hrtime() % 2 + 1);
+        } else {
+            r->lost_streak = 0;
+            route_pass(r);
+        }
     }
 }
 
-/* Ids are held whole (a flexible member, as long as they come): a task id
- * cut to a buffer would name another task, and that offer would never time
- * out. */
-struct offer_ctx {
-    struct route_role *r;
-    const char *agent;          /* in text, after the task id */
-    char text[];                /* task id, NUL, agent id, NUL */
-};
-
-static struct offer_ctx *offer_ctx_new(struct route_role *r, const char *task,
-                                       const char *agent)
-{
-    size_t tl = strlen(task), al = strlen(agent);
-    struct offer_ctx *o = ctx_malloc(sizeof *o + tl + al + 2);
-    o->r = r;
-    memcpy(o->text, task, tl + 1);
-    memcpy(o->text + tl + 1, agent, al + 1);
-    o->agent = o->text + tl + 1;
-    return o;
-}
-
-static void on_offer(struct rconn *rc, redisReply *rep, void *priv)
+/* The offers of one queue's pass are committed by one offer.lua call; its
+ * reply has one {1 or 0, reason} per pair, in order. */
+static void on_offers(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
-    struct offer_ctx *o = priv;
-    struct route_role *r = o->r;
-    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-        rep->element[0]->type == REDIS_REPLY_INTEGER) {
-        if (rep->element[0]->integer == 1) {
-            r->offers_made++;
-            log_debug("route: %s offered to %s", o->text, o->agent);
-        } else {
-            r->offers_lost++;   /* someone else got there first: fine */
-            r->pass_again = true;
+    struct route_role *r = priv;
+    if (rep && rep->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i < rep->elements; i++) {
+            const redisReply *e = rep->element[i];
+            if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
+                e->element[0]->type == REDIS_REPLY_INTEGER && e->element[0]->integer == 1) {
+                r->offers_made++;
+                /* more may be ready behind the head just offered: the next
+                 * pass runs now, not when an accept wakes us */
+                r->pass_again = true;
+            } else {
+                r->offers_lost++;   /* someone else got there first: fine */
+                r->pass_again = true;
+                r->pass_lost = true;
+            }
         }
     } else if (rep && rep->type == REDIS_REPLY_ERROR) {
         log_error("route: offer: %s", rep->str);
     }
-    free(o);
     pass_step(r);
 }
 
@@ -214,16 +214,19 @@ static void on_snapshot(struct rconn *rc, redisReply *rep, void *priv)
     for (size_t i = 0; i < na; i++)
         agent_from_hash(ar->element[i], &agents[i], &mem[i]);
     size_t n = routing_decide(&q, tasks, kept, agents, na, now, offers, kept);
-    for (size_t i = 0; i < n; i++) {
-        const struct rt_task *t = &tasks[offers[i].task];
-        const struct rt_agent *a = &agents[offers[i].agent];
-        struct offer_ctx *o = offer_ctx_new(r, t->id, a->id);
-        r->pass_pending++;
-        if (store_offer(r->cmd, r->st, t->id, a->id, qc->name, now,
-                        now + (long long)(qc->offer_timeout * 1000), forget, on_offer, o)) {
-            r->pass_pending--;
-            free(o);
+    if (n) {
+        const char **tids = ctx_calloc(n, sizeof *tids), **aids = ctx_calloc(n, sizeof *aids);
+        for (size_t i = 0; i < n; i++) {
+            tids[i] = tasks[offers[i].task].id;
+            aids[i] = agents[offers[i].agent].id;
+            log_debug("route: offering %s to %s", tids[i], aids[i]);
         }
+        r->pass_pending++;
+        if (store_offers(r->cmd, r->st, qc->name, tids, aids, n, now,
+                         now + (long long)(qc->offer_timeout * 1000), forget, on_offers, r))
+            r->pass_pending--;
+        free(tids);
+        free(aids);
     }
     for (size_t i = 0; i < na; i++) {
         json_decref(mem[i].skills);
@@ -256,7 +259,8 @@ void route_pass(struct route_role *r)
         sc->r = r;
         sc->qc = &r->cfg->queues[i];
         r->pass_pending++;
-        if (store_route_snapshot(r->cmd, r->st, sc->qc->name, HEAD, on_snapshot, sc)) {
+        if (store_route_snapshot(r->cmd, r->st, sc->qc->name, HEAD, MAX_AGENTS, on_snapshot,
+                                 sc)) {
             r->pass_pending--;
             free(sc);
         }
@@ -303,6 +307,36 @@ static void wake_read(struct route_role *r)
         r->wake_reading = true;
 }
 
+/* The ready agents set (and, on a Redis from before them, the queues' live
+ * counts and arrivals) is made again once the command connection is up
+ * (store/KEYS.md): from then on the scripts keep them, and the first pass
+ * runs after it. */
+static void on_indexed(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct route_role *r = priv;
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+        rep->element[0]->type == REDIS_REPLY_INTEGER &&
+        rep->element[1]->type == REDIS_REPLY_INTEGER)
+        log_info("route: %lld agents ready%s", rep->element[0]->integer,
+                 rep->element[1]->integer ? "; queue counts and arrivals built" : "");
+    else if (rep && rep->type == REDIS_REPLY_ERROR)
+        log_error("route: ready agents: %s", rep->str);
+    route_pass(r);
+}
+
+static void on_cmd_state(struct rconn *rc, bool up, void *priv)
+{
+    struct route_role *r = priv;
+    if (!up || r->stopping)
+        return;
+    const char **names = ctx_calloc(r->cfg->nqueues + 1, sizeof *names);
+    for (size_t i = 0; i < r->cfg->nqueues; i++)
+        names[i] = r->cfg->queues[i].name;
+    store_route_index(rc, r->st, names, r->cfg->nqueues, on_indexed, r);
+    free(names);
+}
+
 static void on_wake_state(struct rconn *rc, bool up, void *priv)
 {
     (void)rc;
@@ -321,7 +355,7 @@ ctx_err route_role_start(uv_loop_t *loop, const struct config *cfg, struct store
     r->st = st;
     snprintf(r->wake_last, sizeof r->wake_last, "$");
     route_timers_start(r);
-    ctx_err e = store_conn_new(st, "route", NULL, NULL, &r->cmd);
+    ctx_err e = store_conn_new(st, "route", on_cmd_state, r, &r->cmd);
     if (!e)
         e = escalate_start(r);
     if (!e)

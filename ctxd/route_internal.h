@@ -18,7 +18,9 @@ struct route_role {
     struct rconn *cmd, *wake;
     struct group_reader *tagged;   /* ctx:{i}:items:tagged, group "route" */
     uv_timer_t *tick;
-    bool pass_running, pass_again;
+    uv_timer_t *again;          /* the next pass, a few ms on, after offers were lost */
+    bool pass_running, pass_again, pass_lost;
+    unsigned lost_streak;       /* passes in a row that lost offers to another router */
     unsigned pass_pending;      /* snapshots or offers in flight */
     uint64_t pass_t0;           /* uv_hrtime() when the pass started */
     char wake_last[48];
@@ -42,5 +44,7 @@ const char *route_chat_queue(const struct config *cfg);
 /* route_timers.c: the 250 ms housekeeping tick. */
 void route_timers_start(struct route_role *r);
 void route_timers_stop(struct route_role *r);
+/* Run a routing pass in ms milliseconds (once, however often asked). */
+void route_pass_later(struct route_role *r, uint64_t ms);
 
 #endif

@@ -157,12 +157,26 @@ static void tick_fire(uv_timer_t *tm)
     group_reader_poke(r->tagged);
 }
 
+static void again_fire(uv_timer_t *tm)
+{
+    route_pass(tm->data);
+}
+
+void route_pass_later(struct route_role *r, uint64_t ms)
+{
+    if (!r->stopping && !uv_is_active((uv_handle_t *)r->again))
+        uv_timer_start(r->again, again_fire, ms, 0);
+}
+
 void route_timers_start(struct route_role *r)
 {
     r->tick = ctx_malloc(sizeof *r->tick);
     uv_timer_init(r->loop, r->tick);
     r->tick->data = r;
     uv_timer_start(r->tick, tick_fire, 250, 250);
+    r->again = ctx_malloc(sizeof *r->again);
+    uv_timer_init(r->loop, r->again);
+    r->again->data = r;
 }
 
 static void handle_free(uv_handle_t *h)
@@ -173,4 +187,5 @@ static void handle_free(uv_handle_t *h)
 void route_timers_stop(struct route_role *r)
 {
     uv_close((uv_handle_t *)r->tick, handle_free);
+    uv_close((uv_handle_t *)r->again, handle_free);
 }

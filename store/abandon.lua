@@ -6,11 +6,27 @@
 -- ARGV[1] task id, ARGV[2] now ms, ARGV[3] the task's queue and ARGV[4] its agent, as read
 -- just before (KEYS[6..8] are named from them): if they changed, the error STALE, and
 -- the caller reads them again; ARGV[5] ms an abandoned task is kept, with KEYS[9], its chat
--- messages list (absent or 0: for ever)
+-- messages list (absent or 0: for ever); KEYS[10] the ready agents set, KEYS[11] the agents set,
+-- KEYS[12] the queues' live counts, KEYS[13] the arrivals zset of the task's queue
 -- Queued or offered: the task is abandoned (counted). Assigned: it stays
 -- with the agent, who is told the customer left, and finishes it with done.
 -- New (a web chat the customer never wrote in: never queued, never counted
 -- as arrived): it is closed, not counted.
+-- the ready set (store/KEYS.md) follows the agent: in it when the agent is in the agents
+-- set, available, holds no offer and has room on some channel; out of it otherwise
+local function ready_sync(ak, id, rk, agents)
+  local a = redis.call('HMGET', ak, 'state', 'offers', 'cap:social', 'load:social',
+                       'cap:chat', 'load:chat', 'cap:callback', 'load:callback')
+  if a[1] == 'available' and (tonumber(a[2]) or 0) == 0 and
+     redis.call('SISMEMBER', agents, id) == 1 then
+    for i = 3, 7, 2 do
+      if (tonumber(a[i]) or 0) > (tonumber(a[i + 1]) or 0) then
+        return redis.call('SADD', rk, id)
+      end
+    end
+  end
+  return redis.call('SREM', rk, id)
+end
 local function ended()
   if tonumber(ARGV[5] or '0') > 0 then
     redis.call('PEXPIRE', KEYS[1], ARGV[5])
@@ -29,11 +45,14 @@ if t[1] == 'queued' or t[1] == 'offered' then
     return redis.error_reply('STALE the task moved since it was read')
   end
   redis.call('ZREM', KEYS[6], ARGV[1])
+  redis.call('ZREM', KEYS[13], ARGV[1])
   if t[1] == 'offered' then
     redis.call('ZREM', KEYS[2], ARGV[1])
+    redis.call('HINCRBY', KEYS[12], t[3] .. ':offered', -1)
     redis.call('HSET', KEYS[7], 'offers', 0)
     redis.call('HINCRBY', KEYS[7], 'load:' .. t[4], -1)
     redis.call('SREM', KEYS[8], ARGV[1])
+    ready_sync(KEYS[7], t[2], KEYS[10], KEYS[11])
     redis.call('XADD', KEYS[4], 'MAXLEN', '~', 100000, '*', 'agent', t[2], 'type', 'revoked',
                'task', ARGV[1], 'reason', 'abandoned')
   end

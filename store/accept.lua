@@ -1,9 +1,25 @@
 #!lua
 -- accept.lua: an agent accepts the task offered to it.
 -- KEYS[1] task hash, KEYS[2] agent hash, KEYS[3] offers zset, KEYS[4] routing events,
--- KEYS[5] agent events, KEYS[6] queue stats hash, KEYS[7] chat events
+-- KEYS[5] agent events, KEYS[6] queue stats hash, KEYS[7] chat events,
+-- KEYS[8] the ready agents set, KEYS[9] the agents set, KEYS[10] the queues' live counts
 -- ARGV[1] task id, ARGV[2] agent id, ARGV[3] now ms, ARGV[4] agent's display name
 -- Returns 1, or the error NOT_OFFERED.
+-- the ready set (store/KEYS.md) follows the agent: in it when the agent is in the agents
+-- set, available, holds no offer and has room on some channel; out of it otherwise
+local function ready_sync(ak, id, rk, agents)
+  local a = redis.call('HMGET', ak, 'state', 'offers', 'cap:social', 'load:social',
+                       'cap:chat', 'load:chat', 'cap:callback', 'load:callback')
+  if a[1] == 'available' and (tonumber(a[2]) or 0) == 0 and
+     redis.call('SISMEMBER', agents, id) == 1 then
+    for i = 3, 7, 2 do
+      if (tonumber(a[i]) or 0) > (tonumber(a[i + 1]) or 0) then
+        return redis.call('SADD', rk, id)
+      end
+    end
+  end
+  return redis.call('SREM', rk, id)
+end
 local t = redis.call('HMGET', KEYS[1], 'state', 'agent', 'arrived', 'sla_due', 'channel', 'queue')
 if t[1] ~= 'offered' or t[2] ~= ARGV[2] then
   return redis.error_reply('NOT_OFFERED this task is not offered to you')
@@ -11,7 +27,10 @@ end
 local now = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'state', 'assigned', 'answered', ARGV[3])
 redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HINCRBY', KEYS[10], t[6] .. ':offered', -1)
+redis.call('HINCRBY', KEYS[10], t[6] .. ':assigned', 1)
 redis.call('HSET', KEYS[2], 'offers', 0, 'noanswer', 0)
+ready_sync(KEYS[2], ARGV[2], KEYS[8], KEYS[9])
 local wait = now - (tonumber(t[3]) or now)
 redis.call('HINCRBY', KEYS[6], 'answered', 1)
 redis.call('HINCRBY', KEYS[6], 'wait_ms', wait)

@@ -2,14 +2,30 @@
 -- agent_state.lua: an agent sets its state (available or away), or the
 -- router ends a wrap-up whose time is up ('wrapup-end').
 -- KEYS[1] agent hash, KEYS[2] agent events, KEYS[3] routing events, KEYS[4] wrap-ups zset,
--- KEYS[5] the agent's connections zset
+-- KEYS[5] the agent's connections zset, KEYS[6] the ready agents set, KEYS[7] the agents set
 -- ARGV[1] agent id, ARGV[2] 'available' | 'away' | 'wrapup-end', ARGV[3] now ms
 -- Returns the agent's state afterwards.
+-- the ready set (store/KEYS.md) follows the agent: in it when the agent is in the agents
+-- set, available, holds no offer and has room on some channel; out of it otherwise
+local function ready_sync(ak, id, rk, agents)
+  local a = redis.call('HMGET', ak, 'state', 'offers', 'cap:social', 'load:social',
+                       'cap:chat', 'load:chat', 'cap:callback', 'load:callback')
+  if a[1] == 'available' and (tonumber(a[2]) or 0) == 0 and
+     redis.call('SISMEMBER', agents, id) == 1 then
+    for i = 3, 7, 2 do
+      if (tonumber(a[i]) or 0) > (tonumber(a[i + 1]) or 0) then
+        return redis.call('SADD', rk, id)
+      end
+    end
+  end
+  return redis.call('SREM', rk, id)
+end
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then
   -- deleted (ctxctl agent del) while in wrap-up: out of the wrap-ups, or the
   -- router would end its wrap-up again on every tick
   redis.call('ZREM', KEYS[4], ARGV[1])
+  redis.call('SREM', KEYS[6], ARGV[1])
   return redis.error_reply('NOAGENT no such agent')
 end
 local want = ARGV[2]
@@ -28,6 +44,7 @@ redis.call('HSET', KEYS[1], 'state', want)
 if want == 'available' then redis.call('HSET', KEYS[1], 'noanswer', 0) end
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('HDEL', KEYS[1], 'wrapup_until')
+ready_sync(KEYS[1], ARGV[1], KEYS[6], KEYS[7])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*', 'agent', ARGV[1], 'type', 'state',
            'state', want)
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', 1000000, '*', 'type', 'agent_state', 'agent', ARGV[1],

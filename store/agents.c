@@ -57,7 +57,8 @@ ctx_err store_agent_state(struct rconn *rc, struct store *st, const char *agent,
     char akey[STORE_KEY_LEN], ckey[STORE_KEY_LEN], nows[STORE_NUM_LEN];
     const char *keys[] = {store_key_agent(akey, sizeof akey, agent), KEY_AGENT_EVENTS,
                           KEY_ROUTING_EVENTS, KEY_WRAPUPS,
-                          store_key_agent_conns(ckey, sizeof ckey, agent)};
+                          store_key_agent_conns(ckey, sizeof ckey, agent), KEY_AGENTS_READY,
+                          KEY_AGENTS};
     const char *args[] = {agent, state, store_lld(nows, now)};
     return STORE_EVAL(rc, st, SCRIPT_AGENT_STATE, cb, priv, keys, args);
 }
@@ -134,7 +135,8 @@ ctx_err store_requeue_agent(struct rconn *rc, struct store *st, const char *agen
     const char *keys[] = {store_key_agent(akey, sizeof akey, agent),
                           store_key_agent_tasks(atkey, sizeof atkey, agent), KEY_OFFERS,
                           KEY_DISCONNECTED, KEY_ROUTING_EVENTS, KEY_CHAT_EVENTS,
-                          store_key_agent_conns(ckey, sizeof ckey, agent)};
+                          store_key_agent_conns(ckey, sizeof ckey, agent), KEY_AGENTS_READY,
+                          KEY_QUEUES_LIVE};
     const char *args[] = {agent, store_lld(nows, now), store_lld(grace, grace_ms),
                           KEY_TASK_PREFIX, KEY_QUEUE_PREFIX};
     return STORE_EVAL(rc, st, SCRIPT_REQUEUE_AGENT, cb, priv, keys, args);
@@ -150,21 +152,19 @@ ctx_err store_agents_list(struct rconn *rc, struct store *st, rconn_reply_cb cb,
 ctx_err store_queue_stats(struct rconn *rc, struct store *st, const char *const *queues,
                           size_t n, rconn_reply_cb cb, void *priv)
 {
-    /* keys: offers, agents, then each queue's stats and waiting line; args:
-     * the two prefixes, then the queue names */
-    char (*k)[STORE_KEY_LEN] = ctx_calloc(2 * n + 1, sizeof *k);
-    const char **keys = ctx_calloc(2 + 2 * n, sizeof *keys);
-    const char **args = ctx_calloc(2 + n, sizeof *args);
-    keys[0] = KEY_OFFERS;
-    keys[1] = KEY_AGENTS;
-    args[0] = KEY_TASK_PREFIX;
-    args[1] = KEY_AGENT_PREFIX;
+    /* keys: the live counts, then each queue's stats, waiting line and
+     * arrivals; args: the queue names */
+    char (*k)[STORE_KEY_LEN] = ctx_calloc(3 * n + 1, sizeof *k);
+    const char **keys = ctx_calloc(1 + 3 * n, sizeof *keys);
+    const char **args = ctx_calloc(n + 1, sizeof *args);
+    keys[0] = KEY_QUEUES_LIVE;
     for (size_t i = 0; i < n; i++) {
-        keys[2 + 2 * i] = store_key_queue_stats(k[2 * i], STORE_KEY_LEN, queues[i]);
-        keys[3 + 2 * i] = store_key_queue_waiting(k[2 * i + 1], STORE_KEY_LEN, queues[i]);
-        args[2 + i] = queues[i];
+        keys[1 + 3 * i] = store_key_queue_stats(k[3 * i], STORE_KEY_LEN, queues[i]);
+        keys[2 + 3 * i] = store_key_queue_waiting(k[3 * i + 1], STORE_KEY_LEN, queues[i]);
+        keys[3 + 3 * i] = store_key_queue_arrivals(k[3 * i + 2], STORE_KEY_LEN, queues[i]);
+        args[i] = queues[i];
     }
-    ctx_err e = store_eval(rc, st, SCRIPT_QUEUE_STATS, cb, priv, keys, 2 + 2 * n, args, 2 + n);
+    ctx_err e = store_eval(rc, st, SCRIPT_QUEUE_STATS, cb, priv, keys, 1 + 3 * n, args, n);
     free(k);
     free(keys);
     free(args);

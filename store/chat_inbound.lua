@@ -6,7 +6,8 @@
 -- KEYS[1] conversation key (its open task id), KEYS[2] waiting zset of the chat queue,
 -- KEYS[3] routing events, KEYS[4] queue stats, KEYS[5] agent events,
 -- KEYS[6] the new task's hash, KEYS[7] its messages list (used when a task is opened),
--- KEYS[8] the hash and KEYS[9] the messages list of the open task as read just before
+-- KEYS[8] the hash and KEYS[9] the messages list of the open task as read just before,
+-- KEYS[10] the arrivals zset of the chat queue
 -- ARGV[1] new task id (used when a task is opened), ARGV[2] queue, ARGV[3] now ms,
 -- ARGV[4] order score, ARGV[5] sla due ms, ARGV[6] created (RFC 3339),
 -- ARGV[7] item id, ARGV[8] message JSON, ARGV[9] customer name, ARGV[10] lang,
@@ -45,6 +46,7 @@ redis.call('RPUSH', KEYS[7], ARGV[8])
 redis.call('SET', KEYS[1], ARGV[1])
 keep()
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+redis.call('ZADD', KEYS[10], ARGV[3], ARGV[1])
 redis.call('HINCRBY', KEYS[4], 'arrived', 1)
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', 1000000, '*', 'type', 'queued', 'task', ARGV[1],
            'queue', ARGV[2], 'channel', 'chat', 'at', ARGV[3])

@@ -7,7 +7,8 @@
 -- Its arrival, order score and SLA due time move on by the time it was held,
 -- so waiting is counted from when there was something to answer.
 -- KEYS[1] task hash, KEYS[2] messages list, KEYS[3] agent events, KEYS[4] chat events,
--- KEYS[5] routing events, KEYS[6] waiting zset and KEYS[7] stats hash of the chat's queue
+-- KEYS[5] routing events, KEYS[6] waiting zset, KEYS[7] stats hash and KEYS[8] arrivals zset
+-- of the chat's queue
 -- ARGV[1] task id, ARGV[2] 'customer' or 'agent', ARGV[3] agent id (agent messages),
 -- ARGV[4] message JSON, ARGV[5] now ms, ARGV[6] the chat's queue (KEYS[6], KEYS[7])
 -- A held chat has the queue it was opened for (nothing moves it before it is
@@ -36,6 +37,7 @@ if ARGV[2] == 'customer' then
     redis.call('HSET', KEYS[1], 'state', 'queued', 'arrived', ARGV[5], 'order', order,
                'sla_due', string.format('%d', (tonumber(t[7]) or now) + held))
     redis.call('ZADD', KEYS[6], order, ARGV[1])
+    redis.call('ZADD', KEYS[8], ARGV[5], ARGV[1])
     redis.call('HINCRBY', KEYS[7], 'arrived', 1)
     redis.call('XADD', KEYS[5], 'MAXLEN', '~', 1000000, '*', 'type', 'queued', 'task', ARGV[1],
                'queue', t[4], 'channel', 'chat', 'at', ARGV[5])

@@ -1,40 +1,55 @@
 #!lua
--- offer.lua: offer a queued task to an agent -- the decide-and-assign step.
--- The router decided from a snapshot; this re-checks everything the decision
+-- offer.lua: offer queued tasks to agents -- the decide-and-assign step, for
+-- every pair one routing pass decided on a queue, in one call.
+-- The router decided from a snapshot; this re-checks everything each decision
 -- rests on, atomically, so two routers can never offer one task twice nor
--- push an agent past its capacity.
--- KEYS[1] task hash, KEYS[2] agent hash, KEYS[3] waiting zset, KEYS[4] offers zset,
--- KEYS[5] agent tasks set, KEYS[6] routing events, KEYS[7] agent events
--- ARGV[1] task id, ARGV[2] agent id, ARGV[3] now ms, ARGV[4] offer expiry ms,
--- ARGV[5] how long a refusal holds, ms
--- Returns 1, or 0 and the reason the offer no longer holds.
-local t = redis.call('HMGET', KEYS[1], 'state', 'channel', 'refused', 'queue')
-if t[1] ~= 'queued' then return {0, 'task is ' .. tostring(t[1])} end
-if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then return {0, 'task not in this queue'} end
-local ch = t[2]
-local a = redis.call('HMGET', KEYS[2], 'state', 'offers', 'load:' .. ch, 'cap:' .. ch,
-                     'load:callback', 'callback_blocks_chat')
-if a[1] ~= 'available' then return {0, 'agent is ' .. tostring(a[1])} end
-if (tonumber(a[2]) or 0) > 0 then return {0, 'agent holds an offer'} end
-if (tonumber(a[3]) or 0) >= (tonumber(a[4]) or 0) then return {0, 'agent at capacity'} end
-if ch == 'chat' and a[6] == '1' and (tonumber(a[5]) or 0) > 0 then
-  return {0, 'agent is on a callback'}
+-- push an agent past its capacity. A pair that no longer holds is skipped;
+-- the pairs after it are still tried.
+-- KEYS[1] waiting zset, KEYS[2] offers zset, KEYS[3] routing events, KEYS[4] agent events,
+-- KEYS[5] ready agents set, KEYS[6] the queues' live counts, KEYS[7] the queue's arrivals zset,
+-- then for the i-th pair (i from 0) KEYS[8 + 3i] the task hash, KEYS[9 + 3i] the agent hash,
+-- KEYS[10 + 3i] the agent's tasks set
+-- ARGV[1] now ms, ARGV[2] offer expiry ms, ARGV[3] how long a refusal holds, ms,
+-- ARGV[4 + 2i] the i-th task id, ARGV[5 + 2i] the i-th agent id
+-- Returns one {1, 'offered'} or {0, the reason the offer no longer holds} per pair.
+local function offer(tk, ak, atk, task, agent)
+  local t = redis.call('HMGET', tk, 'state', 'channel', 'refused', 'queue', 'attempts')
+  if t[1] ~= 'queued' then return {0, 'task is ' .. tostring(t[1])} end
+  if not redis.call('ZSCORE', KEYS[1], task) then return {0, 'task not in this queue'} end
+  local ch = t[2]
+  local a = redis.call('HMGET', ak, 'state', 'offers', 'load:' .. ch, 'cap:' .. ch,
+                       'load:callback', 'callback_blocks_chat')
+  if a[1] ~= 'available' then return {0, 'agent is ' .. tostring(a[1])} end
+  if (tonumber(a[2]) or 0) > 0 then return {0, 'agent holds an offer'} end
+  if (tonumber(a[3]) or 0) >= (tonumber(a[4]) or 0) then return {0, 'agent at capacity'} end
+  if ch == 'chat' and a[6] == '1' and (tonumber(a[5]) or 0) > 0 then
+    return {0, 'agent is on a callback'}
+  end
+  local refused = cjson.decode(t[3] or '{}')
+  local r = refused[agent]
+  if r and tonumber(r) + tonumber(ARGV[3]) > tonumber(ARGV[1]) then
+    return {0, 'agent refused this task'}
+  end
+  -- one write per hash: what HINCRBY would add is computed from what was read
+  redis.call('HSET', tk, 'state', 'offered', 'agent', agent, 'offer_expires', ARGV[2],
+             'offered_at', ARGV[1], 'attempts', (tonumber(t[5]) or 0) + 1)
+  redis.call('ZREM', KEYS[1], task)
+  redis.call('ZREM', KEYS[7], task)
+  redis.call('HINCRBY', KEYS[6], t[4] .. ':offered', 1)
+  redis.call('ZADD', KEYS[2], ARGV[2], task)
+  redis.call('HSET', ak, 'offers', 1, 'last_offer', ARGV[1], 'load:' .. ch,
+             (tonumber(a[3]) or 0) + 1)
+  redis.call('SREM', KEYS[5], agent)   -- it holds an offer: not ready
+  redis.call('SADD', atk, task)
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', 1000000, '*', 'type', 'offered', 'task', task,
+             'agent', agent, 'queue', t[4], 'at', ARGV[1])
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', 100000, '*', 'agent', agent, 'type', 'offer',
+             'task', task, 'expires', ARGV[2])
+  return {1, 'offered'}
 end
-local refused = cjson.decode(t[3] or '{}')
-local r = refused[ARGV[2]]
-if r and tonumber(r) + tonumber(ARGV[5]) > tonumber(ARGV[3]) then
-  return {0, 'agent refused this task'}
+local out = {}
+for i = 0, (#ARGV - 3) / 2 - 1 do
+  out[i + 1] = offer(KEYS[8 + 3 * i], KEYS[9 + 3 * i], KEYS[10 + 3 * i], ARGV[4 + 2 * i],
+                     ARGV[5 + 2 * i])
 end
-redis.call('HSET', KEYS[1], 'state', 'offered', 'agent', ARGV[2], 'offer_expires', ARGV[4],
-           'offered_at', ARGV[3])
-redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-redis.call('HSET', KEYS[2], 'offers', 1, 'last_offer', ARGV[3])
-redis.call('HINCRBY', KEYS[2], 'load:' .. ch, 1)
-redis.call('SADD', KEYS[5], ARGV[1])
-redis.call('XADD', KEYS[6], 'MAXLEN', '~', 1000000, '*', 'type', 'offered', 'task', ARGV[1],
-           'agent', ARGV[2], 'queue', t[4], 'at', ARGV[3])
-redis.call('XADD', KEYS[7], 'MAXLEN', '~', 100000, '*', 'agent', ARGV[2], 'type', 'offer',
-           'task', ARGV[1], 'expires', ARGV[4])
-return {1, 'offered'}
+return out

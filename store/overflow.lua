@@ -5,7 +5,8 @@
 -- Each task overflows once.
 -- KEYS[1] waiting zset, KEYS[2] waiting zset of the overflow queue (or the same),
 -- KEYS[3] routing events, KEYS[4] the stats hash of the queue, KEYS[5] that of the
--- overflow queue (or the same), KEYS[5 + i] the hash of the task ARGV[5 + i]
+-- overflow queue (or the same), KEYS[6] and KEYS[7] the arrivals zsets of the queue and of
+-- the overflow queue, KEYS[7 + i] the hash of the task ARGV[5 + i]
 -- A task that moves counts as overflowed_out in its queue and as arrived (and
 -- overflowed_in) in the next, so that no queue answers more than arrived.
 -- ARGV[1] arrived before this (ms), ARGV[2] overflow queue name ('' = none),
@@ -16,7 +17,7 @@
 -- Returns how many tasks overflowed.
 local n = 0
 for i = 1, #ARGV - 5 do
-  local id, tk = ARGV[5 + i], KEYS[5 + i]
+  local id, tk = ARGV[5 + i], KEYS[7 + i]
   local t = redis.call('ZSCORE', KEYS[1], id) and
             redis.call('HMGET', tk, 'arrived', 'overflowed', 'order', 'priority', 'state',
                        'queue') or {}
@@ -25,6 +26,8 @@ for i = 1, #ARGV - 5 do
     if ARGV[2] ~= '' then
       redis.call('ZREM', KEYS[1], id)
       redis.call('ZADD', KEYS[2], t[3], id)
+      redis.call('ZREM', KEYS[6], id)
+      redis.call('ZADD', KEYS[7], t[1] or ARGV[5], id)
       redis.call('HSET', tk, 'queue', ARGV[2])
       redis.call('HINCRBY', KEYS[4], 'overflowed_out', 1)
       redis.call('HINCRBY', KEYS[5], 'arrived', 1)

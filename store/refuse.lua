@@ -3,11 +3,29 @@
 -- timed out. The task goes back to its queue at the same place in line (its
 -- stored order score), and the agent is remembered as having refused it.
 -- KEYS[1] task hash, KEYS[2] agent hash, KEYS[3] offers zset, KEYS[4] waiting zset,
--- KEYS[5] agent tasks set, KEYS[6] routing events, KEYS[7] agent events
+-- KEYS[5] agent tasks set, KEYS[6] routing events, KEYS[7] agent events,
+-- KEYS[8] the ready agents set, KEYS[9] the agents set, KEYS[10] the queues' live counts,
+-- KEYS[11] the arrivals zset of the task's queue
 -- ARGV[1] task id, ARGV[2] agent id, ARGV[3] now ms, ARGV[4] 'rejected' or 'timed_out',
 -- ARGV[5] max offers timed out in a row before the agent is set away
 -- Returns 1, 2 (and the agent was set away), or the error NOT_OFFERED.
-local t = redis.call('HMGET', KEYS[1], 'state', 'agent', 'channel', 'order', 'refused', 'queue')
+-- the ready set (store/KEYS.md) follows the agent: in it when the agent is in the agents
+-- set, available, holds no offer and has room on some channel; out of it otherwise
+local function ready_sync(ak, id, rk, agents)
+  local a = redis.call('HMGET', ak, 'state', 'offers', 'cap:social', 'load:social',
+                       'cap:chat', 'load:chat', 'cap:callback', 'load:callback')
+  if a[1] == 'available' and (tonumber(a[2]) or 0) == 0 and
+     redis.call('SISMEMBER', agents, id) == 1 then
+    for i = 3, 7, 2 do
+      if (tonumber(a[i]) or 0) > (tonumber(a[i + 1]) or 0) then
+        return redis.call('SADD', rk, id)
+      end
+    end
+  end
+  return redis.call('SREM', rk, id)
+end
+local t = redis.call('HMGET', KEYS[1], 'state', 'agent', 'channel', 'order', 'refused', 'queue',
+                     'arrived')
 if t[1] ~= 'offered' or t[2] ~= ARGV[2] then
   return redis.error_reply('NOT_OFFERED this task is not offered to you')
 end
@@ -17,6 +35,8 @@ redis.call('HSET', KEYS[1], 'state', 'queued', 'agent', '', 'refused', cjson.enc
 redis.call('HDEL', KEYS[1], 'offer_expires')
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[4], t[4], ARGV[1])
+redis.call('ZADD', KEYS[11], t[7] or ARGV[3], ARGV[1])
+redis.call('HINCRBY', KEYS[10], t[6] .. ':offered', -1)
 redis.call('HSET', KEYS[2], 'offers', 0)
 redis.call('HINCRBY', KEYS[2], 'load:' .. t[3], -1)
 redis.call('SREM', KEYS[5], ARGV[1])
@@ -37,4 +57,5 @@ if ARGV[4] == 'timed_out' then
 else
   redis.call('HSET', KEYS[2], 'noanswer', 0)
 end
+ready_sync(KEYS[2], ARGV[2], KEYS[8], KEYS[9])
 return r

@@ -62,6 +62,10 @@
 #define KEY_AGENT_PREFIX  KEY_ROUTING_DOMAIN "agent:"     /* hash per agent; <id>:tasks set,
                                                              <id>:conns zset */
 #define KEY_AGENTS        KEY_ROUTING_DOMAIN "agents"     /* set of agent ids */
+#define KEY_AGENTS_READY  KEY_ROUTING_DOMAIN "agents:ready" /* set: agents free for an offer
+                                                             (kept by the scripts) */
+#define KEY_QUEUES_LIVE   KEY_ROUTING_DOMAIN "queues:live" /* hash: <q>:offered, <q>:assigned
+                                                             (kept by the scripts) */
 #define KEY_AGENT_TOKEN   KEY_ROUTING_DOMAIN "agent-token:" /* <sha256 of token> -> agent id */
 #define KEY_OFFERS        KEY_ROUTING_DOMAIN "offers"     /* zset: task id -> offer expiry ms */
 #define KEY_WRAPUPS       KEY_ROUTING_DOMAIN "wrapups"    /* zset: agent id -> wrap-up end ms */
@@ -112,6 +116,8 @@ char *store_key_agent_token(char *buf, size_t len, const char *digest); /* ...ag
 /* ctx:{r}:queue:<q>:waiting and ctx:{r}:queue:<q>:stats (queue NULL: "") */
 char *store_key_queue_waiting(char *buf, size_t len, const char *queue);
 char *store_key_queue_stats(char *buf, size_t len, const char *queue);
+/* ctx:{r}:queue:<q>:arrivals: its waiting tasks by arrival ms (the oldest wait) */
+char *store_key_queue_arrivals(char *buf, size_t len, const char *queue);
 char *store_key_chat_messages(char *buf, size_t len, const char *task); /* ...chat:<t>:messages */
 /* ctx:{r}:conversation:<network>:<chat>, chat being chat_len bytes */
 char *store_key_conversation(char *buf, size_t len, const char *network, const char *chat,
@@ -214,15 +220,23 @@ struct store_inbound {
 };
 ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct store_inbound *m,
                            rconn_reply_cb cb, void *priv);
-/* The head of a queue's line and the agents free to take work
+/* The head of a queue's line (at most `head` tasks) and the agents free to
+ * take work (at most most_agents of them, picked at random when more are)
  * (route_snapshot.lua). */
 ctx_err store_route_snapshot(struct rconn *rc, struct store *st, const char *queue, int head,
-                             rconn_reply_cb cb, void *priv);
-/* Offer a queued task to an agent (offer.lua): the offer expires at
- * `expires` (ms); a refusal holds for refusal_hold ms. */
-ctx_err store_offer(struct rconn *rc, struct store *st, const char *task, const char *agent,
-                    const char *queue, long long now, long long expires, long long refusal_hold,
-                    rconn_reply_cb cb, void *priv);
+                             int most_agents, rconn_reply_cb cb, void *priv);
+/* Offer n queued tasks of `queue` to agents, tasks[i] to agents[i], in one
+ * call (offer.lua): each offer expires at `expires` (ms); a refusal holds for
+ * refusal_hold ms. The reply has one {1 or 0, reason} per pair. */
+ctx_err store_offers(struct rconn *rc, struct store *st, const char *queue,
+                     const char *const *tasks, const char *const *agents, size_t n,
+                     long long now, long long expires, long long refusal_hold,
+                     rconn_reply_cb cb, void *priv);
+/* Make the ready agents set again from every agent, and, on a Redis written
+ * before them, the queues' live counts and arrivals for the n queues named
+ * (route_index.lua): once, when a router starts. */
+ctx_err store_route_index(struct rconn *rc, struct store *st, const char *const *queues,
+                          size_t n, rconn_reply_cb cb, void *priv);
 /* An offer ends without an accept (refuse.lua): why is "rejected" or
  * "timed_out"; max_no_answer timeouts in a row set the agent away. */
 ctx_err store_refuse(struct rconn *rc, struct store *st, const char *task, const char *agent,

@@ -1,7 +1,7 @@
 #!lua
 -- task_new.lua: create a task and queue it. Idempotent on the task id.
 -- KEYS[1] task hash, KEYS[2] waiting zset of its queue, KEYS[3] routing events stream,
--- KEYS[4] queue stats hash
+-- KEYS[4] queue stats hash, KEYS[5] the queue's arrivals zset
 -- ARGV[1] task id, ARGV[2] channel, ARGV[3] queue, ARGV[4] priority, ARGV[5] now ms,
 -- ARGV[6] order score, ARGV[7] sla due ms, ARGV[8] created (RFC 3339), ARGV[9] max length
 -- (0 = none), ARGV[10] JSON object of further fields (item, lang, name, phone, not_before, parent),
@@ -24,6 +24,7 @@ for k, v in pairs(extra) do
 end
 if held then return 1 end
 redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
 redis.call('HINCRBY', KEYS[4], 'arrived', 1)
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', 1000000, '*', 'type', 'queued', 'task', ARGV[1],
            'queue', ARGV[3], 'channel', ARGV[2], 'at', ARGV[5])

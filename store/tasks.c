@@ -29,8 +29,8 @@ static ctx_err task_new(struct rconn *rc, struct store *st, const struct config 
     long long now = ctx_now_ms();
     struct rt_queue q = {.aging = qc->aging};
     struct rt_task t = {.priority = priority, .enqueued = now};
-    char tkey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], prio[16], nows[32],
-        order[64], due[32], max[16];
+    char tkey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], akey[STORE_KEY_LEN],
+        prio[16], nows[32], order[64], due[32], max[16];
     char created[CTX_TIME_LEN];
     snprintf(prio, sizeof prio, "%d", priority);
     snprintf(nows, sizeof nows, "%lld", now);
@@ -41,7 +41,8 @@ static ctx_err task_new(struct rconn *rc, struct store *st, const struct config 
     char *ex = extra ? json_dumps(extra, JSON_COMPACT) : NULL;
     const char *keys[] = {store_key_task(tkey, sizeof tkey, id),
                           store_key_queue_waiting(wkey, sizeof wkey, queue), KEY_ROUTING_EVENTS,
-                          store_key_queue_stats(skey, sizeof skey, queue)};
+                          store_key_queue_stats(skey, sizeof skey, queue),
+                          store_key_queue_arrivals(akey, sizeof akey, queue)};
     const char *args[] = {id, channel, queue, prio, nows, order, due, created, max,
                           ex ? ex : "{}", held ? "1" : "0"};
     ctx_err e = STORE_EVAL(rc, st, SCRIPT_TASK_NEW, cb, priv, keys, args);
@@ -70,6 +71,7 @@ ctx_err store_chat_open(struct rconn *rc, struct store *st, const struct config 
 struct inbound {
     struct store_twostep base;
     char keys[INBOUND_KEYS][STORE_KEY_LEN];
+    char arrivals[STORE_KEY_LEN];   /* the chat queue's, after the two keys read */
     char *args[INBOUND_ARGS];   /* owned copies */
 };
 
@@ -86,11 +88,12 @@ static ctx_err inbound_call(struct rconn *rc, struct store_twostep *t, const red
     const char *cur = rep->type == REDIS_REPLY_STRING ? rep->str : "";
     char ckey[STORE_KEY_LEN], cmkey[STORE_KEY_LEN];
     char keep[STORE_NUM_LEN];
-    const char *keys[INBOUND_KEYS + 2], *args[INBOUND_ARGS + 2];
+    const char *keys[INBOUND_KEYS + 3], *args[INBOUND_ARGS + 2];
     for (size_t i = 0; i < INBOUND_KEYS; i++)
         keys[i] = in->keys[i];
     keys[INBOUND_KEYS] = store_key_task(ckey, sizeof ckey, cur);
     keys[INBOUND_KEYS + 1] = store_key_chat_messages(cmkey, sizeof cmkey, cur);
+    keys[INBOUND_KEYS + 2] = in->arrivals;
     for (size_t i = 0; i < INBOUND_ARGS; i++)
         args[i] = in->args[i];
     args[INBOUND_ARGS] = cur;
@@ -119,6 +122,7 @@ ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct stor
     snprintf(in->keys[4], STORE_KEY_LEN, "%s", KEY_AGENT_EVENTS);
     store_key_task(in->keys[5], STORE_KEY_LEN, m->task);
     store_key_chat_messages(in->keys[6], STORE_KEY_LEN, m->task);
+    store_key_queue_arrivals(in->arrivals, sizeof in->arrivals, m->queue);
     char nows[STORE_NUM_LEN], order[STORE_NUM_LEN], due[STORE_NUM_LEN];
     const char *args[INBOUND_ARGS] = {
         m->task, m->queue, store_lld(nows, m->now), store_dbl(order, m->order),
@@ -130,28 +134,69 @@ ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct stor
 }
 
 ctx_err store_route_snapshot(struct rconn *rc, struct store *st, const char *queue, int head,
-                             rconn_reply_cb cb, void *priv)
+                             int most_agents, rconn_reply_cb cb, void *priv)
 {
-    char wkey[STORE_KEY_LEN], h[STORE_NUM_LEN];
-    const char *keys[] = {store_key_queue_waiting(wkey, sizeof wkey, queue), KEY_AGENTS};
-    const char *args[] = {store_lld(h, head), KEY_TASK_PREFIX, KEY_AGENT_PREFIX};
+    char wkey[STORE_KEY_LEN], h[STORE_NUM_LEN], m[STORE_NUM_LEN];
+    const char *keys[] = {store_key_queue_waiting(wkey, sizeof wkey, queue), KEY_AGENTS_READY};
+    const char *args[] = {store_lld(h, head), KEY_TASK_PREFIX, KEY_AGENT_PREFIX,
+                          store_lld(m, most_agents)};
     return STORE_EVAL(rc, st, SCRIPT_ROUTE_SNAPSHOT, cb, priv, keys, args);
 }
 
-ctx_err store_offer(struct rconn *rc, struct store *st, const char *task, const char *agent,
-                    const char *queue, long long now, long long expires, long long refusal_hold,
-                    rconn_reply_cb cb, void *priv)
+ctx_err store_route_index(struct rconn *rc, struct store *st, const char *const *queues,
+                          size_t n, rconn_reply_cb cb, void *priv)
 {
-    char tkey[STORE_KEY_LEN], akey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], atkey[STORE_KEY_LEN];
-    char nows[STORE_NUM_LEN], exp[STORE_NUM_LEN], hold[STORE_NUM_LEN];
-    const char *keys[] = {store_key_task(tkey, sizeof tkey, task),
-                          store_key_agent(akey, sizeof akey, agent),
-                          store_key_queue_waiting(wkey, sizeof wkey, queue), KEY_OFFERS,
-                          store_key_agent_tasks(atkey, sizeof atkey, agent), KEY_ROUTING_EVENTS,
-                          KEY_AGENT_EVENTS};
-    const char *args[] = {task, agent, store_lld(nows, now), store_lld(exp, expires),
-                          store_lld(hold, refusal_hold)};
-    return STORE_EVAL(rc, st, SCRIPT_OFFER, cb, priv, keys, args);
+    const char *keys[] = {KEY_AGENTS, KEY_AGENTS_READY, KEY_QUEUES_LIVE, KEY_OFFERS};
+    const char **args = ctx_calloc(3 + n, sizeof *args);
+    args[0] = KEY_AGENT_PREFIX;
+    args[1] = KEY_TASK_PREFIX;
+    args[2] = KEY_QUEUE_PREFIX;
+    for (size_t i = 0; i < n; i++)
+        args[3 + i] = queues[i];
+    ctx_err e = store_eval(rc, st, SCRIPT_ROUTE_INDEX, cb, priv, keys, CTX_ARRAY_LEN(keys), args,
+                           3 + n);
+    free(args);
+    return e;
+}
+
+#define OFFER_FIXED_KEYS 7
+#define OFFER_FIXED_ARGS 3
+
+ctx_err store_offers(struct rconn *rc, struct store *st, const char *queue,
+                     const char *const *tasks, const char *const *agents, size_t n,
+                     long long now, long long expires, long long refusal_hold,
+                     rconn_reply_cb cb, void *priv)
+{
+    if (!n)
+        return CTX_EINVAL;
+    size_t nkeys = OFFER_FIXED_KEYS + 3 * n, nargs = OFFER_FIXED_ARGS + 2 * n;
+    char wkey[STORE_KEY_LEN], akey[STORE_KEY_LEN], nows[STORE_NUM_LEN], exp[STORE_NUM_LEN],
+        hold[STORE_NUM_LEN];
+    char (*k)[STORE_KEY_LEN] = ctx_malloc(3 * n * sizeof *k);
+    const char **keys = ctx_malloc(nkeys * sizeof *keys), **args = ctx_malloc(nargs * sizeof *args);
+    keys[0] = store_key_queue_waiting(wkey, sizeof wkey, queue);
+    keys[1] = KEY_OFFERS;
+    keys[2] = KEY_ROUTING_EVENTS;
+    keys[3] = KEY_AGENT_EVENTS;
+    keys[4] = KEY_AGENTS_READY;
+    keys[5] = KEY_QUEUES_LIVE;
+    keys[6] = store_key_queue_arrivals(akey, sizeof akey, queue);
+    args[0] = store_lld(nows, now);
+    args[1] = store_lld(exp, expires);
+    args[2] = store_lld(hold, refusal_hold);
+    for (size_t i = 0; i < n; i++) {
+        keys[OFFER_FIXED_KEYS + 3 * i] = store_key_task(k[3 * i], STORE_KEY_LEN, tasks[i]);
+        keys[OFFER_FIXED_KEYS + 3 * i + 1] = store_key_agent(k[3 * i + 1], STORE_KEY_LEN, agents[i]);
+        keys[OFFER_FIXED_KEYS + 3 * i + 2] =
+            store_key_agent_tasks(k[3 * i + 2], STORE_KEY_LEN, agents[i]);
+        args[OFFER_FIXED_ARGS + 2 * i] = tasks[i];
+        args[OFFER_FIXED_ARGS + 2 * i + 1] = agents[i];
+    }
+    ctx_err e = store_eval(rc, st, SCRIPT_OFFER, cb, priv, keys, nkeys, args, nargs);
+    free(k);
+    free(keys);
+    free(args);
+    return e;
 }
 
 ctx_err store_refuse(struct rconn *rc, struct store *st, const char *task, const char *agent,
@@ -159,12 +204,13 @@ ctx_err store_refuse(struct rconn *rc, struct store *st, const char *task, const
                      rconn_reply_cb cb, void *priv)
 {
     char tkey[STORE_KEY_LEN], akey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], atkey[STORE_KEY_LEN];
-    char nows[STORE_NUM_LEN], maxna[STORE_NUM_LEN];
+    char arkey[STORE_KEY_LEN], nows[STORE_NUM_LEN], maxna[STORE_NUM_LEN];
     const char *keys[] = {store_key_task(tkey, sizeof tkey, task),
                           store_key_agent(akey, sizeof akey, agent), KEY_OFFERS,
                           store_key_queue_waiting(wkey, sizeof wkey, queue),
                           store_key_agent_tasks(atkey, sizeof atkey, agent), KEY_ROUTING_EVENTS,
-                          KEY_AGENT_EVENTS};
+                          KEY_AGENT_EVENTS, KEY_AGENTS_READY, KEY_AGENTS, KEY_QUEUES_LIVE,
+                          store_key_queue_arrivals(arkey, sizeof arkey, queue)};
     const char *args[] = {task, agent, store_lld(nows, now), why,
                           store_lld(maxna, max_no_answer)};
     return STORE_EVAL(rc, st, SCRIPT_REFUSE, cb, priv, keys, args);
@@ -178,7 +224,8 @@ ctx_err store_accept(struct rconn *rc, struct store *st, const char *task, const
     const char *keys[] = {store_key_task(tkey, sizeof tkey, task),
                           store_key_agent(akey, sizeof akey, agent), KEY_OFFERS,
                           KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS,
-                          store_key_queue_stats(skey, sizeof skey, queue), KEY_CHAT_EVENTS};
+                          store_key_queue_stats(skey, sizeof skey, queue), KEY_CHAT_EVENTS,
+                          KEY_AGENTS_READY, KEY_AGENTS, KEY_QUEUES_LIVE};
     const char *args[] = {task, agent, store_lld(nows, now), name};
     return STORE_EVAL(rc, st, SCRIPT_ACCEPT, cb, priv, keys, args);
 }
@@ -188,7 +235,7 @@ ctx_err store_finish(struct rconn *rc, struct store *st, const char *task, const
                      rconn_reply_cb cb, void *priv)
 {
     char tkey[STORE_KEY_LEN], akey[STORE_KEY_LEN], atkey[STORE_KEY_LEN], twkey[STORE_KEY_LEN];
-    char mkey[STORE_KEY_LEN], keep[STORE_NUM_LEN];
+    char mkey[STORE_KEY_LEN], arkey[STORE_KEY_LEN], keep[STORE_NUM_LEN];
     char nows[STORE_NUM_LEN], wrap[STORE_NUM_LEN], ord[STORE_NUM_LEN];
     snprintf(wrap, sizeof wrap, "%g", wrapup);
     const char *keys[] = {store_key_task(tkey, sizeof tkey, task),
@@ -196,7 +243,9 @@ ctx_err store_finish(struct rconn *rc, struct store *st, const char *task, const
                           store_key_agent_tasks(atkey, sizeof atkey, agent), KEY_ROUTING_EVENTS,
                           KEY_AGENT_EVENTS, KEY_CHAT_EVENTS, KEY_WRAPUPS,
                           store_key_queue_waiting(twkey, sizeof twkey, to_queue),
-                          store_key_chat_messages(mkey, sizeof mkey, task)};
+                          store_key_chat_messages(mkey, sizeof mkey, task), KEY_AGENTS_READY,
+                          KEY_AGENTS, KEY_QUEUES_LIVE,
+                          store_key_queue_arrivals(arkey, sizeof arkey, to_queue)};
     const char *args[] = {task, agent, store_lld(nows, now), to_queue ? "transferred" : "done",
                           wrap, to_queue ? to_queue : "", store_dbl(ord, order),
                           store_lld(keep, (long long)(st->cfg->retention.tasks * 1000))};
@@ -227,14 +276,17 @@ static ctx_err abandon_call(struct rconn *rc, struct store_twostep *t, const red
     const char *tq = rep->element[0]->str ? rep->element[0]->str : "",
                *agent = rep->element[1]->str ? rep->element[1]->str : "";
     char tkey[STORE_KEY_LEN], skey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], akey[STORE_KEY_LEN],
-        atkey[STORE_KEY_LEN], mkey[STORE_KEY_LEN], nows[STORE_NUM_LEN], keep[STORE_NUM_LEN];
+        atkey[STORE_KEY_LEN], mkey[STORE_KEY_LEN], arkey[STORE_KEY_LEN], nows[STORE_NUM_LEN],
+        keep[STORE_NUM_LEN];
     const char *keys[] = {store_key_task(tkey, sizeof tkey, a->task), KEY_OFFERS,
                           KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS,
                           store_key_queue_stats(skey, sizeof skey, a->queue),
                           store_key_queue_waiting(wkey, sizeof wkey, tq),
                           store_key_agent(akey, sizeof akey, agent),
                           store_key_agent_tasks(atkey, sizeof atkey, agent),
-                          store_key_chat_messages(mkey, sizeof mkey, a->task)};
+                          store_key_chat_messages(mkey, sizeof mkey, a->task), KEY_AGENTS_READY,
+                          KEY_AGENTS, KEY_QUEUES_LIVE,
+                          store_key_queue_arrivals(arkey, sizeof arkey, tq)};
     const char *args[] = {a->task, store_lld(nows, a->now), tq, agent,
                           store_lld(keep, (long long)(t->st->cfg->retention.tasks * 1000))};
     return STORE_EVAL(rc, t->st, SCRIPT_ABANDON, cb, t, keys, args);
@@ -266,6 +318,7 @@ struct overflow {
     struct store_twostep base;
     char wkey[STORE_KEY_LEN], tokey[STORE_KEY_LEN], to[STORE_KEY_LEN];
     char skey[STORE_KEY_LEN], toskey[STORE_KEY_LEN];     /* the two queues' stats */
+    char akey[STORE_KEY_LEN], toakey[STORE_KEY_LEN];     /* and arrivals */
     char before[STORE_NUM_LEN], boost[STORE_NUM_LEN], unit[STORE_NUM_LEN], now[STORE_NUM_LEN];
 };
 
@@ -283,15 +336,15 @@ static ctx_err overflow_call(struct rconn *rc, struct store_twostep *t, const re
         return CTX_EREDIS;
     size_t n = rep->elements;
     char (*k)[STORE_KEY_LEN] = ctx_calloc(n + 1, sizeof *k);
-    const char *keys[5 + OVERFLOW_HEAD] = {o->wkey, o->tokey, KEY_ROUTING_EVENTS, o->skey,
-                                           o->toskey};
+    const char *keys[7 + OVERFLOW_HEAD] = {o->wkey, o->tokey, KEY_ROUTING_EVENTS, o->skey,
+                                           o->toskey, o->akey, o->toakey};
     const char *args[5 + OVERFLOW_HEAD] = {o->before, o->to, o->boost, o->unit, o->now};
     for (size_t i = 0; i < n; i++) {
         const char *id = rep->element[i]->str ? rep->element[i]->str : "";
-        keys[5 + i] = store_key_task(k[i], STORE_KEY_LEN, id);
+        keys[7 + i] = store_key_task(k[i], STORE_KEY_LEN, id);
         args[5 + i] = id;
     }
-    ctx_err e = store_eval(rc, t->st, SCRIPT_OVERFLOW, cb, t, keys, 5 + n, args, 5 + n);
+    ctx_err e = store_eval(rc, t->st, SCRIPT_OVERFLOW, cb, t, keys, 7 + n, args, 5 + n);
     free(k);
     return e;
 }
@@ -307,6 +360,8 @@ ctx_err store_overflow(struct rconn *rc, struct store *st, const char *queue,
     store_key_queue_waiting(o->tokey, sizeof o->tokey, to_queue ? to_queue : queue);
     store_key_queue_stats(o->skey, sizeof o->skey, queue);
     store_key_queue_stats(o->toskey, sizeof o->toskey, to_queue ? to_queue : queue);
+    store_key_queue_arrivals(o->akey, sizeof o->akey, queue);
+    store_key_queue_arrivals(o->toakey, sizeof o->toakey, to_queue ? to_queue : queue);
     snprintf(o->to, sizeof o->to, "%s", to_queue ? to_queue : "");
     store_lld(o->before, before);
     store_lld(o->boost, boost);
@@ -320,12 +375,13 @@ ctx_err store_chat_message(struct rconn *rc, struct store *st, const char *task,
                            long long now, rconn_reply_cb cb, void *priv)
 {
     char tkey[STORE_KEY_LEN], mkey[STORE_KEY_LEN], wkey[STORE_KEY_LEN], skey[STORE_KEY_LEN],
-        nows[STORE_NUM_LEN];
+        akey[STORE_KEY_LEN], nows[STORE_NUM_LEN];
     const char *keys[] = {store_key_task(tkey, sizeof tkey, task),
                           store_key_chat_messages(mkey, sizeof mkey, task), KEY_AGENT_EVENTS,
                           KEY_CHAT_EVENTS, KEY_ROUTING_EVENTS,
                           store_key_queue_waiting(wkey, sizeof wkey, queue),
-                          store_key_queue_stats(skey, sizeof skey, queue)};
+                          store_key_queue_stats(skey, sizeof skey, queue),
+                          store_key_queue_arrivals(akey, sizeof akey, queue)};
     const char *args[] = {task, agent ? "agent" : "customer", agent ? agent : "", message,
                           store_lld(nows, now), queue ? queue : ""};
     return STORE_EVAL(rc, st, SCRIPT_CHAT_MESSAGE, cb, priv, keys, args);

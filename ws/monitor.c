@@ -121,7 +121,7 @@ struct entry {
     struct sid sid;
     const char *sid_s;
     json_t *item;               /* parsed, for filtering */
-    struct buf frame;           /* the "item" message, built on first use */
+    struct outq_text_buf *frame;  /* the "item" message, built on first use, shared */
     const char *raw;
     size_t rawlen;
 };
@@ -192,7 +192,7 @@ static bool known_last(const struct monitor *m, struct sid *out)
 static void entry_clear(struct entry *e)
 {
     json_decref(e->item);
-    buf_free(&e->frame);
+    outq_text_unref(e->frame);
 }
 
 /* Offer an entry to one session: advance its cursor, send if it matches. */
@@ -203,12 +203,15 @@ static void offer(struct msess *ss, struct entry *e)
     ss->cursor = e->sid;
     if (!e->item || !matches(ss, e))
         return;
-    if (!buf_len(&e->frame)) {
-        buf_printf(&e->frame, "{\"type\":\"item\",\"id\":\"%s\",\"item\":", e->sid_s);
-        buf_append(&e->frame, e->raw, e->rawlen);
-        buf_putc(&e->frame, '}');
+    if (!e->frame) {
+        struct buf b = {0};
+        buf_printf(&b, "{\"type\":\"item\",\"id\":\"%s\",\"item\":", e->sid_s);
+        buf_append(&b, e->raw, e->rawlen);
+        buf_putc(&b, '}');
+        e->frame = outq_text_new(buf_str(&b), buf_len(&b));
+        buf_free(&b);
     }
-    outq_text(&ss->q, ss->wsi, buf_str(&e->frame), buf_len(&e->frame));
+    outq_shared(&ss->q, ss->wsi, e->frame);
 }
 
 static void catchup_next(struct msess *ss);
@@ -276,9 +279,11 @@ static void on_alert(const char *id, const redisReply *fields, void *priv)
         return;
     json_t *frame = json_pack("{s:s,s:s,s:o}", "type", "alert", "id", id, "alert", a);
     char *text = frame ? json_dumps(frame, JSON_COMPACT) : NULL;
-    for (struct msess *ss = m->sessions; text && ss; ss = ss->next)
+    struct outq_text_buf *b = text ? outq_text_new(text, strlen(text)) : NULL;
+    for (struct msess *ss = m->sessions; b && ss; ss = ss->next)
         if (ss->authed)
-            outq_text(&ss->q, ss->wsi, text, strlen(text));
+            outq_shared(&ss->q, ss->wsi, b);
+    outq_text_unref(b);
     free(text);
     json_decref(frame);
 }

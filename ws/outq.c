@@ -1,20 +1,60 @@
 /* outq.c -- the outgoing frames of one websocket session: queued by the
- * logic, written one per SERVER_WRITEABLE callback (STYLE.md 8). A session
+ * logic, written at SERVER_WRITEABLE callbacks (STYLE.md 8; up to
+ * WRITE_BURST frames in one while the socket takes them). A session
  * more than `max` frames behind is marked for closing, so a stuck client
- * costs bounded memory. */
+ * costs bounded memory.
+ *
+ * A frame's text is a reference-counted outq_text_buf, so one text sent to
+ * many sessions (a monitor item to 10,000 sockets) is held once, and a
+ * queued frame costs a list node. lws_write() writes the websocket header
+ * into the LWS_PRE bytes before the text and sends (or copies what the
+ * socket did not take) before it returns: sessions writing one buffer one
+ * after another on the one loop thread do not disturb each other, as in
+ * lws' minimal-ws-server-ring. */
 #include <stdlib.h>
 #include <string.h>
 #include "core/item.h"
 #include "core/mem.h"
 #include "ws/ws_internal.h"
 
-struct frame {
-    struct frame *next;
+#define WRITE_BURST 16
+
+struct outq_text_buf {
+    unsigned refs;
     size_t len;
     unsigned char data[];       /* LWS_PRE bytes, then the text */
 };
 
+struct frame {
+    struct frame *next;
+    struct outq_text_buf *text;
+};
+
+struct outq_text_buf *outq_text_new(const char *text, size_t len)
+{
+    struct outq_text_buf *b = ctx_malloc(sizeof *b + LWS_PRE + len);
+    b->refs = 1;
+    b->len = len;
+    memcpy(b->data + LWS_PRE, text, len);
+    return b;
+}
+
+void outq_text_unref(struct outq_text_buf *b)
+{
+    if (b && --b->refs == 0)
+        free(b);
+}
+
 void outq_text(struct outq *q, struct lws *wsi, const char *text, size_t len)
+{
+    if (q->overflow || q->closing)
+        return;
+    struct outq_text_buf *b = outq_text_new(text, len);
+    outq_shared(q, wsi, b);
+    outq_text_unref(b);
+}
+
+void outq_shared(struct outq *q, struct lws *wsi, struct outq_text_buf *b)
 {
     if (q->overflow || q->closing)
         return;
@@ -23,10 +63,10 @@ void outq_text(struct outq *q, struct lws *wsi, const char *text, size_t len)
         lws_callback_on_writable(wsi);
         return;
     }
-    struct frame *f = ctx_malloc(sizeof *f + LWS_PRE + len);
+    struct frame *f = ctx_malloc(sizeof *f);
     f->next = NULL;
-    f->len = len;
-    memcpy(f->data + LWS_PRE, text, len);
+    f->text = b;
+    b->refs++;
     if (q->tail)
         q->tail->next = f;
     else
@@ -78,16 +118,28 @@ int outq_write(struct outq *q, struct lws *wsi)
         return 0;
     if (q->overflow)
         return close_with(q, wsi, "too far behind");
-    struct frame *f = q->head;
-    if (!f)
-        return q->close_when_sent ? close_with(q, wsi, "auth") : 0;
-    if (lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
-        return -1;
-    q->head = f->next;
     if (!q->head)
-        q->tail = NULL;
-    q->n--;
-    free(f);
+        return q->close_when_sent ? close_with(q, wsi, "auth") : 0;
+    /* Up to WRITE_BURST frames while the socket takes them: a session that
+     * is behind (a burst of items to 10,000 monitors) catches up with one
+     * writable round (two epoll_ctl and a wake-up) per burst, not per frame.
+     * lws_send_pipe_choked() is false only with no partial write pending
+     * and the socket writable, which is when lws_write() may be called
+     * again in the same callback. */
+    for (int i = 0; q->head && i < WRITE_BURST; i++) {
+        struct frame *f = q->head;
+        if (i && lws_send_pipe_choked(wsi))
+            break;
+        if (lws_write(wsi, f->text->data + LWS_PRE, f->text->len, LWS_WRITE_TEXT) <
+            (int)f->text->len)
+            return -1;
+        q->head = f->next;
+        if (!q->head)
+            q->tail = NULL;
+        q->n--;
+        outq_text_unref(f->text);
+        free(f);
+    }
     if (q->head || q->close_when_sent)
         lws_callback_on_writable(wsi);
     return 0;
@@ -98,6 +150,7 @@ void outq_clear(struct outq *q)
     while (q->head) {
         struct frame *f = q->head;
         q->head = f->next;
+        outq_text_unref(f->text);
         free(f);
     }
     q->tail = NULL;

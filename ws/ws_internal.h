@@ -180,6 +180,13 @@ struct outq {
     bool closing;               /* closing with a close frame: nothing more is sent */
 };
 void outq_text(struct outq *q, struct lws *wsi, const char *text, size_t len);
+/* A text to queue on many sessions: made once (one reference, the caller's),
+ * queued with outq_shared() (each queued frame holds a reference), dropped
+ * with outq_text_unref(). */
+struct outq_text_buf;
+struct outq_text_buf *outq_text_new(const char *text, size_t len);
+void outq_shared(struct outq *q, struct lws *wsi, struct outq_text_buf *b);
+void outq_text_unref(struct outq_text_buf *b);
 void outq_json(struct outq *q, struct lws *wsi, json_t *j);     /* steals j */
 void outq_error(struct outq *q, struct lws *wsi, const char *code, const char *msg);
 int outq_write(struct outq *q, struct lws *wsi);   /* at SERVER_WRITEABLE; -1 = close */

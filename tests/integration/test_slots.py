@@ -47,22 +47,27 @@ def test_cluster_refuses_keys_of_two_slots():
     try:
         assert "cluster_enabled:1" in r.cmd("INFO", "cluster")
         offer = load(r, "offer")
-        args = ["t1", "ann", 1000, 2000, 0]
+        args = [1000, 2000, 0, "t1", "ann"]
         # the layout before hash tags: a task and an agent in two slots
-        old = ["ctx:task:t1", "ctx:agent:ann", "ctx:queue:q:waiting", "ctx:offers",
-               "ctx:agent:ann:tasks", "ctx:routing:events", "ctx:agent-events"]
+        old = ["ctx:queue:q:waiting", "ctx:offers", "ctx:routing:events", "ctx:agent-events",
+               "ctx:agents:ready", "ctx:queues:live", "ctx:queue:q:arrivals",
+               "ctx:task:t1", "ctx:agent:ann", "ctx:agent:ann:tasks"]
         err = refused(r, "EVALSHA", offer, len(old), *old, *args)
         assert err and err.startswith("CROSSSLOT"), err
         # the same call with the keys of now runs (no such task)
         new = ["ctx:{r}:" + k[4:] for k in old]
-        assert r.cmd("EVALSHA", offer, len(new), *new, *args) == [0, "task is false"]
+        assert r.cmd("EVALSHA", offer, len(new), *new, *args) == [[0, "task is false"]]
         # a key built inside the script, in another slot than those passed
         snap = load(r, "route_snapshot")
         r.cmd("ZADD", "ctx:{r}:queue:q:waiting", 1, "t1")
-        keys = ["ctx:{r}:queue:q:waiting", "ctx:{r}:agents"]
+        # (the line is read only when an agent is ready)
+        r.cmd("HSET", "ctx:{r}:agent:ann", "state", "available", "offers", 0)
+        r.cmd("SADD", "ctx:{r}:agents:ready", "ann")
+        keys = ["ctx:{r}:queue:q:waiting", "ctx:{r}:agents:ready"]
         err = refused(r, "EVALSHA", snap, 2, *keys, 10, "ctx:{i}:task:", "ctx:{r}:agent:")
         assert err and "same slot" in err, err
-        assert r.cmd("EVALSHA", snap, 2, *keys, 10, "ctx:{r}:task:", "ctx:{r}:agent:") == [[], []]
+        assert r.cmd("EVALSHA", snap, 2, *keys, 10, "ctx:{r}:task:", "ctx:{r}:agent:") == \
+            [[], [["id", "ann", "state", "available", "offers", "0"]]]
         # a multi-key command across domains
         err = refused(r, "DEL", "ctx:{r}:agents", "ctx:{i}:idx:all")
         assert err and err.startswith("CROSSSLOT"), err

@@ -4,7 +4,9 @@ reject, ignore (time out), finish, transfer and drop their connections,
 and callbacks arrive through both nodes. Invariants are checked from Redis
 atomically (one Lua script) while it runs and at the end: no task held by
 two agents, no capacity exceeded, loads agree with the tasks held, at most
-one offer per agent, every task in exactly one place, and none lost."""
+one offer per agent, every task in exactly one place, and none lost; and
+what the scripts keep for routing at scale (the ready agents set, the
+queues' live counts and arrivals) agrees with the tasks and agents."""
 import asyncio
 import json
 import os
@@ -44,13 +46,31 @@ for _, a in ipairs(redis.call('SMEMBERS', 'ctx:{r}:agents')) do
   if load > tonumber(h[2]) then errs[#errs + 1] = a .. ' over capacity: ' .. load end
   if offers > 1 then errs[#errs + 1] = a .. ' holds ' .. offers .. ' offers' end
   if (tonumber(h[3]) or 0) ~= offers then errs[#errs + 1] = a .. ' offers=' .. tostring(h[3]) .. ' holds ' .. offers end
+  -- the ready set the scripts keep agrees with the agent (store/KEYS.md)
+  local g = redis.call('HMGET', 'ctx:{r}:agent:' .. a, 'state', 'cap:social', 'load:social',
+                       'cap:chat', 'load:chat')
+  local st = g[1]
+  local room = load < tonumber(h[2]) or (tonumber(g[2]) or 0) > (tonumber(g[3]) or 0) or
+               (tonumber(g[4]) or 0) > (tonumber(g[5]) or 0)
+  local ready = st == 'available' and offers == 0 and room
+  if ready ~= (redis.call('SISMEMBER', 'ctx:{r}:agents:ready', a) == 1) then
+    errs[#errs + 1] = a .. ' is ' .. tostring(st) .. ' with ' .. load .. ' tasks, ready set says otherwise'
+  end
 end
+local live = {}
 local counts = {}
 for _, t in ipairs(ARGV) do
   local f = redis.call('HMGET', 'ctx:{r}:task:' .. t, 'state', 'agent', 'queue')
   local st = f[1]
   if not st then errs[#errs + 1] = t .. ' lost' else
     counts[st] = (counts[st] or 0) + 1
+    if st == 'offered' or st == 'assigned' then
+      live[f[3] .. ':' .. st] = (live[f[3] .. ':' .. st] or 0) + 1
+    end
+    local arr = redis.call('ZSCORE', 'ctx:{r}:queue:' .. f[3] .. ':arrivals', t)
+    if (st == 'queued') ~= (arr ~= false) then
+      errs[#errs + 1] = t .. ' is ' .. st .. ' and ' .. (arr and '' or 'not ') .. 'in the arrivals'
+    end
     local inq = redis.call('ZSCORE', 'ctx:{r}:queue:' .. f[3] .. ':waiting', t)
     if st == 'queued' then
       if not inq then errs[#errs + 1] = t .. ' queued but not waiting in ' .. f[3] end
@@ -60,6 +80,15 @@ for _, t in ipairs(ARGV) do
       if (st == 'offered' or st == 'assigned') and owner[t] ~= f[2] then
         errs[#errs + 1] = t .. ' ' .. st .. ' to ' .. tostring(f[2]) .. ' but held by ' .. tostring(owner[t])
       end
+    end
+  end
+end
+-- the live counts the scripts keep agree with the tasks
+for _, q in ipairs({'a', 'b'}) do
+  for _, s in ipairs({'offered', 'assigned'}) do
+    local kept = tonumber(redis.call('HGET', 'ctx:{r}:queues:live', q .. ':' .. s) or '0')
+    if kept ~= (live[q .. ':' .. s] or 0) then
+      errs[#errs + 1] = 'queue ' .. q .. ' ' .. s .. ': kept ' .. kept .. ', counted ' .. (live[q .. ':' .. s] or 0)
     end
   end
 end

@@ -62,6 +62,7 @@ static void test_script_forms(void **state)
         {store_key_agent_tasks, KEY_AGENT_PREFIX, ":tasks"},
         {store_key_agent_conns, KEY_AGENT_PREFIX, ":conns"},
         {store_key_queue_waiting, KEY_QUEUE_PREFIX, ":waiting"},
+        {store_key_queue_arrivals, KEY_QUEUE_PREFIX, ":arrivals"},
         {store_key_item, KEY_ITEM_PREFIX, ""},
     };
     for (size_t i = 0; i < CTX_ARRAY_LEN(cases); i++) {
