@@ -3,7 +3,8 @@
 -- with its agent, goes back to its queue at its place for a retry, or is abandoned.
 -- KEYS[1] task hash, KEYS[2] agent hash, KEYS[3] agent tasks set, KEYS[4] waiting zset
 -- of the task's queue, KEYS[5] routing events, KEYS[6] agent events, KEYS[7] queue
--- stats hash, KEYS[8] call stats hash
+-- stats hash, KEYS[8] call stats hash, KEYS[9] the ready agents set, KEYS[10] the agents
+-- set, KEYS[11] the queues' live counts, KEYS[12] the arrivals zset of the task's queue
 -- ARGV[1] task id, ARGV[2] the call's id, ARGV[3] now ms, ARGV[4] outcome (answered,
 -- busy, no_answer, rejected, failed, agent_failed, cancelled), ARGV[5] reason (the
 -- engine's words), ARGV[6] keep | retry | abandon, ARGV[7] not_before ms (retry),
@@ -13,8 +14,23 @@
 -- not counted
 -- Returns the task's state after ('assigned', 'queued', 'abandoned'), or 0 when the
 -- task holds another call, or the error STALE when its queue changed.
+-- the ready set (store/KEYS.md) follows the agent: in it when the agent is in the agents
+-- set, available, holds no offer and has room on some channel; out of it otherwise
+local function ready_sync(ak, id, rk, agents)
+  local a = redis.call('HMGET', ak, 'state', 'offers', 'cap:social', 'load:social',
+                       'cap:chat', 'load:chat', 'cap:callback', 'load:callback')
+  if a[1] == 'available' and (tonumber(a[2]) or 0) == 0 and
+     redis.call('SISMEMBER', agents, id) == 1 then
+    for i = 3, 7, 2 do
+      if (tonumber(a[i]) or 0) > (tonumber(a[i + 1]) or 0) then
+        return redis.call('SADD', rk, id)
+      end
+    end
+  end
+  return redis.call('SREM', rk, id)
+end
 local t = redis.call('HMGET', KEYS[1], 'call_id', 'agent', 'state', 'queue', 'order',
-                     'call_state')
+                     'call_state', 'arrived')
 if t[1] ~= ARGV[2] or t[6] == 'ended' then return 0 end
 if t[4] ~= ARGV[10] then return redis.error_reply('STALE the task moved to another queue') end
 local agent, now, outcome = t[2], ARGV[3], ARGV[4]
@@ -39,8 +55,10 @@ local action = ARGV[6]
 if action == 'keep' or t[3] ~= 'assigned' then return t[3] end
 -- the agent lets the task go (as finish.lua does)
 redis.call('HINCRBY', KEYS[2], 'load:callback', -1)
+redis.call('HINCRBY', KEYS[11], t[4] .. ':assigned', -1)
 redis.call('SREM', KEYS[3], ARGV[1])
 if redis.call('SCARD', KEYS[3]) == 0 then redis.call('HSET', KEYS[2], 'idle_since', now) end
+ready_sync(KEYS[2], agent, KEYS[9], KEYS[10])
 redis.call('XADD', KEYS[6], 'MAXLEN', '~', 100000, '*', 'agent', agent, 'type', 'revoked',
            'task', ARGV[1], 'reason', action == 'retry' and 'retry' or outcome)
 if action == 'retry' then
@@ -48,6 +66,7 @@ if action == 'retry' then
   redis.call('HSET', KEYS[1], 'state', 'queued', 'agent', '', 'not_before', ARGV[7],
              'refused', '{}')
   redis.call('ZADD', KEYS[4], t[5], ARGV[1])
+  redis.call('ZADD', KEYS[12], t[7] or now, ARGV[1])
   redis.call('XADD', KEYS[5], 'MAXLEN', '~', 1000000, '*', 'type', 'requeued', 'task', ARGV[1],
              'queue', t[4], 'reason', outcome, 'not_before', ARGV[7], 'at', now)
   return 'queued'

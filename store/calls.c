@@ -35,13 +35,15 @@ ctx_err store_call_end(struct rconn *rc, struct store *st, const struct store_ca
 {
     char tkey[STORE_KEY_LEN], akey[STORE_KEY_LEN], atkey[STORE_KEY_LEN], wkey[STORE_KEY_LEN];
     char skey[STORE_KEY_LEN], nows[STORE_NUM_LEN], nb[STORE_NUM_LEN], talk[STORE_NUM_LEN];
+    char arkey[STORE_KEY_LEN];
     char keep[STORE_NUM_LEN];
     const char *keys[] = {store_key_task(tkey, sizeof tkey, c->task),
                           store_key_agent(akey, sizeof akey, c->agent),
                           store_key_agent_tasks(atkey, sizeof atkey, c->agent),
                           store_key_queue_waiting(wkey, sizeof wkey, c->queue), KEY_ROUTING_EVENTS,
                           KEY_AGENT_EVENTS, store_key_queue_stats(skey, sizeof skey, c->queue),
-                          KEY_CALL_STATS};
+                          KEY_CALL_STATS, KEY_AGENTS_READY, KEY_AGENTS, KEY_QUEUES_LIVE,
+                          store_key_queue_arrivals(arkey, sizeof arkey, c->queue)};
     const char *args[] = {c->task, c->call_id, store_lld(nows, c->now), c->outcome,
                           c->reason ? c->reason : "", c->action, store_lld(nb, c->not_before),
                           store_lld(talk, c->talk_ms),

@@ -125,6 +125,64 @@ class Redis:
                 self.proc.wait()
 
 
+KEPT_FIGURES = """
+local errs = {}
+local function num(x) return tonumber(x) or 0 end
+for _, a in ipairs(redis.call('SMEMBERS', 'ctx:{r}:agents')) do
+  local g = redis.call('HMGET', 'ctx:{r}:agent:' .. a, 'state', 'offers', 'cap:social',
+                       'load:social', 'cap:chat', 'load:chat', 'cap:callback', 'load:callback')
+  local room = num(g[3]) > num(g[4]) or num(g[5]) > num(g[6]) or num(g[7]) > num(g[8])
+  local ready = g[1] == 'available' and num(g[2]) == 0 and room
+  if ready ~= (redis.call('SISMEMBER', 'ctx:{r}:agents:ready', a) == 1) then
+    errs[#errs + 1] = 'agent ' .. a .. ' (' .. tostring(g[1]) .. '): the ready set disagrees'
+  end
+end
+local live, cursor = {}, '0'
+repeat
+  local r = redis.call('SCAN', cursor, 'MATCH', 'ctx:{r}:task:*', 'COUNT', 1000)
+  cursor = r[1]
+  for _, k in ipairs(r[2]) do
+    if redis.call('TYPE', k).ok == 'hash' then
+      local id = string.sub(k, #'ctx:{r}:task:' + 1)
+      local f = redis.call('HMGET', k, 'state', 'queue')
+      if f[1] == 'offered' or f[1] == 'assigned' then
+        live[f[2] .. ':' .. f[1]] = (live[f[2] .. ':' .. f[1]] or 0) + 1
+      end
+      if f[2] then
+        local arr = redis.call('ZSCORE', 'ctx:{r}:queue:' .. f[2] .. ':arrivals', id)
+        if (f[1] == 'queued') ~= (arr ~= false) then
+          errs[#errs + 1] = id .. ' is ' .. tostring(f[1]) .. ', arrivals disagree'
+        end
+      end
+    end
+  end
+until cursor == '0'
+local kept = redis.call('HGETALL', 'ctx:{r}:queues:live')
+local seen = {}
+for i = 1, #kept, 2 do
+  local k = kept[i]
+  if k:match(':offered$') or k:match(':assigned$') then
+    seen[k] = true
+    if num(kept[i + 1]) ~= (live[k] or 0) then
+      errs[#errs + 1] = k .. ': kept ' .. kept[i + 1] .. ', counted ' .. (live[k] or 0)
+    end
+  end
+end
+for k, n in pairs(live) do
+  if not seen[k] then errs[#errs + 1] = k .. ': not kept, counted ' .. n end
+end
+return errs
+"""
+
+
+def check_kept_figures(redis):
+    """The figures the routing scripts keep (store/KEYS.md: the ready agents
+    set, the queues' live offered/assigned counts, the arrivals sets) agree
+    with the agents and tasks themselves, on a plain Redis."""
+    errs = redis.cmd("EVAL", KEPT_FIGURES, 0)
+    assert not errs, "kept figures disagree:\n" + "\n".join(errs[:20])
+
+
 def index_keys(item):
     """The index sorted sets the analyze role puts a tagged item in
     (ctxd/analyze.c, store/KEYS.md). An item without tags.complaint (tagged

@@ -30,7 +30,7 @@ import subprocess
 import time
 
 import sip
-from harness import Ctxd, Redis, Workdir, close_rig, wait_for
+from harness import Ctxd, Redis, Workdir, check_kept_figures, close_rig, wait_for
 from test_collect import CTXCTL
 from test_replies import post
 from test_routing import Client, add_agent, login, typ
@@ -300,6 +300,8 @@ def test_callbacks_dial_through_baresip_to_sipp():
                      'ctx_calls_failed_total{outcome="no_answer"} 2',
                      'ctx_calls_failed_total{outcome="failed"} 1']:
             assert line + "\n" in metrics, (line, metrics[metrics.find("ctx_calls"):])
+        # retries and abandons kept the routing figures (ready set, live counts)
+        check_kept_figures(redis)
     finally:
         try:
             close_rig(ctxd, redis, wd, engine, *peers, busy)
