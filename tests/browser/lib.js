@@ -15,12 +15,23 @@ const CTXCTL = path.join(ROOT, process.env.CTXD && process.env.CTXD.includes('bi
   ? 'bin-san/ctxctl' : 'bin/ctxctl');
 const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
+// Listening ports are picked at random below the kernel's ephemeral range
+// (32768-60999): a port handed out by listen(0) may be taken, before ctxd or
+// Redis binds it, by an outgoing connection of a test running alongside.
+const givenPorts = new Set();
+function tryListen(p) {
+  return new Promise((resolve) => {
     const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-    s.on('error', reject);
+    s.once('error', () => resolve(false));
+    s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+async function freePort() {
+  for (;;) {
+    const p = 10000 + Math.floor(Math.random() * 20000);
+    if (givenPorts.has(p)) continue;
+    if (await tryListen(p)) { givenPorts.add(p); return p; }
+  }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

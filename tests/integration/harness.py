@@ -6,6 +6,7 @@ stopped by PID when the test ends (also on failure).
 import datetime
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -19,12 +20,35 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CTXD = os.path.join(ROOT, os.environ.get("CTXD", "bin/ctxd"))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+# Listening ports are picked at random below the kernel's ephemeral range
+# (32768-60999 here): a port the kernel handed out with bind(0) may be taken,
+# before the daemon binds it, by another test's outgoing connection (tests run
+# side by side). 10000-29999; a Redis Cluster node's bus port is port + 10000.
+PORT_LO, PORT_HI = 10000, 30000
+_given = set()
+_rng = random.SystemRandom()     # not the random module's: a test may seed that
+
+
+def free_port(lo=PORT_LO, hi=PORT_HI):
+    """A port free on 127.0.0.1 for TCP and UDP, not handed out before by
+    this process."""
+    while True:
+        p = _rng.randrange(lo, hi)
+        if p in _given:
+            continue
+        socks = []
+        try:
+            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                s = socket.socket(socket.AF_INET, kind)
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+        _given.add(p)
+        return p
 
 
 def wait_for(pred, timeout=10.0, step=0.05, what="condition"):
@@ -362,9 +386,7 @@ class Workdir:
 def _free_pair():
     """A free port whose cluster bus port (port + 10000) is free too."""
     while True:
-        p = free_port()
-        if p + 10000 > 65535:
-            continue
+        p = free_port(PORT_LO, PORT_LO + 10000)     # bus: 20000-29999
         s = socket.socket()
         try:
             s.bind(("127.0.0.1", p + 10000))
