@@ -334,6 +334,7 @@ static void on_lease(struct rconn *rc, redisReply *rep, void *priv)
             a->judged = a->minute;
         return;
     }
+    store_trend_flush(rc, a->st, NULL, NULL);   /* the reads below see every item stored */
     if (store_alerts_series(rc, a->st, a->minute * 60000 - HISTORY_MS,
                             a->cfg->alerts.max_series, on_series, a))
         a->busy = false;

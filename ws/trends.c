@@ -274,6 +274,48 @@ static long long parse_lld(const char *s, const char **end)
     return neg ? -(long long)v : (long long)v;
 }
 
+/* Add counts n of the bucket starting at t (s) to series s; which: a field
+ * of the first layout holding one counter, or F_COUNT for packed counts. */
+static void add_counts(struct tquery *q, size_t s, long long t, int which, const long long n[4])
+{
+    if (q->top) {
+        if (which != F_COUNT)
+            return;
+        if (t >= q->from && t < q->to)
+            q->counts[s * NF] += n[0];
+        else if (t >= q->pfrom && t < q->from)
+            q->prev[s] += n[0];
+        return;
+    }
+    long k = trends_plan_index(&q->plan, t);
+    if (k < 0)
+        return;
+    long long *c = &q->counts[(s * q->plan.n + (size_t)k) * NF];
+    if (which != F_COUNT) {
+        c[which] += n[0];
+    } else {
+        c[F_COUNT] += n[0];
+        c[F_POS] += n[1];
+        c[F_NEG] += n[2];
+        c[F_COMPLAINT] += n[3];
+    }
+}
+
+/* "count[,positive,negative,complaint]" at v; *end past it. */
+static void parse_counts(const char *v, long long n[4], const char **end)
+{
+    n[0] = parse_lld(v, end);
+    n[1] = n[2] = n[3] = 0;
+    for (int j = 1; j < 4 && **end == ','; j++)
+        n[j] = parse_lld(*end + 1, end);
+}
+
+/* A minute or day bucket is a field (its number) holding
+ * "count,positive,negative,complaint" (a series split by sentiment) or
+ * "count"; the hours of a UTC day are one field (the epoch day) holding
+ * "<hour>=<counts>;..." (store/KEYS.md). A key of the first layout has a
+ * bare count per bucket with ":p", ":n", ":u", ":c" fields beside it. All
+ * add up; neutral is count - positive - negative, so ":u" is not read. */
 static void fold(struct tquery *q, size_t s, const redisReply *rep)
 {
     long long len = store_trend_bucket_ms((enum store_trend_level)q->plan.level) / 1000;
@@ -281,29 +323,36 @@ static void fold(struct tquery *q, size_t s, const redisReply *rep)
         const char *f = rep->element[i]->str, *v = rep->element[i + 1]->str, *end, *rest;
         if (!f || !v)
             continue;
-        long long b = parse_lld(f, &end), n = parse_lld(v, &rest);
+        long long b = parse_lld(f, &end), n[4];
         int which = F_COUNT;
         if (*end == ':')
-            which = end[1] == 'p' ? F_POS : end[1] == 'n' ? F_NEG : end[1] == 'u' ? F_NEU
+            which = end[1] == 'p' ? F_POS : end[1] == 'n' ? F_NEG
                     : end[1] == 'c' ? F_COMPLAINT : -1;
         else if (*end)
             which = -1;
         if (which < 0)
             continue;
-        long long t = b * len;
-        if (q->top) {
-            if (which != F_COUNT)
-                continue;
-            if (t >= q->from && t < q->to)
-                q->counts[s * NF] += n;
-            else if (t >= q->pfrom && t < q->from)
-                q->prev[s] += n;
+        long long o = parse_lld(v, &rest);
+        if (*rest != '=') {                 /* one bucket */
+            parse_counts(v, n, &rest);
+            add_counts(q, s, b * len, which, n);
             continue;
         }
-        long k = trends_plan_index(&q->plan, t);
-        if (k >= 0)
-            q->counts[(s * q->plan.n + (size_t)k) * NF + (size_t)which] += n;
+        for (;;) {                          /* the hours of day b */
+            parse_counts(rest + 1, n, &rest);
+            add_counts(q, s, (b * 24 + o) * 3600, F_COUNT, n);
+            if (*rest != ';')
+                break;
+            o = parse_lld(rest + 1, &rest);
+            if (*rest != '=')
+                break;
+        }
     }
+    if (!q->top && store_trend_split(q->series[s]))
+        for (size_t k = 0; k < q->plan.n; k++) {
+            long long *c = &q->counts[(s * q->plan.n + k) * NF];
+            c[F_NEU] = c[F_COUNT] - c[F_POS] - c[F_NEG];
+        }
 }
 
 static void answer(struct tquery *q);
@@ -352,6 +401,8 @@ static void send_reads(struct tquery *q, long long from, long long to)
     q->slots = ctx_calloc(q->nseries, sizeof *q->slots);
     q->pending = 1;                         /* held while sending */
     q->r->waiting = true;
+    /* count what is pending first, on this connection: the reads see it */
+    store_trend_flush(s->cmd, s->st, NULL, NULL);
     for (size_t i = 0; i < q->nseries; i++) {
         q->slots[i] = (struct tslot){q, i};
         for (long long ms = from * 1000; ms < to * 1000; ms = store_trend_key_end(lv, ms)) {
@@ -471,6 +522,8 @@ static void answer(struct tquery *q)
                 buf_puts(b, "\r\n");
             }
     } else {
+        /* one allocation for the points (a month of 100 series: ~8 MB), not ~20 */
+        buf_reserve(b, q->nseries * nb * (strlen(nb ? ts[0] : "") + 110) + 1024);
         char from[CTX_TIME_LEN], to[CTX_TIME_LEN];
         tz_format(q->tz, q->from, from);
         tz_format(q->tz, q->to, to);

@@ -13,7 +13,8 @@ import subprocess
 import time
 import urllib.request
 
-from harness import CTXD, Ctxd, close_rig, Redis, Workdir, free_port, wait_for
+from harness import (CTXD, Ctxd, close_rig, Redis, Workdir, free_port, trend_count,
+                     trends_counted, wait_for)
 
 NEG = "Acme outage: the service is down and it is terrible"     # acme, outage, complaint
 POS = "I love Acme, great product"                              # acme, praise, positive
@@ -277,20 +278,23 @@ def test_trends_exactly_once_two_analyzers_kill9():
                  what="every raw entry done")
         stored = len(redis.cmd("KEYS", "ctx:{i}:item:test:tr:*"))
         assert stored == n, stored
+        trends_counted(redis)
         h = (now - 3600) // 3600 * 3600
         got = 0
         for hour in (h, h + 3600):
             f = redis.cmd("HGETALL", "ctx:{i}:tr:h:all:" + time.strftime("%Y%m", time.gmtime(hour)))
-            got += int(dict(zip(f[::2], f[1::2])).get(str(hour // 3600), 0))
+            day = dict(zip(f[::2], f[1::2])).get(str(hour // 86400), "")
+            got += sum(trend_count(e.split("=")[1]) for e in day.split(";")
+                       if e and int(e.split("=")[0]) == hour // 3600 % 24)
         assert got == n, (got, n)
         minutes = 0
         for ymd in {time.strftime("%Y%m%d", time.gmtime(t)) for t in (now - 3600, now)}:
             f = redis.cmd("HGETALL", "ctx:{i}:tr:m:all:" + ymd)
-            minutes += sum(int(v) for k, v in zip(f[::2], f[1::2]) if ":" not in k)
+            minutes += sum(trend_count(v) for k, v in zip(f[::2], f[1::2]))
         assert minutes == n, (minutes, n)
         acme = 0
         f = redis.cmd("HGETALL", "ctx:{i}:tr:d:brand:acme:" + time.strftime("%Y", time.gmtime(now)))
-        acme = sum(int(v) for k, v in zip(f[::2], f[1::2]) if ":" not in k)
+        acme = sum(trend_count(v) for k, v in zip(f[::2], f[1::2]))
         assert acme == n // 2, acme                  # NEG and POS name acme
     finally:
         for p in procs:

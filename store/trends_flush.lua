@@ -1,0 +1,127 @@
+#!lua
+-- trends_flush.lua: count the pending trend records into the minute, hour and day
+-- buckets, exactly once: the records counted leave the pending list in the same step.
+-- tag.lua pushes one record per newly stored item, so an item is counted once however
+-- often it is delivered, and an item costs tag.lua one RPUSH; here a record costs a few
+-- table updates and each bucket one HMGET and HSET per flush, however many items it got.
+-- KEYS[1] the pending list, KEYS[2] the series registry (zset: series -> the start (ms)
+-- of the newest minute it was counted in)
+-- ARGV[1] the trend key prefix (ctx:{i}:tr:), ARGV[2] at most this many records
+-- A record: "<minute> <yyyymmdd> <expiry s of a minute, hour, day key> <p|n|u><0|1>"
+-- (sentiment, complaint; expiry 0: past that level's retention, not counted), then per
+-- series "\n" .. "S" (split by sentiment and complaint) or "U" (count only) .. its name.
+-- A minute or day bucket is a field (the epoch minute or day) holding
+-- "count,positive,negative,complaint" (S) or "count" (U); neutral is count - positive -
+-- negative. The hours of a UTC day are one field of the month's key, the epoch day, holding
+-- "<hour of day>=<counts>" for each hour counted, ';' between them (so a month is 31 fields
+-- to read, not 720). A field of the first layout (a bare count, with :p :n :u :c fields
+-- beside it) is added to as a count, so old keys go on working (store/KEYS.md).
+-- Returns the number of records counted.
+local recs = redis.call('LPOP', KEYS[1], ARGV[2])
+if not recs then return 0 end
+local pre = ARGV[1]
+-- items of one minute with the same tags make the same record: parse each once
+local same, distinct = {}, {}
+for _, rec in ipairs(recs) do
+  local n = same[rec]
+  if not n then distinct[#distinct + 1] = rec end
+  same[rec] = (n or 0) + 1
+end
+local acc, order, newest = {}, {}, {}
+local lv = {'m:', 'h:', 'd:'}
+local function counts(a, f)             -- the counts of field f of key record a
+  local v = a.f[f]
+  if not v then
+    v = a.hours and {} or {0, 0, 0, 0}
+    a.f[f] = v
+    a.list[#a.list + 1] = f
+  end
+  return v
+end
+for _, rec in ipairs(distinct) do
+  local w = same[rec]
+  local mb, ymd, e1, e2, e3, s, c = string.match(rec, '^(%d+) (%d+) (%d+) (%d+) (%d+) (%a)(%d)')
+  if mb then
+    local m = tonumber(mb)
+    -- minute key: a field per minute; hour key: a field per UTC day (epoch day) holding
+    -- its hours; day key: a field per day
+    local day = tostring(math.floor(m / 1440))
+    local field = {mb, day, day}
+    local hour = math.floor(m / 60) % 24
+    local per = {ymd, string.sub(ymd, 1, 6), string.sub(ymd, 1, 4)}
+    local exp = {e1, e2, e3}
+    local pos, neg = s == 'p' and w or 0, s == 'n' and w or 0
+    local cpl = c == '1' and w or 0
+    for kind, name in string.gmatch(rec, '\n(%a)([^\n]+)') do
+      if not newest[name] or newest[name] < m then newest[name] = m end
+      local split = kind == 'S'
+      for l = 1, 3 do
+        if exp[l] ~= '0' then
+          local k = pre .. lv[l] .. name .. ':' .. per[l]
+          local a = acc[k]
+          if not a then
+            a = {f = {}, list = {}, e = exp[l], split = split, hours = l == 2}
+            acc[k] = a
+            order[#order + 1] = k
+          end
+          local v = counts(a, field[l])
+          if l == 2 then
+            local h = v[hour]
+            if not h then
+              h = {0, 0, 0, 0}
+              v[hour] = h
+            end
+            v = h
+          end
+          v[1] = v[1] + w
+          if split then v[2], v[3], v[4] = v[2] + pos, v[3] + neg, v[4] + cpl end
+        end
+      end
+    end
+  end
+end
+local function add(v, c0, p0, n0, x0)
+  v[1] = v[1] + (tonumber(c0) or 0)
+  v[2] = v[2] + (tonumber(p0) or 0)
+  v[3] = v[3] + (tonumber(n0) or 0)
+  v[4] = v[4] + (tonumber(x0) or 0)
+end
+local function packed(split, v)
+  return split and string.format('%d,%d,%d,%d', v[1], v[2], v[3], v[4])
+         or string.format('%d', v[1])
+end
+for _, k in ipairs(order) do
+  local a = acc[k]
+  local cur = redis.call('HMGET', k, unpack(a.list))
+  local hset = {'HSET', k}
+  for i, f in ipairs(a.list) do
+    local v = a.f[f]
+    local val
+    if a.hours then
+      for o, c0, p0, n0, x0 in string.gmatch(cur[i] or '', '(%d+)=(%d+),?(%d*),?(%d*),?(%d*)') do
+        o = tonumber(o)
+        if not v[o] then v[o] = {0, 0, 0, 0} end
+        add(v[o], c0, p0, n0, x0)
+      end
+      local parts = {}
+      for o = 0, 23 do
+        if v[o] then parts[#parts + 1] = o .. '=' .. packed(a.split, v[o]) end
+      end
+      val = table.concat(parts, ';')
+    else
+      if cur[i] then add(v, string.match(cur[i], '^(%d+),?(%d*),?(%d*),?(%d*)')) end
+      val = packed(a.split, v)
+    end
+    hset[#hset + 1] = f
+    hset[#hset + 1] = val
+  end
+  -- a new field: its key may be new (EXPIREAT again is harmless)
+  if redis.call(unpack(hset)) > 0 then redis.call('EXPIREAT', k, a.e) end
+end
+local zadd = {'ZADD', KEYS[2], 'GT'}
+for name, m in pairs(newest) do
+  zadd[#zadd + 1] = string.format('%d', m * 60000)
+  zadd[#zadd + 1] = name
+end
+if #zadd > 3 then redis.call(unpack(zadd)) end
+return #recs
