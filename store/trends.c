@@ -97,6 +97,13 @@ void store_trend_args(struct store_trend_args *a, const struct store_tagged *t,
         add_series(a, "topic", t->topics[i], true);
     for (size_t i = 0; i < t->nreasons && t->complaint; i++)
         add_series(a, "reason", t->reasons[i], false);
+    /* complaint:<brand>/<reason>: "outage complaints about acme-cloud" */
+    for (size_t b = 0; b < t->nbrands && t->complaint; b++)
+        for (size_t i = 0; i < t->nreasons; i++) {
+            char v[STORE_SERIES_LEN];
+            if ((size_t)snprintf(v, sizeof v, "%s/%s", t->brands[b], t->reasons[i]) < 190)
+                add_series(a, "complaint", v, false);
+        }
     add_series(a, "network", t->network, false);
     add_series(a, "source", t->source, false);
     add_series(a, "lang", t->lang, false);

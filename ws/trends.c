@@ -51,7 +51,8 @@ int trends_parse_time(const char *s, long long *out)
     return ctx_date_parse(s, out);
 }
 
-static const char *const dims[] = {"brand", "topic", "reason", "network", "source", "lang"};
+static const char *const dims[] = {"brand", "topic", "reason", "complaint", "network", "source",
+                                    "lang"};
 
 static bool dim_ok(const char *d, size_t n)
 {

@@ -112,10 +112,12 @@ def test_trends_counts_buckets_share_csv_ttl():
         assert abs(points(b, "brand:acme")[1]["share"] - 2 / 6) < 1e-3
         assert abs(points(b, "brand:acme-cloud")[1]["share"] - 4 / 6) < 1e-3
         # the other series: topic, complaint reason, network (the kind), source, language
+        # (and complaints by brand and reason: "outage complaints about acme")
         c = rig.trends("series=topic:outage,reason:outage,network:social,source:test,lang:en,"
-                       "topic:praise&bucket=hour&" + rng)
+                       "topic:praise,complaint:acme/outage&bucket=hour&" + rng)
         assert [p["count"] for p in points(c, "topic:outage")] == [3, 0, 0]
         assert [p["count"] for p in points(c, "reason:outage")] == [3, 0, 0]
+        assert [p["count"] for p in points(c, "complaint:acme/outage")] == [3, 0, 0]
         assert [p["count"] for p in points(c, "topic:praise")] == [0, 6, 0]
         for s in ("network:social", "source:test", "lang:en"):
             assert sum(p["count"] for p in points(c, s)) == 10, s
