@@ -28,6 +28,7 @@ for _, rec in ipairs(recs) do
   same[rec] = (n or 0) + 1
 end
 local acc, order, newest = {}, {}, {}
+local cache = {}                        -- yyyymmdd -> series -> its 3 keys' records
 local lv = {'m:', 'h:', 'd:'}
 local function counts(a, f)             -- the counts of field f of key record a
   local v = a.f[f]
@@ -52,11 +53,19 @@ for _, rec in ipairs(distinct) do
     local exp = {e1, e2, e3}
     local pos, neg = s == 'p' and w or 0, s == 'n' and w or 0
     local cpl = c == '1' and w or 0
+    local keys = cache[ymd]
+    if not keys then
+      keys = {}
+      cache[ymd] = keys
+    end
     for kind, name in string.gmatch(rec, '\n(%a)([^\n]+)') do
       if not newest[name] or newest[name] < m then newest[name] = m end
       local split = kind == 'S'
-      for l = 1, 3 do
-        if exp[l] ~= '0' then
+      local ka = keys[name]
+      if not ka then
+        ka = {}
+        keys[name] = ka
+        for l = 1, 3 do
           local k = pre .. lv[l] .. name .. ':' .. per[l]
           local a = acc[k]
           if not a then
@@ -64,6 +73,13 @@ for _, rec in ipairs(distinct) do
             acc[k] = a
             order[#order + 1] = k
           end
+          ka[l] = a
+        end
+      end
+      for l = 1, 3 do
+        if exp[l] ~= '0' then
+          local a = ka[l]
+          a.e = exp[l]
           local v = counts(a, field[l])
           if l == 2 then
             local h = v[hour]
@@ -92,31 +108,34 @@ local function packed(split, v)
 end
 for _, k in ipairs(order) do
   local a = acc[k]
-  local cur = redis.call('HMGET', k, unpack(a.list))
-  local hset = {'HSET', k}
-  for i, f in ipairs(a.list) do
-    local v = a.f[f]
-    local val
-    if a.hours then
-      for o, c0, p0, n0, x0 in string.gmatch(cur[i] or '', '(%d+)=(%d+),?(%d*),?(%d*),?(%d*)') do
-        o = tonumber(o)
-        if not v[o] then v[o] = {0, 0, 0, 0} end
-        add(v[o], c0, p0, n0, x0)
+  if #a.list > 0 then                    -- none: a level past its retention
+    local cur = redis.call('HMGET', k, unpack(a.list))
+    local hset = {'HSET', k}
+    for i, f in ipairs(a.list) do
+      local v = a.f[f]
+      local val
+      if a.hours then
+        local entries = string.gmatch(cur[i] or '', '(%d+)=(%d+),?(%d*),?(%d*),?(%d*)')
+        for o, c0, p0, n0, x0 in entries do
+          o = tonumber(o)
+          if not v[o] then v[o] = {0, 0, 0, 0} end
+          add(v[o], c0, p0, n0, x0)
+        end
+        local parts = {}
+        for o = 0, 23 do
+          if v[o] then parts[#parts + 1] = o .. '=' .. packed(a.split, v[o]) end
+        end
+        val = table.concat(parts, ';')
+      else
+        if cur[i] then add(v, string.match(cur[i], '^(%d+),?(%d*),?(%d*),?(%d*)')) end
+        val = packed(a.split, v)
       end
-      local parts = {}
-      for o = 0, 23 do
-        if v[o] then parts[#parts + 1] = o .. '=' .. packed(a.split, v[o]) end
-      end
-      val = table.concat(parts, ';')
-    else
-      if cur[i] then add(v, string.match(cur[i], '^(%d+),?(%d*),?(%d*),?(%d*)')) end
-      val = packed(a.split, v)
+      hset[#hset + 1] = f
+      hset[#hset + 1] = val
     end
-    hset[#hset + 1] = f
-    hset[#hset + 1] = val
+    -- a new field: its key may be new (EXPIREAT again is harmless)
+    if redis.call(unpack(hset)) > 0 then redis.call('EXPIREAT', k, a.e) end
   end
-  -- a new field: its key may be new (EXPIREAT again is harmless)
-  if redis.call(unpack(hset)) > 0 then redis.call('EXPIREAT', k, a.e) end
 end
 local zadd = {'ZADD', KEYS[2], 'GT'}
 for name, m in pairs(newest) do
