@@ -3,10 +3,11 @@
  * It reads ctx:{i}:items:raw through the consumer group "analyze" (a group
  * reader, store/group.c), tags each item with
  * analyzer_tag(), and stores it with the tag script, which writes the item
- * hash, the tagged stream, the indexes and the trend counters (counted at
- * the item's published time when it is within trends.lateness, else at its
- * fetch time: store_trend_when()) and acknowledges the raw entry in one
- * step. A batch is finished before the next is read. After every
+ * hash, the tagged stream, the indexes and the item's trend record (counted
+ * at the item's published time when it is within trends.lateness, else at
+ * its fetch time: store_trend_when()) and acknowledges the raw entry in one
+ * step; each second it adds the pending trend records to the counters
+ * (store_trend_flush()). A batch is finished before the next is read. After every
  * (re)connection it first re-reads its own pending entries (id 0), so an
  * entry read but not stored before a crash or a Redis restart is tagged
  * again; the script's idempotence makes that harmless. Entries left pending

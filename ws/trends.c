@@ -4,8 +4,10 @@
  * A query is planned first (pure: trends_plan_make()): the buckets of
  * [from, to) aligned to the bucket size in the asked time zone, and which
  * counters make them (minutes, hours, UTC days; a local day in another zone
- * is its hours, since UTC days do not align with it). Then one HGETALL per
- * series and key period (a UTC day of minutes, a month of hours, a year of
+ * is its hours, since UTC days do not align with it). Then, after the
+ * pending trend records are counted (store_trend_flush(), on the same
+ * connection, so the reads see them), one HGETALL per series and key period
+ * (a UTC day of minutes, a month of hours held as a field per day, a year of
  * days), pipelined on the serve connection, each reply folded into the
  * buckets as it comes; the answer is written when the last is in. The
  * number of points (series x buckets) is bounded by trends.max_points, so
@@ -870,6 +872,7 @@ void trends_top_get(struct api_req *r)
     q->to = fdiv(q->to + step - 1, step) * step;
     q->pfrom = q->from - (q->to - q->from);
     r->waiting = true;
+    store_trend_flush(r->s->cmd, r->s->st, NULL, NULL);    /* the registry read sees it */
     if (store_trend_series(r->s->cmd, r->s->st, q->pfrom * 1000, on_registry, q)) {
         r->waiting = false;
         respond_error(r, 503, "redis", "redis is away");
