@@ -14,7 +14,11 @@ which of the two bounds the figure on this 2-core machine.
   bench/analyze_rate.py [N] [PROCESSES...]     default 100000 1 2
 
 With TRENDS=off in the environment the trend counters are switched off
-(config trends.enabled false), for the figure next to them on.
+(config trends.enabled false), for the figure next to them on; with
+ALERTS=off the spike detector (which runs in the analyze role, a pass a
+minute over every series counted) is off, to tell its cost from the
+counters'. With trends on, Redis' CPU is read once the records tag.lua left
+pending are counted, and the day buckets of `all` must add up to N.
 """
 import json
 import os
@@ -96,7 +100,7 @@ def run(n, procs, pool):
             assert day == n, (day, n)
             counted = ", all %d counted once" % day
         rcpu = redis_cpu(r) - cpu0
-        if os.environ.get("BENCH_STATS"):
+        if os.environ.get("BENCH_STATS"):              # Redis' own time per command
             for k, v in sorted(r.info("commandstats").items(), key=lambda kv: kv[0]):
                 print("   ", k, v)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -105,10 +109,11 @@ def run(n, procs, pool):
             p.wait()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         ccpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-        print("  analyze role x%d, 1,000 rules, trends %s: %d items in %.2f s = %.0f items/s "
+        print("  analyze role x%d, 1,000 rules, trends %s%s: %d items in %.2f s = %.0f items/s "
               "(ctxd CPU %.1f s, redis-server CPU %.1f s = %.0f us/item%s)"
-              % (procs, os.environ.get("TRENDS", "on"), n, dt, n / dt, ccpu, rcpu,
-                 rcpu / n * 1e6, counted))
+              % (procs, os.environ.get("TRENDS", "on"),
+                 ", alerts off" if os.environ.get("ALERTS") == "off" else "", n, dt, n / dt,
+                 ccpu, rcpu, rcpu / n * 1e6, counted))
     finally:
         r.stop()
 
