@@ -224,18 +224,27 @@ def test_trends_moscow_days_start_at_21z():
     try:
         t1 = calendar.timegm((2025, 12, 2, 20, 30, 0))   # 23:30 in Moscow, 2 Dec
         t2 = calendar.timegm((2025, 12, 2, 21, 30, 0))   # 00:30 in Moscow, 3 Dec
+        # two items counted in the first layout (a field per counter; hours a field per
+        # hour): read, and added to, with the new ones (store/KEYS.md)
+        old = ["2", "1", "1", "0", "1"]
+        for key, b in (("h:all:202512", t1 // 3600), ("d:all:2025", t1 // 86400)):
+            rig.redis.cmd("HSET", "ctx:{i}:tr:" + key, *[x for f, v in zip(
+                ("", ":p", ":n", ":u", ":c"), old) for x in ("%d%s" % (b, f), v)])
         push(rig.redis, [item(1, PLAIN, t1), item(2, PLAIN, t2), item(3, PLAIN, t2 + 60)])
         rig.tagged(3)
         q = "series=all&bucket=day&from=2025-12-01T21:00:00Z&to=2025-12-03T21:00:00Z"
         a = rig.trends(q + "&tz=Europe/Moscow")
         assert a["tz"] == "Europe/Moscow"
         p = points(a, "all")
-        assert [(x["t"], x["count"]) for x in p] == [("2025-12-02T00:00:00+03:00", 1),
+        assert [(x["t"], x["count"]) for x in p] == [("2025-12-02T00:00:00+03:00", 3),
                                                     ("2025-12-03T00:00:00+03:00", 2)], p
+        split = ("positive", "negative", "neutral", "complaint")
+        assert [p[0][k] for k in split] == [2, 1, 0, 1], p      # PLAIN is positive
         u = points(rig.trends(q), "all")           # UTC days: both on 2 Dec
         assert [(x["t"], x["count"]) for x in u] == [("2025-12-01T00:00:00Z", 0),
-                                                    ("2025-12-02T00:00:00Z", 3),
+                                                    ("2025-12-02T00:00:00Z", 5),
                                                     ("2025-12-03T00:00:00Z", 0)], u
+        assert [u[1][k] for k in split] == [4, 1, 0, 1], u
         # from and to given as epoch seconds mean the same
         e = rig.trends("series=all&bucket=day&tz=Europe/Moscow&from=%d&to=%d"
                        % (calendar.timegm((2025, 12, 1, 21, 0, 0)),
