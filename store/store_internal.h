@@ -4,8 +4,8 @@
 #ifndef CTX_STORE_INTERNAL_H
 #define CTX_STORE_INTERNAL_H
 
-#include "core/buf.h"
 #include <stdio.h>
+#include "core/buf.h"
 #include "store/store.h"
 
 #define STORE_NUM_LEN 32

@@ -63,12 +63,17 @@ long long store_trend_when(long long published, long long fetched, long long now
     return now;
 }
 
-/* "<dim>:<value>" once each; all first. */
+/* "<dim>:<value>" once each; all first. A value with a control character
+ * is not counted: the API could not name it, and a newline would cut the
+ * record. */
 static void add_series(struct store_trend_args *a, const char *dim, const char *value,
                        bool split)
 {
     if (!value || !*value || a->n >= STORE_TREND_MAX_SERIES)
         return;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return;
     char name[STORE_SERIES_LEN];
     snprintf(name, sizeof name, "%s%s%s", dim, *dim ? ":" : "", value);
     for (size_t i = 0; i < a->n; i++)
