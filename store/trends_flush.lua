@@ -106,10 +106,13 @@ local function packed(split, v)
   return split and string.format('%d,%d,%d,%d', v[1], v[2], v[3], v[4])
          or string.format('%d', v[1])
 end
+-- The records are taken already, and a script's writes stay when it fails half-way: so a
+-- key that is not a hash (nothing here makes one) is passed over, not an error, and no
+-- command gets more arguments than unpack() can give (fields: at most ARGV[2] a key).
 for _, k in ipairs(order) do
   local a = acc[k]
-  if #a.list > 0 then                    -- none: a level past its retention
-    local cur = redis.call('HMGET', k, unpack(a.list))
+  local cur = #a.list > 0 and redis.pcall('HMGET', k, unpack(a.list))   -- none: past retention
+  if type(cur) == 'table' and not cur.err then
     local hset = {'HSET', k}
     for i, f in ipairs(a.list) do
       local v = a.f[f]
@@ -141,6 +144,10 @@ local zadd = {'ZADD', KEYS[2], 'GT'}
 for name, m in pairs(newest) do
   zadd[#zadd + 1] = string.format('%d', m * 60000)
   zadd[#zadd + 1] = name
+  if #zadd >= 1003 then
+    redis.pcall(unpack(zadd))
+    zadd = {'ZADD', KEYS[2], 'GT'}
+  end
 end
-if #zadd > 3 then redis.call(unpack(zadd)) end
+if #zadd > 3 then redis.pcall(unpack(zadd)) end
 return #recs
