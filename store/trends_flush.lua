@@ -10,12 +10,14 @@
 -- A record: "<minute> <yyyymmdd> <expiry s of a minute, hour, day key> <p|n|u><0|1>"
 -- (sentiment, complaint; expiry 0: past that level's retention, not counted), then per
 -- series "\n" .. "S" (split by sentiment and complaint) or "U" (count only) .. its name.
--- A minute or day bucket is a field (the epoch minute or day) holding
--- "count,positive,negative,complaint" (S) or "count" (U); neutral is count - positive -
--- negative. The hours of a UTC day are one field of the month's key, the epoch day, holding
--- "<hour of day>=<counts>" for each hour counted, ';' between them (so a month is 31 fields
--- to read, not 720). A field of the first layout (a bare count, with :p :n :u :c fields
--- beside it) is added to as a count, so old keys go on working (store/KEYS.md).
+-- A day bucket is a field (the epoch day) holding "count,positive,negative,complaint" (S)
+-- or "count" (U); neutral is count - positive - negative. The minutes of an hour are one
+-- field of the day's key, the epoch hour, holding "<minute of hour>=<counts>" for each
+-- minute counted, ';' between them; the hours of a UTC day one field of the month's key,
+-- the epoch day, holding "<hour of day>=<counts>;..." (so a day of minutes is 24 fields, a
+-- month of hours 31: fewer to keep and to read). A field of the first layout (a bare count,
+-- with :p :n :u :c fields beside it) is added to as a count, so old keys go on working
+-- (store/KEYS.md).
 -- Returns the number of records counted.
 local recs = redis.call('LPOP', KEYS[1], ARGV[2])
 if not recs then return 0 end
@@ -33,7 +35,7 @@ local lv = {'m:', 'h:', 'd:'}
 local function counts(a, f)             -- the counts of field f of key record a
   local v = a.f[f]
   if not v then
-    v = a.hours and {} or {0, 0, 0, 0}
+    v = a.per and {} or {0, 0, 0, 0}
     a.f[f] = v
     a.list[#a.list + 1] = f
   end
@@ -44,11 +46,12 @@ for _, rec in ipairs(distinct) do
   local mb, ymd, e1, e2, e3, s, c = string.match(rec, '^(%d+) (%d+) (%d+) (%d+) (%d+) (%a)(%d)')
   if mb then
     local m = tonumber(mb)
-    -- minute key: a field per minute; hour key: a field per UTC day (epoch day) holding
-    -- its hours; day key: a field per day
+    -- minute key: a field per hour holding its minutes; hour key: a field per UTC day
+    -- (epoch day) holding its hours; day key: a field per day
+    local h = math.floor(m / 60)
     local day = tostring(math.floor(m / 1440))
-    local field = {mb, day, day}
-    local hour = math.floor(m / 60) % 24
+    local field = {tostring(h), day, day}
+    local sub = {m % 60, h % 24}
     local per = {ymd, string.sub(ymd, 1, 6), string.sub(ymd, 1, 4)}
     local exp = {e1, e2, e3}
     local pos, neg = s == 'p' and w or 0, s == 'n' and w or 0
@@ -69,7 +72,7 @@ for _, rec in ipairs(distinct) do
           local k = pre .. lv[l] .. name .. ':' .. per[l]
           local a = acc[k]
           if not a then
-            a = {f = {}, list = {}, e = exp[l], split = split, hours = l == 2}
+            a = {f = {}, list = {}, e = exp[l], split = split, per = ({60, 24})[l]}
             acc[k] = a
             order[#order + 1] = k
           end
@@ -81,13 +84,13 @@ for _, rec in ipairs(distinct) do
           local a = ka[l]
           a.e = exp[l]
           local v = counts(a, field[l])
-          if l == 2 then
-            local h = v[hour]
-            if not h then
-              h = {0, 0, 0, 0}
-              v[hour] = h
+          if l < 3 then
+            local o = v[sub[l]]
+            if not o then
+              o = {0, 0, 0, 0}
+              v[sub[l]] = o
             end
-            v = h
+            v = o
           end
           v[1] = v[1] + w
           if split then v[2], v[3], v[4] = v[2] + pos, v[3] + neg, v[4] + cpl end
@@ -106,6 +109,25 @@ local function packed(split, v)
   return split and string.format('%d,%d,%d,%d', v[1], v[2], v[3], v[4])
          or string.format('%d', v[1])
 end
+-- The entries v (sub-bucket -> counts) added into a field "<o>=<counts>;...": only the
+-- entries counted are found (string.find) and rewritten, so an hour's field of 60 minutes
+-- costs no more than one of a single minute; a new entry goes at the end.
+local function merge(cur, v, per, split)
+  local s = cur and (';' .. cur) or ''
+  for o = 0, per - 1 do
+    local d = v[o]
+    if d then
+      local i, j, c0, p0, n0, x0 = string.find(s, ';' .. o .. '=(%d+),?(%d*),?(%d*),?(%d*)')
+      if i then
+        add(d, c0, p0, n0, x0)
+        s = string.sub(s, 1, i - 1) .. ';' .. o .. '=' .. packed(split, d) .. string.sub(s, j + 1)
+      else
+        s = s .. ';' .. o .. '=' .. packed(split, d)
+      end
+    end
+  end
+  return string.sub(s, 2)
+end
 -- The records are taken already, and a script's writes stay when it fails half-way: so a
 -- key that is not a hash (nothing here makes one) is passed over, not an error, and no
 -- command gets more arguments than unpack() can give (fields: at most ARGV[2] a key).
@@ -117,18 +139,8 @@ for _, k in ipairs(order) do
     for i, f in ipairs(a.list) do
       local v = a.f[f]
       local val
-      if a.hours then
-        local entries = string.gmatch(cur[i] or '', '(%d+)=(%d+),?(%d*),?(%d*),?(%d*)')
-        for o, c0, p0, n0, x0 in entries do
-          o = tonumber(o)
-          if not v[o] then v[o] = {0, 0, 0, 0} end
-          add(v[o], c0, p0, n0, x0)
-        end
-        local parts = {}
-        for o = 0, 23 do
-          if v[o] then parts[#parts + 1] = o .. '=' .. packed(a.split, v[o]) end
-        end
-        val = table.concat(parts, ';')
+      if a.per then
+        val = merge(cur[i], v, a.per, a.split)
       else
         if cur[i] then add(v, string.match(cur[i], '^(%d+),?(%d*),?(%d*),?(%d*)')) end
         val = packed(a.split, v)

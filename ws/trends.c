@@ -7,11 +7,12 @@
  * is its hours, since UTC days do not align with it). Then, after the
  * pending trend records are counted (store_trend_flush(), on the same
  * connection, so the reads see them), one HGETALL per series and key period
- * (a UTC day of minutes, a month of hours held as a field per day, a year of
- * days), pipelined on the serve connection, each reply folded into the
- * buckets as it comes; the answer is written when the last is in. The
- * number of points (series x buckets) is bounded by trends.max_points, so
- * a request cannot make the daemon build an answer of any size.
+ * (a UTC day of minutes held as a field per hour, a month of hours as a
+ * field per day, a year of days), pipelined on the serve connection, each
+ * reply folded into the buckets as it comes; the answer is written when the
+ * last is in. The number of points (series x buckets) is bounded by
+ * trends.max_points, so a request cannot make the daemon build an answer of
+ * any size.
  *
  * Zones are read from /usr/share/zoneinfo (core/tz.c) the first time they
  * are asked and kept (a few KB each, at most TZ_CACHE of them). */
@@ -313,15 +314,17 @@ static void parse_counts(const char *v, long long n[4], const char **end)
         n[j] = parse_lld(*end + 1, end);
 }
 
-/* A minute or day bucket is a field (its number) holding
+/* A day bucket is a field (its number) holding
  * "count,positive,negative,complaint" (a series split by sentiment) or
- * "count"; the hours of a UTC day are one field (the epoch day) holding
- * "<hour>=<counts>;..." (store/KEYS.md). A key of the first layout has a
+ * "count"; the minutes of an hour are one field (the epoch hour) holding
+ * "<minute>=<counts>;...", the hours of a UTC day one field (the epoch day)
+ * holding "<hour>=<counts>;..." (store/KEYS.md). A key of the first layout has a
  * bare count per bucket with ":p", ":n", ":u", ":c" fields beside it. All
  * add up; neutral is count - positive - negative, so ":u" is not read. */
 static void fold(struct tquery *q, size_t s, const redisReply *rep)
 {
     long long len = store_trend_bucket_ms((enum store_trend_level)q->plan.level) / 1000;
+    long long per = q->plan.level == STORE_TREND_MINUTE ? 60 : 24;     /* buckets a field */
     for (size_t i = 0; i + 1 < rep->elements; i += 2) {
         const char *f = rep->element[i]->str, *v = rep->element[i + 1]->str, *end, *rest;
         if (!f || !v)
@@ -341,9 +344,9 @@ static void fold(struct tquery *q, size_t s, const redisReply *rep)
             add_counts(q, s, b * len, which, n);
             continue;
         }
-        for (;;) {                          /* the hours of day b */
+        for (;;) {                          /* the minutes of hour b, the hours of day b */
             parse_counts(rest + 1, n, &rest);
-            add_counts(q, s, (b * 24 + o) * 3600, F_COUNT, n);
+            add_counts(q, s, (b * per + o) * len, F_COUNT, n);
             if (*rest != ';')
                 break;
             o = parse_lld(rest + 1, &rest);

@@ -38,8 +38,9 @@ def wait_for(pred, timeout=10.0, step=0.05, what="condition"):
 
 
 def trend_count(v):
-    """The count of a trend bucket field ("count,positive,negative,complaint" or "count")."""
-    return int(str(v).split(",")[0])
+    """The count of a trend field: "count[,positive,negative,complaint]", or the sum of
+    "<minute or hour>=count[,...];..." (store/KEYS.md)."""
+    return sum(int(e.split("=")[-1].split(",")[0]) for e in str(v).split(";") if e)
 
 
 def trends_counted(redis, timeout=20):

@@ -22,8 +22,8 @@ def utc(ms, fmt):
 
 def seed(redis, series, now_ms, rate, spike=None):
     """rate posts a minute over the past 29 days (minute buckets for the last
-    three days, hour and day buckets for all); spike: posts a minute in the
-    minutes around now."""
+    three days, hour and day buckets for all, in store/KEYS.md's layout);
+    spike: posts a minute in the minutes around now."""
     now_min = now_ms // 60000
     minute, hour, day = {}, {}, {}
     for m in range(now_min - 3 * 1440, now_min + 3):
@@ -36,6 +36,12 @@ def seed(redis, series, now_ms, rate, spike=None):
     if spike:
         for m in range(now_min - 3, now_min + 3):
             minute[utc(m * 60000, "%Y%m%d")][m] = spike
+    for date, fields in minute.items():         # a field an hour holding its minutes
+        hours = {}
+        for m, v in sorted(fields.items()):
+            hours[m // 60] = (hours[m // 60] + ";" if m // 60 in hours else "") + \
+                "%d=%d" % (m % 60, v)
+        minute[date] = hours
     for name, buckets in (("m", minute), ("h", hour), ("d", day)):
         for date, fields in buckets.items():
             args = []
