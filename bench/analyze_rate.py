@@ -21,7 +21,11 @@ costs (a connection per master, the slot routing) rather than a gain. The
 Redis CPU printed is the sum over the nodes.
 
 With TRENDS=off in the environment the trend counters are switched off
-(config trends.enabled false), for the figure next to them on.
+(config trends.enabled false), for the figure next to them on; with
+ALERTS=off the spike detector (which runs in the analyze role, a pass a
+minute over every series counted) is off, to tell its cost from the
+counters'. With trends on, Redis' CPU is read once the records tag.lua left
+pending are counted, and the day buckets of `all` must add up to N.
 """
 import json
 import os
@@ -90,7 +94,8 @@ def run(n, procs, pool, cluster=False):
                        "lexicons": os.path.join(ROOT, "etc", "lexicons"),
                        "www": os.path.join(ROOT, "ws", "www"), "log_level": "warn",
                        "sources": [],
-                       "trends": {"enabled": os.environ.get("TRENDS", "on") != "off"}}, f)
+                       "trends": {"enabled": os.environ.get("TRENDS", "on") != "off"},
+                       "alerts": {"enabled": os.environ.get("ALERTS", "on") != "off"}}, f)
         r.cmd("CONFIG", "RESETSTAT")
         cpu0 = sum(redis_cpu(x) for x in servers)
         t0 = time.monotonic()
@@ -100,6 +105,16 @@ def run(n, procs, pool, cluster=False):
         wait_for(lambda: r.cmd("XLEN", "ctx:{i}:items:tagged") >= min(n, 100000), timeout=600,
                  step=0.02, what="all items tagged")
         dt = time.monotonic() - t0
+        counted = ""
+        if os.environ.get("TRENDS", "on") != "off":
+            # the records tag.lua left pending are counted within a second or two: that
+            # work is the counters' too, so Redis' CPU is read after it
+            wait_for(lambda: r.cmd("LLEN", "ctx:{i}:tr:pending") == 0, timeout=120,
+                     what="trend records counted")
+            day = sum(int(v.split(",")[0]) for k in r.cmd("KEYS", "ctx:{i}:tr:d:all:*")
+                      for v in r.cmd("HGETALL", k)[1::2])
+            assert day == n, (day, n)
+            counted = ", all %d counted once" % day
         rcpu = sum(redis_cpu(x) for x in servers) - cpu0
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         for p in ps:
@@ -109,14 +124,15 @@ def run(n, procs, pool, cluster=False):
         ccpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         # on a shared machine the wall clock says how much CPU we were given;
         # the CPU per item says what each side could do with a core of its own
-        print("  %s, analyze role x%d, 1,000 rules, trends %s: %d items in %.2f s = %.0f items/s "
+        print("  %s, analyze role x%d, 1,000 rules, trends %s%s: %d items in %.2f s = %.0f items/s "
               "(ctxd CPU %.1f s = %.0f items/s per core, redis-server CPU %.1f s = %.0f items/s "
-              "per core)"
+              "per core, %.0f us/item%s)"
               % (("cluster of 3 masters" + (" + %s replicas each" % os.environ["REPLICAS"]
                                             if os.environ.get("REPLICAS", "0") != "0" else ""))
                  if cluster else "one Redis", procs,
-                 os.environ.get("TRENDS", "on"), n, dt, n / dt, ccpu, n / max(ccpu, 1e-9), rcpu,
-                 n / max(rcpu, 1e-9)))
+                 os.environ.get("TRENDS", "on"),
+                 ", alerts off" if os.environ.get("ALERTS") == "off" else "", n, dt, n / dt, ccpu,
+                 n / max(ccpu, 1e-9), rcpu, n / max(rcpu, 1e-9), rcpu / n * 1e6, counted))
         # where the {i} master's time goes: the raw stream's part (what one raw
         # stream per shard would move elsewhere) against tag.lua's
         stats = sorted(((int(v.split("usec=")[1].split(",")[0]), k.split("_", 1)[1])

@@ -169,6 +169,7 @@ struct result {
     int big, big_hit, mid, mid_hit;
     int by_rate[3], by_rate_hit[3];
     int delays[NSERIES * SPIKES], nd;
+    int kind_n[6], kind_fast[6];    /* spikes >= 3x by [step, ramp] x base rate; within 2 min */
 };
 
 static void run(const struct spike_params *p, struct result *r)
@@ -228,6 +229,9 @@ static void run(const struct spike_params *p, struct result *r)
             r->by_rate_hit[rb] += got;
             if (got)
                 r->delays[r->nd++] = sp->first - sp->onset + 1;
+            int kind = (sp->ramp ? 3 : 0) + rb;
+            r->kind_n[kind]++;
+            r->kind_fast[kind] += got && sp->first - sp->onset + 1 <= 2;
         } else {
             r->mid++;
             r->mid_hit += got;
@@ -277,6 +281,10 @@ int main(int argc, char **argv)
                frac(r.by_rate_hit[2], r.by_rate[2]), frac(r.mid_hit, r.mid),
                r.nd ? r.delays[r.nd / 2] : -1, r.nd ? r.delays[(r.nd * 9) / 10] : -1,
                frac(within2, r.nd), i == 0 ? "   <- reported" : "");
+        printf("       alerted within 2 min, spikes >= 3x: steps %d/%d %d/%d %d/%d, 5-min ramps "
+               "%d/%d %d/%d %d/%d (base rate <1, 1-5, >=5/min)\n", r.kind_fast[0], r.kind_n[0],
+               r.kind_fast[1], r.kind_n[1], r.kind_fast[2], r.kind_n[2], r.kind_fast[3],
+               r.kind_n[3], r.kind_fast[4], r.kind_n[4], r.kind_fast[5], r.kind_n[5]);
     }
     for (int s = 0; s < NSERIES; s++)
         free(S[s].count);

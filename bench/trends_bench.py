@@ -2,9 +2,10 @@
 """trends_bench.py -- the trend counters with a month of data loaded.
 
 Loads 30 days x 100 series of hour buckets straight into Redis in the
-layout of store/KEYS.md (ctx:{i}:tr:h:<series>:<yyyymm>, every hour with
-a count and its :p :n :u :c fields: 50 brands and 50 topics, the series
-split by sentiment), with redis-cli --pipe. Then:
+layout of store/KEYS.md (ctx:{i}:tr:h:<series>:<yyyymm>, a field per day
+holding its hours' "count,positive,negative,complaint": 50 brands and 50 topics, the
+series split by sentiment; BENCH_LAYOUT=old: the first layout, a count
+field and :p :n :u :c fields an hour), with redis-cli --pipe. Then:
   - Redis memory for the month: MEMORY USAGE of every key (and per series),
     and used_memory before and after;
   - `ctxd --roles serve` (the release build) answers 100 queries of
@@ -31,11 +32,24 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from harness import Redis, free_port, resp, wait_for  # noqa: E402
 
 CTXD = os.environ.get("CTXD_BENCH", os.path.join(ROOT, "bin", "ctxd"))
+OLD = os.environ.get("BENCH_LAYOUT") == "old"   # the first layout: 5 fields an hour
 
 
 
 def used_memory(r):
     return int(r.info("memory")["used_memory"])
+
+
+def proc_cpu(pid):
+    """user+system CPU seconds of a process (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        st = f.read().rsplit(")", 1)[1].split()
+    return (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def redis_cpu(r):
+    f = r.info("cpu")
+    return float(f["used_cpu_user"]) + float(f["used_cpu_sys"])
 
 
 def pct(v, p):
@@ -59,14 +73,19 @@ def main():
         keys = set()
         with open(path, "wb") as f:
             for si, s in enumerate(series):
-                for day in range(frm, to, 86400):
-                    args = []
-                    for h in range(day, day + 86400, 3600):
+                for day in range(frm // 86400 * 86400, to, 86400):     # UTC days
+                    args, hours = [], []
+                    for h in range(max(day, frm), min(day + 86400, to), 3600):
                         hb = h // 3600
                         n = 5 + (hb * 7 + si * 13) % 40
                         p, neg = n // 3, n // 4
-                        args += [str(hb), str(n), "%d:p" % hb, str(p), "%d:n" % hb, str(neg),
-                                 "%d:u" % hb, str(n - p - neg), "%d:c" % hb, str(neg // 2)]
+                        if OLD:
+                            args += [str(hb), str(n), "%d:p" % hb, str(p), "%d:n" % hb, str(neg),
+                                     "%d:u" % hb, str(n - p - neg), "%d:c" % hb, str(neg // 2)]
+                        else:
+                            hours.append("%d=%d,%d,%d,%d" % (hb % 24, n, p, neg, neg // 2))
+                    if not OLD:
+                        args = [str(day // 86400), ";".join(hours)]
                     key = "ctx:{i}:tr:h:%s:%s" % (s, time.strftime("%Y%m", time.gmtime(day)))
                     keys.add(key)
                     f.write(resp("HSET", key, *args))
@@ -80,9 +99,10 @@ def main():
         mem1 = used_memory(r)
         usage = sum(r.cmd("MEMORY", "USAGE", k, "SAMPLES", "0") for k in keys)
         enc = {r.cmd("OBJECT", "ENCODING", k) for k in keys}
-        print("  a month of hour buckets, 100 series x 720 hours x 5 fields: %d keys (%s), "
+        print("  a month of hour buckets, 100 series x 720 hours, %s: %d keys (%s), "
               "MEMORY USAGE %.1f MB = %.0f KB per series-month (used_memory +%.1f MB)"
-              % (len(keys), ",".join(sorted(enc)), usage / 1e6, usage / 1e3 / len(series),
+              % ("5 fields an hour (BENCH_LAYOUT=old)" if OLD else "a field a day holding its 24 hours",
+                 len(keys), ",".join(sorted(enc)), usage / 1e6, usage / 1e3 / len(series),
                  (mem1 - mem0) / 1e6))
         port = free_port()
         cfg = os.path.join(wd, "ctxd.json")
@@ -115,6 +135,8 @@ def main():
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             times, size = [], 0
             for i in range(queries + 3):
+                if i == 3:
+                    c0, r0 = proc_cpu(ctxd.pid), redis_cpu(r)
                 t0 = time.perf_counter()
                 conn.request("GET", q)
                 res = conn.getresponse()
@@ -124,12 +146,15 @@ def main():
                 if i >= 3:                      # the first ones warm up
                     times.append(dt * 1000)
                 size = len(body)
+            cq, rq = (proc_cpu(ctxd.pid) - c0) / queries, (redis_cpu(r) - r0) / queries
             j = json.loads(body)
             pts = sum(len(s["points"]) for s in j["series"])
             total = sum(p["count"] for s in j["series"] for p in s["points"])
             print("  GET /api/trends, 30 days x %d series hourly (%d points, %.1f MB JSON, "
-                  "total count %d): p50 %.1f ms, p99 %.1f ms over %d queries (target < 50 ms)"
-                  % (nseries, pts, size / 1e6, total, pct(times, 50), pct(times, 99), queries))
+                  "total count %d): p50 %.1f ms, p99 %.1f ms over %d queries (target < 50 ms); "
+                  "CPU per query: ctxd %.1f ms, redis-server %.1f ms"
+                  % (nseries, pts, size / 1e6, total, pct(times, 50), pct(times, 99), queries,
+                     cq * 1000, rq * 1000))
     finally:
         if ctxd:
             ctxd.terminate()

@@ -26,6 +26,11 @@ static ctx_err buf_grow(struct buf *b, size_t extra)
     return CTX_OK;
 }
 
+ctx_err buf_reserve(struct buf *b, size_t extra)
+{
+    return buf_grow(b, extra);
+}
+
 ctx_err buf_append(struct buf *b, const void *data, size_t len)
 {
     ctx_err e = buf_grow(b, len);

@@ -31,6 +31,9 @@ struct buf {
 };
 
 ctx_err buf_append(struct buf *b, const void *data, size_t len);
+/* Room for `extra` more bytes without growing again (as buf_append() of
+ * that many would make: CTX_ETOOBIG over the cap, the buffer as it was). */
+ctx_err buf_reserve(struct buf *b, size_t extra);
 ctx_err buf_puts(struct buf *b, const char *s);
 ctx_err buf_putc(struct buf *b, char c);
 ctx_err buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

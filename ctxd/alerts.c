@@ -172,7 +172,8 @@ static void params_for(const struct config_alerts *ca, const char *series,
     }
 }
 
-/* "spike of outage complaints: 48 in 5 min, baseline 6" */
+/* "spike of outage complaints: 48 in 5 min, baseline 6"; the series
+ * complaint:acme-cloud/outage: "spike of outage complaints about acme-cloud: ..." */
 static void alert_text(const char *series, const struct spike_eval *ev, char *out, size_t len)
 {
     const char *colon = strchr(series, ':'), *v = colon ? colon + 1 : series;
@@ -184,6 +185,9 @@ static void alert_text(const char *series, const struct spike_eval *ev, char *ou
         snprintf(what, sizeof what, "mentions about %s", v);
     else if (dl == 6 && strncmp(series, "reason", 6) == 0)
         snprintf(what, sizeof what, "%s complaints", v);
+    else if (dl == 9 && strncmp(series, "complaint", 9) == 0 && strrchr(v, '/'))
+        snprintf(what, sizeof what, "%s complaints about %.*s", strrchr(v, '/') + 1,
+                 (int)(strrchr(v, '/') - v), v);
     else if (dl == 7 && strncmp(series, "network", 7) == 0)
         snprintf(what, sizeof what, "mentions on %s", v);
     else if (dl == 6 && strncmp(series, "source", 6) == 0)
@@ -334,6 +338,7 @@ static void on_lease(struct rconn *rc, redisReply *rep, void *priv)
             a->judged = a->minute;
         return;
     }
+    store_trend_flush(rc, a->st, NULL, NULL);   /* the reads below see every item stored */
     if (store_alerts_series(rc, a->st, a->minute * 60000 - HISTORY_MS,
                             a->cfg->alerts.max_series, on_series, a))
         a->busy = false;

@@ -3,10 +3,11 @@
  * It reads ctx:{i}:items:raw through the consumer group "analyze" (a group
  * reader, store/group.c), tags each item with
  * analyzer_tag(), and stores it with the tag script, which writes the item
- * hash, the tagged stream, the indexes and the trend counters (counted at
- * the item's published time when it is within trends.lateness, else at its
- * fetch time: store_trend_when()) and acknowledges the raw entry in one
- * step. A batch is finished before the next is read. After every
+ * hash, the tagged stream, the indexes and the item's trend record (counted
+ * at the item's published time when it is within trends.lateness, else at
+ * its fetch time: store_trend_when()) and acknowledges the raw entry in one
+ * step; each second it adds the pending trend records to the counters
+ * (store_trend_flush()). A batch is finished before the next is read. After every
  * (re)connection it first re-reads its own pending entries (id 0), so an
  * entry read but not stored before a crash or a Redis restart is tagged
  * again; the script's idempotence makes that harmless. Entries left pending
@@ -38,6 +39,8 @@ struct analyze_role {
     bool stopping;
     unsigned inflight;          /* tag scripts of the current batch */
     uv_timer_t *aborts_timer;
+    uv_timer_t *flush_timer;    /* counts the pending trend records each second */
+    bool flushing;
     unsigned long long tagged;
     uint64_t batch_t0;          /* uv_hrtime() when the batch was read */
     bool routing;               /* queues are configured: the route group must exist */
@@ -294,6 +297,31 @@ static void aborts_fire(uv_timer_t *t)
     r->aborts_seen = aborts;
 }
 
+/* The trend records tag.lua left pending (store_trend_flush()): each
+ * second, and again at once while a flush takes a full load. Several
+ * analyzers may flush together: each record is taken by one of them. */
+static void flush_fire(uv_timer_t *t);
+
+static void on_flushed(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    struct analyze_role *r = priv;
+    r->flushing = false;
+    if (rep && rep->type == REDIS_REPLY_ERROR)
+        log_error("analyze: trends flush: %s", rep->str);
+    else if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer >= STORE_TREND_FLUSH_MAX &&
+             !r->stopping)
+        flush_fire(r->flush_timer);
+}
+
+static void flush_fire(uv_timer_t *t)
+{
+    struct analyze_role *r = t->data;
+    if (r->flushing || r->stopping || !rconn_up(r->cmd))
+        return;
+    r->flushing = !store_trend_flush(r->cmd, r->st, on_flushed, r);
+}
+
 ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
                            analyzer *const *an, struct analyze_role **out)
 {
@@ -307,6 +335,10 @@ ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct sto
     uv_timer_init(loop, r->aborts_timer);
     r->aborts_timer->data = r;
     uv_timer_start(r->aborts_timer, aborts_fire, 30000, 30000);
+    r->flush_timer = ctx_malloc(sizeof *r->flush_timer);
+    uv_timer_init(loop, r->flush_timer);
+    r->flush_timer->data = r;
+    uv_timer_start(r->flush_timer, flush_fire, 1000, 1000);
     metrics_add(METRIC_ITEMS_TAGGED, NULL, NULL, 0);
     /* "0": a new group reads everything already in the stream */
     static const struct group_opts o = {
@@ -337,5 +369,6 @@ void analyze_role_stop(struct analyze_role *r)
     group_reader_stop(r->raw);
     rconn_free(r->cmd);     /* in-flight scripts are called back with NULL */
     uv_close((uv_handle_t *)r->aborts_timer, handle_free);
+    uv_close((uv_handle_t *)r->flush_timer, handle_free);
     free(r);
 }

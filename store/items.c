@@ -25,7 +25,7 @@ ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged 
     struct store_trend_args *ta = ctx_malloc(sizeof *ta);
     store_trend_args(ta, t, st && st->cfg ? &st->cfg->trends : NULL, ctx_now_ms());
     size_t nidx = 3 + t->nbrands + t->ntopics + t->nreasons;
-    size_t nk = 3 + nidx + (ta->n ? 1 + 3 * ta->n : 0);
+    size_t nk = 3 + nidx + (ta->n ? 1 : 0);
     char (*k)[STORE_KEY_LEN] = ctx_calloc(nk, sizeof *k);
     const char **keys = ctx_calloc(nk, sizeof *keys);
     size_t n = 0;
@@ -46,33 +46,18 @@ ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged 
      * item published longer ago than that is kept out of the indexes */
     long long now = ctx_now_ms(), keep = (long long)(st->cfg->retention.items * 1000);
     long long at = keep ? (t->published > now ? t->published : now) + keep : 0;
-    /* the trend counters: the registry, then each series' minute, hour, day key */
-    size_t na = 19 + 2 * ta->n;
+    /* the trend counters: the pending list and the item's record */
+    size_t na = 10;
     const char **args = ctx_calloc(na, sizeof *args);
-    char score[STORE_NUM_LEN], nidx_s[STORE_NUM_LEN], ns[STORE_NUM_LEN], when[STORE_NUM_LEN];
+    char score[STORE_NUM_LEN], nidx_s[STORE_NUM_LEN];
     char ats[STORE_NUM_LEN], floor[STORE_NUM_LEN];
     const char *fixed[] = {GROUP_ANALYZE, t->sid, t->id, t->json, store_lld(score, t->published),
                            TAGGED_STREAM_CAP, store_lld(nidx_s, (long long)nidx),
-                           store_lld(ats, at), store_lld(floor, keep ? now - keep : 0),
-                           store_lld(ns, (long long)ta->n)};
+                           store_lld(ats, at), store_lld(floor, keep ? now - keep : 0)};
     memcpy(args, fixed, sizeof fixed);
     if (ta->n) {
-        keys[n++] = KEY_TREND_SERIES;
-        for (size_t s = 0; s < ta->n; s++)
-            for (int lv = 0; lv < STORE_TREND_LEVELS; lv++, n++)
-                keys[n] = store_key_trend(k[n], sizeof k[n], (enum store_trend_level)lv,
-                                          ta->series[s], t->counted);
-        for (int lv = 0; lv < STORE_TREND_LEVELS; lv++) {
-            args[10 + lv] = ta->field[lv];
-            args[13 + lv] = ta->expire[lv];
-        }
-        args[16] = ta->sentiment;
-        args[17] = t->complaint ? "1" : "0";
-        args[18] = store_lld(when, t->counted);
-        for (size_t s = 0; s < ta->n; s++) {
-            args[19 + 2 * s] = ta->series[s];
-            args[20 + 2 * s] = ta->split[s] ? "1" : "0";
-        }
+        keys[n++] = KEY_TREND_PENDING;
+        args[9] = buf_str(&ta->record);
     } else {
         na = CTX_ARRAY_LEN(fixed);
     }
@@ -80,6 +65,7 @@ ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged 
     free(args);
     free(k);
     free(keys);
+    buf_free(&ta->record);
     free(ta);
     return e;
 }

@@ -46,6 +46,8 @@
 #define KEY_TREND_PREFIX KEY_ITEMS_DOMAIN "tr:"           /* hashes m:|h:|d:<series>:<period>
                                                              (store/trends.c) */
 #define KEY_TREND_SERIES KEY_ITEMS_DOMAIN "tr:series"     /* zset: series -> last counted ms */
+#define KEY_TREND_PENDING KEY_ITEMS_DOMAIN "tr:pending"   /* list: records not yet counted
+                                                             (tag.lua -> trends_flush.lua) */
 
 /* replies (in the routing domain: their scripts tell the agent events stream) */
 #define KEY_REPLY_PREFIX KEY_ROUTING_DOMAIN "reply:"      /* hash per reply: text, status... */
@@ -384,6 +386,15 @@ long long store_trend_key_end(enum store_trend_level lv, long long ms);
  * time (else now). Times <= 0 are absent. */
 long long store_trend_when(long long published, long long fetched, long long now,
                            long long lateness_ms, long long skew_ms);
+#define STORE_TREND_FLUSH_MAX 1000
+/* Count the pending records (trends_flush.lua: at most STORE_TREND_FLUSH_MAX of
+ * them, the oldest; the reply is how many it took). Run by the analyze role
+ * every second and before every read of the counters, on the connection
+ * that then reads, so a read sees every item stored before it. */
+ctx_err store_trend_flush(struct rconn *rc, struct store *st, rconn_reply_cb cb, void *priv);
+/* Whether a series' buckets hold the sentiment and complaint split (all,
+ * brand:, topic:) or only the count. */
+bool store_trend_split(const char *series);
 /* HGETALL of the counters of `series` at level lv held by the key of the
  * period of instant ms (store_key_trend()). */
 ctx_err store_trend_read(struct rconn *rc, struct store *st, enum store_trend_level lv,

@@ -5,6 +5,7 @@
 #define CTX_STORE_INTERNAL_H
 
 #include <stdio.h>
+#include "core/buf.h"
 #include "store/store.h"
 
 #define STORE_NUM_LEN 32
@@ -54,19 +55,18 @@ void *store_twostep_new(size_t size, const struct store_twostep *base);
  * frees t. */
 ctx_err store_twostep_start(struct rconn *rc, struct store_twostep *t);
 
-/* tag.lua's trend arguments for a tagged item (store/trends.c): its series
+/* tag.lua's trend record for a tagged item (store/trends.c): its series
  * ("all", "brand:acme"...; at most STORE_TREND_MAX_SERIES, each once),
- * whether each is split by sentiment and complaint, the bucket fields and
- * key expiries (s; "0" past retention) per level. n == 0: not counted. */
+ * whether each is split by sentiment and complaint, and the record pushed
+ * to the pending counts (store/KEYS.md "Trend counters"; free it with
+ * buf_free()). n == 0: not counted. */
 #define STORE_TREND_MAX_SERIES 64
 #define STORE_SERIES_LEN 200
 struct store_trend_args {
     size_t n;
     char series[STORE_TREND_MAX_SERIES][STORE_SERIES_LEN];
     bool split[STORE_TREND_MAX_SERIES];
-    char field[STORE_TREND_LEVELS][STORE_NUM_LEN];
-    char expire[STORE_TREND_LEVELS][STORE_NUM_LEN];
-    const char *sentiment;      /* "p", "n", "u" */
+    struct buf record;
 };
 void store_trend_args(struct store_trend_args *a, const struct store_tagged *t,
                       const struct config_trends *cfg, long long now);

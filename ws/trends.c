@@ -4,12 +4,15 @@
  * A query is planned first (pure: trends_plan_make()): the buckets of
  * [from, to) aligned to the bucket size in the asked time zone, and which
  * counters make them (minutes, hours, UTC days; a local day in another zone
- * is its hours, since UTC days do not align with it). Then one HGETALL per
- * series and key period (a UTC day of minutes, a month of hours, a year of
- * days), pipelined on the serve connection, each reply folded into the
- * buckets as it comes; the answer is written when the last is in. The
- * number of points (series x buckets) is bounded by trends.max_points, so
- * a request cannot make the daemon build an answer of any size.
+ * is its hours, since UTC days do not align with it). Then, after the
+ * pending trend records are counted (store_trend_flush(), on the same
+ * connection, so the reads see them), one HGETALL per series and key period
+ * (a UTC day of minutes held as a field per hour, a month of hours as a
+ * field per day, a year of days), pipelined on the serve connection, each
+ * reply folded into the buckets as it comes; the answer is written when the
+ * last is in. The number of points (series x buckets) is bounded by
+ * trends.max_points, so a request cannot make the daemon build an answer of
+ * any size.
  *
  * Zones are read from /usr/share/zoneinfo (core/tz.c) the first time they
  * are asked and kept (a few KB each, at most TZ_CACHE of them). */
@@ -51,7 +54,8 @@ int trends_parse_time(const char *s, long long *out)
     return ctx_date_parse(s, out);
 }
 
-static const char *const dims[] = {"brand", "topic", "reason", "network", "source", "lang"};
+static const char *const dims[] = {"brand", "topic", "reason", "complaint", "network", "source",
+                                    "lang"};
 
 static bool dim_ok(const char *d, size_t n)
 {
@@ -274,36 +278,87 @@ static long long parse_lld(const char *s, const char **end)
     return neg ? -(long long)v : (long long)v;
 }
 
+/* Add counts n of the bucket starting at t (s) to series s; which: a field
+ * of the first layout holding one counter, or F_COUNT for packed counts. */
+static void add_counts(struct tquery *q, size_t s, long long t, int which, const long long n[4])
+{
+    if (q->top) {
+        if (which != F_COUNT)
+            return;
+        if (t >= q->from && t < q->to)
+            q->counts[s * NF] += n[0];
+        else if (t >= q->pfrom && t < q->from)
+            q->prev[s] += n[0];
+        return;
+    }
+    long k = trends_plan_index(&q->plan, t);
+    if (k < 0)
+        return;
+    long long *c = &q->counts[(s * q->plan.n + (size_t)k) * NF];
+    if (which != F_COUNT) {
+        c[which] += n[0];
+    } else {
+        c[F_COUNT] += n[0];
+        c[F_POS] += n[1];
+        c[F_NEG] += n[2];
+        c[F_COMPLAINT] += n[3];
+    }
+}
+
+/* "count[,positive,negative,complaint]" at v; *end past it. */
+static void parse_counts(const char *v, long long n[4], const char **end)
+{
+    n[0] = parse_lld(v, end);
+    n[1] = n[2] = n[3] = 0;
+    for (int j = 1; j < 4 && **end == ','; j++)
+        n[j] = parse_lld(*end + 1, end);
+}
+
+/* A day bucket is a field (its number) holding
+ * "count,positive,negative,complaint" (a series split by sentiment) or
+ * "count"; the minutes of an hour are one field (the epoch hour) holding
+ * "<minute>=<counts>;...", the hours of a UTC day one field (the epoch day)
+ * holding "<hour>=<counts>;..." (store/KEYS.md). A key of the first layout has a
+ * bare count per bucket with ":p", ":n", ":u", ":c" fields beside it. All
+ * add up; neutral is count - positive - negative, so ":u" is not read. */
 static void fold(struct tquery *q, size_t s, const redisReply *rep)
 {
     long long len = store_trend_bucket_ms((enum store_trend_level)q->plan.level) / 1000;
+    long long per = q->plan.level == STORE_TREND_MINUTE ? 60 : 24;     /* buckets a field */
     for (size_t i = 0; i + 1 < rep->elements; i += 2) {
         const char *f = rep->element[i]->str, *v = rep->element[i + 1]->str, *end, *rest;
         if (!f || !v)
             continue;
-        long long b = parse_lld(f, &end), n = parse_lld(v, &rest);
+        long long b = parse_lld(f, &end), n[4];
         int which = F_COUNT;
         if (*end == ':')
-            which = end[1] == 'p' ? F_POS : end[1] == 'n' ? F_NEG : end[1] == 'u' ? F_NEU
+            which = end[1] == 'p' ? F_POS : end[1] == 'n' ? F_NEG
                     : end[1] == 'c' ? F_COMPLAINT : -1;
         else if (*end)
             which = -1;
         if (which < 0)
             continue;
-        long long t = b * len;
-        if (q->top) {
-            if (which != F_COUNT)
-                continue;
-            if (t >= q->from && t < q->to)
-                q->counts[s * NF] += n;
-            else if (t >= q->pfrom && t < q->from)
-                q->prev[s] += n;
+        long long o = parse_lld(v, &rest);
+        if (*rest != '=') {                 /* one bucket */
+            parse_counts(v, n, &rest);
+            add_counts(q, s, b * len, which, n);
             continue;
         }
-        long k = trends_plan_index(&q->plan, t);
-        if (k >= 0)
-            q->counts[(s * q->plan.n + (size_t)k) * NF + (size_t)which] += n;
+        for (;;) {                          /* the minutes of hour b, the hours of day b */
+            parse_counts(rest + 1, n, &rest);
+            add_counts(q, s, (b * per + o) * len, F_COUNT, n);
+            if (*rest != ';')
+                break;
+            o = parse_lld(rest + 1, &rest);
+            if (*rest != '=')
+                break;
+        }
     }
+    if (!q->top && store_trend_split(q->series[s]))
+        for (size_t k = 0; k < q->plan.n; k++) {
+            long long *c = &q->counts[(s * q->plan.n + k) * NF];
+            c[F_NEU] = c[F_COUNT] - c[F_POS] - c[F_NEG];
+        }
 }
 
 static void answer(struct tquery *q);
@@ -352,6 +407,8 @@ static void send_reads(struct tquery *q, long long from, long long to)
     q->slots = ctx_calloc(q->nseries, sizeof *q->slots);
     q->pending = 1;                         /* held while sending */
     q->r->waiting = true;
+    /* count what is pending first, on this connection: the reads see it */
+    store_trend_flush(s->cmd, s->st, NULL, NULL);
     for (size_t i = 0; i < q->nseries; i++) {
         q->slots[i] = (struct tslot){q, i};
         for (long long ms = from * 1000; ms < to * 1000; ms = store_trend_key_end(lv, ms)) {
@@ -471,6 +528,8 @@ static void answer(struct tquery *q)
                 buf_puts(b, "\r\n");
             }
     } else {
+        /* one allocation for the points (a month of 100 series: ~8 MB), not ~20 */
+        buf_reserve(b, q->nseries * nb * (strlen(nb ? ts[0] : "") + 110) + 1024);
         char from[CTX_TIME_LEN], to[CTX_TIME_LEN];
         tz_format(q->tz, q->from, from);
         tz_format(q->tz, q->to, to);
@@ -816,6 +875,7 @@ void trends_top_get(struct api_req *r)
     q->to = fdiv(q->to + step - 1, step) * step;
     q->pfrom = q->from - (q->to - q->from);
     r->waiting = true;
+    store_trend_flush(r->s->cmd, r->s->st, NULL, NULL);    /* the registry read sees it */
     if (store_trend_series(r->s->cmd, r->s->st, q->pfrom * 1000, on_registry, q)) {
         r->waiting = false;
         respond_error(r, 503, "redis", "redis is away");

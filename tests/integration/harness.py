@@ -61,6 +61,18 @@ def wait_for(pred, timeout=10.0, step=0.05, what="condition"):
     raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
 
 
+def trend_count(v):
+    """The count of a trend field: "count[,positive,negative,complaint]", or the sum of
+    "<minute or hour>=count[,...];..." (store/KEYS.md)."""
+    return sum(int(e.split("=")[-1].split(",")[0]) for e in str(v).split(";") if e)
+
+
+def trends_counted(redis, timeout=20):
+    """Wait until the analyzers have counted every pending trend record (each second)."""
+    wait_for(lambda: redis.cmd("LLEN", "ctx:{i}:tr:pending") == 0, timeout,
+             what="the pending trend records counted")
+
+
 def cluster_default():
     """CTX_TEST_REDIS_CLUSTER=1 runs every test's Redis as a one-node cluster."""
     return os.environ.get("CTX_TEST_REDIS_CLUSTER", "") not in ("", "0")

@@ -24,19 +24,26 @@ def utc(ms, fmt):
 
 def seed(redis, series, now_ms, rate, spike=None):
     """rate posts a minute over the past 29 days (minute buckets for the last
-    three days, hour and day buckets for all); spike: posts a minute in the
-    minutes around now."""
+    three days, hour and day buckets for all, in store/KEYS.md's layout);
+    spike: posts a minute in the minutes around now."""
     now_min = now_ms // 60000
     minute, hour, day = {}, {}, {}
     for m in range(now_min - 3 * 1440, now_min + 3):
         minute.setdefault(utc(m * 60000, "%Y%m%d"), {})[m] = rate
-    for h in range(now_min // 60 - 29 * 24, now_min // 60 + 1):
-        hour.setdefault(utc(h * 3600000, "%Y%m"), {})[h] = rate * 60
+    for h in range(now_min // 60 - 29 * 24, now_min // 60 + 1):     # a field a day
+        f = hour.setdefault(utc(h * 3600000, "%Y%m"), {})
+        f[h // 24] = (f[h // 24] + ";" if h // 24 in f else "") + "%d=%d" % (h % 24, rate * 60)
     for d in range(now_min // 1440 - 29, now_min // 1440 + 1):
         day.setdefault(utc(d * DAY_MS, "%Y"), {})[d] = rate * 1440
     if spike:
         for m in range(now_min - 3, now_min + 3):
             minute[utc(m * 60000, "%Y%m%d")][m] = spike
+    for date, fields in minute.items():         # a field an hour holding its minutes
+        hours = {}
+        for m, v in sorted(fields.items()):
+            hours[m // 60] = (hours[m // 60] + ";" if m // 60 in hours else "") + \
+                "%d=%d" % (m % 60, v)
+        minute[date] = hours
     for name, buckets in (("m", minute), ("h", hour), ("d", day)):
         for date, fields in buckets.items():
             args = []
@@ -63,7 +70,7 @@ def test_alert_raised_pushed_listed_escalated_once():
     wd = Workdir("alerts")
     redis = Redis(wd.path).start()
     extra = {"queues": [{"name": "urgent"}],
-             "escalation": [{"name": "spikes", "on": "alert", "series": ["reason:*"],
+             "escalation": [{"name": "spikes", "on": "alert", "series": ["complaint:*"],
                              "queue": "urgent", "priority": 9}],
              "alerts": {"delay": "0s"}}
     serve = Ctxd(wd.path, redis.port, [], extra=extra)
@@ -77,7 +84,7 @@ def test_alert_raised_pushed_listed_escalated_once():
             task = asyncio.ensure_future(monitor_alerts(serve.port, frames, stop))
             await asyncio.sleep(1.0)            # the monitor follows the alerts stream
             now = int(time.time() * 1000)
-            seed(redis, "reason:outage", now, 1, spike=40)
+            seed(redis, "complaint:acme-cloud/outage", now, 1, spike=40)
             seed(redis, "brand:steady", now, 5)
             nonlocal judge
             d = os.path.join(wd.path, "judge")
@@ -93,9 +100,10 @@ def test_alert_raised_pushed_listed_escalated_once():
         asyncio.get_event_loop().run_until_complete(run())
         assert len(frames) == 1, frames
         a = frames[0]["alert"]
-        assert a["series"] == "reason:outage" and a["dimension"] == "reason", a
-        assert a["value"] == "outage" and a["count"] >= 40 and a["expected"] < a["count"] / 3, a
-        assert a["text"].startswith("spike of outage complaints: "), a
+        assert a["series"] == "complaint:acme-cloud/outage" and a["dimension"] == "complaint", a
+        assert a["value"] == "acme-cloud/outage" and a["count"] >= 40, a
+        assert a["expected"] < a["count"] / 3, a
+        assert a["text"].startswith("spike of outage complaints about acme-cloud: "), a
         assert frames[0]["id"] == a["id"]
 
         status, got = serve.http("/api/alerts?limit=10")
@@ -105,17 +113,17 @@ def test_alert_raised_pushed_listed_escalated_once():
         assert serve.http("/api/alerts?limit=0", ok_only=False)[0] == 400
 
         status, text = serve.http("/metrics")
-        assert 'ctx_alerts_total{series="reason:outage"} 1' in text, text
+        assert 'ctx_alerts_total{series="complaint:acme-cloud/outage"} 1' in text, text
         assert 'series="brand:steady"' not in text
 
         task = "ctx:{r}:task:alert:%s" % a["id"]
         wait_for(lambda: redis.cmd("HGET", task, "queue") == "urgent", what="the alert's task")
         assert redis.cmd("HGET", task, "text") == a["text"]
-        assert redis.cmd("HGET", task, "series") == "reason:outage"
+        assert redis.cmd("HGET", task, "series") == "complaint:acme-cloud/outage"
 
         # the next minute is judged (the spike goes on) and raises nothing new
         def judged_after():
-            st = redis.cmd("HGET", "ctx:{i}:alerts:state", "reason:outage") or ""
+            st = redis.cmd("HGET", "ctx:{i}:alerts:state", "complaint:acme-cloud/outage") or ""
             return int(st.split()[3]) > a["minute"] if st else False
         wait_for(judged_after, timeout=75, step=0.5, what="the next minute to be judged")
         assert redis.cmd("XLEN", "ctx:{i}:alerts") == 1

@@ -13,7 +13,8 @@ import subprocess
 import time
 import urllib.request
 
-from harness import CTXD, Ctxd, close_rig, Redis, Workdir, free_port, wait_for
+from harness import (CTXD, Ctxd, close_rig, Redis, Workdir, free_port, trend_count,
+                     trends_counted, wait_for)
 
 NEG = "Acme outage: the service is down and it is terrible"     # acme, outage, complaint
 POS = "I love Acme, great product"                              # acme, praise, positive
@@ -111,10 +112,12 @@ def test_trends_counts_buckets_share_csv_ttl():
         assert abs(points(b, "brand:acme")[1]["share"] - 2 / 6) < 1e-3
         assert abs(points(b, "brand:acme-cloud")[1]["share"] - 4 / 6) < 1e-3
         # the other series: topic, complaint reason, network (the kind), source, language
+        # (and complaints by brand and reason: "outage complaints about acme")
         c = rig.trends("series=topic:outage,reason:outage,network:social,source:test,lang:en,"
-                       "topic:praise&bucket=hour&" + rng)
+                       "topic:praise,complaint:acme/outage&bucket=hour&" + rng)
         assert [p["count"] for p in points(c, "topic:outage")] == [3, 0, 0]
         assert [p["count"] for p in points(c, "reason:outage")] == [3, 0, 0]
+        assert [p["count"] for p in points(c, "complaint:acme/outage")] == [3, 0, 0]
         assert [p["count"] for p in points(c, "topic:praise")] == [0, 6, 0]
         for s in ("network:social", "source:test", "lang:en"):
             assert sum(p["count"] for p in points(c, s)) == 10, s
@@ -221,18 +224,27 @@ def test_trends_moscow_days_start_at_21z():
     try:
         t1 = calendar.timegm((2025, 12, 2, 20, 30, 0))   # 23:30 in Moscow, 2 Dec
         t2 = calendar.timegm((2025, 12, 2, 21, 30, 0))   # 00:30 in Moscow, 3 Dec
+        # two items counted in the first layout (a field per counter; hours a field per
+        # hour): read, and added to, with the new ones (store/KEYS.md)
+        old = ["2", "1", "1", "0", "1"]
+        for key, b in (("h:all:202512", t1 // 3600), ("d:all:2025", t1 // 86400)):
+            rig.redis.cmd("HSET", "ctx:{i}:tr:" + key, *[x for f, v in zip(
+                ("", ":p", ":n", ":u", ":c"), old) for x in ("%d%s" % (b, f), v)])
         push(rig.redis, [item(1, PLAIN, t1), item(2, PLAIN, t2), item(3, PLAIN, t2 + 60)])
         rig.tagged(3)
         q = "series=all&bucket=day&from=2025-12-01T21:00:00Z&to=2025-12-03T21:00:00Z"
         a = rig.trends(q + "&tz=Europe/Moscow")
         assert a["tz"] == "Europe/Moscow"
         p = points(a, "all")
-        assert [(x["t"], x["count"]) for x in p] == [("2025-12-02T00:00:00+03:00", 1),
+        assert [(x["t"], x["count"]) for x in p] == [("2025-12-02T00:00:00+03:00", 3),
                                                     ("2025-12-03T00:00:00+03:00", 2)], p
+        split = ("positive", "negative", "neutral", "complaint")
+        assert [p[0][k] for k in split] == [2, 1, 0, 1], p      # PLAIN is positive
         u = points(rig.trends(q), "all")           # UTC days: both on 2 Dec
         assert [(x["t"], x["count"]) for x in u] == [("2025-12-01T00:00:00Z", 0),
-                                                    ("2025-12-02T00:00:00Z", 3),
+                                                    ("2025-12-02T00:00:00Z", 5),
                                                     ("2025-12-03T00:00:00Z", 0)], u
+        assert [u[1][k] for k in split] == [4, 1, 0, 1], u
         # from and to given as epoch seconds mean the same
         e = rig.trends("series=all&bucket=day&tz=Europe/Moscow&from=%d&to=%d"
                        % (calendar.timegm((2025, 12, 1, 21, 0, 0)),
@@ -277,20 +289,23 @@ def test_trends_exactly_once_two_analyzers_kill9():
                  what="every raw entry done")
         stored = len(redis.cmd("KEYS", "ctx:{i}:item:test:tr:*"))
         assert stored == n, stored
+        trends_counted(redis)
         h = (now - 3600) // 3600 * 3600
         got = 0
         for hour in (h, h + 3600):
             f = redis.cmd("HGETALL", "ctx:{i}:tr:h:all:" + time.strftime("%Y%m", time.gmtime(hour)))
-            got += int(dict(zip(f[::2], f[1::2])).get(str(hour // 3600), 0))
+            day = dict(zip(f[::2], f[1::2])).get(str(hour // 86400), "")
+            got += sum(trend_count(e.split("=")[1]) for e in day.split(";")
+                       if e and int(e.split("=")[0]) == hour // 3600 % 24)
         assert got == n, (got, n)
         minutes = 0
         for ymd in {time.strftime("%Y%m%d", time.gmtime(t)) for t in (now - 3600, now)}:
             f = redis.cmd("HGETALL", "ctx:{i}:tr:m:all:" + ymd)
-            minutes += sum(int(v) for k, v in zip(f[::2], f[1::2]) if ":" not in k)
+            minutes += sum(trend_count(v) for k, v in zip(f[::2], f[1::2]))
         assert minutes == n, (minutes, n)
         acme = 0
         f = redis.cmd("HGETALL", "ctx:{i}:tr:d:brand:acme:" + time.strftime("%Y", time.gmtime(now)))
-        acme = sum(int(v) for k, v in zip(f[::2], f[1::2]) if ":" not in k)
+        acme = sum(trend_count(v) for k, v in zip(f[::2], f[1::2]))
         assert acme == n // 2, acme                  # NEG and POS name acme
     finally:
         for p in procs:

@@ -123,6 +123,10 @@
     const dim = i < 0 ? series : series.slice(0, i), name = series.slice(i + 1);
     if (dim === 'brand' || dim === 'topic') return { [dim]: name };
     if (dim === 'reason') return { complaint: 'true', reason: name };
+    if (dim === 'complaint' && name.lastIndexOf('/') > 0) {     // complaint:<brand>/<reason>
+      const k = name.lastIndexOf('/');
+      return { complaint: 'true', brand: name.slice(0, k), reason: name.slice(k + 1) };
+    }
     return {};
   };
 
