@@ -34,8 +34,8 @@
  * account has no calls), "uafind <the calling account>", "dial", written
  * in a row so nothing comes between. The engine's config needs
  * "ringback_disabled yes": the ringback tone is played on the default
- * player's device, and when it stops aubridge forgets that device's
- * source, so the agent would never hear the customer (docs/voice.md). */
+ * player's device, which is a leg's bridge device, and when it stops the
+ * device loses its pairing: the agent hears nothing (docs/voice.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,14 +456,13 @@ static bool bs_up(const struct dialer *d)
  * (side 1): see the head of this file. */
 static void set_devices(struct dialer *d, const char *name, int side)
 {
-    char play[TOKEN_LEN + 16], src[TOKEN_LEN + 16], aor[sizeof d->aor];
+    char play[TOKEN_LEN + 16], src[TOKEN_LEN + 16];
     snprintf(play, sizeof play, "aubridge,%s.%d", name, side ? 2 : 1);
     snprintf(src, sizeof src, "aubridge,%s.%d", name, side ? 1 : 2);
-    snprintf(aor, sizeof aor, "%s", d->aor);
     command(d, "uafind", AUDIO_AOR, NULL);
     command(d, "auplay", play, NULL);
     command(d, "ausrc", src, NULL);
-    command(d, "uafind", aor, NULL);
+    command(d, "uafind", d->aor, NULL);
 }
 
 static ctx_err bs_dial(struct dialer *d, const char *token, const char *uri, const char *join)
