@@ -6,9 +6,9 @@
  * ctx:{r}:calls), the role takes the task's call (call_start.lua, so one
  * dialer places it however many run), calls the agent's SIP URI (the
  * agent's `sip`, from `ctxctl agent add --sip`), and once the agent
- * answers, calls the customer at the queue's URI template. The engine
- * holds both legs; either side hanging up ends both. (The audio between
- * the two legs is not bridged yet: docs/voice.md, "Not done".) Each change
+ * answers, calls the customer at the queue's URI template, the customer's
+ * leg joined to the agent's (dialer_ops.dial's join: they hear each other).
+ * The engine holds both legs; either side hanging up ends both. Each change
  * goes to the agent's console
  * (call_event.lua): dialing, ringing, talking, ended with the outcome.
  *
@@ -232,9 +232,11 @@ static void dial_customer(struct call *c)
         call_end(c, OUT_FAILED, "the customer's SIP URI is too long");
         return;
     }
+    char agent_tk[TOKEN_LEN + 2];
     leg_token(c, 'c', tk, sizeof tk);
+    leg_token(c, 'a', agent_tk, sizeof agent_tk);
     c->phase = PH_CUSTOMER;
-    if (r->ops->dial(r->eng, tk, uri)) {
+    if (r->ops->dial(r->eng, tk, uri, agent_tk)) {     /* joined to the agent's leg */
         call_end(c, OUT_FAILED, "the dialer engine is not connected");
         return;
     }
@@ -324,7 +326,7 @@ static void on_agent_sip(struct rconn *rc, redisReply *rep, void *priv)
     char tk[TOKEN_LEN + 2];
     leg_token(c, 'a', tk, sizeof tk);
     c->phase = PH_AGENT;
-    if (r->ops->dial(r->eng, tk, rep->str)) {
+    if (r->ops->dial(r->eng, tk, rep->str, NULL)) {
         call_end(c, OUT_FAILED, "the dialer engine is not connected");
         return;
     }

@@ -18,7 +18,24 @@
  * The connection is retried forever (250 ms doubling to 5 s) and never
  * blocks the loop. When it drops, every leg in progress is reported closed
  * with CAUSE_FAILED ("dialer engine went away"): the calls are lost with the
- * engine, their tasks are not (ctxd/dial.c). */
+ * engine, their tasks are not (ctxd/dial.c).
+ *
+ * Audio. baresip holds both legs of a call; its aubridge module joins the
+ * audio player and the audio source that have one device name. A call's
+ * first leg plays what it hears into device "<token>.1" and sends what it
+ * reads from "<token>.2"; the leg joined to it plays into ".2" and reads
+ * ".1": the agent hears the customer and back. baresip 1.0 takes a call's
+ * devices from its defaults when the call is made, and its commands
+ * "auplay"/"ausrc" set the defaults but also switch every call of the
+ * current account (user agent). So on connecting, ctxd reads the accounts
+ * ("reginfo"), adds one of its own that never calls (AUDIO_AOR, "uanew"),
+ * and reports the engine up only then; each leg is then placed with
+ * "uafind AUDIO_AOR", "auplay", "ausrc" (only the defaults change: that
+ * account has no calls), "uafind <the calling account>", "dial", written
+ * in a row so nothing comes between. The engine's config needs
+ * "ringback_disabled yes": the ringback tone is played on the default
+ * player's device, which is a leg's bridge device, and when it stops the
+ * device loses its pairing: the agent hears nothing (docs/voice.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +49,7 @@
 
 #define MAX_FRAME (1 << 20)
 #define TOKEN_LEN 96
+#define AUDIO_AOR "sip:ctxd-audio@127.0.0.1"    /* ctxd's account that never calls */
 
 struct leg {
     struct leg *next;
@@ -60,6 +78,9 @@ struct dialer {
     uv_timer_t *retry;
     unsigned backoff_ms;
     bool up, stopping, connecting;
+    bool ready;                 /* accounts read: dials are taken (bs_up) */
+    bool bridge;                /* AUDIO_AOR exists: legs are given their devices */
+    char aor[256];              /* the account that calls */
     struct buf rx;
     struct leg *legs;
 };
@@ -194,6 +215,31 @@ static void report(struct dialer *d, struct leg *l, enum dial_leg_state st,
         d->cb.leg(token, st, cause, reason, d->cb.priv);
 }
 
+/* The answer to "reginfo" (at connect) or "uanew": learn the calling
+ * account, add AUDIO_AOR if missing, then take dials. */
+static void on_accounts(struct dialer *d, bool after_uanew, const char *text)
+{
+    if (d->ready)
+        return;
+    d->bridge = dial_bs_accounts(text ? text : "", AUDIO_AOR, d->aor, sizeof d->aor);
+    if (!d->bridge && !after_uanew) {
+        command(d, "uanew", "<" AUDIO_AOR ">;regint=0", "s:uanew");
+        return;
+    }
+    if (!d->bridge)
+        log_warn("dial: baresip did not add the account " AUDIO_AOR ": calls are placed, "
+                 "but the two legs of a call will not hear each other");
+    if (!d->aor[0])
+        log_warn("dial: baresip lists no account to call from (its accounts file)");
+    d->ready = true;
+    if (d->aor[0])              /* current again, if a ctxd stopped mid-dial */
+        command(d, "uafind", d->aor, NULL);
+    log_info("dial: baresip calls from %s%s", d->aor[0] ? d->aor : "(none)",
+             d->bridge ? ", the two legs of a call bridged (aubridge)" : "");
+    if (d->cb.engine)
+        d->cb.engine(true, d->cb.priv);
+}
+
 static void on_message(struct dialer *d, const char *p, size_t n)
 {
     struct dial_bs_msg m;
@@ -208,6 +254,8 @@ static void on_message(struct dialer *d, const char *p, size_t n)
     }
     if (m.kind == BS_RESPONSE && !m.ok)
         log_debug("dial: baresip refused a command: %s", m.data ? m.data : "");
+    if (m.kind == BS_RESPONSE && m.token && strncmp(m.token, "s:", 2) == 0)
+        on_accounts(d, strcmp(m.token, "s:uanew") == 0, m.data);
     if (m.kind == BS_RESPONSE && m.token && strncmp(m.token, "d:", 2) == 0 && !m.ok) {
         struct leg *l = leg_find(d, m.token + 2);
         if (l)
@@ -250,8 +298,9 @@ static void retry_later(struct dialer *d)
 
 static void went_down(struct dialer *d, const char *why)
 {
-    bool was_up = d->up;
+    bool was_up = d->up, was_ready = d->ready;
     d->up = false;
+    d->ready = false;
     if (d->tcp) {
         uv_close((uv_handle_t *)d->tcp, on_closed);
         d->tcp = NULL;
@@ -262,7 +311,7 @@ static void went_down(struct dialer *d, const char *why)
         log_warn("dial: baresip at %s:%d went away (%s); reconnecting", d->host, d->port, why);
     while (d->legs)
         report(d, d->legs, LEG_CLOSED, CAUSE_FAILED, "dialer engine went away");
-    if (was_up && d->cb.engine)
+    if (was_ready && d->cb.engine)
         d->cb.engine(false, d->cb.priv);
     retry_later(d);
 }
@@ -349,8 +398,7 @@ static void on_connect(uv_connect_t *req, int status)
     uv_tcp_nodelay(d->tcp, 1);
     uv_read_start((uv_stream_t *)d->tcp, on_alloc, on_read);
     log_info("dial: connected to baresip at %s:%d", d->host, d->port);
-    if (d->cb.engine)
-        d->cb.engine(true, d->cb.priv);
+    command(d, "reginfo", "", "s:reginfo");      /* then on_accounts */
 }
 
 static void connect_now(struct dialer *d)
@@ -401,12 +449,25 @@ static ctx_err bs_start(uv_loop_t *loop, const struct dialer_opts *o, const stru
 
 static bool bs_up(const struct dialer *d)
 {
-    return d && d->up;
+    return d && d->up && d->ready;
 }
 
-static ctx_err bs_dial(struct dialer *d, const char *token, const char *uri)
+/* Give the next call the devices name.1/name.2 (side 0) or the reverse
+ * (side 1): see the head of this file. */
+static void set_devices(struct dialer *d, const char *name, int side)
 {
-    if (!d->up)
+    char play[TOKEN_LEN + 16], src[TOKEN_LEN + 16];
+    snprintf(play, sizeof play, "aubridge,%s.%d", name, side ? 2 : 1);
+    snprintf(src, sizeof src, "aubridge,%s.%d", name, side ? 1 : 2);
+    command(d, "uafind", AUDIO_AOR, NULL);
+    command(d, "auplay", play, NULL);
+    command(d, "ausrc", src, NULL);
+    command(d, "uafind", d->aor, NULL);
+}
+
+static ctx_err bs_dial(struct dialer *d, const char *token, const char *uri, const char *join)
+{
+    if (!bs_up(d))
         return CTX_EIO;
     if (strlen(token) >= TOKEN_LEN || leg_find(d, token))
         return CTX_EINVAL;
@@ -418,6 +479,8 @@ static ctx_err bs_dial(struct dialer *d, const char *token, const char *uri)
     snprintf(l->token, sizeof l->token, "%s", token);
     l->next = d->legs;
     d->legs = l;
+    if (d->bridge && d->aor[0])
+        set_devices(d, join ? join : token, join != NULL);
     ctx_err e = command(d, "dial", params, tk);
     if (e)
         leg_drop(d, l);

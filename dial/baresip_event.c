@@ -95,3 +95,31 @@ const char *dial_cause_name(enum dial_cause c)
     static const char *const names[] = {"normal", "busy", "no_answer", "rejected", "failed"};
     return (unsigned)c < CTX_ARRAY_LEN(names) ? names[c] : "failed";
 }
+
+bool dial_bs_accounts(const char *text, const char *skip, char *first, size_t firstlen)
+{
+    bool listed = false;
+    if (firstlen)
+        first[0] = 0;
+    for (const char *p = text; p && *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        size_t i = 0;
+        while (i < len && (p[i] == ' ' || p[i] == '>'))
+            i++;                /* "> " marks the current account */
+        size_t n = 0;
+        while (i + n < len && p[i + n] != ' ' && p[i + n] != '\t' && p[i + n] != '\r')
+            n++;
+        const char *aor = p + i;
+        if (n > 4 && (strncmp(aor, "sip:", 4) == 0 || strncmp(aor, "sips:", 5) == 0)) {
+            if (strlen(skip) == n && strncmp(aor, skip, n) == 0)
+                listed = true;
+            else if (firstlen && !first[0] && n < firstlen) {
+                memcpy(first, aor, n);
+                first[n] = 0;
+            }
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    return listed;
+}

@@ -90,6 +90,12 @@ ctx_err dial_bs_decode(const char *json, size_t len, struct dial_bs_msg *out, js
  * its events, found in peer: copied to out (1), or 0 if none. */
 int dial_leg_token(const char *peer, char *out, size_t outlen);
 
+/* The accounts (user agents) baresip lists in the answer to "reginfo" or
+ * "uanew" ("--- User Agents (2) ---\n> sip:ctxd@10.0.0.5   OK\n  sip:…").
+ * The first one that is not skip is copied to first ("" if none, or if it
+ * does not fit); returns whether skip is listed. */
+bool dial_bs_accounts(const char *text, const char *skip, char *first, size_t firstlen);
+
 /* ---- engines ---- */
 
 struct dialer;
@@ -114,9 +120,12 @@ struct dialer_ops {
     ctx_err (*start)(uv_loop_t *loop, const struct dialer_opts *o, const struct dialer_cb *cb,
                      struct dialer **out);
     bool (*up)(const struct dialer *d);
-    /* Place a leg to uri, known as token from now on. CTX_EIO when the
-     * engine is away (nothing was sent, no callback will come). */
-    ctx_err (*dial)(struct dialer *d, const char *token, const char *uri);
+    /* Place a leg to uri, known as token from now on. With join, the
+     * token of a leg placed before, the two legs hear each other once both
+     * are answered (the agent's and the customer's); join NULL: the first
+     * leg of a call. CTX_EIO when the engine is away (nothing was sent, no
+     * callback will come). */
+    ctx_err (*dial)(struct dialer *d, const char *token, const char *uri, const char *join);
     /* Hang the leg up (ringing: cancel); its LEG_CLOSED follows. */
     void (*hangup)(struct dialer *d, const char *token);
     /* Legs in progress are dropped without callbacks; handles close. */

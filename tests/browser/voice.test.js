@@ -52,7 +52,8 @@ function baresip(dir, sipPort, ctrlPort) {
     'poll_method epoll', `sip_listen 127.0.0.1:${sipPort}`, 'net_interface 127.0.0.1',
     'module_path /usr/lib/baresip/modules', 'module g711.so', 'module aubridge.so', 'module menu.so',
     'module_app account.so', 'module_app ctrl_tcp.so', `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
-    'audio_player aubridge,nil', 'audio_source aubridge,nil', 'audio_alert aubridge,nil', ''].join('\n'));
+    'audio_player aubridge,nil', 'audio_source aubridge,nil', 'audio_alert aubridge,nil',
+    'ringback_disabled yes', ''].join('\n'));
   fs.writeFileSync(path.join(d, 'accounts'), `<sip:ctxd@127.0.0.1:${sipPort}>;regint=0\n`);
   fs.writeFileSync(path.join(d, 'contacts'), '');
   const log = fs.openSync(path.join(d, 'baresip.log'), 'a');

@@ -199,6 +199,37 @@ static void test_bs_decode(void **state)
     assert_int_equal(dial_leg_token("sip:x@y;ctxleg=abcdef", tok, 4), 0);   /* too long */
 }
 
+/* baresip 1.0's answers to "reginfo" and "uanew", as it prints them. */
+static void test_bs_accounts(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        bool listed;
+        const char *first;
+    } cases[] = {
+        {"\n--- User Agents (1) ---\n> sip:ctxd@127.0.0.1:54853                  \n\n", false,
+         "sip:ctxd@127.0.0.1:54853"},
+        {"Creating UA for <sip:ctxd-audio@127.0.0.1>;regint=0 ...\n\n--- User Agents (2) ---\n"
+         "> sip:ctxd@127.0.0.1:54853                  \n  sip:ctxd-audio@127.0.0.1    \n\n",
+         true, "sip:ctxd@127.0.0.1:54853"},
+        /* the audio account current (a ctxd stopped mid-dial), a status after the AOR */
+        {"--- User Agents (2) ---\n> sip:ctxd-audio@127.0.0.1\n  sips:cb@pbx.example.com  OK\n",
+         true, "sips:cb@pbx.example.com"},
+        {"--- User Agents (0) ---\n", false, ""},
+        {"", false, ""},
+        {"> sip:ctxd-audio@127.0.0.1.example\n", false, "sip:ctxd-audio@127.0.0.1.example"},
+    };
+    char first[64];
+    for (size_t i = 0; i < CTX_ARRAY_LEN(cases); i++) {
+        assert_int_equal(dial_bs_accounts(cases[i].text, "sip:ctxd-audio@127.0.0.1", first,
+                                          sizeof first), cases[i].listed);
+        assert_string_equal(first, cases[i].first);
+    }
+    assert_false(dial_bs_accounts("> sip:a-very-long-user@host\n", "x", first, 8));
+    assert_string_equal(first, "");         /* does not fit: none */
+}
+
 static void test_causes(void **state)
 {
     (void)state;
@@ -296,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_phone_table),   cmocka_unit_test(test_uri),
         cmocka_unit_test(test_netstring_put), cmocka_unit_test(test_netstring_get),
         cmocka_unit_test(test_netstring_split), cmocka_unit_test(test_bs_decode),
+        cmocka_unit_test(test_bs_accounts),
         cmocka_unit_test(test_causes),        cmocka_unit_test(test_hours),
         cmocka_unit_test(test_next),
     };

@@ -6,8 +6,19 @@ baresip 1.0 (Debian baresip-core) needs, as checked on this machine:
 module_path, menu.so (else "dial" is "command not found"), account.so
 (else every dial is "Invalid argument"), ctrl_tcp.so with
 ctrl_tcp_listen, an accounts line with regint=0, and aubridge for audio
-(ausine at 8 kHz closes the call at once with "Operation not supported")."""
+(ausine at 8 kHz closes the call at once with "Operation not supported").
+The engine also needs "ringback_disabled yes": the ringback tone plays on
+a leg's bridge device and, when it stops, aubridge forgets that device's
+source (the agent would never hear the customer).
+
+A phone with tone=Hz sends a sine of that pitch (aufile) and dumps what it
+hears (sndfile): heard() says how loud each pitch is, so a test can tell
+the far party's tone from silence or its own echo."""
+import glob
 import json
+import math
+import struct
+import wave
 import os
 import shutil
 import signal
@@ -62,9 +73,15 @@ class Baresip:
     by itself (answermode=auto) calls to that number; command("hangup")
     then hangs up from the customer's side."""
 
-    def __init__(self, workdir, max_calls=64, phone=None):
+    def __init__(self, workdir, max_calls=64, phone=None, tone=None):
         self.dir = os.path.join(workdir, "baresip-" + phone if phone else "baresip")
         os.makedirs(self.dir, exist_ok=True)
+        source = ["audio_source aubridge,nil"]
+        if tone:
+            wav = os.path.join(self.dir, "tone.wav")
+            write_tone(wav, tone, 30)
+            source = ["module aufile.so", "module sndfile.so", "snd_path " + self.dir,
+                      "audio_source aufile," + wav]
         self.sip_port = free_pair()
         self.ctrl_port = free_port()
         while self.ctrl_port in (self.sip_port, self.sip_port + 1):
@@ -82,8 +99,9 @@ class Baresip:
                 "module_app ctrl_tcp.so",
                 "ctrl_tcp_listen 127.0.0.1:%d" % self.ctrl_port,
                 "audio_player aubridge,nil",
-                "audio_source aubridge,nil",
+                *source,
                 "audio_alert aubridge,nil",
+                "ringback_disabled yes",
                 "call_max_calls %d" % max_calls,
                 "rtp_ports 30000-39999",
                 ""]))
@@ -128,6 +146,17 @@ class Baresip:
                     continue
                 got += c.recv(65536)
 
+    def heard(self, *pitches):
+        """How loud each pitch (Hz) is in what this phone heard (its sndfile
+        dumps of decoded audio): the amplitude of a sine of that pitch,
+        about 8000 for the tones the phones send, near 0 when absent."""
+        samples = []
+        for path in sorted(glob.glob(os.path.join(self.dir, "dump-*-dec.wav"))):
+            with wave.open(path) as w:
+                n = w.getnframes()
+                samples += struct.unpack("<%dh" % n, w.readframes(n))
+        return {hz: tone_level(samples, hz) for hz in pitches}
+
     def kill(self):
         """kill -9: the engine goes away mid-call."""
         os.kill(self.proc.pid, signal.SIGKILL)
@@ -147,6 +176,27 @@ class Baresip:
     def logtext(self):
         with open(self.log.name, "rb") as f:
             return f.read().decode("utf-8", "replace")
+
+
+def write_tone(path, hz, seconds, rate=8000):
+    """A mono 16-bit wav: a sine of hz at amplitude 8000."""
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * hz * i / rate)))
+                               for i in range(rate * seconds)))
+
+
+def tone_level(samples, hz, rate=8000):
+    """The amplitude of the sine of pitch hz in samples (Goertzel)."""
+    if not samples:
+        return 0.0
+    k = 2 * math.cos(2 * math.pi * hz / rate)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + k * s1 - s2, s1
+    return 2 * math.sqrt(max(0.0, s1 * s1 + s2 * s2 - k * s1 * s2)) / len(samples)
 
 
 class Sipp:
