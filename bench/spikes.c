@@ -170,6 +170,8 @@ struct result {
     int by_rate[3], by_rate_hit[3];
     int delays[NSERIES * SPIKES], nd;
     int kind_n[6], kind_fast[6];    /* spikes >= 3x by [step, ramp] x base rate; within 2 min */
+    int kdelay[6][NSERIES * SPIKES], knd[6];   /* their delays, by kind */
+    int reach[NSERIES * SPIKES], nreach;       /* delay past the first minute min_count allows */
 };
 
 static void run(const struct spike_params *p, struct result *r)
@@ -232,12 +234,29 @@ static void run(const struct spike_params *p, struct result *r)
             int kind = (sp->ramp ? 3 : 0) + rb;
             r->kind_n[kind]++;
             r->kind_fast[kind] += got && sp->first - sp->onset + 1 <= 2;
+            if (got) {
+                r->kdelay[kind][r->knd[kind]++] = sp->first - sp->onset + 1;
+                /* the earliest minute a detector held to min_count could
+                 * alert: when the posts since the onset reach it */
+                int early = 0;
+                for (double sum = 0; early < sp->dur && sum < p->min_count; early++)
+                    sum += S[sp->series].count[sp->onset + early];
+                r->reach[r->nreach++] = sp->first - sp->onset + 1 - early;
+            }
         } else {
             r->mid++;
             r->mid_hit += got;
         }
     }
     qsort(r->delays, (size_t)r->nd, sizeof(int), cmp_int);
+    for (int k = 0; k < 6; k++)
+        qsort(r->kdelay[k], (size_t)r->knd[k], sizeof(int), cmp_int);
+    qsort(r->reach, (size_t)r->nreach, sizeof(int), cmp_int);
+}
+
+static int median(const int *v, int n)
+{
+    return n ? v[n / 2] : -1;
 }
 
 static double frac(int a, int b)
@@ -285,6 +304,12 @@ int main(int argc, char **argv)
                "%d/%d %d/%d %d/%d (base rate <1, 1-5, >=5/min)\n", r.kind_fast[0], r.kind_n[0],
                r.kind_fast[1], r.kind_n[1], r.kind_fast[2], r.kind_n[2], r.kind_fast[3],
                r.kind_n[3], r.kind_fast[4], r.kind_n[4], r.kind_fast[5], r.kind_n[5]);
+        printf("       median delay, min: steps %d %d %d, 5-min ramps %d %d %d (base rate <1, 1-5, "
+               ">=5/min); past the minute the posts since the onset reach min_count: median %d, "
+               "p90 %d\n", median(r.kdelay[0], r.knd[0]), median(r.kdelay[1], r.knd[1]),
+               median(r.kdelay[2], r.knd[2]), median(r.kdelay[3], r.knd[3]),
+               median(r.kdelay[4], r.knd[4]), median(r.kdelay[5], r.knd[5]),
+               median(r.reach, r.nreach), r.nreach ? r.reach[(r.nreach * 9) / 10] : -1);
     }
     for (int s = 0; s < NSERIES; s++)
         free(S[s].count);
