@@ -81,12 +81,17 @@ LUA_NAMES = $(sort $(basename $(notdir $(LUA_SRC))))
 LUA_LIST  = $(BUILD)/gen/lua_names
 $(shell mkdir -p $(BUILD)/gen && { [ "$$(cat $(LUA_LIST) 2>/dev/null)" = "$(LUA_NAMES)" ] || \
         echo "$(LUA_NAMES)" > $(LUA_LIST); })
-$(BUILD)/gen/lua_scripts.c: $(LUA_SRC) $(LUA_LIST) Makefile
+# A line `--!include NAME` in a script is replaced by store/lib/NAME.lua (code
+# several scripts share; Redis has no way to share it between scripts).
+LUA_LIB   = $(wildcard store/lib/*.lua)
+$(BUILD)/gen/lua_scripts.c: $(LUA_SRC) $(LUA_LIB) $(LUA_LIST) Makefile
 	@mkdir -p $(@D)
 	@{ echo '#include "store_scripts.h"'; \
 	   for n in $(LUA_NAMES); do \
 	   echo "static const char lua_$$n[] ="; \
-	   sed 's/\\/\\\\/g; s/"/\\"/g; s/^/    "/; s/$$/\\n"/' store/$$n.lua; echo "    ;"; done; \
+	   awk '/^--!include [a-z_]+$$/ { f = "store/lib/" $$2 ".lua"; \
+	          while ((getline l < f) > 0) print l; close(f); next } { print }' store/$$n.lua | \
+	   sed 's/\\/\\\\/g; s/"/\\"/g; s/^/    "/; s/$$/\\n"/'; echo "    ;"; done; \
 	   echo "const struct store_script_src store_scripts[SCRIPT_COUNT] = {"; \
 	   for n in $(LUA_NAMES); do N=$$(echo $$n | tr a-z A-Z); \
 	   echo "    [SCRIPT_$$N] = {\"$$n\", lua_$$n},"; done; echo "};"; } > $@

@@ -28,7 +28,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
-from harness import ROOT, Redis, Workdir, _read_reply, resp  # noqa: E402
+from harness import ROOT, Redis, Workdir, _read_reply, lua_source, resp  # noqa: E402
 
 R = "ctx:{r}:"
 READY_LEFT = 10
@@ -60,10 +60,9 @@ class Conn:
 
 def script(name, ref):
     if ref:
-        return subprocess.run(["git", "show", "%s:store/%s.lua" % (ref, name)], cwd=ROOT,
-                              capture_output=True, check=True).stdout
-    with open(os.path.join(ROOT, "store", name + ".lua"), "rb") as f:
-        return f.read()
+        return lua_source(name, subprocess.run(["git", "show", "%s:store/%s.lua" % (ref, name)],
+                                               cwd=ROOT, capture_output=True, check=True).stdout)
+    return lua_source(name)
 
 
 def fill(c, agents, tasks, now, ready):

@@ -5,21 +5,7 @@
 -- KEYS[8] the ready agents set, KEYS[9] the agents set, KEYS[10] the queues' live counts
 -- ARGV[1] task id, ARGV[2] agent id, ARGV[3] now ms, ARGV[4] agent's display name
 -- Returns 1, or the error NOT_OFFERED.
--- the ready set (store/KEYS.md) follows the agent: in it when the agent is in the agents
--- set, available, holds no offer and has room on some channel; out of it otherwise
-local function ready_sync(ak, id, rk, agents)
-  local a = redis.call('HMGET', ak, 'state', 'offers', 'cap:social', 'load:social',
-                       'cap:chat', 'load:chat', 'cap:callback', 'load:callback')
-  if a[1] == 'available' and (tonumber(a[2]) or 0) == 0 and
-     redis.call('SISMEMBER', agents, id) == 1 then
-    for i = 3, 7, 2 do
-      if (tonumber(a[i]) or 0) > (tonumber(a[i + 1]) or 0) then
-        return redis.call('SADD', rk, id)
-      end
-    end
-  end
-  return redis.call('SREM', rk, id)
-end
+--!include ready_sync
 local t = redis.call('HMGET', KEYS[1], 'state', 'agent', 'arrived', 'sla_due', 'channel', 'queue')
 if t[1] ~= 'offered' or t[2] ~= ARGV[2] then
   return redis.error_reply('NOT_OFFERED this task is not offered to you')

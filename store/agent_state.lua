@@ -5,21 +5,7 @@
 -- KEYS[5] the agent's connections zset, KEYS[6] the ready agents set, KEYS[7] the agents set
 -- ARGV[1] agent id, ARGV[2] 'available' | 'away' | 'wrapup-end', ARGV[3] now ms
 -- Returns the agent's state afterwards.
--- the ready set (store/KEYS.md) follows the agent: in it when the agent is in the agents
--- set, available, holds no offer and has room on some channel; out of it otherwise
-local function ready_sync(ak, id, rk, agents)
-  local a = redis.call('HMGET', ak, 'state', 'offers', 'cap:social', 'load:social',
-                       'cap:chat', 'load:chat', 'cap:callback', 'load:callback')
-  if a[1] == 'available' and (tonumber(a[2]) or 0) == 0 and
-     redis.call('SISMEMBER', agents, id) == 1 then
-    for i = 3, 7, 2 do
-      if (tonumber(a[i]) or 0) > (tonumber(a[i + 1]) or 0) then
-        return redis.call('SADD', rk, id)
-      end
-    end
-  end
-  return redis.call('SREM', rk, id)
-end
+--!include ready_sync
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then
   -- deleted (ctxctl agent del) while in wrap-up: out of the wrap-ups, or the

@@ -14,21 +14,7 @@
 -- not counted
 -- Returns the task's state after ('assigned', 'queued', 'abandoned'), or 0 when the
 -- task holds another call, or the error STALE when its queue changed.
--- the ready set (store/KEYS.md) follows the agent: in it when the agent is in the agents
--- set, available, holds no offer and has room on some channel; out of it otherwise
-local function ready_sync(ak, id, rk, agents)
-  local a = redis.call('HMGET', ak, 'state', 'offers', 'cap:social', 'load:social',
-                       'cap:chat', 'load:chat', 'cap:callback', 'load:callback')
-  if a[1] == 'available' and (tonumber(a[2]) or 0) == 0 and
-     redis.call('SISMEMBER', agents, id) == 1 then
-    for i = 3, 7, 2 do
-      if (tonumber(a[i]) or 0) > (tonumber(a[i + 1]) or 0) then
-        return redis.call('SADD', rk, id)
-      end
-    end
-  end
-  return redis.call('SREM', rk, id)
-end
+--!include ready_sync
 local t = redis.call('HMGET', KEYS[1], 'call_id', 'agent', 'state', 'queue', 'order',
                      'call_state', 'arrived')
 if t[1] ~= ARGV[2] or t[6] == 'ended' then return 0 end

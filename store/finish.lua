@@ -9,21 +9,7 @@
 -- ARGV[5] wrap-up seconds (done), ARGV[6] queue to transfer to, ARGV[7] its order score,
 -- ARGV[8] ms a done task is kept, with KEYS[9], its chat messages list (absent or 0: for ever)
 -- Returns 1, or the error NOT_ASSIGNED.
--- the ready set (store/KEYS.md) follows the agent: in it when the agent is in the agents
--- set, available, holds no offer and has room on some channel; out of it otherwise
-local function ready_sync(ak, id, rk, agents)
-  local a = redis.call('HMGET', ak, 'state', 'offers', 'cap:social', 'load:social',
-                       'cap:chat', 'load:chat', 'cap:callback', 'load:callback')
-  if a[1] == 'available' and (tonumber(a[2]) or 0) == 0 and
-     redis.call('SISMEMBER', agents, id) == 1 then
-    for i = 3, 7, 2 do
-      if (tonumber(a[i]) or 0) > (tonumber(a[i + 1]) or 0) then
-        return redis.call('SADD', rk, id)
-      end
-    end
-  end
-  return redis.call('SREM', rk, id)
-end
+--!include ready_sync
 local t = redis.call('HMGET', KEYS[1], 'state', 'agent', 'channel', 'queue', 'arrived')
 if t[1] ~= 'assigned' or t[2] ~= ARGV[2] then
   return redis.error_reply('NOT_ASSIGNED this task is not assigned to you')

@@ -15,21 +15,7 @@
 -- whose lines are indexed: agents, tasks and lines are named by the sets and the
 -- config, so their keys are built here, in the slot of KEYS (store/KEYS.md)
 -- Returns {agents ready, 1 if the counts and arrivals were built now else 0}.
--- the ready set (store/KEYS.md) follows the agent: in it when the agent is in the agents
--- set, available, holds no offer and has room on some channel; out of it otherwise
-local function ready_sync(ak, id, rk, agents)
-  local a = redis.call('HMGET', ak, 'state', 'offers', 'cap:social', 'load:social',
-                       'cap:chat', 'load:chat', 'cap:callback', 'load:callback')
-  if a[1] == 'available' and (tonumber(a[2]) or 0) == 0 and
-     redis.call('SISMEMBER', agents, id) == 1 then
-    for i = 3, 7, 2 do
-      if (tonumber(a[i]) or 0) > (tonumber(a[i + 1]) or 0) then
-        return redis.call('SADD', rk, id)
-      end
-    end
-  end
-  return redis.call('SREM', rk, id)
-end
+--!include ready_sync
 redis.call('DEL', KEYS[2])
 local agents = redis.call('SMEMBERS', KEYS[1])
 for _, id in ipairs(agents) do

@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -161,6 +162,23 @@ class Redis:
                 self.proc.wait()
 
 
+def lua_source(name, text=None):
+    """store/<name>.lua as ctxd embeds it: each line `--!include NAME`
+    replaced by store/lib/NAME.lua (the Makefile does the same). text: the
+    script's own text, when it comes from elsewhere (git show)."""
+    if text is None:
+        with open(os.path.join(ROOT, "store", name + ".lua"), "rb") as f:
+            text = f.read()
+    out = []
+    for line in text.splitlines(keepends=True):
+        m = re.match(rb"--!include ([a-z_]+)\s*$", line)
+        if m:
+            with open(os.path.join(ROOT, "store", "lib", m.group(1).decode() + ".lua"), "rb") as f:
+                line = f.read()
+        out.append(line)
+    return b"".join(out)
+
+
 KEPT_FIGURES = """
 local errs = {}
 local function num(x) return tonumber(x) or 0 end
@@ -243,8 +261,7 @@ def store_tagged(redis, items, index=index_keys):
     analyzer's cues. The raw stream's group "analyze" must exist (tag.lua
     acknowledges there): start ctxd first. index(item) gives the index keys
     (an older ctxd's, say). Returns the tagged stream ids."""
-    with open(os.path.join(ROOT, "store", "tag.lua"), "rb") as f:
-        sha = redis.cmd("SCRIPT", "LOAD", f.read())
+    sha = redis.cmd("SCRIPT", "LOAD", lua_source("tag"))
     out = bytearray()
     for it in items:
         ms = int(datetime.datetime.strptime(it["published"], "%Y-%m-%dT%H:%M:%SZ")

@@ -16,7 +16,7 @@ import os
 import re
 import subprocess
 
-from harness import ROOT, Ctxd, Redis, Workdir, wait_for
+from harness import ROOT, Ctxd, Redis, Workdir, lua_source, wait_for
 from mastodon_server import MastodonServer
 from telegram_server import TelegramServer
 from test_collect import CTXCTL
@@ -29,8 +29,7 @@ SLOT_ERRORS = ("CROSSSLOT", "same slot", "non local key")
 
 
 def load(redis, name):
-    with open(os.path.join(ROOT, "store", name + ".lua"), "rb") as f:
-        return redis.cmd("SCRIPT", "LOAD", f.read())
+    return redis.cmd("SCRIPT", "LOAD", lua_source(name))
 
 
 def refused(redis, *args):
