@@ -202,6 +202,7 @@ describe('monitor', () => {
     await page.check('#complaints');      // applies at once: asks ctxd again
     await page.waitForFunction(() => location.search === '?complaints=true');
     await page.waitForFunction((x) => !document.querySelector(`#items li[data-id="${x}"]`), plain.id);
+    await waitShown(page, complaint.id);  // the list is asked again: cleared first, then filled
     let ids = await shownIds(page);
     assert.ok(ids.includes(complaint.id) && !ids.includes(weak.id), ids.join());
     assert.ok((await page.$$eval('#items li', (x) => x.map((e) => e.className))).every((c) => /\bcomplaint\b/.test(c)));
