@@ -58,6 +58,10 @@ struct collector {
     size_t nsources;
     struct host *hosts[HOST_BUCKETS];
     char owner[128];            /* our name on the sources' leases */
+    bool stopping;              /* collector_release(): no more polls */
+    int releasing;              /* leases given back, answers awaited */
+    void (*released)(void *);
+    void *released_arg;
 };
 
 struct source {
@@ -460,7 +464,7 @@ static void on_lease(struct rconn *rc, redisReply *r, void *priv)
 static void poll_source(uv_timer_t *t)
 {
     struct source *s = t->data;
-    if (s->xfer || s->waiting)
+    if (s->xfer || s->waiting || s->c->stopping)
         return;                 /* still fetching or queued: never two at once */
     if (!rconn_up(s->c->rc)) {  /* nowhere to put items: wait for Redis */
         uv_timer_start(s->timer, poll_source, 1000, 0);
@@ -512,6 +516,37 @@ ctx_err collector_start(uv_loop_t *loop, const struct config *cfg, struct store 
     return CTX_OK;
 }
 
+static void on_released(struct rconn *rc, redisReply *r, void *priv)
+{
+    (void)rc;
+    (void)r;                    /* an error or a lost answer: the lease expires by itself */
+    struct collector *c = priv;
+    if (--c->releasing == 0 && c->released)
+        c->released(c->released_arg);
+}
+
+int collector_release(struct collector *c, void (*done)(void *), void *arg)
+{
+    if (!c)
+        return 0;
+    c->stopping = true;
+    c->released = done;
+    c->released_arg = arg;
+    int n = 0;
+    for (size_t i = 0; i < c->nsources; i++) {
+        struct source *s = &c->sources[i];
+        uv_timer_stop(s->timer);
+        if (s->held && rconn_up(c->rc) &&
+            store_source_lease_release(c->rc, c->st, s->cfg->name, c->owner, on_released,
+                                       c) == CTX_OK)
+            n++;
+    }
+    c->releasing = n;
+    if (n)
+        log_info("collect: giving %d source lease%s back", n, n == 1 ? "" : "s");
+    return n;
+}
+
 static void timer_closed(uv_handle_t *h)
 {
     free(h);
@@ -521,6 +556,7 @@ void collector_stop(struct collector *c)
 {
     if (!c)
         return;
+    c->released = NULL;     /* the release answers called back below: nobody waits */
     rconn_free(c->rc);      /* pending writes are called back now, sources alive */
     for (size_t i = 0; i < c->nsources; i++) {
         struct source *s = &c->sources[i];

@@ -166,6 +166,29 @@ static void close_walk(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
+static void leases_given_back(void *loop)
+{
+    uv_stop(loop);
+}
+
+static void leases_timeout(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+}
+
+/* A clean stop gives the sources' leases back, so another collector polls
+ * them at once: the loop runs on until Redis answered, 500 ms at most. */
+static void give_back_leases(uv_loop_t *loop, struct collector *col)
+{
+    static uv_timer_t timer;    /* closed below; the last loop runs close it */
+    if (!col || collector_release(col, leases_given_back, loop) == 0)
+        return;
+    uv_timer_init(loop, &timer);
+    uv_timer_start(&timer, leases_timeout, 500, 0);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&timer, NULL);
+}
+
 int main(int argc, char **argv)
 {
     json_set_alloc_funcs(ctx_malloc, free);     /* jansson too aborts on OOM (core/mem.h) */
@@ -280,6 +303,7 @@ int main(int argc, char **argv)
     }
 
     d.stopping = true;          /* a reload still in flight is dropped when it ends */
+    give_back_leases(loop, col);
     control_stop(ctl);
     dial_role_stop(dia);
     retention_stop(ret);

@@ -14,6 +14,11 @@ struct collector;
 ctx_err collector_start(uv_loop_t *loop, const struct config *cfg,
                         struct store *st, struct collector **out);
 void collector_stop(struct collector *c);
+/* A clean stop's first step: poll no more and give back the sources' leases
+ * this collector holds, so that another collector takes them over at its next
+ * poll, not 2 polls + 5 s later. done(arg) is called once every answer came;
+ * returns how many were asked (0: done is not called). */
+int collector_release(struct collector *c, void (*done)(void *), void *arg);
 
 /* Posting agents' replies (outbox.c), run with the collect role. */
 struct outbox;

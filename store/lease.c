@@ -25,3 +25,13 @@ ctx_err store_source_lease(struct rconn *rc, struct store *st, const char *sourc
     snprintf(what, sizeof what, "source:%s", source);
     return store_lease(rc, st, store_key_lease(key, sizeof key, what), owner, ms, cb, priv);
 }
+
+ctx_err store_source_lease_release(struct rconn *rc, struct store *st, const char *source,
+                                   const char *owner, rconn_reply_cb cb, void *priv)
+{
+    char what[STORE_KEY_LEN], key[STORE_KEY_LEN];
+    snprintf(what, sizeof what, "source:%s", source);
+    const char *keys[] = {store_key_lease(key, sizeof key, what)};
+    const char *args[] = {owner};
+    return STORE_EVAL(rc, st, SCRIPT_LEASE_RELEASE, cb, priv, keys, args);
+}

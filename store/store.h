@@ -629,6 +629,10 @@ int store_retain_minid(long long cutoff_ms, const struct store_group_state *g, s
  * ms as `owner`: the reply is 1 when owner holds it. */
 ctx_err store_source_lease(struct rconn *rc, struct store *st, const char *source,
                            const char *owner, long long ms, rconn_reply_cb cb, void *priv);
+/* Give the lease of a source back (lease_release.lua) if owner holds it: the
+ * reply is 1 when it did. */
+ctx_err store_source_lease_release(struct rconn *rc, struct store *st, const char *source,
+                                   const char *owner, rconn_reply_cb cb, void *priv);
 /* The same for the retention sweep's jobs. */
 ctx_err store_retain_lease(struct rconn *rc, struct store *st, const char *what,
                            const char *owner, long long ms, rconn_reply_cb cb, void *priv);

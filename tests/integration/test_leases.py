@@ -3,7 +3,8 @@ collect role share six feeds through one Redis. Each source's lease
 (ctx:{c}:lease:source:<name>) names one of them at a time and only that one
 polls it; when a collector is killed (SIGKILL: its leases are not given
 back), the other takes its sources over once they expire (2 polls + 5 s),
-and every entry is stored once all along."""
+and every entry is stored once all along; a collector that stops cleanly
+(SIGTERM) gives its leases back before it exits."""
 import os
 import signal
 import time
@@ -73,7 +74,11 @@ def test_collectors_split_sources_and_take_over():
         assert len(ids) == len(set(ids)) == 2 * N, ids
         print("    %d sources split %r between 2 collectors; the survivor took all over "
               "%.1f s after the other's SIGKILL" % (N, taken, took))
+        # a clean stop gives the leases back at once (not 2 polls + 5 s later)
         assert nodes[1 - victim].stop() == 0
+        left = {i: h for i, h in holders(redis).items() if h}
+        assert not left, "leases still held after a clean stop: %r" % left
+        assert "giving %d source leases back" % N in nodes[1 - victim].logtext()
     finally:
         for n in nodes:
             if n.alive():
