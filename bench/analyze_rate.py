@@ -61,18 +61,23 @@ def redis_cpu(r):
     return float(f["used_cpu_user"]) + float(f["used_cpu_sys"])
 
 
-def run(n, procs, pool, cluster=False):
-    wd = tempfile.mkdtemp(prefix="ctx-bench-analyze-")
+def redis_servers(wd, cluster):
+    """One Redis, or a Redis Cluster of 3 masters (REPLICAS=1 adds a replica
+    each), without AOF: (the node holding {i}, every node, ctxd's "redis")."""
     if cluster:
         c = Cluster(wd, masters=3, replicas=int(os.environ.get("REPLICAS", "0"))).start()
         for node in c.nodes:
             node.cmd("CONFIG", "SET", "appendonly", "no")
-        r = c.node("ctx:{i}:items:raw")     # where the whole pipeline lives
-        servers, redis_cfg = c.nodes, c.addresses()
-    else:
-        r = Redis(wd).start()
-        r.cmd("CONFIG", "SET", "appendonly", "no")
-        servers, redis_cfg = [r], "127.0.0.1:%d" % r.port
+        # where the whole pipeline lives
+        return c.node("ctx:{i}:items:raw"), c.nodes, c.addresses()
+    r = Redis(wd).start()
+    r.cmd("CONFIG", "SET", "appendonly", "no")
+    return r, [r], "127.0.0.1:%d" % r.port
+
+
+def run(n, procs, pool, cluster=False):
+    wd = tempfile.mkdtemp(prefix="ctx-bench-analyze-")
+    r, servers, redis_cfg = redis_servers(wd, cluster)
     try:
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         path = os.path.join(wd, "load.resp")

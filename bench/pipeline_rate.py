@@ -28,9 +28,9 @@ from xml.sax.saxutils import escape
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from analyze_rate import redis_cpu, texts  # noqa: E402
+from analyze_rate import redis_cpu, redis_servers, texts  # noqa: E402
 from feedserver import FeedServer  # noqa: E402
-from harness import Cluster, Redis, free_port, wait_for  # noqa: E402
+from harness import free_port, wait_for  # noqa: E402
 
 CTXD = os.environ.get("CTXD_BENCH", os.path.join(ROOT, "bin", "ctxd"))
 PER_FEED = 500
@@ -51,16 +51,7 @@ def feed(k, n0, n1, pool):
 
 def run(n, analyzers, pool, cluster):
     wd = tempfile.mkdtemp(prefix="ctx-bench-pipeline-")
-    if cluster:
-        c = Cluster(wd, masters=3, replicas=int(os.environ.get("REPLICAS", "0"))).start()
-        for node in c.nodes:
-            node.cmd("CONFIG", "SET", "appendonly", "no")
-        r = c.node("ctx:{i}:items:raw")
-        servers, redis_cfg = c.nodes, c.addresses()
-    else:
-        r = Redis(wd).start()
-        r.cmd("CONFIG", "SET", "appendonly", "no")
-        servers, redis_cfg = [r], "127.0.0.1:%d" % r.port
+    r, servers, redis_cfg = redis_servers(wd, cluster)
     feeds = (n + PER_FEED - 1) // PER_FEED
     docs = {"/f%d.xml" % k: feed(k, k * PER_FEED, min(n, (k + 1) * PER_FEED), pool)
             for k in range(feeds)}
