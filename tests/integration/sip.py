@@ -26,7 +26,7 @@ import socket
 import subprocess
 import time
 
-from harness import free_port, wait_for
+from harness import free_port, stop_process, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = os.path.join(HERE, "sip")
@@ -165,12 +165,7 @@ class Baresip:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+            stop_process(self.proc)
             self.log.close()
 
     def logtext(self):
@@ -272,13 +267,7 @@ class Sipp:
         self.proc.wait(timeout)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_process(self.proc)
         if self.proc:
             self.out.close()
 
