@@ -107,8 +107,8 @@ class Reader:
         return True
 
 
-def read_response(rd):
-    """(status, headers dict lowercased, body) of one HTTP/1.1 response."""
+def read_head(rd):
+    """(status, headers dict lowercased) of one HTTP/1.1 response's head."""
     status = int(rd.line().split(b" ")[1])
     headers = {}
     while True:
@@ -117,6 +117,12 @@ def read_response(rd):
             break
         k, v = ln.split(b":", 1)
         headers[k.strip().lower().decode()] = v.strip().decode()
+    return status, headers
+
+
+def read_response(rd):
+    """(status, headers dict lowercased, body) of one HTTP/1.1 response."""
+    status, headers = read_head(rd)
     if "content-length" in headers:
         body = rd.take(int(headers["content-length"]))
     elif headers.get("transfer-encoding") == "chunked":
@@ -283,14 +289,7 @@ def ws_open(port, path, proto, origin=None, upgrade="websocket"):
         req += b"Origin: %s\r\n" % origin.encode()
     s.sendall(req + b"\r\n")
     rd = Reader(s)
-    status = int(rd.line().split(b" ")[1])
-    headers = {}
-    while True:
-        ln = rd.line()
-        if not ln:
-            break
-        k, v = ln.split(b":", 1)
-        headers[k.strip().lower().decode()] = v.strip().decode()
+    status, headers = read_head(rd)
     return s, rd, status, headers
 
 
