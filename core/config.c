@@ -996,3 +996,13 @@ void config_free(struct config *cfg)
     free_object(&config_table, cfg);
     free(cfg);
 }
+
+const char *config_chat_queue(const struct config *cfg)
+{
+    if (cfg->chat_queue)
+        return cfg->chat_queue;
+    for (size_t i = 0; i < cfg->nqueues; i++)
+        if (cfg->queues[i].channels.n == 0 || strlist_has(&cfg->queues[i].channels, "chat"))
+            return cfg->queues[i].name;
+    return NULL;
+}

@@ -189,6 +189,10 @@ void config_free(struct config *cfg);
 /* Override "host:port" of Redis, or "h:p,h:p,..." of a cluster (ctxd --redis). */
 ctx_err config_set_redis(struct config *cfg, const char *hostport, char *err, size_t errlen);
 
+/* The queue that takes chats: "chat_queue", else the first queue that takes
+ * the chat channel (or every channel); NULL when none does. */
+const char *config_chat_queue(const struct config *cfg);
+
 /* "30s", "5m", "1h", "250ms", "1d" or a bare number of seconds. 0 ok, -1 bad. */
 int config_parse_duration(const char *s, double *out);
 /* "host:port" -> parts; 0 ok, -1 bad. host is malloc'd (the caller frees it). */

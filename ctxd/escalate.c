@@ -39,21 +39,11 @@ static void on_task_made(struct rconn *rc, redisReply *rep, void *priv)
         group_reader_done(r->tagged);
 }
 
-const char *route_chat_queue(const struct config *cfg)
-{
-    if (cfg->chat_queue)
-        return cfg->chat_queue;
-    for (size_t i = 0; i < cfg->nqueues; i++)
-        if (cfg->queues[i].channels.n == 0 || strlist_has(&cfg->queues[i].channels, "chat"))
-            return cfg->queues[i].name;
-    return NULL;
-}
-
 /* A message of a one-to-one conversation on a network: it joins the
  * conversation's open chat task or opens one (chat_inbound.lua). */
 static void conversation_message(struct route_role *r, const struct item *it, const char *lang)
 {
-    const char *queue = route_chat_queue(r->cfg);
+    const char *queue = config_chat_queue(r->cfg);
     const struct config_queue *qc = queue ? route_queue_cfg(r->cfg, queue) : NULL;
     if (!qc || !it->reply_network || !it->reply_ref) {
         log_warn("route: %s is a private conversation but no queue takes chats", it->id);

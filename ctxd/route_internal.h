@@ -38,8 +38,6 @@ void route_pass(struct route_role *r);
 /* escalate.c: follow the tagged stream (group "route"). */
 ctx_err escalate_start(struct route_role *r);
 void escalate_stop(struct route_role *r);
-/* The queue that takes chats: cfg->chat_queue or the first that takes them. */
-const char *route_chat_queue(const struct config *cfg);
 
 /* route_timers.c: the 250 ms housekeeping tick. */
 void route_timers_start(struct route_role *r);

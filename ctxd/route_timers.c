@@ -127,7 +127,7 @@ static void on_left_chats(struct rconn *rc, redisReply *rep, void *priv)
         const char *task = rep->element[i]->str;
         if (!task)
             continue;
-        store_abandon(rc, r->st, task, route_chat_queue(r->cfg), ctx_now_ms(), NULL, NULL);
+        store_abandon(rc, r->st, task, config_chat_queue(r->cfg), ctx_now_ms(), NULL, NULL);
     }
 }
 

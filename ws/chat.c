@@ -139,20 +139,10 @@ static void on_started(struct rconn *rc, redisReply *rep, void *priv)
     replay_early(s);
 }
 
-static const char *chat_queue(const struct config *cfg)
-{
-    if (cfg->chat_queue)
-        return cfg->chat_queue;
-    for (size_t i = 0; i < cfg->nqueues; i++)
-        if (cfg->queues[i].channels.n == 0 || strlist_has(&cfg->queues[i].channels, "chat"))
-            return cfg->queues[i].name;
-    return NULL;
-}
-
 static void start(struct csess *s, const char *name, const char *lang)
 {
     struct serve *sv = s->ch->s;
-    const char *queue = chat_queue(sv->cfg);
+    const char *queue = config_chat_queue(sv->cfg);
     if (!queue) {
         outq_error(&s->q, s->wsi, "no_queue", "chat is not available");
         return;
@@ -345,7 +335,7 @@ static void resume(struct csess *s, const char *task, const char *key)
  * chat, else the agent hears the customer left). */
 static void end_chat(struct serve *sv, const char *task)
 {
-    store_abandon(sv->cmd, sv->st, task, chat_queue(sv->cfg), ctx_now_ms(), NULL, NULL);
+    store_abandon(sv->cmd, sv->st, task, config_chat_queue(sv->cfg), ctx_now_ms(), NULL, NULL);
 }
 
 static void handle(struct csess *s, const char *text, size_t len)
