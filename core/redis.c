@@ -104,6 +104,7 @@ static int uvev_attach(redisAsyncContext *ac, uv_loop_t *loop)
 #define ROLE_EVERY_MS 10000      /* how often a waiting connection asks a master's replicas */
 #define TRYAGAIN_MS 100         /* a slot migrating: a multi-key command again after */
 #define TRYAGAIN_TIMES 20
+#define USED_MAX 8              /* slots a connection keeps apart (the domains it uses) */
 
 struct rnode {
     struct rconn *rc;
@@ -146,6 +147,13 @@ struct rconn {
     bool logged_unreplicated;
     bool logged_ask;            /* a slot migrating: said once */
     struct pending *delayed;    /* TRYAGAIN: commands waiting to be sent again */
+    /* cluster: the slots this connection has sent to; it is up while their
+     * masters are, so a follower of one stream does not stop while the
+     * master of another domain fails over. Past USED_MAX slots (or before
+     * the first command) every master counts. */
+    uint16_t used[USED_MAX];
+    unsigned nused;
+    bool used_all;
 };
 
 struct pending {
@@ -189,18 +197,25 @@ void rscript_init(struct rscript *s)
     ctx_sha1_hex(s->body, strlen(s->body), s->sha);
 }
 
-/* Up: a plain connection is connected; a cluster has its slot map and every
- * master in it connected. */
+/* Up: a plain connection is connected; a cluster has the masters of the
+ * slots it sends to connected (every master, until it has sent to one, or
+ * when it sends to more than USED_MAX slots). */
 static void update_state(struct rconn *rc)
 {
     bool up;
     if (!rc->cluster) {
         up = rc->nodes[0]->up;
-    } else {
+    } else if (rc->used_all || rc->nused == 0) {
         up = rc->mapped;
         for (size_t i = 0; up && i < rc->nnodes; i++)
             if (rc->nodes[i]->wanted && !rc->nodes[i]->up)
                 up = false;
+    } else {
+        up = rc->slots != NULL;
+        for (unsigned i = 0; up && i < rc->nused; i++) {
+            uint16_t n = rc->slots[rc->used[i]];
+            up = n != NO_NODE && rc->nodes[n]->up;
+        }
     }
     if (rc->closing || rc->up == up)
         return;
@@ -555,6 +570,20 @@ static int cmd_slot(const char *cmd, size_t len)
     return (int)key_slot(a[1], l[1]);
 }
 
+/* Counts slot among those this connection depends on. Its state is not
+ * recomputed here (the caller is sending): the next map refresh or node
+ * transition does, and a command to a master that is away fails anyway. */
+static void use_slot(struct rconn *rc, uint16_t slot)
+{
+    for (unsigned i = 0; i < rc->nused; i++)
+        if (rc->used[i] == slot)
+            return;
+    if (rc->nused < USED_MAX)
+        rc->used[rc->nused++] = slot;
+    else
+        rc->used_all = true;
+}
+
 /* The node a command goes to: a plain rconn's one; the slot's master; any
  * connected master for a command without a key. NULL: none to send to. */
 static struct rnode *route(struct rconn *rc, const char *cmd, size_t len)
@@ -563,6 +592,7 @@ static struct rnode *route(struct rconn *rc, const char *cmd, size_t len)
         return rc->nodes[0]->up ? rc->nodes[0] : NULL;
     int slot = cmd_slot(cmd, len);
     if (slot >= 0) {
+        use_slot(rc, (uint16_t)slot);
         if (!rc->slots || rc->slots[slot] == NO_NODE)
             return NULL;
         struct rnode *n = rc->nodes[rc->slots[slot]];

@@ -38,7 +38,9 @@ ctx_err rconn_new(uv_loop_t *loop, const char *host, int port, const char *name,
 /* The same on "host:port" nodes: several, or cluster set, make it follow a
  * Redis Cluster's slot map (the nodes are where it first asks for it). A
  * plain connection answered MOVED becomes a cluster one by itself. Up means:
- * the map is known and every master in it connected. */
+ * the masters of the slots it has sent commands to are connected (every
+ * master before its first command), so a connection that uses one domain
+ * carries on while another domain's master fails over. */
 ctx_err rconn_new_nodes(uv_loop_t *loop, const char *const *nodes, size_t nnodes, bool cluster,
                         const char *name, double timeout, rconn_state_cb state_cb, void *priv,
                         struct rconn **out);
