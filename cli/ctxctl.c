@@ -152,9 +152,11 @@ struct config *load_config(void)
     return cfg;
 }
 
-static redisContext *connect_to(const char *host, int port, const char *what)
+static redisContext *connect_to(const struct config *cfg, const char *host, int port,
+                                const char *what)
 {
     struct timeval tv = {5, 0};
+    char err[256];
     redisContext *rc = redisConnectWithTimeout(host, port, tv);
     if (!rc || rc->err) {
         fprintf(stderr, "ctxctl: redis %s: %s\n", what, rc ? rc->errstr : "out of memory");
@@ -163,6 +165,12 @@ static redisContext *connect_to(const char *host, int port, const char *what)
         return NULL;
     }
     redisSetTimeout(rc, tv);
+    if (rsync_auth(rc, cfg->redis_user, cfg->redis_password, err, sizeof err)) {
+        fprintf(stderr, "ctxctl: redis %s: %s (redis_password, CTX_REDIS_PASSWORD)\n", what,
+                err);
+        redisFree(rc);
+        return NULL;
+    }
     return rc;
 }
 
@@ -176,7 +184,7 @@ static redisContext *cluster_master(const struct config *cfg, const char *key)
         int port;
         if (config_parse_hostport(cfg->redis_nodes.v[i], &host, &port))
             continue;
-        redisContext *rc = connect_to(host, port, cfg->redis_nodes.v[i]);
+        redisContext *rc = connect_to(cfg, host, port, cfg->redis_nodes.v[i]);
         free(host);
         redisReply *r = rc ? redisCommand(rc, "CLUSTER SLOTS") : NULL;
         for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k < r->elements; k++) {
@@ -191,7 +199,7 @@ static redisContext *cluster_master(const struct config *cfg, const char *key)
             snprintf(addr, sizeof addr, "%s:%lld", m->element[0]->len ? m->element[0]->str
                                                                      : rc->tcp.host,
                      m->element[1]->integer);
-            redisContext *master = connect_to(m->element[0]->len ? m->element[0]->str
+            redisContext *master = connect_to(cfg, m->element[0]->len ? m->element[0]->str
                                                                  : rc->tcp.host,
                                               (int)m->element[1]->integer, addr);
             freeReplyObject(r);
@@ -212,7 +220,7 @@ struct redisContext *cli_redis(const struct config *cfg, const char *key)
 {
     if (cfg->redis_cluster && key)
         return cluster_master(cfg, key);
-    return connect_to(cfg->redis_host, cfg->redis_port, cfg->redis);
+    return connect_to(cfg, cfg->redis_host, cfg->redis_port, cfg->redis);
 }
 
 /* How many of argv's words a command's name takes (0: not this command). */

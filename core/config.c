@@ -513,6 +513,8 @@ static const struct field config_fields[] = {
     CFG("redis",            F_STRLIST,  redis_nodes, .def = "127.0.0.1:6379",
         .valid = valid_hostport, .flags = ONE_OR_MANY),
     CFG("redis_cluster",    F_BOOL,     redis_cluster, .def = "false"),
+    CFG("redis_user",       F_STRING,   redis_user),
+    CFG("redis_password",   F_STRING,   redis_password),
     CFG("redis_wait_replicas", F_INT,   redis_wait_replicas, .def = "0", .min = 0, .max = 16),
     CFG("redis_wait_timeout", F_DURATION, redis_wait_timeout, .def = "100ms", .min = 0.001,
         .max = 10),
@@ -917,6 +919,11 @@ static void redis_derive(struct config *cfg)
     config_parse_hostport(cfg->redis, &cfg->redis_host, &cfg->redis_port);
     if (cfg->redis_nodes.n > 1)
         cfg->redis_cluster = 1;
+    /* the password from the environment (a systemd EnvironmentFile), kept
+     * out of a config file that is read by more people than Redis's */
+    const char *pw = getenv("CTX_REDIS_PASSWORD");
+    if (!cfg->redis_password && pw && *pw)
+        cfg->redis_password = ctx_strdup(pw);
 }
 
 static ctx_err config_check(struct ctx *c, void *elem, const char *prefix)

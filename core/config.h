@@ -146,6 +146,8 @@ struct config {
     int listen_port;
     struct strlist redis_nodes; /* "127.0.0.1:6379", or a Redis Cluster's nodes */
     int redis_cluster;     /* follow a cluster's slot map (set when there are several nodes) */
+    char *redis_user;      /* AUTH user (Redis 6 ACL); NULL: the default user */
+    char *redis_password;  /* AUTH password, or $CTX_REDIS_PASSWORD; NULL: no AUTH */
     int redis_wait_replicas; /* WAIT for this many replicas after each script of the web
                               nodes (what clients are told happened; 0: don't) */
     double redis_wait_timeout; /* s WAIT waits at most */

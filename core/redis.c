@@ -118,6 +118,7 @@ struct rnode {
     unsigned outstanding;
     uint64_t last_activity;     /* uv_now() of the last reply or send on an idle conn */
     bool logged_down;
+    bool logged_auth;           /* a refused AUTH said once */
     int replicas;               /* replicas connected to it (ROLE), -1 not known yet */
     uint64_t role_due;          /* uv_now() when to ask ROLE again */
     bool role_asked;            /* a ROLE in flight */
@@ -147,6 +148,7 @@ struct rconn {
     bool logged_unreplicated;
     bool logged_ask;            /* a slot migrating: said once */
     struct pending *delayed;    /* TRYAGAIN: commands waiting to be sent again */
+    char *auth_user, *auth_pass; /* AUTH on every connection, before anything else */
     /* cluster: the slots this connection has sent to; it is up while their
      * masters are, so a follower of one stream does not stop while the
      * master of another domain fails over. Past USED_MAX slots (or before
@@ -261,6 +263,38 @@ static void load_scripts(struct rnode *n)
                           rc->scripts[i].body);
 }
 
+static void node_ready(struct rnode *n);
+
+static void on_auth(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct rnode *n = privdata;
+    redisReply *r = reply;
+    if (!r || n->rc->closing)
+        return;                 /* lost meanwhile: on_disconnect retries */
+    if (r->type == REDIS_REPLY_ERROR) {
+        if (!n->logged_auth)
+            log_error("redis %s: %s:%d refused the password (redis_password, "
+                      "CTX_REDIS_PASSWORD): %s; retrying", n->rc->name, n->host, n->port,
+                      r->str);
+        n->logged_auth = true;
+        n->logged_down = true;  /* the disconnection that follows says nothing more */
+        redisAsyncDisconnect(ac);
+        return;
+    }
+    n->logged_auth = false;
+    node_ready(n);
+}
+
+/* AUTH, queued as soon as the connection is made, so it goes before anything
+ * sent while connecting (a cluster routes to a connecting master). */
+static void send_auth(struct rnode *n)
+{
+    struct rconn *rc = n->rc;
+    const char *argv[3] = {"AUTH", rc->auth_user ? rc->auth_user : rc->auth_pass,
+                           rc->auth_pass};
+    redisAsyncCommandArgv(n->ac, on_auth, n, rc->auth_user ? 3 : 2, argv, NULL);
+}
+
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     struct rnode *n = ac->data;
@@ -278,6 +312,15 @@ static void on_connect(const redisAsyncContext *ac, int status)
         schedule_retry(n);
         return;
     }
+    if (rc->auth_pass)
+        return;                 /* node_connect() sent AUTH first: on_auth() goes on */
+    node_ready(n);
+}
+
+/* Connected (and authenticated): load the scripts, and take commands. */
+static void node_ready(struct rnode *n)
+{
+    struct rconn *rc = n->rc;
     log_info("redis %s: connected to %s:%d", rc->name, n->host, n->port);
     n->logged_down = false;
     n->backoff_ms = 0;
@@ -296,7 +339,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     n->ac = NULL;
     n->up = false;
     n->outstanding = 0;
-    if (!rc->closing)
+    if (!rc->closing && !n->logged_auth)
         log_warn("redis %s: connection to %s:%d lost%s%s", rc->name, n->host, n->port,
                  status == REDIS_OK ? "" : ": ", status == REDIS_OK ? "" : ac->errstr);
     n->logged_down = true;
@@ -334,6 +377,8 @@ static void node_connect(struct rnode *n)
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     n->ac = ac;
     n->outstanding = 0;
+    if (rc->auth_pass)
+        send_auth(n);
 }
 
 /* The node for host:port, made (and connecting) if new. */
@@ -694,6 +739,8 @@ void rconn_free(struct rconn *rc)
     uv_close((uv_handle_t *)rc->refresh, handle_free);
     uv_close((uv_handle_t *)rc->watchdog, handle_free);
     free(rc->name);
+    free(rc->auth_user);
+    free(rc->auth_pass);
     free(rc);
 }
 
@@ -716,6 +763,19 @@ void rconn_set_scripts(struct rconn *rc, struct rscript *scripts, size_t n)
 {
     rc->scripts = scripts;
     rc->nscripts = n;
+}
+
+void rconn_set_auth(struct rconn *rc, const char *user, const char *password)
+{
+    if (!password || !*password)
+        return;
+    rc->auth_user = user && *user ? ctx_strdup(user) : NULL;
+    rc->auth_pass = ctx_strdup(password);
+    /* the connections rconn_new*() started are still connecting: nothing
+     * is queued on them yet */
+    for (size_t i = 0; i < rc->nnodes; i++)
+        if (rc->nodes[i]->ac && !rc->nodes[i]->up)
+            send_auth(rc->nodes[i]);
 }
 
 static void pending_free(struct pending *p)
@@ -1060,5 +1120,24 @@ ctx_err rconn_eval(struct rconn *rc, const struct rscript *s, rconn_reply_cb cb,
         free(av);
         free(al);
     }
+    return e;
+}
+
+ctx_err rsync_auth(redisContext *c, const char *user, const char *password, char *err,
+                   size_t errlen)
+{
+    /* without a password, a PING tells a Redis that wants one (NOAUTH)
+     * before a long command is refused with a puzzling protocol error */
+    bool auth = password && *password;
+    redisReply *r = !auth ? redisCommand(c, "PING")
+                    : user && *user ? redisCommand(c, "AUTH %s %s", user, password)
+                                    : redisCommand(c, "AUTH %s", password);
+    ctx_err e = CTX_OK;
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        snprintf(err, errlen, "%s: %s", auth ? "AUTH refused" : "Redis asks for a password",
+                 r ? r->str : c->errstr);
+        e = CTX_EREDIS;
+    }
+    freeReplyObject(r);
     return e;
 }

@@ -54,6 +54,10 @@ unsigned rconn_key_slot(const char *key, size_t len);
 const char *rconn_name(const struct rconn *rc);
 /* Scripts to load on each connection (the array must outlive rc). */
 void rconn_set_scripts(struct rconn *rc, struct rscript *scripts, size_t n);
+/* AUTH [user] password on every connection before anything else (call it
+ * right after rconn_new*(), before the loop runs); NULL or "": none. A
+ * refused password is logged and retried like a connection that failed. */
+void rconn_set_auth(struct rconn *rc, const char *user, const char *password);
 
 ctx_err rconn_cmd(struct rconn *rc, rconn_reply_cb cb, void *priv, const char *fmt, ...);
 ctx_err rconn_cmdargv(struct rconn *rc, rconn_reply_cb cb, void *priv, int argc,
@@ -71,5 +75,8 @@ void rconn_set_wait(struct rconn *rc, int replicas, int timeout_ms);
 ctx_err rconn_eval(struct rconn *rc, const struct rscript *s, rconn_reply_cb cb, void *priv,
                    int nkeys, int argc, const char **argv, const size_t *argvlen);
 
+/* The same AUTH on a blocking connection (ctxctl, start-up checks). */
+ctx_err rsync_auth(redisContext *c, const char *user, const char *password, char *err,
+                   size_t errlen);
 
 #endif

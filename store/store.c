@@ -29,6 +29,13 @@ static ctx_err layout_check(const struct config *cfg)
         return CTX_OK;
     }
     redisSetTimeout(c, tv);
+    char err[256];
+    if (rsync_auth(c, cfg->redis_user, cfg->redis_password, err, sizeof err)) {
+        log_error("store: Redis at %s:%d: %s (redis_password, CTX_REDIS_PASSWORD)",
+                  cfg->redis_host, cfg->redis_port, err);
+        redisFree(c);
+        return CTX_OK;          /* the connections say so again, and retry */
+    }
     size_t n = 0;
     while (store_untagged_names[n])
         redisAppendCommand(c, "EXISTS %s", store_untagged_names[n++]);
@@ -75,8 +82,10 @@ ctx_err store_conn_new(struct store *st, const char *name, rconn_state_cb cb, vo
     const struct strlist *nodes = &st->cfg->redis_nodes;
     ctx_err e = rconn_new_nodes(st->loop, (const char *const *)nodes->v, nodes->n,
                                 st->cfg->redis_cluster, name, 15, cb, priv, out);
-    if (!e)
+    if (!e) {
+        rconn_set_auth(*out, st->cfg->redis_user, st->cfg->redis_password);
         rconn_set_scripts(*out, st->scripts, SCRIPT_COUNT);
+    }
     return e;
 }
 

@@ -332,14 +332,15 @@ class Ctxd:
         self.started_at = None
         self.runs = 0
 
-    def start(self, wait=True, args=()):
-        """args: further ctxd arguments (--roles collect,serve)."""
+    def start(self, wait=True, args=(), env=None):
+        """args: further ctxd arguments (--roles collect,serve); env: its
+        environment, if not this one."""
         self.runs += 1
         self.log_path = os.path.join(self.workdir, "ctxd.%d.log" % self.runs)
         self.log = open(self.log_path, "wb")
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen([CTXD, "-c", self.config, *args], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env=env)
         if wait:
             wait_for(lambda: self.http("/healthz", ok_only=False) is not None,
                      what="ctxd to serve /healthz")
