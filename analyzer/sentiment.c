@@ -432,17 +432,9 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
         if (i + 8 <= n && (c == 0xD0 || c == 0xD1)) {
             /* four small letters а..я (D0 B0..BF, D1 80..8F) at once: their
              * own lower case (ё, D1 91, is not among them: it becomes е) */
-            uint64_t w;
-            memcpy(&w, p + i, 8);
-            uint64_t m = w & 0xF0FFF0FFF0FFF0FFull;
-            int ok = 1;
-            for (unsigned k = 0; k < 64; k += 16) {
-                uint32_t lane = (uint32_t)(m >> k) & 0xFFFFu;
-                ok &= (lane == 0xB0D0u) | (lane == 0x80D1u);
-            }
-            if (ok) {
+            if (analyzer_cyr_small4(p + i)) {
                 if (lowfits)
-                    memcpy(low + i, &w, 8);
+                    memcpy(low + i, p + i, 8);
                 has_lo = 1;
                 cyr = 1;
                 i += 8;
