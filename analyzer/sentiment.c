@@ -397,19 +397,21 @@ static inline int stem_head_maybe(const struct analyzer_lexicon *lx, const char 
 
 /* Token p[0..n) (avail bytes can be read from p): its flags, its lexicon
  * entry and its cue words. */
-static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
-                     struct analyzer_tok *t)
+static inline __attribute__((always_inline)) void
+classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
+         struct analyzer_tok *t, const int ascii)
 {
     const struct analyzer_lexicon *lx = tc->lx;
     char low[LOW_MAX];
-    const struct lex_table *table = n && (p[0] == 0xD0 || p[0] == 0xD1) ? &lx->ru : &lx->words;
+    const struct lex_table *table =
+        !ascii && n && (p[0] == 0xD0 || p[0] == 0xD1) ? &lx->ru : &lx->words;
     int lowfits = n <= sizeof low;
     int fits = n <= table->maxlen && lowfits;
     int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0, e2 = 0;
     size_t start = classify_ascii8(p, n, avail, low, &has_up, &has_lo, &first_up) ? n : 0;
     for (size_t i = start; i < n;) {
         unsigned c = p[i];
-        if (c < 0x80) {
+        if (ascii || c < 0x80) {
             if (c - 'A' < 26u) {
                 has_up = 1;
                 first_up |= i == 0;
@@ -674,8 +676,12 @@ static int glued_end(const unsigned char *s, size_t a, size_t i, size_t len)
     return 1;
 }
 
-static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, struct analyzer_tok *toks,
-                       const struct descv *descs)
+/* The tokenizer's body. ascii is tc->ascii, given apart so that the two
+ * callers below get a copy each: for ASCII text (no emoji, so no
+ * descriptions either) the compiler drops the paths of other characters. */
+static inline __attribute__((always_inline)) size_t
+tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct analyzer_tok *toks,
+              const struct descv *descs, const int ascii)
 {
     size_t n = 0, d = 0;
     uint32_t sent = 0;
@@ -686,7 +692,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
     const unsigned char *atp = memchr(s, '@', len);
     size_t next_at = atp ? (size_t)(atp - s) : len;
     for (size_t i = 0; i < len;) {
-        size_t w = ws_at(s, i, len);
+        size_t w = ascii ? ascii_space[s[i]] : ws_at(s, i, len);
         if (w) {
             i += w;
             continue;
@@ -715,7 +721,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             i++;
         }
         size_t b = i, x = a, y = b, k;
-        if (tc->ascii) {        /* strip punctuation: ASCII only */
+        if (ascii) {            /* strip punctuation: ASCII only */
             while (x < y && is_punct(s[x]))
                 x++;
             while (y > x && is_punct(s[y - 1]))
@@ -739,7 +745,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             }
         }
         if (y - x <= 8 &&
-            (y - x <= 2 || (!tc->ascii && count_cp8(s, x, y - x, len) <= 2))) {   /* probably an emoticon: keep it whole */
+            (y - x <= 2 || (!ascii && count_cp8(s, x, y - x, len) <= 2))) {   /* probably an emoticon: keep it whole */
             x = a;
             y = b;
         }
@@ -763,7 +769,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             struct lang_votes *votes = tc->votes;
             if (emoji || ncut)
                 tc->votes = NULL;   /* emoji descriptions are English whatever the text */
-            classify(tc, s + wx, wy - wx, len - wx, t);
+            classify(tc, s + wx, wy - wx, len - wx, t, ascii);
             tc->votes = votes;
             t->off = (uint32_t)wx;
             t->len = (uint32_t)(wy - wx);
@@ -810,6 +816,19 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
         tc->at_start = t->eos;
     }
     return n;
+}
+
+static size_t tokenize_ascii(struct tokctx *tc, const unsigned char *s, size_t len,
+                             struct analyzer_tok *toks)
+{
+    static const struct descv none;
+    return tokenize_body(tc, s, len, toks, &none, 1);
+}
+
+static size_t tokenize_utf8(struct tokctx *tc, const unsigned char *s, size_t len,
+                            struct analyzer_tok *toks, const struct descv *descs)
+{
+    return tokenize_body(tc, s, len, toks, descs, 0);
 }
 
 /* ---- step 3: valence of each token -------------------------------------- */
@@ -1577,7 +1596,7 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
 
     struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes, .ascii = ascii};
     struct ctx_s c = {.lx = lx, .t = toks};
-    c.n = tokenize(&tc, s, len, toks, &descs);
+    c.n = ascii ? tokenize_ascii(&tc, s, len, toks) : tokenize_utf8(&tc, s, len, toks, &descs);
     if (ascii)                 /* all letters are Latin: whether there is one */
         for (size_t i = 0; i < c.n && !votes.latin; i++)
             votes.latin = toks[i].letters;
