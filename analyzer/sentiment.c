@@ -759,7 +759,13 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
             atp = memchr(s + x, '@', len - x);
             next_at = atp ? (size_t)(atp - s) : len;
         }
-        int skip = emoji ? SKIP_NONE : skip_kind(s, a, b, x, y, next_at < y);
+        /* most words are none of skip_kind()'s: nothing stripped before
+         * them (no "@", "$"), no "@" in them, and too short for a link or
+         * not starting with h or w; those are not asked */
+        int skip = SKIP_NONE;
+        if (!emoji && (x > a || next_at < y ||
+                       (y - x >= 4 && ((s[x] | 0x20) == 'h' || (s[x] | 0x20) == 'w'))))
+            skip = skip_kind(s, a, b, x, y, next_at < y);
         if (!emoji && !skip && x > a && s[x - 1] == '#')
             ncut = hashtag_cut(tc, s, x, y, cut);
         for (size_t p = 0; p < (ncut ? ncut : 1); p++) {
