@@ -709,6 +709,13 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
         while (!glued && i < len) {
             unsigned bc = byte_class[s[i]];
             if (!bc) {          /* letters, and every byte of Cyrillic */
+#if SWAR
+                /* four letters of U+0400..U+047F (bytes of class 0) at once */
+                if (!ascii && i + 8 <= len && cyr4(s + i)) {
+                    i += 8;
+                    continue;
+                }
+#endif
                 i++;
                 continue;
             }
