@@ -1026,9 +1026,11 @@ static inline int word_ascii8(const unsigned char *s, unsigned char *out)
     memcpy(&w, s, 8);
     if (w & HIGHS)
         return -1;
-    uint64_t up = in_range(w, 'A', 'Z');
-    uint64_t word = up | in_range(w, 'a', 'z') | in_range(w, '0', '9') | in_range(w, '_', '_');
-    w |= up >> 2;
+    /* letters of either case: with 0x20 set only 'A'..'Z' and 'a'..'z'
+     * land in 'a'..'z'; setting 0x20 in them is their folding */
+    uint64_t letter = in_range(w | ONES * 0x20, 'a', 'z');
+    uint64_t word = letter | in_range(w, '0', '9') | in_range(w, '_', '_');
+    w |= letter >> 2;
     memcpy(out, &w, 8);
     uint64_t stop = ~word & HIGHS;
     return stop ? __builtin_ctzll(stop) >> 3 : 8;

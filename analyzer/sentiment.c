@@ -818,7 +818,7 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
         struct analyzer_tok *t = &toks[n - 1];
         /* the punctuation after the word: "bad." "bad!!" "bad..." "bad?!" "bad," */
         unsigned last = s[b - 1];
-        t->eos = ends_sentence(last) || (b - a >= 3 && s[b - 3] == 0xE2 && s[b - 2] == 0x80 &&
+        t->eos = ends_sentence(last) || (!ascii && b - a >= 3 && s[b - 3] == 0xE2 && s[b - 2] == 0x80 &&
                                          s[b - 1] == 0xA6);
         t->clause = t->eos || last == ',' || last == ':';
         if (t->eos && memchr(s + y, '?', b - y))
