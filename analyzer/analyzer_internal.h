@@ -76,9 +76,12 @@ struct lang_votes {
     uint32_t latin, cyrillic, other;
     uint32_t stop[LANG__COUNT];
     uint32_t letter[LANG__COUNT];
+    uint32_t rare;              /* characters (or bytes not UTF-8) other than
+                                   ASCII and U+0400..U+047F */
 };
 
-/* Count the letters of s[0..len) into v (scripts and telltale letters). */
+/* Count the letters of s[0..len) into v (scripts and telltale letters, and
+ * the characters that are neither ASCII nor U+0400..U+047F: v->rare). */
 void analyzer_lang_letters(const unsigned char *s, size_t len, struct lang_votes *v);
 /* The decision, pure. */
 enum lang_id analyzer_lang_decide(const struct lang_votes *v);
@@ -177,6 +180,9 @@ struct analyzer_lexicon {
     size_t ru_words;                       /* polar words read from the Russian files */
     uint32_t emoji_max_cp;                 /* longest emoji key, code points */
     uint8_t *emoji_first;                  /* bitmap of first code points */
+    bool emoji_cyrillic;                   /* some emoji key could match in text
+                                              of ASCII and U+0400..U+047F alone
+                                              (lang_votes.rare 0) */
     const struct lex_entry *w[LW__COUNT];
     struct lex_phrase special[LEX_MAX_PHRASES];
     unsigned nspecial;

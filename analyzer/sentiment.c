@@ -1591,7 +1591,10 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
     int ascii = !(high & 0x8080808080808080ull);
     if (!ascii) {
         analyzer_lang_letters(s, len, &votes);
-        if (emoji_expand(lx, s, len, &ebuf, &descs)) {
+        /* text of ASCII and U+0400..U+047F alone (most Russian text: the
+         * letters' pass above says) holds no emoji unless the lexicon has
+         * keys that begin there */
+        if ((votes.rare || lx->emoji_cyrillic) && emoji_expand(lx, s, len, &ebuf, &descs)) {
             s = (const unsigned char *)buf_str(&ebuf);
             len = buf_len(&ebuf);
         }
