@@ -510,10 +510,11 @@ static int emoji_line(struct analyzer_lexicon *lx, char *emoji, char *desc, cons
         if (ncp == 1)
             second = cp;
     }
-    /* Where the scorer looks for emoji in such text (emoji_expand()): at
-     * its Cyrillic letters, and at an ASCII character followed by one
-     * (a keycap's start); a key that cannot begin there lets it skip
-     * Russian text without looking (see plain_cyrillic()). */
+    /* Where the scorer would look for emoji in text of ASCII and
+     * U+0400..U+047F alone (emoji_expand()): at its Cyrillic letters, and at
+     * an ASCII character followed by one (a keycap's start). Unless a key
+     * can begin there, such text (most Russian text) is not looked at at
+     * all (analyzer_sentiment(), lang_votes.rare). */
     if ((first >= 0x400 && first < 0x480) ||
         (first < 0x80 && (ncp == 1 || (second >= 0x400 && second < 0x480))))
         lx->emoji_cyrillic = true;
