@@ -76,9 +76,12 @@ struct lang_votes {
     uint32_t latin, cyrillic, other;
     uint32_t stop[LANG__COUNT];
     uint32_t letter[LANG__COUNT];
+    uint32_t rare;              /* characters (or bytes not UTF-8) other than
+                                   ASCII and U+0400..U+047F */
 };
 
-/* Count the letters of s[0..len) into v (scripts and telltale letters). */
+/* Count the letters of s[0..len) into v (scripts and telltale letters, and
+ * the characters that are neither ASCII nor U+0400..U+047F: v->rare). */
 void analyzer_lang_letters(const unsigned char *s, size_t len, struct lang_votes *v);
 /* The decision, pure. */
 enum lang_id analyzer_lang_decide(const struct lang_votes *v);
@@ -177,6 +180,9 @@ struct analyzer_lexicon {
     size_t ru_words;                       /* polar words read from the Russian files */
     uint32_t emoji_max_cp;                 /* longest emoji key, code points */
     uint8_t *emoji_first;                  /* bitmap of first code points */
+    bool emoji_cyrillic;                   /* some emoji key could match in text
+                                              of ASCII and U+0400..U+047F alone
+                                              (lang_votes.rare 0) */
     const struct lex_entry *w[LW__COUNT];
     struct lex_phrase special[LEX_MAX_PHRASES];
     unsigned nspecial;
@@ -297,6 +303,24 @@ analyzer_lex_find16(const struct lex_table *t, const char *key, size_t len)
  * pointers into the tables taken before are stale, lx's own are kept up
  * to date. -1 when the table is full. */
 int analyzer_lex_add_cue_word(struct analyzer_lexicon *lx, const char *key, size_t len);
+
+/* Are the eight bytes at p four small letters а..я (D0 B0..BF, D1 80..8F),
+ * letters that are their own lower case and fold to themselves? Most of a
+ * Russian text is such runs; the tokenizer and the prefilter take them four
+ * at a time. In each 16-bit lane (lead byte low), with the continuation's
+ * low nibble masked off, x = lane ^ B0D0 is 0 for D0 Bx, and 3001 for D1 8x
+ * (B0D0 ^ 80D1): bits 0, 12 and 13 all set or all clear, nothing else. */
+static inline int analyzer_cyr_small4(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    uint64_t x = (w & 0xF0FFF0FFF0FFF0FFull) ^ 0xB0D0B0D0B0D0B0D0ull;
+    if (x & ~0x3001300130013001ull)
+        return 0;
+    uint64_t b0 = x & 0x0001000100010001ull;
+    return ((b0 ^ (x >> 12)) & 0x0001000100010001ull) == 0 &&
+           ((b0 ^ (x >> 13)) & 0x0001000100010001ull) == 0;
+}
 
 /* Which table a (lower-case) key belongs to: Cyrillic keys (first byte of
  * U+0400..U+047F) go to lx->ru, the rest to lx->words. */

@@ -122,6 +122,11 @@ struct analyzer_cues {
     /* cues by what their first element can be: start[w]..start[w + 1] in
      * byid for word id w; neg and num lists for NEG and #n starts */
     uint32_t *start, *byid;
+    /* per cue: the idbits of its second element when try_cue()'s first
+     * test reads it (two elements, the first neither optional nor a gap,
+     * the second plain words), else 0; a try whose next token has none of
+     * these bits is not made */
+    uint64_t *second;
     uint32_t *negstart, nneg, *numstart, nnum;
     char codes[64][4];         /* the language codes the cues name (langmask bits) */
     unsigned ncodes;
@@ -727,6 +732,12 @@ static void build_index(struct analyzer_cues *c)
             for (unsigned j = 0; j < e->nids; j++)
                 e->idbits |= 1ull << (c->idpool[e->ids + j] & 63);
         }
+    c->second = ctx_calloc(c->n + 1, sizeof *c->second);
+    for (size_t i = 0; i < c->n; i++) {
+        const struct cue *q = &c->v[i];
+        if (q->nel >= 2 && !(q->el[0].flags & (E_OPT | E_GAP)) && q->el[1].flags == 0)
+            c->second[i] = q->el[1].idbits;
+    }
     c->start = ctx_calloc(nw + 2, sizeof *c->start);
     size_t total = 0;
     for (size_t i = 0; i < c->n; i++) {
@@ -822,6 +833,7 @@ void analyzer_cues_free(struct analyzer_cues *c)
     free(c->idpool);
     free(c->start);
     free(c->byid);
+    free(c->second);
     free(c->negstart);
     free(c->numstart);
     free(c);
@@ -960,17 +972,33 @@ size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_
     uint64_t lbit = lang ? code_bit(c, lang) : 0;
     for (size_t i = 0; i < n && nh < max; i++) {
         const struct analyzer_tok *tk = &t[i];
+        if (!tk->ncue && !tk->neg && !tk->num)
+            continue;
+        /* the bits of the next token's words (none past the sentence):
+         * a cue whose second word it cannot be (second[]) is not tried,
+         * as try_cue() would find first */
+        uint64_t next = 0;
+        if (i + 1 < n && t[i + 1].sent == tk->sent)
+            for (unsigned j = 0; j < t[i + 1].ncue; j++)
+                next |= 1ull << (t[i + 1].cue[j] & 63);
+#define TRY(qi)                                                                 \
+        do {                                                                    \
+            uint32_t q_ = (qi);                                                 \
+            if (!c->second[q_] || (c->second[q_] & next))                       \
+                try_cue(c, q_, t, n, i, lang, lbit, hits, max, &nh);            \
+        } while (0)
         for (unsigned j = 0; j < tk->ncue; j++) {
             uint16_t w = tk->cue[j];
             for (uint32_t k = c->start[w]; k < c->start[w + 1]; k++)
-                try_cue(c, c->byid[k], t, n, i, lang, lbit, hits, max, &nh);
+                TRY(c->byid[k]);
         }
         if (tk->neg)
             for (uint32_t k = 0; k < c->nneg; k++)
-                try_cue(c, c->negstart[k], t, n, i, lang, lbit, hits, max, &nh);
+                TRY(c->negstart[k]);
         if (tk->num)
             for (uint32_t k = 0; k < c->nnum; k++)
-                try_cue(c, c->numstart[k], t, n, i, lang, lbit, hits, max, &nh);
+                TRY(c->numstart[k]);
+#undef TRY
     }
     /* counter-evidence cancels the cues it overlaps: "no problem" is not
      * the "NEG _" it also is */

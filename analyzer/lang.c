@@ -198,6 +198,7 @@ void analyzer_lang_letters(const unsigned char *s, size_t len, struct lang_votes
             v->letter[l]++;          /* LANG_NONE's count is never read */
             continue;
         }
+        v->rare++;
         if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
             cp = ((c & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);      /* two bytes: most letters */
             adv = 2;

@@ -504,9 +504,20 @@ static int emoji_line(struct analyzer_lexicon *lx, char *emoji, char *desc, cons
     const unsigned char *s = (const unsigned char *)emoji;
     uint32_t ncp = 0;
     size_t adv;
-    uint32_t first = ctx_utf8_decode(s, len, &adv);
-    for (size_t k = 0; k < len; k += adv, ncp++)
-        ctx_utf8_decode(s + k, len - k, &adv);
+    uint32_t first = ctx_utf8_decode(s, len, &adv), second = 0;
+    for (size_t k = 0; k < len; k += adv, ncp++) {
+        uint32_t cp = ctx_utf8_decode(s + k, len - k, &adv);
+        if (ncp == 1)
+            second = cp;
+    }
+    /* Where the scorer would look for emoji in text of ASCII and
+     * U+0400..U+047F alone (emoji_expand()): at its Cyrillic letters, and at
+     * an ASCII character followed by one (a keycap's start). Unless a key
+     * can begin there, such text (most Russian text) is not looked at at
+     * all (analyzer_sentiment(), lang_votes.rare). */
+    if ((first >= 0x400 && first < 0x480) ||
+        (first < 0x80 && (ncp == 1 || (second >= 0x400 && second < 0x480))))
+        lx->emoji_cyrillic = true;
     if (ncp > lx->emoji_max_cp)
         lx->emoji_max_cp = ncp;
     if (first >= 0x110000)

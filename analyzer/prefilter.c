@@ -1026,28 +1026,16 @@ static inline int word_ascii8(const unsigned char *s, unsigned char *out)
     memcpy(&w, s, 8);
     if (w & HIGHS)
         return -1;
-    uint64_t up = in_range(w, 'A', 'Z');
-    uint64_t word = up | in_range(w, 'a', 'z') | in_range(w, '0', '9') | in_range(w, '_', '_');
-    w |= up >> 2;
+    /* letters of either case: with 0x20 set only 'A'..'Z' and 'a'..'z'
+     * land in 'a'..'z'; setting 0x20 in them is their folding */
+    uint64_t letter = in_range(w | ONES * 0x20, 'a', 'z');
+    uint64_t word = letter | in_range(w, '0', '9') | in_range(w, '_', '_');
+    w |= letter >> 2;
     memcpy(out, &w, 8);
     uint64_t stop = ~word & HIGHS;
     return stop ? __builtin_ctzll(stop) >> 3 : 8;
 }
 
-/* Eight bytes at s are four small letters а..я (D0 B0..BF, D1 80..8F):
- * word characters that fold to themselves. */
-static inline int cyr_small4(const unsigned char *s)
-{
-    uint64_t w;
-    memcpy(&w, s, 8);
-    w &= 0xF0FFF0FFF0FFF0FFull;
-    int ok = 1;
-    for (unsigned k = 0; k < 64; k += 16) {
-        uint32_t lane = (uint32_t)(w >> k) & 0xFFFFu;
-        ok &= (lane == 0xB0D0u) | (lane == 0x80D1u);
-    }
-    return ok;
-}
 #define WORD_SWAR 1
 #else
 #define WORD_SWAR 0
@@ -1941,7 +1929,7 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
                 }
 #if WORD_SWAR
                 if ((c == 0xD0 || c == 0xD1) && i + 8 <= len && n + 8 <= MAX_LIT &&
-                    cyr_small4(s + i)) {
+                    analyzer_cyr_small4(s + i)) {
                     memcpy(w + n, s + i, 8);    /* folded already, word characters */
                     n += 8;
                     i += 8;

@@ -397,19 +397,21 @@ static inline int stem_head_maybe(const struct analyzer_lexicon *lx, const char 
 
 /* Token p[0..n) (avail bytes can be read from p): its flags, its lexicon
  * entry and its cue words. */
-static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
-                     struct analyzer_tok *t)
+static inline __attribute__((always_inline)) void
+classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
+         struct analyzer_tok *t, const int ascii)
 {
     const struct analyzer_lexicon *lx = tc->lx;
     char low[LOW_MAX];
-    const struct lex_table *table = n && (p[0] == 0xD0 || p[0] == 0xD1) ? &lx->ru : &lx->words;
+    const struct lex_table *table =
+        !ascii && n && (p[0] == 0xD0 || p[0] == 0xD1) ? &lx->ru : &lx->words;
     int lowfits = n <= sizeof low;
     int fits = n <= table->maxlen && lowfits;
     int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0, e2 = 0;
     size_t start = classify_ascii8(p, n, avail, low, &has_up, &has_lo, &first_up) ? n : 0;
     for (size_t i = start; i < n;) {
         unsigned c = p[i];
-        if (c < 0x80) {
+        if (ascii || c < 0x80) {
             if (c - 'A' < 26u) {
                 has_up = 1;
                 first_up |= i == 0;
@@ -432,17 +434,9 @@ static void classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t
         if (i + 8 <= n && (c == 0xD0 || c == 0xD1)) {
             /* four small letters а..я (D0 B0..BF, D1 80..8F) at once: their
              * own lower case (ё, D1 91, is not among them: it becomes е) */
-            uint64_t w;
-            memcpy(&w, p + i, 8);
-            uint64_t m = w & 0xF0FFF0FFF0FFF0FFull;
-            int ok = 1;
-            for (unsigned k = 0; k < 64; k += 16) {
-                uint32_t lane = (uint32_t)(m >> k) & 0xFFFFu;
-                ok &= (lane == 0xB0D0u) | (lane == 0x80D1u);
-            }
-            if (ok) {
+            if (analyzer_cyr_small4(p + i)) {
                 if (lowfits)
-                    memcpy(low + i, &w, 8);
+                    memcpy(low + i, p + i, 8);
                 has_lo = 1;
                 cyr = 1;
                 i += 8;
@@ -682,8 +676,12 @@ static int glued_end(const unsigned char *s, size_t a, size_t i, size_t len)
     return 1;
 }
 
-static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, struct analyzer_tok *toks,
-                       const struct descv *descs)
+/* The tokenizer's body. ascii is tc->ascii, given apart so that the two
+ * callers below get a copy each: for ASCII text (no emoji, so no
+ * descriptions either) the compiler drops the paths of other characters. */
+static inline __attribute__((always_inline)) size_t
+tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct analyzer_tok *toks,
+              const struct descv *descs, const int ascii)
 {
     size_t n = 0, d = 0;
     uint32_t sent = 0;
@@ -694,7 +692,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
     const unsigned char *atp = memchr(s, '@', len);
     size_t next_at = atp ? (size_t)(atp - s) : len;
     for (size_t i = 0; i < len;) {
-        size_t w = ws_at(s, i, len);
+        size_t w = ascii ? ascii_space[s[i]] : ws_at(s, i, len);
         if (w) {
             i += w;
             continue;
@@ -711,6 +709,13 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
         while (!glued && i < len) {
             unsigned bc = byte_class[s[i]];
             if (!bc) {          /* letters, and every byte of Cyrillic */
+#if SWAR
+                /* four letters of U+0400..U+047F (bytes of class 0) at once */
+                if (!ascii && i + 8 <= len && cyr4(s + i)) {
+                    i += 8;
+                    continue;
+                }
+#endif
                 i++;
                 continue;
             }
@@ -723,7 +728,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             i++;
         }
         size_t b = i, x = a, y = b, k;
-        if (tc->ascii) {        /* strip punctuation: ASCII only */
+        if (ascii) {            /* strip punctuation: ASCII only */
             while (x < y && is_punct(s[x]))
                 x++;
             while (y > x && is_punct(s[y - 1]))
@@ -747,7 +752,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             }
         }
         if (y - x <= 8 &&
-            (y - x <= 2 || (!tc->ascii && count_cp8(s, x, y - x, len) <= 2))) {   /* probably an emoticon: keep it whole */
+            (y - x <= 2 || (!ascii && count_cp8(s, x, y - x, len) <= 2))) {   /* probably an emoticon: keep it whole */
             x = a;
             y = b;
         }
@@ -761,7 +766,13 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             atp = memchr(s + x, '@', len - x);
             next_at = atp ? (size_t)(atp - s) : len;
         }
-        int skip = emoji ? SKIP_NONE : skip_kind(s, a, b, x, y, next_at < y);
+        /* most words are none of skip_kind()'s: nothing stripped before
+         * them (no "@", "$"), no "@" in them, and too short for a link or
+         * not starting with h or w; those are not asked */
+        int skip = SKIP_NONE;
+        if (!emoji && (x > a || next_at < y ||
+                       (y - x >= 4 && ((s[x] | 0x20) == 'h' || (s[x] | 0x20) == 'w'))))
+            skip = skip_kind(s, a, b, x, y, next_at < y);
         if (!emoji && !skip && x > a && s[x - 1] == '#')
             ncut = hashtag_cut(tc, s, x, y, cut);
         for (size_t p = 0; p < (ncut ? ncut : 1); p++) {
@@ -771,7 +782,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
             struct lang_votes *votes = tc->votes;
             if (emoji || ncut)
                 tc->votes = NULL;   /* emoji descriptions are English whatever the text */
-            classify(tc, s + wx, wy - wx, len - wx, t);
+            classify(tc, s + wx, wy - wx, len - wx, t, ascii);
             tc->votes = votes;
             t->off = (uint32_t)wx;
             t->len = (uint32_t)(wy - wx);
@@ -807,7 +818,7 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
         struct analyzer_tok *t = &toks[n - 1];
         /* the punctuation after the word: "bad." "bad!!" "bad..." "bad?!" "bad," */
         unsigned last = s[b - 1];
-        t->eos = ends_sentence(last) || (b - a >= 3 && s[b - 3] == 0xE2 && s[b - 2] == 0x80 &&
+        t->eos = ends_sentence(last) || (!ascii && b - a >= 3 && s[b - 3] == 0xE2 && s[b - 2] == 0x80 &&
                                          s[b - 1] == 0xA6);
         t->clause = t->eos || last == ',' || last == ':';
         if (t->eos && memchr(s + y, '?', b - y))
@@ -818,6 +829,19 @@ static size_t tokenize(struct tokctx *tc, const unsigned char *s, size_t len, st
         tc->at_start = t->eos;
     }
     return n;
+}
+
+static size_t tokenize_ascii(struct tokctx *tc, const unsigned char *s, size_t len,
+                             struct analyzer_tok *toks)
+{
+    static const struct descv none;
+    return tokenize_body(tc, s, len, toks, &none, 1);
+}
+
+static size_t tokenize_utf8(struct tokctx *tc, const unsigned char *s, size_t len,
+                            struct analyzer_tok *toks, const struct descv *descs)
+{
+    return tokenize_body(tc, s, len, toks, descs, 0);
 }
 
 /* ---- step 3: valence of each token -------------------------------------- */
@@ -1567,7 +1591,10 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
     int ascii = !(high & 0x8080808080808080ull);
     if (!ascii) {
         analyzer_lang_letters(s, len, &votes);
-        if (emoji_expand(lx, s, len, &ebuf, &descs)) {
+        /* text of ASCII and U+0400..U+047F alone (most Russian text: the
+         * letters' pass above says) holds no emoji unless the lexicon has
+         * keys that begin there */
+        if ((votes.rare || lx->emoji_cyrillic) && emoji_expand(lx, s, len, &ebuf, &descs)) {
             s = (const unsigned char *)buf_str(&ebuf);
             len = buf_len(&ebuf);
         }
@@ -1585,7 +1612,7 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
 
     struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes, .ascii = ascii};
     struct ctx_s c = {.lx = lx, .t = toks};
-    c.n = tokenize(&tc, s, len, toks, &descs);
+    c.n = ascii ? tokenize_ascii(&tc, s, len, toks) : tokenize_utf8(&tc, s, len, toks, &descs);
     if (ascii)                 /* all letters are Latin: whether there is one */
         for (size_t i = 0; i < c.n && !votes.latin; i++)
             votes.latin = toks[i].letters;

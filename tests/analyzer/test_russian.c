@@ -109,6 +109,20 @@ static void test_without_russian(void **state)
     assert_non_null(strstr(err, "ru_extra.tsv:3: bad mean"));
 }
 
+/* Russian text (ASCII and U+0400..U+047F alone) is not looked at for emoji
+ * when no emoji key can begin in it, the shipped lexicon's case; a lexicon
+ * whose keys can (lexicon-emoji-cyrillic: "Ж" described as "good sign", and
+ * "good" with its rating from VADER's lexicon) still has them found there. */
+static void test_emoji_in_cyrillic(void **state)
+{
+    const analyzer *shipped = *state;
+    analyzer *a = fixture_analyzer(DATA "/lexicon-emoji-cyrillic", NULL);
+    assert_true(analyzer_score(a, "сервис Ж") > 0.4);
+    assert_true(analyzer_score(a, "сервис") == 0.0);
+    assert_true(analyzer_score(shipped, "сервис Ж") == 0.0);
+    analyzer_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -116,6 +130,7 @@ int main(void)
         cmocka_unit_test(test_lang_table),
         cmocka_unit_test(test_stemmer),
         cmocka_unit_test(test_without_russian),
+        cmocka_unit_test(test_emoji_in_cyrillic),
     };
     return run_with_analyzer(tests, LEXICONS, NULL);
 }
