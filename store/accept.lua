@@ -15,8 +15,12 @@ redis.call('HSET', KEYS[1], 'state', 'assigned', 'answered', ARGV[3])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('HINCRBY', KEYS[10], t[6] .. ':offered', -1)
 redis.call('HINCRBY', KEYS[10], t[6] .. ':assigned', 1)
+-- what the ready set's rule reads, as it is once the offer is taken: no offer held. The
+-- agent is in the agents set (it holds the task), so that is not asked.
+local a = redis.call('HMGET', KEYS[2], unpack(READY_FIELDS))
+a[2] = 0
 redis.call('HSET', KEYS[2], 'offers', 0, 'noanswer', 0)
-ready_sync(KEYS[2], ARGV[2], KEYS[8], KEYS[9])
+ready_sync(KEYS[2], ARGV[2], KEYS[8], nil, a)
 local wait = now - (tonumber(t[3]) or now)
 redis.call('HINCRBY', KEYS[6], 'answered', 1)
 redis.call('HINCRBY', KEYS[6], 'wait_ms', wait)
