@@ -145,19 +145,20 @@ static void on_snapshot(struct rconn *rc, redisReply *rep, void *priv)
     long long forget = (long long)(qc->offer_timeout * 3000) > 10000
                            ? (long long)(qc->offer_timeout * 3000) : 10000;
     for (size_t i = 0; i < nt; i++) {
-        const redisReply *f = tr->element[i];
-        if (f->type != REDIS_REPLY_ARRAY || f->elements < 9)
+        /* id, channel, priority, arrived, order, lang, refused, not_before, need */
+        const char *f[9];
+        if (route_fields(tr->element[i], f, 9) != 9)
             continue;
-        if (atoll(f->element[7]->str ? f->element[7]->str : "0") > now)
+        if (atoll(f[7]) > now)
             continue;       /* a callback not due yet */
         struct rt_task *t = &tasks[kept];
-        t->id = f->element[0]->str;
-        if (!t->id || channel_parse(f->element[1]->str ? f->element[1]->str : "", &t->channel))
+        t->id = f[0];
+        if (!*t->id || channel_parse(f[1], &t->channel))
             continue;
-        t->priority = atoi(f->element[2]->str ? f->element[2]->str : "0");
-        t->enqueued = atoll(f->element[3]->str ? f->element[3]->str : "0");
-        t->lang = f->element[5]->str && *f->element[5]->str ? f->element[5]->str : NULL;
-        refused[kept] = json_loads(f->element[6]->str ? f->element[6]->str : "{}", 0, NULL);
+        t->priority = atoi(f[2]);
+        t->enqueued = atoll(f[3]);
+        t->lang = *f[5] ? f[5] : NULL;
+        refused[kept] = json_loads(*f[6] ? f[6] : "{}", 0, NULL);
         t->refused = &refused_ids[kept * 64];
         const char *ak;
         json_t *av;

@@ -110,20 +110,34 @@ enum {
     F_HANDLED, F_SKILLS, F_LANGS, F_COUNT
 };
 
-static const char *field(const redisReply *v, int f)
+size_t route_fields(const redisReply *s, const char **f, size_t n)
 {
-    return v->element[f]->type == REDIS_REPLY_STRING ? v->element[f]->str : NULL;
+    if (s->type != REDIS_REPLY_STRING)
+        return 0;
+    const char *p = s->str, *end = s->str + s->len;
+    size_t i = 0;
+    while (i < n) {
+        f[i++] = p;
+        p += strlen(p) + 1;     /* the reply ends with a NUL of hiredis' */
+        if (p > end)
+            break;
+    }
+    return p > end ? i : 0;
 }
 
-static long long num(const redisReply *v, int f)
+static const char *field(const char *const *v, int f)
 {
-    const char *s = field(v, f);
-    return s ? atoll(s) : 0;
+    return *v[f] ? v[f] : NULL;
+}
+
+static long long num(const char *const *v, int f)
+{
+    return atoll(v[f]);
 }
 
 /* One agent as route_snapshot.lua gives it. Skills and languages are
  * stored as JSON: {"billing":80} and ["en","ru"]. */
-static void entry_from_reply(const redisReply *v, struct entry *e)
+static void entry_from_fields(const char *const *v, struct entry *e)
 {
     static const int cap[CH_COUNT] = {[CH_SOCIAL] = F_CAP_SOCIAL, [CH_CHAT] = F_CAP_CHAT,
                                       [CH_CALLBACK] = F_CAP_CALLBACK};
@@ -161,16 +175,17 @@ static void entry_from_reply(const redisReply *v, struct entry *e)
     }
 }
 
-static void put(struct route_agents *c, const redisReply *v)
+static void put(struct route_agents *c, const redisReply *s)
 {
-    if (v->type != REDIS_REPLY_ARRAY || v->elements != F_COUNT || !field(v, F_ID))
+    const char *v[F_COUNT];
+    if (route_fields(s, v, F_COUNT) != F_COUNT || !field(v, F_ID))
         return;
     drop(c, field(v, F_ID));
     if (c->n == c->cap) {
         c->cap = c->cap ? 2 * c->cap : 256;
         c->e = ctx_realloc(c->e, c->cap * sizeof *c->e);
     }
-    entry_from_reply(v, &c->e[c->n]);
+    entry_from_fields(v, &c->e[c->n]);
     json_object_set_new(c->index, c->e[c->n].id, json_integer((json_int_t)c->n));
     c->n++;
 }

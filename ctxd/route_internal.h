@@ -55,6 +55,11 @@ bool route_agents_apply(struct route_agents *c, const redisReply *snap, long lon
  * changes its copy); they point into c until the next apply. */
 size_t route_agents_copy(struct route_agents *c, struct rt_agent *out, size_t most);
 
+/* route_snapshot.lua gives a task or an agent as one string, its fields
+ * joined by NUL bytes: point f[0..n-1] at the n fields of s (a missing one
+ * is ""; they live as long as s). Returns n, or 0 when s is not n fields. */
+size_t route_fields(const redisReply *s, const char **f, size_t n);
+
 /* escalate.c: follow the tagged stream (group "route"). */
 ctx_err escalate_start(struct route_role *r);
 void escalate_stop(struct route_role *r);

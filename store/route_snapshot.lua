@@ -20,10 +20,12 @@
 -- named by the zset and the sets, so their keys are built here, in the slot of KEYS
 -- (store/KEYS.md), ARGV[4] at most how many agents to read, ARGV[5] the version of the
 -- caller's copy (0: none)
--- Returns {tasks, agents, gone, version, full, ready}: tasks as flat field lists (id,
--- channel, priority, arrived, order, lang, refused, not_before, need); agents as lists of
--- the values of AGENT_FIELDS in that order (the id first; nil for a field the hash does not
--- have), for the agents read whose state is available and who hold no offer; gone, the ids of the agents read that are not (no longer
+-- Returns {tasks, agents, gone, version, full, ready}. A task or an agent is one string,
+-- its fields joined by NUL bytes (a field the hash does not have is empty): one bulk string
+-- costs Redis much less to reply than a list of them, and no id, JSON or number holds a NUL.
+-- tasks: id, channel, priority, arrived, order, lang, refused, not_before, need; agents:
+-- the values of AGENT_FIELDS in that order (the id first), for the agents read whose state
+-- is available and who hold no offer; gone, the ids of the agents read that are not (no longer
 -- ready); version, the log's version this read is at; full, 1 if every ready agent was
 -- read (the copy is to be replaced), 2 if only ARGV[4] of them, 0 if the changes; ready, how
 -- many agents are in the ready set.
@@ -56,7 +58,8 @@ for _, id in ipairs(ids) do
             redis.call('HMGET', ARGV[3] .. id, unpack(AGENT_FIELDS))
   if v and v[2] == 'available' and (tonumber(v[3]) or 0) == 0 then
     v[1] = id
-    agents[#agents + 1] = v
+    for i = 2, #AGENT_FIELDS do v[i] = v[i] or '' end
+    agents[#agents + 1] = table.concat(v, '\0')
   else
     gone[#gone + 1] = id
   end
@@ -68,8 +71,8 @@ if nready > 0 then
     local t = redis.call('HMGET', ARGV[2] .. id, 'channel', 'priority', 'arrived', 'order',
                          'lang', 'refused', 'not_before', 'need', 'state')
     if t[9] == 'queued' then
-      tasks[#tasks + 1] = {id, t[1], t[2] or '0', t[3], t[4], t[5] or '', t[6] or '{}',
-                           t[7] or '0', t[8] or ''}
+      tasks[#tasks + 1] = table.concat({id, t[1] or '', t[2] or '0', t[3] or '', t[4] or '',
+                                        t[5] or '', t[6] or '{}', t[7] or '0', t[8] or ''}, '\0')
     end
   end
 end

@@ -66,9 +66,10 @@ def test_cluster_refuses_keys_of_two_slots():
                 "ctx:{r}:agents:ready:changes"]
         err = refused(r, "EVALSHA", snap, 4, *keys, 10, "ctx:{i}:task:", "ctx:{r}:agent:", 0, 0)
         assert err and "same slot" in err, err
-        # {tasks, agents (their fields in order, the id first), gone, version, full, ready}
+        # {tasks, agents (their fields in order, the id first, joined by NULs), gone,
+        # version, full, ready}
         assert r.cmd("EVALSHA", snap, 4, *keys, 10, "ctx:{r}:task:", "ctx:{r}:agent:", 0, 0) == \
-            [[], [["ann", "available", "0"] + [None] * 12], [], 0, 1, 1]
+            [[], ["\0".join(["ann", "available", "0"] + [""] * 12)], [], 0, 1, 1]
         # a multi-key command across domains
         err = refused(r, "DEL", "ctx:{r}:agents", "ctx:{i}:idx:all")
         assert err and err.startswith("CROSSSLOT"), err
