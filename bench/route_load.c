@@ -5,7 +5,8 @@
  *   route_load populate PORT AGENTS CAPACITY TASKS
  *       AGENTS agents (a0..), available, no skills, CAPACITY social tasks
  *       each, in the agents set; TASKS social tasks queued in queue "q"
- *       with the real task_new.lua (the script ctxd embeds).
+ *       with the real task_new.lua (the script ctxd embeds), which keeps the
+ *       queue's arrivals and live counts (marked built).
  *   route_load accept PORT TASKS TIMEOUT_S
  *       Follows the agent events stream from its start and accepts every
  *       offer with the real accept.lua (its keys as store_accept() passes
@@ -123,7 +124,11 @@ static int populate(int port, int agents, int cap, int tasks)
             pending = 0;
         }
     }
-    drain(c, pending, &errors);
+    /* task_new.lua kept the arrivals and the live counts: say so, as a Redis
+     * written by this ctxd would, or the routers' start would count them again
+     * from every task (route_index.lua) inside the measured run */
+    redisAppendCommand(c, "HSET %s _built 1", KEY_QUEUES_LIVE);
+    drain(c, pending + 1, &errors);
     redisFree(c);
     if (errors)
         fprintf(stderr, "route_load: populate: %d errors\n", errors);

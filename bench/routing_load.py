@@ -8,8 +8,16 @@ offers made over the span from the first offer to the last (the stream ids,
 Redis's clock). CPU time (user+sys) of each process over the run is printed
 next to the wall clock: on this 2-core machine it says who bounded it.
 
-    routing_load.py [TASKS] [AGENTS]      (defaults 30000, 1000)
+    routing_load.py [--profile] [TASKS] [AGENTS]      (defaults 30000, 1000)
+
+After each run the Redis commands per decision are printed (INFO
+commandstats: calls and microseconds, the scripts' inner commands counted
+apart from the EVALSHA that ran them). --profile also logs every command
+(SLOWLOG with a threshold of 0, which costs Redis about a quarter more) and
+prints the Redis time of each script per call and per decision.
 """
+import glob
+import hashlib
 import os
 import signal
 import subprocess
@@ -18,7 +26,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
-from harness import ROOT, Ctxd, Redis, Workdir  # noqa: E402
+from harness import ROOT, Ctxd, Redis, Workdir, lua_source  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -40,7 +48,49 @@ def build(tmp):
     return exe
 
 
-def run(exe, routers, tasks, agents):
+def script_names():
+    """EVALSHA digest -> script name, for the scripts as ctxd embeds them"""
+    names = {}
+    for path in glob.glob(os.path.join(ROOT, "store", "*.lua")):
+        name = os.path.basename(path)[:-4]
+        names[hashlib.sha1(lua_source(name)).hexdigest()] = name
+    return names
+
+
+def commandstats(redis, decisions, cpu0):
+    """the commands Redis ran since CONFIG RESETSTAT, per decision; its CPU
+    since cpu0 (INFO cpu then) as user and system (the AOF writes, the sockets)"""
+    cpu = redis.info("cpu")
+    print("    redis-server CPU a decision: user %.0f us, sys %.0f us" % tuple(
+        (float(cpu[k]) - float(cpu0[k])) * 1e6 / decisions
+        for k in ("used_cpu_user", "used_cpu_sys")))
+    rows = []
+    for k, v in redis.info("commandstats").items():
+        f = dict(x.split("=") for x in v.split(","))
+        rows.append((float(f["usec"]), int(f["calls"]), k[len("cmdstat_"):]))
+    rows.sort(reverse=True)
+    print("    commands per decision (calls, us): " + ", ".join(
+        "%s %.2f %.1f" % (name, calls / decisions, usec / decisions)
+        for usec, calls, name in rows if calls >= decisions / 100))
+
+
+def slowlog(redis, decisions, names):
+    """what each script (and each other command) cost Redis, from SLOWLOG"""
+    per = {}
+    for entry in redis.cmd("SLOWLOG", "GET", "-1"):
+        args = entry[3]
+        name = args[0].lower()
+        if name == "evalsha" and len(args) > 1:
+            name = names.get(args[1], args[1][:8])
+        n, us = per.get(name, (0, 0))
+        per[name] = (n + 1, us + entry[2])
+    for name, (n, us) in sorted(per.items(), key=lambda x: -x[1][1]):
+        if us >= decisions / 10:
+            print("    %-16s %7d calls %9.1f us a call %7.1f us a decision"
+                  % (name, n, us / n, us / decisions))
+
+
+def run(exe, routers, tasks, agents, profile):
     wd = Workdir("bench-route-load")
     redis = Redis(wd.path, cluster=False).start()
     nodes = []
@@ -48,7 +98,13 @@ def run(exe, routers, tasks, agents):
         cap = tasks // agents + 1
         subprocess.run([exe, "populate", str(redis.port), str(agents), str(cap), str(tasks)],
                        check=True)
+        redis.cmd("CONFIG", "RESETSTAT")
+        if profile:
+            redis.cmd("CONFIG", "SET", "slowlog-log-slower-than", "0")
+            redis.cmd("CONFIG", "SET", "slowlog-max-len", "1000000")
+            redis.cmd("SLOWLOG", "RESET")
         r0 = cpu(redis.proc.pid)
+        cpu0 = redis.info("cpu")
         t0 = time.monotonic()
         for i in range(routers):
             d = os.path.join(wd.path, "n%d" % i)
@@ -74,6 +130,11 @@ def run(exe, routers, tasks, agents):
               % (routers, "s" if routers > 1 else " ", tasks, agents, out.get("offers"),
                  out.get("span_s"), out.get("decisions_per_s"),
                  "+".join("%.2f" % c for c in c_cpu), r_cpu, per, out.get("gen_cpu_s"), wall))
+        decisions = max(1, int(out.get("offers", 0)))
+        commandstats(redis, decisions, cpu0)
+        if profile:
+            redis.cmd("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+            slowlog(redis, decisions, script_names())
     finally:
         for n in nodes:
             n.stop(signal.SIGTERM)
@@ -82,9 +143,11 @@ def run(exe, routers, tasks, agents):
 
 
 if __name__ == "__main__":
-    tasks = int(sys.argv[1]) if len(sys.argv) > 1 else 30000
-    agents = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    argv = [a for a in sys.argv[1:] if a != "--profile"]
+    profile = len(argv) < len(sys.argv) - 1
+    tasks = int(argv[0]) if len(argv) > 0 else 30000
+    agents = int(argv[1]) if len(argv) > 1 else 1000
     with tempfile.TemporaryDirectory() as tmp:
         exe = build(tmp)
         for routers in (1, 2):
-            run(exe, routers, tasks, agents)
+            run(exe, routers, tasks, agents, profile)

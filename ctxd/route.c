@@ -12,8 +12,9 @@
  * runs one too, for callbacks coming due and wake-ups missed.
  *
  * A pass, per queue: route_snapshot.lua reads the head of the line and the
- * agents free to take work (the ready set, kept by the scripts, so a pass
- * costs what is ready, not what the center holds); routing_decide() (pure,
+ * agents free to take work that changed since the last pass (route_agents.c
+ * keeps our copy of the ready agents, and the scripts log every change, so
+ * a pass costs what changed, not what the center holds); routing_decide() (pure,
  * routing/decide.c) pairs them; one offer.lua call commits all the pairs,
  * re-checking each atomically: two round trips per queue and pass.
  * Several routers may run against one Redis: a pair another router got to
@@ -103,52 +104,6 @@ static const char *hfield(const redisReply *h, const char *name)
     return NULL;
 }
 
-static long long hnum(const redisReply *h, const char *name)
-{
-    const char *v = hfield(h, name);
-    return v ? atoll(v) : 0;
-}
-
-/* Skills and languages are stored as JSON: {"billing":80} and ["en","ru"]. */
-struct agent_mem {
-    json_t *skills, *langs;
-};
-
-static void agent_from_hash(const redisReply *h, struct rt_agent *a, struct agent_mem *m)
-{
-    memset(a, 0, sizeof *a);
-    a->id = hfield(h, "id");
-    a->state = AG_AVAILABLE;    /* the snapshot holds available agents only */
-    for (int c = 0; c < CH_COUNT; c++) {
-        char k[32];
-        snprintf(k, sizeof k, "cap:%s", channel_name((enum channel)c));
-        a->capacity[c] = (int)hnum(h, k);
-        snprintf(k, sizeof k, "load:%s", channel_name((enum channel)c));
-        a->load[c] = (int)hnum(h, k);
-    }
-    a->callback_blocks_chat = hnum(h, "callback_blocks_chat") != 0;
-    a->offers = (int)hnum(h, "offers");
-    a->idle_since = hnum(h, "idle_since");
-    a->last_offer = hnum(h, "last_offer");
-    a->handled = hnum(h, "handled");
-    const char *sk = hfield(h, "skills"), *lg = hfield(h, "langs");
-    m->skills = sk ? json_loads(sk, 0, NULL) : NULL;
-    m->langs = lg ? json_loads(lg, 0, NULL) : NULL;
-    const char *k;
-    json_t *v;
-    json_object_foreach(m->skills, k, v) {
-        if (a->nskills == RT_MAX_SKILLS)
-            break;
-        a->skills[a->nskills].name = k;
-        a->skills[a->nskills++].level = (int)json_integer_value(v);
-    }
-    size_t i;
-    json_array_foreach(m->langs, i, v) {
-        if (a->nlangs < RT_MAX_LANGS && json_is_string(v))
-            a->langs[a->nlangs++] = json_string_value(v);
-    }
-}
-
 struct snap_ctx {
     struct route_role *r;
     const struct config_queue *qc;
@@ -161,25 +116,26 @@ static void on_snapshot(struct rconn *rc, redisReply *rep, void *priv)
     struct route_role *r = sc->r;
     const struct config_queue *qc = sc->qc;
     free(sc);
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+    long long now = ctx_now_ms();
+    if (!rep || !route_agents_apply(r->ready, rep, now)) {
         if (rep && rep->type == REDIS_REPLY_ERROR)
             log_error("route: snapshot of %s: %s", qc->name, rep->str);
         pass_step(r);
         return;
     }
-    const redisReply *tr = rep->element[0], *ar = rep->element[1];
-    size_t nt = tr->elements, na = ar->elements < MAX_AGENTS ? ar->elements : MAX_AGENTS;
+    const redisReply *tr = rep->element[0];
+    size_t nt = tr->type == REDIS_REPLY_ARRAY ? tr->elements : 0;
+    struct rt_agent *agents = nt ? ctx_calloc(MAX_AGENTS, sizeof *agents) : NULL;
+    size_t na = nt ? route_agents_copy(r->ready, agents, MAX_AGENTS) : 0;
     if (!nt || !na) {
+        free(agents);
         pass_step(r);
         return;
     }
-    long long now = ctx_now_ms();
     struct rt_queue q;
     char names[RT_MAX_SKILLS][64];
     routing_queue_from_config(qc, &q, names);
     struct rt_task *tasks = ctx_calloc(nt, sizeof *tasks);
-    struct rt_agent *agents = ctx_calloc(na, sizeof *agents);
-    struct agent_mem *mem = ctx_calloc(na, sizeof *mem);
     json_t **refused = ctx_calloc(nt, sizeof *refused);
     const char **refused_ids = ctx_calloc(nt * 64, sizeof *refused_ids);
     struct rt_offer *offers = ctx_calloc(nt, sizeof *offers);
@@ -189,19 +145,20 @@ static void on_snapshot(struct rconn *rc, redisReply *rep, void *priv)
     long long forget = (long long)(qc->offer_timeout * 3000) > 10000
                            ? (long long)(qc->offer_timeout * 3000) : 10000;
     for (size_t i = 0; i < nt; i++) {
-        const redisReply *f = tr->element[i];
-        if (f->type != REDIS_REPLY_ARRAY || f->elements < 9)
+        /* id, channel, priority, arrived, order, lang, refused, not_before, need */
+        const char *f[9];
+        if (route_fields(tr->element[i], f, 9) != 9)
             continue;
-        if (atoll(f->element[7]->str ? f->element[7]->str : "0") > now)
+        if (atoll(f[7]) > now)
             continue;       /* a callback not due yet */
         struct rt_task *t = &tasks[kept];
-        t->id = f->element[0]->str;
-        if (!t->id || channel_parse(f->element[1]->str ? f->element[1]->str : "", &t->channel))
+        t->id = f[0];
+        if (!*t->id || channel_parse(f[1], &t->channel))
             continue;
-        t->priority = atoi(f->element[2]->str ? f->element[2]->str : "0");
-        t->enqueued = atoll(f->element[3]->str ? f->element[3]->str : "0");
-        t->lang = f->element[5]->str && *f->element[5]->str ? f->element[5]->str : NULL;
-        refused[kept] = json_loads(f->element[6]->str ? f->element[6]->str : "{}", 0, NULL);
+        t->priority = atoi(f[2]);
+        t->enqueued = atoll(f[3]);
+        t->lang = *f[5] ? f[5] : NULL;
+        refused[kept] = json_loads(*f[6] ? f[6] : "{}", 0, NULL);
         t->refused = &refused_ids[kept * 64];
         const char *ak;
         json_t *av;
@@ -211,8 +168,6 @@ static void on_snapshot(struct rconn *rc, redisReply *rep, void *priv)
         }
         kept++;
     }
-    for (size_t i = 0; i < na; i++)
-        agent_from_hash(ar->element[i], &agents[i], &mem[i]);
     size_t n = routing_decide(&q, tasks, kept, agents, na, now, offers, kept);
     if (n) {
         const char **tids = ctx_calloc(n, sizeof *tids), **aids = ctx_calloc(n, sizeof *aids);
@@ -228,15 +183,10 @@ static void on_snapshot(struct rconn *rc, redisReply *rep, void *priv)
         free(tids);
         free(aids);
     }
-    for (size_t i = 0; i < na; i++) {
-        json_decref(mem[i].skills);
-        json_decref(mem[i].langs);
-    }
     for (size_t i = 0; i < nt; i++)
         json_decref(refused[i]);
     free(tasks);
     free(agents);
-    free(mem);
     free(refused);
     free(refused_ids);
     free(offers);
@@ -259,8 +209,8 @@ void route_pass(struct route_role *r)
         sc->r = r;
         sc->qc = &r->cfg->queues[i];
         r->pass_pending++;
-        if (store_route_snapshot(r->cmd, r->st, sc->qc->name, HEAD, MAX_AGENTS, on_snapshot,
-                                 sc)) {
+        if (store_route_snapshot(r->cmd, r->st, sc->qc->name, HEAD, MAX_AGENTS,
+                                 route_agents_since(r->ready, ctx_now_ms()), on_snapshot, sc)) {
             r->pass_pending--;
             free(sc);
         }
@@ -330,6 +280,9 @@ static void on_cmd_state(struct rconn *rc, bool up, void *priv)
     struct route_role *r = priv;
     if (!up || r->stopping)
         return;
+    /* another Redis, maybe, or one that went back: our copy of the agents
+     * is read again in full */
+    route_agents_forget(r->ready);
     const char **names = ctx_calloc(r->cfg->nqueues + 1, sizeof *names);
     for (size_t i = 0; i < r->cfg->nqueues; i++)
         names[i] = r->cfg->queues[i].name;
@@ -354,6 +307,7 @@ ctx_err route_role_start(uv_loop_t *loop, const struct config *cfg, struct store
     r->cfg = cfg;
     r->st = st;
     snprintf(r->wake_last, sizeof r->wake_last, "$");
+    r->ready = route_agents_new();
     route_timers_start(r);
     ctx_err e = store_conn_new(st, "route", on_cmd_state, r, &r->cmd);
     if (!e)
@@ -378,5 +332,6 @@ void route_role_stop(struct route_role *r)
     escalate_stop(r);
     rconn_free(r->cmd);
     route_timers_stop(r);
+    route_agents_free(r->ready);
     free(r);
 }

@@ -15,12 +15,20 @@ redis.call('HSET', KEYS[1], 'state', 'assigned', 'answered', ARGV[3])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('HINCRBY', KEYS[10], t[6] .. ':offered', -1)
 redis.call('HINCRBY', KEYS[10], t[6] .. ':assigned', 1)
+-- what the ready set's rule reads, as it is once the offer is taken: no offer held. The
+-- agent is in the agents set (it holds the task), so that is not asked.
+local a = redis.call('HMGET', KEYS[2], unpack(READY_FIELDS))
+a[2] = 0
 redis.call('HSET', KEYS[2], 'offers', 0, 'noanswer', 0)
-ready_sync(KEYS[2], ARGV[2], KEYS[8], KEYS[9])
+ready_sync(KEYS[2], ARGV[2], KEYS[8], nil, a)
+-- the queue's figures: one read and one write rather than an HINCRBY each (integers, so
+-- written with %d: a Lua number would go as %.14g)
 local wait = now - (tonumber(t[3]) or now)
-redis.call('HINCRBY', KEYS[6], 'answered', 1)
-redis.call('HINCRBY', KEYS[6], 'wait_ms', wait)
-if now <= (tonumber(t[4]) or 0) then redis.call('HINCRBY', KEYS[6], 'answered_in_sla', 1) end
+local f = redis.call('HMGET', KEYS[6], 'answered', 'wait_ms', 'answered_in_sla')
+local in_sla = now <= (tonumber(t[4]) or 0) and 1 or 0
+redis.call('HSET', KEYS[6], 'answered', string.format('%d', (tonumber(f[1]) or 0) + 1),
+           'wait_ms', string.format('%d', (tonumber(f[2]) or 0) + wait),
+           'answered_in_sla', string.format('%d', (tonumber(f[3]) or 0) + in_sla))
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', 1000000, '*', 'type', 'accepted', 'task', ARGV[1],
            'agent', ARGV[2], 'queue', t[6], 'wait_ms', wait, 'at', ARGV[3])
 redis.call('XADD', KEYS[5], 'MAXLEN', '~', 100000, '*', 'agent', ARGV[2], 'type', 'assigned',

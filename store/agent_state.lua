@@ -11,7 +11,7 @@ if not st then
   -- deleted (ctxctl agent del) while in wrap-up: out of the wrap-ups, or the
   -- router would end its wrap-up again on every tick
   redis.call('ZREM', KEYS[4], ARGV[1])
-  redis.call('SREM', KEYS[6], ARGV[1])
+  if redis.call('SREM', KEYS[6], ARGV[1]) == 1 then agents_changed(KEYS[6], {ARGV[1]}) end
   return redis.error_reply('NOAGENT no such agent')
 end
 local want = ARGV[2]

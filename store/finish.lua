@@ -45,6 +45,9 @@ if wrap > 0 and redis.call('HGET', KEYS[2], 'state') == 'available' then
   redis.call('XADD', KEYS[5], 'MAXLEN', '~', 100000, '*', 'agent', ARGV[2], 'type', 'state',
              'state', 'wrapup', 'until', untl)
 end
+-- its load went down (room again, maybe) or it went into wrap-up: the ready set and the
+-- routers' copies of it follow
+ready_sync(KEYS[2], ARGV[2], KEYS[10], KEYS[11])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', 1000000, '*', 'type', 'done', 'task', ARGV[1],
            'agent', ARGV[2], 'queue', t[4], 'at', ARGV[3])
 if t[3] == 'chat' then

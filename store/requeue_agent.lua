@@ -12,6 +12,7 @@
 -- The tasks are named by the agent's set and their queues by the tasks, so their keys
 -- are built here, in the slot of KEYS (store/KEYS.md).
 -- Returns how many tasks were re-queued, or -1 if the agent came back.
+--!include ready_sync
 local since = redis.call('ZSCORE', KEYS[4], ARGV[1])
 if not since or redis.call('ZCARD', KEYS[7]) > 0 then
   redis.call('ZREM', KEYS[4], ARGV[1])
@@ -41,7 +42,7 @@ redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[1], 'state', 'offline', 'offers', 0, 'load:social', 0, 'load:chat', 0,
            'load:callback', 0, 'idle_since', ARGV[2])
 redis.call('ZREM', KEYS[4], ARGV[1])
-redis.call('SREM', KEYS[8], ARGV[1])
+if redis.call('SREM', KEYS[8], ARGV[1]) == 1 then agents_changed(KEYS[8], {ARGV[1]}) end
 redis.call('XADD', KEYS[5], 'MAXLEN', '~', 1000000, '*', 'type', 'agent_offline', 'agent', ARGV[1],
            'requeued', n, 'at', ARGV[2])
 return n

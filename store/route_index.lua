@@ -3,7 +3,7 @@
 -- the queue figures cost what changed, not what the center holds
 -- (store/KEYS.md), made again from the tasks and agents themselves. Run
 -- once when a router starts.
--- - The ready agents set, always (one read of every agent).
+-- - The ready agents set, always (one read of every agent), and its change log starts over.
 -- - The queues' live counts (offered, assigned) and each queue's arrivals
 --   zset, only when the counts hash has no '_built' field: on a Redis written
 --   by a ctxd older than them (one read of every waiting, offered and held
@@ -19,8 +19,15 @@
 redis.call('DEL', KEYS[2])
 local agents = redis.call('SMEMBERS', KEYS[1])
 for _, id in ipairs(agents) do
-  ready_sync(ARGV[1] .. id, id, KEYS[2], KEYS[1])
+  if ready_rule(redis.call('HMGET', ARGV[1] .. id, unpack(READY_FIELDS))) then
+    redis.call('SADD', KEYS[2], id)
+  end
 end
+-- the set may have changed under the routers' copies of it: the change log starts over, and
+-- a router whose copy is from before `reset` reads every ready agent again
+local v = redis.call('HINCRBY', KEYS[2] .. ':log', 'version', 1)
+redis.call('HSET', KEYS[2] .. ':log', 'reset', v)
+redis.call('DEL', KEYS[2] .. ':changes')
 local built = 0
 if redis.call('HEXISTS', KEYS[3], '_built') == 0 then
   redis.call('DEL', KEYS[3])

@@ -66,6 +66,10 @@
 #define KEY_AGENTS        KEY_ROUTING_DOMAIN "agents"     /* set of agent ids */
 #define KEY_AGENTS_READY  KEY_ROUTING_DOMAIN "agents:ready" /* set: agents free for an offer
                                                              (kept by the scripts) */
+/* the ready set's change log: the scripts name it after the ready set they are passed
+ * (store/lib/ready_sync.lua), so these two are that name and a suffix */
+#define KEY_AGENTS_LOG     KEY_AGENTS_READY ":log"     /* hash: version, reset */
+#define KEY_AGENTS_CHANGES KEY_AGENTS_READY ":changes" /* zset: agent -> version */
 #define KEY_QUEUES_LIVE   KEY_ROUTING_DOMAIN "queues:live" /* hash: <q>:offered, <q>:assigned
                                                              (kept by the scripts) */
 #define KEY_AGENT_TOKEN   KEY_ROUTING_DOMAIN "agent-token:" /* <sha256 of token> -> agent id */
@@ -223,10 +227,11 @@ struct store_inbound {
 ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct store_inbound *m,
                            rconn_reply_cb cb, void *priv);
 /* The head of a queue's line (at most `head` tasks) and the agents free to
- * take work (at most most_agents of them, picked at random when more are)
- * (route_snapshot.lua). */
+ * take work changed since version `since` of the ready set's change log, or
+ * all of them when since is 0 (at most most_agents of them, picked at random
+ * when more are) (route_snapshot.lua). */
 ctx_err store_route_snapshot(struct rconn *rc, struct store *st, const char *queue, int head,
-                             int most_agents, rconn_reply_cb cb, void *priv);
+                             int most_agents, long long since, rconn_reply_cb cb, void *priv);
 /* Offer n queued tasks of `queue` to agents, tasks[i] to agents[i], in one
  * call (offer.lua): each offer expires at `expires` (ms); a refusal holds for
  * refusal_hold ms. The reply has one {1 or 0, reason} per pair. */

@@ -134,12 +134,13 @@ ctx_err store_chat_inbound(struct rconn *rc, struct store *st, const struct stor
 }
 
 ctx_err store_route_snapshot(struct rconn *rc, struct store *st, const char *queue, int head,
-                             int most_agents, rconn_reply_cb cb, void *priv)
+                             int most_agents, long long since, rconn_reply_cb cb, void *priv)
 {
-    char wkey[STORE_KEY_LEN], h[STORE_NUM_LEN], m[STORE_NUM_LEN];
-    const char *keys[] = {store_key_queue_waiting(wkey, sizeof wkey, queue), KEY_AGENTS_READY};
+    char wkey[STORE_KEY_LEN], h[STORE_NUM_LEN], m[STORE_NUM_LEN], v[STORE_NUM_LEN];
+    const char *keys[] = {store_key_queue_waiting(wkey, sizeof wkey, queue), KEY_AGENTS_READY,
+                          KEY_AGENTS_LOG, KEY_AGENTS_CHANGES};
     const char *args[] = {store_lld(h, head), KEY_TASK_PREFIX, KEY_AGENT_PREFIX,
-                          store_lld(m, most_agents)};
+                          store_lld(m, most_agents), store_lld(v, since)};
     return STORE_EVAL(rc, st, SCRIPT_ROUTE_SNAPSHOT, cb, priv, keys, args);
 }
 

@@ -62,11 +62,14 @@ def test_cluster_refuses_keys_of_two_slots():
         # (the line is read only when an agent is ready)
         r.cmd("HSET", "ctx:{r}:agent:ann", "state", "available", "offers", 0)
         r.cmd("SADD", "ctx:{r}:agents:ready", "ann")
-        keys = ["ctx:{r}:queue:q:waiting", "ctx:{r}:agents:ready"]
-        err = refused(r, "EVALSHA", snap, 2, *keys, 10, "ctx:{i}:task:", "ctx:{r}:agent:")
+        keys = ["ctx:{r}:queue:q:waiting", "ctx:{r}:agents:ready", "ctx:{r}:agents:ready:log",
+                "ctx:{r}:agents:ready:changes"]
+        err = refused(r, "EVALSHA", snap, 4, *keys, 10, "ctx:{i}:task:", "ctx:{r}:agent:", 0, 0)
         assert err and "same slot" in err, err
-        assert r.cmd("EVALSHA", snap, 2, *keys, 10, "ctx:{r}:task:", "ctx:{r}:agent:") == \
-            [[], [["id", "ann", "state", "available", "offers", "0"]]]
+        # {tasks, agents (their fields in order, the id first, joined by NULs), gone,
+        # version, full, ready}
+        assert r.cmd("EVALSHA", snap, 4, *keys, 10, "ctx:{r}:task:", "ctx:{r}:agent:", 0, 0) == \
+            [[], ["\0".join(["ann", "available", "0"] + [""] * 12)], [], 0, 1, 1]
         # a multi-key command across domains
         err = refused(r, "DEL", "ctx:{r}:agents", "ctx:{i}:idx:all")
         assert err and err.startswith("CROSSSLOT"), err
