@@ -134,6 +134,7 @@ class Agent:
         self.token, self.ports, self.rng = token, ports, rng
         self.replied, self.stats = replied, stats
         self.stop = False
+        self.last = {}          # task -> the last accept or done sent for it
 
     async def run(self):
         while not self.stop:
@@ -157,17 +158,29 @@ class Agent:
         t = f.get("type")
         task = f.get("task") if isinstance(f.get("task"), dict) else {}
         tid, state = task.get("id"), task.get("state")
+        if t == "error" and f.get("code") == "unavailable" and isinstance(f.get("task"), str):
+            # Redis was away when the node ran it: the frame said so, and a
+            # person would click again; nothing was changed, so send it again
+            last = self.last.get(f["task"])
+            if last:
+                await asyncio.sleep(0.3)
+                await ws.send(last)
+            return
         if t == "state" and f.get("state") == "away":
             await ws.send(json.dumps({"type": "state", "state": "available"}))
         elif t == "offer" or (t == "resume" and state == "offered"):
-            await ws.send(json.dumps({"type": "accept", "task": tid}))
+            await self.send(ws, tid, {"type": "accept", "task": tid})
         elif t == "assigned" or (t == "resume" and state == "assigned"):
             if tid not in self.replied:
                 self.replied.add(tid)
                 text = "Sorry about that, we are on it (%s)" % tid
                 await ws.send(json.dumps({"type": "reply", "task": tid, "text": text}))
                 self.stats["replies_sent"] += 1
-            await ws.send(json.dumps({"type": "done", "task": tid}))
+            await self.send(ws, tid, {"type": "done", "task": tid})
+
+    async def send(self, ws, tid, frame):
+        self.last[tid] = json.dumps(frame)
+        await ws.send(self.last[tid])
 
 
 async def customer(n, ports, rng, chats, stats):
