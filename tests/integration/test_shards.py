@@ -1,0 +1,165 @@
+"""The item pipeline cut into shards ("item_shards": 3, store/KEYS.md "Item
+shards"), on a 3-master Redis Cluster and on one Redis (every shard on one
+node): a feed of 30 entries is collected, each entry stored once in the shard
+of its id (its hash, one tagged stream entry), /api/items answers them merged
+newest first (and its limit takes the newest of all shards), /ws/monitor
+catches up on every shard from `since` and then gets new items live, the
+trend counters count each item once, and escalation makes one task per
+negative item (a route group per shard). On the cluster the three shards'
+tags are on three different masters."""
+import asyncio
+import os
+import time
+
+from feedserver import FeedServer
+from harness import Cluster, Ctxd, Redis, Workdir, key_slot, wait_for
+from test_pipeline import entry, write_feed, ws_items
+
+SHARDS = 3
+# store/keys.c: the shards' domains (tags picked to spread over masters)
+DOMAINS = ["ctx:{i}:", "ctx:{i:1}:", "ctx:{i:2.1}:"]
+N = 30
+ESCALATION = {
+    "queues": [{"name": "support", "offer_timeout": "3s", "sla": "30s",
+                "channels": ["social", "chat", "callback"]}],
+    "escalation": [{"name": "angry", "queue": "support", "sentiment": "negative",
+                    "priority": 5}],
+}
+
+
+def shard_of(item_id, n=SHARDS):
+    """store_item_shard(): FNV-1a 32 of the id, mod n."""
+    h = 2166136261
+    for b in item_id.encode():
+        h = ((h ^ b) * 16777619) & 0xffffffff
+    return h % n
+
+
+def entries(n0, n1):
+    out = []
+    for n in range(n0, n1):
+        if n % 3 == 0:
+            title, text = "Acme is down again", "Acme outage, terrible service, I am angry"
+        else:
+            title, text = "Love Acme", "Great work, the new Acme app is wonderful"
+        out.append(entry(n, "%s %d" % (title, n), text))     # published 10:<n> (n < 60)
+    return out
+
+
+def run(redis_for, redis_cfg, wd):
+    """The pipeline with item_shards 3; redis_for(key) is the harness.Redis
+    holding key."""
+    feeds = os.path.join(wd.path, "feeds")
+    os.makedirs(feeds)
+    feed = os.path.join(feeds, "acme.xml")
+    write_feed(feed, entries(0, N))
+    fs = FeedServer(feeds)
+    fs.start()
+    src = [{"name": "acme", "kind": "feed", "url": fs.url("acme.xml"), "every": "0.3s"}]
+    extra = dict(ESCALATION, item_shards=SHARDS, log_level="info", **redis_cfg)
+    ctxd = Ctxd(wd.path, 0, src, extra=extra)
+    try:
+        ctxd.start()
+
+        def items(limit=500):
+            st, body = ctxd.http("/api/items?limit=%d" % limit, ok_only=False)
+            return body["items"] if st == 200 else []
+        wait_for(lambda: len(items()) == N, 30, what="%d items through 3 shards" % N)
+        got = items()
+        ids = [i["id"] for i in got]
+        assert sorted(ids) == sorted("feed:acme:post-%d" % n for n in range(N)), ids
+        pub = [i["published"] for i in got]
+        assert pub == sorted(pub, reverse=True), "merged newest first: %r" % pub
+        assert [i["id"] for i in items(5)] == ids[:5], "the limit takes the newest of all"
+        # each stored once, in its shard, and every shard used
+        per = [0] * SHARDS
+        for i in ids:
+            s = shard_of(i)
+            per[s] += 1
+            for t in range(SHARDS):
+                key = DOMAINS[t] + "item:" + i
+                assert bool(redis_for(key).cmd("EXISTS", key)) == (t == s), (key, s)
+        assert all(per), "every shard holds items: %r" % per
+        tagged = []
+        for d in DOMAINS:
+            key = d + "items:tagged"
+            for _, f in redis_for(key).cmd("XRANGE", key, "-", "+"):
+                tagged.append(dict(zip(f[::2], f[1::2]))["id"])
+        assert sorted(tagged) == sorted(ids), "one tagged entry per item"
+        # the monitor: every shard caught up from since=0, each item once
+        frames = asyncio.run(ws_items(ctxd.port, N, since="0", timeout=15))
+        seen = [f["item"]["id"] for f in frames if f.get("type") == "item"]
+        assert sorted(seen) == sorted(ids), "monitor catch-up: %d of %d" % (len(seen), N)
+
+        # then live: a monitor connected before 6 new entries gets them all
+        async def live():
+            task = asyncio.ensure_future(ws_items(ctxd.port, 6, timeout=15))
+            await asyncio.sleep(1.0)
+            write_feed(feed, entries(0, N + 6))
+            return await task
+        frames = asyncio.run(live())
+        seen = sorted(f["item"]["id"] for f in frames if f.get("type") == "item")
+        assert seen == sorted("feed:acme:post-%d" % n for n in range(N, N + 6)), seen
+        total = N + 6
+        wait_for(lambda: len(items()) == total, 20, what="%d items" % total)
+        # trends: each item counted once (at its fetch time: the fixtures are old)
+        for d in DOMAINS:
+            key = d + "tr:pending"
+            wait_for(lambda: redis_for(key).cmd("LLEN", key) == 0, 20,
+                     what="the pending trend records of %s counted" % d)
+        day = int(time.time()) // 86400 * 86400
+        span = "from=%d&to=%d" % (day - 86400, day + 2 * 86400)
+        st, body = ctxd.http("/api/trends?series=all&bucket=day&" + span)
+        counts = sum(p["count"] for s in body["series"] if s["series"] == "all"
+                     for p in s["points"])
+        assert counts == total, "trend count %d, items %d" % (counts, total)
+        st, body = ctxd.http("/api/trends/top?dim=brand&" + span)
+        assert st == 200, body
+        # escalation: a task per negative item, from every shard's route group
+        negative = {i["id"] for i in items() if i["tags"]["sentiment"]["label"] == "negative"}
+        assert negative, "some items are negative"
+        tkey = lambda i: "ctx:{r}:task:social:" + i
+        wait_for(lambda: all(redis_for(tkey(i)).cmd("EXISTS", tkey(i)) for i in negative), 20,
+                 what="a task per negative item")
+        others = [i for i in ids if i not in negative]
+        assert not any(redis_for(tkey(i)).cmd("EXISTS", tkey(i)) for i in others)
+        # an item's JSON by id (a reply reads it) and the group figures add up
+        st, health = ctxd.http("/healthz", ok_only=False)
+        assert health["groups"]["analyze"]["exists"], health
+        assert health["groups"]["analyze"]["pending"] == 0, health
+        assert ctxd.stop() == 0
+        log = ctxd.logtext()
+        assert "ERROR" not in log, [l for l in log.splitlines() if "ERROR" in l][:5]
+    finally:
+        if ctxd.alive():
+            ctxd.stop()
+        fs.stop()
+
+
+def test_shards_on_three_masters():
+    wd = Workdir("shards-cluster")
+    cluster = Cluster(wd.path, masters=3, replicas=0, timeout=2000)
+    try:
+        cluster.start()
+        masters = ["127.0.0.1:%d" % p for p in {p for _, _, p in cluster.slots()}]
+        ports = {cluster.node(d + "items:raw").port for d in DOMAINS}
+        assert len(ports) == 3, "the shards' tags on 3 masters: slots %r" % [
+            key_slot(d + "x") for d in DOMAINS]
+        run(cluster.node, {"redis": masters}, wd)
+        # the tag scripts ran on every master
+        for d in DOMAINS:
+            node = cluster.node(d + "items:raw")
+            assert "cmdstat_evalsha" in node.info("commandstats"), d
+    finally:
+        cluster.stop()
+        wd.cleanup()
+
+
+def test_shards_on_one_redis():
+    wd = Workdir("shards-one")
+    redis = Redis(wd.path).start()
+    try:
+        run(lambda key: redis, {"redis": "127.0.0.1:%d" % redis.port}, wd)
+    finally:
+        redis.stop()
+        wd.cleanup()
