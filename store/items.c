@@ -115,12 +115,19 @@ ctx_err store_query(struct rconn *rc, struct store *st, const struct store_query
     return store_fanout_end(rc, f);
 }
 
+/* A band's list is only ever touched alone, so it may live in any shard: the
+ * bands are spread over the shards (band mod N) rather than all adding to
+ * shard 0's master, which also holds the alerts and the sources. */
+static char *simhash_key(char *buf, size_t len, struct store *st, unsigned band)
+{
+    return store_key_simhash_in(buf, len, band % store_shards(st), band);
+}
+
 ctx_err store_simhash_band(struct rconn *rc, struct store *st, unsigned band, int keep,
                            rconn_reply_cb cb, void *priv)
 {
-    (void)st;
     char key[STORE_KEY_LEN];
-    return rconn_cmd(rc, cb, priv, "LRANGE %s 0 %d", store_key_simhash(key, sizeof key, band),
+    return rconn_cmd(rc, cb, priv, "LRANGE %s 0 %d", simhash_key(key, sizeof key, st, band),
                      keep - 1);
 }
 
@@ -128,7 +135,7 @@ void store_simhash_add(struct rconn *rc, struct store *st, unsigned band, const 
                        int keep)
 {
     char key[STORE_KEY_LEN];
-    store_key_simhash(key, sizeof key, band);
+    simhash_key(key, sizeof key, st, band);
     rconn_cmd(rc, NULL, NULL, "LPUSH %s %s", key, entry);
     rconn_cmd(rc, NULL, NULL, "LTRIM %s 0 %d", key, keep - 1);
     /* retention: a band list goes `simhash` after its last push */

@@ -122,7 +122,13 @@ char *store_key_index_in(char *buf, size_t len, unsigned shard, const char *dim,
 
 char *store_key_simhash(char *buf, size_t len, unsigned band)
 {
-    return key(buf, len, KEY_SIMHASH_PREFIX "%08x", band);
+    return store_key_simhash_in(buf, len, 0, band);
+}
+
+char *store_key_simhash_in(char *buf, size_t len, unsigned shard, unsigned band)
+{
+    const char *d = store_shard_domain(shard);
+    return key(buf, len, "%s" KEYN_SIMHASH_PREFIX "%08x", d ? d : KEY_ITEMS_DOMAIN, band);
 }
 
 char *store_key_trend(char *buf, size_t len, enum store_trend_level lv, const char *series,

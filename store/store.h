@@ -59,8 +59,9 @@
 #define KEY_IDX_PREFIX   KEY_ITEMS_DOMAIN KEYN_IDX_PREFIX
 #define KEY_DEAD         KEY_ITEMS_DOMAIN KEYN_DEAD
 #define GROUP_ANALYZE    "analyze"
-#define KEY_SIMHASH_PREFIX KEY_ITEMS_DOMAIN "simhash:"    /* list per band key (shard 0 only):
-                                                             "<hex simhash> <item id>" */
+#define KEYN_SIMHASH_PREFIX "simhash:"                    /* list per band key: "<hex simhash>
+                                                             <item id>" (in shard band mod N) */
+#define KEY_SIMHASH_PREFIX KEY_ITEMS_DOMAIN KEYN_SIMHASH_PREFIX
 #define KEY_TREND_PREFIX KEY_ITEMS_DOMAIN KEYN_TREND_PREFIX
 #define KEY_TREND_SERIES KEY_ITEMS_DOMAIN KEYN_TREND_SERIES
 #define KEY_TREND_PENDING KEY_ITEMS_DOMAIN KEYN_TREND_PENDING
@@ -167,6 +168,7 @@ char *store_key_index(char *buf, size_t len, const char *dim, const char *value)
 char *store_key_index_in(char *buf, size_t len, unsigned shard, const char *dim,
                          const char *value);
 char *store_key_simhash(char *buf, size_t len, unsigned band);          /* ...simhash:<%08x> */
+char *store_key_simhash_in(char *buf, size_t len, unsigned shard, unsigned band);
 /* The trend counters of `series` ("all", "brand:acme"...) at a level that
  * hold the bucket of instant ms: ctx:{i}:tr:m:<series>:<yyyymmdd>,
  * ...tr:h:<series>:<yyyymm>, ...tr:d:<series>:<yyyy> (UTC). */

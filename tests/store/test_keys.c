@@ -201,6 +201,7 @@ static void test_item_shards(void **state)
     assert_string_equal(store_key_trend_in(buf, sizeof buf, 1, STORE_TREND_DAY, "all", 0),
                         "ctx:{i:1}:tr:d:all:1970");
     assert_string_equal(store_key_item_in(buf, sizeof buf, 0, "x"), "ctx:{i}:item:x");
+    assert_string_equal(store_key_simhash_in(buf, sizeof buf, 1, 0xab), "ctx:{i:1}:simhash:000000ab");
     /* every shard its own slot; N shards on N evenly split masters: all of them */
     for (unsigned a = 0; a < STORE_SHARDS_MAX; a++)
         for (unsigned b = a + 1; b < STORE_SHARDS_MAX; b++)
