@@ -5,15 +5,22 @@ of its id (its hash, one tagged stream entry), /api/items answers them merged
 newest first (and its limit takes the newest of all shards), /ws/monitor
 catches up on every shard from `since` and then gets new items live, the
 trend counters count each item once, and escalation makes one task per
-negative item (a route group per shard). On the cluster the three shards'
-tags are on three different masters."""
+negative item (a route group per shard); an item of any shard is found by id
+(a reply to it), a shard's dead letters are listed and dropped by ctxctl,
+/metrics and /healthz add the shards up, and the retention sweep runs in
+every shard without an error. On the cluster the three shards' tags are on
+three different masters, each of which ran tag.lua and the sweeper's SCAN."""
 import asyncio
+import json
 import os
+import subprocess
 import time
 
 from feedserver import FeedServer
 from harness import Cluster, Ctxd, Redis, Workdir, key_slot, wait_for
+from test_collect import CTXCTL
 from test_pipeline import entry, write_feed, ws_items
+from test_replies import post
 
 SHARDS = 3
 # store/keys.c: the shards' domains (tags picked to spread over masters)
@@ -56,7 +63,8 @@ def run(redis_for, redis_cfg, wd):
     fs = FeedServer(feeds)
     fs.start()
     src = [{"name": "acme", "kind": "feed", "url": fs.url("acme.xml"), "every": "0.3s"}]
-    extra = dict(ESCALATION, item_shards=SHARDS, log_level="info", **redis_cfg)
+    extra = dict(ESCALATION, item_shards=SHARDS, log_level="info",
+                 retention={"items": "3650d", "sweep_every": "1s"}, **redis_cfg)
     ctxd = Ctxd(wd.path, 0, src, extra=extra)
     try:
         ctxd.start()
@@ -100,7 +108,17 @@ def run(redis_for, redis_cfg, wd):
         frames = asyncio.run(live())
         seen = sorted(f["item"]["id"] for f in frames if f.get("type") == "item")
         assert seen == sorted("feed:acme:post-%d" % n for n in range(N, N + 6)), seen
-        total = N + 6
+        # resume: since = /api/items' last_id (the newest of the shards'), then 3 more:
+        # all 3 come, each once (and the last 5 s of every shard may come again)
+        st, body = ctxd.http("/api/items?limit=1")
+        last = body["last_id"]
+        write_feed(feed, entries(0, N + 9))
+        wait_for(lambda: len(items()) == N + 9, 20, what="%d items" % (N + 9))
+        frames = asyncio.run(ws_items(ctxd.port, 100, since=last, timeout=3))
+        seen = [f["item"]["id"] for f in frames if f.get("type") == "item"]
+        assert len(seen) == len(set(seen)), "an item sent twice: %r" % seen
+        assert {"feed:acme:post-%d" % n for n in range(N + 6, N + 9)} <= set(seen), seen
+        total = N + 9
         wait_for(lambda: len(items()) == total, 20, what="%d items" % total)
         # trends: each item counted once (at its fetch time: the fixtures are old)
         for d in DOMAINS:
@@ -123,13 +141,43 @@ def run(redis_for, redis_cfg, wd):
                  what="a task per negative item")
         others = [i for i in ids if i not in negative]
         assert not any(redis_for(tkey(i)).cmd("EXISTS", tkey(i)) for i in others)
-        # an item's JSON by id (a reply reads it) and the group figures add up
+        # an item's JSON by id, in every shard: a reply to it finds it (and is
+        # refused: a feed takes no replies), an unknown id is not found
+        for s in range(SHARDS):
+            i = next(i for i in ids if shard_of(i) == s)
+            st, body = post(ctxd.port, "/api/replies", {"item": i, "text": "Sorry!"})
+            assert st == 409 and body["error"] == "no_replies", (i, st, body)
+        st, body = post(ctxd.port, "/api/replies", {"item": "nope", "text": "x"})
+        assert st == 404, (st, body)
+        # a shard's dead letters: junk in shard 1's raw stream, listed, dropped
+        raw1, dead1 = DOMAINS[1] + "items:raw", DOMAINS[1] + "items:dead"
+        redis_for(raw1).cmd("XADD", raw1, "*", "id", "junk", "item", "{not json")
+        wait_for(lambda: redis_for(dead1).cmd("XLEN", dead1) == 1, 10, what="junk dead-lettered")
+
+        def ctxctl(*args):
+            return subprocess.run([CTXCTL, "-c", ctxd.config, *args], capture_output=True,
+                                  text=True, timeout=20)
+        p = ctxctl("dead", "--json")
+        letters = [json.loads(line) for line in p.stdout.splitlines()]
+        assert p.returncode == 0 and len(letters) == 1, (p.stdout, p.stderr)
+        assert letters[0]["stream"] == dead1 and letters[0]["from"] == raw1, letters
+        p = ctxctl("dead", "drop", "analyze", letters[0]["letter"])
+        assert p.returncode == 0 and "1 dropped" in p.stdout, (p.stdout, p.stderr)
+        assert redis_for(dead1).cmd("XLEN", dead1) == 0
+        # the group figures add up the shards
         st, health = ctxd.http("/healthz", ok_only=False)
         assert health["groups"]["analyze"]["exists"], health
         assert health["groups"]["analyze"]["pending"] == 0, health
+        assert health["groups"]["analyze"]["dead_letters"] == 0, health
+        st, metrics = ctxd.http("/metrics", ok_only=False)
+        assert st == 200 and "ctx_stream_entries" in metrics, (st, metrics[:300])
+        # the sweeper went through every shard (sweep_every 1s)
+        time.sleep(2.5)
         assert ctxd.stop() == 0
         log = ctxd.logtext()
-        assert "ERROR" not in log, [l for l in log.splitlines() if "ERROR" in l][:5]
+        errors = [l for l in log.splitlines() if "ERROR" in l and "is not an item" not in l]
+        assert not errors, errors[:5]
+        assert "some steps failed" not in log, log[-2000:]
     finally:
         if ctxd.alive():
             ctxd.stop()
@@ -146,10 +194,10 @@ def test_shards_on_three_masters():
         assert len(ports) == 3, "the shards' tags on 3 masters: slots %r" % [
             key_slot(d + "x") for d in DOMAINS]
         run(cluster.node, {"redis": masters}, wd)
-        # the tag scripts ran on every master
+        # the tag scripts and the sweeper's SCANs ran on every master
         for d in DOMAINS:
-            node = cluster.node(d + "items:raw")
-            assert "cmdstat_evalsha" in node.info("commandstats"), d
+            stats = cluster.node(d + "items:raw").info("commandstats")
+            assert "cmdstat_evalsha" in stats and "cmdstat_scan" in stats, (d, stats)
     finally:
         cluster.stop()
         wd.cleanup()
