@@ -294,6 +294,8 @@ static void on_batch(const redisReply *entries, void *priv)
 static void on_up(struct rconn *rc, void *priv)
 {
     struct lane *l = priv;
+    if (l->shard == 0)
+        store_shards_check(rc, l->r->st);       /* every ctxd cuts items alike */
     if (l->r->routing)
         store_route_group_create(rc, l->r->st);
 }

@@ -5,9 +5,11 @@
  * arguments; the index keys of an item are named here only. With item
  * shards, an item's keys are those of its shard (store_item_shard()), and a
  * query runs in every shard, merged (store/fanout.c). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "store/store_internal.h"
 
@@ -227,4 +229,24 @@ ctx_err store_item_json(struct rconn *rc, struct store *st, const char *id, rcon
     if (e)
         free(l);
     return e;
+}
+
+/* Every ctxd sharing a Redis must cut items alike, or some write where
+ * others never read: the first to come up records its count, and one whose
+ * count differs says so on each connection (store/KEYS.md "Item shards"). */
+static void on_shards_recorded(struct rconn *rc, redisReply *rep, void *priv)
+{
+    (void)rc;
+    unsigned n = (unsigned)(uintptr_t)priv;
+    if (rep && rep->type == REDIS_REPLY_STRING && strtoul(rep->str, NULL, 10) != n)
+        log_error("item_shards is %u here but %s in %s, set by the first ctxd: every ctxd "
+                  "sharing a Redis needs the same (after changing it on purpose, SET the key "
+                  "to the new count)", n, rep->str, KEY_ITEM_SHARDS);
+}
+
+void store_shards_check(struct rconn *rc, struct store *st)
+{
+    unsigned n = store_shards(st);
+    rconn_cmd(rc, on_shards_recorded, (void *)(uintptr_t)n, "SET %s %u NX GET",
+              KEY_ITEM_SHARDS, n);
 }

@@ -65,6 +65,8 @@
 #define KEY_TREND_PREFIX KEY_ITEMS_DOMAIN KEYN_TREND_PREFIX
 #define KEY_TREND_SERIES KEY_ITEMS_DOMAIN KEYN_TREND_SERIES
 #define KEY_TREND_PENDING KEY_ITEMS_DOMAIN KEYN_TREND_PENDING
+#define KEY_ITEM_SHARDS  KEY_ITEMS_DOMAIN "item_shards"   /* string: the count the first
+                                                             analyzer ran with */
 
 struct store;
 /* The item shards (store/keys.c). At most STORE_SHARDS_MAX. */
@@ -245,6 +247,9 @@ enum store_read {
 ctx_err store_read(struct rconn *rc, struct store *st, enum store_read what, const char *id,
                    rconn_reply_cb cb, void *priv);
 
+/* Record item_shards in Redis if none is (ctx:{i}:item_shards), and log an
+ * error when another count is recorded (the analyze role, on each connection). */
+void store_shards_check(struct rconn *rc, struct store *st);
 /* The JSON of a stored item (HGET, nil: none) in its shard, else in the others
  * (store/items.c); store_read(STORE_ITEM_JSON) with item shards. */
 ctx_err store_item_json(struct rconn *rc, struct store *st, const char *id, rconn_reply_cb cb,

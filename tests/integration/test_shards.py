@@ -8,7 +8,8 @@ trend counters count each item once, and escalation makes one task per
 negative item (a route group per shard); an item of any shard is found by id
 (a reply to it), a shard's dead letters are listed and dropped by ctxctl,
 /metrics and /healthz add the shards up, and the retention sweep runs in
-every shard without an error. On the cluster the three shards' tags are on
+every shard without an error; an analyzer with another item_shards logs an
+error. On the cluster the three shards' tags are on
 three different masters, each of which ran tag.lua and the sweeper's SCAN."""
 import asyncio
 import json
@@ -208,6 +209,16 @@ def test_shards_on_one_redis():
     redis = Redis(wd.path).start()
     try:
         run(lambda key: redis, {"redis": "127.0.0.1:%d" % redis.port}, wd)
+        # the count is recorded; an analyzer cutting items otherwise says so
+        assert redis.cmd("GET", "ctx:{i}:item_shards") == str(SHARDS)
+        os.makedirs(os.path.join(wd.path, "other"))
+        other = Ctxd(os.path.join(wd.path, "other"), redis.port, [], extra={"item_shards": 2})
+        other.start(wait=False, args=["--roles", "analyze"])
+        try:
+            wait_for(lambda: "item_shards is 2 here but 3" in other.logtext(), 10,
+                     what="the mismatch logged")
+        finally:
+            assert other.stop() == 0
     finally:
         redis.stop()
         wd.cleanup()
