@@ -13,17 +13,27 @@
 #include "core/mem.h"
 #include "store/store_internal.h"
 
-ctx_err store_add_raw(struct rconn *rc, struct store *st, const char *source, const char *item,
-                      const char *json, rconn_reply_cb cb, void *priv)
+ctx_err store_add_raw_in(struct rconn *rc, struct store *st, unsigned shard, const char *source,
+                         const char *const *ids, const char *const *jsons, size_t n,
+                         rconn_reply_cb cb, void *priv)
 {
-    /* the item's shard: its id decides, so a redelivered id meets its seen set again */
-    unsigned shard = store_item_shard(item, store_shards(st));
-    char skey[STORE_KEY_LEN], raw[STORE_KEY_LEN];
+    if (n == 0 || n > STORE_ADD_RAW_MAX)
+        return CTX_EINVAL;
+    char skey[STORE_KEY_LEN], raw[STORE_KEY_LEN], now[STORE_NUM_LEN];
     const char *keys[] = {store_key_seen_in(skey, sizeof skey, shard, source),
                           store_key_sharded(raw, sizeof raw, shard, KEYN_RAW)};
-    char now[STORE_NUM_LEN];
-    const char *args[] = {item, json, RAW_STREAM_CAP, store_lld(now, ctx_now_ms())};
-    return STORE_EVAL(rc, st, SCRIPT_ADD_RAW, cb, priv, keys, args);
+    /* add_raw.lua's arguments: the first item, the cap and the time, the others */
+    const char *args[2 * STORE_ADD_RAW_MAX + 2];
+    size_t na = 0;
+    args[na++] = ids[0];
+    args[na++] = jsons[0];
+    args[na++] = RAW_STREAM_CAP;
+    args[na++] = store_lld(now, ctx_now_ms());
+    for (size_t i = 1; i < n; i++) {
+        args[na++] = ids[i];
+        args[na++] = jsons[i];
+    }
+    return store_eval(rc, st, SCRIPT_ADD_RAW, cb, priv, keys, CTX_ARRAY_LEN(keys), args, na);
 }
 
 ctx_err store_tag(struct rconn *rc, struct store *st, const struct store_tagged *t,

@@ -403,10 +403,15 @@ ctx_err store_reply_posting(struct rconn *rc, struct store *st, const char *repl
                             rconn_reply_cb cb, void *priv);
 
 /* items (store/items.c) */
-/* Add a collected item (JSON) of `source` to the raw stream unless seen
- * (add_raw.lua). */
-ctx_err store_add_raw(struct rconn *rc, struct store *st, const char *source, const char *item,
-                      const char *json, rconn_reply_cb cb, void *priv);
+/* Add collected items (ids[i], their JSON jsons[i]; 1 <= n <= STORE_ADD_RAW_MAX)
+ * of `source` to `shard`'s raw stream, each unless seen (add_raw.lua). All
+ * are of that shard (store_item_shard() of each id): a fetch's items take
+ * one call per shard rather than one per item. The reply is the one
+ * item's stream id or nil (seen before), or with n > 1 a list of those. */
+#define STORE_ADD_RAW_MAX 100
+ctx_err store_add_raw_in(struct rconn *rc, struct store *st, unsigned shard, const char *source,
+                         const char *const *ids, const char *const *jsons, size_t n,
+                         rconn_reply_cb cb, void *priv);
 /* A tagged item to store, with the indexes it belongs to (tag.lua), and,
  * when the config's trends.enabled, counted in the trend counters of its
  * series at time `counted` (store_trend_when()) in the same step. */
