@@ -13,7 +13,9 @@ wall clock mostly says how much CPU we were given.
 
   bench/pipeline_rate.py [--cluster] [N] [ANALYZERS...]   default 20000 1 2
 
---cluster: a Redis Cluster of 3 masters (REPLICAS=1 adds a replica each).
+--cluster: a Redis Cluster of 3 masters (REPLICAS=1 adds a replica each),
+with "item_shards": 3 (SHARDS=N sets it for either setup; analyze_rate.py).
+Each process's CPU seconds are printed as well.
 """
 import json
 import os
@@ -28,7 +30,8 @@ from xml.sax.saxutils import escape
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from analyze_rate import redis_cpu, redis_servers, texts  # noqa: E402
+from analyze_rate import (cpu_report, proc_cpu, redis_cpu, redis_servers, shards,  # noqa: E402
+                          tagged_len, texts)
 from feedserver import FeedServer  # noqa: E402
 from harness import free_port, wait_for  # noqa: E402
 
@@ -51,7 +54,8 @@ def feed(k, n0, n1, pool):
 
 def run(n, analyzers, pool, cluster):
     wd = tempfile.mkdtemp(prefix="ctx-bench-pipeline-")
-    r, servers, redis_cfg = redis_servers(wd, cluster)
+    node_of, servers, redis_cfg = redis_servers(wd, cluster)
+    n_shards = shards(cluster)
     feeds = (n + PER_FEED - 1) // PER_FEED
     docs = {"/f%d.xml" % k: feed(k, k * PER_FEED, min(n, (k + 1) * PER_FEED), pool)
             for k in range(feeds)}
@@ -66,18 +70,20 @@ def run(n, analyzers, pool, cluster):
                        "rules": os.path.join(ROOT, "bench", "data", "rules-1000"),
                        "lexicons": os.path.join(ROOT, "etc", "lexicons"),
                        "www": os.path.join(ROOT, "ws", "www"), "log_level": "warn",
-                       "retention": {"items": "3650d"},
+                       "retention": {"items": "3650d"}, "item_shards": n_shards,
                        "sources": [{"name": "f%d" % k, "kind": "feed", "every": "0.5s",
                                     "url": fs.url("f%d.xml" % k)} for k in range(feeds)]}, f)
-        cpu0 = sum(redis_cpu(x) for x in servers)
+        cpu0 = {x.port: redis_cpu(x) for x in servers}
         t0 = time.monotonic()
-        for role in ["collect"] + ["analyze"] * analyzers:
+        roles = ["collect"] + ["analyze"] * analyzers
+        for role in roles:
             procs.append(subprocess.Popen([CTXD, "-c", cfg, "--roles", role],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_for(lambda: r.cmd("XLEN", "ctx:{i}:items:tagged") >= n, timeout=900, step=0.05,
+        wait_for(lambda: tagged_len(node_of, n_shards) >= n, timeout=900, step=0.05,
                  what="every entry tagged")
         dt = time.monotonic() - t0
-        rcpu = sum(redis_cpu(x) for x in servers) - cpu0
+        rcpu = sum(redis_cpu(x) - cpu0[x.port] for x in servers)
+        per_proc = [(role, proc_cpu(p.pid)) for role, p in zip(roles, procs)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         for p in procs:
             p.terminate()
@@ -88,9 +94,11 @@ def run(n, analyzers, pool, cluster):
         if cluster:
             label = "cluster of 3 masters" + (" + replicas" if os.environ.get("REPLICAS", "0")
                                               != "0" else "")
-        print("  %s, collect x1 + analyze x%d: %d items in %.2f s = %.0f items/s (ctxd CPU "
-              "%.1f s = %.0f µs/item, redis-server CPU %.1f s = %.0f µs/item)"
-              % (label, analyzers, n, dt, n / dt, ccpu, 1e6 * ccpu / n, rcpu, 1e6 * rcpu / n))
+        print("  %s, item_shards %d, collect x1 + analyze x%d: %d items in %.2f s = %.0f items/s "
+              "(ctxd CPU %.1f s = %.0f µs/item, redis-server CPU %.1f s = %.0f µs/item)"
+              % (label, n_shards, analyzers, n, dt, n / dt, ccpu, 1e6 * ccpu / n, rcpu,
+                 1e6 * rcpu / n))
+        print(cpu_report(per_proc, servers, node_of, n_shards, cpu0))
     finally:
         for p in procs:
             if p.poll() is None:

@@ -8,7 +8,12 @@
  * stream its letters came from, or that stream's group (analyze, route,
  * post). With --all, replay and drop walk the letters present when they
  * start, a page at a time, so letters arriving meanwhile wait for the next
- * run. Ages are taken on Redis' clock, the one the ids were made on. */
+ * run. Ages are taken on Redis' clock, the one the ids were made on.
+ *
+ * With item_shards each shard has its raw and tagged dead letters
+ * (ctx:{i:1}:items:dead...): listing and show walk every shard; a group's
+ * name or shard 0's stream names every shard for replay and drop, another
+ * shard's stream name that shard only. */
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -79,15 +84,17 @@ static json_t *payload_id(const char *payload)
 }
 
 /* One letter as JSON: its stream, id, age, where it came from and why. */
-static json_t *letter_json(enum store_pipe p, const redisReply *e, long long now)
+static json_t *letter_json(enum store_pipe p, unsigned shard, const redisReply *e,
+                          long long now)
 {
-    const struct store_pipe_info *pi = store_pipe_info(p);
+    char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
+    store_pipe_keys(p, shard, stream, dead);
     struct store_dead_letter d;
-    store_dead_letter_read(p, e->element[1], &d);
+    store_dead_letter_read(p, shard, e->element[1], &d);
     char why[64];
     if (!d.reason)
         snprintf(why, sizeof why, "read %lld times without being finished", d.deliveries);
-    json_t *o = json_pack("{s:s,s:s,s:f,s:s?,s:s?,s:s}", "stream", pi->dead, "letter",
+    json_t *o = json_pack("{s:s,s:s,s:f,s:s?,s:s?,s:s}", "stream", dead, "letter",
                           e->element[0]->str, "age", age_of(e->element[0]->str, now), "from",
                           d.from, "entry", d.entry_id, "reason", d.reason ? d.reason : why);
     json_object_set_new(o, "id", d.id ? json_string(d.id) : payload_id(d.payload));
@@ -112,13 +119,17 @@ static redisContext *connect_redis(struct config **cfg, const char *key)
     return c;
 }
 
-/* On a cluster the dead-letter streams live on two masters ({i} items and
- * tagged, {r} outbox): *c becomes a connection to the one of pipe p. */
-static bool pipe_conn(const struct config *cfg, redisContext **c, enum store_pipe p)
+/* On a cluster the dead-letter streams live on several masters ({i} and
+ * the item shards' tags, {r} outbox): *c becomes a connection to the one of
+ * pipe p in shard `shard`. */
+static bool pipe_conn(const struct config *cfg, redisContext **c, enum store_pipe p,
+                      unsigned shard)
 {
     if (!cfg->redis_cluster)
         return true;
-    redisContext *n = cli_redis(cfg, store_pipe_info(p)->dead);
+    char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
+    store_pipe_keys(p, shard, stream, dead);
+    redisContext *n = cli_redis(cfg, dead);
     if (!n)
         return false;
     redisFree(*c);
@@ -143,7 +154,7 @@ int cmd_dead(int argc, char **argv)
 {
     long limit = 20;
     bool as_json = false;
-    int only = -1;
+    int only = -1, only_shard = -1;
     for (int i = 0; i < argc; i++) {
         char *end;
         if (strcmp(argv[i], "--json") == 0) {
@@ -154,7 +165,8 @@ int cmd_dead(int argc, char **argv)
                 return cli_usage("dead");
         } else if (argv[i][0] == '-' || only >= 0) {
             return cli_usage("dead");
-        } else if ((only = store_pipe_find(argv[i])) == STORE_PIPE_COUNT) {
+        } else if ((only = store_pipe_find_shard(argv[i], STORE_SHARDS_MAX, &only_shard)) ==
+                   STORE_PIPE_COUNT) {
             fprintf(stderr, "ctxctl dead: no dead letters are kept for \"%s\" %s\n", argv[i],
                     STREAM_HINT);
             return 2;
@@ -166,26 +178,30 @@ int cmd_dead(int argc, char **argv)
         return 1;
     long long now = redis_now_ms(c);
     int status = 0;
-    for (int p = 0; p < STORE_PIPE_COUNT && !status; p++) {
-        if (only >= 0 && p != only)
+    for (int p = 0; p < STORE_PIPE_COUNT && !status; p++)
+    for (unsigned sh = 0; sh < store_pipe_shards((enum store_pipe)p, (unsigned)cfg->item_shards) &&
+                          !status; sh++) {
+        if ((only >= 0 && p != only) || (only_shard >= 0 && sh != (unsigned)only_shard))
             continue;
-        if (!pipe_conn(cfg, &c, (enum store_pipe)p)) {
+        if (!pipe_conn(cfg, &c, (enum store_pipe)p, sh)) {
             status = 1;
             break;
         }
         const struct store_pipe_info *pi = store_pipe_info((enum store_pipe)p);
-        redisReply *len = redisCommand(c, "XLEN %s", pi->dead);
-        redisReply *r = store_dead_range(c, (enum store_pipe)p, "-", "+", limit);
+        char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
+        store_pipe_keys((enum store_pipe)p, sh, stream, dead);
+        redisReply *len = redisCommand(c, "XLEN %s", dead);
+        redisReply *r = store_dead_range(c, (enum store_pipe)p, sh, "-", "+", limit);
         if (!len || len->type != REDIS_REPLY_INTEGER || !r || r->type != REDIS_REPLY_ARRAY) {
             status = redis_failed(c, r && r->type == REDIS_REPLY_ERROR ? r : NULL);
         } else {
             if (!as_json)
-                printf("%s (from %s, group %s): %lld\n", pi->dead, pi->stream, pi->group,
+                printf("%s (from %s, group %s): %lld\n", dead, stream, pi->group,
                        len->integer);
             for (size_t i = 0; i < r->elements; i++) {
                 if (!entry_ok(r->element[i]))
                     continue;
-                json_t *o = letter_json((enum store_pipe)p, r->element[i], now);
+                json_t *o = letter_json((enum store_pipe)p, sh, r->element[i], now);
                 if (as_json) {
                     char *t = json_dumps(o, CTX_JSON_FLAGS);
                     printf("%s\n", t ? t : "{}");
@@ -229,17 +245,19 @@ int cmd_dead_show(int argc, char **argv)
         return 1;
     long long now = redis_now_ms(c);
     int found = 0, status = 0;
-    for (int p = 0; p < STORE_PIPE_COUNT && !status; p++) {
-        if (!pipe_conn(cfg, &c, (enum store_pipe)p)) {
+    for (int p = 0; p < STORE_PIPE_COUNT && !status; p++)
+    for (unsigned sh = 0; sh < store_pipe_shards((enum store_pipe)p, (unsigned)cfg->item_shards) &&
+                          !status; sh++) {
+        if (!pipe_conn(cfg, &c, (enum store_pipe)p, sh)) {
             status = 1;
             break;
         }
-        redisReply *r = store_dead_range(c, (enum store_pipe)p, argv[0], argv[0], 1);
+        redisReply *r = store_dead_range(c, (enum store_pipe)p, sh, argv[0], argv[0], 1);
         if (!r || r->type != REDIS_REPLY_ARRAY) {
             status = redis_failed(c, r && r->type == REDIS_REPLY_ERROR ? r : NULL);
         } else if (r->elements == 1 && entry_ok(r->element[0])) {
             const redisReply *e = r->element[0], *f = e->element[1];
-            json_t *o = letter_json((enum store_pipe)p, e, now), *fields = json_object();
+            json_t *o = letter_json((enum store_pipe)p, sh, e, now), *fields = json_object();
             for (size_t k = 0; k + 1 < f->elements; k += 2)
                 if (f->element[k]->str)
                     json_object_set_new(fields, f->element[k]->str,
@@ -262,12 +280,17 @@ int cmd_dead_show(int argc, char **argv)
     return status;
 }
 
+/* replay or drop in one shard's dead letters of pipe p */
+static int move_in(bool replay, enum store_pipe p, unsigned shard, struct config *cfg, int argc,
+                   char **argv, long *done_all);
+
 /* replay or drop: the letters named, or with --all every letter there now. */
 static int move_letters(const char *name, bool replay, int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage(name);
-    enum store_pipe p = store_pipe_find(argv[0]);
+    int only_shard;
+    enum store_pipe p = store_pipe_find_shard(argv[0], STORE_SHARDS_MAX, &only_shard);
     if (p == STORE_PIPE_COUNT) {
         fprintf(stderr, "ctxctl %s: no dead letters are kept for \"%s\" %s\n", name, argv[0],
                 STREAM_HINT);
@@ -277,9 +300,32 @@ static int move_letters(const char *name, bool replay, int argc, char **argv)
     for (int i = 1; i < argc && !all; i++)
         if (!stream_id_ok(argv[i]))
             return cli_usage(name);
+    struct config *cfg = load_config();
+    if (!cfg)
+        return 1;
+    int status = 0;
+    long done = 0;
+    unsigned n = store_pipe_shards(p, (unsigned)cfg->item_shards);
+    for (unsigned sh = 0; sh < n && status != 1; sh++)
+        if (only_shard < 0 || sh == (unsigned)only_shard) {
+            int st = move_in(replay, p, sh, cfg, argc, argv, &done);
+            status = st > status ? st : status;
+        }
+    config_free(cfg);
+    if (status == 2)            /* ids named: some in no shard */
+        status = done < argc - 1 ? 1 : 0;
+    return status;
+}
+
+/* 0 done, 1 Redis failed, 2 some ids named were not found here. */
+static int move_in(bool replay, enum store_pipe p, unsigned shard, struct config *cfg, int argc,
+                   char **argv, long *done_all)
+{
+    bool all = argc == 2 && strcmp(argv[1], "--all") == 0;
     const struct store_pipe_info *pi = store_pipe_info(p);
-    struct config *cfg;
-    redisContext *c = connect_redis(&cfg, pi->dead);
+    char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
+    store_pipe_keys(p, shard, stream, dead);
+    redisContext *c = cli_redis(cfg, dead);
     if (!c)
         return 1;
     int status = 0;
@@ -287,7 +333,7 @@ static int move_letters(const char *name, bool replay, int argc, char **argv)
     char from[64] = "-", end[64] = "+";
     bool more = true;
     if (all) {                  /* the letters there now: up to the newest */
-        redisReply *last = redisCommand(c, "XREVRANGE %s + - COUNT 1", pi->dead);
+        redisReply *last = redisCommand(c, "XREVRANGE %s + - COUNT 1", dead);
         if (!last || last->type != REDIS_REPLY_ARRAY)
             status = redis_failed(c, last && last->type == REDIS_REPLY_ERROR ? last : NULL);
         else if (last->elements == 1 && entry_ok(last->element[0]))
@@ -302,7 +348,7 @@ static int move_letters(const char *name, bool replay, int argc, char **argv)
         size_t n = 0;
         redisReply *page = NULL;
         if (all) {
-            page = store_dead_range(c, p, from, end, PAGE);
+            page = store_dead_range(c, p, shard, from, end, PAGE);
             if (!page || page->type != REDIS_REPLY_ARRAY) {
                 status = redis_failed(c, page && page->type == REDIS_REPLY_ERROR ? page : NULL);
                 if (page)
@@ -320,8 +366,8 @@ static int move_letters(const char *name, bool replay, int argc, char **argv)
                 ids[n++] = argv[i];
             more = false;
         }
-        redisReply *r = n == 0 ? NULL : replay ? store_dead_replay(c, p, ids, n)
-                                               : store_dead_drop(c, p, ids, n);
+        redisReply *r = n == 0 ? NULL : replay ? store_dead_replay(c, p, shard, ids, n)
+                                               : store_dead_drop(c, p, shard, ids, n);
         if (n && (!r || r->type == REDIS_REPLY_ERROR)) {
             status = redis_failed(c, r);
         } else if (replay && r && r->type == REDIS_REPLY_ARRAY) {
@@ -331,7 +377,7 @@ static int move_letters(const char *name, bool replay, int argc, char **argv)
                     continue;
                 const char *got = x->element[1]->str;
                 if (isdigit((unsigned char)got[0])) {
-                    printf("%s -> %s %s\n", x->element[0]->str, pi->stream, got);
+                    printf("%s -> %s %s\n", x->element[0]->str, stream, got);
                     done++;
                 } else {
                     fprintf(stderr, "%s: not replayed (%s)\n", x->element[0]->str, got);
@@ -349,10 +395,12 @@ static int move_letters(const char *name, bool replay, int argc, char **argv)
     }
     free(ids);
     if (!status)
-        printf("%s: %ld %s, %ld not found or left\n", pi->dead, done,
+        printf("%s: %ld %s, %ld not found or left\n", dead, done,
                replay ? "replayed" : "dropped", failed);
-    disconnect(c, cfg);
-    return status ? status : failed && !all ? 1 : 0;
+    redisFree(c);
+    (void)pi;
+    *done_all += done;
+    return status ? status : failed && !all ? 2 : 0;
 }
 
 /* ctxctl dead replay STREAM ID...|--all */

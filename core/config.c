@@ -518,6 +518,7 @@ static const struct field config_fields[] = {
     CFG("redis_wait_replicas", F_INT,   redis_wait_replicas, .def = "0", .min = 0, .max = 16),
     CFG("redis_wait_timeout", F_DURATION, redis_wait_timeout, .def = "100ms", .min = 0.001,
         .max = 10),
+    CFG("item_shards",      F_INT,      item_shards, .def = "1", .min = 1, .max = 16),
     CFG("rules",            F_PATH,     rules,      .def = "rules"),
     CFG("lexicons",         F_PATH,     lexicons,   .def = "lexicons"),
     CFG("www",              F_PATH,     www,        .def = "../ws/www"),

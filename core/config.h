@@ -151,6 +151,7 @@ struct config {
     int redis_wait_replicas; /* WAIT for this many replicas after each script of the web
                               nodes (what clients are told happened; 0: don't) */
     double redis_wait_timeout; /* s WAIT waits at most */
+    int item_shards;       /* the item pipeline's shards (store/KEYS.md "Item shards"), 1..16 */
     char *redis;           /* the first node, "127.0.0.1:6379" */
     char *redis_host;
     int redis_port;

@@ -1,7 +1,9 @@
 /* analyze.c -- the analyze role: the I/O edge around the pure analyzer.
  *
  * It reads ctx:{i}:items:raw through the consumer group "analyze" (a group
- * reader, store/group.c), tags each item with
+ * reader, store/group.c; with item_shards, one reader per shard's raw stream,
+ * each on its own connection since a cluster refuses an XREADGROUP across
+ * slots, and each item stored in its shard), tags each item with
  * analyzer_tag(), and stores it with the tag script, which writes the item
  * hash, the tagged stream, the indexes and the item's trend record (counted
  * at the item's published time when it is within trends.lateness, else at
@@ -30,37 +32,49 @@
 
 #define BATCH 64
 
+struct analyze_role;
+
+/* One shard's raw stream: its reader and its batch in flight. */
+struct lane {
+    struct analyze_role *r;
+    unsigned shard;
+    struct group_reader *raw;   /* the shard's raw stream, group "analyze" */
+    unsigned inflight;          /* tag scripts of the current batch */
+    uint64_t batch_t0;          /* uv_hrtime() when the batch was read */
+    bool flushing;              /* its trend records are being counted */
+    char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
+};
+
 struct analyze_role {
     uv_loop_t *loop;
     struct store *st;
     analyzer *const *an;        /* *an may be replaced by a reload */
-    struct group_reader *raw;   /* ctx:{i}:items:raw, group "analyze" */
+    struct lane *lanes;         /* one per item shard */
+    unsigned nlanes;
     struct rconn *cmd;          /* scripts and acks */
     bool stopping;
-    unsigned inflight;          /* tag scripts of the current batch */
     uv_timer_t *aborts_timer;
     uv_timer_t *flush_timer;    /* counts the pending trend records each second */
-    bool flushing;
     unsigned long long tagged;
-    uint64_t batch_t0;          /* uv_hrtime() when the batch was read */
     bool routing;               /* queues are configured: the route group must exist */
     const analyzer *aborts_of;  /* the analyzer aborts_seen counts for */
     const struct config_trends *trends; /* lateness and skew of the trend counters */
     unsigned long aborts_seen;
 };
 
-static void batch_step(struct analyze_role *r)
+static void batch_step(struct lane *l)
 {
-    if (--r->inflight || r->stopping)
+    if (--l->inflight || l->r->stopping)
         return;
-    metrics_observe(TIMING_ANALYZE_PASS, (double)(uv_hrtime() - r->batch_t0) / 1e9);
-    group_reader_done(r->raw);
+    metrics_observe(TIMING_ANALYZE_PASS, (double)(uv_hrtime() - l->batch_t0) / 1e9);
+    group_reader_done(l->raw);
 }
 
 static void on_tagged(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
-    struct analyze_role *r = priv;
+    struct lane *l = priv;
+    struct analyze_role *r = l->r;
     if (!rep)
         log_warn("analyze: connection lost while storing; the entry stays pending");
     else if (rep->type == REDIS_REPLY_ERROR)
@@ -69,14 +83,13 @@ static void on_tagged(struct rconn *rc, redisReply *rep, void *priv)
         r->tagged++;
         metrics_add(METRIC_ITEMS_TAGGED, NULL, NULL, 1);
     }
-    batch_step(r);
+    batch_step(l);
 }
 
-static void dead_letter(struct analyze_role *r, const char *sid, const char *payload,
-                        const char *why)
+static void dead_letter(struct lane *l, const char *sid, const char *payload, const char *why)
 {
-    log_error("analyze: raw entry %s is not an item (%s); moved to %s", sid, why, KEY_DEAD);
-    store_raw_dead(r->cmd, r->st, sid, why, payload);
+    log_error("analyze: raw entry %s is not an item (%s); moved to %s", sid, why, l->dead);
+    store_raw_dead(l->r->cmd, l->r->st, l->shard, sid, why, payload);
     char reason[32];            /* "not JSON" -> not_json */
     size_t i;
     for (i = 0; why[i] && i + 1 < sizeof reason; i++)
@@ -108,6 +121,7 @@ static long long time_ms(const char *s)
  * LRANGE per band key) run first, then the tag script. */
 struct tagging {
     struct analyze_role *r;
+    struct lane *lane;
     char sid[48];
     struct item it;
     struct tags tags;
@@ -135,7 +149,7 @@ static void on_tag_stored(struct rconn *rc, redisReply *rep, void *priv)
         for (int b = 0; b < ANALYZER_SIMHASH_BANDS; b++)
             store_simhash_add(rc, tg->r->st, (unsigned)tg->bands[b], entry, SIMHASH_KEEP);
     }
-    on_tagged(rc, rep, tg->r);
+    on_tagged(rc, rep, tg->lane);
     tagging_free(tg);
 }
 
@@ -161,7 +175,7 @@ static void on_band(struct rconn *rc, redisReply *rep, void *priv)
 }
 
 /* Store a tagged entry with the tag script (item hash, tagged stream,
- * indexes and the ack, in one step). The entry was counted in r->inflight
+ * indexes and the ack, in one step). The entry was counted in its lane's inflight
  * when it was read; on_tagged() (or the failure here) counts it done. */
 static void store_tagged(struct tagging *tg)
 {
@@ -175,7 +189,7 @@ static void store_tagged(struct tagging *tg)
     json_decref(tj);
     size_t nreasons = tags->complaint ? tags->reasons.n : 0;
     struct store_tagged t = {
-        .sid = tg->sid, .id = it->id, .json = json, .published = published_ms(it),
+        .shard = tg->lane->shard, .sid = tg->sid, .id = it->id, .json = json, .published = published_ms(it),
         .sentiment = sentiment_label_name(tags->label), .complaint = tags->complaint,
         .brands = (const char *const *)tags->brands.v, .nbrands = tags->brands.n,
         .topics = (const char *const *)tags->topics.v, .ntopics = tags->topics.n,
@@ -194,14 +208,16 @@ static void store_tagged(struct tagging *tg)
         log_error("analyze: %s does not serialise as JSON", tg->sid);
     free(json);
     if (!sent) {
+        struct lane *l = tg->lane;
         tagging_free(tg);
-        batch_step(r);
+        batch_step(l);
     }
 }
 
 /* Tag one raw entry; look its fingerprint up; then store it. */
-static void process_entry(struct analyze_role *r, const redisReply *e)
+static void process_entry(struct lane *l, const redisReply *e)
 {
+    struct analyze_role *r = l->r;
     if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || !e->element[0]->str)
         return;
     const char *sid = e->element[0]->str;
@@ -213,7 +229,7 @@ static void process_entry(struct analyze_role *r, const redisReply *e)
                 payload = fields->element[i + 1]->str;
     if (fields->type != REDIS_REPLY_ARRAY) {
         /* deleted after it was read but before the ack: nothing to tag */
-        store_raw_ack(r->cmd, r->st, sid);
+        store_raw_ack(r->cmd, r->st, l->shard, sid);
         return;
     }
     json_error_t je;
@@ -221,16 +237,17 @@ static void process_entry(struct analyze_role *r, const redisReply *e)
     struct item it;
     if (!j || item_from_json(j, &it)) {
         json_decref(j);
-        dead_letter(r, sid, payload, j ? "not an item" : "not JSON");
+        dead_letter(l, sid, payload, j ? "not an item" : "not JSON");
         return;
     }
     json_decref(j);
     struct tagging *tg = ctx_calloc(1, sizeof *tg);
     tg->r = r;
+    tg->lane = l;
     tg->it = it;
     snprintf(tg->sid, sizeof tg->sid, "%s", sid);
     if (analyzer_tag(*r->an, &tg->it, &tg->tags)) {
-        dead_letter(r, sid, payload, "analyzer failed");
+        dead_letter(l, sid, payload, "analyzer failed");
         tagging_free(tg);
         return;
     }
@@ -244,7 +261,7 @@ static void process_entry(struct analyze_role *r, const redisReply *e)
         buf_puts(&text, tg->it.text);
     tg->simhash = analyzer_simhash(*r->an, buf_str(&text));
     buf_free(&text);
-    r->inflight++;
+    l->inflight++;
     if (tg->simhash == 0) {     /* nothing to fingerprint */
         store_tagged(tg);
         return;
@@ -263,12 +280,12 @@ static void process_entry(struct analyze_role *r, const redisReply *e)
  * every one is stored (or left pending). */
 static void on_batch(const redisReply *entries, void *priv)
 {
-    struct analyze_role *r = priv;
-    r->batch_t0 = uv_hrtime();
-    r->inflight = 1;    /* held while the batch is being sent */
+    struct lane *l = priv;
+    l->batch_t0 = uv_hrtime();
+    l->inflight = 1;    /* held while the batch is being sent */
     for (size_t i = 0; i < entries->elements; i++)
-        process_entry(r, entries->element[i]);
-    batch_step(r);
+        process_entry(l, entries->element[i]);
+    batch_step(l);
 }
 
 /* With routing configured, make sure the router's group on the tagged
@@ -276,9 +293,11 @@ static void on_batch(const redisReply *entries, void *priv)
  * miss what was tagged in between. ("$": it exists from now on.) */
 static void on_up(struct rconn *rc, void *priv)
 {
-    struct analyze_role *r = priv;
-    if (r->routing)
-        store_route_group_create(rc, r->st);
+    struct lane *l = priv;
+    if (l->shard == 0)
+        store_shards_check(rc, l->r->st);       /* every ctxd cuts items alike */
+    if (l->r->routing)
+        store_route_group_create(rc, l->r->st);
 }
 
 /* Matches abandoned at PCRE2's limits (a careless or hostile pattern). */
@@ -305,21 +324,27 @@ static void flush_fire(uv_timer_t *t);
 static void on_flushed(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
-    struct analyze_role *r = priv;
-    r->flushing = false;
+    struct lane *l = priv;
+    l->flushing = false;
     if (rep && rep->type == REDIS_REPLY_ERROR)
         log_error("analyze: trends flush: %s", rep->str);
     else if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer >= STORE_TREND_FLUSH_MAX &&
-             !r->stopping)
-        flush_fire(r->flush_timer);
+             !l->r->stopping)
+        flush_fire(l->r->flush_timer);
 }
 
+/* Each shard's records are counted into that shard's buckets (one script
+ * in one slot); a reader adds the shards up. */
 static void flush_fire(uv_timer_t *t)
 {
     struct analyze_role *r = t->data;
-    if (r->flushing || r->stopping || !rconn_up(r->cmd))
+    if (r->stopping || !rconn_up(r->cmd))
         return;
-    r->flushing = !store_trend_flush(r->cmd, r->st, on_flushed, r);
+    for (unsigned i = 0; i < r->nlanes; i++) {
+        struct lane *l = &r->lanes[i];
+        if (!l->flushing)
+            l->flushing = !store_trend_flush_in(r->cmd, r->st, l->shard, on_flushed, l);
+    }
 }
 
 ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
@@ -340,14 +365,22 @@ ctx_err analyze_role_start(uv_loop_t *loop, const struct config *cfg, struct sto
     r->flush_timer->data = r;
     uv_timer_start(r->flush_timer, flush_fire, 1000, 1000);
     metrics_add(METRIC_ITEMS_TAGGED, NULL, NULL, 0);
-    /* "0": a new group reads everything already in the stream */
-    static const struct group_opts o = {
-        .name = "analyze", .stream = KEY_RAW, .group = GROUP_ANALYZE, .start_id = "0",
-        .count = BATCH, .on_up = on_up, .dead = KEY_DEAD,
-    };
+    r->nlanes = store_shards(st);
+    r->lanes = ctx_calloc(r->nlanes, sizeof *r->lanes);
     ctx_err e = store_conn_new(st, "analyze", NULL, NULL, &r->cmd);
-    if (!e)
-        e = group_reader_start(st, &o, on_batch, r, &r->raw);
+    for (unsigned i = 0; !e && i < r->nlanes; i++) {
+        struct lane *l = &r->lanes[i];
+        l->r = r;
+        l->shard = i;
+        store_key_sharded(l->stream, sizeof l->stream, i, KEYN_RAW);
+        store_key_sharded(l->dead, sizeof l->dead, i, KEYN_DEAD);
+        /* "0": a new group reads everything already in the stream */
+        const struct group_opts o = {
+            .name = "analyze", .stream = l->stream, .group = GROUP_ANALYZE, .start_id = "0",
+            .count = BATCH, .on_up = on_up, .dead = l->dead,
+        };
+        e = group_reader_start(st, &o, on_batch, l, &l->raw);
+    }
     if (e) {
         analyze_role_stop(r);
         return e;
@@ -366,9 +399,11 @@ void analyze_role_stop(struct analyze_role *r)
     if (!r)
         return;
     r->stopping = true;
-    group_reader_stop(r->raw);
+    for (unsigned i = 0; i < r->nlanes; i++)
+        group_reader_stop(r->lanes[i].raw);
     rconn_free(r->cmd);     /* in-flight scripts are called back with NULL */
     uv_close((uv_handle_t *)r->aborts_timer, handle_free);
     uv_close((uv_handle_t *)r->flush_timer, handle_free);
+    free(r->lanes);
     free(r);
 }

@@ -3,8 +3,10 @@
  * Each source polls every `every` seconds (+-10% jitter so a fleet of
  * sources spreads out), with conditional GET (ETag / Last-Modified, kept in
  * the source's Redis hash so a restart keeps them). A 200 is parsed by the
- * source kind's parser and each item goes through the add_raw script, which
- * drops ids already seen. The validators are saved only once every item of
+ * source kind's parser and its items go through the add_raw script, which
+ * drops ids already seen: one call per item shard (store/KEYS.md "Item
+ * shards": an item's seen set and raw stream are its shard's), up to
+ * STORE_ADD_RAW_MAX items each. The validators are saved only once every item of
  * the response is stored: if Redis fails half way, the next poll fetches the
  * whole document again rather than getting a 304 and losing the rest.
  * Errors back off exponentially (capped); 429 and 503 honour Retry-After.
@@ -193,20 +195,68 @@ static void batch_done(struct batch *b)
     free(b);
 }
 
+/* One add_raw.lua call of the fetch (a shard's items, store_add_raw_in()):
+ * its one item's stream id or nil, or a list of those; lost or an error,
+ * its `items` are counted failed. */
+struct add_call {
+    struct batch *b;
+    size_t items;
+};
+
 static void on_added(struct rconn *rc, redisReply *r, void *priv)
 {
     (void)rc;
-    struct batch *b = priv;
+    struct add_call *c = priv;
+    struct batch *b = c->b;
     if (!r || r->type == REDIS_REPLY_ERROR) {
         if (r)
             log_error("collect: %s: add_raw: %s", b->s->cfg->name, r->str);
-        b->failed++;
-    } else if (r->type == REDIS_REPLY_STRING) {
-        b->added++;
-        metrics_add(METRIC_ITEMS_COLLECTED, b->s->cfg->kind, NULL, 1);
+        b->failed += (unsigned)c->items;
+    } else {
+        size_t n = r->type == REDIS_REPLY_ARRAY ? r->elements : 1;
+        for (size_t i = 0; i < n; i++) {
+            const redisReply *x = r->type == REDIS_REPLY_ARRAY ? r->element[i] : r;
+            if (x->type == REDIS_REPLY_STRING) {
+                b->added++;
+                metrics_add(METRIC_ITEMS_COLLECTED, b->s->cfg->kind, NULL, 1);
+            }
+        }
     }
+    free(c);
     if (--b->pending == 0)
         batch_done(b);
+}
+
+/* Send the items' add_raw.lua calls: the items grouped by shard (in their
+ * order), STORE_ADD_RAW_MAX a call; each call holds the batch once, and a
+ * lost one fails exactly its items. */
+static void add_items(struct source *s, struct batch *b, const char *const *ids,
+                      const char *const *jsons, size_t n)
+{
+    unsigned shards = store_shards(s->c->st);
+    for (unsigned sh = 0; sh < shards; sh++) {
+        const char **sid = ctx_calloc(n + 1, sizeof *sid), **sjs = ctx_calloc(n + 1, sizeof *sjs);
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (store_item_shard(ids[i], shards) == sh) {
+                sid[m] = ids[i];
+                sjs[m++] = jsons[i];
+            }
+        for (size_t at = 0; at < m; at += STORE_ADD_RAW_MAX) {
+            size_t k = m - at < STORE_ADD_RAW_MAX ? m - at : STORE_ADD_RAW_MAX;
+            struct add_call *c = ctx_malloc(sizeof *c);
+            *c = (struct add_call){b, k};
+            b->pending++;
+            if (store_add_raw_in(s->c->rc, s->c->st, sh, s->cfg->name, sid + at, sjs + at, k,
+                                 on_added, c)) {
+                b->pending--;
+                b->failed += (unsigned)k;
+                free(c);
+            }
+        }
+        free(sid);
+        free(sjs);
+    }
 }
 
 static void store_items(struct source *s, struct parse_result *pr, struct http_res *res)
@@ -221,6 +271,9 @@ static void store_items(struct source *s, struct parse_result *pr, struct http_r
     b->cursor = pr->cursor ? ctx_strdup(pr->cursor) : NULL;
     b->pending = 1;   /* held until every command is sent */
     /* feeds list newest first: store oldest first so streams read in time order */
+    const char **ids = ctx_calloc(pr->nitems + 1, sizeof *ids);
+    char **jsons = ctx_calloc(pr->nitems + 1, sizeof *jsons);
+    size_t n = 0;
     for (size_t i = pr->nitems; i-- > 0;) {
         struct item *it = &pr->items[i];
         json_t *j = item_to_json(it, NULL);
@@ -232,13 +285,15 @@ static void store_items(struct source *s, struct parse_result *pr, struct http_r
             b->failed++;
             continue;
         }
-        b->pending++;
-        if (store_add_raw(s->c->rc, s->c->st, s->cfg->name, it->id, json, on_added, b)) {
-            b->pending--;
-            b->failed++;
-        }
-        free(json);
+        ids[n] = it->id;
+        jsons[n++] = json;
     }
+    /* one add_raw.lua per shard (and per STORE_ADD_RAW_MAX items), not per item */
+    add_items(s, b, ids, (const char *const *)jsons, n);
+    for (size_t i = 0; i < n; i++)
+        free(jsons[i]);
+    free(ids);
+    free(jsons);
     if (--b->pending == 0)
         batch_done(b);
 }

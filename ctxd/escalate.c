@@ -1,7 +1,8 @@
 /* escalate.c -- the route role's intake: tagged items become tasks.
  *
  * It reads ctx:{i}:items:tagged through the consumer group "route" (a group
- * reader, store/group.c) and, for each item:
+ * reader, store/group.c; with item_shards, a reader per shard's tagged
+ * stream, a "lane") and, for each item:
  * - a message of a private conversation on a network (a Telegram chat)
  *   joins that conversation's open chat task or opens one in the chat
  *   queue (chat_inbound.lua);
@@ -22,27 +23,40 @@
 #include "core/clock.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "ctxd/route_internal.h"
 #include "routing/routing.h"
+
+/* One shard's tagged stream: its reader and the tasks of its batch. */
+struct escalate_lane {
+    struct route_role *r;
+    unsigned shard;
+    struct group_reader *g;
+    unsigned inflight;          /* tasks of the batch being created */
+    char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
+};
 
 static void on_task_made(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
-    struct route_role *r = priv;
+    struct escalate_lane *l = priv;
+    struct route_role *r = l->r;
     if (rep && ((rep->type == REDIS_REPLY_INTEGER && rep->integer == 1) ||
                 (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
                  rep->element[1]->integer == 1)))
         r->tasks_created++;
     else if (rep && rep->type == REDIS_REPLY_ERROR)
         log_warn("route: task not created: %s", rep->str);
-    if (--r->inflight == 0 && !r->stopping)
-        group_reader_done(r->tagged);
+    if (--l->inflight == 0 && !r->stopping)
+        group_reader_done(l->g);
 }
 
 /* A message of a one-to-one conversation on a network: it joins the
  * conversation's open chat task or opens one (chat_inbound.lua). */
-static void conversation_message(struct route_role *r, const struct item *it, const char *lang)
+static void conversation_message(struct escalate_lane *l, const struct item *it,
+                                 const char *lang)
 {
+    struct route_role *r = l->r;
     const char *queue = config_chat_queue(r->cfg);
     const struct config_queue *qc = queue ? route_queue_cfg(r->cfg, queue) : NULL;
     if (!qc || !it->reply_network || !it->reply_ref) {
@@ -67,14 +81,15 @@ static void conversation_message(struct route_role *r, const struct item *it, co
         .queue = qc->name, .now = now, .sla_due = now + (long long)(qc->sla * 1000),
         .order = routing_order(&q, &t), .created = created, .item = it->id,
         .message = mj ? mj : "{}", .name = name, .lang = lang};
-    r->inflight++;
-    if (store_chat_inbound(r->cmd, r->st, &in, on_task_made, r))
-        r->inflight--;
+    l->inflight++;
+    if (store_chat_inbound(r->cmd, r->st, &in, on_task_made, l))
+        l->inflight--;
     free(mj);
 }
 
-static void escalate_entry(struct route_role *r, const redisReply *e)
+static void escalate_entry(struct escalate_lane *l, const redisReply *e)
 {
+    struct route_role *r = l->r;
     if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || !e->element[0]->str)
         return;
     const char *sid = e->element[0]->str, *payload = NULL;
@@ -89,7 +104,7 @@ static void escalate_entry(struct route_role *r, const redisReply *e)
     if (j && item_from_json(j, &it) == CTX_OK) {
         tags_from_json(json_object_get(j, "tags"), &tags);
         if (it.conversation && strcmp(it.conversation, "private") == 0)
-            conversation_message(r, &it, it.lang);
+            conversation_message(l, &it, it.lang);
         else
             rule = escalation_match(r->cfg, &tags, it.lang, it.author.followers,
                                     tags.duplicate_of != NULL);
@@ -99,10 +114,10 @@ static void escalate_entry(struct route_role *r, const redisReply *e)
             snprintf(id, sizeof id, "social:%s", it.id);
             json_t *extra = json_pack("{s:s,s:s?,s:s?}", "item", it.id, "lang", it.lang,
                                       "rule", esc->name);
-            r->inflight++;
+            l->inflight++;
             if (store_task_new(r->cmd, r->st, r->cfg, id, "social", esc->queue, esc->priority,
-                               extra, on_task_made, r))
-                r->inflight--;
+                               extra, on_task_made, l))
+                l->inflight--;
             json_decref(extra);
         }
         item_clear(&it);
@@ -110,31 +125,50 @@ static void escalate_entry(struct route_role *r, const redisReply *e)
     tags_clear(&tags);
     json_decref(j);
     /* acked after the task script is queued on the same connection: in order */
-    store_tagged_ack(r->cmd, r->st, sid);
+    store_tagged_ack(r->cmd, r->st, l->shard, sid);
 }
 
 static void on_tagged(const redisReply *entries, void *priv)
 {
-    struct route_role *r = priv;
-    r->inflight = 1;            /* held while the batch is being sent */
+    struct escalate_lane *l = priv;
+    l->inflight = 1;            /* held while the batch is being sent */
     for (size_t i = 0; i < entries->elements; i++)
-        escalate_entry(r, entries->element[i]);
-    if (--r->inflight == 0 && !r->stopping)
-        group_reader_done(r->tagged);
+        escalate_entry(l, entries->element[i]);
+    if (--l->inflight == 0 && !l->r->stopping)
+        group_reader_done(l->g);
 }
-
-/* "$": items tagged before routing was ever configured stay monitored only
- * (the analyze role creates the group too, before its first tagged item). */
-static const struct group_opts tagged_group = {
-    .name = "route", .stream = KEY_TAGGED, .group = GROUP_ROUTE, .start_id = "$", .count = 64,
-};
 
 ctx_err escalate_start(struct route_role *r)
 {
-    return group_reader_start(r->st, &tagged_group, on_tagged, r, &r->tagged);
+    unsigned n = store_shards(r->st);
+    r->lanes = ctx_calloc(n, sizeof *r->lanes);
+    for (unsigned i = 0; i < n; i++) {
+        struct escalate_lane *l = &r->lanes[i];
+        l->r = r;
+        l->shard = i;
+        store_key_sharded(l->stream, sizeof l->stream, i, KEYN_TAGGED);
+        store_key_sharded(l->dead, sizeof l->dead, i, KEYN_TAGGED_DEAD);
+        /* "$": items tagged before routing was ever configured stay monitored only
+         * (the analyze role creates the group too, before its first tagged item). */
+        const struct group_opts o = {
+            .name = "route", .stream = l->stream, .group = GROUP_ROUTE, .start_id = "$",
+            .count = 64, .dead = l->dead,
+        };
+        ctx_err e = group_reader_start(r->st, &o, on_tagged, l, &l->g);
+        if (e) {
+            escalate_stop(r);
+            return e;
+        }
+    }
+    r->tagged = r->lanes[0].g;  /* the tick pokes it */
+    return CTX_OK;
 }
 
 void escalate_stop(struct route_role *r)
 {
-    group_reader_stop(r->tagged);
+    for (unsigned i = 0; r->lanes && i < store_shards(r->st); i++)
+        group_reader_stop(r->lanes[i].g);
+    free(r->lanes);
+    r->lanes = NULL;
+    r->tagged = NULL;
 }

@@ -15,6 +15,9 @@
  *   4. each stream is trimmed to its MINID, never past an entry one of its
  *      consumer groups has not been delivered or still has pending.
  *
+ * With item_shards, steps 2 to 4 run in every shard (each shard's index,
+ * keys and streams are its own), and step 1 extends each item in its shard.
+ *
  * Every step is idempotent; a lease (ctx:{c}:lease:retention, taken or
  * renewed at each sweep, lasting three sweeps) lets one process at a time do them,
  * and another takes over when its holder stops. Sweeps never overlap. */
@@ -36,8 +39,16 @@ struct retention;
 struct scan {
     struct retention *r;
     enum store_retain_scan what;
+    unsigned shard;
     char cursor[32];            /* where the pass goes on ("0": a new pass) */
     int steps;
+};
+
+/* One shard's index of all items: calls in this sweep. */
+struct items_lane {
+    struct retention *r;
+    unsigned shard;
+    int rounds;
 };
 
 struct retention {
@@ -49,8 +60,9 @@ struct retention {
     bool sweeping, stopping;
     unsigned pending;           /* commands of this sweep in flight */
     long long now;
-    int items_rounds;
-    struct scan scans[2];
+    unsigned nshards;
+    struct items_lane items[STORE_SHARDS_MAX];  /* the index of all items, per shard */
+    struct scan scans[2 * STORE_SHARDS_MAX];   /* indexes and seen-sets, per shard */
     struct {
         long long items, indexes, seen, extended, entries;
         unsigned failed;
@@ -107,18 +119,19 @@ static void on_extended(struct rconn *rc, redisReply *rep, void *priv)
     struct retention *r = priv;
     bool ok = rep && rep->type == REDIS_REPLY_INTEGER;
     r->did.extended += count_of(r, rep, "open tasks' items");
-    if (ok && !r->stopping)
-        sent(r, store_retain_items(rc, r->st, r->now, ITEMS_LIMIT, on_items, r));
+    for (unsigned i = 0; ok && !r->stopping && i < r->nshards; i++)
+        sent(r, store_retain_items(rc, r->st, i, r->now, ITEMS_LIMIT, on_items, &r->items[i]));
     step_done(r);
 }
 
 static void on_items(struct rconn *rc, redisReply *rep, void *priv)
 {
-    struct retention *r = priv;
+    struct items_lane *it = priv;
+    struct retention *r = it->r;
     long long n = count_of(r, rep, "the index of all items");
     r->did.items += n;
-    if (n == ITEMS_LIMIT && ++r->items_rounds < ITEMS_ROUNDS && !r->stopping)
-        sent(r, store_retain_items(rc, r->st, r->now, ITEMS_LIMIT, on_items, r));
+    if (n == ITEMS_LIMIT && ++it->rounds < ITEMS_ROUNDS && !r->stopping)
+        sent(r, store_retain_items(rc, r->st, it->shard, r->now, ITEMS_LIMIT, on_items, it));
     step_done(r);
 }
 
@@ -149,7 +162,7 @@ static void on_scan(struct rconn *rc, redisReply *rep, void *priv)
                                          on_key, s));
         snprintf(s->cursor, sizeof s->cursor, "%s", rep->element[0]->str);
         if (strcmp(s->cursor, "0") != 0 && ++s->steps < SCAN_STEPS && !r->stopping)
-            sent(r, store_retain_scan(rc, r->st, s->what, s->cursor, on_scan, s));
+            sent(r, store_retain_scan(rc, r->st, s->what, s->shard, s->cursor, on_scan, s));
     } else {
         if (rep && rep->type == REDIS_REPLY_ERROR)
             log_error("retention: SCAN: %s", rep->str);
@@ -175,20 +188,22 @@ static void sweep(struct retention *r)
     struct rconn *rc = r->rc;
     r->now = ctx_now_ms();
     memset(&r->did, 0, sizeof r->did);
-    r->items_rounds = 0;
+    for (unsigned i = 0; i < r->nshards; i++)
+        r->items[i].rounds = 0;
     r->pending = 1;             /* held until every first step is sent */
     if (keep->items > 0)        /* then the index of all items (on_extended) */
         sent(r, store_retain_open(rc, r->st, r->now, on_extended, r));
-    for (int k = 0; k < 2; k++) {
+    for (unsigned k = 0; k < 2 * r->nshards; k++) {
         struct scan *s = &r->scans[k];
         if (s->what == STORE_SCAN_INDEXES ? keep->items > 0 : keep->seen > 0) {
             s->steps = 0;
-            sent(r, store_retain_scan(rc, r->st, s->what, s->cursor, on_scan, s));
+            sent(r, store_retain_scan(rc, r->st, s->what, s->shard, s->cursor, on_scan, s));
         }
     }
     for (size_t i = 0; i < store_retain_nstreams(); i++)
-        if (store_retain_stream_ms(r->st, i) > 0)
-            sent(r, store_retain_stream(rc, r->st, i, r->now, on_trimmed, r));
+        for (unsigned sh = 0; sh < (store_retain_stream_sharded(i) ? r->nshards : 1); sh++)
+            if (store_retain_stream_ms(r->st, i) > 0)
+                sent(r, store_retain_stream(rc, r->st, i, sh, r->now, on_trimmed, r));
     step_done(r);
 }
 
@@ -225,9 +240,15 @@ ctx_err retention_start(uv_loop_t *loop, const struct config *cfg, struct store 
     char consumer[128];
     store_consumer_name(cfg, consumer, sizeof consumer);
     snprintf(r->owner, sizeof r->owner, "%s:%d", consumer, (int)getpid());
-    for (int k = 0; k < 2; k++) {
-        r->scans[k] = (struct scan){.r = r, .what = k ? STORE_SCAN_SEEN : STORE_SCAN_INDEXES};
+    r->nshards = store_shards(st);
+    for (unsigned k = 0; k < 2 * r->nshards; k++) {
+        r->scans[k] = (struct scan){.r = r, .what = k % 2 ? STORE_SCAN_SEEN : STORE_SCAN_INDEXES,
+                                    .shard = k / 2};
         snprintf(r->scans[k].cursor, sizeof r->scans[k].cursor, "0");
+    }
+    for (unsigned i = 0; i < r->nshards; i++) {
+        r->items[i].r = r;
+        r->items[i].shard = i;
     }
     ctx_err e = store_conn_new(st, "retention", NULL, NULL, &r->rc);
     if (e) {

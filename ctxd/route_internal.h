@@ -18,6 +18,7 @@ struct route_role {
     struct store *st;
     struct rconn *cmd, *wake;
     struct group_reader *tagged;   /* ctx:{i}:items:tagged, group "route" */
+    struct escalate_lane *lanes;   /* escalate.c: one per item shard (lanes[0] reads tagged) */
     uv_timer_t *tick;
     uv_timer_t *again;          /* the next pass, a few ms on, after offers were lost */
     bool pass_running, pass_again, pass_lost;

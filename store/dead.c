@@ -16,13 +16,14 @@
 #include "core/mem.h"
 #include "store/store_internal.h"
 
-redisReply *store_dead_range(redisContext *c, enum store_pipe p, const char *from,
+redisReply *store_dead_range(redisContext *c, enum store_pipe p, unsigned shard, const char *from,
                              const char *to, long count)
 {
-    const struct store_pipe_info *pi = store_pipe_info(p);
-    if (!pi)
+    if (!store_pipe_info(p))
         return NULL;
-    return redisCommand(c, "XRANGE %s %s %s COUNT %ld", pi->dead, from, to, count);
+    char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
+    store_pipe_keys(p, shard, stream, dead);
+    return redisCommand(c, "XRANGE %s %s %s COUNT %ld", dead, from, to, count);
 }
 
 /* `cmd` then the pipe's keys and args, then ids: EVALSHA/EVAL and XDEL. */
@@ -37,15 +38,17 @@ static redisReply *with_ids(redisContext *c, const char *const *head, size_t nhe
     return r;
 }
 
-redisReply *store_dead_replay(redisContext *c, enum store_pipe p, const char *const *ids,
-                              size_t n)
+redisReply *store_dead_replay(redisContext *c, enum store_pipe p, unsigned shard,
+                              const char *const *ids, size_t n)
 {
     const struct store_pipe_info *pi = store_pipe_info(p);
     if (!pi)
         return NULL;
+    char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
+    store_pipe_keys(p, shard, stream, dead);
     struct rscript s = {.body = store_scripts[SCRIPT_DEAD_REPLAY].body};
     rscript_init(&s);
-    const char *head[] = {"EVALSHA", s.sha, "2", pi->dead, pi->stream, pi->cap};
+    const char *head[] = {"EVALSHA", s.sha, "2", dead, stream, pi->cap};
     redisReply *r = with_ids(c, head, CTX_ARRAY_LEN(head), ids, n);
     if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(r);
@@ -56,21 +59,25 @@ redisReply *store_dead_replay(redisContext *c, enum store_pipe p, const char *co
     return r;
 }
 
-redisReply *store_dead_drop(redisContext *c, enum store_pipe p, const char *const *ids,
-                            size_t n)
+redisReply *store_dead_drop(redisContext *c, enum store_pipe p, unsigned shard,
+                            const char *const *ids, size_t n)
 {
-    const struct store_pipe_info *pi = store_pipe_info(p);
-    if (!pi)
+    if (!store_pipe_info(p))
         return NULL;
-    const char *head[] = {"XDEL", pi->dead};
+    char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
+    store_pipe_keys(p, shard, stream, dead);
+    const char *head[] = {"XDEL", dead};
     return with_ids(c, head, CTX_ARRAY_LEN(head), ids, n);
 }
 
-void store_dead_letter_read(enum store_pipe p, const redisReply *fields,
+void store_dead_letter_read(enum store_pipe p, unsigned shard, const redisReply *fields,
                             struct store_dead_letter *out)
 {
     const struct store_pipe_info *pi = store_pipe_info(p);
     memset(out, 0, sizeof *out);
+    char dead[STORE_KEY_LEN];
+    if (pi)
+        store_pipe_keys(p, shard, out->from_buf, dead);
     const char *dl = stream_field(fields, "dead_deliveries");
     if (stream_field(fields, "dead_from")) {
         out->from = stream_field(fields, "dead_from");
@@ -79,7 +86,7 @@ void store_dead_letter_read(enum store_pipe p, const redisReply *fields,
         out->id = stream_field(fields, "id");
         out->payload = stream_field(fields, "item");
     } else {                    /* the analyze role's: a raw entry that was not an item */
-        out->from = pi ? pi->stream : NULL;
+        out->from = pi ? out->from_buf : NULL;
         out->entry_id = stream_field(fields, "raw_id");
         out->reason = stream_field(fields, "reason");
         out->payload = stream_field(fields, "payload");

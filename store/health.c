@@ -10,6 +10,7 @@
  * pending then, and the lag may be unknown once entries were deleted. A
  * group that was never created (no analyzer ever ran) has read nothing:
  * its stream's entries all count as unread. */
+#include <stdio.h>
 #include <string.h>
 #include "store/store_internal.h"
 
@@ -33,15 +34,72 @@ enum store_pipe store_pipe_find(const char *name)
     return STORE_PIPE_COUNT;
 }
 
+/* The raw and tagged streams are one per item shard (the table names shard
+ * 0's): their figures are every shard's, added up (store/fanout.c). */
+static ctx_err figures_in(struct rconn *rc, struct store *st, enum store_pipe p, unsigned shard,
+                          rconn_reply_cb cb, void *priv)
+{
+    const struct store_pipe_info *pi = store_pipe_info(p);
+    char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
+    const char *keys[] = {pi->stream, pi->dead};
+    if (p != STORE_PIPE_OUTBOX) {
+        keys[0] = store_key_sharded(stream, sizeof stream, shard,
+                                    p == STORE_PIPE_RAW ? KEYN_RAW : KEYN_TAGGED);
+        keys[1] = store_key_sharded(dead, sizeof dead, shard,
+                                    p == STORE_PIPE_RAW ? KEYN_DEAD : KEYN_TAGGED_DEAD);
+    }
+    const char *args[] = {pi->group};
+    return STORE_EVAL(rc, st, SCRIPT_GROUP_FIGURES, cb, priv, keys, args);
+}
+
+unsigned store_pipe_shards(enum store_pipe p, unsigned n)
+{
+    return p == STORE_PIPE_OUTBOX || n < 1 ? 1 : n;
+}
+
+void store_pipe_keys(enum store_pipe p, unsigned shard, char *stream, char *dead)
+{
+    const struct store_pipe_info *pi = store_pipe_info(p);
+    if (p == STORE_PIPE_OUTBOX || !pi) {
+        snprintf(stream, STORE_KEY_LEN, "%s", pi ? pi->stream : "");
+        snprintf(dead, STORE_KEY_LEN, "%s", pi ? pi->dead : "");
+        return;
+    }
+    bool raw = p == STORE_PIPE_RAW;
+    store_key_sharded(stream, STORE_KEY_LEN, shard, raw ? KEYN_RAW : KEYN_TAGGED);
+    store_key_sharded(dead, STORE_KEY_LEN, shard, raw ? KEYN_DEAD : KEYN_TAGGED_DEAD);
+}
+
+enum store_pipe store_pipe_find_shard(const char *name, unsigned n, int *shard)
+{
+    *shard = -1;
+    enum store_pipe p = store_pipe_find(name);
+    if (p != STORE_PIPE_COUNT)
+        return p;
+    for (int q = STORE_PIPE_RAW; q <= STORE_PIPE_TAGGED; q++)
+        for (unsigned s = 1; s < n; s++) {
+            char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
+            store_pipe_keys((enum store_pipe)q, s, stream, dead);
+            if (strcmp(name, stream) == 0 || strcmp(name, dead) == 0) {
+                *shard = (int)s;
+                return (enum store_pipe)q;
+            }
+        }
+    return STORE_PIPE_COUNT;
+}
+
 ctx_err store_group_figures(struct rconn *rc, struct store *st, enum store_pipe p,
                             rconn_reply_cb cb, void *priv)
 {
-    const struct store_pipe_info *pi = store_pipe_info(p);
-    if (!pi)
+    if (!store_pipe_info(p))
         return CTX_EINVAL;
-    const char *keys[] = {pi->stream, pi->dead};
-    const char *args[] = {pi->group};
-    return STORE_EVAL(rc, st, SCRIPT_GROUP_FIGURES, cb, priv, keys, args);
+    unsigned n = p == STORE_PIPE_OUTBOX ? 1 : store_shards(st);
+    if (n == 1)
+        return figures_in(rc, st, p, 0, cb, priv);
+    struct store_fanout *f = store_fanout_new(n, STORE_MERGE_FIGURES, 0, cb, priv);
+    for (unsigned s = 0; s < n; s++)
+        store_fanout_sent(f, figures_in(rc, st, p, s, store_fanout_reply, store_fanout_arm(f)));
+    return store_fanout_end(rc, f);
 }
 
 ctx_err store_group_figures_read(const redisReply *rep, struct store_group_figures *out)

@@ -5,9 +5,11 @@
  * snprintf does (STORE_KEY_LEN holds any id this project makes), and returns
  * it, so a key can be built where it is passed.
  *
- * Also here: what a key of the layout before hash tags is called now, for
+ * Also here: the item shards' tags and an item's shard (store/KEYS.md "Item
+ * shards"), and what a key of the layout before hash tags is called now, for
  * ctxctl migrate-keys and ctxd's start-up check. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "core/tz.h"
@@ -47,6 +49,59 @@ KEY_OF_ID(store_key_seen, KEY_SEEN_PREFIX, "")
 KEY_OF_ID(store_key_source, KEY_SOURCE_PREFIX, "")
 KEY_OF_ID(store_key_lease, KEY_LEASE_PREFIX, "")
 
+/* The item shards' hash tags. Shard 0 keeps the items domain's own tag, so a
+ * one-shard install has the key names it always had. The others are "i:<s>",
+ * or "i:<s>.<k>" with the smallest k that puts shard s, for every cluster of
+ * M = s+1..8 masters splitting the slots evenly, on a master none of shards
+ * 0..s-1 is on: N shards on N such masters use them all (N <= 8). The slots
+ * (CRC16 mod 16384): 15759, 2518, 7612, 10644, 4995, 12388, 380, 9961, then
+ * 6399, 2270, 10294, 14359, 2164, 6229, 10418, 14483 (all different).
+ * tests/integration/test_shards.py checks the three of a 3-master cluster. */
+static const char *const shard_domains[STORE_SHARDS_MAX] = {
+    KEY_ITEMS_DOMAIN, "ctx:{i:1}:", "ctx:{i:2.1}:", "ctx:{i:3}:", "ctx:{i:4.22}:",
+    "ctx:{i:5.12}:", "ctx:{i:6.1}:", "ctx:{i:7.4}:", "ctx:{i:8}:", "ctx:{i:9}:",
+    "ctx:{i:10}:", "ctx:{i:11}:", "ctx:{i:12}:", "ctx:{i:13}:", "ctx:{i:14}:", "ctx:{i:15}:",
+};
+
+const char *store_shard_domain(unsigned shard)
+{
+    return shard < STORE_SHARDS_MAX ? shard_domains[shard] : NULL;
+}
+
+unsigned store_item_shard(const char *id, unsigned n)
+{
+    /* FNV-1a: stable across versions and machines (never the process's hash seed) */
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)(id ? id : ""); *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return n > 1 ? h % n : 0;
+}
+
+unsigned store_shards(const struct store *st)
+{
+    int n = st && st->cfg ? st->cfg->item_shards : 1;
+    return n >= 1 && n <= STORE_SHARDS_MAX ? (unsigned)n : 1;
+}
+
+char *store_key_sharded(char *buf, size_t len, unsigned shard, const char *name)
+{
+    const char *d = store_shard_domain(shard);
+    return key(buf, len, "%s%s", d ? d : KEY_ITEMS_DOMAIN, name);
+}
+
+char *store_key_item_in(char *buf, size_t len, unsigned shard, const char *item)
+{
+    const char *d = store_shard_domain(shard);
+    return key(buf, len, "%s" KEYN_ITEM_PREFIX "%s", d ? d : KEY_ITEMS_DOMAIN, item ? item : "");
+}
+
+char *store_key_seen_in(char *buf, size_t len, unsigned shard, const char *source)
+{
+    const char *d = store_shard_domain(shard);
+    return key(buf, len, "%s" KEYN_SEEN_PREFIX "%s", d ? d : KEY_ITEMS_DOMAIN,
+               source ? source : "");
+}
+
 char *store_key_conversation(char *buf, size_t len, const char *network, const char *chat,
                              size_t chat_len)
 {
@@ -55,26 +110,49 @@ char *store_key_conversation(char *buf, size_t len, const char *network, const c
 
 char *store_key_index(char *buf, size_t len, const char *dim, const char *value)
 {
-    return key(buf, len, KEY_IDX_PREFIX "%s:%s", dim, value);
+    return store_key_index_in(buf, len, 0, dim, value);
+}
+
+char *store_key_index_in(char *buf, size_t len, unsigned shard, const char *dim,
+                         const char *value)
+{
+    const char *d = store_shard_domain(shard);
+    return key(buf, len, "%s" KEYN_IDX_PREFIX "%s:%s", d ? d : KEY_ITEMS_DOMAIN, dim, value);
 }
 
 char *store_key_simhash(char *buf, size_t len, unsigned band)
 {
-    return key(buf, len, KEY_SIMHASH_PREFIX "%08x", band);
+    return store_key_simhash_in(buf, len, 0, band);
+}
+
+char *store_key_simhash_in(char *buf, size_t len, unsigned shard, unsigned band)
+{
+    const char *d = store_shard_domain(shard);
+    return key(buf, len, "%s" KEYN_SIMHASH_PREFIX "%08x", d ? d : KEY_ITEMS_DOMAIN, band);
 }
 
 char *store_key_trend(char *buf, size_t len, enum store_trend_level lv, const char *series,
                       long long ms)
 {
+    return store_key_trend_in(buf, len, 0, lv, series, ms);
+}
+
+char *store_key_trend_in(char *buf, size_t len, unsigned shard, enum store_trend_level lv,
+                         const char *series, long long ms)
+{
+    const char *dom = store_shard_domain(shard);
+    if (!dom)
+        dom = KEY_ITEMS_DOMAIN;
     long long days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
     long long y;
     unsigned m, d;
     tz_civil_from_days(days, &y, &m, &d);
     if (lv == STORE_TREND_MINUTE)
-        return key(buf, len, KEY_TREND_PREFIX "m:%s:%04lld%02u%02u", series, y, m, d);
+        return key(buf, len, "%s" KEYN_TREND_PREFIX "m:%s:%04lld%02u%02u", dom, series, y, m,
+                   d);
     if (lv == STORE_TREND_HOUR)
-        return key(buf, len, KEY_TREND_PREFIX "h:%s:%04lld%02u", series, y, m);
-    return key(buf, len, KEY_TREND_PREFIX "d:%s:%04lld", series, y);
+        return key(buf, len, "%s" KEYN_TREND_PREFIX "h:%s:%04lld%02u", dom, series, y, m);
+    return key(buf, len, "%s" KEYN_TREND_PREFIX "d:%s:%04lld", dom, series, y);
 }
 
 /* The layout before hash tags: ctx:<first word>..., the domain by that first

@@ -8,6 +8,8 @@
 -- ARGV[7] complaint ("true" or "false"), ARGV[8] complaint reason ("" = any),
 -- ARGV[9] the item key prefix (ctx:{i}:item:): the items are named by the index, so
 -- their keys are built here, in the slot of KEYS (store/KEYS.md)
+-- ARGV[10] "1": each json is followed by its index score (with item shards the caller
+-- merges the shards' answers by it; store/KEYS.md "Item shards")
 -- Returns {last tagged stream id, json, json, ...}, newest first. At most
 -- 5000 index entries are examined so a rare filter cannot stall Redis.
 -- An item tagged before complaints were (no tags.complaint) is in no
@@ -27,12 +29,15 @@ local out = { (last[1] and last[1][1]) or '0-0' }
 local limit = tonumber(ARGV[3])
 local brand, topic, label, complaint, reason = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local filtered = brand ~= '' or topic ~= '' or label ~= '' or complaint ~= '' or reason ~= ''
+local scores = ARGV[10] == '1'
 local offset, page, examined = 0, 200, 0
-while #out - 1 < limit and examined < 5000 and smallest > 0 do
-  local ids = redis.call('ZREVRANGEBYSCORE', index, ARGV[1], ARGV[2], 'LIMIT', offset, page)
-  if #ids == 0 then break end
-  offset = offset + #ids
-  for _, id in ipairs(ids) do
+while #out - 1 < (scores and 2 * limit or limit) and examined < 5000 and smallest > 0 do
+  local got = redis.call('ZREVRANGEBYSCORE', index, ARGV[1], ARGV[2], 'WITHSCORES',
+                        'LIMIT', offset, page)
+  if #got == 0 then break end
+  offset = offset + #got / 2
+  for k = 1, #got, 2 do
+    local id = got[k]
     examined = examined + 1
     local j = redis.call('HGET', ARGV[9] .. id, 'json')
     if j then
@@ -50,7 +55,8 @@ while #out - 1 < limit and examined < 5000 and smallest > 0 do
       end
       if ok then
         out[#out + 1] = j
-        if #out - 1 >= limit then break end
+        if scores then out[#out + 1] = got[k + 1] end
+        if #out - 1 >= (scores and 2 * limit or limit) then break end
       end
     end
   end

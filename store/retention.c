@@ -139,31 +139,52 @@ static ctx_err open_read(struct rconn *rc, struct store_twostep *t, rconn_reply_
     return e;
 }
 
+/* retain_extend.lua on the items of `shard` among the n ids (every id when
+ * there is one shard). */
+static ctx_err extend_in(struct rconn *rc, struct open *o, const redisReply *rep,
+                         unsigned shard, rconn_reply_cb cb, void *priv)
+{
+    struct store *st = o->base.st;
+    unsigned shards = store_shards(st);
+    size_t n = rep->elements, room = 0, nk = 0;
+    for (size_t i = 0; i < n; i++)
+        room += 64 + rep->element[i]->len;
+    char *names = ctx_malloc(room + 1), *at = names;
+    const char **keys = ctx_calloc(n + 1, sizeof *keys);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = rep->element[i]->str;
+        if (store_item_shard(id, shards) != shard)
+            continue;
+        size_t len = 64 + rep->element[i]->len;     /* any shard's domain + "item:" + id */
+        keys[nk++] = store_key_item_in(at, len, shard, id);
+        at += len;
+    }
+    const char *args[] = {o->at};
+    ctx_err e = store_eval(rc, st, SCRIPT_RETAIN_EXTEND, cb, priv, keys, nk, args,
+                           CTX_ARRAY_LEN(args));
+    free(names);
+    free(keys);
+    return e;
+}
+
 static ctx_err open_call(struct rconn *rc, struct store_twostep *t, const redisReply *rep,
                          rconn_reply_cb cb)
 {
     struct open *o = (struct open *)t;
     if (rep->type != REDIS_REPLY_ARRAY)
         return CTX_EREDIS;
-    size_t n = rep->elements, room = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < rep->elements; i++)
         if (rep->element[i]->type != REDIS_REPLY_STRING)
             return CTX_EREDIS;
-        room += sizeof KEY_ITEM_PREFIX + rep->element[i]->len;
-    }
-    char *names = ctx_malloc(room + 1), *at = names;
-    const char **keys = ctx_calloc(n + 1, sizeof *keys);
-    for (size_t i = 0; i < n; i++) {
-        size_t len = sizeof KEY_ITEM_PREFIX + rep->element[i]->len;
-        keys[i] = store_key_item(at, len, rep->element[i]->str);
-        at += len;
-    }
-    const char *args[] = {o->at};
-    ctx_err e = store_eval(rc, t->st, SCRIPT_RETAIN_EXTEND, cb, t, keys, n, args,
-                           CTX_ARRAY_LEN(args));
-    free(names);
-    free(keys);
-    return e;
+    unsigned n = store_shards(t->st);
+    if (n == 1)
+        return extend_in(rc, o, rep, 0, cb, t);
+    /* an item's hash is in its shard: one call per shard, the counts added
+     * (an item stored under a smaller item_shards is not found: KEYS.md) */
+    struct store_fanout *f = store_fanout_new(n, STORE_MERGE_SUM, 0, cb, t);
+    for (unsigned s = 0; s < n; s++)
+        store_fanout_sent(f, extend_in(rc, o, rep, s, store_fanout_reply, store_fanout_arm(f)));
+    return store_fanout_end(rc, f);
 }
 
 ctx_err store_retain_open(struct rconn *rc, struct store *st, long long now, rconn_reply_cb cb,
@@ -176,13 +197,14 @@ ctx_err store_retain_open(struct rconn *rc, struct store *st, long long now, rco
     return store_twostep_start(rc, &o->base);
 }
 
-ctx_err store_retain_items(struct rconn *rc, struct store *st, long long now, int limit,
-                           rconn_reply_cb cb, void *priv)
+ctx_err store_retain_items(struct rconn *rc, struct store *st, unsigned shard, long long now,
+                           int limit, rconn_reply_cb cb, void *priv)
 {
-    char cut[STORE_NUM_LEN], lim[STORE_NUM_LEN];
-    const char *keys[] = {KEY_IDX_ALL};
+    char cut[STORE_NUM_LEN], lim[STORE_NUM_LEN], all[STORE_KEY_LEN], prefix[STORE_KEY_LEN];
+    const char *keys[] = {store_key_sharded(all, sizeof all, shard, KEYN_IDX_ALL)};
     const char *args[] = {store_lld(cut, now - keep_ms(st->cfg->retention.items)),
-                          store_lld(lim, limit), KEY_ITEM_PREFIX};
+                          store_lld(lim, limit),
+                          store_key_sharded(prefix, sizeof prefix, shard, KEYN_ITEM_PREFIX)};
     return STORE_EVAL(rc, st, SCRIPT_RETAIN_ITEMS, cb, priv, keys, args);
 }
 
@@ -190,18 +212,27 @@ ctx_err store_retain_items(struct rconn *rc, struct store *st, long long now, in
  * only * ? [ ] and \\ are special, so the tag's braces match themselves. */
 const char *store_retain_pattern(enum store_retain_scan what, char *buf, size_t len)
 {
-    if (what == STORE_SCAN_INDEXES)     /* every index but ctx:{i}:idx:all */
-        return store_key_index(buf, len, "*", "*");
-    return store_key_seen(buf, len, "*");
+    return store_retain_pattern_in(what, 0, buf, len);
 }
 
+const char *store_retain_pattern_in(enum store_retain_scan what, unsigned shard, char *buf,
+                                    size_t len)
+{
+    if (what == STORE_SCAN_INDEXES)     /* every index but ctx:{i}:idx:all */
+        return store_key_index_in(buf, len, shard, "*", "*");
+    return store_key_seen_in(buf, len, shard, "*");
+}
+
+/* The pattern's {tag} sends SCAN to the shard's master (core/redis.c); on
+ * one Redis the shards' patterns differ by their tag, so each SCAN finds
+ * its own shard's keys only. */
 ctx_err store_retain_scan(struct rconn *rc, struct store *st, enum store_retain_scan what,
-                          const char *cursor, rconn_reply_cb cb, void *priv)
+                          unsigned shard, const char *cursor, rconn_reply_cb cb, void *priv)
 {
     (void)st;
     char pattern[STORE_KEY_LEN];
     return rconn_cmd(rc, cb, priv, "SCAN %s MATCH %s COUNT 1000", cursor,
-                     store_retain_pattern(what, pattern, sizeof pattern));
+                     store_retain_pattern_in(what, shard, pattern, sizeof pattern));
 }
 
 ctx_err store_retain_key(struct rconn *rc, struct store *st, enum store_retain_scan what,
@@ -226,19 +257,25 @@ static const struct {
     size_t keep;            /* offset of its retention in struct config_retention */
     const char *group;      /* a group that must exist before anything goes, or NULL */
     bool group_if_routing;  /* ... only when queues are configured */
+    const char *sharded;    /* an item shard's stream: its KEYN_ name (key is shard 0's) */
 } streams[] = {
-    {KEY_RAW, KEEP(items), GROUP_ANALYZE, false},
-    {KEY_TAGGED, KEEP(items), GROUP_ROUTE, true},
-    {KEY_OUTBOX, KEEP(replies), GROUP_POST, false},
-    {KEY_ROUTING_EVENTS, KEEP(events), NULL, false},
-    {KEY_AGENT_EVENTS, KEEP(events), NULL, false},
-    {KEY_CHAT_EVENTS, KEEP(events), NULL, false},
-    {KEY_REPLY_EVENTS, KEEP(events), NULL, false},
-    {KEY_CONTROL, KEEP(events), NULL, false},
-    {KEY_DEAD, KEEP(dead), NULL, false},
-    {KEY_TAGGED_DEAD, KEEP(dead), NULL, false},
-    {KEY_OUTBOX_DEAD, KEEP(dead), NULL, false},
+    {KEY_RAW, KEEP(items), GROUP_ANALYZE, false, KEYN_RAW},
+    {KEY_TAGGED, KEEP(items), GROUP_ROUTE, true, KEYN_TAGGED},
+    {KEY_OUTBOX, KEEP(replies), GROUP_POST, false, NULL},
+    {KEY_ROUTING_EVENTS, KEEP(events), NULL, false, NULL},
+    {KEY_AGENT_EVENTS, KEEP(events), NULL, false, NULL},
+    {KEY_CHAT_EVENTS, KEEP(events), NULL, false, NULL},
+    {KEY_REPLY_EVENTS, KEEP(events), NULL, false, NULL},
+    {KEY_CONTROL, KEEP(events), NULL, false, NULL},
+    {KEY_DEAD, KEEP(dead), NULL, false, KEYN_DEAD},
+    {KEY_TAGGED_DEAD, KEEP(dead), NULL, false, KEYN_TAGGED_DEAD},
+    {KEY_OUTBOX_DEAD, KEEP(dead), NULL, false, NULL},
 };
+
+bool store_retain_stream_sharded(size_t i)
+{
+    return i < CTX_ARRAY_LEN(streams) && streams[i].sharded;
+}
 
 size_t store_retain_nstreams(void)
 {
@@ -400,15 +437,18 @@ static void on_groups(struct rconn *rc, redisReply *rep, void *priv)
         trim_send(rc, t);
 }
 
-ctx_err store_retain_stream(struct rconn *rc, struct store *st, size_t i, long long now,
-                            store_trim_cb cb, void *priv)
+ctx_err store_retain_stream(struct rconn *rc, struct store *st, size_t i, unsigned shard,
+                            long long now, store_trim_cb cb, void *priv)
 {
     long long keep = store_retain_stream_ms(st, i);
     if (keep <= 0)
         return CTX_EINVAL;
     struct trim *t = ctx_calloc(1, sizeof *t);
     t->st = st;
-    snprintf(t->key, sizeof t->key, "%s", streams[i].key);
+    if (streams[i].sharded)
+        store_key_sharded(t->key, sizeof t->key, shard, streams[i].sharded);
+    else
+        snprintf(t->key, sizeof t->key, "%s", streams[i].key);
     t->need = streams[i].group_if_routing && !st->cfg->nqueues ? NULL : streams[i].group;
     t->cutoff = now - keep;
     t->cb = cb;

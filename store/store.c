@@ -150,9 +150,10 @@ static const struct {
 ctx_err store_read(struct rconn *rc, struct store *st, enum store_read what, const char *id,
                    rconn_reply_cb cb, void *priv)
 {
-    (void)st;
     if ((size_t)what >= CTX_ARRAY_LEN(reads))
         return CTX_EINVAL;
+    if (what == STORE_ITEM_JSON && store_shards(st) > 1)
+        return store_item_json(rc, st, id, cb, priv);     /* in its shard (store/items.c) */
     char key[STORE_KEY_LEN];
     size_t n = 0;
     while (n < CTX_ARRAY_LEN(reads[what].rest) && reads[what].rest[n])

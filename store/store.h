@@ -28,26 +28,59 @@
 #define KEY_ITEMS_DOMAIN   "ctx:{i}:"   /* raw and tagged items, indexes, sources */
 #define KEY_CONTROL_DOMAIN "ctx:{c}:"   /* commands to every ctxd, leases between them */
 
-/* items */
-#define KEY_RAW          KEY_ITEMS_DOMAIN "items:raw"     /* stream: collected, untagged */
-#define KEY_TAGGED       KEY_ITEMS_DOMAIN "items:tagged"  /* stream: tagged items, in order */
-#define KEY_ITEM_PREFIX  KEY_ITEMS_DOMAIN "item:"         /* hash per item: json, sid */
-#define KEY_SEEN_PREFIX  KEY_ITEMS_DOMAIN "seen:"         /* set per source: item ids seen */
-#define KEY_SOURCE_PREFIX KEY_ITEMS_DOMAIN "source:"      /* hash per source: poll state */
-#define KEY_IDX_ALL      KEY_ITEMS_DOMAIN "idx:all"       /* zset: item ids by published ms */
-#define KEY_IDX_PREFIX   KEY_ITEMS_DOMAIN "idx:"          /* zsets: sentiment:<l>, brand:<b>,
+/* items. The item pipeline is cut into `item_shards` shards, an item's by its
+ * id (store_item_shard()); shard 0 is the domain above, shard s >= 1 its own
+ * tag (store_shard_domain(); store/KEYS.md "Item shards"). A KEYN_ name is
+ * the part after the domain, for store_key_sharded(); the KEY_ name beside it
+ * is shard 0's key (what a one-shard install has always used). */
+#define KEYN_RAW          "items:raw"                     /* stream: collected, untagged */
+#define KEYN_TAGGED       "items:tagged"                  /* stream: tagged items, in order */
+#define KEYN_ITEM_PREFIX  "item:"                         /* hash per item: json, sid */
+#define KEYN_SEEN_PREFIX  "seen:"                         /* zset per source: ids served */
+#define KEYN_IDX_ALL      "idx:all"                       /* zset: item ids by published ms */
+#define KEYN_IDX_PREFIX   "idx:"                          /* zsets: sentiment:<l>, brand:<b>,
                                                              topic:<t>, complaint:true|false,
                                                              reason:<r> */
-#define KEY_DEAD         KEY_ITEMS_DOMAIN "items:dead"    /* stream: raw entries that were not
-                                                             items */
-#define GROUP_ANALYZE    "analyze"
-#define KEY_SIMHASH_PREFIX KEY_ITEMS_DOMAIN "simhash:"    /* list per band key:
-                                                             "<hex simhash> <item id>" */
-#define KEY_TREND_PREFIX KEY_ITEMS_DOMAIN "tr:"           /* hashes m:|h:|d:<series>:<period>
+#define KEYN_DEAD         "items:dead"                    /* stream: raw entries that were not
+                                                             items, or read too often */
+#define KEYN_TAGGED_DEAD  "items:tagged:dead"             /* stream: the route group's dead */
+#define KEYN_TREND_PREFIX "tr:"                           /* hashes m:|h:|d:<series>:<period>
                                                              (store/trends.c) */
-#define KEY_TREND_SERIES KEY_ITEMS_DOMAIN "tr:series"     /* zset: series -> last counted ms */
-#define KEY_TREND_PENDING KEY_ITEMS_DOMAIN "tr:pending"   /* list: records not yet counted
+#define KEYN_TREND_SERIES "tr:series"                     /* zset: series -> last counted ms */
+#define KEYN_TREND_PENDING "tr:pending"                   /* list: records not yet counted
                                                              (tag.lua -> trends_flush.lua) */
+#define KEY_RAW          KEY_ITEMS_DOMAIN KEYN_RAW
+#define KEY_TAGGED       KEY_ITEMS_DOMAIN KEYN_TAGGED
+#define KEY_ITEM_PREFIX  KEY_ITEMS_DOMAIN KEYN_ITEM_PREFIX
+#define KEY_SEEN_PREFIX  KEY_ITEMS_DOMAIN KEYN_SEEN_PREFIX
+#define KEY_SOURCE_PREFIX KEY_ITEMS_DOMAIN "source:"      /* hash per source: poll state
+                                                             (shard 0 only) */
+#define KEY_IDX_ALL      KEY_ITEMS_DOMAIN KEYN_IDX_ALL
+#define KEY_IDX_PREFIX   KEY_ITEMS_DOMAIN KEYN_IDX_PREFIX
+#define KEY_DEAD         KEY_ITEMS_DOMAIN KEYN_DEAD
+#define GROUP_ANALYZE    "analyze"
+#define KEYN_SIMHASH_PREFIX "simhash:"                    /* list per band key: "<hex simhash>
+                                                             <item id>" (in shard band mod N) */
+#define KEY_SIMHASH_PREFIX KEY_ITEMS_DOMAIN KEYN_SIMHASH_PREFIX
+#define KEY_TREND_PREFIX KEY_ITEMS_DOMAIN KEYN_TREND_PREFIX
+#define KEY_TREND_SERIES KEY_ITEMS_DOMAIN KEYN_TREND_SERIES
+#define KEY_TREND_PENDING KEY_ITEMS_DOMAIN KEYN_TREND_PENDING
+#define KEY_ITEM_SHARDS  KEY_ITEMS_DOMAIN "item_shards"   /* string: the count the first
+                                                             analyzer ran with */
+
+struct store;
+/* The item shards (store/keys.c). At most STORE_SHARDS_MAX. */
+#define STORE_SHARDS_MAX 16
+/* "ctx:{i}:" for shard 0, "ctx:{i:1}:"... for the others (NULL past the
+ * last): tags picked so that N shards on N masters of an evenly split
+ * cluster (redis-cli --cluster create) are on N different masters, N <= 8. */
+const char *store_shard_domain(unsigned shard);
+/* Pure: the shard of an item id among n (FNV-1a of the id, mod n). */
+unsigned store_item_shard(const char *id, unsigned n);
+/* The config's item_shards (1 without a config). */
+unsigned store_shards(const struct store *st);
+/* The shard's domain + name (a KEYN_ name, or a builder's "<prefix><id>"). */
+char *store_key_sharded(char *buf, size_t len, unsigned shard, const char *name);
 
 /* replies (in the routing domain: their scripts tell the agent events stream) */
 #define KEY_REPLY_PREFIX KEY_ROUTING_DOMAIN "reply:"      /* hash per reply: text, status... */
@@ -107,7 +140,7 @@
 
 /* Where store/group.c puts the entries of the route and post groups that
  * were read max_deliveries times ("<stream>:dead"). */
-#define KEY_TAGGED_DEAD   KEY_TAGGED ":dead"
+#define KEY_TAGGED_DEAD   KEY_ITEMS_DOMAIN KEYN_TAGGED_DEAD
 #define KEY_OUTBOX_DEAD   KEY_OUTBOX ":dead"
 
 /* Keys with a variable part (store/keys.c): each builder writes the key into
@@ -131,11 +164,17 @@ char *store_key_conversation(char *buf, size_t len, const char *network, const c
 char *store_key_reply(char *buf, size_t len, const char *reply);        /* ctx:{r}:reply:<id> */
 char *store_key_item(char *buf, size_t len, const char *item);          /* ctx:{i}:item:<id> */
 char *store_key_seen(char *buf, size_t len, const char *source);        /* ctx:{i}:seen:<s> */
+/* The same in an item shard (shard 0: the two above). */
+char *store_key_item_in(char *buf, size_t len, unsigned shard, const char *item);
+char *store_key_seen_in(char *buf, size_t len, unsigned shard, const char *source);
 char *store_key_source(char *buf, size_t len, const char *source);      /* ctx:{i}:source:<s> */
 char *store_key_lease(char *buf, size_t len, const char *what);         /* ctx:{c}:lease:<w> */
 /* ctx:{i}:idx:<dim>:<value>: dim is sentiment, brand, topic, complaint or reason */
 char *store_key_index(char *buf, size_t len, const char *dim, const char *value);
+char *store_key_index_in(char *buf, size_t len, unsigned shard, const char *dim,
+                         const char *value);
 char *store_key_simhash(char *buf, size_t len, unsigned band);          /* ...simhash:<%08x> */
+char *store_key_simhash_in(char *buf, size_t len, unsigned shard, unsigned band);
 /* The trend counters of `series` ("all", "brand:acme"...) at a level that
  * hold the bucket of instant ms: ctx:{i}:tr:m:<series>:<yyyymmdd>,
  * ...tr:h:<series>:<yyyymm>, ...tr:d:<series>:<yyyy> (UTC). */
@@ -143,6 +182,8 @@ enum store_trend_level { STORE_TREND_MINUTE, STORE_TREND_HOUR, STORE_TREND_DAY,
                          STORE_TREND_LEVELS };
 char *store_key_trend(char *buf, size_t len, enum store_trend_level lv, const char *series,
                       long long ms);
+char *store_key_trend_in(char *buf, size_t len, unsigned shard, enum store_trend_level lv,
+                         const char *series, long long ms);
 
 /* The layout before hash tags named keys ctx:<name> ("ctx:agents",
  * "ctx:task:<id>"). The name such a key has now ("ctx:{r}:agents") in buf,
@@ -209,6 +250,14 @@ enum store_read {
 };
 ctx_err store_read(struct rconn *rc, struct store *st, enum store_read what, const char *id,
                    rconn_reply_cb cb, void *priv);
+
+/* Record item_shards in Redis if none is (ctx:{i}:item_shards), and log an
+ * error when another count is recorded (the analyze role, on each connection). */
+void store_shards_check(struct rconn *rc, struct store *st);
+/* The JSON of a stored item (HGET, nil: none) in its shard, else in the others
+ * (store/items.c); store_read(STORE_ITEM_JSON) with item shards. */
+ctx_err store_item_json(struct rconn *rc, struct store *st, const char *id, rconn_reply_cb cb,
+                        void *priv);
 
 /* routing tasks (store/tasks.c) */
 /* A message of a network conversation (chat_inbound.lua): it joins the
@@ -359,14 +408,20 @@ ctx_err store_reply_posting(struct rconn *rc, struct store *st, const char *repl
                             rconn_reply_cb cb, void *priv);
 
 /* items (store/items.c) */
-/* Add a collected item (JSON) of `source` to the raw stream unless seen
- * (add_raw.lua). */
-ctx_err store_add_raw(struct rconn *rc, struct store *st, const char *source, const char *item,
-                      const char *json, rconn_reply_cb cb, void *priv);
+/* Add collected items (ids[i], their JSON jsons[i]; 1 <= n <= STORE_ADD_RAW_MAX)
+ * of `source` to `shard`'s raw stream, each unless seen (add_raw.lua). All
+ * are of that shard (store_item_shard() of each id): a fetch's items take
+ * one call per shard rather than one per item. The reply is the one
+ * item's stream id or nil (seen before), or with n > 1 a list of those. */
+#define STORE_ADD_RAW_MAX 100
+ctx_err store_add_raw_in(struct rconn *rc, struct store *st, unsigned shard, const char *source,
+                         const char *const *ids, const char *const *jsons, size_t n,
+                         rconn_reply_cb cb, void *priv);
 /* A tagged item to store, with the indexes it belongs to (tag.lua), and,
  * when the config's trends.enabled, counted in the trend counters of its
  * series at time `counted` (store_trend_when()) in the same step. */
 struct store_tagged {
+    unsigned shard;                 /* the shard of the raw stream it was read from */
     const char *sid;                /* its raw stream entry, acknowledged */
     const char *id, *json;          /* item id, tagged item JSON */
     long long published;            /* ms: its index score */
@@ -397,6 +452,10 @@ long long store_trend_when(long long published, long long fetched, long long now
  * every second and before every read of the counters, on the connection
  * that then reads, so a read sees every item stored before it. */
 ctx_err store_trend_flush(struct rconn *rc, struct store *st, rconn_reply_cb cb, void *priv);
+/* The same for one shard only (each shard's records, buckets and registry are its own;
+ * store_trend_flush() does every shard, cb getting the records counted in all). */
+ctx_err store_trend_flush_in(struct rconn *rc, struct store *st, unsigned shard,
+                             rconn_reply_cb cb, void *priv);
 /* Whether a series' buckets hold the sentiment and complaint split (all,
  * brand:, topic:) or only the count. */
 bool store_trend_split(const char *series);
@@ -410,7 +469,9 @@ ctx_err store_trend_series(struct rconn *rc, struct store *st, long long min_ms,
                            rconn_reply_cb cb, void *priv);
 
 /* Newest items matching the filters ("" or NULL: any), scored above min
- * ("-inf" or ms), at most limit (query.lua). */
+ * ("-inf" or ms), at most limit (query.lua): {last tagged id, json...}. With
+ * item shards, query.lua runs in each and the answers are merged by score
+ * (the last id is then the newest of the shards'). */
 struct store_query {
     const char *brand, *topic, *sentiment, *complaint, *reason;
     const char *min;
@@ -431,17 +492,18 @@ ctx_err store_source_set(struct rconn *rc, struct store *st, const char *source,
 ctx_err store_source_incr(struct rconn *rc, struct store *st, const char *source,
                           const char *field, long long by);
 /* A raw entry that is not an item: kept in ctx:{i}:items:dead, acked, deleted. */
-void store_raw_dead(struct rconn *rc, struct store *st, const char *sid, const char *why,
-                    const char *payload);
+void store_raw_dead(struct rconn *rc, struct store *st, unsigned shard, const char *sid,
+                    const char *why, const char *payload);
 
 /* the fixed streams and sorted sets (store/streams.c) */
-void store_raw_ack(struct rconn *rc, struct store *st, const char *sid);      /* group analyze */
-void store_tagged_ack(struct rconn *rc, struct store *st, const char *sid);   /* group route */
-void store_route_group_create(struct rconn *rc, struct store *st);  /* on the tagged stream */
+/* acks in a shard's raw stream (group analyze) and tagged stream (group route) */
+void store_raw_ack(struct rconn *rc, struct store *st, unsigned shard, const char *sid);
+void store_tagged_ack(struct rconn *rc, struct store *st, unsigned shard, const char *sid);
+void store_route_group_create(struct rconn *rc, struct store *st);  /* on every tagged stream */
 void store_outbox_drop(struct rconn *rc, struct store *st, const char *sid);  /* ack, delete */
-/* Tagged items after stream id `after` ("(" for exclusive), at most count. */
-ctx_err store_tagged_page(struct rconn *rc, struct store *st, const char *after, int count,
-                          rconn_reply_cb cb, void *priv);
+/* Tagged items of a shard after stream id `after` ("(" for exclusive), at most count. */
+ctx_err store_tagged_page(struct rconn *rc, struct store *st, unsigned shard, const char *after,
+                          int count, rconn_reply_cb cb, void *priv);
 /* Block (5 s at most) for routing events after stream id `after`. */
 ctx_err store_routing_wait(struct rconn *rc, struct store *st, const char *after,
                            rconn_reply_cb cb, void *priv);
@@ -511,6 +573,14 @@ const struct store_pipe_info *store_pipe_info(enum store_pipe p);
 /* The pipe whose stream, dead-letter stream or group is `name`, or
  * STORE_PIPE_COUNT. */
 enum store_pipe store_pipe_find(const char *name);
+/* With item shards the raw and tagged pipes are one per shard (the table
+ * names shard 0's): how many of pipe p there are among n shards, the stream
+ * and dead-letter stream of one (STORE_KEY_LEN bytes each), and the pipe a
+ * name of any shard's stream or dead letters names (*shard: its shard, or -1
+ * for a group's name or shard 0's names: every shard). */
+unsigned store_pipe_shards(enum store_pipe p, unsigned n);
+void store_pipe_keys(enum store_pipe p, unsigned shard, char *stream, char *dead);
+enum store_pipe store_pipe_find_shard(const char *name, unsigned n, int *shard);
 
 /* How far a group is behind its stream (group_figures.lua), global: read
  * from Redis, whoever the consumers are. */
@@ -550,15 +620,17 @@ const char *store_health_check_name(enum store_health_check c);
  * Blocking calls on a hiredis context: each returns the reply (the caller
  * frees it), NULL when the connection failed. */
 /* Letters of pipe p's dead-letter stream from `from` to `to` (XRANGE ids). */
-redisReply *store_dead_range(redisContext *c, enum store_pipe p, const char *from,
+redisReply *store_dead_range(redisContext *c, enum store_pipe p, unsigned shard, const char *from,
                              const char *to, long count);
 /* Put letters back on the pipe's stream with their original fields, each
  * copied and deleted in one step (dead_replay.lua). Reply: per id {id, the
  * new entry's id | "missing" | "other_stream" | "unknown_shape"}. */
-redisReply *store_dead_replay(redisContext *c, enum store_pipe p, const char *const *ids,
+redisReply *store_dead_replay(redisContext *c, enum store_pipe p, unsigned shard,
+                              const char *const *ids,
                               size_t n);
 /* Delete letters (XDEL). */
-redisReply *store_dead_drop(redisContext *c, enum store_pipe p, const char *const *ids,
+redisReply *store_dead_drop(redisContext *c, enum store_pipe p, unsigned shard,
+                            const char *const *ids,
                             size_t n);
 /* What a letter of pipe p says; the strings point into fields. */
 struct store_dead_letter {
@@ -569,8 +641,9 @@ struct store_dead_letter {
     long long deliveries;       /* reads before it was moved; 0: not said */
     const char *id;             /* the entry's id field (item or reply id), or NULL */
     const char *payload;        /* the item JSON it carried, or NULL */
+    char from_buf[STORE_KEY_LEN];   /* where `from` may point */
 };
-void store_dead_letter_read(enum store_pipe p, const redisReply *fields,
+void store_dead_letter_read(enum store_pipe p, unsigned shard, const redisReply *fields,
                             struct store_dead_letter *out);
 
 /* ---- spike alerts (store/alerts.c; ctxd/alerts.c, ws/alerts.c) ---- */
@@ -650,17 +723,20 @@ ctx_err store_retain_open(struct rconn *rc, struct store *st, long long now, rco
 /* Up to limit entries of ctx:{i}:idx:all published more than `items` ago leave it,
  * and their hashes if they have no expiry (stored before retention): the
  * reply is how many left (retain_items.lua). */
-ctx_err store_retain_items(struct rconn *rc, struct store *st, long long now, int limit,
-                           rconn_reply_cb cb, void *priv);
+ctx_err store_retain_items(struct rconn *rc, struct store *st, unsigned shard, long long now,
+                           int limit, rconn_reply_cb cb, void *priv);   /* in one item shard */
 /* The keys the sweeper finds by SCAN: the other indexes (brand, topic,
  * sentiment, complaint, reason) and the seen-sets. */
 enum store_retain_scan { STORE_SCAN_INDEXES, STORE_SCAN_SEEN };
 /* Pure: the MATCH pattern of those keys (ctx:{i}:idx:*:*, ctx:{i}:seen:*),
  * made by their builders, in buf. */
 const char *store_retain_pattern(enum store_retain_scan what, char *buf, size_t len);
-/* One SCAN step from cursor ("0" to start): the reply is SCAN's. */
+/* The same in an item shard (ctx:{i:1}:idx:*:*...). */
+const char *store_retain_pattern_in(enum store_retain_scan what, unsigned shard, char *buf,
+                                    size_t len);
+/* One SCAN step of a shard's keys from cursor ("0" to start): the reply is SCAN's. */
 ctx_err store_retain_scan(struct rconn *rc, struct store *st, enum store_retain_scan what,
-                          const char *cursor, rconn_reply_cb cb, void *priv);
+                          unsigned shard, const char *cursor, rconn_reply_cb cb, void *priv);
 /* Trim one key a scan found: an index by publication (`items`), a seen-set by
  * last served (`seen`, counted back from its source's newest id). The reply
  * is how many entries went. */
@@ -671,12 +747,15 @@ ctx_err store_retain_key(struct rconn *rc, struct store *st, enum store_retain_s
 size_t store_retain_nstreams(void);
 const char *store_retain_stream_name(size_t i);
 long long store_retain_stream_ms(const struct store *st, size_t i);
+/* Stream i is an item stream: there is one per item shard (the name above is shard 0's). */
+bool store_retain_stream_sharded(size_t i);
 /* Trim stream i to MINID (store_retain_minid), never past an entry one of
  * its groups has not been delivered or has pending, nor at all while a
  * group its consumers need (the analyze, route, post groups) does not exist.
  * cb gets the entries trimmed, or -1 (not done: lost, or an error logged). */
 typedef void (*store_trim_cb)(long long trimmed, void *priv);
-ctx_err store_retain_stream(struct rconn *rc, struct store *st, size_t i, long long now,
-                            store_trim_cb cb, void *priv);
+ctx_err store_retain_stream(struct rconn *rc, struct store *st, size_t i, unsigned shard,
+                            long long now, store_trim_cb cb, void *priv);   /* shard: of an
+                                                                               item stream */
 
 #endif

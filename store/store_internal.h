@@ -80,4 +80,30 @@ ctx_err store_lease(struct rconn *rc, struct store *st, const char *key, const c
 ctx_err store_cmd_key(struct rconn *rc, rconn_reply_cb cb, void *priv, const char *cmd,
                       const char *key, const char *const *rest, size_t n);
 
+/* One read sent to every item shard, merged into one reply of the shape a
+ * shard answers (store/fanout.c). Send each shard's command with
+ * store_fanout_reply as the callback and store_fanout_arm(f) as its priv,
+ * then store_fanout_sent(f, what the send returned); store_fanout_end()
+ * after the last: CTX_OK, or an error when nothing was sent (then cb is
+ * never called). cb gets the merged reply, NULL when any shard's was lost,
+ * or the first error. */
+enum store_merge {
+    STORE_MERGE_CONCAT,     /* the arrays one after the other (HGETALL: readers add up) */
+    STORE_MERGE_SUM,        /* integers added */
+    STORE_MERGE_SCORES_UP,  /* member, score pairs: each member once, its highest score,
+                               ascending (ZRANGEBYSCORE ... WITHSCORES) */
+    STORE_MERGE_TOP,        /* the same, descending, members only, at most `limit` */
+    STORE_MERGE_ALERTS,     /* alerts_read.lua: the state, each run's counts added */
+    STORE_MERGE_FIGURES,    /* group_figures.lua: counts added, the oldest ages */
+    STORE_MERGE_QUERY,      /* query.lua with scores: the newest `limit` of all, without
+                               their scores, after the newest last id */
+};
+struct store_fanout;
+struct store_fanout *store_fanout_new(unsigned n, enum store_merge how, long limit,
+                                      rconn_reply_cb cb, void *priv);
+void *store_fanout_arm(struct store_fanout *f);
+void store_fanout_reply(struct rconn *rc, redisReply *r, void *priv);
+void store_fanout_sent(struct store_fanout *f, ctx_err e);
+ctx_err store_fanout_end(struct rconn *rc, struct store_fanout *f);
+
 #endif

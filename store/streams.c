@@ -5,22 +5,29 @@
  * and groups stay here; callers say which thing and which entry. */
 #include "store/store_internal.h"
 
-void store_raw_ack(struct rconn *rc, struct store *st, const char *sid)
+void store_raw_ack(struct rconn *rc, struct store *st, unsigned shard, const char *sid)
 {
     (void)st;
-    rconn_cmd(rc, NULL, NULL, "XACK %s %s %s", KEY_RAW, GROUP_ANALYZE, sid);
+    char raw[STORE_KEY_LEN];
+    rconn_cmd(rc, NULL, NULL, "XACK %s %s %s", store_key_sharded(raw, sizeof raw, shard, KEYN_RAW),
+              GROUP_ANALYZE, sid);
 }
 
-void store_tagged_ack(struct rconn *rc, struct store *st, const char *sid)
+void store_tagged_ack(struct rconn *rc, struct store *st, unsigned shard, const char *sid)
 {
     (void)st;
-    rconn_cmd(rc, NULL, NULL, "XACK %s %s %s", KEY_TAGGED, GROUP_ROUTE, sid);
+    char tagged[STORE_KEY_LEN];
+    rconn_cmd(rc, NULL, NULL, "XACK %s %s %s",
+              store_key_sharded(tagged, sizeof tagged, shard, KEYN_TAGGED), GROUP_ROUTE, sid);
 }
 
 void store_route_group_create(struct rconn *rc, struct store *st)
 {
-    (void)st;
-    rconn_cmd(rc, NULL, NULL, "XGROUP CREATE %s %s $ MKSTREAM", KEY_TAGGED, GROUP_ROUTE);
+    /* every shard's: a router that starts later misses nothing tagged in between */
+    char tagged[STORE_KEY_LEN];
+    for (unsigned s = 0; s < store_shards(st); s++)
+        rconn_cmd(rc, NULL, NULL, "XGROUP CREATE %s %s $ MKSTREAM",
+                  store_key_sharded(tagged, sizeof tagged, s, KEYN_TAGGED), GROUP_ROUTE);
 }
 
 void store_outbox_drop(struct rconn *rc, struct store *st, const char *sid)
@@ -30,11 +37,13 @@ void store_outbox_drop(struct rconn *rc, struct store *st, const char *sid)
     rconn_cmd(rc, NULL, NULL, "XDEL %s %s", KEY_OUTBOX, sid);
 }
 
-ctx_err store_tagged_page(struct rconn *rc, struct store *st, const char *after, int count,
-                          rconn_reply_cb cb, void *priv)
+ctx_err store_tagged_page(struct rconn *rc, struct store *st, unsigned shard, const char *after,
+                          int count, rconn_reply_cb cb, void *priv)
 {
     (void)st;
-    return rconn_cmd(rc, cb, priv, "XRANGE %s %s + COUNT %d", KEY_TAGGED, after, count);
+    char tagged[STORE_KEY_LEN];
+    return rconn_cmd(rc, cb, priv, "XRANGE %s %s + COUNT %d",
+                     store_key_sharded(tagged, sizeof tagged, shard, KEYN_TAGGED), after, count);
 }
 
 ctx_err store_routing_wait(struct rconn *rc, struct store *st, const char *after,

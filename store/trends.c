@@ -133,26 +133,60 @@ void store_trend_args(struct store_trend_args *a, const struct store_tagged *t,
         buf_printf(&a->record, "\n%c%s", a->split[i] ? 'S' : 'U', a->series[i]);
 }
 
-ctx_err store_trend_flush(struct rconn *rc, struct store *st, rconn_reply_cb cb, void *priv)
+ctx_err store_trend_flush_in(struct rconn *rc, struct store *st, unsigned shard,
+                             rconn_reply_cb cb, void *priv)
 {
-    const char *keys[] = {KEY_TREND_PENDING, KEY_TREND_SERIES};
+    char pending[STORE_KEY_LEN], series[STORE_KEY_LEN], prefix[STORE_KEY_LEN];
+    const char *keys[] = {store_key_sharded(pending, sizeof pending, shard, KEYN_TREND_PENDING),
+                          store_key_sharded(series, sizeof series, shard, KEYN_TREND_SERIES)};
     char max[STORE_NUM_LEN];
-    const char *args[] = {KEY_TREND_PREFIX, store_lld(max, STORE_TREND_FLUSH_MAX)};
+    const char *args[] = {store_key_sharded(prefix, sizeof prefix, shard, KEYN_TREND_PREFIX),
+                          store_lld(max, STORE_TREND_FLUSH_MAX)};
     return STORE_EVAL(rc, st, SCRIPT_TRENDS_FLUSH, cb, priv, keys, args);
 }
 
+ctx_err store_trend_flush(struct rconn *rc, struct store *st, rconn_reply_cb cb, void *priv)
+{
+    unsigned n = store_shards(st);
+    if (n == 1)
+        return store_trend_flush_in(rc, st, 0, cb, priv);
+    struct store_fanout *f = store_fanout_new(n, STORE_MERGE_SUM, 0, cb, priv);
+    for (unsigned s = 0; s < n; s++)
+        store_fanout_sent(f, store_trend_flush_in(rc, st, s, store_fanout_reply,
+                                                  store_fanout_arm(f)));
+    return store_fanout_end(rc, f);
+}
+
+/* Bucket hashes and the registry are per shard: a read adds them up
+ * (store/fanout.c), so a reader sees one shard's shape. */
 ctx_err store_trend_read(struct rconn *rc, struct store *st, enum store_trend_level lv,
                          const char *series, long long ms, rconn_reply_cb cb, void *priv)
 {
-    (void)st;
     char key[STORE_KEY_LEN];
-    return rconn_cmd(rc, cb, priv, "HGETALL %s", store_key_trend(key, sizeof key, lv, series, ms));
+    unsigned n = store_shards(st);
+    if (n == 1)
+        return rconn_cmd(rc, cb, priv, "HGETALL %s",
+                         store_key_trend(key, sizeof key, lv, series, ms));
+    struct store_fanout *f = store_fanout_new(n, STORE_MERGE_CONCAT, 0, cb, priv);
+    for (unsigned s = 0; s < n; s++)
+        store_fanout_sent(f, rconn_cmd(rc, store_fanout_reply, store_fanout_arm(f), "HGETALL %s",
+                                       store_key_trend_in(key, sizeof key, s, lv, series, ms)));
+    return store_fanout_end(rc, f);
 }
 
 ctx_err store_trend_series(struct rconn *rc, struct store *st, long long min_ms,
                            rconn_reply_cb cb, void *priv)
 {
-    (void)st;
-    return rconn_cmd(rc, cb, priv, "ZRANGEBYSCORE %s %lld +inf WITHSCORES", KEY_TREND_SERIES,
-                     min_ms);
+    unsigned n = store_shards(st);
+    if (n == 1)
+        return rconn_cmd(rc, cb, priv, "ZRANGEBYSCORE %s %lld +inf WITHSCORES",
+                         KEY_TREND_SERIES, min_ms);
+    struct store_fanout *f = store_fanout_new(n, STORE_MERGE_SCORES_UP, 0, cb, priv);
+    char key[STORE_KEY_LEN];
+    for (unsigned s = 0; s < n; s++)
+        store_fanout_sent(f, rconn_cmd(rc, store_fanout_reply, store_fanout_arm(f),
+                                       "ZRANGEBYSCORE %s %lld +inf WITHSCORES",
+                                       store_key_sharded(key, sizeof key, s, KEYN_TREND_SERIES),
+                                       min_ms));
+    return store_fanout_end(rc, f);
 }

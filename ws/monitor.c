@@ -13,7 +13,17 @@
  * Callbacks only move data (STYLE.md 8): RECEIVE decodes and applies a
  * message, frames are queued (outq.c), SERVER_WRITEABLE writes one frame. A
  * client that falls 4096 frames behind is closed; it can resume with
- * `since`. */
+ * `since`.
+ *
+ * With item_shards (store/KEYS.md "Item shards") each shard has its tagged
+ * stream, its reader and, per session, its own cursor: every shard's entries
+ * reach a session in that shard's order, and `since` (one stream id) starts
+ * every shard's catch-up. Stream ids of different shards come from different
+ * masters' clocks, and the shards' readers hand entries over independently,
+ * so an entry of one shard with an id below one a client saw from another
+ * could be missed on resume: with several shards the catch-up starts
+ * SINCE_MARGIN_MS before `since`, and a client skips what it already has by
+ * item id (the page does: docs/monitor.md). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +37,14 @@
 #define MAX_QUEUE   4096
 #define MAX_RX      65536
 #define PAGE        200
+#define SINCE_MARGIN_MS 5000    /* several shards: a resume replays this much before since */
 
 struct msess;
 
 /* A catch-up page in flight; sess is NULLed if the session closes. */
 struct catchup {
     struct msess *sess;
+    unsigned shard;
 };
 
 struct msess {
@@ -41,10 +53,10 @@ struct msess {
     struct msess *prev, *next;
     struct strlist brands, topics;
     int label;                  /* -1 = any */
-    bool live;                  /* else catching up */
-    bool from_now;              /* no cursor yet: start at the reader's last id when known */
-    struct sid cursor;
-    struct catchup *cu;
+    bool live[STORE_SHARDS_MAX];        /* per shard; else catching up */
+    bool from_now;              /* no cursor yet: start at the readers' last ids when known */
+    struct sid cursor[STORE_SHARDS_MAX];
+    struct catchup *cu[STORE_SHARDS_MAX];
     struct outq q;
     struct wref *ref;           /* for the token lookup, which may outlive the session */
     bool authed;                /* may receive items (always, when auth is off) */
@@ -54,10 +66,17 @@ struct msess {
     bool rx_too_big;
 };
 
+/* A shard's reader hands its entries over with this as priv. */
+struct mshard {
+    struct monitor *m;
+    unsigned shard;
+};
+
 struct monitor {
     struct serve *s;
-    struct sid last;
-    struct follower *f;         /* ctx:{i}:items:tagged, from the process's start */
+    unsigned nshards;
+    struct follower *f[STORE_SHARDS_MAX];  /* each shard's tagged stream, from the start */
+    struct mshard sh[STORE_SHARDS_MAX];
     struct follower *alerts;    /* ctx:{i}:alerts: spike alerts, to every session */
     struct msess *sessions;
     unsigned nclients;
@@ -183,10 +202,19 @@ static int entry_init(struct entry *e, const redisReply *r)
     return entry_decode(e, r->element[0]->str, r->element[1]);
 }
 
-/* The last id the process-wide reader has seen; false until it knows. */
-static bool known_last(const struct monitor *m, struct sid *out)
+/* The last id a shard's process-wide reader has seen; false until it knows. */
+static bool known_last(const struct monitor *m, unsigned shard, struct sid *out)
 {
-    return follower_ready(m->f) && sid_parse(follower_last(m->f), out) == 0;
+    return follower_ready(m->f[shard]) && sid_parse(follower_last(m->f[shard]), out) == 0;
+}
+
+/* Every shard's last id, into out[]; false until every reader knows. */
+static bool known_lasts(const struct monitor *m, struct sid *out)
+{
+    for (unsigned i = 0; i < m->nshards; i++)
+        if (!known_last(m, i, &out[i]))
+            return false;
+    return true;
 }
 
 static void entry_clear(struct entry *e)
@@ -196,11 +224,11 @@ static void entry_clear(struct entry *e)
 }
 
 /* Offer an entry to one session: advance its cursor, send if it matches. */
-static void offer(struct msess *ss, struct entry *e)
+static void offer(struct msess *ss, unsigned shard, struct entry *e)
 {
-    if (!ss->authed || sid_cmp(e->sid, ss->cursor) <= 0)
+    if (!ss->authed || sid_cmp(e->sid, ss->cursor[shard]) <= 0)
         return;
-    ss->cursor = e->sid;
+    ss->cursor[shard] = e->sid;
     if (!e->item || !matches(ss, e))
         return;
     if (!e->frame) {
@@ -214,46 +242,48 @@ static void offer(struct msess *ss, struct entry *e)
     outq_shared(&ss->q, ss->wsi, e->frame);
 }
 
-static void catchup_next(struct msess *ss);
+static void catchup_next(struct msess *ss, unsigned shard);
 
 static void on_page(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
     struct catchup *cu = priv;
     struct msess *ss = cu->sess;
+    unsigned sh = cu->shard;
     free(cu);
     if (!ss)
         return;                 /* closed meanwhile */
-    ss->cu = NULL;
+    ss->cu[sh] = NULL;
     if (!rep || rep->type != REDIS_REPLY_ARRAY)
         return;                 /* Redis away: the tick retries */
     for (size_t i = 0; i < rep->elements; i++) {
         struct entry e;
         if (entry_init(&e, rep->element[i]) == 0)
-            offer(ss, &e);
+            offer(ss, sh, &e);
         entry_clear(&e);
     }
     struct sid last;
-    bool known = known_last(ss->m, &last);
-    if (rep->elements == PAGE || (known && sid_cmp(last, ss->cursor) > 0))
-        catchup_next(ss);
+    bool known = known_last(ss->m, sh, &last);
+    if (rep->elements == PAGE || (known && sid_cmp(last, ss->cursor[sh]) > 0))
+        catchup_next(ss, sh);
     else if (known)
-        ss->live = true;        /* the tick retries until the reader knows its last id */
+        ss->live[sh] = true;    /* the tick retries until the reader knows its last id */
 }
 
-static void catchup_next(struct msess *ss)
+static void catchup_next(struct msess *ss, unsigned shard)
 {
-    if (ss->cu || ss->live)
+    if (ss->cu[shard] || ss->live[shard])
         return;
     struct catchup *cu = ctx_malloc(sizeof *cu);
     cu->sess = ss;
+    cu->shard = shard;
     char from[64];
-    snprintf(from, sizeof from, "(%llu-%llu", ss->cursor.ms, ss->cursor.seq);
-    if (store_tagged_page(ss->m->s->cmd, ss->m->s->st, from, PAGE, on_page, cu)) {
+    snprintf(from, sizeof from, "(%llu-%llu", ss->cursor[shard].ms, ss->cursor[shard].seq);
+    if (store_tagged_page(ss->m->s->cmd, ss->m->s->st, shard, from, PAGE, on_page, cu)) {
         free(cu);
         return;
     }
-    ss->cu = cu;
+    ss->cu[shard] = cu;
 }
 
 /* ---- the process-wide reader ---- */
@@ -261,12 +291,13 @@ static void catchup_next(struct msess *ss)
 /* The process-wide reader (store/follow.c) hands over each new entry. */
 static void on_entry(const char *id, const redisReply *fields, void *priv)
 {
-    struct monitor *m = priv;
+    struct mshard *sh = priv;
+    struct monitor *m = sh->m;
     struct entry e;
     if (entry_decode(&e, id, fields) == 0)
         for (struct msess *ss = m->sessions; ss; ss = ss->next)
-            if (ss->live)
-                offer(ss, &e);
+            if (ss->live[sh->shard])
+                offer(ss, sh->shard, &e);
     entry_clear(&e);
 }
 
@@ -291,17 +322,21 @@ static void on_alert(const char *id, const redisReply *fields, void *priv)
 static void tick(uv_timer_t *t)
 {
     struct monitor *m = t->data;
-    struct sid last;
-    if (!known_last(m, &last))
+    struct sid last[STORE_SHARDS_MAX];
+    if (!known_lasts(m, last))
         return;
     for (struct msess *ss = m->sessions; ss; ss = ss->next) {
         if (ss->from_now) {
             ss->from_now = false;
-            ss->cursor = last;
-            ss->live = true;
-        } else if (!ss->live && !ss->cu) {
-            catchup_next(ss);
+            for (unsigned i = 0; i < m->nshards; i++) {
+                ss->cursor[i] = last[i];
+                ss->live[i] = true;
+            }
+            continue;
         }
+        for (unsigned i = 0; i < m->nshards; i++)
+            if (!ss->live[i] && !ss->cu[i])
+                catchup_next(ss, i);
     }
 }
 
@@ -313,7 +348,14 @@ ctx_err monitor_new(struct serve *s, struct monitor **out)
     uv_timer_init(s->loop, m->tick);
     m->tick->data = m;
     uv_timer_start(m->tick, tick, 250, 250);
-    ctx_err e = follower_start(s->st, KEY_TAGGED, on_entry, m, &m->f);
+    m->nshards = store_shards(s->st);
+    ctx_err e = CTX_OK;
+    for (unsigned i = 0; !e && i < m->nshards; i++) {
+        char key[STORE_KEY_LEN];
+        m->sh[i] = (struct mshard){m, i};
+        e = follower_start(s->st, store_key_sharded(key, sizeof key, i, KEYN_TAGGED), on_entry,
+                           &m->sh[i], &m->f[i]);
+    }
     if (!e)
         e = follower_start(s->st, KEY_ALERTS, on_alert, m, &m->alerts);
     if (e) {
@@ -333,7 +375,8 @@ void monitor_free(struct monitor *m)
 {
     if (!m)
         return;
-    follower_stop(m->f);
+    for (unsigned i = 0; i < m->nshards; i++)
+        follower_stop(m->f[i]);
     follower_stop(m->alerts);
     uv_close((uv_handle_t *)m->tick, handle_free);
     free(m);
@@ -396,13 +439,18 @@ static void apply_filter(struct msess *ss, const json_t *msg)
     ss->label = label;
     if (since && !json_is_null(since)) {
         ss->from_now = false;
-        ss->cursor = from;
-        ss->live = false;
-        if (ss->cu) {           /* a page for the old cursor is in flight: drop it */
-            ss->cu->sess = NULL;
-            ss->cu = NULL;
+        unsigned n = ss->m->nshards;
+        if (n > 1)              /* the shards' clocks and readers differ: see the top */
+            from = (struct sid){from.ms > SINCE_MARGIN_MS ? from.ms - SINCE_MARGIN_MS : 0, 0};
+        for (unsigned i = 0; i < n; i++) {
+            ss->cursor[i] = from;
+            ss->live[i] = false;
+            if (ss->cu[i]) {    /* a page for the old cursor is in flight: drop it */
+                ss->cu[i]->sess = NULL;
+                ss->cu[i] = NULL;
+            }
+            catchup_next(ss, i);
         }
-        catchup_next(ss);
     }
 }
 
@@ -493,8 +541,9 @@ static void session_close(struct msess *ss)
     if (ss->next)
         ss->next->prev = ss->prev;
     m->nclients--;
-    if (ss->cu)
-        ss->cu->sess = NULL;
+    for (unsigned i = 0; i < STORE_SHARDS_MAX; i++)
+        if (ss->cu[i])
+            ss->cu[i]->sess = NULL;
     outq_clear(&ss->q);
     wref_close(ss->ref);
     json_decref(ss->early_filter);
@@ -529,8 +578,9 @@ int monitor_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         ss->q.max = MAX_QUEUE;
         ss->authed = !s->cfg->auth;
         ss->ref = wref_new(ss);
-        if (known_last(m, &ss->cursor)) {
-            ss->live = true;
+        if (known_lasts(m, ss->cursor)) {
+            for (unsigned i = 0; i < m->nshards; i++)
+                ss->live[i] = true;
         } else {
             ss->from_now = true;
         }

@@ -3,6 +3,7 @@
  * renaming of the layout before them, and the script table the Makefile
  * generates from the .lua files of store/ (every SCRIPT_<NAME> names its own file). */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -150,6 +151,83 @@ static void test_untagged(void **state)
     assert_int_equal(store_key_untagged(small, sizeof small, "ctx:agents"), CTX_ETOOBIG);
 }
 
+/* CRC16 (XMODEM) mod 16384 of a tag: the cluster slot of its keys. */
+static unsigned slot_of(const char *tag, size_t len)
+{
+    unsigned crc = 0;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= (unsigned)(unsigned char)tag[i] << 8;
+        for (int b = 0; b < 8; b++)
+            crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    }
+    return crc % 16384;
+}
+
+static unsigned shard_slot(unsigned shard)
+{
+    const char *d = store_shard_domain(shard), *open = strchr(d, '{'), *close = strchr(d, '}');
+    return slot_of(open + 1, (size_t)(close - open - 1));
+}
+
+/* The master of a slot when M masters split the slots as redis-cli --cluster
+ * create does (16384 / M each, rounded). */
+static unsigned master_of(unsigned slot, unsigned m)
+{
+    double per = 16384.0 / m, cursor = 0;
+    unsigned first = 0;
+    for (unsigned i = 0; i < m; i++) {
+        unsigned last = i == m - 1 ? 16383 : (unsigned)(cursor + per - 1 + 0.5);
+        if (slot >= first && slot <= last)
+            return i;
+        first = last + 1;
+        cursor += per;
+    }
+    return m;
+}
+
+static void test_item_shards(void **state)
+{
+    (void)state;
+    char buf[STORE_KEY_LEN];
+    /* shard 0 is the items domain itself: a one-shard install keeps its names */
+    assert_string_equal(store_shard_domain(0), KEY_ITEMS_DOMAIN);
+    assert_null(store_shard_domain(STORE_SHARDS_MAX));
+    assert_string_equal(store_key_sharded(buf, sizeof buf, 0, KEYN_RAW), KEY_RAW);
+    assert_string_equal(store_key_sharded(buf, sizeof buf, 1, KEYN_RAW), "ctx:{i:1}:items:raw");
+    assert_string_equal(store_key_item_in(buf, sizeof buf, 2, "x:1"), "ctx:{i:2.1}:item:x:1");
+    assert_string_equal(store_key_seen_in(buf, sizeof buf, 3, "acme"), "ctx:{i:3}:seen:acme");
+    assert_string_equal(store_key_index_in(buf, sizeof buf, 1, "brand", "acme"),
+                        "ctx:{i:1}:idx:brand:acme");
+    assert_string_equal(store_key_trend_in(buf, sizeof buf, 1, STORE_TREND_DAY, "all", 0),
+                        "ctx:{i:1}:tr:d:all:1970");
+    assert_string_equal(store_key_item_in(buf, sizeof buf, 0, "x"), "ctx:{i}:item:x");
+    assert_string_equal(store_key_simhash_in(buf, sizeof buf, 1, 0xab), "ctx:{i:1}:simhash:000000ab");
+    /* every shard its own slot; N shards on N evenly split masters: all of them */
+    for (unsigned a = 0; a < STORE_SHARDS_MAX; a++)
+        for (unsigned b = a + 1; b < STORE_SHARDS_MAX; b++)
+            assert_int_not_equal(shard_slot(a), shard_slot(b));
+    assert_int_equal(shard_slot(0), 15759);
+    for (unsigned m = 2; m <= 8; m++) {
+        bool used[8] = {0};
+        for (unsigned s = 0; s < m; s++) {
+            unsigned at = master_of(shard_slot(s), m);
+            if (used[at])
+                fail_msg("%u shards on %u masters: shard %u shares master %u", m, m, s, at);
+            used[at] = true;
+        }
+    }
+    /* the shard of an id: FNV-1a mod n, the same on every machine and version */
+    static const struct {
+        const char *id;
+        unsigned n, want;
+    } cases[] = {
+        {"feed:acme:post-1", 3, 1}, {"feed:acme:post-1", 16, 7}, {"mastodon:m.s:1", 3, 0},
+        {"a", 16, 12}, {"", 3, 1}, {"anything", 1, 0}, {"anything", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(store_item_shard(cases[i].id, cases[i].n), cases[i].want);
+}
+
 static void test_script_table(void **state)
 {
     (void)state;
@@ -182,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_tags),
         cmocka_unit_test(test_untagged),
         cmocka_unit_test(test_script_table),
+        cmocka_unit_test(test_item_shards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
