@@ -8,7 +8,12 @@ offers made over the span from the first offer to the last (the stream ids,
 Redis's clock). CPU time (user+sys) of each process over the run is printed
 next to the wall clock: on this 2-core machine it says who bounded it.
 
-    routing_load.py [--profile] [TASKS] [AGENTS]      (defaults 30000, 1000)
+    routing_load.py [--profile] [--cluster] [TASKS] [AGENTS]   (defaults 30000, 1000)
+
+--cluster runs the same on a Redis Cluster of 3 masters (no replicas, AOF
+everysec as the one Redis): the routers follow the cluster, the generator
+talks to the master of {r}, where every routing key is; the CPU figures are
+that master's (the two others hold none of routing's keys).
 
 After each run the Redis commands per decision are printed (INFO
 commandstats: calls and microseconds, the scripts' inner commands counted
@@ -26,7 +31,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
-from harness import ROOT, Ctxd, Redis, Workdir, lua_source  # noqa: E402
+from harness import ROOT, Cluster, Ctxd, Redis, Workdir, lua_source  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -90,11 +95,22 @@ def slowlog(redis, decisions, names):
                   % (name, n, us / n, us / decisions))
 
 
-def run(exe, routers, tasks, agents, profile):
+def run(exe, routers, tasks, agents, profile, cluster=False):
     wd = Workdir("bench-route-load")
-    redis = Redis(wd.path, cluster=False).start()
+    servers = []
     nodes = []
     try:
+        if cluster:
+            c = Cluster(wd.path, masters=3, replicas=0)
+            servers = c.nodes
+            c.start()
+            redis = c.node("ctx:{r}:agents")
+            redis_cfg = c.addresses()
+        else:
+            redis = Redis(wd.path, cluster=False)
+            servers = [redis]
+            redis.start()
+            redis_cfg = "127.0.0.1:%d" % redis.port
         cap = tasks // agents + 1
         subprocess.run([exe, "populate", str(redis.port), str(agents), str(cap), str(tasks)],
                        check=True)
@@ -109,7 +125,8 @@ def run(exe, routers, tasks, agents, profile):
         for i in range(routers):
             d = os.path.join(wd.path, "n%d" % i)
             os.makedirs(d)
-            n = Ctxd(d, redis.port, [], extra={"queues": [{"name": "q"}], "log_level": "warn"})
+            n = Ctxd(d, redis.port, [], extra={"queues": [{"name": "q"}], "log_level": "warn",
+                                               "redis": redis_cfg})
             n.start(wait=False, args=("--roles", "route"))
             nodes.append(n)
         p = subprocess.run([exe, "accept", str(redis.port), str(tasks), "10"],
@@ -124,10 +141,11 @@ def run(exe, routers, tasks, agents, profile):
             for n in nodes:
                 print(n.logtext()[-1500:])
         per = r_cpu * 1e6 / max(1, int(out.get("offers", 0)))
-        print("  %d router%s, %d tasks, %d agents: %s offers in %s s = %s decisions/s; "
+        print("  %s%d router%s, %d tasks, %d agents: %s offers in %s s = %s decisions/s; "
               "CPU s: ctxd %s, redis-server %.2f (%.0f us a decision: offer + accept + the "
               "passes' reads), generator %s (run wall %.1f s)"
-              % (routers, "s" if routers > 1 else " ", tasks, agents, out.get("offers"),
+              % ("3-master cluster, " if cluster else "", routers, "s" if routers > 1 else " ",
+                 tasks, agents, out.get("offers"),
                  out.get("span_s"), out.get("decisions_per_s"),
                  "+".join("%.2f" % c for c in c_cpu), r_cpu, per, out.get("gen_cpu_s"), wall))
         decisions = max(1, int(out.get("offers", 0)))
@@ -138,16 +156,18 @@ def run(exe, routers, tasks, agents, profile):
     finally:
         for n in nodes:
             n.stop(signal.SIGTERM)
-        redis.stop()
+        for x in servers:
+            x.stop()
         wd.cleanup()
 
 
 if __name__ == "__main__":
-    argv = [a for a in sys.argv[1:] if a != "--profile"]
-    profile = len(argv) < len(sys.argv) - 1
+    argv = [a for a in sys.argv[1:] if a not in ("--profile", "--cluster")]
+    profile = "--profile" in sys.argv
+    cluster = "--cluster" in sys.argv
     tasks = int(argv[0]) if len(argv) > 0 else 30000
     agents = int(argv[1]) if len(argv) > 1 else 1000
     with tempfile.TemporaryDirectory() as tmp:
         exe = build(tmp)
         for routers in (1, 2):
-            run(exe, routers, tasks, agents, profile)
+            run(exe, routers, tasks, agents, profile, cluster)

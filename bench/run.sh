@@ -68,6 +68,8 @@ echo "== routing with Redis in the loop: queued -> offer frame at an agent's web
 
 echo "== routing decisions/s with Redis in the loop, the load generator out of the way (1 and 2 routers)"
 /usr/bin/python3 bench/routing_load.py ${BENCH_QUICK:+10000} || echo "  (routing load bench could not run)"
+echo "== the same on a Redis Cluster of 3 masters (routing is one slot, {r}: one master)"
+/usr/bin/python3 bench/routing_load.py --cluster ${BENCH_QUICK:+10000} || echo "  (routing load bench on a cluster could not run)"
 
 echo "== one routing pass and the queue figures by the size of the center (Redis CPU per call)"
 /usr/bin/python3 bench/route_pass.py ${BENCH_QUICK:+--quick} || echo "  (route pass bench could not run)"
