@@ -918,6 +918,13 @@ static double scalar_inc_dec(const struct ctx_s *c, const struct analyzer_tok *t
     return s;
 }
 
+/* Token j negates what follows, unless "but" comes right after it: "nothing
+ * but trouble", "none but the best" say "only", not "not". */
+static inline int negates(const struct ctx_s *c, size_t j)
+{
+    return negated(&c->t[j]) && !(j + 1 < c->n && is_w(c, j + 1, LW_BUT));
+}
+
 static double negation_check(const struct ctx_s *c, double v, int start, size_t i,
                              struct why *why)
 {
@@ -933,7 +940,7 @@ static double negation_check(const struct ctx_s *c, double v, int start, size_t 
             v *= 1.25;
         else if (is_w(c, i - 2, LW_WITHOUT) && is_w(c, i - 1, LW_DOUBT))
             ;
-        else if (negated(&c->t[i - 2]) && neg_reaches(c, i - 2, i))
+        else if (negates(c, i - 2) && neg_reaches(c, i - 2, i))
             v *= N_SCALAR, neg = (long)i - 2;
         break;
     case 2:
@@ -946,7 +953,7 @@ static double negation_check(const struct ctx_s *c, double v, int start, size_t 
         else if (is_w(c, i - 3, LW_WITHOUT) &&
                  (is_w(c, i - 2, LW_DOUBT) || is_w(c, i - 1, LW_DOUBT)))
             ;
-        else if (negated(&c->t[i - 3]) && neg_reaches(c, i - 3, i))
+        else if (negates(c, i - 3) && neg_reaches(c, i - 3, i))
             v *= N_SCALAR, neg = (long)i - 3;
         break;
     }
