@@ -3,11 +3,13 @@ redis-server with --cluster-enabled yes joined by redis-cli --cluster
 create, cluster-node-timeout 1 s, AOF everysec) and four ctxd processes,
 the roles apart: two `--roles serve,route` (one given the masters'
 addresses as "redis": [...], the other a single master's address: it
-follows the first MOVED) and two `--roles collect,analyze`.
+follows the first MOVED) and two `--roles collect,analyze`, the items cut
+into 3 shards ("item_shards": 3), one on each master.
 
 While a feed grows and simulated agents take callbacks through either web
 node (test_two_routers' agents and invariants), the master of the routing slot
-({r}, with {c} beside it) is killed with SIGKILL -- no CLUSTER FAILOVER: its
+({r}, with {c} and the item shard {i:2.1} beside it) is killed with
+SIGKILL -- no CLUSTER FAILOVER: its
 replica is promoted by the cluster and every ctxd finds it by itself.
 ctxd WAITs for a replica after each script ("redis_wait_replicas": 1), so
 what it acknowledged is on the replica that takes over (and stops waiting
@@ -16,7 +18,7 @@ Then: every acknowledged task is there and finished, in exactly one place,
 no capacity exceeded (the invariants, checked on the {r} master before and
 after the kill); every feed entry is stored and tagged once (item hashes,
 the tagged stream without duplicate ids), including those published after
-the kill (the two collectors share the one source through its lease, in
+the kill, in every shard (the two collectors share the one source through its lease, in
 {c} on the killed master); the retention sweeper's SCANs reached the {i}
 master without an error. Then the {i} master is killed as well while the
 feed grows: its replica takes over and every entry is still stored once.
@@ -36,6 +38,7 @@ from harness import Cluster, Ctxd, Workdir, wait_for
 from test_collect import CTXCTL
 from test_pipeline import entry, write_feed
 from test_routing import add_agent
+from test_shards import DOMAINS as SHARD_DOMAINS
 from test_two_routers import CHECK, Agent
 
 N_TASKS = int(os.environ.get("CTX_CLUSTER_TASKS", "240"))
@@ -73,6 +76,15 @@ def create(port, i):
         return None
 
 
+def tagged_ids(cluster):
+    """the item ids of every shard's tagged stream, each from its master now"""
+    ids = []
+    for d in SHARD_DOMAINS:
+        for _, f in cluster.node(d + "items:tagged").cmd("XRANGE", d + "items:tagged", "-", "+"):
+            ids.append(dict(zip(f[::2], f[1::2])).get("id"))
+    return ids
+
+
 def test_cluster_failover_under_load():
     t0 = time.monotonic()
     wd = Workdir("cluster")
@@ -89,7 +101,10 @@ def test_cluster_failover_under_load():
         masters = [a for a in cluster.addresses()
                    if int(a.split(":")[1]) in {p for _, _, p in cluster.slots()}]
         # every script's writes on a replica before ctxd acknowledges them
-        extra = {"redis": masters, "redis_wait_replicas": 1, "redis_wait_timeout": "200ms",
+        # the items in 3 shards, one per master: the {r} master killed below
+        # holds one of them too (docs/deploy.md)
+        extra = {"redis": masters, "item_shards": 3,
+                 "redis_wait_replicas": 1, "redis_wait_timeout": "200ms",
                  "log_level": "info", "presence_grace": "0.5s",
                  "retention": {"items": "3650d", "sweep_every": "1s"},
                  "queues": [{"name": "a", "offer_timeout": "1s", "max_no_answer": 3},
@@ -121,6 +136,8 @@ def test_cluster_failover_under_load():
 
         victim = cluster.node("ctx:{r}:agents")
         assert victim is cluster.node("ctx:{c}:control"), "{r} and {c} share a master"
+        assert victim is cluster.node(SHARD_DOMAINS[2] + "items:raw"), "and an item shard"
+        assert len({cluster.node(d + "items:raw").port for d in SHARD_DOMAINS}) == 3
         items_master = cluster.node("ctx:{i}:items:raw")
         stats = {k: 0 for k in ["accepts", "rejects", "ignored", "dones", "transfers",
                                 "disconnects"]}
@@ -172,9 +189,8 @@ def test_cluster_failover_under_load():
         # items: the 30 entries, each stored once, those after the kill too
         wait_for(lambda: len(items()) == 30, 20, what="30 items after the failover")
         assert items() == {"feed:acme:post-%d" % n for n in range(30)}
-        tagged = items_master.cmd("XRANGE", "ctx:{i}:items:tagged", "-", "+")
-        ids = [dict(zip(f[::2], f[1::2])).get("id") for _, f in tagged]
-        assert len(ids) == len(set(ids)) == 30, "tagged stream: %d entries, %d ids" % (
+        ids = tagged_ids(cluster)
+        assert len(ids) == len(set(ids)) == 30, "tagged streams: %d entries, %d ids" % (
             len(ids), len(set(ids)))
         for n in nodes:
             assert n.alive(), "ctxd died:\n" + n.logtext()[-3000:]
@@ -200,10 +216,8 @@ def test_cluster_failover_under_load():
         items_promoted = time.monotonic() - t1
         wait_for(lambda: len(items()) == 40, 30, what="40 items after the second failover")
         assert items() == {"feed:acme:post-%d" % n for n in range(40)}
-        tagged = cluster.node("ctx:{i}:items:raw").cmd("XRANGE", "ctx:{i}:items:tagged", "-",
-                                                        "+")
-        ids = [dict(zip(f[::2], f[1::2])).get("id") for _, f in tagged]
-        assert len(ids) == len(set(ids)) == 40, "tagged stream: %d entries, %d ids" % (
+        ids = tagged_ids(cluster)
+        assert len(ids) == len(set(ids)) == 40, "tagged streams: %d entries, %d ids" % (
             len(ids), len(set(ids)))
         items_back = time.monotonic() - t1
         # a connection waits only for the masters of the slots it uses: the
