@@ -11,6 +11,12 @@
  * group_reader_done() once it has finished with all of them (acked, or left
  * pending to be read again).
  *
+ * An owner that could not finish some entries of a batch for a passing
+ * reason (an error reply, a script not sent) gives it back with
+ * group_reader_again(): its pending entries are read again after a delay,
+ * not claim_idle later; each such read counts as a delivery, so the owner
+ * backs off (a failover's CLUSTERDOWN must not dead-letter good entries).
+ *
  * Every claim_idle / 2 it takes over the group's entries that have been
  * pending for claim_idle -- a dead consumer's, and its own unfinished ones
  * -- with XAUTOCLAIM, and starts a pending pass at once (a blocked read
@@ -41,18 +47,31 @@ struct group_reader {
     bool pending_phase;         /* reading our own pending entries */
     bool read_was_pending;      /* the read in flight is of the pending phase */
     char pending_from[64];      /* the pending pass goes on after this id */
-    bool reading;               /* a read or a batch is in flight */
+    bool reading;               /* a read or a batch is in flight, or held */
+    bool held;                  /* reading only held until the retry timer */
     bool stopping;
     uv_timer_t *retry, *claim;
 };
 
 static void read_next(struct group_reader *g);
+static void sweep_dead(struct group_reader *g);
 
 static void retry_fire(uv_timer_t *t)
 {
     struct group_reader *g = t->data;
+    if (!g->held)
+        return;
+    g->held = false;
     g->reading = false;
     read_next(g);
+}
+
+/* No read until delay_ms from now (reading stays set meanwhile); a
+ * reconnection, which reads at once, cancels it. */
+static void hold(struct group_reader *g, unsigned delay_ms)
+{
+    g->held = true;
+    uv_timer_start(g->retry, retry_fire, delay_ms, 0);
 }
 
 /* A new pending pass: from the start of our pending entries. */
@@ -75,7 +94,7 @@ static void on_read(struct rconn *rc, redisReply *rep, void *priv)
                       g->o.group, g->o.start_id);
         else
             log_error("%s: XREADGROUP: %s", g->o.name, rep->str);
-        uv_timer_start(g->retry, retry_fire, 500, 0);
+        hold(g, 500);
         return;
     }
     /* reply: [[stream, [entries...]]], or nil when BLOCK timed out */
@@ -125,6 +144,14 @@ void group_reader_done(struct group_reader *g)
 void group_reader_poke(struct group_reader *g)
 {
     read_next(g);
+}
+
+void group_reader_again(struct group_reader *g, unsigned delay_ms)
+{
+    /* reading stays set until the timer: nothing is read meanwhile */
+    sweep_dead(g);
+    pending_pass(g);
+    hold(g, delay_ms);
 }
 
 /* ---- dead letters ---- */
@@ -209,6 +236,8 @@ static void on_group(struct rconn *rc, redisReply *rep, void *priv)
         log_error("%s: XGROUP CREATE: %s", g->o.name, rep->str);
     sweep_dead(g);              /* before the pass, on the same connection */
     pending_pass(g);
+    uv_timer_stop(g->retry);    /* a read held for later: now instead, once */
+    g->held = false;
     g->reading = false;
     read_next(g);
 }

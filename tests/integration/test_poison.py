@@ -79,3 +79,35 @@ def test_dead_consumers_entries_are_claimed_and_poison_is_dead_lettered():
         ctxd.stop()
         r.stop()
         wd.cleanup()
+
+
+def test_entries_refused_for_a_while_are_stored_when_redis_takes_them_again():
+    """tag.lua refused (Redis over maxmemory: OOM) while the raw stream is
+    still read: the analyzer reads its unstored entries again by itself, with
+    a back-off, once Redis takes writes again -- not claim_idle later (an
+    hour here: without the retry they would wait that long)."""
+    wd = Workdir("refused")
+    r = Redis(wd.path).start()
+    ctxd = Ctxd(wd.path, r.port, [], extra={"claim_idle": "1h", "log_level": "info"})
+    try:
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        for i in range(3):
+            it = {"id": "oom:%d" % i, "source": "p", "kind": "feed", "text": "item %d" % i,
+                  "published": now, "fetched": now}
+            r.cmd("XADD", "ctx:{i}:items:raw", "*", "id", it["id"], "item", json.dumps(it))
+        r.cmd("XGROUP", "CREATE", "ctx:{i}:items:raw", "analyze", "0")
+        r.cmd("CONFIG", "SET", "maxmemory", "1")     # writes refused, reads go on
+        ctxd.start()
+        wait_for(lambda: "reading them again" in ctxd.logtext(), timeout=15,
+                 what="the refused entries to be scheduled again")
+        assert "OOM" in ctxd.logtext()
+        r.cmd("CONFIG", "SET", "maxmemory", "0")
+        wait_for(lambda: (r.cmd("XLEN", "ctx:{i}:items:tagged") or 0) == 3, timeout=40,
+                 what="the three entries stored once Redis takes writes")
+        assert r.cmd("XPENDING", "ctx:{i}:items:raw", "analyze")[0] == 0
+        assert r.cmd("XLEN", "ctx:{i}:items:dead") == 0, "none dead-lettered"
+    finally:
+        ctxd.stop()
+        r.stop()
+        wd.cleanup()
+
