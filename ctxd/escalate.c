@@ -10,9 +10,14 @@
  *   (escalation_match(), pure, routing/escalate.c); the first that holds
  *   makes a social task keyed "social:<item id>", so an item seen twice is
  *   escalated once (task_new.lua).
- * Each entry is acknowledged after its task script is queued on the same
- * connection, so Redis runs them in order; the next batch is read once
- * every task of this one is answered.
+ * An entry is acknowledged once its task script answered (a task made, or
+ * there already): on a cluster the task ({r}) and the entry ({i}) are on
+ * two masters, so queueing both on one connection would not keep them in
+ * order, and an error reply must not lose the escalation. An entry whose
+ * script failed or was not sent stays pending and is read again after a
+ * back-off (2 s doubling to 30 s); the scripts are idempotent by the item
+ * (task_new.lua by the task id, chat_inbound.lua by the open task's last
+ * item). The next batch is read once every task of this one is answered.
  *
  * It does not route: a new task wakes the routing pass (route.c) through
  * the routing events the scripts append. */
@@ -33,35 +38,88 @@ struct escalate_lane {
     unsigned shard;
     struct group_reader *g;
     unsigned inflight;          /* tasks of the batch being created */
+    bool unfinished;            /* an entry of the batch is left pending */
+    unsigned again_ms;          /* the delay before reading such entries again */
     char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
 };
+
+/* An entry whose task script is in flight: acked when it answers. */
+struct escalating {
+    struct escalate_lane *l;
+    char sid[48];
+};
+
+#define AGAIN_FIRST_MS 2000
+#define AGAIN_MAX_MS 30000
+
+static void batch_step(struct escalate_lane *l)
+{
+    if (--l->inflight || l->r->stopping)
+        return;
+    if (!l->unfinished) {
+        l->again_ms = 0;
+        group_reader_done(l->g);
+        return;
+    }
+    l->unfinished = false;
+    l->again_ms = l->again_ms ? l->again_ms * 2 : AGAIN_FIRST_MS;
+    if (l->again_ms > AGAIN_MAX_MS)
+        l->again_ms = AGAIN_MAX_MS;
+    log_warn("route: %s: entries not escalated yet; reading them again in %.0f s", l->stream,
+             l->again_ms / 1000.0);
+    group_reader_again(l->g, l->again_ms);
+}
 
 static void on_task_made(struct rconn *rc, redisReply *rep, void *priv)
 {
     (void)rc;
-    struct escalate_lane *l = priv;
+    struct escalating *e = priv;
+    struct escalate_lane *l = e->l;
     struct route_role *r = l->r;
-    if (rep && ((rep->type == REDIS_REPLY_INTEGER && rep->integer == 1) ||
-                (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-                 rep->element[1]->integer == 1)))
-        r->tasks_created++;
-    else if (rep && rep->type == REDIS_REPLY_ERROR)
-        log_warn("route: task not created: %s", rep->str);
-    if (--l->inflight == 0 && !r->stopping)
-        group_reader_done(l->g);
+    if (!rep || rep->type == REDIS_REPLY_ERROR) {
+        log_warn("route: task for %s not created (%s); the entry stays pending", e->sid,
+                 rep ? rep->str : "connection lost");
+        l->unfinished = true;
+    } else {
+        if ((rep->type == REDIS_REPLY_INTEGER && rep->integer == 1) ||
+            (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+             rep->element[1]->integer == 1))
+            r->tasks_created++;
+        store_tagged_ack(r->cmd, r->st, l->shard, e->sid);
+    }
+    free(e);
+    batch_step(l);
+}
+
+/* The entry sid's task script was sent (true: on_task_made() acks it), or
+ * could not be: it stays pending. */
+static struct escalating *escalating_new(struct escalate_lane *l, const char *sid)
+{
+    struct escalating *e = ctx_malloc(sizeof *e);
+    e->l = l;
+    snprintf(e->sid, sizeof e->sid, "%s", sid);
+    l->inflight++;
+    return e;
+}
+
+static void not_sent(struct escalating *e)
+{
+    e->l->unfinished = true;
+    e->l->inflight--;
+    free(e);
 }
 
 /* A message of a one-to-one conversation on a network: it joins the
  * conversation's open chat task or opens one (chat_inbound.lua). */
-static void conversation_message(struct escalate_lane *l, const struct item *it,
-                                 const char *lang)
+static bool conversation_message(struct escalate_lane *l, const char *sid,
+                                 const struct item *it, const char *lang)
 {
     struct route_role *r = l->r;
     const char *queue = config_chat_queue(r->cfg);
     const struct config_queue *qc = queue ? route_queue_cfg(r->cfg, queue) : NULL;
     if (!qc || !it->reply_network || !it->reply_ref) {
         log_warn("route: %s is a private conversation but no queue takes chats", it->id);
-        return;
+        return false;
     }
     long long now = ctx_now_ms();
     size_t chat_len = strcspn(it->reply_ref, ":");     /* ref is "<chat>:<message>" */
@@ -81,10 +139,11 @@ static void conversation_message(struct escalate_lane *l, const struct item *it,
         .queue = qc->name, .now = now, .sla_due = now + (long long)(qc->sla * 1000),
         .order = routing_order(&q, &t), .created = created, .item = it->id,
         .message = mj ? mj : "{}", .name = name, .lang = lang};
-    l->inflight++;
-    if (store_chat_inbound(r->cmd, r->st, &in, on_task_made, l))
-        l->inflight--;
+    struct escalating *e = escalating_new(l, sid);
+    if (store_chat_inbound(r->cmd, r->st, &in, on_task_made, e))
+        not_sent(e);
     free(mj);
+    return true;
 }
 
 static void escalate_entry(struct escalate_lane *l, const redisReply *e)
@@ -101,10 +160,11 @@ static void escalate_entry(struct escalate_lane *l, const redisReply *e)
     struct item it;
     struct tags tags = {0};
     int rule = -1;
+    bool sent = false;          /* a script acks it when it answers */
     if (j && item_from_json(j, &it) == CTX_OK) {
         tags_from_json(json_object_get(j, "tags"), &tags);
         if (it.conversation && strcmp(it.conversation, "private") == 0)
-            conversation_message(l, &it, it.lang);
+            sent = conversation_message(l, sid, &it, it.lang);
         else
             rule = escalation_match(r->cfg, &tags, it.lang, it.author.followers,
                                     tags.duplicate_of != NULL);
@@ -114,18 +174,19 @@ static void escalate_entry(struct escalate_lane *l, const redisReply *e)
             snprintf(id, sizeof id, "social:%s", it.id);
             json_t *extra = json_pack("{s:s,s:s?,s:s?}", "item", it.id, "lang", it.lang,
                                       "rule", esc->name);
-            l->inflight++;
+            struct escalating *x = escalating_new(l, sid);
             if (store_task_new(r->cmd, r->st, r->cfg, id, "social", esc->queue, esc->priority,
-                               extra, on_task_made, l))
-                l->inflight--;
+                               extra, on_task_made, x))
+                not_sent(x);
+            sent = true;
             json_decref(extra);
         }
         item_clear(&it);
     }
     tags_clear(&tags);
     json_decref(j);
-    /* acked after the task script is queued on the same connection: in order */
-    store_tagged_ack(r->cmd, r->st, l->shard, sid);
+    if (!sent)                  /* nothing to escalate: done with it */
+        store_tagged_ack(r->cmd, r->st, l->shard, sid);
 }
 
 static void on_tagged(const redisReply *entries, void *priv)
@@ -134,8 +195,7 @@ static void on_tagged(const redisReply *entries, void *priv)
     l->inflight = 1;            /* held while the batch is being sent */
     for (size_t i = 0; i < entries->elements; i++)
         escalate_entry(l, entries->element[i]);
-    if (--l->inflight == 0 && !l->r->stopping)
-        group_reader_done(l->g);
+    batch_step(l);
 }
 
 ctx_err escalate_start(struct route_role *r)

@@ -23,8 +23,11 @@ if (cur or '') ~= ARGV[11] then
   return redis.error_reply('STALE the conversation changed since it was read')
 end
 if cur then
-  local st = redis.call('HMGET', KEYS[8], 'state', 'agent')
+  local st = redis.call('HMGET', KEYS[8], 'state', 'agent', 'item')
   if st[1] and st[1] ~= 'done' and st[1] ~= 'abandoned' then
+    -- this message is the open task's last already: a retry after the
+    -- answer was lost, not a second message
+    if st[3] == ARGV[7] then keep() return {cur, 0} end
     redis.call('RPUSH', KEYS[9], ARGV[8])
     -- replies go to the latest message
     redis.call('HSET', KEYS[8], 'item', ARGV[7])

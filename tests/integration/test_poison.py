@@ -5,7 +5,8 @@ import json
 import os
 import time
 
-from harness import CTXD, Ctxd, Redis, Workdir, wait_for
+from harness import CTXD, Ctxd, Redis, Workdir, store_tagged, wait_for
+from test_complaints import tagged
 
 
 def test_an_item_with_200_tags_is_tagged_and_the_stream_goes_on():
@@ -106,6 +107,39 @@ def test_entries_refused_for_a_while_are_stored_when_redis_takes_them_again():
                  what="the three entries stored once Redis takes writes")
         assert r.cmd("XPENDING", "ctx:{i}:items:raw", "analyze")[0] == 0
         assert r.cmd("XLEN", "ctx:{i}:items:dead") == 0, "none dead-lettered"
+    finally:
+        ctxd.stop()
+        r.stop()
+        wd.cleanup()
+
+
+def test_an_escalation_refused_for_a_while_is_made_later_not_lost():
+    """The route role's task script refused (OOM) for a tagged item that
+    should escalate: the entry is not acknowledged until a task is made, and
+    is read again by itself (claim_idle 1h) -- it used to be acknowledged
+    with the task script merely queued, and the escalation lost."""
+    wd = Workdir("refused-escalation")
+    r = Redis(wd.path).start()
+    extra = {"claim_idle": "1h", "log_level": "info",
+             "queues": [{"name": "support"}],
+             "escalation": [{"name": "angry", "queue": "support", "sentiment": "negative"}]}
+    ctxd = Ctxd(wd.path, r.port, [], extra=extra)
+    try:
+        r.cmd("XGROUP", "CREATE", "ctx:{i}:items:raw", "analyze", "$", "MKSTREAM")
+        r.cmd("XGROUP", "CREATE", "ctx:{i}:items:tagged", "route", "0", "MKSTREAM")
+        item = tagged(1, 0, True, ["delay"], label="negative")
+        assert all(store_tagged(r, [item]))
+        r.cmd("CONFIG", "SET", "maxmemory", "1")     # task_new.lua refused
+        ctxd.start(wait=False, args=("--roles", "route"))
+        wait_for(lambda: "not escalated yet" in ctxd.logtext(), timeout=15,
+                 what="the refused escalation to be scheduled again")
+        assert r.cmd("XPENDING", "ctx:{i}:items:tagged", "route")[0] == 1, "not acknowledged"
+        r.cmd("CONFIG", "SET", "maxmemory", "0")
+        task = "ctx:{r}:task:social:" + item["id"]
+        wait_for(lambda: r.cmd("HGET", task, "state") == "queued", timeout=40,
+                 what="the task made once Redis takes writes")
+        wait_for(lambda: r.cmd("XPENDING", "ctx:{i}:items:tagged", "route")[0] == 0,
+                 what="the entry acknowledged")
     finally:
         ctxd.stop()
         r.stop()
