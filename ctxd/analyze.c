@@ -43,7 +43,6 @@ struct lane {
     uint64_t batch_t0;          /* uv_hrtime() when the batch was read */
     bool flushing;              /* its trend records are being counted */
     bool unfinished;            /* an entry of the batch was not stored */
-    unsigned again_ms;          /* the delay before reading such entries again */
     char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
 };
 
@@ -64,29 +63,19 @@ struct analyze_role {
     unsigned long aborts_seen;
 };
 
-#define AGAIN_FIRST_MS 2000      /* then doubling: a delivery each time, max_deliveries */
-#define AGAIN_MAX_MS 30000      /* of them take ~30 s: longer than a failover */
-
 static void batch_step(struct lane *l)
 {
     if (--l->inflight || l->r->stopping)
         return;
     metrics_observe(TIMING_ANALYZE_PASS, (double)(uv_hrtime() - l->batch_t0) / 1e9);
-    if (!l->unfinished) {
-        l->again_ms = 0;
-        group_reader_done(l->raw);
-        return;
-    }
     /* an error reply or a script not sent (the connection for scripts not
      * ready, the shard's master away): those entries are read again soon,
      * not after claim_idle -- the reader's own connection may never drop */
+    if (l->unfinished)
+        group_reader_again(l->raw);
+    else
+        group_reader_done(l->raw);
     l->unfinished = false;
-    l->again_ms = l->again_ms ? l->again_ms * 2 : AGAIN_FIRST_MS;
-    if (l->again_ms > AGAIN_MAX_MS)
-        l->again_ms = AGAIN_MAX_MS;
-    log_warn("analyze: %s: entries not stored; reading them again in %.0f s", l->stream,
-             l->again_ms / 1000.0);
-    group_reader_again(l->raw, l->again_ms);
 }
 
 static void on_tagged(struct rconn *rc, redisReply *rep, void *priv)

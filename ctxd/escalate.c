@@ -39,7 +39,6 @@ struct escalate_lane {
     struct group_reader *g;
     unsigned inflight;          /* tasks of the batch being created */
     bool unfinished;            /* an entry of the batch is left pending */
-    unsigned again_ms;          /* the delay before reading such entries again */
     char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
 };
 
@@ -49,25 +48,15 @@ struct escalating {
     char sid[48];
 };
 
-#define AGAIN_FIRST_MS 2000
-#define AGAIN_MAX_MS 30000
-
 static void batch_step(struct escalate_lane *l)
 {
     if (--l->inflight || l->r->stopping)
         return;
-    if (!l->unfinished) {
-        l->again_ms = 0;
+    if (l->unfinished)
+        group_reader_again(l->g);
+    else
         group_reader_done(l->g);
-        return;
-    }
     l->unfinished = false;
-    l->again_ms = l->again_ms ? l->again_ms * 2 : AGAIN_FIRST_MS;
-    if (l->again_ms > AGAIN_MAX_MS)
-        l->again_ms = AGAIN_MAX_MS;
-    log_warn("route: %s: entries not escalated yet; reading them again in %.0f s", l->stream,
-             l->again_ms / 1000.0);
-    group_reader_again(l->g, l->again_ms);
 }
 
 static void on_task_made(struct rconn *rc, redisReply *rep, void *priv)

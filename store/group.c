@@ -14,8 +14,8 @@
  * An owner that could not finish some entries of a batch for a passing
  * reason (an error reply, a script not sent) gives it back with
  * group_reader_again(): its pending entries are read again after a delay,
- * not claim_idle later; each such read counts as a delivery, so the owner
- * backs off (a failover's CLUSTERDOWN must not dead-letter good entries).
+ * not claim_idle later; each such read counts as a delivery, so the delay
+ * doubles (a failover's CLUSTERDOWN must not dead-letter good entries).
  *
  * Every claim_idle / 2 it takes over the group's entries that have been
  * pending for claim_idle -- a dead consumer's, and its own unfinished ones
@@ -49,6 +49,7 @@ struct group_reader {
     char pending_from[64];      /* the pending pass goes on after this id */
     bool reading;               /* a read or a batch is in flight, or held */
     bool held;                  /* reading only held until the retry timer */
+    unsigned again_ms;          /* group_reader_again()'s last delay, 0 after a done */
     bool stopping;
     uv_timer_t *retry, *claim;
 };
@@ -137,6 +138,7 @@ static void read_next(struct group_reader *g)
 
 void group_reader_done(struct group_reader *g)
 {
+    g->again_ms = 0;
     g->reading = false;
     read_next(g);
 }
@@ -146,12 +148,18 @@ void group_reader_poke(struct group_reader *g)
     read_next(g);
 }
 
-void group_reader_again(struct group_reader *g, unsigned delay_ms)
+void group_reader_again(struct group_reader *g)
 {
-    /* reading stays set until the timer: nothing is read meanwhile */
+    /* 2 s, doubling to 30 s: each pass is a delivery, so max_deliveries of
+     * them take longer than a failover (CLUSTERDOWN until it is over) */
+    g->again_ms = g->again_ms ? g->again_ms * 2 : 2000;
+    if (g->again_ms > 30000)
+        g->again_ms = 30000;
+    log_warn("%s: entries of %s left pending; reading them again in %.0f s", g->o.name,
+             g->o.stream, g->again_ms / 1000.0);
     sweep_dead(g);
     pending_pass(g);
-    hold(g, delay_ms);
+    hold(g, g->again_ms);       /* reading stays set until then */
 }
 
 /* ---- dead letters ---- */

@@ -555,8 +555,9 @@ ctx_err group_reader_start(struct store *st, const struct group_opts *o, group_b
 void group_reader_done(struct group_reader *g);
 void group_reader_poke(struct group_reader *g);   /* read now, if not reading */
 /* Instead of group_reader_done(): the batch left entries pending that can
- * be finished later; read our pending entries again in delay_ms. */
-void group_reader_again(struct group_reader *g, unsigned delay_ms);
+ * be finished later; our pending entries are read again in 2 s, doubling
+ * to 30 s while batches keep ending so. */
+void group_reader_again(struct group_reader *g);
 void group_reader_stop(struct group_reader *g);   /* an in-flight batch is abandoned */
 
 /* ---- the pipeline's streams, their groups and dead letters (store/health.c) ---- */

@@ -99,7 +99,7 @@ def test_entries_refused_for_a_while_are_stored_when_redis_takes_them_again():
         r.cmd("XGROUP", "CREATE", "ctx:{i}:items:raw", "analyze", "0")
         r.cmd("CONFIG", "SET", "maxmemory", "1")     # writes refused, reads go on
         ctxd.start()
-        wait_for(lambda: "reading them again" in ctxd.logtext(), timeout=15,
+        wait_for(lambda: "left pending; reading them again" in ctxd.logtext(), timeout=15,
                  what="the refused entries to be scheduled again")
         assert "OOM" in ctxd.logtext()
         r.cmd("CONFIG", "SET", "maxmemory", "0")
@@ -131,7 +131,7 @@ def test_an_escalation_refused_for_a_while_is_made_later_not_lost():
         assert all(store_tagged(r, [item]))
         r.cmd("CONFIG", "SET", "maxmemory", "1")     # task_new.lua refused
         ctxd.start(wait=False, args=("--roles", "route"))
-        wait_for(lambda: "not escalated yet" in ctxd.logtext(), timeout=15,
+        wait_for(lambda: "left pending; reading them again" in ctxd.logtext(), timeout=15,
                  what="the refused escalation to be scheduled again")
         assert r.cmd("XPENDING", "ctx:{i}:items:tagged", "route")[0] == 1, "not acknowledged"
         r.cmd("CONFIG", "SET", "maxmemory", "0")
