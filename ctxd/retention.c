@@ -74,6 +74,10 @@ static void sweep_done(struct retention *r)
 {
     r->sweeping = false;
     r->sweeps++;
+    if (r->stopping) {          /* its replies lost to the stop, not failed */
+        log_debug("retention: sweep %llu cut short by the stop", r->sweeps);
+        return;
+    }
     if (r->did.items || r->did.indexes || r->did.seen || r->did.entries || r->did.failed)
         log_info("retention: sweep %llu: %lld items left the index, %lld other index entries, "
                  "%lld seen ids, %lld stream entries trimmed; %lld items of open tasks "
