@@ -133,9 +133,12 @@ def one(agents, tasks, ref, ready=READY_LEFT):
             # every later router start makes the ready set again
             first_ms = measure(c, [index_call])[0]
             again_ms = measure(c, [index_call])[0]
-            # as ctxd/route.c calls it: at most 256 tasks and 1,024 agents
-            snap_call = ("EVALSHA", snap, 2, R + "queue:q:waiting", R + "agents:ready", 256,
-                         R + "task:", R + "agent:", 1024)
+            # as ctxd/route.c calls it: at most 256 tasks and 1,024 agents; with no
+            # copy of the agents (0: a router's first pass, and every 5 s) it reads
+            # every ready agent, else the agents changed since its copy's version
+            snap_keys = (4, R + "queue:q:waiting", R + "agents:ready", R + "agents:ready:log",
+                         R + "agents:ready:changes", 256, R + "task:", R + "agent:", 1024)
+            snap_call = ("EVALSHA", snap) + snap_keys + (0,)
             stats_call = ("EVALSHA", stats, 4, R + "queues:live", R + "queue:q:stats",
                           R + "queue:q:waiting", R + "queue:q:arrivals", "q")
         # the head and the ready agents (now at most 1,024 of them); the oldest arrival
@@ -149,11 +152,16 @@ def one(agents, tasks, ref, ready=READY_LEFT):
         assert int(qd["offered"]) == agents - ready, qd
         n = max(3, min(200, 2000000 // (agents + tasks)))
         s_cpu, s_wall = measure(c, [snap_call] * n)
+        inc = ""
+        if not ref:             # the copy up to date: nothing changed since
+            since_call = ("EVALSHA", snap) + snap_keys + (got[3],)
+            assert len(c.cmd(*since_call)[1]) == 0
+            inc = ", with a copy %8.3f ms CPU" % measure(c, [since_call] * n)[0]
         q_cpu, q_wall = measure(c, [stats_call] * max(3, n // 4))
-        print("  %6d agents %7d tasks%s: snapshot %8.3f ms CPU (%8.3f wall), "
+        print("  %6d agents %7d tasks%s: snapshot %8.3f ms CPU (%8.3f wall)%s, "
               "queue_stats %8.3f ms CPU (%8.3f wall)%s" % (
                   agents, tasks, "" if ready == READY_LEFT else " (all ready)", s_cpu, s_wall,
-                  q_cpu, q_wall,
+                  inc, q_cpu, q_wall,
                   "" if ref else "; route_index at a router's start %.0f ms (the first "
                   "ever %.0f ms)" % (again_ms, first_ms)))
     finally:

@@ -31,7 +31,7 @@ fi
 echo "== the analyze role: items/s through ctxd --roles analyze with Redis in the loop"
 /usr/bin/python3 bench/analyze_rate.py ${BENCH_QUICK:+20000} ${BENCH_QUICK:+1} || echo "  (analyze rate bench could not run)"
 
-echo "== the same on a Redis Cluster of 3 masters (everything of the pipeline is in {i}: one master)"
+echo "== the same on a Redis Cluster of 3 masters (item_shards 3: a shard on each master)"
 /usr/bin/python3 bench/analyze_rate.py --cluster ${BENCH_QUICK:+20000} ${BENCH_QUICK:+1} || echo "  (analyze rate bench on a cluster could not run)"
 
 echo "== collect -> analyze -> stored, 1 and 2 analyzers, on one Redis and on a 3-master cluster"
