@@ -84,9 +84,16 @@ struct among {
     size_t nt;
     uint8_t start[129];        /* endings of letter k: order[start[k]..start[k + 1]) */
     uint8_t order[MAX_AMONG];
+    /* for order[k]'s ending of len <= TAIL_MAX bytes: its bytes before the
+     * last letter as they stand in the eight bytes of a word that end where
+     * its last letter starts (so the high lanes), and their mask; longest()
+     * compares them in one test, not in a loop whose exit (at a length and
+     * a mismatch no predictor knows) missed some 30 times a Russian text */
+    uint64_t tail[MAX_AMONG], tmask[MAX_AMONG];
 };
+#define TAIL_MAX 10
 
-#define AMONG_OF(x) {x, sizeof(x) / sizeof(x[0]), {0}, {0}}
+#define AMONG_OF(x) {x, sizeof(x) / sizeof(x[0]), {0}, {0}, {0}, {0}}
 static struct among a_gerund = AMONG_OF(gerund), a_adjective = AMONG_OF(adjective),
                     a_participle = AMONG_OF(participle), a_reflexive = AMONG_OF(reflexive),
                     a_verb = AMONG_OF(verb), a_noun = AMONG_OF(noun),
@@ -109,8 +116,15 @@ static void among_build(struct among *a)
             for (size_t i = 0; i < a->nt; i++) {
                 const unsigned char *e = (const unsigned char *)a->t[i].s;
                 size_t n = a->t[i].len;
-                if (n == l && letter_key(e[n - 2], e[n - 1]) == key)
+                if (n == l && letter_key(e[n - 2], e[n - 1]) == key) {
+                    a->tail[k] = a->tmask[k] = 0;
+                    for (size_t b = 0; n <= TAIL_MAX && b + 2 < n; b++) {
+                        unsigned lane = (unsigned)(TAIL_MAX - n + b);
+                        a->tail[k] |= (uint64_t)e[b] << (8 * lane);
+                        a->tmask[k] |= (uint64_t)0xFF << (8 * lane);
+                    }
                     a->order[k++] = (uint8_t)i;
+                }
             }
     }
     a->start[128] = (uint8_t)k;
@@ -187,11 +201,30 @@ static const struct sfx *longest(const unsigned char *w, size_t n, size_t lim,
     if ((z2 != 0xD0 && z2 != 0xD1) || (z1 & 0xC0) != 0x80)
         return NULL;
     unsigned key = letter_key(z2, z1);
+    /* the word's eight bytes before its last letter (lanes as in a->tail),
+     * and the longest ending they hold whole; 0: none, the loop below */
+    uint64_t tail = 0;
+    size_t tail_max = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n >= TAIL_MAX) {
+        memcpy(&tail, w + n - TAIL_MAX, 8);
+        tail_max = TAIL_MAX;
+    } else if (n >= 8) {
+        memcpy(&tail, w + n - 8, 8);
+        tail <<= 8 * (TAIL_MAX - 8);    /* two lanes up: the low two are not there */
+        tail_max = 8;
+    }
+#endif
     for (unsigned k = a->start[key]; k < a->start[key + 1]; k++) {
         const struct sfx *x = &a->t[a->order[k]];
         size_t l = x->len;
         if (l > n || n - l < lim)
             continue;
+        if (l <= tail_max) {
+            if ((tail ^ a->tail[k]) & a->tmask[k])
+                continue;
+            return x;
+        }
         /* the last letter is equal (key): the bytes before it, a handful */
         const unsigned char *p = w + n - l, *q = (const unsigned char *)x->s;
         size_t i = 0;
