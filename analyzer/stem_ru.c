@@ -225,13 +225,13 @@ static const struct sfx *longest(const unsigned char *w, size_t n, size_t lim,
     for (unsigned k = a->start[key]; k < a->start[key + 1]; k++) {
         const struct sfx *x = &a->t[a->order[k]];
         size_t l = x->len;
-        if (l > n || n - l < lim)
-            continue;
-        if (l <= tail_max) {
-            if ((tail ^ a->tail[k]) & a->tmask[k])
+        if (l <= tail_max) {    /* so l <= n: one branch for both tests */
+            if ((((tail ^ a->tail[k]) & a->tmask[k]) != 0) | (n - l < lim))
                 continue;
             return x;
         }
+        if (l > n || n - l < lim)
+            continue;
         /* the last letter is equal (key): the bytes before it, a handful */
         const unsigned char *p = w + n - l, *q = (const unsigned char *)x->s;
         size_t i = 0;
