@@ -47,8 +47,7 @@ struct group_reader {
     bool pending_phase;         /* reading our own pending entries */
     bool read_was_pending;      /* the read in flight is of the pending phase */
     char pending_from[64];      /* the pending pass goes on after this id */
-    bool reading;               /* a read or a batch is in flight, or held */
-    bool held;                  /* reading only held until the retry timer */
+    bool reading;               /* a read or a batch is in flight, or the retry timer holds it */
     unsigned again_ms;          /* group_reader_again()'s last delay, 0 after a done */
     bool stopping;
     uv_timer_t *retry, *claim;
@@ -60,18 +59,14 @@ static void sweep_dead(struct group_reader *g);
 static void retry_fire(uv_timer_t *t)
 {
     struct group_reader *g = t->data;
-    if (!g->held)
-        return;
-    g->held = false;
     g->reading = false;
     read_next(g);
 }
 
 /* No read until delay_ms from now (reading stays set meanwhile); a
- * reconnection, which reads at once, cancels it. */
+ * reconnection, which reads at once, stops the timer. */
 static void hold(struct group_reader *g, unsigned delay_ms)
 {
-    g->held = true;
     uv_timer_start(g->retry, retry_fire, delay_ms, 0);
 }
 
@@ -245,7 +240,6 @@ static void on_group(struct rconn *rc, redisReply *rep, void *priv)
     sweep_dead(g);              /* before the pass, on the same connection */
     pending_pass(g);
     uv_timer_stop(g->retry);    /* a read held for later: now instead, once */
-    g->held = false;
     g->reading = false;
     read_next(g);
 }
