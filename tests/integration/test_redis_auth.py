@@ -75,11 +75,23 @@ def test_redis_with_a_password():
         wait_for(lambda: "refused the password" in wrong.logtext(), 10,
                  what="the refused password in the log")
         assert wrong.http("/healthz", ok_only=False)[1]["redis"] == "down"
+
+        def refused_conns():
+            return {l.split("redis ")[1].split(":")[0] for l in wrong.logtext().splitlines()
+                    if "refused the password" in l}
+
+        def refused_auths():
+            """AUTHs Redis refused (its ACL LOG counts repeats in one entry)"""
+            entries = [dict(zip(e[::2], e[1::2])) for e in redis.cmd("ACL", "LOG", "128")]
+            return sum(int(e["count"]) for e in entries if e.get("reason") == "auth")
+
+        # one line per connection, not one per retry: once Redis has refused
+        # each connection a few times
+        wait_for(lambda: refused_auths() >= 3 * len(refused_conns()), 15,
+                 what="the connections to be retried")
         log = wrong.logtext()
         assert "WRONGPASS" in log, log[-2000:]
-        # one line per connection, not one per retry
-        conns = {l.split("redis ")[1].split(":")[0] for l in log.splitlines()
-                 if "refused the password" in l}
+        conns = refused_conns()
         lines = log.count("refused the password")
         assert lines <= 2 * len(conns), "%d lines for %d connections" % (lines, len(conns))
         assert wrong.alive()
