@@ -1544,6 +1544,23 @@ static int same_word(const unsigned char *a, const unsigned char *b, size_t n)
     return 1;
 }
 
+/* Does token t overlap a span of m? A word cut from a #hashtag other than
+ * its first does not: a rule such as [@#]united\w* matches the whole of
+ * "#unitedfail" or "#jetbluesucks", but only the hashtag's first word names
+ * the brand (the others are the writer's words about it; a brand name
+ * elsewhere in the hashtag is skipped by name, SKIP_HASHTAG_BRAND). */
+static int in_mask(const unsigned char *s, const struct analyzer_tok *t,
+                   const struct analyzer_spans *m)
+{
+    if (t->hashtag && s[t->off - 1] != '#')
+        return 0;
+    size_t a = t->orig, b = a + t->len;
+    for (size_t k = 0; k < m->n; k++)
+        if (a < m->v[k][1] && m->v[k][0] < b)
+            return 1;
+    return 0;
+}
+
 /* Returns whether a token became SKIP_BRAND. */
 static int apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_tok *t,
                       const struct analyzer_spans *m)
@@ -1553,15 +1570,9 @@ static int apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_t
      * stand in the post: "@united ... my united app" */
     size_t named[8];
     size_t nnamed = 0;
-    for (size_t i = 0; i < c->n; i++) {
-        size_t a = t[i].orig, b = a + t[i].len;
-        for (size_t k = 0; k < m->n && t[i].letters; k++)
-            if (a < m->v[k][1] && m->v[k][0] < b) {
-                if (nnamed < CTX_ARRAY_LEN(named))
-                    named[nnamed++] = i;
-                break;
-            }
-    }
+    for (size_t i = 0; i < c->n && nnamed < CTX_ARRAY_LEN(named); i++)
+        if (t[i].letters && in_mask(s, &t[i], m))
+            named[nnamed++] = i;
     for (size_t i = 0; i < c->n && nnamed; i++)
         for (size_t k = 0; k < nnamed; k++) {
             const struct analyzer_tok *o = &t[named[k]];
@@ -1575,20 +1586,16 @@ static int apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_t
                 break;
             }
         }
-    for (size_t i = 0; i < c->n; i++) {
-        size_t a = t[i].orig, b = a + t[i].len;
-        for (size_t k = 0; k < m->n; k++)
-            if (a < m->v[k][1] && m->v[k][0] < b) {
-                if (!t[i].skip) {
-                    t[i].skip = SKIP_BRAND;   /* "@united" stays a handle */
-                    branded = 1;
-                }
-                t[i].e = NULL;
-                t[i].ncue = 0;
-                t[i].neg = 0;
-                break;
+    for (size_t i = 0; i < c->n; i++)
+        if (in_mask(s, &t[i], m)) {
+            if (!t[i].skip) {
+                t[i].skip = SKIP_BRAND;   /* "@united" stays a handle */
+                branded = 1;
             }
-    }
+            t[i].e = NULL;
+            t[i].ncue = 0;
+            t[i].neg = 0;
+        }
     return branded;
 }
 
