@@ -629,11 +629,12 @@ static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_
     char low[HASHTAG_MAX];
     if (n < 4 || n > HASHTAG_MAX)
         return 0;
-    size_t k = 0, covered = 0, start = 0;
+    size_t k = 0, covered = 0, start = 0, small = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned c = s[x + i] | 0x20;
         if (c - 'a' >= 26u)
             return 0;
+        small += s[x + i] == c;
         low[i] = (char)c;
         /* the writer's own cut: a capital after a small letter
          * ("DestinationDragons", "NeverFlyAgain") */
@@ -674,7 +675,10 @@ static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_
             covered += i - (size_t)from[i];
             k++;
         }
-    if (covered * 2 < n)
+    /* a name is partly words by chance; one in capitals ("#SOBEWFF",
+     * "#LAXNYC") is most often an acronym, cut only when words cover it all
+     * ("#WORSTFLIGHTEVER") */
+    if (covered * 2 < n || (!small && covered < n))
         return 0;
     for (size_t i = 0; i < k; i++) {
         cut[i][0] = tmp[k - 1 - i][0];
