@@ -35,6 +35,7 @@
  * (the tables hold every whole cue word, so a token not found there walks
  * the small trie of word beginnings only), and a Russian word is stemmed
  * only when its first letters start a stem. */
+#define _GNU_SOURCE         /* memmem */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -689,18 +690,27 @@ static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_
 
 /* A sentence end typed without its space: "was a joke.Boston had one
  * agent", "for my child.Ridiculous!" -- a lower-case word, then . ! ? or ,
- * (B_GLUE) right before a capital. Links and addresses (a / or @ so far) are
- * left whole. The caller has checked that s[i] is B_GLUE. */
-static int glued_end(const unsigned char *s, size_t a, size_t i, size_t len)
+ * (B_GLUE) right before a capital; or an ellipsis between two words, of
+ * either case ("on our phone...ridiculous"). Links and addresses (a / or @
+ * so far) are left whole. The caller has checked that s[i] is B_GLUE.
+ * Returns where the next token starts, or 0. */
+static size_t glued_end(const unsigned char *s, size_t a, size_t i, size_t len)
 {
-    if (i + 1 >= len || i < a + 2 ||
-        (unsigned)(s[i + 1] - 'A') >= 26u || (unsigned)(s[i - 1] - 'a') >= 26u ||
-        (unsigned)(s[i - 2] - 'a') >= 26u)
+    size_t e = i + 1;
+    if (s[i] == '.')
+        while (e < len && s[e] == '.')
+            e++;
+    if (e >= len || i < a + 2 || (unsigned)((s[i - 1] | 0x20) - 'a') >= 26u ||
+        (unsigned)((s[i - 2] | 0x20) - 'a') >= 26u)
+        return 0;
+    if (e - i >= 2 ? (unsigned)((s[e] | 0x20) - 'a') >= 26u
+                   : (unsigned)(s[e] - 'A') >= 26u || (unsigned)(s[i - 1] - 'a') >= 26u ||
+                         (unsigned)(s[i - 2] - 'a') >= 26u)
         return 0;
     for (size_t k = a; k < i; k++)
         if (s[k] == '/' || s[k] == '@')
             return 0;
-    return 1;
+    return e;
 }
 
 /* The tokenizer's body. ascii is tc->ascii, given apart so that the two
@@ -724,15 +734,15 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
             i += w;
             continue;
         }
-        size_t a = i;
+        size_t a = i, e;
         i = skip_word_ascii(s, i, len);
         int glued = 0;
         /* in the ASCII run just skipped; not in most texts, where no glue
          * byte stands before a capital (a loop a token whose exit no
          * predictor knows cost some 17 mispredicted branches a text) */
         for (size_t p = a + 2; tc->glue && p + 1 < i; p++)
-            if ((byte_class[s[p]] & B_GLUE) && glued_end(s, a, p, len)) {
-                i = p + 1;          /* "a joke.Boston": two tokens, two sentences */
+            if ((byte_class[s[p]] & B_GLUE) && (e = glued_end(s, a, p, len))) {
+                i = e;              /* "a joke.Boston": two tokens, two sentences */
                 glued = 1;
                 break;
             }
@@ -751,8 +761,8 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
             }
             if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
                 break;
-            if ((bc & B_GLUE) && glued_end(s, a, i, len)) {
-                i++;            /* "a joke.Boston": two tokens, two sentences */
+            if ((bc & B_GLUE) && (e = glued_end(s, a, i, len))) {
+                i = e;          /* "a joke.Boston": two tokens, two sentences */
                 break;
             }
             i++;
@@ -1681,7 +1691,8 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
 
     /* the emoji's descriptions are new text: looked at by the tokenizer */
     struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes, .ascii = ascii,
-                        .glue = pairs != 0 || s != (const unsigned char *)text};
+                        .glue = pairs != 0 || s != (const unsigned char *)text ||
+                                memmem(s, len, "..", 2)};
     struct ctx_s c = {.lx = lx, .t = toks};
     c.n = ascii ? tokenize_ascii(&tc, s, len, toks) : tokenize_utf8(&tc, s, len, toks, &descs);
     if (ascii)                 /* all letters are Latin: whether there is one */
