@@ -104,6 +104,10 @@ static const char *const pr_sarcasm[] = {"sarcasm", "sarcastic", "irony", "ironi
                                          "сарказм", "ирония"};
 static const char *const pr_request[] = {"please", "pls", "plz", "pleas", "kindly", "dm",
                                          "пожалуйста", "подскажите", "помогите"};
+/* a wish put to a company is a request, not praise: "I would love a
+ * refund", "we'd appreciate a call back" */
+static const char *const pr_wish[] = {"love", "appreciate", "enjoy", "prefer", "adore"};
+static const char *const pr_would[] = {"would", "i'd", "we'd", "wud", "wld"};
 static const char *const pr_greeting[] = {"morning", "afternoon", "evening", "night"};
 /* what a company does to undo a failure: after "thanks for", the failure
  * named next is remedied, not complained about ("thanks for finding my lost
@@ -630,7 +634,9 @@ static int add_lists(struct analyzer_lexicon *lx)
         add_flags(lx, pr_request, CTX_ARRAY_LEN(pr_request), LEX_REQUEST, 0) < 0 ||
         add_flags(lx, pr_like_subject, CTX_ARRAY_LEN(pr_like_subject), LEX_LIKE_SUBJ, 0) < 0 ||
         add_flags(lx, pr_greeting, CTX_ARRAY_LEN(pr_greeting), LEX_GREETING, 0) < 0 ||
-        add_flags(lx, pr_remedy, CTX_ARRAY_LEN(pr_remedy), LEX_REMEDY, 0) < 0)
+        add_flags(lx, pr_remedy, CTX_ARRAY_LEN(pr_remedy), LEX_REMEDY, 0) < 0 ||
+        add_flags(lx, pr_wish, CTX_ARRAY_LEN(pr_wish), LEX_WISH, 0) < 0 ||
+        add_flags(lx, pr_would, CTX_ARRAY_LEN(pr_would), LEX_WOULD, 0) < 0)
         return -1;
     for (size_t k = 0; k < CTX_ARRAY_LEN(negate_words); k++) {
         if ((i = table_intern(t, negate_words[k], strlen(negate_words[k]))) < 0)

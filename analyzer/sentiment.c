@@ -1216,6 +1216,18 @@ static size_t drop_remedied(const struct analyzer_tok *t, struct cue_hit *h, siz
     return kept;
 }
 
+/* "would love", "I'd really appreciate": token i a wish, after "would" and
+ * at most one word between (an adverb), in its sentence. */
+static int wish(const struct analyzer_tok *t, size_t i)
+{
+    if (!t[i].e || !(t[i].e->flags & LEX_WISH))
+        return 0;
+    for (size_t k = i; k-- > 0 && i - k <= 2 && t[k].sent == t[i].sent;)
+        if (t[k].e && (t[k].e->flags & LEX_WOULD))
+            return 1;
+    return 0;
+}
+
 static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *sent,
                        const struct sentiment *st)
 {
@@ -1280,6 +1292,9 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
         } else if (c->addressed && t->question) {
             sent[i] = 0.0;
             why = "asked about: a question praises nothing";
+        } else if (c->addressed && wish(c->t, i)) {
+            sent[i] = 0.0;
+            why = "a wish: a request, not praise";
         }
         if (why && c->why)
             c->why[i].prag = why;
