@@ -619,8 +619,8 @@ static int known_word(const struct tokctx *tc, const char *w, size_t n)
  * maximises the sum of the squared lengths of its known words (long words
  * win: "worstflightever" is worst|flight|ever, not wor|st...), letters
  * outside known words left over. Writes the cut's words as [start, end)
- * offsets into cut and returns how many, or 0 when the known words cover
- * less than half of the body (an unknown name, not words). A body written
+ * offsets into cut and returns how many, or 0 when known words do not
+ * cover all of the body (a name, not words). A body written
  * in camel case is cut where the writer put its capitals instead, known
  * words or not. */
 static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_t x, size_t y,
@@ -630,12 +630,11 @@ static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_
     char low[HASHTAG_MAX];
     if (n < 4 || n > HASHTAG_MAX)
         return 0;
-    size_t k = 0, covered = 0, start = 0, small = 0;
+    size_t k = 0, covered = 0, start = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned c = s[x + i] | 0x20;
         if (c - 'a' >= 26u)
             return 0;
-        small += s[x + i] == c;
         low[i] = (char)c;
         /* the writer's own cut: a capital after a small letter
          * ("DestinationDragons", "NeverFlyAgain") */
@@ -676,10 +675,11 @@ static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_
             covered += i - (size_t)from[i];
             k++;
         }
-    /* a name is partly words by chance; one in capitals ("#SOBEWFF",
-     * "#LAXNYC") is most often an acronym, cut only when words cover it all
-     * ("#WORSTFLIGHTEVER") */
-    if (covered * 2 < n || (!small && covered < n))
+    /* only a hashtag that is words throughout: a name or an acronym is
+     * partly words by chance ("#SOBEWFF" is not sob|ew|ff, and
+     * "#glassslipperchallenge", with "glass" and "slipper" unknown, not
+     * gl|ass|challenge) */
+    if (covered < n)
         return 0;
     for (size_t i = 0; i < k; i++) {
         cut[i][0] = tmp[k - 1 - i][0];
