@@ -120,10 +120,11 @@ size_t analyzer_stem_ru_class(const char *word, size_t len, int *cls);
 #define LEX_REQUEST  0x1000u /* "please", "kindly", "dm": the post asks for something */
 #define LEX_LIKE_SUBJ 0x2000u /* before "like", makes it the verb: "I like" */
 #define LEX_GREETING 0x4000u /* after "good", a greeting: "good morning" */
-#define LEX_WISH     0x20000u /* "love", "appreciate": after "would", a request */
-#define LEX_WOULD    0x40000u /* "would", "i'd": what makes "love" a wish */
 #define LEX_REMEDY   0x10000u /* "finding", "fixed", "rebooked", "нашли": what undoes a
                                failure ("thanks for finding my lost bag") */
+#define LEX_WISH     0x20000u /* "love", "appreciate": after "would", a request */
+#define LEX_WOULD    0x40000u /* "would", "i'd": what makes "love" a wish */
+#define LEX_LAUGH    0x80000u /* "lol", "haha": tone in a post to someone, not praise */
 #define LEX_CUE      0x8000u /* only a whole word of a complaint cue: there so that
                                the token's one lookup finds its cue words
                                (analyzer_lex_add_cue_word); not an entry for

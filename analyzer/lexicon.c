@@ -108,6 +108,10 @@ static const char *const pr_request[] = {"please", "pls", "plz", "pleas", "kindl
  * refund", "we'd appreciate a call back" */
 static const char *const pr_wish[] = {"love", "appreciate", "enjoy", "prefer", "adore"};
 static const char *const pr_would[] = {"would", "i'd", "we'd", "wud", "wld"};
+/* laughter in a post to a company is tone, as often at a failure ("lol my
+ * bag is in Denver") as at a joke: it praises nothing */
+static const char *const pr_laugh[] = {"lol", "lolz", "lmao", "lmfao", "rofl", "roflmao",
+                                       "haha", "hahaha", "hahah", "hehe", "hahahaha"};
 static const char *const pr_greeting[] = {"morning", "afternoon", "evening", "night"};
 /* what a company does to undo a failure: after "thanks for", the failure
  * named next is remedied, not complained about ("thanks for finding my lost
@@ -636,7 +640,8 @@ static int add_lists(struct analyzer_lexicon *lx)
         add_flags(lx, pr_greeting, CTX_ARRAY_LEN(pr_greeting), LEX_GREETING, 0) < 0 ||
         add_flags(lx, pr_remedy, CTX_ARRAY_LEN(pr_remedy), LEX_REMEDY, 0) < 0 ||
         add_flags(lx, pr_wish, CTX_ARRAY_LEN(pr_wish), LEX_WISH, 0) < 0 ||
-        add_flags(lx, pr_would, CTX_ARRAY_LEN(pr_would), LEX_WOULD, 0) < 0)
+        add_flags(lx, pr_would, CTX_ARRAY_LEN(pr_would), LEX_WOULD, 0) < 0 ||
+        add_flags(lx, pr_laugh, CTX_ARRAY_LEN(pr_laugh), LEX_LAUGH, 0) < 0)
         return -1;
     for (size_t k = 0; k < CTX_ARRAY_LEN(negate_words); k++) {
         if ((i = table_intern(t, negate_words[k], strlen(negate_words[k]))) < 0)
