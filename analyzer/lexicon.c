@@ -108,10 +108,11 @@ static const char *const pr_request[] = {"please", "pls", "plz", "pleas", "kindl
  * refund", "we'd appreciate a call back" */
 static const char *const pr_wish[] = {"love", "appreciate", "enjoy", "prefer", "adore"};
 static const char *const pr_would[] = {"would", "i'd", "we'd", "wud", "wld"};
-/* laughter in a post to a company is tone, as often at a failure ("lol my
- * bag is in Denver") as at a joke: it praises nothing */
+/* laughter and a wink in a post to a company are tone, as often at a
+ * failure ("lol my bag is in Denver") as at a joke: they praise nothing */
 static const char *const pr_laugh[] = {"lol", "lolz", "lmao", "lmfao", "rofl", "roflmao",
-                                       "haha", "hahaha", "hahah", "hehe", "hahahaha"};
+                                       "haha", "hahaha", "hahah", "hehe", "hahahaha",
+                                       ";)", ";-)", ";d", ";-d"};
 static const char *const pr_greeting[] = {"morning", "afternoon", "evening", "night"};
 /* what a company does to undo a failure: after "thanks for", the failure
  * named next is remedied, not complained about ("thanks for finding my lost

@@ -1294,7 +1294,7 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
             why = "asked about: a question praises nothing";
         } else if (c->addressed && t->e && (t->e->flags & LEX_LAUGH)) {
             sent[i] = 0.0;
-            why = "laughter: tone, not praise";
+            why = "laughter or a wink: tone, not praise";
         } else if (c->addressed && wish(c->t, i)) {
             sent[i] = 0.0;
             why = "a wish: a request, not praise";
