@@ -315,6 +315,9 @@ static int each_line(struct analyzer_lexicon *lx, char *buf, size_t len, line_fn
             char *tab2 = strchr(f2, '\t');
             if (tab2)
                 *tab2 = '\0';
+            lx->line_rest = tab2 ? tab2 + 1 : NULL;
+        } else {
+            lx->line_rest = NULL;
         }
         if (fn(lx, a, f2, path, line, err, errlen) < 0)
             return -1;
@@ -353,6 +356,12 @@ static int word_line(struct analyzer_lexicon *lx, char *word, char *val, const c
         return -1;
     lx->words.v[i].valence = v;
     lx->words.v[i].flags |= LEX_VALENCE | LEX_KNOWN;
+    /* VADER's third field: the standard deviation of the ten raters' marks */
+    double sd = lx->line_rest ? strtod(lx->line_rest, &end) : 0.0;
+    if (lx->line_rest && end != lx->line_rest && fabs(v) < sd)
+        lx->words.v[i].flags |= LEX_UNSURE;
+    else
+        lx->words.v[i].flags &= ~LEX_UNSURE;
     return 0;
 }
 

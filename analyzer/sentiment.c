@@ -1252,6 +1252,12 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
         for (size_t i = 0; i < c->n && !sarcasm; i++)
             sarcasm = sarcasm_marker(&c->t[i], s);
     for (size_t i = 0; i < c->n; i++) {
+        if (c->addressed && sent[i] != 0.0 && c->t[i].e && (c->t[i].e->flags & LEX_UNSURE)) {
+            sent[i] = 0.0;      /* "extend", "play", "miss": see LEX_UNSURE */
+            if (c->why)
+                c->why[i].prag = "its raters disagree: not counted in a post to someone";
+            continue;
+        }
         if (sent[i] < 0.0 && remedy && remedied(c->t, i)) {
             sent[i] = 0.0;      /* "lost" in "thanks for finding my lost bag" */
             if (c->why)
