@@ -124,6 +124,7 @@ size_t analyzer_stem_ru_class(const char *word, size_t len, int *cls);
                                failure ("thanks for finding my lost bag") */
 #define LEX_UNSURE   0x100000u /* VADER's raters disagree: the mean of their marks is
                                 less than one standard deviation from 0 */
+#define LEX_LITOTES  0x200000u /* "bad": negated, mild praise ("not bad"), no denial */
 #define LEX_WISH     0x20000u /* "love", "appreciate": after "would", a request */
 #define LEX_WOULD    0x40000u /* "would", "i'd": what makes "love" a wish */
 #define LEX_LAUGH    0x80000u /* "lol", "haha": tone in a post to someone, not praise */

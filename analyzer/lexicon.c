@@ -108,6 +108,9 @@ static const char *const pr_request[] = {"please", "pls", "plz", "pleas", "kindl
  * refund", "we'd appreciate a call back" */
 static const char *const pr_wish[] = {"love", "appreciate", "enjoy", "prefer", "adore"};
 static const char *const pr_would[] = {"would", "i'd", "we'd", "wud", "wld"};
+/* negated, these say something is good, if mildly (litotes: "not bad",
+ * "not too shabby"), unlike "not my fault", which only denies a failure */
+static const char *const pr_litotes[] = {"bad", "shabby", "terrible", "awful", "horrible"};
 /* laughter and a wink in a post to a company are tone, as often at a
  * failure ("lol my bag is in Denver") as at a joke: they praise nothing */
 static const char *const pr_laugh[] = {"lol", "lolz", "lmao", "lmfao", "rofl", "roflmao",
@@ -651,7 +654,8 @@ static int add_lists(struct analyzer_lexicon *lx)
         add_flags(lx, pr_remedy, CTX_ARRAY_LEN(pr_remedy), LEX_REMEDY, 0) < 0 ||
         add_flags(lx, pr_wish, CTX_ARRAY_LEN(pr_wish), LEX_WISH, 0) < 0 ||
         add_flags(lx, pr_would, CTX_ARRAY_LEN(pr_would), LEX_WOULD, 0) < 0 ||
-        add_flags(lx, pr_laugh, CTX_ARRAY_LEN(pr_laugh), LEX_LAUGH, 0) < 0)
+        add_flags(lx, pr_laugh, CTX_ARRAY_LEN(pr_laugh), LEX_LAUGH, 0) < 0 ||
+        add_flags(lx, pr_litotes, CTX_ARRAY_LEN(pr_litotes), LEX_LITOTES, 0) < 0)
         return -1;
     for (size_t k = 0; k < CTX_ARRAY_LEN(negate_words); k++) {
         if ((i = table_intern(t, negate_words[k], strlen(negate_words[k]))) < 0)

@@ -1267,7 +1267,7 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
             continue;
         const struct analyzer_tok *t = &c->t[i];
         const char *why = NULL;
-        if (t->e && t->e->valence < 0.0) {
+        if (t->e && t->e->valence < 0.0 && !(t->e->flags & LEX_LITOTES)) {
             /* a negative word turned positive by a negation: "not my fault",
              * "no lies", "didn't miss" deny a failure, they praise nothing */
             if (c->addressed) {
