@@ -1599,6 +1599,50 @@ static int in_mask(const unsigned char *s, const struct analyzer_tok *t,
     return 0;
 }
 
+/* A shared article: "JetBlue to add flights to Cuba - Travel Weekly
+ * http://...", a headline, a dash or a bar, its source in a few words, and
+ * the link last. The words are the publisher's; the post says nothing of
+ * how its writer feels. */
+#define HEADLINE_MIN 4          /* tokens of a headline, at least */
+#define SOURCE_MAX 6            /* tokens of its source, at most */
+
+static int separator(const unsigned char *s, const struct analyzer_tok *t)
+{
+    const unsigned char *w = s + t->off;
+    return (t->len == 1 && (w[0] == '-' || w[0] == '|')) ||
+           (t->len == 3 && w[0] == 0xE2 && w[1] == 0x80 && (w[2] == 0x93 || w[2] == 0x94));
+}
+
+/* A headline is in the third person: "I", "my", "we"... are the writer's. */
+static int first_person(const unsigned char *s, const struct analyzer_tok *t)
+{
+    static const char *const w[] = {"i", "me", "my", "mine", "we", "us", "our", "ours", "i'm",
+                                    "im", "i've", "i'll", "i'd", "we're", "we've", "we'll",
+                                    "я", "мне", "меня", "мой", "моя", "мои", "мы", "нас", "наш"};
+    for (size_t k = 0; k < CTX_ARRAY_LEN(w); k++)
+        if (strlen(w[k]) == t->len && same_word(s + t->off, (const unsigned char *)w[k], t->len))
+            return 1;
+    return 0;
+}
+
+static int shared_headline(const unsigned char *s, const struct analyzer_tok *t, size_t n)
+{
+    size_t end = n;
+    while (end > 0 && t[end - 1].skip == SKIP_URL)
+        end--;
+    if (end == n || end == 0)
+        return 0;
+    size_t k = end;
+    while (k-- > 0 && end - k <= SOURCE_MAX + 1 && !separator(s, &t[k]))
+        ;
+    if (k + 1 >= end || k > n || end - k > SOURCE_MAX + 1 || k < HEADLINE_MIN)
+        return 0;
+    for (size_t i = 0; i < k; i++)
+        if (first_person(s, &t[i]))
+            return 0;
+    return 1;
+}
+
 /* Returns whether a token became SKIP_BRAND. */
 static int apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_tok *t,
                       const struct analyzer_spans *m)
@@ -1742,6 +1786,12 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
             c.addressed = 1;
         analyzer_spans_free(&mask);
     }
+    int headline = shared_headline(s, toks, c.n);
+    for (size_t i = 0; headline && i < c.n; i++) {
+        toks[i].e = NULL;       /* the publisher's words, not the writer's */
+        toks[i].ncue = 0;
+        toks[i].neg = 0;
+    }
     if (opt && opt->cues)
         out->nhits = analyzer_cues_match(opt->cues, toks, c.n, code, out->hits, SENT_MAX_HITS);
     if (out->nhits && (tc.seen & (LEX_REMEDY | LEX_GRATITUDE)) == (LEX_REMEDY | LEX_GRATITUDE))
@@ -1770,6 +1820,8 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
             json_object_set_new(explain, "cue_sum", json_real(round(cues * 10000.0) / 10000.0));
         }
         explain_skipped(&c, s, explain);
+        if (headline)
+            json_object_set_new(explain, "headline", json_true());
         json_object_set_new(explain, "lang", code ? json_string(code) : json_null());
         json_object_set_new(explain, "lexicon",
                             json_string(foreign ? "none (emoticons and emoji only)" : "en+ru"));
