@@ -35,7 +35,6 @@
  * (the tables hold every whole cue word, so a token not found there walks
  * the small trie of word beginnings only), and a Russian word is stemmed
  * only when its first letters start a stem. */
-#define _GNU_SOURCE         /* memmem */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -686,6 +685,19 @@ static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_
         cut[i][1] = tmp[k - 1 - i][1];
     }
     return k;
+}
+
+/* Two dots in a row somewhere (an ellipsis the tokenizer may find glued
+ * between two words). memchr() is vectorised, and most texts have a dot or
+ * two; memmem() is not, and cost 970 instructions a text. */
+static int has_ellipsis(const unsigned char *s, size_t len)
+{
+    const unsigned char *end = s + len;
+    for (const unsigned char *q = s; (q = memchr(q, '.', (size_t)(end - q))) && q + 1 < end;
+         q++)
+        if (q[1] == '.')
+            return 1;
+    return 0;
 }
 
 /* A sentence end typed without its space: "was a joke.Boston had one
@@ -1760,7 +1772,7 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
     /* the emoji's descriptions are new text: looked at by the tokenizer */
     struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes, .ascii = ascii,
                         .glue = pairs != 0 || s != (const unsigned char *)text ||
-                                memmem(s, len, "..", 2)};
+                                has_ellipsis(s, len)};
     struct ctx_s c = {.lx = lx, .t = toks};
     c.n = ascii ? tokenize_ascii(&tc, s, len, toks) : tokenize_utf8(&tc, s, len, toks, &descs);
     if (ascii)                 /* all letters are Latin: whether there is one */
