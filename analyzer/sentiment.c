@@ -1295,7 +1295,10 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
             praise_of_failure = x->weight >= CUE_VALENCE_MIN && x->first > i &&
                                 x->first <= i + PRAISE_REACH && c->t[x->first].sent == t->sent;
         }
-        if (praise_of_failure) {
+        if (c->addressed && t->e && (t->e->flags & LEX_LAUGH)) {
+            sent[i] = 0.0;      /* before sarcasm: "lol my bag is in Denver" */
+            why = "laughter or a wink: tone, not praise";
+        } else if (praise_of_failure) {
             sent[i] *= N_SCALAR;
             why = "praise of a failure: sarcasm";
         } else if (covered && covered[i]) {
@@ -1310,9 +1313,6 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
         } else if (c->addressed && t->question) {
             sent[i] = 0.0;
             why = "asked about: a question praises nothing";
-        } else if (c->addressed && t->e && (t->e->flags & LEX_LAUGH)) {
-            sent[i] = 0.0;
-            why = "laughter or a wink: tone, not praise";
         } else if (c->addressed && wish(c->t, i)) {
             sent[i] = 0.0;
             why = "a wish: a request, not praise";
