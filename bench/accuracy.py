@@ -19,7 +19,10 @@ prints, per file and scorer:
   1), and complaint detection against "the person labelled it negative":
   precision, recall and F1 of our complaint tag (`ctxctl analyze`, with the
   airlines' brand rules of bench/data/brands-airline) and of every scorer's
-  "compound <= -0.05". The file is CC BY-NC-SA: read here, never copied.
+  "compound <= -0.05"; and, for the negative posts whose reason the people
+  named, how often our complaint reasons include one that means the same
+  ("Late Flight" and delay...). The file is CC BY-NC-SA: read here, never
+  copied.
 
 Scores: ours and vader-sentiment give a compound in [-1, 1]; for `sentiment`
 the score used is its "comparative" (AFINN sum / tokens), split at +-0.05
@@ -104,10 +107,11 @@ def airline(args, tmp, scorers, names):
     if not os.path.exists(src):
         print("(no %s: brand posts skipped)" % src)
         return
-    gold, texts = [], []
+    gold, texts, why = [], [], []
     with open(src, encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             gold.append(row["airline_sentiment"])
+            why.append(row.get("negativereason", ""))
             texts.append(html.unescape(row["text"]).replace("\r", " ").replace("\n", " "))
     path = os.path.join(tmp, "airline.txt")
     with open(path, "w", encoding="utf-8") as f:
@@ -137,6 +141,24 @@ def airline(args, tmp, scorers, names):
     print("%-34s %8s %8.3f %8.3f %8.3f %8.3f" % ("ctxctl analyze, complaint tag", "",
                                                  pearson([t["complaint"]["score"] for t in tags],
                                                          ys), p, r, f))
+    # The people also named each negative post's reason. Ours agree when the
+    # complaint tag names one of the reasons of ours that mean the same.
+    same = {"Late Flight": {"delay"}, "Cancelled Flight": {"cancelled"},
+            "Lost Luggage": {"lost"}, "Damaged Luggage": {"lost", "broken"},
+            "Customer Service Issue": {"staff", "waiting", "no-response"},
+            "Flight Attendant Complaints": {"staff"}, "longlines": {"waiting", "delay"},
+            "Flight Booking Problems": {"account", "money", "broken", "help-request"}}
+    print()
+    print("%-34s %8s %8s" % ("the people's reason (negative posts)", "posts", "ours"))
+    n_all = hit_all = 0
+    for reason, ours in same.items():
+        idx = [i for i, w in enumerate(why) if w == reason and neg[i]]
+        hit = sum(1 for i in idx if ours & set(tags[i]["complaint"]["reasons"]))
+        n_all, hit_all = n_all + len(idx), hit_all + hit
+        if idx:
+            print("%-34s %8d %8.3f" % (reason, len(idx), hit / len(idx)))
+    if n_all:
+        print("%-34s %8d %8.3f" % ("all of these", n_all, hit_all / n_all))
 
 
 def main():
