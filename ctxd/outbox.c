@@ -39,6 +39,7 @@ struct outbox {
     struct group_reader *rd;    /* ctx:{r}:outbox, group "post" */
     struct rconn *cmd;
     bool stopping;
+    bool unfinished;            /* an entry of the batch was left pending on an error */
     unsigned inflight;
     uv_timer_t *due_timer;
     struct post *posts;         /* every post in progress, to free on stop */
@@ -73,19 +74,39 @@ static void post_free(struct post *p)
     free(p);
 }
 
+/* An entry left pending because Redis refused or lost a command (an error
+ * reply, a failover, maxmemory) is read again after the reader's back-off
+ * (group_reader_again(): 2 s, doubling), not claim_idle later. */
 static void batch_step(struct outbox *ob)
 {
-    if (--ob->inflight == 0 && !ob->stopping)
+    if (--ob->inflight || ob->stopping)
+        return;
+    if (ob->unfinished)
+        group_reader_again(ob->rd);
+    else
         group_reader_done(ob->rd);
+    ob->unfinished = false;
+}
+
+/* p could not go on: its entry stays pending, to be read again soon. */
+static void leave_pending(struct post *p)
+{
+    struct outbox *ob = p->ob;
+    ob->unfinished = true;
+    post_free(p);
+    batch_step(ob);
 }
 
 static void on_settled(struct rconn *rc, redisReply *r, void *priv)
 {
     (void)rc;
     struct post *p = priv;
-    if (!r || r->type == REDIS_REPLY_ERROR)
+    if (!r || r->type == REDIS_REPLY_ERROR) {
         log_error("outbox: reply %s: cannot record its status (%s); it stays pending",
                   p->id, r ? r->str : "connection lost");
+        leave_pending(p);
+        return;
+    }
     struct outbox *ob = p->ob;
     post_free(p);
     batch_step(ob);
@@ -107,10 +128,8 @@ static void settle(struct post *p, const char *status, const char *ref, const ch
         metrics_add(METRIC_REPLY_RETRIES, kind, NULL, 1);
     }
     if (store_reply_settle(ob->cmd, ob->st, p->sid, p->id, status, ref, error,
-                           ctx_now_ms() + (long long)(retry_in * 1000), on_settled, p)) {
-        post_free(p);           /* Redis away: the entry stays pending, posted again */
-        batch_step(ob);
-    }
+                           ctx_now_ms() + (long long)(retry_in * 1000), on_settled, p))
+        leave_pending(p);       /* Redis away: the entry stays pending, posted again */
 }
 
 static double backoff(unsigned attempts)
@@ -190,9 +209,7 @@ static void on_marked(struct rconn *rc, redisReply *r, void *priv)
     (void)rc;
     struct post *p = priv;
     if (!r || r->type != REDIS_REPLY_INTEGER) {
-        struct outbox *ob = p->ob;       /* not marked: leave it pending */
-        post_free(p);
-        batch_step(ob);
+        leave_pending(p);       /* not marked */
         return;
     }
     p->attempts = (unsigned)r->integer;
@@ -213,8 +230,7 @@ static void on_reply_loaded(struct rconn *rc, redisReply *r, void *priv)
     struct post *p = priv;
     struct outbox *ob = p->ob;
     if (!r || r->type != REDIS_REPLY_ARRAY) {
-        post_free(p);
-        batch_step(ob);
+        leave_pending(p);
         return;
     }
     const char *status = field(r, "status");
@@ -250,10 +266,8 @@ static void on_reply_loaded(struct rconn *rc, redisReply *r, void *priv)
         return;
     }
     /* posting, attempt n: a crash from here on posts it again, same id */
-    if (store_reply_posting(ob->cmd, ob->st, p->id, on_marked, p)) {
-        post_free(p);
-        batch_step(ob);
-    }
+    if (store_reply_posting(ob->cmd, ob->st, p->id, on_marked, p))
+        leave_pending(p);
 }
 
 static void process_entry(struct outbox *ob, const redisReply *e)
@@ -277,6 +291,7 @@ static void process_entry(struct outbox *ob, const redisReply *e)
     if (store_read(ob->cmd, ob->st, STORE_REPLY, id, on_reply_loaded, p)) {
         post_free(p);
         ob->inflight--;
+        ob->unfinished = true;
     }
 }
 

@@ -2,7 +2,8 @@
 tests need: the hashtag timeline with min_id paging (newest first, at most
 `limit`), and POST /api/v1/statuses for replies with Idempotency-Key (a
 repeated key returns the status made before, as Mastodon does). It can be
-told to fail the next posts (503, 429 with Retry-After, 422)."""
+told to fail the next posts (503, 429 with Retry-After, 422), and to hold
+its answers to posts until the test lets them go (gate)."""
 import json
 import threading
 import http.server
@@ -18,6 +19,8 @@ class MastodonServer:
         self.posts = []               # (headers dict, form) of every POST /api/v1/statuses
         self.made = {}                # Idempotency-Key -> status
         self.fail_posts = []          # (status, headers, body) to answer next
+        self.gate = threading.Event() # cleared: posts wait until it is set again
+        self.gate.set()
         self.next_id = 110000000000000000
         self.httpd = None
         self.port = 0
@@ -78,6 +81,8 @@ class MastodonServer:
                 key = self.headers.get("Idempotency-Key")
                 with srv.lock:
                     srv.posts.append((dict(self.headers), form))
+                srv.gate.wait(60)             # a slow answer, as long as the test holds it
+                with srv.lock:
                     fail = srv.fail_posts.pop(0) if srv.fail_posts else None
                     made = srv.made.get(key)
                 if self.path != "/api/v1/statuses":

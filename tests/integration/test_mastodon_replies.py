@@ -73,3 +73,47 @@ def test_mastodon_mention_to_reply():
         m.stop()
         redis.stop()
         wd.cleanup()
+
+
+def test_a_reply_whose_status_redis_refused_is_posted_soon_after():
+    """Redis refuses writes (maxmemory) while a reply is on its way: the
+    outbox cannot record the network's answer, and the reply's entry stays
+    pending. It is read again by itself, with a back-off, and posted once
+    Redis takes writes again -- not claim_idle later (an hour here)."""
+    wd = Workdir("mastodon-oom")
+    redis = Redis(wd.path).start()
+    m = MastodonServer()
+    m.start()
+    toot = m.add("My @acme order never arrived")
+    c = Ctxd(wd.path, redis.port,
+             [{"name": "acme-masto", "kind": "mastodon", "url": m.url(), "tag": "acme",
+               "every": "0.3s", "token": "t0k3n-for-tests"}],
+             extra={"claim_idle": "1h", "log_level": "info"})
+    try:
+        c.start()
+        item = "mastodon:127.0.0.1:%s" % toot["id"]
+        wait_for(lambda: any(i["id"] == item for i in c.http("/api/items?limit=5")[1]["items"]),
+                 15, 0.1, "the toot stored")
+        m.gate.clear()                                  # the network holds its answer
+        m.fail_posts = [(503, {}, {"error": "busy"})]
+        st = __import__("test_replies").post(c.port, "/api/replies",
+                                              {"item": item, "text": "Sorry!", "id": "r-oom"})
+        assert st[0] == 202, st
+        wait_for(lambda: len(m.posts) == 1, 15, 0.05, "the reply posted, its answer held")
+        redis.cmd("CONFIG", "SET", "maxmemory", "1")    # writes refused from here
+        m.gate.set()                                    # 503: "retrying" cannot be written
+        wait_for(lambda: "outbox" in c.logtext() and "left pending; reading them again"
+                 in c.logtext(), 15, 0.1, "the reply's entry to be read again")
+        redis.cmd("CONFIG", "SET", "maxmemory", "0")
+        wait_for(lambda: c.http("/api/replies/r-oom")[1]["reply"]["status"] == "posted",
+                 40, 0.2, "the reply posted once Redis takes writes")
+        made = m.replies()
+        assert len(made) == 1 and made[0]["in_reply_to_id"] == toot["id"], made
+        assert redis.cmd("XPENDING", "ctx:{r}:outbox", "post")[0] == 0
+    finally:
+        m.gate.set()
+        if c.alive():
+            c.stop()
+        m.stop()
+        redis.stop()
+        wd.cleanup()
