@@ -116,6 +116,7 @@ static const char *const pr_litotes[] = {"bad", "shabby", "terrible", "awful", "
 static const char *const pr_laugh[] = {"lol", "lolz", "lmao", "lmfao", "rofl", "roflmao",
                                        "haha", "hahaha", "hahah", "hehe", "hahahaha",
                                        ";)", ";-)", ";d", ";-d"};
+static const char *const pr_laugh_emoji[] = {"\xF0\x9F\x98\x82", "\xF0\x9F\xA4\xA3"}; /* 😂 🤣 */
 static const char *const pr_greeting[] = {"morning", "afternoon", "evening", "night"};
 /* what a company does to undo a failure: after "thanks for", the failure
  * named next is remedied, not complained about ("thanks for finding my lost
@@ -771,6 +772,12 @@ struct analyzer_lexicon *analyzer_lexicon_load(const char *dir, char *err, size_
         snprintf(err, errlen, "%s: no room for the word lists (a table holds %u entries)", dir,
                  LEX_MAX_ENTRIES);
         goto fail;
+    }
+    for (size_t k = 0; k < CTX_ARRAY_LEN(pr_laugh_emoji); k++) {
+        struct lex_entry *e = (struct lex_entry *)analyzer_lex_find(
+            &lx->emoji, pr_laugh_emoji[k], strlen(pr_laugh_emoji[k]));
+        if (e)
+            e->flags |= LEX_LAUGH;
     }
     build_stem_heads(lx);
     return lx;
