@@ -280,9 +280,11 @@ int cmd_dead_show(int argc, char **argv)
     return status;
 }
 
-/* replay or drop in one shard's dead letters of pipe p */
+/* replay or drop in one shard's dead letters of pipe p; found (NULL, or one
+ * flag per id named) marks the ids replayed here, and then a letter missing
+ * here is not reported: it may be in another shard */
 static int move_in(bool replay, enum store_pipe p, unsigned shard, struct config *cfg, int argc,
-                   char **argv, long *done_all);
+                   char **argv, long *done_all, bool *found);
 
 /* replay or drop: the letters named, or with --all every letter there now. */
 static int move_letters(const char *name, bool replay, int argc, char **argv)
@@ -306,12 +308,26 @@ static int move_letters(const char *name, bool replay, int argc, char **argv)
     int status = 0;
     long done = 0;
     unsigned n = store_pipe_shards(p, (unsigned)cfg->item_shards);
+    /* ids named, several shards to look in: say once which were in none */
+    bool *found = !all && n > 1 && only_shard < 0 ? ctx_calloc((size_t)argc, sizeof *found)
+                                                    : NULL;
     for (unsigned sh = 0; sh < n && status != 1; sh++)
         if (only_shard < 0 || sh == (unsigned)only_shard) {
-            int st = move_in(replay, p, sh, cfg, argc, argv, &done);
+            int st = move_in(replay, p, sh, cfg, argc, argv, &done, found);
             status = st > status ? st : status;
         }
     config_free(cfg);
+    if (found && status != 1) {
+        if (replay) {
+            for (int i = 1; i < argc; i++)
+                if (!found[i])
+                    fprintf(stderr, "%s: not replayed (missing in all %u shards)\n", argv[i], n);
+        } else if (done < argc - 1) {
+            fprintf(stderr, "%ld of %d not found in any of the %u shards\n", argc - 1 - done,
+                    argc - 1, n);
+        }
+    }
+    free(found);
     if (status == 2)            /* ids named: some in no shard */
         status = done < argc - 1 ? 1 : 0;
     return status;
@@ -319,7 +335,7 @@ static int move_letters(const char *name, bool replay, int argc, char **argv)
 
 /* 0 done, 1 Redis failed, 2 some ids named were not found here. */
 static int move_in(bool replay, enum store_pipe p, unsigned shard, struct config *cfg, int argc,
-                   char **argv, long *done_all)
+                   char **argv, long *done_all, bool *found)
 {
     bool all = argc == 2 && strcmp(argv[1], "--all") == 0;
     const struct store_pipe_info *pi = store_pipe_info(p);
@@ -379,6 +395,10 @@ static int move_in(bool replay, enum store_pipe p, unsigned shard, struct config
                 if (isdigit((unsigned char)got[0])) {
                     printf("%s -> %s %s\n", x->element[0]->str, stream, got);
                     done++;
+                    if (found)
+                        found[i + 1] = true;    /* ids[i] is argv[i + 1] */
+                } else if (found && strcmp(got, "missing") == 0) {
+                    failed++;           /* perhaps in another shard: said at the end */
                 } else {
                     fprintf(stderr, "%s: not replayed (%s)\n", x->element[0]->str, got);
                     failed++;
@@ -394,7 +414,7 @@ static int move_in(bool replay, enum store_pipe p, unsigned shard, struct config
             freeReplyObject(page);
     }
     free(ids);
-    if (!status)
+    if (!status && (!found || done))
         printf("%s: %ld %s, %ld not found or left\n", dead, done,
                replay ? "replayed" : "dropped", failed);
     redisFree(c);

@@ -165,6 +165,12 @@ def run(redis_for, redis_cfg, wd):
         p = ctxctl("dead", "drop", "analyze", letters[0]["letter"])
         assert p.returncode == 0 and "1 dropped" in p.stdout, (p.stdout, p.stderr)
         assert redis_for(dead1).cmd("XLEN", dead1) == 0
+        # a letter in no shard is said to be missing once, not once a shard
+        p = ctxctl("dead", "replay", "analyze", letters[0]["letter"])
+        lines = p.stderr.strip().splitlines()
+        assert p.returncode == 1 and len(lines) == 1 and "missing in all 3 shards" in lines[0], \
+            (p.stdout, p.stderr)
+        assert "not found" not in p.stdout, p.stdout
         # the group figures add up the shards
         st, health = ctxd.http("/healthz", ok_only=False)
         assert health["groups"]["analyze"]["exists"], health
