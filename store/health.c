@@ -102,6 +102,14 @@ ctx_err store_group_figures(struct rconn *rc, struct store *st, enum store_pipe 
     return store_fanout_end(rc, f);
 }
 
+ctx_err store_group_figures_shard(struct rconn *rc, struct store *st, enum store_pipe p,
+                                  unsigned shard, rconn_reply_cb cb, void *priv)
+{
+    if (!store_pipe_info(p) || shard >= store_pipe_shards(p, store_shards(st)))
+        return CTX_EINVAL;
+    return figures_in(rc, st, p, shard, cb, priv);
+}
+
 ctx_err store_group_figures_read(const redisReply *rep, struct store_group_figures *out)
 {
     memset(out, 0, sizeof *out);

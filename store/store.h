@@ -601,6 +601,9 @@ struct store_group_figures {
 };
 ctx_err store_group_figures(struct rconn *rc, struct store *st, enum store_pipe p,
                             rconn_reply_cb cb, void *priv);
+/* The same for one shard's stream of pipe p alone (shard < store_pipe_shards()). */
+ctx_err store_group_figures_shard(struct rconn *rc, struct store *st, enum store_pipe p,
+                                  unsigned shard, rconn_reply_cb cb, void *priv);
 /* The script's reply into out: CTX_OK, or CTX_EREDIS for an error or a reply
  * of another shape (out is then zeroed). */
 ctx_err store_group_figures_read(const redisReply *rep, struct store_group_figures *out);

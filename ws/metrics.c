@@ -24,6 +24,7 @@ struct scrape;
 struct slot {
     struct scrape *sc;
     enum store_pipe pipe;
+    int shard;                  /* -1: every shard, summed */
 };
 
 struct scrape {
@@ -35,6 +36,11 @@ struct scrape {
     bool have[STORE_PIPE_COUNT];
     struct store_group_figures fig[STORE_PIPE_COUNT];
     struct slot slots[STORE_PIPE_COUNT];
+    /* /metrics with item shards: each shard's stream on a line of its own */
+    unsigned nshard[STORE_PIPE_COUNT];
+    bool shard_have[STORE_PIPE_COUNT][STORE_SHARDS_MAX];
+    struct store_group_figures shard_fig[STORE_PIPE_COUNT][STORE_SHARDS_MAX];
+    struct slot shard_slots[STORE_PIPE_COUNT][STORE_SHARDS_MAX];
     json_t *queues;             /* /metrics: queues_json(), or NULL */
     json_t *alerts;             /* /metrics: series -> spike alerts raised, or NULL */
     json_t *calls;              /* /metrics: the call figures (ctx:{r}:calls:stats), or NULL */
@@ -66,6 +72,12 @@ static void on_figures(struct rconn *rc, redisReply *rep, void *priv)
     (void)rc;
     struct slot *sl = priv;
     struct scrape *sc = sl->sc;
+    if (sl->shard >= 0) {
+        sc->shard_have[sl->pipe][sl->shard] =
+            store_group_figures_read(rep, &sc->shard_fig[sl->pipe][sl->shard]) == CTX_OK;
+        scrape_step(sc);
+        return;
+    }
     if (store_group_figures_read(rep, &sc->fig[sl->pipe]) == CTX_OK)
         sc->have[sl->pipe] = true;
     else if (!rep)
@@ -114,11 +126,22 @@ static void scrape_start(struct api_req *r, bool health)
     sc->left = 1;
     r->waiting = true;
     for (int p = 0; p < STORE_PIPE_COUNT; p++) {
-        sc->slots[p] = (struct slot){sc, (enum store_pipe)p};
+        sc->slots[p] = (struct slot){sc, (enum store_pipe)p, -1};
         sc->left++;
         if (store_group_figures(s->cmd, s->st, (enum store_pipe)p, on_figures, &sc->slots[p])) {
             sc->left--;
             sc->lost = true;
+        }
+        unsigned n = store_pipe_shards((enum store_pipe)p, store_shards(s->st));
+        if (health || n < 2 || n > STORE_SHARDS_MAX)
+            continue;
+        sc->nshard[p] = n;
+        for (unsigned k = 0; k < n; k++) {
+            sc->shard_slots[p][k] = (struct slot){sc, (enum store_pipe)p, (int)k};
+            sc->left++;
+            if (store_group_figures_shard(s->cmd, s->st, (enum store_pipe)p, k, on_figures,
+                                          &sc->shard_slots[p][k]))
+                sc->left--;
         }
     }
     if (!health) {
@@ -267,19 +290,32 @@ static void write_groups(struct buf *b, const struct scrape *sc)
         metrics_header(b, gm[m].name, "gauge", gm[m].help);
         for (int p = 0; p < STORE_PIPE_COUNT; p++) {
             const struct store_pipe_info *pi = store_pipe_info((enum store_pipe)p);
-            const struct store_group_figures *f = &sc->fig[p];
-            if (!sc->have[p] || (gm[m].per_group && !f->group) || (m == LAG && f->lag < 0))
-                continue;
-            if (!gm[m].per_group) {
-                buf_printf(b, "%s{stream=\"%s\"} %lld\n", gm[m].name,
-                           m == DEAD ? pi->dead : pi->stream, m == DEAD ? f->dead : f->length);
-                continue;
+            /* a pipe cut into shards: a line per shard's stream (its own key
+             * name), which a query sums; else the one stream */
+            unsigned n = sc->nshard[p] ? sc->nshard[p] : 1;
+            for (unsigned k = 0; k < n; k++) {
+                const struct store_group_figures *f =
+                    sc->nshard[p] ? &sc->shard_fig[p][k] : &sc->fig[p];
+                bool have = sc->nshard[p] ? sc->shard_have[p][k] : sc->have[p];
+                if (!have || (gm[m].per_group && !f->group) || (m == LAG && f->lag < 0))
+                    continue;
+                char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
+                store_pipe_keys((enum store_pipe)p, k, stream, dead);
+                if (!sc->nshard[p]) {
+                    snprintf(stream, sizeof stream, "%s", pi->stream);
+                    snprintf(dead, sizeof dead, "%s", pi->dead);
+                }
+                if (!gm[m].per_group) {
+                    buf_printf(b, "%s{stream=\"%s\"} %lld\n", gm[m].name,
+                               m == DEAD ? dead : stream, m == DEAD ? f->dead : f->length);
+                    continue;
+                }
+                double v = m == LAG ? (double)f->lag : m == PENDING ? (double)f->pending
+                           : m == CONSUMERS ? (double)f->consumers
+                           : m == OLDEST_PENDING ? f->oldest_pending : f->oldest_unread;
+                buf_printf(b, "%s{stream=\"%s\",group=\"%s\"} %.9g\n", gm[m].name, stream,
+                           pi->group, v < 0 ? 0 : v);
             }
-            double v = m == LAG ? (double)f->lag : m == PENDING ? (double)f->pending
-                       : m == CONSUMERS ? (double)f->consumers
-                       : m == OLDEST_PENDING ? f->oldest_pending : f->oldest_unread;
-            buf_printf(b, "%s{stream=\"%s\",group=\"%s\"} %.9g\n", gm[m].name, pi->stream,
-                       pi->group, v < 0 ? 0 : v);
         }
     }
 }

@@ -178,6 +178,12 @@ def run(redis_for, redis_cfg, wd):
         assert health["groups"]["analyze"]["dead_letters"] == 0, health
         st, metrics = ctxd.http("/metrics", ok_only=False)
         assert st == 200 and "ctx_stream_entries" in metrics, (st, metrics[:300])
+        # each shard's streams on lines of their own, by their key names
+        for d in DOMAINS:
+            for line in ('ctx_stream_entries{stream="%sitems:raw"}' % d,
+                         'ctx_group_pending{stream="%sitems:raw",group="analyze"}' % d,
+                         'ctx_dead_letter_entries{stream="%sitems:dead"}' % d):
+                assert line in metrics, (line, metrics)
         # the sweeper went through every shard (sweep_every 1s)
         time.sleep(2.5)
         assert ctxd.stop() == 0
