@@ -135,11 +135,21 @@ struct lex_entry {
     double valence;      /* when LEX_VALENCE */
     double booster;      /* +B_INCR, B_DECR or 0 */
     const char *desc;    /* emoji table: the description */
-    uint32_t desc_len;
+    uint16_t desc_len;
+    uint16_t pf;         /* lx->words and lx->ru, with rules: what the rules'
+                            prefilter finds at a word that is this key, set by
+                            analyzer_new(); 0 when it must look (LEX_PF_*) */
     uint32_t langs;      /* bit (1 << lang_id): a stop word of that language */
     char head[16];       /* the first 16 bytes of key (zero-padded): most keys
                             compare here, without fetching the key itself */
 };
+
+/* lex_entry.pf: the index (from 1) of the word's analyzer_prefilter_word()
+ * list in the analyzer's table of them, and whether the key has е, which a
+ * text's ё is looked up as (such a word is known only in a text without ё:
+ * the prefilter does not fold ё to е) */
+#define LEX_PF_YO    0x8000u
+#define LEX_PF_LIST  0x7FFFu
 
 #define LEX_IDX_BITS 20   /* a table holds fewer than 2^20 entries */
 #define LEX_MAX_ENTRIES ((1u << LEX_IDX_BITS) - 1)   /* index + 1 fits its bits of a slot */
@@ -359,6 +369,8 @@ struct analyzer_tok {
     uint8_t num;                /* a number: digits, or a number word of the cues */
     uint8_t ncue;               /* cue word ids in cue[] */
     uint16_t cue[TOK_CUE_IDS];
+    uint16_t pf;                /* lex_entry.pf of the entry whose key the lower-cased
+                                   token is, whatever it is for (LEX_CUE ones too) */
 };
 
 /* ---- complaint.c ------------------------------------------------------- */
@@ -446,8 +458,11 @@ struct sentiment_opts {
     size_t nbrands;
     /* Called once the language is known ("en", or NULL), before scoring:
      * adds the byte spans of the text as given that name a brand (a brand
-     * rule matched them) to mask; their words carry no sentiment. */
-    void (*mask)(void *ud, const char *lang, struct analyzer_spans *mask);
+     * rule matched them) to mask; their words carry no sentiment. The
+     * tokens t[0..n) are there to be read: their offsets are in s, which
+     * is the text as given unless emoji were replaced. */
+    void (*mask)(void *ud, const char *lang, const struct analyzer_tok *t, size_t n,
+                 const char *s, struct analyzer_spans *mask);
     void *ud;
 };
 
@@ -502,6 +517,19 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
                              const char *lang, struct tags *out, struct analyzer_spans *brand_at,
                              json_t *explain, int flags);
 
+struct analyzer_pf_word;
+/* analyzer_rules_apply(), told of some words of s beforehand (see
+ * analyzer_prefilter_scan_known(); kw may be NULL). */
+ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *s, size_t len,
+                                   const struct analyzer_pf_word *kw, size_t nkw,
+                                   const char *lang, struct tags *out,
+                                   struct analyzer_spans *brand_at, json_t *explain, int flags);
+/* analyzer_prefilter_word() of rs's patterns (PF_WORD_NONE without rules). */
+uint32_t analyzer_rules_word(struct analyzer_rules *rs, const char *key, size_t len);
+/* analyzer_prefilter_each_word() of rs's patterns. */
+int analyzer_rules_each_word(const struct analyzer_rules *rs,
+                             int (*fn)(void *ud, const char *w, size_t n), void *ud);
+
 /* Matches abandoned because a PCRE2 limit (match, depth, heap, JIT stack)
  * was hit, since load. */
 unsigned long analyzer_rules_aborts(const struct analyzer_rules *rs);
@@ -530,6 +558,29 @@ size_t analyzer_prefilter_always(const struct analyzer_prefilter *pf);
  * them. Returns how many there were; more than max: do not rely on them. */
 size_t analyzer_prefilter_scan_hits(const struct analyzer_prefilter *pf, const char *text,
                                     size_t len, uint64_t *bits, uint64_t *hits, size_t max);
+/* A word of the text known before the scan: bytes [off, off + len), whose
+ * folded form is a key given to analyzer_prefilter_word() (list is what that
+ * returned; the caller makes sure the word folds to that key). */
+struct analyzer_pf_word {
+    uint32_t off, len, list;
+};
+#define PF_WORD_NONE UINT32_MAX
+/* What the scan would find at a word start of the folded word key[0..len)
+ * (lower-case ASCII word characters and а..я alone, else PF_WORD_NONE): a
+ * list for analyzer_prefilter_scan_known(); 0 when it finds nothing.
+ * PF_WORD_NONE when the word must be scanned. Not thread-safe: at load. */
+uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key, size_t len);
+/* fn(ud, w, n) for each literal the scan looks for at word starts that
+ * analyzer_prefilter_word() takes (folded); stops at the first -1 of fn
+ * and returns it. */
+int analyzer_prefilter_each_word(const struct analyzer_prefilter *pf,
+                                 int (*fn)(void *ud, const char *w, size_t n), void *ud);
+/* analyzer_prefilter_scan_hits(), the same results, with the words kw[0..nkw)
+ * (in text order, lists not PF_WORD_NONE) taken from their lists wherever
+ * such a word is a whole word of text (its ends not word characters). */
+size_t analyzer_prefilter_scan_known(const struct analyzer_prefilter *pf, const char *text,
+                                     size_t len, const struct analyzer_pf_word *kw, size_t nkw,
+                                     uint64_t *bits, uint64_t *hits, size_t max);
 /* 1 when every match of pattern p starts where scan_hits() reports a hit of p
  * (its matches begin with one of a few words, or word prefixes). */
 int analyzer_prefilter_leads(const struct analyzer_prefilter *pf, uint32_t p);

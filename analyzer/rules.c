@@ -867,6 +867,25 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
                              const char *lang, struct tags *out, struct analyzer_spans *brand_at,
                              json_t *explain, int flags)
 {
+    return analyzer_rules_apply_known(rs, s, len, NULL, 0, lang, out, brand_at, explain, flags);
+}
+
+uint32_t analyzer_rules_word(struct analyzer_rules *rs, const char *key, size_t len)
+{
+    return rs && rs->pf ? analyzer_prefilter_word(rs->pf, key, len) : PF_WORD_NONE;
+}
+
+int analyzer_rules_each_word(const struct analyzer_rules *rs,
+                             int (*fn)(void *ud, const char *w, size_t n), void *ud)
+{
+    return rs ? analyzer_prefilter_each_word(rs->pf, fn, ud) : 0;
+}
+
+ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *s, size_t len,
+                                   const struct analyzer_pf_word *kw, size_t nkw,
+                                   const char *lang, struct tags *out,
+                                   struct analyzer_spans *brand_at, json_t *explain, int flags)
+{
     if (!rs || rs->n == 0)
         return CTX_OK;
     uint64_t bstack[64], hstack[LOCAL_HITS], *bits = NULL, *hits = hstack;
@@ -875,12 +894,13 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
     if (!(flags & RULES_NO_PREFILTER) && rs->pf) {
         bits = words <= 64 ? bstack : ctx_calloc(words, sizeof *bits);
         memset(bits, 0, words * sizeof *bits);
-        size_t n = analyzer_prefilter_scan_hits(rs->pf, s, len, bits, hits, LOCAL_HITS);
+        size_t n = analyzer_prefilter_scan_known(rs->pf, s, len, kw, nkw, bits, hits,
+                                                 LOCAL_HITS);
         scan.ok = n <= LOCAL_HITS;
         if (!scan.ok && n < SIZE_MAX / sizeof *hits) {
             /* again, keeping every hit (the bits come out the same) */
             hits = ctx_malloc(n * sizeof *hits);
-            size_t again = analyzer_prefilter_scan_hits(rs->pf, s, len, bits, hits, n);
+            size_t again = analyzer_prefilter_scan_known(rs->pf, s, len, kw, nkw, bits, hits, n);
             scan.ok = again <= n;
             n = again;
         }

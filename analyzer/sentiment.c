@@ -487,6 +487,7 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
     /* the token itself is this key; a LEX_CUE entry is there for the cues only */
     const struct lex_entry *direct = fits ? analyzer_lex_find16(table, low, n) : NULL;
     t->e = direct && !(direct->flags & LEX_CUE) ? direct : NULL;
+    t->pf = direct ? direct->pf : 0;
     /* a word shorter than a stem, or whose first letters start no stem,
      * has none to be found by */
     if (!t->e && cyr && fits && lx->ru_stems.n && n >= RU_MIN_STEM &&
@@ -1691,7 +1692,7 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
     if (opt && opt->mask) {
         struct analyzer_spans mask;
         analyzer_spans_init(&mask);
-        opt->mask(opt->ud, code, &mask);
+        opt->mask(opt->ud, code, toks, c.n, (const char *)s, &mask);
         if (mask.n && apply_mask(&c, s, toks, &mask))
             c.addressed = 1;
         analyzer_spans_free(&mask);
