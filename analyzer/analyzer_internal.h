@@ -577,10 +577,19 @@ int analyzer_prefilter_each_word(const struct analyzer_prefilter *pf,
                                  int (*fn)(void *ud, const char *w, size_t n), void *ud);
 /* analyzer_prefilter_scan_hits(), the same results, with the words kw[0..nkw)
  * (in text order, lists not PF_WORD_NONE) taken from their lists wherever
- * such a word is a whole word of text (its ends not word characters). */
+ * such a word is a whole word of text (its ends not word characters); but
+ * the hits of patterns that their lists say cannot match there are left
+ * out, and of those that they say match, at most maxsure go to sure[] too
+ * (*nsure of them) with analyzer_prefilter_decide()'s answer. */
+struct analyzer_pf_sure {
+    uint64_t hit;          /* as in hits: pattern << 32 | offset */
+    size_t end;            /* analyzer_prefilter_decide() is 1 there, to end */
+};
 size_t analyzer_prefilter_scan_known(const struct analyzer_prefilter *pf, const char *text,
                                      size_t len, const struct analyzer_pf_word *kw, size_t nkw,
-                                     uint64_t *bits, uint64_t *hits, size_t max);
+                                     uint64_t *bits, uint64_t *hits, size_t max,
+                                     struct analyzer_pf_sure *sure, size_t *nsure,
+                                     size_t maxsure);
 /* 1 when every match of pattern p starts where scan_hits() reports a hit of p
  * (its matches begin with one of a few words, or word prefixes). */
 int analyzer_prefilter_leads(const struct analyzer_prefilter *pf, uint32_t p);

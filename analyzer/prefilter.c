@@ -1793,6 +1793,8 @@ struct scan {
     uint64_t *bits;
     uint64_t *hits;
     size_t nhits, max;
+    struct analyzer_pf_sure *sure;   /* hits decided from a known word's list */
+    size_t nsure, maxsure;
 };
 
 /* The literals of chain id that are prefixes of the folded word w (n bytes,
@@ -1927,23 +1929,44 @@ uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key,
     uint64_t hits[256];
     struct scan sc = {.bits = bits, .hits = hits, .max = sizeof hits / sizeof *hits};
     word_hits(pf, w, len, 0, &sc);
-    uint32_t nc = 0, list = 0;
+    uint32_t nc = 0, nl = 0, ns = 0, list = 0;
     for (size_t b = 0; b < nbits; b++)
         nc += (uint32_t)__builtin_popcountll(bits[b]);
+    /* a lead of a pattern analyzer_prefilter_decide() takes word by word
+     * is decided here, the key standing for the text: its characters are
+     * all known to it, and both its ends are ASCII that is not \w, or
+     * ends of the text, there and in a text where the key is a whole word */
+    int8_t r[256];
+    for (size_t h = 0; h < sc.nhits && h < 256; h++) {
+        uint32_t p = (uint32_t)(hits[h] >> 32);
+        size_t end;
+        r[h] = -1;
+        if (p < pf->ndecide && pf->decide[p].kind != D_NONE && pf->decide[p].kind != D_SEQ)
+            r[h] = (int8_t)analyzer_prefilter_decide(pf, p, key, len, 0, &end);
+        if (r[h] == 1 && end != len)
+            r[h] = -1;
+        nl += r[h] < 0;
+        ns += r[h] == 1;
+    }
     if (sc.nhits > sc.max) {
         list = PF_WORD_NONE;        /* too many: the scan does it */
-    } else if (nc || sc.nhits) {
-        grow((void **)&pf->known, &pf->capknown, pf->nknown + 2 + nc + (uint32_t)sc.nhits,
+    } else if (nc || nl || ns) {
+        grow((void **)&pf->known, &pf->capknown, pf->nknown + 3 + nc + nl + ns,
              sizeof *pf->known);
         list = pf->nknown + 1;
         uint32_t *o = pf->known + pf->nknown;
         *o++ = nc;
-        *o++ = (uint32_t)sc.nhits;
+        *o++ = nl;
+        *o++ = ns;
         for (size_t b = 0; b < nbits; b++)
             for (uint64_t x = bits[b]; x; x &= x - 1)
                 *o++ = (uint32_t)(b * 64 + (size_t)__builtin_ctzll(x));
         for (size_t h = 0; h < sc.nhits; h++)
-            *o++ = (uint32_t)(hits[h] >> 32);
+            if (r[h] < 0)
+                *o++ = (uint32_t)(hits[h] >> 32);
+        for (size_t h = 0; h < sc.nhits; h++)
+            if (r[h] == 1)
+                *o++ = (uint32_t)(hits[h] >> 32);
         pf->nknown = (uint32_t)(o - pf->known);
     }
     free(bits);
@@ -1964,15 +1987,20 @@ int analyzer_prefilter_each_word(const struct analyzer_prefilter *pf,
     return 0;
 }
 
-/* What list (analyzer_prefilter_word(), not 0) says of a word at at. */
-static inline void known_hits(const struct analyzer_prefilter *pf, uint32_t list, uint32_t at,
+/* What list (analyzer_prefilter_word(), not 0) says of a word at
+ * s[at..end): the candidates, the leads the word may start a match of,
+ * and those it starts one of, to end (which analyzer_prefilter_decide()
+ * would say too, when the word is after ASCII or at the start: sure).
+ * The leads it starts no match of are none of its hits. */
+static inline void known_hits(const struct analyzer_prefilter *pf, uint32_t list,
+                              const unsigned char *s, uint32_t at, uint32_t end,
                               struct scan *sc)
 {
     if (!list)
         return;
     const uint32_t *l = pf->known + list - 1;
-    uint32_t nc = l[0], nl = l[1];
-    l += 2;
+    uint32_t nc = l[0], nl = l[1] + l[2], ns = l[2];
+    l += 3;
     for (uint32_t k = 0; k < nc; k++)
         mark(sc->bits, l[k]);
     l += nc;
@@ -1981,6 +2009,10 @@ static inline void known_hits(const struct analyzer_prefilter *pf, uint32_t list
             sc->hits[sc->nhits] = (uint64_t)l[k] << 32 | at;
         sc->nhits++;
     }
+    if (ns && (at == 0 || s[at - 1] < 0x80))
+        for (uint32_t k = nl - ns; k < nl && sc->nsure < sc->maxsure; k++)
+            sc->sure[sc->nsure++] = (struct analyzer_pf_sure){
+                .hit = (uint64_t)l[k] << 32 | at, .end = end};
 }
 
 /* The words of s[i..len) (maximal runs of word characters, folded as they
@@ -2020,7 +2052,7 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
                 nkw--;
                 if (end <= len && (end == len || (s[end] < 0x80 && !pf->ascii[s[end]]))) {
                     next = nkw ? kw->off : SIZE_MAX;
-                    known_hits(pf, list, (uint32_t)i, sc);
+                    known_hits(pf, list, s, (uint32_t)i, (uint32_t)end, sc);
                     i = end;
                     continue;
                 }
@@ -2135,9 +2167,13 @@ size_t analyzer_prefilter_always(const struct analyzer_prefilter *pf)
 
 size_t analyzer_prefilter_scan_known(const struct analyzer_prefilter *pf, const char *text,
                                      size_t len, const struct analyzer_pf_word *kw, size_t nkw,
-                                     uint64_t *bits, uint64_t *hits, size_t max)
+                                     uint64_t *bits, uint64_t *hits, size_t max,
+                                     struct analyzer_pf_sure *sure, size_t *nsure,
+                                     size_t maxsure)
 {
-    struct scan sc = {.bits = bits, .hits = hits, .max = max};
+    struct scan sc = {.bits = bits, .hits = hits, .max = max, .sure = sure,
+                      .maxsure = maxsure};
     scan(pf, text, len, kw, nkw, &sc);
+    *nsure = sc.nsure;
     return sc.nhits;
 }

@@ -55,6 +55,7 @@
 #define MAX_LANGS       8
 #define MAX_WEIGHT      1000000.0
 #define LOCAL_HITS      256        /* prefilter hits kept on the stack */
+#define LOCAL_SURE      32         /* hits the prefilter decided, kept */
 
 enum rule_kind { RK_BRAND, RK_TOPIC, RK_URGENT };
 static const char *const kind_names[] = {"brand", "topic", "urgent"};
@@ -604,6 +605,8 @@ struct scan {
     const uint64_t *hits;
     size_t nhits;
     int ok;
+    const struct analyzer_pf_sure *sure;    /* hits decided already */
+    size_t nsure;
 };
 
 static inline int bit(const uint64_t *bits, uint32_t k)
@@ -654,8 +657,16 @@ static int find(const struct analyzer_rules *rs, const struct pat_list *l, size_
             hi = mid;
     }
     for (; lo < sc->nhits && sc->hits[lo] >> 32 == from >> 32; lo++) {
-        size_t at = (uint32_t)sc->hits[lo], end;
-        int rc = analyzer_prefilter_decide(rs->pf, (uint32_t)(from >> 32), s, len, at, &end);
+        size_t at = (uint32_t)sc->hits[lo], end = 0;
+        int rc = -2;
+        for (size_t j = 0; j < sc->nsure; j++)
+            if (sc->sure[j].hit == sc->hits[lo]) {
+                rc = 1;
+                end = sc->sure[j].end;
+                break;
+            }
+        if (rc == -2)
+            rc = analyzer_prefilter_decide(rs->pf, (uint32_t)(from >> 32), s, len, at, &end);
         if (rc == 1) {
             *ms = at;
             *me = end;
@@ -889,24 +900,27 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
     if (!rs || rs->n == 0)
         return CTX_OK;
     uint64_t bstack[64], hstack[LOCAL_HITS], *bits = NULL, *hits = hstack;
+    struct analyzer_pf_sure sure[LOCAL_SURE];
     size_t words = ((size_t)rs->npats + 63) / 64;
     struct scan scan = {0}, *sc = NULL;
     if (!(flags & RULES_NO_PREFILTER) && rs->pf) {
         bits = words <= 64 ? bstack : ctx_calloc(words, sizeof *bits);
         memset(bits, 0, words * sizeof *bits);
         size_t n = analyzer_prefilter_scan_known(rs->pf, s, len, kw, nkw, bits, hits,
-                                                 LOCAL_HITS);
+                                                 LOCAL_HITS, sure, &scan.nsure, LOCAL_SURE);
         scan.ok = n <= LOCAL_HITS;
         if (!scan.ok && n < SIZE_MAX / sizeof *hits) {
             /* again, keeping every hit (the bits come out the same) */
             hits = ctx_malloc(n * sizeof *hits);
-            size_t again = analyzer_prefilter_scan_known(rs->pf, s, len, kw, nkw, bits, hits, n);
+            size_t again = analyzer_prefilter_scan_known(rs->pf, s, len, kw, nkw, bits, hits, n,
+                                                         sure, &scan.nsure, LOCAL_SURE);
             scan.ok = again <= n;
             n = again;
         }
         /* without every hit, the patterns are tried at every start */
         scan.bits = bits;
         scan.hits = hits;
+        scan.sure = sure;
         scan.nhits = scan.ok ? sort_hits(hits, n) : 0;
         sc = &scan;
     }
