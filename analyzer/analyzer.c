@@ -20,8 +20,6 @@ struct analyzer {
     char **brands;                  /* brand names, lower case, without - _ . */
     size_t nbrands;
     struct cue_word *cue_words[2];  /* the cue words of lx->words' and lx->ru's keys */
-    uint32_t *pf_lists;             /* the prefilter's lists of those keys (lex_entry.pf) */
-    size_t npf_lists;
     unsigned refs;                  /* analyzer_ref() and analyzer_free() */
 };
 
@@ -36,31 +34,15 @@ static struct cue_word *cue_words_of(const struct analyzer_cues *c, const struct
 }
 
 /* What the rules' prefilter finds at a word that is a key of t, in each
- * entry (lex_entry.pf: the distinct lists go to a->pf_lists; see
- * run_rules()). A word past the LEX_PF_LIST lists is left to the prefilter. */
+ * entry (lex_entry.pf; see run_rules()). A word whose list is past the
+ * numbers lex_entry.pf holds is left to the prefilter. */
 static void pf_words_of(analyzer *a, struct lex_table *t)
 {
     for (uint32_t i = 0; i < t->n; i++) {
         struct lex_entry *e = &t->v[i];
         uint32_t list = analyzer_rules_word(a->rules, e->key, e->len);
-        e->pf = 0;
-        if (list == PF_WORD_NONE)
-            continue;
-        if (!a->pf_lists) {     /* [0] stands for no entry (run_rules()) */
-            a->pf_lists = ctx_calloc(1, sizeof *a->pf_lists);
-            a->npf_lists = 1;
-        }
-        size_t k = 1;
-        while (k < a->npf_lists && a->pf_lists[k] != list)
-            k++;
-        if (k == a->npf_lists) {
-            if (k > LEX_PF_LIST)
-                continue;
-            a->pf_lists = ctx_realloc(a->pf_lists, (k + 1) * sizeof *a->pf_lists);
-            a->pf_lists[a->npf_lists++] = list;
-        }
-        e->pf = (uint16_t)k;
-        if (memmem(e->key, e->len, "\xD0\xB5", 2)) {
+        e->pf = list < LEX_PF_LIST ? (uint16_t)(list + 1) : 0;
+        if (e->pf && memmem(e->key, e->len, "\xD0\xB5", 2)) {
             /* the text may have had ё there: the token's letters are checked
              * for it, two bytes a letter, so all of them must be Cyrillic */
             for (uint32_t c = 0; c < e->len; c++)
@@ -189,7 +171,6 @@ void analyzer_free(analyzer *a)
     free(a->brands);
     free(a->cue_words[0]);
     free(a->cue_words[1]);
-    free(a->pf_lists);
     free(a);
 }
 
@@ -233,15 +214,16 @@ static void run_rules(void *ud, const char *lang, const struct analyzer_tok *t, 
     size_t nkw = 0;
     if (!a->rules)
         return;
-    if (ts == r->s && a->pf_lists && !(r->flags & RULES_NO_PREFILTER)) {
+    if (ts == r->s && !(r->flags & RULES_NO_PREFILTER)) {
         /* written every time, kept when known: known or not is a coin
          * toss for a predictor */
-        for (size_t i = 0; i < n && nkw < KNOWN_MAX; i++) {
+        size_t most = n < KNOWN_MAX ? n : KNOWN_MAX;
+        for (size_t i = 0; i < most; i++) {
             unsigned pf = t[i].pf;
             if ((pf & LEX_PF_YO) && has_yo((const unsigned char *)r->s + t[i].off, t[i].len))
                 pf = 0;
             kw[nkw] = (struct analyzer_pf_word){.off = t[i].off, .len = t[i].len,
-                                                .list = a->pf_lists[pf & LEX_PF_LIST]};
+                                                .list = (pf & LEX_PF_LIST) - 1};
             nkw += pf != 0;
         }
     }

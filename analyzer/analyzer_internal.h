@@ -144,8 +144,7 @@ struct lex_entry {
                             compare here, without fetching the key itself */
 };
 
-/* lex_entry.pf: the index (from 1) of the word's analyzer_prefilter_word()
- * list in the analyzer's table of them, and whether the key has е, which a
+/* lex_entry.pf: 1 + the word's analyzer_prefilter_word() list, and whether the key has е, which a
  * text's ё is looked up as (such a word is known only in a text without ё:
  * the prefilter does not fold ё to е) */
 #define LEX_PF_YO    0x8000u
@@ -567,8 +566,9 @@ struct analyzer_pf_word {
 #define PF_WORD_NONE UINT32_MAX
 /* What the scan would find at a word start of the folded word key[0..len)
  * (lower-case ASCII word characters and а..я alone, else PF_WORD_NONE): a
- * list for analyzer_prefilter_scan_known(); 0 when it finds nothing.
- * PF_WORD_NONE when the word must be scanned. Not thread-safe: at load. */
+ * list for analyzer_prefilter_scan_known(), numbered from 1 in the order
+ * made; 0 when it finds nothing. PF_WORD_NONE when the word must be
+ * scanned. Not thread-safe: at load. */
 uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key, size_t len);
 /* fn(ud, w, n) for each literal the scan looks for at word starts that
  * analyzer_prefilter_word() takes (folded); stops at the first -1 of fn

@@ -1005,6 +1005,8 @@ struct analyzer_prefilter {
     uint32_t nrules;
     uint32_t *known;       /* the lists of analyzer_prefilter_word() */
     uint32_t nknown, capknown;
+    uint32_t *klist;       /* where list id + 1 starts in known */
+    uint32_t nklist, capklist;
     uint16_t fold2[0x800]; /* code points below U+0800: folded | 0x8000 if a word char */
     uint8_t ascii[128];    /* ASCII: the folded word character, 0 for the others */
 };
@@ -1200,6 +1202,7 @@ void analyzer_prefilter_free(struct analyzer_prefilter *pf)
     free(pf->dstr);
     free(pf->delem);
     free(pf->known);
+    free(pf->klist);
     free(pf);
 }
 
@@ -1847,8 +1850,9 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
     }
 }
 
-static void word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n,
-                      uint32_t at, struct scan *sc)
+static inline __attribute__((always_inline)) void
+word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n, uint32_t at,
+          struct scan *sc)
 {
     if (pf->first1[w[0]])
         chain_hits(pf, pf->first1[w[0]] - 1, w, n, at, sc);
@@ -1888,11 +1892,11 @@ static inline uint32_t word_char(const struct analyzer_prefilter *pf, const unsi
 
 /* A word looked up before the scan (the sentiment tokenizer looks every
  * token up in the lexicon's tables): what word_hits() would find at its
- * start, kept at load as a list in pf->known, so that the scan takes the
- * list instead of folding the word and looking up its first bytes. A list
- * is { candidates c, leads l, c pattern ids, l pattern ids }: the bits the
- * word marks, and the patterns it gives a hit (a lead twice over gives it
- * twice, as word_hits() does). */
+ * start, kept at load as a list in pf->known (numbered from 1 in order,
+ * pf->klist), so that the scan takes the list instead of folding the word
+ * and looking up its first bytes. A list is { candidates c, leads l, sure
+ * leads s, c pattern ids, l, s }: the bits the word marks, and the patterns
+ * it gives a hit (a lead twice over gives it twice, as word_hits() does). */
 /* Lower-case ASCII word characters, and а..я: what only a word of the
  * same characters folds to (ё does not: the tokenizer looks it up as е,
  * the caller keeps words that had one out). */
@@ -1953,7 +1957,9 @@ uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key,
     } else if (nc || nl || ns) {
         grow((void **)&pf->known, &pf->capknown, pf->nknown + 3 + nc + nl + ns,
              sizeof *pf->known);
-        list = pf->nknown + 1;
+        grow((void **)&pf->klist, &pf->capklist, pf->nklist + 1, sizeof *pf->klist);
+        pf->klist[pf->nklist++] = pf->nknown;
+        list = pf->nklist;
         uint32_t *o = pf->known + pf->nknown;
         *o++ = nc;
         *o++ = nl;
@@ -1998,7 +2004,7 @@ static inline void known_hits(const struct analyzer_prefilter *pf, uint32_t list
 {
     if (!list)
         return;
-    const uint32_t *l = pf->known + list - 1;
+    const uint32_t *l = pf->known + pf->klist[list - 1];
     uint32_t nc = l[0], nl = l[1] + l[2], ns = l[2];
     l += 3;
     for (uint32_t k = 0; k < nc; k++)
@@ -2128,10 +2134,7 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
     if (pf->nlit) {
         unsigned char w[MAX_LIT + 4];
         memset(w, 0, sizeof w);
-        if (nkw)
-            walk(pf, s, len, 0, w, kw, nkw, sc);
-        else
-            walk(pf, s, len, 0, w, NULL, 0, sc);
+        walk(pf, s, len, 0, w, kw, nkw, sc);
     }
     if (pf->nloose == 0)
         return;
