@@ -189,47 +189,22 @@ struct rules_run {
     int flags;
 };
 
-#define KNOWN_MAX 256          /* known words handed to the rules' prefilter */
-
-/* Does the Cyrillic word p[0..n) (two bytes a letter) have ё or Ё? */
-static int has_yo(const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        if ((p[i] == 0xD1 && p[i + 1] == 0x91) || (p[i] == 0xD0 && p[i + 1] == 0x81))
-            return 1;
-    return 0;
-}
-
 /* The tokens whose lower case is a key of the lexicon's tables are words
- * whose prefilter literals are known from load (lex_entry.pf): they go to
- * the rules as such, so that the prefilter does not fold and look them up
- * again. Only when the tokens are in the text the rules read (no emoji
- * replaced). */
+ * whose prefilter literals are known from load (lex_entry.pf, kept in
+ * analyzer_tok.pf): the rules get the tokens, so that the prefilter does
+ * not fold and look them up again. Only when the tokens are in the text
+ * the rules read (no emoji replaced). */
 static void run_rules(void *ud, const char *lang, const struct analyzer_tok *t, size_t n,
                       const char *ts, struct analyzer_spans *mask)
 {
     struct rules_run *r = ud;
-    const analyzer *a = r->a;
-    struct analyzer_pf_word kw[KNOWN_MAX];
-    size_t nkw = 0;
-    if (!a->rules)
+    if (!r->a->rules)
         return;
-    if (ts == r->s && !(r->flags & RULES_NO_PREFILTER)) {
-        /* written every time, kept when known: known or not is a coin
-         * toss for a predictor */
-        size_t most = n < KNOWN_MAX ? n : KNOWN_MAX;
-        for (size_t i = 0; i < most; i++) {
-            unsigned pf = t[i].pf;
-            if ((pf & LEX_PF_YO) && has_yo((const unsigned char *)r->s + t[i].off, t[i].len))
-                pf = 0;
-            kw[nkw] = (struct analyzer_pf_word){.off = t[i].off, .len = t[i].len,
-                                                .list = (pf & LEX_PF_LIST) - 1};
-            nkw += pf != 0;
-        }
-    }
+    if (ts != r->s)
+        t = NULL, n = 0;
     /* rules restricted to languages go by the guess, else by what the
      * source declared */
-    analyzer_rules_apply_known(a->rules, r->s, r->len, kw, nkw, lang ? lang : r->declared,
+    analyzer_rules_apply_known(r->a->rules, r->s, r->len, t, n, lang ? lang : r->declared,
                                r->out, mask, r->explain, r->flags);
 }
 

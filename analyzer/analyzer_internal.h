@@ -516,11 +516,10 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
                              const char *lang, struct tags *out, struct analyzer_spans *brand_at,
                              json_t *explain, int flags);
 
-struct analyzer_pf_word;
-/* analyzer_rules_apply(), told of some words of s beforehand (see
- * analyzer_prefilter_scan_known(); kw may be NULL). */
+/* analyzer_rules_apply(), with the tokens of s (see
+ * analyzer_prefilter_scan_known(); t may be NULL). */
 ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *s, size_t len,
-                                   const struct analyzer_pf_word *kw, size_t nkw,
+                                   const struct analyzer_tok *t, size_t nt,
                                    const char *lang, struct tags *out,
                                    struct analyzer_spans *brand_at, json_t *explain, int flags);
 /* analyzer_prefilter_word() of rs's patterns (PF_WORD_NONE without rules). */
@@ -557,12 +556,6 @@ size_t analyzer_prefilter_always(const struct analyzer_prefilter *pf);
  * them. Returns how many there were; more than max: do not rely on them. */
 size_t analyzer_prefilter_scan_hits(const struct analyzer_prefilter *pf, const char *text,
                                     size_t len, uint64_t *bits, uint64_t *hits, size_t max);
-/* A word of the text known before the scan: bytes [off, off + len), whose
- * folded form is a key given to analyzer_prefilter_word() (list is what that
- * returned; the caller makes sure the word folds to that key). */
-struct analyzer_pf_word {
-    uint32_t off, len, list;
-};
 #define PF_WORD_NONE UINT32_MAX
 /* What the scan would find at a word start of the folded word key[0..len)
  * (lower-case ASCII word characters and а..я alone, else PF_WORD_NONE): a
@@ -575,18 +568,20 @@ uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key,
  * and returns it. */
 int analyzer_prefilter_each_word(const struct analyzer_prefilter *pf,
                                  int (*fn)(void *ud, const char *w, size_t n), void *ud);
-/* analyzer_prefilter_scan_hits(), the same results, with the words kw[0..nkw)
- * (in text order, lists not PF_WORD_NONE) taken from their lists wherever
- * such a word is a whole word of text (its ends not word characters); but
- * the hits of patterns that their lists say cannot match there are left
- * out, and of those that they say match, at most maxsure go to sure[] too
- * (*nsure of them) with analyzer_prefilter_decide()'s answer. */
 struct analyzer_pf_sure {
     uint64_t hit;          /* as in hits: pattern << 32 | offset */
     size_t end;            /* analyzer_prefilter_decide() is 1 there, to end */
 };
+/* analyzer_prefilter_scan_hits(), the same results, with the tokens t[0..nt)
+ * (in text order) that have a list (tok.pf: 1 + analyzer_prefilter_word()
+ * of their lower case, with LEX_PF_YO when it has е) taken from their list
+ * wherever the token is a whole word of text (its ends not word
+ * characters) and, with LEX_PF_YO, has no ё; but the hits of patterns that
+ * the lists say cannot match there are left out, and of those that they
+ * say match, at most maxsure go to sure[] too (*nsure of them) with
+ * analyzer_prefilter_decide()'s answer. */
 size_t analyzer_prefilter_scan_known(const struct analyzer_prefilter *pf, const char *text,
-                                     size_t len, const struct analyzer_pf_word *kw, size_t nkw,
+                                     size_t len, const struct analyzer_tok *t, size_t nt,
                                      uint64_t *bits, uint64_t *hits, size_t max,
                                      struct analyzer_pf_sure *sure, size_t *nsure,
                                      size_t maxsure);

@@ -2021,17 +2021,26 @@ static inline void known_hits(const struct analyzer_prefilter *pf, uint32_t list
                 .hit = (uint64_t)l[k] << 32 | at, .end = end};
 }
 
+/* Does the Cyrillic word p[0..n) (two bytes a letter) have ё or Ё? */
+static int has_yo(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        if ((p[i] == 0xD1 && p[i + 1] == 0x91) || (p[i] == 0xD0 && p[i + 1] == 0x81))
+            return 1;
+    return 0;
+}
+
 /* The words of s[i..len) (maximal runs of word characters, folded as they
  * go into w, which has MAX_LIT + 4 bytes, zeroed by the caller: chain_hits()
  * reads the first 20 bytes of the shortest), and their literals. A word
- * that starts at kw->off is one of analyzer_prefilter_word()'s: its list
- * stands for it (kw[0..nkw) in text order, each a word of its own, see
- * analyzer_prefilter_scan_known()). */
+ * that is a token of t[0..nt) (in text order) with a list (tok.pf, see
+ * analyzer_prefilter_scan_known()) is taken from its list instead. */
 static inline __attribute__((always_inline)) void
 walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, size_t i,
-     unsigned char *w, const struct analyzer_pf_word *kw, size_t nkw, struct scan *sc)
+     unsigned char *w, const struct analyzer_tok *t, size_t nt, struct scan *sc)
 {
-    size_t next = nkw ? kw->off : SIZE_MAX;
+    const struct analyzer_tok *tend = t + nt;
+    size_t next = t < tend ? t->off : SIZE_MAX;
     while (i < len) {
         uint32_t f;
         size_t adv;
@@ -2045,25 +2054,24 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
             continue;
         }
         if (i >= next) {
-            /* a known word, when it starts here and ends where the word
-             * does (those it did not start are behind: dropped) */
-            while (nkw && kw->off < i) {
-                kw++;
-                nkw--;
-            }
-            if (nkw && kw->off == i) {
-                size_t end = i + kw->len;
-                uint32_t list = kw->list;
-                kw++;
-                nkw--;
-                if (end <= len && (end == len || (s[end] < 0x80 && !pf->ascii[s[end]]))) {
-                    next = nkw ? kw->off : SIZE_MAX;
-                    known_hits(pf, list, s, (uint32_t)i, (uint32_t)end, sc);
+            /* a token starts here (those that did not start a word are
+             * behind: passed): its list, when it has one and is the
+             * whole word, its end no word character */
+            while (t < tend && t->off < i)
+                t++;
+            if (t < tend && t->off == i) {
+                size_t end = i + t->len;
+                unsigned list = t->pf;
+                t++;
+                if (list && end <= len && (end == len || (s[end] < 0x80 && !pf->ascii[s[end]])) &&
+                    !((list & LEX_PF_YO) && has_yo(s + i, end - i))) {
+                    next = t < tend ? t->off : SIZE_MAX;
+                    known_hits(pf, (list & LEX_PF_LIST) - 1, s, (uint32_t)i, (uint32_t)end, sc);
                     i = end;
                     continue;
                 }
             }
-            next = nkw ? kw->off : SIZE_MAX;
+            next = t < tend ? t->off : SIZE_MAX;
         }
         size_t start = i, n = 0;
         while (i < len) {
@@ -2124,7 +2132,7 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
 }
 
 static void scan(const struct analyzer_prefilter *pf, const char *text, size_t len,
-                 const struct analyzer_pf_word *kw, size_t nkw, struct scan *sc)
+                 const struct analyzer_tok *t, size_t nt, struct scan *sc)
 {
     for (uint32_t k = 0; k < pf->nalways; k++)
         mark(sc->bits, pf->always[k]);
@@ -2134,7 +2142,7 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
     if (pf->nlit) {
         unsigned char w[MAX_LIT + 4];
         memset(w, 0, sizeof w);
-        walk(pf, s, len, 0, w, kw, nkw, sc);
+        walk(pf, s, len, 0, w, t, nt, sc);
     }
     if (pf->nloose == 0)
         return;
@@ -2169,14 +2177,14 @@ size_t analyzer_prefilter_always(const struct analyzer_prefilter *pf)
 }
 
 size_t analyzer_prefilter_scan_known(const struct analyzer_prefilter *pf, const char *text,
-                                     size_t len, const struct analyzer_pf_word *kw, size_t nkw,
+                                     size_t len, const struct analyzer_tok *t, size_t nt,
                                      uint64_t *bits, uint64_t *hits, size_t max,
                                      struct analyzer_pf_sure *sure, size_t *nsure,
                                      size_t maxsure)
 {
     struct scan sc = {.bits = bits, .hits = hits, .max = max, .sure = sure,
                       .maxsure = maxsure};
-    scan(pf, text, len, kw, nkw, &sc);
+    scan(pf, text, len, t, nt, &sc);
     *nsure = sc.nsure;
     return sc.nhits;
 }

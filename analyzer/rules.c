@@ -903,7 +903,7 @@ int analyzer_rules_each_word(const struct analyzer_rules *rs,
 }
 
 ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *s, size_t len,
-                                   const struct analyzer_pf_word *kw, size_t nkw,
+                                   const struct analyzer_tok *t, size_t nt,
                                    const char *lang, struct tags *out,
                                    struct analyzer_spans *brand_at, json_t *explain, int flags)
 {
@@ -916,13 +916,13 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
     if (!(flags & RULES_NO_PREFILTER) && rs->pf) {
         bits = words <= 64 ? bstack : ctx_calloc(words, sizeof *bits);
         memset(bits, 0, words * sizeof *bits);
-        size_t n = analyzer_prefilter_scan_known(rs->pf, s, len, kw, nkw, bits, hits,
+        size_t n = analyzer_prefilter_scan_known(rs->pf, s, len, t, nt, bits, hits,
                                                  LOCAL_HITS, sure, &scan.nsure, LOCAL_SURE);
         scan.ok = n <= LOCAL_HITS;
         if (!scan.ok && n < SIZE_MAX / sizeof *hits) {
             /* again, keeping every hit (the bits come out the same) */
             hits = ctx_malloc(n * sizeof *hits);
-            size_t again = analyzer_prefilter_scan_known(rs->pf, s, len, kw, nkw, bits, hits, n,
+            size_t again = analyzer_prefilter_scan_known(rs->pf, s, len, t, nt, bits, hits, n,
                                                          sure, &scan.nsure, LOCAL_SURE);
             scan.ok = again <= n;
             n = again;
