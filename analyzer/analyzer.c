@@ -33,23 +33,24 @@ static struct cue_word *cue_words_of(const struct analyzer_cues *c, const struct
     return v;
 }
 
-/* What the rules' prefilter finds at a word that is a key of t, in each
- * entry (lex_entry.pf; see run_rules()). A word whose list is past the
- * numbers lex_entry.pf holds is left to the prefilter. */
-static void pf_words_of(analyzer *a, struct lex_table *t)
+/* What the rules' prefilter finds at a word that is a key of t, by entry
+ * index (cue_word.pf; see run_rules()). A word whose list is past the
+ * numbers cue_word.pf holds is left to the prefilter. */
+static void pf_words_of(struct analyzer_rules *rs, const struct lex_table *t,
+                        struct cue_word *v)
 {
     for (uint32_t i = 0; i < t->n; i++) {
-        struct lex_entry *e = &t->v[i];
-        uint32_t list = analyzer_rules_word(a->rules, e->key, e->len);
-        e->pf = list < LEX_PF_LIST ? (uint16_t)(list + 1) : 0;
-        if (e->pf && memmem(e->key, e->len, "\xD0\xB5", 2)) {
+        const struct lex_entry *e = &t->v[i];
+        uint32_t list = analyzer_rules_word(rs, e->key, e->len);
+        v[i].pf = list < LEX_PF_LIST ? (uint16_t)(list + 1) : 0;
+        if (v[i].pf && memmem(e->key, e->len, "\xD0\xB5", 2)) {
             /* the text may have had ё there: the token's letters are checked
              * for it, two bytes a letter, so all of them must be Cyrillic */
             for (uint32_t c = 0; c < e->len; c++)
                 if ((unsigned char)e->key[c] < 0x80)
-                    e->pf = 0;
-            if (e->pf)
-                e->pf |= LEX_PF_YO;
+                    v[i].pf = 0;
+            if (v[i].pf)
+                v[i].pf |= LEX_PF_YO;
         }
     }
 }
@@ -143,8 +144,8 @@ analyzer *analyzer_new(const char *lexicon_dir, const char *rules_dir, char *err
     a->cue_words[0] = cue_words_of(a->cues, &a->lx->words);
     a->cue_words[1] = cue_words_of(a->cues, &a->lx->ru);
     if (a->rules) {
-        pf_words_of(a, &a->lx->words);
-        pf_words_of(a, &a->lx->ru);
+        pf_words_of(a->rules, &a->lx->words, a->cue_words[0]);
+        pf_words_of(a->rules, &a->lx->ru, a->cue_words[1]);
     }
     return a;
 fail:
@@ -190,7 +191,7 @@ struct rules_run {
 };
 
 /* The tokens whose lower case is a key of the lexicon's tables are words
- * whose prefilter literals are known from load (lex_entry.pf, kept in
+ * whose prefilter literals are known from load (cue_word.pf, kept in
  * analyzer_tok.pf): the rules get the tokens, so that the prefilter does
  * not fold and look them up again. Only when the tokens are in the text
  * the rules read (no emoji replaced). */

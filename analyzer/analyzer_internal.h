@@ -135,20 +135,11 @@ struct lex_entry {
     double valence;      /* when LEX_VALENCE */
     double booster;      /* +B_INCR, B_DECR or 0 */
     const char *desc;    /* emoji table: the description */
-    uint16_t desc_len;
-    uint16_t pf;         /* lx->words and lx->ru, with rules: what the rules'
-                            prefilter finds at a word that is this key, set by
-                            analyzer_new(); 0 when it must look (LEX_PF_*) */
+    uint32_t desc_len;
     uint32_t langs;      /* bit (1 << lang_id): a stop word of that language */
     char head[16];       /* the first 16 bytes of key (zero-padded): most keys
                             compare here, without fetching the key itself */
 };
-
-/* lex_entry.pf: 1 + the word's analyzer_prefilter_word() list, and whether the key has е, which a
- * text's ё is looked up as (such a word is known only in a text without ё:
- * the prefilter does not fold ё to е) */
-#define LEX_PF_YO    0x8000u
-#define LEX_PF_LIST  0x7FFFu
 
 #define LEX_IDX_BITS 20   /* a table holds fewer than 2^20 entries */
 #define LEX_MAX_ENTRIES ((1u << LEX_IDX_BITS) - 1)   /* index + 1 fits its bits of a slot */
@@ -368,7 +359,7 @@ struct analyzer_tok {
     uint8_t num;                /* a number: digits, or a number word of the cues */
     uint8_t ncue;               /* cue word ids in cue[] */
     uint16_t cue[TOK_CUE_IDS];
-    uint16_t pf;                /* lex_entry.pf of the entry whose key the lower-cased
+    uint16_t pf;                /* cue_word.pf of the entry whose key the lower-cased
                                    token is, whatever it is for (LEX_CUE ones too) */
 };
 
@@ -439,9 +430,19 @@ void analyzer_complaint(const struct sentiment *st, struct complaint *out);
  * lexicon table so that a token found in it needs no walk of the cue trie. */
 struct cue_word {
     uint16_t cue[TOK_CUE_IDS];
+    uint16_t pf;           /* with rules, what their prefilter finds at a word
+                              that is this key: analyzer_tok.pf (cue_word is
+                              the table the token reads anyway) */
     uint8_t ncue;
     uint8_t num;
 };
+
+/* analyzer_tok.pf and cue_word.pf: 1 + the word's analyzer_prefilter_word()
+ * list, 0 when the prefilter must look at the word itself, and whether the
+ * key has е, which a text's ё is looked up as (such a word is known only
+ * where it has no ё: the prefilter does not fold ё to е) */
+#define LEX_PF_YO    0x8000u
+#define LEX_PF_LIST  0x7FFFu
 
 /* What the scorer needs besides the lexicon; every field may be 0. */
 struct sentiment_opts {

@@ -498,12 +498,8 @@ static int emoji_line(struct analyzer_lexicon *lx, char *emoji, char *desc, cons
     long i = intern_line(&lx->emoji, emoji, path, line, err, errlen);
     if (i < 0)
         return -1;
-    if (strlen(desc) > UINT16_MAX) {
-        snprintf(err, errlen, "%s:%d: description too long", path, line);
-        return -1;
-    }
     lx->emoji.v[i].desc = desc;
-    lx->emoji.v[i].desc_len = (uint16_t)strlen(desc);
+    lx->emoji.v[i].desc_len = (uint32_t)strlen(desc);
 
     const unsigned char *s = (const unsigned char *)emoji;
     uint32_t ncp = 0;

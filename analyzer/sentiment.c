@@ -487,7 +487,6 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
     /* the token itself is this key; a LEX_CUE entry is there for the cues only */
     const struct lex_entry *direct = fits ? analyzer_lex_find16(table, low, n) : NULL;
     t->e = direct && !(direct->flags & LEX_CUE) ? direct : NULL;
-    t->pf = direct ? direct->pf : 0;
     /* a word shorter than a stem, or whose first letters start no stem,
      * has none to be found by */
     if (!t->e && cyr && fits && lx->ru_stems.n && n >= RU_MIN_STEM &&
@@ -516,12 +515,14 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
     t->neg = nt || (t->e && ((t->e->flags & LEX_NEGATE) || t->e == lx->w[LW_NO]));
     t->num = n && (unsigned)(p[0] - '0') < 10u;
     t->ncue = 0;
+    t->pf = 0;
     if (lowfits && tc->opt && tc->opt->cues) {
         const struct cue_word *cw = tc->opt->cue_words[table == &lx->ru];
         if (direct && cw) {
             cw += direct - table->v;
             t->ncue = cw->ncue;
             memcpy(t->cue, cw->cue, sizeof t->cue);
+            t->pf = cw->pf;         /* for the rules' prefilter */
             if (cw->num)
                 t->num = 1;
         } else if (cw && fits && !e2) {
