@@ -2039,7 +2039,7 @@ static inline __attribute__((always_inline)) void
 walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, size_t i,
      unsigned char *w, const struct analyzer_tok *t, size_t nt, struct scan *sc)
 {
-    const struct analyzer_tok *tend = t + nt;
+    const struct analyzer_tok *tend = nt ? t + nt : t;     /* t may be NULL */
     size_t next = t < tend ? t->off : SIZE_MAX;
     while (i < len) {
         uint32_t f;
