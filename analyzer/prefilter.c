@@ -55,6 +55,15 @@
  *     references, conditionals, verbs, unicode properties) makes the part
  *     it is in, or the whole pattern, "no requirement".
  *
+ * Words known beforehand. The sentiment tokenizer looks every token up in
+ * the lexicon's tables; with rules loaded, every key there (the rules' own
+ * words and the commonest English words are added for this) carries what
+ * the walk below would find at a word start of it (analyzer_prefilter_word(),
+ * computed at load: candidates, leads, and the leads decide() settles on
+ * the word alone), and the walk takes that list at a token that is a whole
+ * word instead of folding the word and looking up its first bytes
+ * (analyzer_prefilter_scan_known()).
+ *
  * The parser computes for each piece of a pattern either a small set of
  * exact strings it can match ("exact": "bill", {"is","are","was"}) or a set
  * of literals one of which every match contains ("required"), and picks for
