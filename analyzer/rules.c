@@ -635,14 +635,6 @@ static int match_at(const struct analyzer_rules *rs, const pcre2_code *re, const
     return 1;
 }
 
-/* The first match of pattern k of l at or after off, as match_at(). The
- * search for it tries every start from off on, in order, and stops at the
- * first that matches (or hits a limit: limits count per start). When the
- * prefilter reported every place where this pattern can start, it is tried
- * at those places only (PCRE2_ANCHORED), in order: the same first match.
- * That also runs the interpreter, not the JIT code: the JIT code of a
- * pattern out of a thousand is cold in the cache, and one attempt at a
- * known start costs less in the interpreter than the JIT's cache misses. */
 /* Whether pattern k of l matches at hit h (at its offset), as match_at()
  * anchored there: decided by the prefilter when it can. */
 static inline int try_hit(const struct analyzer_rules *rs, const struct pat_list *l, size_t k,
@@ -669,6 +661,17 @@ static inline int try_hit(const struct analyzer_rules *rs, const struct pat_list
     return rc;
 }
 
+/* The first match of pattern k of l at or after off, as match_at(). The
+ * search for it tries every start from off on, in order, and stops at the
+ * first that matches (or hits a limit: limits count per start). When the
+ * prefilter reported every place where this pattern can start, it is tried
+ * at those places only (PCRE2_ANCHORED), in order: the same first match.
+ * That also runs the interpreter, not the JIT code: the JIT code of a
+ * pattern out of a thousand is cold in the cache, and one attempt at a
+ * known start costs less in the interpreter than the JIT's cache misses.
+ * The places come in text order, where a pattern's two leads in one word
+ * are there twice (tried twice, the same answer), or sorted without
+ * repeats when there are many. */
 static int find(const struct analyzer_rules *rs, const struct pat_list *l, size_t k,
                 const struct scan *sc, const char *s, size_t len, size_t off,
                 pcre2_match_data *md, size_t *ms, size_t *me)
