@@ -6,6 +6,7 @@
  * not), and hands that one buffer to the sentiment scorer, the language
  * guess and the rules. Nothing here reads a clock, a file or a global after
  * analyzer_new(), so one analyzer serves any number of threads. */
+#define _GNU_SOURCE         /* memmem */
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -32,10 +33,50 @@ static struct cue_word *cue_words_of(const struct analyzer_cues *c, const struct
     return v;
 }
 
+/* What the rules' prefilter finds at a word that is a key of t, by entry
+ * index (cue_word.pf; see run_rules()). A word whose list is past the
+ * numbers cue_word.pf holds is left to the prefilter. */
+static void pf_words_of(struct analyzer_rules *rs, const struct lex_table *t,
+                        struct cue_word *v)
+{
+    for (uint32_t i = 0; i < t->n; i++) {
+        const struct lex_entry *e = &t->v[i];
+        uint32_t list = analyzer_rules_word(rs, e->key, e->len);
+        v[i].pf = list < LEX_PF_LIST ? (uint16_t)(list + 1) : 0;
+        if (v[i].pf && memmem(e->key, e->len, "\xD0\xB5", 2)) {
+            /* the text may have had ё there: the token's letters are checked
+             * for it, two bytes a letter, so all of them must be Cyrillic */
+            for (uint32_t c = 0; c < e->len; c++)
+                if ((unsigned char)e->key[c] < 0x80)
+                    v[i].pf = 0;
+            if (v[i].pf)
+                v[i].pf |= LEX_PF_YO;
+        }
+    }
+}
+
 static int add_cue_word(void *lx, const char *w, size_t n)
 {
     return analyzer_lex_add_cue_word(lx, w, n);
 }
+
+/* The commonest English words (of general frequency lists): a token found
+ * in the lexicon's tables skips the rules' prefilter's lookups. */
+static const char *const common_words[] = {
+    "the", "be", "to", "of", "and", "a", "in", "that", "have", "i", "it", "for", "not", "on",
+    "with", "he", "as", "you", "do", "at", "this", "but", "his", "by", "from", "they", "we",
+    "say", "her", "she", "or", "an", "will", "my", "one", "all", "would", "there", "their",
+    "what", "so", "up", "out", "if", "about", "who", "get", "which", "go", "me", "when",
+    "make", "can", "like", "time", "no", "just", "him", "know", "take", "people", "into",
+    "year", "your", "good", "some", "could", "them", "see", "other", "than", "then", "now",
+    "look", "only", "come", "its", "over", "think", "also", "back", "after", "use", "two",
+    "how", "our", "work", "first", "well", "way", "even", "new", "want", "because", "any",
+    "these", "give", "day", "most", "us", "is", "are", "was", "were", "been", "has", "had",
+    "did", "does", "much", "too", "very", "more", "many", "such", "through", "where", "why",
+    "here", "off", "own", "same", "still", "should", "may", "might", "must", "being", "those",
+    "every", "never", "made", "got", "going", "really", "thing", "things", "little", "long",
+    "great", "while", "before", "down", "man", "life", "world", "last", "old", "again",
+};
 
 #define MAX_BRAND_NAMES 4096
 
@@ -86,8 +127,26 @@ analyzer *analyzer_new(const char *lexicon_dir, const char *rules_dir, char *err
                  lexicon_dir, LEX_MAX_ENTRIES);
         goto fail;
     }
+    /* with rules, the words their prefilter looks for, and the commonest
+     * English words, into the tables too (as cue words: entries with no
+     * meaning for the scorer), so that their tokens are found, and with
+     * them what the prefilter finds there (pf_words_of()) */
+    if (a->rules) {
+        int rc = analyzer_rules_each_word(a->rules, add_cue_word, a->lx);
+        for (size_t i = 0; rc == 0 && i < CTX_ARRAY_LEN(common_words); i++)
+            rc = add_cue_word(a->lx, common_words[i], strlen(common_words[i]));
+        if (rc < 0) {
+            snprintf(err, errlen, "%s: no room for the rules' words (a lexicon table holds "
+                     "%u entries)", lexicon_dir, LEX_MAX_ENTRIES);
+            goto fail;
+        }
+    }
     a->cue_words[0] = cue_words_of(a->cues, &a->lx->words);
     a->cue_words[1] = cue_words_of(a->cues, &a->lx->ru);
+    if (a->rules) {
+        pf_words_of(a->rules, &a->lx->words, a->cue_words[0]);
+        pf_words_of(a->rules, &a->lx->ru, a->cue_words[1]);
+    }
     return a;
 fail:
     analyzer_free(a);
@@ -131,13 +190,23 @@ struct rules_run {
     int flags;
 };
 
-static void run_rules(void *ud, const char *lang, struct analyzer_spans *mask)
+/* The tokens whose lower case is a key of the lexicon's tables are words
+ * whose prefilter literals are known from load (cue_word.pf, kept in
+ * analyzer_tok.pf): the rules get the tokens, so that the prefilter does
+ * not fold and look them up again. Only when the tokens are in the text
+ * the rules read (no emoji replaced). */
+static void run_rules(void *ud, const char *lang, const struct analyzer_tok *t, size_t n,
+                      const char *ts, struct analyzer_spans *mask)
 {
     struct rules_run *r = ud;
+    if (!r->a->rules)
+        return;
+    if (ts != r->s)
+        t = NULL, n = 0;
     /* rules restricted to languages go by the guess, else by what the
      * source declared */
-    analyzer_rules_apply(r->a->rules, r->s, r->len, lang ? lang : r->declared, r->out,
-                         mask, r->explain, r->flags);
+    analyzer_rules_apply_known(r->a->rules, r->s, r->len, t, n, lang ? lang : r->declared,
+                               r->out, mask, r->explain, r->flags);
 }
 
 /* analyzer_tag() and analyzer_explain(): ex is NULL when not explaining,

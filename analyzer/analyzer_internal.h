@@ -367,6 +367,8 @@ struct analyzer_tok {
     uint8_t num;                /* a number: digits, or a number word of the cues */
     uint8_t ncue;               /* cue word ids in cue[] */
     uint16_t cue[TOK_CUE_IDS];
+    uint16_t pf;                /* cue_word.pf of the entry whose key the lower-cased
+                                   token is, whatever it is for (LEX_CUE ones too) */
 };
 
 /* ---- complaint.c ------------------------------------------------------- */
@@ -436,9 +438,19 @@ void analyzer_complaint(const struct sentiment *st, struct complaint *out);
  * lexicon table so that a token found in it needs no walk of the cue trie. */
 struct cue_word {
     uint16_t cue[TOK_CUE_IDS];
+    uint16_t pf;           /* with rules, what their prefilter finds at a word
+                              that is this key: analyzer_tok.pf (cue_word is
+                              the table the token reads anyway) */
     uint8_t ncue;
     uint8_t num;
 };
+
+/* analyzer_tok.pf and cue_word.pf: 1 + the word's analyzer_prefilter_word()
+ * list, 0 when the prefilter must look at the word itself, and whether the
+ * key has е, which a text's ё is looked up as (such a word is known only
+ * where it has no ё: the prefilter does not fold ё to е) */
+#define LEX_PF_YO    0x8000u
+#define LEX_PF_LIST  0x7FFFu
 
 /* What the scorer needs besides the lexicon; every field may be 0. */
 struct sentiment_opts {
@@ -454,8 +466,11 @@ struct sentiment_opts {
     size_t nbrands;
     /* Called once the language is known ("en", or NULL), before scoring:
      * adds the byte spans of the text as given that name a brand (a brand
-     * rule matched them) to mask; their words carry no sentiment. */
-    void (*mask)(void *ud, const char *lang, struct analyzer_spans *mask);
+     * rule matched them) to mask; their words carry no sentiment. The
+     * tokens t[0..n) are there to be read: their offsets are in s, which
+     * is the text as given unless emoji were replaced. */
+    void (*mask)(void *ud, const char *lang, const struct analyzer_tok *t, size_t n,
+                 const char *s, struct analyzer_spans *mask);
     void *ud;
 };
 
@@ -510,6 +525,18 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
                              const char *lang, struct tags *out, struct analyzer_spans *brand_at,
                              json_t *explain, int flags);
 
+/* analyzer_rules_apply(), with the tokens of s (see
+ * analyzer_prefilter_scan_known(); t may be NULL). */
+ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *s, size_t len,
+                                   const struct analyzer_tok *t, size_t nt,
+                                   const char *lang, struct tags *out,
+                                   struct analyzer_spans *brand_at, json_t *explain, int flags);
+/* analyzer_prefilter_word() of rs's patterns (PF_WORD_NONE without rules). */
+uint32_t analyzer_rules_word(struct analyzer_rules *rs, const char *key, size_t len);
+/* analyzer_prefilter_each_word() of rs's patterns. */
+int analyzer_rules_each_word(const struct analyzer_rules *rs,
+                             int (*fn)(void *ud, const char *w, size_t n), void *ud);
+
 /* Matches abandoned because a PCRE2 limit (match, depth, heap, JIT stack)
  * was hit, since load. */
 unsigned long analyzer_rules_aborts(const struct analyzer_rules *rs);
@@ -538,6 +565,35 @@ size_t analyzer_prefilter_always(const struct analyzer_prefilter *pf);
  * them. Returns how many there were; more than max: do not rely on them. */
 size_t analyzer_prefilter_scan_hits(const struct analyzer_prefilter *pf, const char *text,
                                     size_t len, uint64_t *bits, uint64_t *hits, size_t max);
+#define PF_WORD_NONE UINT32_MAX
+/* What the scan would find at a word start of the folded word key[0..len)
+ * (lower-case ASCII word characters and а..я alone, else PF_WORD_NONE): a
+ * list for analyzer_prefilter_scan_known(), numbered from 1 in the order
+ * made; 0 when it finds nothing. PF_WORD_NONE when the word must be
+ * scanned. Not thread-safe: at load. */
+uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key, size_t len);
+/* fn(ud, w, n) for each literal the scan looks for at word starts that
+ * analyzer_prefilter_word() takes (folded); stops at the first -1 of fn
+ * and returns it. */
+int analyzer_prefilter_each_word(const struct analyzer_prefilter *pf,
+                                 int (*fn)(void *ud, const char *w, size_t n), void *ud);
+struct analyzer_pf_sure {
+    uint64_t hit;          /* as in hits: pattern << 32 | offset */
+    size_t end;            /* analyzer_prefilter_decide() is 1 there, to end */
+};
+/* analyzer_prefilter_scan_hits(), the same results, with the tokens t[0..nt)
+ * (in text order) that have a list (tok.pf: 1 + analyzer_prefilter_word()
+ * of their lower case, with LEX_PF_YO when it has е) taken from their list
+ * wherever the token is a whole word of text (its ends not word
+ * characters) and, with LEX_PF_YO, has no ё; but the hits of patterns that
+ * the lists say cannot match there are left out, and of those that they
+ * say match, at most maxsure go to sure[] too (*nsure of them) with
+ * analyzer_prefilter_decide()'s answer. */
+size_t analyzer_prefilter_scan_known(const struct analyzer_prefilter *pf, const char *text,
+                                     size_t len, const struct analyzer_tok *t, size_t nt,
+                                     uint64_t *bits, uint64_t *hits, size_t max,
+                                     struct analyzer_pf_sure *sure, size_t *nsure,
+                                     size_t maxsure);
 /* 1 when every match of pattern p starts where scan_hits() reports a hit of p
  * (its matches begin with one of a few words, or word prefixes). */
 int analyzer_prefilter_leads(const struct analyzer_prefilter *pf, uint32_t p);

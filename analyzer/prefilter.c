@@ -55,6 +55,15 @@
  *     references, conditionals, verbs, unicode properties) makes the part
  *     it is in, or the whole pattern, "no requirement".
  *
+ * Words known beforehand. The sentiment tokenizer looks every token up in
+ * the lexicon's tables; with rules loaded, every key there (the rules' own
+ * words and the commonest English words are added for this) carries what
+ * the walk below would find at a word start of it (analyzer_prefilter_word(),
+ * computed at load: candidates, leads, and the leads decide() settles on
+ * the word alone), and the walk takes that list at a token that is a whole
+ * word instead of folding the word and looking up its first bytes
+ * (analyzer_prefilter_scan_known()).
+ *
  * The parser computes for each piece of a pattern either a small set of
  * exact strings it can match ("exact": "bill", {"is","are","was"}) or a set
  * of literals one of which every match contains ("required"), and picks for
@@ -1003,6 +1012,10 @@ struct analyzer_prefilter {
     struct pf_delem *delem;
     uint32_t ndelem, capdelem;
     uint32_t nrules;
+    uint32_t *known;       /* the lists of analyzer_prefilter_word() */
+    uint32_t nknown, capknown;
+    uint32_t *klist;       /* where list id + 1 starts in known */
+    uint32_t nklist, capklist;
     uint16_t fold2[0x800]; /* code points below U+0800: folded | 0x8000 if a word char */
     uint8_t ascii[128];    /* ASCII: the folded word character, 0 for the others */
 };
@@ -1197,6 +1210,8 @@ void analyzer_prefilter_free(struct analyzer_prefilter *pf)
     free(pf->decide);
     free(pf->dstr);
     free(pf->delem);
+    free(pf->known);
+    free(pf->klist);
     free(pf);
 }
 
@@ -1790,6 +1805,8 @@ struct scan {
     uint64_t *bits;
     uint64_t *hits;
     size_t nhits, max;
+    struct analyzer_pf_sure *sure;   /* hits decided from a known word's list */
+    size_t nsure, maxsure;
 };
 
 /* The literals of chain id that are prefixes of the folded word w (n bytes,
@@ -1842,8 +1859,9 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
     }
 }
 
-static void word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n,
-                      uint32_t at, struct scan *sc)
+static inline __attribute__((always_inline)) void
+word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n, uint32_t at,
+          struct scan *sc)
 {
     if (pf->first1[w[0]])
         chain_hits(pf, pf->first1[w[0]] - 1, w, n, at, sc);
@@ -1879,8 +1897,251 @@ static inline uint32_t word_char(const struct analyzer_prefilter *pf, const unsi
     return sure_word(f) ? f : 0;
 }
 
+/* ---- words known beforehand ------------------------------------------- */
+
+/* A word looked up before the scan (the sentiment tokenizer looks every
+ * token up in the lexicon's tables): what word_hits() would find at its
+ * start, kept at load as a list in pf->known (numbered from 1 in order,
+ * pf->klist), so that the scan takes the list instead of folding the word
+ * and looking up its first bytes. A list is { candidates c, leads l, sure
+ * leads s, c pattern ids, l, s }: the bits the word marks, and the patterns
+ * it gives a hit (a lead twice over gives it twice, as word_hits() does). */
+/* Lower-case ASCII word characters, and а..я: what only a word of the
+ * same characters folds to (ё does not: the tokenizer looks it up as е,
+ * the caller keeps words that had one out). */
+static int plain_word(const struct analyzer_prefilter *pf, const unsigned char *k, size_t len)
+{
+    if (len == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (k[i] < 0x80) {
+            if (pf->ascii[k[i]] != k[i])
+                return 0;
+        } else if (i + 1 < len && ((k[i] == 0xD0 && (k[i + 1] & 0xF0) == 0xB0) ||
+                                   (k[i] == 0xD1 && (k[i + 1] & 0xF0) == 0x80))) {
+            i++;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key, size_t len)
+{
+    const unsigned char *k = (const unsigned char *)key;
+    if (!plain_word(pf, k, len))
+        return PF_WORD_NONE;
+    if (!pf->nlit)
+        return 0;
+    unsigned char w[MAX_LIT + 4];
+    memset(w, 0, sizeof w);
+    memcpy(w, k, len < MAX_LIT ? len : MAX_LIT);
+    size_t nbits = ((size_t)pf->nrules + 63) / 64;
+    uint64_t *bits = ctx_calloc(nbits ? nbits : 1, sizeof *bits);
+    uint64_t hits[256];
+    struct scan sc = {.bits = bits, .hits = hits, .max = sizeof hits / sizeof *hits};
+    word_hits(pf, w, len, 0, &sc);
+    uint32_t nc = 0, nl = 0, ns = 0, list = 0;
+    for (size_t b = 0; b < nbits; b++)
+        nc += (uint32_t)__builtin_popcountll(bits[b]);
+    /* a lead of a pattern analyzer_prefilter_decide() takes word by word
+     * is decided here, the key standing for the text: its characters are
+     * all known to it, and both its ends are ASCII that is not \w, or
+     * ends of the text, there and in a text where the key is a whole word */
+    int8_t r[256];
+    for (size_t h = 0; h < sc.nhits && h < 256; h++) {
+        uint32_t p = (uint32_t)(hits[h] >> 32);
+        size_t end;
+        r[h] = -1;
+        if (p < pf->ndecide && pf->decide[p].kind != D_NONE && pf->decide[p].kind != D_SEQ)
+            r[h] = (int8_t)analyzer_prefilter_decide(pf, p, key, len, 0, &end);
+        if (r[h] == 1 && end != len)
+            r[h] = -1;
+        nl += r[h] < 0;
+        ns += r[h] == 1;
+    }
+    if (sc.nhits > sc.max) {
+        list = PF_WORD_NONE;        /* too many: the scan does it */
+    } else if (nc || nl || ns) {
+        grow((void **)&pf->known, &pf->capknown, pf->nknown + 3 + nc + nl + ns,
+             sizeof *pf->known);
+        grow((void **)&pf->klist, &pf->capklist, pf->nklist + 1, sizeof *pf->klist);
+        pf->klist[pf->nklist++] = pf->nknown;
+        list = pf->nklist;
+        uint32_t *o = pf->known + pf->nknown;
+        *o++ = nc;
+        *o++ = nl;
+        *o++ = ns;
+        for (size_t b = 0; b < nbits; b++)
+            for (uint64_t x = bits[b]; x; x &= x - 1)
+                *o++ = (uint32_t)(b * 64 + (size_t)__builtin_ctzll(x));
+        for (size_t h = 0; h < sc.nhits; h++)
+            if (r[h] < 0)
+                *o++ = (uint32_t)(hits[h] >> 32);
+        for (size_t h = 0; h < sc.nhits; h++)
+            if (r[h] == 1)
+                *o++ = (uint32_t)(hits[h] >> 32);
+        pf->nknown = (uint32_t)(o - pf->known);
+    }
+    free(bits);
+    return list;
+}
+
+int analyzer_prefilter_each_word(const struct analyzer_prefilter *pf,
+                                 int (*fn)(void *ud, const char *w, size_t n), void *ud)
+{
+    for (uint32_t id = 0; pf && id < pf->nlit; id++) {
+        const char *w = (const char *)pf->bytes + pf->lit[id].off;
+        int rc = plain_word(pf, (const unsigned char *)w, pf->lit[id].len)
+                     ? fn(ud, w, pf->lit[id].len)
+                     : 0;
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* What list (analyzer_prefilter_word(), not 0) says of a word at
+ * s[at..end): the candidates, the leads the word may start a match of,
+ * and those it starts one of, to end (which analyzer_prefilter_decide()
+ * would say too, when the word is after ASCII or at the start: sure).
+ * The leads it starts no match of are none of its hits. */
+static inline void known_hits(const struct analyzer_prefilter *pf, uint32_t list,
+                              const unsigned char *s, uint32_t at, uint32_t end,
+                              struct scan *sc)
+{
+    if (!list)
+        return;
+    const uint32_t *l = pf->known + pf->klist[list - 1];
+    uint32_t nc = l[0], nl = l[1] + l[2], ns = l[2];
+    l += 3;
+    for (uint32_t k = 0; k < nc; k++)
+        mark(sc->bits, l[k]);
+    l += nc;
+    for (uint32_t k = 0; k < nl; k++) {
+        if (sc->nhits < sc->max)
+            sc->hits[sc->nhits] = (uint64_t)l[k] << 32 | at;
+        sc->nhits++;
+    }
+    if (ns && (at == 0 || s[at - 1] < 0x80))
+        for (uint32_t k = nl - ns; k < nl && sc->nsure < sc->maxsure; k++)
+            sc->sure[sc->nsure++] = (struct analyzer_pf_sure){
+                .hit = (uint64_t)l[k] << 32 | at, .end = end};
+}
+
+/* Does the Cyrillic word p[0..n) (two bytes a letter) have ё or Ё? */
+static int has_yo(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        if ((p[i] == 0xD1 && p[i + 1] == 0x91) || (p[i] == 0xD0 && p[i + 1] == 0x81))
+            return 1;
+    return 0;
+}
+
+/* The words of s[i..len) (maximal runs of word characters, folded as they
+ * go into w, which has MAX_LIT + 4 bytes, zeroed by the caller: chain_hits()
+ * reads the first 20 bytes of the shortest), and their literals. A word
+ * that is a token of t[0..nt) (in text order) with a list (tok.pf, see
+ * analyzer_prefilter_scan_known()) is taken from its list instead. */
+static inline __attribute__((always_inline)) void
+walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, size_t i,
+     unsigned char *w, const struct analyzer_tok *t, size_t nt, struct scan *sc)
+{
+    const struct analyzer_tok *tend = nt ? t + nt : t;     /* t may be NULL */
+    size_t next = t < tend ? t->off : SIZE_MAX;
+    while (i < len) {
+        uint32_t f;
+        size_t adv;
+        if (s[i] < 0x80) {
+            if (!pf->ascii[s[i]]) {
+                i++;
+                continue;
+            }
+        } else if (!(f = word_char(pf, s, len, i, &adv))) {
+            i += adv;
+            continue;
+        }
+        if (i >= next) {
+            /* a token starts here (those that did not start a word are
+             * behind: passed): its list, when it has one and is the
+             * whole word, its end no word character */
+            while (t < tend && t->off < i)
+                t++;
+            if (t < tend && t->off == i) {
+                size_t end = i + t->len;
+                unsigned list = t->pf;
+                t++;
+                if (list && end <= len && (end == len || (s[end] < 0x80 && !pf->ascii[s[end]])) &&
+                    !((list & LEX_PF_YO) && has_yo(s + i, end - i))) {
+                    next = t < tend ? t->off : SIZE_MAX;
+                    known_hits(pf, (list & LEX_PF_LIST) - 1, s, (uint32_t)i, (uint32_t)end, sc);
+                    i = end;
+                    continue;
+                }
+            }
+            next = t < tend ? t->off : SIZE_MAX;
+        }
+        size_t start = i, n = 0;
+        while (i < len) {
+#if WORD_SWAR
+            int k;
+            if (i + 8 <= len && n + 8 <= MAX_LIT && (k = word_ascii8(s + i, w + n)) >= 0) {
+                n += (size_t)k;
+                i += (size_t)k;
+                if (k < 8)
+                    break;          /* an ASCII character that is not \w */
+                continue;
+            }
+#endif
+            unsigned c = s[i];
+            if (c < 0x80) {
+                if (!(c = pf->ascii[c]))
+                    break;
+                if (n < MAX_LIT)
+                    w[n] = (unsigned char)c;
+                n++;
+                i++;
+                continue;
+            }
+#if WORD_SWAR
+            if ((c == 0xD0 || c == 0xD1) && i + 8 <= len && n + 8 <= MAX_LIT &&
+                analyzer_cyr_small4(s + i)) {
+                memcpy(w + n, s + i, 8);    /* folded already, word characters */
+                n += 8;
+                i += 8;
+                continue;
+            }
+#endif
+            if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+                /* two bytes (Cyrillic...), as word_char() and put_utf8()
+                 * would take them, when the folded letter is two bytes too */
+                uint32_t e = pf->fold2[(c & 0x1F) << 6 | (s[i + 1] & 0x3F)];
+                if (!(e & 0x8000))
+                    break;
+                if ((e & 0x7FFF) >= 0x80) {
+                    if (n < MAX_LIT) {
+                        w[n] = (unsigned char)(0xC0 | (e & 0x7FFF) >> 6);
+                        w[n + 1] = (unsigned char)(0x80 | (e & 0x3F));
+                    }
+                    n += 2;
+                    i += 2;
+                    continue;
+                }
+            }
+            if (!(f = word_char(pf, s, len, i, &adv)))
+                break;
+            if (n < MAX_LIT)
+                put_utf8(f, w + n);
+            n += f < 0x800 ? 2 - (f < 0x80) : f < 0x10000 ? 3 : 4;
+            i += adv;
+        }
+        word_hits(pf, w, n, (uint32_t)start, sc);
+    }
+}
+
 static void scan(const struct analyzer_prefilter *pf, const char *text, size_t len,
-                 struct scan *sc)
+                 const struct analyzer_tok *t, size_t nt, struct scan *sc)
 {
     for (uint32_t k = 0; k < pf->nalways; k++)
         mark(sc->bits, pf->always[k]);
@@ -1888,79 +2149,9 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
         sc->nhits = sc->max + 1;     /* offsets do not fit: no hits to rely on */
     const unsigned char *s = (const unsigned char *)text;
     if (pf->nlit) {
-        /* the words: maximal runs of word characters, folded as they go
-         * (zeroed: chain_hits() reads the first 20 bytes of the shortest) */
         unsigned char w[MAX_LIT + 4];
         memset(w, 0, sizeof w);
-        size_t i = 0;
-        while (i < len) {
-            uint32_t f;
-            size_t adv;
-            if (s[i] < 0x80) {
-                if (!pf->ascii[s[i]]) {
-                    i++;
-                    continue;
-                }
-            } else if (!(f = word_char(pf, s, len, i, &adv))) {
-                i += adv;
-                continue;
-            }
-            size_t start = i, n = 0;
-            while (i < len) {
-#if WORD_SWAR
-                int k;
-                if (i + 8 <= len && n + 8 <= MAX_LIT && (k = word_ascii8(s + i, w + n)) >= 0) {
-                    n += (size_t)k;
-                    i += (size_t)k;
-                    if (k < 8)
-                        break;          /* an ASCII character that is not \w */
-                    continue;
-                }
-#endif
-                unsigned c = s[i];
-                if (c < 0x80) {
-                    if (!(c = pf->ascii[c]))
-                        break;
-                    if (n < MAX_LIT)
-                        w[n] = (unsigned char)c;
-                    n++;
-                    i++;
-                    continue;
-                }
-#if WORD_SWAR
-                if ((c == 0xD0 || c == 0xD1) && i + 8 <= len && n + 8 <= MAX_LIT &&
-                    analyzer_cyr_small4(s + i)) {
-                    memcpy(w + n, s + i, 8);    /* folded already, word characters */
-                    n += 8;
-                    i += 8;
-                    continue;
-                }
-#endif
-                if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
-                    /* two bytes (Cyrillic...), as word_char() and put_utf8()
-                     * would take them, when the folded letter is two bytes too */
-                    uint32_t e = pf->fold2[(c & 0x1F) << 6 | (s[i + 1] & 0x3F)];
-                    if (!(e & 0x8000))
-                        break;
-                    if ((e & 0x7FFF) >= 0x80) {
-                        if (n < MAX_LIT) {
-                            w[n] = (unsigned char)(0xC0 | (e & 0x7FFF) >> 6);
-                            w[n + 1] = (unsigned char)(0x80 | (e & 0x3F));
-                        }
-                        n += 2;
-                        i += 2;
-                        continue;
-                    }
-                }
-                if (!(f = word_char(pf, s, len, i, &adv)))
-                    break;
-                if (n < MAX_LIT)
-                    put_utf8(f, w + n);
-                n += f < 0x800 ? 2 - (f < 0x80) : f < 0x10000 ? 3 : 4;
-                i += adv;
-            }
-            word_hits(pf, w, n, (uint32_t)start, sc);
-        }
+        walk(pf, s, len, 0, w, t, nt, sc);
     }
     if (pf->nloose == 0)
         return;
@@ -1978,18 +2169,31 @@ void analyzer_prefilter_scan(const struct analyzer_prefilter *pf, const char *te
                              uint64_t *bits)
 {
     struct scan sc = {.bits = bits};
-    scan(pf, text, len, &sc);
+    scan(pf, text, len, NULL, 0, &sc);
 }
 
 size_t analyzer_prefilter_scan_hits(const struct analyzer_prefilter *pf, const char *text,
                                     size_t len, uint64_t *bits, uint64_t *hits, size_t max)
 {
     struct scan sc = {.bits = bits, .hits = hits, .max = max};
-    scan(pf, text, len, &sc);
+    scan(pf, text, len, NULL, 0, &sc);
     return sc.nhits;
 }
 
 size_t analyzer_prefilter_always(const struct analyzer_prefilter *pf)
 {
     return pf ? pf->nalways : 0;
+}
+
+size_t analyzer_prefilter_scan_known(const struct analyzer_prefilter *pf, const char *text,
+                                     size_t len, const struct analyzer_tok *t, size_t nt,
+                                     uint64_t *bits, uint64_t *hits, size_t max,
+                                     struct analyzer_pf_sure *sure, size_t *nsure,
+                                     size_t maxsure)
+{
+    struct scan sc = {.bits = bits, .hits = hits, .max = max, .sure = sure,
+                      .maxsure = maxsure};
+    scan(pf, text, len, t, nt, &sc);
+    *nsure = sc.nsure;
+    return sc.nhits;
 }

@@ -55,6 +55,8 @@
 #define MAX_LANGS       8
 #define MAX_WEIGHT      1000000.0
 #define LOCAL_HITS      256        /* prefilter hits kept on the stack */
+#define LOCAL_SURE      32         /* hits the prefilter decided, kept */
+#define UNSORTED_HITS   64         /* more hits than this are sorted */
 
 enum rule_kind { RK_BRAND, RK_TOPIC, RK_URGENT };
 static const char *const kind_names[] = {"brand", "topic", "urgent"};
@@ -597,13 +599,16 @@ static int overlaps(const struct analyzer_spans *sp, size_t a, size_t b)
 }
 
 /* What the prefilter said about a text: the candidate patterns (bits), and
- * the sorted hits (id << 32 | offset) of the patterns with leads, when
- * complete (ok). NULL: every pattern runs, from every start. */
+ * the hits (id << 32 | offset, in text order or sorted) of the patterns with
+ * leads, when complete (ok). NULL: every pattern runs, from every start. */
 struct scan {
     const uint64_t *bits;
     const uint64_t *hits;
     size_t nhits;
     int ok;
+    int sorted;                /* hits sorted (pattern, then offset), not in text order */
+    const struct analyzer_pf_sure *sure;    /* hits decided already */
+    size_t nsure;
 };
 
 static inline int bit(const uint64_t *bits, uint32_t k)
@@ -630,6 +635,32 @@ static int match_at(const struct analyzer_rules *rs, const pcre2_code *re, const
     return 1;
 }
 
+/* Whether pattern k of l matches at hit h (at its offset), as match_at()
+ * anchored there: decided by the prefilter when it can. */
+static inline int try_hit(const struct analyzer_rules *rs, const struct pat_list *l, size_t k,
+                          const struct scan *sc, uint64_t h, const char *s, size_t len,
+                          pcre2_match_data *md, size_t *ms, size_t *me)
+{
+    size_t at = (uint32_t)h, end = 0;
+    int rc = -2;
+    for (size_t j = 0; j < sc->nsure; j++)
+        if (sc->sure[j].hit == h) {
+            rc = 1;
+            end = sc->sure[j].end;
+            break;
+        }
+    if (rc == -2)
+        rc = analyzer_prefilter_decide(rs->pf, (uint32_t)(h >> 32), s, len, at, &end);
+    if (rc == 1) {
+        *ms = at;
+        *me = end;
+        return 1;
+    }
+    if (rc < 0)
+        rc = match_at(rs, l->v[k], s, len, at, PCRE2_ANCHORED, md, ms, me);
+    return rc;
+}
+
 /* The first match of pattern k of l at or after off, as match_at(). The
  * search for it tries every start from off on, in order, and stops at the
  * first that matches (or hits a limit: limits count per start). When the
@@ -637,35 +668,38 @@ static int match_at(const struct analyzer_rules *rs, const pcre2_code *re, const
  * at those places only (PCRE2_ANCHORED), in order: the same first match.
  * That also runs the interpreter, not the JIT code: the JIT code of a
  * pattern out of a thousand is cold in the cache, and one attempt at a
- * known start costs less in the interpreter than the JIT's cache misses. */
+ * known start costs less in the interpreter than the JIT's cache misses.
+ * The places come in text order, where a pattern's two leads in one word
+ * are there twice (tried twice, the same answer), or sorted without
+ * repeats when there are many. */
 static int find(const struct analyzer_rules *rs, const struct pat_list *l, size_t k,
                 const struct scan *sc, const char *s, size_t len, size_t off,
                 pcre2_match_data *md, size_t *ms, size_t *me)
 {
     if (!sc || !sc->ok || !rs->lead[l->first_id + (uint32_t)k])
         return match_at(rs, l->v[k], s, len, off, 0, md, ms, me);
-    uint64_t from = (uint64_t)(l->first_id + (uint32_t)k) << 32 | (off > UINT32_MAX ? UINT32_MAX : off);
+    uint32_t p = l->first_id + (uint32_t)k, from = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
+    int rc;
+    if (!sc->sorted) {
+        /* a few hits in text order: this pattern's, from off on */
+        for (size_t i = 0; i < sc->nhits; i++)
+            if ((uint32_t)(sc->hits[i] >> 32) == p && (uint32_t)sc->hits[i] >= from &&
+                (rc = try_hit(rs, l, k, sc, sc->hits[i], s, len, md, ms, me)) != 0)
+                return rc;
+        return 0;
+    }
+    uint64_t x = (uint64_t)p << 32 | from;
     size_t lo = 0, hi = sc->nhits;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (sc->hits[mid] < from)
+        if (sc->hits[mid] < x)
             lo = mid + 1;
         else
             hi = mid;
     }
-    for (; lo < sc->nhits && sc->hits[lo] >> 32 == from >> 32; lo++) {
-        size_t at = (uint32_t)sc->hits[lo], end;
-        int rc = analyzer_prefilter_decide(rs->pf, (uint32_t)(from >> 32), s, len, at, &end);
-        if (rc == 1) {
-            *ms = at;
-            *me = end;
-            return 1;
-        }
-        if (rc < 0)
-            rc = match_at(rs, l->v[k], s, len, at, PCRE2_ANCHORED, md, ms, me);
-        if (rc != 0)
+    for (; lo < sc->nhits && sc->hits[lo] >> 32 == p; lo++)
+        if ((rc = try_hit(rs, l, k, sc, sc->hits[lo], s, len, md, ms, me)) != 0)
             return rc;
-    }
     return 0;
 }
 
@@ -819,17 +853,7 @@ static int cmp_u64(const void *a, const void *b)
 /* Sort the hits and drop repeats (two leads of a pattern in one word). */
 static size_t sort_hits(uint64_t *h, size_t n)
 {
-    if (n < 32) {
-        for (size_t i = 1; i < n; i++) {
-            uint64_t x = h[i];
-            size_t j = i;
-            for (; j > 0 && h[j - 1] > x; j--)
-                h[j] = h[j - 1];
-            h[j] = x;
-        }
-    } else {
-        qsort(h, n, sizeof *h, cmp_u64);
-    }
+    qsort(h, n, sizeof *h, cmp_u64);
     size_t o = 0;
     for (size_t i = 0; i < n; i++)
         if (o == 0 || h[o - 1] != h[i])
@@ -867,27 +891,52 @@ ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, siz
                              const char *lang, struct tags *out, struct analyzer_spans *brand_at,
                              json_t *explain, int flags)
 {
+    return analyzer_rules_apply_known(rs, s, len, NULL, 0, lang, out, brand_at, explain, flags);
+}
+
+uint32_t analyzer_rules_word(struct analyzer_rules *rs, const char *key, size_t len)
+{
+    return rs && rs->pf ? analyzer_prefilter_word(rs->pf, key, len) : PF_WORD_NONE;
+}
+
+int analyzer_rules_each_word(const struct analyzer_rules *rs,
+                             int (*fn)(void *ud, const char *w, size_t n), void *ud)
+{
+    return rs ? analyzer_prefilter_each_word(rs->pf, fn, ud) : 0;
+}
+
+ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *s, size_t len,
+                                   const struct analyzer_tok *t, size_t nt,
+                                   const char *lang, struct tags *out,
+                                   struct analyzer_spans *brand_at, json_t *explain, int flags)
+{
     if (!rs || rs->n == 0)
         return CTX_OK;
     uint64_t bstack[64], hstack[LOCAL_HITS], *bits = NULL, *hits = hstack;
+    struct analyzer_pf_sure sure[LOCAL_SURE];
     size_t words = ((size_t)rs->npats + 63) / 64;
     struct scan scan = {0}, *sc = NULL;
     if (!(flags & RULES_NO_PREFILTER) && rs->pf) {
         bits = words <= 64 ? bstack : ctx_calloc(words, sizeof *bits);
         memset(bits, 0, words * sizeof *bits);
-        size_t n = analyzer_prefilter_scan_hits(rs->pf, s, len, bits, hits, LOCAL_HITS);
+        size_t n = analyzer_prefilter_scan_known(rs->pf, s, len, t, nt, bits, hits,
+                                                 LOCAL_HITS, sure, &scan.nsure, LOCAL_SURE);
         scan.ok = n <= LOCAL_HITS;
         if (!scan.ok && n < SIZE_MAX / sizeof *hits) {
             /* again, keeping every hit (the bits come out the same) */
             hits = ctx_malloc(n * sizeof *hits);
-            size_t again = analyzer_prefilter_scan_hits(rs->pf, s, len, bits, hits, n);
+            size_t again = analyzer_prefilter_scan_known(rs->pf, s, len, t, nt, bits, hits, n,
+                                                         sure, &scan.nsure, LOCAL_SURE);
             scan.ok = again <= n;
             n = again;
         }
         /* without every hit, the patterns are tried at every start */
         scan.bits = bits;
         scan.hits = hits;
-        scan.nhits = scan.ok ? sort_hits(hits, n) : 0;
+        scan.sure = sure;
+        /* a few hits are looked through, many sorted and searched */
+        scan.sorted = scan.ok && n > UNSORTED_HITS;
+        scan.nhits = !scan.ok ? 0 : scan.sorted ? sort_hits(hits, n) : n;
         sc = &scan;
     }
     int own = 0;

@@ -515,12 +515,14 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
     t->neg = nt || (t->e && ((t->e->flags & LEX_NEGATE) || t->e == lx->w[LW_NO]));
     t->num = n && (unsigned)(p[0] - '0') < 10u;
     t->ncue = 0;
+    t->pf = 0;
     if (lowfits && tc->opt && tc->opt->cues) {
         const struct cue_word *cw = tc->opt->cue_words[table == &lx->ru];
         if (direct && cw) {
             cw += direct - table->v;
             t->ncue = cw->ncue;
             memcpy(t->cue, cw->cue, sizeof t->cue);
+            t->pf = cw->pf;         /* for the rules' prefilter */
             if (cw->num)
                 t->num = 1;
         } else if (cw && fits && !e2) {
@@ -1793,7 +1795,7 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
     if (opt && opt->mask) {
         struct analyzer_spans mask;
         analyzer_spans_init(&mask);
-        opt->mask(opt->ud, code, &mask);
+        opt->mask(opt->ud, code, toks, c.n, (const char *)s, &mask);
         if (mask.n && apply_mask(&c, s, toks, &mask))
             c.addressed = 1;
         analyzer_spans_free(&mask);

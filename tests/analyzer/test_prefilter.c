@@ -362,6 +362,159 @@ static void test_decide_vs_pcre(void **state)
     assert_int_equal(bad, 0);
 }
 
+
+/* analyzer_prefilter_scan_known() against analyzer_prefilter_scan_hits():
+ * the words handed over as known (as the tokenizer would: a piece of the
+ * text, lower-cased, ё looked up as е, whether or not it is a whole word
+ * there) change nothing but the hits of patterns that cannot match at a
+ * known word (left out) and those that surely do (sure[], as decide()). */
+static const char *const known_pats[] = {
+    "\\b(refund|refunds)\\b", "\\bдоставк\\w*", "\\b(член|друз)\\w{0,3}\\b",
+    "\\bbattery\\s+life\\b", "\\bsubpl\\w*", "\\bнет\\b", "\\bеда\\b", "\\bёлк\\w*",
+    "\\bnot\\s+(the|a)?\\s*working\\b", "\\bcat\\b", "cat", "\\b(a|an)\\b", "\\bли\\w{0,2}\\b",
+    "\\bел\\w*", "\\bworking\\b", "\\brefund\\w{0,2}\\b",
+};
+static const char *const known_pieces[] = {
+    "refund", "Refunds", "REFUND", "refunded", "доставка", "Доставку", "член", "членами",
+    "друзья", "battery", "life", "subplot", "subpl", "нет", "Нет", "еда", "ёлка", "елка",
+    "Еда", "ЁЛКА", "not", "the", "working", "cat", "cats", "a", "An", "_cat", "it's",
+    "#nothappy", "\xc3\xa9", "na\xc3\xafve", "x", "лиса", "ли", "Working",
+};
+static const char *const known_seps[] = {
+    " ", ", ", "-", "'", "_", "\xe2\x80\x94", "\xc2\xab", "\xcc\x81", "", "\n", ".",
+};
+
+/* The tokenizer's lower case of p[0..n): ASCII and Cyrillic, ё as е. */
+static size_t known_key(const unsigned char *p, size_t n, char *o)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = p[i];
+        if (c - 'A' < 26u) {
+            o[k++] = (char)(c + 32);
+        } else if ((c == 0xD0 || c == 0xD1) && i + 1 < n) {
+            uint32_t cp = (c & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu);
+            if (cp >= 0x410 && cp < 0x430)
+                cp += 32;
+            if (cp == 0x401 || cp == 0x451)
+                cp = 0x435;
+            o[k++] = (char)(0xC0 | cp >> 6);
+            o[k++] = (char)(0x80 | (cp & 0x3F));
+            i++;
+        } else {
+            o[k++] = (char)c;
+        }
+    }
+    return k;
+}
+
+static void test_known_words(void **state)
+{
+    (void)state;
+    struct analyzer_prefilter *pf = analyzer_prefilter_new();
+    pcre2_code *re[CTX_ARRAY_LEN(known_pats)];
+    pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    for (uint32_t p = 0; p < CTX_ARRAY_LEN(known_pats); p++) {
+        int ec;
+        PCRE2_SIZE eo;
+        re[p] = pcre2_compile((PCRE2_SPTR)known_pats[p], strlen(known_pats[p]),
+                              PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, &ec, &eo, NULL);
+        assert_non_null(re[p]);
+        assert_int_equal(analyzer_prefilter_add(pf, p, known_pats[p], strlen(known_pats[p])), 0);
+    }
+    /* each piece's token.pf, as analyzer_new() and the tokenizer make it:
+     * a key with е flagged (the token may have had ё), one with е and ASCII
+     * none */
+    unsigned tpfs[CTX_ARRAY_LEN(known_pieces)];
+    for (size_t i = 0; i < CTX_ARRAY_LEN(known_pieces); i++) {
+        char key[64];
+        size_t kn = known_key((const unsigned char *)known_pieces[i], strlen(known_pieces[i]),
+                              key);
+        uint32_t list = analyzer_prefilter_word(pf, key, kn);
+        tpfs[i] = list < LEX_PF_LIST ? list + 1 : 0;
+        key[kn] = '\0';
+        if (tpfs[i] && strstr(key, "\xd0\xb5")) {
+            tpfs[i] |= LEX_PF_YO;
+            for (size_t c = 0; c < kn; c++)
+                if ((unsigned char)key[c] < 0x80)
+                    tpfs[i] = 0;
+        }
+    }
+    size_t known = 0, dropped = 0, sure = 0;
+    for (int t = 0; t < 20000; t++) {
+        char text[1024] = "";
+        struct analyzer_tok kw[64];
+        size_t nkw = 0, len = 0;
+        unsigned parts = 1 + rnd(12);
+        for (unsigned k = 0; k < parts; k++) {
+            unsigned pi = rnd(CTX_ARRAY_LEN(known_pieces));
+            const char *piece = known_pieces[pi];
+            size_t n = strlen(piece);
+            unsigned tpf = tpfs[pi];
+            known += tpf != 0;
+            if (rnd(4)) {
+                memset(&kw[nkw], 0, sizeof kw[nkw]);
+                kw[nkw].off = (uint32_t)len;
+                kw[nkw].len = (uint32_t)n;
+                kw[nkw++].pf = rnd(8) ? (uint16_t)tpf : 0;
+            }
+            memcpy(text + len, piece, n);
+            len += n;
+            const char *sep = k + 1 < parts || rnd(2) ? known_seps[rnd(CTX_ARRAY_LEN(known_seps))] : "";
+            memcpy(text + len, sep, strlen(sep));
+            len += strlen(sep);
+        }
+        text[len] = '\0';
+        uint64_t bits = 0, kbits = 0, hits[256], khits[256];
+        struct analyzer_pf_sure sv[32];
+        size_t ns = 0;
+        size_t nh = analyzer_prefilter_scan_hits(pf, text, len, &bits, hits, 256);
+        size_t nk = analyzer_prefilter_scan_known(pf, text, len, kw, nkw, &kbits, khits, 256, sv,
+                                                  &ns, 32);
+        assert_true(nh <= 256 && nk <= nh);
+        assert_int_equal(bits, kbits);
+        /* each hit left out cannot match; each kept is one of scan_hits()' */
+        for (size_t h = 0; h < nh; h++) {
+            size_t k = 0;
+            while (k < nk && khits[k] != hits[h])
+                k++;
+            if (k < nk) {
+                khits[k] = UINT64_MAX;       /* counted once */
+                continue;
+            }
+            /* decide() asks PCRE2 after a character outside ASCII: so
+             * does this test */
+            size_t end;
+            uint32_t p = (uint32_t)(hits[h] >> 32);
+            int r = analyzer_prefilter_decide(pf, p, text, len, (uint32_t)hits[h], &end);
+            if (r < 0)
+                r = pcre2_match(re[p], (PCRE2_SPTR)text, len, (uint32_t)hits[h],
+                                PCRE2_ANCHORED, md, NULL) > 0;
+            if (r != 0)
+                print_error("hit %u at %u left out, matches: \"%s\"\n", p,
+                            (unsigned)hits[h], text);
+            assert_int_equal(r, 0);
+            dropped++;
+        }
+        for (size_t k = 0; k < nk; k++)
+            assert_true(khits[k] == UINT64_MAX);
+        for (size_t k = 0; k < ns; k++) {
+            size_t end = 0;
+            int r = analyzer_prefilter_decide(pf, (uint32_t)(sv[k].hit >> 32), text, len,
+                                              (uint32_t)sv[k].hit, &end);
+            assert_int_equal(r, 1);
+            assert_int_equal(end, sv[k].end);
+            sure++;
+        }
+    }
+    print_message("%zu words with lists, %zu hits left out, %zu decided\n", known, dropped, sure);
+    assert_true(known > 10000 && dropped > 100 && sure > 1000);
+    for (size_t p = 0; p < CTX_ARRAY_LEN(known_pats); p++)
+        pcre2_code_free(re[p]);
+    pcre2_match_data_free(md);
+    analyzer_prefilter_free(pf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_odd_patterns),
         cmocka_unit_test(test_random_patterns),
         cmocka_unit_test(test_decide_vs_pcre),
+        cmocka_unit_test(test_known_words),
         cmocka_unit_test(test_corpus_1000),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
