@@ -10,12 +10,28 @@
 
 ctx_err strlist_add(struct strlist *l, const char *s)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 4;
-        l->v = ctx_realloc(l->v, cap * sizeof *l->v);
+    size_t len = strlen(s) + 1;
+    if (l->n == l->cap || l->used + len > l->room) {
+        /* a new block: the pointers moved along with their strings */
+        size_t cap = l->n < l->cap ? l->cap : l->cap ? l->cap * 2 : 4;
+        size_t room = l->room ? l->room : 64;
+        while (room < l->used + len)
+            room *= 2;
+        char **v = ctx_malloc(cap * sizeof *v + room);
+        char *to = (char *)(v + cap), *from = (char *)(l->v + l->cap);
+        if (l->used)
+            memcpy(to, from, l->used);
+        for (size_t i = 0; i < l->n; i++)
+            v[i] = to + (l->v[i] - from);
+        free(l->v);
+        l->v = v;
         l->cap = cap;
+        l->room = room;
     }
-    l->v[l->n++] = ctx_strdup(s);
+    char *at = (char *)(l->v + l->cap) + l->used;
+    memcpy(at, s, len);
+    l->used += len;
+    l->v[l->n++] = at;
     return CTX_OK;
 }
 
@@ -34,8 +50,6 @@ ctx_err strlist_add_unique(struct strlist *l, const char *s)
 
 void strlist_clear(struct strlist *l)
 {
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
     free(l->v);
     memset(l, 0, sizeof *l);
 }

@@ -15,10 +15,15 @@
 #include "core/ctx.h"
 
 /* A small owned list of strings (topics, brands). Adding cannot fail (out
- * of memory aborts, core/mem.h): the ctx_err is always CTX_OK. */
+ * of memory aborts, core/mem.h): the ctx_err is always CTX_OK. The pointers
+ * and the strings share one allocation (v, cap pointers, then the strings):
+ * a list is one malloc and one free however many strings it holds, which
+ * the analyzer, tagging a firehose, notices. A struct strlist may be copied
+ * by value to move it. */
 struct strlist {
     char **v;
     size_t n, cap;
+    size_t used, room;          /* bytes of strings after the pointers: used, there */
 };
 
 ctx_err strlist_add(struct strlist *l, const char *s);       /* copies s */
