@@ -1049,6 +1049,8 @@ static const struct lex_phrase *find_phrase(const struct ctx_s *c, size_t from, 
 static double special_idioms(const struct ctx_s *c, double v, size_t i)
 {
     const struct analyzer_lexicon *lx = c->lx;
+    if (!(c->seen & LEX_PHRASE))
+        return v;               /* no phrase word in the whole text (most texts) */
     /* every phrase looked at lies in tokens i-3 .. i+2: none of them a
      * phrase word, nothing to find */
     int any = 0;
