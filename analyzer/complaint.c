@@ -58,14 +58,27 @@ struct elem {
                                   of whose words has one of these bits is not it */
 };
 
+/* A plain word element after the first (no #n, NEG, _ or "?"), which a match
+ * from token i puts on one of the tokens i + lo .. i + hi: when none of them
+ * is one of its words the cue cannot match there, which is cheaper to see
+ * than what match_from() would try first (its gaps and optional elements). */
+struct anchor {
+    uint64_t idbits;           /* the element's */
+    uint8_t lo, hi;
+    uint8_t el;                /* its index in the cue */
+};
+#define MAX_ANCHORS 2
+
 struct cue {
     /* what a try reads first, then its first elements */
     float weight;
     uint16_t reason;
     uint8_t lang_slow;         /* langmask cannot say: compare the codes */
+    uint8_t nanch;
     unsigned nel;
     unsigned nlangs;
     uint64_t langmask;         /* bit k: analyzer_cues.codes[k] is one of langs */
+    struct anchor anch[MAX_ANCHORS];   /* the first ones, nearest first */
     char langs[MAX_LANGS][4];
     struct elem el[MAX_ELEMS];
     size_t file;
@@ -734,9 +747,21 @@ static void build_index(struct analyzer_cues *c)
         }
     c->second = ctx_calloc(c->n + 1, sizeof *c->second);
     for (size_t i = 0; i < c->n; i++) {
-        const struct cue *q = &c->v[i];
+        struct cue *q = &c->v[i];
         if (q->nel >= 2 && !(q->el[0].flags & (E_OPT | E_GAP)) && q->el[1].flags == 0)
             c->second[i] = q->el[1].idbits;
+        /* where each element can be from the first token: a word, _, #n or
+         * NEG takes one token, "x?" none or one, ".." none to GAP_MAX */
+        unsigned lo = 0, hi = 0;
+        q->nanch = 0;
+        for (unsigned k = 0; k < q->nel && q->nanch < MAX_ANCHORS; k++) {
+            const struct elem *e = &q->el[k];
+            if (k > 0 && e->flags == 0)
+                q->anch[q->nanch++] = (struct anchor){.idbits = e->idbits, .lo = (uint8_t)lo,
+                                                      .hi = (uint8_t)hi, .el = (uint8_t)k};
+            lo += !(e->flags & (E_OPT | E_GAP));
+            hi += e->flags & E_GAP ? GAP_MAX : 1;
+        }
     }
     c->start = ctx_calloc(nw + 2, sizeof *c->start);
     size_t total = 0;
@@ -859,15 +884,10 @@ void analyzer_cues_where(const struct analyzer_cues *c, uint32_t cue, const char
 
 /* ---- matching ----------------------------------------------------------- */
 
-static int elem_ok(const struct analyzer_cues *c, const struct elem *e,
+/* Is one of the token's cue words among the element's (a plain one)? */
+static int word_ok(const struct analyzer_cues *c, const struct elem *e,
                    const struct analyzer_tok *t)
 {
-    if (e->flags & E_ANY)
-        return 1;
-    if (e->flags & E_NUM)
-        return t->num;
-    if (e->flags & E_NEG)
-        return t->neg;
     uint64_t tb = 0;
     for (unsigned j = 0; j < t->ncue; j++)
         tb |= 1ull << (t->cue[j] & 63);
@@ -877,6 +897,30 @@ static int elem_ok(const struct analyzer_cues *c, const struct elem *e,
         for (unsigned j = 0; j < t->ncue; j++)
             if (t->cue[j] == c->idpool[e->ids + k])
                 return 1;
+    return 0;
+}
+
+static int elem_ok(const struct analyzer_cues *c, const struct elem *e,
+                   const struct analyzer_tok *t)
+{
+    if (e->flags & E_ANY)
+        return 1;
+    if (e->flags & E_NUM)
+        return t->num;
+    if (e->flags & E_NEG)
+        return t->neg;
+    return word_ok(c, e, t);
+}
+
+/* Is the anchor's element one of tokens i + lo .. i + hi of i's sentence?
+ * (A match steps over every token between, all of that sentence.) */
+static int anchor_ok(const struct analyzer_cues *c, const struct cue *q, const struct anchor *a,
+                     const struct analyzer_tok *t, size_t n, size_t i)
+{
+    uint32_t sent = t[i].sent;
+    for (size_t j = i + a->lo; j <= i + a->hi && j < n && t[j].sent == sent; j++)
+        if (word_ok(c, &q->el[a->el], &t[j]))
+            return 1;
     return 0;
 }
 
@@ -943,12 +987,13 @@ static void try_cue(const struct analyzer_cues *c, uint32_t qi, const struct ana
     const struct cue *q = &c->v[qi];
     if (*nh >= max || q->weight == 0 || !lang_ok(q, lang, lbit))
         return;
-    /* most tries fail at the second word: when the first two elements are
-     * plain words, what match_from() would find out first */
-    if (q->nel >= 2 && !(q->el[0].flags & (E_OPT | E_GAP)) && q->el[1].flags == 0 &&
-        (i + 1 >= n || t[i + 1].sent != t[i].sent || !elem_ok(c, &q->el[1], &t[i + 1]) ||
-         !elem_ok(c, &q->el[0], &t[i])))
-        return;
+    /* most tries fail at the next word or two: when the first two elements
+     * are plain words, what match_from() would find out first, and the
+     * same for words past a gap or an optional element, which it would
+     * find out after trying every way through them */
+    for (unsigned a = 0; a < q->nanch; a++)
+        if (!anchor_ok(c, q, &q->anch[a], t, n, i))
+            return;
     size_t last = i;
     if (!match_from(c, q, 0, t, n, i, t[i].sent, &last))
         return;
