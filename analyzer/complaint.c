@@ -110,6 +110,9 @@ struct tslot {
 #define T_MAX_NODES (T_MAX_SLOTS / 2 - 1)   /* the root included: a table of
                                                T_MAX_SLOTS holds them at most half full */
 
+#define PFIRST_LOG  13
+#define PFIRST_BITS (1u << PFIRST_LOG)
+
 struct analyzer_cues {
     struct cue *v;
     size_t n, cap;
@@ -129,6 +132,13 @@ struct analyzer_cues {
     struct tslot *pslots;
     uint32_t pmask;
     uint32_t proot[256];       /* pslots' nodes below the root by byte: slot + 1, 0 none */
+    /* a token's first pk bytes (the shortest word beginning's length pmin,
+     * at most 4), hashed to a bit of pfirst that is set when a word
+     * beginning starts so: most tokens that are no whole cue word begin as
+     * none does, and one test says it without walking */
+    uint32_t pmin;             /* UINT32_MAX: there are none */
+    uint32_t pk, pkmask;
+    uint64_t pfirst[PFIRST_BITS / 64];
     uint16_t nwords;
     uint16_t *idpool;
     size_t nidpool, capidpool;
@@ -258,6 +268,43 @@ static void slots_build(const struct analyzer_cues *c, const uint8_t *keep,
     free(q);
 }
 
+/* The length of the shortest word beginning at or below node k, at depth d;
+ * UINT32_MAX none. */
+static uint32_t shortest_prefix(const struct analyzer_cues *c, uint32_t k, uint32_t d)
+{
+    uint32_t best = c->nodes[k].prefix ? d : UINT32_MAX;
+    for (uint32_t ch = c->nodes[k].child; ch; ch = c->nodes[ch].sib) {
+        uint32_t b = shortest_prefix(c, ch, d + 1);
+        if (b < best)
+            best = b;
+    }
+    return best;
+}
+
+/* pfirst's bit for the 4 bytes at w (the first pk counted). */
+static inline uint32_t pfirst_bit(const struct analyzer_cues *c, const char *w)
+{
+    uint32_t x;
+    memcpy(&x, w, 4);
+    return (x & c->pkmask) * 0x9E3779B1u >> (32 - PFIRST_LOG);
+}
+
+/* Set pfirst's bits of the word beginnings at or below node k, at depth d,
+ * whose bytes so far are path[0..d). */
+static void pfirst_mark(struct analyzer_cues *c, const uint8_t *keep, uint32_t k, char path[4],
+                        uint32_t d)
+{
+    path[d - 1] = (char)c->nodes[k].c;
+    if (d == c->pk) {
+        uint32_t b = pfirst_bit(c, path);
+        c->pfirst[b / 64] |= 1ull << (b % 64);
+        return;
+    }
+    for (uint32_t ch = c->nodes[k].child; ch; ch = c->nodes[ch].sib)
+        if (keep[ch])
+            pfirst_mark(c, keep, ch, path, d + 1);
+}
+
 /* c->tslots, and c->pslots: the nodes on the way to word beginnings. */
 static void tslots_build(struct analyzer_cues *c)
 {
@@ -267,6 +314,23 @@ static void tslots_build(struct analyzer_cues *c)
         if (c->root[b])
             mark_prefixes(c, c->root[b], keep);
     slots_build(c, keep, &c->pslots, &c->pmask);
+    uint32_t pk = UINT32_MAX;
+    for (unsigned b = 0; b < 256; b++)
+        if (c->root[b] && keep[c->root[b]]) {
+            uint32_t d = shortest_prefix(c, c->root[b], 1);
+            if (d < pk)
+                pk = d;
+        }
+    c->pmin = pk;
+    c->pk = pk == UINT32_MAX ? 0 : pk < 4 ? pk : 4;
+    unsigned char m[4] = {0};
+    memset(m, 0xFF, c->pk);
+    memcpy(&c->pkmask, m, 4);
+    for (unsigned b = 0; c->pk && b < 256; b++)
+        if (c->root[b] && keep[c->root[b]]) {
+            char path[4] = {0};
+            pfirst_mark(c, keep, c->root[b], path, 1);
+        }
     free(keep);
     for (unsigned b = 0; b < 256; b++) {
         const struct tslot *t = slot_find(c->pslots, c->pmask, 0, (unsigned char)b);
@@ -355,11 +419,14 @@ unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size
     return k;
 }
 
-unsigned analyzer_cues_prefixes(const struct analyzer_cues *c, const char *low, size_t n,
-                                uint16_t ids[TOK_CUE_IDS])
+/* The walk of analyzer_cues_prefixes(), apart so that the calls it rejects
+ * first (most) do not save and restore the registers it needs. */
+static __attribute__((noinline)) unsigned prefixes_walk(const struct analyzer_cues *c,
+                                                        const char *low, size_t n,
+                                                        uint16_t ids[TOK_CUE_IDS])
 {
     unsigned k = 0;
-    if (!c || n == 0 || !c->proot[(unsigned char)low[0]])
+    if (!c->proot[(unsigned char)low[0]])
         return 0;
     const struct tslot *t = &c->pslots[c->proot[(unsigned char)low[0]] - 1];
     for (size_t i = 1;; i++) {
@@ -372,6 +439,19 @@ unsigned analyzer_cues_prefixes(const struct analyzer_cues *c, const char *low, 
             break;
     }
     return k;
+}
+
+unsigned analyzer_cues_prefixes(const struct analyzer_cues *c, const char *low, size_t n,
+                                uint16_t ids[TOK_CUE_IDS])
+{
+    if (!c || n < c->pmin)
+        return 0;
+    if (n >= 4) {
+        uint32_t b = pfirst_bit(c, low);
+        if (!(c->pfirst[b / 64] >> (b % 64) & 1))
+            return 0;
+    }
+    return prefixes_walk(c, low, n, ids);
 }
 
 /* Depth first below node k, whose word is w[0..n). */
