@@ -1060,32 +1060,35 @@ static int negated_before(const struct analyzer_tok *t, size_t i)
     return 0;
 }
 
-static void try_cue(const struct analyzer_cues *c, uint32_t qi, const struct analyzer_tok *t,
-                    size_t n, size_t i, const char *lang, uint64_t lbit, struct cue_hit *hits,
-                    size_t max, size_t *nh)
+/* Does cue qi match from token i? Then its hit is hits[nh] (1 returned),
+ * unless there is one for it there already; nh < max. (nh is passed and
+ * not its address so that the caller keeps it in a register.) */
+static int try_cue(const struct analyzer_cues *c, uint32_t qi, const struct analyzer_tok *t,
+                   size_t n, size_t i, const char *lang, uint64_t lbit, struct cue_hit *hits,
+                   size_t nh)
 {
     const struct cue *q = &c->v[qi];
-    if (*nh >= max || q->weight == 0 || !lang_ok(q, lang, lbit))
-        return;
+    if (q->weight == 0 || !lang_ok(q, lang, lbit))
+        return 0;
     /* most tries fail at the next word or two: when the first two elements
      * are plain words, what match_from() would find out first, and the
      * same for words past a gap or an optional element, which it would
      * find out after trying every way through them */
     for (unsigned a = 0; a < q->nanch; a++)
         if (!anchor_ok(c, q, &q->anch[a], t, n, i))
-            return;
+            return 0;
     size_t last = i;
     if (!match_from(c, q, 0, t, n, i, t[i].sent, &last))
-        return;
+        return 0;
     if (!(q->el[0].flags & E_NEG) && negated_before(t, i))
-        return;
+        return 0;
     /* one hit per cue and place */
-    for (size_t k = 0; k < *nh; k++)
+    for (size_t k = 0; k < nh; k++)
         if (hits[k].cue == qi && hits[k].first == i)
-            return;
-    hits[*nh] = (struct cue_hit){.cue = qi, .reason = q->reason, .weight = q->weight,
-                                 .first = (uint32_t)i, .last = (uint32_t)last};
-    (*nh)++;
+            return 0;
+    hits[nh] = (struct cue_hit){.cue = qi, .reason = q->reason, .weight = q->weight,
+                                .first = (uint32_t)i, .last = (uint32_t)last};
+    return 1;
 }
 
 size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_tok *t,
@@ -1101,16 +1104,26 @@ size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_
             continue;
         /* the bits of the next token's words (none past the sentence):
          * a cue whose second word it cannot be (second[]) is not tried,
-         * as try_cue() would find first */
+         * as try_cue() would find first; read when a cue first asks, as
+         * most tokens' words start none */
         uint64_t next = 0;
-        if (i + 1 < n && t[i + 1].sent == tk->sent)
-            for (unsigned j = 0; j < t[i + 1].ncue; j++)
-                next |= 1ull << (t[i + 1].cue[j] & 63);
+        int known = 0;
 #define TRY(qi)                                                                 \
         do {                                                                    \
             uint32_t q_ = (qi);                                                 \
-            if (!c->second[q_] || (c->second[q_] & next))                       \
-                try_cue(c, q_, t, n, i, lang, lbit, hits, max, &nh);            \
+            uint64_t s_ = c->second[q_];                                        \
+            if (s_) {                                                           \
+                if (!known) {                                                   \
+                    if (i + 1 < n && t[i + 1].sent == tk->sent)                 \
+                        for (unsigned j_ = 0; j_ < t[i + 1].ncue; j_++)         \
+                            next |= 1ull << (t[i + 1].cue[j_] & 63);            \
+                    known = 1;                                                  \
+                }                                                               \
+                if (!(s_ & next))                                               \
+                    break;                                                      \
+            }                                                                   \
+            if (nh < max)                                                       \
+                nh += (size_t)try_cue(c, q_, t, n, i, lang, lbit, hits, nh);    \
         } while (0)
         for (unsigned j = 0; j < tk->ncue; j++) {
             uint16_t w = tk->cue[j];
