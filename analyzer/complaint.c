@@ -67,7 +67,7 @@ struct anchor {
     uint8_t lo, hi;
     uint8_t el;                /* its index in the cue */
 };
-#define MAX_ANCHORS 2
+#define MAX_ANCHORS 3
 
 struct cue {
     /* what a try reads first, then its first elements */
