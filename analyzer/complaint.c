@@ -34,7 +34,10 @@
  * the lexicon's tables (analyzer_cues_each_word()), whose entries carry their
  * cue words, so a token found there needs no walk and one that is not can
  * only be word beginnings ("cancel*"), walked in a second trie of those
- * alone (analyzer_cues_prefixes()). */
+ * alone (analyzer_cues_prefixes(); most tokens are rejected before it by a
+ * bit test on their first bytes). A cue tried at a token first looks for
+ * up to three of its plain words where a match would put them (struct
+ * anchor), which most tries fail, before the full match. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
