@@ -1063,15 +1063,28 @@ static int negated_before(const struct analyzer_tok *t, size_t i)
     return 0;
 }
 
+/* What every try on one text reads, given as one pointer: nine arguments
+ * were three pushed on the stack for every try. */
+struct text_cues {
+    const struct analyzer_cues *c;
+    const struct analyzer_tok *t;
+    size_t n;
+    const char *lang;
+    uint64_t lbit;
+    struct cue_hit *hits;
+};
+
 /* Does cue qi match from token i? Then its hit is hits[nh] (1 returned),
  * unless there is one for it there already; nh < max. (nh is passed and
  * not its address so that the caller keeps it in a register.) */
-static int try_cue(const struct analyzer_cues *c, uint32_t qi, const struct analyzer_tok *t,
-                   size_t n, size_t i, const char *lang, uint64_t lbit, struct cue_hit *hits,
-                   size_t nh)
+static int try_cue(const struct text_cues *x, uint32_t qi, size_t i, size_t nh)
 {
+    const struct analyzer_cues *c = x->c;
+    const struct analyzer_tok *t = x->t;
+    size_t n = x->n;
+    struct cue_hit *hits = x->hits;
     const struct cue *q = &c->v[qi];
-    if (q->weight == 0 || !lang_ok(q, lang, lbit))
+    if (q->weight == 0 || !lang_ok(q, x->lang, x->lbit))
         return 0;
     /* most tries fail at the next word or two: when the first two elements
      * are plain words, what match_from() would find out first, and the
@@ -1100,7 +1113,8 @@ size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_
     size_t nh = 0;
     if (!c || c->n == 0)
         return 0;
-    uint64_t lbit = lang ? code_bit(c, lang) : 0;
+    const struct text_cues x = {.c = c, .t = t, .n = n, .lang = lang,
+                                .lbit = lang ? code_bit(c, lang) : 0, .hits = hits};
     for (size_t i = 0; i < n && nh < max; i++) {
         const struct analyzer_tok *tk = &t[i];
         if (!tk->ncue && !tk->neg && !tk->num)
@@ -1126,7 +1140,7 @@ size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_
                     break;                                                      \
             }                                                                   \
             if (nh < max)                                                       \
-                nh += (size_t)try_cue(c, q_, t, n, i, lang, lbit, hits, nh);    \
+                nh += (size_t)try_cue(&x, q_, i, nh);                           \
         } while (0)
         for (unsigned j = 0; j < tk->ncue; j++) {
             uint16_t w = tk->cue[j];
