@@ -34,7 +34,10 @@
  * the lexicon's tables (analyzer_cues_each_word()), whose entries carry their
  * cue words, so a token found there needs no walk and one that is not can
  * only be word beginnings ("cancel*"), walked in a second trie of those
- * alone (analyzer_cues_prefixes()). */
+ * alone (analyzer_cues_prefixes(); most tokens are rejected before it by a
+ * bit test on their first bytes). A cue tried at a token first looks for
+ * up to three of its plain words where a match would put them (struct
+ * anchor), which most tries fail, before the full match. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,14 +61,27 @@ struct elem {
                                   of whose words has one of these bits is not it */
 };
 
+/* A plain word element after the first (no #n, NEG, _ or "?"), which a match
+ * from token i puts on one of the tokens i + lo .. i + hi: when none of them
+ * is one of its words the cue cannot match there, which is cheaper to see
+ * than what match_from() would try first (its gaps and optional elements). */
+struct anchor {
+    uint64_t idbits;           /* the element's */
+    uint8_t lo, hi;
+    uint8_t el;                /* its index in the cue */
+};
+#define MAX_ANCHORS 3
+
 struct cue {
     /* what a try reads first, then its first elements */
     float weight;
     uint16_t reason;
     uint8_t lang_slow;         /* langmask cannot say: compare the codes */
+    uint8_t nanch;
     unsigned nel;
     unsigned nlangs;
     uint64_t langmask;         /* bit k: analyzer_cues.codes[k] is one of langs */
+    struct anchor anch[MAX_ANCHORS];   /* the first ones, nearest first */
     char langs[MAX_LANGS][4];
     struct elem el[MAX_ELEMS];
     size_t file;
@@ -97,6 +113,9 @@ struct tslot {
 #define T_MAX_NODES (T_MAX_SLOTS / 2 - 1)   /* the root included: a table of
                                                T_MAX_SLOTS holds them at most half full */
 
+#define PFIRST_LOG  13
+#define PFIRST_BITS (1u << PFIRST_LOG)
+
 struct analyzer_cues {
     struct cue *v;
     size_t n, cap;
@@ -116,6 +135,13 @@ struct analyzer_cues {
     struct tslot *pslots;
     uint32_t pmask;
     uint32_t proot[256];       /* pslots' nodes below the root by byte: slot + 1, 0 none */
+    /* a token's first pk bytes (the shortest word beginning's length pmin,
+     * at most 4), hashed to a bit of pfirst that is set when a word
+     * beginning starts so: most tokens that are no whole cue word begin as
+     * none does, and one test says it without walking */
+    uint32_t pmin;             /* UINT32_MAX: there are none */
+    uint32_t pk, pkmask;
+    uint64_t pfirst[PFIRST_BITS / 64];
     uint16_t nwords;
     uint16_t *idpool;
     size_t nidpool, capidpool;
@@ -245,6 +271,43 @@ static void slots_build(const struct analyzer_cues *c, const uint8_t *keep,
     free(q);
 }
 
+/* The length of the shortest word beginning at or below node k, at depth d;
+ * UINT32_MAX none. */
+static uint32_t shortest_prefix(const struct analyzer_cues *c, uint32_t k, uint32_t d)
+{
+    uint32_t best = c->nodes[k].prefix ? d : UINT32_MAX;
+    for (uint32_t ch = c->nodes[k].child; ch; ch = c->nodes[ch].sib) {
+        uint32_t b = shortest_prefix(c, ch, d + 1);
+        if (b < best)
+            best = b;
+    }
+    return best;
+}
+
+/* pfirst's bit for the 4 bytes at w (the first pk counted). */
+static inline uint32_t pfirst_bit(const struct analyzer_cues *c, const char *w)
+{
+    uint32_t x;
+    memcpy(&x, w, 4);
+    return (x & c->pkmask) * 0x9E3779B1u >> (32 - PFIRST_LOG);
+}
+
+/* Set pfirst's bits of the word beginnings at or below node k, at depth d,
+ * whose bytes so far are path[0..d). */
+static void pfirst_mark(struct analyzer_cues *c, const uint8_t *keep, uint32_t k, char path[4],
+                        uint32_t d)
+{
+    path[d - 1] = (char)c->nodes[k].c;
+    if (d == c->pk) {
+        uint32_t b = pfirst_bit(c, path);
+        c->pfirst[b / 64] |= 1ull << (b % 64);
+        return;
+    }
+    for (uint32_t ch = c->nodes[k].child; ch; ch = c->nodes[ch].sib)
+        if (keep[ch])
+            pfirst_mark(c, keep, ch, path, d + 1);
+}
+
 /* c->tslots, and c->pslots: the nodes on the way to word beginnings. */
 static void tslots_build(struct analyzer_cues *c)
 {
@@ -254,6 +317,23 @@ static void tslots_build(struct analyzer_cues *c)
         if (c->root[b])
             mark_prefixes(c, c->root[b], keep);
     slots_build(c, keep, &c->pslots, &c->pmask);
+    uint32_t pk = UINT32_MAX;
+    for (unsigned b = 0; b < 256; b++)
+        if (c->root[b] && keep[c->root[b]]) {
+            uint32_t d = shortest_prefix(c, c->root[b], 1);
+            if (d < pk)
+                pk = d;
+        }
+    c->pmin = pk;
+    c->pk = pk == UINT32_MAX ? 0 : pk < 4 ? pk : 4;
+    unsigned char m[4] = {0};
+    memset(m, 0xFF, c->pk);
+    memcpy(&c->pkmask, m, 4);
+    for (unsigned b = 0; c->pk && b < 256; b++)
+        if (c->root[b] && keep[c->root[b]]) {
+            char path[4] = {0};
+            pfirst_mark(c, keep, c->root[b], path, 1);
+        }
     free(keep);
     for (unsigned b = 0; b < 256; b++) {
         const struct tslot *t = slot_find(c->pslots, c->pmask, 0, (unsigned char)b);
@@ -342,11 +422,14 @@ unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size
     return k;
 }
 
-unsigned analyzer_cues_prefixes(const struct analyzer_cues *c, const char *low, size_t n,
-                                uint16_t ids[TOK_CUE_IDS])
+/* The walk of analyzer_cues_prefixes(), apart so that the calls it rejects
+ * first (most) do not save and restore the registers it needs. */
+static __attribute__((noinline)) unsigned prefixes_walk(const struct analyzer_cues *c,
+                                                        const char *low, size_t n,
+                                                        uint16_t ids[TOK_CUE_IDS])
 {
     unsigned k = 0;
-    if (!c || n == 0 || !c->proot[(unsigned char)low[0]])
+    if (!c->proot[(unsigned char)low[0]])
         return 0;
     const struct tslot *t = &c->pslots[c->proot[(unsigned char)low[0]] - 1];
     for (size_t i = 1;; i++) {
@@ -359,6 +442,19 @@ unsigned analyzer_cues_prefixes(const struct analyzer_cues *c, const char *low, 
             break;
     }
     return k;
+}
+
+unsigned analyzer_cues_prefixes(const struct analyzer_cues *c, const char *low, size_t n,
+                                uint16_t ids[TOK_CUE_IDS])
+{
+    if (!c || n < c->pmin)
+        return 0;
+    if (n >= 4) {
+        uint32_t b = pfirst_bit(c, low);
+        if (!(c->pfirst[b / 64] >> (b % 64) & 1))
+            return 0;
+    }
+    return prefixes_walk(c, low, n, ids);
 }
 
 /* Depth first below node k, whose word is w[0..n). */
@@ -734,9 +830,21 @@ static void build_index(struct analyzer_cues *c)
         }
     c->second = ctx_calloc(c->n + 1, sizeof *c->second);
     for (size_t i = 0; i < c->n; i++) {
-        const struct cue *q = &c->v[i];
+        struct cue *q = &c->v[i];
         if (q->nel >= 2 && !(q->el[0].flags & (E_OPT | E_GAP)) && q->el[1].flags == 0)
             c->second[i] = q->el[1].idbits;
+        /* where each element can be from the first token: a word, _, #n or
+         * NEG takes one token, "x?" none or one, ".." none to GAP_MAX */
+        unsigned lo = 0, hi = 0;
+        q->nanch = 0;
+        for (unsigned k = 0; k < q->nel && q->nanch < MAX_ANCHORS; k++) {
+            const struct elem *e = &q->el[k];
+            if (k > 0 && e->flags == 0)
+                q->anch[q->nanch++] = (struct anchor){.idbits = e->idbits, .lo = (uint8_t)lo,
+                                                      .hi = (uint8_t)hi, .el = (uint8_t)k};
+            lo += !(e->flags & (E_OPT | E_GAP));
+            hi += e->flags & E_GAP ? GAP_MAX : 1;
+        }
     }
     c->start = ctx_calloc(nw + 2, sizeof *c->start);
     size_t total = 0;
@@ -859,15 +967,10 @@ void analyzer_cues_where(const struct analyzer_cues *c, uint32_t cue, const char
 
 /* ---- matching ----------------------------------------------------------- */
 
-static int elem_ok(const struct analyzer_cues *c, const struct elem *e,
+/* Is one of the token's cue words among the element's (a plain one)? */
+static int word_ok(const struct analyzer_cues *c, const struct elem *e,
                    const struct analyzer_tok *t)
 {
-    if (e->flags & E_ANY)
-        return 1;
-    if (e->flags & E_NUM)
-        return t->num;
-    if (e->flags & E_NEG)
-        return t->neg;
     uint64_t tb = 0;
     for (unsigned j = 0; j < t->ncue; j++)
         tb |= 1ull << (t->cue[j] & 63);
@@ -877,6 +980,30 @@ static int elem_ok(const struct analyzer_cues *c, const struct elem *e,
         for (unsigned j = 0; j < t->ncue; j++)
             if (t->cue[j] == c->idpool[e->ids + k])
                 return 1;
+    return 0;
+}
+
+static int elem_ok(const struct analyzer_cues *c, const struct elem *e,
+                   const struct analyzer_tok *t)
+{
+    if (e->flags & E_ANY)
+        return 1;
+    if (e->flags & E_NUM)
+        return t->num;
+    if (e->flags & E_NEG)
+        return t->neg;
+    return word_ok(c, e, t);
+}
+
+/* Is the anchor's element one of tokens i + lo .. i + hi of i's sentence?
+ * (A match steps over every token between, all of that sentence.) */
+static int anchor_ok(const struct analyzer_cues *c, const struct cue *q, const struct anchor *a,
+                     const struct analyzer_tok *t, size_t n, size_t i)
+{
+    uint32_t sent = t[i].sent;
+    for (size_t j = i + a->lo; j <= i + a->hi && j < n && t[j].sent == sent; j++)
+        if (word_ok(c, &q->el[a->el], &t[j]))
+            return 1;
     return 0;
 }
 
@@ -936,31 +1063,48 @@ static int negated_before(const struct analyzer_tok *t, size_t i)
     return 0;
 }
 
-static void try_cue(const struct analyzer_cues *c, uint32_t qi, const struct analyzer_tok *t,
-                    size_t n, size_t i, const char *lang, uint64_t lbit, struct cue_hit *hits,
-                    size_t max, size_t *nh)
+/* What every try on one text reads, given as one pointer: nine arguments
+ * were three pushed on the stack for every try. */
+struct text_cues {
+    const struct analyzer_cues *c;
+    const struct analyzer_tok *t;
+    size_t n;
+    const char *lang;
+    uint64_t lbit;
+    struct cue_hit *hits;
+};
+
+/* Does cue qi match from token i? Then its hit is hits[nh] (1 returned),
+ * unless there is one for it there already; nh < max. (nh is passed and
+ * not its address so that the caller keeps it in a register.) */
+static int try_cue(const struct text_cues *x, uint32_t qi, size_t i, size_t nh)
 {
+    const struct analyzer_cues *c = x->c;
+    const struct analyzer_tok *t = x->t;
+    size_t n = x->n;
+    struct cue_hit *hits = x->hits;
     const struct cue *q = &c->v[qi];
-    if (*nh >= max || q->weight == 0 || !lang_ok(q, lang, lbit))
-        return;
-    /* most tries fail at the second word: when the first two elements are
-     * plain words, what match_from() would find out first */
-    if (q->nel >= 2 && !(q->el[0].flags & (E_OPT | E_GAP)) && q->el[1].flags == 0 &&
-        (i + 1 >= n || t[i + 1].sent != t[i].sent || !elem_ok(c, &q->el[1], &t[i + 1]) ||
-         !elem_ok(c, &q->el[0], &t[i])))
-        return;
+    if (q->weight == 0 || !lang_ok(q, x->lang, x->lbit))
+        return 0;
+    /* most tries fail at the next word or two: when the first two elements
+     * are plain words, what match_from() would find out first, and the
+     * same for words past a gap or an optional element, which it would
+     * find out after trying every way through them */
+    for (unsigned a = 0; a < q->nanch; a++)
+        if (!anchor_ok(c, q, &q->anch[a], t, n, i))
+            return 0;
     size_t last = i;
     if (!match_from(c, q, 0, t, n, i, t[i].sent, &last))
-        return;
+        return 0;
     if (!(q->el[0].flags & E_NEG) && negated_before(t, i))
-        return;
+        return 0;
     /* one hit per cue and place */
-    for (size_t k = 0; k < *nh; k++)
+    for (size_t k = 0; k < nh; k++)
         if (hits[k].cue == qi && hits[k].first == i)
-            return;
-    hits[*nh] = (struct cue_hit){.cue = qi, .reason = q->reason, .weight = q->weight,
-                                 .first = (uint32_t)i, .last = (uint32_t)last};
-    (*nh)++;
+            return 0;
+    hits[nh] = (struct cue_hit){.cue = qi, .reason = q->reason, .weight = q->weight,
+                                .first = (uint32_t)i, .last = (uint32_t)last};
+    return 1;
 }
 
 size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_tok *t,
@@ -969,23 +1113,34 @@ size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_
     size_t nh = 0;
     if (!c || c->n == 0)
         return 0;
-    uint64_t lbit = lang ? code_bit(c, lang) : 0;
+    const struct text_cues x = {.c = c, .t = t, .n = n, .lang = lang,
+                                .lbit = lang ? code_bit(c, lang) : 0, .hits = hits};
     for (size_t i = 0; i < n && nh < max; i++) {
         const struct analyzer_tok *tk = &t[i];
         if (!tk->ncue && !tk->neg && !tk->num)
             continue;
         /* the bits of the next token's words (none past the sentence):
          * a cue whose second word it cannot be (second[]) is not tried,
-         * as try_cue() would find first */
+         * as try_cue() would find first; read when a cue first asks, as
+         * most tokens' words start none */
         uint64_t next = 0;
-        if (i + 1 < n && t[i + 1].sent == tk->sent)
-            for (unsigned j = 0; j < t[i + 1].ncue; j++)
-                next |= 1ull << (t[i + 1].cue[j] & 63);
+        int known = 0;
 #define TRY(qi)                                                                 \
         do {                                                                    \
             uint32_t q_ = (qi);                                                 \
-            if (!c->second[q_] || (c->second[q_] & next))                       \
-                try_cue(c, q_, t, n, i, lang, lbit, hits, max, &nh);            \
+            uint64_t s_ = c->second[q_];                                        \
+            if (s_) {                                                           \
+                if (!known) {                                                   \
+                    if (i + 1 < n && t[i + 1].sent == tk->sent)                 \
+                        for (unsigned j_ = 0; j_ < t[i + 1].ncue; j_++)         \
+                            next |= 1ull << (t[i + 1].cue[j_] & 63);            \
+                    known = 1;                                                  \
+                }                                                               \
+                if (!(s_ & next))                                               \
+                    break;                                                      \
+            }                                                                   \
+            if (nh < max)                                                       \
+                nh += (size_t)try_cue(&x, q_, i, nh);                           \
         } while (0)
         for (unsigned j = 0; j < tk->ncue; j++) {
             uint16_t w = tk->cue[j];

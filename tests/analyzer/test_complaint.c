@@ -4,7 +4,8 @@
  * with the shipped lexicons and cues and the brand rules and operator cues
  * of tests/data/analyzer/rules-complaint; and the errors of the cue
  * language from cues_errors.tsv (a file's text, the message it must give);
- * and the shortcut the tokenizer takes to a token's cue words.
+ * the shortcut the tokenizer takes to a token's cue words; and the quick
+ * rejections before a cue's full match and a word beginnings' walk.
  * Run from the repository root. */
 #include <unistd.h>
 #include "analyzer/analyzer_internal.h"
@@ -218,6 +219,109 @@ static void test_cue_word_shortcut(void **state)
     analyzer_lexicon_free(lx);
 }
 
+/* Tokens of text for analyzer_cues_match(): each word's cue words, digits
+ * as numbers, "not" as a negation; "|" ends a sentence. */
+static size_t cue_tokens(const struct analyzer_cues *c, const char *text,
+                         struct analyzer_tok *t, size_t max)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    size_t n = 0;
+    uint32_t sent = 0;
+    for (char *save = NULL, *w = strtok_r(buf, " ", &save); w && n < max;
+         w = strtok_r(NULL, " ", &save)) {
+        if (strcmp(w, "|") == 0) {
+            sent++;
+            continue;
+        }
+        memset(&t[n], 0, sizeof t[n]);
+        t[n].sent = sent;
+        t[n].ncue = (uint8_t)analyzer_cues_word(c, w, strlen(w), t[n].cue, &t[n].num);
+        t[n].num |= w[0] >= '0' && w[0] <= '9';
+        t[n].neg = strcmp(w, "not") == 0;
+        n++;
+    }
+    return n;
+}
+
+/* The cue that matches text (NULL: none) and its tokens. */
+static void one_match(const struct analyzer_cues *c, const char *text, const char *cue,
+                      uint32_t first, uint32_t last)
+{
+    struct analyzer_tok t[32];
+    struct cue_hit h[8];
+    size_t n = cue_tokens(c, text, t, 32), nh = analyzer_cues_match(c, t, n, NULL, h, 8);
+    if (!cue) {
+        if (nh)
+            print_error("\"%s\": %zu hits, none expected\n", text, nh);
+        assert_int_equal(nh, 0);
+        return;
+    }
+    const char *file, *src;
+    int line;
+    assert_int_equal(nh, 1);
+    analyzer_cues_where(c, h[0].cue, &file, &line, &src);
+    if (strcmp(src, cue) != 0 || h[0].first != first || h[0].last != last)
+        print_error("\"%s\": \"%s\" at %u..%u\n", text, src, h[0].first, h[0].last);
+    assert_string_equal(src, cue);
+    assert_int_equal(h[0].first, first);
+    assert_int_equal(h[0].last, last);
+}
+
+/* A try first looks for the cue's plain words where a match would put
+ * them (past gaps and optional elements), and a token that is no whole cue
+ * word is first asked whether its first bytes begin a word beginning: with
+ * a word beginning of one letter, past gaps and sentence ends. */
+static void test_quick_rejects(void **state)
+{
+    (void)state;
+    struct cue_file cf = {.dir = "/tmp/ctx-cues-XXXXXX"};
+    assert_non_null(mkdtemp(cf.dir));
+    snprintf(cf.path, sizeof cf.path, "%s/x.cues", cf.dir);
+    FILE *f = fopen(cf.path, "wb");
+    assert_non_null(f);
+    fputs("complaint short\n"
+          "  cue ab* .. zz\n"
+          "  cue q* yy? (xx|ww)\n"
+          "  cue wait* .. (for|over) #n (hours|days)\n", f);
+    fclose(f);
+    const char *dirs[] = {cf.dir, NULL};
+    struct analyzer_cues *c;
+    char err[512];
+    assert_int_equal(analyzer_cues_load(dirs, &c, err, sizeof err), CTX_OK);
+    unlink(cf.path);
+    rmdir(cf.dir);
+    static const char *const words[] = {"a", "ab", "abc", "abcd", "abcde", "b", "q", "qa",
+                                        "qabcd", "wai", "wait", "waits", "waitress", "x",
+                                        "zzz", "fo", "forr", "ho"};
+    for (size_t i = 0; i < CTX_ARRAY_LEN(words); i++) {
+        uint16_t a[TOK_CUE_IDS], b[TOK_CUE_IDS];
+        uint8_t num = 0;
+        size_t n = strlen(words[i]);
+        unsigned na = analyzer_cues_word(c, words[i], n, a, &num);
+        unsigned nb = analyzer_cues_prefixes(c, words[i], n, b);
+        assert_false(analyzer_cues_is_word(c, words[i], n));
+        if (na != nb || memcmp(a, b, na * sizeof *a) != 0)
+            print_error("\"%s\": %u cue words, %u beginnings\n", words[i], na, nb);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na * sizeof *a);
+    }
+    one_match(c, "abc 1 2 3 zz", "ab* .. zz", 0, 4);
+    one_match(c, "x abc zz", "ab* .. zz", 1, 2);
+    one_match(c, "abc 1 2 3 4 zz", NULL, 0, 0);
+    one_match(c, "abc 1 | zz", NULL, 0, 0);
+    one_match(c, "not abc zz", NULL, 0, 0);
+    one_match(c, "q xx", "q* yy? (xx|ww)", 0, 1);
+    one_match(c, "qu yy ww", "q* yy? (xx|ww)", 0, 2);
+    one_match(c, "qu zz ww", NULL, 0, 0);
+    one_match(c, "qu yy | ww", NULL, 0, 0);
+    one_match(c, "waiting 1 2 for 3 hours", "wait* .. (for|over) #n (hours|days)", 0, 5);
+    one_match(c, "waits over 2 days", "wait* .. (for|over) #n (hours|days)", 0, 3);
+    one_match(c, "waiting for hours", NULL, 0, 0);
+    one_match(c, "waiting 1 2 3 4 for 3 hours", NULL, 0, 0);
+    analyzer_cues_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_too_many_letters),
         cmocka_unit_test(test_cue_word_shortcut),
+        cmocka_unit_test(test_quick_rejects),
     };
     return run_with_analyzer(tests, LEXICONS, DATA "/rules-complaint");
 }
