@@ -18,12 +18,14 @@ ctx_err strlist_add(struct strlist *l, const char *s)
         while (room < l->used + len)
             room *= 2;
         char **v = ctx_malloc(cap * sizeof *v + room);
-        char *to = (char *)(v + cap), *from = (char *)(l->v + l->cap);
-        if (l->used)
+        char *to = (char *)(v + cap);
+        if (l->v) {             /* (an empty list has no block to offset from) */
+            char *from = (char *)(l->v + l->cap);
             memcpy(to, from, l->used);
-        for (size_t i = 0; i < l->n; i++)
-            v[i] = to + (l->v[i] - from);
-        free(l->v);
+            for (size_t i = 0; i < l->n; i++)
+                v[i] = to + (l->v[i] - from);
+            free(l->v);
+        }
         l->v = v;
         l->cap = cap;
         l->room = room;
