@@ -42,7 +42,6 @@ struct lane {
     unsigned inflight;          /* tag scripts of the current batch */
     uint64_t batch_t0;          /* uv_hrtime() when the batch was read */
     bool flushing;              /* its trend records are being counted */
-    bool unfinished;            /* an entry of the batch was not stored */
     char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
 };
 
@@ -68,14 +67,7 @@ static void batch_step(struct lane *l)
     if (--l->inflight || l->r->stopping)
         return;
     metrics_observe(TIMING_ANALYZE_PASS, (double)(uv_hrtime() - l->batch_t0) / 1e9);
-    /* an error reply or a script not sent (the connection for scripts not
-     * ready, the shard's master away): those entries are read again soon,
-     * not after claim_idle -- the reader's own connection may never drop */
-    if (l->unfinished)
-        group_reader_again(l->raw);
-    else
-        group_reader_done(l->raw);
-    l->unfinished = false;
+    group_reader_done(l->raw);
 }
 
 static void on_tagged(struct rconn *rc, redisReply *rep, void *priv)
@@ -85,10 +77,10 @@ static void on_tagged(struct rconn *rc, redisReply *rep, void *priv)
     struct analyze_role *r = l->r;
     if (!rep) {
         log_warn("analyze: connection lost while storing; the entry stays pending");
-        l->unfinished = true;
+        group_reader_left_pending(l->raw);
     } else if (rep->type == REDIS_REPLY_ERROR) {
         log_error("analyze: tag script: %s", rep->str);
-        l->unfinished = true;
+        group_reader_left_pending(l->raw);
     } else if (rep->type == REDIS_REPLY_STRING) {
         r->tagged++;
         metrics_add(METRIC_ITEMS_TAGGED, NULL, NULL, 1);
@@ -219,7 +211,9 @@ static void store_tagged(struct tagging *tg)
     free(json);
     if (!sent) {
         struct lane *l = tg->lane;
-        l->unfinished = true;
+        /* the connection for scripts not ready, the shard's master away:
+         * read again soon -- the reader's own connection may never drop */
+        group_reader_left_pending(l->raw);
         tagging_free(tg);
         batch_step(l);
     }

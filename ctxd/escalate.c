@@ -38,7 +38,6 @@ struct escalate_lane {
     unsigned shard;
     struct group_reader *g;
     unsigned inflight;          /* tasks of the batch being created */
-    bool unfinished;            /* an entry of the batch is left pending */
     char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
 };
 
@@ -52,11 +51,7 @@ static void batch_step(struct escalate_lane *l)
 {
     if (--l->inflight || l->r->stopping)
         return;
-    if (l->unfinished)
-        group_reader_again(l->g);
-    else
-        group_reader_done(l->g);
-    l->unfinished = false;
+    group_reader_done(l->g);
 }
 
 static void on_task_made(struct rconn *rc, redisReply *rep, void *priv)
@@ -68,7 +63,7 @@ static void on_task_made(struct rconn *rc, redisReply *rep, void *priv)
     if (!rep || rep->type == REDIS_REPLY_ERROR) {
         log_warn("route: task for %s not created (%s); the entry stays pending", e->sid,
                  rep ? rep->str : "connection lost");
-        l->unfinished = true;
+        group_reader_left_pending(l->g);
     } else {
         if ((rep->type == REDIS_REPLY_INTEGER && rep->integer == 1) ||
             (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
@@ -93,7 +88,7 @@ static struct escalating *escalating_new(struct escalate_lane *l, const char *si
 
 static void not_sent(struct escalating *e)
 {
-    e->l->unfinished = true;
+    group_reader_left_pending(e->l->g);
     e->l->inflight--;
     free(e);
 }

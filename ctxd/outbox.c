@@ -39,7 +39,6 @@ struct outbox {
     struct group_reader *rd;    /* ctx:{r}:outbox, group "post" */
     struct rconn *cmd;
     bool stopping;
-    bool unfinished;            /* an entry of the batch was left pending on an error */
     unsigned inflight;
     uv_timer_t *due_timer;
     struct post *posts;         /* every post in progress, to free on stop */
@@ -74,25 +73,19 @@ static void post_free(struct post *p)
     free(p);
 }
 
-/* An entry left pending because Redis refused or lost a command (an error
- * reply, a failover, maxmemory) is read again after the reader's back-off
- * (group_reader_again(): 2 s, doubling), not claim_idle later. */
 static void batch_step(struct outbox *ob)
 {
-    if (--ob->inflight || ob->stopping)
-        return;
-    if (ob->unfinished)
-        group_reader_again(ob->rd);
-    else
+    if (--ob->inflight == 0 && !ob->stopping)
         group_reader_done(ob->rd);
-    ob->unfinished = false;
 }
 
-/* p could not go on: its entry stays pending, to be read again soon. */
+/* p could not go on because Redis refused or lost a command (an error
+ * reply, a failover, maxmemory): its entry stays pending, and is read again
+ * after the reader's back-off (2 s, doubling), not claim_idle later. */
 static void leave_pending(struct post *p)
 {
     struct outbox *ob = p->ob;
-    ob->unfinished = true;
+    group_reader_left_pending(ob->rd);
     post_free(p);
     batch_step(ob);
 }
@@ -291,7 +284,7 @@ static void process_entry(struct outbox *ob, const redisReply *e)
     if (store_read(ob->cmd, ob->st, STORE_REPLY, id, on_reply_loaded, p)) {
         post_free(p);
         ob->inflight--;
-        ob->unfinished = true;
+        group_reader_left_pending(ob->rd);
     }
 }
 

@@ -11,9 +11,9 @@
  * group_reader_done() once it has finished with all of them (acked, or left
  * pending to be read again).
  *
- * An owner that could not finish some entries of a batch for a passing
- * reason (an error reply, a script not sent) gives it back with
- * group_reader_again(): its pending entries are read again after a delay,
+ * An owner that could not finish an entry of a batch for a passing reason
+ * (an error reply, a script not sent) says so with group_reader_left_pending()
+ * before its done: the pending entries are then read again after a delay,
  * not claim_idle later; each such read counts as a delivery, so the delay
  * doubles (a failover's CLUSTERDOWN must not dead-letter good entries).
  *
@@ -48,7 +48,9 @@ struct group_reader {
     bool read_was_pending;      /* the read in flight is of the pending phase */
     char pending_from[64];      /* the pending pass goes on after this id */
     bool reading;               /* a read or a batch is in flight, or the retry timer holds it */
-    unsigned again_ms;          /* group_reader_again()'s last delay, 0 after a done */
+    bool left_pending;          /* the owner left an entry of this batch pending */
+    unsigned again_ms;          /* the last delay before reading them again, 0 after a
+                                   batch finished whole */
     bool stopping;
     uv_timer_t *retry, *claim;
 };
@@ -113,6 +115,7 @@ static void on_read(struct rconn *rc, redisReply *rep, void *priv)
             last->element[0]->type == REDIS_REPLY_STRING)
             snprintf(g->pending_from, sizeof g->pending_from, "%s", last->element[0]->str);
     }
+    g->left_pending = false;
     g->cb(entries, g->priv);    /* the owner calls group_reader_done() */
 }
 
@@ -131,11 +134,23 @@ static void read_next(struct group_reader *g)
         g->reading = false;
 }
 
+static void read_again(struct group_reader *g);
+
 void group_reader_done(struct group_reader *g)
 {
+    if (g->left_pending) {
+        g->left_pending = false;
+        read_again(g);
+        return;
+    }
     g->again_ms = 0;
     g->reading = false;
     read_next(g);
+}
+
+void group_reader_left_pending(struct group_reader *g)
+{
+    g->left_pending = true;
 }
 
 void group_reader_poke(struct group_reader *g)
@@ -143,7 +158,7 @@ void group_reader_poke(struct group_reader *g)
     read_next(g);
 }
 
-void group_reader_again(struct group_reader *g)
+static void read_again(struct group_reader *g)
 {
     /* 2 s, doubling to 30 s: each pass is a delivery, so max_deliveries of
      * them take longer than a failover (CLUSTERDOWN until it is over) */

@@ -554,10 +554,11 @@ ctx_err group_reader_start(struct store *st, const struct group_opts *o, group_b
                            void *priv, struct group_reader **out);
 void group_reader_done(struct group_reader *g);
 void group_reader_poke(struct group_reader *g);   /* read now, if not reading */
-/* Instead of group_reader_done(): the batch left entries pending that can
- * be finished later; our pending entries are read again in 2 s, doubling
- * to 30 s while batches keep ending so. */
-void group_reader_again(struct group_reader *g);
+/* Before group_reader_done(): an entry of the batch was left pending for a
+ * passing reason (an error reply, a script not sent) and can be finished
+ * later; our pending entries are then read again in 2 s, doubling to 30 s
+ * while batches keep ending so, not claim_idle later. */
+void group_reader_left_pending(struct group_reader *g);
 void group_reader_stop(struct group_reader *g);   /* an in-flight batch is abandoned */
 
 /* ---- the pipeline's streams, their groups and dead letters (store/health.c) ---- */
