@@ -122,12 +122,12 @@ size_t analyzer_stem_ru_class(const char *word, size_t len, int *cls);
 #define LEX_GREETING 0x4000u /* after "good", a greeting: "good morning" */
 #define LEX_REMEDY   0x10000u /* "finding", "fixed", "rebooked", "нашли": what undoes a
                                failure ("thanks for finding my lost bag") */
-#define LEX_UNSURE   0x100000u /* VADER's raters disagree: the mean of their marks is
-                                less than one standard deviation from 0 */
-#define LEX_LITOTES  0x200000u /* "bad": negated, mild praise ("not bad"), no denial */
 #define LEX_WISH     0x20000u /* "love", "appreciate": after "would", a request */
 #define LEX_WOULD    0x40000u /* "would", "i'd": what makes "love" a wish */
 #define LEX_LAUGH    0x80000u /* "lol", "haha": tone in a post to someone, not praise */
+#define LEX_UNSURE   0x100000u /* VADER's raters disagree: the mean of their marks is
+                                less than one standard deviation from 0 */
+#define LEX_LITOTES  0x200000u /* "bad": negated, mild praise ("not bad"), no denial */
 #define LEX_CUE      0x8000u /* only a whole word of a complaint cue: there so that
                                the token's one lookup finds its cue words
                                (analyzer_lex_add_cue_word); not an entry for
@@ -195,8 +195,6 @@ struct analyzer_lexicon {
     struct lex_phrase ngram[LEX_MAX_PHRASES];   /* "kind of", ... */
     unsigned nngram;
     char *files[6];                        /* the file contents keys point into */
-    const char *line_rest;                 /* while loading: the fields after the
-                                              second of the line being read */
     char **cue_keys;                       /* the keys of LEX_CUE entries */
     size_t ncue_keys;
     uint64_t *stem_heads;                  /* STEM_HEAD_BITS bits: bit lex_stem_head()

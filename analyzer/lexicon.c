@@ -289,9 +289,10 @@ static int is_space(char c)
 
 /* Split buf into lines; for each non-blank line, stripped of surrounding
  * white space and cut at tabs, call fn with the first two fields (the
- * second may be NULL). Fields are NUL-terminated in place. */
-typedef int (*line_fn)(struct analyzer_lexicon *lx, char *f1, char *f2, const char *path,
-                       int line, char *err, size_t errlen);
+ * second may be NULL) and the rest of the line after them (NULL when there
+ * is none). Fields are NUL-terminated in place. */
+typedef int (*line_fn)(struct analyzer_lexicon *lx, char *f1, char *f2, const char *rest,
+                       const char *path, int line, char *err, size_t errlen);
 
 static int each_line(struct analyzer_lexicon *lx, char *buf, size_t len, line_fn fn,
                      const char *path, char *err, size_t errlen)
@@ -311,19 +312,18 @@ static int each_line(struct analyzer_lexicon *lx, char *buf, size_t len, line_fn
         if (a == b)
             continue;
         *b = '\0';
-        char *f2 = NULL;
+        char *f2 = NULL, *rest = NULL;
         char *tab = memchr(a, '\t', (size_t)(b - a));
         if (tab) {
             *tab = '\0';
             f2 = tab + 1;
             char *tab2 = strchr(f2, '\t');
-            if (tab2)
+            if (tab2) {
                 *tab2 = '\0';
-            lx->line_rest = tab2 ? tab2 + 1 : NULL;
-        } else {
-            lx->line_rest = NULL;
+                rest = tab2 + 1;
+            }
         }
-        if (fn(lx, a, f2, path, line, err, errlen) < 0)
+        if (fn(lx, a, f2, rest, path, line, err, errlen) < 0)
             return -1;
     }
     return 0;
@@ -341,8 +341,8 @@ static long intern_line(struct lex_table *t, const char *key, const char *path, 
     return i;
 }
 
-static int word_line(struct analyzer_lexicon *lx, char *word, char *val, const char *path,
-                     int line, char *err, size_t errlen)
+static int word_line(struct analyzer_lexicon *lx, char *word, char *val, const char *rest,
+                     const char *path, int line, char *err, size_t errlen)
 {
     char *end;
     if (!val || !*val) {
@@ -361,8 +361,8 @@ static int word_line(struct analyzer_lexicon *lx, char *word, char *val, const c
     lx->words.v[i].valence = v;
     lx->words.v[i].flags |= LEX_VALENCE | LEX_KNOWN;
     /* VADER's third field: the standard deviation of the ten raters' marks */
-    double sd = lx->line_rest ? strtod(lx->line_rest, &end) : 0.0;
-    if (lx->line_rest && end != lx->line_rest && fabs(v) < sd)
+    double sd = rest ? strtod(rest, &end) : 0.0;
+    if (rest && end != rest && fabs(v) < sd)
         lx->words.v[i].flags |= LEX_UNSURE;
     else
         lx->words.v[i].flags &= ~LEX_UNSURE;
@@ -373,15 +373,15 @@ static int word_line(struct analyzer_lexicon *lx, char *word, char *val, const c
  * given here wins, and 0 makes a word known and neutral (a word of the
  * language for cutting hashtags, or a VADER word that is not opinion in
  * posts to a company). */
-static int en_line(struct analyzer_lexicon *lx, char *word, char *val, const char *path,
-                   int line, char *err, size_t errlen)
+static int en_line(struct analyzer_lexicon *lx, char *word, char *val, const char *rest,
+                   const char *path, int line, char *err, size_t errlen)
 {
     if (word[0] == '#')
         return 0;
     for (char *p = word; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p + 32);
-    if (word_line(lx, word, val, path, line, err, errlen) < 0)
+    if (word_line(lx, word, val, rest, path, line, err, errlen) < 0)
         return -1;
     struct lex_entry *e = (struct lex_entry *)analyzer_lex_find(&lx->words, word, strlen(word));
     if (e && e->valence == 0.0)
@@ -392,8 +392,10 @@ static int en_line(struct analyzer_lexicon *lx, char *word, char *val, const cha
 /* emoji_valence.tsv: emoji<TAB>valence, for the emoji people use to say how
  * they feel (their descriptions, "thumbs down", hold no lexicon word). */
 static int emoji_valence_line(struct analyzer_lexicon *lx, char *emoji, char *val,
-                              const char *path, int line, char *err, size_t errlen)
+                              const char *rest, const char *path, int line, char *err,
+                              size_t errlen)
 {
+    (void)rest;
     if (emoji[0] == '#')
         return 0;
     char *end;
@@ -421,9 +423,10 @@ static int emoji_valence_line(struct analyzer_lexicon *lx, char *emoji, char *va
 #define RU_NEG_WEIGHT 1.5   /* negative words weigh more (SO-CAL, Taboada et al.
                                2011: lexicons lean positive; here too) */
 
-static int ru_line(struct analyzer_lexicon *lx, char *word, char *val, const char *path,
-                   int line, char *err, size_t errlen)
+static int ru_line(struct analyzer_lexicon *lx, char *word, char *val, const char *rest,
+                   const char *path, int line, char *err, size_t errlen)
 {
+    (void)rest;             /* the marks: build_ru_lexicon.py's, not read */
     if (word[0] == '#')
         return 0;
     char *end;
@@ -509,9 +512,10 @@ static int build_stems(struct analyzer_lexicon *lx)
                : 0;
 }
 
-static int emoji_line(struct analyzer_lexicon *lx, char *emoji, char *desc, const char *path,
-                      int line, char *err, size_t errlen)
+static int emoji_line(struct analyzer_lexicon *lx, char *emoji, char *desc, const char *rest,
+                      const char *path, int line, char *err, size_t errlen)
 {
+    (void)rest;
     if (!desc || !*desc) {
         snprintf(err, errlen, "%s:%d: expected emoji<TAB>description", path, line);
         return -1;

@@ -594,6 +594,14 @@ static int skip_kind(const unsigned char *s, size_t a, size_t b, size_t x, size_
     return SKIP_NONE;
 }
 
+/* Token t is no opinion: no sentiment, no cue, no negation. */
+static inline void mute(struct analyzer_tok *t)
+{
+    t->e = NULL;
+    t->ncue = 0;
+    t->neg = 0;
+}
+
 static int brand_word(const struct sentiment_opts *opt, const char *w, size_t n)
 {
     for (size_t i = 0; opt && i < opt->nbrands; i++)
@@ -689,6 +697,21 @@ static size_t hashtag_cut(const struct tokctx *tc, const unsigned char *s, size_
     return k;
 }
 
+static inline int ascii_lower(unsigned c)
+{
+    return c - 'a' < 26u;
+}
+
+static inline int ascii_upper(unsigned c)
+{
+    return c - 'A' < 26u;
+}
+
+static inline int ascii_letter(unsigned c)
+{
+    return (c | 0x20) - 'a' < 26u;
+}
+
 /* Two dots in a row somewhere (an ellipsis the tokenizer may find glued
  * between two words). memchr() is vectorised, and most texts have a dot or
  * two; memmem() is not, and cost 970 instructions a text. */
@@ -714,13 +737,14 @@ static size_t glued_end(const unsigned char *s, size_t a, size_t i, size_t len)
     if (s[i] == '.')
         while (e < len && s[e] == '.')
             e++;
-    if (e >= len || i < a + 2 || (unsigned)((s[i - 1] | 0x20) - 'a') >= 26u ||
-        (unsigned)((s[i - 2] | 0x20) - 'a') >= 26u)
+    if (e >= len || i < a + 2)
         return 0;
-    if (e - i >= 2 ? (unsigned)((s[e] | 0x20) - 'a') >= 26u
-                   : (unsigned)(s[e] - 'A') >= 26u || (unsigned)(s[i - 1] - 'a') >= 26u ||
-                         (unsigned)(s[i - 2] - 'a') >= 26u)
+    if (e - i >= 2) {           /* an ellipsis: letters of either case around it */
+        if (!ascii_letter(s[i - 2]) || !ascii_letter(s[i - 1]) || !ascii_letter(s[e]))
+            return 0;
+    } else if (!ascii_lower(s[i - 2]) || !ascii_lower(s[i - 1]) || !ascii_upper(s[e])) {
         return 0;
+    }
     for (size_t k = a; k < i; k++)
         if (s[k] == '/' || s[k] == '@')
             return 0;
@@ -854,11 +878,8 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
                 if (brand_word(tc->opt, low, m))
                     t->skip = SKIP_HASHTAG_BRAND;
             }
-            if (t->skip) {
-                t->e = NULL;
-                t->ncue = 0;
-                t->neg = 0;
-            }
+            if (t->skip)
+                mute(t);
             tc->skips |= 1u << t->skip;
             tc->caps += t->upper;
             if (emoji && descs->v[d].emoji && (descs->v[d].emoji->flags & LEX_VALENCE)) {
@@ -1648,15 +1669,18 @@ static int shared_headline(const unsigned char *s, const struct analyzer_tok *t,
         end--;
     if (end == n || end == 0)
         return 0;
-    size_t k = end;
-    while (k-- > 0 && end - k <= SOURCE_MAX + 1 && !separator(s, &t[k]))
-        ;
-    if (k + 1 >= end || k > n || end - k > SOURCE_MAX + 1 || k < HEADLINE_MIN)
-        return 0;
-    for (size_t i = 0; i < k; i++)
-        if (first_person(s, &t[i]))
-            return 0;
-    return 1;
+    /* the separator: the last one before the link, its source after it */
+    for (size_t k = end; k-- > 0 && end - k <= SOURCE_MAX + 1;) {
+        if (!separator(s, &t[k]))
+            continue;
+        if (k + 1 == end || k < HEADLINE_MIN)
+            return 0;           /* no source, or no headline */
+        for (size_t i = 0; i < k; i++)
+            if (first_person(s, &t[i]))
+                return 0;
+        return 1;
+    }
+    return 0;
 }
 
 /* Returns whether a token became SKIP_BRAND. */
@@ -1677,9 +1701,7 @@ static int apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_t
             if (i != named[k] && t[i].len == o->len && !t[i].skip &&
                 same_word(s + t[i].off, s + o->off, o->len)) {
                 t[i].skip = SKIP_BRAND;
-                t[i].e = NULL;
-                t[i].ncue = 0;
-                t[i].neg = 0;
+                mute(&t[i]);
                 branded = 1;
                 break;
             }
@@ -1690,9 +1712,7 @@ static int apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_t
                 t[i].skip = SKIP_BRAND;   /* "@united" stays a handle */
                 branded = 1;
             }
-            t[i].e = NULL;
-            t[i].ncue = 0;
-            t[i].neg = 0;
+            mute(&t[i]);
         }
     return branded;
 }
@@ -1803,11 +1823,8 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
         analyzer_spans_free(&mask);
     }
     int headline = shared_headline(s, toks, c.n);
-    for (size_t i = 0; headline && i < c.n; i++) {
-        toks[i].e = NULL;       /* the publisher's words, not the writer's */
-        toks[i].ncue = 0;
-        toks[i].neg = 0;
-    }
+    for (size_t i = 0; headline && i < c.n; i++)
+        mute(&toks[i]);         /* the publisher's words, not the writer's */
     if (opt && opt->cues)
         out->nhits = analyzer_cues_match(opt->cues, toks, c.n, code, out->hits, SENT_MAX_HITS);
     if (out->nhits && (tc.seen & (LEX_REMEDY | LEX_GRATITUDE)) == (LEX_REMEDY | LEX_GRATITUDE))
