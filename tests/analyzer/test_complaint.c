@@ -86,6 +86,20 @@ struct cue_file {
     char dir[32], path[64];
 };
 
+/* A new folder in /tmp for one cue file, x.cues (not yet written). */
+static void cue_file_make(struct cue_file *cf)
+{
+    snprintf(cf->dir, sizeof cf->dir, "/tmp/ctx-cues-XXXXXX");
+    assert_non_null(mkdtemp(cf->dir));
+    snprintf(cf->path, sizeof cf->path, "%s/x.cues", cf->dir);
+}
+
+static void cue_file_remove(const struct cue_file *cf)
+{
+    unlink(cf->path);
+    rmdir(cf->dir);
+}
+
 static int cue_error_case(const struct tsv_row *r, void *ud)
 {
     const struct cue_file *cf = ud;
@@ -106,12 +120,10 @@ static int cue_error_case(const struct tsv_row *r, void *ud)
 static void test_errors(void **state)
 {
     (void)state;
-    struct cue_file cf = {.dir = "/tmp/ctx-cues-XXXXXX"};
-    assert_non_null(mkdtemp(cf.dir));
-    snprintf(cf.path, sizeof cf.path, "%s/x.cues", cf.dir);
+    struct cue_file cf;
+    cue_file_make(&cf);
     int failed = tsv_cases("cues_errors.tsv", 2, 8, cue_error_case, &cf);
-    unlink(cf.path);
-    rmdir(cf.dir);
+    cue_file_remove(&cf);
     assert_int_equal(failed, 0);
 }
 
@@ -120,9 +132,8 @@ static void test_errors(void **state)
 static void test_too_many_letters(void **state)
 {
     (void)state;
-    struct cue_file cf = {.dir = "/tmp/ctx-cues-XXXXXX"};
-    assert_non_null(mkdtemp(cf.dir));
-    snprintf(cf.path, sizeof cf.path, "%s/x.cues", cf.dir);
+    struct cue_file cf;
+    cue_file_make(&cf);
     FILE *f = fopen(cf.path, "wb");
     assert_non_null(f);
     /* 9,000 words of 250 letters, the same but for their first three: each
@@ -139,8 +150,7 @@ static void test_too_many_letters(void **state)
     fclose(f);
     char err[512] = "";
     ctx_err rc = analyzer_rules_check(cf.dir, err, sizeof err);
-    unlink(cf.path);
-    rmdir(cf.dir);
+    cue_file_remove(&cf);
     assert_int_equal(rc, CTX_EPARSE);
     assert_true(strncmp(err, cf.path, strlen(cf.path)) == 0);
     assert_non_null(strstr(err, ": too many letters in the cue words (over 2097151 trie nodes)"));
@@ -275,9 +285,8 @@ static void one_match(const struct analyzer_cues *c, const char *text, const cha
 static void test_quick_rejects(void **state)
 {
     (void)state;
-    struct cue_file cf = {.dir = "/tmp/ctx-cues-XXXXXX"};
-    assert_non_null(mkdtemp(cf.dir));
-    snprintf(cf.path, sizeof cf.path, "%s/x.cues", cf.dir);
+    struct cue_file cf;
+    cue_file_make(&cf);
     FILE *f = fopen(cf.path, "wb");
     assert_non_null(f);
     fputs("complaint short\n"
@@ -289,8 +298,7 @@ static void test_quick_rejects(void **state)
     struct analyzer_cues *c;
     char err[512];
     assert_int_equal(analyzer_cues_load(dirs, &c, err, sizeof err), CTX_OK);
-    unlink(cf.path);
-    rmdir(cf.dir);
+    cue_file_remove(&cf);
     static const char *const words[] = {"a", "ab", "abc", "abcd", "abcde", "b", "q", "qa",
                                         "qabcd", "wai", "wait", "waits", "waitress", "x",
                                         "zzz", "fo", "forr", "ho"};
