@@ -93,7 +93,7 @@ ctx_err store_group_figures(struct rconn *rc, struct store *st, enum store_pipe 
 {
     if (!store_pipe_info(p))
         return CTX_EINVAL;
-    unsigned n = p == STORE_PIPE_OUTBOX ? 1 : store_shards(st);
+    unsigned n = store_pipe_shards(p, store_shards(st));
     if (n == 1)
         return figures_in(rc, st, p, 0, cb, priv);
     struct store_fanout *f = store_fanout_new(n, STORE_MERGE_FIGURES, 0, cb, priv);

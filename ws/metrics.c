@@ -300,11 +300,7 @@ static void write_groups(struct buf *b, const struct scrape *sc)
                 if (!have || (gm[m].per_group && !f->group) || (m == LAG && f->lag < 0))
                     continue;
                 char stream[STORE_KEY_LEN], dead[STORE_KEY_LEN];
-                store_pipe_keys((enum store_pipe)p, k, stream, dead);
-                if (!sc->nshard[p]) {
-                    snprintf(stream, sizeof stream, "%s", pi->stream);
-                    snprintf(dead, sizeof dead, "%s", pi->dead);
-                }
+                store_pipe_keys((enum store_pipe)p, k, stream, dead);   /* shard 0: pi's */
                 if (!gm[m].per_group) {
                     buf_printf(b, "%s{stream=\"%s\"} %lld\n", gm[m].name,
                                m == DEAD ? dead : stream, m == DEAD ? f->dead : f->length);
