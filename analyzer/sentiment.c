@@ -945,6 +945,10 @@ struct ctx_s {
     int addressed;              /* a @handle or a brand name: a post to someone */
     uint32_t seen;              /* LEX_* flags met in the text */
     struct why *why;            /* per token, when explaining; else NULL */
+    const uint32_t *lexical;    /* the tokens with a lexicon valence that are no
+                                   name, in order (score_sum()): every other
+                                   token scores 0 */
+    size_t nlexical;
 };
 
 static inline int in_lex(const struct analyzer_tok *t)
@@ -1288,7 +1292,9 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
     if (c->seen & LEX_SARCASM)
         for (size_t i = 0; i < c->n && !sarcasm; i++)
             sarcasm = sarcasm_marker(&c->t[i], s);
-    for (size_t i = 0; i < c->n; i++) {
+    /* a token off the list scores 0: nothing below changes it */
+    for (size_t k = 0; k < c->nlexical; k++) {
+        size_t i = c->lexical[k];
         if (c->addressed && sent[i] != 0.0 && c->t[i].e && (c->t[i].e->flags & LEX_UNSURE)) {
             sent[i] = 0.0;      /* "extend", "play", "miss": see LEX_UNSURE */
             if (c->why)
@@ -1498,13 +1504,38 @@ static void explain_skipped(const struct ctx_s *c, const unsigned char *s, json_
  * contrast ("but"), the words also by irrealis. */
 #define NEG_DOMINANT 0.5
 
-static double score_sum(const struct ctx_s *c, const unsigned char *s, double *sent,
-                        const struct sentiment *st, double *cues)
+/* The tokens valence_at() can score, in one pass without a branch a token:
+ * most tokens have no entry or one without a valence, and whether a token
+ * has an entry is as hard to predict as a coin. Every token's sent[] is 0
+ * after it. */
+static size_t lexical_tokens(const struct ctx_s *c, double *sent, uint32_t *out)
+{
+    static const uint32_t no_flags = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct lex_entry *e = c->t[i].e;
+        const uint32_t *f = e ? &e->flags : &no_flags;   /* a conditional move */
+        sent[i] = 0.0;
+        out[k] = (uint32_t)i;
+        k += (*f & LEX_VALENCE) & (c->t[i].proper == 0);
+    }
+    return k;
+}
+
+/* Not inlined: inside analyzer_sentiment() its loops took registers from the
+ * inlined tokenizer (some 200 instructions a text). */
+static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigned char *s,
+                                                  double *sent, const struct sentiment *st,
+                                                  double *cues)
 {
     double cstack[TOK_STACK], *cv = NULL;
+    uint32_t lstack[TOK_STACK], *lexical = c->n <= TOK_STACK ? lstack
+                                                              : ctx_malloc(c->n * sizeof *lexical);
     *cues = 0.0;
-    for (size_t i = 0; i < c->n; i++)
-        sent[i] = valence_at(c, i);
+    c->nlexical = lexical_tokens(c, sent, lexical);
+    c->lexical = lexical;
+    for (size_t k = 0; k < c->nlexical; k++)
+        sent[lexical[k]] = valence_at(c, lexical[k]);
     pragmatics(c, s, sent, st);
     if (st->nhits) {
         cv = c->n <= TOK_STACK ? cstack : ctx_malloc(c->n * sizeof *cv);
@@ -1531,30 +1562,32 @@ static double score_sum(const struct ctx_s *c, const unsigned char *s, double *s
          * used here. */
         double wstack[TOK_STACK], *w = c->n <= TOK_STACK ? wstack : ctx_malloc(c->n * sizeof *w);
         contrast_weights(c, w);
-        for (size_t i = 0; i < c->n; i++) {
-            if (cv)
-                cv[i] *= w[i];
+        for (size_t i = 0; cv && i < c->n; i++)
+            cv[i] *= w[i];
+        for (size_t k = 0; k < c->nlexical; k++) {
+            size_t i = lexical[k];
             if (sent[i] != 0.0 && irrealis(c, i)) {
                 w[i] *= 0.5;
                 if (c->why)
                     c->why[i].irrealis = 1;
             }
             sent[i] *= w[i];
-            if (c->why)
-                c->why[i].contrast = w[i];
         }
+        for (size_t i = 0; c->why && i < c->n; i++)
+            c->why[i].contrast = w[i];
         if (w != wstack)
             free(w);
     }
     double sum = 0.0, pos = 0.0;
-    for (size_t i = 0; i < c->n; i++) {
-        if (sent[i] > 0.0)
-            pos += sent[i];
+    for (size_t k = 0; k < c->nlexical; k++) {
+        double v = sent[lexical[k]];
+        if (v > 0.0)
+            pos += v;
         else
-            sum += sent[i];
-        if (cv)
-            *cues += cv[i];
+            sum += v;
     }
+    for (size_t i = 0; cv && i < c->n; i++)
+        *cues += cv[i];
     /* Negativity dominance: in a post to a company (it has a @handle or
      * names a brand) that reports something bad (negative
      * words or complaint cues worth a mild "bad" or more), its pleasantries
@@ -1562,16 +1595,20 @@ static double score_sum(const struct ctx_s *c, const unsigned char *s, double *s
      * connection" is a complaint. */
     if (c->addressed && sum + *cues <= -NEG_DOMINANT) {
         pos *= 0.5;
-        for (size_t i = 0; i < c->n; i++)
+        for (size_t k = 0; k < c->nlexical; k++) {
+            size_t i = lexical[k];
             if (sent[i] > 0.0) {
                 sent[i] *= 0.5;
                 if (c->why)
                     c->why[i].contrast *= 0.5;
             }
+        }
     }
     sum += pos;
     if (cv && cv != cstack)
         free(cv);
+    if (lexical != lstack)
+        free(lexical);
     return sum;
 }
 
