@@ -1057,17 +1057,30 @@ static int seq_is(const struct ctx_s *c, size_t from, unsigned n, const struct l
     return 1;
 }
 
+/* The phrase of v that tokens [from, from + n) spell, or NULL; words has bit
+ * k set when token from + k is a phrase word (LEX_PHRASE: every word of
+ * every phrase is one). */
 static const struct lex_phrase *find_phrase(const struct ctx_s *c, size_t from, unsigned n,
-                                            const struct lex_phrase *v, unsigned nv)
+                                            const struct lex_phrase *v, unsigned nv,
+                                            unsigned words)
 {
-    /* every word of every phrase is an entry flagged LEX_PHRASE */
-    for (unsigned k = 0; k < n; k++)
-        if (!c->t[from + k].e || !(c->t[from + k].e->flags & LEX_PHRASE))
-            return NULL;
+    unsigned all = (1u << n) - 1;
+    if ((words & all) != all)
+        return NULL;
     for (unsigned k = 0; k < nv; k++)
         if (seq_is(c, from, n, &v[k]))
             return &v[k];
     return NULL;
+}
+
+/* Whether t is a word of a phrase, without a branch on its entry (whether a
+ * token has one is as likely as not). */
+static inline unsigned phrase_word(const struct analyzer_tok *t)
+{
+    static const uint32_t no_flags = 0;
+    const uint32_t *f = t->e ? &t->e->flags : &no_flags;
+    __asm__("" : "+r"(f));      /* a conditional move: GCC would branch on t->e */
+    return (*f & LEX_PHRASE) != 0;
 }
 
 /* Called for i > 2 only. */
@@ -1076,19 +1089,25 @@ static double special_idioms(const struct ctx_s *c, double v, size_t i)
     const struct analyzer_lexicon *lx = c->lx;
     if (!(c->seen & LEX_PHRASE))
         return v;               /* no phrase word in the whole text (most texts) */
-    /* every phrase looked at lies in tokens i-3 .. i+2: none of them a
-     * phrase word, nothing to find */
-    int any = 0;
-    for (size_t k = i - 3; k <= i + 2 && k < c->n; k++)
-        any |= c->t[k].e && (c->t[k].e->flags & LEX_PHRASE);
-    if (!any)
-        return v;
+    /* every phrase looked at lies in tokens i-3 .. i+2: which of them are
+     * phrase words, bit k for token i-3+k, without a branch a token; the
+     * ones after the word only matter when it is one itself */
+    size_t from = i - 3;
+    unsigned m = 0;
+    for (unsigned k = 0; k < 4; k++)
+        m |= phrase_word(&c->t[from + k]) << k;
+    if ((m & 8) && i + 1 < c->n)
+        m |= phrase_word(&c->t[i + 1]) << 4;
+    if ((m & 16) && i + 2 < c->n)
+        m |= phrase_word(&c->t[i + 2]) << 5;
+    if (!(m & (m >> 1)))
+        return v;               /* a phrase is two phrase words in a row or more */
     /* the reference's order: "w-1 w", "w-2 w-1 w", "w-2 w-1", "w-3 w-2 w-1",
      * "w-3 w-2"; the first hit replaces the valence */
     static const struct { unsigned back, n; } seqs[] = {{1, 2}, {2, 3}, {2, 2}, {3, 3}, {3, 2}};
     for (size_t k = 0; k < CTX_ARRAY_LEN(seqs); k++) {
-        const struct lex_phrase *p =
-            find_phrase(c, i - seqs[k].back, seqs[k].n, lx->special, lx->nspecial);
+        const struct lex_phrase *p = find_phrase(c, i - seqs[k].back, seqs[k].n, lx->special,
+                                                 lx->nspecial, m >> (3 - seqs[k].back));
         if (p) {
             v = p->value;
             break;
@@ -1096,15 +1115,16 @@ static double special_idioms(const struct ctx_s *c, double v, size_t i)
     }
     /* then "w w+1" and "w w+1 w+2", each replacing */
     const struct lex_phrase *p;
-    if (c->n - 1 > i && (p = find_phrase(c, i, 2, lx->special, lx->nspecial)))
+    if (c->n - 1 > i && (p = find_phrase(c, i, 2, lx->special, lx->nspecial, m >> 3)))
         v = p->value;
-    if (c->n - 1 > i + 1 && (p = find_phrase(c, i, 3, lx->special, lx->nspecial)))
+    if (c->n - 1 > i + 1 && (p = find_phrase(c, i, 3, lx->special, lx->nspecial, m >> 3)))
         v = p->value;
     /* multi-word dampeners before the word add up, unsigned (as the
      * reference: "kind of bad" comes out worse than "bad") */
     static const struct { unsigned back, n; } grams[] = {{3, 3}, {3, 2}, {2, 2}};
     for (size_t k = 0; k < CTX_ARRAY_LEN(grams); k++)
-        if ((p = find_phrase(c, i - grams[k].back, grams[k].n, lx->ngram, lx->nngram)))
+        if ((p = find_phrase(c, i - grams[k].back, grams[k].n, lx->ngram, lx->nngram,
+                             m >> (3 - grams[k].back))))
             v += p->value;
     return v;
 }
