@@ -945,11 +945,21 @@ struct ctx_s {
     int addressed;              /* a @handle or a brand name: a post to someone */
     uint32_t seen;              /* LEX_* flags met in the text */
     struct why *why;            /* per token, when explaining; else NULL */
-    const uint32_t *lexical;    /* the tokens with a lexicon valence that are no
-                                   name, in order (score_sum()): every other
-                                   token scores 0 */
+    const uint32_t *lexical;    /* the tokens with a lexicon valence, in order
+                                   (score_sum()): every other token scores 0 */
     size_t nlexical;
 };
+
+/* The LEX_* flags of t's entry, 0 without one; without a branch on the
+ * entry, whether a token has one being as likely as not: what follows is a
+ * test of a flag that is seldom set, which the predictor gets right. */
+static inline uint32_t tok_flags(const struct analyzer_tok *t)
+{
+    static const uint32_t no_flags = 0;
+    const uint32_t *f = t->e ? &t->e->flags : &no_flags;
+    __asm__("" : "+r"(f));      /* a conditional move: GCC would branch on t->e */
+    return *f;
+}
 
 static inline int in_lex(const struct analyzer_tok *t)
 {
@@ -1073,14 +1083,10 @@ static const struct lex_phrase *find_phrase(const struct ctx_s *c, size_t from, 
     return NULL;
 }
 
-/* Whether t is a word of a phrase, without a branch on its entry (whether a
- * token has one is as likely as not). */
+/* Whether t is a word of a phrase. */
 static inline unsigned phrase_word(const struct analyzer_tok *t)
 {
-    static const uint32_t no_flags = 0;
-    const uint32_t *f = t->e ? &t->e->flags : &no_flags;
-    __asm__("" : "+r"(f));      /* a conditional move: GCC would branch on t->e */
-    return (*f & LEX_PHRASE) != 0;
+    return (tok_flags(t) & LEX_PHRASE) != 0;
 }
 
 /* Called for i > 2 only. */
@@ -1390,8 +1396,8 @@ static void contrast_weights(const struct ctx_s *c, double *w)
 {
     for (size_t i = 0; i < c->n; i++)
         w[i] = 1.0;
-    for (size_t k = 0; k < c->n; k++) {
-        if (!c->t[k].e || !(c->t[k].e->flags & LEX_CONCESSIVE) || c->t[k].clause)
+    for (size_t k = 0; (c->seen & LEX_CONCESSIVE) && k < c->n; k++) {
+        if (!(tok_flags(&c->t[k]) & LEX_CONCESSIVE) || c->t[k].clause)
             continue;           /* "good, though." concedes nothing after it */
         uint32_t s = c->t[k].sent;
         int initial = k == 0 || c->t[k - 1].sent != s;
@@ -1406,8 +1412,10 @@ static void contrast_weights(const struct ctx_s *c, double *w)
         for (; initial && j < c->n && c->t[j].sent == s; j++)
             w[j] = 1.5;
     }
+    if (!(c->seen & LEX_CONTRAST))
+        return;
     size_t k = 0;
-    while (k < c->n && !(c->t[k].e && (c->t[k].e->flags & LEX_CONTRAST)))
+    while (k < c->n && !(tok_flags(&c->t[k]) & LEX_CONTRAST))
         k++;
     if (k == c->n)
         return;
@@ -1425,8 +1433,10 @@ static void contrast_weights(const struct ctx_s *c, double *w)
  * what is not (yet) so, "it would be great if it worked", and counts half. */
 static int irrealis(const struct ctx_s *c, size_t i)
 {
+    if (!(c->seen & LEX_IRREALIS))
+        return 0;
     for (size_t k = i; k-- > 0 && c->t[k].sent == c->t[i].sent && !c->t[k].clause;)
-        if (c->t[k].e && (c->t[k].e->flags & LEX_IRREALIS))
+        if (tok_flags(&c->t[k]) & LEX_IRREALIS)
             return 1;
     return 0;
 }
@@ -1524,20 +1534,21 @@ static void explain_skipped(const struct ctx_s *c, const unsigned char *s, json_
  * contrast ("but"), the words also by irrealis. */
 #define NEG_DOMINANT 0.5
 
-/* The tokens valence_at() can score, in one pass without a branch a token:
- * most tokens have no entry or one without a valence, and whether a token
- * has an entry is as hard to predict as a coin. Every token's sent[] is 0
- * after it. */
-static size_t lexical_tokens(const struct ctx_s *c, double *sent, uint32_t *out)
+/* The tokens with a lexicon valence (valence_at() scores no other), in one
+ * pass without a branch a token: whether a token has an entry is as hard to
+ * predict as a coin. Every token's sent[] is 0 after it. Not inlined: in
+ * score_sum() the loop's pointers live on the stack. */
+static __attribute__((noinline)) size_t lexical_tokens(const struct analyzer_tok *t, size_t n,
+                                                       double *sent, uint32_t *out)
 {
     static const uint32_t no_flags = 0;
     size_t k = 0;
-    for (size_t i = 0; i < c->n; i++) {
-        const struct lex_entry *e = c->t[i].e;
+    for (size_t i = 0; i < n; i++) {
+        const struct lex_entry *e = t[i].e;
         const uint32_t *f = e ? &e->flags : &no_flags;   /* a conditional move */
         sent[i] = 0.0;
         out[k] = (uint32_t)i;
-        k += (*f & LEX_VALENCE) & (c->t[i].proper == 0);
+        k += *f & LEX_VALENCE;
     }
     return k;
 }
@@ -1552,7 +1563,7 @@ static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigne
     uint32_t lstack[TOK_STACK], *lexical = c->n <= TOK_STACK ? lstack
                                                               : ctx_malloc(c->n * sizeof *lexical);
     *cues = 0.0;
-    c->nlexical = lexical_tokens(c, sent, lexical);
+    c->nlexical = lexical_tokens(c->t, c->n, sent, lexical);
     c->lexical = lexical;
     for (size_t k = 0; k < c->nlexical; k++)
         sent[lexical[k]] = valence_at(c, lexical[k]);
