@@ -1014,8 +1014,9 @@ static inline int negates(const struct ctx_s *c, size_t j)
     return negated(&c->t[j]) && !(j + 1 < c->n && is_w(c, j + 1, LW_BUT));
 }
 
-static double negation_check(const struct ctx_s *c, double v, int start, size_t i,
-                             struct why *why)
+static inline __attribute__((always_inline)) double negation_check(const struct ctx_s *c,
+                                                                   double v, int start,
+                                                                   size_t i, struct why *why)
 {
     long neg = -1;
     double v0 = v;
@@ -1149,6 +1150,35 @@ static double least_check(const struct ctx_s *c, double v, size_t i, struct why 
     return v;
 }
 
+/* The word start + 1 before word i boosts or dampens it, negates it, and
+ * (three before) may make an idiom of it; 0 where VADER's look back stops,
+ * at the sentence's start. */
+static inline __attribute__((always_inline)) int look_back(const struct ctx_s *c, size_t i,
+                                                           int start, double *v, struct why *why)
+{
+    size_t j = i - (size_t)start - 1;
+    if (i <= (size_t)start || !near(c, j, i))
+        return 0;
+    if (in_lex(&c->t[j]))
+        return 1;
+    double s = scalar_inc_dec(c, &c->t[j], *v);
+    if (start == 1 && s != 0)
+        s *= 0.95;
+    if (start == 2 && s != 0)
+        s *= 0.9;
+    *v += s;
+    if (why)
+        why->boost += s;
+    *v = negation_check(c, *v, start, i, why);
+    if (start == 2) {
+        double v0 = *v;
+        *v = special_idioms(c, *v, i);
+        if (why && *v != v0)
+            why->idiom = 1;
+    }
+    return 1;
+}
+
 static double valence_at(const struct ctx_s *c, size_t i)
 {
     const struct analyzer_tok *t = c->t;
@@ -1194,27 +1224,9 @@ static double valence_at(const struct ctx_s *c, size_t i)
             why->caps = v > 0 ? C_INCR : -C_INCR;
     }
 
-    for (int start = 0; start < 3; start++) {
-        if (i <= (size_t)start || !near(c, i - start - 1, i))
-            break;
-        if (in_lex(&t[i - start - 1]))
-            continue;
-        double s = scalar_inc_dec(c, &t[i - start - 1], v);
-        if (start == 1 && s != 0)
-            s *= 0.95;
-        if (start == 2 && s != 0)
-            s *= 0.9;
-        v += s;
-        if (why)
-            why->boost += s;
-        v = negation_check(c, v, start, i, why);
-        if (start == 2) {
-            double v0 = v;
-            v = special_idioms(c, v, i);
-            if (why && v != v0)
-                why->idiom = 1;
-        }
-    }
+    /* the three words before it, each step written out (start a constant) */
+    if (look_back(c, i, 0, &v, why) && look_back(c, i, 1, &v, why))
+        look_back(c, i, 2, &v, why);
     return least_check(c, v, i, why);
 }
 
