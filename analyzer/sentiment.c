@@ -950,15 +950,21 @@ struct ctx_s {
     size_t nlexical;
 };
 
-/* The LEX_* flags of t's entry, 0 without one; without a branch on the
- * entry, whether a token has one being as likely as not: what follows is a
- * test of a flag that is seldom set, which the predictor gets right. */
+/* t's entry, or an entry of no flags, valence or booster when it has none;
+ * without a branch on the entry, whether a token has one being as likely as
+ * not: what follows is a test of a flag that is seldom set, which the
+ * predictor gets right. */
+static inline const struct lex_entry *tok_entry(const struct analyzer_tok *t)
+{
+    static const struct lex_entry no_entry;
+    const struct lex_entry *e = t->e ? t->e : &no_entry;
+    __asm__("" : "+r"(e));      /* a conditional move: GCC would branch on t->e */
+    return e;
+}
+
 static inline uint32_t tok_flags(const struct analyzer_tok *t)
 {
-    static const uint32_t no_flags = 0;
-    const uint32_t *f = t->e ? &t->e->flags : &no_flags;
-    __asm__("" : "+r"(f));      /* a conditional move: GCC would branch on t->e */
-    return *f;
+    return tok_entry(t)->flags;
 }
 
 static inline int in_lex(const struct analyzer_tok *t)
@@ -973,7 +979,7 @@ static inline int is_w(const struct ctx_s *c, size_t i, enum lex_word w)
 
 static inline int negated(const struct analyzer_tok *t)
 {
-    return t->nt || (t->e && (t->e->flags & LEX_NEGATE));
+    return t->nt || (tok_flags(t) & LEX_NEGATE);
 }
 
 /* Does the negation at token j reach the word at i? VADER's (English) reach
@@ -997,9 +1003,9 @@ static inline int near(const struct ctx_s *c, size_t j, size_t i)
 
 static double scalar_inc_dec(const struct ctx_s *c, const struct analyzer_tok *t, double valence)
 {
-    if (!t->e || t->e->booster == 0.0)
+    double s = tok_entry(t)->booster;
+    if (s == 0.0)
         return 0.0;
-    double s = t->e->booster;
     if (valence < 0)
         s = -s;
     if (t->upper && c->cap_diff)
@@ -1139,12 +1145,9 @@ static double special_idioms(const struct ctx_s *c, double v, size_t i)
 static double least_check(const struct ctx_s *c, double v, size_t i, struct why *why)
 {
     double v0 = v;
-    if (i > 1 && !in_lex(&c->t[i - 1]) && is_w(c, i - 1, LW_LEAST) && near(c, i - 1, i)) {
-        if (!is_w(c, i - 2, LW_AT) && !is_w(c, i - 2, LW_VERY))
-            v *= N_SCALAR;
-    } else if (i > 0 && !in_lex(&c->t[i - 1]) && is_w(c, i - 1, LW_LEAST) && near(c, i - 1, i)) {
+    if (i > 0 && is_w(c, i - 1, LW_LEAST) && !in_lex(&c->t[i - 1]) && near(c, i - 1, i) &&
+        (i == 1 || (!is_w(c, i - 2, LW_AT) && !is_w(c, i - 2, LW_VERY))))
         v *= N_SCALAR;
-    }
     if (why && v != v0)
         why->least = 1;
     return v;
@@ -1159,7 +1162,7 @@ static inline __attribute__((always_inline)) int look_back(const struct ctx_s *c
     size_t j = i - (size_t)start - 1;
     if (i <= (size_t)start || !near(c, j, i))
         return 0;
-    if (in_lex(&c->t[j]))
+    if (tok_flags(&c->t[j]) & LEX_VALENCE)
         return 1;
     double s = scalar_inc_dec(c, &c->t[j], *v);
     if (start == 1 && s != 0)
@@ -1179,18 +1182,20 @@ static inline __attribute__((always_inline)) int look_back(const struct ctx_s *c
     return 1;
 }
 
+/* The valence of token i, one with an entry of LEX_VALENCE
+ * (lexical_tokens() lists no other). */
 static double valence_at(const struct ctx_s *c, size_t i)
 {
     const struct analyzer_tok *t = c->t;
     const struct analyzer_tok *tk = &t[i];
     struct why *why = c->why ? &c->why[i] : NULL;
-    if (tk->e && tk->e->booster != 0.0)
+    if (tk->e->booster != 0.0)
         return 0.0;                       /* boosters only modify */
     if (i + 1 < c->n && is_w(c, i, LW_KIND) && is_w(c, i + 1, LW_OF))
         return 0.0;                       /* "kind of" is a dampener, not "kind" */
-    if (!in_lex(tk) || tk->proper)
+    if (tk->proper)
         return 0.0;                       /* a capitalised Russian word mid-sentence is a name */
-    if (i + 1 < c->n && near(c, i, i + 1) && t[i + 1].e && (t[i + 1].e->flags & LEX_GREETING) &&
+    if (i + 1 < c->n && (tok_flags(&t[i + 1]) & LEX_GREETING) && near(c, i, i + 1) &&
         tk->e->valence > 0) {
         if (why)
             why->prag = "a greeting: \"good morning\"";
