@@ -1553,19 +1553,16 @@ static void explain_skipped(const struct ctx_s *c, const unsigned char *s, json_
 
 /* The tokens with a lexicon valence (valence_at() scores no other), in one
  * pass without a branch a token: whether a token has an entry is as hard to
- * predict as a coin. Every token's sent[] is 0 after it. Not inlined: in
- * score_sum() the loop's pointers live on the stack. */
+ * predict as a coin. Only their sent[] are ever set or read (explain_words()
+ * too skips the others). Not inlined: in score_sum() the loop's pointers
+ * live on the stack. */
 static __attribute__((noinline)) size_t lexical_tokens(const struct analyzer_tok *t, size_t n,
-                                                       double *sent, uint32_t *out)
+                                                       uint32_t *out)
 {
-    static const uint32_t no_flags = 0;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct lex_entry *e = t[i].e;
-        const uint32_t *f = e ? &e->flags : &no_flags;   /* a conditional move */
-        sent[i] = 0.0;
         out[k] = (uint32_t)i;
-        k += *f & LEX_VALENCE;
+        k += tok_flags(&t[i]) & LEX_VALENCE;
     }
     return k;
 }
@@ -1580,7 +1577,7 @@ static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigne
     uint32_t lstack[TOK_STACK], *lexical = c->n <= TOK_STACK ? lstack
                                                               : ctx_malloc(c->n * sizeof *lexical);
     *cues = 0.0;
-    c->nlexical = lexical_tokens(c->t, c->n, sent, lexical);
+    c->nlexical = lexical_tokens(c->t, c->n, lexical);
     c->lexical = lexical;
     for (size_t k = 0; k < c->nlexical; k++)
         sent[lexical[k]] = valence_at(c, lexical[k]);
