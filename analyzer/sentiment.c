@@ -1573,7 +1573,13 @@ static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigne
                                                   double *sent, const struct sentiment *st,
                                                   double *cues)
 {
-    double cstack[TOK_STACK], *cv = NULL;
+    /* the cues' valences: the strongest cue of each reason counts, where it
+     * starts, so at most one sum a hit; added up in token order below */
+    struct {
+        uint32_t at;
+        double v;
+    } cv[SENT_MAX_HITS];
+    size_t ncv = 0;
     uint32_t lstack[TOK_STACK], *lexical = c->n <= TOK_STACK ? lstack
                                                               : ctx_malloc(c->n * sizeof *lexical);
     *cues = 0.0;
@@ -1583,8 +1589,6 @@ static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigne
         sent[lexical[k]] = valence_at(c, lexical[k]);
     pragmatics(c, s, sent, st);
     if (st->nhits) {
-        cv = c->n <= TOK_STACK ? cstack : ctx_malloc(c->n * sizeof *cv);
-        memset(cv, 0, c->n * sizeof *cv);
         for (size_t h = 0; h < st->nhits; h++) {
             const struct cue_hit *x = &st->hits[h];
             if (x->weight < CUE_VALENCE_MIN)
@@ -1596,8 +1600,22 @@ static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigne
                     (st->hits[k].weight > x->weight ||
                      (st->hits[k].weight == x->weight && k < h)))
                     strongest = 0;
-            if (strongest)
-                cv[x->first] += CUE_VALENCE * x->weight * (c->t[x->first].question ? 0.5 : 1.0);
+            if (!strongest)
+                continue;
+            size_t k = 0;
+            while (k < ncv && cv[k].at != x->first)
+                k++;
+            if (k == ncv) {
+                /* token order (the hits are in it already, as a rule) */
+                while (k > 0 && cv[k - 1].at > x->first) {
+                    cv[k] = cv[k - 1];
+                    k--;
+                }
+                cv[k].at = x->first;
+                cv[k].v = 0.0;
+                ncv++;
+            }
+            cv[k].v += CUE_VALENCE * x->weight * (c->t[x->first].question ? 0.5 : 1.0);
         }
     }
     if (c->seen & (LEX_CONTRAST | LEX_CONCESSIVE | LEX_IRREALIS)) {
@@ -1607,8 +1625,8 @@ static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigne
          * used here. */
         double wstack[TOK_STACK], *w = c->n <= TOK_STACK ? wstack : ctx_malloc(c->n * sizeof *w);
         contrast_weights(c, w);
-        for (size_t i = 0; cv && i < c->n; i++)
-            cv[i] *= w[i];
+        for (size_t k = 0; k < ncv; k++)
+            cv[k].v *= w[cv[k].at];
         for (size_t k = 0; k < c->nlexical; k++) {
             size_t i = lexical[k];
             if (sent[i] != 0.0 && irrealis(c, i)) {
@@ -1631,8 +1649,8 @@ static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigne
         else
             sum += v;
     }
-    for (size_t i = 0; cv && i < c->n; i++)
-        *cues += cv[i];
+    for (size_t k = 0; k < ncv; k++)
+        *cues += cv[k].v;
     /* Negativity dominance: in a post to a company (it has a @handle or
      * names a brand) that reports something bad (negative
      * words or complaint cues worth a mild "bad" or more), its pleasantries
@@ -1650,8 +1668,6 @@ static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigne
         }
     }
     sum += pos;
-    if (cv && cv != cstack)
-        free(cv);
     if (lexical != lstack)
         free(lexical);
     return sum;
