@@ -1567,6 +1567,17 @@ static __attribute__((noinline)) size_t lexical_tokens(const struct analyzer_tok
     return k;
 }
 
+/* v when keep, else +0.0; by its bits, as GCC would branch on a
+ * conditional of doubles. */
+static inline double value_if(double v, int keep)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    b &= -(uint64_t)(keep != 0);
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
+
 /* Not inlined: inside analyzer_sentiment() its loops took registers from the
  * inlined tokenizer (some 200 instructions a text). */
 static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigned char *s,
@@ -1643,11 +1654,12 @@ static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigne
     }
     double sum = 0.0, pos = 0.0;
     for (size_t k = 0; k < c->nlexical; k++) {
+        /* each value added to one and +0.0 to the other, which changes
+         * neither (sum is never -0.0): no branch on the sign */
         double v = sent[lexical[k]];
-        if (v > 0.0)
-            pos += v;
-        else
-            sum += v;
+        int positive = v > 0.0;
+        pos += value_if(v, positive);
+        sum += value_if(v, !positive);
     }
     for (size_t k = 0; k < ncv; k++)
         *cues += cv[k].v;
@@ -1675,7 +1687,9 @@ static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigne
 
 static double emphasize(double sum, double amp)
 {
-    return sum > 0 ? sum + amp : sum < 0 ? sum - amp : sum;
+    /* sum - amp is sum + -amp: one addition, no branch on sum's sign */
+    double e = sum + copysign(amp, sum);
+    return sum != 0.0 ? e : sum;
 }
 
 static void explain_cues(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
