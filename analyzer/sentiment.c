@@ -1338,7 +1338,8 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
     /* a token off the list scores 0: nothing below changes it */
     for (size_t k = 0; k < c->nlexical; k++) {
         size_t i = c->lexical[k];
-        if (c->addressed && sent[i] != 0.0 && c->t[i].e && (c->t[i].e->flags & LEX_UNSURE)) {
+        const struct lex_entry *e = c->t[i].e;   /* a listed token has one */
+        if ((e->flags & LEX_UNSURE) && c->addressed && sent[i] != 0.0) {
             sent[i] = 0.0;      /* "extend", "play", "miss": see LEX_UNSURE */
             if (c->why)
                 c->why[i].prag = "its raters disagree: not counted in a post to someone";
@@ -1353,7 +1354,7 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
             continue;
         const struct analyzer_tok *t = &c->t[i];
         const char *why = NULL;
-        if (t->e && t->e->valence < 0.0 && !(t->e->flags & LEX_LITOTES)) {
+        if (e->valence < 0.0 && !(e->flags & LEX_LITOTES)) {
             /* a negative word turned positive by a negation: "not my fault",
              * "no lies", "didn't miss" deny a failure, they praise nothing */
             if (c->addressed) {
@@ -1369,7 +1370,7 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
             praise_of_failure = x->weight >= CUE_VALENCE_MIN && x->first > i &&
                                 x->first <= i + PRAISE_REACH && c->t[x->first].sent == t->sent;
         }
-        if (c->addressed && t->e && (t->e->flags & LEX_LAUGH)) {
+        if ((e->flags & LEX_LAUGH) && c->addressed) {
             sent[i] = 0.0;      /* before sarcasm: "lol my bag is in Denver" */
             why = "laughter or a wink: tone, not praise";
         } else if (praise_of_failure) {
@@ -1378,7 +1379,7 @@ static void pragmatics(const struct ctx_s *c, const unsigned char *s, double *se
         } else if (covered && covered[i]) {
             sent[i] = 0.0;
             why = "read by the complaint cue it is part of";
-        } else if (t->e && (t->e->flags & LEX_GRATITUDE) && (request || problem)) {
+        } else if ((e->flags & LEX_GRATITUDE) && (request || problem)) {
             sent[i] = 0.0;
             why = request ? "gratitude closing a request" : "gratitude in a complaint";
         } else if (sarcasm) {
