@@ -1595,7 +1595,8 @@ static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigne
     uint32_t lstack[TOK_STACK], *lexical = c->n <= TOK_STACK ? lstack
                                                               : ctx_malloc(c->n * sizeof *lexical);
     *cues = 0.0;
-    c->nlexical = lexical_tokens(c->t, c->n, lexical);
+    /* seen: the flags of every entry the tokenizer gave a token */
+    c->nlexical = c->seen & LEX_VALENCE ? lexical_tokens(c->t, c->n, lexical) : 0;
     c->lexical = lexical;
     for (size_t k = 0; k < c->nlexical; k++)
         sent[lexical[k]] = valence_at(c, lexical[k]);
