@@ -1142,7 +1142,8 @@ static double special_idioms(const struct ctx_s *c, double v, size_t i)
     return v;
 }
 
-static double least_check(const struct ctx_s *c, double v, size_t i, struct why *why)
+static inline __attribute__((always_inline)) double least_check(const struct ctx_s *c, double v,
+                                                                size_t i, struct why *why)
 {
     double v0 = v;
     if (i > 0 && is_w(c, i - 1, LW_LEAST) && !in_lex(&c->t[i - 1]) && near(c, i - 1, i) &&
@@ -1183,12 +1184,14 @@ static inline __attribute__((always_inline)) int look_back(const struct ctx_s *c
 }
 
 /* The valence of token i, one with an entry of LEX_VALENCE
- * (lexical_tokens() lists no other). */
-static double valence_at(const struct ctx_s *c, size_t i)
+ * (lexical_tokens() lists no other); what moved it into *why when why is
+ * not NULL. Inlined in two loops, one with why a constant NULL: scoring
+ * without explaining asks none of its questions. */
+static inline __attribute__((always_inline)) double valence_at(const struct ctx_s *c, size_t i,
+                                                               struct why *why)
 {
     const struct analyzer_tok *t = c->t;
     const struct analyzer_tok *tk = &t[i];
-    struct why *why = c->why ? &c->why[i] : NULL;
     if (tk->e->booster != 0.0)
         return 0.0;                       /* boosters only modify */
     if (i + 1 < c->n && is_w(c, i, LW_KIND) && is_w(c, i + 1, LW_OF))
@@ -1598,8 +1601,12 @@ static __attribute__((noinline)) double score_sum(struct ctx_s *c, const unsigne
     /* seen: the flags of every entry the tokenizer gave a token */
     c->nlexical = c->seen & LEX_VALENCE ? lexical_tokens(c->t, c->n, lexical) : 0;
     c->lexical = lexical;
-    for (size_t k = 0; k < c->nlexical; k++)
-        sent[lexical[k]] = valence_at(c, lexical[k]);
+    if (c->why)
+        for (size_t k = 0; k < c->nlexical; k++)
+            sent[lexical[k]] = valence_at(c, lexical[k], &c->why[lexical[k]]);
+    else
+        for (size_t k = 0; k < c->nlexical; k++)
+            sent[lexical[k]] = valence_at(c, lexical[k], NULL);
     pragmatics(c, s, sent, st);
     if (st->nhits) {
         for (size_t h = 0; h < st->nhits; h++) {
