@@ -1062,9 +1062,12 @@ static uint32_t key_of(const unsigned char *s, size_t len)
     return k;
 }
 
+/* The high bits of a 64-bit product: each depends on every byte of the key
+ * (a 32-bit product's low bits see only the first bytes, and keys sharing
+ * them, "refu", "refr", crowd into one run of slots). */
 static inline uint32_t slot_of(uint32_t key, uint32_t mask)
 {
-    return (uint32_t)((key * 0x9E3779B1u) >> 7) & mask;
+    return (uint32_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> 40) & mask;
 }
 
 static inline int key_maybe(const struct analyzer_prefilter *pf, uint32_t key)
