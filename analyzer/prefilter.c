@@ -1812,8 +1812,23 @@ struct scan {
     size_t nsure, maxsure;
 };
 
+/* Which bytes of a tail a literal of len bytes has: tail_mask[min(len, 20)]. */
+static const uint64_t tail_mask[4 + LIT_TAIL + 1][2] = {
+    {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {0xFFull, 0}, {0xFFFFull, 0}, {0xFFFFFFull, 0}, {0xFFFFFFFFull, 0},
+    {0xFFFFFFFFFFull, 0}, {0xFFFFFFFFFFFFull, 0}, {0xFFFFFFFFFFFFFFull, 0},
+    {~0ull, 0}, {~0ull, 0xFFull}, {~0ull, 0xFFFFull}, {~0ull, 0xFFFFFFull},
+    {~0ull, 0xFFFFFFFFull}, {~0ull, 0xFFFFFFFFFFull}, {~0ull, 0xFFFFFFFFFFFFull},
+    {~0ull, 0xFFFFFFFFFFFFFFull}, {~0ull, ~0ull},
+};
+
 /* The literals of chain id that are prefixes of the folded word w (n bytes,
- * the first min(n, MAX_LIT) of them in w; w[4..4 + LIT_TAIL) can be read). */
+ * the first min(n, MAX_LIT) of them in w; w[4..4 + LIT_TAIL) can be read).
+ * The key (a literal's first four bytes, or all) is equal; a literal of at
+ * most 4 + LIT_TAIL bytes is a prefix when its tail is equal to the word's
+ * bytes 4..len: one masked compare, without a test of its length against
+ * the word's (the word's bytes past n are taken as 0, which a longer
+ * literal's are not: no literal has a 0 byte). */
 static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const unsigned char *w,
                        size_t n, uint32_t at, struct scan *sc)
 {
@@ -1821,32 +1836,25 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
     uint64_t w0, w1;
     memcpy(&w0, w + 4, 8);
     memcpy(&w1, w + 12, 8);
+    const uint64_t *wm = tail_mask[n < 4 + LIT_TAIL ? n : 4 + LIT_TAIL];
+    w0 &= wm[0];
+    w1 &= wm[1];
     for (; id != NONE32; id = pf->lit[id].next) {
         const struct pf_lit *l = &pf->lit[id];
-        if (l->len > n)
+        uint64_t t0, t1;
+        memcpy(&t0, l->tail, 8);
+        memcpy(&t1, l->tail + 8, 8);
+        const uint64_t *m = tail_mask[l->len < 4 + LIT_TAIL ? l->len : 4 + LIT_TAIL];
+        if (((w0 & m[0]) ^ t0) | ((w1 & m[1]) ^ t1))
             continue;
-        /* the key (the first four bytes, or all) is equal: compare the rest,
-         * bytes 4..len, against the tail (bytes past len masked off) */
         if (l->len > 4 + LIT_TAIL) {
+            if (l->len > n)
+                continue;
             const unsigned char *b = pf->bytes + l->off;
-            uint32_t i = 4;
+            uint32_t i = 4 + LIT_TAIL;
             while (i < l->len && b[i] == w[i])
                 i++;
             if (i < l->len)
-                continue;
-        } else if (l->len > 4) {
-            uint64_t t0, t1;
-            memcpy(&t0, l->tail, 8);
-            memcpy(&t1, l->tail + 8, 8);
-            uint64_t x0 = t0 ^ w0, x1 = t1 ^ w1;
-            uint32_t t = l->len - 4;
-            if (t < 8) {
-                x0 &= (1ull << (8 * t)) - 1;
-                x1 = 0;
-            } else if (t < 16) {
-                x1 &= (1ull << (8 * (t - 8))) - 1;
-            }
-            if (x0 | x1)
                 continue;
         }
         for (uint32_t a = l->assoc; a != NONE32; a = pf->assoc[a].next) {
