@@ -2087,7 +2087,7 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
                     !((list & LEX_PF_YO) && has_yo(s + i, end - i))) {
                     next = t < tend ? t->off : SIZE_MAX;
                     known_hits(pf, (list & LEX_PF_LIST) - 1, s, (uint32_t)i, (uint32_t)end, sc);
-                    i = end;
+                    i = end + 1;        /* past the character that ends it */
                     continue;
                 }
             }
@@ -2100,15 +2100,19 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
             if (i + 8 <= len && n + 8 <= MAX_LIT && (k = word_ascii8(s + i, w + n)) >= 0) {
                 n += (size_t)k;
                 i += (size_t)k;
-                if (k < 8)
-                    break;          /* an ASCII character that is not \w */
+                if (k < 8) {
+                    i++;            /* past an ASCII character that is not \w */
+                    break;
+                }
                 continue;
             }
 #endif
             unsigned c = s[i];
             if (c < 0x80) {
-                if (!(c = pf->ascii[c]))
+                if (!(c = pf->ascii[c])) {
+                    i++;
                     break;
+                }
                 if (n < MAX_LIT)
                     w[n] = (unsigned char)c;
                 n++;
