@@ -1573,6 +1573,21 @@ static int seq_str(const struct analyzer_prefilter *pf, const struct pf_dstr *x,
 {
     const unsigned char *b = pf->bytes + x->off;
     size_t k = 0;
+#if WORD_SWAR
+    if (x->len <= 8 && i + 8 <= len) {
+        /* ASCII text: folded eight bytes at a time (letters with 0x20 set)
+         * and compared with the string's head; anything else byte by byte */
+        uint64_t t, mask = x->len == 8 ? ~0ull : (1ull << (8 * x->len)) - 1;
+        memcpy(&t, s + i, 8);
+        if (!(t & mask & HIGHS)) {
+            t |= in_range(t | ONES * 0x20, 'a', 'z') >> 2;
+            if ((t & mask) != x->head)
+                return 0;
+            *e = i + x->len;
+            return 1;
+        }
+    }
+#endif
     while (k < x->len) {
         if (i >= len)
             return 0;
