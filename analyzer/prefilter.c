@@ -1049,6 +1049,12 @@ static inline int word_ascii8(const unsigned char *s, unsigned char *out)
     return stop ? __builtin_ctzll(stop) >> 3 : 8;
 }
 
+/* The first k bytes of a 64-bit word: low_bytes[k], k <= 8. */
+static const uint64_t low_bytes[9] = {
+    0, 0xFFull, 0xFFFFull, 0xFFFFFFull, 0xFFFFFFFFull, 0xFFFFFFFFFFull,
+    0xFFFFFFFFFFFFull, 0xFFFFFFFFFFFFFFull, ~0ull,
+};
+
 #define WORD_SWAR 1
 #else
 #define WORD_SWAR 0
@@ -1708,30 +1714,36 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
     if (chars == 0)
         return 0;
     *end = i;
+#if WORD_SWAR
+    /* a string is a prefix of the word when its head is equal to the
+     * word's first bytes, the word's bytes past n taken as 0 (a string's
+     * are not 0): no test of its length against the word's for the short
+     * ones. That and whether the rest of the word fits the kind are one
+     * branch a string. */
     uint64_t w8;
     memcpy(&w8, w, 8);
+    w8 &= low_bytes[n < 8 ? n : 8];
+    int whole = d->kind == D_WORD, bounded = d->kind == D_BOUNDED;
     for (unsigned k = 0; k < d->n; k++) {
         const struct pf_dstr *x = &pf->dstr[d->first + k];
-        if (x->len > n)
-            continue;
-        /* memcmp(pf->bytes + x->off, w, x->len) == 0, eight bytes at a time */
-#if WORD_SWAR
-        if (x->len <= 8) {
-            uint64_t mask = x->len == 8 ? ~0ull : (1ull << (8 * x->len)) - 1;
-            if ((w8 & mask) != x->head)
-                continue;
-        } else if (w8 != x->head || memcmp(pf->bytes + x->off + 8, w + 8, x->len - 8u) != 0) {
-            continue;
+        int eq = (w8 & low_bytes[x->len < 8 ? x->len : 8]) == x->head;
+        int fits = (!whole | (x->len == n)) & (!bounded | (chars - x->chars <= d->more));
+        if (eq & fits) {
+            if (x->len <= 8 ||
+                (x->len <= n && memcmp(pf->bytes + x->off + 8, w + 8, x->len - 8u) == 0))
+                return 1;
         }
+    }
 #else
-        (void)w8;
-        if (memcmp(pf->bytes + x->off, w, x->len) != 0)
+    for (unsigned k = 0; k < d->n; k++) {
+        const struct pf_dstr *x = &pf->dstr[d->first + k];
+        if (x->len > n || memcmp(pf->bytes + x->off, w, x->len) != 0)
             continue;
-#endif
         if (d->kind == D_STEM || (d->kind == D_WORD && x->len == n) ||
             (d->kind == D_BOUNDED && chars - x->chars <= d->more))
             return 1;
     }
+#endif
     return 0;
 }
 
