@@ -2102,23 +2102,25 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
         }
         if (i >= next) {
             /* a token starts here (those that did not start a word are
-             * behind: passed): its list, when it has one and is the
-             * whole word, its end no word character */
-            while (t < tend && t->off < i)
+             * behind: passed; next is where t starts, SIZE_MAX past the
+             * last): its list, when it has one and is the whole word, its
+             * end no word character */
+            while (next < i) {
                 t++;
-            if (t < tend && t->off == i) {
+                next = t < tend ? t->off : SIZE_MAX;
+            }
+            if (next == i) {
                 size_t end = i + t->len;
                 unsigned list = t->pf;
                 t++;
+                next = t < tend ? t->off : SIZE_MAX;
                 if (list && end <= len && (end == len || (s[end] < 0x80 && !pf->ascii[s[end]])) &&
                     !((list & LEX_PF_YO) && has_yo(s + i, end - i))) {
-                    next = t < tend ? t->off : SIZE_MAX;
                     known_hits(pf, (list & LEX_PF_LIST) - 1, s, (uint32_t)i, (uint32_t)end, sc);
                     i = end + 1;        /* past the character that ends it */
                     continue;
                 }
             }
-            next = t < tend ? t->off : SIZE_MAX;
         }
         size_t start = i, n = 0;
         while (i < len) {
