@@ -988,7 +988,8 @@ struct pf_dstr {
 struct analyzer_prefilter {
     struct pf_slot *slot;
     uint32_t smask, nkeys;
-    uint32_t keylens;      /* bit k: a key of k bytes (2, 3, 4) is in slot[] */
+    uint32_t keylens;      /* bit k: a key of k bytes (2, 3, 4) is in slot[];
+                              bit 1: a literal of one byte is in first1[] */
     uint32_t first1[256];  /* 1-byte literals: index + 1, 0 none */
     uint64_t *keybits;     /* KEY_BITS bits: a key may be in slot[] */
     struct pf_lit *lit;
@@ -1166,6 +1167,7 @@ static void add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uin
         pf->nbytes += l->len;
         if (l->len == 1) {
             pf->first1[l->s[0]] = id + 1;
+            pf->keylens |= 2;
         } else {
             uint32_t i = slot_of(key, pf->smask);
             while (pf->slot[i].key && pf->slot[i].key != key)
@@ -1901,21 +1903,29 @@ static inline __attribute__((always_inline)) void
 word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n, uint32_t at,
           struct scan *sc)
 {
-    if (pf->first1[w[0]])
-        chain_hits(pf, pf->first1[w[0]] - 1, w, n, at, sc);
-    if (n < 2)
-        return;
-    uint32_t k2 = (uint32_t)w[0] | (uint32_t)w[1] << 8;
-    if ((pf->keylens & 4) && key_maybe(pf, k2))
-        chain_hits(pf, key_find(pf, k2), w, n, at, sc);
-    if (n < 3)
-        return;
-    uint32_t k3 = k2 | (uint32_t)w[2] << 16;
-    if ((pf->keylens & 8) && key_maybe(pf, k3))
-        chain_hits(pf, key_find(pf, k3), w, n, at, sc);
-    if (n < 4)
-        return;
+    static const uint32_t first_bytes[5] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF};
+    uint32_t k3 = (uint32_t)w[0] | (uint32_t)w[1] << 8 | (uint32_t)w[2] << 16;
     uint32_t k4 = k3 | (uint32_t)w[3] << 24;
+    if (pf->keylens & 14) {
+        /* literals shorter than four bytes: rare, asked once */
+        if (pf->first1[w[0]])
+            chain_hits(pf, pf->first1[w[0]] - 1, w, n, at, sc);
+        if (n < 2)
+            return;
+        uint32_t k2 = k3 & 0xFFFF;
+        if ((pf->keylens & 4) && key_maybe(pf, k2))
+            chain_hits(pf, key_find(pf, k2), w, n, at, sc);
+        if (n < 3)
+            return;
+        if ((pf->keylens & 8) && key_maybe(pf, k3))
+            chain_hits(pf, key_find(pf, k3), w, n, at, sc);
+        if (n < 4)
+            return;
+    }
+    /* without those, a word shorter than four bytes needs no test of its
+     * own: its bytes past n as 0 make a key that no literal has (its bytes
+     * are not 0), which key_find() does not find */
+    k4 &= first_bytes[n < 4 ? n : 4];
     if (key_maybe(pf, k4))
         chain_hits(pf, key_find(pf, k4), w, n, at, sc);
 }
