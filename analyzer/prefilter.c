@@ -1952,9 +1952,13 @@ static inline uint32_t word_char(const struct analyzer_prefilter *pf, const unsi
  * token up in the lexicon's tables): what word_hits() would find at its
  * start, kept at load as a list in pf->known (numbered from 1 in order,
  * pf->klist), so that the scan takes the list instead of folding the word
- * and looking up its first bytes. A list is { candidates c, leads l, sure
- * leads s, c pattern ids, l, s }: the bits the word marks, and the patterns
- * it gives a hit (a lead twice over gives it twice, as word_hits() does). */
+ * and looking up its first bytes. A list is { n, n entries }, each a
+ * pattern id and what the word is to it (K_*): the bits the word marks,
+ * then the patterns it gives a hit (a lead twice over gives it twice, as
+ * word_hits() does), the sure ones last. */
+#define K_CAND  0x40000000u     /* a candidate */
+#define K_LEAD  0x80000000u     /* a hit */
+#define K_SURE  0xC0000000u     /* a hit that decide() says matches, to the word's end */
 /* Lower-case ASCII word characters, and а..я: what only a word of the
  * same characters folds to (ё does not: the tokenizer looks it up as е,
  * the caller keeps words that had one out). */
@@ -2052,24 +2056,22 @@ uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key,
     if (sc.nhits > sc.max) {
         list = PF_WORD_NONE;        /* too many: the scan does it */
     } else if (nc || nl || ns) {
-        grow((void **)&pf->known, &pf->capknown, pf->nknown + 3 + nc + nl + ns,
+        grow((void **)&pf->known, &pf->capknown, pf->nknown + 1 + nc + nl + ns,
              sizeof *pf->known);
         grow((void **)&pf->klist, &pf->capklist, pf->nklist + 1, sizeof *pf->klist);
         pf->klist[pf->nklist++] = pf->nknown;
         list = pf->nklist;
         uint32_t *o = pf->known + pf->nknown;
-        *o++ = nc;
-        *o++ = nl;
-        *o++ = ns;
+        *o++ = nc + nl + ns;
         for (size_t b = 0; b < nbits; b++)
             for (uint64_t x = bits[b]; x; x &= x - 1)
-                *o++ = (uint32_t)(b * 64 + (size_t)__builtin_ctzll(x));
+                *o++ = (uint32_t)(b * 64 + (size_t)__builtin_ctzll(x)) | K_CAND;
         for (size_t h = 0; h < sc.nhits; h++)
             if (r[h] < 0)
-                *o++ = (uint32_t)(hits[h] >> 32);
+                *o++ = (uint32_t)(hits[h] >> 32) | K_LEAD;
         for (size_t h = 0; h < sc.nhits; h++)
             if (r[h] == 1)
-                *o++ = (uint32_t)(hits[h] >> 32);
+                *o++ = (uint32_t)(hits[h] >> 32) | K_SURE;
         pf->nknown = (uint32_t)(o - pf->known);
     }
     free(bits);
@@ -2102,20 +2104,24 @@ static inline void known_hits(const struct analyzer_prefilter *pf, uint32_t list
     if (!list)
         return;
     const uint32_t *l = pf->known + pf->klist[list - 1];
-    uint32_t nc = l[0], nl = l[1] + l[2], ns = l[2];
-    l += 3;
-    for (uint32_t k = 0; k < nc; k++)
-        mark(sc->bits, l[k]);
-    l += nc;
-    for (uint32_t k = 0; k < nl; k++) {
+    uint32_t n = l[0];
+    /* a sure hit is one only after ASCII or at the start */
+    unsigned sure = (at == 0) | (s[at - (at != 0)] < 0x80);
+    /* one loop, without a branch on what each entry is: a candidate's bit
+     * is or-ed, 0 for the others; a hit's and a sure hit's slots are
+     * written for each entry (while there is room) and counted for those */
+    for (uint32_t k = 1; k <= n; k++) {
+        uint32_t e = l[k], p = e & A_PAT;
+        uint64_t hit = (uint64_t)p << 32 | at;
+        sc->bits[p >> 6] |= (uint64_t)((e >> 30) == 1) << (p & 63);
         if (sc->nhits < sc->max)
-            sc->hits[sc->nhits] = (uint64_t)l[k] << 32 | at;
-        sc->nhits++;
+            sc->hits[sc->nhits] = hit;
+        sc->nhits += e >> 31;
+        if (sc->nsure < sc->maxsure) {        /* (the sure ones stop there) */
+            sc->sure[sc->nsure] = (struct analyzer_pf_sure){.hit = hit, .end = end};
+            sc->nsure += ((e >> 30) == 3) & sure;
+        }
     }
-    if (ns && (at == 0 || s[at - 1] < 0x80))
-        for (uint32_t k = nl - ns; k < nl && sc->nsure < sc->maxsure; k++)
-            sc->sure[sc->nsure++] = (struct analyzer_pf_sure){
-                .hit = (uint64_t)l[k] << 32 | at, .end = end};
 }
 
 /* Does the Cyrillic word p[0..n) (two bytes a letter) have ё or Ё? */
