@@ -922,8 +922,9 @@ static void parse_alt(struct parser *ps, struct piece *out, int anchored)
  *
  * Literals are keyed by their first four bytes (all of them when shorter;
  * the bytes of a literal are never 0, so "ab" and "ab\0\0" cannot collide)
- * in an open-addressing table whose slots chain the literals of one key. A
- * word is looked up under its first 1, 2, 3 and 4 bytes; a bitmap of the
+ * in an open-addressing table whose slots chain the literals of one key,
+ * those of six bytes or more by their first six in a second such table. A
+ * word is looked up under its first 1, 2, 3, 4 and 6 bytes; a bitmap of the
  * keys' hashes (8 KB, in the L1 cache) turns most of those lookups away
  * before they touch the table. Each
  * literal lists the patterns it serves: as a required literal (the pattern
@@ -954,6 +955,15 @@ struct pf_assoc {
 
 struct pf_slot {
     uint32_t key;          /* 0: empty */
+    uint32_t lit;
+};
+
+/* Literals of six bytes or more are keyed by their first six: with four, the
+ * chains of the commonest word beginnings (Russian "пр", "по": two letters)
+ * held dozens of literals, most of them read for nothing. */
+struct pf_slot6 {
+    uint32_t key;          /* the first four bytes */
+    uint32_t ext;          /* the next two; 0: empty */
     uint32_t lit;
 };
 
@@ -988,6 +998,8 @@ struct pf_dstr {
 struct analyzer_prefilter {
     struct pf_slot *slot;
     uint32_t smask, nkeys;
+    struct pf_slot6 *slot6;
+    uint32_t s6mask, nkeys6;
     uint32_t keylens;      /* bit k: a key of k bytes (2, 3, 4) is in slot[];
                               bit 1: a literal of one byte is in first1[] */
     uint32_t first1[256];  /* 1-byte literals: index + 1, 0 none */
@@ -1096,6 +1108,26 @@ static uint32_t key_find(const struct analyzer_prefilter *pf, uint32_t key)
     }
 }
 
+static inline uint32_t slot6_of(uint32_t key, uint32_t ext, uint32_t mask)
+{
+    return (uint32_t)((((uint64_t)ext << 32 | key) * 0x9E3779B97F4A7C15ull) >> 40) & mask;
+}
+
+static inline uint32_t key6_bit(uint32_t key, uint32_t ext)
+{
+    return (uint32_t)((((uint64_t)ext << 32 | key) * 0xC2B2AE3D27D4EB4Full) >> 48);
+}
+
+static uint32_t key6_find(const struct analyzer_prefilter *pf, uint32_t key, uint32_t ext)
+{
+    for (uint32_t i = slot6_of(key, ext, pf->s6mask);; i = (i + 1) & pf->s6mask) {
+        if (pf->slot6[i].key == key && pf->slot6[i].ext == ext)
+            return pf->slot6[i].lit;
+        if (pf->slot6[i].ext == 0)
+            return NONE32;
+    }
+}
+
 static void grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
 {
     if (need <= *cap)
@@ -1143,12 +1175,32 @@ static void slots_grow(struct analyzer_prefilter *pf)
     pf->smask = size - 1;
 }
 
+static void slots6_grow(struct analyzer_prefilter *pf)
+{
+    uint32_t size = pf->slot6 ? (pf->s6mask + 1) * 2 : 1024;
+    struct pf_slot6 *v = ctx_calloc(size, sizeof *v);
+    for (uint32_t k = 0; pf->slot6 && k <= pf->s6mask; k++) {
+        if (!pf->slot6[k].ext)
+            continue;
+        uint32_t i = slot6_of(pf->slot6[k].key, pf->slot6[k].ext, size - 1);
+        while (v[i].ext)
+            i = (i + 1) & (size - 1);
+        v[i] = pf->slot6[k];
+    }
+    free(pf->slot6);
+    pf->slot6 = v;
+    pf->s6mask = size - 1;
+}
+
 /* Index an anchored literal for pattern rule with flags A_CAND / A_LEAD. */
 static void add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint32_t rule,
                         uint32_t flags)
 {
-    uint32_t key = key_of(l->s, l->len), head = l->len == 1 ? pf->first1[l->s[0]] - 1
-                                                           : key_find(pf, key);
+    int six = l->len >= 6;
+    uint32_t key = key_of(l->s, l->len), ext = six ? l->s[4] | (uint32_t)l->s[5] << 8 : 0;
+    uint32_t head = l->len == 1 ? pf->first1[l->s[0]] - 1
+                    : six       ? key6_find(pf, key, ext)
+                                : key_find(pf, key);
     uint32_t id = head;
     while (id != NONE32 && !(pf->lit[id].len == l->len &&
                              memcmp(pf->bytes + pf->lit[id].off, l->s, l->len) == 0))
@@ -1156,9 +1208,11 @@ static void add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uin
     if (id == NONE32) {
         grow_lit(pf, pf->nlit + 1);
         grow((void **)&pf->bytes, &pf->capbytes, pf->nbytes + l->len, 1);
-        if (l->len > 1 && head == NONE32 &&
+        if (l->len > 1 && !six && head == NONE32 &&
             (uint64_t)(pf->nkeys + 1) * 2 > (uint64_t)pf->smask + 1)
             slots_grow(pf);
+        if (six && head == NONE32 && (uint64_t)(pf->nkeys6 + 1) * 2 > (uint64_t)pf->s6mask + 1)
+            slots6_grow(pf);
         id = pf->nlit++;
         pf->lit[id] = (struct pf_lit){.off = pf->nbytes, .len = l->len, .next = head,
                                       .assoc = NONE32};
@@ -1169,6 +1223,15 @@ static void add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uin
         if (l->len == 1) {
             pf->first1[l->s[0]] = id + 1;
             pf->keylens |= 2;
+        } else if (six) {
+            uint32_t i = slot6_of(key, ext, pf->s6mask);
+            while (pf->slot6[i].ext && !(pf->slot6[i].key == key && pf->slot6[i].ext == ext))
+                i = (i + 1) & pf->s6mask;
+            if (!pf->slot6[i].ext)
+                pf->nkeys6++;
+            pf->slot6[i] = (struct pf_slot6){.key = key, .ext = ext, .lit = id};
+            uint32_t h = key6_bit(key, ext);
+            pf->keybits[h >> 6] |= 1ull << (h & 63);
         } else {
             uint32_t i = slot_of(key, pf->smask);
             while (pf->slot[i].key && pf->slot[i].key != key)
@@ -1197,6 +1260,7 @@ struct analyzer_prefilter *analyzer_prefilter_new(void)
     struct analyzer_prefilter *pf = ctx_calloc(1, sizeof *pf);
     pf->keybits = ctx_calloc(KEY_BITS / 64, sizeof *pf->keybits);
     slots_grow(pf);
+    slots6_grow(pf);
     for (uint32_t c = 0; c < 0x800; c++) {
         uint32_t f = c < 0x80 ? (c - 'A' < 26u ? c + 32 : c) : fold_cp(c);
         pf->fold2[c] = (uint16_t)(f | (sure_word(f) ? 0x8000 : 0));
@@ -1211,6 +1275,7 @@ void analyzer_prefilter_free(struct analyzer_prefilter *pf)
     if (!pf)
         return;
     free(pf->slot);
+    free(pf->slot6);
     free(pf->keybits);
     free(pf->lit);
     free(pf->bytes);
@@ -1929,6 +1994,12 @@ word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n,
     k4 &= first_bytes[n < 4 ? n : 4];
     if (key_maybe(pf, k4))
         chain_hits(pf, key_find(pf, k4), w, n, at, sc);
+    /* the literals of six bytes or more; a shorter word's two bytes past
+     * the fourth as 0, which no literal has */
+    uint32_t ext = ((uint32_t)w[4] | (uint32_t)w[5] << 8) & (n >= 6 ? 0xFFFFu : 0);
+    uint32_t h = key6_bit(k4, ext);
+    if ((pf->keybits[h >> 6] >> (h & 63)) & 1)
+        chain_hits(pf, key6_find(pf, k4, ext), w, n, at, sc);
 }
 
 /* The non-ASCII character at s[i]: folded if a word character (its length
@@ -1995,9 +2066,12 @@ static void lay_chains(struct analyzer_prefilter *pf)
     if (!v)
         ctx_oom(bytes);
     uint32_t n = 0;
-    for (uint32_t k = 0; k < 256 + pf->smask + 1; k++) {
-        uint32_t id = k < 256 ? pf->first1[k] - 1 : pf->slot[k - 256].key ? pf->slot[k - 256].lit
-                                                                          : NONE32;
+    for (uint32_t k = 0; k < 256 + pf->smask + 1 + pf->s6mask + 1; k++) {
+        uint32_t s = k - 256, s6 = k - 256 - (pf->smask + 1);
+        uint32_t id = k < 256                  ? pf->first1[k] - 1
+                      : s <= pf->smask         ? (pf->slot[s].key ? pf->slot[s].lit : NONE32)
+                      : pf->slot6[s6].ext      ? pf->slot6[s6].lit
+                                               : NONE32;
         for (; id != NONE32; id = pf->lit[id].next) {
             to[id] = n;
             v[n++] = pf->lit[id];
@@ -2012,6 +2086,9 @@ static void lay_chains(struct analyzer_prefilter *pf)
     for (uint32_t k = 0; k <= pf->smask; k++)
         if (pf->slot[k].key)
             pf->slot[k].lit = to[pf->slot[k].lit];
+    for (uint32_t k = 0; k <= pf->s6mask; k++)
+        if (pf->slot6[k].ext)
+            pf->slot6[k].lit = to[pf->slot6[k].lit];
     free(to);
     free(pf->lit);
     pf->lit = v;
