@@ -922,8 +922,9 @@ static void parse_alt(struct parser *ps, struct piece *out, int anchored)
  *
  * Literals are keyed by their first four bytes (all of them when shorter;
  * the bytes of a literal are never 0, so "ab" and "ab\0\0" cannot collide)
- * in an open-addressing table whose slots chain the literals of one key. A
- * word is looked up under its first 1, 2, 3 and 4 bytes; a bitmap of the
+ * in an open-addressing table whose slots chain the literals of one key,
+ * those of six bytes or more by their first six in a second such table. A
+ * word is looked up under its first 1, 2, 3, 4 and 6 bytes; a bitmap of the
  * keys' hashes (8 KB, in the L1 cache) turns most of those lookups away
  * before they touch the table. Each
  * literal lists the patterns it serves: as a required literal (the pattern
@@ -954,6 +955,15 @@ struct pf_assoc {
 
 struct pf_slot {
     uint32_t key;          /* 0: empty */
+    uint32_t lit;
+};
+
+/* Literals of six bytes or more are keyed by their first six: with four, the
+ * chains of the commonest word beginnings (Russian "пр", "по": two letters)
+ * held dozens of literals, most of them read for nothing. */
+struct pf_slot6 {
+    uint32_t key;          /* the first four bytes */
+    uint32_t ext;          /* the next two; 0: empty */
     uint32_t lit;
 };
 
@@ -988,11 +998,15 @@ struct pf_dstr {
 struct analyzer_prefilter {
     struct pf_slot *slot;
     uint32_t smask, nkeys;
-    uint32_t keylens;      /* bit k: a key of k bytes (2, 3, 4) is in slot[] */
+    struct pf_slot6 *slot6;
+    uint32_t s6mask, nkeys6;
+    uint32_t keylens;      /* bit k: a key of k bytes (2, 3, 4) is in slot[];
+                              bit 1: a literal of one byte is in first1[] */
     uint32_t first1[256];  /* 1-byte literals: index + 1, 0 none */
     uint64_t *keybits;     /* KEY_BITS bits: a key may be in slot[] */
     struct pf_lit *lit;
     uint32_t nlit, caplit;
+    uint32_t nlaid;        /* lit[0..nlaid) was laid out chain by chain (lay_chains()) */
     unsigned char *bytes;
     uint32_t nbytes, capbytes;
     struct pf_assoc *assoc;
@@ -1049,6 +1063,12 @@ static inline int word_ascii8(const unsigned char *s, unsigned char *out)
     return stop ? __builtin_ctzll(stop) >> 3 : 8;
 }
 
+/* The first k bytes of a 64-bit word: low_bytes[k], k <= 8. */
+static const uint64_t low_bytes[9] = {
+    0, 0xFFull, 0xFFFFull, 0xFFFFFFull, 0xFFFFFFFFull, 0xFFFFFFFFFFull,
+    0xFFFFFFFFFFFFull, 0xFFFFFFFFFFFFFFull, ~0ull,
+};
+
 #define WORD_SWAR 1
 #else
 #define WORD_SWAR 0
@@ -1062,9 +1082,12 @@ static uint32_t key_of(const unsigned char *s, size_t len)
     return k;
 }
 
+/* The high bits of a 64-bit product: each depends on every byte of the key
+ * (a 32-bit product's low bits see only the first bytes, and keys sharing
+ * them, "refu", "refr", crowd into one run of slots). */
 static inline uint32_t slot_of(uint32_t key, uint32_t mask)
 {
-    return (uint32_t)((key * 0x9E3779B1u) >> 7) & mask;
+    return (uint32_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> 40) & mask;
 }
 
 static inline int key_maybe(const struct analyzer_prefilter *pf, uint32_t key)
@@ -1081,6 +1104,26 @@ static uint32_t key_find(const struct analyzer_prefilter *pf, uint32_t key)
         if (pf->slot[i].key == key)
             return pf->slot[i].lit;
         if (pf->slot[i].key == 0)
+            return NONE32;
+    }
+}
+
+static inline uint32_t slot6_of(uint32_t key, uint32_t ext, uint32_t mask)
+{
+    return (uint32_t)((((uint64_t)ext << 32 | key) * 0x9E3779B97F4A7C15ull) >> 40) & mask;
+}
+
+static inline uint32_t key6_bit(uint32_t key, uint32_t ext)
+{
+    return (uint32_t)((((uint64_t)ext << 32 | key) * 0xC2B2AE3D27D4EB4Full) >> 48);
+}
+
+static uint32_t key6_find(const struct analyzer_prefilter *pf, uint32_t key, uint32_t ext)
+{
+    for (uint32_t i = slot6_of(key, ext, pf->s6mask);; i = (i + 1) & pf->s6mask) {
+        if (pf->slot6[i].key == key && pf->slot6[i].ext == ext)
+            return pf->slot6[i].lit;
+        if (pf->slot6[i].ext == 0)
             return NONE32;
     }
 }
@@ -1132,12 +1175,32 @@ static void slots_grow(struct analyzer_prefilter *pf)
     pf->smask = size - 1;
 }
 
+static void slots6_grow(struct analyzer_prefilter *pf)
+{
+    uint32_t size = pf->slot6 ? (pf->s6mask + 1) * 2 : 1024;
+    struct pf_slot6 *v = ctx_calloc(size, sizeof *v);
+    for (uint32_t k = 0; pf->slot6 && k <= pf->s6mask; k++) {
+        if (!pf->slot6[k].ext)
+            continue;
+        uint32_t i = slot6_of(pf->slot6[k].key, pf->slot6[k].ext, size - 1);
+        while (v[i].ext)
+            i = (i + 1) & (size - 1);
+        v[i] = pf->slot6[k];
+    }
+    free(pf->slot6);
+    pf->slot6 = v;
+    pf->s6mask = size - 1;
+}
+
 /* Index an anchored literal for pattern rule with flags A_CAND / A_LEAD. */
 static void add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uint32_t rule,
                         uint32_t flags)
 {
-    uint32_t key = key_of(l->s, l->len), head = l->len == 1 ? pf->first1[l->s[0]] - 1
-                                                           : key_find(pf, key);
+    int six = l->len >= 6;
+    uint32_t key = key_of(l->s, l->len), ext = six ? l->s[4] | (uint32_t)l->s[5] << 8 : 0;
+    uint32_t head = l->len == 1 ? pf->first1[l->s[0]] - 1
+                    : six       ? key6_find(pf, key, ext)
+                                : key_find(pf, key);
     uint32_t id = head;
     while (id != NONE32 && !(pf->lit[id].len == l->len &&
                              memcmp(pf->bytes + pf->lit[id].off, l->s, l->len) == 0))
@@ -1145,9 +1208,11 @@ static void add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uin
     if (id == NONE32) {
         grow_lit(pf, pf->nlit + 1);
         grow((void **)&pf->bytes, &pf->capbytes, pf->nbytes + l->len, 1);
-        if (l->len > 1 && head == NONE32 &&
+        if (l->len > 1 && !six && head == NONE32 &&
             (uint64_t)(pf->nkeys + 1) * 2 > (uint64_t)pf->smask + 1)
             slots_grow(pf);
+        if (six && head == NONE32 && (uint64_t)(pf->nkeys6 + 1) * 2 > (uint64_t)pf->s6mask + 1)
+            slots6_grow(pf);
         id = pf->nlit++;
         pf->lit[id] = (struct pf_lit){.off = pf->nbytes, .len = l->len, .next = head,
                                       .assoc = NONE32};
@@ -1157,6 +1222,16 @@ static void add_anchored(struct analyzer_prefilter *pf, const struct lit *l, uin
         pf->nbytes += l->len;
         if (l->len == 1) {
             pf->first1[l->s[0]] = id + 1;
+            pf->keylens |= 2;
+        } else if (six) {
+            uint32_t i = slot6_of(key, ext, pf->s6mask);
+            while (pf->slot6[i].ext && !(pf->slot6[i].key == key && pf->slot6[i].ext == ext))
+                i = (i + 1) & pf->s6mask;
+            if (!pf->slot6[i].ext)
+                pf->nkeys6++;
+            pf->slot6[i] = (struct pf_slot6){.key = key, .ext = ext, .lit = id};
+            uint32_t h = key6_bit(key, ext);
+            pf->keybits[h >> 6] |= 1ull << (h & 63);
         } else {
             uint32_t i = slot_of(key, pf->smask);
             while (pf->slot[i].key && pf->slot[i].key != key)
@@ -1185,6 +1260,7 @@ struct analyzer_prefilter *analyzer_prefilter_new(void)
     struct analyzer_prefilter *pf = ctx_calloc(1, sizeof *pf);
     pf->keybits = ctx_calloc(KEY_BITS / 64, sizeof *pf->keybits);
     slots_grow(pf);
+    slots6_grow(pf);
     for (uint32_t c = 0; c < 0x800; c++) {
         uint32_t f = c < 0x80 ? (c - 'A' < 26u ? c + 32 : c) : fold_cp(c);
         pf->fold2[c] = (uint16_t)(f | (sure_word(f) ? 0x8000 : 0));
@@ -1199,6 +1275,7 @@ void analyzer_prefilter_free(struct analyzer_prefilter *pf)
     if (!pf)
         return;
     free(pf->slot);
+    free(pf->slot6);
     free(pf->keybits);
     free(pf->lit);
     free(pf->bytes);
@@ -1570,6 +1647,21 @@ static int seq_str(const struct analyzer_prefilter *pf, const struct pf_dstr *x,
 {
     const unsigned char *b = pf->bytes + x->off;
     size_t k = 0;
+#if WORD_SWAR
+    if (x->len <= 8 && i + 8 <= len) {
+        /* ASCII text: folded eight bytes at a time (letters with 0x20 set)
+         * and compared with the string's head; anything else byte by byte */
+        uint64_t t, mask = x->len == 8 ? ~0ull : (1ull << (8 * x->len)) - 1;
+        memcpy(&t, s + i, 8);
+        if (!(t & mask & HIGHS)) {
+            t |= in_range(t | ONES * 0x20, 'a', 'z') >> 2;
+            if ((t & mask) != x->head)
+                return 0;
+            *e = i + x->len;
+            return 1;
+        }
+    }
+#endif
     while (k < x->len) {
         if (i >= len)
             return 0;
@@ -1690,30 +1782,36 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
     if (chars == 0)
         return 0;
     *end = i;
+#if WORD_SWAR
+    /* a string is a prefix of the word when its head is equal to the
+     * word's first bytes, the word's bytes past n taken as 0 (a string's
+     * are not 0): no test of its length against the word's for the short
+     * ones. That and whether the rest of the word fits the kind are one
+     * branch a string. */
     uint64_t w8;
     memcpy(&w8, w, 8);
+    w8 &= low_bytes[n < 8 ? n : 8];
+    int whole = d->kind == D_WORD, bounded = d->kind == D_BOUNDED;
     for (unsigned k = 0; k < d->n; k++) {
         const struct pf_dstr *x = &pf->dstr[d->first + k];
-        if (x->len > n)
-            continue;
-        /* memcmp(pf->bytes + x->off, w, x->len) == 0, eight bytes at a time */
-#if WORD_SWAR
-        if (x->len <= 8) {
-            uint64_t mask = x->len == 8 ? ~0ull : (1ull << (8 * x->len)) - 1;
-            if ((w8 & mask) != x->head)
-                continue;
-        } else if (w8 != x->head || memcmp(pf->bytes + x->off + 8, w + 8, x->len - 8u) != 0) {
-            continue;
+        int eq = (w8 & low_bytes[x->len < 8 ? x->len : 8]) == x->head;
+        int fits = (!whole | (x->len == n)) & (!bounded | (chars - x->chars <= d->more));
+        if (eq & fits) {
+            if (x->len <= 8 ||
+                (x->len <= n && memcmp(pf->bytes + x->off + 8, w + 8, x->len - 8u) == 0))
+                return 1;
         }
+    }
 #else
-        (void)w8;
-        if (memcmp(pf->bytes + x->off, w, x->len) != 0)
+    for (unsigned k = 0; k < d->n; k++) {
+        const struct pf_dstr *x = &pf->dstr[d->first + k];
+        if (x->len > n || memcmp(pf->bytes + x->off, w, x->len) != 0)
             continue;
-#endif
         if (d->kind == D_STEM || (d->kind == D_WORD && x->len == n) ||
             (d->kind == D_BOUNDED && chars - x->chars <= d->more))
             return 1;
     }
+#endif
     return 0;
 }
 
@@ -1809,8 +1907,23 @@ struct scan {
     size_t nsure, maxsure;
 };
 
+/* Which bytes of a tail a literal of len bytes has: tail_mask[min(len, 20)]. */
+static const uint64_t tail_mask[4 + LIT_TAIL + 1][2] = {
+    {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {0xFFull, 0}, {0xFFFFull, 0}, {0xFFFFFFull, 0}, {0xFFFFFFFFull, 0},
+    {0xFFFFFFFFFFull, 0}, {0xFFFFFFFFFFFFull, 0}, {0xFFFFFFFFFFFFFFull, 0},
+    {~0ull, 0}, {~0ull, 0xFFull}, {~0ull, 0xFFFFull}, {~0ull, 0xFFFFFFull},
+    {~0ull, 0xFFFFFFFFull}, {~0ull, 0xFFFFFFFFFFull}, {~0ull, 0xFFFFFFFFFFFFull},
+    {~0ull, 0xFFFFFFFFFFFFFFull}, {~0ull, ~0ull},
+};
+
 /* The literals of chain id that are prefixes of the folded word w (n bytes,
- * the first min(n, MAX_LIT) of them in w; w[4..4 + LIT_TAIL) can be read). */
+ * the first min(n, MAX_LIT) of them in w; w[4..4 + LIT_TAIL) can be read).
+ * The key (a literal's first four bytes, or all) is equal; a literal of at
+ * most 4 + LIT_TAIL bytes is a prefix when its tail is equal to the word's
+ * bytes 4..len: one masked compare, without a test of its length against
+ * the word's (the word's bytes past n are taken as 0, which a longer
+ * literal's are not: no literal has a 0 byte). */
 static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const unsigned char *w,
                        size_t n, uint32_t at, struct scan *sc)
 {
@@ -1818,32 +1931,25 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
     uint64_t w0, w1;
     memcpy(&w0, w + 4, 8);
     memcpy(&w1, w + 12, 8);
+    const uint64_t *wm = tail_mask[n < 4 + LIT_TAIL ? n : 4 + LIT_TAIL];
+    w0 &= wm[0];
+    w1 &= wm[1];
     for (; id != NONE32; id = pf->lit[id].next) {
         const struct pf_lit *l = &pf->lit[id];
-        if (l->len > n)
+        uint64_t t0, t1;
+        memcpy(&t0, l->tail, 8);
+        memcpy(&t1, l->tail + 8, 8);
+        const uint64_t *m = tail_mask[l->len < 4 + LIT_TAIL ? l->len : 4 + LIT_TAIL];
+        if (((w0 & m[0]) ^ t0) | ((w1 & m[1]) ^ t1))
             continue;
-        /* the key (the first four bytes, or all) is equal: compare the rest,
-         * bytes 4..len, against the tail (bytes past len masked off) */
         if (l->len > 4 + LIT_TAIL) {
+            if (l->len > n)
+                continue;
             const unsigned char *b = pf->bytes + l->off;
-            uint32_t i = 4;
+            uint32_t i = 4 + LIT_TAIL;
             while (i < l->len && b[i] == w[i])
                 i++;
             if (i < l->len)
-                continue;
-        } else if (l->len > 4) {
-            uint64_t t0, t1;
-            memcpy(&t0, l->tail, 8);
-            memcpy(&t1, l->tail + 8, 8);
-            uint64_t x0 = t0 ^ w0, x1 = t1 ^ w1;
-            uint32_t t = l->len - 4;
-            if (t < 8) {
-                x0 &= (1ull << (8 * t)) - 1;
-                x1 = 0;
-            } else if (t < 16) {
-                x1 &= (1ull << (8 * (t - 8))) - 1;
-            }
-            if (x0 | x1)
                 continue;
         }
         for (uint32_t a = l->assoc; a != NONE32; a = pf->assoc[a].next) {
@@ -1863,23 +1969,37 @@ static inline __attribute__((always_inline)) void
 word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n, uint32_t at,
           struct scan *sc)
 {
-    if (pf->first1[w[0]])
-        chain_hits(pf, pf->first1[w[0]] - 1, w, n, at, sc);
-    if (n < 2)
-        return;
-    uint32_t k2 = (uint32_t)w[0] | (uint32_t)w[1] << 8;
-    if ((pf->keylens & 4) && key_maybe(pf, k2))
-        chain_hits(pf, key_find(pf, k2), w, n, at, sc);
-    if (n < 3)
-        return;
-    uint32_t k3 = k2 | (uint32_t)w[2] << 16;
-    if ((pf->keylens & 8) && key_maybe(pf, k3))
-        chain_hits(pf, key_find(pf, k3), w, n, at, sc);
-    if (n < 4)
-        return;
+    static const uint32_t first_bytes[5] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF};
+    uint32_t k3 = (uint32_t)w[0] | (uint32_t)w[1] << 8 | (uint32_t)w[2] << 16;
     uint32_t k4 = k3 | (uint32_t)w[3] << 24;
+    if (pf->keylens & 14) {
+        /* literals shorter than four bytes: rare, asked once */
+        if (pf->first1[w[0]])
+            chain_hits(pf, pf->first1[w[0]] - 1, w, n, at, sc);
+        if (n < 2)
+            return;
+        uint32_t k2 = k3 & 0xFFFF;
+        if ((pf->keylens & 4) && key_maybe(pf, k2))
+            chain_hits(pf, key_find(pf, k2), w, n, at, sc);
+        if (n < 3)
+            return;
+        if ((pf->keylens & 8) && key_maybe(pf, k3))
+            chain_hits(pf, key_find(pf, k3), w, n, at, sc);
+        if (n < 4)
+            return;
+    }
+    /* without those, a word shorter than four bytes needs no test of its
+     * own: its bytes past n as 0 make a key that no literal has (its bytes
+     * are not 0), which key_find() does not find */
+    k4 &= first_bytes[n < 4 ? n : 4];
     if (key_maybe(pf, k4))
         chain_hits(pf, key_find(pf, k4), w, n, at, sc);
+    /* the literals of six bytes or more; a shorter word's two bytes past
+     * the fourth as 0, which no literal has */
+    uint32_t ext = ((uint32_t)w[4] | (uint32_t)w[5] << 8) & (n >= 6 ? 0xFFFFu : 0);
+    uint32_t h = key6_bit(k4, ext);
+    if ((pf->keybits[h >> 6] >> (h & 63)) & 1)
+        chain_hits(pf, key6_find(pf, k4, ext), w, n, at, sc);
 }
 
 /* The non-ASCII character at s[i]: folded if a word character (its length
@@ -1903,9 +2023,13 @@ static inline uint32_t word_char(const struct analyzer_prefilter *pf, const unsi
  * token up in the lexicon's tables): what word_hits() would find at its
  * start, kept at load as a list in pf->known (numbered from 1 in order,
  * pf->klist), so that the scan takes the list instead of folding the word
- * and looking up its first bytes. A list is { candidates c, leads l, sure
- * leads s, c pattern ids, l, s }: the bits the word marks, and the patterns
- * it gives a hit (a lead twice over gives it twice, as word_hits() does). */
+ * and looking up its first bytes. A list is { n, n entries }, each a
+ * pattern id and what the word is to it (K_*): the bits the word marks,
+ * then the patterns it gives a hit (a lead twice over gives it twice, as
+ * word_hits() does), the sure ones last. */
+#define K_CAND  0x40000000u     /* a candidate */
+#define K_LEAD  0x80000000u     /* a hit */
+#define K_SURE  0xC0000000u     /* a hit that decide() says matches, to the word's end */
 /* Lower-case ASCII word characters, and а..я: what only a word of the
  * same characters folds to (ё does not: the tokenizer looks it up as е,
  * the caller keeps words that had one out). */
@@ -1927,9 +2051,54 @@ static int plain_word(const struct analyzer_prefilter *pf, const unsigned char *
     return 1;
 }
 
+/* Renumber the literals so that each chain's are next to one another, in
+ * chain order: a chain of two or three literals is then read from one or
+ * two cache lines, not from as many as it has (the table is some 100 KB
+ * with 1,000 rules, more than the first-level cache holds). Done once the
+ * patterns are in, when the words known beforehand are looked up. */
+static void lay_chains(struct analyzer_prefilter *pf)
+{
+    if (pf->nlaid == pf->nlit)
+        return;
+    uint32_t *to = ctx_malloc((size_t)pf->nlit * sizeof *to);
+    size_t bytes = ((size_t)pf->caplit * sizeof *pf->lit + 63) & ~(size_t)63;
+    struct pf_lit *v = aligned_alloc(64, bytes);
+    if (!v)
+        ctx_oom(bytes);
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < 256 + pf->smask + 1 + pf->s6mask + 1; k++) {
+        uint32_t s = k - 256, s6 = k - 256 - (pf->smask + 1);
+        uint32_t id = k < 256                  ? pf->first1[k] - 1
+                      : s <= pf->smask         ? (pf->slot[s].key ? pf->slot[s].lit : NONE32)
+                      : pf->slot6[s6].ext      ? pf->slot6[s6].lit
+                                               : NONE32;
+        for (; id != NONE32; id = pf->lit[id].next) {
+            to[id] = n;
+            v[n++] = pf->lit[id];
+        }
+    }
+    for (uint32_t k = 0; k < n; k++)
+        if (v[k].next != NONE32)
+            v[k].next = to[v[k].next];
+    for (uint32_t k = 0; k < 256; k++)
+        if (pf->first1[k])
+            pf->first1[k] = to[pf->first1[k] - 1] + 1;
+    for (uint32_t k = 0; k <= pf->smask; k++)
+        if (pf->slot[k].key)
+            pf->slot[k].lit = to[pf->slot[k].lit];
+    for (uint32_t k = 0; k <= pf->s6mask; k++)
+        if (pf->slot6[k].ext)
+            pf->slot6[k].lit = to[pf->slot6[k].lit];
+    free(to);
+    free(pf->lit);
+    pf->lit = v;
+    pf->nlaid = pf->nlit;
+}
+
 uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key, size_t len)
 {
     const unsigned char *k = (const unsigned char *)key;
+    lay_chains(pf);
     if (!plain_word(pf, k, len))
         return PF_WORD_NONE;
     if (!pf->nlit)
@@ -1964,24 +2133,22 @@ uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key,
     if (sc.nhits > sc.max) {
         list = PF_WORD_NONE;        /* too many: the scan does it */
     } else if (nc || nl || ns) {
-        grow((void **)&pf->known, &pf->capknown, pf->nknown + 3 + nc + nl + ns,
+        grow((void **)&pf->known, &pf->capknown, pf->nknown + 1 + nc + nl + ns,
              sizeof *pf->known);
         grow((void **)&pf->klist, &pf->capklist, pf->nklist + 1, sizeof *pf->klist);
         pf->klist[pf->nklist++] = pf->nknown;
         list = pf->nklist;
         uint32_t *o = pf->known + pf->nknown;
-        *o++ = nc;
-        *o++ = nl;
-        *o++ = ns;
+        *o++ = nc + nl + ns;
         for (size_t b = 0; b < nbits; b++)
             for (uint64_t x = bits[b]; x; x &= x - 1)
-                *o++ = (uint32_t)(b * 64 + (size_t)__builtin_ctzll(x));
+                *o++ = (uint32_t)(b * 64 + (size_t)__builtin_ctzll(x)) | K_CAND;
         for (size_t h = 0; h < sc.nhits; h++)
             if (r[h] < 0)
-                *o++ = (uint32_t)(hits[h] >> 32);
+                *o++ = (uint32_t)(hits[h] >> 32) | K_LEAD;
         for (size_t h = 0; h < sc.nhits; h++)
             if (r[h] == 1)
-                *o++ = (uint32_t)(hits[h] >> 32);
+                *o++ = (uint32_t)(hits[h] >> 32) | K_SURE;
         pf->nknown = (uint32_t)(o - pf->known);
     }
     free(bits);
@@ -2014,20 +2181,24 @@ static inline void known_hits(const struct analyzer_prefilter *pf, uint32_t list
     if (!list)
         return;
     const uint32_t *l = pf->known + pf->klist[list - 1];
-    uint32_t nc = l[0], nl = l[1] + l[2], ns = l[2];
-    l += 3;
-    for (uint32_t k = 0; k < nc; k++)
-        mark(sc->bits, l[k]);
-    l += nc;
-    for (uint32_t k = 0; k < nl; k++) {
+    uint32_t n = l[0];
+    /* a sure hit is one only after ASCII or at the start */
+    unsigned sure = (at == 0) | (s[at - (at != 0)] < 0x80);
+    /* one loop, without a branch on what each entry is: a candidate's bit
+     * is or-ed, 0 for the others; a hit's and a sure hit's slots are
+     * written for each entry (while there is room) and counted for those */
+    for (uint32_t k = 1; k <= n; k++) {
+        uint32_t e = l[k], p = e & A_PAT;
+        uint64_t hit = (uint64_t)p << 32 | at;
+        sc->bits[p >> 6] |= (uint64_t)((e >> 30) == 1) << (p & 63);
         if (sc->nhits < sc->max)
-            sc->hits[sc->nhits] = (uint64_t)l[k] << 32 | at;
-        sc->nhits++;
+            sc->hits[sc->nhits] = hit;
+        sc->nhits += e >> 31;
+        if (sc->nsure < sc->maxsure) {        /* (the sure ones stop there) */
+            sc->sure[sc->nsure] = (struct analyzer_pf_sure){.hit = hit, .end = end};
+            sc->nsure += ((e >> 30) == 3) & sure;
+        }
     }
-    if (ns && (at == 0 || s[at - 1] < 0x80))
-        for (uint32_t k = nl - ns; k < nl && sc->nsure < sc->maxsure; k++)
-            sc->sure[sc->nsure++] = (struct analyzer_pf_sure){
-                .hit = (uint64_t)l[k] << 32 | at, .end = end};
 }
 
 /* Does the Cyrillic word p[0..n) (two bytes a letter) have ё or Ё? */
@@ -2064,23 +2235,25 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
         }
         if (i >= next) {
             /* a token starts here (those that did not start a word are
-             * behind: passed): its list, when it has one and is the
-             * whole word, its end no word character */
-            while (t < tend && t->off < i)
+             * behind: passed; next is where t starts, SIZE_MAX past the
+             * last): its list, when it has one and is the whole word, its
+             * end no word character */
+            while (next < i) {
                 t++;
-            if (t < tend && t->off == i) {
+                next = t < tend ? t->off : SIZE_MAX;
+            }
+            if (next == i) {
                 size_t end = i + t->len;
                 unsigned list = t->pf;
                 t++;
+                next = t < tend ? t->off : SIZE_MAX;
                 if (list && end <= len && (end == len || (s[end] < 0x80 && !pf->ascii[s[end]])) &&
                     !((list & LEX_PF_YO) && has_yo(s + i, end - i))) {
-                    next = t < tend ? t->off : SIZE_MAX;
                     known_hits(pf, (list & LEX_PF_LIST) - 1, s, (uint32_t)i, (uint32_t)end, sc);
-                    i = end;
+                    i = end + 1;        /* past the character that ends it */
                     continue;
                 }
             }
-            next = t < tend ? t->off : SIZE_MAX;
         }
         size_t start = i, n = 0;
         while (i < len) {
@@ -2089,15 +2262,19 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
             if (i + 8 <= len && n + 8 <= MAX_LIT && (k = word_ascii8(s + i, w + n)) >= 0) {
                 n += (size_t)k;
                 i += (size_t)k;
-                if (k < 8)
-                    break;          /* an ASCII character that is not \w */
+                if (k < 8) {
+                    i++;            /* past an ASCII character that is not \w */
+                    break;
+                }
                 continue;
             }
 #endif
             unsigned c = s[i];
             if (c < 0x80) {
-                if (!(c = pf->ascii[c]))
+                if (!(c = pf->ascii[c])) {
+                    i++;
                     break;
+                }
                 if (n < MAX_LIT)
                     w[n] = (unsigned char)c;
                 n++;
