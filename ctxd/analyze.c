@@ -12,7 +12,8 @@
  * (store_trend_flush()). Read-ahead: a lane's reader has a window of two
  * batches (store/group.c), so the next batch is read and tagged while the
  * previous one's scripts run in Redis -- ctxd's CPU and Redis' overlap instead
- * of taking turns (bench/analyze_rate.py: ~5,600 to ~N items/s on 2 cores).
+ * of taking turns (bench/analyze_rate.py, docs/analyzer.md: 6,300 to 8,800
+ * items/s in the quietest of three alternated runs on a shared 2-core machine).
  * Each batch counts its own entries in flight and is done when they are; its
  * entries point to it. A pending re-read waits until both batches are done,
  * so in normal operation no entry is delivered twice. After every
