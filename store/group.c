@@ -7,24 +7,45 @@
  * crash or a Redis restart are handed over again. That pass walks forward
  * (each read starts after the last entry it got), so an entry its owner
  * cannot finish is read once per pass, never in a loop. Then it blocks for
- * new ones (">"). One batch at a time: the owner gets the entries and calls
- * group_reader_done() once it has finished with all of them (acked, or left
- * pending to be read again).
+ * new ones (">"). The owner gets the entries a batch at a time and calls
+ * group_reader_done() once it has finished with all of a batch's entries
+ * (acked, or left pending to be read again), once per batch it got.
+ *
+ * The window (group_opts.window, 1 by default) is how many batches the owner
+ * may hold at once: with 2, the next batch is read while the owner is still
+ * storing the previous one, so the owner's CPU and Redis' overlap instead of
+ * taking turns. It applies to new entries only. A pending read is sent only
+ * while the owner holds no batch, one batch at a time: read from the start
+ * of our pending entries, it would hand over again the entries the owner is
+ * still working on (a second delivery, counted toward max_deliveries), and a
+ * second read of the pass cannot start before the first has said where the
+ * pass goes on. So a pass after a reconnection, a claim or a left-pending
+ * batch waits until the owner has finished every batch it holds; the count
+ * of batches held survives a reconnection (the owner still calls done for
+ * each). In normal operation no entry is delivered twice.
  *
  * An owner that could not finish an entry of a batch for a passing reason
  * (an error reply, a script not sent) says so with group_reader_left_pending()
  * before its done: the pending entries are then read again after a delay,
  * not claim_idle later; each such read counts as a delivery, so the delay
  * doubles (a failover's CLUSTERDOWN must not dead-letter good entries).
+ * Left-pending is kept for the reader, not for the batch it concerns: no new
+ * batch is read from then on, and once the owner has finished every batch it
+ * holds, the delay starts and then the pending pass. A per-batch mark would
+ * change nothing -- the pass re-reads every pending entry of the consumer,
+ * whichever batch it came from, and may not start while a batch is held --
+ * and would need a batch handle in the owners' calls.
  *
  * Every claim_idle / 2 it takes over the group's entries that have been
  * pending for claim_idle -- a dead consumer's, and its own unfinished ones
- * -- with XAUTOCLAIM, and starts a pending pass at once (a blocked read
- * returns within 2 s). Before each pending pass, entries delivered
- * max_deliveries times or more are dead-lettered: copied with their fields,
- * the group and the delivery count to the dead stream, then acked, so a
- * poison entry costs a few reads and never stalls its group. Consumers of
- * the group idle for an hour with nothing pending are deleted. */
+ * -- with XAUTOCLAIM, and starts a pending pass (at once, when the owner
+ * holds no batch; a blocked read returns within 2 s). Before each pending
+ * pass, entries delivered max_deliveries times or more are dead-lettered:
+ * copied with their fields, the group and the delivery count to the dead
+ * stream, then acked, so a poison entry costs a few reads and never stalls
+ * its group; that sweep too waits until the owner holds no batch, so it never
+ * takes an entry the owner is working on. Consumers of the group idle for an
+ * hour with nothing pending are deleted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +65,15 @@ struct group_reader {
     long long claim_idle_ms;
     group_batch_cb cb;
     void *priv;
+    int window;                 /* batches the owner may hold at once (new entries) */
     bool pending_phase;         /* reading our own pending entries */
     bool read_was_pending;      /* the read in flight is of the pending phase */
+    bool sweep_due;             /* dead letters to sweep before the pending pass */
     char pending_from[64];      /* the pending pass goes on after this id */
-    bool reading;               /* a read or a batch is in flight, or the retry timer holds it */
-    bool left_pending;          /* the owner left an entry of this batch pending */
+    bool read_inflight;         /* an XREADGROUP is in flight */
+    int held;                   /* batches handed to the owner and not done yet */
+    bool holding;               /* the retry timer holds the next read */
+    bool left_pending;          /* the owner left an entry of a batch it holds pending */
     unsigned again_ms;          /* the last delay before reading them again, 0 after a
                                    batch finished whole */
     bool stopping;
@@ -61,31 +86,33 @@ static void sweep_dead(struct group_reader *g);
 static void retry_fire(uv_timer_t *t)
 {
     struct group_reader *g = t->data;
-    g->reading = false;
+    g->holding = false;
     read_next(g);
 }
 
-/* No read until delay_ms from now (reading stays set meanwhile); a
- * reconnection, which reads at once, stops the timer. */
+/* No read until delay_ms from now; a reconnection, which reads at once,
+ * stops the timer. */
 static void hold(struct group_reader *g, unsigned delay_ms)
 {
+    g->holding = true;
     uv_timer_start(g->retry, retry_fire, delay_ms, 0);
 }
 
-/* A new pending pass: from the start of our pending entries. */
+/* A new pending pass: from the start of our pending entries, after a sweep
+ * of the dead ones. */
 static void pending_pass(struct group_reader *g)
 {
     g->pending_phase = true;
+    g->sweep_due = true;
     snprintf(g->pending_from, sizeof g->pending_from, "0");
 }
 
 static void on_read(struct rconn *rc, redisReply *rep, void *priv)
 {
     struct group_reader *g = priv;
-    if (!rep) {                 /* connection lost: on_state starts again */
-        g->reading = false;
+    g->read_inflight = false;
+    if (!rep)                   /* connection lost: on_state starts again */
         return;
-    }
     if (rep->type == REDIS_REPLY_ERROR) {
         if (strncmp(rep->str, "NOGROUP", 7) == 0)   /* the stream was deleted */
             rconn_cmd(rc, NULL, NULL, "XGROUP CREATE %s %s %s MKSTREAM", g->o.stream,
@@ -105,7 +132,6 @@ static void on_read(struct rconn *rc, redisReply *rep, void *priv)
          * read says nothing of entries a claim made ours meanwhile */
         if (g->read_was_pending)
             g->pending_phase = false;
-        g->reading = false;
         read_next(g);
         return;
     }
@@ -115,15 +141,23 @@ static void on_read(struct rconn *rc, redisReply *rep, void *priv)
             last->element[0]->type == REDIS_REPLY_STRING)
             snprintf(g->pending_from, sizeof g->pending_from, "%s", last->element[0]->str);
     }
-    g->left_pending = false;
+    g->held++;
     g->cb(entries, g->priv);    /* the owner calls group_reader_done() */
+    read_next(g);               /* the next batch while the owner works on this one */
 }
 
 static void read_next(struct group_reader *g)
 {
-    if (g->reading || g->stopping || !rconn_up(g->rc))
+    if (g->read_inflight || g->holding || g->left_pending || g->stopping || !rconn_up(g->rc))
         return;
-    g->reading = true;
+    /* a pending read only while the owner holds nothing (see the top) */
+    if (g->held >= (g->pending_phase ? 1 : g->window))
+        return;
+    if (g->pending_phase && g->sweep_due) {
+        g->sweep_due = false;
+        sweep_dead(g);          /* before the pass, on the same connection */
+    }
+    g->read_inflight = true;
     g->read_was_pending = g->pending_phase;
     ctx_err e = g->pending_phase
         ? rconn_cmd(g->rc, on_read, g, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s %s",
@@ -131,26 +165,36 @@ static void read_next(struct group_reader *g)
         : rconn_cmd(g->rc, on_read, g, "XREADGROUP GROUP %s %s COUNT %d BLOCK 2000 STREAMS %s >",
                     g->o.group, g->consumer, g->o.count, g->o.stream);
     if (e)
-        g->reading = false;
+        g->read_inflight = false;
 }
 
 static void read_again(struct group_reader *g);
 
 void group_reader_done(struct group_reader *g)
 {
-    if (g->left_pending) {
-        g->left_pending = false;
-        read_again(g);
+    if (g->held > 0)
+        g->held--;
+    if (g->left_pending) {      /* no new batch meanwhile: the others come to an end */
+        if (g->held == 0) {
+            g->left_pending = false;
+            read_again(g);
+        }
         return;
     }
-    g->again_ms = 0;
-    g->reading = false;
+    /* a batch finished whole; one read before the hold says nothing of the
+     * entries the hold waits to read again */
+    if (!g->holding)
+        g->again_ms = 0;
     read_next(g);
 }
 
 void group_reader_left_pending(struct group_reader *g)
 {
     g->left_pending = true;
+    if (g->held == 0) {         /* no batch whose done would act on it: at once */
+        g->left_pending = false;
+        read_again(g);
+    }
 }
 
 void group_reader_poke(struct group_reader *g)
@@ -167,9 +211,10 @@ static void read_again(struct group_reader *g)
         g->again_ms = 30000;
     log_warn("%s: entries of %s left pending; reading them again in %.0f s", g->o.name,
              g->o.stream, g->again_ms / 1000.0);
-    sweep_dead(g);
     pending_pass(g);
-    hold(g, g->again_ms);       /* reading stays set until then */
+    g->sweep_due = false;       /* now, well before the pass: the owner holds nothing */
+    sweep_dead(g);
+    hold(g, g->again_ms);
 }
 
 /* ---- dead letters ---- */
@@ -252,10 +297,10 @@ static void on_group(struct rconn *rc, redisReply *rep, void *priv)
     struct group_reader *g = priv;
     if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9) != 0)
         log_error("%s: XGROUP CREATE: %s", g->o.name, rep->str);
-    sweep_dead(g);              /* before the pass, on the same connection */
-    pending_pass(g);
+    pending_pass(g);            /* when the owner holds no batch (a read lost with the
+                                   connection is not one: held counts what it got) */
     uv_timer_stop(g->retry);    /* a read held for later: now instead, once */
-    g->reading = false;
+    g->holding = false;
     read_next(g);
 }
 
@@ -278,9 +323,8 @@ static void on_claimed(struct rconn *rc, redisReply *rep, void *priv)
         rep->element[1]->type == REDIS_REPLY_ARRAY && rep->element[1]->elements > 0) {
         log_info("%s: claimed %zu entries pending for %.0f s or more", g->o.name,
                  rep->element[1]->elements, (double)g->claim_idle_ms / 1000.0);
-        sweep_dead(g);
         pending_pass(g);        /* they are ours now: the next read takes them */
-        read_next(g);           /* at once when no read is in flight */
+        read_next(g);           /* at once when no read is in flight and no batch held */
     }
 }
 
@@ -331,6 +375,7 @@ ctx_err group_reader_start(struct store *st, const struct group_opts *o, group_b
 {
     struct group_reader *g = ctx_calloc(1, sizeof *g);
     g->o = *o;
+    g->window = o->window > 0 ? o->window : 1;
     g->cb = cb;
     g->priv = priv;
     g->max_deliveries = st->cfg->max_deliveries > 0 ? st->cfg->max_deliveries : 5;

@@ -542,12 +542,15 @@ struct group_opts {
     const char *stream, *group;
     const char *start_id;       /* where a new group starts: "0" (all) or "$" (from now) */
     int count;                  /* entries per batch */
+    int window;                 /* batches of new entries the owner may hold at once
+                                   (0: 1, one at a time); pending passes take one */
     const char *dead;           /* where entries read max_deliveries times without being
                                    finished go (NULL: "<stream>:dead") */
     void (*on_up)(struct rconn *rc, void *priv);   /* on each connection, before reading */
 };
 /* entries: the batch (an array of [id, [field, value...]]), valid during the
- * call only; the owner calls group_reader_done() once it is finished with it. */
+ * call only; the owner calls group_reader_done() once it is finished with it,
+ * once for each batch it got (with a window above 1, in any order). */
 typedef void (*group_batch_cb)(const redisReply *entries, void *priv);
 struct group_reader;
 ctx_err group_reader_start(struct store *st, const struct group_opts *o, group_batch_cb cb,
@@ -556,10 +559,11 @@ void group_reader_done(struct group_reader *g);
 void group_reader_poke(struct group_reader *g);   /* read now, if not reading */
 /* Before group_reader_done(): an entry of the batch was left pending for a
  * passing reason (an error reply, a script not sent) and can be finished
- * later; our pending entries are then read again in 2 s, doubling to 30 s
- * while batches keep ending so, not claim_idle later. */
+ * later; no new batch is read, and once every batch the owner holds is done,
+ * our pending entries are read again in 2 s, doubling to 30 s while batches
+ * keep ending so, not claim_idle later. It marks the reader, not the batch. */
 void group_reader_left_pending(struct group_reader *g);
-void group_reader_stop(struct group_reader *g);   /* an in-flight batch is abandoned */
+void group_reader_stop(struct group_reader *g);   /* batches in flight are abandoned */
 
 /* ---- the pipeline's streams, their groups and dead letters (store/health.c) ---- */
 

@@ -3,9 +3,10 @@ one that matches 200 rules needs 200-odd script arguments; it is tagged
 like any other, and the items after it too."""
 import json
 import os
+import socket
 import time
 
-from harness import CTXD, Ctxd, Redis, Workdir, store_tagged, wait_for
+from harness import CTXD, Ctxd, Redis, Workdir, _read_reply, resp, store_tagged, wait_for
 from test_complaints import tagged
 
 
@@ -145,3 +146,90 @@ def test_an_escalation_refused_for_a_while_is_made_later_not_lost():
         r.stop()
         wd.cleanup()
 
+
+
+def pipelined(redis, commands):
+    """Commands sent on one connection, their replies read after (a load
+    written faster than one connection a command allows)."""
+    with socket.create_connection(("127.0.0.1", redis.port), timeout=30) as s:
+        s.sendall(b"".join(resp(*c) for c in commands))
+        f = s.makefile("rb")
+        return [_read_reply(f) for _ in commands]
+
+
+def test_read_ahead_stores_every_raw_entry_once():
+    """The analyze role reads a batch ahead (a window of two, store/group.c):
+    while one batch is stored the next is read and tagged. It must still
+    hand each raw entry over once. 2,000 entries, the first 200 left pending
+    by this consumer before a crash (its pending pass reads them, walking
+    forward); halfway, the reader's connection is killed with batches in
+    flight (its pending pass waits until they are done); at three quarters,
+    the connection for scripts is killed, so the entries being stored are
+    left pending and read again 2 s later while new entries keep coming (the
+    window must not read new batches meanwhile: the pass would hand over
+    their entries a second time). Each stored entry runs tag.lua's XDEL once,
+    so Redis' XDEL count says how many times raw entries were stored: exactly
+    once each. More entries pending at once than a batch holds shows the
+    read-ahead at work; with max_deliveries 2, an entry read a second time
+    while in flight would be near the dead-letter limit."""
+    n, crashed, batch, fed = 2000, 200, 64, 40 * 60
+    wd = Workdir("read-ahead")
+    r = Redis(wd.path).start()
+    ctxd = Ctxd(wd.path, r.port, [], extra={"claim_idle": "1h", "max_deliveries": 2,
+                                              "consumer": "c1", "log_level": "info"})
+    raw = "ctx:{i}:items:raw"
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+    def add(first, count):
+        pipelined(r, [("XADD", raw, "*", "id", "ra:%d" % i, "item", json.dumps(
+            {"id": "ra:%d" % i, "source": "p", "kind": "feed", "published": now,
+             "fetched": now, "text": "item number %d about the weather in town %d" % (i, i)}))
+            for i in range(first, first + count)])
+
+    def tagged_count():
+        return r.cmd("XLEN", "ctx:{i}:items:tagged") or 0
+
+    def kill(last_cmds):
+        ids = [c.split()[0].split("=")[1] for c in r.cmd("CLIENT", "LIST").splitlines()
+               if any(" cmd=%s " % k in c for k in last_cmds)]
+        for i in ids:
+            r.cmd("CLIENT", "KILL", "ID", i)
+        return bool(ids)
+
+    try:
+        r.cmd("XGROUP", "CREATE", raw, "analyze", "0", "MKSTREAM")
+        add(0, n)
+        # this consumer read the first 200 and crashed before storing them
+        got = r.cmd("XREADGROUP", "GROUP", "analyze", "c1", "COUNT", crashed, "STREAMS", raw, ">")
+        last_crashed = got[0][1][-1][0]
+        assert r.cmd("XPENDING", raw, "analyze")[0] == crashed
+        r.cmd("CONFIG", "RESETSTAT")
+        ctxd.start(wait=False, args=("--roles", "analyze"))
+        most_in_flight, deadline = 0, time.monotonic() + 60
+        while tagged_count() < n // 2:
+            assert time.monotonic() < deadline, "stalled at %d of %d" % (tagged_count(), n)
+            # entries read past the crashed ones and not stored yet
+            pending = r.cmd("XPENDING", raw, "analyze", "(" + last_crashed, "+", 1000)
+            most_in_flight = max(most_in_flight, len(pending))
+        assert most_in_flight > batch, "never more than a batch in flight: no read-ahead"
+        assert kill(["xreadgroup"]), "the reader's connection was not found"
+        wait_for(lambda: tagged_count() >= n * 3 // 4, timeout=30, what="three quarters")
+        for k in range(fed // 40):      # 3 s of new entries, past the 2 s hold
+            add(n + 40 * k, 40)
+            # until a kill finds stores in flight (the log says when)
+            if "left pending; reading them again" not in ctxd.logtext():
+                kill(["evalsha", "lrange", "lpush", "ltrim", "pexpire"])
+            time.sleep(0.05)
+        n += fed
+        wait_for(lambda: tagged_count() == n, timeout=60, what="every entry tagged")
+        wait_for(lambda: r.cmd("XPENDING", raw, "analyze")[0] == 0, what="nothing pending")
+        assert "left pending; reading them again" in ctxd.logtext(), "no store was cut"
+        stats = r.info("commandstats")
+        xdel = int(stats["cmdstat_xdel"].split(",")[0].split("=")[1])
+        assert xdel == n, "raw entries stored %d times for %d entries" % (xdel, n)
+        assert r.cmd("XLEN", "ctx:{i}:items:dead") == 0, "none dead-lettered"
+        assert "claimed" not in ctxd.logtext()
+    finally:
+        ctxd.stop()
+        r.stop()
+        wd.cleanup()
