@@ -164,6 +164,13 @@ struct analyzer_cues {
      * the second plain words), else 0; a try whose next token has none of
      * these bits is not made */
     uint64_t *second;
+    /* per word that starts a cue (id below nstarts): its cues in byid,
+     * and the union of their second[], all bits when one has none (a
+     * token whose next token has none of these bits tries none of them) */
+    struct first_word {
+        uint64_t second;
+        uint32_t from, to;
+    } *firsts;
     uint32_t *negstart, nneg, *numstart, nnum;
     char codes[64][4];         /* the language codes the cues name (langmask bits) */
     unsigned ncodes;
@@ -1006,6 +1013,14 @@ static void build_index(struct analyzer_cues *c)
         }
     }
     free(fill);
+    c->firsts = ctx_calloc(c->nstarts + 1, sizeof *c->firsts);
+    for (uint32_t w = 0; w < c->nstarts && w < nw; w++) {
+        struct first_word *f = &c->firsts[w];
+        f->from = c->start[w];
+        f->to = c->start[w + 1];
+        for (uint32_t k = f->from; k < f->to; k++)
+            f->second |= c->second[c->byid[k]] ? c->second[c->byid[k]] : ~0ull;
+    }
 }
 
 static void add_number_words(struct analyzer_cues *c)
@@ -1072,6 +1087,7 @@ void analyzer_cues_free(struct analyzer_cues *c)
     free(c->start);
     free(c->byid);
     free(c->second);
+    free(c->firsts);
     free(c->negstart);
     free(c->numstart);
     free(c);
@@ -1097,18 +1113,24 @@ void analyzer_cues_where(const struct analyzer_cues *c, uint32_t cue, const char
 
 /* ---- matching ----------------------------------------------------------- */
 
-/* Is one of the token's cue words among the element's (a plain one)? */
-static int word_ok(const struct analyzer_cues *c, const struct elem *e,
-                   const struct analyzer_tok *t)
+/* The bits (id & 63) of the token's ids, as in elem.idbits: those past
+ * ncue are NO_ID, whose bit no word has (renumber_words()), and most
+ * tokens have one id or none. */
+static inline uint64_t id_bits(const struct analyzer_tok *t)
 {
-    /* the bits of the token's ids: those past ncue are NO_ID, whose bit
-     * no word has (renumber_words()), and most tokens have one id or none */
     uint64_t ids;
     memcpy(&ids, t->cue, sizeof ids);
     uint64_t tb = 1ull << (ids & 63);
     if (__builtin_expect(ids >> 16 != NO_ID * (LANES >> 16), 0))
         tb |= 1ull << (ids >> 16 & 63) | 1ull << (ids >> 32 & 63) | 1ull << (ids >> 48 & 63);
-    if (!(tb & e->idbits))
+    return tb;
+}
+
+/* Is one of the token's cue words among the element's (a plain one)? */
+static int word_ok(const struct analyzer_cues *c, const struct elem *e,
+                   const struct analyzer_tok *t)
+{
+    if (!(id_bits(t) & e->idbits))
         return 0;
     /* each id against four of the element's at a time (a zero lane of
      * their xor) */
@@ -1261,30 +1283,23 @@ static inline __attribute__((always_inline)) size_t cues_at(const struct text_cu
     size_t n = x->n;
     /* the bits of the next token's words (none past the sentence): a cue
      * whose second word it cannot be (second[]) is not tried, as try_cue()
-     * would find first; read when a cue first asks, as most tokens' words
-     * start none */
-    uint64_t next = 0;
-    int known = 0;
+     * would find first, nor a word whose cues all are such. NO_ID's bit,
+     * which no word has, is always there: a word with a cue that has no
+     * second[] has all bits (first_word). */
+    uint64_t next = i + 1 < n && t[i + 1].sent == tk->sent ? id_bits(&t[i + 1]) : 0;
+    next |= 1ull << (NO_ID & 63);
 #define TRY(qi)                                                                 \
     do {                                                                        \
         uint32_t q_ = (qi);                                                     \
         uint64_t s_ = c->second[q_];                                            \
-        if (s_) {                                                               \
-            if (!known) {                                                       \
-                if (i + 1 < n && t[i + 1].sent == tk->sent)                     \
-                    for (unsigned j_ = 0; j_ < t[i + 1].ncue; j_++)             \
-                        next |= 1ull << (t[i + 1].cue[j_] & 63);                \
-                known = 1;                                                      \
-            }                                                                   \
-            if (!(s_ & next))                                                   \
-                break;                                                          \
-        }                                                                       \
-        if (nh < max)                                                           \
+        if ((!s_ || (s_ & next)) && nh < max)                                   \
             nh += (size_t)try_cue(x, q_, i, nh);                                \
     } while (0)
     for (unsigned j = 0; j < tk->ncue; j++) {
         uint16_t w = tk->cue[j];
-        for (uint32_t k = c->start[w]; k < c->start[w + 1]; k++)
+        if (w >= c->nstarts || !(c->firsts[w].second & next))
+            continue;
+        for (uint32_t k = c->firsts[w].from; k < c->firsts[w].to; k++)
             TRY(c->byid[k]);
     }
     if (tk->neg)
