@@ -154,6 +154,7 @@ struct analyzer_cues {
      * (renumber_words()) */
     uint32_t nstarts;
     uint32_t idend;            /* one past the largest id */
+    int split;                 /* and the others' are from 0x8000 */
     uint16_t *idpool;
     size_t nidpool, capidpool;
     /* cues by what their first element can be: start[w]..start[w + 1] in
@@ -899,11 +900,31 @@ static uint64_t code_add(struct analyzer_cues *c, const char *code)
     return 1ull << c->ncodes++;
 }
 
-/* Give the words a cue can start with the lowest ids, in their order, so
- * that analyzer_cues_match() tells a token that can start one from its ids
- * alone: most cue words are only ever later words of their cues ("for",
- * "hours"), and half the tokens are one. Ids are only names, so no match
- * changes: a token's ids stay in the order its trie walk finds them. */
+/* The ids of one pass of renumber_words() from first: those of the words
+ * w whose starts[w] is pass, leaving out ids of NO_ID's bit (id & 63) when
+ * skip. The id after the last returned. */
+static uint32_t number_pass(const uint8_t *starts, uint32_t nw, int pass, uint32_t first,
+                            int skip, uint16_t *to)
+{
+    uint32_t next = first;
+    for (uint32_t w = 0; w < nw; w++)
+        if (starts[w] == pass) {
+            if (skip && (next & 63) == (NO_ID & 63))
+                next++;
+            to[w] = (uint16_t)next++;
+        }
+    return next;
+}
+
+/* Give the words a cue can start with the ids below 0x8000 and the others
+ * those from 0x8000, so that analyzer_cues_match() tells a token that can
+ * start one by a high bit clear among its ids (c->split): most cue words
+ * are only ever later words of their cues ("for", "hours"), and half the
+ * tokens are one. When either group is too large for its half, the words
+ * that start cues still get the lowest ids (below nstarts). No id shares
+ * NO_ID's bit in an element's idbits when there is room to leave those
+ * out. Ids are only names, so no match changes: a token's ids stay in the
+ * order its trie walk finds them. */
 static void renumber_words(struct analyzer_cues *c)
 {
     uint32_t nw = c->nwords;
@@ -913,22 +934,18 @@ static void renumber_words(struct analyzer_cues *c)
         for (unsigned k = 0; k < e->nids; k++)
             starts[c->idpool[e->ids + k]] = 1;
     }
-    /* no id shares NO_ID's bit in an element's idbits (id & 63) when
-     * there is room to leave those out */
-    int skip = nw + nw / 63 + 1 < NO_ID;
     uint16_t *to = ctx_malloc((nw + 1) * sizeof *to);
-    uint32_t next = 0;
-    for (int pass = 1; pass >= 0; pass--) {
-        for (uint32_t w = 0; w < nw; w++)
-            if (starts[w] == pass) {
-                if (skip && (next & 63) == (NO_ID & 63))
-                    next++;
-                to[w] = (uint16_t)next++;
-            }
-        if (pass)
-            c->nstarts = next;
+    c->nstarts = number_pass(starts, nw, 1, 0, 1, to);
+    c->split = c->nstarts <= 0x8000;
+    if (c->split) {
+        c->idend = number_pass(starts, nw, 0, 0x8000, 1, to);
+        c->split = c->idend <= NO_ID;
     }
-    c->idend = next;
+    if (!c->split) {
+        int skip = nw + nw / 63 + 1 < NO_ID;
+        c->nstarts = number_pass(starts, nw, 1, 0, skip, to);
+        c->idend = number_pass(starts, nw, 0, c->nstarts, skip, to);
+    }
     for (size_t k = 0; k < c->nidpool; k++)
         if (c->idpool[k] != NO_ID)
             c->idpool[k] = to[c->idpool[k]];
@@ -1021,6 +1038,8 @@ static void build_index(struct analyzer_cues *c)
         for (uint32_t k = f->from; k < f->to; k++)
             f->second |= c->second[c->byid[k]] ? c->second[c->byid[k]] : ~0ull;
     }
+    free(c->start);             /* by id, up to 0xFFFF of them: firsts is all matching reads */
+    c->start = NULL;
 }
 
 static void add_number_words(struct analyzer_cues *c)
@@ -1312,9 +1331,8 @@ static inline __attribute__((always_inline)) size_t cues_at(const struct text_cu
     return nh;
 }
 
-/* The tokens of a text whose cues have more than 0x8000 words to start
- * with: analyzer_cues_match()'s test of a token's ids cannot tell them
- * all, and every token with a word is tried. */
+/* The tokens of a text whose cue words do not fit renumber_words()'s two
+ * halves (c->split): every token with a word is tried. */
 static __attribute__((noinline)) size_t cues_wide(const struct text_cues *x, size_t max)
 {
     size_t nh = 0;
@@ -1332,23 +1350,19 @@ size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_
         return 0;
     const struct text_cues x = {.c = c, .t = t, .n = n, .lang = lang,
                                 .lbit = lang ? code_bit(c, lang) : 0, .hits = hits};
-    /* a token's four ids as 16-bit lanes: one below nstarts (a word that
-     * starts a cue) leaves a high bit in below (the "has less" test, for
-     * nstarts up to 0x8000; a borrow can set one above a lane that is
-     * below, never without one). Ids past ncue are NO_ID; a token muted
-     * after its lookup keeps its ids with ncue 0 and is stepped through
-     * for nothing. Half the tokens have a word, a sixth one that starts a
-     * cue: this test is far easier to predict. */
-    const uint64_t starts = LANES * c->nstarts;
-    if (c->nstarts > 0x8000) {
+    /* a token's four ids as 16-bit lanes: one that starts a cue has its
+     * high bit clear (renumber_words()). Ids past ncue are NO_ID; a token
+     * muted after its lookup keeps its ids with ncue 0 and is stepped
+     * through for nothing. Half the tokens have a word, a sixth one that
+     * starts a cue: this test is far easier to predict. */
+    if (!c->split) {
         nh = cues_wide(&x, max);
     } else {
         for (size_t i = 0; i < n; i++) {
             const struct analyzer_tok *tk = &t[i];
             uint64_t ids;
             memcpy(&ids, tk->cue, sizeof ids);
-            uint64_t below = (ids - starts) & ~ids & HIGH_LANES;
-            if (below | tk->neg | tk->num)
+            if ((~ids & HIGH_LANES) | tk->neg | tk->num)
                 nh = cues_at(&x, i, nh, max);
         }
     }
