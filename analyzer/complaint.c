@@ -173,6 +173,12 @@ struct analyzer_cues {
         uint32_t from, to;
     } *firsts;
     uint32_t *negstart, nneg, *numstart, nnum;
+    /* the same lists by the text's language (codes[k] for k below ncodes,
+     * then texts of none of them), without the cues lang_ok() always
+     * refuses there or of weight 0, which try_cue() refuses */
+    struct lang_starts {
+        uint32_t *neg, nneg, *num, nnum;
+    } bylang[65];
     char codes[64][4];         /* the language codes the cues name (langmask bits) */
     unsigned ncodes;
 };
@@ -960,6 +966,15 @@ static void renumber_words(struct analyzer_cues *c)
     free(starts);
 }
 
+/* Can try_cue() take cue q for a text whose language is codes[k] (none of
+ * them when k is ncodes)? */
+static int lang_may(const struct cue *q, unsigned k, unsigned ncodes)
+{
+    if (q->weight == 0)
+        return 0;
+    return q->nlangs == 0 || q->lang_slow || (k < ncodes && (q->langmask >> k & 1));
+}
+
 /* Index the cues by what their first element can be, and their languages
  * as bits. */
 static void build_index(struct analyzer_cues *c)
@@ -1040,6 +1055,17 @@ static void build_index(struct analyzer_cues *c)
     }
     free(c->start);             /* by id, up to 0xFFFF of them: firsts is all matching reads */
     c->start = NULL;
+    for (unsigned k = 0; k <= c->ncodes; k++) {
+        struct lang_starts *l = &c->bylang[k];
+        l->neg = ctx_malloc((c->nneg + 1) * sizeof *l->neg);
+        l->num = ctx_malloc((c->nnum + 1) * sizeof *l->num);
+        for (uint32_t j = 0; j < c->nneg; j++)
+            if (lang_may(&c->v[c->negstart[j]], k, c->ncodes))
+                l->neg[l->nneg++] = c->negstart[j];
+        for (uint32_t j = 0; j < c->nnum; j++)
+            if (lang_may(&c->v[c->numstart[j]], k, c->ncodes))
+                l->num[l->nnum++] = c->numstart[j];
+    }
 }
 
 static void add_number_words(struct analyzer_cues *c)
@@ -1107,6 +1133,10 @@ void analyzer_cues_free(struct analyzer_cues *c)
     free(c->byid);
     free(c->second);
     free(c->firsts);
+    for (unsigned k = 0; k <= c->ncodes; k++) {
+        free(c->bylang[k].neg);
+        free(c->bylang[k].num);
+    }
     free(c->negstart);
     free(c->numstart);
     free(c);
@@ -1255,6 +1285,7 @@ struct text_cues {
     size_t n;
     const char *lang;
     uint64_t lbit;
+    const struct lang_starts *starts;   /* c->bylang[] of lbit */
     struct cue_hit *hits;
 };
 
@@ -1322,11 +1353,11 @@ static inline __attribute__((always_inline)) size_t cues_at(const struct text_cu
             TRY(c->byid[k]);
     }
     if (tk->neg)
-        for (uint32_t k = 0; k < c->nneg; k++)
-            TRY(c->negstart[k]);
+        for (uint32_t k = 0; k < x->starts->nneg; k++)
+            TRY(x->starts->neg[k]);
     if (tk->num)
-        for (uint32_t k = 0; k < c->nnum; k++)
-            TRY(c->numstart[k]);
+        for (uint32_t k = 0; k < x->starts->nnum; k++)
+            TRY(x->starts->num[k]);
 #undef TRY
     return nh;
 }
@@ -1348,8 +1379,10 @@ size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_
     size_t nh = 0;
     if (!c || c->n == 0)
         return 0;
-    const struct text_cues x = {.c = c, .t = t, .n = n, .lang = lang,
-                                .lbit = lang ? code_bit(c, lang) : 0, .hits = hits};
+    uint64_t lbit = lang ? code_bit(c, lang) : 0;
+    const struct text_cues x = {
+        .c = c, .t = t, .n = n, .lang = lang, .lbit = lbit, .hits = hits,
+        .starts = &c->bylang[lbit ? (unsigned)__builtin_ctzll(lbit) : c->ncodes]};
     /* a token's four ids as 16-bit lanes: one that starts a cue has its
      * high bit clear (renumber_words()). Ids past ncue are NO_ID; a token
      * muted after its lookup keeps its ids with ncue 0 and is stepped
