@@ -1391,12 +1391,11 @@ size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_
     if (!c->split) {
         nh = cues_wide(&x, max);
     } else {
-        for (size_t i = 0; i < n; i++) {
-            const struct analyzer_tok *tk = &t[i];
+        for (const struct analyzer_tok *tk = t, *end = t + n; tk < end; tk++) {
             uint64_t ids;
             memcpy(&ids, tk->cue, sizeof ids);
             if ((~ids & HIGH_LANES) | tk->neg | tk->num)
-                nh = cues_at(&x, i, nh, max);
+                nh = cues_at(&x, (size_t)(tk - t), nh, max);
         }
     }
     /* counter-evidence cancels the cues it overlaps: "no problem" is not
