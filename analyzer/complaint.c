@@ -523,10 +523,10 @@ static __attribute__((noinline)) unsigned prefixes_deep(const struct analyzer_cu
                                                         uint32_t h)
 {
     for (uint32_t i = h >> (32 - c->plog);; i = (i + 1) & c->pdmask) {
-        if (c->pdeep[i].key == x)
-            return prefixes_walk(c, low, n, ids, &c->pslots[c->pdeep[i].slot], c->pk);
         if (!c->pdeep[i].key)
             return 0;
+        if (c->pdeep[i].key == x)
+            return prefixes_walk(c, low, n, ids, &c->pslots[c->pdeep[i].slot], c->pk);
     }
 }
 
