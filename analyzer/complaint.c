@@ -35,8 +35,11 @@
  * cue words, so a token found there needs no walk and one that is not can
  * only be word beginnings ("cancel*"), walked in a second trie of those
  * alone (analyzer_cues_prefixes(); most tokens are rejected before it by a
- * bit test on their first bytes). A cue tried at a token first looks for
- * up to three of its plain words where a match would put them (struct
+ * bit test on their first bytes, and the others' walk starts at the node
+ * of those bytes). The words a cue can start with have ids below 0x8000,
+ * the others above, so one test of a token's four ids says whether any
+ * cue starts there (renumber_words()). A cue tried at a token first looks
+ * for up to three of its plain words where a match would put them (struct
  * anchor), which most tries fail, before the full match. */
 #include <errno.h>
 #include <stdarg.h>
