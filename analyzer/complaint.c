@@ -35,8 +35,11 @@
  * cue words, so a token found there needs no walk and one that is not can
  * only be word beginnings ("cancel*"), walked in a second trie of those
  * alone (analyzer_cues_prefixes(); most tokens are rejected before it by a
- * bit test on their first bytes). A cue tried at a token first looks for
- * up to three of its plain words where a match would put them (struct
+ * bit test on their first bytes, and the others' walk starts at the node
+ * of those bytes). The words a cue can start with have ids below 0x8000,
+ * the others above, so one test of a token's four ids says whether any
+ * cue starts there (renumber_words()). A cue tried at a token first looks
+ * for up to three of its plain words where a match would put them (struct
  * anchor), which most tries fail, before the full match. */
 #include <errno.h>
 #include <stdarg.h>
@@ -142,7 +145,19 @@ struct analyzer_cues {
     uint32_t pmin;             /* UINT32_MAX: there are none */
     uint32_t pk, pkmask;
     uint64_t pfirst[PFIRST_BITS / 64];
+    /* the node those pk bytes lead to, by the same hash (its top plog
+     * bits, then the next entries): a walk starts there, pk bytes in */
+    struct pdeep {
+        uint32_t key;          /* the bytes, pkmask applied; 0 empty */
+        uint32_t slot;         /* in pslots */
+    } *pdeep;
+    uint32_t plog, pdmask, npdeep;
     uint16_t nwords;
+    /* the words a cue can start with have the ids below nstarts
+     * (renumber_words()) */
+    uint32_t nstarts;
+    uint32_t idend;            /* one past the largest id */
+    int split;                 /* and the others' are from 0x8000 */
     uint16_t *idpool;
     size_t nidpool, capidpool;
     /* cues by what their first element can be: start[w]..start[w + 1] in
@@ -153,7 +168,20 @@ struct analyzer_cues {
      * the second plain words), else 0; a try whose next token has none of
      * these bits is not made */
     uint64_t *second;
+    /* per word that starts a cue (id below nstarts): its cues in byid,
+     * and the union of their second[], all bits when one has none (a
+     * token whose next token has none of these bits tries none of them) */
+    struct first_word {
+        uint64_t second;
+        uint32_t from, to;
+    } *firsts;
     uint32_t *negstart, nneg, *numstart, nnum;
+    /* the same lists by the text's language (codes[k] for k below ncodes,
+     * then texts of none of them), without the cues lang_ok() always
+     * refuses there or of weight 0, which try_cue() refuses */
+    struct lang_starts {
+        uint32_t *neg, nneg, *num, nnum;
+    } bylang[65];
     char codes[64][4];         /* the language codes the cues name (langmask bits) */
     unsigned ncodes;
 };
@@ -284,23 +312,37 @@ static uint32_t shortest_prefix(const struct analyzer_cues *c, uint32_t k, uint3
     return best;
 }
 
-/* pfirst's bit for the 4 bytes at w (the first pk counted). */
-static inline uint32_t pfirst_bit(const struct analyzer_cues *c, const char *w)
+/* The hash of the 4 bytes at w (the first pk counted): its top
+ * PFIRST_LOG bits are pfirst's bit, its top plog bits pdeep's entry. */
+static inline uint32_t pfirst_hash(uint32_t x)
 {
-    uint32_t x;
-    memcpy(&x, w, 4);
-    return (x & c->pkmask) * 0x9E3779B1u >> (32 - PFIRST_LOG);
+    return x * 0x9E3779B1u;
 }
 
 /* Set pfirst's bits of the word beginnings at or below node k, at depth d,
- * whose bytes so far are path[0..d). */
+ * whose bytes so far are path[0..d), and put the nodes at depth pk in
+ * pdeep (when it is there: the second pass). */
 static void pfirst_mark(struct analyzer_cues *c, const uint8_t *keep, uint32_t k, char path[4],
                         uint32_t d)
 {
     path[d - 1] = (char)c->nodes[k].c;
     if (d == c->pk) {
-        uint32_t b = pfirst_bit(c, path);
+        uint32_t x;
+        memcpy(&x, path, 4);
+        uint32_t h = pfirst_hash(x), b = h >> (32 - PFIRST_LOG);
         c->pfirst[b / 64] |= 1ull << (b % 64);
+        if (!c->pdeep) {
+            c->npdeep++;
+            return;
+        }
+        const struct tslot *t = &c->pslots[c->proot[(unsigned char)path[0]] - 1];
+        for (uint32_t j = 1; j < d; j++)
+            t = slot_find(c->pslots, c->pmask, (uint32_t)(t - c->pslots) + 1,
+                          (unsigned char)path[j]);
+        uint32_t i = h >> (32 - c->plog);
+        while (c->pdeep[i].key)
+            i = (i + 1) & c->pdmask;
+        c->pdeep[i] = (struct pdeep){.key = x, .slot = (uint32_t)(t - c->pslots)};
         return;
     }
     for (uint32_t ch = c->nodes[k].child; ch; ch = c->nodes[ch].sib)
@@ -329,16 +371,26 @@ static void tslots_build(struct analyzer_cues *c)
     unsigned char m[4] = {0};
     memset(m, 0xFF, c->pk);
     memcpy(&c->pkmask, m, 4);
-    for (unsigned b = 0; c->pk && b < 256; b++)
-        if (c->root[b] && keep[c->root[b]]) {
-            char path[4] = {0};
-            pfirst_mark(c, keep, c->root[b], path, 1);
-        }
-    free(keep);
     for (unsigned b = 0; b < 256; b++) {
         const struct tslot *t = slot_find(c->pslots, c->pmask, 0, (unsigned char)b);
         c->proot[b] = t ? (uint32_t)(t - c->pslots) + 1 : 0;
     }
+    /* counted first, then put in a table at most half full */
+    for (int pass = 0; pass < 2; pass++) {
+        for (unsigned b = 0; c->pk && b < 256; b++)
+            if (c->root[b] && keep[c->root[b]]) {
+                char path[4] = {0};
+                pfirst_mark(c, keep, c->root[b], path, 1);
+            }
+        if (pass == 0) {
+            c->plog = 4;
+            while ((1u << c->plog) < 2 * c->npdeep)
+                c->plog++;
+            c->pdmask = (1u << c->plog) - 1;
+            c->pdeep = ctx_calloc(c->pdmask + 1, sizeof *c->pdeep);
+        }
+    }
+    free(keep);
 }
 
 static inline const struct tslot *tslot_find(const struct analyzer_cues *c, uint32_t parent,
@@ -391,11 +443,28 @@ static const char *const number_words[] = {
     "двадцать", "тридцать", "сорок", "пятьдесят", "сто", "несколько", "много",
 };
 
+/* ids[] past a token's words are NO_ID: analyzer_cues_match() reads all
+ * four at once and takes none of them for a word that starts a cue. */
+#define NO_ID 0xFFFFu
+/* four ids as the 16-bit lanes of 64 bits: 1 in each lane, and their
+ * high bits */
+#define LANES      0x0001000100010001ull
+#define HIGH_LANES (LANES << 15)
+_Static_assert(TOK_CUE_IDS == 4, "analyzer_cues_match() reads a token's ids as 64 bits");
+
+static inline void no_ids(uint16_t ids[TOK_CUE_IDS])
+{
+    memset(ids, 0xFF, TOK_CUE_IDS * sizeof *ids);
+}
+
 unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size_t n,
                             uint16_t ids[TOK_CUE_IDS], uint8_t *num)
 {
     unsigned k = 0;
-    if (!c || n == 0 || !c->root[(unsigned char)low[0]])
+    if (!c)
+        return 0;
+    no_ids(ids);
+    if (n == 0 || !c->root[(unsigned char)low[0]])
         return 0;
     const struct tslot *t = tslot_find(c, 0, (unsigned char)low[0]);
     for (size_t i = 1; t; i++) {
@@ -422,17 +491,12 @@ unsigned analyzer_cues_word(const struct analyzer_cues *c, const char *low, size
     return k;
 }
 
-/* The walk of analyzer_cues_prefixes(), apart so that the calls it rejects
- * first (most) do not save and restore the registers it needs. */
-static __attribute__((noinline)) unsigned prefixes_walk(const struct analyzer_cues *c,
-                                                        const char *low, size_t n,
-                                                        uint16_t ids[TOK_CUE_IDS])
+/* The walk of analyzer_cues_prefixes() from node t, i bytes in. */
+static inline unsigned prefixes_walk(const struct analyzer_cues *c, const char *low, size_t n,
+                                     uint16_t ids[TOK_CUE_IDS], const struct tslot *t, size_t i)
 {
     unsigned k = 0;
-    if (!c->proot[(unsigned char)low[0]])
-        return 0;
-    const struct tslot *t = &c->pslots[c->proot[(unsigned char)low[0]] - 1];
-    for (size_t i = 1;; i++) {
+    for (;; i++) {
         if (t->prefix && k < TOK_CUE_IDS)
             ids[k++] = (uint16_t)(t->prefix - 1);
         if (i == n || !(t->key & T_KIDS))
@@ -444,17 +508,50 @@ static __attribute__((noinline)) unsigned prefixes_walk(const struct analyzer_cu
     return k;
 }
 
+/* The walks of analyzer_cues_prefixes(), apart so that the calls it
+ * rejects first (most) do not save and restore the registers they need:
+ * of a token shorter than 4 bytes from the root, of another from the node
+ * its first pk bytes lead to (x, with its hash h), found in pdeep. */
+static __attribute__((noinline)) unsigned prefixes_short(const struct analyzer_cues *c,
+                                                         const char *low, size_t n,
+                                                         uint16_t ids[TOK_CUE_IDS])
+{
+    uint32_t r = c->proot[(unsigned char)low[0]];
+    return r ? prefixes_walk(c, low, n, ids, &c->pslots[r - 1], 1) : 0;
+}
+
+static __attribute__((noinline)) unsigned prefixes_deep(const struct analyzer_cues *c,
+                                                        const char *low, size_t n,
+                                                        uint16_t ids[TOK_CUE_IDS], uint32_t x,
+                                                        uint32_t h)
+{
+    for (uint32_t i = h >> (32 - c->plog);; i = (i + 1) & c->pdmask) {
+        if (!c->pdeep[i].key)
+            return 0;
+        if (c->pdeep[i].key == x)
+            return prefixes_walk(c, low, n, ids, &c->pslots[c->pdeep[i].slot], c->pk);
+    }
+}
+
 unsigned analyzer_cues_prefixes(const struct analyzer_cues *c, const char *low, size_t n,
                                 uint16_t ids[TOK_CUE_IDS])
 {
-    if (!c || n < c->pmin)
+    if (!c)
         return 0;
-    if (n >= 4) {
-        uint32_t b = pfirst_bit(c, low);
-        if (!(c->pfirst[b / 64] >> (b % 64) & 1))
-            return 0;
-    }
-    return prefixes_walk(c, low, n, ids);
+    no_ids(ids);
+    if (n < c->pmin)
+        return 0;
+    if (n < 4)
+        return prefixes_short(c, low, n, ids);
+    /* the first pk bytes: most tokens start as no word beginning does
+     * (one bit says so), the others' walk starts pk bytes in */
+    uint32_t x;
+    memcpy(&x, low, 4);
+    x &= c->pkmask;
+    uint32_t h = pfirst_hash(x), b = h >> (32 - PFIRST_LOG);
+    if (!(c->pfirst[b / 64] >> (b % 64) & 1))
+        return 0;
+    return prefixes_deep(c, low, n, ids, x, h);
 }
 
 /* Depth first below node k, whose word is w[0..n). */
@@ -625,6 +722,10 @@ static int parse_elem(struct parser *p, const char *s, size_t n, size_t col, str
         e->nids++;
         a = b + 1;
     }
+    /* each element's ids from a multiple of four, the rest of the last four
+     * NO_ID: word_ok() compares them four at a time */
+    while (p->c->nidpool % 4)
+        pool_add(p->c, NO_ID);
     return 0;
 }
 
@@ -808,10 +909,80 @@ static uint64_t code_add(struct analyzer_cues *c, const char *code)
     return 1ull << c->ncodes++;
 }
 
+/* The ids of one pass of renumber_words() from first: those of the words
+ * w whose starts[w] is pass, leaving out ids of NO_ID's bit (id & 63) when
+ * skip. The id after the last returned. */
+static uint32_t number_pass(const uint8_t *starts, uint32_t nw, int pass, uint32_t first,
+                            int skip, uint16_t *to)
+{
+    uint32_t next = first;
+    for (uint32_t w = 0; w < nw; w++)
+        if (starts[w] == pass) {
+            if (skip && (next & 63) == (NO_ID & 63))
+                next++;
+            to[w] = (uint16_t)next++;
+        }
+    return next;
+}
+
+/* Give the words a cue can start with the ids below 0x8000 and the others
+ * those from 0x8000, so that analyzer_cues_match() tells a token that can
+ * start one by a high bit clear among its ids (c->split): most cue words
+ * are only ever later words of their cues ("for", "hours"), and half the
+ * tokens are one. When either group is too large for its half, the words
+ * that start cues still get the lowest ids (below nstarts). No id shares
+ * NO_ID's bit in an element's idbits when there is room to leave those
+ * out. Ids are only names, so no match changes: a token's ids stay in the
+ * order its trie walk finds them. */
+static void renumber_words(struct analyzer_cues *c)
+{
+    uint32_t nw = c->nwords;
+    uint8_t *starts = ctx_calloc(nw + 1, 1);
+    for (size_t i = 0; i < c->n; i++) {
+        const struct elem *e = &c->v[i].el[0];
+        for (unsigned k = 0; k < e->nids; k++)
+            starts[c->idpool[e->ids + k]] = 1;
+    }
+    uint16_t *to = ctx_malloc((nw + 1) * sizeof *to);
+    c->nstarts = number_pass(starts, nw, 1, 0, 1, to);
+    c->split = c->nstarts <= 0x8000;
+    if (c->split) {
+        c->idend = number_pass(starts, nw, 0, 0x8000, 1, to);
+        c->split = c->idend <= NO_ID;
+    }
+    if (!c->split) {
+        int skip = nw + nw / 63 + 1 < NO_ID;
+        c->nstarts = number_pass(starts, nw, 1, 0, skip, to);
+        c->idend = number_pass(starts, nw, 0, c->nstarts, skip, to);
+    }
+    for (size_t k = 0; k < c->nidpool; k++)
+        if (c->idpool[k] != NO_ID)
+            c->idpool[k] = to[c->idpool[k]];
+    for (uint32_t k = 0; k < c->nnodes; k++) {
+        struct node *nd = &c->nodes[k];
+        if (nd->exact)
+            nd->exact = (uint16_t)(to[nd->exact - 1] + 1);
+        if (nd->prefix)
+            nd->prefix = (uint16_t)(to[nd->prefix - 1] + 1);
+    }
+    free(to);
+    free(starts);
+}
+
+/* Can try_cue() take cue q for a text whose language is codes[k] (none of
+ * them when k is ncodes)? */
+static int lang_may(const struct cue *q, unsigned k, unsigned ncodes)
+{
+    if (q->weight == 0)
+        return 0;
+    return q->nlangs == 0 || q->lang_slow || (k < ncodes && (q->langmask >> k & 1));
+}
+
 /* Index the cues by what their first element can be, and their languages
  * as bits. */
 static void build_index(struct analyzer_cues *c)
 {
+    renumber_words(c);
     for (size_t i = 0; i < c->n; i++) {
         struct cue *q = &c->v[i];
         for (unsigned k = 0; k < q->nlangs; k++) {
@@ -820,7 +991,7 @@ static void build_index(struct analyzer_cues *c)
             q->lang_slow |= !b;
         }
     }
-    uint32_t nw = c->nwords;
+    uint32_t nw = c->idend;
     for (size_t i = 0; i < c->n; i++)
         for (unsigned k = 0; k < c->v[i].nel; k++) {
             struct elem *e = &c->v[i].el[k];
@@ -877,6 +1048,27 @@ static void build_index(struct analyzer_cues *c)
         }
     }
     free(fill);
+    c->firsts = ctx_calloc(c->nstarts + 1, sizeof *c->firsts);
+    for (uint32_t w = 0; w < c->nstarts && w < nw; w++) {
+        struct first_word *f = &c->firsts[w];
+        f->from = c->start[w];
+        f->to = c->start[w + 1];
+        for (uint32_t k = f->from; k < f->to; k++)
+            f->second |= c->second[c->byid[k]] ? c->second[c->byid[k]] : ~0ull;
+    }
+    free(c->start);             /* by id, up to 0xFFFF of them: firsts is all matching reads */
+    c->start = NULL;
+    for (unsigned k = 0; k <= c->ncodes; k++) {
+        struct lang_starts *l = &c->bylang[k];
+        l->neg = ctx_malloc((c->nneg + 1) * sizeof *l->neg);
+        l->num = ctx_malloc((c->nnum + 1) * sizeof *l->num);
+        for (uint32_t j = 0; j < c->nneg; j++)
+            if (lang_may(&c->v[c->negstart[j]], k, c->ncodes))
+                l->neg[l->nneg++] = c->negstart[j];
+        for (uint32_t j = 0; j < c->nnum; j++)
+            if (lang_may(&c->v[c->numstart[j]], k, c->ncodes))
+                l->num[l->nnum++] = c->numstart[j];
+    }
 }
 
 static void add_number_words(struct analyzer_cues *c)
@@ -938,10 +1130,16 @@ void analyzer_cues_free(struct analyzer_cues *c)
     free(c->nodes);
     free(c->tslots);
     free(c->pslots);
+    free(c->pdeep);
     free(c->idpool);
     free(c->start);
     free(c->byid);
     free(c->second);
+    free(c->firsts);
+    for (unsigned k = 0; k <= c->ncodes; k++) {
+        free(c->bylang[k].neg);
+        free(c->bylang[k].num);
+    }
     free(c->negstart);
     free(c->numstart);
     free(c);
@@ -967,19 +1165,38 @@ void analyzer_cues_where(const struct analyzer_cues *c, uint32_t cue, const char
 
 /* ---- matching ----------------------------------------------------------- */
 
+/* The bits (id & 63) of the token's ids, as in elem.idbits: those past
+ * ncue are NO_ID, whose bit no word has (renumber_words()), and most
+ * tokens have one id or none. */
+static inline uint64_t id_bits(const struct analyzer_tok *t)
+{
+    uint64_t ids;
+    memcpy(&ids, t->cue, sizeof ids);
+    uint64_t tb = 1ull << (ids & 63);
+    if (__builtin_expect(ids >> 16 != NO_ID * (LANES >> 16), 0))
+        tb |= 1ull << (ids >> 16 & 63) | 1ull << (ids >> 32 & 63) | 1ull << (ids >> 48 & 63);
+    return tb;
+}
+
 /* Is one of the token's cue words among the element's (a plain one)? */
 static int word_ok(const struct analyzer_cues *c, const struct elem *e,
                    const struct analyzer_tok *t)
 {
-    uint64_t tb = 0;
-    for (unsigned j = 0; j < t->ncue; j++)
-        tb |= 1ull << (t->cue[j] & 63);
-    if (!(tb & e->idbits))
+    if (!(id_bits(t) & e->idbits))
         return 0;
-    for (unsigned k = 0; k < e->nids; k++)
-        for (unsigned j = 0; j < t->ncue; j++)
-            if (t->cue[j] == c->idpool[e->ids + k])
+    /* each id against four of the element's at a time (a zero lane of
+     * their xor) */
+    const uint16_t *pool = c->idpool + e->ids;
+    for (unsigned j = 0; j < t->ncue; j++) {
+        uint64_t w = t->cue[j] * LANES;
+        for (unsigned k = 0; k < e->nids; k += 4) {
+            uint64_t x;
+            memcpy(&x, pool + k, sizeof x);
+            x ^= w;
+            if ((x - LANES) & ~x & HIGH_LANES)
                 return 1;
+        }
+    }
     return 0;
 }
 
@@ -1071,6 +1288,7 @@ struct text_cues {
     size_t n;
     const char *lang;
     uint64_t lbit;
+    const struct lang_starts *starts;   /* c->bylang[] of lbit */
     struct cue_hit *hits;
 };
 
@@ -1107,53 +1325,81 @@ static int try_cue(const struct text_cues *x, uint32_t qi, size_t i, size_t nh)
     return 1;
 }
 
+/* The cues tried at token i, which has a word that can start one, a
+ * negation or a number: hits[nh..] get their hits, the new count
+ * returned. */
+static inline __attribute__((always_inline)) size_t cues_at(const struct text_cues *x, size_t i,
+                                                            size_t nh, size_t max)
+{
+    const struct analyzer_cues *c = x->c;
+    const struct analyzer_tok *t = x->t, *tk = &t[i];
+    size_t n = x->n;
+    /* the bits of the next token's words (none past the sentence): a cue
+     * whose second word it cannot be (second[]) is not tried, as try_cue()
+     * would find first, nor a word whose cues all are such. NO_ID's bit,
+     * which no word has, is always there: a word with a cue that has no
+     * second[] has all bits (first_word). */
+    uint64_t next = i + 1 < n && t[i + 1].sent == tk->sent ? id_bits(&t[i + 1]) : 0;
+    next |= 1ull << (NO_ID & 63);
+#define TRY(qi)                                                                 \
+    do {                                                                        \
+        uint32_t q_ = (qi);                                                     \
+        uint64_t s_ = c->second[q_];                                            \
+        if ((!s_ || (s_ & next)) && nh < max)                                   \
+            nh += (size_t)try_cue(x, q_, i, nh);                                \
+    } while (0)
+    for (unsigned j = 0; j < tk->ncue; j++) {
+        uint16_t w = tk->cue[j];
+        if (w >= c->nstarts || !(c->firsts[w].second & next))
+            continue;
+        for (uint32_t k = c->firsts[w].from; k < c->firsts[w].to; k++)
+            TRY(c->byid[k]);
+    }
+    if (tk->neg)
+        for (uint32_t k = 0; k < x->starts->nneg; k++)
+            TRY(x->starts->neg[k]);
+    if (tk->num)
+        for (uint32_t k = 0; k < x->starts->nnum; k++)
+            TRY(x->starts->num[k]);
+#undef TRY
+    return nh;
+}
+
+/* The tokens of a text whose cue words do not fit renumber_words()'s two
+ * halves (c->split): every token with a word is tried. */
+static __attribute__((noinline)) size_t cues_wide(const struct text_cues *x, size_t max)
+{
+    size_t nh = 0;
+    for (size_t i = 0; i < x->n; i++)
+        if (x->t[i].ncue || x->t[i].neg || x->t[i].num)
+            nh = cues_at(x, i, nh, max);
+    return nh;
+}
+
 size_t analyzer_cues_match(const struct analyzer_cues *c, const struct analyzer_tok *t,
                            size_t n, const char *lang, struct cue_hit *hits, size_t max)
 {
     size_t nh = 0;
     if (!c || c->n == 0)
         return 0;
-    const struct text_cues x = {.c = c, .t = t, .n = n, .lang = lang,
-                                .lbit = lang ? code_bit(c, lang) : 0, .hits = hits};
-    for (size_t i = 0; i < n && nh < max; i++) {
-        const struct analyzer_tok *tk = &t[i];
-        if (!tk->ncue && !tk->neg && !tk->num)
-            continue;
-        /* the bits of the next token's words (none past the sentence):
-         * a cue whose second word it cannot be (second[]) is not tried,
-         * as try_cue() would find first; read when a cue first asks, as
-         * most tokens' words start none */
-        uint64_t next = 0;
-        int known = 0;
-#define TRY(qi)                                                                 \
-        do {                                                                    \
-            uint32_t q_ = (qi);                                                 \
-            uint64_t s_ = c->second[q_];                                        \
-            if (s_) {                                                           \
-                if (!known) {                                                   \
-                    if (i + 1 < n && t[i + 1].sent == tk->sent)                 \
-                        for (unsigned j_ = 0; j_ < t[i + 1].ncue; j_++)         \
-                            next |= 1ull << (t[i + 1].cue[j_] & 63);            \
-                    known = 1;                                                  \
-                }                                                               \
-                if (!(s_ & next))                                               \
-                    break;                                                      \
-            }                                                                   \
-            if (nh < max)                                                       \
-                nh += (size_t)try_cue(&x, q_, i, nh);                           \
-        } while (0)
-        for (unsigned j = 0; j < tk->ncue; j++) {
-            uint16_t w = tk->cue[j];
-            for (uint32_t k = c->start[w]; k < c->start[w + 1]; k++)
-                TRY(c->byid[k]);
+    uint64_t lbit = lang ? code_bit(c, lang) : 0;
+    const struct text_cues x = {
+        .c = c, .t = t, .n = n, .lang = lang, .lbit = lbit, .hits = hits,
+        .starts = &c->bylang[lbit ? (unsigned)__builtin_ctzll(lbit) : c->ncodes]};
+    /* a token's four ids as 16-bit lanes: one that starts a cue has its
+     * high bit clear (renumber_words()). Ids past ncue are NO_ID; a token
+     * muted after its lookup keeps its ids with ncue 0 and is stepped
+     * through for nothing. Half the tokens have a word, a sixth one that
+     * starts a cue: this test is far easier to predict. */
+    if (!c->split) {
+        nh = cues_wide(&x, max);
+    } else {
+        for (const struct analyzer_tok *tk = t, *end = t + n; tk < end; tk++) {
+            uint64_t ids;
+            memcpy(&ids, tk->cue, sizeof ids);
+            if ((~ids & HIGH_LANES) | tk->neg | tk->num)
+                nh = cues_at(&x, (size_t)(tk - t), nh, max);
         }
-        if (tk->neg)
-            for (uint32_t k = 0; k < c->nneg; k++)
-                TRY(c->negstart[k]);
-        if (tk->num)
-            for (uint32_t k = 0; k < c->nnum; k++)
-                TRY(c->numstart[k]);
-#undef TRY
     }
     /* counter-evidence cancels the cues it overlaps: "no problem" is not
      * the "NEG _" it also is */
