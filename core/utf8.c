@@ -1,7 +1,8 @@
 /* utf8.c -- the one UTF-8 codec of the tree (see utf8.h). Valid means what
- * PCRE2 accepts: shortest forms, no surrogates, nothing past U+10FFFF. ASCII
- * and two-byte runs (Cyrillic) are stepped over eight bytes at a time when
- * checking, since most text is one or the other. */
+ * PCRE2 accepts: shortest forms, no surrogates, nothing past U+10FFFF. When
+ * checking, eight bytes of ASCII and Cyrillic letters in any mix are stepped
+ * over at a time, since most text is one or the other or words of one with
+ * the spaces of the other. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,38 +43,61 @@ size_t ctx_utf8_seq_len(const unsigned char *s, size_t len)
     return 0;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Of the eight bytes of w, those that are "D0" or "D1" -- the lead byte of
+ * U+0400..U+047F, most letters of a Cyrillic text -- as bit 7 of their
+ * lane: an exact test (no borrow from a lane below). */
+static inline uint64_t cyr_leads(uint64_t w)
+{
+    uint64_t x = (w & (ONES * 0xFE)) ^ (ONES * 0xD0);
+    return ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
+}
+
+/* How many of the eight bytes at s, a character boundary, are whole
+ * characters of ASCII and of U+0400..U+047F: 8 (all), 7 (all, but the last
+ * is a lead whose continuation is the next byte), or 0 (something else: the
+ * caller looks byte by byte). Text mixing ASCII and Cyrillic -- Russian
+ * words and the spaces and punctuation between them -- passes eight bytes at
+ * a time, with no branch on which byte is which. */
+static inline size_t ascii_cyr8(const unsigned char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    uint64_t high = w & HIGHS;
+    if (!high)
+        return 8;
+    uint64_t lead = cyr_leads(w), cont = high & ~(w << 1);     /* 10xxxxxx */
+    /* every byte from 0x80 a lead or a continuation, each continuation right
+     * after a lead (a lead in the last lane: its continuation is not here) */
+    if ((high & ~(lead | cont)) || cont != (lead << 8))
+        return 0;
+    return 8 - (size_t)(lead >> 63);
+}
+#define ASCII_CYR8 1
+#else
+#define ASCII_CYR8 0
+#endif
+
 size_t ctx_utf8_valid_prefix(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
-        /* ASCII runs eight bytes at a time */
-        while (i + 8 <= len) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (w & 0x8080808080808080ull)
-                break;
-            i += 8;
-        }
+#if ASCII_CYR8
+        /* ASCII and Cyrillic letters eight bytes at a time */
+        size_t k;
+        while (i + 8 <= len && (k = ascii_cyr8(s + i)))
+            i += k;
         if (i >= len)
             break;
+#endif
         if (s[i] < 0x80) {
             i++;
             continue;
         }
-        /* two-byte letters (Cyrillic, Latin-1...) without the call, four
-         * Cyrillic letters (D0 or D1, then a continuation byte) at a time */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        while (i + 8 <= len) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if ((w & 0xC0FEC0FEC0FEC0FEull) != 0x80D080D080D080D0ull)
-                break;
-            i += 8;
-        }
-        if (i >= len)
-            break;
-#endif
         if (s[i] >= 0xC2 && s[i] < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
             i += 2;
             continue;
