@@ -57,6 +57,8 @@
 #define LOCAL_HITS      256        /* prefilter hits kept on the stack */
 #define LOCAL_SURE      32         /* hits the prefilter decided, kept */
 #define UNSORTED_HITS   64         /* more hits than this are sorted */
+#define HIT_BUCKETS     256        /* chains of unsorted hits by pattern id */
+#define HIT_BUCKETS_MASK (HIT_BUCKETS - 1)
 
 enum rule_kind { RK_BRAND, RK_TOPIC, RK_URGENT };
 static const char *const kind_names[] = {"brand", "topic", "urgent"};
@@ -609,7 +611,15 @@ struct scan {
     int sorted;                /* hits sorted (pattern, then offset), not in text order */
     const struct analyzer_pf_sure *sure;    /* hits decided already */
     size_t nsure;
+    const size_t *sure_end;    /* unsorted: per hit, where the sure hit's match
+                                  ends, NOT_SURE for the others */
+    /* unsorted: the hits of the patterns of one bucket (id & HIT_BUCKETS_MASK),
+     * in text order, as a chain of hit numbers from 1 (0 ends it) */
+    const uint8_t *first;      /* per bucket */
+    const uint8_t *next;       /* per hit */
 };
+
+#define NOT_SURE SIZE_MAX
 
 static inline int bit(const uint64_t *bits, uint32_t k)
 {
@@ -635,21 +645,26 @@ static int match_at(const struct analyzer_rules *rs, const pcre2_code *re, const
     return 1;
 }
 
+/* Where the match of sure hit h ends (sorted hits: looked up), NOT_SURE
+ * when h is not one. */
+static size_t sure_end_of(const struct scan *sc, uint64_t h)
+{
+    for (size_t j = 0; j < sc->nsure; j++)
+        if (sc->sure[j].hit == h)
+            return sc->sure[j].end;
+    return NOT_SURE;
+}
+
 /* Whether pattern k of l matches at hit h (at its offset), as match_at()
- * anchored there: decided by the prefilter when it can. */
+ * anchored there: decided by the prefilter when it can (a sure hit, whose
+ * match ends at sure_end, is decided already). */
 static inline int try_hit(const struct analyzer_rules *rs, const struct pat_list *l, size_t k,
-                          const struct scan *sc, uint64_t h, const char *s, size_t len,
+                          uint64_t h, size_t sure_end, const char *s, size_t len,
                           pcre2_match_data *md, size_t *ms, size_t *me)
 {
-    size_t at = (uint32_t)h, end = 0;
-    int rc = -2;
-    for (size_t j = 0; j < sc->nsure; j++)
-        if (sc->sure[j].hit == h) {
-            rc = 1;
-            end = sc->sure[j].end;
-            break;
-        }
-    if (rc == -2)
+    size_t at = (uint32_t)h, end = sure_end;
+    int rc = 1;
+    if (sure_end == NOT_SURE)
         rc = analyzer_prefilter_decide(rs->pf, (uint32_t)(h >> 32), s, len, at, &end);
     if (rc == 1) {
         *ms = at;
@@ -681,11 +696,14 @@ static int find(const struct analyzer_rules *rs, const struct pat_list *l, size_
     uint32_t p = l->first_id + (uint32_t)k, from = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
     int rc;
     if (!sc->sorted) {
-        /* a few hits in text order: this pattern's, from off on */
-        for (size_t i = 0; i < sc->nhits; i++)
-            if ((uint32_t)(sc->hits[i] >> 32) == p && (uint32_t)sc->hits[i] >= from &&
-                (rc = try_hit(rs, l, k, sc, sc->hits[i], s, len, md, ms, me)) != 0)
+        /* a few hits in text order: this pattern's (those of its bucket
+         * that are its), from off on */
+        for (unsigned i = sc->first[p & HIT_BUCKETS_MASK]; i; i = sc->next[i - 1]) {
+            uint64_t h = sc->hits[i - 1];
+            if ((uint32_t)(h >> 32) == p && (uint32_t)h >= from &&
+                (rc = try_hit(rs, l, k, h, sc->sure_end[i - 1], s, len, md, ms, me)) != 0)
                 return rc;
+        }
         return 0;
     }
     uint64_t x = (uint64_t)p << 32 | from;
@@ -698,7 +716,8 @@ static int find(const struct analyzer_rules *rs, const struct pat_list *l, size_
             hi = mid;
     }
     for (; lo < sc->nhits && sc->hits[lo] >> 32 == p; lo++)
-        if ((rc = try_hit(rs, l, k, sc, sc->hits[lo], s, len, md, ms, me)) != 0)
+        if ((rc = try_hit(rs, l, k, sc->hits[lo], sure_end_of(sc, sc->hits[lo]), s, len, md,
+                          ms, me)) != 0)
             return rc;
     return 0;
 }
@@ -913,7 +932,9 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
     if (!rs || rs->n == 0)
         return CTX_OK;
     uint64_t bstack[64], hstack[LOCAL_HITS], *bits = NULL, *hits = hstack;
-    struct analyzer_pf_sure sure[LOCAL_SURE];
+    struct analyzer_pf_sure sure[LOCAL_SURE + 1];
+    size_t sure_end[UNSORTED_HITS];
+    uint8_t first[HIT_BUCKETS] = {0}, next[UNSORTED_HITS];
     size_t words = ((size_t)rs->npats + 63) / 64;
     struct scan scan = {0}, *sc = NULL;
     if (!(flags & RULES_NO_PREFILTER) && rs->pf) {
@@ -937,6 +958,28 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
         /* a few hits are looked through, many sorted and searched */
         scan.sorted = scan.ok && n > UNSORTED_HITS;
         scan.nhits = !scan.ok ? 0 : scan.sorted ? sort_hits(hits, n) : n;
+        if (!scan.sorted) {
+            /* the sure hits are some of the hits, in the same order: each
+             * marked in its hit once, instead of looked for at every try;
+             * a repeated hit is marked at its first place, the one tried
+             * first (sure[nsure] stops the walk: no hit is all ones) */
+            sure[scan.nsure].hit = UINT64_MAX;
+            for (size_t i = 0, j = 0; i < scan.nhits; i++) {
+                size_t is = hits[i] == sure[j].hit, mask = (size_t)0 - is;
+                sure_end[i] = (sure[j].end & mask) | ~mask;   /* (NOT_SURE: all ones) */
+                j += is;
+            }
+            scan.sure_end = sure_end;
+            /* each hit leads to the next of its bucket: a pattern's hits
+             * are found without looking through the others */
+            for (size_t i = scan.nhits; i-- > 0;) {
+                uint32_t b = (uint32_t)(hits[i] >> 32) & HIT_BUCKETS_MASK;
+                next[i] = first[b];
+                first[b] = (uint8_t)(i + 1);
+            }
+            scan.first = first;
+            scan.next = next;
+        }
         sc = &scan;
     }
     int own = 0;
