@@ -880,30 +880,44 @@ static size_t sort_hits(uint64_t *h, size_t n)
     return o;
 }
 
+/* What every rule of one call reads and adds to: set once, so that a rule
+ * costs a pointer to it instead of a dozen arguments. */
+struct apply {
+    const struct analyzer_rules *rs;
+    const char *s;
+    size_t len;
+    const char *lang;
+    pcre2_match_data *md;
+    const struct scan *sc;
+    struct tags *out;
+    struct strlist *urgent;
+    size_t had[2];
+    double urgency;
+    struct analyzer_spans *brand_at;
+    json_t *explain;
+};
+
 /* Run rule r (which, at: see rule_fires) and record what it found. */
-static void apply_rule(const struct analyzer_rules *rs, const struct rule *r, const char *s,
-                          size_t len, const char *lang, pcre2_match_data *md,
-                          const struct scan *sc, struct tags *out, struct strlist *urgent,
-                          const size_t had[2], double *urgency, struct analyzer_spans *brand_at,
-                          json_t *explain)
+static void apply_rule(struct apply *a, const struct rule *r)
 {
-    if (r->weight <= 0 || !lang_ok(r, lang))
+    if (r->weight <= 0 || !lang_ok(r, a->lang))
         return;
-    struct strlist *dst = r->kind == RK_BRAND ? &out->brands
-                          : r->kind == RK_TOPIC ? &out->topics
-                                                : urgent;
+    struct strlist *dst = r->kind == RK_BRAND ? &a->out->brands
+                          : r->kind == RK_TOPIC ? &a->out->topics
+                                                : a->urgent;
     /* another block of the same name may have fired already (or the caller
      * may have put the name there): only then is the list searched */
-    if ((r->shared || (r->kind != RK_URGENT && had[r->kind])) && strlist_has(dst, r->name))
+    if ((r->shared || (r->kind != RK_URGENT && a->had[r->kind])) && strlist_has(dst, r->name))
         return;
     size_t which = 0, at[2] = {0, 0};
-    if (!rule_fires(rs, r, s, len, md, sc, &which, at, r->kind == RK_BRAND ? brand_at : NULL))
+    if (!rule_fires(a->rs, r, a->s, a->len, a->md, a->sc, &which, at,
+                    r->kind == RK_BRAND ? a->brand_at : NULL))
         return;
     strlist_add(dst, r->name);
     if (r->kind == RK_URGENT)
-        *urgency += r->weight;
-    if (explain)
-        json_array_append_new(explain, explain_rule(rs, r, which, at, s));
+        a->urgency += r->weight;
+    if (a->explain)
+        json_array_append_new(a->explain, explain_rule(a->rs, r, which, at, a->s));
 }
 
 ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, size_t len,
@@ -985,12 +999,12 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
     int own = 0;
     pcre2_match_data *md = md_get(rs->ovec, &own);
     struct strlist urgent = {0};
-    double urgency = 0.0;
-    const size_t had[2] = {out->brands.n, out->topics.n};
+    struct apply a = {.rs = rs, .s = s, .len = len, .lang = lang, .md = md, .sc = sc,
+                      .out = out, .urgent = &urgent, .had = {out->brands.n, out->topics.n},
+                      .brand_at = brand_at, .explain = explain};
     if (!bits) {
         for (size_t i = 0; i < rs->n; i++)
-            apply_rule(rs, &rs->v[i], s, len, lang, md, NULL, out, &urgent, had, &urgency,
-                       brand_at, explain);
+            apply_rule(&a, &rs->v[i]);
     } else {
         /* the rules that have a candidate match pattern, in order: the set
          * bits of the match ids lead to them (a rule's ids are together) */
@@ -1009,12 +1023,11 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
                 if (i < next)
                     continue;       /* its other candidate patterns */
                 next = i + 1;
-                apply_rule(rs, &rs->v[i], s, len, lang, md, sc, out, &urgent, had, &urgency,
-                           brand_at, explain);
+                apply_rule(&a, &rs->v[i]);
             }
         }
     }
-    if (urgency >= 1.0)
+    if (a.urgency >= 1.0)
         out->urgent = true;
     strlist_clear(&urgent);
     if (own)
