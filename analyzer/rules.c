@@ -645,6 +645,24 @@ static int match_at(const struct analyzer_rules *rs, const pcre2_code *re, const
     return 1;
 }
 
+/* What every rule of one call reads and adds to: set once, so that a rule,
+ * and each search for its patterns, costs a pointer to it instead of a
+ * dozen arguments. */
+struct apply {
+    const struct analyzer_rules *rs;
+    const char *s;
+    size_t len;
+    const char *lang;
+    pcre2_match_data *md;
+    const struct scan *sc;
+    struct tags *out;
+    struct strlist *urgent;
+    size_t had[2];
+    double urgency;
+    struct analyzer_spans *brand_at;
+    json_t *explain;
+};
+
 /* Where the match of sure hit h ends (sorted hits: looked up), NOT_SURE
  * when h is not one. */
 static size_t sure_end_of(const struct scan *sc, uint64_t h)
@@ -687,10 +705,14 @@ static inline int try_hit(const struct analyzer_rules *rs, const struct pat_list
  * The places come in text order, where a pattern's two leads in one word
  * are there twice (tried twice, the same answer), or sorted without
  * repeats when there are many. */
-static int find(const struct analyzer_rules *rs, const struct pat_list *l, size_t k,
-                const struct scan *sc, const char *s, size_t len, size_t off,
-                pcre2_match_data *md, size_t *ms, size_t *me)
+static int find(const struct apply *a, const struct pat_list *l, size_t k, size_t off,
+                size_t *ms, size_t *me)
 {
+    const struct analyzer_rules *rs = a->rs;
+    const struct scan *sc = a->sc;
+    const char *s = a->s;
+    size_t len = a->len;
+    pcre2_match_data *md = a->md;
     if (!sc || !sc->ok || !rs->lead[l->first_id + (uint32_t)k])
         return match_at(rs, l->v[k], s, len, off, 0, md, ms, me);
     uint32_t p = l->first_id + (uint32_t)k, from = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
@@ -740,10 +762,12 @@ static size_t next_offset(const char *s, size_t len, size_t off, size_t me)
  * With all not NULL, every occurrence that counts (of every match pattern)
  * is added to it, not only the first. A pattern the prefilter ruled out
  * (sc->bits) has no occurrence: it is not run. */
-static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, const char *s,
-                      size_t len, pcre2_match_data *md, const struct scan *sc, size_t *which,
-                      size_t at[2], struct analyzer_spans *all)
+static int rule_fires(const struct apply *a, const struct rule *r, size_t *which, size_t at[2],
+                      struct analyzer_spans *all)
 {
+    const struct scan *sc = a->sc;
+    const char *s = a->s;
+    size_t len = a->len;
     struct analyzer_spans ex;
     analyzer_spans_init(&ex);
     int excludes_done = 0, hit = 0;
@@ -755,7 +779,7 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
             continue;           /* its required words are not in the text */
         size_t off = 0;
         for (int k = 0; k < MAX_OCCURRENCES && off <= len; k++) {
-            if (find(rs, &r->match, m, sc, s, len, off, md, &ms, &me) <= 0)
+            if (find(a, &r->match, m, off, &ms, &me) <= 0)
                 break;
             if (!excludes_done) {
                 for (size_t x = 0; x < r->exclude.n; x++) {
@@ -763,7 +787,7 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
                         continue;
                     size_t xo = 0, xs, xe;
                     for (int j = 0; j < MAX_OCCURRENCES && xo <= len; j++) {
-                        if (find(rs, &r->exclude, x, sc, s, len, xo, md, &xs, &xe) <= 0)
+                        if (find(a, &r->exclude, x, xo, &xs, &xe) <= 0)
                             break;
                         analyzer_spans_add(&ex, xs, xe);
                         xo = next_offset(s, len, xo, xe);
@@ -787,7 +811,7 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
     }
     for (size_t v = 0; hit == 1 && v < r->veto.n; v++)
         if ((!cand || bit(cand, r->veto.first_id + (uint32_t)v)) &&
-            find(rs, &r->veto, v, sc, s, len, 0, md, &ms, &me) == 1)
+            find(a, &r->veto, v, 0, &ms, &me) == 1)
             hit = 0;
     if (all && !hit)
         all->n = all0;
@@ -880,23 +904,6 @@ static size_t sort_hits(uint64_t *h, size_t n)
     return o;
 }
 
-/* What every rule of one call reads and adds to: set once, so that a rule
- * costs a pointer to it instead of a dozen arguments. */
-struct apply {
-    const struct analyzer_rules *rs;
-    const char *s;
-    size_t len;
-    const char *lang;
-    pcre2_match_data *md;
-    const struct scan *sc;
-    struct tags *out;
-    struct strlist *urgent;
-    size_t had[2];
-    double urgency;
-    struct analyzer_spans *brand_at;
-    json_t *explain;
-};
-
 /* Run rule r (which, at: see rule_fires) and record what it found. */
 static void apply_rule(struct apply *a, const struct rule *r)
 {
@@ -910,8 +917,7 @@ static void apply_rule(struct apply *a, const struct rule *r)
     if ((r->shared || (r->kind != RK_URGENT && a->had[r->kind])) && strlist_has(dst, r->name))
         return;
     size_t which = 0, at[2] = {0, 0};
-    if (!rule_fires(a->rs, r, a->s, a->len, a->md, a->sc, &which, at,
-                    r->kind == RK_BRAND ? a->brand_at : NULL))
+    if (!rule_fires(a, r, &which, at, r->kind == RK_BRAND ? a->brand_at : NULL))
         return;
     strlist_add(dst, r->name);
     if (r->kind == RK_URGENT)
