@@ -14,8 +14,8 @@ ctx_err strlist_add(struct strlist *l, const char *s)
     size_t len = strlen(s) + 1;
     if (l->n == l->cap || l->used + len > l->room) {
         /* a new block: the pointers moved along with their strings */
-        size_t cap = l->n < l->cap ? l->cap : l->cap ? l->cap * 2 : 4;
-        size_t room = l->room ? l->room : 64;
+        size_t cap = l->n < l->cap ? l->cap : l->cap ? l->cap * 2 : 8;
+        size_t room = l->room ? l->room : 128;
         while (room < l->used + len)
             room *= 2;
         char **v = ctx_malloc(cap * sizeof *v + room);
