@@ -251,7 +251,7 @@ static void tag(const analyzer *a, const struct item *it, struct tags *out, json
     out->label = sentiment_label_of(out->score);
     const char *lang = analyzer_lang_code(st.lang);
     if (lang)
-        out->lang = ctx_strdup(lang);
+        tags_set_lang(out, lang);
     struct complaint cp;
     analyzer_complaint(&st, &cp);
     out->complaint_score = cp.score;

@@ -57,6 +57,8 @@
 #define LOCAL_HITS      256        /* prefilter hits kept on the stack */
 #define LOCAL_SURE      32         /* hits the prefilter decided, kept */
 #define UNSORTED_HITS   64         /* more hits than this are sorted */
+#define HIT_BUCKETS     256        /* chains of unsorted hits by pattern id */
+#define HIT_BUCKETS_MASK (HIT_BUCKETS - 1)
 
 enum rule_kind { RK_BRAND, RK_TOPIC, RK_URGENT };
 static const char *const kind_names[] = {"brand", "topic", "urgent"};
@@ -609,7 +611,15 @@ struct scan {
     int sorted;                /* hits sorted (pattern, then offset), not in text order */
     const struct analyzer_pf_sure *sure;    /* hits decided already */
     size_t nsure;
+    const size_t *sure_end;    /* unsorted: per hit, where the sure hit's match
+                                  ends, NOT_SURE for the others */
+    /* unsorted: the hits of the patterns of one bucket (id & HIT_BUCKETS_MASK),
+     * in text order, as a chain of hit numbers from 1 (0 ends it) */
+    const uint8_t *first;      /* per bucket */
+    const uint8_t *next;       /* per hit */
 };
+
+#define NOT_SURE SIZE_MAX
 
 static inline int bit(const uint64_t *bits, uint32_t k)
 {
@@ -635,21 +645,44 @@ static int match_at(const struct analyzer_rules *rs, const pcre2_code *re, const
     return 1;
 }
 
+/* What every rule of one call reads and adds to: set once, so that a rule,
+ * and each search for its patterns, costs a pointer to it instead of a
+ * dozen arguments. */
+struct apply {
+    const struct analyzer_rules *rs;
+    const char *s;
+    size_t len;
+    const char *lang;
+    pcre2_match_data *md;
+    const struct scan *sc;
+    struct tags *out;
+    struct strlist *urgent;
+    size_t had[2];
+    double urgency;
+    struct analyzer_spans *brand_at;
+    json_t *explain;
+};
+
+/* Where the match of sure hit h ends (sorted hits: looked up), NOT_SURE
+ * when h is not one. */
+static size_t sure_end_of(const struct scan *sc, uint64_t h)
+{
+    for (size_t j = 0; j < sc->nsure; j++)
+        if (sc->sure[j].hit == h)
+            return sc->sure[j].end;
+    return NOT_SURE;
+}
+
 /* Whether pattern k of l matches at hit h (at its offset), as match_at()
- * anchored there: decided by the prefilter when it can. */
+ * anchored there: decided by the prefilter when it can (a sure hit, whose
+ * match ends at sure_end, is decided already). */
 static inline int try_hit(const struct analyzer_rules *rs, const struct pat_list *l, size_t k,
-                          const struct scan *sc, uint64_t h, const char *s, size_t len,
+                          uint64_t h, size_t sure_end, const char *s, size_t len,
                           pcre2_match_data *md, size_t *ms, size_t *me)
 {
-    size_t at = (uint32_t)h, end = 0;
-    int rc = -2;
-    for (size_t j = 0; j < sc->nsure; j++)
-        if (sc->sure[j].hit == h) {
-            rc = 1;
-            end = sc->sure[j].end;
-            break;
-        }
-    if (rc == -2)
+    size_t at = (uint32_t)h, end = sure_end;
+    int rc = 1;
+    if (sure_end == NOT_SURE)
         rc = analyzer_prefilter_decide(rs->pf, (uint32_t)(h >> 32), s, len, at, &end);
     if (rc == 1) {
         *ms = at;
@@ -672,20 +705,27 @@ static inline int try_hit(const struct analyzer_rules *rs, const struct pat_list
  * The places come in text order, where a pattern's two leads in one word
  * are there twice (tried twice, the same answer), or sorted without
  * repeats when there are many. */
-static int find(const struct analyzer_rules *rs, const struct pat_list *l, size_t k,
-                const struct scan *sc, const char *s, size_t len, size_t off,
-                pcre2_match_data *md, size_t *ms, size_t *me)
+static int find(const struct apply *a, const struct pat_list *l, size_t k, size_t off,
+                size_t *ms, size_t *me)
 {
+    const struct analyzer_rules *rs = a->rs;
+    const struct scan *sc = a->sc;
+    const char *s = a->s;
+    size_t len = a->len;
+    pcre2_match_data *md = a->md;
     if (!sc || !sc->ok || !rs->lead[l->first_id + (uint32_t)k])
         return match_at(rs, l->v[k], s, len, off, 0, md, ms, me);
     uint32_t p = l->first_id + (uint32_t)k, from = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
     int rc;
     if (!sc->sorted) {
-        /* a few hits in text order: this pattern's, from off on */
-        for (size_t i = 0; i < sc->nhits; i++)
-            if ((uint32_t)(sc->hits[i] >> 32) == p && (uint32_t)sc->hits[i] >= from &&
-                (rc = try_hit(rs, l, k, sc, sc->hits[i], s, len, md, ms, me)) != 0)
+        /* a few hits in text order: this pattern's (those of its bucket
+         * that are its), from off on */
+        for (unsigned i = sc->first[p & HIT_BUCKETS_MASK]; i; i = sc->next[i - 1]) {
+            uint64_t h = sc->hits[i - 1];
+            if ((uint32_t)(h >> 32) == p && (uint32_t)h >= from &&
+                (rc = try_hit(rs, l, k, h, sc->sure_end[i - 1], s, len, md, ms, me)) != 0)
                 return rc;
+        }
         return 0;
     }
     uint64_t x = (uint64_t)p << 32 | from;
@@ -698,7 +738,8 @@ static int find(const struct analyzer_rules *rs, const struct pat_list *l, size_
             hi = mid;
     }
     for (; lo < sc->nhits && sc->hits[lo] >> 32 == p; lo++)
-        if ((rc = try_hit(rs, l, k, sc, sc->hits[lo], s, len, md, ms, me)) != 0)
+        if ((rc = try_hit(rs, l, k, sc->hits[lo], sure_end_of(sc, sc->hits[lo]), s, len, md,
+                          ms, me)) != 0)
             return rc;
     return 0;
 }
@@ -721,10 +762,12 @@ static size_t next_offset(const char *s, size_t len, size_t off, size_t me)
  * With all not NULL, every occurrence that counts (of every match pattern)
  * is added to it, not only the first. A pattern the prefilter ruled out
  * (sc->bits) has no occurrence: it is not run. */
-static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, const char *s,
-                      size_t len, pcre2_match_data *md, const struct scan *sc, size_t *which,
-                      size_t at[2], struct analyzer_spans *all)
+static int rule_fires(const struct apply *a, const struct rule *r, size_t *which, size_t at[2],
+                      struct analyzer_spans *all)
 {
+    const struct scan *sc = a->sc;
+    const char *s = a->s;
+    size_t len = a->len;
     struct analyzer_spans ex;
     analyzer_spans_init(&ex);
     int excludes_done = 0, hit = 0;
@@ -736,7 +779,7 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
             continue;           /* its required words are not in the text */
         size_t off = 0;
         for (int k = 0; k < MAX_OCCURRENCES && off <= len; k++) {
-            if (find(rs, &r->match, m, sc, s, len, off, md, &ms, &me) <= 0)
+            if (find(a, &r->match, m, off, &ms, &me) <= 0)
                 break;
             if (!excludes_done) {
                 for (size_t x = 0; x < r->exclude.n; x++) {
@@ -744,7 +787,7 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
                         continue;
                     size_t xo = 0, xs, xe;
                     for (int j = 0; j < MAX_OCCURRENCES && xo <= len; j++) {
-                        if (find(rs, &r->exclude, x, sc, s, len, xo, md, &xs, &xe) <= 0)
+                        if (find(a, &r->exclude, x, xo, &xs, &xe) <= 0)
                             break;
                         analyzer_spans_add(&ex, xs, xe);
                         xo = next_offset(s, len, xo, xe);
@@ -768,7 +811,7 @@ static int rule_fires(const struct analyzer_rules *rs, const struct rule *r, con
     }
     for (size_t v = 0; hit == 1 && v < r->veto.n; v++)
         if ((!cand || bit(cand, r->veto.first_id + (uint32_t)v)) &&
-            find(rs, &r->veto, v, sc, s, len, 0, md, &ms, &me) == 1)
+            find(a, &r->veto, v, 0, &ms, &me) == 1)
             hit = 0;
     if (all && !hit)
         all->n = all0;
@@ -862,29 +905,25 @@ static size_t sort_hits(uint64_t *h, size_t n)
 }
 
 /* Run rule r (which, at: see rule_fires) and record what it found. */
-static void apply_rule(const struct analyzer_rules *rs, const struct rule *r, const char *s,
-                          size_t len, const char *lang, pcre2_match_data *md,
-                          const struct scan *sc, struct tags *out, struct strlist *urgent,
-                          const size_t had[2], double *urgency, struct analyzer_spans *brand_at,
-                          json_t *explain)
+static void apply_rule(struct apply *a, const struct rule *r)
 {
-    if (r->weight <= 0 || !lang_ok(r, lang))
+    if (r->weight <= 0 || !lang_ok(r, a->lang))
         return;
-    struct strlist *dst = r->kind == RK_BRAND ? &out->brands
-                          : r->kind == RK_TOPIC ? &out->topics
-                                                : urgent;
+    struct strlist *dst = r->kind == RK_BRAND ? &a->out->brands
+                          : r->kind == RK_TOPIC ? &a->out->topics
+                                                : a->urgent;
     /* another block of the same name may have fired already (or the caller
      * may have put the name there): only then is the list searched */
-    if ((r->shared || (r->kind != RK_URGENT && had[r->kind])) && strlist_has(dst, r->name))
+    if ((r->shared || (r->kind != RK_URGENT && a->had[r->kind])) && strlist_has(dst, r->name))
         return;
     size_t which = 0, at[2] = {0, 0};
-    if (!rule_fires(rs, r, s, len, md, sc, &which, at, r->kind == RK_BRAND ? brand_at : NULL))
+    if (!rule_fires(a, r, &which, at, r->kind == RK_BRAND ? a->brand_at : NULL))
         return;
     strlist_add(dst, r->name);
     if (r->kind == RK_URGENT)
-        *urgency += r->weight;
-    if (explain)
-        json_array_append_new(explain, explain_rule(rs, r, which, at, s));
+        a->urgency += r->weight;
+    if (a->explain)
+        json_array_append_new(a->explain, explain_rule(a->rs, r, which, at, a->s));
 }
 
 ctx_err analyzer_rules_apply(const struct analyzer_rules *rs, const char *s, size_t len,
@@ -913,7 +952,9 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
     if (!rs || rs->n == 0)
         return CTX_OK;
     uint64_t bstack[64], hstack[LOCAL_HITS], *bits = NULL, *hits = hstack;
-    struct analyzer_pf_sure sure[LOCAL_SURE];
+    struct analyzer_pf_sure sure[LOCAL_SURE + 1];
+    size_t sure_end[UNSORTED_HITS];
+    uint8_t first[HIT_BUCKETS] = {0}, next[UNSORTED_HITS];
     size_t words = ((size_t)rs->npats + 63) / 64;
     struct scan scan = {0}, *sc = NULL;
     if (!(flags & RULES_NO_PREFILTER) && rs->pf) {
@@ -937,17 +978,39 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
         /* a few hits are looked through, many sorted and searched */
         scan.sorted = scan.ok && n > UNSORTED_HITS;
         scan.nhits = !scan.ok ? 0 : scan.sorted ? sort_hits(hits, n) : n;
+        if (!scan.sorted) {
+            /* the sure hits are some of the hits, in the same order: each
+             * marked in its hit once, instead of looked for at every try;
+             * a repeated hit is marked at its first place, the one tried
+             * first (sure[nsure] stops the walk: no hit is all ones) */
+            sure[scan.nsure].hit = UINT64_MAX;
+            for (size_t i = 0, j = 0; i < scan.nhits; i++) {
+                size_t is = hits[i] == sure[j].hit, mask = (size_t)0 - is;
+                sure_end[i] = (sure[j].end & mask) | ~mask;   /* (NOT_SURE: all ones) */
+                j += is;
+            }
+            scan.sure_end = sure_end;
+            /* each hit leads to the next of its bucket: a pattern's hits
+             * are found without looking through the others */
+            for (size_t i = scan.nhits; i-- > 0;) {
+                uint32_t b = (uint32_t)(hits[i] >> 32) & HIT_BUCKETS_MASK;
+                next[i] = first[b];
+                first[b] = (uint8_t)(i + 1);
+            }
+            scan.first = first;
+            scan.next = next;
+        }
         sc = &scan;
     }
     int own = 0;
     pcre2_match_data *md = md_get(rs->ovec, &own);
     struct strlist urgent = {0};
-    double urgency = 0.0;
-    const size_t had[2] = {out->brands.n, out->topics.n};
+    struct apply a = {.rs = rs, .s = s, .len = len, .lang = lang, .md = md, .sc = sc,
+                      .out = out, .urgent = &urgent, .had = {out->brands.n, out->topics.n},
+                      .brand_at = brand_at, .explain = explain};
     if (!bits) {
         for (size_t i = 0; i < rs->n; i++)
-            apply_rule(rs, &rs->v[i], s, len, lang, md, NULL, out, &urgent, had, &urgency,
-                       brand_at, explain);
+            apply_rule(&a, &rs->v[i]);
     } else {
         /* the rules that have a candidate match pattern, in order: the set
          * bits of the match ids lead to them (a rule's ids are together) */
@@ -966,12 +1029,11 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
                 if (i < next)
                     continue;       /* its other candidate patterns */
                 next = i + 1;
-                apply_rule(rs, &rs->v[i], s, len, lang, md, sc, out, &urgent, had, &urgency,
-                           brand_at, explain);
+                apply_rule(&a, &rs->v[i]);
             }
         }
     }
-    if (urgency >= 1.0)
+    if (a.urgency >= 1.0)
         out->urgent = true;
     strlist_clear(&urgent);
     if (own)

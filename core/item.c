@@ -2,6 +2,7 @@
  * item_to_json() writes every field of the contract, absent ones as null,
  * so consumers never have to guess whether a key exists. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,8 +14,8 @@ ctx_err strlist_add(struct strlist *l, const char *s)
     size_t len = strlen(s) + 1;
     if (l->n == l->cap || l->used + len > l->room) {
         /* a new block: the pointers moved along with their strings */
-        size_t cap = l->n < l->cap ? l->cap : l->cap ? l->cap * 2 : 4;
-        size_t room = l->room ? l->room : 64;
+        size_t cap = l->n < l->cap ? l->cap : l->cap ? l->cap * 2 : 8;
+        size_t room = l->room ? l->room : 128;
         while (room < l->used + len)
             room *= 2;
         char **v = ctx_malloc(cap * sizeof *v + room);
@@ -82,12 +83,37 @@ enum sentiment_label sentiment_label_of(double score)
     return SENT_NEUTRAL;
 }
 
+/* The language codes tags name most (those the analyzer tells apart), one
+ * copy of each for every tags: tags_set_lang() points at it instead of
+ * allocating a copy per item, and tags_clear() frees a lang only when it is
+ * not one of these. */
+static const char known_langs[][4] = {"en", "ru", "uk", "de", "fr", "es"};
+
+static bool lang_owned(const char *lang)
+{
+    uintptr_t p = (uintptr_t)lang, k = (uintptr_t)known_langs;
+    return p - k >= sizeof known_langs;
+}
+
+void tags_set_lang(struct tags *t, const char *code)
+{
+    for (size_t i = 0; i < sizeof known_langs / sizeof *known_langs; i++) {
+        const char *k = known_langs[i];
+        if (code[0] == k[0] && code[0] && code[1] == k[1] && code[2] == k[2]) {
+            t->lang = (char *)k;        /* (never written through) */
+            return;
+        }
+    }
+    t->lang = ctx_strdup(code);
+}
+
 void tags_clear(struct tags *t)
 {
     strlist_clear(&t->topics);
     strlist_clear(&t->brands);
     strlist_clear(&t->reasons);
-    free(t->lang);
+    if (lang_owned(t->lang))
+        free(t->lang);
     free(t->duplicate_of);
     memset(t, 0, sizeof *t);
 }
@@ -149,7 +175,7 @@ void tags_from_json(const json_t *j, struct tags *t)
     const char *lang = json_string_value(json_object_get(j, "lang"));
     const char *dup = json_string_value(json_object_get(j, "duplicate_of"));
     if (lang)
-        t->lang = ctx_strdup(lang);
+        tags_set_lang(t, lang);
     if (dup)
         t->duplicate_of = ctx_strdup(dup);
 }

@@ -58,6 +58,10 @@ struct tags {
     struct strlist reasons;       /* "delay", "money", ...; strongest first */
 };
 
+/* Set t->lang (NULL or not owned before: it is not freed) to language code
+ * code: a copy, or the one shared copy of a common code; either way
+ * tags_clear() frees it right, and it is never written through. */
+void tags_set_lang(struct tags *t, const char *code);
 void tags_clear(struct tags *t);
 json_t *tags_to_json(const struct tags *t);   /* new reference */
 /* The inverse of tags_to_json() (what a consumer of tagged items needs:
