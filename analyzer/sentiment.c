@@ -359,10 +359,11 @@ struct tokctx {
 
 /* A word of at most eight ASCII bytes without an apostrophe, when eight
  * bytes can be read at p: its lower case into low (eight bytes written) and
- * what classify() finds in it, one 64-bit word at a time. 0 when the word is
- * not such a word (nothing written to the flags then). */
+ * into *key (the bytes past n zero, as a lexicon key), and what classify()
+ * finds in it, one 64-bit word at a time. 0 when the word is not such a
+ * word (nothing written to the flags then). */
 static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail, char *low,
-                                  int *has_up, int *has_lo, int *first_up)
+                                  uint64_t *key, int *has_up, int *has_lo, int *first_up)
 {
 #if SWAR
     if (n > 8 || avail < 8)
@@ -381,12 +382,13 @@ static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail
     uint64_t lo = (w + ONES * (0x80 - 'a')) & ~(w + ONES * (0x80 - 'z' - 1)) & HIGHS;
     w |= up >> 2;                       /* 'A'..'Z' + 0x20 */
     memcpy(low, &w, 8);
+    *key = w;
     *has_up = up != 0;
     *has_lo = lo != 0;
     *first_up = (up & 0x80) != 0;
     return 1;
 #else
-    (void)p, (void)n, (void)avail, (void)low, (void)has_up, (void)has_lo, (void)first_up;
+    (void)p, (void)n, (void)avail, (void)low, (void)key, (void)has_up, (void)has_lo, (void)first_up;
     return 0;
 #endif
 }
@@ -410,82 +412,94 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
     int lowfits = n <= sizeof low;
     int fits = n <= table->maxlen && lowfits;
     int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0, e2 = 0;
-    size_t start = classify_ascii8(p, n, avail, low, &has_up, &has_lo, &first_up) ? n : 0;
-    for (size_t i = start; i < n;) {
-        unsigned c = p[i];
-        if (ascii || c < 0x80) {
-            if (c - 'A' < 26u) {
-                has_up = 1;
-                first_up |= i == 0;
-                c += 32;
-            } else if (c - 'a' < 26u) {
-                has_lo = 1;
-            } else if (c == '\'' && i > 0 && i + 1 < n && (p[i - 1] | 0x20) == 'n' &&
-                       (p[i + 1] | 0x20) == 't') {
-                nt = 1;                          /* contains "n't" */
-            }
-            if (lowfits)
-                low[i] = (char)c;
-            i++;
-            continue;
-        }
-        size_t adv;
-        uint32_t cp;
-        int cs;
-#if SWAR
-        if (i + 8 <= n && (c == 0xD0 || c == 0xD1)) {
-            /* four small letters а..я (D0 B0..BF, D1 80..8F) at once: their
-             * own lower case (ё, D1 91, is not among them: it becomes е) */
-            if (analyzer_cyr_small4(p + i)) {
+    /* the lexicon key in two words (the bytes past n zero), from the
+     * register of classify_ascii8() or from low */
+    uint64_t k0 = 0, k1 = 0;
+    if (!classify_ascii8(p, n, avail, low, &k0, &has_up, &has_lo, &first_up)) {
+        /* zeroed first, the key's padding needs no mask by length (a
+         * branch on it missed three times a text) */
+        memset(low, 0, 16);
+        for (size_t i = 0; i < n;) {
+            unsigned c = p[i];
+            if (ascii || c < 0x80) {
+                if (c - 'A' < 26u) {
+                    has_up = 1;
+                    first_up |= i == 0;
+                    c += 32;
+                } else if (c - 'a' < 26u) {
+                    has_lo = 1;
+                } else if (c == '\'' && i > 0 && i + 1 < n && (p[i - 1] | 0x20) == 'n' &&
+                           (p[i + 1] | 0x20) == 't') {
+                    nt = 1;                          /* contains "n't" */
+                }
                 if (lowfits)
-                    memcpy(low + i, p + i, 8);
-                has_lo = 1;
-                cyr = 1;
-                i += 8;
+                    low[i] = (char)c;
+                i++;
                 continue;
             }
-        }
-#endif
-        if ((c == 0xD0 || c == 0xD1) && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
-            /* U+0400..U+047F, most letters of Russian texts: the case of
-             * analyzer_uc_case() without the call */
-            adv = 2;
-            cp = (c & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu);
-            cs = cp < 0x430 ? UC_UPPER : cp < 0x460 ? UC_LOWER : (cp & 1) ? UC_LOWER : UC_UPPER;
-        } else {
-            e2 |= c == 0xE2;    /* perhaps a typographic apostrophe (cues) */
-            cp = ctx_utf8_decode(p + i, n - i, &adv);
-            cs = analyzer_uc_case(cp);
-        }
-        if (cs == UC_UPPER) {
-            has_up = 1;
-            first_up |= i == 0;
-            cp = analyzer_uc_lower(cp);
-        } else if (cs == UC_LOWER) {
-            has_lo = 1;
-        }
-        if (cp >= 0x400 && cp <= 0x4FF) {
-            cyr = 1;
-            if (cp == 0x451)
-                cp = 0x435;                      /* ё is looked up as е */
-        }
-        if (lowfits) {
-            if (adv == 2) {     /* the case table stays in 2 bytes */
-                low[i] = (char)(0xC0 | (cp >> 6));
-                low[i + 1] = (char)(0x80 | (cp & 0x3F));
-            } else {
-                for (size_t k = 0; k < adv; k++)
-                    low[i + k] = (char)p[i + k];
+            size_t adv;
+            uint32_t cp;
+            int cs;
+    #if SWAR
+            if (i + 8 <= n && (c == 0xD0 || c == 0xD1)) {
+                /* four small letters а..я (D0 B0..BF, D1 80..8F) at once: their
+                 * own lower case (ё, D1 91, is not among them: it becomes е) */
+                if (analyzer_cyr_small4(p + i)) {
+                    if (lowfits)
+                        memcpy(low + i, p + i, 8);
+                    has_lo = 1;
+                    cyr = 1;
+                    i += 8;
+                    continue;
+                }
             }
+    #endif
+            if ((c == 0xD0 || c == 0xD1) && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
+                /* U+0400..U+047F, most letters of Russian texts: the case of
+                 * analyzer_uc_case() without the call */
+                adv = 2;
+                cp = (c & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu);
+                cs = cp < 0x430 ? UC_UPPER : cp < 0x460 ? UC_LOWER : (cp & 1) ? UC_LOWER : UC_UPPER;
+            } else {
+                e2 |= c == 0xE2;    /* perhaps a typographic apostrophe (cues) */
+                cp = ctx_utf8_decode(p + i, n - i, &adv);
+                cs = analyzer_uc_case(cp);
+            }
+            if (cs == UC_UPPER) {
+                has_up = 1;
+                first_up |= i == 0;
+                cp = analyzer_uc_lower(cp);
+            } else if (cs == UC_LOWER) {
+                has_lo = 1;
+            }
+            if (cp >= 0x400 && cp <= 0x4FF) {
+                cyr = 1;
+                if (cp == 0x451)
+                    cp = 0x435;                      /* ё is looked up as е */
+            }
+            if (lowfits) {
+                if (adv == 2) {     /* the case table stays in 2 bytes */
+                    low[i] = (char)(0xC0 | (cp >> 6));
+                    low[i + 1] = (char)(0x80 | (cp & 0x3F));
+                } else {
+                    for (size_t k = 0; k < adv; k++)
+                        low[i + k] = (char)p[i + k];
+                }
+            }
+            i += adv;
         }
-        i += adv;
+        memcpy(&k0, low, 8);
+        memcpy(&k1, low + 8, 8);
     }
     t->upper = has_up && !has_lo;
     t->letters = has_up || has_lo;
     t->cyr = (uint8_t)cyr;
     t->proper = cyr && first_up && has_lo && !tc->at_start;
     /* the token itself is this key; a LEX_CUE entry is there for the cues only */
-    const struct lex_entry *direct = fits ? analyzer_lex_find16(table, low, n) : NULL;
+    const struct lex_entry *direct = NULL;
+    if (fits)   /* n >= 1 keys fit: the table has slots */
+        direct = n <= sizeof table->v->head ? analyzer_lex_find_words(table, k0, k1, n)
+                                            : analyzer_lex_find(table, low, n);
     t->e = direct && !(direct->flags & LEX_CUE) ? direct : NULL;
     /* a word shorter than a stem, or whose first letters start no stem,
      * has none to be found by */
