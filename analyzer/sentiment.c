@@ -843,11 +843,14 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
                     break;
             }
         }
-        if (y - x <= 8 &&
-            (y - x <= 2 || (!ascii && count_cp8(s, x, y - x, len) <= 2))) {   /* probably an emoticon: keep it whole */
-            x = a;
-            y = b;
-        }
+        /* probably an emoticon: keep it whole (a short word is as
+         * common as a long one: chosen without a branch) */
+        int whole = y - x <= 2;
+        if (!ascii && !whole && y - x <= 8)
+            whole = count_cp8(s, x, y - x, len) <= 2;
+        size_t keep = (size_t)whole - 1;    /* all ones: the stripped word */
+        x = a + ((x - a) & keep);
+        y = b - ((b - y) & keep);
         while (d < descs->n && descs->v[d].e1 <= a)
             d++;
         int emoji = d < descs->n && descs->v[d].e0 <= a;
@@ -858,15 +861,18 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
             atp = memchr(s + x, '@', len - x);
             next_at = atp ? (size_t)(atp - s) : len;
         }
-        /* most words are none of skip_kind()'s: nothing stripped before
-         * them (no "@", "$"), no "@" in them, and too short for a link or
-         * not starting with h or w; those are not asked */
+        /* most words are none of skip_kind()'s and no hashtag: nothing
+         * stripped before them (no "@", "$", "#"), no "@" in them, and too
+         * short for a link or not starting with h or w; one test, without
+         * a branch a condition, says so */
+        unsigned c0 = s[x] | 0x20;
+        int rare = (x > a) | (next_at < y) | ((y - x >= 4) & ((c0 == 'h') | (c0 == 'w')));
         int skip = SKIP_NONE;
-        if (!emoji && (x > a || next_at < y ||
-                       (y - x >= 4 && ((s[x] | 0x20) == 'h' || (s[x] | 0x20) == 'w'))))
+        if (!emoji && rare) {
             skip = skip_kind(s, a, b, x, y, next_at < y);
-        if (!emoji && !skip && x > a && s[x - 1] == '#')
-            ncut = hashtag_cut(tc, s, x, y, cut);
+            if (!skip && x > a && s[x - 1] == '#')
+                ncut = hashtag_cut(tc, s, x, y, cut);
+        }
         for (size_t p = 0; p < (ncut ? ncut : 1); p++) {
             size_t wx = ncut ? x + cut[p][0] : x, wy = ncut ? x + cut[p][1] : y;
             struct analyzer_tok *t = &toks[n++];
