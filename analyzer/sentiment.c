@@ -355,7 +355,25 @@ struct tokctx {
     uint32_t seen;              /* LEX_* flags of the entries met */
     uint32_t skips;             /* bit 1 << tok_skip of each token's skip */
     size_t caps;                /* tokens in ALL CAPS */
+    uint64_t stops;             /* stop words seen, byte l for language l, not yet
+                                   added to votes->stop[] (stops_flush()) */
 };
+
+/* Bit l of langs (lex_entry.langs: 1 << lang_id) as byte l: the copies of
+ * langs shifted by 7k do not overlap, and byte k holds bit k of the k-th. */
+static inline uint64_t stop_lanes(uint32_t langs)
+{
+    _Static_assert(LANG__COUNT <= 8, "a language's count is a byte");
+    return ((uint64_t)(langs & ((1u << LANG__COUNT) - 2)) * 0x0002040810204081ull) &
+           0x0101010101010101ull;
+}
+
+static inline void stops_flush(struct tokctx *tc)
+{
+    for (unsigned l = 1; l < LANG__COUNT; l++)
+        tc->votes->stop[l] += (uint32_t)(tc->stops >> (8 * l)) & 0xFF;
+    tc->stops = 0;
+}
 
 /* A word of at most eight ASCII bytes without an apostrophe, when eight
  * bytes can be read at p: its lower case into low (eight bytes written) and
@@ -519,12 +537,13 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
         if (!t->e && sn < n && n >= RU_MIN_STEM)
             t->e = analyzer_lex_find16(&lx->ru_stems, low, n);
     }
-    if (t->e) {
-        tc->seen |= t->e->flags;
-        if (t->e->langs && tc->votes)
-            for (uint32_t m = t->e->langs & ((1u << LANG__COUNT) - 2); m; m &= m - 1)
-                tc->votes->stop[__builtin_ctz(m)]++;
-    }
+    /* the entry's flags and stop-word languages counted without a branch
+     * on whether the token has an entry (a coin toss): a missing one reads
+     * a zeroed entry, and each language's count is a byte of tc->stops */
+    static const struct lex_entry none;
+    const struct lex_entry *ve = t->e ? t->e : &none;
+    tc->seen |= ve->flags;
+    tc->stops += stop_lanes(ve->langs);
     t->nt = (uint8_t)nt;
     t->neg = nt || (t->e && ((t->e->flags & LEX_NEGATE) || t->e == lx->w[LW_NO]));
     t->num = n && (unsigned)(p[0] - '0') < 10u;
@@ -877,11 +896,11 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
             size_t wx = ncut ? x + cut[p][0] : x, wy = ncut ? x + cut[p][1] : y;
             struct analyzer_tok *t = &toks[n++];
             t->emoji = (uint8_t)emoji;
-            struct lang_votes *votes = tc->votes;
-            if (emoji || ncut)
-                tc->votes = NULL;   /* emoji descriptions are English whatever the text */
             classify(tc, s + wx, wy - wx, len - wx, t, ascii);
-            tc->votes = votes;
+            if ((emoji || ncut) && t->e)    /* emoji descriptions are English whatever */
+                tc->stops -= stop_lanes(t->e->langs);   /* the text: taken back */
+            if ((n & 127) == 0)
+                stops_flush(tc);    /* before a byte can overflow */
             t->off = (uint32_t)wx;
             t->len = (uint32_t)(wy - wx);
             t->orig = (uint32_t)(emoji ? descs->v[d].o0 : (size_t)((long)wx - shift));
@@ -923,6 +942,7 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
             sent++;
         tc->at_start = t->eos;
     }
+    stops_flush(tc);
     return n;
 }
 
