@@ -271,21 +271,12 @@ static inline uint64_t analyzer_lex_hash(const char *s, size_t n)
     return h;
 }
 
-/* analyzer_lex_find() for a key with 16 bytes readable at key (whatever is
- * past len): keys of up to 16 bytes compare with the entry's head in two
- * 64-bit words, without a loop. Inline, for the tokenizer. */
+/* The entry of the key of len bytes (1..16) given as two 64-bit words,
+ * the bytes past len zero, or NULL. For callers that have the key in
+ * registers already. */
 static inline __attribute__((always_inline)) const struct lex_entry *
-analyzer_lex_find16(const struct lex_table *t, const char *key, size_t len)
+analyzer_lex_find_words(const struct lex_table *t, uint64_t k0, uint64_t k1, size_t len)
 {
-    if (len > t->maxlen || !t->slot)
-        return NULL;
-    if (len > sizeof t->v->head)
-        return analyzer_lex_find(t, key, len);
-    uint64_t k0, k1;
-    memcpy(&k0, key, 8);
-    memcpy(&k1, key + 8, 8);
-    k0 &= len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
-    k1 &= len >= 16 ? ~0ull : len <= 8 ? 0 : (1ull << (8 * (len - 8))) - 1;
     uint64_t h = analyzer_lex_hash16(k0, k1, len);
     uint32_t tag = (uint32_t)(h >> (64 - LEX_TAG_BITS));
     for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
@@ -302,6 +293,24 @@ analyzer_lex_find16(const struct lex_table *t, const char *key, size_t len)
                 return e;
         }
     }
+}
+
+/* analyzer_lex_find() for a key with 16 bytes readable at key (whatever is
+ * past len): keys of up to 16 bytes compare with the entry's head in two
+ * 64-bit words, without a loop. Inline, for the tokenizer. */
+static inline __attribute__((always_inline)) const struct lex_entry *
+analyzer_lex_find16(const struct lex_table *t, const char *key, size_t len)
+{
+    if (len > t->maxlen || !t->slot)
+        return NULL;
+    if (len > sizeof t->v->head)
+        return analyzer_lex_find(t, key, len);
+    uint64_t k0, k1;
+    memcpy(&k0, key, 8);
+    memcpy(&k1, key + 8, 8);
+    k0 &= len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
+    k1 &= len >= 16 ? ~0ull : len <= 8 ? 0 : (1ull << (8 * (len - 8))) - 1;
+    return analyzer_lex_find_words(t, k0, k1, len);
 }
 /* Make the lower-case word key[0..len) an entry of its table (lx->ru or
  * lx->words), flagged LEX_CUE when it was none, unless it is longer than

@@ -355,14 +355,33 @@ struct tokctx {
     uint32_t seen;              /* LEX_* flags of the entries met */
     uint32_t skips;             /* bit 1 << tok_skip of each token's skip */
     size_t caps;                /* tokens in ALL CAPS */
+    uint64_t stops;             /* stop words seen, byte l for language l, not yet
+                                   added to votes->stop[] (stops_flush()) */
 };
+
+/* Bit l of langs (lex_entry.langs: 1 << lang_id) as byte l: the copies of
+ * langs shifted by 7k do not overlap, and byte k holds bit k of the k-th. */
+static inline uint64_t stop_lanes(uint32_t langs)
+{
+    _Static_assert(LANG__COUNT <= 8, "a language's count is a byte");
+    return ((uint64_t)(langs & ((1u << LANG__COUNT) - 2)) * 0x0002040810204081ull) &
+           0x0101010101010101ull;
+}
+
+static inline void stops_flush(struct tokctx *tc)
+{
+    for (unsigned l = 1; l < LANG__COUNT; l++)
+        tc->votes->stop[l] += (uint32_t)(tc->stops >> (8 * l)) & 0xFF;
+    tc->stops = 0;
+}
 
 /* A word of at most eight ASCII bytes without an apostrophe, when eight
  * bytes can be read at p: its lower case into low (eight bytes written) and
- * what classify() finds in it, one 64-bit word at a time. 0 when the word is
- * not such a word (nothing written to the flags then). */
+ * into *key (the bytes past n zero, as a lexicon key), and what classify()
+ * finds in it, one 64-bit word at a time. 0 when the word is not such a
+ * word (nothing written to the flags then). */
 static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail, char *low,
-                                  int *has_up, int *has_lo, int *first_up)
+                                  uint64_t *key, int *has_up, int *has_lo, int *first_up)
 {
 #if SWAR
     if (n > 8 || avail < 8)
@@ -381,12 +400,13 @@ static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail
     uint64_t lo = (w + ONES * (0x80 - 'a')) & ~(w + ONES * (0x80 - 'z' - 1)) & HIGHS;
     w |= up >> 2;                       /* 'A'..'Z' + 0x20 */
     memcpy(low, &w, 8);
+    *key = w;
     *has_up = up != 0;
     *has_lo = lo != 0;
     *first_up = (up & 0x80) != 0;
     return 1;
 #else
-    (void)p, (void)n, (void)avail, (void)low, (void)has_up, (void)has_lo, (void)first_up;
+    (void)p, (void)n, (void)avail, (void)low, (void)key, (void)has_up, (void)has_lo, (void)first_up;
     return 0;
 #endif
 }
@@ -410,82 +430,94 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
     int lowfits = n <= sizeof low;
     int fits = n <= table->maxlen && lowfits;
     int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0, e2 = 0;
-    size_t start = classify_ascii8(p, n, avail, low, &has_up, &has_lo, &first_up) ? n : 0;
-    for (size_t i = start; i < n;) {
-        unsigned c = p[i];
-        if (ascii || c < 0x80) {
-            if (c - 'A' < 26u) {
-                has_up = 1;
-                first_up |= i == 0;
-                c += 32;
-            } else if (c - 'a' < 26u) {
-                has_lo = 1;
-            } else if (c == '\'' && i > 0 && i + 1 < n && (p[i - 1] | 0x20) == 'n' &&
-                       (p[i + 1] | 0x20) == 't') {
-                nt = 1;                          /* contains "n't" */
-            }
-            if (lowfits)
-                low[i] = (char)c;
-            i++;
-            continue;
-        }
-        size_t adv;
-        uint32_t cp;
-        int cs;
-#if SWAR
-        if (i + 8 <= n && (c == 0xD0 || c == 0xD1)) {
-            /* four small letters а..я (D0 B0..BF, D1 80..8F) at once: their
-             * own lower case (ё, D1 91, is not among them: it becomes е) */
-            if (analyzer_cyr_small4(p + i)) {
+    /* the lexicon key in two words (the bytes past n zero), from the
+     * register of classify_ascii8() or from low */
+    uint64_t k0 = 0, k1 = 0;
+    if (!classify_ascii8(p, n, avail, low, &k0, &has_up, &has_lo, &first_up)) {
+        /* zeroed first, the key's padding needs no mask by length (a
+         * branch on it missed three times a text) */
+        memset(low, 0, 16);
+        for (size_t i = 0; i < n;) {
+            unsigned c = p[i];
+            if (ascii || c < 0x80) {
+                if (c - 'A' < 26u) {
+                    has_up = 1;
+                    first_up |= i == 0;
+                    c += 32;
+                } else if (c - 'a' < 26u) {
+                    has_lo = 1;
+                } else if (c == '\'' && i > 0 && i + 1 < n && (p[i - 1] | 0x20) == 'n' &&
+                           (p[i + 1] | 0x20) == 't') {
+                    nt = 1;                          /* contains "n't" */
+                }
                 if (lowfits)
-                    memcpy(low + i, p + i, 8);
-                has_lo = 1;
-                cyr = 1;
-                i += 8;
+                    low[i] = (char)c;
+                i++;
                 continue;
             }
-        }
-#endif
-        if ((c == 0xD0 || c == 0xD1) && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
-            /* U+0400..U+047F, most letters of Russian texts: the case of
-             * analyzer_uc_case() without the call */
-            adv = 2;
-            cp = (c & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu);
-            cs = cp < 0x430 ? UC_UPPER : cp < 0x460 ? UC_LOWER : (cp & 1) ? UC_LOWER : UC_UPPER;
-        } else {
-            e2 |= c == 0xE2;    /* perhaps a typographic apostrophe (cues) */
-            cp = ctx_utf8_decode(p + i, n - i, &adv);
-            cs = analyzer_uc_case(cp);
-        }
-        if (cs == UC_UPPER) {
-            has_up = 1;
-            first_up |= i == 0;
-            cp = analyzer_uc_lower(cp);
-        } else if (cs == UC_LOWER) {
-            has_lo = 1;
-        }
-        if (cp >= 0x400 && cp <= 0x4FF) {
-            cyr = 1;
-            if (cp == 0x451)
-                cp = 0x435;                      /* ё is looked up as е */
-        }
-        if (lowfits) {
-            if (adv == 2) {     /* the case table stays in 2 bytes */
-                low[i] = (char)(0xC0 | (cp >> 6));
-                low[i + 1] = (char)(0x80 | (cp & 0x3F));
-            } else {
-                for (size_t k = 0; k < adv; k++)
-                    low[i + k] = (char)p[i + k];
+            size_t adv;
+            uint32_t cp;
+            int cs;
+    #if SWAR
+            if (i + 8 <= n && (c == 0xD0 || c == 0xD1)) {
+                /* four small letters а..я (D0 B0..BF, D1 80..8F) at once: their
+                 * own lower case (ё, D1 91, is not among them: it becomes е) */
+                if (analyzer_cyr_small4(p + i)) {
+                    if (lowfits)
+                        memcpy(low + i, p + i, 8);
+                    has_lo = 1;
+                    cyr = 1;
+                    i += 8;
+                    continue;
+                }
             }
+    #endif
+            if ((c == 0xD0 || c == 0xD1) && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
+                /* U+0400..U+047F, most letters of Russian texts: the case of
+                 * analyzer_uc_case() without the call */
+                adv = 2;
+                cp = (c & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu);
+                cs = cp < 0x430 ? UC_UPPER : cp < 0x460 ? UC_LOWER : (cp & 1) ? UC_LOWER : UC_UPPER;
+            } else {
+                e2 |= c == 0xE2;    /* perhaps a typographic apostrophe (cues) */
+                cp = ctx_utf8_decode(p + i, n - i, &adv);
+                cs = analyzer_uc_case(cp);
+            }
+            if (cs == UC_UPPER) {
+                has_up = 1;
+                first_up |= i == 0;
+                cp = analyzer_uc_lower(cp);
+            } else if (cs == UC_LOWER) {
+                has_lo = 1;
+            }
+            if (cp >= 0x400 && cp <= 0x4FF) {
+                cyr = 1;
+                if (cp == 0x451)
+                    cp = 0x435;                      /* ё is looked up as е */
+            }
+            if (lowfits) {
+                if (adv == 2) {     /* the case table stays in 2 bytes */
+                    low[i] = (char)(0xC0 | (cp >> 6));
+                    low[i + 1] = (char)(0x80 | (cp & 0x3F));
+                } else {
+                    for (size_t k = 0; k < adv; k++)
+                        low[i + k] = (char)p[i + k];
+                }
+            }
+            i += adv;
         }
-        i += adv;
+        memcpy(&k0, low, 8);
+        memcpy(&k1, low + 8, 8);
     }
     t->upper = has_up && !has_lo;
     t->letters = has_up || has_lo;
     t->cyr = (uint8_t)cyr;
     t->proper = cyr && first_up && has_lo && !tc->at_start;
     /* the token itself is this key; a LEX_CUE entry is there for the cues only */
-    const struct lex_entry *direct = fits ? analyzer_lex_find16(table, low, n) : NULL;
+    const struct lex_entry *direct = NULL;
+    if (fits)   /* n >= 1 keys fit: the table has slots */
+        direct = n <= sizeof table->v->head ? analyzer_lex_find_words(table, k0, k1, n)
+                                            : analyzer_lex_find(table, low, n);
     t->e = direct && !(direct->flags & LEX_CUE) ? direct : NULL;
     /* a word shorter than a stem, or whose first letters start no stem,
      * has none to be found by */
@@ -505,12 +537,13 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
         if (!t->e && sn < n && n >= RU_MIN_STEM)
             t->e = analyzer_lex_find16(&lx->ru_stems, low, n);
     }
-    if (t->e) {
-        tc->seen |= t->e->flags;
-        if (t->e->langs && tc->votes)
-            for (uint32_t m = t->e->langs & ((1u << LANG__COUNT) - 2); m; m &= m - 1)
-                tc->votes->stop[__builtin_ctz(m)]++;
-    }
+    /* the entry's flags and stop-word languages counted without a branch
+     * on whether the token has an entry (a coin toss): a missing one reads
+     * a zeroed entry, and each language's count is a byte of tc->stops */
+    static const struct lex_entry none;
+    const struct lex_entry *ve = t->e ? t->e : &none;
+    tc->seen |= ve->flags;
+    tc->stops += stop_lanes(ve->langs);
     t->nt = (uint8_t)nt;
     t->neg = nt || (t->e && ((t->e->flags & LEX_NEGATE) || t->e == lx->w[LW_NO]));
     t->num = n && (unsigned)(p[0] - '0') < 10u;
@@ -829,11 +862,14 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
                     break;
             }
         }
-        if (y - x <= 8 &&
-            (y - x <= 2 || (!ascii && count_cp8(s, x, y - x, len) <= 2))) {   /* probably an emoticon: keep it whole */
-            x = a;
-            y = b;
-        }
+        /* probably an emoticon: keep it whole (a short word is as
+         * common as a long one: chosen without a branch) */
+        int whole = y - x <= 2;
+        if (!ascii && !whole && y - x <= 8)
+            whole = count_cp8(s, x, y - x, len) <= 2;
+        size_t keep = (size_t)whole - 1;    /* all ones: the stripped word */
+        x = a + ((x - a) & keep);
+        y = b - ((b - y) & keep);
         while (d < descs->n && descs->v[d].e1 <= a)
             d++;
         int emoji = d < descs->n && descs->v[d].e0 <= a;
@@ -844,24 +880,27 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
             atp = memchr(s + x, '@', len - x);
             next_at = atp ? (size_t)(atp - s) : len;
         }
-        /* most words are none of skip_kind()'s: nothing stripped before
-         * them (no "@", "$"), no "@" in them, and too short for a link or
-         * not starting with h or w; those are not asked */
+        /* most words are none of skip_kind()'s and no hashtag: nothing
+         * stripped before them (no "@", "$", "#"), no "@" in them, and too
+         * short for a link or not starting with h or w; one test, without
+         * a branch a condition, says so */
+        unsigned c0 = s[x] | 0x20;
+        int rare = (x > a) | (next_at < y) | ((y - x >= 4) & ((c0 == 'h') | (c0 == 'w')));
         int skip = SKIP_NONE;
-        if (!emoji && (x > a || next_at < y ||
-                       (y - x >= 4 && ((s[x] | 0x20) == 'h' || (s[x] | 0x20) == 'w'))))
+        if (!emoji && rare) {
             skip = skip_kind(s, a, b, x, y, next_at < y);
-        if (!emoji && !skip && x > a && s[x - 1] == '#')
-            ncut = hashtag_cut(tc, s, x, y, cut);
+            if (!skip && x > a && s[x - 1] == '#')
+                ncut = hashtag_cut(tc, s, x, y, cut);
+        }
         for (size_t p = 0; p < (ncut ? ncut : 1); p++) {
             size_t wx = ncut ? x + cut[p][0] : x, wy = ncut ? x + cut[p][1] : y;
             struct analyzer_tok *t = &toks[n++];
             t->emoji = (uint8_t)emoji;
-            struct lang_votes *votes = tc->votes;
-            if (emoji || ncut)
-                tc->votes = NULL;   /* emoji descriptions are English whatever the text */
             classify(tc, s + wx, wy - wx, len - wx, t, ascii);
-            tc->votes = votes;
+            if ((emoji || ncut) && t->e)    /* emoji descriptions are English whatever */
+                tc->stops -= stop_lanes(t->e->langs);   /* the text: taken back */
+            if ((n & 127) == 0)
+                stops_flush(tc);    /* before a byte can overflow */
             t->off = (uint32_t)wx;
             t->len = (uint32_t)(wy - wx);
             t->orig = (uint32_t)(emoji ? descs->v[d].o0 : (size_t)((long)wx - shift));
@@ -903,6 +942,7 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
             sent++;
         tc->at_start = t->eos;
     }
+    stops_flush(tc);
     return n;
 }
 
