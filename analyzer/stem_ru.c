@@ -194,8 +194,11 @@ static size_t past_nonvowel(const unsigned char *w, size_t i, size_t n)
 }
 
 /* The longest ending of a that ends w[0..n) and starts at or after lim;
- * NULL when none. */
-static const struct sfx *longest(const unsigned char *w, size_t n, size_t lim,
+ * NULL when none. Inlined into each of step 1's six calls (as is
+ * remove_among()), so that each table's branches, taken in their own way
+ * (the gerunds' loop hardly ever runs, the nouns' often), have their own
+ * history: one shared copy mispredicted some 1.2 more a word. */
+static inline __attribute__((always_inline)) const struct sfx *longest(const unsigned char *w, size_t n, size_t lim,
                                  const struct among *a)
 {
     if (n < 2)
@@ -264,7 +267,7 @@ static inline int ends_with_bytes(const unsigned char *w, size_t n, size_t lim, 
 
 /* Remove the longest ending of t found in RV, honouring the "after а or я"
  * condition. Returns 1 and shortens *n when something was removed. */
-static int remove_among(const unsigned char *w, size_t *n, size_t rv, const struct among *a)
+static inline __attribute__((always_inline)) int remove_among(const unsigned char *w, size_t *n, size_t rv, const struct among *a)
 {
     const struct sfx *e = longest(w, *n, rv, a);
     if (!e)
