@@ -137,43 +137,49 @@ static void index_build(void)
         among_build(all[i]);
 }
 
-/* The 2-byte UTF-8 sequence of a Russian vowel? */
-/* The vowels as bits of letter_key() (lead byte's low bit, then the
- * continuation's low six): а е и о (D0 B0 B5 B8 BE) and у ы э ю я ё (D1 83
- * 8B 8D 8E 8F 91). A bit test, not a chain of compares that branched on
- * each letter: 91 -> 70 mispredicted branches a Russian text in the stemmer. */
-static const uint64_t vowel_bits[2] = {
-    1ull << 0x30 | 1ull << 0x35 | 1ull << 0x38 | 1ull << 0x3E,
-    1ull << 0x03 | 1ull << 0x0B | 1ull << 0x0D | 1ull << 0x0E | 1ull << 0x0F | 1ull << 0x11,
+/* Vowels by table, two loads and an AND a character: lead[] gives a
+ * character's first byte its byte length (the high six bits; UTF-8,
+ * possibly not valid: 1 below C0, 2 for C0..DF, 3 for E0..EF, 4 above) and
+ * a bit for D0 (1) or D1 (2); vowel_after[] gives a continuation byte the
+ * bit of each of those leads it makes a vowel with: а е и о (D0 B0 B5 B8
+ * BE) and у ы э ю я ё (D1 83 8B 8D 8E 8F 91). No branch on a letter: a
+ * chain of compares there mispredicted 91 -> 70 times a Russian text, and
+ * the bit test with char_len()'s compares that this replaces ran some 29
+ * instructions a character. */
+#define LEN4(b, l) [b] = (l) << 2, [b + 1] = (l) << 2, [b + 2] = (l) << 2, [b + 3] = (l) << 2
+#define LEN16(b, l) LEN4(b, l), LEN4(b + 4, l), LEN4(b + 8, l), LEN4(b + 12, l)
+#define LEN64(b, l) LEN16(b, l), LEN16(b + 16, l), LEN16(b + 32, l), LEN16(b + 48, l)
+static const unsigned char lead[256] = {
+    LEN64(0x00, 1), LEN64(0x40, 1), LEN64(0x80, 1), LEN16(0xC0, 2),
+    [0xD0] = 2 << 2 | 1, [0xD1] = 2 << 2 | 2, [0xD2] = 2 << 2, [0xD3] = 2 << 2,
+    LEN4(0xD4, 2), LEN4(0xD8, 2), LEN4(0xDC, 2), LEN16(0xE0, 3), LEN16(0xF0, 4),
+};
+#undef LEN4
+#undef LEN16
+#undef LEN64
+static const unsigned char vowel_after[256] = {
+    [0xB0] = 1, [0xB5] = 1, [0xB8] = 1, [0xBE] = 1,
+    [0x83] = 2, [0x8B] = 2, [0x8D] = 2, [0x8E] = 2, [0x8F] = 2, [0x91] = 2,
 };
 
-static inline int is_vowel(const unsigned char *p)
+/* The character at w[i] (i < n): its byte length (not clamped to the word;
+ * the loops below stop at its end) in *len, and whether it is a vowel. The
+ * byte after it is read at w[i + 1] when there is one, else at w[i] again
+ * (a lead byte, so no vowel): a select, not a branch on the word's end. */
+static inline int vowel_at(const unsigned char *w, size_t i, size_t n, size_t *len)
 {
-    /* D0 or D1, then a continuation byte whose low six bits are a vowel's
-     * (the callers have checked that p[1] can be read) */
-    int lead = (p[0] | 1) == 0xD1;
-    return lead & (int)((vowel_bits[p[0] & 1] >> (p[1] & 0x3F)) & 1) & ((p[1] & 0xC0) == 0x80);
+    unsigned l = lead[w[i]];
+    *len = l >> 2;
+    return (l & vowel_after[w[i + (i + 1 < n)]]) != 0;
 }
 
-/* Byte length of the character at w[i] (w is UTF-8, possibly not valid). */
-static inline size_t char_len(const unsigned char *w, size_t i, size_t n)
-{
-    unsigned c = w[i];
-    size_t k = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    return i + k <= n ? k : n - i;
-}
-
-static inline int vowel_at(const unsigned char *w, size_t i, size_t n)
-{
-    return i + 1 < n && is_vowel(w + i);
-}
-
-/* Offset just past the first vowel at or after i, or n. */
+/* Offset just past the first vowel at or after i, or n. (A vowel is two
+ * bytes within the word, so the offset past it is at most n.) */
 static size_t past_vowel(const unsigned char *w, size_t i, size_t n)
 {
     while (i < n) {
-        size_t k = char_len(w, i, n);
-        int v = vowel_at(w, i, n);
+        size_t k;
+        int v = vowel_at(w, i, n, &k);
         i += k;
         if (v)
             return i;
@@ -181,14 +187,16 @@ static size_t past_vowel(const unsigned char *w, size_t i, size_t n)
     return n;
 }
 
+/* Offset just past the first non-vowel at or after i, or n (a character
+ * cut short by the word's end ends at n). */
 static size_t past_nonvowel(const unsigned char *w, size_t i, size_t n)
 {
     while (i < n) {
-        size_t k = char_len(w, i, n);
-        int v = vowel_at(w, i, n);
+        size_t k;
+        int v = vowel_at(w, i, n, &k);
         i += k;
         if (!v)
-            return i;
+            return i < n ? i : n;
     }
     return n;
 }
