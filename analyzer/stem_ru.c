@@ -209,8 +209,6 @@ static size_t past_nonvowel(const unsigned char *w, size_t i, size_t n)
 static inline __attribute__((always_inline)) const struct sfx *longest(const unsigned char *w, size_t n, size_t lim,
                                  const struct among *a)
 {
-    if (n < 2)
-        return NULL;
     unsigned char z1 = w[n - 1], z2 = w[n - 2];
     /* every ending ends with a two-byte Cyrillic letter */
     /* one branch: a branch on each byte followed the word's last letter
@@ -218,24 +216,15 @@ static inline __attribute__((always_inline)) const struct sfx *longest(const uns
     if (((z2 | 1) != 0xD1) | ((z1 & 0xC0) != 0x80))
         return NULL;
     unsigned key = letter_key(z2, z1);
-    /* the word's eight bytes before its last letter (lanes as in a->tail),
-     * and the longest ending they hold whole; 0: none, the loop below */
-    uint64_t tail = 0;
-    size_t tail_max = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (n >= TAIL_MAX) {
-        memcpy(&tail, w + n - TAIL_MAX, 8);
-        tail_max = TAIL_MAX;
-    } else if (n >= 8) {
-        memcpy(&tail, w + n - 8, 8);
-        tail <<= 8 * (TAIL_MAX - 8);    /* two lanes up: the low two are not there */
-        tail_max = 8;
-    }
-#endif
+    /* the word's eight bytes before its last letter (lanes as in a->tail;
+     * the bytes before a short word are the caller's zeros, which no
+     * ending has) */
+    uint64_t tail;
+    memcpy(&tail, w + n - TAIL_MAX, 8);
     for (unsigned k = a->start[key]; k < a->start[key + 1]; k++) {
         const struct sfx *x = &a->t[a->order[k]];
         size_t l = x->len;
-        if (l <= tail_max) {    /* so l <= n: one branch for both tests */
+        if (l <= TAIL_MAX) {    /* l > n: a zero byte differs */
             if ((((tail ^ a->tail[k]) & a->tmask[k]) != 0) | (n - l < lim))
                 continue;
             return x;
@@ -253,24 +242,26 @@ static inline __attribute__((always_inline)) const struct sfx *longest(const uns
     return NULL;
 }
 
-/* w[0..n) ends with the letter s (two bytes), at or after lim. */
+/* w[0..n) ends with the len bytes s, at or after lim. The word has
+ * WORD_PAD bytes before it that no ending has (stem_ru_class()), so there is
+ * no length test, and no branch between the two tests: a shorter word's
+ * n - len wraps, but its bytes differ. */
+static inline int ends_with_bytes(const unsigned char *w, size_t n, size_t lim, const char *s,
+                                  size_t len)
+{
+    return (n - len >= lim) & (memcmp(w + n - len, s, len) == 0);
+}
+
+/* ... with the letter s (two bytes) */
 static inline int ends_with(const unsigned char *w, size_t n, size_t lim, const char *s)
 {
-    return n >= 2 && n - 2 >= lim && w[n - 2] == (unsigned char)s[0] &&
-           w[n - 1] == (unsigned char)s[1];
+    return ends_with_bytes(w, n, lim, s, 2);
 }
 
 /* ... with the two letters s (four bytes). */
 static inline int ends_with2(const unsigned char *w, size_t n, size_t lim, const char *s)
 {
-    return n >= 4 && n - 4 >= lim && memcmp(w + n - 4, s, 4) == 0;
-}
-
-/* ... with the len bytes s. */
-static inline int ends_with_bytes(const unsigned char *w, size_t n, size_t lim, const char *s,
-                                  size_t len)
-{
-    return n >= len && n - len >= lim && memcmp(w + n - len, s, len) == 0;
+    return ends_with_bytes(w, n, lim, s, 4);
 }
 
 /* Remove the longest ending of t found in RV, honouring the "after а or я"
@@ -287,6 +278,10 @@ static inline __attribute__((always_inline)) int remove_among(const unsigned cha
     return 1;
 }
 
+#define WORD_PAD 16
+#define WORD_COPY 64
+_Static_assert(WORD_PAD >= TAIL_MAX && WORD_COPY - 36 >= WORD_PAD, "the padding before a word");
+
 size_t analyzer_stem_ru(const char *word, size_t n)
 {
     return analyzer_stem_ru_class(word, n, NULL);
@@ -295,6 +290,16 @@ size_t analyzer_stem_ru(const char *word, size_t n)
 size_t analyzer_stem_ru_class(const char *word, size_t n, int *cls)
 {
     const unsigned char *w = (const unsigned char *)word;
+    /* a word of up to WORD_COPY bytes is copied after WORD_PAD zeros, so that
+     * the endings' tests read the bytes before a short word without testing
+     * its length; a longer one stays longer than WORD_PAD through the steps,
+     * which remove 36 bytes at most */
+    unsigned char copy[WORD_PAD + WORD_COPY];
+    if (n <= WORD_COPY) {
+        memset(copy, 0, WORD_PAD);
+        memcpy(copy + WORD_PAD, word, n);
+        w = copy + WORD_PAD;
+    }
     pthread_once(&index_once, index_build);
     size_t rv = past_vowel(w, 0, n);
     size_t r1 = past_nonvowel(w, rv, n);
