@@ -221,6 +221,9 @@ static inline __attribute__((always_inline)) const struct sfx *longest(const uns
      * ending has) */
     uint64_t tail;
     memcpy(&tail, w + n - TAIL_MAX, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    tail = __builtin_bswap64(tail);    /* the first byte in the low lane */
+#endif
     for (unsigned k = a->start[key]; k < a->start[key + 1]; k++) {
         const struct sfx *x = &a->t[a->order[k]];
         size_t l = x->len;
