@@ -1770,8 +1770,21 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
             if (!(f = pf->ascii[s[i]]))
                 break;
             adv = 1;
-        } else if (!(f = word_char(pf, s, len, i, &adv))) {
-            return -1;                     /* a character that may be \w */
+        } else {
+#if WORD_SWAR
+            if ((s[i] == 0xD0 || s[i] == 0xD1) && i + 8 <= len && n + 8 <= MAX_LIT &&
+                analyzer_cyr_small4(s + i)) {
+                /* four letters, word characters folded already (as walk()
+                 * takes them): not one at a time through word_char() */
+                memcpy(w + n, s + i, 8);
+                n += 8;
+                chars += 4;
+                i += 8;
+                continue;
+            }
+#endif
+            if (!(f = word_char(pf, s, len, i, &adv)))
+                return -1;                 /* a character that may be \w */
         }
         if (n < MAX_LIT)
             put_utf8(f, w + n);
