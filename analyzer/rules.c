@@ -768,11 +768,28 @@ static int rule_fires(const struct apply *a, const struct rule *r, size_t *which
     const struct scan *sc = a->sc;
     const char *s = a->s;
     size_t len = a->len;
+    size_t ms, me;
+    const uint64_t *cand = sc ? sc->bits : NULL;
+
+    if (!all && r->exclude.n == 0 && r->veto.n == 0) {
+        /* most rules: the first match of the first candidate pattern that
+         * has one (below, nothing to exclude or veto, no spans to keep) */
+        for (size_t m = 0; m < r->match.n; m++) {
+            if (cand && !bit(cand, r->match.first_id + (uint32_t)m))
+                continue;
+            if (find(a, &r->match, m, 0, &ms, &me) > 0) {
+                *which = m;
+                at[0] = ms;
+                at[1] = me;
+                return 1;
+            }
+        }
+        return 0;
+    }
     struct analyzer_spans ex;
     analyzer_spans_init(&ex);
     int excludes_done = 0, hit = 0;
-    size_t ms, me, all0 = all ? all->n : 0;
-    const uint64_t *cand = sc ? sc->bits : NULL;
+    size_t all0 = all ? all->n : 0;
 
     for (size_t m = 0; m < r->match.n && (!hit || all); m++) {
         if (cand && !bit(cand, r->match.first_id + (uint32_t)m))
