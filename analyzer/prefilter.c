@@ -1770,8 +1770,21 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
             if (!(f = pf->ascii[s[i]]))
                 break;
             adv = 1;
-        } else if (!(f = word_char(pf, s, len, i, &adv))) {
-            return -1;                     /* a character that may be \w */
+        } else {
+#if WORD_SWAR
+            if ((s[i] == 0xD0 || s[i] == 0xD1) && i + 8 <= len && n + 8 <= MAX_LIT &&
+                analyzer_cyr_small4(s + i)) {
+                /* four letters, word characters folded already (as walk()
+                 * takes them): not one at a time through word_char() */
+                memcpy(w + n, s + i, 8);
+                n += 8;
+                chars += 4;
+                i += 8;
+                continue;
+            }
+#endif
+            if (!(f = word_char(pf, s, len, i, &adv)))
+                return -1;                 /* a character that may be \w */
         }
         if (n < MAX_LIT)
             put_utf8(f, w + n);
@@ -1996,7 +2009,10 @@ word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n,
         chain_hits(pf, key_find(pf, k4), w, n, at, sc);
     /* the literals of six bytes or more; a shorter word's two bytes past
      * the fourth as 0, which no literal has */
-    uint32_t ext = ((uint32_t)w[4] | (uint32_t)w[5] << 8) & (n >= 6 ? 0xFFFFu : 0);
+    static const uint32_t ext_bytes[7] = {0, 0, 0, 0, 0, 0, 0xFFFF};
+    /* (the mask from a table: as a conditional, a branch on the word's
+     * length that the data decides) */
+    uint32_t ext = ((uint32_t)w[4] | (uint32_t)w[5] << 8) & ext_bytes[n < 6 ? n : 6];
     uint32_t h = key6_bit(k4, ext);
     if ((pf->keybits[h >> 6] >> (h & 63)) & 1)
         chain_hits(pf, key6_find(pf, k4, ext), w, n, at, sc);

@@ -694,19 +694,10 @@ static inline int try_hit(const struct analyzer_rules *rs, const struct pat_list
     return rc;
 }
 
-/* The first match of pattern k of l at or after off, as match_at(). The
- * search for it tries every start from off on, in order, and stops at the
- * first that matches (or hits a limit: limits count per start). When the
- * prefilter reported every place where this pattern can start, it is tried
- * at those places only (PCRE2_ANCHORED), in order: the same first match.
- * That also runs the interpreter, not the JIT code: the JIT code of a
- * pattern out of a thousand is cold in the cache, and one attempt at a
- * known start costs less in the interpreter than the JIT's cache misses.
- * The places come in text order, where a pattern's two leads in one word
- * are there twice (tried twice, the same answer), or sorted without
- * repeats when there are many. */
-static int find(const struct apply *a, const struct pat_list *l, size_t k, size_t off,
-                size_t *ms, size_t *me)
+/* find() without a list of hits in text order to follow: every start, or
+ * the sorted hits searched. */
+static __attribute__((noinline)) int find_other(const struct apply *a, const struct pat_list *l,
+                                                size_t k, size_t off, size_t *ms, size_t *me)
 {
     const struct analyzer_rules *rs = a->rs;
     const struct scan *sc = a->sc;
@@ -717,17 +708,6 @@ static int find(const struct apply *a, const struct pat_list *l, size_t k, size_
         return match_at(rs, l->v[k], s, len, off, 0, md, ms, me);
     uint32_t p = l->first_id + (uint32_t)k, from = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
     int rc;
-    if (!sc->sorted) {
-        /* a few hits in text order: this pattern's (those of its bucket
-         * that are its), from off on */
-        for (unsigned i = sc->first[p & HIT_BUCKETS_MASK]; i; i = sc->next[i - 1]) {
-            uint64_t h = sc->hits[i - 1];
-            if ((uint32_t)(h >> 32) == p && (uint32_t)h >= from &&
-                (rc = try_hit(rs, l, k, h, sc->sure_end[i - 1], s, len, md, ms, me)) != 0)
-                return rc;
-        }
-        return 0;
-    }
     uint64_t x = (uint64_t)p << 32 | from;
     size_t lo = 0, hi = sc->nhits;
     while (lo < hi) {
@@ -742,6 +722,45 @@ static int find(const struct apply *a, const struct pat_list *l, size_t k, size_
                           ms, me)) != 0)
             return rc;
     return 0;
+}
+
+/* The first match of pattern k of l at or after off, as match_at(). The
+ * search for it tries every start from off on, in order, and stops at the
+ * first that matches (or hits a limit: limits count per start). When the
+ * prefilter reported every place where this pattern can start, it is tried
+ * at those places only (PCRE2_ANCHORED), in order: the same first match.
+ * That also runs the interpreter, not the JIT code: the JIT code of a
+ * pattern out of a thousand is cold in the cache, and one attempt at a
+ * known start costs less in the interpreter than the JIT's cache misses.
+ * The places come in text order, where a pattern's two leads in one word
+ * are there twice (tried twice, the same answer), or sorted without
+ * repeats when there are many. The common case (a few hits in text order)
+ * is inlined where the rules without excludes look for a match. */
+static inline __attribute__((always_inline)) int
+find_inline(const struct apply *a, const struct pat_list *l, size_t k, size_t off, size_t *ms,
+            size_t *me)
+{
+    const struct analyzer_rules *rs = a->rs;
+    const struct scan *sc = a->sc;
+    if (!sc || !sc->ok || !rs->lead[l->first_id + (uint32_t)k] || sc->sorted)
+        return find_other(a, l, k, off, ms, me);
+    uint32_t p = l->first_id + (uint32_t)k, from = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
+    int rc;
+    /* a few hits in text order: this pattern's (those of its bucket that
+     * are its), from off on */
+    for (unsigned i = sc->first[p & HIT_BUCKETS_MASK]; i; i = sc->next[i - 1]) {
+        uint64_t h = sc->hits[i - 1];
+        if ((uint32_t)(h >> 32) == p && (uint32_t)h >= from &&
+            (rc = try_hit(rs, l, k, h, sc->sure_end[i - 1], a->s, a->len, a->md, ms, me)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int find(const struct apply *a, const struct pat_list *l, size_t k, size_t off,
+                size_t *ms, size_t *me)
+{
+    return find_inline(a, l, k, off, ms, me);
 }
 
 /* Where to look next after a match ending at me, searched from off. */
@@ -768,11 +787,28 @@ static int rule_fires(const struct apply *a, const struct rule *r, size_t *which
     const struct scan *sc = a->sc;
     const char *s = a->s;
     size_t len = a->len;
+    size_t ms, me;
+    const uint64_t *cand = sc ? sc->bits : NULL;
+
+    if (!all && r->exclude.n == 0 && r->veto.n == 0) {
+        /* most rules: the first match of the first candidate pattern that
+         * has one (below, nothing to exclude or veto, no spans to keep) */
+        for (size_t m = 0; m < r->match.n; m++) {
+            if (cand && !bit(cand, r->match.first_id + (uint32_t)m))
+                continue;
+            if (find_inline(a, &r->match, m, 0, &ms, &me) > 0) {
+                *which = m;
+                at[0] = ms;
+                at[1] = me;
+                return 1;
+            }
+        }
+        return 0;
+    }
     struct analyzer_spans ex;
     analyzer_spans_init(&ex);
     int excludes_done = 0, hit = 0;
-    size_t ms, me, all0 = all ? all->n : 0;
-    const uint64_t *cand = sc ? sc->bits : NULL;
+    size_t all0 = all ? all->n : 0;
 
     for (size_t m = 0; m < r->match.n && (!hit || all); m++) {
         if (cand && !bit(cand, r->match.first_id + (uint32_t)m))
