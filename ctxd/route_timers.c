@@ -10,8 +10,10 @@
  * - queues with overflow_after move their long waiters to the overflow
  *   queue or up in priority (overflow.lua);
  * - every fourth tick (1 s): connections of nodes that stopped beating are
- *   swept (presence_sweep.lua), and web chats whose customer left without
- *   coming back within presence_grace are abandoned (abandon.lua);
+ *   swept (presence_sweep.lua: agents'; chats_live_sweep.lua: customers',
+ *   who count as left since their last beat), and web chats whose customer
+ *   left without coming back within presence_grace are abandoned
+ *   (abandon.lua);
  * - then a routing pass (callbacks coming due, wake-ups missed), and the
  *   tagged stream is poked.
  * What comes due is read with store_due(); each item found is one script.
@@ -150,6 +152,8 @@ static void tick_fire(uv_timer_t *tm)
     if (++r->ticks % 4 == 0) {  /* every 1 s: connections of nodes that stopped beating */
         store_presence_sweep(r->cmd, r->st, now, (long long)(r->cfg->presence_timeout * 1000),
                              NULL, NULL);
+        store_chats_live_sweep(r->cmd, r->st, now,
+                               (long long)(r->cfg->presence_timeout * 1000), NULL, NULL);
         store_due(r->cmd, r->st, STORE_DUE_CHATS_LEFT,
                   now - (long long)(r->cfg->presence_grace * 1000), on_left_chats, r);
     }

@@ -115,6 +115,8 @@ char *store_key_sharded(char *buf, size_t len, unsigned shard, const char *name)
 #define KEY_CHAT_PREFIX   KEY_ROUTING_DOMAIN "chat:"      /* <task>:messages list */
 #define KEY_CHATS_LEFT    KEY_ROUTING_DOMAIN "chats:left" /* zset: web chats whose customer
                                                              dropped -> ms */
+#define KEY_CHATS_LIVE    KEY_ROUTING_DOMAIN "chats:live" /* zset: web chats whose customer is
+                                                             connected -> last beat ms */
 #define KEY_CONVERSATION_PREFIX KEY_ROUTING_DOMAIN "conversation:" /* <network>:<chat> -> open
                                                                       chat task */
 #define GROUP_ROUTE       "route"              /* on the tagged stream: escalation */
@@ -520,9 +522,19 @@ enum store_due {
 ctx_err store_due(struct rconn *rc, struct store *st, enum store_due which, long long until,
                   rconn_reply_cb cb, void *priv);
 void store_offer_forget(struct rconn *rc, struct store *st, const char *task);  /* stale */
-/* A web chat's customer dropped (kept from the first drop), or came back. */
+/* A web chat's customer dropped (kept from the first drop), came back
+ * (resumed: connected again, as of now), or is done with (ended). */
 void store_chat_left(struct rconn *rc, struct store *st, const char *task, long long now);
-void store_chat_back(struct rconn *rc, struct store *st, const char *task);
+void store_chat_back(struct rconn *rc, struct store *st, const char *task, long long now);
+void store_chat_gone(struct rconn *rc, struct store *st, const char *task);
+/* The node still holds the connections of these n chats' customers: their
+ * beat in chats:live (only chats still there: an ended one is not put back). */
+ctx_err store_chats_beat(struct rconn *rc, struct store *st, const char *const *tasks, size_t n,
+                         long long now);
+/* Chats whose node stopped beating for stale_ms count as left since their
+ * last beat (chats_live_sweep.lua). */
+ctx_err store_chats_live_sweep(struct rconn *rc, struct store *st, long long now,
+                               long long stale_ms, rconn_reply_cb cb, void *priv);
 
 /* Follow a stream from now on (store/follow.c): cb gets each new entry's
  * id and its field list, in order, across reconnections. */

@@ -3,6 +3,8 @@
  * read, the monitor's catch-up pages, and the time-ordered sets the router
  * sweeps (offers, wrap-ups, disconnected agents, chats left). The key names
  * and groups stay here; callers say which thing and which entry. */
+#include <stdlib.h>
+#include "core/mem.h"
 #include "store/store_internal.h"
 
 void store_raw_ack(struct rconn *rc, struct store *st, unsigned shard, const char *sid)
@@ -80,14 +82,57 @@ void store_offer_forget(struct rconn *rc, struct store *st, const char *task)
     rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_OFFERS, task);
 }
 
+/* A chat is in chats:live while a node holds its customer's connection and
+ * in chats:left once the customer dropped: left is written before live is
+ * cleared, so a node that dies in between leaves it in both, which the
+ * sweep settles (chats_live_sweep.lua adds to left only what is not there). */
 void store_chat_left(struct rconn *rc, struct store *st, const char *task, long long now)
 {
     (void)st;
     rconn_cmd(rc, NULL, NULL, "ZADD %s NX %lld %s", KEY_CHATS_LEFT, now, task);
+    rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LIVE, task);
 }
 
-void store_chat_back(struct rconn *rc, struct store *st, const char *task)
+void store_chat_back(struct rconn *rc, struct store *st, const char *task, long long now)
+{
+    (void)st;
+    rconn_cmd(rc, NULL, NULL, "ZADD %s %lld %s", KEY_CHATS_LIVE, now, task);
+    rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, task);
+}
+
+void store_chat_gone(struct rconn *rc, struct store *st, const char *task)
 {
     (void)st;
     rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LEFT, task);
+    rconn_cmd(rc, NULL, NULL, "ZREM %s %s", KEY_CHATS_LIVE, task);
+}
+
+ctx_err store_chats_beat(struct rconn *rc, struct store *st, const char *const *tasks, size_t n,
+                         long long now)
+{
+    (void)st;
+    if (n == 0)
+        return CTX_OK;
+    char nows[STORE_NUM_LEN];
+    store_lld(nows, now);
+    const char **argv = ctx_malloc((3 + 2 * n) * sizeof *argv);
+    argv[0] = "ZADD";
+    argv[1] = KEY_CHATS_LIVE;
+    argv[2] = "XX";
+    for (size_t i = 0; i < n; i++) {
+        argv[3 + 2 * i] = nows;
+        argv[4 + 2 * i] = tasks[i];
+    }
+    ctx_err e = rconn_cmdargv(rc, NULL, NULL, (int)(3 + 2 * n), argv, NULL);
+    free(argv);
+    return e;
+}
+
+ctx_err store_chats_live_sweep(struct rconn *rc, struct store *st, long long now,
+                               long long stale_ms, rconn_reply_cb cb, void *priv)
+{
+    char nows[STORE_NUM_LEN], stale[STORE_NUM_LEN];
+    const char *keys[] = {KEY_CHATS_LIVE, KEY_CHATS_LEFT};
+    const char *args[] = {store_lld(nows, now), store_lld(stale, stale_ms), "100"};
+    return STORE_EVAL(rc, st, SCRIPT_CHATS_LIVE_SWEEP, cb, priv, keys, args);
 }

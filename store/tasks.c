@@ -42,7 +42,7 @@ static ctx_err task_new(struct rconn *rc, struct store *st, const struct config 
     const char *keys[] = {store_key_task(tkey, sizeof tkey, id),
                           store_key_queue_waiting(wkey, sizeof wkey, queue), KEY_ROUTING_EVENTS,
                           store_key_queue_stats(skey, sizeof skey, queue),
-                          store_key_queue_arrivals(akey, sizeof akey, queue)};
+                          store_key_queue_arrivals(akey, sizeof akey, queue), KEY_CHATS_LIVE};
     const char *args[] = {id, channel, queue, prio, nows, order, due, created, max,
                           ex ? ex : "{}", held ? "1" : "0"};
     ctx_err e = STORE_EVAL(rc, st, SCRIPT_TASK_NEW, cb, priv, keys, args);
@@ -295,8 +295,8 @@ static ctx_err abandon_call(struct rconn *rc, struct store_twostep *t, const red
 
 static void abandon_release(struct rconn *rc, redisReply *rep, struct store_twostep *t)
 {
-    if (rep)                    /* answered: no longer among the chats left */
-        store_chat_back(rc, t->st, ((struct abandon *)t)->task);
+    if (rep)                    /* answered: no longer among the chats left, or live */
+        store_chat_gone(rc, t->st, ((struct abandon *)t)->task);
 }
 
 ctx_err store_abandon(struct rconn *rc, struct store *st, const char *task, const char *queue,

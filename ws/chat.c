@@ -19,7 +19,9 @@
  * that reloads or loses its connection sends {"type":"resume","task","key"}
  * and gets the chat back with its history. A connection that drops without
  * {"type":"end"} leaves the chat waiting for that (ctx:{r}:chats:left); the
- * router abandons it after presence_grace. {"type":"end"} ends it at once:
+ * router abandons it after presence_grace; the node beats its customers'
+ * chats (ctx:{r}:chats:live), so one that dies leaves them to the same
+ * grace once its beats go stale. {"type":"end"} ends it at once:
  * abandoned if no agent had it, else the agent hears the customer left.
  * {"type":"callback","phone":…,"not_before":…} asks to be called back: a
  * callback task linked to the chat ({"type":"callback_queued"} or an error
@@ -57,6 +59,7 @@ struct chats {
     struct serve *s;
     struct follower *events;
     struct csess *sessions;
+    uv_timer_t *beat;           /* the customers' presence (ctx:{r}:chats:live) */
 };
 
 size_t chat_pss_size(void)
@@ -87,17 +90,49 @@ static void on_event(const char *id, const redisReply *f, void *priv)
     }
 }
 
+/* The chats whose customers this node holds, beaten in one ZADD: were the
+ * node to die, they go stale and the router takes their customers as gone
+ * (chats_live_sweep.lua), as it does an agent's connections. */
+static void beat_fire(uv_timer_t *t)
+{
+    struct chats *ch = t->data;
+    size_t n = 0, cap = 0;
+    const char **tasks = NULL;
+    for (struct csess *s = ch->sessions; s; s = s->next) {
+        if (!s->task[0] || s->closed || s->resuming)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            tasks = ctx_realloc(tasks, cap * sizeof *tasks);
+        }
+        tasks[n++] = s->task;
+    }
+    store_chats_beat(ch->s->cmd, ch->s->st, tasks, n, ctx_now_ms());
+    free(tasks);
+}
+
 ctx_err chats_new(struct serve *s, struct chats **out)
 {
     struct chats *ch = ctx_calloc(1, sizeof *ch);
     ch->s = s;
+    ch->beat = ctx_malloc(sizeof *ch->beat);
+    uv_timer_init(s->loop, ch->beat);
+    ch->beat->data = ch;
+    /* three beats per presence_timeout, as agents' connections have */
+    uint64_t beat = (uint64_t)(s->cfg->presence_timeout * 1000 / 3);
+    uv_timer_start(ch->beat, beat_fire, beat, beat);
     ctx_err e = follower_start(s->st, KEY_CHAT_EVENTS, on_event, ch, &ch->events);
     if (e) {
-        free(ch);
+        chats_free(ch);
         return e;
     }
     *out = ch;
     return CTX_OK;
+}
+
+static void handle_free(uv_handle_t *h)
+{
+    free(h);
 }
 
 void chats_free(struct chats *ch)
@@ -105,6 +140,7 @@ void chats_free(struct chats *ch)
     if (!ch)
         return;
     follower_stop(ch->events);
+    uv_close((uv_handle_t *)ch->beat, handle_free);
     free(ch);
 }
 
@@ -311,7 +347,7 @@ static void resumed(struct rconn *rc, redisReply *rep, struct csess *s)
         outq_json(&s->q, s->wsi, json_pack("{s:s}", "type", "closed"));
         return;
     }
-    store_chat_back(rc, s->ch->s->st, s->task);   /* back in time */
+    store_chat_back(rc, s->ch->s->st, s->task, ctx_now_ms());   /* back in time */
     if (store_read(rc, s->ch->s->st, STORE_CHAT_HISTORY, s->task, on_history, wref_take(s->ref)))
         wref_drop(s->ref);
 }

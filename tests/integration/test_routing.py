@@ -432,6 +432,80 @@ def test_tasks_of_a_dead_node_are_requeued():
         wd.cleanup()
 
 
+def test_chats_of_a_dead_node_end_unless_resumed():
+    """ctxd killed (SIGKILL) while it holds three customers: one whose chat
+    was held (started, nothing written), one that had written and does not
+    come back, one that had written and resumes on the other node. The
+    node's beats stop; after presence_timeout and presence_grace the first
+    two are abandoned (before, a held chat stayed "new" and the other
+    "queued" for ever: only a live node recorded a dropped customer), and
+    the resumed one stays queued, live on the other node."""
+    from harness import Ctxd, Redis, Workdir
+    wd = Workdir("dead-chat-node")
+    redis = Redis(wd.path).start()
+    extra = {"queues": [{"name": "support", "channels": ["chat"]}], "chat_queue": "support",
+             "presence_grace": "1s", "presence_timeout": "3s"}
+    nodes = []
+    for i in range(2):
+        d = os.path.join(wd.path, "n%d" % i)
+        os.makedirs(d)
+        nodes.append(Ctxd(d, redis.port, [], extra=extra))
+    try:
+        for n in nodes:
+            n.start()
+
+        async def customer(text):
+            c = await Client.connect(nodes[0].port, "/ws/chat", "ctx.chat.v1")
+            await c.send(type="start", name="Eve", lang="en")
+            st = await c.expect(typ("started"))
+            if text:
+                await c.send(type="message", text=text)
+                await wait_for_async(lambda: redis.cmd("HGET", "ctx:{r}:task:" + st["task"],
+                                                       "state") == "queued")
+            return c, st
+
+        async def scenario():
+            held, hst = await customer(None)
+            gone, gst = await customer("Where is my order?")
+            back, bst = await customer("My bill is wrong")
+            assert redis.cmd("HGET", "ctx:{r}:task:" + hst["task"], "state") == "new"
+            live = redis.cmd("ZRANGE", "ctx:{r}:chats:live", 0, -1)
+            assert len(live) == 3, live
+            nodes[0].proc.kill()            # the node the three customers are on dies
+            nodes[0].proc.wait()
+            c = await Client.connect(nodes[1].port, "/ws/chat", "ctx.chat.v1")
+            await c.send(type="resume", task=bst["task"], key=bst["key"])
+            r = await c.expect(typ("resumed"))
+            assert r["state"] == "queued", r
+            others = [t for t in live if t != bst["task"]]
+            await wait_for_async(lambda: all(
+                redis.cmd("HGET", "ctx:{r}:task:" + t, "state") == "abandoned" for t in others),
+                20)     # presence_timeout + grace, and a sweep's second
+            await asyncio.sleep(2)          # past another timeout + grace of the resumed one
+            assert redis.cmd("HGET", "ctx:{r}:task:" + bst["task"], "state") == "queued"
+            assert redis.cmd("ZRANGE", "ctx:{r}:chats:live", 0, -1) == [bst["task"]]
+            assert redis.cmd("ZRANGE", "ctx:{r}:chats:left", 0, -1) == []
+            await c.send(type="end")
+            await c.expect(typ("ended"))
+            await wait_for_async(lambda: redis.cmd("ZCARD", "ctx:{r}:chats:live") == 0)
+            await c.ws.close()
+        asyncio.run(scenario())
+        assert nodes[1].stop() == 0
+    finally:
+        for n in nodes:
+            if n.alive():
+                n.stop(signal.SIGKILL)
+        redis.stop()
+        wd.cleanup()
+
+
+async def wait_for_async(pred, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "condition not met within %.0f s" % timeout
+        await asyncio.sleep(0.05)
+
+
 def test_chat_resume_and_grace():
     """A customer's page that reloads resumes its chat (history back, same
     task); one that drops and does not come back within the grace is

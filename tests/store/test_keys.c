@@ -81,7 +81,8 @@ static void test_tags(void **state)
     char buf[STORE_KEY_LEN];
     const char *routing[] = {KEY_AGENTS, KEY_OFFERS, KEY_WRAPUPS, KEY_DISCONNECTED,
                              KEY_ROUTING_EVENTS, KEY_AGENT_EVENTS, KEY_CHAT_EVENTS,
-                             KEY_CHATS_LEFT, KEY_OUTBOX, KEY_OUTBOX_DELAYED, KEY_REPLY_EVENTS,
+                             KEY_CHATS_LEFT, KEY_CHATS_LIVE, KEY_OUTBOX, KEY_OUTBOX_DELAYED,
+                             KEY_REPLY_EVENTS,
                              store_key_task(buf, sizeof buf, "{i}x")};
     for (size_t i = 0; i < CTX_ARRAY_LEN(routing); i++)
         assert_int_equal(strncmp(routing[i], "ctx:{r}:", 8), 0);
