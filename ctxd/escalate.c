@@ -60,7 +60,10 @@ static void on_task_made(struct rconn *rc, redisReply *rep, void *priv)
     struct escalating *e = priv;
     struct escalate_lane *l = e->l;
     struct route_role *r = l->r;
-    if (!rep || rep->type == REDIS_REPLY_ERROR) {
+    if (r->stopping) {
+        /* the command connection freed with this script in flight: the
+         * readers are gone, the entry stays pending for the next router */
+    } else if (!rep || rep->type == REDIS_REPLY_ERROR) {
         log_warn("route: task for %s not created (%s); the entry stays pending", e->sid,
                  rep ? rep->str : "connection lost");
         group_reader_left_pending(l->g);
@@ -200,7 +203,7 @@ ctx_err escalate_start(struct route_role *r)
         };
         ctx_err e = group_reader_start(r->st, &o, on_tagged, l, &l->g);
         if (e) {
-            escalate_stop(r);
+            escalate_free(r);
             return e;
         }
     }
@@ -208,11 +211,21 @@ ctx_err escalate_start(struct route_role *r)
     return CTX_OK;
 }
 
+/* The readers stop; the lanes stay until escalate_free(), for the task
+ * scripts still in flight on the command connection (on_task_made() is
+ * called back, with NULL, when that connection is freed after this). */
 void escalate_stop(struct route_role *r)
 {
-    for (unsigned i = 0; r->lanes && i < store_shards(r->st); i++)
+    for (unsigned i = 0; r->lanes && i < store_shards(r->st); i++) {
         group_reader_stop(r->lanes[i].g);
+        r->lanes[i].g = NULL;
+    }
+    r->tagged = NULL;
+}
+
+void escalate_free(struct route_role *r)
+{
+    escalate_stop(r);
     free(r->lanes);
     r->lanes = NULL;
-    r->tagged = NULL;
 }

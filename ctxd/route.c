@@ -330,7 +330,8 @@ void route_role_stop(struct route_role *r)
     r->stopping = true;
     rconn_free(r->wake);
     escalate_stop(r);
-    rconn_free(r->cmd);
+    rconn_free(r->cmd);         /* scripts in flight are called back: the lanes still exist */
+    escalate_free(r);
     route_timers_stop(r);
     route_agents_free(r->ready);
     free(r);

@@ -61,9 +61,11 @@ size_t route_agents_copy(struct route_agents *c, struct rt_agent *out, size_t mo
  * is ""; they live as long as s). Returns n, or 0 when s is not n fields. */
 size_t route_fields(const redisReply *s, const char **f, size_t n);
 
-/* escalate.c: follow the tagged stream (group "route"). */
+/* escalate.c: follow the tagged stream (group "route"); stop reading, and
+ * free what the task scripts in flight refer to once r->cmd is freed. */
 ctx_err escalate_start(struct route_role *r);
 void escalate_stop(struct route_role *r);
+void escalate_free(struct route_role *r);
 
 /* route_timers.c: the 250 ms housekeeping tick. */
 void route_timers_start(struct route_role *r);

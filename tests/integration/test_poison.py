@@ -1,12 +1,14 @@
 """Items that once stalled the analyze role for good (issue 11, point 1):
 one that matches 200 rules needs 200-odd script arguments; it is tagged
 like any other, and the items after it too."""
+import calendar
 import json
 import os
 import socket
 import time
 
-from harness import CTXD, Ctxd, Redis, Workdir, _read_reply, resp, store_tagged, wait_for
+from harness import (CTXD, Ctxd, Redis, Workdir, _read_reply, index_keys, lua_source, resp,
+                     store_tagged, wait_for)
 from test_complaints import tagged
 
 
@@ -229,6 +231,53 @@ def test_read_ahead_stores_every_raw_entry_once():
         assert xdel == n, "raw entries stored %d times for %d entries" % (xdel, n)
         assert r.cmd("XLEN", "ctx:{i}:items:dead") == 0, "none dead-lettered"
         assert "claimed" not in ctxd.logtext()
+    finally:
+        ctxd.stop()
+        r.stop()
+        wd.cleanup()
+
+
+def test_route_stops_cleanly_with_task_scripts_in_flight():
+    """SIGTERM while the route role's task scripts are in flight (Redis
+    paused: they wait for their answers). Freeing the command connection
+    calls them back with no reply, and they used to find their lane freed
+    already (a use after free that ASan, in make test's ctxd, reports as a
+    crash). Now ctxd exits 0, and the entries left pending are routed by
+    the next start: one task each, nothing pending."""
+    wd = Workdir("route-stop")
+    r = Redis(wd.path).start()
+    extra = {"claim_idle": "1s", "log_level": "info", "consumer": "c1",
+             "queues": [{"name": "support"}],
+             "escalation": [{"name": "angry", "queue": "support", "sentiment": "negative"}]}
+    ctxd = Ctxd(wd.path, r.port, [], extra=extra)
+    items = [tagged(100 + i, i, True, ["delay"], label="negative") for i in range(40)]
+    try:
+        r.cmd("XGROUP", "CREATE", "ctx:{i}:items:raw", "analyze", "$", "MKSTREAM")
+        r.cmd("XGROUP", "CREATE", "ctx:{i}:items:tagged", "route", "0", "MKSTREAM")
+        ctxd.start(wait=False, args=("--roles", "route"))
+        wait_for(lambda: any("cmd=xreadgroup" in c for c in r.cmd("CLIENT", "LIST").splitlines()),
+                 what="the route role reading the tagged stream")
+        # the items and, right behind them on the same connection, a pause:
+        # the route role reads the items and its task scripts wait
+        sha = r.cmd("SCRIPT", "LOAD", lua_source("tag"))
+        cmds = []
+        for it in items:
+            keys = ["ctx:{i}:items:raw", "ctx:{i}:item:" + it["id"], "ctx:{i}:items:tagged"] + \
+                index_keys(it)
+            ms = calendar.timegm(time.strptime(it["published"], "%Y-%m-%dT%H:%M:%SZ")) * 1000
+            cmds.append(["EVALSHA", sha, len(keys)] + keys + ["analyze", "0-0", it["id"],
+                                                             json.dumps(it), ms, 100000])
+        cmds.append(["CLIENT", "PAUSE", "3000", "ALL"])
+        pipelined(r, cmds)
+        time.sleep(0.5)
+        assert ctxd.stop() == 0, "ctxd did not stop cleanly:\n" + ctxd.logtext()[-3000:]
+        assert "AddressSanitizer" not in ctxd.logtext()
+        ctxd.start(wait=False, args=("--roles", "route"))
+        wait_for(lambda: r.cmd("XPENDING", "ctx:{i}:items:tagged", "route")[0] == 0, timeout=30,
+                 what="every entry routed and acknowledged")
+        for it in items:
+            assert r.cmd("HGET", "ctx:{r}:task:social:" + it["id"], "state") == "queued", it["id"]
+        assert r.cmd("ZCARD", "ctx:{r}:queue:support:waiting") == len(items)
     finally:
         ctxd.stop()
         r.stop()
