@@ -85,7 +85,8 @@ static void batch_step(struct outbox *ob)
 static void leave_pending(struct post *p)
 {
     struct outbox *ob = p->ob;
-    group_reader_left_pending(ob->rd);
+    if (!ob->stopping)          /* stopping: the reader is gone, the entry stays pending */
+        group_reader_left_pending(ob->rd);
     post_free(p);
     batch_step(ob);
 }
@@ -343,6 +344,7 @@ void outbox_stop(struct outbox *ob)
     ob->stopping = true;
     http_free(ob->http);        /* posts in flight are abandoned: they stay pending */
     group_reader_stop(ob->rd);
+    ob->rd = NULL;
     rconn_free(ob->cmd);        /* posts waiting on Redis are called back and freed */
     while (ob->posts)           /* posts that were waiting on the network */
         post_free(ob->posts);

@@ -282,3 +282,27 @@ def test_route_stops_cleanly_with_task_scripts_in_flight():
         ctxd.stop()
         r.stop()
         wd.cleanup()
+
+
+def test_outbox_stops_cleanly_with_reads_in_flight():
+    """The same for the outbox (collect role): SIGTERM while a reply it read
+    waits on Redis (paused). Freeing the command connection calls the read
+    back with no reply; it used to tell the reader, freed just before, to
+    read the entry again. Now ctxd exits 0 and the entry stays pending."""
+    wd = Workdir("outbox-stop")
+    r = Redis(wd.path).start()
+    ctxd = Ctxd(wd.path, r.port, [], extra={"claim_idle": "1h", "consumer": "c1"})
+    try:
+        ctxd.start(wait=False, args=("--roles", "collect"))
+        wait_for(lambda: any("cmd=xreadgroup" in c for c in r.cmd("CLIENT", "LIST").splitlines()),
+                 what="the outbox reading its stream")
+        pipelined(r, [["XADD", "ctx:{r}:outbox", "*", "id", "r-stop"],
+                      ["CLIENT", "PAUSE", "3000", "ALL"]])
+        time.sleep(0.5)
+        assert ctxd.stop() == 0, "ctxd did not stop cleanly:\n" + ctxd.logtext()[-3000:]
+        assert "AddressSanitizer" not in ctxd.logtext()
+        assert r.cmd("XPENDING", "ctx:{r}:outbox", "post")[0] == 1, "the entry stays pending"
+    finally:
+        ctxd.stop()
+        r.stop()
+        wd.cleanup()
