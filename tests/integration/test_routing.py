@@ -2,6 +2,7 @@
 callback reach agents over /ws/agent; accept, reject, chat both ways,
 done, disconnect with grace and re-queue; errors for bad frames."""
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -390,23 +391,37 @@ def test_overflow_moves_or_raises():
         rig.close()
 
 
+@contextlib.contextmanager
+def two_nodes(name, extra):
+    """Two ctxd (every role) on one Redis, for tests that kill one: yields
+    (redis, nodes); stops what is left, by PID, and cleans up."""
+    from harness import Ctxd, Redis, Workdir
+    wd = Workdir(name)
+    redis = Redis(wd.path).start()
+    nodes = []
+    try:
+        for i in range(2):
+            d = os.path.join(wd.path, "n%d" % i)
+            os.makedirs(d)
+            nodes.append(Ctxd(d, redis.port, [], extra=extra))
+        for n in nodes:
+            n.start()
+        yield redis, nodes
+    finally:
+        for n in nodes:
+            if n.alive():
+                n.stop(signal.SIGKILL)
+        redis.stop()
+        wd.cleanup()
+
+
 def test_tasks_of_a_dead_node_are_requeued():
     """ctxd killed (SIGKILL) with an agent connected to it holding a task: the
     other node's router sees the node's heartbeats stop, and after the grace
     the task goes to an agent connected elsewhere."""
-    from harness import Ctxd, Redis, Workdir
-    wd = Workdir("dead-node")
-    redis = Redis(wd.path).start()
-    extra = {"queues": [{"name": "support"}], "presence_grace": "1s", "presence_timeout": "3s"}
-    nodes = []
-    for i in range(2):
-        d = os.path.join(wd.path, "n%d" % i)
-        os.makedirs(d)
-        nodes.append(Ctxd(d, redis.port, [], extra=extra))
     from test_replies import post
-    try:
-        for n in nodes:
-            n.start()
+    extra = {"queues": [{"name": "support"}], "presence_grace": "1s", "presence_timeout": "3s"}
+    with two_nodes("dead-node", extra) as (redis, nodes):
         t1, t2 = add_agent(nodes[0], "ann"), add_agent(nodes[0], "bob")
 
         async def scenario():
@@ -424,12 +439,6 @@ def test_tasks_of_a_dead_node_are_requeued():
             await bob.ws.close()
         asyncio.run(scenario())
         assert nodes[1].stop() == 0
-    finally:
-        for n in nodes:
-            if n.alive():
-                n.stop(signal.SIGKILL)
-        redis.stop()
-        wd.cleanup()
 
 
 def test_chats_of_a_dead_node_end_unless_resumed():
@@ -440,20 +449,9 @@ def test_chats_of_a_dead_node_end_unless_resumed():
     two are abandoned (before, a held chat stayed "new" and the other
     "queued" for ever: only a live node recorded a dropped customer), and
     the resumed one stays queued, live on the other node."""
-    from harness import Ctxd, Redis, Workdir
-    wd = Workdir("dead-chat-node")
-    redis = Redis(wd.path).start()
     extra = {"queues": [{"name": "support", "channels": ["chat"]}], "chat_queue": "support",
              "presence_grace": "1s", "presence_timeout": "3s"}
-    nodes = []
-    for i in range(2):
-        d = os.path.join(wd.path, "n%d" % i)
-        os.makedirs(d)
-        nodes.append(Ctxd(d, redis.port, [], extra=extra))
-    try:
-        for n in nodes:
-            n.start()
-
+    with two_nodes("dead-chat-node", extra) as (redis, nodes):
         async def customer(text):
             c = await Client.connect(nodes[0].port, "/ws/chat", "ctx.chat.v1")
             await c.send(type="start", name="Eve", lang="en")
@@ -491,12 +489,6 @@ def test_chats_of_a_dead_node_end_unless_resumed():
             await c.ws.close()
         asyncio.run(scenario())
         assert nodes[1].stop() == 0
-    finally:
-        for n in nodes:
-            if n.alive():
-                n.stop(signal.SIGKILL)
-        redis.stop()
-        wd.cleanup()
 
 
 async def wait_for_async(pred, timeout=10.0):
