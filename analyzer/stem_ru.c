@@ -128,6 +128,9 @@ static void among_build(struct among *a)
 }
 
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+/* set when the tables are built: a word then asks no pthread_once(), a
+ * call through the PLT */
+static int index_built;
 
 static void index_build(void)
 {
@@ -135,6 +138,7 @@ static void index_build(void)
                            &a_verb, &a_noun};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         among_build(all[i]);
+    __atomic_store_n(&index_built, 1, __ATOMIC_RELEASE);
 }
 
 /* Vowels by table, two loads and an AND a character: lead[] gives a
@@ -298,12 +302,28 @@ size_t analyzer_stem_ru_class(const char *word, size_t n, int *cls)
      * its length; a longer one stays longer than WORD_PAD through the steps,
      * which remove 36 bytes at most */
     unsigned char copy[WORD_PAD + WORD_COPY];
-    if (n <= WORD_COPY) {
+    if (n - 8 <= 24) {
+        /* most words: four eight-byte moves that overlap as the length
+         * needs, not memcpy()'s branches on it */
+        size_t m = n - 8, b = m < 8 ? m : 8, c = m < 16 ? m : 16;
+        uint64_t x0, x1, x2, x3;
+        memcpy(&x0, word, 8);
+        memcpy(&x1, word + b, 8);
+        memcpy(&x2, word + c, 8);
+        memcpy(&x3, word + m, 8);
+        memset(copy, 0, WORD_PAD);
+        memcpy(copy + WORD_PAD, &x0, 8);
+        memcpy(copy + WORD_PAD + b, &x1, 8);
+        memcpy(copy + WORD_PAD + c, &x2, 8);
+        memcpy(copy + WORD_PAD + m, &x3, 8);
+        w = copy + WORD_PAD;
+    } else if (n <= WORD_COPY) {
         memset(copy, 0, WORD_PAD);
         memcpy(copy + WORD_PAD, word, n);
         w = copy + WORD_PAD;
     }
-    pthread_once(&index_once, index_build);
+    if (!__atomic_load_n(&index_built, __ATOMIC_ACQUIRE))
+        pthread_once(&index_once, index_build);
     size_t rv = past_vowel(w, 0, n);
     size_t r1 = past_nonvowel(w, rv, n);
     size_t r2 = past_nonvowel(w, past_vowel(w, r1, n), n);
