@@ -325,7 +325,8 @@ static inline __attribute__((always_inline)) int remove_among(const unsigned cha
     if (!e)
         return 0;
     size_t at = *n - e->len;
-    if (e->after_a && !(ends_with(w, at, rv, "а") || ends_with(w, at, rv, "я")))
+    /* one branch, not one on each test */
+    if (e->after_a & !(ends_with(w, at, rv, "а") | ends_with(w, at, rv, "я")))
         return 0;
     *n = at;
     return 1;
