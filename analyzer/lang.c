@@ -132,90 +132,172 @@ static enum lang_id letter_lang(uint32_t c)
     }
 }
 
-/* letter_lang() of U+0400..U+047F (lead bytes D0 and D1: most letters of a
- * Cyrillic text), by cp - 0x400; ґ and Ґ (U+0490, U+0491) are past it. */
-static const uint8_t cyr_lang[0x80] = {
-    [0x4B] = LANG_RU, [0x2B] = LANG_RU, [0x4D] = LANG_RU, [0x2D] = LANG_RU,   /* ы Ы э Э */
-    [0x4A] = LANG_RU, [0x2A] = LANG_RU, [0x51] = LANG_RU, [0x01] = LANG_RU,   /* ъ Ъ ё Ё */
-    [0x56] = LANG_UK, [0x06] = LANG_UK, [0x57] = LANG_UK, [0x07] = LANG_UK,   /* і І ї Ї */
-    [0x54] = LANG_UK, [0x04] = LANG_UK,                                       /* є Є */
+/* The telltale letters of U+0400..U+047F (lead bytes D0 and D1: most
+ * letters of a Cyrillic text), by cp - 0x400, as a count that adds up
+ * without overflow in a block of text (below): 1 for Russian, 1 << 16 for
+ * Ukrainian. ґ and Ґ (U+0490, U+0491) are past it. */
+#define MARK_RU 1u
+#define MARK_UK (1u << 16)
+static const uint32_t cyr_mark[0x80] = {
+    [0x4B] = MARK_RU, [0x2B] = MARK_RU, [0x4D] = MARK_RU, [0x2D] = MARK_RU,   /* ы Ы э Э */
+    [0x4A] = MARK_RU, [0x2A] = MARK_RU, [0x51] = MARK_RU, [0x01] = MARK_RU,   /* ъ Ъ ё Ё */
+    [0x56] = MARK_UK, [0x06] = MARK_UK, [0x57] = MARK_UK, [0x07] = MARK_UK,   /* і І ї Ї */
+    [0x54] = MARK_UK, [0x04] = MARK_UK,                                       /* є Є */
 };
+
+/* The counts of a text, kept in registers while its letters are read and
+ * added to struct lang_votes once. */
+struct tally {
+    uint32_t latin, cyrillic, other, rare, ru, uk;
+};
+
+/* One character at s[0..len), len > 0, the general way; returns its bytes.
+ * The telltale letters outside U+0400..U+047F, rare, go to v directly. */
+static size_t letter_at(const unsigned char *s, size_t len, struct tally *t,
+                        struct lang_votes *v)
+{
+    unsigned c = s[0];
+    if (c < 0x80) {
+        t->latin += ((c | 0x20) - 'a') < 26u;
+        return 1;
+    }
+    if ((c == 0xD0 || c == 0xD1) && len > 1 && (s[1] & 0xC0) == 0x80) {
+        uint32_t m = cyr_mark[((c & 1u) << 6) | (s[1] & 0x3Fu)];
+        t->cyrillic++;
+        t->ru += m & 0xFFFF;
+        t->uk += m >> 16;
+        return 2;
+    }
+    size_t adv;
+    uint32_t cp;
+    t->rare++;
+    if (c >= 0xC2 && c < 0xE0 && len > 1 && (s[1] & 0xC0) == 0x80) {
+        cp = ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu);      /* two bytes: most letters */
+        adv = 2;
+    } else {
+        cp = ctx_utf8_decode(s, len, &adv);
+    }
+    switch (script_of(cp)) {
+    case SC_LATIN: t->latin++; break;
+    case SC_CYRILLIC: t->cyrillic++; break;
+    case SC_OTHER: t->other++; break;
+    default: break;
+    }
+    enum lang_id l = letter_lang(cp);
+    if (l != LANG_NONE)
+        v->letter[l]++;
+    return adv;
+}
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define ONES  0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
-/* How many of eight ASCII bytes are letters: bytes below 0x80 plus at most
- * 0x80 never carry into the next byte. */
-static inline unsigned ascii_letters8(uint64_t w)
+/* What eight-byte words add up, lane by lane: a lane counts one at most a
+ * word, so 255 words fit a byte. */
+struct lanes {
+    uint64_t latin, cyrillic;
+    uint32_t marks;             /* cyr_mark[]'s: at most 4 a word */
+};
+/* Text is read in blocks of at most 254 words of seven bytes or more, and
+ * a padded last word. */
+#define BLOCK (254 * 7)
+
+/* The eight bytes w from a character boundary, when they are ASCII and
+ * letters of U+0400..U+047F in any mix (Russian words and the spaces and
+ * punctuation between them): counted into n, with no branch on which byte
+ * is which, and their length returned: 8, or 7 when the last is a lead
+ * whose continuation is the next byte. Anything else: 0, and *bad the
+ * lane of the first byte that is neither. */
+static inline __attribute__((always_inline)) size_t letters8(uint64_t w, struct lanes *n,
+                                                             unsigned *bad)
 {
-    uint64_t l = w | ONES * 0x20;            /* 'A'..'Z' -> 'a'..'z' (others stay out) */
-    uint64_t m = (l + ONES * (0x80 - 'a')) & ~(l + ONES * (0x80 - 'z' - 1)) & HIGHS;
-    return (unsigned)__builtin_popcountll(m);
+    uint64_t high = w & HIGHS, up = w << 1;
+    uint64_t cont = high & ~up;                             /* 10xxxxxx */
+    uint64_t lead = high & up;                              /* 11xxxxxx */
+    /* a lead other than D0 and D1 differs from D0 in bits 1..5 */
+    uint64_t other = (((w ^ ONES * 0xD0) & ONES * 0x3E) + ONES * 0x7E) & lead;
+    /* ... and each continuation right after a lead, each lead before one
+     * (a lead in the last lane: its continuation is not here) */
+    uint64_t odd = other | (cont ^ (lead << 8));
+    if (odd) {
+        *bad = (unsigned)__builtin_ctzll(odd) >> 3;
+        return 0;
+    }
+    /* ASCII letters, upper-cased: with their high bits clear, adding never
+     * carries (the other lanes are masked by ~w) */
+    uint64_t u = w & ONES * 0x5F;
+    uint64_t latin = ((u + ONES * (0x80 - 'A')) ^ (u + ONES * (0x7F - 'Z'))) & ~w & HIGHS;
+    n->latin += latin >> 7;
+    n->cyrillic += cont >> 7;          /* a Cyrillic letter: its continuation */
+    /* each letter's cp - 0x400 in its continuation's lane; as two
+     * continuations are never neighbours, lanes 1, 3, 5 and 7 of the word
+     * ORed with itself shifted by a lane hold them all */
+    uint64_t key = (w & ((cont >> 7) * 0x3F)) | ((up << 13) & (cont >> 1));
+    key |= key >> 8;
+    n->marks += cyr_mark[(key >> 8) & 0x7F] + cyr_mark[(key >> 24) & 0x7F] +
+                cyr_mark[(key >> 40) & 0x7F] + cyr_mark[key >> 56];
+    return 8 - (size_t)(lead >> 63);
+}
+
+/* The sum of the eight byte lanes of x. */
+static inline uint32_t lane_sum(uint64_t x)
+{
+    x = (x & 0x00FF00FF00FF00FFull) + ((x >> 8) & 0x00FF00FF00FF00FFull);
+    return (uint32_t)((x * 0x0001000100010001ull) >> 48);
 }
 #define LETTERS_SWAR 1
 #else
 #define LETTERS_SWAR 0
 #endif
 
+/* Eight bytes at a time whatever their mix, one branch a word: a loop that
+ * took four Cyrillic letters at a time and fell to single bytes at every
+ * space and short word missed some 39 branches a Russian text. */
 void analyzer_lang_letters(const unsigned char *s, size_t len, struct lang_votes *v)
 {
-    for (size_t i = 0; i < len;) {
-        unsigned c = s[i];
-        if (c < 0x80) {
+    struct tally t = {0};
+    size_t i = 0;
+    while (i < len) {
 #if LETTERS_SWAR
-            uint64_t w;
-            if (i + 8 <= len && (memcpy(&w, s + i, 8), !(w & HIGHS))) {
-                v->latin += ascii_letters8(w);
-                i += 8;
-                continue;
+        struct lanes n = {0};
+        size_t end = i + (len - i < BLOCK ? len - i : BLOCK), k;
+        unsigned bad = 0;
+        uint64_t w;
+        while (i + 8 <= end && (memcpy(&w, s + i, 8), k = letters8(w, &n, &bad)))
+            i += k;
+        int odd = i + 8 <= end;
+        if (!odd && end == len && i < len) {
+            /* the last bytes, followed by zeros (no letters): the text's
+             * last eight bytes shifted down, or the short text copied */
+            if (len >= 8) {
+                memcpy(&w, s + len - 8, 8);
+                w >>= 8 * (8 - (len - i));
+            } else {
+                w = 0;
+                memcpy(&w, s + i, len - i);
             }
+            if (letters8(w, &n, &bad))
+                i = len;
+            else
+                odd = 1;
+        }
+        t.latin += lane_sum(n.latin);
+        t.cyrillic += lane_sum(n.cyrillic);
+        t.ru += n.marks & 0xFFFF;
+        t.uk += n.marks >> 16;
+        /* the characters before the odd byte, and the one it is in */
+        for (size_t stop = i + bad + 1; odd && i < stop && i < len;)
+            i += letter_at(s + i, len - i, &t, v);
+#else
+        i += letter_at(s + i, len - i, &t, v);
 #endif
-            v->latin += ((c | 0x20) - 'a') < 26u;
-            i++;
-            continue;
-        }
-        size_t adv;
-        uint32_t cp;
-        if ((c == 0xD0 || c == 0xD1) && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
-            /* U+0400..U+047F: Cyrillic letters, most of a Russian text */
-#if LETTERS_SWAR
-            uint64_t w;
-            while (i + 8 <= len && (memcpy(&w, s + i, 8),
-                                    (w & 0xC0FEC0FEC0FEC0FEull) == 0x80D080D080D080D0ull)) {
-                /* four of them at once: lead byte D0/D1, then a continuation */
-                for (unsigned k = 0; k < 64; k += 16)
-                    v->letter[cyr_lang[((w >> k) & 1u) << 6 | ((w >> (k + 8)) & 0x3Fu)]]++;
-                v->cyrillic += 4;
-                i += 8;
-            }
-            if (i + 1 >= len || (s[i] != 0xD0 && s[i] != 0xD1) || (s[i + 1] & 0xC0) != 0x80)
-                continue;
-            c = s[i];
-#endif
-            unsigned l = cyr_lang[((c & 1u) << 6) | (s[i + 1] & 0x3Fu)];
-            i += 2;
-            v->cyrillic++;
-            v->letter[l]++;          /* LANG_NONE's count is never read */
-            continue;
-        }
-        v->rare++;
-        if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
-            cp = ((c & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);      /* two bytes: most letters */
-            adv = 2;
-        } else {
-            cp = ctx_utf8_decode(s + i, len - i, &adv);
-        }
-        i += adv;
-        switch (script_of(cp)) {
-        case SC_LATIN: v->latin++; break;
-        case SC_CYRILLIC: v->cyrillic++; break;
-        case SC_OTHER: v->other++; break;
-        default: break;
-        }
-        enum lang_id l = letter_lang(cp);
-        if (l != LANG_NONE)
-            v->letter[l]++;
     }
+    v->latin += t.latin;
+    v->cyrillic += t.cyrillic;
+    v->other += t.other;
+    v->rare += t.rare;
+    v->letter[LANG_RU] += t.ru;
+    v->letter[LANG_UK] += t.uk;
 }
 
 static enum lang_id best_of(const struct lang_votes *v, const enum lang_id *cand, size_t n)
