@@ -1063,6 +1063,36 @@ static inline int word_ascii8(const unsigned char *s, unsigned char *out)
     return stop ? __builtin_ctzll(stop) >> 3 : 8;
 }
 
+/* Four two-byte letters at s of a Russian word, А..Я and а..я (U+0410 to
+ * U+044F: all but ё): how many of them there are before the first other
+ * character, their lower case (fold_cp()'s) written to out (all eight bytes
+ * written). In each 16-bit lane (lead byte low) the letter's number from
+ * U+0400, (lead & 1) << 6 | (continuation & 0x3F), is 0x10..0x4F when the
+ * lead is D0 or D1; capitals (0x10..0x2F) fold by adding 0x20. */
+static inline int cyr_letters4(const unsigned char *s, unsigned char *out)
+{
+    const uint64_t lanes = 0x0001000100010001ull, tops = 0x8000800080008000ull;
+    uint64_t w;
+    memcpy(&w, s, 8);
+    uint64_t x = (w & 0xC0FEC0FEC0FEC0FEull) ^ 0x80D080D080D080D0ull;     /* 0: D0/D1 80..BF */
+    uint64_t other = (((x & ~tops) + ~tops) | x) & tops;
+    uint64_t num = (w & lanes) << 6 | ((w >> 8) & 0x3F * lanes);
+    uint64_t letter = in_range(num, 0x10, 0x4F) << 8;
+    uint64_t low = num + (in_range(num, 0x10, 0x2F) >> 2);
+    uint64_t o = 0x80D0 * lanes | ((low >> 6) & lanes) | (low & 0x3F * lanes) << 8;
+    memcpy(out, &o, 8);
+    uint64_t stop = (other | ~letter) & tops;
+    return stop ? __builtin_ctzll(stop) >> 4 : 4;
+}
+
+/* The lanes (bit 15 of each 16-bit lane) of w that are the two bytes ё or Ё. */
+static inline uint64_t yo_lanes(uint64_t w)
+{
+    const uint64_t lanes = 0x0001000100010001ull, tops = 0x8000800080008000ull;
+    uint64_t x1 = w ^ 0x91D1 * lanes, x2 = w ^ 0x81D0 * lanes;
+    return ~((((x1 & ~tops) + ~tops) | x1) & (((x2 & ~tops) + ~tops) | x2)) & tops;
+}
+
 /* The first k bytes of a 64-bit word: low_bytes[k], k <= 8. */
 static const uint64_t low_bytes[9] = {
     0, 0xFFull, 0xFFFFull, 0xFFFFFFull, 0xFFFFFFFFull, 0xFFFFFFFFFFull,
@@ -2217,9 +2247,26 @@ static inline void known_hits(const struct analyzer_prefilter *pf, uint32_t list
     }
 }
 
-/* Does the Cyrillic word p[0..n) (two bytes a letter) have ё or Ё? */
-static int has_yo(const unsigned char *p, size_t n)
+/* Does the Cyrillic word s[at..end) (two bytes a letter) have ё or Ё?
+ * Four letters at a time, the last four read as the eight bytes before end
+ * (a word of fewer letters masks the lanes before it off): a loop over the
+ * letters missed its exit about once a word. */
+static int has_yo(const unsigned char *s, size_t at, size_t end)
 {
+    size_t n = end - at;
+#if WORD_SWAR
+    if (end >= 8) {
+        uint64_t w, yo = 0;
+        for (size_t k = at; k + 8 < end; k += 8) {
+            memcpy(&w, s + k, 8);
+            yo |= yo_lanes(w);
+        }
+        memcpy(&w, s + end - 8, 8);
+        yo |= yo_lanes(w) & (n >= 8 ? ~0ull : ~0ull << (64 - 8 * n));
+        return yo != 0;
+    }
+#endif
+    const unsigned char *p = s + at;
     for (size_t i = 0; i + 1 < n; i += 2)
         if ((p[i] == 0xD1 && p[i + 1] == 0x91) || (p[i] == 0xD0 && p[i + 1] == 0x81))
             return 1;
@@ -2264,7 +2311,7 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
                 t++;
                 next = t < tend ? t->off : SIZE_MAX;
                 if (list && end <= len && (end == len || (s[end] < 0x80 && !pf->ascii[s[end]])) &&
-                    !((list & LEX_PF_YO) && has_yo(s + i, end - i))) {
+                    !((list & LEX_PF_YO) && has_yo(s, i, end))) {
                     known_hits(pf, (list & LEX_PF_LIST) - 1, s, (uint32_t)i, (uint32_t)end, sc);
                     i = end + 1;        /* past the character that ends it */
                     continue;
