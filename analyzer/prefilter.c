@@ -1678,28 +1678,33 @@ static int seq_str(const struct analyzer_prefilter *pf, const struct pf_dstr *x,
     const unsigned char *b = pf->bytes + x->off;
     size_t k = 0;
 #if WORD_SWAR
-    if (x->len <= 8 && i + 8 <= len) {
+    if (i + 8 <= len) {
         /* ASCII text: folded eight bytes at a time (letters with 0x20 set)
-         * and compared with the string's head; anything else byte by byte */
-        uint64_t t, mask = x->len == 8 ? ~0ull : (1ull << (8 * x->len)) - 1;
+         * and compared with the string's head (its first eight bytes);
+         * anything else, and a longer string's rest, byte by byte */
+        uint64_t t, mask = x->len >= 8 ? ~0ull : (1ull << (8 * x->len)) - 1;
         memcpy(&t, s + i, 8);
         if (!(t & mask & HIGHS)) {
             t |= in_range(t | ONES * 0x20, 'a', 'z') >> 2;
             if ((t & mask) != x->head)
                 return 0;
-            *e = i + x->len;
-            return 1;
+            if (x->len <= 8) {
+                *e = i + x->len;
+                return 1;
+            }
+            k = 8;          /* the head is ASCII: eight characters */
+            i += 8;
         }
     }
 #endif
     while (k < x->len) {
         if (i >= len)
             return 0;
-        size_t adv, padv;
+        size_t adv, padv = 1;
         long c = seq_char(pf, s, len, i, &adv);
         if (c < 0)
             return -1;
-        uint32_t pc = ctx_utf8_decode(b + k, x->len - k, &padv);
+        uint32_t pc = b[k] < 0x80 ? b[k] : ctx_utf8_decode(b + k, x->len - k, &padv);
         if ((uint32_t)c != pc)
             return 0;
         i += adv;
