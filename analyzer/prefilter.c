@@ -1807,15 +1807,22 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
             adv = 1;
         } else {
 #if WORD_SWAR
-            if ((s[i] == 0xD0 || s[i] == 0xD1) && i + 8 <= len && n + 8 <= MAX_LIT &&
-                analyzer_cyr_small4(s + i)) {
-                /* four letters, word characters folded already (as walk()
-                 * takes them): not one at a time through word_char() */
-                memcpy(w + n, s + i, 8);
-                n += 8;
-                chars += 4;
-                i += 8;
-                continue;
+            if ((s[i] == 0xD0 || s[i] == 0xD1) && i + 8 <= len && n + 8 <= MAX_LIT) {
+                /* up to four letters of a Russian word at a time, not one
+                 * at a time through word_char(); after fewer, the next
+                 * character is most often the ASCII that ends the word,
+                 * taken here (the loop's first tests would miss) */
+                int k = cyr_letters4(s + i, w + n);
+                n += 2 * (size_t)k;
+                chars += (size_t)k;
+                i += 2 * (size_t)k;
+                if (k == 4)
+                    continue;
+                if (s[i] < 0x80) {
+                    if (!pf->ascii[s[i]])
+                        break;
+                    continue;
+                }
             }
 #endif
             if (!(f = word_char(pf, s, len, i, &adv)))
