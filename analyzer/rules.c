@@ -602,13 +602,15 @@ static int overlaps(const struct analyzer_spans *sp, size_t a, size_t b)
 
 /* What the prefilter said about a text: the candidate patterns (bits), and
  * the hits (id << 32 | offset, in text order or sorted) of the patterns with
- * leads, when complete (ok). NULL: every pattern runs, from every start. */
+ * leads, when complete (ok). Zeroed (bits NULL, not ok) without the
+ * prefilter: every pattern runs, from every start. */
 struct scan {
     const uint64_t *bits;
     const uint64_t *hits;
     size_t nhits;
     int ok;
     int sorted;                /* hits sorted (pattern, then offset), not in text order */
+    int in_order;              /* ok and not sorted: find_inline() follows the chains */
     const struct analyzer_pf_sure *sure;    /* hits decided already */
     size_t nsure;
     const size_t *sure_end;    /* unsorted: per hit, where the sure hit's match
@@ -704,7 +706,7 @@ static __attribute__((noinline)) int find_other(const struct apply *a, const str
     const char *s = a->s;
     size_t len = a->len;
     pcre2_match_data *md = a->md;
-    if (!sc || !sc->ok || !rs->lead[l->first_id + (uint32_t)k])
+    if (!sc->ok || !rs->lead[l->first_id + (uint32_t)k])
         return match_at(rs, l->v[k], s, len, off, 0, md, ms, me);
     uint32_t p = l->first_id + (uint32_t)k, from = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
     int rc;
@@ -742,7 +744,7 @@ find_inline(const struct apply *a, const struct pat_list *l, size_t k, size_t of
 {
     const struct analyzer_rules *rs = a->rs;
     const struct scan *sc = a->sc;
-    if (!sc || !sc->ok || !rs->lead[l->first_id + (uint32_t)k] || sc->sorted)
+    if (!sc->in_order || !rs->lead[l->first_id + (uint32_t)k])
         return find_other(a, l, k, off, ms, me);
     uint32_t p = l->first_id + (uint32_t)k, from = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
     int rc;
@@ -788,7 +790,7 @@ static int rule_fires(const struct apply *a, const struct rule *r, size_t *which
     const char *s = a->s;
     size_t len = a->len;
     size_t ms, me;
-    const uint64_t *cand = sc ? sc->bits : NULL;
+    const uint64_t *cand = sc->bits;
 
     if (!all && r->exclude.n == 0 && r->veto.n == 0) {
         /* most rules: the first match of the first candidate pattern that
@@ -992,7 +994,7 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
     size_t sure_end[UNSORTED_HITS];
     uint8_t first[HIT_BUCKETS] = {0}, next[UNSORTED_HITS];
     size_t words = ((size_t)rs->npats + 63) / 64;
-    struct scan scan = {0}, *sc = NULL;
+    struct scan scan = {0};
     if (!(flags & RULES_NO_PREFILTER) && rs->pf) {
         bits = words <= 64 ? bstack : ctx_calloc(words, sizeof *bits);
         memset(bits, 0, words * sizeof *bits);
@@ -1013,6 +1015,7 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
         scan.sure = sure;
         /* a few hits are looked through, many sorted and searched */
         scan.sorted = scan.ok && n > UNSORTED_HITS;
+        scan.in_order = scan.ok && !scan.sorted;
         scan.nhits = !scan.ok ? 0 : scan.sorted ? sort_hits(hits, n) : n;
         if (!scan.sorted) {
             /* the sure hits are some of the hits, in the same order: each
@@ -1036,12 +1039,11 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
             scan.first = first;
             scan.next = next;
         }
-        sc = &scan;
     }
     int own = 0;
     pcre2_match_data *md = md_get(rs->ovec, &own);
     struct strlist urgent = {0};
-    struct apply a = {.rs = rs, .s = s, .len = len, .lang = lang, .md = md, .sc = sc,
+    struct apply a = {.rs = rs, .s = s, .len = len, .lang = lang, .md = md, .sc = &scan,
                       .out = out, .urgent = &urgent, .had = {out->brands.n, out->topics.n},
                       .brand_at = brand_at, .explain = explain};
     if (!bits) {
