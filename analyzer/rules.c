@@ -74,14 +74,16 @@ struct pat_list {
     size_t cap;
 };
 
-struct rule {
+struct rule {                  /* what a text's rules read first, first */
     enum rule_kind kind;
     int shared;                /* another rule adds the same name to the same list */
     double weight;
     unsigned nlangs;
     int has_weight;
-    struct pat_list match;
+    int plain;                 /* no exclude, no veto: rule_fires()'s short path, known
+                                  without reading the lists (another cache line) */
     char *name;
+    struct pat_list match;
     struct pat_list exclude, veto;
     char langs[MAX_LANGS][4];
     size_t seq;                /* definition order, for a stable sort */
@@ -495,6 +497,7 @@ static int index_patterns(struct analyzer_rules *rs)
         rs->npats += (uint32_t)rs->v[i].exclude.n;
         rs->v[i].veto.first_id = rs->npats;
         rs->npats += (uint32_t)rs->v[i].veto.n;
+        rs->v[i].plain = rs->v[i].exclude.n == 0 && rs->v[i].veto.n == 0;
     }
     rs->lead = ctx_calloc(rs->npats, 1);
     for (size_t i = 0; i < rs->n; i++) {
@@ -792,7 +795,7 @@ static int rule_fires(const struct apply *a, const struct rule *r, size_t *which
     size_t ms, me;
     const uint64_t *cand = sc->bits;
 
-    if (!all && r->exclude.n == 0 && r->veto.n == 0) {
+    if (!all && r->plain) {
         /* most rules: the first match of the first candidate pattern that
          * has one (below, nothing to exclude or veto, no spans to keep) */
         for (size_t m = 0; m < r->match.n; m++) {
