@@ -1063,6 +1063,36 @@ static inline int word_ascii8(const unsigned char *s, unsigned char *out)
     return stop ? __builtin_ctzll(stop) >> 3 : 8;
 }
 
+/* Four two-byte letters at s of a Russian word, А..Я and а..я (U+0410 to
+ * U+044F: all but ё): how many of them there are before the first other
+ * character, their lower case (fold_cp()'s) written to out (all eight bytes
+ * written). In each 16-bit lane (lead byte low) the letter's number from
+ * U+0400, (lead & 1) << 6 | (continuation & 0x3F), is 0x10..0x4F when the
+ * lead is D0 or D1; capitals (0x10..0x2F) fold by adding 0x20. */
+static inline int cyr_letters4(const unsigned char *s, unsigned char *out)
+{
+    const uint64_t lanes = 0x0001000100010001ull, tops = 0x8000800080008000ull;
+    uint64_t w;
+    memcpy(&w, s, 8);
+    uint64_t x = (w & 0xC0FEC0FEC0FEC0FEull) ^ 0x80D080D080D080D0ull;     /* 0: D0/D1 80..BF */
+    uint64_t other = (((x & ~tops) + ~tops) | x) & tops;
+    uint64_t num = (w & lanes) << 6 | ((w >> 8) & 0x3F * lanes);
+    uint64_t letter = in_range(num, 0x10, 0x4F) << 8;
+    uint64_t low = num + (in_range(num, 0x10, 0x2F) >> 2);
+    uint64_t o = 0x80D0 * lanes | ((low >> 6) & lanes) | (low & 0x3F * lanes) << 8;
+    memcpy(out, &o, 8);
+    uint64_t stop = (other | ~letter) & tops;
+    return stop ? __builtin_ctzll(stop) >> 4 : 4;
+}
+
+/* The lanes (bit 15 of each 16-bit lane) of w that are the two bytes ё or Ё. */
+static inline uint64_t yo_lanes(uint64_t w)
+{
+    const uint64_t lanes = 0x0001000100010001ull, tops = 0x8000800080008000ull;
+    uint64_t x1 = w ^ 0x91D1 * lanes, x2 = w ^ 0x81D0 * lanes;
+    return ~((((x1 & ~tops) + ~tops) | x1) & (((x2 & ~tops) + ~tops) | x2)) & tops;
+}
+
 /* The first k bytes of a 64-bit word: low_bytes[k], k <= 8. */
 static const uint64_t low_bytes[9] = {
     0, 0xFFull, 0xFFFFull, 0xFFFFFFull, 0xFFFFFFFFull, 0xFFFFFFFFFFull,
@@ -1648,28 +1678,33 @@ static int seq_str(const struct analyzer_prefilter *pf, const struct pf_dstr *x,
     const unsigned char *b = pf->bytes + x->off;
     size_t k = 0;
 #if WORD_SWAR
-    if (x->len <= 8 && i + 8 <= len) {
+    if (i + 8 <= len) {
         /* ASCII text: folded eight bytes at a time (letters with 0x20 set)
-         * and compared with the string's head; anything else byte by byte */
-        uint64_t t, mask = x->len == 8 ? ~0ull : (1ull << (8 * x->len)) - 1;
+         * and compared with the string's head (its first eight bytes);
+         * anything else, and a longer string's rest, byte by byte */
+        uint64_t t, mask = x->len >= 8 ? ~0ull : (1ull << (8 * x->len)) - 1;
         memcpy(&t, s + i, 8);
         if (!(t & mask & HIGHS)) {
             t |= in_range(t | ONES * 0x20, 'a', 'z') >> 2;
             if ((t & mask) != x->head)
                 return 0;
-            *e = i + x->len;
-            return 1;
+            if (x->len <= 8) {
+                *e = i + x->len;
+                return 1;
+            }
+            k = 8;          /* the head is ASCII: eight characters */
+            i += 8;
         }
     }
 #endif
     while (k < x->len) {
         if (i >= len)
             return 0;
-        size_t adv, padv;
+        size_t adv, padv = 1;
         long c = seq_char(pf, s, len, i, &adv);
         if (c < 0)
             return -1;
-        uint32_t pc = ctx_utf8_decode(b + k, x->len - k, &padv);
+        uint32_t pc = b[k] < 0x80 ? b[k] : ctx_utf8_decode(b + k, x->len - k, &padv);
         if ((uint32_t)c != pc)
             return 0;
         i += adv;
@@ -1772,15 +1807,22 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
             adv = 1;
         } else {
 #if WORD_SWAR
-            if ((s[i] == 0xD0 || s[i] == 0xD1) && i + 8 <= len && n + 8 <= MAX_LIT &&
-                analyzer_cyr_small4(s + i)) {
-                /* four letters, word characters folded already (as walk()
-                 * takes them): not one at a time through word_char() */
-                memcpy(w + n, s + i, 8);
-                n += 8;
-                chars += 4;
-                i += 8;
-                continue;
+            if ((s[i] == 0xD0 || s[i] == 0xD1) && i + 8 <= len && n + 8 <= MAX_LIT) {
+                /* up to four letters of a Russian word at a time, not one
+                 * at a time through word_char(); after fewer, the next
+                 * character is most often the ASCII that ends the word,
+                 * taken here (the loop's first tests would miss) */
+                int k = cyr_letters4(s + i, w + n);
+                n += 2 * (size_t)k;
+                chars += (size_t)k;
+                i += 2 * (size_t)k;
+                if (k == 4)
+                    continue;
+                if (s[i] < 0x80) {
+                    if (!pf->ascii[s[i]])
+                        break;
+                    continue;
+                }
             }
 #endif
             if (!(f = word_char(pf, s, len, i, &adv)))
@@ -2217,9 +2259,26 @@ static inline void known_hits(const struct analyzer_prefilter *pf, uint32_t list
     }
 }
 
-/* Does the Cyrillic word p[0..n) (two bytes a letter) have ё or Ё? */
-static int has_yo(const unsigned char *p, size_t n)
+/* Does the Cyrillic word s[at..end) (two bytes a letter) have ё or Ё?
+ * Four letters at a time, the last four read as the eight bytes before end
+ * (a word of fewer letters masks the lanes before it off): a loop over the
+ * letters missed its exit about once a word. */
+static int has_yo(const unsigned char *s, size_t at, size_t end)
 {
+    size_t n = end - at;
+#if WORD_SWAR
+    if (end >= 8) {
+        uint64_t w, yo = 0;
+        for (size_t k = at; k + 8 < end; k += 8) {
+            memcpy(&w, s + k, 8);
+            yo |= yo_lanes(w);
+        }
+        memcpy(&w, s + end - 8, 8);
+        yo |= yo_lanes(w) & (n >= 8 ? ~0ull : ~0ull << (64 - 8 * n));
+        return yo != 0;
+    }
+#endif
+    const unsigned char *p = s + at;
     for (size_t i = 0; i + 1 < n; i += 2)
         if ((p[i] == 0xD1 && p[i + 1] == 0x91) || (p[i] == 0xD0 && p[i + 1] == 0x81))
             return 1;
@@ -2264,7 +2323,7 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
                 t++;
                 next = t < tend ? t->off : SIZE_MAX;
                 if (list && end <= len && (end == len || (s[end] < 0x80 && !pf->ascii[s[end]])) &&
-                    !((list & LEX_PF_YO) && has_yo(s + i, end - i))) {
+                    !((list & LEX_PF_YO) && has_yo(s, i, end))) {
                     known_hits(pf, (list & LEX_PF_LIST) - 1, s, (uint32_t)i, (uint32_t)end, sc);
                     i = end + 1;        /* past the character that ends it */
                     continue;

@@ -74,14 +74,16 @@ struct pat_list {
     size_t cap;
 };
 
-struct rule {
+struct rule {                  /* what a text's rules read first, first */
     enum rule_kind kind;
     int shared;                /* another rule adds the same name to the same list */
     double weight;
     unsigned nlangs;
     int has_weight;
-    struct pat_list match;
+    int plain;                 /* no exclude, no veto: rule_fires()'s short path, known
+                                  without reading the lists (another cache line) */
     char *name;
+    struct pat_list match;
     struct pat_list exclude, veto;
     char langs[MAX_LANGS][4];
     size_t seq;                /* definition order, for a stable sort */
@@ -495,6 +497,7 @@ static int index_patterns(struct analyzer_rules *rs)
         rs->npats += (uint32_t)rs->v[i].exclude.n;
         rs->v[i].veto.first_id = rs->npats;
         rs->npats += (uint32_t)rs->v[i].veto.n;
+        rs->v[i].plain = rs->v[i].exclude.n == 0 && rs->v[i].veto.n == 0;
     }
     rs->lead = ctx_calloc(rs->npats, 1);
     for (size_t i = 0; i < rs->n; i++) {
@@ -602,13 +605,15 @@ static int overlaps(const struct analyzer_spans *sp, size_t a, size_t b)
 
 /* What the prefilter said about a text: the candidate patterns (bits), and
  * the hits (id << 32 | offset, in text order or sorted) of the patterns with
- * leads, when complete (ok). NULL: every pattern runs, from every start. */
+ * leads, when complete (ok). Zeroed (bits NULL, not ok) without the
+ * prefilter: every pattern runs, from every start. */
 struct scan {
     const uint64_t *bits;
     const uint64_t *hits;
     size_t nhits;
     int ok;
     int sorted;                /* hits sorted (pattern, then offset), not in text order */
+    int in_order;              /* ok and not sorted: find_inline() follows the chains */
     const struct analyzer_pf_sure *sure;    /* hits decided already */
     size_t nsure;
     const size_t *sure_end;    /* unsorted: per hit, where the sure hit's match
@@ -704,7 +709,7 @@ static __attribute__((noinline)) int find_other(const struct apply *a, const str
     const char *s = a->s;
     size_t len = a->len;
     pcre2_match_data *md = a->md;
-    if (!sc || !sc->ok || !rs->lead[l->first_id + (uint32_t)k])
+    if (!sc->ok || !rs->lead[l->first_id + (uint32_t)k])
         return match_at(rs, l->v[k], s, len, off, 0, md, ms, me);
     uint32_t p = l->first_id + (uint32_t)k, from = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
     int rc;
@@ -742,7 +747,7 @@ find_inline(const struct apply *a, const struct pat_list *l, size_t k, size_t of
 {
     const struct analyzer_rules *rs = a->rs;
     const struct scan *sc = a->sc;
-    if (!sc || !sc->ok || !rs->lead[l->first_id + (uint32_t)k] || sc->sorted)
+    if (!sc->in_order || !rs->lead[l->first_id + (uint32_t)k])
         return find_other(a, l, k, off, ms, me);
     uint32_t p = l->first_id + (uint32_t)k, from = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
     int rc;
@@ -788,9 +793,9 @@ static int rule_fires(const struct apply *a, const struct rule *r, size_t *which
     const char *s = a->s;
     size_t len = a->len;
     size_t ms, me;
-    const uint64_t *cand = sc ? sc->bits : NULL;
+    const uint64_t *cand = sc->bits;
 
-    if (!all && r->exclude.n == 0 && r->veto.n == 0) {
+    if (!all && r->plain) {
         /* most rules: the first match of the first candidate pattern that
          * has one (below, nothing to exclude or veto, no spans to keep) */
         for (size_t m = 0; m < r->match.n; m++) {
@@ -992,7 +997,7 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
     size_t sure_end[UNSORTED_HITS];
     uint8_t first[HIT_BUCKETS] = {0}, next[UNSORTED_HITS];
     size_t words = ((size_t)rs->npats + 63) / 64;
-    struct scan scan = {0}, *sc = NULL;
+    struct scan scan = {0};
     if (!(flags & RULES_NO_PREFILTER) && rs->pf) {
         bits = words <= 64 ? bstack : ctx_calloc(words, sizeof *bits);
         memset(bits, 0, words * sizeof *bits);
@@ -1013,6 +1018,7 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
         scan.sure = sure;
         /* a few hits are looked through, many sorted and searched */
         scan.sorted = scan.ok && n > UNSORTED_HITS;
+        scan.in_order = scan.ok && !scan.sorted;
         scan.nhits = !scan.ok ? 0 : scan.sorted ? sort_hits(hits, n) : n;
         if (!scan.sorted) {
             /* the sure hits are some of the hits, in the same order: each
@@ -1036,12 +1042,11 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
             scan.first = first;
             scan.next = next;
         }
-        sc = &scan;
     }
     int own = 0;
     pcre2_match_data *md = md_get(rs->ovec, &own);
     struct strlist urgent = {0};
-    struct apply a = {.rs = rs, .s = s, .len = len, .lang = lang, .md = md, .sc = sc,
+    struct apply a = {.rs = rs, .s = s, .len = len, .lang = lang, .md = md, .sc = &scan,
                       .out = out, .urgent = &urgent, .had = {out->brands.n, out->topics.n},
                       .brand_at = brand_at, .explain = explain};
     if (!bits) {

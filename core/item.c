@@ -2,6 +2,7 @@
  * item_to_json() writes every field of the contract, absent ones as null,
  * so consumers never have to guess whether a key exists. */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,16 +10,61 @@
 #include "core/item.h"
 #include "core/mem.h"
 
+/* A list's first block: FIRST_CAP pointers and FIRST_ROOM bytes. */
+#define FIRST_CAP 8
+#define FIRST_ROOM 128
+
+/* First blocks of cleared lists, kept by each thread for its next lists:
+ * a tagger fills and clears one or two lists a text, and a malloc() and a
+ * free() cost more than the rest of adding a tag. The thread's end frees
+ * them (spare_key's destructor: TLS is still there while it runs). */
+#define SPARES 2
+static __thread char **spare[SPARES];
+static __thread unsigned nspare;
+static __thread bool spare_watched;    /* spare_key set for this thread */
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static bool spare_key_ok;
+
+static void spare_drop(void *unused)
+{
+    (void)unused;
+    while (nspare)
+        free(spare[--nspare]);
+}
+
+static void spare_key_create(void)
+{
+    spare_key_ok = pthread_key_create(&spare_key, spare_drop) == 0;
+}
+
+/* Keep first block v for the thread's next list; false: free it. */
+static bool spare_keep(char **v)
+{
+    if (nspare == SPARES)
+        return false;
+    if (!spare_watched) {
+        pthread_once(&spare_once, spare_key_create);
+        if (!spare_key_ok || pthread_setspecific(spare_key, &spare) != 0)
+            return false;
+        spare_watched = true;
+    }
+    spare[nspare++] = v;
+    return true;
+}
+
 ctx_err strlist_add(struct strlist *l, const char *s)
 {
     size_t len = strlen(s) + 1;
     if (l->n == l->cap || l->used + len > l->room) {
         /* a new block: the pointers moved along with their strings */
-        size_t cap = l->n < l->cap ? l->cap : l->cap ? l->cap * 2 : 8;
-        size_t room = l->room ? l->room : 128;
+        size_t cap = l->n < l->cap ? l->cap : l->cap ? l->cap * 2 : FIRST_CAP;
+        size_t room = l->room ? l->room : FIRST_ROOM;
         while (room < l->used + len)
             room *= 2;
-        char **v = ctx_malloc(cap * sizeof *v + room);
+        char **v = cap == FIRST_CAP && room == FIRST_ROOM && nspare
+                       ? spare[--nspare]
+                       : ctx_malloc(cap * sizeof *v + room);
         char *to = (char *)(v + cap);
         if (l->v) {             /* (an empty list has no block to offset from) */
             char *from = (char *)(l->v + l->cap);
@@ -53,7 +99,9 @@ ctx_err strlist_add_unique(struct strlist *l, const char *s)
 
 void strlist_clear(struct strlist *l)
 {
-    free(l->v);
+    /* (a list has a cap only with a block) */
+    if (!(l->cap == FIRST_CAP && l->room == FIRST_ROOM && spare_keep(l->v)))
+        free(l->v);
     memset(l, 0, sizeof *l);
 }
 
@@ -115,7 +163,11 @@ void tags_clear(struct tags *t)
     if (lang_owned(t->lang))
         free(t->lang);
     free(t->duplicate_of);
-    memset(t, 0, sizeof *t);
+    /* a copy of a zeroed one, not memset(): GCC makes that a `rep stos`,
+     * slow to start for a struct this small, and the analyzer's callers
+     * clear one tags per text */
+    static const struct tags none;
+    *t = none;
 }
 
 static json_t *strlist_json(const struct strlist *l)
