@@ -163,10 +163,9 @@ struct analyzer_cues {
     /* cues by what their first element can be: start[w]..start[w + 1] in
      * byid for word id w; neg and num lists for NEG and #n starts */
     uint32_t *start, *byid;
-    /* per cue: the idbits of its second element when try_cue()'s first
-     * test reads it (two elements, the first neither optional nor a gap,
-     * the second plain words), else 0; a try whose next token has none of
-     * these bits is not made */
+    /* per cue: the idbits of the words its next token must be one of
+     * (next_bits()), else 0; a try whose next token has none of these
+     * bits is not made */
     uint64_t *second;
     /* per word that starts a cue (id below nstarts): its cues in byid,
      * and the union of their second[], all bits when one has none (a
@@ -978,6 +977,26 @@ static int lang_may(const struct cue *q, unsigned k, unsigned ncodes)
     return q->nlangs == 0 || q->lang_slow || (k < ncodes && (q->langmask >> k & 1));
 }
 
+/* The idbits of the words that a match of q from token i puts on token
+ * i + 1: its plain word elements up to the first that is not optional,
+ * when that one is a plain word too ("on (the)? (phone|line)": "the",
+ * "phone" or "line"); 0 when the next token may be anything or none (a
+ * gap, _, #n, NEG, or only optional elements left). The first element is
+ * never optional nor a gap (parse_cue()). */
+static uint64_t next_bits(const struct cue *q)
+{
+    uint64_t bits = 0;
+    for (unsigned k = 1; k < q->nel; k++) {
+        const struct elem *e = &q->el[k];
+        if ((e->flags & ~E_OPT) != 0)
+            return 0;
+        bits |= e->idbits;
+        if (!(e->flags & E_OPT))
+            return bits;
+    }
+    return 0;
+}
+
 /* Index the cues by what their first element can be, and their languages
  * as bits. */
 static void build_index(struct analyzer_cues *c)
@@ -1002,8 +1021,7 @@ static void build_index(struct analyzer_cues *c)
     c->second = ctx_calloc(c->n + 1, sizeof *c->second);
     for (size_t i = 0; i < c->n; i++) {
         struct cue *q = &c->v[i];
-        if (q->nel >= 2 && !(q->el[0].flags & (E_OPT | E_GAP)) && q->el[1].flags == 0)
-            c->second[i] = q->el[1].idbits;
+        c->second[i] = next_bits(q);
         /* where each element can be from the first token: a word, _, #n or
          * NEG takes one token, "x?" none or one, ".." none to GAP_MAX */
         unsigned lo = 0, hi = 0;
@@ -1335,7 +1353,7 @@ static inline __attribute__((always_inline)) size_t cues_at(const struct text_cu
     const struct analyzer_tok *t = x->t, *tk = &t[i];
     size_t n = x->n;
     /* the bits of the next token's words (none past the sentence): a cue
-     * whose second word it cannot be (second[]) is not tried, as try_cue()
+     * whose next word it cannot be (second[]) is not tried, as try_cue()
      * would find first, nor a word whose cues all are such. NO_ID's bit,
      * which no word has, is always there: a word with a cue that has no
      * second[] has all bits (first_word). */
