@@ -23,7 +23,15 @@
  * so an entry of one shard with an id below one a client saw from another
  * could be missed on resume: with several shards the catch-up starts
  * SINCE_MARGIN_MS before `since`, and a client skips what it already has by
- * item id (the page does: docs/monitor.md). */
+ * item id (the page does: docs/monitor.md).
+ *
+ * `since` moves the cursors back, past entries the session may have been
+ * sent already: a client that connects is live at once, and an entry can
+ * reach it before its first message (filter and since) does. The session
+ * keeps the entries it was sent since it connected or last asked `since`
+ * (up to SENT_KEPT), and its catch-up does not send those again; one that
+ * was sent more (live a while, then `since`) may get some twice, as with
+ * several shards. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +46,15 @@
 #define MAX_RX      65536
 #define PAGE        200
 #define SINCE_MARGIN_MS 5000    /* several shards: a resume replays this much before since */
+#define SENT_KEPT   32          /* entries sent, kept until the next `since` */
 
 struct msess;
+
+/* An entry a session was sent: its shard's stream id. */
+struct sent {
+    struct sid sid;
+    unsigned shard;
+};
 
 /* A catch-up page in flight; sess is NULLed if the session closes. */
 struct catchup {
@@ -57,6 +72,10 @@ struct msess {
     bool from_now;              /* no cursor yet: start at the readers' last ids when known */
     struct sid cursor[STORE_SHARDS_MAX];
     struct catchup *cu[STORE_SHARDS_MAX];
+    struct sent sent[SENT_KEPT];        /* since the connection or the last `since` */
+    unsigned nsent;                     /* SENT_KEPT + 1: more were sent */
+    struct sent *skip;                  /* sent before the last `since`: not again */
+    unsigned nskip;
     struct outq q;
     struct wref *ref;           /* for the token lookup, which may outlive the session */
     bool authed;                /* may receive items (always, when auth is off) */
@@ -223,14 +242,42 @@ static void entry_clear(struct entry *e)
     outq_text_unref(e->frame);
 }
 
+static bool was_sent(const struct msess *ss, unsigned shard, struct sid sid)
+{
+    for (unsigned i = 0; i < ss->nskip; i++)
+        if (ss->skip[i].shard == shard && sid_cmp(ss->skip[i].sid, sid) == 0)
+            return true;
+    return false;
+}
+
+/* `since` is applied: what was sent since the last one is not sent again
+ * by the catch-up that follows, nor what that one kept (when all fit). */
+static void keep_sent(struct msess *ss)
+{
+    if (ss->nsent > SENT_KEPT || ss->nskip + ss->nsent > 4 * SENT_KEPT) {
+        free(ss->skip);
+        ss->skip = NULL;
+        ss->nskip = 0;
+    } else if (ss->nsent) {
+        ss->skip = ctx_realloc(ss->skip, (ss->nskip + ss->nsent) * sizeof *ss->skip);
+        memcpy(ss->skip + ss->nskip, ss->sent, ss->nsent * sizeof *ss->skip);
+        ss->nskip += ss->nsent;
+    }
+    ss->nsent = 0;
+}
+
 /* Offer an entry to one session: advance its cursor, send if it matches. */
 static void offer(struct msess *ss, unsigned shard, struct entry *e)
 {
     if (!ss->authed || sid_cmp(e->sid, ss->cursor[shard]) <= 0)
         return;
     ss->cursor[shard] = e->sid;
-    if (!e->item || !matches(ss, e))
+    if (!e->item || !matches(ss, e) || (ss->nskip && was_sent(ss, shard, e->sid)))
         return;
+    if (ss->nsent < SENT_KEPT)
+        ss->sent[ss->nsent] = (struct sent){e->sid, shard};
+    if (ss->nsent <= SENT_KEPT)
+        ss->nsent++;
     if (!e->frame) {
         struct buf b = {0};
         buf_printf(&b, "{\"type\":\"item\",\"id\":\"%s\",\"item\":", e->sid_s);
@@ -439,6 +486,7 @@ static void apply_filter(struct msess *ss, const json_t *msg)
     ss->label = label;
     if (since && !json_is_null(since)) {
         ss->from_now = false;
+        keep_sent(ss);
         unsigned n = ss->m->nshards;
         if (n > 1)              /* the shards' clocks and readers differ: see the top */
             from = (struct sid){from.ms > SINCE_MARGIN_MS ? from.ms - SINCE_MARGIN_MS : 0, 0};
@@ -547,6 +595,7 @@ static void session_close(struct msess *ss)
     outq_clear(&ss->q);
     wref_close(ss->ref);
     json_decref(ss->early_filter);
+    free(ss->skip);
     strlist_clear(&ss->brands);
     strlist_clear(&ss->topics);
     buf_free(&ss->rx);

@@ -180,6 +180,43 @@ def test_resume_with_since_has_no_gaps():
         rig.close()
 
 
+def test_since_after_live_items_sends_none_twice():
+    """A monitor is live from its connection: items can reach it before it
+    asks for `since`, which moves its cursor back past them. The catch-up
+    must not send those again (the page would show them twice; seen as a
+    rare failure of test_shards, where an item came live between the
+    connection and its first message)."""
+    rig = Rig("since-live")
+    try:
+        rig.ctxd.start()
+        first = [entry(i, "Acme post %d" % i, "text %d about acme" % i) for i in range(1, 6)]
+        write_feed(rig.feed, list(reversed(first)))
+        wait_for(lambda: len(rig.items("?limit=100")) == 5, what="5 items tagged")
+
+        async def scenario():
+            async with websockets.connect("ws://127.0.0.1:%d/ws/monitor" % rig.ctxd.port,
+                                          subprotocols=["ctx.monitor.v1"]) as ws:
+                await asyncio.sleep(0.5)        # live now, from the reader's last id
+                more = [entry(i, "Acme post %d" % i, "text %d about acme" % i)
+                        for i in range(6, 9)]
+                write_feed(rig.feed, list(reversed(first + more)))
+                got = []
+                while len([f for f in got if f.get("type") == "item"]) < 3:
+                    got.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+                await ws.send(json.dumps({"type": "filter", "since": "0-0"}))
+                try:
+                    while True:
+                        got.append(json.loads(await asyncio.wait_for(ws.recv(), 2)))
+                except asyncio.TimeoutError:
+                    pass
+                return [f["item"]["id"] for f in got if f.get("type") == "item"]
+        ids = asyncio.run(scenario())
+        assert len(ids) == len(set(ids)), "sent twice: %r" % ids
+        assert len(ids) == 8, ids
+    finally:
+        rig.close()
+
+
 def test_redis_restart_does_not_crash_ctxd():
     rig = Rig("redis-restart")
     try:
