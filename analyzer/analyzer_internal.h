@@ -325,16 +325,28 @@ int analyzer_lex_add_cue_word(struct analyzer_lexicon *lx, const char *key, size
  * at a time. In each 16-bit lane (lead byte low), with the continuation's
  * low nibble masked off, x = lane ^ B0D0 is 0 for D0 Bx, and 3001 for D1 8x
  * (B0D0 ^ 80D1): bits 0, 12 and 13 all set or all clear, nothing else. */
-static inline int analyzer_cyr_small4(const unsigned char *p)
+static inline uint64_t analyzer_cyr_small_x(uint64_t w)
 {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    uint64_t x = (w & 0xF0FFF0FFF0FFF0FFull) ^ 0xB0D0B0D0B0D0B0D0ull;
+    return (w & 0xF0FFF0FFF0FFF0FFull) ^ 0xB0D0B0D0B0D0B0D0ull;
+}
+
+/* The test of analyzer_cyr_small4() on x = analyzer_cyr_small_x() of the
+ * eight bytes; a lane of x that is 0 passes (a caller masks the lanes past
+ * a shorter word to 0). */
+static inline int analyzer_cyr_small_lanes(uint64_t x)
+{
     if (x & ~0x3001300130013001ull)
         return 0;
     uint64_t b0 = x & 0x0001000100010001ull;
     return ((b0 ^ (x >> 12)) & 0x0001000100010001ull) == 0 &&
            ((b0 ^ (x >> 13)) & 0x0001000100010001ull) == 0;
+}
+
+static inline int analyzer_cyr_small4(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return analyzer_cyr_small_lanes(analyzer_cyr_small_x(w));
 }
 
 /* Which table a (lower-case) key belongs to: Cyrillic keys (first byte of

@@ -411,6 +411,42 @@ static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail
 #endif
 }
 
+/* A word of one to eight small letters а..я (what analyzer_cyr_small4()
+ * takes four at a time), when eight bytes can be read at p: its bytes, its
+ * own lower case, into *k0 and *k1 as a lexicon key (the bytes past n
+ * zero). Most words of a Russian text are such words; the byte loop of
+ * classify() took the letters of a word that are not a multiple of four
+ * one at a time. 0 when the word is not such a word. */
+static inline int cyr_small_word(const unsigned char *p, size_t n, size_t avail,
+                                 uint64_t *k0, uint64_t *k1)
+{
+#if SWAR
+    if ((n & 1) || n - 2 > 14 || avail < 8)    /* n: 2..16 */
+        return 0;
+    uint64_t w0, w1;
+    memcpy(&w0, p, 8);
+    if (n <= 8) {
+        w0 &= ~0ull >> (64 - 8 * n);
+        w1 = 0;
+        if (!analyzer_cyr_small_lanes(analyzer_cyr_small_x(w0) & (~0ull >> (64 - 8 * n))))
+            return 0;
+    } else {
+        /* the last eight bytes, from p + n - 8 (a letter's start: n is even) */
+        memcpy(&w1, p + n - 8, 8);
+        if (!analyzer_cyr_small_lanes(analyzer_cyr_small_x(w0)) ||
+            !analyzer_cyr_small_lanes(analyzer_cyr_small_x(w1)))
+            return 0;
+        w1 >>= 8 * (16 - n);
+    }
+    *k0 = w0;
+    *k1 = w1;
+    return 1;
+#else
+    (void)p, (void)n, (void)avail, (void)k0, (void)k1;
+    return 0;
+#endif
+}
+
 static inline int stem_head_maybe(const struct analyzer_lexicon *lx, const char *low)
 {
     uint32_t h = lex_stem_head(low);
@@ -433,7 +469,13 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
     /* the lexicon key in two words (the bytes past n zero), from the
      * register of classify_ascii8() or from low */
     uint64_t k0 = 0, k1 = 0;
-    if (!classify_ascii8(p, n, avail, low, &k0, &has_up, &has_lo, &first_up)) {
+    if (classify_ascii8(p, n, avail, low, &k0, &has_up, &has_lo, &first_up)) {
+    } else if (!ascii && cyr_small_word(p, n, avail, &k0, &k1)) {
+        memcpy(low, &k0, 8);
+        memcpy(low + 8, &k1, 8);
+        has_lo = 1;
+        cyr = 1;
+    } else {
         /* zeroed first, the key's padding needs no mask by length (a
          * branch on it missed three times a text) */
         memset(low, 0, 16);
@@ -784,6 +826,52 @@ static size_t glued_end(const unsigned char *s, size_t a, size_t i, size_t len)
     return e;
 }
 
+/* Where the word that starts at s[a] ends: at the first white space, or
+ * after a sentence end glued to the next word (glued_end()). Read eight
+ * bytes at a time: the lanes that may stop the word are ASCII bytes below
+ * 0x21 (white space; also the zero bytes shifted in past the text's end,
+ * where the last word is read from the text's last eight bytes), the lead
+ * bytes of white space outside ASCII (C2, E1..E3: tested for C0..C3 and
+ * E0..E3) and, in a text that may have a glued end (tc->glue, which
+ * glued_end() needs to find one), . , ! and ?. Each test's lowest lane is
+ * exact, so only the first lane found is looked at byte by byte; the
+ * letters between (Cyrillic ones too) are stepped over eight bytes at a
+ * time instead of one. */
+static inline __attribute__((always_inline)) size_t
+word_end(const unsigned char *s, size_t a, size_t len, int glue)
+{
+    size_t i = a, e;
+    while (i < len) {
+#if SWAR
+        uint64_t w = 0;             /* a text under eight bytes: byte by byte */
+        if (i + 8 <= len) {
+            memcpy(&w, s + i, 8);
+        } else if (len >= 8) {
+            memcpy(&w, s + len - 8, 8);
+            w >>= 8 * (i + 8 - len);
+        }
+        uint64_t l = (w & (ONES * 0xDC)) ^ (ONES * 0xC0);
+        uint64_t m = ((w - ONES * 0x21) & ~w & HIGHS) | ((l - ONES) & ~l & HIGHS);
+        if (glue)
+            m |= glue_lanes(w);
+        if (!m) {
+            i += 8;
+            continue;
+        }
+        i += (size_t)(__builtin_ctzll(m) >> 3);
+        if (i >= len)
+            break;
+#endif
+        unsigned bc = byte_class[s[i]];
+        if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
+            break;
+        if ((bc & B_GLUE) && (e = glued_end(s, a, i, len)))
+            return e;               /* "a joke.Boston": two tokens, two sentences */
+        i++;
+    }
+    return i;
+}
+
 /* The tokenizer's body. ascii is tc->ascii, given apart so that the two
  * callers below get a copy each: for ASCII text (no emoji, so no
  * descriptions either) the compiler drops the paths of other characters. */
@@ -806,37 +894,34 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
             continue;
         }
         size_t a = i, e;
-        i = skip_word_ascii(s, i, len);
-        int glued = 0;
-        /* in the ASCII run just skipped; not in most texts, where no glue
-         * byte stands before a capital (a loop a token whose exit no
-         * predictor knows cost some 17 mispredicted branches a text) */
-        for (size_t p = a + 2; tc->glue && p + 1 < i; p++)
-            if ((byte_class[s[p]] & B_GLUE) && (e = glued_end(s, a, p, len))) {
-                i = e;              /* "a joke.Boston": two tokens, two sentences */
-                glued = 1;
-                break;
-            }
-        while (!glued && i < len) {
-            unsigned bc = byte_class[s[i]];
-            if (!bc) {          /* letters, and every byte of Cyrillic */
-#if SWAR
-                /* four letters of U+0400..U+047F (bytes of class 0) at once */
-                if (!ascii && i + 8 <= len && cyr4(s + i)) {
-                    i += 8;
+        if (!ascii) {
+            i = word_end(s, a, len, tc->glue);
+        } else {
+            i = skip_word_ascii(s, i, len);
+            int glued = 0;
+            /* in the ASCII run just skipped; not in most texts, where no glue
+             * byte stands before a capital (a loop a token whose exit no
+             * predictor knows cost some 17 mispredicted branches a text) */
+            for (size_t p = a + 2; tc->glue && p + 1 < i; p++)
+                if ((byte_class[s[p]] & B_GLUE) && (e = glued_end(s, a, p, len))) {
+                    i = e;              /* "a joke.Boston": two tokens, two sentences */
+                    glued = 1;
+                    break;
+                }
+            while (!glued && i < len) {
+                unsigned bc = byte_class[s[i]];
+                if (!bc) {          /* letters */
+                    i++;
                     continue;
                 }
-#endif
+                if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
+                    break;
+                if ((bc & B_GLUE) && (e = glued_end(s, a, i, len))) {
+                    i = e;          /* "a joke.Boston": two tokens, two sentences */
+                    break;
+                }
                 i++;
-                continue;
             }
-            if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
-                break;
-            if ((bc & B_GLUE) && (e = glued_end(s, a, i, len))) {
-                i = e;          /* "a joke.Boston": two tokens, two sentences */
-                break;
-            }
-            i++;
         }
         size_t b = i, x = a, y = b, k;
         if (ascii) {            /* strip punctuation: ASCII only */
