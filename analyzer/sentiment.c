@@ -179,6 +179,15 @@ static inline size_t skip_word_ascii(const unsigned char *s, size_t i, size_t le
             return i + (size_t)(__builtin_ctzll(m) >> 3);
         i += 8;
     }
+    if (i < len && len >= 8) {
+        /* the text's last bytes: its last eight, the ones before i shifted
+         * out and zero bytes (below 0x21) shifted in past the end */
+        uint64_t w;
+        memcpy(&w, s + len - 8, 8);
+        w >>= 8 * (i + 8 - len);
+        uint64_t m = ((w - ONES * 0x21) & ~w & HIGHS) | (w & HIGHS);
+        return i + (size_t)(__builtin_ctzll(m) >> 3);
+    }
 #endif
     (void)s;
     (void)len;
