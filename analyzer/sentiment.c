@@ -420,38 +420,58 @@ static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail
 #endif
 }
 
-/* A word of one to eight small letters а..я (what analyzer_cyr_small4()
- * takes four at a time), when eight bytes can be read at p: its bytes, its
- * own lower case, into *k0 and *k1 as a lexicon key (the bytes past n
- * zero). Most words of a Russian text are such words; the byte loop of
- * classify() took the letters of a word that are not a multiple of four
- * one at a time. 0 when the word is not such a word. */
-static inline int cyr_small_word(const unsigned char *p, size_t n, size_t avail,
-                                 uint64_t *k0, uint64_t *k1)
+/* A word of small letters а..я (what analyzer_cyr_small4() takes four at
+ * a time), perhaps after a capital А..Я, when eight bytes can be read at
+ * p: its lower case into low and, as a lexicon key of up to 16 bytes, into
+ * *k0 and *k1 (the bytes past n zero); *cap says whether the first letter
+ * was a capital. Most words of a Russian text are such words, and the byte
+ * loop of classify() took every letter past a multiple of four, and every
+ * letter of a capitalised word, one at a time. 0 when the word is not such
+ * a word (nothing written to *cap then). */
+static inline int cyr_small_word(const unsigned char *p, size_t n, size_t avail, char *low,
+                                 uint64_t *k0, uint64_t *k1, int *cap)
 {
 #if SWAR
-    if ((n & 1) || n - 2 > 14 || avail < 8)    /* n: 2..16 */
+    if ((n & 1) || n - 2 > LOW_MAX - 2 || avail < 8)    /* n: 2..LOW_MAX */
         return 0;
-    uint64_t w0, w1;
+    uint64_t w0, w1 = 0;
     memcpy(&w0, p, 8);
+    /* А..П (D0 90..9F) lower to D0 B0..BF, Р..Я (D0 A0..AF) to D1 80..8F */
+    unsigned c1 = p[1];
+    int up = p[0] == 0xD0 && c1 - 0x90u < 0x20u;
+    if (up)
+        w0 += c1 >= 0xA0 ? (uint64_t)1 - 0x2000 : 0x2000;
     if (n <= 8) {
         w0 &= ~0ull >> (64 - 8 * n);
-        w1 = 0;
         if (!analyzer_cyr_small_lanes(analyzer_cyr_small_x(w0) & (~0ull >> (64 - 8 * n))))
             return 0;
     } else {
-        /* the last eight bytes, from p + n - 8 (a letter's start: n is even) */
-        memcpy(&w1, p + n - 8, 8);
-        if (!analyzer_cyr_small_lanes(analyzer_cyr_small_x(w0)) ||
-            !analyzer_cyr_small_lanes(analyzer_cyr_small_x(w1)))
+        if (!analyzer_cyr_small_lanes(analyzer_cyr_small_x(w0)))
             return 0;
-        w1 >>= 8 * (16 - n);
+        /* the eight bytes from 8 on, then the last eight (a letter's
+         * start: n is even), which may overlap them */
+        for (size_t j = 8; j + 8 < n; j += 8) {
+            uint64_t w;
+            memcpy(&w, p + j, 8);
+            if (!analyzer_cyr_small_lanes(analyzer_cyr_small_x(w)))
+                return 0;
+            memcpy(low + j, &w, 8);
+        }
+        memcpy(&w1, p + n - 8, 8);
+        if (!analyzer_cyr_small_lanes(analyzer_cyr_small_x(w1)))
+            return 0;
+        memcpy(low + n - 8, &w1, 8);
+        w1 >>= 8 * (16 - n);        /* bytes 8..n, when n <= 16 */
     }
+    memcpy(low, &w0, 8);
+    if (n <= 16)
+        memcpy(low + 8, &w1, 8);
     *k0 = w0;
     *k1 = w1;
+    *cap = up;
     return 1;
 #else
-    (void)p, (void)n, (void)avail, (void)k0, (void)k1;
+    (void)p, (void)n, (void)avail, (void)low, (void)k0, (void)k1, (void)cap;
     return 0;
 #endif
 }
@@ -479,10 +499,9 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
      * register of classify_ascii8() or from low */
     uint64_t k0 = 0, k1 = 0;
     if (classify_ascii8(p, n, avail, low, &k0, &has_up, &has_lo, &first_up)) {
-    } else if (!ascii && cyr_small_word(p, n, avail, &k0, &k1)) {
-        memcpy(low, &k0, 8);
-        memcpy(low + 8, &k1, 8);
-        has_lo = 1;
+    } else if (!ascii && cyr_small_word(p, n, avail, low, &k0, &k1, &first_up)) {
+        has_up = first_up;
+        has_lo = !first_up || n > 2;
         cyr = 1;
     } else {
         /* zeroed first, the key's padding needs no mask by length (a
