@@ -921,35 +921,15 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
             i += w;
             continue;
         }
-        size_t a = i, e;
-        if (!ascii) {
+        size_t a = i;
+        if (!ascii || tc->glue) {
             i = word_end(s, a, len, tc->glue);
         } else {
+            /* no glued end in the text: the word ends at white space (the
+             * run stops at a control character too, which is part of it) */
             i = skip_word_ascii(s, i, len);
-            int glued = 0;
-            /* in the ASCII run just skipped; not in most texts, where no glue
-             * byte stands before a capital (a loop a token whose exit no
-             * predictor knows cost some 17 mispredicted branches a text) */
-            for (size_t p = a + 2; tc->glue && p + 1 < i; p++)
-                if ((byte_class[s[p]] & B_GLUE) && (e = glued_end(s, a, p, len))) {
-                    i = e;              /* "a joke.Boston": two tokens, two sentences */
-                    glued = 1;
-                    break;
-                }
-            while (!glued && i < len) {
-                unsigned bc = byte_class[s[i]];
-                if (!bc) {          /* letters */
-                    i++;
-                    continue;
-                }
-                if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
-                    break;
-                if ((bc & B_GLUE) && (e = glued_end(s, a, i, len))) {
-                    i = e;          /* "a joke.Boston": two tokens, two sentences */
-                    break;
-                }
+            while (i < len && !(byte_class[s[i]] & B_SPACE))
                 i++;
-            }
         }
         size_t b = i, x = a, y = b, k;
         if (ascii) {            /* strip punctuation: ASCII only */
