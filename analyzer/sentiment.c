@@ -438,9 +438,8 @@ static inline int cyr_small_word(const unsigned char *p, size_t n, size_t avail,
     memcpy(&w0, p, 8);
     /* А..П (D0 90..9F) lower to D0 B0..BF, Р..Я (D0 A0..AF) to D1 80..8F */
     unsigned c1 = p[1];
-    int up = p[0] == 0xD0 && c1 - 0x90u < 0x20u;
-    if (up)
-        w0 += c1 >= 0xA0 ? (uint64_t)1 - 0x2000 : 0x2000;
+    int up = (p[0] == 0xD0) & (c1 - 0x90u < 0x20u);
+    w0 += (c1 >= 0xA0 ? (uint64_t)1 - 0x2000 : 0x2000) & -(uint64_t)up;     /* no branch */
     if (n <= 8) {
         w0 &= ~0ull >> (64 - 8 * n);
         if (!analyzer_cyr_small_lanes(analyzer_cyr_small_x(w0) & (~0ull >> (64 - 8 * n))))
@@ -498,8 +497,12 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
     /* the lexicon key in two words (the bytes past n zero), from the
      * register of classify_ascii8() or from low */
     uint64_t k0 = 0, k1 = 0;
-    if (classify_ascii8(p, n, avail, low, &k0, &has_up, &has_lo, &first_up)) {
-    } else if (!ascii && cyr_small_word(p, n, avail, low, &k0, &k1, &first_up)) {
+    /* a Cyrillic word is no word of classify_ascii8(), whose length test
+     * missed some seven times a Russian text */
+    if (!(!ascii && table == &lx->ru) &&
+        classify_ascii8(p, n, avail, low, &k0, &has_up, &has_lo, &first_up)) {
+    } else if (!ascii && table == &lx->ru &&
+               cyr_small_word(p, n, avail, low, &k0, &k1, &first_up)) {
         has_up = first_up;
         has_lo = !first_up || n > 2;
         cyr = 1;
