@@ -40,6 +40,9 @@
 #include <string.h>
 #include "analyzer/analyzer_internal.h"
 #include "core/buf.h"
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define C_INCR   0.733
 #define N_SCALAR (-0.74)
@@ -873,6 +876,36 @@ word_end(const unsigned char *s, size_t a, size_t len, int glue)
 {
     size_t i = a, e;
     while (i < len) {
+#ifdef __SSE2__
+        if (len >= 16) {
+            /* sixteen bytes at a time where SSE2 is: most words of a
+             * Russian text end within them, so the loop's exit is predicted
+             * (eight at a time, it missed some twelve times a text) */
+            __m128i v = _mm_loadu_si128(
+                (const __m128i *)(const void *)(s + (i + 16 <= len ? i : len - 16)));
+            __m128i m = _mm_or_si128(
+                _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v),
+                _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xDC)),
+                               _mm_set1_epi8((char)0xC0)));
+            if (glue)
+                m = _mm_or_si128(
+                    m, _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(2)),
+                                                   _mm_set1_epi8('.')),
+                                    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('!')),
+                                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('?')))));
+            unsigned bits = (unsigned)_mm_movemask_epi8(m);
+            if (i + 16 > len)       /* the last sixteen bytes: from i on, and the end */
+                bits = (bits | 0x10000u) >> (i + 16 - len);
+            if (!bits) {
+                i += 16;
+                continue;
+            }
+            i += (size_t)__builtin_ctz(bits);
+            if (i >= len)
+                break;
+        } else
+#endif
+        {
 #if SWAR
         uint64_t w = 0;             /* a text under eight bytes: byte by byte */
         if (i + 8 <= len) {
@@ -893,6 +926,7 @@ word_end(const unsigned char *s, size_t a, size_t len, int glue)
         if (i >= len)
             break;
 #endif
+        }
         unsigned bc = byte_class[s[i]];
         if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
             break;
