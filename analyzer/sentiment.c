@@ -671,6 +671,11 @@ static inline int ends_sentence(unsigned c)
     return c == '.' || c == '!' || c == '?' || c == ';';
 }
 
+/* ends_sentence() and a clause's end (, and :) as bits of the byte's
+ * value, for bytes below 64 */
+#define SENT_END (1ull << '.' | 1ull << '!' | 1ull << '?' | 1ull << ';')
+#define CLAUSE_END (1ull << ',' | 1ull << ':')
+
 static int ascii_prefix(const unsigned char *s, size_t n, const char *p)
 {
     size_t k = strlen(p);
@@ -1062,14 +1067,28 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
         struct analyzer_tok *t = &toks[n - 1];
         /* the punctuation after the word: "bad." "bad!!" "bad..." "bad?!" "bad," */
         unsigned last = s[b - 1];
-        t->eos = ends_sentence(last) || (!ascii && b - a >= 3 && s[b - 3] == 0xE2 && s[b - 2] == 0x80 &&
-                                         s[b - 1] == 0xA6);
-        t->clause = t->eos || last == ',' || last == ':';
-        if (t->eos && memchr(s + y, '?', b - y))
-            for (size_t q = n; q-- > 0 && toks[q].sent == sent;)
-                toks[q].question = 1;
-        if (t->eos)
-            sent++;
+        if (ascii) {
+            t->eos = ends_sentence(last);
+            t->clause = t->eos || last == ',' || last == ':';
+            if (t->eos && memchr(s + y, '?', b - y))
+                for (size_t q = n; q-- > 0 && toks[q].sent == sent;)
+                    toks[q].question = 1;
+            if (t->eos)
+                sent++;
+        } else {
+            /* whether a word ends a sentence is as likely as not: bit tests
+             * and a count (in the ASCII copy the same change cost more
+             * than it saved) */
+            int eos = (last < 64) & (int)(SENT_END >> (last & 63));
+            if (last == 0xA6 && b - a >= 3 && s[b - 3] == 0xE2 && s[b - 2] == 0x80)
+                eos = 1;                                    /* "…" */
+            t->eos = (uint8_t)eos;
+            t->clause = (uint8_t)(eos | ((last < 64) & (int)(CLAUSE_END >> (last & 63))));
+            if (eos && memchr(s + y, '?', b - y))
+                for (size_t q = n; q-- > 0 && toks[q].sent == sent;)
+                    toks[q].question = 1;
+            sent += (uint32_t)eos;
+        }
         tc->at_start = t->eos;
     }
     stops_flush(tc);
