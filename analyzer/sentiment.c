@@ -463,7 +463,7 @@ static inline int cyr_small_word(const unsigned char *p, size_t n, size_t avail,
         if (!analyzer_cyr_small_lanes(analyzer_cyr_small_x(w1)))
             return 0;
         memcpy(low + n - 8, &w1, 8);
-        w1 >>= 8 * (16 - n);        /* bytes 8..n, when n <= 16 */
+        w1 = n <= 16 ? w1 >> (8 * (16 - n)) : 0;     /* bytes 8..n of a short key */
     }
     memcpy(low, &w0, 8);
     if (n <= 16)
