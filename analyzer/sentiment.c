@@ -529,7 +529,7 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
     const struct analyzer_lexicon *lx = tc->lx;
     char low[LOW_MAX];
     const struct lex_table *table =
-        !ascii && n && (p[0] == 0xD0 || p[0] == 0xD1) ? &lx->ru : &lx->words;
+        !ascii && n && (p[0] & 0xFE) == 0xD0 ? &lx->ru : &lx->words;
     int lowfits = n <= sizeof low;
     int fits = n <= table->maxlen && lowfits;
     int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0, e2 = 0;
