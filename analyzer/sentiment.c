@@ -994,7 +994,11 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
     const unsigned char *atp = memchr(s, '@', len);
     size_t next_at = atp ? (size_t)(atp - s) : len;
     for (size_t i = 0; i < len;) {
-        size_t w = ascii ? ascii_space[s[i]] : ws_at(s, i, len);
+        /* outside ASCII, only a lead byte of B_MAYBE_SPACE is looked at
+         * in full (most are a Cyrillic letter's) */
+        size_t w = ascii || s[i] < 0x80                   ? ascii_space[s[i]]
+                   : (byte_class[s[i]] & B_MAYBE_SPACE) ? ws_at(s, i, len)
+                                                        : 0;
         if (w) {
             i += w;
             continue;
