@@ -254,7 +254,7 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
     memcpy(&b1, lx->emoji_first + (0x11u << 3), 8);
     int cyr_free = !b0 && !b1;
 #endif
-#ifdef __SSE2__
+#if SWAR && defined(__SSE2__)
     /* ... nor with an ASCII letter or a space: then a run of those and of
      * such letters is stepped over sixteen bytes at a time (the letters'
      * loop above missed some ten times a Russian text, stopping at every
@@ -269,7 +269,7 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
         uint32_t cp = s[i];
 #if SWAR
         if (cyr_free && (cp == 0xD0 || cp == 0xD1)) {
-#ifdef __SSE2__
+#if SWAR && defined(__SSE2__)
             if (words_free) {
                 while (i + 16 <= len) {
                     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
@@ -975,6 +975,7 @@ word_end(const unsigned char *s, size_t a, size_t len, int glue)
             return e;               /* "a joke.Boston": two tokens, two sentences */
         i++;
     }
+    (void)glue;                     /* byte by byte, glued_end() decides alone */
     return i;
 }
 
