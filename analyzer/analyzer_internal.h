@@ -234,14 +234,31 @@ static inline uint64_t analyzer_lex_hash16(uint64_t k0, uint64_t k1, size_t len)
     return h;
 }
 
+/* The hash of a key of 17 to 32 bytes given as its first sixteen (k0,
+ * k1) and its last sixteen (k2, k3), which overlap unless len is 32: no
+ * loop, and no branch on the length (a Russian word of nine to sixteen
+ * letters). */
+static inline uint64_t analyzer_lex_hash32(uint64_t k0, uint64_t k1, uint64_t k2, uint64_t k3,
+                                           size_t len)
+{
+    return analyzer_lex_hash16(k0 ^ (k2 * 0xD6E8FEB86659FD93ull),
+                               k1 ^ (k3 * 0xA0761D6478BD642Full), len);
+}
+
 /* The hash of any key, for the tables' slots: analyzer_lex_hash16() for
- * the short ones. */
+ * the short ones, analyzer_lex_hash32() for those up to 32 bytes. */
 static inline uint64_t analyzer_lex_hash(const char *s, size_t n)
 {
     if (n <= 16) {
         uint64_t k[2] = {0, 0};
         memcpy(k, s, n);
         return analyzer_lex_hash16(k[0], k[1], n);
+    }
+    if (n <= 32) {
+        uint64_t k[4];
+        memcpy(k, s, 16);
+        memcpy(k + 2, s + n - 16, 16);
+        return analyzer_lex_hash32(k[0], k[1], k[2], k[3], n);
     }
     uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull);
     while (n >= 8) {
@@ -325,16 +342,28 @@ int analyzer_lex_add_cue_word(struct analyzer_lexicon *lx, const char *key, size
  * at a time. In each 16-bit lane (lead byte low), with the continuation's
  * low nibble masked off, x = lane ^ B0D0 is 0 for D0 Bx, and 3001 for D1 8x
  * (B0D0 ^ 80D1): bits 0, 12 and 13 all set or all clear, nothing else. */
-static inline int analyzer_cyr_small4(const unsigned char *p)
+static inline uint64_t analyzer_cyr_small_x(uint64_t w)
 {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    uint64_t x = (w & 0xF0FFF0FFF0FFF0FFull) ^ 0xB0D0B0D0B0D0B0D0ull;
+    return (w & 0xF0FFF0FFF0FFF0FFull) ^ 0xB0D0B0D0B0D0B0D0ull;
+}
+
+/* The test of analyzer_cyr_small4() on x = analyzer_cyr_small_x() of the
+ * eight bytes; a lane of x that is 0 passes (a caller masks the lanes past
+ * a shorter word to 0). */
+static inline int analyzer_cyr_small_lanes(uint64_t x)
+{
     if (x & ~0x3001300130013001ull)
         return 0;
     uint64_t b0 = x & 0x0001000100010001ull;
     return ((b0 ^ (x >> 12)) & 0x0001000100010001ull) == 0 &&
            ((b0 ^ (x >> 13)) & 0x0001000100010001ull) == 0;
+}
+
+static inline int analyzer_cyr_small4(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return analyzer_cyr_small_lanes(analyzer_cyr_small_x(w));
 }
 
 /* Which table a (lower-case) key belongs to: Cyrillic keys (first byte of

@@ -170,6 +170,30 @@ const struct lex_entry *analyzer_lex_find(const struct lex_table *t, const char 
 {
     if (len > t->maxlen || !t->slot)
         return NULL;
+    if (len > sizeof t->v->head && len <= 32) {
+        /* the key's first and last sixteen bytes, kept for the hash and
+         * compared with the entry's in one test */
+        uint64_t k[4];
+        memcpy(k, key, 16);
+        memcpy(k + 2, key + len - 16, 16);
+        uint64_t h = analyzer_lex_hash32(k[0], k[1], k[2], k[3], len);
+        uint32_t tag = (uint32_t)(h >> (64 - LEX_TAG_BITS));
+        for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
+            uint32_t s = t->slot[i];
+            if (!s)
+                return NULL;
+            if ((s >> LEX_IDX_BITS) == tag) {
+                const struct lex_entry *e = &t->v[(s & ((1u << LEX_IDX_BITS) - 1)) - 1];
+                if (e->len == len) {
+                    uint64_t x[4];
+                    memcpy(x, e->key, 16);
+                    memcpy(x + 2, e->key + len - 16, 16);
+                    if (!((x[0] ^ k[0]) | (x[1] ^ k[1]) | (x[2] ^ k[2]) | (x[3] ^ k[3])))
+                        return e;
+                }
+            }
+        }
+    }
     uint64_t h = analyzer_lex_hash(key, len);
     uint32_t tag = (uint32_t)(h >> (64 - LEX_TAG_BITS));
     for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {

@@ -40,6 +40,9 @@
 #include <string.h>
 #include "analyzer/analyzer_internal.h"
 #include "core/buf.h"
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define C_INCR   0.733
 #define N_SCALAR (-0.74)
@@ -179,6 +182,15 @@ static inline size_t skip_word_ascii(const unsigned char *s, size_t i, size_t le
             return i + (size_t)(__builtin_ctzll(m) >> 3);
         i += 8;
     }
+    if (i < len && len >= 8) {
+        /* the text's last bytes: its last eight, the ones before i shifted
+         * out and zero bytes (below 0x21) shifted in past the end */
+        uint64_t w;
+        memcpy(&w, s + len - 8, 8);
+        w >>= 8 * (i + 8 - len);
+        uint64_t m = ((w - ONES * 0x21) & ~w & HIGHS) | (w & HIGHS);
+        return i + (size_t)(__builtin_ctzll(m) >> 3);
+    }
 #endif
     (void)s;
     (void)len;
@@ -242,11 +254,47 @@ static int emoji_expand(const struct analyzer_lexicon *lx, const unsigned char *
     memcpy(&b1, lx->emoji_first + (0x11u << 3), 8);
     int cyr_free = !b0 && !b1;
 #endif
+#if SWAR && defined(__SSE2__)
+    /* ... nor with an ASCII letter or a space: then a run of those and of
+     * such letters is stepped over sixteen bytes at a time (the letters'
+     * loop above missed some ten times a Russian text, stopping at every
+     * space) */
+    uint64_t ascii_hi;
+    memcpy(&ascii_hi, lx->emoji_first + 8, 8);     /* U+0040..U+007F */
+    int words_free = cyr_free && !(lx->emoji_first[4] & 1) &&
+                     !(ascii_hi & (((1ull << 26) - 1) << 1 | ((1ull << 26) - 1) << 33));
+#endif
     for (size_t i = 0; i < len;) {
         size_t adv = 1;
         uint32_t cp = s[i];
 #if SWAR
         if (cyr_free && (cp == 0xD0 || cp == 0xD1)) {
+#if SWAR && defined(__SSE2__)
+            if (words_free) {
+                while (i + 16 <= len) {
+                    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+                    __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+                    __m128i cyr = _mm_or_si128(     /* D0, D1, 80..BF (signed: below C0) */
+                        _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xFE)),
+                                       _mm_set1_epi8((char)0xD0)),
+                        _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0)));
+                    __m128i word = _mm_or_si128(
+                        _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                      _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1))),
+                        _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+                    unsigned other =
+                        ~(unsigned)_mm_movemask_epi8(_mm_or_si128(cyr, word)) & 0xFFFF;
+                    if (other) {
+                        i += (size_t)__builtin_ctz(other);  /* a character's start */
+                        break;
+                    }
+                    i += 16;
+                }
+                /* sixteen bytes stepped over may end inside a letter */
+                if (i < len && (s[i] & 0xC0) == 0x80)
+                    i++;
+            }
+#endif
             while (i + 8 <= len && cyr4(s + i))
                 i += 8;
             if (i >= len)
@@ -411,6 +459,61 @@ static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail
 #endif
 }
 
+/* A word of small letters а..я (what analyzer_cyr_small4() takes four at
+ * a time), perhaps after a capital А..Я, when eight bytes can be read at
+ * p: its lower case into low and, as a lexicon key of up to 16 bytes, into
+ * *k0 and *k1 (the bytes past n zero); *cap says whether the first letter
+ * was a capital. Most words of a Russian text are such words, and the byte
+ * loop of classify() took every letter past a multiple of four, and every
+ * letter of a capitalised word, one at a time. 0 when the word is not such
+ * a word (nothing written to *cap then). */
+static inline int cyr_small_word(const unsigned char *p, size_t n, size_t avail, char *low,
+                                 uint64_t *k0, uint64_t *k1, int *cap)
+{
+#if SWAR
+    if ((n & 1) || n - 2 > LOW_MAX - 2 || avail < 8)    /* n: 2..LOW_MAX */
+        return 0;
+    uint64_t w0, w1 = 0;
+    memcpy(&w0, p, 8);
+    /* А..П (D0 90..9F) lower to D0 B0..BF, Р..Я (D0 A0..AF) to D1 80..8F */
+    unsigned c1 = p[1];
+    int up = (p[0] == 0xD0) & (c1 - 0x90u < 0x20u);
+    w0 += (c1 >= 0xA0 ? (uint64_t)1 - 0x2000 : 0x2000) & -(uint64_t)up;     /* no branch */
+    if (n <= 8) {
+        w0 &= ~0ull >> (64 - 8 * n);
+        if (!analyzer_cyr_small_lanes(analyzer_cyr_small_x(w0) & (~0ull >> (64 - 8 * n))))
+            return 0;
+    } else {
+        if (!analyzer_cyr_small_lanes(analyzer_cyr_small_x(w0)))
+            return 0;
+        /* the eight bytes from 8 on, then the last eight (a letter's
+         * start: n is even), which may overlap them */
+        for (size_t j = 8; j + 8 < n; j += 8) {
+            uint64_t w;
+            memcpy(&w, p + j, 8);
+            if (!analyzer_cyr_small_lanes(analyzer_cyr_small_x(w)))
+                return 0;
+            memcpy(low + j, &w, 8);
+        }
+        memcpy(&w1, p + n - 8, 8);
+        if (!analyzer_cyr_small_lanes(analyzer_cyr_small_x(w1)))
+            return 0;
+        memcpy(low + n - 8, &w1, 8);
+        w1 = n <= 16 ? w1 >> (8 * (16 - n)) : 0;     /* bytes 8..n of a short key */
+    }
+    memcpy(low, &w0, 8);
+    if (n <= 16)
+        memcpy(low + 8, &w1, 8);
+    *k0 = w0;
+    *k1 = w1;
+    *cap = up;
+    return 1;
+#else
+    (void)p, (void)n, (void)avail, (void)low, (void)k0, (void)k1, (void)cap;
+    return 0;
+#endif
+}
+
 static inline int stem_head_maybe(const struct analyzer_lexicon *lx, const char *low)
 {
     uint32_t h = lex_stem_head(low);
@@ -426,14 +529,23 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
     const struct analyzer_lexicon *lx = tc->lx;
     char low[LOW_MAX];
     const struct lex_table *table =
-        !ascii && n && (p[0] == 0xD0 || p[0] == 0xD1) ? &lx->ru : &lx->words;
+        !ascii && n && (p[0] & 0xFE) == 0xD0 ? &lx->ru : &lx->words;
     int lowfits = n <= sizeof low;
     int fits = n <= table->maxlen && lowfits;
     int has_up = 0, has_lo = 0, cyr = 0, first_up = 0, nt = 0, e2 = 0;
     /* the lexicon key in two words (the bytes past n zero), from the
      * register of classify_ascii8() or from low */
     uint64_t k0 = 0, k1 = 0;
-    if (!classify_ascii8(p, n, avail, low, &k0, &has_up, &has_lo, &first_up)) {
+    /* a Cyrillic word is no word of classify_ascii8(), whose length test
+     * missed some seven times a Russian text */
+    if (!(!ascii && table == &lx->ru) &&
+        classify_ascii8(p, n, avail, low, &k0, &has_up, &has_lo, &first_up)) {
+    } else if (!ascii && table == &lx->ru &&
+               cyr_small_word(p, n, avail, low, &k0, &k1, &first_up)) {
+        has_up = first_up;
+        has_lo = !first_up || n > 2;
+        cyr = 1;
+    } else {
         /* zeroed first, the key's padding needs no mask by length (a
          * branch on it missed three times a text) */
         memset(low, 0, 16);
@@ -594,6 +706,11 @@ static inline int ends_sentence(unsigned c)
 {
     return c == '.' || c == '!' || c == '?' || c == ';';
 }
+
+/* ends_sentence() and a clause's end (, and :) as bits of the byte's
+ * value, for bytes below 64 */
+#define SENT_END (1ull << '.' | 1ull << '!' | 1ull << '?' | 1ull << ';')
+#define CLAUSE_END (1ull << ',' | 1ull << ':')
 
 static int ascii_prefix(const unsigned char *s, size_t n, const char *p)
 {
@@ -784,6 +901,84 @@ static size_t glued_end(const unsigned char *s, size_t a, size_t i, size_t len)
     return e;
 }
 
+/* Where the word that starts at s[a] ends: at the first white space, or
+ * after a sentence end glued to the next word (glued_end()). Read eight
+ * bytes at a time: the lanes that may stop the word are ASCII bytes below
+ * 0x21 (white space; also the zero bytes shifted in past the text's end,
+ * where the last word is read from the text's last eight bytes), the lead
+ * bytes of white space outside ASCII (C2, E1..E3: tested for C0..C3 and
+ * E0..E3) and, in a text that may have a glued end (tc->glue, which
+ * glued_end() needs to find one), . , ! and ?. Each test's lowest lane is
+ * exact, so only the first lane found is looked at byte by byte; the
+ * letters between (Cyrillic ones too) are stepped over eight bytes at a
+ * time instead of one. */
+static inline __attribute__((always_inline)) size_t
+word_end(const unsigned char *s, size_t a, size_t len, int glue)
+{
+    size_t i = a, e;
+    while (i < len) {
+#ifdef __SSE2__
+        if (len >= 16) {
+            /* sixteen bytes at a time where SSE2 is: most words of a
+             * Russian text end within them, so the loop's exit is predicted
+             * (eight at a time, it missed some twelve times a text) */
+            __m128i v = _mm_loadu_si128(
+                (const __m128i *)(const void *)(s + (i + 16 <= len ? i : len - 16)));
+            __m128i m = _mm_or_si128(
+                _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v),
+                _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xDC)),
+                               _mm_set1_epi8((char)0xC0)));
+            if (glue)
+                m = _mm_or_si128(
+                    m, _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(2)),
+                                                   _mm_set1_epi8('.')),
+                                    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('!')),
+                                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('?')))));
+            unsigned bits = (unsigned)_mm_movemask_epi8(m);
+            if (i + 16 > len)       /* the last sixteen bytes: from i on, and the end */
+                bits = (bits | 0x10000u) >> (i + 16 - len);
+            if (!bits) {
+                i += 16;
+                continue;
+            }
+            i += (size_t)__builtin_ctz(bits);
+            if (i >= len)
+                break;
+        } else
+#endif
+        {
+#if SWAR
+        uint64_t w = 0;             /* a text under eight bytes: byte by byte */
+        if (i + 8 <= len) {
+            memcpy(&w, s + i, 8);
+        } else if (len >= 8) {
+            memcpy(&w, s + len - 8, 8);
+            w >>= 8 * (i + 8 - len);
+        }
+        uint64_t l = (w & (ONES * 0xDC)) ^ (ONES * 0xC0);
+        uint64_t m = ((w - ONES * 0x21) & ~w & HIGHS) | ((l - ONES) & ~l & HIGHS);
+        if (glue)
+            m |= glue_lanes(w);
+        if (!m) {
+            i += 8;
+            continue;
+        }
+        i += (size_t)(__builtin_ctzll(m) >> 3);
+        if (i >= len)
+            break;
+#endif
+        }
+        unsigned bc = byte_class[s[i]];
+        if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
+            break;
+        if ((bc & B_GLUE) && (e = glued_end(s, a, i, len)))
+            return e;               /* "a joke.Boston": two tokens, two sentences */
+        i++;
+    }
+    (void)glue;                     /* byte by byte, glued_end() decides alone */
+    return i;
+}
+
 /* The tokenizer's body. ascii is tc->ascii, given apart so that the two
  * callers below get a copy each: for ASCII text (no emoji, so no
  * descriptions either) the compiler drops the paths of other characters. */
@@ -800,43 +995,24 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
     const unsigned char *atp = memchr(s, '@', len);
     size_t next_at = atp ? (size_t)(atp - s) : len;
     for (size_t i = 0; i < len;) {
-        size_t w = ascii ? ascii_space[s[i]] : ws_at(s, i, len);
+        /* outside ASCII, only a lead byte of B_MAYBE_SPACE is looked at
+         * in full (most are a Cyrillic letter's) */
+        size_t w = ascii || s[i] < 0x80                   ? ascii_space[s[i]]
+                   : (byte_class[s[i]] & B_MAYBE_SPACE) ? ws_at(s, i, len)
+                                                        : 0;
         if (w) {
             i += w;
             continue;
         }
-        size_t a = i, e;
-        i = skip_word_ascii(s, i, len);
-        int glued = 0;
-        /* in the ASCII run just skipped; not in most texts, where no glue
-         * byte stands before a capital (a loop a token whose exit no
-         * predictor knows cost some 17 mispredicted branches a text) */
-        for (size_t p = a + 2; tc->glue && p + 1 < i; p++)
-            if ((byte_class[s[p]] & B_GLUE) && (e = glued_end(s, a, p, len))) {
-                i = e;              /* "a joke.Boston": two tokens, two sentences */
-                glued = 1;
-                break;
-            }
-        while (!glued && i < len) {
-            unsigned bc = byte_class[s[i]];
-            if (!bc) {          /* letters, and every byte of Cyrillic */
-#if SWAR
-                /* four letters of U+0400..U+047F (bytes of class 0) at once */
-                if (!ascii && i + 8 <= len && cyr4(s + i)) {
-                    i += 8;
-                    continue;
-                }
-#endif
+        size_t a = i;
+        if (!ascii || tc->glue) {
+            i = word_end(s, a, len, tc->glue);
+        } else {
+            /* no glued end in the text: the word ends at white space (the
+             * run stops at a control character too, which is part of it) */
+            i = skip_word_ascii(s, i, len);
+            while (i < len && !(byte_class[s[i]] & B_SPACE))
                 i++;
-                continue;
-            }
-            if ((bc & B_SPACE) || ((bc & B_MAYBE_SPACE) && ws_at(s, i, len)))
-                break;
-            if ((bc & B_GLUE) && (e = glued_end(s, a, i, len))) {
-                i = e;          /* "a joke.Boston": two tokens, two sentences */
-                break;
-            }
-            i++;
         }
         size_t b = i, x = a, y = b, k;
         if (ascii) {            /* strip punctuation: ASCII only */
@@ -932,14 +1108,28 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
         struct analyzer_tok *t = &toks[n - 1];
         /* the punctuation after the word: "bad." "bad!!" "bad..." "bad?!" "bad," */
         unsigned last = s[b - 1];
-        t->eos = ends_sentence(last) || (!ascii && b - a >= 3 && s[b - 3] == 0xE2 && s[b - 2] == 0x80 &&
-                                         s[b - 1] == 0xA6);
-        t->clause = t->eos || last == ',' || last == ':';
-        if (t->eos && memchr(s + y, '?', b - y))
-            for (size_t q = n; q-- > 0 && toks[q].sent == sent;)
-                toks[q].question = 1;
-        if (t->eos)
-            sent++;
+        if (ascii) {
+            t->eos = ends_sentence(last);
+            t->clause = t->eos || last == ',' || last == ':';
+            if (t->eos && memchr(s + y, '?', b - y))
+                for (size_t q = n; q-- > 0 && toks[q].sent == sent;)
+                    toks[q].question = 1;
+            if (t->eos)
+                sent++;
+        } else {
+            /* whether a word ends a sentence is as likely as not: bit tests
+             * and a count (in the ASCII copy the same change cost more
+             * than it saved) */
+            int eos = (last < 64) & (int)(SENT_END >> (last & 63));
+            if (last == 0xA6 && b - a >= 3 && s[b - 3] == 0xE2 && s[b - 2] == 0x80)
+                eos = 1;                                    /* "…" */
+            t->eos = (uint8_t)eos;
+            t->clause = (uint8_t)(eos | ((last < 64) & (int)(CLAUSE_END >> (last & 63))));
+            if (eos && memchr(s + y, '?', b - y))
+                for (size_t q = n; q-- > 0 && toks[q].sent == sent;)
+                    toks[q].question = 1;
+            sent += (uint32_t)eos;
+        }
         tc->at_start = t->eos;
     }
     stops_flush(tc);
