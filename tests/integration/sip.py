@@ -149,12 +149,36 @@ class Baresip:
     def heard(self, *pitches):
         """How loud each pitch (Hz) is in what this phone heard (its sndfile
         dumps of decoded audio): the amplitude of a sine of that pitch,
-        about 8000 for the tones the phones send, near 0 when absent."""
+        about 8000 for the tones the phones send, near 0 when absent.
+
+        baresip writes a dump's length into its header when it closes the
+        file, after the call has gone from `listcalls`; on a loaded machine
+        that can come later, so this waits (up to 5 s) for the dumps to be
+        closed and to stop growing, and reads what is there either way."""
+        def frames():
+            got = []
+            for path in sorted(glob.glob(os.path.join(self.dir, "dump-*-dec.wav"))):
+                with wave.open(path) as w:
+                    got.append((path, w.getnframes(), os.path.getsize(path)))
+            return got
+        last, deadline = None, time.monotonic() + 5
+        while time.monotonic() < deadline:
+            now = frames()
+            if now and now == last and all(n > 0 for _, n, _ in now):
+                break
+            last = now
+            time.sleep(0.1)
         samples = []
-        for path in sorted(glob.glob(os.path.join(self.dir, "dump-*-dec.wav"))):
+        for path, n, size in frames():
             with wave.open(path) as w:
-                n = w.getnframes()
-                samples += struct.unpack("<%dh" % n, w.readframes(n))
+                data = w.readframes(n)
+            if not n:       # never closed: the samples written so far, after the header
+                with open(path, "rb") as f:
+                    raw = f.read()
+                at = raw.find(b"data", 12, 1024)
+                data = raw[at + 8:] if at >= 0 else b""
+                data = data[:len(data) // 2 * 2]
+            samples += struct.unpack("<%dh" % (len(data) // 2), data)
         return {hz: tone_level(samples, hz) for hz in pitches}
 
     def kill(self):
