@@ -399,7 +399,8 @@ struct tokctx {
     int at_start;               /* the next token starts a sentence */
     int ascii;                  /* the text is ASCII: a character is a byte */
     int glue;                   /* the text may have a glued sentence end: somewhere
-                                   . , ! or ? right before a capital (glue_pairs) */
+                                   . , ! or ? right before a capital (text_marks()) */
+    int at;                     /* the text may have an "@" (text_marks()) */
     uint32_t seen;              /* LEX_* flags of the entries met */
     uint32_t skips;             /* bit 1 << tok_skip of each token's skip */
     size_t caps;                /* tokens in ALL CAPS */
@@ -683,7 +684,7 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
 
 #if SWAR
 /* In the 64-bit word w, the lanes (bit 7 of each byte) that are . , ! or ?
- * and those that are 'A'..'Z', for glue_pairs(). The high bits are cleared
+ * and those that are 'A'..'Z', for text_marks(). The high bits are cleared
  * first, so no lane carries into the next: a byte from 0x80 may be taken
  * for its ASCII half, a yes that costs only a look with glued_end(). The
  * zero-byte test's borrow may say yes above a lane that really is a glue
@@ -992,7 +993,7 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
     tc->at_start = 1;
     /* the next "@" at or after the token (len when none), so that most
      * tokens need no search for one */
-    const unsigned char *atp = memchr(s, '@', len);
+    const unsigned char *atp = tc->at ? memchr(s, '@', len) : NULL;
     size_t next_at = atp ? (size_t)(atp - s) : len;
     for (size_t i = 0; i < len;) {
         /* outside ASCII, only a lead byte of B_MAYBE_SPACE is looked at
@@ -2068,26 +2069,111 @@ static int apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_t
     return branded;
 }
 
-void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
-                        const char *text, size_t len, struct sentiment *out, json_t *explain)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    struct buf ebuf = {0};
-    struct descv descs = {0};
-    struct lang_votes votes = {0};
-    out->score = out->words = 0.0;
-    out->lang = LANG_NONE;
-    out->nhits = 0;
+/* What the whole text says before it is tokenized, in one pass: its "!"
+ * and "?" (step 5), whether it is ASCII (emoji only exist outside it), and
+ * whether it may have a glued sentence end, which the tokenizer cuts (a . ,
+ * ! or ? right before a capital, or two dots in a row: glued_end()): most
+ * texts have none, and the tokenizer then does not look for one in every
+ * token. More yeses than there are are fine, fewer are not. */
+struct text_marks {
+    size_t ep, qm;              /* "!" and "?" */
+    int ascii;
+    int glue;
+    int at;                     /* an "@" may be there */
+};
 
-    /* one pass for "!", "?", ASCII letters and whether there is anything
-     * else (emoji only exist outside ASCII) */
-    size_t ep = 0, qm = 0;
-    uint64_t high = 0;
-    /* ... and whether a glue byte ever stands right before a capital (a
-     * sentence end typed without its space, which the tokenizer cuts):
-     * most texts have none, and the tokenizer then does not look for one
-     * in every token. More yeses than there are (glue_lanes()) are fine. */
-    uint64_t pairs = 0, carry = 0;
+#ifdef __SSE2__
+/* In v, the lanes that are . , ! or ? (*g), '.' (*dot), 'A'..'Z' (*up),
+ * '!' (*ex) and '?' (*q), as lanes of all ones. */
+static inline void marks16(__m128i v, __m128i *g, __m128i *dot, __m128i *up, __m128i *ex,
+                           __m128i *q)
+{
+    __m128i e = _mm_cmpeq_epi8(v, _mm_set1_epi8('!')), k = _mm_cmpeq_epi8(v, _mm_set1_epi8('?'));
+    __m128i dc = _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(2)), _mm_set1_epi8('.'));
+    *g = _mm_or_si128(_mm_or_si128(e, k), dc);                       /* '.' 2E, ',' 2C */
+    *dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+    /* 'A'..'Z' moved to -128..-103, the lowest signed bytes: one compare */
+    *up = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 'A'))),
+                         _mm_set1_epi8((char)(-128 + 26)));
+    *ex = e;                    /* written last: the caller may not want all */
+    *q = k;
+}
+
+/* The sum of the 16 byte counters c. */
+static inline size_t sum16(__m128i c)
+{
+    __m128i s = _mm_sad_epu8(c, _mm_setzero_si128());
+    return (size_t)_mm_cvtsi128_si32(s) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(s, 8));
+}
+#endif
+
+static inline void text_marks(const unsigned char *s, size_t len, struct text_marks *tm)
+{
+#ifdef __SSE2__
+    if (len >= 16) {
+        /* sixteen bytes at a time: the "!" and "?" counted in byte lanes
+         * (at most 255 blocks a round), a glue byte or a dot carried into
+         * the next block's lanes by a shift of one lane (memchr() for "!",
+         * "?" and ".." missed some four times a text, and the eight-byte
+         * pass below cost twice the instructions) */
+        __m128i high = _mm_setzero_si128(), hit = high, pg = high, pd = high, at = high;
+        size_t ep = 0, qm = 0, i = 0;
+        while (i + 16 <= len) {
+            size_t stop = len - i > 255 * 16 ? i + 255 * 16 : len;
+            __m128i cex = _mm_setzero_si128(), cq = cex;
+            for (; i + 16 <= stop; i += 16) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+                __m128i g, dot, up, ex, q;
+                marks16(v, &g, &dot, &up, &ex, &q);
+                high = _mm_or_si128(high, v);
+                at = _mm_or_si128(at, _mm_cmpeq_epi8(v, _mm_set1_epi8('@')));
+                cex = _mm_sub_epi8(cex, ex);
+                cq = _mm_sub_epi8(cq, q);
+                /* each lane's byte before it: this block's, shifted, and
+                 * the last of the block before */
+                __m128i bg = _mm_or_si128(_mm_slli_si128(g, 1), _mm_srli_si128(pg, 15));
+                __m128i bd = _mm_or_si128(_mm_slli_si128(dot, 1), _mm_srli_si128(pd, 15));
+                hit = _mm_or_si128(hit, _mm_or_si128(_mm_and_si128(bg, up), _mm_and_si128(bd, dot)));
+                pg = g;
+                pd = dot;
+            }
+            ep += sum16(cex);
+            qm += sum16(cq);
+        }
+        if (i < len) {
+            /* the last bytes, in the sixteen that end the text: the lanes
+             * before i were seen (their pairs too), only the counts need
+             * them out; the byte before each lane is read from s[len - 17] */
+            static const uint8_t from[32] = {
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+            };
+            __m128i keep = _mm_loadu_si128((const __m128i *)(const void *)(from + 16 - (i + 16 - len)));
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + len - 16));
+            __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + len - 17));
+            __m128i g, dot, up, ex, q, bg, bd, bup, bex, bq;
+            marks16(v, &g, &dot, &up, &ex, &q);
+            marks16(v1, &bg, &bd, &bup, &bex, &bq);
+            high = _mm_or_si128(high, v);
+            at = _mm_or_si128(at, _mm_cmpeq_epi8(v, _mm_set1_epi8('@')));
+            ep += sum16(_mm_and_si128(keep, _mm_and_si128(ex, _mm_set1_epi8(1))));
+            qm += sum16(_mm_and_si128(keep, _mm_and_si128(q, _mm_set1_epi8(1))));
+            hit = _mm_or_si128(hit, _mm_or_si128(_mm_and_si128(bg, up), _mm_and_si128(bd, dot)));
+        }
+        tm->ep = ep;
+        tm->qm = qm;
+        tm->ascii = !_mm_movemask_epi8(high);
+        tm->glue = _mm_movemask_epi8(hit) != 0;
+        tm->at = _mm_movemask_epi8(at) != 0;
+        return;
+    }
+#endif
+    /* eight bytes at a time, where the lanes are little-endian */
+    uint64_t high = 0, pairs = 0;
+#if SWAR
+    uint64_t carry = 0;
+#endif
     size_t i8 = 0;
     for (; i8 + 8 <= len; i8 += 8) {
         uint64_t w;
@@ -2098,7 +2184,7 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
         pairs |= (g & (u >> 8)) | (carry & u);
         carry = g >> 56;                /* lane 7 before the next word's lane 0 */
 #else
-        pairs = 1;                      /* the lanes above are little-endian */
+        pairs = 1;
 #endif
     }
     if (len >= 8) {
@@ -2116,13 +2202,33 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
             pairs |= i8 > 0 && (byte_class[s[i8 - 1]] & B_GLUE) && (unsigned)(s[i8] - 'A') < 26u;
         }
     }
+    tm->ep = tm->qm = 0;
     for (const unsigned char *q = s, *end = s + len; (q = memchr(q, '!', (size_t)(end - q)));
          q++)
-        ep++;
+        tm->ep++;
     for (const unsigned char *q = s, *end = s + len; (q = memchr(q, '?', (size_t)(end - q)));
          q++)
-        qm++;
-    int ascii = !(high & 0x8080808080808080ull);
+        tm->qm++;
+    tm->ascii = !(high & 0x8080808080808080ull);
+    tm->glue = pairs != 0 || has_ellipsis(s, len);
+    tm->at = 1;
+}
+
+void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
+                        const char *text, size_t len, struct sentiment *out, json_t *explain)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    struct buf ebuf = {0};
+    struct descv descs = {0};
+    struct lang_votes votes = {0};
+    out->score = out->words = 0.0;
+    out->lang = LANG_NONE;
+    out->nhits = 0;
+
+    struct text_marks tm;
+    text_marks(s, len, &tm);
+    size_t ep = tm.ep, qm = tm.qm;
+    int ascii = tm.ascii;
     if (!ascii) {
         analyzer_lang_letters(s, len, &votes);
         /* text of ASCII and U+0400..U+047F alone (most Russian text: the
@@ -2146,8 +2252,8 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
 
     /* the emoji's descriptions are new text: looked at by the tokenizer */
     struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes, .ascii = ascii,
-                        .glue = pairs != 0 || s != (const unsigned char *)text ||
-                                has_ellipsis(s, len)};
+                        .glue = tm.glue || s != (const unsigned char *)text,
+                        .at = tm.at || s != (const unsigned char *)text};
     struct ctx_s c = {.lx = lx, .t = toks};
     c.n = ascii ? tokenize_ascii(&tc, s, len, toks) : tokenize_utf8(&tc, s, len, toks, &descs);
     if (ascii)                 /* all letters are Latin: whether there is one */
