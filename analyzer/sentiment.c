@@ -401,6 +401,8 @@ struct tokctx {
     int glue;                   /* the text may have a glued sentence end: somewhere
                                    . , ! or ? right before a capital (text_marks()) */
     int at;                     /* the text may have an "@" (text_marks()) */
+    const uint8_t *ws;          /* bit i: s[i] is white space, and every bit from
+                                   len on (text_marks()); or NULL */
     uint32_t seen;              /* LEX_* flags of the entries met */
     uint32_t skips;             /* bit 1 << tok_skip of each token's skip */
     size_t caps;                /* tokens in ALL CAPS */
@@ -1009,11 +1011,27 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
         if (!ascii || tc->glue) {
             i = word_end(s, a, len, tc->glue);
         } else {
-            /* no glued end in the text: the word ends at white space (the
-             * run stops at a control character too, which is part of it) */
-            i = skip_word_ascii(s, i, len);
-            while (i < len && !(byte_class[s[i]] & B_SPACE))
-                i++;
+            /* no glued end in the text: the word ends at white space (a
+             * control character is part of it). From the text's map of
+             * white space where there is one: one shift and one ctz (eight
+             * bytes at a time, the loop's exit missed at every word of
+             * eight bytes or more) */
+#if SWAR && defined(__SSE2__)
+            uint64_t m = 0;
+            if (tc->ws) {
+                memcpy(&m, tc->ws + (i >> 3), 8);
+                m >>= i & 7;
+            }
+            if (m) {
+                i += (size_t)__builtin_ctzll(m);
+            } else
+#endif
+            {
+                /* the run stops at a control character too */
+                i = skip_word_ascii(s, i, len);
+                while (i < len && !(byte_class[s[i]] & B_SPACE))
+                    i++;
+            }
         }
         size_t b = i, x = a, y = b, k;
         if (ascii) {            /* strip punctuation: ASCII only */
@@ -2080,6 +2098,7 @@ struct text_marks {
     int ascii;
     int glue;
     int at;                     /* an "@" may be there */
+    int ws;                     /* the map of white space was made */
 };
 
 #ifdef __SSE2__
@@ -2099,6 +2118,18 @@ static inline void marks16(__m128i v, __m128i *g, __m128i *dot, __m128i *up, __m
     *q = k;
 }
 
+/* The lanes of v that are white space (B_SPACE), as bits. */
+static inline unsigned space16(__m128i v)
+{
+    /* 9..13 and 28..31 moved to the lowest signed bytes: a compare each */
+    __m128i r1 = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 9))),
+                                _mm_set1_epi8((char)(-128 + 5)));
+    __m128i r2 = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 28))),
+                                _mm_set1_epi8((char)(-128 + 4)));
+    __m128i sp = _mm_cmpeq_epi8(v, _mm_set1_epi8(' '));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(r1, r2), sp));
+}
+
 /* The sum of the 16 byte counters c. */
 static inline size_t sum16(__m128i c)
 {
@@ -2107,7 +2138,13 @@ static inline size_t sum16(__m128i c)
 }
 #endif
 
-static inline void text_marks(const unsigned char *s, size_t len, struct text_marks *tm)
+/* Where SSE2 is and len >= 16, ws (when not NULL, WS_UNITS(len) of them)
+ * gets bit i of the text's white space (B_SPACE) and every bit from len on:
+ * tokctx.ws. */
+#define WS_UNITS(len) ((len) / 16 + 7)
+
+static inline void text_marks(const unsigned char *s, size_t len, struct text_marks *tm,
+                              uint16_t *ws)
 {
 #ifdef __SSE2__
     if (len >= 16) {
@@ -2118,6 +2155,10 @@ static inline void text_marks(const unsigned char *s, size_t len, struct text_ma
          * pass below cost twice the instructions) */
         __m128i high = _mm_setzero_si128(), hit = high, pg = high, pd = high, at = high;
         size_t ep = 0, qm = 0, i = 0;
+        /* the map is for ASCII text alone: not made for one that starts
+         * outside it (a Russian text, which it cost 170 instructions) */
+        if (ws && _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)s)))
+            ws = NULL;
         while (i + 16 <= len) {
             size_t stop = len - i > 255 * 16 ? i + 255 * 16 : len;
             __m128i cex = _mm_setzero_si128(), cq = cex;
@@ -2127,6 +2168,8 @@ static inline void text_marks(const unsigned char *s, size_t len, struct text_ma
                 marks16(v, &g, &dot, &up, &ex, &q);
                 high = _mm_or_si128(high, v);
                 at = _mm_or_si128(at, _mm_cmpeq_epi8(v, _mm_set1_epi8('@')));
+                if (ws)
+                    ws[i / 16] = (uint16_t)space16(v);
                 cex = _mm_sub_epi8(cex, ex);
                 cq = _mm_sub_epi8(cq, q);
                 /* each lane's byte before it: this block's, shifted, and
@@ -2157,6 +2200,11 @@ static inline void text_marks(const unsigned char *s, size_t len, struct text_ma
             marks16(v1, &bg, &bd, &bup, &bex, &bq);
             high = _mm_or_si128(high, v);
             at = _mm_or_si128(at, _mm_cmpeq_epi8(v, _mm_set1_epi8('@')));
+            if (ws) {
+                /* lanes i - (len - 16) on are bytes i.. */
+                unsigned b = space16(v);
+                ws[i / 16] = (uint16_t)((b >> (i + 16 - len)) | (0xFFFFu << (len - i)));
+            }
             ep += sum16(_mm_and_si128(keep, _mm_and_si128(ex, _mm_set1_epi8(1))));
             qm += sum16(_mm_and_si128(keep, _mm_and_si128(q, _mm_set1_epi8(1))));
             hit = _mm_or_si128(hit, _mm_or_si128(_mm_and_si128(bg, up), _mm_and_si128(bd, dot)));
@@ -2166,6 +2214,13 @@ static inline void text_marks(const unsigned char *s, size_t len, struct text_ma
         tm->ascii = !_mm_movemask_epi8(high);
         tm->glue = _mm_movemask_epi8(hit) != 0;
         tm->at = _mm_movemask_epi8(at) != 0;
+        if (ws) {
+            /* from len on, where eight bytes can be read (a loop here
+             * became an indirect jump, mispredicted once a text) */
+            static const uint16_t ones[6] = {0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF};
+            memcpy(ws + (len + 15) / 16, ones, sizeof ones);
+        }
+        tm->ws = ws != NULL;
         return;
     }
 #endif
@@ -2212,6 +2267,8 @@ static inline void text_marks(const unsigned char *s, size_t len, struct text_ma
     tm->ascii = !(high & 0x8080808080808080ull);
     tm->glue = pairs != 0 || has_ellipsis(s, len);
     tm->at = 1;
+    tm->ws = 0;
+    (void)ws;
 }
 
 void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
@@ -2226,7 +2283,9 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
     out->nhits = 0;
 
     struct text_marks tm;
-    text_marks(s, len, &tm);
+    /* a map of the white space of texts up to 2 KB, for the tokenizer */
+    uint16_t wsmap[WS_UNITS(2048)];
+    text_marks(s, len, &tm, len <= 2048 ? wsmap : NULL);
     size_t ep = tm.ep, qm = tm.qm;
     int ascii = tm.ascii;
     if (!ascii) {
@@ -2253,7 +2312,8 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
     /* the emoji's descriptions are new text: looked at by the tokenizer */
     struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes, .ascii = ascii,
                         .glue = tm.glue || s != (const unsigned char *)text,
-                        .at = tm.at || s != (const unsigned char *)text};
+                        .at = tm.at || s != (const unsigned char *)text,
+                        .ws = tm.ws ? (const uint8_t *)wsmap : NULL};
     struct ctx_s c = {.lx = lx, .t = toks};
     c.n = ascii ? tokenize_ascii(&tc, s, len, toks) : tokenize_utf8(&tc, s, len, toks, &descs);
     if (ascii)                 /* all letters are Latin: whether there is one */
