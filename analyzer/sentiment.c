@@ -403,6 +403,10 @@ struct tokctx {
     int at;                     /* the text may have an "@" (text_marks()) */
     const uint8_t *ws;          /* bit i: s[i] is white space, and every bit from
                                    len on (text_marks()); or NULL */
+    int wide;                   /* an ASCII text of sixteen bytes or more, whose
+                                   last sixteen, then sixteen zero bytes, are a
+                                   copy to_tail bytes after its end (classify_ascii8()) */
+    uintptr_t to_tail;
     uint32_t seen;              /* LEX_* flags of the entries met */
     uint32_t skips;             /* bit 1 << tok_skip of each token's skip */
     size_t caps;                /* tokens in ALL CAPS */
@@ -428,12 +432,52 @@ static inline void stops_flush(struct tokctx *tc)
 
 /* A word of at most eight ASCII bytes without an apostrophe, when eight
  * bytes can be read at p: its lower case into low (eight bytes written) and
- * into *key (the bytes past n zero, as a lexicon key), and what classify()
- * finds in it, one 64-bit word at a time. 0 when the word is not such a
- * word (nothing written to the flags then). */
+ * into *k0 (the bytes past n zero, as a lexicon key; *k1 zero), and what
+ * classify() finds in it, one 64-bit word at a time. With wide (where SSE2
+ * is and the text has sixteen bytes: tokctx.wide), a word of up to sixteen
+ * bytes, sixteen at a time, *k1 its bytes 8..15 and sixteen bytes written
+ * to low: one path for (nearly) every word, where the tests of the length
+ * and of the bytes left missed some six times a text. 0 when the word is
+ * not such a word (nothing written to the flags then). */
 static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail, char *low,
-                                  uint64_t *key, int *has_up, int *has_lo, int *first_up)
+                                  uint64_t *k0, uint64_t *k1, int *has_up, int *has_lo,
+                                  int *first_up, int wide, uintptr_t to_tail)
 {
+    (void)wide, (void)to_tail;          /* SSE2 only */
+#if SWAR && defined(__SSE2__)
+    if (wide && n <= 16) {
+        /* the sixteen bytes from p, or near the text's end the same bytes
+         * in its copy of the last sixteen, to_tail bytes away: by a mask
+         * (as a ?: it was a branch, missed at about every text's end) */
+        const unsigned char *q = (const unsigned char *)(
+            (uintptr_t)p + (to_tail & -(uintptr_t)(avail < 16)));
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        /* lanes below n all ones: sixteen bytes from ones + 16 - n */
+        static const uint8_t ones[32] = {
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        };
+        v = _mm_and_si128(v, _mm_loadu_si128((const __m128i *)(const void *)(ones + 16 - n)));
+        /* a byte outside ASCII, or an apostrophe ("n't" is looked for
+         * byte by byte) */
+        if (_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, _mm_set1_epi8('\'')))))
+            return 0;
+        /* 'A'..'Z' and 'a'..'z' moved to the lowest signed bytes */
+        __m128i up = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 'A'))),
+                                    _mm_set1_epi8((char)(-128 + 26)));
+        __m128i lo = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 'a'))),
+                                    _mm_set1_epi8((char)(-128 + 26)));
+        v = _mm_or_si128(v, _mm_and_si128(up, _mm_set1_epi8(0x20)));
+        _mm_storeu_si128((__m128i *)(void *)low, v);
+        *k0 = (uint64_t)_mm_cvtsi128_si64(v);
+        *k1 = (uint64_t)_mm_cvtsi128_si64(_mm_srli_si128(v, 8));
+        unsigned mu = (unsigned)_mm_movemask_epi8(up);
+        *has_up = mu != 0;
+        *has_lo = _mm_movemask_epi8(lo) != 0;
+        *first_up = (int)(mu & 1);
+        return 1;
+    }
+#endif
 #if SWAR
     if (n > 8 || avail < 8)
         return 0;
@@ -451,13 +495,15 @@ static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail
     uint64_t lo = (w + ONES * (0x80 - 'a')) & ~(w + ONES * (0x80 - 'z' - 1)) & HIGHS;
     w |= up >> 2;                       /* 'A'..'Z' + 0x20 */
     memcpy(low, &w, 8);
-    *key = w;
+    *k0 = w;
+    *k1 = 0;
     *has_up = up != 0;
     *has_lo = lo != 0;
     *first_up = (up & 0x80) != 0;
     return 1;
 #else
-    (void)p, (void)n, (void)avail, (void)low, (void)key, (void)has_up, (void)has_lo, (void)first_up;
+    (void)p, (void)n, (void)avail, (void)low, (void)k0, (void)k1, (void)has_up, (void)has_lo;
+    (void)first_up;
     return 0;
 #endif
 }
@@ -542,7 +588,8 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
     /* a Cyrillic word is no word of classify_ascii8(), whose length test
      * missed some seven times a Russian text */
     if (!(!ascii && table == &lx->ru) &&
-        classify_ascii8(p, n, avail, low, &k0, &has_up, &has_lo, &first_up)) {
+        classify_ascii8(p, n, avail, low, &k0, &k1, &has_up, &has_lo, &first_up,
+                        ascii && tc->wide, tc->to_tail)) {
     } else if (!ascii && table == &lx->ru &&
                cyr_small_word(p, n, avail, low, &k0, &k1, &first_up)) {
         has_up = first_up;
@@ -2314,6 +2361,12 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
                         .glue = tm.glue || s != (const unsigned char *)text,
                         .at = tm.at || s != (const unsigned char *)text,
                         .ws = tm.ws ? (const uint8_t *)wsmap : NULL};
+    unsigned char tail[32] = {0};
+    if (ascii && len >= 16) {
+        memcpy(tail, s + len - 16, 16);
+        tc.wide = 1;
+        tc.to_tail = (uintptr_t)(tail + 16) - (uintptr_t)(s + len);
+    }
     struct ctx_s c = {.lx = lx, .t = toks};
     c.n = ascii ? tokenize_ascii(&tc, s, len, toks) : tokenize_utf8(&tc, s, len, toks, &descs);
     if (ascii)                 /* all letters are Latin: whether there is one */
