@@ -401,6 +401,7 @@ struct tokctx {
     int glue;                   /* the text may have a glued sentence end: somewhere
                                    . , ! or ? right before a capital (text_marks()) */
     int at;                     /* the text may have an "@" (text_marks()) */
+    int qm;                     /* the text has a "?" (ASCII text: text_marks()) */
     const uint8_t *ws;          /* bit i: s[i] is white space, and every bit from
                                    len on (text_marks()); or NULL */
     int wide;                   /* an ASCII text of sixteen bytes or more, whose
@@ -1177,7 +1178,9 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
         if (ascii) {
             t->eos = ends_sentence(last);
             t->clause = t->eos || last == ',' || last == ':';
-            if (t->eos && memchr(s + y, '?', b - y))
+            /* a "?" among the punctuation: looked for only in a text that
+             * has one (memchr() missed about once a text) */
+            if (t->eos && tc->qm && memchr(s + y, '?', b - y))
                 for (size_t q = n; q-- > 0 && toks[q].sent == sent;)
                     toks[q].question = 1;
             if (t->eos)
@@ -2360,6 +2363,7 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
     struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes, .ascii = ascii,
                         .glue = tm.glue || s != (const unsigned char *)text,
                         .at = tm.at || s != (const unsigned char *)text,
+                        .qm = tm.qm != 0,
                         .ws = tm.ws ? (const uint8_t *)wsmap : NULL};
     unsigned char tail[32] = {0};
     if (ascii && len >= 16) {
