@@ -399,7 +399,15 @@ struct tokctx {
     int at_start;               /* the next token starts a sentence */
     int ascii;                  /* the text is ASCII: a character is a byte */
     int glue;                   /* the text may have a glued sentence end: somewhere
-                                   . , ! or ? right before a capital (glue_pairs) */
+                                   . , ! or ? right before a capital (text_marks()) */
+    int at;                     /* the text may have an "@" (text_marks()) */
+    int qm;                     /* the text has a "?" (ASCII text: text_marks()) */
+    const uint8_t *ws;          /* bit i: s[i] is white space, and every bit from
+                                   len on (text_marks()); or NULL */
+    int wide;                   /* an ASCII text of sixteen bytes or more, whose
+                                   last sixteen, then sixteen zero bytes, are a
+                                   copy to_tail bytes after its end (classify_ascii8()) */
+    uintptr_t to_tail;
     uint32_t seen;              /* LEX_* flags of the entries met */
     uint32_t skips;             /* bit 1 << tok_skip of each token's skip */
     size_t caps;                /* tokens in ALL CAPS */
@@ -425,12 +433,52 @@ static inline void stops_flush(struct tokctx *tc)
 
 /* A word of at most eight ASCII bytes without an apostrophe, when eight
  * bytes can be read at p: its lower case into low (eight bytes written) and
- * into *key (the bytes past n zero, as a lexicon key), and what classify()
- * finds in it, one 64-bit word at a time. 0 when the word is not such a
- * word (nothing written to the flags then). */
+ * into *k0 (the bytes past n zero, as a lexicon key; *k1 zero), and what
+ * classify() finds in it, one 64-bit word at a time. With wide (where SSE2
+ * is and the text has sixteen bytes: tokctx.wide), a word of up to sixteen
+ * bytes, sixteen at a time, *k1 its bytes 8..15 and sixteen bytes written
+ * to low: one path for (nearly) every word, where the tests of the length
+ * and of the bytes left missed some six times a text. 0 when the word is
+ * not such a word (nothing written to the flags then). */
 static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail, char *low,
-                                  uint64_t *key, int *has_up, int *has_lo, int *first_up)
+                                  uint64_t *k0, uint64_t *k1, int *has_up, int *has_lo,
+                                  int *first_up, int wide, uintptr_t to_tail)
 {
+    (void)wide, (void)to_tail;          /* SSE2 only */
+#if SWAR && defined(__SSE2__)
+    if (wide && n <= 16) {
+        /* the sixteen bytes from p, or near the text's end the same bytes
+         * in its copy of the last sixteen, to_tail bytes away: by a mask
+         * (as a ?: it was a branch, missed at about every text's end) */
+        const unsigned char *q = (const unsigned char *)(
+            (uintptr_t)p + (to_tail & -(uintptr_t)(avail < 16)));
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        /* lanes below n all ones: sixteen bytes from ones + 16 - n */
+        static const uint8_t ones[32] = {
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        };
+        v = _mm_and_si128(v, _mm_loadu_si128((const __m128i *)(const void *)(ones + 16 - n)));
+        /* a byte outside ASCII, or an apostrophe ("n't" is looked for
+         * byte by byte) */
+        if (_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, _mm_set1_epi8('\'')))))
+            return 0;
+        /* 'A'..'Z' and 'a'..'z' moved to the lowest signed bytes */
+        __m128i up = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 'A'))),
+                                    _mm_set1_epi8((char)(-128 + 26)));
+        __m128i lo = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 'a'))),
+                                    _mm_set1_epi8((char)(-128 + 26)));
+        v = _mm_or_si128(v, _mm_and_si128(up, _mm_set1_epi8(0x20)));
+        _mm_storeu_si128((__m128i *)(void *)low, v);
+        *k0 = (uint64_t)_mm_cvtsi128_si64(v);
+        *k1 = (uint64_t)_mm_cvtsi128_si64(_mm_srli_si128(v, 8));
+        unsigned mu = (unsigned)_mm_movemask_epi8(up);
+        *has_up = mu != 0;
+        *has_lo = _mm_movemask_epi8(lo) != 0;
+        *first_up = (int)(mu & 1);
+        return 1;
+    }
+#endif
 #if SWAR
     if (n > 8 || avail < 8)
         return 0;
@@ -448,13 +496,15 @@ static inline int classify_ascii8(const unsigned char *p, size_t n, size_t avail
     uint64_t lo = (w + ONES * (0x80 - 'a')) & ~(w + ONES * (0x80 - 'z' - 1)) & HIGHS;
     w |= up >> 2;                       /* 'A'..'Z' + 0x20 */
     memcpy(low, &w, 8);
-    *key = w;
+    *k0 = w;
+    *k1 = 0;
     *has_up = up != 0;
     *has_lo = lo != 0;
     *first_up = (up & 0x80) != 0;
     return 1;
 #else
-    (void)p, (void)n, (void)avail, (void)low, (void)key, (void)has_up, (void)has_lo, (void)first_up;
+    (void)p, (void)n, (void)avail, (void)low, (void)k0, (void)k1, (void)has_up, (void)has_lo;
+    (void)first_up;
     return 0;
 #endif
 }
@@ -539,7 +589,8 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
     /* a Cyrillic word is no word of classify_ascii8(), whose length test
      * missed some seven times a Russian text */
     if (!(!ascii && table == &lx->ru) &&
-        classify_ascii8(p, n, avail, low, &k0, &has_up, &has_lo, &first_up)) {
+        classify_ascii8(p, n, avail, low, &k0, &k1, &has_up, &has_lo, &first_up,
+                        ascii && tc->wide, tc->to_tail)) {
     } else if (!ascii && table == &lx->ru &&
                cyr_small_word(p, n, avail, low, &k0, &k1, &first_up)) {
         has_up = first_up;
@@ -683,7 +734,7 @@ classify(struct tokctx *tc, const unsigned char *p, size_t n, size_t avail,
 
 #if SWAR
 /* In the 64-bit word w, the lanes (bit 7 of each byte) that are . , ! or ?
- * and those that are 'A'..'Z', for glue_pairs(). The high bits are cleared
+ * and those that are 'A'..'Z', for text_marks(). The high bits are cleared
  * first, so no lane carries into the next: a byte from 0x80 may be taken
  * for its ASCII half, a yes that costs only a look with glued_end(). The
  * zero-byte test's borrow may say yes above a lane that really is a glue
@@ -992,7 +1043,7 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
     tc->at_start = 1;
     /* the next "@" at or after the token (len when none), so that most
      * tokens need no search for one */
-    const unsigned char *atp = memchr(s, '@', len);
+    const unsigned char *atp = tc->at ? memchr(s, '@', len) : NULL;
     size_t next_at = atp ? (size_t)(atp - s) : len;
     for (size_t i = 0; i < len;) {
         /* outside ASCII, only a lead byte of B_MAYBE_SPACE is looked at
@@ -1008,11 +1059,27 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
         if (!ascii || tc->glue) {
             i = word_end(s, a, len, tc->glue);
         } else {
-            /* no glued end in the text: the word ends at white space (the
-             * run stops at a control character too, which is part of it) */
-            i = skip_word_ascii(s, i, len);
-            while (i < len && !(byte_class[s[i]] & B_SPACE))
-                i++;
+            /* no glued end in the text: the word ends at white space (a
+             * control character is part of it). From the text's map of
+             * white space where there is one: one shift and one ctz (eight
+             * bytes at a time, the loop's exit missed at every word of
+             * eight bytes or more) */
+#if SWAR && defined(__SSE2__)
+            uint64_t m = 0;
+            if (tc->ws) {
+                memcpy(&m, tc->ws + (i >> 3), 8);
+                m >>= i & 7;
+            }
+            if (m) {
+                i += (size_t)__builtin_ctzll(m);
+            } else
+#endif
+            {
+                /* the run stops at a control character too */
+                i = skip_word_ascii(s, i, len);
+                while (i < len && !(byte_class[s[i]] & B_SPACE))
+                    i++;
+            }
         }
         size_t b = i, x = a, y = b, k;
         if (ascii) {            /* strip punctuation: ASCII only */
@@ -1111,7 +1178,9 @@ tokenize_body(struct tokctx *tc, const unsigned char *s, size_t len, struct anal
         if (ascii) {
             t->eos = ends_sentence(last);
             t->clause = t->eos || last == ',' || last == ':';
-            if (t->eos && memchr(s + y, '?', b - y))
+            /* a "?" among the punctuation: looked for only in a text that
+             * has one (memchr() missed about once a text) */
+            if (t->eos && tc->qm && memchr(s + y, '?', b - y))
                 for (size_t q = n; q-- > 0 && toks[q].sent == sent;)
                     toks[q].question = 1;
             if (t->eos)
@@ -2068,26 +2137,148 @@ static int apply_mask(struct ctx_s *c, const unsigned char *s, struct analyzer_t
     return branded;
 }
 
-void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
-                        const char *text, size_t len, struct sentiment *out, json_t *explain)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    struct buf ebuf = {0};
-    struct descv descs = {0};
-    struct lang_votes votes = {0};
-    out->score = out->words = 0.0;
-    out->lang = LANG_NONE;
-    out->nhits = 0;
+/* What the whole text says before it is tokenized, in one pass: its "!"
+ * and "?" (step 5), whether it is ASCII (emoji only exist outside it), and
+ * whether it may have a glued sentence end, which the tokenizer cuts (a . ,
+ * ! or ? right before a capital, or two dots in a row: glued_end()): most
+ * texts have none, and the tokenizer then does not look for one in every
+ * token. More yeses than there are are fine, fewer are not. */
+struct text_marks {
+    size_t ep, qm;              /* "!" and "?" */
+    int ascii;
+    int glue;
+    int at;                     /* an "@" may be there */
+    int ws;                     /* the map of white space was made */
+};
 
-    /* one pass for "!", "?", ASCII letters and whether there is anything
-     * else (emoji only exist outside ASCII) */
-    size_t ep = 0, qm = 0;
-    uint64_t high = 0;
-    /* ... and whether a glue byte ever stands right before a capital (a
-     * sentence end typed without its space, which the tokenizer cuts):
-     * most texts have none, and the tokenizer then does not look for one
-     * in every token. More yeses than there are (glue_lanes()) are fine. */
-    uint64_t pairs = 0, carry = 0;
+#ifdef __SSE2__
+/* In v, the lanes that are . , ! or ? (*g), '.' (*dot), 'A'..'Z' (*up),
+ * '!' (*ex) and '?' (*q), as lanes of all ones. */
+static inline void marks16(__m128i v, __m128i *g, __m128i *dot, __m128i *up, __m128i *ex,
+                           __m128i *q)
+{
+    __m128i e = _mm_cmpeq_epi8(v, _mm_set1_epi8('!')), k = _mm_cmpeq_epi8(v, _mm_set1_epi8('?'));
+    __m128i dc = _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(2)), _mm_set1_epi8('.'));
+    *g = _mm_or_si128(_mm_or_si128(e, k), dc);                       /* '.' 2E, ',' 2C */
+    *dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+    /* 'A'..'Z' moved to -128..-103, the lowest signed bytes: one compare */
+    *up = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 'A'))),
+                         _mm_set1_epi8((char)(-128 + 26)));
+    *ex = e;                    /* written last: the caller may not want all */
+    *q = k;
+}
+
+/* The lanes of v that are white space (B_SPACE), as bits. */
+static inline unsigned space16(__m128i v)
+{
+    /* 9..13 and 28..31 moved to the lowest signed bytes: a compare each */
+    __m128i r1 = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 9))),
+                                _mm_set1_epi8((char)(-128 + 5)));
+    __m128i r2 = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 28))),
+                                _mm_set1_epi8((char)(-128 + 4)));
+    __m128i sp = _mm_cmpeq_epi8(v, _mm_set1_epi8(' '));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(r1, r2), sp));
+}
+
+/* The sum of the 16 byte counters c. */
+static inline size_t sum16(__m128i c)
+{
+    __m128i s = _mm_sad_epu8(c, _mm_setzero_si128());
+    return (size_t)_mm_cvtsi128_si32(s) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(s, 8));
+}
+#endif
+
+/* Where SSE2 is and len >= 16, ws (when not NULL, WS_UNITS(len) of them)
+ * gets bit i of the text's white space (B_SPACE) and every bit from len on:
+ * tokctx.ws. */
+#define WS_UNITS(len) ((len) / 16 + 7)
+
+static inline void text_marks(const unsigned char *s, size_t len, struct text_marks *tm,
+                              uint16_t *ws)
+{
+#ifdef __SSE2__
+    if (len >= 16) {
+        /* sixteen bytes at a time: the "!" and "?" counted in byte lanes
+         * (at most 255 blocks a round), a glue byte or a dot carried into
+         * the next block's lanes by a shift of one lane (memchr() for "!",
+         * "?" and ".." missed some four times a text, and the eight-byte
+         * pass below cost twice the instructions) */
+        __m128i high = _mm_setzero_si128(), hit = high, pg = high, pd = high, at = high;
+        size_t ep = 0, qm = 0, i = 0;
+        /* the map is for ASCII text alone: not made for one that starts
+         * outside it (a Russian text, which it cost 170 instructions) */
+        if (ws && _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)s)))
+            ws = NULL;
+        while (i + 16 <= len) {
+            size_t stop = len - i > 255 * 16 ? i + 255 * 16 : len;
+            __m128i cex = _mm_setzero_si128(), cq = cex;
+            for (; i + 16 <= stop; i += 16) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+                __m128i g, dot, up, ex, q;
+                marks16(v, &g, &dot, &up, &ex, &q);
+                high = _mm_or_si128(high, v);
+                at = _mm_or_si128(at, _mm_cmpeq_epi8(v, _mm_set1_epi8('@')));
+                if (ws)
+                    ws[i / 16] = (uint16_t)space16(v);
+                cex = _mm_sub_epi8(cex, ex);
+                cq = _mm_sub_epi8(cq, q);
+                /* each lane's byte before it: this block's, shifted, and
+                 * the last of the block before */
+                __m128i bg = _mm_or_si128(_mm_slli_si128(g, 1), _mm_srli_si128(pg, 15));
+                __m128i bd = _mm_or_si128(_mm_slli_si128(dot, 1), _mm_srli_si128(pd, 15));
+                hit = _mm_or_si128(hit, _mm_or_si128(_mm_and_si128(bg, up), _mm_and_si128(bd, dot)));
+                pg = g;
+                pd = dot;
+            }
+            ep += sum16(cex);
+            qm += sum16(cq);
+        }
+        if (i < len) {
+            /* the last bytes, in the sixteen that end the text: the lanes
+             * before i were seen (their pairs too), only the counts need
+             * them out; the byte before each lane is read from s[len - 17] */
+            static const uint8_t from[32] = {
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+            };
+            __m128i keep = _mm_loadu_si128((const __m128i *)(const void *)(from + 16 - (i + 16 - len)));
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + len - 16));
+            __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + len - 17));
+            __m128i g, dot, up, ex, q, bg, bd, bup, bex, bq;
+            marks16(v, &g, &dot, &up, &ex, &q);
+            marks16(v1, &bg, &bd, &bup, &bex, &bq);
+            high = _mm_or_si128(high, v);
+            at = _mm_or_si128(at, _mm_cmpeq_epi8(v, _mm_set1_epi8('@')));
+            if (ws) {
+                /* lanes i - (len - 16) on are bytes i.. */
+                unsigned b = space16(v);
+                ws[i / 16] = (uint16_t)((b >> (i + 16 - len)) | (0xFFFFu << (len - i)));
+            }
+            ep += sum16(_mm_and_si128(keep, _mm_and_si128(ex, _mm_set1_epi8(1))));
+            qm += sum16(_mm_and_si128(keep, _mm_and_si128(q, _mm_set1_epi8(1))));
+            hit = _mm_or_si128(hit, _mm_or_si128(_mm_and_si128(bg, up), _mm_and_si128(bd, dot)));
+        }
+        tm->ep = ep;
+        tm->qm = qm;
+        tm->ascii = !_mm_movemask_epi8(high);
+        tm->glue = _mm_movemask_epi8(hit) != 0;
+        tm->at = _mm_movemask_epi8(at) != 0;
+        if (ws) {
+            /* from len on, where eight bytes can be read (a loop here
+             * became an indirect jump, mispredicted once a text) */
+            static const uint16_t ones[6] = {0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF};
+            memcpy(ws + (len + 15) / 16, ones, sizeof ones);
+        }
+        tm->ws = ws != NULL;
+        return;
+    }
+#endif
+    /* eight bytes at a time, where the lanes are little-endian */
+    uint64_t high = 0, pairs = 0;
+#if SWAR
+    uint64_t carry = 0;
+#endif
     size_t i8 = 0;
     for (; i8 + 8 <= len; i8 += 8) {
         uint64_t w;
@@ -2098,7 +2289,7 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
         pairs |= (g & (u >> 8)) | (carry & u);
         carry = g >> 56;                /* lane 7 before the next word's lane 0 */
 #else
-        pairs = 1;                      /* the lanes above are little-endian */
+        pairs = 1;
 #endif
     }
     if (len >= 8) {
@@ -2116,13 +2307,37 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
             pairs |= i8 > 0 && (byte_class[s[i8 - 1]] & B_GLUE) && (unsigned)(s[i8] - 'A') < 26u;
         }
     }
+    tm->ep = tm->qm = 0;
     for (const unsigned char *q = s, *end = s + len; (q = memchr(q, '!', (size_t)(end - q)));
          q++)
-        ep++;
+        tm->ep++;
     for (const unsigned char *q = s, *end = s + len; (q = memchr(q, '?', (size_t)(end - q)));
          q++)
-        qm++;
-    int ascii = !(high & 0x8080808080808080ull);
+        tm->qm++;
+    tm->ascii = !(high & 0x8080808080808080ull);
+    tm->glue = pairs != 0 || has_ellipsis(s, len);
+    tm->at = 1;
+    tm->ws = 0;
+    (void)ws;
+}
+
+void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentiment_opts *opt,
+                        const char *text, size_t len, struct sentiment *out, json_t *explain)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    struct buf ebuf = {0};
+    struct descv descs = {0};
+    struct lang_votes votes = {0};
+    out->score = out->words = 0.0;
+    out->lang = LANG_NONE;
+    out->nhits = 0;
+
+    struct text_marks tm;
+    /* a map of the white space of texts up to 2 KB, for the tokenizer */
+    uint16_t wsmap[WS_UNITS(2048)];
+    text_marks(s, len, &tm, len <= 2048 ? wsmap : NULL);
+    size_t ep = tm.ep, qm = tm.qm;
+    int ascii = tm.ascii;
     if (!ascii) {
         analyzer_lang_letters(s, len, &votes);
         /* text of ASCII and U+0400..U+047F alone (most Russian text: the
@@ -2146,8 +2361,16 @@ void analyzer_sentiment(const struct analyzer_lexicon *lx, const struct sentimen
 
     /* the emoji's descriptions are new text: looked at by the tokenizer */
     struct tokctx tc = {.lx = lx, .opt = opt, .votes = &votes, .ascii = ascii,
-                        .glue = pairs != 0 || s != (const unsigned char *)text ||
-                                has_ellipsis(s, len)};
+                        .glue = tm.glue || s != (const unsigned char *)text,
+                        .at = tm.at || s != (const unsigned char *)text,
+                        .qm = tm.qm != 0,
+                        .ws = tm.ws ? (const uint8_t *)wsmap : NULL};
+    unsigned char tail[32] = {0};
+    if (ascii && len >= 16) {
+        memcpy(tail, s + len - 16, 16);
+        tc.wide = 1;
+        tc.to_tail = (uintptr_t)(tail + 16) - (uintptr_t)(s + len);
+    }
     struct ctx_s c = {.lx = lx, .t = toks};
     c.n = ascii ? tokenize_ascii(&tc, s, len, toks) : tokenize_utf8(&tc, s, len, toks, &descs);
     if (ascii)                 /* all letters are Latin: whether there is one */
