@@ -624,12 +624,14 @@ struct analyzer_pf_sure {
  * characters) and, with LEX_PF_YO, has no ё; but the hits of patterns that
  * the lists say cannot match there are left out, and of those that they
  * say match, at most maxsure go to sure[] too (*nsure of them) with
- * analyzer_prefilter_decide()'s answer. */
+ * analyzer_prefilter_decide()'s answer. *words (when words is not NULL)
+ * has bit w & 63 set for every w where bits[w] is not zero (and perhaps
+ * others): with 64 words of bits or fewer, the words to look at. */
 size_t analyzer_prefilter_scan_known(const struct analyzer_prefilter *pf, const char *text,
                                      size_t len, const struct analyzer_tok *t, size_t nt,
-                                     uint64_t *bits, uint64_t *hits, size_t max,
-                                     struct analyzer_pf_sure *sure, size_t *nsure,
-                                     size_t maxsure);
+                                     uint64_t *bits, uint64_t *words, uint64_t *hits,
+                                     size_t max, struct analyzer_pf_sure *sure,
+                                     size_t *nsure, size_t maxsure);
 /* 1 when every match of pattern p starts where scan_hits() reports a hit of p
  * (its matches begin with one of a few words, or word prefixes). */
 int analyzer_prefilter_leads(const struct analyzer_prefilter *pf, uint32_t p);

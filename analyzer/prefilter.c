@@ -1921,9 +1921,20 @@ int analyzer_prefilter_leads(const struct analyzer_prefilter *pf, uint32_t rule)
 
 /* ---- scanning ------------------------------------------------------------ */
 
-static inline void mark(uint64_t *bits, uint32_t r)
+struct scan {
+    uint64_t *bits;
+    uint64_t words;        /* bit w & 63: bits[w] may have a bit set (each
+                              word that has one has its bit here) */
+    uint64_t *hits;
+    size_t nhits, max;
+    struct analyzer_pf_sure *sure;   /* hits decided from a known word's list */
+    size_t nsure, maxsure;
+};
+
+static inline void mark(struct scan *sc, uint32_t r)
 {
-    bits[r >> 6] |= 1ull << (r & 63);
+    sc->bits[r >> 6] |= 1ull << (r & 63);
+    sc->words |= 1ull << ((r >> 6) & 63);
 }
 
 /* Fold s into out (at most 4 bytes per input character... in practice at
@@ -1953,14 +1964,6 @@ static size_t fold_text(const struct analyzer_prefilter *pf, const unsigned char
     }
     return o;
 }
-
-struct scan {
-    uint64_t *bits;
-    uint64_t *hits;
-    size_t nhits, max;
-    struct analyzer_pf_sure *sure;   /* hits decided from a known word's list */
-    size_t nsure, maxsure;
-};
 
 /* Which bytes of a tail a literal of len bytes has: tail_mask[min(len, 20)]. */
 static const uint64_t tail_mask[4 + LIT_TAIL + 1][2] = {
@@ -2010,7 +2013,7 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
         for (uint32_t a = l->assoc; a != NONE32; a = pf->assoc[a].next) {
             uint32_t p = pf->assoc[a].pat;
             if (p & A_CAND)
-                mark(sc->bits, p & A_PAT);
+                mark(sc, p & A_PAT);
             if (p & A_LEAD) {
                 if (sc->nhits < sc->max)
                     sc->hits[sc->nhits] = (uint64_t)(p & A_PAT) << 32 | at;
@@ -2081,7 +2084,8 @@ static inline uint32_t word_char(const struct analyzer_prefilter *pf, const unsi
  * token up in the lexicon's tables): what word_hits() would find at its
  * start, kept at load as a list in pf->known (numbered from 1 in order,
  * pf->klist), so that the scan takes the list instead of folding the word
- * and looking up its first bytes. A list is { n, n entries }, each a
+ * and looking up its first bytes. A list is { n, words (two 32-bit
+ * halves: struct scan's words of the bits it marks), n entries }, each a
  * pattern id and what the word is to it (K_*): the bits the word marks,
  * then the patterns it gives a hit (a lead twice over gives it twice, as
  * word_hits() does), the sure ones last. */
@@ -2191,13 +2195,18 @@ uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key,
     if (sc.nhits > sc.max) {
         list = PF_WORD_NONE;        /* too many: the scan does it */
     } else if (nc || nl || ns) {
-        grow((void **)&pf->known, &pf->capknown, pf->nknown + 1 + nc + nl + ns,
+        grow((void **)&pf->known, &pf->capknown, pf->nknown + 3 + nc + nl + ns,
              sizeof *pf->known);
         grow((void **)&pf->klist, &pf->capklist, pf->nklist + 1, sizeof *pf->klist);
         pf->klist[pf->nklist++] = pf->nknown;
         list = pf->nklist;
         uint32_t *o = pf->known + pf->nknown;
         *o++ = nc + nl + ns;
+        uint64_t words = 0;
+        for (size_t b = 0; b < nbits; b++)
+            words |= (uint64_t)(bits[b] != 0) << (b & 63);
+        *o++ = (uint32_t)words;
+        *o++ = (uint32_t)(words >> 32);
         for (size_t b = 0; b < nbits; b++)
             for (uint64_t x = bits[b]; x; x &= x - 1)
                 *o++ = (uint32_t)(b * 64 + (size_t)__builtin_ctzll(x)) | K_CAND;
@@ -2240,6 +2249,8 @@ static inline void known_hits(const struct analyzer_prefilter *pf, uint32_t list
         return;
     const uint32_t *l = pf->known + pf->klist[list - 1];
     uint32_t n = l[0];
+    sc->words |= (uint64_t)l[2] << 32 | l[1];
+    l += 2;
     /* a sure hit is one only after ASCII or at the start */
     unsigned sure = (at == 0) | (s[at - (at != 0)] < 0x80);
     /* one loop, without a branch on what each entry is: a candidate's bit
@@ -2396,7 +2407,7 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
                  const struct analyzer_tok *t, size_t nt, struct scan *sc)
 {
     for (uint32_t k = 0; k < pf->nalways; k++)
-        mark(sc->bits, pf->always[k]);
+        mark(sc, pf->always[k]);
     if (len > UINT32_MAX)
         sc->nhits = sc->max + 1;     /* offsets do not fit: no hits to rely on */
     const unsigned char *s = (const unsigned char *)text;
@@ -2412,7 +2423,7 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
     size_t n = fold_text(pf, s, len, f);
     for (uint32_t k = 0; k < pf->nloose; k++)
         if (memmem(f, n, pf->loose[k].s, pf->loose[k].len))
-            mark(sc->bits, pf->loose_rule[k]);
+            mark(sc, pf->loose_rule[k]);
     if (f != stack)
         free(f);
 }
@@ -2439,13 +2450,15 @@ size_t analyzer_prefilter_always(const struct analyzer_prefilter *pf)
 
 size_t analyzer_prefilter_scan_known(const struct analyzer_prefilter *pf, const char *text,
                                      size_t len, const struct analyzer_tok *t, size_t nt,
-                                     uint64_t *bits, uint64_t *hits, size_t max,
-                                     struct analyzer_pf_sure *sure, size_t *nsure,
-                                     size_t maxsure)
+                                     uint64_t *bits, uint64_t *words, uint64_t *hits,
+                                     size_t max, struct analyzer_pf_sure *sure,
+                                     size_t *nsure, size_t maxsure)
 {
     struct scan sc = {.bits = bits, .hits = hits, .max = max, .sure = sure,
                       .maxsure = maxsure};
     scan(pf, text, len, t, nt, &sc);
     *nsure = sc.nsure;
+    if (words)
+        *words = sc.words;
     return sc.nhits;
 }

@@ -465,14 +465,15 @@ static void test_known_words(void **state)
             len += strlen(sep);
         }
         text[len] = '\0';
-        uint64_t bits = 0, kbits = 0, hits[256], khits[256];
+        uint64_t bits = 0, kbits = 0, kwords = 0, hits[256], khits[256];
         struct analyzer_pf_sure sv[32];
         size_t ns = 0;
         size_t nh = analyzer_prefilter_scan_hits(pf, text, len, &bits, hits, 256);
-        size_t nk = analyzer_prefilter_scan_known(pf, text, len, kw, nkw, &kbits, khits, 256, sv,
-                                                  &ns, 32);
+        size_t nk = analyzer_prefilter_scan_known(pf, text, len, kw, nkw, &kbits, &kwords, khits,
+                                                  256, sv, &ns, 32);
         assert_true(nh <= 256 && nk <= nh);
         assert_int_equal(bits, kbits);
+        assert_true(!kbits || (kwords & 1));     /* the one word of bits is listed */
         /* each hit left out cannot match; each kept is one of scan_hits()' */
         for (size_t h = 0; h < nh; h++) {
             size_t k = 0;
