@@ -785,28 +785,33 @@ static size_t next_offset(const char *s, size_t len, size_t off, size_t me)
  * pattern and the span of the occurrence that counted go to *which, *at.
  * With all not NULL, every occurrence that counts (of every match pattern)
  * is added to it, not only the first. A pattern the prefilter ruled out
- * (sc->bits) has no occurrence: it is not run. */
-static int rule_fires(const struct apply *a, const struct rule *r, size_t *which, size_t at[2],
-                      struct analyzer_spans *all)
+ * (sc->bits) has no occurrence: it is not run; k0 is the id of the first
+ * match pattern it did not rule out (the first one's without the
+ * prefilter), where the search starts. */
+static int rule_fires(const struct apply *a, const struct rule *r, uint32_t k0, size_t *which,
+                      size_t at[2], struct analyzer_spans *all)
 {
     const struct scan *sc = a->sc;
     const char *s = a->s;
     size_t len = a->len;
     size_t ms, me;
     const uint64_t *cand = sc->bits;
+    size_t m0 = k0 - r->match.first_id;
 
     if (!all && r->plain) {
         /* most rules: the first match of the first candidate pattern that
          * has one (below, nothing to exclude or veto, no spans to keep) */
-        for (size_t m = 0; m < r->match.n; m++) {
-            if (cand && !bit(cand, r->match.first_id + (uint32_t)m))
-                continue;
+        for (size_t m = m0; m < r->match.n;) {
+            /* (m is a candidate: m0 is, and so is each m the loop below
+             * stops at before the end) */
             if (find_inline(a, &r->match, m, 0, &ms, &me) > 0) {
                 *which = m;
                 at[0] = ms;
                 at[1] = me;
                 return 1;
             }
+            while (++m < r->match.n && cand && !bit(cand, r->match.first_id + (uint32_t)m))
+                ;
         }
         return 0;
     }
@@ -815,7 +820,7 @@ static int rule_fires(const struct apply *a, const struct rule *r, size_t *which
     int excludes_done = 0, hit = 0;
     size_t all0 = all ? all->n : 0;
 
-    for (size_t m = 0; m < r->match.n && (!hit || all); m++) {
+    for (size_t m = m0; m < r->match.n && (!hit || all); m++) {
         if (cand && !bit(cand, r->match.first_id + (uint32_t)m))
             continue;           /* its required words are not in the text */
         size_t off = 0;
@@ -945,8 +950,8 @@ static size_t sort_hits(uint64_t *h, size_t n)
     return o;
 }
 
-/* Run rule r (which, at: see rule_fires) and record what it found. */
-static void apply_rule(struct apply *a, const struct rule *r)
+/* Run rule r (k0, which, at: see rule_fires) and record what it found. */
+static void apply_rule(struct apply *a, const struct rule *r, uint32_t k0)
 {
     if (r->weight <= 0 || !lang_ok(r, a->lang))
         return;
@@ -958,7 +963,7 @@ static void apply_rule(struct apply *a, const struct rule *r)
     if ((r->shared || (r->kind != RK_URGENT && a->had[r->kind])) && strlist_has(dst, r->name))
         return;
     size_t which = 0, at[2] = {0, 0};
-    if (!rule_fires(a, r, &which, at, r->kind == RK_BRAND ? a->brand_at : NULL))
+    if (!rule_fires(a, r, k0, &which, at, r->kind == RK_BRAND ? a->brand_at : NULL))
         return;
     strlist_add(dst, r->name);
     if (r->kind == RK_URGENT)
@@ -1000,7 +1005,9 @@ static inline void candidates(struct apply *a, uint32_t w, size_t *next)
         if (i < *next)
             continue;       /* its other candidate patterns */
         *next = i + 1;
-        apply_rule(a, &rs->v[i]);
+        /* (the rule's match patterns before k have no bit: were one set,
+         * the rule would have run at it) */
+        apply_rule(a, &rs->v[i], k);
     }
 }
 
@@ -1071,7 +1078,7 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
                       .brand_at = brand_at, .explain = explain};
     if (!bits) {
         for (size_t i = 0; i < rs->n; i++)
-            apply_rule(&a, &rs->v[i]);
+            apply_rule(&a, &rs->v[i], rs->v[i].match.first_id);
     } else {
         /* the rules that have a candidate match pattern, in order: the set
          * bits of the match ids lead to them (a rule's ids are together) */
