@@ -2296,6 +2296,9 @@ static int has_yo(const unsigned char *s, size_t at, size_t end)
     return 0;
 }
 
+/* Past the last token (see walk()). */
+static const struct analyzer_tok no_token = {.off = UINT32_MAX};
+
 /* The words of s[i..len) (maximal runs of word characters, folded as they
  * go into w, which has MAX_LIT + 4 bytes, zeroed by the caller: chain_hits()
  * reads the first 20 bytes of the shortest), and their literals. A word
@@ -2305,8 +2308,13 @@ static inline __attribute__((always_inline)) void
 walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, size_t i,
      unsigned char *w, const struct analyzer_tok *t, size_t nt, struct scan *sc)
 {
-    const struct analyzer_tok *tend = nt ? t + nt : t;     /* t may be NULL */
-    size_t next = t < tend ? t->off : SIZE_MAX;
+    /* next is read, past the last token, from a stand-in that starts at
+     * UINT32_MAX (a select, not a branch: the branch missed once a text, at
+     * the last token). Only a text longer than that has such a word start,
+     * and scan() gives it no tokens: t then stands for a token without a
+     * list, read there once */
+    const struct analyzer_tok *tend = t + nt;
+    size_t next = (t < tend ? t : &no_token)->off;
     while (i < len) {
         uint32_t f;
         size_t adv;
@@ -2326,13 +2334,13 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
              * end no word character */
             while (next < i) {
                 t++;
-                next = t < tend ? t->off : SIZE_MAX;
+                next = (t < tend ? t : &no_token)->off;
             }
             if (next == i) {
                 size_t end = i + t->len;
                 unsigned list = t->pf;
                 t++;
-                next = t < tend ? t->off : SIZE_MAX;
+                next = (t < tend ? t : &no_token)->off;
                 if (list && end <= len && (end == len || (s[end] < 0x80 && !pf->ascii[s[end]])) &&
                     !((list & LEX_PF_YO) && has_yo(s, i, end))) {
                     known_hits(pf, (list & LEX_PF_LIST) - 1, s, (uint32_t)i, (uint32_t)end, sc);
@@ -2414,6 +2422,10 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
     if (pf->nlit) {
         unsigned char w[MAX_LIT + 4];
         memset(w, 0, sizeof w);
+        if (!t || len > UINT32_MAX) {
+            t = &no_token;          /* (no tokens: see walk()) */
+            nt = 0;
+        }
         walk(pf, s, len, 0, w, t, nt, sc);
     }
     if (pf->nloose == 0)
