@@ -968,7 +968,7 @@ struct pf_slot6 {
 };
 
 /* A pattern decided here, without PCRE2 (see decide()). */
-enum { D_NONE, D_WORD, D_STEM, D_BOUNDED, D_SEQ };
+enum { D_NONE, D_WORD, D_STEM, D_BOUNDED, D_SEQ };   /* (the word kinds together) */
 struct pf_decide {
     uint8_t kind;
     uint8_t more;          /* D_BOUNDED: at most this many characters after a string;
@@ -1034,7 +1034,11 @@ struct analyzer_prefilter {
     uint8_t ascii[128];    /* ASCII: the folded word character, 0 for the others */
 };
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Eight bytes at a time on little-endian machines; -DPREFILTER_NO_SWAR
+ * builds the plain byte loops instead (to check that they build and
+ * agree: test_prefilter linked with such an object). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    !defined(PREFILTER_NO_SWAR)
 #define ONES  0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 /* Bit 7 of each byte of w (ASCII bytes only) that is in lo..hi: a byte plus
@@ -1771,6 +1775,46 @@ static int seq_from(const struct analyzer_prefilter *pf, const struct pf_delem *
     }
 }
 
+/* Whether a pattern d of a word kind (D_WORD, D_STEM, D_BOUNDED) matches
+ * the word w (folded, n bytes, chars characters; the first min(n, MAX_LIT)
+ * in w, the bytes past n in w[0..8) anything) bounded by ASCII that is not
+ * \w or the ends of the text on both sides: 1 or 0. */
+static int decide_word(const struct analyzer_prefilter *pf, const struct pf_decide *d,
+                       const unsigned char *w, size_t n, size_t chars)
+{
+#if WORD_SWAR
+    /* a string is a prefix of the word when its head is equal to the
+     * word's first bytes, the word's bytes past n taken as 0 (a string's
+     * are not 0): no test of its length against the word's for the short
+     * ones. That and whether the rest of the word fits the kind are one
+     * branch a string. */
+    uint64_t w8;
+    memcpy(&w8, w, 8);
+    w8 &= low_bytes[n < 8 ? n : 8];
+    int whole = d->kind == D_WORD, bounded = d->kind == D_BOUNDED;
+    for (unsigned k = 0; k < d->n; k++) {
+        const struct pf_dstr *x = &pf->dstr[d->first + k];
+        int eq = (w8 & low_bytes[x->len < 8 ? x->len : 8]) == x->head;
+        int fits = (!whole | (x->len == n)) & (!bounded | (chars - x->chars <= d->more));
+        if (eq & fits) {
+            if (x->len <= 8 ||
+                (x->len <= n && memcmp(pf->bytes + x->off + 8, w + 8, x->len - 8u) == 0))
+                return 1;
+        }
+    }
+#else
+    for (unsigned k = 0; k < d->n; k++) {
+        const struct pf_dstr *x = &pf->dstr[d->first + k];
+        if (x->len > n || memcmp(pf->bytes + x->off, w, x->len) != 0)
+            continue;
+        if (d->kind == D_STEM || (d->kind == D_WORD && x->len == n) ||
+            (d->kind == D_BOUNDED && chars - x->chars <= d->more))
+            return 1;
+    }
+#endif
+    return 0;
+}
+
 int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule,
                               const char *text, size_t len, size_t at, size_t *end)
 {
@@ -1785,7 +1829,7 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
         return seq_from(pf, pf->delem + d->first, 0, d->more, s, len, at, end, &steps);
     }
     unsigned char w[MAX_LIT + 4];
-    memset(w, 0, 8);                       /* w8 below: bytes past n are zero... */
+    memset(w, 0, 8);                       /* (decide_word() reads eight) */
     size_t i = at, n = 0, chars = 0, adv;
     uint32_t f;
     while (i < len) {
@@ -1837,37 +1881,7 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
     if (chars == 0)
         return 0;
     *end = i;
-#if WORD_SWAR
-    /* a string is a prefix of the word when its head is equal to the
-     * word's first bytes, the word's bytes past n taken as 0 (a string's
-     * are not 0): no test of its length against the word's for the short
-     * ones. That and whether the rest of the word fits the kind are one
-     * branch a string. */
-    uint64_t w8;
-    memcpy(&w8, w, 8);
-    w8 &= low_bytes[n < 8 ? n : 8];
-    int whole = d->kind == D_WORD, bounded = d->kind == D_BOUNDED;
-    for (unsigned k = 0; k < d->n; k++) {
-        const struct pf_dstr *x = &pf->dstr[d->first + k];
-        int eq = (w8 & low_bytes[x->len < 8 ? x->len : 8]) == x->head;
-        int fits = (!whole | (x->len == n)) & (!bounded | (chars - x->chars <= d->more));
-        if (eq & fits) {
-            if (x->len <= 8 ||
-                (x->len <= n && memcmp(pf->bytes + x->off + 8, w + 8, x->len - 8u) == 0))
-                return 1;
-        }
-    }
-#else
-    for (unsigned k = 0; k < d->n; k++) {
-        const struct pf_dstr *x = &pf->dstr[d->first + k];
-        if (x->len > n || memcmp(pf->bytes + x->off, w, x->len) != 0)
-            continue;
-        if (d->kind == D_STEM || (d->kind == D_WORD && x->len == n) ||
-            (d->kind == D_BOUNDED && chars - x->chars <= d->more))
-            return 1;
-    }
-#endif
-    return 0;
+    return decide_word(pf, d, w, n, chars);
 }
 
 int analyzer_prefilter_add(struct analyzer_prefilter *pf, uint32_t rule, const char *pattern,
@@ -1922,6 +1936,8 @@ int analyzer_prefilter_leads(const struct analyzer_prefilter *pf, uint32_t rule)
 /* ---- scanning ------------------------------------------------------------ */
 
 struct scan {
+    const unsigned char *s;  /* the text (for the words' decisions in chain_hits()) */
+    size_t len;
     uint64_t *bits;
     uint64_t words;        /* bit w & 63: bits[w] may have a bit set (each
                               word that has one has its bit here) */
@@ -1981,9 +1997,43 @@ static const uint64_t tail_mask[4 + LIT_TAIL + 1][2] = {
  * most 4 + LIT_TAIL bytes is a prefix when its tail is equal to the word's
  * bytes 4..len: one masked compare, without a test of its length against
  * the word's (the word's bytes past n are taken as 0, which a longer
- * literal's are not: no literal has a 0 byte). */
+ * literal's are not: no literal has a 0 byte).
+ *
+ * When the scan keeps sure hits (sc->maxsure), the word starts at
+ * sc->s[at] and the walk stopped at sc->s[past] (past the ASCII character
+ * that is not \w which ended it, at another character that ended it, or at
+ * the end of the text), a lead of a pattern decide() takes word by word is
+ * decided here, on the folded word at hand, as analyzer_prefilter_word()
+ * does for known words, when the word is bounded as decide() needs (ASCII
+ * that is not \w or the ends of the text on both sides): no hit when it
+ * cannot match, a sure one when it does (decide() would fold the word
+ * again for each such hit). */
+static int lead_decided(const struct analyzer_prefilter *pf, uint32_t p, const unsigned char *w,
+                        size_t n)
+{
+    const struct pf_decide *d = &pf->decide[p];
+    if (n > MAX_LIT)
+        return -1;
+    size_t chars = n;           /* less the continuation bytes, for D_BOUNDED */
+#if WORD_SWAR
+    if (d->kind == D_BOUNDED) {
+        for (size_t k = 0; k < n; k += 8) {     /* (w has MAX_LIT + 4 bytes) */
+            uint64_t x;
+            memcpy(&x, w + k, 8);
+            x &= low_bytes[n - k < 8 ? n - k : 8];
+            chars -= (size_t)__builtin_popcountll(x & ~(x << 1) & HIGHS);
+        }
+    }
+#else
+    if (d->kind == D_BOUNDED)
+        for (size_t k = 0; k < n; k++)
+            chars -= (w[k] & 0xC0) == 0x80;
+#endif
+    return decide_word(pf, d, w, n, chars);
+}
+
 static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const unsigned char *w,
-                       size_t n, uint32_t at, struct scan *sc)
+                       size_t n, uint32_t at, size_t past, struct scan *sc)
 {
     _Static_assert(LIT_TAIL == 16, "a tail is two 64-bit words");
     uint64_t w0, w1;
@@ -2015,9 +2065,28 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
             if (p & A_CAND)
                 mark(sc, p & A_PAT);
             if (p & A_LEAD) {
+                uint32_t q = p & A_PAT;
+                uint64_t hit = (uint64_t)q << 32 | at;
+                int r = -1;
+                size_t end = 0;
+                if (sc->maxsure && q < pf->ndecide &&
+                    (unsigned)pf->decide[q].kind - D_WORD <= D_BOUNDED - D_WORD &&
+                    (at == 0 || sc->s[at - 1] < 0x80)) {
+                    unsigned c = sc->s[past - 1];
+                    if (c < 0x80 && !pf->ascii[c])
+                        end = past - 1;     /* ended by ASCII that is not \w */
+                    else if (past == sc->len)
+                        end = past;
+                    if (end)
+                        r = lead_decided(pf, q, w, n);
+                }
+                if (r == 0)
+                    continue;           /* no match starts here */
                 if (sc->nhits < sc->max)
-                    sc->hits[sc->nhits] = (uint64_t)(p & A_PAT) << 32 | at;
+                    sc->hits[sc->nhits] = hit;
                 sc->nhits++;
+                if (r == 1 && sc->nsure < sc->maxsure)
+                    sc->sure[sc->nsure++] = (struct analyzer_pf_sure){.hit = hit, .end = end};
             }
         }
     }
@@ -2025,7 +2094,7 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
 
 static inline __attribute__((always_inline)) void
 word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n, uint32_t at,
-          struct scan *sc)
+          size_t past, struct scan *sc)
 {
     static const uint32_t first_bytes[5] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF};
     uint32_t k3 = (uint32_t)w[0] | (uint32_t)w[1] << 8 | (uint32_t)w[2] << 16;
@@ -2033,16 +2102,16 @@ word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n,
     if (pf->keylens & 14) {
         /* literals shorter than four bytes: rare, asked once */
         if (pf->first1[w[0]])
-            chain_hits(pf, pf->first1[w[0]] - 1, w, n, at, sc);
+            chain_hits(pf, pf->first1[w[0]] - 1, w, n, at, past, sc);
         if (n < 2)
             return;
         uint32_t k2 = k3 & 0xFFFF;
         if ((pf->keylens & 4) && key_maybe(pf, k2))
-            chain_hits(pf, key_find(pf, k2), w, n, at, sc);
+            chain_hits(pf, key_find(pf, k2), w, n, at, past, sc);
         if (n < 3)
             return;
         if ((pf->keylens & 8) && key_maybe(pf, k3))
-            chain_hits(pf, key_find(pf, k3), w, n, at, sc);
+            chain_hits(pf, key_find(pf, k3), w, n, at, past, sc);
         if (n < 4)
             return;
     }
@@ -2051,7 +2120,7 @@ word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n,
      * are not 0), which key_find() does not find */
     k4 &= first_bytes[n < 4 ? n : 4];
     if (key_maybe(pf, k4))
-        chain_hits(pf, key_find(pf, k4), w, n, at, sc);
+        chain_hits(pf, key_find(pf, k4), w, n, at, past, sc);
     /* the literals of six bytes or more; a shorter word's two bytes past
      * the fourth as 0, which no literal has */
     static const uint32_t ext_bytes[7] = {0, 0, 0, 0, 0, 0, 0xFFFF};
@@ -2060,7 +2129,7 @@ word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n,
     uint32_t ext = ((uint32_t)w[4] | (uint32_t)w[5] << 8) & ext_bytes[n < 6 ? n : 6];
     uint32_t h = key6_bit(k4, ext);
     if ((pf->keybits[h >> 6] >> (h & 63)) & 1)
-        chain_hits(pf, key6_find(pf, k4, ext), w, n, at, sc);
+        chain_hits(pf, key6_find(pf, k4, ext), w, n, at, past, sc);
 }
 
 /* The non-ASCII character at s[i]: folded if a word character (its length
@@ -2172,7 +2241,7 @@ uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key,
     uint64_t *bits = ctx_calloc(nbits ? nbits : 1, sizeof *bits);
     uint64_t hits[256];
     struct scan sc = {.bits = bits, .hits = hits, .max = sizeof hits / sizeof *hits};
-    word_hits(pf, w, len, 0, &sc);
+    word_hits(pf, w, len, 0, len, &sc);        /* (sc.maxsure 0: nothing decided) */
     uint32_t nc = 0, nl = 0, ns = 0, list = 0;
     for (size_t b = 0; b < nbits; b++)
         nc += (uint32_t)__builtin_popcountll(bits[b]);
@@ -2329,7 +2398,7 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
         }
         if (i >= next) {
             /* a token starts here (those that did not start a word are
-             * behind: passed; next is where t starts, SIZE_MAX past the
+             * behind: passed; next is where t starts, UINT32_MAX past the
              * last): its list, when it has one and is the whole word, its
              * end no word character */
             while (next < i) {
@@ -2407,7 +2476,7 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
             n += f < 0x800 ? 2 - (f < 0x80) : f < 0x10000 ? 3 : 4;
             i += adv;
         }
-        word_hits(pf, w, n, (uint32_t)start, sc);
+        word_hits(pf, w, n, (uint32_t)start, i, sc);
     }
 }
 
@@ -2466,8 +2535,8 @@ size_t analyzer_prefilter_scan_known(const struct analyzer_prefilter *pf, const 
                                      size_t max, struct analyzer_pf_sure *sure,
                                      size_t *nsure, size_t maxsure)
 {
-    struct scan sc = {.bits = bits, .hits = hits, .max = max, .sure = sure,
-                      .maxsure = maxsure};
+    struct scan sc = {.s = (const unsigned char *)text, .len = len, .bits = bits, .hits = hits,
+                      .max = max, .sure = sure, .maxsure = maxsure};
     scan(pf, text, len, t, nt, &sc);
     *nsure = sc.nsure;
     if (words)
