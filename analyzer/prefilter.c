@@ -1942,9 +1942,9 @@ struct scan {
     uint64_t words;        /* bit w & 63: bits[w] may have a bit set (each
                               word that has one has its bit here) */
     uint64_t *hits;
+    size_t *ends;          /* per hit (scan_known()): where its match ends when
+                              decided here, PF_NOT_SURE when not */
     size_t nhits, max;
-    struct analyzer_pf_sure *sure;   /* hits decided from a known word's list */
-    size_t nsure, maxsure;
 };
 
 static inline void mark(struct scan *sc, uint32_t r)
@@ -1999,7 +1999,7 @@ static const uint64_t tail_mask[4 + LIT_TAIL + 1][2] = {
  * the word's (the word's bytes past n are taken as 0, which a longer
  * literal's are not: no literal has a 0 byte).
  *
- * When the scan keeps sure hits (sc->maxsure), the word starts at
+ * When the scan keeps sure hits (sc->ends), the word starts at
  * sc->s[at] and the walk stopped at sc->s[past] (past the ASCII character
  * that is not \w which ended it, at another character that ended it, or at
  * the end of the text), a lead of a pattern decide() takes word by word is
@@ -2069,7 +2069,7 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
                 uint64_t hit = (uint64_t)q << 32 | at;
                 int r = -1;
                 size_t end = 0;
-                if (sc->maxsure && q < pf->ndecide &&
+                if (sc->ends && q < pf->ndecide &&
                     (unsigned)pf->decide[q].kind - D_WORD <= D_BOUNDED - D_WORD &&
                     (at == 0 || sc->s[at - 1] < 0x80)) {
                     unsigned c = sc->s[past - 1];
@@ -2082,11 +2082,12 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
                 }
                 if (r == 0)
                     continue;           /* no match starts here */
-                if (sc->nhits < sc->max)
+                if (sc->nhits < sc->max) {
                     sc->hits[sc->nhits] = hit;
+                    if (sc->ends)
+                        sc->ends[sc->nhits] = r == 1 ? end : PF_NOT_SURE;
+                }
                 sc->nhits++;
-                if (r == 1 && sc->nsure < sc->maxsure)
-                    sc->sure[sc->nsure++] = (struct analyzer_pf_sure){.hit = hit, .end = end};
             }
         }
     }
@@ -2241,7 +2242,7 @@ uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key,
     uint64_t *bits = ctx_calloc(nbits ? nbits : 1, sizeof *bits);
     uint64_t hits[256];
     struct scan sc = {.bits = bits, .hits = hits, .max = sizeof hits / sizeof *hits};
-    word_hits(pf, w, len, 0, len, &sc);        /* (sc.maxsure 0: nothing decided) */
+    word_hits(pf, w, len, 0, len, &sc);        /* (no sc.ends: nothing decided) */
     uint32_t nc = 0, nl = 0, ns = 0, list = 0;
     for (size_t b = 0; b < nbits; b++)
         nc += (uint32_t)__builtin_popcountll(bits[b]);
@@ -2323,19 +2324,19 @@ static inline void known_hits(const struct analyzer_prefilter *pf, uint32_t list
     /* a sure hit is one only after ASCII or at the start */
     unsigned sure = (at == 0) | (s[at - (at != 0)] < 0x80);
     /* one loop, without a branch on what each entry is: a candidate's bit
-     * is or-ed, 0 for the others; a hit's and a sure hit's slots are
-     * written for each entry (while there is room) and counted for those */
+     * is or-ed, 0 for the others; a hit's slot and its end (end for a sure
+     * hit, PF_NOT_SURE for the others) are written for each entry (while
+     * there is room: sc->ends is there, the walk has tokens only in
+     * scan_known()) and counted for the hits */
     for (uint32_t k = 1; k <= n; k++) {
         uint32_t e = l[k], p = e & A_PAT;
-        uint64_t hit = (uint64_t)p << 32 | at;
+        size_t keep = (size_t)0 - (((e >> 30) == 3) & sure);
         sc->bits[p >> 6] |= (uint64_t)((e >> 30) == 1) << (p & 63);
-        if (sc->nhits < sc->max)
-            sc->hits[sc->nhits] = hit;
-        sc->nhits += e >> 31;
-        if (sc->nsure < sc->maxsure) {        /* (the sure ones stop there) */
-            sc->sure[sc->nsure] = (struct analyzer_pf_sure){.hit = hit, .end = end};
-            sc->nsure += ((e >> 30) == 3) & sure;
+        if (sc->nhits < sc->max) {
+            sc->hits[sc->nhits] = (uint64_t)p << 32 | at;
+            sc->ends[sc->nhits] = (end & keep) | ~keep;     /* (PF_NOT_SURE: all ones) */
         }
+        sc->nhits += e >> 31;
     }
 }
 
@@ -2532,13 +2533,11 @@ size_t analyzer_prefilter_always(const struct analyzer_prefilter *pf)
 size_t analyzer_prefilter_scan_known(const struct analyzer_prefilter *pf, const char *text,
                                      size_t len, const struct analyzer_tok *t, size_t nt,
                                      uint64_t *bits, uint64_t *words, uint64_t *hits,
-                                     size_t max, struct analyzer_pf_sure *sure,
-                                     size_t *nsure, size_t maxsure)
+                                     size_t *ends, size_t max)
 {
     struct scan sc = {.s = (const unsigned char *)text, .len = len, .bits = bits, .hits = hits,
-                      .max = max, .sure = sure, .maxsure = maxsure};
+                      .ends = ends, .max = max};
     scan(pf, text, len, t, nt, &sc);
-    *nsure = sc.nsure;
     if (words)
         *words = sc.words;
     return sc.nhits;

@@ -55,7 +55,6 @@
 #define MAX_LANGS       8
 #define MAX_WEIGHT      1000000.0
 #define LOCAL_HITS      256        /* prefilter hits kept on the stack */
-#define LOCAL_SURE      32         /* hits the prefilter decided, kept */
 #define UNSORTED_HITS   64         /* more hits than this are sorted */
 #define HIT_BUCKETS     256        /* chains of unsorted hits by pattern id */
 #define HIT_BUCKETS_MASK (HIT_BUCKETS - 1)
@@ -614,17 +613,15 @@ struct scan {
     int ok;
     int sorted;                /* hits sorted (pattern, then offset), not in text order */
     int in_order;              /* ok and not sorted: find_inline() follows the chains */
-    const struct analyzer_pf_sure *sure;    /* hits decided already */
-    size_t nsure;
-    const size_t *sure_end;    /* unsorted: per hit, where the sure hit's match
-                                  ends, NOT_SURE for the others */
+    const size_t *ends;        /* per hit: where its match ends when the prefilter
+                                  decided it already (a sure hit), NOT_SURE when not */
     /* unsorted: the hits of the patterns of one bucket (id & HIT_BUCKETS_MASK),
      * in text order, as a chain of hit numbers from 1 (0 ends it) */
     const uint8_t *first;      /* per bucket */
     const uint8_t *next;       /* per hit */
 };
 
-#define NOT_SURE SIZE_MAX
+#define NOT_SURE PF_NOT_SURE
 
 static inline int bit(const uint64_t *bits, uint32_t k)
 {
@@ -667,16 +664,6 @@ struct apply {
     struct analyzer_spans *brand_at;
     json_t *explain;
 };
-
-/* Where the match of sure hit h ends (sorted hits: looked up), NOT_SURE
- * when h is not one. */
-static size_t sure_end_of(const struct scan *sc, uint64_t h)
-{
-    for (size_t j = 0; j < sc->nsure; j++)
-        if (sc->sure[j].hit == h)
-            return sc->sure[j].end;
-    return NOT_SURE;
-}
 
 /* Whether pattern k of l matches at hit h (at its offset), as match_at()
  * anchored there: decided by the prefilter when it can (a sure hit, whose
@@ -723,8 +710,7 @@ static __attribute__((noinline)) int find_other(const struct apply *a, const str
             hi = mid;
     }
     for (; lo < sc->nhits && sc->hits[lo] >> 32 == p; lo++)
-        if ((rc = try_hit(rs, l, k, sc->hits[lo], sure_end_of(sc, sc->hits[lo]), s, len, md,
-                          ms, me)) != 0)
+        if ((rc = try_hit(rs, l, k, sc->hits[lo], sc->ends[lo], s, len, md, ms, me)) != 0)
             return rc;
     return 0;
 }
@@ -756,7 +742,7 @@ find_inline(const struct apply *a, const struct pat_list *l, size_t k, size_t of
     for (unsigned i = sc->first[p & HIT_BUCKETS_MASK]; i; i = sc->next[i - 1]) {
         uint64_t h = sc->hits[i - 1];
         if ((uint32_t)(h >> 32) == p && (uint32_t)h >= from &&
-            (rc = try_hit(rs, l, k, h, sc->sure_end[i - 1], a->s, a->len, a->md, ms, me)) != 0)
+            (rc = try_hit(rs, l, k, h, sc->ends[i - 1], a->s, a->len, a->md, ms, me)) != 0)
             return rc;
     }
     return 0;
@@ -933,20 +919,35 @@ static pcre2_match_data *md_get(uint32_t pairs, int *own)
     return md;
 }
 
-static int cmp_u64(const void *a, const void *b)
+struct hit_end {
+    uint64_t hit;
+    size_t end;
+};
+
+static int cmp_hit_end(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    const struct hit_end *x = a, *y = b;
+    if (x->hit != y->hit)
+        return x->hit < y->hit ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end;
 }
 
-/* Sort the hits and drop repeats (two leads of a pattern in one word). */
-static size_t sort_hits(uint64_t *h, size_t n)
+/* Sort the hits, their ends beside them, and drop repeats (two leads of a
+ * pattern in one word), keeping a sure one's end (repeats are decided
+ * alike: this is for safety). */
+static size_t sort_hits(uint64_t *h, size_t *e, size_t n)
 {
-    qsort(h, n, sizeof *h, cmp_u64);
+    struct hit_end *v = ctx_malloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (struct hit_end){h[i], e[i]};
+    qsort(v, n, sizeof *v, cmp_hit_end);
     size_t o = 0;
     for (size_t i = 0; i < n; i++)
-        if (o == 0 || h[o - 1] != h[i])
-            h[o++] = h[i];
+        if (o == 0 || h[o - 1] != v[i].hit) {
+            h[o] = v[i].hit;
+            e[o++] = v[i].end;
+        }
+    free(v);
     return o;
 }
 
@@ -1019,8 +1020,7 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
     if (!rs || rs->n == 0)
         return CTX_OK;
     uint64_t bstack[64], hstack[LOCAL_HITS], *bits = NULL, *hits = hstack;
-    struct analyzer_pf_sure sure[LOCAL_SURE + 1];
-    size_t sure_end[UNSORTED_HITS];
+    size_t estack[LOCAL_HITS], *ends = estack;
     uint8_t first[HIT_BUCKETS] = {0}, next[UNSORTED_HITS];
     size_t words = ((size_t)rs->npats + 63) / 64;
     uint64_t nonzero = 0;          /* bit w & 63: bits[w] may not be 0 */
@@ -1029,36 +1029,26 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
         bits = words <= 64 ? bstack : ctx_calloc(words, sizeof *bits);
         memset(bits, 0, words * sizeof *bits);
         size_t n = analyzer_prefilter_scan_known(rs->pf, s, len, t, nt, bits, &nonzero, hits,
-                                                 LOCAL_HITS, sure, &scan.nsure, LOCAL_SURE);
+                                                 ends, LOCAL_HITS);
         scan.ok = n <= LOCAL_HITS;
         if (!scan.ok && n < SIZE_MAX / sizeof *hits) {
             /* again, keeping every hit (the bits come out the same) */
             hits = ctx_malloc(n * sizeof *hits);
+            ends = ctx_malloc(n * sizeof *ends);
             size_t again = analyzer_prefilter_scan_known(rs->pf, s, len, t, nt, bits, NULL,
-                                                         hits, n, sure, &scan.nsure, LOCAL_SURE);
+                                                         hits, ends, n);
             scan.ok = again <= n;
             n = again;
         }
         /* without every hit, the patterns are tried at every start */
         scan.bits = bits;
         scan.hits = hits;
-        scan.sure = sure;
+        scan.ends = ends;
         /* a few hits are looked through, many sorted and searched */
         scan.sorted = scan.ok && n > UNSORTED_HITS;
         scan.in_order = scan.ok && !scan.sorted;
-        scan.nhits = !scan.ok ? 0 : scan.sorted ? sort_hits(hits, n) : n;
+        scan.nhits = !scan.ok ? 0 : scan.sorted ? sort_hits(hits, ends, n) : n;
         if (!scan.sorted) {
-            /* the sure hits are some of the hits, in the same order: each
-             * marked in its hit once, instead of looked for at every try;
-             * a repeated hit is marked at its first place, the one tried
-             * first (sure[nsure] stops the walk: no hit is all ones) */
-            sure[scan.nsure].hit = UINT64_MAX;
-            for (size_t i = 0, j = 0; i < scan.nhits; i++) {
-                size_t is = hits[i] == sure[j].hit, mask = (size_t)0 - is;
-                sure_end[i] = (sure[j].end & mask) | ~mask;   /* (NOT_SURE: all ones) */
-                j += is;
-            }
-            scan.sure_end = sure_end;
             /* each hit leads to the next of its bucket: a pattern's hits
              * are found without looking through the others */
             for (size_t i = scan.nhits; i-- > 0;) {
@@ -1106,6 +1096,8 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
         free(bits);
     if (hits != hstack)
         free(hits);
+    if (ends != estack)
+        free(ends);
     return CTX_OK;
 }
 
