@@ -991,12 +991,27 @@ int analyzer_rules_each_word(const struct analyzer_rules *rs,
     return rs ? analyzer_prefilter_each_word(rs->pf, fn, ud) : 0;
 }
 
+/* Whether pattern p has a hit (hits in text order, chained). */
+static inline int has_hit(const struct scan *sc, uint32_t p)
+{
+    for (unsigned i = sc->first[p & HIT_BUCKETS_MASK]; i; i = sc->next[i - 1])
+        if ((uint32_t)(sc->hits[i - 1] >> 32) == p)
+            return 1;
+    return 0;
+}
+
 /* The rules of the candidate match patterns in word w of the bits (in
- * order, each once: *next is the first rule not run yet). */
+ * order, each once: *next is the first rule not run yet). A pattern whose
+ * matches start at its hits alone and that has none (its required words
+ * are in the text, its leads are not, or the scan decided that none of
+ * them starts a match) is passed over: the rule runs from its next
+ * candidate pattern, or not at all (some 0.6 rules a text ran only to find
+ * no hit to try). */
 static inline void candidates(struct apply *a, uint32_t w, size_t *next)
 {
     const struct analyzer_rules *rs = a->rs;
-    uint64_t x = a->sc->bits[w];
+    const struct scan *sc = a->sc;
+    uint64_t x = sc->bits[w];
     if (rs->nmatch - w * 64 < 64)
         x &= (1ull << (rs->nmatch - w * 64)) - 1;
     while (x) {
@@ -1005,6 +1020,8 @@ static inline void candidates(struct apply *a, uint32_t w, size_t *next)
         size_t i = rs->pat_rule[k];
         if (i < *next)
             continue;       /* its other candidate patterns */
+        if (sc->in_order && rs->lead[k] && !has_hit(sc, k))
+            continue;       /* no match of this one: the rule's next, if any */
         *next = i + 1;
         /* (the rule's match patterns before k have no bit: were one set,
          * the rule would have run at it) */
