@@ -613,23 +613,22 @@ uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key,
  * and returns it. */
 int analyzer_prefilter_each_word(const struct analyzer_prefilter *pf,
                                  int (*fn)(void *ud, const char *w, size_t n), void *ud);
-struct analyzer_pf_sure {
-    uint64_t hit;          /* as in hits: pattern << 32 | offset */
-    size_t end;            /* analyzer_prefilter_decide() is 1 there, to end */
-};
+#define PF_NOT_SURE SIZE_MAX
 /* analyzer_prefilter_scan_hits(), the same results, with the tokens t[0..nt)
  * (in text order) that have a list (tok.pf: 1 + analyzer_prefilter_word()
  * of their lower case, with LEX_PF_YO when it has е) taken from their list
  * wherever the token is a whole word of text (its ends not word
  * characters) and, with LEX_PF_YO, has no ё; but the hits of patterns that
- * the lists say cannot match there are left out, and of those that they
- * say match, at most maxsure go to sure[] too (*nsure of them) with
- * analyzer_prefilter_decide()'s answer. */
+ * the lists, or the words the scan folds, say cannot match there are left
+ * out, and for each hit k kept (k < max), ends[k] is where its match ends
+ * when they say it matches (analyzer_prefilter_decide()'s answer, 1, and
+ * its end), PF_NOT_SURE when they do not say. *words (when words is not
+ * NULL) has bit w & 63 set for every w where bits[w] is not zero (and
+ * perhaps others): with 64 words of bits or fewer, the words to look at. */
 size_t analyzer_prefilter_scan_known(const struct analyzer_prefilter *pf, const char *text,
                                      size_t len, const struct analyzer_tok *t, size_t nt,
-                                     uint64_t *bits, uint64_t *hits, size_t max,
-                                     struct analyzer_pf_sure *sure, size_t *nsure,
-                                     size_t maxsure);
+                                     uint64_t *bits, uint64_t *words, uint64_t *hits,
+                                     size_t *ends, size_t max);
 /* 1 when every match of pattern p starts where scan_hits() reports a hit of p
  * (its matches begin with one of a few words, or word prefixes). */
 int analyzer_prefilter_leads(const struct analyzer_prefilter *pf, uint32_t p);

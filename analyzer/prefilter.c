@@ -968,7 +968,7 @@ struct pf_slot6 {
 };
 
 /* A pattern decided here, without PCRE2 (see decide()). */
-enum { D_NONE, D_WORD, D_STEM, D_BOUNDED, D_SEQ };
+enum { D_NONE, D_WORD, D_STEM, D_BOUNDED, D_SEQ };   /* (the word kinds together) */
 struct pf_decide {
     uint8_t kind;
     uint8_t more;          /* D_BOUNDED: at most this many characters after a string;
@@ -1034,7 +1034,11 @@ struct analyzer_prefilter {
     uint8_t ascii[128];    /* ASCII: the folded word character, 0 for the others */
 };
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Eight bytes at a time on little-endian machines; -DPREFILTER_NO_SWAR
+ * builds the plain byte loops instead (to check that they build and
+ * agree: test_prefilter linked with such an object). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    !defined(PREFILTER_NO_SWAR)
 #define ONES  0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 /* Bit 7 of each byte of w (ASCII bytes only) that is in lo..hi: a byte plus
@@ -1771,6 +1775,46 @@ static int seq_from(const struct analyzer_prefilter *pf, const struct pf_delem *
     }
 }
 
+/* Whether a pattern d of a word kind (D_WORD, D_STEM, D_BOUNDED) matches
+ * the word w (folded, n bytes, chars characters; the first min(n, MAX_LIT)
+ * in w, the bytes past n in w[0..8) anything) bounded by ASCII that is not
+ * \w or the ends of the text on both sides: 1 or 0. */
+static int decide_word(const struct analyzer_prefilter *pf, const struct pf_decide *d,
+                       const unsigned char *w, size_t n, size_t chars)
+{
+#if WORD_SWAR
+    /* a string is a prefix of the word when its head is equal to the
+     * word's first bytes, the word's bytes past n taken as 0 (a string's
+     * are not 0): no test of its length against the word's for the short
+     * ones. That and whether the rest of the word fits the kind are one
+     * branch a string. */
+    uint64_t w8;
+    memcpy(&w8, w, 8);
+    w8 &= low_bytes[n < 8 ? n : 8];
+    int whole = d->kind == D_WORD, bounded = d->kind == D_BOUNDED;
+    for (unsigned k = 0; k < d->n; k++) {
+        const struct pf_dstr *x = &pf->dstr[d->first + k];
+        int eq = (w8 & low_bytes[x->len < 8 ? x->len : 8]) == x->head;
+        int fits = (!whole | (x->len == n)) & (!bounded | (chars - x->chars <= d->more));
+        if (eq & fits) {
+            if (x->len <= 8 ||
+                (x->len <= n && memcmp(pf->bytes + x->off + 8, w + 8, x->len - 8u) == 0))
+                return 1;
+        }
+    }
+#else
+    for (unsigned k = 0; k < d->n; k++) {
+        const struct pf_dstr *x = &pf->dstr[d->first + k];
+        if (x->len > n || memcmp(pf->bytes + x->off, w, x->len) != 0)
+            continue;
+        if (d->kind == D_STEM || (d->kind == D_WORD && x->len == n) ||
+            (d->kind == D_BOUNDED && chars - x->chars <= d->more))
+            return 1;
+    }
+#endif
+    return 0;
+}
+
 int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule,
                               const char *text, size_t len, size_t at, size_t *end)
 {
@@ -1785,7 +1829,7 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
         return seq_from(pf, pf->delem + d->first, 0, d->more, s, len, at, end, &steps);
     }
     unsigned char w[MAX_LIT + 4];
-    memset(w, 0, 8);                       /* w8 below: bytes past n are zero... */
+    memset(w, 0, 8);                       /* (decide_word() reads eight) */
     size_t i = at, n = 0, chars = 0, adv;
     uint32_t f;
     while (i < len) {
@@ -1837,37 +1881,7 @@ int analyzer_prefilter_decide(const struct analyzer_prefilter *pf, uint32_t rule
     if (chars == 0)
         return 0;
     *end = i;
-#if WORD_SWAR
-    /* a string is a prefix of the word when its head is equal to the
-     * word's first bytes, the word's bytes past n taken as 0 (a string's
-     * are not 0): no test of its length against the word's for the short
-     * ones. That and whether the rest of the word fits the kind are one
-     * branch a string. */
-    uint64_t w8;
-    memcpy(&w8, w, 8);
-    w8 &= low_bytes[n < 8 ? n : 8];
-    int whole = d->kind == D_WORD, bounded = d->kind == D_BOUNDED;
-    for (unsigned k = 0; k < d->n; k++) {
-        const struct pf_dstr *x = &pf->dstr[d->first + k];
-        int eq = (w8 & low_bytes[x->len < 8 ? x->len : 8]) == x->head;
-        int fits = (!whole | (x->len == n)) & (!bounded | (chars - x->chars <= d->more));
-        if (eq & fits) {
-            if (x->len <= 8 ||
-                (x->len <= n && memcmp(pf->bytes + x->off + 8, w + 8, x->len - 8u) == 0))
-                return 1;
-        }
-    }
-#else
-    for (unsigned k = 0; k < d->n; k++) {
-        const struct pf_dstr *x = &pf->dstr[d->first + k];
-        if (x->len > n || memcmp(pf->bytes + x->off, w, x->len) != 0)
-            continue;
-        if (d->kind == D_STEM || (d->kind == D_WORD && x->len == n) ||
-            (d->kind == D_BOUNDED && chars - x->chars <= d->more))
-            return 1;
-    }
-#endif
-    return 0;
+    return decide_word(pf, d, w, n, chars);
 }
 
 int analyzer_prefilter_add(struct analyzer_prefilter *pf, uint32_t rule, const char *pattern,
@@ -1921,9 +1935,22 @@ int analyzer_prefilter_leads(const struct analyzer_prefilter *pf, uint32_t rule)
 
 /* ---- scanning ------------------------------------------------------------ */
 
-static inline void mark(uint64_t *bits, uint32_t r)
+struct scan {
+    const unsigned char *s;  /* the text (for the words' decisions in chain_hits()) */
+    size_t len;
+    uint64_t *bits;
+    uint64_t words;        /* bit w & 63: bits[w] may have a bit set (each
+                              word that has one has its bit here) */
+    uint64_t *hits;
+    size_t *ends;          /* per hit (scan_known()): where its match ends when
+                              decided here, PF_NOT_SURE when not */
+    size_t nhits, max;
+};
+
+static inline void mark(struct scan *sc, uint32_t r)
 {
-    bits[r >> 6] |= 1ull << (r & 63);
+    sc->bits[r >> 6] |= 1ull << (r & 63);
+    sc->words |= 1ull << ((r >> 6) & 63);
 }
 
 /* Fold s into out (at most 4 bytes per input character... in practice at
@@ -1954,14 +1981,6 @@ static size_t fold_text(const struct analyzer_prefilter *pf, const unsigned char
     return o;
 }
 
-struct scan {
-    uint64_t *bits;
-    uint64_t *hits;
-    size_t nhits, max;
-    struct analyzer_pf_sure *sure;   /* hits decided from a known word's list */
-    size_t nsure, maxsure;
-};
-
 /* Which bytes of a tail a literal of len bytes has: tail_mask[min(len, 20)]. */
 static const uint64_t tail_mask[4 + LIT_TAIL + 1][2] = {
     {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
@@ -1978,9 +1997,43 @@ static const uint64_t tail_mask[4 + LIT_TAIL + 1][2] = {
  * most 4 + LIT_TAIL bytes is a prefix when its tail is equal to the word's
  * bytes 4..len: one masked compare, without a test of its length against
  * the word's (the word's bytes past n are taken as 0, which a longer
- * literal's are not: no literal has a 0 byte). */
+ * literal's are not: no literal has a 0 byte).
+ *
+ * When the scan keeps sure hits (sc->ends), the word starts at
+ * sc->s[at] and the walk stopped at sc->s[past] (past the ASCII character
+ * that is not \w which ended it, at another character that ended it, or at
+ * the end of the text), a lead of a pattern decide() takes word by word is
+ * decided here, on the folded word at hand, as analyzer_prefilter_word()
+ * does for known words, when the word is bounded as decide() needs (ASCII
+ * that is not \w or the ends of the text on both sides): no hit when it
+ * cannot match, a sure one when it does (decide() would fold the word
+ * again for each such hit). */
+static int lead_decided(const struct analyzer_prefilter *pf, uint32_t p, const unsigned char *w,
+                        size_t n)
+{
+    const struct pf_decide *d = &pf->decide[p];
+    if (n > MAX_LIT)
+        return -1;
+    size_t chars = n;           /* less the continuation bytes, for D_BOUNDED */
+#if WORD_SWAR
+    if (d->kind == D_BOUNDED) {
+        for (size_t k = 0; k < n; k += 8) {     /* (w has MAX_LIT + 4 bytes) */
+            uint64_t x;
+            memcpy(&x, w + k, 8);
+            x &= low_bytes[n - k < 8 ? n - k : 8];
+            chars -= (size_t)__builtin_popcountll(x & ~(x << 1) & HIGHS);
+        }
+    }
+#else
+    if (d->kind == D_BOUNDED)
+        for (size_t k = 0; k < n; k++)
+            chars -= (w[k] & 0xC0) == 0x80;
+#endif
+    return decide_word(pf, d, w, n, chars);
+}
+
 static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const unsigned char *w,
-                       size_t n, uint32_t at, struct scan *sc)
+                       size_t n, uint32_t at, size_t past, struct scan *sc)
 {
     _Static_assert(LIT_TAIL == 16, "a tail is two 64-bit words");
     uint64_t w0, w1;
@@ -2010,10 +2063,30 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
         for (uint32_t a = l->assoc; a != NONE32; a = pf->assoc[a].next) {
             uint32_t p = pf->assoc[a].pat;
             if (p & A_CAND)
-                mark(sc->bits, p & A_PAT);
+                mark(sc, p & A_PAT);
             if (p & A_LEAD) {
-                if (sc->nhits < sc->max)
-                    sc->hits[sc->nhits] = (uint64_t)(p & A_PAT) << 32 | at;
+                uint32_t q = p & A_PAT;
+                uint64_t hit = (uint64_t)q << 32 | at;
+                int r = -1;
+                size_t end = 0;
+                if (sc->ends && q < pf->ndecide &&
+                    (unsigned)pf->decide[q].kind - D_WORD <= D_BOUNDED - D_WORD &&
+                    (at == 0 || sc->s[at - 1] < 0x80)) {
+                    unsigned c = sc->s[past - 1];
+                    if (c < 0x80 && !pf->ascii[c])
+                        end = past - 1;     /* ended by ASCII that is not \w */
+                    else if (past == sc->len)
+                        end = past;
+                    if (end)
+                        r = lead_decided(pf, q, w, n);
+                }
+                if (r == 0)
+                    continue;           /* no match starts here */
+                if (sc->nhits < sc->max) {
+                    sc->hits[sc->nhits] = hit;
+                    if (sc->ends)
+                        sc->ends[sc->nhits] = r == 1 ? end : PF_NOT_SURE;
+                }
                 sc->nhits++;
             }
         }
@@ -2022,7 +2095,7 @@ static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const u
 
 static inline __attribute__((always_inline)) void
 word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n, uint32_t at,
-          struct scan *sc)
+          size_t past, struct scan *sc)
 {
     static const uint32_t first_bytes[5] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF};
     uint32_t k3 = (uint32_t)w[0] | (uint32_t)w[1] << 8 | (uint32_t)w[2] << 16;
@@ -2030,16 +2103,16 @@ word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n,
     if (pf->keylens & 14) {
         /* literals shorter than four bytes: rare, asked once */
         if (pf->first1[w[0]])
-            chain_hits(pf, pf->first1[w[0]] - 1, w, n, at, sc);
+            chain_hits(pf, pf->first1[w[0]] - 1, w, n, at, past, sc);
         if (n < 2)
             return;
         uint32_t k2 = k3 & 0xFFFF;
         if ((pf->keylens & 4) && key_maybe(pf, k2))
-            chain_hits(pf, key_find(pf, k2), w, n, at, sc);
+            chain_hits(pf, key_find(pf, k2), w, n, at, past, sc);
         if (n < 3)
             return;
         if ((pf->keylens & 8) && key_maybe(pf, k3))
-            chain_hits(pf, key_find(pf, k3), w, n, at, sc);
+            chain_hits(pf, key_find(pf, k3), w, n, at, past, sc);
         if (n < 4)
             return;
     }
@@ -2048,7 +2121,7 @@ word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n,
      * are not 0), which key_find() does not find */
     k4 &= first_bytes[n < 4 ? n : 4];
     if (key_maybe(pf, k4))
-        chain_hits(pf, key_find(pf, k4), w, n, at, sc);
+        chain_hits(pf, key_find(pf, k4), w, n, at, past, sc);
     /* the literals of six bytes or more; a shorter word's two bytes past
      * the fourth as 0, which no literal has */
     static const uint32_t ext_bytes[7] = {0, 0, 0, 0, 0, 0, 0xFFFF};
@@ -2057,7 +2130,7 @@ word_hits(const struct analyzer_prefilter *pf, const unsigned char *w, size_t n,
     uint32_t ext = ((uint32_t)w[4] | (uint32_t)w[5] << 8) & ext_bytes[n < 6 ? n : 6];
     uint32_t h = key6_bit(k4, ext);
     if ((pf->keybits[h >> 6] >> (h & 63)) & 1)
-        chain_hits(pf, key6_find(pf, k4, ext), w, n, at, sc);
+        chain_hits(pf, key6_find(pf, k4, ext), w, n, at, past, sc);
 }
 
 /* The non-ASCII character at s[i]: folded if a word character (its length
@@ -2081,7 +2154,8 @@ static inline uint32_t word_char(const struct analyzer_prefilter *pf, const unsi
  * token up in the lexicon's tables): what word_hits() would find at its
  * start, kept at load as a list in pf->known (numbered from 1 in order,
  * pf->klist), so that the scan takes the list instead of folding the word
- * and looking up its first bytes. A list is { n, n entries }, each a
+ * and looking up its first bytes. A list is { n, words (two 32-bit
+ * halves: struct scan's words of the bits it marks), n entries }, each a
  * pattern id and what the word is to it (K_*): the bits the word marks,
  * then the patterns it gives a hit (a lead twice over gives it twice, as
  * word_hits() does), the sure ones last. */
@@ -2168,7 +2242,7 @@ uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key,
     uint64_t *bits = ctx_calloc(nbits ? nbits : 1, sizeof *bits);
     uint64_t hits[256];
     struct scan sc = {.bits = bits, .hits = hits, .max = sizeof hits / sizeof *hits};
-    word_hits(pf, w, len, 0, &sc);
+    word_hits(pf, w, len, 0, len, &sc);        /* (no sc.ends: nothing decided) */
     uint32_t nc = 0, nl = 0, ns = 0, list = 0;
     for (size_t b = 0; b < nbits; b++)
         nc += (uint32_t)__builtin_popcountll(bits[b]);
@@ -2191,13 +2265,18 @@ uint32_t analyzer_prefilter_word(struct analyzer_prefilter *pf, const char *key,
     if (sc.nhits > sc.max) {
         list = PF_WORD_NONE;        /* too many: the scan does it */
     } else if (nc || nl || ns) {
-        grow((void **)&pf->known, &pf->capknown, pf->nknown + 1 + nc + nl + ns,
+        grow((void **)&pf->known, &pf->capknown, pf->nknown + 3 + nc + nl + ns,
              sizeof *pf->known);
         grow((void **)&pf->klist, &pf->capklist, pf->nklist + 1, sizeof *pf->klist);
         pf->klist[pf->nklist++] = pf->nknown;
         list = pf->nklist;
         uint32_t *o = pf->known + pf->nknown;
         *o++ = nc + nl + ns;
+        uint64_t words = 0;
+        for (size_t b = 0; b < nbits; b++)
+            words |= (uint64_t)(bits[b] != 0) << (b & 63);
+        *o++ = (uint32_t)words;
+        *o++ = (uint32_t)(words >> 32);
         for (size_t b = 0; b < nbits; b++)
             for (uint64_t x = bits[b]; x; x &= x - 1)
                 *o++ = (uint32_t)(b * 64 + (size_t)__builtin_ctzll(x)) | K_CAND;
@@ -2240,22 +2319,24 @@ static inline void known_hits(const struct analyzer_prefilter *pf, uint32_t list
         return;
     const uint32_t *l = pf->known + pf->klist[list - 1];
     uint32_t n = l[0];
+    sc->words |= (uint64_t)l[2] << 32 | l[1];
+    l += 2;
     /* a sure hit is one only after ASCII or at the start */
     unsigned sure = (at == 0) | (s[at - (at != 0)] < 0x80);
     /* one loop, without a branch on what each entry is: a candidate's bit
-     * is or-ed, 0 for the others; a hit's and a sure hit's slots are
-     * written for each entry (while there is room) and counted for those */
+     * is or-ed, 0 for the others; a hit's slot and its end (end for a sure
+     * hit, PF_NOT_SURE for the others) are written for each entry (while
+     * there is room: sc->ends is there, the walk has tokens only in
+     * scan_known()) and counted for the hits */
     for (uint32_t k = 1; k <= n; k++) {
         uint32_t e = l[k], p = e & A_PAT;
-        uint64_t hit = (uint64_t)p << 32 | at;
+        size_t keep = (size_t)0 - (((e >> 30) == 3) & sure);
         sc->bits[p >> 6] |= (uint64_t)((e >> 30) == 1) << (p & 63);
-        if (sc->nhits < sc->max)
-            sc->hits[sc->nhits] = hit;
-        sc->nhits += e >> 31;
-        if (sc->nsure < sc->maxsure) {        /* (the sure ones stop there) */
-            sc->sure[sc->nsure] = (struct analyzer_pf_sure){.hit = hit, .end = end};
-            sc->nsure += ((e >> 30) == 3) & sure;
+        if (sc->nhits < sc->max) {
+            sc->hits[sc->nhits] = (uint64_t)p << 32 | at;
+            sc->ends[sc->nhits] = (end & keep) | ~keep;     /* (PF_NOT_SURE: all ones) */
         }
+        sc->nhits += e >> 31;
     }
 }
 
@@ -2285,6 +2366,9 @@ static int has_yo(const unsigned char *s, size_t at, size_t end)
     return 0;
 }
 
+/* Past the last token (see walk()). */
+static const struct analyzer_tok no_token = {.off = UINT32_MAX};
+
 /* The words of s[i..len) (maximal runs of word characters, folded as they
  * go into w, which has MAX_LIT + 4 bytes, zeroed by the caller: chain_hits()
  * reads the first 20 bytes of the shortest), and their literals. A word
@@ -2294,8 +2378,13 @@ static inline __attribute__((always_inline)) void
 walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, size_t i,
      unsigned char *w, const struct analyzer_tok *t, size_t nt, struct scan *sc)
 {
-    const struct analyzer_tok *tend = nt ? t + nt : t;     /* t may be NULL */
-    size_t next = t < tend ? t->off : SIZE_MAX;
+    /* next is read, past the last token, from a stand-in that starts at
+     * UINT32_MAX (a select, not a branch: the branch missed once a text, at
+     * the last token). Only a text longer than that has such a word start,
+     * and scan() gives it no tokens: t then stands for a token without a
+     * list, read there once */
+    const struct analyzer_tok *tend = t + nt;
+    size_t next = (t < tend ? t : &no_token)->off;
     while (i < len) {
         uint32_t f;
         size_t adv;
@@ -2310,18 +2399,18 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
         }
         if (i >= next) {
             /* a token starts here (those that did not start a word are
-             * behind: passed; next is where t starts, SIZE_MAX past the
+             * behind: passed; next is where t starts, UINT32_MAX past the
              * last): its list, when it has one and is the whole word, its
              * end no word character */
             while (next < i) {
                 t++;
-                next = t < tend ? t->off : SIZE_MAX;
+                next = (t < tend ? t : &no_token)->off;
             }
             if (next == i) {
                 size_t end = i + t->len;
                 unsigned list = t->pf;
                 t++;
-                next = t < tend ? t->off : SIZE_MAX;
+                next = (t < tend ? t : &no_token)->off;
                 if (list && end <= len && (end == len || (s[end] < 0x80 && !pf->ascii[s[end]])) &&
                     !((list & LEX_PF_YO) && has_yo(s, i, end))) {
                     known_hits(pf, (list & LEX_PF_LIST) - 1, s, (uint32_t)i, (uint32_t)end, sc);
@@ -2388,7 +2477,7 @@ walk(const struct analyzer_prefilter *pf, const unsigned char *s, size_t len, si
             n += f < 0x800 ? 2 - (f < 0x80) : f < 0x10000 ? 3 : 4;
             i += adv;
         }
-        word_hits(pf, w, n, (uint32_t)start, sc);
+        word_hits(pf, w, n, (uint32_t)start, i, sc);
     }
 }
 
@@ -2396,13 +2485,17 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
                  const struct analyzer_tok *t, size_t nt, struct scan *sc)
 {
     for (uint32_t k = 0; k < pf->nalways; k++)
-        mark(sc->bits, pf->always[k]);
+        mark(sc, pf->always[k]);
     if (len > UINT32_MAX)
         sc->nhits = sc->max + 1;     /* offsets do not fit: no hits to rely on */
     const unsigned char *s = (const unsigned char *)text;
     if (pf->nlit) {
         unsigned char w[MAX_LIT + 4];
         memset(w, 0, sizeof w);
+        if (!t || len > UINT32_MAX) {
+            t = &no_token;          /* (no tokens: see walk()) */
+            nt = 0;
+        }
         walk(pf, s, len, 0, w, t, nt, sc);
     }
     if (pf->nloose == 0)
@@ -2412,7 +2505,7 @@ static void scan(const struct analyzer_prefilter *pf, const char *text, size_t l
     size_t n = fold_text(pf, s, len, f);
     for (uint32_t k = 0; k < pf->nloose; k++)
         if (memmem(f, n, pf->loose[k].s, pf->loose[k].len))
-            mark(sc->bits, pf->loose_rule[k]);
+            mark(sc, pf->loose_rule[k]);
     if (f != stack)
         free(f);
 }
@@ -2439,13 +2532,13 @@ size_t analyzer_prefilter_always(const struct analyzer_prefilter *pf)
 
 size_t analyzer_prefilter_scan_known(const struct analyzer_prefilter *pf, const char *text,
                                      size_t len, const struct analyzer_tok *t, size_t nt,
-                                     uint64_t *bits, uint64_t *hits, size_t max,
-                                     struct analyzer_pf_sure *sure, size_t *nsure,
-                                     size_t maxsure)
+                                     uint64_t *bits, uint64_t *words, uint64_t *hits,
+                                     size_t *ends, size_t max)
 {
-    struct scan sc = {.bits = bits, .hits = hits, .max = max, .sure = sure,
-                      .maxsure = maxsure};
+    struct scan sc = {.s = (const unsigned char *)text, .len = len, .bits = bits, .hits = hits,
+                      .ends = ends, .max = max};
     scan(pf, text, len, t, nt, &sc);
-    *nsure = sc.nsure;
+    if (words)
+        *words = sc.words;
     return sc.nhits;
 }

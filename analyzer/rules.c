@@ -55,7 +55,6 @@
 #define MAX_LANGS       8
 #define MAX_WEIGHT      1000000.0
 #define LOCAL_HITS      256        /* prefilter hits kept on the stack */
-#define LOCAL_SURE      32         /* hits the prefilter decided, kept */
 #define UNSORTED_HITS   64         /* more hits than this are sorted */
 #define HIT_BUCKETS     256        /* chains of unsorted hits by pattern id */
 #define HIT_BUCKETS_MASK (HIT_BUCKETS - 1)
@@ -614,17 +613,15 @@ struct scan {
     int ok;
     int sorted;                /* hits sorted (pattern, then offset), not in text order */
     int in_order;              /* ok and not sorted: find_inline() follows the chains */
-    const struct analyzer_pf_sure *sure;    /* hits decided already */
-    size_t nsure;
-    const size_t *sure_end;    /* unsorted: per hit, where the sure hit's match
-                                  ends, NOT_SURE for the others */
+    const size_t *ends;        /* per hit: where its match ends when the prefilter
+                                  decided it already (a sure hit), NOT_SURE when not */
     /* unsorted: the hits of the patterns of one bucket (id & HIT_BUCKETS_MASK),
      * in text order, as a chain of hit numbers from 1 (0 ends it) */
     const uint8_t *first;      /* per bucket */
     const uint8_t *next;       /* per hit */
 };
 
-#define NOT_SURE SIZE_MAX
+#define NOT_SURE PF_NOT_SURE
 
 static inline int bit(const uint64_t *bits, uint32_t k)
 {
@@ -667,16 +664,6 @@ struct apply {
     struct analyzer_spans *brand_at;
     json_t *explain;
 };
-
-/* Where the match of sure hit h ends (sorted hits: looked up), NOT_SURE
- * when h is not one. */
-static size_t sure_end_of(const struct scan *sc, uint64_t h)
-{
-    for (size_t j = 0; j < sc->nsure; j++)
-        if (sc->sure[j].hit == h)
-            return sc->sure[j].end;
-    return NOT_SURE;
-}
 
 /* Whether pattern k of l matches at hit h (at its offset), as match_at()
  * anchored there: decided by the prefilter when it can (a sure hit, whose
@@ -723,8 +710,7 @@ static __attribute__((noinline)) int find_other(const struct apply *a, const str
             hi = mid;
     }
     for (; lo < sc->nhits && sc->hits[lo] >> 32 == p; lo++)
-        if ((rc = try_hit(rs, l, k, sc->hits[lo], sure_end_of(sc, sc->hits[lo]), s, len, md,
-                          ms, me)) != 0)
+        if ((rc = try_hit(rs, l, k, sc->hits[lo], sc->ends[lo], s, len, md, ms, me)) != 0)
             return rc;
     return 0;
 }
@@ -756,7 +742,7 @@ find_inline(const struct apply *a, const struct pat_list *l, size_t k, size_t of
     for (unsigned i = sc->first[p & HIT_BUCKETS_MASK]; i; i = sc->next[i - 1]) {
         uint64_t h = sc->hits[i - 1];
         if ((uint32_t)(h >> 32) == p && (uint32_t)h >= from &&
-            (rc = try_hit(rs, l, k, h, sc->sure_end[i - 1], a->s, a->len, a->md, ms, me)) != 0)
+            (rc = try_hit(rs, l, k, h, sc->ends[i - 1], a->s, a->len, a->md, ms, me)) != 0)
             return rc;
     }
     return 0;
@@ -785,28 +771,33 @@ static size_t next_offset(const char *s, size_t len, size_t off, size_t me)
  * pattern and the span of the occurrence that counted go to *which, *at.
  * With all not NULL, every occurrence that counts (of every match pattern)
  * is added to it, not only the first. A pattern the prefilter ruled out
- * (sc->bits) has no occurrence: it is not run. */
-static int rule_fires(const struct apply *a, const struct rule *r, size_t *which, size_t at[2],
-                      struct analyzer_spans *all)
+ * (sc->bits) has no occurrence: it is not run; k0 is the id of the first
+ * match pattern it did not rule out (the first one's without the
+ * prefilter), where the search starts. */
+static int rule_fires(const struct apply *a, const struct rule *r, uint32_t k0, size_t *which,
+                      size_t at[2], struct analyzer_spans *all)
 {
     const struct scan *sc = a->sc;
     const char *s = a->s;
     size_t len = a->len;
     size_t ms, me;
     const uint64_t *cand = sc->bits;
+    size_t m0 = k0 - r->match.first_id;
 
     if (!all && r->plain) {
         /* most rules: the first match of the first candidate pattern that
          * has one (below, nothing to exclude or veto, no spans to keep) */
-        for (size_t m = 0; m < r->match.n; m++) {
-            if (cand && !bit(cand, r->match.first_id + (uint32_t)m))
-                continue;
+        for (size_t m = m0; m < r->match.n;) {
+            /* (m is a candidate: m0 is, and so is each m the loop below
+             * stops at before the end) */
             if (find_inline(a, &r->match, m, 0, &ms, &me) > 0) {
                 *which = m;
                 at[0] = ms;
                 at[1] = me;
                 return 1;
             }
+            while (++m < r->match.n && cand && !bit(cand, r->match.first_id + (uint32_t)m))
+                ;
         }
         return 0;
     }
@@ -815,7 +806,7 @@ static int rule_fires(const struct apply *a, const struct rule *r, size_t *which
     int excludes_done = 0, hit = 0;
     size_t all0 = all ? all->n : 0;
 
-    for (size_t m = 0; m < r->match.n && (!hit || all); m++) {
+    for (size_t m = m0; m < r->match.n && (!hit || all); m++) {
         if (cand && !bit(cand, r->match.first_id + (uint32_t)m))
             continue;           /* its required words are not in the text */
         size_t off = 0;
@@ -928,25 +919,40 @@ static pcre2_match_data *md_get(uint32_t pairs, int *own)
     return md;
 }
 
-static int cmp_u64(const void *a, const void *b)
+struct hit_end {
+    uint64_t hit;
+    size_t end;
+};
+
+static int cmp_hit_end(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    const struct hit_end *x = a, *y = b;
+    if (x->hit != y->hit)
+        return x->hit < y->hit ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end;
 }
 
-/* Sort the hits and drop repeats (two leads of a pattern in one word). */
-static size_t sort_hits(uint64_t *h, size_t n)
+/* Sort the hits, their ends beside them, and drop repeats (two leads of a
+ * pattern in one word), keeping a sure one's end (repeats are decided
+ * alike: this is for safety). */
+static size_t sort_hits(uint64_t *h, size_t *e, size_t n)
 {
-    qsort(h, n, sizeof *h, cmp_u64);
+    struct hit_end *v = ctx_malloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (struct hit_end){h[i], e[i]};
+    qsort(v, n, sizeof *v, cmp_hit_end);
     size_t o = 0;
     for (size_t i = 0; i < n; i++)
-        if (o == 0 || h[o - 1] != h[i])
-            h[o++] = h[i];
+        if (o == 0 || h[o - 1] != v[i].hit) {
+            h[o] = v[i].hit;
+            e[o++] = v[i].end;
+        }
+    free(v);
     return o;
 }
 
-/* Run rule r (which, at: see rule_fires) and record what it found. */
-static void apply_rule(struct apply *a, const struct rule *r)
+/* Run rule r (k0, which, at: see rule_fires) and record what it found. */
+static void apply_rule(struct apply *a, const struct rule *r, uint32_t k0)
 {
     if (r->weight <= 0 || !lang_ok(r, a->lang))
         return;
@@ -958,7 +964,7 @@ static void apply_rule(struct apply *a, const struct rule *r)
     if ((r->shared || (r->kind != RK_URGENT && a->had[r->kind])) && strlist_has(dst, r->name))
         return;
     size_t which = 0, at[2] = {0, 0};
-    if (!rule_fires(a, r, &which, at, r->kind == RK_BRAND ? a->brand_at : NULL))
+    if (!rule_fires(a, r, k0, &which, at, r->kind == RK_BRAND ? a->brand_at : NULL))
         return;
     strlist_add(dst, r->name);
     if (r->kind == RK_URGENT)
@@ -985,6 +991,44 @@ int analyzer_rules_each_word(const struct analyzer_rules *rs,
     return rs ? analyzer_prefilter_each_word(rs->pf, fn, ud) : 0;
 }
 
+/* Whether pattern p has a hit (hits in text order, chained). */
+static inline int has_hit(const struct scan *sc, uint32_t p)
+{
+    for (unsigned i = sc->first[p & HIT_BUCKETS_MASK]; i; i = sc->next[i - 1])
+        if ((uint32_t)(sc->hits[i - 1] >> 32) == p)
+            return 1;
+    return 0;
+}
+
+/* The rules of the candidate match patterns in word w of the bits (in
+ * order, each once: *next is the first rule not run yet). A pattern whose
+ * matches start at its hits alone and that has none (its required words
+ * are in the text, its leads are not, or the scan decided that none of
+ * them starts a match) is passed over: the rule runs from its next
+ * candidate pattern, or not at all (some 0.6 rules a text ran only to find
+ * no hit to try). */
+static inline void candidates(struct apply *a, uint32_t w, size_t *next)
+{
+    const struct analyzer_rules *rs = a->rs;
+    const struct scan *sc = a->sc;
+    uint64_t x = sc->bits[w];
+    if (rs->nmatch - w * 64 < 64)
+        x &= (1ull << (rs->nmatch - w * 64)) - 1;
+    while (x) {
+        uint32_t k = w * 64 + (uint32_t)__builtin_ctzll(x);
+        x &= x - 1;
+        size_t i = rs->pat_rule[k];
+        if (i < *next)
+            continue;       /* its other candidate patterns */
+        if (sc->in_order && rs->lead[k] && !has_hit(sc, k))
+            continue;       /* no match of this one: the rule's next, if any */
+        *next = i + 1;
+        /* (the rule's match patterns before k have no bit: were one set,
+         * the rule would have run at it) */
+        apply_rule(a, &rs->v[i], k);
+    }
+}
+
 ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *s, size_t len,
                                    const struct analyzer_tok *t, size_t nt,
                                    const char *lang, struct tags *out,
@@ -993,45 +1037,35 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
     if (!rs || rs->n == 0)
         return CTX_OK;
     uint64_t bstack[64], hstack[LOCAL_HITS], *bits = NULL, *hits = hstack;
-    struct analyzer_pf_sure sure[LOCAL_SURE + 1];
-    size_t sure_end[UNSORTED_HITS];
+    size_t estack[LOCAL_HITS], *ends = estack;
     uint8_t first[HIT_BUCKETS] = {0}, next[UNSORTED_HITS];
     size_t words = ((size_t)rs->npats + 63) / 64;
+    uint64_t nonzero = 0;          /* bit w & 63: bits[w] may not be 0 */
     struct scan scan = {0};
     if (!(flags & RULES_NO_PREFILTER) && rs->pf) {
         bits = words <= 64 ? bstack : ctx_calloc(words, sizeof *bits);
         memset(bits, 0, words * sizeof *bits);
-        size_t n = analyzer_prefilter_scan_known(rs->pf, s, len, t, nt, bits, hits,
-                                                 LOCAL_HITS, sure, &scan.nsure, LOCAL_SURE);
+        size_t n = analyzer_prefilter_scan_known(rs->pf, s, len, t, nt, bits, &nonzero, hits,
+                                                 ends, LOCAL_HITS);
         scan.ok = n <= LOCAL_HITS;
         if (!scan.ok && n < SIZE_MAX / sizeof *hits) {
             /* again, keeping every hit (the bits come out the same) */
             hits = ctx_malloc(n * sizeof *hits);
-            size_t again = analyzer_prefilter_scan_known(rs->pf, s, len, t, nt, bits, hits, n,
-                                                         sure, &scan.nsure, LOCAL_SURE);
+            ends = ctx_malloc(n * sizeof *ends);
+            size_t again = analyzer_prefilter_scan_known(rs->pf, s, len, t, nt, bits, NULL,
+                                                         hits, ends, n);
             scan.ok = again <= n;
             n = again;
         }
         /* without every hit, the patterns are tried at every start */
         scan.bits = bits;
         scan.hits = hits;
-        scan.sure = sure;
+        scan.ends = ends;
         /* a few hits are looked through, many sorted and searched */
         scan.sorted = scan.ok && n > UNSORTED_HITS;
         scan.in_order = scan.ok && !scan.sorted;
-        scan.nhits = !scan.ok ? 0 : scan.sorted ? sort_hits(hits, n) : n;
+        scan.nhits = !scan.ok ? 0 : scan.sorted ? sort_hits(hits, ends, n) : n;
         if (!scan.sorted) {
-            /* the sure hits are some of the hits, in the same order: each
-             * marked in its hit once, instead of looked for at every try;
-             * a repeated hit is marked at its first place, the one tried
-             * first (sure[nsure] stops the walk: no hit is all ones) */
-            sure[scan.nsure].hit = UINT64_MAX;
-            for (size_t i = 0, j = 0; i < scan.nhits; i++) {
-                size_t is = hits[i] == sure[j].hit, mask = (size_t)0 - is;
-                sure_end[i] = (sure[j].end & mask) | ~mask;   /* (NOT_SURE: all ones) */
-                j += is;
-            }
-            scan.sure_end = sure_end;
             /* each hit leads to the next of its bucket: a pattern's hits
              * are found without looking through the others */
             for (size_t i = scan.nhits; i-- > 0;) {
@@ -1051,27 +1085,23 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
                       .brand_at = brand_at, .explain = explain};
     if (!bits) {
         for (size_t i = 0; i < rs->n; i++)
-            apply_rule(&a, &rs->v[i]);
+            apply_rule(&a, &rs->v[i], rs->v[i].match.first_id);
     } else {
         /* the rules that have a candidate match pattern, in order: the set
          * bits of the match ids lead to them (a rule's ids are together) */
         size_t next = 0;
         uint32_t nw = (rs->nmatch + 63) / 64;
-        for (uint32_t w = 0; w < nw; w++) {
-            uint64_t x = bits[w];
-            if (!x)
-                continue;       /* most words: no candidate among 64 patterns */
-            if (rs->nmatch - w * 64 < 64)
-                x &= (1ull << (rs->nmatch - w * 64)) - 1;
-            while (x) {
-                uint32_t k = w * 64 + (uint32_t)__builtin_ctzll(x);
-                x &= x - 1;
-                size_t i = rs->pat_rule[k];
-                if (i < next)
-                    continue;       /* its other candidate patterns */
-                next = i + 1;
-                apply_rule(&a, &rs->v[i]);
-            }
+        if (nw <= 64) {
+            /* the words the scan marked bits in, from its summary: most of
+             * the words have none, and a test of each missed its answer
+             * some 3.5 times a text */
+            uint64_t y = nonzero & (nw < 64 ? (1ull << nw) - 1 : ~0ull);
+            for (; y; y &= y - 1)
+                candidates(&a, (uint32_t)__builtin_ctzll(y), &next);
+        } else {
+            for (uint32_t w = 0; w < nw; w++)
+                if (bits[w])
+                    candidates(&a, w, &next);
         }
     }
     if (a.urgency >= 1.0)
@@ -1083,6 +1113,8 @@ ctx_err analyzer_rules_apply_known(const struct analyzer_rules *rs, const char *
         free(bits);
     if (hits != hstack)
         free(hits);
+    if (ends != estack)
+        free(ends);
     return CTX_OK;
 }
 
