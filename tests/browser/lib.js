@@ -79,9 +79,26 @@ class Rig {
     const out = fs.openSync(this.log, 'a');
     this.ctxd = spawn(CTXD, ['-c', this.config], { stdio: ['ignore', out, out] });
     this.procs.push(this.ctxd);
-    await waitFor(() => portOpen(this.port), 10000, 'ctxd');
+    // a ctxd that cannot start (no such binary) or exits at once fails the
+    // rig now, with its log, instead of a wait for its port
+    let gone = null;
+    this.ctxd.on('error', (e) => { gone = `${CTXD}: ${e.message}`; });
+    this.ctxd.on('exit', (code, sig) => { gone = gone || `ctxd exited (${code ?? sig}): ${this.logText()}`; });
+    try {
+      await waitFor(() => {
+        if (gone) throw new Error(gone);
+        return portOpen(this.port);
+      }, 10000, 'ctxd');
+    } catch (e) {
+      await this.stop();      // the caller has no rig to stop: leave no redis-server behind
+      throw e;
+    }
     this.url = `http://127.0.0.1:${this.port}`;
     return this;
+  }
+
+  logText() {
+    try { return fs.readFileSync(this.log, 'utf8').slice(-2000); } catch (e) { return ''; }
   }
 
   ctxctl(...args) {
@@ -132,7 +149,7 @@ class Rig {
 
   async stop() {
     for (const p of this.procs.reverse()) {
-      if (p.exitCode === null) {
+      if (p.pid !== undefined && p.exitCode === null && p.signalCode === null) {
         p.kill('SIGTERM');
         let timer;
         await Promise.race([new Promise((r) => p.once('exit', r)),
@@ -161,7 +178,10 @@ async function browser() {
 
 async function screenshot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  // an artifact to look at, not a check: a loaded machine (make test runs the
+  // suites side by side) can take longer than playwright's 15 s to paint a page
+  // of 300 mentions, so it gets a minute
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true, timeout: 60000 });
 }
 
 module.exports = { ROOT, Rig, browser, screenshot, waitFor, sleep, freePort };
