@@ -6,11 +6,13 @@
 #ifndef CTX_TESTS_ANALYZER_FIXTURE_H
 #define CTX_TESTS_ANALYZER_FIXTURE_H
 
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <cmocka.h>
 #include "analyzer/analyzer.h"
 #include "tests/analyzer/tsv.h"
@@ -89,6 +91,18 @@ static inline int tsv_cases(const char *name, int nfields, size_t min_rows,
     }
     tsv_free(&t);
     return failed;
+}
+
+/* One row of sentiment.tsv (text, VADER's compound): 0 when analyzer_score()
+ * of the analyzer in `a` agrees to 0.001, else 1 with the row printed. For
+ * tsv_cases(); test_sentiment.c and test_plain.c both walk that table. */
+static inline int fixture_score_case(const struct tsv_row *r, void *a)
+{
+    double want = strtod(r->f[1], NULL), got = analyzer_score(a, r->f[0]);
+    if (fabs(got - want) <= 0.001)
+        return 0;
+    print_error("sentiment.tsv:%d: \"%s\": want %.4f, got %.4f\n", r->line, r->f[0], want, got);
+    return 1;
 }
 
 #endif

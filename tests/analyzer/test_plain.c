@@ -15,20 +15,11 @@
 
 _Static_assert(!SWAR, "the eight-byte paths are off");
 
-static int score_case(const struct tsv_row *r, void *a)
-{
-    double want = strtod(r->f[1], NULL), got = analyzer_score(a, r->f[0]);
-    if (fabs(got - want) <= 0.001)
-        return 0;
-    print_error("sentiment.tsv:%d: \"%s\": want %.4f, got %.4f\n", r->line, r->f[0], want, got);
-    return 1;
-}
-
 static void test_vader_table(void **state)
 {
     (void)state;
     analyzer *a = fixture_analyzer(DATA "/vader-only", NULL);
-    assert_int_equal(tsv_cases("sentiment.tsv", 2, 17, score_case, a), 0);
+    assert_int_equal(tsv_cases("sentiment.tsv", 2, 17, fixture_score_case, a), 0);
     analyzer_free(a);
 }
 

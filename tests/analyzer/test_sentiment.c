@@ -9,18 +9,9 @@
 
 #define VADER_ONLY DATA "/vader-only"
 
-static int score_case(const struct tsv_row *r, void *a)
-{
-    double want = strtod(r->f[1], NULL), got = analyzer_score(a, r->f[0]);
-    if (fabs(got - want) <= 0.001)
-        return 0;
-    print_error("sentiment.tsv:%d: \"%s\": want %.4f, got %.4f\n", r->line, r->f[0], want, got);
-    return 1;
-}
-
 static void test_table(void **state)
 {
-    assert_int_equal(tsv_cases("sentiment.tsv", 2, 17, score_case, *state), 0);
+    assert_int_equal(tsv_cases("sentiment.tsv", 2, 17, fixture_score_case, *state), 0);
 }
 
 static void test_null_and_blank(void **state)
