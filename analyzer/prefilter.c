@@ -1991,23 +1991,9 @@ static const uint64_t tail_mask[4 + LIT_TAIL + 1][2] = {
     {~0ull, 0xFFFFFFFFFFFFFFull}, {~0ull, ~0ull},
 };
 
-/* The literals of chain id that are prefixes of the folded word w (n bytes,
- * the first min(n, MAX_LIT) of them in w; w[4..4 + LIT_TAIL) can be read).
- * The key (a literal's first four bytes, or all) is equal; a literal of at
- * most 4 + LIT_TAIL bytes is a prefix when its tail is equal to the word's
- * bytes 4..len: one masked compare, without a test of its length against
- * the word's (the word's bytes past n are taken as 0, which a longer
- * literal's are not: no literal has a 0 byte).
- *
- * When the scan keeps sure hits (sc->ends), the word starts at
- * sc->s[at] and the walk stopped at sc->s[past] (past the ASCII character
- * that is not \w which ended it, at another character that ended it, or at
- * the end of the text), a lead of a pattern decide() takes word by word is
- * decided here, on the folded word at hand, as analyzer_prefilter_word()
- * does for known words, when the word is bounded as decide() needs (ASCII
- * that is not \w or the ends of the text on both sides): no hit when it
- * cannot match, a sure one when it does (decide() would fold the word
- * again for each such hit). */
+/* A lead of pattern p (a word kind of decide(): D_WORD, D_STEM, D_BOUNDED)
+ * at the folded word w of n bytes, bounded as decide() needs: 1 when it
+ * matches there, 0 when it cannot, -1 when the word is too long to say. */
 static int lead_decided(const struct analyzer_prefilter *pf, uint32_t p, const unsigned char *w,
                         size_t n)
 {
@@ -2032,6 +2018,23 @@ static int lead_decided(const struct analyzer_prefilter *pf, uint32_t p, const u
     return decide_word(pf, d, w, n, chars);
 }
 
+/* The literals of chain id that are prefixes of the folded word w (n bytes,
+ * the first min(n, MAX_LIT) of them in w; w[4..4 + LIT_TAIL) can be read).
+ * The key (a literal's first four bytes, or all) is equal; a literal of at
+ * most 4 + LIT_TAIL bytes is a prefix when its tail is equal to the word's
+ * bytes 4..len: one masked compare, without a test of its length against
+ * the word's (the word's bytes past n are taken as 0, which a longer
+ * literal's are not: no literal has a 0 byte).
+ *
+ * When the scan keeps sure hits (sc->ends), the word starts at
+ * sc->s[at] and the walk stopped at sc->s[past] (past the ASCII character
+ * that is not \w which ended it, at another character that ended it, or at
+ * the end of the text), a lead of a pattern decide() takes word by word is
+ * decided here, on the folded word at hand, as analyzer_prefilter_word()
+ * does for known words, when the word is bounded as decide() needs (ASCII
+ * that is not \w or the ends of the text on both sides): no hit when it
+ * cannot match, a sure one when it does (decide() would fold the word
+ * again for each such hit). */
 static void chain_hits(const struct analyzer_prefilter *pf, uint32_t id, const unsigned char *w,
                        size_t n, uint32_t at, size_t past, struct scan *sc)
 {

@@ -1023,8 +1023,8 @@ static inline void candidates(struct apply *a, uint32_t w, size_t *next)
         if (sc->in_order && rs->lead[k] && !has_hit(sc, k))
             continue;       /* no match of this one: the rule's next, if any */
         *next = i + 1;
-        /* (the rule's match patterns before k have no bit: were one set,
-         * the rule would have run at it) */
+        /* (the rule's match patterns before k have no bit, or one without
+         * a hit where a match must start at one: none can match) */
         apply_rule(a, &rs->v[i], k);
     }
 }

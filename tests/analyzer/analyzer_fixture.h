@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 #include "analyzer/analyzer.h"
 #include "tests/analyzer/tsv.h"
@@ -103,6 +104,20 @@ static inline int fixture_score_case(const struct tsv_row *r, void *a)
         return 0;
     print_error("sentiment.tsv:%d: \"%s\": want %.4f, got %.4f\n", r->line, r->f[0], want, got);
     return 1;
+}
+
+/* Whether score s has the label want of russian.tsv and the other label
+ * tables: "pos" (s >= 0.05), "neg" (s <= -0.05), "neu" (|s| < 0.05); -1 for
+ * any other (a comparison of two rows, which the caller reads). */
+static inline int fixture_label_ok(const char *want, double s)
+{
+    if (strcmp(want, "pos") == 0)
+        return s >= 0.05;
+    if (strcmp(want, "neg") == 0)
+        return s <= -0.05;
+    if (strcmp(want, "neu") == 0)
+        return fabs(s) < 0.05;
+    return -1;
 }
 
 #endif

@@ -28,10 +28,7 @@ static int label_case(const struct tsv_row *r, void *a)
 {
     const char *e = r->f[1];
     double s = analyzer_score(a, r->f[0]);
-    int ok = strcmp(e, "pos") == 0   ? s >= 0.05
-             : strcmp(e, "neg") == 0 ? s <= -0.05
-             : strcmp(e, "neu") == 0 ? fabs(s) < 0.05
-                                     : 1;
+    int ok = fixture_label_ok(e, s) != 0;       /* (comparisons: -1, passed) */
     if (!ok)
         print_error("russian.tsv:%d: \"%s\" scored %.4f, want %s\n", r->line, r->f[0], s, e);
     return !ok;
@@ -57,7 +54,8 @@ static void test_edges(void **state)
                 analyzer_score(a, "it was a joke. Boston had one agent"));
     assert_true(analyzer_score(a, "what a great day...ridiculous") ==
                 analyzer_score(a, "what a great day... ridiculous"));
-    /* the "!" count: the same whatever the text's length before them */
+    /* the "!" count: the same whatever the text's length before them (an
+     * unknown filler word puts them past the first sixteen bytes) */
     double s1 = analyzer_score(a, "good!!!"), s2 = analyzer_score(a, "xxxxxxxxxxxxxxxxxxxx good!!!");
     assert_true(s1 > analyzer_score(a, "good") && fabs(s1 - s2) < 1e-12);
     assert_true(analyzer_score(a, "is it good??") != analyzer_score(a, "is it good"));

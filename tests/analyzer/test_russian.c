@@ -22,14 +22,8 @@ static void test_sentiment_table(void **state)
     for (size_t i = 0; i < t.n; i++) {
         const struct tsv_row *r = &t.rows[i];
         const char *e = r->f[1];
-        int ok;
-        if (strcmp(e, "pos") == 0)
-            ok = score[i] >= 0.05;
-        else if (strcmp(e, "neg") == 0)
-            ok = score[i] <= -0.05;
-        else if (strcmp(e, "neu") == 0)
-            ok = fabs(score[i]) < 0.05;
-        else {
+        int ok = fixture_label_ok(e, score[i]);
+        if (ok < 0) {
             int x, y;
             char op;
             assert_int_equal(sscanf(e, "%d%c%d", &x, &op, &y), 3);
